@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Builds the pinned upstream Kubernetes binaries and Helm from the Go module proxy into a cache outside
+# the repository ($EPHEMERA_CACHE, default ~/.cache/ephemera). A pin that is already built is not rebuilt.
+# Prints the path of the bin folder on its last line.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=hack/versions.env
+source "$here/versions.env"
+cache=${EPHEMERA_CACHE:-$HOME/.cache/ephemera}
+kube_bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+bin="$cache/kube-$KUBE_VERSION-helm-$HELM_VERSION/bin"
+
+if [ -x "$bin/helm" ] && for b in "${kube_bins[@]}"; do [ -x "$bin/$b" ] || exit 1; done; then
+  echo "build-kube: cached Kubernetes $KUBE_VERSION and Helm $HELM_VERSION in $bin" >&2
+  echo "$bin"
+  exit 0
+fi
+
+command -v go >/dev/null || { echo "build-kube: Go is needed to build Kubernetes; install Go 1.24 or newer" >&2; exit 1; }
+mkdir -p "$bin"
+work="$cache/src-kube-$KUBE_VERSION"
+mkdir -p "$work"
+start=$(date +%s)
+
+# A throwaway module that requires k8s.io/kubernetes and pins each staging module it replaces with a local
+# path upstream (those replaces only apply inside the kubernetes repository itself).
+echo "build-kube: resolving k8s.io/kubernetes@$KUBE_VERSION from the Go module proxy" >&2
+kube_mod=$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+{
+  echo "module ephemera.dev/kube-build"
+  echo
+  echo "go 1.24"
+  echo
+  echo "require k8s.io/kubernetes $KUBE_VERSION"
+  echo
+  sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#replace \1 => \1 '"$KUBE_STAGING_VERSION"'#p' "$kube_mod"
+} >"$work/go.mod"
+cat >"$work/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+GO
+(cd "$work" && GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true)
+(cd "$work" && GOFLAGS=-mod=mod go mod download)
+
+minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
+ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+done
+
+i=0
+for b in "${kube_bins[@]}"; do
+  i=$((i + 1))
+  if [ -x "$bin/$b" ]; then continue; fi
+  echo "build-kube: [$i/${#kube_bins[@]}] building $b $KUBE_VERSION (a cold build of all six takes tens of minutes on 2 cores)" >&2
+  t0=$(date +%s)
+  (cd "$work" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$bin/$b.tmp" "k8s.io/kubernetes/cmd/$b")
+  mv "$bin/$b.tmp" "$bin/$b"
+  echo "build-kube: built $b in $(( $(date +%s) - t0 ))s" >&2
+done
+
+if [ ! -x "$bin/helm" ]; then
+  echo "build-kube: building helm $HELM_VERSION" >&2
+  hwork="$cache/src-helm-$HELM_VERSION"
+  mkdir -p "$hwork"
+  t0=$(date +%s)
+  (cd "$hwork" && [ -f go.mod ] || (cd "$hwork" && go mod init ephemera.dev/helm-build >/dev/null 2>&1))
+  (cd "$hwork" && GOFLAGS=-mod=mod go get "helm.sh/helm/v3@$HELM_VERSION" >/dev/null 2>&1 || true)
+  (cd "$hwork" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
+    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" -o "$bin/helm.tmp" helm.sh/helm/v3/cmd/helm)
+  mv "$bin/helm.tmp" "$bin/helm"
+  echo "build-kube: built helm in $(( $(date +%s) - t0 ))s" >&2
+fi
+
+echo "build-kube: done in $(( $(date +%s) - start ))s; binaries in $bin" >&2
+echo "$bin"
