@@ -1,0 +1,70 @@
+// User-space stack capture with minimal freeze (x86-64 Linux).
+//
+// CaptureStacks stops each thread of a process just long enough to copy its registers and a bounded
+// slice of its stack, then resumes it; unwinding (DWARF CFI from .eh_frame, frame-pointer fallback)
+// and symbolization (ELF .symtab/.dynsym of the binaries under <proc_root>/<pid>/root) happen only
+// after the thread runs again. The result holds program counters, symbol names and module paths
+// only, never memory contents.
+//
+// Thread safety: CaptureStacks is reentrant; concurrent captures of the same pid fail for the
+// threads another tracer holds. Requires CAP_SYS_PTRACE, or the same uid with
+// kernel.yama.ptrace_scope 0.
+#ifndef EPHEMERA_DEBUGPOD_STACKS_STACK_CAPTURE_H_
+#define EPHEMERA_DEBUGPOD_STACKS_STACK_CAPTURE_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "status/status.h"
+
+namespace ephemera::stacks {
+
+// One frame of a user-space stack, innermost first.
+struct Frame {
+  uint64_t pc = 0;
+  std::string symbol;  // demangled function name, empty if unknown
+  uint64_t symbol_offset = 0;
+  std::string module;  // path of the ELF the pc falls in, as seen in /proc/<pid>/maps
+};
+
+struct ThreadStack {
+  int tid = 0;
+  std::vector<Frame> frames;
+  std::chrono::microseconds freeze{0};  // time this thread was stopped
+  std::string unwind;                   // "cfi", "frame-pointer", "mixed"
+  std::string error;  // non-empty if this thread could not be captured, with the reason
+};
+
+struct StackCaptureOptions {
+  size_t stack_bytes = 32 * 1024;  // bounded slice of each thread's stack copied while stopped
+  int max_frames = 64;
+  std::chrono::steady_clock::time_point deadline;  // give up (resume everything) once passed
+  std::string proc_root = "/proc";
+};
+
+struct ProcessStacks {
+  std::vector<ThreadStack> threads;
+  std::chrono::microseconds total_freeze{0};
+  std::chrono::microseconds max_thread_freeze{0};
+};
+
+// Captures every thread of `pid`. Per thread: PTRACE_SEIZE + PTRACE_INTERRUPT, wait for the stop,
+// copy registers (PTRACE_GETREGSET NT_PRSTATUS) and up to stack_bytes above SP (process_vm_readv,
+// falling back to /proc/<pid>/mem), PTRACE_DETACH immediately; unwind and symbolize only AFTER the
+// thread runs again. Only one thread is stopped at a time.
+//
+// A default-constructed (epoch) deadline means "no deadline". Once the deadline passes, threads not
+// yet captured are reported with error "deadline exceeded" and nothing stays stopped.
+//
+// Errors: PermissionDenied (with the errno name, e.g. "EPERM: ptrace not permitted (needs
+// CAP_SYS_PTRACE or same uid and ptrace_scope 0)") if no thread could be attached; NotFound if the
+// process does not exist; FailedPrecondition on architectures other than x86-64. Per-thread
+// failures are reported in ThreadStack::error and do not fail the call.
+StatusOr<ProcessStacks> CaptureStacks(int pid, const StackCaptureOptions& options);
+
+}  // namespace ephemera::stacks
+
+#endif  // EPHEMERA_DEBUGPOD_STACKS_STACK_CAPTURE_H_
