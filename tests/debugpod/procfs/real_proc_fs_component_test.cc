@@ -1,0 +1,151 @@
+// Reads the real /proc of a running ephemera-target child process.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "debugpod/procfs/cgroup.h"
+#include "debugpod/procfs/maps.h"
+#include "debugpod/procfs/net.h"
+#include "debugpod/procfs/process_files.h"
+#include "debugpod/procfs/real_proc_fs.h"
+
+extern char** environ;
+
+namespace ephemera::procfs {
+namespace {
+
+using ::testing::Contains;
+using ::testing::Field;
+
+// Starts ephemera-target with 4 worker threads on `port` and stops it on destruction.
+class TargetProcess {
+ public:
+  explicit TargetProcess(int port) {
+    std::string port_text = std::to_string(port);
+    const char* argv[] = {EPHEMERA_TARGET_PATH, "--threads", "4", "--port",
+                          port_text.c_str(),    nullptr};
+    if (posix_spawn(&pid_, EPHEMERA_TARGET_PATH, nullptr, nullptr, const_cast<char**>(argv),
+                    environ) != 0) {
+      pid_ = -1;
+    }
+  }
+  ~TargetProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  int pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Polls /proc until the target has all its threads (it starts them right after exec).
+bool WaitForThreads(const ProcFs& fs, int pid, size_t want) {
+  for (int i = 0; i < 200; ++i) {
+    StatusOr<std::vector<int>> tasks = fs.ListTasks(pid);
+    if (tasks.ok() && tasks->size() >= want) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+TEST(RealProcFsComponentTest, ReadsARunningMultiThreadedProcess) {
+  int port = 20000 + getpid() % 20000;
+  TargetProcess target(port);
+  ASSERT_GT(target.pid(), 0);
+  RealProcFs fs;
+  ASSERT_TRUE(WaitForThreads(fs, target.pid(), 7));  // main, acceptor, pipe-reader, 4 workers
+
+  StatusOr<std::string> status_text = fs.ReadFile(target.pid(), "status");
+  ASSERT_TRUE(status_text.ok()) << status_text.status().ToString();
+  StatusOr<ProcStatus> status = ParseProcStatus(*status_text);
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+  EXPECT_EQ(status->pid, target.pid());
+  EXPECT_EQ(status->ppid, getpid());
+  EXPECT_GE(status->threads, 7);
+  EXPECT_TRUE(status->vm_rss_kib.has_value());
+
+  StatusOr<std::string> stat_text = fs.ReadFile(target.pid(), "stat");
+  ASSERT_TRUE(stat_text.ok());
+  StatusOr<ProcStat> stat = ParseProcStat(*stat_text);
+  ASSERT_TRUE(stat.ok()) << stat.status().ToString();
+  EXPECT_EQ(stat->num_threads, status->threads);
+
+  StatusOr<std::vector<int>> tasks = fs.ListTasks(target.pid());
+  ASSERT_TRUE(tasks.ok());
+  std::vector<std::string> names;
+  for (int tid : *tasks) {
+    StatusOr<std::string> comm = fs.ReadTaskFile(target.pid(), tid, "comm");
+    if (comm.ok()) names.push_back(comm->substr(0, comm->find('\n')));
+  }
+  EXPECT_THAT(names, Contains("acceptor"));
+  EXPECT_THAT(names, Contains("checkout-0"));
+
+  StatusOr<std::string> cmdline = fs.ReadFile(target.pid(), "cmdline");
+  ASSERT_TRUE(cmdline.ok());
+  EXPECT_EQ(ParseCmdline(*cmdline).size(), 5u);
+
+  StatusOr<std::string> limits = fs.ReadFile(target.pid(), "limits");
+  ASSERT_TRUE(limits.ok());
+  EXPECT_TRUE(ParseLimits(*limits).ok());
+
+  StatusOr<std::string> maps = fs.ReadFile(target.pid(), "maps");
+  ASSERT_TRUE(maps.ok());
+  StatusOr<MapsSummary> summary = ParseMapsSummary(*maps, 5);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->by_file.count(EPHEMERA_TARGET_PATH), 1u);
+  EXPECT_EQ(summary->by_kind.count("stack"), 1u);
+
+  // The listening socket: find its inode among the fds, then in net/tcp.
+  StatusOr<std::string> tcp_text = fs.ReadNetFile(target.pid(), "tcp");
+  ASSERT_TRUE(tcp_text.ok());
+  StatusOr<std::vector<NetSocket>> tcp = ParseNetSockets(*tcp_text, "tcp");
+  ASSERT_TRUE(tcp.ok()) << tcp.status().ToString();
+  StatusOr<std::vector<int>> fds = fs.ListFds(target.pid());
+  ASSERT_TRUE(fds.ok());
+  bool found_listener = false;
+  for (int fd : *fds) {
+    StatusOr<std::string> link = fs.ReadLink(target.pid(), "fd/" + std::to_string(fd));
+    if (!link.ok()) continue;
+    std::optional<uint64_t> inode = ParseSocketInode(*link);
+    if (!inode) continue;
+    for (const NetSocket& s : *tcp) {
+      if (s.inode == *inode && s.state == "LISTEN" &&
+          s.local == "127.0.0.1:" + std::to_string(port)) {
+        found_listener = true;
+      }
+    }
+  }
+  EXPECT_TRUE(found_listener);
+
+  StatusOr<std::string> cgroup_text = fs.ReadFile(target.pid(), "cgroup");
+  ASSERT_TRUE(cgroup_text.ok());
+  StatusOr<std::vector<CgroupMembership>> memberships = ParseCgroup(*cgroup_text);
+  ASSERT_TRUE(memberships.ok());
+  StatusOr<CgroupUsage> usage = ReadCgroupUsage(RealCgroupFs(), *memberships);
+  ASSERT_TRUE(usage.ok()) << usage.status().ToString();
+  EXPECT_TRUE(usage->memory_usage_bytes.has_value() || usage->cpu_usage_nanos.has_value());
+}
+
+TEST(RealProcFsComponentTest, ExitedProcessIsNotFound) {
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) _exit(0);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  RealProcFs fs;
+  StatusOr<std::string> status = fs.ReadFile(child, "status");
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace ephemera::procfs

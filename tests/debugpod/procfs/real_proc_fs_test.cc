@@ -1,0 +1,120 @@
+#include "debugpod/procfs/real_proc_fs.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace ephemera::procfs {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+RealProcFs FixtureProcFs() {
+  return RealProcFs(std::string(EPHEMERA_TESTDATA_DIR) + "/procfs/proc");
+}
+
+TEST(RealProcFsTest, ListsPidsTasksAndFdsInOrder) {
+  RealProcFs fs = FixtureProcFs();
+  StatusOr<std::vector<int>> pids = fs.ListPids();
+  ASSERT_TRUE(pids.ok()) << pids.status().ToString();
+  EXPECT_THAT(*pids, ElementsAre(2, 4242, 4300));
+  StatusOr<std::vector<int>> tasks = fs.ListTasks(4242);
+  ASSERT_TRUE(tasks.ok());
+  EXPECT_THAT(*tasks, ElementsAre(4242, 4243));
+  StatusOr<std::vector<int>> fds = fs.ListFds(4242);
+  ASSERT_TRUE(fds.ok());
+  EXPECT_THAT(*fds, ElementsAre(0, 3, 4, 5, 7, 8, 9, 10, 11));
+}
+
+TEST(RealProcFsTest, ReadsFilesTaskFilesLinksAndNetFiles) {
+  RealProcFs fs = FixtureProcFs();
+  StatusOr<std::string> comm = fs.ReadTaskFile(4242, 4243, "comm");
+  ASSERT_TRUE(comm.ok());
+  EXPECT_EQ(*comm, "checkout-0\n");
+  StatusOr<std::string> link = fs.ReadLink(4242, "fd/3");
+  ASSERT_TRUE(link.ok()) << link.status().ToString();
+  EXPECT_EQ(*link, "socket:[46418]");
+  StatusOr<std::string> tcp = fs.ReadNetFile(4242, "tcp");
+  ASSERT_TRUE(tcp.ok());
+  EXPECT_THAT(*tcp, HasSubstr("46418"));
+}
+
+TEST(RealProcFsTest, MissingProcessIsNotFoundWithErrnoName) {
+  RealProcFs fs = FixtureProcFs();
+  StatusOr<std::string> status = fs.ReadFile(999999, "status");
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(status.status().message(), StartsWith("ENOENT: open "));
+  EXPECT_EQ(fs.ListTasks(999999).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs.ReadLink(4242, "fd/99").status().code(), StatusCode::kNotFound);
+}
+
+TEST(RealProcFsTest, RejectsPathsThatLeaveTheProcessDirectory) {
+  RealProcFs fs = FixtureProcFs();
+  EXPECT_EQ(fs.ReadFile(4242, "../4300/status").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(fs.ReadFile(4242, "/etc/passwd").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(fs.ReadFile(4242, "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(fs.ReadNetFile(4242, "../status").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(fs.ReadTaskFile(4242, 4243, "./comm").status().code(), StatusCode::kInvalidArgument);
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "procfs-test-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(RealProcFsTest, FilesOverTheCapAreResourceExhausted) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() + "/7");
+  std::ofstream(dir.path() + "/7/maps") << std::string(10000, 'x');
+  std::ofstream(dir.path() + "/7/small") << std::string(100, 'y');
+  RealProcFs fs(dir.path(), 4096);
+  StatusOr<std::string> big = fs.ReadFile(7, "maps");
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), StatusCode::kResourceExhausted);
+  StatusOr<std::string> small = fs.ReadFile(7, "small");
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->size(), 100u);
+  // Exactly at the cap is still fine.
+  std::ofstream(dir.path() + "/7/exact") << std::string(4096, 'z');
+  StatusOr<std::string> exact = fs.ReadFile(7, "exact");
+  ASSERT_TRUE(exact.ok());
+  EXPECT_EQ(exact->size(), 4096u);
+}
+
+TEST(RealCgroupFsTest, ReadsRelativeToItsRoot) {
+  RealCgroupFs fs(std::string(EPHEMERA_TESTDATA_DIR) + "/procfs/cgroup-v2");
+  StatusOr<std::string> controllers = fs.ReadFile("cgroup.controllers");
+  ASSERT_TRUE(controllers.ok());
+  EXPECT_THAT(*controllers, HasSubstr("memory"));
+  EXPECT_EQ(fs.ReadFile("../cgroup-v1/x").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ErrnoToStatusTest, MapsErrnoToCodes) {
+  Status denied = ErrnoToStatus(EACCES, "open /proc/1/environ");
+  EXPECT_EQ(denied.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(denied.message(), "EACCES: open /proc/1/environ");
+  EXPECT_EQ(ErrnoToStatus(EPERM, "x").code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(ErrnoToStatus(ESRCH, "x").code(), StatusCode::kNotFound);
+  EXPECT_EQ(ErrnoToStatus(ENOENT, "x").code(), StatusCode::kNotFound);
+  EXPECT_EQ(ErrnoToStatus(EIO, "x").code(), StatusCode::kUnavailable);
+  EXPECT_EQ(ErrnoToStatus(EIO, "x").message(), "EIO: x");
+}
+
+}  // namespace
+}  // namespace ephemera::procfs
