@@ -17,6 +17,7 @@ if [ -x "$bin/helm" ] && for b in "${kube_bins[@]}"; do [ -x "$bin/$b" ] || exit
   exit 0
 fi
 
+[ -x /usr/local/go/bin/go ] && export PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || { echo "build-kube: Go is needed to build Kubernetes; install Go 1.24 or newer" >&2; exit 1; }
 mkdir -p "$bin"
 work="$cache/src-kube-$KUBE_VERSION"

@@ -180,6 +180,7 @@ start_apiserver() {
     --kubelet-certificate-authority "$pki/ca.crt" \
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --kubelet-preferred-address-types InternalIP,Hostname \
     --allow-privileged=true --profiling=false --v=1
   wait_for kube-apiserver 90 admin_kubectl get --raw /readyz
 }
@@ -238,8 +239,11 @@ root = "$state/containerd"
 state = "$run/containerd/state"
 [grpc]
   address = "$containerd_sock"
+# Processes here lack CAP_SYS_RESOURCE, so no OOM score may go below containerd's own (the kubelet asks -998
+# for pod sandboxes, which runc then fails to set: "failed to update /proc/self/oom_score_adj").
 [plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "registry.k8s.io/pause:3.10"
+  restrict_oom_score_adj = true
+  sandbox_image = "ephemera.local/pause:1.0"
   enable_unprivileged_ports = false
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
@@ -283,6 +287,8 @@ evictionHard: {memory.available: "100Mi", nodefs.available: "2%", imagefs.availa
 imageGCHighThresholdPercent: 99
 imageGCLowThresholdPercent: 98
 maxPods: 250
+# No CAP_SYS_RESOURCE on this machine: the kubelet cannot lower its own OOM score.
+oomScoreAdj: 0
 EOF
   start_daemon kubelet "$bin/kubelet" --config "$state/kubelet-config.yaml" \
     --kubeconfig "$kubeconfigs/kubelet.kubeconfig" --hostname-override "$node_name" \
@@ -299,6 +305,7 @@ bindAddress: 127.0.0.1
 healthzBindAddress: 127.0.0.1:10256
 metricsBindAddress: 127.0.0.1:10249
 conntrack: {maxPerCore: 0}
+oomScoreAdj: 0
 EOF
   start_daemon kube-proxy "$bin/kube-proxy" --config "$state/kube-proxy-config.yaml" --v=1
 }
@@ -320,7 +327,7 @@ load_image() { # docker-image-name
   mkdir -p "$state/image-ids"
   local stamp="$state/image-ids/$(echo "$image" | tr '/:' '__')"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$id" ] &&
-     ctr --address "$containerd_sock" -n k8s.io images ls -q | grep -qx "docker.io/$image\|$image"; then
+     ctr --address "$containerd_sock" -n k8s.io images ls -q | grep -qxF "$image"; then
     return 0
   fi
   log "importing $image into containerd"
@@ -379,6 +386,24 @@ kill_pidfile() { # name
   rm -f "$f"
 }
 
+# kube-proxy --cleanup removes its own rules; the kubelet's (KUBE-FIREWALL, KUBE-KUBELET-CANARY) stay.
+remove_kube_iptables() {
+  local ipt table rule chain
+  for ipt in iptables ip6tables; do
+    command -v "$ipt" >/dev/null || continue
+    for table in filter nat mangle; do
+      "$ipt" -t "$table" -S 2>/dev/null | awk '/^-A .* -j KUBE-/ {sub(/^-A/, "-D"); print}' |
+        while read -r rule; do eval "$ipt -t $table $rule" 2>/dev/null || true; done
+      for chain in $("$ipt" -t "$table" -S 2>/dev/null | awk '/^-N KUBE-/ {print $2}'); do
+        "$ipt" -t "$table" -F "$chain" 2>/dev/null || true
+      done
+      for chain in $("$ipt" -t "$table" -S 2>/dev/null | awk '/^-N KUBE-/ {print $2}'); do
+        "$ipt" -t "$table" -X "$chain" 2>/dev/null || true
+      done
+    done
+  done
+}
+
 down_quiet() {
   # Order: stop the node agent so it does not restart containers, then the containers, then the rest.
   kill_pidfile kubelet
@@ -407,8 +432,10 @@ down_quiet() {
     done
     [ -x "$bin/kube-proxy" ] && "$bin/kube-proxy" --cleanup >/dev/null 2>&1 || true
   fi
+  remove_kube_iptables
   # Mounts under the kubelet and containerd folders, deepest first.
-  awk '{print $2}' /proc/mounts | grep -E "^($state|$run)/" | sort -r | while read -r m; do
+  awk -v a="$state/" -v b="$run/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/mounts |
+    sort -r | while read -r m; do
     umount -l "$m" 2>/dev/null || true
   done
   # Network namespaces that the CNI plugins made for our pods, and the bridge.

@@ -132,6 +132,7 @@ int Serve(int threads, int port) {
   std::ofstream journal("/tmp/ephemera-target.journal", std::ios::app);
 
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(threads) + 2);
   workers.emplace_back([listener] {
     NameThisThread("acceptor");
     AcceptConnections(listener);

@@ -1,0 +1,56 @@
+# Ephemera's entry points. Each target installs what it needs on first use and is quick when cached.
+# `make test` and `make demo` are the two commands a new machine needs (see README.md).
+SHELL := /bin/bash
+PRESET ?= dev
+BUILD_DIR := build/$(PRESET)
+CLUSTER := tests/cluster/cluster.sh
+
+.PHONY: all deps kube build test unit-test integration-test demo bench lint format cluster-up cluster-down run clean
+
+all: build
+
+deps:  ## Debian packages (compilers, libraries, etcd, containerd, runc, CNI plugins, age)
+	@hack/deps.sh
+
+kube: deps  ## the pinned Kubernetes binaries and Helm, built from the Go module proxy into ~/.cache/ephemera
+	@hack/build-kube.sh >/dev/null
+
+build: deps  ## configure and build everything with the $(PRESET) preset
+	@[ -f $(BUILD_DIR)/build.ninja ] || cmake --preset $(PRESET)
+	@cmake --build --preset $(PRESET)
+
+unit-test: build  ## tests that need no cluster (labels unit and component)
+	@ctest --preset $(PRESET) -L 'unit|component' -j2
+
+integration-test: build cluster-up  ## tests against the local cluster (label integration)
+	@ctest --preset $(PRESET) -L integration
+
+test: build cluster-up  ## everything: unit, component and integration tests (brings the local cluster up)
+	@ctest --preset $(PRESET) -j2 -LE integration
+	@ctest --preset $(PRESET) -L integration
+
+demo: build cluster-up  ## the local cluster, a sample workload, and a look inside it
+	@hack/demo.sh
+
+bench:  ## benchmarks (figures and ratios against baselines measured in the same run)
+	@[ -f build/release/build.ninja ] || cmake --preset release
+	@cmake --build --preset release
+	@hack/bench.sh
+
+lint: build  ## clang-format, clang-tidy and shellcheck
+	@hack/lint.sh $(BUILD_DIR)
+
+format:  ## rewrite sources in place with clang-format
+	@hack/lint.sh --fix
+
+cluster-up: deps kube  ## start (or adopt) the local single-node cluster
+	@$(CLUSTER) up
+
+cluster-down:  ## stop the local cluster and remove its processes, mounts and network state
+	@$(CLUSTER) down
+
+run: build cluster-up  ## the controller on this host against the local cluster, in the foreground
+	@hack/run-controller.sh $(BUILD_DIR)
+
+clean:
+	rm -rf build
