@@ -35,7 +35,8 @@ struct ThreadStack {
   std::vector<Frame> frames;
   std::chrono::microseconds freeze{0};  // time this thread was stopped
   std::string unwind;                   // "cfi", "frame-pointer", "mixed"
-  std::string error;  // non-empty if this thread could not be captured, with the reason
+  std::string error;        // non-empty if this thread could not be captured, with the reason
+  std::string stop_reason;  // why the walk ended ("end of stack", "frame limit", ...), if captured
 };
 
 struct StackCaptureOptions {
@@ -49,6 +50,7 @@ struct ProcessStacks {
   std::vector<ThreadStack> threads;
   std::chrono::microseconds total_freeze{0};
   std::chrono::microseconds max_thread_freeze{0};
+  std::vector<std::string> module_errors;  // "path: reason" for binaries that could not be read
 };
 
 // Captures every thread of `pid`. Per thread: PTRACE_SEIZE + PTRACE_INTERRUPT, wait for the stop,

@@ -1,0 +1,17 @@
+// Demangle: readable function names from ELF symbol names. Pure.
+#ifndef EPHEMERA_DEBUGPOD_STACKS_DEMANGLE_H_
+#define EPHEMERA_DEBUGPOD_STACKS_DEMANGLE_H_
+
+#include <string>
+#include <string_view>
+
+namespace ephemera::stacks {
+
+// Itanium C++ names (_Z...) are demangled with abi::__cxa_demangle; Rust legacy names, which use
+// the same scheme, also lose their trailing "::h<16 hex digits>" hash. Anything else (C, Go, Rust
+// v0, names the demangler rejects) comes back unchanged.
+std::string Demangle(std::string_view name);
+
+}  // namespace ephemera::stacks
+
+#endif  // EPHEMERA_DEBUGPOD_STACKS_DEMANGLE_H_

@@ -1,0 +1,137 @@
+#include "debugpod/stacks/elf_code_map.h"
+
+#include <sys/auxv.h>
+
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "debugpod/stacks/demangle.h"
+#include "debugpod/stacks/file_byte_source.h"
+
+namespace ephemera::stacks {
+namespace {
+
+constexpr std::string_view kDeletedSuffix = " (deleted)";
+
+// The calling process's own vDSO image: identical, byte for byte, to every other process's.
+StatusOr<std::unique_ptr<ElfModule>> LoadOwnVdso(const ElfLimits& limits) {
+  uint64_t start = getauxval(AT_SYSINFO_EHDR);
+  if (start == 0) return NotFoundError("no vDSO");
+  std::ifstream in("/proc/self/maps");
+  std::stringstream text;
+  text << in.rdbuf();
+  StatusOr<std::vector<MapEntry>> maps = ParseProcMaps(text.str());
+  if (!maps.ok()) return maps.status();
+  const MapEntry* vdso = FindMapping(*maps, start);
+  if (!vdso || vdso->path != "[vdso]") return NotFoundError("own vDSO mapping not found");
+  MemoryByteSource source(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(start), vdso->end - start));
+  StatusOr<ElfModule> module = ElfModule::Parse(source, limits);
+  if (!module.ok()) return module.status();
+  return std::make_unique<ElfModule>(std::move(*module));
+}
+
+StatusOr<std::unique_ptr<ElfModule>> ParseFile(const FileByteSource& file,
+                                               const ElfLimits& limits) {
+  StatusOr<ElfModule> module = ElfModule::Parse(file, limits);
+  if (!module.ok()) return module.status();
+  return std::make_unique<ElfModule>(std::move(*module));
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<ElfModule>> ProcRootModuleLoader::Load(const MapEntry& mapping) {
+  if (mapping.path == "[vdso]") return LoadOwnVdso(limits_);
+  if (mapping.path.empty() || mapping.path[0] != '/') {
+    return NotFoundError("not backed by a file");
+  }
+  std::string path = mapping.path;
+  if (path.ends_with(kDeletedSuffix)) path.resize(path.size() - kDeletedSuffix.size());
+  std::string process_dir = proc_root_ + "/" + std::to_string(pid_);
+
+  StatusOr<std::unique_ptr<FileByteSource>> by_path =
+      FileByteSource::Open(process_dir + "/root" + path);
+  if (by_path.ok() && (mapping.inode == 0 || (*by_path)->inode() == mapping.inode)) {
+    return ParseFile(**by_path, limits_);
+  }
+  char range[64];
+  std::snprintf(range, sizeof range, "%" PRIx64 "-%" PRIx64, mapping.start, mapping.end);
+  StatusOr<std::unique_ptr<FileByteSource>> by_mapping =
+      FileByteSource::Open(process_dir + "/map_files/" + range);
+  if (by_mapping.ok()) return ParseFile(**by_mapping, limits_);
+  // A different inode under the same path (overlay filesystems may renumber): better than nothing.
+  if (by_path.ok()) return ParseFile(**by_path, limits_);
+  return by_path.status();
+}
+
+ElfCodeMap::ElfCodeMap(std::vector<MapEntry> maps, ModuleLoader& loader,
+                       std::chrono::steady_clock::time_point deadline)
+    : maps_(std::move(maps)), loader_(loader), deadline_(deadline) {}
+
+bool ElfCodeMap::IsCode(uint64_t pc) {
+  const MapEntry* mapping = FindMapping(maps_, pc);
+  return mapping != nullptr && mapping->executable;
+}
+
+const ElfModule* ElfCodeMap::ModuleFor(const MapEntry& mapping) {
+  auto it = modules_.find(mapping.path);
+  if (it != modules_.end()) return it->second.get();
+  if (deadline_ != std::chrono::steady_clock::time_point{} &&
+      std::chrono::steady_clock::now() >= deadline_) {
+    return nullptr;  // not cached: a later call with time left may still load it
+  }
+  StatusOr<std::unique_ptr<ElfModule>> module = loader_.Load(mapping);
+  if (!module.ok()) {
+    if (module.status().code() != StatusCode::kNotFound || mapping.path.starts_with("/")) {
+      failures_[mapping.path] = module.status().ToString();
+    }
+    modules_[mapping.path] = nullptr;
+    return nullptr;
+  }
+  const ElfModule* raw = module->get();
+  modules_[mapping.path] = std::move(*module);
+  return raw;
+}
+
+ElfCodeMap::Located ElfCodeMap::Locate(uint64_t pc) {
+  Located located;
+  located.mapping = FindMapping(maps_, pc);
+  if (!located.mapping || !located.mapping->executable) return located;
+  const ElfModule* module = ModuleFor(*located.mapping);
+  if (!module) return located;
+  std::optional<uint64_t> bias = module->LoadBias(located.mapping->start, located.mapping->offset);
+  if (!bias) return located;
+  located.module = module;
+  located.bias = *bias;
+  return located;
+}
+
+StatusOr<UnwindRow> ElfCodeMap::FindUnwindRow(uint64_t pc) {
+  Located located = Locate(pc);
+  if (!located.module) return NotFoundError("no module with CFI at this pc");
+  return located.module->FindUnwindRow(pc - located.bias);
+}
+
+Frame ElfCodeMap::Symbolize(const UnwoundFrame& frame) {
+  Frame out;
+  out.pc = frame.pc;
+  uint64_t lookup = frame.is_return_address ? frame.pc - 1 : frame.pc;
+  Located located = Locate(lookup);
+  if (located.mapping) out.module = located.mapping->path;
+  if (!located.module) return out;
+  std::optional<SymbolMatch> symbol = located.module->FindSymbol(lookup - located.bias);
+  if (!symbol) return out;
+  out.symbol = Demangle(symbol->name);
+  out.symbol_offset = symbol->offset + (frame.pc - lookup);
+  return out;
+}
+
+std::vector<std::string> ElfCodeMap::ModuleErrors() const {
+  std::vector<std::string> out;
+  for (const auto& [path, reason] : failures_) out.push_back(path + ": " + reason);
+  return out;
+}
+
+}  // namespace ephemera::stacks

@@ -1,0 +1,81 @@
+// ElfCodeMap: the CodeMap of one process, built from its memory map and the ELF files behind it,
+// and the symbolizer that turns unwound pcs into Frames. Pure given a ModuleLoader;
+// ProcRootModuleLoader is the I/O implementation that reads the files through /proc/<pid>/root.
+#ifndef EPHEMERA_DEBUGPOD_STACKS_ELF_CODE_MAP_H_
+#define EPHEMERA_DEBUGPOD_STACKS_ELF_CODE_MAP_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "debugpod/stacks/elf_module.h"
+#include "debugpod/stacks/proc_maps.h"
+#include "debugpod/stacks/stack_capture.h"
+#include "debugpod/stacks/unwinder.h"
+#include "status/status.h"
+
+namespace ephemera::stacks {
+
+// Supplies the parsed ELF image behind a mapping.
+class ModuleLoader {
+ public:
+  virtual ~ModuleLoader() = default;
+  // NotFound for mappings that are not backed by an ELF file ([heap], anonymous memory); otherwise
+  // whatever opening or parsing the file returned.
+  virtual StatusOr<std::unique_ptr<ElfModule>> Load(const MapEntry& mapping) = 0;
+};
+
+// Reads <proc_root>/<pid>/root/<path>, falling back to <proc_root>/<pid>/map_files/<start>-<end>
+// when that is missing or is not the mapped inode (a replaced or deleted binary). [vdso] is parsed
+// from the calling process's own vDSO, which the kernel shares with every process.
+class ProcRootModuleLoader final : public ModuleLoader {
+ public:
+  ProcRootModuleLoader(std::string proc_root, int pid, ElfLimits limits = {})
+      : proc_root_(std::move(proc_root)), pid_(pid), limits_(limits) {}
+  StatusOr<std::unique_ptr<ElfModule>> Load(const MapEntry& mapping) override;
+
+ private:
+  std::string proc_root_;
+  int pid_;
+  ElfLimits limits_;
+};
+
+// Not thread-safe. Loads each module at most once (by path), lazily, and none once `deadline` has
+// passed (a default-constructed deadline means none): frames then keep their pc and module only.
+class ElfCodeMap final : public CodeMap {
+ public:
+  ElfCodeMap(std::vector<MapEntry> maps, ModuleLoader& loader,
+             std::chrono::steady_clock::time_point deadline = {});
+
+  bool IsCode(uint64_t pc) override;
+  StatusOr<UnwindRow> FindUnwindRow(uint64_t pc) override;
+
+  // The module path, and the demangled symbol and offset when the module's symbols cover the pc.
+  Frame Symbolize(const UnwoundFrame& frame);
+
+  // "path: reason" for each module that could not be loaded.
+  std::vector<std::string> ModuleErrors() const;
+
+ private:
+  struct Located {
+    const MapEntry* mapping = nullptr;
+    const ElfModule* module = nullptr;  // null when the mapping has no usable ELF image
+    uint64_t bias = 0;
+  };
+  Located Locate(uint64_t pc);
+  const ElfModule* ModuleFor(const MapEntry& mapping);
+
+  std::vector<MapEntry> maps_;
+  ModuleLoader& loader_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::map<std::string, std::unique_ptr<ElfModule>> modules_;  // null: failed to load
+  std::map<std::string, std::string> failures_;
+};
+
+}  // namespace ephemera::stacks
+
+#endif  // EPHEMERA_DEBUGPOD_STACKS_ELF_CODE_MAP_H_

@@ -1,0 +1,247 @@
+#include "debugpod/stacks/elf_module.h"
+
+#include <elf.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+namespace ephemera::stacks {
+namespace {
+
+struct Section {
+  Elf64_Shdr header;
+  std::string_view name;
+};
+
+template <typename T>
+Status ReadStruct(const ByteSource& image, uint64_t offset, T& out) {
+  return image.ReadAt(offset, std::span<uint8_t>(reinterpret_cast<uint8_t*>(&out), sizeof(T)));
+}
+
+// The contents of `section`, decompressed when SHF_COMPRESSED (zlib) or named .zdebug_* (the older
+// GNU "ZLIB" + big-endian size framing).
+StatusOr<std::vector<uint8_t>> ReadSection(const ByteSource& image, const Section& section,
+                                           const ElfLimits& limits) {
+  const Elf64_Shdr& h = section.header;
+  if (h.sh_type == SHT_NOBITS) return NotFoundError("section has no contents in this file");
+  if (h.sh_size > limits.max_section_bytes) return ResourceExhaustedError("section too large");
+  std::vector<uint8_t> raw(static_cast<size_t>(h.sh_size));
+  EPHEMERA_RETURN_IF_ERROR(image.ReadAt(h.sh_offset, raw));
+  uint64_t out_size = 0;
+  size_t header_size = 0;
+  if (h.sh_flags & SHF_COMPRESSED) {
+    Elf64_Chdr ch;
+    if (raw.size() < sizeof ch) return DataLossError("compressed section header truncated");
+    std::memcpy(&ch, raw.data(), sizeof ch);
+    if (ch.ch_type != ELFCOMPRESS_ZLIB) return InvalidArgumentError("unsupported compression");
+    out_size = ch.ch_size;
+    header_size = sizeof ch;
+  } else if (section.name.starts_with(".zdebug")) {
+    if (raw.size() < 12 || std::memcmp(raw.data(), "ZLIB", 4) != 0) {
+      return DataLossError(".zdebug section header malformed");
+    }
+    for (size_t i = 4; i < 12; ++i) out_size = (out_size << 8) | raw[i];
+    header_size = 12;
+  } else {
+    return raw;
+  }
+  if (out_size > limits.max_section_bytes) return ResourceExhaustedError("section too large");
+  std::vector<uint8_t> out(static_cast<size_t>(out_size));
+  uLongf out_len = static_cast<uLongf>(out.size());
+  int rc = uncompress(out.data(), &out_len, raw.data() + header_size,
+                      static_cast<uLong>(raw.size() - header_size));
+  if (rc != Z_OK || out_len != out.size()) return DataLossError("section does not decompress");
+  return out;
+}
+
+}  // namespace
+
+StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& limits) {
+  Elf64_Ehdr eh;
+  if (image.size() < EI_NIDENT) return InvalidArgumentError("not an ELF file (too short)");
+  unsigned char ident[EI_NIDENT];
+  EPHEMERA_RETURN_IF_ERROR(image.ReadAt(0, std::span<uint8_t>(ident, EI_NIDENT)));
+  if (std::memcmp(ident, ELFMAG, SELFMAG) != 0) return InvalidArgumentError("not an ELF file");
+  if (ident[EI_CLASS] != ELFCLASS64 || ident[EI_DATA] != ELFDATA2LSB) {
+    return FailedPreconditionError("only 64-bit little-endian ELF is supported");
+  }
+  if (Status s = ReadStruct(image, 0, eh); !s.ok()) return DataLossError("ELF header truncated");
+  if (eh.e_machine != EM_X86_64) return FailedPreconditionError("only x86-64 ELF is supported");
+
+  ElfModule module;
+  module.position_independent_ = eh.e_type == ET_DYN;
+
+  // Program headers: the loadable segments.
+  if (eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum > 0 && eh.e_phnum < 4096) {
+    for (uint16_t i = 0; i < eh.e_phnum; ++i) {
+      Elf64_Phdr ph;
+      if (!ReadStruct(image, eh.e_phoff + i * uint64_t{sizeof ph}, ph).ok()) {
+        return DataLossError("program headers truncated");
+      }
+      if (ph.p_type != PT_LOAD) continue;
+      module.load_segments_.push_back(
+          {ph.p_offset, ph.p_vaddr, ph.p_filesz, ph.p_memsz, (ph.p_flags & PF_X) != 0});
+    }
+  }
+
+  // Section headers and their names.
+  std::vector<Section> sections;
+  std::string section_names;
+  if (eh.e_shoff != 0 && eh.e_shentsize == sizeof(Elf64_Shdr)) {
+    uint64_t count = eh.e_shnum;
+    uint64_t names_index = eh.e_shstrndx;
+    Elf64_Shdr first;
+    if (ReadStruct(image, eh.e_shoff, first).ok()) {
+      if (count == 0) count = first.sh_size;
+      if (names_index == SHN_XINDEX) names_index = first.sh_link;
+    }
+    if (count > 0 && count < (1u << 20) && count * sizeof(Elf64_Shdr) <= image.size()) {
+      sections.resize(static_cast<size_t>(count));
+      for (size_t i = 0; i < sections.size(); ++i) {
+        if (!ReadStruct(image, eh.e_shoff + i * sizeof(Elf64_Shdr), sections[i].header).ok()) {
+          return DataLossError("section headers truncated");
+        }
+      }
+    }
+    if (names_index < sections.size()) {
+      StatusOr<std::vector<uint8_t>> names =
+          ReadSection(image, {sections[names_index].header, ""}, limits);
+      if (names.ok()) {
+        section_names.assign(names->begin(), names->end());
+        section_names.push_back('\0');
+        for (Section& s : sections) {
+          if (s.header.sh_name < section_names.size()) {
+            s.name = std::string_view(section_names.c_str() + s.header.sh_name);
+          }
+        }
+      }
+    }
+  }
+  if (sections.empty()) module.notes_.push_back("no section headers");
+
+  auto find_section = [&](std::string_view name) -> const Section* {
+    for (const Section& s : sections) {
+      if (s.name == name) return &s;
+    }
+    return nullptr;
+  };
+
+  // Call-frame information.
+  if (const Section* eh_frame = find_section(".eh_frame")) {
+    StatusOr<std::vector<uint8_t>> bytes = ReadSection(image, *eh_frame, limits);
+    if (bytes.ok()) {
+      std::vector<uint8_t> table;
+      uint64_t table_vaddr = 0;
+      if (const Section* hdr = find_section(".eh_frame_hdr")) {
+        StatusOr<std::vector<uint8_t>> hdr_bytes = ReadSection(image, *hdr, limits);
+        if (hdr_bytes.ok()) {
+          table = std::move(*hdr_bytes);
+          table_vaddr = hdr->header.sh_addr;
+        }
+      }
+      module.eh_frame_ =
+          CallFrameInfo::Create(CfiFormat::kEhFrame, std::move(*bytes), eh_frame->header.sh_addr,
+                                std::move(table), table_vaddr);
+    } else {
+      module.notes_.push_back(".eh_frame: " + bytes.status().message());
+    }
+  }
+  const Section* debug_frame = find_section(".debug_frame");
+  if (!debug_frame) debug_frame = find_section(".zdebug_frame");
+  if (debug_frame) {
+    StatusOr<std::vector<uint8_t>> bytes = ReadSection(image, *debug_frame, limits);
+    if (bytes.ok()) {
+      module.debug_frame_ = CallFrameInfo::Create(CfiFormat::kDebugFrame, std::move(*bytes), 0);
+    } else {
+      module.notes_.push_back(".debug_frame: " + bytes.status().message());
+    }
+  }
+  if (!module.has_eh_frame() && !module.has_debug_frame()) {
+    module.notes_.push_back("no call-frame information");
+  }
+
+  // Function symbols from .symtab and .dynsym; their string tables are concatenated into names_.
+  bool have_symtab = false;
+  for (const Section& s : sections) {
+    uint32_t type = s.header.sh_type;
+    if (type != SHT_SYMTAB && type != SHT_DYNSYM) continue;
+    if (s.header.sh_entsize != sizeof(Elf64_Sym) || s.header.sh_link >= sections.size()) continue;
+    StatusOr<std::vector<uint8_t>> table = ReadSection(image, s, limits);
+    StatusOr<std::vector<uint8_t>> strings = ReadSection(image, sections[s.header.sh_link], limits);
+    if (!table.ok() || !strings.ok()) {
+      module.notes_.push_back(std::string(s.name) + ": " +
+                              (table.ok() ? strings.status() : table.status()).message());
+      continue;
+    }
+    if (type == SHT_SYMTAB) have_symtab = true;
+    size_t names_base = module.names_.size();
+    if (names_base + strings->size() > UINT32_MAX) continue;
+    module.names_.append(strings->begin(), strings->end());
+    module.names_.push_back('\0');
+    size_t count = table->size() / sizeof(Elf64_Sym);
+    for (size_t i = 1; i < count && module.symbols_.size() < limits.max_symbols; ++i) {
+      Elf64_Sym sym;
+      std::memcpy(&sym, table->data() + i * sizeof sym, sizeof sym);
+      unsigned sym_type = ELF64_ST_TYPE(sym.st_info);
+      unsigned binding = ELF64_ST_BIND(sym.st_info);
+      if (sym.st_value == 0 || sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE) continue;
+      if (sym.st_name == 0 || sym.st_name >= strings->size()) continue;
+      bool code = sym_type == STT_FUNC || sym_type == STT_GNU_IFUNC;
+      if (sym_type == STT_NOTYPE && sym.st_shndx < sections.size()) {
+        code = (sections[sym.st_shndx].header.sh_flags & SHF_EXECINSTR) != 0;
+      }
+      if (!code) continue;
+      uint8_t rank = binding == STB_GLOBAL ? 0 : binding == STB_WEAK ? 2 : 4;
+      if ((*strings)[sym.st_name] == '_') rank += 1;
+      if (type == SHT_DYNSYM) rank += 6;
+      module.symbols_.push_back(
+          {sym.st_value, sym.st_size, static_cast<uint32_t>(names_base + sym.st_name), rank});
+    }
+  }
+  if (!have_symtab) module.notes_.push_back("no .symtab (stripped); using .dynsym only");
+  std::sort(module.symbols_.begin(), module.symbols_.end(), [](const Symbol& a, const Symbol& b) {
+    return a.address != b.address ? a.address < b.address : a.rank < b.rank;
+  });
+  module.symbols_.erase(
+      std::unique(module.symbols_.begin(), module.symbols_.end(),
+                  [](const Symbol& a, const Symbol& b) { return a.address == b.address; }),
+      module.symbols_.end());
+  module.symbols_.shrink_to_fit();
+  return module;
+}
+
+std::optional<uint64_t> ElfModule::LoadBias(uint64_t map_start, uint64_t map_offset,
+                                            bool executable) const {
+  constexpr uint64_t kPageMask = ~uint64_t{0xfff};
+  for (const LoadSegment& s : load_segments_) {
+    uint64_t first = s.offset & kPageMask;
+    if (s.executable != executable || s.file_size == 0 || map_offset < first ||
+        map_offset >= s.offset + s.file_size)
+      continue;
+    // The file offset map_offset has ELF address s.vaddr + (map_offset - s.offset).
+    return map_start - (s.vaddr - s.offset + map_offset);
+  }
+  return std::nullopt;
+}
+
+std::optional<SymbolMatch> ElfModule::FindSymbol(uint64_t vaddr) const {
+  auto it = std::upper_bound(symbols_.begin(), symbols_.end(), vaddr,
+                             [](uint64_t v, const Symbol& s) { return v < s.address; });
+  if (it == symbols_.begin()) return std::nullopt;
+  --it;
+  if (it->size > 0 && vaddr - it->address >= it->size) return std::nullopt;
+  return SymbolMatch{std::string_view(names_.c_str() + it->name), vaddr - it->address};
+}
+
+StatusOr<UnwindRow> ElfModule::FindUnwindRow(uint64_t vaddr) const {
+  if (has_eh_frame()) {
+    StatusOr<UnwindRow> row = eh_frame_.FindRow(vaddr);
+    if (row.ok() || row.status().code() != StatusCode::kNotFound || !has_debug_frame()) return row;
+  }
+  if (has_debug_frame()) return debug_frame_.FindRow(vaddr);
+  return NotFoundError("module has no call-frame information");
+}
+
+}  // namespace ephemera::stacks

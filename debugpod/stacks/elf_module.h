@@ -1,0 +1,90 @@
+// ElfModule: what stack capture needs from one ELF64 x86-64 image: its loadable segments (to turn a
+// runtime address into an ELF virtual address, PIE-aware), its function symbols (.symtab and
+// .dynsym, for the nearest preceding symbol) and its call-frame information (.eh_frame with
+// .eh_frame_hdr, and .debug_frame, zlib-compressed or not). Parsing is pure over a ByteSource and
+// reads only the headers and those sections, each capped by ElfLimits. An ElfModule is immutable
+// after Parse (thread-safe).
+#ifndef EPHEMERA_DEBUGPOD_STACKS_ELF_MODULE_H_
+#define EPHEMERA_DEBUGPOD_STACKS_ELF_MODULE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "debugpod/stacks/byte_source.h"
+#include "debugpod/stacks/call_frame_info.h"
+#include "status/status.h"
+
+namespace ephemera::stacks {
+
+struct ElfLimits {
+  uint64_t max_section_bytes = 128ull << 20;  // per section, after decompression
+  size_t max_symbols = size_t{1} << 22;
+};
+
+struct LoadSegment {
+  uint64_t offset = 0;  // p_offset
+  uint64_t vaddr = 0;   // p_vaddr
+  uint64_t file_size = 0;
+  uint64_t mem_size = 0;
+  bool executable = false;
+};
+
+// A symbol match: the (mangled) name and the distance from the symbol's start.
+struct SymbolMatch {
+  std::string_view name;  // borrowed from the ElfModule
+  uint64_t offset = 0;
+};
+
+class ElfModule {
+ public:
+  // Parses `image`. InvalidArgument if it is not an ELF file, FailedPrecondition if it is ELF but
+  // not 64-bit little-endian x86-64, DataLoss if headers are truncated. Sections that are missing,
+  // too large or malformed are left out (see notes()), they do not fail the parse.
+  static StatusOr<ElfModule> Parse(const ByteSource& image, const ElfLimits& limits = {});
+
+  // The load bias of a mapping of this file that starts at runtime address `map_start` with file
+  // offset `map_offset` (both as in /proc/<pid>/maps): runtime address = ELF vaddr + bias. Only
+  // segments whose executable flag equals `executable` are considered, because one file page can be
+  // mapped twice (the page a read-only and a writable segment share). nullopt if none covers it.
+  std::optional<uint64_t> LoadBias(uint64_t map_start, uint64_t map_offset,
+                                   bool executable = true) const;
+
+  // The function symbol at or nearest before `vaddr`; nullopt if there is none, or if the nearest
+  // one has a known size and `vaddr` lies beyond it.
+  std::optional<SymbolMatch> FindSymbol(uint64_t vaddr) const;
+
+  // The CFI row for `vaddr` from .eh_frame, else .debug_frame. NotFound if neither covers it.
+  StatusOr<UnwindRow> FindUnwindRow(uint64_t vaddr) const;
+
+  const std::vector<LoadSegment>& load_segments() const { return load_segments_; }
+  size_t symbol_count() const { return symbols_.size(); }
+  bool has_eh_frame() const { return !eh_frame_.empty(); }
+  bool has_debug_frame() const { return !debug_frame_.empty(); }
+  bool is_position_independent() const { return position_independent_; }
+  // Why a section was left out ("no .symtab", ".debug_frame: unsupported compression"), for
+  // reports.
+  const std::vector<std::string>& notes() const { return notes_; }
+
+ private:
+  struct Symbol {
+    uint64_t address;
+    uint64_t size;
+    uint32_t name;  // offset into names_
+    uint8_t rank;   // lower wins among symbols at the same address
+  };
+
+  std::vector<LoadSegment> load_segments_;
+  std::vector<Symbol> symbols_;  // sorted by address, one per address
+  std::string names_;
+  CallFrameInfo eh_frame_ = CallFrameInfo::Create(CfiFormat::kEhFrame, {}, 0);
+  CallFrameInfo debug_frame_ = CallFrameInfo::Create(CfiFormat::kDebugFrame, {}, 0);
+  bool position_independent_ = false;
+  std::vector<std::string> notes_;
+};
+
+}  // namespace ephemera::stacks
+
+#endif  // EPHEMERA_DEBUGPOD_STACKS_ELF_MODULE_H_

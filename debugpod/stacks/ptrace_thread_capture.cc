@@ -1,0 +1,349 @@
+#include "debugpod/stacks/ptrace_thread_capture.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <string_view>
+#include <system_error>
+#include <thread>
+
+#include "debugpod/stacks/errno_name.h"
+
+namespace ephemera::stacks {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kYieldingPolls = 200;
+constexpr auto kMaxPollSleep = std::chrono::microseconds(1000);
+
+bool HasDeadline(Clock::time_point deadline) { return deadline != Clock::time_point{}; }
+
+// The TracerPid line of a thread's status, 0 if none or unreadable.
+int TracerOf(const std::string& proc_root, int pid, int tid) {
+  std::ifstream in(proc_root + "/" + std::to_string(pid) + "/task/" + std::to_string(tid) +
+                   "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("TracerPid:")) {
+      std::string_view value(line);
+      value.remove_prefix(10);
+      while (!value.empty() && (value[0] == ' ' || value[0] == '\t')) value.remove_prefix(1);
+      int tracer = 0;
+      std::from_chars(value.data(), value.data() + value.size(), tracer);
+      return tracer;
+    }
+  }
+  return 0;
+}
+
+#if defined(__x86_64__)
+
+RegisterSet ToRegisterSet(const user_regs_struct& r) {
+  RegisterSet set;
+  set.Set(kRegRax, r.rax);
+  set.Set(kRegRdx, r.rdx);
+  set.Set(kRegRcx, r.rcx);
+  set.Set(kRegRbx, r.rbx);
+  set.Set(kRegRsi, r.rsi);
+  set.Set(kRegRdi, r.rdi);
+  set.Set(kRegRbp, r.rbp);
+  set.Set(kRegRsp, r.rsp);
+  const unsigned long long high[] = {r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15};
+  for (int i = 0; i < 8; ++i) set.Set(kRegR8 + i, high[i]);
+  set.Set(kRegRip, r.rip);
+  return set;
+}
+
+// Per-capture state of the stop loop. Lives on the worker thread that is the tracer.
+class StopLoop {
+ public:
+  explicit StopLoop(const ThreadCaptureRequest& request) : request_(request) {}
+  ~StopLoop() {
+    if (mem_fd_ >= 0) close(mem_fd_);
+  }
+  StopLoop(const StopLoop&) = delete;
+  StopLoop& operator=(const StopLoop&) = delete;
+
+  CapturedThread Capture(int tid);
+  // Detaches threads that reached their stop after their timeout.
+  void ReleaseLateStops();
+
+ private:
+  enum class WaitOutcome { kStopped, kExited, kTimedOut, kFailed };
+  WaitOutcome WaitForStop(int tid, Clock::time_point give_up, int& status);
+  void CopyStack(CapturedThread& thread);
+
+  const ThreadCaptureRequest& request_;
+  bool vm_readv_usable_ = true;
+  int mem_fd_ = -1;
+  std::vector<int> late_;
+};
+
+StopLoop::WaitOutcome StopLoop::WaitForStop(int tid, Clock::time_point give_up, int& status) {
+  auto sleep = std::chrono::microseconds(10);
+  for (int polls = 0;; ++polls) {
+    pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
+    if (r == tid) return WIFSTOPPED(status) ? WaitOutcome::kStopped : WaitOutcome::kExited;
+    if (r < 0 && errno != EINTR) return WaitOutcome::kFailed;
+    if (Clock::now() >= give_up) return WaitOutcome::kTimedOut;
+    if (polls < kYieldingPolls) {
+      sched_yield();
+    } else {
+      timespec ts{0, static_cast<long>(std::chrono::nanoseconds(sleep).count())};
+      nanosleep(&ts, nullptr);
+      sleep = std::min(sleep * 2, kMaxPollSleep);
+    }
+  }
+}
+
+void StopLoop::CopyStack(CapturedThread& thread) {
+  std::optional<uint64_t> sp = thread.registers.Get(kRegRsp);
+  if (!sp) return;
+  size_t length = request_.stack_bytes;
+  if (const MapEntry* mapping = FindMapping(request_.maps, *sp)) {
+    length = static_cast<size_t>(std::min<uint64_t>(length, mapping->end - *sp));
+  }
+  if (length == 0) return;
+  if (vm_readv_usable_) {
+    StatusOr<std::vector<uint8_t>> bytes = ReadMemoryWithProcessVmReadv(thread.tid, *sp, length);
+    if (bytes.ok()) {
+      thread.stack = {*sp, std::move(*bytes)};
+      thread.memory_source = "process_vm_readv";
+      return;
+    }
+    // Blocked by seccomp or not built into the kernel: use /proc/<pid>/mem from now on.
+    if (bytes.status().message().starts_with("ENOSYS") ||
+        bytes.status().message().starts_with("EPERM")) {
+      vm_readv_usable_ = false;
+    }
+  }
+  if (mem_fd_ < 0) {
+    std::string path = request_.proc_root + "/" + std::to_string(request_.pid) + "/mem";
+    mem_fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (mem_fd_ < 0) {
+      thread.memory_source = "none (" + ErrnoName(errno) + " opening " + path + ")";
+      return;
+    }
+  }
+  StatusOr<std::vector<uint8_t>> bytes = ReadMemoryWithProcMem(mem_fd_, *sp, length);
+  if (bytes.ok()) {
+    thread.stack = {*sp, std::move(*bytes)};
+    thread.memory_source = "/proc/<pid>/mem";
+  } else {
+    thread.memory_source = "none (" + bytes.status().message() + ")";
+  }
+}
+
+CapturedThread StopLoop::Capture(int tid) {
+  CapturedThread thread;
+  thread.tid = tid;
+  auto fail = [&](int error_number, std::string message) {
+    thread.error_number = error_number;
+    thread.error = std::move(message);
+    return thread;
+  };
+
+  if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
+    int e = errno;
+    if (e == EPERM) {
+      if (int tracer = TracerOf(request_.proc_root, request_.pid, tid); tracer != 0) {
+        return fail(e, "EPERM: thread is already traced by pid " + std::to_string(tracer));
+      }
+      return fail(e,
+                  "EPERM: ptrace not permitted (needs CAP_SYS_PTRACE or same uid and "
+                  "ptrace_scope 0)");
+    }
+    if (e == ESRCH) return fail(e, "ESRCH: thread exited before it could be stopped");
+    return fail(e, ErrnoName(e) + ": PTRACE_SEIZE failed");
+  }
+
+  Clock::time_point start = Clock::now();
+  auto finish = [&] {
+    thread.freeze = std::chrono::ceil<std::chrono::microseconds>(Clock::now() - start);
+  };
+  if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
+    int e = errno;
+    // Not stopped, so PTRACE_DETACH cannot run; the kernel releases it when the worker exits.
+    late_.push_back(tid);
+    finish();
+    return fail(e, ErrnoName(e) + ": PTRACE_INTERRUPT failed");
+  }
+  Clock::time_point give_up = start + request_.stop_timeout;
+  if (HasDeadline(request_.deadline)) give_up = std::min(give_up, request_.deadline);
+  int status = 0;
+  switch (WaitForStop(tid, give_up, status)) {
+    case WaitOutcome::kStopped:
+      break;
+    case WaitOutcome::kExited:
+      finish();
+      return fail(ESRCH, "ESRCH: thread exited while being stopped");
+    case WaitOutcome::kTimedOut:
+      late_.push_back(tid);
+      finish();
+      return fail(ETIMEDOUT,
+                  "ETIMEDOUT: thread did not stop in time (uninterruptible sleep?); it was "
+                  "released without being captured");
+    case WaitOutcome::kFailed: {
+      int e = errno;
+      late_.push_back(tid);
+      finish();
+      return fail(e, ErrnoName(e) + ": waiting for the thread to stop failed");
+    }
+  }
+  // A signal that arrived first leaves the thread in signal-delivery-stop: hand it back on detach.
+  int pending_signal = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
+
+  user_regs_struct regs{};
+  iovec iov{&regs, sizeof regs};
+  bool have_registers =
+      ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(NT_PRSTATUS), &iov) == 0;
+  int register_error = errno;
+  if (have_registers) {
+    thread.registers = ToRegisterSet(regs);
+    CopyStack(thread);
+  }
+  ptrace(PTRACE_DETACH, tid, nullptr,
+         reinterpret_cast<void*>(static_cast<intptr_t>(pending_signal)));
+  finish();
+  if (!have_registers) {
+    return fail(register_error, ErrnoName(register_error) + ": PTRACE_GETREGSET failed");
+  }
+  return thread;
+}
+
+void StopLoop::ReleaseLateStops() {
+  for (int tid : late_) {
+    int status = 0;
+    if (waitpid(tid, &status, __WALL | WNOHANG) == tid && WIFSTOPPED(status)) {
+      ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
+    }
+  }
+}
+
+std::vector<CapturedThread> RunStopLoop(const ThreadCaptureRequest& request,
+                                        const std::vector<int>& first_listing) {
+  std::vector<CapturedThread> out;
+  std::set<int> seen;
+  StopLoop loop(request);
+  for (int pass = 0; pass < 2; ++pass) {
+    std::vector<int> tids = first_listing;
+    if (pass > 0) {
+      StatusOr<std::vector<int>> again = ListThreads(request.proc_root, request.pid);
+      if (!again.ok()) break;
+      tids = std::move(*again);
+    }
+    for (int tid : tids) {
+      if (!seen.insert(tid).second) continue;
+      if (HasDeadline(request.deadline) && Clock::now() >= request.deadline) {
+        CapturedThread skipped;
+        skipped.tid = tid;
+        skipped.error_number = ETIMEDOUT;
+        skipped.error = "deadline exceeded before this thread was stopped";
+        out.push_back(std::move(skipped));
+        continue;
+      }
+      out.push_back(loop.Capture(tid));
+    }
+  }
+  loop.ReleaseLateStops();
+  std::sort(out.begin(), out.end(),
+            [](const CapturedThread& a, const CapturedThread& b) { return a.tid < b.tid; });
+  return out;
+}
+
+#endif  // defined(__x86_64__)
+
+}  // namespace
+
+StatusOr<std::vector<int>> ListThreads(const std::string& proc_root, int pid) {
+  std::string dir = proc_root + "/" + std::to_string(pid) + "/task";
+  DIR* d = opendir(dir.c_str());
+  if (!d) {
+    int e = errno;
+    if (e == ENOENT) return NotFoundError("process " + std::to_string(pid) + " not found");
+    if (e == EACCES || e == EPERM) {
+      return PermissionDeniedError(ErrnoName(e) + ": cannot list " + dir);
+    }
+    return UnavailableError(ErrnoName(e) + ": cannot list " + dir);
+  }
+  std::vector<int> tids;
+  while (dirent* entry = readdir(d)) {
+    std::string_view name(entry->d_name);
+    int tid = 0;
+    auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), tid);
+    if (ec == std::errc() && ptr == name.data() + name.size() && tid > 0) tids.push_back(tid);
+  }
+  closedir(d);
+  std::sort(tids.begin(), tids.end());
+  if (tids.empty()) return NotFoundError("process " + std::to_string(pid) + " has no threads");
+  return tids;
+}
+
+StatusOr<std::vector<uint8_t>> ReadMemoryWithProcessVmReadv(int pid, uint64_t address,
+                                                            size_t length) {
+  std::vector<uint8_t> bytes(length);
+  iovec local{bytes.data(), length};
+  iovec remote{reinterpret_cast<void*>(address), length};
+  ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+  if (n <= 0) {
+    int e = n < 0 ? errno : EFAULT;
+    return UnavailableError(ErrnoName(e) + ": process_vm_readv failed");
+  }
+  bytes.resize(static_cast<size_t>(n));
+  return bytes;
+}
+
+StatusOr<std::vector<uint8_t>> ReadMemoryWithProcMem(int mem_fd, uint64_t address, size_t length) {
+  std::vector<uint8_t> bytes(length);
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n =
+        pread(mem_fd, bytes.data() + done, length - done, static_cast<off_t>(address + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (done > 0) break;  // the rest is not mapped
+      int e = n < 0 ? errno : EFAULT;
+      return UnavailableError(ErrnoName(e) + ": reading /proc/<pid>/mem failed");
+    }
+    done += static_cast<size_t>(n);
+  }
+  bytes.resize(done);
+  return bytes;
+}
+
+StatusOr<std::vector<CapturedThread>> CaptureThreadStates(const ThreadCaptureRequest& request) {
+#if defined(__x86_64__)
+  StatusOr<std::vector<int>> tids = ListThreads(request.proc_root, request.pid);
+  if (!tids.ok()) return tids.status();
+  std::vector<CapturedThread> out;
+  // The tracer is this short-lived thread: as it exits, the kernel detaches anything still
+  // attached, so a thread that missed its stop cannot stay stopped for long.
+  try {
+    std::thread worker([&] { out = RunStopLoop(request, *tids); });
+    worker.join();
+  } catch (const std::system_error& e) {
+    return ResourceExhaustedError(std::string("cannot start the capture thread: ") + e.what());
+  }
+  return out;
+#else
+  (void)request;
+  return FailedPreconditionError("stack capture supports x86-64 only");
+#endif
+}
+
+}  // namespace ephemera::stacks

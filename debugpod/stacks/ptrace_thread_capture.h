@@ -1,0 +1,63 @@
+// The part of stack capture that touches the target: stop one thread with ptrace, copy its
+// registers and a bounded slice of its stack, resume it, then the next. Nothing here unwinds or
+// symbolizes; that happens after every thread runs again.
+#ifndef EPHEMERA_DEBUGPOD_STACKS_PTRACE_THREAD_CAPTURE_H_
+#define EPHEMERA_DEBUGPOD_STACKS_PTRACE_THREAD_CAPTURE_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "debugpod/stacks/machine_state.h"
+#include "debugpod/stacks/proc_maps.h"
+#include "status/status.h"
+
+namespace ephemera::stacks {
+
+struct CapturedThread {
+  int tid = 0;
+  RegisterSet registers;
+  StackSlice stack;
+  std::chrono::microseconds freeze{0};  // PTRACE_INTERRUPT until PTRACE_DETACH returned
+  int error_number = 0;                 // errno behind `error`, 0 when captured
+  std::string error;                    // empty when captured
+  std::string memory_source;            // "process_vm_readv" or "/proc/<pid>/mem"
+};
+
+struct ThreadCaptureRequest {
+  int pid = 0;
+  std::string proc_root = "/proc";
+  size_t stack_bytes = 32 * 1024;
+  // Threads not yet stopped when it passes are reported with an error; default: none.
+  std::chrono::steady_clock::time_point deadline;
+  // How long one thread may take to reach the stop (a thread in uninterruptible sleep never does).
+  std::chrono::milliseconds stop_timeout{500};
+  // The target's memory map, read before stopping anything: the stack copy never runs past the end
+  // of the mapping that holds the stack pointer.
+  std::vector<MapEntry> maps;
+};
+
+// Captures every thread listed in <proc_root>/<pid>/task, re-listing once more for threads created
+// meanwhile; results are sorted by tid. Runs the ptrace work on a dedicated thread that exits
+// before this returns, so the kernel releases any thread that could not be detached in time (one
+// that did not reach the stop before its timeout). Only one target thread is stopped at a time.
+// Per-thread failures are reported in CapturedThread::error; the call itself fails only when the
+// task list cannot be read (NotFound / PermissionDenied) or on a non-x86-64 build
+// (FailedPrecondition).
+StatusOr<std::vector<CapturedThread>> CaptureThreadStates(const ThreadCaptureRequest& request);
+
+// Reads up to `length` bytes of `pid`'s memory at `address` with process_vm_readv. Stops early at
+// the first unreadable page; fails (with the errno name) if not even one byte is readable.
+StatusOr<std::vector<uint8_t>> ReadMemoryWithProcessVmReadv(int pid, uint64_t address,
+                                                            size_t length);
+// The same through an open /proc/<pid>/mem descriptor.
+StatusOr<std::vector<uint8_t>> ReadMemoryWithProcMem(int mem_fd, uint64_t address, size_t length);
+
+// The thread ids listed in <proc_root>/<pid>/task, sorted.
+StatusOr<std::vector<int>> ListThreads(const std::string& proc_root, int pid);
+
+}  // namespace ephemera::stacks
+
+#endif  // EPHEMERA_DEBUGPOD_STACKS_PTRACE_THREAD_CAPTURE_H_

@@ -1,0 +1,153 @@
+// Component tests for the stop-copy-resume step and the memory readers, against real processes.
+#include "debugpod/stacks/ptrace_thread_capture.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "target_process.h"
+
+namespace ephemera::stacks {
+namespace {
+
+// A forked child that shares our address-space layout: what we wrote before fork is at the same
+// address in the child. The child just waits to be killed.
+class ForkedChild {
+ public:
+  ForkedChild() {
+    pid_ = fork();
+    if (pid_ == 0) {
+      while (true) pause();
+    }
+  }
+  ~ForkedChild() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_;
+};
+
+std::vector<MapEntry> MapsOf(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/maps");
+  std::stringstream text;
+  text << in.rdbuf();
+  return *ParseProcMaps(text.str());
+}
+
+TEST(MemoryReaderTest, BothReadersSeeTheSameBytes) {
+  std::vector<uint8_t> pattern(3000);
+  for (size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<uint8_t>(i * 7 + 3);
+  ForkedChild child;
+  ASSERT_GT(child.pid(), 0);
+  uint64_t address = reinterpret_cast<uint64_t>(pattern.data());
+  StatusOr<std::vector<uint8_t>> by_vm = ReadMemoryWithProcessVmReadv(child.pid(), address, 3000);
+  ASSERT_TRUE(by_vm.ok()) << by_vm.status().ToString();
+  EXPECT_EQ(*by_vm, pattern);
+  int fd = open(("/proc/" + std::to_string(child.pid()) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  StatusOr<std::vector<uint8_t>> by_mem = ReadMemoryWithProcMem(fd, address, 3000);
+  close(fd);
+  ASSERT_TRUE(by_mem.ok()) << by_mem.status().ToString();
+  EXPECT_EQ(*by_mem, pattern);
+}
+
+TEST(MemoryReaderTest, ReadsStopAtTheFirstUnmappedPage) {
+  long page = sysconf(_SC_PAGESIZE);
+  auto* region = static_cast<uint8_t*>(
+      mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(region, MAP_FAILED);
+  std::memset(region, 0x5a, page);
+  ASSERT_EQ(munmap(region + page, page), 0);
+  ForkedChild child;
+  uint64_t address = reinterpret_cast<uint64_t>(region) + page - 100;
+  StatusOr<std::vector<uint8_t>> by_vm = ReadMemoryWithProcessVmReadv(child.pid(), address, 1000);
+  ASSERT_TRUE(by_vm.ok()) << by_vm.status().ToString();
+  EXPECT_EQ(by_vm->size(), 100u);
+  int fd = open(("/proc/" + std::to_string(child.pid()) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  StatusOr<std::vector<uint8_t>> by_mem = ReadMemoryWithProcMem(fd, address, 1000);
+  ASSERT_TRUE(by_mem.ok()) << by_mem.status().ToString();
+  EXPECT_EQ(by_mem->size(), 100u);
+  StatusOr<std::vector<uint8_t>> nothing =
+      ReadMemoryWithProcMem(fd, reinterpret_cast<uint64_t>(region) + page, 10);
+  EXPECT_FALSE(nothing.ok());
+  close(fd);
+  munmap(region, page);
+}
+
+TEST(ThreadCaptureTest, CopiesRegistersAndBoundedStackOfEveryThread) {
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({STACKS_PARKED_NOFP});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  ThreadCaptureRequest request;
+  request.pid = (*target)->pid();
+  request.stack_bytes = 4096;
+  request.maps = MapsOf(request.pid);
+  StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(request);
+  ASSERT_TRUE(threads.ok()) << threads.status().ToString();
+  StatusOr<std::vector<int>> tids = ListThreads("/proc", request.pid);
+  ASSERT_TRUE(tids.ok());
+  ASSERT_EQ(threads->size(), tids->size());
+  for (const CapturedThread& t : *threads) {
+    EXPECT_TRUE(t.error.empty()) << t.error;
+    EXPECT_GT(t.freeze.count(), 0);
+    ASSERT_TRUE(t.registers.Get(kRegRip).has_value());
+    ASSERT_TRUE(t.registers.Get(kRegRsp).has_value());
+    EXPECT_EQ(t.stack.base, *t.registers.Get(kRegRsp));
+    EXPECT_GT(t.stack.bytes.size(), 0u);
+    EXPECT_LE(t.stack.bytes.size(), 4096u);
+    EXPECT_EQ(t.memory_source, "process_vm_readv");
+    // The copy never runs past the mapping that holds the stack pointer.
+    const MapEntry* stack_map = FindMapping(request.maps, t.stack.base);
+    ASSERT_NE(stack_map, nullptr);
+    EXPECT_LE(t.stack.base + t.stack.bytes.size(), stack_map->end);
+  }
+  StatusOr<unsigned long> alive = (*target)->Ping();
+  EXPECT_TRUE(alive.ok()) << alive.status().ToString();
+  StatusOr<int> code = (*target)->Quit();
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 0);
+}
+
+TEST(ThreadCaptureTest, NoThreadStaysTracedAfterCapture) {
+  StatusOr<std::unique_ptr<TargetProcess>> target =
+      TargetProcess::Start({STACKS_PARKED_NOFP, "--idle", "20"});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  ThreadCaptureRequest request;
+  request.pid = (*target)->pid();
+  StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(request);
+  ASSERT_TRUE(threads.ok()) << threads.status().ToString();
+  EXPECT_EQ(threads->size(), 25u);
+  for (const auto& [tid, name] : (*target)->ThreadNames()) {
+    std::ifstream status("/proc/" + std::to_string(request.pid) + "/task/" + std::to_string(tid) +
+                         "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.starts_with("TracerPid:")) {
+        EXPECT_EQ(line, "TracerPid:\t0") << name;
+      }
+      if (line.starts_with("State:")) {
+        EXPECT_EQ(line.find("t (tracing stop)"), std::string::npos) << name;
+      }
+    }
+  }
+  StatusOr<int> code = (*target)->Quit();
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 0);
+}
+
+TEST(ThreadCaptureTest, ListThreadsOfMissingProcessIsNotFound) {
+  EXPECT_EQ(ListThreads("/proc", 0x7ffffff0).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace ephemera::stacks

@@ -1,0 +1,389 @@
+// Component tests: CaptureStacks against real processes on this host (needs ptrace: root or
+// CAP_SYS_PTRACE).
+#include "debugpod/stacks/stack_capture.h"
+
+#include <gmock/gmock.h>
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "debugpod/stacks/elf_module.h"
+#include "debugpod/stacks/file_byte_source.h"
+#include "target_process.h"
+
+namespace ephemera::stacks {
+namespace {
+
+using ::testing::HasSubstr;
+using Clock = std::chrono::steady_clock;
+
+StackCaptureOptions DefaultOptions() {
+  StackCaptureOptions options;
+  options.deadline = Clock::now() + std::chrono::seconds(30);
+  return options;
+}
+
+std::string Describe(const ThreadStack& t) {
+  std::ostringstream out;
+  out << "tid " << t.tid << " unwind=" << t.unwind << " stop=\"" << t.stop_reason << "\" error=\""
+      << t.error << "\" freeze=" << t.freeze.count() << "us\n";
+  for (const Frame& f : t.frames) {
+    out << "  0x" << std::hex << f.pc << std::dec << " " << f.symbol << "+" << f.symbol_offset
+        << " (" << f.module << ")\n";
+  }
+  return out.str();
+}
+
+std::string Describe(const ProcessStacks& p) {
+  std::string out;
+  for (const ThreadStack& t : p.threads) out += Describe(t);
+  for (const std::string& e : p.module_errors) out += "module error: " + e + "\n";
+  return out;
+}
+
+const ThreadStack* FindThread(const ProcessStacks& stacks, int tid) {
+  for (const ThreadStack& t : stacks.threads) {
+    if (t.tid == tid) return &t;
+  }
+  return nullptr;
+}
+
+bool HasFrame(const ThreadStack& t, std::string_view symbol_part) {
+  for (const Frame& f : t.frames) {
+    if (f.symbol.find(symbol_part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+const Frame* FrameWith(const ThreadStack& t, std::string_view symbol_part) {
+  for (const Frame& f : t.frames) {
+    if (f.symbol.find(symbol_part) != std::string::npos) return &f;
+  }
+  return nullptr;
+}
+
+// Captures `target` and checks that the thread named `name` has a frame whose symbol contains each
+// of `symbols`. Returns the capture for further checks.
+ProcessStacks CaptureAndExpect(TargetProcess& target,
+                               const std::map<std::string, std::vector<std::string>>& expected) {
+  StatusOr<ProcessStacks> stacks = CaptureStacks(target.pid(), DefaultOptions());
+  EXPECT_TRUE(stacks.ok()) << stacks.status().ToString();
+  if (!stacks.ok()) return {};
+  std::map<int, std::string> names = target.ThreadNames();
+  std::map<std::string, int> tid_of;
+  for (const auto& [tid, name] : names) tid_of[name] = tid;
+  for (const auto& [name, symbols] : expected) {
+    auto it = tid_of.find(name);
+    if (it == tid_of.end()) {
+      ADD_FAILURE() << "no thread named " << name;
+      continue;
+    }
+    const ThreadStack* t = FindThread(*stacks, it->second);
+    if (!t) {
+      ADD_FAILURE() << "thread " << name << " missing from the capture";
+      continue;
+    }
+    EXPECT_TRUE(t->error.empty()) << name << ": " << t->error;
+    for (const std::string& symbol : symbols) {
+      EXPECT_TRUE(HasFrame(*t, symbol)) << name << " lacks " << symbol << "\n" << Describe(*t);
+    }
+  }
+  return std::move(*stacks);
+}
+
+void ExpectFreezeRecorded(const ProcessStacks& stacks, size_t threads) {
+  EXPECT_EQ(stacks.threads.size(), threads) << Describe(stacks);
+  std::chrono::microseconds sum{0};
+  std::chrono::microseconds max{0};
+  for (const ThreadStack& t : stacks.threads) {
+    EXPECT_GT(t.freeze.count(), 0) << "tid " << t.tid;
+    sum += t.freeze;
+    max = std::max(max, t.freeze);
+  }
+  EXPECT_EQ(stacks.total_freeze, sum);
+  EXPECT_EQ(stacks.max_thread_freeze, max);
+}
+
+// The target keeps working after the capture: its ticker still counts and every thread (a stopped
+// one would hang the join) finishes on "q".
+void ExpectStillRunningThenQuit(TargetProcess& target) {
+  StatusOr<unsigned long> before = target.Ping();
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  StatusOr<unsigned long> after = before;
+  for (int i = 0; i < 200 && after.ok() && *after <= *before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    after = target.Ping();
+  }
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_GT(*after, *before) << "the ticker thread stopped counting";
+  StatusOr<int> code = target.Quit();
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 0);
+}
+
+bool IsPositionIndependent(const std::string& path) {
+  StatusOr<std::unique_ptr<FileByteSource>> file = FileByteSource::Open(path);
+  if (!file.ok()) return false;
+  StatusOr<ElfModule> module = ElfModule::Parse(**file);
+  return module.ok() && module->is_position_independent();
+}
+
+const std::map<std::string, std::vector<std::string>> kParkedExpectations = {
+    {"alpha", {"ParkedInAlpha"}},
+    {"beta", {"ParkedInBeta"}},
+    {"gamma", {"ParkedInGamma"}},
+    {"ticker", {"TickInDelta"}},
+};
+
+TEST(StackCaptureTest, FindsParkedFunctionsInPieBinaryWithoutFramePointers) {
+  ASSERT_TRUE(IsPositionIndependent(STACKS_PARKED_NOFP)) << "expected a PIE test binary";
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({STACKS_PARKED_NOFP});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  ProcessStacks stacks = CaptureAndExpect(**target, kParkedExpectations);
+  ExpectFreezeRecorded(stacks, 5);
+  const ThreadStack* main_thread = FindThread(stacks, (*target)->pid());
+  ASSERT_NE(main_thread, nullptr);
+  EXPECT_TRUE(HasFrame(*main_thread, "main")) << Describe(*main_thread);
+  // Only CFI can walk code built without frame pointers; the module is the PIE binary itself.
+  for (const ThreadStack& t : stacks.threads) {
+    if (const Frame* f = FrameWith(t, "ParkedIn")) {
+      EXPECT_EQ(t.unwind, "cfi") << Describe(t);
+      EXPECT_EQ(std::filesystem::path(f->module).filename(), "stacks-parked-nofp");
+      EXPECT_GT(f->symbol_offset, 0u);
+    }
+  }
+  ExpectStillRunningThenQuit(**target);
+}
+
+TEST(StackCaptureTest, FollowsFramePointersThroughCodeWithoutUnwindTables) {
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({STACKS_PARKED_FP});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  ProcessStacks stacks = CaptureAndExpect(**target, kParkedExpectations);
+  ExpectFreezeRecorded(stacks, 5);
+  // libc frames unwind with CFI, the test program's own frames only through rbp.
+  bool saw_mixed = false;
+  for (const ThreadStack& t : stacks.threads) saw_mixed |= t.unwind == "mixed";
+  EXPECT_TRUE(saw_mixed) << Describe(stacks);
+  ExpectStillRunningThenQuit(**target);
+}
+
+TEST(StackCaptureTest, FindsParkedFunctionsInStaticBinary) {
+  ASSERT_FALSE(IsPositionIndependent(STACKS_PARKED_STATIC));
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({STACKS_PARKED_STATIC});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  ProcessStacks stacks = CaptureAndExpect(**target, kParkedExpectations);
+  ExpectFreezeRecorded(stacks, 5);
+  // Static glibc: the blocking call itself is symbolized from the same binary.
+  std::map<int, std::string> names = (*target)->ThreadNames();
+  for (const ThreadStack& t : stacks.threads) {
+    if (names[t.tid] != "alpha") continue;
+    ASSERT_FALSE(t.frames.empty());
+    EXPECT_EQ(std::filesystem::path(t.frames[0].module).filename(), "stacks-parked-static");
+    EXPECT_THAT(t.frames[0].symbol, HasSubstr("read")) << Describe(t);
+  }
+  ExpectStillRunningThenQuit(**target);
+}
+
+TEST(StackCaptureTest, FindsParkedFunctionsInCProgram) {
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({STACKS_PARKED_C});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  ProcessStacks stacks = CaptureAndExpect(
+      **target, {{"alpha", {"parked_in_alpha", "alpha_main"}}, {"beta", {"parked_in_beta"}}});
+  ExpectFreezeRecorded(stacks, 3);
+  const ThreadStack* main_thread = FindThread(stacks, (*target)->pid());
+  ASSERT_NE(main_thread, nullptr);
+  EXPECT_TRUE(HasFrame(*main_thread, "main")) << Describe(*main_thread);
+  StatusOr<int> code = (*target)->Quit();
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 0);
+}
+
+#ifdef EPHEMERA_TARGET_BINARY
+TEST(StackCaptureTest, FindsWorkerFunctionsInEphemeraTarget) {
+  int port = 20000 + static_cast<int>(getpid() % 20000);
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start(
+      {EPHEMERA_TARGET_BINARY, "--threads", "2", "--port", std::to_string(port)});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  // Workers park right after the banner; capture until they have (a few tries at most).
+  std::map<std::string, std::string> expected = {{"checkout-0", "SleepInCheckoutLoop"},
+                                                 {"orders-1", "WaitForOrders"},
+                                                 {"pipe-reader", "ReadFromPipe"},
+                                                 {"acceptor", "AcceptConnections"}};
+  std::string last;
+  bool all_found = false;
+  for (int attempt = 0; attempt < 20 && !all_found; ++attempt) {
+    StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->pid(), DefaultOptions());
+    ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
+    std::map<int, std::string> names = (*target)->ThreadNames();
+    all_found = true;
+    for (const auto& [name, symbol] : expected) {
+      bool found = false;
+      for (const ThreadStack& t : stacks->threads)
+        found |= names[t.tid] == name && HasFrame(t, symbol);
+      all_found &= found;
+    }
+    last = Describe(*stacks);
+    if (!all_found) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(all_found) << last;
+  kill((*target)->pid(), SIGTERM);
+  StatusOr<int> code = (*target)->WaitForExit(std::chrono::seconds(10));
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 0);
+}
+#endif
+
+TEST(StackCaptureTest, SymbolizesGoBinary) {
+  const char* go = "/usr/local/go/bin/go";
+  ASSERT_EQ(access(go, X_OK), 0) << "Go toolchain not found at " << go
+                                 << ": install Go there to run the Go stack-capture test";
+  std::string binary = std::string(STACKS_GO_BINARY_DIR) + "/go-parked";
+  std::string cache = std::string(STACKS_GO_BINARY_DIR) + "/go-cache";
+  std::string command = "env GOTOOLCHAIN=local GOFLAGS= GOCACHE=" + cache + " " + go +
+                        " build -o " + binary + " " + STACKS_GO_SOURCE + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << "go build failed: " << command;
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({binary});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->pid(), DefaultOptions());
+  ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
+  const ThreadStack* main_thread = FindThread(*stacks, (*target)->pid());
+  ASSERT_NE(main_thread, nullptr);
+  EXPECT_TRUE(HasFrame(*main_thread, "main.sleepInGo")) << Describe(*main_thread);
+  EXPECT_TRUE(HasFrame(*main_thread, "main.main")) << Describe(*main_thread);
+  EXPECT_TRUE(HasFrame(*main_thread, "runtime.main")) << Describe(*main_thread);
+  int runtime_frames = 0;
+  for (const ThreadStack& t : stacks->threads) {
+    for (const Frame& f : t.frames) runtime_frames += f.symbol.starts_with("runtime.");
+  }
+  EXPECT_GT(runtime_frames, 0) << Describe(*stacks);
+  StatusOr<unsigned long> rounds = (*target)->Ping();
+  EXPECT_TRUE(rounds.ok()) << rounds.status().ToString();
+  StatusOr<int> code = (*target)->Quit();
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 0);
+}
+
+TEST(StackCaptureTest, PassedDeadlineStopsNothing) {
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({STACKS_PARKED_NOFP});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  StackCaptureOptions options;
+  options.deadline = Clock::now() - std::chrono::milliseconds(1);
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->pid(), options);
+  ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
+  ASSERT_EQ(stacks->threads.size(), 5u);
+  for (const ThreadStack& t : stacks->threads) {
+    EXPECT_THAT(t.error, HasSubstr("deadline"));
+    EXPECT_EQ(t.freeze.count(), 0);
+    EXPECT_TRUE(t.frames.empty());
+  }
+  EXPECT_EQ(stacks->total_freeze.count(), 0);
+  ExpectStillRunningThenQuit(**target);
+}
+
+TEST(StackCaptureTest, ShortDeadlineIsRespectedOnManyThreads) {
+  StatusOr<std::unique_ptr<TargetProcess>> target =
+      TargetProcess::Start({STACKS_PARKED_NOFP, "--idle", "300"});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  StackCaptureOptions options;
+  constexpr auto kBudget = std::chrono::milliseconds(3);
+  Clock::time_point start = Clock::now();
+  options.deadline = start + kBudget;
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->pid(), options);
+  auto elapsed = Clock::now() - start;
+  ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
+  ASSERT_EQ(stacks->threads.size(), 305u);
+  int skipped = 0;
+  for (const ThreadStack& t : stacks->threads) {
+    if (!t.error.empty()) {
+      EXPECT_THAT(t.error, HasSubstr("deadline"));
+      ++skipped;
+    }
+  }
+  EXPECT_GT(skipped, 0) << "305 threads captured within " << kBudget.count() << "ms";
+  // Stopping ends at the deadline; what remains (unwinding what was captured, with modules that
+  // are only loaded while time is left) is bounded too.
+  EXPECT_LT(elapsed, kBudget + std::chrono::milliseconds(500));
+  ExpectStillRunningThenQuit(**target);
+}
+
+TEST(StackCaptureTest, FrameLimitAndStackSliceAreHonoured) {
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({STACKS_PARKED_NOFP});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  StackCaptureOptions options = DefaultOptions();
+  options.max_frames = 2;
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->pid(), options);
+  ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
+  for (const ThreadStack& t : stacks->threads) {
+    EXPECT_LE(t.frames.size(), 2u) << Describe(t);
+    EXPECT_EQ(t.stop_reason, "frame limit") << Describe(t);
+  }
+  // A 64-byte slice is too small to unwind far, and the capture still succeeds.
+  options.max_frames = 64;
+  options.stack_bytes = 64;
+  stacks = CaptureStacks((*target)->pid(), options);
+  ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
+  for (const ThreadStack& t : stacks->threads) {
+    EXPECT_TRUE(t.error.empty()) << t.error;
+    EXPECT_GE(t.frames.size(), 1u);
+    EXPECT_LT(t.frames.size(), 6u) << Describe(t);
+  }
+  ExpectStillRunningThenQuit(**target);
+}
+
+TEST(StackCaptureTest, UnprivilegedCallerGetsPermissionDeniedWithReason) {
+  ASSERT_EQ(geteuid(), 0u) << "this test drops from root to nobody; run it as root";
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({STACKS_PARKED_NOFP});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  int report[2];
+  ASSERT_EQ(pipe(report), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(report[0]);
+    // nobody:nogroup, no supplementary groups; setuid from root drops every capability.
+    std::string result;
+    if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) {
+      result = "setup failed";
+    } else {
+      StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->pid(), DefaultOptions());
+      result = stacks.ok() ? "OK" : stacks.status().ToString();
+    }
+    ssize_t unused = write(report[1], result.data(), result.size());
+    (void)unused;
+    _exit(0);
+  }
+  close(report[1]);
+  std::string result;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(report[0], buf, sizeof buf)) > 0) result.append(buf, static_cast<size_t>(n));
+  close(report[0]);
+  waitpid(child, nullptr, 0);
+  EXPECT_THAT(result, HasSubstr("PermissionDenied: EPERM: ptrace not permitted"));
+  EXPECT_THAT(result, HasSubstr("CAP_SYS_PTRACE"));
+  ExpectStillRunningThenQuit(**target);
+}
+
+TEST(StackCaptureTest, MissingProcessIsNotFound) {
+  // Find a pid that is not in use.
+  int pid = 4000000;
+  while (pid > 1 && kill(pid, 0) == 0) --pid;
+  StatusOr<ProcessStacks> stacks = CaptureStacks(pid, DefaultOptions());
+  EXPECT_EQ(stacks.status().code(), StatusCode::kNotFound) << stacks.status().ToString();
+}
+
+TEST(StackCaptureTest, OwnProcessIsRefused) {
+  StatusOr<ProcessStacks> stacks = CaptureStacks(getpid(), DefaultOptions());
+  EXPECT_EQ(stacks.status().code(), StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace ephemera::stacks
