@@ -1,0 +1,158 @@
+#include "controller/workqueue/work_queue.h"
+
+#include <algorithm>
+
+namespace ephemera::workqueue {
+
+std::chrono::milliseconds ItemBackoff(const RateLimitPolicy& policy, int failures) {
+  // The shared backoff arithmetic, without jitter: the per-key delay is deterministic as in
+  // client-go's ItemExponentialFailureRateLimiter.
+  kube::BackoffPolicy backoff{
+      .initial = policy.base_delay, .cap = policy.max_delay, .factor = 2.0, .jitter = 0.0};
+  return kube::ComputeBackoff(backoff, failures, 0.0);
+}
+
+WorkQueue::WorkQueue(kube::Clock& clock, RateLimitPolicy policy)
+    : clock_(clock), policy_(policy), overall_(policy.overall_qps, policy.overall_burst, clock) {}
+
+WorkQueue::~WorkQueue() { ShutDown(); }
+
+void WorkQueue::Add(const kube::ObjectKey& key) {
+  std::lock_guard lock(mu_);
+  ReleaseDueLocked();
+  AddLocked(key);
+}
+
+void WorkQueue::AddLocked(const kube::ObjectKey& key) {
+  if (shutting_down_) return;
+  if (!dirty_.insert(key).second) return;  // already queued (or re-added while processing)
+  ++adds_total_;
+  // While a worker holds the key it stays only in dirty_; Done queues it again.
+  if (processing_.contains(key)) return;
+  queue_.push_back(key);
+  cv_.notify_one();
+}
+
+void WorkQueue::AddAfter(const kube::ObjectKey& key, std::chrono::nanoseconds delay) {
+  std::lock_guard lock(mu_);
+  ReleaseDueLocked();
+  AddAfterLocked(key, delay);
+}
+
+void WorkQueue::AddAfterLocked(const kube::ObjectKey& key, std::chrono::nanoseconds delay) {
+  if (shutting_down_) return;
+  if (delay <= std::chrono::nanoseconds::zero()) {
+    AddLocked(key);
+    return;
+  }
+  const SteadyTime deadline =
+      clock_.SteadyNow() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay);
+  auto existing = delayed_index_.find(key);
+  if (existing != delayed_index_.end()) {
+    if (existing->second->first <= deadline) return;  // an earlier deadline is already set
+    delayed_.erase(existing->second);
+    delayed_index_.erase(existing);
+  }
+  delayed_index_[key] = delayed_.emplace(deadline, key);
+  ++delay_generation_;
+  cv_.notify_all();  // a blocked Get may need an earlier wake-up
+}
+
+void WorkQueue::AddRateLimited(const kube::ObjectKey& key) {
+  // Reserve outside mu_: the bucket has its own lock and reads the clock.
+  const std::chrono::nanoseconds overall_delay = overall_.Reserve();
+  std::lock_guard lock(mu_);
+  ReleaseDueLocked();
+  if (shutting_down_) return;
+  const int failures = failures_[key]++;
+  ++retries_total_;
+  const std::chrono::nanoseconds item_delay = ItemBackoff(policy_, failures);
+  AddAfterLocked(key, std::max(item_delay, overall_delay));
+}
+
+void WorkQueue::Forget(const kube::ObjectKey& key) {
+  std::lock_guard lock(mu_);
+  failures_.erase(key);
+}
+
+int WorkQueue::NumRequeues(const kube::ObjectKey& key) {
+  std::lock_guard lock(mu_);
+  auto it = failures_.find(key);
+  return it == failures_.end() ? 0 : it->second;
+}
+
+std::optional<kube::ObjectKey> WorkQueue::Get(std::stop_token stop) {
+  std::unique_lock lock(mu_);
+  while (true) {
+    if (shutting_down_ || stop.stop_requested()) return std::nullopt;
+    ReleaseDueLocked();
+    if (!queue_.empty()) {
+      kube::ObjectKey key = std::move(queue_.front());
+      queue_.pop_front();
+      dirty_.erase(key);
+      processing_.insert(key);
+      return key;
+    }
+    const std::uint64_t generation = delay_generation_;
+    auto wake = [&] {
+      return shutting_down_ || !queue_.empty() || delay_generation_ != generation;
+    };
+    if (delayed_.empty()) {
+      cv_.wait(lock, stop, wake);
+    } else {
+      // Wait in real time for what the clock says remains; a fake clock that is advanced releases
+      // keys through the next call on the queue instead.
+      const auto remaining = delayed_.begin()->first - clock_.SteadyNow();
+      cv_.wait_until(lock, stop, std::chrono::steady_clock::now() + remaining, wake);
+    }
+  }
+}
+
+void WorkQueue::Done(const kube::ObjectKey& key) {
+  std::lock_guard lock(mu_);
+  processing_.erase(key);
+  if (dirty_.contains(key) && !shutting_down_) {
+    queue_.push_back(key);
+    cv_.notify_one();
+  }
+}
+
+void WorkQueue::ShutDown() {
+  std::lock_guard lock(mu_);
+  shutting_down_ = true;
+  cv_.notify_all();
+}
+
+bool WorkQueue::IsShuttingDown() {
+  std::lock_guard lock(mu_);
+  return shutting_down_;
+}
+
+std::size_t WorkQueue::Len() {
+  std::lock_guard lock(mu_);
+  ReleaseDueLocked();
+  return queue_.size();
+}
+
+WorkQueueStats WorkQueue::Stats() {
+  std::lock_guard lock(mu_);
+  ReleaseDueLocked();
+  return WorkQueueStats{.depth = queue_.size(),
+                        .delayed = delayed_.size(),
+                        .processing = processing_.size(),
+                        .adds_total = adds_total_,
+                        .retries_total = retries_total_};
+}
+
+void WorkQueue::ReleaseDueLocked() {
+  if (delayed_.empty()) return;
+  const SteadyTime now = clock_.SteadyNow();
+  while (!delayed_.empty() && delayed_.begin()->first <= now) {
+    kube::ObjectKey key = delayed_.begin()->second;
+    delayed_index_.erase(key);
+    delayed_.erase(delayed_.begin());
+    AddLocked(key);
+  }
+}
+
+}  // namespace ephemera::workqueue
