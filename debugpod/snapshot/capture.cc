@@ -1,0 +1,757 @@
+#include "debugpod/snapshot/capture.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "debugpod/procfs/cgroup.h"
+#include "debugpod/procfs/maps.h"
+#include "debugpod/procfs/net.h"
+#include "debugpod/procfs/process_files.h"
+#include "debugpod/snapshot/targets.h"
+
+namespace ephemera::snapshot {
+namespace {
+
+using procfs::NetSocket;
+using std::chrono::duration_cast;
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+
+constexpr std::string_view kDeadlineReason = "deadline";
+constexpr std::string_view kExitedReason = "process exited";
+constexpr std::string_view kRestrictedReason = "profile restricted: no CAP_SYS_PTRACE";
+
+std::string Hex(uint64_t value, int width = 0) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%0*llx", width, static_cast<unsigned long long>(value));
+  return buf;
+}
+
+std::string FirstLine(std::string_view text) {
+  return std::string(text.substr(0, text.find('\n')));
+}
+
+Json OptionalNumber(const std::optional<uint64_t>& value) {
+  return value ? Json(*value) : Json(nullptr);
+}
+
+Json LimitValue(const std::optional<uint64_t>& value) {
+  return value ? Json(*value) : Json("unlimited");
+}
+
+std::string FdType(std::string_view target) {
+  if (target.starts_with("/")) return "file";
+  if (target.starts_with("socket:[")) return "socket";
+  if (target.starts_with("pipe:[")) return "pipe";
+  if (target.starts_with("anon_inode:")) return "anon_inode";
+  return "other";
+}
+
+// The sockets of one network namespace, by inode.
+using SocketTable = std::map<uint64_t, NetSocket>;
+
+class SnapshotBuilder {
+ public:
+  SnapshotBuilder(const CaptureRequest& request, const CaptureDeps& deps)
+      : request_(request), deps_(deps) {}
+
+  CaptureResult Build();
+
+ private:
+  bool DeadlinePassed() const { return deps_.clock.Now() >= request_.deadline; }
+  bool Wants(Section section) const { return request_.sections.Has(section); }
+
+  void Degrade(Section section, int pid, std::string_view reason, std::optional<int> tid = {}) {
+    Degrade(SectionName(section), pid, reason, tid);
+  }
+  void Degrade(std::string_view section, std::optional<int> pid, std::string_view reason,
+               std::optional<int> tid = {}) {
+    Json entry;
+    entry["section"] = section;
+    if (pid) entry["pid"] = *pid;
+    if (tid) entry["tid"] = *tid;
+    entry["reason"] = reason;
+    degraded_.push_back(std::move(entry));
+  }
+
+  // The degraded reason for a failed read of `pid`: "process exited" when the process is gone,
+  // otherwise the errno-derived message, with a hint when permissions are the cause.
+  std::string Reason(int pid, const Status& status) const;
+  bool ProcessGone(int pid) const { return !deps_.proc.ReadFile(pid, "stat").ok(); }
+
+  // Redacts free text for the field at `path`; nullopt (field dropped and reported) on failure.
+  std::optional<std::string> Redacted(std::string_view text, const std::string& path);
+
+  Json ProcessTree(const Targets& targets);
+  // Returns false when the process is gone and nothing more can be read.
+  bool CaptureProcessSection(int pid, Json& out);
+  void CaptureThreadsAndStacks(int pid, Json& out);
+  void CaptureStacks(int pid, Json& threads);
+  void CaptureFdsAndSockets(int pid, Json& out);
+  const SocketTable& SocketsOf(int pid);
+  void CaptureLimits(int pid, Json& out);
+  void CaptureCgroup(int pid, Json& out);
+  void CaptureMaps(int pid, Json& out);
+  void CaptureEnv(int pid, Json& out);
+
+  std::string FieldPath(int pid, std::string_view rest) const {
+    return "processes[pid=" + std::to_string(pid) + "]." + std::string(rest);
+  }
+
+  const CaptureRequest& request_;
+  const CaptureDeps& deps_;
+  redact::RedactionReport report_{};
+  Json degraded_ = Json::array();
+  std::map<std::string, SocketTable> socket_tables_;  // by network namespace
+  microseconds total_freeze_{0};
+  microseconds max_thread_freeze_{0};
+};
+
+std::string SnapshotBuilder::Reason(int pid, const Status& status) const {
+  if (status.code() == StatusCode::kNotFound && ProcessGone(pid)) return std::string(kExitedReason);
+  if (status.code() != StatusCode::kPermissionDenied) return status.message();
+  std::string hint;
+  StatusOr<std::string> text = deps_.proc.ReadFile(pid, "status");
+  if (text.ok()) {
+    StatusOr<procfs::ProcStatus> st = procfs::ParseProcStatus(*text);
+    if (st.ok() && st->uids[1] == request_.tool_euid) {
+      hint =
+          " (same uid as the tool: the process is not dumpable or holds capabilities the tool "
+          "lacks)";
+    } else if (st.ok()) {
+      hint = " (process runs as uid " + std::to_string(st->uids[1]) + ", the tool as uid " +
+             std::to_string(request_.tool_euid) + ")";
+    }
+  }
+  return status.message() + hint;
+}
+
+std::optional<std::string> SnapshotBuilder::Redacted(std::string_view text,
+                                                     const std::string& path) {
+  StatusOr<std::string> redacted = deps_.redactor.RedactText(text, report_);
+  if (!redacted.ok()) {
+    report_.dropped_fields.push_back(path);
+    return std::nullopt;
+  }
+  return std::move(redacted).value();
+}
+
+Json SnapshotBuilder::ProcessTree(const Targets& targets) {
+  std::map<int, std::vector<int>> children;
+  std::set<int> pids;
+  for (const ProcessNode& node : targets.processes) pids.insert(node.pid);
+  for (const ProcessNode& node : targets.processes) {
+    if (pids.count(node.ppid) != 0) children[node.ppid].push_back(node.pid);
+  }
+  Json tree = Json::array();
+  std::vector<ProcessNode> sorted = targets.processes;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const ProcessNode& a, const ProcessNode& b) { return a.pid < b.pid; });
+  for (const ProcessNode& node : sorted) {
+    Json entry;
+    entry["pid"] = node.pid;
+    entry["ppid"] = node.ppid;
+    if (auto name = Redacted(node.name, "processTree[pid=" + std::to_string(node.pid) + "].name")) {
+      entry["name"] = *name;
+    }
+    std::vector<int>& kids = children[node.pid];
+    std::sort(kids.begin(), kids.end());
+    entry["children"] = kids;
+    tree.push_back(std::move(entry));
+  }
+  return tree;
+}
+
+bool SnapshotBuilder::CaptureProcessSection(int pid, Json& out) {
+  StatusOr<std::string> status_text = deps_.proc.ReadFile(pid, "status");
+  if (!status_text.ok()) {
+    std::string reason = Reason(pid, status_text.status());
+    Degrade(Section::kProcess, pid, reason);
+    return reason != kExitedReason;
+  }
+  StatusOr<procfs::ProcStatus> status = procfs::ParseProcStatus(*status_text);
+  if (!status.ok()) {
+    Degrade(Section::kProcess, pid, status.status().message());
+    return true;
+  }
+  out["ppid"] = status->ppid;
+  if (auto name = Redacted(status->name, FieldPath(pid, "name"))) out["name"] = *name;
+  if (!Wants(Section::kProcess)) return true;
+
+  out["state"] = status->state;
+  out["stateName"] = status->state_name;
+  StatusOr<std::string> cmdline_text = deps_.proc.ReadFile(pid, "cmdline");
+  if (cmdline_text.ok()) {
+    // Joined so the redactor sees "--password value" pairs that span arguments.
+    std::string joined;
+    for (const std::string& arg : procfs::ParseCmdline(*cmdline_text)) {
+      joined += (joined.empty() ? "" : " ") + arg;
+    }
+    if (auto cmdline = Redacted(joined, FieldPath(pid, "cmdline"))) out["cmdline"] = *cmdline;
+  } else {
+    Degrade(Section::kProcess, pid, "cmdline: " + Reason(pid, cmdline_text.status()));
+  }
+  const auto& u = status->uids;
+  const auto& g = status->gids;
+  out["uids"] = {{"real", u[0]}, {"effective", u[1]}, {"saved", u[2]}, {"filesystem", u[3]}};
+  out["gids"] = {{"real", g[0]}, {"effective", g[1]}, {"saved", g[2]}, {"filesystem", g[3]}};
+  out["nspid"] = status->nspid;
+  out["threadCount"] = status->threads;
+  out["memory"] = {{"vmSizeKiB", OptionalNumber(status->vm_size_kib)},
+                   {"vmRssKiB", OptionalNumber(status->vm_rss_kib)},
+                   {"vmHwmKiB", OptionalNumber(status->vm_hwm_kib)}};
+  out["contextSwitches"] = {{"voluntary", status->voluntary_ctxt_switches},
+                            {"nonvoluntary", status->nonvoluntary_ctxt_switches}};
+  out["capabilities"] = {{"inheritable", Hex(status->cap_inh, 16)},
+                         {"permitted", Hex(status->cap_prm, 16)},
+                         {"effective", Hex(status->cap_eff, 16)},
+                         {"bounding", Hex(status->cap_bnd, 16)},
+                         {"ambient", Hex(status->cap_amb, 16)}};
+
+  StatusOr<std::string> stat_text = deps_.proc.ReadFile(pid, "stat");
+  StatusOr<procfs::ProcStat> stat = stat_text.ok() ? procfs::ParseProcStat(*stat_text)
+                                                   : StatusOr<procfs::ProcStat>(stat_text.status());
+  if (stat.ok()) {
+    int64_t tps = std::max<int64_t>(1, request_.clock_ticks_per_second);
+    out["cpu"] = {
+        {"userMillis", static_cast<int64_t>(stat->utime_ticks) * 1000 / tps},
+        {"systemMillis", static_cast<int64_t>(stat->stime_ticks) * 1000 / tps},
+        {"startTimeMillisSinceBoot", static_cast<int64_t>(stat->start_time_ticks) * 1000 / tps},
+        {"lastProcessor", stat->processor}};
+  } else {
+    Degrade(Section::kProcess, pid, "stat: " + Reason(pid, stat.status()));
+  }
+
+  StatusOr<std::string> io_text = deps_.proc.ReadFile(pid, "io");
+  StatusOr<procfs::ProcIo> io =
+      io_text.ok() ? procfs::ParseIo(*io_text) : StatusOr<procfs::ProcIo>(io_text.status());
+  if (io.ok()) {
+    out["io"] = {{"rchar", io->rchar},
+                 {"wchar", io->wchar},
+                 {"syscr", io->syscr},
+                 {"syscw", io->syscw},
+                 {"readBytes", io->read_bytes},
+                 {"writeBytes", io->write_bytes},
+                 {"cancelledWriteBytes", io->cancelled_write_bytes}};
+  } else {
+    Degrade(Section::kProcess, pid, "io: " + Reason(pid, io.status()));
+  }
+  return true;
+}
+
+void SnapshotBuilder::CaptureThreadsAndStacks(int pid, Json& out) {
+  StatusOr<std::vector<int>> tasks = deps_.proc.ListTasks(pid);
+  if (!tasks.ok()) {
+    std::string reason = Reason(pid, tasks.status());
+    if (Wants(Section::kThreads)) Degrade(Section::kThreads, pid, reason);
+    if (Wants(Section::kStacks)) Degrade(Section::kStacks, pid, reason);
+    return;
+  }
+  Json threads = Json::array();
+  if (tasks->size() > request_.max_threads) {
+    Degrade(Section::kThreads, pid,
+            std::to_string(tasks->size()) + " threads; only the first " +
+                std::to_string(request_.max_threads) + " are listed");
+    tasks->resize(request_.max_threads);
+  }
+  std::optional<std::string> wchan_failure;
+  for (int tid : *tasks) {
+    Json thread;
+    thread["tid"] = tid;
+    if (Wants(Section::kThreads)) {
+      StatusOr<std::string> stat_text = deps_.proc.ReadTaskFile(pid, tid, "stat");
+      if (!stat_text.ok()) continue;  // the thread exited after the listing
+      StatusOr<procfs::ProcStat> stat = procfs::ParseProcStat(*stat_text);
+      std::string path = FieldPath(pid, "threads[tid=" + std::to_string(tid) + "].name");
+      StatusOr<std::string> comm = deps_.proc.ReadTaskFile(pid, tid, "comm");
+      std::string name = comm.ok() ? FirstLine(*comm) : (stat.ok() ? stat->comm : "");
+      if (auto redacted = Redacted(name, path)) thread["name"] = *redacted;
+      if (stat.ok()) {
+        int64_t tps = std::max<int64_t>(1, request_.clock_ticks_per_second);
+        thread["state"] = std::string(1, stat->state);
+        thread["userMillis"] = static_cast<int64_t>(stat->utime_ticks) * 1000 / tps;
+        thread["systemMillis"] = static_cast<int64_t>(stat->stime_ticks) * 1000 / tps;
+        thread["lastProcessor"] = stat->processor;
+      }
+      StatusOr<std::string> wchan = deps_.proc.ReadTaskFile(pid, tid, "wchan");
+      if (wchan.ok()) {
+        std::string symbol = FirstLine(*wchan);
+        thread["wchan"] = symbol == "0" ? "" : symbol;
+      } else if (!wchan_failure && wchan.status().code() != StatusCode::kNotFound) {
+        wchan_failure = Reason(pid, wchan.status());
+      }
+    }
+    threads.push_back(std::move(thread));
+  }
+  if (wchan_failure) Degrade(Section::kThreads, pid, "wchan: " + *wchan_failure);
+
+  if (Wants(Section::kStacks)) {
+    if (request_.profile == Profile::kRestricted) {
+      Degrade(Section::kStacks, pid, kRestrictedReason);
+    } else if (DeadlinePassed()) {
+      Degrade(Section::kStacks, pid, kDeadlineReason);
+    } else {
+      CaptureStacks(pid, threads);
+    }
+  }
+  out["threads"] = std::move(threads);
+}
+
+void SnapshotBuilder::CaptureStacks(int pid, Json& threads) {
+  stacks::StackCaptureOptions options;
+  options.stack_bytes = request_.stack_bytes;
+  options.max_frames = request_.max_frames;
+  options.deadline = request_.deadline;
+  options.proc_root = request_.proc_root;
+  StatusOr<stacks::ProcessStacks> captured = deps_.stacks.Capture(pid, options);
+  if (!captured.ok()) {
+    Degrade(Section::kStacks, pid, Reason(pid, captured.status()));
+    return;
+  }
+  total_freeze_ += captured->total_freeze;
+  max_thread_freeze_ = std::max(max_thread_freeze_, captured->max_thread_freeze);
+  std::map<int, size_t> index;
+  for (size_t i = 0; i < threads.size(); ++i) index[threads[i]["tid"].get<int>()] = i;
+  for (const stacks::ThreadStack& ts : captured->threads) {
+    if (!ts.error.empty()) {
+      Degrade(Section::kStacks, pid, ts.error, ts.tid);
+      continue;
+    }
+    Json frames = Json::array();
+    for (const stacks::Frame& f : ts.frames) {
+      Json frame;
+      frame["pc"] = "0x" + Hex(f.pc);
+      if (!f.symbol.empty()) {
+        frame["symbol"] = f.symbol;
+        frame["offset"] = f.symbol_offset;
+      }
+      if (!f.module.empty()) {
+        std::string path =
+            FieldPath(pid, "threads[tid=" + std::to_string(ts.tid) + "].stack.module");
+        if (auto module = Redacted(f.module, path)) frame["module"] = *module;
+      }
+      frames.push_back(std::move(frame));
+    }
+    Json stack;
+    stack["unwind"] = ts.unwind;
+    stack["freezeMicros"] = ts.freeze.count();
+    stack["frames"] = std::move(frames);
+    auto it = index.find(ts.tid);
+    if (it == index.end()) {
+      // A thread that started after the listing.
+      Json thread;
+      thread["tid"] = ts.tid;
+      index[ts.tid] = threads.size();
+      threads.push_back(std::move(thread));
+      it = index.find(ts.tid);
+    }
+    threads[it->second]["stack"] = std::move(stack);
+  }
+}
+
+const SocketTable& SnapshotBuilder::SocketsOf(int pid) {
+  StatusOr<std::string> netns = deps_.proc.ReadLink(pid, "ns/net");
+  std::string key = netns.ok() ? *netns : "pid:" + std::to_string(pid);
+  auto found = socket_tables_.find(key);
+  if (found != socket_tables_.end()) return found->second;
+  SocketTable& table = socket_tables_[key];
+  for (std::string_view protocol : procfs::kSocketProtocols) {
+    StatusOr<std::string> text = deps_.proc.ReadNetFile(pid, protocol);
+    if (!text.ok()) {
+      // No IPv6 in the kernel means no such table and no such sockets: not a failure.
+      bool optional_table =
+          protocol.ends_with('6') && text.status().code() == StatusCode::kNotFound;
+      if (!optional_table) {
+        Degrade(Section::kSockets, pid,
+                "net/" + std::string(protocol) + ": " + Reason(pid, text.status()));
+      }
+      continue;
+    }
+    StatusOr<std::vector<NetSocket>> sockets = procfs::ParseNetSockets(*text, protocol);
+    if (!sockets.ok()) {
+      Degrade(Section::kSockets, pid, sockets.status().message());
+      continue;
+    }
+    for (NetSocket& s : *sockets) {
+      if (s.inode != 0) table.emplace(s.inode, std::move(s));
+    }
+  }
+  return table;
+}
+
+void SnapshotBuilder::CaptureFdsAndSockets(int pid, Json& out) {
+  StatusOr<std::vector<int>> fds = deps_.proc.ListFds(pid);
+  if (!fds.ok()) {
+    std::string reason = Reason(pid, fds.status());
+    if (Wants(Section::kFds)) Degrade(Section::kFds, pid, reason);
+    if (Wants(Section::kSockets)) Degrade(Section::kSockets, pid, reason);
+    return;
+  }
+  size_t open_count = fds->size();
+  if (fds->size() > request_.max_fds) {
+    Degrade(Wants(Section::kFds) ? Section::kFds : Section::kSockets, pid,
+            std::to_string(fds->size()) + " fds open; only the first " +
+                std::to_string(request_.max_fds) + " are listed");
+    fds->resize(request_.max_fds);
+  }
+  Json fd_entries = Json::array();
+  std::vector<std::pair<int, uint64_t>> socket_fds;
+  std::optional<std::string> link_failure;
+  for (int fd : *fds) {
+    StatusOr<std::string> target = deps_.proc.ReadLink(pid, "fd/" + std::to_string(fd));
+    if (!target.ok()) {
+      // NotFound: closed since the listing. Anything else is reported once per process.
+      if (target.status().code() != StatusCode::kNotFound && !link_failure) {
+        link_failure = Reason(pid, target.status());
+      }
+      continue;
+    }
+    if (std::optional<uint64_t> inode = procfs::ParseSocketInode(*target)) {
+      socket_fds.emplace_back(fd, *inode);
+    }
+    if (!Wants(Section::kFds)) continue;
+    Json entry;
+    entry["fd"] = fd;
+    entry["type"] = FdType(*target);
+    std::string path = FieldPath(pid, "fds[fd=" + std::to_string(fd) + "].target");
+    if (auto redacted = Redacted(*target, path)) entry["target"] = *redacted;
+    fd_entries.push_back(std::move(entry));
+  }
+  if (link_failure) {
+    Degrade(Wants(Section::kFds) ? Section::kFds : Section::kSockets, pid, *link_failure);
+  }
+  if (Wants(Section::kFds)) {
+    out["fdCount"] = open_count;
+    out["fds"] = std::move(fd_entries);
+  }
+  if (!Wants(Section::kSockets)) return;
+  if (DeadlinePassed()) {
+    Degrade(Section::kSockets, pid, kDeadlineReason);
+    return;
+  }
+  Json sockets = Json::array();
+  if (socket_fds.empty()) {
+    out["sockets"] = std::move(sockets);
+    return;
+  }
+  const SocketTable& table = SocketsOf(pid);
+  for (const auto& [fd, inode] : socket_fds) {
+    Json entry;
+    entry["fd"] = fd;
+    entry["inode"] = inode;
+    auto it = table.find(inode);
+    if (it == table.end()) {
+      entry["protocol"] = "other";  // netlink, packet, ... : not in the tables we read
+    } else {
+      const NetSocket& s = it->second;
+      entry["protocol"] = s.protocol;
+      if (s.protocol == "unix") {
+        entry["type"] = s.type;
+        entry["state"] = s.state;
+        std::string path = FieldPath(pid, "sockets[fd=" + std::to_string(fd) + "].path");
+        if (auto redacted = Redacted(s.path, path)) entry["path"] = *redacted;
+      } else {
+        entry["local"] = s.local;
+        entry["remote"] = s.remote;
+        entry["state"] = s.state;
+        entry["uid"] = s.uid;
+      }
+    }
+    sockets.push_back(std::move(entry));
+  }
+  out["sockets"] = std::move(sockets);
+}
+
+void SnapshotBuilder::CaptureLimits(int pid, Json& out) {
+  StatusOr<std::string> text = deps_.proc.ReadFile(pid, "limits");
+  StatusOr<std::vector<procfs::Limit>> limits =
+      text.ok() ? procfs::ParseLimits(*text) : StatusOr<std::vector<procfs::Limit>>(text.status());
+  if (!limits.ok()) {
+    Degrade(Section::kLimits, pid, Reason(pid, limits.status()));
+    return;
+  }
+  Json entries = Json::array();
+  for (const procfs::Limit& limit : *limits) {
+    entries.push_back({{"name", limit.name},
+                       {"soft", LimitValue(limit.soft)},
+                       {"hard", LimitValue(limit.hard)},
+                       {"units", limit.units}});
+  }
+  out["limits"] = std::move(entries);
+}
+
+void SnapshotBuilder::CaptureCgroup(int pid, Json& out) {
+  StatusOr<std::string> text = deps_.proc.ReadFile(pid, "cgroup");
+  StatusOr<std::vector<procfs::CgroupMembership>> memberships =
+      text.ok() ? procfs::ParseCgroup(*text)
+                : StatusOr<std::vector<procfs::CgroupMembership>>(text.status());
+  if (!memberships.ok()) {
+    Degrade(Section::kCgroup, pid, Reason(pid, memberships.status()));
+    return;
+  }
+  std::string source = "tool";
+  StatusOr<procfs::CgroupUsage> usage = procfs::ReadCgroupUsage(deps_.cgroup, *memberships);
+  if (!usage.ok() && deps_.target_cgroup_fs) {
+    // The target's own mount namespace shows its cgroup at the root of its /sys/fs/cgroup.
+    std::vector<procfs::CgroupMembership> own = *memberships;
+    for (procfs::CgroupMembership& m : own) m.path = "/";
+    std::unique_ptr<procfs::CgroupFs> target_fs = deps_.target_cgroup_fs(pid);
+    StatusOr<procfs::CgroupUsage> target_usage = procfs::ReadCgroupUsage(*target_fs, own);
+    if (target_usage.ok()) {
+      usage = std::move(target_usage);
+      source = "target";
+    }
+  }
+  if (!usage.ok()) {
+    Degrade(Section::kCgroup, pid, Reason(pid, usage.status()));
+    return;
+  }
+  if (!usage->errors.empty()) {
+    std::string joined;
+    for (const std::string& e : usage->errors) joined += (joined.empty() ? "" : "; ") + e;
+    Degrade(Section::kCgroup, pid, "partly unreadable: " + joined);
+  }
+  Json cgroup;
+  cgroup["version"] = usage->version;
+  cgroup["source"] = source;
+  cgroup["cpuPath"] = usage->cpu_path;
+  cgroup["memoryPath"] = usage->memory_path;
+  cgroup["cpuUsageNanos"] = OptionalNumber(usage->cpu_usage_nanos);
+  cgroup["cpuQuotaMicros"] =
+      usage->cpu_quota_micros ? Json(*usage->cpu_quota_micros) : Json(nullptr);
+  cgroup["cpuPeriodMicros"] = OptionalNumber(usage->cpu_period_micros);
+  cgroup["nrPeriods"] = OptionalNumber(usage->nr_periods);
+  cgroup["nrThrottled"] = OptionalNumber(usage->nr_throttled);
+  cgroup["throttledNanos"] = OptionalNumber(usage->throttled_nanos);
+  cgroup["memoryUsageBytes"] = OptionalNumber(usage->memory_usage_bytes);
+  cgroup["memoryLimitBytes"] =
+      usage->memory_unlimited ? Json("unlimited") : OptionalNumber(usage->memory_limit_bytes);
+  out["cgroup"] = std::move(cgroup);
+}
+
+void SnapshotBuilder::CaptureMaps(int pid, Json& out) {
+  StatusOr<std::string> text = deps_.proc.ReadFile(pid, "maps");
+  StatusOr<procfs::MapsSummary> summary = text.ok()
+                                              ? procfs::ParseMapsSummary(*text, request_.maps_top_n)
+                                              : StatusOr<procfs::MapsSummary>(text.status());
+  if (!summary.ok()) {
+    Degrade(Section::kMaps, pid, Reason(pid, summary.status()));
+    return;
+  }
+  Json maps;
+  maps["count"] = summary->total.count;
+  maps["bytes"] = summary->total.bytes;
+  Json by_kind = Json::object();
+  for (const auto& [kind, totals] : summary->by_kind) {
+    by_kind[kind] = {{"count", totals.count}, {"bytes", totals.bytes}};
+  }
+  maps["byKind"] = std::move(by_kind);
+
+  std::vector<std::pair<std::string, procfs::MappingTotals>> files(summary->by_file.begin(),
+                                                                   summary->by_file.end());
+  std::stable_sort(files.begin(), files.end(),
+                   [](const auto& a, const auto& b) { return a.second.bytes > b.second.bytes; });
+  Json file_entries = Json::array();
+  procfs::MappingTotals other;
+  size_t other_files = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (i >= request_.maps_max_files) {
+      other.count += files[i].second.count;
+      other.bytes += files[i].second.bytes;
+      ++other_files;
+      continue;
+    }
+    Json entry;
+    std::string path = FieldPath(pid, "maps.files[" + std::to_string(i) + "].path");
+    if (auto redacted = Redacted(files[i].first, path)) entry["path"] = *redacted;
+    entry["count"] = files[i].second.count;
+    entry["bytes"] = files[i].second.bytes;
+    file_entries.push_back(std::move(entry));
+  }
+  maps["files"] = std::move(file_entries);
+  if (other_files > 0) {
+    maps["otherFiles"] = {{"files", other_files}, {"count", other.count}, {"bytes", other.bytes}};
+  }
+
+  Json largest = Json::array();
+  for (size_t i = 0; i < summary->largest.size(); ++i) {
+    const procfs::Mapping& m = summary->largest[i];
+    Json entry;
+    entry["start"] = "0x" + Hex(m.start);
+    entry["end"] = "0x" + Hex(m.end);
+    entry["bytes"] = m.bytes();
+    entry["perms"] = m.perms;
+    entry["kind"] = m.kind;
+    if (!m.path.empty()) {
+      std::string path = FieldPath(pid, "maps.largest[" + std::to_string(i) + "].path");
+      if (auto redacted = Redacted(m.path, path)) entry["path"] = *redacted;
+    }
+    largest.push_back(std::move(entry));
+  }
+  maps["largest"] = std::move(largest);
+  out["maps"] = std::move(maps);
+}
+
+void SnapshotBuilder::CaptureEnv(int pid, Json& out) {
+  StatusOr<std::string> text = deps_.proc.ReadFile(pid, "environ");
+  if (!text.ok()) {
+    Degrade(Section::kEnv, pid, Reason(pid, text.status()));
+    return;
+  }
+  Json env = Json::array();
+  for (const procfs::EnvVar& var : procfs::ParseEnviron(*text)) {
+    Json entry;
+    entry["name"] = var.name;
+    StatusOr<std::string> value = deps_.redactor.RedactEnv(var.name, var.value, report_);
+    if (value.ok()) {
+      entry["value"] = *value;
+    } else {
+      report_.dropped_fields.push_back(FieldPath(pid, "env[" + var.name + "].value"));
+    }
+    env.push_back(std::move(entry));
+  }
+  out["env"] = std::move(env);
+}
+
+CaptureResult SnapshotBuilder::Build() {
+  CaptureResult result;
+  Json& doc = result.document;
+  doc["apiVersion"] = kApiVersion;
+  doc["kind"] = kKind;
+  doc["captureTime"] = request_.capture_time;
+  doc["tool"] = {{"name", kToolName},
+                 {"version", request_.tool_version},
+                 {"pid", request_.self_pid},
+                 {"profile", ProfileName(request_.profile)}};
+  doc["budget"] = {{"deadlineMillis", request_.deadline_budget.count()},
+                   {"maxOutputBytes", request_.max_output_bytes}};
+  Json sections = Json::array();
+  for (Section s : request_.sections.List()) sections.push_back(SectionName(s));
+
+  StatusOr<Targets> targets = DiscoverTargets(deps_.proc, request_.self_pid, request_.pid);
+  Json processes = Json::array();
+  if (!targets.ok()) {
+    doc["targets"] = {{"mainPid", request_.pid ? Json(*request_.pid) : Json(nullptr)},
+                      {"pids", Json::array()}};
+    doc["sections"] = std::move(sections);
+    doc["processTree"] = Json::array();
+    Degrade("process", request_.pid, targets.status().message());
+  } else {
+    result.targets_found = true;
+    Json pids = Json::array();
+    for (const ProcessNode& node : targets->processes) pids.push_back(node.pid);
+    doc["targets"] = {{"mainPid", targets->main_pid}, {"pids", std::move(pids)}};
+    doc["sections"] = std::move(sections);
+    doc["processTree"] = Wants(Section::kProcess) ? ProcessTree(*targets) : Json::array();
+
+    for (const ProcessNode& node : targets->processes) {
+      int pid = node.pid;
+      Json process;
+      process["pid"] = pid;
+      if (DeadlinePassed()) {
+        for (Section s : request_.sections.List()) Degrade(s, pid, kDeadlineReason);
+        processes.push_back(std::move(process));
+        continue;
+      }
+      if (!CaptureProcessSection(pid, process)) {
+        processes.push_back(std::move(process));
+        continue;
+      }
+      if (process.contains("ppid")) ++result.processes_captured;
+      // Cheapest and most telling first; stacks right after threads so they see a fresh list.
+      struct Step {
+        bool wanted;
+        std::vector<Section> sections;
+        void (SnapshotBuilder::*capture)(int, Json&);
+      };
+      const Step steps[] = {
+          {Wants(Section::kThreads) || Wants(Section::kStacks),
+           {Section::kThreads, Section::kStacks},
+           &SnapshotBuilder::CaptureThreadsAndStacks},
+          {Wants(Section::kFds) || Wants(Section::kSockets),
+           {Section::kFds, Section::kSockets},
+           &SnapshotBuilder::CaptureFdsAndSockets},
+          {Wants(Section::kLimits), {Section::kLimits}, &SnapshotBuilder::CaptureLimits},
+          {Wants(Section::kCgroup), {Section::kCgroup}, &SnapshotBuilder::CaptureCgroup},
+          {Wants(Section::kMaps), {Section::kMaps}, &SnapshotBuilder::CaptureMaps},
+          {Wants(Section::kEnv), {Section::kEnv}, &SnapshotBuilder::CaptureEnv},
+      };
+      for (const Step& step : steps) {
+        if (!step.wanted) continue;
+        if (DeadlinePassed()) {
+          for (Section s : step.sections) {
+            if (Wants(s)) Degrade(s, pid, kDeadlineReason);
+          }
+          continue;
+        }
+        (this->*step.capture)(pid, process);
+      }
+      processes.push_back(std::move(process));
+    }
+  }
+  doc["processes"] = std::move(processes);
+  Json patterns = Json::object();
+  for (const auto& [rule, count] : report_.patterns_matched) patterns[rule] = count;
+  doc["redaction"] = {{"envRedacted", report_.env_redacted},
+                      {"patternsMatched", std::move(patterns)},
+                      {"droppedFields", report_.dropped_fields}};
+  doc["degraded"] = std::move(degraded_);
+  doc["overhead"] = {{"targetFreezeMicros", total_freeze_.count()},
+                     {"targetMaxThreadFreezeMicros", max_thread_freeze_.count()},
+                     {"toolCpuMillis", 0},
+                     {"toolMaxRssKiB", 0},
+                     {"wallMillis", 0}};
+  return result;
+}
+
+}  // namespace
+
+CaptureResult CaptureSnapshot(const CaptureRequest& request, const CaptureDeps& deps) {
+  return SnapshotBuilder(request, deps).Build();
+}
+
+void SetToolUsage(Json& document, const ToolUsage& usage) {
+  Json& overhead = document["overhead"];
+  overhead["toolCpuMillis"] = usage.cpu_millis;
+  overhead["toolMaxRssKiB"] = usage.max_rss_kib;
+  overhead["wallMillis"] = usage.wall_millis;
+}
+
+Json WatchdogDocument(const CaptureRequest& request, milliseconds fired_after) {
+  Json doc;
+  doc["apiVersion"] = kApiVersion;
+  doc["kind"] = kKind;
+  doc["captureTime"] = request.capture_time;
+  doc["tool"] = {{"name", kToolName},
+                 {"version", request.tool_version},
+                 {"pid", request.self_pid},
+                 {"profile", ProfileName(request.profile)}};
+  doc["budget"] = {{"deadlineMillis", request.deadline_budget.count()},
+                   {"maxOutputBytes", request.max_output_bytes}};
+  doc["targets"] = {{"mainPid", request.pid ? Json(*request.pid) : Json(nullptr)},
+                    {"pids", Json::array()}};
+  Json sections = Json::array();
+  for (Section s : request.sections.List()) sections.push_back(SectionName(s));
+  doc["sections"] = std::move(sections);
+  doc["processTree"] = Json::array();
+  doc["processes"] = Json::array();
+  doc["redaction"] = {
+      {"envRedacted", 0}, {"patternsMatched", Json::object()}, {"droppedFields", Json::array()}};
+  doc["degraded"] = Json::array(
+      {{{"section", "*"},
+        {"reason", "watchdog: capture did not finish within " +
+                       std::to_string(fired_after.count()) + "ms; nothing captured is included"}}});
+  doc["overhead"] = {{"targetFreezeMicros", 0},
+                     {"targetMaxThreadFreezeMicros", 0},
+                     {"toolCpuMillis", 0},
+                     {"toolMaxRssKiB", 0},
+                     {"wallMillis", fired_after.count()}};
+  return doc;
+}
+
+}  // namespace ephemera::snapshot

@@ -1,0 +1,97 @@
+// CaptureSnapshot: builds the snapshot document (apiVersion ephemera.dev/snapshot/v1, specified in
+// docs/snapshot-format.md) from /proc, the cgroup filesystem and a stack source.
+//
+// All I/O goes through the interfaces in CaptureDeps, so tests run the whole builder on a fixture
+// tree with a fake clock and fake stacks. Every value that came from the target and could hold a
+// secret (names, command lines, paths, environment values) passes through the Redactor before it
+// enters the document; a value the redactor fails on is left out and its path listed in
+// redaction.droppedFields. Anything that cannot be read becomes a "degraded" entry with the reason;
+// once the request's deadline passes, every section not yet captured is degraded "deadline".
+//
+// Thread safety: CaptureSnapshot may run concurrently with itself if the deps allow it.
+#ifndef EPHEMERA_DEBUGPOD_SNAPSHOT_CAPTURE_H_
+#define EPHEMERA_DEBUGPOD_SNAPSHOT_CAPTURE_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "debugpod/procfs/proc_fs.h"
+#include "debugpod/redact/redactor.h"
+#include "debugpod/snapshot/clock.h"
+#include "debugpod/snapshot/command_line.h"
+#include "debugpod/snapshot/stack_source.h"
+
+namespace ephemera::snapshot {
+
+inline constexpr std::string_view kApiVersion = "ephemera.dev/snapshot/v1";
+inline constexpr std::string_view kKind = "Snapshot";
+inline constexpr std::string_view kToolName = "ephemera-snapshot";
+
+// The document type: keys keep insertion order so documents read top-down as specified.
+using Json = nlohmann::ordered_json;
+
+struct CaptureRequest {
+  std::optional<int> pid;  // --pid; unset: the whole namespace
+  SectionSet sections = SectionSet::All();
+  Profile profile = Profile::kPtrace;
+  int self_pid = 0;        // the tool, as seen in the ProcFs
+  uint32_t tool_euid = 0;  // to explain permission failures
+  std::string tool_version;
+  std::string capture_time;                        // RFC 3339 UTC, e.g. "2024-05-01T12:00:00.123Z"
+  std::chrono::steady_clock::time_point deadline;  // capture stops once the clock passes it
+  std::chrono::milliseconds deadline_budget{0};    // recorded in the document
+  size_t max_output_bytes = kDefaultMaxOutputBytes;  // recorded in the document
+  int64_t clock_ticks_per_second = 100;              // sysconf(_SC_CLK_TCK)
+  std::string proc_root = "/proc";                   // handed to the stack source
+  size_t stack_bytes = 32 * 1024;
+  int max_frames = 64;
+  size_t maps_top_n = 10;      // largest mappings listed
+  size_t maps_max_files = 64;  // mapped files listed; the rest are summed in "otherFiles"
+  size_t max_fds = 4096;       // per process; more are counted and reported degraded
+  size_t max_threads = 4096;   // per process; likewise
+};
+
+struct CaptureDeps {
+  const procfs::ProcFs& proc;
+  const procfs::CgroupFs& cgroup;
+  // Optional: the cgroup filesystem as mounted inside the target's mount namespace
+  // (<proc>/<pid>/root/sys/fs/cgroup), read with the target's own cgroup at its root. Tried when
+  // the tool's own view does not show the target's cgroup (another cgroup namespace, or a v1
+  // container that only mounts its own cgroup).
+  std::function<std::unique_ptr<procfs::CgroupFs>(int pid)> target_cgroup_fs;
+  StackSource& stacks;
+  const redact::Redactor& redactor;
+  const Clock& clock;
+};
+
+struct CaptureResult {
+  Json document;
+  bool targets_found = false;  // false: discovery failed; the document says why in "degraded"
+  int processes_captured = 0;  // target processes with at least their status read
+};
+
+CaptureResult CaptureSnapshot(const CaptureRequest& request, const CaptureDeps& deps);
+
+// The tool's own cost, measured by the caller (getrusage) just before output.
+struct ToolUsage {
+  int64_t cpu_millis = 0;
+  int64_t max_rss_kib = 0;
+  int64_t wall_millis = 0;
+};
+
+// Sets overhead.toolCpuMillis, toolMaxRssKiB and wallMillis.
+void SetToolUsage(Json& document, const ToolUsage& usage);
+
+// The document the watchdog writes if the capture never finishes: the header, no processes, and a
+// single degraded entry saying so.
+Json WatchdogDocument(const CaptureRequest& request, std::chrono::milliseconds fired_after);
+
+}  // namespace ephemera::snapshot
+
+#endif  // EPHEMERA_DEBUGPOD_SNAPSHOT_CAPTURE_H_

@@ -1,0 +1,181 @@
+// ephemera-snapshot: captures the processes of this PID namespace into one redacted, encrypted
+// snapshot document on stdout. See command_line.cc for the flags and docs/snapshot-format.md for
+// the document. Only ciphertext (or, with --format json, the plaintext asked for) goes to stdout;
+// stderr carries usage errors and failures, never target data.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <exception>
+#include <memory>
+#include <string>
+#include <typeinfo>
+#include <vector>
+
+#include "debugpod/envelope/envelope.h"
+#include "debugpod/procfs/real_proc_fs.h"
+#include "debugpod/redact/redactor.h"
+#include "debugpod/snapshot/capture.h"
+#include "debugpod/snapshot/clock.h"
+#include "debugpod/snapshot/command_line.h"
+#include "debugpod/snapshot/output_cap.h"
+#include "debugpod/snapshot/stack_source.h"
+#include "debugpod/snapshot/watchdog.h"
+
+namespace ephemera::snapshot {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr char kProcRoot[] = "/proc";
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "ephemera-snapshot: %s\n", message.c_str());
+  return kExitUsage;
+}
+
+int Failure(const std::string& message) {
+  std::fprintf(stderr, "ephemera-snapshot: %s\n", message.c_str());
+  return kExitFailed;
+}
+
+std::string Rfc3339Now() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<int>(millis.count()));
+  return buf;
+}
+
+// Time between the capture deadline and the watchdog: enough to serialize, seal and write.
+std::chrono::milliseconds WatchdogGrace(std::chrono::milliseconds deadline) {
+  using std::chrono::milliseconds;
+  return std::clamp(deadline / 10, milliseconds(500), milliseconds(2000));
+}
+
+ToolUsage MeasureToolUsage(std::chrono::steady_clock::time_point start) {
+  ToolUsage usage;
+  rusage ru{};
+  if (getrusage(RUSAGE_SELF, &ru) == 0) {
+    usage.cpu_millis = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+                       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+    usage.max_rss_kib = ru.ru_maxrss;  // KiB on Linux
+  }
+  usage.wall_millis = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+  return usage;
+}
+
+int Run(int argc, char** argv) {
+  const auto start = std::chrono::steady_clock::now();
+  StatusOr<CommandLine> parsed = ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed.ok()) return UsageError(parsed.status().message());
+  const CommandLine& cl = *parsed;
+  if (cl.help) {
+    std::fputs(UsageText().c_str(), stdout);
+    return kExitOk;
+  }
+  if (cl.version) {
+    std::printf("%s %s\n", kToolName.data(), EPHEMERA_VERSION);
+    return kExitOk;
+  }
+
+  StatusOr<redact::Redactor> redactor =
+      redact::Redactor::Create({cl.allow_env, cl.secret_env, cl.extra_patterns});
+  if (!redactor.ok()) {
+    if (redactor.status().code() == StatusCode::kInvalidArgument) {
+      return UsageError(redactor.status().message() + " (check --extra-pattern)");
+    }
+    return Failure("cannot set up redaction: " + redactor.status().message());
+  }
+
+  CaptureRequest request;
+  request.pid = cl.pid;
+  request.sections = cl.sections;
+  request.profile = cl.profile;
+  request.self_pid = getpid();
+  request.tool_euid = geteuid();
+  request.tool_version = EPHEMERA_VERSION;
+  request.capture_time = Rfc3339Now();
+  request.deadline = start + cl.deadline;
+  request.deadline_budget = cl.deadline;
+  request.max_output_bytes = cl.max_output_bytes;
+  long ticks = sysconf(_SC_CLK_TCK);
+  request.clock_ticks_per_second = ticks > 0 ? ticks : 100;
+  request.proc_root = kProcRoot;
+
+  // The watchdog's output is prepared (and sealed) up front: when it fires nothing else may run.
+  // Sealing it also checks every --recipient before any capture work.
+  const std::chrono::milliseconds watchdog_after = cl.deadline + WatchdogGrace(cl.deadline);
+  std::string fallback = WatchdogDocument(request, watchdog_after).dump() + "\n";
+  if (cl.format == OutputFormat::kAge) {
+    StatusOr<std::string> sealed = envelope::Seal(fallback, cl.recipients);
+    if (!sealed.ok()) {
+      if (sealed.status().code() == StatusCode::kInvalidArgument) {
+        return UsageError("--recipient: " + sealed.status().message());
+      }
+      return Failure("cannot encrypt: " + sealed.status().message());
+    }
+    fallback = std::move(sealed).value();
+  }
+  Watchdog watchdog(start + watchdog_after, std::move(fallback));
+
+  procfs::RealProcFs proc(kProcRoot);
+  procfs::RealCgroupFs cgroup;
+  PtraceStackSource stacks;
+  SteadyClock clock;
+  CaptureDeps deps{proc,
+                   cgroup,
+                   [](int pid) -> std::unique_ptr<procfs::CgroupFs> {
+                     return std::make_unique<procfs::RealCgroupFs>(std::string(kProcRoot) + "/" +
+                                                                   std::to_string(pid) +
+                                                                   "/root/sys/fs/cgroup");
+                   },
+                   stacks,
+                   *redactor,
+                   clock};
+  CaptureResult result = CaptureSnapshot(request, deps);
+  const bool targets_found = result.targets_found;
+  SetToolUsage(result.document, MeasureToolUsage(start));
+  std::string text = FitToOutputCap(result.document, cl.max_output_bytes);
+  result.document = Json();  // free the tree before sealing
+
+  std::string output;
+  if (cl.format == OutputFormat::kJson) {
+    output = std::move(text) + "\n";
+  } else {
+    StatusOr<std::string> sealed = envelope::Seal(text, cl.recipients);
+    if (!sealed.ok()) return Failure("cannot encrypt the snapshot: " + sealed.status().message());
+    output = std::move(sealed).value();
+  }
+  if (!watchdog.ClaimOutput()) {
+    for (;;) pause();  // the watchdog is writing its document and exits the process
+  }
+  if (!WriteAll(STDOUT_FILENO, output)) return Failure("cannot write the snapshot to stdout");
+  if (!targets_found) return Failure("no target process found (see \"degraded\")");
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace ephemera::snapshot
+
+int main(int argc, char** argv) {
+  try {
+    return ephemera::snapshot::Run(argc, argv);
+  } catch (const std::exception& e) {
+    // A bug (the libraries report errors as Status); say so without echoing any captured data.
+    std::fprintf(stderr, "ephemera-snapshot: internal error (%s)\n", typeid(e).name());
+    return 1;
+  }
+}

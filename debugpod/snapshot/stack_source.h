@@ -1,0 +1,29 @@
+// StackSource: where the snapshot gets user-space stacks from. PtraceStackSource is the production
+// one (debugpod/stacks over ptrace); tests use a fake with canned stacks.
+#ifndef EPHEMERA_DEBUGPOD_SNAPSHOT_STACK_SOURCE_H_
+#define EPHEMERA_DEBUGPOD_SNAPSHOT_STACK_SOURCE_H_
+
+#include "debugpod/stacks/stack_capture.h"
+#include "status/status.h"
+
+namespace ephemera::snapshot {
+
+class StackSource {
+ public:
+  virtual ~StackSource() = default;
+  // Same contract as stacks::CaptureStacks: stops each thread of `pid` briefly, never past
+  // options.deadline; per-thread failures are in ThreadStack::error.
+  virtual StatusOr<stacks::ProcessStacks> Capture(int pid,
+                                                  const stacks::StackCaptureOptions& options) = 0;
+};
+
+// Captures with stacks::CaptureStacks. Stateless; safe to share.
+class PtraceStackSource final : public StackSource {
+ public:
+  StatusOr<stacks::ProcessStacks> Capture(int pid,
+                                          const stacks::StackCaptureOptions& options) override;
+};
+
+}  // namespace ephemera::snapshot
+
+#endif  // EPHEMERA_DEBUGPOD_SNAPSHOT_STACK_SOURCE_H_

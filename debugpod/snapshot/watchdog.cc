@@ -1,0 +1,43 @@
+#include "debugpod/snapshot/watchdog.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace ephemera::snapshot {
+
+Watchdog::Watchdog(std::chrono::steady_clock::time_point fire_at, std::string fallback_output,
+                   int exit_code)
+    : fire_at_(fire_at), fallback_output_(std::move(fallback_output)), exit_code_(exit_code) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+Watchdog::~Watchdog() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    disarmed_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void Watchdog::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (cv_.wait_until(lock, fire_at_, [this] { return disarmed_; })) return;
+  if (!output_claimed_.exchange(true)) WriteAll(STDOUT_FILENO, fallback_output_);
+  _exit(exit_code_);
+}
+
+bool WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace ephemera::snapshot

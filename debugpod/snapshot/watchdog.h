@@ -1,0 +1,52 @@
+// Watchdog: ends the process at a fixed time no matter what the capture is doing.
+//
+// Kubernetes cannot kill an ephemeral container, so the tool must never outlive its deadline by
+// much. A Watchdog runs one thread that sleeps until `fire_at`; if it is still armed then, it
+// writes `fallback_output` to fd 1 (only if the real output has not started) and calls
+// _exit(exit_code). Destroying the Watchdog disarms it and joins the thread. Thread-safe.
+#ifndef EPHEMERA_DEBUGPOD_SNAPSHOT_WATCHDOG_H_
+#define EPHEMERA_DEBUGPOD_SNAPSHOT_WATCHDOG_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace ephemera::snapshot {
+
+inline constexpr int kWatchdogExitCode = 3;
+
+class Watchdog {
+ public:
+  Watchdog(std::chrono::steady_clock::time_point fire_at, std::string fallback_output,
+           int exit_code = kWatchdogExitCode);
+  ~Watchdog();
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  // Call just before writing the real output. True: the caller owns stdout and the watchdog, if it
+  // fires, only exits. False: the watchdog is writing its fallback and is about to exit; the
+  // caller must not write.
+  bool ClaimOutput() { return !output_claimed_.exchange(true); }
+
+ private:
+  void Run();
+
+  std::chrono::steady_clock::time_point fire_at_;
+  std::string fallback_output_;
+  int exit_code_;
+  std::atomic<bool> output_claimed_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool disarmed_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
+// Writes all of `data` to `fd`, retrying short writes and EINTR. False on any other error.
+bool WriteAll(int fd, std::string_view data);
+
+}  // namespace ephemera::snapshot
+
+#endif  // EPHEMERA_DEBUGPOD_SNAPSHOT_WATCHDOG_H_

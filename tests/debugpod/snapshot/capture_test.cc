@@ -1,0 +1,389 @@
+#include "debugpod/snapshot/capture.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "debugpod/procfs/real_proc_fs.h"
+#include "tests/debugpod/snapshot/fakes.h"
+
+namespace ephemera::snapshot {
+namespace {
+
+using std::chrono::milliseconds;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kCmdlineSecret[] = "fixture-cmdline-token-7f3a";
+constexpr char kEnvSecret[] = "fixture-env-secret-91c2";
+
+std::string TestData(const std::string& relative) {
+  return std::string(EPHEMERA_TESTDATA_DIR) + "/snapshot/" + relative;
+}
+
+redact::Redactor MakeRedactor() {
+  StatusOr<redact::Redactor> redactor = redact::Redactor::Create({{"LOG_LEVEL"}, {}, {}});
+  EXPECT_TRUE(redactor.ok()) << redactor.status().ToString();
+  return std::move(redactor).value();
+}
+
+stacks::ProcessStacks ServerStacks() {
+  stacks::ProcessStacks s;
+  stacks::ThreadStack main_thread;
+  main_thread.tid = 1;
+  main_thread.frames = {{0x7f0010001234, "epoll_wait", 20, "/lib/x86_64-linux-gnu/libc.so.6"},
+                        {0x55d0c0012345, "Server::Loop()", 5, "/app/server"}};
+  main_thread.freeze = std::chrono::microseconds(40);
+  main_thread.unwind = "cfi";
+  stacks::ThreadStack worker;
+  worker.tid = 5;
+  worker.frames = {{0x55d0c0019999, "Worker::Run()", 0, "/app/server"}};
+  worker.freeze = std::chrono::microseconds(60);
+  worker.unwind = "frame-pointer";
+  s.threads = {main_thread, worker};
+  s.total_freeze = std::chrono::microseconds(100);
+  s.max_thread_freeze = std::chrono::microseconds(60);
+  return s;
+}
+
+// The builder over the fixture namespace: pid 1 (server, main), pid 7 (worker, its child) and
+// pid 20 (the tool, excluded).
+class CaptureTest : public ::testing::Test {
+ protected:
+  CaptureTest()
+      : cgroup_(TestData("cgroup")),
+        redactor_(MakeRedactor()),
+        deps_{proc_,
+              cgroup_,
+              [](int) -> std::unique_ptr<procfs::CgroupFs> {
+                return std::make_unique<procfs::RealCgroupFs>(TestData("target-cgroup"));
+              },
+              stacks_,
+              redactor_,
+              clock_} {
+    request_.self_pid = 20;
+    request_.tool_euid = 1000;
+    request_.tool_version = "9.9.9";
+    request_.capture_time = "2024-05-01T12:00:00.000Z";
+    request_.deadline = clock_.Now() + milliseconds(20000);
+    request_.deadline_budget = milliseconds(20000);
+    stacks_.Set(1, ServerStacks());
+  }
+
+  Json Capture() {
+    CaptureResult result = CaptureSnapshot(request_, deps_);
+    EXPECT_TRUE(result.targets_found);
+    return result.document;
+  }
+
+  static const Json& Process(const Json& doc, int pid) {
+    for (const Json& p : doc["processes"]) {
+      if (p["pid"] == pid) return p;
+    }
+    ADD_FAILURE() << "no process " << pid;
+    return doc;
+  }
+
+  static bool HasDegraded(const Json& doc, std::string_view section, int pid,
+                          std::string_view reason_part) {
+    for (const Json& d : doc["degraded"]) {
+      if (d["section"] == section && d.value("pid", -1) == pid &&
+          d["reason"].get<std::string>().find(reason_part) != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  FakeProcFs proc_;
+  procfs::RealCgroupFs cgroup_;
+  FakeStackSource stacks_;
+  FakeClock clock_;
+  redact::Redactor redactor_;
+  CaptureDeps deps_;
+  CaptureRequest request_;
+};
+
+TEST_F(CaptureTest, HeaderTargetsAndTree) {
+  Json doc = Capture();
+  EXPECT_EQ(doc["apiVersion"], "ephemera.dev/snapshot/v1");
+  EXPECT_EQ(doc["kind"], "Snapshot");
+  EXPECT_EQ(doc["captureTime"], "2024-05-01T12:00:00.000Z");
+  EXPECT_EQ(doc["tool"]["version"], "9.9.9");
+  EXPECT_EQ(doc["tool"]["profile"], "ptrace");
+  EXPECT_EQ(doc["budget"]["deadlineMillis"], 20000);
+  EXPECT_EQ(doc["targets"]["mainPid"], 1);
+  EXPECT_EQ(doc["targets"]["pids"], Json::array({1, 7}));
+  EXPECT_EQ(doc["sections"].size(), 9u);
+  ASSERT_EQ(doc["processTree"].size(), 2u);
+  EXPECT_EQ(doc["processTree"][0]["name"], "server");
+  EXPECT_EQ(doc["processTree"][0]["children"], Json::array({7}));
+  EXPECT_EQ(doc["processTree"][1]["ppid"], 1);
+  EXPECT_EQ(doc["processes"].size(), 2u);
+  EXPECT_TRUE(doc["degraded"].empty()) << doc["degraded"].dump();
+}
+
+TEST_F(CaptureTest, ProcessSection) {
+  Json doc = Capture();
+  const Json& p = Process(doc, 1);
+  EXPECT_EQ(p["name"], "server");
+  EXPECT_EQ(p["ppid"], 0);
+  EXPECT_EQ(p["state"], "S");
+  EXPECT_EQ(p["uids"]["effective"], 1000);
+  EXPECT_EQ(p["threadCount"], 2);
+  EXPECT_EQ(p["memory"]["vmRssKiB"], 5000);
+  EXPECT_EQ(p["contextSwitches"]["voluntary"], 120);
+  EXPECT_EQ(p["capabilities"]["bounding"], "00000000a80425fb");
+  EXPECT_EQ(p["cpu"]["userMillis"], 5000);  // 500 ticks at 100 Hz
+  EXPECT_EQ(p["io"]["writeBytes"], 4096);
+  EXPECT_THAT(p["cmdline"].get<std::string>(), HasSubstr("/app/server --listen=:8080"));
+}
+
+TEST_F(CaptureTest, ThreadsCarryNamesStatesAndStacks) {
+  Json doc = Capture();
+  const Json& threads = Process(doc, 1)["threads"];
+  ASSERT_EQ(threads.size(), 2u);
+  EXPECT_EQ(threads[0]["tid"], 1);
+  EXPECT_EQ(threads[0]["name"], "server");
+  EXPECT_EQ(threads[0]["wchan"], "do_epoll_wait");
+  EXPECT_EQ(threads[1]["name"], "server-worker");
+  EXPECT_EQ(threads[1]["state"], "R");
+  EXPECT_EQ(threads[1]["wchan"], "");  // "0": running
+  EXPECT_EQ(threads[1]["userMillis"], 3000);
+  const Json& stack = threads[0]["stack"];
+  EXPECT_EQ(stack["unwind"], "cfi");
+  EXPECT_EQ(stack["freezeMicros"], 40);
+  ASSERT_EQ(stack["frames"].size(), 2u);
+  EXPECT_EQ(stack["frames"][1]["symbol"], "Server::Loop()");
+  EXPECT_EQ(stack["frames"][1]["pc"], "0x55d0c0012345");
+  EXPECT_EQ(stack["frames"][1]["offset"], 5);
+  EXPECT_EQ(stack["frames"][1]["module"], "/app/server");
+  EXPECT_EQ(threads[1]["stack"]["frames"][0]["symbol"], "Worker::Run()");
+  EXPECT_EQ(doc["overhead"]["targetFreezeMicros"], 100);
+  EXPECT_EQ(doc["overhead"]["targetMaxThreadFreezeMicros"], 60);
+  EXPECT_EQ(stacks_.last_options().proc_root, "/proc");
+  EXPECT_EQ(stacks_.last_options().deadline, request_.deadline);
+}
+
+TEST_F(CaptureTest, FdsAndSocketsJoinedByInode) {
+  Json doc = Capture();
+  const Json& p = Process(doc, 1);
+  EXPECT_EQ(p["fdCount"], 7);
+  ASSERT_EQ(p["fds"].size(), 7u);
+  EXPECT_EQ(p["fds"][0]["target"], "/dev/null");
+  EXPECT_EQ(p["fds"][0]["type"], "file");
+  EXPECT_EQ(p["fds"][1]["type"], "pipe");
+  const Json& sockets = p["sockets"];
+  ASSERT_EQ(sockets.size(), 4u);
+  EXPECT_EQ(sockets[0]["fd"], 3);
+  EXPECT_EQ(sockets[0]["protocol"], "tcp");
+  EXPECT_EQ(sockets[0]["local"], "0.0.0.0:8080");
+  EXPECT_EQ(sockets[0]["state"], "LISTEN");
+  EXPECT_EQ(sockets[1]["remote"], "127.0.0.1:40000");
+  EXPECT_EQ(sockets[1]["state"], "ESTABLISHED");
+  EXPECT_EQ(sockets[2]["protocol"], "unix");
+  EXPECT_EQ(sockets[2]["path"], "/run/app.sock");
+  EXPECT_EQ(sockets[2]["state"], "LISTEN");
+  EXPECT_EQ(sockets[3]["protocol"], "other");  // inode 1999 is in no table
+  // No udp6 table in the fixture: a kernel without IPv6 is not a failure.
+  EXPECT_FALSE(HasDegraded(doc, "sockets", 1, "udp6"));
+}
+
+TEST_F(CaptureTest, LimitsCgroupAndMaps) {
+  Json doc = Capture();
+  const Json& p = Process(doc, 1);
+  ASSERT_EQ(p["limits"].size(), 4u);
+  EXPECT_EQ(p["limits"][1]["name"], "Max open files");
+  EXPECT_EQ(p["limits"][1]["soft"], 1048576);
+  EXPECT_EQ(p["limits"][0]["hard"], "unlimited");
+  const Json& cgroup = p["cgroup"];
+  EXPECT_EQ(cgroup["version"], 2);
+  EXPECT_EQ(cgroup["source"], "tool");
+  EXPECT_EQ(cgroup["cpuUsageNanos"], 5000000);
+  EXPECT_EQ(cgroup["nrThrottled"], 2);
+  EXPECT_EQ(cgroup["throttledNanos"], 300000);
+  EXPECT_EQ(cgroup["cpuQuotaMicros"], -1);
+  EXPECT_EQ(cgroup["memoryLimitBytes"], 67108864);
+  const Json& maps = p["maps"];
+  EXPECT_EQ(maps["count"], 8);
+  EXPECT_EQ(maps["byKind"]["heap"]["bytes"], 0x100000);
+  ASSERT_EQ(maps["files"].size(), 2u);
+  EXPECT_EQ(maps["files"][0]["path"], "/app/server");  // the largest file first
+  EXPECT_EQ(maps["files"][0]["count"], 3);
+  EXPECT_EQ(maps["largest"][0]["start"], "0x7f0000000000");
+  EXPECT_EQ(maps["largest"][0]["kind"], "anon");
+}
+
+TEST_F(CaptureTest, CgroupFallsBackToTheTargetsOwnView) {
+  Json doc = Capture();
+  const Json& cgroup = Process(doc, 7)["cgroup"];
+  EXPECT_EQ(cgroup["source"], "target");
+  EXPECT_EQ(cgroup["cpuUsageNanos"], 70000);
+  EXPECT_EQ(cgroup["cpuQuotaMicros"], 50000);
+  EXPECT_EQ(cgroup["memoryLimitBytes"], "unlimited");
+}
+
+TEST_F(CaptureTest, SecretsAreRedactedAndCounted) {
+  Json doc = Capture();
+  std::string text = doc.dump();
+  EXPECT_THAT(text, Not(HasSubstr(kCmdlineSecret)));
+  EXPECT_THAT(text, Not(HasSubstr(kEnvSecret)));
+  const Json& env = Process(doc, 1)["env"];
+  ASSERT_EQ(env.size(), 4u);
+  EXPECT_EQ(env[0]["name"], "PATH");
+  EXPECT_EQ(env[0]["value"], "/usr/bin:/bin");
+  EXPECT_EQ(env[2]["value"], "debug");  // LOG_LEVEL is allowed
+  EXPECT_EQ(env[3]["name"], "DB_PASSWORD");
+  EXPECT_GE(doc["redaction"]["envRedacted"].get<int>(), 1);
+  int matched = 0;
+  for (const auto& [rule, count] : doc["redaction"]["patternsMatched"].items()) {
+    matched += count.get<int>();
+  }
+  EXPECT_GE(matched, 1);
+  EXPECT_TRUE(doc["redaction"]["droppedFields"].empty());
+}
+
+TEST_F(CaptureTest, OnlySelectedSectionsAreCaptured) {
+  request_.sections = SectionSet();
+  request_.sections.Add(Section::kThreads);
+  request_.sections.Add(Section::kSockets);
+  Json doc = Capture();
+  EXPECT_EQ(doc["sections"], Json::array({"threads", "sockets"}));
+  const Json& p = Process(doc, 1);
+  EXPECT_TRUE(p.contains("threads"));
+  EXPECT_FALSE(p["threads"][0].contains("stack"));
+  EXPECT_TRUE(p.contains("sockets"));
+  for (const char* absent : {"fds", "maps", "env", "limits", "cgroup", "cmdline", "io"}) {
+    EXPECT_FALSE(p.contains(absent)) << absent;
+  }
+  EXPECT_EQ(p["name"], "server");  // identity is always there
+  EXPECT_TRUE(doc["processTree"].empty());
+  EXPECT_TRUE(stacks_.captured_pids().empty());
+}
+
+TEST_F(CaptureTest, StacksWithoutThreadsListOnlyTidsAndStacks) {
+  request_.sections = SectionSet();
+  request_.sections.Add(Section::kStacks);
+  Json doc = Capture();
+  const Json& threads = Process(doc, 1)["threads"];
+  ASSERT_EQ(threads.size(), 2u);
+  EXPECT_FALSE(threads[0].contains("name"));
+  EXPECT_TRUE(threads[0].contains("stack"));
+}
+
+TEST_F(CaptureTest, RestrictedProfileDoesNotAttemptStacks) {
+  request_.profile = Profile::kRestricted;
+  Json doc = Capture();
+  EXPECT_TRUE(stacks_.captured_pids().empty());
+  EXPECT_EQ(doc["tool"]["profile"], "restricted");
+  EXPECT_TRUE(HasDegraded(doc, "stacks", 1, "profile restricted: no CAP_SYS_PTRACE"));
+  EXPECT_TRUE(HasDegraded(doc, "stacks", 7, "profile restricted: no CAP_SYS_PTRACE"));
+}
+
+TEST_F(CaptureTest, UnreadableFilesBecomeDegradedWithTheErrno) {
+  proc_.Fail(1, "environ", PermissionDeniedError("EACCES: open /proc/1/environ"));
+  proc_.Fail(1, "fd", PermissionDeniedError("EACCES: opendir /proc/1/fd"));
+  stacks_.Set(7, PermissionDeniedError("EPERM: ptrace not permitted"));
+  Json doc = Capture();
+  EXPECT_TRUE(HasDegraded(doc, "env", 1, "EACCES: open /proc/1/environ"));
+  // Same uid as the tool: the hint says why that can still be refused.
+  EXPECT_TRUE(HasDegraded(doc, "env", 1, "not dumpable"));
+  EXPECT_TRUE(HasDegraded(doc, "fds", 1, "EACCES: opendir /proc/1/fd"));
+  EXPECT_TRUE(HasDegraded(doc, "sockets", 1, "EACCES"));
+  EXPECT_TRUE(HasDegraded(doc, "stacks", 7, "EPERM: ptrace not permitted"));
+  EXPECT_FALSE(Process(doc, 1).contains("env"));
+  EXPECT_TRUE(Process(doc, 1).contains("maps"));
+}
+
+TEST_F(CaptureTest, PermissionHintNamesBothUidsWhenTheyDiffer) {
+  request_.tool_euid = 65534;
+  proc_.Fail(1, "maps", PermissionDeniedError("EACCES: open /proc/1/maps"));
+  Json doc = Capture();
+  EXPECT_TRUE(HasDegraded(doc, "maps", 1, "process runs as uid 1000, the tool as uid 65534"));
+}
+
+TEST_F(CaptureTest, ProcessThatExitsMidCaptureIsReportedOnce) {
+  stacks_.OnCapture([this](int pid) {
+    if (pid == 1) proc_.Exit(7);
+  });
+  Json doc = Capture();
+  EXPECT_TRUE(HasDegraded(doc, "process", 7, "process exited"));
+  int entries_for_7 = 0;
+  for (const Json& d : doc["degraded"]) entries_for_7 += d.value("pid", -1) == 7 ? 1 : 0;
+  EXPECT_EQ(entries_for_7, 1);
+  EXPECT_EQ(Process(doc, 7).size(), 1u);  // just the pid
+}
+
+TEST_F(CaptureTest, PerThreadStackErrorsAreDegraded) {
+  stacks::ProcessStacks s = ServerStacks();
+  s.threads[1].frames.clear();
+  s.threads[1].error = "ESRCH: thread exited before it could be stopped";
+  stacks_.Set(1, s);
+  Json doc = Capture();
+  bool found = false;
+  for (const Json& d : doc["degraded"]) {
+    if (d["section"] == "stacks" && d["pid"] == 1 && d.value("tid", 0) == 5) found = true;
+  }
+  EXPECT_TRUE(found) << doc["degraded"].dump();
+  EXPECT_FALSE(Process(doc, 1)["threads"][1].contains("stack"));
+}
+
+TEST_F(CaptureTest, DeadlineDegradesEverythingNotYetCaptured) {
+  // The stack capture of pid 1 takes the rest of the budget.
+  stacks_.OnCapture([this](int) { clock_.Advance(milliseconds(30000)); });
+  Json doc = Capture();
+  const Json& p1 = Process(doc, 1);
+  EXPECT_TRUE(p1.contains("threads"));
+  EXPECT_TRUE(p1["threads"][0].contains("stack"));
+  for (const char* section : {"fds", "sockets", "limits", "cgroup", "maps", "env"}) {
+    EXPECT_TRUE(HasDegraded(doc, section, 1, "deadline")) << section;
+    EXPECT_FALSE(p1.contains(section)) << section;
+  }
+  for (Section s : kAllSections) {
+    EXPECT_TRUE(HasDegraded(doc, SectionName(s), 7, "deadline")) << SectionName(s);
+  }
+  EXPECT_EQ(stacks_.captured_pids(), std::vector<int>({1}));
+}
+
+TEST_F(CaptureTest, MissingPidIsReportedAsDegradedDocument) {
+  request_.pid = 4242;
+  CaptureResult result = CaptureSnapshot(request_, deps_);
+  EXPECT_FALSE(result.targets_found);
+  const Json& doc = result.document;
+  EXPECT_TRUE(doc["processes"].empty());
+  EXPECT_EQ(doc["targets"]["mainPid"], 4242);
+  ASSERT_EQ(doc["degraded"].size(), 1u);
+  EXPECT_EQ(doc["degraded"][0]["section"], "process");
+  EXPECT_THAT(doc["degraded"][0]["reason"].get<std::string>(), HasSubstr("not found"));
+}
+
+TEST_F(CaptureTest, ExplicitPidSelectsItsSubtree) {
+  request_.pid = 7;
+  Json doc = Capture();
+  EXPECT_EQ(doc["targets"]["mainPid"], 7);
+  EXPECT_EQ(doc["targets"]["pids"], Json::array({7}));
+}
+
+TEST_F(CaptureTest, ToolUsageAndWatchdogDocument) {
+  Json doc = Capture();
+  SetToolUsage(doc, {12, 3456, 78});
+  EXPECT_EQ(doc["overhead"]["toolCpuMillis"], 12);
+  EXPECT_EQ(doc["overhead"]["toolMaxRssKiB"], 3456);
+  EXPECT_EQ(doc["overhead"]["wallMillis"], 78);
+
+  Json watchdog = WatchdogDocument(request_, milliseconds(22000));
+  EXPECT_EQ(watchdog["apiVersion"], "ephemera.dev/snapshot/v1");
+  EXPECT_TRUE(watchdog["processes"].empty());
+  ASSERT_EQ(watchdog["degraded"].size(), 1u);
+  EXPECT_THAT(watchdog["degraded"][0]["reason"].get<std::string>(), HasSubstr("22000ms"));
+  // Same top-level shape as a real document.
+  std::vector<std::string> keys, watchdog_keys;
+  for (const auto& [k, v] : doc.items()) keys.push_back(k);
+  for (const auto& [k, v] : watchdog.items()) watchdog_keys.push_back(k);
+  EXPECT_EQ(keys, watchdog_keys);
+}
+
+}  // namespace
+}  // namespace ephemera::snapshot

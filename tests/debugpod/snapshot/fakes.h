@@ -1,0 +1,112 @@
+// Test doubles for the snapshot builder: a ProcFs over a fixture tree with injectable failures, a
+// clock the test moves, and a stack source with canned stacks.
+#ifndef EPHEMERA_TESTS_DEBUGPOD_SNAPSHOT_FAKES_H_
+#define EPHEMERA_TESTS_DEBUGPOD_SNAPSHOT_FAKES_H_
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "debugpod/procfs/real_proc_fs.h"
+#include "debugpod/snapshot/clock.h"
+#include "debugpod/snapshot/stack_source.h"
+
+namespace ephemera::snapshot {
+
+// Reads the fixture tree under tests/testdata/snapshot/proc, except for failures the test injects:
+// per (pid, relative path) or for a whole pid ("the process exited").
+class FakeProcFs final : public procfs::ProcFs {
+ public:
+  FakeProcFs() : real_(std::string(EPHEMERA_TESTDATA_DIR) + "/snapshot/proc") {}
+
+  void Fail(int pid, const std::string& relative, Status status) {
+    failures_[{pid, relative}] = std::move(status);
+  }
+  void Exit(int pid) { exited_.insert(pid); }
+
+  StatusOr<std::string> ReadFile(int pid, std::string_view relative) const override {
+    if (auto s = Injected(pid, relative)) return *s;
+    return real_.ReadFile(pid, relative);
+  }
+  StatusOr<std::string> ReadTaskFile(int pid, int tid, std::string_view relative) const override {
+    std::string path = "task/" + std::to_string(tid) + "/" + std::string(relative);
+    if (auto s = Injected(pid, path)) return *s;
+    return real_.ReadTaskFile(pid, tid, relative);
+  }
+  StatusOr<std::string> ReadLink(int pid, std::string_view relative) const override {
+    if (auto s = Injected(pid, relative)) return *s;
+    return real_.ReadLink(pid, relative);
+  }
+  StatusOr<std::string> ReadNetFile(int pid, std::string_view name) const override {
+    if (auto s = Injected(pid, "net/" + std::string(name))) return *s;
+    return real_.ReadNetFile(pid, name);
+  }
+  StatusOr<std::vector<int>> ListPids() const override { return real_.ListPids(); }
+  StatusOr<std::vector<int>> ListTasks(int pid) const override {
+    if (auto s = Injected(pid, "task")) return *s;
+    return real_.ListTasks(pid);
+  }
+  StatusOr<std::vector<int>> ListFds(int pid) const override {
+    if (auto s = Injected(pid, "fd")) return *s;
+    return real_.ListFds(pid);
+  }
+
+ private:
+  std::optional<Status> Injected(int pid, std::string_view relative) const {
+    if (exited_.count(pid) != 0) {
+      return NotFoundError("ENOENT: open /proc/" + std::to_string(pid) + "/" +
+                           std::string(relative));
+    }
+    auto it = failures_.find({pid, std::string(relative)});
+    if (it == failures_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  procfs::RealProcFs real_;
+  std::map<std::pair<int, std::string>, Status> failures_;
+  std::set<int> exited_;
+};
+
+class FakeClock final : public Clock {
+ public:
+  std::chrono::steady_clock::time_point Now() const override { return now_; }
+  void Advance(std::chrono::milliseconds d) { now_ += d; }
+
+ private:
+  std::chrono::steady_clock::time_point now_{std::chrono::hours(1000)};
+};
+
+// Returns canned stacks per pid (or an error); optionally runs a hook on each capture, e.g. to
+// move a FakeClock past the deadline as a slow capture would.
+class FakeStackSource final : public StackSource {
+ public:
+  void Set(int pid, StatusOr<stacks::ProcessStacks> stacks) {
+    stacks_.insert_or_assign(pid, std::move(stacks));
+  }
+  void OnCapture(std::function<void(int pid)> hook) { hook_ = std::move(hook); }
+  const std::vector<int>& captured_pids() const { return captured_pids_; }
+  const stacks::StackCaptureOptions& last_options() const { return last_options_; }
+
+  StatusOr<stacks::ProcessStacks> Capture(int pid,
+                                          const stacks::StackCaptureOptions& options) override {
+    captured_pids_.push_back(pid);
+    last_options_ = options;
+    if (hook_) hook_(pid);
+    auto it = stacks_.find(pid);
+    if (it == stacks_.end()) return stacks::ProcessStacks{};
+    return it->second;
+  }
+
+ private:
+  std::map<int, StatusOr<stacks::ProcessStacks>> stacks_;
+  std::function<void(int)> hook_;
+  std::vector<int> captured_pids_;
+  stacks::StackCaptureOptions last_options_;
+};
+
+}  // namespace ephemera::snapshot
+
+#endif  // EPHEMERA_TESTS_DEBUGPOD_SNAPSHOT_FAKES_H_

@@ -1,0 +1,486 @@
+// Component tests: the built ephemera-snapshot against a real multi-threaded ephemera-target (run
+// under a shell wrapper that carries a secret in its command line), the real age CLI, and real
+// process exits. Run as root on the build host.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "debugpod/procfs/net.h"
+#include "debugpod/procfs/process_files.h"
+#include "debugpod/procfs/real_proc_fs.h"
+#include "debugpod/snapshot/watchdog.h"
+
+namespace ephemera::snapshot {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kEnvSecret[] = "hunter2-very-secret";
+constexpr char kCmdlineSecret[] = "tok-7c1e9a3b5d2f4e6a0b8c";
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "snapshot-test-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+    std::filesystem::permissions(path_, std::filesystem::perms::all);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  std::chrono::milliseconds wall{0};
+};
+
+// Runs argv[0] with stdout and stderr captured in files, optionally as another uid, and gives up
+// (SIGKILL) after 60s.
+RunResult RunProgram(const std::vector<std::string>& argv,
+                     std::optional<uid_t> as_uid = std::nullopt) {
+  TempDir dir;
+  std::string out_path = dir.File("out");
+  std::string err_path = dir.File("err");
+  std::vector<char*> cargv;
+  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  RunResult result;
+  auto start = Clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    dup2(out, STDOUT_FILENO);
+    dup2(err, STDERR_FILENO);
+    if (as_uid && (setgroups(0, nullptr) != 0 || setgid(*as_uid) != 0 || setuid(*as_uid) != 0)) {
+      _exit(126);
+    }
+    execv(cargv[0], cargv.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (Clock::now() - start > std::chrono::seconds(60)) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  result.wall = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = ReadAll(out_path);
+  result.err = ReadAll(err_path);
+  return result;
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// `sh -c '"$1" --threads N --port P; :' ephemera-wrapper <target> --token=<secret>` with a secret
+// in the environment: the shell (main process, secret in its cmdline) and ephemera-target (its
+// child). Killed, as a process group, on destruction.
+class TargetTree {
+ public:
+  explicit TargetTree(int threads) : port_(FreePort()) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      setpgid(0, 0);
+      int devnull = open("/dev/null", O_RDWR);
+      dup2(devnull, STDIN_FILENO);
+      dup2(devnull, STDOUT_FILENO);
+      std::string script = "\"$1\" --threads " + std::to_string(threads) + " --port " +
+                           std::to_string(port_) + "; :";
+      std::string token = std::string("--token=") + kCmdlineSecret;
+      std::string password = std::string("DB_PASSWORD=") + kEnvSecret;
+      const char* argv[] = {
+          "/bin/sh",     "-c",   script.c_str(), "ephemera-wrapper", EPHEMERA_TARGET_PATH,
+          token.c_str(), nullptr};
+      const char* envp[] = {"PATH=/usr/bin:/bin", "HOME=/nonexistent", "LOG_LEVEL=info",
+                            password.c_str(), nullptr};
+      execve("/bin/sh", const_cast<char**>(argv), const_cast<char**>(envp));
+      _exit(127);
+    }
+    setpgid(pid_, pid_);
+    ready_ = WaitUntilServing(threads + 3);
+  }
+  ~TargetTree() {
+    kill(-pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+
+  int shell_pid() const { return pid_; }
+  int target_pid() const { return target_pid_; }
+  int port() const { return port_; }
+  bool ready() const { return ready_; }
+
+ private:
+  bool WaitUntilServing(size_t threads) {
+    procfs::RealProcFs proc;
+    for (int attempt = 0; attempt < 500; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (target_pid_ == 0) {
+        StatusOr<std::vector<int>> pids = proc.ListPids();
+        if (!pids.ok()) continue;
+        for (int p : *pids) {
+          StatusOr<std::string> stat = proc.ReadFile(p, "stat");
+          if (!stat.ok()) continue;
+          StatusOr<procfs::ProcStat> parsed = procfs::ParseProcStat(*stat);
+          if (parsed.ok() && parsed->ppid == pid_) target_pid_ = p;
+        }
+        if (target_pid_ == 0) continue;
+      }
+      StatusOr<std::vector<int>> tasks = proc.ListTasks(target_pid_);
+      StatusOr<std::string> tcp = proc.ReadNetFile(target_pid_, "tcp");
+      if (!tasks.ok() || tasks->size() < threads || !tcp.ok()) continue;
+      StatusOr<std::vector<procfs::NetSocket>> sockets = procfs::ParseNetSockets(*tcp, "tcp");
+      if (!sockets.ok()) continue;
+      for (const procfs::NetSocket& s : *sockets) {
+        if (s.state == "LISTEN" && s.local == "127.0.0.1:" + std::to_string(port_)) return true;
+      }
+    }
+    return false;
+  }
+
+  int port_;
+  pid_t pid_ = -1;
+  int target_pid_ = 0;
+  bool ready_ = false;
+};
+
+const Json* FindProcess(const Json& doc, int pid) {
+  for (const Json& p : doc["processes"]) {
+    if (p["pid"] == pid) return &p;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> AllSymbols(const Json& process) {
+  std::vector<std::string> symbols;
+  for (const Json& t : process["threads"]) {
+    if (!t.contains("stack")) continue;
+    for (const Json& f : t["stack"]["frames"]) symbols.push_back(f.value("symbol", ""));
+  }
+  return symbols;
+}
+
+bool AnySymbolContains(const std::vector<std::string>& symbols, std::string_view part) {
+  for (const std::string& s : symbols) {
+    if (s.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+bool HasDegradedReason(const Json& doc, std::string_view part) {
+  for (const Json& d : doc["degraded"]) {
+    if (d["reason"].get<std::string>().find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(SnapshotToolTest, JsonSnapshotOfAMultiThreadedTarget) {
+  TargetTree tree(4);
+  ASSERT_TRUE(tree.ready()) << "ephemera-target did not start serving";
+  RunResult run = RunProgram(
+      {EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.shell_pid()), "--format", "json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.err, "");
+  Json doc = Json::parse(run.out);
+
+  EXPECT_EQ(doc["apiVersion"], "ephemera.dev/snapshot/v1");
+  EXPECT_EQ(doc["targets"]["mainPid"], tree.shell_pid());
+  EXPECT_EQ(doc["targets"]["pids"], Json::array({tree.shell_pid(), tree.target_pid()}));
+  EXPECT_EQ(doc["sections"].size(), 9u);
+  EXPECT_TRUE(doc["degraded"].empty()) << doc["degraded"].dump(2);
+
+  const Json* target = FindProcess(doc, tree.target_pid());
+  ASSERT_NE(target, nullptr);
+  std::vector<std::string> names;
+  for (const Json& t : (*target)["threads"]) names.push_back(t.value("name", ""));
+  EXPECT_THAT(names, Contains("acceptor"));
+  EXPECT_THAT(names, Contains("pipe-reader"));
+  EXPECT_THAT(names, Contains("checkout-0"));
+  EXPECT_THAT(names, Contains("orders-1"));
+  for (const Json& t : (*target)["threads"]) {
+    EXPECT_TRUE(t.contains("stack")) << "thread " << t["tid"] << " has no stack";
+    EXPECT_TRUE(t.contains("wchan"));
+  }
+  std::vector<std::string> symbols = AllSymbols(*target);
+  EXPECT_TRUE(AnySymbolContains(symbols, "SleepInCheckoutLoop"));
+  EXPECT_TRUE(AnySymbolContains(symbols, "WaitForOrders"));
+  EXPECT_TRUE(AnySymbolContains(symbols, "AcceptConnections"));
+
+  bool listening = false;
+  for (const Json& s : (*target)["sockets"]) {
+    if (s["protocol"] == "tcp" && s["local"] == "127.0.0.1:" + std::to_string(tree.port()) &&
+        s["state"] == "LISTEN") {
+      listening = true;
+    }
+  }
+  EXPECT_TRUE(listening) << (*target)["sockets"].dump(2);
+  for (const char* key : {"cmdline", "limits", "cgroup", "maps", "env", "fds", "io"}) {
+    EXPECT_TRUE(target->contains(key)) << key;
+  }
+
+  // Secrets appear nowhere, and the report counts what was redacted.
+  EXPECT_THAT(run.out, Not(HasSubstr(kEnvSecret)));
+  EXPECT_THAT(run.out, Not(HasSubstr(kCmdlineSecret)));
+  EXPECT_THAT(run.err, Not(HasSubstr(kEnvSecret)));
+  const Json* shell = FindProcess(doc, tree.shell_pid());
+  ASSERT_NE(shell, nullptr);
+  EXPECT_THAT((*shell)["cmdline"].get<std::string>(), HasSubstr("--token="));
+  EXPECT_GE(doc["redaction"]["envRedacted"].get<int>(), 2);  // DB_PASSWORD in both processes
+  int matched = 0;
+  for (const auto& [rule, count] : doc["redaction"]["patternsMatched"].items()) {
+    matched += count.get<int>();
+  }
+  EXPECT_GE(matched, 1);
+  EXPECT_TRUE(doc["redaction"]["droppedFields"].empty());
+
+  const Json& overhead = doc["overhead"];
+  EXPECT_GT(overhead["targetFreezeMicros"].get<int64_t>(), 0);
+  EXPECT_GT(overhead["toolMaxRssKiB"].get<int64_t>(), 0);
+  std::cout << "figures: wall " << overhead["wallMillis"] << " ms (process " << run.wall.count()
+            << " ms), tool CPU " << overhead["toolCpuMillis"] << " ms, max RSS "
+            << overhead["toolMaxRssKiB"] << " KiB, target freeze total "
+            << overhead["targetFreezeMicros"] << " us, max per thread "
+            << overhead["targetMaxThreadFreezeMicros"] << " us, output " << run.out.size()
+            << " bytes\n";
+}
+
+TEST(SnapshotToolTest, AgeOutputDecryptsWithTheAgeCli) {
+  TargetTree tree(4);
+  ASSERT_TRUE(tree.ready());
+  TempDir dir;
+  RunResult keygen = RunProgram({"/usr/bin/age-keygen", "-o", dir.File("key.txt")});
+  ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
+  std::string key_file = ReadAll(dir.File("key.txt"));
+  size_t at = key_file.find("# public key: ");
+  ASSERT_NE(at, std::string::npos);
+  std::string recipient = key_file.substr(at + 14, key_file.find('\n', at) - at - 14);
+
+  RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.target_pid()),
+                              "--recipient", recipient});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, testing::StartsWith("-----BEGIN AGE ENCRYPTED FILE-----\n"));
+  EXPECT_THAT(run.out, HasSubstr("-----END AGE ENCRYPTED FILE-----"));
+  EXPECT_THAT(run.out, Not(HasSubstr("apiVersion")));
+
+  std::ofstream(dir.File("snapshot.age")) << run.out;
+  RunResult decrypt = RunProgram({"/bin/sh", "-c", "/usr/bin/age -d -i \"$1\" \"$2\" | gunzip",
+                                  "sh", dir.File("key.txt"), dir.File("snapshot.age")});
+  ASSERT_EQ(decrypt.exit_code, 0) << decrypt.err;
+  Json doc = Json::parse(decrypt.out);
+  EXPECT_EQ(doc["apiVersion"], "ephemera.dev/snapshot/v1");
+  EXPECT_EQ(doc["targets"]["mainPid"], tree.target_pid());
+  const Json* target = FindProcess(doc, tree.target_pid());
+  ASSERT_NE(target, nullptr);
+  EXPECT_TRUE(AnySymbolContains(AllSymbols(*target), "SleepInCheckoutLoop"));
+  EXPECT_THAT(decrypt.out, Not(HasSubstr(kEnvSecret)));
+  EXPECT_TRUE(doc["degraded"].empty()) << doc["degraded"].dump(2);
+}
+
+TEST(SnapshotToolTest, ShortDeadlineWritesWhatItHasAndExitsInTime) {
+  TargetTree tree(4);
+  ASSERT_TRUE(tree.ready());
+  RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.shell_pid()),
+                              "--format", "json", "--deadline", "1ms"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_LT(run.wall.count(), 1500);  // deadline + the watchdog's 500ms grace, with slack
+  Json doc = Json::parse(run.out);
+  EXPECT_EQ(doc["budget"]["deadlineMillis"], 1);
+  EXPECT_TRUE(HasDegradedReason(doc, "deadline")) << doc["degraded"].dump(2);
+  for (const Json& d : doc["degraded"]) EXPECT_EQ(d["reason"], "deadline");
+  EXPECT_EQ(doc["processes"].size(), 2u);
+}
+
+TEST(SnapshotToolTest, OutputCapIsHonoredAndReported) {
+  TargetTree tree(64);
+  ASSERT_TRUE(tree.ready());
+  RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.target_pid()),
+                              "--format", "json", "--max-output-bytes", "16Ki"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_FALSE(run.out.empty());
+  EXPECT_EQ(run.out.back(), '\n');
+  EXPECT_LE(run.out.size() - 1, 16u * 1024);
+  Json doc = Json::parse(run.out);
+  EXPECT_TRUE(HasDegradedReason(doc, "output cap: dropped to fit --max-output-bytes 16384"));
+  ASSERT_EQ(doc["processes"].size(), 1u);
+  EXPECT_EQ(doc["processes"][0]["pid"], tree.target_pid());
+}
+
+TEST(SnapshotToolTest, RestrictedProfileReportsStacksDegraded) {
+  TargetTree tree(2);
+  ASSERT_TRUE(tree.ready());
+  RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.target_pid()),
+                              "--format", "json", "--profile", "restricted"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  Json doc = Json::parse(run.out);
+  ASSERT_EQ(doc["degraded"].size(), 1u) << doc["degraded"].dump(2);
+  EXPECT_EQ(doc["degraded"][0]["section"], "stacks");
+  EXPECT_EQ(doc["degraded"][0]["reason"], "profile restricted: no CAP_SYS_PTRACE");
+  EXPECT_EQ(doc["overhead"]["targetFreezeMicros"], 0);
+}
+
+TEST(SnapshotToolTest, UnprivilegedRunSaysWhatItCouldNotRead) {
+  TargetTree tree(2);
+  ASSERT_TRUE(tree.ready());
+  RunResult run = RunProgram(
+      {EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.target_pid()), "--format", "json"},
+      65534);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  Json doc = Json::parse(run.out);
+  std::set<std::string> degraded_sections;
+  for (const Json& d : doc["degraded"]) degraded_sections.insert(d["section"]);
+  for (const char* section : {"stacks", "env", "fds", "maps"}) {
+    EXPECT_EQ(degraded_sections.count(section), 1u) << section << ": " << doc["degraded"].dump(2);
+  }
+  EXPECT_TRUE(HasDegradedReason(doc, "EACCES"));
+  EXPECT_TRUE(HasDegradedReason(doc, "process runs as uid 0, the tool as uid 65534"));
+  EXPECT_THAT(run.out, Not(HasSubstr(kEnvSecret)));
+  // What is world-readable is still there.
+  const Json* target = FindProcess(doc, tree.target_pid());
+  ASSERT_NE(target, nullptr);
+  EXPECT_TRUE(target->contains("threads"));
+  EXPECT_TRUE(target->contains("limits"));
+}
+
+TEST(SnapshotToolTest, UsageErrorsExitTwoAndNameTheFlag) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {{}, "--recipient: --format age (the default) needs at least one --recipient"},
+      {{"--format", "json", "--deadline", "soon"}, "--deadline: want a duration"},
+      {{"--format", "json", "--capture", "threads,heap"}, "--capture: unknown section \"heap\""},
+      {{"--frobnicate"}, "unknown flag \"--frobnicate\""},
+      {{"--recipient", "age1notarealrecipient"}, "--recipient:"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = {EPHEMERA_SNAPSHOT_PATH};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    RunResult run = RunProgram(argv);
+    EXPECT_EQ(run.exit_code, 2) << c.expected;
+    EXPECT_THAT(run.err, HasSubstr(c.expected));
+    EXPECT_EQ(run.out, "") << c.expected;
+  }
+  RunResult help = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("Usage: ephemera-snapshot"));
+  RunResult version = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_THAT(version.out, testing::StartsWith("ephemera-snapshot "));
+}
+
+TEST(SnapshotToolTest, MissingPidWritesADocumentAndExitsOne) {
+  RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", "1073741823", "--format", "json"});
+  EXPECT_EQ(run.exit_code, 1);
+  Json doc = Json::parse(run.out);
+  EXPECT_TRUE(doc["processes"].empty());
+  EXPECT_TRUE(HasDegradedReason(doc, "not found"));
+}
+
+TEST(WatchdogTest, FiresWritesTheFallbackAndExits) {
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    dup2(pipe_fds[1], STDOUT_FILENO);
+    close(pipe_fds[0]);
+    Watchdog watchdog(Clock::now() + std::chrono::milliseconds(50), "fallback document\n");
+    for (;;) pause();  // a capture that never finishes
+  }
+  close(pipe_fds[1]);
+  std::string out;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(pipe_fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), kWatchdogExitCode);
+  EXPECT_EQ(out, "fallback document\n");
+}
+
+TEST(WatchdogTest, AfterOutputIsClaimedItOnlyExits) {
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    dup2(pipe_fds[1], STDOUT_FILENO);
+    close(pipe_fds[0]);
+    Watchdog watchdog(Clock::now() + std::chrono::milliseconds(50), "fallback document\n");
+    if (!watchdog.ClaimOutput()) _exit(99);
+    WriteAll(STDOUT_FILENO, "real ");
+    for (;;) pause();  // stuck while writing
+  }
+  close(pipe_fds[1]);
+  std::string out;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(pipe_fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_EQ(WEXITSTATUS(status), kWatchdogExitCode);
+  EXPECT_EQ(out, "real ");
+}
+
+TEST(WatchdogTest, DestroyedBeforeFiringDoesNothing) {
+  auto start = Clock::now();
+  { Watchdog watchdog(start + std::chrono::seconds(30), "unused"); }
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+}
+
+}  // namespace
+}  // namespace ephemera::snapshot
