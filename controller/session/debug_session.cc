@@ -1,0 +1,272 @@
+#include "controller/session/debug_session.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "controller/kube/rfc3339.h"
+
+namespace ephemera::session {
+namespace {
+
+using nlohmann::json;
+
+const json* Find(const json& object, std::string_view key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  return it == object.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string StringAt(const json& object, std::string_view key) {
+  const json* v = Find(object, key);
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+std::vector<std::string> StringsAt(const json& object, std::string_view key) {
+  std::vector<std::string> out;
+  const json* v = Find(object, key);
+  if (v == nullptr || !v->is_array()) return out;
+  for (const auto& item : *v) {
+    if (item.is_string()) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+std::int64_t IntAt(const json& object, std::string_view key) {
+  const json* v = Find(object, key);
+  return v != nullptr && v->is_number_integer() ? v->get<std::int64_t>() : 0;
+}
+
+std::optional<Phase> ParsePhase(std::string_view name) {
+  for (Phase p : {Phase::kPending, Phase::kInjecting, Phase::kCapturing, Phase::kCompleted,
+                  Phase::kFailed, Phase::kDenied, Phase::kExpired}) {
+    if (PhaseName(p) == name) return p;
+  }
+  return std::nullopt;
+}
+
+StatusOr<DebugSessionStatus> ParseStatus(const json& status) {
+  DebugSessionStatus out;
+  if (!status.is_object()) return out;
+  if (std::string phase = StringAt(status, "phase"); !phase.empty()) {
+    out.phase = ParsePhase(phase);
+    if (!out.phase) return InvalidArgumentError("status.phase: unknown phase \"" + phase + "\"");
+  }
+  out.message = StringAt(status, "message");
+  out.observed_generation = IntAt(status, "observedGeneration");
+  if (std::string expires = StringAt(status, "expiresAt"); !expires.empty()) {
+    auto t = kube::ParseRfc3339(expires);
+    if (!t.ok()) return t.status().WithContext("status.expiresAt");
+    out.expires_at = *t;
+  }
+  out.ephemeral_container = StringAt(status, "ephemeralContainer");
+  if (const json* conditions = Find(status, "conditions"); conditions && conditions->is_array()) {
+    for (const auto& c : *conditions) {
+      Condition cond{StringAt(c, "type"), StringAt(c, "status"), StringAt(c, "reason"),
+                     StringAt(c, "message"), {}};
+      if (auto t = kube::ParseRfc3339(StringAt(c, "lastTransitionTime")); t.ok()) {
+        cond.last_transition_time = *t;
+      }
+      out.conditions.push_back(std::move(cond));
+    }
+  }
+  if (const json* s = Find(status, "snapshot")) {
+    out.snapshot = SnapshotSummary{StringAt(*s, "name"), StringAt(*s, "sha256"),
+                                   IntAt(*s, "bytes"), StringsAt(*s, "sections"),
+                                   StringsAt(*s, "degraded")};
+  }
+  if (const json* r = Find(status, "redaction")) {
+    RedactionSummary summary{IntAt(*r, "envRedacted"), {}, IntAt(*r, "droppedFields")};
+    if (const json* m = Find(*r, "patternsMatched"); m && m->is_object()) {
+      for (const auto& [rule, count] : m->items()) {
+        if (count.is_number_integer()) summary.patterns_matched[rule] = count.get<std::int64_t>();
+      }
+    }
+    out.redaction = summary;
+  }
+  if (const json* o = Find(status, "overhead")) {
+    out.overhead = OverheadSummary{IntAt(*o, "targetFreezeMicros"), IntAt(*o, "toolCpuMillis"),
+                                   IntAt(*o, "toolMaxRssKiB"), IntAt(*o, "wallMillis")};
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view ProfileName(Profile profile) {
+  return profile == Profile::kPtrace ? "ptrace" : "restricted";
+}
+
+std::string_view PhaseName(Phase phase) {
+  switch (phase) {
+    case Phase::kPending: return "Pending";
+    case Phase::kInjecting: return "Injecting";
+    case Phase::kCapturing: return "Capturing";
+    case Phase::kCompleted: return "Completed";
+    case Phase::kFailed: return "Failed";
+    case Phase::kDenied: return "Denied";
+    case Phase::kExpired: return "Expired";
+  }
+  return "Unknown";
+}
+
+bool IsTerminal(Phase phase) {
+  return phase == Phase::kCompleted || phase == Phase::kFailed || phase == Phase::kDenied ||
+         phase == Phase::kExpired;
+}
+
+const Condition* DebugSessionStatus::FindCondition(std::string_view type) const {
+  for (const auto& c : conditions) {
+    if (c.type == type) return &c;
+  }
+  return nullptr;
+}
+
+void DebugSessionStatus::SetCondition(std::string_view type, bool value, std::string_view reason,
+                                      std::string_view text, TimePoint now) {
+  const std::string status_value = value ? "True" : "False";
+  for (auto& c : conditions) {
+    if (c.type != type) continue;
+    if (c.status != status_value) c.last_transition_time = now;
+    c.status = status_value;
+    c.reason = std::string(reason);
+    c.message = std::string(text);
+    return;
+  }
+  conditions.push_back(
+      {std::string(type), status_value, std::string(reason), std::string(text), now});
+}
+
+bool DebugSession::HasFinalizer() const {
+  return std::find(finalizers.begin(), finalizers.end(), kFinalizer) != finalizers.end();
+}
+
+StatusOr<std::chrono::seconds> ParseDuration(std::string_view text) {
+  if (text.empty()) return InvalidArgumentError("empty duration; use a form like 90s, 5m or 1h");
+  double total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
+    if (i == start || i == text.size()) {
+      return InvalidArgumentError("invalid duration \"" + std::string(text) +
+                                  "\"; use a form like 90s, 5m or 1h30m");
+    }
+    const std::string number(text.substr(start, i - start));
+    char* end = nullptr;
+    const double value = std::strtod(number.c_str(), &end);
+    if (end != number.c_str() + number.size()) {
+      return InvalidArgumentError("invalid number in duration \"" + std::string(text) + "\"");
+    }
+    switch (text[i]) {
+      case 's': total += value; break;
+      case 'm': total += value * 60; break;
+      case 'h': total += value * 3600; break;
+      default:
+        return InvalidArgumentError("invalid unit in duration \"" + std::string(text) +
+                                    "\"; units are s, m and h");
+    }
+    ++i;
+  }
+  if (total > 366.0 * 24 * 3600) return InvalidArgumentError("duration \"" + std::string(text) + "\" is too long");
+  return std::chrono::seconds(static_cast<std::int64_t>(std::floor(total)));
+}
+
+StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
+  try {
+    DebugSession s;
+    const json* metadata = Find(object, "metadata");
+    if (metadata == nullptr) return InvalidArgumentError("DebugSession has no metadata");
+    s.key = {StringAt(*metadata, "namespace"), StringAt(*metadata, "name")};
+    s.uid = StringAt(*metadata, "uid");
+    s.resource_version = StringAt(*metadata, "resourceVersion");
+    s.generation = IntAt(*metadata, "generation");
+    if (s.key.name.empty() || s.key.namespace_name.empty() || s.uid.empty()) {
+      return InvalidArgumentError("DebugSession metadata lacks namespace, name or uid");
+    }
+    auto created = kube::ParseRfc3339(StringAt(*metadata, "creationTimestamp"));
+    if (!created.ok()) return created.status().WithContext("metadata.creationTimestamp");
+    s.created = *created;
+    s.deleting = Find(*metadata, "deletionTimestamp") != nullptr;
+    s.finalizers = StringsAt(*metadata, "finalizers");
+
+    const json* spec = Find(object, "spec");
+    if (spec == nullptr) return InvalidArgumentError("DebugSession " + s.key.ToString() + " has no spec");
+    const json* target = Find(*spec, "target");
+    if (target == nullptr || StringAt(*target, "pod").empty()) {
+      return InvalidArgumentError("spec.target.pod is required");
+    }
+    s.spec.pod = StringAt(*target, "pod");
+    s.spec.container = StringAt(*target, "container");
+    s.spec.reason = StringAt(*spec, "reason");
+    const std::string ttl = StringAt(*spec, "ttl");
+    auto parsed_ttl = ParseDuration(ttl.empty() ? "5m" : ttl);
+    if (!parsed_ttl.ok()) return parsed_ttl.status().WithContext("spec.ttl");
+    s.spec.ttl = *parsed_ttl;
+    const std::string profile = StringAt(*spec, "profile");
+    if (profile == "ptrace") {
+      s.spec.profile = Profile::kPtrace;
+    } else if (profile.empty() || profile == "restricted") {
+      s.spec.profile = Profile::kRestricted;
+    } else {
+      return InvalidArgumentError("spec.profile: unknown profile \"" + profile + "\"");
+    }
+    s.spec.capture = StringsAt(*spec, "capture");
+    s.spec.recipients = StringsAt(*spec, "recipients");
+    if (const json* redaction = Find(*spec, "redaction")) {
+      s.spec.allow_env = StringsAt(*redaction, "allowEnv");
+      s.spec.extra_patterns = StringsAt(*redaction, "extraPatterns");
+    }
+    if (const json* by = Find(*spec, "requestedBy"); by && !StringAt(*by, "username").empty()) {
+      s.spec.requested_by =
+          Requester{StringAt(*by, "username"), StringAt(*by, "uid"), StringsAt(*by, "groups")};
+    }
+    auto status = ParseStatus(object.value("status", json::object()));
+    if (!status.ok()) return status.status();
+    s.status = std::move(*status);
+    return s;
+  } catch (const json::exception& e) {
+    return InvalidArgumentError(std::string("malformed DebugSession: ") + e.what());
+  }
+}
+
+nlohmann::json StatusToJson(const DebugSessionStatus& status) {
+  json out = json::object();
+  if (status.phase) out["phase"] = PhaseName(*status.phase);
+  if (!status.message.empty()) out["message"] = status.message;
+  if (status.observed_generation != 0) out["observedGeneration"] = status.observed_generation;
+  if (status.expires_at) out["expiresAt"] = kube::FormatRfc3339(*status.expires_at);
+  if (!status.ephemeral_container.empty()) out["ephemeralContainer"] = status.ephemeral_container;
+  if (!status.conditions.empty()) {
+    json conditions = json::array();
+    for (const auto& c : status.conditions) {
+      conditions.push_back({{"type", c.type},
+                            {"status", c.status},
+                            {"reason", c.reason},
+                            {"message", c.message},
+                            {"lastTransitionTime", kube::FormatRfc3339(c.last_transition_time)}});
+    }
+    out["conditions"] = conditions;
+  }
+  if (status.snapshot) {
+    out["snapshot"] = {{"name", status.snapshot->name},
+                       {"sha256", status.snapshot->sha256},
+                       {"bytes", status.snapshot->bytes},
+                       {"sections", status.snapshot->sections},
+                       {"degraded", status.snapshot->degraded}};
+  }
+  if (status.redaction) {
+    out["redaction"] = {{"envRedacted", status.redaction->env_redacted},
+                        {"patternsMatched", status.redaction->patterns_matched},
+                        {"droppedFields", status.redaction->dropped_fields}};
+  }
+  if (status.overhead) {
+    out["overhead"] = {{"targetFreezeMicros", status.overhead->target_freeze_micros},
+                       {"toolCpuMillis", status.overhead->tool_cpu_millis},
+                       {"toolMaxRssKiB", status.overhead->tool_max_rss_kib},
+                       {"wallMillis", status.overhead->wall_millis}};
+  }
+  return out;
+}
+
+}  // namespace ephemera::session

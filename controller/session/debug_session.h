@@ -1,0 +1,125 @@
+// DebugSession: the controller's view of the ephemera.dev/v1alpha1 DebugSession object.
+//
+// ParseDebugSession reads the fields the controller acts on from the API object (the CRD schema in
+// crds/ is the source of truth and has already validated them); StatusToJson writes the status
+// back. Pure values; no I/O.
+#ifndef EPHEMERA_CONTROLLER_SESSION_DEBUG_SESSION_H_
+#define EPHEMERA_CONTROLLER_SESSION_DEBUG_SESSION_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/kube/resource.h"
+#include "status/status.h"
+
+namespace ephemera::session {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+inline constexpr std::string_view kFinalizer = "ephemera.dev/cleanup";
+inline constexpr std::string_view kFieldManager = "ephemera-controller";
+
+enum class Profile { kRestricted, kPtrace };
+std::string_view ProfileName(Profile profile);
+
+enum class Phase { kPending, kInjecting, kCapturing, kCompleted, kFailed, kDenied, kExpired };
+std::string_view PhaseName(Phase phase);
+bool IsTerminal(Phase phase);  // Completed, Failed, Denied or Expired: nothing left but expiry
+
+struct Requester {
+  std::string username;
+  std::string uid;
+  std::vector<std::string> groups;
+};
+
+struct DebugSessionSpec {
+  std::string pod;
+  std::string container;  // empty: the pod's default container
+  std::string reason;
+  std::chrono::seconds ttl{300};
+  Profile profile = Profile::kRestricted;
+  std::vector<std::string> capture;
+  std::vector<std::string> recipients;
+  std::vector<std::string> allow_env;
+  std::vector<std::string> extra_patterns;
+  std::optional<Requester> requested_by;
+};
+
+// metav1.Condition, as the status stores it.
+struct Condition {
+  std::string type;    // Authorized, Injected, Captured, Delivered, Wiped
+  std::string status;  // "True", "False", "Unknown"
+  std::string reason;  // CamelCase, e.g. TargetPodNotFound
+  std::string message;
+  TimePoint last_transition_time;
+};
+
+struct SnapshotSummary {
+  std::string name;
+  std::string sha256;
+  std::int64_t bytes = 0;
+  std::vector<std::string> sections;
+  std::vector<std::string> degraded;
+};
+
+struct RedactionSummary {
+  std::int64_t env_redacted = 0;
+  std::map<std::string, std::int64_t> patterns_matched;
+  std::int64_t dropped_fields = 0;
+};
+
+struct OverheadSummary {
+  std::int64_t target_freeze_micros = 0;
+  std::int64_t tool_cpu_millis = 0;
+  std::int64_t tool_max_rss_kib = 0;
+  std::int64_t wall_millis = 0;
+};
+
+struct DebugSessionStatus {
+  std::optional<Phase> phase;  // absent until the controller first writes status
+  std::string message;
+  std::int64_t observed_generation = 0;
+  std::optional<TimePoint> expires_at;
+  std::string ephemeral_container;
+  std::vector<Condition> conditions;
+  std::optional<SnapshotSummary> snapshot;
+  std::optional<RedactionSummary> redaction;
+  std::optional<OverheadSummary> overhead;
+
+  const Condition* FindCondition(std::string_view type) const;
+  // Sets a condition, keeping last_transition_time when the status value does not change.
+  void SetCondition(std::string_view type, bool value, std::string_view reason,
+                    std::string_view text, TimePoint now);
+};
+
+struct DebugSession {
+  kube::ObjectKey key;
+  std::string uid;
+  std::string resource_version;
+  std::int64_t generation = 0;
+  TimePoint created;
+  bool deleting = false;  // metadata.deletionTimestamp is set
+  std::vector<std::string> finalizers;
+  DebugSessionSpec spec;
+  DebugSessionStatus status;
+
+  bool HasFinalizer() const;
+};
+
+// InvalidArgument naming the field when the object lacks what the CRD guarantees.
+StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object);
+nlohmann::json StatusToJson(const DebugSessionStatus& status);
+
+// "90s", "5m", "1h30m", "1.5h" → seconds (whole seconds; fractions rounded down).
+StatusOr<std::chrono::seconds> ParseDuration(std::string_view text);
+
+}  // namespace ephemera::session
+
+#endif  // EPHEMERA_CONTROLLER_SESSION_DEBUG_SESSION_H_

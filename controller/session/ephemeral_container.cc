@@ -1,0 +1,75 @@
+#include "controller/session/ephemeral_container.h"
+
+#include "controller/session/planner.h"
+
+namespace ephemera::session {
+
+using nlohmann::json;
+
+StatusOr<json> BuildEphemeralContainer(const DebugSession& session, const PodView& pod,
+                                       const std::string& target_container, const Policy& policy,
+                                       const std::string& session_recipient) {
+  const ContainerView* target = pod.FindContainer(target_container);
+  if (target == nullptr) {
+    return FailedPreconditionError("pod " + pod.name + " has no container " + target_container);
+  }
+  json args = json::array({"--recipient", session_recipient, "--profile",
+                           std::string(ProfileName(session.spec.profile)), "--deadline",
+                           std::to_string(policy.tool_deadline.count()) + "s"});
+  if (!session.spec.capture.empty()) {
+    std::string sections;
+    for (const auto& c : session.spec.capture) sections += (sections.empty() ? "" : ",") + c;
+    args.push_back("--capture");
+    args.push_back(sections);
+  }
+  for (const auto& name : session.spec.allow_env) {
+    args.push_back("--allow-env");
+    args.push_back(name);
+  }
+  for (const auto& name : target->secret_env) {
+    args.push_back("--secret-env");
+    args.push_back(name);
+  }
+  for (const auto& pattern : session.spec.extra_patterns) {
+    args.push_back("--extra-pattern");
+    args.push_back(pattern);
+  }
+
+  json security = {{"allowPrivilegeEscalation", false},
+                   {"readOnlyRootFilesystem", true},
+                   {"seccompProfile", {{"type", "RuntimeDefault"}}}};
+  if (session.spec.profile == Profile::kPtrace) {
+    // CAP_SYS_PTRACE only takes effect for root inside the container; the capability, not the
+    // UID, is what grants access to the target.
+    security["runAsUser"] = 0;
+    security["runAsNonRoot"] = false;
+    security["capabilities"] = {{"drop", {"ALL"}}, {"add", {"SYS_PTRACE"}}};
+  } else {
+    if (!target->run_as_user) {
+      return FailedPreconditionError(
+          "cannot tell which user container " + target_container +
+          " runs as; the restricted profile runs the snapshot tool as that user. Set "
+          "securityContext.runAsUser on the pod or container, or use the ptrace profile");
+    }
+    security["runAsUser"] = *target->run_as_user;
+    security["runAsGroup"] = target->run_as_group.value_or(*target->run_as_user);
+    security["runAsNonRoot"] = *target->run_as_user != 0;
+    security["capabilities"] = {{"drop", {"ALL"}}};
+  }
+  return json{{"name", EphemeralContainerNameFor(session.uid)},
+              {"image", policy.snapshot_image},
+              {"imagePullPolicy", "IfNotPresent"},
+              {"command", {"/ephemera-snapshot"}},
+              {"args", args},
+              {"targetContainerName", target_container},
+              {"terminationMessagePolicy", "File"},
+              {"stdin", false},
+              {"tty", false},
+              {"securityContext", security}};
+}
+
+json EphemeralContainerPatch(const json& container) {
+  return {{"spec", {{"ephemeralContainers", json::array({container})}}}};
+}
+
+}  // namespace ephemera::session

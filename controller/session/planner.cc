@@ -1,0 +1,220 @@
+#include "controller/session/planner.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <array>
+
+namespace ephemera::session {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kPollWhileCapturing{500};
+constexpr milliseconds kPollForTarget{1000};
+
+// Ephemeral container waiting reasons that will not resolve by themselves.
+constexpr std::array<std::string_view, 6> kHopelessWaitingReasons = {
+    "ErrImagePull",         "ImagePullBackOff",  "InvalidImageName",
+    "CreateContainerError", "RunContainerError", "CreateContainerConfigError"};
+
+std::string ShortHash(std::string_view uid) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+  SHA256(reinterpret_cast<const unsigned char*>(uid.data()), uid.size(), digest.data());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 5; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xf];
+  }
+  return out;
+}
+
+Plan Do(Action action) { return Plan{action, {}, {}, std::nullopt, std::nullopt, {}}; }
+
+Plan End(Action action, std::string reason, std::string message) {
+  Plan p = Do(action);
+  p.reason = std::move(reason);
+  p.message = std::move(message);
+  return p;
+}
+
+Plan WaitFor(milliseconds after) {
+  Plan p = Do(Action::kWait);
+  p.requeue_after = after;
+  return p;
+}
+
+// Wait at most until expiry: a session is always looked at again when its TTL lapses.
+Plan WaitUntilExpiry(const DebugSession& s, TimePoint now, std::optional<milliseconds> sooner) {
+  milliseconds until_expiry = s.status.expires_at
+                                  ? duration_cast<milliseconds>(*s.status.expires_at - now)
+                                  : milliseconds(0);
+  until_expiry = std::max(until_expiry, milliseconds(1));
+  return WaitFor(sooner ? std::min(*sooner, until_expiry) : until_expiry);
+}
+
+bool Contains(const std::vector<std::string>& list, const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+std::optional<Plan> CheckPolicy(const DebugSession& s, const Policy& policy) {
+  const std::string& ns = s.key.namespace_name;
+  if (Contains(policy.forbidden_namespaces, ns) ||
+      (!policy.allowed_namespaces.empty() && !Contains(policy.allowed_namespaces, ns))) {
+    return End(Action::kDeny, "NamespaceNotAllowed",
+               "cluster policy does not allow debug sessions in namespace " + ns);
+  }
+  if (std::find(policy.allowed_profiles.begin(), policy.allowed_profiles.end(),
+                s.spec.profile) == policy.allowed_profiles.end()) {
+    return End(Action::kDeny, "ProfileNotAllowed",
+               "cluster policy does not allow the " + std::string(ProfileName(s.spec.profile)) +
+                   " profile");
+  }
+  if (!s.spec.requested_by) {
+    return End(Action::kDeny, "RequesterUnknown",
+               "spec.requestedBy is not set, so the session cannot be authorized; sessions are "
+               "accepted only through Ephemera's admission webhook");
+  }
+  return std::nullopt;
+}
+
+// From Pending/Injecting: wait for a running target, then key, then injection.
+Plan PlanInjection(const DebugSession& s, const Observations& observed, const Policy& policy,
+                   TimePoint now) {
+  if (!observed.pod) {
+    return End(Action::kFail, "TargetPodNotFound",
+               "pod " + s.spec.pod + " does not exist in namespace " + s.key.namespace_name);
+  }
+  const PodView& pod = *observed.pod;
+  const std::string container = s.spec.container.empty() ? pod.default_container : s.spec.container;
+  const ContainerView* target = pod.FindContainer(container);
+  if (target == nullptr) {
+    return End(Action::kFail, "TargetContainerNotFound",
+               "pod " + pod.name + " has no container named \"" + container + "\"");
+  }
+  const std::string ephemeral = EphemeralContainerNameFor(s.uid);
+  if (pod.FindEphemeral(ephemeral) == nullptr) {
+    if (pod.deleting || pod.phase == "Succeeded" || pod.phase == "Failed") {
+      return End(Action::kFail, "TargetNotRunning", "pod " + pod.name + " is not running");
+    }
+    if (!target->running) {
+      if (now - s.created > policy.target_wait) {
+        return End(Action::kFail, "TargetNotRunning",
+                   "container " + container + " of pod " + pod.name + " did not start running within " +
+                       std::to_string(policy.target_wait.count()) + "s");
+      }
+      return WaitUntilExpiry(s, now, kPollForTarget);
+    }
+  }
+  Plan p = Do(observed.key_exists ? Action::kInject : Action::kEnsureKey);
+  p.container = container;
+  return p;
+}
+
+Plan PlanCapture(const DebugSession& s, const Observations& observed, const Policy& policy,
+                 TimePoint now) {
+  if (!observed.pod) {
+    return End(Action::kFail, "TargetPodGone", "pod " + s.spec.pod + " was deleted during the capture");
+  }
+  const EphemeralContainerView* ec =
+      observed.pod->FindEphemeral(EphemeralContainerNameFor(s.uid));
+  if (ec == nullptr) {
+    // Injected per our status but absent from the pod: the pod was replaced under the same name.
+    return End(Action::kFail, "TargetPodReplaced",
+               "pod " + s.spec.pod + " no longer has the snapshot container; it was probably recreated");
+  }
+  const Condition* injected = s.status.FindCondition("Injected");
+  const TimePoint injected_at = injected ? injected->last_transition_time : s.created;
+  const bool overdue = now - injected_at > policy.tool_deadline + policy.tool_grace;
+  switch (ec->state.kind) {
+    case EphemeralState::Kind::kTerminated:
+      if (ec->state.exit_code == 0) return Do(Action::kCollect);
+      return End(Action::kFail, "SnapshotToolFailed",
+                 "the snapshot tool exited with code " + std::to_string(ec->state.exit_code) +
+                     (ec->state.reason.empty() ? "" : " (" + ec->state.reason + ")"));
+    case EphemeralState::Kind::kWaiting:
+      if (std::find(kHopelessWaitingReasons.begin(), kHopelessWaitingReasons.end(),
+                    ec->state.reason) != kHopelessWaitingReasons.end()) {
+        return End(Action::kFail, "SnapshotContainerFailed",
+                   "the snapshot container could not start: " + ec->state.reason +
+                       (ec->state.message.empty() ? "" : ": " + ec->state.message));
+      }
+      [[fallthrough]];
+    case EphemeralState::Kind::kUnknown:
+    case EphemeralState::Kind::kRunning:
+      if (overdue) {
+        return End(Action::kFail, "SnapshotTimedOut",
+                   "the snapshot container did not finish within " +
+                       std::to_string((policy.tool_deadline + policy.tool_grace).count()) + "s");
+      }
+      return WaitUntilExpiry(s, now, kPollWhileCapturing);
+  }
+  return WaitUntilExpiry(s, now, kPollWhileCapturing);
+}
+
+}  // namespace
+
+std::string_view ActionName(Action action) {
+  switch (action) {
+    case Action::kWait: return "Wait";
+    case Action::kAddFinalizer: return "AddFinalizer";
+    case Action::kInitialize: return "Initialize";
+    case Action::kAuthorize: return "Authorize";
+    case Action::kDeny: return "Deny";
+    case Action::kEnsureKey: return "EnsureKey";
+    case Action::kInject: return "Inject";
+    case Action::kCollect: return "Collect";
+    case Action::kFail: return "Fail";
+    case Action::kWipe: return "Wipe";
+    case Action::kRemoveFinalizer: return "RemoveFinalizer";
+  }
+  return "Unknown";
+}
+
+std::string EphemeralContainerNameFor(std::string_view session_uid) {
+  return "ephemera-" + ShortHash(session_uid);
+}
+
+std::string SessionKeySecretNameFor(std::string_view session_uid) {
+  return "ephemera-key-" + ShortHash(session_uid);
+}
+
+Plan PlanSession(const DebugSession& s, const Observations& observed, const Policy& policy,
+                 TimePoint now) {
+  const Condition* wiped = s.status.FindCondition("Wiped");
+  const bool is_wiped = wiped != nullptr && wiped->status == "True";
+  if (s.deleting) {
+    if (!s.HasFinalizer()) return Do(Action::kWait);
+    if (!is_wiped) return End(Action::kWipe, "SessionDeleted", "the DebugSession was deleted");
+    return Do(Action::kRemoveFinalizer);
+  }
+  if (!s.HasFinalizer() && !is_wiped) return Do(Action::kAddFinalizer);
+  if (!s.status.expires_at) {
+    Plan p = Do(Action::kInitialize);
+    p.expires_at = s.created + std::min(s.spec.ttl, policy.max_ttl);
+    return p;
+  }
+  const Phase phase = s.status.phase.value_or(Phase::kPending);
+  if (now >= *s.status.expires_at) {
+    if (phase == Phase::kExpired && is_wiped) return Do(Action::kWait);
+    return End(Action::kWipe, "TTLExpired", "the session's TTL lapsed");
+  }
+  if (IsTerminal(phase)) return WaitUntilExpiry(s, now, std::nullopt);
+
+  if (phase == Phase::kPending) {
+    if (auto denied = CheckPolicy(s, policy)) return *denied;
+    const Condition* authorized = s.status.FindCondition("Authorized");
+    if (authorized == nullptr) return Do(Action::kAuthorize);
+    if (authorized->status != "True") {
+      return End(Action::kDeny, authorized->reason, authorized->message);
+    }
+  }
+  if (phase == Phase::kPending || phase == Phase::kInjecting) {
+    return PlanInjection(s, observed, policy, now);
+  }
+  return PlanCapture(s, observed, policy, now);
+}
+
+}  // namespace ephemera::session

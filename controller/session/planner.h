@@ -1,0 +1,61 @@
+// PlanSession: the pure heart of the controller. Given a DebugSession, what is known about its
+// target pod and session key, the cluster policy and the time, it decides the ONE next action and
+// when to look again. The reconciler executes the action, records the result in the session's
+// status, and asks again, until the plan is kWait. Level-based: the same inputs always give the
+// same plan, whatever happened before (a restart, a second replica, a lost write).
+#ifndef EPHEMERA_CONTROLLER_SESSION_PLANNER_H_
+#define EPHEMERA_CONTROLLER_SESSION_PLANNER_H_
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "controller/session/debug_session.h"
+#include "controller/session/pod_view.h"
+#include "controller/session/policy.h"
+
+namespace ephemera::session {
+
+enum class Action {
+  kWait,             // nothing to do now; look again after `requeue_after` (if set)
+  kAddFinalizer,     // add ephemera.dev/cleanup so deletion waits for the wipe
+  kInitialize,       // write phase Pending and expiresAt (= `expires_at`), once
+  kAuthorize,        // SubjectAccessReviews for the requester; records the Authorized condition
+  kDeny,             // end the session Denied (`reason`, `message`); nothing is injected
+  kEnsureKey,        // create the session key Secret (idempotent); phase Injecting
+  kInject,           // add the ephemeral container (idempotent: looks at the pod first)
+  kCollect,          // read, decrypt, verify, re-encrypt, deliver the DebugSnapshot; Completed
+  kFail,             // end the session Failed (`reason`, `message`)
+  kWipe,             // delete the DebugSnapshot and the key; phase Expired, condition Wiped
+  kRemoveFinalizer,  // the session is being deleted and everything is wiped
+};
+std::string_view ActionName(Action action);
+
+struct Plan {
+  Action action = Action::kWait;
+  std::string reason;   // CamelCase condition reason, for kDeny/kFail/kWipe
+  std::string message;  // one sentence for people
+  std::optional<std::chrono::milliseconds> requeue_after;
+  std::optional<TimePoint> expires_at;  // kInitialize only
+  std::string container;                // kInject/kEnsureKey: the resolved target container
+};
+
+// What the reconciler knows besides the session itself.
+struct Observations {
+  // The target pod, or nullopt when it does not exist. Only needed from Pending on; the reconciler
+  // fetches it for every non-terminal session.
+  std::optional<PodView> pod;
+  bool key_exists = false;
+};
+
+// Names derived from the session UID, identical on every replica and after every restart.
+std::string EphemeralContainerNameFor(std::string_view session_uid);  // ephemera-<10 hex>
+std::string SessionKeySecretNameFor(std::string_view session_uid);    // ephemera-key-<10 hex>
+
+Plan PlanSession(const DebugSession& session, const Observations& observed, const Policy& policy,
+                 TimePoint now);
+
+}  // namespace ephemera::session
+
+#endif  // EPHEMERA_CONTROLLER_SESSION_PLANNER_H_

@@ -1,0 +1,132 @@
+#include "controller/session/pod_view.h"
+
+namespace ephemera::session {
+namespace {
+
+using nlohmann::json;
+
+std::string Str(const json& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::optional<std::int64_t> IntField(const json& o, const char* key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+const json& Obj(const json& o, const char* key) {
+  static const json kEmpty = json::object();
+  auto it = o.find(key);
+  return it != o.end() && it->is_object() ? *it : kEmpty;
+}
+
+const json& Arr(const json& o, const char* key) {
+  static const json kEmpty = json::array();
+  auto it = o.find(key);
+  return it != o.end() && it->is_array() ? *it : kEmpty;
+}
+
+EphemeralState ParseState(const json& container_status) {
+  EphemeralState s;
+  const json& state = Obj(container_status, "state");
+  if (state.contains("terminated")) {
+    const json& t = Obj(state, "terminated");
+    s.kind = EphemeralState::Kind::kTerminated;
+    s.reason = Str(t, "reason");
+    s.message = Str(t, "message");
+    s.exit_code = static_cast<int>(IntField(t, "exitCode").value_or(0));
+  } else if (state.contains("running")) {
+    s.kind = EphemeralState::Kind::kRunning;
+  } else if (state.contains("waiting")) {
+    const json& w = Obj(state, "waiting");
+    s.kind = EphemeralState::Kind::kWaiting;
+    s.reason = Str(w, "reason");
+    s.message = Str(w, "message");
+  }
+  return s;
+}
+
+}  // namespace
+
+const ContainerView* PodView::FindContainer(const std::string& container_name) const {
+  for (const auto& c : containers) {
+    if (c.name == container_name) return &c;
+  }
+  return nullptr;
+}
+
+const EphemeralContainerView* PodView::FindEphemeral(const std::string& container_name) const {
+  for (const auto& c : ephemeral_containers) {
+    if (c.name == container_name) return &c;
+  }
+  return nullptr;
+}
+
+StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
+  try {
+    PodView view;
+    const json& metadata = Obj(pod, "metadata");
+    const json& spec = Obj(pod, "spec");
+    const json& status = Obj(pod, "status");
+    view.name = Str(metadata, "name");
+    view.namespace_name = Str(metadata, "namespace");
+    view.uid = Str(metadata, "uid");
+    view.deleting = metadata.contains("deletionTimestamp") && !metadata["deletionTimestamp"].is_null();
+    view.phase = Str(status, "phase");
+    if (view.name.empty()) return InvalidArgumentError("pod object has no metadata.name");
+
+    const json& pod_security = Obj(spec, "securityContext");
+    for (const auto& c : Arr(spec, "containers")) {
+      ContainerView cv;
+      cv.name = Str(c, "name");
+      const json& sc = Obj(c, "securityContext");
+      cv.run_as_user = IntField(sc, "runAsUser");
+      if (!cv.run_as_user) cv.run_as_user = IntField(pod_security, "runAsUser");
+      cv.run_as_group = IntField(sc, "runAsGroup");
+      if (!cv.run_as_group) cv.run_as_group = IntField(pod_security, "runAsGroup");
+      for (const auto& e : Arr(c, "env")) {
+        if (Obj(Obj(e, "valueFrom"), "secretKeyRef").empty()) continue;
+        cv.secret_env.push_back(Str(e, "name"));
+      }
+      for (const auto& e : Arr(c, "envFrom")) {
+        if (e.contains("secretRef")) cv.env_from_secret = true;
+      }
+      view.containers.push_back(std::move(cv));
+    }
+    for (const auto& cs : Arr(status, "containerStatuses")) {
+      for (auto& cv : view.containers) {
+        if (cv.name != Str(cs, "name")) continue;
+        cv.running = Obj(cs, "state").contains("running");
+        // The runtime reports the user the process really runs as (SupplementalGroupsPolicy).
+        const json& linux_user = Obj(Obj(cs, "user"), "linux");
+        if (!cv.run_as_user) cv.run_as_user = IntField(linux_user, "uid");
+        if (!cv.run_as_group) cv.run_as_group = IntField(linux_user, "gid");
+      }
+    }
+    std::string annotated = Str(Obj(metadata, "annotations"), "kubectl.kubernetes.io/default-container");
+    if (!annotated.empty() && view.FindContainer(annotated) != nullptr) {
+      view.default_container = annotated;
+    } else if (!view.containers.empty()) {
+      view.default_container = view.containers.front().name;
+    }
+    for (const auto& ec : Arr(spec, "ephemeralContainers")) {
+      EphemeralContainerView ev{Str(ec, "name"), Str(ec, "image"), {}, {}};
+      for (const auto& a : Arr(ec, "args")) {
+        if (a.is_string()) ev.args.push_back(a.get<std::string>());
+      }
+      view.ephemeral_containers.push_back(std::move(ev));
+    }
+    for (const auto& es : Arr(status, "ephemeralContainerStatuses")) {
+      for (auto& ev : view.ephemeral_containers) {
+        if (ev.name == Str(es, "name")) ev.state = ParseState(es);
+      }
+    }
+    return view;
+  } catch (const json::exception& e) {
+    return InvalidArgumentError(std::string("malformed Pod: ") + e.what());
+  }
+}
+
+}  // namespace ephemera::session

@@ -1,0 +1,60 @@
+// PodView: the few facts about a target pod that a DebugSession needs, read from a Pod object.
+// Keeping only these (not the whole Pod) is what lets the controller's memory grow with sessions,
+// not with the cluster's pods. Pure values.
+#ifndef EPHEMERA_CONTROLLER_SESSION_POD_VIEW_H_
+#define EPHEMERA_CONTROLLER_SESSION_POD_VIEW_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "status/status.h"
+
+namespace ephemera::session {
+
+struct ContainerView {
+  std::string name;
+  bool running = false;
+  std::optional<std::int64_t> run_as_user;   // effective: container securityContext, else pod's
+  std::optional<std::int64_t> run_as_group;
+  std::vector<std::string> secret_env;       // env names filled from Secrets (valueFrom.secretKeyRef)
+  bool env_from_secret = false;              // envFrom a whole Secret: names unknown
+};
+
+// State of one ephemeral container, from status.ephemeralContainerStatuses.
+struct EphemeralState {
+  enum class Kind { kUnknown, kWaiting, kRunning, kTerminated } kind = Kind::kUnknown;
+  std::string reason;   // waiting/terminated reason, e.g. ErrImagePull, Completed
+  std::string message;  // waiting/terminated message
+  int exit_code = 0;
+};
+
+struct EphemeralContainerView {
+  std::string name;
+  std::string image;
+  std::vector<std::string> args;
+  EphemeralState state;  // kUnknown until the kubelet reports a status
+};
+
+struct PodView {
+  std::string name;
+  std::string namespace_name;
+  std::string uid;
+  std::string phase;  // Pending, Running, Succeeded, Failed, Unknown
+  bool deleting = false;
+  std::string default_container;  // kubectl.kubernetes.io/default-container, else the first
+  std::vector<ContainerView> containers;
+  std::vector<EphemeralContainerView> ephemeral_containers;
+
+  const ContainerView* FindContainer(const std::string& container_name) const;
+  const EphemeralContainerView* FindEphemeral(const std::string& container_name) const;
+};
+
+StatusOr<PodView> ParsePodView(const nlohmann::json& pod);
+
+}  // namespace ephemera::session
+
+#endif  // EPHEMERA_CONTROLLER_SESSION_POD_VIEW_H_

@@ -1,0 +1,78 @@
+#include "controller/session/debug_session.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/controller/session/session_fixtures.h"
+
+namespace ephemera::session {
+namespace {
+
+TEST(DebugSessionTest, ParsesSpec) {
+  auto s = ParseDebugSession(testing::SessionObject());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->key.namespace_name, "team-a");
+  EXPECT_EQ(s->spec.pod, "shop-1");
+  EXPECT_EQ(s->spec.ttl, std::chrono::seconds(300));
+  EXPECT_EQ(s->spec.profile, Profile::kRestricted);
+  ASSERT_TRUE(s->spec.requested_by.has_value());
+  EXPECT_EQ(s->spec.requested_by->username, "alice");
+  EXPECT_TRUE(s->HasFinalizer());
+  EXPECT_FALSE(s->status.phase.has_value());
+}
+
+TEST(DebugSessionTest, StatusRoundTrips) {
+  auto s = ParseDebugSession(testing::SessionObject());
+  ASSERT_TRUE(s.ok());
+  s->status.phase = Phase::kCompleted;
+  s->status.expires_at = s->created + std::chrono::seconds(300);
+  s->status.SetCondition("Captured", true, "SnapshotCaptured", "ok", s->created);
+  s->status.redaction = RedactionSummary{3, {{"jwt", 1}}, 0};
+  nlohmann::json object = testing::SessionObject();
+  object["status"] = StatusToJson(s->status);
+  auto again = ParseDebugSession(object);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->status.phase, Phase::kCompleted);
+  EXPECT_EQ(again->status.expires_at, s->status.expires_at);
+  EXPECT_EQ(again->status.redaction->patterns_matched.at("jwt"), 1);
+  ASSERT_NE(again->status.FindCondition("Captured"), nullptr);
+}
+
+TEST(DebugSessionTest, ConditionTransitionTimeChangesOnlyOnFlip) {
+  DebugSessionStatus status;
+  const TimePoint t1{std::chrono::seconds(100)};
+  const TimePoint t2{std::chrono::seconds(200)};
+  status.SetCondition("Injected", true, "Injected", "a", t1);
+  status.SetCondition("Injected", true, "Injected", "b", t2);
+  EXPECT_EQ(status.FindCondition("Injected")->last_transition_time, t1);
+  status.SetCondition("Injected", false, "Gone", "c", t2);
+  EXPECT_EQ(status.FindCondition("Injected")->last_transition_time, t2);
+  EXPECT_EQ(status.conditions.size(), 1u);
+}
+
+TEST(DebugSessionTest, RejectsMissingTarget) {
+  nlohmann::json object = testing::SessionObject();
+  object["spec"].erase("target");
+  auto s = ParseDebugSession(object);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("spec.target.pod"), std::string::npos);
+}
+
+TEST(DebugSessionTest, RejectsUnknownPhase) {
+  nlohmann::json object = testing::SessionObject();
+  object["status"] = {{"phase", "Dancing"}};
+  EXPECT_FALSE(ParseDebugSession(object).ok());
+}
+
+TEST(DurationTest, ParsesGoStyleDurations) {
+  EXPECT_EQ(*ParseDuration("90s"), std::chrono::seconds(90));
+  EXPECT_EQ(*ParseDuration("5m"), std::chrono::seconds(300));
+  EXPECT_EQ(*ParseDuration("1h30m"), std::chrono::seconds(5400));
+  EXPECT_EQ(*ParseDuration("1.5h"), std::chrono::seconds(5400));
+  EXPECT_FALSE(ParseDuration("").ok());
+  EXPECT_FALSE(ParseDuration("5").ok());
+  EXPECT_FALSE(ParseDuration("5d").ok());
+  EXPECT_FALSE(ParseDuration("m5").ok());
+}
+
+}  // namespace
+}  // namespace ephemera::session

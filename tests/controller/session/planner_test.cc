@@ -1,0 +1,224 @@
+#include "controller/session/planner.h"
+
+#include <gtest/gtest.h>
+
+#include "controller/kube/rfc3339.h"
+#include "tests/controller/session/session_fixtures.h"
+
+namespace ephemera::session {
+namespace {
+
+using std::chrono::seconds;
+using testing::PodObject;
+using testing::SessionObject;
+
+TimePoint At(const char* rfc3339) { return *kube::ParseRfc3339(rfc3339); }
+
+DebugSession Session(const nlohmann::json& object = SessionObject()) {
+  auto s = ParseDebugSession(object);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return *s;
+}
+
+DebugSession Initialized(Phase phase) {
+  DebugSession s = Session();
+  s.status.phase = phase;
+  s.status.expires_at = s.created + seconds(300);
+  return s;
+}
+
+Observations WithPod(bool running = true, bool key = true) {
+  return Observations{*ParsePodView(PodObject(running)), key};
+}
+
+const TimePoint kNow = At("2026-11-28T10:00:05Z");
+
+TEST(SessionPlannerTest, AddsFinalizerFirst) {
+  nlohmann::json object = SessionObject();
+  object["metadata"].erase("finalizers");
+  EXPECT_EQ(PlanSession(Session(object), {}, Policy{}, kNow).action, Action::kAddFinalizer);
+}
+
+TEST(SessionPlannerTest, InitializesExpiryFromCreationPlusTtl) {
+  Plan p = PlanSession(Session(), {}, Policy{}, kNow);
+  ASSERT_EQ(p.action, Action::kInitialize);
+  EXPECT_EQ(kube::FormatRfc3339(*p.expires_at), "2026-11-28T10:05:00Z");
+}
+
+TEST(SessionPlannerTest, PolicyCapsTtl) {
+  Policy policy;
+  policy.max_ttl = seconds(120);
+  Plan p = PlanSession(Session(), {}, policy, kNow);
+  EXPECT_EQ(kube::FormatRfc3339(*p.expires_at), "2026-11-28T10:02:00Z");
+}
+
+TEST(SessionPlannerTest, ExpiryWrittenOnceIsNeverExtended) {
+  DebugSession s = Initialized(Phase::kPending);
+  s.status.expires_at = At("2026-11-28T10:01:00Z");  // a restart must not recompute it
+  Plan p = PlanSession(s, WithPod(), Policy{}, At("2026-11-28T10:01:00Z"));
+  EXPECT_EQ(p.action, Action::kWipe);
+  EXPECT_EQ(p.reason, "TTLExpired");
+}
+
+TEST(SessionPlannerTest, DeniesForbiddenNamespace) {
+  Policy policy;
+  policy.forbidden_namespaces = {"team-a"};
+  Plan p = PlanSession(Initialized(Phase::kPending), WithPod(), policy, kNow);
+  EXPECT_EQ(p.action, Action::kDeny);
+  EXPECT_EQ(p.reason, "NamespaceNotAllowed");
+}
+
+TEST(SessionPlannerTest, DeniesNamespaceOutsideAllowList) {
+  Policy policy;
+  policy.allowed_namespaces = {"team-b"};
+  EXPECT_EQ(PlanSession(Initialized(Phase::kPending), WithPod(), policy, kNow).reason,
+            "NamespaceNotAllowed");
+}
+
+TEST(SessionPlannerTest, DeniesDisallowedProfile) {
+  Policy policy;
+  policy.allowed_profiles = {Profile::kPtrace};
+  EXPECT_EQ(PlanSession(Initialized(Phase::kPending), WithPod(), policy, kNow).reason,
+            "ProfileNotAllowed");
+}
+
+TEST(SessionPlannerTest, DeniesWithoutRequester) {
+  DebugSession s = Initialized(Phase::kPending);
+  s.spec.requested_by.reset();
+  Plan p = PlanSession(s, WithPod(), Policy{}, kNow);
+  EXPECT_EQ(p.action, Action::kDeny);
+  EXPECT_EQ(p.reason, "RequesterUnknown");
+}
+
+TEST(SessionPlannerTest, AuthorizesBeforeAnythingIsInjected) {
+  EXPECT_EQ(PlanSession(Initialized(Phase::kPending), WithPod(), Policy{}, kNow).action,
+            Action::kAuthorize);
+}
+
+TEST(SessionPlannerTest, DeniedAuthorizationEndsSession) {
+  DebugSession s = Initialized(Phase::kPending);
+  s.status.SetCondition("Authorized", false, "Forbidden", "alice may not get pods", kNow);
+  Plan p = PlanSession(s, WithPod(), Policy{}, kNow);
+  EXPECT_EQ(p.action, Action::kDeny);
+  EXPECT_EQ(p.message, "alice may not get pods");
+}
+
+TEST(SessionPlannerTest, CreatesKeyThenInjects) {
+  DebugSession s = Initialized(Phase::kPending);
+  s.status.SetCondition("Authorized", true, "Allowed", "", kNow);
+  Plan key = PlanSession(s, WithPod(true, false), Policy{}, kNow);
+  EXPECT_EQ(key.action, Action::kEnsureKey);
+  EXPECT_EQ(key.container, "app");
+  s.status.phase = Phase::kInjecting;
+  EXPECT_EQ(PlanSession(s, WithPod(true, true), Policy{}, kNow).action, Action::kInject);
+}
+
+TEST(SessionPlannerTest, FailsWhenPodMissing) {
+  DebugSession s = Initialized(Phase::kInjecting);
+  Plan p = PlanSession(s, Observations{std::nullopt, true}, Policy{}, kNow);
+  EXPECT_EQ(p.action, Action::kFail);
+  EXPECT_EQ(p.reason, "TargetPodNotFound");
+}
+
+TEST(SessionPlannerTest, FailsWhenContainerMissing) {
+  DebugSession s = Initialized(Phase::kInjecting);
+  s.spec.container = "sidecar";
+  EXPECT_EQ(PlanSession(s, WithPod(), Policy{}, kNow).reason, "TargetContainerNotFound");
+}
+
+TEST(SessionPlannerTest, DefaultsToPodsDefaultContainer) {
+  DebugSession s = Initialized(Phase::kInjecting);
+  s.spec.container.clear();
+  EXPECT_EQ(PlanSession(s, WithPod(), Policy{}, kNow).container, "app");
+}
+
+TEST(SessionPlannerTest, WaitsForTargetToRunThenGivesUp) {
+  DebugSession s = Initialized(Phase::kInjecting);
+  Plan waiting = PlanSession(s, WithPod(false), Policy{}, kNow);
+  EXPECT_EQ(waiting.action, Action::kWait);
+  ASSERT_TRUE(waiting.requeue_after.has_value());
+  Plan late = PlanSession(s, WithPod(false), Policy{}, s.created + seconds(61));
+  EXPECT_EQ(late.reason, "TargetNotRunning");
+}
+
+Observations CapturingPod(const DebugSession& s, const nlohmann::json& state) {
+  nlohmann::json pod = PodObject();
+  const std::string name = EphemeralContainerNameFor(s.uid);
+  pod["spec"]["ephemeralContainers"] = {{{"name", name}, {"image", "snap"}}};
+  if (!state.is_null()) {
+    pod["status"]["ephemeralContainerStatuses"] = {{{"name", name}, {"state", state}}};
+  }
+  return Observations{*ParsePodView(pod), true};
+}
+
+TEST(SessionPlannerTest, PollsWhileToolRuns) {
+  DebugSession s = Initialized(Phase::kCapturing);
+  Plan p = PlanSession(s, CapturingPod(s, {{"running", nlohmann::json::object()}}), Policy{}, kNow);
+  EXPECT_EQ(p.action, Action::kWait);
+  EXPECT_LE(p.requeue_after->count(), 1000);
+}
+
+TEST(SessionPlannerTest, CollectsAfterCleanExit) {
+  DebugSession s = Initialized(Phase::kCapturing);
+  auto obs = CapturingPod(s, {{"terminated", {{"exitCode", 0}, {"reason", "Completed"}}}});
+  EXPECT_EQ(PlanSession(s, obs, Policy{}, kNow).action, Action::kCollect);
+}
+
+TEST(SessionPlannerTest, FailsOnToolError) {
+  DebugSession s = Initialized(Phase::kCapturing);
+  auto obs = CapturingPod(s, {{"terminated", {{"exitCode", 3}, {"reason", "Error"}}}});
+  Plan p = PlanSession(s, obs, Policy{}, kNow);
+  EXPECT_EQ(p.reason, "SnapshotToolFailed");
+  EXPECT_NE(p.message.find("code 3"), std::string::npos);
+}
+
+TEST(SessionPlannerTest, FailsOnImagePullError) {
+  DebugSession s = Initialized(Phase::kCapturing);
+  auto obs = CapturingPod(s, {{"waiting", {{"reason", "ErrImagePull"}, {"message", "not found"}}}});
+  EXPECT_EQ(PlanSession(s, obs, Policy{}, kNow).reason, "SnapshotContainerFailed");
+}
+
+TEST(SessionPlannerTest, FailsWhenToolOutlivesItsDeadline) {
+  DebugSession s = Initialized(Phase::kCapturing);
+  s.status.SetCondition("Injected", true, "Injected", "", s.created);
+  auto obs = CapturingPod(s, {{"running", nlohmann::json::object()}});
+  EXPECT_EQ(PlanSession(s, obs, Policy{}, s.created + seconds(61)).reason, "SnapshotTimedOut");
+}
+
+TEST(SessionPlannerTest, FailsWhenPodReplacedDuringCapture) {
+  DebugSession s = Initialized(Phase::kCapturing);
+  EXPECT_EQ(PlanSession(s, WithPod(), Policy{}, kNow).reason, "TargetPodReplaced");
+}
+
+TEST(SessionPlannerTest, TerminalSessionWaitsUntilExpiry) {
+  DebugSession s = Initialized(Phase::kCompleted);
+  Plan p = PlanSession(s, {}, Policy{}, kNow);
+  EXPECT_EQ(p.action, Action::kWait);
+  EXPECT_EQ(p.requeue_after->count(), 295000);
+}
+
+TEST(SessionPlannerTest, ExpiredAndWipedIsDone) {
+  DebugSession s = Initialized(Phase::kExpired);
+  s.status.SetCondition("Wiped", true, "TTLExpired", "", kNow);
+  Plan p = PlanSession(s, {}, Policy{}, s.created + seconds(400));
+  EXPECT_EQ(p.action, Action::kWait);
+  EXPECT_FALSE(p.requeue_after.has_value());
+}
+
+TEST(SessionPlannerTest, DeletionWipesThenReleasesFinalizer) {
+  DebugSession s = Initialized(Phase::kCompleted);
+  s.deleting = true;
+  EXPECT_EQ(PlanSession(s, {}, Policy{}, kNow).action, Action::kWipe);
+  s.status.SetCondition("Wiped", true, "SessionDeleted", "", kNow);
+  EXPECT_EQ(PlanSession(s, {}, Policy{}, kNow).action, Action::kRemoveFinalizer);
+}
+
+TEST(SessionPlannerTest, NamesAreDeterministicAndDistinct) {
+  EXPECT_EQ(EphemeralContainerNameFor("uid-1"), EphemeralContainerNameFor("uid-1"));
+  EXPECT_NE(EphemeralContainerNameFor("uid-1"), EphemeralContainerNameFor("uid-2"));
+  EXPECT_EQ(EphemeralContainerNameFor("uid-1").size(), std::string("ephemera-").size() + 10);
+  EXPECT_EQ(SessionKeySecretNameFor("uid-1").substr(0, 13), "ephemera-key-");
+}
+
+}  // namespace
+}  // namespace ephemera::session
