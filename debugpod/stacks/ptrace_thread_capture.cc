@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -28,8 +29,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kYieldingPolls = 200;
-constexpr auto kMaxPollSleep = std::chrono::microseconds(1000);
+// Waiting for a stop polls waitpid(WNOHANG): a blocking waitpid could not honour the timeout. It
+// yields for the first kYieldPhase, then sleeps kPollSleep between polls (with 1 us timer slack).
+constexpr auto kYieldPhase = std::chrono::microseconds(100);
+constexpr auto kPollSleep = std::chrono::microseconds(20);
 
 bool HasDeadline(Clock::time_point deadline) { return deadline != Clock::time_point{}; }
 
@@ -95,18 +98,18 @@ class StopLoop {
 };
 
 StopLoop::WaitOutcome StopLoop::WaitForStop(int tid, Clock::time_point give_up, int& status) {
-  auto sleep = std::chrono::microseconds(10);
-  for (int polls = 0;; ++polls) {
+  Clock::time_point yield_until = Clock::now() + kYieldPhase;
+  while (true) {
     pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
     if (r == tid) return WIFSTOPPED(status) ? WaitOutcome::kStopped : WaitOutcome::kExited;
     if (r < 0 && errno != EINTR) return WaitOutcome::kFailed;
-    if (Clock::now() >= give_up) return WaitOutcome::kTimedOut;
-    if (polls < kYieldingPolls) {
+    Clock::time_point now = Clock::now();
+    if (now >= give_up) return WaitOutcome::kTimedOut;
+    if (now < yield_until) {
       sched_yield();
     } else {
-      timespec ts{0, static_cast<long>(std::chrono::nanoseconds(sleep).count())};
+      timespec ts{0, static_cast<long>(std::chrono::nanoseconds(kPollSleep).count())};
       nanosleep(&ts, nullptr);
-      sleep = std::min(sleep * 2, kMaxPollSleep);
     }
   }
 }
@@ -239,6 +242,7 @@ std::vector<CapturedThread> RunStopLoop(const ThreadCaptureRequest& request,
                                         const std::vector<int>& first_listing) {
   std::vector<CapturedThread> out;
   std::set<int> seen;
+  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // this thread only: short polls stay short
   StopLoop loop(request);
   for (int pass = 0; pass < 2; ++pass) {
     std::vector<int> tids = first_listing;
