@@ -61,6 +61,10 @@ StatusOr<std::vector<uint8_t>> ReadSection(const ByteSource& image, const Sectio
 StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& limits) {
   Elf64_Ehdr eh;
   if (image.size() < EI_NIDENT) return InvalidArgumentError("not an ELF file (too short)");
+  if (image.size() > limits.max_file_bytes) {
+    return ResourceExhaustedError("ELF file larger than " + std::to_string(limits.max_file_bytes) +
+                                  " bytes");
+  }
   unsigned char ident[EI_NIDENT];
   EPHEMERA_RETURN_IF_ERROR(image.ReadAt(0, std::span<uint8_t>(ident, EI_NIDENT)));
   if (std::memcmp(ident, ELFMAG, SELFMAG) != 0) return InvalidArgumentError("not an ELF file");

@@ -19,8 +19,11 @@
 
 namespace ephemera::stacks {
 
+// Bounds on what one module may cost. Only headers and the symbol, string and CFI sections are
+// read, so memory stays well under max_section_bytes times the number of those sections.
 struct ElfLimits {
-  uint64_t max_section_bytes = 128ull << 20;  // per section, after decompression
+  uint64_t max_file_bytes = 4ull << 30;      // larger files are not parsed at all
+  uint64_t max_section_bytes = 64ull << 20;  // per section, after decompression
   size_t max_symbols = size_t{1} << 22;
 };
 

@@ -44,6 +44,7 @@ StatusOr<ProcessStacks> CaptureStacks(int pid, const StackCaptureOptions& option
   request.proc_root = options.proc_root;
   request.stack_bytes = options.stack_bytes;
   request.deadline = options.deadline;
+  request.stop_timeout = options.stop_timeout;
   if (maps.ok()) request.maps = *maps;
   StatusOr<std::vector<CapturedThread>> captured = CaptureThreadStates(request);
   if (!captured.ok()) return captured.status();

@@ -33,8 +33,10 @@ struct Frame {
 struct ThreadStack {
   int tid = 0;
   std::vector<Frame> frames;
-  std::chrono::microseconds freeze{0};  // time this thread was stopped
-  std::string unwind;                   // "cfi", "frame-pointer", "mixed"
+  // Time this thread was stopped: from PTRACE_INTERRUPT until PTRACE_DETACH returned (an upper
+  // bound; the thread stops a little after the interrupt). Rounded up, so > 0 once it was stopped.
+  std::chrono::microseconds freeze{0};
+  std::string unwind;       // "cfi", "frame-pointer", "mixed"; empty when error is set
   std::string error;        // non-empty if this thread could not be captured, with the reason
   std::string stop_reason;  // why the walk ended ("end of stack", "frame limit", ...), if captured
 };
@@ -44,6 +46,9 @@ struct StackCaptureOptions {
   int max_frames = 64;
   std::chrono::steady_clock::time_point deadline;  // give up (resume everything) once passed
   std::string proc_root = "/proc";
+  // How long one thread may take to reach its stop; a thread in uninterruptible sleep never does
+  // and is reported with an ETIMEDOUT error instead (it is released when the capture finishes).
+  std::chrono::milliseconds stop_timeout{500};
 };
 
 struct ProcessStacks {
@@ -58,13 +63,16 @@ struct ProcessStacks {
 // falling back to /proc/<pid>/mem), PTRACE_DETACH immediately; unwind and symbolize only AFTER the
 // thread runs again. Only one thread is stopped at a time.
 //
-// A default-constructed (epoch) deadline means "no deadline". Once the deadline passes, threads not
-// yet captured are reported with error "deadline exceeded" and nothing stays stopped.
+// A default-constructed (epoch) deadline means "no deadline". Once it passes, no further thread is
+// stopped (those left are reported with error "deadline exceeded before this thread was stopped"),
+// a stop in progress is waited for no longer, and no further binary is read for symbols (frames
+// keep their pc and module). Nothing stays stopped after the call returns.
 //
 // Errors: PermissionDenied (with the errno name, e.g. "EPERM: ptrace not permitted (needs
 // CAP_SYS_PTRACE or same uid and ptrace_scope 0)") if no thread could be attached; NotFound if the
-// process does not exist; FailedPrecondition on architectures other than x86-64. Per-thread
-// failures are reported in ThreadStack::error and do not fail the call.
+// process does not exist; InvalidArgument for pid <= 0; FailedPrecondition for the calling process
+// itself and on architectures other than x86-64. Per-thread failures are reported in
+// ThreadStack::error and do not fail the call.
 StatusOr<ProcessStacks> CaptureStacks(int pid, const StackCaptureOptions& options);
 
 }  // namespace ephemera::stacks

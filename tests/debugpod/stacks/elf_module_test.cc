@@ -137,11 +137,17 @@ TEST(ElfModuleTest, RejectsOtherMachines) {
 }
 
 TEST(ElfModuleTest, SectionSizeCapLeavesSectionsOutWithANote) {
-  StatusOr<ElfModule> module = ParseFixture(ReadFixture("tiny_pie.elf"), {.max_section_bytes = 16});
+  StatusOr<ElfModule> module =
+      ParseFixture(ReadFixture("tiny_pie.elf"), {.max_section_bytes = 16, .max_symbols = 100});
   ASSERT_TRUE(module.ok());
   EXPECT_EQ(module->symbol_count(), 0u);
   EXPECT_FALSE(module->has_eh_frame());
   EXPECT_FALSE(module->notes().empty());
+}
+
+TEST(ElfModuleTest, FileSizeCapRefusesLargeFiles) {
+  StatusOr<ElfModule> module = ParseFixture(ReadFixture("tiny_pie.elf"), {.max_file_bytes = 4096});
+  EXPECT_EQ(module.status().code(), StatusCode::kResourceExhausted);
 }
 
 TEST(ElfModuleTest, CorruptedBytesDoNotCrash) {

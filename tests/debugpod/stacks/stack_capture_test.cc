@@ -12,9 +12,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "debugpod/stacks/elf_code_map.h"
 #include "debugpod/stacks/elf_module.h"
 #include "debugpod/stacks/file_byte_source.h"
 #include "target_process.h"
@@ -269,6 +271,47 @@ TEST(StackCaptureTest, SymbolizesGoBinary) {
   StatusOr<int> code = (*target)->Quit();
   ASSERT_TRUE(code.ok()) << code.status().ToString();
   EXPECT_EQ(*code, 0);
+}
+
+TEST(StackCaptureTest, SymbolizesDeletedBinaryThroughMapFiles) {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("ephemera-stacks-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::path copy = dir / "parked-deleted";
+  std::filesystem::copy_file(STACKS_PARKED_NOFP, copy,
+                             std::filesystem::copy_options::overwrite_existing);
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({copy.string()});
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  ProcessStacks stacks = CaptureAndExpect(**target, {{"alpha", {"ParkedInAlpha"}}});
+  for (const ThreadStack& t : stacks.threads) {
+    if (const Frame* f = FrameWith(t, "ParkedInAlpha")) {
+      EXPECT_THAT(f->module, HasSubstr("parked-deleted (deleted)"));
+    }
+  }
+  ExpectStillRunningThenQuit(**target);
+}
+
+TEST(ProcRootModuleLoaderTest, LoadsTheVdsoFromTheCallingProcess) {
+  std::ifstream in("/proc/self/maps");
+  std::stringstream text;
+  text << in.rdbuf();
+  StatusOr<std::vector<MapEntry>> maps = ParseProcMaps(text.str());
+  ASSERT_TRUE(maps.ok());
+  const MapEntry* vdso = nullptr;
+  for (const MapEntry& m : *maps) {
+    if (m.path == "[vdso]") vdso = &m;
+  }
+  ASSERT_NE(vdso, nullptr) << "no [vdso] mapping in this process";
+  ProcRootModuleLoader loader("/proc", getpid());
+  ElfCodeMap code(*maps, loader);
+  bool found_gettime = false;
+  for (uint64_t pc = vdso->start; pc < vdso->end && !found_gettime; pc += 4) {
+    Frame f = code.Symbolize({pc, false});
+    found_gettime = f.symbol.find("gettime") != std::string::npos;
+  }
+  EXPECT_TRUE(found_gettime);
+  EXPECT_TRUE(code.ModuleErrors().empty());
 }
 
 TEST(StackCaptureTest, PassedDeadlineStopsNothing) {
