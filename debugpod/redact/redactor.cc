@@ -82,8 +82,9 @@ bool IsAlpha(char c) { return IsUpper(c) || IsLower(c); }
 bool IsAlnum(char c) { return IsAlpha(c) || IsDigit(c); }
 bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 bool IsBase64Url(char c) { return IsAlnum(c) || c == '_' || c == '-'; }
+// NUL counts as whitespace: it separates the arguments of a raw /proc/<pid>/cmdline.
 bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == '\0';
 }
 bool IsQuote(char c) { return c == '"' || c == '\''; }
 // Characters of a key in key=value (env names, flags, YAML/JSON keys, query parameters).
@@ -494,7 +495,8 @@ void DetectKeyValues(std::string_view text, Spans& spans) {
       const size_t dashes = flag.size() > 1 && flag[1] == '-' ? 2 : 1;
       std::string_view name = flag.substr(dashes);
       if (name.empty() || !IsAlpha(name[0]) || !IsSecretKey(name)) continue;
-      const size_t begin = SkipBlanks(text, i);
+      if (c != ' ' && c != '\t' && c != '\0') continue;  // the value must be on the same line
+      const size_t begin = SkipBlanks(text, i + 1);
       if (begin >= text.size() || text[begin] == '-' || IsSpace(text[begin])) continue;
       size_t value_begin;
       size_t end;

@@ -78,6 +78,16 @@ TEST(RedactorTest, RedactsSecretKeyValueForms) {
   for (const auto& [in, want] : cases) EXPECT_EQ(Redact(in), want) << in;
 }
 
+TEST(RedactorTest, RedactsFlagValuesInRawNulSeparatedCmdline) {
+  const std::string cmdline(
+      "app\0--db-password\0hunter2\0--port\0"
+      "80",
+      35);
+  EXPECT_EQ(Redact(cmdline), std::string("app\0--db-password\0[REDACTED:secret-key-value]\0--port\0"
+                                         "80",
+                                         55));
+}
+
 TEST(RedactorTest, SecretKeyValueIgnoresLookAlikes) {
   for (const char* text : {
            "/src/internal/auth/password_policy.go:42 +0x1d5",
