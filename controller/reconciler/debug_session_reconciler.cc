@@ -1,0 +1,443 @@
+#include "controller/reconciler/debug_session_reconciler.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <array>
+
+#include "controller/kube/api_error.h"
+#include "controller/kube/base64.h"
+#include "controller/kube/rfc3339.h"
+#include "controller/session/ephemeral_container.h"
+#include "debugpod/envelope/envelope.h"
+
+namespace ephemera::reconciler {
+namespace {
+
+using nlohmann::json;
+using session::Action;
+using session::DebugSession;
+using session::Phase;
+
+// A reconcile takes at most this many steps before yielding the worker (a full session is ~8).
+constexpr int kMaxStepsPerReconcile = 16;
+constexpr std::string_view kSnapshotFormat = "ephemera.dev/snapshot/v1";
+
+// Holds plaintext that must not outlive its use; wiped on destruction.
+class WipedString {
+ public:
+  explicit WipedString(std::string s) : s_(std::move(s)) {}
+  WipedString(const WipedString&) = delete;
+  WipedString& operator=(const WipedString&) = delete;
+  ~WipedString() {
+    if (!s_.empty()) OPENSSL_cleanse(s_.data(), s_.size());
+  }
+  const std::string& get() const { return s_; }
+
+ private:
+  std::string s_;
+};
+
+std::string Sha256Hex(std::string_view data) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out += kHex[b >> 4];
+    out += kHex[b & 0xf];
+  }
+  return out;
+}
+
+bool IsNotFound(const Status& s) { return s.code() == StatusCode::kNotFound; }
+
+json SessionOwnerReference(const DebugSession& s) {
+  return {{"apiVersion", "ephemera.dev/v1alpha1"},
+          {"kind", "DebugSession"},
+          {"name", s.key.name},
+          {"uid", s.uid},
+          {"controller", true}};
+}
+
+json SessionLabels(const DebugSession& s) {
+  return {{"app.kubernetes.io/managed-by", "ephemera-controller"},
+          {"ephemera.dev/session-namespace", s.key.namespace_name},
+          {"ephemera.dev/session-name", s.key.name},
+          {"ephemera.dev/session-uid", s.uid}};
+}
+
+std::vector<std::string> StringList(const json& doc, const char* key) {
+  std::vector<std::string> out;
+  auto it = doc.find(key);
+  if (it == doc.end() || !it->is_array()) return out;
+  for (const auto& v : *it) {
+    if (v.is_string()) {
+      out.push_back(v.get<std::string>());
+    } else if (v.is_object()) {  // degraded entries: {section, pid, reason}
+      std::string line = v.value("section", std::string("?"));
+      if (v.contains("pid") && v["pid"].is_number_integer()) line += " pid " + std::to_string(v["pid"].get<int>());
+      line += ": " + v.value("reason", std::string("unknown"));
+      out.push_back(line);
+    }
+  }
+  return out;
+}
+
+std::int64_t IntOr0(const json& doc, const char* key) {
+  auto it = doc.find(key);
+  return it != doc.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+}
+
+}  // namespace
+
+DebugSessionReconciler::DebugSessionReconciler(kube::KubeClient& client, kube::Clock& clock,
+                                               ReconcilerOptions options)
+    : client_(client), clock_(clock), options_(std::move(options)) {}
+
+StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(const kube::ObjectKey& key) {
+  ReconcileResult result;
+  auto object = client_.Get(kube::DebugSessionsResource(), key);
+  if (!object.ok()) {
+    if (IsNotFound(object.status())) return result;  // deleted; its finalizer ran the wipe
+    return object.status();
+  }
+  json current = std::move(*object);
+  for (; result.steps < kMaxStepsPerReconcile; ++result.steps) {
+    auto parsed = session::ParseDebugSession(current);
+    if (!parsed.ok()) return parsed.status().WithContext("DebugSession " + key.ToString());
+    const DebugSession& s = *parsed;
+
+    session::Observations observed;
+    const Phase phase = s.status.phase.value_or(Phase::kPending);
+    if (!s.deleting && !session::IsTerminal(phase) && s.status.expires_at) {
+      auto pod = client_.Get(kube::PodsResource(), {s.key.namespace_name, s.spec.pod});
+      if (pod.ok()) {
+        auto view = session::ParsePodView(*pod);
+        if (!view.ok()) return view.status();
+        observed.pod = std::move(*view);
+      } else if (!IsNotFound(pod.status())) {
+        return pod.status();
+      }
+      auto secret = client_.Get(kube::SecretsResource(), {options_.controller_namespace,
+                                                          session::SessionKeySecretNameFor(s.uid)});
+      if (!secret.ok() && !IsNotFound(secret.status())) return secret.status();
+      observed.key_exists = secret.ok();
+    }
+
+    const session::Plan plan = session::PlanSession(s, observed, options_.policy, clock_.Now());
+    if (plan.action == Action::kWait) {
+      result.requeue_after = plan.requeue_after;
+      return result;
+    }
+    auto next = Execute(plan, s, std::move(current), observed);
+    if (!next.ok()) return next.status();
+    if (next->is_null()) return result;  // the session is gone (finalizer released)
+    current = std::move(*next);
+  }
+  result.requeue_after = std::chrono::milliseconds(1);  // more to do: yield and come back
+  return result;
+}
+
+StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const DebugSession& s,
+                                               json object,
+                                               const session::Observations& observed) {
+  const auto now = clock_.Now();
+  session::DebugSessionStatus status = s.status;
+  status.observed_generation = s.generation;
+  switch (plan.action) {
+    case Action::kWait:
+      return object;
+    case Action::kAddFinalizer:
+      return SetFinalizer(std::move(object), true);
+    case Action::kRemoveFinalizer: {
+      auto updated = SetFinalizer(std::move(object), false);
+      if (!updated.ok()) return updated.status();
+      return json(nullptr);
+    }
+    case Action::kInitialize:
+      status.phase = Phase::kPending;
+      status.expires_at = plan.expires_at;
+      status.message = "Waiting for authorization";
+      Record(s, plan, "ok", "expires at " + kube::FormatRfc3339(*plan.expires_at));
+      return WriteStatus(std::move(object), status);
+    case Action::kAuthorize: {
+      auto decision = Authorize(s);
+      if (!decision.ok()) return decision.status();
+      status.SetCondition("Authorized", decision->allowed, decision->reason, decision->message, now);
+      Record(s, plan, decision->allowed ? "ok" : decision->reason, decision->message);
+      return WriteStatus(std::move(object), status);
+    }
+    case Action::kDeny:
+      status.phase = Phase::kDenied;
+      status.message = plan.message;
+      status.SetCondition("Authorized", false, plan.reason, plan.message, now);
+      Record(s, plan, plan.reason, plan.message);
+      return WriteStatus(std::move(object), status);
+    case Action::kEnsureKey: {
+      EPHEMERA_RETURN_IF_ERROR(EnsureKey(s));
+      status.phase = Phase::kInjecting;
+      status.message = "Injecting the snapshot container";
+      Record(s, plan, "ok", "session key ready");
+      return WriteStatus(std::move(object), status);
+    }
+    case Action::kInject: {
+      Status injected = Inject(s, *observed.pod, plan.container);
+      if (injected.code() == StatusCode::kFailedPrecondition) {
+        status.phase = Phase::kFailed;
+        status.message = injected.message();
+        status.SetCondition("Injected", false, "InjectionRefused", injected.message(), now);
+        Record(s, plan, "InjectionRefused", injected.message());
+        return WriteStatus(std::move(object), status);
+      }
+      EPHEMERA_RETURN_IF_ERROR(injected);
+      status.phase = Phase::kCapturing;
+      status.ephemeral_container = session::EphemeralContainerNameFor(s.uid);
+      status.message = "Capturing";
+      status.SetCondition("Injected", true, "Injected",
+                          "container " + status.ephemeral_container + " targets " + plan.container,
+                          now);
+      Record(s, plan, "ok", status.ephemeral_container);
+      return WriteStatus(std::move(object), status);
+    }
+    case Action::kCollect: {
+      Status collected = Collect(s, status);
+      if (collected.code() == StatusCode::kDataLoss || collected.code() == StatusCode::kPermissionDenied ||
+          collected.code() == StatusCode::kInvalidArgument ||
+          collected.code() == StatusCode::kResourceExhausted) {
+        status.phase = Phase::kFailed;
+        status.message = "the snapshot could not be used: " + collected.message();
+        status.SetCondition("Captured", false, "SnapshotInvalid", status.message, now);
+        Record(s, plan, "SnapshotInvalid", collected.message());
+        return WriteStatus(std::move(object), status);
+      }
+      EPHEMERA_RETURN_IF_ERROR(collected);
+      status.phase = Phase::kCompleted;
+      status.message = "Snapshot delivered as DebugSnapshot " + s.key.name;
+      status.SetCondition("Captured", true, "SnapshotCaptured", "the snapshot tool finished", now);
+      status.SetCondition("Delivered", true, "SnapshotDelivered",
+                          "encrypted to " + std::to_string(s.spec.recipients.size()) + " recipient(s)", now);
+      auto written = WriteStatus(std::move(object), status);
+      if (!written.ok()) return written.status();
+      // Crypto-shredding as early as possible: the ciphertext in the container log is now unreadable.
+      Status deleted = client_.Delete(kube::SecretsResource(),
+                                      {options_.controller_namespace, session::SessionKeySecretNameFor(s.uid)});
+      if (!deleted.ok() && !IsNotFound(deleted)) return deleted;
+      Record(s, plan, "ok", status.snapshot ? status.snapshot->sha256 : "");
+      return written;
+    }
+    case Action::kFail:
+      status.phase = Phase::kFailed;
+      status.message = plan.message;
+      status.SetCondition(status.FindCondition("Injected") ? "Captured" : "Injected", false,
+                          plan.reason, plan.message, now);
+      Record(s, plan, plan.reason, plan.message);
+      return WriteStatus(std::move(object), status);
+    case Action::kWipe: {
+      EPHEMERA_RETURN_IF_ERROR(Wipe(s));
+      if (!s.deleting) {
+        status.phase = Phase::kExpired;
+        status.message = "Expired: the snapshot and the session key are destroyed";
+      }
+      status.SetCondition("Wiped", true, plan.reason, "snapshot and session key deleted", now);
+      Record(s, plan, "ok", plan.message);
+      return WriteStatus(std::move(object), status);
+    }
+  }
+  return InternalError("unhandled action");
+}
+
+StatusOr<json> DebugSessionReconciler::WriteStatus(json object,
+                                                   const session::DebugSessionStatus& status) {
+  object["status"] = session::StatusToJson(status);
+  kube::ObjectKey key{object["metadata"].value("namespace", ""), object["metadata"].value("name", "")};
+  return client_.UpdateStatus(kube::DebugSessionsResource(), key, object,
+                              {std::string(session::kFieldManager), false});
+}
+
+StatusOr<json> DebugSessionReconciler::SetFinalizer(json object, bool present) {
+  json& metadata = object["metadata"];
+  json finalizers = json::array();
+  if (metadata.contains("finalizers") && metadata["finalizers"].is_array()) {
+    for (const auto& f : metadata["finalizers"]) {
+      if (f != session::kFinalizer) finalizers.push_back(f);
+    }
+  }
+  if (present) finalizers.push_back(session::kFinalizer);
+  metadata["finalizers"] = finalizers;
+  kube::ObjectKey key{metadata.value("namespace", ""), metadata.value("name", "")};
+  return client_.Update(kube::DebugSessionsResource(), key, object,
+                        {std::string(session::kFieldManager), false});
+}
+
+StatusOr<session::AccessDecision> DebugSessionReconciler::Authorize(const DebugSession& s) {
+  const std::string& user = s.spec.requested_by->username;
+  for (const auto& check : session::AccessChecksFor(s)) {
+    auto review = client_.CreateSubjectAccessReview(check.request);
+    if (!review.ok()) return review.status().WithContext("SubjectAccessReview");
+    if (!review->allowed) {
+      std::string message = user + " may not " + check.description;
+      if (!review->reason.empty()) message += " (" + review->reason + ")";
+      return session::AccessDecision{false, "Forbidden", message};
+    }
+  }
+  return session::AccessDecision{true, "Allowed", user + " may debug pod " + s.spec.pod};
+}
+
+Status DebugSessionReconciler::EnsureKey(const DebugSession& s) {
+  auto identity = envelope::GenerateIdentity();
+  if (!identity.ok()) return identity.status();
+  json secret = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"metadata",
+                  {{"name", session::SessionKeySecretNameFor(s.uid)},
+                   {"namespace", options_.controller_namespace},
+                   {"labels", SessionLabels(s)}}},
+                 {"type", "ephemera.dev/session-key"},
+                 {"data",
+                  {{"identity", kube::Base64Encode(identity->identity)},
+                   {"recipient", kube::Base64Encode(identity->recipient)}}}};
+  OPENSSL_cleanse(identity->identity.data(), identity->identity.size());
+  auto created = client_.Create(kube::SecretsResource(), options_.controller_namespace, secret,
+                                {std::string(session::kFieldManager), false});
+  std::string& encoded = secret["data"]["identity"].get_ref<std::string&>();
+  OPENSSL_cleanse(encoded.data(), encoded.size());
+  if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) {
+    return created.status().WithContext("creating the session key");
+  }
+  return OkStatus();
+}
+
+StatusOr<std::string> DebugSessionReconciler::ReadKey(const DebugSession& s, const char* field) {
+  auto secret = client_.Get(kube::SecretsResource(), {options_.controller_namespace,
+                                                      session::SessionKeySecretNameFor(s.uid)});
+  if (!secret.ok()) return secret.status().WithContext("reading the session key");
+  const json& data = (*secret)["data"];
+  if (!data.is_object() || !data.contains(field) || !data[field].is_string()) {
+    return DataLossError("the session key Secret has no " + std::string(field));
+  }
+  return kube::Base64Decode(data[field].get<std::string>());
+}
+
+Status DebugSessionReconciler::Inject(const DebugSession& s, const session::PodView& pod,
+                                      const std::string& container) {
+  if (pod.FindEphemeral(session::EphemeralContainerNameFor(s.uid)) != nullptr) {
+    return OkStatus();  // already injected (a retry, a restart, or another replica)
+  }
+  auto recipient = ReadKey(s, "recipient");
+  if (!recipient.ok()) return recipient.status();
+  auto spec = session::BuildEphemeralContainer(s, pod, container, options_.policy, *recipient);
+  if (!spec.ok()) return spec.status();
+  auto patched = client_.PatchEphemeralContainers(
+      {pod.namespace_name, pod.name}, session::EphemeralContainerPatch(*spec),
+      {std::string(session::kFieldManager), false, false});
+  if (!patched.ok()) {
+    if (patched.status().code() == StatusCode::kInvalidArgument ||
+        patched.status().code() == StatusCode::kPermissionDenied) {
+      // Rejected by validation or admission (e.g. Pod Security): retrying will not help.
+      return FailedPreconditionError("the API server refused the snapshot container: " +
+                                     patched.status().message());
+    }
+    return patched.status();
+  }
+  return OkStatus();
+}
+
+Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSessionStatus& status) {
+  const std::string container = session::EphemeralContainerNameFor(s.uid);
+  auto log = client_.GetPodLog({s.key.namespace_name, s.spec.pod},
+                               {container, options_.policy.max_snapshot_log_bytes, std::nullopt,
+                                false, false});
+  if (!log.ok()) return log.status().WithContext("reading the snapshot container's log");
+  auto identity = ReadKey(s, "identity");
+  if (!identity.ok()) return identity.status();
+  WipedString key(std::move(*identity));
+  auto opened = envelope::Open(*log, {key.get()},
+                               static_cast<size_t>(options_.max_snapshot_plaintext_bytes));
+  if (!opened.ok()) return opened.status().WithContext("decrypting the snapshot");
+  WipedString plaintext(std::move(*opened));
+
+  json doc = json::parse(plaintext.get(), nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object() || doc.value("apiVersion", "") != kSnapshotFormat) {
+    return DataLossError("the snapshot is not an " + std::string(kSnapshotFormat) + " document");
+  }
+  auto sealed = envelope::Seal(plaintext.get(), s.spec.recipients);
+  if (!sealed.ok()) return sealed.status().WithContext("encrypting to the recipients");
+
+  const std::vector<std::string> sections = StringList(doc, "sections");
+  const std::vector<std::string> degraded = StringList(doc, "degraded");
+  const std::string sha = Sha256Hex(*sealed);
+  json snapshot = {{"apiVersion", "ephemera.dev/v1alpha1"},
+                   {"kind", "DebugSnapshot"},
+                   {"metadata",
+                    {{"name", s.key.name},
+                     {"namespace", s.key.namespace_name},
+                     {"labels", SessionLabels(s)},
+                     {"ownerReferences", json::array({SessionOwnerReference(s)})}}},
+                   {"spec",
+                    {{"session", s.key.name},
+                     {"format", kSnapshotFormat},
+                     {"recipients", s.spec.recipients},
+                     {"ciphertext", *sealed},
+                     {"sha256", sha},
+                     {"bytes", static_cast<std::int64_t>(sealed->size())},
+                     {"sections", sections},
+                     {"degraded", degraded},
+                     {"capturedAt", kube::FormatRfc3339(clock_.Now())}}}};
+  auto created = client_.Create(kube::DebugSnapshotsResource(), s.key.namespace_name, snapshot,
+                                {std::string(session::kFieldManager), false});
+  if (!created.ok()) {
+    if (created.status().code() != StatusCode::kAlreadyExists) {
+      return created.status().WithContext("creating the DebugSnapshot");
+    }
+    // Delivered by an earlier attempt? Only accept one that belongs to this session.
+    auto existing = client_.Get(kube::DebugSnapshotsResource(), s.key);
+    if (!existing.ok()) return existing.status();
+    const json& labels = (*existing)["metadata"]["labels"];
+    if (!labels.is_object() || labels.value("ephemera.dev/session-uid", "") != s.uid) {
+      return FailedPreconditionError("a DebugSnapshot named " + s.key.name +
+                                     " already exists and belongs to another session");
+    }
+  }
+
+  status.snapshot = session::SnapshotSummary{s.key.name, sha,
+                                             static_cast<std::int64_t>(sealed->size()), sections,
+                                             degraded};
+  const json redaction = doc.value("redaction", json::object());
+  session::RedactionSummary r{IntOr0(redaction, "envRedacted"), {}, 0};
+  if (redaction.contains("patternsMatched") && redaction["patternsMatched"].is_object()) {
+    for (const auto& [rule, count] : redaction["patternsMatched"].items()) {
+      if (count.is_number_integer()) r.patterns_matched[rule] = count.get<std::int64_t>();
+    }
+  }
+  if (redaction.contains("droppedFields") && redaction["droppedFields"].is_array()) {
+    r.dropped_fields = static_cast<std::int64_t>(redaction["droppedFields"].size());
+  }
+  status.redaction = r;
+  const json overhead = doc.value("overhead", json::object());
+  status.overhead = session::OverheadSummary{
+      IntOr0(overhead, "targetFreezeMicros"), IntOr0(overhead, "toolCpuMillis"),
+      IntOr0(overhead, "toolMaxRssKiB"), IntOr0(overhead, "wallMillis")};
+  return OkStatus();
+}
+
+Status DebugSessionReconciler::Wipe(const DebugSession& s) {
+  Status snapshot = client_.Delete(kube::DebugSnapshotsResource(), s.key);
+  if (!snapshot.ok() && !IsNotFound(snapshot)) return snapshot.WithContext("deleting the DebugSnapshot");
+  Status key = client_.Delete(kube::SecretsResource(), {options_.controller_namespace,
+                                                        session::SessionKeySecretNameFor(s.uid)});
+  if (!key.ok() && !IsNotFound(key)) return key.WithContext("deleting the session key");
+  return OkStatus();
+}
+
+void DebugSessionReconciler::Record(const DebugSession& s, const session::Plan& plan,
+                                    std::string outcome, std::string message) {
+  if (!options_.on_step) return;
+  options_.on_step(StepRecord{s.key, s.uid,
+                              s.spec.requested_by ? s.spec.requested_by->username : "",
+                              s.spec.reason, s.spec.pod + "/" + s.spec.container, plan.action,
+                              std::move(outcome), std::move(message)});
+}
+
+}  // namespace ephemera::reconciler

@@ -1,0 +1,90 @@
+// DebugSessionReconciler: executes the planner's steps against the Kubernetes API.
+//
+// Reconcile(key) reads the DebugSession, observes its target pod and session key, asks PlanSession for
+// the next step, performs it, records the outcome in the session's status, and repeats until the plan
+// is to wait. Every step is idempotent, so a crash or a second replica at any point is harmless: the
+// next reconcile sees the world as it is and continues from there.
+//
+// Errors: a Status whose code says what to do (kube::AdviseRetry); the caller requeues with backoff.
+// Thread safety: Reconcile may run concurrently for different keys (the work queue never hands the
+// same key to two workers at once).
+#ifndef EPHEMERA_CONTROLLER_RECONCILER_DEBUG_SESSION_RECONCILER_H_
+#define EPHEMERA_CONTROLLER_RECONCILER_DEBUG_SESSION_RECONCILER_H_
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/kube/clock.h"
+#include "controller/kube/kube_client.h"
+#include "controller/session/access_checks.h"
+#include "controller/session/debug_session.h"
+#include "controller/session/planner.h"
+#include "controller/session/policy.h"
+#include "status/status.h"
+
+namespace ephemera::reconciler {
+
+// A step the reconciler took, for audit records, events, logs and metrics. Never carries secrets.
+struct StepRecord {
+  kube::ObjectKey session;
+  std::string session_uid;
+  std::string requester;
+  std::string reason;   // the session's spec.reason
+  std::string target;   // pod/container
+  session::Action action = session::Action::kWait;
+  std::string outcome;  // "ok", or the failure/denial reason
+  std::string message;
+};
+
+struct ReconcilerOptions {
+  std::string controller_namespace;  // where session keys live
+  session::Policy policy;
+  std::int64_t max_snapshot_plaintext_bytes = 16 * 1024 * 1024;
+  // Called after every executed step (audit, events, metrics). May be empty.
+  std::function<void(const StepRecord&)> on_step;
+};
+
+struct ReconcileResult {
+  std::optional<std::chrono::milliseconds> requeue_after;  // nullopt: wait for a change
+  int steps = 0;                                           // actions executed
+};
+
+class DebugSessionReconciler {
+ public:
+  // Borrows client and clock; both must outlive the reconciler.
+  DebugSessionReconciler(kube::KubeClient& client, kube::Clock& clock, ReconcilerOptions options);
+
+  StatusOr<ReconcileResult> Reconcile(const kube::ObjectKey& key);
+
+ private:
+  // One executed step; returns the session object as it is afterwards.
+  StatusOr<nlohmann::json> Execute(const session::Plan& plan, const session::DebugSession& s,
+                                   nlohmann::json object, const session::Observations& observed);
+  StatusOr<nlohmann::json> WriteStatus(nlohmann::json object,
+                                       const session::DebugSessionStatus& status);
+  StatusOr<nlohmann::json> SetFinalizer(nlohmann::json object, bool present);
+  // Runs the SubjectAccessReviews; the first refusal decides.
+  StatusOr<session::AccessDecision> Authorize(const session::DebugSession& s);
+  Status EnsureKey(const session::DebugSession& s);
+  StatusOr<std::string> ReadKey(const session::DebugSession& s, const char* field);
+  // kInject; returns FailedPrecondition for problems that end the session.
+  Status Inject(const session::DebugSession& s, const session::PodView& pod,
+                const std::string& container);
+  // kCollect; fills `status` with the snapshot summary. DataLoss for an invalid snapshot.
+  Status Collect(const session::DebugSession& s, session::DebugSessionStatus& status);
+  Status Wipe(const session::DebugSession& s);
+  void Record(const session::DebugSession& s, const session::Plan& plan, std::string outcome,
+              std::string message);
+
+  kube::KubeClient& client_;
+  kube::Clock& clock_;
+  ReconcilerOptions options_;
+};
+
+}  // namespace ephemera::reconciler
+
+#endif  // EPHEMERA_CONTROLLER_RECONCILER_DEBUG_SESSION_RECONCILER_H_
