@@ -1,0 +1,25 @@
+// Admission for DebugSessions (AdmissionReview v1), pure: request JSON in, response JSON out.
+//
+// Mutate binds the requester: on CREATE, spec.requestedBy is filled from the request's
+// authenticated userInfo (a JSONPatch); a request that sets it itself is rejected, so nobody can
+// ask on someone else's behalf. The CRD's immutable-spec rule keeps it from changing later.
+// Validate applies the cluster policy (namespaces, TTL cap, profiles) and answers with one sentence
+// that names the field and the rule, which `kubectl apply` shows the user.
+//
+// Both fail closed: a request they cannot read is denied with the reason.
+#ifndef EPHEMERA_CONTROLLER_ADMISSION_DEBUG_SESSION_ADMISSION_H_
+#define EPHEMERA_CONTROLLER_ADMISSION_DEBUG_SESSION_ADMISSION_H_
+
+#include <nlohmann/json.hpp>
+
+#include "controller/session/policy.h"
+
+namespace ephemera::admission {
+
+// `review` is the AdmissionReview the API server POSTed; the result is the AdmissionReview to send back.
+nlohmann::json MutateDebugSession(const nlohmann::json& review);
+nlohmann::json ValidateDebugSession(const nlohmann::json& review, const session::Policy& policy);
+
+}  // namespace ephemera::admission
+
+#endif  // EPHEMERA_CONTROLLER_ADMISSION_DEBUG_SESSION_ADMISSION_H_
