@@ -274,9 +274,11 @@ Output:
                           sections are dropped to fit and listed in "degraded"
 
 Redaction (environment values are redacted unless allowed; free text is scanned for secrets):
-  --allow-env NAME        keep the value of this variable; repeatable
+  --allow-env NAME        show the value of this variable (a trailing * makes it a prefix);
+                          repeatable
   --secret-env NAME       always redact this variable (e.g. filled from a Secret); repeatable
-  --extra-pattern P       additional pattern to redact in free text; repeatable
+  --extra-pattern P       literal token prefix (4..64 printable characters, e.g. acme_live_);
+                          tokens starting with it are redacted in free text; repeatable
 
 Limits:
   --deadline D            wall-clock budget (default 20s; 1ms..1h; units ms, s, m, h). When it

@@ -95,7 +95,8 @@ int Run(int argc, char** argv) {
       redact::Redactor::Create({cl.allow_env, cl.secret_env, cl.extra_patterns});
   if (!redactor.ok()) {
     if (redactor.status().code() == StatusCode::kInvalidArgument) {
-      return UsageError(redactor.status().message() + " (check --extra-pattern)");
+      return UsageError("redaction policy: " + redactor.status().message() +
+                        " (check --allow-env, --secret-env and --extra-pattern)");
     }
     return Failure("cannot set up redaction: " + redactor.status().message());
   }

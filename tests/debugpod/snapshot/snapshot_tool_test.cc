@@ -402,6 +402,7 @@ TEST(SnapshotToolTest, UsageErrorsExitTwoAndNameTheFlag) {
       {{"--format", "json", "--capture", "threads,heap"}, "--capture: unknown section \"heap\""},
       {{"--frobnicate"}, "unknown flag \"--frobnicate\""},
       {{"--recipient", "age1notarealrecipient"}, "--recipient:"},
+      {{"--format", "json", "--extra-pattern", "ab"}, "redaction policy:"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv = {EPHEMERA_SNAPSHOT_PATH};
