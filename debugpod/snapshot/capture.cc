@@ -261,6 +261,12 @@ void SnapshotBuilder::CaptureThreadsAndStacks(int pid, Json& out) {
   }
   std::optional<std::string> wchan_failure;
   for (int tid : *tasks) {
+    if (Wants(Section::kThreads) && DeadlinePassed()) {
+      Degrade(Section::kThreads, pid,
+              std::string(kDeadlineReason) + " (listed " + std::to_string(threads.size()) + " of " +
+                  std::to_string(tasks->size()) + " threads)");
+      break;
+    }
     Json thread;
     thread["tid"] = tid;
     if (Wants(Section::kThreads)) {
@@ -402,7 +408,14 @@ void SnapshotBuilder::CaptureFdsAndSockets(int pid, Json& out) {
   Json fd_entries = Json::array();
   std::vector<std::pair<int, uint64_t>> socket_fds;
   std::optional<std::string> link_failure;
-  for (int fd : *fds) {
+  for (size_t i = 0; i < fds->size(); ++i) {
+    if (DeadlinePassed()) {
+      Degrade(Wants(Section::kFds) ? Section::kFds : Section::kSockets, pid,
+              std::string(kDeadlineReason) + " (read " + std::to_string(i) + " of " +
+                  std::to_string(fds->size()) + " fds)");
+      break;
+    }
+    int fd = (*fds)[i];
     StatusOr<std::string> target = deps_.proc.ReadLink(pid, "fd/" + std::to_string(fd));
     if (!target.ok()) {
       // NotFound: closed since the listing. Anything else is reported once per process.

@@ -347,6 +347,19 @@ TEST_F(CaptureTest, DeadlineDegradesEverythingNotYetCaptured) {
   EXPECT_EQ(stacks_.captured_pids(), std::vector<int>({1}));
 }
 
+TEST_F(CaptureTest, DeadlineDuringAListingKeepsWhatWasListed) {
+  proc_.OnRead([this](int pid, std::string_view relative) {
+    if (pid == 1 && relative == "task/1/wchan") clock_.Advance(milliseconds(30000));
+  });
+  Json doc = Capture();
+  const Json& threads = Process(doc, 1)["threads"];
+  ASSERT_EQ(threads.size(), 1u);
+  EXPECT_EQ(threads[0]["name"], "server");
+  EXPECT_TRUE(HasDegraded(doc, "threads", 1, "deadline (listed 1 of 2 threads)"));
+  EXPECT_TRUE(HasDegraded(doc, "stacks", 1, "deadline"));
+  EXPECT_TRUE(stacks_.captured_pids().empty());
+}
+
 TEST_F(CaptureTest, MissingPidIsReportedAsDegradedDocument) {
   request_.pid = 4242;
   CaptureResult result = CaptureSnapshot(request_, deps_);

@@ -26,6 +26,10 @@ class FakeProcFs final : public procfs::ProcFs {
     failures_[{pid, relative}] = std::move(status);
   }
   void Exit(int pid) { exited_.insert(pid); }
+  // Called on every read with the pid and the path relative to /proc/<pid>.
+  void OnRead(std::function<void(int pid, std::string_view relative)> hook) {
+    hook_ = std::move(hook);
+  }
 
   StatusOr<std::string> ReadFile(int pid, std::string_view relative) const override {
     if (auto s = Injected(pid, relative)) return *s;
@@ -56,6 +60,7 @@ class FakeProcFs final : public procfs::ProcFs {
 
  private:
   std::optional<Status> Injected(int pid, std::string_view relative) const {
+    if (hook_) hook_(pid, relative);
     if (exited_.count(pid) != 0) {
       return NotFoundError("ENOENT: open /proc/" + std::to_string(pid) + "/" +
                            std::string(relative));
@@ -68,6 +73,7 @@ class FakeProcFs final : public procfs::ProcFs {
   procfs::RealProcFs real_;
   std::map<std::pair<int, std::string>, Status> failures_;
   std::set<int> exited_;
+  std::function<void(int, std::string_view)> hook_;
 };
 
 class FakeClock final : public Clock {
