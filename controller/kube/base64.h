@@ -1,0 +1,20 @@
+// Standard base64 (RFC 4648 §4, with padding), as used by kubeconfig's *-data fields.
+#ifndef EPHEMERA_CONTROLLER_KUBE_BASE64_H_
+#define EPHEMERA_CONTROLLER_KUBE_BASE64_H_
+
+#include <string>
+#include <string_view>
+
+#include "status/status.h"
+
+namespace ephemera::kube {
+
+std::string Base64Encode(std::string_view bytes);
+// Decodes standard base64. Whitespace (line breaks in pasted data) is skipped; missing padding is
+// accepted. Any other character outside the alphabet gives InvalidArgument (the message never
+// echoes the input, which may be a key).
+StatusOr<std::string> Base64Decode(std::string_view text);
+
+}  // namespace ephemera::kube
+
+#endif  // EPHEMERA_CONTROLLER_KUBE_BASE64_H_

@@ -1,0 +1,44 @@
+// Client-side rate limiting: a token bucket refilled at `qps` tokens per second holding at most
+// `burst` tokens (client-go's flowcontrol.NewTokenBucketRateLimiter semantics).
+//
+// Time comes from the injected Clock (SteadyNow and SleepFor), so tests run without waiting.
+// Thread safe; the internal mutex is never held while sleeping.
+#ifndef EPHEMERA_CONTROLLER_KUBE_TOKEN_BUCKET_H_
+#define EPHEMERA_CONTROLLER_KUBE_TOKEN_BUCKET_H_
+
+#include <chrono>
+#include <mutex>
+#include <stop_token>
+
+#include "controller/kube/clock.h"
+
+namespace ephemera::kube {
+
+class TokenBucket {
+ public:
+  // qps <= 0 disables limiting. burst < 1 is treated as 1. The bucket starts full. `clock` must
+  // outlive the bucket.
+  TokenBucket(double qps, int burst, Clock& clock);
+
+  // Takes a token if one is available now.
+  bool TryAcquire();
+  // Takes a token, possibly one not yet refilled, and returns how long the caller must wait before
+  // using it (zero when one was available). Callers that reserve must then wait that long.
+  std::chrono::nanoseconds Reserve();
+  // Reserve() then SleepFor on the clock. Returns false if `stop` was requested while waiting.
+  bool Wait(std::stop_token stop);
+
+ private:
+  void RefillLocked(std::chrono::steady_clock::time_point now);
+
+  const double qps_;
+  const double burst_;
+  Clock& clock_;
+  std::mutex mu_;
+  double tokens_;  // may go negative: reservations already handed out for future tokens
+  std::chrono::steady_clock::time_point last_;
+};
+
+}  // namespace ephemera::kube
+
+#endif  // EPHEMERA_CONTROLLER_KUBE_TOKEN_BUCKET_H_
