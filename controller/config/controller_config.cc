@@ -1,0 +1,493 @@
+#include "controller/config/controller_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <optional>
+#include <set>
+#include <variant>
+
+#include "controller/config/duration.h"
+
+namespace ephemera::config {
+namespace {
+
+using StringTarget = std::string& (*)(ControllerConfig&);
+using BoolTarget = bool& (*)(ControllerConfig&);
+using SecondsTarget = std::chrono::seconds& (*)(ControllerConfig&);
+using IntTarget = int& (*)(ControllerConfig&);
+using Target = std::variant<StringTarget, BoolTarget, SecondsTarget, IntTarget>;
+
+// One setting: its YAML path, its flag, where it lives in ControllerConfig, and its help line.
+struct Setting {
+  std::string_view path;
+  std::string_view flag;
+  Target target;
+  std::string_view help;
+};
+
+const std::vector<Setting>& Settings() {
+  static const std::vector<Setting> settings = {
+      {"kubeconfig", "kubeconfig",
+       StringTarget([](ControllerConfig& c) -> std::string& { return c.kubeconfig; }),
+       "path to a kubeconfig; empty = in-cluster service account"},
+      {"namespace", "namespace",
+       StringTarget([](ControllerConfig& c) -> std::string& { return c.namespace_name; }),
+       "the controller's own namespace (default: in-cluster namespace, else ephemera-system)"},
+      {"snapshotImage", "snapshot-image",
+       StringTarget([](ControllerConfig& c) -> std::string& { return c.snapshot_image; }),
+       "image of the snapshot container, pinned as name@sha256:<digest> (required)"},
+      {"allowUnpinnedImage", "allow-unpinned-image",
+       BoolTarget([](ControllerConfig& c) -> bool& { return c.allow_unpinned_image; }),
+       "accept a snapshotImage without a digest (development only)"},
+      {"defaultTtl", "default-ttl",
+       SecondsTarget([](ControllerConfig& c) -> std::chrono::seconds& { return c.default_ttl; }),
+       "session TTL when a DebugSession sets none (default 5m)"},
+      {"maxTtl", "max-ttl",
+       SecondsTarget([](ControllerConfig& c) -> std::chrono::seconds& { return c.max_ttl; }),
+       "longest TTL a DebugSession may ask for (default 1h)"},
+      {"workers", "workers", IntTarget([](ControllerConfig& c) -> int& { return c.workers; }),
+       "concurrent reconcile workers, 1..64 (default 2)"},
+      {"leaderElection.enabled", "leader-elect",
+       BoolTarget([](ControllerConfig& c) -> bool& { return c.leader_election.enabled; }),
+       "elect a leader among replicas with a Lease (default true)"},
+      {"leaderElection.leaseName", "leader-election-lease-name",
+       StringTarget(
+           [](ControllerConfig& c) -> std::string& { return c.leader_election.lease_name; }),
+       "name of the Lease in the controller's namespace (default ephemera-controller)"},
+      {"leaderElection.leaseDuration", "leader-election-lease-duration",
+       SecondsTarget([](ControllerConfig& c) -> std::chrono::seconds& {
+         return c.leader_election.lease_duration;
+       }),
+       "how long a lease is valid without renewal (default 15s)"},
+      {"leaderElection.renewDeadline", "leader-election-renew-deadline",
+       SecondsTarget([](ControllerConfig& c) -> std::chrono::seconds& {
+         return c.leader_election.renew_deadline;
+       }),
+       "the leader gives up if it cannot renew for this long (default 10s)"},
+      {"leaderElection.retryPeriod", "leader-election-retry-period",
+       SecondsTarget([](ControllerConfig& c) -> std::chrono::seconds& {
+         return c.leader_election.retry_period;
+       }),
+       "time between acquire/renew attempts (default 2s)"},
+      {"metricsAddress", "metrics-address",
+       StringTarget([](ControllerConfig& c) -> std::string& { return c.metrics_address; }),
+       "host:port for /metrics, /healthz, /readyz (default :8080)"},
+      {"webhookAddress", "webhook-address",
+       StringTarget([](ControllerConfig& c) -> std::string& { return c.webhook_address; }),
+       "host:port for the HTTPS admission webhooks (default :9443)"},
+      {"webhookCertDir", "webhook-cert-dir",
+       StringTarget([](ControllerConfig& c) -> std::string& { return c.webhook_cert_dir; }),
+       "directory holding tls.crt and tls.key for the webhooks"},
+      {"logLevel", "log-level",
+       StringTarget([](ControllerConfig& c) -> std::string& { return c.log_level; }),
+       "debug, info, warn or error (default info)"},
+  };
+  return settings;
+}
+
+const Setting* FindByPath(std::string_view path) {
+  for (const Setting& setting : Settings()) {
+    if (setting.path == path) return &setting;
+  }
+  return nullptr;
+}
+
+const Setting* FindByFlag(std::string_view flag) {
+  for (const Setting& setting : Settings()) {
+    if (setting.flag == flag) return &setting;
+  }
+  return nullptr;
+}
+
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> previous(b.size() + 1), current(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const auto lower = [](char c) { return static_cast<char>(std::tolower(c)); };
+      const std::size_t substitution =
+          previous[j - 1] + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitution});
+    }
+    std::swap(previous, current);
+  }
+  return previous[b.size()];
+}
+
+// ` Did you mean "x"?` for the closest candidate within a few edits, else "".
+std::string Suggestion(std::string_view word, const std::vector<std::string>& candidates,
+                       std::string_view quote_prefix = "") {
+  std::string best;
+  std::size_t best_distance = 4;
+  for (const std::string& candidate : candidates) {
+    const std::size_t distance = EditDistance(word, candidate);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = candidate;
+    }
+  }
+  if (best.empty()) return "";
+  return " Did you mean \"" + std::string(quote_prefix) + best + "\"?";
+}
+
+std::string Join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& word : words) {
+    if (!out.empty()) out += ", ";
+    out += word;
+  }
+  return out;
+}
+
+std::string Where(const SettingOrigins& origins, std::string_view path) {
+  auto it = origins.find(std::string(path));
+  return it == origins.end() ? "" : it->second + ": ";
+}
+
+// Parses `text` into the setting's field. Errors start with `origin` and name the setting.
+Status ApplyValue(const Setting& setting, std::string_view text, std::string_view origin,
+                  ControllerConfig& config) {
+  const std::string prefix = std::string(origin) + ": " + std::string(setting.path);
+  if (auto* target = std::get_if<StringTarget>(&setting.target)) {
+    (*target)(config) = std::string(text);
+    return OkStatus();
+  }
+  if (auto* target = std::get_if<BoolTarget>(&setting.target)) {
+    if (text == "true") {
+      (*target)(config) = true;
+    } else if (text == "false") {
+      (*target)(config) = false;
+    } else {
+      return InvalidArgumentError(prefix + " must be true or false, not \"" + std::string(text) +
+                                  "\"");
+    }
+    return OkStatus();
+  }
+  if (auto* target = std::get_if<IntTarget>(&setting.target)) {
+    int value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+      return InvalidArgumentError(prefix + " must be a whole number, not \"" + std::string(text) +
+                                  "\"");
+    }
+    (*target)(config) = value;
+    return OkStatus();
+  }
+  auto* target = std::get_if<SecondsTarget>(&setting.target);
+  auto duration = ParseDuration(text);
+  if (!duration.ok()) return InvalidArgumentError(prefix + ": " + duration.status().message());
+  if (duration->count() % 1'000'000'000 != 0) {
+    return InvalidArgumentError(prefix + " must be a whole number of seconds, not \"" +
+                                std::string(text) + "\"; write e.g. 1s or 90s");
+  }
+  (*target)(config) = std::chrono::duration_cast<std::chrono::seconds>(*duration);
+  return OkStatus();
+}
+
+std::string MarkOf(std::string_view file_name, const YAML::Mark& mark) {
+  return std::string(file_name) + ":" + std::to_string(mark.line + 1) + ":" +
+         std::to_string(mark.column + 1);
+}
+
+// Applies one YAML mapping whose keys are `prefix` + key (prefix "" or "leaderElection.").
+Status ApplyYamlMap(const YAML::Node& map, std::string_view prefix, std::string_view file_name,
+                    ControllerConfig& config, SettingOrigins& origins) {
+  // The keys allowed at this level, for "did you mean" and the list in the error.
+  std::vector<std::string> known;
+  std::set<std::string> sections;
+  for (const Setting& setting : Settings()) {
+    if (!setting.path.starts_with(prefix)) continue;
+    std::string_view rest = setting.path.substr(prefix.size());
+    const std::size_t dot = rest.find('.');
+    std::string key(rest.substr(0, dot));
+    if (dot != std::string_view::npos) sections.insert(key);
+    if (std::find(known.begin(), known.end(), key) == known.end()) known.push_back(key);
+  }
+  const std::string where_level = prefix.empty()
+                                      ? "at the top level"
+                                      : "in " + std::string(prefix.substr(0, prefix.size() - 1));
+
+  std::set<std::string> seen;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const YAML::Node& key_node = it->first;
+    const YAML::Node& value = it->second;
+    const std::string at = MarkOf(file_name, key_node.Mark());
+    if (!key_node.IsScalar()) {
+      return InvalidArgumentError(at + ": keys must be plain names " + where_level);
+    }
+    const std::string key = key_node.Scalar();
+    if (!seen.insert(key).second) {
+      return InvalidArgumentError(at + ": duplicate key \"" + key + "\" " + where_level +
+                                  "; remove one of them");
+    }
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return InvalidArgumentError(at + ": unknown key \"" + key + "\" " + where_level + "." +
+                                  Suggestion(key, known) + " Known keys: " + Join(known) + ".");
+    }
+    const std::string path = std::string(prefix) + key;
+    if (sections.contains(key)) {
+      if (value.IsNull()) continue;
+      if (!value.IsMap()) {
+        return InvalidArgumentError(at + ": " + path + " must be a mapping of settings (" +
+                                    "indented key: value lines)");
+      }
+      EPHEMERA_RETURN_IF_ERROR(ApplyYamlMap(value, path + ".", file_name, config, origins));
+      continue;
+    }
+    const Setting* setting = FindByPath(path);
+    const std::string value_at = MarkOf(file_name, value.Mark());
+    std::string text;
+    if (value.IsNull()) {
+      if (!std::holds_alternative<StringTarget>(setting->target)) {
+        return InvalidArgumentError(at + ": " + path + " needs a value");
+      }
+    } else if (!value.IsScalar()) {
+      return InvalidArgumentError(value_at + ": " + path +
+                                  " must be a single value, not a list or mapping");
+    } else {
+      text = value.Scalar();
+    }
+    EPHEMERA_RETURN_IF_ERROR(ApplyValue(*setting, text, value_at, config));
+    origins[path] = value_at;
+  }
+  return OkStatus();
+}
+
+std::vector<std::string> AllFlags() {
+  std::vector<std::string> flags = {"config", "help"};
+  for (const Setting& setting : Settings()) flags.emplace_back(setting.flag);
+  return flags;
+}
+
+bool IsDnsLabel(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return name.front() != '-' && name.back() != '-';
+}
+
+bool IsDnsSubdomain(std::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    const std::size_t dot = name.find('.', start);
+    const std::string_view label =
+        name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (!IsDnsLabel(label)) return false;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args) {
+  ParsedFlags parsed;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h" || arg == "--help") {
+      parsed.help = true;
+      continue;
+    }
+    if (!arg.starts_with("--") || arg.size() == 2) {
+      return InvalidArgumentError("unexpected argument \"" + arg +
+                                  "\": settings are flags like --name=value; run with --help");
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (const std::size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    const Setting* setting = FindByFlag(name);
+    if (name != "config" && setting == nullptr) {
+      return InvalidArgumentError("unknown flag --" + name + "." +
+                                  Suggestion(name, AllFlags(), "--") +
+                                  " Run with --help for the list of flags.");
+    }
+    if (!value) {
+      if (setting != nullptr && std::holds_alternative<BoolTarget>(setting->target)) {
+        value = "true";
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return InvalidArgumentError("flag --" + name + " needs a value: --" + name + "=<value>");
+      }
+    }
+    if (name == "config") {
+      parsed.config_file = *value;
+    } else {
+      parsed.settings.emplace_back(name, *value);
+    }
+  }
+  return parsed;
+}
+
+Status ApplyConfigYaml(std::string_view yaml_text, std::string_view file_name,
+                       ControllerConfig& config, SettingOrigins& origins) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    return InvalidArgumentError(MarkOf(file_name, e.mark) + ": not valid YAML: " + e.msg);
+  }
+  if (!root || root.IsNull()) return OkStatus();  // an empty file changes nothing
+  if (!root.IsMap()) {
+    return InvalidArgumentError(MarkOf(file_name, root.Mark()) +
+                                ": the config file must be a mapping of settings (key: value)");
+  }
+  try {
+    return ApplyYamlMap(root, "", file_name, config, origins);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgumentError(MarkOf(file_name, e.mark) + ": " + e.msg);
+  }
+}
+
+Status ApplyFlags(const ParsedFlags& flags, ControllerConfig& config, SettingOrigins& origins) {
+  for (const auto& [name, value] : flags.settings) {
+    const Setting* setting = FindByFlag(name);
+    if (setting == nullptr) return InvalidArgumentError("unknown flag --" + name);
+    const std::string origin = "flag --" + name;
+    EPHEMERA_RETURN_IF_ERROR(ApplyValue(*setting, value, origin, config));
+    origins[std::string(setting->path)] = origin;
+  }
+  return OkStatus();
+}
+
+bool IsPinnedImage(std::string_view image) {
+  const std::size_t at = image.find('@');
+  if (at == 0 || at == std::string_view::npos) return false;
+  const std::string_view digest = image.substr(at + 1);
+  constexpr std::string_view kAlgorithm = "sha256:";
+  if (!digest.starts_with(kAlgorithm) || digest.size() != kAlgorithm.size() + 64) return false;
+  return std::all_of(digest.begin() + kAlgorithm.size(), digest.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+StatusOr<HostPort> ParseHostPort(std::string_view address) {
+  auto invalid = [&] {
+    return InvalidArgumentError("address \"" + std::string(address) +
+                                "\" must be host:port with a port 0..65535, e.g. :8080, "
+                                "127.0.0.1:8080 or [::1]:8080");
+  };
+  HostPort result;
+  std::string_view port;
+  if (address.starts_with("[")) {
+    const std::size_t close = address.find("]:");
+    if (close == std::string_view::npos) return invalid();
+    result.host = std::string(address.substr(1, close - 1));
+    port = address.substr(close + 2);
+  } else {
+    const std::size_t colon = address.rfind(':');
+    if (colon == std::string_view::npos) return invalid();
+    result.host = std::string(address.substr(0, colon));
+    if (result.host.find(':') != std::string::npos) return invalid();  // IPv6 needs brackets
+    port = address.substr(colon + 1);
+  }
+  if (port.empty() || port.size() > 5) return invalid();
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), result.port);
+  if (ec != std::errc() || end != port.data() + port.size() || result.port > 65535) {
+    return invalid();
+  }
+  return result;
+}
+
+Status ValidateControllerConfig(const ControllerConfig& config, const SettingOrigins& origins) {
+  if (config.snapshot_image.empty()) {
+    return InvalidArgumentError(
+        "snapshotImage is required: set snapshotImage in the config file or pass "
+        "--snapshot-image=<name>@sha256:<digest>");
+  }
+  if (!config.allow_unpinned_image && !IsPinnedImage(config.snapshot_image)) {
+    return InvalidArgumentError(
+        Where(origins, "snapshotImage") + "snapshotImage \"" + config.snapshot_image +
+        "\" is not pinned by digest; use <name>@sha256:<64 hex digits> (for development only, "
+        "set allowUnpinnedImage: true or pass --allow-unpinned-image)");
+  }
+  if (config.default_ttl <= std::chrono::seconds::zero()) {
+    return InvalidArgumentError(Where(origins, "defaultTtl") + "defaultTtl must be positive");
+  }
+  if (config.max_ttl <= std::chrono::seconds::zero()) {
+    return InvalidArgumentError(Where(origins, "maxTtl") + "maxTtl must be positive");
+  }
+  if (config.default_ttl > config.max_ttl) {
+    return InvalidArgumentError(
+        Where(origins, origins.contains("defaultTtl") ? "defaultTtl" : "maxTtl") + "defaultTtl (" +
+        FormatDuration(config.default_ttl) + ") must not exceed maxTtl (" +
+        FormatDuration(config.max_ttl) + "); lower defaultTtl or raise maxTtl");
+  }
+  if (config.workers < 1 || config.workers > 64) {
+    return InvalidArgumentError(Where(origins, "workers") +
+                                "workers must be between 1 and 64, not " +
+                                std::to_string(config.workers));
+  }
+  if (!config.namespace_name.empty() && !IsDnsLabel(config.namespace_name)) {
+    return InvalidArgumentError(Where(origins, "namespace") + "namespace \"" +
+                                config.namespace_name +
+                                "\" is not a valid namespace name (lowercase letters, digits and "
+                                "'-', at most 63)");
+  }
+  const LeaderElectionSettings& le = config.leader_election;
+  if (le.enabled) {
+    if (!IsDnsSubdomain(le.lease_name)) {
+      return InvalidArgumentError(Where(origins, "leaderElection.leaseName") +
+                                  "leaderElection.leaseName \"" + le.lease_name +
+                                  "\" is not a valid object name (lowercase letters, digits, '-' "
+                                  "and '.')");
+    }
+    if (le.retry_period <= std::chrono::seconds::zero()) {
+      return InvalidArgumentError(Where(origins, "leaderElection.retryPeriod") +
+                                  "leaderElection.retryPeriod must be positive");
+    }
+    if (le.lease_duration <= le.renew_deadline) {
+      return InvalidArgumentError(
+          Where(origins, "leaderElection.leaseDuration") + "leaderElection.leaseDuration (" +
+          FormatDuration(le.lease_duration) + ") must be greater than renewDeadline (" +
+          FormatDuration(le.renew_deadline) + ")");
+    }
+    if (static_cast<double>(le.renew_deadline.count()) <=
+        1.2 * static_cast<double>(le.retry_period.count())) {
+      return InvalidArgumentError(
+          Where(origins, "leaderElection.renewDeadline") + "leaderElection.renewDeadline (" +
+          FormatDuration(le.renew_deadline) + ") must be greater than 1.2 x retryPeriod (" +
+          FormatDuration(le.retry_period) + ")");
+    }
+  }
+  for (std::string_view path : {"metricsAddress", "webhookAddress"}) {
+    const std::string& address =
+        path == "metricsAddress" ? config.metrics_address : config.webhook_address;
+    auto parsed = ParseHostPort(address);
+    if (!parsed.ok()) {
+      return InvalidArgumentError(Where(origins, path) + std::string(path) + ": " +
+                                  parsed.status().message());
+    }
+  }
+  static const std::set<std::string> kLevels = {"debug", "info", "warn", "warning", "error"};
+  if (!kLevels.contains(config.log_level)) {
+    return InvalidArgumentError(Where(origins, "logLevel") + "logLevel \"" + config.log_level +
+                                "\" is not one of debug, info, warn, error");
+  }
+  return OkStatus();
+}
+
+std::string UsageText() {
+  std::string out =
+      "Usage: ephemera-controller [--config=FILE] [flags]\n\n"
+      "Settings come from defaults, then the YAML file given by --config (camelCase keys),\n"
+      "then flags. Durations are written like 60s, 5m or 1h30m.\n\n"
+      "  --config=FILE  YAML file with settings\n"
+      "  --help         print this text\n";
+  for (const Setting& setting : Settings()) {
+    out += "  --" + std::string(setting.flag) + "  (" + std::string(setting.path) + ") " +
+           std::string(setting.help) + "\n";
+  }
+  return out;
+}
+
+}  // namespace ephemera::config

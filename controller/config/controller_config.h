@@ -1,0 +1,108 @@
+// ControllerConfig: the controller's settings, from command-line flags and an optional YAML file.
+//
+// Precedence: built-in defaults < the YAML file (--config path) < flags. The YAML file uses the
+// camelCase keys below; each flag is the kebab-case form:
+//
+//   kubeconfig          --kubeconfig              "" = in-cluster service account
+//   namespace           --namespace               the controller's own namespace; default: the
+//                                                 in-cluster namespace file, else ephemera-system
+//   snapshotImage       --snapshot-image          required; pinned: name@sha256:<64 hex>
+//   allowUnpinnedImage  --allow-unpinned-image    development only: accept a tag
+//   defaultTtl          --default-ttl             5m
+//   maxTtl              --max-ttl                 1h
+//   workers             --workers                 2 (1..64)
+//   leaderElection:
+//     enabled           --leader-elect            true
+//     leaseName         --leader-election-lease-name       ephemera-controller
+//     leaseDuration     --leader-election-lease-duration   15s
+//     renewDeadline     --leader-election-renew-deadline   10s
+//     retryPeriod       --leader-election-retry-period     2s
+//   metricsAddress      --metrics-address         ":8080" (host:port; empty host = all)
+//   webhookAddress      --webhook-address         ":9443"
+//   webhookCertDir      --webhook-cert-dir        "" (tls.crt and tls.key in it)
+//   logLevel            --log-level               info (debug, info, warn, error)
+//
+// Flags are written --name=value or --name value; boolean flags also as --name alone. Durations
+// use ParseDuration ("60s", "5m", "1h30m"); durations here must be whole seconds.
+//
+// Every error says where the bad value came from (file:line:column, or the flag), what is wrong,
+// and how to fix it. Unknown keys and flags are errors (with a "did you mean" hint), not ignored.
+#ifndef EPHEMERA_CONTROLLER_CONFIG_CONTROLLER_CONFIG_H_
+#define EPHEMERA_CONTROLLER_CONFIG_CONTROLLER_CONFIG_H_
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "status/status.h"
+
+namespace ephemera::config {
+
+struct LeaderElectionSettings {
+  bool enabled = true;
+  std::string lease_name = "ephemera-controller";
+  std::chrono::seconds lease_duration{15};
+  std::chrono::seconds renew_deadline{10};
+  std::chrono::seconds retry_period{2};
+};
+
+struct ControllerConfig {
+  std::string kubeconfig;
+  std::string namespace_name;
+  std::string snapshot_image;
+  bool allow_unpinned_image = false;
+  std::chrono::seconds default_ttl{5 * 60};
+  std::chrono::seconds max_ttl{60 * 60};
+  int workers = 2;
+  LeaderElectionSettings leader_election;
+  std::string metrics_address = ":8080";
+  std::string webhook_address = ":9443";
+  std::string webhook_cert_dir;
+  std::string log_level = "info";
+  std::string config_file;      // the --config path, "" when none
+  bool help_requested = false;  // --help: print UsageText() and exit
+};
+
+// Where each setting (by YAML path, e.g. "leaderElection.leaseDuration") was last set:
+// "config.yaml:7:3" or "flag --max-ttl". Settings left at their default are absent.
+using SettingOrigins = std::map<std::string, std::string>;
+
+// Flags parsed but not yet applied: --config and --help are read first so the file can be loaded
+// before the other flags override it.
+struct ParsedFlags {
+  std::string config_file;
+  bool help = false;
+  std::vector<std::pair<std::string, std::string>> settings;  // (flag name, value) in order
+};
+// kInvalidArgument for an unknown flag, a missing value, or a positional argument.
+StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args);
+
+// Applies a YAML document (the contents of `file_name`) on top of `config`. Errors name the file,
+// line and column.
+Status ApplyConfigYaml(std::string_view yaml_text, std::string_view file_name,
+                       ControllerConfig& config, SettingOrigins& origins);
+// Applies parsed flag settings on top of `config` (not --config/--help).
+Status ApplyFlags(const ParsedFlags& flags, ControllerConfig& config, SettingOrigins& origins);
+
+// Cross-field and required-value checks: snapshotImage set and pinned (unless allowed), TTLs
+// positive with defaultTtl <= maxTtl, workers 1..64, leader election timings (leaseDuration >
+// renewDeadline > 1.2 x retryPeriod) and a valid lease name, addresses host:port, log level.
+Status ValidateControllerConfig(const ControllerConfig& config, const SettingOrigins& origins);
+
+// True for "name@sha256:<64 lowercase hex>".
+bool IsPinnedImage(std::string_view image);
+// Splits "host:port" ("" host = all interfaces; "[::1]:8080" for IPv6); port 0..65535.
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+StatusOr<HostPort> ParseHostPort(std::string_view address);
+
+// The --help text.
+std::string UsageText();
+
+}  // namespace ephemera::config
+
+#endif  // EPHEMERA_CONTROLLER_CONFIG_CONTROLLER_CONFIG_H_

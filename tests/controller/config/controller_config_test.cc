@@ -1,0 +1,326 @@
+#include "controller/config/controller_config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "controller/config/load_config.h"
+
+namespace ephemera::config {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kDigest = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+std::string Fixture(std::string_view name) {
+  return std::string(EPHEMERA_TESTDATA_DIR) + "/config/" + std::string(name);
+}
+
+// Sources whose in-cluster namespace file does not exist unless a test creates it.
+ConfigSources Sources(std::vector<std::string> args) {
+  ConfigSources sources;
+  sources.args = std::move(args);
+  sources.in_cluster_namespace_file = "/nonexistent/ephemera-test/namespace";
+  return sources;
+}
+
+StatusOr<ControllerConfig> LoadFixture(std::string_view name, std::vector<std::string> flags = {}) {
+  std::vector<std::string> args = {"--config=" + Fixture(name)};
+  args.insert(args.end(), flags.begin(), flags.end());
+  return LoadControllerConfig(Sources(std::move(args)));
+}
+
+// The error message of loading `name`, which must fail with kInvalidArgument.
+std::string ErrorOf(std::string_view name, std::vector<std::string> flags = {}) {
+  auto loaded = LoadFixture(name, std::move(flags));
+  EXPECT_FALSE(loaded.ok()) << name << " loaded";
+  if (loaded.ok()) return "";
+  EXPECT_EQ(loaded.status().code(), StatusCode::kInvalidArgument) << loaded.status().ToString();
+  return loaded.status().message();
+}
+
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
+
+TEST(ControllerConfigTest, ValidFileSetsEverySetting) {
+  auto loaded = LoadFixture("valid.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const ControllerConfig& config = *loaded;
+  EXPECT_EQ(config.kubeconfig, "/etc/ephemera/kubeconfig");
+  EXPECT_EQ(config.namespace_name, "debug-system");
+  EXPECT_EQ(config.snapshot_image, "registry.local/ephemera-snapshot:0.1.0@sha256:" + kDigest);
+  EXPECT_FALSE(config.allow_unpinned_image);
+  EXPECT_EQ(config.default_ttl, 10min);
+  EXPECT_EQ(config.max_ttl, 90min);
+  EXPECT_EQ(config.workers, 4);
+  EXPECT_TRUE(config.leader_election.enabled);
+  EXPECT_EQ(config.leader_election.lease_name, "ephemera-leader");
+  EXPECT_EQ(config.leader_election.lease_duration, 30s);
+  EXPECT_EQ(config.leader_election.renew_deadline, 20s);
+  EXPECT_EQ(config.leader_election.retry_period, 4s);
+  EXPECT_EQ(config.metrics_address, "127.0.0.1:9090");
+  EXPECT_EQ(config.webhook_address, ":10443");
+  EXPECT_EQ(config.webhook_cert_dir, "/var/run/ephemera/certs");
+  EXPECT_EQ(config.log_level, "debug");
+  EXPECT_EQ(config.config_file, Fixture("valid.yaml"));
+  EXPECT_FALSE(config.help_requested);
+}
+
+TEST(ControllerConfigTest, MinimalFileKeepsDefaults) {
+  auto loaded = LoadFixture("minimal.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->kubeconfig, "");
+  EXPECT_EQ(loaded->namespace_name, "ephemera-system");
+  EXPECT_EQ(loaded->default_ttl, 5min);
+  EXPECT_EQ(loaded->max_ttl, 1h);
+  EXPECT_EQ(loaded->workers, 2);
+  EXPECT_TRUE(loaded->leader_election.enabled);
+  EXPECT_EQ(loaded->leader_election.lease_name, "ephemera-controller");
+  EXPECT_EQ(loaded->leader_election.lease_duration, 15s);
+  EXPECT_EQ(loaded->leader_election.renew_deadline, 10s);
+  EXPECT_EQ(loaded->leader_election.retry_period, 2s);
+  EXPECT_EQ(loaded->metrics_address, ":8080");
+  EXPECT_EQ(loaded->webhook_address, ":9443");
+  EXPECT_EQ(loaded->log_level, "info");
+}
+
+TEST(ControllerConfigTest, FlagsOverrideTheFile) {
+  auto loaded = LoadFixture("valid.yaml", {"--workers=8", "--max-ttl", "2h", "--leader-elect=false",
+                                           "--log-level=warn", "--kubeconfig="});
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->workers, 8);
+  EXPECT_EQ(loaded->max_ttl, 2h);
+  EXPECT_FALSE(loaded->leader_election.enabled);
+  EXPECT_EQ(loaded->log_level, "warn");
+  EXPECT_EQ(loaded->kubeconfig, "") << "an empty flag value overrides the file";
+  EXPECT_EQ(loaded->default_ttl, 10min) << "untouched settings keep the file's value";
+}
+
+TEST(ControllerConfigTest, FlagsAloneWithoutFile) {
+  auto loaded = LoadControllerConfig(
+      Sources({"--snapshot-image", "img:dev", "--allow-unpinned-image", "--namespace=tools"}));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->snapshot_image, "img:dev");
+  EXPECT_TRUE(loaded->allow_unpinned_image) << "a boolean flag alone means true";
+  EXPECT_EQ(loaded->namespace_name, "tools");
+  EXPECT_EQ(loaded->config_file, "");
+}
+
+TEST(ControllerConfigTest, NamespaceFromInClusterFileWhenUnset) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("ephemera-config-test-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path file = dir / "namespace";
+  std::ofstream(file) << "team-tools\n";
+  ConfigSources sources = Sources({"--config=" + Fixture("minimal.yaml")});
+  sources.in_cluster_namespace_file = file.string();
+  auto loaded = LoadControllerConfig(sources);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->namespace_name, "team-tools");
+  sources.args.push_back("--namespace=explicit");
+  loaded = LoadControllerConfig(sources);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->namespace_name, "explicit");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ControllerConfigTest, HelpSkipsValidation) {
+  auto loaded = LoadControllerConfig(Sources({"--help"}));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_TRUE(loaded->help_requested);
+  const std::string usage = UsageText();
+  for (const char* flag :
+       {"--config", "--kubeconfig", "--namespace", "--snapshot-image", "--allow-unpinned-image",
+        "--default-ttl", "--max-ttl", "--workers", "--leader-elect", "--leader-election-lease-name",
+        "--leader-election-lease-duration", "--leader-election-renew-deadline",
+        "--leader-election-retry-period", "--metrics-address", "--webhook-address",
+        "--webhook-cert-dir", "--log-level"}) {
+    EXPECT_CONTAINS(usage, flag);
+  }
+}
+
+TEST(ControllerConfigTest, UnpinnedImageAllowedForDevelopment) {
+  auto loaded = LoadFixture("unpinned_allowed.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_TRUE(loaded->allow_unpinned_image);
+}
+
+TEST(ControllerConfigErrorTest, UnknownKeyNamesFileLineAndSuggestion) {
+  const std::string error = ErrorOf("unknown_key.yaml");
+  EXPECT_CONTAINS(error, Fixture("unknown_key.yaml") + ":3:1: unknown key \"snapshotImg\"");
+  EXPECT_CONTAINS(error, "Did you mean \"snapshotImage\"?");
+  EXPECT_CONTAINS(error, "Known keys: kubeconfig, namespace, snapshotImage");
+}
+
+TEST(ControllerConfigErrorTest, UnknownNestedKey) {
+  const std::string error = ErrorOf("unknown_nested_key.yaml");
+  EXPECT_CONTAINS(error,
+                  "unknown_nested_key.yaml:4:3: unknown key \"leaseDurration\" in "
+                  "leaderElection");
+  EXPECT_CONTAINS(error, "Did you mean \"leaseDuration\"?");
+}
+
+TEST(ControllerConfigErrorTest, BadDuration) {
+  const std::string error = ErrorOf("bad_duration.yaml");
+  EXPECT_CONTAINS(error, "bad_duration.yaml:2:13: defaultTtl: invalid duration \"5 minutes\"");
+  EXPECT_CONTAINS(error, "write it like 60s, 5m, 1h30m");
+}
+
+TEST(ControllerConfigErrorTest, DurationWithoutUnit) {
+  EXPECT_CONTAINS(
+      ErrorOf("duration_without_unit.yaml"),
+      "duration_without_unit.yaml:2:9: maxTtl: invalid duration \"3600\": missing unit");
+}
+
+TEST(ControllerConfigErrorTest, FractionalSeconds) {
+  EXPECT_CONTAINS(ErrorOf("fractional_seconds.yaml"),
+                  "fractional_seconds.yaml:3:16: leaderElection.retryPeriod must be a whole "
+                  "number of seconds");
+}
+
+TEST(ControllerConfigErrorTest, UnpinnedImage) {
+  const std::string error = ErrorOf("unpinned_image.yaml");
+  EXPECT_CONTAINS(error,
+                  "unpinned_image.yaml:1:16: snapshotImage "
+                  "\"registry.local/ephemera-snapshot:latest\" is not pinned by digest");
+  EXPECT_CONTAINS(error, "<name>@sha256:<64 hex digits>");
+  EXPECT_CONTAINS(error, "allowUnpinnedImage: true");
+}
+
+TEST(ControllerConfigErrorTest, UnpinnedImageFromFlag) {
+  auto loaded = LoadControllerConfig(Sources({"--snapshot-image=img:latest"}));
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_CONTAINS(loaded.status().message(), "flag --snapshot-image: snapshotImage \"img:latest\"");
+}
+
+TEST(ControllerConfigErrorTest, DefaultTtlAboveMaxTtl) {
+  EXPECT_CONTAINS(ErrorOf("ttl_order.yaml"),
+                  "ttl_order.yaml:2:13: defaultTtl (2h) must not exceed maxTtl (1h); lower "
+                  "defaultTtl or raise maxTtl");
+}
+
+TEST(ControllerConfigErrorTest, Workers) {
+  EXPECT_CONTAINS(ErrorOf("bad_workers.yaml"),
+                  "bad_workers.yaml:2:10: workers must be a whole number, not \"two\"");
+  EXPECT_CONTAINS(ErrorOf("zero_workers.yaml"),
+                  "zero_workers.yaml:2:10: workers must be between 1 and 64, not 0");
+}
+
+TEST(ControllerConfigErrorTest, BadBool) {
+  EXPECT_CONTAINS(ErrorOf("bad_bool.yaml"),
+                  "bad_bool.yaml:2:21: allowUnpinnedImage must be true or false, not \"yes\"");
+}
+
+TEST(ControllerConfigErrorTest, BadAddress) {
+  const std::string error = ErrorOf("bad_address.yaml");
+  EXPECT_CONTAINS(error,
+                  "bad_address.yaml:2:17: metricsAddress: address \"8080\" must be "
+                  "host:port");
+  EXPECT_CONTAINS(error, "e.g. :8080");
+}
+
+TEST(ControllerConfigErrorTest, LeaderElectionTimings) {
+  EXPECT_CONTAINS(ErrorOf("bad_leader_timings.yaml"),
+                  "bad_leader_timings.yaml:3:18: leaderElection.leaseDuration (15s) must be "
+                  "greater than renewDeadline (20s)");
+  EXPECT_CONTAINS(ErrorOf("minimal.yaml", {"--leader-election-retry-period=9s"}),
+                  "must be greater than 1.2 x retryPeriod (9s)");
+  auto disabled = LoadFixture("bad_leader_timings.yaml", {"--leader-elect=false"});
+  EXPECT_TRUE(disabled.ok()) << "timings are only checked when leader election is enabled";
+}
+
+TEST(ControllerConfigErrorTest, ListWhereValueExpected) {
+  EXPECT_CONTAINS(ErrorOf("list_value.yaml"),
+                  "list_value.yaml:3:3: workers must be a single value, not a list or mapping");
+}
+
+TEST(ControllerConfigErrorTest, SectionNotMapping) {
+  EXPECT_CONTAINS(ErrorOf("section_not_map.yaml"),
+                  "section_not_map.yaml:2:1: leaderElection must be a mapping");
+}
+
+TEST(ControllerConfigErrorTest, YamlSyntaxError) {
+  const std::string error = ErrorOf("syntax_error.yaml");
+  EXPECT_CONTAINS(error, Fixture("syntax_error.yaml") + ":");
+  EXPECT_CONTAINS(error, "not valid YAML");
+}
+
+TEST(ControllerConfigErrorTest, DuplicateKey) {
+  EXPECT_CONTAINS(ErrorOf("duplicate_key.yaml"),
+                  "duplicate_key.yaml:3:1: duplicate key \"workers\" at the top level; remove "
+                  "one of them");
+}
+
+TEST(ControllerConfigErrorTest, DocumentNotMapping) {
+  EXPECT_CONTAINS(ErrorOf("not_a_map.yaml"), "must be a mapping of settings");
+}
+
+TEST(ControllerConfigErrorTest, BadLogLevel) {
+  EXPECT_CONTAINS(ErrorOf("bad_log_level.yaml"),
+                  "bad_log_level.yaml:2:11: logLevel \"verbose\" is not one of debug, info, "
+                  "warn, error");
+}
+
+TEST(ControllerConfigErrorTest, EmptyFileNeedsSnapshotImage) {
+  EXPECT_CONTAINS(ErrorOf("empty.yaml"), "snapshotImage is required");
+}
+
+TEST(ControllerConfigErrorTest, MissingFile) {
+  auto loaded = LoadControllerConfig(Sources({"--config=" + Fixture("does-not-exist.yaml")}));
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), StatusCode::kNotFound);
+  EXPECT_CONTAINS(loaded.status().message(), "does-not-exist.yaml does not exist");
+}
+
+TEST(ControllerConfigErrorTest, FlagErrors) {
+  auto unknown = LoadControllerConfig(Sources({"--worker=3"}));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_CONTAINS(unknown.status().message(), "unknown flag --worker. Did you mean \"--workers\"?");
+  auto missing = LoadControllerConfig(Sources({"--snapshot-image"}));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_CONTAINS(missing.status().message(), "flag --snapshot-image needs a value");
+  auto positional = LoadControllerConfig(Sources({"extra"}));
+  ASSERT_FALSE(positional.ok());
+  EXPECT_CONTAINS(positional.status().message(), "unexpected argument \"extra\"");
+  auto bad_value = LoadFixture("minimal.yaml", {"--default-ttl=soon"});
+  ASSERT_FALSE(bad_value.ok());
+  EXPECT_CONTAINS(bad_value.status().message(),
+                  "flag --default-ttl: defaultTtl: invalid duration \"soon\"");
+}
+
+TEST(HostPortTest, Parses) {
+  auto all = ParseHostPort(":8080");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->host, "");
+  EXPECT_EQ(all->port, 8080);
+  auto v4 = ParseHostPort("127.0.0.1:0");
+  ASSERT_TRUE(v4.ok());
+  EXPECT_EQ(v4->host, "127.0.0.1");
+  EXPECT_EQ(v4->port, 0);
+  auto v6 = ParseHostPort("[::1]:9443");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 9443);
+  for (std::string_view bad : {"8080", "host:", "host:65536", "::1:80", "h:8x", "[::1]8080"}) {
+    EXPECT_FALSE(ParseHostPort(bad).ok()) << bad;
+  }
+}
+
+TEST(PinnedImageTest, RequiresSha256Digest) {
+  EXPECT_TRUE(IsPinnedImage("reg/img@sha256:" + kDigest));
+  EXPECT_TRUE(IsPinnedImage("reg/img:1.0@sha256:" + kDigest));
+  EXPECT_FALSE(IsPinnedImage("reg/img:1.0"));
+  EXPECT_FALSE(IsPinnedImage("reg/img@sha256:" + kDigest.substr(1)));
+  EXPECT_FALSE(IsPinnedImage("reg/img@sha512:" + kDigest));
+  EXPECT_FALSE(IsPinnedImage("@sha256:" + kDigest));
+  std::string upper = kDigest;
+  upper[0] = 'A';
+  EXPECT_FALSE(IsPinnedImage("reg/img@sha256:" + upper));
+}
+
+}  // namespace
+}  // namespace ephemera::config
