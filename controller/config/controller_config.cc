@@ -390,7 +390,10 @@ StatusOr<HostPort> ParseHostPort(std::string_view address) {
     if (result.host.find(':') != std::string::npos) return invalid();  // IPv6 needs brackets
     port = address.substr(colon + 1);
   }
-  if (port.empty() || port.size() > 5) return invalid();
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return invalid();
+  }
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), result.port);
   if (ec != std::errc() || end != port.data() + port.size() || result.port > 65535) {
     return invalid();

@@ -305,7 +305,8 @@ TEST(HostPortTest, Parses) {
   ASSERT_TRUE(v6.ok());
   EXPECT_EQ(v6->host, "::1");
   EXPECT_EQ(v6->port, 9443);
-  for (std::string_view bad : {"8080", "host:", "host:65536", "::1:80", "h:8x", "[::1]8080"}) {
+  for (std::string_view bad :
+       {"8080", "host:", "host:65536", "::1:80", "h:8x", "[::1]8080", "h:-1", "h:+80"}) {
     EXPECT_FALSE(ParseHostPort(bad).ok()) << bad;
   }
 }

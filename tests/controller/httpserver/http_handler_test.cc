@@ -46,7 +46,7 @@ TEST(ParseBindAddressTest, HostAndPort) {
   ASSERT_TRUE(v6.ok());
   EXPECT_EQ(v6->host, "::1");
   EXPECT_EQ(v6->port, 8443);
-  for (std::string_view bad : {"8080", "", "host:", "h:70000", "::1:80", "h:-1", "[::1]"}) {
+  for (std::string_view bad : {"8080", "", "host:", "h:70000", "::1:80", "h:-1", "h:+1", "[::1]"}) {
     auto parsed = ParseBindAddress(bad);
     ASSERT_FALSE(parsed.ok()) << bad;
     EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
