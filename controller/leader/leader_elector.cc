@@ -188,8 +188,9 @@ Status LeaderElector::Run(std::stop_token stop,
 
   std::stop_source leading;
   std::stop_callback forward_stop(stop, [&leading] { leading.request_stop(); });
-  std::jthread worker(
-      [&on_started_leading, token = leading.get_token()] { on_started_leading(token); });
+  std::jthread worker([&on_started_leading, token = leading.get_token()] {
+    if (on_started_leading) on_started_leading(token);
+  });
 
   bool lost = false;
   auto last_renewal = clock_.SteadyNow();

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "controller/metrics/registry.h"
 #include "tests/controller/kube/fake_clock.h"
 
 namespace ephemera::workqueue {
@@ -275,6 +276,29 @@ TEST(WorkQueueTest, ConcurrentWorkersNeverProcessOneKeyAtOnce) {
   EXPECT_EQ(overlaps.load(), 0);
   EXPECT_GE(processed.load(), 3);
   EXPECT_LE(processed.load(), 2000);
+}
+
+TEST(WorkQueueTest, StatsFeedTheMetricsRegistry) {
+  kube::FakeClock clock;
+  WorkQueue queue(clock, ItemOnly());
+  metrics::Registry registry;
+  registry.AddGaugeFunc("workqueue_depth", "Keys waiting for a worker.", {"name"},
+                        {"debugsessions"}, [&queue] { return double(queue.Stats().depth); });
+  registry.AddCounterFunc("workqueue_adds_total", "Keys added.", {"name"}, {"debugsessions"},
+                          [&queue] { return double(queue.Stats().adds_total); });
+  registry.AddCounterFunc("workqueue_retries_total", "Rate-limited re-adds.", {"name"},
+                          {"debugsessions"},
+                          [&queue] { return double(queue.Stats().retries_total); });
+  queue.Add(Key("a"));
+  queue.Add(Key("b"));
+  queue.AddRateLimited(Key("c"));
+  const std::string text = registry.RenderPrometheusText();
+  EXPECT_NE(text.find("ephemera_workqueue_depth{name=\"debugsessions\"} 2\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("ephemera_workqueue_adds_total{name=\"debugsessions\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("ephemera_workqueue_retries_total{name=\"debugsessions\"} 1\n"),
+            std::string::npos);
 }
 
 }  // namespace
