@@ -1,5 +1,7 @@
 #include "controller/kube/api_error.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace ephemera::kube {

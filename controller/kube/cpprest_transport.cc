@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 #include <pplx/pplxtasks.h>
 
+#include <algorithm>
 #include <stop_token>
 #include <system_error>
 #include <vector>
@@ -134,7 +135,7 @@ CpprestTransport::CpprestTransport(CpprestTransportOptions options,
 CpprestTransport::~CpprestTransport() = default;
 
 StatusOr<std::shared_ptr<http::client::http_client>> CpprestTransport::ClientFor(
-    std::chrono::milliseconds timeout) {
+    std::chrono::milliseconds timeout, bool cache) {
   ClientCredentials credentials;
   if (client_certificates_ != nullptr) {
     auto current = client_certificates_->Credentials();
@@ -164,22 +165,23 @@ StatusOr<std::shared_ptr<http::client::http_client>> CpprestTransport::ClientFor
     current_certificate_ = credentials.client_certificate_pem;
     clients_.clear();  // requests in flight keep their own client alive
   }
-  auto& client = clients_[timeout];
-  if (!client) {
-    try {
-      http::client::http_client_config config;
-      config.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
-      config.set_validate_certificates(true);
-      std::shared_ptr<const TlsMaterial> material = material_;
-      config.set_ssl_context_callback([material](boost::asio::ssl::context& context) {
-        ConfigureContext(*material, context.native_handle());
-      });
-      client = std::make_shared<http::client::http_client>(web::uri(options_.server), config);
-    } catch (const std::exception& e) {
-      clients_.erase(timeout);
-      return UnavailableError(std::string("creating HTTP client: ") + e.what());
-    }
+  if (cache) {
+    if (auto it = clients_.find(timeout); it != clients_.end()) return it->second;
   }
+  std::shared_ptr<http::client::http_client> client;
+  try {
+    http::client::http_client_config config;
+    config.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
+    config.set_validate_certificates(true);
+    std::shared_ptr<const TlsMaterial> material = material_;
+    config.set_ssl_context_callback([material](boost::asio::ssl::context& context) {
+      ConfigureContext(*material, context.native_handle());
+    });
+    client = std::make_shared<http::client::http_client>(web::uri(options_.server), config);
+  } catch (const std::exception& e) {
+    return UnavailableError(std::string("creating HTTP client: ") + e.what());
+  }
+  if (cache) clients_[timeout] = client;
   return client;
 }
 
@@ -213,7 +215,7 @@ StatusOr<http::http_request> BuildRequest(const HttpRequest& request,
 }  // namespace
 
 StatusOr<HttpResponse> CpprestTransport::Send(const HttpRequest& request) {
-  auto client = ClientFor(request.timeout);
+  auto client = ClientFor(request.timeout, /*cache=*/true);
   if (!client.ok()) return client.status();
   auto built = BuildRequest(request, options_.tls_server_name);
   if (!built.ok()) return built.status();
@@ -238,7 +240,9 @@ StatusOr<HttpResponse> CpprestTransport::Send(const HttpRequest& request) {
 StatusOr<HttpResponse> CpprestTransport::SendStreaming(const HttpRequest& request,
                                                        const BodyChunkHandler& on_chunk,
                                                        std::stop_token stop) {
-  auto client = ClientFor(request.timeout);
+  // Streams get a client (and connection) of their own: watches are long-lived and their
+  // jittered timeouts would otherwise fill the cache with one client per value.
+  auto client = ClientFor(request.timeout, /*cache=*/false);
   if (!client.ok()) return client.status();
   auto built = BuildRequest(request, options_.tls_server_name);
   if (!built.ok()) return built.status();

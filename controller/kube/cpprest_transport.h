@@ -56,9 +56,10 @@ class CpprestTransport final : public HttpTransport {
  private:
   CpprestTransport(CpprestTransportOptions options, TokenSource* client_certificates,
                    std::shared_ptr<const TlsMaterial> ca_only);
-  // The http_client for this timeout and the current client certificate (clients are cached).
+  // An http_client for this timeout and the current client certificate; with `cache`, one per
+  // timeout value is kept and reused (with its connection pool).
   StatusOr<std::shared_ptr<web::http::client::http_client>> ClientFor(
-      std::chrono::milliseconds timeout);
+      std::chrono::milliseconds timeout, bool cache);
 
   const CpprestTransportOptions options_;
   TokenSource* const client_certificates_;
