@@ -86,8 +86,9 @@ StatusOr<Stanza> ParseStanza(std::string_view arg_line, std::string_view file, s
     if (line->size() < kBodyColumns) break;
   }
   StatusOr<std::string> body = Base64RawDecode(encoded);
-  if (!body.ok())
+  if (!body.ok()) {
     return DataLossError("malformed age header: stanza body: " + body.status().message());
+  }
   stanza.body = std::move(*body);
   return stanza;
 }

@@ -27,7 +27,7 @@ inline constexpr size_t kMaxHeaderLineBytes =
     4096;  // one argument line (ML-KEM shares are ~1.5 KiB)
 inline constexpr size_t kMaxStanzas = 256;
 inline constexpr size_t kMaxStanzaArgs = 16;
-inline constexpr size_t kMaxStanzaBodyBytes = 64 * 1024;  // decoded
+inline constexpr size_t kMaxStanzaBodyBytes = size_t{64} * 1024;  // decoded
 
 struct Stanza {
   std::vector<std::string> args;  // args[0] is the stanza type ("X25519"); never empty

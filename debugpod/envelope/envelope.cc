@@ -77,9 +77,9 @@ StatusOr<SecretBytes> ParseIdentity(std::string_view identity) {
   if (decoded->hrp != kIdentityHrp) {
     return InvalidArgumentError("not an X25519 identity (expected prefix \"AGE-SECRET-KEY-1\")");
   }
-  if (key.size() != kX25519KeySize) {
+  if (key.Size() != kX25519KeySize) {
     return InvalidArgumentError("X25519 identity must encode 32 bytes, got " +
-                                std::to_string(key.size()));
+                                std::to_string(key.Size()));
   }
   return key;
 }
@@ -94,20 +94,20 @@ StatusOr<SecretBytes> X25519WrapKey(const SecretBytes& shared, std::string_view 
                                     std::string_view recipient_public) {
   std::string salt(ephemeral_share);
   salt.append(recipient_public);
-  return HkdfSha256(shared.view(), salt, kX25519Info);
+  return HkdfSha256(shared.View(), salt, kX25519Info);
 }
 
 StatusOr<Stanza> WrapFileKey(const SecretBytes& file_key, std::string_view recipient_public) {
   StatusOr<SecretBytes> ephemeral = RandomBytes(kX25519KeySize);
   if (!ephemeral.ok()) return ephemeral.status();
-  StatusOr<std::string> share = X25519PublicKey(ephemeral->view());
+  StatusOr<std::string> share = X25519PublicKey(ephemeral->View());
   if (!share.ok()) return share.status();
-  StatusOr<SecretBytes> shared = X25519SharedSecret(ephemeral->view(), recipient_public);
+  StatusOr<SecretBytes> shared = X25519SharedSecret(ephemeral->View(), recipient_public);
   if (!shared.ok()) return shared.status();
   StatusOr<SecretBytes> wrap_key = X25519WrapKey(*shared, *share, recipient_public);
   if (!wrap_key.ok()) return wrap_key.status();
   const std::string zero_nonce(kChaChaNonceSize, '\0');
-  StatusOr<std::string> body = ChaChaPolySeal(wrap_key->view(), zero_nonce, file_key.view());
+  StatusOr<std::string> body = ChaChaPolySeal(wrap_key->View(), zero_nonce, file_key.View());
   if (!body.ok()) return body.status();
   return Stanza{{std::string(kX25519StanzaType), Base64RawEncode(*share)}, std::move(*body)};
 }
@@ -123,12 +123,12 @@ StatusOr<SecretBytes> UnwrapFileKey(const Stanza& stanza, const ParsedIdentity& 
   if (stanza.body.size() != kFileKeyBytes + kPoly1305TagSize) {
     return DataLossError("X25519 stanza body is not 32 bytes");
   }
-  StatusOr<SecretBytes> shared = X25519SharedSecret(identity.secret.view(), *share);
+  StatusOr<SecretBytes> shared = X25519SharedSecret(identity.secret.View(), *share);
   if (!shared.ok()) return DataLossError("X25519 stanza share is a low-order point");
   StatusOr<SecretBytes> wrap_key = X25519WrapKey(*shared, *share, identity.public_key);
   if (!wrap_key.ok()) return wrap_key.status();
   const std::string zero_nonce(kChaChaNonceSize, '\0');
-  StatusOr<std::string> file_key = ChaChaPolyOpen(wrap_key->view(), zero_nonce, stanza.body);
+  StatusOr<std::string> file_key = ChaChaPolyOpen(wrap_key->View(), zero_nonce, stanza.body);
   if (!file_key.ok()) return NotFoundError("stanza not addressed to this identity");
   SecretBytes key(*file_key);
   WipeString(*file_key);
@@ -145,9 +145,9 @@ std::string ChunkNonce(uint64_t counter, bool last) {
 StatusOr<std::string> EncryptPayload(const SecretBytes& file_key, std::string_view plaintext) {
   StatusOr<SecretBytes> nonce = RandomBytes(kPayloadNonceBytes);
   if (!nonce.ok()) return nonce.status();
-  StatusOr<SecretBytes> key = HkdfSha256(file_key.view(), nonce->view(), "payload");
+  StatusOr<SecretBytes> key = HkdfSha256(file_key.View(), nonce->View(), "payload");
   if (!key.ok()) return key.status();
-  std::string out(nonce->view());
+  std::string out(nonce->View());
   const size_t chunks =
       plaintext.empty() ? 1 : (plaintext.size() + kPayloadChunkBytes - 1) / kPayloadChunkBytes;
   out.reserve(out.size() + plaintext.size() + chunks * kPoly1305TagSize);
@@ -155,7 +155,7 @@ StatusOr<std::string> EncryptPayload(const SecretBytes& file_key, std::string_vi
     std::string_view chunk =
         plaintext.substr(std::min(plaintext.size(), i * kPayloadChunkBytes), kPayloadChunkBytes);
     StatusOr<std::string> sealed =
-        ChaChaPolySeal(key->view(), ChunkNonce(i, i + 1 == chunks), chunk);
+        ChaChaPolySeal(key->View(), ChunkNonce(i, i + 1 == chunks), chunk);
     if (!sealed.ok()) return sealed.status();
     out.append(*sealed);
   }
@@ -165,7 +165,7 @@ StatusOr<std::string> EncryptPayload(const SecretBytes& file_key, std::string_vi
 StatusOr<std::string> DecryptPayload(const SecretBytes& file_key, std::string_view payload) {
   if (payload.size() < kPayloadNonceBytes) return DataLossError("age payload truncated (no nonce)");
   StatusOr<SecretBytes> key =
-      HkdfSha256(file_key.view(), payload.substr(0, kPayloadNonceBytes), "payload");
+      HkdfSha256(file_key.View(), payload.substr(0, kPayloadNonceBytes), "payload");
   if (!key.ok()) return key.status();
   std::string_view rest = payload.substr(kPayloadNonceBytes);
   if (rest.empty()) return DataLossError("age payload truncated (no final chunk)");
@@ -180,7 +180,7 @@ StatusOr<std::string> DecryptPayload(const SecretBytes& file_key, std::string_vi
     if (last && sealed.size() == kPoly1305TagSize && counter > 0) {
       return DataLossError("age payload has an empty final chunk");
     }
-    StatusOr<std::string> chunk = ChaChaPolyOpen(key->view(), ChunkNonce(counter, last), sealed);
+    StatusOr<std::string> chunk = ChaChaPolyOpen(key->View(), ChunkNonce(counter, last), sealed);
     if (!chunk.ok()) {
       if (chunk.status().code() != StatusCode::kDataLoss) return chunk.status();
       OPENSSL_cleanse(out.data(), out.size());
@@ -207,9 +207,9 @@ bool LooksArmored(std::string_view file) {
 StatusOr<X25519Identity> GenerateIdentity() {
   StatusOr<SecretBytes> secret = RandomBytes(kX25519KeySize);
   if (!secret.ok()) return secret.status();
-  StatusOr<std::string> public_key = X25519PublicKey(secret->view());
+  StatusOr<std::string> public_key = X25519PublicKey(secret->View());
   if (!public_key.ok()) return public_key.status();
-  StatusOr<std::string> identity = Bech32Encode("AGE-SECRET-KEY-", secret->view(), /*upper=*/true);
+  StatusOr<std::string> identity = Bech32Encode("AGE-SECRET-KEY-", secret->View(), /*upper=*/true);
   if (!identity.ok()) return identity.status();
   StatusOr<std::string> recipient = Bech32Encode(kRecipientHrp, *public_key);
   if (!recipient.ok()) return recipient.status();
@@ -219,7 +219,7 @@ StatusOr<X25519Identity> GenerateIdentity() {
 StatusOr<std::string> RecipientOf(std::string_view identity) {
   StatusOr<SecretBytes> secret = ParseIdentity(identity);
   if (!secret.ok()) return secret.status().WithContext("identity");
-  StatusOr<std::string> public_key = X25519PublicKey(secret->view());
+  StatusOr<std::string> public_key = X25519PublicKey(secret->View());
   if (!public_key.ok()) return public_key.status();
   return Bech32Encode(kRecipientHrp, *public_key);
 }
@@ -273,9 +273,9 @@ StatusOr<std::string> Encrypt(std::string_view plaintext,
   }
   StatusOr<std::string> header = MarshalHeaderWithoutMac(stanzas);
   if (!header.ok()) return header.status();
-  StatusOr<SecretBytes> mac_key = HkdfSha256(file_key->view(), "", "header");
+  StatusOr<SecretBytes> mac_key = HkdfSha256(file_key->View(), "", "header");
   if (!mac_key.ok()) return mac_key.status();
-  StatusOr<std::string> mac = HmacSha256(mac_key->view(), *header);
+  StatusOr<std::string> mac = HmacSha256(mac_key->View(), *header);
   if (!mac.ok()) return mac.status();
   StatusOr<std::string> payload = EncryptPayload(*file_key, plaintext);
   if (!payload.ok()) return payload.status();
@@ -301,7 +301,7 @@ StatusOr<std::string> Decrypt(std::string_view age_file,
   for (size_t i = 0; i < identities.size(); ++i) {
     StatusOr<SecretBytes> secret = ParseIdentity(identities[i]);
     if (!secret.ok()) return secret.status().WithContext("identity " + std::to_string(i + 1));
-    StatusOr<std::string> public_key = X25519PublicKey(secret->view());
+    StatusOr<std::string> public_key = X25519PublicKey(secret->View());
     if (!public_key.ok()) return public_key.status();
     parsed.push_back({std::move(*secret), std::move(*public_key)});
   }
@@ -339,10 +339,10 @@ StatusOr<std::string> Decrypt(std::string_view age_file,
     return PermissionDeniedError("no identity matched: " + why);
   }
 
-  StatusOr<SecretBytes> mac_key = HkdfSha256(file_key->view(), "", "header");
+  StatusOr<SecretBytes> mac_key = HkdfSha256(file_key->View(), "", "header");
   if (!mac_key.ok()) return mac_key.status();
   StatusOr<std::string> mac =
-      HmacSha256(mac_key->view(), age_file.substr(0, header->mac_input_size));
+      HmacSha256(mac_key->View(), age_file.substr(0, header->mac_input_size));
   if (!mac.ok()) return mac.status();
   if (header->mac.size() != mac->size() ||
       CRYPTO_memcmp(header->mac.data(), mac->data(), mac->size()) != 0) {

@@ -33,7 +33,7 @@
 
 namespace ephemera::envelope {
 
-inline constexpr size_t kPayloadChunkBytes = 64 * 1024;
+inline constexpr size_t kPayloadChunkBytes = size_t{64} * 1024;
 inline constexpr std::string_view kArmorBegin = "-----BEGIN AGE ENCRYPTED FILE-----";
 inline constexpr std::string_view kArmorEnd = "-----END AGE ENCRYPTED FILE-----";
 

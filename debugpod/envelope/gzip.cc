@@ -10,7 +10,7 @@ namespace ephemera::envelope {
 namespace {
 
 constexpr int kGzipWindowBits = 15 + 16;  // 32 KiB window, gzip wrapper
-constexpr size_t kBufferBytes = 64 * 1024;
+constexpr size_t kBufferBytes = size_t{64} * 1024;
 constexpr size_t kMaxFeedBytes = UINT_MAX;  // zlib counts in uInt
 
 // Ends the z_stream on every return path.
@@ -27,7 +27,7 @@ class DeflateStream {
                                 Z_DEFAULT_STRATEGY) == Z_OK;
     return initialized_;
   }
-  z_stream* get() { return &stream_; }
+  z_stream* Stream() { return &stream_; }
 
  private:
   z_stream stream_{};
@@ -46,7 +46,7 @@ class InflateStream {
     initialized_ = inflateInit2(&stream_, kGzipWindowBits) == Z_OK;
     return initialized_;
   }
-  z_stream* get() { return &stream_; }
+  z_stream* Stream() { return &stream_; }
 
  private:
   z_stream stream_{};
@@ -58,7 +58,7 @@ class InflateStream {
 StatusOr<std::string> GzipCompress(std::string_view data) {
   DeflateStream deflater;
   if (!deflater.Init()) return InternalError("zlib deflateInit2 failed");
-  z_stream* zs = deflater.get();
+  z_stream* zs = deflater.Stream();
   std::string out;
   out.reserve(data.size() / 4 + 64);
   char buffer[kBufferBytes];
@@ -83,7 +83,7 @@ StatusOr<std::string> GzipCompress(std::string_view data) {
 StatusOr<std::string> GzipDecompress(std::string_view gzip, size_t max_output_bytes) {
   InflateStream inflater;
   if (!inflater.Init()) return InternalError("zlib inflateInit2 failed");
-  z_stream* zs = inflater.get();
+  z_stream* zs = inflater.Stream();
   std::string out;
   char buffer[kBufferBytes];
   size_t fed = 0;

@@ -154,7 +154,11 @@ std::string Base64EncodeImpl(std::string_view bytes, bool padded) {
 
 // --- SecretBytes -------------------------------------------------------------------------------
 
-SecretBytes::SecretBytes(SecretBytes&& other) noexcept : bytes_(other.bytes_) { other.Wipe(); }
+// Moves copy and then wipe: moving a std::string would leave a short (in-object) secret behind.
+SecretBytes::SecretBytes(SecretBytes&& other) noexcept {
+  bytes_ = other.bytes_;
+  other.Wipe();
+}
 
 SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
   if (this != &other) {
@@ -280,8 +284,9 @@ StatusOr<std::string> Base64RawDecode(std::string_view text) {
       out.push_back(static_cast<char>((acc >> bits) & 0xff));
     }
   }
-  if ((acc & ((1u << bits) - 1)) != 0)
+  if ((acc & ((1u << bits) - 1)) != 0) {
     return InvalidArgumentError("base64: non-canonical encoding");
+  }
   return out;
 }
 
@@ -298,7 +303,7 @@ StatusOr<std::string> Base64PaddedDecode(std::string_view text) {
 
 StatusOr<SecretBytes> RandomBytes(size_t size) {
   SecretBytes out(size);
-  if (size > 0 && RAND_priv_bytes(out.data(), static_cast<int>(size)) != 1) {
+  if (size > 0 && RAND_priv_bytes(out.Data(), static_cast<int>(size)) != 1) {
     return InternalError("CSPRNG failed (RAND_priv_bytes)");
   }
   return out;
@@ -325,7 +330,7 @@ StatusOr<SecretBytes> HkdfSha256(std::string_view ikm, std::string_view salt, st
                                                   const_cast<char*>(info.data()), info.size());
   params[n] = OSSL_PARAM_construct_end();
   SecretBytes out(length);
-  if (EVP_KDF_derive(ctx.get(), out.data(), length, params.data()) != 1) {
+  if (EVP_KDF_derive(ctx.get(), out.Data(), length, params.data()) != 1) {
     return InternalError("HKDF-SHA-256 derivation failed");
   }
   return out;
@@ -424,13 +429,13 @@ StatusOr<SecretBytes> X25519SharedSecret(std::string_view private_key,
     return InternalError("X25519: cannot set up key agreement");
   }
   SecretBytes out(kX25519KeySize);
-  size_t len = out.size();
+  size_t len = out.Size();
   // OpenSSL refuses an all-zero result itself; the check below covers any build that does not.
-  if (EVP_PKEY_derive(ctx.get(), out.data(), &len) != 1 || len != kX25519KeySize) {
+  if (EVP_PKEY_derive(ctx.get(), out.Data(), &len) != 1 || len != kX25519KeySize) {
     return InvalidArgumentError("X25519: key agreement failed (low-order point)");
   }
   static constexpr std::array<uint8_t, kX25519KeySize> kZero{};
-  if (CRYPTO_memcmp(out.data(), kZero.data(), kZero.size()) == 0) {
+  if (CRYPTO_memcmp(out.Data(), kZero.data(), kZero.size()) == 0) {
     return InvalidArgumentError("X25519: all-zero shared secret (low-order point)");
   }
   return out;

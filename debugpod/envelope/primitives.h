@@ -34,11 +34,11 @@ class SecretBytes {
   SecretBytes& operator=(SecretBytes&& other) noexcept;
   ~SecretBytes();
 
-  size_t size() const { return bytes_.size(); }
-  bool empty() const { return bytes_.empty(); }
-  uint8_t* data() { return reinterpret_cast<uint8_t*>(bytes_.data()); }
-  const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(bytes_.data()); }
-  std::string_view view() const { return bytes_; }
+  size_t Size() const { return bytes_.size(); }
+  bool IsEmpty() const { return bytes_.empty(); }
+  uint8_t* Data() { return reinterpret_cast<uint8_t*>(bytes_.data()); }
+  const uint8_t* Data() const { return reinterpret_cast<const uint8_t*>(bytes_.data()); }
+  std::string_view View() const { return bytes_; }
 
  private:
   void Wipe();

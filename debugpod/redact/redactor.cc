@@ -373,8 +373,9 @@ bool IsSecretKey(std::string_view key) {
       for (std::string_view suffix : kKeywordSuffixes) {
         if (suffix == "s" && !keyword.plural) continue;
         const size_t end = j + keyword.word.size() + suffix.size();
-        if (!suffix.empty() && !StartsWithIgnoreCase(key, j + keyword.word.size(), suffix))
+        if (!suffix.empty() && !StartsWithIgnoreCase(key, j + keyword.word.size(), suffix)) {
           continue;
+        }
         if (end == key.size() || !IsAlpha(key[end]) ||
             (IsUpper(key[end]) && IsLower(key[end - 1]))) {
           return true;
@@ -614,8 +615,9 @@ void CheckEntropyToken(std::string_view token, size_t offset, Spans& spans, int 
     size_t start = 0;
     for (size_t i = 0; i <= token.size(); ++i) {
       if (i == token.size() || is_separator(token[i])) {
-        if (i > start)
+        if (i > start) {
           CheckEntropyToken(token.substr(start, i - start), offset + start, spans, depth + 1);
+        }
         start = i + 1;
       }
     }

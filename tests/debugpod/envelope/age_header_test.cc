@@ -119,7 +119,7 @@ TEST(AgeHeaderTest, LimitsBodyAndHeaderSize) {
 
   // Never-ending header made of small valid stanzas with large bodies: stops at kMaxHeaderBytes.
   std::string text = "age-encryption.org/v1\n";
-  while (text.size() <= kMaxHeaderBytes) text += "-> t\n" + body.substr(0, 65 * 100) + "\n";
+  while (text.size() <= kMaxHeaderBytes) text += "-> t\n" + body.substr(0, size_t{65} * 100) + "\n";
   header = ParseHeader(text);
   ASSERT_FALSE(header.ok());
   EXPECT_EQ(header.status().code(), StatusCode::kResourceExhausted);

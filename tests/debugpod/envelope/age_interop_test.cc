@@ -31,7 +31,8 @@ std::string FindInPath(const std::string& name) {
   std::stringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
   std::string dir;
   while (std::getline(dirs, dir, ':')) {
-    const std::string candidate = dir + "/" + name;
+    std::string candidate = dir;
+    candidate.append("/").append(name);
     if (access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return "";
@@ -79,6 +80,7 @@ class AgeInteropTest : public ::testing::Test {
       dup2(out, 1);
       dup2(err, 2);
       std::vector<char*> args;
+      args.reserve(argv.size() + 1);
       for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
       args.push_back(nullptr);
       execv(args[0], args.data());
@@ -115,7 +117,7 @@ class AgeInteropTest : public ::testing::Test {
 
   // Writes our own identity in age-keygen's file format.
   std::filesystem::path WriteIdentity(const std::string& name, const X25519Identity& id) {
-    const std::filesystem::path path = dir_ / name;
+    std::filesystem::path path = dir_ / name;
     WriteFile(path, "# public key: " + id.recipient + "\n" + id.identity + "\n");
     chmod(path.c_str(), 0600);
     return path;

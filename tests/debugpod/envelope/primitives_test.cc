@@ -125,14 +125,14 @@ TEST(HkdfTest, MatchesRfc5869TestCase1) {
       HkdfSha256(std::string(22, '\x0b'), FromHex("000102030405060708090a0b0c"),
                  FromHex("f0f1f2f3f4f5f6f7f8f9"), 42);
   ASSERT_TRUE(okm.ok());
-  EXPECT_EQ(ToHex(okm->view()),
+  EXPECT_EQ(ToHex(okm->View()),
             "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
 }
 
 TEST(HkdfTest, MatchesRfc5869TestCase3WithEmptySaltAndInfo) {
   StatusOr<SecretBytes> okm = HkdfSha256(std::string(22, '\x0b'), "", "", 42);
   ASSERT_TRUE(okm.ok());
-  EXPECT_EQ(ToHex(okm->view()),
+  EXPECT_EQ(ToHex(okm->View()),
             "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
 }
 
@@ -155,7 +155,7 @@ TEST(X25519Test, MatchesRfc7748Section6_1) {
   EXPECT_EQ(ToHex(*bob_public), "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
   StatusOr<SecretBytes> shared = X25519SharedSecret(alice, *bob_public);
   ASSERT_TRUE(shared.ok());
-  EXPECT_EQ(ToHex(shared->view()),
+  EXPECT_EQ(ToHex(shared->View()),
             "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
 }
 
@@ -186,8 +186,8 @@ TEST(ChaChaPolyTest, MatchesIndependentImplementationAndDetectsTampering) {
 TEST(SecretBytesTest, MovedFromIsEmpty) {
   SecretBytes a(std::string_view("secret"));
   SecretBytes b(std::move(a));
-  EXPECT_EQ(b.view(), "secret");
-  EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): the contract under test
+  EXPECT_EQ(b.View(), "secret");
+  EXPECT_TRUE(a.IsEmpty());  // NOLINT(bugprone-use-after-move): the contract under test
 }
 
 }  // namespace

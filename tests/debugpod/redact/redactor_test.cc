@@ -187,8 +187,8 @@ TEST(RedactorTest, RedactsGitlabSlackAndGcpTokens) {
             "[REDACTED:slack-token]");
   const std::string gcp = "AIza" + RandomToken(35, kAlnum, 5);
   EXPECT_EQ(Redact("key " + gcp), "key [REDACTED:gcp-api-key]");
-  for (std::string text : {std::string("glpat-short"), std::string("xoxo-hugs xoxb-"),
-                           "AIza" + RandomToken(20, "abcdefgh", 6)}) {
+  for (const std::string& text : {std::string("glpat-short"), std::string("xoxo-hugs xoxb-"),
+                                  "AIza" + RandomToken(20, "abcdefgh", 6)}) {
     EXPECT_EQ(Redact(text), text);
   }
 }
@@ -233,12 +233,15 @@ TEST(RedactorTest, RedactsHighEntropyTokens) {
             "[REDACTED:high-entropy]");
 }
 
+constexpr char kMapsPath[] =
+    "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/sha256/"
+    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08/fs/usr/lib/libc.so.6";
+
 TEST(RedactorTest, HighEntropyIgnoresHashesUuidsPathsAndNames) {
   for (const char* text : {
            "3f9a1c0b-7e2d-4c1a-9b8e-1234567890ab",
            "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-           "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/sha256/"
-           "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08/fs/usr/lib/libc.so.6",
+           kMapsPath,
            "checkout-7d9f8c6b5-x2v4q",
            "kube-proxy-config-map-volume-1234",
            "ThisIsAVeryLongIdentifier2024",
