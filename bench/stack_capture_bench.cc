@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -27,6 +28,7 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -37,7 +39,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Micros = std::chrono::microseconds;
 
-constexpr size_t kStackBytes = 32 * 1024;
+constexpr size_t kStackBytes = size_t{32} * 1024;
+
+// The decimal number `text` holds entirely, or `fallback`.
+int ParseInt(std::string_view text, int fallback) {
+  int value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && ptr == text.data() + text.size() ? value : fallback;
+}
 
 // ---- the target process ----
 
@@ -82,6 +91,7 @@ pid_t StartTarget(int threads) {
   }
   std::atomic<int> started{0};
   std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(threads));
   for (int i = 0; i < threads; ++i) {
     pool.emplace_back([i, &started] {
       started.fetch_add(1);
@@ -105,7 +115,7 @@ std::vector<int> Tids(pid_t pid) {
   while (d != nullptr) {
     dirent* e = readdir(d);
     if (e == nullptr) break;
-    if (e->d_name[0] >= '0' && e->d_name[0] <= '9') tids.push_back(std::atoi(e->d_name));
+    if (e->d_name[0] >= '0' && e->d_name[0] <= '9') tids.push_back(ParseInt(e->d_name, 0));
   }
   if (d != nullptr) closedir(d);
   std::sort(tids.begin(), tids.end());
@@ -126,6 +136,7 @@ void CopyState(int pid, int tid, std::vector<uint8_t>& buffer) {
   iovec iov{&regs, sizeof regs};
   ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(NT_PRSTATUS), &iov);
   iovec local{buffer.data(), buffer.size()};
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): a remote address
   iovec remote{reinterpret_cast<void*>(regs.rsp), buffer.size()};
   process_vm_readv(pid, &local, 1, &remote, 1, 0);
 }
@@ -176,7 +187,9 @@ Summary Summarize(std::vector<double> values) {
   Summary s;
   if (values.empty()) return s;
   std::sort(values.begin(), values.end());
-  auto at = [&](double q) { return values[static_cast<size_t>(q * (values.size() - 1))]; };
+  auto at = [&](double q) {
+    return values[static_cast<size_t>(q * static_cast<double>(values.size() - 1))];
+  };
   s.p50 = at(0.5);
   s.p95 = at(0.95);
   s.max = values.back();
@@ -229,13 +242,13 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--runs" && i + 1 < argc) {
-      runs = std::max(1, std::atoi(argv[++i]));
+      runs = std::max(1, ParseInt(argv[++i], 1));
     } else if (arg == "--threads" && i + 1 < argc) {
       sizes.clear();
       std::string list = argv[++i];
       for (size_t pos = 0; pos < list.size();) {
         size_t comma = list.find(',', pos);
-        sizes.push_back(std::atoi(list.substr(pos, comma - pos).c_str()));
+        sizes.push_back(std::max(0, ParseInt(list.substr(pos, comma - pos), 0)));
         pos = comma == std::string::npos ? list.size() : comma + 1;
       }
     } else {

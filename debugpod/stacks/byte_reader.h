@@ -1,6 +1,6 @@
 // ByteReader: a bounds-checked little-endian cursor over bytes, with the LEB128 and DWARF pointer
 // encodings that ELF and call-frame information use. Pure; reads past the end return zero and set a
-// sticky failure flag, so parsers check ok() once after a group of reads.
+// sticky failure flag, so parsers check Ok() once after a group of reads.
 #ifndef EPHEMERA_DEBUGPOD_STACKS_BYTE_READER_H_
 #define EPHEMERA_DEBUGPOD_STACKS_BYTE_READER_H_
 
@@ -45,13 +45,13 @@ class ByteReader {
   explicit ByteReader(std::span<const uint8_t> bytes, uint64_t vaddr = 0)
       : bytes_(bytes), vaddr_(vaddr) {}
 
-  bool ok() const { return ok_; }
-  size_t pos() const { return pos_; }
-  size_t size() const { return bytes_.size(); }
-  size_t remaining() const { return pos_ <= bytes_.size() ? bytes_.size() - pos_ : 0; }
+  bool Ok() const { return ok_; }
+  size_t Position() const { return pos_; }
+  size_t Size() const { return bytes_.size(); }
+  size_t Remaining() const { return pos_ <= bytes_.size() ? bytes_.size() - pos_ : 0; }
   bool AtEnd() const { return pos_ >= bytes_.size(); }
   // The ELF virtual address of the next byte.
-  uint64_t vaddr() const { return vaddr_ + pos_; }
+  uint64_t Vaddr() const { return vaddr_ + pos_; }
 
   void Seek(size_t pos) {
     if (pos > bytes_.size()) {
@@ -61,7 +61,7 @@ class ByteReader {
     }
     pos_ = pos;
   }
-  void Skip(size_t n) { Seek(n > remaining() ? bytes_.size() + 1 : pos_ + n); }
+  void Skip(size_t n) { Seek(n > Remaining() ? bytes_.size() + 1 : pos_ + n); }
 
   uint8_t U8() { return Fixed<uint8_t>(); }
   uint16_t U16() { return Fixed<uint16_t>(); }
@@ -99,7 +99,7 @@ class ByteReader {
   }
 
   std::span<const uint8_t> Bytes(size_t n) {
-    if (n > remaining()) {
+    if (n > Remaining()) {
       ok_ = false;
       pos_ = bytes_.size();
       return {};
@@ -125,14 +125,14 @@ class ByteReader {
 
   // Reads a pointer in DW_EH_PE encoding `encoding`. Returns nullopt for DW_EH_PE_omit, for
   // indirect pointers (the value lives in the target's memory, which this reader never touches; the
-  // bytes are still consumed) and on malformed input (ok() then turns false).
+  // bytes are still consumed) and on malformed input (Ok() then turns false).
   std::optional<uint64_t> EncodedPointer(uint8_t encoding, const PointerBases& bases) {
     if (encoding == kPeOmit) return std::nullopt;
-    uint64_t field_vaddr = vaddr();
+    uint64_t field_vaddr = Vaddr();
     if ((encoding & 0x70) == kPeAligned) {
       size_t aligned = (pos_ + 7) & ~size_t{7};
       Seek(aligned);
-      field_vaddr = vaddr();
+      field_vaddr = Vaddr();
     }
     uint64_t value = 0;
     switch (encoding & 0x0f) {
@@ -196,7 +196,7 @@ class ByteReader {
  private:
   template <typename T>
   T Fixed() {
-    if (sizeof(T) > remaining()) {
+    if (sizeof(T) > Remaining()) {
       ok_ = false;
       pos_ = bytes_.size();
       return 0;

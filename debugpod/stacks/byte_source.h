@@ -16,7 +16,7 @@ namespace ephemera::stacks {
 class ByteSource {
  public:
   virtual ~ByteSource() = default;
-  virtual uint64_t size() const = 0;
+  virtual uint64_t Size() const = 0;
   // Fills `out` with the bytes at [offset, offset + out.size()). OutOfRange-style requests (past
   // the end) return DataLoss; I/O failures return Unavailable with the errno name.
   virtual Status ReadAt(uint64_t offset, std::span<uint8_t> out) const = 0;
@@ -26,7 +26,7 @@ class ByteSource {
 class MemoryByteSource final : public ByteSource {
  public:
   explicit MemoryByteSource(std::span<const uint8_t> bytes) : bytes_(bytes) {}
-  uint64_t size() const override { return bytes_.size(); }
+  uint64_t Size() const override { return bytes_.size(); }
   Status ReadAt(uint64_t offset, std::span<uint8_t> out) const override {
     if (offset > bytes_.size() || bytes_.size() - offset < out.size()) {
       return DataLossError("read past the end of the image");

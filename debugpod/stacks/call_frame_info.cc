@@ -112,18 +112,18 @@ StatusOr<EntryHeader> ReadEntryHeader(std::span<const uint8_t> section, size_t o
     length = in.U64();
     is64 = true;
   }
-  if (!in.ok()) return DataLossError("CFI entry header truncated");
+  if (!in.Ok()) return DataLossError("CFI entry header truncated");
   if (length == 0) {
     h.terminator = true;
-    h.end = in.pos();
+    h.end = in.Position();
     return h;
   }
-  if (length > in.remaining()) return DataLossError("CFI entry runs past the section");
-  h.end = in.pos() + static_cast<size_t>(length);
-  h.id_offset = in.pos();
+  if (length > in.Remaining()) return DataLossError("CFI entry runs past the section");
+  h.end = in.Position() + static_cast<size_t>(length);
+  h.id_offset = in.Position();
   h.id = is64 ? in.U64() : in.U32();
-  h.content = in.pos();
-  if (!in.ok() || h.content > h.end) return DataLossError("CFI entry truncated");
+  h.content = in.Position();
+  if (!in.Ok() || h.content > h.end) return DataLossError("CFI entry truncated");
   if (format == CfiFormat::kEhFrame) {
     h.is_cie = h.id == 0;
   } else {
@@ -162,11 +162,11 @@ void CallFrameInfo::BuildIndexFromSearchTable() {
   std::optional<uint64_t> frame_vaddr = in.EncodedPointer(frame_pointer_encoding, bases);
   std::optional<uint64_t> count = in.EncodedPointer(count_encoding, bases);
   size_t entry_size = 2 * FixedEncodingSize(table_encoding);
-  if (!in.ok() || !count || entry_size == 0 || (table_encoding & kPeIndirect)) return;
+  if (!in.Ok() || !count || entry_size == 0 || (table_encoding & kPeIndirect)) return;
   if (frame_vaddr && *frame_vaddr != vaddr_) return;  // the table describes another section
-  if (*count == 0 || *count > in.remaining() / entry_size) return;
+  if (*count == 0 || *count > in.Remaining() / entry_size) return;
   table_count_ = static_cast<size_t>(*count);
-  table_offset_ = in.pos();
+  table_offset_ = in.Position();
   table_encoding_ = table_encoding;
   table_entry_size_ = entry_size;
 }
@@ -194,8 +194,9 @@ void CallFrameInfo::BuildIndexByScanning() {
 StatusOr<CallFrameInfo::Cie> CallFrameInfo::ParseCie(size_t offset) const {
   StatusOr<EntryHeader> header = ReadEntryHeader(section_, offset, format_);
   if (!header.ok()) return header.status();
-  if (header->terminator || !header->is_cie)
+  if (header->terminator || !header->is_cie) {
     return DataLossError("CIE pointer does not point at a CIE");
+  }
   ByteReader in(std::span<const uint8_t>(section_).first(header->end), vaddr_);
   in.Seek(header->content);
   Cie cie;
@@ -211,7 +212,7 @@ StatusOr<CallFrameInfo::Cie> CallFrameInfo::ParseCie(size_t offset) const {
   cie.code_alignment = in.Uleb128();
   cie.data_alignment = in.Sleb128();
   cie.return_address_register = version == 1 ? in.U8() : static_cast<int>(in.Uleb128());
-  if (!in.ok()) return DataLossError("CIE truncated");
+  if (!in.Ok()) return DataLossError("CIE truncated");
   if (!augmentation.empty()) {
     if (augmentation[0] != 'z') {
       return InvalidArgumentError("unsupported CIE augmentation \"" + std::string(augmentation) +
@@ -219,9 +220,10 @@ StatusOr<CallFrameInfo::Cie> CallFrameInfo::ParseCie(size_t offset) const {
     }
     cie.has_augmentation_data = true;
     uint64_t length = in.Uleb128();
-    if (!in.ok() || length > in.remaining())
+    if (!in.Ok() || length > in.Remaining()) {
       return DataLossError("CIE augmentation data truncated");
-    size_t data_end = in.pos() + static_cast<size_t>(length);
+    }
+    size_t data_end = in.Position() + static_cast<size_t>(length);
     for (char c : augmentation.substr(1)) {
       if (c == 'R') {
         cie.fde_encoding = in.U8();
@@ -238,13 +240,15 @@ StatusOr<CallFrameInfo::Cie> CallFrameInfo::ParseCie(size_t offset) const {
         break;  // unknown letter: the length lets us skip the rest
       }
     }
-    if (!in.ok() || in.pos() > data_end) return DataLossError("CIE augmentation data malformed");
+    if (!in.Ok() || in.Position() > data_end) {
+      return DataLossError("CIE augmentation data malformed");
+    }
     in.Seek(data_end);
   }
   if (cie.address_size != 8 && cie.address_size != 4) {
     return InvalidArgumentError("unsupported CIE address size");
   }
-  cie.instructions_begin = in.pos();
+  cie.instructions_begin = in.Position();
   cie.instructions_end = header->end;
   return cie;
 }
@@ -284,10 +288,10 @@ StatusOr<CallFrameInfo::Fde> CallFrameInfo::ParseFde(size_t offset) const {
     range = in.U32();
   }
   if (cie->has_augmentation_data) in.Skip(static_cast<size_t>(in.Uleb128()));
-  if (!in.ok()) return DataLossError("FDE truncated");
+  if (!in.Ok()) return DataLossError("FDE truncated");
   fde.pc_begin = begin;
   fde.pc_end = begin + range;
-  fde.instructions_begin = in.pos();
+  fde.instructions_begin = in.Position();
   fde.instructions_end = header->end;
   return fde;
 }
@@ -493,9 +497,9 @@ StatusOr<UnwindRow> CallFrameInfo::RunPrograms(const Fde& fde, uint64_t pc) cons
         default:
           return InvalidArgumentError("unsupported CFA operation " + std::to_string(op));
       }
-      if (!in.ok()) return DataLossError("CFA program truncated");
+      if (!in.Ok()) return DataLossError("CFA program truncated");
     }
-    if (!in.ok()) return DataLossError("CFA program truncated");
+    if (!in.Ok()) return DataLossError("CFA program truncated");
     return false;
   };
 

@@ -72,9 +72,9 @@ class CallFrameInfo {
   StatusOr<UnwindRow> FindRow(uint64_t pc) const;
 
   // Number of FDEs indexed by scanning (0 when the .eh_frame_hdr table is used instead).
-  size_t scanned_fde_count() const { return index_.size(); }
-  bool uses_search_table() const { return table_count_ > 0; }
-  bool empty() const { return section_.empty(); }
+  size_t ScannedFdeCount() const { return index_.size(); }
+  bool UsesSearchTable() const { return table_count_ > 0; }
+  bool IsEmpty() const { return section_.empty(); }
 
  private:
   struct IndexEntry {

@@ -94,8 +94,9 @@ StatusOr<uint64_t> EvaluateDwarfExpression(std::span<const uint8_t> expression,
 
   for (size_t steps = 0; !in.AtEnd(); ++steps) {
     if (steps >= kMaxOperations) return ResourceExhaustedError("DWARF expression did not finish");
-    if (stack.size() > kMaxStackDepth)
+    if (stack.size() > kMaxStackDepth) {
       return ResourceExhaustedError("DWARF expression stack overflow");
+    }
     uint8_t op = in.U8();
     if (op >= kOpLit0 && op <= kOpLit31) {
       stack.push_back(op - kOpLit0);
@@ -103,7 +104,7 @@ StatusOr<uint64_t> EvaluateDwarfExpression(std::span<const uint8_t> expression,
     }
     if (op >= kOpBreg0 && op <= kOpBreg31) {
       int64_t offset = in.Sleb128();
-      if (!in.ok()) break;
+      if (!in.Ok()) break;
       EPHEMERA_RETURN_IF_ERROR(push_register(op - kOpBreg0, offset));
       continue;
     }
@@ -130,8 +131,6 @@ StatusOr<uint64_t> EvaluateDwarfExpression(std::span<const uint8_t> expression,
         stack.push_back(static_cast<uint64_t>(int64_t{in.S32()}));
         break;
       case kOpConst8u:
-        stack.push_back(in.U64());
-        break;
       case kOpConst8s:
         stack.push_back(in.U64());
         break;
@@ -144,7 +143,7 @@ StatusOr<uint64_t> EvaluateDwarfExpression(std::span<const uint8_t> expression,
       case kOpBregx: {
         uint64_t reg = in.Uleb128();
         int64_t offset = in.Sleb128();
-        if (!in.ok()) break;
+        if (!in.Ok()) break;
         EPHEMERA_RETURN_IF_ERROR(push_register(reg, offset));
         break;
       }
@@ -153,14 +152,14 @@ StatusOr<uint64_t> EvaluateDwarfExpression(std::span<const uint8_t> expression,
       case kOpSkip:
       case kOpBra: {
         int16_t delta = in.S16();
-        if (!in.ok()) break;
+        if (!in.Ok()) break;
         bool jump = true;
         if (op == kOpBra) {
           if (!need(1)) return InvalidArgumentError("DW_OP_bra on empty stack");
           jump = pop() != 0;
         }
         if (jump) {
-          int64_t target = static_cast<int64_t>(in.pos()) + delta;
+          int64_t target = static_cast<int64_t>(in.Position()) + delta;
           if (target < 0 || static_cast<size_t>(target) > expression.size()) {
             return InvalidArgumentError("DWARF expression branches out of bounds");
           }
@@ -308,9 +307,9 @@ StatusOr<uint64_t> EvaluateDwarfExpression(std::span<const uint8_t> expression,
       default:
         return InvalidArgumentError("unsupported DWARF expression operation " + Hex(op));
     }
-    if (!in.ok()) break;
+    if (!in.Ok()) break;
   }
-  if (!in.ok()) return InvalidArgumentError("truncated DWARF expression");
+  if (!in.Ok()) return InvalidArgumentError("truncated DWARF expression");
   if (stack.empty()) return InvalidArgumentError("DWARF expression left an empty stack");
   return stack.back();
 }

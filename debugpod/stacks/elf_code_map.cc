@@ -26,8 +26,10 @@ StatusOr<std::unique_ptr<ElfModule>> LoadOwnVdso(const ElfLimits& limits) {
   if (!maps.ok()) return maps.status();
   const MapEntry* vdso = FindMapping(*maps, start);
   if (!vdso || vdso->path != "[vdso]") return NotFoundError("own vDSO mapping not found");
-  MemoryByteSource source(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(start), vdso->end - start));
+  // The vDSO is mapped readable in every process, this one included.
+  // NOLINTNEXTLINE(performance-no-int-to-ptr)
+  const auto* image = reinterpret_cast<const uint8_t*>(start);
+  MemoryByteSource source(std::span<const uint8_t>(image, vdso->end - start));
   StatusOr<ElfModule> module = ElfModule::Parse(source, limits);
   if (!module.ok()) return module.status();
   return std::make_unique<ElfModule>(std::move(*module));
@@ -53,7 +55,7 @@ StatusOr<std::unique_ptr<ElfModule>> ProcRootModuleLoader::Load(const MapEntry& 
 
   StatusOr<std::unique_ptr<FileByteSource>> by_path =
       FileByteSource::Open(process_dir + "/root" + path);
-  if (by_path.ok() && (mapping.inode == 0 || (*by_path)->inode() == mapping.inode)) {
+  if (by_path.ok() && (mapping.inode == 0 || (*by_path)->Inode() == mapping.inode)) {
     return ParseFile(**by_path, limits_);
   }
   char range[64];
@@ -130,7 +132,12 @@ Frame ElfCodeMap::Symbolize(const UnwoundFrame& frame) {
 
 std::vector<std::string> ElfCodeMap::ModuleErrors() const {
   std::vector<std::string> out;
-  for (const auto& [path, reason] : failures_) out.push_back(path + ": " + reason);
+  for (const auto& [path, reason] : failures_) {
+    std::string line = path;
+    line += ": ";
+    line += reason;
+    out.push_back(std::move(line));
+  }
   return out;
 }
 

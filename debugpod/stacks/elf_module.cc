@@ -60,8 +60,8 @@ StatusOr<std::vector<uint8_t>> ReadSection(const ByteSource& image, const Sectio
 
 StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& limits) {
   Elf64_Ehdr eh;
-  if (image.size() < EI_NIDENT) return InvalidArgumentError("not an ELF file (too short)");
-  if (image.size() > limits.max_file_bytes) {
+  if (image.Size() < EI_NIDENT) return InvalidArgumentError("not an ELF file (too short)");
+  if (image.Size() > limits.max_file_bytes) {
     return ResourceExhaustedError("ELF file larger than " + std::to_string(limits.max_file_bytes) +
                                   " bytes");
   }
@@ -101,7 +101,7 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
       if (count == 0) count = first.sh_size;
       if (names_index == SHN_XINDEX) names_index = first.sh_link;
     }
-    if (count > 0 && count < (1u << 20) && count * sizeof(Elf64_Shdr) <= image.size()) {
+    if (count > 0 && count < (1u << 20) && count * sizeof(Elf64_Shdr) <= image.Size()) {
       sections.resize(static_cast<size_t>(count));
       for (size_t i = 0; i < sections.size(); ++i) {
         if (!ReadStruct(image, eh.e_shoff + i * sizeof(Elf64_Shdr), sections[i].header).ok()) {
@@ -162,7 +162,7 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
       module.notes_.push_back(".debug_frame: " + bytes.status().message());
     }
   }
-  if (!module.has_eh_frame() && !module.has_debug_frame()) {
+  if (!module.HasEhFrame() && !module.HasDebugFrame()) {
     module.notes_.push_back("no call-frame information");
   }
 
@@ -222,8 +222,9 @@ std::optional<uint64_t> ElfModule::LoadBias(uint64_t map_start, uint64_t map_off
   for (const LoadSegment& s : load_segments_) {
     uint64_t first = s.offset & kPageMask;
     if (s.executable != executable || s.file_size == 0 || map_offset < first ||
-        map_offset >= s.offset + s.file_size)
+        map_offset >= s.offset + s.file_size) {
       continue;
+    }
     // The file offset map_offset has ELF address s.vaddr + (map_offset - s.offset).
     return map_start - (s.vaddr - s.offset + map_offset);
   }
@@ -240,11 +241,11 @@ std::optional<SymbolMatch> ElfModule::FindSymbol(uint64_t vaddr) const {
 }
 
 StatusOr<UnwindRow> ElfModule::FindUnwindRow(uint64_t vaddr) const {
-  if (has_eh_frame()) {
+  if (HasEhFrame()) {
     StatusOr<UnwindRow> row = eh_frame_.FindRow(vaddr);
-    if (row.ok() || row.status().code() != StatusCode::kNotFound || !has_debug_frame()) return row;
+    if (row.ok() || row.status().code() != StatusCode::kNotFound || !HasDebugFrame()) return row;
   }
-  if (has_debug_frame()) return debug_frame_.FindRow(vaddr);
+  if (HasDebugFrame()) return debug_frame_.FindRow(vaddr);
   return NotFoundError("module has no call-frame information");
 }
 

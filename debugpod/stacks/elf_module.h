@@ -45,7 +45,7 @@ class ElfModule {
  public:
   // Parses `image`. InvalidArgument if it is not an ELF file, FailedPrecondition if it is ELF but
   // not 64-bit little-endian x86-64, DataLoss if headers are truncated. Sections that are missing,
-  // too large or malformed are left out (see notes()), they do not fail the parse.
+  // too large or malformed are left out (see Notes()), they do not fail the parse.
   static StatusOr<ElfModule> Parse(const ByteSource& image, const ElfLimits& limits = {});
 
   // The load bias of a mapping of this file that starts at runtime address `map_start` with file
@@ -62,14 +62,14 @@ class ElfModule {
   // The CFI row for `vaddr` from .eh_frame, else .debug_frame. NotFound if neither covers it.
   StatusOr<UnwindRow> FindUnwindRow(uint64_t vaddr) const;
 
-  const std::vector<LoadSegment>& load_segments() const { return load_segments_; }
-  size_t symbol_count() const { return symbols_.size(); }
-  bool has_eh_frame() const { return !eh_frame_.empty(); }
-  bool has_debug_frame() const { return !debug_frame_.empty(); }
-  bool is_position_independent() const { return position_independent_; }
+  const std::vector<LoadSegment>& LoadSegments() const { return load_segments_; }
+  size_t SymbolCount() const { return symbols_.size(); }
+  bool HasEhFrame() const { return !eh_frame_.IsEmpty(); }
+  bool HasDebugFrame() const { return !debug_frame_.IsEmpty(); }
+  bool IsPositionIndependent() const { return position_independent_; }
   // Why a section was left out ("no .symtab", ".debug_frame: unsupported compression"), for
   // reports.
-  const std::vector<std::string>& notes() const { return notes_; }
+  const std::vector<std::string>& Notes() const { return notes_; }
 
  private:
   struct Symbol {

@@ -19,10 +19,10 @@ class FileByteSource final : public ByteSource {
   FileByteSource(const FileByteSource&) = delete;
   FileByteSource& operator=(const FileByteSource&) = delete;
 
-  uint64_t size() const override { return size_; }
+  uint64_t Size() const override { return size_; }
   Status ReadAt(uint64_t offset, std::span<uint8_t> out) const override;
   // The inode number, to check the file is the one a process mapped.
-  uint64_t inode() const { return inode_; }
+  uint64_t Inode() const { return inode_; }
 
  private:
   FileByteSource(int fd, uint64_t size, uint64_t inode) : fd_(fd), size_(size), inode_(inode) {}

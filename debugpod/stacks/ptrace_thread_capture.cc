@@ -220,8 +220,9 @@ CapturedThread StopLoop::Capture(int tid) {
     thread.registers = ToRegisterSet(regs);
     CopyStack(thread);
   }
-  ptrace(PTRACE_DETACH, tid, nullptr,
-         reinterpret_cast<void*>(static_cast<intptr_t>(pending_signal)));
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): ptrace takes the signal number as its data pointer
+  auto* signal_data = reinterpret_cast<void*>(static_cast<intptr_t>(pending_signal));
+  ptrace(PTRACE_DETACH, tid, nullptr, signal_data);
   finish();
   if (!have_registers) {
     return fail(register_error, ErrnoName(register_error) + ": PTRACE_GETREGSET failed");
@@ -302,6 +303,7 @@ StatusOr<std::vector<uint8_t>> ReadMemoryWithProcessVmReadv(int pid, uint64_t ad
                                                             size_t length) {
   std::vector<uint8_t> bytes(length);
   iovec local{bytes.data(), length};
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): a remote address, never dereferenced here
   iovec remote{reinterpret_cast<void*>(address), length};
   ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
   if (n <= 0) {

@@ -29,7 +29,7 @@ struct CapturedThread {
 struct ThreadCaptureRequest {
   int pid = 0;
   std::string proc_root = "/proc";
-  size_t stack_bytes = 32 * 1024;
+  size_t stack_bytes = size_t{32} * 1024;
   // Threads not yet stopped when it passes are reported with an error; default: none.
   std::chrono::steady_clock::time_point deadline;
   // How long one thread may take to reach the stop (a thread in uninterruptible sleep never does).

@@ -92,8 +92,9 @@ StatusOr<ProcessStacks> CaptureStacks(int pid, const StackCaptureOptions& option
                               ? "stack not copied: " + t.memory_source
                               : unwound.stop_reason;
       stack.frames.reserve(unwound.frames.size());
-      for (const UnwoundFrame& frame : unwound.frames)
+      for (const UnwoundFrame& frame : unwound.frames) {
         stack.frames.push_back(code.Symbolize(frame));
+      }
     }
     out.threads.push_back(std::move(stack));
   }

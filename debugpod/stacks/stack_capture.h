@@ -42,7 +42,8 @@ struct ThreadStack {
 };
 
 struct StackCaptureOptions {
-  size_t stack_bytes = 32 * 1024;  // bounded slice of each thread's stack copied while stopped
+  size_t stack_bytes =
+      size_t{32} * 1024;  // bounded slice of each thread's stack copied while stopped
   int max_frames = 64;
   std::chrono::steady_clock::time_point deadline;  // give up (resume everything) once passed
   std::string proc_root = "/proc";

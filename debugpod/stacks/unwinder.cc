@@ -55,8 +55,9 @@ StatusOr<RegisterSet> StepWithCfi(const UnwindRow& row, const RegisterSet& regis
   }
 
   const RegisterRule& ra_rule = row.registers[static_cast<size_t>(row.return_address_register)];
-  if (ra_rule.kind == RegisterRule::Kind::kUndefined)
+  if (ra_rule.kind == RegisterRule::Kind::kUndefined) {
     return FailedPreconditionError("end of stack");
+  }
   std::optional<uint64_t> ra = caller.Get(row.return_address_register);
   if (!ra) return NotFoundError("return address outside the copied stack");
   if (row.registers[kRegRsp].kind == RegisterRule::Kind::kSameValue) caller.Set(kRegRsp, cfa);
@@ -145,7 +146,7 @@ UnwoundStack UnwindStack(const RegisterSet& registers, const StackSlice& stack, 
     (used_cfi ? cfi_steps : fp_steps) += 1;
     exact_pc = signal_frame;
     out.frames.push_back({next_pc, !exact_pc});
-    current = std::move(*caller);
+    current = *caller;
   }
 
   if (cfi_steps > 0 && fp_steps > 0) {

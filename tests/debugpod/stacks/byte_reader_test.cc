@@ -15,7 +15,7 @@ TEST(ByteReaderTest, DecodesLeb128) {
   EXPECT_EQ(in.Sleb128(), -123456);
   EXPECT_EQ(in.Sleb128(), -1);
   EXPECT_EQ(in.Uleb128(), 128u);
-  EXPECT_TRUE(in.ok());
+  EXPECT_TRUE(in.Ok());
   EXPECT_TRUE(in.AtEnd());
 }
 
@@ -24,16 +24,16 @@ TEST(ByteReaderTest, ReadsPastTheEndFailStickily) {
   ByteReader in(bytes);
   EXPECT_EQ(in.U16(), 0x0201u);
   EXPECT_EQ(in.U32(), 0u);
-  EXPECT_FALSE(in.ok());
+  EXPECT_FALSE(in.Ok());
   EXPECT_EQ(in.U8(), 0u);
-  EXPECT_FALSE(in.ok());
+  EXPECT_FALSE(in.Ok());
 }
 
 TEST(ByteReaderTest, UnterminatedLeb128Fails) {
   std::vector<uint8_t> bytes = {0x80, 0x80};
   ByteReader in(bytes);
   in.Uleb128();
-  EXPECT_FALSE(in.ok());
+  EXPECT_FALSE(in.Ok());
 }
 
 TEST(ByteReaderTest, DecodesPcRelativeSdata4AgainstFieldAddress) {
@@ -53,14 +53,14 @@ TEST(ByteReaderTest, DecodesDatarelUdata4AbsptrAndOmit) {
   EXPECT_EQ(in.EncodedPointer(kPeDatarel | kPeUdata4, bases), std::optional<uint64_t>(0x3010));
   EXPECT_EQ(in.EncodedPointer(kPeAbsptr, bases), std::optional<uint64_t>(0x1122334455667788));
   EXPECT_EQ(in.EncodedPointer(kPeOmit, bases), std::nullopt);
-  EXPECT_TRUE(in.ok());
+  EXPECT_TRUE(in.Ok());
 }
 
 TEST(ByteReaderTest, IndirectPointerIsConsumedButNotResolved) {
   std::vector<uint8_t> bytes = {1, 0, 0, 0, 0xaa};
   ByteReader in(bytes);
   EXPECT_EQ(in.EncodedPointer(kPeIndirect | kPePcrel | kPeSdata4, {}), std::nullopt);
-  EXPECT_TRUE(in.ok());
+  EXPECT_TRUE(in.Ok());
   EXPECT_EQ(in.U8(), 0xaa);
 }
 
@@ -68,7 +68,7 @@ TEST(ByteReaderTest, UnknownPointerFormatFails) {
   std::vector<uint8_t> bytes = {0, 0, 0, 0};
   ByteReader in(bytes);
   EXPECT_EQ(in.EncodedPointer(0x07, {}), std::nullopt);
-  EXPECT_FALSE(in.ok());
+  EXPECT_FALSE(in.Ok());
 }
 
 }  // namespace

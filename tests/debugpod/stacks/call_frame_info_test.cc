@@ -110,7 +110,7 @@ CallFrameInfo GccLikeCfi() {
 
 TEST(CallFrameInfoTest, RowAtFunctionEntryHasCfaAtRspPlus8) {
   CallFrameInfo cfi = GccLikeCfi();
-  EXPECT_EQ(cfi.scanned_fde_count(), 2u);
+  EXPECT_EQ(cfi.ScannedFdeCount(), 2u);
   StatusOr<UnwindRow> row = cfi.FindRow(0x1000);
   ASSERT_TRUE(row.ok()) << row.status().ToString();
   EXPECT_EQ(row->cfa.kind, CfaRule::Kind::kRegisterOffset);
@@ -234,7 +234,7 @@ TEST(CallFrameInfoTest, UsesEhFrameHdrSearchTable) {
     AppendU32(hdr, static_cast<uint32_t>(kVaddr + fde - kHdrVaddr));
   }
   CallFrameInfo cfi = CallFrameInfo::Create(CfiFormat::kEhFrame, section, kVaddr, hdr, kHdrVaddr);
-  EXPECT_TRUE(cfi.uses_search_table());
+  EXPECT_TRUE(cfi.UsesSearchTable());
   EXPECT_EQ(cfi.FindRow(0x1020)->cfa.reg, kRegRbp);
   EXPECT_EQ(cfi.FindRow(0x1105)->cfa.offset, 32);
   EXPECT_EQ(cfi.FindRow(0x1050).status().code(), StatusCode::kNotFound);
@@ -247,7 +247,7 @@ TEST(CallFrameInfoTest, MalformedSearchTableFallsBackToScanning) {
   b.AddFde(cie, 0x1000, 0x40, {});
   Bytes hdr = {1, 0x1b, 0x03, 0x3b, 0, 0, 0, 0, 0xff, 0xff, 0, 0};  // claims 65535 entries
   CallFrameInfo cfi = CallFrameInfo::Create(CfiFormat::kEhFrame, b.Finish(), kVaddr, hdr, 0x1800);
-  EXPECT_FALSE(cfi.uses_search_table());
+  EXPECT_FALSE(cfi.UsesSearchTable());
   EXPECT_TRUE(cfi.FindRow(0x1000).ok());
 }
 
@@ -284,7 +284,7 @@ TEST(CallFrameInfoTest, TruncatedSectionIndexesWhatItCan) {
   Bytes section = b.Finish();
   section.resize(section.size() - 9);  // cut into the second FDE
   CallFrameInfo cfi = CallFrameInfo::Create(CfiFormat::kEhFrame, section, kVaddr);
-  EXPECT_EQ(cfi.scanned_fde_count(), 1u);
+  EXPECT_EQ(cfi.ScannedFdeCount(), 1u);
   EXPECT_TRUE(cfi.FindRow(0x1000).ok());
   EXPECT_EQ(cfi.FindRow(0x2000).status().code(), StatusCode::kNotFound);
 }

@@ -25,7 +25,7 @@ class FakeModuleLoader : public ModuleLoader {
     if (!module.ok()) return module.status();
     return std::make_unique<ElfModule>(std::move(*module));
   }
-  int loads(const std::string& path) { return loads_[path]; }
+  int Loads(const std::string& path) { return loads_[path]; }
 
  private:
   std::vector<uint8_t> bytes_;
@@ -91,8 +91,8 @@ TEST(ElfCodeMapTest, LoadsEachModuleOnceAndReportsFailures) {
   for (int i = 0; i < 3; ++i) code.Symbolize({kBase + plain.address, false});
   Frame missing = code.Symbolize({0x7f0000010010, false});
   code.Symbolize({0x7f0000010020, false});
-  EXPECT_EQ(loader.loads(kPath), 1);
-  EXPECT_EQ(loader.loads("/lib/missing.so"), 1);
+  EXPECT_EQ(loader.Loads(kPath), 1);
+  EXPECT_EQ(loader.Loads("/lib/missing.so"), 1);
   EXPECT_EQ(missing.module, "/lib/missing.so");
   EXPECT_EQ(missing.symbol, "");
   std::vector<std::string> errors = code.ModuleErrors();
@@ -115,7 +115,7 @@ TEST(ElfCodeMapTest, LoadsNothingOncePastTheDeadline) {
   ElfCodeMap code(Maps(), loader, past);
   ExpectedSymbol plain = Symbol("plain_c_function");
   Frame f = code.Symbolize({kBase + plain.address, false});
-  EXPECT_EQ(loader.loads(kPath), 0);
+  EXPECT_EQ(loader.Loads(kPath), 0);
   EXPECT_EQ(f.module, kPath);
   EXPECT_EQ(f.symbol, "");
   EXPECT_EQ(code.FindUnwindRow(kBase + plain.address).status().code(), StatusCode::kNotFound);

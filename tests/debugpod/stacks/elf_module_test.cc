@@ -54,17 +54,17 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, ElfFixtureTest,
 TEST(ElfModuleTest, PieFixtureUsesEhFrameAndIsPositionIndependent) {
   StatusOr<ElfModule> module = ParseFixture(ReadFixture("tiny_pie.elf"));
   ASSERT_TRUE(module.ok());
-  EXPECT_TRUE(module->is_position_independent());
-  EXPECT_TRUE(module->has_eh_frame());
-  EXPECT_FALSE(module->has_debug_frame());
+  EXPECT_TRUE(module->IsPositionIndependent());
+  EXPECT_TRUE(module->HasEhFrame());
+  EXPECT_FALSE(module->HasDebugFrame());
 }
 
 TEST(ElfModuleTest, DebugFrameFixtureIsDecompressed) {
   StatusOr<ElfModule> module = ParseFixture(ReadFixture("tiny_debug_frame.elf"));
   ASSERT_TRUE(module.ok());
-  EXPECT_FALSE(module->is_position_independent());
-  EXPECT_FALSE(module->has_eh_frame());
-  EXPECT_TRUE(module->has_debug_frame());
+  EXPECT_FALSE(module->IsPositionIndependent());
+  EXPECT_FALSE(module->HasEhFrame());
+  EXPECT_TRUE(module->HasDebugFrame());
 }
 
 TEST(ElfModuleTest, LoadBiasOfPieMapping) {
@@ -72,7 +72,7 @@ TEST(ElfModuleTest, LoadBiasOfPieMapping) {
   ASSERT_TRUE(module.ok());
   // Find the executable segment and pretend the loader put the image at 0x555555554000.
   const LoadSegment* text = nullptr;
-  for (const LoadSegment& s : module->load_segments()) {
+  for (const LoadSegment& s : module->LoadSegments()) {
     if (s.executable) text = &s;
   }
   ASSERT_NE(text, nullptr);
@@ -87,7 +87,7 @@ TEST(ElfModuleTest, LoadBiasOnlyMatchesSegmentsWithTheMappingsExecutableFlag) {
   StatusOr<ElfModule> module = ParseFixture(ReadFixture("tiny_pie.elf"));
   ASSERT_TRUE(module.ok());
   const LoadSegment* text = nullptr;
-  for (const LoadSegment& s : module->load_segments()) {
+  for (const LoadSegment& s : module->LoadSegments()) {
     if (s.executable) text = &s;
   }
   ASSERT_NE(text, nullptr);
@@ -101,7 +101,7 @@ TEST(ElfModuleTest, LoadBiasOnlyMatchesSegmentsWithTheMappingsExecutableFlag) {
 TEST(ElfModuleTest, LoadBiasOfNonPieIsZero) {
   StatusOr<ElfModule> module = ParseFixture(ReadFixture("tiny_debug_frame.elf"));
   ASSERT_TRUE(module.ok());
-  for (const LoadSegment& s : module->load_segments()) {
+  for (const LoadSegment& s : module->LoadSegments()) {
     if (!s.executable) continue;
     EXPECT_EQ(module->LoadBias(s.vaddr & ~uint64_t{0xfff}, s.offset & ~uint64_t{0xfff}),
               std::optional<uint64_t>(0));
@@ -140,9 +140,9 @@ TEST(ElfModuleTest, SectionSizeCapLeavesSectionsOutWithANote) {
   StatusOr<ElfModule> module =
       ParseFixture(ReadFixture("tiny_pie.elf"), {.max_section_bytes = 16, .max_symbols = 100});
   ASSERT_TRUE(module.ok());
-  EXPECT_EQ(module->symbol_count(), 0u);
-  EXPECT_FALSE(module->has_eh_frame());
-  EXPECT_FALSE(module->notes().empty());
+  EXPECT_EQ(module->SymbolCount(), 0u);
+  EXPECT_FALSE(module->HasEhFrame());
+  EXPECT_FALSE(module->Notes().empty());
 }
 
 TEST(ElfModuleTest, FileSizeCapRefusesLargeFiles) {

@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
   int idle = 0;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--idle") == 0 && i + 1 < argc) {
-      idle = std::atoi(argv[++i]);
+      idle = static_cast<int>(std::strtol(argv[++i], nullptr, 10));
     } else {
       std::fprintf(stderr, "usage: parked-threads [--idle N]\n");
       return 2;

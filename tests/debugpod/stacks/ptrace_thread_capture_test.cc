@@ -31,7 +31,7 @@ class ForkedChild {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
-  pid_t pid() const { return pid_; }
+  pid_t Pid() const { return pid_; }
 
  private:
   pid_t pid_;
@@ -48,12 +48,12 @@ TEST(MemoryReaderTest, BothReadersSeeTheSameBytes) {
   std::vector<uint8_t> pattern(3000);
   for (size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<uint8_t>(i * 7 + 3);
   ForkedChild child;
-  ASSERT_GT(child.pid(), 0);
+  ASSERT_GT(child.Pid(), 0);
   uint64_t address = reinterpret_cast<uint64_t>(pattern.data());
-  StatusOr<std::vector<uint8_t>> by_vm = ReadMemoryWithProcessVmReadv(child.pid(), address, 3000);
+  StatusOr<std::vector<uint8_t>> by_vm = ReadMemoryWithProcessVmReadv(child.Pid(), address, 3000);
   ASSERT_TRUE(by_vm.ok()) << by_vm.status().ToString();
   EXPECT_EQ(*by_vm, pattern);
-  int fd = open(("/proc/" + std::to_string(child.pid()) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open(("/proc/" + std::to_string(child.Pid()) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   StatusOr<std::vector<uint8_t>> by_mem = ReadMemoryWithProcMem(fd, address, 3000);
   close(fd);
@@ -70,10 +70,10 @@ TEST(MemoryReaderTest, ReadsStopAtTheFirstUnmappedPage) {
   ASSERT_EQ(munmap(region + page, page), 0);
   ForkedChild child;
   uint64_t address = reinterpret_cast<uint64_t>(region) + page - 100;
-  StatusOr<std::vector<uint8_t>> by_vm = ReadMemoryWithProcessVmReadv(child.pid(), address, 1000);
+  StatusOr<std::vector<uint8_t>> by_vm = ReadMemoryWithProcessVmReadv(child.Pid(), address, 1000);
   ASSERT_TRUE(by_vm.ok()) << by_vm.status().ToString();
   EXPECT_EQ(by_vm->size(), 100u);
-  int fd = open(("/proc/" + std::to_string(child.pid()) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open(("/proc/" + std::to_string(child.Pid()) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   StatusOr<std::vector<uint8_t>> by_mem = ReadMemoryWithProcMem(fd, address, 1000);
   ASSERT_TRUE(by_mem.ok()) << by_mem.status().ToString();
@@ -89,7 +89,7 @@ TEST(ThreadCaptureTest, CopiesRegistersAndBoundedStackOfEveryThread) {
   StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({STACKS_PARKED_NOFP});
   ASSERT_TRUE(target.ok()) << target.status().ToString();
   ThreadCaptureRequest request;
-  request.pid = (*target)->pid();
+  request.pid = (*target)->Pid();
   request.stack_bytes = 4096;
   request.maps = MapsOf(request.pid);
   StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(request);
@@ -123,7 +123,7 @@ TEST(ThreadCaptureTest, NoThreadStaysTracedAfterCapture) {
       TargetProcess::Start({STACKS_PARKED_NOFP, "--idle", "20"});
   ASSERT_TRUE(target.ok()) << target.status().ToString();
   ThreadCaptureRequest request;
-  request.pid = (*target)->pid();
+  request.pid = (*target)->Pid();
   StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(request);
   ASSERT_TRUE(threads.ok()) << threads.status().ToString();
   EXPECT_EQ(threads->size(), 25u);

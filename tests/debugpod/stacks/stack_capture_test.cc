@@ -76,7 +76,7 @@ const Frame* FrameWith(const ThreadStack& t, std::string_view symbol_part) {
 // of `symbols`. Returns the capture for further checks.
 ProcessStacks CaptureAndExpect(TargetProcess& target,
                                const std::map<std::string, std::vector<std::string>>& expected) {
-  StatusOr<ProcessStacks> stacks = CaptureStacks(target.pid(), DefaultOptions());
+  StatusOr<ProcessStacks> stacks = CaptureStacks(target.Pid(), DefaultOptions());
   EXPECT_TRUE(stacks.ok()) << stacks.status().ToString();
   if (!stacks.ok()) return {};
   std::map<int, std::string> names = target.ThreadNames();
@@ -135,7 +135,7 @@ bool IsPositionIndependent(const std::string& path) {
   StatusOr<std::unique_ptr<FileByteSource>> file = FileByteSource::Open(path);
   if (!file.ok()) return false;
   StatusOr<ElfModule> module = ElfModule::Parse(**file);
-  return module.ok() && module->is_position_independent();
+  return module.ok() && module->IsPositionIndependent();
 }
 
 const std::map<std::string, std::vector<std::string>> kParkedExpectations = {
@@ -151,7 +151,7 @@ TEST(StackCaptureTest, FindsParkedFunctionsInPieBinaryWithoutFramePointers) {
   ASSERT_TRUE(target.ok()) << target.status().ToString();
   ProcessStacks stacks = CaptureAndExpect(**target, kParkedExpectations);
   ExpectFreezeRecorded(stacks, 5);
-  const ThreadStack* main_thread = FindThread(stacks, (*target)->pid());
+  const ThreadStack* main_thread = FindThread(stacks, (*target)->Pid());
   ASSERT_NE(main_thread, nullptr);
   EXPECT_TRUE(HasFrame(*main_thread, "main")) << Describe(*main_thread);
   // Only CFI can walk code built without frame pointers; the module is the PIE binary itself.
@@ -200,7 +200,7 @@ TEST(StackCaptureTest, FindsParkedFunctionsInCProgram) {
   ProcessStacks stacks = CaptureAndExpect(
       **target, {{"alpha", {"parked_in_alpha", "alpha_main"}}, {"beta", {"parked_in_beta"}}});
   ExpectFreezeRecorded(stacks, 3);
-  const ThreadStack* main_thread = FindThread(stacks, (*target)->pid());
+  const ThreadStack* main_thread = FindThread(stacks, (*target)->Pid());
   ASSERT_NE(main_thread, nullptr);
   EXPECT_TRUE(HasFrame(*main_thread, "main")) << Describe(*main_thread);
   StatusOr<int> code = (*target)->Quit();
@@ -222,21 +222,22 @@ TEST(StackCaptureTest, FindsWorkerFunctionsInEphemeraTarget) {
   std::string last;
   bool all_found = false;
   for (int attempt = 0; attempt < 20 && !all_found; ++attempt) {
-    StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->pid(), DefaultOptions());
+    StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), DefaultOptions());
     ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
     std::map<int, std::string> names = (*target)->ThreadNames();
     all_found = true;
     for (const auto& [name, symbol] : expected) {
       bool found = false;
-      for (const ThreadStack& t : stacks->threads)
+      for (const ThreadStack& t : stacks->threads) {
         found |= names[t.tid] == name && HasFrame(t, symbol);
+      }
       all_found &= found;
     }
     last = Describe(*stacks);
     if (!all_found) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(all_found) << last;
-  kill((*target)->pid(), SIGTERM);
+  kill((*target)->Pid(), SIGTERM);
   StatusOr<int> code = (*target)->WaitForExit(std::chrono::seconds(10));
   ASSERT_TRUE(code.ok()) << code.status().ToString();
   EXPECT_EQ(*code, 0);
@@ -254,9 +255,9 @@ TEST(StackCaptureTest, SymbolizesGoBinary) {
   ASSERT_EQ(std::system(command.c_str()), 0) << "go build failed: " << command;
   StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({binary});
   ASSERT_TRUE(target.ok()) << target.status().ToString();
-  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->pid(), DefaultOptions());
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), DefaultOptions());
   ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
-  const ThreadStack* main_thread = FindThread(*stacks, (*target)->pid());
+  const ThreadStack* main_thread = FindThread(*stacks, (*target)->Pid());
   ASSERT_NE(main_thread, nullptr);
   EXPECT_TRUE(HasFrame(*main_thread, "main.sleepInGo")) << Describe(*main_thread);
   EXPECT_TRUE(HasFrame(*main_thread, "main.main")) << Describe(*main_thread);
@@ -319,7 +320,7 @@ TEST(StackCaptureTest, PassedDeadlineStopsNothing) {
   ASSERT_TRUE(target.ok()) << target.status().ToString();
   StackCaptureOptions options;
   options.deadline = Clock::now() - std::chrono::milliseconds(1);
-  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->pid(), options);
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), options);
   ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
   ASSERT_EQ(stacks->threads.size(), 5u);
   for (const ThreadStack& t : stacks->threads) {
@@ -339,7 +340,7 @@ TEST(StackCaptureTest, ShortDeadlineIsRespectedOnManyThreads) {
   constexpr auto kBudget = std::chrono::milliseconds(3);
   Clock::time_point start = Clock::now();
   options.deadline = start + kBudget;
-  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->pid(), options);
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), options);
   auto elapsed = Clock::now() - start;
   ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
   ASSERT_EQ(stacks->threads.size(), 305u);
@@ -362,7 +363,7 @@ TEST(StackCaptureTest, FrameLimitAndStackSliceAreHonoured) {
   ASSERT_TRUE(target.ok()) << target.status().ToString();
   StackCaptureOptions options = DefaultOptions();
   options.max_frames = 2;
-  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->pid(), options);
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), options);
   ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
   for (const ThreadStack& t : stacks->threads) {
     EXPECT_LE(t.frames.size(), 2u) << Describe(t);
@@ -371,7 +372,7 @@ TEST(StackCaptureTest, FrameLimitAndStackSliceAreHonoured) {
   // A 64-byte slice is too small to unwind far, and the capture still succeeds.
   options.max_frames = 64;
   options.stack_bytes = 64;
-  stacks = CaptureStacks((*target)->pid(), options);
+  stacks = CaptureStacks((*target)->Pid(), options);
   ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
   for (const ThreadStack& t : stacks->threads) {
     EXPECT_TRUE(t.error.empty()) << t.error;
@@ -396,7 +397,7 @@ TEST(StackCaptureTest, UnprivilegedCallerGetsPermissionDeniedWithReason) {
     if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) {
       result = "setup failed";
     } else {
-      StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->pid(), DefaultOptions());
+      StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), DefaultOptions());
       result = stacks.ok() ? "OK" : stacks.status().ToString();
     }
     ssize_t unused = write(report[1], result.data(), result.size());

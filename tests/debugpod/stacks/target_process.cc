@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -24,6 +25,7 @@ StatusOr<std::unique_ptr<TargetProcess>> TargetProcess::Start(const std::vector<
     return UnavailableError(std::string("pipe: ") + std::strerror(errno));
   }
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = fork();
@@ -104,8 +106,9 @@ StatusOr<int> TargetProcess::WaitForExit(std::chrono::milliseconds timeout) {
       if (WIFEXITED(status)) return WEXITSTATUS(status);
       return InternalError("child killed by signal " + std::to_string(WTERMSIG(status)));
     }
-    if (r < 0 && errno != EINTR)
+    if (r < 0 && errno != EINTR) {
       return InternalError(std::string("waitpid: ") + std::strerror(errno));
+    }
     if (Clock::now() >= give_up) return DeadlineExceededError("child did not exit in time");
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -126,7 +129,7 @@ std::map<int, std::string> TargetProcess::ThreadNames() const {
     std::ifstream comm(dir + "/" + e->d_name + "/comm");
     std::string name;
     std::getline(comm, name);
-    names[std::atoi(e->d_name)] = name;
+    names[static_cast<int>(std::strtol(e->d_name, nullptr, 10))] = name;
   }
   closedir(d);
   return names;

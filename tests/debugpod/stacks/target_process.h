@@ -27,8 +27,8 @@ class TargetProcess {
   TargetProcess(const TargetProcess&) = delete;
   TargetProcess& operator=(const TargetProcess&) = delete;
 
-  pid_t pid() const { return pid_; }
-  const std::string& first_line() const { return first_line_; }
+  pid_t Pid() const { return pid_; }
+  const std::string& FirstLine() const { return first_line_; }
 
   Status Send(std::string_view line);
   StatusOr<std::string> ReadLine(std::chrono::milliseconds timeout);

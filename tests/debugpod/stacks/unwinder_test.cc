@@ -61,7 +61,7 @@ UnwindRow OutermostRow() {
 constexpr uint64_t kStackBase = 0x8000;
 
 // A stack slice of `words` 8-byte slots starting at kStackBase, with the given slots filled.
-StackSlice Stack(size_t words, std::map<uint64_t, uint64_t> values) {
+StackSlice Stack(size_t words, const std::map<uint64_t, uint64_t>& values) {
   StackSlice s;
   s.base = kStackBase;
   s.bytes.assign(words * 8, 0);
