@@ -52,14 +52,15 @@ int ParseInt(std::string_view text, int fallback) {
 
 std::mutex target_mu;
 std::condition_variable target_cv;
+std::atomic<bool> target_stopping{false};  // never set: the target is killed
 
 [[gnu::noinline]] void WaitOnCondition() {
   std::unique_lock<std::mutex> lock(target_mu);
-  target_cv.wait(lock, [] { return false; });
+  target_cv.wait(lock, [] { return target_stopping.load(); });
 }
 
 [[gnu::noinline]] void SleepInLoop() {
-  while (true) {
+  while (!target_stopping.load()) {
     timespec ts{0, 20'000'000};
     nanosleep(&ts, nullptr);
   }
