@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -29,10 +30,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Waiting for a stop polls waitpid(WNOHANG): a blocking waitpid could not honour the timeout. It
-// yields for the first kYieldPhase, then sleeps kPollSleep between polls (with 1 us timer slack).
-constexpr auto kYieldPhase = std::chrono::microseconds(100);
-constexpr auto kPollSleep = std::chrono::microseconds(20);
+// Waiting for a stop: waitpid(WNOHANG), then sleep in sigtimedwait for the SIGCHLD the kernel sends
+// the tracer when the thread stops (SIGCHLD is blocked on the capture thread and, during the
+// capture, on the calling thread, so it stays pending for us). A blocking waitpid could not honour
+// the timeout. If the SIGCHLD never comes (the process ignores SIGCHLD, or another thread took it),
+// kMaxSignalWait bounds each sleep, so the wait degrades to polling.
+constexpr auto kMaxSignalWait = std::chrono::microseconds(500);
 
 bool HasDeadline(Clock::time_point deadline) { return deadline != Clock::time_point{}; }
 
@@ -85,6 +88,9 @@ class StopLoop {
   CapturedThread Capture(int tid);
   // Detaches threads that reached their stop after their timeout.
   void ReleaseLateStops();
+  // Whether a SIGCHLD was consumed. SIGCHLD does not queue, so one that also stood for a child of
+  // the calling process (merged into a pending stop notification) may be among them.
+  bool ConsumedChildSignal() const { return consumed_child_signal_; }
 
  private:
   enum class WaitOutcome { kStopped, kExited, kTimedOut, kFailed };
@@ -95,43 +101,47 @@ class StopLoop {
   bool vm_readv_usable_ = true;
   int mem_fd_ = -1;
   std::vector<int> late_;
+  bool consumed_child_signal_ = false;
 };
 
 StopLoop::WaitOutcome StopLoop::WaitForStop(int tid, Clock::time_point give_up, int& status) {
-  Clock::time_point yield_until = Clock::now() + kYieldPhase;
+  sigset_t child_signal;
+  sigemptyset(&child_signal);
+  sigaddset(&child_signal, SIGCHLD);
   while (true) {
     pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
     if (r == tid) return WIFSTOPPED(status) ? WaitOutcome::kStopped : WaitOutcome::kExited;
     if (r < 0 && errno != EINTR) return WaitOutcome::kFailed;
     Clock::time_point now = Clock::now();
     if (now >= give_up) return WaitOutcome::kTimedOut;
-    if (now < yield_until) {
-      sched_yield();
-    } else {
-      timespec ts{0, static_cast<long>(std::chrono::nanoseconds(kPollSleep).count())};
-      nanosleep(&ts, nullptr);
-    }
+    auto wait = std::min<Clock::duration>(give_up - now, kMaxSignalWait);
+    timespec ts{0, static_cast<long>(std::chrono::nanoseconds(wait).count())};
+    siginfo_t info{};
+    if (sigtimedwait(&child_signal, &info, &ts) == SIGCHLD) consumed_child_signal_ = true;
   }
 }
 
 void StopLoop::CopyStack(CapturedThread& thread) {
+  // thread.stack.bytes was allocated before the thread was stopped; only the copy happens here.
   std::optional<uint64_t> sp = thread.registers.Get(kRegRsp);
   if (!sp) return;
-  size_t length = request_.stack_bytes;
+  size_t length = thread.stack.bytes.size();
   if (const MapEntry* mapping = FindMapping(request_.maps, *sp)) {
     length = static_cast<size_t>(std::min<uint64_t>(length, mapping->end - *sp));
   }
+  std::span<uint8_t> out(thread.stack.bytes.data(), length);
+  thread.stack.base = *sp;
   if (length == 0) return;
   if (vm_readv_usable_) {
-    StatusOr<std::vector<uint8_t>> bytes = ReadMemoryWithProcessVmReadv(thread.tid, *sp, length);
-    if (bytes.ok()) {
-      thread.stack = {*sp, std::move(*bytes)};
-      thread.memory_source = "process_vm_readv";
+    StatusOr<size_t> copied = ReadMemoryWithProcessVmReadv(thread.tid, *sp, out);
+    if (copied.ok()) {
+      thread.stack.bytes.resize(*copied);
+      thread.memory_source = MemorySource::kProcessVmReadv;
       return;
     }
     // Blocked by seccomp or not built into the kernel: use /proc/<pid>/mem from now on.
-    if (bytes.status().message().starts_with("ENOSYS") ||
-        bytes.status().message().starts_with("EPERM")) {
+    if (copied.status().message().starts_with("ENOSYS") ||
+        copied.status().message().starts_with("EPERM")) {
       vm_readv_usable_ = false;
     }
   }
@@ -139,16 +149,18 @@ void StopLoop::CopyStack(CapturedThread& thread) {
     std::string path = request_.proc_root + "/" + std::to_string(request_.pid) + "/mem";
     mem_fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (mem_fd_ < 0) {
-      thread.memory_source = "none (" + ErrnoName(errno) + " opening " + path + ")";
+      thread.stack.bytes.clear();
+      thread.copy_error = ErrnoName(errno) + " opening " + path;
       return;
     }
   }
-  StatusOr<std::vector<uint8_t>> bytes = ReadMemoryWithProcMem(mem_fd_, *sp, length);
-  if (bytes.ok()) {
-    thread.stack = {*sp, std::move(*bytes)};
-    thread.memory_source = "/proc/<pid>/mem";
+  StatusOr<size_t> copied = ReadMemoryWithProcMem(mem_fd_, *sp, out);
+  if (copied.ok()) {
+    thread.stack.bytes.resize(*copied);
+    thread.memory_source = MemorySource::kProcMem;
   } else {
-    thread.memory_source = "none (" + bytes.status().message() + ")";
+    thread.stack.bytes.clear();
+    thread.copy_error = copied.status().message();
   }
 }
 
@@ -161,6 +173,8 @@ CapturedThread StopLoop::Capture(int tid) {
     return thread;
   };
 
+  // Allocate (and fault in) the copy's buffer before the thread is stopped.
+  thread.stack.bytes.assign(request_.stack_bytes, 0);
   if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
     int e = errno;
     if (e == EPERM) {
@@ -243,7 +257,7 @@ std::vector<CapturedThread> RunStopLoop(const ThreadCaptureRequest& request,
                                         const std::vector<int>& first_listing) {
   std::vector<CapturedThread> out;
   std::set<int> seen;
-  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // this thread only: short polls stay short
+  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // this thread only: short waits stay short
   StopLoop loop(request);
   for (int pass = 0; pass < 2; ++pass) {
     std::vector<int> tids = first_listing;
@@ -266,6 +280,13 @@ std::vector<CapturedThread> RunStopLoop(const ThreadCaptureRequest& request,
     }
   }
   loop.ReleaseLateStops();
+  // Give the caller's SIGCHLD handler, if it has one, the signal it may have missed (it becomes
+  // deliverable once CaptureThreadStates restores the caller's signal mask).
+  struct sigaction current {};
+  if (loop.ConsumedChildSignal() && sigaction(SIGCHLD, nullptr, &current) == 0 &&
+      current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN) {
+    kill(getpid(), SIGCHLD);
+  }
   std::sort(out.begin(), out.end(),
             [](const CapturedThread& a, const CapturedThread& b) { return a.tid < b.tid; });
   return out;
@@ -299,27 +320,23 @@ StatusOr<std::vector<int>> ListThreads(const std::string& proc_root, int pid) {
   return tids;
 }
 
-StatusOr<std::vector<uint8_t>> ReadMemoryWithProcessVmReadv(int pid, uint64_t address,
-                                                            size_t length) {
-  std::vector<uint8_t> bytes(length);
-  iovec local{bytes.data(), length};
+StatusOr<size_t> ReadMemoryWithProcessVmReadv(int pid, uint64_t address, std::span<uint8_t> out) {
+  iovec local{out.data(), out.size()};
   // NOLINTNEXTLINE(performance-no-int-to-ptr): a remote address, never dereferenced here
-  iovec remote{reinterpret_cast<void*>(address), length};
+  iovec remote{reinterpret_cast<void*>(address), out.size()};
   ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
   if (n <= 0) {
     int e = n < 0 ? errno : EFAULT;
     return UnavailableError(ErrnoName(e) + ": process_vm_readv failed");
   }
-  bytes.resize(static_cast<size_t>(n));
-  return bytes;
+  return static_cast<size_t>(n);
 }
 
-StatusOr<std::vector<uint8_t>> ReadMemoryWithProcMem(int mem_fd, uint64_t address, size_t length) {
-  std::vector<uint8_t> bytes(length);
+StatusOr<size_t> ReadMemoryWithProcMem(int mem_fd, uint64_t address, std::span<uint8_t> out) {
   size_t done = 0;
-  while (done < length) {
+  while (done < out.size()) {
     ssize_t n =
-        pread(mem_fd, bytes.data() + done, length - done, static_cast<off_t>(address + done));
+        pread(mem_fd, out.data() + done, out.size() - done, static_cast<off_t>(address + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       if (done > 0) break;  // the rest is not mapped
@@ -328,8 +345,7 @@ StatusOr<std::vector<uint8_t>> ReadMemoryWithProcMem(int mem_fd, uint64_t addres
     }
     done += static_cast<size_t>(n);
   }
-  bytes.resize(done);
-  return bytes;
+  return done;
 }
 
 StatusOr<std::vector<CapturedThread>> CaptureThreadStates(const ThreadCaptureRequest& request) {
@@ -339,12 +355,22 @@ StatusOr<std::vector<CapturedThread>> CaptureThreadStates(const ThreadCaptureReq
   std::vector<CapturedThread> out;
   // The tracer is this short-lived thread: as it exits, the kernel detaches anything still
   // attached, so a thread that missed its stop cannot stay stopped for long.
+  // SIGCHLD is blocked here while the capture runs (the worker inherits the mask) so that the
+  // kernel's stop notifications wait for the worker's sigtimedwait instead of being discarded here.
+  sigset_t child_signal;
+  sigset_t previous;
+  sigemptyset(&child_signal);
+  sigaddset(&child_signal, SIGCHLD);
+  pthread_sigmask(SIG_BLOCK, &child_signal, &previous);
+  Status started = OkStatus();
   try {
     std::thread worker([&] { out = RunStopLoop(request, *tids); });
     worker.join();
   } catch (const std::system_error& e) {
-    return ResourceExhaustedError(std::string("cannot start the capture thread: ") + e.what());
+    started = ResourceExhaustedError(std::string("cannot start the capture thread: ") + e.what());
   }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (!started.ok()) return started;
   return out;
 #else
   (void)request;

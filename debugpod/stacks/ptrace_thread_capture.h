@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -16,14 +17,17 @@
 
 namespace ephemera::stacks {
 
+enum class MemorySource { kNone, kProcessVmReadv, kProcMem };
+
 struct CapturedThread {
   int tid = 0;
   RegisterSet registers;
-  StackSlice stack;
+  StackSlice stack;                     // empty when the copy failed (see copy_error)
   std::chrono::microseconds freeze{0};  // PTRACE_INTERRUPT until PTRACE_DETACH returned
   int error_number = 0;                 // errno behind `error`, 0 when captured
   std::string error;                    // empty when captured
-  std::string memory_source;            // "process_vm_readv" or "/proc/<pid>/mem"
+  MemorySource memory_source = MemorySource::kNone;
+  std::string copy_error;  // why the stack could not be copied, if it could not
 };
 
 struct ThreadCaptureRequest {
@@ -48,12 +52,13 @@ struct ThreadCaptureRequest {
 // (FailedPrecondition).
 StatusOr<std::vector<CapturedThread>> CaptureThreadStates(const ThreadCaptureRequest& request);
 
-// Reads up to `length` bytes of `pid`'s memory at `address` with process_vm_readv. Stops early at
-// the first unreadable page; fails (with the errno name) if not even one byte is readable.
-StatusOr<std::vector<uint8_t>> ReadMemoryWithProcessVmReadv(int pid, uint64_t address,
-                                                            size_t length);
+// Copies `pid`'s memory at `address` into `out` with process_vm_readv and returns the number of
+// bytes copied: fewer than out.size() when an unreadable page follows. Fails (with the errno name)
+// if not even one byte is readable. Allocates nothing on success (it runs while a thread is
+// stopped).
+StatusOr<size_t> ReadMemoryWithProcessVmReadv(int pid, uint64_t address, std::span<uint8_t> out);
 // The same through an open /proc/<pid>/mem descriptor.
-StatusOr<std::vector<uint8_t>> ReadMemoryWithProcMem(int mem_fd, uint64_t address, size_t length);
+StatusOr<size_t> ReadMemoryWithProcMem(int mem_fd, uint64_t address, std::span<uint8_t> out);
 
 // The thread ids listed in <proc_root>/<pid>/task, sorted.
 StatusOr<std::vector<int>> ListThreads(const std::string& proc_root, int pid);

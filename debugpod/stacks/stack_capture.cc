@@ -88,9 +88,8 @@ StatusOr<ProcessStacks> CaptureStacks(int pid, const StackCaptureOptions& option
     if (t.error.empty()) {
       UnwoundStack unwound = UnwindStack(t.registers, t.stack, code, options.max_frames);
       stack.unwind = unwound.method;
-      stack.stop_reason = t.stack.bytes.empty() && !t.memory_source.empty()
-                              ? "stack not copied: " + t.memory_source
-                              : unwound.stop_reason;
+      stack.stop_reason =
+          t.copy_error.empty() ? unwound.stop_reason : "stack not copied: " + t.copy_error;
       stack.frames.reserve(unwound.frames.size());
       for (const UnwoundFrame& frame : unwound.frames) {
         stack.frames.push_back(code.Symbolize(frame));

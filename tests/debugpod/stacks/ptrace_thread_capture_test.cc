@@ -2,12 +2,14 @@
 #include "debugpod/stacks/ptrace_thread_capture.h"
 
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -50,15 +52,19 @@ TEST(MemoryReaderTest, BothReadersSeeTheSameBytes) {
   ForkedChild child;
   ASSERT_GT(child.Pid(), 0);
   uint64_t address = reinterpret_cast<uint64_t>(pattern.data());
-  StatusOr<std::vector<uint8_t>> by_vm = ReadMemoryWithProcessVmReadv(child.Pid(), address, 3000);
-  ASSERT_TRUE(by_vm.ok()) << by_vm.status().ToString();
-  EXPECT_EQ(*by_vm, pattern);
+  std::vector<uint8_t> by_vm(3000);
+  StatusOr<size_t> n = ReadMemoryWithProcessVmReadv(child.Pid(), address, by_vm);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 3000u);
+  EXPECT_EQ(by_vm, pattern);
   int fd = open(("/proc/" + std::to_string(child.Pid()) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
-  StatusOr<std::vector<uint8_t>> by_mem = ReadMemoryWithProcMem(fd, address, 3000);
+  std::vector<uint8_t> by_mem(3000);
+  n = ReadMemoryWithProcMem(fd, address, by_mem);
   close(fd);
-  ASSERT_TRUE(by_mem.ok()) << by_mem.status().ToString();
-  EXPECT_EQ(*by_mem, pattern);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 3000u);
+  EXPECT_EQ(by_mem, pattern);
 }
 
 TEST(MemoryReaderTest, ReadsStopAtTheFirstUnmappedPage) {
@@ -70,17 +76,20 @@ TEST(MemoryReaderTest, ReadsStopAtTheFirstUnmappedPage) {
   ASSERT_EQ(munmap(region + page, page), 0);
   ForkedChild child;
   uint64_t address = reinterpret_cast<uint64_t>(region) + page - 100;
-  StatusOr<std::vector<uint8_t>> by_vm = ReadMemoryWithProcessVmReadv(child.Pid(), address, 1000);
+  std::vector<uint8_t> buffer(1000);
+  StatusOr<size_t> by_vm = ReadMemoryWithProcessVmReadv(child.Pid(), address, buffer);
   ASSERT_TRUE(by_vm.ok()) << by_vm.status().ToString();
-  EXPECT_EQ(by_vm->size(), 100u);
+  EXPECT_EQ(*by_vm, 100u);
+  EXPECT_EQ(buffer[99], 0x5a);
   int fd = open(("/proc/" + std::to_string(child.Pid()) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
-  StatusOr<std::vector<uint8_t>> by_mem = ReadMemoryWithProcMem(fd, address, 1000);
+  StatusOr<size_t> by_mem = ReadMemoryWithProcMem(fd, address, buffer);
   ASSERT_TRUE(by_mem.ok()) << by_mem.status().ToString();
-  EXPECT_EQ(by_mem->size(), 100u);
-  StatusOr<std::vector<uint8_t>> nothing =
-      ReadMemoryWithProcMem(fd, reinterpret_cast<uint64_t>(region) + page, 10);
+  EXPECT_EQ(*by_mem, 100u);
+  StatusOr<size_t> nothing =
+      ReadMemoryWithProcMem(fd, reinterpret_cast<uint64_t>(region) + page, buffer);
   EXPECT_FALSE(nothing.ok());
+  EXPECT_THAT(nothing.status().message(), ::testing::HasSubstr("EIO"));
   close(fd);
   munmap(region, page);
 }
@@ -105,7 +114,8 @@ TEST(ThreadCaptureTest, CopiesRegistersAndBoundedStackOfEveryThread) {
     EXPECT_EQ(t.stack.base, *t.registers.Get(kRegRsp));
     EXPECT_GT(t.stack.bytes.size(), 0u);
     EXPECT_LE(t.stack.bytes.size(), 4096u);
-    EXPECT_EQ(t.memory_source, "process_vm_readv");
+    EXPECT_EQ(t.memory_source, MemorySource::kProcessVmReadv);
+    EXPECT_TRUE(t.copy_error.empty()) << t.copy_error;
     // The copy never runs past the mapping that holds the stack pointer.
     const MapEntry* stack_map = FindMapping(request.maps, t.stack.base);
     ASSERT_NE(stack_map, nullptr);
@@ -140,6 +150,43 @@ TEST(ThreadCaptureTest, NoThreadStaysTracedAfterCapture) {
       }
     }
   }
+  StatusOr<int> code = (*target)->Quit();
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 0);
+}
+
+std::atomic<int> child_signals{0};
+void CountChildSignal(int) { child_signals.fetch_add(1); }
+
+TEST(ThreadCaptureTest, CallersChildSignalIsNotSwallowed) {
+  StatusOr<std::unique_ptr<TargetProcess>> target =
+      TargetProcess::Start({STACKS_PARKED_NOFP, "--idle", "50"});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  struct sigaction counting {};
+  counting.sa_handler = CountChildSignal;
+  sigemptyset(&counting.sa_mask);
+  struct sigaction previous {};
+  ASSERT_EQ(sigaction(SIGCHLD, &counting, &previous), 0);
+  child_signals = 0;
+  // A child of ours exits while SIGCHLD is blocked: its SIGCHLD is pending when the capture starts,
+  // so the capture's own wait for stop notifications consumes it.
+  sigset_t child_signal;
+  sigset_t old_mask;
+  sigemptyset(&child_signal);
+  sigaddset(&child_signal, SIGCHLD);
+  pthread_sigmask(SIG_BLOCK, &child_signal, &old_mask);
+  pid_t quick = fork();
+  if (quick == 0) _exit(0);
+  siginfo_t exited{};
+  waitid(P_PID, static_cast<id_t>(quick), &exited, WEXITED | WNOWAIT);
+  ThreadCaptureRequest request;
+  request.pid = (*target)->Pid();
+  StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(request);
+  waitpid(quick, nullptr, 0);
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);  // a pending SIGCHLD is delivered here
+  sigaction(SIGCHLD, &previous, nullptr);
+  ASSERT_TRUE(threads.ok()) << threads.status().ToString();
+  EXPECT_GT(child_signals.load(), 0) << "the SIGCHLD for our own child never reached its handler";
   StatusOr<int> code = (*target)->Quit();
   ASSERT_TRUE(code.ok()) << code.status().ToString();
   EXPECT_EQ(*code, 0);
