@@ -157,9 +157,10 @@ Status ApplyValue(const Setting& setting, std::string_view text, std::string_vie
     return OkStatus();
   }
   if (auto* target = std::get_if<BoolTarget>(&setting.target)) {
-    if (text == "true") {
+    // YAML 1.2's core schema spellings; "yes"/"on" are YAML 1.1 and deliberately refused.
+    if (text == "true" || text == "True" || text == "TRUE") {
       (*target)(config) = true;
-    } else if (text == "false") {
+    } else if (text == "false" || text == "False" || text == "FALSE") {
       (*target)(config) = false;
     } else {
       return InvalidArgumentError(prefix + " must be true or false, not \"" + std::string(text) +
@@ -212,9 +213,10 @@ Status ApplyYamlMap(const YAML::Node& map, std::string_view prefix, std::string_
                                       : "in " + std::string(prefix.substr(0, prefix.size() - 1));
 
   std::set<std::string> seen;
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node& key_node = it->first;
-    const YAML::Node& value = it->second;
+  for (const auto& entry : map) {
+    // Copies: yaml-cpp's iterators hand out temporaries, so references into them would dangle.
+    const YAML::Node key_node = entry.first;
+    const YAML::Node value = entry.second;
     const std::string at = MarkOf(file_name, key_node.Mark());
     if (!key_node.IsScalar()) {
       return InvalidArgumentError(at + ": keys must be plain names " + where_level);

@@ -22,7 +22,8 @@
 //   webhookCertDir      --webhook-cert-dir        "" (tls.crt and tls.key in it)
 //   logLevel            --log-level               info (debug, info, warn, error)
 //
-// Flags are written --name=value or --name value; boolean flags also as --name alone. Durations
+// Flags are written --name=value or --name value; boolean flags also as --name alone. Booleans are
+// true or false (YAML also True/TRUE/False/FALSE; not yes/no/on/off). Durations
 // use ParseDuration ("60s", "5m", "1h30m"); durations here must be whole seconds.
 //
 // Every error says where the bad value came from (file:line:column, or the flag), what is wrong,

@@ -177,6 +177,11 @@ class Family final : public Registry::FamilyBase {
   std::map<std::vector<std::string>, std::unique_ptr<Metric>> children_;
 };
 
+// Defined (and explicitly instantiated) in registry.cc for the three metric types.
+extern template class Family<Counter>;
+extern template class Family<Gauge>;
+extern template class Family<Histogram>;
+
 // Exposition-format helpers (exposed for tests and other writers of the format).
 // Label values: backslash, double quote and newline escaped. HELP text: backslash and newline.
 std::string EscapeLabelValue(std::string_view value);
