@@ -48,7 +48,7 @@ class UsageReader {
     return value;
   }
 
-  int files_read() const { return files_read_; }
+  int FilesRead() const { return files_read_; }
 
  private:
   const CgroupFs& fs_;
@@ -250,7 +250,7 @@ StatusOr<CgroupUsage> ReadCgroupUsage(const CgroupFs& fs,
   } else {
     ReadV1(reader, usage, memberships);
   }
-  if (reader.files_read() == 0) {
+  if (reader.FilesRead() == 0) {
     std::string reason =
         usage.errors.empty() ? "no cpu, cpuacct or memory cgroup membership" : usage.errors.front();
     return NotFoundError("no cgroup accounting readable: " + reason);

@@ -19,12 +19,12 @@ std::string_view KindOf(std::string_view path) {
 // Keeps `largest` as the top_n biggest mappings seen so far, largest first, without storing the
 // rest (a min-heap on size: the smallest kept mapping is at the front).
 void Offer(std::vector<Mapping>& largest, size_t top_n, Mapping mapping) {
-  auto smaller = [](const Mapping& a, const Mapping& b) { return a.bytes() > b.bytes(); };
+  auto smaller = [](const Mapping& a, const Mapping& b) { return a.Bytes() > b.Bytes(); };
   if (top_n == 0) return;
   if (largest.size() < top_n) {
     largest.push_back(std::move(mapping));
     std::push_heap(largest.begin(), largest.end(), smaller);
-  } else if (mapping.bytes() > largest.front().bytes()) {
+  } else if (mapping.Bytes() > largest.front().Bytes()) {
     std::pop_heap(largest.begin(), largest.end(), smaller);
     largest.back() = std::move(mapping);
     std::push_heap(largest.begin(), largest.end(), smaller);
@@ -68,7 +68,7 @@ StatusOr<MapsSummary> ParseMapsSummary(std::string_view text, size_t top_n) {
 
     Mapping mapping{*start, *end, std::string(fields[1]), std::string(KindOf(path)),
                     std::string(path)};
-    uint64_t bytes = mapping.bytes();
+    uint64_t bytes = mapping.Bytes();
     summary.total.count++;
     summary.total.bytes += bytes;
     MappingTotals& kind = summary.by_kind[mapping.kind];
@@ -82,7 +82,7 @@ StatusOr<MapsSummary> ParseMapsSummary(std::string_view text, size_t top_n) {
     Offer(summary.largest, top_n, std::move(mapping));
   }
   std::sort(summary.largest.begin(), summary.largest.end(), [](const Mapping& a, const Mapping& b) {
-    return a.bytes() != b.bytes() ? a.bytes() > b.bytes() : a.start < b.start;
+    return a.Bytes() != b.Bytes() ? a.Bytes() > b.Bytes() : a.start < b.start;
   });
   return summary;
 }

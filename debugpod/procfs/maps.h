@@ -33,7 +33,7 @@ struct Mapping {
   std::string perms;  // "r-xp"
   std::string kind;   // one of the kinds above
   std::string path;   // empty for anonymous mappings; may end in " (deleted)"
-  uint64_t bytes() const { return end - start; }
+  uint64_t Bytes() const { return end - start; }
 };
 
 struct MapsSummary {

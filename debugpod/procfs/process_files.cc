@@ -233,7 +233,7 @@ StatusOr<std::vector<Limit>> ParseLimits(std::string_view text) {
     if (Trim(line).empty()) continue;
     // Names hold single spaces and are padded to 25 columns; values never hold spaces.
     size_t gap = line.find("  ");
-    if (gap == std::string_view::npos || gap > 25) gap = std::min<size_t>(25, line.size());
+    if (gap > 25) gap = std::min<size_t>(25, line.size());  // npos too
     Limit limit;
     limit.name = std::string(Trim(line.substr(0, gap)));
     std::vector<std::string_view> f = SplitFields(line.substr(gap));

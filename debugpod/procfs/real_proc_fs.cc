@@ -74,7 +74,7 @@ StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
       return ResourceExhaustedError("file larger than the " + std::to_string(max_bytes) +
                                     "-byte read cap: " + path);
     }
-    chunk = std::min<size_t>(chunk * 2, 256 * 1024);
+    chunk = std::min(chunk * 2, size_t{256} * 1024);
   }
   return data;
 }

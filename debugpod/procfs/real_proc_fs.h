@@ -20,7 +20,7 @@ class RealProcFs final : public ProcFs {
  public:
   explicit RealProcFs(std::string root = "/proc", size_t max_file_bytes = kDefaultMaxFileBytes);
 
-  const std::string& root() const { return root_; }
+  const std::string& Root() const { return root_; }
 
   StatusOr<std::string> ReadFile(int pid, std::string_view relative) const override;
   StatusOr<std::string> ReadTaskFile(int pid, int tid, std::string_view relative) const override;
@@ -42,7 +42,7 @@ class RealCgroupFs final : public CgroupFs {
   explicit RealCgroupFs(std::string root = "/sys/fs/cgroup",
                         size_t max_file_bytes = kDefaultMaxFileBytes);
 
-  const std::string& root() const { return root_; }
+  const std::string& Root() const { return root_; }
 
   StatusOr<std::string> ReadFile(std::string_view relative) const override;
 

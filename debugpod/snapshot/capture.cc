@@ -18,7 +18,6 @@ namespace ephemera::snapshot {
 namespace {
 
 using procfs::NetSocket;
-using std::chrono::duration_cast;
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
@@ -597,7 +596,7 @@ void SnapshotBuilder::CaptureMaps(int pid, Json& out) {
     Json entry;
     entry["start"] = "0x" + Hex(m.start);
     entry["end"] = "0x" + Hex(m.end);
-    entry["bytes"] = m.bytes();
+    entry["bytes"] = m.Bytes();
     entry["perms"] = m.perms;
     entry["kind"] = m.kind;
     if (!m.path.empty()) {

@@ -49,7 +49,7 @@ struct CaptureRequest {
   size_t max_output_bytes = kDefaultMaxOutputBytes;  // recorded in the document
   int64_t clock_ticks_per_second = 100;              // sysconf(_SC_CLK_TCK)
   std::string proc_root = "/proc";                   // handed to the stack source
-  size_t stack_bytes = 32 * 1024;
+  size_t stack_bytes = size_t{32} * 1024;
   int max_frames = 64;
   size_t maps_top_n = 10;      // largest mappings listed
   size_t maps_max_files = 64;  // mapped files listed; the rest are summed in "otherFiles"

@@ -40,8 +40,9 @@ Status ParseCaptureList(std::string_view list, SectionSet& sections) {
       sections.Add(*section);
     } else {
       std::string known;
-      for (Section s : kAllSections)
+      for (Section s : kAllSections) {
         known += (known.empty() ? "" : ",") + std::string(SectionName(s));
+      }
       return FlagError("--capture", "unknown section \"" + std::string(name) + "\"; choose from " +
                                         known + " (or all)");
     }
@@ -109,8 +110,8 @@ StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   uint64_t scale = 0;
   if (unit == "ms") scale = 1;
   if (unit == "s") scale = 1000;
-  if (unit == "m") scale = 60 * 1000;
-  if (unit == "h") scale = 3600 * 1000;
+  if (unit == "m") scale = uint64_t{60} * 1000;
+  if (unit == "h") scale = uint64_t{3600} * 1000;
   if (!number || scale == 0 || *number > UINT32_MAX) {
     return InvalidArgumentError("want a duration such as 20s, 500ms or 2m, got \"" +
                                 std::string(text) + "\"");
@@ -126,7 +127,7 @@ StatusOr<size_t> ParseByteSize(std::string_view text) {
   uint64_t scale = 0;
   if (unit.empty()) scale = 1;
   if (unit == "Ki") scale = 1024;
-  if (unit == "Mi") scale = 1024 * 1024;
+  if (unit == "Mi") scale = uint64_t{1024} * 1024;
   if (!number || scale == 0 || *number > (uint64_t{1} << 40)) {
     return InvalidArgumentError("want a size in bytes such as 4194304, 512Ki or 4Mi, got \"" +
                                 std::string(text) + "\"");
@@ -236,7 +237,7 @@ StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
       return InvalidArgumentError("unknown flag \"" + flag + "\"" + std::string(kSeeHelp));
     }
   }
-  if (capture_given && cl.sections.empty()) {
+  if (capture_given && cl.sections.IsEmpty()) {
     return FlagError("--capture", "select at least one section");
   }
   if (cl.format == OutputFormat::kAge && cl.recipients.empty()) {

@@ -35,7 +35,7 @@ class SectionSet {
   static SectionSet All();
   void Add(Section section) { bits_ |= Bit(section); }
   bool Has(Section section) const { return (bits_ & Bit(section)) != 0; }
-  bool empty() const { return bits_ == 0; }
+  bool IsEmpty() const { return bits_ == 0; }
   std::vector<Section> List() const;
 
  private:

@@ -46,13 +46,13 @@ TEST(ParseMapsSummaryTest, KeepsTheLargestMappingsInOrder) {
   ASSERT_TRUE(summary.ok());
   ASSERT_EQ(summary->largest.size(), 3u);
   EXPECT_EQ(summary->largest[0].start, 0x7ff4b4021000u);  // the reserved malloc arena
-  EXPECT_EQ(summary->largest[0].bytes(), 0x7ff4b8000000u - 0x7ff4b4021000u);
+  EXPECT_EQ(summary->largest[0].Bytes(), 0x7ff4b8000000u - 0x7ff4b4021000u);
   EXPECT_EQ(summary->largest[0].perms, "---p");
   EXPECT_EQ(summary->largest[0].kind, "anon");
-  EXPECT_EQ(summary->largest[1].bytes(), 0x800000u);  // a thread stack
+  EXPECT_EQ(summary->largest[1].Bytes(), 0x800000u);  // a thread stack
   EXPECT_EQ(summary->largest[2].path, "/app/ephemera-target");
   EXPECT_EQ(summary->largest[2].perms, "r-xp");
-  EXPECT_GE(summary->largest[1].bytes(), summary->largest[2].bytes());
+  EXPECT_GE(summary->largest[1].Bytes(), summary->largest[2].Bytes());
 }
 
 TEST(ParseMapsSummaryTest, EmptyMapsIsAnEmptySummary) {

@@ -163,8 +163,8 @@ TEST_F(CaptureTest, ThreadsCarryNamesStatesAndStacks) {
   EXPECT_EQ(threads[1]["stack"]["frames"][0]["symbol"], "Worker::Run()");
   EXPECT_EQ(doc["overhead"]["targetFreezeMicros"], 100);
   EXPECT_EQ(doc["overhead"]["targetMaxThreadFreezeMicros"], 60);
-  EXPECT_EQ(stacks_.last_options().proc_root, "/proc");
-  EXPECT_EQ(stacks_.last_options().deadline, request_.deadline);
+  EXPECT_EQ(stacks_.LastOptions().proc_root, "/proc");
+  EXPECT_EQ(stacks_.LastOptions().deadline, request_.deadline);
 }
 
 TEST_F(CaptureTest, FdsAndSocketsJoinedByInode) {
@@ -260,7 +260,7 @@ TEST_F(CaptureTest, OnlySelectedSectionsAreCaptured) {
   }
   EXPECT_EQ(p["name"], "server");  // identity is always there
   EXPECT_TRUE(doc["processTree"].empty());
-  EXPECT_TRUE(stacks_.captured_pids().empty());
+  EXPECT_TRUE(stacks_.CapturedPids().empty());
 }
 
 TEST_F(CaptureTest, StacksWithoutThreadsListOnlyTidsAndStacks) {
@@ -276,7 +276,7 @@ TEST_F(CaptureTest, StacksWithoutThreadsListOnlyTidsAndStacks) {
 TEST_F(CaptureTest, RestrictedProfileDoesNotAttemptStacks) {
   request_.profile = Profile::kRestricted;
   Json doc = Capture();
-  EXPECT_TRUE(stacks_.captured_pids().empty());
+  EXPECT_TRUE(stacks_.CapturedPids().empty());
   EXPECT_EQ(doc["tool"]["profile"], "restricted");
   EXPECT_TRUE(HasDegraded(doc, "stacks", 1, "profile restricted: no CAP_SYS_PTRACE"));
   EXPECT_TRUE(HasDegraded(doc, "stacks", 7, "profile restricted: no CAP_SYS_PTRACE"));
@@ -344,7 +344,7 @@ TEST_F(CaptureTest, DeadlineDegradesEverythingNotYetCaptured) {
   for (Section s : kAllSections) {
     EXPECT_TRUE(HasDegraded(doc, SectionName(s), 7, "deadline")) << SectionName(s);
   }
-  EXPECT_EQ(stacks_.captured_pids(), std::vector<int>({1}));
+  EXPECT_EQ(stacks_.CapturedPids(), std::vector<int>({1}));
 }
 
 TEST_F(CaptureTest, DeadlineDuringAListingKeepsWhatWasListed) {
@@ -357,7 +357,7 @@ TEST_F(CaptureTest, DeadlineDuringAListingKeepsWhatWasListed) {
   EXPECT_EQ(threads[0]["name"], "server");
   EXPECT_TRUE(HasDegraded(doc, "threads", 1, "deadline (listed 1 of 2 threads)"));
   EXPECT_TRUE(HasDegraded(doc, "stacks", 1, "deadline"));
-  EXPECT_TRUE(stacks_.captured_pids().empty());
+  EXPECT_TRUE(stacks_.CapturedPids().empty());
 }
 
 TEST_F(CaptureTest, MissingPidIsReportedAsDegradedDocument) {

@@ -93,8 +93,8 @@ class FakeStackSource final : public StackSource {
     stacks_.insert_or_assign(pid, std::move(stacks));
   }
   void OnCapture(std::function<void(int pid)> hook) { hook_ = std::move(hook); }
-  const std::vector<int>& captured_pids() const { return captured_pids_; }
-  const stacks::StackCaptureOptions& last_options() const { return last_options_; }
+  const std::vector<int>& CapturedPids() const { return captured_pids_; }
+  const stacks::StackCaptureOptions& LastOptions() const { return last_options_; }
 
   StatusOr<stacks::ProcessStacks> Capture(int pid,
                                           const stacks::StackCaptureOptions& options) override {
