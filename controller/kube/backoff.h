@@ -33,7 +33,7 @@ class Backoff {
   std::chrono::milliseconds Next();
   // Call after a success: the next failure starts again from `initial`.
   void Reset() { attempt_ = 0; }
-  int attempt() const { return attempt_; }
+  int Attempt() const { return attempt_; }
 
  private:
   BackoffPolicy policy_;

@@ -18,8 +18,10 @@ bool SystemClock::SleepFor(std::chrono::nanoseconds duration, std::stop_token st
   std::mutex mu;
   std::condition_variable_any cv;
   std::unique_lock lock(mu);
-  // wait_for with a stop_token returns the predicate's value: true only when stopped early.
-  return !cv.wait_for(lock, stop, duration, [] { return false; });
+  // wait_for with a stop_token returns the predicate's final value, which is false both on timeout
+  // and on a stop request; the token itself tells them apart.
+  cv.wait_for(lock, stop, duration, [] { return false; });
+  return !stop.stop_requested();
 }
 
 }  // namespace ephemera::kube

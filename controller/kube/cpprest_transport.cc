@@ -75,7 +75,7 @@ void ConfigureContext(const CpprestTransport::TlsMaterial& material, SSL_CTX* ct
   ERR_clear_error();
 }
 
-Status StatusFromException(std::exception_ptr error) {
+Status StatusFromException(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
   } catch (const http::http_exception& e) {
@@ -263,7 +263,7 @@ StatusOr<HttpResponse> CpprestTransport::SendStreaming(const HttpRequest& reques
     // The default response body is a producer/consumer buffer that the client fills chunk by
     // chunk: wait for at least one byte, then take whatever else is already there.
     auto buffer = response.body().streambuf();
-    std::vector<unsigned char> chunk(64 * 1024);
+    std::vector<unsigned char> chunk(std::size_t{64} * 1024);
     while (!stop.stop_requested()) {
       std::size_t got = buffer.getn(chunk.data(), 1).get();
       if (got == 0) break;  // end of body

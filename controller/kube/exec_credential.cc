@@ -31,8 +31,9 @@ StatusOr<ExecCredential> ParseExecCredential(std::string_view output,
   const auto string_field = [&](const char* key) -> StatusOr<std::string> {
     const auto it = status->find(key);
     if (it == status->end() || it->is_null()) return std::string();
-    if (!it->is_string())
+    if (!it->is_string()) {
       return InvalidArgumentError(std::string("status.") + key + " is not a string");
+    }
     return it->get<std::string>();
   };
   ExecCredential result;

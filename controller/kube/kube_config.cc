@@ -107,7 +107,7 @@ class Reader {
     return pem;
   }
 
-  const std::string& base_dir() const { return base_dir_; }
+  const std::string& BaseDir() const { return base_dir_; }
 
  private:
   std::string source_;
@@ -138,7 +138,7 @@ Status ParseExec(const Reader& r, const YAML::Node& exec, const std::string& pat
   }
   out->api_version = *api_version;
   out->command =
-      command->find('/') == std::string::npos ? *command : ResolvePath(r.base_dir(), *command);
+      command->find('/') == std::string::npos ? *command : ResolvePath(r.BaseDir(), *command);
   out->install_hint = *install_hint;
   out->provide_cluster_info = *cluster_info;
   const YAML::Node args = exec["args"];
@@ -260,7 +260,7 @@ StatusOr<KubeConfig> Parse(const YAML::Node& root, const Reader& r,
     config.token = *token;
     // A literal token takes precedence over tokenFile, as in client-go.
     if (config.token.empty() && !token_file->empty()) {
-      config.token_file = ResolvePath(r.base_dir(), *token_file);
+      config.token_file = ResolvePath(r.BaseDir(), *token_file);
     }
     const YAML::Node exec = (*user)["exec"];
     if (exec.IsDefined() && !exec.IsNull()) {
@@ -326,7 +326,7 @@ StatusOr<KubeConfig> KubeConfig::InCluster(const InClusterOptions& options) {
   config.server = "https://" + (ipv6 ? "[" + *host + "]" : *host) + ":" + *port;
   const std::string dir = options.service_account_dir;
   config.token_file = dir + "/token";
-  auto token = ReadSmallFile(config.token_file, 64 * 1024);
+  auto token = ReadSmallFile(config.token_file, std::size_t{64} * 1024);
   if (!token.ok()) {
     return UnauthenticatedError("in-cluster service-account token: " + token.status().message());
   }

@@ -4,7 +4,7 @@
 //
 //   auto config = KubeConfig::FromFile(path);            // or KubeConfig::InCluster()
 //   auto connection = KubeConnection::Open(*config, clock);
-//   KubeClient& client = (*connection)->client();
+//   KubeClient\& client = (*connection)->Client();
 //
 // Owns its parts; the clock is borrowed and must outlive it. Thread safe like its parts.
 #ifndef EPHEMERA_CONTROLLER_KUBE_KUBE_CONNECTION_H_
@@ -26,9 +26,9 @@ class KubeConnection {
   static StatusOr<std::unique_ptr<KubeConnection>> Open(const KubeConfig& config, Clock& clock,
                                                         const RestKubeClientOptions& options = {});
 
-  KubeClient& client() { return *client_; }
+  KubeClient& Client() { return *client_; }
   // The namespace named by the config (context namespace or in-cluster namespace file).
-  const std::string& namespace_name() const { return namespace_name_; }
+  const std::string& NamespaceName() const { return namespace_name_; }
 
  private:
   KubeConnection() = default;

@@ -50,8 +50,9 @@ StatusOr<LeaseRecord> LeaseFromJson(const nlohmann::json& object) {
   for (auto [key, target] :
        {std::pair{"acquireTime", &lease.acquire_time}, std::pair{"renewTime", &lease.renew_time}}) {
     if (const auto* v = field(key)) {
-      if (!v->is_string())
+      if (!v->is_string()) {
         return InvalidArgumentError(std::string("Lease spec.") + key + " is not a string");
+      }
       auto t = ParseRfc3339(v->get<std::string>());
       if (!t.ok()) return t.status().WithContext(std::string("Lease spec.") + key);
       *target = *t;

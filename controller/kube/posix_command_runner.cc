@@ -24,7 +24,7 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   ~Fd() { Close(); }
-  int get() const { return fd_; }
+  int Get() const { return fd_; }
   void Close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -60,23 +60,31 @@ StatusOr<CommandRunner::Result> PosixCommandRunner::Run(
   for (const auto& [name, value] : extra_env) env[name] = value;
   std::vector<std::string> env_strings;
   env_strings.reserve(env.size());
-  for (const auto& [name, value] : env) env_strings.push_back(name + "=" + value);
+  for (const auto& [name, value] : env) {
+    std::string entry = name;
+    entry += '=';
+    entry += value;
+    env_strings.push_back(std::move(entry));
+  }
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
 
   std::vector<std::string> argv_strings;
+  argv_strings.reserve(args.size() + 1);
   argv_strings.push_back(command);
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(argv_strings.size() + 1);
   for (auto& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_write.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, err_write.get(), 2);
+  posix_spawn_file_actions_adddup2(&actions, out_write.Get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, err_write.Get(), 2);
   pid_t pid = -1;
   const int rc =
       command.find('/') == std::string::npos
@@ -93,7 +101,7 @@ StatusOr<CommandRunner::Result> PosixCommandRunner::Run(
   Result result;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   bool timed_out = false;
-  pollfd fds[2] = {{out_read.get(), POLLIN, 0}, {err_read.get(), POLLIN, 0}};
+  pollfd fds[2] = {{out_read.Get(), POLLIN, 0}, {err_read.Get(), POLLIN, 0}};
   std::string* sinks[2] = {&result.standard_output, &result.standard_error};
   int open_streams = 2;
   while (open_streams > 0) {

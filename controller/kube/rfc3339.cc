@@ -121,7 +121,7 @@ StatusOr<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view s)
         !ReadDigits(s, pos + 4, 2, &om) || oh > 23 || om > 59) {
       return bad();
     }
-    offset_seconds = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
+    offset_seconds = (std::int64_t{oh} * 3600 + std::int64_t{om} * 60) * (s[pos] == '-' ? -1 : 1);
     pos += 6;
   } else {
     return bad();
@@ -129,7 +129,8 @@ StatusOr<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view s)
   if (pos != s.size()) return bad();
   const std::int64_t days =
       DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  const std::int64_t secs = days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 +
+                            second - offset_seconds;
   return std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
           std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos)));

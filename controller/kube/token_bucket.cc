@@ -38,7 +38,7 @@ std::chrono::nanoseconds TokenBucket::Reserve() {
   return std::chrono::nanoseconds(static_cast<std::int64_t>(std::ceil(seconds * 1e9)));
 }
 
-bool TokenBucket::Wait(std::stop_token stop) {
+bool TokenBucket::Wait(const std::stop_token& stop) {
   const auto delay = Reserve();
   if (delay <= std::chrono::nanoseconds::zero()) return !stop.stop_requested();
   return clock_.SleepFor(delay, stop);

@@ -26,7 +26,7 @@ class TokenBucket {
   // using it (zero when one was available). Callers that reserve must then wait that long.
   std::chrono::nanoseconds Reserve();
   // Reserve() then SleepFor on the clock. Returns false if `stop` was requested while waiting.
-  bool Wait(std::stop_token stop);
+  bool Wait(const std::stop_token& stop);
 
  private:
   void RefillLocked(std::chrono::steady_clock::time_point now);

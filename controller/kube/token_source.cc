@@ -8,7 +8,7 @@
 namespace ephemera::kube {
 namespace {
 
-std::string Trim(std::string s) {
+std::string Trim(const std::string& s) {
   const auto first = s.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return {};
   const auto last = s.find_last_not_of(" \t\r\n");
@@ -46,7 +46,7 @@ StatusOr<ClientCredentials> FileTokenSource::Credentials() {
   std::lock_guard lock(mu_);
   const auto now = clock_.SteadyNow();
   if (stale_ || !token_ || now - read_at_ >= max_age_) {
-    auto data = ReadSmallFile(path_, 64 * 1024);
+    auto data = ReadSmallFile(path_, std::size_t{64} * 1024);
     if (data.ok()) {
       std::string token = Trim(std::move(*data));
       if (token.empty()) {

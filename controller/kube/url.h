@@ -25,8 +25,8 @@ class Query {
   // "true" / "false".
   Query& AddBool(std::string_view key, bool value);
 
-  bool empty() const { return params_.empty(); }
-  const std::vector<std::pair<std::string, std::string>>& params() const { return params_; }
+  bool IsEmpty() const { return params_.empty(); }
+  const std::vector<std::pair<std::string, std::string>>& Params() const { return params_; }
   std::string Encode() const;
 
  private:

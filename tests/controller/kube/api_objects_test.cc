@@ -13,7 +13,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::chrono::system_clock::time_point At(int y, unsigned m, unsigned d) {
-  return std::chrono::sys_days{std::chrono::year{y} / m / d};
+  return std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d}};
 }
 
 TEST(Rfc3339Test, FormatsAndParses) {

@@ -81,7 +81,7 @@ leaf client /CN=ephemera-client "extendedKeyUsage=clientAuth"
     return transport.ok() ? std::move(*transport) : nullptr;
   }
   static std::string Url(const TlsTestServer& server, const std::string& host = "127.0.0.1") {
-    return "https://" + host + ":" + std::to_string(server.port());
+    return "https://" + host + ":" + std::to_string(server.Port());
   }
   static HttpRequest Get(const std::string& target) {
     HttpRequest request;
@@ -108,7 +108,7 @@ TEST_F(CpprestTransportTest, VerifiesServerAgainstConfiguredCaAndSendsBearerAndC
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->body, R"({"kind":"Status","status":"Success"})");
   EXPECT_EQ(FindHeader(response->headers, "Content-Type"), "application/json");
-  const auto requests = server.requests();
+  const auto requests = server.Requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].method, "GET");
   EXPECT_EQ(requests[0].target, "/api/v1/namespaces/ns/pods/p?x=a%20b");
@@ -125,7 +125,7 @@ TEST_F(CpprestTransportTest, WrongCaIsRejected) {
   EXPECT_EQ(response.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(response.status().message().find("handshake"), std::string::npos)
       << response.status().message();
-  EXPECT_TRUE(server.requests().empty());
+  EXPECT_TRUE(server.Requests().empty());
 }
 
 TEST_F(CpprestTransportTest, SystemTrustStoreDoesNotTrustTestCa) {
@@ -133,7 +133,7 @@ TEST_F(CpprestTransportTest, SystemTrustStoreDoesNotTrustTestCa) {
   auto transport = CpprestTransport::Create({.server = Url(server)}, nullptr);
   ASSERT_TRUE(transport.ok());
   EXPECT_FALSE((*transport)->Send(Get("/healthz")).ok());
-  EXPECT_TRUE(server.requests().empty());
+  EXPECT_TRUE(server.Requests().empty());
 }
 
 TEST_F(CpprestTransportTest, HostnameIsVerifiedAndTlsServerNameOverridesIt) {
@@ -142,19 +142,19 @@ TEST_F(CpprestTransportTest, HostnameIsVerifiedAndTlsServerNameOverridesIt) {
   auto wrong = Transport(Url(server), "test-ca.crt", nullptr, "other.test");
   ASSERT_NE(wrong, nullptr);
   EXPECT_FALSE(wrong->Send(Get("/healthz")).ok());
-  EXPECT_TRUE(server.requests().empty());
+  EXPECT_TRUE(server.Requests().empty());
 
   auto right = Transport(Url(server), "test-ca.crt", nullptr, "kube.test");
   ASSERT_NE(right, nullptr);
   auto response = right->Send(Get("/healthz"));
   ASSERT_TRUE(response.ok()) << response.status().ToString();
-  ASSERT_EQ(server.requests().size(), 1u);
-  EXPECT_EQ(server.requests()[0].sni, "kube.test");
+  ASSERT_EQ(server.Requests().size(), 1u);
+  EXPECT_EQ(server.Requests()[0].sni, "kube.test");
 
   auto by_name = Transport(Url(server, "localhost"), "test-ca.crt");
   ASSERT_NE(by_name, nullptr);
   ASSERT_TRUE(by_name->Send(Get("/healthz")).ok());
-  EXPECT_EQ(server.requests().back().sni, "localhost");
+  EXPECT_EQ(server.Requests().back().sni, "localhost");
 }
 
 TEST_F(CpprestTransportTest, ServerRequiringClientCertificate) {
@@ -162,7 +162,7 @@ TEST_F(CpprestTransportTest, ServerRequiringClientCertificate) {
   auto anonymous = Transport(Url(server), "test-ca.crt");
   ASSERT_NE(anonymous, nullptr);
   EXPECT_FALSE(anonymous->Send(Get("/healthz")).ok());
-  EXPECT_TRUE(server.requests().empty());
+  EXPECT_TRUE(server.Requests().empty());
 
   StaticTokenSource credentials(
       {.client_certificate_pem = ReadFile("client.crt"), .client_key_pem = ReadFile("client.key")});
@@ -170,8 +170,8 @@ TEST_F(CpprestTransportTest, ServerRequiringClientCertificate) {
   ASSERT_NE(authenticated, nullptr);
   auto response = authenticated->Send(Get("/healthz"));
   ASSERT_TRUE(response.ok()) << response.status().ToString();
-  ASSERT_EQ(server.requests().size(), 1u);
-  EXPECT_EQ(server.requests()[0].client_subject, "/CN=ephemera-client");
+  ASSERT_EQ(server.Requests().size(), 1u);
+  EXPECT_EQ(server.Requests()[0].client_subject, "/CN=ephemera-client");
 }
 
 TEST_F(CpprestTransportTest, MismatchedClientKeyIsRejectedBeforeConnecting) {
@@ -195,8 +195,8 @@ TEST_F(CpprestTransportTest, SendsBodyWithExactContentType) {
   request.body = R"({"status":{"phase":"Injecting"}})";
   auto response = tls->Send(request);
   ASSERT_TRUE(response.ok()) << response.status().ToString();
-  ASSERT_EQ(server.requests().size(), 1u);
-  const ReceivedRequest received = server.requests()[0];
+  ASSERT_EQ(server.Requests().size(), 1u);
+  const ReceivedRequest received = server.Requests()[0];
   EXPECT_EQ(received.method, "PATCH");
   EXPECT_EQ(received.body, request.body);
   EXPECT_EQ(FindHeader(received.headers, "Content-Type"), "application/merge-patch+json");
@@ -299,7 +299,7 @@ TEST_F(CpprestTransportTest, ConnectionRefusedIsUnavailable) {
   int port = 0;
   {
     TlsTestServer server(ServerConfig(), RespondOk);
-    port = server.port();
+    port = server.Port();
   }
   auto tls = Transport("https://127.0.0.1:" + std::to_string(port), "test-ca.crt");
   ASSERT_NE(tls, nullptr);
@@ -352,8 +352,8 @@ TEST_F(CpprestTransportTest, KubeConnectionFromKubeconfigListsAndWatches) {
   SystemClock clock;
   auto connection = KubeConnection::Open(*config, clock);
   ASSERT_TRUE(connection.ok()) << connection.status().ToString();
-  KubeClient& client = (*connection)->client();
-  EXPECT_EQ((*connection)->namespace_name(), "shop");
+  KubeClient& client = (*connection)->Client();
+  EXPECT_EQ((*connection)->NamespaceName(), "shop");
 
   auto list = client.List(DebugSessionsResource(), "shop");
   ASSERT_TRUE(list.ok()) << list.status().ToString();
@@ -369,7 +369,7 @@ TEST_F(CpprestTransportTest, KubeConnectionFromKubeconfigListsAndWatches) {
   EXPECT_EQ(events[0].object["metadata"]["name"], "s1");
   EXPECT_EQ(watch.resource_version, "12");
 
-  const auto requests = server.requests();
+  const auto requests = server.Requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[1].target,
             "/apis/ephemera.dev/v1alpha1/namespaces/shop/debugsessions?watch=1&resourceVersion=10"

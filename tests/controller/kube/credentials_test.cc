@@ -196,7 +196,7 @@ TEST(BearerAuthTransportTest, RereadsRotatedTokenAfter401AndRetriesOnce) {
   auto pod = client.Get(PodsResource(), {"ns", "p"});
   ASSERT_TRUE(pod.ok()) << pod.status().ToString();
   EXPECT_EQ((*pod)["metadata"]["name"], "p");
-  const auto requests = fake.requests();
+  const auto requests = fake.Requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(FindHeader(requests[0].headers, "Authorization"), "Bearer old-token");
   EXPECT_EQ(FindHeader(requests[1].headers, "Authorization"), "Bearer new-token");
@@ -214,7 +214,7 @@ TEST(BearerAuthTransportTest, Persistent401IsUnauthenticatedAfterOneAttempt) {
   auto pod = client.Get(PodsResource(), {"ns", "p"});
   EXPECT_EQ(pod.status().code(), StatusCode::kUnauthenticated);
   // The token did not change on re-read, so there was nothing new to retry with.
-  EXPECT_EQ(fake.requests().size(), 1u);
+  EXPECT_EQ(fake.Requests().size(), 1u);
   EXPECT_EQ(pod.status().message().find("same-token"), std::string::npos);
 }
 
@@ -227,7 +227,7 @@ TEST(BearerAuthTransportTest, StaticTokenIsNotRetried) {
   auto response = auth.Send(HttpRequest{});
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->status, 401);
-  EXPECT_EQ(fake.requests().size(), 1u);
+  EXPECT_EQ(fake.Requests().size(), 1u);
 }
 
 TEST(BearerAuthTransportTest, ExecPluginIsRerunAfter401) {
@@ -253,7 +253,7 @@ TEST(BearerAuthTransportTest, ExecPluginIsRerunAfter401) {
   auto response = auth.Send(HttpRequest{});
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   EXPECT_EQ(response->status, 200);
-  const auto requests = fake.requests();
+  const auto requests = fake.Requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(FindHeader(requests[0].headers, "Authorization"), "Bearer run-1");
   EXPECT_EQ(FindHeader(requests[1].headers, "Authorization"), "Bearer run-2");

@@ -40,12 +40,13 @@ class FakeClock final : public Clock {
     now_ += std::chrono::duration_cast<std::chrono::system_clock::duration>(duration);
     steady_ += std::chrono::duration_cast<std::chrono::steady_clock::duration>(duration);
   }
-  std::vector<std::chrono::nanoseconds> sleeps() {
+  // Every SleepFor duration, in order. (Lower-case name kept: other tests already use it.)
+  std::vector<std::chrono::nanoseconds> sleeps() {  // NOLINT(readability-identifier-naming)
     std::lock_guard lock(mu_);
     return sleeps_;
   }
   // Total time slept through SleepFor.
-  std::chrono::nanoseconds slept() {
+  std::chrono::nanoseconds Slept() {
     std::lock_guard lock(mu_);
     std::chrono::nanoseconds total{0};
     for (auto d : sleeps_) total += d;

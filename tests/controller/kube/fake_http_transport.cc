@@ -85,12 +85,12 @@ StatusOr<HttpResponse> FakeHttpTransport::SendStreaming(const HttpRequest& reque
   return response;
 }
 
-std::vector<HttpRequest> FakeHttpTransport::requests() {
+std::vector<HttpRequest> FakeHttpTransport::Requests() {
   std::lock_guard lock(mu_);
   return requests_;
 }
 
-std::size_t FakeHttpTransport::pending() {
+std::size_t FakeHttpTransport::Pending() {
   std::lock_guard lock(mu_);
   return script_.size();
 }

@@ -46,8 +46,8 @@ class FakeHttpTransport final : public HttpTransport {
   StatusOr<HttpResponse> SendStreaming(const HttpRequest& request, const BodyChunkHandler& on_chunk,
                                        std::stop_token stop) override;
 
-  std::vector<HttpRequest> requests();
-  std::size_t pending();
+  std::vector<HttpRequest> Requests();
+  std::size_t Pending();
 
  private:
   FakeReply Next(const HttpRequest& request);

@@ -43,7 +43,7 @@ TEST(TokenBucketTest, WaitSleepsOnTheClock) {
   TokenBucket bucket(/*qps=*/4, /*burst=*/1, clock);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(bucket.Wait({}));
   // Five tokens at 4/s with a burst of 1: the last one is available after 1s.
-  EXPECT_EQ(clock.slept(), 250ms + 250ms + 250ms + 250ms);
+  EXPECT_EQ(clock.Slept(), 250ms + 250ms + 250ms + 250ms);
 }
 
 TEST(TokenBucketTest, WaitReturnsFalseWhenStopped) {
@@ -88,7 +88,7 @@ TEST(BackoffTest, JitterStaysWithinBoundsAndNeverExceedsCap) {
     EXPECT_LE(delay, base) << i;
     EXPECT_GE(delay, base / 2) << i;
   }
-  EXPECT_EQ(backoff.attempt(), 50);
+  EXPECT_EQ(backoff.Attempt(), 50);
   backoff.Reset();
   EXPECT_LE(backoff.Next(), 800ms);
 }

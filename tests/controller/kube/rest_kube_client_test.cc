@@ -43,7 +43,7 @@ TEST_F(RestKubeClientTest, GetSendsJsonRequestAndReturnsObject) {
   auto pod = client_.Get(PodsResource(), {"ns", "web-0"});
   ASSERT_TRUE(pod.ok()) << pod.status().ToString();
   EXPECT_EQ((*pod)["metadata"]["resourceVersion"], "5");
-  const auto request = fake_.requests().at(0);
+  const auto request = fake_.Requests().at(0);
   EXPECT_EQ(request.method, "GET");
   EXPECT_EQ(request.target, "/api/v1/namespaces/ns/pods/web-0");
   EXPECT_EQ(FindHeader(request.headers, "Accept"), "application/json");
@@ -72,7 +72,7 @@ TEST_F(RestKubeClientTest, ConflictOnUpdateAdvisesReReadThenSucceeds) {
   updated = client_.Update(PodsResource(), {"ns", "p"}, desired);
   ASSERT_TRUE(updated.ok()) << updated.status().ToString();
   EXPECT_EQ((*updated)["metadata"]["resourceVersion"], "9");
-  const auto requests = fake_.requests();
+  const auto requests = fake_.Requests();
   ASSERT_EQ(requests.size(), 3u);
   EXPECT_EQ(json::parse(requests[2].body)["metadata"]["resourceVersion"], "8");
   EXPECT_EQ(requests[2].method, "PUT");
@@ -84,9 +84,9 @@ TEST_F(RestKubeClientTest, CreateAlreadyExists) {
   auto created = client_.Create(SecretsResource(), "ns", {{"metadata", {{"name", "k"}}}},
                                 {.field_manager = "ephemera-controller"});
   EXPECT_EQ(created.status().code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(fake_.requests().at(0).target,
+  EXPECT_EQ(fake_.Requests().at(0).target,
             "/api/v1/namespaces/ns/secrets?fieldManager=ephemera-controller");
-  EXPECT_EQ(fake_.requests().at(0).method, "POST");
+  EXPECT_EQ(fake_.Requests().at(0).method, "POST");
 }
 
 TEST_F(RestKubeClientTest, TooManyRequestsIsRetriedAfterRetryAfter) {
@@ -94,8 +94,8 @@ TEST_F(RestKubeClientTest, TooManyRequestsIsRetriedAfterRetryAfter) {
   fake_.Enqueue(FakeReply::Json(200, Pod("p", "1")));
   auto pod = client_.Get(PodsResource(), {"ns", "p"});
   ASSERT_TRUE(pod.ok()) << pod.status().ToString();
-  EXPECT_EQ(fake_.requests().size(), 2u);
-  EXPECT_EQ(clock_.slept(), 7s);
+  EXPECT_EQ(fake_.Requests().size(), 2u);
+  EXPECT_EQ(clock_.Slept(), 7s);
 }
 
 TEST_F(RestKubeClientTest, PersistentThrottlingReturnsUnavailableWithRetryAfter) {
@@ -106,16 +106,16 @@ TEST_F(RestKubeClientTest, PersistentThrottlingReturnsUnavailableWithRetryAfter)
   EXPECT_EQ(pod.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(RetryAfterOf(pod.status()), 2s);
   EXPECT_EQ(AdviseRetry(pod.status()), RetryAdvice::kRetryLater);
-  EXPECT_EQ(fake_.requests().size(), 4u);  // first try + max_retries (3)
-  EXPECT_EQ(clock_.slept(), 6s);
+  EXPECT_EQ(fake_.Requests().size(), 4u);  // first try + max_retries (3)
+  EXPECT_EQ(clock_.Slept(), 6s);
 }
 
 TEST_F(RestKubeClientTest, ServerErrorWithoutRetryAfterReturnsAtOnce) {
   fake_.Enqueue(FakeReply::ApiStatus(503, "ServiceUnavailable", "apiserver is shutting down"));
   auto pod = client_.Get(PodsResource(), {"ns", "p"});
   EXPECT_EQ(pod.status().code(), StatusCode::kUnavailable);
-  EXPECT_EQ(fake_.requests().size(), 1u);
-  EXPECT_EQ(clock_.slept(), 0s);
+  EXPECT_EQ(fake_.Requests().size(), 1u);
+  EXPECT_EQ(clock_.Slept(), 0s);
 }
 
 TEST_F(RestKubeClientTest, ServerErrorWithRetryAfterIsRetried) {
@@ -124,7 +124,7 @@ TEST_F(RestKubeClientTest, ServerErrorWithRetryAfterIsRetried) {
   fake_.Enqueue(FakeReply::Json(201, Pod("p", "1")));
   auto created = client_.Create(PodsResource(), "ns", Pod("p", ""));
   ASSERT_TRUE(created.ok()) << created.status().ToString();
-  EXPECT_EQ(fake_.requests().size(), 2u);
+  EXPECT_EQ(fake_.Requests().size(), 2u);
 }
 
 TEST_F(RestKubeClientTest, TransportFailureIsUnavailable) {
@@ -156,7 +156,7 @@ TEST_F(RestKubeClientTest, ListFollowsContinueTokens) {
   EXPECT_EQ(list->items[0]["kind"], "Pod");  // restored from the list kind
   EXPECT_EQ(list->items[0]["apiVersion"], "v1");
   EXPECT_EQ(list->resource_version, "100");
-  const auto requests = fake_.requests();
+  const auto requests = fake_.Requests();
   ASSERT_EQ(requests.size(), 3u);
   EXPECT_EQ(requests[0].target, "/api/v1/namespaces/ns/pods?labelSelector=app%3Dweb&limit=2");
   EXPECT_EQ(requests[1].target,
@@ -180,7 +180,7 @@ TEST_F(RestKubeClientTest, ListRestartsWhenContinueTokenExpires) {
   ASSERT_EQ(list->items.size(), 2u);  // only the fresh listing, no duplicate of "old"
   EXPECT_EQ(list->items[0]["metadata"]["name"], "new-1");
   EXPECT_EQ(list->resource_version, "200");
-  const auto requests = fake_.requests();
+  const auto requests = fake_.Requests();
   ASSERT_EQ(requests.size(), 3u);
   EXPECT_EQ(requests[2].target, "/api/v1/namespaces/ns/pods?limit=1");  // consistent read
 }
@@ -194,7 +194,7 @@ TEST_F(RestKubeClientTest, ListGivesUpAfterRepeatedExpiry) {
   });
   auto list = client_.List(PodsResource(), "ns");
   EXPECT_TRUE(IsGone(list.status()));
-  EXPECT_EQ(fake_.requests().size(), 6u);  // 3 listings × (first page + expired continue)
+  EXPECT_EQ(fake_.Requests().size(), 6u);  // 3 listings × (first page + expired continue)
 }
 
 TEST_F(RestKubeClientTest, WatchDeliversEventsSplitAcrossChunks) {
@@ -215,7 +215,7 @@ TEST_F(RestKubeClientTest, WatchDeliversEventsSplitAcrossChunks) {
   ASSERT_EQ(seen.size(), 3u);
   EXPECT_EQ(seen[1].type, WatchEventType::kModified);
   EXPECT_EQ(seen[2].type, WatchEventType::kBookmark);
-  const auto request = fake_.requests().at(0);
+  const auto request = fake_.Requests().at(0);
   EXPECT_EQ(request.target,
             "/api/v1/namespaces/ns/pods?watch=1&resourceVersion=10&allowWatchBookmarks=true"
             "&timeoutSeconds=42");
@@ -312,7 +312,7 @@ TEST_F(RestKubeClientTest, WatchTimeoutIsJitteredWithinBounds) {
     fake_.Enqueue(FakeReply::Stream({}));
     (void)client_.Watch(PodsResource(), "ns", {}, [](const WatchEvent&) {}, {});
   }
-  for (const auto& request : fake_.requests()) {
+  for (const auto& request : fake_.Requests()) {
     const auto pos = request.target.find("timeoutSeconds=");
     ASSERT_NE(pos, std::string::npos);
     const int seconds = std::stoi(request.target.substr(pos + 15));
@@ -339,7 +339,7 @@ TEST_F(RestKubeClientTest, PatchKindsSendTheirContentTypes) {
                       {"ns", "p"},
                       {{"spec", {{"ephemeralContainers", {{{"name", "ephemera-3f9a1c0b7e"}}}}}}})
                   .ok());
-  const auto requests = fake_.requests();
+  const auto requests = fake_.Requests();
   EXPECT_EQ(requests[0].target,
             "/apis/ephemera.dev/v1alpha1/namespaces/ns/debugsessions/s"
             "?fieldManager=ephemera-controller&force=true");
@@ -357,7 +357,7 @@ TEST_F(RestKubeClientTest, PatchKindsSendTheirContentTypes) {
 TEST_F(RestKubeClientTest, JsonPatchMustBeAnArray) {
   auto patched = client_.Patch(PodsResource(), {"ns", "p"}, PatchType::kJsonPatch, {{"op", "x"}});
   EXPECT_EQ(patched.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_TRUE(fake_.requests().empty());
+  EXPECT_TRUE(fake_.Requests().empty());
 }
 
 TEST_F(RestKubeClientTest, DeleteWithPreconditions) {
@@ -368,7 +368,7 @@ TEST_F(RestKubeClientTest, DeleteWithPreconditions) {
   EXPECT_TRUE(client_.Delete(SecretsResource(), {"sys", "k"}, options).ok());
   EXPECT_EQ(client_.Delete(SecretsResource(), {"sys", "k"}, options).code(), StatusCode::kAborted);
   EXPECT_EQ(client_.Delete(SecretsResource(), {"sys", "k"}, options).code(), StatusCode::kNotFound);
-  const auto request = fake_.requests().at(0);
+  const auto request = fake_.Requests().at(0);
   EXPECT_EQ(request.method, "DELETE");
   EXPECT_EQ(request.target, "/api/v1/namespaces/sys/secrets/k");
   const json body = json::parse(request.body);
@@ -383,7 +383,7 @@ TEST_F(RestKubeClientTest, GetPodLogReturnsRawText) {
   auto log = client_.GetPodLog({"ns", "p"}, {.container = "ephemera-1", .limit_bytes = 4096});
   ASSERT_TRUE(log.ok()) << log.status().ToString();
   EXPECT_EQ(*log, reply.body);
-  EXPECT_EQ(fake_.requests().at(0).target,
+  EXPECT_EQ(fake_.Requests().at(0).target,
             "/api/v1/namespaces/ns/pods/p/log?container=ephemera-1&limitBytes=4096");
   fake_.Enqueue(
       FakeReply::ApiStatus(400, "BadRequest", "container \"x\" in pod \"p\" is waiting to start"));
@@ -407,8 +407,8 @@ TEST_F(RestKubeClientTest, CreateEventPostsToRegardingNamespace) {
       clock_.Now());
   ASSERT_TRUE(event.ok()) << event.status().ToString();
   EXPECT_EQ((*event)["metadata"]["name"], "checkout.abc");
-  EXPECT_EQ(fake_.requests().at(0).target, "/apis/events.k8s.io/v1/namespaces/shop/events");
-  EXPECT_EQ(json::parse(fake_.requests().at(0).body)["eventTime"], "2026-01-01T00:00:00.000000Z");
+  EXPECT_EQ(fake_.Requests().at(0).target, "/apis/events.k8s.io/v1/namespaces/shop/events");
+  EXPECT_EQ(json::parse(fake_.Requests().at(0).body)["eventTime"], "2026-01-01T00:00:00.000000Z");
 }
 
 TEST_F(RestKubeClientTest, LeaseHelpersUseOptimisticConcurrency) {
@@ -430,7 +430,7 @@ TEST_F(RestKubeClientTest, LeaseHelpersUseOptimisticConcurrency) {
   auto created = client_.CreateLease(key, mine);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   EXPECT_EQ(created->resource_version, "1");
-  EXPECT_EQ(fake_.requests().at(1).target,
+  EXPECT_EQ(fake_.Requests().at(1).target,
             "/apis/coordination.k8s.io/v1/namespaces/ephemera-system/leases");
 
   LeaseRecord renewed = *created;
@@ -455,7 +455,7 @@ TEST_F(RestKubeClientTest, SubjectAccessReviewAnswers) {
   EXPECT_FALSE(result->allowed);
   EXPECT_TRUE(result->denied);
   EXPECT_EQ(result->reason, "no RBAC rule");
-  EXPECT_EQ(fake_.requests().at(0).target, "/apis/authorization.k8s.io/v1/subjectaccessreviews");
+  EXPECT_EQ(fake_.Requests().at(0).target, "/apis/authorization.k8s.io/v1/subjectaccessreviews");
 }
 
 TEST_F(RestKubeClientTest, NonJsonSuccessBodyIsDataLoss) {
@@ -474,8 +474,8 @@ TEST(RestKubeClientRateLimitTest, RequestsAreSpacedByQps) {
   options.burst = 1;
   RestKubeClient client(fake, clock, options);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(client.Get(PodsResource(), {"ns", "p"}).ok());
-  EXPECT_EQ(clock.slept(), 2s);  // 4 waits of 500ms after the first (burst) request
-  EXPECT_EQ(fake.requests().size(), 5u);
+  EXPECT_EQ(clock.Slept(), 2s);  // 4 waits of 500ms after the first (burst) request
+  EXPECT_EQ(fake.Requests().size(), 5u);
 }
 
 }  // namespace

@@ -87,7 +87,7 @@ TlsTestServer::~TlsTestServer() {
   SSL_CTX_free(ctx_);
 }
 
-std::vector<ReceivedRequest> TlsTestServer::requests() {
+std::vector<ReceivedRequest> TlsTestServer::Requests() {
   std::lock_guard lock(mu_);
   return requests_;
 }

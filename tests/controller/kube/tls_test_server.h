@@ -60,9 +60,9 @@ class TlsTestServer {
   TlsTestServer(const Config& config, Handler handler);
   ~TlsTestServer();
 
-  int port() const { return port_; }
-  std::vector<ReceivedRequest> requests();
-  int handshake_failures() const { return handshake_failures_.load(); }
+  int Port() const { return port_; }
+  std::vector<ReceivedRequest> Requests();
+  int HandshakeFailures() const { return handshake_failures_.load(); }
 
  private:
   void Serve();
