@@ -39,11 +39,12 @@ StatusOr<json> BuildEphemeralContainer(const DebugSession& session, const PodVie
                    {"readOnlyRootFilesystem", true},
                    {"seccompProfile", {{"type", "RuntimeDefault"}}}};
   if (session.spec.profile == Profile::kPtrace) {
-    // CAP_SYS_PTRACE only takes effect for root inside the container; the capability, not the
-    // UID, is what grants access to the target.
+    // Capabilities only take effect for root inside the container (Kubernetes sets no ambient
+    // capabilities). SYS_PTRACE grants the stop-copy-resume of stacks; DAC_READ_SEARCH lets root
+    // read the target's /proc entries (fd/, environ, io) that are owned by the target's user.
     security["runAsUser"] = 0;
     security["runAsNonRoot"] = false;
-    security["capabilities"] = {{"drop", {"ALL"}}, {"add", {"SYS_PTRACE"}}};
+    security["capabilities"] = {{"drop", {"ALL"}}, {"add", {"SYS_PTRACE", "DAC_READ_SEARCH"}}};
   } else {
     if (!target->run_as_user) {
       return FailedPreconditionError(

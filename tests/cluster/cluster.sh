@@ -9,7 +9,10 @@
 #   cluster.sh kubeconfig USER    path of USER's kubeconfig (admin, alice, bob, carol)
 #   cluster.sh kubectl-path       path of the kubectl it built (helm-path likewise)
 #   cluster.sh load-image NAME    import a local Docker image into containerd's k8s.io namespace
+#   cluster.sh image-ref NAME     the digest-pinned reference of a loaded image
 #   cluster.sh logs               where the component logs are
+#   cluster.sh pki-path           the cluster CA and certificates (ca.crt, ephemera-webhook.crt, …)
+#   cluster.sh node-ip            the node's address, where host-run webhooks listen
 #
 # State lives in $EPHEMERA_CLUSTER_DIR (default /var/lib/ephemera-cluster); runtime sockets in
 # /run/ephemera. Needs root (kubelet, containerd, iptables).
@@ -90,6 +93,10 @@ make_pki() {
   issue_cert kube-proxy system:kube-proxy ""
   issue_cert admin admin system:masters
   for user in alice bob carol; do issue_cert "$user" "$user" ""; done
+  # Ephemera's controller when it runs on this host (make run, the host-run tests): its own identity
+  # with only the RBAC the chart grants, and a serving certificate for its webhooks on the node address.
+  issue_cert ephemera-controller ephemera-controller ""
+  issue_cert ephemera-webhook ephemera-webhook "" "DNS:localhost,IP:127.0.0.1,IP:$node_ip"
   if [ ! -f "$pki/sa.key" ]; then
     openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
     openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
@@ -123,7 +130,7 @@ EOF
 }
 
 make_kubeconfigs() {
-  for c in admin alice bob carol kubelet controller-manager scheduler kube-proxy; do
+  for c in admin alice bob carol ephemera-controller kubelet controller-manager scheduler kube-proxy; do
     write_kubeconfig "$c" "$c"
   done
 }
@@ -325,14 +332,26 @@ load_image() { # docker-image-name
   local image=$1 id
   id=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null) || die "no local Docker image $image; build it first"
   mkdir -p "$state/image-ids"
-  local stamp="$state/image-ids/$(echo "$image" | tr '/:' '__')"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$id" ] &&
-     ctr --address "$containerd_sock" -n k8s.io images ls -q | grep -qxF "$image"; then
-    return 0
+  local stamp; stamp="$state/image-ids/$(echo "$image" | tr '/:' '__')"
+  if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$id" ] &&
+         ctr --address "$containerd_sock" -n k8s.io images ls -q | grep -qxF "$image"; }; then
+    log "importing $image into containerd"
+    docker save "$image" | ctr --address "$containerd_sock" -n k8s.io images import --all-platforms - >/dev/null
+    echo "$id" >"$stamp"
   fi
-  log "importing $image into containerd"
-  docker save "$image" | ctr --address "$containerd_sock" -n k8s.io images import --all-platforms - >/dev/null
-  echo "$id" >"$stamp"
+  # Also name it by digest, so that references pinned by digest resolve without a registry.
+  local digest
+  digest=$(ctr --address "$containerd_sock" -n k8s.io images ls | awk -v ref="$image" '$1 == ref {print $3}')
+  [ -n "$digest" ] || die "containerd does not list $image after importing it"
+  ctr --address "$containerd_sock" -n k8s.io images tag --force "$image" "${image%:*}@$digest" >/dev/null
+  echo "${image%:*}@$digest" >"$stamp.pinned"
+}
+
+# The digest-pinned reference of a loaded image, e.g. ephemera.local/snapshot@sha256:….
+image_ref() { # docker-image-name
+  local stamp; stamp="$state/image-ids/$(echo "$1" | tr '/:' '__').pinned"
+  [ -f "$stamp" ] || die "image $1 is not loaded; run 'make cluster-up'"
+  cat "$stamp"
 }
 
 build_images() {
@@ -346,15 +365,16 @@ up() {
   require_root
   local t0; t0=$(date +%s.%N)
   bin=$(kube_bin)
+  mkdir -p "$state" "$run"
+  make_pki
+  make_kubeconfigs
   if is_running kube-apiserver && is_running kubelet && node_ready; then
     build_images
     log "already up: node $node_name Ready (kubeconfigs in $kubeconfigs)"
     return 0
   fi
   down_quiet
-  mkdir -p "$state" "$run"
-  make_pki
-  make_kubeconfigs
+  mkdir -p "$run"
   write_network
   log "starting etcd, containerd and kube-apiserver"
   start_containerd
@@ -469,11 +489,15 @@ case "${1:-}" in
   status) status ;;
   kubeconfig)
     user=${2:?usage: cluster.sh kubeconfig USER}
-    [ -f "$kubeconfigs/$user.kubeconfig" ] || die "no kubeconfig for '$user' (known: admin alice bob carol); run 'make cluster-up' first"
+    [ -f "$kubeconfigs/$user.kubeconfig" ] ||
+      die "no kubeconfig for '$user' (known: admin alice bob carol ephemera-controller); run 'make cluster-up' first"
     echo "$kubeconfigs/$user.kubeconfig" ;;
   kubectl-path) echo "$(kube_bin 2>/dev/null)/kubectl" ;;
   helm-path) echo "$(kube_bin 2>/dev/null)/helm" ;;
   load-image) load_image "${2:?usage: cluster.sh load-image IMAGE}" ;;
+  image-ref) image_ref "${2:?usage: cluster.sh image-ref IMAGE}" ;;
   logs) echo "$logs" ;;
+  pki-path) echo "$pki" ;;
+  node-ip) echo "$node_ip" ;;
   *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

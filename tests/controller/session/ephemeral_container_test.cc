@@ -40,12 +40,12 @@ TEST(EphemeralContainerTest, RestrictedRunsAsTargetUserWithNoCapabilities) {
   EXPECT_FALSE(c->contains("env"));
 }
 
-TEST(EphemeralContainerTest, PtraceAddsOnlySysPtrace) {
+TEST(EphemeralContainerTest, PtraceAddsOnlyPtraceAndReadSearch) {
   auto [session, pod] = Fixture();
   session.spec.profile = Profile::kPtrace;
   auto c = BuildEphemeralContainer(session, pod, "app", TestPolicy(), testing::kRecipient);
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ((*c)["securityContext"]["capabilities"]["add"], nlohmann::json::array({"SYS_PTRACE"}));
+  EXPECT_EQ((*c)["securityContext"]["capabilities"]["add"], nlohmann::json::array({"SYS_PTRACE", "DAC_READ_SEARCH"}));
 }
 
 TEST(EphemeralContainerTest, ArgsCarryOnlyPublicKeyAndNames) {

@@ -1,0 +1,63 @@
+#include "controller/reconciler/debug_session_controller.h"
+
+#include <thread>
+#include <vector>
+
+namespace ephemera::reconciler {
+namespace {
+
+informer::InformerOptions SessionInformerOptions() {
+  informer::InformerOptions options;
+  options.resource = kube::DebugSessionsResource();
+  return options;
+}
+
+}  // namespace
+
+DebugSessionController::DebugSessionController(kube::KubeClient& client, kube::Clock& clock,
+                                               DebugSessionReconciler& reconciler, int workers)
+    : reconciler_(reconciler),
+      workers_(workers < 1 ? 1 : workers),
+      informer_(client, clock, SessionInformerOptions()),
+      queue_(clock) {
+  informer_.AddEventHandler([this](informer::EventType, const kube::ObjectKey& key,
+                                   const nlohmann::json*, const nlohmann::json*) { queue_.Add(key); });
+}
+
+void DebugSessionController::Run(
+    std::stop_token stop, const std::function<void(const kube::ObjectKey&, const Status&)>& on_error) {
+  std::jthread informer_thread([this](std::stop_token s) { informer_.Run(s); });
+  std::stop_callback on_stop(stop, [this, &informer_thread] {
+    informer_thread.request_stop();
+    queue_.ShutDown();
+  });
+  if (!informer_.WaitForSync(stop)) return;
+  std::vector<std::jthread> workers;
+  for (int i = 0; i < workers_; ++i) {
+    workers.emplace_back([this, &on_error](std::stop_token s) { Work(s, on_error); });
+  }
+  for (auto& w : workers) w.join();
+}
+
+void DebugSessionController::Work(
+    std::stop_token stop, const std::function<void(const kube::ObjectKey&, const Status&)>& on_error) {
+  while (auto key = queue_.Get(stop)) {
+    auto result = reconciler_.Reconcile(*key);
+    if (result.ok()) {
+      ++ok_;
+      queue_.Forget(*key);
+      if (result->requeue_after) queue_.AddAfter(*key, *result->requeue_after);
+    } else {
+      ++errors_;
+      if (on_error) on_error(*key, result.status());
+      queue_.AddRateLimited(*key);
+    }
+    queue_.Done(*key);
+  }
+}
+
+ControllerStats DebugSessionController::Stats() {
+  return ControllerStats{ok_.load(), errors_.load(), informer_.Size(), queue_.Len()};
+}
+
+}  // namespace ephemera::reconciler

@@ -1,0 +1,60 @@
+// DebugSessionController: the control loop for DebugSessions (sample-controller's shape).
+//
+// An informer lists and watches DebugSessions in all namespaces; its handlers only enqueue keys; N
+// workers take keys from a rate-limited queue and run the reconciler. A key whose reconcile fails is
+// retried with per-key backoff; one that asks to be looked at later (a TTL, a running capture) is
+// re-added after that delay. Only runs while this replica leads (the caller decides).
+//
+// Thread safety: Run is called once; Stats may be called from any thread.
+#ifndef EPHEMERA_CONTROLLER_RECONCILER_DEBUG_SESSION_CONTROLLER_H_
+#define EPHEMERA_CONTROLLER_RECONCILER_DEBUG_SESSION_CONTROLLER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <stop_token>
+
+#include "controller/informer/informer.h"
+#include "controller/kube/clock.h"
+#include "controller/kube/kube_client.h"
+#include "controller/reconciler/debug_session_reconciler.h"
+#include "controller/workqueue/work_queue.h"
+
+namespace ephemera::reconciler {
+
+struct ControllerStats {
+  std::uint64_t reconciles_ok = 0;
+  std::uint64_t reconciles_error = 0;
+  std::size_t sessions_cached = 0;
+  std::size_t queue_depth = 0;
+};
+
+class DebugSessionController {
+ public:
+  // Borrows client, clock and reconciler; they must outlive the controller.
+  DebugSessionController(kube::KubeClient& client, kube::Clock& clock,
+                         DebugSessionReconciler& reconciler, int workers);
+
+  // Lists, watches and reconciles until `stop`; returns after the workers have finished their
+  // current keys. `on_error(key, status)` is told about failed reconciles (for logs); may be empty.
+  void Run(std::stop_token stop,
+           const std::function<void(const kube::ObjectKey&, const Status&)>& on_error);
+
+  bool HasSynced() const { return informer_.HasSynced(); }
+  ControllerStats Stats();
+
+ private:
+  void Work(std::stop_token stop,
+            const std::function<void(const kube::ObjectKey&, const Status&)>& on_error);
+
+  DebugSessionReconciler& reconciler_;
+  const int workers_;
+  informer::Informer informer_;
+  workqueue::WorkQueue queue_;
+  std::atomic<std::uint64_t> ok_{0};
+  std::atomic<std::uint64_t> errors_{0};
+};
+
+}  // namespace ephemera::reconciler
+
+#endif  // EPHEMERA_CONTROLLER_RECONCILER_DEBUG_SESSION_CONTROLLER_H_

@@ -1,0 +1,300 @@
+#!/usr/bin/env bash
+# End-to-end test of a DebugSession's whole life on the local cluster (ctest label: integration).
+#
+# The controller runs on this host with its own identity (user ephemera-controller, least RBAC), its
+# admission webhooks reached by the API server at the node address. People act with their own
+# kubeconfigs: alice debugs in team-a; bob and carol may not. Everything is real: kube-apiserver,
+# RBAC, SubjectAccessReviews, the kubelet starting the ephemeral container from the local snapshot
+# image pinned by digest, the snapshot tool reading /proc, age encryption checked with Debian's age.
+#
+#   controller_e2e_test.sh BUILD_DIR
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build_dir=$(cd "${1:?usage: controller_e2e_test.sh BUILD_DIR}" && pwd)
+cluster=$repo/tests/cluster/cluster.sh
+controller_bin=$build_dir/controller/ephemera-controller
+work=$(mktemp -d)
+passed=0
+failed=0
+
+fail_setup() { echo "e2e: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+"$cluster" status >/dev/null 2>&1 || fail_setup "the local cluster is not up (run 'make cluster-up')"
+[ -x "$controller_bin" ] || fail_setup "$controller_bin is not built"
+command -v age >/dev/null || fail_setup "Debian's age is needed to check encryption (run 'make deps')"
+kubectl_bin=$("$cluster" kubectl-path)
+as() { local user=$1; shift; "$kubectl_bin" --kubeconfig "$("$cluster" kubeconfig "$user")" "$@"; }
+pki=$("$cluster" pki-path)
+node_ip=$("$cluster" node-ip)
+snapshot_image=$("$cluster" image-ref ephemera.local/snapshot:0.1.0)
+metrics_port=18080
+webhook_port=19443
+
+check() { # description command...
+  local what=$1; shift
+  local out
+  if out=$("$@" 2>&1); then
+    passed=$((passed + 1)); echo "PASS $what"
+  else
+    failed=$((failed + 1)); echo "FAIL $what"; echo "$out" | sed 's/^/    /' | tail -n 25
+  fi
+}
+
+controller_pid=
+cleanup() {
+  # Webhooks first: with failurePolicy Fail they would block DebugSessions once the controller is gone.
+  as admin delete mutatingwebhookconfiguration ephemera-requester --ignore-not-found >/dev/null 2>&1 || true
+  as admin delete validatingwebhookconfiguration ephemera-policy --ignore-not-found >/dev/null 2>&1 || true
+  as admin -n team-a delete debugsessions --all --wait=false >/dev/null 2>&1 || true
+  if [ -n "$controller_pid" ]; then
+    # Let the controller release its finalizers before it stops.
+    for _ in $(seq 1 30); do
+      [ -z "$(as admin -n team-a get debugsessions -o name 2>/dev/null)" ] && break
+      sleep 0.5
+    done
+    kill -TERM "$controller_pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$controller_pid" 2>/dev/null || break; sleep 0.25; done
+    if kill -0 "$controller_pid" 2>/dev/null; then
+      kill -KILL "$controller_pid" 2>/dev/null || true
+      failed=$((failed + 1)); echo "FAIL the controller stops within 10s of SIGTERM"
+    else
+      passed=$((passed + 1)); echo "PASS the controller stops within 10s of SIGTERM"
+    fi
+    wait "$controller_pid" 2>/dev/null || true
+    echo "$passed passed, $failed failed"
+  fi
+  as admin -n team-a delete deployment e2e-target --ignore-not-found >/dev/null 2>&1 || true
+  as admin -n team-a delete secret e2e-db --ignore-not-found >/dev/null 2>&1 || true
+  as admin -n team-a delete rolebinding e2e-alice-ptrace --ignore-not-found >/dev/null 2>&1 || true
+  as admin -n team-a delete role e2e-ptrace --ignore-not-found >/dev/null 2>&1 || true
+  if [ "$failed" -ne 0 ] && [ -f "$work/controller.log" ]; then
+    echo "--- controller log (last 40 lines)"; tail -n 40 "$work/controller.log"
+  fi
+  rm -rf "$work"
+}
+finish() {
+  local code=$?
+  cleanup
+  [ "$failed" -eq 0 ] && exit "$code" || exit 1
+}
+trap finish EXIT
+
+# --- Setup: CRDs, RBAC, the controller on this host, webhooks ------------------------------------
+as admin apply -f "$repo/crds/" >/dev/null
+as admin wait --for=condition=Established crd/debugsessions.ephemera.dev crd/debugsnapshots.ephemera.dev --timeout=30s >/dev/null
+as admin apply -f "$here/host-controller.yaml" >/dev/null
+if curl -s -o /dev/null "http://127.0.0.1:$metrics_port/healthz"; then
+  fail_setup "port $metrics_port is taken (another ephemera-controller running?); stop it first"
+fi
+mkdir -p "$work/certs"
+cp "$pki/ephemera-webhook.crt" "$work/certs/tls.crt"
+cp "$pki/ephemera-webhook.key" "$work/certs/tls.key"
+"$controller_bin" --kubeconfig "$("$cluster" kubeconfig ephemera-controller)" \
+  --namespace ephemera-system --snapshot-image "$snapshot_image" \
+  --webhook-cert-dir "$work/certs" --webhook-address "0.0.0.0:$webhook_port" \
+  --metrics-address "127.0.0.1:$metrics_port" --leader-election-lease-duration 15s \
+  >"$work/controller.log" 2>&1 &
+controller_pid=$!
+sed -e "s#@URL@#https://$node_ip:$webhook_port#" -e "s#@CA_BUNDLE@#$(base64 -w0 <"$pki/ca.crt")#" \
+  "$here/webhooks.yaml.in" | as admin apply -f - >/dev/null
+for _ in $(seq 1 60); do
+  curl -sf "http://127.0.0.1:$metrics_port/readyz" >/dev/null 2>&1 && break
+  kill -0 "$controller_pid" 2>/dev/null || fail_setup "the controller exited: $(tail -n 20 "$work/controller.log")"
+  sleep 0.5
+done
+
+# The workload alice will debug: runs as uid 1000, a Secret-backed password and a token in its env.
+as admin -n team-a create secret generic e2e-db --from-literal=password=e2e-db-password-value-7f3a \
+  --dry-run=client -o yaml | as admin apply -f - >/dev/null
+as alice -n team-a apply -f - >/dev/null <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: e2e-target}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: e2e-target}}
+  template:
+    metadata: {labels: {app: e2e-target}}
+    spec:
+      securityContext: {runAsUser: 1000, runAsGroup: 1000}
+      containers:
+      - name: app
+        image: ephemera.local/target:0.1.0
+        args: ["--threads", "4"]
+        env:
+        - {name: API_TOKEN, value: "ghp_e2eTokenValue0123456789abcdefABCDEF01"}
+        - {name: LOG_LEVEL, value: info}
+        - name: DB_PASSWORD
+          valueFrom: {secretKeyRef: {name: e2e-db, key: password}}
+YAML
+as alice -n team-a rollout status deployment/e2e-target --timeout=90s >/dev/null
+pod=$(as alice -n team-a get pods -l app=e2e-target -o jsonpath='{.items[0].metadata.name}')
+age-keygen -o "$work/alice.key" 2>/dev/null
+recipient=$(age-keygen -y "$work/alice.key")
+
+session() { # name ttl profile [extra spec lines]
+  cat <<YAML
+apiVersion: ephemera.dev/v1alpha1
+kind: DebugSession
+metadata: {name: $1, namespace: team-a}
+spec:
+  target: {pod: $pod, container: app}
+  reason: "E2E-1 checking the checkout service"
+  ttl: $2
+  profile: $3
+  capture: [process, threads, stacks, fds, sockets, maps, limits, cgroup, env]
+  recipients: ["$recipient"]
+${4:-}
+YAML
+}
+phase_of() { as admin -n team-a get debugsession "$1" -o jsonpath='{.status.phase}' 2>/dev/null; }
+wait_phase() { # name phase timeout
+  local deadline=$((SECONDS + $3)) phase
+  while [ $SECONDS -lt $deadline ]; do
+    phase=$(phase_of "$1")
+    [ "$phase" = "$2" ] && return 0
+    sleep 0.5
+  done
+  echo "session $1 is '$(phase_of "$1")', not $2, after $3s:"
+  as admin -n team-a get debugsession "$1" -o jsonpath='{.status}'; echo
+  return 1
+}
+decrypt_snapshot() { # name
+  as alice -n team-a get debugsnapshot "$1" -o jsonpath='{.spec.ciphertext}' >"$work/$1.age"
+  age -d -i "$work/alice.key" "$work/$1.age" | gunzip >"$work/$1.json"
+}
+
+# --- 1. alice: a restricted session completes, and its snapshot decrypts with age ------------------
+restricted_session_completes() {
+  # DB_PASSWORD is allowlisted too: being Secret-backed must still redact it.
+  session s-restricted 40s restricted "  redaction: {allowEnv: [LOG_LEVEL, DB_PASSWORD]}" |
+    as alice apply -f - >/dev/null
+  wait_phase s-restricted Completed 90
+  [ "$(as alice -n team-a get debugsession s-restricted -o jsonpath='{.spec.requestedBy.username}')" = alice ]
+  decrypt_snapshot s-restricted
+  python3 - "$work/s-restricted.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["apiVersion"] == "ephemera.dev/snapshot/v1", doc.get("apiVersion")
+main = doc["processes"][0]
+names = {t["name"] for t in main["threads"]}
+assert {"checkout-0", "orders-1", "acceptor"} <= names, names
+assert any(s.get("state") == "LISTEN" and "8080" in json.dumps(s) for s in main.get("sockets", [])), main.get("sockets")
+env = {e["name"]: e["value"] for e in main["env"]}
+assert env["LOG_LEVEL"] == "info", env
+assert env["API_TOKEN"] == "[REDACTED]", env
+assert env["DB_PASSWORD"] == "[REDACTED]", env
+assert doc["redaction"]["envRedacted"] >= 2, doc["redaction"]
+PY
+}
+check "alice's restricted session completes; age decrypts a snapshot with threads, sockets, redacted env" \
+  restricted_session_completes
+
+secrets_never_leave_in_clear() {
+  ! grep -q "e2e-db-password-value-7f3a\|ghp_e2eTokenValue0123456789" "$work/s-restricted.json" &&
+  ! as admin -n team-a get pod "$pod" -o json | grep -q "AGE-SECRET-KEY" &&
+  ! as admin -n team-a logs "$pod" -c "$(as admin -n team-a get debugsession s-restricted -o jsonpath='{.status.ephemeralContainer}')" |
+      grep -q "e2e-db-password\|ghp_e2eToken\|\"threads\""
+}
+check "no secret in the snapshot, the pod spec or the container log (ciphertext only)" secrets_never_leave_in_clear
+
+key_shredded_after_delivery() {
+  [ -z "$(as admin -n ephemera-system get secrets -l ephemera.dev/session-name=s-restricted -o name)" ]
+}
+check "the session key is destroyed once the snapshot is delivered" key_shredded_after_delivery
+
+# --- 2. refusals -------------------------------------------------------------------------------
+requested_by_cannot_be_forged() {
+  local out
+  if out=$(session s-forged 1m restricted "  requestedBy: {username: admin}" | as alice apply -f - 2>&1); then
+    echo "accepted: $out"; return 1
+  fi
+  echo "$out" | grep -q "spec.requestedBy is set by Ephemera"
+}
+check "alice cannot set requestedBy herself" requested_by_cannot_be_forged
+
+refused_by_rbac() { # user
+  local out
+  if out=$(session "s-$1" 1m restricted | as "$1" apply -f - 2>&1); then echo "accepted: $out"; return 1; fi
+  echo "$out" | grep -q "forbidden"
+}
+check "bob (view only) cannot create a DebugSession" refused_by_rbac bob
+check "carol (no rights) cannot create a DebugSession" refused_by_rbac carol
+
+ttl_over_policy_rejected() {
+  local out
+  if out=$(session s-long 2h restricted | as alice apply -f - 2>&1); then echo "accepted: $out"; return 1; fi
+  echo "$out" | grep -q "spec.ttl: 2h exceeds the cluster's maximum of 1h"
+}
+check "a TTL over the cluster's maximum is rejected at admission with the rule" ttl_over_policy_rejected
+
+ptrace_denied_without_grant() {
+  session s-ptrace-denied 1m ptrace | as alice apply -f - >/dev/null
+  wait_phase s-ptrace-denied Denied 30
+  as admin -n team-a get debugsession s-ptrace-denied -o jsonpath='{.status.message}' |
+    grep -q "alice may not use debugprofiles/ptrace"
+  local ec; ec=$(session_container_name s-ptrace-denied)
+  ! as admin -n team-a get pod "$pod" -o jsonpath='{.spec.ephemeralContainers[*].name}' | grep -qw "$ec"
+}
+session_container_name() {
+  local uid; uid=$(as admin -n team-a get debugsession "$1" -o jsonpath='{.metadata.uid}')
+  echo "ephemera-$(printf '%s' "$uid" | sha256sum | cut -c1-10)"
+}
+check "alice's ptrace session is Denied until granted, and nothing is injected" ptrace_denied_without_grant
+
+# --- 3. with the grant, ptrace captures symbolized stacks ----------------------------------------
+# kubectl auth can-i cannot name a resource the server does not serve; ask the API directly.
+alice_may_use_ptrace() {
+  as alice create --validate=false -o jsonpath='{.status.allowed}' -f - <<'YAML' 2>/dev/null
+apiVersion: authorization.k8s.io/v1
+kind: SelfSubjectAccessReview
+spec:
+  resourceAttributes: {namespace: team-a, verb: use, group: ephemera.dev, resource: debugprofiles, name: ptrace}
+YAML
+}
+ptrace_with_grant_has_stacks() {
+  # debugprofiles is not a served resource, only an RBAC name, so the Role is written out.
+  as admin -n team-a apply -f - >/dev/null <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: e2e-ptrace, namespace: team-a}
+rules:
+- {apiGroups: [ephemera.dev], resources: [debugprofiles], resourceNames: [ptrace], verbs: [use]}
+YAML
+  as admin -n team-a create rolebinding e2e-alice-ptrace --role=e2e-ptrace --user=alice >/dev/null
+  local deadline=$((SECONDS + 20))
+  until [ "$(alice_may_use_ptrace)" = true ]; do
+    [ $SECONDS -lt $deadline ] || { echo "the grant did not take effect in 20s"; return 1; }
+    sleep 0.3
+  done
+  session s-ptrace 40s ptrace | as alice apply -f - >/dev/null
+  wait_phase s-ptrace Completed 90
+  decrypt_snapshot s-ptrace
+  python3 - "$work/s-ptrace.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+symbols = [f.get("symbol", "") for p in doc["processes"] for t in p["threads"]
+           for f in t.get("stack", {}).get("frames", [])]
+assert any("SleepInCheckoutLoop" in s for s in symbols), symbols[:20]
+assert doc["overhead"]["targetFreezeMicros"] > 0, doc["overhead"]
+PY
+}
+check "with use on debugprofiles/ptrace, alice's ptrace session has symbolized stacks" ptrace_with_grant_has_stacks
+
+# --- 4. expiry destroys the snapshot ------------------------------------------------------------
+expiry_wipes_everything() {
+  wait_phase s-restricted Expired 60
+  if as admin -n team-a get debugsnapshot s-restricted >/dev/null 2>&1; then
+    echo "DebugSnapshot s-restricted still exists after expiry"; return 1
+  fi
+  as admin -n team-a get debugsession s-restricted -o jsonpath='{.status.conditions[?(@.type=="Wiped")].status}' | grep -qx True
+}
+check "when the TTL lapses the DebugSnapshot is deleted and the session Expired" expiry_wipes_everything
+
+metrics_count_steps() {
+  curl -sf "http://127.0.0.1:$metrics_port/metrics" | grep -E '^ephemera_session_steps_total\{action="Collect",outcome="ok"\} [1-9]'
+}
+check "the controller's /metrics counts delivered snapshots" metrics_count_steps
+
+[ "$failed" -eq 0 ]
