@@ -22,7 +22,6 @@ namespace ephemera::procfs {
 namespace {
 
 using ::testing::Contains;
-using ::testing::Field;
 
 // Starts ephemera-target with 4 worker threads on `port` and stops it on destruction.
 class TargetProcess {
@@ -42,7 +41,7 @@ class TargetProcess {
       waitpid(pid_, nullptr, 0);
     }
   }
-  int pid() const { return pid_; }
+  int Pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
@@ -61,44 +60,44 @@ bool WaitForThreads(const ProcFs& fs, int pid, size_t want) {
 TEST(RealProcFsComponentTest, ReadsARunningMultiThreadedProcess) {
   int port = 20000 + getpid() % 20000;
   TargetProcess target(port);
-  ASSERT_GT(target.pid(), 0);
+  ASSERT_GT(target.Pid(), 0);
   RealProcFs fs;
-  ASSERT_TRUE(WaitForThreads(fs, target.pid(), 7));  // main, acceptor, pipe-reader, 4 workers
+  ASSERT_TRUE(WaitForThreads(fs, target.Pid(), 7));  // main, acceptor, pipe-reader, 4 workers
 
-  StatusOr<std::string> status_text = fs.ReadFile(target.pid(), "status");
+  StatusOr<std::string> status_text = fs.ReadFile(target.Pid(), "status");
   ASSERT_TRUE(status_text.ok()) << status_text.status().ToString();
   StatusOr<ProcStatus> status = ParseProcStatus(*status_text);
   ASSERT_TRUE(status.ok()) << status.status().ToString();
-  EXPECT_EQ(status->pid, target.pid());
+  EXPECT_EQ(status->pid, target.Pid());
   EXPECT_EQ(status->ppid, getpid());
   EXPECT_GE(status->threads, 7);
   EXPECT_TRUE(status->vm_rss_kib.has_value());
 
-  StatusOr<std::string> stat_text = fs.ReadFile(target.pid(), "stat");
+  StatusOr<std::string> stat_text = fs.ReadFile(target.Pid(), "stat");
   ASSERT_TRUE(stat_text.ok());
   StatusOr<ProcStat> stat = ParseProcStat(*stat_text);
   ASSERT_TRUE(stat.ok()) << stat.status().ToString();
   EXPECT_EQ(stat->num_threads, status->threads);
 
-  StatusOr<std::vector<int>> tasks = fs.ListTasks(target.pid());
+  StatusOr<std::vector<int>> tasks = fs.ListTasks(target.Pid());
   ASSERT_TRUE(tasks.ok());
   std::vector<std::string> names;
   for (int tid : *tasks) {
-    StatusOr<std::string> comm = fs.ReadTaskFile(target.pid(), tid, "comm");
+    StatusOr<std::string> comm = fs.ReadTaskFile(target.Pid(), tid, "comm");
     if (comm.ok()) names.push_back(comm->substr(0, comm->find('\n')));
   }
   EXPECT_THAT(names, Contains("acceptor"));
   EXPECT_THAT(names, Contains("checkout-0"));
 
-  StatusOr<std::string> cmdline = fs.ReadFile(target.pid(), "cmdline");
+  StatusOr<std::string> cmdline = fs.ReadFile(target.Pid(), "cmdline");
   ASSERT_TRUE(cmdline.ok());
   EXPECT_EQ(ParseCmdline(*cmdline).size(), 5u);
 
-  StatusOr<std::string> limits = fs.ReadFile(target.pid(), "limits");
+  StatusOr<std::string> limits = fs.ReadFile(target.Pid(), "limits");
   ASSERT_TRUE(limits.ok());
   EXPECT_TRUE(ParseLimits(*limits).ok());
 
-  StatusOr<std::string> maps = fs.ReadFile(target.pid(), "maps");
+  StatusOr<std::string> maps = fs.ReadFile(target.Pid(), "maps");
   ASSERT_TRUE(maps.ok());
   StatusOr<MapsSummary> summary = ParseMapsSummary(*maps, 5);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
@@ -106,15 +105,15 @@ TEST(RealProcFsComponentTest, ReadsARunningMultiThreadedProcess) {
   EXPECT_EQ(summary->by_kind.count("stack"), 1u);
 
   // The listening socket: find its inode among the fds, then in net/tcp.
-  StatusOr<std::string> tcp_text = fs.ReadNetFile(target.pid(), "tcp");
+  StatusOr<std::string> tcp_text = fs.ReadNetFile(target.Pid(), "tcp");
   ASSERT_TRUE(tcp_text.ok());
   StatusOr<std::vector<NetSocket>> tcp = ParseNetSockets(*tcp_text, "tcp");
   ASSERT_TRUE(tcp.ok()) << tcp.status().ToString();
-  StatusOr<std::vector<int>> fds = fs.ListFds(target.pid());
+  StatusOr<std::vector<int>> fds = fs.ListFds(target.Pid());
   ASSERT_TRUE(fds.ok());
   bool found_listener = false;
   for (int fd : *fds) {
-    StatusOr<std::string> link = fs.ReadLink(target.pid(), "fd/" + std::to_string(fd));
+    StatusOr<std::string> link = fs.ReadLink(target.Pid(), "fd/" + std::to_string(fd));
     if (!link.ok()) continue;
     std::optional<uint64_t> inode = ParseSocketInode(*link);
     if (!inode) continue;
@@ -127,7 +126,7 @@ TEST(RealProcFsComponentTest, ReadsARunningMultiThreadedProcess) {
   }
   EXPECT_TRUE(found_listener);
 
-  StatusOr<std::string> cgroup_text = fs.ReadFile(target.pid(), "cgroup");
+  StatusOr<std::string> cgroup_text = fs.ReadFile(target.Pid(), "cgroup");
   ASSERT_TRUE(cgroup_text.ok());
   StatusOr<std::vector<CgroupMembership>> memberships = ParseCgroup(*cgroup_text);
   ASSERT_TRUE(memberships.ok());

@@ -72,7 +72,7 @@ class TempDir {
     path_ = mkdtemp(pattern.data());
   }
   ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
+  const std::string& Path() const { return path_; }
 
  private:
   std::string path_;
@@ -80,10 +80,10 @@ class TempDir {
 
 TEST(RealProcFsTest, FilesOverTheCapAreResourceExhausted) {
   TempDir dir;
-  std::filesystem::create_directories(dir.path() + "/7");
-  std::ofstream(dir.path() + "/7/maps") << std::string(10000, 'x');
-  std::ofstream(dir.path() + "/7/small") << std::string(100, 'y');
-  RealProcFs fs(dir.path(), 4096);
+  std::filesystem::create_directories(dir.Path() + "/7");
+  std::ofstream(dir.Path() + "/7/maps") << std::string(10000, 'x');
+  std::ofstream(dir.Path() + "/7/small") << std::string(100, 'y');
+  RealProcFs fs(dir.Path(), 4096);
   StatusOr<std::string> big = fs.ReadFile(7, "maps");
   ASSERT_FALSE(big.ok());
   EXPECT_EQ(big.status().code(), StatusCode::kResourceExhausted);
@@ -91,7 +91,7 @@ TEST(RealProcFsTest, FilesOverTheCapAreResourceExhausted) {
   ASSERT_TRUE(small.ok());
   EXPECT_EQ(small->size(), 100u);
   // Exactly at the cap is still fine.
-  std::ofstream(dir.path() + "/7/exact") << std::string(4096, 'z');
+  std::ofstream(dir.Path() + "/7/exact") << std::string(4096, 'z');
   StatusOr<std::string> exact = fs.ReadFile(7, "exact");
   ASSERT_TRUE(exact.ok());
   EXPECT_EQ(exact->size(), 4096u);

@@ -12,7 +12,6 @@ namespace ephemera::snapshot {
 namespace {
 
 using std::chrono::milliseconds;
-using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
 

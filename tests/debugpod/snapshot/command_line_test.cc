@@ -15,10 +15,10 @@ using ::testing::StartsWith;
 
 constexpr char kRecipient[] = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
 
-StatusOr<CommandLine> Parse(std::vector<std::string> args) { return ParseCommandLine(args); }
+StatusOr<CommandLine> Parse(const std::vector<std::string>& args) { return ParseCommandLine(args); }
 
-std::string ErrorOf(std::vector<std::string> args) {
-  StatusOr<CommandLine> cl = Parse(std::move(args));
+std::string ErrorOf(const std::vector<std::string>& args) {
+  StatusOr<CommandLine> cl = Parse(args);
   EXPECT_FALSE(cl.ok());
   EXPECT_EQ(cl.status().code(), StatusCode::kInvalidArgument);
   return cl.status().message();

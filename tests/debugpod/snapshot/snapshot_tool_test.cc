@@ -79,6 +79,7 @@ RunResult RunProgram(const std::vector<std::string>& argv,
   std::string out_path = dir.File("out");
   std::string err_path = dir.File("err");
   std::vector<char*> cargv;
+  cargv.reserve(argv.size() + 1);
   for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
   RunResult result;
@@ -111,16 +112,17 @@ RunResult RunProgram(const std::vector<std::string>& argv,
   return result;
 }
 
+// A port the kernel just handed out (0 if none could be had, which fails the test that uses it).
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+  bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+            getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  if (fd >= 0) close(fd);
+  return ok ? ntohs(addr.sin_port) : 0;
 }
 
 // `sh -c '"$1" --threads N --port P; :' ephemera-wrapper <target> --token=<secret>` with a secret
@@ -155,10 +157,10 @@ class TargetTree {
     waitpid(pid_, nullptr, 0);
   }
 
-  int shell_pid() const { return pid_; }
-  int target_pid() const { return target_pid_; }
-  int port() const { return port_; }
-  bool ready() const { return ready_; }
+  int ShellPid() const { return pid_; }
+  int TargetPid() const { return target_pid_; }
+  int Port() const { return port_; }
+  bool Ready() const { return ready_; }
 
  private:
   bool WaitUntilServing(size_t threads) {
@@ -226,20 +228,20 @@ bool HasDegradedReason(const Json& doc, std::string_view part) {
 
 TEST(SnapshotToolTest, JsonSnapshotOfAMultiThreadedTarget) {
   TargetTree tree(4);
-  ASSERT_TRUE(tree.ready()) << "ephemera-target did not start serving";
+  ASSERT_TRUE(tree.Ready()) << "ephemera-target did not start serving";
   RunResult run = RunProgram(
-      {EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.shell_pid()), "--format", "json"});
+      {EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.ShellPid()), "--format", "json"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.err, "");
   Json doc = Json::parse(run.out);
 
   EXPECT_EQ(doc["apiVersion"], "ephemera.dev/snapshot/v1");
-  EXPECT_EQ(doc["targets"]["mainPid"], tree.shell_pid());
-  EXPECT_EQ(doc["targets"]["pids"], Json::array({tree.shell_pid(), tree.target_pid()}));
+  EXPECT_EQ(doc["targets"]["mainPid"], tree.ShellPid());
+  EXPECT_EQ(doc["targets"]["pids"], Json::array({tree.ShellPid(), tree.TargetPid()}));
   EXPECT_EQ(doc["sections"].size(), 9u);
   EXPECT_TRUE(doc["degraded"].empty()) << doc["degraded"].dump(2);
 
-  const Json* target = FindProcess(doc, tree.target_pid());
+  const Json* target = FindProcess(doc, tree.TargetPid());
   ASSERT_NE(target, nullptr);
   std::vector<std::string> names;
   for (const Json& t : (*target)["threads"]) names.push_back(t.value("name", ""));
@@ -258,7 +260,7 @@ TEST(SnapshotToolTest, JsonSnapshotOfAMultiThreadedTarget) {
 
   bool listening = false;
   for (const Json& s : (*target)["sockets"]) {
-    if (s["protocol"] == "tcp" && s["local"] == "127.0.0.1:" + std::to_string(tree.port()) &&
+    if (s["protocol"] == "tcp" && s["local"] == "127.0.0.1:" + std::to_string(tree.Port()) &&
         s["state"] == "LISTEN") {
       listening = true;
     }
@@ -272,7 +274,7 @@ TEST(SnapshotToolTest, JsonSnapshotOfAMultiThreadedTarget) {
   EXPECT_THAT(run.out, Not(HasSubstr(kEnvSecret)));
   EXPECT_THAT(run.out, Not(HasSubstr(kCmdlineSecret)));
   EXPECT_THAT(run.err, Not(HasSubstr(kEnvSecret)));
-  const Json* shell = FindProcess(doc, tree.shell_pid());
+  const Json* shell = FindProcess(doc, tree.ShellPid());
   ASSERT_NE(shell, nullptr);
   EXPECT_THAT((*shell)["cmdline"].get<std::string>(), HasSubstr("--token="));
   EXPECT_GE(doc["redaction"]["envRedacted"].get<int>(), 2);  // DB_PASSWORD in both processes
@@ -296,7 +298,7 @@ TEST(SnapshotToolTest, JsonSnapshotOfAMultiThreadedTarget) {
 
 TEST(SnapshotToolTest, AgeOutputDecryptsWithTheAgeCli) {
   TargetTree tree(4);
-  ASSERT_TRUE(tree.ready());
+  ASSERT_TRUE(tree.Ready());
   TempDir dir;
   RunResult keygen = RunProgram({"/usr/bin/age-keygen", "-o", dir.File("key.txt")});
   ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
@@ -305,7 +307,7 @@ TEST(SnapshotToolTest, AgeOutputDecryptsWithTheAgeCli) {
   ASSERT_NE(at, std::string::npos);
   std::string recipient = key_file.substr(at + 14, key_file.find('\n', at) - at - 14);
 
-  RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.target_pid()),
+  RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.TargetPid()),
                               "--recipient", recipient});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, testing::StartsWith("-----BEGIN AGE ENCRYPTED FILE-----\n"));
@@ -318,8 +320,8 @@ TEST(SnapshotToolTest, AgeOutputDecryptsWithTheAgeCli) {
   ASSERT_EQ(decrypt.exit_code, 0) << decrypt.err;
   Json doc = Json::parse(decrypt.out);
   EXPECT_EQ(doc["apiVersion"], "ephemera.dev/snapshot/v1");
-  EXPECT_EQ(doc["targets"]["mainPid"], tree.target_pid());
-  const Json* target = FindProcess(doc, tree.target_pid());
+  EXPECT_EQ(doc["targets"]["mainPid"], tree.TargetPid());
+  const Json* target = FindProcess(doc, tree.TargetPid());
   ASSERT_NE(target, nullptr);
   EXPECT_TRUE(AnySymbolContains(AllSymbols(*target), "SleepInCheckoutLoop"));
   EXPECT_THAT(decrypt.out, Not(HasSubstr(kEnvSecret)));
@@ -328,8 +330,8 @@ TEST(SnapshotToolTest, AgeOutputDecryptsWithTheAgeCli) {
 
 TEST(SnapshotToolTest, ShortDeadlineWritesWhatItHasAndExitsInTime) {
   TargetTree tree(4);
-  ASSERT_TRUE(tree.ready());
-  RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.shell_pid()),
+  ASSERT_TRUE(tree.Ready());
+  RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.ShellPid()),
                               "--format", "json", "--deadline", "1ms"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_LT(run.wall.count(), 1500);  // deadline + the watchdog's 500ms grace, with slack
@@ -342,8 +344,8 @@ TEST(SnapshotToolTest, ShortDeadlineWritesWhatItHasAndExitsInTime) {
 
 TEST(SnapshotToolTest, OutputCapIsHonoredAndReported) {
   TargetTree tree(64);
-  ASSERT_TRUE(tree.ready());
-  RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.target_pid()),
+  ASSERT_TRUE(tree.Ready());
+  RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.TargetPid()),
                               "--format", "json", "--max-output-bytes", "16Ki"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   ASSERT_FALSE(run.out.empty());
@@ -352,13 +354,13 @@ TEST(SnapshotToolTest, OutputCapIsHonoredAndReported) {
   Json doc = Json::parse(run.out);
   EXPECT_TRUE(HasDegradedReason(doc, "output cap: dropped to fit --max-output-bytes 16384"));
   ASSERT_EQ(doc["processes"].size(), 1u);
-  EXPECT_EQ(doc["processes"][0]["pid"], tree.target_pid());
+  EXPECT_EQ(doc["processes"][0]["pid"], tree.TargetPid());
 }
 
 TEST(SnapshotToolTest, RestrictedProfileReportsStacksDegraded) {
   TargetTree tree(2);
-  ASSERT_TRUE(tree.ready());
-  RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.target_pid()),
+  ASSERT_TRUE(tree.Ready());
+  RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.TargetPid()),
                               "--format", "json", "--profile", "restricted"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   Json doc = Json::parse(run.out);
@@ -370,9 +372,9 @@ TEST(SnapshotToolTest, RestrictedProfileReportsStacksDegraded) {
 
 TEST(SnapshotToolTest, UnprivilegedRunSaysWhatItCouldNotRead) {
   TargetTree tree(2);
-  ASSERT_TRUE(tree.ready());
+  ASSERT_TRUE(tree.Ready());
   RunResult run = RunProgram(
-      {EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.target_pid()), "--format", "json"},
+      {EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.TargetPid()), "--format", "json"},
       65534);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   Json doc = Json::parse(run.out);
@@ -385,7 +387,7 @@ TEST(SnapshotToolTest, UnprivilegedRunSaysWhatItCouldNotRead) {
   EXPECT_TRUE(HasDegradedReason(doc, "process runs as uid 0, the tool as uid 65534"));
   EXPECT_THAT(run.out, Not(HasSubstr(kEnvSecret)));
   // What is world-readable is still there.
-  const Json* target = FindProcess(doc, tree.target_pid());
+  const Json* target = FindProcess(doc, tree.TargetPid());
   ASSERT_NE(target, nullptr);
   EXPECT_TRUE(target->contains("threads"));
   EXPECT_TRUE(target->contains("limits"));
