@@ -30,7 +30,7 @@ test: build cluster-up  ## everything: unit, component and integration tests (br
 	@ctest --preset $(PRESET) -L integration
 
 demo: build cluster-up  ## the local cluster, a sample workload, and a look inside it
-	@hack/demo.sh
+	@hack/demo.sh $(BUILD_DIR)
 
 bench:  ## benchmarks (figures and ratios against baselines measured in the same run)
 	@[ -f build/release/build.ninja ] || cmake --preset release

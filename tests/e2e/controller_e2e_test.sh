@@ -19,51 +19,28 @@ work=$(mktemp -d)
 passed=0
 failed=0
 
-fail_setup() { echo "e2e: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
-"$cluster" status >/dev/null 2>&1 || fail_setup "the local cluster is not up (run 'make cluster-up')"
-[ -x "$controller_bin" ] || fail_setup "$controller_bin is not built"
-command -v age >/dev/null || fail_setup "Debian's age is needed to check encryption (run 'make deps')"
+fail_setup() { echo "e2e: $*" >&2; failed=$((failed + 1)); exit 1; }
+# shellcheck source=tests/e2e/host_controller.sh
+source "$here/host_controller.sh"
 kubectl_bin=$("$cluster" kubectl-path)
 as() { local user=$1; shift; "$kubectl_bin" --kubeconfig "$("$cluster" kubeconfig "$user")" "$@"; }
-pki=$("$cluster" pki-path)
-node_ip=$("$cluster" node-ip)
-snapshot_image=$("$cluster" image-ref ephemera.local/snapshot:0.1.0)
-metrics_port=18080
-webhook_port=19443
 
-check() { # description command...
-  local what=$1; shift
-  local out
-  if out=$("$@" 2>&1); then
-    passed=$((passed + 1)); echo "PASS $what"
-  else
-    failed=$((failed + 1)); echo "FAIL $what"; echo "$out" | sed 's/^/    /' | tail -n 25
-  fi
-}
-
-controller_pid=
 cleanup() {
-  # Webhooks first: with failurePolicy Fail they would block DebugSessions once the controller is gone.
-  as admin delete mutatingwebhookconfiguration ephemera-requester --ignore-not-found >/dev/null 2>&1 || true
-  as admin delete validatingwebhookconfiguration ephemera-policy --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete debugsessions --all --wait=false >/dev/null 2>&1 || true
-  if [ -n "$controller_pid" ]; then
+  if [ -n "$host_controller_pid" ]; then
     # Let the controller release its finalizers before it stops.
     for _ in $(seq 1 30); do
       [ -z "$(as admin -n team-a get debugsessions -o name 2>/dev/null)" ] && break
       sleep 0.5
     done
-    kill -TERM "$controller_pid" 2>/dev/null || true
-    for _ in $(seq 1 40); do kill -0 "$controller_pid" 2>/dev/null || break; sleep 0.25; done
-    if kill -0 "$controller_pid" 2>/dev/null; then
-      kill -KILL "$controller_pid" 2>/dev/null || true
-      failed=$((failed + 1)); echo "FAIL the controller stops within 10s of SIGTERM"
-    else
+    if host_controller_stop; then
       passed=$((passed + 1)); echo "PASS the controller stops within 10s of SIGTERM"
+    else
+      failed=$((failed + 1)); echo "FAIL the controller stops within 10s of SIGTERM"
     fi
-    wait "$controller_pid" 2>/dev/null || true
-    echo "$passed passed, $failed failed"
   fi
+  host_controller_unregister_webhooks
+  echo "$passed passed, $failed failed"
   as admin -n team-a delete deployment e2e-target --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete secret e2e-db --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete rolebinding e2e-alice-ptrace --ignore-not-found >/dev/null 2>&1 || true
@@ -79,30 +56,26 @@ finish() {
   [ "$failed" -eq 0 ] && exit "$code" || exit 1
 }
 trap finish EXIT
+"$cluster" status >/dev/null 2>&1 || fail_setup "the local cluster is not up (run 'make cluster-up')"
+[ -x "$controller_bin" ] || fail_setup "$controller_bin is not built"
+command -v age >/dev/null || fail_setup "Debian's age is needed to check encryption (run 'make deps')"
+
+check() { # description command...
+  local what=$1; shift
+  local out
+  if out=$("$@" 2>&1); then
+    passed=$((passed + 1)); echo "PASS $what"
+  else
+    failed=$((failed + 1)); echo "FAIL $what"; echo "$out" | sed 's/^/    /' | tail -n 25
+  fi
+}
+
+metrics_port=$host_controller_metrics_port
+
 
 # --- Setup: CRDs, RBAC, the controller on this host, webhooks ------------------------------------
-as admin apply -f "$repo/crds/" >/dev/null
-as admin wait --for=condition=Established crd/debugsessions.ephemera.dev crd/debugsnapshots.ephemera.dev --timeout=30s >/dev/null
-as admin apply -f "$here/host-controller.yaml" >/dev/null
-if curl -s -o /dev/null "http://127.0.0.1:$metrics_port/healthz"; then
-  fail_setup "port $metrics_port is taken (another ephemera-controller running?); stop it first"
-fi
-mkdir -p "$work/certs"
-cp "$pki/ephemera-webhook.crt" "$work/certs/tls.crt"
-cp "$pki/ephemera-webhook.key" "$work/certs/tls.key"
-"$controller_bin" --kubeconfig "$("$cluster" kubeconfig ephemera-controller)" \
-  --namespace ephemera-system --snapshot-image "$snapshot_image" \
-  --webhook-cert-dir "$work/certs" --webhook-address "0.0.0.0:$webhook_port" \
-  --metrics-address "127.0.0.1:$metrics_port" --leader-election-lease-duration 15s \
-  >"$work/controller.log" 2>&1 &
-controller_pid=$!
-sed -e "s#@URL@#https://$node_ip:$webhook_port#" -e "s#@CA_BUNDLE@#$(base64 -w0 <"$pki/ca.crt")#" \
-  "$here/webhooks.yaml.in" | as admin apply -f - >/dev/null
-for _ in $(seq 1 60); do
-  curl -sf "http://127.0.0.1:$metrics_port/readyz" >/dev/null 2>&1 && break
-  kill -0 "$controller_pid" 2>/dev/null || fail_setup "the controller exited: $(tail -n 20 "$work/controller.log")"
-  sleep 0.5
-done
+host_controller_install
+host_controller_start "$controller_bin" "$work/controller.log" || fail_setup "the controller did not start"
 
 # The workload alice will debug: runs as uid 1000, a Secret-backed password and a token in its env.
 as admin -n team-a create secret generic e2e-db --from-literal=password=e2e-db-password-value-7f3a \

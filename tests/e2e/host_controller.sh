@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs ephemera-controller on this host against the local cluster, as `make run`, `make demo` and the
+# host-run end-to-end test do: CRDs and the controller's RBAC applied, its own identity (user
+# ephemera-controller), admission webhooks served over HTTPS at the node address with a certificate
+# from the cluster CA, the snapshot image pinned by digest.
+#
+# Source it, then:
+#   host_controller_install            CRDs, namespace, RBAC
+#   host_controller_start BIN LOGFILE  start in the background (sets host_controller_pid), wait ready
+#   host_controller_stop               SIGTERM, wait; unregister the webhooks
+#   host_controller_args               the flags (for running in the foreground)
+# Ports: EPHEMERA_METRICS_PORT (default 18080), EPHEMERA_WEBHOOK_PORT (default 19443).
+
+_hc_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+_hc_repo=$(cd "$_hc_dir/../.." && pwd)
+_hc_cluster=$_hc_repo/tests/cluster/cluster.sh
+host_controller_metrics_port=${EPHEMERA_METRICS_PORT:-18080}
+host_controller_webhook_port=${EPHEMERA_WEBHOOK_PORT:-19443}
+host_controller_pid=
+
+_hc_admin() { "$("$_hc_cluster" kubectl-path)" --kubeconfig "$("$_hc_cluster" kubeconfig admin)" "$@"; }
+
+host_controller_install() {
+  _hc_admin apply -f "$_hc_repo/crds/" >/dev/null
+  _hc_admin wait --for=condition=Established crd/debugsessions.ephemera.dev \
+    crd/debugsnapshots.ephemera.dev --timeout=30s >/dev/null
+  _hc_admin apply -f "$_hc_dir/host-controller.yaml" >/dev/null
+}
+
+host_controller_args() {
+  local certs; certs=$(mktemp -d)
+  cp "$("$_hc_cluster" pki-path)/ephemera-webhook.crt" "$certs/tls.crt"
+  cp "$("$_hc_cluster" pki-path)/ephemera-webhook.key" "$certs/tls.key"
+  echo --kubeconfig "$("$_hc_cluster" kubeconfig ephemera-controller)" \
+    --namespace ephemera-system \
+    --snapshot-image "$("$_hc_cluster" image-ref ephemera.local/snapshot:0.1.0)" \
+    --webhook-cert-dir "$certs" --webhook-address "0.0.0.0:$host_controller_webhook_port" \
+    --metrics-address "127.0.0.1:$host_controller_metrics_port"
+}
+
+host_controller_register_webhooks() {
+  sed -e "s#@URL@#https://$("$_hc_cluster" node-ip):$host_controller_webhook_port#" \
+    -e "s#@CA_BUNDLE@#$(base64 -w0 <"$("$_hc_cluster" pki-path)/ca.crt")#" \
+    "$_hc_dir/webhooks.yaml.in" | _hc_admin apply -f - >/dev/null
+}
+
+host_controller_unregister_webhooks() {
+  # With failurePolicy Fail they would block every DebugSession once the controller is gone.
+  _hc_admin delete mutatingwebhookconfiguration ephemera-requester --ignore-not-found >/dev/null 2>&1 || true
+  _hc_admin delete validatingwebhookconfiguration ephemera-policy --ignore-not-found >/dev/null 2>&1 || true
+}
+
+host_controller_start() { # binary logfile
+  if curl -s -o /dev/null "http://127.0.0.1:$host_controller_metrics_port/healthz"; then
+    echo "port $host_controller_metrics_port is taken (another ephemera-controller running?); stop it first" >&2
+    return 1
+  fi
+  # shellcheck disable=SC2046
+  "$1" $(host_controller_args) >"$2" 2>&1 &
+  host_controller_pid=$!
+  host_controller_register_webhooks
+  for _ in $(seq 1 60); do
+    curl -sf "http://127.0.0.1:$host_controller_metrics_port/readyz" >/dev/null 2>&1 && return 0
+    kill -0 "$host_controller_pid" 2>/dev/null || { echo "the controller exited:" >&2; tail -n 20 "$2" >&2; return 1; }
+    sleep 0.5
+  done
+  echo "the controller did not become ready in 30s" >&2
+  return 1
+}
+
+# Returns 1 when the controller needed SIGKILL (it did not stop within 10s of SIGTERM).
+host_controller_stop() {
+  host_controller_unregister_webhooks
+  [ -n "$host_controller_pid" ] || return 0
+  local status=0
+  kill -TERM "$host_controller_pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$host_controller_pid" 2>/dev/null || break; sleep 0.25; done
+  if kill -0 "$host_controller_pid" 2>/dev/null; then
+    kill -KILL "$host_controller_pid" 2>/dev/null || true
+    status=1
+  fi
+  wait "$host_controller_pid" 2>/dev/null || true
+  host_controller_pid=
+  return $status
+}
