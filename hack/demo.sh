@@ -25,6 +25,7 @@ host_controller_install
 host_controller_start "$build_dir/controller/ephemera-controller" "$work/controller.log"
 
 say "alice runs a sample service 'shop' in team-a (uid 1000; a password in its environment)"
+as alice -n team-a delete deployment shop --ignore-not-found --cascade=foreground --wait=true >/dev/null
 as alice -n team-a apply -f - >/dev/null <<'YAML'
 apiVersion: apps/v1
 kind: Deployment
