@@ -25,7 +25,7 @@ class InClusterTest : public ::testing::Test {
   void Write(const std::string& name, const std::string& text) {
     std::ofstream(dir_ / name) << text;
   }
-  InClusterOptions Options(std::map<std::string, std::string> env) {
+  InClusterOptions Options(const std::map<std::string, std::string>& env) {
     InClusterOptions options;
     options.service_account_dir = dir_.string();
     options.getenv = [env](const std::string& name) -> std::optional<std::string> {

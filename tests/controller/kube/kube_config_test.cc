@@ -124,7 +124,7 @@ TEST(KubeConfigTest, DescribeNeverContainsSecrets) {
 }
 
 TEST(KubeConfigTest, DefaultPathPrefersKubeconfigVariable) {
-  auto env = [](std::map<std::string, std::string> values) {
+  auto env = [](const std::map<std::string, std::string>& values) {
     return [values](const std::string& name) -> std::optional<std::string> {
       auto it = values.find(name);
       if (it == values.end()) return std::nullopt;

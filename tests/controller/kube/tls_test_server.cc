@@ -31,8 +31,15 @@ void ResponseWriter::Respond(int status, std::string_view body, std::string_view
   std::string head =
       "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: " + std::string(content_type) +
       "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n";
-  for (const auto& [name, value] : extra_headers) head += name + ": " + value + "\r\n";
-  WriteRaw(head + "\r\n" + std::string(body));
+  for (const auto& [name, value] : extra_headers) {
+    head += name;
+    head += ": ";
+    head += value;
+    head += "\r\n";
+  }
+  head += "\r\n";
+  head += body;
+  WriteRaw(head);
 }
 
 void ResponseWriter::StartChunked(int status) {
