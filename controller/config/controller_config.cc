@@ -102,6 +102,13 @@ const Setting* FindByFlag(std::string_view flag) {
   return nullptr;
 }
 
+// Joins `parts` (one allocation; for messages built inside loops).
+std::string Cat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view part : parts) out += part;
+  return out;
+}
+
 std::size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> previous(b.size() + 1), current(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = j;
@@ -219,25 +226,25 @@ Status ApplyYamlMap(const YAML::Node& map, std::string_view prefix, std::string_
     const YAML::Node value = entry.second;
     const std::string at = MarkOf(file_name, key_node.Mark());
     if (!key_node.IsScalar()) {
-      return InvalidArgumentError(at + ": keys must be plain names " + where_level);
+      return InvalidArgumentError(Cat({at, ": keys must be plain names ", where_level}));
     }
-    const std::string key = key_node.Scalar();
+    const std::string& key = key_node.Scalar();
     if (!seen.insert(key).second) {
-      return InvalidArgumentError(at + ": duplicate key \"" + key + "\" " + where_level +
-                                  "; remove one of them");
+      return InvalidArgumentError(
+          Cat({at, ": duplicate key \"", key, "\" ", where_level, "; remove one of them"}));
     }
     if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return InvalidArgumentError(at + ": unknown key \"" + key + "\" " + where_level + "." +
-                                  Suggestion(key, known) + " Known keys: " + Join(known) + ".");
+      return InvalidArgumentError(Cat({at, ": unknown key \"", key, "\" ", where_level, ".",
+                                       Suggestion(key, known), " Known keys: ", Join(known), "."}));
     }
-    const std::string path = std::string(prefix) + key;
+    const std::string path = Cat({prefix, key});
     if (sections.contains(key)) {
       if (value.IsNull()) continue;
       if (!value.IsMap()) {
-        return InvalidArgumentError(at + ": " + path + " must be a mapping of settings (" +
-                                    "indented key: value lines)");
+        return InvalidArgumentError(
+            Cat({at, ": ", path, " must be a mapping of settings (indented key: value lines)"}));
       }
-      EPHEMERA_RETURN_IF_ERROR(ApplyYamlMap(value, path + ".", file_name, config, origins));
+      EPHEMERA_RETURN_IF_ERROR(ApplyYamlMap(value, Cat({path, "."}), file_name, config, origins));
       continue;
     }
     const Setting* setting = FindByPath(path);
@@ -245,11 +252,11 @@ Status ApplyYamlMap(const YAML::Node& map, std::string_view prefix, std::string_
     std::string text;
     if (value.IsNull()) {
       if (!std::holds_alternative<StringTarget>(setting->target)) {
-        return InvalidArgumentError(at + ": " + path + " needs a value");
+        return InvalidArgumentError(Cat({at, ": ", path, " needs a value"}));
       }
     } else if (!value.IsScalar()) {
-      return InvalidArgumentError(value_at + ": " + path +
-                                  " must be a single value, not a list or mapping");
+      return InvalidArgumentError(
+          Cat({value_at, ": ", path, " must be a single value, not a list or mapping"}));
     } else {
       text = value.Scalar();
     }
@@ -298,8 +305,9 @@ StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args) {
       continue;
     }
     if (!arg.starts_with("--") || arg.size() == 2) {
-      return InvalidArgumentError("unexpected argument \"" + arg +
-                                  "\": settings are flags like --name=value; run with --help");
+      return InvalidArgumentError(
+          Cat({"unexpected argument \"", arg,
+               "\": settings are flags like --name=value; run with --help"}));
     }
     std::string name = arg.substr(2);
     std::optional<std::string> value;
@@ -309,9 +317,9 @@ StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args) {
     }
     const Setting* setting = FindByFlag(name);
     if (name != "config" && setting == nullptr) {
-      return InvalidArgumentError("unknown flag --" + name + "." +
-                                  Suggestion(name, AllFlags(), "--") +
-                                  " Run with --help for the list of flags.");
+      return InvalidArgumentError(
+          Cat({"unknown flag --", name, ".", Suggestion(name, AllFlags(), "--"),
+               " Run with --help for the list of flags."}));
     }
     if (!value) {
       if (setting != nullptr && std::holds_alternative<BoolTarget>(setting->target)) {
@@ -319,7 +327,7 @@ StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args) {
       } else if (i + 1 < args.size()) {
         value = args[++i];
       } else {
-        return InvalidArgumentError("flag --" + name + " needs a value: --" + name + "=<value>");
+        return InvalidArgumentError(Cat({"flag --", name, " needs a value: --", name, "=<value>"}));
       }
     }
     if (name == "config") {
@@ -354,8 +362,8 @@ Status ApplyConfigYaml(std::string_view yaml_text, std::string_view file_name,
 Status ApplyFlags(const ParsedFlags& flags, ControllerConfig& config, SettingOrigins& origins) {
   for (const auto& [name, value] : flags.settings) {
     const Setting* setting = FindByFlag(name);
-    if (setting == nullptr) return InvalidArgumentError("unknown flag --" + name);
-    const std::string origin = "flag --" + name;
+    if (setting == nullptr) return InvalidArgumentError(Cat({"unknown flag --", name}));
+    const std::string origin = Cat({"flag --", name});
     EPHEMERA_RETURN_IF_ERROR(ApplyValue(*setting, value, origin, config));
     origins[std::string(setting->path)] = origin;
   }

@@ -15,8 +15,9 @@ StatusOr<std::string> ReadFile(const std::string& path) {
     const int error = errno;
     const std::string reason = std::strerror(error);
     if (error == ENOENT) return NotFoundError("config file " + path + " does not exist");
-    if (error == EACCES)
+    if (error == EACCES) {
       return PermissionDeniedError("cannot read config file " + path + ": " + reason);
+    }
     return UnavailableError("cannot open config file " + path + ": " + reason);
   }
   std::ostringstream contents;

@@ -117,6 +117,13 @@ StatusOr<int> FindFreePort(const std::string& host) {
                   : reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
 }
 
+// Joins `parts` (one allocation; for messages built inside loops).
+std::string Cat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view part : parts) out += part;
+  return out;
+}
+
 HttpResponse TextResponse(int status, std::string body) {
   return HttpResponse{
       .status = status, .content_type = "text/plain; charset=utf-8", .body = std::move(body)};
@@ -146,7 +153,7 @@ class HttpServer::CertificateStore {
     LoadPair(context, cert, key).ok();  // validated when loaded; a failure fails the handshake
   }
 
-  std::uint64_t loads() {
+  std::uint64_t Loads() {
     std::lock_guard lock(mu_);
     return loads_;
   }
@@ -201,8 +208,8 @@ void HttpServer::Handle(std::string path, HttpHandler handler) {
   routes_[std::move(path)] = std::move(handler);
 }
 
-std::uint64_t HttpServer::certificate_loads() const {
-  return certificates_ ? certificates_->loads() : 0;
+std::uint64_t HttpServer::CertificateLoads() const {
+  return certificates_ ? certificates_->Loads() : 0;
 }
 
 Status HttpServer::Start() {
@@ -238,10 +245,10 @@ Status HttpServer::Start() {
         }
       });
     }
+    const std::string url = Cat({scheme, "://", host, ":", std::to_string(port)});
     auto listener = std::make_unique<Listener>();
     try {
-      listener->http_listener = std::make_unique<listener::http_listener>(
-          http::uri(scheme + "://" + host + ":" + std::to_string(port)), config);
+      listener->http_listener = std::make_unique<listener::http_listener>(http::uri(url), config);
       listener->http_listener->support([this](http::http_request request) {
         const std::size_t limit = options_.max_body_bytes;
         HttpResponse response;
@@ -271,18 +278,19 @@ Status HttpServer::Start() {
         http::http_response reply(static_cast<http::status_code>(response.status));
         reply.set_body(std::vector<unsigned char>(response.body.begin(), response.body.end()));
         reply.headers().set_content_type(response.content_type);
-        request.reply(reply).then([](pplx::task<void> sent) {
-          try {
-            sent.get();
-          } catch (...) {
-            // The client went away; nothing to do.
-          }
-        });
+        // pplx picks a task-based continuation by this exact by-value parameter type.
+        request.reply(reply).then(
+            [](pplx::task<void> sent) {  // NOLINT(performance-unnecessary-value-param)
+              try {
+                sent.get();
+              } catch (...) {
+                // The client went away; nothing to do.
+              }
+            });
       });
       listener->http_listener->open().wait();
     } catch (const std::exception& e) {
-      last_error = UnavailableError("cannot listen on " + scheme + "://" + host + ":" +
-                                    std::to_string(port) + ": " + e.what());
+      last_error = UnavailableError(Cat({"cannot listen on ", url, ": ", e.what()}));
       continue;
     }
     listener_ = std::move(listener);

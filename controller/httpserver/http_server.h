@@ -56,9 +56,9 @@ class HttpServer {
   void Stop();
 
   // The bound port (after a successful Start), or 0.
-  int port() const { return port_; }
+  int Port() const { return port_; }
   // How many times the TLS pair has been (re)loaded; 0 for plain HTTP.
-  std::uint64_t certificate_loads() const;
+  std::uint64_t CertificateLoads() const;
 
  private:
   class Listener;

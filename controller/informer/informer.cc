@@ -43,7 +43,7 @@ Informer::Informer(kube::KubeClient& client, kube::Clock& clock, InformerOptions
 
 void Informer::AddEventHandler(EventHandler handler) { handlers_.push_back(std::move(handler)); }
 
-void Informer::Run(std::stop_token stop) {
+void Informer::Run(const std::stop_token& stop) {
   bool need_list = true;
   while (!stop.stop_requested()) {
     if (need_list) {
@@ -51,7 +51,6 @@ void Informer::Run(std::stop_token stop) {
         if (!clock_.SleepFor(backoff_.Next(), stop)) return;
         continue;
       }
-      need_list = false;
     }
     const Next next = WatchOnce(stop);
     if (next == Next::kStop) return;
@@ -65,7 +64,7 @@ void Informer::Run(std::stop_token stop) {
   }
 }
 
-bool Informer::ListAndReplace(std::stop_token stop) {
+bool Informer::ListAndReplace(const std::stop_token& stop) {
   // Two tries: a 410 for the resourceVersion we asked for is answered at once by a consistent
   // read; any other failure goes back to Run for a backoff.
   for (int attempt = 0; attempt < 2 && !stop.stop_requested(); ++attempt) {
@@ -131,7 +130,7 @@ bool Informer::ListAndReplace(std::stop_token stop) {
   return false;
 }
 
-Informer::Next Informer::WatchOnce(std::stop_token stop) {
+Informer::Next Informer::WatchOnce(const std::stop_token& stop) {
   kube::WatchOptions watch_options;
   watch_options.resource_version = LastSyncResourceVersion();
   watch_options.label_selector = options_.label_selector;
@@ -219,7 +218,7 @@ void Informer::SetResourceVersion(std::string resource_version) {
 
 bool Informer::WaitForSync(std::stop_token stop) {
   std::unique_lock lock(mu_);
-  synced_cv_.wait(lock, stop, [this] { return synced_.load(); });
+  synced_cv_.wait(lock, std::move(stop), [this] { return synced_.load(); });
   return synced_.load();
 }
 

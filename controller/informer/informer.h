@@ -89,7 +89,7 @@ class Informer {
 
   // Lists and watches until `stop` is requested; never returns early on API errors (it backs off
   // and retries). Blocks the calling thread.
-  void Run(std::stop_token stop);
+  void Run(const std::stop_token& stop);
 
   // True once the first list has been applied to the cache (and stays true).
   bool HasSynced() const { return synced_.load(); }
@@ -109,10 +109,10 @@ class Informer {
   using Object = std::shared_ptr<const nlohmann::json>;
 
   // Lists and replaces the cache; false (after a failed attempt) when the caller should back off.
-  bool ListAndReplace(std::stop_token stop);
+  bool ListAndReplace(const std::stop_token& stop);
   // One watch; returns what to do next.
   enum class Next { kWatch, kRelist, kBackoffThenWatch, kBackoffThenRelist, kStop };
-  Next WatchOnce(std::stop_token stop);
+  Next WatchOnce(const std::stop_token& stop);
   void HandleWatchEvent(const kube::WatchEvent& event);
   Object Prepare(nlohmann::json object) const;
   void Notify(EventType type, const kube::ObjectKey& key, const Object& old_object,

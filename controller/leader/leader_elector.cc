@@ -174,9 +174,9 @@ std::chrono::nanoseconds LeaderElector::JitteredRetryPeriod() {
                       static_cast<double>(period.count()) * kRetryJitter * fraction));
 }
 
-Status LeaderElector::Run(std::stop_token stop,
-                          std::function<void(std::stop_token)> on_started_leading,
-                          std::function<void()> on_stopped_leading) {
+Status LeaderElector::Run(const std::stop_token& stop,
+                          const std::function<void(std::stop_token)>& on_started_leading,
+                          const std::function<void()>& on_stopped_leading) {
   EPHEMERA_RETURN_IF_ERROR(ValidateLeaderElectionConfig(config_));
 
   while (!TryAcquireOrRenew()) {

@@ -71,8 +71,9 @@ class LeaderElector {
   // promptly then. on_stopped_leading (may be empty) is called once after it returned, and only
   // if leading started. Returns OK when ended by `stop`, kAborted when leadership was lost, and
   // kInvalidArgument for an invalid config (without contacting the API server).
-  Status Run(std::stop_token stop, std::function<void(std::stop_token)> on_started_leading,
-             std::function<void()> on_stopped_leading);
+  Status Run(const std::stop_token& stop,
+             const std::function<void(std::stop_token)>& on_started_leading,
+             const std::function<void()>& on_stopped_leading);
 
   // One acquire-or-renew attempt (see the header comment); true when we hold the lease after it.
   // Failures are kept in LastError().

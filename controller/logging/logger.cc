@@ -87,14 +87,14 @@ class JsonLineFormatter final : public spdlog::formatter {
 
 void AppendField(std::string& out, const Field& field) {
   out += ',';
-  const std::string& key = field.key();
+  const std::string& key = field.Key();
   if (key == "ts" || key == "level" || key == "msg") {
     out += JsonString("field." + key);
   } else {
     out += JsonString(key);
   }
   out += ':';
-  out += field.json_value();
+  out += field.JsonValue();
 }
 
 std::shared_ptr<spdlog::logger> MakeLogger(spdlog::sink_ptr sink, LogLevel level) {

@@ -56,8 +56,8 @@ class Field {
   // The status as "Code: message" (or "OK").
   Field(std::string_view key, const Status& status);
 
-  const std::string& key() const { return key_; }
-  const std::string& json_value() const { return json_value_; }
+  const std::string& Key() const { return key_; }
+  const std::string& JsonValue() const { return json_value_; }
 
  private:
   std::string key_;

@@ -86,37 +86,37 @@ std::unique_ptr<Metric> MakeMetric(const Registry::FamilyBase&) {
 }
 template <>
 std::unique_ptr<Histogram> MakeMetric<Histogram>(const Registry::FamilyBase& family) {
-  return std::make_unique<Histogram>(family.upper_bounds());
+  return std::make_unique<Histogram>(family.UpperBounds());
 }
 
 void RenderChild(std::string& out, const Registry::FamilyBase& family,
                  const std::vector<std::string>& values, const Counter& counter) {
-  AppendSample(out, family.name(), family.label_names(), values, counter.Value());
+  AppendSample(out, family.Name(), family.LabelNames(), values, counter.Value());
 }
 void RenderChild(std::string& out, const Registry::FamilyBase& family,
                  const std::vector<std::string>& values, const Gauge& gauge) {
-  AppendSample(out, family.name(), family.label_names(), values, gauge.Value());
+  AppendSample(out, family.Name(), family.LabelNames(), values, gauge.Value());
 }
 void RenderChild(std::string& out, const Registry::FamilyBase& family,
                  const std::vector<std::string>& values, const Histogram& histogram) {
   const Histogram::Snapshot snapshot = histogram.Read();
-  const std::string bucket_name = family.name() + "_bucket";
+  const std::string bucket_name = family.Name() + "_bucket";
   for (std::size_t i = 0; i < snapshot.upper_bounds.size(); ++i) {
     out += bucket_name;
-    AppendLabels(out, family.label_names(), values, "le",
+    AppendLabels(out, family.LabelNames(), values, "le",
                  FormatSampleValue(snapshot.upper_bounds[i]));
     out += ' ';
     out += std::to_string(snapshot.cumulative_counts[i]);
     out += '\n';
   }
   out += bucket_name;
-  AppendLabels(out, family.label_names(), values, "le", "+Inf");
+  AppendLabels(out, family.LabelNames(), values, "le", "+Inf");
   out += ' ';
   out += std::to_string(snapshot.count);
   out += '\n';
-  AppendSample(out, family.name() + "_sum", family.label_names(), values, snapshot.sum);
-  out += family.name() + "_count";
-  AppendLabels(out, family.label_names(), values);
+  AppendSample(out, family.Name() + "_sum", family.LabelNames(), values, snapshot.sum);
+  out += family.Name() + "_count";
+  AppendLabels(out, family.LabelNames(), values);
   out += ' ';
   out += std::to_string(snapshot.count);
   out += '\n';
@@ -239,14 +239,18 @@ Registry::Registry(std::string prefix) : prefix_(std::move(prefix)) {}
 Registry::~Registry() = default;
 
 Registry::FamilyBase& Registry::Register(std::unique_ptr<FamilyBase> family) {
-  const std::string& name = family->name();
+  const std::string& name = family->Name();
   if (!IsValidMetricName(name)) Die("invalid metric name \"" + name + "\"");
-  for (const std::string& label : family->label_names()) {
-    if (!IsValidLabelName(label) || (family->type() == MetricType::kHistogram && label == "le")) {
-      Die("metric " + name + ": invalid or reserved label name \"" + label + "\"");
+  for (const std::string& label : family->LabelNames()) {
+    if (!IsValidLabelName(label) || (family->Type() == MetricType::kHistogram && label == "le")) {
+      std::string message = "metric " + name;
+      message += ": invalid or reserved label name \"";
+      message += label;
+      message += '"';
+      Die(message);
     }
   }
-  std::vector<std::string> sorted = family->label_names();
+  std::vector<std::string> sorted = family->LabelNames();
   std::sort(sorted.begin(), sorted.end());
   if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
     Die("metric " + name + ": duplicate label name");
@@ -258,9 +262,9 @@ Registry::FamilyBase& Registry::Register(std::unique_ptr<FamilyBase> family) {
     return *it->second;
   }
   const FamilyBase& existing = *it->second;
-  if (existing.type() != family->type() || existing.help() != family->help() ||
-      existing.label_names() != family->label_names() ||
-      existing.upper_bounds() != family->upper_bounds()) {
+  if (existing.Type() != family->Type() || existing.Help() != family->Help() ||
+      existing.LabelNames() != family->LabelNames() ||
+      existing.UpperBounds() != family->UpperBounds()) {
     Die("metric " + name + " registered twice with a different type, help, labels or buckets");
   }
   return *it->second;
@@ -331,9 +335,9 @@ std::string Registry::RenderPrometheusText() const {
   std::string out;
   for (const FamilyBase* family : families) {
     if (family->IsEmpty()) continue;
-    out += "# HELP " + family->name() + " " + EscapeHelp(family->help()) + "\n";
-    out += "# TYPE " + family->name() + " ";
-    out += TypeName(family->type());
+    out += "# HELP " + family->Name() + " " + EscapeHelp(family->Help()) + "\n";
+    out += "# TYPE " + family->Name() + " ";
+    out += TypeName(family->Type());
     out += '\n';
     family->RenderSamples(out);
   }

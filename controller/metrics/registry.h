@@ -135,11 +135,11 @@ class Registry::FamilyBase {
              std::vector<std::string> label_names, std::vector<double> upper_bounds);
   virtual ~FamilyBase() = default;
 
-  const std::string& name() const { return name_; }
-  const std::string& help() const { return help_; }
-  MetricType type() const { return type_; }
-  const std::vector<std::string>& label_names() const { return label_names_; }
-  const std::vector<double>& upper_bounds() const { return upper_bounds_; }
+  const std::string& Name() const { return name_; }
+  const std::string& Help() const { return help_; }
+  MetricType Type() const { return type_; }
+  const std::vector<std::string>& LabelNames() const { return label_names_; }
+  const std::vector<double>& UpperBounds() const { return upper_bounds_; }
 
   // Appends this family's sample lines (without HELP/TYPE).
   virtual void RenderSamples(std::string& out) const = 0;

@@ -22,6 +22,7 @@
 // cpprestsdk's pool threads, which live until exit; when this whole suite runs in one process
 // LSan reports that state. It does not grow with connections (100 TLS requests leak nothing in a
 // standalone server), so it is suppressed here, for this test binary only.
+// NOLINTNEXTLINE(bugprone-reserved-identifier,readability-identifier-naming): LSan's hook name.
 extern "C" const char* __lsan_default_suppressions() { return "leak:libcrypto.so\n"; }
 
 namespace ephemera::httpserver {
@@ -44,8 +45,9 @@ std::string OpenSslError() {
 
 // One HTTP/1.1 request over a fresh connection (Connection: close), plain or TLS verified against
 // `ca_file` for IP 127.0.0.1.
-StatusOr<FetchResult> Fetch(int port, std::string method, std::string target, std::string body = "",
-                            std::optional<std::string> ca_file = {}) {
+StatusOr<FetchResult> Fetch(int port, const std::string& method, const std::string& target,
+                            const std::string& body = "",
+                            const std::optional<std::string>& ca_file = {}) {
   const std::string host_port = "127.0.0.1:" + std::to_string(port);
   SSL_CTX* context = nullptr;
   BIO* bio = nullptr;
@@ -126,7 +128,7 @@ HttpServerOptions TlsOptions(std::string cert_file, std::string key_file) {
   return options;
 }
 
-HttpHandler Text(std::string body) {
+HttpHandler Text(const std::string& body) {
   return [body](const HttpRequest&) { return HttpResponse{.body = body}; };
 }
 
@@ -137,23 +139,23 @@ TEST(HttpServerTest, ServesRegisteredPathsOnPickedPort) {
     return HttpResponse{.status = 503, .body = "informers not synced\n"};
   });
   ASSERT_TRUE(server.Start().ok());
-  ASSERT_GT(server.port(), 0);
+  ASSERT_GT(server.Port(), 0);
 
-  auto healthz = Fetch(server.port(), "GET", "/healthz");
+  auto healthz = Fetch(server.Port(), "GET", "/healthz");
   ASSERT_TRUE(healthz.ok()) << healthz.status().ToString();
   EXPECT_EQ(healthz->status, 200);
   EXPECT_EQ(healthz->body, "ok\n");
   EXPECT_NE(healthz->headers.find("content-type: text/plain; charset=utf-8"), std::string::npos)
       << healthz->headers;
 
-  auto readyz = Fetch(server.port(), "GET", "/readyz");
+  auto readyz = Fetch(server.Port(), "GET", "/readyz");
   ASSERT_TRUE(readyz.ok());
   EXPECT_EQ(readyz->status, 503);
 
-  auto missing = Fetch(server.port(), "GET", "/nope");
+  auto missing = Fetch(server.Port(), "GET", "/nope");
   ASSERT_TRUE(missing.ok());
   EXPECT_EQ(missing->status, 404);
-  EXPECT_EQ(server.certificate_loads(), 0u);
+  EXPECT_EQ(server.CertificateLoads(), 0u);
 }
 
 TEST(HttpServerTest, HandlerSeesMethodPathQueryHeadersAndBody) {
@@ -166,7 +168,7 @@ TEST(HttpServerTest, HandlerSeesMethodPathQueryHeadersAndBody) {
                                 request.Header("content-type") + "|" + request.body};
   });
   ASSERT_TRUE(server.Start().ok());
-  auto response = Fetch(server.port(), "POST", "/validate?timeout=10s", R"({"kind":"Review"})");
+  auto response = Fetch(server.Port(), "POST", "/validate?timeout=10s", R"({"kind":"Review"})");
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->body,
@@ -185,7 +187,7 @@ TEST(HttpServerTest, ServesMetricsRegistry) {
                         .body = registry.RenderPrometheusText()};
   });
   ASSERT_TRUE(server.Start().ok());
-  auto response = Fetch(server.port(), "GET", "/metrics");
+  auto response = Fetch(server.Port(), "GET", "/metrics");
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   EXPECT_NE(response->body.find("ephemera_reconcile_total{result=\"success\"} 3\n"),
             std::string::npos);
@@ -204,14 +206,14 @@ TEST(HttpServerTest, RejectsOversizedBodyAndSurvivesThrowingHandler) {
   server.Handle("/throw",
                 [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("bug"); });
   ASSERT_TRUE(server.Start().ok());
-  auto big = Fetch(server.port(), "POST", "/echo", std::string(17, 'x'));
+  auto big = Fetch(server.Port(), "POST", "/echo", std::string(17, 'x'));
   ASSERT_TRUE(big.ok()) << big.status().ToString();
   EXPECT_EQ(big->status, 413);
   EXPECT_EQ(calls.load(), 0);
-  auto thrown = Fetch(server.port(), "GET", "/throw");
+  auto thrown = Fetch(server.Port(), "GET", "/throw");
   ASSERT_TRUE(thrown.ok()) << thrown.status().ToString();
   EXPECT_EQ(thrown->status, 500);
-  auto small = Fetch(server.port(), "POST", "/echo", "0123456789abcdef");
+  auto small = Fetch(server.Port(), "POST", "/echo", "0123456789abcdef");
   ASSERT_TRUE(small.ok());
   EXPECT_EQ(small->body, "0123456789abcdef");
 }
@@ -220,16 +222,16 @@ TEST(HttpServerTest, BusyPortFailsAndStopReleasesIt) {
   HttpServer first(PlainOptions("127.0.0.1:0"));
   first.Handle("/healthz", Text("ok"));
   ASSERT_TRUE(first.Start().ok());
-  const std::string address = "127.0.0.1:" + std::to_string(first.port());
+  const std::string address = "127.0.0.1:" + std::to_string(first.Port());
   HttpServer second(PlainOptions(address));
   Status busy = second.Start();
   EXPECT_EQ(busy.code(), StatusCode::kUnavailable) << busy.ToString();
   first.Stop();
-  EXPECT_FALSE(Fetch(first.port(), "GET", "/healthz").ok()) << "stopped server still answers";
+  EXPECT_FALSE(Fetch(first.Port(), "GET", "/healthz").ok()) << "stopped server still answers";
   HttpServer third(PlainOptions(address));
   third.Handle("/healthz", Text("third"));
   ASSERT_TRUE(third.Start().ok());
-  auto response = Fetch(third.port(), "GET", "/healthz");
+  auto response = Fetch(third.Port(), "GET", "/healthz");
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   EXPECT_EQ(response->body, "third");
 }
@@ -285,12 +287,12 @@ TEST_F(TlsServerTest, ServesHttpsWithVerifiedCertificate) {
   HttpServer server(TlsOptions(Path("tls.crt"), Path("tls.key")));
   server.Handle("/validate", Text("allowed"));
   ASSERT_TRUE(server.Start().ok());
-  auto response = Fetch(server.port(), "GET", "/validate", "", Path("ca.crt"));
+  auto response = Fetch(server.Port(), "GET", "/validate", "", Path("ca.crt"));
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->body, "allowed");
   EXPECT_EQ(response->peer_common_name, "server-1");
-  auto plain = Fetch(server.port(), "GET", "/validate");
+  auto plain = Fetch(server.Port(), "GET", "/validate");
   EXPECT_TRUE(!plain.ok() || plain->status != 200) << "plain HTTP served on the TLS port";
 }
 
@@ -298,39 +300,39 @@ TEST_F(TlsServerTest, ReloadsSwappedCertificateForNewConnections) {
   HttpServer server(TlsOptions(Path("tls.crt"), Path("tls.key")));
   server.Handle("/validate", Text("allowed"));
   ASSERT_TRUE(server.Start().ok());
-  auto before = Fetch(server.port(), "GET", "/validate", "", Path("ca.crt"));
+  auto before = Fetch(server.Port(), "GET", "/validate", "", Path("ca.crt"));
   ASSERT_TRUE(before.ok()) << before.status().ToString();
   EXPECT_EQ(before->peer_common_name, "server-1");
-  const std::uint64_t loads = server.certificate_loads();
+  const std::uint64_t loads = server.CertificateLoads();
 
   Swap("server-2.key", "tls.key");
   Swap("server-2.crt", "tls.crt");
-  auto after = Fetch(server.port(), "GET", "/validate", "", Path("ca.crt"));
+  auto after = Fetch(server.Port(), "GET", "/validate", "", Path("ca.crt"));
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(after->peer_common_name, "server-2");
-  EXPECT_GT(server.certificate_loads(), loads);
+  EXPECT_GT(server.CertificateLoads(), loads);
 }
 
 TEST_F(TlsServerTest, KeepsServingOldPairWhileNewPairIsInconsistent) {
   HttpServer server(TlsOptions(Path("tls.crt"), Path("tls.key")));
   server.Handle("/validate", Text("allowed"));
   ASSERT_TRUE(server.Start().ok());
-  ASSERT_TRUE(Fetch(server.port(), "GET", "/validate", "", Path("ca.crt")).ok());
+  ASSERT_TRUE(Fetch(server.Port(), "GET", "/validate", "", Path("ca.crt")).ok());
 
   Swap("server-2.crt", "tls.crt");  // key not swapped yet: mismatch
-  auto mismatched = Fetch(server.port(), "GET", "/validate", "", Path("ca.crt"));
+  auto mismatched = Fetch(server.Port(), "GET", "/validate", "", Path("ca.crt"));
   ASSERT_TRUE(mismatched.ok()) << mismatched.status().ToString();
   EXPECT_EQ(mismatched->peer_common_name, "server-1");
 
   std::ofstream(Path("garbage.pem")) << "not a certificate\n";
   Swap("garbage.pem", "tls.crt");
-  auto garbage = Fetch(server.port(), "GET", "/validate", "", Path("ca.crt"));
+  auto garbage = Fetch(server.Port(), "GET", "/validate", "", Path("ca.crt"));
   ASSERT_TRUE(garbage.ok()) << garbage.status().ToString();
   EXPECT_EQ(garbage->peer_common_name, "server-1");
 
   Swap("server-2.crt", "tls.crt");
   Swap("server-2.key", "tls.key");
-  auto fixed = Fetch(server.port(), "GET", "/validate", "", Path("ca.crt"));
+  auto fixed = Fetch(server.Port(), "GET", "/validate", "", Path("ca.crt"));
   ASSERT_TRUE(fixed.ok()) << fixed.status().ToString();
   EXPECT_EQ(fixed->peer_common_name, "server-2");
 }

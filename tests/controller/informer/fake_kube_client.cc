@@ -147,7 +147,7 @@ FakeKubeClient::StoreKey FakeKubeClient::KeyFor(const GroupVersionResource& gvr,
 }
 
 std::string FakeKubeClient::StampLocked(nlohmann::json& object) {
-  const std::string version = std::to_string(++resource_version_);
+  std::string version = std::to_string(++resource_version_);
   object["metadata"]["resourceVersion"] = version;
   if (!object["metadata"].contains("uid")) {
     object["metadata"]["uid"] = "uid-" + std::to_string(next_uid_++);
@@ -167,7 +167,7 @@ std::optional<Status> FakeKubeClient::TakeFailureLocked(FakeMethod method) {
 std::string FakeKubeClient::PutObject(const GroupVersionResource& gvr, nlohmann::json object) {
   std::lock_guard lock(mu_);
   const ObjectKey key{MetadataString(object, "namespace"), MetadataString(object, "name")};
-  const std::string version = StampLocked(object);
+  std::string version = StampLocked(object);
   store_[KeyFor(gvr, key)] = std::move(object);
   return version;
 }
@@ -213,12 +213,12 @@ void FakeKubeClient::SetBeforeUpdate(
   before_update_ = std::move(hook);
 }
 
-std::vector<ListOptions> FakeKubeClient::list_calls() {
+std::vector<ListOptions> FakeKubeClient::ListCalls() {
   std::lock_guard lock(mu_);
   return list_calls_;
 }
 
-std::vector<WatchOptions> FakeKubeClient::watch_calls() {
+std::vector<WatchOptions> FakeKubeClient::WatchCalls() {
   std::lock_guard lock(mu_);
   return watch_calls_;
 }
@@ -292,7 +292,7 @@ WatchResult FakeKubeClient::Watch(const GroupVersionResource&, std::string_view,
     }
     handler(event);
     ++result.events;
-    const std::string version = event.ResourceVersion();
+    std::string version = event.ResourceVersion();
     if (!version.empty()) result.resource_version = version;
   }
   result.end = script.end;

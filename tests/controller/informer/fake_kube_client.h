@@ -82,8 +82,8 @@ class FakeKubeClient final : public KubeClient {
   void SetBeforeUpdate(std::function<void(const GroupVersionResource&, const ObjectKey&)> hook);
 
   // --- Observations ---
-  std::vector<ListOptions> list_calls();
-  std::vector<WatchOptions> watch_calls();
+  std::vector<ListOptions> ListCalls();
+  std::vector<WatchOptions> WatchCalls();
   int CallCount(FakeMethod method);
   // Blocks until Watch has been called at least `count` times (true), or `timeout` (false).
   bool WaitForWatchCalls(std::size_t count, std::chrono::milliseconds timeout);

@@ -104,11 +104,11 @@ TEST_F(InformerTest, ListsThenWatchesFromTheListsResourceVersion) {
   EXPECT_EQ((*informer_->Get({"team-a", "a"}))["status"]["phase"], "Running");
   EXPECT_EQ(informer_->Get({"team-a", "missing"}), nullptr);
 
-  auto lists = client_.list_calls();
+  auto lists = client_.ListCalls();
   ASSERT_EQ(lists.size(), 1u);
   EXPECT_EQ(lists[0].resource_version, "0") << "first list served from the watch cache";
-  EXPECT_EQ(client_.watch_calls()[0].resource_version, list_version);
-  EXPECT_TRUE(client_.watch_calls()[0].allow_bookmarks);
+  EXPECT_EQ(client_.WatchCalls()[0].resource_version, list_version);
+  EXPECT_TRUE(client_.WatchCalls()[0].allow_bookmarks);
 
   auto events = recorder_.Take();
   ASSERT_EQ(events.size(), 2u);
@@ -153,8 +153,8 @@ TEST_F(InformerTest, NormalCloseRewatchesFromNewestVersionWithoutRelisting) {
   client_.PushWatch(WatchScript::Closed(
       {kube::AddedEvent(Pod("ns", "a", "Running", "3001")), kube::BookmarkEvent("3050")}));
   AwaitWatch(2);
-  EXPECT_EQ(client_.watch_calls()[1].resource_version, "3050");
-  EXPECT_EQ(client_.list_calls().size(), 1u);
+  EXPECT_EQ(client_.WatchCalls()[1].resource_version, "3050");
+  EXPECT_EQ(client_.ListCalls().size(), 1u);
   EXPECT_TRUE(clock_.sleeps().empty()) << "a productive watch is renewed without backoff";
 }
 
@@ -172,10 +172,10 @@ TEST_F(InformerTest, GoneRelistsWithConsistentReadAndSynthesizesMissedChanges) {
   client_.PushWatch(WatchScript::Gone());
   AwaitWatch(2);
 
-  auto lists = client_.list_calls();
+  auto lists = client_.ListCalls();
   ASSERT_EQ(lists.size(), 2u);
   EXPECT_EQ(lists[1].resource_version, "") << "after 410 the relist must be a consistent read";
-  EXPECT_EQ(client_.watch_calls()[1].resource_version, client_.CurrentResourceVersion());
+  EXPECT_EQ(client_.WatchCalls()[1].resource_version, client_.CurrentResourceVersion());
   EXPECT_EQ(informer_->Keys(), Keys({{"ns", "a"}, {"ns", "c"}}));
 
   auto events = recorder_.Take();
@@ -198,7 +198,7 @@ TEST_F(InformerTest, RelistOfUnchangedObjectsCallsNoHandler) {
   client_.PushWatch(WatchScript::Gone());
   AwaitWatch(2);
   EXPECT_TRUE(recorder_.Take().empty());
-  EXPECT_EQ(client_.list_calls().size(), 2u);
+  EXPECT_EQ(client_.ListCalls().size(), 2u);
 }
 
 TEST_F(InformerTest, InStreamGoneAfterEventsKeepsThoseEventsThenRelists) {
@@ -211,7 +211,7 @@ TEST_F(InformerTest, InStreamGoneAfterEventsKeepsThoseEventsThenRelists) {
   auto events = recorder_.Take();
   ASSERT_EQ(events.size(), 1u) << "the relist finds a unchanged: no second event";
   EXPECT_EQ(events[0].type, EventType::kAdded);
-  EXPECT_EQ(client_.list_calls().size(), 2u);
+  EXPECT_EQ(client_.ListCalls().size(), 2u);
 }
 
 TEST_F(InformerTest, ListErrorsBackOffWithCappedDelaysThenSucceed) {
@@ -219,7 +219,7 @@ TEST_F(InformerTest, ListErrorsBackOffWithCappedDelaysThenSucceed) {
   Start(PodOptions());
   AwaitWatch(1);
   EXPECT_TRUE(informer_->HasSynced());
-  EXPECT_EQ(client_.list_calls().size(), 9u);
+  EXPECT_EQ(client_.ListCalls().size(), 9u);
   auto sleeps = clock_.sleeps();
   ASSERT_EQ(sleeps.size(), 8u);
   for (auto sleep : sleeps) EXPECT_LE(sleep, seconds(30));
@@ -228,11 +228,11 @@ TEST_F(InformerTest, ListErrorsBackOffWithCappedDelaysThenSucceed) {
 TEST_F(InformerTest, TransientWatchErrorBacksOffAndRewatchesWithoutRelist) {
   Start(PodOptions());
   AwaitWatch(1);
-  const std::string version = client_.watch_calls()[0].resource_version;
+  const std::string version = client_.WatchCalls()[0].resource_version;
   client_.PushWatch(WatchScript::Failed(UnavailableError("connection reset")));
   AwaitWatch(2);
-  EXPECT_EQ(client_.list_calls().size(), 1u);
-  EXPECT_EQ(client_.watch_calls()[1].resource_version, version);
+  EXPECT_EQ(client_.ListCalls().size(), 1u);
+  EXPECT_EQ(client_.WatchCalls()[1].resource_version, version);
   EXPECT_EQ(clock_.sleeps().size(), 1u);
 }
 
@@ -251,7 +251,7 @@ TEST_F(InformerTest, ForbiddenWatchBacksOffAndRelists) {
   AwaitWatch(1);
   client_.PushWatch(WatchScript::Failed(kube::ApiError(403, "Forbidden")));
   AwaitWatch(2);
-  EXPECT_EQ(client_.list_calls().size(), 2u);
+  EXPECT_EQ(client_.ListCalls().size(), 2u);
   EXPECT_EQ(clock_.sleeps().size(), 1u);
 }
 
@@ -262,9 +262,9 @@ TEST_F(InformerTest, RelistWhoseVersionExpiredFallsBackToConsistentRead) {
   client_.FailNext(kube::FakeMethod::kList, kube::ApiError(410, "Expired"));
   client_.PushWatch(WatchScript::Failed(kube::ApiError(403, "Forbidden")));
   AwaitWatch(2);
-  auto lists = client_.list_calls();
+  auto lists = client_.ListCalls();
   ASSERT_EQ(lists.size(), 3u);
-  EXPECT_EQ(lists[1].resource_version, client_.watch_calls()[0].resource_version);
+  EXPECT_EQ(lists[1].resource_version, client_.WatchCalls()[0].resource_version);
   EXPECT_EQ(lists[1].resource_version_match, "NotOlderThan");
   EXPECT_EQ(lists[2].resource_version, "");
   EXPECT_EQ(informer_->Keys(), Keys({{"ns", "a"}}));
@@ -276,7 +276,7 @@ TEST_F(InformerTest, EmptyClosedWatchBacksOff) {
   client_.PushWatch(WatchScript::Closed());
   AwaitWatch(2);
   EXPECT_EQ(clock_.sleeps().size(), 1u);
-  EXPECT_EQ(client_.list_calls().size(), 1u);
+  EXPECT_EQ(client_.ListCalls().size(), 1u);
 }
 
 TEST_F(InformerTest, TransformShapesCachedObjectsAndHandlerArguments) {
@@ -321,9 +321,9 @@ TEST_F(InformerTest, NamespaceAndSelectorsReachListAndWatch) {
   Start(std::move(options));
   AwaitWatch(1);
   EXPECT_EQ(informer_->Keys(), Keys({{"team-a", "p1"}}));
-  EXPECT_EQ(client_.list_calls()[0].label_selector, "app=x");
-  EXPECT_EQ(client_.watch_calls()[0].label_selector, "app=x");
-  EXPECT_EQ(client_.watch_calls()[0].field_selector, "status.phase!=Succeeded");
+  EXPECT_EQ(client_.ListCalls()[0].label_selector, "app=x");
+  EXPECT_EQ(client_.WatchCalls()[0].label_selector, "app=x");
+  EXPECT_EQ(client_.WatchCalls()[0].field_selector, "status.phase!=Succeeded");
 }
 
 TEST_F(InformerTest, WaitForSyncAndStop) {
