@@ -17,7 +17,6 @@ namespace {
 
 using kube::FakeKubeClient;
 using kube::ObjectKey;
-using kube::WatchEnd;
 using kube::WatchScript;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -25,8 +24,8 @@ using std::chrono::seconds;
 // Generous bound for cross-thread hand-offs; tests wait on conditions, never on time.
 constexpr milliseconds kTimeout(10000);
 
-nlohmann::json Pod(std::string namespace_name, std::string name, std::string phase = "Running",
-                   std::string resource_version = "") {
+nlohmann::json Pod(const std::string& namespace_name, const std::string& name,
+                   const std::string& phase = "Running", const std::string& resource_version = "") {
   nlohmann::json pod = {{"apiVersion", "v1"},
                         {"kind", "Pod"},
                         {"metadata", {{"namespace", namespace_name}, {"name", name}}},
@@ -75,7 +74,7 @@ class InformerTest : public ::testing::Test {
   void Start(InformerOptions options) {
     informer_ = std::make_unique<Informer>(client_, clock_, std::move(options));
     informer_->AddEventHandler(recorder_.Handler());
-    runner_ = std::jthread([this](std::stop_token stop) { informer_->Run(stop); });
+    runner_ = std::jthread([this](const std::stop_token& stop) { informer_->Run(stop); });
   }
   // Waits until the informer has started its `n`th watch: everything before it has been applied.
   void AwaitWatch(std::size_t n) { ASSERT_TRUE(client_.WaitForWatchCalls(n, kTimeout)); }

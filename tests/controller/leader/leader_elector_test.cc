@@ -225,7 +225,7 @@ TEST(LeaderElectorTest, RunLeadsUntilStoppedThenReleases) {
   std::thread runner([&] {
     result = a.Run(
         stop.get_token(),
-        [&](std::stop_token leading) {
+        [&](const std::stop_token& leading) {
           started.Set();
           std::mutex mu;
           std::condition_variable_any cv;
@@ -254,7 +254,7 @@ TEST(LeaderElectorTest, RunGivesUpWhenRenewalsFailPastRenewDeadline) {
   std::atomic<int> stopped_calls{0};
   const Status result = a.Run(
       std::stop_token(),
-      [&](std::stop_token leading) {
+      [&](const std::stop_token& leading) {
         // From now on the API server is unreachable.
         for (int i = 0; i < 100; ++i) {
           client.FailNext(FakeMethod::kUpdate, kube::ApiError(503, "ServiceUnavailable"));
@@ -289,7 +289,7 @@ TEST(LeaderElectorTest, RunWaitsWithJitteredRetriesUntilHolderExpires) {
   std::stop_source stop;
   const Status result = a.Run(
       stop.get_token(),
-      [&](std::stop_token) {
+      [&](const std::stop_token&) {
         acquired_at = clock.SteadyNow();
         stop.request_stop();
       },
@@ -312,7 +312,7 @@ TEST(LeaderElectorTest, RunRejectsInvalidConfig) {
   LeaderElector a(client, clock, config);
   bool started = false;
   const Status result = a.Run(
-      std::stop_token(), [&](std::stop_token) { started = true; }, nullptr);
+      std::stop_token(), [&](const std::stop_token&) { started = true; }, nullptr);
   EXPECT_EQ(result.code(), StatusCode::kInvalidArgument);
   EXPECT_FALSE(started);
   EXPECT_EQ(client.CallCount(FakeMethod::kGet), 0);

@@ -136,6 +136,7 @@ TEST(LoggerTest, ConcurrentLinesDoNotInterleave) {
   std::ostringstream out;
   Logger log = Logger::ToStream(out, LogLevel::kInfo);
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&log, t] {
       for (int i = 0; i < 200; ++i) log.Info("Tick", {{"thread", t}, {"i", i}});

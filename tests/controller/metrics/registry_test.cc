@@ -157,6 +157,7 @@ TEST(RegistryTest, ConcurrentIncrementsAreNotLost) {
   Registry registry;
   auto& family = registry.AddCounter("events_total", "Events.", {"kind"});
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 10000; ++i) family.WithLabels({"a"}).Increment();

@@ -249,7 +249,7 @@ TEST(WorkQueueTest, ConcurrentWorkersNeverProcessOneKeyAtOnce) {
   std::set<kube::ObjectKey> in_flight;
   std::atomic<int> overlaps{0};
   std::atomic<int> processed{0};
-  auto work = [&](std::stop_token stop) {
+  auto work = [&](const std::stop_token& stop) {
     while (auto key = queue.Get(stop)) {
       {
         std::lock_guard lock(mu);
@@ -265,6 +265,7 @@ TEST(WorkQueueTest, ConcurrentWorkersNeverProcessOneKeyAtOnce) {
     }
   };
   std::vector<std::jthread> workers;
+  workers.reserve(4);
   for (int i = 0; i < 4; ++i) workers.emplace_back(work);
   for (int round = 0; round < 2000; ++round) queue.Add(Key("k" + std::to_string(round % 3)));
   // Drain: every key ends up processed after its last Add; then stop the workers.
