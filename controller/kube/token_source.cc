@@ -48,7 +48,7 @@ StatusOr<ClientCredentials> FileTokenSource::Credentials() {
   if (stale_ || !token_ || now - read_at_ >= max_age_) {
     auto data = ReadSmallFile(path_, std::size_t{64} * 1024);
     if (data.ok()) {
-      std::string token = Trim(std::move(*data));
+      std::string token = Trim(*data);
       if (token.empty()) {
         if (!token_) return UnauthenticatedError("token file " + path_ + " is empty");
       } else {
