@@ -259,6 +259,7 @@ std::vector<CapturedThread> RunStopLoop(const ThreadCaptureRequest& request,
   std::set<int> seen;
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // this thread only: short waits stay short
   StopLoop loop(request);
+  out.reserve(first_listing.size() + 16);
   for (int pass = 0; pass < 2; ++pass) {
     std::vector<int> tids = first_listing;
     if (pass > 0) {

@@ -47,9 +47,11 @@ struct ThreadCaptureRequest {
 // meanwhile; results are sorted by tid. Runs the ptrace work on a dedicated thread that exits
 // before this returns, so the kernel releases any thread that could not be detached in time (one
 // that did not reach the stop before its timeout). Only one target thread is stopped at a time.
-// Per-thread failures are reported in CapturedThread::error; the call itself fails only when the
-// task list cannot be read (NotFound / PermissionDenied) or on a non-x86-64 build
-// (FailedPrecondition).
+// While it runs, SIGCHLD is blocked on the calling thread (stop notifications arrive as SIGCHLD and
+// are waited for with sigtimedwait); if the caller has a SIGCHLD handler and a SIGCHLD was
+// consumed, one is raised again for it. Per-thread failures are reported in CapturedThread::error;
+// the call itself fails only when the task list cannot be read (NotFound / PermissionDenied) or on
+// a non-x86-64 build (FailedPrecondition).
 StatusOr<std::vector<CapturedThread>> CaptureThreadStates(const ThreadCaptureRequest& request);
 
 // Copies `pid`'s memory at `address` into `out` with process_vm_readv and returns the number of

@@ -7,7 +7,9 @@
 // only, never memory contents.
 //
 // Thread safety: CaptureStacks is reentrant; concurrent captures of the same pid fail for the
-// threads another tracer holds. Requires CAP_SYS_PTRACE, or the same uid with
+// threads another tracer holds. It blocks SIGCHLD on the calling thread while threads are being
+// stopped (stop notifications arrive as SIGCHLD) and raises one SIGCHLD afterwards if the caller
+// has a handler and may have missed one. Requires CAP_SYS_PTRACE, or the same uid with
 // kernel.yama.ptrace_scope 0.
 #ifndef EPHEMERA_DEBUGPOD_STACKS_STACK_CAPTURE_H_
 #define EPHEMERA_DEBUGPOD_STACKS_STACK_CAPTURE_H_
