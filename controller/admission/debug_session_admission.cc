@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "controller/config/duration.h"
 #include "controller/kube/base64.h"
 #include "controller/session/debug_session.h"
 
@@ -32,12 +33,6 @@ const json* Request(const json& review) {
 
 bool Contains(const std::vector<std::string>& list, const std::string& v) {
   return std::find(list.begin(), list.end(), v) != list.end();
-}
-
-std::string FormatSeconds(std::chrono::seconds s) {
-  if (s.count() % 3600 == 0) return std::to_string(s.count() / 3600) + "h";
-  if (s.count() % 60 == 0) return std::to_string(s.count() / 60) + "m";
-  return std::to_string(s.count()) + "s";
 }
 
 }  // namespace
@@ -89,12 +84,12 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
   }
   const json& spec = object["spec"];
   const std::string ttl = spec.value("ttl", "5m");
-  auto parsed = session::ParseDuration(ttl);
+  auto parsed = config::ParseDuration(ttl);
   if (!parsed.ok()) return Response(review, false, "spec.ttl: " + parsed.status().message());
   if (*parsed > policy.max_ttl) {
     return Response(review, false,
                     "spec.ttl: " + ttl + " exceeds the cluster's maximum of " +
-                        FormatSeconds(policy.max_ttl) + "; ask for " + FormatSeconds(policy.max_ttl) +
+                        config::FormatDuration(policy.max_ttl) + "; ask for " + config::FormatDuration(policy.max_ttl) +
                         " or less");
   }
   const std::string profile = spec.value("profile", "restricted");

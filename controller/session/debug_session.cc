@@ -1,9 +1,8 @@
 #include "controller/session/debug_session.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
 
+#include "controller/config/duration.h"
 #include "controller/kube/rfc3339.h"
 
 namespace ephemera::session {
@@ -141,37 +140,6 @@ bool DebugSession::HasFinalizer() const {
   return std::find(finalizers.begin(), finalizers.end(), kFinalizer) != finalizers.end();
 }
 
-StatusOr<std::chrono::seconds> ParseDuration(std::string_view text) {
-  if (text.empty()) return InvalidArgumentError("empty duration; use a form like 90s, 5m or 1h");
-  double total = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t start = i;
-    while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
-    if (i == start || i == text.size()) {
-      return InvalidArgumentError("invalid duration \"" + std::string(text) +
-                                  "\"; use a form like 90s, 5m or 1h30m");
-    }
-    const std::string number(text.substr(start, i - start));
-    char* end = nullptr;
-    const double value = std::strtod(number.c_str(), &end);
-    if (end != number.c_str() + number.size()) {
-      return InvalidArgumentError("invalid number in duration \"" + std::string(text) + "\"");
-    }
-    switch (text[i]) {
-      case 's': total += value; break;
-      case 'm': total += value * 60; break;
-      case 'h': total += value * 3600; break;
-      default:
-        return InvalidArgumentError("invalid unit in duration \"" + std::string(text) +
-                                    "\"; units are s, m and h");
-    }
-    ++i;
-  }
-  if (total > 366.0 * 24 * 3600) return InvalidArgumentError("duration \"" + std::string(text) + "\" is too long");
-  return std::chrono::seconds(static_cast<std::int64_t>(std::floor(total)));
-}
-
 StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
   try {
     DebugSession s;
@@ -200,9 +168,9 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
     s.spec.container = StringAt(*target, "container");
     s.spec.reason = StringAt(*spec, "reason");
     const std::string ttl = StringAt(*spec, "ttl");
-    auto parsed_ttl = ParseDuration(ttl.empty() ? "5m" : ttl);
+    auto parsed_ttl = config::ParseDuration(ttl.empty() ? "5m" : ttl);
     if (!parsed_ttl.ok()) return parsed_ttl.status().WithContext("spec.ttl");
-    s.spec.ttl = *parsed_ttl;
+    s.spec.ttl = std::chrono::duration_cast<std::chrono::seconds>(*parsed_ttl);
     const std::string profile = StringAt(*spec, "profile");
     if (profile == "ptrace") {
       s.spec.profile = Profile::kPtrace;

@@ -117,9 +117,6 @@ struct DebugSession {
 StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object);
 nlohmann::json StatusToJson(const DebugSessionStatus& status);
 
-// "90s", "5m", "1h30m", "1.5h" → seconds (whole seconds; fractions rounded down).
-StatusOr<std::chrono::seconds> ParseDuration(std::string_view text);
-
 }  // namespace ephemera::session
 
 #endif  // EPHEMERA_CONTROLLER_SESSION_DEBUG_SESSION_H_

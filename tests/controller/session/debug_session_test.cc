@@ -63,16 +63,5 @@ TEST(DebugSessionTest, RejectsUnknownPhase) {
   EXPECT_FALSE(ParseDebugSession(object).ok());
 }
 
-TEST(DurationTest, ParsesGoStyleDurations) {
-  EXPECT_EQ(*ParseDuration("90s"), std::chrono::seconds(90));
-  EXPECT_EQ(*ParseDuration("5m"), std::chrono::seconds(300));
-  EXPECT_EQ(*ParseDuration("1h30m"), std::chrono::seconds(5400));
-  EXPECT_EQ(*ParseDuration("1.5h"), std::chrono::seconds(5400));
-  EXPECT_FALSE(ParseDuration("").ok());
-  EXPECT_FALSE(ParseDuration("5").ok());
-  EXPECT_FALSE(ParseDuration("5d").ok());
-  EXPECT_FALSE(ParseDuration("m5").ok());
-}
-
 }  // namespace
 }  // namespace ephemera::session
