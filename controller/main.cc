@@ -21,6 +21,7 @@
 #include "controller/config/load_config.h"
 #include "controller/httpserver/http_server.h"
 #include "controller/kube/clock.h"
+#include "controller/kube/event.h"
 #include "controller/kube/kube_config.h"
 #include "controller/kube/kube_connection.h"
 #include "controller/leader/leader_elector.h"
@@ -130,12 +131,29 @@ int Run(int argc, char** argv) {
   auto& reconcile_errors =
       registry.AddCounter("reconcile_errors_total", "Reconciles that failed and were retried.");
   auto& leader = registry.AddGauge("leader", "1 while this replica leads and reconciles.");
+  auto& still_running = registry.AddCounter(
+      "snapshot_containers_running_after_ttl_total",
+      "Snapshot containers found still running when their session ended (never expected).");
 
   reconciler::ReconcilerOptions options;
   options.controller_namespace = cfg->namespace_name;
   options.policy = policy;
+  const std::string identity = Identity();
   options.on_step = [&](const reconciler::StepRecord& step) {
     steps.WithLabels({std::string(session::ActionName(step.action)), step.outcome}).Increment();
+    if (step.outcome == "SnapshotContainerStillRunning") still_running.Get().Increment();
+    kube::EventRecord event;
+    event.regarding = {"ephemera.dev/v1alpha1", "DebugSession", step.session.namespace_name,
+                       step.session.name, step.session_uid};
+    event.type = step.outcome == "ok" ? "Normal" : "Warning";
+    event.reason = step.outcome == "ok" ? std::string(session::ActionName(step.action)) : step.outcome;
+    event.action = std::string(session::ActionName(step.action));
+    event.note = step.message;
+    event.reporting_controller = "ephemera.dev/ephemera-controller";
+    event.reporting_instance = identity.substr(0, 128);
+    if (auto created = client.CreateEvent(event, clock.Now()); !created.ok()) {
+      log.Warn("Cannot record event", {{"debugsession", step.session.ToString()}, {"error", created.status()}});
+    }
     log.Info("Session step", {{"debugsession", step.session.ToString()},
                               {"action", session::ActionName(step.action)},
                               {"outcome", step.outcome},
@@ -200,7 +218,7 @@ int Run(int argc, char** argv) {
                                             {"leaderElection", cfg->leader_election.enabled}});
   if (cfg->leader_election.enabled) {
     leader::LeaderElectionConfig election{{cfg->namespace_name, cfg->leader_election.lease_name},
-                                          Identity(),
+                                          identity,
                                           cfg->leader_election.lease_duration,
                                           cfg->leader_election.renew_deadline,
                                           cfg->leader_election.retry_period};

@@ -236,6 +236,18 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       return WriteStatus(std::move(object), status);
     case Action::kWipe: {
       EPHEMERA_RETURN_IF_ERROR(Wipe(s));
+      // Kubernetes cannot stop an ephemeral container; one still running after the TTL must never
+      // go unnoticed (the tool's own deadline should have ended it long ago).
+      if (auto pod = client_.Get(kube::PodsResource(), {s.key.namespace_name, s.spec.pod}); pod.ok()) {
+        auto view = session::ParsePodView(*pod);
+        const auto* ec = view.ok() ? view->FindEphemeral(session::EphemeralContainerNameFor(s.uid)) : nullptr;
+        if (ec != nullptr && ec->state.kind != session::EphemeralState::Kind::kTerminated) {
+          const std::string message = "snapshot container " + ec->name + " in pod " + s.spec.pod +
+                                      " has not terminated after the session ended";
+          status.SetCondition("ContainerTerminated", false, "StillRunning", message, now);
+          Record(s, plan, "SnapshotContainerStillRunning", message);
+        }
+      }
       if (!s.deleting) {
         status.phase = Phase::kExpired;
         status.message = "Expired: the snapshot and the session key are destroyed";
@@ -336,8 +348,12 @@ Status DebugSessionReconciler::Inject(const DebugSession& s, const session::PodV
     if (patched.status().code() == StatusCode::kInvalidArgument ||
         patched.status().code() == StatusCode::kPermissionDenied) {
       // Rejected by validation or admission (e.g. Pod Security): retrying will not help.
-      return FailedPreconditionError("the API server refused the snapshot container: " +
-                                     patched.status().message());
+      std::string message = "the API server refused the snapshot container: " + patched.status().message();
+      if (message.find("PodSecurity") != std::string::npos && s.spec.profile == session::Profile::kPtrace) {
+        message += ". The ptrace profile needs CAP_SYS_PTRACE, which the namespace's Pod Security level "
+                   "forbids; the restricted profile passes (without stacks)";
+      }
+      return FailedPreconditionError(message);
     }
     return patched.status();
   }

@@ -270,4 +270,44 @@ metrics_count_steps() {
 }
 check "the controller's /metrics counts delivered snapshots" metrics_count_steps
 
+events_recorded() {
+  as admin -n team-a get events.events.k8s.io --field-selector regarding.name=s-ptrace \
+    -o jsonpath='{.items[*].reason}' | tr ' ' '\n' | grep -qx Collect
+}
+check "each step is an Event on the DebugSession" events_recorded
+
+# --- 5. two replicas; the leader killed mid-session --------------------------------------------
+replica_takes_over() {
+  # A second replica with its own ports; the webhooks move to it.
+  local first=$host_controller_pid first_metrics=$host_controller_metrics_port
+  host_controller_metrics_port=18081
+  host_controller_webhook_port=19444
+  # shellcheck disable=SC2046
+  "$controller_bin" $(host_controller_args) >"$work/replica2.log" 2>&1 &
+  local second=$!
+  host_controller_pid=$second
+  host_controller_register_webhooks
+  for _ in $(seq 1 40); do curl -sf "http://127.0.0.1:18081/healthz" >/dev/null && break; sleep 0.25; done
+  curl -sf "http://127.0.0.1:$first_metrics/metrics" | grep -qx 'ephemera_leader 1' ||
+    { echo "the first replica does not lead"; return 1; }
+  curl -sf "http://127.0.0.1:18081/metrics" | grep -qx 'ephemera_leader 0' ||
+    { echo "the second replica leads too"; return 1; }
+  session s-failover 60s restricted | as alice apply -f - >/dev/null
+  kill -KILL "$first"
+  wait_phase s-failover Completed 90
+  curl -sf "http://127.0.0.1:18081/metrics" | grep -qx 'ephemera_leader 1'
+  local ec count
+  ec=$(as admin -n team-a get debugsession s-failover -o jsonpath='{.status.ephemeralContainer}')
+  count=$(as admin -n team-a get pod "$pod" -o jsonpath='{.spec.ephemeralContainers[*].name}' | tr ' ' '\n' | grep -cx "$ec")
+  [ "$count" -eq 1 ] || { echo "$count ephemeral containers named $ec"; return 1; }
+  # Ends on time with nothing left behind: Expired by expiresAt + 30s, no key, no snapshot.
+  local expires; expires=$(as admin -n team-a get debugsession s-failover -o jsonpath='{.status.expiresAt}')
+  local deadline; deadline=$(( $(date -d "$expires" +%s) + 30 - $(date +%s) ))
+  wait_phase s-failover Expired "$deadline"
+  [ -z "$(as admin -n ephemera-system get secrets -l ephemera.dev/session-name=s-failover -o name)" ]
+  ! as admin -n team-a get debugsnapshot s-failover >/dev/null 2>&1
+}
+check "with two replicas only one leads; after the leader is killed mid-session the other completes it once and wipes it on time" \
+  replica_takes_over
+
 [ "$failed" -eq 0 ]
