@@ -81,7 +81,7 @@ int WorkQueue::NumRequeues(const kube::ObjectKey& key) {
   return it == failures_.end() ? 0 : it->second;
 }
 
-std::optional<kube::ObjectKey> WorkQueue::Get(std::stop_token stop) {
+std::optional<kube::ObjectKey> WorkQueue::Get(const std::stop_token& stop) {
   std::unique_lock lock(mu_);
   while (true) {
     if (shutting_down_ || stop.stop_requested()) return std::nullopt;

@@ -85,7 +85,7 @@ class WorkQueue {
 
   // Blocks until a key is ready and hands it to the caller, who must call Done(key) when finished.
   // nullopt when the queue is shut down or `stop` is requested.
-  std::optional<kube::ObjectKey> Get(std::stop_token stop);
+  std::optional<kube::ObjectKey> Get(const std::stop_token& stop);
   // Marks `key` as no longer processed; if it was added meanwhile it is queued again.
   void Done(const kube::ObjectKey& key);
 
