@@ -51,7 +51,7 @@ StatusOr<nlohmann::json> BuildEventObject(const EventRecord& record,
   nlohmann::json event = {
       {"apiVersion", "events.k8s.io/v1"},
       {"kind", "Event"},
-      {"metadata", {{"generateName", record.regarding.name + "."}, {"namespace", ns}}},
+      {"metadata", {{"generateName", record.regarding.name + "-"}, {"namespace", ns}}},
       {"eventTime", FormatRfc3339Micro(event_time)},
       {"reportingController", record.reporting_controller},
       {"reportingInstance", record.reporting_instance},

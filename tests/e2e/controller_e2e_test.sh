@@ -27,7 +27,9 @@ as() { local user=$1; shift; "$kubectl_bin" --kubeconfig "$("$cluster" kubeconfi
 
 cleanup() {
   as admin -n team-a delete debugsessions --all --wait=false >/dev/null 2>&1 || true
-  if [ -n "$host_controller_pid" ]; then
+  # Tests run in subshells: a replica they started is known by its pid file.
+  if [ -f "$work/replica.pid" ]; then kill -KILL "$(cat "$work/replica.pid")" 2>/dev/null || true; fi
+  if [ -n "$host_controller_pid" ] && kill -0 "$host_controller_pid" 2>/dev/null; then
     # Let the controller release its finalizers before it stops.
     for _ in $(seq 1 30); do
       [ -z "$(as admin -n team-a get debugsessions -o name 2>/dev/null)" ] && break
@@ -285,11 +287,11 @@ replica_takes_over() {
   # shellcheck disable=SC2046
   "$controller_bin" $(host_controller_args) >"$work/replica2.log" 2>&1 &
   local second=$!
-  host_controller_pid=$second
+  echo "$second" >"$work/replica.pid"
   host_controller_register_webhooks
   for _ in $(seq 1 40); do curl -sf "http://127.0.0.1:18081/healthz" >/dev/null && break; sleep 0.25; done
   curl -sf "http://127.0.0.1:$first_metrics/metrics" | grep -qx 'ephemera_leader 1' ||
-    { echo "the first replica does not lead"; return 1; }
+    { echo "the first replica does not lead:"; curl -s "http://127.0.0.1:$first_metrics/metrics" | grep leader; return 1; }
   curl -sf "http://127.0.0.1:18081/metrics" | grep -qx 'ephemera_leader 0' ||
     { echo "the second replica leads too"; return 1; }
   session s-failover 60s restricted | as alice apply -f - >/dev/null
@@ -305,9 +307,12 @@ replica_takes_over() {
   local deadline; deadline=$(( $(date -d "$expires" +%s) + 30 - $(date +%s) ))
   wait_phase s-failover Expired "$deadline"
   [ -z "$(as admin -n ephemera-system get secrets -l ephemera.dev/session-name=s-failover -o name)" ]
-  ! as admin -n team-a get debugsnapshot s-failover >/dev/null 2>&1
+  ! as admin -n team-a get debugsnapshot s-failover >/dev/null 2>&1 || { echo "snapshot left"; return 1; }
+  # The surviving replica shuts down cleanly on SIGTERM (releasing its Lease).
+  host_controller_pid=$second
+  host_controller_stop || { echo "the replica did not stop within 10s of SIGTERM"; return 1; }
 }
-check "with two replicas only one leads; after the leader is killed mid-session the other completes it once and wipes it on time" \
+check "two replicas: one leads; the leader killed mid-session, the other completes it once, wipes it on time, stops on SIGTERM" \
   replica_takes_over
 
 [ "$failed" -eq 0 ]

@@ -134,7 +134,7 @@ TEST(EventTest, BuildsEventsV1Object) {
   auto event = BuildEventObject(record, At(2026, 1, 1));
   ASSERT_TRUE(event.ok()) << event.status().ToString();
   EXPECT_EQ((*event)["apiVersion"], "events.k8s.io/v1");
-  EXPECT_EQ((*event)["metadata"]["generateName"], "checkout-500s.");
+  EXPECT_EQ((*event)["metadata"]["generateName"], "checkout-500s-");
   EXPECT_EQ((*event)["metadata"]["namespace"], "shop");
   EXPECT_EQ((*event)["eventTime"], "2026-01-01T00:00:00.000000Z");
   EXPECT_EQ((*event)["regarding"]["uid"], "uid-1");
