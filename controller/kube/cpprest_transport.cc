@@ -203,7 +203,10 @@ StatusOr<http::http_request> BuildRequest(const HttpRequest& request,
     if (!tls_server_name.empty()) out.headers().add("Host", tls_server_name);
     if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
         request.method == "PATCH") {
-      out.set_body(request.body, content_type);
+      // The byte-vector overload: the std::string one type-puns a char buffer as bytes inside
+      // cpprestsdk (UBSan flags it).
+      out.set_body(std::vector<unsigned char>(request.body.begin(), request.body.end()));
+      out.headers().set_content_type(content_type);
     }
     return out;
   } catch (const std::exception& e) {
