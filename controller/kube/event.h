@@ -31,8 +31,9 @@ struct EventRecord {
 };
 
 // The Event object to POST in the regarding object's namespace ("default" when cluster-scoped),
-// named by generateName "<regarding name>-" (a trailing dash is the only non-name character the API accepts in a prefix). kInvalidArgument when a required field is empty or
-// too long, or the type is not Normal/Warning.
+// named by generateName "<regarding name>-" (a trailing dash is the only non-name character the API
+// accepts in a prefix). kInvalidArgument when a required field is empty or too long, or the type is
+// not Normal/Warning.
 StatusOr<nlohmann::json> BuildEventObject(const EventRecord& record,
                                           std::chrono::system_clock::time_point event_time);
 
