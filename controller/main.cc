@@ -73,7 +73,8 @@ httpserver::HttpResponse JsonResponse(const nlohmann::json& body) {
 
 // POSTed AdmissionReview → handler; anything unreadable is answered 400 (the API server then
 // applies the webhook's failurePolicy, which is Fail).
-httpserver::HttpHandler AdmissionHandler(std::function<nlohmann::json(const nlohmann::json&)> review) {
+httpserver::HttpHandler AdmissionHandler(
+    std::function<nlohmann::json(const nlohmann::json&)> review) {
   return [review = std::move(review)](const httpserver::HttpRequest& request) {
     if (request.method != "POST") return httpserver::HttpResponse{405, "text/plain", "POST only\n"};
     nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
@@ -104,7 +105,8 @@ int Run(int argc, char** argv) {
     return 0;
   }
   auto level = logging::ParseLogLevel(cfg->log_level);
-  const logging::Logger log = logging::Logger::Stderr(level.ok() ? *level : logging::LogLevel::kInfo);
+  const logging::Logger log =
+      logging::Logger::Stderr(level.ok() ? *level : logging::LogLevel::kInfo);
 
   std::stop_source stop;
   SignalWatcher signals(stop);
@@ -146,13 +148,15 @@ int Run(int argc, char** argv) {
     event.regarding = {"ephemera.dev/v1alpha1", "DebugSession", step.session.namespace_name,
                        step.session.name, step.session_uid};
     event.type = step.outcome == "ok" ? "Normal" : "Warning";
-    event.reason = step.outcome == "ok" ? std::string(session::ActionName(step.action)) : step.outcome;
+    event.reason =
+        step.outcome == "ok" ? std::string(session::ActionName(step.action)) : step.outcome;
     event.action = std::string(session::ActionName(step.action));
     event.note = step.message;
     event.reporting_controller = "ephemera.dev/ephemera-controller";
     event.reporting_instance = identity.substr(0, 128);
     if (auto created = client.CreateEvent(event, clock.Now()); !created.ok()) {
-      log.Warn("Cannot record event", {{"debugsession", step.session.ToString()}, {"error", created.status()}});
+      log.Warn("Cannot record event",
+               {{"debugsession", step.session.ToString()}, {"error", created.status()}});
     }
     log.Info("Session step", {{"debugsession", step.session.ToString()},
                               {"action", session::ActionName(step.action)},
@@ -179,7 +183,8 @@ int Run(int argc, char** argv) {
   std::atomic<bool> serving_webhooks{cfg->webhook_cert_dir.empty()};
   probes.Handle("/readyz", [&](const httpserver::HttpRequest&) {
     // Ready when webhooks can be answered; the leader must also have synced its cache.
-    const bool ready = serving_webhooks.load() && (leader.Get().Value() == 0 || controller.HasSynced());
+    const bool ready =
+        serving_webhooks.load() && (leader.Get().Value() == 0 || controller.HasSynced());
     return ready ? httpserver::HttpResponse{200, "text/plain", "ok\n"}
                  : httpserver::HttpResponse{503, "text/plain", "not ready\n"};
   });
@@ -192,20 +197,23 @@ int Run(int argc, char** argv) {
   if (!cfg->webhook_cert_dir.empty()) {
     webhooks = std::make_unique<httpserver::HttpServer>(httpserver::HttpServerOptions{
         .address = cfg->webhook_address,
-        .tls = httpserver::TlsFiles{cfg->webhook_cert_dir + "/tls.crt", cfg->webhook_cert_dir + "/tls.key"}});
+        .tls = httpserver::TlsFiles{cfg->webhook_cert_dir + "/tls.crt",
+                                    cfg->webhook_cert_dir + "/tls.key"}});
     webhooks->Handle("/mutate-debugsession", AdmissionHandler(admission::MutateDebugSession));
     webhooks->Handle("/validate-debugsession", AdmissionHandler([&policy](const nlohmann::json& r) {
                        return admission::ValidateDebugSession(r, policy);
                      }));
     if (Status s = webhooks->Start(); !s.ok()) {
-      log.Error("Cannot serve admission webhooks", {{"address", cfg->webhook_address}, {"error", s}});
+      log.Error("Cannot serve admission webhooks",
+                {{"address", cfg->webhook_address}, {"error", s}});
       return 1;
     }
     serving_webhooks = true;
     log.Info("Serving admission webhooks", {{"address", cfg->webhook_address}});
   } else {
-    log.Warn("No --webhook-cert-dir: admission webhooks are not served; sessions are only "
-             "authorized if something else sets spec.requestedBy");
+    log.Warn(
+        "No --webhook-cert-dir: admission webhooks are not served; sessions are only "
+        "authorized if something else sets spec.requestedBy");
   }
 
   auto on_error = [&](const kube::ObjectKey& key, const Status& status) {

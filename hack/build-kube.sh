@@ -51,7 +51,7 @@ import (
 	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 GO
-(cd "$work" && GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true)
+(cd "$work" && { GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true; })
 (cd "$work" && GOFLAGS=-mod=mod go mod download)
 
 minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
@@ -77,8 +77,8 @@ if [ ! -x "$bin/helm" ]; then
   hwork="$cache/src-helm-$HELM_VERSION"
   mkdir -p "$hwork"
   t0=$(date +%s)
-  (cd "$hwork" && [ -f go.mod ] || (cd "$hwork" && go mod init ephemera.dev/helm-build >/dev/null 2>&1))
-  (cd "$hwork" && GOFLAGS=-mod=mod go get "helm.sh/helm/v3@$HELM_VERSION" >/dev/null 2>&1 || true)
+  if [ ! -f "$hwork/go.mod" ]; then (cd "$hwork" && go mod init ephemera.dev/helm-build >/dev/null 2>&1); fi
+  (cd "$hwork" && { GOFLAGS=-mod=mod go get "helm.sh/helm/v3@$HELM_VERSION" >/dev/null 2>&1 || true; })
   (cd "$hwork" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
     -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" -o "$bin/helm.tmp" helm.sh/helm/v3/cmd/helm)
   mv "$bin/helm.tmp" "$bin/helm"

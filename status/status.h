@@ -6,8 +6,8 @@
 //   kInvalidArgument, kFailedPrecondition, kPermissionDenied, kUnauthenticated, kNotFound,
 //   kAlreadyExists, kDataLoss                             do not retry until something changes
 //   kInternal                                             a bug: report it
-// Messages are written for the person who will read them in a status field or a log line; they never
-// contain secrets. Thread safety: values, no shared state.
+// Messages are written for the person who will read them in a status field or a log line; they
+// never contain secrets. Thread safety: values, no shared state.
 #ifndef EPHEMERA_STATUS_STATUS_H_
 #define EPHEMERA_STATUS_STATUS_H_
 
@@ -62,9 +62,13 @@ class [[nodiscard]] Status {
 };
 
 inline Status OkStatus() { return {}; }
-inline Status InvalidArgumentError(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgumentError(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFoundError(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-inline Status AlreadyExistsError(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
+inline Status AlreadyExistsError(std::string m) {
+  return {StatusCode::kAlreadyExists, std::move(m)};
+}
 inline Status PermissionDeniedError(std::string m) {
   return {StatusCode::kPermissionDenied, std::move(m)};
 }
@@ -95,7 +99,7 @@ inline bool IsRetryable(const Status& s) {
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  StatusOr(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   StatusOr(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "StatusOr built from an OK status");
     if (std::get<Status>(v_).ok()) v_ = InternalError("StatusOr built from an OK status");
@@ -119,19 +123,32 @@ class [[nodiscard]] StatusOr {
 
 inline std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kInvalidArgument: return "InvalidArgument";
-    case StatusCode::kNotFound: return "NotFound";
-    case StatusCode::kAlreadyExists: return "AlreadyExists";
-    case StatusCode::kPermissionDenied: return "PermissionDenied";
-    case StatusCode::kUnauthenticated: return "Unauthenticated";
-    case StatusCode::kFailedPrecondition: return "FailedPrecondition";
-    case StatusCode::kAborted: return "Aborted";
-    case StatusCode::kUnavailable: return "Unavailable";
-    case StatusCode::kDeadlineExceeded: return "DeadlineExceeded";
-    case StatusCode::kResourceExhausted: return "ResourceExhausted";
-    case StatusCode::kDataLoss: return "DataLoss";
-    case StatusCode::kInternal: return "Internal";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kInvalidArgument:
+      return "InvalidArgument";
+    case StatusCode::kNotFound:
+      return "NotFound";
+    case StatusCode::kAlreadyExists:
+      return "AlreadyExists";
+    case StatusCode::kPermissionDenied:
+      return "PermissionDenied";
+    case StatusCode::kUnauthenticated:
+      return "Unauthenticated";
+    case StatusCode::kFailedPrecondition:
+      return "FailedPrecondition";
+    case StatusCode::kAborted:
+      return "Aborted";
+    case StatusCode::kUnavailable:
+      return "Unavailable";
+    case StatusCode::kDeadlineExceeded:
+      return "DeadlineExceeded";
+    case StatusCode::kResourceExhausted:
+      return "ResourceExhausted";
+    case StatusCode::kDataLoss:
+      return "DataLoss";
+    case StatusCode::kInternal:
+      return "Internal";
   }
   return "Unknown";
 }
@@ -149,9 +166,9 @@ inline Status Status::WithContext(std::string_view context) const {
 }  // namespace ephemera
 
 // Returns from the enclosing function when `expr` (a Status) is not OK.
-#define EPHEMERA_RETURN_IF_ERROR(expr)               \
-  do {                                               \
-    ::ephemera::Status ephemera_status_ = (expr);    \
+#define EPHEMERA_RETURN_IF_ERROR(expr)                   \
+  do {                                                   \
+    ::ephemera::Status ephemera_status_ = (expr);        \
     if (!ephemera_status_.ok()) return ephemera_status_; \
   } while (0)
 

@@ -21,7 +21,8 @@ json Response(const json& review, bool allowed, const std::string& message = "")
   if (!allowed) {
     response["status"] = {{"code", 403}, {"reason", "Forbidden"}, {"message", message}};
   }
-  return {{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"response", response}};
+  return {
+      {"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"response", response}};
 }
 
 const json* Request(const json& review) {
@@ -54,13 +55,15 @@ json MutateDebugSession(const json& review) {
   const json user = request->value("userInfo", json::object());
   const std::string username = user.value("username", "");
   if (username.empty()) {
-    return Response(review, false, "the request carries no authenticated user; Ephemera "
-                                   "cannot bind the session to a requester");
+    return Response(review, false,
+                    "the request carries no authenticated user; Ephemera "
+                    "cannot bind the session to a requester");
   }
   json requested_by = {{"username", username}};
   if (user.contains("uid") && user["uid"].is_string()) requested_by["uid"] = user["uid"];
   if (user.contains("groups") && user["groups"].is_array()) requested_by["groups"] = user["groups"];
-  const json patch = json::array({{{"op", "add"}, {"path", "/spec/requestedBy"}, {"value", requested_by}}});
+  const json patch =
+      json::array({{{"op", "add"}, {"path", "/spec/requestedBy"}, {"value", requested_by}}});
   json out = Response(review, true);
   out["response"]["patchType"] = "JSONPatch";
   out["response"]["patch"] = kube::Base64Encode(patch.dump());
@@ -76,8 +79,9 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
   const std::string ns = request->value("namespace", "");
   if (Contains(policy.forbidden_namespaces, ns) ||
       (!policy.allowed_namespaces.empty() && !Contains(policy.allowed_namespaces, ns))) {
-    return Response(review, false,
-                    "metadata.namespace: cluster policy does not allow debug sessions in namespace " + ns);
+    return Response(
+        review, false,
+        "metadata.namespace: cluster policy does not allow debug sessions in namespace " + ns);
   }
   if (!object.is_object() || !object.contains("spec") || !object["spec"].is_object()) {
     return Response(review, false, "DebugSession has no spec");
@@ -89,8 +93,8 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
   if (*parsed > policy.max_ttl) {
     return Response(review, false,
                     "spec.ttl: " + ttl + " exceeds the cluster's maximum of " +
-                        config::FormatDuration(policy.max_ttl) + "; ask for " + config::FormatDuration(policy.max_ttl) +
-                        " or less");
+                        config::FormatDuration(policy.max_ttl) + "; ask for " +
+                        config::FormatDuration(policy.max_ttl) + " or less");
   }
   const std::string profile = spec.value("profile", "restricted");
   const session::Profile p =

@@ -16,7 +16,8 @@
 
 namespace ephemera::admission {
 
-// `review` is the AdmissionReview the API server POSTed; the result is the AdmissionReview to send back.
+// `review` is the AdmissionReview the API server POSTed; the result is the AdmissionReview to send
+// back.
 nlohmann::json MutateDebugSession(const nlohmann::json& review);
 nlohmann::json ValidateDebugSession(const nlohmann::json& review, const session::Policy& policy);
 

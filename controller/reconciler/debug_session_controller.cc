@@ -21,11 +21,13 @@ DebugSessionController::DebugSessionController(kube::KubeClient& client, kube::C
       informer_(client, clock, SessionInformerOptions()),
       queue_(clock) {
   informer_.AddEventHandler([this](informer::EventType, const kube::ObjectKey& key,
-                                   const nlohmann::json*, const nlohmann::json*) { queue_.Add(key); });
+                                   const nlohmann::json*,
+                                   const nlohmann::json*) { queue_.Add(key); });
 }
 
 void DebugSessionController::Run(
-    std::stop_token stop, const std::function<void(const kube::ObjectKey&, const Status&)>& on_error) {
+    std::stop_token stop,
+    const std::function<void(const kube::ObjectKey&, const Status&)>& on_error) {
   std::jthread informer_thread([this](std::stop_token s) { informer_.Run(s); });
   std::stop_callback on_stop(stop, [this, &informer_thread] {
     informer_thread.request_stop();
@@ -40,7 +42,8 @@ void DebugSessionController::Run(
 }
 
 void DebugSessionController::Work(
-    std::stop_token stop, const std::function<void(const kube::ObjectKey&, const Status&)>& on_error) {
+    std::stop_token stop,
+    const std::function<void(const kube::ObjectKey&, const Status&)>& on_error) {
   while (auto key = queue_.Get(stop)) {
     auto result = reconciler_.Reconcile(*key);
     if (result.ok()) {

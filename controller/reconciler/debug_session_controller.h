@@ -1,9 +1,9 @@
 // DebugSessionController: the control loop for DebugSessions (sample-controller's shape).
 //
 // An informer lists and watches DebugSessions in all namespaces; its handlers only enqueue keys; N
-// workers take keys from a rate-limited queue and run the reconciler. A key whose reconcile fails is
-// retried with per-key backoff; one that asks to be looked at later (a TTL, a running capture) is
-// re-added after that delay. Only runs while this replica leads (the caller decides).
+// workers take keys from a rate-limited queue and run the reconciler. A key whose reconcile fails
+// is retried with per-key backoff; one that asks to be looked at later (a TTL, a running capture)
+// is re-added after that delay. Only runs while this replica leads (the caller decides).
 //
 // Thread safety: Run is called once; Stats may be called from any thread.
 #ifndef EPHEMERA_CONTROLLER_RECONCILER_DEBUG_SESSION_CONTROLLER_H_

@@ -77,7 +77,8 @@ std::vector<std::string> StringList(const json& doc, const char* key) {
       out.push_back(v.get<std::string>());
     } else if (v.is_object()) {  // degraded entries: {section, pid, reason}
       std::string line = v.value("section", std::string("?"));
-      if (v.contains("pid") && v["pid"].is_number_integer()) line += " pid " + std::to_string(v["pid"].get<int>());
+      if (v.contains("pid") && v["pid"].is_number_integer())
+        line += " pid " + std::to_string(v["pid"].get<int>());
       line += ": " + v.value("reason", std::string("unknown"));
       out.push_back(line);
     }
@@ -141,8 +142,7 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(const kube::ObjectKe
 }
 
 StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const DebugSession& s,
-                                               json object,
-                                               const session::Observations& observed) {
+                                               json object, const session::Observations& observed) {
   const auto now = clock_.Now();
   session::DebugSessionStatus status = s.status;
   status.observed_generation = s.generation;
@@ -165,7 +165,8 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
     case Action::kAuthorize: {
       auto decision = Authorize(s);
       if (!decision.ok()) return decision.status();
-      status.SetCondition("Authorized", decision->allowed, decision->reason, decision->message, now);
+      status.SetCondition("Authorized", decision->allowed, decision->reason, decision->message,
+                          now);
       Record(s, plan, decision->allowed ? "ok" : decision->reason, decision->message);
       return WriteStatus(std::move(object), status);
     }
@@ -203,7 +204,8 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
     }
     case Action::kCollect: {
       Status collected = Collect(s, status);
-      if (collected.code() == StatusCode::kDataLoss || collected.code() == StatusCode::kPermissionDenied ||
+      if (collected.code() == StatusCode::kDataLoss ||
+          collected.code() == StatusCode::kPermissionDenied ||
           collected.code() == StatusCode::kInvalidArgument ||
           collected.code() == StatusCode::kResourceExhausted) {
         status.phase = Phase::kFailed;
@@ -216,13 +218,16 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       status.phase = Phase::kCompleted;
       status.message = "Snapshot delivered as DebugSnapshot " + s.key.name;
       status.SetCondition("Captured", true, "SnapshotCaptured", "the snapshot tool finished", now);
-      status.SetCondition("Delivered", true, "SnapshotDelivered",
-                          "encrypted to " + std::to_string(s.spec.recipients.size()) + " recipient(s)", now);
+      status.SetCondition(
+          "Delivered", true, "SnapshotDelivered",
+          "encrypted to " + std::to_string(s.spec.recipients.size()) + " recipient(s)", now);
       auto written = WriteStatus(std::move(object), status);
       if (!written.ok()) return written.status();
-      // Crypto-shredding as early as possible: the ciphertext in the container log is now unreadable.
-      Status deleted = client_.Delete(kube::SecretsResource(),
-                                      {options_.controller_namespace, session::SessionKeySecretNameFor(s.uid)});
+      // Crypto-shredding as early as possible: the ciphertext in the container log is now
+      // unreadable.
+      Status deleted =
+          client_.Delete(kube::SecretsResource(),
+                         {options_.controller_namespace, session::SessionKeySecretNameFor(s.uid)});
       if (!deleted.ok() && !IsNotFound(deleted)) return deleted;
       Record(s, plan, "ok", status.snapshot ? status.snapshot->sha256 : "");
       return written;
@@ -238,9 +243,11 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       EPHEMERA_RETURN_IF_ERROR(Wipe(s));
       // Kubernetes cannot stop an ephemeral container; one still running after the TTL must never
       // go unnoticed (the tool's own deadline should have ended it long ago).
-      if (auto pod = client_.Get(kube::PodsResource(), {s.key.namespace_name, s.spec.pod}); pod.ok()) {
+      if (auto pod = client_.Get(kube::PodsResource(), {s.key.namespace_name, s.spec.pod});
+          pod.ok()) {
         auto view = session::ParsePodView(*pod);
-        const auto* ec = view.ok() ? view->FindEphemeral(session::EphemeralContainerNameFor(s.uid)) : nullptr;
+        const auto* ec =
+            view.ok() ? view->FindEphemeral(session::EphemeralContainerNameFor(s.uid)) : nullptr;
         if (ec != nullptr && ec->state.kind != session::EphemeralState::Kind::kTerminated) {
           const std::string message = "snapshot container " + ec->name + " in pod " + s.spec.pod +
                                       " has not terminated after the session ended";
@@ -263,7 +270,8 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
 StatusOr<json> DebugSessionReconciler::WriteStatus(json object,
                                                    const session::DebugSessionStatus& status) {
   object["status"] = session::StatusToJson(status);
-  kube::ObjectKey key{object["metadata"].value("namespace", ""), object["metadata"].value("name", "")};
+  kube::ObjectKey key{object["metadata"].value("namespace", ""),
+                      object["metadata"].value("name", "")};
   return client_.UpdateStatus(kube::DebugSessionsResource(), key, object,
                               {std::string(session::kFieldManager), false});
 }
@@ -348,10 +356,13 @@ Status DebugSessionReconciler::Inject(const DebugSession& s, const session::PodV
     if (patched.status().code() == StatusCode::kInvalidArgument ||
         patched.status().code() == StatusCode::kPermissionDenied) {
       // Rejected by validation or admission (e.g. Pod Security): retrying will not help.
-      std::string message = "the API server refused the snapshot container: " + patched.status().message();
-      if (message.find("PodSecurity") != std::string::npos && s.spec.profile == session::Profile::kPtrace) {
-        message += ". The ptrace profile needs CAP_SYS_PTRACE, which the namespace's Pod Security level "
-                   "forbids; the restricted profile passes (without stacks)";
+      std::string message =
+          "the API server refused the snapshot container: " + patched.status().message();
+      if (message.find("PodSecurity") != std::string::npos &&
+          s.spec.profile == session::Profile::kPtrace) {
+        message +=
+            ". The ptrace profile needs CAP_SYS_PTRACE, which the namespace's Pod Security level "
+            "forbids; the restricted profile passes (without stacks)";
       }
       return FailedPreconditionError(message);
     }
@@ -362,15 +373,15 @@ Status DebugSessionReconciler::Inject(const DebugSession& s, const session::PodV
 
 Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSessionStatus& status) {
   const std::string container = session::EphemeralContainerNameFor(s.uid);
-  auto log = client_.GetPodLog({s.key.namespace_name, s.spec.pod},
-                               {container, options_.policy.max_snapshot_log_bytes, std::nullopt,
-                                false, false});
+  auto log = client_.GetPodLog(
+      {s.key.namespace_name, s.spec.pod},
+      {container, options_.policy.max_snapshot_log_bytes, std::nullopt, false, false});
   if (!log.ok()) return log.status().WithContext("reading the snapshot container's log");
   auto identity = ReadKey(s, "identity");
   if (!identity.ok()) return identity.status();
   WipedString key(std::move(*identity));
-  auto opened = envelope::Open(*log, {key.get()},
-                               static_cast<size_t>(options_.max_snapshot_plaintext_bytes));
+  auto opened =
+      envelope::Open(*log, {key.get()}, static_cast<size_t>(options_.max_snapshot_plaintext_bytes));
   if (!opened.ok()) return opened.status().WithContext("decrypting the snapshot");
   WipedString plaintext(std::move(*opened));
 
@@ -417,9 +428,8 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSess
     }
   }
 
-  status.snapshot = session::SnapshotSummary{s.key.name, sha,
-                                             static_cast<std::int64_t>(sealed->size()), sections,
-                                             degraded};
+  status.snapshot = session::SnapshotSummary{
+      s.key.name, sha, static_cast<std::int64_t>(sealed->size()), sections, degraded};
   const json redaction = doc.value("redaction", json::object());
   session::RedactionSummary r{IntOr0(redaction, "envRedacted"), {}, 0};
   if (redaction.contains("patternsMatched") && redaction["patternsMatched"].is_object()) {
@@ -440,7 +450,8 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSess
 
 Status DebugSessionReconciler::Wipe(const DebugSession& s) {
   Status snapshot = client_.Delete(kube::DebugSnapshotsResource(), s.key);
-  if (!snapshot.ok() && !IsNotFound(snapshot)) return snapshot.WithContext("deleting the DebugSnapshot");
+  if (!snapshot.ok() && !IsNotFound(snapshot))
+    return snapshot.WithContext("deleting the DebugSnapshot");
   Status key = client_.Delete(kube::SecretsResource(), {options_.controller_namespace,
                                                         session::SessionKeySecretNameFor(s.uid)});
   if (!key.ok() && !IsNotFound(key)) return key.WithContext("deleting the session key");
@@ -450,10 +461,9 @@ Status DebugSessionReconciler::Wipe(const DebugSession& s) {
 void DebugSessionReconciler::Record(const DebugSession& s, const session::Plan& plan,
                                     std::string outcome, std::string message) {
   if (!options_.on_step) return;
-  options_.on_step(StepRecord{s.key, s.uid,
-                              s.spec.requested_by ? s.spec.requested_by->username : "",
-                              s.spec.reason, s.spec.pod + "/" + s.spec.container, plan.action,
-                              std::move(outcome), std::move(message)});
+  options_.on_step(StepRecord{
+      s.key, s.uid, s.spec.requested_by ? s.spec.requested_by->username : "", s.spec.reason,
+      s.spec.pod + "/" + s.spec.container, plan.action, std::move(outcome), std::move(message)});
 }
 
 }  // namespace ephemera::reconciler

@@ -1,22 +1,21 @@
 // DebugSessionReconciler: executes the planner's steps against the Kubernetes API.
 //
-// Reconcile(key) reads the DebugSession, observes its target pod and session key, asks PlanSession for
-// the next step, performs it, records the outcome in the session's status, and repeats until the plan
-// is to wait. Every step is idempotent, so a crash or a second replica at any point is harmless: the
-// next reconcile sees the world as it is and continues from there.
+// Reconcile(key) reads the DebugSession, observes its target pod and session key, asks PlanSession
+// for the next step, performs it, records the outcome in the session's status, and repeats until
+// the plan is to wait. Every step is idempotent, so a crash or a second replica at any point is
+// harmless: the next reconcile sees the world as it is and continues from there.
 //
-// Errors: a Status whose code says what to do (kube::AdviseRetry); the caller requeues with backoff.
-// Thread safety: Reconcile may run concurrently for different keys (the work queue never hands the
-// same key to two workers at once).
+// Errors: a Status whose code says what to do (kube::AdviseRetry); the caller requeues with
+// backoff. Thread safety: Reconcile may run concurrently for different keys (the work queue never
+// hands the same key to two workers at once).
 #ifndef EPHEMERA_CONTROLLER_RECONCILER_DEBUG_SESSION_RECONCILER_H_
 #define EPHEMERA_CONTROLLER_RECONCILER_DEBUG_SESSION_RECONCILER_H_
 
 #include <chrono>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "controller/kube/clock.h"
 #include "controller/kube/kube_client.h"
@@ -33,8 +32,8 @@ struct StepRecord {
   kube::ObjectKey session;
   std::string session_uid;
   std::string requester;
-  std::string reason;   // the session's spec.reason
-  std::string target;   // pod/container
+  std::string reason;  // the session's spec.reason
+  std::string target;  // pod/container
   session::Action action = session::Action::kWait;
   std::string outcome;  // "ok", or the failure/denial reason
   std::string message;

@@ -1,8 +1,8 @@
 // The rights a requester must hold for a DebugSession, as SubjectAccessReview requests (pure).
 //
 // The controller asks the API server whether the REQUESTER (not the controller) may do these, so it
-// never acts as a confused deputy: `get` on the target pod, and for the ptrace profile the verb `use`
-// on debugprofiles/ptrace in ephemera.dev, an RBAC grant cluster admins control.
+// never acts as a confused deputy: `get` on the target pod, and for the ptrace profile the verb
+// `use` on debugprofiles/ptrace in ephemera.dev, an RBAC grant cluster admins control.
 #ifndef EPHEMERA_CONTROLLER_SESSION_ACCESS_CHECKS_H_
 #define EPHEMERA_CONTROLLER_SESSION_ACCESS_CHECKS_H_
 

@@ -61,8 +61,11 @@ StatusOr<DebugSessionStatus> ParseStatus(const json& status) {
   out.ephemeral_container = StringAt(status, "ephemeralContainer");
   if (const json* conditions = Find(status, "conditions"); conditions && conditions->is_array()) {
     for (const auto& c : *conditions) {
-      Condition cond{StringAt(c, "type"), StringAt(c, "status"), StringAt(c, "reason"),
-                     StringAt(c, "message"), {}};
+      Condition cond{StringAt(c, "type"),
+                     StringAt(c, "status"),
+                     StringAt(c, "reason"),
+                     StringAt(c, "message"),
+                     {}};
       if (auto t = kube::ParseRfc3339(StringAt(c, "lastTransitionTime")); t.ok()) {
         cond.last_transition_time = *t;
       }
@@ -70,9 +73,8 @@ StatusOr<DebugSessionStatus> ParseStatus(const json& status) {
     }
   }
   if (const json* s = Find(status, "snapshot")) {
-    out.snapshot = SnapshotSummary{StringAt(*s, "name"), StringAt(*s, "sha256"),
-                                   IntAt(*s, "bytes"), StringsAt(*s, "sections"),
-                                   StringsAt(*s, "degraded")};
+    out.snapshot = SnapshotSummary{StringAt(*s, "name"), StringAt(*s, "sha256"), IntAt(*s, "bytes"),
+                                   StringsAt(*s, "sections"), StringsAt(*s, "degraded")};
   }
   if (const json* r = Find(status, "redaction")) {
     RedactionSummary summary{IntAt(*r, "envRedacted"), {}, IntAt(*r, "droppedFields")};
@@ -98,13 +100,20 @@ std::string_view ProfileName(Profile profile) {
 
 std::string_view PhaseName(Phase phase) {
   switch (phase) {
-    case Phase::kPending: return "Pending";
-    case Phase::kInjecting: return "Injecting";
-    case Phase::kCapturing: return "Capturing";
-    case Phase::kCompleted: return "Completed";
-    case Phase::kFailed: return "Failed";
-    case Phase::kDenied: return "Denied";
-    case Phase::kExpired: return "Expired";
+    case Phase::kPending:
+      return "Pending";
+    case Phase::kInjecting:
+      return "Injecting";
+    case Phase::kCapturing:
+      return "Capturing";
+    case Phase::kCompleted:
+      return "Completed";
+    case Phase::kFailed:
+      return "Failed";
+    case Phase::kDenied:
+      return "Denied";
+    case Phase::kExpired:
+      return "Expired";
   }
   return "Unknown";
 }
@@ -159,7 +168,8 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
     s.finalizers = StringsAt(*metadata, "finalizers");
 
     const json* spec = Find(object, "spec");
-    if (spec == nullptr) return InvalidArgumentError("DebugSession " + s.key.ToString() + " has no spec");
+    if (spec == nullptr)
+      return InvalidArgumentError("DebugSession " + s.key.ToString() + " has no spec");
     const json* target = Find(*spec, "target");
     if (target == nullptr || StringAt(*target, "pod").empty()) {
       return InvalidArgumentError("spec.target.pod is required");

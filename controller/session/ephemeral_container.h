@@ -1,14 +1,13 @@
 // BuildEphemeralContainer: the spec of the snapshot container the controller adds to a target pod.
 //
-// Nothing sensitive may ever appear here: the entry stays in the pod until the pod is deleted, visible
-// to anyone who can read pods. Only the session's public key, section names, env variable NAMES and
-// redaction prefixes go into the args. Pure.
+// Nothing sensitive may ever appear here: the entry stays in the pod until the pod is deleted,
+// visible to anyone who can read pods. Only the session's public key, section names, env variable
+// NAMES and redaction prefixes go into the args. Pure.
 #ifndef EPHEMERA_CONTROLLER_SESSION_EPHEMERAL_CONTAINER_H_
 #define EPHEMERA_CONTROLLER_SESSION_EPHEMERAL_CONTAINER_H_
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "controller/session/debug_session.h"
 #include "controller/session/pod_view.h"

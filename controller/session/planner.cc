@@ -66,8 +66,8 @@ std::optional<Plan> CheckPolicy(const DebugSession& s, const Policy& policy) {
     return End(Action::kDeny, "NamespaceNotAllowed",
                "cluster policy does not allow debug sessions in namespace " + ns);
   }
-  if (std::find(policy.allowed_profiles.begin(), policy.allowed_profiles.end(),
-                s.spec.profile) == policy.allowed_profiles.end()) {
+  if (std::find(policy.allowed_profiles.begin(), policy.allowed_profiles.end(), s.spec.profile) ==
+      policy.allowed_profiles.end()) {
     return End(Action::kDeny, "ProfileNotAllowed",
                "cluster policy does not allow the " + std::string(ProfileName(s.spec.profile)) +
                    " profile");
@@ -102,7 +102,8 @@ Plan PlanInjection(const DebugSession& s, const Observations& observed, const Po
     if (!target->running) {
       if (now - s.created > policy.target_wait) {
         return End(Action::kFail, "TargetNotRunning",
-                   "container " + container + " of pod " + pod.name + " did not start running within " +
+                   "container " + container + " of pod " + pod.name +
+                       " did not start running within " +
                        std::to_string(policy.target_wait.count()) + "s");
       }
       return WaitUntilExpiry(s, now, kPollForTarget);
@@ -116,14 +117,15 @@ Plan PlanInjection(const DebugSession& s, const Observations& observed, const Po
 Plan PlanCapture(const DebugSession& s, const Observations& observed, const Policy& policy,
                  TimePoint now) {
   if (!observed.pod) {
-    return End(Action::kFail, "TargetPodGone", "pod " + s.spec.pod + " was deleted during the capture");
+    return End(Action::kFail, "TargetPodGone",
+               "pod " + s.spec.pod + " was deleted during the capture");
   }
-  const EphemeralContainerView* ec =
-      observed.pod->FindEphemeral(EphemeralContainerNameFor(s.uid));
+  const EphemeralContainerView* ec = observed.pod->FindEphemeral(EphemeralContainerNameFor(s.uid));
   if (ec == nullptr) {
     // Injected per our status but absent from the pod: the pod was replaced under the same name.
-    return End(Action::kFail, "TargetPodReplaced",
-               "pod " + s.spec.pod + " no longer has the snapshot container; it was probably recreated");
+    return End(
+        Action::kFail, "TargetPodReplaced",
+        "pod " + s.spec.pod + " no longer has the snapshot container; it was probably recreated");
   }
   const Condition* injected = s.status.FindCondition("Injected");
   const TimePoint injected_at = injected ? injected->last_transition_time : s.created;
@@ -158,17 +160,28 @@ Plan PlanCapture(const DebugSession& s, const Observations& observed, const Poli
 
 std::string_view ActionName(Action action) {
   switch (action) {
-    case Action::kWait: return "Wait";
-    case Action::kAddFinalizer: return "AddFinalizer";
-    case Action::kInitialize: return "Initialize";
-    case Action::kAuthorize: return "Authorize";
-    case Action::kDeny: return "Deny";
-    case Action::kEnsureKey: return "EnsureKey";
-    case Action::kInject: return "Inject";
-    case Action::kCollect: return "Collect";
-    case Action::kFail: return "Fail";
-    case Action::kWipe: return "Wipe";
-    case Action::kRemoveFinalizer: return "RemoveFinalizer";
+    case Action::kWait:
+      return "Wait";
+    case Action::kAddFinalizer:
+      return "AddFinalizer";
+    case Action::kInitialize:
+      return "Initialize";
+    case Action::kAuthorize:
+      return "Authorize";
+    case Action::kDeny:
+      return "Deny";
+    case Action::kEnsureKey:
+      return "EnsureKey";
+    case Action::kInject:
+      return "Inject";
+    case Action::kCollect:
+      return "Collect";
+    case Action::kFail:
+      return "Fail";
+    case Action::kWipe:
+      return "Wipe";
+    case Action::kRemoveFinalizer:
+      return "RemoveFinalizer";
   }
   return "Unknown";
 }

@@ -73,7 +73,8 @@ StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
     view.name = Str(metadata, "name");
     view.namespace_name = Str(metadata, "namespace");
     view.uid = Str(metadata, "uid");
-    view.deleting = metadata.contains("deletionTimestamp") && !metadata["deletionTimestamp"].is_null();
+    view.deleting =
+        metadata.contains("deletionTimestamp") && !metadata["deletionTimestamp"].is_null();
     view.phase = Str(status, "phase");
     if (view.name.empty()) return InvalidArgumentError("pod object has no metadata.name");
 
@@ -105,7 +106,8 @@ StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
         if (!cv.run_as_group) cv.run_as_group = IntField(linux_user, "gid");
       }
     }
-    std::string annotated = Str(Obj(metadata, "annotations"), "kubectl.kubernetes.io/default-container");
+    std::string annotated =
+        Str(Obj(metadata, "annotations"), "kubectl.kubernetes.io/default-container");
     if (!annotated.empty() && view.FindContainer(annotated) != nullptr) {
       view.default_container = annotated;
     } else if (!view.containers.empty()) {

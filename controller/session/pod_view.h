@@ -5,11 +5,10 @@
 #define EPHEMERA_CONTROLLER_SESSION_POD_VIEW_H_
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "status/status.h"
 
@@ -18,10 +17,10 @@ namespace ephemera::session {
 struct ContainerView {
   std::string name;
   bool running = false;
-  std::optional<std::int64_t> run_as_user;   // effective: container securityContext, else pod's
+  std::optional<std::int64_t> run_as_user;  // effective: container securityContext, else pod's
   std::optional<std::int64_t> run_as_group;
-  std::vector<std::string> secret_env;       // env names filled from Secrets (valueFrom.secretKeyRef)
-  bool env_from_secret = false;              // envFrom a whole Secret: names unknown
+  std::vector<std::string> secret_env;  // env names filled from Secrets (valueFrom.secretKeyRef)
+  bool env_from_secret = false;         // envFrom a whole Secret: names unknown
 };
 
 // State of one ephemeral container, from status.ephemeralContainerStatuses.

@@ -16,7 +16,7 @@ struct Policy {
   std::vector<std::string> forbidden_namespaces;  // always wins
   std::chrono::seconds max_ttl{3600};
   std::vector<Profile> allowed_profiles{Profile::kRestricted, Profile::kPtrace};
-  std::string snapshot_image;                     // pinned by digest in production
+  std::string snapshot_image;  // pinned by digest in production
   // The snapshot tool's own hard deadline; the controller gives up on a container that outlives
   // it by `tool_grace`.
   std::chrono::seconds tool_deadline{20};

@@ -450,7 +450,7 @@ down_quiet() {
     for b in kubelet kube-proxy kube-scheduler kube-controller-manager kube-apiserver; do
       pkill -KILL -f "^$bin/$b " 2>/dev/null || true
     done
-    [ -x "$bin/kube-proxy" ] && "$bin/kube-proxy" --cleanup >/dev/null 2>&1 || true
+    if [ -x "$bin/kube-proxy" ]; then "$bin/kube-proxy" --cleanup >/dev/null 2>&1 || true; fi
   fi
   remove_kube_iptables
   # Mounts under the kubelet and containerd folders, deepest first.

@@ -1,12 +1,14 @@
-// ephemera-target: a small multi-threaded service used as the thing being debugged in tests and demos.
+// ephemera-target: a small multi-threaded service used as the thing being debugged in tests and
+// demos.
 //
-// It keeps recognisable state for a snapshot to find: named worker threads parked in distinct, named
-// call stacks (sleeping, waiting on a condition variable, blocked in accept, reading a pipe), an open
-// file, a listening TCP socket with a connected peer, and a secret in its environment that must never
-// appear in a snapshot unredacted.
+// It keeps recognisable state for a snapshot to find: named worker threads parked in distinct,
+// named call stacks (sleeping, waiting on a condition variable, blocked in accept, reading a pipe),
+// an open file, a listening TCP socket with a connected peer, and a secret in its environment that
+// must never appear in a snapshot unredacted.
 //
 //   ephemera-target [--threads N] [--port P]   run the service until SIGTERM
-//   ephemera-target ps                         list the processes visible in /proc (pid, name, cmdline)
+//   ephemera-target ps                         list the processes visible in /proc (pid, name,
+//   cmdline)
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
@@ -152,7 +154,8 @@ int Serve(int threads, int port) {
       }
     });
   }
-  std::printf("ephemera-target: serving on 127.0.0.1:%d with %zu threads\n", port, workers.size() + 1);
+  std::printf("ephemera-target: serving on 127.0.0.1:%d with %zu threads\n", port,
+              workers.size() + 1);
   std::fflush(stdout);
   while (!stopping.load()) {
     journal << "tick\n" << std::flush;

@@ -1,4 +1,5 @@
-// The pod sandbox's placeholder process: holds the pod's namespaces, reaps orphans, exits on a signal.
+// The pod sandbox's placeholder process: holds the pod's namespaces, reaps orphans, exits on a
+// signal.
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,11 +16,14 @@ json Review(json spec, std::string operation = "CREATE", std::string ns = "team-
            {{"uid", "req-1"},
             {"operation", operation},
             {"namespace", ns},
-            {"userInfo", {{"username", "alice"}, {"uid", "u-1"}, {"groups", {"devs", "system:authenticated"}}}},
+            {"userInfo",
+             {{"username", "alice"}, {"uid", "u-1"}, {"groups", {"devs", "system:authenticated"}}}},
             {"object", {{"metadata", {{"name", "s"}, {"namespace", ns}}}, {"spec", spec}}}}}};
 }
 
-json Spec() { return {{"target", {{"pod", "shop-1"}}}, {"reason", "INC-1 checkout 500s"}, {"ttl", "5m"}}; }
+json Spec() {
+  return {{"target", {{"pod", "shop-1"}}}, {"reason", "INC-1 checkout 500s"}, {"ttl", "5m"}};
+}
 
 TEST(DebugSessionAdmissionTest, MutateStampsRequesterFromUserInfo) {
   json out = MutateDebugSession(Review(Spec()));

@@ -45,7 +45,8 @@ TEST(EphemeralContainerTest, PtraceAddsOnlyPtraceAndReadSearch) {
   session.spec.profile = Profile::kPtrace;
   auto c = BuildEphemeralContainer(session, pod, "app", TestPolicy(), testing::kRecipient);
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ((*c)["securityContext"]["capabilities"]["add"], nlohmann::json::array({"SYS_PTRACE", "DAC_READ_SEARCH"}));
+  EXPECT_EQ((*c)["securityContext"]["capabilities"]["add"],
+            nlohmann::json::array({"SYS_PTRACE", "DAC_READ_SEARCH"}));
 }
 
 TEST(EphemeralContainerTest, ArgsCarryOnlyPublicKeyAndNames) {

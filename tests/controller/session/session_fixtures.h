@@ -31,8 +31,9 @@ inline nlohmann::json SessionObject() {
 }
 
 inline nlohmann::json PodObject(bool running = true) {
-  nlohmann::json state = running ? nlohmann::json{{"running", {{"startedAt", "2026-11-28T09:00:00Z"}}}}
-                                 : nlohmann::json{{"waiting", {{"reason", "ContainerCreating"}}}};
+  nlohmann::json state = running
+                             ? nlohmann::json{{"running", {{"startedAt", "2026-11-28T09:00:00Z"}}}}
+                             : nlohmann::json{{"waiting", {{"reason", "ContainerCreating"}}}};
   return {{"metadata", {{"name", "shop-1"}, {"namespace", "team-a"}, {"uid", "pod-uid-1"}}},
           {"spec",
            {{"securityContext", {{"runAsUser", 1000}}},

@@ -12,8 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -78,9 +80,24 @@ RunResult RunProgram(const std::vector<std::string>& argv,
   TempDir dir;
   std::string out_path = dir.File("out");
   std::string err_path = dir.File("err");
+  // Another uid may not be able to reach the build tree (a checkout under a 0700 folder), so it
+  // runs a copy from a folder anyone can enter.
+  std::vector<std::string> args = argv;
+  if (as_uid) {
+    const std::string copy = dir.File("tool");
+    std::filesystem::copy_file(args[0], copy);
+    std::filesystem::permissions(
+        copy, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                  std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                  std::filesystem::perms::others_exec);
+    std::filesystem::permissions(
+        dir.File(""), std::filesystem::perms::others_exec | std::filesystem::perms::group_exec,
+        std::filesystem::perm_options::add);
+    args[0] = copy;
+  }
   std::vector<char*> cargv;
-  cargv.reserve(argv.size() + 1);
-  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.reserve(args.size() + 1);
+  for (const std::string& a : args) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
   RunResult result;
   auto start = Clock::now();
@@ -94,6 +111,7 @@ RunResult RunProgram(const std::vector<std::string>& argv,
       _exit(126);
     }
     execv(cargv[0], cargv.data());
+    dprintf(STDERR_FILENO, "execv %s: %s\n", cargv[0], strerror(errno));
     _exit(127);
   }
   int status = 0;

@@ -4,6 +4,7 @@
 # binutils. The fixtures are checked in so unit tests do not depend on the host toolchain.
 set -euo pipefail
 cd "$(dirname "$0")"
+# shellcheck disable=SC2054  # -Wl,--build-id=none is one flag
 flags=(-O2 -nostdlib -fno-exceptions -fno-rtti -Wl,--build-id=none)
 
 echo "building tiny_pie.elf (PIE, .eh_frame + .eh_frame_hdr)"
