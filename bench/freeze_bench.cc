@@ -4,20 +4,20 @@
 //
 // Method, the same for every tool: a target process with N worker threads; each worker loops
 // "read steady_clock, record the gap since its previous iteration, publish the timestamp, spin
-// ~20 µs, yield". The gaps are recorded by the workers themselves into shared memory (an
-// anonymous MAP_SHARED mapping made before fork), so a thread that is stopped sees exactly how long
-// it did not run; a monitor in the parent only resets the window (an epoch counter) and reads
-// the per-thread maxima. For each run:
-//   normal  per-thread largest gap over a quiet window (scheduling alone; the resolution)
-//   during  per-thread largest gap while the tool runs
-//   freeze  max(0, during - normal) per thread; reported as p50 and max over threads and the
-//           total (sum over threads), each the median over runs.
-// With more workers than cores the normal gap grows (they share the CPU), so the freeze of a
-// fast tool can fall below the resolution; CaptureStacks' own stop-to-detach timing is printed
-// next to it ("own timing": PTRACE_INTERRUPT to PTRACE_DETACH per thread, an upper bound, since
-// a busy thread stops only once it is scheduled). When the machine has two or more CPUs the target
-// runs on the last one and the bench and the tools on the first, so a tool's speed does not depend
-// on N.
+// ~20 µs, yield". Two measures per worker, both taken on the target's side:
+//   gaps      the workers record their largest gap between iterations in shared memory (an
+//             anonymous MAP_SHARED mapping made before fork); a monitor in the parent resets the
+//             window (an epoch counter) and reads the maxima. freeze = max(0, during - normal),
+//             normal being the largest gap over a quiet window. With more workers than cores,
+//             or other load, the normal gap (the resolution) is milliseconds.
+//   schedstat the time a worker spent neither running nor runnable, from
+//             /proc/<pid>/task/<tid>/schedstat read before and after the tool (wall time minus
+//             time on a CPU minus time waiting on a run queue). The workers never sleep, so
+//             that is time stopped by the tracer, at microsecond resolution.
+// Per tool: p50 and max over threads and the total (sum over threads), medians over runs, and
+// CaptureStacks' own stop-to-detach timing ("own timing", an upper bound: a busy thread stops
+// only once it is scheduled). When the machine has two or more CPUs the target runs on the last
+// one and the bench and the tools on the first, so a tool's speed does not depend on N.
 //
 // Also prints the CPU time and peak RSS of one ephemera-snapshot run, from wait4: the rusage of
 // that child alone (getrusage(RUSAGE_CHILDREN) would fold in gdb and eu-stack). Run as root (or
@@ -36,9 +36,11 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
 #include <string_view>
@@ -58,7 +60,7 @@ constexpr auto kSettle = std::chrono::milliseconds(50);
 constexpr auto kRowBudget = std::chrono::seconds(5);
 constexpr double kGoalPerThreadMs = 0.1;
 constexpr double kGoalRatioVsEuStack = 10.0;
-constexpr long kGoalRssKib = 16 * 1024;
+constexpr long kGoalRssKib = long{16} * 1024;
 
 // The decimal number `text` holds entirely, or `fallback`.
 int ParseInt(std::string_view text, int fallback) {
@@ -99,6 +101,7 @@ void PinToCpu(int cpu) {
 [[noreturn]] void RunTarget(SharedState* shared, int threads, int cpu) {
   if (cpu >= 0) PinToCpu(cpu);
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(threads));
   for (int i = 0; i < threads; ++i) {
     workers.emplace_back([shared, slot = &shared->slots[i]] {
       slot->tid.store(static_cast<int>(gettid()), std::memory_order_relaxed);
@@ -153,7 +156,7 @@ class Target {
   Target(const Target&) = delete;
   Target& operator=(const Target&) = delete;
 
-  int pid() const { return pid_; }
+  int Pid() const { return pid_; }
 
   // Starts a new window: every worker has reset its maximum when this returns true.
   bool StartWindow() {
@@ -177,15 +180,20 @@ class Target {
   };
   std::vector<SchedSample> SampleSchedstat() const {
     std::vector<SchedSample> samples;
+    samples.reserve(static_cast<size_t>(threads_));
     for (int i = 0; i < threads_; ++i) {
       std::string path = "/proc/" + std::to_string(pid_) + "/task/" +
                          std::to_string(shared_->slots[i].tid.load()) + "/schedstat";
       SchedSample sample;
       if (FILE* file = std::fopen(path.c_str(), "r")) {
-        long long on_cpu = 0, runnable = 0;
-        if (std::fscanf(file, "%lld %lld", &on_cpu, &runnable) == 2) {
-          sample.on_cpu_nanos = on_cpu;
-          sample.runnable_nanos = runnable;
+        char line[128] = {};
+        if (std::fgets(line, sizeof line, file) != nullptr) {
+          // "<ns on a CPU> <ns waiting on a run queue> <timeslices>"
+          const char* end = line + std::strlen(line);
+          auto on_cpu = std::from_chars(line, end, sample.on_cpu_nanos);
+          if (on_cpu.ec == std::errc() && on_cpu.ptr < end) {
+            std::from_chars(on_cpu.ptr + 1, end, sample.runnable_nanos);
+          }
         }
         std::fclose(file);
       }
@@ -212,6 +220,7 @@ class Target {
   // Per-worker largest gap (ms) in the current window.
   std::vector<double> MaxGapsMs() const {
     std::vector<double> gaps;
+    gaps.reserve(static_cast<size_t>(threads_));
     for (int i = 0; i < threads_; ++i) {
       gaps.push_back(
           static_cast<double>(shared_->slots[i].max_gap_nanos.load(std::memory_order_relaxed)) /
@@ -238,6 +247,7 @@ struct ChildRun {
 // Runs argv with stdout and stderr to /dev/null; the rusage is this child's own (wait4).
 ChildRun RunCommand(const std::vector<std::string>& args) {
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   auto start = Clock::now();
@@ -297,7 +307,7 @@ struct RunResult {
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  size_t index = static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
+  auto index = static_cast<size_t>(std::lround(p * static_cast<double>(values.size() - 1)));
   return values[std::min(index, values.size() - 1)];
 }
 
@@ -325,14 +335,14 @@ RunResult RunOnce(Tool tool, int threads, int target_cpu) {
     return result;
   }
 
-  std::string pid = std::to_string(target.pid());
+  std::string pid = std::to_string(target.Pid());
   auto sched_before = target.SampleSchedstat();
   auto start = Clock::now();
   switch (tool) {
     case Tool::kCapture: {
       ephemera::stacks::StackCaptureOptions options;
       options.deadline = Clock::now() + std::chrono::seconds(20);
-      auto stacks = ephemera::stacks::CaptureStacks(target.pid(), options);
+      auto stacks = ephemera::stacks::CaptureStacks(target.Pid(), options);
       if (!stacks.ok()) {
         result.error = stacks.status().message();
         return result;
@@ -534,7 +544,7 @@ int main(int argc, char** argv) {
 #ifdef EPHEMERA_SNAPSHOT_PATH
   {
     Target target(10, target_cpu);
-    ChildRun run = RunCommand({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(target.pid()),
+    ChildRun run = RunCommand({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(target.Pid()),
                                "--format", "json", "--capture", "stacks,threads"});
     if (run.ok) {
       std::printf(

@@ -222,7 +222,7 @@ struct RegexRule {
 
 std::vector<RegexRule> MakeRegexRules() {
   auto flags = std::regex::ECMAScript | std::regex::optimize;
-  auto rule = [&](std::string name, const char* pattern, std::string prefix = "",
+  auto rule = [&](std::string name, const char* pattern, const std::string& prefix = "",
                   std::regex::flag_type extra = std::regex::ECMAScript) {
     std::string replacement = prefix + "[REDACTED:" + name + "]";
     return RegexRule{std::move(name), std::regex(pattern, flags | extra), replacement};
