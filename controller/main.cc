@@ -33,8 +33,6 @@
 namespace ephemera {
 namespace {
 
-using logging::Field;
-
 // Blocks SIGTERM/SIGINT in every thread; one thread waits for them and requests a stop.
 class SignalWatcher {
  public:
@@ -51,7 +49,7 @@ class SignalWatcher {
     });
     thread_.detach();
   }
-  int received() const { return received_.load(); }
+  int Received() const { return received_.load(); }
 
  private:
   sigset_t set_{};
@@ -233,7 +231,7 @@ int Run(int argc, char** argv) {
     leader::LeaderElector elector(client, clock, election);
     Status s = elector.Run(
         stop.get_token(),
-        [&](std::stop_token leading) {
+        [&](const std::stop_token& leading) {
           leader.Get().Set(1);
           log.Info("Became leader", {{"identity", election.identity}});
           controller.Run(leading, on_error);
@@ -252,7 +250,7 @@ int Run(int argc, char** argv) {
   }
   if (webhooks) webhooks->Stop();
   probes.Stop();
-  log.Info("Stopped", {{"signal", signals.received()}});
+  log.Info("Stopped", {{"signal", signals.Received()}});
   return 0;
 }
 

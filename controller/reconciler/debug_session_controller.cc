@@ -26,23 +26,24 @@ DebugSessionController::DebugSessionController(kube::KubeClient& client, kube::C
 }
 
 void DebugSessionController::Run(
-    std::stop_token stop,
+    const std::stop_token& stop,
     const std::function<void(const kube::ObjectKey&, const Status&)>& on_error) {
-  std::jthread informer_thread([this](std::stop_token s) { informer_.Run(s); });
+  std::jthread informer_thread([this](const std::stop_token& s) { informer_.Run(s); });
   std::stop_callback on_stop(stop, [this, &informer_thread] {
     informer_thread.request_stop();
     queue_.ShutDown();
   });
   if (!informer_.WaitForSync(stop)) return;
   std::vector<std::jthread> workers;
+  workers.reserve(static_cast<size_t>(workers_));
   for (int i = 0; i < workers_; ++i) {
-    workers.emplace_back([this, &on_error](std::stop_token s) { Work(s, on_error); });
+    workers.emplace_back([this, &on_error](const std::stop_token& s) { Work(s, on_error); });
   }
   for (auto& w : workers) w.join();
 }
 
 void DebugSessionController::Work(
-    std::stop_token stop,
+    const std::stop_token& stop,
     const std::function<void(const kube::ObjectKey&, const Status&)>& on_error) {
   while (auto key = queue_.Get(stop)) {
     auto result = reconciler_.Reconcile(*key);

@@ -37,14 +37,14 @@ class DebugSessionController {
 
   // Lists, watches and reconciles until `stop`; returns after the workers have finished their
   // current keys. `on_error(key, status)` is told about failed reconciles (for logs); may be empty.
-  void Run(std::stop_token stop,
+  void Run(const std::stop_token& stop,
            const std::function<void(const kube::ObjectKey&, const Status&)>& on_error);
 
   bool HasSynced() const { return informer_.HasSynced(); }
   ControllerStats Stats();
 
  private:
-  void Work(std::stop_token stop,
+  void Work(const std::stop_token& stop,
             const std::function<void(const kube::ObjectKey&, const Status&)>& on_error);
 
   DebugSessionReconciler& reconciler_;

@@ -31,9 +31,11 @@ class WipedString {
   WipedString(const WipedString&) = delete;
   WipedString& operator=(const WipedString&) = delete;
   ~WipedString() {
-    if (!s_.empty()) OPENSSL_cleanse(s_.data(), s_.size());
+    if (!s_.empty()) {
+      OPENSSL_cleanse(s_.data(), s_.size());
+    }
   }
-  const std::string& get() const { return s_; }
+  const std::string& Get() const { return s_; }
 
  private:
   std::string s_;
@@ -77,8 +79,9 @@ std::vector<std::string> StringList(const json& doc, const char* key) {
       out.push_back(v.get<std::string>());
     } else if (v.is_object()) {  // degraded entries: {section, pid, reason}
       std::string line = v.value("section", std::string("?"));
-      if (v.contains("pid") && v["pid"].is_number_integer())
+      if (v.contains("pid") && v["pid"].is_number_integer()) {
         line += " pid " + std::to_string(v["pid"].get<int>());
+      }
       line += ": " + v.value("reason", std::string("unknown"));
       out.push_back(line);
     }
@@ -381,15 +384,15 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSess
   if (!identity.ok()) return identity.status();
   WipedString key(std::move(*identity));
   auto opened =
-      envelope::Open(*log, {key.get()}, static_cast<size_t>(options_.max_snapshot_plaintext_bytes));
+      envelope::Open(*log, {key.Get()}, static_cast<size_t>(options_.max_snapshot_plaintext_bytes));
   if (!opened.ok()) return opened.status().WithContext("decrypting the snapshot");
   WipedString plaintext(std::move(*opened));
 
-  json doc = json::parse(plaintext.get(), nullptr, /*allow_exceptions=*/false);
+  json doc = json::parse(plaintext.Get(), nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object() || doc.value("apiVersion", "") != kSnapshotFormat) {
     return DataLossError("the snapshot is not an " + std::string(kSnapshotFormat) + " document");
   }
-  auto sealed = envelope::Seal(plaintext.get(), s.spec.recipients);
+  auto sealed = envelope::Seal(plaintext.Get(), s.spec.recipients);
   if (!sealed.ok()) return sealed.status().WithContext("encrypting to the recipients");
 
   const std::vector<std::string> sections = StringList(doc, "sections");
@@ -450,8 +453,9 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSess
 
 Status DebugSessionReconciler::Wipe(const DebugSession& s) {
   Status snapshot = client_.Delete(kube::DebugSnapshotsResource(), s.key);
-  if (!snapshot.ok() && !IsNotFound(snapshot))
+  if (!snapshot.ok() && !IsNotFound(snapshot)) {
     return snapshot.WithContext("deleting the DebugSnapshot");
+  }
   Status key = client_.Delete(kube::SecretsResource(), {options_.controller_namespace,
                                                         session::SessionKeySecretNameFor(s.uid)});
   if (!key.ok() && !IsNotFound(key)) return key.WithContext("deleting the session key");

@@ -42,7 +42,7 @@ struct StepRecord {
 struct ReconcilerOptions {
   std::string controller_namespace;  // where session keys live
   session::Policy policy;
-  std::int64_t max_snapshot_plaintext_bytes = 16 * 1024 * 1024;
+  std::int64_t max_snapshot_plaintext_bytes = std::int64_t{16} * 1024 * 1024;
   // Called after every executed step (audit, events, metrics). May be empty.
   std::function<void(const StepRecord&)> on_step;
 };

@@ -1,12 +1,15 @@
 #include "controller/session/access_checks.h"
 
+#include <utility>
+
 namespace ephemera::session {
 
 std::vector<AccessCheck> AccessChecksFor(const DebugSession& session) {
   const Requester& who = *session.spec.requested_by;
   auto check = [&](kube::ResourceAttributes attributes, std::string description) {
-    return AccessCheck{kube::AccessReviewRequest{who.username, who.uid, who.groups, {}, attributes},
-                       std::move(description)};
+    return AccessCheck{
+        kube::AccessReviewRequest{who.username, who.uid, who.groups, {}, std::move(attributes)},
+        std::move(description)};
   };
   const std::string& ns = session.key.namespace_name;
   std::vector<AccessCheck> checks;

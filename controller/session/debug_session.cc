@@ -168,8 +168,9 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
     s.finalizers = StringsAt(*metadata, "finalizers");
 
     const json* spec = Find(object, "spec");
-    if (spec == nullptr)
+    if (spec == nullptr) {
       return InvalidArgumentError("DebugSession " + s.key.ToString() + " has no spec");
+    }
     const json* target = Find(*spec, "target");
     if (target == nullptr || StringAt(*target, "pod").empty()) {
       return InvalidArgumentError("spec.target.pod is required");

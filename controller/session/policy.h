@@ -23,7 +23,7 @@ struct Policy {
   std::chrono::seconds tool_grace{40};
   // How long a session may wait for its target container to be running.
   std::chrono::seconds target_wait{60};
-  std::int64_t max_snapshot_log_bytes = 2 * 1024 * 1024;
+  std::int64_t max_snapshot_log_bytes = std::int64_t{2} * 1024 * 1024;
 };
 
 }  // namespace ephemera::session
