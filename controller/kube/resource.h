@@ -35,6 +35,8 @@ struct ObjectKey {
   // "ns/name" or "name": for messages and logs only, never parsed back.
   std::string ToString() const;
   friend bool operator==(const ObjectKey&, const ObjectKey&) = default;
+  // clang-tidy 14 misreads the defaulted three-way comparison as a literal 0 compared to a pointer.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
   friend auto operator<=>(const ObjectKey&, const ObjectKey&) = default;
 };
 
