@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "controller/config/controller_config.h"
+
 namespace ephemera::httpserver {
 
 std::string HttpRequest::Header(std::string_view name) const {
@@ -24,35 +26,9 @@ HttpResponse RouteRequest(const Routes& routes, const HttpRequest& request) {
 }
 
 StatusOr<BindAddress> ParseBindAddress(std::string_view address) {
-  auto invalid = [&] {
-    return InvalidArgumentError("bind address \"" + std::string(address) +
-                                "\" must be host:port with a port 0..65535, e.g. :8080, "
-                                "127.0.0.1:0 or [::1]:8443");
-  };
-  BindAddress result;
-  std::string_view port;
-  if (address.starts_with("[")) {
-    const std::size_t close = address.find("]:");
-    if (close == std::string_view::npos) return invalid();
-    result.host = std::string(address.substr(1, close - 1));
-    port = address.substr(close + 2);
-  } else {
-    const std::size_t colon = address.rfind(':');
-    if (colon == std::string_view::npos) return invalid();
-    result.host = std::string(address.substr(0, colon));
-    if (result.host.find(':') != std::string::npos) return invalid();
-    port = address.substr(colon + 1);
-  }
-  if (port.empty() || port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return invalid();
-  }
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), result.port);
-  if (ec != std::errc() || end != port.data() + port.size() || result.port > 65535) {
-    return invalid();
-  }
-  if (result.host.empty()) result.host = "0.0.0.0";
-  return result;
+  auto parsed = config::ParseHostPort(address);
+  if (!parsed.ok()) return parsed.status().WithContext("bind address");
+  return BindAddress{parsed->host.empty() ? "0.0.0.0" : parsed->host, parsed->port};
 }
 
 }  // namespace ephemera::httpserver
