@@ -24,6 +24,7 @@
 namespace ephemera::stacks {
 namespace {
 
+using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
 
@@ -347,7 +348,8 @@ TEST(StackCaptureTest, ShortDeadlineIsRespectedOnManyThreads) {
   int skipped = 0;
   for (const ThreadStack& t : stacks->threads) {
     if (!t.error.empty()) {
-      EXPECT_THAT(t.error, HasSubstr("deadline"));
+      // Skipped at the deadline, or the thread being stopped when the deadline cut its wait short.
+      EXPECT_THAT(t.error, AnyOf(HasSubstr("deadline"), HasSubstr("did not stop in time")));
       ++skipped;
     }
   }
