@@ -1,0 +1,333 @@
+#include "controller/audit/audit_verifier.h"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+#include <string_view>
+#include <utility>
+
+namespace ephemera::audit {
+namespace {
+
+struct Entry {
+  std::uint64_t seq = 0;
+  std::string prev;
+  std::string hash;
+  std::size_t line = 0;
+};
+
+std::string Plural(std::uint64_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
+std::string SeqRange(std::uint64_t first, std::uint64_t last) {
+  if (first == last) return "record seq " + std::to_string(first) + " is";
+  return "records seq " + std::to_string(first) + " to " + std::to_string(last) + " are";
+}
+
+class ChainChecker {
+ public:
+  ChainChecker(std::string chain, ChainReport& report)
+      : chain_(std::move(chain)), report_(report) {}
+
+  void Add(const SealedRecord& r, std::size_t line) {
+    if (ComputeRecordHash(r) != r.hash) {
+      Problem(line, "changed record seq " + std::to_string(r.seq) +
+                        ": its hash does not match its content");
+    }
+    entries_.push_back(Entry{r.seq, r.prev, r.hash, line});
+  }
+
+  void Finish(const VerifyOptions& options) {
+    if (!entries_.empty()) {
+      CheckSequence(options);
+      CheckLinks();
+    }
+    auto anchor = options.anchors.find(chain_);
+    if (anchor != options.anchors.end()) CheckAnchor(anchor->second);
+    std::stable_sort(report_.problems.begin(), report_.problems.end(),
+                     [](const VerifyProblem& a, const VerifyProblem& b) {
+                       if ((a.line == 0) != (b.line == 0)) return b.line == 0;
+                       return a.line < b.line;
+                     });
+  }
+
+ private:
+  void Problem(std::size_t line, std::string message) {
+    report_.problems.push_back(VerifyProblem{line, chain_, std::move(message)});
+  }
+
+  // Gaps, repeats, order and the chain's start; fills the report's counts and head.
+  void CheckSequence(const VerifyOptions& options) {
+    std::uint64_t max_seq = 0;
+    std::size_t max_line = 0;
+    for (const Entry& e : entries_) {
+      auto [first, inserted] = first_by_seq_.try_emplace(e.seq, &e);
+      if (!inserted) {
+        const Entry& earlier = *first->second;
+        if (earlier.hash == e.hash) {
+          Problem(e.line, "record seq " + std::to_string(e.seq) + " repeats the record at line " +
+                              std::to_string(earlier.line));
+        } else {
+          Problem(e.line, "record seq " + std::to_string(e.seq) +
+                              " appears twice with different content (lines " +
+                              std::to_string(earlier.line) + " and " + std::to_string(e.line) +
+                              "): the chain forked (a controller restart between writing a "
+                              "record and saving its head, or tampering)");
+        }
+        continue;
+      }
+      if (e.seq < max_seq) {
+        Problem(e.line, "record seq " + std::to_string(e.seq) + " comes after seq " +
+                            std::to_string(max_seq) + " (line " + std::to_string(max_line) +
+                            "): records are out of order");
+      } else {
+        max_seq = e.seq;
+        max_line = e.line;
+      }
+    }
+    report_.records = entries_.size();
+    const auto& [lowest_seq, lowest] = *first_by_seq_.begin();
+    const auto& [highest_seq, highest] = *first_by_seq_.rbegin();
+    report_.first_seq = lowest_seq;
+    // With a fork at the top, the later record is the one the chain went on from.
+    const Entry* head = highest;
+    for (const Entry& e : entries_) {
+      if (e.seq == highest_seq) head = &e;
+    }
+    report_.head = ChainHead{highest_seq, head->hash};
+    report_.head_line = head->line;
+
+    if (lowest_seq > 1 && !options.allow_partial_chains) {
+      Problem(lowest->line, "the chain starts at seq " + std::to_string(lowest_seq) + ": " +
+                                SeqRange(1, lowest_seq - 1) +
+                                " not in the input (allow a partial chain if the stream was cut)");
+    }
+    std::uint64_t expected = lowest_seq;
+    const Entry* before = nullptr;
+    for (const auto& [seq, entry] : first_by_seq_) {
+      if (seq != expected) {
+        Problem(entry->line, SeqRange(expected, seq - 1) + " missing (between line " +
+                                 std::to_string(before->line) + " and line " +
+                                 std::to_string(entry->line) + ")");
+      }
+      expected = seq + 1;
+      before = entry;
+    }
+  }
+
+  // Each record's prev is the hash of the record before it (any copy of it, so a fork reports
+  // once), and seq 1 starts from the genesis hash.
+  void CheckLinks() {
+    std::map<std::uint64_t, std::set<std::string>> hashes;
+    for (const Entry& e : entries_) hashes[e.seq].insert(e.hash);
+    const std::string genesis = GenesisHash(chain_);
+    for (const Entry& e : entries_) {
+      if (e.seq == 1) {
+        if (e.prev != genesis) {
+          Problem(e.line,
+                  "record seq 1 does not start this chain: its prev is not the chain's "
+                  "genesis hash");
+        }
+        continue;
+      }
+      auto before = hashes.find(e.seq - 1);
+      if (before == hashes.end()) continue;  // reported as missing or as the chain's start
+      if (before->second.count(e.prev) == 0) {
+        Problem(e.line, "record seq " + std::to_string(e.seq) + " does not follow seq " +
+                            std::to_string(e.seq - 1) + " (line " +
+                            std::to_string(first_by_seq_.at(e.seq - 1)->line) +
+                            "): its prev is not that record's hash (a record was replaced or "
+                            "inserted)");
+      }
+    }
+  }
+
+  void CheckAnchor(const ChainHead& anchor) {
+    const std::string says =
+        "the anchor says " +
+        (anchor.records > 0 ? Plural(anchor.records, "record", "records") + ", " : std::string()) +
+        "head " + anchor.hash;
+    if (entries_.empty()) {
+      Problem(0, "no records of this chain in the input, but " + says);
+      return;
+    }
+    const ChainHead& last = report_.head;
+    auto hash_at = [this](std::uint64_t seq) -> const Entry* {
+      const Entry* found = nullptr;
+      for (const Entry& e : entries_) {
+        if (e.seq == seq) found = &e;
+      }
+      return found;
+    };
+    if (anchor.records == 0) {
+      if (last.hash == anchor.hash) return;
+      for (const Entry& e : entries_) {
+        if (e.hash == anchor.hash) {
+          Problem(report_.head_line, "the chain goes on past the anchored head (seq " +
+                                         std::to_string(e.seq) + ", line " +
+                                         std::to_string(e.line) + ") to seq " +
+                                         std::to_string(last.records) + "; " + says);
+          return;
+        }
+      }
+      Problem(report_.head_line, "the chain ends at seq " + std::to_string(last.records) +
+                                     " but no record has the anchored head: " + says +
+                                     " (records were removed or the chain was rewritten)");
+      return;
+    }
+    if (last.records < anchor.records) {
+      Problem(report_.head_line, "the chain ends at seq " + std::to_string(last.records) + " but " +
+                                     says + ": " + SeqRange(last.records + 1, anchor.records) +
+                                     " missing at the end");
+      return;
+    }
+    const Entry* at_anchor = hash_at(anchor.records);
+    if (at_anchor == nullptr) return;  // reported as missing
+    if (at_anchor->hash != anchor.hash) {
+      Problem(at_anchor->line, "record seq " + std::to_string(anchor.records) +
+                                   " is not the anchored head: " + says +
+                                   " (the chain was rewritten)");
+      return;
+    }
+    if (last.records > anchor.records) {
+      Problem(report_.head_line,
+              "the chain goes on past the anchored head (seq " + std::to_string(anchor.records) +
+                  ", line " + std::to_string(at_anchor->line) + ") to seq " +
+                  std::to_string(last.records) +
+                  ": the anchor is older than the stream, or records were added");
+    }
+  }
+
+  std::string chain_;
+  ChainReport& report_;
+  std::vector<Entry> entries_;  // stream order; pointers into it are stable once reading ends
+  std::map<std::uint64_t, const Entry*> first_by_seq_;
+};
+
+bool LooksLikeRecord(std::string_view line) {
+  return line.find("\"chain\"") != std::string_view::npos &&
+         line.find("\"hash\"") != std::string_view::npos;
+}
+
+}  // namespace
+
+bool VerifyReport::ok() const { return readable && ProblemCount() == 0; }
+
+std::size_t VerifyReport::ProblemCount() const {
+  std::size_t n = problems.size();
+  for (const auto& [chain, report] : chains) n += report.problems.size();
+  return n;
+}
+
+VerifyReport VerifyAuditStream(std::istream& json_lines, const VerifyOptions& options) {
+  VerifyReport report;
+  // Each chain keeps seq, prev, hash and line of its records until the end (about 200 bytes a
+  // record), so reordering can be told apart from loss.
+  std::map<std::string, ChainChecker> checkers;
+  auto checker_for = [&](const std::string& chain) -> ChainChecker& {
+    return checkers.try_emplace(chain, chain, report.chains[chain]).first->second;
+  };
+  std::string line;
+  while (std::getline(json_lines, line)) {
+    ++report.lines;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
+    const bool is_record = json.is_object() && json.contains("chain") && json.contains("hash");
+    if (!is_record) {
+      if (json.is_discarded() && LooksLikeRecord(line)) {
+        report.problems.push_back(VerifyProblem{
+            report.lines, "", "malformed audit record: the line is not complete JSON"});
+      } else {
+        ++report.skipped_lines;
+      }
+      continue;
+    }
+    StatusOr<SealedRecord> record = SealedRecordFromJson(json);
+    if (!record.ok()) {
+      const auto& chain = json.at("chain");
+      report.problems.push_back(
+          VerifyProblem{report.lines, chain.is_string() ? chain.get<std::string>() : "",
+                        "malformed audit record: " + record.status().message()});
+      continue;
+    }
+    ++report.records;
+    checker_for(record->record.chain).Add(*record, report.lines);
+  }
+  report.readable = !json_lines.bad();
+
+  for (const auto& [chain, unused] : options.anchors) checker_for(chain);
+  for (auto& [chain, checker] : checkers) checker.Finish(options);
+  if (report.records == 0 && report.problems.empty()) {
+    report.problems.push_back(VerifyProblem{
+        0, "", "no audit records in the input (" + Plural(report.lines, "line", "lines") + ")"});
+  }
+  return report;
+}
+
+VerifyReport VerifyAuditStream(std::istream& json_lines,
+                               const std::map<std::string, ChainHead>& anchors) {
+  VerifyOptions options;
+  options.anchors = anchors;
+  return VerifyAuditStream(json_lines, options);
+}
+
+namespace {
+
+std::vector<VerifyProblem> AllProblems(const VerifyReport& report) {
+  std::vector<VerifyProblem> all = report.problems;
+  for (const auto& [chain, c] : report.chains)
+    all.insert(all.end(), c.problems.begin(), c.problems.end());
+  std::stable_sort(all.begin(), all.end(), [](const VerifyProblem& a, const VerifyProblem& b) {
+    if ((a.line == 0) != (b.line == 0)) return b.line == 0;
+    return a.line < b.line;
+  });
+  return all;
+}
+
+}  // namespace
+
+std::string FormatVerifyReport(const VerifyReport& report) {
+  std::ostringstream out;
+  const std::string counts = Plural(report.chains.size(), "chain", "chains") + ", " +
+                             Plural(report.records, "record", "records");
+  if (report.ok()) {
+    out << "verified " << counts << "\n";
+    return out.str();
+  }
+  for (const VerifyProblem& p : AllProblems(report)) {
+    if (p.line > 0) out << "line " << p.line << ": ";
+    if (!p.chain.empty()) out << "chain " << p.chain << ": ";
+    out << p.message << "\n";
+  }
+  if (!report.readable) out << "the input could not be read to its end\n";
+  out << "NOT verified: " << Plural(report.ProblemCount(), "problem", "problems") << " in "
+      << counts << "\n";
+  return out.str();
+}
+
+nlohmann::json VerifyReportToJson(const VerifyReport& report) {
+  auto problem_json = [](const VerifyProblem& p) {
+    return nlohmann::json{{"line", p.line}, {"chain", p.chain}, {"message", p.message}};
+  };
+  nlohmann::json chains = nlohmann::json::array();
+  for (const auto& [chain, c] : report.chains) {
+    nlohmann::json problems = nlohmann::json::array();
+    for (const VerifyProblem& p : c.problems) {
+      problems.push_back({{"line", p.line}, {"message", p.message}});
+    }
+    chains.push_back({{"chain", chain},
+                      {"records", c.records},
+                      {"firstSeq", c.first_seq},
+                      {"head", ToJson(c.head)},
+                      {"problems", std::move(problems)}});
+  }
+  nlohmann::json problems = nlohmann::json::array();
+  for (const VerifyProblem& p : AllProblems(report)) problems.push_back(problem_json(p));
+  return nlohmann::json{{"verified", report.ok()},        {"readable", report.readable},
+                        {"lines", report.lines},          {"skippedLines", report.skipped_lines},
+                        {"records", report.records},      {"chains", std::move(chains)},
+                        {"problems", std::move(problems)}};
+}
+
+}  // namespace ephemera::audit

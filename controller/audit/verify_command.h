@@ -1,0 +1,32 @@
+// RunAuditVerify: the `audit verify` command, shared by `ephemera-controller audit verify` and
+// `kubectl ephemera audit verify`.
+//
+//   audit verify [FILE|-] [--anchor CHAIN=[N:]sha256:HEX ...] [--allow-partial] [-o text|json]
+//
+// Reads JSON lines from FILE, or from `in` for "-" or no FILE, and runs VerifyAuditStream. Each
+// --anchor gives a chain's trusted head (status.audit of the session: N = records, optional).
+// --allow-partial accepts chains that start after seq 1 in the input. Prints FormatVerifyReport
+// (text, the default) or VerifyReportToJson (json) on `out`; usage errors and unreadable input go
+// to `err`.
+//
+// Returns the process exit code: 0 verified, 1 problems found, 2 unreadable input or bad usage.
+#ifndef EPHEMERA_CONTROLLER_AUDIT_VERIFY_COMMAND_H_
+#define EPHEMERA_CONTROLLER_AUDIT_VERIFY_COMMAND_H_
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace ephemera::audit {
+
+inline constexpr int kVerifyExitVerified = 0;
+inline constexpr int kVerifyExitProblems = 1;
+inline constexpr int kVerifyExitUnreadable = 2;
+
+// `args` excludes the command words themselves ("audit", "verify").
+int RunAuditVerify(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+                   std::ostream& err);
+
+}  // namespace ephemera::audit
+
+#endif  // EPHEMERA_CONTROLLER_AUDIT_VERIFY_COMMAND_H_

@@ -1,0 +1,175 @@
+#include "controller/audit/audit_log.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controller/audit/audit_verifier.h"
+#include "tests/controller/audit/fake_audit_sink.h"
+
+namespace ephemera::audit {
+namespace {
+
+AuditRecord RecordFor(const std::string& chain, const std::string& action) {
+  AuditRecord r;
+  r.time = "2026-11-28T23:39:24.123Z";
+  r.chain = chain;
+  r.session = "team-a/s";
+  r.requester = "alice";
+  r.reason = "INC-1";
+  r.target = "team-a/p/app";
+  r.action = action;
+  r.outcome = "ok";
+  r.message = "Did " + action + ".";
+  return r;
+}
+
+TEST(AuditLogTest, AppendChainsRecordsAndWritesThem) {
+  FakeAuditSink sink;
+  AuditLog log(sink);
+  StatusOr<ChainHead> h1 = log.Append(RecordFor("session/a", "admitted"));
+  StatusOr<ChainHead> h2 = log.Append(RecordFor("session/a", "authorized"));
+  StatusOr<ChainHead> other = log.Append(RecordFor("session/b", "admitted"));
+  ASSERT_TRUE(h1.ok() && h2.ok() && other.ok());
+  EXPECT_EQ(h1->records, 1U);
+  EXPECT_EQ(h2->records, 2U);
+  EXPECT_EQ(other->records, 1U);
+  EXPECT_EQ(log.Head("session/a"), *h2);
+  const std::vector<SealedRecord> written = sink.Records();
+  ASSERT_EQ(written.size(), 3U);
+  EXPECT_EQ(written[0].prev, GenesisHash("session/a"));
+  EXPECT_EQ(written[1].prev, h1->hash);
+  EXPECT_EQ(written[1].hash, h2->hash);
+  EXPECT_EQ(written[2].prev, GenesisHash("session/b"));
+  EXPECT_TRUE(log.Healthy());
+
+  std::istringstream stream(sink.JsonLines());
+  const VerifyReport report =
+      VerifyAuditStream(stream, {{"session/a", *h2}, {"session/b", *other}});
+  EXPECT_TRUE(report.ok()) << FormatVerifyReport(report);
+}
+
+TEST(AuditLogTest, RejectsARecordWithoutChainAndAMalformedPersistedHead) {
+  FakeAuditSink sink;
+  AuditLog log(sink);
+  StatusOr<ChainHead> no_chain = log.Append(RecordFor("", "admitted"));
+  EXPECT_EQ(no_chain.status().code(), StatusCode::kInvalidArgument);
+  StatusOr<ChainHead> bad = log.Append(RecordFor("session/a", "admitted"), ChainHead{4, "x"});
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(sink.Attempts(), 0);
+}
+
+TEST(AuditLogTest, StrictAppendFailsAndDoesNotAdvanceWhenTheSinkFails) {
+  FakeAuditSink sink;
+  AuditLog log(sink, AuditLogOptions{.strict = true});
+  StatusOr<ChainHead> first = log.Append(RecordFor("session/a", "admitted"));
+  ASSERT_TRUE(first.ok());
+
+  sink.FailWith(UnavailableError("broken pipe"));
+  StatusOr<ChainHead> failed = log.Append(RecordFor("session/a", "authorized"));
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(failed.status().message().find("broken pipe"), std::string::npos);
+  EXPECT_EQ(log.Head("session/a"), *first);
+  EXPECT_FALSE(log.Healthy());
+  EXPECT_EQ(log.FailedWrites(), 1U);
+
+  sink.FailWith(OkStatus());
+  StatusOr<ChainHead> retried = log.Append(RecordFor("session/a", "authorized"));
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->records, 2U);
+  EXPECT_TRUE(log.Healthy());
+  std::istringstream stream(sink.JsonLines());
+  EXPECT_TRUE(VerifyAuditStream(stream, {{"session/a", *retried}}).ok());
+}
+
+TEST(AuditLogTest, NonStrictAppendAdvancesSoTheLossIsVisible) {
+  FakeAuditSink sink;
+  AuditLog log(sink);
+  ASSERT_TRUE(log.Append(RecordFor("session/a", "admitted")).ok());
+  sink.FailWith(UnavailableError("no space left on device"));
+  StatusOr<ChainHead> lost = log.Append(RecordFor("session/a", "authorized"));
+  ASSERT_TRUE(lost.ok());
+  EXPECT_EQ(lost->records, 2U);
+  EXPECT_FALSE(log.Healthy());
+  sink.FailWith(OkStatus());
+  StatusOr<ChainHead> third = log.Append(RecordFor("session/a", "injected"));
+  ASSERT_TRUE(third.ok());
+
+  std::istringstream stream(sink.JsonLines());
+  const VerifyReport report = VerifyAuditStream(stream, {{"session/a", *third}});
+  EXPECT_FALSE(report.ok());
+  EXPECT_NE(FormatVerifyReport(report).find("record seq 2 is missing"), std::string::npos)
+      << FormatVerifyReport(report);
+}
+
+TEST(AuditLogTest, ContinuesFromThePersistedHeadAfterARestart) {
+  FakeAuditSink sink;
+  ChainHead persisted;
+  {
+    AuditLog before(sink);
+    ASSERT_TRUE(before.Append(RecordFor("session/a", "admitted")).ok());
+    StatusOr<ChainHead> h = before.Append(RecordFor("session/a", "authorized"));
+    ASSERT_TRUE(h.ok());
+    persisted = *h;
+  }
+  AuditLog after(sink);  // a new replica: nothing in memory
+  EXPECT_EQ(after.Head("session/a"), GenesisHead("session/a"));
+  StatusOr<ChainHead> next = after.Append(RecordFor("session/a", "injected"), persisted);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->records, 3U);
+  EXPECT_EQ(sink.Records().back().prev, persisted.hash);
+
+  // An older persisted head (a stale status read) does not rewind the in-memory head.
+  StatusOr<ChainHead> fourth = after.Append(RecordFor("session/a", "collected"), persisted);
+  ASSERT_TRUE(fourth.ok());
+  EXPECT_EQ(fourth->records, 4U);
+  EXPECT_EQ(sink.Records().back().prev, next->hash);
+
+  std::istringstream stream(sink.JsonLines());
+  const VerifyReport report = VerifyAuditStream(stream, {{"session/a", *fourth}});
+  EXPECT_TRUE(report.ok()) << FormatVerifyReport(report);
+}
+
+TEST(AuditLogTest, ForgetFreesTheChain) {
+  FakeAuditSink sink;
+  AuditLog log(sink);
+  ASSERT_TRUE(log.Append(RecordFor("session/a", "admitted")).ok());
+  ASSERT_TRUE(log.Append(RecordFor("session/b", "admitted")).ok());
+  EXPECT_EQ(log.ChainCount(), 2U);
+  log.Forget("session/a");
+  log.Forget("session/never-seen");
+  EXPECT_EQ(log.ChainCount(), 1U);
+  EXPECT_EQ(log.Head("session/a"), GenesisHead("session/a"));
+  EXPECT_EQ(log.Head("session/b").records, 1U);
+}
+
+TEST(AuditLogTest, ConcurrentAppendsKeepEveryChainIntact) {
+  FakeAuditSink sink;
+  AuditLog log(sink);
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&log, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Two threads share each chain.
+        const std::string chain = "session/" + std::to_string(t % 2);
+        EXPECT_TRUE(log.Append(RecordFor(chain, "step" + std::to_string(i))).ok());
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(log.Head("session/0").records, 2U * kPerThread);
+  EXPECT_EQ(log.Head("session/1").records, 2U * kPerThread);
+  std::istringstream stream(sink.JsonLines());
+  const VerifyReport report = VerifyAuditStream(
+      stream, {{"session/0", log.Head("session/0")}, {"session/1", log.Head("session/1")}});
+  EXPECT_TRUE(report.ok()) << FormatVerifyReport(report);
+  EXPECT_EQ(report.records, static_cast<std::uint64_t>(kThreads * kPerThread));
+}
+
+}  // namespace
+}  // namespace ephemera::audit

@@ -1,0 +1,321 @@
+#include "controller/audit/audit_verifier.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ephemera::audit {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kA[] = "session/aaaa";
+constexpr char kB[] = "session/bbbb";
+
+AuditRecord RecordFor(const std::string& chain, int n) {
+  AuditRecord r;
+  r.time = "2026-11-28T23:39:24." + std::to_string(100 + n) + "Z";
+  r.chain = chain;
+  r.session = "team-a/s";
+  r.requester = "alice";
+  r.reason = "INC-1";
+  r.target = "team-a/p/app";
+  r.action = "step";
+  r.outcome = "ok";
+  r.message = "Step " + std::to_string(n) + ".";
+  r.details = {{"n", n}};
+  return r;
+}
+
+// A clean stream: chain A (5 records) and chain B (3 records) interleaved with log lines.
+class Stream {
+ public:
+  Stream() {
+    ChainHead a = GenesisHead(kA);
+    ChainHead b = GenesisHead(kB);
+    lines_.push_back(R"({"ts":"2026-11-28T23:39:24.000Z","level":"info","msg":"Starting"})");
+    for (int i = 1; i <= 5; ++i) {
+      const SealedRecord ra = Seal(RecordFor(kA, i), a);
+      a = HeadAfter(ra);
+      Add(ra);
+      if (i <= 3) {
+        const SealedRecord rb = Seal(RecordFor(kB, i), b);
+        b = HeadAfter(rb);
+        Add(rb);
+      }
+    }
+    lines_.emplace_back("");
+    anchors_ = {{kA, a}, {kB, b}};
+  }
+
+  // The line index (0-based) of a chain's record seq.
+  std::size_t IndexOf(const std::string& chain, std::uint64_t seq) const {
+    for (std::size_t i = 0; i < lines_.size(); ++i) {
+      const nlohmann::json j = nlohmann::json::parse(lines_[i], nullptr, false);
+      if (j.is_object() && j.value("chain", "") == chain && j.value("seq", 0U) == seq) return i;
+    }
+    ADD_FAILURE() << "no record " << chain << " seq " << seq;
+    return 0;
+  }
+  nlohmann::json Json(std::size_t index) const { return nlohmann::json::parse(lines_[index]); }
+
+  VerifyReport Verify(bool with_anchors, bool allow_partial = false) const {
+    std::ostringstream text;
+    for (const std::string& l : lines_) text << l << "\n";
+    std::istringstream in(text.str());
+    VerifyOptions options;
+    if (with_anchors) options.anchors = anchors_;
+    options.allow_partial_chains = allow_partial;
+    return VerifyAuditStream(in, options);
+  }
+
+  std::vector<std::string> lines_;
+  std::map<std::string, ChainHead> anchors_;
+
+ private:
+  void Add(const SealedRecord& r) { lines_.push_back(ToJson(r).dump()); }
+};
+
+std::vector<std::string> Messages(const VerifyReport& report) {
+  std::vector<std::string> out;
+  const nlohmann::json json = VerifyReportToJson(report);
+  for (const auto& p : json.at("problems")) {
+    out.push_back("line " + std::to_string(p.at("line").get<int>()) + ": " +
+                  p.at("chain").get<std::string>() + ": " + p.at("message").get<std::string>());
+  }
+  return out;
+}
+
+TEST(AuditVerifierTest, CleanStreamVerifies) {
+  const Stream s;
+  for (bool anchored : {false, true}) {
+    const VerifyReport report = s.Verify(anchored);
+    EXPECT_TRUE(report.ok()) << FormatVerifyReport(report);
+    EXPECT_EQ(report.records, 8U);
+    EXPECT_EQ(report.skipped_lines, 2U);
+    ASSERT_EQ(report.chains.size(), 2U);
+    EXPECT_EQ(report.chains.at(kA).records, 5U);
+    EXPECT_EQ(report.chains.at(kA).head, s.anchors_.at(kA));
+    EXPECT_EQ(report.chains.at(kB).head, s.anchors_.at(kB));
+    EXPECT_EQ(FormatVerifyReport(report), "verified 2 chains, 8 records\n");
+  }
+}
+
+TEST(AuditVerifierTest, DetectsAChangedField) {
+  Stream s;
+  const std::size_t i = s.IndexOf(kA, 3);
+  nlohmann::json j = s.Json(i);
+  j["requester"] = "mallory";
+  s.lines_[i] = j.dump();
+  const VerifyReport report = s.Verify(false);
+  EXPECT_FALSE(report.ok());
+  EXPECT_THAT(Messages(report),
+              ::testing::ElementsAre("line " + std::to_string(i + 1) +
+                                     ": session/aaaa: changed record seq 3: its hash does not "
+                                     "match its content"));
+}
+
+TEST(AuditVerifierTest, DetectsAChangedDetailEvenWithReformattedJson) {
+  Stream s;
+  const std::size_t i = s.IndexOf(kB, 2);
+  nlohmann::json j = s.Json(i);
+  j["details"]["n"] = 99;
+  s.lines_[i] = j.dump(1);  // whitespace alone is not a change; the value is
+  s.lines_[i].erase(std::remove(s.lines_[i].begin(), s.lines_[i].end(), '\n'), s.lines_[i].end());
+  const VerifyReport report = s.Verify(true);
+  EXPECT_EQ(report.ProblemCount(), 1U) << FormatVerifyReport(report);
+  EXPECT_THAT(FormatVerifyReport(report), HasSubstr("changed record seq 2"));
+}
+
+TEST(AuditVerifierTest, DetectsARemovedMiddleRecord) {
+  Stream s;
+  const std::size_t i = s.IndexOf(kA, 3);
+  s.lines_.erase(s.lines_.begin() + static_cast<std::ptrdiff_t>(i));
+  const VerifyReport report = s.Verify(false);
+  EXPECT_EQ(report.ProblemCount(), 1U) << FormatVerifyReport(report);
+  EXPECT_THAT(FormatVerifyReport(report), HasSubstr("record seq 3 is missing (between line"));
+}
+
+TEST(AuditVerifierTest, DetectsARemovedLastRecordOnlyWithTheAnchor) {
+  Stream s;
+  s.lines_.erase(s.lines_.begin() + static_cast<std::ptrdiff_t>(s.IndexOf(kA, 5)));
+  EXPECT_TRUE(s.Verify(false).ok()) << "without an anchor a shorter chain looks complete";
+  const VerifyReport report = s.Verify(true);
+  EXPECT_FALSE(report.ok());
+  EXPECT_THAT(FormatVerifyReport(report),
+              HasSubstr("the chain ends at seq 4 but the anchor says 5 records"));
+  EXPECT_THAT(FormatVerifyReport(report), HasSubstr("record seq 5 is missing at the end"));
+}
+
+TEST(AuditVerifierTest, DetectsTwoSwappedRecords) {
+  Stream s;
+  const std::size_t three = s.IndexOf(kA, 3);
+  const std::size_t four = s.IndexOf(kA, 4);
+  std::swap(s.lines_[three], s.lines_[four]);
+  const VerifyReport report = s.Verify(true);
+  EXPECT_EQ(report.ProblemCount(), 1U) << FormatVerifyReport(report);
+  EXPECT_THAT(FormatVerifyReport(report),
+              HasSubstr("line " + std::to_string(four + 1) +
+                        ": chain session/aaaa: record seq 3 comes after seq 4 (line " +
+                        std::to_string(three + 1) + "): records are out of order"));
+}
+
+TEST(AuditVerifierTest, DetectsARecordOfAnotherChainMovedIntoThisOne) {
+  Stream s;
+  // B's seq 2, relabelled as A's seq 3 (prev fixed up too), replaces A's seq 3.
+  nlohmann::json moved = s.Json(s.IndexOf(kB, 2));
+  const nlohmann::json original = s.Json(s.IndexOf(kA, 3));
+  moved["chain"] = kA;
+  moved["seq"] = 3;
+  moved["prev"] = original["prev"];
+  s.lines_[s.IndexOf(kA, 3)] = moved.dump();
+  const VerifyReport report = s.Verify(false);
+  EXPECT_FALSE(report.ok());
+  EXPECT_THAT(FormatVerifyReport(report), HasSubstr("changed record seq 3"));
+}
+
+TEST(AuditVerifierTest, DetectsAFirstRecordMovedToAnotherChain) {
+  Stream s;
+  // A new chain C whose only record is B's seq 1 with its chain rewritten and its hash recomputed.
+  SealedRecord r = *SealedRecordFromJson(s.Json(s.IndexOf(kB, 1)));
+  r.record.chain = "session/cccc";
+  r.hash = ComputeRecordHash(r);
+  s.lines_.push_back(ToJson(r).dump());
+  const VerifyReport report = s.Verify(false);
+  EXPECT_EQ(report.ProblemCount(), 1U) << FormatVerifyReport(report);
+  EXPECT_THAT(FormatVerifyReport(report),
+              HasSubstr("chain session/cccc: record seq 1 does not start this chain"));
+}
+
+TEST(AuditVerifierTest, DetectsACopiedRecordOfAnotherChain) {
+  Stream s;
+  // B's seq 1, copied verbatim after everything else.
+  s.lines_.push_back(s.lines_[s.IndexOf(kB, 1)]);
+  const VerifyReport report = s.Verify(false);
+  EXPECT_EQ(report.ProblemCount(), 1U) << FormatVerifyReport(report);
+  EXPECT_THAT(FormatVerifyReport(report), HasSubstr("record seq 1 repeats the record at line"));
+}
+
+TEST(AuditVerifierTest, DetectsARecomputedChainOnlyWithTheAnchor) {
+  Stream s;
+  // Rewrite A from seq 3 on, recomputing every hash: a consistent forgery.
+  ChainHead head{2, s.Json(s.IndexOf(kA, 2)).at("hash").get<std::string>()};
+  for (std::uint64_t seq = 3; seq <= 5; ++seq) {
+    const std::size_t i = s.IndexOf(kA, seq);
+    SealedRecord r = *SealedRecordFromJson(s.Json(i));
+    r.record.requester = "mallory";
+    const SealedRecord forged = Seal(r.record, head);
+    head = HeadAfter(forged);
+    s.lines_[i] = ToJson(forged).dump();
+  }
+  EXPECT_TRUE(s.Verify(false).ok()) << "without an anchor a recomputed chain is consistent";
+  const VerifyReport report = s.Verify(true);
+  EXPECT_EQ(report.ProblemCount(), 1U) << FormatVerifyReport(report);
+  EXPECT_THAT(FormatVerifyReport(report), HasSubstr("record seq 5 is not the anchored head"));
+}
+
+TEST(AuditVerifierTest, DetectsAReplacedRecordByItsSuccessor) {
+  Stream s;
+  // Seq 3 replaced by a freshly sealed, self-consistent record: its successor no longer links.
+  const std::size_t i = s.IndexOf(kA, 3);
+  const nlohmann::json old = s.Json(i);
+  AuditRecord r = RecordFor(kA, 3);
+  r.outcome = "Forbidden";
+  s.lines_[i] =
+      ToJson(Seal(r, ChainHead{2, s.Json(s.IndexOf(kA, 2)).at("hash").get<std::string>()})).dump();
+  ASSERT_NE(s.lines_[i], old.dump());
+  const VerifyReport report = s.Verify(false);
+  EXPECT_EQ(report.ProblemCount(), 1U) << FormatVerifyReport(report);
+  EXPECT_THAT(FormatVerifyReport(report),
+              HasSubstr("record seq 4 does not follow seq 3 (line " + std::to_string(i + 1)));
+}
+
+TEST(AuditVerifierTest, ChainsStartingMidwayNeedTheOption) {
+  Stream s;
+  s.lines_.erase(s.lines_.begin() + static_cast<std::ptrdiff_t>(s.IndexOf(kA, 1)));
+  s.lines_.erase(s.lines_.begin() + static_cast<std::ptrdiff_t>(s.IndexOf(kA, 2)));
+  const VerifyReport strict = s.Verify(false);
+  EXPECT_EQ(strict.ProblemCount(), 1U) << FormatVerifyReport(strict);
+  EXPECT_THAT(FormatVerifyReport(strict),
+              HasSubstr("the chain starts at seq 3: records seq 1 to 2 are not in the input"));
+  const VerifyReport partial = s.Verify(true, /*allow_partial=*/true);
+  EXPECT_TRUE(partial.ok()) << FormatVerifyReport(partial);
+  EXPECT_EQ(partial.chains.at(kA).first_seq, 3U);
+}
+
+TEST(AuditVerifierTest, ReportsAForkOnce) {
+  Stream s;
+  // A restart between writing seq 5 and saving the head: seq 5 written twice, differently.
+  const SealedRecord again =
+      Seal(RecordFor(kA, 50), ChainHead{4, s.Json(s.IndexOf(kA, 4)).at("hash").get<std::string>()});
+  s.lines_.push_back(ToJson(again).dump());
+  const VerifyReport report = s.Verify(false);
+  EXPECT_EQ(report.ProblemCount(), 1U) << FormatVerifyReport(report);
+  EXPECT_THAT(FormatVerifyReport(report), HasSubstr("appears twice with different content"));
+  EXPECT_EQ(report.chains.at(kA).head, HeadAfter(again));
+}
+
+TEST(AuditVerifierTest, AnchorAheadOfOrMissingFromTheStream) {
+  Stream s;
+  s.anchors_["session/gone"] = ChainHead{2, GenesisHash("x")};
+  s.anchors_[kB] = ChainHead{2, s.Json(s.IndexOf(kB, 2)).at("hash").get<std::string>()};
+  const VerifyReport report = s.Verify(true);
+  EXPECT_EQ(report.ProblemCount(), 2U) << FormatVerifyReport(report);
+  EXPECT_THAT(FormatVerifyReport(report),
+              HasSubstr("chain session/gone: no records of this chain in the input"));
+  EXPECT_THAT(FormatVerifyReport(report), HasSubstr("goes on past the anchored head (seq 2"));
+}
+
+TEST(AuditVerifierTest, AnchorWithoutRecordCountChecksTheHash) {
+  Stream s;
+  s.anchors_[kA].records = 0;
+  EXPECT_TRUE(s.Verify(true).ok());
+  s.lines_.erase(s.lines_.begin() + static_cast<std::ptrdiff_t>(s.IndexOf(kA, 5)));
+  const VerifyReport report = s.Verify(true);
+  EXPECT_FALSE(report.ok());
+  EXPECT_THAT(FormatVerifyReport(report), HasSubstr("no record has the anchored head"));
+}
+
+TEST(AuditVerifierTest, MalformedRecordLinesAreErrorsOtherLinesAreSkipped) {
+  Stream s;
+  s.lines_.emplace_back("plain text from a crash");
+  s.lines_.emplace_back(R"({"level":"info","msg":"no chain here","hash":"x"})");
+  s.lines_.emplace_back(R"({"chain":"session/aaaa","hash":"sha256:00","seq":6})");
+  const std::string cut = s.lines_[s.IndexOf(kB, 3)].substr(0, 80);
+  s.lines_.push_back(cut);
+  const VerifyReport report = s.Verify(true);
+  EXPECT_EQ(report.skipped_lines, 4U);
+  ASSERT_EQ(report.problems.size(), 2U) << FormatVerifyReport(report);
+  EXPECT_THAT(report.problems[0].message, HasSubstr("malformed audit record: field"));
+  EXPECT_EQ(report.problems[0].chain, kA);
+  EXPECT_THAT(report.problems[1].message, HasSubstr("not complete JSON"));
+  EXPECT_EQ(report.problems[1].line, s.lines_.size());
+}
+
+TEST(AuditVerifierTest, InputWithoutRecordsIsAProblem) {
+  std::istringstream in("{\"msg\":\"just logs\"}\n");
+  const VerifyReport report = VerifyAuditStream(in, std::map<std::string, ChainHead>{});
+  EXPECT_FALSE(report.ok());
+  EXPECT_THAT(FormatVerifyReport(report), HasSubstr("no audit records in the input (1 line)"));
+}
+
+TEST(AuditVerifierTest, JsonReportListsChainsAndProblems) {
+  Stream s;
+  s.lines_.erase(s.lines_.begin() + static_cast<std::ptrdiff_t>(s.IndexOf(kA, 2)));
+  const nlohmann::json json = VerifyReportToJson(s.Verify(true));
+  EXPECT_EQ(json.at("verified"), false);
+  EXPECT_EQ(json.at("records"), 7);
+  ASSERT_EQ(json.at("chains").size(), 2U);
+  EXPECT_EQ(json.at("chains")[0].at("chain"), kA);
+  EXPECT_EQ(json.at("chains")[0].at("head").at("records"), 5);
+  ASSERT_EQ(json.at("chains")[0].at("problems").size(), 1U);
+  ASSERT_EQ(json.at("problems").size(), 1U);
+  EXPECT_EQ(json.at("problems")[0].at("chain"), kA);
+}
+
+}  // namespace
+}  // namespace ephemera::audit
