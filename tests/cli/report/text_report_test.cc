@@ -1,0 +1,183 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "cli/report/report.h"
+#include "tests/cli/report/report_fixtures.h"
+
+namespace ephemera::report {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string RenderTextOrDie(const json& doc, const ReportContext& context = {}) {
+  StatusOr<std::string> text = RenderText(doc, context);
+  EXPECT_TRUE(text.ok()) << text.status().ToString();
+  return text.ok() ? *text : std::string();
+}
+
+TEST(TextReportTest, HeaderShowsContextAndDocumentFacts) {
+  ReportContext context;
+  context.session = "checkout-slow";
+  context.namespace_name = "shop";
+  context.requester = "alice";
+  context.reason = "INC-42 checkout latency";
+  context.pod = "checkout-7d9f";
+  context.container = "app";
+
+  std::string text = RenderTextOrDie(LoadReportFixture("minimal.json"), context);
+
+  EXPECT_THAT(text, HasSubstr("shop/checkout-slow"));
+  EXPECT_THAT(text, HasSubstr("alice"));
+  EXPECT_THAT(text, HasSubstr("INC-42 checkout latency"));
+  EXPECT_THAT(text, HasSubstr("pod checkout-7d9f, container app"));
+  EXPECT_THAT(text, HasSubstr("2026-01-02T03:04:05.678Z"));
+  EXPECT_THAT(text, HasSubstr("ephemera.dev/snapshot/v1"));
+  EXPECT_THAT(text, HasSubstr("/app/server --listen :8080"));
+  EXPECT_THAT(text, HasSubstr("512 KiB"));  // vmRssKiB
+}
+
+TEST(TextReportTest, ContextTimeReplacesTheDocumentTime) {
+  ReportContext context;
+  context.captured_at = "2026-01-02T03:04:09Z";
+
+  std::string text = RenderTextOrDie(LoadReportFixture("minimal.json"), context);
+
+  EXPECT_THAT(text, HasSubstr("2026-01-02T03:04:09Z"));
+}
+
+TEST(TextReportTest, IdenticalStacksPrintOnceWithTheirCount) {
+  json threads = json::array();
+  for (int i = 0; i < 12; ++i) {
+    threads.push_back(ThreadWithStack(100 + i, "worker-" + std::to_string(i),
+                                      {"futex_wait", "WaitForWork", "WorkerMain"}));
+  }
+  threads.push_back(ThreadWithStack(7, "app", {"accept", "main"}, "inet_csk_accept"));
+
+  std::string text = RenderTextOrDie(SnapshotWithThreads(threads));
+
+  EXPECT_THAT(text, HasSubstr("13 threads in 2 stack groups"));
+  EXPECT_THAT(text, HasSubstr("12 threads: worker-0 [100], worker-1 [101]"));
+  EXPECT_THAT(text, HasSubstr("… 4 more (state S, wchan futex_wait_queue)"));
+  EXPECT_THAT(text, HasSubstr("1 thread: app [7] (state S, wchan inet_csk_accept)"));
+  // The frames of the big group are printed once, and the big group comes first.
+  std::size_t first = text.find("WaitForWork+16");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(text.find("WaitForWork+16", first + 1), std::string::npos);
+  EXPECT_LT(first, text.find("accept+16"));
+  EXPECT_THAT(text, HasSubstr("    #0  0x401000  futex_wait+16 from /app/server\n"
+                              "    #1  0x401100  WaitForWork+16 from /app/server\n"));
+}
+
+// ephemera-target.json: `ephemera-snapshot --pid <sh> --format json` of a shell wrapper running
+// `ephemera-target --threads 4` (see tests/testdata/report/README.md).
+TEST(TextReportTest, RendersARealSnapshot) {
+  std::string text = RenderTextOrDie(LoadReportFixture("ephemera-target.json"));
+
+  EXPECT_THAT(text, HasSubstr("17603  sh\n  └─ 17604  ephemera-target\n"));
+  EXPECT_THAT(text, HasSubstr("8 threads in 6 stack groups"));
+  EXPECT_THAT(text, HasSubstr("2 threads: checkout-0 [17609], checkout-2 [17611] (state S, wchan "
+                              "hrtimer_nanosleep)"));
+  EXPECT_THAT(text, HasSubstr("2 threads: orders-1 [17610], orders-3 [17612]"));
+  EXPECT_THAT(text, HasSubstr("SleepInCheckoutLoop()+48 from "));
+  EXPECT_THAT(text, testing::ContainsRegex("#1 +0x557ee93bfcc0  \\?\\? from /usr/bin/dash"));
+  EXPECT_THAT(text, HasSubstr("Open fds: 11 (file 5, pipe 3, socket 3)"));
+  EXPECT_THAT(text, HasSubstr("     4  tcp    127.0.0.1:49526  127.0.0.1:18473  ESTABLISHED\n"));
+  EXPECT_THAT(text, HasSubstr("DB_PASSWORD=[REDACTED]"));
+  EXPECT_THAT(text, HasSubstr("--token=[REDACTED:secret-key-value]"));
+  EXPECT_THAT(text, HasSubstr("Target frozen  8.9 ms in total, longest single thread 8.4 ms"));
+  EXPECT_THAT(text, HasSubstr("Tool RSS       7.9 MiB peak"));
+}
+
+TEST(TextReportTest, ShowsRedactionCountsPerRuleNeverValues) {
+  std::string text = RenderTextOrDie(LoadReportFixture("degraded.json"));
+
+  EXPECT_THAT(text, HasSubstr("4 values replaced by [REDACTED]"));
+  EXPECT_THAT(text, testing::ContainsRegex("bearer-token +2\n"));
+  EXPECT_THAT(text, testing::ContainsRegex("secret-key-value +1\n"));
+  EXPECT_THAT(text, HasSubstr("processes[pid=11].cmdline"));
+}
+
+TEST(TextReportTest, ShowsWhatWasDegradedAndWhy) {
+  std::string text = RenderTextOrDie(LoadReportFixture("degraded.json"));
+
+  EXPECT_THAT(text, HasSubstr("profile restricted: no CAP_SYS_PTRACE"));
+  EXPECT_THAT(text, HasSubstr("EACCES: open /proc/10/environ (process runs as uid 0"));
+  EXPECT_THAT(text, HasSubstr("output cap: dropped to fit --max-output-bytes 16384"));
+  EXPECT_THAT(text, HasSubstr("process exited"));
+  // A requested section that is missing points at its reason where it would have been.
+  EXPECT_THAT(text, HasSubstr("Memory map\n  not captured: output cap"));
+  EXPECT_THAT(text, HasSubstr("(no stack captured)"));
+}
+
+TEST(TextReportTest, ToleratesMissingSectionsAndNullFigures) {
+  json doc = LoadReportFixture("degraded.json");
+  doc.erase("overhead");
+  doc.erase("redaction");
+  doc.erase("processTree");
+  doc["processes"][1].erase("threads");
+
+  std::string text = RenderTextOrDie(doc);
+
+  EXPECT_THAT(text, HasSubstr("PROCESS 12  gone"));
+  EXPECT_THAT(text, HasSubstr("no overhead figures in the document"));
+  EXPECT_THAT(text, HasSubstr("RSS            - (peak -"));
+  EXPECT_THAT(text, HasSubstr("limit unlimited"));
+}
+
+TEST(TextReportTest, ReportsADocumentWithoutProcesses) {
+  json doc = LoadReportFixture("minimal.json");
+  doc["processes"] = json::array();
+  doc["processTree"] = json::array();
+  doc["degraded"] = {{{"section", "*"},
+                      {"reason",
+                       "watchdog: capture did not finish within 22000ms; nothing "
+                       "captured is included"}}};
+
+  std::string text = RenderTextOrDie(doc);
+
+  EXPECT_THAT(text, HasSubstr("none captured (see DEGRADED)"));
+  EXPECT_THAT(text, HasSubstr("watchdog: capture did not finish"));
+}
+
+TEST(TextReportTest, InvalidDocumentIsInvalidArgument) {
+  json doc = LoadReportFixture("minimal.json");
+  doc["apiVersion"] = "v1";
+
+  StatusOr<std::string> text = RenderText(doc, {});
+
+  ASSERT_FALSE(text.ok());
+  EXPECT_EQ(text.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(text.status().message(), HasSubstr("ephemera.dev/snapshot/v1"));
+}
+
+TEST(TextReportTest, ControlCharactersFromTheTargetCannotReachTheTerminal) {
+  json doc = LoadReportFixture("minimal.json");
+  doc["processes"][0]["cmdline"] =
+      "evil \x1b]0;pwned\x07 \x1b[2J\ttab \xc2\x9b"
+      "31m rtl\xe2\x80\xae";
+  doc["processes"][0]["name"] = "na\nme";
+
+  std::string text = RenderTextOrDie(doc);
+
+  EXPECT_THAT(text, Not(HasSubstr("\x1b")));
+  EXPECT_THAT(text, Not(HasSubstr("\x07")));
+  EXPECT_THAT(text, Not(HasSubstr("\t")));
+  EXPECT_THAT(text, Not(HasSubstr("\xc2\x9b")));
+  EXPECT_THAT(text, Not(HasSubstr("\xe2\x80\xae")));
+  EXPECT_THAT(text, HasSubstr("evil \\x1B]0;pwned\\x07 \\x1B[2J\\x09tab \\u009B31m rtl\\u202E"));
+  EXPECT_THAT(text, HasSubstr("na\\x0Ame"));
+}
+
+TEST(TextReportTest, ColumnsAreAligned) {
+  std::string text = RenderTextOrDie(LoadReportFixture("degraded.json"));
+
+  // The fd table: right-aligned FD column, TYPE column starting at the same offset on every row.
+  EXPECT_THAT(text, HasSubstr("    FD  TYPE  TARGET\n"
+                              "     0  file  /dev/null\n"
+                              "     1  pipe  pipe:[100]\n"));
+}
+
+}  // namespace
+}  // namespace ephemera::report
