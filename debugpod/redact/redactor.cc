@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <string>
 #include <utility>
@@ -28,6 +30,7 @@ enum class Rule {
   kSecretKeyValue,
   kHighEntropy,
 };
+constexpr size_t kRuleCount = static_cast<size_t>(Rule::kHighEntropy) + 1;
 
 std::string_view RuleName(Rule rule) {
   switch (rule) {
@@ -75,20 +78,76 @@ void AddSpan(Spans& spans, size_t begin, size_t end, Rule rule) {
 
 // --- Character classes ---------------------------------------------------------------------------
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
-bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
-bool IsAlpha(char c) { return IsUpper(c) || IsLower(c); }
-bool IsAlnum(char c) { return IsAlpha(c) || IsDigit(c); }
-bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool IsBase64Url(char c) { return IsAlnum(c) || c == '_' || c == '-'; }
-// NUL counts as whitespace: it separates the arguments of a raw /proc/<pid>/cmdline.
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == '\0';
+// One 256-entry table answers every class question with a load and a mask, and lets the scanners
+// skip bytes that cannot start a match without branching per class.
+enum CharClass : uint32_t {
+  kDigit = 1 << 0,
+  kUpper = 1 << 1,
+  kLower = 1 << 2,
+  kSpace = 1 << 3,         // NUL included: it separates the arguments of a raw /proc/<pid>/cmdline
+  kQuote = 1 << 4,         // " and '
+  kKeyChar = 1 << 5,       // a character of a key in key=value: alnum, '_', '-', '.'
+  kBase64Url = 1 << 6,     // alnum, '_', '-'
+  kHex = 1 << 7,           // 0-9, a-f, A-F
+  kTokenFirst = 1 << 8,    // the first character of a token format: A, a, e, g, x
+  kKeyValueStop = 1 << 9,  // '=', ':' or whitespace: where a key=value scan looks back for a key
+  kBearerFirst = 1 << 10,  // b, B: "Bearer" and "Basic"
+  kEntropyChar = 1 << 11,  // a character of a high-entropy candidate: alnum, '+', '/', '_', '-'
+  kCredentialChar = 1 << 12,  // a character of a bearer credential: alnum and ._~+/-=
+  kLetter = 1 << 13,          // A-Z, a-z
+  kNameSeparator = 1 << 14,   // '-', '_', '/': what joins the parts of a lower-case name
+  kNameChar = 1 << 15,        // a-z, 0-9 and the name separators
+  kHexOrDash = 1 << 16,       // what hex IDs and UUIDs are made of
+};
+
+constexpr std::array<uint32_t, 256> MakeCharClasses() {
+  std::array<uint32_t, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    uint32_t bits = 0;
+    const bool digit = c >= '0' && c <= '9';
+    const bool upper = c >= 'A' && c <= 'Z';
+    const bool lower = c >= 'a' && c <= 'z';
+    const bool alnum = digit || upper || lower;
+    const bool space =
+        c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == '\0';
+    if (digit) bits |= kDigit;
+    if (upper) bits |= kUpper;
+    if (lower) bits |= kLower;
+    if (space) bits |= kSpace | kKeyValueStop;
+    if (c == '"' || c == '\'') bits |= kQuote;
+    if (alnum || c == '_' || c == '-' || c == '.') bits |= kKeyChar;
+    if (alnum || c == '_' || c == '-') bits |= kBase64Url;
+    if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) bits |= kHex;
+    if (c == 'A' || c == 'a' || c == 'e' || c == 'g' || c == 'x') bits |= kTokenFirst;
+    if (c == '=' || c == ':') bits |= kKeyValueStop;
+    if (c == 'b' || c == 'B') bits |= kBearerFirst;
+    if (upper || lower) bits |= kLetter;
+    if (c == '-' || c == '_' || c == '/') bits |= kNameSeparator | kNameChar;
+    if (lower || digit) bits |= kNameChar;
+    if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '-') bits |= kHexOrDash;
+    if (alnum || c == '+' || c == '/' || c == '_' || c == '-') bits |= kEntropyChar;
+    if (alnum || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '-' || c == '=') {
+      bits |= kCredentialChar;
+    }
+    table[static_cast<size_t>(c)] = bits;
+  }
+  return table;
 }
-bool IsQuote(char c) { return c == '"' || c == '\''; }
-// Characters of a key in key=value (env names, flags, YAML/JSON keys, query parameters).
-bool IsKeyChar(char c) { return IsAlnum(c) || c == '_' || c == '-' || c == '.'; }
+
+constexpr std::array<uint32_t, 256> kCharClasses = MakeCharClasses();
+
+bool HasClass(char c, uint32_t classes) {
+  return (kCharClasses[static_cast<uint8_t>(c)] & classes) != 0;
+}
+bool IsDigit(char c) { return HasClass(c, kDigit); }
+bool IsUpper(char c) { return HasClass(c, kUpper); }
+bool IsLower(char c) { return HasClass(c, kLower); }
+bool IsAlpha(char c) { return HasClass(c, kUpper | kLower); }
+bool IsAlnum(char c) { return HasClass(c, kDigit | kUpper | kLower); }
+bool IsBase64Url(char c) { return HasClass(c, kBase64Url); }
+bool IsSpace(char c) { return HasClass(c, kSpace); }
+bool IsQuote(char c) { return HasClass(c, kQuote); }
+bool IsKeyChar(char c) { return HasClass(c, kKeyChar); }
 char Lower(char c) { return IsUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool StartsWith(std::string_view text, size_t pos, std::string_view prefix) {
@@ -101,6 +160,15 @@ bool StartsWithIgnoreCase(std::string_view text, size_t pos, std::string_view lo
     if (Lower(text[pos + i]) != lower_prefix[i]) return false;
   }
   return true;
+}
+
+// Position of `needle` in `text` at or after `pos`, or npos. memmem searches in one call where
+// string_view::find restarts at every occurrence of the needle's first byte (and '-' is common).
+size_t Find(std::string_view text, std::string_view needle, size_t pos) {
+  if (pos > text.size()) return std::string_view::npos;
+  const void* found = memmem(text.data() + pos, text.size() - pos, needle.data(), needle.size());
+  return found == nullptr ? std::string_view::npos
+                          : static_cast<size_t>(static_cast<const char*>(found) - text.data());
 }
 
 // End of the run of characters satisfying `pred` starting at `pos`.
@@ -152,8 +220,21 @@ std::string SanitizeUtf8(std::string_view text) {
   return out;
 }
 
+// Most captured text is ASCII: 8 bytes at a time until a byte with the high bit set.
+size_t AsciiPrefixLength(std::string_view text) {
+  constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, sizeof word);
+    if ((word & kHighBits) != 0) break;
+  }
+  while (i < text.size() && static_cast<uint8_t>(text[i]) < 0x80) ++i;
+  return i;
+}
+
 bool IsValidUtf8(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
+  for (size_t i = AsciiPrefixLength(text); i < text.size();) {
     const size_t len = Utf8SequenceLength(text, i);
     if (len == 0) return false;
     i += len;
@@ -169,7 +250,7 @@ void DetectPemPrivateKeys(std::string_view text, Spans& spans) {
   constexpr std::string_view kBegin = "-----BEGIN ";
   constexpr std::string_view kEnd = "-----END ";
   size_t pos = 0;
-  while ((pos = text.find(kBegin, pos)) != std::string_view::npos) {
+  while ((pos = Find(text, kBegin, pos)) != std::string_view::npos) {
     const size_t label_begin = pos + kBegin.size();
     const size_t label_end =
         text.substr(0, label_begin + kMaxPemLabel + 5).find("-----", label_begin);
@@ -182,7 +263,7 @@ void DetectPemPrivateKeys(std::string_view text, Spans& spans) {
       pos = label_end;
       continue;
     }
-    const size_t end_line = text.find(kEnd, label_end + 5);
+    const size_t end_line = Find(text, kEnd, label_end + 5);
     if (end_line == std::string_view::npos) {  // unterminated: everything after is key material
       AddSpan(spans, pos, text.size(), Rule::kPemPrivateKey);
       return;
@@ -293,22 +374,11 @@ size_t MatchTokenAt(std::string_view text, size_t i, Rule* rule) {
   return 0;
 }
 
-void DetectTokenFormats(std::string_view text, Spans& spans) {
-  for (size_t i = 0; i < text.size(); ++i) {
-    Rule rule;
-    const size_t end = MatchTokenAt(text, i, &rule);
-    if (end > i) {
-      AddSpan(spans, i, end, rule);
-      i = end - 1;
-    }
-  }
-}
-
 // --- url-password --------------------------------------------------------------------------------
 
 void DetectUrlPasswords(std::string_view text, Spans& spans) {
   size_t pos = 0;
-  while ((pos = text.find("://", pos)) != std::string_view::npos) {
+  while ((pos = Find(text, "://", pos)) != std::string_view::npos) {
     const size_t separator = pos;
     size_t scheme = separator;
     while (scheme > 0 && (IsAlnum(text[scheme - 1]) || text[scheme - 1] == '+' ||
@@ -365,11 +435,36 @@ constexpr std::array<std::string_view, 6> kKeywordSuffixes = {"", "s", "id", "id
 // True if `key` contains a keyword that ends a component: followed by the end, a non-letter, or a
 // camelCase step ("authToken"). Any prefix is allowed ("DB_PASSWORD", "dbpassword", "jsessionid");
 // "tokenizer", "author", "secretary" and "tokens_per_second" do not count.
+// For each byte, the keywords (bit i = kSecretKeywords[i]) whose letter at `index` it is, either
+// case. A keyword can start at key[j] only if key[j] and key[j + 1] both fit.
+constexpr std::array<uint16_t, 256> MakeKeywordsByByteAt(size_t index) {
+  std::array<uint16_t, 256> table{};
+  for (size_t i = 0; i < kSecretKeywords.size(); ++i) {
+    const char c = kSecretKeywords[i].word[index];
+    table[static_cast<uint8_t>(c)] |= static_cast<uint16_t>(1U << i);
+    if (c >= 'a' && c <= 'z') {
+      table[static_cast<uint8_t>(c - 'a' + 'A')] |= static_cast<uint16_t>(1U << i);
+    }
+  }
+  return table;
+}
+
+static_assert(kSecretKeywords.size() <= 16, "keyword sets are 16-bit masks");
+constexpr std::array<uint16_t, 256> kKeywordsByFirstByte = MakeKeywordsByByteAt(0);
+constexpr std::array<uint16_t, 256> kKeywordsBySecondByte = MakeKeywordsByByteAt(1);
+constexpr size_t kShortestKeyword = 4;  // "auth"
+static_assert(std::all_of(kSecretKeywords.begin(), kSecretKeywords.end(),
+                          [](const SecretKeyword& k) {
+                            return k.word.size() >= kShortestKeyword;
+                          }));
+
 bool IsSecretKey(std::string_view key) {
-  for (size_t j = 0; j < key.size(); ++j) {
-    const char first = Lower(key[j]);
-    for (const SecretKeyword& keyword : kSecretKeywords) {
-      if (keyword.word[0] != first || !StartsWithIgnoreCase(key, j, keyword.word)) continue;
+  for (size_t j = 0; j + kShortestKeyword <= key.size(); ++j) {
+    for (uint16_t candidates = kKeywordsByFirstByte[static_cast<uint8_t>(key[j])] &
+                               kKeywordsBySecondByte[static_cast<uint8_t>(key[j + 1])];
+         candidates != 0; candidates &= static_cast<uint16_t>(candidates - 1)) {
+      const SecretKeyword& keyword = kSecretKeywords[std::countr_zero(candidates)];
+      if (!StartsWithIgnoreCase(key, j, keyword.word)) continue;
       for (std::string_view suffix : kKeywordSuffixes) {
         if (suffix == "s" && !keyword.plural) continue;
         const size_t end = j + keyword.word.size() + suffix.size();
@@ -442,71 +537,73 @@ size_t RedactAuthorizationValue(std::string_view text, size_t begin, Spans& span
   return value_end;
 }
 
-void DetectKeyValues(std::string_view text, Spans& spans) {
-  size_t floor = 0;  // keys never extend into an already redacted value
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '=' || c == ':') {
-      size_t key_end = i;
-      // "key = value" with a few blanks around the separator, as in INI and shell configs.
-      for (int blanks = 0;
-           blanks < 8 && key_end > floor && (text[key_end - 1] == ' ' || text[key_end - 1] == '\t');
-           ++blanks) {
-        --key_end;
-      }
-      const bool quoted = key_end > floor && IsQuote(text[key_end - 1]);
-      if (quoted) --key_end;
-      size_t key_begin = key_end;
-      while (key_begin > floor && key_end - key_begin < kMaxKeyScan &&
-             IsKeyChar(text[key_begin - 1])) {
-        --key_begin;
-      }
-      if (key_begin == key_end) continue;
-      if (c == ':' && StartsWith(text, i + 1, "//")) continue;  // a URL scheme
-      std::string_view key = text.substr(key_begin, key_end - key_begin);
-      // "password_policy.go:42" is a file and line, not a key; dotted keys need '=' or quotes.
-      if (c == ':' && !quoted && key.find('.') != std::string_view::npos) continue;
-      const bool authorization = EndsWithIgnoreCase(key, "authorization");
-      if (!authorization && !IsSecretKey(key)) continue;
-      size_t begin = SkipBlanks(text, i + 1);
-      if (begin < text.size() && IsQuote(text[begin]) && authorization) ++begin;
-      size_t end;
-      if (authorization) {
-        end = RedactAuthorizationValue(text, begin, spans);
-      } else if (IsCookieKey(key) && c == ':') {
-        // A Cookie header carries many name=value pairs: all of them, to the end of the line.
-        end = RunEnd(text, begin, [](char x) { return x != '\n' && x != '\r'; });
-        AddSpan(spans, begin, end, Rule::kSecretKeyValue);
-      } else {
-        size_t value_begin;
-        ValueRange(text, begin, &value_begin, &end);
-        AddSpan(spans, value_begin, end, Rule::kSecretKeyValue);
-      }
-      floor = std::max(floor, end);
-      if (end > i) i = end - 1;
-    } else if (IsSpace(c) && i > floor) {
-      // "--key value": a flag naming a secret, then a value that is not itself a flag.
-      size_t key_begin = i;
-      while (key_begin > floor && i - key_begin < kMaxKeyScan && IsKeyChar(text[key_begin - 1])) {
-        --key_begin;
-      }
-      if (key_begin == i || text[key_begin] != '-') continue;
-      if (key_begin > 0 && !IsSpace(text[key_begin - 1]) && !IsQuote(text[key_begin - 1])) continue;
-      std::string_view flag = text.substr(key_begin, i - key_begin);
-      const size_t dashes = flag.size() > 1 && flag[1] == '-' ? 2 : 1;
-      std::string_view name = flag.substr(dashes);
-      if (name.empty() || !IsAlpha(name[0]) || !IsSecretKey(name)) continue;
-      if (c != ' ' && c != '\t' && c != '\0') continue;  // the value must be on the same line
-      const size_t begin = SkipBlanks(text, i + 1);
-      if (begin >= text.size() || text[begin] == '-' || IsSpace(text[begin])) continue;
+// Looks for a secret key=value or "--flag value" ending at the separator or blank at `i`; `floor`
+// is the end of the last value redacted (keys never extend into it). Returns the first position
+// worth looking at next.
+size_t ScanKeyValueAt(std::string_view text, size_t i, size_t& floor, Spans& spans) {
+  const char c = text[i];
+  if (c == '=' || c == ':') {
+    size_t key_end = i;
+    // "key = value" with a few blanks around the separator, as in INI and shell configs.
+    for (int blanks = 0;
+         blanks < 8 && key_end > floor && (text[key_end - 1] == ' ' || text[key_end - 1] == '\t');
+         ++blanks) {
+      --key_end;
+    }
+    const bool quoted = key_end > floor && IsQuote(text[key_end - 1]);
+    if (quoted) --key_end;
+    size_t key_begin = key_end;
+    while (key_begin > floor && key_end - key_begin < kMaxKeyScan &&
+           IsKeyChar(text[key_begin - 1])) {
+      --key_begin;
+    }
+    if (key_begin == key_end) return i + 1;
+    if (c == ':' && StartsWith(text, i + 1, "//")) return i + 1;  // a URL scheme
+    std::string_view key = text.substr(key_begin, key_end - key_begin);
+    // "password_policy.go:42" is a file and line, not a key; dotted keys need '=' or quotes.
+    if (c == ':' && !quoted && key.find('.') != std::string_view::npos) return i + 1;
+    const bool authorization = EndsWithIgnoreCase(key, "authorization");
+    if (!authorization && !IsSecretKey(key)) return i + 1;
+    size_t begin = SkipBlanks(text, i + 1);
+    if (begin < text.size() && IsQuote(text[begin]) && authorization) ++begin;
+    size_t end;
+    if (authorization) {
+      end = RedactAuthorizationValue(text, begin, spans);
+    } else if (IsCookieKey(key) && c == ':') {
+      // A Cookie header carries many name=value pairs: all of them, to the end of the line.
+      end = RunEnd(text, begin, [](char x) { return x != '\n' && x != '\r'; });
+      AddSpan(spans, begin, end, Rule::kSecretKeyValue);
+    } else {
       size_t value_begin;
-      size_t end;
       ValueRange(text, begin, &value_begin, &end);
       AddSpan(spans, value_begin, end, Rule::kSecretKeyValue);
-      floor = std::max(floor, end);
-      if (end > i) i = end - 1;
     }
+    floor = std::max(floor, end);
+    return std::max(i + 1, end);
   }
+  if (i <= floor || !IsKeyChar(text[i - 1])) return i + 1;
+  // "--key value": a flag naming a secret, then a value that is not itself a flag.
+  size_t key_begin = i;
+  while (key_begin > floor && i - key_begin < kMaxKeyScan && IsKeyChar(text[key_begin - 1])) {
+    --key_begin;
+  }
+  if (text[key_begin] != '-') return i + 1;
+  if (key_begin > 0 && !IsSpace(text[key_begin - 1]) && !IsQuote(text[key_begin - 1])) {
+    return i + 1;
+  }
+  std::string_view flag = text.substr(key_begin, i - key_begin);
+  const size_t dashes = flag.size() > 1 && flag[1] == '-' ? 2 : 1;
+  std::string_view name = flag.substr(dashes);
+  if (name.empty() || !IsAlpha(name[0]) || !IsSecretKey(name)) return i + 1;
+  if (c != ' ' && c != '\t' && c != '\0') return i + 1;  // the value must be on the same line
+  const size_t begin = SkipBlanks(text, i + 1);
+  if (begin >= text.size() || text[begin] == '-' || IsSpace(text[begin])) return i + 1;
+  size_t value_begin;
+  size_t end;
+  ValueRange(text, begin, &value_begin, &end);
+  AddSpan(spans, value_begin, end, Rule::kSecretKeyValue);
+  floor = std::max(floor, end);
+  return std::max(i + 1, end);
 }
 
 // --- bearer-token outside an Authorization header ------------------------------------------------
@@ -527,32 +624,77 @@ bool LooksLikeCredential(std::string_view token, size_t min_length) {
   return letter && other;
 }
 
-void DetectBearerTokens(std::string_view text, Spans& spans) {
-  const auto cred_char = [](char x) {
-    return IsAlnum(x) || x == '.' || x == '_' || x == '~' || x == '+' || x == '/' || x == '-' ||
-           x == '=';
-  };
+// Looks for "Bearer <credential>" or "Basic <credential>" at `i`, the start of a word beginning
+// with 'b' or 'B'. Returns the first position worth looking at next.
+size_t ScanBearerAt(std::string_view text, size_t i, Spans& spans) {
+  size_t min_length;
+  size_t word_end;
+  if (StartsWithIgnoreCase(text, i, "bearer")) {
+    word_end = i + 6;
+    min_length = 16;
+  } else if (StartsWithIgnoreCase(text, i, "basic")) {
+    word_end = i + 5;
+    min_length = 12;
+  } else {
+    return i + 1;
+  }
+  const size_t begin = SkipBlanks(text, word_end);
+  if (begin == word_end) return i + 1;
+  const size_t end = RunEnd(text, begin, [](char x) { return HasClass(x, kCredentialChar); });
+  if (LooksLikeCredential(text.substr(begin, end - begin), min_length)) {
+    AddSpan(spans, begin, end, Rule::kBearerToken);
+  }
+  return std::max(i + 1, end);
+}
+
+// --- One pass over trigger bytes -----------------------------------------------------------------
+
+// What the trigger pass saw that other detectors need: they search for a fixed string, which is
+// cheaper to rule out in the pass than with a search of its own over every field.
+struct TriggerSightings {
+  bool scheme_separator = false;  // "://" (url-password)
+  bool pem_begin = false;         // "-----BEGIN " (pem-private-key)
+};
+
+// Token formats, bearer credentials and key=value pairs all start at a few kinds of byte: a
+// letter starting a word, a separator ('=', ':') or a blank. One pass over the text looks up
+// each byte's class once and hands trigger positions to the three scanners. Each scanner keeps
+// its own resume position, so a match of one never hides a match of another.
+TriggerSightings DetectAtTriggers(std::string_view text, Spans& spans) {
+  constexpr uint32_t kTrigger = kTokenFirst | kBearerFirst | kKeyValueStop;
+  constexpr uint32_t kAlnum = kDigit | kLetter;
+  TriggerSightings seen;
+  size_t token_next = 0;
+  size_t bearer_next = 0;
+  size_t key_value_next = 0;
+  size_t floor = 0;
+  uint32_t previous = 0;  // class of text[i - 1]; the start of the text counts as a blank
   for (size_t i = 0; i < text.size(); ++i) {
-    if (Lower(text[i]) != 'b' || (i > 0 && IsAlnum(text[i - 1]))) continue;
-    size_t min_length;
-    size_t word_end;
-    if (StartsWithIgnoreCase(text, i, "bearer")) {
-      word_end = i + 6;
-      min_length = 16;
-    } else if (StartsWithIgnoreCase(text, i, "basic")) {
-      word_end = i + 5;
-      min_length = 12;
-    } else {
+    const uint32_t cls = kCharClasses[static_cast<uint8_t>(text[i])];
+    const uint32_t before = previous;
+    previous = cls;
+    if ((cls & kTrigger) == 0) continue;
+    if ((cls & kKeyValueStop) != 0) {
+      if (text[i] == ':' && StartsWith(text, i + 1, "//")) seen.scheme_separator = true;
+      if (i >= key_value_next) key_value_next = ScanKeyValueAt(text, i, floor, spans);
       continue;
     }
-    const size_t begin = SkipBlanks(text, word_end);
-    if (begin == word_end) continue;
-    const size_t end = RunEnd(text, begin, cred_char);
-    if (LooksLikeCredential(text.substr(begin, end - begin), min_length)) {
-      AddSpan(spans, begin, end, Rule::kBearerToken);
+    if ((before & kAlnum) != 0) continue;  // not the start of a word
+    if ((cls & kTokenFirst) != 0) {
+      if (i < token_next) continue;
+      Rule rule;
+      const size_t end = MatchTokenAt(text, i, &rule);
+      if (end > i) {
+        AddSpan(spans, i, end, rule);
+        token_next = end;
+      }
+      continue;
     }
-    i = std::max(i, end == begin ? i : end - 1);
+    // 'B' of "-----BEGIN " starts a word too.
+    if (text[i] == 'B' && i >= 5 && StartsWith(text, i - 5, "-----BEGIN ")) seen.pem_begin = true;
+    if (i >= bearer_next) bearer_next = ScanBearerAt(text, i, spans);
   }
+  return seen;
 }
 
 // --- high-entropy --------------------------------------------------------------------------------
@@ -568,28 +710,40 @@ constexpr size_t kMinEntropyTokenLength = 24;
 constexpr double kMinEntropyBitsPerChar = 3.5;
 constexpr int kMinLetterDigitBoundaries = 2;
 
-bool IsHighEntropy(std::string_view token) {
-  while (!token.empty() && token.back() == '=') token.remove_suffix(1);
-  if (token.size() < kMinEntropyTokenLength) return false;
-  bool all_hex = true;
-  bool letter = false;
-  bool digit = false;
+// What one pass over a token tells: the classes all of its characters share, the classes any of
+// them has, and how often letters and digits alternate.
+struct TokenShape {
+  uint32_t all = ~uint32_t{0};
+  uint32_t any = 0;
   int boundaries = 0;
-  std::array<int, 256> counts{};
-  for (size_t i = 0; i < token.size(); ++i) {
-    const char c = token[i];
-    all_hex &= IsHex(c) || c == '-';
-    letter |= IsAlpha(c);
-    digit |= IsDigit(c);
-    if (i > 0 && ((IsAlpha(c) && IsDigit(token[i - 1])) || (IsDigit(c) && IsAlpha(token[i - 1])))) {
-      ++boundaries;
-    }
-    ++counts[static_cast<uint8_t>(c)];
+};
+
+TokenShape ShapeOf(std::string_view token) {
+  TokenShape shape;
+  uint32_t previous = 0;
+  for (char c : token) {
+    const uint32_t cls = kCharClasses[static_cast<uint8_t>(c)];
+    shape.all &= cls;
+    shape.any |= cls;
+    const uint32_t kind = cls & (kDigit | kLetter);
+    shape.boundaries += static_cast<int>((kind ^ previous) == (kDigit | kLetter));
+    previous = kind;
   }
-  if (all_hex || !letter || !digit || boundaries < kMinLetterDigitBoundaries) return false;
+  return shape;
+}
+
+// `token` has no trailing '=' and is at least kMinEntropyTokenLength long; `shape` is its shape.
+bool IsHighEntropy(std::string_view token, const TokenShape& shape) {
+  // The cheap tests first: most long tokens are hex IDs or names, rejected before counting.
+  if ((shape.all & kHexOrDash) != 0 || (shape.any & kLetter) == 0 || (shape.any & kDigit) == 0 ||
+      shape.boundaries < kMinLetterDigitBoundaries) {
+    return false;
+  }
+  std::array<uint32_t, 256> counts{};
+  for (char c : token) ++counts[static_cast<uint8_t>(c)];
   double entropy = 0;
   const double n = static_cast<double>(token.size());
-  for (int count : counts) {
+  for (uint32_t count : counts) {
     if (count == 0) continue;
     const double p = count / n;
     entropy -= p * std::log2(p);
@@ -597,59 +751,56 @@ bool IsHighEntropy(std::string_view token) {
   return entropy >= kMinEntropyBitsPerChar;
 }
 
-bool IsLowerName(std::string_view token) {
-  bool separator = false;
-  for (char c : token) {
-    if (c == '-' || c == '_' || c == '/') {
-      separator = true;
-    } else if (!IsLower(c) && !IsDigit(c)) {
-      return false;
+// Calls `segment(begin, end)` for each non-empty run of `token` between bytes `is_separator` picks.
+template <typename IsSeparator, typename Segment>
+void ForEachSegment(std::string_view token, IsSeparator is_separator, Segment segment) {
+  size_t start = 0;
+  for (size_t i = 0; i <= token.size(); ++i) {
+    if (i == token.size() || is_separator(token[i])) {
+      if (i > start) segment(start, i);
+      start = i + 1;
     }
   }
-  return separator;
 }
 
-// Checks `token` (at `offset` in the text) or, for paths and lower-case names, each segment.
+// Checks `token` (at `offset` in the text) or, for paths and lower-case names (a-z, 0-9 and at
+// least one '-', '_' or '/'), each segment.
 void CheckEntropyToken(std::string_view token, size_t offset, Spans& spans, int depth) {
+  // Neither the token nor any of its segments can be long enough.
+  if (token.size() < kMinEntropyTokenLength) return;
   const auto check_segments = [&](auto is_separator) {
-    size_t start = 0;
-    for (size_t i = 0; i <= token.size(); ++i) {
-      if (i == token.size() || is_separator(token[i])) {
-        if (i > start) {
-          CheckEntropyToken(token.substr(start, i - start), offset + start, spans, depth + 1);
-        }
-        start = i + 1;
-      }
-    }
+    ForEachSegment(token, is_separator, [&](size_t begin, size_t end) {
+      CheckEntropyToken(token.substr(begin, end - begin), offset + begin, spans, depth + 1);
+    });
   };
-  if (depth < 2 && !token.empty() && token[0] == '/') {
+  if (depth < 2 && token[0] == '/') {
     check_segments([](char x) { return x == '/'; });
-  } else if (depth < 2 && IsLowerName(token)) {
-    check_segments([](char x) { return x == '-' || x == '_' || x == '/'; });
-  } else if (IsHighEntropy(token)) {
+    return;
+  }
+  std::string_view unpadded = token;
+  while (!unpadded.empty() && unpadded.back() == '=') unpadded.remove_suffix(1);
+  const TokenShape shape = ShapeOf(unpadded);
+  const bool lower_name = unpadded.size() == token.size() && (shape.all & kNameChar) != 0 &&
+                          (shape.any & kNameSeparator) != 0;
+  if (depth < 2 && lower_name) {
+    check_segments([](char x) { return HasClass(x, kNameSeparator); });
+  } else if (unpadded.size() >= kMinEntropyTokenLength && IsHighEntropy(unpadded, shape)) {
     AddSpan(spans, offset, offset + token.size(), Rule::kHighEntropy);
   }
 }
 
 void DetectHighEntropy(std::string_view text, Spans& spans) {
-  const auto token_char = [](char x) {
-    return IsAlnum(x) || x == '+' || x == '/' || x == '_' || x == '-';
-  };
+  const auto token_char = [](char x) { return HasClass(x, kEntropyChar); };
   for (size_t i = 0; i < text.size();) {
     if (!token_char(text[i])) {
       ++i;
       continue;
     }
-    size_t end = RunEnd(text, i, token_char);
-    end = RunEnd(text, end, [](char x) { return x == '='; });
+    const size_t run_end = RunEnd(text, i, token_char);
+    size_t end = RunEnd(text, run_end, [](char x) { return x == '='; });
     // '=' inside a token separates key=value; only trailing padding belongs to a base64 token.
-    if (end < text.size() && token_char(text[end])) {
-      end = RunEnd(text, i, token_char);
-      CheckEntropyToken(text.substr(i, end - i), i, spans, 0);
-      i = end;
-      continue;
-    }
-    CheckEntropyToken(text.substr(i, end - i), i, spans, 0);
+    if (end < text.size() && token_char(text[end])) end = run_end;
+    if (end - i >= kMinEntropyTokenLength) CheckEntropyToken(text.substr(i, end - i), i, spans, 0);
     i = end;
   }
 }
@@ -817,11 +968,9 @@ StatusOr<std::string> Redactor::RedactText(std::string_view input, RedactionRepo
   }
 
   Spans spans;
-  DetectPemPrivateKeys(text, spans);
-  DetectTokenFormats(text, spans);
-  DetectUrlPasswords(text, spans);
-  DetectKeyValues(text, spans);
-  DetectBearerTokens(text, spans);
+  const TriggerSightings seen = DetectAtTriggers(text, spans);
+  if (seen.pem_begin) DetectPemPrivateKeys(text, spans);
+  if (seen.scheme_separator) DetectUrlPasswords(text, spans);
   DetectHighEntropy(text, spans);
   if (extra_.next.size() > extra_.classes) {  // at least one pattern
     size_t covered = 0;
@@ -850,7 +999,7 @@ StatusOr<std::string> Redactor::RedactText(std::string_view input, RedactionRepo
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.rule < b.rule;
   });
-  std::map<std::string, int> counts;
+  std::array<int, kRuleCount> counts{};
   std::string out;
   out.reserve(text.size());
   size_t copied = 0;
@@ -865,12 +1014,16 @@ StatusOr<std::string> Redactor::RedactText(std::string_view input, RedactionRepo
     out.append("[REDACTED:");
     out.append(RuleName(merged.rule));
     out.push_back(']');
-    ++counts[std::string(RuleName(merged.rule))];
+    ++counts[static_cast<size_t>(merged.rule)];
     copied = merged.end;
     i = j;
   }
   out.append(text.substr(copied));
-  for (const auto& [rule, count] : counts) report.patterns_matched[rule] += count;
+  for (size_t rule = 0; rule < kRuleCount && !spans.empty(); ++rule) {
+    if (counts[rule] > 0) {
+      report.patterns_matched[std::string(RuleName(static_cast<Rule>(rule)))] += counts[rule];
+    }
+  }
   return out;
 }
 

@@ -402,6 +402,66 @@ TEST(RedactorTest, OverlappingMatchesCountOnceUnderTheMostSpecificRule) {
   EXPECT_EQ(report.patterns_matched, (std::map<std::string, int>{{"github-token", 1}}));
 }
 
+// --- the single trigger pass
+// ---------------------------------------------------------------------- Token formats, bearer
+// credentials and key=value pairs are found in one pass over the text, each scanner resuming after
+// its own matches; "://" and "-----BEGIN " are spotted in that pass and only then searched for.
+// These tests pin the cases where one scanner's skip could hide another's.
+
+TEST(RedactorTest, UrlInsideASecretValueIsStillSeen) {
+  // The key=value scanner skips the whole value; the "://" inside must still reach url-password.
+  EXPECT_EQ(Redact("password=postgres://u:pw@db.svc/x"), "password=[REDACTED:url-password]");
+  EXPECT_EQ(Redact("postgres://u:pw@h"), "postgres://u:[REDACTED:url-password]@h");
+  EXPECT_EQ(Redact("a://"), "a://");
+}
+
+TEST(RedactorTest, PemBeginInsideABearerCredentialIsStillSeen) {
+  EXPECT_EQ(Redact("Bearer q7Z3x9Yy2Wv8Lm4N-----BEGIN PRIVATE KEY-----\nabc\n"
+                   "-----END PRIVATE KEY-----"),
+            "Bearer [REDACTED:pem-private-key]");
+  EXPECT_EQ(Redact("-----BEGIN PRIVATE KEY-----\nabc"), "[REDACTED:pem-private-key]");
+  EXPECT_EQ(Redact("x-----BEGIN EC PRIVATE KEY-----\nabc\n-----END EC PRIVATE KEY----- tail"),
+            "x[REDACTED:pem-private-key] tail");
+}
+
+TEST(RedactorTest, AdjacentMatchesOfDifferentScannersAreAllFound) {
+  const std::string token = "ghp_" + RandomToken(36, kAlnum, 11);
+  const std::string credential = RandomToken(24, kAlnum, 12) + "9z";
+  RedactionReport report;
+  EXPECT_EQ(Redact("token=" + token + " Bearer " + credential + " api_key=k1", &report),
+            "token=[REDACTED:github-token] Bearer [REDACTED:bearer-token] "
+            "api_key=[REDACTED:secret-key-value]");
+  EXPECT_EQ(report.patterns_matched,
+            (std::map<std::string, int>{
+                {"bearer-token", 1}, {"github-token", 1}, {"secret-key-value", 1}}));
+}
+
+TEST(RedactorTest, SecretKeywordsMatchInAnyCaseAndAtTheEndOfAKey) {
+  EXPECT_EQ(Redact("pAsSwOrD=hunter2"), "pAsSwOrD=[REDACTED:secret-key-value]");
+  EXPECT_EQ(Redact("PASSWORD=hunter2"), "PASSWORD=[REDACTED:secret-key-value]");
+  EXPECT_EQ(Redact("my_auth=x1"), "my_auth=[REDACTED:secret-key-value]");
+  // Shorter than any keyword, or a keyword's first letters only.
+  EXPECT_EQ(Redact("au=x1 pass=x2 sec=x3 tok=x4"), "au=x1 pass=x2 sec=x3 tok=x4");
+}
+
+TEST(RedactorTest, HighEntropyLengthIsCountedWithoutPadding) {
+  EXPECT_EQ(Redact("aB3dE5gH7jK9mN1pQ3sT5vW7"), "[REDACTED:high-entropy]");     // 24
+  EXPECT_EQ(Redact("aB3dE5gH7jK9mN1pQ3sT5vW"), "aB3dE5gH7jK9mN1pQ3sT5vW");      // 23
+  EXPECT_EQ(Redact("aB3dE5gH7jK9mN1pQ3sT5vW=="), "aB3dE5gH7jK9mN1pQ3sT5vW==");  // 23 + 2
+  EXPECT_EQ(Redact("aB3dE5gH7jK9mN1pQ3sT5vW7=="), "[REDACTED:high-entropy]");   // 24 + 2
+}
+
+TEST(RedactorTest, InvalidByteIsReplacedAtEveryOffset) {
+  // ASCII is checked eight bytes at a time; a bad byte in any lane, or in the tail, is found.
+  for (size_t at = 0; at < 20; ++at) {
+    std::string text(20, 'a');
+    text[at] = '\xff';
+    std::string expected(20, 'a');
+    expected.replace(at, 1, "\xef\xbf\xbd");
+    EXPECT_EQ(Redact(text), expected) << at;
+  }
+}
+
 // --- robustness ----------------------------------------------------------------------------------
 
 std::string Repeat(std::string_view unit, size_t bytes) {
