@@ -1,0 +1,92 @@
+// The command line of kubectl-ephemera: what the user asked for, parsed and checked, before any
+// I/O. Pure: values in, values out.
+//
+//   kubectl-ephemera [GLOBAL FLAGS] COMMAND [ARGS] [FLAGS]
+//
+// Global flags (--kubeconfig, -n/--namespace, --context) may appear anywhere, as kubectl passes
+// them on to plugins. Flags take their value as the next argument or after '=' ("--ttl 5m",
+// "--ttl=5m", "-n team-a", "-n=team-a"); "--" ends the flags. Errors are kInvalidArgument with one
+// sentence that names the flag or argument and how to get help.
+#ifndef EPHEMERA_CLI_COMMAND_LINE_COMMAND_LINE_H_
+#define EPHEMERA_CLI_COMMAND_LINE_COMMAND_LINE_H_
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "status/status.h"
+
+namespace ephemera::command_line {
+
+enum class Command { kNone, kKeys, kSnapshot, kGet, kList, kFetch, kAuditVerify, kVersion };
+
+// "snapshot", "audit verify", …; "" for kNone.
+std::string_view CommandName(Command command);
+
+enum class OutputFormat { kText, kJson, kHtml };
+std::string_view OutputFormatName(OutputFormat format);
+
+// Where the cluster is. Empty strings mean "not given": the kubeconfig decides (cluster_target.h).
+struct GlobalOptions {
+  std::string kubeconfig{};
+  std::string namespace_name{};
+  std::string context{};
+};
+
+struct KeysOptions {
+  bool show = false;  // print the recipient of an existing identity; never create one
+};
+
+struct SnapshotOptions {
+  std::string pod{};
+  std::string container{};  // empty: the pod's default container
+  std::string reason{};
+  std::string ttl = "5m";  // as written; checked against the CRD's 30s..24h
+  std::string profile = "restricted";
+  std::vector<std::string> capture{};  // empty: the CRD's default sections
+  std::string name{};                  // empty: generateName from the pod name
+  std::chrono::seconds timeout{120};
+  OutputFormat output = OutputFormat::kText;
+  std::string file{};  // empty: stdout
+};
+
+struct SessionQueryOptions {  // get, list
+  std::string session{};      // get only
+  OutputFormat output = OutputFormat::kText;
+};
+
+struct FetchOptions {
+  std::string session{};
+  OutputFormat output = OutputFormat::kText;
+  std::string file{};
+};
+
+struct AuditVerifyOptions {
+  // Everything after "audit verify" except the global flags, for audit::RunAuditVerify.
+  std::vector<std::string> args{};
+  bool has_anchor = false;  // the user gave --anchor
+  bool help = false;
+};
+
+struct CommandLine {
+  Command command = Command::kNone;
+  bool help = false;  // --help/-h or "help [COMMAND]": print the command's usage and exit 0
+  GlobalOptions global{};
+  KeysOptions keys{};
+  SnapshotOptions snapshot{};
+  SessionQueryOptions query{};
+  FetchOptions fetch{};
+  AuditVerifyOptions audit{};
+};
+
+// `args` excludes the program name.
+StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args);
+
+// The sections `--capture` accepts, in the CRD's order.
+const std::vector<std::string>& KnownCaptureSections();
+
+}  // namespace ephemera::command_line
+
+#endif  // EPHEMERA_CLI_COMMAND_LINE_COMMAND_LINE_H_

@@ -1,0 +1,163 @@
+#include "cli/command_line/usage.h"
+
+#ifndef EPHEMERA_VERSION
+#define EPHEMERA_VERSION "0.0.0"
+#endif
+
+namespace ephemera::command_line {
+namespace {
+
+constexpr const char* kGlobalFlagsText = R"(Global flags (anywhere on the line):
+  --kubeconfig FILE     kubeconfig to use (default: $KUBECONFIG, its first entry, else ~/.kube/config)
+  -n, --namespace NS    namespace (default: the kubeconfig context's namespace, else "default")
+  --context NAME        kubeconfig context (default: its current-context)
+  -h, --help            this help
+)";
+
+constexpr const char* kExitCodesText = R"(Exit codes:
+  0   success
+  1   other failure (e.g. a snapshot that fails its sha256 check, a session not finished yet)
+  2   usage error, or a request the API server rejected as invalid
+  3   cannot use or reach the cluster (kubeconfig, network, TLS) or not authenticated
+  4   no rights: the message names the verb, resource and namespace
+  5   no such session, pod or container
+  6   the session was denied (its reason is printed)
+  7   the session failed (its reason is printed)
+  8   the session's TTL is over: its snapshot was wiped, nothing to fetch
+  9   your age identity is missing, unsafe (file mode) or not a recipient of the snapshot
+  10  snapshot --timeout passed before the session finished
+)";
+
+constexpr const char* kOverview =
+    R"(kubectl-ephemera: look inside a running container without a shell, a debug port or a leaked
+secret. Ephemera's controller injects a shell-less ephemeral container that captures the process
+state (threads, stacks, open files, sockets, memory, redacted environment), encrypts it to your
+age key, and destroys it when the session's TTL lapses.
+
+Usage: kubectl ephemera COMMAND [ARGS] [FLAGS]    (or kubectl-ephemera …)
+
+Commands:
+  keys                   create (if absent) and print your age recipient
+  snapshot POD           capture a snapshot of POD and print the report
+  get SESSION            show one session's status
+  list                   list the sessions in the namespace
+  fetch SESSION          fetch and decrypt a completed session's snapshot
+  audit verify [FILE|-]  verify an audit trail (hash chain)
+  version                print the version
+
+Run 'kubectl ephemera COMMAND --help' for a command's flags.
+
+)";
+
+constexpr const char* kKeys = R"(Usage: kubectl ephemera keys [--show]
+
+Creates your age identity if it does not exist yet and prints its public recipient (age1…), which
+snapshots are encrypted to. The identity (secret) stays in a file only you can read:
+  $EPHEMERA_IDENTITY, else $XDG_CONFIG_HOME/ephemera/identity.txt, else ~/.config/ephemera/identity.txt
+created with mode 0600 in a directory created with mode 0700, in the format age-keygen writes (so
+`age -d -i FILE` decrypts Ephemera's snapshots too). An identity file that others can read is
+refused: run chmod 600 on it.
+
+Flags:
+  --show    print the recipient of the existing identity; never create one
+
+)";
+
+constexpr const char* kSnapshot = R"(Usage: kubectl ephemera snapshot POD --reason TEXT [flags]
+
+Creates a DebugSession for POD (creating your identity first if needed) with your recipient, shows
+its progress on stderr, then fetches the DebugSnapshot, checks its sha256, decrypts it with your
+identity and prints the report.
+
+Flags:
+  -c, --container NAME   target container (default: the pod's default container)
+  --reason TEXT          why (required, at least 10 characters), e.g. "INC-1234 checkout returns 500"
+  --ttl DURATION         how long the session and its snapshot live, 30s..24h (default 5m)
+  --profile NAME         restricted (default; no stacks) or ptrace (stacks; needs a grant)
+  --capture LIST         sections, comma-separated: process,threads,stacks,fds,sockets,maps,limits,
+                         cgroup,env,logs (default: all but env and logs)
+  --name NAME            session name (default: generated from the pod name)
+  --timeout DURATION     how long to wait for the snapshot (default 2m)
+  -o, --output FORMAT    text (default), json (the decrypted document) or html (one file)
+  -f, --file FILE        write the report to FILE (mode 0600) instead of stdout
+
+Example:
+  kubectl ephemera snapshot checkout-7d9f -n shop -c app --reason "INC-1234 checkout returns 500"
+
+)";
+
+constexpr const char* kGet = R"(Usage: kubectl ephemera get SESSION [-o text|json]
+
+Shows one DebugSession: phase, target, requester, reason, time left, conditions, snapshot digest and
+audit head. -o json prints the object as the API server returns it.
+
+)";
+
+constexpr const char* kList = R"(Usage: kubectl ephemera list [-o text|json]
+
+Lists the DebugSessions of the namespace: NAME PHASE TARGET REQUESTER AGE EXPIRES-IN.
+-o json prints the list's items as a JSON array.
+
+)";
+
+constexpr const char* kFetch =
+    R"(Usage: kubectl ephemera fetch SESSION [-o text|json|html] [-f FILE]
+
+Fetches the DebugSnapshot of a Completed session, checks its sha256 against the session's status,
+decrypts it with your identity and prints the report (text), the document (json) or one HTML file.
+
+Flags:
+  -o, --output FORMAT    text (default), json or html
+  -f, --file FILE        write to FILE (mode 0600) instead of stdout
+
+)";
+
+constexpr const char* kAuditVerify =
+    R"(Usage: kubectl ephemera audit verify [FILE|-] [--anchor CHAIN=[N:]sha256:HEX ...]
+                                    [--allow-partial] [-o text|json]
+
+Verifies an audit trail (the controller's JSON-lines audit records, from FILE or stdin): every
+record's hash, every chain's links. Each --anchor gives a chain's trusted head; a session's chain is
+"session/<session uid>" and its head is in the session's status.audit. When --kubeconfig or
+--namespace is given and no --anchor, the heads of the namespace's DebugSessions are fetched and
+used as anchors.
+
+Exit codes of audit verify: 0 verified, 1 problems found, 2 unreadable input or bad usage,
+3/4 as below when fetching anchors from the cluster.
+
+)";
+
+}  // namespace
+
+std::string UsageText(Command command) {
+  std::string text;
+  switch (command) {
+    case Command::kNone:
+    case Command::kVersion:
+      text = kOverview;
+      break;
+    case Command::kKeys:
+      text = kKeys;
+      break;
+    case Command::kSnapshot:
+      text = kSnapshot;
+      break;
+    case Command::kGet:
+      text = kGet;
+      break;
+    case Command::kList:
+      text = kList;
+      break;
+    case Command::kFetch:
+      text = kFetch;
+      break;
+    case Command::kAuditVerify:
+      text = kAuditVerify;
+      break;
+  }
+  return text + kGlobalFlagsText + "\n" + kExitCodesText;
+}
+
+std::string VersionText() { return std::string("kubectl-ephemera ") + EPHEMERA_VERSION + "\n"; }
+
+}  // namespace ephemera::command_line

@@ -1,0 +1,43 @@
+// A connection to the cluster the global flags name: the kubeconfig (resolved like kubectl), the
+// namespace, and a KubeClient. Opening it does no network I/O; failures to load or use the
+// kubeconfig come back as a CommandOutcome (exit code 3).
+#ifndef EPHEMERA_CLI_COMMANDS_CLUSTER_H_
+#define EPHEMERA_CLI_COMMANDS_CLUSTER_H_
+
+#include <memory>
+#include <string>
+
+#include "cli/command_line/command_line.h"
+#include "cli/commands/api_failure.h"
+#include "cli/commands/outcome.h"
+#include "controller/kube/clock.h"
+#include "controller/kube/kube_client.h"
+#include "controller/kube/kube_config.h"
+#include "controller/kube/kube_connection.h"
+
+namespace ephemera::commands {
+
+class Cluster {
+ public:
+  static OutcomeOr<std::unique_ptr<Cluster>> Open(const command_line::GlobalOptions& global,
+                                                  const kube::EnvironmentLookup& getenv,
+                                                  kube::Clock& clock);
+
+  kube::KubeClient& Client() { return connection_->Client(); }
+  const std::string& NamespaceName() const { return namespace_name_; }
+  const std::string& Server() const { return server_; }
+
+  // An ApiRequest for messages about `verb` on `resource` (name optional) in this namespace.
+  ApiRequest Request(std::string verb, std::string resource, std::string name = "") const;
+
+ private:
+  Cluster() = default;
+
+  std::string namespace_name_;
+  std::string server_;
+  std::unique_ptr<kube::KubeConnection> connection_;
+};
+
+}  // namespace ephemera::commands
+
+#endif  // EPHEMERA_CLI_COMMANDS_CLUSTER_H_

@@ -1,0 +1,18 @@
+#include "cli/commands/cluster_target.h"
+
+namespace ephemera::commands {
+
+std::string ResolveKubeconfigPath(const command_line::GlobalOptions& global,
+                                  const kube::EnvironmentLookup& getenv) {
+  if (!global.kubeconfig.empty()) return global.kubeconfig;
+  return kube::DefaultKubeConfigPath(getenv);
+}
+
+std::string ResolveNamespace(const command_line::GlobalOptions& global,
+                             const kube::KubeConfig& config) {
+  if (!global.namespace_name.empty()) return global.namespace_name;
+  if (!config.namespace_name.empty()) return config.namespace_name;
+  return "default";
+}
+
+}  // namespace ephemera::commands

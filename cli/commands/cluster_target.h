@@ -1,0 +1,23 @@
+// Which kubeconfig and namespace a command uses, from the global flags and the environment, the
+// way kubectl decides. Pure.
+#ifndef EPHEMERA_CLI_COMMANDS_CLUSTER_TARGET_H_
+#define EPHEMERA_CLI_COMMANDS_CLUSTER_TARGET_H_
+
+#include <string>
+
+#include "cli/command_line/command_line.h"
+#include "controller/kube/kube_config.h"
+
+namespace ephemera::commands {
+
+// --kubeconfig, else the first entry of $KUBECONFIG, else $HOME/.kube/config.
+std::string ResolveKubeconfigPath(const command_line::GlobalOptions& global,
+                                  const kube::EnvironmentLookup& getenv);
+
+// -n/--namespace, else the kubeconfig context's namespace, else "default".
+std::string ResolveNamespace(const command_line::GlobalOptions& global,
+                             const kube::KubeConfig& config);
+
+}  // namespace ephemera::commands
+
+#endif  // EPHEMERA_CLI_COMMANDS_CLUSTER_TARGET_H_

@@ -1,0 +1,182 @@
+#include "cli/commands/commands.h"
+
+#include <istream>
+#include <ostream>
+
+#include "cli/command_line/usage.h"
+#include "cli/commands/cluster.h"
+#include "cli/commands/delivery.h"
+#include "cli/commands/session_view.h"
+#include "cli/identity/identity_file.h"
+#include "controller/audit/verify_command.h"
+#include "controller/kube/resource.h"
+
+namespace ephemera::commands {
+namespace {
+
+using command_line::Command;
+using command_line::CommandLine;
+using command_line::ExitCode;
+using command_line::OutputFormat;
+using nlohmann::json;
+
+constexpr const char* kSessionsResource = "debugsessions.ephemera.dev";
+
+CommandOutcome IdentityFailure(const Status& status) {
+  return CommandOutcome::Failure(ExitCode::kIdentity, status.message());
+}
+
+}  // namespace
+
+int RunCommandLine(const std::vector<std::string>& args, Io& io) {
+  auto cl = command_line::ParseCommandLine(args);
+  if (!cl.ok()) {
+    io.err << "error: " << cl.status().message() << "\n";
+    return command_line::ToInt(ExitCode::kUsage);
+  }
+  if (cl->help || cl->command == Command::kNone) {
+    if (cl->command == Command::kAuditVerify) {
+      io.out << command_line::UsageText(Command::kAuditVerify);
+      return 0;
+    }
+    (cl->help ? io.out : io.err) << command_line::UsageText(cl->command);
+    return cl->help ? 0 : command_line::ToInt(ExitCode::kUsage);
+  }
+  CommandOutcome outcome;
+  switch (cl->command) {
+    case Command::kKeys:
+      outcome = RunKeys(*cl, io);
+      break;
+    case Command::kSnapshot:
+      outcome = RunSnapshot(*cl, io);
+      break;
+    case Command::kGet:
+      outcome = RunGet(*cl, io);
+      break;
+    case Command::kList:
+      outcome = RunList(*cl, io);
+      break;
+    case Command::kFetch:
+      outcome = RunFetch(*cl, io);
+      break;
+    case Command::kAuditVerify:
+      outcome = RunAuditVerifyCommand(*cl, io);
+      break;
+    case Command::kVersion:
+      io.out << command_line::VersionText();
+      break;
+    case Command::kNone:
+      break;
+  }
+  if (!outcome.message.empty()) io.err << "error: " << outcome.message << "\n";
+  return command_line::ToInt(outcome.exit_code);
+}
+
+CommandOutcome RunKeys(const CommandLine& cl, Io& io) {
+  const std::string path = identity::IdentityPath(io.getenv);
+  if (cl.keys.show) {
+    auto loaded = identity::LoadIdentity(path);
+    if (!loaded.ok()) return IdentityFailure(loaded.status());
+    io.out << loaded->Recipient() << "\n";
+    return CommandOutcome::Success();
+  }
+  auto ensured = identity::EnsureIdentity(path, io.clock.Now());
+  if (!ensured.ok()) return IdentityFailure(ensured.status());
+  if (ensured->created) {
+    io.err << "Created your age identity at " << path
+           << " (mode 0600); snapshots will be encrypted to its recipient:\n";
+  }
+  io.out << ensured->identity.Recipient() << "\n";
+  return CommandOutcome::Success();
+}
+
+CommandOutcome RunGet(const CommandLine& cl, Io& io) {
+  auto cluster = Cluster::Open(cl.global, io.getenv, io.clock);
+  if (!cluster.ok()) return cluster.outcome();
+  Cluster& c = **cluster;
+  auto session =
+      c.Client().Get(kube::DebugSessionsResource(), {c.NamespaceName(), cl.query.session});
+  if (!session.ok()) {
+    return ExplainApiFailure(session.status(),
+                             c.Request("get", kSessionsResource, cl.query.session));
+  }
+  if (cl.query.output == OutputFormat::kJson) {
+    io.out << session->dump(2) << "\n";
+  } else {
+    io.out << FormatSessionDetails(*session, io.clock.Now());
+  }
+  return CommandOutcome::Success();
+}
+
+CommandOutcome RunList(const CommandLine& cl, Io& io) {
+  auto cluster = Cluster::Open(cl.global, io.getenv, io.clock);
+  if (!cluster.ok()) return cluster.outcome();
+  Cluster& c = **cluster;
+  auto list = c.Client().List(kube::DebugSessionsResource(), c.NamespaceName());
+  if (!list.ok()) return ExplainApiFailure(list.status(), c.Request("list", kSessionsResource));
+  if (cl.query.output == OutputFormat::kJson) {
+    io.out << json(list->items).dump(2) << "\n";
+    return CommandOutcome::Success();
+  }
+  if (list->items.empty()) {
+    io.err << "No DebugSessions in namespace " << c.NamespaceName() << ".\n";
+    return CommandOutcome::Success();
+  }
+  io.out << FormatSessionTable(list->items, io.clock.Now());
+  return CommandOutcome::Success();
+}
+
+CommandOutcome RunFetch(const CommandLine& cl, Io& io) {
+  auto cluster = Cluster::Open(cl.global, io.getenv, io.clock);
+  if (!cluster.ok()) return cluster.outcome();
+  Cluster& c = **cluster;
+  auto session =
+      c.Client().Get(kube::DebugSessionsResource(), {c.NamespaceName(), cl.fetch.session});
+  if (!session.ok()) {
+    return ExplainApiFailure(session.status(),
+                             c.Request("get", kSessionsResource, cl.fetch.session));
+  }
+  CommandOutcome fetchable = CheckFetchable(*session);
+  if (!fetchable.ok()) return fetchable;
+  auto loaded = identity::LoadIdentity(identity::IdentityPath(io.getenv));
+  if (!loaded.ok()) return IdentityFailure(loaded.status());
+  return DeliverReport(c, *session, *loaded, cl.fetch.output, cl.fetch.file, io);
+}
+
+CommandOutcome RunAuditVerifyCommand(const CommandLine& cl, Io& io) {
+  std::vector<std::string> args = cl.audit.args;
+  const bool cluster_named = !cl.global.kubeconfig.empty() || !cl.global.namespace_name.empty() ||
+                             !cl.global.context.empty();
+  if (cluster_named && !cl.audit.has_anchor) {
+    // Anchor each session's chain at the head its DebugSession records.
+    auto cluster = Cluster::Open(cl.global, io.getenv, io.clock);
+    if (!cluster.ok()) return cluster.outcome();
+    Cluster& c = **cluster;
+    auto list = c.Client().List(kube::DebugSessionsResource(), c.NamespaceName());
+    if (!list.ok()) return ExplainApiFailure(list.status(), c.Request("list", kSessionsResource));
+    int anchors = 0;
+    for (const json& session : list->items) {
+      const json::json_pointer uid_at("/metadata/uid");
+      const json::json_pointer head_at("/status/audit/head");
+      const json::json_pointer records_at("/status/audit/records");
+      if (!session.contains(uid_at) || !session.contains(head_at) ||
+          !session.at(head_at).is_string()) {
+        continue;
+      }
+      std::string anchor = "session/" + session.at(uid_at).get<std::string>() + "=";
+      if (session.contains(records_at) && session.at(records_at).is_number_integer()) {
+        anchor += std::to_string(session.at(records_at).get<long long>()) + ":";
+      }
+      anchor += session.at(head_at).get<std::string>();
+      args.push_back("--anchor");
+      args.push_back(anchor);
+      ++anchors;
+    }
+    io.err << "Anchoring " << anchors << " session chain(s) at the heads recorded in namespace "
+           << c.NamespaceName() << "\n";
+  }
+  const int code = audit::RunAuditVerify(args, io.in, io.out, io.err);
+  return CommandOutcome{static_cast<ExitCode>(code), ""};
+}
+
+}  // namespace ephemera::commands

@@ -1,0 +1,34 @@
+// Delivering a Completed session's snapshot to the user: fetch the DebugSnapshot, check its
+// ciphertext against its sha256 (and the session's status.snapshot.sha256), check the user's
+// recipient is one it was encrypted to, decrypt (dearmor, age, gunzip), render, write.
+#ifndef EPHEMERA_CLI_COMMANDS_DELIVERY_H_
+#define EPHEMERA_CLI_COMMANDS_DELIVERY_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "cli/command_line/command_line.h"
+#include "cli/commands/cluster.h"
+#include "cli/commands/commands.h"
+#include "cli/identity/identity_file.h"
+
+namespace ephemera::commands {
+
+// Lower-case hex SHA-256 of `data`.
+std::string Sha256Hex(std::string_view data);
+
+// Writes the report for `session` (a Completed DebugSession object) to `file`, or to io.out when
+// `file` is empty. Exit codes: kNotFound / kExpired (snapshot gone), kIdentity (not a recipient),
+// kFailed (digest mismatch, undecryptable or unreadable document), kForbidden (no get on
+// debugsnapshots).
+CommandOutcome DeliverReport(Cluster& cluster, const nlohmann::json& session,
+                             const identity::Identity& identity, command_line::OutputFormat format,
+                             const std::string& file, Io& io);
+
+// Writes `text` to `path` with mode 0600 (created or truncated). kFailed with the OS error.
+CommandOutcome WritePrivateFile(const std::string& path, std::string_view text);
+
+}  // namespace ephemera::commands
+
+#endif  // EPHEMERA_CLI_COMMANDS_DELIVERY_H_

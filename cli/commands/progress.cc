@@ -1,0 +1,107 @@
+#include "cli/commands/progress.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace ephemera::commands {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::chrono::seconds kStallAfter{10};
+
+std::string StringAt(const json& object, const json::json_pointer& pointer) {
+  if (!object.contains(pointer)) return "";
+  const json& value = object.at(pointer);
+  return value.is_string() ? value.get<std::string>() : "";
+}
+
+// The steps of a session that goes well, in order; terminal failures rank separately.
+int StepRank(const std::string& phase) {
+  if (phase == "Pending") return 0;
+  if (phase == "Injecting") return 1;
+  if (phase == "Capturing") return 2;
+  if (phase == "Completed") return 3;
+  return -1;
+}
+
+std::string Stamp(std::chrono::milliseconds elapsed) { return "[" + FormatElapsed(elapsed) + "] "; }
+
+}  // namespace
+
+SessionProgress ReadProgress(const json& session) {
+  SessionProgress progress;
+  progress.phase = StringAt(session, "/status/phase"_json_pointer);
+  progress.message = StringAt(session, "/status/message"_json_pointer);
+  progress.pod = StringAt(session, "/spec/target/pod"_json_pointer);
+  progress.container = StringAt(session, "/spec/target/container"_json_pointer);
+  progress.ephemeral_container = StringAt(session, "/status/ephemeralContainer"_json_pointer);
+  const json::json_pointer conditions_at("/status/conditions");
+  if (session.contains(conditions_at) && session.at(conditions_at).is_array()) {
+    for (const json& condition : session.at(conditions_at)) {
+      if (condition.is_object() && condition.value("type", "") == "Authorized" &&
+          condition.value("status", "") == "True") {
+        progress.authorized = true;
+      }
+    }
+  }
+  return progress;
+}
+
+bool IsFinished(const SessionProgress& progress) {
+  return progress.phase == "Completed" || progress.phase == "Failed" ||
+         progress.phase == "Denied" || progress.phase == "Expired";
+}
+
+std::vector<std::string> ProgressLines(const SessionProgress& before, const SessionProgress& after,
+                                       std::chrono::milliseconds elapsed) {
+  std::vector<std::string> lines;
+  const std::string stamp = Stamp(elapsed);
+  // Authorization is implied by any step past Pending, even if we never saw the condition.
+  const bool authorized_now = after.authorized || StepRank(after.phase) >= 1;
+  const bool authorized_before = before.authorized || StepRank(before.phase) >= 1;
+  if (authorized_now && !authorized_before) lines.push_back(stamp + "Authorized");
+
+  const int from = StepRank(before.phase);
+  const int to = StepRank(after.phase);
+  for (int step = std::max(from, 0) + 1; step <= to; ++step) {
+    if (step == 1) {
+      std::string target = "pod " + after.pod;
+      if (!after.container.empty()) target += " (container " + after.container + ")";
+      lines.push_back(stamp + "Injecting ephemeral container into " + target + " …");
+    } else if (step == 2) {
+      lines.push_back(stamp + (after.ephemeral_container.empty()
+                                   ? std::string("Capturing …")
+                                   : "Capturing in " + after.ephemeral_container + " …"));
+    } else if (step == 3) {
+      lines.push_back("Completed in " + FormatElapsed(elapsed));
+    }
+  }
+  if (after.phase != before.phase) {
+    const std::string why = after.message.empty() ? "" : ": " + after.message;
+    if (after.phase == "Denied" || after.phase == "Failed" || after.phase == "Expired") {
+      lines.push_back(after.phase + " after " + FormatElapsed(elapsed) + why);
+    }
+  }
+  return lines;
+}
+
+std::string StallHint(const SessionProgress& progress, std::chrono::milliseconds elapsed) {
+  if (!progress.phase.empty() || elapsed < kStallAfter) return "";
+  return Stamp(elapsed) +
+         "Still waiting: no controller has picked the session up yet (is ephemera-controller "
+         "running in this cluster?)";
+}
+
+std::string FormatElapsed(std::chrono::milliseconds elapsed) {
+  const long long ms = elapsed.count() < 0 ? 0 : elapsed.count();
+  char text[32];
+  if (ms < 60'000) {
+    std::snprintf(text, sizeof text, "%lld.%llds", ms / 1000, (ms % 1000) / 100);
+  } else {
+    std::snprintf(text, sizeof text, "%lldm%02llds", ms / 60'000, (ms % 60'000) / 1000);
+  }
+  return text;
+}
+
+}  // namespace ephemera::commands
