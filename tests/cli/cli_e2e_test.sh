@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# End-to-end test of kubectl-ephemera on the local cluster (ctest label: integration), used as a
+# person would: alice takes snapshots of a running workload and reads the reports; bob and carol
+# get clear refusals; an expired session says its snapshot was wiped.
+#
+# The controller runs on this host (tests/e2e/host_controller.sh). The cluster is shared: run this
+# under `flock /tmp/ephemera-cluster.lock`; it leaves the cluster as it found it (its controller
+# stopped, its sessions, deployment and grant deleted).
+#
+#   cli_e2e_test.sh BUILD_DIR     (needs BUILD_DIR/cli/kubectl-ephemera and
+#                                  BUILD_DIR/controller/ephemera-controller)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build_dir=$(cd "${1:?usage: cli_e2e_test.sh BUILD_DIR}" && pwd)
+cluster=$repo/tests/cluster/cluster.sh
+cli=$build_dir/cli/kubectl-ephemera
+controller_bin=$build_dir/controller/ephemera-controller
+work=$(mktemp -d)
+passed=0
+failed=0
+ns=team-a
+label=app.kubernetes.io/created-by=kubectl-ephemera
+
+# Ports of our own, so a controller someone runs by hand on the defaults does not clash.
+export EPHEMERA_METRICS_PORT=${EPHEMERA_METRICS_PORT:-18180}
+export EPHEMERA_WEBHOOK_PORT=${EPHEMERA_WEBHOOK_PORT:-19543}
+# shellcheck source=tests/e2e/host_controller.sh
+source "$repo/tests/e2e/host_controller.sh"
+
+fail_setup() { echo "cli-e2e: $*" >&2; failed=$((failed + 1)); exit 1; }
+log() { echo "cli-e2e: $*"; }
+
+"$cluster" status >/dev/null 2>&1 || fail_setup "the local cluster is not up (run 'make cluster-up')"
+[ -x "$cli" ] || fail_setup "$cli is not built (cmake --build BUILD_DIR --target kubectl-ephemera)"
+[ -x "$controller_bin" ] || fail_setup "$controller_bin is not built"
+kubectl_bin=$("$cluster" kubectl-path)
+as() { local user=$1; shift; "$kubectl_bin" --kubeconfig "$("$cluster" kubeconfig "$user")" "$@"; }
+
+# Each person has a home of their own (their identity lives there) and their own kubeconfig.
+ephemera() { # user args... : kubectl-ephemera as that user
+  local user=$1; shift
+  mkdir -p "$work/home/$user"
+  HOME=$work/home/$user XDG_CONFIG_HOME='' EPHEMERA_IDENTITY='' \
+    KUBECONFIG=$("$cluster" kubeconfig "$user") "$cli" "$@"
+}
+
+cleanup() {
+  log "cleaning up"
+  as admin -n "$ns" delete debugsessions -l "$label" --wait=false >/dev/null 2>&1 || true
+  if [ -n "$host_controller_pid" ] && kill -0 "$host_controller_pid" 2>/dev/null; then
+    # Let the controller remove its finalizers before it stops.
+    for _ in $(seq 1 40); do
+      [ -z "$(as admin -n "$ns" get debugsessions -l "$label" -o name 2>/dev/null)" ] && break
+      sleep 0.5
+    done
+    host_controller_stop || log "the controller needed SIGKILL"
+  fi
+  host_controller_unregister_webhooks
+  # Sessions whose finalizer nobody removed (the controller died): release them by hand.
+  for s in $(as admin -n "$ns" get debugsessions -l "$label" -o name 2>/dev/null); do
+    as admin -n "$ns" patch "$s" --type=merge -p '{"metadata":{"finalizers":[]}}' >/dev/null 2>&1 || true
+  done
+  as admin -n "$ns" delete deployment cli-e2e-target --ignore-not-found >/dev/null 2>&1 || true
+  as admin -n "$ns" delete rolebinding cli-e2e-alice-ptrace --ignore-not-found >/dev/null 2>&1 || true
+  as admin -n "$ns" delete role cli-e2e-ptrace --ignore-not-found >/dev/null 2>&1 || true
+  if [ "$failed" -ne 0 ] && [ -f "$work/controller.log" ]; then
+    echo "--- controller log (last 30 lines)"; tail -n 30 "$work/controller.log"
+  fi
+  rm -rf "$work"
+  echo "$passed passed, $failed failed"
+}
+finish() {
+  local code=$?
+  cleanup
+  [ "$failed" -eq 0 ] && exit "$code" || exit 1
+}
+trap finish EXIT
+
+check() { # description command...
+  local what=$1; shift
+  local out
+  if out=$("$@" 2>&1); then
+    passed=$((passed + 1)); echo "PASS $what"
+  else
+    failed=$((failed + 1)); echo "FAIL $what"; echo "$out" | sed 's/^/    /' | tail -n 30
+  fi
+}
+
+# expect_exit CODE FILE_PREFIX user args... : runs kubectl-ephemera, keeps stdout/stderr in
+# FILE_PREFIX.out/.err, fails unless it exits with CODE.
+expect_exit() {
+  local want=$1 prefix=$2; shift 2
+  local got=0
+  ephemera "$@" >"$prefix.out" 2>"$prefix.err" || got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "exit $got, wanted $want; stderr:"; cat "$prefix.err"; return 1
+  fi
+}
+contains() { # file text
+  grep -qF -- "$2" "$1" || { echo "'$2' not in $1:"; head -c 3000 "$1"; echo; return 1; }
+}
+
+# --- Setup: the controller on this host, the workload, alice's ptrace grant -----------------------
+log "starting the controller on this host (ports $EPHEMERA_METRICS_PORT, $EPHEMERA_WEBHOOK_PORT)"
+host_controller_install
+host_controller_start "$controller_bin" "$work/controller.log" || fail_setup "the controller did not start"
+
+log "starting the target workload in $ns"
+target_image=$("$cluster" image-ref ephemera.local/target:0.1.0)
+as alice -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cli-e2e-target}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: cli-e2e-target}}
+  template:
+    metadata: {labels: {app: cli-e2e-target}}
+    spec:
+      securityContext: {runAsUser: 1000, runAsGroup: 1000}
+      containers:
+      - name: app
+        image: $target_image
+        args: ["--threads", "4"]
+        env:
+        - {name: API_TOKEN, value: "ghp_cliE2eTokenValue0123456789abcdefABCDE"}
+YAML
+as alice -n "$ns" rollout status deployment/cli-e2e-target --timeout=90s >/dev/null
+pod=$(as alice -n "$ns" get pods -l app=cli-e2e-target -o jsonpath='{.items[0].metadata.name}')
+
+# debugprofiles is only an RBAC name (not a served resource), so the Role is written out.
+as admin -n "$ns" apply -f - >/dev/null <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: cli-e2e-ptrace}
+rules:
+- {apiGroups: [ephemera.dev], resources: [debugprofiles], resourceNames: [ptrace], verbs: [use]}
+YAML
+as admin -n "$ns" create rolebinding cli-e2e-alice-ptrace --role=cli-e2e-ptrace --user=alice >/dev/null
+
+# --- 1. keys ----------------------------------------------------------------------------------------
+keys_creates_a_private_identity() {
+  ephemera alice keys >"$work/keys.out" 2>"$work/keys.err"
+  local recipient; recipient=$(cat "$work/keys.out")
+  [[ $recipient =~ ^age1[02-9ac-hj-np-z]{58}$ ]] || { echo "not a recipient: $recipient"; return 1; }
+  local file=$work/home/alice/.config/ephemera/identity.txt
+  [ "$(stat -c %a "$file")" = 600 ] || { echo "identity mode $(stat -c %a "$file")"; return 1; }
+  [ "$(stat -c %a "$(dirname "$file")")" = 700 ] || { echo "dir mode wrong"; return 1; }
+  [ "$(ephemera alice keys --show)" = "$recipient" ]
+  # Nothing secret on the terminal.
+  ! grep -q AGE-SECRET-KEY "$work/keys.out" "$work/keys.err"
+}
+check "keys creates alice's identity (file 0600, directory 0700) and prints only its recipient" \
+  keys_creates_a_private_identity
+
+# --- 2. snapshot: progress, text report with the target's threads and functions --------------------
+snapshot_prints_a_report() {
+  expect_exit 0 "$work/ptrace" alice -n "$ns" snapshot "$pod" -c app --profile ptrace \
+    --reason "CLI-E2E checking the checkout service" --ttl 5m --name cli-e2e-ptrace || return 1
+  for step in "Authorized" "Injecting ephemeral container into pod $pod" "Capturing" "Completed in"; do
+    contains "$work/ptrace.err" "$step" || return 1
+  done
+  for name in checkout-0 orders-1 acceptor SleepInCheckoutLoop; do
+    contains "$work/ptrace.out" "$name" || return 1
+  done
+  ! grep -q "ghp_cliE2eTokenValue" "$work/ptrace.out" "$work/ptrace.err"
+}
+check "snapshot shows progress on stderr and prints a text report with the target's threads and functions" \
+  snapshot_prints_a_report
+
+json_decrypts() {
+  expect_exit 0 "$work/json" alice -n "$ns" fetch cli-e2e-ptrace -o json || return 1
+  python3 - "$work/json.out" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["apiVersion"] == "ephemera.dev/snapshot/v1", doc.get("apiVersion")
+names = {t.get("name") for p in doc["processes"] for t in p.get("threads", [])}
+assert {"checkout-0", "orders-1", "acceptor"} <= names, names
+PY
+}
+check "fetch -o json prints the decrypted snapshot document" json_decrypts
+
+# A short-lived session for the expiry check below (30s is the CRD's minimum TTL).
+short_snapshot() {
+  expect_exit 0 "$work/short" alice -n "$ns" snapshot "$pod" \
+    --reason "CLI-E2E short lived session" --ttl 30s --capture process,threads || return 1
+  contains "$work/short.out" "checkout-0"
+}
+check "a restricted snapshot with --ttl 30s and --capture completes (generated name)" short_snapshot
+short_name=$(as admin -n "$ns" get debugsessions -l "$label" \
+  -o jsonpath='{.items[?(@.spec.ttl=="30s")].metadata.name}' 2>/dev/null || true)
+
+# --- 3. list, get, fetch -o html ------------------------------------------------------------------
+list_shows_sessions() {
+  expect_exit 0 "$work/list" alice -n "$ns" list || return 1
+  contains "$work/list.out" "NAME" && contains "$work/list.out" "EXPIRES-IN" &&
+    grep -E "^cli-e2e-ptrace +Completed +$pod/app +alice " "$work/list.out" >/dev/null &&
+    contains "$work/list.out" "$short_name"
+}
+check "list shows the sessions with phase, target and requester" list_shows_sessions
+
+get_shows_status() {
+  expect_exit 0 "$work/get" alice -n "$ns" get cli-e2e-ptrace || return 1
+  contains "$work/get.out" "Phase:       Completed" && contains "$work/get.out" "Requester:   alice" &&
+    contains "$work/get.out" "Snapshot:    sha256:" && contains "$work/get.out" "Authorized=True" &&
+    contains "$work/get.out" "Expires in:" || return 1
+  expect_exit 0 "$work/getjson" alice -n "$ns" get cli-e2e-ptrace -o json || return 1
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]["phase"]=="Completed"' \
+    "$work/getjson.out"
+}
+check "get shows phase, requester, conditions, snapshot digest and time left (and -o json)" get_shows_status
+
+fetch_writes_html() {
+  expect_exit 0 "$work/html" alice -n "$ns" fetch cli-e2e-ptrace -o html -f "$work/report.html" || return 1
+  [ -s "$work/report.html" ] || { echo "no html written"; return 1; }
+  [ "$(stat -c %a "$work/report.html")" = 600 ] || { echo "report mode $(stat -c %a "$work/report.html")"; return 1; }
+  contains "$work/report.html" "<html" && contains "$work/report.html" "checkout-0"
+  [ ! -s "$work/html.out" ] || { echo "stdout should be empty with -f"; return 1; }
+}
+check "fetch -o html -f FILE writes one HTML file with mode 0600" fetch_writes_html
+
+# --- 4. refusals and clear errors -------------------------------------------------------------------
+bob_has_no_rights() {
+  expect_exit 4 "$work/bob" bob -n "$ns" snapshot "$pod" --reason "CLI-E2E bob tries too" || return 1
+  contains "$work/bob.err" "no rights: you (bob) may not create debugsessions.ephemera.dev in namespace $ns" &&
+    contains "$work/bob.err" "ask an administrator of namespace $ns"
+}
+check "bob (view only) is told he may not create debugsessions in team-a, exit 4" bob_has_no_rights
+
+carol_cannot_list() {
+  expect_exit 4 "$work/carol" carol -n "$ns" list || return 1
+  contains "$work/carol.err" "may not list debugsessions.ephemera.dev in namespace $ns"
+}
+check "carol (no rights) cannot list, exit 4" carol_cannot_list
+
+wrong_identity_is_named() {
+  local mine; mine=$(ephemera alice keys --show)
+  mkdir -p "$work/other"
+  local other
+  other=$(EPHEMERA_IDENTITY=$work/other/id.txt HOME=$work/home/alice \
+    KUBECONFIG=$("$cluster" kubeconfig alice) "$cli" keys 2>/dev/null)
+  local got=0
+  EPHEMERA_IDENTITY=$work/other/id.txt HOME=$work/home/alice KUBECONFIG=$("$cluster" kubeconfig alice) \
+    "$cli" -n "$ns" fetch cli-e2e-ptrace >"$work/wrong.out" 2>"$work/wrong.err" || got=$?
+  [ "$got" -eq 9 ] || { echo "exit $got"; cat "$work/wrong.err"; return 1; }
+  contains "$work/wrong.err" "this snapshot is encrypted to $mine, your identity is $other"
+}
+check "fetch with another identity says which recipient the snapshot is for, exit 9" wrong_identity_is_named
+
+insecure_identity_refused() {
+  local file=$work/home/alice/.config/ephemera/identity.txt
+  chmod 644 "$file"
+  local got=0
+  ephemera alice -n "$ns" fetch cli-e2e-ptrace >"$work/mode.out" 2>"$work/mode.err" || got=$?
+  chmod 600 "$file"
+  [ "$got" -eq 9 ] || { echo "exit $got"; cat "$work/mode.err"; return 1; }
+  contains "$work/mode.err" "chmod 600 $file"
+}
+check "an identity file others can read is refused with 'chmod 600 …', exit 9" insecure_identity_refused
+
+not_found_is_clear() {
+  expect_exit 5 "$work/nf1" alice -n "$ns" get no-such-session || return 1
+  contains "$work/nf1.err" "debugsessions.ephemera.dev no-such-session not found in namespace $ns" || return 1
+  expect_exit 5 "$work/nf2" alice -n "$ns" snapshot no-such-pod --reason "CLI-E2E a pod that is not there" || return 1
+  contains "$work/nf2.err" "pod no-such-pod not found in namespace $ns" || return 1
+  expect_exit 5 "$work/nf3" alice -n "$ns" snapshot "$pod" -c nope --reason "CLI-E2E a container that is not there" || return 1
+  contains "$work/nf3.err" "has no container nope (it has: app)"
+}
+check "missing session, pod or container: one clear sentence, exit 5" not_found_is_clear
+
+unreachable_cluster_is_clear() {
+  sed -E 's#server: .*#server: https://127.0.0.1:1#' "$("$cluster" kubeconfig alice)" >"$work/dead.kubeconfig"
+  local got=0
+  "$cli" --kubeconfig "$work/dead.kubeconfig" -n "$ns" list >/dev/null 2>"$work/dead.err" || got=$?
+  [ "$got" -eq 3 ] || { echo "exit $got"; cat "$work/dead.err"; return 1; }
+  contains "$work/dead.err" "cannot reach the cluster at https://127.0.0.1:1" &&
+    contains "$work/dead.err" "is the cluster up, and is --kubeconfig right?"
+}
+check "an unreachable API server is named, with what to check, exit 3" unreachable_cluster_is_clear
+
+# --- 5. expiry ---------------------------------------------------------------------------------------
+expired_fetch_says_wiped() {
+  [ -n "$short_name" ] || { echo "the short session was not created"; return 1; }
+  local deadline=$((SECONDS + 90)) phase=
+  while [ $SECONDS -lt $deadline ]; do
+    phase=$(as alice -n "$ns" get debugsession "$short_name" -o jsonpath='{.status.phase}')
+    [ "$phase" = Expired ] && break
+    sleep 1
+  done
+  [ "$phase" = Expired ] || { echo "session $short_name is $phase after 90s"; return 1; }
+  expect_exit 8 "$work/expired" alice -n "$ns" fetch "$short_name" || return 1
+  contains "$work/expired.err" "session $short_name expired at" &&
+    contains "$work/expired.err" "its snapshot was wiped then, so there is nothing to fetch"
+}
+check "fetching an expired session says its snapshot was wiped, exit 8" expired_fetch_says_wiped
+
+[ "$failed" -eq 0 ]
