@@ -6,7 +6,8 @@ namespace ephemera::audit {
 
 AuditLog::AuditLog(AuditSink& sink, AuditLogOptions options) : sink_(sink), options_(options) {}
 
-StatusOr<ChainHead> AuditLog::Append(AuditRecord record, std::optional<ChainHead> persisted) {
+StatusOr<ChainHead> AuditLog::Append(const AuditRecord& record,
+                                     std::optional<ChainHead> persisted) {
   if (record.chain.empty()) return InvalidArgumentError("audit record has no chain");
   if (persisted.has_value() && persisted->records > 0 && !IsAuditHash(persisted->hash)) {
     return InvalidArgumentError("persisted audit head of chain " + record.chain +

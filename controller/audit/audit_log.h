@@ -52,7 +52,8 @@ class AuditLog {
   // head, to be stored by the caller.
   // Errors: kInvalidArgument when record.chain is empty or persisted->hash is not a sha256 hash
   // (nothing written); kUnavailable in strict mode when the sink failed (head unchanged).
-  StatusOr<ChainHead> Append(AuditRecord record, std::optional<ChainHead> persisted = std::nullopt);
+  StatusOr<ChainHead> Append(const AuditRecord& record,
+                             std::optional<ChainHead> persisted = std::nullopt);
 
   // The chain's newest head known in memory; GenesisHead(chain) for a chain not (or no longer)
   // known.
@@ -69,7 +70,7 @@ class AuditLog {
   // Chains currently held in memory.
   std::size_t ChainCount() const;
 
-  bool strict() const { return options_.strict; }
+  bool IsStrict() const { return options_.strict; }
 
  private:
   AuditSink& sink_;

@@ -81,8 +81,9 @@ nlohmann::json UnhashedJson(const SealedRecord& s) {
 
 StatusOr<std::string> StringField(const nlohmann::json& json, const char* key) {
   auto it = json.find(key);
-  if (it == json.end())
+  if (it == json.end()) {
     return InvalidArgumentError(std::string("field \"") + key + "\" is missing");
+  }
   if (!it->is_string()) {
     return InvalidArgumentError(std::string("field \"") + key + "\" must be a string");
   }
@@ -122,7 +123,7 @@ std::string GenesisHash(std::string_view chain) {
 ChainHead GenesisHead(std::string_view chain) { return ChainHead{0, GenesisHash(chain)}; }
 
 bool IsAuditHash(std::string_view text) {
-  if (text.size() != kHashPrefix.size() + 2 * SHA256_DIGEST_LENGTH) return false;
+  if (text.size() != kHashPrefix.size() + std::size_t{2} * SHA256_DIGEST_LENGTH) return false;
   if (text.substr(0, kHashPrefix.size()) != kHashPrefix) return false;
   for (char c : text.substr(kHashPrefix.size())) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;

@@ -212,7 +212,7 @@ bool LooksLikeRecord(std::string_view line) {
 
 }  // namespace
 
-bool VerifyReport::ok() const { return readable && ProblemCount() == 0; }
+bool VerifyReport::Verified() const { return readable && ProblemCount() == 0; }
 
 std::size_t VerifyReport::ProblemCount() const {
   std::size_t n = problems.size();
@@ -276,8 +276,9 @@ namespace {
 
 std::vector<VerifyProblem> AllProblems(const VerifyReport& report) {
   std::vector<VerifyProblem> all = report.problems;
-  for (const auto& [chain, c] : report.chains)
+  for (const auto& [chain, c] : report.chains) {
     all.insert(all.end(), c.problems.begin(), c.problems.end());
+  }
   std::stable_sort(all.begin(), all.end(), [](const VerifyProblem& a, const VerifyProblem& b) {
     if ((a.line == 0) != (b.line == 0)) return b.line == 0;
     return a.line < b.line;
@@ -291,7 +292,7 @@ std::string FormatVerifyReport(const VerifyReport& report) {
   std::ostringstream out;
   const std::string counts = Plural(report.chains.size(), "chain", "chains") + ", " +
                              Plural(report.records, "record", "records");
-  if (report.ok()) {
+  if (report.Verified()) {
     out << "verified " << counts << "\n";
     return out.str();
   }
@@ -324,7 +325,7 @@ nlohmann::json VerifyReportToJson(const VerifyReport& report) {
   }
   nlohmann::json problems = nlohmann::json::array();
   for (const VerifyProblem& p : AllProblems(report)) problems.push_back(problem_json(p));
-  return nlohmann::json{{"verified", report.ok()},        {"readable", report.readable},
+  return nlohmann::json{{"verified", report.Verified()},  {"readable", report.readable},
                         {"lines", report.lines},          {"skippedLines", report.skipped_lines},
                         {"records", report.records},      {"chains", std::move(chains)},
                         {"problems", std::move(problems)}};

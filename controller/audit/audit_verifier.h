@@ -70,7 +70,7 @@ struct VerifyReport {
   bool readable = true;  // false: the stream failed (I/O error), report incomplete
 
   // No problems anywhere and the input was read to its end.
-  bool ok() const;
+  bool Verified() const;
   std::size_t ProblemCount() const;
 };
 

@@ -47,10 +47,10 @@ StatusOr<std::pair<std::string, ChainHead>> ParseAnchor(std::string_view text) {
     std::uint64_t records = 0;
     const auto* end = value.data() + (colon == std::string_view::npos ? value.size() : colon);
     auto [ptr, ec] = std::from_chars(value.data(), end, records);
-    if (colon == std::string_view::npos || ec != std::errc() || ptr != end || records == 0) {
+    if (colon == std::string_view::npos || ec != std::errc() || ptr != end) {
       return InvalidArgumentError("--anchor for " + chain +
-                                  ": the record count before the head must be a positive "
-                                  "integer, as in 5:sha256:<hex>");
+                                  ": the record count before the head must be an integer, as in "
+                                  "5:sha256:<hex>");
     }
     head.records = records;
     value = value.substr(colon + 1);
@@ -139,7 +139,7 @@ int RunAuditVerify(const std::vector<std::string>& argv, std::istream& in, std::
         << " failed before its end\n";
     return kVerifyExitUnreadable;
   }
-  return report.ok() ? kVerifyExitVerified : kVerifyExitProblems;
+  return report.Verified() ? kVerifyExitVerified : kVerifyExitProblems;
 }
 
 }  // namespace ephemera::audit

@@ -4,7 +4,8 @@
 //   audit verify [FILE|-] [--anchor CHAIN=[N:]sha256:HEX ...] [--allow-partial] [-o text|json]
 //
 // Reads JSON lines from FILE, or from `in` for "-" or no FILE, and runs VerifyAuditStream. Each
-// --anchor gives a chain's trusted head (status.audit of the session: N = records, optional).
+// --anchor gives a chain's trusted head (status.audit of the session: N = records; optional, 0
+// or absent checks the hash only).
 // --allow-partial accepts chains that start after seq 1 in the input. Prints FormatVerifyReport
 // (text, the default) or VerifyReportToJson (json) on `out`; usage errors and unreadable input go
 // to `err`.

@@ -49,7 +49,7 @@ TEST(AuditLogTest, AppendChainsRecordsAndWritesThem) {
   std::istringstream stream(sink.JsonLines());
   const VerifyReport report =
       VerifyAuditStream(stream, {{"session/a", *h2}, {"session/b", *other}});
-  EXPECT_TRUE(report.ok()) << FormatVerifyReport(report);
+  EXPECT_TRUE(report.Verified()) << FormatVerifyReport(report);
 }
 
 TEST(AuditLogTest, RejectsARecordWithoutChainAndAMalformedPersistedHead) {
@@ -82,7 +82,7 @@ TEST(AuditLogTest, StrictAppendFailsAndDoesNotAdvanceWhenTheSinkFails) {
   EXPECT_EQ(retried->records, 2U);
   EXPECT_TRUE(log.Healthy());
   std::istringstream stream(sink.JsonLines());
-  EXPECT_TRUE(VerifyAuditStream(stream, {{"session/a", *retried}}).ok());
+  EXPECT_TRUE(VerifyAuditStream(stream, {{"session/a", *retried}}).Verified());
 }
 
 TEST(AuditLogTest, NonStrictAppendAdvancesSoTheLossIsVisible) {
@@ -100,7 +100,7 @@ TEST(AuditLogTest, NonStrictAppendAdvancesSoTheLossIsVisible) {
 
   std::istringstream stream(sink.JsonLines());
   const VerifyReport report = VerifyAuditStream(stream, {{"session/a", *third}});
-  EXPECT_FALSE(report.ok());
+  EXPECT_FALSE(report.Verified());
   EXPECT_NE(FormatVerifyReport(report).find("record seq 2 is missing"), std::string::npos)
       << FormatVerifyReport(report);
 }
@@ -130,7 +130,7 @@ TEST(AuditLogTest, ContinuesFromThePersistedHeadAfterARestart) {
 
   std::istringstream stream(sink.JsonLines());
   const VerifyReport report = VerifyAuditStream(stream, {{"session/a", *fourth}});
-  EXPECT_TRUE(report.ok()) << FormatVerifyReport(report);
+  EXPECT_TRUE(report.Verified()) << FormatVerifyReport(report);
 }
 
 TEST(AuditLogTest, ForgetFreesTheChain) {
@@ -152,6 +152,7 @@ TEST(AuditLogTest, ConcurrentAppendsKeepEveryChainIntact) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 50;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&log, t] {
       for (int i = 0; i < kPerThread; ++i) {
@@ -167,7 +168,7 @@ TEST(AuditLogTest, ConcurrentAppendsKeepEveryChainIntact) {
   std::istringstream stream(sink.JsonLines());
   const VerifyReport report = VerifyAuditStream(
       stream, {{"session/0", log.Head("session/0")}, {"session/1", log.Head("session/1")}});
-  EXPECT_TRUE(report.ok()) << FormatVerifyReport(report);
+  EXPECT_TRUE(report.Verified()) << FormatVerifyReport(report);
   EXPECT_EQ(report.records, static_cast<std::uint64_t>(kThreads * kPerThread));
 }
 

@@ -94,7 +94,7 @@ TEST(AuditVerifierTest, CleanStreamVerifies) {
   const Stream s;
   for (bool anchored : {false, true}) {
     const VerifyReport report = s.Verify(anchored);
-    EXPECT_TRUE(report.ok()) << FormatVerifyReport(report);
+    EXPECT_TRUE(report.Verified()) << FormatVerifyReport(report);
     EXPECT_EQ(report.records, 8U);
     EXPECT_EQ(report.skipped_lines, 2U);
     ASSERT_EQ(report.chains.size(), 2U);
@@ -112,7 +112,7 @@ TEST(AuditVerifierTest, DetectsAChangedField) {
   j["requester"] = "mallory";
   s.lines_[i] = j.dump();
   const VerifyReport report = s.Verify(false);
-  EXPECT_FALSE(report.ok());
+  EXPECT_FALSE(report.Verified());
   EXPECT_THAT(Messages(report),
               ::testing::ElementsAre("line " + std::to_string(i + 1) +
                                      ": session/aaaa: changed record seq 3: its hash does not "
@@ -143,9 +143,9 @@ TEST(AuditVerifierTest, DetectsARemovedMiddleRecord) {
 TEST(AuditVerifierTest, DetectsARemovedLastRecordOnlyWithTheAnchor) {
   Stream s;
   s.lines_.erase(s.lines_.begin() + static_cast<std::ptrdiff_t>(s.IndexOf(kA, 5)));
-  EXPECT_TRUE(s.Verify(false).ok()) << "without an anchor a shorter chain looks complete";
+  EXPECT_TRUE(s.Verify(false).Verified()) << "without an anchor a shorter chain looks complete";
   const VerifyReport report = s.Verify(true);
-  EXPECT_FALSE(report.ok());
+  EXPECT_FALSE(report.Verified());
   EXPECT_THAT(FormatVerifyReport(report),
               HasSubstr("the chain ends at seq 4 but the anchor says 5 records"));
   EXPECT_THAT(FormatVerifyReport(report), HasSubstr("record seq 5 is missing at the end"));
@@ -174,7 +174,7 @@ TEST(AuditVerifierTest, DetectsARecordOfAnotherChainMovedIntoThisOne) {
   moved["prev"] = original["prev"];
   s.lines_[s.IndexOf(kA, 3)] = moved.dump();
   const VerifyReport report = s.Verify(false);
-  EXPECT_FALSE(report.ok());
+  EXPECT_FALSE(report.Verified());
   EXPECT_THAT(FormatVerifyReport(report), HasSubstr("changed record seq 3"));
 }
 
@@ -212,7 +212,7 @@ TEST(AuditVerifierTest, DetectsARecomputedChainOnlyWithTheAnchor) {
     head = HeadAfter(forged);
     s.lines_[i] = ToJson(forged).dump();
   }
-  EXPECT_TRUE(s.Verify(false).ok()) << "without an anchor a recomputed chain is consistent";
+  EXPECT_TRUE(s.Verify(false).Verified()) << "without an anchor a recomputed chain is consistent";
   const VerifyReport report = s.Verify(true);
   EXPECT_EQ(report.ProblemCount(), 1U) << FormatVerifyReport(report);
   EXPECT_THAT(FormatVerifyReport(report), HasSubstr("record seq 5 is not the anchored head"));
@@ -243,7 +243,7 @@ TEST(AuditVerifierTest, ChainsStartingMidwayNeedTheOption) {
   EXPECT_THAT(FormatVerifyReport(strict),
               HasSubstr("the chain starts at seq 3: records seq 1 to 2 are not in the input"));
   const VerifyReport partial = s.Verify(true, /*allow_partial=*/true);
-  EXPECT_TRUE(partial.ok()) << FormatVerifyReport(partial);
+  EXPECT_TRUE(partial.Verified()) << FormatVerifyReport(partial);
   EXPECT_EQ(partial.chains.at(kA).first_seq, 3U);
 }
 
@@ -273,10 +273,10 @@ TEST(AuditVerifierTest, AnchorAheadOfOrMissingFromTheStream) {
 TEST(AuditVerifierTest, AnchorWithoutRecordCountChecksTheHash) {
   Stream s;
   s.anchors_[kA].records = 0;
-  EXPECT_TRUE(s.Verify(true).ok());
+  EXPECT_TRUE(s.Verify(true).Verified());
   s.lines_.erase(s.lines_.begin() + static_cast<std::ptrdiff_t>(s.IndexOf(kA, 5)));
   const VerifyReport report = s.Verify(true);
-  EXPECT_FALSE(report.ok());
+  EXPECT_FALSE(report.Verified());
   EXPECT_THAT(FormatVerifyReport(report), HasSubstr("no record has the anchored head"));
 }
 
@@ -299,7 +299,7 @@ TEST(AuditVerifierTest, MalformedRecordLinesAreErrorsOtherLinesAreSkipped) {
 TEST(AuditVerifierTest, InputWithoutRecordsIsAProblem) {
   std::istringstream in("{\"msg\":\"just logs\"}\n");
   const VerifyReport report = VerifyAuditStream(in, std::map<std::string, ChainHead>{});
-  EXPECT_FALSE(report.ok());
+  EXPECT_FALSE(report.Verified());
   EXPECT_THAT(FormatVerifyReport(report), HasSubstr("no audit records in the input (1 line)"));
 }
 

@@ -48,8 +48,8 @@ class Pipe {
   }
   Pipe(const Pipe&) = delete;
   Pipe& operator=(const Pipe&) = delete;
-  int read_fd() const { return fds_[0]; }
-  int write_fd() const { return fds_[1]; }
+  int ReadFd() const { return fds_[0]; }
+  int WriteFd() const { return fds_[1]; }
   void CloseRead() {
     if (fds_[0] >= 0) ::close(fds_[0]);
     fds_[0] = -1;
@@ -61,13 +61,13 @@ class Pipe {
 
 TEST(JsonLinesAuditSinkTest, WritesOneParseableLinePerRecord) {
   Pipe pipe;
-  JsonLinesAuditSink sink(pipe.write_fd());
+  JsonLinesAuditSink sink(pipe.WriteFd());
   const SealedRecord first = RecordAfter(GenesisHead("session/pipe"), "Grüße ✓\nzwei\tZeilen");
   const SealedRecord second = RecordAfter(HeadAfter(first), "second");
   ASSERT_TRUE(sink.Write(first).ok());
   ASSERT_TRUE(sink.Write(second).ok());
 
-  const std::string text = ReadAvailable(pipe.read_fd());
+  const std::string text = ReadAvailable(pipe.ReadFd());
   std::istringstream lines(text);
   std::string line;
   std::vector<SealedRecord> read;
@@ -80,7 +80,7 @@ TEST(JsonLinesAuditSinkTest, WritesOneParseableLinePerRecord) {
   EXPECT_EQ(read[0], first);
   EXPECT_EQ(read[1], second);
   std::istringstream stream(text);
-  EXPECT_TRUE(VerifyAuditStream(stream, {{"session/pipe", HeadAfter(second)}}).ok());
+  EXPECT_TRUE(VerifyAuditStream(stream, {{"session/pipe", HeadAfter(second)}}).Verified());
 }
 
 // SIGPIPE keeps its default disposition (terminate) here on purpose: the sink must not let a
@@ -90,7 +90,7 @@ TEST(JsonLinesAuditSinkTest, ReturnsUnavailableWhenTheReaderIsGone) {
   ASSERT_EQ(::sigaction(SIGPIPE, nullptr, &current), 0);
   ASSERT_EQ(current.sa_handler, SIG_DFL) << "the test needs SIGPIPE's default disposition";
   Pipe pipe;
-  JsonLinesAuditSink sink(pipe.write_fd());
+  JsonLinesAuditSink sink(pipe.WriteFd());
   pipe.CloseRead();
   const Status status = sink.Write(RecordAfter(GenesisHead("session/pipe"), "lost"));
   EXPECT_EQ(status.code(), StatusCode::kUnavailable);
@@ -113,7 +113,7 @@ TEST(JsonLinesAuditSinkTest, ReturnsUnavailableWhenTheDeviceIsFull) {
 
 TEST(JsonLinesAuditSinkTest, ReturnsUnavailableForAClosedDescriptor) {
   Pipe pipe;
-  const int fd = ::dup(pipe.write_fd());
+  const int fd = ::dup(pipe.WriteFd());
   ASSERT_GE(fd, 0);
   ::close(fd);
   JsonLinesAuditSink sink(fd);
