@@ -14,6 +14,8 @@ packages=(
   etcd-server containerd runc containernetworking-plugins iptables conntrack ethtool socat
   # tests: age checks our encryption interoperability
   age jq curl
+  # tests: the HTML report is rendered in headless Chromium
+  chromium
   # benchmarks: the stack tools ours is compared with
   elfutils gdb
   # JSON for the pure libraries (cpprestsdk stays inside the HTTP transport)

@@ -211,4 +211,17 @@ std::vector<const json*> DegradedFor(const json& snapshot, std::optional<std::in
   return entries;
 }
 
+std::string DegradedReason(const json& snapshot, std::int64_t pid, std::string_view section) {
+  std::string reason;
+  for (const json* entry : DegradedFor(snapshot, pid)) {
+    if (StringField(*entry, "section") == section) reason = StringField(*entry, "reason");
+  }
+  return reason;
+}
+
+std::string FrameIdentity(const json& frame) {
+  std::string symbol = StringField(frame, "symbol");
+  return symbol.empty() ? StringField(frame, "pc") : symbol;
+}
+
 }  // namespace ephemera::report

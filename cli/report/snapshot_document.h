@@ -64,6 +64,13 @@ std::string ThreadLabel(const nlohmann::json& thread);
 std::vector<const nlohmann::json*> DegradedFor(const nlohmann::json& snapshot,
                                                std::optional<std::int64_t> pid);
 
+// The reason of the (last) degraded entry for `section` of process `pid`, or "" when there is none.
+std::string DegradedReason(const nlohmann::json& snapshot, std::int64_t pid,
+                           std::string_view section);
+
+// Function identity of a frame for merging stacks: the symbol without offset, else the pc.
+std::string FrameIdentity(const nlohmann::json& frame);
+
 }  // namespace ephemera::report
 
 #endif  // EPHEMERA_CLI_REPORT_SNAPSHOT_DOCUMENT_H_

@@ -194,10 +194,7 @@ class TextReport {
 
   // For a requested section that the process lacks: one line pointing at the reason.
   void AppendNotCaptured(std::int64_t pid, std::string_view section) {
-    std::string why;
-    for (const json* entry : DegradedFor(snapshot_, pid)) {
-      if (StringField(*entry, "section") == section) why = StringField(*entry, "reason");
-    }
+    std::string why = DegradedReason(snapshot_, pid, section);
     out_ += "  not captured" + (why.empty() ? std::string() : ": " + Printable(why)) + "\n";
   }
 
