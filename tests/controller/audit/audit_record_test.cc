@@ -107,6 +107,12 @@ TEST(AuditRecordTest, NonAsciiAndControlCharactersSurviveTheRoundTrip) {
   EXPECT_EQ(sealed.record.reason, r.reason);
   const std::string line = ToJson(sealed).dump();
   EXPECT_EQ(line.find('\n'), std::string::npos) << "a record must stay on one line";
+  // The documented canonical escapes: control characters as \n, \t or \u00xx; UTF-8 kept as is.
+  const std::string canonical = CanonicalRecordJson(sealed);
+  EXPECT_NE(canonical.find(R"(back\\slash\nnew line\ttab\u0001\u001f end)"), std::string::npos)
+      << canonical;
+  EXPECT_NE(canonical.find("日本語 ✓ \\\"quoted\\\""), std::string::npos) << canonical;
+  EXPECT_NE(canonical.find(R"("reason":"nul\u0000inside")"), std::string::npos) << canonical;
   StatusOr<SealedRecord> back = SealedRecordFromJson(nlohmann::json::parse(line));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(*back, sealed);
