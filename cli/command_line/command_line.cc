@@ -120,7 +120,10 @@ StatusOr<std::vector<std::string>> ParseCapture(std::string_view value) {
     const auto& known = KnownCaptureSections();
     if (std::find(known.begin(), known.end(), section) == known.end()) {
       std::string list;
-      for (const auto& k : known) list += (list.empty() ? "" : ",") + k;
+      for (const auto& k : known) {
+        if (!list.empty()) list += ",";
+        list += k;
+      }
       return UsageError(Command::kSnapshot, "--capture: \"" + section +
                                                 "\" is not a section (choose from " + list + ")");
     }

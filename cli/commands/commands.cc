@@ -92,7 +92,7 @@ CommandOutcome RunKeys(const CommandLine& cl, Io& io) {
 
 CommandOutcome RunGet(const CommandLine& cl, Io& io) {
   auto cluster = Cluster::Open(cl.global, io.getenv, io.clock);
-  if (!cluster.ok()) return cluster.outcome();
+  if (!cluster.HasValue()) return cluster.Outcome();
   Cluster& c = **cluster;
   auto session =
       c.Client().Get(kube::DebugSessionsResource(), {c.NamespaceName(), cl.query.session});
@@ -110,7 +110,7 @@ CommandOutcome RunGet(const CommandLine& cl, Io& io) {
 
 CommandOutcome RunList(const CommandLine& cl, Io& io) {
   auto cluster = Cluster::Open(cl.global, io.getenv, io.clock);
-  if (!cluster.ok()) return cluster.outcome();
+  if (!cluster.HasValue()) return cluster.Outcome();
   Cluster& c = **cluster;
   auto list = c.Client().List(kube::DebugSessionsResource(), c.NamespaceName());
   if (!list.ok()) return ExplainApiFailure(list.status(), c.Request("list", kSessionsResource));
@@ -128,7 +128,7 @@ CommandOutcome RunList(const CommandLine& cl, Io& io) {
 
 CommandOutcome RunFetch(const CommandLine& cl, Io& io) {
   auto cluster = Cluster::Open(cl.global, io.getenv, io.clock);
-  if (!cluster.ok()) return cluster.outcome();
+  if (!cluster.HasValue()) return cluster.Outcome();
   Cluster& c = **cluster;
   auto session =
       c.Client().Get(kube::DebugSessionsResource(), {c.NamespaceName(), cl.fetch.session});
@@ -137,7 +137,7 @@ CommandOutcome RunFetch(const CommandLine& cl, Io& io) {
                              c.Request("get", kSessionsResource, cl.fetch.session));
   }
   CommandOutcome fetchable = CheckFetchable(*session);
-  if (!fetchable.ok()) return fetchable;
+  if (!fetchable.Succeeded()) return fetchable;
   auto loaded = identity::LoadIdentity(identity::IdentityPath(io.getenv));
   if (!loaded.ok()) return IdentityFailure(loaded.status());
   return DeliverReport(c, *session, *loaded, cl.fetch.output, cl.fetch.file, io);
@@ -150,7 +150,7 @@ CommandOutcome RunAuditVerifyCommand(const CommandLine& cl, Io& io) {
   if (cluster_named && !cl.audit.has_anchor) {
     // Anchor each session's chain at the head its DebugSession records.
     auto cluster = Cluster::Open(cl.global, io.getenv, io.clock);
-    if (!cluster.ok()) return cluster.outcome();
+    if (!cluster.HasValue()) return cluster.Outcome();
     Cluster& c = **cluster;
     auto list = c.Client().List(kube::DebugSessionsResource(), c.NamespaceName());
     if (!list.ok()) return ExplainApiFailure(list.status(), c.Request("list", kSessionsResource));

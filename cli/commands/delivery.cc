@@ -111,7 +111,7 @@ CommandOutcome DeliverReport(Cluster& cluster, const json& session,
                                         {cluster.NamespaceName(), session_name});
       if (fresh.ok()) {
         CommandOutcome why = CheckFetchable(*fresh);
-        if (!why.ok()) return why;
+        if (!why.Succeeded()) return why;
       }
       return CommandOutcome::Failure(
           ExitCode::kNotFound, "DebugSnapshot " + snapshot_name + " of session " + session_name +
@@ -196,7 +196,7 @@ CommandOutcome DeliverReport(Cluster& cluster, const json& session,
     return CommandOutcome::Success();
   }
   CommandOutcome written = WritePrivateFile(file, output.Get());
-  if (written.ok()) {
+  if (written.Succeeded()) {
     io.err << "Wrote the " << command_line::OutputFormatName(format) << " report of session "
            << session_name << " to " << file << " (mode 0600)\n";
   }

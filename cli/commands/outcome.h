@@ -15,7 +15,7 @@ struct CommandOutcome {
   command_line::ExitCode exit_code = command_line::ExitCode::kOk;
   std::string message{};  // empty on success
 
-  bool ok() const { return exit_code == command_line::ExitCode::kOk; }
+  bool Succeeded() const { return exit_code == command_line::ExitCode::kOk; }
   static CommandOutcome Success() { return {}; }
   static CommandOutcome Failure(command_line::ExitCode code, std::string message) {
     return {code, std::move(message)};
@@ -30,8 +30,8 @@ class OutcomeOr {
   OutcomeOr(CommandOutcome outcome)                 // NOLINT(google-explicit-constructor)
       : outcome_(std::move(outcome)) {}
 
-  bool ok() const { return value_.has_value(); }
-  const CommandOutcome& outcome() const { return outcome_; }
+  bool HasValue() const { return value_.has_value(); }
+  const CommandOutcome& Outcome() const { return outcome_; }
   T& operator*() { return *value_; }
   T* operator->() { return &*value_; }
 

@@ -66,9 +66,10 @@ std::vector<std::string> ProgressLines(const SessionProgress& before, const Sess
   const int to = StepRank(after.phase);
   for (int step = std::max(from, 0) + 1; step <= to; ++step) {
     if (step == 1) {
-      std::string target = "pod " + after.pod;
-      if (!after.container.empty()) target += " (container " + after.container + ")";
-      lines.push_back(stamp + "Injecting ephemeral container into " + target + " …");
+      std::string line = stamp + "Injecting ephemeral container into pod " + after.pod;
+      if (!after.container.empty()) line += " (container " + after.container + ")";
+      line += " …";
+      lines.push_back(line);
     } else if (step == 2) {
       lines.push_back(stamp + (after.ephemeral_container.empty()
                                    ? std::string("Capturing …")

@@ -36,7 +36,7 @@ std::string Target(const json& session) {
   return target;
 }
 
-std::string OrDash(std::string text) { return text.empty() ? "-" : text; }
+std::string OrDash(const std::string& text) { return text.empty() ? "-" : text; }
 
 std::string Age(const json& session, TimePoint now) {
   auto created = TimeAt(session, "/metadata/creationTimestamp");
@@ -81,11 +81,14 @@ std::string FormatAge(std::chrono::seconds age) {
   const auto text = [](long long a, const char* ua, long long b, const char* ub) {
     return std::to_string(a) + ua + (b > 0 ? std::to_string(b) + ub : "");
   };
-  if (s < 120) return std::to_string(s) + "s";
-  if (s < 10 * 60) return text(s / 60, "m", s % 60, "s");
-  if (s < 3 * 3600) return std::to_string(s / 60) + "m";
-  if (s < 8 * 3600) return text(s / 3600, "h", (s % 3600) / 60, "m");
-  if (s < 2 * 86400) return std::to_string(s / 3600) + "h";
+  constexpr long long kMinute = 60;
+  constexpr long long kHour = 3600;
+  constexpr long long kDay = 86400;
+  if (s < 2 * kMinute) return std::to_string(s) + "s";
+  if (s < 10 * kMinute) return text(s / kMinute, "m", s % kMinute, "s");
+  if (s < 3 * kHour) return std::to_string(s / kMinute) + "m";
+  if (s < 8 * kHour) return text(s / kHour, "h", (s % kHour) / kMinute, "m");
+  if (s < 2 * kDay) return std::to_string(s / kHour) + "h";
   return std::to_string(s / 86400) + "d";
 }
 
@@ -95,9 +98,8 @@ std::string FormatExpiresIn(const json& session, TimePoint now) {
   if (*expires <= now || StringAt(session, "/status/phase") == "Expired") return "expired";
   const auto left = std::chrono::duration_cast<std::chrono::seconds>(*expires - now);
   const long long s = left.count();
-  if (s < 3600)
-    return s >= 60 ? std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s"
-                   : std::to_string(s) + "s";
+  if (s < 60) return std::to_string(s) + "s";
+  if (s < 3600) return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
   return FormatAge(left);
 }
 

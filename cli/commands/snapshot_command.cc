@@ -56,7 +56,7 @@ CommandOutcome CheckTarget(Cluster& cluster, const command_line::SnapshotOptions
 CommandOutcome RunSnapshot(const command_line::CommandLine& cl, Io& io) {
   const command_line::SnapshotOptions& options = cl.snapshot;
   auto cluster = Cluster::Open(cl.global, io.getenv, io.clock);
-  if (!cluster.ok()) return cluster.outcome();
+  if (!cluster.HasValue()) return cluster.Outcome();
   Cluster& c = **cluster;
 
   const std::string identity_path = identity::IdentityPath(io.getenv);
@@ -70,7 +70,7 @@ CommandOutcome RunSnapshot(const command_line::CommandLine& cl, Io& io) {
   }
 
   CommandOutcome target = CheckTarget(c, options);
-  if (!target.ok()) return target;
+  if (!target.Succeeded()) return target;
 
   const json request = NewDebugSession(options, c.NamespaceName(), ensured->identity.Recipient());
   auto created = c.Client().Create(kube::DebugSessionsResource(), c.NamespaceName(), request);
@@ -101,12 +101,13 @@ CommandOutcome RunSnapshot(const command_line::CommandLine& cl, Io& io) {
       }
     }
     if (elapsed >= options.timeout) {
-      return CommandOutcome::Failure(ExitCode::kTimedOut,
-                                     "session " + name + " did not finish within " +
-                                         FormatElapsed(options.timeout) + " (phase " +
-                                         (now.phase.empty() ? "Pending" : now.phase) +
-                                         "); it goes on: see 'kubectl ephemera get " + name +
-                                         "', then 'kubectl ephemera fetch " + name + "'");
+      std::string message = "session " + name + " did not finish within ";
+      message += FormatElapsed(options.timeout);
+      message += " (phase ";
+      message += now.phase.empty() ? "Pending" : now.phase;
+      message += "); it goes on: see 'kubectl ephemera get " + name;
+      message += "', then 'kubectl ephemera fetch " + name + "'";
+      return CommandOutcome::Failure(ExitCode::kTimedOut, message);
     }
     io.clock.SleepFor(kPollInterval, std::stop_token());
     auto fresh = c.Client().Get(kube::DebugSessionsResource(), {c.NamespaceName(), name});
@@ -118,7 +119,7 @@ CommandOutcome RunSnapshot(const command_line::CommandLine& cl, Io& io) {
   }
 
   CommandOutcome fetchable = CheckFetchable(session);
-  if (!fetchable.ok()) return fetchable;
+  if (!fetchable.Succeeded()) return fetchable;
   return DeliverReport(c, session, ensured->identity, options.output, options.file, io);
 }
 

@@ -17,7 +17,7 @@
 namespace ephemera::identity {
 namespace {
 
-constexpr std::size_t kMaxIdentityFileBytes = 64 * 1024;
+constexpr std::size_t kMaxIdentityFileBytes = std::size_t{64} * 1024;
 
 void Wipe(std::string& secret) {
   if (!secret.empty()) OPENSSL_cleanse(secret.data(), secret.size());

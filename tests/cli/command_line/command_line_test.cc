@@ -7,7 +7,7 @@
 namespace ephemera::command_line {
 namespace {
 
-StatusOr<CommandLine> Parse(std::vector<std::string> args) { return ParseCommandLine(args); }
+StatusOr<CommandLine> Parse(const std::vector<std::string>& args) { return ParseCommandLine(args); }
 
 TEST(CommandLineTest, ParsesSnapshotWithEveryFlag) {
   auto cl = Parse({"snapshot", "checkout-7d9f", "-c", "app", "--reason", "INC-1234 checkout 500",

@@ -7,7 +7,7 @@
 namespace ephemera::commands {
 namespace {
 
-kube::EnvironmentLookup Env(std::map<std::string, std::string> values) {
+kube::EnvironmentLookup Env(const std::map<std::string, std::string>& values) {
   return [values](const std::string& name) -> std::optional<std::string> {
     auto it = values.find(name);
     if (it == values.end()) return std::nullopt;

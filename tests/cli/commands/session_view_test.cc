@@ -93,7 +93,7 @@ TEST(SessionViewTest, DetailsShowStatusConditionsDigestAndAuditHead) {
 }
 
 TEST(SessionViewTest, OnlyCompletedSessionsAreFetchable) {
-  EXPECT_TRUE(CheckFetchable(Session("Completed")).ok());
+  EXPECT_TRUE(CheckFetchable(Session("Completed")).Succeeded());
   const auto expired = CheckFetchable(Session("Expired"));
   EXPECT_EQ(expired.exit_code, ExitCode::kExpired);
   EXPECT_NE(expired.message.find("wiped"), std::string::npos);

@@ -36,7 +36,7 @@ class IdentityFileTest : public ::testing::Test {
   const std::chrono::system_clock::time_point now_{std::chrono::seconds(1'800'000'000)};
 };
 
-kube::EnvironmentLookup Env(std::map<std::string, std::string> values) {
+kube::EnvironmentLookup Env(const std::map<std::string, std::string>& values) {
   return [values](const std::string& name) -> std::optional<std::string> {
     auto it = values.find(name);
     if (it == values.end()) return std::nullopt;
