@@ -68,6 +68,22 @@ std::string Printable(std::string_view text) {
   return out;
 }
 
+// The whole report through Printable() line by line: a safety net, should a value from the
+// document reach the output without passing through Printable() where it was added.
+std::string PrintableLines(std::string_view report) {
+  std::string out;
+  out.reserve(report.size());
+  std::size_t start = 0;
+  while (start < report.size()) {
+    std::size_t end = report.find('\n', start);
+    if (end == std::string_view::npos) end = report.size();
+    out += Printable(report.substr(start, end - start));
+    if (end < report.size()) out += '\n';
+    start = end + 1;
+  }
+  return out;
+}
+
 // Width on screen of UTF-8 text, counting code points (the report's text is mostly ASCII).
 std::size_t DisplayWidth(std::string_view text) {
   return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
@@ -186,7 +202,7 @@ class TextReport {
     AppendRedaction();
     AppendDegraded();
     AppendOverhead();
-    return std::move(out_);
+    return PrintableLines(out_);
   }
 
  private:
@@ -447,8 +463,10 @@ class TextReport {
     }
     std::string count = ScalarText(FindField(process, "fdCount"));
     if (count.empty()) count = std::to_string(fds->size());
-    out_ +=
-        "\n  Open fds: " + count + (summary.empty() ? "" : " (" + Join(summary, ", ") + ")") + "\n";
+    out_ += "\n  " +
+            Printable("Open fds: " + count +
+                      (summary.empty() ? "" : " (" + Join(summary, ", ") + ")")) +
+            "\n";
     TextTable table({"FD", "TYPE", "TARGET"}, {true, false, false});
     std::size_t listed = 0;
     for (const json& fd : *fds) {
@@ -497,7 +515,7 @@ class TextReport {
       AppendNotCaptured(pid, "maps");
       return;
     }
-    out_ += "\n  Memory map: " + ScalarText(FindField(*maps, "count")) + " mappings, " +
+    out_ += "\n  Memory map: " + Printable(ScalarText(FindField(*maps, "count"))) + " mappings, " +
             OptionalBytes(IntField(*maps, "bytes")) + "\n";
     if (const json* by_kind = ObjectField(*maps, "byKind"); by_kind != nullptr) {
       std::vector<std::pair<std::string, const json*>> kinds;

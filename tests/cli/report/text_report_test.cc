@@ -90,6 +90,31 @@ TEST(TextReportTest, RendersARealSnapshot) {
   EXPECT_THAT(text, HasSubstr("Tool RSS       7.9 MiB peak"));
 }
 
+TEST(TextReportTest, ListsTheFirstFdsAndSummarisesAllByKind) {
+  json doc = LoadReportFixture("minimal.json");
+  doc["sections"] = {"process", "fds", "sockets"};
+  json fds = json::array();
+  for (int fd = 0; fd < 40; ++fd) {
+    fds.push_back({{"fd", fd},
+                   {"type", fd < 30 ? "socket" : "file"},
+                   {"target", "socket:[" + std::to_string(1000 + fd) + "]"}});
+  }
+  doc["processes"][0]["fdCount"] = 5000;
+  doc["processes"][0]["fds"] = fds;
+  doc["processes"][0]["sockets"] = {{{"fd", 3},
+                                     {"inode", 1003},
+                                     {"protocol", "unix"},
+                                     {"state", "CONNECTED"},
+                                     {"type", "stream"},
+                                     {"path", "@agent"}}};
+
+  std::string text = RenderTextOrDie(doc);
+
+  EXPECT_THAT(text, HasSubstr("Open fds: 5000 (socket 30, file 10)"));
+  EXPECT_THAT(text, HasSubstr("    31  file    socket:[1031]\n    … 8 more in the document"));
+  EXPECT_THAT(text, HasSubstr(" 3  unix/stream  @agent"));
+}
+
 TEST(TextReportTest, ShowsRedactionCountsPerRuleNeverValues) {
   std::string text = RenderTextOrDie(LoadReportFixture("degraded.json"));
 
@@ -158,6 +183,10 @@ TEST(TextReportTest, ControlCharactersFromTheTargetCannotReachTheTerminal) {
       "evil \x1b]0;pwned\x07 \x1b[2J\ttab \xc2\x9b"
       "31m rtl\xe2\x80\xae";
   doc["processes"][0]["name"] = "na\nme";
+  doc["sections"] = {"process", "fds", "maps"};
+  doc["processes"][0]["fds"] = {
+      {{"fd", 0}, {"type", "fi\x1b[1mle"}, {"target", "/dev/\x1b[31mnull"}}};
+  doc["processes"][0]["maps"] = {{"count", "\x1b[5m"}, {"bytes", 0}};
 
   std::string text = RenderTextOrDie(doc);
 
