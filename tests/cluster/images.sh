@@ -11,7 +11,7 @@ repo=$(cd "$here/../.." && pwd)
 build_dir=${EPHEMERA_IMAGE_BUILD_DIR:-$repo/build/release}
 
 images=(ephemera.local/pause:1.0 ephemera.local/target:0.1.0 ephemera.local/kubectl:0.1.0
-  ephemera.local/snapshot:0.1.0)
+  ephemera.local/snapshot:0.1.0 ephemera.local/controller:0.1.0)
 
 log() { echo "images: $*" >&2; }
 
@@ -21,7 +21,8 @@ build_binaries() {
     cmake --preset release >/dev/null
   fi
   local out
-  out=$(cmake --build "$build_dir" --target ephemera-pause ephemera-target ephemera-snapshot 2>&1) ||
+  out=$(cmake --build "$build_dir" --target ephemera-pause ephemera-target ephemera-snapshot \
+    ephemera-controller 2>&1) ||
     { echo "$out" >&2; exit 1; }
 }
 
@@ -62,6 +63,8 @@ build_all() {
   docker_build ephemera.local/kubectl:0.1.0 "$here/kubectl.Dockerfile" "$kubectl"
   docker_build_with_libs ephemera.local/snapshot:0.1.0 "$repo/debugpod/Dockerfile" \
     "$build_dir/debugpod/snapshot/ephemera-snapshot"
+  docker_build_with_libs ephemera.local/controller:0.1.0 "$repo/controller/Dockerfile" \
+    "$build_dir/controller/ephemera-controller"
 }
 
 case "${1:-}" in

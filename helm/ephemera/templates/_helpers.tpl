@@ -1,0 +1,117 @@
+{{/*
+Names. The full name prefixes every object this chart creates; it is "<release>" when the release
+name already contains the chart name, else "<release>-<chart>", cut to 63 characters.
+*/}}
+{{- define "ephemera.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "ephemera.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "ephemera.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels on every object. */}}
+{{- define "ephemera.labels" -}}
+helm.sh/chart: {{ include "ephemera.chart" . }}
+{{ include "ephemera.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: ephemera
+{{- end }}
+
+{{/* Labels that select the controller pods; never change them (Deployment selectors are immutable). */}}
+{{- define "ephemera.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "ephemera.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: controller
+{{- end }}
+
+{{- define "ephemera.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "ephemera.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "ephemera.webhookServiceName" -}}
+{{- printf "%s-webhook" (include "ephemera.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "ephemera.metricsServiceName" -}}
+{{- printf "%s-metrics" (include "ephemera.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "ephemera.webhookSecretName" -}}
+{{- printf "%s-webhook-tls" (include "ephemera.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "ephemera.leaseName" -}}
+{{- printf "%s-leader" (include "ephemera.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The controller image: repository@digest when a digest is set, else repository:tag. */}}
+{{- define "ephemera.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The snapshot image, always pinned by digest (the controller refuses anything else). */}}
+{{- define "ephemera.snapshotImage" -}}
+{{- $digest := required "snapshotImage.digest is required: the controller injects the snapshot tool only by digest (set it to the sha256:... of the image your nodes pull)" .Values.snapshotImage.digest }}
+{{- printf "%s@%s" .Values.snapshotImage.repository $digest }}
+{{- end }}
+
+{{/*
+The webhook CA and serving certificate, as a dict {caCert, tlsCert, tlsKey} (PEM). Kept from the
+existing Secret when there is one (an upgrade does not rotate them), else generated. Computed once per
+render and cached on the root context, so the Secret, the webhook configurations and the Deployment's
+checksum annotation all see the same certificate. Call with the root context.
+*/}}
+{{- define "ephemera.webhookCertificates" -}}
+{{- if not (hasKey . "ephemeraWebhookCertificates") }}
+{{- $secret := lookup "v1" "Secret" .Release.Namespace (include "ephemera.webhookSecretName" .) }}
+{{- $certs := dict }}
+{{- if and $secret (hasKey ($secret.data | default dict) "ca.crt") (hasKey $secret.data "tls.crt") (hasKey $secret.data "tls.key") }}
+{{- $_ := set $certs "caCert" (index $secret.data "ca.crt" | b64dec) }}
+{{- $_ := set $certs "tlsCert" (index $secret.data "tls.crt" | b64dec) }}
+{{- $_ := set $certs "tlsKey" (index $secret.data "tls.key" | b64dec) }}
+{{- else }}
+{{- $service := include "ephemera.webhookServiceName" . }}
+{{- $dns := list (printf "%s.%s.svc" $service .Release.Namespace) (printf "%s.%s.svc.cluster.local" $service .Release.Namespace) $service (printf "%s.%s" $service .Release.Namespace) }}
+{{- $days := int .Values.webhook.certificate.validityDays }}
+{{- $ca := genCA (printf "%s-webhook-ca" (include "ephemera.fullname" .)) $days }}
+{{- $cert := genSignedCert (first $dns) nil $dns $days $ca }}
+{{- $_ := set $certs "caCert" $ca.Cert }}
+{{- $_ := set $certs "tlsCert" $cert.Cert }}
+{{- $_ := set $certs "tlsKey" $cert.Key }}
+{{- end }}
+{{- $_ := set . "ephemeraWebhookCertificates" $certs }}
+{{- end }}
+{{- toYaml (get . "ephemeraWebhookCertificates") }}
+{{- end }}
+
+{{/* Policy values the controller of this release cannot enforce yet: refuse them instead of ignoring them. */}}
+{{- define "ephemera.checkUnwiredPolicy" -}}
+{{- range $key := list "allowedNamespaces" "forbiddenNamespaces" "allowedProfiles" }}
+{{- if index $.Values.policy $key }}
+{{- fail (printf "policy.%s is not yet enforced by ephemera-controller %s; leave it empty (a policy that is silently ignored is worse than none)" $key $.Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,373 @@
+#!/usr/bin/env bash
+# End-to-end test of the Helm chart (ctest label: integration; kind-e2e/run.sh runs the same suite):
+# installs helm/ephemera with the given images pinned by digest, waits for two ready replicas and a
+# leader, has alice debug a pod through a DebugSession and decrypts the result with Debian's age,
+# checks that the chart's webhooks and RBAC refuse what they must, upgrades with a changed value
+# (the webhook certificate must not rotate), uninstalls and checks that only the CRDs are left.
+# On failure it prints the controller logs, Events and session statuses before cleaning up.
+#
+#   chart_e2e_test.sh [options]          with no options: the local cluster (tests/cluster/cluster.sh)
+#     --kubeconfig PATH        an admin kubeconfig of the cluster under test
+#     --users-dir DIR          DIR/alice.kubeconfig and DIR/bob.kubeconfig: people with their own
+#                              credentials; without it people are impersonated from the admin
+#                              kubeconfig (kubectl --as alice --as-group system:authenticated)
+#     --controller-image REF   repository@sha256:... of ephemera-controller
+#     --snapshot-image REF     repository@sha256:... of ephemera-snapshot
+#     --target-image REF       the program alice debugs (default ephemera.local/target:0.1.0)
+#     --kubectl PATH, --helm PATH
+#     --namespace NS           where the chart goes (default ephemera-system)
+#
+# It needs namespace team-a where alice may edit and bob may view (tests/cluster/identities.yaml);
+# when team-a does not exist it applies that file and removes it afterwards. It leaves the cluster
+# as it found it: release, namespace (if it created it), workloads, sessions and their Events.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cluster=$repo/tests/cluster/cluster.sh
+chart=$repo/helm/ephemera
+
+kubeconfig='' users_dir='' controller_image='' snapshot_image='' target_image=ephemera.local/target:0.1.0
+kubectl_bin='' helm_bin='' namespace=ephemera-system release=ephemera
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kubeconfig) kubeconfig=${2:?}; shift 2 ;;
+    --users-dir) users_dir=${2:?}; shift 2 ;;
+    --controller-image) controller_image=${2:?}; shift 2 ;;
+    --snapshot-image) snapshot_image=${2:?}; shift 2 ;;
+    --target-image) target_image=${2:?}; shift 2 ;;
+    --kubectl) kubectl_bin=${2:?}; shift 2 ;;
+    --helm) helm_bin=${2:?}; shift 2 ;;
+    --namespace) namespace=${2:?}; shift 2 ;;
+    -h|--help) usage ;;
+    *) echo "chart-e2e: unknown option $1" >&2; usage ;;
+  esac
+done
+
+log() { echo "chart-e2e: $*" >&2; }
+die() { echo "chart-e2e: error: $*" >&2; exit 1; }
+
+# Defaults: the local cluster, with real user kubeconfigs and images loaded by cluster.sh.
+if [ -z "$kubeconfig" ]; then
+  "$cluster" status >/dev/null 2>&1 || die "the local cluster is not up (run 'make cluster-up'), and no --kubeconfig was given"
+  kubeconfig=$("$cluster" kubeconfig admin)
+  users_dir=${users_dir:-$(dirname "$kubeconfig")}
+  controller_image=${controller_image:-$("$cluster" image-ref ephemera.local/controller:0.1.0)}
+  snapshot_image=${snapshot_image:-$("$cluster" image-ref ephemera.local/snapshot:0.1.0)}
+fi
+if [ -z "$kubectl_bin" ]; then
+  kubectl_bin=$("$cluster" kubectl-path 2>/dev/null || true)
+  [ -x "$kubectl_bin" ] || kubectl_bin=$(command -v kubectl || true)
+fi
+if [ -z "$helm_bin" ]; then
+  helm_bin=$("$cluster" helm-path 2>/dev/null || true)
+  [ -x "$helm_bin" ] || helm_bin=$(command -v helm || true)
+fi
+[ -x "$kubectl_bin" ] || die "kubectl not found (give --kubectl PATH)"
+[ -x "$helm_bin" ] || die "helm not found (give --helm PATH)"
+[ -f "$kubeconfig" ] || die "kubeconfig $kubeconfig does not exist"
+{ command -v age && command -v age-keygen; } >/dev/null ||
+  die "Debian's age and age-keygen are needed to check the encryption (run 'make deps')"
+pinned='^[^@ ]+@sha256:[a-f0-9]{64}$'
+[[ "$controller_image" =~ $pinned ]] || die "--controller-image must be repository@sha256:<64 hex>, got '$controller_image'"
+[[ "$snapshot_image" =~ $pinned ]] || die "--snapshot-image must be repository@sha256:<64 hex>, got '$snapshot_image'"
+
+admin() { "$kubectl_bin" --kubeconfig "$kubeconfig" "$@"; }
+# as USER kubectl-args...: USER's own kubeconfig when there is one, else impersonation by the admin.
+as() {
+  local user=$1; shift
+  if [ "$user" = admin ]; then admin "$@"
+  elif [ -n "$users_dir" ]; then "$kubectl_bin" --kubeconfig "$users_dir/$user.kubeconfig" "$@"
+  else admin --as "$user" --as-group system:authenticated "$@"
+  fi
+}
+helm_() { "$helm_bin" --kubeconfig "$kubeconfig" "$@"; }
+if [ -n "$users_dir" ]; then
+  for u in alice bob; do [ -f "$users_dir/$u.kubeconfig" ] || die "$users_dir/$u.kubeconfig does not exist"; done
+fi
+
+work=$(mktemp -d)
+passed=0
+failed=0
+created_namespace=false
+applied_identities=false
+crds_existed=false
+selector="app.kubernetes.io/instance=$release,app.kubernetes.io/component=controller"
+
+dump_diagnostics() {
+  echo "--- controller pods"; admin -n "$namespace" get pods -l "$selector" -o wide 2>&1 || true
+  local pod
+  for pod in $(admin -n "$namespace" get pods -l "$selector" -o name 2>/dev/null); do
+    echo "--- logs of $pod (last 60 lines)"; admin -n "$namespace" logs "$pod" --tail=60 2>&1 || true
+  done
+  echo "--- events in $namespace"; admin -n "$namespace" get events --sort-by=.lastTimestamp 2>&1 | tail -n 30 || true
+  echo "--- events in team-a"; admin -n team-a get events --sort-by=.lastTimestamp 2>&1 | tail -n 30 || true
+  echo "--- DebugSessions"
+  admin -n team-a get debugsessions -o custom-columns='NAME:.metadata.name,PHASE:.status.phase,MESSAGE:.status.message' 2>&1 || true
+  admin -n team-a get debugsessions -o jsonpath='{range .items[*]}{.metadata.name}: {.status}{"\n"}{end}' 2>&1 || true
+}
+
+release_installed() { helm_ -n "$namespace" status "$release" >/dev/null 2>&1; }
+
+cleanup() {
+  set +e
+  if [ "$failed" -ne 0 ]; then echo "=== diagnostics (a check failed)"; dump_diagnostics; fi
+  local s names
+  names=$(sort -u "$work/sessions" 2>/dev/null)
+  admin -n team-a delete debugsessions -l ephemera.dev/e2e=chart --wait=false >/dev/null 2>&1
+  # The controller removes its finalizer; if it is gone already, remove it so nothing hangs.
+  for _ in $(seq 1 40); do
+    [ -z "$(admin -n team-a get debugsessions -l ephemera.dev/e2e=chart -o name 2>/dev/null)" ] && break
+    sleep 0.5
+  done
+  for s in $(admin -n team-a get debugsessions -l ephemera.dev/e2e=chart -o name 2>/dev/null); do
+    admin -n team-a patch "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
+  done
+  for s in $names; do
+    admin -n team-a delete events.events.k8s.io --field-selector "regarding.name=$s" >/dev/null 2>&1
+    admin -n team-a delete debugsnapshot "$s" --ignore-not-found >/dev/null 2>&1
+  done
+  admin -n team-a delete deployment chart-e2e-target --ignore-not-found >/dev/null 2>&1
+  admin -n team-a delete secret chart-e2e-db --ignore-not-found >/dev/null 2>&1
+  if release_installed; then helm_ -n "$namespace" uninstall "$release" --wait --timeout 2m >/dev/null 2>&1; fi
+  if [ "$created_namespace" = true ]; then admin delete namespace "$namespace" --ignore-not-found --wait=false >/dev/null 2>&1; fi
+  if [ "$crds_existed" = false ]; then admin delete -f "$repo/crds/" --ignore-not-found >/dev/null 2>&1; fi
+  if [ "$applied_identities" = true ]; then admin delete -f "$repo/tests/cluster/identities.yaml" --ignore-not-found --wait=false >/dev/null 2>&1; fi
+  rm -rf "$work"
+  echo "$passed passed, $failed failed"
+}
+finish() {
+  local code=$?
+  [ "$code" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+  cleanup
+  [ "$failed" -eq 0 ] && exit "$code" || exit 1
+}
+trap finish EXIT
+
+check() { # description command...
+  local what=$1; shift
+  local out
+  if out=$("$@" 2>&1); then
+    passed=$((passed + 1)); echo "PASS $what"
+  else
+    failed=$((failed + 1)); echo "FAIL $what"; echo "$out" | sed 's/^/    /' | tail -n 25
+  fi
+}
+
+# --- Preconditions --------------------------------------------------------------------------------
+admin get --raw /readyz >/dev/null 2>&1 || die "the API server at $kubeconfig does not answer"
+release_installed && die "release $release already exists in $namespace; run '$helm_bin -n $namespace uninstall $release' first"
+if ! admin get namespace "$namespace" >/dev/null 2>&1; then created_namespace=true; fi
+admin get crd debugsessions.ephemera.dev >/dev/null 2>&1 && crds_existed=true
+if ! admin get namespace team-a >/dev/null 2>&1; then
+  log "applying tests/cluster/identities.yaml (namespace team-a: alice edits, bob views)"
+  admin apply -f "$repo/tests/cluster/identities.yaml" >/dev/null
+  applied_identities=true
+fi
+log "admin: $kubeconfig; people: ${users_dir:-impersonated}; controller $controller_image; snapshot $snapshot_image"
+
+# --- 1. Install -----------------------------------------------------------------------------------
+values=(--set "image.repository=${controller_image%@*}" --set "image.digest=${controller_image#*@}"
+  --set "snapshotImage.repository=${snapshot_image%@*}" --set "snapshotImage.digest=${snapshot_image#*@}")
+install() {
+  helm_ install "$release" "$chart" -n "$namespace" --create-namespace "${values[@]}" --wait --timeout 4m
+}
+log "installing the chart into $namespace"
+check "helm install succeeds and waits for the Deployment" install
+release_installed || die "the chart is not installed; nothing else can be checked"
+
+leader_of() { admin -n "$namespace" get lease "$release-leader" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
+two_ready_and_one_leader() {
+  local deadline=$((SECONDS + 120)) ready leader pods
+  while [ $SECONDS -lt $deadline ]; do
+    ready=$(admin -n "$namespace" get deployment "$release-controller" -o jsonpath='{.status.readyReplicas}')
+    leader=$(leader_of)
+    pods=$(admin -n "$namespace" get pods -l "$selector" --field-selector status.phase=Running -o jsonpath='{.items[*].metadata.name}')
+    if [ "${ready:-0}" = 2 ] && [ -n "$leader" ] && echo "$pods" | tr ' ' '\n' | grep -qx "$leader"; then return 0; fi
+    sleep 1
+  done
+  echo "readyReplicas=${ready:-0} leader='$leader' running pods: $pods"; return 1
+}
+check "two replicas are ready and one of them holds the Lease" two_ready_and_one_leader
+
+pods_meet_restricted_pss() {
+  # A server-side dry run of the restricted label warns about every existing pod that breaks it.
+  local out
+  out=$(admin label --dry-run=server --overwrite namespace "$namespace" \
+    pod-security.kubernetes.io/enforce=restricted 2>&1)
+  if echo "$out" | grep -qi "warning"; then echo "$out"; return 1; fi
+}
+check "the controller pods meet Pod Security Standard restricted" pods_meet_restricted_pss
+
+pinned_by_digest() {
+  local images
+  images=$(admin -n "$namespace" get deployment "$release-controller" -o jsonpath='{.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].args}')
+  if ! echo "$images" | grep -qF "$controller_image" ||
+     ! echo "$images" | grep -qF -- "--snapshot-image=$snapshot_image"; then
+    echo "$images"; return 1
+  fi
+}
+check "the controller and snapshot images are referenced by digest" pinned_by_digest
+
+# --- 2. A session through the installed chart -----------------------------------------------------
+admin -n team-a create secret generic chart-e2e-db --from-literal=password=chart-e2e-password-4c1d \
+  --dry-run=client -o yaml | admin apply -f - >/dev/null
+as alice -n team-a apply -f - >/dev/null <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: chart-e2e-target}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: chart-e2e-target}}
+  template:
+    metadata: {labels: {app: chart-e2e-target}}
+    spec:
+      securityContext: {runAsUser: 1000, runAsGroup: 1000}
+      containers:
+      - name: app
+        image: $target_image
+        args: ["--threads", "2"]
+        env:
+        - {name: LOG_LEVEL, value: info}
+        - name: DB_PASSWORD
+          valueFrom: {secretKeyRef: {name: chart-e2e-db, key: password}}
+YAML
+as alice -n team-a rollout status deployment/chart-e2e-target --timeout=120s >/dev/null
+pod=$(as alice -n team-a get pods -l app=chart-e2e-target -o jsonpath='{.items[0].metadata.name}')
+age-keygen -o "$work/alice.key" 2>/dev/null
+recipient=$(age-keygen -y "$work/alice.key")
+
+# Checks run in subshells: the names of the sessions they create are kept in a file.
+session() { # name ttl [extra spec lines]
+  echo "$1" >>"$work/sessions"
+  cat <<YAML
+apiVersion: ephemera.dev/v1alpha1
+kind: DebugSession
+metadata: {name: $1, namespace: team-a, labels: {ephemera.dev/e2e: chart}}
+spec:
+  target: {pod: $pod, container: app}
+  reason: "CHART-E2E checking the installed chart"
+  ttl: $2
+  profile: restricted
+  capture: [process, threads, fds, sockets, env]
+  recipients: ["$recipient"]
+${3:-}
+YAML
+}
+phase_of() { admin -n team-a get debugsession "$1" -o jsonpath='{.status.phase}' 2>/dev/null; }
+wait_phase() { # name phase timeout-seconds
+  local deadline=$((SECONDS + $3))
+  while [ $SECONDS -lt $deadline ]; do
+    [ "$(phase_of "$1")" = "$2" ] && return 0
+    sleep 1
+  done
+  echo "session $1 is '$(phase_of "$1")', not $2, after $3s: $(admin -n team-a get debugsession "$1" -o jsonpath='{.status}')"
+  return 1
+}
+session_completes_and_decrypts() { # name
+  session "$1" 3m | as alice apply -f - >/dev/null
+  wait_phase "$1" Completed 150
+  [ "$(admin -n team-a get debugsession "$1" -o jsonpath='{.spec.requestedBy.username}')" = alice ] ||
+    { echo "requestedBy is not alice"; return 1; }
+  as alice -n team-a get debugsnapshot "$1" -o jsonpath='{.spec.ciphertext}' >"$work/$1.age"
+  grep -q "BEGIN AGE ENCRYPTED FILE" "$work/$1.age" || { echo "the DebugSnapshot holds no armored age file"; return 1; }
+  age -d -i "$work/alice.key" "$work/$1.age" | gunzip >"$work/$1.json"
+  python3 - "$work/$1.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["apiVersion"] == "ephemera.dev/snapshot/v1", doc.get("apiVersion")
+env = {e["name"]: e["value"] for e in doc["processes"][0]["env"]}
+assert env.get("DB_PASSWORD") == "[REDACTED]", env
+assert env.get("LOG_LEVEL") == "info", env
+PY
+  ! grep -q "chart-e2e-password-4c1d" "$work/$1.json"
+}
+check "alice's session reaches Completed; Debian's age decrypts its DebugSnapshot" \
+  session_completes_and_decrypts chart-s1
+
+bob_refused() {
+  local out
+  if out=$(session chart-bob 2m | as bob apply -f - 2>&1); then echo "accepted: $out"; return 1; fi
+  echo "$out" | grep -qi "forbidden" || { echo "$out"; return 1; }
+  # bob may still see sessions: the viewer role is aggregated into view.
+  as bob -n team-a get debugsession chart-s1 >/dev/null
+}
+check "bob (view) is refused a DebugSession but may see them (aggregated roles)" bob_refused
+
+forged_requester_refused() {
+  local out
+  if out=$(session chart-forged 2m "  requestedBy: {username: admin}" | as alice apply -f - 2>&1); then
+    echo "accepted: $out"; return 1
+  fi
+  echo "$out" | grep -q "spec.requestedBy is set by Ephemera" || { echo "$out"; return 1; }
+}
+check "the chart's mutating webhook refuses a forged requestedBy" forged_requester_refused
+
+ttl_refused() { # ttl maximum
+  local out
+  if out=$(session chart-long "$1" | as alice apply -f - 2>&1); then echo "accepted: $out"; return 1; fi
+  echo "$out" | grep -q "exceeds the cluster's maximum of $2" || { echo "$out"; return 1; }
+}
+check "the chart's validating webhook refuses a TTL over policy.maxTtl (1h)" ttl_refused 2h 1h
+
+# --- 3. Upgrade with a changed value ---------------------------------------------------------------
+secret_digest() {
+  admin -n "$namespace" get secret "$release-webhook-tls" -o jsonpath='{.data.tls\.crt}{.data.ca\.crt}' | sha256sum
+}
+ca_bundle_digest() {
+  admin get validatingwebhookconfiguration "$release-validating-webhook" -o jsonpath='{.webhooks[0].clientConfig.caBundle}' | sha256sum
+}
+before_secret=$(secret_digest)
+before_bundle=$(ca_bundle_digest)
+upgrade() {
+  helm_ upgrade "$release" "$chart" -n "$namespace" --reuse-values --set policy.maxTtl=30m \
+    --set logLevel=debug --wait --timeout 4m
+  two_ready_and_one_leader
+  admin -n "$namespace" get deployment "$release-controller" -o jsonpath='{.spec.template.spec.containers[0].args}' |
+    grep -q -- "--max-ttl=30m"
+}
+check "helm upgrade with policy.maxTtl=30m rolls out and keeps two ready replicas and a leader" upgrade
+certificate_kept() {
+  [ "$(secret_digest)" = "$before_secret" ] || { echo "the webhook Secret changed"; return 1; }
+  [ "$(ca_bundle_digest)" = "$before_bundle" ] || { echo "the caBundle changed"; return 1; }
+}
+check "the upgrade kept the webhook certificate and caBundle" certificate_kept
+check "after the upgrade the validating webhook applies the new maximum (30m)" ttl_refused 45m 30m
+check "after the upgrade a new session still completes and decrypts" session_completes_and_decrypts chart-s2
+
+# --- 4. Uninstall -------------------------------------------------------------------------------
+if [ "$failed" -ne 0 ]; then echo "=== diagnostics before uninstalling"; dump_diagnostics; fi
+admin -n team-a delete debugsessions -l ephemera.dev/e2e=chart --wait=false >/dev/null
+sessions_released() {
+  local deadline=$((SECONDS + 60))
+  while [ -n "$(admin -n team-a get debugsessions -l ephemera.dev/e2e=chart -o name 2>/dev/null)" ]; do
+    [ $SECONDS -lt $deadline ] || { admin -n team-a get debugsessions -l ephemera.dev/e2e=chart; return 1; }
+    sleep 1
+  done
+  [ -z "$(admin -n "$namespace" get secrets -l ephemera.dev/session-name -o name)" ] ||
+    { echo "session keys left:"; admin -n "$namespace" get secrets -l ephemera.dev/session-name; return 1; }
+}
+check "deleted sessions are released by the controller and no session key is left" sessions_released
+
+uninstall_leaves_only_crds() {
+  helm_ -n "$namespace" uninstall "$release" --wait --timeout 2m >/dev/null
+  local deadline=$((SECONDS + 90)) left
+  while :; do
+    # Everything namespaced that an install could leave, minus what every namespace has.
+    left=$(admin -n "$namespace" get all,secrets,configmaps,serviceaccounts,roles,rolebindings,leases,networkpolicies,poddisruptionbudgets,events.events.k8s.io -o name 2>&1 |
+      grep -v -e '^serviceaccount/default$' -e '^configmap/kube-root-ca.crt$' \
+        -e '^event.events.k8s.io/' || true)
+    [ -z "$left" ] && break
+    [ $SECONDS -lt $deadline ] || { echo "left in $namespace:"; echo "$left"; return 1; }
+    sleep 1
+  done
+  left=$(admin get clusterroles,clusterrolebindings,mutatingwebhookconfigurations,validatingwebhookconfigurations \
+    -l "app.kubernetes.io/instance=$release" -o name)
+  [ -z "$left" ] || { echo "cluster-scoped objects left: $left"; return 1; }
+  admin get crd debugsessions.ephemera.dev debugsnapshots.ephemera.dev >/dev/null ||
+    { echo "the CRDs were removed"; return 1; }
+}
+check "helm uninstall leaves nothing in $namespace or cluster-wide but the CRDs" uninstall_leaves_only_crds
+
+[ "$failed" -eq 0 ]

@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# Unit tests of the Helm chart (ctest label: unit): no cluster, only `helm lint` and `helm template`.
+#
+#   chart_unit_test.sh lint       helm lint --strict is clean
+#   chart_unit_test.sh template   renders with the CI values, with rbac.create=false and with
+#                                 serviceAccount.create=false; objects, labels, namespace, security
+#   chart_unit_test.sh schema     values.schema.json refuses bad values with an error naming them
+#   chart_unit_test.sh crds       helm/ephemera/crds/ is byte-identical to crds/
+#
+# Helm is the pinned one hack/build-kube.sh builds (`make kube`); when it is not built yet the test
+# says so and is skipped (exit code 77), except `crds`, which needs no Helm.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+chart=$repo/helm/ephemera
+ci_values=$chart/ci/test-values.yaml
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failed=0
+
+pass() { echo "PASS $*"; }
+fail() { echo "FAIL $*"; failed=1; }
+
+find_helm() {
+  local bin
+  if bin=$("$repo/hack/build-kube.sh" --cached-only 2>/dev/null | tail -n 1) && [ -x "$bin/helm" ]; then
+    helm=$bin/helm
+  elif command -v helm >/dev/null; then
+    helm=$(command -v helm)
+  else
+    echo "SKIP helm is not built yet: run 'make kube' (hack/build-kube.sh builds the pinned Helm)"
+    exit 77
+  fi
+}
+
+# render NAME [helm template args...]: the manifests in $work/NAME.yaml, helm's stderr in NAME.err.
+render() {
+  local name=$1; shift
+  "$helm" template ephemera "$chart" --namespace ephemera-test --kube-version 1.34.0 "$@" >"$work/$name.yaml" 2>"$work/$name.err"
+}
+
+# expect_failure DESCRIPTION PATTERN helm-template-args...: rendering fails with PATTERN in the error.
+expect_failure() {
+  local what=$1 pattern=$2; shift 2
+  if render refused "$@"; then
+    fail "$what: rendered although it must not"
+  elif grep -qE "$pattern" "$work/refused.err"; then
+    pass "$what: $(grep -E "$pattern" "$work/refused.err" | head -n 1 | cut -c1-160)"
+  else
+    fail "$what: the error does not match /$pattern/:"; sed 's/^/    /' "$work/refused.err"
+  fi
+}
+
+test_lint() {
+  find_helm
+  local out
+  if out=$("$helm" lint --strict "$chart" -f "$ci_values" 2>&1); then
+    pass "helm lint --strict with ci/test-values.yaml"
+  else
+    fail "helm lint --strict:"; printf '%s\n' "$out"
+  fi
+  if echo "$out" | grep -qE '^\[(WARNING|ERROR)\]'; then fail "helm lint reports:"; echo "$out"; fi
+}
+
+# check_manifests FILE NAMESPACE EXPECT_RBAC EXPECT_SA SA_NAME: properties every rendering must have.
+check_manifests() {
+  python3 - "$@" <<'PY'
+import base64, json, subprocess, sys, tempfile, os
+import yaml
+
+path, namespace, expect_rbac, expect_sa, sa_name = sys.argv[1:6]
+docs = [d for d in yaml.safe_load_all(open(path)) if d]
+errors = []
+def err(msg): errors.append(msg)
+kinds = {}
+for d in docs:
+    kinds.setdefault(d["kind"], []).append(d)
+cluster_scoped = {"ClusterRole", "ClusterRoleBinding", "MutatingWebhookConfiguration",
+                  "ValidatingWebhookConfiguration"}
+for d in docs:
+    md = d["metadata"]
+    labels = md.get("labels", {})
+    for key in ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version",
+                "app.kubernetes.io/managed-by", "helm.sh/chart"):
+        if key not in labels:
+            err(f"{d['kind']}/{md['name']} lacks label {key}")
+    if d["kind"] in cluster_scoped:
+        if "namespace" in md:
+            err(f"cluster-scoped {d['kind']}/{md['name']} has a namespace")
+    elif md.get("namespace") != namespace:
+        err(f"{d['kind']}/{md['name']} is in namespace {md.get('namespace')!r}, not the release's {namespace}")
+
+rbac_kinds = ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]
+if expect_rbac == "yes":
+    for k in rbac_kinds:
+        if k not in kinds:
+            err(f"no {k} rendered")
+    for role in kinds.get("ClusterRole", []) + kinds.get("Role", []):
+        for rule in role["rules"]:
+            if "*" in rule.get("verbs", []) or "*" in rule.get("resources", []):
+                err(f"{role['metadata']['name']} grants a wildcard: {rule}")
+            if "secrets" in rule.get("resources", []) and role["kind"] == "ClusterRole":
+                err(f"ClusterRole {role['metadata']['name']} grants Secrets cluster-wide")
+else:
+    for k in rbac_kinds:
+        if k in kinds:
+            err(f"{k} rendered with rbac.create=false")
+if (expect_sa == "yes") != ("ServiceAccount" in kinds):
+    err(f"ServiceAccount rendered: {'ServiceAccount' in kinds}, expected {expect_sa}")
+
+(dep,) = kinds["Deployment"]
+spec = dep["spec"]["template"]["spec"]
+if spec["serviceAccountName"] != sa_name:
+    err(f"Deployment uses ServiceAccount {spec['serviceAccountName']}, not {sa_name}")
+if dep["spec"]["replicas"] != 2:
+    err("replicas is not 2")
+(c,) = spec["containers"]
+args = c["args"]
+for a in ("--leader-elect=true", "--webhook-cert-dir=/etc/ephemera/webhook-tls",
+          f"--namespace={namespace}"):
+    if a not in args:
+        err(f"controller args lack {a}: {args}")
+if not any(a.startswith("--snapshot-image=") and "@sha256:" in a for a in args):
+    err(f"snapshot image not pinned by digest: {args}")
+if "@sha256:" not in c["image"]:
+    err(f"controller image not pinned by digest: {c['image']}")
+if not any(e["name"] == "POD_NAME" and e["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+           for e in c.get("env", [])):
+    err("POD_NAME does not come from the downward API")
+psc, sc = spec["securityContext"], c["securityContext"]
+if not (psc.get("runAsNonRoot") and psc.get("seccompProfile", {}).get("type") == "RuntimeDefault"):
+    err(f"pod securityContext is not restricted: {psc}")
+if not (sc.get("allowPrivilegeEscalation") is False and sc.get("readOnlyRootFilesystem") is True
+        and sc.get("capabilities", {}).get("drop") == ["ALL"]):
+    err(f"container securityContext is not restricted: {sc}")
+if c["livenessProbe"]["httpGet"]["path"] != "/healthz" or c["readinessProbe"]["httpGet"]["path"] != "/readyz":
+    err("probes are not /healthz and /readyz")
+if not c.get("resources", {}).get("limits") or not c.get("resources", {}).get("requests"):
+    err("no resource requests and limits")
+(pdb,) = kinds["PodDisruptionBudget"]
+if pdb["spec"]["minAvailable"] != 1:
+    err("PodDisruptionBudget minAvailable is not 1")
+if "NetworkPolicy" not in kinds:
+    err("no NetworkPolicy")
+
+# Webhooks: distinct names from the host-run test's, Fail, and a caBundle that signed the Secret's cert.
+host_names = {"ephemera-requester", "ephemera-policy"}
+(secret,) = [s for s in kinds["Secret"] if s["type"] == "kubernetes.io/tls"]
+with tempfile.TemporaryDirectory() as tmp:
+    for key in ("ca.crt", "tls.crt"):
+        open(os.path.join(tmp, key), "wb").write(base64.b64decode(secret["data"][key]))
+    for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        (cfg,) = kinds[kind]
+        if cfg["metadata"]["name"] in host_names:
+            err(f"{kind} is named like tests/e2e/webhooks.yaml.in's: {cfg['metadata']['name']}")
+        for wh in cfg["webhooks"]:
+            for field, want in (("failurePolicy", "Fail"), ("sideEffects", "None"),
+                                ("matchPolicy", "Equivalent"), ("admissionReviewVersions", ["v1"])):
+                if wh.get(field) != want:
+                    err(f"{kind} {wh['name']}: {field} is {wh.get(field)!r}, not {want!r}")
+            if base64.b64decode(wh["clientConfig"]["caBundle"]) != base64.b64decode(secret["data"]["ca.crt"]):
+                err(f"{kind} caBundle is not the Secret's ca.crt")
+            svc = wh["clientConfig"]["service"]
+            host = f"{svc['name']}.{svc['namespace']}.svc"
+    verify = subprocess.run(["openssl", "verify", "-CAfile", os.path.join(tmp, "ca.crt"),
+                             "-verify_hostname", host, os.path.join(tmp, "tls.crt")],
+                            capture_output=True, text=True)
+    if verify.returncode != 0:
+        err(f"the serving certificate does not verify for {host}: {verify.stdout}{verify.stderr}")
+for e in errors:
+    print("    " + e)
+sys.exit(1 if errors else 0)
+PY
+}
+
+test_template() {
+  find_helm
+  if render defaults -f "$ci_values" && check_manifests "$work/defaults.yaml" ephemera-test yes yes ephemera; then
+    pass "renders with the CI values: labels, release namespace, restricted pods, RBAC without wildcards, webhook certificate"
+  else
+    fail "rendering with the CI values"; sed 's/^/    /' "$work/defaults.err"
+  fi
+  if render no-rbac -f "$ci_values" --set rbac.create=false &&
+     check_manifests "$work/no-rbac.yaml" ephemera-test no yes ephemera; then
+    pass "rbac.create=false renders no Role, ClusterRole or binding"
+  else
+    fail "rendering with rbac.create=false"; sed 's/^/    /' "$work/no-rbac.err"
+  fi
+  if render no-sa -f "$ci_values" --set serviceAccount.create=false --set serviceAccount.name=existing-sa &&
+     check_manifests "$work/no-sa.yaml" ephemera-test yes no existing-sa; then
+    pass "serviceAccount.create=false uses serviceAccount.name and renders no ServiceAccount"
+  else
+    fail "rendering with serviceAccount.create=false"; sed 's/^/    /' "$work/no-sa.err"
+  fi
+  expect_failure "serviceAccount.create=false without a name" "serviceAccount.name is required" \
+    -f "$ci_values" --set serviceAccount.create=false
+  expect_failure "the default values alone (no snapshot digest)" "snapshotImage.digest is required"
+  expect_failure "a policy value the controller cannot enforce yet" "policy.allowedNamespaces is not yet enforced" \
+    -f "$ci_values" --set 'policy.allowedNamespaces={team-a}'
+  if render tag -f "$ci_values" --set image.digest= && grep -q 'image: ephemera.local/controller:0.1.0$' "$work/tag.yaml"; then
+    pass "without image.digest the controller image is repository:appVersion"
+  else
+    fail "without image.digest the image is not ephemera.local/controller:0.1.0"; grep 'image:' "$work/tag.yaml" || true
+  fi
+}
+
+test_schema() {
+  find_helm
+  expect_failure 'replicaCount: "two"' "replicaCount.*(integer|got string)" -f "$ci_values" --set-string replicaCount=two
+  expect_failure "an unknown top-level value (typo)" "(additional properties|additionalProperties).*replicas" \
+    -f "$ci_values" --set replicas=2
+  expect_failure "a snapshot digest that is not sha256:<64 hex>" "snapshotImage.*digest" \
+    -f "$ci_values" --set snapshotImage.digest=latest
+  expect_failure "a log level the controller does not know" "logLevel" -f "$ci_values" --set logLevel=verbose
+}
+
+test_crds() {
+  local a b names_top names_chart
+  names_top=$(cd "$repo/crds" && ls)
+  names_chart=$(cd "$chart/crds" && ls)
+  if [ "$names_top" != "$names_chart" ]; then
+    fail "helm/ephemera/crds/ holds [$names_chart], crds/ holds [$names_top]"
+  fi
+  for a in "$repo"/crds/*; do
+    b=$chart/crds/$(basename "$a")
+    if cmp -s "$a" "$b"; then pass "helm/ephemera/crds/$(basename "$a") is identical to crds/"
+    else fail "helm/ephemera/crds/$(basename "$a") differs from crds/ (copy it: cp crds/*.yaml helm/ephemera/crds/)"
+    fi
+  done
+}
+
+case "${1:-}" in
+  lint) test_lint ;;
+  template) test_template ;;
+  schema) test_schema ;;
+  crds) test_crds ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac
+exit "$failed"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The chart's end-to-end suite against the local cluster, exactly as kind-e2e/run.sh --kubeconfig runs
+# it elsewhere: the admin kubeconfig, people's own kubeconfigs (alice, bob), and the images that
+# `cluster.sh up` built and loaded, pinned by digest (ctest: helm.chart_e2e, label integration).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+cluster=$repo/tests/cluster/cluster.sh
+"$cluster" status >/dev/null 2>&1 || { echo "chart-e2e: the local cluster is not up (run 'make cluster-up')" >&2; exit 1; }
+admin_kubeconfig=$("$cluster" kubeconfig admin)
+set -x
+exec "$repo/kind-e2e/run.sh" --kubeconfig "$admin_kubeconfig" \
+  --users-dir "$(dirname "$admin_kubeconfig")" \
+  --controller-image "$("$cluster" image-ref ephemera.local/controller:0.1.0)" \
+  --snapshot-image "$("$cluster" image-ref ephemera.local/snapshot:0.1.0)" \
+  --target-image ephemera.local/target:0.1.0 \
+  --kubectl "$("$cluster" kubectl-path)" --helm "$("$cluster" helm-path)"
