@@ -18,7 +18,13 @@
 #include <vector>
 
 #include "controller/admission/debug_session_admission.h"
+#include "controller/admission/ephemeral_container_admission.h"
+#include "controller/audit/audit_log.h"
+#include "controller/audit/json_lines_audit_sink.h"
+#include "controller/audit/verify_command.h"
 #include "controller/config/load_config.h"
+#include "controller/detection/ephemeral_container_watch.h"
+#include "controller/detection/mark_key.h"
 #include "controller/httpserver/http_server.h"
 #include "controller/kube/clock.h"
 #include "controller/kube/event.h"
@@ -83,14 +89,67 @@ httpserver::HttpHandler AdmissionHandler(
   };
 }
 
+// A string member of a JSON object, "" when absent or not a string (admission input is not yet
+// schema-validated when the mutating webhook sees it).
+std::string StringAt(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return "";
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+const nlohmann::json& ObjectAt(const nlohmann::json& object, const char* key) {
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  if (!object.is_object()) return kEmpty;
+  auto it = object.find(key);
+  return it != object.end() && it->is_object() ? *it : kEmpty;
+}
+
+// The audit record of an admission decision on a DebugSession (without chain and time).
+audit::AuditRecord AdmissionRecord(const nlohmann::json& review, const nlohmann::json& answer) {
+  const nlohmann::json& request = ObjectAt(review, "request");
+  const nlohmann::json& spec = ObjectAt(ObjectAt(request, "object"), "spec");
+  const nlohmann::json& target = ObjectAt(spec, "target");
+  const nlohmann::json& response = ObjectAt(answer, "response");
+  const bool allowed = response.value("allowed", false);
+  const std::string ns = StringAt(request, "namespace");
+  audit::AuditRecord record;
+  record.session = ns + "/" + StringAt(request, "name");
+  record.requester = StringAt(ObjectAt(request, "userInfo"), "username");
+  record.reason = StringAt(spec, "reason");
+  record.target = ns + "/" + StringAt(target, "pod") + "/" + StringAt(target, "container");
+  record.action = allowed ? "admitted" : "denied";
+  record.outcome = allowed ? "ok" : "AdmissionDenied";
+  record.message =
+      allowed ? "DebugSession admitted" : StringAt(ObjectAt(response, "status"), "message");
+  return record;
+}
+
 session::Policy PolicyFrom(const config::ControllerConfig& cfg) {
+  const config::PolicySettings& settings = cfg.policy;
   session::Policy policy;
-  policy.max_ttl = cfg.max_ttl;
+  policy.allowed_namespaces = settings.allowed_namespaces;
+  policy.forbidden_namespaces = settings.forbidden_namespaces;
+  policy.default_ttl = settings.default_ttl;
+  policy.max_ttl = settings.max_ttl;
+  policy.allowed_profiles.clear();
+  for (const std::string& profile : settings.allowed_profiles) {
+    policy.allowed_profiles.push_back(profile == "ptrace" ? session::Profile::kPtrace
+                                                          : session::Profile::kRestricted);
+  }
   policy.snapshot_image = cfg.snapshot_image;
+  policy.strict_audit = settings.strict_audit;
+  policy.annotate_debugged_pods = settings.annotate_debugged_pods;
+  policy.recycle_debugged_pods = settings.recycle_debugged_pods;
+  policy.unsanctioned_containers = settings.ephemeral_containers == "enforce"
+                                       ? session::UnsanctionedContainers::kEnforce
+                                       : session::UnsanctionedContainers::kAudit;
   return policy;
 }
 
 int Run(int argc, char** argv) {
+  if (argc >= 3 && std::string_view(argv[1]) == "audit" && std::string_view(argv[2]) == "verify") {
+    return audit::RunAuditVerify({argv + 3, argv + argc}, std::cin, std::cout, std::cerr);
+  }
   config::ConfigSources sources;
   sources.args.assign(argv + 1, argv + argc);
   auto cfg = config::LoadControllerConfig(sources);
@@ -123,6 +182,37 @@ int Run(int argc, char** argv) {
   }
   kube::KubeClient& client = (*connection)->Client();
   const session::Policy policy = PolicyFrom(*cfg);
+  const std::string identity = Identity();
+
+  // The audit trail: JSON lines on stdout (logs go to stderr), one hash chain per session and one
+  // for this replica's own decisions (admission, unsanctioned containers).
+  audit::JsonLinesAuditSink audit_sink(STDOUT_FILENO);
+  audit::AuditLog audit_log(audit_sink, {.strict = policy.strict_audit});
+  const std::string replica_chain = audit::ControllerChain(identity);
+  auto audit_replica = [&](audit::AuditRecord record) {
+    record.time = audit::FormatAuditTime(clock.Now());
+    record.chain = replica_chain;
+    if (auto head = audit_log.Append(std::move(record)); !head.ok()) {
+      log.Error("Cannot write an audit record", {{"error", head.status()}});
+    }
+  };
+
+  // Every replica needs the mark key: the leader marks what it injects, and all replicas answer
+  // the pods/ephemeralcontainers webhook. The API server may still be starting: keep trying.
+  std::string mark_key;
+  for (int attempt = 1; !stop.stop_requested(); ++attempt) {
+    auto key = detection::EnsureMarkKey(client, cfg->namespace_name);
+    if (key.ok()) {
+      mark_key = std::move(*key);
+      break;
+    }
+    log.Warn("Cannot load the mark key; retrying",
+             {{"secret", cfg->namespace_name + "/" + detection::kMarkKeySecretName},
+              {"attempt", attempt},
+              {"error", key.status()}});
+    clock.SleepFor(std::chrono::seconds(std::min(attempt, 10)), stop.get_token());
+  }
+  if (mark_key.empty()) return 0;  // stopped while waiting
 
   metrics::Registry registry;
   auto& steps = registry.AddCounter("session_steps_total",
@@ -138,10 +228,28 @@ int Run(int argc, char** argv) {
   reconciler::ReconcilerOptions options;
   options.controller_namespace = cfg->namespace_name;
   options.policy = policy;
-  const std::string identity = Identity();
+  options.mark_key = mark_key;
+  options.audit = &audit_log;
   options.on_step = [&](const reconciler::StepRecord& step) {
     steps.WithLabels({std::string(session::ActionName(step.action)), step.outcome}).Increment();
-    if (step.outcome == "SnapshotContainerStillRunning") still_running.Get().Increment();
+    if (step.outcome == "SnapshotContainerStillRunning") {
+      still_running.Get().Increment();
+      // Also on the pod, where people looking at the workload will see it.
+      kube::EventRecord on_pod;
+      on_pod.regarding = {"v1", "Pod", step.session.namespace_name,
+                          step.target.substr(0, step.target.find('/')), ""};
+      on_pod.type = "Warning";
+      on_pod.reason = "SnapshotContainerStillRunning";
+      on_pod.action = "DetectEphemeralContainer";
+      on_pod.note = "The snapshot container of DebugSession " + step.session.name +
+                    " is still running after the session ended";
+      on_pod.reporting_controller = "ephemera.dev/ephemera-controller";
+      on_pod.reporting_instance = identity.substr(0, 128);
+      if (auto created = client.CreateEvent(on_pod, clock.Now()); !created.ok()) {
+        log.Warn("Cannot record event",
+                 {{"debugsession", step.session.ToString()}, {"error", created.status()}});
+      }
+    }
     kube::EventRecord event;
     event.regarding = {"ephemera.dev/v1alpha1", "DebugSession", step.session.namespace_name,
                        step.session.name, step.session_uid};
@@ -181,8 +289,11 @@ int Run(int argc, char** argv) {
   std::atomic<bool> serving_webhooks{cfg->webhook_cert_dir.empty()};
   probes.Handle("/readyz", [&](const httpserver::HttpRequest&) {
     // Ready when webhooks can be answered; the leader must also have synced its cache.
-    const bool ready =
-        serving_webhooks.load() && (leader.Get().Value() == 0 || controller.HasSynced());
+    // Strict audit: not ready while the audit sink fails, so admission (failurePolicy Fail)
+    // refuses new sessions too.
+    const bool ready = serving_webhooks.load() &&
+                       (leader.Get().Value() == 0 || controller.HasSynced()) &&
+                       (!policy.strict_audit || audit_log.Healthy());
     return ready ? httpserver::HttpResponse{200, "text/plain", "ok\n"}
                  : httpserver::HttpResponse{503, "text/plain", "not ready\n"};
   });
@@ -191,16 +302,61 @@ int Run(int argc, char** argv) {
     return 1;
   }
 
+  auto& unsanctioned = registry.AddCounter(
+      "unsanctioned_ephemeral_containers_total",
+      "Ephemeral containers Ephemera did not add, by where they were seen and the decision.",
+      {"source", "decision"});
+  auto report_unsanctioned = [&](const detection::UnsanctionedContainer& c, std::string_view source,
+                                 std::string_view decision, const std::string& username) {
+    unsanctioned.WithLabels({std::string(source), std::string(decision)}).Increment();
+    audit::AuditRecord record;
+    record.requester = username;
+    record.target = c.namespace_name + "/" + c.pod + "/" + c.container;
+    record.action = "unsanctioned-container-seen";
+    record.outcome = decision == "denied" ? "Denied" : "Allowed";
+    record.message = "ephemeral container " + c.container + " (image " + c.image +
+                     ") was not added by Ephemera; seen by " + std::string(source);
+    record.details = {{"image", c.image}, {"podUid", c.pod_uid}, {"running", c.running}};
+    audit_replica(std::move(record));
+    log.Warn("Unsanctioned ephemeral container", {{"pod", c.namespace_name + "/" + c.pod},
+                                                  {"container", c.container},
+                                                  {"image", c.image},
+                                                  {"source", source},
+                                                  {"decision", decision},
+                                                  {"user", username}});
+  };
+
   std::unique_ptr<httpserver::HttpServer> webhooks;
   if (!cfg->webhook_cert_dir.empty()) {
     webhooks = std::make_unique<httpserver::HttpServer>(httpserver::HttpServerOptions{
         .address = cfg->webhook_address,
         .tls = httpserver::TlsFiles{cfg->webhook_cert_dir + "/tls.crt",
                                     cfg->webhook_cert_dir + "/tls.key"}});
-    webhooks->Handle("/mutate-debugsession", AdmissionHandler(admission::MutateDebugSession));
-    webhooks->Handle("/validate-debugsession", AdmissionHandler([&policy](const nlohmann::json& r) {
-                       return admission::ValidateDebugSession(r, policy);
+    webhooks->Handle("/mutate-debugsession", AdmissionHandler([&](const nlohmann::json& r) {
+                       nlohmann::json answer = admission::MutateDebugSession(r, policy);
+                       if (!answer["response"].value("allowed", false)) {
+                         audit_replica(AdmissionRecord(r, answer));
+                       }
+                       return answer;
                      }));
+    webhooks->Handle(
+        "/validate-debugsession", AdmissionHandler([&](const nlohmann::json& r) {
+          nlohmann::json answer = admission::ValidateDebugSession(r, policy);
+          if (r.value("request", nlohmann::json::object()).value("operation", "") == "CREATE") {
+            audit_replica(AdmissionRecord(r, answer));
+          }
+          return answer;
+        }));
+    webhooks->Handle(
+        "/validate-ephemeralcontainers", AdmissionHandler([&](const nlohmann::json& r) {
+          auto review =
+              admission::ReviewEphemeralContainers(r, mark_key, policy.unsanctioned_containers);
+          const bool allowed = review.response["response"].value("allowed", false);
+          for (const auto& c : review.unsanctioned) {
+            report_unsanctioned(c, "admission", allowed ? "allowed" : "denied", review.username);
+          }
+          return review.response;
+        }));
     if (Status s = webhooks->Start(); !s.ok()) {
       log.Error("Cannot serve admission webhooks",
                 {{"address", cfg->webhook_address}, {"error", s}});
@@ -214,9 +370,35 @@ int Run(int argc, char** argv) {
         "authorized if something else sets spec.requestedBy");
   }
 
+  // The leader watches pods for ephemeral containers Ephemera did not add: an Event on the pod,
+  // a metric, a log line and an audit record for each, once per container and process.
+  auto report_from_watch = [&](const detection::UnsanctionedContainer& c) {
+    report_unsanctioned(c, "watch", "allowed", "");
+    kube::EventRecord event;
+    event.regarding = {"v1", "Pod", c.namespace_name, c.pod, c.pod_uid};
+    event.type = "Warning";
+    event.reason = "UnsanctionedEphemeralContainer";
+    event.action = "DetectEphemeralContainer";
+    event.note =
+        "Ephemeral container " + c.container + " (image " + c.image + ") was not added by Ephemera";
+    event.reporting_controller = "ephemera.dev/ephemera-controller";
+    event.reporting_instance = identity.substr(0, 128);
+    if (auto created = client.CreateEvent(event, clock.Now()); !created.ok()) {
+      log.Warn("Cannot record event",
+               {{"pod", c.namespace_name + "/" + c.pod}, {"error", created.status()}});
+    }
+  };
+  detection::EphemeralContainerWatch container_watch(client, clock, mark_key, report_from_watch);
+  registry.AddGaugeFunc("watched_pods", "Pods in the detection cache (a few fields each).", {}, {},
+                        [&] { return static_cast<double>(container_watch.CachedPods()); });
+
   auto on_error = [&](const kube::ObjectKey& key, const Status& status) {
     reconcile_errors.Get().Increment();
     log.Warn("Reconcile failed; will retry", {{"debugsession", key.ToString()}, {"error", status}});
+  };
+  auto lead = [&](const std::stop_token& leading) {
+    std::jthread watch([&](const std::stop_token&) { container_watch.Run(leading); });
+    controller.Run(leading, on_error);
   };
   log.Info("Starting ephemera-controller", {{"namespace", cfg->namespace_name},
                                             {"workers", cfg->workers},
@@ -234,7 +416,7 @@ int Run(int argc, char** argv) {
         [&](const std::stop_token& leading) {
           leader.Get().Set(1);
           log.Info("Became leader", {{"identity", election.identity}});
-          controller.Run(leading, on_error);
+          lead(leading);
         },
         [&] {
           leader.Get().Set(0);
@@ -246,7 +428,7 @@ int Run(int argc, char** argv) {
     }
   } else {
     leader.Get().Set(1);
-    controller.Run(stop.get_token(), on_error);
+    lead(stop.get_token());
   }
   if (webhooks) webhooks->Stop();
   probes.Stop();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the pinned upstream Kubernetes binaries and Helm from the Go module proxy into a cache outside
 # the repository ($EPHEMERA_CACHE, default ~/.cache/ephemera). A pin that is already built is not rebuilt.
-# Prints the path of the bin folder on its last line.
+# Prints the path of the bin folder on its last line. With --cached-only it never builds: it prints the
+# path when everything is there and fails otherwise (for status queries that must stay quick).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,10 +12,28 @@ cache=${EPHEMERA_CACHE:-$HOME/.cache/ephemera}
 kube_bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 bin="$cache/kube-$KUBE_VERSION-helm-$HELM_VERSION/bin"
 
-if [ -x "$bin/helm" ] && for b in "${kube_bins[@]}"; do [ -x "$bin/$b" ] || exit 1; done; then
+all_built() {
+  local b
+  for b in helm "${kube_bins[@]}"; do [ -x "$bin/$b" ] || return 1; done
+}
+
+if all_built; then
   echo "build-kube: cached Kubernetes $KUBE_VERSION and Helm $HELM_VERSION in $bin" >&2
   echo "$bin"
   exit 0
+fi
+
+if [ "${1:-}" = "--cached-only" ]; then
+  echo "build-kube: Kubernetes $KUBE_VERSION and Helm $HELM_VERSION are not built yet in $bin; run 'make kube'" >&2
+  exit 1
+fi
+# One build at a time: a second caller (another terminal, a test asking for kubectl) waits for the
+# first and then finds the binaries cached.
+mkdir -p "$cache"
+if [ -z "${EPHEMERA_BUILD_KUBE_LOCKED:-}" ]; then
+  echo "build-kube: waiting for the build lock $cache/.build-kube.lock (another build may be running)" >&2
+  export EPHEMERA_BUILD_KUBE_LOCKED=1
+  exec flock "$cache/.build-kube.lock" "$0" "$@"
 fi
 
 [ -x /usr/local/go/bin/go ] && export PATH="$PATH:/usr/local/go/bin"

@@ -2,7 +2,8 @@
 //
 // Mutate binds the requester: on CREATE, spec.requestedBy is filled from the request's
 // authenticated userInfo (a JSONPatch); a request that sets it itself is rejected, so nobody can
-// ask on someone else's behalf. The CRD's immutable-spec rule keeps it from changing later.
+// ask on someone else's behalf. The CRD's immutable-spec rule keeps it from changing later. It also
+// fills spec.ttl with the policy's default when the session asks for none.
 // Validate applies the cluster policy (namespaces, TTL cap, profiles) and answers with one sentence
 // that names the field and the rule, which `kubectl apply` shows the user.
 //
@@ -18,7 +19,7 @@ namespace ephemera::admission {
 
 // `review` is the AdmissionReview the API server POSTed; the result is the AdmissionReview to send
 // back.
-nlohmann::json MutateDebugSession(const nlohmann::json& review);
+nlohmann::json MutateDebugSession(const nlohmann::json& review, const session::Policy& policy);
 nlohmann::json ValidateDebugSession(const nlohmann::json& review, const session::Policy& policy);
 
 }  // namespace ephemera::admission

@@ -18,7 +18,8 @@ using StringTarget = std::string& (*)(ControllerConfig&);
 using BoolTarget = bool& (*)(ControllerConfig&);
 using SecondsTarget = std::chrono::seconds& (*)(ControllerConfig&);
 using IntTarget = int& (*)(ControllerConfig&);
-using Target = std::variant<StringTarget, BoolTarget, SecondsTarget, IntTarget>;
+using StringListTarget = std::vector<std::string>& (*)(ControllerConfig&);
+using Target = std::variant<StringTarget, BoolTarget, SecondsTarget, IntTarget, StringListTarget>;
 
 // One setting: its YAML path, its flag, where it lives in ControllerConfig, and its help line.
 struct Setting {
@@ -42,12 +43,6 @@ const std::vector<Setting>& Settings() {
       {"allowUnpinnedImage", "allow-unpinned-image",
        BoolTarget([](ControllerConfig& c) -> bool& { return c.allow_unpinned_image; }),
        "accept a snapshotImage without a digest (development only)"},
-      {"defaultTtl", "default-ttl",
-       SecondsTarget([](ControllerConfig& c) -> std::chrono::seconds& { return c.default_ttl; }),
-       "session TTL when a DebugSession sets none (default 5m)"},
-      {"maxTtl", "max-ttl",
-       SecondsTarget([](ControllerConfig& c) -> std::chrono::seconds& { return c.max_ttl; }),
-       "longest TTL a DebugSession may ask for (default 1h)"},
       {"workers", "workers", IntTarget([](ControllerConfig& c) -> int& { return c.workers; }),
        "concurrent reconcile workers, 1..64 (default 2)"},
       {"leaderElection.enabled", "leader-elect",
@@ -84,6 +79,41 @@ const std::vector<Setting>& Settings() {
       {"logLevel", "log-level",
        StringTarget([](ControllerConfig& c) -> std::string& { return c.log_level; }),
        "debug, info, warn or error (default info)"},
+      {"policy.allowedNamespaces", "allowed-namespaces",
+       StringListTarget([](ControllerConfig& c) -> std::vector<std::string>& {
+         return c.policy.allowed_namespaces;
+       }),
+       "namespaces where sessions may run (default: all not forbidden)"},
+      {"policy.forbiddenNamespaces", "forbidden-namespaces",
+       StringListTarget([](ControllerConfig& c) -> std::vector<std::string>& {
+         return c.policy.forbidden_namespaces;
+       }),
+       "namespaces where sessions never run; wins over allowed (default kube-system)"},
+      {"policy.defaultTtl", "default-ttl",
+       SecondsTarget(
+           [](ControllerConfig& c) -> std::chrono::seconds& { return c.policy.default_ttl; }),
+       "session TTL when a DebugSession sets none (default 5m)"},
+      {"policy.maxTtl", "max-ttl",
+       SecondsTarget([](ControllerConfig& c) -> std::chrono::seconds& { return c.policy.max_ttl; }),
+       "longest TTL a DebugSession may ask for (default 1h)"},
+      {"policy.allowedProfiles", "allowed-profiles",
+       StringListTarget([](ControllerConfig& c) -> std::vector<std::string>& {
+         return c.policy.allowed_profiles;
+       }),
+       "profiles sessions may use: restricted, ptrace (default both)"},
+      {"policy.strictAudit", "strict-audit",
+       BoolTarget([](ControllerConfig& c) -> bool& { return c.policy.strict_audit; }),
+       "start no new session while the audit sink cannot take records (default false)"},
+      {"policy.annotateDebuggedPods", "annotate-debugged-pods",
+       BoolTarget([](ControllerConfig& c) -> bool& { return c.policy.annotate_debugged_pods; }),
+       "annotate a pod when a session injects into it (default false)"},
+      {"policy.recycleDebuggedPods", "recycle-debugged-pods",
+       BoolTarget([](ControllerConfig& c) -> bool& { return c.policy.recycle_debugged_pods; }),
+       "delete a debugged pod that has an owner once its session ends (default false)"},
+      {"policy.ephemeralContainers", "ephemeral-containers",
+       StringTarget(
+           [](ControllerConfig& c) -> std::string& { return c.policy.ephemeral_containers; }),
+       "ephemeral containers Ephemera did not add: audit (record) or enforce (also deny)"},
   };
   return settings;
 }
@@ -175,6 +205,25 @@ Status ApplyValue(const Setting& setting, std::string_view text, std::string_vie
     }
     return OkStatus();
   }
+  if (auto* target = std::get_if<StringListTarget>(&setting.target)) {
+    // Flags carry lists comma-separated; the YAML path hands each element over joined the same way.
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    while (start <= text.size() && !text.empty()) {
+      const std::size_t comma = text.find(',', start);
+      const std::string_view item = text.substr(
+          start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+      if (item.empty()) {
+        return InvalidArgumentError(prefix + " has an empty element in \"" + std::string(text) +
+                                    "\"; separate names with single commas");
+      }
+      items.emplace_back(item);
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+    (*target)(config) = std::move(items);
+    return OkStatus();
+  }
   if (auto* target = std::get_if<IntTarget>(&setting.target)) {
     int value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -254,6 +303,20 @@ Status ApplyYamlMap(const YAML::Node& map, std::string_view prefix, std::string_
       if (!std::holds_alternative<StringTarget>(setting->target)) {
         return InvalidArgumentError(Cat({at, ": ", path, " needs a value"}));
       }
+    } else if (std::holds_alternative<StringListTarget>(setting->target)) {
+      if (!value.IsSequence()) {
+        return InvalidArgumentError(
+            Cat({value_at, ": ", path, " must be a list, e.g. [team-a, team-b]"}));
+      }
+      for (const auto& item : value) {
+        if (!item.IsScalar() || item.Scalar().empty() ||
+            item.Scalar().find(',') != std::string::npos) {
+          return InvalidArgumentError(Cat({MarkOf(file_name, item.Mark()), ": ", path,
+                                           " must list plain names (no commas, no nesting)"}));
+        }
+        if (!text.empty()) text += ',';
+        text += item.Scalar();
+      }
     } else if (!value.IsScalar()) {
       return InvalidArgumentError(
           Cat({value_at, ": ", path, " must be a single value, not a list or mapping"}));
@@ -292,6 +355,53 @@ bool IsDnsSubdomain(std::string_view name) {
     start = dot + 1;
   }
   return true;
+}
+
+Status ValidatePolicy(const PolicySettings& policy, const SettingOrigins& origins) {
+  if (policy.default_ttl <= std::chrono::seconds::zero()) {
+    return InvalidArgumentError(Where(origins, "policy.defaultTtl") +
+                                "policy.defaultTtl must be positive");
+  }
+  if (policy.max_ttl <= std::chrono::seconds::zero()) {
+    return InvalidArgumentError(Where(origins, "policy.maxTtl") + "policy.maxTtl must be positive");
+  }
+  if (policy.default_ttl > policy.max_ttl) {
+    return InvalidArgumentError(
+        Where(origins,
+              origins.contains("policy.defaultTtl") ? "policy.defaultTtl" : "policy.maxTtl") +
+        "policy.defaultTtl (" + FormatDuration(policy.default_ttl) +
+        ") must not exceed policy.maxTtl (" + FormatDuration(policy.max_ttl) +
+        "); lower defaultTtl or raise maxTtl");
+  }
+  for (const auto& [path, names] :
+       {std::pair{"policy.allowedNamespaces", &policy.allowed_namespaces},
+        std::pair{"policy.forbiddenNamespaces", &policy.forbidden_namespaces}}) {
+    for (const std::string& name : *names) {
+      if (!IsDnsLabel(name)) {
+        return InvalidArgumentError(Where(origins, path) + path + ": \"" + name +
+                                    "\" is not a valid namespace name (lowercase letters, digits "
+                                    "and '-', at most 63)");
+      }
+    }
+  }
+  if (policy.allowed_profiles.empty()) {
+    return InvalidArgumentError(Where(origins, "policy.allowedProfiles") +
+                                "policy.allowedProfiles must name at least one profile "
+                                "(restricted, ptrace); to stop all sessions, forbid namespaces");
+  }
+  for (const std::string& profile : policy.allowed_profiles) {
+    if (profile != "restricted" && profile != "ptrace") {
+      return InvalidArgumentError(Where(origins, "policy.allowedProfiles") +
+                                  "policy.allowedProfiles: unknown profile \"" + profile +
+                                  "\"; the profiles are restricted and ptrace");
+    }
+  }
+  if (policy.ephemeral_containers != "audit" && policy.ephemeral_containers != "enforce") {
+    return InvalidArgumentError(Where(origins, "policy.ephemeralContainers") +
+                                "policy.ephemeralContainers must be audit or enforce, not \"" +
+                                policy.ephemeral_containers + "\"");
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -423,18 +533,7 @@ Status ValidateControllerConfig(const ControllerConfig& config, const SettingOri
         "\" is not pinned by digest; use <name>@sha256:<64 hex digits> (for development only, "
         "set allowUnpinnedImage: true or pass --allow-unpinned-image)");
   }
-  if (config.default_ttl <= std::chrono::seconds::zero()) {
-    return InvalidArgumentError(Where(origins, "defaultTtl") + "defaultTtl must be positive");
-  }
-  if (config.max_ttl <= std::chrono::seconds::zero()) {
-    return InvalidArgumentError(Where(origins, "maxTtl") + "maxTtl must be positive");
-  }
-  if (config.default_ttl > config.max_ttl) {
-    return InvalidArgumentError(
-        Where(origins, origins.contains("defaultTtl") ? "defaultTtl" : "maxTtl") + "defaultTtl (" +
-        FormatDuration(config.default_ttl) + ") must not exceed maxTtl (" +
-        FormatDuration(config.max_ttl) + "); lower defaultTtl or raise maxTtl");
-  }
+  EPHEMERA_RETURN_IF_ERROR(ValidatePolicy(config.policy, origins));
   if (config.workers < 1 || config.workers > 64) {
     return InvalidArgumentError(Where(origins, "workers") +
                                 "workers must be between 1 and 64, not " +

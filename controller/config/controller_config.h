@@ -8,8 +8,6 @@
 //                                                 in-cluster namespace file, else ephemera-system
 //   snapshotImage       --snapshot-image          required; pinned: name@sha256:<64 hex>
 //   allowUnpinnedImage  --allow-unpinned-image    development only: accept a tag
-//   defaultTtl          --default-ttl             5m
-//   maxTtl              --max-ttl                 1h
 //   workers             --workers                 2 (1..64)
 //   leaderElection:
 //     enabled           --leader-elect            true
@@ -21,7 +19,21 @@
 //   webhookAddress      --webhook-address         ":9443"
 //   webhookCertDir      --webhook-cert-dir        "" (tls.crt and tls.key in it)
 //   logLevel            --log-level               info (debug, info, warn, error)
+//   policy:                                       the cluster's rules for sessions (docs/policy.md)
+//     allowedNamespaces --allowed-namespaces      [] = every namespace not forbidden
+//     forbiddenNamespaces --forbidden-namespaces  [kube-system]; always wins
+//     defaultTtl        --default-ttl             5m, for sessions that ask for none
+//     maxTtl            --max-ttl                 1h
+//     allowedProfiles   --allowed-profiles        [restricted, ptrace]
+//     strictAudit       --strict-audit            false: when true, no new session starts while
+//                                                 the audit sink cannot take records
+//     annotateDebuggedPods --annotate-debugged-pods  false: mark a debugged pod with an annotation
+//     recycleDebuggedPods  --recycle-debugged-pods   false: delete a debugged pod after its session
+//                                                 ends so its owner replaces it (owned pods only)
+//     ephemeralContainers --ephemeral-containers  audit: record ephemeral containers Ephemera did
+//                                                 not add; enforce: also deny them at admission
 //
+// Lists are YAML sequences in the file and comma-separated in flags.
 // Flags are written --name=value or --name value; boolean flags also as --name alone. Booleans are
 // true or false (YAML also True/TRUE/False/FALSE; not yes/no/on/off). Durations
 // use ParseDuration ("60s", "5m", "1h30m"); durations here must be whole seconds.
@@ -49,13 +61,25 @@ struct LeaderElectionSettings {
   std::chrono::seconds retry_period{2};
 };
 
+// The cluster policy part of the configuration (mapped onto session::Policy by main).
+struct PolicySettings {
+  std::vector<std::string> allowed_namespaces;
+  std::vector<std::string> forbidden_namespaces{"kube-system"};
+  std::chrono::seconds default_ttl{5 * 60};
+  std::chrono::seconds max_ttl{60 * 60};
+  std::vector<std::string> allowed_profiles{"restricted", "ptrace"};
+  bool strict_audit = false;
+  bool annotate_debugged_pods = false;
+  bool recycle_debugged_pods = false;
+  std::string ephemeral_containers = "audit";  // audit | enforce
+};
+
 struct ControllerConfig {
   std::string kubeconfig;
   std::string namespace_name;
   std::string snapshot_image;
   bool allow_unpinned_image = false;
-  std::chrono::seconds default_ttl{5 * 60};
-  std::chrono::seconds max_ttl{60 * 60};
+  PolicySettings policy;
   int workers = 2;
   LeaderElectionSettings leader_election;
   std::string metrics_address = ":8080";
@@ -87,8 +111,9 @@ Status ApplyConfigYaml(std::string_view yaml_text, std::string_view file_name,
 // Applies parsed flag settings on top of `config` (not --config/--help).
 Status ApplyFlags(const ParsedFlags& flags, ControllerConfig& config, SettingOrigins& origins);
 
-// Cross-field and required-value checks: snapshotImage set and pinned (unless allowed), TTLs
-// positive with defaultTtl <= maxTtl, workers 1..64, leader election timings (leaseDuration >
+// Cross-field and required-value checks: snapshotImage set and pinned (unless allowed), policy
+// TTLs positive with defaultTtl <= maxTtl, namespaces valid names, profiles and the
+// ephemeralContainers mode known, workers 1..64, leader election timings (leaseDuration >
 // renewDeadline > 1.2 x retryPeriod) and a valid lease name, addresses host:port, log level.
 Status ValidateControllerConfig(const ControllerConfig& config, const SettingOrigins& origins);
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 
+#include "controller/detection/container_mark.h"
 #include "controller/kube/api_error.h"
 #include "controller/kube/base64.h"
 #include "controller/kube/rfc3339.h"
@@ -89,9 +90,47 @@ std::vector<std::string> StringList(const json& doc, const char* key) {
   return out;
 }
 
+std::vector<std::int64_t> TargetPids(const json& doc) {
+  std::vector<std::int64_t> pids;
+  const json targets = doc.value("targets", json::object());
+  if (!targets.is_object() || !targets.contains("pids") || !targets["pids"].is_array()) return pids;
+  for (const json& pid : targets["pids"]) {
+    if (pid.is_number_integer()) pids.push_back(pid.get<std::int64_t>());
+  }
+  return pids;
+}
+
 std::int64_t IntOr0(const json& doc, const char* key) {
   auto it = doc.find(key);
   return it != doc.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+}
+
+// The verb an audit record uses for a step (docs/audit.md lists them).
+std::string AuditActionFor(Action action, std::string_view outcome) {
+  const bool ok = outcome == "ok";
+  switch (action) {
+    case Action::kInitialize:
+      return "accepted";
+    case Action::kAuthorize:
+      return ok ? "authorized" : "denied";
+    case Action::kDeny:
+      return "denied";
+    case Action::kEnsureKey:
+      return "key-created";
+    case Action::kInject:
+      return ok ? "injected" : "injection-refused";
+    case Action::kCollect:
+      return ok ? "delivered" : "collection-failed";
+    case Action::kFail:
+      return "failed";
+    case Action::kWipe:
+      return outcome == "SnapshotContainerStillRunning" ? "still-running-after-ttl" : "wiped";
+    case Action::kWait:
+    case Action::kAddFinalizer:
+    case Action::kRemoveFinalizer:
+      break;
+  }
+  return std::string(session::ActionName(action));
 }
 
 }  // namespace
@@ -157,33 +196,36 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
     case Action::kRemoveFinalizer: {
       auto updated = SetFinalizer(std::move(object), false);
       if (!updated.ok()) return updated.status();
+      if (options_.audit != nullptr) options_.audit->Forget(audit::SessionChain(s.uid));
       return json(nullptr);
     }
     case Action::kInitialize:
       status.phase = Phase::kPending;
       status.expires_at = plan.expires_at;
       status.message = "Waiting for authorization";
-      Record(s, plan, "ok", "expires at " + kube::FormatRfc3339(*plan.expires_at));
+      EPHEMERA_RETURN_IF_ERROR(
+          Record(s, plan, "ok", "expires at " + kube::FormatRfc3339(*plan.expires_at), status));
       return WriteStatus(std::move(object), status);
     case Action::kAuthorize: {
       auto decision = Authorize(s);
       if (!decision.ok()) return decision.status();
       status.SetCondition("Authorized", decision->allowed, decision->reason, decision->message,
                           now);
-      Record(s, plan, decision->allowed ? "ok" : decision->reason, decision->message);
+      EPHEMERA_RETURN_IF_ERROR(
+          Record(s, plan, decision->allowed ? "ok" : decision->reason, decision->message, status));
       return WriteStatus(std::move(object), status);
     }
     case Action::kDeny:
       status.phase = Phase::kDenied;
       status.message = plan.message;
       status.SetCondition("Authorized", false, plan.reason, plan.message, now);
-      Record(s, plan, plan.reason, plan.message);
+      EPHEMERA_RETURN_IF_ERROR(Record(s, plan, plan.reason, plan.message, status));
       return WriteStatus(std::move(object), status);
     case Action::kEnsureKey: {
       EPHEMERA_RETURN_IF_ERROR(EnsureKey(s));
       status.phase = Phase::kInjecting;
       status.message = "Injecting the snapshot container";
-      Record(s, plan, "ok", "session key ready");
+      EPHEMERA_RETURN_IF_ERROR(Record(s, plan, "ok", "session key ready", status));
       return WriteStatus(std::move(object), status);
     }
     case Action::kInject: {
@@ -192,17 +234,20 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
         status.phase = Phase::kFailed;
         status.message = injected.message();
         status.SetCondition("Injected", false, "InjectionRefused", injected.message(), now);
-        Record(s, plan, "InjectionRefused", injected.message());
+        EPHEMERA_RETURN_IF_ERROR(Record(s, plan, "InjectionRefused", injected.message(), status));
         return WriteStatus(std::move(object), status);
       }
       EPHEMERA_RETURN_IF_ERROR(injected);
+      std::string annotated;
+      if (options_.policy.annotate_debugged_pods) annotated = AnnotatePod(s, *observed.pod);
       status.phase = Phase::kCapturing;
       status.ephemeral_container = session::EphemeralContainerNameFor(s.uid);
       status.message = "Capturing";
       status.SetCondition("Injected", true, "Injected",
                           "container " + status.ephemeral_container + " targets " + plan.container,
                           now);
-      Record(s, plan, "ok", status.ephemeral_container);
+      EPHEMERA_RETURN_IF_ERROR(
+          Record(s, plan, "ok", status.ephemeral_container + annotated, status));
       return WriteStatus(std::move(object), status);
     }
     case Action::kCollect: {
@@ -214,7 +259,7 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
         status.phase = Phase::kFailed;
         status.message = "the snapshot could not be used: " + collected.message();
         status.SetCondition("Captured", false, "SnapshotInvalid", status.message, now);
-        Record(s, plan, "SnapshotInvalid", collected.message());
+        EPHEMERA_RETURN_IF_ERROR(Record(s, plan, "SnapshotInvalid", collected.message(), status));
         return WriteStatus(std::move(object), status);
       }
       EPHEMERA_RETURN_IF_ERROR(collected);
@@ -224,6 +269,16 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       status.SetCondition(
           "Delivered", true, "SnapshotDelivered",
           "encrypted to " + std::to_string(s.spec.recipients.size()) + " recipient(s)", now);
+      json details = json::object();
+      if (status.snapshot) {
+        details = {{"snapshot", status.snapshot->name}, {"sha256", status.snapshot->sha256},
+                   {"bytes", status.snapshot->bytes},   {"sections", status.snapshot->sections},
+                   {"pids", status.snapshot->pids},     {"degraded", status.snapshot->degraded}};
+      }
+      EPHEMERA_RETURN_IF_ERROR(
+          Record(s, plan, "ok",
+                 "snapshot delivered as DebugSnapshot " + s.key.name + "; session key shredded",
+                 status, std::move(details)));
       auto written = WriteStatus(std::move(object), status);
       if (!written.ok()) return written.status();
       // Crypto-shredding as early as possible: the ciphertext in the container log is now
@@ -232,7 +287,6 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
           client_.Delete(kube::SecretsResource(),
                          {options_.controller_namespace, session::SessionKeySecretNameFor(s.uid)});
       if (!deleted.ok() && !IsNotFound(deleted)) return deleted;
-      Record(s, plan, "ok", status.snapshot ? status.snapshot->sha256 : "");
       return written;
     }
     case Action::kFail:
@@ -240,10 +294,11 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       status.message = plan.message;
       status.SetCondition(status.FindCondition("Injected") ? "Captured" : "Injected", false,
                           plan.reason, plan.message, now);
-      Record(s, plan, plan.reason, plan.message);
+      EPHEMERA_RETURN_IF_ERROR(Record(s, plan, plan.reason, plan.message, status));
       return WriteStatus(std::move(object), status);
     case Action::kWipe: {
       EPHEMERA_RETURN_IF_ERROR(Wipe(s));
+      std::string recycled;
       // Kubernetes cannot stop an ephemeral container; one still running after the TTL must never
       // go unnoticed (the tool's own deadline should have ended it long ago).
       if (auto pod = client_.Get(kube::PodsResource(), {s.key.namespace_name, s.spec.pod});
@@ -255,7 +310,11 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
           const std::string message = "snapshot container " + ec->name + " in pod " + s.spec.pod +
                                       " has not terminated after the session ended";
           status.SetCondition("ContainerTerminated", false, "StillRunning", message, now);
-          Record(s, plan, "SnapshotContainerStillRunning", message);
+          EPHEMERA_RETURN_IF_ERROR(
+              Record(s, plan, "SnapshotContainerStillRunning", message, status));
+        }
+        if (options_.policy.recycle_debugged_pods && view.ok() && ec != nullptr) {
+          recycled = RecyclePod(*view);
         }
       }
       if (!s.deleting) {
@@ -263,11 +322,38 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
         status.message = "Expired: the snapshot and the session key are destroyed";
       }
       status.SetCondition("Wiped", true, plan.reason, "snapshot and session key deleted", now);
-      Record(s, plan, "ok", plan.message);
+      EPHEMERA_RETURN_IF_ERROR(Record(s, plan, "ok", plan.message + recycled, status));
       return WriteStatus(std::move(object), status);
     }
   }
   return InternalError("unhandled action");
+}
+
+std::string DebugSessionReconciler::AnnotatePod(const DebugSession& s,
+                                                const session::PodView& pod) {
+  const std::string requester = s.spec.requested_by ? s.spec.requested_by->username : "";
+  const json patch = {
+      {"metadata",
+       {{"annotations",
+         {{std::string(kDebuggedByAnnotation),
+           s.key.ToString() + " by " + requester + " at " + kube::FormatRfc3339(clock_.Now())}}}}}};
+  auto patched =
+      client_.Patch(kube::PodsResource(), {pod.namespace_name, pod.name}, kube::PatchType::kMerge,
+                    patch, {std::string(session::kFieldManager), false, false});
+  if (!patched.ok()) return "; the pod could not be annotated: " + patched.status().message();
+  return "; pod annotated " + std::string(kDebuggedByAnnotation);
+}
+
+std::string DebugSessionReconciler::RecyclePod(const session::PodView& pod) {
+  if (!pod.owned) return "; pod " + pod.name + " kept: it has no owner to replace it";
+  if (pod.deleting) return "; pod " + pod.name + " is already being deleted";
+  kube::DeleteOptions options;
+  options.precondition_uid = pod.uid;  // only the incarnation that was debugged
+  Status deleted = client_.Delete(kube::PodsResource(), {pod.namespace_name, pod.name}, options);
+  if (!deleted.ok() && !IsNotFound(deleted)) {
+    return "; pod " + pod.name + " could not be recycled: " + deleted.message();
+  }
+  return "; pod " + pod.name + " deleted so that its owner replaces it";
 }
 
 StatusOr<json> DebugSessionReconciler::WriteStatus(json object,
@@ -352,6 +438,7 @@ Status DebugSessionReconciler::Inject(const DebugSession& s, const session::PodV
   if (!recipient.ok()) return recipient.status();
   auto spec = session::BuildEphemeralContainer(s, pod, container, options_.policy, *recipient);
   if (!spec.ok()) return spec.status();
+  detection::AddMark(*spec, options_.mark_key, pod.uid);
   auto patched = client_.PatchEphemeralContainers(
       {pod.namespace_name, pod.name}, session::EphemeralContainerPatch(*spec),
       {std::string(session::kFieldManager), false, false});
@@ -431,8 +518,9 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSess
     }
   }
 
-  status.snapshot = session::SnapshotSummary{
-      s.key.name, sha, static_cast<std::int64_t>(sealed->size()), sections, degraded};
+  status.snapshot =
+      session::SnapshotSummary{s.key.name, sha,      static_cast<std::int64_t>(sealed->size()),
+                               sections,   degraded, TargetPids(doc)};
   const json redaction = doc.value("redaction", json::object());
   session::RedactionSummary r{IntOr0(redaction, "envRedacted"), {}, 0};
   if (redaction.contains("patternsMatched") && redaction["patternsMatched"].is_object()) {
@@ -462,12 +550,48 @@ Status DebugSessionReconciler::Wipe(const DebugSession& s) {
   return OkStatus();
 }
 
-void DebugSessionReconciler::Record(const DebugSession& s, const session::Plan& plan,
-                                    std::string outcome, std::string message) {
-  if (!options_.on_step) return;
-  options_.on_step(StepRecord{
-      s.key, s.uid, s.spec.requested_by ? s.spec.requested_by->username : "", s.spec.reason,
-      s.spec.pod + "/" + s.spec.container, plan.action, std::move(outcome), std::move(message)});
+Status DebugSessionReconciler::Record(const DebugSession& s, const session::Plan& plan,
+                                      std::string outcome, std::string message,
+                                      session::DebugSessionStatus& status, json details) {
+  StepRecord step{s.key,
+                  s.uid,
+                  s.spec.requested_by ? s.spec.requested_by->username : "",
+                  s.spec.reason,
+                  s.spec.pod + "/" + s.spec.container,
+                  plan.action,
+                  std::move(outcome),
+                  std::move(message)};
+  if (options_.audit != nullptr) {
+    audit::AuditRecord record;
+    record.time = audit::FormatAuditTime(clock_.Now());
+    record.chain = audit::SessionChain(s.uid);
+    record.session = s.key.ToString();
+    record.requester = step.requester;
+    record.reason = s.spec.reason;
+    record.target = s.key.namespace_name + "/" + step.target;
+    record.action = AuditActionFor(plan.action, step.outcome);
+    record.outcome = step.outcome;
+    record.message = step.message;
+    record.details = std::move(details);
+    std::optional<audit::ChainHead> persisted;
+    if (status.audit) {
+      persisted =
+          audit::ChainHead{static_cast<std::uint64_t>(status.audit->records), status.audit->head};
+    }
+    auto head = options_.audit->Append(std::move(record), persisted);
+    if (!head.ok()) {
+      // Strict audit: the step must not count as done. Wiping goes ahead regardless (a key must
+      // never outlive its TTL because the audit sink is down); its record is lost and counted.
+      if (plan.action != Action::kWipe) {
+        return head.status().WithContext("audit record for " +
+                                         std::string(session::ActionName(plan.action)));
+      }
+    } else {
+      status.audit = session::AuditSummary{static_cast<std::int64_t>(head->records), head->hash};
+    }
+  }
+  if (options_.on_step) options_.on_step(step);
+  return OkStatus();
 }
 
 }  // namespace ephemera::reconciler

@@ -16,7 +16,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
+#include "controller/audit/audit_log.h"
 #include "controller/kube/clock.h"
 #include "controller/kube/kube_client.h"
 #include "controller/session/access_checks.h"
@@ -39,12 +41,20 @@ struct StepRecord {
   std::string message;
 };
 
+// Set on a debugged pod when the policy says annotateDebuggedPods.
+inline constexpr std::string_view kDebuggedByAnnotation = "ephemera.dev/debugged-by";
+
 struct ReconcilerOptions {
   std::string controller_namespace;  // where session keys live
+  std::string mark_key;              // marks the containers it adds (detection/container_mark.h)
   session::Policy policy;
   std::int64_t max_snapshot_plaintext_bytes = std::int64_t{16} * 1024 * 1024;
-  // Called after every executed step (audit, events, metrics). May be empty.
+  // Called after every executed step (events, metrics, logs). May be empty.
   std::function<void(const StepRecord&)> on_step;
+  // The audit trail (borrowed; may be null in tests): every step is a record in the session's
+  // chain, whose head goes into status.audit. In strict mode a record the sink refuses stops the
+  // step (no new session starts, none advances) — except wiping, which never waits for audit.
+  audit::AuditLog* audit = nullptr;
 };
 
 struct ReconcileResult {
@@ -76,8 +86,14 @@ class DebugSessionReconciler {
   // kCollect; fills `status` with the snapshot summary. DataLoss for an invalid snapshot.
   Status Collect(const session::DebugSession& s, session::DebugSessionStatus& status);
   Status Wipe(const session::DebugSession& s);
-  void Record(const session::DebugSession& s, const session::Plan& plan, std::string outcome,
-              std::string message);
+  // Policy options; failures do not stop the session: they return the sentence for its record.
+  std::string AnnotatePod(const session::DebugSession& s, const session::PodView& pod);
+  std::string RecyclePod(const session::PodView& pod);
+  // Reports the step (on_step) and appends it to the session's audit chain, updating
+  // status.audit. kUnavailable when strict audit refused the record.
+  Status Record(const session::DebugSession& s, const session::Plan& plan, std::string outcome,
+                std::string message, session::DebugSessionStatus& status,
+                nlohmann::json details = nlohmann::json::object());
 
   kube::KubeClient& client_;
   kube::Clock& clock_;

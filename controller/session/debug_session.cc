@@ -74,7 +74,7 @@ StatusOr<DebugSessionStatus> ParseStatus(const json& status) {
   }
   if (const json* s = Find(status, "snapshot")) {
     out.snapshot = SnapshotSummary{StringAt(*s, "name"), StringAt(*s, "sha256"), IntAt(*s, "bytes"),
-                                   StringsAt(*s, "sections"), StringsAt(*s, "degraded")};
+                                   StringsAt(*s, "sections"), StringsAt(*s, "degraded"), {}};
   }
   if (const json* r = Find(status, "redaction")) {
     RedactionSummary summary{IntAt(*r, "envRedacted"), {}, IntAt(*r, "droppedFields")};
@@ -88,6 +88,9 @@ StatusOr<DebugSessionStatus> ParseStatus(const json& status) {
   if (const json* o = Find(status, "overhead")) {
     out.overhead = OverheadSummary{IntAt(*o, "targetFreezeMicros"), IntAt(*o, "toolCpuMillis"),
                                    IntAt(*o, "toolMaxRssKiB"), IntAt(*o, "wallMillis")};
+  }
+  if (const json* a = Find(status, "audit")) {
+    out.audit = AuditSummary{IntAt(*a, "records"), StringAt(*a, "head")};
   }
   return out;
 }
@@ -178,10 +181,11 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
     s.spec.pod = StringAt(*target, "pod");
     s.spec.container = StringAt(*target, "container");
     s.spec.reason = StringAt(*spec, "reason");
-    const std::string ttl = StringAt(*spec, "ttl");
-    auto parsed_ttl = config::ParseDuration(ttl.empty() ? "5m" : ttl);
-    if (!parsed_ttl.ok()) return parsed_ttl.status().WithContext("spec.ttl");
-    s.spec.ttl = std::chrono::duration_cast<std::chrono::seconds>(*parsed_ttl);
+    if (const std::string ttl = StringAt(*spec, "ttl"); !ttl.empty()) {
+      auto parsed_ttl = config::ParseDuration(ttl);
+      if (!parsed_ttl.ok()) return parsed_ttl.status().WithContext("spec.ttl");
+      s.spec.ttl = std::chrono::duration_cast<std::chrono::seconds>(*parsed_ttl);
+    }
     const std::string profile = StringAt(*spec, "profile");
     if (profile == "ptrace") {
       s.spec.profile = Profile::kPtrace;
@@ -238,6 +242,9 @@ nlohmann::json StatusToJson(const DebugSessionStatus& status) {
     out["redaction"] = {{"envRedacted", status.redaction->env_redacted},
                         {"patternsMatched", status.redaction->patterns_matched},
                         {"droppedFields", status.redaction->dropped_fields}};
+  }
+  if (status.audit) {
+    out["audit"] = {{"records", status.audit->records}, {"head", status.audit->head}};
   }
   if (status.overhead) {
     out["overhead"] = {{"targetFreezeMicros", status.overhead->target_freeze_micros},

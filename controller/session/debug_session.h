@@ -42,7 +42,7 @@ struct DebugSessionSpec {
   std::string pod;
   std::string container;  // empty: the pod's default container
   std::string reason;
-  std::chrono::seconds ttl{300};
+  std::chrono::seconds ttl{0};  // 0: not set, the policy's default_ttl applies
   Profile profile = Profile::kRestricted;
   std::vector<std::string> capture;
   std::vector<std::string> recipients;
@@ -66,6 +66,8 @@ struct SnapshotSummary {
   std::int64_t bytes = 0;
   std::vector<std::string> sections;
   std::vector<std::string> degraded;
+  // The pids the tool read (targets.pids), for the audit record; not part of the status.
+  std::vector<std::int64_t> pids;
 };
 
 struct RedactionSummary {
@@ -81,6 +83,13 @@ struct OverheadSummary {
   std::int64_t wall_millis = 0;
 };
 
+// The head of the session's audit chain (see controller/audit): how many records it has and the
+// hash of the newest. The controller continues the chain from here after a restart.
+struct AuditSummary {
+  std::int64_t records = 0;
+  std::string head;  // "sha256:<hex>"
+};
+
 struct DebugSessionStatus {
   std::optional<Phase> phase;  // absent until the controller first writes status
   std::string message;
@@ -91,6 +100,7 @@ struct DebugSessionStatus {
   std::optional<SnapshotSummary> snapshot;
   std::optional<RedactionSummary> redaction;
   std::optional<OverheadSummary> overhead;
+  std::optional<AuditSummary> audit;
 
   const Condition* FindCondition(std::string_view type) const;
   // Sets a condition, keeping last_transition_time when the status value does not change.

@@ -206,7 +206,7 @@ Plan PlanSession(const DebugSession& s, const Observations& observed, const Poli
   if (!s.HasFinalizer() && !is_wiped) return Do(Action::kAddFinalizer);
   if (!s.status.expires_at) {
     Plan p = Do(Action::kInitialize);
-    p.expires_at = s.created + std::min(s.spec.ttl, policy.max_ttl);
+    p.expires_at = s.created + std::min(EffectiveTtl(s.spec, policy), policy.max_ttl);
     return p;
   }
   const Phase phase = s.status.phase.value_or(Phase::kPending);

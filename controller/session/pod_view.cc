@@ -76,6 +76,9 @@ StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
     view.deleting =
         metadata.contains("deletionTimestamp") && !metadata["deletionTimestamp"].is_null();
     view.phase = Str(status, "phase");
+    for (const auto& owner : Arr(metadata, "ownerReferences")) {
+      if (owner.is_object() && owner.value("controller", false) == true) view.owned = true;
+    }
     if (view.name.empty()) return InvalidArgumentError("pod object has no metadata.name");
 
     const json& pod_security = Obj(spec, "securityContext");

@@ -44,6 +44,7 @@ struct PodView {
   std::string uid;
   std::string phase;  // Pending, Running, Succeeded, Failed, Unknown
   bool deleting = false;
+  bool owned = false;  // has a controller owner (a ReplicaSet, StatefulSet, ...) that replaces it
   std::string default_container;  // kubectl.kubernetes.io/default-container, else the first
   std::vector<ContainerView> containers;
   std::vector<EphemeralContainerView> ephemeral_containers;

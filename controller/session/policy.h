@@ -11,9 +11,16 @@
 
 namespace ephemera::session {
 
+// What happens to ephemeral containers that Ephemera did not add.
+enum class UnsanctionedContainers {
+  kAudit,    // allowed; recorded (audit record, Event, metric)
+  kEnforce,  // also denied at admission (when the pods/ephemeralcontainers webhook is installed)
+};
+
 struct Policy {
   std::vector<std::string> allowed_namespaces;    // empty: every namespace not forbidden
   std::vector<std::string> forbidden_namespaces;  // always wins
+  std::chrono::seconds default_ttl{300};          // for sessions that set no ttl
   std::chrono::seconds max_ttl{3600};
   std::vector<Profile> allowed_profiles{Profile::kRestricted, Profile::kPtrace};
   std::string snapshot_image;  // pinned by digest in production
@@ -24,7 +31,19 @@ struct Policy {
   // How long a session may wait for its target container to be running.
   std::chrono::seconds target_wait{60};
   std::int64_t max_snapshot_log_bytes = std::int64_t{2} * 1024 * 1024;
+  // No new session starts while the audit sink cannot take records.
+  bool strict_audit = false;
+  // Mark a debugged pod with the annotation ephemera.dev/debugged-by, and delete it (so that its
+  // owner replaces it) once the session has ended. Recycling applies only to owned pods.
+  bool annotate_debugged_pods = false;
+  bool recycle_debugged_pods = false;
+  UnsanctionedContainers unsanctioned_containers = UnsanctionedContainers::kAudit;
 };
+
+// The session's TTL: its own, else the policy's default (the cap is applied separately).
+inline std::chrono::seconds EffectiveTtl(const DebugSessionSpec& spec, const Policy& policy) {
+  return spec.ttl > std::chrono::seconds::zero() ? spec.ttl : policy.default_ttl;
+}
 
 }  // namespace ephemera::session
 

@@ -44,6 +44,8 @@ seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 die() { echo "cluster: error: $*" >&2; exit 1; }
 
 kube_bin() { "$repo/hack/build-kube.sh" | tail -n 1; }
+# The binaries' folder without building them (for quick queries); fails when they are not built.
+cached_kube_bin() { "$repo/hack/build-kube.sh" --cached-only | tail -n 1; }
 
 require_root() {
   [ "$(id -u)" -eq 0 ] || die "the local cluster needs root (kubelet, containerd, iptables); run as root"
@@ -471,13 +473,13 @@ down_quiet() {
 
 down() {
   require_root
-  bin=$(kube_bin 2>/dev/null || true)
+  bin=$(cached_kube_bin 2>/dev/null || true)
   down_quiet
   log "down: processes stopped, mounts, network namespaces, bridge and iptables rules removed"
 }
 
 status() {
-  bin=$(kube_bin)
+  bin=$(cached_kube_bin) || return 1
   admin_kubectl get --raw /readyz >/dev/null 2>&1 || { log "API server not answering"; return 1; }
   node_ready || { log "node $node_name not Ready"; return 1; }
   log "up: node $node_name Ready"
@@ -492,8 +494,8 @@ case "${1:-}" in
     [ -f "$kubeconfigs/$user.kubeconfig" ] ||
       die "no kubeconfig for '$user' (known: admin alice bob carol ephemera-controller); run 'make cluster-up' first"
     echo "$kubeconfigs/$user.kubeconfig" ;;
-  kubectl-path) echo "$(kube_bin 2>/dev/null)/kubectl" ;;
-  helm-path) echo "$(kube_bin 2>/dev/null)/helm" ;;
+  kubectl-path) echo "$(cached_kube_bin)/kubectl" ;;
+  helm-path) echo "$(cached_kube_bin)/helm" ;;
   load-image) load_image "${2:?usage: cluster.sh load-image IMAGE}" ;;
   image-ref) image_ref "${2:?usage: cluster.sh image-ref IMAGE}" ;;
   logs) echo "$logs" ;;

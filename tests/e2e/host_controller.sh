@@ -6,10 +6,16 @@
 #
 # Source it, then:
 #   host_controller_install            CRDs, namespace, RBAC
-#   host_controller_start BIN LOGFILE  start in the background (sets host_controller_pid), wait ready
+#   host_controller_start BIN LOGFILE [AUDITFILE]
+#                                      start in the background (sets host_controller_pid), wait
+#                                      ready; logs (stderr) to LOGFILE, the audit trail (stdout) to
+#                                      AUDITFILE, both appended (default: LOGFILE, overwritten)
 #   host_controller_stop               SIGTERM, wait; unregister the webhooks
 #   host_controller_args               the flags (for running in the foreground)
+#   host_controller_register_ephemeral_webhook
+#                                      also send pods/ephemeralcontainers to the controller
 # Ports: EPHEMERA_METRICS_PORT (default 18080), EPHEMERA_WEBHOOK_PORT (default 19443).
+# EPHEMERA_CONTROLLER_EXTRA_ARGS: more flags (e.g. --ephemeral-containers=enforce).
 
 _hc_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 _hc_repo=$(cd "$_hc_dir/../.." && pwd)
@@ -31,11 +37,13 @@ host_controller_args() {
   local certs; certs=$(mktemp -d)
   cp "$("$_hc_cluster" pki-path)/ephemera-webhook.crt" "$certs/tls.crt"
   cp "$("$_hc_cluster" pki-path)/ephemera-webhook.key" "$certs/tls.key"
+  # The extra flags are words on purpose (several flags in one variable).
+  # shellcheck disable=SC2086
   echo --kubeconfig "$("$_hc_cluster" kubeconfig ephemera-controller)" \
     --namespace ephemera-system \
     --snapshot-image "$("$_hc_cluster" image-ref ephemera.local/snapshot:0.1.0)" \
     --webhook-cert-dir "$certs" --webhook-address "0.0.0.0:$host_controller_webhook_port" \
-    --metrics-address "127.0.0.1:$host_controller_metrics_port"
+    --metrics-address "127.0.0.1:$host_controller_metrics_port" ${EPHEMERA_CONTROLLER_EXTRA_ARGS:-}
 }
 
 host_controller_register_webhooks() {
@@ -44,19 +52,30 @@ host_controller_register_webhooks() {
     "$_hc_dir/webhooks.yaml.in" | _hc_admin apply -f - >/dev/null
 }
 
+host_controller_register_ephemeral_webhook() {
+  sed -e "s#@URL@#https://$("$_hc_cluster" node-ip):$host_controller_webhook_port#" \
+    -e "s#@CA_BUNDLE@#$(base64 -w0 <"$("$_hc_cluster" pki-path)/ca.crt")#" \
+    "$_hc_dir/ephemeral-containers-webhook.yaml.in" | _hc_admin apply -f - >/dev/null
+}
+
 host_controller_unregister_webhooks() {
   # With failurePolicy Fail they would block every DebugSession once the controller is gone.
+  _hc_admin delete validatingwebhookconfiguration ephemera-ephemeral-containers --ignore-not-found >/dev/null 2>&1 || true
   _hc_admin delete mutatingwebhookconfiguration ephemera-requester --ignore-not-found >/dev/null 2>&1 || true
   _hc_admin delete validatingwebhookconfiguration ephemera-policy --ignore-not-found >/dev/null 2>&1 || true
 }
 
-host_controller_start() { # binary logfile
+host_controller_start() { # binary logfile [auditfile]
   if curl -s -o /dev/null "http://127.0.0.1:$host_controller_metrics_port/healthz"; then
     echo "port $host_controller_metrics_port is taken (another ephemera-controller running?); stop it first" >&2
     return 1
   fi
   # shellcheck disable=SC2046
-  "$1" $(host_controller_args) >"$2" 2>&1 &
+  if [ -n "${3:-}" ]; then
+    "$1" $(host_controller_args) >>"$3" 2>>"$2" &
+  else
+    "$1" $(host_controller_args) >"$2" 2>&1 &
+  fi
   host_controller_pid=$!
   host_controller_register_webhooks
   for _ in $(seq 1 60); do

@@ -182,8 +182,11 @@ int main(int argc, char** argv) {
       threads = std::atoi(argv[++i]);
     } else if (arg == "--port" && i + 1 < argc) {
       port = std::atoi(argv[++i]);
+    } else if (arg == "--say" && i + 1 < argc) {
+      // A line for the log (and a value in argv): tests plant canary secrets this way.
+      std::printf("ephemera-target: %s\n", argv[++i]);
     } else {
-      std::fprintf(stderr, "usage: ephemera-target [--threads N] [--port P] | ps\n");
+      std::fprintf(stderr, "usage: ephemera-target [--threads N] [--port P] [--say TEXT] | ps\n");
       return 2;
     }
   }

@@ -26,7 +26,7 @@ json Spec() {
 }
 
 TEST(DebugSessionAdmissionTest, MutateStampsRequesterFromUserInfo) {
-  json out = MutateDebugSession(Review(Spec()));
+  json out = MutateDebugSession(Review(Spec()), session::Policy{});
   const json& response = out["response"];
   EXPECT_EQ(response["uid"], "req-1");
   EXPECT_EQ(response["allowed"], true);
@@ -38,23 +38,46 @@ TEST(DebugSessionAdmissionTest, MutateStampsRequesterFromUserInfo) {
   EXPECT_EQ(patch[0]["value"]["groups"][0], "devs");
 }
 
+TEST(DebugSessionAdmissionTest, MutateFillsTheDefaultTtlFromPolicy) {
+  json spec = Spec();
+  spec.erase("ttl");
+  session::Policy policy;
+  policy.default_ttl = std::chrono::minutes(7);
+  json out = MutateDebugSession(Review(spec), policy);
+  ASSERT_EQ(out["response"]["allowed"], true);
+  json patch = json::parse(*kube::Base64Decode(out["response"]["patch"].get<std::string>()));
+  ASSERT_EQ(patch.size(), 2u);
+  EXPECT_EQ(patch[1]["path"], "/spec/ttl");
+  EXPECT_EQ(patch[1]["value"], "7m");
+}
+
+TEST(DebugSessionAdmissionTest, ValidateAppliesTheDefaultTtlWhenUnset) {
+  json spec = Spec();
+  spec.erase("ttl");
+  session::Policy policy;
+  policy.default_ttl = std::chrono::hours(2);
+  policy.max_ttl = std::chrono::hours(1);
+  EXPECT_EQ(ValidateDebugSession(Review(spec), policy)["response"]["allowed"], false)
+      << "a default above the cap is still capped at admission";
+}
+
 TEST(DebugSessionAdmissionTest, MutateRejectsSelfDeclaredRequester) {
   json spec = Spec();
   spec["requestedBy"] = {{"username", "bob"}};
-  json out = MutateDebugSession(Review(spec));
+  json out = MutateDebugSession(Review(spec), session::Policy{});
   EXPECT_EQ(out["response"]["allowed"], false);
   EXPECT_NE(out["response"]["status"]["message"].get<std::string>().find("spec.requestedBy"),
             std::string::npos);
 }
 
 TEST(DebugSessionAdmissionTest, MutateLeavesUpdatesAlone) {
-  json out = MutateDebugSession(Review(Spec(), "UPDATE"));
+  json out = MutateDebugSession(Review(Spec(), "UPDATE"), session::Policy{});
   EXPECT_EQ(out["response"]["allowed"], true);
   EXPECT_FALSE(out["response"].contains("patch"));
 }
 
 TEST(DebugSessionAdmissionTest, MalformedReviewIsDenied) {
-  EXPECT_EQ(MutateDebugSession(json::object())["response"]["allowed"], false);
+  EXPECT_EQ(MutateDebugSession(json::object(), session::Policy{})["response"]["allowed"], false);
   EXPECT_EQ(ValidateDebugSession(json("x"), {})["response"]["allowed"], false);
 }
 

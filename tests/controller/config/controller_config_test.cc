@@ -54,8 +54,16 @@ TEST(ControllerConfigTest, ValidFileSetsEverySetting) {
   EXPECT_EQ(config.namespace_name, "debug-system");
   EXPECT_EQ(config.snapshot_image, "registry.local/ephemera-snapshot:0.1.0@sha256:" + kDigest);
   EXPECT_FALSE(config.allow_unpinned_image);
-  EXPECT_EQ(config.default_ttl, 10min);
-  EXPECT_EQ(config.max_ttl, 90min);
+  EXPECT_EQ(config.policy.default_ttl, 10min);
+  EXPECT_EQ(config.policy.max_ttl, 90min);
+  EXPECT_EQ(config.policy.allowed_namespaces, (std::vector<std::string>{"team-a", "team-b"}));
+  EXPECT_EQ(config.policy.forbidden_namespaces,
+            (std::vector<std::string>{"kube-system", "payments"}));
+  EXPECT_EQ(config.policy.allowed_profiles, std::vector<std::string>{"restricted"});
+  EXPECT_TRUE(config.policy.strict_audit);
+  EXPECT_TRUE(config.policy.annotate_debugged_pods);
+  EXPECT_TRUE(config.policy.recycle_debugged_pods);
+  EXPECT_EQ(config.policy.ephemeral_containers, "enforce");
   EXPECT_EQ(config.workers, 4);
   EXPECT_TRUE(config.leader_election.enabled);
   EXPECT_EQ(config.leader_election.lease_name, "ephemera-leader");
@@ -75,8 +83,13 @@ TEST(ControllerConfigTest, MinimalFileKeepsDefaults) {
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(loaded->kubeconfig, "");
   EXPECT_EQ(loaded->namespace_name, "ephemera-system");
-  EXPECT_EQ(loaded->default_ttl, 5min);
-  EXPECT_EQ(loaded->max_ttl, 1h);
+  EXPECT_EQ(loaded->policy.default_ttl, 5min);
+  EXPECT_EQ(loaded->policy.max_ttl, 1h);
+  EXPECT_TRUE(loaded->policy.allowed_namespaces.empty());
+  EXPECT_EQ(loaded->policy.forbidden_namespaces, std::vector<std::string>{"kube-system"});
+  EXPECT_EQ(loaded->policy.allowed_profiles, (std::vector<std::string>{"restricted", "ptrace"}));
+  EXPECT_FALSE(loaded->policy.strict_audit);
+  EXPECT_EQ(loaded->policy.ephemeral_containers, "audit");
   EXPECT_EQ(loaded->workers, 2);
   EXPECT_TRUE(loaded->leader_election.enabled);
   EXPECT_EQ(loaded->leader_election.lease_name, "ephemera-controller");
@@ -93,11 +106,11 @@ TEST(ControllerConfigTest, FlagsOverrideTheFile) {
                                            "--log-level=warn", "--kubeconfig="});
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(loaded->workers, 8);
-  EXPECT_EQ(loaded->max_ttl, 2h);
+  EXPECT_EQ(loaded->policy.max_ttl, 2h);
   EXPECT_FALSE(loaded->leader_election.enabled);
   EXPECT_EQ(loaded->log_level, "warn");
   EXPECT_EQ(loaded->kubeconfig, "") << "an empty flag value overrides the file";
-  EXPECT_EQ(loaded->default_ttl, 10min) << "untouched settings keep the file's value";
+  EXPECT_EQ(loaded->policy.default_ttl, 10min) << "untouched settings keep the file's value";
 }
 
 TEST(ControllerConfigTest, FlagsAloneWithoutFile) {
@@ -166,14 +179,15 @@ TEST(ControllerConfigErrorTest, UnknownNestedKey) {
 
 TEST(ControllerConfigErrorTest, BadDuration) {
   const std::string error = ErrorOf("bad_duration.yaml");
-  EXPECT_CONTAINS(error, "bad_duration.yaml:2:13: defaultTtl: invalid duration \"5 minutes\"");
+  EXPECT_CONTAINS(error,
+                  "bad_duration.yaml:3:15: policy.defaultTtl: invalid duration \"5 minutes\"");
   EXPECT_CONTAINS(error, "write it like 60s, 5m, 1h30m");
 }
 
 TEST(ControllerConfigErrorTest, DurationWithoutUnit) {
   EXPECT_CONTAINS(
       ErrorOf("duration_without_unit.yaml"),
-      "duration_without_unit.yaml:2:9: maxTtl: invalid duration \"3600\": missing unit");
+      "duration_without_unit.yaml:3:11: policy.maxTtl: invalid duration \"3600\": missing unit");
 }
 
 TEST(ControllerConfigErrorTest, FractionalSeconds) {
@@ -198,9 +212,10 @@ TEST(ControllerConfigErrorTest, UnpinnedImageFromFlag) {
 }
 
 TEST(ControllerConfigErrorTest, DefaultTtlAboveMaxTtl) {
-  EXPECT_CONTAINS(ErrorOf("ttl_order.yaml"),
-                  "ttl_order.yaml:2:13: defaultTtl (2h) must not exceed maxTtl (1h); lower "
-                  "defaultTtl or raise maxTtl");
+  EXPECT_CONTAINS(
+      ErrorOf("ttl_order.yaml"),
+      "ttl_order.yaml:3:15: policy.defaultTtl (2h) must not exceed policy.maxTtl (1h); lower "
+      "defaultTtl or raise maxTtl");
 }
 
 TEST(ControllerConfigErrorTest, Workers) {
@@ -289,7 +304,7 @@ TEST(ControllerConfigErrorTest, FlagErrors) {
   auto bad_value = LoadFixture("minimal.yaml", {"--default-ttl=soon"});
   ASSERT_FALSE(bad_value.ok());
   EXPECT_CONTAINS(bad_value.status().message(),
-                  "flag --default-ttl: defaultTtl: invalid duration \"soon\"");
+                  "flag --default-ttl: policy.defaultTtl: invalid duration \"soon\"");
 }
 
 TEST(HostPortTest, Parses) {
@@ -321,6 +336,53 @@ TEST(PinnedImageTest, RequiresSha256Digest) {
   std::string upper = kDigest;
   upper[0] = 'A';
   EXPECT_FALSE(IsPinnedImage("reg/img@sha256:" + upper));
+}
+
+TEST(ControllerConfigTest, PolicyListsFromFlags) {
+  auto loaded = LoadControllerConfig(Sources(
+      {"--snapshot-image=img:dev", "--allow-unpinned-image", "--allowed-namespaces=team-a,team-b",
+       "--forbidden-namespaces=", "--allowed-profiles", "restricted", "--strict-audit",
+       "--ephemeral-containers=enforce"}));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->policy.allowed_namespaces, (std::vector<std::string>{"team-a", "team-b"}));
+  EXPECT_TRUE(loaded->policy.forbidden_namespaces.empty()) << "an empty flag clears the list";
+  EXPECT_EQ(loaded->policy.allowed_profiles, std::vector<std::string>{"restricted"});
+  EXPECT_TRUE(loaded->policy.strict_audit);
+  EXPECT_EQ(loaded->policy.ephemeral_containers, "enforce");
+}
+
+TEST(ControllerConfigErrorTest, PolicyValues) {
+  const auto error_of = [](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--snapshot-image=img:dev", "--allow-unpinned-image"});
+    auto loaded = LoadControllerConfig(Sources(args));
+    EXPECT_FALSE(loaded.ok());
+    return loaded.ok() ? std::string() : loaded.status().message();
+  };
+  EXPECT_CONTAINS(error_of({"--allowed-profiles=restricted,root"}),
+                  "flag --allowed-profiles: policy.allowedProfiles: unknown profile \"root\"; the "
+                  "profiles are restricted and ptrace");
+  EXPECT_CONTAINS(error_of({"--allowed-profiles="}),
+                  "policy.allowedProfiles must name at least one profile");
+  EXPECT_CONTAINS(error_of({"--forbidden-namespaces=kube-system,,x"}),
+                  "flag --forbidden-namespaces: policy.forbiddenNamespaces has an empty element");
+  EXPECT_CONTAINS(error_of({"--allowed-namespaces=Team_A"}),
+                  "policy.allowedNamespaces: \"Team_A\" is not a valid namespace name");
+  EXPECT_CONTAINS(error_of({"--ephemeral-containers=deny"}),
+                  "policy.ephemeralContainers must be audit or enforce, not \"deny\"");
+}
+
+TEST(ControllerConfigErrorTest, PolicyListInFileMustBeAList) {
+  const std::string dir = ::testing::TempDir();
+  const std::string path = dir + "/policy_scalar.yaml";
+  {
+    std::ofstream out(path);
+    out << "snapshotImage: img@sha256:" << kDigest << "\npolicy:\n  allowedNamespaces: team-a\n";
+  }
+  auto loaded = LoadControllerConfig(Sources({"--config=" + path}));
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_CONTAINS(loaded.status().message(),
+                  "policy_scalar.yaml:3:22: policy.allowedNamespaces must be a list, e.g. "
+                  "[team-a, team-b]");
 }
 
 }  // namespace

@@ -207,6 +207,12 @@ void FakeKubeClient::PushWatch(WatchScript script) {
   cv_.notify_all();
 }
 
+void FakeKubeClient::SetCreateAnswer(std::string resource,
+                                     std::function<nlohmann::json(const nlohmann::json&)> answer) {
+  std::lock_guard lock(mu_);
+  create_answers_[std::move(resource)] = std::move(answer);
+}
+
 void FakeKubeClient::SetBeforeUpdate(
     std::function<void(const GroupVersionResource&, const ObjectKey&)> hook) {
   std::lock_guard lock(mu_);
@@ -309,6 +315,9 @@ StatusOr<nlohmann::json> FakeKubeClient::Create(const GroupVersionResource& gvr,
                                                 const nlohmann::json& object, const WriteOptions&) {
   std::lock_guard lock(mu_);
   if (auto failure = TakeFailureLocked(FakeMethod::kCreate)) return *failure;
+  if (auto answer = create_answers_.find(gvr.resource); answer != create_answers_.end()) {
+    return answer->second(object);
+  }
   nlohmann::json created = object;
   const std::string name = MetadataString(created, "name");
   if (name.empty()) return ApiError(422, "Invalid", "metadata.name: Required value");

@@ -80,6 +80,10 @@ class FakeKubeClient final : public KubeClient {
   // Runs (without the fake's lock) at the start of every Update, e.g. to write the object
   // meanwhile so that the Update conflicts.
   void SetBeforeUpdate(std::function<void(const GroupVersionResource&, const ObjectKey&)> hook);
+  // Creates of `resource` (e.g. "subjectaccessreviews", a virtual resource) are answered by
+  // `answer(object)` and not stored.
+  void SetCreateAnswer(std::string resource,
+                       std::function<nlohmann::json(const nlohmann::json&)> answer);
 
   // --- Observations ---
   std::vector<ListOptions> ListCalls();
@@ -127,6 +131,7 @@ class FakeKubeClient final : public KubeClient {
   std::vector<WatchOptions> watch_calls_;
   std::map<std::pair<ObjectKey, std::string>, std::string> pod_logs_;
   std::function<void(const GroupVersionResource&, const ObjectKey&)> before_update_;
+  std::map<std::string, std::function<nlohmann::json(const nlohmann::json&)>> create_answers_;
 };
 
 }  // namespace ephemera::kube

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "controller/session/policy.h"
 #include "tests/controller/session/session_fixtures.h"
 
 namespace ephemera::session {
@@ -18,6 +19,29 @@ TEST(DebugSessionTest, ParsesSpec) {
   EXPECT_EQ(s->spec.requested_by->username, "alice");
   EXPECT_TRUE(s->HasFinalizer());
   EXPECT_FALSE(s->status.phase.has_value());
+}
+
+TEST(DebugSessionTest, AnUnsetTtlIsLeftToThePolicy) {
+  nlohmann::json object = testing::SessionObject();
+  object["spec"].erase("ttl");
+  auto s = ParseDebugSession(object);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->spec.ttl, std::chrono::seconds(0));
+  Policy policy;
+  policy.default_ttl = std::chrono::minutes(7);
+  EXPECT_EQ(EffectiveTtl(s->spec, policy), std::chrono::minutes(7));
+  object["spec"]["ttl"] = "90s";
+  EXPECT_EQ(EffectiveTtl(ParseDebugSession(object)->spec, policy), std::chrono::seconds(90));
+}
+
+TEST(DebugSessionTest, AuditHeadRoundTrips) {
+  nlohmann::json object = testing::SessionObject();
+  object["status"] = {{"phase", "Pending"}, {"audit", {{"records", 3}, {"head", "sha256:ab"}}}};
+  auto s = ParseDebugSession(object);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_TRUE(s->status.audit.has_value());
+  EXPECT_EQ(s->status.audit->records, 3);
+  EXPECT_EQ(StatusToJson(s->status)["audit"], object["status"]["audit"]);
 }
 
 TEST(DebugSessionTest, StatusRoundTrips) {

@@ -1,0 +1,20 @@
+// AdmissionReview v1 envelopes shared by Ephemera's webhooks. Pure.
+#ifndef EPHEMERA_CONTROLLER_ADMISSION_ADMISSION_REVIEW_H_
+#define EPHEMERA_CONTROLLER_ADMISSION_ADMISSION_REVIEW_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace ephemera::admission {
+
+// The review's request object; nullptr when the review has none (malformed).
+const nlohmann::json* AdmissionRequest(const nlohmann::json& review);
+
+// The AdmissionReview answering `review`: allowed, or denied with `message` (HTTP 403, reason
+// Forbidden), which kubectl shows the user as is.
+nlohmann::json AdmissionResponse(const nlohmann::json& review, bool allowed,
+                                 const std::string& message = "");
+
+}  // namespace ephemera::admission
+
+#endif  // EPHEMERA_CONTROLLER_ADMISSION_ADMISSION_REVIEW_H_

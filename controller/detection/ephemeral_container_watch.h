@@ -1,0 +1,62 @@
+// EphemeralContainerWatch: watches every pod and reports each ephemeral container that Ephemera
+// did not add (see container_mark.h), once per container per process.
+//
+// A pod informer keeps only ReducePod's summary of each pod. Its handler finds the new unsanctioned
+// containers (pure, quick) and queues them; a reporter thread hands each to `report` (which does
+// the I/O: an Event on the pod, a metric, an audit record), so a slow API server never stalls the
+// watch. The leader runs it, so each finding is reported by one replica.
+//
+// Thread safety: Run is called once; CachedPods and Reported may be called from any thread.
+#ifndef EPHEMERA_CONTROLLER_DETECTION_EPHEMERAL_CONTAINER_WATCH_H_
+#define EPHEMERA_CONTROLLER_DETECTION_EPHEMERAL_CONTAINER_WATCH_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <stop_token>
+#include <string>
+#include <utility>
+
+#include "controller/detection/pod_summary.h"
+#include "controller/informer/informer.h"
+#include "controller/kube/clock.h"
+#include "controller/kube/kube_client.h"
+
+namespace ephemera::detection {
+
+class EphemeralContainerWatch {
+ public:
+  using Reporter = std::function<void(const UnsanctionedContainer&)>;
+
+  // Borrows client and clock. `mark_key` is the controller's mark key (EnsureMarkKey).
+  EphemeralContainerWatch(kube::KubeClient& client, kube::Clock& clock, std::string mark_key,
+                          Reporter report);
+
+  // Watches until `stop`; returns after the reporter has drained what was already queued.
+  void Run(const std::stop_token& stop);
+
+  std::size_t CachedPods() const { return informer_.Size(); }
+  std::uint64_t Reported() const { return reported_.load(); }
+
+ private:
+  void Enqueue(std::vector<UnsanctionedContainer> found);
+  void Report(const std::stop_token& stop);
+
+  const std::string mark_key_;
+  Reporter report_;
+  informer::Informer informer_;
+  std::atomic<std::uint64_t> reported_{0};
+
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::deque<UnsanctionedContainer> pending_;
+  // (pod uid, container) already reported; entries leave when their pod is deleted.
+  std::set<std::pair<std::string, std::string>> seen_;
+};
+
+}  // namespace ephemera::detection
+
+#endif  // EPHEMERA_CONTROLLER_DETECTION_EPHEMERAL_CONTAINER_WATCH_H_

@@ -1,0 +1,87 @@
+#include "controller/detection/pod_summary.h"
+
+#include <set>
+
+#include "controller/detection/container_mark.h"
+
+namespace ephemera::detection {
+namespace {
+
+using nlohmann::json;
+
+std::string StringAt(const json& object, const char* key) {
+  if (!object.is_object()) return "";
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+const json* ArrayAt(const json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  return it != object.end() && it->is_array() ? &*it : nullptr;
+}
+
+std::string MarkOf(const json& container) {
+  const json* env = ArrayAt(container, "env");
+  if (env == nullptr) return "";
+  for (const json& variable : *env) {
+    if (StringAt(variable, "name") == kMarkEnvName) return StringAt(variable, "value");
+  }
+  return "";
+}
+
+}  // namespace
+
+json ReducePod(json pod) {
+  if (pod.is_object() && pod.contains("ephemeral")) return pod;  // already reduced
+  const json metadata = pod.is_object() ? pod.value("metadata", json::object()) : json::object();
+  json reduced = {{"metadata",
+                   {{"name", StringAt(metadata, "name")},
+                    {"namespace", StringAt(metadata, "namespace")},
+                    {"uid", StringAt(metadata, "uid")}}},
+                  {"ephemeral", json::array()}};
+  const json spec = pod.is_object() ? pod.value("spec", json::object()) : json::object();
+  const json* containers = ArrayAt(spec, "ephemeralContainers");
+  if (containers == nullptr) return reduced;
+  std::set<std::string> running;
+  const json status = pod.value("status", json::object());
+  if (const json* statuses = ArrayAt(status, "ephemeralContainerStatuses")) {
+    for (const json& s : *statuses) {
+      const json state = s.is_object() ? s.value("state", json::object()) : json::object();
+      if (state.is_object() && state.contains("running")) running.insert(StringAt(s, "name"));
+    }
+  }
+  for (const json& container : *containers) {
+    const std::string name = StringAt(container, "name");
+    reduced["ephemeral"].push_back({{"name", name},
+                                    {"image", StringAt(container, "image")},
+                                    {"mark", MarkOf(container)},
+                                    {"running", running.contains(name)}});
+  }
+  return reduced;
+}
+
+std::vector<UnsanctionedContainer> FindUnsanctioned(const json* before, const json& now,
+                                                    std::string_view mark_key) {
+  std::set<std::string> known;
+  if (before != nullptr) {
+    if (const json* old_containers = ArrayAt(*before, "ephemeral")) {
+      for (const json& c : *old_containers) known.insert(StringAt(c, "name"));
+    }
+  }
+  std::vector<UnsanctionedContainer> found;
+  const json* containers = ArrayAt(now, "ephemeral");
+  if (containers == nullptr) return found;
+  const json metadata = now.value("metadata", json::object());
+  const std::string uid = StringAt(metadata, "uid");
+  for (const json& c : *containers) {
+    const std::string name = StringAt(c, "name");
+    if (known.contains(name)) continue;
+    if (IsValidMark(StringAt(c, "mark"), mark_key, uid, name)) continue;
+    found.push_back({StringAt(metadata, "namespace"), StringAt(metadata, "name"), uid, name,
+                     StringAt(c, "image"), c.value("running", false)});
+  }
+  return found;
+}
+
+}  // namespace ephemera::detection

@@ -1,0 +1,94 @@
+#include "controller/detection/ephemeral_container_watch.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "controller/detection/container_mark.h"
+#include "controller/kube/resource.h"
+#include "tests/controller/informer/fake_kube_client.h"
+#include "tests/controller/kube/fake_clock.h"
+
+namespace ephemera::detection {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr char kKey[] = "0123456789abcdef0123456789abcdef";
+
+json Pod(const std::string& name, const std::string& uid, std::vector<json> ephemeral = {}) {
+  json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", name}, {"namespace", "team-a"}, {"uid", uid}}},
+              {"spec", {{"containers", {{{"name", "app"}, {"image", "shop:1"}}}}}}};
+  if (!ephemeral.empty()) pod["spec"]["ephemeralContainers"] = ephemeral;
+  return pod;
+}
+
+json Ephemeral(const std::string& name, const std::string& pod_uid = "", bool marked = false) {
+  json c = {{"name", name}, {"image", "busybox:1.36"}};
+  if (marked) AddMark(c, kKey, pod_uid);
+  return c;
+}
+
+// Collects reports; Wait blocks (bounded) until `count` have arrived.
+class Reports {
+ public:
+  void Add(const UnsanctionedContainer& c) {
+    std::lock_guard lock(mu_);
+    seen_.push_back(c);
+    cv_.notify_all();
+  }
+  std::vector<UnsanctionedContainer> Wait(std::size_t count) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, 10s, [&] { return seen_.size() >= count; });
+    return seen_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<UnsanctionedContainer> seen_;
+};
+
+TEST(EphemeralContainerWatchTest, ReportsEachUnsanctionedContainerOnce) {
+  kube::FakeKubeClient client;
+  kube::FakeClock clock;
+  // Listed: a pod debugged by Ephemera (marked) and one debugged by someone else.
+  client.PutObject(kube::PodsResource(),
+                   Pod("ours", "uid-1", {Ephemeral("ephemera-aa", "uid-1", true)}));
+  client.PutObject(kube::PodsResource(), Pod("theirs", "uid-2", {Ephemeral("debugger-1")}));
+  client.PutObject(kube::PodsResource(), Pod("plain", "uid-3"));
+  // Watched: a second unsanctioned container on "theirs", the first one again (no new report),
+  // and a marked one on "plain".
+  client.PushWatch(kube::WatchScript::Closed(
+      {kube::ModifiedEvent(
+           Pod("theirs", "uid-2", {Ephemeral("debugger-1"), Ephemeral("debugger-2")})),
+       kube::ModifiedEvent(
+           Pod("theirs", "uid-2", {Ephemeral("debugger-1"), Ephemeral("debugger-2")})),
+       kube::ModifiedEvent(Pod("plain", "uid-3", {Ephemeral("ephemera-bb", "uid-3", true)}))}));
+
+  Reports reports;
+  EphemeralContainerWatch watch(client, clock, kKey,
+                                [&](const UnsanctionedContainer& c) { reports.Add(c); });
+  std::stop_source stop;
+  std::jthread runner([&] { watch.Run(stop.get_token()); });
+  const auto seen = reports.Wait(2);
+  ASSERT_TRUE(client.WaitForWatchCalls(2, 10s)) << "the scripted watch was consumed";
+  stop.request_stop();
+  runner.join();
+
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].pod, "theirs");
+  EXPECT_EQ(seen[0].container, "debugger-1");
+  EXPECT_EQ(seen[1].container, "debugger-2");
+  EXPECT_EQ(watch.Reported(), 2u);
+  EXPECT_EQ(watch.CachedPods(), 3u);
+}
+
+}  // namespace
+}  // namespace ephemera::detection
