@@ -125,6 +125,10 @@ if not any(a.startswith("--snapshot-image=") and "@sha256:" in a for a in args):
     err(f"snapshot image not pinned by digest: {args}")
 if "@sha256:" not in c["image"]:
     err(f"controller image not pinned by digest: {c['image']}")
+pod_verbs = {v for role in kinds.get("ClusterRole", []) for r in role["rules"]
+             if r["resources"] == ["pods"] for v in r["verbs"]}
+if expect_rbac == "yes" and pod_verbs != {"get", "list", "watch"}:
+    err(f"with the default policy the controller may do more than read pods: {pod_verbs}")
 if not any(e["name"] == "POD_NAME" and e["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
            for e in c.get("env", [])):
     err("POD_NAME does not come from the downward API")
@@ -145,7 +149,7 @@ if "NetworkPolicy" not in kinds:
     err("no NetworkPolicy")
 
 # Webhooks: distinct names from the host-run test's, Fail, and a caBundle that signed the Secret's cert.
-host_names = {"ephemera-requester", "ephemera-policy"}
+host_names = {"ephemera-requester", "ephemera-policy", "ephemera-ephemeral-containers"}
 (secret,) = [s for s in kinds["Secret"] if s["type"] == "kubernetes.io/tls"]
 with tempfile.TemporaryDirectory() as tmp:
     for key in ("ca.crt", "tls.crt"):
@@ -196,8 +200,32 @@ test_template() {
   expect_failure "serviceAccount.create=false without a name" "serviceAccount.name is required" \
     -f "$ci_values" --set serviceAccount.create=false
   expect_failure "the default values alone (no snapshot digest)" "snapshotImage.digest is required"
-  expect_failure "a policy value the controller cannot enforce yet" "policy.allowedNamespaces is not yet enforced" \
-    -f "$ci_values" --set 'policy.allowedNamespaces={team-a}'
+  expect_failure "policy.ephemeralContainers=enforce without its webhook" "needs webhooks.ephemeralContainers.enabled=true" \
+    -f "$ci_values" --set policy.ephemeralContainers=enforce
+  if render policy -f "$ci_values" --set 'policy.allowedNamespaces={team-a}' --set policy.maxTtl=30m \
+       --set policy.annotateDebuggedPods=true --set policy.ephemeralContainers=enforce \
+       --set webhooks.ephemeralContainers.enabled=true &&
+     python3 - "$work/policy.yaml" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+(cm,) = [d for d in docs if d["kind"] == "ConfigMap"]
+policy = yaml.safe_load(cm["data"]["config.yaml"])["policy"]
+assert policy["allowedNamespaces"] == ["team-a"] and policy["maxTtl"] == "30m", policy
+assert policy["ephemeralContainers"] == "enforce", policy
+(dep,) = [d for d in docs if d["kind"] == "Deployment"]
+assert "--config=/etc/ephemera/config/config.yaml" in dep["spec"]["template"]["spec"]["containers"][0]["args"]
+(role,) = [d for d in docs if d["kind"] == "ClusterRole" and d["metadata"]["name"].endswith("-controller-role")]
+pod_verbs = {v for r in role["rules"] if r["resources"] == ["pods"] for v in r["verbs"]}
+assert pod_verbs == {"get", "list", "watch", "patch"}, pod_verbs
+hooks = [d for d in docs if d["kind"] == "ValidatingWebhookConfiguration"
+         and d["webhooks"][0]["rules"][0]["resources"] == ["pods/ephemeralcontainers"]]
+assert len(hooks) == 1 and hooks[0]["metadata"]["name"] != "ephemera-ephemeral-containers", hooks
+PY
+  then
+    pass "policy values reach the controller's --config file; annotate adds patch on pods; the pods/ephemeralcontainers webhook renders"
+  else
+    fail "policy values"; sed 's/^/    /' "$work/policy.err"
+  fi
   if render tag -f "$ci_values" --set image.digest= && grep -q 'image: ephemera.local/controller:0.1.0$' "$work/tag.yaml"; then
     pass "without image.digest the controller image is repository:appVersion"
   else

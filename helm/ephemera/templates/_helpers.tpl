@@ -95,7 +95,7 @@ checksum annotation all see the same certificate. Call with the root context.
 {{- else }}
 {{- $service := include "ephemera.webhookServiceName" . }}
 {{- $dns := list (printf "%s.%s.svc" $service .Release.Namespace) (printf "%s.%s.svc.cluster.local" $service .Release.Namespace) $service (printf "%s.%s" $service .Release.Namespace) }}
-{{- $days := int .Values.webhook.certificate.validityDays }}
+{{- $days := int .Values.webhooks.certificate.validityDays }}
 {{- $ca := genCA (printf "%s-webhook-ca" (include "ephemera.fullname" .)) $days }}
 {{- $cert := genSignedCert (first $dns) nil $dns $days $ca }}
 {{- $_ := set $certs "caCert" $ca.Cert }}
@@ -107,11 +107,30 @@ checksum annotation all see the same certificate. Call with the root context.
 {{- toYaml (get . "ephemeraWebhookCertificates") }}
 {{- end }}
 
-{{/* Policy values the controller of this release cannot enforce yet: refuse them instead of ignoring them. */}}
-{{- define "ephemera.checkUnwiredPolicy" -}}
-{{- range $key := list "allowedNamespaces" "forbiddenNamespaces" "allowedProfiles" }}
-{{- if index $.Values.policy $key }}
-{{- fail (printf "policy.%s is not yet enforced by ephemera-controller %s; leave it empty (a policy that is silently ignored is worse than none)" $key $.Chart.AppVersion) }}
+{{/* Value combinations that cannot work: refuse them at render time instead of at run time. */}}
+{{- define "ephemera.checkValues" -}}
+{{- if and (eq .Values.policy.ephemeralContainers "enforce") (not .Values.webhooks.ephemeralContainers.enabled) }}
+{{- fail "policy.ephemeralContainers=enforce denies ephemeral containers at admission and needs webhooks.ephemeralContainers.enabled=true" }}
 {{- end }}
+{{- end }}
+
+{{/* The controller's configuration file (--config): the cluster policy. */}}
+{{- define "ephemera.controllerConfig" -}}
+policy:
+  {{- toYaml .Values.policy | nindent 2 }}
+{{- end }}
+
+{{/*
+The key the controller marks its snapshot containers with (HMAC; docs/policy.md). The controller
+reads it from the Secret ephemera-mark-key in its namespace (a fixed name). The chart creates it so
+that uninstalling removes it, and keeps it across upgrades: a new key would make every earlier mark
+look unsanctioned.
+*/}}
+{{- define "ephemera.markKey" -}}
+{{- $secret := lookup "v1" "Secret" .Release.Namespace "ephemera-mark-key" }}
+{{- if and $secret (hasKey ($secret.data | default dict) "key") }}
+{{- index $secret.data "key" }}
+{{- else }}
+{{- randAlphaNum 64 | b64enc }}
 {{- end }}
 {{- end }}
