@@ -188,7 +188,9 @@ int Run(int argc, char** argv) {
   // for this replica's own decisions (admission, unsanctioned containers).
   audit::JsonLinesAuditSink audit_sink(STDOUT_FILENO);
   audit::AuditLog audit_log(audit_sink, {.strict = policy.strict_audit});
-  const std::string replica_chain = audit::ControllerChain(identity);
+  // One chain per process: a restarted container keeps its pod name but starts a new chain.
+  const std::string replica_chain =
+      audit::ControllerChain(identity + "@" + audit::FormatAuditTime(clock.Now()));
   auto audit_replica = [&](audit::AuditRecord record) {
     record.time = audit::FormatAuditTime(clock.Now());
     record.chain = replica_chain;

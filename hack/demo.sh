@@ -1,31 +1,68 @@
 #!/usr/bin/env bash
-# `make demo`: on the local cluster, alice asks Ephemera for a snapshot of a running service, reads
-# the decrypted report with her own age key, and watches the session expire and its results vanish.
+# `make demo`: Ephemera as a cluster operator and a developer meet it, on the local cluster.
+#   1. the operator installs the Helm chart (images built here, pinned by digest);
+#   2. alice runs a sample service in team-a;
+#   3. alice runs `kubectl ephemera snapshot` against it and reads the report;
+#   4. the session expires: its snapshot and key are destroyed, and fetching it says so;
+#   5. the audit trail of the session verifies.
+# At the end the chart is uninstalled (KEEP=1 keeps it) and the cluster stays up.
+#
+#   hack/demo.sh [BUILD_DIR]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-build_dir=${1:-$repo/build/dev}
+build_dir=$(cd "${1:-$repo/build/dev}" && pwd)
 cluster=$repo/tests/cluster/cluster.sh
 kubectl=$("$cluster" kubectl-path)
-as() { local user=$1; shift; "$kubectl" --kubeconfig "$("$cluster" kubeconfig "$user")" "$@"; }
-say() { printf '\n\033[1mdemo: %s\033[0m\n' "$*"; }
+helm=$("$cluster" helm-path)
+namespace=ephemera-system
+release=ephemera
 work=$(mktemp -d)
-# shellcheck source=tests/e2e/host_controller.sh
-source "$repo/tests/e2e/host_controller.sh"
+admin_kubeconfig=$("$cluster" kubeconfig admin)
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
+as() { local user=$1; shift; "$kubectl" --kubeconfig "$("$cluster" kubeconfig "$user")" "$@"; }
+die() { echo "demo: $*" >&2; exit 1; }
+
 cleanup() {
-  as alice -n team-a delete debugsession demo --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  sleep 1
-  host_controller_stop || true
+  local code=$?
+  if [ "${KEEP:-0}" != 1 ]; then
+    as alice -n team-a delete deployment shop --ignore-not-found --wait=false >/dev/null 2>&1 || true
+    "$helm" --kubeconfig "$admin_kubeconfig" -n "$namespace" uninstall "$release" --wait >/dev/null 2>&1 || true
+  fi
+  if [ "$code" -ne 0 ]; then
+    echo "demo: failed; the controller's last log lines:" >&2
+    as admin -n "$namespace" logs -l app.kubernetes.io/name=ephemera --tail=20 --prefix 2>/dev/null >&2 || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-say "starting ephemera-controller on this host (its log: $work/controller.log)"
-host_controller_install
-host_controller_start "$build_dir/controller/ephemera-controller" "$work/controller.log"
+[ -x "$build_dir/cli/kubectl-ephemera" ] || die "$build_dir/cli/kubectl-ephemera is not built (run 'make build')"
+# kubectl finds plugins on PATH: `kubectl ephemera` runs kubectl-ephemera.
+PATH="$build_dir/cli:$(dirname "$kubectl"):$PATH"
+export PATH
+export EPHEMERA_IDENTITY=$work/alice-identity.txt
 
-say "alice runs a sample service 'shop' in team-a (uid 1000; a password in its environment)"
-as alice -n team-a delete deployment shop --ignore-not-found --cascade=foreground --wait=true >/dev/null
+if "$helm" --kubeconfig "$admin_kubeconfig" -n "$namespace" status "$release" >/dev/null 2>&1; then
+  die "release $release is already installed in $namespace (a previous KEEP=1 demo?); remove it with: $helm --kubeconfig $admin_kubeconfig -n $namespace uninstall $release"
+fi
+
+say "1. The operator installs Ephemera with Helm (2 replicas, webhooks, least RBAC)"
+controller_image=$("$cluster" image-ref ephemera.local/controller:0.1.0)
+snapshot_image=$("$cluster" image-ref ephemera.local/snapshot:0.1.0)
+echo "controller image $controller_image"
+echo "snapshot image   $snapshot_image"
+run "$helm" --kubeconfig "$admin_kubeconfig" install "$release" "$repo/helm/ephemera" -n "$namespace" \
+  --create-namespace --wait --timeout 4m \
+  --set "image.repository=${controller_image%@*}" --set "image.digest=${controller_image#*@}" \
+  --set "snapshotImage.repository=${snapshot_image%@*}" --set "snapshotImage.digest=${snapshot_image#*@}" |
+  sed -n '1,/^NOTES/p'
+as admin -n "$namespace" get pods -o wide
+
+say "2. alice runs a sample service 'shop' in team-a (a database password in its environment)"
+as alice -n team-a delete deployment shop --ignore-not-found --wait=true >/dev/null
 as alice -n team-a apply -f - >/dev/null <<'YAML'
 apiVersion: apps/v1
 kind: Deployment
@@ -46,51 +83,33 @@ YAML
 as alice -n team-a rollout status deployment/shop --timeout=120s
 pod=$(as alice -n team-a get pods -l app=shop -o jsonpath='{.items[0].metadata.name}')
 
-say "alice makes her age key and asks for a 45s DebugSession on $pod"
-age-keygen -o "$work/alice.key" 2>/dev/null
-as alice -n team-a apply -f - <<YAML
-apiVersion: ephemera.dev/v1alpha1
-kind: DebugSession
-metadata: {name: demo, namespace: team-a}
-spec:
-  target: {pod: $pod, container: app}
-  reason: "DEMO-1 why is checkout slow?"
-  ttl: 45s
-  capture: [process, threads, fds, sockets, maps, limits, cgroup, env]
-  redaction: {allowEnv: [LOG_LEVEL]}
-  recipients: ["$(age-keygen -y "$work/alice.key")"]
-YAML
-for _ in $(seq 1 120); do
-  phase=$(as alice -n team-a get debugsession demo -o jsonpath='{.status.phase}')
-  case "$phase" in Completed|Failed|Denied) break ;; esac
-  sleep 0.5
-done
-as alice -n team-a get debugsessions
-[ "$phase" = Completed ] || { as alice -n team-a get debugsession demo -o yaml; exit 1; }
+say "3. alice asks for a snapshot of $pod (her age identity is created on first use)"
+KUBECONFIG=$("$cluster" kubeconfig alice)
+export KUBECONFIG
+session=demo
+"$kubectl" -n team-a delete debugsession "$session" --ignore-not-found --wait=true >/dev/null
+run kubectl ephemera snapshot "$pod" -n team-a --name "$session" --reason "DEMO-1 why is checkout slow?" \
+  --ttl 45s --capture process,threads,fds,sockets,maps,limits,cgroup,env
+run kubectl ephemera list -n team-a
 
-say "the DebugSnapshot holds ciphertext only; alice decrypts it with age"
-as alice -n team-a get debugsnapshot demo -o jsonpath='{.spec.ciphertext}' | head -n 3
-echo "..."
-as alice -n team-a get debugsnapshot demo -o jsonpath='{.spec.ciphertext}' | age -d -i "$work/alice.key" | gunzip >"$work/snapshot.json"
-python3 - "$work/snapshot.json" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-for p in doc["processes"]:
-    print(f"process {p['pid']} {p['name']}  rss {p['memory']['vmRssKiB']} KiB  threads {p['threadCount']}")
-    for t in p.get("threads", []):
-        print(f"  thread {t['tid']:>5} {t['name']:<16} {t['state']}  wchan {t.get('wchan', '')}")
-    for s in p.get("sockets", []):
-        print(f"  socket {s['protocol']} {s['local']} -> {s['remote']} {s['state']}")
-    for e in p.get("env", []):
-        print(f"  env {e['name']}={e['value']}")
-print("redaction:", doc["redaction"], " degraded:", len(doc["degraded"]), " overhead:", doc["overhead"])
-PY
-
-say "waiting for the TTL to lapse: the snapshot and the session key are destroyed"
+say "4. The TTL lapses: the snapshot and the session key are destroyed"
 for _ in $(seq 1 120); do
-  [ "$(as alice -n team-a get debugsession demo -o jsonpath='{.status.phase}')" = Expired ] && break
+  [ "$("$kubectl" -n team-a get debugsession "$session" -o jsonpath='{.status.phase}')" = Expired ] && break
   sleep 1
 done
-as alice -n team-a get debugsessions
-as alice -n team-a get debugsnapshots 2>&1 | sed 's/^/  /'
-say "done. The cluster stays up: 'make cluster-down' stops it."
+run kubectl ephemera get "$session" -n team-a
+run kubectl ephemera fetch "$session" -n team-a || true
+
+say "5. The session's audit trail verifies against the head in its status"
+unset KUBECONFIG
+uid=$(as admin -n team-a get debugsession "$session" -o jsonpath='{.metadata.uid}')
+records=$(as admin -n team-a get debugsession "$session" -o jsonpath='{.status.audit.records}')
+head=$(as admin -n team-a get debugsession "$session" -o jsonpath='{.status.audit.head}')
+# The leader wrote the records to its stdout, among its other replicas' lines.
+for p in $(as admin -n "$namespace" get pods -l app.kubernetes.io/name=ephemera -o name); do
+  as admin -n "$namespace" logs "$p" 2>/dev/null
+done >"$work/audit.jsonl"
+grep "session/$uid" "$work/audit.jsonl" | head -n 2 | cut -c1-160 | sed 's/$/…/'
+run kubectl ephemera audit verify "$work/audit.jsonl" --anchor "session/$uid=$records:$head"
+
+say "done. The cluster stays up ('make cluster-down' stops it); the chart is removed unless KEEP=1."
