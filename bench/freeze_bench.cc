@@ -1,27 +1,22 @@
 // ephemera-bench-freeze: how long a target's threads are frozen by a stack dump, seen from the
 // target: CaptureStacks (the library call ephemera-snapshot makes) vs `eu-stack -p` vs
-// `gdb -batch -p PID -ex 'thread apply all bt'`, and the whole ephemera-snapshot tool.
+// `gdb -batch -p PID -ex 'thread apply all bt'`, on targets with 10, 100 and 1000 threads, and the
+// whole `ephemera-snapshot --pid N --format json` (every section) on the same targets.
 //
-// Method, the same for every tool: a target process with N worker threads; each worker loops
-// "read steady_clock, record the gap since its previous iteration, publish the timestamp, spin
-// ~20 µs, yield". Two measures per worker, both taken on the target's side:
-//   gaps      the workers record their largest gap between iterations in shared memory (an
-//             anonymous MAP_SHARED mapping made before fork); a monitor in the parent resets the
-//             window (an epoch counter) and reads the maxima. freeze = max(0, during - normal),
-//             normal being the largest gap over a quiet window. With more workers than cores,
-//             or other load, the normal gap (the resolution) is milliseconds.
-//   schedstat the time a worker spent neither running nor runnable, from
-//             /proc/<pid>/task/<tid>/schedstat read before and after the tool (wall time minus
-//             time on a CPU minus time waiting on a run queue). The workers never sleep, so
-//             that is time stopped by the tracer, at microsecond resolution.
-// Per tool: p50 and max over threads and the total (sum over threads), medians over runs, and
-// CaptureStacks' own stop-to-detach timing ("own timing", an upper bound: a busy thread stops
-// only once it is scheduled). When the machine has two or more CPUs the target runs on the last
-// one and the bench and the tools on the first, so a tool's speed does not depend on N.
+// Method, the same for every tool: a target process with N worker threads that never sleep (each
+// loops "spin ~20 µs, sched_yield"). The time a worker spends neither running nor runnable,
+// from /proc/<pid>/task/<tid>/schedstat read before and after the tool (wall time minus time on a
+// CPU minus time waiting on a run queue), is time it was stopped by the tracer, at microsecond
+// resolution. "noise" is the same figure over a window without any tool.
+// Per tool and target: p50, p90 and max over threads and the total (sum over threads), medians
+// over runs; CaptureStacks' own stop-to-detach timing ("own", an upper bound: it includes waiting
+// for a busy thread to be scheduled); and for ephemera-snapshot its CPU time and peak RSS, from
+// wait4 (the rusage of that child alone). When the machine has two or more CPUs the target runs
+// on the last one and the bench and the tools on the first.
 //
-// Also prints the CPU time and peak RSS of one ephemera-snapshot run, from wait4: the rusage of
-// that child alone (getrusage(RUSAGE_CHILDREN) would fold in gdb and eu-stack). Run as root (or
-// with CAP_SYS_PTRACE).
+// Every tool run has a time limit (kToolTimeout, longer for 1000 threads); a tool that exceeds it
+// is killed and its row says so (its freeze figures are then lower bounds). Run as root (or with
+// CAP_SYS_PTRACE).
 //
 //   ephemera-bench-freeze [--runs R] [--threads N,M,...]
 #include <fcntl.h>
@@ -53,11 +48,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kMaxThreads = 256;
+constexpr int kMaxThreads = 1024;
 constexpr int64_t kSpinNanos = 20'000;
 constexpr auto kQuietWindow = std::chrono::milliseconds(300);
 constexpr auto kSettle = std::chrono::milliseconds(50);
 constexpr auto kRowBudget = std::chrono::seconds(5);
+// Per tool run; the 1000-thread target gets the long one.
+constexpr auto kToolTimeout = std::chrono::seconds(60);
+constexpr auto kLongToolTimeout = std::chrono::seconds(90);
+constexpr int kLongTimeoutThreads = 500;
 constexpr double kGoalPerThreadMs = 0.1;
 constexpr double kGoalRatioVsEuStack = 10.0;
 constexpr long kGoalRssKib = long{16} * 1024;
@@ -217,18 +216,6 @@ class Target {
     return stopped;
   }
 
-  // Per-worker largest gap (ms) in the current window.
-  std::vector<double> MaxGapsMs() const {
-    std::vector<double> gaps;
-    gaps.reserve(static_cast<size_t>(threads_));
-    for (int i = 0; i < threads_; ++i) {
-      gaps.push_back(
-          static_cast<double>(shared_->slots[i].max_gap_nanos.load(std::memory_order_relaxed)) /
-          1e6);
-    }
-    return gaps;
-  }
-
  private:
   int threads_;
   int pid_ = -1;
@@ -239,13 +226,15 @@ class Target {
 
 struct ChildRun {
   bool ok = false;
+  bool timed_out = false;
   double wall_ms = 0;
   double cpu_ms = 0;
   long max_rss_kib = 0;
 };
 
-// Runs argv with stdout and stderr to /dev/null; the rusage is this child's own (wait4).
-ChildRun RunCommand(const std::vector<std::string>& args) {
+// Runs argv in its own process group with stdout and stderr to /dev/null, killing the group after
+// `timeout`; the rusage is this child's own (wait4).
+ChildRun RunCommand(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
@@ -253,6 +242,7 @@ ChildRun RunCommand(const std::vector<std::string>& args) {
   auto start = Clock::now();
   pid_t pid = fork();
   if (pid == 0) {
+    setpgid(0, 0);
     int null_fd = open("/dev/null", O_WRONLY);
     dup2(null_fd, STDOUT_FILENO);
     dup2(null_fd, STDERR_FILENO);
@@ -260,11 +250,23 @@ ChildRun RunCommand(const std::vector<std::string>& args) {
     _exit(127);
   }
   ChildRun run;
+  if (pid < 0) return run;
+  setpgid(pid, pid);  // also here: no race with the kill below
   int status = 0;
   rusage usage{};
-  if (pid < 0 || wait4(pid, &status, 0, &usage) != pid) return run;
+  pid_t waited = 0;
+  while ((waited = wait4(pid, &status, WNOHANG, &usage)) == 0) {
+    if (Clock::now() - start > timeout) {
+      run.timed_out = true;
+      kill(-pid, SIGKILL);
+      waited = wait4(pid, &status, 0, &usage);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (waited != pid) return run;
   run.wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  run.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  run.ok = !run.timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   auto to_ms = [](const timeval& tv) {
     return static_cast<double>(tv.tv_sec) * 1e3 + static_cast<double>(tv.tv_usec) / 1e3;
   };
@@ -273,7 +275,9 @@ ChildRun RunCommand(const std::vector<std::string>& args) {
   return run;
 }
 
-bool OnPath(const std::string& name) { return RunCommand({"sh", "-c", "command -v " + name}).ok; }
+bool OnPath(const std::string& name) {
+  return RunCommand({"sh", "-c", "command -v " + name}, std::chrono::seconds(10)).ok;
+}
 
 enum class Tool { kCapture, kSnapshot, kEuStack, kGdb };
 
@@ -286,22 +290,21 @@ const char* ToolName(Tool tool) {
     case Tool::kEuStack:
       return "eu-stack";
     case Tool::kGdb:
-      return "gdb";
+      return "gdb -batch";
   }
   return "?";
 }
 
 struct RunResult {
   bool ok = false;
+  bool timed_out = false;
   std::string error;
   double wall_ms = 0;
-  std::vector<double> freeze_ms;  // per worker, from the target's side
-  double self_p50_ms = 0;         // CaptureStacks' own stop-to-detach timing, over threads
-  double self_max_ms = 0;
-  double self_total_ms = 0;
-  double normal_ms = 0;            // median over workers of the quiet-window largest gap
   std::vector<double> stopped_ms;  // per worker, from schedstat
-  double stopped_normal_ms = 0;    // median over workers of the quiet-window stopped time
+  double noise_ms = 0;             // p50 over workers of the stopped time without a tool
+  std::vector<double> own_ms;      // CaptureStacks' own interrupt-to-detach timing, per thread
+  std::vector<double> held_ms;     // CaptureStacks' stop-seen-to-detach timing, per thread
+  ChildRun child;                  // ephemera-snapshot's rusage
 };
 
 double Percentile(std::vector<double> values, double p) {
@@ -317,6 +320,10 @@ double Sum(const std::vector<double>& values) {
   return sum;
 }
 
+std::chrono::milliseconds TimeoutFor(int threads) {
+  return threads >= kLongTimeoutThreads ? kLongToolTimeout : kToolTimeout;
+}
+
 RunResult RunOnce(Tool tool, int threads, int target_cpu) {
   RunResult result;
   Target target(threads, target_cpu);
@@ -326,100 +333,114 @@ RunResult RunOnce(Tool tool, int threads, int target_cpu) {
   }
   auto quiet_before = target.SampleSchedstat();
   std::this_thread::sleep_for(kQuietWindow);
-  std::vector<double> normal = target.MaxGapsMs();
-  result.stopped_normal_ms =
-      Percentile(Target::StoppedMs(quiet_before, target.SampleSchedstat()), 0.5);
-  result.normal_ms = Percentile(normal, 0.5);
-  if (!target.StartWindow()) {
-    result.error = "target workers stalled";
-    return result;
-  }
+  result.noise_ms = Percentile(Target::StoppedMs(quiet_before, target.SampleSchedstat()), 0.5);
 
-  std::string pid = std::to_string(target.Pid());
+  const std::string pid = std::to_string(target.Pid());
+  const std::chrono::milliseconds timeout = TimeoutFor(threads);
   auto sched_before = target.SampleSchedstat();
   auto start = Clock::now();
   switch (tool) {
     case Tool::kCapture: {
       ephemera::stacks::StackCaptureOptions options;
-      options.deadline = Clock::now() + std::chrono::seconds(20);
+      options.deadline = Clock::now() + timeout;
       auto stacks = ephemera::stacks::CaptureStacks(target.Pid(), options);
       if (!stacks.ok()) {
         result.error = stacks.status().message();
         return result;
       }
-      std::vector<double> own;
       for (const auto& thread : stacks->threads) {
-        own.push_back(static_cast<double>(thread.freeze.count()) / 1e3);
+        if (thread.error.starts_with("deadline")) result.timed_out = true;
+        result.own_ms.push_back(static_cast<double>(thread.freeze.count()) / 1e3);
+        if (thread.error.empty()) {
+          result.held_ms.push_back(static_cast<double>(thread.held.count()) / 1e3);
+        }
       }
-      result.self_p50_ms = Percentile(own, 0.5);
-      result.self_max_ms = static_cast<double>(stacks->max_thread_freeze.count()) / 1e3;
-      result.self_total_ms = static_cast<double>(stacks->total_freeze.count()) / 1e3;
       result.ok = true;
       break;
     }
 #ifdef EPHEMERA_SNAPSHOT_PATH
     case Tool::kSnapshot:
-      result.ok = RunCommand({EPHEMERA_SNAPSHOT_PATH, "--pid", pid, "--format", "json", "--capture",
-                              "stacks,threads"})
-                      .ok;
+      // Its own deadline a little before the kill, so it writes what it has.
+      result.child = RunCommand(
+          {EPHEMERA_SNAPSHOT_PATH, "--pid", pid, "--format", "json", "--deadline",
+           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count() - 5) +
+               "s"},
+          timeout);
+      result.ok = result.child.ok;
+      result.timed_out = result.child.timed_out;
       break;
 #else
     case Tool::kSnapshot:
       break;
 #endif
-    case Tool::kEuStack:
-      result.ok = RunCommand({"eu-stack", "-p", pid}).ok;
+    case Tool::kEuStack: {
+      ChildRun run = RunCommand({"eu-stack", "-p", pid}, timeout);
+      result.ok = run.ok;
+      result.timed_out = run.timed_out;
       break;
-    case Tool::kGdb:
-      result.ok = RunCommand({"gdb", "-nx", "-batch", "-p", pid, "-ex", "thread apply all bt"}).ok;
+    }
+    case Tool::kGdb: {
+      ChildRun run =
+          RunCommand({"gdb", "-nx", "-batch", "-p", pid, "-ex", "thread apply all bt"}, timeout);
+      result.ok = run.ok;
+      result.timed_out = run.timed_out;
       break;
+    }
   }
   result.wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  if (result.timed_out) result.ok = true;  // figures so far are lower bounds; the row says so
   if (!result.ok && result.error.empty()) result.error = "tool failed";
-  std::this_thread::sleep_for(kSettle);  // let the last released workers record their gap
-  std::vector<double> during = target.MaxGapsMs();
+  std::this_thread::sleep_for(kSettle);
   result.stopped_ms = Target::StoppedMs(sched_before, target.SampleSchedstat());
-  for (size_t i = 0; i < during.size(); ++i) {
-    result.freeze_ms.push_back(std::max(0.0, during[i] - normal[i]));
-  }
   return result;
 }
 
 struct Summary {
   bool ok = false;
+  bool timed_out = false;
   std::string error;
-  double p50 = 0, max = 0, total = 0, wall = 0, normal = 0, self_p50 = 0, self_max = 0,
-         self_total = 0;
+  size_t runs = 0;
+  double p50 = 0, p90 = 0, max = 0, total = 0, wall = 0, noise = 0;
+  double own_p50 = 0, own_p90 = 0, held_p50 = 0, held_p90 = 0;
+  double cpu_ms = 0, wall_ms = 0;
+  long rss_kib = 0;
 };
 
-// Medians over runs of the per-run figures (max: the worst run).
-// With `schedstat`, the figures are the stopped times from schedstat instead of the gaps.
-Summary Summarize(const std::vector<RunResult>& runs, bool schedstat) {
+// Medians over runs of the per-run figures (max: the worst run, rss: the largest).
+Summary Summarize(const std::vector<RunResult>& runs) {
   Summary summary;
-  std::vector<double> p50, total, wall, normal, self_p50, self_max, self_total;
+  std::vector<double> p50, p90, total, wall, noise, own_p50, own_p90, held_p50, held_p90, cpu;
   for (const RunResult& run : runs) {
     if (!run.ok) {
       summary.error = run.error;
       continue;
     }
-    const std::vector<double>& freeze = schedstat ? run.stopped_ms : run.freeze_ms;
-    p50.push_back(Percentile(freeze, 0.5));
-    summary.max = std::max(summary.max, Percentile(freeze, 1.0));
-    total.push_back(Sum(freeze));
+    summary.timed_out |= run.timed_out;
+    p50.push_back(Percentile(run.stopped_ms, 0.5));
+    p90.push_back(Percentile(run.stopped_ms, 0.9));
+    summary.max = std::max(summary.max, Percentile(run.stopped_ms, 1.0));
+    total.push_back(Sum(run.stopped_ms));
     wall.push_back(run.wall_ms);
-    normal.push_back(schedstat ? run.stopped_normal_ms : run.normal_ms);
-    self_p50.push_back(run.self_p50_ms);
-    self_max.push_back(run.self_max_ms);
-    self_total.push_back(run.self_total_ms);
+    noise.push_back(run.noise_ms);
+    own_p50.push_back(Percentile(run.own_ms, 0.5));
+    own_p90.push_back(Percentile(run.own_ms, 0.9));
+    held_p50.push_back(Percentile(run.held_ms, 0.5));
+    held_p90.push_back(Percentile(run.held_ms, 0.9));
+    cpu.push_back(run.child.cpu_ms);
+    summary.rss_kib = std::max(summary.rss_kib, run.child.max_rss_kib);
   }
+  summary.runs = p50.size();
   summary.ok = !p50.empty();
   summary.p50 = Percentile(p50, 0.5);
+  summary.p90 = Percentile(p90, 0.5);
   summary.total = Percentile(total, 0.5);
   summary.wall = Percentile(wall, 0.5);
-  summary.normal = Percentile(normal, 0.5);
-  summary.self_p50 = Percentile(self_p50, 0.5);
-  summary.self_max = Percentile(self_max, 0.5);
-  summary.self_total = Percentile(self_total, 0.5);
+  summary.noise = Percentile(noise, 0.5);
+  summary.own_p50 = Percentile(own_p50, 0.5);
+  summary.own_p90 = Percentile(own_p90, 0.5);
+  summary.held_p50 = Percentile(held_p50, 0.5);
+  summary.held_p90 = Percentile(held_p90, 0.5);
+  summary.cpu_ms = Percentile(cpu, 0.5);
   return summary;
 }
 
@@ -430,11 +451,26 @@ std::string Ratio(double numerator, double denominator) {
   return buf;
 }
 
+// The 1-minute load average, -1 if unreadable.
+double LoadAverage() {
+  double load = -1;
+  if (FILE* file = std::fopen("/proc/loadavg", "r")) {
+    char line[128] = {};
+    if (std::fgets(line, sizeof line, file) != nullptr) {
+      char* end = nullptr;
+      const double value = std::strtod(line, &end);
+      if (end != line) load = value;
+    }
+    std::fclose(file);
+  }
+  return load;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int runs = 5;
-  std::vector<int> thread_counts = {10, 100};
+  std::vector<int> thread_counts = {10, 100, 1000};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view flag = argv[i];
     if (flag == "--runs") runs = std::max(1, ParseInt(argv[i + 1], runs));
@@ -459,104 +495,84 @@ int main(int argc, char** argv) {
 #ifdef EPHEMERA_SNAPSHOT_PATH
   tools.push_back(Tool::kSnapshot);
 #else
-  std::printf(
-      "ephemera-snapshot path unknown (built without EPHEMERA_SNAPSHOT_PATH): row skipped\n");
+  std::printf("MISSING ephemera-snapshot (built without EPHEMERA_SNAPSHOT_PATH): row skipped\n");
 #endif
-  bool have_eu_stack = OnPath("eu-stack");
-  bool have_gdb = OnPath("gdb");
-  if (have_eu_stack) {
+  if (OnPath("eu-stack")) {
     tools.push_back(Tool::kEuStack);
   } else {
-    std::printf("eu-stack not installed (apt-get install elfutils): row skipped\n");
+    std::printf("MISSING eu-stack (apt-get install elfutils, or hack/deps.sh): row skipped\n");
   }
-  if (have_gdb) {
+  if (OnPath("gdb")) {
     tools.push_back(Tool::kGdb);
   } else {
-    std::printf("gdb not installed (apt-get install gdb): row skipped\n");
+    std::printf("MISSING gdb (apt-get install gdb, or hack/deps.sh): row skipped\n");
   }
+  std::printf(
+      "freeze per thread = time a target thread was neither running nor runnable while the tool "
+      "ran (schedstat), ms;\nmedian over up to %d runs (fewer for slow tools), max = worst run; "
+      "noise = the same without a tool;\nown = CaptureStacks' interrupt-to-detach timing (an "
+      "upper bound); held = from seeing the stop to detach (the copy itself, a lower bound);\n%d "
+      "CPUs, target on CPU %d; load average %.1f at start\n",
+      runs, cpus, target_cpu, LoadAverage());
 
   for (int threads : thread_counts) {
-    std::vector<std::vector<RunResult>> results(tools.size());
-    for (size_t t = 0; t < tools.size(); ++t) {
-      // Slow tools get fewer runs so the bench stays within about a minute.
+    std::vector<Summary> summaries;
+    for (Tool tool : tools) {
+      std::vector<RunResult> results;
       auto row_start = Clock::now();
+      // Slow tools and big targets get fewer runs so the bench stays within a few minutes.
       for (int run = 0; run < runs && (run == 0 || Clock::now() - row_start < kRowBudget); ++run) {
-        results[t].push_back(RunOnce(tools[t], threads, target_cpu));
+        results.push_back(RunOnce(tool, threads, target_cpu));
+        if (results.back().timed_out) break;
       }
+      summaries.push_back(Summarize(results));
     }
-    std::vector<Summary> by_gap, by_schedstat;
-    for (const auto& tool_results : results) {
-      by_gap.push_back(Summarize(tool_results, false));
-      by_schedstat.push_back(Summarize(tool_results, true));
-    }
-    for (bool schedstat : {false, true}) {
-      const std::vector<Summary>& summaries = schedstat ? by_schedstat : by_gap;
-      std::printf(
-          "\n%d threads: freeze per thread (ms) %s; median of up to %d runs, max = worst "
-          "run;\nnormal = %s\n",
-          threads,
-          schedstat ? "= time neither running nor runnable, from schedstat"
-                    : "= largest update gap minus the normal one",
-          runs,
-          schedstat ? "the same without a tool (the noise floor)"
-                    : "the workers' largest gap without a tool (the resolution)");
-      std::printf("%-18s %4s %9s %9s %10s %10s %9s  %s\n", "tool", "runs", "p50", "max", "total",
-                  "tool wall", "normal", schedstat ? "" : "own timing (p50 / max / total)");
-      for (size_t t = 0; t < tools.size(); ++t) {
-        const Summary& summary = summaries[t];
-        if (!summary.ok) {
-          std::printf("%-18s failed: %s\n", ToolName(tools[t]), summary.error.c_str());
-          continue;
-        }
-        std::printf("%-18s %4zu %9.3f %9.3f %10.3f %10.1f %9.3f", ToolName(tools[t]),
-                    results[t].size(), summary.p50, summary.max, summary.total, summary.wall,
-                    summary.normal);
-        if (!schedstat && tools[t] == Tool::kCapture) {
-          std::printf("  %.3f / %.3f / %.3f", summary.self_p50, summary.self_max,
-                      summary.self_total);
-        }
-        std::printf("\n");
+    std::printf("\n%d threads (load average %.1f)\n", threads, LoadAverage());
+    std::printf("%-18s %4s %9s %9s %9s %11s %10s %8s   %s\n", "tool", "runs", "p50", "p90", "max",
+                "total", "tool wall", "noise", "notes");
+    for (size_t t = 0; t < tools.size(); ++t) {
+      const Summary& s = summaries[t];
+      if (!s.ok) {
+        std::printf("%-18s failed: %s\n", ToolName(tools[t]), s.error.c_str());
+        continue;
       }
+      std::printf("%-18s %4zu %9.3f %9.3f %9.3f %11.3f %10.1f %8.3f  ", ToolName(tools[t]), s.runs,
+                  s.p50, s.p90, s.max, s.total, s.wall, s.noise);
+      if (s.timed_out) {
+        std::printf(
+            " TIMED OUT after %lld s (killed; figures are lower bounds)",
+            static_cast<long long>(
+                std::chrono::duration_cast<std::chrono::seconds>(TimeoutFor(threads)).count()));
+      }
+      if (tools[t] == Tool::kCapture) {
+        std::printf(" own p50 %.3f p90 %.3f; held p50 %.3f p90 %.3f", s.own_p50, s.own_p90,
+                    s.held_p50, s.held_p90);
+      }
+      if (tools[t] == Tool::kSnapshot) {
+        std::printf(" every section: CPU %.1f ms, peak RSS %.1f MiB (goal <= %.0f: %s)", s.cpu_ms,
+                    static_cast<double>(s.rss_kib) / 1024, static_cast<double>(kGoalRssKib) / 1024,
+                    s.rss_kib <= kGoalRssKib ? "met" : "NOT met");
+      }
+      std::printf("\n");
     }
-    const Summary& ours = by_schedstat[0];
+    const Summary& ours = summaries[0];
     if (!ours.ok) continue;
     for (size_t t = 1; t < tools.size(); ++t) {
-      if (tools[t] == Tool::kSnapshot || !by_schedstat[t].ok) continue;
-      std::printf("%s/ours (schedstat): total %s, p50 %s, max %s; (gaps): total %s\n",
-                  ToolName(tools[t]), Ratio(by_schedstat[t].total, ours.total).c_str(),
-                  Ratio(by_schedstat[t].p50, ours.p50).c_str(),
-                  Ratio(by_schedstat[t].max, ours.max).c_str(),
-                  Ratio(by_gap[t].total, by_gap[0].total).c_str());
+      if (tools[t] == Tool::kSnapshot || !summaries[t].ok) continue;
+      std::printf("%s / ours: p50 %s, p90 %s, total %s%s\n", ToolName(tools[t]),
+                  Ratio(summaries[t].p50, ours.p50).c_str(),
+                  Ratio(summaries[t].p90, ours.p90).c_str(),
+                  Ratio(summaries[t].total, ours.total).c_str(),
+                  summaries[t].timed_out ? " (theirs timed out: at least this)" : "");
     }
-    std::printf(
-        "goal <= %.1f ms per thread: %s (schedstat p50 %.3f, max %.3f; own timing p50 %.3f, "
-        "an upper bound that includes waiting for a busy thread to be scheduled)\n",
-        kGoalPerThreadMs, ours.p50 <= kGoalPerThreadMs ? "met" : "NOT met", ours.p50, ours.max,
-        by_gap[0].self_p50);
+    std::printf("goal <= %.1f ms per thread (p50): %s (%.3f)\n", kGoalPerThreadMs,
+                ours.p50 <= kGoalPerThreadMs ? "met" : "NOT met", ours.p50);
     for (size_t t = 1; t < tools.size(); ++t) {
-      if (tools[t] != Tool::kEuStack || !by_schedstat[t].ok) continue;
-      bool met = by_schedstat[t].total >= kGoalRatioVsEuStack * ours.total;
-      std::printf("goal >= %.0fx less total freeze than eu-stack: %s (schedstat)\n",
-                  kGoalRatioVsEuStack, met ? "met" : "NOT met");
+      if (tools[t] != Tool::kEuStack || !summaries[t].ok) continue;
+      const bool met = summaries[t].total >= kGoalRatioVsEuStack * ours.total;
+      std::printf("goal >= %.0fx less total freeze than eu-stack: %s\n", kGoalRatioVsEuStack,
+                  met ? "met" : "NOT met");
     }
   }
-
-#ifdef EPHEMERA_SNAPSHOT_PATH
-  {
-    Target target(10, target_cpu);
-    ChildRun run = RunCommand({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(target.Pid()),
-                               "--format", "json", "--capture", "stacks,threads"});
-    if (run.ok) {
-      std::printf(
-          "\nephemera-snapshot --capture stacks,threads on 10 threads: wall %.1f ms, CPU "
-          "%.1f ms, peak RSS %.1f MiB (goal <= %.0f MiB: %s)\n",
-          run.wall_ms, run.cpu_ms, static_cast<double>(run.max_rss_kib) / 1024,
-          static_cast<double>(kGoalRssKib) / 1024,
-          run.max_rss_kib <= kGoalRssKib ? "met" : "NOT met");
-    } else {
-      std::printf("\nephemera-snapshot run failed (%s)\n", EPHEMERA_SNAPSHOT_PATH);
-    }
-  }
-#endif
   return 0;
 }

@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -33,9 +35,48 @@ using Clock = std::chrono::steady_clock;
 // Waiting for a stop: waitpid(WNOHANG), then sleep in sigtimedwait for the SIGCHLD the kernel sends
 // the tracer when the thread stops (SIGCHLD is blocked on the capture thread and, during the
 // capture, on the calling thread, so it stays pending for us). A blocking waitpid could not honour
-// the timeout. If the SIGCHLD never comes (the process ignores SIGCHLD, or another thread took it),
-// kMaxSignalWait bounds each sleep, so the wait degrades to polling.
-constexpr auto kMaxSignalWait = std::chrono::microseconds(500);
+// the timeout. The SIGCHLD is sent to the tracer's process, not to the capture thread: if another
+// thread of the process leaves SIGCHLD unblocked (ephemera-snapshot's watchdog did), it goes there
+// and is discarded. kMaxSignalWait bounds each sleep, so the wait then degrades to polling at that
+// period, which also bounds what a lost signal adds to a thread's freeze.
+constexpr auto kMaxSignalWait = std::chrono::microseconds(50);
+
+// Before sleeping, poll for the stop this long. A thread that is running or asleep in the kernel
+// reaches its stop within microseconds of PTRACE_INTERRUPT; a tracer that is still on a CPU then
+// sees it at once, while one asleep in sigtimedwait must first be woken and scheduled, which on a
+// busy machine takes milliseconds that the thread spends stopped. Bounded, so a thread that needs
+// long to be scheduled costs at most this much CPU.
+constexpr auto kSpinBeforeSleep = std::chrono::microseconds(150);
+
+// The slice the capture thread asks the scheduler for (sched_attr::sched_runtime of a fair task,
+// Linux >= 6.12, clamped to 0.1-100 ms there and ignored before). A short slice gives the thread
+// an early deadline, so on a busy CPU its wakeup after a stop preempts the running task instead of
+// queueing behind it. Needs no privilege; failure changes nothing but latency.
+constexpr uint64_t kCaptureSliceNanos = 100'000;
+
+struct SchedAttr {  // struct sched_attr of sched_setattr(2); glibc has no wrapper
+  uint32_t size;
+  uint32_t sched_policy;
+  uint64_t sched_flags;
+  int32_t sched_nice;
+  uint32_t sched_priority;
+  uint64_t sched_runtime;
+  uint64_t sched_deadline;
+  uint64_t sched_period;
+};
+
+// Asks for a short scheduler slice for the calling thread, keeping its policy (SCHED_OTHER) and
+// nice value. Best effort.
+void RequestShortSlice() {
+  SchedAttr attr{};
+  attr.size = sizeof attr;
+  attr.sched_policy = SCHED_OTHER;
+  errno = 0;
+  const int nice_value = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  attr.sched_nice = errno == 0 ? nice_value : 0;
+  attr.sched_runtime = kCaptureSliceNanos;
+  syscall(SYS_sched_setattr, 0, &attr, 0);
+}
 
 bool HasDeadline(Clock::time_point deadline) { return deadline != Clock::time_point{}; }
 
@@ -105,6 +146,12 @@ class StopLoop {
 };
 
 StopLoop::WaitOutcome StopLoop::WaitForStop(int tid, Clock::time_point give_up, int& status) {
+  const Clock::time_point spin_until = std::min(give_up, Clock::now() + kSpinBeforeSleep);
+  while (Clock::now() < spin_until) {
+    const pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
+    if (r == tid) return WIFSTOPPED(status) ? WaitOutcome::kStopped : WaitOutcome::kExited;
+    if (r < 0 && errno != EINTR) return WaitOutcome::kFailed;
+  }
   sigset_t child_signal;
   sigemptyset(&child_signal);
   sigaddset(&child_signal, SIGCHLD);
@@ -222,6 +269,7 @@ CapturedThread StopLoop::Capture(int tid) {
       return fail(e, ErrnoName(e) + ": waiting for the thread to stop failed");
     }
   }
+  const Clock::time_point seen = Clock::now();
   // A signal that arrived first leaves the thread in signal-delivery-stop: hand it back on detach.
   int pending_signal = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
 
@@ -238,6 +286,7 @@ CapturedThread StopLoop::Capture(int tid) {
   auto* signal_data = reinterpret_cast<void*>(static_cast<intptr_t>(pending_signal));
   ptrace(PTRACE_DETACH, tid, nullptr, signal_data);
   finish();
+  thread.held = std::chrono::ceil<std::chrono::microseconds>(Clock::now() - seen);
   if (!have_registers) {
     return fail(register_error, ErrnoName(register_error) + ": PTRACE_GETREGSET failed");
   }
@@ -258,6 +307,7 @@ std::vector<CapturedThread> RunStopLoop(const ThreadCaptureRequest& request,
   std::vector<CapturedThread> out;
   std::set<int> seen;
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // this thread only: short waits stay short
+  RequestShortSlice();                     // this thread only: wakeups after a stop preempt
   StopLoop loop(request);
   out.reserve(first_listing.size() + 16);
   for (int pass = 0; pass < 2; ++pass) {

@@ -24,8 +24,11 @@ struct CapturedThread {
   RegisterSet registers;
   StackSlice stack;                     // empty when the copy failed (see copy_error)
   std::chrono::microseconds freeze{0};  // PTRACE_INTERRUPT until PTRACE_DETACH returned
-  int error_number = 0;                 // errno behind `error`, 0 when captured
-  std::string error;                    // empty when captured
+  // From seeing the stop until PTRACE_DETACH returned: the copy itself, a lower bound of the
+  // freeze (the thread stopped somewhere between PTRACE_INTERRUPT and this tool seeing it).
+  std::chrono::microseconds held{0};
+  int error_number = 0;  // errno behind `error`, 0 when captured
+  std::string error;     // empty when captured
   MemorySource memory_source = MemorySource::kNone;
   std::string copy_error;  // why the stack could not be copied, if it could not
 };

@@ -82,6 +82,7 @@ StatusOr<ProcessStacks> CaptureStacks(int pid, const StackCaptureOptions& option
     ThreadStack stack;
     stack.tid = t.tid;
     stack.freeze = t.freeze;
+    stack.held = t.held;
     stack.error = t.error;
     out.total_freeze += t.freeze;
     out.max_thread_freeze = std::max(out.max_thread_freeze, t.freeze);

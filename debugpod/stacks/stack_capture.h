@@ -9,7 +9,9 @@
 // Thread safety: CaptureStacks is reentrant; concurrent captures of the same pid fail for the
 // threads another tracer holds. It blocks SIGCHLD on the calling thread while threads are being
 // stopped (stop notifications arrive as SIGCHLD) and raises one SIGCHLD afterwards if the caller
-// has a handler and may have missed one. Requires CAP_SYS_PTRACE, or the same uid with
+// has a handler and may have missed one. Callers with other threads should block SIGCHLD in them
+// too: a stop notification taken by another thread is lost, and each stop is then noticed by
+// polling (every 50 µs) instead of at once. Requires CAP_SYS_PTRACE, or the same uid with
 // kernel.yama.ptrace_scope 0.
 #ifndef EPHEMERA_DEBUGPOD_STACKS_STACK_CAPTURE_H_
 #define EPHEMERA_DEBUGPOD_STACKS_STACK_CAPTURE_H_
@@ -38,6 +40,9 @@ struct ThreadStack {
   // Time this thread was stopped: from PTRACE_INTERRUPT until PTRACE_DETACH returned (an upper
   // bound; the thread stops a little after the interrupt). Rounded up, so > 0 once it was stopped.
   std::chrono::microseconds freeze{0};
+  // From the tool seeing the stop until PTRACE_DETACH returned (registers and stack copied): the
+  // tool's own share of the freeze, a lower bound; the rest is the scheduler waking the tool.
+  std::chrono::microseconds held{0};
   std::string unwind;       // "cfi", "frame-pointer", "mixed"; empty when error is set
   std::string error;        // non-empty if this thread could not be captured, with the reason
   std::string stop_reason;  // why the walk ended ("end of stack", "frame limit", ...), if captured

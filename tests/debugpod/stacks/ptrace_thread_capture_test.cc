@@ -109,6 +109,9 @@ TEST(ThreadCaptureTest, CopiesRegistersAndBoundedStackOfEveryThread) {
   for (const CapturedThread& t : *threads) {
     EXPECT_TRUE(t.error.empty()) << t.error;
     EXPECT_GT(t.freeze.count(), 0);
+    // The copy (stop seen to detach) is part of the stop-to-detach span, never more.
+    EXPECT_GT(t.held.count(), 0);
+    EXPECT_LE(t.held, t.freeze);
     ASSERT_TRUE(t.registers.Get(kRegRip).has_value());
     ASSERT_TRUE(t.registers.Get(kRegRsp).has_value());
     EXPECT_EQ(t.stack.base, *t.registers.Get(kRegRsp));

@@ -108,6 +108,10 @@ void ExpectFreezeRecorded(const ProcessStacks& stacks, size_t threads) {
   std::chrono::microseconds max{0};
   for (const ThreadStack& t : stacks.threads) {
     EXPECT_GT(t.freeze.count(), 0) << "tid " << t.tid;
+    if (t.error.empty()) {
+      EXPECT_GT(t.held.count(), 0) << "tid " << t.tid;
+      EXPECT_LE(t.held, t.freeze) << "tid " << t.tid;
+    }
     sum += t.freeze;
     max = std::max(max, t.freeze);
   }
