@@ -225,7 +225,7 @@ canary_not_in_snapshots() {
     if grep -q "$canary" "$work/$s.json"; then echo "$s: the canary is in the snapshot"; return 1; fi
   done
   # The snapshots did read the places the canary was planted: env names and the redacted argv.
-  python3 - "$work/sec-ptrace.json" <<'PY'
+  python3 - "$work/sec-ptrace.json" <<'PY' || return 1
 import json, sys
 doc = json.load(open(sys.argv[1]))
 main = doc["processes"][0]
@@ -235,8 +235,17 @@ assert "--say" in json.dumps(main["process"]), main["process"]
 symbols = [f.get("symbol", "") for t in main["threads"] for f in t.get("stack", {}).get("frames", [])]
 assert any("SleepInCheckoutLoop" in s for s in symbols), symbols[:20]
 PY
+  # Under the restricted profile the stacks section is degraded, and says why.
+  python3 - "$work/sec-alice.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+stacks = [d for d in doc["degraded"] if d.get("section") == "stacks"]
+assert stacks and all(d.get("reason") for d in stacks), doc["degraded"]
+env = {e["name"]: e["value"] for e in doc["processes"][0]["env"]}
+assert env["CANARY_TOKEN"] == "[REDACTED]", env
+PY
 }
-check "the canary is in neither decrypted snapshot (restricted, ptrace), which did read env, argv and stacks" \
+check "the canary is in neither decrypted snapshot (restricted, ptrace), which read env, argv and stacks (restricted: stacks degraded, with the reason)" \
   canary_not_in_snapshots
 
 canary_not_in_any_api_object() {
@@ -368,7 +377,7 @@ audit_verifies() {
 check "the audit trail verifies against the heads in the sessions' statuses" audit_verifies
 
 tampering_detected() {
-  python3 - "$work/audit.jsonl" "$work/changed.jsonl" "$work/removed.jsonl" <<'PY'
+  python3 - "$work/audit.jsonl" "$work/changed.jsonl" "$work/removed.jsonl" <<'PY' || return 1
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 records = [i for i, l in enumerate(lines) if l.startswith("{") and '"hash"' in l and '"session/' in l]
