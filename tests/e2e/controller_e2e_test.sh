@@ -16,14 +16,12 @@ build_dir=$(cd "${1:?usage: controller_e2e_test.sh BUILD_DIR}" && pwd)
 cluster=$repo/tests/cluster/cluster.sh
 controller_bin=$build_dir/controller/ephemera-controller
 work=$(mktemp -d)
-passed=0
-failed=0
 
 fail_setup() { echo "e2e: $*" >&2; failed=$((failed + 1)); exit 1; }
 # shellcheck source=tests/e2e/host_controller.sh
 source "$here/host_controller.sh"
-kubectl_bin=$("$cluster" kubectl-path)
-as() { local user=$1; shift; "$kubectl_bin" --kubeconfig "$("$cluster" kubeconfig "$user")" "$@"; }
+# shellcheck source=tests/e2e/e2e_lib.sh
+source "$here/e2e_lib.sh"
 
 cleanup() {
   as admin -n team-a delete debugsessions --all --wait=false >/dev/null 2>&1 || true
@@ -62,15 +60,6 @@ trap finish EXIT
 [ -x "$controller_bin" ] || fail_setup "$controller_bin is not built"
 command -v age >/dev/null || fail_setup "Debian's age is needed to check encryption (run 'make deps')"
 
-check() { # description command...
-  local what=$1; shift
-  local out
-  if out=$("$@" 2>&1); then
-    passed=$((passed + 1)); echo "PASS $what"
-  else
-    failed=$((failed + 1)); echo "FAIL $what"; echo "$out" | sed 's/^/    /' | tail -n 25
-  fi
-}
 
 metrics_port=$host_controller_metrics_port
 
@@ -123,22 +112,6 @@ spec:
 ${4:-}
 YAML
 }
-phase_of() { as admin -n team-a get debugsession "$1" -o jsonpath='{.status.phase}' 2>/dev/null; }
-wait_phase() { # name phase timeout
-  local deadline=$((SECONDS + $3)) phase
-  while [ $SECONDS -lt $deadline ]; do
-    phase=$(phase_of "$1")
-    [ "$phase" = "$2" ] && return 0
-    sleep 0.5
-  done
-  echo "session $1 is '$(phase_of "$1")', not $2, after $3s:"
-  as admin -n team-a get debugsession "$1" -o jsonpath='{.status}'; echo
-  return 1
-}
-decrypt_snapshot() { # name
-  as alice -n team-a get debugsnapshot "$1" -o jsonpath='{.spec.ciphertext}' >"$work/$1.age"
-  age -d -i "$work/alice.key" "$work/$1.age" | gunzip >"$work/$1.json"
-}
 
 # --- 1. alice: a restricted session completes, and its snapshot decrypts with age ------------------
 restricted_session_completes() {
@@ -147,7 +120,7 @@ restricted_session_completes() {
     as alice apply -f - >/dev/null
   wait_phase s-restricted Completed 90
   [ "$(as alice -n team-a get debugsession s-restricted -o jsonpath='{.spec.requestedBy.username}')" = alice ]
-  decrypt_snapshot s-restricted
+  decrypt_snapshot s-restricted "$work/alice.key"
   python3 - "$work/s-restricted.json" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
@@ -245,7 +218,7 @@ YAML
   done
   session s-ptrace 40s ptrace | as alice apply -f - >/dev/null
   wait_phase s-ptrace Completed 90
-  decrypt_snapshot s-ptrace
+  decrypt_snapshot s-ptrace "$work/alice.key"
   python3 - "$work/s-ptrace.json" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))

@@ -18,16 +18,14 @@ build_dir=$(cd "${1:?usage: security_e2e_test.sh BUILD_DIR}" && pwd)
 cluster=$repo/tests/cluster/cluster.sh
 controller_bin=$build_dir/controller/ephemera-controller
 work=$(mktemp -d)
-passed=0
-failed=0
 # Unique per run, so that nothing left by an earlier run can make a check pass or fail.
 canary="canary-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
 fail_setup() { echo "security-e2e: $*" >&2; failed=$((failed + 1)); exit 1; }
 # shellcheck source=tests/e2e/host_controller.sh
 source "$here/host_controller.sh"
-kubectl_bin=$("$cluster" kubectl-path)
-as() { local user=$1; shift; "$kubectl_bin" --kubeconfig "$("$cluster" kubeconfig "$user")" "$@"; }
+# shellcheck source=tests/e2e/e2e_lib.sh
+source "$here/e2e_lib.sh"
 
 cleanup() {
   as admin -n team-a delete debugsessions --all --wait=false >/dev/null 2>&1 || true
@@ -60,15 +58,6 @@ trap finish EXIT
 [ -x "$controller_bin" ] || fail_setup "$controller_bin is not built"
 command -v age >/dev/null || fail_setup "Debian's age is needed to decrypt snapshots (run 'make deps')"
 
-check() { # description command...
-  local what=$1; shift
-  local out
-  if out=$("$@" 2>&1); then
-    passed=$((passed + 1)); echo "PASS $what"
-  else
-    failed=$((failed + 1)); echo "FAIL $what"; echo "$out" | sed 's/^/    /' | tail -n 25
-  fi
-}
 
 start_controller() { # extra flags...
   EPHEMERA_CONTROLLER_EXTRA_ARGS="$*" host_controller_start "$controller_bin" \
@@ -126,21 +115,6 @@ spec:
   recipients: ["$recipient"]
 ${4:-}
 YAML
-}
-phase_of() { as admin -n team-a get debugsession "$1" -o jsonpath='{.status.phase}' 2>/dev/null; }
-wait_phase() { # name phase timeout
-  local deadline=$((SECONDS + $3))
-  while [ $SECONDS -lt $deadline ]; do
-    [ "$(phase_of "$1")" = "$2" ] && return 0
-    sleep 0.5
-  done
-  echo "session $1 is '$(phase_of "$1")', not $2, after $3s:"
-  as admin -n team-a get debugsession "$1" -o jsonpath='{.status}'; echo
-  return 1
-}
-decrypt_snapshot() { # name
-  as alice -n team-a get debugsnapshot "$1" -o jsonpath='{.spec.ciphertext}' >"$work/$1.age"
-  age -d -i "$work/alice.key" "$work/$1.age" | gunzip >"$work/$1.json"
 }
 expect_refused() { # pattern command...: the command fails and says `pattern`
   local pattern=$1 out; shift
@@ -217,8 +191,8 @@ YAML
 check "with the grant, alice's ptrace session completes" ptrace_session_completes
 
 canary_not_in_snapshots() {
-  decrypt_snapshot sec-alice || return 1
-  decrypt_snapshot sec-ptrace || return 1
+  decrypt_snapshot sec-alice "$work/alice.key" || return 1
+  decrypt_snapshot sec-ptrace "$work/alice.key" || return 1
   for s in sec-alice sec-ptrace; do
     grep -q '"apiVersion":"ephemera.dev/snapshot/v1"\|"apiVersion": "ephemera.dev/snapshot/v1"' "$work/$s.json" ||
       { echo "$s: not a decrypted snapshot"; return 1; }

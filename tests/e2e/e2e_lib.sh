@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Shared by the end-to-end suites on the local cluster: counting checks, people's kubectl, sessions.
+# Source it after setting `cluster` (tests/cluster/cluster.sh) and `work` (a scratch folder), then:
+#   check DESCRIPTION COMMAND...   runs COMMAND in a subshell, prints PASS/FAIL and its output's tail;
+#                                  counts in `passed` / `failed`. Controllers must be started and
+#                                  stopped outside checks (state set in a subshell is lost).
+#   as USER ARGS...                kubectl as one of the cluster's people (admin, alice, bob, carol)
+#   phase_of SESSION               the DebugSession's status.phase in team-a ("" when unset)
+#   wait_phase SESSION PHASE SECS  waits for the phase; prints the status and fails on timeout
+#   decrypt_snapshot SESSION KEY   the session's DebugSnapshot decrypted with `age` into
+#                                  $work/SESSION.json
+: "${cluster:?set cluster before sourcing e2e_lib.sh}" "${work:?set work before sourcing e2e_lib.sh}"
+passed=0
+failed=0
+_e2e_kubectl=$("$cluster" kubectl-path)
+
+as() { local user=$1; shift; "$_e2e_kubectl" --kubeconfig "$("$cluster" kubeconfig "$user")" "$@"; }
+
+check() { # description command...
+  local what=$1; shift
+  local out
+  if out=$("$@" 2>&1); then
+    passed=$((passed + 1)); echo "PASS $what"
+  else
+    failed=$((failed + 1)); echo "FAIL $what"; echo "$out" | sed 's/^/    /' | tail -n 25
+  fi
+}
+
+phase_of() { as admin -n team-a get debugsession "$1" -o jsonpath='{.status.phase}' 2>/dev/null; }
+
+wait_phase() { # name phase timeout
+  local deadline=$((SECONDS + $3))
+  while [ $SECONDS -lt $deadline ]; do
+    [ "$(phase_of "$1")" = "$2" ] && return 0
+    sleep 0.5
+  done
+  echo "session $1 is '$(phase_of "$1")', not $2, after $3s:"
+  as admin -n team-a get debugsession "$1" -o jsonpath='{.status}'; echo
+  return 1
+}
+
+decrypt_snapshot() { # name identity-file
+  as alice -n team-a get debugsnapshot "$1" -o jsonpath='{.spec.ciphertext}' >"$work/$1.age" || return 1
+  age -d -i "$2" "$work/$1.age" | gunzip >"$work/$1.json"
+}
