@@ -34,7 +34,7 @@ demo: build cluster-up  ## the local cluster, a sample workload, and a look insi
 
 bench:  ## benchmarks (figures and ratios against baselines measured in the same run)
 	@[ -f build/release/build.ninja ] || cmake --preset release
-	@cmake --build --preset release
+	@cmake --build --preset release --target ephemera-benchmarks
 	@hack/bench.sh
 
 lint: build  ## clang-format, clang-tidy and shellcheck

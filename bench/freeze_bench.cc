@@ -469,6 +469,7 @@ double LoadAverage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // rows appear as they are measured
   int runs = 5;
   std::vector<int> thread_counts = {10, 100, 1000};
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -467,6 +467,7 @@ KindResult MeasureKind(const ephemera::redact::Redactor& redactor,
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // rows appear as they are measured
   int mib = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::string_view(argv[i]) == "--mib") mib = std::max(1, ParseInt(argv[i + 1], mib));
