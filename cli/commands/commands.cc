@@ -138,8 +138,24 @@ CommandOutcome RunFetch(const CommandLine& cl, Io& io) {
   }
   CommandOutcome fetchable = CheckFetchable(*session);
   if (!fetchable.Succeeded()) return fetchable;
-  auto loaded = identity::LoadIdentity(identity::IdentityPath(io.getenv));
-  if (!loaded.ok()) return IdentityFailure(loaded.status());
+  const std::string path = identity::IdentityPath(io.getenv);
+  auto loaded = identity::LoadIdentity(path);
+  if (!loaded.ok()) {
+    if (loaded.status().code() != StatusCode::kNotFound) return IdentityFailure(loaded.status());
+    // A new identity would not help: say which one the snapshot needs.
+    std::string recipients;
+    for (const json& r :
+         session->value("spec", json::object()).value("recipients", json::array())) {
+      if (!r.is_string()) continue;
+      if (!recipients.empty()) recipients += ", ";
+      recipients += r.get<std::string>();
+    }
+    return CommandOutcome::Failure(
+        ExitCode::kIdentity, "no identity at " + path + ": this snapshot is encrypted to " +
+                                 recipients +
+                                 "; fetch it where that identity is, or set EPHEMERA_IDENTITY to "
+                                 "its file");
+  }
   return DeliverReport(c, *session, *loaded, cl.fetch.output, cl.fetch.file, io);
 }
 

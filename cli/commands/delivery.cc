@@ -16,6 +16,7 @@
 #include "cli/report/report.h"
 #include "controller/kube/resource.h"
 #include "debugpod/envelope/envelope.h"
+#include "json_depth/json_depth.h"
 
 namespace ephemera::commands {
 namespace {
@@ -161,7 +162,8 @@ CommandOutcome DeliverReport(Cluster& cluster, const json& session,
         "cannot decrypt DebugSnapshot " + snapshot_name + ": " + opened.status().message());
   }
   Plaintext plaintext(std::move(*opened));
-  json document = json::parse(plaintext.Get(), nullptr, /*allow_exceptions=*/false);
+  // Depth-limited: -o json prints the document, which recurses once per level.
+  json document = json_depth::ParseJsonWithinDepth(plaintext.Get());
   if (document.is_discarded()) {
     return CommandOutcome::Failure(ExitCode::kFailed,
                                    "DebugSnapshot " + snapshot_name +

@@ -17,7 +17,11 @@ namespace {
 using command_line::ExitCode;
 using nlohmann::json;
 
-constexpr std::chrono::milliseconds kPollInterval{250};
+// Most sessions finish within seconds: poll often at first (steps are shown to a tenth of a
+// second), then back off so a slow session costs the API server little.
+constexpr std::chrono::milliseconds kFastPollInterval{100};
+constexpr std::chrono::milliseconds kSlowPollInterval{500};
+constexpr std::chrono::seconds kFastPollingFor{10};
 constexpr const char* kSessionsResource = "debugsessions.ephemera.dev";
 
 // Fails early, with a clear message, when the pod or the container does not exist. A user who
@@ -109,7 +113,8 @@ CommandOutcome RunSnapshot(const command_line::CommandLine& cl, Io& io) {
       message += "', then 'kubectl ephemera fetch " + name + "'";
       return CommandOutcome::Failure(ExitCode::kTimedOut, message);
     }
-    io.clock.SleepFor(kPollInterval, std::stop_token());
+    io.clock.SleepFor(elapsed < kFastPollingFor ? kFastPollInterval : kSlowPollInterval,
+                      std::stop_token());
     auto fresh = c.Client().Get(kube::DebugSessionsResource(), {c.NamespaceName(), name});
     if (fresh.ok()) {
       session = std::move(*fresh);

@@ -98,6 +98,9 @@ expect_exit() {
     echo "exit $got, wanted $want; stderr:"; cat "$prefix.err"; return 1
   fi
 }
+show() { # file : what the person saw on stderr, for the test log
+  if [ -s "$1" ]; then sed 's/^/    | /' "$1"; fi
+}
 contains() { # file text
   grep -qF -- "$2" "$1" || { echo "'$2' not in $1:"; head -c 3000 "$1"; echo; return 1; }
 }
@@ -169,6 +172,7 @@ snapshot_prints_a_report() {
 }
 check "snapshot shows progress on stderr and prints a text report with the target's threads and functions" \
   snapshot_prints_a_report
+show "$work/ptrace.err"
 
 json_decrypts() {
   expect_exit 0 "$work/json" alice -n "$ns" fetch cli-e2e-ptrace -o json || return 1
@@ -228,12 +232,14 @@ bob_has_no_rights() {
     contains "$work/bob.err" "ask an administrator of namespace $ns"
 }
 check "bob (view only) is told he may not create debugsessions in team-a, exit 4" bob_has_no_rights
+show "$work/bob.err"
 
 carol_cannot_list() {
   expect_exit 4 "$work/carol" carol -n "$ns" list || return 1
   contains "$work/carol.err" "may not list debugsessions.ephemera.dev in namespace $ns"
 }
 check "carol (no rights) cannot list, exit 4" carol_cannot_list
+show "$work/carol.err"
 
 wrong_identity_is_named() {
   local mine; mine=$(ephemera alice keys --show)
@@ -248,6 +254,7 @@ wrong_identity_is_named() {
   contains "$work/wrong.err" "this snapshot is encrypted to $mine, your identity is $other"
 }
 check "fetch with another identity says which recipient the snapshot is for, exit 9" wrong_identity_is_named
+show "$work/wrong.err"
 
 insecure_identity_refused() {
   local file=$work/home/alice/.config/ephemera/identity.txt
@@ -259,6 +266,7 @@ insecure_identity_refused() {
   contains "$work/mode.err" "chmod 600 $file"
 }
 check "an identity file others can read is refused with 'chmod 600 …', exit 9" insecure_identity_refused
+show "$work/mode.err"
 
 not_found_is_clear() {
   expect_exit 5 "$work/nf1" alice -n "$ns" get no-such-session || return 1
@@ -269,6 +277,7 @@ not_found_is_clear() {
   contains "$work/nf3.err" "has no container nope (it has: app)"
 }
 check "missing session, pod or container: one clear sentence, exit 5" not_found_is_clear
+show "$work/nf3.err"
 
 unreachable_cluster_is_clear() {
   sed -E 's#server: .*#server: https://127.0.0.1:1#' "$("$cluster" kubeconfig alice)" >"$work/dead.kubeconfig"
@@ -279,6 +288,7 @@ unreachable_cluster_is_clear() {
     contains "$work/dead.err" "is the cluster up, and is --kubeconfig right?"
 }
 check "an unreachable API server is named, with what to check, exit 3" unreachable_cluster_is_clear
+show "$work/dead.err"
 
 # --- 5. expiry ---------------------------------------------------------------------------------------
 expired_fetch_says_wiped() {
@@ -295,5 +305,6 @@ expired_fetch_says_wiped() {
     contains "$work/expired.err" "its snapshot was wiped then, so there is nothing to fetch"
 }
 check "fetching an expired session says its snapshot was wiped, exit 8" expired_fetch_says_wiped
+show "$work/expired.err"
 
 [ "$failed" -eq 0 ]
