@@ -38,14 +38,16 @@ docker_build() {
   if [ $status -ne 0 ]; then log "docker build of $image failed:"; echo "$out" >&2; exit 1; fi
 }
 
-# docker_build_with_libs IMAGE DOCKERFILE BINARY : the binary at /, plus the shared libraries it
-# links (as ldd resolves them on this machine) at their paths, in a context folder named rootfs/.
+# docker_build_with_libs IMAGE DOCKERFILE BINARY [strip-debug] : the binary at /, plus the shared
+# libraries it links (as ldd resolves them on this machine) at their paths, in a context folder named
+# rootfs/. strip-debug drops the binary's debug sections (the controller: 63 MB -> 2.6 MB).
 docker_build_with_libs() {
   local image=$1 dockerfile=$2 binary=$3
   local staging lib
   staging=$(mktemp -d)
   mkdir -p "$staging/rootfs"
   cp "$binary" "$staging/rootfs/"
+  if [ "${4:-}" = strip-debug ]; then strip --strip-debug "$staging/rootfs/$(basename "$binary")"; fi
   for lib in $(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\/lib64\// {print $1}'); do
     mkdir -p "$staging/rootfs$(dirname "$lib")"
     cp -L "$lib" "$staging/rootfs$lib"
@@ -64,7 +66,7 @@ build_all() {
   docker_build_with_libs ephemera.local/snapshot:0.1.0 "$repo/debugpod/Dockerfile" \
     "$build_dir/debugpod/snapshot/ephemera-snapshot"
   docker_build_with_libs ephemera.local/controller:0.1.0 "$repo/controller/Dockerfile" \
-    "$build_dir/controller/ephemera-controller"
+    "$build_dir/controller/ephemera-controller" strip-debug
 }
 
 case "${1:-}" in

@@ -3,7 +3,9 @@
 # installs helm/ephemera with the given images pinned by digest, waits for two ready replicas and a
 # leader, has alice debug a pod through a DebugSession and decrypts the result with Debian's age,
 # checks that the chart's webhooks and RBAC refuse what they must, upgrades with a changed value
-# (the webhook certificate must not rotate), uninstalls and checks that only the CRDs are left.
+# (the webhook certificate must not rotate), uninstalls and checks that only the CRDs are left (in
+# the namespace: nothing that was not there before the install; cluster-wide: nothing with the
+# release's labels).
 # On failure it prints the controller logs, Events and session statuses before cleaning up.
 #
 #   chart_e2e_test.sh [options]          with no options: the local cluster (tests/cluster/cluster.sh)
@@ -170,7 +172,7 @@ if ! admin get namespace "$namespace" >/dev/null 2>&1; then created_namespace=tr
 # A controller run outside Helm (make run, the host-run tests) leaves its own mark key, which Helm
 # will not adopt: set it aside for the run and put it back afterwards.
 if admin -n "$namespace" get secret ephemera-mark-key >/dev/null 2>&1 &&
-   [ -z "$(admin -n "$namespace" get secret ephemera-mark-key -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}')" ]; then
+   [ "$(admin -n "$namespace" get secret ephemera-mark-key -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}')" != Helm ]; then
   log "setting aside $namespace/ephemera-mark-key (not Helm's) until the end of the run"
   admin -n "$namespace" get secret ephemera-mark-key -o json >"$work/mark-key.json"
   admin -n "$namespace" delete secret ephemera-mark-key >/dev/null
@@ -182,6 +184,13 @@ if ! admin get namespace team-a >/dev/null 2>&1; then
   applied_identities=true
 fi
 log "admin: $kubeconfig; people: ${users_dir:-impersonated}; controller $controller_image; snapshot $snapshot_image"
+
+# Everything namespaced that an install could leave (Events aside: the cluster's own, they expire).
+namespace_objects() {
+  admin -n "$namespace" get all,secrets,configmaps,serviceaccounts,roles,rolebindings,leases,networkpolicies,poddisruptionbudgets \
+    -o name 2>/dev/null | sort
+}
+namespace_objects >"$work/objects-before"
 
 # --- 1. Install -----------------------------------------------------------------------------------
 values=(--set "image.repository=${controller_image%@*}" --set "image.digest=${controller_image#*@}"
@@ -370,10 +379,7 @@ uninstall_leaves_only_crds() {
   helm_ -n "$namespace" uninstall "$release" --wait --timeout 2m >/dev/null
   local deadline=$((SECONDS + 90)) left
   while :; do
-    # Everything namespaced that an install could leave, minus what every namespace has.
-    left=$(admin -n "$namespace" get all,secrets,configmaps,serviceaccounts,roles,rolebindings,leases,networkpolicies,poddisruptionbudgets,events.events.k8s.io -o name 2>&1 |
-      grep -v -e '^serviceaccount/default$' -e '^configmap/kube-root-ca.crt$' \
-        -e '^event.events.k8s.io/' || true)
+    left=$(namespace_objects | comm -13 "$work/objects-before" - || true)
     [ -z "$left" ] && break
     [ $SECONDS -lt $deadline ] || { echo "left in $namespace:"; echo "$left"; return 1; }
     sleep 1
