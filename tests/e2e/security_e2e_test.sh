@@ -134,22 +134,27 @@ check "alice: a session in team-a completes, bound to her identity" alice_debugs
 alice_not_elsewhere() {
   as admin create namespace sec-team-b >/dev/null 2>&1 || true
   expect_refused 'User "alice" cannot create resource "debugsessions"' \
-    as alice apply -f - < <(session sec-team-b sec-elsewhere restricted)
+    as alice create -f - < <(session sec-team-b sec-elsewhere restricted)
 }
 check "alice: refused in another namespace, naming the verb and resource" alice_not_elsewhere
 
 check "bob (view only): refused, naming the verb and resource" \
   expect_refused 'User "bob" cannot create resource "debugsessions"' \
-  as bob apply -f - < <(session team-a sec-bob restricted)
+  as bob create -f - < <(session team-a sec-bob restricted)
 check "carol (no rights): refused, naming the verb and resource" \
   expect_refused 'User "carol" cannot create resource "debugsessions"' \
-  as carol apply -f - < <(session team-a sec-carol restricted)
+  as carol create -f - < <(session team-a sec-carol restricted)
 check "alice cannot set requestedBy to someone else" \
   expect_refused "spec.requestedBy is set by Ephemera" \
   as alice apply -f - < <(session team-a sec-forged restricted "  requestedBy: {username: bob}")
-check "alice cannot change requestedBy afterwards" \
-  expect_refused "immutable" \
+# alice may not even patch her session (the editor role has no update); admin may, but the spec,
+# requestedBy included, is immutable for everyone.
+check "alice cannot change requestedBy afterwards (no update right)" \
+  expect_refused 'User "alice" cannot patch resource "debugsessions"' \
   as alice -n team-a patch debugsession sec-alice --type=merge -p '{"spec":{"requestedBy":{"username":"bob"}}}'
+check "nobody, not even admin, can change requestedBy afterwards (immutable spec)" \
+  expect_refused "spec is immutable" \
+  as admin -n team-a patch debugsession sec-alice --type=merge -p '{"spec":{"requestedBy":{"username":"bob"}}}'
 
 alice_ptrace_denied() {
   session team-a sec-ptrace-denied ptrace | as alice apply -f - >/dev/null || return 1
@@ -205,7 +210,7 @@ doc = json.load(open(sys.argv[1]))
 main = doc["processes"][0]
 env = {e["name"]: e["value"] for e in main["env"]}
 assert env["CANARY_TOKEN"] == "[REDACTED]", env
-assert "--say" in json.dumps(main["process"]), main["process"]
+assert "--say" in main["cmdline"], main.get("cmdline")
 symbols = [f.get("symbol", "") for t in main["threads"] for f in t.get("stack", {}).get("frames", [])]
 assert any("SleepInCheckoutLoop" in s for s in symbols), symbols[:20]
 PY
