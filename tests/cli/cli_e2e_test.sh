@@ -108,7 +108,9 @@ contains() { # file text
 # --- Setup: the controller on this host, the workload, alice's ptrace grant -----------------------
 log "starting the controller on this host (ports $EPHEMERA_METRICS_PORT, $EPHEMERA_WEBHOOK_PORT)"
 host_controller_install
-host_controller_start "$controller_bin" "$work/controller.log" || fail_setup "the controller did not start"
+# Its log (stderr) and its audit trail (stdout, JSON lines) apart: audit verify reads the trail.
+host_controller_start "$controller_bin" "$work/controller.log" "$work/audit.jsonl" ||
+  fail_setup "the controller did not start"
 
 log "starting the target workload in $ns"
 target_image=$("$cluster" image-ref ephemera.local/target:0.1.0)
@@ -173,6 +175,9 @@ snapshot_prints_a_report() {
 check "snapshot shows progress on stderr and prints a text report with the target's threads and functions" \
   snapshot_prints_a_report
 show "$work/ptrace.err"
+if [ -s "$work/ptrace.out" ]; then
+  echo "    the report's first lines:"; head -n 25 "$work/ptrace.out" | sed 's/^/    | /'
+fi
 
 json_decrypts() {
   expect_exit 0 "$work/json" alice -n "$ns" fetch cli-e2e-ptrace -o json || return 1
@@ -306,5 +311,25 @@ expired_fetch_says_wiped() {
 }
 check "fetching an expired session says its snapshot was wiped, exit 8" expired_fetch_says_wiped
 show "$work/expired.err"
+
+# --- 6. audit verify, anchored at the heads the sessions record ------------------------------------
+audit_trail_verifies() {
+  # Every session has settled (Completed or Expired), so each chain ends at its recorded head.
+  expect_exit 0 "$work/audit" alice -n "$ns" audit verify "$work/audit.jsonl" || return 1
+  contains "$work/audit.err" "Anchoring 2 session chain(s) at the heads recorded in namespace $ns" ||
+    return 1
+  # Drop the newest record of one session's chain: the file alone still looks consistent, the anchor
+  # from the DebugSession's status.audit does not.
+  local uid; uid=$(as alice -n "$ns" get debugsession cli-e2e-ptrace -o jsonpath='{.metadata.uid}')
+  python3 - "$work/audit.jsonl" "session/$uid" >"$work/cut.jsonl" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+last = max(i for i, l in enumerate(lines) if json.loads(l).get("chain") == sys.argv[2])
+sys.stdout.write("".join(l + "\n" for i, l in enumerate(lines) if i != last))
+PY
+  expect_exit 1 "$work/cut" alice -n "$ns" audit verify "$work/cut.jsonl"
+}
+check "audit verify checks the controller's trail against each session's recorded head, and catches a cut chain" \
+  audit_trail_verifies
 
 [ "$failed" -eq 0 ]
