@@ -21,6 +21,16 @@ OutcomeOr<std::unique_ptr<Cluster>> Cluster::Open(const command_line::GlobalOpti
   cluster->namespace_name_ = ResolveNamespace(global, *config);
   cluster->server_ = config->server;
   cluster->connection_ = std::move(*connection);
+  cluster->client_ = &cluster->connection_->Client();
+  return cluster;
+}
+
+std::unique_ptr<Cluster> Cluster::Borrowing(kube::KubeClient& client, std::string namespace_name,
+                                            std::string server) {
+  std::unique_ptr<Cluster> cluster(new Cluster());
+  cluster->namespace_name_ = std::move(namespace_name);
+  cluster->server_ = std::move(server);
+  cluster->client_ = &client;
   return cluster;
 }
 

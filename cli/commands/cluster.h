@@ -23,7 +23,11 @@ class Cluster {
                                                   const kube::EnvironmentLookup& getenv,
                                                   kube::Clock& clock);
 
-  kube::KubeClient& Client() { return connection_->Client(); }
+  // A Cluster over a client someone else owns (tests: a fake API); `client` must outlive it.
+  static std::unique_ptr<Cluster> Borrowing(kube::KubeClient& client, std::string namespace_name,
+                                            std::string server);
+
+  kube::KubeClient& Client() { return *client_; }
   const std::string& NamespaceName() const { return namespace_name_; }
   const std::string& Server() const { return server_; }
 
@@ -35,7 +39,8 @@ class Cluster {
 
   std::string namespace_name_;
   std::string server_;
-  std::unique_ptr<kube::KubeConnection> connection_;
+  std::unique_ptr<kube::KubeConnection> connection_;  // null when borrowing
+  kube::KubeClient* client_ = nullptr;
 };
 
 }  // namespace ephemera::commands

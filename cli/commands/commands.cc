@@ -28,6 +28,11 @@ CommandOutcome IdentityFailure(const Status& status) {
 
 }  // namespace
 
+OutcomeOr<std::unique_ptr<Cluster>> OpenCluster(const command_line::GlobalOptions& global, Io& io) {
+  if (io.open_cluster) return io.open_cluster(global);
+  return Cluster::Open(global, io.getenv, io.clock);
+}
+
 int RunCommandLine(const std::vector<std::string>& args, Io& io) {
   auto cl = command_line::ParseCommandLine(args);
   if (!cl.ok()) {
@@ -91,7 +96,7 @@ CommandOutcome RunKeys(const CommandLine& cl, Io& io) {
 }
 
 CommandOutcome RunGet(const CommandLine& cl, Io& io) {
-  auto cluster = Cluster::Open(cl.global, io.getenv, io.clock);
+  auto cluster = OpenCluster(cl.global, io);
   if (!cluster.HasValue()) return cluster.Outcome();
   Cluster& c = **cluster;
   auto session =
@@ -109,7 +114,7 @@ CommandOutcome RunGet(const CommandLine& cl, Io& io) {
 }
 
 CommandOutcome RunList(const CommandLine& cl, Io& io) {
-  auto cluster = Cluster::Open(cl.global, io.getenv, io.clock);
+  auto cluster = OpenCluster(cl.global, io);
   if (!cluster.HasValue()) return cluster.Outcome();
   Cluster& c = **cluster;
   auto list = c.Client().List(kube::DebugSessionsResource(), c.NamespaceName());
@@ -127,7 +132,7 @@ CommandOutcome RunList(const CommandLine& cl, Io& io) {
 }
 
 CommandOutcome RunFetch(const CommandLine& cl, Io& io) {
-  auto cluster = Cluster::Open(cl.global, io.getenv, io.clock);
+  auto cluster = OpenCluster(cl.global, io);
   if (!cluster.HasValue()) return cluster.Outcome();
   Cluster& c = **cluster;
   auto session =
@@ -165,7 +170,7 @@ CommandOutcome RunAuditVerifyCommand(const CommandLine& cl, Io& io) {
                              !cl.global.context.empty();
   if (cluster_named && !cl.audit.has_anchor) {
     // Anchor each session's chain at the head its DebugSession records.
-    auto cluster = Cluster::Open(cl.global, io.getenv, io.clock);
+    auto cluster = OpenCluster(cl.global, io);
     if (!cluster.HasValue()) return cluster.Outcome();
     Cluster& c = **cluster;
     auto list = c.Client().List(kube::DebugSessionsResource(), c.NamespaceName());

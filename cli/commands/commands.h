@@ -8,11 +8,14 @@
 #ifndef EPHEMERA_CLI_COMMANDS_COMMANDS_H_
 #define EPHEMERA_CLI_COMMANDS_COMMANDS_H_
 
+#include <functional>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cli/command_line/command_line.h"
+#include "cli/commands/cluster.h"
 #include "cli/commands/outcome.h"
 #include "controller/kube/clock.h"
 #include "controller/kube/kube_config.h"
@@ -25,7 +28,13 @@ struct Io {
   std::ostream& err;
   kube::EnvironmentLookup getenv;
   kube::Clock& clock;
+  // How commands reach the cluster; empty: Cluster::Open (the kubeconfig). Tests put a fake here.
+  std::function<OutcomeOr<std::unique_ptr<Cluster>>(const command_line::GlobalOptions&)>
+      open_cluster{};
 };
+
+// io.open_cluster, or Cluster::Open with io's environment and clock.
+OutcomeOr<std::unique_ptr<Cluster>> OpenCluster(const command_line::GlobalOptions& global, Io& io);
 
 // `args` excludes the program name.
 int RunCommandLine(const std::vector<std::string>& args, Io& io);

@@ -59,7 +59,7 @@ CommandOutcome CheckTarget(Cluster& cluster, const command_line::SnapshotOptions
 
 CommandOutcome RunSnapshot(const command_line::CommandLine& cl, Io& io) {
   const command_line::SnapshotOptions& options = cl.snapshot;
-  auto cluster = Cluster::Open(cl.global, io.getenv, io.clock);
+  auto cluster = OpenCluster(cl.global, io);
   if (!cluster.HasValue()) return cluster.Outcome();
   Cluster& c = **cluster;
 
