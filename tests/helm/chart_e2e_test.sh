@@ -92,9 +92,11 @@ fi
 work=$(mktemp -d)
 passed=0
 failed=0
+# What cleanup may undo: only what this run did (an early exit must not touch anyone else's objects).
 created_namespace=false
 applied_identities=false
-crds_existed=false
+crds_existed=true
+installed=false
 selector="app.kubernetes.io/instance=$release,app.kubernetes.io/component=controller"
 
 dump_diagnostics() {
@@ -132,7 +134,7 @@ cleanup() {
   done
   admin -n team-a delete deployment chart-e2e-target --ignore-not-found >/dev/null 2>&1
   admin -n team-a delete secret chart-e2e-db --ignore-not-found >/dev/null 2>&1
-  if release_installed; then helm_ -n "$namespace" uninstall "$release" --wait --timeout 2m >/dev/null 2>&1; fi
+  if [ "$installed" = true ] && release_installed; then helm_ -n "$namespace" uninstall "$release" --wait --timeout 2m >/dev/null 2>&1; fi
   if [ -f "$work/mark-key.json" ]; then
     python3 -c 'import json, sys
 s = json.load(open(sys.argv[1]))
@@ -177,7 +179,7 @@ if admin -n "$namespace" get secret ephemera-mark-key >/dev/null 2>&1 &&
   admin -n "$namespace" get secret ephemera-mark-key -o json >"$work/mark-key.json"
   admin -n "$namespace" delete secret ephemera-mark-key >/dev/null
 fi
-admin get crd debugsessions.ephemera.dev >/dev/null 2>&1 && crds_existed=true
+admin get crd debugsessions.ephemera.dev >/dev/null 2>&1 || crds_existed=false
 if ! admin get namespace team-a >/dev/null 2>&1; then
   log "applying tests/cluster/identities.yaml (namespace team-a: alice edits, bob views)"
   admin apply -f "$repo/tests/cluster/identities.yaml" >/dev/null
@@ -199,6 +201,7 @@ install() {
   helm_ install "$release" "$chart" -n "$namespace" --create-namespace "${values[@]}" --wait --timeout 4m
 }
 log "installing the chart into $namespace"
+installed=true
 check "helm install succeeds and waits for the Deployment" install
 release_installed || die "the chart is not installed; nothing else can be checked"
 
