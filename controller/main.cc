@@ -35,6 +35,7 @@
 #include "controller/metrics/registry.h"
 #include "controller/reconciler/debug_session_controller.h"
 #include "controller/reconciler/debug_session_reconciler.h"
+#include "json_depth/json_depth.h"
 
 namespace ephemera {
 namespace {
@@ -81,7 +82,8 @@ httpserver::HttpHandler AdmissionHandler(
     std::function<nlohmann::json(const nlohmann::json&)> review) {
   return [review = std::move(review)](const httpserver::HttpRequest& request) {
     if (request.method != "POST") return httpserver::HttpResponse{405, "text/plain", "POST only\n"};
-    nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+    // Depth-limited: the answer copies parts of the request, which recurses once per level.
+    nlohmann::json body = json_depth::ParseJsonWithinDepth(request.body);
     if (body.is_discarded()) {
       return httpserver::HttpResponse{400, "text/plain", "body is not an AdmissionReview\n"};
     }

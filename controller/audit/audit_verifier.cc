@@ -6,6 +6,8 @@
 #include <string_view>
 #include <utility>
 
+#include "json_depth/json_depth.h"
+
 namespace ephemera::audit {
 namespace {
 
@@ -232,6 +234,19 @@ VerifyReport VerifyAuditStream(std::istream& json_lines, const VerifyOptions& op
   while (std::getline(json_lines, line)) {
     ++report.lines;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    // Nesting deeper than any record has is refused before parsing: copying or printing such a
+    // value recurses once per level and would overflow the stack.
+    if (json_depth::NestsDeeperThan(line)) {
+      if (LooksLikeRecord(line)) {
+        report.problems.push_back(VerifyProblem{report.lines, "",
+                                                "malformed audit record: nested deeper than " +
+                                                    std::to_string(json_depth::kMaxJsonDepth) +
+                                                    " levels"});
+      } else {
+        ++report.skipped_lines;
+      }
+      continue;
+    }
     const nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
     const bool is_record = json.is_object() && json.contains("chain") && json.contains("hash");
     if (!is_record) {

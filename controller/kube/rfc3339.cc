@@ -131,6 +131,19 @@ StatusOr<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view s)
       DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const std::int64_t secs = days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 +
                             second - offset_seconds;
+  // system_clock counts nanoseconds in 64 bits (years 1677 to 2262): a timestamp outside that
+  // range cannot be represented, and converting it would overflow.
+  constexpr std::int64_t kMaxSeconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::max())
+          .count() -
+      1;
+  constexpr std::int64_t kMinSeconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::min())
+          .count() +
+      1;
+  if (secs > kMaxSeconds || secs < kMinSeconds) {
+    return InvalidArgumentError("timestamp out of range: \"" + std::string(s.substr(0, 64)) + "\"");
+  }
   return std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
           std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos)));
