@@ -143,7 +143,7 @@ for k in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
 print(json.dumps(s))' "$work/mark-key.json" | admin create -f - >/dev/null 2>&1 ||
       log "could not restore $namespace/ephemera-mark-key (saved copy lost with $work)"
   fi
-  if [ "$created_namespace" = true ]; then admin delete namespace "$namespace" --ignore-not-found --wait=false >/dev/null 2>&1; fi
+  if [ "$created_namespace" = true ]; then admin delete namespace "$namespace" --ignore-not-found --timeout=90s >/dev/null 2>&1; fi
   if [ "$crds_existed" = false ]; then admin delete -f "$repo/crds/" --ignore-not-found >/dev/null 2>&1; fi
   if [ "$applied_identities" = true ]; then admin delete -f "$repo/tests/cluster/identities.yaml" --ignore-not-found --wait=false >/dev/null 2>&1; fi
   rm -rf "$work"
@@ -187,10 +187,11 @@ if ! admin get namespace team-a >/dev/null 2>&1; then
 fi
 log "admin: $kubeconfig; people: ${users_dir:-impersonated}; controller $controller_image; snapshot $snapshot_image"
 
-# Everything namespaced that an install could leave (Events aside: the cluster's own, they expire).
+# Everything namespaced that an install could leave, minus what every namespace has (Events aside:
+# the cluster's own, they expire).
 namespace_objects() {
   admin -n "$namespace" get all,secrets,configmaps,serviceaccounts,roles,rolebindings,leases,networkpolicies,poddisruptionbudgets \
-    -o name 2>/dev/null | sort
+    -o name 2>/dev/null | { grep -v -x -e serviceaccount/default -e configmap/kube-root-ca.crt || true; } | sort
 }
 namespace_objects >"$work/objects-before"
 
