@@ -4,6 +4,9 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
+
+#include "debugpod/stacks/rust_demangle.h"
 
 namespace ephemera::stacks {
 namespace {
@@ -21,6 +24,10 @@ bool IsRustHash(std::string_view s) {
 }  // namespace
 
 std::string Demangle(std::string_view name) {
+  if (name.starts_with("_R")) {
+    std::optional<std::string> rust = DemangleRustV0(name);
+    return rust ? *std::move(rust) : std::string(name);
+  }
   if (!name.starts_with("_Z") || name.size() > kMaxNameLength) return std::string(name);
   std::string mangled(name);
   int status = 0;

@@ -8,8 +8,8 @@
 namespace ephemera::stacks {
 
 // Itanium C++ names (_Z...) are demangled with abi::__cxa_demangle; Rust legacy names, which use
-// the same scheme, also lose their trailing "::h<16 hex digits>" hash. Anything else (C, Go, Rust
-// v0, names the demangler rejects) comes back unchanged.
+// the same scheme, also lose their trailing "::h<16 hex digits>" hash. Rust v0 names (_R...) go
+// through DemangleRustV0. Anything else (C, Go, names the demanglers reject) comes back unchanged.
 std::string Demangle(std::string_view name);
 
 }  // namespace ephemera::stacks
