@@ -328,6 +328,7 @@ std::vector<CapturedThread> RunStopLoop(const ThreadCaptureRequest& request,
         continue;
       }
       out.push_back(loop.Capture(tid));
+      if (request.on_resumed) request.on_resumed(out.back());
     }
   }
   loop.ReleaseLateStops();

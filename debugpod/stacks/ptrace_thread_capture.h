@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -44,6 +45,10 @@ struct ThreadCaptureRequest {
   // The target's memory map, read before stopping anything: the stack copy never runs past the end
   // of the mapping that holds the stack pointer.
   std::vector<MapEntry> maps;
+  // If set, called on the capture thread with each thread right after it was resumed (or failed),
+  // before the next one is stopped. It may consume the thread's stack copy (unwind it, then free
+  // it), which keeps memory bounded by one copy instead of one per thread.
+  std::function<void(CapturedThread&)> on_resumed;
 };
 
 // Captures every thread listed in <proc_root>/<pid>/task, re-listing once more for threads created

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <sstream>
 
 #include "debugpod/stacks/elf_code_map.h"
@@ -45,7 +47,31 @@ StatusOr<ProcessStacks> CaptureStacks(int pid, const StackCaptureOptions& option
   request.stack_bytes = options.stack_bytes;
   request.deadline = options.deadline;
   request.stop_timeout = options.stop_timeout;
-  if (maps.ok()) request.maps = *maps;
+
+  ProcRootModuleLoader loader(options.proc_root, pid);
+  std::optional<ElfCodeMap> code;
+  // tid -> the stack unwound and symbolized right after that thread was resumed.
+  std::map<int, ThreadStack> unwound;
+  const auto unwind = [&](const CapturedThread& t) {
+    ThreadStack stack;
+    UnwoundStack walk = UnwindStack(t.registers, t.stack, *code, options.max_frames);
+    stack.unwind = walk.method;
+    stack.stop_reason =
+        t.copy_error.empty() ? walk.stop_reason : "stack not copied: " + t.copy_error;
+    stack.frames.reserve(walk.frames.size());
+    for (const UnwoundFrame& frame : walk.frames) stack.frames.push_back(code->Symbolize(frame));
+    return stack;
+  };
+  if (maps.ok()) {
+    request.maps = *maps;
+    code.emplace(*maps, loader, options.deadline);
+    // Unwind each thread as soon as it runs again and free its stack copy, so that the tool holds
+    // one copy at a time, not one per thread (1000 threads x 32 KiB would be 31 MiB).
+    request.on_resumed = [&](CapturedThread& t) {
+      if (t.error.empty()) unwound.emplace(t.tid, unwind(t));
+      std::vector<uint8_t>().swap(t.stack.bytes);
+    };
+  }
   StatusOr<std::vector<CapturedThread>> captured = CaptureThreadStates(request);
   if (!captured.ok()) return captured.status();
 
@@ -73,32 +99,29 @@ StatusOr<ProcessStacks> CaptureStacks(int pid, const StackCaptureOptions& option
                                   [](const CapturedThread& t) { return t.error_number == ESRCH; });
     if (all_exited) return NotFoundError("process " + std::to_string(pid) + " exited");
   }
-  if (!maps.ok() && any_captured) maps = ReadMaps(options.proc_root, pid);
+  if (!code) {
+    // The map was unreadable before the capture (no ptrace access yet): read it now and unwind
+    // the copies kept for that.
+    if (any_captured) maps = ReadMaps(options.proc_root, pid);
+    code.emplace(maps.ok() ? std::move(*maps) : std::vector<MapEntry>{}, loader, options.deadline);
+  }
 
-  ProcRootModuleLoader loader(options.proc_root, pid);
-  ElfCodeMap code(maps.ok() ? std::move(*maps) : std::vector<MapEntry>{}, loader, options.deadline);
   ProcessStacks out;
   for (const CapturedThread& t : *captured) {
     ThreadStack stack;
+    if (t.error.empty()) {
+      auto done = unwound.find(t.tid);
+      stack = done != unwound.end() ? std::move(done->second) : unwind(t);
+    }
     stack.tid = t.tid;
     stack.freeze = t.freeze;
     stack.held = t.held;
     stack.error = t.error;
     out.total_freeze += t.freeze;
     out.max_thread_freeze = std::max(out.max_thread_freeze, t.freeze);
-    if (t.error.empty()) {
-      UnwoundStack unwound = UnwindStack(t.registers, t.stack, code, options.max_frames);
-      stack.unwind = unwound.method;
-      stack.stop_reason =
-          t.copy_error.empty() ? unwound.stop_reason : "stack not copied: " + t.copy_error;
-      stack.frames.reserve(unwound.frames.size());
-      for (const UnwoundFrame& frame : unwound.frames) {
-        stack.frames.push_back(code.Symbolize(frame));
-      }
-    }
     out.threads.push_back(std::move(stack));
   }
-  out.module_errors = code.ModuleErrors();
+  out.module_errors = code->ModuleErrors();
   return out;
 #endif
 }

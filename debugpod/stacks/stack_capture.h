@@ -69,7 +69,9 @@ struct ProcessStacks {
 // Captures every thread of `pid`. Per thread: PTRACE_SEIZE + PTRACE_INTERRUPT, wait for the stop,
 // copy registers (PTRACE_GETREGSET NT_PRSTATUS) and up to stack_bytes above SP (process_vm_readv,
 // falling back to /proc/<pid>/mem), PTRACE_DETACH immediately; unwind and symbolize only AFTER the
-// thread runs again. Only one thread is stopped at a time.
+// thread runs again (right after, before the next thread is stopped, so one stack copy is held at
+// a time; when the memory map could not be read beforehand, after every thread). Only one thread
+// is stopped at a time.
 //
 // A default-constructed (epoch) deadline means "no deadline". Once it passes, no further thread is
 // stopped (those left are reported with error "deadline exceeded before this thread was stopped"),

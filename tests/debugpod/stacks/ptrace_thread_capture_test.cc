@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "target_process.h"
 
@@ -156,6 +157,46 @@ TEST(ThreadCaptureTest, NoThreadStaysTracedAfterCapture) {
   StatusOr<int> code = (*target)->Quit();
   ASSERT_TRUE(code.ok()) << code.status().ToString();
   EXPECT_EQ(*code, 0);
+}
+
+// The line of /proc/<pid>/task/<tid>/status that starts with `key`, empty if none.
+std::string StatusLine(int pid, int tid, std::string_view key) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with(key)) return line;
+  }
+  return "";
+}
+
+TEST(ThreadCaptureTest, OnResumedSeesEachThreadRunningAgainBeforeTheNextStops) {
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({STACKS_PARKED_NOFP});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  ThreadCaptureRequest request;
+  request.pid = (*target)->Pid();
+  request.maps = MapsOf(request.pid);
+  std::vector<int> seen;
+  int traced_elsewhere = 0;
+  request.on_resumed = [&](CapturedThread& t) {
+    seen.push_back(t.tid);
+    EXPECT_TRUE(t.error.empty()) << t.error;
+    EXPECT_GT(t.stack.bytes.size(), 0u);
+    // Detached: no tracer, not in a tracing stop; and no other thread of the target is stopped.
+    EXPECT_EQ(StatusLine(request.pid, t.tid, "TracerPid:"), "TracerPid:\t0");
+    for (const auto& [tid, name] : (*target)->ThreadNames()) {
+      if (StatusLine(request.pid, tid, "State:").find("tracing stop") != std::string::npos) {
+        ++traced_elsewhere;
+      }
+    }
+    std::vector<uint8_t>().swap(t.stack.bytes);  // consumed, as CaptureStacks does
+  };
+  StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(request);
+  ASSERT_TRUE(threads.ok()) << threads.status().ToString();
+  ASSERT_EQ(seen.size(), threads->size());
+  EXPECT_EQ(traced_elsewhere, 0);
+  for (const CapturedThread& t : *threads) {
+    EXPECT_TRUE(t.stack.bytes.empty()) << "the callback's consumption is kept, tid " << t.tid;
+  }
 }
 
 std::atomic<int> child_signals{0};
