@@ -1,5 +1,7 @@
 #include "debugpod/snapshot/watchdog.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,7 +11,15 @@ namespace ephemera::snapshot {
 Watchdog::Watchdog(std::chrono::steady_clock::time_point fire_at, std::string fallback_output,
                    int exit_code)
     : fire_at_(fire_at), fallback_output_(std::move(fallback_output)), exit_code_(exit_code) {
+  // The thread starts with SIGCHLD blocked: the stack capture's stop notifications arrive as
+  // SIGCHLD sent to the process, and a thread that does not block it takes and discards them.
+  sigset_t child_signal;
+  sigset_t previous;
+  sigemptyset(&child_signal);
+  sigaddset(&child_signal, SIGCHLD);
+  pthread_sigmask(SIG_BLOCK, &child_signal, &previous);
   thread_ = std::thread([this] { Run(); });
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
 Watchdog::~Watchdog() {
