@@ -49,6 +49,14 @@ if "$helm" --kubeconfig "$admin_kubeconfig" -n "$namespace" status "$release" >/
   die "release $release is already installed in $namespace (a previous KEEP=1 demo?); remove it with: $helm --kubeconfig $admin_kubeconfig -n $namespace uninstall $release"
 fi
 
+# A controller run on this host (make run, the host-run tests) leaves a mark key that Helm would
+# refuse to adopt; the chart makes its own.
+if [ -n "$(as admin -n "$namespace" get secret ephemera-mark-key --ignore-not-found -o name)" ] &&
+  [ "$(as admin -n "$namespace" get secret ephemera-mark-key -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}')" != Helm ]; then
+  echo "demo: removing $namespace/ephemera-mark-key left by a controller run on this host"
+  as admin -n "$namespace" delete secret ephemera-mark-key >/dev/null
+fi
+
 say "1. The operator installs Ephemera with Helm (2 replicas, webhooks, least RBAC)"
 controller_image=$("$cluster" image-ref ephemera.local/controller:0.1.0)
 snapshot_image=$("$cluster" image-ref ephemera.local/snapshot:0.1.0)

@@ -1035,13 +1035,7 @@ class HtmlReport {
 }  // namespace
 
 StatusOr<std::string> RenderHtml(const json& snapshot, const ReportContext& context) {
-  EPHEMERA_RETURN_IF_ERROR(ValidateSnapshot(snapshot));
-  try {
-    return HtmlReport(snapshot, context).Render();
-  } catch (const json::exception& e) {
-    // The accessors do not throw; this guards against a path that was missed.
-    return InvalidArgumentError(std::string("snapshot document could not be read: ") + e.what());
-  }
+  return RenderValidated(snapshot, [&] { return HtmlReport(snapshot, context).Render(); });
 }
 
 }  // namespace ephemera::report

@@ -52,6 +52,17 @@ std::string FormatScaled(double value, const char* unit, int decimals) {
 
 }  // namespace
 
+StatusOr<std::string> RenderValidated(const json& snapshot,
+                                      const std::function<std::string()>& render) {
+  EPHEMERA_RETURN_IF_ERROR(ValidateSnapshot(snapshot));
+  try {
+    return render();
+  } catch (const json::exception& e) {
+    // The accessors do not throw; this guards against a path that was missed.
+    return InvalidArgumentError(std::string("snapshot document could not be read: ") + e.what());
+  }
+}
+
 Status ValidateSnapshot(const json& snapshot) {
   if (!snapshot.is_object()) {
     return InvalidArgumentError("not a snapshot document: expected a JSON object, got " +

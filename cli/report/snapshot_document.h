@@ -7,6 +7,7 @@
 #define EPHEMERA_CLI_REPORT_SNAPSHOT_DOCUMENT_H_
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -22,6 +23,11 @@ inline constexpr std::string_view kSnapshotApiVersion = "ephemera.dev/snapshot/v
 // OK when `snapshot` is a v1 snapshot document a report can be made of; InvalidArgument saying
 // what is wrong otherwise.
 Status ValidateSnapshot(const nlohmann::json& snapshot);
+
+// ValidateSnapshot, then `render()`; a JSON exception from a path the accessors missed becomes
+// InvalidArgument instead of escaping.
+StatusOr<std::string> RenderValidated(const nlohmann::json& snapshot,
+                                      const std::function<std::string()>& render);
 
 // The member `key` of `object`, or nullptr when `object` is not an object or lacks it.
 const nlohmann::json* FindField(const nlohmann::json& object, std::string_view key);

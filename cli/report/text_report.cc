@@ -723,13 +723,7 @@ class TextReport {
 }  // namespace
 
 StatusOr<std::string> RenderText(const json& snapshot, const ReportContext& context) {
-  EPHEMERA_RETURN_IF_ERROR(ValidateSnapshot(snapshot));
-  try {
-    return TextReport(snapshot, context).Render();
-  } catch (const json::exception& e) {
-    // The accessors do not throw; this guards against a path that was missed.
-    return InvalidArgumentError(std::string("snapshot document could not be read: ") + e.what());
-  }
+  return RenderValidated(snapshot, [&] { return TextReport(snapshot, context).Render(); });
 }
 
 }  // namespace ephemera::report

@@ -40,6 +40,7 @@ cleanup() {
     fi
   fi
   host_controller_unregister_webhooks
+  host_controller_forget_mark_key
   echo "$passed passed, $failed failed"
   as admin -n team-a delete deployment e2e-target --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete secret e2e-db --ignore-not-found >/dev/null 2>&1 || true

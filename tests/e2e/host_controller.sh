@@ -14,6 +14,8 @@
 #   host_controller_args               the flags (for running in the foreground)
 #   host_controller_register_ephemeral_webhook
 #                                      also send pods/ephemeralcontainers to the controller
+#   host_controller_forget_mark_key    delete the mark key it created (at the end of a run, so that
+#                                      a Helm install finds the namespace as it was)
 # Ports: EPHEMERA_METRICS_PORT (default 18080), EPHEMERA_WEBHOOK_PORT (default 19443).
 # EPHEMERA_CONTROLLER_EXTRA_ARGS: more flags (e.g. --ephemeral-containers=enforce).
 
@@ -63,6 +65,15 @@ host_controller_unregister_webhooks() {
   _hc_admin delete validatingwebhookconfiguration ephemera-ephemeral-containers --ignore-not-found >/dev/null 2>&1 || true
   _hc_admin delete mutatingwebhookconfiguration ephemera-requester --ignore-not-found >/dev/null 2>&1 || true
   _hc_admin delete validatingwebhookconfiguration ephemera-policy --ignore-not-found >/dev/null 2>&1 || true
+}
+
+host_controller_forget_mark_key() {
+  local managed
+  managed=$(_hc_admin -n ephemera-system get secret ephemera-mark-key --ignore-not-found \
+    -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}' 2>/dev/null || true)
+  if [ "$managed" = ephemera-controller ]; then
+    _hc_admin -n ephemera-system delete secret ephemera-mark-key --ignore-not-found >/dev/null 2>&1 || true
+  fi
 }
 
 host_controller_start() { # binary logfile [auditfile]

@@ -37,6 +37,7 @@ cleanup() {
     host_controller_stop || true
   fi
   host_controller_unregister_webhooks
+  host_controller_forget_mark_key
   as admin -n team-a delete deployment sec-target --ignore-not-found --wait=false >/dev/null 2>&1 || true
   as admin -n team-a delete secret sec-canary --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete rolebinding sec-alice-ptrace --ignore-not-found >/dev/null 2>&1 || true
