@@ -1,7 +1,9 @@
 #include "debugpod/stacks/elf_code_map.h"
 
 #include <sys/auxv.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
@@ -42,9 +44,72 @@ StatusOr<std::unique_ptr<ElfModule>> ParseFile(const FileByteSource& file,
   return std::make_unique<ElfModule>(std::move(*module));
 }
 
+// CRC-32 (zlib's, the one .gnu_debuglink records) of all of `file`.
+StatusOr<uint32_t> FileCrc32(const FileByteSource& file) {
+  uLong crc = crc32(0, nullptr, 0);
+  std::vector<uint8_t> chunk(size_t{1} << 16);
+  for (uint64_t offset = 0; offset < file.Size();) {
+    const auto n = static_cast<size_t>(std::min<uint64_t>(chunk.size(), file.Size() - offset));
+    EPHEMERA_RETURN_IF_ERROR(file.ReadAt(offset, std::span<uint8_t>(chunk.data(), n)));
+    crc = crc32(crc, chunk.data(), static_cast<uInt>(n));
+    offset += n;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+// When `module` (the file at `path`, absolute, in the target's root directory `root`) has no
+// .symtab, looks for its separate debug file the way GDB does: by build ID under
+// /usr/lib/debug/.build-id, then by its .gnu_debuglink name beside the file, in the .debug
+// directory beside it and under /usr/lib/debug. A candidate counts only if its build ID, or for a
+// debug link its CRC-32, matches. Best effort: nothing found leaves `module` as it is.
+void AdoptSeparateDebugFile(const std::string& root, const std::string& path, ElfModule& module,
+                            const ElfLimits& limits) {
+  if (module.HasSymtab()) return;
+  const std::string& build_id = module.BuildId();
+  if (build_id.size() > 2) {
+    const std::string candidate =
+        "/usr/lib/debug/.build-id/" + build_id.substr(0, 2) + "/" + build_id.substr(2) + ".debug";
+    if (StatusOr<std::unique_ptr<FileByteSource>> file = FileByteSource::Open(root + candidate);
+        file.ok()) {
+      StatusOr<ElfModule> debug = ElfModule::Parse(**file, limits);
+      if (debug.ok() && debug->BuildId() == build_id) {
+        module.AdoptDebugFile(std::move(*debug), candidate);
+        return;
+      }
+    }
+  }
+  const std::optional<GnuDebugLink>& link = module.DebugLink();
+  if (!link) return;
+  const std::string dir = path.substr(0, path.rfind('/'));
+  for (const std::string& candidate :
+       {dir + "/" + link->file_name, dir + "/.debug/" + link->file_name,
+        "/usr/lib/debug" + dir + "/" + link->file_name}) {
+    if (candidate == path) continue;
+    StatusOr<std::unique_ptr<FileByteSource>> file = FileByteSource::Open(root + candidate);
+    if (!file.ok() || (*file)->Size() > limits.max_file_bytes) continue;
+    StatusOr<uint32_t> crc = FileCrc32(**file);
+    if (!crc.ok() || *crc != link->crc) continue;
+    StatusOr<ElfModule> debug = ElfModule::Parse(**file, limits);
+    if (!debug.ok()) continue;
+    module.AdoptDebugFile(std::move(*debug), candidate);
+    return;
+  }
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<ElfModule>> ProcRootModuleLoader::Load(const MapEntry& mapping) {
+  StatusOr<std::unique_ptr<ElfModule>> module = LoadImage(mapping);
+  if (module.ok() && mapping.path.starts_with("/")) {
+    std::string path = mapping.path;
+    if (path.ends_with(kDeletedSuffix)) path.resize(path.size() - kDeletedSuffix.size());
+    AdoptSeparateDebugFile(proc_root_ + "/" + std::to_string(pid_) + "/root", path, **module,
+                           limits_);
+  }
+  return module;
+}
+
+StatusOr<std::unique_ptr<ElfModule>> ProcRootModuleLoader::LoadImage(const MapEntry& mapping) {
   if (mapping.path == "[vdso]") return LoadOwnVdso(limits_);
   if (mapping.path.empty() || mapping.path[0] != '/') {
     return NotFoundError("not backed by a file");

@@ -31,7 +31,10 @@ class ModuleLoader {
 
 // Reads <proc_root>/<pid>/root/<path>, falling back to <proc_root>/<pid>/map_files/<start>-<end>
 // when that is missing or is not the mapped inode (a replaced or deleted binary). [vdso] is parsed
-// from the calling process's own vDSO, which the kernel shares with every process.
+// from the calling process's own vDSO, which the kernel shares with every process. A file without
+// .symtab takes its symbols from its separate debug file when the target's root has one: by build
+// ID under /usr/lib/debug/.build-id, or by .gnu_debuglink name beside the file, in .debug/ beside
+// it, or under /usr/lib/debug (matched by build ID or CRC-32).
 class ProcRootModuleLoader final : public ModuleLoader {
  public:
   ProcRootModuleLoader(std::string proc_root, int pid, ElfLimits limits = {})
@@ -39,6 +42,8 @@ class ProcRootModuleLoader final : public ModuleLoader {
   StatusOr<std::unique_ptr<ElfModule>> Load(const MapEntry& mapping) override;
 
  private:
+  StatusOr<std::unique_ptr<ElfModule>> LoadImage(const MapEntry& mapping);
+
   std::string proc_root_;
   int pid_;
   ElfLimits limits_;

@@ -166,6 +166,42 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
     module.notes_.push_back("no call-frame information");
   }
 
+  // Where a separate debug file would be: .gnu_debuglink is "<name>\0", padding to 4, CRC-32.
+  if (const Section* link = find_section(".gnu_debuglink")) {
+    StatusOr<std::vector<uint8_t>> bytes = ReadSection(image, *link, limits);
+    if (bytes.ok()) {
+      const auto nul = std::find(bytes->begin(), bytes->end(), uint8_t{0});
+      const auto name_length = static_cast<size_t>(nul - bytes->begin());
+      const size_t crc_offset = (name_length + 1 + 3) & ~size_t{3};
+      GnuDebugLink debug_link;
+      debug_link.file_name.assign(bytes->begin(), nul);
+      if (nul != bytes->end() && name_length > 0 && crc_offset + 4 <= bytes->size() &&
+          debug_link.file_name.find('/') == std::string::npos && debug_link.file_name != "." &&
+          debug_link.file_name != "..") {
+        std::memcpy(&debug_link.crc, bytes->data() + crc_offset, sizeof debug_link.crc);
+        module.debug_link_ = std::move(debug_link);
+      }
+    }
+  }
+  // The build ID: one ELF note, name "GNU", type NT_GNU_BUILD_ID.
+  if (const Section* note = find_section(".note.gnu.build-id")) {
+    StatusOr<std::vector<uint8_t>> bytes = ReadSection(image, *note, limits);
+    Elf64_Nhdr nh;
+    if (bytes.ok() && bytes->size() >= sizeof nh) {
+      std::memcpy(&nh, bytes->data(), sizeof nh);
+      const size_t desc = sizeof nh + ((uint64_t{nh.n_namesz} + 3) & ~uint64_t{3});
+      if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+          std::memcmp(bytes->data() + sizeof nh, "GNU", 4) == 0 && nh.n_descsz > 0 &&
+          nh.n_descsz <= 64 && desc + nh.n_descsz <= bytes->size()) {
+        constexpr char kHex[] = "0123456789abcdef";
+        for (size_t i = 0; i < nh.n_descsz; ++i) {
+          module.build_id_.push_back(kHex[(*bytes)[desc + i] >> 4]);
+          module.build_id_.push_back(kHex[(*bytes)[desc + i] & 0xf]);
+        }
+      }
+    }
+  }
+
   // Function symbols from .symtab and .dynsym; their string tables are concatenated into names_.
   bool have_symtab = false;
   for (const Section& s : sections) {
@@ -204,6 +240,7 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
           {sym.st_value, sym.st_size, static_cast<uint32_t>(names_base + sym.st_name), rank});
     }
   }
+  module.has_symtab_ = have_symtab;
   if (!have_symtab) module.notes_.push_back("no .symtab (stripped); using .dynsym only");
   std::sort(module.symbols_.begin(), module.symbols_.end(), [](const Symbol& a, const Symbol& b) {
     return a.address != b.address ? a.address < b.address : a.rank < b.rank;
@@ -214,6 +251,23 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
       module.symbols_.end());
   module.symbols_.shrink_to_fit();
   return module;
+}
+
+void ElfModule::AdoptDebugFile(ElfModule&& debug, std::string_view origin) {
+  bool adopted = false;
+  if (debug.has_symtab_) {
+    symbols_ = std::move(debug.symbols_);
+    names_ = std::move(debug.names_);
+    has_symtab_ = true;
+    std::erase_if(notes_, [](const std::string& note) { return note.starts_with("no .symtab"); });
+    adopted = true;
+  }
+  if (!HasEhFrame() && !HasDebugFrame() && debug.HasDebugFrame()) {
+    debug_frame_ = std::move(debug.debug_frame_);
+    std::erase(notes_, std::string("no call-frame information"));
+    adopted = true;
+  }
+  if (adopted) notes_.push_back("symbols from " + std::string(origin));
 }
 
 std::optional<uint64_t> ElfModule::LoadBias(uint64_t map_start, uint64_t map_offset,

@@ -35,6 +35,12 @@ struct LoadSegment {
   bool executable = false;
 };
 
+// .gnu_debuglink: the file name of this image's separate debug file and that file's CRC-32.
+struct GnuDebugLink {
+  std::string file_name;  // a bare name, no directory
+  uint32_t crc = 0;
+};
+
 // A symbol match: the (mangled) name and the distance from the symbol's start.
 struct SymbolMatch {
   std::string_view name;  // borrowed from the ElfModule
@@ -67,6 +73,17 @@ class ElfModule {
   bool HasEhFrame() const { return !eh_frame_.IsEmpty(); }
   bool HasDebugFrame() const { return !debug_frame_.IsEmpty(); }
   bool IsPositionIndependent() const { return position_independent_; }
+  // Whether the symbols came from a .symtab (not only .dynsym, as in a stripped file).
+  bool HasSymtab() const { return has_symtab_; }
+  // Where the separate debug file is, if the image says (.gnu_debuglink).
+  const std::optional<GnuDebugLink>& DebugLink() const { return debug_link_; }
+  // The GNU build ID (.note.gnu.build-id) in lower-case hex; empty if there is none.
+  const std::string& BuildId() const { return build_id_; }
+
+  // Takes the function symbols of `debug`, this image's separate debug file, when it has a
+  // .symtab, and its .debug_frame when this image has no call-frame information. `origin` names
+  // the debug file in Notes(). The caller checks that `debug` belongs to this image.
+  void AdoptDebugFile(ElfModule&& debug, std::string_view origin);
   // Why a section was left out ("no .symtab", ".debug_frame: unsupported compression"), for
   // reports.
   const std::vector<std::string>& Notes() const { return notes_; }
@@ -85,6 +102,9 @@ class ElfModule {
   CallFrameInfo eh_frame_ = CallFrameInfo::Create(CfiFormat::kEhFrame, {}, 0);
   CallFrameInfo debug_frame_ = CallFrameInfo::Create(CfiFormat::kDebugFrame, {}, 0);
   bool position_independent_ = false;
+  bool has_symtab_ = false;
+  std::optional<GnuDebugLink> debug_link_;
+  std::string build_id_;
   std::vector<std::string> notes_;
 };
 
