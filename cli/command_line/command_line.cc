@@ -344,6 +344,18 @@ StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
       inline_value = arg.substr(eq + 1);
     }
     auto spec = FindFlag(cl.command, name);
+    if (cl.command == Command::kAuditVerify && name == "--session") {
+      std::string session;
+      if (inline_value) {
+        session = *inline_value;
+      } else if (i + 1 < args.size()) {
+        session = args[++i];
+      } else {
+        return UsageError(cl.command, "flag --session needs a session name");
+      }
+      cl.audit.sessions.push_back(session);
+      continue;
+    }
     if (cl.command == Command::kAuditVerify && (!spec || name == "--help" || name == "-h")) {
       // Not ours: audit verify's own flag (its value, if any, follows as a plain argument).
       if (name == "--help" || name == "-h") cl.audit.help = true;

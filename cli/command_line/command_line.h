@@ -67,6 +67,8 @@ struct AuditVerifyOptions {
   // Everything after "audit verify" except the global flags, for audit::RunAuditVerify.
   std::vector<std::string> args{};
   bool has_anchor = false;  // the user gave --anchor
+  // --session NAME (repeatable, ours): anchor only these sessions' chains, from their status.
+  std::vector<std::string> sessions{};
   bool help = false;
 };
 

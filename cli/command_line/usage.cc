@@ -114,13 +114,13 @@ Flags:
 
 constexpr const char* kAuditVerify =
     R"(Usage: kubectl ephemera audit verify [FILE|-] [--anchor CHAIN=[N:]sha256:HEX ...]
-                                    [--allow-partial] [-o text|json]
+                                    [--session NAME ...] [--allow-partial] [-o text|json]
 
 Verifies an audit trail (the controller's JSON-lines audit records, from FILE or stdin): every
 record's hash, every chain's links. Each --anchor gives a chain's trusted head; a session's chain is
-"session/<session uid>" and its head is in the session's status.audit. When --kubeconfig or
---namespace is given and no --anchor, the heads of the namespace's DebugSessions are fetched and
-used as anchors.
+"session/<session uid>" and its head is in the session's status.audit. With --session NAME
+(repeatable) those sessions' heads are fetched and used as anchors; when --kubeconfig, --namespace
+or --context is given and neither --anchor nor --session, every DebugSession of the namespace is.
 
 Exit codes of audit verify: 0 verified, 1 problems found, 2 unreadable input or bad usage,
 3/4 as below when fetching anchors from the cluster.

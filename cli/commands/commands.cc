@@ -1,6 +1,7 @@
 #include "cli/commands/commands.h"
 
 #include <istream>
+#include <optional>
 #include <ostream>
 
 #include "cli/command_line/usage.h"
@@ -164,34 +165,57 @@ CommandOutcome RunFetch(const CommandLine& cl, Io& io) {
   return DeliverReport(c, *session, *loaded, cl.fetch.output, cl.fetch.file, io);
 }
 
+namespace {
+
+// "--anchor session/<uid>=<records>:<head>" for a session whose status records its audit head.
+std::optional<std::string> AnchorOf(const json& session) {
+  const json::json_pointer uid_at("/metadata/uid");
+  const json::json_pointer head_at("/status/audit/head");
+  const json::json_pointer records_at("/status/audit/records");
+  if (!session.contains(uid_at) || !session.at(uid_at).is_string() || !session.contains(head_at) ||
+      !session.at(head_at).is_string()) {
+    return std::nullopt;
+  }
+  std::string anchor = "session/" + session.at(uid_at).get<std::string>() + "=";
+  if (session.contains(records_at) && session.at(records_at).is_number_integer()) {
+    anchor += std::to_string(session.at(records_at).get<long long>()) + ":";
+  }
+  anchor += session.at(head_at).get<std::string>();
+  return anchor;
+}
+
+}  // namespace
+
 CommandOutcome RunAuditVerifyCommand(const CommandLine& cl, Io& io) {
   std::vector<std::string> args = cl.audit.args;
   const bool cluster_named = !cl.global.kubeconfig.empty() || !cl.global.namespace_name.empty() ||
-                             !cl.global.context.empty();
+                             !cl.global.context.empty() || !cl.audit.sessions.empty();
   if (cluster_named && !cl.audit.has_anchor) {
-    // Anchor each session's chain at the head its DebugSession records.
+    // Anchor each session's chain at the head its DebugSession records: the named sessions, or
+    // every session of the namespace.
     auto cluster = OpenCluster(cl.global, io);
     if (!cluster.HasValue()) return cluster.Outcome();
     Cluster& c = **cluster;
-    auto list = c.Client().List(kube::DebugSessionsResource(), c.NamespaceName());
-    if (!list.ok()) return ExplainApiFailure(list.status(), c.Request("list", kSessionsResource));
+    std::vector<json> sessions;
+    if (cl.audit.sessions.empty()) {
+      auto list = c.Client().List(kube::DebugSessionsResource(), c.NamespaceName());
+      if (!list.ok()) return ExplainApiFailure(list.status(), c.Request("list", kSessionsResource));
+      sessions = std::move(list->items);
+    }
+    for (const std::string& name : cl.audit.sessions) {
+      auto session = c.Client().Get(kube::DebugSessionsResource(), {c.NamespaceName(), name});
+      if (!session.ok()) {
+        return ExplainApiFailure(session.status(), c.Request("get", kSessionsResource, name));
+      }
+      sessions.push_back(std::move(*session));
+    }
     int anchors = 0;
-    for (const json& session : list->items) {
-      const json::json_pointer uid_at("/metadata/uid");
-      const json::json_pointer head_at("/status/audit/head");
-      const json::json_pointer records_at("/status/audit/records");
-      if (!session.contains(uid_at) || !session.contains(head_at) ||
-          !session.at(head_at).is_string()) {
-        continue;
+    for (const json& session : sessions) {
+      if (auto anchor = AnchorOf(session)) {
+        args.push_back("--anchor");
+        args.push_back(*anchor);
+        ++anchors;
       }
-      std::string anchor = "session/" + session.at(uid_at).get<std::string>() + "=";
-      if (session.contains(records_at) && session.at(records_at).is_number_integer()) {
-        anchor += std::to_string(session.at(records_at).get<long long>()) + ":";
-      }
-      anchor += session.at(head_at).get<std::string>();
-      args.push_back("--anchor");
-      args.push_back(anchor);
-      ++anchors;
     }
     io.err << "Anchoring " << anchors << " session chain(s) at the heads recorded in namespace "
            << c.NamespaceName() << "\n";

@@ -123,6 +123,10 @@ TEST(CommandLineTest, AuditVerifyPassesItsOwnFlagsThrough) {
   EXPECT_EQ(cl->audit.args, (std::vector<std::string>{"trail.jsonl", "--anchor",
                                                       "session/u=3:sha256:ab", "-o", "json"}));
   EXPECT_FALSE(Parse({"audit", "rotate"}).ok());
+  auto sessions = Parse({"audit", "verify", "-", "--session", "s1", "--session=s2"});
+  ASSERT_TRUE(sessions.ok()) << sessions.status().ToString();
+  EXPECT_EQ(sessions->audit.sessions, (std::vector<std::string>{"s1", "s2"}));
+  EXPECT_EQ(sessions->audit.args, (std::vector<std::string>{"-"}));
 }
 
 TEST(UsageTest, EveryCommandDocumentsGlobalFlagsAndExitCodes) {
