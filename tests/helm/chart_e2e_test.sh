@@ -157,13 +157,18 @@ finish() {
 }
 trap finish EXIT
 
-check() { # description command...
-  local what=$1; shift
-  local out
-  if out=$("$@" 2>&1); then
+# check DESCRIPTION COMMAND...: the command runs in a subshell with errexit on (outside any `if`,
+# which would switch errexit off), so any failing step fails the check, not only the last one.
+check() {
+  local what=$1 status=0; shift
+  set +e
+  ( set -e; "$@" ) >"$work/check.out" 2>&1
+  status=$?
+  set -e
+  if [ "$status" -eq 0 ]; then
     passed=$((passed + 1)); echo "PASS $what"
   else
-    failed=$((failed + 1)); echo "FAIL $what"; echo "$out" | sed 's/^/    /' | tail -n 25
+    failed=$((failed + 1)); echo "FAIL $what"; sed 's/^/    /' "$work/check.out" | tail -n 25
   fi
 }
 
@@ -206,13 +211,14 @@ installed=true
 check "helm install succeeds and waits for the Deployment" install
 release_installed || die "the chart is not installed; nothing else can be checked"
 
-leader_of() { admin -n "$namespace" get lease "$release-leader" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
+leader_of() { admin -n "$namespace" get lease "$release-leader" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null || true; }
 two_ready_and_one_leader() {
   local deadline=$((SECONDS + 120)) ready leader pods
   while [ $SECONDS -lt $deadline ]; do
-    ready=$(admin -n "$namespace" get deployment "$release-controller" -o jsonpath='{.status.readyReplicas}')
+    ready=$(admin -n "$namespace" get deployment "$release-controller" -o jsonpath='{.status.readyReplicas}' || true)
     leader=$(leader_of)
-    pods=$(admin -n "$namespace" get pods -l "$selector" --field-selector status.phase=Running -o jsonpath='{.items[*].metadata.name}')
+    pods=$(admin -n "$namespace" get pods -l "$selector" --field-selector status.phase=Running \
+      -o jsonpath='{.items[*].metadata.name}' || true)
     if [ "${ready:-0}" = 2 ] && [ -n "$leader" ] && echo "$pods" | tr ' ' '\n' | grep -qx "$leader"; then return 0; fi
     sleep 1
   done
@@ -286,16 +292,19 @@ YAML
 }
 phase_of() { admin -n team-a get debugsession "$1" -o jsonpath='{.status.phase}' 2>/dev/null; }
 wait_phase() { # name phase timeout-seconds
-  local deadline=$((SECONDS + $3))
+  local deadline=$((SECONDS + $3)) phase
   while [ $SECONDS -lt $deadline ]; do
-    [ "$(phase_of "$1")" = "$2" ] && return 0
+    phase=$(phase_of "$1" || true)
+    [ "$phase" = "$2" ] && return 0
+    case "$phase" in Failed|Denied|Expired) break ;; esac
     sleep 1
   done
   echo "session $1 is '$(phase_of "$1")', not $2, after $3s: $(admin -n team-a get debugsession "$1" -o jsonpath='{.status}')"
   return 1
 }
 session_completes_and_decrypts() { # name
-  session "$1" 3m | as alice apply -f - >/dev/null
+  # DB_PASSWORD is allowlisted too: being Secret-backed must still redact it.
+  session "$1" 3m "  redaction: {allowEnv: [LOG_LEVEL, DB_PASSWORD]}" | as alice apply -f - >/dev/null
   wait_phase "$1" Completed 150
   [ "$(admin -n team-a get debugsession "$1" -o jsonpath='{.spec.requestedBy.username}')" = alice ] ||
     { echo "requestedBy is not alice"; return 1; }
@@ -348,6 +357,17 @@ secret_digest() {
 ca_bundle_digest() {
   admin get validatingwebhookconfiguration "$release-validating-webhook" -o jsonpath='{.webhooks[0].clientConfig.caBundle}' | sha256sum
 }
+# The controller's own requests refused by RBAC (the chart's roles must grant all it needs). Pods are
+# replaced by the upgrade, so their logs are collected before it and again before uninstalling.
+collect_rbac_denials() {
+  local pod
+  for pod in $(admin -n "$namespace" get pods -l "$selector" -o name 2>/dev/null); do
+    # JSON log lines escape the quotes around the user name: match both forms.
+    admin -n "$namespace" logs "$pod" 2>/dev/null | grep -i "forbidden" |
+      grep -F "system:serviceaccount:$namespace:" >>"$work/rbac-denials" || true
+  done
+}
+collect_rbac_denials
 before_secret=$(secret_digest)
 before_bundle=$(ca_bundle_digest)
 upgrade() {
@@ -364,6 +384,12 @@ certificate_kept() {
 check "the upgrade kept the webhook certificate, the caBundle and the mark key" certificate_kept
 check "after the upgrade the validating webhook applies the new maximum (30m)" ttl_refused 45m 30m
 check "after the upgrade a new session still completes and decrypts" session_completes_and_decrypts chart-s2
+
+no_rbac_denials() {
+  collect_rbac_denials
+  [ ! -s "$work/rbac-denials" ] || { sort -u "$work/rbac-denials" | head -n 10; return 1; }
+}
+check "the controller's logs show no request refused by RBAC" no_rbac_denials
 
 # --- 4. Uninstall -------------------------------------------------------------------------------
 if [ "$failed" -ne 0 ]; then echo "=== diagnostics before uninstalling"; dump_diagnostics; fi
