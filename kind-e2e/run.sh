@@ -81,7 +81,8 @@ for image in "${images[@]}"; do
   digest=$(docker exec "$node" ctr -n k8s.io images ls | awk -v ref="docker.io/$image" -v short="$image" \
     '$1 == ref || $1 == short {print $3; exit}')
   [ -n "$digest" ] || die "the node does not list $image after loading it"
-  ref=$(docker exec "$node" ctr -n k8s.io images ls -q | grep -m1 -xE "(docker.io/)?${image//./\\.}")
+  ref=$(docker exec "$node" ctr -n k8s.io images ls -q | grep -m1 -xE "(docker.io/)?${image//./\\.}") ||
+    die "the node does not list $image by name after loading it"
   docker exec "$node" ctr -n k8s.io images tag --force "$ref" "${ref%:*}@$digest" >/dev/null
   pinned+=("${image%:*}@$digest")
 done
