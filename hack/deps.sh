@@ -16,6 +16,8 @@ packages=(
   age jq curl
   # tests: the HTML report is rendered in headless Chromium
   chromium
+  # fuzzing: clang's libFuzzer and sanitizer runtimes (tests/fuzz)
+  clang-14 libclang-rt-14-dev
   # benchmarks: the stack tools ours is compared with
   elfutils gdb
   # JSON for the pure libraries (cpprestsdk stays inside the HTTP transport)
