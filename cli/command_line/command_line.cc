@@ -119,13 +119,13 @@ StatusOr<std::vector<std::string>> ParseCapture(std::string_view value) {
     std::string section(value.substr(start, comma - start));
     const auto& known = KnownCaptureSections();
     if (std::find(known.begin(), known.end(), section) == known.end()) {
-      std::string list;
-      for (const auto& k : known) {
-        if (!list.empty()) list += ",";
-        list += k;
+      std::string problem = "--capture: \"" + section + "\" is not a section (choose from ";
+      for (std::size_t k = 0; k < known.size(); ++k) {
+        if (k > 0) problem += ",";
+        problem += known[k];
       }
-      return UsageError(Command::kSnapshot, "--capture: \"" + section +
-                                                "\" is not a section (choose from " + list + ")");
+      problem += ")";
+      return UsageError(Command::kSnapshot, problem);
     }
     if (std::find(sections.begin(), sections.end(), section) == sections.end()) {
       sections.push_back(std::move(section));
