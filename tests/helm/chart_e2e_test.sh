@@ -134,6 +134,7 @@ cleanup() {
   done
   admin -n team-a delete deployment chart-e2e-target --ignore-not-found >/dev/null 2>&1
   admin -n team-a delete secret chart-e2e-db --ignore-not-found >/dev/null 2>&1
+  admin -n team-a delete rolebinding chart-e2e-alice-ptrace --ignore-not-found >/dev/null 2>&1
   if [ "$installed" = true ] && release_installed; then helm_ -n "$namespace" uninstall "$release" --wait --timeout 2m >/dev/null 2>&1; fi
   if [ -f "$work/mark-key.json" ]; then
     python3 -c 'import json, sys
@@ -284,8 +285,8 @@ spec:
   target: {pod: $pod, container: app}
   reason: "CHART-E2E checking the installed chart"
   ttl: $2
-  profile: restricted
-  capture: [process, threads, fds, sockets, env]
+  profile: ${profile:-restricted}
+  capture: [process, threads, stacks, fds, sockets, env]
   recipients: ["$recipient"]
 ${3:-}
 YAML
@@ -341,6 +342,40 @@ forged_requester_refused() {
   echo "$out" | grep -q "spec.requestedBy is set by Ephemera" || { echo "$out"; return 1; }
 }
 check "the chart's mutating webhook refuses a forged requestedBy" forged_requester_refused
+
+# The chart's ptrace ClusterRole is what a cluster admin binds; the controller's SubjectAccessReview
+# must then let alice use the ptrace profile (and symbolized stacks come back).
+alice_may_use_ptrace() {
+  as alice create --validate=false -o jsonpath='{.status.allowed}' -f - <<'YAML' 2>/dev/null
+apiVersion: authorization.k8s.io/v1
+kind: SelfSubjectAccessReview
+spec:
+  resourceAttributes: {namespace: team-a, verb: use, group: ephemera.dev, resource: debugprofiles, name: ptrace}
+YAML
+}
+ptrace_granted_by_chart_role() {
+  [ "$(alice_may_use_ptrace)" != true ] || { echo "alice may use ptrace before the grant"; return 1; }
+  admin -n team-a create rolebinding chart-e2e-alice-ptrace --user=alice \
+    --clusterrole="$release-ptrace-profile-role" >/dev/null
+  local deadline=$((SECONDS + 30))
+  until [ "$(alice_may_use_ptrace)" = true ]; do
+    [ $SECONDS -lt $deadline ] || { echo "the grant did not take effect in 30s"; return 1; }
+    sleep 0.5
+  done
+  local profile=ptrace
+  session chart-ptrace 3m | as alice apply -f - >/dev/null
+  wait_phase chart-ptrace Completed 150
+  as alice -n team-a get debugsnapshot chart-ptrace -o jsonpath='{.spec.ciphertext}' >"$work/chart-ptrace.age"
+  age -d -i "$work/alice.key" "$work/chart-ptrace.age" | gunzip >"$work/chart-ptrace.json"
+  python3 - "$work/chart-ptrace.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+frames = [f for p in doc["processes"] for t in p["threads"] for f in t.get("stack", {}).get("frames", [])]
+assert any(f.get("symbol") for f in frames), "no symbolized frame in %d frames" % len(frames)
+PY
+}
+check "binding the chart's ptrace-profile ClusterRole lets alice take a ptrace session with stacks" \
+  ptrace_granted_by_chart_role
 
 ttl_refused() { # ttl maximum
   local out
