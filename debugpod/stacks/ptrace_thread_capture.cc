@@ -36,10 +36,12 @@ using Clock = std::chrono::steady_clock;
 // the tracer when the thread stops (SIGCHLD is blocked on the capture thread and, during the
 // capture, on the calling thread, so it stays pending for us). A blocking waitpid could not honour
 // the timeout. The SIGCHLD is sent to the tracer's process, not to the capture thread: if another
-// thread of the process leaves SIGCHLD unblocked (ephemera-snapshot's watchdog did), it goes there
-// and is discarded. kMaxSignalWait bounds each sleep, so the wait then degrades to polling at that
-// period, which also bounds what a lost signal adds to a thread's freeze.
-constexpr auto kMaxSignalWait = std::chrono::microseconds(50);
+// thread of the process leaves SIGCHLD unblocked, it goes there and is discarded. So each sleep is
+// bounded, starting at kMinSignalWait and doubling up to kMaxSignalWait: a lost signal costs a
+// quickly stopping thread at most 50 µs more, and a thread that takes long to stop (it waits for
+// a busy CPU) costs a few dozen wakeups, not one every 50 µs.
+constexpr auto kMinSignalWait = std::chrono::microseconds(50);
+constexpr auto kMaxSignalWait = std::chrono::microseconds(1000);
 
 // Before sleeping, poll for the stop this long. A thread that is running or asleep in the kernel
 // reaches its stop within microseconds of PTRACE_INTERRUPT; a tracer that is still on a CPU then
@@ -155,13 +157,15 @@ StopLoop::WaitOutcome StopLoop::WaitForStop(int tid, Clock::time_point give_up, 
   sigset_t child_signal;
   sigemptyset(&child_signal);
   sigaddset(&child_signal, SIGCHLD);
+  Clock::duration sleep_cap = kMinSignalWait;
   while (true) {
     pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
     if (r == tid) return WIFSTOPPED(status) ? WaitOutcome::kStopped : WaitOutcome::kExited;
     if (r < 0 && errno != EINTR) return WaitOutcome::kFailed;
     Clock::time_point now = Clock::now();
     if (now >= give_up) return WaitOutcome::kTimedOut;
-    auto wait = std::min<Clock::duration>(give_up - now, kMaxSignalWait);
+    auto wait = std::min<Clock::duration>(give_up - now, sleep_cap);
+    sleep_cap = std::min<Clock::duration>(sleep_cap * 2, kMaxSignalWait);
     timespec ts{0, static_cast<long>(std::chrono::nanoseconds(wait).count())};
     siginfo_t info{};
     if (sigtimedwait(&child_signal, &info, &ts) == SIGCHLD) consumed_child_signal_ = true;

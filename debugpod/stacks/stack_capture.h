@@ -11,8 +11,8 @@
 // stopped (stop notifications arrive as SIGCHLD) and raises one SIGCHLD afterwards if the caller
 // has a handler and may have missed one. Callers with other threads should block SIGCHLD in them
 // too: a stop notification taken by another thread is lost, and each stop is then noticed by
-// polling (every 50 µs) instead of at once. Requires CAP_SYS_PTRACE, or the same uid with
-// kernel.yama.ptrace_scope 0.
+// polling (every 50 µs at first, backing off to 1 ms) instead of at once. Requires CAP_SYS_PTRACE,
+// or the same uid with kernel.yama.ptrace_scope 0.
 #ifndef EPHEMERA_DEBUGPOD_STACKS_STACK_CAPTURE_H_
 #define EPHEMERA_DEBUGPOD_STACKS_STACK_CAPTURE_H_
 
