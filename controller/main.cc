@@ -196,7 +196,7 @@ int Run(int argc, char** argv) {
   auto audit_replica = [&](audit::AuditRecord record) {
     record.time = audit::FormatAuditTime(clock.Now());
     record.chain = replica_chain;
-    if (auto head = audit_log.Append(std::move(record)); !head.ok()) {
+    if (auto head = audit_log.Append(record); !head.ok()) {
       log.Error("Cannot write an audit record", {{"error", head.status()}});
     }
   };

@@ -21,8 +21,9 @@ bool Contains(const std::vector<std::string>& list, const std::string& v) {
 
 json MutateDebugSession(const json& review, const session::Policy& policy) {
   const json* request = AdmissionRequest(review);
-  if (request == nullptr)
+  if (request == nullptr) {
     return AdmissionResponse(review, false, "malformed AdmissionReview: no request");
+  }
   const std::string operation = request->value("operation", "");
   if (operation != "CREATE") return AdmissionResponse(review, true);
   const json& object = request->contains("object") ? (*request)["object"] : json();
@@ -61,8 +62,9 @@ json MutateDebugSession(const json& review, const session::Policy& policy) {
 
 json ValidateDebugSession(const json& review, const session::Policy& policy) {
   const json* request = AdmissionRequest(review);
-  if (request == nullptr)
+  if (request == nullptr) {
     return AdmissionResponse(review, false, "malformed AdmissionReview: no request");
+  }
   if (request->value("operation", "") != "CREATE") return AdmissionResponse(review, true);
   const json& object = request->contains("object") ? (*request)["object"] : json();
   const std::string ns = request->value("namespace", "");
@@ -78,8 +80,9 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
   const json& spec = object["spec"];
   const std::string ttl = spec.value("ttl", config::FormatDuration(policy.default_ttl));
   auto parsed = config::ParseDuration(ttl);
-  if (!parsed.ok())
+  if (!parsed.ok()) {
     return AdmissionResponse(review, false, "spec.ttl: " + parsed.status().message());
+  }
   if (*parsed > policy.max_ttl) {
     return AdmissionResponse(review, false,
                              "spec.ttl: " + ttl + " exceeds the cluster's maximum of " +

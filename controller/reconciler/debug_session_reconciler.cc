@@ -578,7 +578,7 @@ Status DebugSessionReconciler::Record(const DebugSession& s, const session::Plan
       persisted =
           audit::ChainHead{static_cast<std::uint64_t>(status.audit->records), status.audit->head};
     }
-    auto head = options_.audit->Append(std::move(record), persisted);
+    auto head = options_.audit->Append(record, persisted);
     if (!head.ok()) {
       // Strict audit: the step must not count as done. Wiping goes ahead regardless (a key must
       // never outlive its TTL because the audit sink is down); its record is lost and counted.

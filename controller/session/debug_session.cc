@@ -73,8 +73,9 @@ StatusOr<DebugSessionStatus> ParseStatus(const json& status) {
     }
   }
   if (const json* s = Find(status, "snapshot")) {
-    out.snapshot = SnapshotSummary{StringAt(*s, "name"), StringAt(*s, "sha256"), IntAt(*s, "bytes"),
-                                   StringsAt(*s, "sections"), StringsAt(*s, "degraded"), {}};
+    out.snapshot =
+        SnapshotSummary{StringAt(*s, "name"),      StringAt(*s, "sha256"),    IntAt(*s, "bytes"),
+                        StringsAt(*s, "sections"), StringsAt(*s, "degraded"), {}};
   }
   if (const json* r = Find(status, "redaction")) {
     RedactionSummary summary{IntAt(*r, "envRedacted"), {}, IntAt(*r, "droppedFields")};

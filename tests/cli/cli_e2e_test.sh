@@ -58,6 +58,7 @@ cleanup() {
     host_controller_stop || log "the controller needed SIGKILL"
   fi
   host_controller_unregister_webhooks
+  host_controller_forget_mark_key
   # Sessions whose finalizer nobody removed (the controller died): release them by hand.
   for s in $(as admin -n "$ns" get debugsessions -l "$label" -o name 2>/dev/null); do
     as admin -n "$ns" patch "$s" --type=merge -p '{"metadata":{"finalizers":[]}}' >/dev/null 2>&1 || true
