@@ -41,4 +41,33 @@ for b in "${expected[@]}"; do
   fi
   echo "== $b took $(( $(date +%s) - start )) s; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 done
+# --- Cluster benchmarks (issue #7: bench/session_latency.sh, bench/controller_footprint.sh) ------
+# They need the local cluster and the release controller; without the cluster they are skipped and
+# the benches above still count. Each run takes the cluster lock, so that it never overlaps another
+# user of the cluster (its webhooks and ports are shared).
+echo
+if ! cluster_why=$(tests/cluster/cluster.sh status 2>&1); then
+  echo "bench: SKIPPED the cluster benchmarks (session latency, controller footprint): the local"
+  echo "bench: cluster is not up ($(echo "$cluster_why" | tail -n 1)). Run them with:"
+  echo "bench:   make cluster-up && make bench     (or, with the cluster up:"
+  echo "bench:   flock /tmp/ephemera-cluster.lock bench/session_latency.sh"
+  echo "bench:   flock /tmp/ephemera-cluster.lock bench/controller_footprint.sh)"
+else
+  if [ ! -x build/release/controller/ephemera-controller ]; then
+    echo "bench: building ephemera-controller in build/release for the cluster benchmarks"
+    cmake --build build/release --target ephemera-controller >/dev/null
+  fi
+  for cluster_bench in "bench/session_latency.sh --levels 1,10" "bench/session_latency.sh --levels 100" \
+    bench/controller_footprint.sh; do
+    echo "== $cluster_bench"
+    start=$(date +%s)
+    # Words on purpose: the script and its flags.
+    # shellcheck disable=SC2086
+    if ! flock /tmp/ephemera-cluster.lock $cluster_bench; then
+      echo "bench: $cluster_bench failed" >&2
+      status=1
+    fi
+    echo "== $cluster_bench took $(( $(date +%s) - start )) s; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+  done
+fi
 exit "$status"

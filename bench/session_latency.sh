@@ -1,0 +1,305 @@
+#!/usr/bin/env bash
+# Session latency on the local cluster (issue #7): DebugSession create -> Completed for 1, 10 and 100
+# concurrent sessions, against a baseline measured in the same run: the same capture done by hand
+# with `kubectl debug` (as admin; the same snapshot image pinned by digest, the same command and args
+# as Ephemera's container, --target=app, --profile=restricted with the session's user) followed by
+# `kubectl logs`. Prints p50/p90/p99 and the ratio of the p50s, then where the time goes for one
+# session. A benchmark: it prints figures, it does not pass or fail on them.
+#
+#   flock /tmp/ephemera-cluster.lock bench/session_latency.sh [--levels 1,10,100] [--timeout SECS]
+#
+# The controller runs on this host as in the end-to-end tests (tests/e2e/host_controller.sh), from
+# build/release (else build/h-bench-rel, else EPHEMERA_CONTROLLER_BIN). Sessions are spread over at
+# most 10 target pods per level, fresh for each level and each method, so no pod gets more than
+# ~10 ephemeral containers. Timing (bench/session_latency.py): start = just before the one
+# `kubectl create -f` of all the level's sessions (baseline: just before each `kubectl debug`); end =
+# when a `kubectl get -w --output-watch-events -o json` stream first shows phase Completed (baseline:
+# when `kubectl logs` returns, started as soon as the pod's watch shows the container terminated).
+# Everything it creates carries the label bench.ephemera.dev/run and is deleted on exit.
+# EPHEMERA_BENCH_KEEP=DIR keeps the run's files (controller log, audit trail, timings) in DIR.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+cluster=$repo/tests/cluster/cluster.sh
+levels=1,10,100
+timeout_secs=420
+while [ $# -gt 0 ]; do
+  case $1 in
+    --levels) levels=$2; shift 2 ;;
+    --timeout) timeout_secs=$2; shift 2 ;;
+    *) echo "usage: $0 [--levels 1,10,100] [--timeout SECS]" >&2; exit 2 ;;
+  esac
+done
+
+log() { echo "latency: $*"; }
+"$cluster" status >/dev/null 2>&1 || { log "the local cluster is not up (make cluster-up)" >&2; exit 1; }
+controller_src=${EPHEMERA_CONTROLLER_BIN:-}
+for candidate in "$repo/build/release/controller/ephemera-controller" \
+  "$repo/build/h-bench-rel/controller/ephemera-controller"; do
+  [ -n "$controller_src" ] || { [ -x "$candidate" ] && controller_src=$candidate; } || true
+done
+[ -x "$controller_src" ] || { log "no release ephemera-controller built (make bench builds build/release)" >&2; exit 1; }
+command -v age-keygen >/dev/null || { log "age-keygen is needed (make deps)" >&2; exit 1; }
+
+work=$(mktemp -d)
+# shellcheck source=tests/e2e/host_controller.sh
+source "$repo/tests/e2e/host_controller.sh"
+# shellcheck source=tests/e2e/e2e_lib.sh
+source "$repo/tests/e2e/e2e_lib.sh"
+kubectl_bin=$("$cluster" kubectl-path 2>/dev/null)
+admin_kc=$("$cluster" kubeconfig admin 2>/dev/null)
+alice_kc=$("$cluster" kubeconfig alice 2>/dev/null)
+ns=team-a
+run_id=lat-$(date +%s)
+run_label=bench.ephemera.dev/run=$run_id
+helper=$here/session_latency.py
+
+cleanup() {
+  local code=$?
+  set +e
+  log "cleaning up (sessions, controller, pods of run $run_id)"
+  as admin -n "$ns" delete debugsessions -l "$run_label" --wait=false >/dev/null 2>&1
+  if [ -n "$host_controller_pid" ] && kill -0 "$host_controller_pid" 2>/dev/null; then
+    # The controller wipes each session and removes its finalizer; give it time before stopping it.
+    for _ in $(seq 1 240); do
+      [ -z "$(as admin -n "$ns" get debugsessions -l "$run_label" -o name 2>/dev/null)" ] && break
+      sleep 0.5
+    done
+    host_controller_stop || log "the controller needed SIGKILL"
+  fi
+  host_controller_unregister_webhooks
+  host_controller_forget_mark_key
+  # Sessions the controller could not release: drop the finalizer so nothing is left stuck.
+  for s in $(as admin -n "$ns" get debugsessions -l "$run_label" -o name 2>/dev/null); do
+    as admin -n "$ns" patch "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
+  done
+  as admin -n "$ns" delete pods -l "$run_label" --grace-period=0 --force --wait=false >/dev/null 2>&1
+  if [ -n "${EPHEMERA_BENCH_KEEP:-}" ]; then
+    mkdir -p "$EPHEMERA_BENCH_KEEP" && cp -r "$work"/. "$EPHEMERA_BENCH_KEEP"/ && log "kept the run's files in $EPHEMERA_BENCH_KEEP"
+  fi
+  rm -rf "$work"
+  exit "$code"
+}
+trap cleanup EXIT
+
+echo "latency: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+cp "$controller_src" "$work/ephemera-controller"
+log "controller: $controller_src (copied); snapshot image $("$cluster" image-ref ephemera.local/snapshot:0.1.0 2>/dev/null)"
+host_controller_install
+host_controller_start "$work/ephemera-controller" "$work/controller.log" "$work/audit.log"
+age-keygen -o "$work/alice.key" 2>/dev/null
+recipient=$(age-keygen -y "$work/alice.key")
+
+make_pods() { # group count : fresh target pods, as the e2e target (uid 1000, image target:0.1.0)
+  local group=$1 count=$2 i
+  for i in $(seq 1 "$count"); do
+    cat <<YAML
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $group-$i
+  namespace: $ns
+  labels: {bench.ephemera.dev/run: $run_id, bench.ephemera.dev/group: $group}
+spec:
+  terminationGracePeriodSeconds: 0
+  securityContext: {runAsUser: 1000, runAsGroup: 1000}
+  containers:
+  - name: app
+    image: ephemera.local/target:0.1.0
+    args: ["--threads", "4"]
+    env:
+    - {name: API_TOKEN, value: "ghp_benchTokenValue0123456789abcdefABCDEF0"}
+    - {name: LOG_LEVEL, value: info}
+YAML
+  done | as alice create -f - >/dev/null
+  as alice -n "$ns" wait --for=condition=Ready pod -l "bench.ephemera.dev/group=$group" --timeout=240s >/dev/null
+}
+
+controller_cpu_ticks() { sed 's/.*) //' "/proc/$host_controller_pid/stat" | awk '{print $12 + $13}'; }
+
+pods_for() { # count -> pod count
+  if [ "$1" -lt 10 ]; then echo "$1"; else echo 10; fi
+}
+
+session_manifest() { # group level pods
+  local group=$1 level=$2 pods=$3 i
+  for i in $(seq 1 "$level"); do
+    cat <<YAML
+---
+apiVersion: ephemera.dev/v1alpha1
+kind: DebugSession
+metadata:
+  name: $group-s$i
+  namespace: $ns
+  labels: {bench.ephemera.dev/run: $run_id, bench.ephemera.dev/group: $group}
+spec:
+  target: {pod: $group-$(( (i - 1) % pods + 1 )), container: app}
+  reason: "BENCH-7 session latency"
+  ttl: 15m
+  profile: restricted
+  capture: [process, threads, stacks, fds, sockets, maps, limits, cgroup, env]
+  recipients: ["$recipient"]
+YAML
+  done
+}
+
+# The first session's ephemeral container, as Ephemera built it: the baseline copies image and args.
+container_spec_of() { # session
+  local ec pod
+  ec=$(as admin -n "$ns" get debugsession "$1" -o jsonpath='{.status.ephemeralContainer}')
+  pod=$(as admin -n "$ns" get debugsession "$1" -o jsonpath='{.spec.target.pod}')
+  as admin -n "$ns" get pod "$pod" -o json | python3 -c '
+import json, sys
+name = sys.argv[1]
+pod = json.load(sys.stdin)
+spec = next(c for c in pod["spec"]["ephemeralContainers"] if c["name"] == name)
+status = next((c for c in pod["status"].get("ephemeralContainerStatuses", []) if c["name"] == name), {})
+json.dump({"spec": spec, "status": status}, sys.stdout)' "$ec"
+}
+
+debug_jobs() { # group level pods spec-file custom-file
+  python3 - "$@" "$kubectl_bin" "$admin_kc" "$ns" <<'PY'
+import json, sys
+group, level, pods, spec_file, custom, kubectl, admin, ns = sys.argv[1:]
+spec = json.load(open(spec_file))["spec"]
+jobs = []
+for i in range(1, int(level) + 1):
+    pod = f"{group}-{(i - 1) % int(pods) + 1}"
+    name = f"{group}-c{i}"
+    argv = ["--kubeconfig", admin, "-n", ns, "debug", pod, "--image", spec["image"],
+            "--target", spec["targetContainerName"], "--profile", "restricted", "--custom", custom,
+            "-c", name, "--", *spec["command"], *spec["args"]]
+    jobs.append({"pod": pod, "container": name, "argv": argv})
+json.dump(jobs, sys.stdout)
+PY
+}
+
+spec_file=$work/ephemera-container.json
+table=$work/table.txt
+breakdown_session=
+IFS=, read -r -a level_list <<<"$levels"
+for level in "${level_list[@]}"; do
+  pods=$(pods_for "$level")
+  log "level $level: $level sessions over $pods fresh target pods (load average $(cut -d' ' -f1 /proc/loadavg))"
+  eph=eph$level-$run_id
+  make_pods "$eph" "$pods"
+  session_manifest "$eph" "$level" "$pods" >"$work/$eph.yaml"
+  cpu_before=$(controller_cpu_ticks)
+  python3 "$helper" sessions "$kubectl_bin" "$admin_kc" "$alice_kc" "$ns" \
+    "bench.ephemera.dev/group=$eph" "$work/$eph.yaml" "$level" "$timeout_secs" "$work/$eph.json" ||
+    log "level $level: not every session ended (figures below cover those that did)"
+  python3 - "$work/$eph.json" "$work/$eph.lat" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+with open(sys.argv[2], "w") as out:
+    for name, phases in sorted(doc["sessions"].items()):
+        if "Completed" in phases:
+            out.write(f"{phases['Completed']}\n")
+        else:
+            print(f"latency: {name} did not complete: {phases}")
+PY
+  cpu_used=$(awk -v a="$cpu_before" -v b="$(controller_cpu_ticks)" -v t="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (b - a) / t}')
+  python3 - "$work/$eph.json" "$level" "$cpu_used" >>"$work/phases.txt" <<'PY'
+import json, math, sys
+doc, level, cpu = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+cells = []
+for phase in ("Pending", "Injecting", "Capturing", "Completed"):
+    values = sorted(p[phase] for p in doc["sessions"].values() if phase in p)
+    cells.append(f"{values[max(1, math.ceil(0.5 * len(values))) - 1]:.2f}" if values else "-")
+print(f"| {level} | " + " | ".join(cells) + f" | {cpu} |")
+PY
+  first=$eph-s1
+  if [ ! -f "$spec_file" ]; then
+    container_spec_of "$first" >"$spec_file"
+    uid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["spec"]["securityContext"].get("runAsUser",""))' "$spec_file")
+    gid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["spec"]["securityContext"].get("runAsGroup",""))' "$spec_file")
+    # --profile=restricted sets runAsNonRoot, drops ALL capabilities, no privilege escalation and
+    # RuntimeDefault seccomp; the session's container also runs as the target's user with a
+    # read-only root filesystem.
+    printf '{"securityContext": {"runAsUser": %s, "runAsGroup": %s, "readOnlyRootFilesystem": true}}\n' \
+      "$uid" "$gid" >"$work/custom.json"
+    log "baseline command: kubectl debug POD --image $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["spec"]["image"])' "$spec_file") --target app --profile restricted --custom $(cat "$work/custom.json") -- $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["spec"]; print(" ".join(s["command"] + [a if len(a) < 40 else a[:20] + "…" for a in s["args"]]))' "$spec_file")"
+    breakdown_session=$first
+    cp "$work/$eph.json" "$work/breakdown-times.json"
+    container_spec_of "$first" >"$work/breakdown-container.json"
+  fi
+
+  dbg=dbg$level-$run_id
+  make_pods "$dbg" "$pods"
+  debug_jobs "$dbg" "$level" "$pods" "$spec_file" "$work/custom.json" >"$work/$dbg-jobs.json"
+  python3 "$helper" debug "$kubectl_bin" "$admin_kc" "$ns" "bench.ephemera.dev/group=$dbg" \
+    "$work/$dbg-jobs.json" "$timeout_secs" "$work/$dbg.json" ||
+    log "level $level: not every kubectl debug capture ended (figures below cover those that did)"
+  python3 - "$work/$dbg.json" "$work/$dbg.lat" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+with open(sys.argv[2], "w") as out:
+    for name, r in sorted(doc.items()):
+        if r.get("latency") is not None and r.get("exitCode") == 0 and r.get("logBytes", 0) > 0:
+            out.write(f"{r['latency']}\n")
+        else:
+            print(f"latency: baseline {name} failed: {r}")
+PY
+  read -r en ep50 ep90 ep99 < <(python3 "$helper" stats "$work/$eph.lat")
+  read -r dn dp50 dp90 dp99 < <(python3 "$helper" stats "$work/$dbg.lat")
+  ratio=$(python3 -c 'import sys; a, b = sys.argv[1:]; print(f"{float(a)/float(b):.2f}x" if a != "-" and b != "-" else "-")' "$ep50" "$dp50")
+  printf '| %s | %s/%s | %s | %s | %s | %s/%s | %s | %s | %s | %s |\n' "$level" "$en" "$level" "$ep50" \
+    "$ep90" "$ep99" "$dn" "$level" "$dp50" "$dp90" "$dp99" "$ratio" >>"$table"
+  log "level $level done: Ephemera p50 ${ep50}s, kubectl debug p50 ${dp50}s; removing its sessions and pods"
+  as admin -n "$ns" delete debugsessions -l "bench.ephemera.dev/group=$eph" --timeout=180s >/dev/null ||
+    log "level $level: sessions not yet released"
+  as admin -n "$ns" delete pods -l "bench.ephemera.dev/group in ($eph,$dbg)" --grace-period=0 --force --wait=false >/dev/null 2>&1
+done
+
+echo
+echo "Session latency, create -> Completed (seconds; nearest-rank percentiles), load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "| concurrent | Ephemera n | p50 | p90 | p99 | kubectl debug n | p50 | p90 | p99 | p50 ratio |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+cat "$table"
+
+echo
+echo "Ephemera: p50 of when each phase was first seen (seconds after the create call)"
+echo "| concurrent | Pending | Injecting | Capturing | Completed | controller CPU s (whole level) |"
+echo "|---:|---:|---:|---:|---:|---:|"
+cat "$work/phases.txt"
+
+if [ -n "$breakdown_session" ]; then
+  echo
+  echo "Where the time goes for $breakdown_session (seconds after the create call; controller log 'Session step' lines are written when a step ends):"
+  python3 - "$work/breakdown-times.json" "$work/controller.log" "$work/breakdown-container.json" "$ns/$breakdown_session" <<'PY'
+import datetime, json, sys
+times, log_path, container_path, key = sys.argv[1:]
+doc = json.load(open(times))
+start = doc["start"]
+rows = []
+name = key.split("/")[1]
+for phase, t in doc["sessions"].get(name, {}).items():
+    rows.append((t, f"watch: phase {phase} seen"))
+def epoch(stamp):
+    return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+for line in open(log_path, errors="replace"):
+    line = line.strip()
+    if not line.startswith("{"):
+        continue
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError:
+        continue
+    if rec.get("msg") == "Session step" and rec.get("debugsession") == key:
+        rows.append((epoch(rec["ts"]) - start, f"controller: {rec.get('action')} {rec.get('outcome')}"))
+state = json.load(open(container_path))["status"].get("state", {}).get("terminated", {})
+for field, what in (("startedAt", "kubelet: snapshot container started (1 s resolution)"),
+                    ("finishedAt", "kubelet: snapshot container finished (1 s resolution)")):
+    if state.get(field):
+        rows.append((epoch(state[field]) - start, what))
+completed = doc["sessions"].get(name, {}).get("Completed", float("inf"))
+previous = 0.0
+for t, what in sorted(rows):
+    if t > completed + 1:
+        continue  # later steps (the wipe when the bench deletes the session)
+    print(f"  {t:7.3f}  (+{t - previous:6.3f})  {what}")
+    previous = t
+PY
+fi
