@@ -16,7 +16,8 @@ std::string FormatRfc3339(std::chrono::system_clock::time_point t);
 // "2026-01-02T15:04:05.123456Z" (microseconds, the MicroTime format).
 std::string FormatRfc3339Micro(std::chrono::system_clock::time_point t);
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)"; 't'/'z' and a space separator are accepted
-// too. InvalidArgument otherwise.
+// too. InvalidArgument otherwise, and for times system_clock cannot hold (before 1677 or after
+// 2262).
 StatusOr<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text);
 
 }  // namespace ephemera::kube
