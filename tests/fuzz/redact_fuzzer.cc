@@ -25,34 +25,40 @@ const ephemera::redact::Redactor& FuzzRedactor() {
   return *redactor;
 }
 
-// A strict UTF-8 check (no overlongs, no surrogates, nothing above U+10FFFF).
+// A strict UTF-8 check (no overlong forms, no surrogates, nothing above U+10FFFF).
 bool IsValidUtf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    unsigned min = 0;
+    const auto lead = static_cast<unsigned char>(s[i]);
+    std::size_t extra = 0;  // continuation bytes
+    unsigned min = 0;       // smallest code point this length may encode
     unsigned cp = 0;
-    if (b < 0x80) {
-      ++i;
-      continue;
-    } else if ((b & 0xE0) == 0xC0) {
-      n = 1, min = 0x80, cp = b & 0x1F;
-    } else if ((b & 0xF0) == 0xE0) {
-      n = 2, min = 0x800, cp = b & 0x0F;
-    } else if ((b & 0xF8) == 0xF0) {
-      n = 3, min = 0x10000, cp = b & 0x07;
+    if (lead < 0x80) {
+      extra = 0;
+      cp = lead;
+    } else if ((lead & 0xE0U) == 0xC0U) {
+      extra = 1;
+      min = 0x80;
+      cp = lead & 0x1FU;
+    } else if ((lead & 0xF0U) == 0xE0U) {
+      extra = 2;
+      min = 0x800;
+      cp = lead & 0x0FU;
+    } else if ((lead & 0xF8U) == 0xF0U) {
+      extra = 3;
+      min = 0x10000;
+      cp = lead & 0x07U;
     } else {
       return false;
     }
-    if (i + n >= s.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
+    if (s.size() - i <= extra) return false;
+    for (std::size_t k = 1; k <= extra; ++k) {
       const auto c = static_cast<unsigned char>(s[i + k]);
-      if ((c & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (c & 0x3F);
+      if ((c & 0xC0U) != 0x80U) return false;
+      cp = (cp << 6U) | (c & 0x3FU);
     }
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n + 1;
+    i += extra + 1;
   }
   return true;
 }
