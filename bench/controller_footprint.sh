@@ -4,11 +4,13 @@
 # their ratio to idle. A benchmark: it prints figures, it does not pass or fail on them.
 #
 #   flock /tmp/ephemera-cluster.lock bench/controller_footprint.sh [--sessions N] [--churn-seconds S]
-# (0 skips that phase; IDLE_SECONDS sets the idle window.)
+# (0 skips that phase; IDLE_SECONDS sets the idle window; SETTLE_SECONDS, default 120, caps the wait
+# for the live sessions to be authorized before they are measured.)
 #
 # The controller runs on this host as in the end-to-end tests (tests/e2e/host_controller.sh), from
 # build/release (else build/h-bench-rel, else EPHEMERA_CONTROLLER_BIN). Memory: VmRSS (now) and VmHWM
-# (peak so far) from /proc/PID/status; CPU: utime+stime from /proc/PID/stat over each phase's wall
+# (peak so far) from /proc/PID/status, with VmRSS split into RssAnon (heap, stacks) and RssFile (the
+# binary's and shared libraries' pages); CPU: utime+stime from /proc/PID/stat over each phase's wall
 # time. Phases, in order:
 #   idle    started, ready, then a quiet window (IDLE_SECONDS, default 30);
 #   churn   pause pods (ephemera.local/pause:1.0) created and deleted in batches for S seconds
@@ -30,6 +32,7 @@ sessions=500
 churn_seconds=150
 idle_seconds=${IDLE_SECONDS:-30}
 churn_batch=25
+settle_seconds=${SETTLE_SECONDS:-120}
 while [ $# -gt 0 ]; do
   case $1 in
     --sessions) sessions=$2; shift 2 ;;
@@ -77,6 +80,7 @@ cleanup() {
   host_controller_forget_mark_key
   # Sessions the controller could not release: drop the finalizer so nothing is left stuck.
   for s in $(as admin -n "$ns" get debugsessions -l "$run_label" -o name 2>/dev/null); do
+    log "$s was not released by the controller in time; removing its finalizer"
     as admin -n "$ns" patch "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
   done
   as admin -n "$ns" delete pods -l "$run_label" --grace-period=0 --force --wait=false >/dev/null 2>&1
@@ -91,11 +95,12 @@ cpu_ticks() { # utime + stime (fields 14 and 15; the command name before them ma
 }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 phase_start() { phase_ticks=$(cpu_ticks); phase_time=$(date +%s.%N); }
-declare -A rss hwm cpu_s wall cpu_pct # per phase name
+declare -A rss hwm anon file cpu_s wall cpu_pct # per phase name
 phase_end() { # name : records the phase's VmRSS, VmHWM, CPU seconds, wall seconds and CPU %
   local name=$1 ticks now
   ticks=$(cpu_ticks); now=$(date +%s.%N)
   rss[$name]=$(kib_of VmRSS); hwm[$name]=$(kib_of VmHWM)
+  anon[$name]=$(kib_of RssAnon); file[$name]=$(kib_of RssFile)
   cpu_s[$name]=$(awk -v a="$phase_ticks" -v b="$ticks" -v t="$clk_tck" 'BEGIN {printf "%.2f", (b - a) / t}')
   wall[$name]=$(awk -v a="$phase_time" -v b="$now" 'BEGIN {printf "%.1f", b - a}')
   cpu_pct[$name]=$(awk -v c="${cpu_s[$name]}" -v w="${wall[$name]}" 'BEGIN {printf "%.2f", 100 * c / w}')
@@ -224,7 +229,7 @@ while [ "$created" -lt "$sessions" ]; do
 done
 created_at=$SECONDS
 # Every session authorized and waiting (phase Pending with Authorized=True) or already Failed.
-for _ in $(seq 1 240); do
+for _ in $(seq 1 "$settle_seconds"); do
   settled=$(as admin -n "$ns" get debugsessions -l "$run_label" -o json | python3 -c '
 import json, sys
 items = json.load(sys.stdin)["items"]
@@ -239,17 +244,17 @@ rss_live_later=$(kib_of VmRSS)
 kill "$sampler_pid" 2>/dev/null || true
 wait "$sampler_pid" 2>/dev/null || true
 sampler_pid=
-phases=$(as admin -n "$ns" get debugsessions -l "$run_label" -o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}' | sort | uniq -c | awk '{printf "%s%s %s", sep, $2, $1; sep = ", "}')
+phases=$(as admin -n "$ns" get debugsessions -l "$run_label" -o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}' | sort | uniq -c | awk '{printf "%s%s %s", sep, (NF > 1 ? $2 : "no phase yet"), $1; sep = ", "}')
 log "live: session phases now: $phases; RSS 10 s later $(mib "$rss_live_later") MiB"
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}'; }
 echo
 echo "Controller footprint (MiB; CPU = (utime+stime) / wall time of the phase), load average now $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "| phase | VmRSS at end | RSS range sampled each second | VmHWM (peak so far) | RSS / idle | CPU s | wall s | CPU % |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| phase | VmRSS at end | of which anon / file | RSS range sampled each second | VmHWM (peak so far) | RSS / idle | CPU s | wall s | CPU % |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 row() { # label phase range
-  echo "| $1 | $(mib "${rss[$2]}") | $3 | $(mib "${hwm[$2]}") | $(ratio "${rss[$2]}" "${rss[idle]}") | ${cpu_s[$2]} | ${wall[$2]} | ${cpu_pct[$2]} |"
+  echo "| $1 | $(mib "${rss[$2]}") | $(mib "${anon[$2]}") / $(mib "${file[$2]}") | $3 | $(mib "${hwm[$2]}") | $(ratio "${rss[$2]}" "${rss[idle]}") | ${cpu_s[$2]} | ${wall[$2]} | ${cpu_pct[$2]} |"
 }
 row "idle (${idle_seconds} s after ready)" idle –
 [ "$churn_seconds" -le 0 ] || row "$churned pods churned" churn "$(rss_range "$work/churn-rss.txt")"

@@ -7,6 +7,9 @@
 # session. A benchmark: it prints figures, it does not pass or fail on them.
 #
 #   flock /tmp/ephemera-cluster.lock bench/session_latency.sh [--levels 1,10,100] [--timeout SECS]
+#     [--single-rounds R]
+# Level 1 is measured R times (default 5), one session after the other, Ephemera and baseline
+# alternating, so that its percentiles have more than one sample; the other levels once.
 #
 # The controller runs on this host as in the end-to-end tests (tests/e2e/host_controller.sh), from
 # build/release (else build/h-bench-rel, else EPHEMERA_CONTROLLER_BIN). Sessions are spread over at
@@ -24,11 +27,13 @@ repo=$(cd "$here/.." && pwd)
 cluster=$repo/tests/cluster/cluster.sh
 levels=1,10,100
 timeout_secs=420
+single_rounds=5
 while [ $# -gt 0 ]; do
   case $1 in
     --levels) levels=$2; shift 2 ;;
     --timeout) timeout_secs=$2; shift 2 ;;
-    *) echo "usage: $0 [--levels 1,10,100] [--timeout SECS]" >&2; exit 2 ;;
+    --single-rounds) single_rounds=$2; shift 2 ;;
+    *) echo "usage: $0 [--levels 1,10,100] [--timeout SECS] [--single-rounds R]" >&2; exit 2 ;;
   esac
 done
 
@@ -72,6 +77,7 @@ cleanup() {
   host_controller_forget_mark_key
   # Sessions the controller could not release: drop the finalizer so nothing is left stuck.
   for s in $(as admin -n "$ns" get debugsessions -l "$run_label" -o name 2>/dev/null); do
+    log "$s was not released by the controller in time; removing its finalizer"
     as admin -n "$ns" patch "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
   done
   as admin -n "$ns" delete pods -l "$run_label" --grace-period=0 --force --wait=false >/dev/null 2>&1
@@ -123,17 +129,17 @@ pods_for() { # count -> pod count
   if [ "$1" -lt 10 ]; then echo "$1"; else echo 10; fi
 }
 
-session_manifest() { # group level pods
-  local group=$1 level=$2 pods=$3 i
+session_manifest() { # group round level pods
+  local group=$1 round=$2 level=$3 pods=$4 i
   for i in $(seq 1 "$level"); do
     cat <<YAML
 ---
 apiVersion: ephemera.dev/v1alpha1
 kind: DebugSession
 metadata:
-  name: $group-s$i
+  name: $group-r$round-s$i
   namespace: $ns
-  labels: {bench.ephemera.dev/run: $run_id, bench.ephemera.dev/group: $group}
+  labels: {bench.ephemera.dev/run: $run_id, bench.ephemera.dev/group: $group, bench.ephemera.dev/round: "$round"}
 spec:
   target: {pod: $group-$(( (i - 1) % pods + 1 )), container: app}
   reason: "BENCH-7 session latency"
@@ -159,15 +165,15 @@ status = next((c for c in pod["status"].get("ephemeralContainerStatuses", []) if
 json.dump({"spec": spec, "status": status}, sys.stdout)' "$ec"
 }
 
-debug_jobs() { # group level pods spec-file custom-file
+debug_jobs() { # group round level pods spec-file custom-file
   python3 - "$@" "$kubectl_bin" "$admin_kc" "$ns" <<'PY'
 import json, sys
-group, level, pods, spec_file, custom, kubectl, admin, ns = sys.argv[1:]
+group, rnd, level, pods, spec_file, custom, kubectl, admin, ns = sys.argv[1:]
 spec = json.load(open(spec_file))["spec"]
 jobs = []
 for i in range(1, int(level) + 1):
     pod = f"{group}-{(i - 1) % int(pods) + 1}"
-    name = f"{group}-c{i}"
+    name = f"{group}-r{rnd}-c{i}"
     argv = ["--kubeconfig", admin, "-n", ns, "debug", pod, "--image", spec["image"],
             "--target", spec["targetContainerName"], "--profile", "restricted", "--custom", custom,
             "-c", name, "--", *spec["command"], *spec["args"]]
@@ -182,71 +188,82 @@ breakdown_session=
 IFS=, read -r -a level_list <<<"$levels"
 for level in "${level_list[@]}"; do
   pods=$(pods_for "$level")
-  log "level $level: $level sessions over $pods fresh target pods (load average $(cut -d' ' -f1 /proc/loadavg))"
+  log "level $level: $level sessions over $pods fresh target pods ($([ "$level" -eq 1 ] && echo "$single_rounds rounds, one after the other" || echo "one round")) (load average $(cut -d' ' -f1 /proc/loadavg))"
   eph=eph$level-$run_id
+  dbg=dbg$level-$run_id
+  rounds=1
+  [ "$level" -ne 1 ] || rounds=$single_rounds
   make_pods "$eph" "$pods"
-  session_manifest "$eph" "$level" "$pods" >"$work/$eph.yaml"
-  cpu_before=$(controller_cpu_ticks)
-  python3 "$helper" sessions "$kubectl_bin" "$admin_kc" "$alice_kc" "$ns" \
-    "bench.ephemera.dev/group=$eph" "$work/$eph.yaml" "$level" "$timeout_secs" "$work/$eph.json" ||
-    log "level $level: not every session ended (figures below cover those that did)"
-  python3 - "$work/$eph.json" "$work/$eph.lat" <<'PY'
+  make_pods "$dbg" "$pods"
+  : >"$work/$eph.lat"
+  : >"$work/$dbg.lat"
+  cpu_used=0
+  for round in $(seq 1 "$rounds"); do
+    # Ephemera: all the level's sessions in one `kubectl create -f`.
+    tag=$eph-r$round
+    session_manifest "$eph" "$round" "$level" "$pods" >"$work/$tag.yaml"
+    cpu_before=$(controller_cpu_ticks)
+    python3 "$helper" sessions "$kubectl_bin" "$admin_kc" "$alice_kc" "$ns" \
+      "bench.ephemera.dev/group=$eph,bench.ephemera.dev/round=$round" "$work/$tag.yaml" "$level" \
+      "$timeout_secs" "$work/$tag.json" ||
+      log "level $level: not every session ended (figures below cover those that did)"
+    cpu_used=$(awk -v u="$cpu_used" -v a="$cpu_before" -v b="$(controller_cpu_ticks)" -v t="$(getconf CLK_TCK)" \
+      'BEGIN {printf "%.2f", u + (b - a) / t}')
+    python3 - "$work/$tag.json" >>"$work/$eph.lat" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
-with open(sys.argv[2], "w") as out:
-    for name, phases in sorted(doc["sessions"].items()):
-        if "Completed" in phases:
-            out.write(f"{phases['Completed']}\n")
-        else:
-            print(f"latency: {name} did not complete: {phases}")
+for name, phases in sorted(doc["sessions"].items()):
+    if "Completed" in phases:
+        print(phases["Completed"])
+    else:
+        print(f"latency: {name} did not complete: {phases}", file=sys.stderr)
 PY
-  cpu_used=$(awk -v a="$cpu_before" -v b="$(controller_cpu_ticks)" -v t="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (b - a) / t}')
-  python3 - "$work/$eph.json" "$level" "$cpu_used" >>"$work/phases.txt" <<'PY'
+    first=$tag-s1
+    if [ ! -f "$spec_file" ]; then
+      container_spec_of "$first" >"$spec_file"
+      uid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["spec"]["securityContext"].get("runAsUser",""))' "$spec_file")
+      gid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["spec"]["securityContext"].get("runAsGroup",""))' "$spec_file")
+      # --profile=restricted sets runAsNonRoot, drops ALL capabilities, no privilege escalation and
+      # RuntimeDefault seccomp; the session's container also runs as the target's user with a
+      # read-only root filesystem.
+      printf '{"securityContext": {"runAsUser": %s, "runAsGroup": %s, "readOnlyRootFilesystem": true}}\n' \
+        "$uid" "$gid" >"$work/custom.json"
+      log "baseline command: kubectl debug POD --image $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["spec"]["image"])' "$spec_file") --target app --profile restricted --custom $(cat "$work/custom.json") -- $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["spec"]; print(" ".join(s["command"] + [a if len(a) < 40 else a[:20] + "…" for a in s["args"]]))' "$spec_file")"
+      breakdown_session=$first
+      cp "$work/$tag.json" "$work/breakdown-times.json"
+      container_spec_of "$first" >"$work/breakdown-container.json"
+    fi
+
+    # Baseline: the same number of `kubectl debug` + `kubectl logs`, all started at once.
+    debug_jobs "$dbg" "$round" "$level" "$pods" "$spec_file" "$work/custom.json" >"$work/$dbg-r$round-jobs.json"
+    python3 "$helper" debug "$kubectl_bin" "$admin_kc" "$ns" "bench.ephemera.dev/group=$dbg" \
+      "$work/$dbg-r$round-jobs.json" "$timeout_secs" "$work/$dbg-r$round.json" ||
+      log "level $level: not every kubectl debug capture ended (figures below cover those that did)"
+    python3 - "$work/$dbg-r$round.json" >>"$work/$dbg.lat" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+for name, r in sorted(doc.items()):
+    if r.get("latency") is not None and r.get("exitCode") == 0 and r.get("logBytes", 0) > 0:
+        print(r["latency"])
+    else:
+        print(f"latency: baseline {name} failed: {r}", file=sys.stderr)
+PY
+  done
+  python3 - "$level" "$cpu_used" "$work/$eph"-r*.json >>"$work/phases.txt" <<'PY'
 import json, math, sys
-doc, level, cpu = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+level, cpu, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+sessions = [p for f in files for p in json.load(open(f))["sessions"].values()]
 cells = []
 for phase in ("Pending", "Injecting", "Capturing", "Completed"):
-    values = sorted(p[phase] for p in doc["sessions"].values() if phase in p)
+    values = sorted(p[phase] for p in sessions if phase in p)
     cells.append(f"{values[max(1, math.ceil(0.5 * len(values))) - 1]:.2f}" if values else "-")
 print(f"| {level} | " + " | ".join(cells) + f" | {cpu} |")
-PY
-  first=$eph-s1
-  if [ ! -f "$spec_file" ]; then
-    container_spec_of "$first" >"$spec_file"
-    uid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["spec"]["securityContext"].get("runAsUser",""))' "$spec_file")
-    gid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["spec"]["securityContext"].get("runAsGroup",""))' "$spec_file")
-    # --profile=restricted sets runAsNonRoot, drops ALL capabilities, no privilege escalation and
-    # RuntimeDefault seccomp; the session's container also runs as the target's user with a
-    # read-only root filesystem.
-    printf '{"securityContext": {"runAsUser": %s, "runAsGroup": %s, "readOnlyRootFilesystem": true}}\n' \
-      "$uid" "$gid" >"$work/custom.json"
-    log "baseline command: kubectl debug POD --image $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["spec"]["image"])' "$spec_file") --target app --profile restricted --custom $(cat "$work/custom.json") -- $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["spec"]; print(" ".join(s["command"] + [a if len(a) < 40 else a[:20] + "…" for a in s["args"]]))' "$spec_file")"
-    breakdown_session=$first
-    cp "$work/$eph.json" "$work/breakdown-times.json"
-    container_spec_of "$first" >"$work/breakdown-container.json"
-  fi
-
-  dbg=dbg$level-$run_id
-  make_pods "$dbg" "$pods"
-  debug_jobs "$dbg" "$level" "$pods" "$spec_file" "$work/custom.json" >"$work/$dbg-jobs.json"
-  python3 "$helper" debug "$kubectl_bin" "$admin_kc" "$ns" "bench.ephemera.dev/group=$dbg" \
-    "$work/$dbg-jobs.json" "$timeout_secs" "$work/$dbg.json" ||
-    log "level $level: not every kubectl debug capture ended (figures below cover those that did)"
-  python3 - "$work/$dbg.json" "$work/$dbg.lat" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-with open(sys.argv[2], "w") as out:
-    for name, r in sorted(doc.items()):
-        if r.get("latency") is not None and r.get("exitCode") == 0 and r.get("logBytes", 0) > 0:
-            out.write(f"{r['latency']}\n")
-        else:
-            print(f"latency: baseline {name} failed: {r}")
 PY
   read -r en ep50 ep90 ep99 < <(python3 "$helper" stats "$work/$eph.lat")
   read -r dn dp50 dp90 dp99 < <(python3 "$helper" stats "$work/$dbg.lat")
   ratio=$(python3 -c 'import sys; a, b = sys.argv[1:]; print(f"{float(a)/float(b):.2f}x" if a != "-" and b != "-" else "-")' "$ep50" "$dp50")
-  printf '| %s | %s/%s | %s | %s | %s | %s/%s | %s | %s | %s | %s |\n' "$level" "$en" "$level" "$ep50" \
-    "$ep90" "$ep99" "$dn" "$level" "$dp50" "$dp90" "$dp99" "$ratio" >>"$table"
+  printf '| %s | %s/%s | %s | %s | %s | %s/%s | %s | %s | %s | %s |\n' "$level" "$en" "$((level * rounds))" "$ep50" \
+    "$ep90" "$ep99" "$dn" "$((level * rounds))" "$dp50" "$dp90" "$dp99" "$ratio" >>"$table"
   log "level $level done: Ephemera p50 ${ep50}s, kubectl debug p50 ${dp50}s; removing its sessions and pods"
   as admin -n "$ns" delete debugsessions -l "bench.ephemera.dev/group=$eph" --timeout=180s >/dev/null ||
     log "level $level: sessions not yet released"
@@ -290,10 +307,12 @@ for line in open(log_path, errors="replace"):
     if rec.get("msg") == "Session step" and rec.get("debugsession") == key:
         rows.append((epoch(rec["ts"]) - start, f"controller: {rec.get('action')} {rec.get('outcome')}"))
 state = json.load(open(container_path))["status"].get("state", {}).get("terminated", {})
-for field, what in (("startedAt", "kubelet: snapshot container started (1 s resolution)"),
-                    ("finishedAt", "kubelet: snapshot container finished (1 s resolution)")):
+for field, what in (("startedAt", "kubelet: snapshot container started"),
+                    ("finishedAt", "kubelet: snapshot container finished")):
     if state.get(field):
-        rows.append((epoch(state[field]) - start, what))
+        # RFC 3339 seconds: the moment lies in [t, t + 1); listed at the latest it can be.
+        low = epoch(state[field]) - start
+        rows.append((low + 1, f"{what} (by; whole seconds: between {low:.2f} and {low + 1:.2f})"))
 completed = doc["sessions"].get(name, {}).get("Completed", float("inf"))
 previous = 0.0
 for t, what in sorted(rows):

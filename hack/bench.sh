@@ -57,8 +57,9 @@ else
     echo "bench: building ephemera-controller in build/release for the cluster benchmarks"
     cmake --build build/release --target ephemera-controller >/dev/null
   fi
+  # Split so that no run holds the cluster for more than about 10 minutes.
   for cluster_bench in "bench/session_latency.sh --levels 1,10" "bench/session_latency.sh --levels 100" \
-    bench/controller_footprint.sh; do
+    "bench/controller_footprint.sh --sessions 0" "bench/controller_footprint.sh --churn-seconds 0"; do
     echo "== $cluster_bench"
     start=$(date +%s)
     # Words on purpose: the script and its flags.
