@@ -312,7 +312,8 @@ for field, what in (("startedAt", "kubelet: snapshot container started"),
     if state.get(field):
         # RFC 3339 seconds: the moment lies in [t, t + 1); listed at the latest it can be.
         low = epoch(state[field]) - start
-        rows.append((low + 1, f"{what} (by; whole seconds: between {low:.2f} and {low + 1:.2f})"))
+        order = 1e-6 if field == "finishedAt" else 0  # started before finished in the same second
+        rows.append((low + 1 + order, f"{what} (by; whole seconds: between {low:.2f} and {low + 1:.2f})"))
 completed = doc["sessions"].get(name, {}).get("Completed", float("inf"))
 previous = 0.0
 for t, what in sorted(rows):
