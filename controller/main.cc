@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "controller/admission/admission_review.h"
 #include "controller/admission/debug_session_admission.h"
 #include "controller/admission/ephemeral_container_admission.h"
 #include "controller/audit/audit_log.h"
@@ -91,38 +92,27 @@ httpserver::HttpHandler AdmissionHandler(
   };
 }
 
-// A string member of a JSON object, "" when absent or not a string (admission input is not yet
-// schema-validated when the mutating webhook sees it).
-std::string StringAt(const nlohmann::json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-const nlohmann::json& ObjectAt(const nlohmann::json& object, const char* key) {
-  static const nlohmann::json kEmpty = nlohmann::json::object();
-  if (!object.is_object()) return kEmpty;
-  auto it = object.find(key);
-  return it != object.end() && it->is_object() ? *it : kEmpty;
-}
-
 // The audit record of an admission decision on a DebugSession (without chain and time).
 audit::AuditRecord AdmissionRecord(const nlohmann::json& review, const nlohmann::json& answer) {
-  const nlohmann::json& request = ObjectAt(review, "request");
-  const nlohmann::json& spec = ObjectAt(ObjectAt(request, "object"), "spec");
-  const nlohmann::json& target = ObjectAt(spec, "target");
-  const nlohmann::json& response = ObjectAt(answer, "response");
+  const nlohmann::json& request = admission::ObjectField(review, "request");
+  const nlohmann::json& spec =
+      admission::ObjectField(admission::ObjectField(request, "object"), "spec");
+  const nlohmann::json& target = admission::ObjectField(spec, "target");
+  const nlohmann::json& response = admission::ObjectField(answer, "response");
   const bool allowed = response.value("allowed", false);
-  const std::string ns = StringAt(request, "namespace");
+  const std::string ns = admission::StringField(request, "namespace");
   audit::AuditRecord record;
-  record.session = ns + "/" + StringAt(request, "name");
-  record.requester = StringAt(ObjectAt(request, "userInfo"), "username");
-  record.reason = StringAt(spec, "reason");
-  record.target = ns + "/" + StringAt(target, "pod") + "/" + StringAt(target, "container");
+  record.session = ns + "/" + admission::StringField(request, "name");
+  record.requester =
+      admission::StringField(admission::ObjectField(request, "userInfo"), "username");
+  record.reason = admission::StringField(spec, "reason");
+  record.target = ns + "/" + admission::StringField(target, "pod") + "/" +
+                  admission::StringField(target, "container");
   record.action = allowed ? "admitted" : "denied";
   record.outcome = allowed ? "ok" : "AdmissionDenied";
   record.message =
-      allowed ? "DebugSession admitted" : StringAt(ObjectAt(response, "status"), "message");
+      allowed ? "DebugSession admitted"
+              : admission::StringField(admission::ObjectField(response, "status"), "message");
   return record;
 }
 

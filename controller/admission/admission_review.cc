@@ -4,6 +4,19 @@ namespace ephemera::admission {
 
 using nlohmann::json;
 
+std::string StringField(const json& object, std::string_view key) {
+  if (!object.is_object()) return "";
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+const json& ObjectField(const json& object, std::string_view key) {
+  static const json kEmpty = json::object();
+  if (!object.is_object()) return kEmpty;
+  auto it = object.find(key);
+  return it != object.end() && it->is_object() ? *it : kEmpty;
+}
+
 const json* AdmissionRequest(const json& review) {
   if (!review.is_object() || !review.contains("request") || !review["request"].is_object()) {
     return nullptr;
@@ -13,7 +26,7 @@ const json* AdmissionRequest(const json& review) {
 
 json AdmissionResponse(const json& review, bool allowed, const std::string& message) {
   const json* request = AdmissionRequest(review);
-  const std::string uid = request != nullptr ? request->value("uid", "") : "";
+  const std::string uid = request != nullptr ? StringField(*request, "uid") : "";
   json response = {{"uid", uid}, {"allowed", allowed}};
   if (!allowed) {
     response["status"] = {{"code", 403}, {"reason", "Forbidden"}, {"message", message}};

@@ -24,7 +24,7 @@ json MutateDebugSession(const json& review, const session::Policy& policy) {
   if (request == nullptr) {
     return AdmissionResponse(review, false, "malformed AdmissionReview: no request");
   }
-  const std::string operation = request->value("operation", "");
+  const std::string operation = StringField(*request, "operation");
   if (operation != "CREATE") return AdmissionResponse(review, true);
   const json& object = request->contains("object") ? (*request)["object"] : json();
   if (!object.is_object() || !object.contains("spec") || !object["spec"].is_object()) {
@@ -36,8 +36,8 @@ json MutateDebugSession(const json& review, const session::Policy& policy) {
         "spec.requestedBy is set by Ephemera from your identity; remove it from the "
         "DebugSession");
   }
-  const json user = request->value("userInfo", json::object());
-  const std::string username = user.value("username", "");
+  const json& user = ObjectField(*request, "userInfo");
+  const std::string username = StringField(user, "username");
   if (username.empty()) {
     return AdmissionResponse(review, false,
                              "the request carries no authenticated user; Ephemera "
@@ -65,9 +65,9 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
   if (request == nullptr) {
     return AdmissionResponse(review, false, "malformed AdmissionReview: no request");
   }
-  if (request->value("operation", "") != "CREATE") return AdmissionResponse(review, true);
+  if (StringField(*request, "operation") != "CREATE") return AdmissionResponse(review, true);
   const json& object = request->contains("object") ? (*request)["object"] : json();
-  const std::string ns = request->value("namespace", "");
+  const std::string ns = StringField(*request, "namespace");
   if (Contains(policy.forbidden_namespaces, ns) ||
       (!policy.allowed_namespaces.empty() && !Contains(policy.allowed_namespaces, ns))) {
     return AdmissionResponse(
@@ -78,7 +78,8 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
     return AdmissionResponse(review, false, "DebugSession has no spec");
   }
   const json& spec = object["spec"];
-  const std::string ttl = spec.value("ttl", config::FormatDuration(policy.default_ttl));
+  const std::string ttl =
+      spec.contains("ttl") ? StringField(spec, "ttl") : config::FormatDuration(policy.default_ttl);
   auto parsed = config::ParseDuration(ttl);
   if (!parsed.ok()) {
     return AdmissionResponse(review, false, "spec.ttl: " + parsed.status().message());
@@ -89,7 +90,8 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
                                  config::FormatDuration(policy.max_ttl) + "; ask for " +
                                  config::FormatDuration(policy.max_ttl) + " or less");
   }
-  const std::string profile = spec.value("profile", "restricted");
+  const std::string profile =
+      StringField(spec, "profile").empty() ? "restricted" : StringField(spec, "profile");
   const session::Profile p =
       profile == "ptrace" ? session::Profile::kPtrace : session::Profile::kRestricted;
   if (std::find(policy.allowed_profiles.begin(), policy.allowed_profiles.end(), p) ==

@@ -78,8 +78,10 @@ std::vector<UnsanctionedContainer> FindUnsanctioned(const json* before, const js
     const std::string name = StringAt(c, "name");
     if (known.contains(name)) continue;
     if (IsValidMark(StringAt(c, "mark"), mark_key, uid, name)) continue;
-    found.push_back({StringAt(metadata, "namespace"), StringAt(metadata, "name"), uid, name,
-                     StringAt(c, "image"), c.value("running", false)});
+    found.push_back(
+        {StringAt(metadata, "namespace"), StringAt(metadata, "name"), uid, name,
+         StringAt(c, "image"),
+         c.contains("running") && c["running"].is_boolean() && c["running"].get<bool>()});
   }
   return found;
 }

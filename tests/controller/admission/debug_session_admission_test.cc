@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "controller/kube/base64.h"
 
 namespace ephemera::admission {
@@ -111,6 +113,26 @@ TEST(DebugSessionAdmissionTest, ValidateProfileNotAllowed) {
 
 TEST(DebugSessionAdmissionTest, ValidateAllowsWithinPolicy) {
   EXPECT_EQ(ValidateDebugSession(Review(Spec()), session::Policy{})["response"]["allowed"], true);
+}
+
+// Found by the admission_review fuzzer: a member of the wrong type (here "operation" is an
+// object) made nlohmann's value() throw inside the webhook.
+TEST(DebugSessionAdmissionTest, MembersOfTheWrongTypeAreAnsweredNotThrown) {
+  std::ifstream in(std::string(EPHEMERA_TESTDATA_DIR) + "/admission/operation_is_an_object.json");
+  const json review = json::parse(in);
+  json out;
+  ASSERT_NO_THROW(out = MutateDebugSession(review, session::Policy{}));
+  EXPECT_EQ(out["response"]["uid"], "req-2");
+  ASSERT_NO_THROW(out = ValidateDebugSession(review, session::Policy{}));
+  json typed = Review(Spec());
+  typed["request"]["operation"] = "CREATE";
+  typed["request"]["object"]["spec"]["ttl"] = 42;
+  typed["request"]["object"]["spec"]["profile"] = json::array();
+  typed["request"]["userInfo"]["username"] = json::object();
+  ASSERT_NO_THROW(out = MutateDebugSession(typed, session::Policy{}));
+  EXPECT_EQ(out["response"]["allowed"], false) << "no username: no requester to bind";
+  ASSERT_NO_THROW(out = ValidateDebugSession(typed, session::Policy{}));
+  EXPECT_EQ(out["response"]["allowed"], false) << "a ttl that is not a duration string";
 }
 
 }  // namespace
