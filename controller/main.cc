@@ -382,7 +382,11 @@ int Run(int argc, char** argv) {
                {{"pod", c.namespace_name + "/" + c.pod}, {"error", created.status()}});
     }
   };
-  detection::EphemeralContainerWatch container_watch(client, clock, mark_key, report_from_watch);
+  // The same watch tells the control loop when a snapshot container starts or ends, so a capture
+  // is collected as soon as the kubelet reports it instead of at the next poll.
+  detection::EphemeralContainerWatch container_watch(
+      client, clock, mark_key, report_from_watch,
+      [&](const kube::ObjectKey& pod) { controller.EnqueueSessionsForPod(pod); });
   registry.AddGaugeFunc("watched_pods", "Pods in the detection cache (a few fields each).", {}, {},
                         [&] { return static_cast<double>(container_watch.CachedPods()); });
 

@@ -18,11 +18,13 @@ informer::InformerOptions PodInformerOptions() {
 }  // namespace
 
 EphemeralContainerWatch::EphemeralContainerWatch(kube::KubeClient& client, kube::Clock& clock,
-                                                 std::string mark_key, Reporter report)
+                                                 std::string mark_key, Reporter report,
+                                                 PodChanged pod_changed)
     : mark_key_(std::move(mark_key)),
       report_(std::move(report)),
+      pod_changed_(std::move(pod_changed)),
       informer_(client, clock, PodInformerOptions()) {
-  informer_.AddEventHandler([this](informer::EventType type, const kube::ObjectKey&,
+  informer_.AddEventHandler([this](informer::EventType type, const kube::ObjectKey& key,
                                    const nlohmann::json* old_object,
                                    const nlohmann::json* new_object) {
     if (type == informer::EventType::kDeleted) {
@@ -38,6 +40,10 @@ EphemeralContainerWatch::EphemeralContainerWatch(kube::KubeClient& client, kube:
     }
     if (new_object == nullptr) return;
     Enqueue(FindUnsanctioned(old_object, *new_object, mark_key_));
+    if (pod_changed_ && old_object != nullptr &&
+        EphemeralStates(*old_object) != EphemeralStates(*new_object)) {
+      pod_changed_(key);
+    }
   });
 }
 

@@ -30,10 +30,14 @@ namespace ephemera::detection {
 class EphemeralContainerWatch {
  public:
   using Reporter = std::function<void(const UnsanctionedContainer&)>;
+  // Told (on the watch thread; must be quick) about a pod one of whose ephemeral containers
+  // appeared or changed between running and not running.
+  using PodChanged = std::function<void(const kube::ObjectKey& pod)>;
 
   // Borrows client and clock. `mark_key` is the controller's mark key (EnsureMarkKey).
+  // `pod_changed` may be empty.
   EphemeralContainerWatch(kube::KubeClient& client, kube::Clock& clock, std::string mark_key,
-                          Reporter report);
+                          Reporter report, PodChanged pod_changed = {});
 
   // Watches until `stop`; returns after the reporter has drained what was already queued.
   void Run(const std::stop_token& stop);
@@ -47,6 +51,7 @@ class EphemeralContainerWatch {
 
   const std::string mark_key_;
   Reporter report_;
+  PodChanged pod_changed_;
   informer::Informer informer_;
   std::atomic<std::uint64_t> reported_{0};
 

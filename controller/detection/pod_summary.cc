@@ -1,5 +1,6 @@
 #include "controller/detection/pod_summary.h"
 
+#include <map>
 #include <set>
 
 #include "controller/detection/container_mark.h"
@@ -43,22 +44,39 @@ json ReducePod(json pod) {
   const json spec = pod.is_object() ? pod.value("spec", json::object()) : json::object();
   const json* containers = ArrayAt(spec, "ephemeralContainers");
   if (containers == nullptr) return reduced;
-  std::set<std::string> running;
+  // name → "waiting", "running" or "terminated" (the kubelet's view; absent until it reports).
+  std::map<std::string, std::string> states;
   const json status = pod.value("status", json::object());
   if (const json* statuses = ArrayAt(status, "ephemeralContainerStatuses")) {
     for (const json& s : *statuses) {
       const json state = s.is_object() ? s.value("state", json::object()) : json::object();
-      if (state.is_object() && state.contains("running")) running.insert(StringAt(s, "name"));
+      if (!state.is_object()) continue;
+      for (const char* kind : {"waiting", "running", "terminated"}) {
+        if (state.contains(kind)) states[StringAt(s, "name")] = kind;
+      }
     }
   }
   for (const json& container : *containers) {
     const std::string name = StringAt(container, "name");
-    reduced["ephemeral"].push_back({{"name", name},
-                                    {"image", StringAt(container, "image")},
-                                    {"mark", MarkOf(container)},
-                                    {"running", running.contains(name)}});
+    const auto state = states.find(name);
+    reduced["ephemeral"].push_back(
+        {{"name", name},
+         {"image", StringAt(container, "image")},
+         {"mark", MarkOf(container)},
+         {"state", state == states.end() ? "" : state->second},
+         {"running", state != states.end() && state->second == "running"}});
   }
   return reduced;
+}
+
+std::vector<std::string> EphemeralStates(const json& reduced) {
+  std::vector<std::string> states;
+  if (const json* containers = ArrayAt(reduced, "ephemeral")) {
+    for (const json& c : *containers) {
+      states.push_back(StringAt(c, "name") + "=" + StringAt(c, "state"));
+    }
+  }
+  return states;
 }
 
 std::vector<UnsanctionedContainer> FindUnsanctioned(const json* before, const json& now,

@@ -2,8 +2,8 @@
 // containers in them. Pure.
 //
 // The controller watches every pod in the cluster, so it must not keep whole pods: ReducePod turns
-// a pod into {metadata: {name, namespace, uid}, ephemeral: [{name, image, mark, running}]}, a few
-// hundred bytes, and the cache's memory grows with the number of pods, not with their size.
+// a pod into {metadata: {name, namespace, uid}, ephemeral: [{name, image, mark, state, running}]},
+// a few hundred bytes, and the cache's memory grows with the number of pods, not with their size.
 #ifndef EPHEMERA_CONTROLLER_DETECTION_POD_SUMMARY_H_
 #define EPHEMERA_CONTROLLER_DETECTION_POD_SUMMARY_H_
 
@@ -26,6 +26,10 @@ struct UnsanctionedContainer {
 
 // The informer transform for pods (see above). Accepts a full Pod or an already reduced one.
 nlohmann::json ReducePod(nlohmann::json pod);
+
+// "name=state" (state: "", waiting, running, terminated) for each ephemeral container of a reduced
+// pod, in order: two pods whose lists differ have containers that appeared, started or ended.
+std::vector<std::string> EphemeralStates(const nlohmann::json& reduced);
 
 // The ephemeral containers of `now` (a reduced pod) that `before` (the same pod earlier, reduced;
 // null when first seen) did not have, and whose mark is not valid under `mark_key`. With an empty

@@ -60,6 +60,19 @@ void DebugSessionController::Work(
   }
 }
 
+void DebugSessionController::EnqueueSessionsForPod(const kube::ObjectKey& pod) {
+  for (const auto& session : informer_.List()) {
+    const nlohmann::json& metadata = (*session)["metadata"];
+    if (!metadata.is_object() || metadata.value("namespace", "") != pod.namespace_name) continue;
+    const nlohmann::json* spec = session->contains("spec") ? &(*session)["spec"] : nullptr;
+    if (spec == nullptr || !spec->is_object() || !spec->contains("target")) continue;
+    const nlohmann::json& target = (*spec)["target"];
+    if (target.is_object() && target.contains("pod") && target["pod"] == pod.name) {
+      if (auto key = informer::KeyOf(*session)) queue_.Add(*key);
+    }
+  }
+}
+
 ControllerStats DebugSessionController::Stats() {
   return ControllerStats{ok_.load(), errors_.load(), informer_.Size(), queue_.Len()};
 }

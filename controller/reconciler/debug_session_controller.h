@@ -41,6 +41,9 @@ class DebugSessionController {
            const std::function<void(const kube::ObjectKey&, const Status&)>& on_error);
 
   bool HasSynced() const { return informer_.HasSynced(); }
+  // Queues every cached session whose target is this pod (its snapshot container changed state:
+  // reconcile now rather than at the next poll). Quick; callable from any thread.
+  void EnqueueSessionsForPod(const kube::ObjectKey& pod);
   ControllerStats Stats();
 
  private:

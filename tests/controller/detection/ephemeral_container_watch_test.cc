@@ -73,8 +73,14 @@ TEST(EphemeralContainerWatchTest, ReportsEachUnsanctionedContainerOnce) {
        kube::ModifiedEvent(Pod("plain", "uid-3", {Ephemeral("ephemera-bb", "uid-3", true)}))}));
 
   Reports reports;
-  EphemeralContainerWatch watch(client, clock, kKey,
-                                [&](const UnsanctionedContainer& c) { reports.Add(c); });
+  std::mutex changed_mu;
+  std::vector<std::string> changed;
+  EphemeralContainerWatch watch(
+      client, clock, kKey, [&](const UnsanctionedContainer& c) { reports.Add(c); },
+      [&](const kube::ObjectKey& pod) {
+        std::lock_guard lock(changed_mu);
+        changed.push_back(pod.name);
+      });
   std::stop_source stop;
   std::jthread runner([&] { watch.Run(stop.get_token()); });
   const auto seen = reports.Wait(2);
@@ -88,6 +94,9 @@ TEST(EphemeralContainerWatchTest, ReportsEachUnsanctionedContainerOnce) {
   EXPECT_EQ(seen[1].container, "debugger-2");
   EXPECT_EQ(watch.Reported(), 2u);
   EXPECT_EQ(watch.CachedPods(), 3u);
+  std::lock_guard lock(changed_mu);
+  // "theirs" gained a container; the same pod again changed nothing; "plain" gained one.
+  EXPECT_EQ(changed, (std::vector<std::string>{"theirs", "plain"}));
 }
 
 }  // namespace

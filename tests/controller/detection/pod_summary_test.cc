@@ -89,5 +89,20 @@ TEST(PodSummaryTest, MalformedPodsAreTolerated) {
   EXPECT_EQ(found.size(), 2u) << "entries without a mark are never sanctioned";
 }
 
+TEST(PodSummaryTest, StatesFollowTheKubeletsViewOfEachContainer) {
+  json pod = Pod({Container("ephemera-aa")});
+  const auto added = EphemeralStates(ReducePod(pod));
+  EXPECT_EQ(added, std::vector<std::string>{"ephemera-aa="});
+  const auto running = EphemeralStates(ReducePod(Pod({Container("ephemera-aa")}, {"ephemera-aa"})));
+  EXPECT_EQ(running, std::vector<std::string>{"ephemera-aa=running"});
+  pod["status"]["ephemeralContainerStatuses"] = {
+      {{"name", "ephemera-aa"}, {"state", {{"terminated", {{"exitCode", 0}}}}}}};
+  const json ended = ReducePod(pod);
+  EXPECT_EQ(EphemeralStates(ended), std::vector<std::string>{"ephemera-aa=terminated"});
+  EXPECT_EQ(ended["ephemeral"][0]["running"], false);
+  EXPECT_NE(added, EphemeralStates(ended)) << "waiting or absent to terminated is a change";
+  EXPECT_TRUE(EphemeralStates(ReducePod(Pod({}))).empty());
+}
+
 }  // namespace
 }  // namespace ephemera::detection
