@@ -31,6 +31,7 @@
 #include "controller/kube/event.h"
 #include "controller/kube/kube_config.h"
 #include "controller/kube/kube_connection.h"
+#include "controller/kube/rest_kube_client.h"
 #include "controller/leader/leader_elector.h"
 #include "controller/logging/logger.h"
 #include "controller/metrics/registry.h"
@@ -167,7 +168,10 @@ int Run(int argc, char** argv) {
     log.Error("Cannot configure the Kubernetes client", {{"error", kube_config.status()}});
     return 1;
   }
-  auto connection = kube::KubeConnection::Open(*kube_config, clock);
+  kube::RestKubeClientOptions client_options;
+  client_options.qps = cfg->kube_api_qps;
+  client_options.burst = cfg->kube_api_burst;
+  auto connection = kube::KubeConnection::Open(*kube_config, clock, client_options);
   if (!connection.ok()) {
     log.Error("Cannot connect to the Kubernetes API", {{"error", connection.status()}});
     return 1;

@@ -45,6 +45,12 @@ const std::vector<Setting>& Settings() {
        "accept a snapshotImage without a digest (development only)"},
       {"workers", "workers", IntTarget([](ControllerConfig& c) -> int& { return c.workers; }),
        "concurrent reconcile workers, 1..64 (default 2)"},
+      {"kubeApiQps", "kube-api-qps",
+       IntTarget([](ControllerConfig& c) -> int& { return c.kube_api_qps; }),
+       "client-side limit of requests per second to the API server, 1..10000 (default 50)"},
+      {"kubeApiBurst", "kube-api-burst",
+       IntTarget([](ControllerConfig& c) -> int& { return c.kube_api_burst; }),
+       "requests allowed at once above kubeApiQps, 1..10000 (default 100)"},
       {"leaderElection.enabled", "leader-elect",
        BoolTarget([](ControllerConfig& c) -> bool& { return c.leader_election.enabled; }),
        "elect a leader among replicas with a Lease (default true)"},
@@ -534,6 +540,13 @@ Status ValidateControllerConfig(const ControllerConfig& config, const SettingOri
         "set allowUnpinnedImage: true or pass --allow-unpinned-image)");
   }
   EPHEMERA_RETURN_IF_ERROR(ValidatePolicy(config.policy, origins));
+  for (const auto& [path, value] : {std::pair{"kubeApiQps", config.kube_api_qps},
+                                    std::pair{"kubeApiBurst", config.kube_api_burst}}) {
+    if (value < 1 || value > 10000) {
+      return InvalidArgumentError(Where(origins, path) + path +
+                                  " must be between 1 and 10000, not " + std::to_string(value));
+    }
+  }
   if (config.workers < 1 || config.workers > 64) {
     return InvalidArgumentError(Where(origins, "workers") +
                                 "workers must be between 1 and 64, not " +

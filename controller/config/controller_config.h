@@ -9,6 +9,8 @@
 //   snapshotImage       --snapshot-image          required; pinned: name@sha256:<64 hex>
 //   allowUnpinnedImage  --allow-unpinned-image    development only: accept a tag
 //   workers             --workers                 2 (1..64)
+//   kubeApiQps          --kube-api-qps            50: requests per second to the API server
+//   kubeApiBurst        --kube-api-burst          100: requests allowed at once above that rate
 //   leaderElection:
 //     enabled           --leader-elect            true
 //     leaseName         --leader-election-lease-name       ephemera-controller
@@ -81,6 +83,8 @@ struct ControllerConfig {
   bool allow_unpinned_image = false;
   PolicySettings policy;
   int workers = 2;
+  int kube_api_qps = 50;
+  int kube_api_burst = 100;
   LeaderElectionSettings leader_election;
   std::string metrics_address = ":8080";
   std::string webhook_address = ":9443";

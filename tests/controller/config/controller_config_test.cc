@@ -151,7 +151,7 @@ TEST(ControllerConfigTest, HelpSkipsValidation) {
         "--default-ttl", "--max-ttl", "--workers", "--leader-elect", "--leader-election-lease-name",
         "--leader-election-lease-duration", "--leader-election-renew-deadline",
         "--leader-election-retry-period", "--metrics-address", "--webhook-address",
-        "--webhook-cert-dir", "--log-level"}) {
+        "--webhook-cert-dir", "--log-level", "--kube-api-qps", "--kube-api-burst"}) {
     EXPECT_CONTAINS(usage, flag);
   }
 }
@@ -383,6 +383,19 @@ TEST(ControllerConfigErrorTest, PolicyListInFileMustBeAList) {
   EXPECT_CONTAINS(loaded.status().message(),
                   "policy_scalar.yaml:3:22: policy.allowedNamespaces must be a list, e.g. "
                   "[team-a, team-b]");
+}
+
+TEST(ControllerConfigTest, ApiRateLimits) {
+  auto loaded =
+      LoadControllerConfig(Sources({"--snapshot-image=img:dev", "--allow-unpinned-image"}));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->kube_api_qps, 50);
+  EXPECT_EQ(loaded->kube_api_burst, 100);
+  auto bad = LoadControllerConfig(
+      Sources({"--snapshot-image=img:dev", "--allow-unpinned-image", "--kube-api-qps=0"}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_CONTAINS(bad.status().message(),
+                  "flag --kube-api-qps: kubeApiQps must be between 1 and 10000, not 0");
 }
 
 }  // namespace
