@@ -18,8 +18,6 @@ cluster=$repo/tests/cluster/cluster.sh
 cli=$build_dir/cli/kubectl-ephemera
 controller_bin=$build_dir/controller/ephemera-controller
 work=$(mktemp -d)
-passed=0
-failed=0
 ns=team-a
 label=app.kubernetes.io/created-by=kubectl-ephemera
 
@@ -28,6 +26,9 @@ export EPHEMERA_METRICS_PORT=${EPHEMERA_METRICS_PORT:-18180}
 export EPHEMERA_WEBHOOK_PORT=${EPHEMERA_WEBHOOK_PORT:-19543}
 # shellcheck source=tests/e2e/host_controller.sh
 source "$repo/tests/e2e/host_controller.sh"
+# check, as (kubectl as a person), passed/failed counters.
+# shellcheck source=tests/e2e/e2e_lib.sh
+source "$repo/tests/e2e/e2e_lib.sh"
 
 fail_setup() { echo "cli-e2e: $*" >&2; failed=$((failed + 1)); exit 1; }
 log() { echo "cli-e2e: $*"; }
@@ -36,7 +37,6 @@ log() { echo "cli-e2e: $*"; }
 [ -x "$cli" ] || fail_setup "$cli is not built (cmake --build BUILD_DIR --target kubectl-ephemera)"
 [ -x "$controller_bin" ] || fail_setup "$controller_bin is not built"
 kubectl_bin=$("$cluster" kubectl-path)
-as() { local user=$1; shift; "$kubectl_bin" --kubeconfig "$("$cluster" kubeconfig "$user")" "$@"; }
 
 # Each person has a home of their own (their identity lives there) and their own kubeconfig.
 ephemera() { # user args... : kubectl-ephemera as that user
@@ -78,16 +78,6 @@ finish() {
   [ "$failed" -eq 0 ] && exit "$code" || exit 1
 }
 trap finish EXIT
-
-check() { # description command...
-  local what=$1; shift
-  local out
-  if out=$("$@" 2>&1); then
-    passed=$((passed + 1)); echo "PASS $what"
-  else
-    failed=$((failed + 1)); echo "FAIL $what"; echo "$out" | sed 's/^/    /' | tail -n 30
-  fi
-}
 
 # expect_exit CODE FILE_PREFIX user args... : runs kubectl-ephemera, keeps stdout/stderr in
 # FILE_PREFIX.out/.err, fails unless it exits with CODE.

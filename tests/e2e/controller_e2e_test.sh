@@ -17,7 +17,6 @@ cluster=$repo/tests/cluster/cluster.sh
 controller_bin=$build_dir/controller/ephemera-controller
 work=$(mktemp -d)
 
-fail_setup() { echo "e2e: $*" >&2; failed=$((failed + 1)); exit 1; }
 # shellcheck source=tests/e2e/host_controller.sh
 source "$here/host_controller.sh"
 # shellcheck source=tests/e2e/e2e_lib.sh
@@ -41,25 +40,13 @@ cleanup() {
   fi
   host_controller_unregister_webhooks
   host_controller_forget_mark_key
-  echo "$passed passed, $failed failed"
   as admin -n team-a delete deployment e2e-target --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete secret e2e-db --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete rolebinding e2e-alice-ptrace --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete role e2e-ptrace --ignore-not-found >/dev/null 2>&1 || true
-  if [ "$failed" -ne 0 ] && [ -f "$work/controller.log" ]; then
-    echo "--- controller log (last 40 lines)"; tail -n 40 "$work/controller.log"
-  fi
-  rm -rf "$work"
 }
-finish() {
-  local code=$?
-  cleanup
-  [ "$failed" -eq 0 ] && exit "$code" || exit 1
-}
-trap finish EXIT
-"$cluster" status >/dev/null 2>&1 || fail_setup "the local cluster is not up (run 'make cluster-up')"
-[ -x "$controller_bin" ] || fail_setup "$controller_bin is not built"
-command -v age >/dev/null || fail_setup "Debian's age is needed to check encryption (run 'make deps')"
+e2e_trap_exit
+e2e_require_host_run "$controller_bin"
 
 
 metrics_port=$host_controller_metrics_port
@@ -67,7 +54,7 @@ metrics_port=$host_controller_metrics_port
 
 # --- Setup: CRDs, RBAC, the controller on this host, webhooks ------------------------------------
 host_controller_install
-host_controller_start "$controller_bin" "$work/controller.log" || fail_setup "the controller did not start"
+host_controller_start "$controller_bin" "$work/controller.log" || e2e_setup_failed "the controller did not start"
 
 # The workload alice will debug: runs as uid 1000, a Secret-backed password and a token in its env.
 as admin -n team-a create secret generic e2e-db --from-literal=password=e2e-db-password-value-7f3a \

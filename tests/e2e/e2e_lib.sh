@@ -9,6 +9,11 @@
 #   wait_phase SESSION PHASE SECS  waits for the phase; prints the status and fails on timeout
 #   decrypt_snapshot SESSION KEY   the session's DebugSnapshot decrypted with `age` into
 #                                  $work/SESSION.json
+#   e2e_trap_exit                  on exit: runs the script's `cleanup` function, prints the
+#                                  tally and, after a failure, the tail of $work/controller.log;
+#                                  exits non-zero when any check failed
+#   e2e_require_host_run BINARY... the cluster is up, `age` is installed and each binary is built
+#                                  (else a setup failure saying what to run)
 : "${cluster:?set cluster before sourcing e2e_lib.sh}" "${work:?set work before sourcing e2e_lib.sh}"
 passed=0
 failed=0
@@ -42,4 +47,26 @@ wait_phase() { # name phase timeout
 decrypt_snapshot() { # name identity-file
   as alice -n team-a get debugsnapshot "$1" -o jsonpath='{.spec.ciphertext}' >"$work/$1.age" || return 1
   age -d -i "$2" "$work/$1.age" | gunzip >"$work/$1.json"
+}
+
+e2e_finish() {
+  local code=$?
+  cleanup
+  echo "$passed passed, $failed failed"
+  if [ "$failed" -ne 0 ] && [ -f "$work/controller.log" ]; then
+    echo "--- controller log (last 40 lines)"; tail -n 40 "$work/controller.log"
+  fi
+  rm -rf "$work"
+  [ "$failed" -eq 0 ] && exit "$code" || exit 1
+}
+e2e_trap_exit() { trap e2e_finish EXIT; }
+
+e2e_setup_failed() { echo "e2e: $*" >&2; failed=$((failed + 1)); exit 1; }
+e2e_require_host_run() { # binary...
+  "$cluster" status >/dev/null 2>&1 || e2e_setup_failed "the local cluster is not up (run 'make cluster-up')"
+  command -v age >/dev/null || e2e_setup_failed "Debian's age is needed to decrypt snapshots (run 'make deps')"
+  local binary
+  for binary in "$@"; do
+    [ -x "$binary" ] || e2e_setup_failed "$binary is not built (run 'make build')"
+  done
 }

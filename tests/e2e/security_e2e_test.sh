@@ -21,7 +21,6 @@ work=$(mktemp -d)
 # Unique per run, so that nothing left by an earlier run can make a check pass or fail.
 canary="canary-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
-fail_setup() { echo "security-e2e: $*" >&2; failed=$((failed + 1)); exit 1; }
 # shellcheck source=tests/e2e/host_controller.sh
 source "$here/host_controller.sh"
 # shellcheck source=tests/e2e/e2e_lib.sh
@@ -43,26 +42,14 @@ cleanup() {
   as admin -n team-a delete rolebinding sec-alice-ptrace --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete role sec-ptrace --ignore-not-found >/dev/null 2>&1 || true
   as admin delete namespace sec-team-b --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  echo "$passed passed, $failed failed"
-  if [ "$failed" -ne 0 ] && [ -f "$work/controller.log" ]; then
-    echo "--- controller log (last 40 lines)"; tail -n 40 "$work/controller.log"
-  fi
-  rm -rf "$work"
 }
-finish() {
-  local code=$?
-  cleanup
-  [ "$failed" -eq 0 ] && exit "$code" || exit 1
-}
-trap finish EXIT
-"$cluster" status >/dev/null 2>&1 || fail_setup "the local cluster is not up (run 'make cluster-up')"
-[ -x "$controller_bin" ] || fail_setup "$controller_bin is not built"
-command -v age >/dev/null || fail_setup "Debian's age is needed to decrypt snapshots (run 'make deps')"
+e2e_trap_exit
+e2e_require_host_run "$controller_bin"
 
 
 start_controller() { # extra flags...
   EPHEMERA_CONTROLLER_EXTRA_ARGS="$*" host_controller_start "$controller_bin" \
-    "$work/controller.log" "$work/audit.jsonl" || fail_setup "the controller did not start"
+    "$work/controller.log" "$work/audit.jsonl" || e2e_setup_failed "the controller did not start"
   host_controller_register_ephemeral_webhook
 }
 
@@ -93,12 +80,12 @@ spec:
           valueFrom: {secretKeyRef: {name: sec-canary, key: token}}
 YAML
 as alice -n team-a rollout status deployment/sec-target --timeout=90s >/dev/null ||
-  fail_setup "the target deployment did not become ready"
+  e2e_setup_failed "the target deployment did not become ready"
 pod=$(as alice -n team-a get pods -l app=sec-target -o jsonpath='{.items[0].metadata.name}')
 # The canary really is where the test says it is: in the target's log (and so in its argv).
 for _ in $(seq 1 20); do as admin -n team-a logs "$pod" -c app 2>/dev/null | grep -q "$canary" && break; sleep 0.5; done
 as admin -n team-a logs "$pod" -c app | grep -q "token=$canary" ||
-  fail_setup "the target did not log its canary; the test would prove nothing"
+  e2e_setup_failed "the target did not log its canary; the test would prove nothing"
 age-keygen -o "$work/alice.key" 2>/dev/null
 recipient=$(age-keygen -y "$work/alice.key")
 
