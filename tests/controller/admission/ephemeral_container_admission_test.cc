@@ -12,7 +12,7 @@ using session::UnsanctionedContainers;
 
 constexpr char kKey[] = "0123456789abcdef0123456789abcdef";
 
-json Pod(std::vector<json> ephemeral) {
+json Pod(const std::vector<json>& ephemeral) {
   json pod = {{"metadata", {{"name", "shop-1"}, {"namespace", "team-a"}, {"uid", "uid-1"}}},
               {"spec", {{"containers", {{{"name", "app"}}}}}}};
   if (!ephemeral.empty()) pod["spec"]["ephemeralContainers"] = ephemeral;

@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 
 constexpr char kKey[] = "0123456789abcdef0123456789abcdef";
 
-json Pod(const std::string& name, const std::string& uid, std::vector<json> ephemeral = {}) {
+json Pod(const std::string& name, const std::string& uid, const std::vector<json>& ephemeral = {}) {
   json pod = {{"apiVersion", "v1"},
               {"kind", "Pod"},
               {"metadata", {{"name", name}, {"namespace", "team-a"}, {"uid", uid}}},

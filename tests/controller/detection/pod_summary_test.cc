@@ -17,7 +17,7 @@ json Container(const std::string& name, const std::string& mark = "") {
   return c;
 }
 
-json Pod(std::vector<json> ephemeral, std::vector<std::string> running = {}) {
+json Pod(const std::vector<json>& ephemeral, const std::vector<std::string>& running = {}) {
   json pod = {{"apiVersion", "v1"},
               {"kind", "Pod"},
               {"metadata",
