@@ -179,9 +179,9 @@ int main(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "ps") return ephemera::target::ListProcesses();
     if (arg == "--threads" && i + 1 < argc) {
-      threads = std::atoi(argv[++i]);
+      threads = static_cast<int>(std::strtol(argv[++i], nullptr, 10));
     } else if (arg == "--port" && i + 1 < argc) {
-      port = std::atoi(argv[++i]);
+      port = static_cast<int>(std::strtol(argv[++i], nullptr, 10));
     } else if (arg == "--say" && i + 1 < argc) {
       // A line for the log (and a value in argv): tests plant canary secrets this way.
       std::printf("ephemera-target: %s\n", argv[++i]);

@@ -83,7 +83,7 @@ TEST(FitToOutputCapTest, DropsStacksBeforeThreadsAndProcessesLast) {
 
 TEST(FitToOutputCapTest, DropsWholeProcessesWhenSectionsAreNotEnough) {
   Json doc = BigDocument(200, 10);
-  std::string text = FitToOutputCap(doc, 16 * 1024);
+  std::string text = FitToOutputCap(doc, std::size_t{16} * 1024);
   EXPECT_LE(text.size(), 16u * 1024);
   EXPECT_EQ(doc["processes"][0]["pid"], 1);
   EXPECT_LT(doc["processes"].size(), 200u);
@@ -95,7 +95,7 @@ TEST(FitToOutputCapTest, CutsAnOverlongDegradedList) {
   for (int i = 0; i < 2000; ++i) {
     doc["degraded"].push_back({{"section", "env"}, {"pid", i}, {"reason", "EACCES: open ..."}});
   }
-  std::string text = FitToOutputCap(doc, 16 * 1024);
+  std::string text = FitToOutputCap(doc, std::size_t{16} * 1024);
   EXPECT_LE(text.size(), 16u * 1024);
   const Json& last = doc["degraded"].back();
   EXPECT_EQ(last["section"], "*");

@@ -17,9 +17,12 @@ namespace tiny {
 
 }  // namespace tiny
 
-extern "C" [[gnu::noinline]] int plain_c_function(int x) { return tiny::Accumulate(x) + 2; }
+// C names on purpose: the symbolizer test looks for an unmangled symbol and the entry point.
+extern "C" [[gnu::noinline]] int plain_c_function(int x) {  // NOLINT(readability-identifier-naming)
+  return tiny::Accumulate(x) + 2;
+}
 
-extern "C" [[noreturn]] void _start() {
+extern "C" [[noreturn]] void _start() {  // NOLINT(readability-identifier-naming)
   plain_c_function(3);
   for (;;) asm volatile("" ::: "memory");
 }
