@@ -8,7 +8,7 @@
 # for the live sessions to be authorized before they are measured.)
 #
 # The controller runs on this host as in the end-to-end tests (tests/e2e/host_controller.sh), from
-# build/release (else build/h-bench-rel, else EPHEMERA_CONTROLLER_BIN). Memory: VmRSS (now) and VmHWM
+# build/release (or EPHEMERA_CONTROLLER_BIN). Memory: VmRSS (now) and VmHWM
 # (peak so far) from /proc/PID/status, with VmRSS split into RssAnon (heap, stacks) and RssFile (the
 # binary's and shared libraries' pages); CPU: utime+stime from /proc/PID/stat over each phase's wall
 # time. Phases, in order:
@@ -43,11 +43,7 @@ done
 
 log() { echo "footprint: $*"; }
 "$cluster" status >/dev/null 2>&1 || { log "the local cluster is not up (make cluster-up)" >&2; exit 1; }
-controller_src=${EPHEMERA_CONTROLLER_BIN:-}
-for candidate in "$repo/build/release/controller/ephemera-controller" \
-  "$repo/build/h-bench-rel/controller/ephemera-controller"; do
-  [ -n "$controller_src" ] || { [ -x "$candidate" ] && controller_src=$candidate; } || true
-done
+controller_src=${EPHEMERA_CONTROLLER_BIN:-$repo/build/release/controller/ephemera-controller}
 [ -x "$controller_src" ] || { log "no release ephemera-controller built (make bench builds build/release)" >&2; exit 1; }
 command -v age-keygen >/dev/null || { log "age-keygen is needed (make deps)" >&2; exit 1; }
 

@@ -12,7 +12,7 @@
 # alternating, so that its percentiles have more than one sample; the other levels once.
 #
 # The controller runs on this host as in the end-to-end tests (tests/e2e/host_controller.sh), from
-# build/release (else build/h-bench-rel, else EPHEMERA_CONTROLLER_BIN). Sessions are spread over at
+# build/release (or EPHEMERA_CONTROLLER_BIN). Sessions are spread over at
 # most 10 target pods per level, fresh for each level and each method, so no pod gets more than
 # ~10 ephemeral containers. Timing (bench/session_latency.py): start = just before the one
 # `kubectl create -f` of all the level's sessions (baseline: just before each `kubectl debug`); end =
@@ -39,11 +39,7 @@ done
 
 log() { echo "latency: $*"; }
 "$cluster" status >/dev/null 2>&1 || { log "the local cluster is not up (make cluster-up)" >&2; exit 1; }
-controller_src=${EPHEMERA_CONTROLLER_BIN:-}
-for candidate in "$repo/build/release/controller/ephemera-controller" \
-  "$repo/build/h-bench-rel/controller/ephemera-controller"; do
-  [ -n "$controller_src" ] || { [ -x "$candidate" ] && controller_src=$candidate; } || true
-done
+controller_src=${EPHEMERA_CONTROLLER_BIN:-$repo/build/release/controller/ephemera-controller}
 [ -x "$controller_src" ] || { log "no release ephemera-controller built (make bench builds build/release)" >&2; exit 1; }
 command -v age-keygen >/dev/null || { log "age-keygen is needed (make deps)" >&2; exit 1; }
 
