@@ -289,8 +289,11 @@ CapturedThread StopLoop::Capture(int tid) {
   // NOLINTNEXTLINE(performance-no-int-to-ptr): ptrace takes the signal number as its data pointer
   auto* signal_data = reinterpret_cast<void*>(static_cast<intptr_t>(pending_signal));
   ptrace(PTRACE_DETACH, tid, nullptr, signal_data);
-  finish();
-  thread.held = std::chrono::ceil<std::chrono::microseconds>(Clock::now() - seen);
+  // One clock reading ends both intervals, so `held` can never exceed `freeze` even when this
+  // tool is preempted right after the detach.
+  const Clock::time_point released = Clock::now();
+  thread.freeze = std::chrono::ceil<std::chrono::microseconds>(released - start);
+  thread.held = std::chrono::ceil<std::chrono::microseconds>(released - seen);
   if (!have_registers) {
     return fail(register_error, ErrnoName(register_error) + ": PTRACE_GETREGSET failed");
   }
