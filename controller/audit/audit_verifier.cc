@@ -41,12 +41,13 @@ class ChainChecker {
   }
 
   void Finish(const VerifyOptions& options) {
+    auto anchor = options.anchors.find(chain_);
+    const ChainHead* anchored = anchor != options.anchors.end() ? &anchor->second : nullptr;
     if (!entries_.empty()) {
-      CheckSequence(options);
+      CheckSequence(options, anchored);
       CheckLinks();
     }
-    auto anchor = options.anchors.find(chain_);
-    if (anchor != options.anchors.end()) CheckAnchor(anchor->second);
+    if (anchored != nullptr) CheckAnchor(*anchored);
     std::stable_sort(report_.problems.begin(), report_.problems.end(),
                      [](const VerifyProblem& a, const VerifyProblem& b) {
                        if ((a.line == 0) != (b.line == 0)) return b.line == 0;
@@ -59,10 +60,11 @@ class ChainChecker {
     report_.problems.push_back(VerifyProblem{line, chain_, std::move(message)});
   }
 
-  // Gaps, repeats, order and the chain's start; fills the report's counts and head.
-  void CheckSequence(const VerifyOptions& options) {
+  // Gaps, repeats, forks, order and the chain's start; fills the report's counts and head.
+  void CheckSequence(const VerifyOptions& options, const ChainHead* anchor) {
     std::uint64_t max_seq = 0;
     std::size_t max_line = 0;
+    std::set<std::uint64_t> forked;
     for (const Entry& e : entries_) {
       auto [first, inserted] = first_by_seq_.try_emplace(e.seq, &e);
       if (!inserted) {
@@ -71,11 +73,7 @@ class ChainChecker {
           Problem(e.line, "record seq " + std::to_string(e.seq) + " repeats the record at line " +
                               std::to_string(earlier.line));
         } else {
-          Problem(e.line, "record seq " + std::to_string(e.seq) +
-                              " appears twice with different content (lines " +
-                              std::to_string(earlier.line) + " and " + std::to_string(e.line) +
-                              "): the chain forked (a controller restart between writing a "
-                              "record and saving its head, or tampering)");
+          forked.insert(e.seq);
         }
         continue;
       }
@@ -89,13 +87,17 @@ class ChainChecker {
       }
     }
     report_.records = entries_.size();
+    const std::set<std::string> committed =
+        anchor != nullptr ? AnchoredPath(*anchor) : std::set<std::string>();
+    ResolveForks(forked, committed, anchor != nullptr);
     const auto& [lowest_seq, lowest] = *first_by_seq_.begin();
     const auto& [highest_seq, highest] = *first_by_seq_.rbegin();
     report_.first_seq = lowest_seq;
-    // With a fork at the top, the later record is the one the chain went on from.
+    // With a fork at the top, the anchored record is the head; without an anchor, the later one
+    // (the chain went on from it).
     const Entry* head = highest;
     for (const Entry& e : entries_) {
-      if (e.seq == highest_seq) head = &e;
+      if (e.seq == highest_seq && (committed.empty() || committed.count(e.hash) > 0)) head = &e;
     }
     report_.head = ChainHead{highest_seq, head->hash};
     report_.head_line = head->line;
@@ -115,6 +117,51 @@ class ChainChecker {
       }
       expected = seq + 1;
       before = entry;
+    }
+  }
+
+  // The hashes of the records from the anchored head back to the chain's start (or as far as the
+  // stream reaches), following prev: the chain as the session's status committed it.
+  std::set<std::string> AnchoredPath(const ChainHead& anchor) const {
+    std::map<std::string, const Entry*> by_hash;
+    for (const Entry& e : entries_) by_hash.emplace(e.hash, &e);
+    std::set<std::string> path;
+    auto at = by_hash.find(anchor.hash);
+    const Entry* e = at == by_hash.end() ? nullptr : at->second;
+    if (e != nullptr && anchor.records != 0 && e->seq != anchor.records) e = nullptr;
+    while (e != nullptr && path.insert(e->hash).second && e->seq > 1) {
+      auto before = by_hash.find(e->prev);
+      e = before == by_hash.end() ? nullptr : before->second;
+    }
+    return path;
+  }
+
+  // A seq written twice with different content is a fork: the controller wrote a record, was
+  // stopped before saving the new head in the session's status, and the next run wrote that step
+  // again. When exactly one of the copies is on the anchored chain, the others are counted as
+  // superseded; otherwise the fork is a problem (no anchor, or tampering).
+  void ResolveForks(const std::set<std::uint64_t>& forked, const std::set<std::string>& committed,
+                    bool anchored) {
+    for (std::uint64_t seq : forked) {
+      std::vector<const Entry*> copies;
+      for (const Entry& e : entries_) {
+        if (e.seq == seq) copies.push_back(&e);
+      }
+      const auto on_path = std::count_if(copies.begin(), copies.end(), [&](const Entry* e) {
+        return committed.count(e->hash) > 0;
+      });
+      if (on_path == 1) {
+        report_.superseded += copies.size() - 1;
+        continue;
+      }
+      Problem(copies[1]->line,
+              "record seq " + std::to_string(seq) +
+                  " appears twice with different content (lines " +
+                  std::to_string(copies[0]->line) + " and " + std::to_string(copies[1]->line) +
+                  "): the chain forked (a controller restart between writing a record and saving "
+                  "its head, or tampering)" +
+                  (anchored ? "; neither copy leads to the anchored head"
+                            : "; the session's status.audit as an anchor tells which copy counts"));
     }
   }
 
@@ -155,10 +202,11 @@ class ChainChecker {
       return;
     }
     const ChainHead& last = report_.head;
-    auto hash_at = [this](std::uint64_t seq) -> const Entry* {
+    // The record at seq: the copy with the anchored hash when the seq forked, else the last.
+    auto hash_at = [this, &anchor](std::uint64_t seq) -> const Entry* {
       const Entry* found = nullptr;
       for (const Entry& e : entries_) {
-        if (e.seq == seq) found = &e;
+        if (e.seq == seq && (found == nullptr || found->hash != anchor.hash)) found = &e;
       }
       return found;
     };
@@ -308,7 +356,14 @@ std::string FormatVerifyReport(const VerifyReport& report) {
   const std::string counts = Plural(report.chains.size(), "chain", "chains") + ", " +
                              Plural(report.records, "record", "records");
   if (report.Verified()) {
-    out << "verified " << counts << "\n";
+    std::uint64_t superseded = 0;
+    for (const auto& [chain, c] : report.chains) superseded += c.superseded;
+    out << "verified " << counts;
+    if (superseded > 0) {
+      out << " (" << Plural(superseded, "record", "records")
+          << " superseded: written again after a controller restart, not on the anchored chain)";
+    }
+    out << "\n";
     return out.str();
   }
   for (const VerifyProblem& p : AllProblems(report)) {
@@ -336,6 +391,7 @@ nlohmann::json VerifyReportToJson(const VerifyReport& report) {
                       {"records", c.records},
                       {"firstSeq", c.first_seq},
                       {"head", ToJson(c.head)},
+                      {"superseded", c.superseded},
                       {"problems", std::move(problems)}});
   }
   nlohmann::json problems = nlohmann::json::array();

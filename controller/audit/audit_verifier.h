@@ -20,6 +20,12 @@
 //     the anchor: same seq and same hash ("chain ends at seq K but the anchor says ...").
 // An anchor with records == 0 checks only the hash.
 //
+// Forks: a seq written twice with different content. The controller appends a step's record
+// before it saves the new head in the session's status; killed in between, its next run writes
+// that step again from the saved head. With an anchor, the copy on the path from the anchored
+// head back through prev is the chain; the others are counted as superseded (ChainReport) and are
+// not problems. Without an anchor, or when no copy is on that path, a fork is a problem.
+//
 // What this proves and what it cannot: without an anchor, a consistent rewrite of a whole chain
 // (every hash recomputed) and the removal of a chain's last records are undetectable; the anchor,
 // kept where the writer of the stream cannot change it (the session's status), is the trust root.
@@ -57,6 +63,8 @@ struct ChainReport {
   std::uint64_t first_seq = 0;  // lowest seq seen
   ChainHead head;               // the highest seq seen and its hash
   std::size_t head_line = 0;    // where that record is
+  // Copies of a forked seq that are not on the anchored chain (see "Forks" above).
+  std::uint64_t superseded = 0;
   std::vector<VerifyProblem> problems;
 };
 
@@ -82,7 +90,7 @@ VerifyReport VerifyAuditStream(std::istream& json_lines,
 // ("line 12: chain session/abc: changed record seq 4: its hash does not match its content").
 std::string FormatVerifyReport(const VerifyReport& report);
 // The report as JSON: {"verified":bool,"lines":N,"skippedLines":N,"records":N,
-//   "chains":[{"chain":..,"records":N,"firstSeq":N,"head":{"records":N,"head":..},
+//   "chains":[{"chain":..,"records":N,"firstSeq":N,"head":{"records":N,"head":..},"superseded":N,
 //              "problems":[{"line":N,"message":..}]}],
 //   "problems":[{"line":N,"chain":..,"message":..}]}
 // The top-level "problems" lists every problem, of the chains too, ordered by line.

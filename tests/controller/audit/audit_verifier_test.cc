@@ -259,6 +259,59 @@ TEST(AuditVerifierTest, ReportsAForkOnce) {
   EXPECT_EQ(report.chains.at(kA).head, HeadAfter(again));
 }
 
+// The controller wrote a step, was killed before saving the head, and its next run wrote the step
+// again from the saved head and went on: the anchor says which copy is the chain.
+TEST(AuditVerifierTest, ForkResolvedByTheAnchorCountsTheOtherCopyAsSuperseded) {
+  const std::string chain = "session/cccc";
+  std::vector<std::string> lines;
+  ChainHead head = GenesisHead(chain);
+  for (int i = 1; i <= 2; ++i) {
+    const SealedRecord r = Seal(RecordFor(chain, i), head);
+    head = HeadAfter(r);
+    lines.push_back(ToJson(r).dump());
+  }
+  lines.push_back(ToJson(Seal(RecordFor(chain, 30), head)).dump());  // never committed
+  for (int i = 3; i <= 4; ++i) {
+    const SealedRecord r = Seal(RecordFor(chain, i), head);
+    head = HeadAfter(r);
+    lines.push_back(ToJson(r).dump());
+  }
+  std::ostringstream text;
+  for (const std::string& l : lines) text << l << "\n";
+  auto verify = [&](std::map<std::string, ChainHead> anchors) {
+    std::istringstream in(text.str());
+    return VerifyAuditStream(in, anchors);
+  };
+
+  const VerifyReport anchored = verify({{chain, head}});
+  EXPECT_TRUE(anchored.Verified()) << FormatVerifyReport(anchored);
+  EXPECT_EQ(anchored.chains.at(chain).superseded, 1U);
+  EXPECT_EQ(anchored.chains.at(chain).head, head);
+  EXPECT_THAT(FormatVerifyReport(anchored),
+              HasSubstr("verified 1 chain, 5 records (1 record superseded"));
+  EXPECT_EQ(VerifyReportToJson(anchored)["chains"][0]["superseded"], 1);
+
+  // Without the anchor nothing says which copy counts.
+  const VerifyReport unanchored = verify({});
+  EXPECT_EQ(unanchored.ProblemCount(), 1U) << FormatVerifyReport(unanchored);
+  EXPECT_THAT(FormatVerifyReport(unanchored),
+              HasSubstr("line 4: chain session/cccc: record seq 3 appears twice with different "
+                        "content (lines 3 and 4)"));
+  EXPECT_THAT(FormatVerifyReport(unanchored), HasSubstr("status.audit as an anchor"));
+}
+
+TEST(AuditVerifierTest, ForkWhereNeitherCopyLeadsToTheAnchorIsAProblem) {
+  Stream s;
+  const std::string at4 = s.Json(s.IndexOf(kA, 4)).at("hash").get<std::string>();
+  s.lines_.push_back(ToJson(Seal(RecordFor(kA, 50), ChainHead{4, at4})).dump());
+  s.anchors_[kA] = ChainHead{5, GenesisHash("not in the stream")};
+  const VerifyReport report = s.Verify(true);
+  EXPECT_EQ(report.chains.at(kA).superseded, 0U);
+  EXPECT_THAT(FormatVerifyReport(report), HasSubstr("neither copy leads to the anchored head"));
+  EXPECT_THAT(FormatVerifyReport(report), HasSubstr("is not the anchored head"));
+  EXPECT_FALSE(report.Verified());
+}
+
 TEST(AuditVerifierTest, AnchorAheadOfOrMissingFromTheStream) {
   Stream s;
   s.anchors_["session/gone"] = ChainHead{2, GenesisHash("x")};
