@@ -5,7 +5,7 @@ PRESET ?= dev
 BUILD_DIR := build/$(PRESET)
 CLUSTER := tests/cluster/cluster.sh
 
-.PHONY: all deps kube build test unit-test integration-test demo bench fuzz lint format cluster-up cluster-down run clean
+.PHONY: all deps kube build test unit-test integration-test demo bench soak fuzz lint format cluster-up cluster-down run clean
 
 all: build
 
@@ -36,6 +36,10 @@ bench:  ## benchmarks (figures and ratios against baselines measured in the same
 	@[ -f build/release/build.ninja ] || cmake --preset release
 	@cmake --build --preset release --target ephemera-benchmarks
 	@hack/bench.sh
+
+SOAK_SESSIONS ?= 100
+soak: build cluster-up  ## the long fault test: SOAK_SESSIONS sessions while the controller and the API server are killed
+	@tests/e2e/fault_e2e_test.sh $(BUILD_DIR) $(SOAK_SESSIONS)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps  ## libFuzzer targets in a clang build (build/fuzz), each run FUZZ_SECONDS from its seeds

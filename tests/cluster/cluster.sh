@@ -13,6 +13,8 @@
 #   cluster.sh logs               where the component logs are
 #   cluster.sh pki-path           the cluster CA and certificates (ca.crt, ephemera-webhook.crt, …)
 #   cluster.sh node-ip            the node's address, where host-run webhooks listen
+#   cluster.sh restart-apiserver  kill -9 the API server and start it again (fault tests); waits
+#                                 until it is ready; its previous log is kept as kube-apiserver.log.1
 #
 # State lives in $EPHEMERA_CLUSTER_DIR (default /var/lib/ephemera-cluster); runtime sockets in
 # /run/ephemera. Needs root (kubelet, containerd, iptables).
@@ -396,6 +398,20 @@ up() {
   log "kubeconfigs: $kubeconfigs/{admin,alice,bob,carol}.kubeconfig; logs: $logs"
 }
 
+# A crash, not a shutdown: clients see their watches and requests cut without a goodbye.
+restart_apiserver() {
+  require_root
+  bin=$(cached_kube_bin) || die "no Kubernetes binaries; run 'make cluster-up' first"
+  is_running kube-apiserver || die "the API server is not running; run 'make cluster-up' first"
+  local pid; pid=$(cat "$pids/kube-apiserver.pid")
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  mv -f "$logs/kube-apiserver.log" "$logs/kube-apiserver.log.1"
+  local t0; t0=$(date +%s.%N)
+  start_apiserver
+  log "kube-apiserver restarted; ready after $(seconds_between "$t0" "$(date +%s.%N)")s"
+}
+
 kill_pidfile() { # name
   local f=$pids/$1.pid
   [ -f "$f" ] || return 0
@@ -501,5 +517,6 @@ case "${1:-}" in
   logs) echo "$logs" ;;
   pki-path) echo "$pki" ;;
   node-ip) echo "$node_ip" ;;
-  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  restart-apiserver) restart_apiserver ;;
+  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
