@@ -260,7 +260,15 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
         status.message = "the snapshot could not be used: " + collected.message();
         status.SetCondition("Captured", false, "SnapshotInvalid", status.message, now);
         EPHEMERA_RETURN_IF_ERROR(Record(s, plan, "SnapshotInvalid", collected.message(), status));
-        return WriteStatus(std::move(object), status);
+        auto written = WriteStatus(std::move(object), status);
+        if (!written.ok()) return written.status();
+        // Failed is final: nothing will open the container's log again, and it may hold a real
+        // snapshot (one over a cap), so its key is shredded now rather than at the TTL.
+        Status deleted = client_.Delete(
+            kube::SecretsResource(),
+            {options_.controller_namespace, session::SessionKeySecretNameFor(s.uid)});
+        if (!deleted.ok() && !IsNotFound(deleted)) return deleted;
+        return written;
       }
       EPHEMERA_RETURN_IF_ERROR(collected);
       status.phase = Phase::kCompleted;
@@ -472,7 +480,18 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSess
   WipedString key(std::move(*identity));
   auto opened =
       envelope::Open(*log, {key.Get()}, static_cast<size_t>(options_.max_snapshot_plaintext_bytes));
-  if (!opened.ok()) return opened.status().WithContext("decrypting the snapshot");
+  if (!opened.ok()) {
+    // The API server cuts the log at the cap without saying so: a log of exactly that size that
+    // does not open was (most likely) cut, and "truncated armor" would hide the reason.
+    const std::int64_t cap = options_.policy.max_snapshot_log_bytes;
+    if (cap > 0 && static_cast<std::int64_t>(log->size()) >= cap) {
+      return ResourceExhaustedError(
+          "the snapshot container's log reached the controller's cap of " + std::to_string(cap) +
+          " bytes, so the snapshot was cut (" + opened.status().message() +
+          "); capture fewer sections");
+    }
+    return opened.status().WithContext("decrypting the snapshot");
+  }
   WipedString plaintext(std::move(*opened));
 
   json doc = json::parse(plaintext.Get(), nullptr, /*allow_exceptions=*/false);

@@ -58,6 +58,9 @@ StatusOr<std::string> Dearmor(std::string_view armored) {
   std::string binary;
   bool saw_last_line = false;
   while (TakeLine(&rest, &line)) {
+    if (line == kArmorEnd) {
+      return DataLossError("armor: text after the END line (only whitespace may follow it)");
+    }
     if (saw_last_line) return DataLossError("armor: base64 line after the final short line");
     if (line.empty() || line.size() > kArmorColumns) {
       return DataLossError("armor: base64 line not 1 to 64 columns");

@@ -423,6 +423,11 @@ StatusOr<std::string> FakeKubeClient::GetPodLog(const ObjectKey& pod,
   if (auto failure = TakeFailureLocked(FakeMethod::kGetPodLog)) return *failure;
   auto it = pod_logs_.find({pod, options.container});
   if (it == pod_logs_.end()) return ApiError(404, "NotFound", "no log for " + pod.ToString());
+  // As the API server does with limitBytes: the log is cut at the cap, without an error.
+  if (options.limit_bytes && *options.limit_bytes >= 0 &&
+      it->second.size() > static_cast<std::size_t>(*options.limit_bytes)) {
+    return it->second.substr(0, static_cast<std::size_t>(*options.limit_bytes));
+  }
   return it->second;
 }
 

@@ -6,8 +6,9 @@
 // a stale metadata.resourceVersion fails with 409 Conflict (kAborted), Create of an existing name
 // with 409 AlreadyExists, reads and writes of missing objects with 404 — all built with
 // kube::ParseApiError so IsGone/AdviseRetry/ApiErrorDetailsOf work as against a real server.
-// Patch supports merge patches only. List honours equality label selectors ("a=b,c=d") and the
-// metadata.name / metadata.namespace field selectors.
+// Patch supports merge patches only. GetPodLog cuts a log at limit_bytes, as the API server does.
+// List honours equality label selectors ("a=b,c=d") and the metadata.name / metadata.namespace
+// field selectors.
 //
 // Watches are scripted: each Watch call takes the next WatchScript pushed with PushWatch (events
 // delivered in order, then the scripted end: normal close, 410 Gone, or an error). When no script

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <random>
 #include <sstream>
 
 #include "controller/audit/audit_verifier.h"
@@ -25,6 +27,24 @@ constexpr char kMarkKey[] = "0123456789abcdef0123456789abcdef";
 constexpr char kControllerNamespace[] = "ephemera-system";
 const kube::ObjectKey kSessionKey{"team-a", "checkout-500s"};
 const kube::ObjectKey kPodKey{"team-a", "shop-1"};
+// Stands for captured process state: it must never leave the controller unencrypted.
+constexpr char kPlaintextMarker[] = "PLAINTEXT-c0ffee-must-not-leak";
+
+// A snapshot document as the tool writes it; `padding` adds that many bytes of hard-to-compress
+// text to a process's (redacted) command line.
+json SnapshotDocument(std::size_t padding = 0) {
+  std::string cmdline = std::string("/app --token=") + kPlaintextMarker + " ";
+  std::mt19937 random(7);
+  while (cmdline.size() < padding) cmdline += "0123456789abcdef"[random() % 16];
+  return {{"apiVersion", "ephemera.dev/snapshot/v1"},
+          {"kind", "Snapshot"},
+          {"targets", {{"mainPid", 1}, {"pids", {1, 7}}}},
+          {"sections", {"process", "threads", "fds"}},
+          {"processes", {{{"pid", 1}, {"cmdline", cmdline}}}},
+          {"redaction", {{"envRedacted", 2}}},
+          {"degraded", json::array()},
+          {"overhead", {{"targetFreezeMicros", 0}}}};
+}
 
 class ReconcilerTest : public ::testing::Test {
  protected:
@@ -47,7 +67,8 @@ class ReconcilerTest : public ::testing::Test {
     });
   }
 
-  DebugSessionReconciler MakeReconciler(audit::AuditLog& audit_log) {
+  DebugSessionReconciler MakeReconciler(
+      audit::AuditLog& audit_log, const std::function<void(ReconcilerOptions&)>& adjust = nullptr) {
     ReconcilerOptions options;
     options.controller_namespace = kControllerNamespace;
     options.policy.snapshot_image = "ephemera.local/snapshot@sha256:" + std::string(64, 'a');
@@ -55,6 +76,8 @@ class ReconcilerTest : public ::testing::Test {
     options.policy.recycle_debugged_pods = true;
     options.mark_key = kMarkKey;
     options.audit = &audit_log;
+    options.on_step = [this](const StepRecord& step) { steps_.push_back(step); };
+    if (adjust) adjust(options);
     return DebugSessionReconciler(client_, clock_, options);
   }
 
@@ -76,34 +99,38 @@ class ReconcilerTest : public ::testing::Test {
     return parsed.ok() ? *parsed : session::DebugSession{};
   }
 
-  // Plays the snapshot tool: a sealed document in the container's log, the container terminated.
-  void FinishSnapshotContainer(const std::string& container, const std::string& session_uid) {
+  // The session key's recipient ("age1…"), as the snapshot tool receives it; empty when absent.
+  std::string SessionRecipient(const std::string& session_uid) {
     auto secret =
         client_.GetObject(kube::SecretsResource(),
                           {kControllerNamespace, session::SessionKeySecretNameFor(session_uid)});
-    ASSERT_TRUE(secret.has_value());
+    if (!secret.has_value()) return "";
     auto recipient = kube::Base64Decode((*secret)["data"]["recipient"].get<std::string>());
-    ASSERT_TRUE(recipient.ok());
-    const json doc = {{"apiVersion", "ephemera.dev/snapshot/v1"},
-                      {"kind", "Snapshot"},
-                      {"targets", {{"mainPid", 1}, {"pids", {1, 7}}}},
-                      {"sections", {"process", "threads", "fds"}},
-                      {"processes", json::array()},
-                      {"redaction", {{"envRedacted", 2}}},
-                      {"degraded", json::array()},
-                      {"overhead", {{"targetFreezeMicros", 0}}}};
-    auto sealed = envelope::Seal(doc.dump(), {*recipient});
-    ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
-    client_.SetPodLog(kPodKey, container, *sealed);
+    return recipient.ok() ? *recipient : "";
+  }
+
+  // Plays the snapshot tool: `log` in the container's log, the container terminated (exit 0).
+  void FinishSnapshotContainerWithLog(const std::string& container, const std::string& log) {
+    client_.SetPodLog(kPodKey, container, log);
     json pod = *client_.GetObject(kube::PodsResource(), kPodKey);
     pod["status"]["ephemeralContainerStatuses"] = {
         {{"name", container}, {"state", {{"terminated", {{"exitCode", 0}}}}}}};
     client_.PutObject(kube::PodsResource(), pod);
   }
 
+  // Plays the snapshot tool: a sealed document in the container's log, the container terminated.
+  void FinishSnapshotContainer(const std::string& container, const std::string& session_uid) {
+    const std::string recipient = SessionRecipient(session_uid);
+    ASSERT_FALSE(recipient.empty());
+    auto sealed = envelope::Seal(SnapshotDocument().dump(), {recipient});
+    ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+    FinishSnapshotContainerWithLog(container, *sealed);
+  }
+
   kube::FakeKubeClient client_;
   kube::FakeClock clock_;
   bool allow_ = true;
+  std::vector<StepRecord> steps_;  // what on_step reported (events, metrics, logs)
 };
 
 TEST_F(ReconcilerTest, AWholeLifeIsOneVerifiableAuditChainWithItsHeadInStatus) {
@@ -205,6 +232,202 @@ TEST_F(ReconcilerTest, ADeniedSessionIsRecordedAndInjectsNothing) {
   EXPECT_EQ(records[1].record.action, "denied");
   EXPECT_EQ(s.status.audit->head, records.back().hash);
 }
+
+// --- Bad snapshot tool output --------------------------------------------------------------
+//
+// Whatever the container's log holds, a session whose snapshot cannot be used ends Failed with a
+// message that says why (a corrupt snapshot never gets better, so it is not retried), stores no
+// DebugSnapshot, shows no plaintext in its status, audit trail or step reports, and its key is
+// shredded.
+
+constexpr std::int64_t kSmallLogCap = 4096;
+constexpr std::int64_t kSmallPlaintextCap = 1024;
+
+struct BadSnapshotCase {
+  std::string name;
+  // The container's log, given the session key's recipient.
+  std::function<StatusOr<std::string>(const std::string& recipient)> log;
+  std::string expected_message;  // a part of the session's status.message
+  std::optional<std::int64_t> max_log_bytes;
+  std::optional<std::int64_t> max_plaintext_bytes;
+};
+
+StatusOr<std::string> SealedSnapshot(const std::string& recipient, std::size_t padding = 0) {
+  return envelope::Seal(SnapshotDocument(padding).dump(), {recipient});
+}
+
+// Flips one bit of the byte `from_end` bytes before the end of the binary age file inside the
+// armor (the payload's last chunk, its ciphertext or tag).
+StatusOr<std::string> FlipCiphertextByte(const std::string& armored, std::size_t from_end) {
+  auto binary = envelope::Dearmor(armored);
+  if (!binary.ok()) return binary.status();
+  if (binary->size() <= from_end) return InternalError("age file too short to tamper with");
+  (*binary)[binary->size() - 1 - from_end] ^= 0x01;
+  return envelope::Armor(*binary);
+}
+
+std::vector<BadSnapshotCase> BadSnapshotCases() {
+  return {
+      {"TruncatedMidArmorLine",
+       [](const std::string& r) -> StatusOr<std::string> {
+         auto sealed = SealedSnapshot(r);
+         if (!sealed.ok()) return sealed;
+         return sealed->substr(0, sealed->size() / 2);
+       },
+       "armor: missing END line (truncated)", std::nullopt, std::nullopt},
+      {"TruncatedAtALineEnd",
+       [](const std::string& r) -> StatusOr<std::string> {
+         auto sealed = SealedSnapshot(r);
+         if (!sealed.ok()) return sealed;
+         return sealed->substr(0, sealed->find('\n', sealed->size() / 2) + 1);
+       },
+       "armor: missing END line (truncated)", std::nullopt, std::nullopt},
+      {"OnlyTheBeginLine",
+       [](const std::string&) -> StatusOr<std::string> {
+         return std::string(envelope::kArmorBegin) + "\n";
+       },
+       "armor: malformed BEGIN line or truncated", std::nullopt, std::nullopt},
+      {"EmptyLog", [](const std::string&) -> StatusOr<std::string> { return std::string(); },
+       "not an age file", std::nullopt, std::nullopt},
+      {"TextInsteadOfCiphertext",
+       [](const std::string&) -> StatusOr<std::string> {
+         return std::string("error: cannot read /proc/1/status\n");
+       },
+       "not an age file", std::nullopt, std::nullopt},
+      {"TextAfterTheArmor",
+       [](const std::string& r) -> StatusOr<std::string> {
+         auto sealed = SealedSnapshot(r);
+         if (!sealed.ok()) return sealed;
+         return *sealed + "warning: stacks degraded\n";
+       },
+       "armor: text after the END line", std::nullopt, std::nullopt},
+      {"LogLargerThanTheCap",
+       [](const std::string& r) { return SealedSnapshot(r, 4 * kSmallLogCap); },
+       "the snapshot container's log reached the controller's cap of 4096 bytes", kSmallLogCap,
+       std::nullopt},
+      {"PlaintextLargerThanTheCap",
+       [](const std::string& r) { return SealedSnapshot(r, 4 * kSmallPlaintextCap); },
+       "decompressed size exceeds the cap of 1024 bytes", std::nullopt, kSmallPlaintextCap},
+      {"OneCiphertextByteFlipped",
+       [](const std::string& r) -> StatusOr<std::string> {
+         auto sealed = SealedSnapshot(r);
+         if (!sealed.ok()) return sealed;
+         return FlipCiphertextByte(*sealed, 20);
+       },
+       "age payload chunk 0 failed authentication (truncated or modified)", std::nullopt,
+       std::nullopt},
+      {"OneTagByteFlipped",
+       [](const std::string& r) -> StatusOr<std::string> {
+         auto sealed = SealedSnapshot(r);
+         if (!sealed.ok()) return sealed;
+         return FlipCiphertextByte(*sealed, 0);
+       },
+       "age payload chunk 0 failed authentication (truncated or modified)", std::nullopt,
+       std::nullopt},
+      {"EncryptedToAnotherKey",
+       [](const std::string&) -> StatusOr<std::string> {
+         auto other = envelope::GenerateIdentity();
+         if (!other.ok()) return other.status();
+         return SealedSnapshot(other->recipient);
+       },
+       "no identity matched", std::nullopt, std::nullopt},
+      {"NotJson",
+       [](const std::string& r) {
+         return envelope::Seal(std::string("process 1 ") + kPlaintextMarker, {r});
+       },
+       "is not an ephemera.dev/snapshot/v1 document", std::nullopt, std::nullopt},
+      {"JsonButNotAnObject",
+       [](const std::string& r) {
+         return envelope::Seal(json::array({kPlaintextMarker}).dump(), {r});
+       },
+       "is not an ephemera.dev/snapshot/v1 document", std::nullopt, std::nullopt},
+      {"AnotherDocumentFormat",
+       [](const std::string& r) {
+         json doc = SnapshotDocument();
+         doc["apiVersion"] = "ephemera.dev/snapshot/v0";
+         return envelope::Seal(doc.dump(), {r});
+       },
+       "is not an ephemera.dev/snapshot/v1 document", std::nullopt, std::nullopt},
+  };
+}
+
+// gtest prints a row by its name.
+void PrintTo(const BadSnapshotCase& row, std::ostream* os) { *os << row.name; }
+
+class BadSnapshotTest : public ReconcilerTest,
+                        public ::testing::WithParamInterface<BadSnapshotCase> {};
+
+TEST_P(BadSnapshotTest, FailsTheSessionOnceStoresNothingAndLeaksNoPlaintext) {
+  const BadSnapshotCase& c = GetParam();
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log, [&c](ReconcilerOptions& o) {
+    if (c.max_log_bytes) o.policy.max_snapshot_log_bytes = *c.max_log_bytes;
+    if (c.max_plaintext_bytes) o.max_snapshot_plaintext_bytes = *c.max_plaintext_bytes;
+  });
+  ASSERT_TRUE(Settle(reconciler).ok());
+  session::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
+  const kube::ObjectKey secret_key{kControllerNamespace, session::SessionKeySecretNameFor(s.uid)};
+
+  auto log = c.log(SessionRecipient(s.uid));
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  FinishSnapshotContainerWithLog(s.status.ephemeral_container, *log);
+  ASSERT_TRUE(Settle(reconciler).ok());
+
+  s = Session();
+  EXPECT_EQ(s.status.phase, session::Phase::kFailed) << s.status.message;
+  EXPECT_NE(s.status.message.find("the snapshot could not be used"), std::string::npos)
+      << s.status.message;
+  EXPECT_NE(s.status.message.find(c.expected_message), std::string::npos) << s.status.message;
+  const session::Condition* captured = s.status.FindCondition("Captured");
+  ASSERT_NE(captured, nullptr);
+  EXPECT_EQ(captured->status, "False");
+  EXPECT_EQ(captured->reason, "SnapshotInvalid");
+  EXPECT_FALSE(client_.GetObject(kube::DebugSnapshotsResource(), kSessionKey).has_value());
+  EXPECT_FALSE(s.status.snapshot.has_value());
+  EXPECT_FALSE(client_.GetObject(kube::SecretsResource(), secret_key).has_value())
+      << "nothing will open this log again: its key is shredded at once";
+
+  // Terminal: later reconciles wait for the TTL; the log is not read again.
+  auto again = reconciler.Reconcile(kSessionKey);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->steps, 0);
+  ASSERT_TRUE(again->requeue_after.has_value());
+  EXPECT_GE(*again->requeue_after, std::chrono::milliseconds(4min));
+  EXPECT_EQ(client_.CallCount(kube::FakeMethod::kGetPodLog), 1);
+
+  clock_.Advance(6min);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  s = Session();
+  EXPECT_EQ(s.status.phase, session::Phase::kExpired) << s.status.message;
+  EXPECT_FALSE(client_.GetObject(kube::SecretsResource(), secret_key).has_value());
+  EXPECT_FALSE(client_.GetObject(kube::DebugSnapshotsResource(), kSessionKey).has_value());
+
+  // The failure is on the record, and no plaintext or key is anywhere the world can see.
+  std::vector<std::string> actions;
+  std::string audit_text;
+  for (const auto& r : sink.Records()) {
+    actions.push_back(r.record.action);
+    audit_text += audit::ToJson(r).dump() + "\n";
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
+                                               "collection-failed", "wiped"}));
+  std::string step_text;
+  for (const StepRecord& step : steps_) step_text += step.outcome + " " + step.message + "\n";
+  const std::string status_text =
+      client_.GetObject(kube::DebugSessionsResource(), kSessionKey)->dump();
+  for (const std::string& text : {audit_text, step_text, status_text}) {
+    EXPECT_EQ(text.find(kPlaintextMarker), std::string::npos) << text;
+    EXPECT_EQ(text.find("AGE-SECRET-KEY-"), std::string::npos) << text;
+  }
+  EXPECT_NE(step_text.find("SnapshotInvalid"), std::string::npos) << step_text;
+}
+
+INSTANTIATE_TEST_SUITE_P(BadSnapshots, BadSnapshotTest, ::testing::ValuesIn(BadSnapshotCases()),
+                         [](const ::testing::TestParamInfo<BadSnapshotCase>& row) {
+                           return row.param.name;
+                         });
 
 }  // namespace
 }  // namespace ephemera::reconciler

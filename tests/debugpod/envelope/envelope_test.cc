@@ -335,6 +335,15 @@ TEST(ArmorTest, RejectsNonCanonicalArmor) {
   }
 }
 
+// A log with a line printed after the armor must say so, not blame the base64.
+TEST(ArmorTest, SaysWhenTextFollowsTheEndLine) {
+  StatusOr<std::string> binary = Dearmor(Armor("some bytes") + "warning: late line\n");
+  ASSERT_FALSE(binary.ok());
+  EXPECT_EQ(binary.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(binary.status().message().find("text after the END line"), std::string::npos)
+      << binary.status().message();
+}
+
 TEST(SealTest, RoundTripsThroughGzipAndArmor) {
   X25519Identity id = NewIdentity();
   const std::string plaintext = std::string(200000, 'z') + Pattern(1000);
