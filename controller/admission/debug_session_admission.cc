@@ -1,12 +1,15 @@
 #include "controller/admission/debug_session_admission.h"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
+#include <string_view>
 
 #include "controller/admission/admission_review.h"
 #include "controller/config/duration.h"
 #include "controller/kube/base64.h"
 #include "controller/session/debug_session.h"
+#include "debugpod/envelope/envelope.h"
 
 namespace ephemera::admission {
 namespace {
@@ -15,6 +18,44 @@ using nlohmann::json;
 
 bool Contains(const std::vector<std::string>& list, const std::string& v) {
   return std::find(list.begin(), list.end(), v) != list.end();
+}
+
+bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(text[i]) != lower(prefix[i])) return false;
+  }
+  return true;
+}
+
+// The first problem with spec.recipients, as "spec.recipients…: rule"; empty when they are usable.
+// The CRD checks their shape; this checks what the snapshot will actually be encrypted to
+// (bech32 checksum, key length), so that a typo fails now and not after the capture. A value is
+// never echoed: a secret key pasted by mistake must not land in an audit log.
+std::string RecipientsProblem(const json& spec) {
+  auto it = spec.find("recipients");
+  if (it == spec.end() || !it->is_array() || it->empty()) {
+    return "spec.recipients: at least one age recipient (age1…) is required; the snapshot is "
+           "encrypted to it";
+  }
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const std::string field = "spec.recipients[" + std::to_string(i) + "]";
+    const json& recipient = (*it)[i];
+    if (!recipient.is_string()) return field + ": must be a string such as age1…";
+    const std::string& text = recipient.get_ref<const std::string&>();
+    if (StartsWithNoCase(text, "AGE-SECRET-KEY-")) {
+      return field +
+             ": is a secret key, not a recipient; remove it from the DebugSession and rotate it, "
+             "then give its public key (age-keygen -y)";
+    }
+    Status valid = envelope::ValidateRecipient(text);
+    if (!valid.ok()) {
+      return field + ": is not a usable age X25519 recipient (" + valid.message() +
+             "); copy it as age-keygen prints it";
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -78,11 +119,20 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
     return AdmissionResponse(review, false, "DebugSession has no spec");
   }
   const json& spec = object["spec"];
+  if (spec.contains("ttl") && !spec["ttl"].is_string()) {
+    return AdmissionResponse(
+        review, false,
+        "spec.ttl: must be a duration string such as \"5m\", not " + spec["ttl"].dump());
+  }
   const std::string ttl =
       spec.contains("ttl") ? StringField(spec, "ttl") : config::FormatDuration(policy.default_ttl);
   auto parsed = config::ParseDuration(ttl);
   if (!parsed.ok()) {
     return AdmissionResponse(review, false, "spec.ttl: " + parsed.status().message());
+  }
+  if (*parsed <= std::chrono::nanoseconds::zero()) {
+    return AdmissionResponse(review, false,
+                             "spec.ttl: " + ttl + " is not a positive duration; ask for e.g. 5m");
   }
   if (*parsed > policy.max_ttl) {
     return AdmissionResponse(review, false,
@@ -90,14 +140,27 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
                                  config::FormatDuration(policy.max_ttl) + "; ask for " +
                                  config::FormatDuration(policy.max_ttl) + " or less");
   }
+  if (spec.contains("profile") && !spec["profile"].is_string()) {
+    return AdmissionResponse(
+        review, false, "spec.profile: must be restricted or ptrace, not " + spec["profile"].dump());
+  }
   const std::string profile =
       StringField(spec, "profile").empty() ? "restricted" : StringField(spec, "profile");
+  if (profile != "restricted" && profile != "ptrace") {
+    // Fail closed: an unknown profile is not silently read as one of the known ones.
+    return AdmissionResponse(
+        review, false,
+        "spec.profile: unknown profile \"" + profile + "\"; use restricted or ptrace");
+  }
   const session::Profile p =
       profile == "ptrace" ? session::Profile::kPtrace : session::Profile::kRestricted;
   if (std::find(policy.allowed_profiles.begin(), policy.allowed_profiles.end(), p) ==
       policy.allowed_profiles.end()) {
     return AdmissionResponse(
         review, false, "spec.profile: cluster policy does not allow the " + profile + " profile");
+  }
+  if (std::string problem = RecipientsProblem(spec); !problem.empty()) {
+    return AdmissionResponse(review, false, problem);
   }
   return AdmissionResponse(review, true);
 }

@@ -4,8 +4,10 @@
 // authenticated userInfo (a JSONPatch); a request that sets it itself is rejected, so nobody can
 // ask on someone else's behalf. The CRD's immutable-spec rule keeps it from changing later. It also
 // fills spec.ttl with the policy's default when the session asks for none.
-// Validate applies the cluster policy (namespaces, TTL cap, profiles) and answers with one sentence
-// that names the field and the rule, which `kubectl apply` shows the user.
+// Validate applies the cluster policy (namespaces, TTL cap, profiles), checks what the CRD schema
+// cannot (a positive TTL, a known profile, recipients that encrypt: bech32 checksum and key
+// length) and answers with one sentence that names the field and the rule, which `kubectl apply`
+// shows the user.
 //
 // Both fail closed: a request they cannot read is denied with the reason.
 #ifndef EPHEMERA_CONTROLLER_ADMISSION_DEBUG_SESSION_ADMISSION_H_

@@ -204,6 +204,12 @@ bool LooksArmored(std::string_view file) {
 
 }  // namespace
 
+Status ValidateRecipient(std::string_view recipient) {
+  StatusOr<std::string> key = ParseRecipient(recipient);
+  if (!key.ok()) return key.status();
+  return OkStatus();
+}
+
 StatusOr<X25519Identity> GenerateIdentity() {
   StatusOr<SecretBytes> secret = RandomBytes(kX25519KeySize);
   if (!secret.ok()) return secret.status();

@@ -48,6 +48,10 @@ StatusOr<X25519Identity> GenerateIdentity();
 // The recipient ("age1…") of an identity ("AGE-SECRET-KEY-1…"). Surrounding whitespace is ignored.
 StatusOr<std::string> RecipientOf(std::string_view identity);
 
+// OK when `recipient` is an X25519 recipient ("age1…") that Seal and Encrypt accept; else
+// InvalidArgument saying what is wrong with it (encoding, checksum, prefix or length).
+Status ValidateRecipient(std::string_view recipient);
+
 // Parses an identity file as written by age-keygen: one identity per line; blank lines and lines
 // starting with '#' are ignored. InvalidArgument (with the line number) on any other line.
 StatusOr<std::vector<std::string>> ParseIdentities(std::string_view text);

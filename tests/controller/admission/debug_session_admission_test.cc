@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
 
 #include "controller/kube/base64.h"
 
@@ -23,8 +26,13 @@ json Review(json spec, std::string operation = "CREATE", std::string ns = "team-
             {"object", {{"metadata", {{"name", "s"}, {"namespace", ns}}}, {"spec", spec}}}}}};
 }
 
+constexpr char kRecipient[] = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+
 json Spec() {
-  return {{"target", {{"pod", "shop-1"}}}, {"reason", "INC-1 checkout 500s"}, {"ttl", "5m"}};
+  return {{"target", {{"pod", "shop-1"}}},
+          {"reason", "INC-1 checkout 500s"},
+          {"ttl", "5m"},
+          {"recipients", {kRecipient}}};
 }
 
 TEST(DebugSessionAdmissionTest, MutateStampsRequesterFromUserInfo) {
@@ -134,6 +142,155 @@ TEST(DebugSessionAdmissionTest, MembersOfTheWrongTypeAreAnsweredNotThrown) {
   ASSERT_NO_THROW(out = ValidateDebugSession(typed, session::Policy{}));
   EXPECT_EQ(out["response"]["allowed"], false) << "a ttl that is not a duration string";
 }
+
+// --- Invalid DebugSessions, one row each ----------------------------------------------------
+//
+// Every row is denied with one sentence that names the field and the rule. Rules that the CRD
+// schema enforces before the webhook runs (a missing target.pod, a short or empty reason, recipient
+// shape, capture names, requestedBy changed on update) are the API server's: docs/reliability.md
+// lists where those are tested.
+
+enum class Hook { kMutate, kValidate };
+
+struct InvalidSessionCase {
+  std::string name;
+  Hook hook = Hook::kValidate;
+  std::function<void(json& review, session::Policy& policy)> change;
+  std::string field;  // what the message names
+  std::string rule;   // a part of the message that states the rule
+};
+
+// The policy every row starts from: kube-system forbidden, TTLs capped at 1h.
+session::Policy BasePolicy() {
+  session::Policy policy;
+  policy.forbidden_namespaces = {"kube-system"};
+  policy.max_ttl = std::chrono::hours(1);
+  return policy;
+}
+
+json& SpecOf(json& review) { return review["request"]["object"]["spec"]; }
+
+std::function<void(json&, session::Policy&)> SetSpec(std::string key, json value) {
+  return [key = std::move(key), value = std::move(value)](json& review, session::Policy&) {
+    SpecOf(review)[key] = value;
+  };
+}
+
+std::function<void(json&, session::Policy&)> SetTtl(json ttl) { return SetSpec("ttl", ttl); }
+
+std::function<void(json&, session::Policy&)> SetRecipients(json recipients) {
+  return SetSpec("recipients", std::move(recipients));
+}
+
+// kRecipient with its last (checksum) character changed.
+std::string RecipientWithBadChecksum() {
+  std::string r = kRecipient;
+  r.back() = r.back() == 'p' ? 'q' : 'p';
+  return r;
+}
+
+std::vector<InvalidSessionCase> InvalidSessionCases() {
+  return {
+      {"ReviewWithoutRequest", Hook::kValidate,
+       [](json& review, session::Policy&) { review.erase("request"); }, "AdmissionReview",
+       "no request"},
+      {"ReviewWithoutRequestAtMutation", Hook::kMutate,
+       [](json& review, session::Policy&) { review.erase("request"); }, "AdmissionReview",
+       "no request"},
+      {"NoSpec", Hook::kValidate,
+       [](json& review, session::Policy&) { review["request"]["object"].erase("spec"); }, "spec",
+       "has no spec"},
+      {"NoSpecAtMutation", Hook::kMutate,
+       [](json& review, session::Policy&) { review["request"]["object"]["spec"] = "x"; }, "spec",
+       "has no spec"},
+      {"RequestedBySetByTheUser", Hook::kMutate, SetSpec("requestedBy", {{"username", "bob"}}),
+       "spec.requestedBy", "is set by Ephemera from your identity; remove it"},
+      {"NoAuthenticatedUser", Hook::kMutate,
+       [](json& review, session::Policy&) { review["request"]["userInfo"] = json::object(); },
+       "authenticated user", "cannot bind the session to a requester"},
+      {"ForbiddenNamespace", Hook::kValidate,
+       [](json& review, session::Policy&) { review["request"]["namespace"] = "kube-system"; },
+       "metadata.namespace",
+       "cluster policy does not allow debug sessions in namespace kube-system"},
+      {"NamespaceNotInTheAllowList", Hook::kValidate,
+       [](json&, session::Policy& policy) { policy.allowed_namespaces = {"team-b"}; },
+       "metadata.namespace", "cluster policy does not allow debug sessions in namespace team-a"},
+      {"TtlNotADuration", Hook::kValidate, SetTtl("five minutes"), "spec.ttl",
+       "invalid duration \"five minutes\""},
+      {"TtlWithoutUnit", Hook::kValidate, SetTtl("300"), "spec.ttl", "invalid duration \"300\""},
+      {"TtlWithUnknownUnit", Hook::kValidate, SetTtl("1d"), "spec.ttl", "invalid duration \"1d\""},
+      {"TtlEmpty", Hook::kValidate, SetTtl(""), "spec.ttl", "invalid duration \"\": empty"},
+      {"TtlNotAString", Hook::kValidate, SetTtl(300), "spec.ttl",
+       "must be a duration string such as \"5m\", not 300"},
+      {"TtlNegative", Hook::kValidate, SetTtl("-5m"), "spec.ttl", "-5m is not a positive duration"},
+      {"TtlZero", Hook::kValidate, SetTtl("0s"), "spec.ttl", "0s is not a positive duration"},
+      {"TtlOverTheMaximum", Hook::kValidate, SetTtl("2h"), "spec.ttl",
+       "2h exceeds the cluster's maximum of 1h; ask for 1h or less"},
+      {"DefaultTtlOverTheMaximum", Hook::kValidate,
+       [](json& review, session::Policy& policy) {
+         SpecOf(review).erase("ttl");
+         policy.default_ttl = std::chrono::hours(2);
+       },
+       "spec.ttl", "exceeds the cluster's maximum of 1h"},
+      {"UnknownProfile", Hook::kValidate, SetSpec("profile", "root"), "spec.profile",
+       "unknown profile \"root\"; use restricted or ptrace"},
+      {"ProfileNotAString", Hook::kValidate, SetSpec("profile", json::array()), "spec.profile",
+       "must be restricted or ptrace"},
+      {"ProfileNotAllowed", Hook::kValidate,
+       [](json& review, session::Policy& policy) {
+         SpecOf(review)["profile"] = "ptrace";
+         policy.allowed_profiles = {session::Profile::kRestricted};
+       },
+       "spec.profile", "cluster policy does not allow the ptrace profile"},
+      {"NoRecipients", Hook::kValidate,
+       [](json& review, session::Policy&) { SpecOf(review).erase("recipients"); },
+       "spec.recipients", "at least one age recipient"},
+      {"EmptyRecipients", Hook::kValidate, SetRecipients(json::array()), "spec.recipients",
+       "at least one age recipient"},
+      {"RecipientNotAString", Hook::kValidate, SetRecipients({kRecipient, 7}), "spec.recipients[1]",
+       "must be a string"},
+      {"RecipientWithABadChecksum", Hook::kValidate, SetRecipients({RecipientWithBadChecksum()}),
+       "spec.recipients[0]", "is not a usable age X25519 recipient"},
+      {"RecipientWithAnotherPrefix", Hook::kValidate,
+       SetRecipients({"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx"}), "spec.recipients[0]",
+       "is not a usable age X25519 recipient"},
+      {"RecipientIsASecretKey", Hook::kValidate,
+       SetRecipients(
+           {"AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQS3290GG"}),
+       "spec.recipients[0]", "is a secret key, not a recipient"},
+  };
+}
+
+// gtest prints a row by its name.
+void PrintTo(const InvalidSessionCase& row, std::ostream* os) { *os << row.name; }
+
+class InvalidDebugSessionTest : public ::testing::TestWithParam<InvalidSessionCase> {};
+
+TEST_P(InvalidDebugSessionTest, IsDeniedWithAMessageNamingTheFieldAndTheRule) {
+  const InvalidSessionCase& c = GetParam();
+  json review = Review(Spec());
+  session::Policy policy = BasePolicy();
+  // The row's change is the only thing wrong: without it the same hook allows the request.
+  const json allowed = c.hook == Hook::kMutate ? MutateDebugSession(review, policy)
+                                               : ValidateDebugSession(review, policy);
+  ASSERT_EQ(allowed["response"]["allowed"], true) << allowed.dump();
+
+  c.change(review, policy);
+  const json out = c.hook == Hook::kMutate ? MutateDebugSession(review, policy)
+                                           : ValidateDebugSession(review, policy);
+  EXPECT_EQ(out["response"]["allowed"], false) << out.dump();
+  EXPECT_EQ(out["response"]["status"]["code"], 403);
+  const std::string message = out["response"]["status"].value("message", "");
+  EXPECT_NE(message.find(c.field), std::string::npos) << message;
+  EXPECT_NE(message.find(c.rule), std::string::npos) << message;
+  EXPECT_EQ(message.find("AGE-SECRET-KEY-1"), std::string::npos) << "a secret key is not echoed";
+  EXPECT_FALSE(out["response"].contains("patch"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, InvalidDebugSessionTest, ::testing::ValuesIn(InvalidSessionCases()),
+                         [](const ::testing::TestParamInfo<InvalidSessionCase>& row) {
+                           return row.param.name;
+                         });
 
 }  // namespace
 }  // namespace ephemera::admission
