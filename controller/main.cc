@@ -165,7 +165,13 @@ int Run(int argc, char** argv) {
   auto kube_config = cfg->kubeconfig.empty() ? kube::KubeConfig::InCluster()
                                              : kube::KubeConfig::FromFile(cfg->kubeconfig);
   if (!kube_config.ok()) {
-    log.Error("Cannot configure the Kubernetes client", {{"error", kube_config.status()}});
+    if (cfg->kubeconfig.empty()) {
+      log.Error("Cannot configure the Kubernetes client",
+                {{"error", kube_config.status()},
+                 {"hint", "outside a cluster, give a kubeconfig with --kubeconfig=FILE"}});
+    } else {
+      log.Error("Cannot configure the Kubernetes client", {{"error", kube_config.status()}});
+    }
     return 1;
   }
   kube::RestKubeClientOptions client_options;

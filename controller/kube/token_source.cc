@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -18,6 +19,11 @@ std::string Trim(const std::string& s) {
 }  // namespace
 
 StatusOr<std::string> ReadSmallFile(const std::string& path, std::size_t max_bytes) {
+  // An ifstream opens a directory and then fails to read it with no reason to show.
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    return InvalidArgumentError(path + " is a directory; give the path of a file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int err = errno;

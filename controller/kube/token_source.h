@@ -77,7 +77,7 @@ class FileTokenSource final : public TokenSource {
 };
 
 // Reads a whole (small) file, for the kube package's own needs. Errors name the path and the
-// errno text; kNotFound when the file does not exist.
+// errno text; kNotFound when the file does not exist, kInvalidArgument when it is a directory.
 StatusOr<std::string> ReadSmallFile(const std::string& path, std::size_t max_bytes = 1 << 20);
 
 }  // namespace ephemera::kube

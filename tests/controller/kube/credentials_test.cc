@@ -89,6 +89,16 @@ TEST(FileTokenSourceTest, KeepsOldTokenWhenFileVanishesAndFailsWithoutOne) {
   EXPECT_NE(credentials.status().message().find("nothing"), std::string::npos);
 }
 
+TEST(ReadSmallFileTest, SaysWhenThePathIsADirectory) {
+  TempDir dir;
+  const std::string path = dir.Path("certs");
+  std::filesystem::create_directories(path);
+  auto contents = ReadSmallFile(path);
+  ASSERT_FALSE(contents.ok());
+  EXPECT_EQ(contents.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(contents.status().message(), path + " is a directory; give the path of a file");
+}
+
 TEST(NewTokenSourceTest, PicksSourceFromKubeconfig) {
   FakeClock clock;
   PosixCommandRunner runner;
