@@ -169,7 +169,7 @@ print(len(items), len(pending), "; ".join(failed[:5]) or "-", " ".join(pending[:
 ')
     read -r count pending failed rest <<<"$summary"
     if [ "$count" -eq "$sessions" ] && [ "$pending" -eq 0 ]; then
-      echo "all delivered $((SECONDS - t0))s after the first create"; return 0
+      echo "all $sessions delivered $((SECONDS - t0))s after the first create" >>"$work/figures"; return 0
     fi
     if [ "$failed" != "-" ] || [ $SECONDS -ge $deadline ]; then
       echo "$count sessions, $pending not delivered; failed: $failed; waiting: $rest"; return 1
@@ -210,14 +210,16 @@ for s in json.load(sys.stdin)["items"]:
     a = s.get("status", {}).get("audit", {})
     print(f"--anchor session/{s[\"metadata\"][\"uid\"]}={a.get(\"records\")}:{a.get(\"head\")}")
 ')
+  local out
   # shellcheck disable=SC2086
-  "$controller_bin" audit verify "$work/audit.jsonl" $anchors
+  out=$("$controller_bin" audit verify "$work/audit.jsonl" $anchors) || { echo "$out"; return 1; }
+  echo "audit: $out" >>"$work/figures"
 }
 check "the audit trail of all the controller's lives verifies against every session's head" audit_verifies
 
 # Polls until every session is Expired with its key and snapshot gone, noting when each got there.
 nothing_left_after_expiry() {
-  python3 - "$("$cluster" kubectl-path)" "$("$cluster" kubeconfig admin)" <<'PY'
+  python3 - "$("$cluster" kubectl-path)" "$("$cluster" kubeconfig admin)" "$work/figures" <<'PY'
 import datetime, json, subprocess, sys, time
 kubectl, kubeconfig = sys.argv[1], sys.argv[2]
 def get(*args):
@@ -246,7 +248,9 @@ late = [f"{name}: {'never' if uid not in done else f'{done[uid] - e:.0f}s after 
         for uid, (name, e) in expires.items() if uid not in done or done[uid] > e + 30]
 after = sorted(done[uid] - e for uid, (_, e) in expires.items() if uid in done)
 if after:
-    print(f"wiped {after[len(after) // 2]:.1f}s (p50) / {after[-1]:.1f}s (max) after expiresAt, polled every 2s")
+    with open(sys.argv[3], "a") as figures:
+        print(f"wiped {after[len(after) // 2]:.1f}s (p50) / {after[-1]:.1f}s (max) after expiresAt,"
+              " polled every 2s", file=figures)
 print("\n".join(late))
 sys.exit(1 if late else 0)
 PY
@@ -258,5 +262,6 @@ PY
   done
 }
 check "by expiresAt + 30s every session is Expired and its key and snapshot are gone" nothing_left_after_expiry
+[ ! -f "$work/figures" ] || sed 's/^/  /' "$work/figures"
 
 [ "$failed" -eq 0 ]
