@@ -18,7 +18,11 @@
 // is killed and its row says so (its freeze figures are then lower bounds). Run as root (or with
 // CAP_SYS_PTRACE).
 //
-//   ephemera-bench-freeze [--runs R] [--threads N,M,...]
+//   ephemera-bench-freeze [--runs R] [--threads N,M,...] [--depth D]
+// --depth: each worker spins D calls deep (default 1). Server threads typically sit 20-60 frames
+// deep; a tool that unwinds while the thread is stopped (eu-stack, gdb) freezes it longer the
+// deeper it is, while CaptureStacks copies a fixed slice of stack and unwinds after the thread runs
+// again.
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -36,6 +40,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <new>
 #include <string>
 #include <string_view>
@@ -50,6 +55,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kMaxThreads = 1024;
 constexpr int64_t kSpinNanos = 20'000;
+constexpr int kMaxDepth = 200;
 constexpr auto kQuietWindow = std::chrono::milliseconds(300);
 constexpr auto kSettle = std::chrono::milliseconds(50);
 constexpr auto kRowBudget = std::chrono::seconds(5);
@@ -97,34 +103,53 @@ void PinToCpu(int cpu) {
   sched_setaffinity(0, sizeof set, &set);
 }
 
-[[noreturn]] void RunTarget(SharedState* shared, int threads, int cpu) {
+// A worker: spins ~20 µs, yields, and records when it last ran (for the gap monitor).
+[[noreturn]] void Work(SharedState* shared, WorkerSlot* slot) {
+  slot->tid.store(static_cast<int>(gettid()), std::memory_order_relaxed);
+  uint32_t epoch = 0;
+  int64_t last = NowNanos();
+  int64_t max_gap = 0;
+  for (;;) {
+    uint32_t current = shared->epoch.load(std::memory_order_acquire);
+    int64_t now = NowNanos();
+    if (current != epoch) {
+      epoch = current;
+      max_gap = 0;
+      slot->max_gap_nanos.store(0, std::memory_order_relaxed);
+      slot->epoch_seen.store(current, std::memory_order_release);
+    } else if (now - last > max_gap) {
+      max_gap = now - last;
+      slot->max_gap_nanos.store(max_gap, std::memory_order_relaxed);
+    }
+    slot->last_nanos.store(now, std::memory_order_relaxed);
+    last = now;
+    while (NowNanos() - now < kSpinNanos) {
+    }
+    sched_yield();
+  }
+}
+
+// Calls `body` `levels` calls deep, each level a real frame with a few locals (no tail call), so a
+// worker's stack is as deep as a server thread's: a tool that unwinds while the thread is stopped
+// pays for every frame.
+[[gnu::noinline]] void Descend(int levels, const std::function<void()>& body) {
+  volatile char locals[48] = {};
+  locals[levels % sizeof locals] = static_cast<char>(levels);
+  if (levels <= 1) {
+    body();
+  } else {
+    Descend(levels - 1, body);
+  }
+  asm volatile("" : : "r"(&locals[0]) : "memory");
+}
+
+[[noreturn]] void RunTarget(SharedState* shared, int threads, int depth, int cpu) {
   if (cpu >= 0) PinToCpu(cpu);
   std::vector<std::thread> workers;
   workers.reserve(static_cast<size_t>(threads));
   for (int i = 0; i < threads; ++i) {
-    workers.emplace_back([shared, slot = &shared->slots[i]] {
-      slot->tid.store(static_cast<int>(gettid()), std::memory_order_relaxed);
-      uint32_t epoch = 0;
-      int64_t last = NowNanos();
-      int64_t max_gap = 0;
-      for (;;) {
-        uint32_t current = shared->epoch.load(std::memory_order_acquire);
-        int64_t now = NowNanos();
-        if (current != epoch) {
-          epoch = current;
-          max_gap = 0;
-          slot->max_gap_nanos.store(0, std::memory_order_relaxed);
-          slot->epoch_seen.store(current, std::memory_order_release);
-        } else if (now - last > max_gap) {
-          max_gap = now - last;
-          slot->max_gap_nanos.store(max_gap, std::memory_order_relaxed);
-        }
-        slot->last_nanos.store(now, std::memory_order_relaxed);
-        last = now;
-        while (NowNanos() - now < kSpinNanos) {
-        }
-        sched_yield();
-      }
+    workers.emplace_back([shared, depth, slot = &shared->slots[i]] {
+      Descend(depth, [shared, slot] { Work(shared, slot); });
     });
   }
   for (;;) pause();
@@ -133,7 +158,7 @@ void PinToCpu(int cpu) {
 // A forked target process; killed and reaped on destruction.
 class Target {
  public:
-  Target(int threads, int cpu) : threads_(threads) {
+  Target(int threads, int depth, int cpu) : threads_(threads) {
     void* memory = mmap(nullptr, sizeof(SharedState), PROT_READ | PROT_WRITE,
                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED) {
@@ -142,7 +167,7 @@ class Target {
     }
     shared_ = new (memory) SharedState();
     pid_ = fork();
-    if (pid_ == 0) RunTarget(shared_, threads, cpu);
+    if (pid_ == 0) RunTarget(shared_, threads, depth, cpu);
   }
   ~Target() {
     if (pid_ > 0) {
@@ -324,9 +349,9 @@ std::chrono::milliseconds TimeoutFor(int threads) {
   return threads >= kLongTimeoutThreads ? kLongToolTimeout : kToolTimeout;
 }
 
-RunResult RunOnce(Tool tool, int threads, int target_cpu) {
+RunResult RunOnce(Tool tool, int threads, int depth, int target_cpu) {
   RunResult result;
-  Target target(threads, target_cpu);
+  Target target(threads, depth, target_cpu);
   if (!target.StartWindow()) {
     result.error = "target workers did not start";
     return result;
@@ -472,9 +497,11 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // rows appear as they are measured
   int runs = 5;
   std::vector<int> thread_counts = {10, 100, 1000};
+  int depth = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view flag = argv[i];
     if (flag == "--runs") runs = std::max(1, ParseInt(argv[i + 1], runs));
+    if (flag == "--depth") depth = std::clamp(ParseInt(argv[i + 1], depth), 1, kMaxDepth);
     if (flag == "--threads") {
       thread_counts.clear();
       std::string_view list = argv[i + 1];
@@ -513,8 +540,8 @@ int main(int argc, char** argv) {
       "ran (schedstat), ms;\nmedian over up to %d runs (fewer for slow tools), max = worst run; "
       "noise = the same without a tool;\nown = CaptureStacks' interrupt-to-detach timing (an "
       "upper bound); held = from seeing the stop to detach (the copy itself, a lower bound);\n%d "
-      "CPUs, target on CPU %d; load average %.1f at start\n",
-      runs, cpus, target_cpu, LoadAverage());
+      "CPUs, target on CPU %d; each worker spins %d call%s deep; load average %.1f at start\n",
+      runs, cpus, target_cpu, depth, depth == 1 ? "" : "s", LoadAverage());
 
   for (int threads : thread_counts) {
     std::vector<Summary> summaries;
@@ -523,7 +550,7 @@ int main(int argc, char** argv) {
       auto row_start = Clock::now();
       // Slow tools and big targets get fewer runs so the bench stays within a few minutes.
       for (int run = 0; run < runs && (run == 0 || Clock::now() - row_start < kRowBudget); ++run) {
-        results.push_back(RunOnce(tool, threads, target_cpu));
+        results.push_back(RunOnce(tool, threads, depth, target_cpu));
         if (results.back().timed_out) break;
       }
       summaries.push_back(Summarize(results));

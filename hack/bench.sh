@@ -41,6 +41,10 @@ for b in "${expected[@]}"; do
   fi
   echo "== $b took $(( $(date +%s) - start )) s; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 done
+# The same freeze comparison with server-deep stacks: workers spinning 32 calls deep.
+echo
+echo "== ephemera-bench-freeze --threads 10,100 --depth 32"
+"$bench_dir/ephemera-bench-freeze" --threads 10,100 --depth 32 || { echo "bench: the deep-stack freeze bench failed" >&2; status=1; }
 # --- Cluster benchmarks (issue #7: bench/session_latency.sh, bench/controller_footprint.sh) ------
 # They need the local cluster and the release controller; without the cluster they are skipped and
 # the benches above still count. Each run takes the cluster lock, so that it never overlaps another
