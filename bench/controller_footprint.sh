@@ -3,7 +3,7 @@
 # while M unrelated pods churn in the cluster, and with N live DebugSessions. Prints the figures and
 # their ratio to idle. A benchmark: it prints figures, it does not pass or fail on them.
 #
-#   flock /tmp/ephemera-cluster.lock bench/controller_footprint.sh [--sessions N] [--churn-seconds S]
+#   flock -o /tmp/ephemera-cluster.lock bench/controller_footprint.sh [--sessions N] [--churn-seconds S]
 # (0 skips that phase; IDLE_SECONDS sets the idle window; SETTLE_SECONDS, default 120, caps the wait
 # for the live sessions to be authorized before they are measured.)
 #

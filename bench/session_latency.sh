@@ -6,7 +6,7 @@
 # `kubectl logs`. Prints p50/p90/p99 and the ratio of the p50s, then where the time goes for one
 # session. A benchmark: it prints figures, it does not pass or fail on them.
 #
-#   flock /tmp/ephemera-cluster.lock bench/session_latency.sh [--levels 1,10,100] [--timeout SECS]
+#   flock -o /tmp/ephemera-cluster.lock bench/session_latency.sh [--levels 1,10,100] [--timeout SECS]
 #     [--single-rounds R]
 # Level 1 is measured R times (default 5), one session after the other, Ephemera and baseline
 # alternating, so that its percentiles have more than one sample; the other levels once.

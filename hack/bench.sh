@@ -45,17 +45,19 @@ done
 echo
 echo "== ephemera-bench-freeze --threads 10,100 --depth 32"
 "$bench_dir/ephemera-bench-freeze" --threads 10,100 --depth 32 || { echo "bench: the deep-stack freeze bench failed" >&2; status=1; }
-# --- Cluster benchmarks (issue #7: bench/session_latency.sh, bench/controller_footprint.sh) ------
+# --- Cluster benchmarks (issue #7: session latency, throughput, controller footprint) -------------
 # They need the local cluster and the release controller; without the cluster they are skipped and
 # the benches above still count. Each run takes the cluster lock, so that it never overlaps another
-# user of the cluster (its webhooks and ports are shared).
+# user of the cluster (its webhooks and ports are shared). `flock -o`: the lock's file descriptor is
+# not inherited, so no process the bench leaves running (or a cluster it starts) keeps the lock.
 echo
 if ! cluster_why=$(tests/cluster/cluster.sh status 2>&1); then
   echo "bench: SKIPPED the cluster benchmarks (session latency, controller footprint): the local"
   echo "bench: cluster is not up ($(echo "$cluster_why" | tail -n 1)). Run them with:"
   echo "bench:   make cluster-up && make bench     (or, with the cluster up:"
-  echo "bench:   flock /tmp/ephemera-cluster.lock bench/session_latency.sh"
-  echo "bench:   flock /tmp/ephemera-cluster.lock bench/controller_footprint.sh)"
+  echo "bench:   flock -o /tmp/ephemera-cluster.lock bench/session_latency.sh"
+  echo "bench:   flock -o /tmp/ephemera-cluster.lock bench/session_throughput.sh"
+  echo "bench:   flock -o /tmp/ephemera-cluster.lock bench/controller_footprint.sh)"
 else
   if [ ! -x build/release/controller/ephemera-controller ]; then
     echo "bench: building ephemera-controller in build/release for the cluster benchmarks"
@@ -63,12 +65,13 @@ else
   fi
   # Split so that no run holds the cluster for more than about 10 minutes.
   for cluster_bench in "bench/session_latency.sh --levels 1,10" "bench/session_latency.sh --levels 100" \
+    "bench/session_throughput.sh" \
     "bench/controller_footprint.sh --sessions 0" "bench/controller_footprint.sh --churn-seconds 0"; do
     echo "== $cluster_bench"
     start=$(date +%s)
     # Words on purpose: the script and its flags.
     # shellcheck disable=SC2086
-    if ! flock /tmp/ephemera-cluster.lock $cluster_bench; then
+    if ! flock -o /tmp/ephemera-cluster.lock $cluster_bench; then
       echo "bench: $cluster_bench failed" >&2
       status=1
     fi

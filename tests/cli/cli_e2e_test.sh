@@ -4,7 +4,7 @@
 # get clear refusals; an expired session says its snapshot was wiped.
 #
 # The controller runs on this host (tests/e2e/host_controller.sh). The cluster is shared: run this
-# under `flock /tmp/ephemera-cluster.lock`; it leaves the cluster as it found it (its controller
+# under `flock -o /tmp/ephemera-cluster.lock`; it leaves the cluster as it found it (its controller
 # stopped, its sessions, deployment and grant deleted).
 #
 #   cli_e2e_test.sh BUILD_DIR     (needs BUILD_DIR/cli/kubectl-ephemera and
