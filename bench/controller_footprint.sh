@@ -42,19 +42,9 @@ while [ $# -gt 0 ]; do
 done
 
 log() { echo "footprint: $*"; }
-"$cluster" status >/dev/null 2>&1 || { log "the local cluster is not up (make cluster-up)" >&2; exit 1; }
-controller_src=${EPHEMERA_CONTROLLER_BIN:-$repo/build/release/controller/ephemera-controller}
-[ -x "$controller_src" ] || { log "no release ephemera-controller built (make bench builds build/release)" >&2; exit 1; }
-command -v age-keygen >/dev/null || { log "age-keygen is needed (make deps)" >&2; exit 1; }
-
-work=$(mktemp -d)
-# shellcheck source=tests/e2e/host_controller.sh
-source "$repo/tests/e2e/host_controller.sh"
-# shellcheck source=tests/e2e/e2e_lib.sh
-source "$repo/tests/e2e/e2e_lib.sh"
-ns=team-a
-run_id=fp-$(date +%s)
-run_label=bench.ephemera.dev/run=$run_id
+bench_prefix=fp
+# shellcheck source=bench/cluster_bench_lib.sh
+source "$here/cluster_bench_lib.sh"
 clk_tck=$(getconf CLK_TCK)
 sampler_pid=
 

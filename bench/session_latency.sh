@@ -38,22 +38,12 @@ while [ $# -gt 0 ]; do
 done
 
 log() { echo "latency: $*"; }
-"$cluster" status >/dev/null 2>&1 || { log "the local cluster is not up (make cluster-up)" >&2; exit 1; }
-controller_src=${EPHEMERA_CONTROLLER_BIN:-$repo/build/release/controller/ephemera-controller}
-[ -x "$controller_src" ] || { log "no release ephemera-controller built (make bench builds build/release)" >&2; exit 1; }
-command -v age-keygen >/dev/null || { log "age-keygen is needed (make deps)" >&2; exit 1; }
-
-work=$(mktemp -d)
-# shellcheck source=tests/e2e/host_controller.sh
-source "$repo/tests/e2e/host_controller.sh"
-# shellcheck source=tests/e2e/e2e_lib.sh
-source "$repo/tests/e2e/e2e_lib.sh"
+bench_prefix=lat
+# shellcheck source=bench/cluster_bench_lib.sh
+source "$here/cluster_bench_lib.sh"
 kubectl_bin=$("$cluster" kubectl-path 2>/dev/null)
 admin_kc=$("$cluster" kubeconfig admin 2>/dev/null)
 alice_kc=$("$cluster" kubeconfig alice 2>/dev/null)
-ns=team-a
-run_id=lat-$(date +%s)
-run_label=bench.ephemera.dev/run=$run_id
 helper=$here/session_latency.py
 
 cleanup() {

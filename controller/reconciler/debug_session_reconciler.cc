@@ -147,27 +147,22 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(const kube::ObjectKe
     return object.status();
   }
   json current = std::move(*object);
+  // The pod and the key Secret are read once per Reconcile, not once per step: within one call
+  // only this controller's own steps change them, and those say so below (a watch event brings
+  // any other change as a new Reconcile).
+  std::optional<session::Observations> seen;
   for (; result.steps < kMaxStepsPerReconcile; ++result.steps) {
     auto parsed = session::ParseDebugSession(current);
     if (!parsed.ok()) return parsed.status().WithContext("DebugSession " + key.ToString());
     const DebugSession& s = *parsed;
 
-    session::Observations observed;
     const Phase phase = s.status.phase.value_or(Phase::kPending);
-    if (!s.deleting && !session::IsTerminal(phase) && s.status.expires_at) {
-      auto pod = client_.Get(kube::PodsResource(), {s.key.namespace_name, s.spec.pod});
-      if (pod.ok()) {
-        auto view = session::ParsePodView(*pod);
-        if (!view.ok()) return view.status();
-        observed.pod = std::move(*view);
-      } else if (!IsNotFound(pod.status())) {
-        return pod.status();
-      }
-      auto secret = client_.Get(kube::SecretsResource(), {options_.controller_namespace,
-                                                          session::SessionKeySecretNameFor(s.uid)});
-      if (!secret.ok() && !IsNotFound(secret.status())) return secret.status();
-      observed.key_exists = secret.ok();
+    if (!s.deleting && !session::IsTerminal(phase) && s.status.expires_at && !seen) {
+      auto observed = Observe(s);
+      if (!observed.ok()) return observed.status();
+      seen = std::move(*observed);
     }
+    const session::Observations observed = seen.value_or(session::Observations{});
 
     const session::Plan plan = session::PlanSession(s, observed, options_.policy, clock_.Now());
     if (plan.action == Action::kWait) {
@@ -178,9 +173,29 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(const kube::ObjectKe
     if (!next.ok()) return next.status();
     if (next->is_null()) return result;  // the session is gone (finalizer released)
     current = std::move(*next);
+    if (seen && plan.action == Action::kEnsureKey) seen->key_exists = true;
+    // The pod gained the snapshot container (or the patch changed it otherwise): read it again.
+    if (plan.action == Action::kInject) seen.reset();
   }
   result.requeue_after = std::chrono::milliseconds(1);  // more to do: yield and come back
   return result;
+}
+
+StatusOr<session::Observations> DebugSessionReconciler::Observe(const DebugSession& s) {
+  session::Observations observed;
+  auto pod = client_.Get(kube::PodsResource(), {s.key.namespace_name, s.spec.pod});
+  if (pod.ok()) {
+    auto view = session::ParsePodView(*pod);
+    if (!view.ok()) return view.status();
+    observed.pod = std::move(*view);
+  } else if (!IsNotFound(pod.status())) {
+    return pod.status();
+  }
+  auto secret = client_.Get(kube::SecretsResource(), {options_.controller_namespace,
+                                                      session::SessionKeySecretNameFor(s.uid)});
+  if (!secret.ok() && !IsNotFound(secret.status())) return secret.status();
+  observed.key_exists = secret.ok();
+  return observed;
 }
 
 StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const DebugSession& s,

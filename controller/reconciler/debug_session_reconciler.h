@@ -71,6 +71,8 @@ class DebugSessionReconciler {
 
  private:
   // One executed step; returns the session object as it is afterwards.
+  // The target pod and whether the session key Secret exists, read from the API server.
+  StatusOr<session::Observations> Observe(const session::DebugSession& s);
   StatusOr<nlohmann::json> Execute(const session::Plan& plan, const session::DebugSession& s,
                                    nlohmann::json object, const session::Observations& observed);
   StatusOr<nlohmann::json> WriteStatus(nlohmann::json object,

@@ -133,6 +133,24 @@ class ReconcilerTest : public ::testing::Test {
   std::vector<StepRecord> steps_;  // what on_step reported (events, metrics, logs)
 };
 
+// The target pod and the key Secret are read once per Reconcile, and again only after the injection
+// changed the pod: a new session reaches Capturing in one Reconcile with 6 GETs (the session; pod
+// and key; the injection's own look at the pod; pod and key after it). Before, pod and key were
+// read before every step: 10.
+TEST_F(ReconcilerTest, ReadsThePodAndKeyOnceAndThePodAgainOnlyAfterInjecting) {
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  const int gets_before = client_.CallCount(kube::FakeMethod::kGet);
+  auto result = reconciler.Reconcile(kSessionKey);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const int gets = client_.CallCount(kube::FakeMethod::kGet) - gets_before;
+  const session::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
+  EXPECT_GE(result->steps, 5) << "finalizer, initialize, authorize, key, inject";
+  EXPECT_EQ(gets, 6);
+}
+
 TEST_F(ReconcilerTest, AWholeLifeIsOneVerifiableAuditChainWithItsHeadInStatus) {
   audit::FakeAuditSink sink;
   audit::AuditLog audit_log(sink);

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Shared setup of the benchmarks that run on the local cluster (session latency, throughput,
+# controller footprint). Source it after setting `repo`, `cluster` (tests/cluster/cluster.sh),
+# `bench_prefix` (a short name for the run's objects) and defining `log`. It stops with a message
+# when the cluster is not up, the release controller is not built or age-keygen is missing; then
+# sets controller_src (the controller binary: build/release or EPHEMERA_CONTROLLER_BIN), work (a
+# scratch folder), ns (team-a), run_id and run_label (the label every object of the run carries),
+# and sources the end-to-end helpers (host_controller_*, as, ...).
+: "${repo:?}" "${cluster:?}" "${bench_prefix:?}"
+"$cluster" status >/dev/null 2>&1 || { log "the local cluster is not up (make cluster-up)" >&2; exit 1; }
+controller_src=${EPHEMERA_CONTROLLER_BIN:-$repo/build/release/controller/ephemera-controller}
+[ -x "$controller_src" ] || { log "no release ephemera-controller built (make bench builds build/release)" >&2; exit 1; }
+command -v age-keygen >/dev/null || { log "age-keygen is needed (make deps)" >&2; exit 1; }
+
+work=$(mktemp -d)
+# shellcheck source=tests/e2e/host_controller.sh
+source "$repo/tests/e2e/host_controller.sh"
+# shellcheck source=tests/e2e/e2e_lib.sh
+source "$repo/tests/e2e/e2e_lib.sh"
+# Read by the scripts that source this file.
+# shellcheck disable=SC2034
+ns=team-a
+run_id=$bench_prefix-$(date +%s)
+# shellcheck disable=SC2034
+run_label=bench.ephemera.dev/run=$run_id
