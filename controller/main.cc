@@ -18,9 +18,6 @@
 #include <utility>
 #include <vector>
 
-// After the standard headers: Boost.Asio (under pplx) relies on <utility> being included first.
-#include <pplx/threadpool.h>
-
 #include "controller/admission/admission_review.h"
 #include "controller/admission/debug_session_admission.h"
 #include "controller/admission/ephemeral_container_admission.h"
@@ -143,8 +140,6 @@ session::Policy PolicyFrom(const config::ControllerConfig& cfg) {
   return policy;
 }
 
-constexpr std::size_t kIoThreads = 4;
-
 int Run(int argc, char** argv) {
   if (argc >= 3 && std::string_view(argv[1]) == "audit" && std::string_view(argv[2]) == "verify") {
     return audit::RunAuditVerify({argv + 3, argv + argc}, std::cin, std::cout, std::cerr);
@@ -160,11 +155,6 @@ int Run(int argc, char** argv) {
     std::cout << config::UsageText();
     return 0;
   }
-  // cpprestsdk drives asynchronous I/O (API requests, watches, the webhook listener) on one shared
-  // pool, 40 threads unless told otherwise. The controller's own threads issue and await its
-  // requests, so a few I/O threads carry them; every idle one costs its stack's and its malloc
-  // arena's pages. Must run before anything uses cpprestsdk.
-  crossplat::threadpool::initialize_with_threads(kIoThreads);
   auto level = logging::ParseLogLevel(cfg->log_level);
   const logging::Logger log =
       logging::Logger::Stderr(level.ok() ? *level : logging::LogLevel::kInfo);
