@@ -176,7 +176,9 @@ std::function<void(json&, session::Policy&)> SetSpec(std::string key, json value
   };
 }
 
-std::function<void(json&, session::Policy&)> SetTtl(json ttl) { return SetSpec("ttl", ttl); }
+std::function<void(json&, session::Policy&)> SetTtl(json ttl) {
+  return SetSpec("ttl", std::move(ttl));
+}
 
 std::function<void(json&, session::Policy&)> SetRecipients(json recipients) {
   return SetSpec("recipients", std::move(recipients));

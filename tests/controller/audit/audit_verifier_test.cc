@@ -278,7 +278,7 @@ TEST(AuditVerifierTest, ForkResolvedByTheAnchorCountsTheOtherCopyAsSuperseded) {
   }
   std::ostringstream text;
   for (const std::string& l : lines) text << l << "\n";
-  auto verify = [&](std::map<std::string, ChainHead> anchors) {
+  auto verify = [&](const std::map<std::string, ChainHead>& anchors) {
     std::istringstream in(text.str());
     return VerifyAuditStream(in, anchors);
   };
