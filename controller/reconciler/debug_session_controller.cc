@@ -46,7 +46,7 @@ void DebugSessionController::Work(
     const std::stop_token& stop,
     const std::function<void(const kube::ObjectKey&, const Status&)>& on_error) {
   while (auto key = queue_.Get(stop)) {
-    auto result = reconciler_.Reconcile(*key);
+    auto result = reconciler_.Reconcile(*key, informer_.Get(*key));
     if (result.ok()) {
       ++ok_;
       queue_.Forget(*key);

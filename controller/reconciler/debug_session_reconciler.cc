@@ -139,14 +139,51 @@ DebugSessionReconciler::DebugSessionReconciler(kube::KubeClient& client, kube::C
                                                ReconcilerOptions options)
     : client_(client), clock_(clock), options_(std::move(options)) {}
 
-StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(const kube::ObjectKey& key) {
+namespace {
+
+std::string ResourceVersionOf(const json& object) {
+  const auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->is_object()) return "";
+  return metadata->value("resourceVersion", "");
+}
+
+}  // namespace
+
+void DebugSessionReconciler::Remember(const kube::ObjectKey& key, const json& current) {
+  std::lock_guard lock(seen_mu_);
+  last_seen_version_[key] = ResourceVersionOf(current);
+}
+
+void DebugSessionReconciler::Forget(const kube::ObjectKey& key) {
+  std::lock_guard lock(seen_mu_);
+  last_seen_version_.erase(key);
+}
+
+bool DebugSessionReconciler::IsLastSeen(const kube::ObjectKey& key, const json& cached) const {
+  const std::string version = ResourceVersionOf(cached);
+  std::lock_guard lock(seen_mu_);
+  auto it = last_seen_version_.find(key);
+  return it != last_seen_version_.end() && !version.empty() && it->second == version;
+}
+
+StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(const kube::ObjectKey& key,
+                                                            std::shared_ptr<const json> cached) {
   ReconcileResult result;
-  auto object = client_.Get(kube::DebugSessionsResource(), key);
-  if (!object.ok()) {
-    if (IsNotFound(object.status())) return result;  // deleted; its finalizer ran the wipe
-    return object.status();
+  json current;
+  if (cached != nullptr && IsLastSeen(key, *cached)) {
+    current = *cached;
+  } else {
+    auto object = client_.Get(kube::DebugSessionsResource(), key);
+    if (!object.ok()) {
+      if (IsNotFound(object.status())) {
+        Forget(key);
+        return result;  // deleted; its finalizer ran the wipe
+      }
+      return object.status();
+    }
+    current = std::move(*object);
+    Remember(key, current);
   }
-  json current = std::move(*object);
   // The pod and the key Secret are read once per Reconcile, not once per step: within one call
   // only this controller's own steps change them, and those say so below (a watch event brings
   // any other change as a new Reconcile).
@@ -171,8 +208,12 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(const kube::ObjectKe
     }
     auto next = Execute(plan, s, std::move(current), observed);
     if (!next.ok()) return next.status();
-    if (next->is_null()) return result;  // the session is gone (finalizer released)
+    if (next->is_null()) {  // the session is gone (finalizer released)
+      Forget(key);
+      return result;
+    }
     current = std::move(*next);
+    Remember(key, current);
     if (seen && plan.action == Action::kEnsureKey) seen->key_exists = true;
     // The pod gained the snapshot container (or the patch changed it otherwise): read it again.
     if (plan.action == Action::kInject) seen.reset();

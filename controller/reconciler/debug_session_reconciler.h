@@ -13,6 +13,9 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -67,12 +70,21 @@ class DebugSessionReconciler {
   // Borrows client and clock; both must outlive the reconciler.
   DebugSessionReconciler(kube::KubeClient& client, kube::Clock& clock, ReconcilerOptions options);
 
-  StatusOr<ReconcileResult> Reconcile(const kube::ObjectKey& key);
+  // `cached`: the session as the controller's informer holds it, or null. It is used instead of a
+  // GET only when it is the very version this reconciler last saw as current (same
+  // resourceVersion), typically the watch event of its own last write; otherwise the session is
+  // read from the API server, so a cache that lags never replays a step (or forks its audit chain).
+  StatusOr<ReconcileResult> Reconcile(const kube::ObjectKey& key,
+                                      std::shared_ptr<const nlohmann::json> cached = nullptr);
 
  private:
-  // One executed step; returns the session object as it is afterwards.
   // The target pod and whether the session key Secret exists, read from the API server.
   StatusOr<session::Observations> Observe(const session::DebugSession& s);
+  // The resourceVersion of the session as this reconciler last saw it as current.
+  void Remember(const kube::ObjectKey& key, const nlohmann::json& current);
+  void Forget(const kube::ObjectKey& key);
+  bool IsLastSeen(const kube::ObjectKey& key, const nlohmann::json& cached) const;
+  // One executed step; returns the session object as it is afterwards.
   StatusOr<nlohmann::json> Execute(const session::Plan& plan, const session::DebugSession& s,
                                    nlohmann::json object, const session::Observations& observed);
   StatusOr<nlohmann::json> WriteStatus(nlohmann::json object,
@@ -98,6 +110,8 @@ class DebugSessionReconciler {
                 nlohmann::json details = nlohmann::json::object());
 
   kube::KubeClient& client_;
+  mutable std::mutex seen_mu_;  // workers reconcile different sessions at once
+  std::map<kube::ObjectKey, std::string> last_seen_version_;
   kube::Clock& clock_;
   ReconcilerOptions options_;
 };

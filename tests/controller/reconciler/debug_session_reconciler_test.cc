@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <memory>
 #include <random>
 #include <sstream>
 
@@ -149,6 +150,38 @@ TEST_F(ReconcilerTest, ReadsThePodAndKeyOnceAndThePodAgainOnlyAfterInjecting) {
   ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
   EXPECT_GE(result->steps, 5) << "finalizer, initialize, authorize, key, inject";
   EXPECT_EQ(gets, 6);
+}
+
+// The informer's copy of the session replaces the GET only when it is the version the reconciler
+// last saw as current; an older copy is never acted on (no step replayed, no audit record twice).
+TEST_F(ReconcilerTest, UsesTheCachedSessionOnlyWhenItIsTheVersionLastSeen) {
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  const auto stale = std::make_shared<const json>(
+      client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value());
+  ASSERT_TRUE(Settle(reconciler).ok());
+  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
+  const auto current = std::make_shared<const json>(
+      client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value());
+  const std::size_t records = sink.Records().size();
+
+  // A capturing session is waiting: the pod and the key are looked at, the session is not read.
+  int gets = client_.CallCount(kube::FakeMethod::kGet);
+  ASSERT_TRUE(reconciler.Reconcile(kSessionKey, current).ok());
+  EXPECT_EQ(client_.CallCount(kube::FakeMethod::kGet) - gets, 2) << "pod and key only";
+
+  // The copy from before the session was authorized: read again, nothing replayed.
+  gets = client_.CallCount(kube::FakeMethod::kGet);
+  ASSERT_TRUE(reconciler.Reconcile(kSessionKey, stale).ok());
+  EXPECT_EQ(client_.CallCount(kube::FakeMethod::kGet) - gets, 3) << "the session, pod and key";
+  EXPECT_EQ(Session().status.phase, session::Phase::kCapturing);
+  EXPECT_EQ(sink.Records().size(), records);
+
+  // Without a copy it reads, as before.
+  gets = client_.CallCount(kube::FakeMethod::kGet);
+  ASSERT_TRUE(reconciler.Reconcile(kSessionKey).ok());
+  EXPECT_EQ(client_.CallCount(kube::FakeMethod::kGet) - gets, 3);
 }
 
 TEST_F(ReconcilerTest, AWholeLifeIsOneVerifiableAuditChainWithItsHeadInStatus) {
