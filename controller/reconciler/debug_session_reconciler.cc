@@ -166,8 +166,8 @@ bool DebugSessionReconciler::IsLastSeen(const kube::ObjectKey& key, const json& 
   return it != last_seen_version_.end() && !version.empty() && it->second == version;
 }
 
-StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(const kube::ObjectKey& key,
-                                                            std::shared_ptr<const json> cached) {
+StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
+    const kube::ObjectKey& key, const std::shared_ptr<const json>& cached) {
   ReconcileResult result;
   json current;
   if (cached != nullptr && IsLastSeen(key, *cached)) {

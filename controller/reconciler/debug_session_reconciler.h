@@ -74,8 +74,8 @@ class DebugSessionReconciler {
   // GET only when it is the very version this reconciler last saw as current (same
   // resourceVersion), typically the watch event of its own last write; otherwise the session is
   // read from the API server, so a cache that lags never replays a step (or forks its audit chain).
-  StatusOr<ReconcileResult> Reconcile(const kube::ObjectKey& key,
-                                      std::shared_ptr<const nlohmann::json> cached = nullptr);
+  StatusOr<ReconcileResult> Reconcile(
+      const kube::ObjectKey& key, const std::shared_ptr<const nlohmann::json>& cached = nullptr);
 
  private:
   // The target pod and whether the session key Secret exists, read from the API server.
