@@ -23,3 +23,32 @@ ns=team-a
 run_id=$bench_prefix-$(date +%s)
 # shellcheck disable=SC2034
 run_label=bench.ephemera.dev/run=$run_id
+
+# Creates COUNT target pods GROUP-1 … GROUP-COUNT as alice (the end-to-end target image, uid 1000,
+# a token in its environment for the redactor to find), labelled with the run and the group, and
+# waits until they are Ready.
+bench_make_pods() { # group count
+  local group=$1 count=$2 i
+  for i in $(seq 1 "$count"); do
+    cat <<YAML
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $group-$i
+  namespace: $ns
+  labels: {bench.ephemera.dev/run: $run_id, bench.ephemera.dev/group: $group}
+spec:
+  terminationGracePeriodSeconds: 0
+  securityContext: {runAsUser: 1000, runAsGroup: 1000}
+  containers:
+  - name: app
+    image: ephemera.local/target:0.1.0
+    args: ["--threads", "4"]
+    env:
+    - {name: API_TOKEN, value: "ghp_benchTokenValue0123456789abcdefABCDEF0"}
+    - {name: LOG_LEVEL, value: info}
+YAML
+  done | as alice create -f - >/dev/null
+  as alice -n "$ns" wait --for=condition=Ready pod -l "bench.ephemera.dev/group=$group" --timeout=240s >/dev/null
+}

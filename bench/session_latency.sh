@@ -83,32 +83,6 @@ host_controller_start "$work/ephemera-controller" "$work/controller.log" "$work/
 age-keygen -o "$work/alice.key" 2>/dev/null
 recipient=$(age-keygen -y "$work/alice.key")
 
-make_pods() { # group count : fresh target pods, as the e2e target (uid 1000, image target:0.1.0)
-  local group=$1 count=$2 i
-  for i in $(seq 1 "$count"); do
-    cat <<YAML
----
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $group-$i
-  namespace: $ns
-  labels: {bench.ephemera.dev/run: $run_id, bench.ephemera.dev/group: $group}
-spec:
-  terminationGracePeriodSeconds: 0
-  securityContext: {runAsUser: 1000, runAsGroup: 1000}
-  containers:
-  - name: app
-    image: ephemera.local/target:0.1.0
-    args: ["--threads", "4"]
-    env:
-    - {name: API_TOKEN, value: "ghp_benchTokenValue0123456789abcdefABCDEF0"}
-    - {name: LOG_LEVEL, value: info}
-YAML
-  done | as alice create -f - >/dev/null
-  as alice -n "$ns" wait --for=condition=Ready pod -l "bench.ephemera.dev/group=$group" --timeout=240s >/dev/null
-}
-
 controller_cpu_ticks() { sed 's/.*) //' "/proc/$host_controller_pid/stat" | awk '{print $12 + $13}'; }
 
 pods_for() { # count -> pod count
@@ -179,8 +153,8 @@ for level in "${level_list[@]}"; do
   dbg=dbg$level-$run_id
   rounds=1
   [ "$level" -ne 1 ] || rounds=$single_rounds
-  make_pods "$eph" "$pods"
-  make_pods "$dbg" "$pods"
+  bench_make_pods "$eph" "$pods"
+  bench_make_pods "$dbg" "$pods"
   : >"$work/$eph.lat"
   : >"$work/$dbg.lat"
   cpu_used=0

@@ -120,28 +120,6 @@ YAML
   done
 }
 
-make_pods() { # prefix count
-  local i
-  for i in $(seq 1 "$2"); do
-    cat <<YAML
----
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $1-$i
-  namespace: $ns
-  labels: {bench.ephemera.dev/run: $run_id}
-spec:
-  terminationGracePeriodSeconds: 0
-  securityContext: {runAsUser: 1000, runAsGroup: 1000}
-  containers:
-  - name: app
-    image: ephemera.local/target:0.1.0
-    args: ["--threads", "4"]
-YAML
-  done | as alice create -f - >/dev/null
-  as alice -n "$ns" wait --for=condition=Ready pod -l "$run_label" --timeout=240s >/dev/null
-}
 
 # Runs one workload; prints its row.
 measure() { # kind count qps done-phase
@@ -190,7 +168,7 @@ host_controller_install
 age-keygen -o "$work/alice.key" 2>/dev/null
 recipient=$(age-keygen -y "$work/alice.key")
 log "target pods: 10 for the captured workload"
-make_pods captured-pod 10
+bench_make_pods captured-pod 10
 first_pod="captured-pod-1"
 manifest decided "$decided" ""
 manifest captured "$captured" 10
