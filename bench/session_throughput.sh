@@ -90,6 +90,12 @@ cpu_snapshot() { # -> "controller apiserver etcd kubelet containerd"
     "$(( $(ticks_of_name containerd) ))"
 }
 
+# The controller's requests to the API server so far (its ephemera_kube_requests_total, all labels).
+kube_requests() {
+  curl -sf "http://127.0.0.1:$host_controller_metrics_port/metrics" |
+    awk '/^ephemera_kube_requests_total\{/ {sum += $NF} END {printf "%d\n", sum}'
+}
+
 start_controller() { # qps
   EPHEMERA_CONTROLLER_EXTRA_ARGS="--kube-api-qps $1 --kube-api-burst $(( $1 * 2 ))" \
     host_controller_start "$work/ephemera-controller" "$work/controller.log" "$work/audit.log"
@@ -124,7 +130,8 @@ YAML
 # Runs one workload; prints its row.
 measure() { # kind count qps done-phase
   local kind=$1 count=$2 qps=$3 want=$4
-  local t0 t_created t_done before after pids k left
+  local t0 t_created t_done before after pids k left requests
+  requests=$(kube_requests)
   before=$(cpu_snapshot)
   t0=$(date +%s.%N)
   pids=()
@@ -144,20 +151,22 @@ measure() { # kind count qps done-phase
   done
   t_done=$(date +%s.%N)
   after=$(cpu_snapshot)
+  requests=$(( $(kube_requests) - requests ))
   # The two CPU snapshots are five numbers each, passed as words.
   # shellcheck disable=SC2086
-  python3 - "$kind" "$count" "$qps" "$t0" "$t_created" "$t_done" "$clk_tck" "$left" "$want" $before $after <<'PY'
+  python3 - "$kind" "$count" "$qps" "$t0" "$t_created" "$t_done" "$clk_tck" "$left" "$want" "$requests" $before $after <<'PY'
 import sys
 kind, count, qps = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 t0, t_created, t_done, hz = map(float, sys.argv[4:8])
-left, want = int(sys.argv[8]), sys.argv[9]
-cpu = [(int(b) - int(a)) / hz for a, b in zip(sys.argv[10:15], sys.argv[15:20])]
+left, want, requests = int(sys.argv[8]), sys.argv[9], int(sys.argv[10])
+cpu = [(int(b) - int(a)) / hz for a, b in zip(sys.argv[11:16], sys.argv[16:21])]
 wall = t_done - t0
 names = ["controller", "apiserver", "etcd", "kubelet", "containerd"]
 shares = "  ".join(f"{n} {c / wall * 100:5.1f}% ({c / count * 1000:5.1f} ms/s.)" for n, c in zip(names, cpu))
 note = f"  ({left} not {want} after 300 s)" if left else ""
 print(f"{kind:9s} qps {qps:>4s}  {count:4d} sessions  {count / wall:6.2f} sessions/s "
-      f"(created at {count / (t_created - t0):6.1f}/s)  wall {wall:6.1f} s{note}")
+      f"(created at {count / (t_created - t0):6.1f}/s)  wall {wall:6.1f} s  "
+      f"API requests {requests / count:4.1f}/session, {requests / wall:5.1f}/s{note}")
 print(f"{'':9s} CPU share of one CPU, and per session:  {shares}")
 PY
 }

@@ -175,9 +175,17 @@ int Run(int argc, char** argv) {
     }
     return 1;
   }
+  metrics::Registry registry;
+  auto& kube_requests = registry.AddCounter(
+      "kube_requests_total",
+      "Requests sent to the Kubernetes API, by HTTP method and status (0: no answer).",
+      {"method", "code"});
   kube::RestKubeClientOptions client_options;
   client_options.qps = cfg->kube_api_qps;
   client_options.burst = cfg->kube_api_burst;
+  client_options.on_response = [&kube_requests](const std::string& method, int status) {
+    kube_requests.WithLabels({method, std::to_string(status)}).Increment();
+  };
   auto connection = kube::KubeConnection::Open(*kube_config, clock, client_options);
   if (!connection.ok()) {
     log.Error("Cannot connect to the Kubernetes API", {{"error", connection.status()}});
@@ -219,7 +227,6 @@ int Run(int argc, char** argv) {
   }
   if (mark_key.empty()) return 0;  // stopped while waiting
 
-  metrics::Registry registry;
   auto& steps = registry.AddCounter("session_steps_total",
                                     "Steps taken for DebugSessions, by action and outcome.",
                                     {"action", "outcome"});

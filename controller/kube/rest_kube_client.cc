@@ -183,10 +183,17 @@ HttpRequest RestKubeClient::NewRequest(std::string method, std::string target) c
   return request;
 }
 
+void RestKubeClient::Observe(const HttpRequest& request,
+                             const StatusOr<HttpResponse>& response) const {
+  if (options_.on_response)
+    options_.on_response(request.method, response.ok() ? response->status : 0);
+}
+
 StatusOr<HttpResponse> RestKubeClient::Execute(const HttpRequest& request) {
   for (int attempt = 0;; ++attempt) {
     limiter_.Wait({});
     auto response = transport_.Send(request);
+    Observe(request, response);
     if (!response.ok()) return response;
     const bool throttled = response->status == 429;
     const auto retry_header = FindHeader(response->headers, "Retry-After");
@@ -310,6 +317,7 @@ WatchResult RestKubeClient::Watch(const GroupVersionResource& gvr, std::string_v
     return true;
   };
   auto response = transport_.SendStreaming(request, on_chunk, stop);
+  Observe(request, response);
 
   const auto finish = [&](WatchEnd end, Status error) {
     result.end = end;

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <string>
@@ -34,6 +35,10 @@ struct RestKubeClientOptions {
   WatchDecoderLimits watch_limits{};
   std::string user_agent = "ephemera-controller";
   std::uint64_t random_seed = 0;  // 0: seeded from std::random_device
+  // Called once per request sent, retries and watches included, with the HTTP method and the
+  // answer's status (0 when no answer came: connection refused, timeout). For metrics; may be
+  // empty; must be cheap and thread-safe.
+  std::function<void(const std::string& method, int status)> on_response;
 };
 
 class RestKubeClient final : public KubeClient {
@@ -63,6 +68,7 @@ class RestKubeClient final : public KubeClient {
  private:
   HttpRequest NewRequest(std::string method, std::string target) const;
   // Rate limit, send, retry 429 / 5xx-with-Retry-After. Returns the final response, any status.
+  void Observe(const HttpRequest& request, const StatusOr<HttpResponse>& response) const;
   StatusOr<HttpResponse> Execute(const HttpRequest& request);
   // Execute, then: 2xx → the parsed JSON body; otherwise ParseApiError.
   StatusOr<nlohmann::json> ExecuteJson(const HttpRequest& request);

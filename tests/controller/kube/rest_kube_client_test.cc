@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "controller/kube/api_error.h"
 #include "tests/controller/kube/fake_clock.h"
 #include "tests/controller/kube/fake_http_transport.h"
@@ -132,6 +136,30 @@ TEST_F(RestKubeClientTest, TransportFailureIsUnavailable) {
   auto pod = client_.Get(PodsResource(), {"ns", "p"});
   EXPECT_EQ(pod.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(AdviseRetry(pod.status()), RetryAdvice::kRetryLater);
+}
+
+// Every request sent is reported once, retries and failures included, for the request metric.
+TEST(RestKubeClientObserverTest, ReportsEveryRequestWithItsStatus) {
+  FakeClock clock;
+  FakeHttpTransport fake;
+  std::vector<std::pair<std::string, int>> seen;
+  RestKubeClientOptions options;
+  options.qps = 0;
+  options.random_seed = 1;
+  options.on_response = [&seen](const std::string& method, int status) {
+    seen.emplace_back(method, status);
+  };
+  RestKubeClient client(fake, clock, options);
+  fake.Enqueue(FakeReply::ApiStatus(429, "TooManyRequests", "slow down", {{"Retry-After", "1"}}));
+  fake.Enqueue(FakeReply::Json(200, Pod("p", "1")));
+  fake.Enqueue(FakeReply::ApiStatus(404, "NotFound", "pods \"q\" not found"));
+  fake.Enqueue(FakeReply{.error = UnavailableError("connection refused")});
+  EXPECT_TRUE(client.Get(PodsResource(), {"ns", "p"}).ok());
+  EXPECT_FALSE(client.Get(PodsResource(), {"ns", "q"}).ok());
+  EXPECT_FALSE(client.Delete(PodsResource(), {"ns", "p"}).ok());
+  const std::vector<std::pair<std::string, int>> want = {
+      {"GET", 429}, {"GET", 200}, {"GET", 404}, {"DELETE", 0}};
+  EXPECT_EQ(seen, want);
 }
 
 TEST_F(RestKubeClientTest, ListFollowsContinueTokens) {
