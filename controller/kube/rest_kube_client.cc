@@ -185,8 +185,8 @@ HttpRequest RestKubeClient::NewRequest(std::string method, std::string target) c
 
 void RestKubeClient::Observe(const HttpRequest& request,
                              const StatusOr<HttpResponse>& response) const {
-  if (options_.on_response)
-    options_.on_response(request.method, response.ok() ? response->status : 0);
+  if (!options_.on_response) return;
+  options_.on_response(request.method, response.ok() ? response->status : 0);
 }
 
 StatusOr<HttpResponse> RestKubeClient::Execute(const HttpRequest& request) {
