@@ -52,3 +52,32 @@ YAML
   done | as alice create -f - >/dev/null
   as alice -n "$ns" wait --for=condition=Ready pod -l "bench.ephemera.dev/group=$group" --timeout=240s >/dev/null
 }
+
+# Deletes the run's sessions and, while the controller runs, waits up to SECONDS for it to wipe
+# them and release their finalizers; drops the finalizers of any still there, so nothing is left
+# stuck.
+bench_release_sessions() { # seconds
+  local deadline=$((SECONDS + $1)) s
+  as admin -n "$ns" delete debugsessions -l "$run_label" --wait=false >/dev/null 2>&1 || true
+  while [ -n "$host_controller_pid" ] && kill -0 "$host_controller_pid" 2>/dev/null &&
+    [ $SECONDS -lt $deadline ]; do
+    [ -z "$(as admin -n "$ns" get debugsessions -l "$run_label" -o name 2>/dev/null)" ] && return 0
+    sleep 0.5
+  done
+  for s in $(as admin -n "$ns" get debugsessions -l "$run_label" -o name 2>/dev/null); do
+    log "$s was not released by the controller in time; removing its finalizer"
+    as admin -n "$ns" patch "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
+  done
+}
+
+# The end of a run: its sessions released (waiting up to SECONDS), the controller stopped, its
+# webhooks and mark key gone, its pods deleted.
+bench_clean_up_run() { # seconds
+  bench_release_sessions "$1"
+  if [ -n "$host_controller_pid" ] && kill -0 "$host_controller_pid" 2>/dev/null; then
+    host_controller_stop || log "the controller needed SIGKILL"
+  fi
+  host_controller_unregister_webhooks
+  host_controller_forget_mark_key
+  as admin -n "$ns" delete pods -l "$run_label" --grace-period=0 --force --wait=false >/dev/null 2>&1 || true
+}

@@ -53,23 +53,7 @@ cleanup() {
   set +e
   log "cleaning up (sessions, controller, pods of run $run_id)"
   [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null
-  as admin -n "$ns" delete debugsessions -l "$run_label" --wait=false >/dev/null 2>&1
-  if [ -n "$host_controller_pid" ] && kill -0 "$host_controller_pid" 2>/dev/null; then
-    # The controller wipes each session and removes its finalizer; give it time before stopping it.
-    for _ in $(seq 1 360); do
-      [ -z "$(as admin -n "$ns" get debugsessions -l "$run_label" -o name 2>/dev/null)" ] && break
-      sleep 0.5
-    done
-    host_controller_stop || log "the controller needed SIGKILL"
-  fi
-  host_controller_unregister_webhooks
-  host_controller_forget_mark_key
-  # Sessions the controller could not release: drop the finalizer so nothing is left stuck.
-  for s in $(as admin -n "$ns" get debugsessions -l "$run_label" -o name 2>/dev/null); do
-    log "$s was not released by the controller in time; removing its finalizer"
-    as admin -n "$ns" patch "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
-  done
-  as admin -n "$ns" delete pods -l "$run_label" --grace-period=0 --force --wait=false >/dev/null 2>&1
+  bench_clean_up_run 180
   rm -rf "$work"
   exit "$code"
 }

@@ -48,29 +48,11 @@ source "$here/cluster_bench_lib.sh"
 clk_tck=$(getconf CLK_TCK)
 cluster_pids=${EPHEMERA_CLUSTER_DIR:-/var/lib/ephemera-cluster}/pids
 
-delete_sessions() {
-  as admin -n "$ns" delete debugsessions -l "$run_label" --wait=false >/dev/null 2>&1 || true
-  for _ in $(seq 1 240); do
-    [ -z "$(as admin -n "$ns" get debugsessions -l "$run_label" -o name 2>/dev/null)" ] && return 0
-    sleep 0.5
-  done
-  log "sessions still present after 120 s; removing their finalizers"
-  for s in $(as admin -n "$ns" get debugsessions -l "$run_label" -o name 2>/dev/null); do
-    as admin -n "$ns" patch "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
-  done
-}
-
 cleanup() {
   local code=$?
   set +e
   log "cleaning up (sessions, controller, pods of run $run_id)"
-  if [ -n "$host_controller_pid" ] && kill -0 "$host_controller_pid" 2>/dev/null; then
-    delete_sessions
-    host_controller_stop || log "the controller needed SIGKILL"
-  fi
-  host_controller_unregister_webhooks
-  host_controller_forget_mark_key
-  as admin -n "$ns" delete pods -l "$run_label" --grace-period=0 --force --wait=false >/dev/null 2>&1
+  bench_clean_up_run 120
   rm -rf "$work"
   exit "$code"
 }
@@ -186,7 +168,7 @@ IFS=, read -r -a qps_values <<<"$qps_list"
 for qps in "${qps_values[@]}"; do
   start_controller "$qps"
   measure decided "$decided" "$qps" Denied
-  delete_sessions
+  bench_release_sessions 120
   host_controller_stop || log "the controller needed SIGKILL"
 done
 # Each captured session leaves an ephemeral container in its pod for good: one round, at the
