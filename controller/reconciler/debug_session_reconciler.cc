@@ -316,15 +316,9 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
         status.message = "the snapshot could not be used: " + collected.message();
         status.SetCondition("Captured", false, "SnapshotInvalid", status.message, now);
         EPHEMERA_RETURN_IF_ERROR(Record(s, plan, "SnapshotInvalid", collected.message(), status));
-        auto written = WriteStatus(std::move(object), status);
-        if (!written.ok()) return written.status();
         // Failed is final: nothing will open the container's log again, and it may hold a real
         // snapshot (one over a cap), so its key is shredded now rather than at the TTL.
-        Status deleted = client_.Delete(
-            kube::SecretsResource(),
-            {options_.controller_namespace, session::SessionKeySecretNameFor(s.uid)});
-        if (!deleted.ok() && !IsNotFound(deleted)) return deleted;
-        return written;
+        return WriteStatusThenShredKey(std::move(object), status, s);
       }
       EPHEMERA_RETURN_IF_ERROR(collected);
       status.phase = Phase::kCompleted;
@@ -343,15 +337,9 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
           Record(s, plan, "ok",
                  "snapshot delivered as DebugSnapshot " + s.key.name + "; session key shredded",
                  status, std::move(details)));
-      auto written = WriteStatus(std::move(object), status);
-      if (!written.ok()) return written.status();
       // Crypto-shredding as early as possible: the ciphertext in the container log is now
       // unreadable.
-      Status deleted =
-          client_.Delete(kube::SecretsResource(),
-                         {options_.controller_namespace, session::SessionKeySecretNameFor(s.uid)});
-      if (!deleted.ok() && !IsNotFound(deleted)) return deleted;
-      return written;
+      return WriteStatusThenShredKey(std::move(object), status, s);
     }
     case Action::kFail:
       status.phase = Phase::kFailed;
@@ -619,10 +607,22 @@ Status DebugSessionReconciler::Wipe(const DebugSession& s) {
   if (!snapshot.ok() && !IsNotFound(snapshot)) {
     return snapshot.WithContext("deleting the DebugSnapshot");
   }
+  return ShredKey(s);
+}
+
+Status DebugSessionReconciler::ShredKey(const DebugSession& s) {
   Status key = client_.Delete(kube::SecretsResource(), {options_.controller_namespace,
                                                         session::SessionKeySecretNameFor(s.uid)});
   if (!key.ok() && !IsNotFound(key)) return key.WithContext("deleting the session key");
   return OkStatus();
+}
+
+StatusOr<json> DebugSessionReconciler::WriteStatusThenShredKey(
+    json object, const session::DebugSessionStatus& status, const DebugSession& s) {
+  auto written = WriteStatus(std::move(object), status);
+  if (!written.ok()) return written.status();
+  EPHEMERA_RETURN_IF_ERROR(ShredKey(s));
+  return written;
 }
 
 Status DebugSessionReconciler::Record(const DebugSession& s, const session::Plan& plan,

@@ -100,6 +100,12 @@ class DebugSessionReconciler {
   // kCollect; fills `status` with the snapshot summary. DataLoss for an invalid snapshot.
   Status Collect(const session::DebugSession& s, session::DebugSessionStatus& status);
   Status Wipe(const session::DebugSession& s);
+  // Deletes the session key Secret (already gone is fine).
+  Status ShredKey(const session::DebugSession& s);
+  // The status written, then the key shredded: for a session that will never read its key again.
+  StatusOr<nlohmann::json> WriteStatusThenShredKey(nlohmann::json object,
+                                                   const session::DebugSessionStatus& status,
+                                                   const session::DebugSession& s);
   // Policy options; failures do not stop the session: they return the sentence for its record.
   std::string AnnotatePod(const session::DebugSession& s, const session::PodView& pod);
   std::string RecyclePod(const session::PodView& pod);
