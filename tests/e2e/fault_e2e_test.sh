@@ -208,7 +208,7 @@ audit_verifies() {
 import json, sys
 for s in json.load(sys.stdin)["items"]:
     a = s.get("status", {}).get("audit", {})
-    print(f"--anchor session/{s[\"metadata\"][\"uid\"]}={a.get(\"records\")}:{a.get(\"head\")}")
+    print("--anchor session/%s=%s:%s" % (s["metadata"]["uid"], a.get("records"), a.get("head")))
 ')
   local out
   # shellcheck disable=SC2086
