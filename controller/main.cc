@@ -262,19 +262,21 @@ int Run(int argc, char** argv) {
                  {{"debugsession", step.session.ToString()}, {"error", created.status()}});
       }
     }
-    kube::EventRecord event;
-    event.regarding = {"ephemera.dev/v1alpha1", "DebugSession", step.session.namespace_name,
-                       step.session.name, step.session_uid};
-    event.type = step.outcome == "ok" ? "Normal" : "Warning";
-    event.reason =
-        step.outcome == "ok" ? std::string(session::ActionName(step.action)) : step.outcome;
-    event.action = std::string(session::ActionName(step.action));
-    event.note = step.message;
-    event.reporting_controller = "ephemera.dev/ephemera-controller";
-    event.reporting_instance = identity.substr(0, 128);
-    if (auto created = client.CreateEvent(event, clock.Now()); !created.ok()) {
-      log.Warn("Cannot record event",
-               {{"debugsession", step.session.ToString()}, {"error", created.status()}});
+    if (reconciler::ReportsAsEvent(step)) {
+      kube::EventRecord event;
+      event.regarding = {"ephemera.dev/v1alpha1", "DebugSession", step.session.namespace_name,
+                         step.session.name, step.session_uid};
+      event.type = step.outcome == "ok" ? "Normal" : "Warning";
+      event.reason =
+          step.outcome == "ok" ? std::string(session::ActionName(step.action)) : step.outcome;
+      event.action = std::string(session::ActionName(step.action));
+      event.note = step.message;
+      event.reporting_controller = "ephemera.dev/ephemera-controller";
+      event.reporting_instance = identity.substr(0, 128);
+      if (auto created = client.CreateEvent(event, clock.Now()); !created.ok()) {
+        log.Warn("Cannot record event",
+                 {{"debugsession", step.session.ToString()}, {"error", created.status()}});
+      }
     }
     log.Info("Session step", {{"debugsession", step.session.ToString()},
                               {"action", session::ActionName(step.action)},

@@ -1,7 +1,11 @@
 #include "controller/reconciler/debug_session_controller.h"
 
+#include <algorithm>
+#include <chrono>
 #include <thread>
 #include <vector>
+
+#include "controller/kube/rfc3339.h"
 
 namespace ephemera::reconciler {
 namespace {
@@ -14,15 +18,35 @@ informer::InformerOptions SessionInformerOptions() {
 
 }  // namespace
 
+std::uint64_t SessionAgeRank(const nlohmann::json& session, std::uint64_t arrival) {
+  std::uint64_t created_seconds = 0;
+  const auto metadata = session.find("metadata");
+  if (metadata != session.end() && metadata->is_object()) {
+    auto created = kube::ParseRfc3339(metadata->value("creationTimestamp", ""));
+    if (created.ok()) {
+      created_seconds = static_cast<std::uint64_t>(std::max<std::int64_t>(
+          0,
+          std::chrono::duration_cast<std::chrono::seconds>(created->time_since_epoch()).count()));
+    }
+  }
+  return (created_seconds << 24) | (arrival & 0xFFFFFF);
+}
+
 DebugSessionController::DebugSessionController(kube::KubeClient& client, kube::Clock& clock,
                                                DebugSessionReconciler& reconciler, int workers)
     : reconciler_(reconciler),
       workers_(workers < 1 ? 1 : workers),
       informer_(client, clock, SessionInformerOptions()),
       queue_(clock) {
-  informer_.AddEventHandler([this](informer::EventType, const kube::ObjectKey& key,
-                                   const nlohmann::json*,
-                                   const nlohmann::json*) { queue_.Add(key); });
+  informer_.AddEventHandler([this](informer::EventType type, const kube::ObjectKey& key,
+                                   const nlohmann::json*, const nlohmann::json* object) {
+    if (type == informer::EventType::kDeleted) {
+      queue_.ForgetRank(key);
+    } else if (type == informer::EventType::kAdded && object != nullptr) {
+      queue_.SetRank(key, SessionAgeRank(*object, arrivals_++));
+    }
+    queue_.Add(key);
+  });
 }
 
 void DebugSessionController::Run(

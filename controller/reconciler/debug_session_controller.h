@@ -1,9 +1,12 @@
 // DebugSessionController: the control loop for DebugSessions (sample-controller's shape).
 //
 // An informer lists and watches DebugSessions in all namespaces; its handlers only enqueue keys; N
-// workers take keys from a rate-limited queue and run the reconciler. A key whose reconcile fails
-// is retried with per-key backoff; one that asks to be looked at later (a TTL, a running capture)
-// is re-added after that delay. Only runs while this replica leads (the caller decides).
+// workers take keys from a rate-limited queue and run the reconciler, older sessions first (by
+// creation time): with the API budget shared by all sessions, a session under way is finished
+// before newer ones advance, instead of all of them advancing in turns and finishing late together.
+// A key whose reconcile fails is retried with per-key backoff; one that asks to be looked at later
+// (a TTL, a running capture) is re-added after that delay. Only runs while this replica leads (the
+// caller decides).
 //
 // Thread safety: Run is called once; Stats may be called from any thread.
 #ifndef EPHEMERA_CONTROLLER_RECONCILER_DEBUG_SESSION_CONTROLLER_H_
@@ -12,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <stop_token>
 
 #include "controller/informer/informer.h"
@@ -21,6 +25,10 @@
 #include "controller/workqueue/work_queue.h"
 
 namespace ephemera::reconciler {
+
+// A session's place in the work queue: older first by creation time (whole seconds, as the API
+// server stores it), then by `arrival`, the order this controller first saw it in.
+std::uint64_t SessionAgeRank(const nlohmann::json& session, std::uint64_t arrival);
 
 struct ControllerStats {
   std::uint64_t reconciles_ok = 0;
@@ -54,6 +62,7 @@ class DebugSessionController {
   const int workers_;
   informer::Informer informer_;
   workqueue::WorkQueue queue_;
+  std::atomic<std::uint64_t> arrivals_{0};  // sessions first seen, for ranking equal ages
   std::atomic<std::uint64_t> ok_{0};
   std::atomic<std::uint64_t> errors_{0};
 };

@@ -135,6 +135,26 @@ std::string AuditActionFor(Action action, std::string_view outcome) {
 
 }  // namespace
 
+bool ReportsAsEvent(const StepRecord& step) {
+  if (step.outcome != "ok") return true;
+  switch (step.action) {
+    case Action::kInitialize:
+    case Action::kAuthorize:
+    case Action::kEnsureKey:
+    case Action::kWait:
+    case Action::kAddFinalizer:
+    case Action::kRemoveFinalizer:
+      return false;
+    case Action::kDeny:
+    case Action::kInject:
+    case Action::kCollect:
+    case Action::kFail:
+    case Action::kWipe:
+      return true;
+  }
+  return true;
+}
+
 DebugSessionReconciler::DebugSessionReconciler(kube::KubeClient& client, kube::Clock& clock,
                                                ReconcilerOptions options)
     : client_(client), clock_(clock), options_(std::move(options)) {}
@@ -199,7 +219,8 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
       if (!observed.ok()) return observed.status();
       seen = std::move(*observed);
     }
-    const session::Observations observed = seen.value_or(session::Observations{});
+    session::Observations nothing;  // terminal or deleting sessions need no observations
+    session::Observations& observed = seen ? *seen : nothing;
 
     const session::Plan plan = session::PlanSession(s, observed, options_.policy, clock_.Now());
     if (plan.action == Action::kWait) {
@@ -214,7 +235,6 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
     }
     current = std::move(*next);
     Remember(key, current);
-    if (seen && plan.action == Action::kEnsureKey) seen->key_exists = true;
     // The pod gained the snapshot container (or the patch changed it otherwise): read it again.
     if (plan.action == Action::kInject) seen.reset();
   }
@@ -232,15 +252,28 @@ StatusOr<session::Observations> DebugSessionReconciler::Observe(const DebugSessi
   } else if (!IsNotFound(pod.status())) {
     return pod.status();
   }
+  if (s.status.phase == Phase::kCapturing) return observed;  // only the pod decides from here
   auto secret = client_.Get(kube::SecretsResource(), {options_.controller_namespace,
                                                       session::SessionKeySecretNameFor(s.uid)});
   if (!secret.ok() && !IsNotFound(secret.status())) return secret.status();
   observed.key_exists = secret.ok();
+  if (secret.ok()) {
+    const json& data = (*secret)["data"];
+    if (data.is_object() && data.contains("recipient") && data["recipient"].is_string()) {
+      auto recipient = kube::Base64Decode(data["recipient"].get<std::string>());
+      if (recipient.ok()) observed.key_recipient = std::move(*recipient);
+    }
+    // The response also carried the identity; it is not kept, and its copy is wiped.
+    if (data.is_object() && data.contains("identity") && data["identity"].is_string()) {
+      std::string& identity = (*secret)["data"]["identity"].get_ref<std::string&>();
+      OPENSSL_cleanse(identity.data(), identity.size());
+    }
+  }
   return observed;
 }
 
 StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const DebugSession& s,
-                                               json object, const session::Observations& observed) {
+                                               json object, session::Observations& observed) {
   const auto now = clock_.Now();
   session::DebugSessionStatus status = s.status;
   status.observed_generation = s.generation;
@@ -278,14 +311,17 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       EPHEMERA_RETURN_IF_ERROR(Record(s, plan, plan.reason, plan.message, status));
       return WriteStatus(std::move(object), status);
     case Action::kEnsureKey: {
-      EPHEMERA_RETURN_IF_ERROR(EnsureKey(s));
+      auto recipient = EnsureKey(s);
+      if (!recipient.ok()) return recipient.status();
+      observed.key_exists = true;
+      observed.key_recipient = std::move(*recipient);
       status.phase = Phase::kInjecting;
       status.message = "Injecting the snapshot container";
       EPHEMERA_RETURN_IF_ERROR(Record(s, plan, "ok", "session key ready", status));
       return WriteStatus(std::move(object), status);
     }
     case Action::kInject: {
-      Status injected = Inject(s, *observed.pod, plan.container);
+      Status injected = Inject(s, *observed.pod, plan.container, observed.key_recipient);
       if (injected.code() == StatusCode::kFailedPrecondition) {
         status.phase = Phase::kFailed;
         status.message = injected.message();
@@ -446,7 +482,7 @@ StatusOr<session::AccessDecision> DebugSessionReconciler::Authorize(const DebugS
   return session::AccessDecision{true, "Allowed", user + " may debug pod " + s.spec.pod};
 }
 
-Status DebugSessionReconciler::EnsureKey(const DebugSession& s) {
+StatusOr<std::string> DebugSessionReconciler::EnsureKey(const DebugSession& s) {
   auto identity = envelope::GenerateIdentity();
   if (!identity.ok()) return identity.status();
   json secret = {{"apiVersion", "v1"},
@@ -464,10 +500,13 @@ Status DebugSessionReconciler::EnsureKey(const DebugSession& s) {
                                 {std::string(session::kFieldManager), false});
   std::string& encoded = secret["data"]["identity"].get_ref<std::string&>();
   OPENSSL_cleanse(encoded.data(), encoded.size());
-  if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) {
-    return created.status().WithContext("creating the session key");
+  if (!created.ok()) {
+    if (created.status().code() != StatusCode::kAlreadyExists) {
+      return created.status().WithContext("creating the session key");
+    }
+    return std::string();  // made by an earlier attempt: its recipient is read when needed
   }
-  return OkStatus();
+  return std::move(identity->recipient);
 }
 
 StatusOr<std::string> DebugSessionReconciler::ReadKey(const DebugSession& s, const char* field) {
@@ -482,13 +521,16 @@ StatusOr<std::string> DebugSessionReconciler::ReadKey(const DebugSession& s, con
 }
 
 Status DebugSessionReconciler::Inject(const DebugSession& s, const session::PodView& pod,
-                                      const std::string& container) {
+                                      const std::string& container, std::string recipient) {
   if (pod.FindEphemeral(session::EphemeralContainerNameFor(s.uid)) != nullptr) {
     return OkStatus();  // already injected (a retry, a restart, or another replica)
   }
-  auto recipient = ReadKey(s, "recipient");
-  if (!recipient.ok()) return recipient.status();
-  auto spec = session::BuildEphemeralContainer(s, pod, container, options_.policy, *recipient);
+  if (recipient.empty()) {
+    auto read = ReadKey(s, "recipient");
+    if (!read.ok()) return read.status();
+    recipient = std::move(*read);
+  }
+  auto spec = session::BuildEphemeralContainer(s, pod, container, options_.policy, recipient);
   if (!spec.ok()) return spec.status();
   detection::AddMark(*spec, options_.mark_key, pod.uid);
   auto patched = client_.PatchEphemeralContainers(

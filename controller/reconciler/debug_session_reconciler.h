@@ -44,6 +44,12 @@ struct StepRecord {
   std::string message;
 };
 
+// Whether a step is worth a Kubernetes Event. Events summarize (the audit trail has every step): a
+// step that went wrong, the injection, the delivery and the wipe. Accepting a session, creating its
+// key and an allowed authorization are only in the audit trail and the status conditions, which
+// saves three API requests per session.
+bool ReportsAsEvent(const StepRecord& step);
+
 // Set on a debugged pod when the policy says annotateDebuggedPods.
 inline constexpr std::string_view kDebuggedByAnnotation = "ephemera.dev/debugged-by";
 
@@ -78,25 +84,29 @@ class DebugSessionReconciler {
       const kube::ObjectKey& key, const std::shared_ptr<const nlohmann::json>& cached = nullptr);
 
  private:
-  // The target pod and whether the session key Secret exists, read from the API server.
+  // The target pod and whether the session key Secret exists (and its recipient), read from the
+  // API server; a capturing session needs only the pod.
   StatusOr<session::Observations> Observe(const session::DebugSession& s);
   // The resourceVersion of the session as this reconciler last saw it as current.
   void Remember(const kube::ObjectKey& key, const nlohmann::json& current);
   void Forget(const kube::ObjectKey& key);
   bool IsLastSeen(const kube::ObjectKey& key, const nlohmann::json& cached) const;
-  // One executed step; returns the session object as it is afterwards.
+  // One executed step; returns the session object as it is afterwards. Steps that change what
+  // was observed (a key created) update `observed`.
   StatusOr<nlohmann::json> Execute(const session::Plan& plan, const session::DebugSession& s,
-                                   nlohmann::json object, const session::Observations& observed);
+                                   nlohmann::json object, session::Observations& observed);
   StatusOr<nlohmann::json> WriteStatus(nlohmann::json object,
                                        const session::DebugSessionStatus& status);
   StatusOr<nlohmann::json> SetFinalizer(nlohmann::json object, bool present);
   // Runs the SubjectAccessReviews; the first refusal decides.
   StatusOr<session::AccessDecision> Authorize(const session::DebugSession& s);
-  Status EnsureKey(const session::DebugSession& s);
+  // Creates the session key Secret; returns its recipient, or "" when it already existed.
+  StatusOr<std::string> EnsureKey(const session::DebugSession& s);
   StatusOr<std::string> ReadKey(const session::DebugSession& s, const char* field);
   // kInject; returns FailedPrecondition for problems that end the session.
+  // `recipient` is the session key's public half, read from its Secret when empty.
   Status Inject(const session::DebugSession& s, const session::PodView& pod,
-                const std::string& container);
+                const std::string& container, std::string recipient);
   // kCollect; fills `status` with the snapshot summary. DataLoss for an invalid snapshot.
   Status Collect(const session::DebugSession& s, session::DebugSessionStatus& status);
   Status Wipe(const session::DebugSession& s);

@@ -11,7 +11,12 @@ namespace {
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
-constexpr milliseconds kPollWhileCapturing{500};
+// A capture's end normally arrives as a pod watch event (the controller queues the session then);
+// polling is the safety net. Soon after injection it polls often (a capture takes well under a
+// second), then less, so that many sessions capturing at once do not spend the API budget on
+// polls: half the time since injection, within these bounds.
+constexpr milliseconds kFirstCapturePoll{500};
+constexpr milliseconds kLongestCapturePoll{5000};
 constexpr milliseconds kPollForTarget{1000};
 
 // Ephemeral container waiting reasons that will not resolve by themselves.
@@ -130,6 +135,8 @@ Plan PlanCapture(const DebugSession& s, const Observations& observed, const Poli
   const Condition* injected = s.status.FindCondition("Injected");
   const TimePoint injected_at = injected ? injected->last_transition_time : s.created;
   const bool overdue = now - injected_at > policy.tool_deadline + policy.tool_grace;
+  const milliseconds poll = std::clamp(duration_cast<milliseconds>(now - injected_at) / 2,
+                                       kFirstCapturePoll, kLongestCapturePoll);
   switch (ec->state.kind) {
     case EphemeralState::Kind::kTerminated:
       if (ec->state.exit_code == 0) return Do(Action::kCollect);
@@ -151,9 +158,9 @@ Plan PlanCapture(const DebugSession& s, const Observations& observed, const Poli
                    "the snapshot container did not finish within " +
                        std::to_string((policy.tool_deadline + policy.tool_grace).count()) + "s");
       }
-      return WaitUntilExpiry(s, now, kPollWhileCapturing);
+      return WaitUntilExpiry(s, now, poll);
   }
-  return WaitUntilExpiry(s, now, kPollWhileCapturing);
+  return WaitUntilExpiry(s, now, poll);
 }
 
 }  // namespace

@@ -46,7 +46,11 @@ struct Observations {
   // The target pod, or nullopt when it does not exist. Only needed from Pending on; the reconciler
   // fetches it for every non-terminal session.
   std::optional<PodView> pod;
+  // Whether the session key Secret exists. Not read while Capturing, where no plan needs it.
   bool key_exists = false;
+  // The key's public half (an age recipient) when known, so that injecting needs no second read
+  // of the Secret. Never the identity: that is read only where a snapshot is opened.
+  std::string key_recipient;
 };
 
 // Names derived from the session UID, identical on every replica and after every restart.

@@ -29,8 +29,31 @@ void WorkQueue::AddLocked(const kube::ObjectKey& key) {
   ++adds_total_;
   // While a worker holds the key it stays only in dirty_; Done queues it again.
   if (processing_.contains(key)) return;
-  queue_.push_back(key);
+  PushReadyLocked(key);
+}
+
+void WorkQueue::PushReadyLocked(const kube::ObjectKey& key) {
+  auto rank = ranks_.find(key);
+  auto [it, inserted] =
+      ready_.insert(Ready{rank == ranks_.end() ? kUnranked : rank->second, sequence_++, key});
+  ready_index_[key] = it;
   cv_.notify_one();
+}
+
+void WorkQueue::SetRank(const kube::ObjectKey& key, std::uint64_t rank) {
+  std::lock_guard lock(mu_);
+  ranks_[key] = rank;
+  auto queued = ready_index_.find(key);
+  if (queued == ready_index_.end() || queued->second->rank == rank) return;
+  Ready moved = *queued->second;
+  ready_.erase(queued->second);
+  moved.rank = rank;
+  queued->second = ready_.insert(std::move(moved)).first;
+}
+
+void WorkQueue::ForgetRank(const kube::ObjectKey& key) {
+  std::lock_guard lock(mu_);
+  ranks_.erase(key);
 }
 
 void WorkQueue::AddAfter(const kube::ObjectKey& key, std::chrono::nanoseconds delay) {
@@ -86,16 +109,17 @@ std::optional<kube::ObjectKey> WorkQueue::Get(const std::stop_token& stop) {
   while (true) {
     if (shutting_down_ || stop.stop_requested()) return std::nullopt;
     ReleaseDueLocked();
-    if (!queue_.empty()) {
-      kube::ObjectKey key = std::move(queue_.front());
-      queue_.pop_front();
+    if (!ready_.empty()) {
+      kube::ObjectKey key = ready_.begin()->key;
+      ready_index_.erase(key);
+      ready_.erase(ready_.begin());
       dirty_.erase(key);
       processing_.insert(key);
       return key;
     }
     const std::uint64_t generation = delay_generation_;
     auto wake = [&] {
-      return shutting_down_ || !queue_.empty() || delay_generation_ != generation;
+      return shutting_down_ || !ready_.empty() || delay_generation_ != generation;
     };
     if (delayed_.empty()) {
       cv_.wait(lock, stop, wake);
@@ -111,10 +135,7 @@ std::optional<kube::ObjectKey> WorkQueue::Get(const std::stop_token& stop) {
 void WorkQueue::Done(const kube::ObjectKey& key) {
   std::lock_guard lock(mu_);
   processing_.erase(key);
-  if (dirty_.contains(key) && !shutting_down_) {
-    queue_.push_back(key);
-    cv_.notify_one();
-  }
+  if (dirty_.contains(key) && !shutting_down_) PushReadyLocked(key);
 }
 
 void WorkQueue::ShutDown() {
@@ -131,13 +152,13 @@ bool WorkQueue::IsShuttingDown() {
 std::size_t WorkQueue::Len() {
   std::lock_guard lock(mu_);
   ReleaseDueLocked();
-  return queue_.size();
+  return ready_.size();
 }
 
 WorkQueueStats WorkQueue::Stats() {
   std::lock_guard lock(mu_);
   ReleaseDueLocked();
-  return WorkQueueStats{.depth = queue_.size(),
+  return WorkQueueStats{.depth = ready_.size(),
                         .delayed = delayed_.size(),
                         .processing = processing_.size(),
                         .adds_total = adds_total_,

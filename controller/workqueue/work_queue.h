@@ -4,6 +4,11 @@
 //   * Add dedups: a key already waiting in the queue is not queued twice.
 //   * A key is never handed to two workers at once: a key added while a worker processes it is
 //     marked dirty and queued again when that worker calls Done.
+//   * Keys are handed out lowest rank first (SetRank), and in the order they were added among keys
+//     of equal rank; a key never ranked has the highest rank, so a queue nobody ranks is FIFO.
+//     The controller ranks sessions by age, so that a session already under way (its capture
+//     finished, say) is served before sessions that arrived after it: under a fixed API budget
+//     that finishes sessions one by one instead of advancing all of them in turns.
 //   * AddAfter holds a key back until the clock reaches the deadline (the earliest deadline wins
 //     when a key is added after twice); AddRateLimited does the same with a per-key exponential
 //     delay (5ms, 10ms, ... capped at 1000s by default) combined with an overall token bucket
@@ -28,7 +33,6 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -78,6 +82,10 @@ class WorkQueue {
   void AddAfter(const kube::ObjectKey& key, std::chrono::nanoseconds delay);
   // AddAfter with the key's next backoff delay, and counts a failure for the key.
   void AddRateLimited(const kube::ObjectKey& key);
+  // The key's rank from now on, also if it is already queued (lower is served first).
+  void SetRank(const kube::ObjectKey& key, std::uint64_t rank);
+  // Drops the key's rank (when its object is deleted); it does not remove a queued key.
+  void ForgetRank(const kube::ObjectKey& key);
   // Clears the key's failure count (it does not remove a queued or delayed key).
   void Forget(const kube::ObjectKey& key);
   // Failures counted for `key` since the last Forget.
@@ -99,8 +107,20 @@ class WorkQueue {
 
  private:
   using SteadyTime = std::chrono::steady_clock::time_point;
+  static constexpr std::uint64_t kUnranked = UINT64_MAX;
+  // A key ready for Get: served in (rank, sequence of arrival) order.
+  struct Ready {
+    std::uint64_t rank;
+    std::uint64_t sequence;
+    kube::ObjectKey key;
+    bool operator<(const Ready& other) const {
+      return rank != other.rank ? rank < other.rank : sequence < other.sequence;
+    }
+  };
 
   void AddLocked(const kube::ObjectKey& key);
+  // Puts a key into ready_ (it must not be there) and wakes a worker.
+  void PushReadyLocked(const kube::ObjectKey& key);
   void AddAfterLocked(const kube::ObjectKey& key, std::chrono::nanoseconds delay);
   // Moves delayed keys whose deadline has passed into the queue.
   void ReleaseDueLocked();
@@ -111,7 +131,10 @@ class WorkQueue {
 
   std::mutex mu_;
   std::condition_variable_any cv_;
-  std::deque<kube::ObjectKey> queue_;
+  std::set<Ready> ready_;
+  std::map<kube::ObjectKey, std::set<Ready>::iterator> ready_index_;
+  std::map<kube::ObjectKey, std::uint64_t> ranks_;
+  std::uint64_t sequence_ = 0;
   std::set<kube::ObjectKey> dirty_;       // queued, or re-added while processing
   std::set<kube::ObjectKey> processing_;  // handed out by Get, Done not yet called
   // Held-back keys by deadline, and each key's entry there (the earliest deadline wins).

@@ -237,7 +237,28 @@ events_recorded() {
   as admin -n team-a get events.events.k8s.io --field-selector regarding.name=s-ptrace \
     -o jsonpath='{.items[*].reason}' | tr ' ' '\n' | grep -qx Collect
 }
-check "each step is an Event on the DebugSession" events_recorded
+check "the delivery is an Event on the DebugSession" events_recorded
+
+# --- 4b. sessions created at once -----------------------------------------------------------------
+concurrent_creates_all_admitted() {
+  # Six creates at the same moment: the API server calls both admission webhooks for all of them
+  # concurrently, and the controller must answer every call within the webhook timeout
+  # (failurePolicy Fail would refuse the session otherwise). Then all six complete.
+  local i pids=() refused=0
+  for i in 1 2 3 4 5 6; do
+    session "s-burst-$i" 40s restricted | as alice apply -f - >"$work/burst-$i.out" 2>&1 &
+    pids+=("$!")
+  done
+  for i in 1 2 3 4 5 6; do
+    if ! wait "${pids[$((i - 1))]}"; then
+      refused=$((refused + 1))
+      echo "create s-burst-$i refused: $(cat "$work/burst-$i.out")"
+    fi
+  done
+  [ "$refused" -eq 0 ] || return 1
+  for i in 1 2 3 4 5 6; do wait_phase "s-burst-$i" Completed 120 || return 1; done
+}
+check "six sessions created at once are all admitted and all complete" concurrent_creates_all_admitted
 
 # --- 5. two replicas; the leader killed mid-session --------------------------------------------
 replica_takes_over() {

@@ -28,7 +28,7 @@ DebugSession Initialized(Phase phase) {
 }
 
 Observations WithPod(bool running = true, bool key = true) {
-  return Observations{*ParsePodView(PodObject(running)), key};
+  return Observations{*ParsePodView(PodObject(running)), key, ""};
 }
 
 const TimePoint kNow = At("2026-11-28T10:00:05Z");
@@ -115,7 +115,7 @@ TEST(SessionPlannerTest, CreatesKeyThenInjects) {
 
 TEST(SessionPlannerTest, FailsWhenPodMissing) {
   DebugSession s = Initialized(Phase::kInjecting);
-  Plan p = PlanSession(s, Observations{std::nullopt, true}, Policy{}, kNow);
+  Plan p = PlanSession(s, Observations{std::nullopt, true, ""}, Policy{}, kNow);
   EXPECT_EQ(p.action, Action::kFail);
   EXPECT_EQ(p.reason, "TargetPodNotFound");
 }
@@ -148,14 +148,31 @@ Observations CapturingPod(const DebugSession& s, const nlohmann::json& state) {
   if (!state.is_null()) {
     pod["status"]["ephemeralContainerStatuses"] = {{{"name", name}, {"state", state}}};
   }
-  return Observations{*ParsePodView(pod), true};
+  return Observations{*ParsePodView(pod), true, ""};
 }
 
 TEST(SessionPlannerTest, PollsWhileToolRuns) {
   DebugSession s = Initialized(Phase::kCapturing);
+  s.status.SetCondition("Injected", true, "Injected", "", kNow);
   Plan p = PlanSession(s, CapturingPod(s, {{"running", nlohmann::json::object()}}), Policy{}, kNow);
   EXPECT_EQ(p.action, Action::kWait);
-  EXPECT_LE(p.requeue_after->count(), 1000);
+  EXPECT_EQ(p.requeue_after->count(), 500);
+}
+
+TEST(SessionPlannerTest, PollsLessOftenTheLongerACaptureRuns) {
+  // The pod watch reports a capture's end; polls are the safety net, and must not spend the API
+  // budget when many sessions capture at once.
+  DebugSession s = Initialized(Phase::kCapturing);
+  s.status.SetCondition("Injected", true, "Injected", "", s.created);
+  auto running = CapturingPod(s, {{"running", nlohmann::json::object()}});
+  auto poll_at = [&](std::chrono::milliseconds since_injection) {
+    Plan p = PlanSession(s, running, Policy{}, s.created + since_injection);
+    EXPECT_EQ(p.action, Action::kWait);
+    return p.requeue_after.value_or(std::chrono::milliseconds(-1)).count();
+  };
+  EXPECT_EQ(poll_at(std::chrono::milliseconds(200)), 500);
+  EXPECT_EQ(poll_at(seconds(4)), 2000);
+  EXPECT_EQ(poll_at(seconds(30)), 5000);
 }
 
 TEST(SessionPlannerTest, CollectsAfterCleanExit) {

@@ -48,6 +48,52 @@ TEST(WorkQueueTest, GetReturnsKeysInOrderAdded) {
   EXPECT_EQ(queue.Stats().processing, 2u);
 }
 
+TEST(WorkQueueTest, LowerRankIsServedFirstAndEqualRanksInOrderAdded) {
+  kube::FakeClock clock;
+  WorkQueue queue(clock);
+  queue.SetRank(Key("old"), 1);
+  queue.SetRank(Key("new-1"), 5);
+  queue.SetRank(Key("new-2"), 5);
+  queue.Add(Key("new-1"));
+  queue.Add(Key("unranked"));
+  queue.Add(Key("new-2"));
+  queue.Add(Key("old"));
+  EXPECT_EQ(queue.Get({}), Key("old"));
+  EXPECT_EQ(queue.Get({}), Key("new-1"));
+  EXPECT_EQ(queue.Get({}), Key("new-2"));
+  EXPECT_EQ(queue.Get({}), Key("unranked")) << "a key nobody ranked comes last";
+}
+
+TEST(WorkQueueTest, SetRankMovesAKeyAlreadyQueued) {
+  kube::FakeClock clock;
+  WorkQueue queue(clock);
+  queue.Add(Key("a"));
+  queue.Add(Key("b"));
+  queue.SetRank(Key("b"), 0);
+  EXPECT_EQ(queue.Get({}), Key("b"));
+  EXPECT_EQ(queue.Get({}), Key("a"));
+}
+
+TEST(WorkQueueTest, RankAppliesToDelayedAndRequeuedKeysUntilForgotten) {
+  kube::FakeClock clock;
+  WorkQueue queue(clock, ItemOnly());
+  queue.SetRank(Key("old"), 1);
+  queue.SetRank(Key("new"), 2);
+  queue.Add(Key("new"));
+  queue.AddAfter(Key("old"), milliseconds(100));
+  clock.Advance(milliseconds(100));
+  EXPECT_EQ(queue.Get({}), Key("old")) << "released after its delay, still ahead of newer keys";
+  // Re-added while processed: back in the queue at its rank when Done.
+  queue.Add(Key("old"));
+  queue.Done(Key("old"));
+  EXPECT_EQ(queue.Get({}), Key("old"));
+  queue.Done(Key("old"));
+  queue.ForgetRank(Key("old"));
+  queue.Add(Key("old"));
+  EXPECT_EQ(queue.Get({}), Key("new"));
+  EXPECT_EQ(queue.Get({}), Key("old"));
+}
+
 TEST(WorkQueueTest, KeyAddedWhileProcessingIsQueuedAgainOnlyAfterDone) {
   kube::FakeClock clock;
   WorkQueue queue(clock);
