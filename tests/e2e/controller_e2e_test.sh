@@ -260,6 +260,46 @@ concurrent_creates_all_admitted() {
 }
 check "six sessions created at once are all admitted and all complete" concurrent_creates_all_admitted
 
+# --- 4c. the webhook's certificate renewed while the controller runs -------------------------------
+webhook_certificate_renewed() {
+  # A new CA and a new serving certificate for the same names, written over the files the
+  # controller serves from (as a Secret volume is updated), and the webhook configurations told to
+  # trust only the new CA. The API server then admits a session only if the controller serves the
+  # new certificate: it must pick the files up without a restart.
+  local dir node_ip served want
+  dir=$(tr '\0' '\n' <"/proc/$host_controller_pid/cmdline" | sed -n '/^--webhook-cert-dir$/{n;p;}')
+  [ -d "$dir" ] || { echo "cannot find the controller's --webhook-cert-dir"; return 1; }
+  node_ip=$("$cluster" node-ip)
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj /CN=e2e-renewed-webhook-ca -keyout "$work/ca2.key" -out "$work/ca2.crt" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=ephemera-webhook \
+    -keyout "$work/tls2.key" -out "$work/tls2.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:%s\n' "$node_ip" >"$work/tls2.ext"
+  openssl x509 -req -in "$work/tls2.csr" -CA "$work/ca2.crt" -CAkey "$work/ca2.key" \
+    -CAcreateserial -days 1 -extfile "$work/tls2.ext" -out "$work/tls2.crt" 2>/dev/null
+  cp "$work/tls2.key" "$dir/tls.key.new" && cp "$work/tls2.crt" "$dir/tls.crt.new"
+  mv "$dir/tls.key.new" "$dir/tls.key" && mv "$dir/tls.crt.new" "$dir/tls.crt"
+  local bundle patch
+  bundle=$(base64 -w0 <"$work/ca2.crt")
+  patch="[{\"op\":\"replace\",\"path\":\"/webhooks/0/clientConfig/caBundle\",\"value\":\"$bundle\"}]"
+  as admin patch mutatingwebhookconfiguration ephemera-requester --type=json -p "$patch" >/dev/null
+  as admin patch validatingwebhookconfiguration ephemera-policy --type=json -p "$patch" >/dev/null
+  want=$(openssl x509 -in "$work/tls2.crt" -noout -fingerprint -sha256)
+  served=$(openssl s_client -connect "$node_ip:$host_controller_webhook_port" </dev/null 2>/dev/null |
+    openssl x509 -noout -fingerprint -sha256)
+  [ "$served" = "$want" ] || { echo "the controller serves $served, not the renewed $want"; return 1; }
+  # Admission can take a moment to see the new caBundle: retry the create for a few seconds.
+  local out=""
+  for _ in $(seq 1 20); do
+    out=$(session s-renewed 40s restricted | as alice apply -f - 2>&1) && break
+    sleep 0.5
+  done
+  as alice -n team-a get debugsession s-renewed >/dev/null 2>&1 || { echo "not admitted: $out"; return 1; }
+  wait_phase s-renewed Completed 90
+}
+check "the webhook's certificate renewed on disk is served at once, and sessions are admitted through it" \
+  webhook_certificate_renewed
+
 # --- 5. two replicas; the leader killed mid-session --------------------------------------------
 replica_takes_over() {
   # A second replica with its own ports; the webhooks move to it.
