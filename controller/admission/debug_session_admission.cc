@@ -94,6 +94,19 @@ json MutateDebugSession(const json& review, const session::Policy& policy) {
                      {"path", "/spec/ttl"},
                      {"value", config::FormatDuration(policy.default_ttl)}});
   }
+  // The cleanup finalizer from the start, so that the controller need not write the session once
+  // more only to add it (it still does for a session that did not come through this webhook).
+  const json& metadata = ObjectField(object, "metadata");
+  const auto finalizers = metadata.find("finalizers");
+  if (finalizers == metadata.end() || !finalizers->is_array()) {
+    patch.push_back({{"op", "add"},
+                     {"path", "/metadata/finalizers"},
+                     {"value", json::array({session::kFinalizer})}});
+  } else if (std::find(finalizers->begin(), finalizers->end(), session::kFinalizer) ==
+             finalizers->end()) {
+    patch.push_back(
+        {{"op", "add"}, {"path", "/metadata/finalizers/-"}, {"value", session::kFinalizer}});
+  }
   json out = AdmissionResponse(review, true);
   out["response"]["patchType"] = "JSONPatch";
   out["response"]["patch"] = kube::Base64Encode(patch.dump());

@@ -3,7 +3,8 @@
 // Mutate binds the requester: on CREATE, spec.requestedBy is filled from the request's
 // authenticated userInfo (a JSONPatch); a request that sets it itself is rejected, so nobody can
 // ask on someone else's behalf. The CRD's immutable-spec rule keeps it from changing later. It also
-// fills spec.ttl with the policy's default when the session asks for none.
+// fills spec.ttl with the policy's default when the session asks for none, and adds the cleanup
+// finalizer (one write less for the controller).
 // Validate applies the cluster policy (namespaces, TTL cap, profiles), checks what the CRD schema
 // cannot (a positive TTL, a known profile, recipients that encrypt: bech32 checksum and key
 // length) and answers with one sentence that names the field and the rule, which `kubectl apply`

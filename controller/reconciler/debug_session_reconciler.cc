@@ -235,8 +235,13 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
     }
     current = std::move(*next);
     Remember(key, current);
-    // The pod gained the snapshot container (or the patch changed it otherwise): read it again.
-    if (plan.action == Action::kInject) seen.reset();
+    if (plan.action == Action::kInject) {
+      // A container just added has not finished: nothing to do until the pod watch reports it
+      // (or the first poll), so the pod is not read again now.
+      ++result.steps;
+      result.requeue_after = session::kFirstCapturePoll;
+      return result;
+    }
   }
   result.requeue_after = std::chrono::milliseconds(1);  // more to do: yield and come back
   return result;

@@ -11,11 +11,7 @@ namespace {
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
-// A capture's end normally arrives as a pod watch event (the controller queues the session then);
-// polling is the safety net. Soon after injection it polls often (a capture takes well under a
-// second), then less, so that many sessions capturing at once do not spend the API budget on
-// polls: half the time since injection, within these bounds.
-constexpr milliseconds kFirstCapturePoll{500};
+// Polling a capture: half the time since injection, within kFirstCapturePoll..kLongestCapturePoll.
 constexpr milliseconds kLongestCapturePoll{5000};
 constexpr milliseconds kPollForTarget{1000};
 

@@ -41,6 +41,12 @@ struct Plan {
   std::string container;                // kInject/kEnsureKey: the resolved target container
 };
 
+// A capture's end normally arrives as a pod watch event (the controller queues the session then);
+// polling the pod is the safety net. The first poll comes this long after injection, later ones at
+// half the time since injection (at most 5 s), so that many sessions capturing at once do not
+// spend the API budget on polls.
+inline constexpr std::chrono::milliseconds kFirstCapturePoll{1000};
+
 // What the reconciler knows besides the session itself.
 struct Observations {
   // The target pod, or nullopt when it does not exist. Only needed from Pending on; the reconciler

@@ -42,7 +42,7 @@ TEST(DebugSessionAdmissionTest, MutateStampsRequesterFromUserInfo) {
   EXPECT_EQ(response["allowed"], true);
   EXPECT_EQ(response["patchType"], "JSONPatch");
   json patch = json::parse(*kube::Base64Decode(response["patch"].get<std::string>()));
-  ASSERT_EQ(patch.size(), 1u);
+  ASSERT_EQ(patch.size(), 2u);
   EXPECT_EQ(patch[0]["path"], "/spec/requestedBy");
   EXPECT_EQ(patch[0]["value"]["username"], "alice");
   EXPECT_EQ(patch[0]["value"]["groups"][0], "devs");
@@ -56,9 +56,31 @@ TEST(DebugSessionAdmissionTest, MutateFillsTheDefaultTtlFromPolicy) {
   json out = MutateDebugSession(Review(spec), policy);
   ASSERT_EQ(out["response"]["allowed"], true);
   json patch = json::parse(*kube::Base64Decode(out["response"]["patch"].get<std::string>()));
-  ASSERT_EQ(patch.size(), 2u);
+  ASSERT_EQ(patch.size(), 3u);
   EXPECT_EQ(patch[1]["path"], "/spec/ttl");
   EXPECT_EQ(patch[1]["value"], "7m");
+}
+
+// The controller would otherwise write each new session once only to add its finalizer.
+TEST(DebugSessionAdmissionTest, MutateAddsTheCleanupFinalizerOnce) {
+  auto patch_for = [](const json& metadata) {
+    json review = Review(Spec());
+    review["request"]["object"]["metadata"] = metadata;
+    json out = MutateDebugSession(review, session::Policy{});
+    EXPECT_EQ(out["response"]["allowed"], true);
+    return json::parse(*kube::Base64Decode(out["response"]["patch"].get<std::string>()));
+  };
+  json none = patch_for({{"name", "s"}});
+  ASSERT_EQ(none.size(), 2u);
+  EXPECT_EQ(none[1],
+            json({{"op", "add"}, {"path", "/metadata/finalizers"}, {"value", {"ephemera.dev/cleanup"}}}));
+  json other = patch_for({{"name", "s"}, {"finalizers", {"example.com/keep"}}});
+  ASSERT_EQ(other.size(), 2u);
+  EXPECT_EQ(other[1], json({{"op", "add"},
+                            {"path", "/metadata/finalizers/-"},
+                            {"value", "ephemera.dev/cleanup"}}));
+  json ours = patch_for({{"name", "s"}, {"finalizers", {"ephemera.dev/cleanup"}}});
+  EXPECT_EQ(ours.size(), 1u) << ours.dump();
 }
 
 TEST(DebugSessionAdmissionTest, ValidateAppliesTheDefaultTtlWhenUnset) {

@@ -134,10 +134,11 @@ class ReconcilerTest : public ::testing::Test {
   std::vector<StepRecord> steps_;  // what on_step reported (events, metrics, logs)
 };
 
-// The target pod and the key Secret are read once per Reconcile, and the pod again only after the
-// injection changed it: a new session reaches Capturing in one Reconcile with 4 GETs (the session;
-// pod and key; the pod after injecting; the key the session just created is not read back for its
-// recipient). Before, pod and key were read before every step: 10.
+// The target pod and the key Secret are read once per Reconcile: a new session reaches Capturing in
+// one Reconcile with 3 GETs (the session; pod and key). The key it just created is not read back
+// for its recipient, and the pod is not read again after the injection: the container just added
+// cannot have finished, so the reconcile ends there and comes back after the first capture poll.
+// Before, pod and key were read before every step: 10.
 TEST_F(ReconcilerTest, ReadsThePodAndKeyOnceAndThePodAgainOnlyAfterInjecting) {
   audit::FakeAuditSink sink;
   audit::AuditLog audit_log(sink);
@@ -149,7 +150,9 @@ TEST_F(ReconcilerTest, ReadsThePodAndKeyOnceAndThePodAgainOnlyAfterInjecting) {
   const session::DebugSession s = Session();
   ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
   EXPECT_GE(result->steps, 5) << "finalizer, initialize, authorize, key, inject";
-  EXPECT_EQ(gets, 4);
+  EXPECT_EQ(gets, 3);
+  ASSERT_TRUE(result->requeue_after.has_value());
+  EXPECT_EQ(*result->requeue_after, session::kFirstCapturePoll);
 }
 
 // The informer's copy of the session replaces the GET only when it is the version the reconciler

@@ -156,7 +156,7 @@ TEST(SessionPlannerTest, PollsWhileToolRuns) {
   s.status.SetCondition("Injected", true, "Injected", "", kNow);
   Plan p = PlanSession(s, CapturingPod(s, {{"running", nlohmann::json::object()}}), Policy{}, kNow);
   EXPECT_EQ(p.action, Action::kWait);
-  EXPECT_EQ(p.requeue_after->count(), 500);
+  EXPECT_EQ(p.requeue_after->count(), 1000);
 }
 
 TEST(SessionPlannerTest, PollsLessOftenTheLongerACaptureRuns) {
@@ -170,7 +170,7 @@ TEST(SessionPlannerTest, PollsLessOftenTheLongerACaptureRuns) {
     EXPECT_EQ(p.action, Action::kWait);
     return p.requeue_after.value_or(std::chrono::milliseconds(-1)).count();
   };
-  EXPECT_EQ(poll_at(std::chrono::milliseconds(200)), 500);
+  EXPECT_EQ(poll_at(std::chrono::milliseconds(200)), 1000);
   EXPECT_EQ(poll_at(seconds(4)), 2000);
   EXPECT_EQ(poll_at(seconds(30)), 5000);
 }
