@@ -44,6 +44,8 @@ DebugSessionController::DebugSessionController(kube::KubeClient& client, kube::C
       queue_.ForgetRank(key);
     } else if (type == informer::EventType::kAdded && object != nullptr) {
       queue_.SetRank(key, SessionAgeRank(*object, arrivals_++));
+    } else if (object != nullptr && reconciler_.IsEchoOfOwnWrite(key, *object)) {
+      return;  // our own write coming back: the reconciler has moved on from it already
     }
     queue_.Add(key);
   });

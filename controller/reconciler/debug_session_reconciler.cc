@@ -169,14 +169,34 @@ std::string ResourceVersionOf(const json& object) {
 
 }  // namespace
 
-void DebugSessionReconciler::Remember(const kube::ObjectKey& key, const json& current) {
+void DebugSessionReconciler::Remember(const kube::ObjectKey& key, const json& current,
+                                      bool written) {
+  // A reconcile writes a session at most ~6 times; echoes of older writes have arrived long since.
+  constexpr std::size_t kWritesRemembered = 8;
+  const std::string version = ResourceVersionOf(current);
   std::lock_guard lock(seen_mu_);
-  last_seen_version_[key] = ResourceVersionOf(current);
+  last_seen_version_[key] = version;
+  if (written && !version.empty()) {
+    std::deque<std::string>& versions = written_versions_[key];
+    versions.push_back(version);
+    if (versions.size() > kWritesRemembered) versions.pop_front();
+  }
 }
 
 void DebugSessionReconciler::Forget(const kube::ObjectKey& key) {
   std::lock_guard lock(seen_mu_);
   last_seen_version_.erase(key);
+  written_versions_.erase(key);
+}
+
+bool DebugSessionReconciler::IsEchoOfOwnWrite(const kube::ObjectKey& key,
+                                              const json& object) const {
+  const std::string version = ResourceVersionOf(object);
+  if (version.empty()) return false;
+  std::lock_guard lock(seen_mu_);
+  auto it = written_versions_.find(key);
+  return it != written_versions_.end() &&
+         std::find(it->second.begin(), it->second.end(), version) != it->second.end();
 }
 
 bool DebugSessionReconciler::IsLastSeen(const kube::ObjectKey& key, const json& cached) const {
@@ -234,7 +254,7 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
       return result;
     }
     current = std::move(*next);
-    Remember(key, current);
+    Remember(key, current, /*written=*/true);
     if (plan.action == Action::kInject) {
       // A container just added has not finished: nothing to do until the pod watch reports it
       // (or the first poll), so the pod is not read again now.

@@ -12,6 +12,7 @@
 #define EPHEMERA_CONTROLLER_RECONCILER_DEBUG_SESSION_RECONCILER_H_
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -83,12 +84,19 @@ class DebugSessionReconciler {
   StatusOr<ReconcileResult> Reconcile(
       const kube::ObjectKey& key, const std::shared_ptr<const nlohmann::json>& cached = nullptr);
 
+  // Whether `object` is the session exactly as one of this reconciler's recent writes left it (same
+  // resourceVersion): the watch event echoing that write, which brings nothing new, because the
+  // reconciler planned its next step from the written object already. The controller does not
+  // queue such events. Thread safe.
+  bool IsEchoOfOwnWrite(const kube::ObjectKey& key, const nlohmann::json& object) const;
+
  private:
   // The target pod and whether the session key Secret exists (and its recipient), read from the
   // API server; a capturing session needs only the pod.
   StatusOr<session::Observations> Observe(const session::DebugSession& s);
   // The resourceVersion of the session as this reconciler last saw it as current.
-  void Remember(const kube::ObjectKey& key, const nlohmann::json& current);
+  // `written`: `current` is what a write of this reconciler returned.
+  void Remember(const kube::ObjectKey& key, const nlohmann::json& current, bool written = false);
   void Forget(const kube::ObjectKey& key);
   bool IsLastSeen(const kube::ObjectKey& key, const nlohmann::json& cached) const;
   // One executed step; returns the session object as it is afterwards. Steps that change what
@@ -128,6 +136,7 @@ class DebugSessionReconciler {
   kube::KubeClient& client_;
   mutable std::mutex seen_mu_;  // workers reconcile different sessions at once
   std::map<kube::ObjectKey, std::string> last_seen_version_;
+  std::map<kube::ObjectKey, std::deque<std::string>> written_versions_;  // the last few per key
   kube::Clock& clock_;
   ReconcilerOptions options_;
 };

@@ -188,6 +188,26 @@ TEST_F(ReconcilerTest, UsesTheCachedSessionOnlyWhenItIsTheVersionLastSeen) {
   EXPECT_EQ(client_.CallCount(kube::FakeMethod::kGet) - gets, 2);
 }
 
+// The watch events that echo the reconciler's own writes bring nothing new; the controller does not
+// queue them. Any other version of the session is news.
+TEST_F(ReconcilerTest, RecognizesTheEchoesOfItsOwnWritesOnly) {
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  const json created = client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value();
+  const int writes_before = client_.CallCount(kube::FakeMethod::kUpdate);
+  ASSERT_TRUE(reconciler.Reconcile(kSessionKey).ok());
+  ASSERT_GE(client_.CallCount(kube::FakeMethod::kUpdate) - writes_before, 4);
+  const json written = client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value();
+
+  EXPECT_TRUE(reconciler.IsEchoOfOwnWrite(kSessionKey, written));
+  EXPECT_FALSE(reconciler.IsEchoOfOwnWrite(kSessionKey, created)) << "read, not written by it";
+  json someone_elses = written;
+  someone_elses["metadata"]["resourceVersion"] = "999999";
+  EXPECT_FALSE(reconciler.IsEchoOfOwnWrite(kSessionKey, someone_elses));
+  EXPECT_FALSE(reconciler.IsEchoOfOwnWrite({"team-a", "another"}, written));
+}
+
 TEST_F(ReconcilerTest, AWholeLifeIsOneVerifiableAuditChainWithItsHeadInStatus) {
   audit::FakeAuditSink sink;
   audit::AuditLog audit_log(sink);
