@@ -228,6 +228,19 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
   // only this controller's own steps change them, and those say so below (a watch event brings
   // any other change as a new Reconcile).
   std::optional<session::Observations> seen;
+  // Accepting a session and creating its key change nothing but the status, and another step
+  // always follows at once: their status goes to the API server with that step's write (two
+  // requests less per session). `unwritten`: current's status is newer than the server's copy.
+  bool unwritten = false;
+  auto write_unwritten = [&]() -> Status {
+    if (!unwritten) return OkStatus();
+    auto written = WriteCurrentStatus(current);
+    if (!written.ok()) return written.status();
+    current = std::move(*written);
+    Remember(key, current, /*written=*/true);
+    unwritten = false;
+    return OkStatus();
+  };
   for (; result.steps < kMaxStepsPerReconcile; ++result.steps) {
     auto parsed = session::ParseDebugSession(current);
     if (!parsed.ok()) return parsed.status().WithContext("DebugSession " + key.ToString());
@@ -236,7 +249,10 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
     const Phase phase = s.status.phase.value_or(Phase::kPending);
     if (!s.deleting && !session::IsTerminal(phase) && s.status.expires_at && !seen) {
       auto observed = Observe(s);
-      if (!observed.ok()) return observed.status();
+      if (!observed.ok()) {
+        (void)write_unwritten();  // keep the progress made so far (best effort)
+        return observed.status();
+      }
       seen = std::move(*observed);
     }
     session::Observations nothing;  // terminal or deleting sessions need no observations
@@ -244,17 +260,27 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
 
     const session::Plan plan = session::PlanSession(s, observed, options_.policy, clock_.Now());
     if (plan.action == Action::kWait) {
+      EPHEMERA_RETURN_IF_ERROR(write_unwritten());
       result.requeue_after = plan.requeue_after;
       return result;
     }
-    auto next = Execute(plan, s, std::move(current), observed);
-    if (!next.ok()) return next.status();
+    json before = unwritten ? current : json();
+    bool deferred = false;
+    auto next = Execute(plan, s, std::move(current), observed, deferred);
+    if (!next.ok()) {
+      if (unwritten) {  // keep the progress made before this step failed (best effort)
+        current = std::move(before);
+        (void)write_unwritten();
+      }
+      return next.status();
+    }
     if (next->is_null()) {  // the session is gone (finalizer released)
       Forget(key);
       return result;
     }
     current = std::move(*next);
-    Remember(key, current, /*written=*/true);
+    unwritten = deferred;
+    if (!deferred) Remember(key, current, /*written=*/true);
     if (plan.action == Action::kInject) {
       // A container just added has not finished: nothing to do until the pod watch reports it
       // (or the first poll), so the pod is not read again now.
@@ -263,6 +289,7 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
       return result;
     }
   }
+  EPHEMERA_RETURN_IF_ERROR(write_unwritten());
   result.requeue_after = std::chrono::milliseconds(1);  // more to do: yield and come back
   return result;
 }
@@ -298,7 +325,8 @@ StatusOr<session::Observations> DebugSessionReconciler::Observe(const DebugSessi
 }
 
 StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const DebugSession& s,
-                                               json object, session::Observations& observed) {
+                                               json object, session::Observations& observed,
+                                               bool& deferred) {
   const auto now = clock_.Now();
   session::DebugSessionStatus status = s.status;
   status.observed_generation = s.generation;
@@ -319,7 +347,9 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       status.message = "Waiting for authorization";
       EPHEMERA_RETURN_IF_ERROR(
           Record(s, plan, "ok", "expires at " + kube::FormatRfc3339(*plan.expires_at), status));
-      return WriteStatus(std::move(object), status);
+      deferred = true;
+      object["status"] = session::StatusToJson(status);
+      return object;
     case Action::kAuthorize: {
       auto decision = Authorize(s);
       if (!decision.ok()) return decision.status();
@@ -343,7 +373,9 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       status.phase = Phase::kInjecting;
       status.message = "Injecting the snapshot container";
       EPHEMERA_RETURN_IF_ERROR(Record(s, plan, "ok", "session key ready", status));
-      return WriteStatus(std::move(object), status);
+      deferred = true;
+      object["status"] = session::StatusToJson(status);
+      return object;
     }
     case Action::kInject: {
       Status injected = Inject(s, *observed.pod, plan.container, observed.key_recipient);
@@ -472,6 +504,10 @@ std::string DebugSessionReconciler::RecyclePod(const session::PodView& pod) {
 StatusOr<json> DebugSessionReconciler::WriteStatus(json object,
                                                    const session::DebugSessionStatus& status) {
   object["status"] = session::StatusToJson(status);
+  return WriteCurrentStatus(std::move(object));
+}
+
+StatusOr<json> DebugSessionReconciler::WriteCurrentStatus(const json& object) {
   kube::ObjectKey key{object["metadata"].value("namespace", ""),
                       object["metadata"].value("name", "")};
   return client_.UpdateStatus(kube::DebugSessionsResource(), key, object,

@@ -100,11 +100,15 @@ class DebugSessionReconciler {
   void Forget(const kube::ObjectKey& key);
   bool IsLastSeen(const kube::ObjectKey& key, const nlohmann::json& cached) const;
   // One executed step; returns the session object as it is afterwards. Steps that change what
-  // was observed (a key created) update `observed`.
+  // was observed (a key created) update `observed`. `deferred` is set when the returned object's
+  // status was not written (the next write carries it).
   StatusOr<nlohmann::json> Execute(const session::Plan& plan, const session::DebugSession& s,
-                                   nlohmann::json object, session::Observations& observed);
+                                   nlohmann::json object, session::Observations& observed,
+                                   bool& deferred);
   StatusOr<nlohmann::json> WriteStatus(nlohmann::json object,
                                        const session::DebugSessionStatus& status);
+  // Writes the object's status as it is.
+  StatusOr<nlohmann::json> WriteCurrentStatus(const nlohmann::json& object);
   StatusOr<nlohmann::json> SetFinalizer(nlohmann::json object, bool present);
   // Runs the SubjectAccessReviews; the first refusal decides.
   StatusOr<session::AccessDecision> Authorize(const session::DebugSession& s);

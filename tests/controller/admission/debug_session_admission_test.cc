@@ -72,13 +72,14 @@ TEST(DebugSessionAdmissionTest, MutateAddsTheCleanupFinalizerOnce) {
   };
   json none = patch_for({{"name", "s"}});
   ASSERT_EQ(none.size(), 2u);
-  EXPECT_EQ(none[1],
-            json({{"op", "add"}, {"path", "/metadata/finalizers"}, {"value", {"ephemera.dev/cleanup"}}}));
+  EXPECT_EQ(
+      none[1],
+      json({{"op", "add"}, {"path", "/metadata/finalizers"}, {"value", {"ephemera.dev/cleanup"}}}));
   json other = patch_for({{"name", "s"}, {"finalizers", {"example.com/keep"}}});
   ASSERT_EQ(other.size(), 2u);
-  EXPECT_EQ(other[1], json({{"op", "add"},
-                            {"path", "/metadata/finalizers/-"},
-                            {"value", "ephemera.dev/cleanup"}}));
+  EXPECT_EQ(
+      other[1],
+      json({{"op", "add"}, {"path", "/metadata/finalizers/-"}, {"value", "ephemera.dev/cleanup"}}));
   json ours = patch_for({{"name", "s"}, {"finalizers", {"ephemera.dev/cleanup"}}});
   EXPECT_EQ(ours.size(), 1u) << ours.dump();
 }

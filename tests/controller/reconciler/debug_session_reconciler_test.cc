@@ -188,6 +188,53 @@ TEST_F(ReconcilerTest, UsesTheCachedSessionOnlyWhenItIsTheVersionLastSeen) {
   EXPECT_EQ(client_.CallCount(kube::FakeMethod::kGet) - gets, 2);
 }
 
+// Accepting a session and creating its key are written with the step that follows them: a new
+// session reaches Capturing with three writes (the finalizer, the authorization, the injection),
+// yet the audit chain has all four records and the status holds its head.
+TEST_F(ReconcilerTest, StepsThatOnlyChangeTheStatusAreWrittenWithTheNextStep) {
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  const int writes_before = client_.CallCount(kube::FakeMethod::kUpdate);
+  ASSERT_TRUE(reconciler.Reconcile(kSessionKey).ok());
+  EXPECT_EQ(client_.CallCount(kube::FakeMethod::kUpdate) - writes_before, 3);
+  const session::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, session::Phase::kCapturing);
+  ASSERT_TRUE(s.status.expires_at.has_value()) << "the accepted step's expiry was written";
+  const auto records = sink.Records();
+  ASSERT_EQ(records.size(), 4u);
+  ASSERT_TRUE(s.status.audit.has_value());
+  EXPECT_EQ(s.status.audit->records, 4);
+  EXPECT_EQ(s.status.audit->head, records.back().hash);
+}
+
+// When the step after an unwritten one fails, the progress before it is still written: a failed
+// injection leaves the session Injecting with the key's record in its persisted chain head, and the
+// retry continues that chain without a fork.
+TEST_F(ReconcilerTest, AFailedStepStillWritesTheProgressBeforeIt) {
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  client_.FailNext(kube::FakeMethod::kPatch, kube::ApiError(500, "InternalError"));
+  EXPECT_FALSE(reconciler.Reconcile(kSessionKey).ok());
+  session::DebugSession s = Session();
+  EXPECT_EQ(s.status.phase, session::Phase::kInjecting);
+  ASSERT_TRUE(s.status.audit.has_value());
+  EXPECT_EQ(s.status.audit->records, 3) << "accepted, authorized, key-created";
+
+  ASSERT_TRUE(Settle(reconciler).ok());
+  s = Session();
+  ASSERT_EQ(s.status.phase, session::Phase::kCapturing);
+  std::stringstream stream;
+  for (const auto& r : sink.Records()) stream << audit::ToJson(r).dump() << "\n";
+  audit::VerifyOptions verify;
+  verify.anchors[audit::SessionChain(s.uid)] =
+      audit::ChainHead{static_cast<std::uint64_t>(s.status.audit->records), s.status.audit->head};
+  const audit::VerifyReport report = audit::VerifyAuditStream(stream, verify);
+  EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
+  EXPECT_EQ(s.status.audit->records, 4);
+}
+
 // The watch events that echo the reconciler's own writes bring nothing new; the controller does not
 // queue them. Any other version of the session is news.
 TEST_F(ReconcilerTest, RecognizesTheEchoesOfItsOwnWritesOnly) {
@@ -197,7 +244,7 @@ TEST_F(ReconcilerTest, RecognizesTheEchoesOfItsOwnWritesOnly) {
   const json created = client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value();
   const int writes_before = client_.CallCount(kube::FakeMethod::kUpdate);
   ASSERT_TRUE(reconciler.Reconcile(kSessionKey).ok());
-  ASSERT_GE(client_.CallCount(kube::FakeMethod::kUpdate) - writes_before, 4);
+  ASSERT_GE(client_.CallCount(kube::FakeMethod::kUpdate) - writes_before, 3);
   const json written = client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value();
 
   EXPECT_TRUE(reconciler.IsEchoOfOwnWrite(kSessionKey, written));
