@@ -30,6 +30,7 @@
 #include "controller/httpserver/http_server.h"
 #include "controller/kube/clock.h"
 #include "controller/kube/event.h"
+#include "controller/kube/event_recorder.h"
 #include "controller/kube/kube_config.h"
 #include "controller/kube/kube_connection.h"
 #include "controller/kube/rest_kube_client.h"
@@ -237,6 +238,24 @@ int Run(int argc, char** argv) {
       "snapshot_containers_running_after_ttl_total",
       "Snapshot containers found still running when their session ended (never expected).");
 
+  // Events go out in the background, on the API budget the control loop leaves over: they never
+  // hold up a session (kube/event_recorder.h).
+  kube::EventRecorderOptions event_options;
+  event_options.on_error = [&log](const kube::EventRecord& event, const Status& error) {
+    log.Warn("Cannot record event",
+             {{"regarding", event.regarding.namespace_name + "/" + event.regarding.name},
+              {"reason", event.reason},
+              {"error", error}});
+  };
+  kube::EventRecorder events(client, clock, event_options);
+  registry.AddGaugeFunc("events_queued", "Kubernetes Events waiting for spare API budget.", {}, {},
+                        [&] { return static_cast<double>(events.Stats().queued); });
+  registry.AddCounterFunc(
+      "events_dropped_total",
+      "Kubernetes Events not sent: queue full, refused by the API server, or queued at shutdown.",
+      {}, {}, [&] { return static_cast<double>(events.Stats().dropped); });
+  std::jthread event_sender([&events](const std::stop_token& s) { events.Run(s); });
+
   reconciler::ReconcilerOptions options;
   options.controller_namespace = cfg->namespace_name;
   options.policy = policy;
@@ -257,10 +276,7 @@ int Run(int argc, char** argv) {
                     " is still running after the session ended";
       on_pod.reporting_controller = "ephemera.dev/ephemera-controller";
       on_pod.reporting_instance = identity.substr(0, 128);
-      if (auto created = client.CreateEvent(on_pod, clock.Now()); !created.ok()) {
-        log.Warn("Cannot record event",
-                 {{"debugsession", step.session.ToString()}, {"error", created.status()}});
-      }
+      events.Record(std::move(on_pod));
     }
     if (reconciler::ReportsAsEvent(step)) {
       kube::EventRecord event;
@@ -273,10 +289,7 @@ int Run(int argc, char** argv) {
       event.note = step.message;
       event.reporting_controller = "ephemera.dev/ephemera-controller";
       event.reporting_instance = identity.substr(0, 128);
-      if (auto created = client.CreateEvent(event, clock.Now()); !created.ok()) {
-        log.Warn("Cannot record event",
-                 {{"debugsession", step.session.ToString()}, {"error", created.status()}});
-      }
+      events.Record(std::move(event));
     }
     log.Info("Session step", {{"debugsession", step.session.ToString()},
                               {"action", session::ActionName(step.action)},
@@ -397,10 +410,7 @@ int Run(int argc, char** argv) {
         "Ephemeral container " + c.container + " (image " + c.image + ") was not added by Ephemera";
     event.reporting_controller = "ephemera.dev/ephemera-controller";
     event.reporting_instance = identity.substr(0, 128);
-    if (auto created = client.CreateEvent(event, clock.Now()); !created.ok()) {
-      log.Warn("Cannot record event",
-               {{"pod", c.namespace_name + "/" + c.pod}, {"error", created.status()}});
-    }
+    events.Record(std::move(event));
   };
   // The same watch tells the control loop when a snapshot container starts or ends, so a capture
   // is collected as soon as the kubelet reports it instead of at the next poll.

@@ -38,11 +38,12 @@ StatusOr<nlohmann::json> KubeClient::PatchEphemeralContainers(const ObjectKey& p
 }
 
 StatusOr<nlohmann::json> KubeClient::CreateEvent(const EventRecord& record,
-                                                 std::chrono::system_clock::time_point time) {
+                                                 std::chrono::system_clock::time_point time,
+                                                 const WriteOptions& options) {
   auto event = BuildEventObject(record, time);
   if (!event.ok()) return event.status();
   const std::string ns = (*event)["metadata"]["namespace"].get<std::string>();
-  return Create(EventsResource(), ns, *event);
+  return Create(EventsResource(), ns, *event, options);
 }
 
 StatusOr<LeaseRecord> KubeClient::GetLease(const ObjectKey& key) {

@@ -79,6 +79,10 @@ using WatchHandler = std::function<void(const WatchEvent& event)>;
 struct WriteOptions {
   std::string field_manager{};  // recorded in managedFields
   bool dry_run = false;         // ?dryRun=All: validate and admit without persisting
+  // Best-effort writes (Events): sent only if the client-side rate limit has a request to spare
+  // right now, so that they never delay the control loop's own requests; otherwise
+  // kResourceExhausted at once and nothing is sent. Honoured by Create.
+  bool spare_budget_only = false;
 };
 
 enum class PatchType {
@@ -164,7 +168,8 @@ class KubeClient {
                                                     const PatchOptions& options = {});
   // Builds (event.h) and creates an events.k8s.io/v1 Event.
   StatusOr<nlohmann::json> CreateEvent(const EventRecord& record,
-                                       std::chrono::system_clock::time_point event_time);
+                                       std::chrono::system_clock::time_point event_time,
+                                       const WriteOptions& options = {});
   StatusOr<LeaseRecord> GetLease(const ObjectKey& key);
   StatusOr<LeaseRecord> CreateLease(const ObjectKey& key, const LeaseRecord& lease);
   // PUT with lease.resource_version: kAborted when someone else wrote the Lease meanwhile.

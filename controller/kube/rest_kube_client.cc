@@ -189,9 +189,9 @@ void RestKubeClient::Observe(const HttpRequest& request,
   options_.on_response(request.method, response.ok() ? response->status : 0);
 }
 
-StatusOr<HttpResponse> RestKubeClient::Execute(const HttpRequest& request) {
+StatusOr<HttpResponse> RestKubeClient::Execute(const HttpRequest& request, bool token_taken) {
   for (int attempt = 0;; ++attempt) {
-    limiter_.Wait({});
+    if (attempt > 0 || !token_taken) limiter_.Wait({});
     auto response = transport_.Send(request);
     Observe(request, response);
     if (!response.ok()) return response;
@@ -205,8 +205,8 @@ StatusOr<HttpResponse> RestKubeClient::Execute(const HttpRequest& request) {
   }
 }
 
-StatusOr<nlohmann::json> RestKubeClient::ExecuteJson(const HttpRequest& request) {
-  auto response = Execute(request);
+StatusOr<nlohmann::json> RestKubeClient::ExecuteJson(const HttpRequest& request, bool token_taken) {
+  auto response = Execute(request, token_taken);
   if (!response.ok()) return response.status();
   if (!IsSuccess(response->status)) return ErrorFromResponse(*response);
   nlohmann::json body = nlohmann::json::parse(response->body, nullptr, false);
@@ -348,6 +348,13 @@ StatusOr<nlohmann::json> RestKubeClient::Create(const GroupVersionResource& gvr,
   HttpRequest request = NewRequest("POST", *target);
   request.headers.emplace_back("Content-Type", "application/json");
   request.body = object.dump();
+  if (options.spare_budget_only) {
+    if (!limiter_.TryAcquire()) {
+      return ResourceExhaustedError(
+          "not sent: the client-side API rate limit has no request to spare now");
+    }
+    return ExecuteJson(request, /*token_taken=*/true);
+  }
   return ExecuteJson(request);
 }
 

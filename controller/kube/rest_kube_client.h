@@ -69,9 +69,10 @@ class RestKubeClient final : public KubeClient {
   HttpRequest NewRequest(std::string method, std::string target) const;
   // Rate limit, send, retry 429 / 5xx-with-Retry-After. Returns the final response, any status.
   void Observe(const HttpRequest& request, const StatusOr<HttpResponse>& response) const;
-  StatusOr<HttpResponse> Execute(const HttpRequest& request);
+  // `token_taken`: the caller already took the first attempt's token from the rate limiter.
+  StatusOr<HttpResponse> Execute(const HttpRequest& request, bool token_taken = false);
   // Execute, then: 2xx → the parsed JSON body; otherwise ParseApiError.
-  StatusOr<nlohmann::json> ExecuteJson(const HttpRequest& request);
+  StatusOr<nlohmann::json> ExecuteJson(const HttpRequest& request, bool token_taken = false);
   std::chrono::seconds PickWatchTimeout();
 
   HttpTransport& transport_;

@@ -506,5 +506,34 @@ TEST(RestKubeClientRateLimitTest, RequestsAreSpacedByQps) {
   EXPECT_EQ(fake.Requests().size(), 5u);
 }
 
+// A best-effort write takes only a request the budget has to spare: never waits, never goes
+// ahead of requests already waiting for a token.
+TEST(RestKubeClientRateLimitTest, SpareBudgetOnlyWritesNeverWait) {
+  FakeClock clock;
+  FakeHttpTransport fake;
+  fake.SetHandler([](const HttpRequest&) { return FakeReply::Json(201, json::object()); });
+  RestKubeClientOptions options;
+  options.qps = 2;
+  options.burst = 1;
+  RestKubeClient client(fake, clock, options);
+  WriteOptions best_effort;
+  best_effort.spare_budget_only = true;
+  const json event = {{"metadata", {{"generateName", "e-"}}}};
+
+  ASSERT_TRUE(client.Create(EventsResource(), "ns", event, best_effort).ok()) << "a token to spare";
+  auto refused = client.Create(EventsResource(), "ns", event, best_effort);
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(fake.Requests().size(), 1u) << "nothing sent without a spare token";
+  EXPECT_EQ(clock.Slept(), 0s);
+
+  // An ordinary request waits for its token as always; once the bucket refills, a best-effort one
+  // goes through again.
+  ASSERT_TRUE(client.Get(PodsResource(), {"ns", "p"}).ok());
+  EXPECT_EQ(clock.Slept(), 500ms);
+  clock.Advance(500ms);
+  EXPECT_TRUE(client.Create(EventsResource(), "ns", event, best_effort).ok());
+  EXPECT_EQ(fake.Requests().size(), 3u);
+}
+
 }  // namespace
 }  // namespace ephemera::kube
