@@ -44,12 +44,15 @@ void EventRecorder::Run(const std::stop_token& stop) {
     }
     {
       std::lock_guard lock(mu_);
-      // Record may have dropped it meanwhile (queue full): remove it only if it is still there.
-      if (!queue_.empty() && queue_.front().sequence == next.sequence) queue_.pop_front();
-      if (created.ok()) {
-        ++stats_.sent;
-      } else {
-        ++stats_.dropped;
+      // Record may have dropped it meanwhile (queue full, counted there): remove and count it
+      // only if it is still there.
+      if (!queue_.empty() && queue_.front().sequence == next.sequence) {
+        queue_.pop_front();
+        if (created.ok()) {
+          ++stats_.sent;
+        } else {
+          ++stats_.dropped;
+        }
       }
     }
     if (!created.ok() && options_.on_error) options_.on_error(next.record, created.status());

@@ -198,7 +198,11 @@ StatusOr<HttpResponse> RestKubeClient::Execute(const HttpRequest& request, bool 
     const bool throttled = response->status == 429;
     const auto retry_header = FindHeader(response->headers, "Retry-After");
     const bool overloaded = response->status >= 500 && retry_header.has_value();
-    if ((!throttled && !overloaded) || attempt >= options_.max_retries) return response;
+    // A best-effort request (its token taken in advance) gets one attempt: a retry would wait for
+    // a token like any other request.
+    if ((!throttled && !overloaded) || attempt >= options_.max_retries || token_taken) {
+      return response;
+    }
     std::chrono::seconds wait = kDefaultRetryAfter;
     if (retry_header) wait = ParseRetryAfter(*retry_header).value_or(kDefaultRetryAfter);
     clock_.SleepFor(std::min(wait, options_.max_retry_wait), {});

@@ -69,7 +69,8 @@ class RestKubeClient final : public KubeClient {
   HttpRequest NewRequest(std::string method, std::string target) const;
   // Rate limit, send, retry 429 / 5xx-with-Retry-After. Returns the final response, any status.
   void Observe(const HttpRequest& request, const StatusOr<HttpResponse>& response) const;
-  // `token_taken`: the caller already took the first attempt's token from the rate limiter.
+  // `token_taken`: a best-effort request whose caller already took its token from the rate
+  // limiter; it gets one attempt (no retry on 429 or 5xx with Retry-After).
   StatusOr<HttpResponse> Execute(const HttpRequest& request, bool token_taken = false);
   // Execute, then: 2xx → the parsed JSON body; otherwise ParseApiError.
   StatusOr<nlohmann::json> ExecuteJson(const HttpRequest& request, bool token_taken = false);

@@ -286,6 +286,12 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
       // (or the first poll), so the pod is not read again now.
       ++result.steps;
       result.requeue_after = session::kFirstCapturePoll;
+      if (s.status.expires_at) {  // never past the TTL
+        const auto until_expiry = std::chrono::duration_cast<std::chrono::milliseconds>(
+            *s.status.expires_at - clock_.Now());
+        result.requeue_after =
+            std::clamp(until_expiry, std::chrono::milliseconds(1), session::kFirstCapturePoll);
+      }
       return result;
     }
   }

@@ -110,7 +110,11 @@ Plan PlanInjection(const DebugSession& s, const Observations& observed, const Po
       return WaitUntilExpiry(s, now, kPollForTarget);
     }
   }
-  Plan p = Do(observed.key_exists ? Action::kInject : Action::kEnsureKey);
+  // Inject once the key step is on record (phase Injecting). A key that exists while the phase is
+  // still Pending was made by a run that stopped before writing that step: the step is taken again
+  // (creating the key is idempotent), so that its audit record is on the session's chain.
+  const bool key_on_record = s.status.phase == Phase::kInjecting && observed.key_exists;
+  Plan p = Do(key_on_record ? Action::kInject : Action::kEnsureKey);
   p.container = container;
   return p;
 }

@@ -535,5 +535,23 @@ TEST(RestKubeClientRateLimitTest, SpareBudgetOnlyWritesNeverWait) {
   EXPECT_EQ(fake.Requests().size(), 3u);
 }
 
+TEST(RestKubeClientRateLimitTest, SpareBudgetOnlyWritesAreNotRetried) {
+  FakeClock clock;
+  FakeHttpTransport fake;
+  fake.SetHandler([](const HttpRequest&) {
+    FakeReply reply = FakeReply::ApiStatus(429, "TooManyRequests", "slow down");
+    reply.headers.emplace_back("Retry-After", "1");
+    return reply;
+  });
+  RestKubeClient client(fake, clock, {});
+  WriteOptions best_effort;
+  best_effort.spare_budget_only = true;
+  auto created =
+      client.Create(EventsResource(), "ns", {{"metadata", {{"generateName", "e-"}}}}, best_effort);
+  EXPECT_FALSE(created.ok());
+  EXPECT_EQ(fake.Requests().size(), 1u) << "one attempt: a retry would wait for a token";
+  EXPECT_EQ(clock.Slept(), 0s);
+}
+
 }  // namespace
 }  // namespace ephemera::kube

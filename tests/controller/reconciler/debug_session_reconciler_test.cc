@@ -139,7 +139,7 @@ class ReconcilerTest : public ::testing::Test {
 // for its recipient, and the pod is not read again after the injection: the container just added
 // cannot have finished, so the reconcile ends there and comes back after the first capture poll.
 // Before, pod and key were read before every step: 10.
-TEST_F(ReconcilerTest, ReadsThePodAndKeyOnceAndThePodAgainOnlyAfterInjecting) {
+TEST_F(ReconcilerTest, ReadsThePodAndKeyOnceAndNotAgainAfterInjecting) {
   audit::FakeAuditSink sink;
   audit::AuditLog audit_log(sink);
   DebugSessionReconciler reconciler = MakeReconciler(audit_log);
@@ -233,6 +233,42 @@ TEST_F(ReconcilerTest, AFailedStepStillWritesTheProgressBeforeIt) {
   const audit::VerifyReport report = audit::VerifyAuditStream(stream, verify);
   EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
   EXPECT_EQ(s.status.audit->records, 4);
+}
+
+// A run that created the key and appended its record but stopped before the write that would have
+// carried it (the key step is written with the injection) left phase Pending and the key in place.
+// The next run takes the key step again, so "key-created" is on the session's chain after all.
+TEST_F(ReconcilerTest, AKeyStepNotOnRecordIsTakenAgainAfterARestart) {
+  json object = client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value();
+  session::DebugSession s = Session();
+  session::DebugSessionStatus status;
+  status.phase = session::Phase::kPending;
+  status.expires_at = clock_.Now() + 5min;
+  status.SetCondition("Authorized", true, "Allowed", "alice may debug pod shop-1", clock_.Now());
+  object["status"] = session::StatusToJson(status);
+  object["metadata"]["finalizers"] = {std::string(session::kFinalizer)};
+  client_.PutObject(kube::DebugSessionsResource(), object);
+  auto identity = envelope::GenerateIdentity();
+  ASSERT_TRUE(identity.ok());
+  client_.PutObject(
+      kube::SecretsResource(),
+      {{"apiVersion", "v1"},
+       {"kind", "Secret"},
+       {"metadata",
+        {{"name", session::SessionKeySecretNameFor(s.uid)}, {"namespace", kControllerNamespace}}},
+       {"data",
+        {{"identity", kube::Base64Encode(identity->identity)},
+         {"recipient", kube::Base64Encode(identity->recipient)}}}});
+
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);  // a new process: no chain heads in memory
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
+  std::vector<std::string> actions;
+  for (const auto& r : sink.Records()) actions.push_back(r.record.action);
+  EXPECT_EQ(actions, (std::vector<std::string>{"key-created", "injected"}));
+  EXPECT_EQ(SessionRecipient(s.uid), identity->recipient) << "the existing key was kept";
 }
 
 // The watch events that echo the reconciler's own writes bring nothing new; the controller does not

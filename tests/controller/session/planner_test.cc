@@ -113,6 +113,14 @@ TEST(SessionPlannerTest, CreatesKeyThenInjects) {
   EXPECT_EQ(PlanSession(s, WithPod(true, true), Policy{}, kNow).action, Action::kInject);
 }
 
+// A run that created the key but stopped before writing the step (it is written with the next
+// one) left phase Pending: the key step is taken again, so its audit record is not lost.
+TEST(SessionPlannerTest, RetakesTheKeyStepWhenItIsNotOnRecord) {
+  DebugSession s = Initialized(Phase::kPending);
+  s.status.SetCondition("Authorized", true, "Allowed", "", kNow);
+  EXPECT_EQ(PlanSession(s, WithPod(true, true), Policy{}, kNow).action, Action::kEnsureKey);
+}
+
 TEST(SessionPlannerTest, FailsWhenPodMissing) {
   DebugSession s = Initialized(Phase::kInjecting);
   Plan p = PlanSession(s, Observations{std::nullopt, true, ""}, Policy{}, kNow);
