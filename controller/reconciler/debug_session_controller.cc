@@ -13,10 +13,17 @@ namespace {
 informer::InformerOptions SessionInformerOptions() {
   informer::InformerOptions options;
   options.resource = kube::DebugSessionsResource();
+  options.transform = WithoutManagedFields;
   return options;
 }
 
 }  // namespace
+
+nlohmann::json WithoutManagedFields(nlohmann::json session) {
+  auto metadata = session.find("metadata");
+  if (metadata != session.end() && metadata->is_object()) metadata->erase("managedFields");
+  return session;
+}
 
 std::uint64_t SessionAgeRank(const nlohmann::json& session, std::uint64_t arrival) {
   std::uint64_t created_seconds = 0;

@@ -26,6 +26,12 @@
 
 namespace ephemera::reconciler {
 
+// The session as the controller caches it: without metadata.managedFields, which nothing here
+// reads and which grows with every status write (a third of a cached session's memory). Writing a
+// cached copy back is safe: on an update without managedFields the API server keeps the stored
+// ones.
+nlohmann::json WithoutManagedFields(nlohmann::json session);
+
 // A session's place in the work queue: older first by creation time (whole seconds, as the API
 // server stores it), then by `arrival`, the order this controller first saw it in.
 std::uint64_t SessionAgeRank(const nlohmann::json& session, std::uint64_t arrival);

@@ -27,5 +27,19 @@ TEST(SessionAgeRankTest, ASessionWithoutACreationTimeRanksBeforeAllOthers) {
   EXPECT_LT(SessionAgeRank(session, 5), SessionAgeRank(CreatedAt("1970-01-01T00:00:01Z"), 0));
 }
 
+TEST(WithoutManagedFieldsTest, DropsManagedFieldsAndKeepsEverythingElse) {
+  nlohmann::json session = CreatedAt("2026-11-29T05:00:00Z");
+  session["metadata"]["annotations"] = {{"kubectl.kubernetes.io/last-applied-configuration", "{}"}};
+  session["metadata"]["managedFields"] = {{{"manager", "ephemera-controller"},
+                                           {"operation", "Update"},
+                                           {"subresource", "status"},
+                                           {"fieldsV1", {{"f:status", nlohmann::json::object()}}}}};
+  session["status"] = {{"phase", "Capturing"}};
+  nlohmann::json expected = session;
+  expected["metadata"].erase("managedFields");
+  EXPECT_EQ(WithoutManagedFields(session), expected);
+  EXPECT_EQ(WithoutManagedFields(nlohmann::json::object()), nlohmann::json::object());
+}
+
 }  // namespace
 }  // namespace ephemera::reconciler
