@@ -2,6 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
+#include "controller/audit/audit_log.h"
+#include "controller/kube/resource.h"
+#include "tests/controller/audit/fake_audit_sink.h"
+#include "tests/controller/informer/fake_kube_client.h"
+#include "tests/controller/kube/fake_clock.h"
+#include "tests/controller/session/session_fixtures.h"
+
 namespace ephemera::reconciler {
 namespace {
 
@@ -39,6 +49,61 @@ TEST(WithoutManagedFieldsTest, DropsManagedFieldsAndKeepsEverythingElse) {
   expected["metadata"].erase("managedFields");
   EXPECT_EQ(WithoutManagedFields(session), expected);
   EXPECT_EQ(WithoutManagedFields(nlohmann::json::object()), nlohmann::json::object());
+}
+
+// Waits (real time, at most 10 s) until `done` holds; the controller runs on its own threads.
+template <typename Predicate>
+bool Eventually(Predicate done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// The whole loop over the fake API server: a new session is reconciled once (to Capturing); the
+// watch event that echoes the controller's own last write is not queued; someone else's change is.
+TEST(DebugSessionControllerTest, QueuesOthersChangesButNotTheEchoOfItsOwnWrites) {
+  kube::FakeKubeClient client;
+  kube::FakeClock clock;
+  nlohmann::json session = session::testing::SessionObject();
+  session["metadata"]["creationTimestamp"] = "2026-01-01T00:00:00Z";
+  client.PutObject(kube::DebugSessionsResource(), session);
+  client.PutObject(kube::PodsResource(), session::testing::PodObject());
+  client.SetCreateAnswer("subjectaccessreviews", [](const nlohmann::json& review) {
+    nlohmann::json answer = review;
+    answer["status"] = {{"allowed", true}};
+    return answer;
+  });
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  ReconcilerOptions options;
+  options.controller_namespace = "ephemera-system";
+  options.policy.snapshot_image = "ephemera.local/snapshot@sha256:" + std::string(64, 'a');
+  options.mark_key = "0123456789abcdef0123456789abcdef";
+  options.audit = &audit_log;
+  DebugSessionReconciler reconciler(client, clock, options);
+  DebugSessionController controller(client, clock, reconciler, 1);
+  std::jthread loop([&](const std::stop_token& stop) { controller.Run(stop, nullptr); });
+
+  const kube::ObjectKey key{session["metadata"]["namespace"], session["metadata"]["name"]};
+  ASSERT_TRUE(Eventually([&] { return controller.Stats().reconciles_ok >= 1; }));
+  const nlohmann::json written = client.GetObject(kube::DebugSessionsResource(), key).value();
+  ASSERT_EQ(written["status"].value("phase", ""), "Capturing");
+
+  client.PushWatch(kube::WatchScript::Closed({kube::ModifiedEvent(written)}));
+  // The echo reaches the informer within milliseconds; it must not reach the queue.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(controller.Stats().reconciles_ok, 1u) << "the echo of its own write was reconciled";
+
+  nlohmann::json changed = written;
+  changed["metadata"]["labels"] = {{"team", "checkout"}};
+  client.PutObject(kube::DebugSessionsResource(), changed);  // someone else's write: a new version
+  client.PushWatch(kube::WatchScript::Closed(
+      {kube::ModifiedEvent(client.GetObject(kube::DebugSessionsResource(), key).value())}));
+  EXPECT_TRUE(Eventually([&] { return controller.Stats().reconciles_ok >= 2; }))
+      << "another writer's change must be reconciled";
 }
 
 }  // namespace
