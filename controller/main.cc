@@ -241,6 +241,8 @@ int Run(int argc, char** argv) {
   // Events go out in the background, on the API budget the control loop leaves over: they never
   // hold up a session (kube/event_recorder.h).
   kube::EventRecorderOptions event_options;
+  event_options.reporting_controller = "ephemera.dev/ephemera-controller";
+  event_options.reporting_instance = identity.substr(0, 128);
   event_options.on_error = [&log](const kube::EventRecord& event, const Status& error) {
     log.Warn("Cannot record event",
              {{"regarding", event.regarding.namespace_name + "/" + event.regarding.name},
@@ -274,8 +276,6 @@ int Run(int argc, char** argv) {
       on_pod.action = "DetectEphemeralContainer";
       on_pod.note = "The snapshot container of DebugSession " + step.session.name +
                     " is still running after the session ended";
-      on_pod.reporting_controller = "ephemera.dev/ephemera-controller";
-      on_pod.reporting_instance = identity.substr(0, 128);
       events.Record(std::move(on_pod));
     }
     if (reconciler::ReportsAsEvent(step)) {
@@ -287,8 +287,6 @@ int Run(int argc, char** argv) {
           step.outcome == "ok" ? std::string(session::ActionName(step.action)) : step.outcome;
       event.action = std::string(session::ActionName(step.action));
       event.note = step.message;
-      event.reporting_controller = "ephemera.dev/ephemera-controller";
-      event.reporting_instance = identity.substr(0, 128);
       events.Record(std::move(event));
     }
     log.Info("Session step", {{"debugsession", step.session.ToString()},
@@ -408,8 +406,6 @@ int Run(int argc, char** argv) {
     event.action = "DetectEphemeralContainer";
     event.note =
         "Ephemeral container " + c.container + " (image " + c.image + ") was not added by Ephemera";
-    event.reporting_controller = "ephemera.dev/ephemera-controller";
-    event.reporting_instance = identity.substr(0, 128);
     events.Record(std::move(event));
   };
   // The same watch tells the control loop when a snapshot container starts or ends, so a capture

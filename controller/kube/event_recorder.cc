@@ -9,6 +9,9 @@ EventRecorder::EventRecorder(KubeClient& client, Clock& clock, EventRecorderOpti
 
 void EventRecorder::Record(EventRecord event) {
   const auto now = clock_.Now();
+  if (event.reporting_controller.empty())
+    event.reporting_controller = options_.reporting_controller;
+  if (event.reporting_instance.empty()) event.reporting_instance = options_.reporting_instance;
   std::lock_guard lock(mu_);
   if (options_.max_queued == 0) {
     ++stats_.dropped;

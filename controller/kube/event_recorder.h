@@ -25,6 +25,7 @@
 #include <functional>
 #include <mutex>
 #include <stop_token>
+#include <string>
 
 #include "controller/kube/clock.h"
 #include "controller/kube/event.h"
@@ -34,6 +35,9 @@
 namespace ephemera::kube {
 
 struct EventRecorderOptions {
+  // Filled into every Event that does not set them.
+  std::string reporting_controller;
+  std::string reporting_instance;
   std::size_t max_queued = 1000;
   // How long to wait before trying again when the budget had nothing to spare.
   std::chrono::milliseconds retry_every{100};
@@ -55,7 +59,8 @@ class EventRecorder {
   EventRecorder(const EventRecorder&) = delete;
   EventRecorder& operator=(const EventRecorder&) = delete;
 
-  // Queues `event`, stamped with the clock's time now. Never blocks on the API server.
+  // Queues `event`, stamped with the clock's time now, with the options' reporting controller and
+  // instance where it has none. Never blocks on the API server.
   void Record(EventRecord event);
   // Sends queued Events until `stop`; what is still queued then is dropped (and counted).
   void Run(const std::stop_token& stop);

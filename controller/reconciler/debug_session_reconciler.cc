@@ -281,19 +281,6 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
     current = std::move(*next);
     unwritten = deferred;
     if (!deferred) Remember(key, current, /*written=*/true);
-    if (plan.action == Action::kInject) {
-      // A container just added has not finished: nothing to do until the pod watch reports it
-      // (or the first poll), so the pod is not read again now.
-      ++result.steps;
-      result.requeue_after = session::kFirstCapturePoll;
-      if (s.status.expires_at) {  // never past the TTL
-        const auto until_expiry = std::chrono::duration_cast<std::chrono::milliseconds>(
-            *s.status.expires_at - clock_.Now());
-        result.requeue_after =
-            std::clamp(until_expiry, std::chrono::milliseconds(1), session::kFirstCapturePoll);
-      }
-      return result;
-    }
   }
   EPHEMERA_RETURN_IF_ERROR(write_unwritten());
   result.requeue_after = std::chrono::milliseconds(1);  // more to do: yield and come back
@@ -353,9 +340,7 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       status.message = "Waiting for authorization";
       EPHEMERA_RETURN_IF_ERROR(
           Record(s, plan, "ok", "expires at " + kube::FormatRfc3339(*plan.expires_at), status));
-      deferred = true;
-      object["status"] = session::StatusToJson(status);
-      return object;
+      return StatusForNextWrite(std::move(object), status, deferred);
     case Action::kAuthorize: {
       auto decision = Authorize(s);
       if (!decision.ok()) return decision.status();
@@ -379,20 +364,21 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       status.phase = Phase::kInjecting;
       status.message = "Injecting the snapshot container";
       EPHEMERA_RETURN_IF_ERROR(Record(s, plan, "ok", "session key ready", status));
-      deferred = true;
-      object["status"] = session::StatusToJson(status);
-      return object;
+      return StatusForNextWrite(std::move(object), status, deferred);
     }
     case Action::kInject: {
-      Status injected = Inject(s, *observed.pod, plan.container, observed.key_recipient);
-      if (injected.code() == StatusCode::kFailedPrecondition) {
+      auto injected = Inject(s, *observed.pod, plan.container, observed.key_recipient);
+      if (injected.status().code() == StatusCode::kFailedPrecondition) {
+        const std::string& why = injected.status().message();
         status.phase = Phase::kFailed;
-        status.message = injected.message();
-        status.SetCondition("Injected", false, "InjectionRefused", injected.message(), now);
-        EPHEMERA_RETURN_IF_ERROR(Record(s, plan, "InjectionRefused", injected.message(), status));
+        status.message = why;
+        status.SetCondition("Injected", false, "InjectionRefused", why, now);
+        EPHEMERA_RETURN_IF_ERROR(Record(s, plan, "InjectionRefused", why, status));
         return WriteStatus(std::move(object), status);
       }
-      EPHEMERA_RETURN_IF_ERROR(injected);
+      if (!injected.ok()) return injected.status();
+      // The patch answered with the pod as it is now: the next plan needs no second read.
+      observed.pod = std::move(*injected);
       std::string annotated;
       if (options_.policy.annotate_debugged_pods) annotated = AnnotatePod(s, *observed.pod);
       status.phase = Phase::kCapturing;
@@ -513,6 +499,14 @@ StatusOr<json> DebugSessionReconciler::WriteStatus(json object,
   return WriteCurrentStatus(std::move(object));
 }
 
+json DebugSessionReconciler::StatusForNextWrite(json object,
+                                                const session::DebugSessionStatus& status,
+                                                bool& deferred) {
+  object["status"] = session::StatusToJson(status);
+  deferred = true;
+  return object;
+}
+
 StatusOr<json> DebugSessionReconciler::WriteCurrentStatus(const json& object) {
   kube::ObjectKey key{object["metadata"].value("namespace", ""),
                       object["metadata"].value("name", "")};
@@ -587,10 +581,12 @@ StatusOr<std::string> DebugSessionReconciler::ReadKey(const DebugSession& s, con
   return kube::Base64Decode(data[field].get<std::string>());
 }
 
-Status DebugSessionReconciler::Inject(const DebugSession& s, const session::PodView& pod,
-                                      const std::string& container, std::string recipient) {
+StatusOr<session::PodView> DebugSessionReconciler::Inject(const DebugSession& s,
+                                                          const session::PodView& pod,
+                                                          const std::string& container,
+                                                          std::string recipient) {
   if (pod.FindEphemeral(session::EphemeralContainerNameFor(s.uid)) != nullptr) {
-    return OkStatus();  // already injected (a retry, a restart, or another replica)
+    return pod;  // already injected (a retry, a restart, or another replica)
   }
   if (recipient.empty()) {
     auto read = ReadKey(s, "recipient");
@@ -619,7 +615,9 @@ Status DebugSessionReconciler::Inject(const DebugSession& s, const session::PodV
     }
     return patched.status();
   }
-  return OkStatus();
+  auto after = session::ParsePodView(*patched);
+  if (!after.ok()) return after.status().WithContext("the pod returned by the injection");
+  return after;
 }
 
 Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSessionStatus& status) {

@@ -107,6 +107,10 @@ class DebugSessionReconciler {
                                    bool& deferred);
   StatusOr<nlohmann::json> WriteStatus(nlohmann::json object,
                                        const session::DebugSessionStatus& status);
+  // The status set on the object but not written: the next write carries it (sets `deferred`).
+  static nlohmann::json StatusForNextWrite(nlohmann::json object,
+                                           const session::DebugSessionStatus& status,
+                                           bool& deferred);
   // Writes the object's status as it is.
   StatusOr<nlohmann::json> WriteCurrentStatus(const nlohmann::json& object);
   StatusOr<nlohmann::json> SetFinalizer(nlohmann::json object, bool present);
@@ -116,9 +120,10 @@ class DebugSessionReconciler {
   StatusOr<std::string> EnsureKey(const session::DebugSession& s);
   StatusOr<std::string> ReadKey(const session::DebugSession& s, const char* field);
   // kInject; returns FailedPrecondition for problems that end the session.
-  // `recipient` is the session key's public half, read from its Secret when empty.
-  Status Inject(const session::DebugSession& s, const session::PodView& pod,
-                const std::string& container, std::string recipient);
+  // `recipient` is the session key's public half, read from its Secret when empty. Returns the pod
+  // with the snapshot container (as the patch answered, or `pod` when it was there already).
+  StatusOr<session::PodView> Inject(const session::DebugSession& s, const session::PodView& pod,
+                                    const std::string& container, std::string recipient);
   // kCollect; fills `status` with the snapshot summary. DataLoss for an invalid snapshot.
   Status Collect(const session::DebugSession& s, session::DebugSessionStatus& status);
   Status Wipe(const session::DebugSession& s);

@@ -80,6 +80,25 @@ TEST_F(EventRecorderTest, SendsInOrderOnlyWithTokensToSpare) {
   EXPECT_GT(stats.deferred, 0u) << "a burst of one: later Events waited for spare tokens";
 }
 
+TEST_F(EventRecorderTest, FillsTheReportingControllerAndInstanceWhereAnEventHasNone) {
+  RestKubeClient client(fake_, clock_, {});
+  EventRecorderOptions recorder_options;
+  recorder_options.reporting_controller = "ephemera.dev/ephemera-controller";
+  recorder_options.reporting_instance = "replica-7";
+  EventRecorder recorder(client, clock_, recorder_options);
+  EventRecord bare = Event("bare");
+  bare.reporting_controller.clear();
+  bare.reporting_instance.clear();
+  recorder.Record(bare);
+  recorder.Record(Event("own"));  // keeps its own ("test")
+  RunUntilIdle(recorder);
+  ASSERT_EQ(fake_.Requests().size(), 2u);
+  const json first = json::parse(fake_.Requests()[0].body);
+  EXPECT_EQ(first["reportingController"], "ephemera.dev/ephemera-controller");
+  EXPECT_EQ(first["reportingInstance"], "replica-7");
+  EXPECT_EQ(json::parse(fake_.Requests()[1].body)["reportingInstance"], "test");
+}
+
 TEST_F(EventRecorderTest, AFullQueueDropsTheOldest) {
   RestKubeClientOptions options;
   options.qps = 0;

@@ -136,8 +136,8 @@ class ReconcilerTest : public ::testing::Test {
 
 // The target pod and the key Secret are read once per Reconcile: a new session reaches Capturing in
 // one Reconcile with 3 GETs (the session; pod and key). The key it just created is not read back
-// for its recipient, and the pod is not read again after the injection: the container just added
-// cannot have finished, so the reconcile ends there and comes back after the first capture poll.
+// for its recipient, and the pod is not read again after the injection: the patch answered with
+// it, and the container just added cannot have finished, so the next look is the first poll.
 // Before, pod and key were read before every step: 10.
 TEST_F(ReconcilerTest, ReadsThePodAndKeyOnceAndNotAgainAfterInjecting) {
   audit::FakeAuditSink sink;
