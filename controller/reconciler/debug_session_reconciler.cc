@@ -369,7 +369,7 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
     case Action::kInject: {
       auto injected = Inject(s, *observed.pod, plan.container, observed.key_recipient);
       if (injected.status().code() == StatusCode::kFailedPrecondition) {
-        const std::string& why = injected.status().message();
+        const std::string why = injected.status().message();
         status.phase = Phase::kFailed;
         status.message = why;
         status.SetCondition("Injected", false, "InjectionRefused", why, now);
