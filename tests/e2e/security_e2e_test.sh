@@ -83,8 +83,15 @@ as alice -n team-a rollout status deployment/sec-target --timeout=90s >/dev/null
   e2e_setup_failed "the target deployment did not become ready"
 pod=$(as alice -n team-a get pods -l app=sec-target -o jsonpath='{.items[0].metadata.name}')
 # The canary really is where the test says it is: in the target's log (and so in its argv).
-for _ in $(seq 1 20); do as admin -n team-a logs "$pod" -c app 2>/dev/null | grep -q "$canary" && break; sleep 0.5; done
-as admin -n team-a logs "$pod" -c app | grep -q "token=$canary" ||
+# The log is read into a variable, not piped to `grep -q`: grep exits at the first match, and with
+# pipefail the writer's SIGPIPE would fail the check (it did once in CI).
+target_log=""
+for _ in $(seq 1 20); do
+  target_log=$(as admin -n team-a logs "$pod" -c app 2>/dev/null || true)
+  grep -q "token=$canary" <<<"$target_log" && break
+  sleep 0.5
+done
+grep -q "token=$canary" <<<"$target_log" ||
   e2e_setup_failed "the target did not log its canary; the test would prove nothing"
 age-keygen -o "$work/alice.key" 2>/dev/null
 recipient=$(age-keygen -y "$work/alice.key")
