@@ -3,7 +3,8 @@
 #
 #   chart_unit_test.sh lint       helm lint --strict is clean
 #   chart_unit_test.sh template   renders with the CI values, with rbac.create=false and with
-#                                 serviceAccount.create=false; objects, labels, namespace, security
+#                                 serviceAccount.create=false; objects, labels, namespace, security;
+#                                 refuses missing image digests
 #   chart_unit_test.sh schema     values.schema.json refuses bad values with an error naming them
 #   chart_unit_test.sh crds       helm/ephemera/crds/ is byte-identical to crds/
 #
@@ -60,7 +61,11 @@ test_lint() {
   else
     fail "helm lint --strict:"; printf '%s\n' "$out"
   fi
-  if echo "$out" | grep -qE '^\[(WARNING|ERROR)\]'; then fail "helm lint reports:"; echo "$out"; fi
+  if grep -qE '^\[(WARNING|ERROR)\]' <<<"$out"; then fail "helm lint reports:"; echo "$out"; fi
+  # Lint mode turns `fail` and `required` into [INFO] lines: with the CI values there must be none.
+  if grep -qE '\[INFO\] (Fail|Missing required value)' <<<"$out"; then
+    fail "the CI values do not satisfy the chart's own checks:"; echo "$out"
+  fi
 }
 
 # check_manifests FILE NAMESPACE EXPECT_RBAC EXPECT_SA SA_NAME: properties every rendering must have.
@@ -199,7 +204,11 @@ test_template() {
   fi
   expect_failure "serviceAccount.create=false without a name" "serviceAccount.name is required" \
     -f "$ci_values" --set serviceAccount.create=false
-  expect_failure "the default values alone (no snapshot digest)" "snapshotImage.digest is required"
+  expect_failure "the default values alone (no digests): both named, and how to get them" \
+    "image.digest and snapshotImage.digest are required: .*imagetools inspect"
+  expect_failure "no image.digest: the controller image is never repository:tag" \
+    "image.digest is required: the chart names its images only by digest" -f "$ci_values" --set image.digest=
+  expect_failure "no snapshotImage.digest" "snapshotImage.digest is required: " -f "$ci_values" --set snapshotImage.digest=
   expect_failure "policy.ephemeralContainers=enforce without its webhook" "needs webhooks.ephemeralContainers.enabled=true" \
     -f "$ci_values" --set policy.ephemeralContainers=enforce
   if render policy -f "$ci_values" --set 'policy.allowedNamespaces={team-a}' --set policy.maxTtl=30m \
@@ -226,10 +235,13 @@ PY
   else
     fail "policy values"; sed 's/^/    /' "$work/policy.err"
   fi
-  if render tag -f "$ci_values" --set image.digest= && grep -q 'image: ephemera.local/controller:0.1.0$' "$work/tag.yaml"; then
-    pass "without image.digest the controller image is repository:appVersion"
+  if render tag -f "$ci_values" --set image.tag=0.1.0-rc1 &&
+     grep -qx '        image: ephemera.local/controller@sha256:0\{64\}' "$work/tag.yaml" &&
+     grep -qx '        ephemera.dev/controller-image-tag: "0.1.0-rc1"' "$work/tag.yaml"; then
+    pass "image.tag only annotates the pods; the controller image stays repository@digest"
   else
-    fail "without image.digest the image is not ephemera.local/controller:0.1.0"; grep 'image:' "$work/tag.yaml" || true
+    fail "with image.tag set the image is not ephemera.local/controller@<digest> with the tag in an annotation"
+    grep -E 'image:|image-tag' "$work/tag.yaml" || true
   fi
 }
 

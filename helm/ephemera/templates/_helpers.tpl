@@ -63,18 +63,24 @@ app.kubernetes.io/component: controller
 {{- printf "%s-leader" (include "ephemera.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* The controller image: repository@digest when a digest is set, else repository:tag. */}}
-{{- define "ephemera.image" -}}
-{{- if .Values.image.digest }}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
-{{- else }}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
-{{- end }}
+{{/*
+Images are named only by digest: a re-pushed tag can never change what runs. checkValues refuses a
+missing digest with a message that says how to get one; `required` here is the same guard for a
+template that renders an image without including checkValues first.
+*/}}
+{{- define "ephemera.digestHint" -}}
+the chart names its images only by digest (sha256:<64 hex>). Get the digest of a pushed image with `docker buildx imagetools inspect REPOSITORY:TAG` or `crane digest REPOSITORY:TAG` (on this repository's local cluster: tests/cluster/cluster.sh image-ref ephemera.local/controller:0.1.0), then pass --set image.digest=sha256:... --set snapshotImage.digest=sha256:... (docs/install.md)
 {{- end }}
 
-{{/* The snapshot image, always pinned by digest (the controller refuses anything else). */}}
+{{/* The controller image, repository@digest. */}}
+{{- define "ephemera.image" -}}
+{{- $digest := required (printf "image.digest is required: %s" (include "ephemera.digestHint" .)) .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository $digest }}
+{{- end }}
+
+{{/* The snapshot image, repository@digest (the controller also refuses anything else). */}}
 {{- define "ephemera.snapshotImage" -}}
-{{- $digest := required "snapshotImage.digest is required: the controller injects the snapshot tool only by digest (set it to the sha256:... of the image your nodes pull)" .Values.snapshotImage.digest }}
+{{- $digest := required (printf "snapshotImage.digest is required: %s" (include "ephemera.digestHint" .)) .Values.snapshotImage.digest }}
 {{- printf "%s@%s" .Values.snapshotImage.repository $digest }}
 {{- end }}
 
@@ -109,6 +115,12 @@ checksum annotation all see the same certificate. Call with the root context.
 
 {{/* Value combinations that cannot work: refuse them at render time instead of at run time. */}}
 {{- define "ephemera.checkValues" -}}
+{{- $missing := list }}
+{{- if not .Values.image.digest }}{{ $missing = append $missing "image.digest" }}{{ end }}
+{{- if not .Values.snapshotImage.digest }}{{ $missing = append $missing "snapshotImage.digest" }}{{ end }}
+{{- if $missing }}
+{{- fail (printf "%s %s required: %s" (join " and " $missing) (ternary "is" "are" (eq (len $missing) 1)) (include "ephemera.digestHint" .)) }}
+{{- end }}
 {{- if and (eq .Values.policy.ephemeralContainers "enforce") (not .Values.webhooks.ephemeralContainers.enabled) }}
 {{- fail "policy.ephemeralContainers=enforce denies ephemeral containers at admission and needs webhooks.ephemeralContainers.enabled=true" }}
 {{- end }}
