@@ -4,8 +4,9 @@
 #   chart_unit_test.sh lint       helm lint --strict is clean
 #   chart_unit_test.sh template   renders with the CI values, with rbac.create=false and with
 #                                 serviceAccount.create=false; objects, labels, namespace, security;
-#                                 refuses missing image digests
+#                                 refuses missing image digests and a removed security context
 #   chart_unit_test.sh schema     values.schema.json refuses bad values with an error naming them
+#                                 (a root or privilege-escalating controller among them)
 #   chart_unit_test.sh crds       helm/ephemera/crds/ is byte-identical to crds/
 #
 # Helm is the pinned one hack/build-kube.sh builds (`make kube`); when it is not built yet the test
@@ -243,6 +244,10 @@ PY
     fail "with image.tag set the image is not ephemera.local/controller@<digest> with the tag in an annotation"
     grep -E 'image:|image-tag' "$work/tag.yaml" || true
   fi
+  expect_failure "podSecurityContext removed (null): runAsNonRoot must be true" \
+    "podSecurityContext.runAsNonRoot must be true" -f "$ci_values" --set podSecurityContext=null
+  expect_failure "securityContext removed (null): allowPrivilegeEscalation must be false" \
+    "securityContext.allowPrivilegeEscalation must be false" -f "$ci_values" --set securityContext=null
 }
 
 test_schema() {
@@ -253,6 +258,14 @@ test_schema() {
   expect_failure "a snapshot digest that is not sha256:<64 hex>" "snapshotImage.*digest" \
     -f "$ci_values" --set snapshotImage.digest=latest
   expect_failure "a log level the controller does not know" "logLevel" -f "$ci_values" --set logLevel=verbose
+  expect_failure "podSecurityContext.runAsNonRoot=false" "podSecurityContext.*runAsNonRoot" \
+    -f "$ci_values" --set podSecurityContext.runAsNonRoot=false
+  expect_failure "podSecurityContext.runAsUser=0 (root)" "podSecurityContext.*runAsUser" \
+    -f "$ci_values" --set podSecurityContext.runAsUser=0
+  expect_failure "securityContext.allowPrivilegeEscalation=true" "securityContext.*allowPrivilegeEscalation" \
+    -f "$ci_values" --set securityContext.allowPrivilegeEscalation=true
+  expect_failure "securityContext.privileged=true" "securityContext.*privileged" \
+    -f "$ci_values" --set securityContext.privileged=true
 }
 
 test_crds() {
@@ -275,6 +288,6 @@ case "${1:-}" in
   template) test_template ;;
   schema) test_schema ;;
   crds) test_crds ;;
-  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
 exit "$failed"

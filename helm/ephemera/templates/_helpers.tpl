@@ -121,6 +121,13 @@ checksum annotation all see the same certificate. Call with the root context.
 {{- if $missing }}
 {{- fail (printf "%s %s required: %s" (join " and " $missing) (ternary "is" "are" (eq (len $missing) 1)) (include "ephemera.digestHint" .)) }}
 {{- end }}
+{{- /* The schema checks these too; here also when a value was removed with --set x=null. */}}
+{{- if not (eq (dig "runAsNonRoot" false (.Values.podSecurityContext | default dict)) true) }}
+{{- fail "podSecurityContext.runAsNonRoot must be true: the controller never runs as root (Pod Security Standard restricted)" }}
+{{- end }}
+{{- if not (eq (dig "allowPrivilegeEscalation" true (.Values.securityContext | default dict)) false) }}
+{{- fail "securityContext.allowPrivilegeEscalation must be false: the controller never gains privileges (Pod Security Standard restricted)" }}
+{{- end }}
 {{- if and (eq .Values.policy.ephemeralContainers "enforce") (not .Values.webhooks.ephemeralContainers.enabled) }}
 {{- fail "policy.ephemeralContainers=enforce denies ephemeral containers at admission and needs webhooks.ephemeralContainers.enabled=true" }}
 {{- end }}
