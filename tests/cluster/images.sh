@@ -1,29 +1,46 @@
 #!/usr/bin/env bash
 # Builds the local images the cluster needs, with the local Docker engine. Nothing is pulled: every
 # image starts FROM scratch and holds binaries built here (static, or with the shared libraries they
-# link copied beside them).
-#   images.sh build   build the images (Docker reuses unchanged layers)
-#   images.sh list    print the image names
+# link copied beside them, debug sections stripped).
+#   images.sh build [NAME...]   build the images (Docker reuses unchanged layers); with NAMEs only
+#                               those, e.g. `images.sh build controller snapshot target` for kind,
+#                               which needs neither the local Kubernetes build (kubectl) nor pause
+#   images.sh list [NAME...]    print the image references (all, or those of the NAMEs)
+#   images.sh names             print the short NAMEs: pause target kubectl snapshot controller
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 build_dir=${EPHEMERA_IMAGE_BUILD_DIR:-$repo/build/release}
 
-images=(ephemera.local/pause:1.0 ephemera.local/target:0.1.0 ephemera.local/kubectl:0.1.0
-  ephemera.local/snapshot:0.1.0 ephemera.local/controller:0.1.0)
+# Short name -> image reference, in build order.
+names=(pause target kubectl snapshot controller)
+declare -A images=(
+  [pause]=ephemera.local/pause:1.0
+  [target]=ephemera.local/target:0.1.0
+  [kubectl]=ephemera.local/kubectl:0.1.0
+  [snapshot]=ephemera.local/snapshot:0.1.0
+  [controller]=ephemera.local/controller:0.1.0
+)
+# Short name -> the CMake target of its program (kubectl comes from hack/build-kube.sh instead).
+declare -A targets=(
+  [pause]=ephemera-pause [target]=ephemera-target [snapshot]=ephemera-snapshot
+  [controller]=ephemera-controller
+)
 
 log() { echo "images: $*" >&2; }
 
-build_binaries() {
+die() { echo "images: error: $*" >&2; exit 1; }
+
+build_binaries() { # cmake-target...
+  [ $# -gt 0 ] || return 0
   if [ ! -f "$build_dir/build.ninja" ]; then
     log "configuring the release build in $build_dir"
     cmake --preset release >/dev/null
   fi
+  log "building $* in $build_dir"
   local out
-  out=$(cmake --build "$build_dir" --target ephemera-pause ephemera-target ephemera-snapshot \
-    ephemera-controller 2>&1) ||
-    { echo "$out" >&2; exit 1; }
+  out=$(cmake --build "$build_dir" --target "$@" 2>&1) || { echo "$out" >&2; die "building $* failed"; }
 }
 
 # docker_build IMAGE DOCKERFILE PATH... : builds IMAGE from a context holding only the PATHs.
@@ -38,16 +55,17 @@ docker_build() {
   if [ $status -ne 0 ]; then log "docker build of $image failed:"; echo "$out" >&2; exit 1; fi
 }
 
-# docker_build_with_libs IMAGE DOCKERFILE BINARY [strip-debug] : the binary at /, plus the shared
-# libraries it links (as ldd resolves them on this machine) at their paths, in a context folder named
-# rootfs/. strip-debug drops the binary's debug sections (the controller: 63 MB -> 2.6 MB).
+# docker_build_with_libs IMAGE DOCKERFILE BINARY : the binary at /, plus the shared libraries it
+# links (as ldd resolves them on this machine) at their paths, in a context folder named rootfs/. The
+# binary's debug sections are dropped (the controller: 63 MB -> 2.6 MB); its symbol table stays, so
+# its own stack traces keep function names. tests/cluster/images_test.sh checks the result.
 docker_build_with_libs() {
   local image=$1 dockerfile=$2 binary=$3
   local staging lib
   staging=$(mktemp -d)
   mkdir -p "$staging/rootfs"
   cp "$binary" "$staging/rootfs/"
-  if [ "${4:-}" = strip-debug ]; then strip --strip-debug "$staging/rootfs/$(basename "$binary")"; fi
+  strip --strip-debug "$staging/rootfs/$(basename "$binary")"
   for lib in $(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\/lib64\// {print $1}'); do
     mkdir -p "$staging/rootfs$(dirname "$lib")"
     cp -L "$lib" "$staging/rootfs$lib"
@@ -56,21 +74,58 @@ docker_build_with_libs() {
   rm -rf "$staging"
 }
 
-build_all() {
-  command -v docker >/dev/null || { log "error: docker is needed to build images"; exit 1; }
-  build_binaries
-  local kubectl; kubectl=$("$here/cluster.sh" kubectl-path)
-  docker_build ephemera.local/pause:1.0 "$here/pause/Dockerfile" "$build_dir/tests/cluster/ephemera-pause"
-  docker_build ephemera.local/target:0.1.0 "$repo/tests/target/Dockerfile" "$build_dir/tests/target/ephemera-target"
-  docker_build ephemera.local/kubectl:0.1.0 "$here/kubectl.Dockerfile" "$kubectl"
-  docker_build_with_libs ephemera.local/snapshot:0.1.0 "$repo/debugpod/Dockerfile" \
-    "$build_dir/debugpod/snapshot/ephemera-snapshot"
-  docker_build_with_libs ephemera.local/controller:0.1.0 "$repo/controller/Dockerfile" \
-    "$build_dir/controller/ephemera-controller" strip-debug
+build_image() { # short-name
+  local image=${images[$1]}
+  log "building $image"
+  case "$1" in
+    pause) docker_build "$image" "$here/pause/Dockerfile" "$build_dir/tests/cluster/ephemera-pause" ;;
+    target) docker_build "$image" "$repo/tests/target/Dockerfile" "$build_dir/tests/target/ephemera-target" ;;
+    kubectl) docker_build "$image" "$here/kubectl.Dockerfile" "$kubectl_bin" ;;
+    snapshot) docker_build_with_libs "$image" "$repo/debugpod/Dockerfile" \
+      "$build_dir/debugpod/snapshot/ephemera-snapshot" ;;
+    controller) docker_build_with_libs "$image" "$repo/controller/Dockerfile" \
+      "$build_dir/controller/ephemera-controller" ;;
+  esac
 }
 
-case "${1:-}" in
-  build) build_all ;;
-  list) printf '%s\n' "${images[@]}" ;;
-  *) echo "usage: images.sh build|list" >&2; exit 2 ;;
+check_names() { # NAME...
+  local want
+  for want in "$@"; do
+    [ -n "${images[$want]:-}" ] || die "unknown image '$want'; known: ${names[*]}"
+  done
+}
+
+# selected NAME... : the short names asked for (all when none), in build order.
+selected() {
+  local n
+  for n in "${names[@]}"; do
+    if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qx "$n"; then echo "$n"; fi
+  done
+}
+
+build() { # NAME...
+  command -v docker >/dev/null || die "docker is needed to build images"
+  # kubectl_bin is read by build_image, called from here.
+  local chosen n cmake_targets=() kubectl_bin=
+  check_names "$@"
+  mapfile -t chosen < <(selected "$@")
+  for n in "${chosen[@]}"; do
+    if [ -n "${targets[$n]:-}" ]; then cmake_targets+=("${targets[$n]}"); fi
+    if [ "$n" = kubectl ]; then
+      kubectl_bin=$("$here/cluster.sh" kubectl-path 2>/dev/null || true)
+      [ -x "$kubectl_bin" ] ||
+        die "the kubectl image needs the local Kubernetes build ('make kube'); build only the images you need, e.g. 'images.sh build controller snapshot target'"
+    fi
+  done
+  build_binaries "${cmake_targets[@]}"
+  for n in "${chosen[@]}"; do build_image "$n"; done
+}
+
+command=${1:-}
+[ $# -gt 0 ] && shift
+case "$command" in
+  build) build "$@" ;;
+  list) check_names "$@"; selected "$@" | while read -r n; do echo "${images[$n]}"; done ;;
+  names) printf '%s\n' "${names[@]}" ;;
+  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
