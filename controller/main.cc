@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "controller/admission/admission_audit.h"
 #include "controller/admission/admission_review.h"
 #include "controller/admission/debug_session_admission.h"
 #include "controller/admission/ephemeral_container_admission.h"
@@ -93,30 +94,6 @@ httpserver::HttpHandler AdmissionHandler(
     }
     return JsonResponse(review(body));
   };
-}
-
-// The audit record of an admission decision on a DebugSession (without chain and time).
-audit::AuditRecord AdmissionRecord(const nlohmann::json& review, const nlohmann::json& answer) {
-  const nlohmann::json& request = admission::ObjectField(review, "request");
-  const nlohmann::json& spec =
-      admission::ObjectField(admission::ObjectField(request, "object"), "spec");
-  const nlohmann::json& target = admission::ObjectField(spec, "target");
-  const nlohmann::json& response = admission::ObjectField(answer, "response");
-  const bool allowed = response.value("allowed", false);
-  const std::string ns = admission::StringField(request, "namespace");
-  audit::AuditRecord record;
-  record.session = ns + "/" + admission::StringField(request, "name");
-  record.requester =
-      admission::StringField(admission::ObjectField(request, "userInfo"), "username");
-  record.reason = admission::StringField(spec, "reason");
-  record.target = ns + "/" + admission::StringField(target, "pod") + "/" +
-                  admission::StringField(target, "container");
-  record.action = allowed ? "admitted" : "denied";
-  record.outcome = allowed ? "ok" : "AdmissionDenied";
-  record.message =
-      allowed ? "DebugSession admitted"
-              : admission::StringField(admission::ObjectField(response, "status"), "message");
-  return record;
 }
 
 session::Policy PolicyFrom(const config::ControllerConfig& cfg) {
@@ -203,12 +180,17 @@ int Run(int argc, char** argv) {
   // One chain per process: a restarted container keeps its pod name but starts a new chain.
   const std::string replica_chain =
       audit::ControllerChain(identity + "@" + audit::FormatAuditTime(clock.Now()));
-  auto audit_replica = [&](audit::AuditRecord record) {
+  // Returns what the append returned: an error only in strict mode (or for a malformed record).
+  auto audit_replica = [&](audit::AuditRecord record) -> Status {
     record.time = audit::FormatAuditTime(clock.Now());
     record.chain = replica_chain;
-    if (auto head = audit_log.Append(record); !head.ok()) {
-      log.Error("Cannot write an audit record", {{"error", head.status()}});
+    auto head = audit_log.Append(record);
+    if (!head.ok()) {
+      log.Error("Cannot write an audit record",
+                {{"action", record.action}, {"error", head.status()}});
+      return head.status();
     }
+    return OkStatus();
   };
 
   // Every replica needs the mark key: the leader marks what it injects, and all replicas answer
@@ -342,7 +324,7 @@ int Run(int argc, char** argv) {
     record.message = "ephemeral container " + c.container + " (image " + c.image +
                      ") was not added by Ephemera; seen by " + std::string(source);
     record.details = {{"image", c.image}, {"podUid", c.pod_uid}, {"running", c.running}};
-    audit_replica(std::move(record));
+    (void)audit_replica(std::move(record));  // a lost record is logged; detection goes on
     log.Warn("Unsanctioned ephemeral container", {{"pod", c.namespace_name + "/" + c.pod},
                                                   {"container", c.container},
                                                   {"image", c.image},
@@ -360,18 +342,18 @@ int Run(int argc, char** argv) {
     webhooks->Handle("/mutate-debugsession", AdmissionHandler([&](const nlohmann::json& r) {
                        nlohmann::json answer = admission::MutateDebugSession(r, policy);
                        if (!answer["response"].value("allowed", false)) {
-                         audit_replica(AdmissionRecord(r, answer));
+                         (void)audit_replica(admission::AdmissionRecord(r, answer));
                        }
                        return answer;
                      }));
-    webhooks->Handle(
-        "/validate-debugsession", AdmissionHandler([&](const nlohmann::json& r) {
-          nlohmann::json answer = admission::ValidateDebugSession(r, policy);
-          if (r.value("request", nlohmann::json::object()).value("operation", "") == "CREATE") {
-            audit_replica(AdmissionRecord(r, answer));
-          }
-          return answer;
-        }));
+    webhooks->Handle("/validate-debugsession", AdmissionHandler([&](const nlohmann::json& r) {
+                       nlohmann::json answer = admission::ValidateDebugSession(r, policy);
+                       if (!admission::IsCreate(r)) return answer;
+                       // Strict audit: a session whose admission is not on record is not created.
+                       const Status audited = audit_replica(admission::AdmissionRecord(r, answer));
+                       return admission::ApplyStrictAudit(r, std::move(answer), audited,
+                                                          policy.strict_audit);
+                     }));
     webhooks->Handle(
         "/validate-ephemeralcontainers", AdmissionHandler([&](const nlohmann::json& r) {
           auto review =
