@@ -1,0 +1,83 @@
+#include "controller/session/access_checks.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/controller/session/session_fixtures.h"
+
+namespace ephemera::session {
+namespace {
+
+using nlohmann::json;
+
+DebugSession SessionRequestedBy(const json& requested_by, const std::string& profile) {
+  json object = testing::SessionObject();
+  object["spec"]["requestedBy"] = requested_by;
+  object["spec"]["profile"] = profile;
+  auto parsed = ParseDebugSession(object);
+  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+  return parsed.ok() ? *parsed : DebugSession{};
+}
+
+const json kBob = {
+    {"username", "bob@example.com"}, {"uid", "u-42"}, {"groups", {"sre", "system:authenticated"}}};
+
+// The reviews ask about the requester from spec.requestedBy, never about the controller's own
+// identity (which is what a confused deputy would check).
+TEST(AccessChecksTest, AsksWhetherTheRequesterMayGetTheTargetPod) {
+  const std::vector<AccessCheck> checks = AccessChecksFor(SessionRequestedBy(kBob, "restricted"));
+  ASSERT_EQ(checks.size(), 1u) << "restricted needs no profile grant";
+  const kube::AccessReviewRequest& request = checks[0].request;
+  EXPECT_EQ(request.user, "bob@example.com");
+  EXPECT_EQ(request.uid, "u-42");
+  EXPECT_EQ(request.groups, (std::vector<std::string>{"sre", "system:authenticated"}));
+  EXPECT_TRUE(request.extra.empty());
+  EXPECT_EQ(request.resource.namespace_name, "team-a");
+  EXPECT_EQ(request.resource.verb, "get");
+  EXPECT_EQ(request.resource.group, "");
+  EXPECT_EQ(request.resource.version, "v1");
+  EXPECT_EQ(request.resource.resource, "pods");
+  EXPECT_EQ(request.resource.subresource, "");
+  EXPECT_EQ(request.resource.name, "shop-1");
+  EXPECT_EQ(checks[0].description, "get pods/shop-1 in namespace team-a");
+
+  // The review object the API server gets carries the same user.
+  auto review = kube::BuildSubjectAccessReview(request);
+  ASSERT_TRUE(review.ok()) << review.status().ToString();
+  EXPECT_EQ((*review)["spec"]["user"], "bob@example.com");
+  EXPECT_EQ((*review)["spec"]["uid"], "u-42");
+  EXPECT_EQ((*review)["spec"]["groups"], json({"sre", "system:authenticated"}));
+  EXPECT_EQ((*review)["spec"]["resourceAttributes"]["name"], "shop-1");
+}
+
+TEST(AccessChecksTest, ThePtraceProfileAlsoNeedsUseOnDebugprofilesPtrace) {
+  const std::vector<AccessCheck> checks = AccessChecksFor(SessionRequestedBy(kBob, "ptrace"));
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_EQ(checks[0].request.resource.resource, "pods") << "the pod is still checked first";
+  const kube::AccessReviewRequest& request = checks[1].request;
+  EXPECT_EQ(request.user, "bob@example.com");
+  EXPECT_EQ(request.uid, "u-42");
+  EXPECT_EQ(request.groups, (std::vector<std::string>{"sre", "system:authenticated"}));
+  EXPECT_EQ(request.resource.namespace_name, "team-a");
+  EXPECT_EQ(request.resource.verb, "use");
+  EXPECT_EQ(request.resource.group, "ephemera.dev");
+  EXPECT_EQ(request.resource.resource, "debugprofiles");
+  EXPECT_EQ(request.resource.name, "ptrace");
+  EXPECT_EQ(checks[1].description, "use debugprofiles/ptrace (ephemera.dev) in namespace team-a");
+}
+
+TEST(AccessChecksTest, ARequesterWithoutUidOrGroupsIsAskedAboutAsIs) {
+  const std::vector<AccessCheck> checks =
+      AccessChecksFor(SessionRequestedBy({{"username", "carol"}}, "ptrace"));
+  ASSERT_EQ(checks.size(), 2u);
+  for (const AccessCheck& check : checks) {
+    EXPECT_EQ(check.request.user, "carol");
+    EXPECT_EQ(check.request.uid, "");
+    EXPECT_TRUE(check.request.groups.empty()) << "no groups are made up for the requester";
+  }
+}
+
+}  // namespace
+}  // namespace ephemera::session
