@@ -40,6 +40,7 @@
 #include "controller/metrics/registry.h"
 #include "controller/reconciler/debug_session_controller.h"
 #include "controller/reconciler/debug_session_reconciler.h"
+#include "controller/reconciler/step_events.h"
 #include "json_depth/json_depth.h"
 
 namespace ephemera {
@@ -247,29 +248,12 @@ int Run(int argc, char** argv) {
   options.audit = &audit_log;
   options.on_step = [&](const reconciler::StepRecord& step) {
     steps.WithLabels({std::string(session::ActionName(step.action)), step.outcome}).Increment();
-    if (step.outcome == "SnapshotContainerStillRunning") {
+    if (auto on_pod = reconciler::BuildPodEvent(step)) {
       still_running.Get().Increment();
-      // Also on the pod, where people looking at the workload will see it.
-      kube::EventRecord on_pod;
-      on_pod.regarding = {"v1", "Pod", step.session.namespace_name,
-                          step.target.substr(0, step.target.find('/')), ""};
-      on_pod.type = "Warning";
-      on_pod.reason = "SnapshotContainerStillRunning";
-      on_pod.action = "DetectEphemeralContainer";
-      on_pod.note = "The snapshot container of DebugSession " + step.session.name +
-                    " is still running after the session ended";
-      events.Record(std::move(on_pod));
+      events.Record(std::move(*on_pod));
     }
-    if (reconciler::ReportsAsEvent(step)) {
-      kube::EventRecord event;
-      event.regarding = {"ephemera.dev/v1alpha1", "DebugSession", step.session.namespace_name,
-                         step.session.name, step.session_uid};
-      event.type = step.outcome == "ok" ? "Normal" : "Warning";
-      event.reason =
-          step.outcome == "ok" ? std::string(session::ActionName(step.action)) : step.outcome;
-      event.action = std::string(session::ActionName(step.action));
-      event.note = step.message;
-      events.Record(std::move(event));
+    if (auto on_session = reconciler::BuildSessionEvent(step)) {
+      events.Record(std::move(*on_session));
     }
     log.Info("Session step", {{"debugsession", step.session.ToString()},
                               {"action", session::ActionName(step.action)},

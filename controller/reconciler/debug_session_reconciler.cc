@@ -105,6 +105,39 @@ std::int64_t IntOr0(const json& doc, const char* key) {
   return it != doc.end() && it->is_number() ? it->get<std::int64_t>() : 0;
 }
 
+// The "collected" record: what the snapshot tool read (never what it found: no values).
+std::string CollectedMessage(const session::DebugSessionStatus& status) {
+  if (!status.snapshot) return "the snapshot tool finished";
+  const session::SnapshotSummary& snapshot = *status.snapshot;
+  std::string message = "the snapshot tool read " + std::to_string(snapshot.sections.size()) +
+                        " section(s) of " + std::to_string(snapshot.pids.size()) + " process(es)";
+  if (!snapshot.degraded.empty()) {
+    message += "; " + std::to_string(snapshot.degraded.size()) + " degraded";
+  }
+  return message;
+}
+
+json CollectedDetails(const session::DebugSessionStatus& status) {
+  json details = json::object();
+  if (status.snapshot) {
+    details["sections"] = status.snapshot->sections;
+    details["pids"] = status.snapshot->pids;
+    details["degraded"] = status.snapshot->degraded;
+  }
+  if (status.overhead) {
+    details["overhead"] = {{"targetFreezeMicros", status.overhead->target_freeze_micros},
+                           {"toolCpuMillis", status.overhead->tool_cpu_millis},
+                           {"toolMaxRssKiB", status.overhead->tool_max_rss_kib},
+                           {"wallMillis", status.overhead->wall_millis}};
+  }
+  if (status.redaction) {
+    details["redaction"] = {{"envRedacted", status.redaction->env_redacted},
+                            {"patternsMatched", status.redaction->patterns_matched},
+                            {"droppedFields", status.redaction->dropped_fields}};
+  }
+  return details;
+}
+
 // The verb an audit record uses for a step (docs/audit.md lists them).
 std::string AuditActionFor(Action action, std::string_view outcome) {
   const bool ok = outcome == "ok";
@@ -124,7 +157,7 @@ std::string AuditActionFor(Action action, std::string_view outcome) {
     case Action::kFail:
       return "failed";
     case Action::kWipe:
-      return outcome == "SnapshotContainerStillRunning" ? "still-running-after-ttl" : "wiped";
+      return outcome == kSnapshotContainerStillRunning ? "still-running-after-ttl" : "wiped";
     case Action::kWait:
     case Action::kAddFinalizer:
     case Action::kRemoveFinalizer:
@@ -134,26 +167,6 @@ std::string AuditActionFor(Action action, std::string_view outcome) {
 }
 
 }  // namespace
-
-bool ReportsAsEvent(const StepRecord& step) {
-  if (step.outcome != "ok") return true;
-  switch (step.action) {
-    case Action::kInitialize:
-    case Action::kAuthorize:
-    case Action::kEnsureKey:
-    case Action::kWait:
-    case Action::kAddFinalizer:
-    case Action::kRemoveFinalizer:
-      return false;
-    case Action::kDeny:
-    case Action::kInject:
-    case Action::kCollect:
-    case Action::kFail:
-    case Action::kWipe:
-      return true;
-  }
-  return true;
-}
 
 DebugSessionReconciler::DebugSessionReconciler(kube::KubeClient& client, kube::Clock& clock,
                                                ReconcilerOptions options)
@@ -412,16 +425,21 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       status.SetCondition(
           "Delivered", true, "SnapshotDelivered",
           "encrypted to " + std::to_string(s.spec.recipients.size()) + " recipient(s)", now);
-      json details = json::object();
+      // Two records, both on the chain before the status that holds their head is written: what
+      // the tool read, then what was handed to the requester.
+      EPHEMERA_RETURN_IF_ERROR(AppendAudit(s, plan.action, "collected", "ok",
+                                           CollectedMessage(status), status,
+                                           CollectedDetails(status)));
+      json delivered = {{"recipients", s.spec.recipients.size()}};
       if (status.snapshot) {
-        details = {{"snapshot", status.snapshot->name}, {"sha256", status.snapshot->sha256},
-                   {"bytes", status.snapshot->bytes},   {"sections", status.snapshot->sections},
-                   {"pids", status.snapshot->pids},     {"degraded", status.snapshot->degraded}};
+        delivered["snapshot"] = status.snapshot->name;
+        delivered["sha256"] = status.snapshot->sha256;
+        delivered["bytes"] = status.snapshot->bytes;
       }
       EPHEMERA_RETURN_IF_ERROR(
           Record(s, plan, "ok",
                  "snapshot delivered as DebugSnapshot " + s.key.name + "; session key shredded",
-                 status, std::move(details)));
+                 status, std::move(delivered)));
       // Crypto-shredding as early as possible: the ciphertext in the container log is now
       // unreadable.
       return WriteStatusThenShredKey(std::move(object), status, s);
@@ -435,20 +453,33 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       return WriteStatus(std::move(object), status);
     case Action::kWipe: {
       EPHEMERA_RETURN_IF_ERROR(Wipe(s));
+      // A session being deleted is wiped early; otherwise its TTL lapsed, which is a record of its
+      // own ("expired"), before what the wipe found and the wipe itself. Recorded once the
+      // deletions succeeded, so a retried wipe does not repeat it.
+      if (!s.deleting) {
+        const std::string expires_at =
+            status.expires_at ? kube::FormatRfc3339(*status.expires_at) : std::string();
+        EPHEMERA_RETURN_IF_ERROR(AppendAudit(s, plan.action, "expired", "ok",
+                                             "the session's TTL lapsed at " + expires_at, status,
+                                             {{"expiresAt", expires_at}}));
+      }
       std::string recycled;
       // Kubernetes cannot stop an ephemeral container; one still running after the TTL must never
-      // go unnoticed (the tool's own deadline should have ended it long ago).
+      // go unnoticed (the tool's own deadline should have ended it long ago). A session deleted
+      // before its TTL may well leave its tool running within that deadline: not an alarm.
+      const bool past_ttl = status.expires_at.has_value() && now >= *status.expires_at;
       if (auto pod = client_.Get(kube::PodsResource(), {s.key.namespace_name, s.spec.pod});
           pod.ok()) {
         auto view = session::ParsePodView(*pod);
         const auto* ec =
             view.ok() ? view->FindEphemeral(session::EphemeralContainerNameFor(s.uid)) : nullptr;
-        if (ec != nullptr && ec->state.kind != session::EphemeralState::Kind::kTerminated) {
+        if (past_ttl && ec != nullptr &&
+            ec->state.kind != session::EphemeralState::Kind::kTerminated) {
           const std::string message = "snapshot container " + ec->name + " in pod " + s.spec.pod +
                                       " has not terminated after the session ended";
           status.SetCondition("ContainerTerminated", false, "StillRunning", message, now);
           EPHEMERA_RETURN_IF_ERROR(
-              Record(s, plan, "SnapshotContainerStillRunning", message, status));
+              Record(s, plan, std::string(kSnapshotContainerStillRunning), message, status));
         }
         if (options_.policy.recycle_debugged_pods && view.ok() && ec != nullptr) {
           recycled = RecyclePod(*view);
@@ -743,36 +774,44 @@ Status DebugSessionReconciler::Record(const DebugSession& s, const session::Plan
                   plan.action,
                   std::move(outcome),
                   std::move(message)};
-  if (options_.audit != nullptr) {
-    audit::AuditRecord record;
-    record.time = audit::FormatAuditTime(clock_.Now());
-    record.chain = audit::SessionChain(s.uid);
-    record.session = s.key.ToString();
-    record.requester = step.requester;
-    record.reason = s.spec.reason;
-    record.target = s.key.namespace_name + "/" + step.target;
-    record.action = AuditActionFor(plan.action, step.outcome);
-    record.outcome = step.outcome;
-    record.message = step.message;
-    record.details = std::move(details);
-    std::optional<audit::ChainHead> persisted;
-    if (status.audit) {
-      persisted =
-          audit::ChainHead{static_cast<std::uint64_t>(status.audit->records), status.audit->head};
-    }
-    auto head = options_.audit->Append(record, persisted);
-    if (!head.ok()) {
-      // Strict audit: the step must not count as done. Wiping goes ahead regardless (a key must
-      // never outlive its TTL because the audit sink is down); its record is lost and counted.
-      if (plan.action != Action::kWipe) {
-        return head.status().WithContext("audit record for " +
-                                         std::string(session::ActionName(plan.action)));
-      }
-    } else {
-      status.audit = session::AuditSummary{static_cast<std::int64_t>(head->records), head->hash};
-    }
-  }
+  EPHEMERA_RETURN_IF_ERROR(AppendAudit(s, plan.action, AuditActionFor(plan.action, step.outcome),
+                                       step.outcome, step.message, status, std::move(details)));
   if (options_.on_step) options_.on_step(step);
+  return OkStatus();
+}
+
+Status DebugSessionReconciler::AppendAudit(const DebugSession& s, Action step_action,
+                                           std::string action, std::string outcome,
+                                           std::string message, session::DebugSessionStatus& status,
+                                           json details) {
+  if (options_.audit == nullptr) return OkStatus();
+  audit::AuditRecord record;
+  record.time = audit::FormatAuditTime(clock_.Now());
+  record.chain = audit::SessionChain(s.uid);
+  record.session = s.key.ToString();
+  record.requester = s.spec.requested_by ? s.spec.requested_by->username : "";
+  record.reason = s.spec.reason;
+  record.target = s.key.namespace_name + "/" + s.spec.pod + "/" + s.spec.container;
+  record.action = std::move(action);
+  record.outcome = std::move(outcome);
+  record.message = std::move(message);
+  record.details = std::move(details);
+  // The head this step started from, or the one an earlier record of the same step left: a step's
+  // records follow each other on the chain even after a restart (memory empty).
+  std::optional<audit::ChainHead> persisted;
+  if (status.audit) {
+    persisted =
+        audit::ChainHead{static_cast<std::uint64_t>(status.audit->records), status.audit->head};
+  }
+  auto head = options_.audit->Append(record, persisted);
+  if (!head.ok()) {
+    // Strict audit: the step must not count as done. Wiping goes ahead regardless (a key must
+    // never outlive its TTL because the audit sink is down); its record is lost and counted.
+    if (step_action == Action::kWipe) return OkStatus();
+    return head.status().WithContext("audit record for " +
+                                     std::string(session::ActionName(step_action)));
+  }
+  status.audit = session::AuditSummary{static_cast<std::int64_t>(head->records), head->hash};
   return OkStatus();
 }
 

@@ -25,6 +25,7 @@
 #include "controller/audit/audit_log.h"
 #include "controller/kube/clock.h"
 #include "controller/kube/kube_client.h"
+#include "controller/reconciler/step_events.h"
 #include "controller/session/access_checks.h"
 #include "controller/session/debug_session.h"
 #include "controller/session/planner.h"
@@ -32,24 +33,6 @@
 #include "status/status.h"
 
 namespace ephemera::reconciler {
-
-// A step the reconciler took, for audit records, events, logs and metrics. Never carries secrets.
-struct StepRecord {
-  kube::ObjectKey session;
-  std::string session_uid;
-  std::string requester;
-  std::string reason;  // the session's spec.reason
-  std::string target;  // pod/container
-  session::Action action = session::Action::kWait;
-  std::string outcome;  // "ok", or the failure/denial reason
-  std::string message;
-};
-
-// Whether a step is worth a Kubernetes Event. Events summarize (the audit trail has every step): a
-// step that went wrong, the injection, the delivery and the wipe. Accepting a session, creating its
-// key and an allowed authorization are only in the audit trail and the status conditions, which
-// saves three API requests per session.
-bool ReportsAsEvent(const StepRecord& step);
 
 // Set on a debugged pod when the policy says annotateDebuggedPods.
 inline constexpr std::string_view kDebuggedByAnnotation = "ephemera.dev/debugged-by";
@@ -141,6 +124,13 @@ class DebugSessionReconciler {
   Status Record(const session::DebugSession& s, const session::Plan& plan, std::string outcome,
                 std::string message, session::DebugSessionStatus& status,
                 nlohmann::json details = nlohmann::json::object());
+  // Appends one record (`action` is the audit verb: "collected", "expired", ...) to the session's
+  // chain after status.audit, and stores the new head there; not reported through on_step. A step
+  // with two records appends both before its status is written. kUnavailable when strict audit
+  // refused the record, except for a wipe (`step_action` kWipe), which never waits for audit.
+  Status AppendAudit(const session::DebugSession& s, session::Action step_action,
+                     std::string action, std::string outcome, std::string message,
+                     session::DebugSessionStatus& status, nlohmann::json details);
 
   kube::KubeClient& client_;
   mutable std::mutex seen_mu_;  // workers reconcile different sessions at once

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <random>
@@ -11,6 +12,7 @@
 #include "controller/detection/container_mark.h"
 #include "controller/kube/base64.h"
 #include "controller/kube/resource.h"
+#include "controller/kube/rfc3339.h"
 #include "controller/session/debug_session.h"
 #include "debugpod/envelope/envelope.h"
 #include "tests/controller/audit/fake_audit_sink.h"
@@ -338,16 +340,37 @@ TEST_F(ReconcilerTest, AWholeLifeIsOneVerifiableAuditChainWithItsHeadInStatus) {
     actions.push_back(r.record.action);
   }
   EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
-                                               "delivered", "wiped"}));
+                                               "collected", "delivered", "expired", "wiped"}));
   // Events summarize: the injection, the delivery and the wipe (the rest is in the audit trail).
   std::vector<std::string> events;
   for (const StepRecord& step : steps_) {
     if (ReportsAsEvent(step)) events.emplace_back(session::ActionName(step.action));
   }
   EXPECT_EQ(events, (std::vector<std::string>{"Inject", "Collect", "Wipe"}));
-  const auto& delivered = records[4].record;
-  EXPECT_EQ(delivered.details["pids"], json({1, 7}));
-  EXPECT_EQ(delivered.details["sections"], json({"process", "threads", "fds"}));
+  // What the snapshot tool read, then what the requester got.
+  const auto& collected = records[4].record;
+  EXPECT_EQ(collected.outcome, "ok");
+  EXPECT_EQ(collected.target, "team-a/shop-1/app");
+  EXPECT_EQ(collected.details["pids"], json({1, 7}));
+  EXPECT_EQ(collected.details["sections"], json({"process", "threads", "fds"}));
+  EXPECT_EQ(collected.details["degraded"], json::array());
+  EXPECT_EQ(collected.details["overhead"]["targetFreezeMicros"], 0);
+  EXPECT_EQ(collected.details["redaction"]["envRedacted"], 2);
+  EXPECT_EQ(collected.message, "the snapshot tool read 3 section(s) of 2 process(es)");
+  const auto& delivered = records[5].record;
+  EXPECT_EQ(delivered.outcome, "ok");
+  EXPECT_EQ(delivered.details["snapshot"], "checkout-500s");
+  EXPECT_EQ(delivered.details["recipients"], 1);
+  ASSERT_TRUE(s.status.snapshot.has_value());
+  EXPECT_EQ(delivered.details["sha256"], s.status.snapshot->sha256);
+  EXPECT_EQ(delivered.details["bytes"], s.status.snapshot->bytes);
+  EXPECT_FALSE(delivered.details.contains("pids")) << "the collected record has them";
+  // The TTL lapsed: "expired" says when, "wiped" that the snapshot and key are gone.
+  const auto& expired = records[6].record;
+  EXPECT_EQ(expired.outcome, "ok");
+  ASSERT_TRUE(s.status.expires_at.has_value());
+  EXPECT_EQ(expired.details["expiresAt"], kube::FormatRfc3339(*s.status.expires_at));
+  EXPECT_EQ(records[7].record.outcome, "ok");
   ASSERT_TRUE(s.status.audit.has_value());
   EXPECT_EQ(s.status.audit->records, static_cast<std::int64_t>(records.size()));
   EXPECT_EQ(s.status.audit->head, records.back().hash);
@@ -359,6 +382,202 @@ TEST_F(ReconcilerTest, AWholeLifeIsOneVerifiableAuditChainWithItsHeadInStatus) {
       audit::ChainHead{static_cast<std::uint64_t>(s.status.audit->records), s.status.audit->head};
   const audit::VerifyReport report = audit::VerifyAuditStream(stream, verify);
   EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
+}
+
+// Kubernetes cannot stop an ephemeral container: a snapshot tool that outlives its session's TTL
+// (its own deadline should have ended it) is detected at the wipe, recorded and reported, and the
+// wipe goes ahead all the same.
+TEST_F(ReconcilerTest, ASnapshotContainerStillRunningAfterTheTtlIsRecordedAndTheSessionWiped) {
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  session::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
+  const std::string container = s.status.ephemeral_container;
+  const kube::ObjectKey secret_key{kControllerNamespace, session::SessionKeySecretNameFor(s.uid)};
+  ASSERT_TRUE(client_.GetObject(kube::SecretsResource(), secret_key).has_value());
+
+  // The tool hangs: its container keeps running past expiresAt.
+  json pod = *client_.GetObject(kube::PodsResource(), kPodKey);
+  pod["status"]["ephemeralContainerStatuses"] = {
+      {{"name", container}, {"state", {{"running", {{"startedAt", "2026-01-01T00:00:01Z"}}}}}}};
+  client_.PutObject(kube::PodsResource(), pod);
+  ASSERT_TRUE(s.status.expires_at.has_value());
+  clock_.Advance(6min);
+  ASSERT_GT(clock_.Now(), *s.status.expires_at);
+  ASSERT_TRUE(Settle(reconciler).ok());
+
+  // Wiped regardless: the key is gone, no snapshot exists, the session is Expired.
+  s = Session();
+  EXPECT_EQ(s.status.phase, session::Phase::kExpired) << s.status.message;
+  EXPECT_FALSE(client_.GetObject(kube::SecretsResource(), secret_key).has_value());
+  EXPECT_FALSE(client_.GetObject(kube::DebugSnapshotsResource(), kSessionKey).has_value());
+  const session::Condition* wiped = s.status.FindCondition("Wiped");
+  ASSERT_NE(wiped, nullptr);
+  EXPECT_EQ(wiped->status, "True");
+  const session::Condition* terminated = s.status.FindCondition("ContainerTerminated");
+  ASSERT_NE(terminated, nullptr);
+  EXPECT_EQ(terminated->status, "False");
+  EXPECT_EQ(terminated->reason, "StillRunning");
+
+  // On the record, with the target, between the expiry and the wipe.
+  const auto records = sink.Records();
+  std::vector<std::string> actions;
+  for (const auto& r : records) actions.push_back(r.record.action);
+  EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
+                                               "expired", "still-running-after-ttl", "wiped"}));
+  const audit::AuditRecord& still_running = records[5].record;
+  EXPECT_EQ(still_running.outcome, "SnapshotContainerStillRunning");
+  EXPECT_EQ(still_running.target, "team-a/shop-1/app");
+  EXPECT_EQ(still_running.session, "team-a/checkout-500s");
+  EXPECT_NE(still_running.message.find(container), std::string::npos) << still_running.message;
+  ASSERT_TRUE(s.status.audit.has_value());
+  EXPECT_EQ(s.status.audit->head, records.back().hash);
+
+  // Reported as a step (the metric, and Events on the session and the pod).
+  const auto step = std::find_if(steps_.begin(), steps_.end(), [](const StepRecord& r) {
+    return r.outcome == kSnapshotContainerStillRunning;
+  });
+  ASSERT_NE(step, steps_.end());
+  EXPECT_EQ(step->action, session::Action::kWipe);
+  EXPECT_EQ(step->target, "shop-1/app");
+  const auto on_pod = BuildPodEvent(*step);
+  ASSERT_TRUE(on_pod.has_value());
+  EXPECT_EQ(on_pod->regarding.name, "shop-1");
+  EXPECT_EQ(steps_.back().action, session::Action::kWipe);
+  EXPECT_EQ(steps_.back().outcome, "ok");
+}
+
+// A session deleted before its TTL is wiped at once; it did not expire, so there is no "expired"
+// record, and its snapshot container, still within the tool's deadline, is no alarm.
+TEST_F(ReconcilerTest, ADeletedSessionIsWipedWithoutAnExpiredRecord) {
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
+  json object = client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value();
+  object["metadata"]["deletionTimestamp"] = "2026-01-01T00:01:00Z";
+  client_.PutObject(kube::DebugSessionsResource(), object);
+  ASSERT_TRUE(Settle(reconciler).ok());
+
+  std::vector<std::string> actions;
+  for (const auto& r : sink.Records()) actions.push_back(r.record.action);
+  EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
+                                               "wiped"}));
+  EXPECT_EQ(sink.Records().back().record.message.rfind("the DebugSession was deleted", 0), 0u)
+      << sink.Records().back().record.message;
+  for (const StepRecord& step : steps_) EXPECT_NE(step.outcome, kSnapshotContainerStillRunning);
+  EXPECT_EQ(Session().status.FindCondition("ContainerTerminated"), nullptr);
+}
+
+// Passes records on to `stream`, except the first one with action `refused_action`, which it
+// refuses: the audit sink failing at one precise moment.
+class RefusesOnceSink : public audit::AuditSink {
+ public:
+  RefusesOnceSink(audit::AuditSink& stream, std::string refused_action)
+      : stream_(stream), refused_action_(std::move(refused_action)) {}
+  Status Write(const audit::SealedRecord& record) override {
+    if (!refused_ && record.record.action == refused_action_) {
+      refused_ = true;
+      return UnavailableError("stdout closed");
+    }
+    return stream_.Write(record);
+  }
+
+ private:
+  audit::AuditSink& stream_;
+  std::string refused_action_;
+  bool refused_ = false;
+};
+
+audit::VerifyReport VerifyAgainstStatus(const audit::FakeAuditSink& sink,
+                                        const session::DebugSession& s) {
+  std::stringstream stream(sink.JsonLines());
+  audit::VerifyOptions verify;
+  if (s.status.audit) {
+    verify.anchors[audit::SessionChain(s.uid)] =
+        audit::ChainHead{static_cast<std::uint64_t>(s.status.audit->records), s.status.audit->head};
+  }
+  return audit::VerifyAuditStream(stream, verify);
+}
+
+// A delivery is two records. Strict audit refuses the second: the step fails with the first on
+// the stream only. A controller restarted then (no heads in memory) continues from the head in the
+// status: the first record is written again (a fork the anchor resolves), and the chain verifies.
+TEST_F(ReconcilerTest, ARestartBetweenTheTwoRecordsOfADeliveryLeavesAVerifiableChain) {
+  audit::FakeAuditSink stream;
+  RefusesOnceSink refusing(stream, "delivered");
+  {
+    audit::AuditLog audit_log(refusing, {.strict = true});
+    DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+    ASSERT_TRUE(Settle(reconciler).ok());
+    const session::DebugSession s = Session();
+    ASSERT_EQ(s.status.phase, session::Phase::kCapturing);
+    FinishSnapshotContainer(s.status.ephemeral_container, s.uid);
+    const Status failed = Settle(reconciler);
+    EXPECT_EQ(failed.code(), StatusCode::kUnavailable) << failed.ToString();
+    EXPECT_EQ(Session().status.phase, session::Phase::kCapturing) << "not delivered on record";
+    EXPECT_EQ(stream.Records().back().record.action, "collected");
+  }
+  clock_.Advance(2s);  // the restart
+  audit::AuditLog restarted(stream, {.strict = true});
+  DebugSessionReconciler reconciler = MakeReconciler(restarted);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  const session::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, session::Phase::kCompleted) << s.status.message;
+
+  std::vector<std::string> actions;
+  for (const auto& r : stream.Records()) actions.push_back(r.record.action);
+  EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
+                                               "collected", "collected", "delivered"}));
+  ASSERT_TRUE(s.status.audit.has_value());
+  EXPECT_EQ(s.status.audit->records, 6) << "both records of the delivery, after the injection";
+  EXPECT_EQ(s.status.audit->head, stream.Records().back().hash);
+  const audit::VerifyReport report = VerifyAgainstStatus(stream, s);
+  EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
+  EXPECT_EQ(report.chains.at(audit::SessionChain(s.uid)).superseded, 1u);
+}
+
+// Both records of the expiry on the stream, then the status write fails and the controller
+// restarts: both are written again from the persisted head, and the anchor picks the copies that
+// count.
+TEST_F(ReconcilerTest, ARestartAfterBothRecordsOfTheExpiryBeforeItsStatusLeavesAVerifiableChain) {
+  audit::FakeAuditSink stream;
+  {
+    audit::AuditLog audit_log(stream);
+    DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+    ASSERT_TRUE(Settle(reconciler).ok());
+    const session::DebugSession s = Session();
+    FinishSnapshotContainer(s.status.ephemeral_container, s.uid);
+    ASSERT_TRUE(Settle(reconciler).ok());
+    ASSERT_EQ(Session().status.phase, session::Phase::kCompleted);
+    clock_.Advance(6min);
+    client_.FailNext(kube::FakeMethod::kUpdate, kube::ApiError(500, "InternalError"));
+    EXPECT_FALSE(reconciler.Reconcile(kSessionKey).ok());
+    EXPECT_EQ(Session().status.phase, session::Phase::kCompleted);
+    ASSERT_GE(stream.Records().size(), 2u);
+    EXPECT_EQ(stream.Records()[stream.Records().size() - 2].record.action, "expired");
+  }
+  clock_.Advance(2s);  // the restart
+  audit::AuditLog restarted(stream);
+  DebugSessionReconciler reconciler = MakeReconciler(restarted);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  const session::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, session::Phase::kExpired) << s.status.message;
+
+  std::vector<std::string> actions;
+  for (const auto& r : stream.Records()) actions.push_back(r.record.action);
+  EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
+                                               "collected", "delivered", "expired", "wiped",
+                                               "expired", "wiped"}));
+  ASSERT_TRUE(s.status.audit.has_value());
+  EXPECT_EQ(s.status.audit->records, 8);
+  EXPECT_EQ(s.status.audit->head, stream.Records().back().hash);
+  const audit::VerifyReport report = VerifyAgainstStatus(stream, s);
+  EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
+  EXPECT_EQ(report.chains.at(audit::SessionChain(s.uid)).superseded, 2u);
 }
 
 TEST_F(ReconcilerTest, StrictAuditStartsNoSessionWhileTheSinkFails) {
@@ -583,7 +802,7 @@ TEST_P(BadSnapshotTest, FailsTheSessionOnceStoresNothingAndLeaksNoPlaintext) {
     audit_text += audit::ToJson(r).dump() + "\n";
   }
   EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
-                                               "collection-failed", "wiped"}));
+                                               "collection-failed", "expired", "wiped"}));
   std::string step_text;
   for (const StepRecord& step : steps_) step_text += step.outcome + " " + step.message + "\n";
   const std::string status_text =
