@@ -5,7 +5,9 @@
 # checks that the chart's webhooks and RBAC refuse what they must, upgrades with a changed value
 # (the webhook certificate must not rotate), uninstalls and checks that only the CRDs are left (in
 # the namespace: nothing that was not there before the install; cluster-wide: nothing with the
-# release's labels).
+# release's labels). alice also uses the kubectl plugin (kubectl ephemera snapshot, fetch -o html,
+# fetch after the TTL) against the installed controller, and the metrics are scraped through the
+# chart's metrics Service.
 # On failure it prints the controller logs, Events and session statuses before cleaning up.
 #
 #   chart_e2e_test.sh [options]          with no options: the local cluster (tests/cluster/cluster.sh)
@@ -17,6 +19,10 @@
 #     --snapshot-image REF     repository@sha256:... of ephemera-snapshot
 #     --target-image REF       the program alice debugs (default ephemera.local/target:0.1.0)
 #     --kubectl PATH, --helm PATH
+#     --cli PATH               kubectl-ephemera (default build/dev/cli/kubectl-ephemera); alice runs
+#                              it with her own certificate: from --users-dir, else one the cluster
+#                              signs through a CertificateSigningRequest (the plugin refuses
+#                              impersonation)
 #     --namespace NS           where the chart goes (default ephemera-system)
 #
 # It needs namespace team-a where alice may edit and bob may view (tests/cluster/identities.yaml);
@@ -30,8 +36,8 @@ cluster=$repo/tests/cluster/cluster.sh
 chart=$repo/helm/ephemera
 
 kubeconfig='' users_dir='' controller_image='' snapshot_image='' target_image=ephemera.local/target:0.1.0
-kubectl_bin='' helm_bin='' namespace=ephemera-system release=ephemera
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+kubectl_bin='' helm_bin='' namespace=ephemera-system release=ephemera cli=$repo/build/dev/cli/kubectl-ephemera
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --kubeconfig) kubeconfig=${2:?}; shift 2 ;;
@@ -41,6 +47,7 @@ while [ $# -gt 0 ]; do
     --target-image) target_image=${2:?}; shift 2 ;;
     --kubectl) kubectl_bin=${2:?}; shift 2 ;;
     --helm) helm_bin=${2:?}; shift 2 ;;
+    --cli) cli=${2:?}; shift 2 ;;
     --namespace) namespace=${2:?}; shift 2 ;;
     -h|--help) usage ;;
     *) echo "chart-e2e: unknown option $1" >&2; usage ;;
@@ -69,6 +76,7 @@ fi
 [ -x "$kubectl_bin" ] || die "kubectl not found (give --kubectl PATH)"
 [ -x "$helm_bin" ] || die "helm not found (give --helm PATH)"
 [ -f "$kubeconfig" ] || die "kubeconfig $kubeconfig does not exist"
+[ -x "$cli" ] || die "kubectl-ephemera not found at $cli (build it: cmake --build build/dev --target kubectl-ephemera; or give --cli PATH)"
 { command -v age && command -v age-keygen; } >/dev/null ||
   die "Debian's age and age-keygen are needed to check the encryption (run 'make deps')"
 pinned='^[^@ ]+@sha256:[a-f0-9]{64}$'
@@ -128,6 +136,8 @@ cleanup() {
   for s in $(admin -n team-a get debugsessions -l ephemera.dev/e2e=chart -o name 2>/dev/null); do
     admin -n team-a patch "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
   done
+  # The plugin's sessions carry its own labels, not the suite's: delete those by name.
+  for s in $names; do admin -n team-a delete debugsession "$s" --ignore-not-found --wait=false >/dev/null 2>&1; done
   for s in $names; do
     admin -n team-a delete events.events.k8s.io --field-selector "regarding.name=$s" >/dev/null 2>&1
     admin -n team-a delete debugsnapshot "$s" --ignore-not-found >/dev/null 2>&1
@@ -135,6 +145,7 @@ cleanup() {
   admin -n team-a delete deployment chart-e2e-target --ignore-not-found >/dev/null 2>&1
   admin -n team-a delete secret chart-e2e-db --ignore-not-found >/dev/null 2>&1
   admin -n team-a delete rolebinding chart-e2e-alice-ptrace --ignore-not-found >/dev/null 2>&1
+  admin delete certificatesigningrequests -l ephemera.dev/e2e=chart --ignore-not-found >/dev/null 2>&1
   if [ "$installed" = true ] && release_installed; then helm_ -n "$namespace" uninstall "$release" --wait --timeout 2m >/dev/null 2>&1; fi
   if [ -f "$work/mark-key.json" ]; then
     python3 -c 'import json, sys
@@ -246,6 +257,16 @@ pinned_by_digest() {
 }
 check "the controller and snapshot images are referenced by digest" pinned_by_digest
 
+metrics_through_service() {
+  # The API server's service proxy reaches one replica through the chart's metrics Service.
+  local path=/api/v1/namespaces/$namespace/services/$release-metrics:metrics/proxy/metrics
+  admin get --raw "$path" >"$work/metrics.txt" || { echo "GET $path failed"; return 1; }
+  grep -qE '^ephemera_leader [01]$' "$work/metrics.txt" ||
+    { echo "no ephemera_leader sample in $path:"; head -n 20 "$work/metrics.txt"; return 1; }
+}
+check "the metrics Service serves /metrics with ephemera_leader (scraped through the API server's proxy)" \
+  metrics_through_service
+
 # --- 2. A session through the installed chart -----------------------------------------------------
 admin -n team-a create secret generic chart-e2e-db --from-literal=password=chart-e2e-password-4c1d \
   --dry-run=client -o yaml | admin apply -f - >/dev/null
@@ -324,6 +345,95 @@ PY
 }
 check "alice's session reaches Completed; Debian's age decrypts its DebugSnapshot" \
   session_completes_and_decrypts chart-s1
+
+# --- The kubectl plugin, as alice ------------------------------------------------------------------
+# kubectl-ephemera refuses impersonation, so alice needs a kubeconfig with her own credentials: the
+# one in --users-dir, else a client certificate the cluster signs (signer
+# kubernetes.io/kube-apiserver-client, which kubeadm's and kind's controller-manager serve).
+cli_kubeconfig=$work/alice-cli.kubeconfig
+issue_client_kubeconfig() { # user file
+  local user=$1 file=$2 csr=chart-e2e-$1 cert='' server ca deadline=$((SECONDS + 60))
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$work/$user-client.key" -subj "/CN=$user" \
+    -out "$work/$user-client.csr" 2>/dev/null
+  admin create -f - >/dev/null <<YAML
+apiVersion: certificates.k8s.io/v1
+kind: CertificateSigningRequest
+metadata: {name: $csr, labels: {ephemera.dev/e2e: chart}}
+spec:
+  request: $(base64 -w0 "$work/$user-client.csr")
+  signerName: kubernetes.io/kube-apiserver-client
+  expirationSeconds: 3600
+  usages: [client auth]
+YAML
+  admin certificate approve "$csr" >/dev/null
+  until cert=$(admin get csr "$csr" -o jsonpath='{.status.certificate}') && [ -n "$cert" ]; do
+    [ $SECONDS -lt $deadline ] || {
+      echo "the cluster did not sign $csr within 60s: its controller-manager must sign kubernetes.io/kube-apiserver-client (or give --users-dir)"
+      return 1
+    }
+    sleep 1
+  done
+  server=$(admin config view --raw --minify --flatten -o jsonpath='{.clusters[0].cluster.server}')
+  ca=$(admin config view --raw --minify --flatten -o jsonpath='{.clusters[0].cluster.certificate-authority-data}')
+  (umask 077 && cat >"$file" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: cluster
+  cluster: {server: "$server", certificate-authority-data: $ca}
+users:
+- name: $user
+  user: {client-certificate-data: $cert, client-key-data: $(base64 -w0 "$work/$user-client.key")}
+contexts:
+- name: $user
+  context: {cluster: cluster, user: $user}
+current-context: $user
+EOF
+  )
+  [ "$("$kubectl_bin" --kubeconfig "$file" auth whoami -o jsonpath='{.status.userInfo.username}')" = "$user" ]
+}
+if [ -n "$users_dir" ]; then
+  cp "$users_dir/alice.kubeconfig" "$cli_kubeconfig"
+else
+  check "the cluster signs a client certificate for alice (the plugin refuses impersonation)" \
+    issue_client_kubeconfig alice "$cli_kubeconfig"
+fi
+
+# ephemera_cli CODE PREFIX args... : `kubectl ephemera args...` as alice (kubectl finds
+# kubectl-ephemera on PATH); stdout and stderr in PREFIX.out and PREFIX.err; fails unless it exits
+# with CODE.
+ephemera_cli() {
+  local want=$1 prefix=$2 got=0; shift 2
+  [ -f "$cli_kubeconfig" ] || { echo "alice has no kubeconfig of her own"; return 1; }
+  PATH="$(dirname "$cli"):$PATH" KUBECONFIG=$cli_kubeconfig EPHEMERA_IDENTITY=$work/alice-cli-identity.txt \
+    "$kubectl_bin" ephemera "$@" >"$prefix.out" 2>"$prefix.err" || got=$?
+  [ "$got" -eq "$want" ] || { echo "kubectl ephemera $*: exit $got, wanted $want; stderr:"; cat "$prefix.err"; return 1; }
+}
+contains() { # file text
+  grep -qF -- "$2" "$1" || { echo "'$2' not in $1:"; head -c 2000 "$1"; echo; return 1; }
+}
+echo chart-cli >>"$work/sessions"
+cli_snapshot_reports() {
+  ephemera_cli 0 "$work/cli-snapshot" -n team-a snapshot "$pod" -c app --name chart-cli --ttl 1m \
+    --reason "CHART-E2E the plugin against the installed chart" --capture process,threads,env
+  contains "$work/cli-snapshot.err" "Completed in"
+  contains "$work/cli-snapshot.out" "checkout-0"
+  if grep -q "chart-e2e-password-4c1d" "$work/cli-snapshot.out" "$work/cli-snapshot.err"; then
+    echo "the Secret-backed DB_PASSWORD is in the plugin's output"; return 1
+  fi
+  [ "$(admin -n team-a get debugsession chart-cli -o jsonpath='{.spec.requestedBy.username}')" = alice ]
+}
+check "kubectl ephemera snapshot (alice) against the installed controller prints a report, secrets redacted" \
+  cli_snapshot_reports
+# The suite's label, so that the clean-up below and at exit finds the plugin's session too.
+admin -n team-a label debugsession chart-cli ephemera.dev/e2e=chart --overwrite >/dev/null 2>&1 || true
+cli_fetch_html() {
+  ephemera_cli 0 "$work/cli-html" -n team-a fetch chart-cli -o html -f "$work/chart-cli.html"
+  [ "$(stat -c %a "$work/chart-cli.html")" = 600 ] || { echo "mode $(stat -c %a "$work/chart-cli.html")"; return 1; }
+  contains "$work/chart-cli.html" "<html"
+  contains "$work/chart-cli.html" "checkout-0"
+}
+check "kubectl ephemera fetch -o html -f FILE writes the report (mode 0600)" cli_fetch_html
 
 bob_refused() {
   local out
@@ -419,6 +529,18 @@ certificate_kept() {
 check "the upgrade kept the webhook certificate, the caBundle and the mark key" certificate_kept
 check "after the upgrade the validating webhook applies the new maximum (30m)" ttl_refused 45m 30m
 check "after the upgrade a new session still completes and decrypts" session_completes_and_decrypts chart-s2
+
+cli_fetch_after_ttl() {
+  wait_phase chart-cli Expired 120
+  ephemera_cli 8 "$work/cli-expired" -n team-a fetch chart-cli
+  contains "$work/cli-expired.err" "session chart-cli expired at"
+  contains "$work/cli-expired.err" "nothing to fetch"
+  local out
+  if out=$(admin -n team-a get debugsnapshot chart-cli 2>&1); then echo "the DebugSnapshot is still there"; return 1; fi
+  grep -q NotFound <<<"$out" || { echo "$out"; return 1; }
+}
+check "after the TTL kubectl ephemera fetch says the session is over (exit 8) and the DebugSnapshot is gone" \
+  cli_fetch_after_ttl
 
 no_rbac_denials() {
   collect_rbac_denials
