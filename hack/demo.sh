@@ -3,9 +3,11 @@
 #   1. the operator installs the Helm chart (images built here, pinned by digest);
 #   2. alice runs a sample service in team-a;
 #   3. alice runs `kubectl ephemera snapshot` against it and reads the report;
-#   4. the session expires: its snapshot and key are destroyed, and fetching it says so;
+#   4. the session expires: fetching it says so, its DebugSnapshot is gone and no key Secret of it is
+#      left (the demo fails loudly if any of that is not so within 120 s);
 #   5. the audit trail of the session verifies.
-# At the end the chart is uninstalled (KEEP=1 keeps it) and the cluster stays up.
+# Each step says in a few sentences what happens and why. At the end the chart is uninstalled (KEEP=1
+# keeps it) and the cluster stays up.
 #
 #   hack/demo.sh [BUILD_DIR]
 set -euo pipefail
@@ -21,6 +23,8 @@ work=$(mktemp -d)
 admin_kubeconfig=$("$cluster" kubeconfig admin)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# explain SENTENCE...: what the step does and why, wrapped, before its commands run.
+explain() { printf '%s\n' "$*" | fold -s -w 100 | sed 's/ *$//'; echo; }
 run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
 as() { local user=$1; shift; "$kubectl" --kubeconfig "$("$cluster" kubeconfig "$user")" "$@"; }
 die() { echo "demo: $*" >&2; exit 1; }
@@ -58,6 +62,10 @@ if [ -n "$(as admin -n "$namespace" get secret ephemera-mark-key --ignore-not-fo
 fi
 
 say "1. The operator installs Ephemera with Helm (2 replicas, webhooks, least RBAC)"
+explain "A cluster operator installs the chart once per cluster. It runs two controller replicas" \
+  "(one leads through a Lease, both answer the admission webhooks), the CRDs, and RBAC that lets" \
+  "the controller read Secrets only in its own namespace. Both images were built on this machine" \
+  "and are named only by digest, so exactly these bytes run; Helm's notes below say what to do next."
 controller_image=$("$cluster" image-ref ephemera.local/controller:0.1.0)
 snapshot_image=$("$cluster" image-ref ephemera.local/snapshot:0.1.0)
 echo "controller image $controller_image"
@@ -65,11 +73,13 @@ echo "snapshot image   $snapshot_image"
 run "$helm" --kubeconfig "$admin_kubeconfig" install "$release" "$repo/helm/ephemera" -n "$namespace" \
   --create-namespace --wait --timeout 4m \
   --set "image.repository=${controller_image%@*}" --set "image.digest=${controller_image#*@}" \
-  --set "snapshotImage.repository=${snapshot_image%@*}" --set "snapshotImage.digest=${snapshot_image#*@}" |
-  sed -n '1,/^NOTES/p'
+  --set "snapshotImage.repository=${snapshot_image%@*}" --set "snapshotImage.digest=${snapshot_image#*@}"
 as admin -n "$namespace" get pods -o wide
 
 say "2. alice runs a sample service 'shop' in team-a (a database password in its environment)"
+explain "alice is an ordinary developer: she may edit workloads in team-a and nothing else. Her" \
+  "service 'shop' runs several threads and has a database password in its environment, the kind" \
+  "of value a debugging tool must never leak."
 as alice -n team-a delete deployment shop --ignore-not-found --wait=true >/dev/null
 as alice -n team-a apply -f - >/dev/null <<'YAML'
 apiVersion: apps/v1
@@ -92,6 +102,10 @@ as alice -n team-a rollout status deployment/shop --timeout=120s
 pod=$(as alice -n team-a get pods -l app=shop -o jsonpath='{.items[0].metadata.name}')
 
 say "3. alice asks for a snapshot of $pod (her age identity is created on first use)"
+explain "kubectl ephemera creates a DebugSession; the webhook stamps alice as the requester and the" \
+  "controller checks she may read the pod before injecting a shell-less ephemeral container into it." \
+  "The snapshot tool in that container reads the process state, redacts secrets and encrypts the" \
+  "result to alice's key only; the plugin decrypts it on her machine and prints the report."
 KUBECONFIG=$("$cluster" kubeconfig alice)
 export KUBECONFIG
 session=demo
@@ -101,14 +115,39 @@ run kubectl ephemera snapshot "$pod" -n team-a --name "$session" --reason "DEMO-
 run kubectl ephemera list -n team-a
 
 say "4. The TTL lapses: the snapshot and the session key are destroyed"
+explain "The session asked for 45 seconds. When they are over, the controller deletes the" \
+  "DebugSnapshot and the session's key Secret, so the ciphertext still sitting in the node's" \
+  "container log can never be decrypted again. Fetching the snapshot now says so, the snapshot object" \
+  "is gone, and no key Secret of this session is left in the controller's namespace."
+echo "waiting up to 120 s for the session to be Expired …"
+phase=
 for _ in $(seq 1 120); do
-  [ "$("$kubectl" -n team-a get debugsession "$session" -o jsonpath='{.status.phase}')" = Expired ] && break
+  phase=$("$kubectl" -n team-a get debugsession "$session" -o jsonpath='{.status.phase}' || true)
+  [ "$phase" = Expired ] && break
   sleep 1
 done
+[ "$phase" = Expired ] ||
+  die "session $session is still '$phase' 120 s after it was created with a 45 s TTL: the TTL was not enforced; see the controller's log below"
 run kubectl ephemera get "$session" -n team-a
-run kubectl ephemera fetch "$session" -n team-a || true
+fetch_status=0
+run kubectl ephemera fetch "$session" -n team-a || fetch_status=$?
+[ "$fetch_status" -eq 8 ] || die "fetching the expired session exited $fetch_status, not 8 (expired, snapshot wiped)"
+printf '\033[2m$ kubectl -n team-a get debugsnapshot %s\033[0m\n' "$session"
+if out=$(kubectl -n team-a get debugsnapshot "$session" 2>&1); then
+  echo "$out"; die "the DebugSnapshot $session still exists after the TTL"
+fi
+echo "$out"
+grep -q NotFound <<<"$out" || die "reading the DebugSnapshot failed for another reason than NotFound"
+session_uid=$(kubectl -n team-a get debugsession "$session" -o jsonpath='{.metadata.uid}')
+run kubectl --kubeconfig "$admin_kubeconfig" -n "$namespace" get secrets -l "ephemera.dev/session-uid=$session_uid"
+keys=$(as admin -n "$namespace" get secrets -l "ephemera.dev/session-uid=$session_uid" -o name)
+[ -z "$keys" ] || die "the session's key is still in $namespace: $keys"
+echo "no DebugSnapshot and no key Secret left for session $session (uid $session_uid)"
 
 say "5. The session's audit trail verifies against the head in its status"
+explain "Every step the controller took for the session is an audit record on its stdout, each one" \
+  "chained to the one before by a hash. The session's status keeps the number of records and the" \
+  "last hash, so 'audit verify' can prove that no record was changed, removed or added afterwards."
 unset KUBECONFIG
 uid=$(as admin -n team-a get debugsession "$session" -o jsonpath='{.metadata.uid}')
 records=$(as admin -n team-a get debugsession "$session" -o jsonpath='{.status.audit.records}')
