@@ -126,16 +126,6 @@ YAML
 as alice -n "$ns" rollout status deployment/cli-e2e-target --timeout=90s >/dev/null
 pod=$(as alice -n "$ns" get pods -l app=cli-e2e-target -o jsonpath='{.items[0].metadata.name}')
 
-# debugprofiles is only an RBAC name (not a served resource), so the Role is written out.
-as admin -n "$ns" apply -f - >/dev/null <<'YAML'
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: cli-e2e-ptrace}
-rules:
-- {apiGroups: [ephemera.dev], resources: [debugprofiles], resourceNames: [ptrace], verbs: [use]}
-YAML
-as admin -n "$ns" create rolebinding cli-e2e-alice-ptrace --role=cli-e2e-ptrace --user=alice >/dev/null
-
 # --- 1. keys ----------------------------------------------------------------------------------------
 keys_creates_a_private_identity() {
   ephemera alice keys >"$work/keys.out" 2>"$work/keys.err"
@@ -151,7 +141,40 @@ keys_creates_a_private_identity() {
 check "keys creates alice's identity (file 0600, directory 0700) and prints only its recipient" \
   keys_creates_a_private_identity
 
-# --- 2. snapshot: progress, text report with the target's threads and functions --------------------
+# --- 2. a session the controller denies: exit 6 and the reason --------------------------------------
+snapshot_denied_says_why() {
+  # alice has no grant for the ptrace profile yet: admission lets the session in, the controller's
+  # SubjectAccessReview for alice denies it.
+  expect_exit 6 "$work/denied" alice -n "$ns" snapshot "$pod" -c app --profile ptrace \
+    --reason "CLI-E2E before the ptrace grant" --ttl 5m --name cli-e2e-denied || return 1
+  contains "$work/denied.err" "session cli-e2e-denied was denied" || return 1
+  contains "$work/denied.err" "alice may not use debugprofiles/ptrace" || return 1
+  # Nothing was injected for it.
+  [ -z "$(as admin -n "$ns" get pod "$pod" -o jsonpath='{.spec.ephemeralContainers[*].name}')" ] ||
+    { echo "a container was injected"; return 1; }
+}
+check "snapshot of a session the controller denies exits 6 and says why (ptrace not granted)" \
+  snapshot_denied_says_why
+show "$work/denied.err"
+
+# debugprofiles is only an RBAC name (not a served resource), so the Role is written out.
+as admin -n "$ns" apply -f - >/dev/null <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: cli-e2e-ptrace}
+rules:
+- {apiGroups: [ephemera.dev], resources: [debugprofiles], resourceNames: [ptrace], verbs: [use]}
+YAML
+as admin -n "$ns" create rolebinding cli-e2e-alice-ptrace --role=cli-e2e-ptrace --user=alice >/dev/null
+# The grant reaches the authorizer's cache within moments; wait for it, so the next session is not
+# denied for a stale cache.
+for _ in $(seq 1 20); do
+  [ "$(as alice -n "$ns" auth can-i use debugprofiles.ephemera.dev/ptrace 2>/dev/null)" = yes ] && break
+  sleep 0.5
+done
+
+
+# --- 3. snapshot: progress, text report with the target's threads and functions --------------------
 snapshot_prints_a_report() {
   expect_exit 0 "$work/ptrace" alice -n "$ns" snapshot "$pod" -c app --profile ptrace \
     --reason "CLI-E2E checking the checkout service" --ttl 5m --name cli-e2e-ptrace || return 1
@@ -192,7 +215,7 @@ check "a restricted snapshot with --ttl 30s and --capture completes (generated n
 short_name=$(as admin -n "$ns" get debugsessions -l "$label" \
   -o jsonpath='{.items[?(@.spec.ttl=="30s")].metadata.name}' 2>/dev/null || true)
 
-# --- 3. list, get, fetch -o html ------------------------------------------------------------------
+# --- 4. list, get, fetch -o html ------------------------------------------------------------------
 list_shows_sessions() {
   expect_exit 0 "$work/list" alice -n "$ns" list || return 1
   contains "$work/list.out" "NAME" && contains "$work/list.out" "EXPIRES-IN" &&
@@ -229,7 +252,7 @@ as_kubectl_plugin() {
 }
 check "kubectl finds it as a plugin: kubectl ephemera get" as_kubectl_plugin
 
-# --- 4. refusals and clear errors -------------------------------------------------------------------
+# --- 5. refusals and clear errors -------------------------------------------------------------------
 bob_has_no_rights() {
   expect_exit 4 "$work/bob" bob -n "$ns" snapshot "$pod" --reason "CLI-E2E bob tries too" || return 1
   contains "$work/bob.err" "no rights: you (bob) may not create debugsessions.ephemera.dev in namespace $ns" &&
@@ -294,7 +317,7 @@ unreachable_cluster_is_clear() {
 check "an unreachable API server is named, with what to check, exit 3" unreachable_cluster_is_clear
 show "$work/dead.err"
 
-# --- 5. expiry ---------------------------------------------------------------------------------------
+# --- 6. expiry ---------------------------------------------------------------------------------------
 expired_fetch_says_wiped() {
   [ -n "$short_name" ] || { echo "the short session was not created"; return 1; }
   local deadline=$((SECONDS + 90)) phase=
@@ -311,7 +334,7 @@ expired_fetch_says_wiped() {
 check "fetching an expired session says its snapshot was wiped, exit 8" expired_fetch_says_wiped
 show "$work/expired.err"
 
-# --- 6. audit verify, anchored at the heads the sessions record ------------------------------------
+# --- 7. audit verify, anchored at the heads the sessions record ------------------------------------
 audit_trail_verifies() {
   # Every session of ours has settled (Completed or Expired), so each chain ends at its recorded
   # head. The namespace is shared: only our sessions are anchored, and a chain this controller

@@ -5,7 +5,10 @@
 #      both profiles: no API object of any kind, no controller log, no audit record, no snapshot
 #      container log on the node, no decrypted snapshot;
 #   3. `kubectl debug` by admin is flagged within seconds (audit mode) and denied (enforce mode);
-#   4. the audit trail verifies, and one changed or removed record is detected.
+#   4. the audit trail verifies, and one changed, removed or reordered record is detected.
+# Also: the cluster policy's namespace rule, the controller's own SubjectAccessReview for the
+# requester, strict audit refusing new sessions, DebugSession admission failing closed, and the
+# controller's own lack of Secret rights outside its namespace.
 # The controller runs on this host (tests/e2e/host_controller.sh) with its audit trail (stdout) in
 # a file of its own.
 #
@@ -37,9 +40,12 @@ cleanup() {
   fi
   host_controller_unregister_webhooks
   host_controller_forget_mark_key
-  as admin -n team-a delete deployment sec-target --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  as admin -n team-a delete deployment sec-target sec-recycled --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  as admin -n team-a delete rolebinding sec-controller-pods --ignore-not-found >/dev/null 2>&1 || true
+  as admin -n team-a delete role sec-controller-pods --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete secret sec-canary --ignore-not-found >/dev/null 2>&1 || true
-  as admin -n team-a delete rolebinding sec-alice-ptrace --ignore-not-found >/dev/null 2>&1 || true
+  as admin -n team-a delete rolebinding sec-alice-ptrace sec-carol-sessions --ignore-not-found >/dev/null 2>&1 || true
+  as admin -n team-a delete role sec-carol-sessions --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete role sec-ptrace --ignore-not-found >/dev/null 2>&1 || true
   as admin delete namespace sec-team-b --ignore-not-found --wait=false >/dev/null 2>&1 || true
 }
@@ -47,8 +53,10 @@ e2e_trap_exit
 e2e_require_host_run "$controller_bin"
 
 
+# The policy allows sessions in team-a only: "alice can debug in team-a and only there" is Ephemera's
+# rule as well as RBAC's.
 start_controller() { # extra flags...
-  EPHEMERA_CONTROLLER_EXTRA_ARGS="$*" host_controller_start "$controller_bin" \
+  EPHEMERA_CONTROLLER_EXTRA_ARGS="--allowed-namespaces=team-a $*" host_controller_start "$controller_bin" \
     "$work/controller.log" "$work/audit.jsonl" || e2e_setup_failed "the controller did not start"
   host_controller_register_ephemeral_webhook
 }
@@ -133,6 +141,16 @@ alice_not_elsewhere() {
 }
 check "alice: refused in another namespace, naming the verb and resource" alice_not_elsewhere
 
+alice_not_elsewhere_even_with_rights() {
+  # With edit rights in sec-team-b, RBAC lets her create the session; the cluster policy does not.
+  as admin -n sec-team-b create rolebinding sec-alice-edit --clusterrole=edit --user=alice \
+    >/dev/null 2>&1 || true
+  expect_refused "cluster policy does not allow debug sessions in namespace sec-team-b" \
+    as alice create -f - < <(session sec-team-b sec-elsewhere restricted)
+}
+check "alice: refused by the cluster policy in a namespace where RBAC would let her" \
+  alice_not_elsewhere_even_with_rights
+
 check "bob (view only): refused, naming the verb and resource" \
   expect_refused 'User "bob" cannot create resource "debugsessions"' \
   as bob create -f - < <(session team-a sec-bob restricted)
@@ -159,6 +177,27 @@ alice_ptrace_denied() {
 }
 check "alice: ptrace is Denied until granted, with the reason" alice_ptrace_denied
 
+carol_denied_by_the_controller() {
+  # carol may create DebugSessions in team-a but not read its pods: admission lets the session in,
+  # and the controller's SubjectAccessReview for carol (not for itself) denies it.
+  as admin -n team-a create role sec-carol-sessions --verb=create,get,list,watch \
+    --resource=debugsessions.ephemera.dev >/dev/null || return 1
+  as admin -n team-a create rolebinding sec-carol-sessions --role=sec-carol-sessions --user=carol \
+    >/dev/null || return 1
+  local deadline=$((SECONDS + 30))
+  until session team-a sec-carol-denied restricted | as carol apply -f - >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || { echo "carol still may not create the session"; return 1; }
+    sleep 1  # the grant may not have reached the authorizer's cache yet
+  done
+  wait_phase sec-carol-denied Denied 30 || return 1
+  [ "$(as admin -n team-a get debugsession sec-carol-denied -o jsonpath='{.spec.requestedBy.username}')" = carol ] ||
+    { echo "not bound to carol"; return 1; }
+  as admin -n team-a get debugsession sec-carol-denied -o jsonpath='{.status.message}' |
+    grep -q "carol may not get pods/$pod in namespace team-a"
+}
+check "carol with only DebugSession rights: Denied by the controller's check of her own rights, with the reason" \
+  carol_denied_by_the_controller
+
 nothing_injected_for_refusals() {
   # Only the completed session's container is in the pod.
   local names expected
@@ -167,6 +206,38 @@ nothing_injected_for_refusals() {
   [ "$names" = "$expected" ] || { echo "ephemeral containers: '$names', expected only '$expected'"; return 1; }
 }
 check "nothing is injected for any refused session" nothing_injected_for_refusals
+
+admission_decisions_recorded() {
+  python3 - "$work/audit.jsonl" <<'PY'
+import json, sys
+records = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{") and '"hash"' in l]
+def find(action, session):
+    return [r for r in records if r.get("action") == action and r.get("session") == session]
+admitted = find("admitted", "team-a/sec-alice")
+assert admitted and admitted[0]["requester"] == "alice", admitted
+assert admitted[0]["chain"].startswith("controller/"), admitted[0]
+forged = find("denied", "team-a/sec-forged")
+assert forged and forged[0]["requester"] == "alice", forged
+assert "spec.requestedBy" in forged[0].get("message", ""), forged[0]
+elsewhere = find("denied", "sec-team-b/sec-elsewhere")
+assert elsewhere and "sec-team-b" in elsewhere[0].get("message", ""), elsewhere
+PY
+}
+check "admission decisions are audit records: sec-alice admitted for alice, the forged requestedBy and the other namespace denied with the reason" \
+  admission_decisions_recorded
+
+controller_has_no_secret_rights_outside_its_namespace() {
+  local verb answer
+  for verb in "get secrets -n team-a" "list secrets -n team-a" "list secrets --all-namespaces" "watch secrets --all-namespaces"; do
+    # shellcheck disable=SC2086
+    answer=$(as admin auth can-i $verb --as=ephemera-controller 2>/dev/null || true)
+    [ "$answer" = no ] || { echo "ephemera-controller can $verb: '$answer'"; return 1; }
+  done
+  answer=$(as admin auth can-i get secrets -n ephemera-system --as=ephemera-controller 2>/dev/null || true)
+  [ "$answer" = yes ] || { echo "the check is not sound: no Secret rights in its own namespace either"; return 1; }
+}
+check "the controller's identity cannot read Secrets outside its own namespace" \
+  controller_has_no_secret_rights_outside_its_namespace
 
 # --- 2. The canary appears nowhere ---------------------------------------------------------------
 ptrace_session_completes() {
@@ -222,24 +293,55 @@ PY
 check "the canary is in neither decrypted snapshot (restricted, ptrace), which read env, argv and stacks (restricted: stacks degraded, with the reason)" \
   canary_not_in_snapshots
 
+# The canary and its base64 encodings at the three byte alignments (a Secret's data or a ConfigMap's
+# binaryData would hold it encoded), one fixed string per line for grep -F -f.
+python3 - "$canary" >"$work/canary.patterns" <<'PY'
+import base64, sys
+c = sys.argv[1].encode()
+print(c.decode())
+for k in range(3):
+    enc = base64.b64encode(b"x" * k + c).decode()
+    print(enc[-(-8 * k // 6):(8 * (k + len(c))) // 6])
+PY
+[ "$(wc -l <"$work/canary.patterns")" -eq 4 ] || e2e_setup_failed "cannot build the canary's patterns"
+grep -qF -f "$work/canary.patterns" <<<"$(printf 'xy token=%s' "$canary" | base64 -w0)" ||
+  e2e_setup_failed "the canary's base64 patterns do not match its encoding"
+
 canary_not_in_any_api_object() {
-  local resources found=""
+  local resources found="" failed_lists="" r n=0 objects
   resources=$(as admin api-resources --verbs=list -o name | sort -u)
   for r in $resources; do
-    # Secrets hold the canary base64-encoded (the planted one); they are searched in plain text
-    # like everything else, and the test's own Secret is the only place the encoding appears.
-    if as admin get "$r" -A -o json 2>/dev/null | grep -q "$canary"; then found+=" $r"; fi
+    if ! objects=$(as admin get "$r" -A -o json 2>"$work/list.err"); then
+      failed_lists+=" $r($(head -c 200 "$work/list.err"))"
+      continue
+    fi
+    n=$((n + 1))
+    # The test's own Secret is the one place the canary may be (base64-encoded); it is left out.
+    if python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+doc["items"] = [i for i in doc.get("items", []) if not (i.get("kind") == "Secret"
+    and i["metadata"].get("namespace") == "team-a" and i["metadata"].get("name") == "sec-canary")]
+print(json.dumps(doc))' <<<"$objects" | grep -qF -f "$work/canary.patterns"; then
+      found+=" $r"
+    fi
   done
-  [ -z "$found" ] || { echo "the canary is in:$found"; return 1; }
+  [ -z "$failed_lists" ] || { echo "could not list:$failed_lists"; return 1; }
+  [ -z "$found" ] || { echo "the canary (or its base64) is in:$found"; return 1; }
+  [ "$n" -ge 40 ] || { echo "only $n kinds of object searched"; return 1; }
+  echo "searched $n kinds of object in every namespace"
+  # The search does find the planted Secret when it is not left out.
+  as admin -n team-a get secret sec-canary -o json | grep -qF -f "$work/canary.patterns" ||
+    { echo "the search cannot find the planted Secret"; return 1; }
   # Including the pod's ephemeral container specs and statuses (part of the pods above), and the
   # snapshot containers' termination messages.
-  ! as admin -n team-a get pod "$pod" -o json | grep -q "$canary"
+  ! as admin -n team-a get pod "$pod" -o json | grep -qF -f "$work/canary.patterns"
 }
-check "the canary is in no API object of any kind in any namespace" canary_not_in_any_api_object
+check "the canary, plain or base64, is in no API object of any kind in any namespace" canary_not_in_any_api_object
 
 canary_not_in_controller_output() {
-  ! grep -q "$canary" "$work/controller.log" || { echo "in the controller log"; return 1; }
-  ! grep -q "$canary" "$work/audit.jsonl" || { echo "in the audit trail"; return 1; }
+  ! grep -qF -f "$work/canary.patterns" "$work/controller.log" || { echo "in the controller log"; return 1; }
+  ! grep -qF -f "$work/canary.patterns" "$work/audit.jsonl" || { echo "in the audit trail"; return 1; }
   [ -s "$work/audit.jsonl" ] || { echo "the audit trail is empty"; return 1; }
 }
 check "the canary is in neither the controller's logs nor its audit trail" canary_not_in_controller_output
@@ -252,7 +354,7 @@ canary_not_in_node_logs() {
   [ -d "$dir" ] || { echo "no pod log directory $dir"; return 1; }
   for ec in $(ephemeral_names); do
     [ -d "$dir/$ec" ] || { echo "no log directory for $ec"; return 1; }
-    if grep -rq "$canary" "$dir/$ec"; then echo "the canary is in $dir/$ec"; return 1; fi
+    if grep -rqF -f "$work/canary.patterns" "$dir/$ec"; then echo "the canary is in $dir/$ec"; return 1; fi
     grep -rq "BEGIN AGE ENCRYPTED FILE" "$dir/$ec" || { echo "$ec logged no ciphertext"; return 1; }
     n=$((n + 1))
   done
@@ -282,14 +384,22 @@ flagged_in_audit_mode() {
   echo "flagged after $((SECONDS - start))s"
   grep -q '"action":"unsanctioned-container-seen".*sec-debugger-1' "$work/audit.jsonl" ||
     { echo "no audit record"; return 1; }
-  curl -sf "http://127.0.0.1:$host_controller_metrics_port/metrics" |
-    grep -E '^ephemera_unsanctioned_ephemeral_containers_total\{source="watch",decision="allowed"\} [1-9]'
+  curl -sf "http://127.0.0.1:$host_controller_metrics_port/metrics" >"$work/metrics.txt" || return 1
+  grep -E '^ephemera_unsanctioned_ephemeral_containers_total\{source="watch",decision="allowed"\} [1-9]' \
+    "$work/metrics.txt" || { echo "no metric from the pod watch"; return 1; }
+  grep -E '^ephemera_unsanctioned_ephemeral_containers_total\{source="admission",decision="allowed"\} [1-9]' \
+    "$work/metrics.txt" || { echo "no metric from the admission webhook"; return 1; }
 }
 check "kubectl debug by admin is allowed with a warning and flagged within seconds (audit mode): Event, audit record, metric" \
   flagged_in_audit_mode
 
 denied_in_enforce_mode() {
   expect_refused "sec-debugger-2 was not added by Ephemera" kubectl_debug sec-debugger-2 || return 1
+  curl -sf "http://127.0.0.1:$host_controller_metrics_port/metrics" |
+    grep -qE '^ephemera_unsanctioned_ephemeral_containers_total\{source="admission",decision="denied"\} [1-9]' ||
+    { echo "the denial is not counted"; return 1; }
+  grep -q '"action":"unsanctioned-container-seen".*sec-debugger-2' "$work/audit.jsonl" ||
+    { echo "no audit record of the denied container"; return 1; }
   # Ephemera's own containers still pass the webhook.
   session team-a sec-enforced restricted | as alice apply -f - >/dev/null || return 1
   wait_phase sec-enforced Completed 90 || return 1
@@ -309,29 +419,39 @@ host_controller_stop || true
 host_controller_pid=$!
 host_controller_register_webhooks
 strict_audit_stops_new_sessions() {
-  local deadline=$((SECONDS + 30)) code phase uid
+  local deadline=$((SECONDS + 30)) code before
   until curl -sf "http://127.0.0.1:$host_controller_metrics_port/healthz" >/dev/null 2>&1; do
     [ $SECONDS -lt $deadline ] || { echo "no /healthz"; tail -n 20 "$work/strict.log"; return 1; }
     sleep 0.3
   done
-  session team-a sec-strict restricted | as alice apply -f - >/dev/null || return 1
-  sleep 8
+  before=$(ephemeral_names)
+  # The webhook cannot write the "admitted" record, so it refuses the session, saying why.
+  expect_refused "strict audit" as alice apply -f - < <(session team-a sec-strict restricted) || return 1
+  if as admin -n team-a get debugsession sec-strict >/dev/null 2>&1; then
+    echo "the session was stored"; return 1
+  fi
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$host_controller_metrics_port/readyz")
   [ "$code" = 503 ] || { echo "/readyz answered $code, not 503"; return 1; }
-  phase=$(phase_of sec-strict)
-  [ -z "$phase" ] || { echo "the session moved to '$phase' without an audit record"; return 1; }
-  uid=$(as admin -n team-a get debugsession sec-strict -o jsonpath='{.metadata.uid}')
-  if ephemeral_names | grep -qw "ephemera-$(printf '%s' "$uid" | sha256sum | cut -c1-10)"; then
-    echo "its container was injected"; return 1
-  fi
+  [ "$(ephemeral_names)" = "$before" ] || { echo "a container was injected"; return 1; }
   grep -q "audit" "$work/strict.log" || { echo "the controller did not log the audit failure"; return 1; }
 }
-check "strict audit: with the audit sink failing, /readyz fails and a new session does not start" \
+check "strict audit: with the audit sink failing, a new session is refused at admission and /readyz fails" \
   strict_audit_stops_new_sessions
 host_controller_stop || true
-# A normal controller again: it finalizes sec-strict (and everything else at cleanup).
+
+# --- DebugSession admission fails closed ------------------------------------------------------------
+# The webhooks are registered and nothing answers them: a session must not get in unchecked.
+host_controller_register_webhooks
+fails_closed() {
+  expect_refused "failed calling webhook" \
+    as alice apply -f - < <(session team-a sec-unchecked restricted) || return 1
+  if as admin -n team-a get debugsession sec-unchecked >/dev/null 2>&1; then
+    echo "the session was stored without admission"; return 1
+  fi
+}
+check "with the controller down, DebugSession admission fails closed" fails_closed
+# A normal controller again (for the rest and the clean-up).
 start_controller
-as admin -n team-a delete debugsession sec-strict --wait=false >/dev/null 2>&1 || true
 
 # --- 4. The audit trail verifies; tampering is detected -------------------------------------------
 anchors() {
@@ -351,32 +471,120 @@ audit_verifies() {
 check "the audit trail verifies against the heads in the sessions' statuses" audit_verifies
 
 tampering_detected() {
-  python3 - "$work/audit.jsonl" "$work/changed.jsonl" "$work/removed.jsonl" <<'PY' || return 1
-import json, sys
+  python3 - "$work/audit.jsonl" "$work" <<'PY' || return 1
+import collections, json, sys
 lines = open(sys.argv[1]).read().splitlines()
 records = [i for i, l in enumerate(lines) if l.startswith("{") and '"hash"' in l and '"session/' in l]
 assert len(records) >= 4, len(records)
+def write(name, out):
+    open(sys.argv[2] + "/" + name + ".jsonl", "w").write("\n".join(out) + "\n")
 changed = list(lines)
 doc = json.loads(changed[records[1]])
 doc["outcome"] = "ok" if doc.get("outcome") != "ok" else "Forbidden"
 changed[records[1]] = json.dumps(doc, separators=(",", ":"))
-open(sys.argv[2], "w").write("\n".join(changed) + "\n")
-removed = [l for i, l in enumerate(lines) if i != records[2]]
-open(sys.argv[3], "w").write("\n".join(removed) + "\n")
+write("changed", changed)
+write("removed", [l for i, l in enumerate(lines) if i != records[2]])
+# Two records of one session's chain swap places (records of different chains may interleave
+# in any order, so the swap has to be within a chain to mean anything).
+by_chain = collections.defaultdict(list)
+for i in records:
+    by_chain[json.loads(lines[i])["chain"]].append(i)
+chain = max(by_chain.values(), key=len)
+assert len(chain) >= 3, chain
+reordered = list(lines)
+reordered[chain[1]], reordered[chain[2]] = reordered[chain[2]], reordered[chain[1]]
+write("reordered", reordered)
 PY
-  [ -s "$work/removed.jsonl" ] || return 1
-  local out
-  # shellcheck disable=SC2046
-  if out=$("$controller_bin" audit verify "$work/changed.jsonl" $(anchors) 2>&1); then
-    echo "a changed record verified: $out"; return 1
-  fi
-  echo "changed: $out" | head -n 3
-  # shellcheck disable=SC2046
-  if out=$("$controller_bin" audit verify "$work/removed.jsonl" $(anchors) 2>&1); then
-    echo "a removed record verified: $out"; return 1
-  fi
-  echo "removed: $out" | head -n 3
+  local out kind
+  for kind in changed removed reordered; do
+    [ -s "$work/$kind.jsonl" ] || return 1
+    # shellcheck disable=SC2046
+    if out=$("$controller_bin" audit verify "$work/$kind.jsonl" $(anchors) 2>&1); then
+      echo "a $kind record verified: $out"; return 1
+    fi
+    echo "$kind: $out" | head -n 3
+  done
 }
-check "one changed or removed audit record is detected by the verifier" tampering_detected
+check "one changed, removed or reordered audit record is detected by the verifier" tampering_detected
+
+# --- 5. Policy: a debugged pod is annotated, and recycled through its owner when the session ends ---
+# Both are off by default; they need patch and delete on pods, which the chart grants only when they
+# are on. Here a Role in team-a gives the host-run controller those rights.
+host_controller_stop || true
+as admin -n team-a apply -f - >/dev/null <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: sec-controller-pods, namespace: team-a}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [patch, delete]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: sec-controller-pods, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: sec-controller-pods}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: ephemera-controller}
+YAML
+start_controller --annotate-debugged-pods --recycle-debugged-pods
+debugged_pod_annotated_and_recycled() {
+  as alice -n team-a apply -f - >/dev/null <<'YAML' || return 1
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: sec-recycled}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: sec-recycled}}
+  template:
+    metadata: {labels: {app: sec-recycled}}
+    spec:
+      securityContext: {runAsUser: 1000, runAsGroup: 1000}
+      containers:
+      - {name: app, image: ephemera.local/target:0.1.0, args: ["--threads", "1"]}
+YAML
+  as alice -n team-a rollout status deployment/sec-recycled --timeout=90s >/dev/null || return 1
+  local old old_uid annotation new deadline
+  old=$(as alice -n team-a get pods -l app=sec-recycled -o jsonpath='{.items[0].metadata.name}')
+  old_uid=$(as alice -n team-a get pod "$old" -o jsonpath='{.metadata.uid}')
+  as alice apply -f - >/dev/null <<YAML || return 1
+apiVersion: ephemera.dev/v1alpha1
+kind: DebugSession
+metadata: {name: sec-recycle, namespace: team-a}
+spec:
+  target: {pod: $old, container: app}
+  reason: "SEC-2 the debugged pod is marked and replaced"
+  ttl: 30s
+  capture: [process]
+  recipients: ["$recipient"]
+YAML
+  wait_phase sec-recycle Completed 90 || return 1
+  annotation=$(as admin -n team-a get pod "$old" -o jsonpath='{.metadata.annotations.ephemera\.dev/debugged-by}')
+  [[ $annotation == "team-a/sec-recycle by alice at "* ]] ||
+    { echo "annotation on $old: '$annotation'"; return 1; }
+  echo "annotated: ephemera.dev/debugged-by=$annotation"
+  wait_phase sec-recycle Expired 90 || return 1
+  # The debugged incarnation is gone (or going), and its owner made a clean one.
+  deadline=$((SECONDS + 60))
+  while :; do
+    new=$(as admin -n team-a get pods -l app=sec-recycled \
+      -o jsonpath='{range .items[?(@.metadata.uid!="'"$old_uid"'")]}{.metadata.name}{"\n"}{end}' | head -n 1)
+    [ -n "$new" ] && [ "$(as admin -n team-a get pod "$new" -o jsonpath='{.status.phase}')" = Running ] && break
+    [ $SECONDS -lt $deadline ] || { echo "no replacement pod running 60s after expiry"; return 1; }
+    sleep 1
+  done
+  [ "$(as admin -n team-a get pod "$old" -o jsonpath='{.metadata.uid}' 2>/dev/null)" != "$old_uid" ] ||
+    [ -n "$(as admin -n team-a get pod "$old" -o jsonpath='{.metadata.deletionTimestamp}')" ] ||
+    { echo "the debugged pod $old is still there"; return 1; }
+  [ -z "$(as admin -n team-a get pod "$new" -o jsonpath='{.metadata.annotations.ephemera\.dev/debugged-by}')" ] ||
+    { echo "the replacement $new carries the mark"; return 1; }
+  echo "replaced: $old -> $new"
+  python3 - "$work/audit.jsonl" <<'PY' || { echo "no audit record of the recycling"; return 1; }
+import json, sys
+records = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{") and '"hash"' in l]
+assert any(r.get("session") == "team-a/sec-recycle" and
+           "deleted so that its owner replaces it" in r.get("message", "") for r in records)
+PY
+}
+check "policy: the debugged pod is annotated and, at the TTL, recycled through its owner (audit record)" \
+  debugged_pod_annotated_and_recycled
 
 [ "$failed" -eq 0 ]
