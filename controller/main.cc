@@ -326,18 +326,18 @@ int Run(int argc, char** argv) {
     webhooks->Handle("/mutate-debugsession", AdmissionHandler([&](const nlohmann::json& r) {
                        nlohmann::json answer = admission::MutateDebugSession(r, policy);
                        if (!answer["response"].value("allowed", false)) {
-                         (void)audit_replica(admission::AdmissionRecord(r, answer));
+                         (void)audit_replica(admission::BuildAdmissionRecord(r, answer));
                        }
                        return answer;
                      }));
-    webhooks->Handle("/validate-debugsession", AdmissionHandler([&](const nlohmann::json& r) {
-                       nlohmann::json answer = admission::ValidateDebugSession(r, policy);
-                       if (!admission::IsCreate(r)) return answer;
-                       // Strict audit: a session whose admission is not on record is not created.
-                       const Status audited = audit_replica(admission::AdmissionRecord(r, answer));
-                       return admission::ApplyStrictAudit(r, std::move(answer), audited,
-                                                          policy.strict_audit);
-                     }));
+    webhooks->Handle(
+        "/validate-debugsession", AdmissionHandler([&](const nlohmann::json& r) {
+          nlohmann::json answer = admission::ValidateDebugSession(r, policy);
+          if (!admission::IsCreate(r)) return answer;
+          // Strict audit: a session whose admission is not on record is not created.
+          const Status audited = audit_replica(admission::BuildAdmissionRecord(r, answer));
+          return admission::ApplyStrictAudit(r, std::move(answer), audited, policy.strict_audit);
+        }));
     webhooks->Handle(
         "/validate-ephemeralcontainers", AdmissionHandler([&](const nlohmann::json& r) {
           auto review =

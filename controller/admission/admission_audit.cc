@@ -19,7 +19,7 @@ bool IsDryRun(const json& review) {
   return dry_run != request.end() && dry_run->is_boolean() && dry_run->get<bool>();
 }
 
-audit::AuditRecord AdmissionRecord(const json& review, const json& answer) {
+audit::AuditRecord BuildAdmissionRecord(const json& review, const json& answer) {
   const json& request = ObjectField(review, "request");
   const json& object = ObjectField(request, "object");
   const json& metadata = ObjectField(object, "metadata");

@@ -6,7 +6,9 @@
 // name; the mutating webhook sees only the prefix, which the record then keeps in details), and
 // the object's uid when it has one. A dry-run request (kubectl apply --dry-run=server) creates
 // nothing, so its record is marked: action "admitted-dry-run" or "denied-dry-run", details
-// {"dryRun": true}; an "admitted" record always stands for a session that exists.
+// {"dryRun": true}. An "admitted" record says that Ephemera's webhook admitted the create; a later
+// admission step or the API server may still refuse it. The session's own chain starting with
+// "accepted" is what shows that the session exists.
 #ifndef EPHEMERA_CONTROLLER_ADMISSION_ADMISSION_AUDIT_H_
 #define EPHEMERA_CONTROLLER_ADMISSION_ADMISSION_AUDIT_H_
 
@@ -30,7 +32,7 @@ bool IsDryRun(const nlohmann::json& review);
 // The audit record of `answer`, a webhook's decision on the DebugSession in `review`, without
 // chain and time (the caller's AuditLog fills them). Never carries secrets: the spec's recipients
 // and redaction settings are not copied.
-audit::AuditRecord AdmissionRecord(const nlohmann::json& review, const nlohmann::json& answer);
+audit::AuditRecord BuildAdmissionRecord(const nlohmann::json& review, const nlohmann::json& answer);
 
 // The answer to send once the decision's record was offered to the audit log (`audited`: what
 // the append returned). With strict audit on, an allowed CREATE whose record was not written is

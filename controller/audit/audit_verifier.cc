@@ -89,17 +89,21 @@ class ChainChecker {
     report_.records = entries_.size();
     const std::set<std::string> committed =
         anchor != nullptr ? AnchoredPath(*anchor) : std::set<std::string>();
-    ResolveForks(forked, committed, anchor != nullptr);
+    const std::set<std::string> abandoned = ResolveForks(forked, committed, anchor != nullptr);
     const auto& [lowest_seq, lowest] = *first_by_seq_.begin();
-    const auto& [highest_seq, highest] = *first_by_seq_.rbegin();
     report_.first_seq = lowest_seq;
-    // With a fork at the top, the anchored record is the head; without an anchor, the later one
-    // (the chain went on from it).
-    const Entry* head = highest;
+    // The head is the highest record not on an abandoned branch. With a fork at the top, the
+    // anchored record is the head; without an anchor, the later one (the chain went on from it).
+    std::uint64_t head_seq = 0;
     for (const Entry& e : entries_) {
-      if (e.seq == highest_seq && (committed.empty() || committed.count(e.hash) > 0)) head = &e;
+      if (abandoned.count(e.hash) == 0) head_seq = std::max(head_seq, e.seq);
     }
-    report_.head = ChainHead{highest_seq, head->hash};
+    const Entry* head = nullptr;
+    for (const Entry& e : entries_) {
+      if (e.seq != head_seq || abandoned.count(e.hash) > 0) continue;
+      if (head == nullptr || committed.empty() || committed.count(e.hash) > 0) head = &e;
+    }
+    report_.head = ChainHead{head_seq, head->hash};
     report_.head_line = head->line;
 
     if (lowest_seq > 1 && !options.allow_partial_chains) {
@@ -139,9 +143,13 @@ class ChainChecker {
   // A seq written twice with different content is a fork: the controller wrote a record, was
   // stopped before saving the new head in the session's status, and the next run wrote that step
   // again. When exactly one of the copies is on the anchored chain, the others are counted as
-  // superseded; otherwise the fork is a problem (no anchor, or tampering).
-  void ResolveForks(const std::set<std::uint64_t>& forked, const std::set<std::string>& committed,
-                    bool anchored) {
+  // superseded; otherwise the fork is a problem (no anchor, or tampering). The records that went
+  // on from a superseded copy are an abandoned branch, superseded too: a step writes several
+  // records, and the abandoned attempt may have written more of them than the one that counts.
+  // Returns the hashes of every superseded record.
+  std::set<std::string> ResolveForks(const std::set<std::uint64_t>& forked,
+                                     const std::set<std::string>& committed, bool anchored) {
+    std::set<std::string> superseded;
     for (std::uint64_t seq : forked) {
       std::vector<const Entry*> copies;
       for (const Entry& e : entries_) {
@@ -151,7 +159,9 @@ class ChainChecker {
         return committed.count(e->hash) > 0;
       });
       if (on_path == 1) {
-        report_.superseded += copies.size() - 1;
+        for (const Entry* e : copies) {
+          if (committed.count(e->hash) == 0) superseded.insert(e->hash);
+        }
         continue;
       }
       Problem(copies[1]->line,
@@ -163,6 +173,12 @@ class ChainChecker {
                   (anchored ? "; neither copy leads to the anchored head"
                             : "; the session's status.audit as an anchor tells which copy counts"));
     }
+    // Stream order: a record comes after the one it follows.
+    for (const Entry& e : entries_) {
+      if (committed.count(e.hash) == 0 && superseded.count(e.prev) > 0) superseded.insert(e.hash);
+    }
+    report_.superseded += superseded.size();
+    return superseded;
   }
 
   // Each record's prev is the hash of the record before it (any copy of it, so a fork reports

@@ -139,6 +139,11 @@ json CollectedDetails(const session::DebugSessionStatus& status) {
 }
 
 // The verb an audit record uses for a step (docs/audit.md lists them).
+// The requester's user name; empty for a session admitted without the webhook (denied later).
+std::string RequesterName(const DebugSession& s) {
+  return s.spec.requested_by ? s.spec.requested_by->username : "";
+}
+
 std::string AuditActionFor(Action action, std::string_view outcome) {
   const bool ok = outcome == "ok";
   switch (action) {
@@ -285,6 +290,10 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
         current = std::move(before);
         (void)write_unwritten();
       }
+      // The step may have written some of its records without its status: the retry starts
+      // again from the head the status saved, as a restarted controller would, so the records
+      // of this attempt become a superseded branch instead of staying on the chain.
+      if (options_.audit != nullptr) options_.audit->Forget(audit::SessionChain(s.uid));
       return next.status();
     }
     if (next->is_null()) {  // the session is gone (finalizer released)
@@ -464,16 +473,20 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
                                              {{"expiresAt", expires_at}}));
       }
       std::string recycled;
-      // Kubernetes cannot stop an ephemeral container; one still running after the TTL must never
-      // go unnoticed (the tool's own deadline should have ended it long ago). A session deleted
-      // before its TTL may well leave its tool running within that deadline: not an alarm.
-      const bool past_ttl = status.expires_at.has_value() && now >= *status.expires_at;
+      // Kubernetes cannot stop an ephemeral container; one still running after the TTL, or past
+      // the tool's own deadline and grace, must never go unnoticed. A session deleted early may
+      // well leave its tool running within that deadline: not an alarm.
+      const session::Condition* injected = status.FindCondition("Injected");
+      const bool overdue =
+          (status.expires_at.has_value() && now >= *status.expires_at) ||
+          (injected != nullptr && now - injected->last_transition_time >
+                                      options_.policy.tool_deadline + options_.policy.tool_grace);
       if (auto pod = client_.Get(kube::PodsResource(), {s.key.namespace_name, s.spec.pod});
           pod.ok()) {
         auto view = session::ParsePodView(*pod);
         const auto* ec =
             view.ok() ? view->FindEphemeral(session::EphemeralContainerNameFor(s.uid)) : nullptr;
-        if (past_ttl && ec != nullptr &&
+        if (overdue && ec != nullptr &&
             ec->state.kind != session::EphemeralState::Kind::kTerminated) {
           const std::string message = "snapshot container " + ec->name + " in pod " + s.spec.pod +
                                       " has not terminated after the session ended";
@@ -499,7 +512,7 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
 
 std::string DebugSessionReconciler::AnnotatePod(const DebugSession& s,
                                                 const session::PodView& pod) {
-  const std::string requester = s.spec.requested_by ? s.spec.requested_by->username : "";
+  const std::string requester = RequesterName(s);
   const json patch = {
       {"metadata",
        {{"annotations",
@@ -768,7 +781,7 @@ Status DebugSessionReconciler::Record(const DebugSession& s, const session::Plan
                                       session::DebugSessionStatus& status, json details) {
   StepRecord step{s.key,
                   s.uid,
-                  s.spec.requested_by ? s.spec.requested_by->username : "",
+                  RequesterName(s),
                   s.spec.reason,
                   s.spec.pod + "/" + s.spec.container,
                   plan.action,
@@ -789,7 +802,7 @@ Status DebugSessionReconciler::AppendAudit(const DebugSession& s, Action step_ac
   record.time = audit::FormatAuditTime(clock_.Now());
   record.chain = audit::SessionChain(s.uid);
   record.session = s.key.ToString();
-  record.requester = s.spec.requested_by ? s.spec.requested_by->username : "";
+  record.requester = RequesterName(s);
   record.reason = s.spec.reason;
   record.target = s.key.namespace_name + "/" + s.spec.pod + "/" + s.spec.container;
   record.action = std::move(action);

@@ -1,7 +1,5 @@
 #include "controller/reconciler/step_events.h"
 
-#include <utility>
-
 namespace ephemera::reconciler {
 
 using session::Action;

@@ -40,7 +40,7 @@ cleanup() {
   fi
   host_controller_unregister_webhooks
   host_controller_forget_mark_key
-  as admin -n team-a delete deployment sec-target sec-recycled --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  as admin -n team-a delete deployment sec-target --ignore-not-found --wait=false >/dev/null 2>&1 || true
   as admin -n team-a delete rolebinding sec-controller-pods --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete role sec-controller-pods --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete secret sec-canary --ignore-not-found >/dev/null 2>&1 || true
@@ -527,23 +527,9 @@ subjects:
 YAML
 start_controller --annotate-debugged-pods --recycle-debugged-pods
 debugged_pod_annotated_and_recycled() {
-  as alice -n team-a apply -f - >/dev/null <<'YAML' || return 1
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: sec-recycled}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: sec-recycled}}
-  template:
-    metadata: {labels: {app: sec-recycled}}
-    spec:
-      securityContext: {runAsUser: 1000, runAsGroup: 1000}
-      containers:
-      - {name: app, image: ephemera.local/target:0.1.0, args: ["--threads", "1"]}
-YAML
-  as alice -n team-a rollout status deployment/sec-recycled --timeout=90s >/dev/null || return 1
+  # The canary target's pod, which nothing after this needs.
   local old old_uid annotation new deadline
-  old=$(as alice -n team-a get pods -l app=sec-recycled -o jsonpath='{.items[0].metadata.name}')
+  old=$pod
   old_uid=$(as alice -n team-a get pod "$old" -o jsonpath='{.metadata.uid}')
   as alice apply -f - >/dev/null <<YAML || return 1
 apiVersion: ephemera.dev/v1alpha1
@@ -565,7 +551,7 @@ YAML
   # The debugged incarnation is gone (or going), and its owner made a clean one.
   deadline=$((SECONDS + 60))
   while :; do
-    new=$(as admin -n team-a get pods -l app=sec-recycled \
+    new=$(as admin -n team-a get pods -l app=sec-target \
       -o jsonpath='{range .items[?(@.metadata.uid!="'"$old_uid"'")]}{.metadata.name}{"\n"}{end}' | head -n 1)
     [ -n "$new" ] && [ "$(as admin -n team-a get pod "$new" -o jsonpath='{.status.phase}')" = Running ] && break
     [ $SECONDS -lt $deadline ] || { echo "no replacement pod running 60s after expiry"; return 1; }

@@ -44,7 +44,7 @@ json GenerateNameCreate() {
 // What main does for the validating webhook: decide, offer the record to the audit log, answer.
 json ValidateAndRecord(const json& review, audit::AuditLog& audit_log) {
   json answer = ValidateDebugSession(review, session::Policy{});
-  audit::AuditRecord record = AdmissionRecord(review, answer);
+  audit::AuditRecord record = BuildAdmissionRecord(review, answer);
   record.chain = audit::ControllerChain("replica-1");
   auto head = audit_log.Append(record);
   return ApplyStrictAudit(review, std::move(answer), head.status(), audit_log.IsStrict());
@@ -55,7 +55,7 @@ TEST(AdmissionAuditTest, NamesTheSessionFromTheObjectForAGenerateNameCreate) {
   const json answer = ValidateDebugSession(review, session::Policy{});
   ASSERT_EQ(answer["response"]["allowed"], true) << answer.dump();
 
-  const audit::AuditRecord record = AdmissionRecord(review, answer);
+  const audit::AuditRecord record = BuildAdmissionRecord(review, answer);
   EXPECT_EQ(record.session, "team-a/checkout-x7k2p");
   EXPECT_EQ(record.details.value("sessionUid", ""), "0f1e2d3c-aaaa-4bbb-8ccc-123456789abc");
   EXPECT_FALSE(record.details.contains("generateName")) << "the name is known";
@@ -74,7 +74,7 @@ TEST(AdmissionAuditTest, KeepsTheGenerateNamePrefixWhenTheNameIsNotGeneratedYet)
   review["request"]["object"]["metadata"].erase("uid");
   const json answer = AdmissionResponse(review, false, "spec.requestedBy is set by Ephemera");
 
-  const audit::AuditRecord record = AdmissionRecord(review, answer);
+  const audit::AuditRecord record = BuildAdmissionRecord(review, answer);
   EXPECT_EQ(record.session, "team-a/");
   EXPECT_EQ(record.details.value("generateName", ""), "checkout-");
   EXPECT_FALSE(record.details.contains("sessionUid"));
@@ -88,7 +88,7 @@ TEST(AdmissionAuditTest, FallsBackToTheRequestNameWhenTheObjectHasNone) {
   review["request"]["name"] = "named-by-client";
   review["request"]["object"]["metadata"] = json::object();
   const audit::AuditRecord record =
-      AdmissionRecord(review, ValidateDebugSession(review, session::Policy{}));
+      BuildAdmissionRecord(review, ValidateDebugSession(review, session::Policy{}));
   EXPECT_EQ(record.session, "team-a/named-by-client");
 }
 
@@ -146,14 +146,14 @@ TEST(AdmissionAuditTest, ADryRunIsRecordedAsADryRun) {
   review["request"]["dryRun"] = true;
   ASSERT_TRUE(IsDryRun(review));
   const audit::AuditRecord admitted =
-      AdmissionRecord(review, ValidateDebugSession(review, session::Policy{}));
+      BuildAdmissionRecord(review, ValidateDebugSession(review, session::Policy{}));
   EXPECT_EQ(admitted.action, "admitted-dry-run");
   EXPECT_EQ(admitted.outcome, "ok");
   EXPECT_EQ(admitted.details.value("dryRun", false), true);
   EXPECT_NE(admitted.message.find("dry run"), std::string::npos) << admitted.message;
 
   const audit::AuditRecord denied =
-      AdmissionRecord(review, AdmissionResponse(review, false, "spec.profile: not allowed"));
+      BuildAdmissionRecord(review, AdmissionResponse(review, false, "spec.profile: not allowed"));
   EXPECT_EQ(denied.action, "denied-dry-run");
   EXPECT_EQ(denied.message, "spec.profile: not allowed");
 
@@ -164,7 +164,7 @@ TEST(AdmissionAuditTest, ADryRunIsRecordedAsADryRun) {
 
   review["request"]["dryRun"] = false;
   EXPECT_FALSE(IsDryRun(review));
-  EXPECT_EQ(AdmissionRecord(review, AdmissionResponse(review, true)).action, "admitted");
+  EXPECT_EQ(BuildAdmissionRecord(review, AdmissionResponse(review, true)).action, "admitted");
 }
 
 }  // namespace

@@ -300,6 +300,48 @@ TEST(AuditVerifierTest, ForkResolvedByTheAnchorCountsTheOtherCopyAsSuperseded) {
   EXPECT_THAT(FormatVerifyReport(unanchored), HasSubstr("status.audit as an anchor"));
 }
 
+// A step of several records, interrupted after writing three of them, then done again with two:
+// the abandoned branch is longer than the one the anchor commits, and all of it is superseded.
+TEST(AuditVerifierTest, AnAbandonedBranchLongerThanTheAnchoredOneIsSuperseded) {
+  const std::string chain = "session/dddd";
+  std::vector<std::string> lines;
+  ChainHead head = GenesisHead(chain);
+  auto append = [&lines](const AuditRecord& record, ChainHead& at) {
+    const SealedRecord r = Seal(record, at);
+    at = HeadAfter(r);
+    lines.push_back(ToJson(r).dump());
+  };
+  append(RecordFor(chain, 1), head);
+  ChainHead abandoned = head;
+  for (int i = 20; i <= 22; ++i) append(RecordFor(chain, i), abandoned);  // seq 2..4
+  for (int i = 2; i <= 3; ++i) append(RecordFor(chain, i), head);         // seq 2..3 again
+  std::ostringstream text;
+  for (const std::string& l : lines) text << l << "\n";
+  auto verify = [&](const std::map<std::string, ChainHead>& anchors) {
+    std::istringstream in(text.str());
+    return VerifyAuditStream(in, anchors);
+  };
+
+  const VerifyReport anchored = verify({{chain, head}});
+  EXPECT_TRUE(anchored.Verified()) << FormatVerifyReport(anchored);
+  EXPECT_EQ(anchored.chains.at(chain).superseded, 3U);
+  EXPECT_EQ(anchored.chains.at(chain).head, head);
+
+  // Anchored at the abandoned branch's end instead, the committed copies are what is superseded.
+  const VerifyReport other = verify({{chain, abandoned}});
+  EXPECT_TRUE(other.Verified()) << FormatVerifyReport(other);
+  EXPECT_EQ(other.chains.at(chain).superseded, 2U);
+  EXPECT_EQ(other.chains.at(chain).head, abandoned);
+
+  // A record added after the anchored head is still caught, abandoned branch or not.
+  const SealedRecord extra = Seal(RecordFor(chain, 4), head);
+  lines.push_back(ToJson(extra).dump());
+  text.str("");
+  for (const std::string& l : lines) text << l << "\n";
+  const VerifyReport added = verify({{chain, head}});
+  EXPECT_FALSE(added.Verified()) << FormatVerifyReport(added);
+}
+
 TEST(AuditVerifierTest, ForkWhereNeitherCopyLeadsToTheAnchorIsAProblem) {
   Stream s;
   const std::string at4 = s.Json(s.IndexOf(kA, 4)).at("hash").get<std::string>();

@@ -33,6 +33,13 @@ const kube::ObjectKey kPodKey{"team-a", "shop-1"};
 // Stands for captured process state: it must never leave the controller unencrypted.
 constexpr char kPlaintextMarker[] = "PLAINTEXT-c0ffee-must-not-leak";
 
+// The actions of the records `sink` took, in order.
+std::vector<std::string> ActionsOf(const audit::FakeAuditSink& sink) {
+  std::vector<std::string> actions;
+  for (const auto& r : sink.Records()) actions.push_back(r.record.action);
+  return actions;
+}
+
 // A snapshot document as the tool writes it; `padding` adds that many bytes of hard-to-compress
 // text to a process's (redacted) command line.
 json SnapshotDocument(std::size_t padding = 0) {
@@ -267,9 +274,7 @@ TEST_F(ReconcilerTest, AKeyStepNotOnRecordIsTakenAgainAfterARestart) {
   DebugSessionReconciler reconciler = MakeReconciler(audit_log);
   ASSERT_TRUE(Settle(reconciler).ok());
   ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
-  std::vector<std::string> actions;
-  for (const auto& r : sink.Records()) actions.push_back(r.record.action);
-  EXPECT_EQ(actions, (std::vector<std::string>{"key-created", "injected"}));
+  EXPECT_EQ(ActionsOf(sink), (std::vector<std::string>{"key-created", "injected"}));
   EXPECT_EQ(SessionRecipient(s.uid), identity->recipient) << "the existing key was kept";
 }
 
@@ -423,10 +428,9 @@ TEST_F(ReconcilerTest, ASnapshotContainerStillRunningAfterTheTtlIsRecordedAndThe
 
   // On the record, with the target, between the expiry and the wipe.
   const auto records = sink.Records();
-  std::vector<std::string> actions;
-  for (const auto& r : records) actions.push_back(r.record.action);
-  EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
-                                               "expired", "still-running-after-ttl", "wiped"}));
+  EXPECT_EQ(ActionsOf(sink),
+            (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
+                                      "expired", "still-running-after-ttl", "wiped"}));
   const audit::AuditRecord& still_running = records[5].record;
   EXPECT_EQ(still_running.outcome, "SnapshotContainerStillRunning");
   EXPECT_EQ(still_running.target, "team-a/shop-1/app");
@@ -462,14 +466,32 @@ TEST_F(ReconcilerTest, ADeletedSessionIsWipedWithoutAnExpiredRecord) {
   client_.PutObject(kube::DebugSessionsResource(), object);
   ASSERT_TRUE(Settle(reconciler).ok());
 
-  std::vector<std::string> actions;
-  for (const auto& r : sink.Records()) actions.push_back(r.record.action);
-  EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
-                                               "wiped"}));
+  EXPECT_EQ(ActionsOf(sink), (std::vector<std::string>{"accepted", "authorized", "key-created",
+                                                       "injected", "wiped"}));
   EXPECT_EQ(sink.Records().back().record.message.rfind("the DebugSession was deleted", 0), 0u)
       << sink.Records().back().record.message;
   for (const StepRecord& step : steps_) EXPECT_NE(step.outcome, kSnapshotContainerStillRunning);
   EXPECT_EQ(Session().status.FindCondition("ContainerTerminated"), nullptr);
+}
+
+// Deleted before its TTL but after the tool's deadline and grace: a snapshot container still
+// running then is an alarm all the same.
+TEST_F(ReconcilerTest, ADeletedSessionWhoseToolOutlivedItsDeadlineIsFlagged) {
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
+  clock_.Advance(61s);  // past the 20 s deadline and 40 s grace, within the 5 min TTL
+  json object = client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value();
+  object["metadata"]["deletionTimestamp"] = "2026-01-01T00:01:00Z";
+  client_.PutObject(kube::DebugSessionsResource(), object);
+  ASSERT_TRUE(Settle(reconciler).ok());
+
+  EXPECT_EQ(ActionsOf(sink).back(), "wiped");
+  bool flagged = false;
+  for (const StepRecord& step : steps_) flagged |= step.outcome == kSnapshotContainerStillRunning;
+  EXPECT_TRUE(flagged) << "a tool past its deadline on a deleted session";
 }
 
 // Passes records on to `stream`, except the first one with action `refused_action`, which it
@@ -528,10 +550,9 @@ TEST_F(ReconcilerTest, ARestartBetweenTheTwoRecordsOfADeliveryLeavesAVerifiableC
   const session::DebugSession s = Session();
   ASSERT_EQ(s.status.phase, session::Phase::kCompleted) << s.status.message;
 
-  std::vector<std::string> actions;
-  for (const auto& r : stream.Records()) actions.push_back(r.record.action);
-  EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
-                                               "collected", "collected", "delivered"}));
+  EXPECT_EQ(ActionsOf(stream),
+            (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
+                                      "collected", "collected", "delivered"}));
   ASSERT_TRUE(s.status.audit.has_value());
   EXPECT_EQ(s.status.audit->records, 6) << "both records of the delivery, after the injection";
   EXPECT_EQ(s.status.audit->head, stream.Records().back().hash);
@@ -567,14 +588,60 @@ TEST_F(ReconcilerTest, ARestartAfterBothRecordsOfTheExpiryBeforeItsStatusLeavesA
   const session::DebugSession s = Session();
   ASSERT_EQ(s.status.phase, session::Phase::kExpired) << s.status.message;
 
-  std::vector<std::string> actions;
-  for (const auto& r : stream.Records()) actions.push_back(r.record.action);
-  EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
-                                               "collected", "delivered", "expired", "wiped",
-                                               "expired", "wiped"}));
+  EXPECT_EQ(ActionsOf(stream), (std::vector<std::string>{"accepted", "authorized", "key-created",
+                                                         "injected", "collected", "delivered",
+                                                         "expired", "wiped", "expired", "wiped"}));
   ASSERT_TRUE(s.status.audit.has_value());
   EXPECT_EQ(s.status.audit->records, 8);
   EXPECT_EQ(s.status.audit->head, stream.Records().back().hash);
+  const audit::VerifyReport report = VerifyAgainstStatus(stream, s);
+  EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
+  EXPECT_EQ(report.chains.at(audit::SessionChain(s.uid)).superseded, 2u);
+}
+
+// The same failures retried by the same controller, without a restart: the retry starts from the
+// head the status saved, so the failed attempt's records are a superseded branch, not a second
+// copy of the step further along the chain.
+TEST_F(ReconcilerTest, ARetryAfterARefusedSecondRecordStartsFromTheSavedHead) {
+  audit::FakeAuditSink stream;
+  RefusesOnceSink refusing(stream, "delivered");
+  audit::AuditLog audit_log(refusing, {.strict = true});
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  FinishSnapshotContainer(Session().status.ephemeral_container, Session().uid);
+  EXPECT_EQ(Settle(reconciler).code(), StatusCode::kUnavailable);
+  clock_.Advance(2s);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  const session::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, session::Phase::kCompleted) << s.status.message;
+
+  EXPECT_EQ(ActionsOf(stream),
+            (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
+                                      "collected", "collected", "delivered"}));
+  ASSERT_TRUE(s.status.audit.has_value());
+  EXPECT_EQ(s.status.audit->records, 6) << "the refused attempt is not on the chain";
+  const audit::VerifyReport report = VerifyAgainstStatus(stream, s);
+  EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
+  EXPECT_EQ(report.chains.at(audit::SessionChain(s.uid)).superseded, 1u);
+}
+
+TEST_F(ReconcilerTest, ARetryAfterAFailedStatusWriteOfTheExpiryStartsFromTheSavedHead) {
+  audit::FakeAuditSink stream;
+  audit::AuditLog audit_log(stream);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  FinishSnapshotContainer(Session().status.ephemeral_container, Session().uid);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  clock_.Advance(6min);
+  client_.FailNext(kube::FakeMethod::kUpdate, kube::ApiError(500, "InternalError"));
+  EXPECT_FALSE(reconciler.Reconcile(kSessionKey).ok());
+  clock_.Advance(2s);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  const session::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, session::Phase::kExpired) << s.status.message;
+
+  ASSERT_TRUE(s.status.audit.has_value());
+  EXPECT_EQ(s.status.audit->records, 8) << "one expired and one wiped on the chain";
   const audit::VerifyReport report = VerifyAgainstStatus(stream, s);
   EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
   EXPECT_EQ(report.chains.at(audit::SessionChain(s.uid)).superseded, 2u);
