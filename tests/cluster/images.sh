@@ -5,7 +5,8 @@
 #   images.sh build [NAME...]   build the images (Docker reuses unchanged layers); with NAMEs only
 #                               those, e.g. `images.sh build controller snapshot target` for kind,
 #                               which needs neither the local Kubernetes build (kubectl) nor pause
-#   images.sh list [NAME...]    print the image references (all, or those of the NAMEs)
+#   images.sh list [NAME...]    print the image references (all, or those of the NAMEs, in the
+#                               order given)
 #   images.sh names             print the short NAMEs: pause target kubectl snapshot controller
 set -euo pipefail
 
@@ -125,7 +126,10 @@ command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
   build) build "$@" ;;
-  list) check_names "$@"; selected "$@" | while read -r n; do echo "${images[$n]}"; done ;;
+  list) # in the order of the NAMEs given (callers index the result), else in build order
+    check_names "$@"
+    if [ $# -eq 0 ]; then set -- "${names[@]}"; fi
+    for n in "$@"; do echo "${images[$n]}"; done ;;
   names) printf '%s\n' "${names[@]}" ;;
   *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -124,6 +124,13 @@ expect_refused() { # pattern command...: the command fails and says `pattern`
   if out=$("$@" 2>&1); then echo "accepted: $out"; return 1; fi
   echo "$out" | grep -q -- "$pattern" || { echo "refused without saying '$pattern': $out"; return 1; }
 }
+wait_until_allowed() { # user verb resource namespace: a new grant has reached the authorizer
+  local deadline=$((SECONDS + 20))
+  until [ "$(as admin auth can-i "$2" "$3" -n "$4" --as="$1" 2>/dev/null)" = yes ]; do
+    [ $SECONDS -lt $deadline ] || { echo "$1 still may not $2 $3 in $4 after 20s"; return 1; }
+    sleep 0.5
+  done
+}
 ephemeral_names() { as admin -n team-a get pod "$pod" -o jsonpath='{.spec.ephemeralContainers[*].name}'; }
 
 # --- 1. Authorization matrix ------------------------------------------------------------------
@@ -144,7 +151,8 @@ check "alice: refused in another namespace, naming the verb and resource" alice_
 alice_not_elsewhere_even_with_rights() {
   # With edit rights in sec-team-b, RBAC lets her create the session; the cluster policy does not.
   as admin -n sec-team-b create rolebinding sec-alice-edit --clusterrole=edit --user=alice \
-    >/dev/null 2>&1 || true
+    >/dev/null || return 1
+  wait_until_allowed alice create debugsessions.ephemera.dev sec-team-b || return 1
   expect_refused "cluster policy does not allow debug sessions in namespace sec-team-b" \
     as alice create -f - < <(session sec-team-b sec-elsewhere restricted)
 }
@@ -180,15 +188,22 @@ check "alice: ptrace is Denied until granted, with the reason" alice_ptrace_deni
 carol_denied_by_the_controller() {
   # carol may create DebugSessions in team-a but not read its pods: admission lets the session in,
   # and the controller's SubjectAccessReview for carol (not for itself) denies it.
-  as admin -n team-a create role sec-carol-sessions --verb=create,get,list,watch \
-    --resource=debugsessions.ephemera.dev >/dev/null || return 1
-  as admin -n team-a create rolebinding sec-carol-sessions --role=sec-carol-sessions --user=carol \
-    >/dev/null || return 1
-  local deadline=$((SECONDS + 30))
-  until session team-a sec-carol-denied restricted | as carol apply -f - >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || { echo "carol still may not create the session"; return 1; }
-    sleep 1  # the grant may not have reached the authorizer's cache yet
-  done
+  as admin -n team-a apply -f - >/dev/null <<'YAML' || return 1
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: sec-carol-sessions, namespace: team-a}
+rules:
+- {apiGroups: [ephemera.dev], resources: [debugsessions], verbs: [create, get, list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: sec-carol-sessions, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: sec-carol-sessions}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: carol}
+YAML
+  wait_until_allowed carol create debugsessions.ephemera.dev team-a || return 1
+  session team-a sec-carol-denied restricted | as carol apply -f - >/dev/null || return 1
   wait_phase sec-carol-denied Denied 30 || return 1
   [ "$(as admin -n team-a get debugsession sec-carol-denied -o jsonpath='{.spec.requestedBy.username}')" = carol ] ||
     { echo "not bound to carol"; return 1; }
@@ -304,8 +319,10 @@ for k in range(3):
     print(enc[-(-8 * k // 6):(8 * (k + len(c))) // 6])
 PY
 [ "$(wc -l <"$work/canary.patterns")" -eq 4 ] || e2e_setup_failed "cannot build the canary's patterns"
-grep -qF -f "$work/canary.patterns" <<<"$(printf 'xy token=%s' "$canary" | base64 -w0)" ||
-  e2e_setup_failed "the canary's base64 patterns do not match its encoding"
+for prefix in "" x xy; do # each of the three byte alignments
+  grep -qF -f "$work/canary.patterns" <<<"$(printf '%s%s' "$prefix" "$canary" | base64 -w0)" ||
+    e2e_setup_failed "the canary's base64 patterns do not match its encoding after '$prefix'"
+done
 
 canary_not_in_any_api_object() {
   local resources found="" failed_lists="" r n=0 objects
@@ -317,25 +334,35 @@ canary_not_in_any_api_object() {
     fi
     n=$((n + 1))
     # The test's own Secret is the one place the canary may be (base64-encoded); it is left out.
-    if python3 -c '
+    # The search is Python's (exit 3 on a hit): `| grep -q` under pipefail can miss a hit when the
+    # writer gets SIGPIPE.
+    local hit=0
+    python3 -c '
 import json, sys
 doc = json.load(sys.stdin)
 doc["items"] = [i for i in doc.get("items", []) if not (i.get("kind") == "Secret"
     and i["metadata"].get("namespace") == "team-a" and i["metadata"].get("name") == "sec-canary")]
-print(json.dumps(doc))' <<<"$objects" | grep -qF -f "$work/canary.patterns"; then
-      found+=" $r"
-    fi
+text = json.dumps(doc)
+patterns = [p for p in open(sys.argv[1]).read().splitlines() if p]
+sys.exit(3 if any(p in text for p in patterns) else 0)' "$work/canary.patterns" <<<"$objects" || hit=$?
+    case $hit in
+      0) ;;
+      3) found+=" $r" ;;
+      *) failed_lists+=" $r(not JSON)" ;;
+    esac
   done
   [ -z "$failed_lists" ] || { echo "could not list:$failed_lists"; return 1; }
   [ -z "$found" ] || { echo "the canary (or its base64) is in:$found"; return 1; }
   [ "$n" -ge 40 ] || { echo "only $n kinds of object searched"; return 1; }
   echo "searched $n kinds of object in every namespace"
   # The search does find the planted Secret when it is not left out.
-  as admin -n team-a get secret sec-canary -o json | grep -qF -f "$work/canary.patterns" ||
+  objects=$(as admin -n team-a get secret sec-canary -o json)
+  grep -qF -f "$work/canary.patterns" <<<"$objects" ||
     { echo "the search cannot find the planted Secret"; return 1; }
   # Including the pod's ephemeral container specs and statuses (part of the pods above), and the
   # snapshot containers' termination messages.
-  ! as admin -n team-a get pod "$pod" -o json | grep -qF -f "$work/canary.patterns"
+  objects=$(as admin -n team-a get pod "$pod" -o json)
+  ! grep -qF -f "$work/canary.patterns" <<<"$objects"
 }
 check "the canary, plain or base64, is in no API object of any kind in any namespace" canary_not_in_any_api_object
 
@@ -395,9 +422,9 @@ check "kubectl debug by admin is allowed with a warning and flagged within secon
 
 denied_in_enforce_mode() {
   expect_refused "sec-debugger-2 was not added by Ephemera" kubectl_debug sec-debugger-2 || return 1
-  curl -sf "http://127.0.0.1:$host_controller_metrics_port/metrics" |
-    grep -qE '^ephemera_unsanctioned_ephemeral_containers_total\{source="admission",decision="denied"\} [1-9]' ||
-    { echo "the denial is not counted"; return 1; }
+  curl -sf "http://127.0.0.1:$host_controller_metrics_port/metrics" >"$work/metrics.txt" || return 1
+  grep -qE '^ephemera_unsanctioned_ephemeral_containers_total\{source="admission",decision="denied"\} [1-9]' \
+    "$work/metrics.txt" || { echo "the denial is not counted"; return 1; }
   grep -q '"action":"unsanctioned-container-seen".*sec-debugger-2' "$work/audit.jsonl" ||
     { echo "no audit record of the denied container"; return 1; }
   # Ephemera's own containers still pass the webhook.
@@ -433,7 +460,8 @@ strict_audit_stops_new_sessions() {
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$host_controller_metrics_port/readyz")
   [ "$code" = 503 ] || { echo "/readyz answered $code, not 503"; return 1; }
   [ "$(ephemeral_names)" = "$before" ] || { echo "a container was injected"; return 1; }
-  grep -q "audit" "$work/strict.log" || { echo "the controller did not log the audit failure"; return 1; }
+  grep -q "audit sink did not take the record" "$work/strict.log" ||
+    { echo "the controller did not log the audit failure"; return 1; }
 }
 check "strict audit: with the audit sink failing, a new session is refused at admission and /readyz fails" \
   strict_audit_stops_new_sessions
@@ -509,7 +537,14 @@ check "one changed, removed or reordered audit record is detected by the verifie
 
 # --- 5. Policy: a debugged pod is annotated, and recycled through its owner when the session ends ---
 # Both are off by default; they need patch and delete on pods, which the chart grants only when they
-# are on. Here a Role in team-a gives the host-run controller those rights.
+# are on. Here a Role in team-a gives the host-run controller those rights. The earlier sessions on
+# the same pod are released first (by the controller without the policy), so that none of their
+# TTLs recycles the pod before the session made for it.
+as admin -n team-a delete debugsessions --all --wait=false >/dev/null 2>&1 || true
+for _ in $(seq 1 60); do
+  [ -z "$(as admin -n team-a get debugsessions -o name 2>/dev/null)" ] && break
+  sleep 0.5
+done
 host_controller_stop || true
 as admin -n team-a apply -f - >/dev/null <<'YAML'
 apiVersion: rbac.authorization.k8s.io/v1
@@ -525,6 +560,9 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: sec-controller-
 subjects:
 - {apiGroup: rbac.authorization.k8s.io, kind: User, name: ephemera-controller}
 YAML
+wait_until_allowed ephemera-controller patch pods team-a >/dev/null &&
+  wait_until_allowed ephemera-controller delete pods team-a >/dev/null ||
+  echo "the controller's pod rights have not reached the authorizer; the check below will say so"
 start_controller --annotate-debugged-pods --recycle-debugged-pods
 debugged_pod_annotated_and_recycled() {
   # The canary target's pod, which nothing after this needs.

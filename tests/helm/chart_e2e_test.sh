@@ -247,6 +247,24 @@ pods_meet_restricted_pss() {
 }
 check "the controller pods meet Pod Security Standard restricted" pods_meet_restricted_pss
 
+controller_has_no_secret_rights_outside_its_namespace() {
+  # The identity the chart's pods run as, taken from the Deployment.
+  local sa who verb answer
+  sa=$(admin -n "$namespace" get deployment "$release-controller" -o jsonpath='{.spec.template.spec.serviceAccountName}')
+  [ -n "$sa" ] || { echo "the Deployment names no service account"; return 1; }
+  who=system:serviceaccount:$namespace:$sa
+  for verb in "get secrets -n team-a" "list secrets --all-namespaces" "watch secrets --all-namespaces" \
+    "get secrets -n kube-system"; do
+    # shellcheck disable=SC2086
+    answer=$(admin auth can-i $verb --as="$who" 2>/dev/null || true)
+    [ "$answer" = no ] || { echo "$who can $verb: '$answer'"; return 1; }
+  done
+  answer=$(admin auth can-i get secrets -n "$namespace" --as="$who" 2>/dev/null || true)
+  [ "$answer" = yes ] || { echo "the check is not sound: $who has no Secret rights in $namespace either"; return 1; }
+}
+check "the chart's service account cannot read Secrets outside the release namespace" \
+  controller_has_no_secret_rights_outside_its_namespace
+
 pinned_by_digest() {
   local images
   images=$(admin -n "$namespace" get deployment "$release-controller" -o jsonpath='{.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].args}')

@@ -266,6 +266,10 @@ test_schema() {
     -f "$ci_values" --set securityContext.allowPrivilegeEscalation=true
   expect_failure "securityContext.privileged=true" "securityContext.*privileged" \
     -f "$ci_values" --set securityContext.privileged=true
+  expect_failure "securityContext.capabilities.add={SYS_ADMIN}" "securityContext.*capabilities.*add" \
+    -f "$ci_values" --set 'securityContext.capabilities.add={SYS_ADMIN}'
+  expect_failure "securityContext.capabilities.drop without ALL" "securityContext.*capabilities.*drop" \
+    -f "$ci_values" --set 'securityContext.capabilities.drop={NET_RAW}'
 }
 
 test_crds() {
