@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -79,12 +80,21 @@ TEST(RealProcFsComponentTest, ReadsARunningMultiThreadedProcess) {
   ASSERT_TRUE(stat.ok()) << stat.status().ToString();
   EXPECT_EQ(stat->num_threads, status->threads);
 
-  StatusOr<std::vector<int>> tasks = fs.ListTasks(target.Pid());
-  ASSERT_TRUE(tasks.ok());
+  // A thread names itself once it runs, a moment after it exists: poll for the names too.
   std::vector<std::string> names;
-  for (int tid : *tasks) {
-    StatusOr<std::string> comm = fs.ReadTaskFile(target.Pid(), tid, "comm");
-    if (comm.ok()) names.push_back(comm->substr(0, comm->find('\n')));
+  for (int i = 0; i < 200; ++i) {
+    StatusOr<std::vector<int>> tasks = fs.ListTasks(target.Pid());
+    ASSERT_TRUE(tasks.ok());
+    names.clear();
+    for (int tid : *tasks) {
+      StatusOr<std::string> comm = fs.ReadTaskFile(target.Pid(), tid, "comm");
+      if (comm.ok()) names.push_back(comm->substr(0, comm->find('\n')));
+    }
+    if (std::count(names.begin(), names.end(), "checkout-0") == 1 &&
+        std::count(names.begin(), names.end(), "acceptor") == 1) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_THAT(names, Contains("acceptor"));
   EXPECT_THAT(names, Contains("checkout-0"));
