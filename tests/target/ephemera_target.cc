@@ -25,6 +25,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <latch>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -135,25 +136,32 @@ int Serve(int threads, int port) {
 
   std::vector<std::thread> workers;
   workers.reserve(static_cast<size_t>(threads) + 2);
-  workers.emplace_back([listener] {
+  // "serving" is printed once every thread has its name: tests that wait for it then see them all.
+  std::latch named(threads + 2);
+  workers.emplace_back([listener, &named] {
     NameThisThread("acceptor");
+    named.count_down();
     AcceptConnections(listener);
   });
-  workers.emplace_back([fd = pipe_fds[0]] {
+  workers.emplace_back([fd = pipe_fds[0], &named] {
     NameThisThread("pipe-reader");
+    named.count_down();
     ReadFromPipe(fd);
   });
   for (int i = 0; i < threads; ++i) {
-    workers.emplace_back([i] {
+    workers.emplace_back([i, &named] {
       if (i % 2 == 0) {
         NameThisThread("checkout-" + std::to_string(i));
+        named.count_down();
         SleepInCheckoutLoop();
       } else {
         NameThisThread("orders-" + std::to_string(i));
+        named.count_down();
         WaitForOrders();
       }
     });
   }
+  named.wait();
   std::printf("ephemera-target: serving on 127.0.0.1:%d with %zu threads\n", port,
               workers.size() + 1);
   std::fflush(stdout);
