@@ -80,6 +80,14 @@ class Stream {
   void Add(const SealedRecord& r) { lines_.push_back(ToJson(r).dump()); }
 };
 
+VerifyReport VerifyLines(const std::vector<std::string>& lines,
+                         const std::map<std::string, ChainHead>& anchors) {
+  std::ostringstream text;
+  for (const std::string& l : lines) text << l << "\n";
+  std::istringstream in(text.str());
+  return VerifyAuditStream(in, anchors);
+}
+
 std::vector<std::string> Messages(const VerifyReport& report) {
   std::vector<std::string> out;
   const nlohmann::json json = VerifyReportToJson(report);
@@ -276,11 +284,8 @@ TEST(AuditVerifierTest, ForkResolvedByTheAnchorCountsTheOtherCopyAsSuperseded) {
     head = HeadAfter(r);
     lines.push_back(ToJson(r).dump());
   }
-  std::ostringstream text;
-  for (const std::string& l : lines) text << l << "\n";
-  auto verify = [&](const std::map<std::string, ChainHead>& anchors) {
-    std::istringstream in(text.str());
-    return VerifyAuditStream(in, anchors);
+  auto verify = [&lines](const std::map<std::string, ChainHead>& anchors) {
+    return VerifyLines(lines, anchors);
   };
 
   const VerifyReport anchored = verify({{chain, head}});
@@ -315,11 +320,8 @@ TEST(AuditVerifierTest, AnAbandonedBranchLongerThanTheAnchoredOneIsSuperseded) {
   ChainHead abandoned = head;
   for (int i = 20; i <= 22; ++i) append(RecordFor(chain, i), abandoned);  // seq 2..4
   for (int i = 2; i <= 3; ++i) append(RecordFor(chain, i), head);         // seq 2..3 again
-  std::ostringstream text;
-  for (const std::string& l : lines) text << l << "\n";
-  auto verify = [&](const std::map<std::string, ChainHead>& anchors) {
-    std::istringstream in(text.str());
-    return VerifyAuditStream(in, anchors);
+  auto verify = [&lines](const std::map<std::string, ChainHead>& anchors) {
+    return VerifyLines(lines, anchors);
   };
 
   const VerifyReport anchored = verify({{chain, head}});
@@ -334,10 +336,7 @@ TEST(AuditVerifierTest, AnAbandonedBranchLongerThanTheAnchoredOneIsSuperseded) {
   EXPECT_EQ(other.chains.at(chain).head, abandoned);
 
   // A record added after the anchored head is still caught, abandoned branch or not.
-  const SealedRecord extra = Seal(RecordFor(chain, 4), head);
-  lines.push_back(ToJson(extra).dump());
-  text.str("");
-  for (const std::string& l : lines) text << l << "\n";
+  lines.push_back(ToJson(Seal(RecordFor(chain, 4), head)).dump());
   const VerifyReport added = verify({{chain, head}});
   EXPECT_FALSE(added.Verified()) << FormatVerifyReport(added);
 }
