@@ -476,11 +476,8 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       // Kubernetes cannot stop an ephemeral container; one still running after the TTL, or past
       // the tool's own deadline and grace, must never go unnoticed. A session deleted early may
       // well leave its tool running within that deadline: not an alarm.
-      const session::Condition* injected = status.FindCondition("Injected");
-      const bool overdue =
-          (status.expires_at.has_value() && now >= *status.expires_at) ||
-          (injected != nullptr && now - injected->last_transition_time >
-                                      options_.policy.tool_deadline + options_.policy.tool_grace);
+      const bool overdue = (status.expires_at.has_value() && now >= *status.expires_at) ||
+                           session::IsToolOverdue(s, options_.policy, now);
       if (auto pod = client_.Get(kube::PodsResource(), {s.key.namespace_name, s.spec.pod});
           pod.ok()) {
         auto view = session::ParsePodView(*pod);

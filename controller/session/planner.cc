@@ -132,9 +132,8 @@ Plan PlanCapture(const DebugSession& s, const Observations& observed, const Poli
         Action::kFail, "TargetPodReplaced",
         "pod " + s.spec.pod + " no longer has the snapshot container; it was probably recreated");
   }
-  const Condition* injected = s.status.FindCondition("Injected");
-  const TimePoint injected_at = injected ? injected->last_transition_time : s.created;
-  const bool overdue = now - injected_at > policy.tool_deadline + policy.tool_grace;
+  const TimePoint injected_at = InjectedAt(s);
+  const bool overdue = IsToolOverdue(s, policy, now);
   const milliseconds poll = std::clamp(duration_cast<milliseconds>(now - injected_at) / 2,
                                        kFirstCapturePoll, kLongestCapturePoll);
   switch (ec->state.kind) {
@@ -235,6 +234,15 @@ Plan PlanSession(const DebugSession& s, const Observations& observed, const Poli
     return PlanInjection(s, observed, policy, now);
   }
   return PlanCapture(s, observed, policy, now);
+}
+
+TimePoint InjectedAt(const DebugSession& session) {
+  const Condition* injected = session.status.FindCondition("Injected");
+  return injected ? injected->last_transition_time : session.created;
+}
+
+bool IsToolOverdue(const DebugSession& session, const Policy& policy, TimePoint now) {
+  return now - InjectedAt(session) > policy.tool_deadline + policy.tool_grace;
 }
 
 }  // namespace ephemera::session

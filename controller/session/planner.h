@@ -66,6 +66,11 @@ std::string SessionKeySecretNameFor(std::string_view session_uid);    // ephemer
 Plan PlanSession(const DebugSession& session, const Observations& observed, const Policy& policy,
                  TimePoint now);
 
+// When the snapshot container was injected (the Injected condition's time, else the session's
+// creation), and whether it has outlived the tool's deadline and grace by `now`.
+TimePoint InjectedAt(const DebugSession& session);
+bool IsToolOverdue(const DebugSession& session, const Policy& policy, TimePoint now);
+
 }  // namespace ephemera::session
 
 #endif  // EPHEMERA_CONTROLLER_SESSION_PLANNER_H_

@@ -525,6 +525,18 @@ audit::VerifyReport VerifyAgainstStatus(const audit::FakeAuditSink& sink,
   return audit::VerifyAuditStream(stream, verify);
 }
 
+// The session's status commits `records` records of its chain, the last one on the stream is its
+// head, and the chain verifies against it with `superseded` copies left over from failed attempts.
+void ExpectCommittedChain(const audit::FakeAuditSink& stream, const session::DebugSession& s,
+                          int records, std::uint64_t superseded) {
+  ASSERT_TRUE(s.status.audit.has_value());
+  EXPECT_EQ(s.status.audit->records, records);
+  EXPECT_EQ(s.status.audit->head, stream.Records().back().hash);
+  const audit::VerifyReport report = VerifyAgainstStatus(stream, s);
+  EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
+  EXPECT_EQ(report.chains.at(audit::SessionChain(s.uid)).superseded, superseded);
+}
+
 // A delivery is two records. Strict audit refuses the second: the step fails with the first on
 // the stream only. A controller restarted then (no heads in memory) continues from the head in the
 // status: the first record is written again (a fork the anchor resolves), and the chain verifies.
@@ -553,12 +565,8 @@ TEST_F(ReconcilerTest, ARestartBetweenTheTwoRecordsOfADeliveryLeavesAVerifiableC
   EXPECT_EQ(ActionsOf(stream),
             (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
                                       "collected", "collected", "delivered"}));
-  ASSERT_TRUE(s.status.audit.has_value());
-  EXPECT_EQ(s.status.audit->records, 6) << "both records of the delivery, after the injection";
-  EXPECT_EQ(s.status.audit->head, stream.Records().back().hash);
-  const audit::VerifyReport report = VerifyAgainstStatus(stream, s);
-  EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
-  EXPECT_EQ(report.chains.at(audit::SessionChain(s.uid)).superseded, 1u);
+  // both records of the delivery, after the injection
+  ExpectCommittedChain(stream, s, 6, 1);
 }
 
 // Both records of the expiry on the stream, then the status write fails and the controller
@@ -591,12 +599,7 @@ TEST_F(ReconcilerTest, ARestartAfterBothRecordsOfTheExpiryBeforeItsStatusLeavesA
   EXPECT_EQ(ActionsOf(stream), (std::vector<std::string>{"accepted", "authorized", "key-created",
                                                          "injected", "collected", "delivered",
                                                          "expired", "wiped", "expired", "wiped"}));
-  ASSERT_TRUE(s.status.audit.has_value());
-  EXPECT_EQ(s.status.audit->records, 8);
-  EXPECT_EQ(s.status.audit->head, stream.Records().back().hash);
-  const audit::VerifyReport report = VerifyAgainstStatus(stream, s);
-  EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
-  EXPECT_EQ(report.chains.at(audit::SessionChain(s.uid)).superseded, 2u);
+  ExpectCommittedChain(stream, s, 8, 2);
 }
 
 // The same failures retried by the same controller, without a restart: the retry starts from the
@@ -618,11 +621,8 @@ TEST_F(ReconcilerTest, ARetryAfterARefusedSecondRecordStartsFromTheSavedHead) {
   EXPECT_EQ(ActionsOf(stream),
             (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
                                       "collected", "collected", "delivered"}));
-  ASSERT_TRUE(s.status.audit.has_value());
-  EXPECT_EQ(s.status.audit->records, 6) << "the refused attempt is not on the chain";
-  const audit::VerifyReport report = VerifyAgainstStatus(stream, s);
-  EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
-  EXPECT_EQ(report.chains.at(audit::SessionChain(s.uid)).superseded, 1u);
+  // the refused attempt is not on the chain
+  ExpectCommittedChain(stream, s, 6, 1);
 }
 
 TEST_F(ReconcilerTest, ARetryAfterAFailedStatusWriteOfTheExpiryStartsFromTheSavedHead) {
@@ -640,11 +640,8 @@ TEST_F(ReconcilerTest, ARetryAfterAFailedStatusWriteOfTheExpiryStartsFromTheSave
   const session::DebugSession s = Session();
   ASSERT_EQ(s.status.phase, session::Phase::kExpired) << s.status.message;
 
-  ASSERT_TRUE(s.status.audit.has_value());
-  EXPECT_EQ(s.status.audit->records, 8) << "one expired and one wiped on the chain";
-  const audit::VerifyReport report = VerifyAgainstStatus(stream, s);
-  EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
-  EXPECT_EQ(report.chains.at(audit::SessionChain(s.uid)).superseded, 2u);
+  // one expired and one wiped on the chain
+  ExpectCommittedChain(stream, s, 8, 2);
 }
 
 TEST_F(ReconcilerTest, StrictAuditStartsNoSessionWhileTheSinkFails) {

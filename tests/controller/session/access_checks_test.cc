@@ -26,15 +26,21 @@ const json kBob = {
 
 // The reviews ask about the requester from spec.requestedBy, never about the controller's own
 // identity (which is what a confused deputy would check).
+// The review is about bob as admission recorded him (not about the controller), in the session's
+// namespace.
+void ExpectAsksAboutBobInTeamA(const kube::AccessReviewRequest& request) {
+  EXPECT_EQ(request.user, "bob@example.com");
+  EXPECT_EQ(request.uid, "u-42");
+  EXPECT_EQ(request.groups, (std::vector<std::string>{"sre", "system:authenticated"}));
+  EXPECT_EQ(request.resource.namespace_name, "team-a");
+}
+
 TEST(AccessChecksTest, AsksWhetherTheRequesterMayGetTheTargetPod) {
   const std::vector<AccessCheck> checks = AccessChecksFor(SessionRequestedBy(kBob, "restricted"));
   ASSERT_EQ(checks.size(), 1u) << "restricted needs no profile grant";
   const kube::AccessReviewRequest& request = checks[0].request;
-  EXPECT_EQ(request.user, "bob@example.com");
-  EXPECT_EQ(request.uid, "u-42");
-  EXPECT_EQ(request.groups, (std::vector<std::string>{"sre", "system:authenticated"}));
+  ExpectAsksAboutBobInTeamA(request);
   EXPECT_TRUE(request.extra.empty());
-  EXPECT_EQ(request.resource.namespace_name, "team-a");
   EXPECT_EQ(request.resource.verb, "get");
   EXPECT_EQ(request.resource.group, "");
   EXPECT_EQ(request.resource.version, "v1");
@@ -57,10 +63,7 @@ TEST(AccessChecksTest, ThePtraceProfileAlsoNeedsUseOnDebugprofilesPtrace) {
   ASSERT_EQ(checks.size(), 2u);
   EXPECT_EQ(checks[0].request.resource.resource, "pods") << "the pod is still checked first";
   const kube::AccessReviewRequest& request = checks[1].request;
-  EXPECT_EQ(request.user, "bob@example.com");
-  EXPECT_EQ(request.uid, "u-42");
-  EXPECT_EQ(request.groups, (std::vector<std::string>{"sre", "system:authenticated"}));
-  EXPECT_EQ(request.resource.namespace_name, "team-a");
+  ExpectAsksAboutBobInTeamA(request);
   EXPECT_EQ(request.resource.verb, "use");
   EXPECT_EQ(request.resource.group, "ephemera.dev");
   EXPECT_EQ(request.resource.resource, "debugprofiles");
