@@ -41,12 +41,9 @@ cleanup() {
   host_controller_unregister_webhooks
   host_controller_forget_mark_key
   as admin -n team-a delete deployment sec-target --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  as admin -n team-a delete rolebinding sec-controller-pods --ignore-not-found >/dev/null 2>&1 || true
-  as admin -n team-a delete role sec-controller-pods --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete secret sec-canary --ignore-not-found >/dev/null 2>&1 || true
-  as admin -n team-a delete rolebinding sec-alice-ptrace sec-carol-sessions --ignore-not-found >/dev/null 2>&1 || true
-  as admin -n team-a delete role sec-carol-sessions --ignore-not-found >/dev/null 2>&1 || true
-  as admin -n team-a delete role sec-ptrace --ignore-not-found >/dev/null 2>&1 || true
+  as admin -n team-a delete rolebinding,role sec-alice-ptrace sec-carol-sessions sec-controller-pods \
+    --ignore-not-found >/dev/null 2>&1 || true
   as admin delete namespace sec-team-b --ignore-not-found --wait=false >/dev/null 2>&1 || true
 }
 e2e_trap_exit
@@ -131,6 +128,22 @@ wait_until_allowed() { # user verb resource namespace: a new grant has reached t
     sleep 0.5
   done
 }
+grant_in_team_a() { # name user rule: a Role in team-a with that one rule, bound to the user
+  as admin -n team-a apply -f - >/dev/null <<YAML
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: $1, namespace: team-a}
+rules:
+- $3
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: $1, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: $1}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: $2}
+YAML
+}
 ephemeral_names() { as admin -n team-a get pod "$pod" -o jsonpath='{.spec.ephemeralContainers[*].name}'; }
 
 # --- 1. Authorization matrix ------------------------------------------------------------------
@@ -188,20 +201,9 @@ check "alice: ptrace is Denied until granted, with the reason" alice_ptrace_deni
 carol_denied_by_the_controller() {
   # carol may create DebugSessions in team-a but not read its pods: admission lets the session in,
   # and the controller's SubjectAccessReview for carol (not for itself) denies it.
-  as admin -n team-a apply -f - >/dev/null <<'YAML' || return 1
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: sec-carol-sessions, namespace: team-a}
-rules:
-- {apiGroups: [ephemera.dev], resources: [debugsessions], verbs: [create, get, list, watch]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: sec-carol-sessions, namespace: team-a}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: sec-carol-sessions}
-subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: carol}
-YAML
+  grant_in_team_a sec-carol-sessions carol \
+    '{apiGroups: [ephemera.dev], resources: [debugsessions], verbs: [create, get, list, watch]}' ||
+    return 1
   wait_until_allowed carol create debugsessions.ephemera.dev team-a || return 1
   session team-a sec-carol-denied restricted | as carol apply -f - >/dev/null || return 1
   wait_phase sec-carol-denied Denied 30 || return 1
@@ -256,14 +258,8 @@ check "the controller's identity cannot read Secrets outside its own namespace" 
 
 # --- 2. The canary appears nowhere ---------------------------------------------------------------
 ptrace_session_completes() {
-  as admin -n team-a apply -f - >/dev/null <<'YAML'
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: sec-ptrace, namespace: team-a}
-rules:
-- {apiGroups: [ephemera.dev], resources: [debugprofiles], resourceNames: [ptrace], verbs: [use]}
-YAML
-  as admin -n team-a create rolebinding sec-alice-ptrace --role=sec-ptrace --user=alice >/dev/null ||
+  grant_in_team_a sec-alice-ptrace alice \
+    '{apiGroups: [ephemera.dev], resources: [debugprofiles], resourceNames: [ptrace], verbs: [use]}' ||
     return 1
   local deadline=$((SECONDS + 30))
   until session team-a sec-ptrace ptrace | as alice apply -f - >/dev/null 2>&1 &&
@@ -546,20 +542,8 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 host_controller_stop || true
-as admin -n team-a apply -f - >/dev/null <<'YAML'
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: sec-controller-pods, namespace: team-a}
-rules:
-- {apiGroups: [""], resources: [pods], verbs: [patch, delete]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: sec-controller-pods, namespace: team-a}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: sec-controller-pods}
-subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: ephemera-controller}
-YAML
+grant_in_team_a sec-controller-pods ephemera-controller \
+  '{apiGroups: [""], resources: [pods], verbs: [patch, delete]}'
 wait_until_allowed ephemera-controller patch pods team-a >/dev/null &&
   wait_until_allowed ephemera-controller delete pods team-a >/dev/null ||
   echo "the controller's pod rights have not reached the authorizer; the check below will say so"
