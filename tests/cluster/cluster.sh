@@ -11,7 +11,8 @@
 #   cluster.sh load-image NAME    import a local Docker image into containerd's k8s.io namespace
 #   cluster.sh image-ref NAME     the digest-pinned reference of a loaded image
 #   cluster.sh logs               where the component logs are
-#   cluster.sh pki-path           the cluster CA and certificates (ca.crt, ephemera-webhook.crt, …)
+#   cluster.sh pki-path           the cluster CA and certificates (ca.crt, ephemera-webhook.crt, …;
+#                                 webhook-client-ca.crt: the CA of the API server's webhook client cert)
 #   cluster.sh node-ip            the node's address, where host-run webhooks listen
 #   cluster.sh restart-apiserver  kill -9 the API server and start it again (fault tests); waits
 #                                 until it is ready; its previous log is kept as kube-apiserver.log.1
@@ -56,8 +57,8 @@ require_root() {
 # ---------------------------------------------------------------------------------------------------
 # PKI: one CA signs every serving and client certificate; keys never leave $pki.
 
-issue_cert() { # name CN O [SANs]
-  local name=$1 cn=$2 org=$3 sans=${4:-}
+issue_cert() { # name CN O [SANs] [CA name, default ca]
+  local name=$1 cn=$2 org=$3 sans=${4:-} ca=${5:-ca}
   [ -f "$pki/$name.crt" ] && return 0
   local subj="/CN=$cn"
   [ -n "$org" ] && subj="/O=$org$subj"
@@ -73,21 +74,28 @@ issue_cert() { # name CN O [SANs]
       echo "extendedKeyUsage=clientAuth"
     fi
   } >"$pki/$name.ext"
-  openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+  openssl x509 -req -in "$pki/$name.csr" -CA "$pki/$ca.crt" -CAkey "$pki/$ca.key" -CAcreateserial \
     -days 3650 -sha256 -extfile "$pki/$name.ext" -out "$pki/$name.crt" 2>/dev/null
   rm -f "$pki/$name.csr" "$pki/$name.ext"
   chmod 600 "$pki/$name.key"
 }
 
+make_ca() { # name CN
+  [ -f "$pki/$1.crt" ] && return 0
+  openssl genrsa -out "$pki/$1.key" 2048 2>/dev/null
+  openssl req -x509 -new -key "$pki/$1.key" -subj "/CN=$2" -days 3650 -sha256 -out "$pki/$1.crt" 2>/dev/null
+  chmod 600 "$pki/$1.key"
+}
+
 make_pki() {
   mkdir -p "$pki" && chmod 700 "$pki"
-  if [ ! -f "$pki/ca.crt" ]; then
-    log "generating the cluster CA and certificates with OpenSSL"
-    openssl genrsa -out "$pki/ca.key" 2048 2>/dev/null
-    openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=ephemera-local-ca" -days 3650 -sha256 \
-      -out "$pki/ca.crt" 2>/dev/null
-    chmod 600 "$pki/ca.key"
-  fi
+  [ -f "$pki/ca.crt" ] || log "generating the cluster CA and certificates with OpenSSL"
+  make_ca ca ephemera-local-ca
+  # The API server authenticates itself to admission webhooks with a client certificate from a CA of
+  # its own (webhook-client-ca.crt): no user's certificate can pass for the API server's, since
+  # every user certificate comes from ca.crt (docs/security.md, M4).
+  make_ca webhook-client-ca ephemera-local-webhook-client-ca
+  issue_cert apiserver-webhook-client kube-apiserver-admission "" "" webhook-client-ca
   issue_cert apiserver kube-apiserver "" \
     "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:localhost,IP:127.0.0.1,IP:$node_ip,IP:$kubernetes_service_ip"
   issue_cert apiserver-kubelet-client kube-apiserver-kubelet-client system:masters
@@ -177,13 +185,43 @@ start_etcd() {
   wait_for etcd 30 curl -sf "http://127.0.0.1:$etcd_port/health"
 }
 
+# The API server presents apiserver-webhook-client.crt to every admission webhook ('*'), so that
+# webhooks can tell its calls from anyone else's (the chart's webhooks.clientAuth).
+write_admission_config() {
+  local dir=$state/admission plugin
+  mkdir -p "$dir" && chmod 700 "$dir"
+  cat >"$dir/webhook-client.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+users:
+- name: '*'
+  user:
+    client-certificate: $pki/apiserver-webhook-client.crt
+    client-key: $pki/apiserver-webhook-client.key
+EOF
+  {
+    echo "apiVersion: apiserver.config.k8s.io/v1"
+    echo "kind: AdmissionConfiguration"
+    echo "plugins:"
+    for plugin in ValidatingAdmissionWebhook MutatingAdmissionWebhook; do
+      echo "- name: $plugin"
+      echo "  configuration:"
+      echo "    apiVersion: apiserver.config.k8s.io/v1"
+      echo "    kind: WebhookAdmissionConfiguration"
+      echo "    kubeConfigFile: $dir/webhook-client.kubeconfig"
+    done
+  } >"$dir/admission-config.yaml"
+}
+
 start_apiserver() {
+  write_admission_config
   start_daemon kube-apiserver "$bin/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$etcd_port" \
     --bind-address 0.0.0.0 --secure-port "$apiserver_port" --advertise-address "$node_ip" \
     --service-cluster-ip-range "$service_cidr" \
     --authorization-mode Node,RBAC \
     --enable-admission-plugins NodeRestriction,PodSecurity,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ValidatingAdmissionPolicy \
+    --admission-control-config-file "$state/admission/admission-config.yaml" \
     --client-ca-file "$pki/ca.crt" \
     --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
     --kubelet-client-certificate "$pki/apiserver-kubelet-client.crt" \
@@ -518,5 +556,5 @@ case "${1:-}" in
   pki-path) echo "$pki" ;;
   node-ip) echo "$node_ip" ;;
   restart-apiserver) restart_apiserver ;;
-  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
