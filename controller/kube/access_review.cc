@@ -1,9 +1,31 @@
 #include "controller/kube/access_review.h"
 
 namespace ephemera::kube {
+namespace {
+
+// The rest of the requester's identity (uid, groups, extra) around `spec`, as a whole review.
+nlohmann::json WithUserInfo(const AccessReviewRequest& request, nlohmann::json spec) {
+  if (!request.uid.empty()) spec["uid"] = request.uid;
+  if (!request.groups.empty()) spec["groups"] = request.groups;
+  if (!request.extra.empty()) spec["extra"] = request.extra;
+  return nlohmann::json{{"apiVersion", "authorization.k8s.io/v1"},
+                        {"kind", "SubjectAccessReview"},
+                        {"spec", std::move(spec)}};
+}
+
+}  // namespace
 
 StatusOr<nlohmann::json> BuildSubjectAccessReview(const AccessReviewRequest& request) {
   if (request.user.empty()) return InvalidArgumentError("access review needs a user");
+  if (request.non_resource) {
+    const NonResourceAttributes& n = *request.non_resource;
+    if (n.path.empty() || n.verb.empty()) {
+      return InvalidArgumentError("access review needs a path and a verb");
+    }
+    nlohmann::json spec = {{"user", request.user},
+                           {"nonResourceAttributes", {{"path", n.path}, {"verb", n.verb}}}};
+    return WithUserInfo(request, std::move(spec));
+  }
   const ResourceAttributes& r = request.resource;
   if (r.verb.empty() || r.resource.empty()) {
     return InvalidArgumentError("access review needs a verb and a resource");
@@ -14,12 +36,7 @@ StatusOr<nlohmann::json> BuildSubjectAccessReview(const AccessReviewRequest& req
   if (!r.subresource.empty()) attributes["subresource"] = r.subresource;
   if (!r.name.empty()) attributes["name"] = r.name;
   nlohmann::json spec = {{"user", request.user}, {"resourceAttributes", std::move(attributes)}};
-  if (!request.uid.empty()) spec["uid"] = request.uid;
-  if (!request.groups.empty()) spec["groups"] = request.groups;
-  if (!request.extra.empty()) spec["extra"] = request.extra;
-  return nlohmann::json{{"apiVersion", "authorization.k8s.io/v1"},
-                        {"kind", "SubjectAccessReview"},
-                        {"spec", std::move(spec)}};
+  return WithUserInfo(request, std::move(spec));
 }
 
 StatusOr<AccessReviewResult> ParseSubjectAccessReview(const nlohmann::json& object) {

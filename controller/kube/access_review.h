@@ -5,6 +5,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,12 +23,20 @@ struct ResourceAttributes {
   std::string name{};
 };
 
+// A request path outside the resource API, e.g. {"/metrics", "get"} (RBAC nonResourceURLs).
+struct NonResourceAttributes {
+  std::string path{};
+  std::string verb{};
+};
+
 struct AccessReviewRequest {
   std::string user{};
   std::string uid{};
   std::vector<std::string> groups{};
   std::map<std::string, std::vector<std::string>> extra{};
   ResourceAttributes resource{};
+  // Set = ask about this non-resource path instead of `resource` (which is then ignored).
+  std::optional<NonResourceAttributes> non_resource{};
 };
 
 struct AccessReviewResult {
@@ -37,7 +46,8 @@ struct AccessReviewResult {
   std::string evaluation_error{};
 };
 
-// The SubjectAccessReview to POST. kInvalidArgument when user, verb or resource is empty.
+// The SubjectAccessReview to POST. kInvalidArgument when user, verb or resource (path for a
+// non-resource request) is empty.
 StatusOr<nlohmann::json> BuildSubjectAccessReview(const AccessReviewRequest& request);
 // Reads status.{allowed,denied,reason,evaluationError} from the server's answer.
 StatusOr<AccessReviewResult> ParseSubjectAccessReview(const nlohmann::json& object);
