@@ -76,7 +76,8 @@ class ScrapeAuthorizer {
     std::chrono::steady_clock::time_point expires;
   };
   ScrapeDecision AskApiServer(std::string_view token);
-  void Remember(std::string digest, ScrapeDecision decision, std::chrono::steady_clock::time_point now);
+  void Remember(std::string digest, ScrapeDecision decision,
+                std::chrono::steady_clock::time_point now);
 
   kube::KubeClient& client_;
   kube::Clock& clock_;

@@ -123,8 +123,7 @@ StatusOr<PemPair> MakePair(const std::vector<std::string>& dns_names, std::chron
   EPHEMERA_RETURN_IF_ERROR(
       AddExtension(certificate.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0"));
   if (X509_sign(certificate.get(), key.get(), EVP_sha256()) == 0) return OpenSslFailure("signing");
-  auto certificate_pem =
-      Pem([&](BIO* bio) { return PEM_write_bio_X509(bio, certificate.get()); });
+  auto certificate_pem = Pem([&](BIO* bio) { return PEM_write_bio_X509(bio, certificate.get()); });
   if (!certificate_pem.ok()) return certificate_pem.status();
   auto key_pem = Pem([&](BIO* bio) {
     return PEM_write_bio_PrivateKey(bio, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
@@ -135,9 +134,9 @@ StatusOr<PemPair> MakePair(const std::vector<std::string>& dns_names, std::chron
 
 }  // namespace
 
-StatusOr<SelfSignedCertificate> WriteSelfSignedCertificate(const std::string& parent_dir,
-                                                          const std::vector<std::string>& dns_names,
-                                                          std::chrono::hours validity) {
+StatusOr<SelfSignedCertificate> WriteSelfSignedCertificate(
+    const std::string& parent_dir, const std::vector<std::string>& dns_names,
+    std::chrono::hours validity) {
   for (const std::string& dns : dns_names) {
     if (!IsDnsName(dns)) {
       return InvalidArgumentError("self-signed metrics certificate: \"" + dns +
@@ -146,11 +145,12 @@ StatusOr<SelfSignedCertificate> WriteSelfSignedCertificate(const std::string& pa
   }
   auto pair = MakePair(dns_names, validity);
   if (!pair.ok()) return pair.status();
-  std::string pattern = (parent_dir.empty() ? std::string("/tmp") : parent_dir) +
-                        "/ephemera-metrics-tls-XXXXXX";
+  std::string pattern =
+      (parent_dir.empty() ? std::string("/tmp") : parent_dir) + "/ephemera-metrics-tls-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) {  // mode 0700
-    return UnavailableError("cannot create a directory for the self-signed metrics certificate in " +
-                            parent_dir + ": " + std::strerror(errno));
+    return UnavailableError(
+        "cannot create a directory for the self-signed metrics certificate in " + parent_dir +
+        ": " + std::strerror(errno));
   }
   SelfSignedCertificate result{pattern, pattern + "/tls.crt", pattern + "/tls.key"};
   Status written = WriteFile(result.key_file, pair->key, 0600);

@@ -22,9 +22,9 @@ struct SelfSignedCertificate {
 // Creates the directory under `parent_dir` (e.g. $TMPDIR or /tmp). kInvalidArgument for an
 // unusable DNS name (empty, or not [a-z0-9.-]); kInternal when OpenSSL fails; kUnavailable when the
 // files cannot be written. Leaves nothing behind on error.
-StatusOr<SelfSignedCertificate> WriteSelfSignedCertificate(const std::string& parent_dir,
-                                                          const std::vector<std::string>& dns_names,
-                                                          std::chrono::hours validity);
+StatusOr<SelfSignedCertificate> WriteSelfSignedCertificate(
+    const std::string& parent_dir, const std::vector<std::string>& dns_names,
+    std::chrono::hours validity);
 
 }  // namespace ephemera::metrics
 
