@@ -65,7 +65,9 @@ say "1. The operator installs Ephemera with Helm (2 replicas, webhooks, least RB
 explain "A cluster operator installs the chart once per cluster. It runs two controller replicas" \
   "(one leads through a Lease, both answer the admission webhooks), the CRDs, and RBAC that lets" \
   "the controller read Secrets only in its own namespace. Both images were built on this machine" \
-  "and are named only by digest, so exactly these bytes run; Helm's notes below say what to do next."
+  "and are named only by digest, so exactly these bytes run. The webhooks answer only the API" \
+  "server, which proves itself with a client certificate from its own CA (any pod can reach the" \
+  "webhook port). Helm's notes below say what to do next."
 controller_image=$("$cluster" image-ref ephemera.local/controller:0.1.0)
 snapshot_image=$("$cluster" image-ref ephemera.local/snapshot:0.1.0)
 echo "controller image $controller_image"
@@ -73,7 +75,9 @@ echo "snapshot image   $snapshot_image"
 run "$helm" --kubeconfig "$admin_kubeconfig" install "$release" "$repo/helm/ephemera" -n "$namespace" \
   --create-namespace --wait --timeout 4m \
   --set "image.repository=${controller_image%@*}" --set "image.digest=${controller_image#*@}" \
-  --set "snapshotImage.repository=${snapshot_image%@*}" --set "snapshotImage.digest=${snapshot_image#*@}"
+  --set "snapshotImage.repository=${snapshot_image%@*}" --set "snapshotImage.digest=${snapshot_image#*@}" \
+  --set-file "webhooks.clientAuth.caBundle=$("$cluster" pki-path)/webhook-client-ca.crt" \
+  --set "webhooks.clientAuth.allowedNames={kube-apiserver-admission}"
 as admin -n "$namespace" get pods -o wide
 
 say "2. alice runs a sample service 'shop' in team-a (a database password in its environment)"

@@ -57,6 +57,18 @@ audit::AuditRecord BuildAdmissionRecord(const json& review, const json& answer) 
   return record;
 }
 
+void MarkCaller(audit::AuditRecord& record, const AdmissionCaller& caller) {
+  if (caller.verified) {
+    record.details["caller"] = "apiserver";
+    record.details["callerName"] = caller.common_name;
+    return;
+  }
+  record.action += "-unverified";
+  record.details["caller"] = "unverified";
+  record.message = "unverified caller (no webhook client certificate of the API server): " +
+                   record.message;
+}
+
 json ApplyStrictAudit(const json& review, json answer, const Status& audited, bool strict_audit) {
   if (!strict_audit || audited.ok() || !IsCreate(review)) return answer;
   if (!ObjectField(answer, "response").value("allowed", false)) return answer;

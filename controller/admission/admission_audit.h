@@ -13,6 +13,7 @@
 #define EPHEMERA_CONTROLLER_ADMISSION_ADMISSION_AUDIT_H_
 
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
 #include "controller/audit/audit_record.h"
@@ -33,6 +34,21 @@ bool IsDryRun(const nlohmann::json& review);
 // chain and time (the caller's AuditLog fills them). Never carries secrets: the spec's recipients
 // and redaction settings are not copied.
 audit::AuditRecord BuildAdmissionRecord(const nlohmann::json& review, const nlohmann::json& answer);
+
+// Who sent an AdmissionReview, as the webhook server saw its TLS connection: `verified` when the
+// caller presented a client certificate that chains to the configured webhook client CA and whose
+// common name is allowed (webhookClientNames), i.e. when it is known to be the API server.
+struct AdmissionCaller {
+  bool verified = false;
+  std::string common_name;  // of the verified certificate, else ""
+};
+
+// Marks a record written for a review that any pod could have forged: its action gets the suffix
+// "-unverified" ("admitted-unverified", "denied-unverified", ...), details.caller says
+// "unverified", and the message says why. Records from a verified caller get details.caller
+// "apiserver" (with its common name) and keep their action. Only a verified record says that the
+// API server asked.
+void MarkCaller(audit::AuditRecord& record, const AdmissionCaller& caller);
 
 // The answer to send once the decision's record was offered to the audit log (`audited`: what
 // the append returned). With strict audit on, an allowed CREATE whose record was not written is

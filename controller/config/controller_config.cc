@@ -73,15 +73,34 @@ const std::vector<Setting>& Settings() {
          return c.leader_election.retry_period;
        }),
        "time between acquire/renew attempts (default 2s)"},
+      {"healthProbeAddress", "health-probe-address",
+       StringTarget([](ControllerConfig& c) -> std::string& { return c.health_probe_address; }),
+       "host:port for /healthz and /readyz, plain HTTP without authentication (default :8080)"},
       {"metricsAddress", "metrics-address",
        StringTarget([](ControllerConfig& c) -> std::string& { return c.metrics_address; }),
-       "host:port for /metrics, /healthz, /readyz (default :8080)"},
+       "host:port for /metrics over HTTPS, for bearer tokens allowed to get /metrics (default "
+       ":8443; 127.0.0.1:8443 keeps it on this host)"},
+      {"metricsCertDir", "metrics-cert-dir",
+       StringTarget([](ControllerConfig& c) -> std::string& { return c.metrics_cert_dir; }),
+       "directory holding tls.crt and tls.key for /metrics (default: a self-signed certificate "
+       "made at start)"},
       {"webhookAddress", "webhook-address",
        StringTarget([](ControllerConfig& c) -> std::string& { return c.webhook_address; }),
        "host:port for the HTTPS admission webhooks (default :9443)"},
       {"webhookCertDir", "webhook-cert-dir",
        StringTarget([](ControllerConfig& c) -> std::string& { return c.webhook_cert_dir; }),
        "directory holding tls.crt and tls.key for the webhooks"},
+      {"webhookClientCaFile", "webhook-client-ca-file",
+       StringTarget([](ControllerConfig& c) -> std::string& { return c.webhook_client_ca_file; }),
+       "PEM CA bundle of the API server's webhook client certificate (default: none)"},
+      {"webhookClientAuth", "webhook-client-auth",
+       StringTarget([](ControllerConfig& c) -> std::string& { return c.webhook_client_auth; }),
+       "require (refuse callers without that certificate) or request (serve them, mark their "
+       "audit records unverified); default request"},
+      {"webhookClientNames", "webhook-client-names",
+       StringListTarget(
+           [](ControllerConfig& c) -> std::vector<std::string>& { return c.webhook_client_names; }),
+       "subject common names the webhook client certificate may carry (default: any)"},
       {"logLevel", "log-level",
        StringTarget([](ControllerConfig& c) -> std::string& { return c.log_level; }),
        "debug, info, warn or error (default info)"},
@@ -584,14 +603,31 @@ Status ValidateControllerConfig(const ControllerConfig& config, const SettingOri
           FormatDuration(le.retry_period) + ")");
     }
   }
-  for (std::string_view path : {"metricsAddress", "webhookAddress"}) {
-    const std::string& address =
-        path == "metricsAddress" ? config.metrics_address : config.webhook_address;
-    auto parsed = ParseHostPort(address);
+  const std::pair<std::string_view, const std::string*> addresses[] = {
+      {"healthProbeAddress", &config.health_probe_address},
+      {"metricsAddress", &config.metrics_address},
+      {"webhookAddress", &config.webhook_address}};
+  for (const auto& [path, address] : addresses) {
+    auto parsed = ParseHostPort(*address);
     if (!parsed.ok()) {
       return InvalidArgumentError(Where(origins, path) + std::string(path) + ": " +
                                   parsed.status().message());
     }
+  }
+  if (config.metrics_address == config.health_probe_address) {
+    return InvalidArgumentError(Where(origins, "metricsAddress") + "metricsAddress "" +
+                                config.metrics_address +
+                                "" is also healthProbeAddress: /metrics is served over HTTPS and "
+                                "the probes over plain HTTP, so give them different ports");
+  }
+  if (config.webhook_client_auth != "request" && config.webhook_client_auth != "require") {
+    return InvalidArgumentError(Where(origins, "webhookClientAuth") + "webhookClientAuth \"" +
+                                config.webhook_client_auth + "\" is not one of request, require");
+  }
+  if (config.webhook_client_auth == "require" && config.webhook_client_ca_file.empty()) {
+    return InvalidArgumentError(Where(origins, "webhookClientAuth") +
+                                "webhookClientAuth require needs webhookClientCaFile: give the CA "
+                                "that signs the API server's webhook client certificate");
   }
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "warning", "error"};
   if (!kLevels.contains(config.log_level)) {

@@ -17,9 +17,19 @@
 //     leaseDuration     --leader-election-lease-duration   15s
 //     renewDeadline     --leader-election-renew-deadline   10s
 //     retryPeriod       --leader-election-retry-period     2s
-//   metricsAddress      --metrics-address         ":8080" (host:port; empty host = all)
+//   healthProbeAddress  --health-probe-address    ":8080" (host:port; empty host = all):
+//                                                 /healthz, /readyz over plain HTTP, open
+//   metricsAddress      --metrics-address         ":8443": /metrics over HTTPS, for bearer tokens
+//                                                 whose identity may get /metrics (RBAC)
+//   metricsCertDir      --metrics-cert-dir        "" (tls.crt and tls.key in it; "" = a
+//                                                 self-signed certificate made at start)
 //   webhookAddress      --webhook-address         ":9443"
 //   webhookCertDir      --webhook-cert-dir        "" (tls.crt and tls.key in it)
+//   webhookClientCaFile --webhook-client-ca-file  "": CA of the API server's webhook client cert
+//   webhookClientAuth   --webhook-client-auth     request: verify a client certificate when one
+//                                                 is presented (records from callers without one
+//                                                 are marked unverified); require: refuse them
+//   webhookClientNames  --webhook-client-names    [] = any common name from that CA
 //   logLevel            --log-level               info (debug, info, warn, error)
 //   policy:                                       the cluster's rules for sessions (docs/policy.md)
 //     allowedNamespaces --allowed-namespaces      [] = every namespace not forbidden
@@ -86,9 +96,14 @@ struct ControllerConfig {
   int kube_api_qps = 50;
   int kube_api_burst = 100;
   LeaderElectionSettings leader_election;
-  std::string metrics_address = ":8080";
+  std::string health_probe_address = ":8080";
+  std::string metrics_address = ":8443";
+  std::string metrics_cert_dir;
   std::string webhook_address = ":9443";
   std::string webhook_cert_dir;
+  std::string webhook_client_ca_file;
+  std::string webhook_client_auth = "request";  // request | require
+  std::vector<std::string> webhook_client_names;
   std::string log_level = "info";
   std::string config_file;      // the --config path, "" when none
   bool help_requested = false;  // --help: print UsageText() and exit

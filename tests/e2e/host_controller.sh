@@ -39,12 +39,16 @@ host_controller_args() {
   local certs; certs=$(mktemp -d)
   cp "$("$_hc_cluster" pki-path)/ephemera-webhook.crt" "$certs/tls.crt"
   cp "$("$_hc_cluster" pki-path)/ephemera-webhook.key" "$certs/tls.key"
+  # Only the API server may call the webhooks: it presents a certificate from its own CA.
+  cp "$("$_hc_cluster" pki-path)/webhook-client-ca.crt" "$certs/client-ca.crt"
   # The extra flags are words on purpose (several flags in one variable).
   # shellcheck disable=SC2086
   echo --kubeconfig "$("$_hc_cluster" kubeconfig ephemera-controller)" \
     --namespace ephemera-system \
     --snapshot-image "$("$_hc_cluster" image-ref ephemera.local/snapshot:0.1.0)" \
     --webhook-cert-dir "$certs" --webhook-address "0.0.0.0:$host_controller_webhook_port" \
+    --webhook-client-ca-file "$certs/client-ca.crt" --webhook-client-auth require \
+    --webhook-client-names kube-apiserver-admission \
     --metrics-address "127.0.0.1:$host_controller_metrics_port" ${EPHEMERA_CONTROLLER_EXTRA_ARGS:-}
 }
 

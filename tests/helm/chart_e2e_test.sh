@@ -24,6 +24,17 @@
 #                              signs through a CertificateSigningRequest (the plugin refuses
 #                              impersonation)
 #     --namespace NS           where the chart goes (default ephemera-system)
+#     --webhook-client-ca FILE the CA of the client certificate the cluster's API server presents
+#                              to webhooks (webhooks.clientAuth, required): then a caller without
+#                              it must be refused; without this option every admission record must
+#                              say "unverified"
+#     --webhook-client-name CN the common name that certificate carries (webhooks.clientAuth.
+#                              allowedNames; default: any from that CA)
+#
+# Attacks on the webhook and probe ports (oversized chunked body, 64 KiB of headers, 500 idle and
+# 50 slow-loris connections, a forged AdmissionReview) run from this host against the replicas'
+# pod addresses, so they need those addresses to be reachable from here (the local cluster; on
+# kind they are not, and the suite says so).
 #
 # It needs namespace team-a where alice may edit and bob may view (tests/cluster/identities.yaml);
 # when team-a does not exist it applies that file and removes it afterwards. It leaves the cluster
@@ -37,7 +48,8 @@ chart=$repo/helm/ephemera
 
 kubeconfig='' users_dir='' controller_image='' snapshot_image='' target_image=ephemera.local/target:0.1.0
 kubectl_bin='' helm_bin='' namespace=ephemera-system release=ephemera cli=$repo/build/dev/cli/kubectl-ephemera
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+webhook_client_ca="" webhook_client_name=""
+usage() { sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --kubeconfig) kubeconfig=${2:?}; shift 2 ;;
@@ -49,6 +61,8 @@ while [ $# -gt 0 ]; do
     --helm) helm_bin=${2:?}; shift 2 ;;
     --cli) cli=${2:?}; shift 2 ;;
     --namespace) namespace=${2:?}; shift 2 ;;
+    --webhook-client-ca) webhook_client_ca=${2:?}; shift 2 ;;
+    --webhook-client-name) webhook_client_name=${2:?}; shift 2 ;;
     -h|--help) usage ;;
     *) echo "chart-e2e: unknown option $1" >&2; usage ;;
   esac
@@ -215,6 +229,11 @@ namespace_objects >"$work/objects-before"
 # --- 1. Install -----------------------------------------------------------------------------------
 values=(--set "image.repository=${controller_image%@*}" --set "image.digest=${controller_image#*@}"
   --set "snapshotImage.repository=${snapshot_image%@*}" --set "snapshotImage.digest=${snapshot_image#*@}")
+if [ -n "$webhook_client_ca" ]; then
+  [ -f "$webhook_client_ca" ] || die "--webhook-client-ca $webhook_client_ca does not exist"
+  values+=(--set-file "webhooks.clientAuth.caBundle=$webhook_client_ca" --set webhooks.clientAuth.required=true)
+  [ -z "$webhook_client_name" ] || values+=(--set "webhooks.clientAuth.allowedNames={$webhook_client_name}")
+fi
 install() {
   helm_ install "$release" "$chart" -n "$namespace" --create-namespace "${values[@]}" --wait --timeout 4m
 }
@@ -363,6 +382,163 @@ PY
 }
 check "alice's session reaches Completed; Debian's age decrypts its DebugSnapshot" \
   session_completes_and_decrypts chart-s1
+
+# --- The controller's endpoints under attack from any pod (H1, M4) ---------------------------------
+# Each replica's webhook port (TLS) and probe port (plain HTTP) get an oversized chunked body, 64 KiB
+# of headers, 500 idle and 50 slow-loris connections at once, from this host to the pod addresses.
+# Meanwhile alice creates a session, which must be admitted within 2 s; afterwards no replica may
+# have restarted or grown by 16 MiB. A forged AdmissionReview must not become an admission record.
+pods_reachable_from_here() {
+  local ip
+  ip=$(admin -n "$namespace" get pods -l "$selector" -o jsonpath='{.items[0].status.podIP}')
+  [ -n "$ip" ] && timeout 3 bash -c "exec 3<>/dev/tcp/$ip/${webhook_port}" 2>/dev/null
+}
+webhook_port=$(admin -n "$namespace" get deployment "$release-controller" \
+  -o jsonpath='{.spec.template.spec.containers[0].ports[?(@.name=="webhook")].containerPort}')
+probe_port=$(admin -n "$namespace" get deployment "$release-controller" \
+  -o jsonpath='{.spec.template.spec.containers[0].livenessProbe.httpGet.port}')
+if [[ ! "$probe_port" =~ ^[0-9]+$ ]]; then
+  probe_port=$(admin -n "$namespace" get deployment "$release-controller" \
+    -o jsonpath="{.spec.template.spec.containers[0].ports[?(@.name==\"$probe_port\")].containerPort}")
+fi
+
+# host_pid POD: the controller process of POD as this host sees it (its cgroup names the pod UID).
+host_pid() {
+  local uid pid
+  uid=$(admin -n "$namespace" get pod "$1" -o jsonpath='{.metadata.uid}')
+  for pid in $(pgrep -f ephemera-controller); do
+    if grep -qE "pod(${uid}|${uid//-/_})" "/proc/$pid/cgroup" 2>/dev/null; then echo "$pid"; return 0; fi
+  done
+  return 1
+}
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+restarts() {
+  admin -n "$namespace" get pods -l "$selector" \
+    -o jsonpath='{range .items[*]}{.metadata.name}={.status.containerStatuses[0].restartCount} {end}'
+}
+
+endpoints_survive_attack() {
+  local pods rp ip pid attackers=() restarts_before s0 s1 admitted_in
+  declare -A pid_of rss_before hwm_before peak
+  pods=$(admin -n "$namespace" get pods -l "$selector" -o jsonpath='{.items[*].metadata.name}')
+  restarts_before=$(restarts)
+  for rp in $pods; do
+    pid=$(host_pid "$rp") || { echo "cannot find the controller process of $rp on this host"; return 1; }
+    pid_of[$rp]=$pid rss_before[$rp]=$(rss_kib "$pid") hwm_before[$rp]=$(hwm_kib "$pid") peak[$rp]=0
+    ip=$(admin -n "$namespace" get pod "$rp" -o jsonpath='{.status.podIP}')
+    python3 "$here/webhook_attack.py" "$ip:$webhook_port" >"$work/attack-$rp-webhook.json" &
+    attackers+=($!)
+    python3 "$here/webhook_attack.py" --plain "$ip:$probe_port" >"$work/attack-$rp-probe.json" &
+    attackers+=($!)
+  done
+  sleep 5  # the attacks are in full swing
+  s0=$(date +%s.%N)
+  session chart-under-attack 1m | as alice create -f - >/dev/null
+  s1=$(date +%s.%N)
+  admitted_in=$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.2f", b - a }')
+  echo "a DebugSession was admitted in ${admitted_in}s during the attack"
+  while kill -0 "${attackers[0]}" 2>/dev/null; do
+    for rp in $pods; do
+      local now; now=$(rss_kib "${pid_of[$rp]}")
+      [ "$now" -gt "${peak[$rp]}" ] && peak[$rp]=$now
+    done
+    sleep 0.5
+  done
+  for a in "${attackers[@]}"; do wait "$a"; done
+  admin -n team-a delete debugsession chart-under-attack --wait=false >/dev/null
+  local bad=0 growth hwm
+  for rp in $pods; do
+    hwm=$(hwm_kib "${pid_of[$rp]}")
+    [ "$hwm" -gt "${hwm_before[$rp]}" ] && [ "$hwm" -gt "${peak[$rp]}" ] && peak[$rp]=$hwm
+    growth=$(( (peak[$rp] - rss_before[$rp]) / 1024 ))
+    echo "$rp: RSS ${rss_before[$rp]} KiB before, peak ${peak[$rp]} KiB during the attack (+${growth} MiB)"
+    [ "$growth" -lt 16 ] || { echo "FAIL: $rp grew by ${growth} MiB (limit 16)"; bad=1; }
+    for port in webhook probe; do
+      echo "$rp $port: $(cat "$work/attack-$rp-$port.json")"
+      python3 - "$work/attack-$rp-$port.json" "$port" <<'PY' || bad=1
+import json, sys
+r = json.load(open(sys.argv[1])); port = sys.argv[2]
+problems = []
+def refused_or(status, code):
+    return status.startswith("refused") or status.startswith("HTTP/1.1 " + code) or \
+        status.startswith("closed") or status.startswith("no answer")
+c = r["chunked"]
+if c["bodyBytesSent"] >= 16 << 20:
+    problems.append("the server read %d bytes of a chunked body" % c["bodyBytesSent"])
+if port == "probe" and not c["status"].startswith("HTTP/1.1 413"):
+    problems.append("an oversized chunked body got %r, not 413" % c["status"])
+if not refused_or(r["headers"]["status"], "431"):
+    problems.append("64 KiB of headers got %r, not 431" % r["headers"]["status"])
+if port == "probe" and not r["headers"]["status"].startswith("HTTP/1.1 431"):
+    problems.append("64 KiB of headers got %r, not 431" % r["headers"]["status"])
+i = r["idle"]
+if i["closedByServer"] < i["opened"]:
+    problems.append("%d of %d idle connections were still open after the attack" %
+                    (i["opened"] - i["closedByServer"], i["opened"]))
+s = r["slowloris"]
+if s["cutByServer"] + s["refusedOrFailedHandshake"] < 50:
+    problems.append("only %d of 50 slow-loris connections were cut" % s["cutByServer"])
+for p in problems:
+    print("FAIL %s port: %s" % (port, p))
+sys.exit(1 if problems else 0)
+PY
+    done
+  done
+  awk -v t="$admitted_in" 'BEGIN { exit !(t < 2) }' || { echo "FAIL: admission took ${admitted_in}s (limit 2 s)"; bad=1; }
+  [ "$(restarts)" = "$restarts_before" ] || { echo "FAIL: restarts before: $restarts_before, after: $(restarts)"; bad=1; }
+  return "$bad"
+}
+
+# forged_review_not_recorded: a pod that POSTs an AdmissionReview for a session that never existed
+# must not put an "admitted" record into the audit trail.
+forged_review_not_recorded() {
+  local pod ip name=forged-$RANDOM$RANDOM code
+  pod=$(admin -n "$namespace" get pods -l "$selector" -o jsonpath='{.items[0].metadata.name}')
+  ip=$(admin -n "$namespace" get pod "$pod" -o jsonpath='{.status.podIP}')
+  cat >"$work/forged.json" <<JSON
+{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"f-1","operation":"CREATE",
+ "namespace":"team-a","name":"$name","userInfo":{"username":"alice","groups":["system:authenticated"]},
+ "object":{"apiVersion":"ephemera.dev/v1alpha1","kind":"DebugSession","metadata":{"name":"$name","namespace":"team-a"},
+ "spec":{"target":{"pod":"db-0"},"reason":"framing alice","ttl":"5m","recipients":["$recipient"],
+ "requestedBy":{"username":"alice","groups":["system:authenticated"]}}}}}
+JSON
+  # alice's own client certificate comes from the cluster's CA, not from the webhook client CA.
+  python3 - "$users_dir/alice.kubeconfig" "$work/alice.crt" "$work/alice-client.key" <<'PY'
+import base64, sys, yaml
+user = yaml.safe_load(open(sys.argv[1]))["users"][0]["user"]
+open(sys.argv[2], "wb").write(base64.b64decode(user["client-certificate-data"]))
+open(sys.argv[3], "wb").write(base64.b64decode(user["client-key-data"]))
+PY
+  for creds in none alice; do
+    local args=(-sk -o "$work/forged.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json'
+      --data-binary "@$work/forged.json" "https://$ip:$webhook_port/validate-debugsession")
+    [ "$creds" = alice ] && args+=(--cert "$work/alice.crt" --key "$work/alice-client.key")
+    code=$(curl "${args[@]}" 2>/dev/null || true)
+    echo "forged review with client certificate '$creds': HTTP ${code:-none}"
+    if [ -n "$webhook_client_ca" ] && [ "${code:-000}" != 000 ]; then
+      echo "FAIL: the webhook answered a caller without the API server's certificate"; return 1
+    fi
+  done
+  sleep 1
+  admin -n "$namespace" logs "$pod" -c controller 2>/dev/null | grep -F "team-a/$name" >"$work/forged.audit" || true
+  if grep -q '"action":"admitted"' "$work/forged.audit"; then
+    echo "FAIL: a forged review is in the audit trail as a real admission:"; cat "$work/forged.audit"; return 1
+  fi
+  if [ -z "$webhook_client_ca" ]; then
+    grep -q '"action":"admitted-unverified"' "$work/forged.audit" ||
+      { echo "FAIL: the forged review's record is not marked unverified:"; cat "$work/forged.audit"; return 1; }
+  fi
+}
+
+if pods_reachable_from_here; then
+  check "the webhook and probe ports of every replica withstand a 200 MiB chunked body, 64 KiB of headers, 500 idle and 50 slow-loris connections (no restart, < 16 MiB growth, a session admitted within 2 s)" \
+    endpoints_survive_attack
+  check "a forged AdmissionReview from a pod is refused (or recorded as unverified), never recorded as an admission" \
+    forged_review_not_recorded
+else
+  echo "NOT RUN: the endpoint attacks need the replicas' pod addresses to be reachable from this host (they are on the local cluster, not on kind)"
+fi
 
 # --- The kubectl plugin, as alice ------------------------------------------------------------------
 # kubectl-ephemera refuses impersonation, so alice needs a kubeconfig with her own credentials: the

@@ -18,4 +18,5 @@ exec "$repo/kind-e2e/run.sh" --kubeconfig "$admin_kubeconfig" \
   --controller-image "$("$cluster" image-ref ephemera.local/controller:0.1.0)" \
   --snapshot-image "$("$cluster" image-ref ephemera.local/snapshot:0.1.0)" \
   --target-image ephemera.local/target:0.1.0 \
-  --kubectl "$("$cluster" kubectl-path)" --helm "$("$cluster" helm-path)" --cli "$cli"
+  --kubectl "$("$cluster" kubectl-path)" --helm "$("$cluster" helm-path)" --cli "$cli" \
+  --webhook-client-ca "$("$cluster" pki-path)/webhook-client-ca.crt" --webhook-client-name kube-apiserver-admission

@@ -137,6 +137,14 @@ checksum annotation all see the same certificate. Call with the root context.
 {{- define "ephemera.controllerConfig" -}}
 policy:
   {{- toYaml .Values.policy | nindent 2 }}
+{{- with .Values.webhooks.clientAuth }}
+{{- if .caBundle }}
+webhookClientCaFile: /etc/ephemera/config/webhook-client-ca.crt
+webhookClientAuth: {{ ternary "require" "request" .required }}
+webhookClientNames:
+  {{- toYaml .allowedNames | nindent 2 }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*

@@ -67,6 +67,24 @@ TEST(AdmissionAuditTest, NamesTheSessionFromTheObjectForAGenerateNameCreate) {
   EXPECT_EQ(record.details.dump().find(kRecipient), std::string::npos);
 }
 
+TEST(AdmissionAuditTest, ARecordFromAnUnverifiedCallerIsMarkedAsSuch) {
+  // Any pod can POST an AdmissionReview to the webhook port: without the API server's client
+  // certificate its record must not read as a real admission.
+  const json review = GenerateNameCreate();
+  const json answer = AdmissionResponse(review, true, "");
+  audit::AuditRecord forged = BuildAdmissionRecord(review, answer);
+  MarkCaller(forged, AdmissionCaller{});
+  EXPECT_EQ(forged.action, "admitted-unverified");
+  EXPECT_EQ(forged.details.value("caller", ""), "unverified");
+  EXPECT_EQ(forged.message.rfind("unverified caller", 0), 0u) << forged.message;
+
+  audit::AuditRecord real = BuildAdmissionRecord(review, answer);
+  MarkCaller(real, AdmissionCaller{.verified = true, .common_name = "kube-apiserver-admission"});
+  EXPECT_EQ(real.action, "admitted");
+  EXPECT_EQ(real.details.value("caller", ""), "apiserver");
+  EXPECT_EQ(real.details.value("callerName", ""), "kube-apiserver-admission");
+}
+
 // The mutating webhook runs before the name is generated: the record keeps the prefix it knows.
 TEST(AdmissionAuditTest, KeepsTheGenerateNamePrefixWhenTheNameIsNotGeneratedYet) {
   json review = GenerateNameCreate();

@@ -96,7 +96,9 @@ TEST(ControllerConfigTest, MinimalFileKeepsDefaults) {
   EXPECT_EQ(loaded->leader_election.lease_duration, 15s);
   EXPECT_EQ(loaded->leader_election.renew_deadline, 10s);
   EXPECT_EQ(loaded->leader_election.retry_period, 2s);
-  EXPECT_EQ(loaded->metrics_address, ":8080");
+  EXPECT_EQ(loaded->health_probe_address, ":8080");
+  EXPECT_EQ(loaded->metrics_address, ":8443");
+  EXPECT_EQ(loaded->metrics_cert_dir, "");
   EXPECT_EQ(loaded->webhook_address, ":9443");
   EXPECT_EQ(loaded->log_level, "info");
 }
@@ -151,7 +153,7 @@ TEST(ControllerConfigTest, HelpSkipsValidation) {
         "--default-ttl", "--max-ttl", "--workers", "--leader-elect", "--leader-election-lease-name",
         "--leader-election-lease-duration", "--leader-election-renew-deadline",
         "--leader-election-retry-period", "--metrics-address", "--webhook-address",
-        "--webhook-cert-dir", "--log-level", "--kube-api-qps", "--kube-api-burst"}) {
+        "--webhook-cert-dir", "--health-probe-address", "--metrics-cert-dir", "--log-level", "--kube-api-qps", "--kube-api-burst"}) {
     EXPECT_CONTAINS(usage, flag);
   }
 }
@@ -398,5 +400,56 @@ TEST(ControllerConfigTest, ApiRateLimits) {
                   "flag --kube-api-qps: kubeApiQps must be between 1 and 10000, not 0");
 }
 
+TEST(ControllerConfigTest, MetricsOverTlsApartFromProbes) {
+  auto loaded = LoadControllerConfig(
+      Sources({"--snapshot-image=img:dev", "--allow-unpinned-image",
+               "--health-probe-address=:18080", "--metrics-address=127.0.0.1:18443",
+               "--metrics-cert-dir=/etc/ephemera/metrics-tls"}));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->health_probe_address, ":18080");
+  EXPECT_EQ(loaded->metrics_address, "127.0.0.1:18443");
+  EXPECT_EQ(loaded->metrics_cert_dir, "/etc/ephemera/metrics-tls");
+
+  auto same_port = LoadControllerConfig(Sources({"--snapshot-image=img:dev",
+                                                 "--allow-unpinned-image",
+                                                 "--metrics-address=:8080"}));
+  ASSERT_FALSE(same_port.ok());
+  EXPECT_CONTAINS(same_port.status().message(),
+                  "flag --metrics-address: metricsAddress \":8080\" is also healthProbeAddress");
+  auto bad_probe = LoadControllerConfig(Sources(
+      {"--snapshot-image=img:dev", "--allow-unpinned-image", "--health-probe-address=8080"}));
+  ASSERT_FALSE(bad_probe.ok());
+  EXPECT_CONTAINS(bad_probe.status().message(), "healthProbeAddress: address \"8080\"");
+}
+
 }  // namespace
 }  // namespace ephemera::config
+
+TEST(ControllerConfigTest, WebhookClientAuthentication) {
+  auto defaults =
+      LoadControllerConfig(Sources({"--snapshot-image=img:dev", "--allow-unpinned-image"}));
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->webhook_client_auth, "request");
+  EXPECT_TRUE(defaults->webhook_client_ca_file.empty());
+
+  auto loaded = LoadControllerConfig(Sources(
+      {"--snapshot-image=img:dev", "--allow-unpinned-image", "--webhook-client-ca-file=/ca.crt",
+       "--webhook-client-auth=require", "--webhook-client-names=kube-apiserver-admission,other"}));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->webhook_client_ca_file, "/ca.crt");
+  EXPECT_EQ(loaded->webhook_client_auth, "require");
+  EXPECT_EQ(loaded->webhook_client_names,
+            (std::vector<std::string>{"kube-apiserver-admission", "other"}));
+}
+
+TEST(ControllerConfigErrorTest, WebhookClientAuthentication) {
+  auto bad = LoadControllerConfig(Sources(
+      {"--snapshot-image=img:dev", "--allow-unpinned-image", "--webhook-client-auth=optional"}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_CONTAINS(bad.status().message(),
+                  "webhookClientAuth \"optional\" is not one of request, require");
+  auto without_ca = LoadControllerConfig(Sources(
+      {"--snapshot-image=img:dev", "--allow-unpinned-image", "--webhook-client-auth=require"}));
+  ASSERT_FALSE(without_ca.ok());
+  EXPECT_CONTAINS(without_ca.status().message(), "require needs webhookClientCaFile");
+}
