@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -38,6 +39,8 @@
 #include "controller/leader/leader_elector.h"
 #include "controller/logging/logger.h"
 #include "controller/metrics/registry.h"
+#include "controller/metrics/scrape_authorizer.h"
+#include "controller/metrics/self_signed_certificate.h"
 #include "controller/reconciler/debug_session_controller.h"
 #include "controller/reconciler/debug_session_reconciler.h"
 #include "controller/reconciler/step_events.h"
@@ -269,11 +272,8 @@ int Run(int argc, char** argv) {
   registry.AddGaugeFunc("workqueue_depth", "Keys waiting for a worker.", {}, {},
                         [&] { return static_cast<double>(controller.Stats().queue_depth); });
 
-  httpserver::HttpServer probes({.address = cfg->metrics_address, .tls = std::nullopt});
-  probes.Handle("/metrics", [&](const httpserver::HttpRequest&) {
-    return httpserver::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                                    registry.RenderPrometheusText()};
-  });
+  // /healthz and /readyz for the kubelet: plain HTTP, open.
+  httpserver::HttpServer probes({.address = cfg->health_probe_address, .tls = std::nullopt});
   probes.Handle("/healthz", [](const httpserver::HttpRequest&) {
     return httpserver::HttpResponse{200, "text/plain", "ok\n"};
   });
@@ -289,9 +289,56 @@ int Run(int argc, char** argv) {
                  : httpserver::HttpResponse{503, "text/plain", "not ready\n"};
   });
   if (Status s = probes.Start(); !s.ok()) {
-    log.Error("Cannot serve metrics and probes", {{"address", cfg->metrics_address}, {"error", s}});
+    log.Error("Cannot serve health probes", {{"address", cfg->health_probe_address}, {"error", s}});
     return 1;
   }
+
+  // /metrics: HTTPS, and only for bearer tokens whose identity the API server allows to get
+  // /metrics (metrics/scrape_authorizer.h). Without --metrics-cert-dir the certificate is made now.
+  httpserver::TlsFiles metrics_tls{cfg->metrics_cert_dir + "/tls.crt",
+                                   cfg->metrics_cert_dir + "/tls.key"};
+  // A made certificate lives in a private temporary directory, removed however Run returns.
+  struct RemovedAtExit {
+    std::string dir;
+    ~RemovedAtExit() {
+      std::error_code ignored;
+      if (!dir.empty()) std::filesystem::remove_all(dir, ignored);
+    }
+  } self_signed;
+  if (cfg->metrics_cert_dir.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    auto made = metrics::WriteSelfSignedCertificate(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
+                                                    {}, std::chrono::hours(24 * 365));
+    if (!made.ok()) {
+      log.Error("Cannot make a certificate for /metrics",
+                {{"error", made.status()},
+                 {"hint", "give one with --metrics-cert-dir=DIR (tls.crt, tls.key)"}});
+      return 1;
+    }
+    self_signed.dir = made->dir;
+    metrics_tls = {made->cert_file, made->key_file};
+  }
+  auto scrape_authorizer = std::make_shared<metrics::ScrapeAuthorizer>(
+      client, clock,
+      metrics::ScrapeAuthorizerOptions{
+          .on_api_error = [&log](std::string_view review, const Status& error) {
+            log.Warn("Cannot check a /metrics scrape with the API server",
+                     {{"review", review}, {"error", error}});
+          }});
+  httpserver::HttpServer metrics_server({.address = cfg->metrics_address, .tls = metrics_tls});
+  metrics_server.Handle(
+      "/metrics",
+      metrics::RequireScrapeAuthorization(scrape_authorizer, [&](const httpserver::HttpRequest&) {
+        return httpserver::HttpResponse{200, std::string(metrics::Registry::kContentType),
+                                        registry.RenderPrometheusText()};
+      }));
+  if (Status s = metrics_server.Start(); !s.ok()) {
+    log.Error("Cannot serve metrics", {{"address", cfg->metrics_address}, {"error", s}});
+    return 1;
+  }
+  log.Info("Serving metrics over HTTPS to authorized scrapers",
+           {{"address", cfg->metrics_address},
+            {"certificate", self_signed.dir.empty() ? metrics_tls.cert_file : "self-signed"}});
 
   auto& unsanctioned = registry.AddCounter(
       "unsanctioned_ephemeral_containers_total",
@@ -421,6 +468,7 @@ int Run(int argc, char** argv) {
     lead(stop.get_token());
   }
   if (webhooks) webhooks->Stop();
+  metrics_server.Stop();
   probes.Stop();
   log.Info("Stopped", {{"signal", signals.Received()}});
   return 0;
