@@ -74,7 +74,7 @@ cpu_snapshot() { # -> "controller apiserver etcd kubelet containerd"
 
 # The controller's requests to the API server so far (its ephemera_kube_requests_total, all labels).
 kube_requests() {
-  curl -sf "http://127.0.0.1:$host_controller_metrics_port/metrics" |
+  host_controller_metrics "$host_controller_metrics_port" |
     awk '/^ephemera_kube_requests_total\{/ {sum += $NF} END {printf "%d\n", sum}'
 }
 

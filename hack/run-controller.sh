@@ -12,7 +12,9 @@ source tests/e2e/host_controller.sh
 host_controller_install
 host_controller_register_webhooks
 trap host_controller_unregister_webhooks EXIT
-echo "run: metrics on http://127.0.0.1:$host_controller_metrics_port/metrics; Ctrl-C stops" >&2
+echo "run: /metrics on https://127.0.0.1:$host_controller_metrics_port/metrics (self-signed; a token of" \
+  "ephemera-system/metrics-scraper: kubectl -n ephemera-system create token metrics-scraper)," \
+  "/healthz and /readyz on http://127.0.0.1:$host_controller_probe_port; Ctrl-C stops" >&2
 # shellcheck disable=SC2046
 "$controller" $(host_controller_args) &
 host_controller_pid=$!

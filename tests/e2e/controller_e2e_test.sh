@@ -229,9 +229,30 @@ expiry_wipes_everything() {
 check "when the TTL lapses the DebugSnapshot is deleted and the session Expired" expiry_wipes_everything
 
 metrics_count_steps() {
-  curl -sf "http://127.0.0.1:$metrics_port/metrics" | grep -E '^ephemera_session_steps_total\{action="Collect",outcome="ok"\} [1-9]'
+  host_controller_metrics "$metrics_port" | grep -E '^ephemera_session_steps_total\{action="Collect",outcome="ok"\} [1-9]'
 }
 check "the controller's /metrics counts delivered snapshots" metrics_count_steps
+
+metrics_need_an_authorized_token() {
+  # Over HTTPS only, for a token whose identity RBAC lets get /metrics (TokenReview, then a
+  # SubjectAccessReview); /healthz stays open over plain HTTP on the probe port.
+  local code
+  code=$(host_controller_metrics_code "$metrics_port") || return 1
+  [ "$code" = 401 ] || { echo "without a token: $code, not 401"; return 1; }
+  code=$(host_controller_metrics_code "$metrics_port" default) || return 1
+  [ "$code" = 403 ] || { echo "as ephemera-system/default (not bound): $code, not 403"; return 1; }
+  code=$(host_controller_metrics_code "$metrics_port" metrics-scraper) || return 1
+  [ "$code" = 200 ] || { echo "as ephemera-system/metrics-scraper (bound): $code, not 200"; return 1; }
+  host_controller_metrics "$metrics_port" | grep -qE '^ephemera_leader 1$' ||
+    { echo "no ephemera_leader 1 in the authorized scrape"; return 1; }
+  if curl -s --max-time 5 "http://127.0.0.1:$metrics_port/metrics" 2>/dev/null | grep -q '^ephemera_'; then
+    echo "/metrics answered over plain HTTP"; return 1
+  fi
+  curl -sf "http://127.0.0.1:$host_controller_probe_port/healthz" | grep -qx ok ||
+    { echo "/healthz is not open over HTTP on port $host_controller_probe_port"; return 1; }
+}
+check "/metrics answers 401 without a token, 403 to an identity without the metrics-reader role, 200 to one with it (HTTPS only); /healthz stays open" \
+  metrics_need_an_authorized_token
 
 events_recorded() {
   as admin -n team-a get events.events.k8s.io --field-selector regarding.name=s-ptrace \
@@ -304,7 +325,8 @@ check "the webhook's certificate renewed on disk is served at once, and sessions
 replica_takes_over() {
   # A second replica with its own ports; the webhooks move to it.
   local first=$host_controller_pid first_metrics=$host_controller_metrics_port
-  host_controller_metrics_port=18081
+  host_controller_probe_port=18081
+  host_controller_metrics_port=18444
   host_controller_webhook_port=19444
   # shellcheck disable=SC2046
   "$controller_bin" $(host_controller_args) >"$work/replica2.log" 2>&1 &
@@ -312,14 +334,14 @@ replica_takes_over() {
   echo "$second" >"$work/replica.pid"
   host_controller_register_webhooks
   for _ in $(seq 1 40); do curl -sf "http://127.0.0.1:18081/healthz" >/dev/null && break; sleep 0.25; done
-  curl -sf "http://127.0.0.1:$first_metrics/metrics" | grep -qx 'ephemera_leader 1' ||
-    { echo "the first replica does not lead:"; curl -s "http://127.0.0.1:$first_metrics/metrics" | grep leader; return 1; }
-  curl -sf "http://127.0.0.1:18081/metrics" | grep -qx 'ephemera_leader 0' ||
+  host_controller_metrics "$first_metrics" | grep -qx 'ephemera_leader 1' ||
+    { echo "the first replica does not lead:"; host_controller_metrics "$first_metrics" | grep leader; return 1; }
+  host_controller_metrics 18444 | grep -qx 'ephemera_leader 0' ||
     { echo "the second replica leads too"; return 1; }
   session s-failover 60s restricted | as alice apply -f - >/dev/null
   kill -KILL "$first"
   wait_phase s-failover Completed 90
-  curl -sf "http://127.0.0.1:18081/metrics" | grep -qx 'ephemera_leader 1'
+  host_controller_metrics 18444 | grep -qx 'ephemera_leader 1'
   local ec count
   ec=$(as admin -n team-a get debugsession s-failover -o jsonpath='{.status.ephemeralContainer}')
   count=$(as admin -n team-a get pod "$pod" -o jsonpath='{.spec.ephemeralContainers[*].name}' | tr ' ' '\n' | grep -cx "$ec")

@@ -16,13 +16,21 @@
 #                                      also send pods/ephemeralcontainers to the controller
 #   host_controller_forget_mark_key    delete the mark key it created (at the end of a run, so that
 #                                      a Helm install finds the namespace as it was)
-# Ports: EPHEMERA_METRICS_PORT (default 18080), EPHEMERA_WEBHOOK_PORT (default 19443).
+#   host_controller_metrics [PORT]     /metrics (HTTPS, self-signed) as ServiceAccount
+#                                      ephemera-system/metrics-scraper, bound to the metrics-reader
+#                                      role; fails unless answered 200
+#   host_controller_metrics_code PORT [SERVICEACCOUNT]
+#                                      the HTTP status of GET /metrics with a token of
+#                                      ephemera-system/SERVICEACCOUNT, or without a token
+# Ports: EPHEMERA_PROBE_PORT (/healthz, /readyz over HTTP; default 18080), EPHEMERA_METRICS_PORT
+# (/metrics over HTTPS; default 18443), EPHEMERA_WEBHOOK_PORT (default 19443).
 # EPHEMERA_CONTROLLER_EXTRA_ARGS: more flags (e.g. --ephemeral-containers=enforce).
 
 _hc_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 _hc_repo=$(cd "$_hc_dir/../.." && pwd)
 _hc_cluster=$_hc_repo/tests/cluster/cluster.sh
-host_controller_metrics_port=${EPHEMERA_METRICS_PORT:-18080}
+host_controller_probe_port=${EPHEMERA_PROBE_PORT:-18080}
+host_controller_metrics_port=${EPHEMERA_METRICS_PORT:-18443}
 host_controller_webhook_port=${EPHEMERA_WEBHOOK_PORT:-19443}
 host_controller_pid=
 
@@ -49,6 +57,7 @@ host_controller_args() {
     --webhook-cert-dir "$certs" --webhook-address "0.0.0.0:$host_controller_webhook_port" \
     --webhook-client-ca-file "$certs/client-ca.crt" --webhook-client-auth require \
     --webhook-client-names kube-apiserver-admission \
+    --health-probe-address "127.0.0.1:$host_controller_probe_port" \
     --metrics-address "127.0.0.1:$host_controller_metrics_port" ${EPHEMERA_CONTROLLER_EXTRA_ARGS:-}
 }
 
@@ -80,9 +89,33 @@ host_controller_forget_mark_key() {
   fi
 }
 
+# GET https://127.0.0.1:PORT/metrics with a token of ephemera-system/SERVICEACCOUNT ("" = none);
+# curl's options come after. The token goes to curl in a file (mode 0600), never on a command line.
+# The certificate is self-signed (made at start, no --metrics-cert-dir), so it is not verified.
+_hc_scrape() { # port serviceaccount curl-options...
+  local port=$1 account=$2 header token status=0
+  shift 2
+  header=$(mktemp)
+  if [ -n "$account" ]; then
+    token=$(_hc_admin -n ephemera-system create token "$account" --duration 10m) || status=1
+    printf 'Authorization: Bearer %s\n' "${token:-}" >"$header"
+  fi
+  [ $status -ne 0 ] || curl -sk -H @"$header" "$@" "https://127.0.0.1:$port/metrics" || status=1
+  rm -f "$header"
+  return $status
+}
+
+host_controller_metrics_code() { # port [serviceaccount]
+  _hc_scrape "$1" "${2:-}" -o /dev/null -w '%{http_code}'
+}
+
+host_controller_metrics() { # [port]
+  _hc_scrape "${1:-$host_controller_metrics_port}" metrics-scraper -f
+}
+
 host_controller_start() { # binary logfile [auditfile]
-  if curl -s -o /dev/null "http://127.0.0.1:$host_controller_metrics_port/healthz"; then
-    echo "port $host_controller_metrics_port is taken (another ephemera-controller running?); stop it first" >&2
+  if curl -s -o /dev/null "http://127.0.0.1:$host_controller_probe_port/healthz"; then
+    echo "port $host_controller_probe_port is taken (another ephemera-controller running?); stop it first" >&2
     return 1
   fi
   # shellcheck disable=SC2046
@@ -94,7 +127,7 @@ host_controller_start() { # binary logfile [auditfile]
   host_controller_pid=$!
   host_controller_register_webhooks
   for _ in $(seq 1 60); do
-    curl -sf "http://127.0.0.1:$host_controller_metrics_port/readyz" >/dev/null 2>&1 && return 0
+    curl -sf "http://127.0.0.1:$host_controller_probe_port/readyz" >/dev/null 2>&1 && return 0
     kill -0 "$host_controller_pid" 2>/dev/null || { echo "the controller exited:" >&2; tail -n 20 "$2" >&2; return 1; }
     sleep 0.5
   done

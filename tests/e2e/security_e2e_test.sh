@@ -407,7 +407,7 @@ flagged_in_audit_mode() {
   echo "flagged after $((SECONDS - start))s"
   grep -q '"action":"unsanctioned-container-seen".*sec-debugger-1' "$work/audit.jsonl" ||
     { echo "no audit record"; return 1; }
-  curl -sf "http://127.0.0.1:$host_controller_metrics_port/metrics" >"$work/metrics.txt" || return 1
+  host_controller_metrics "$host_controller_metrics_port" >"$work/metrics.txt" || return 1
   grep -E '^ephemera_unsanctioned_ephemeral_containers_total\{source="watch",decision="allowed"\} [1-9]' \
     "$work/metrics.txt" || { echo "no metric from the pod watch"; return 1; }
   grep -E '^ephemera_unsanctioned_ephemeral_containers_total\{source="admission",decision="allowed"\} [1-9]' \
@@ -418,7 +418,7 @@ check "kubectl debug by admin is allowed with a warning and flagged within secon
 
 denied_in_enforce_mode() {
   expect_refused "sec-debugger-2 was not added by Ephemera" kubectl_debug sec-debugger-2 || return 1
-  curl -sf "http://127.0.0.1:$host_controller_metrics_port/metrics" >"$work/metrics.txt" || return 1
+  host_controller_metrics "$host_controller_metrics_port" >"$work/metrics.txt" || return 1
   grep -qE '^ephemera_unsanctioned_ephemeral_containers_total\{source="admission",decision="denied"\} [1-9]' \
     "$work/metrics.txt" || { echo "the denial is not counted"; return 1; }
   grep -q '"action":"unsanctioned-container-seen".*sec-debugger-2' "$work/audit.jsonl" ||
@@ -443,7 +443,7 @@ host_controller_pid=$!
 host_controller_register_webhooks
 strict_audit_stops_new_sessions() {
   local deadline=$((SECONDS + 30)) code before
-  until curl -sf "http://127.0.0.1:$host_controller_metrics_port/healthz" >/dev/null 2>&1; do
+  until curl -sf "http://127.0.0.1:$host_controller_probe_port/healthz" >/dev/null 2>&1; do
     [ $SECONDS -lt $deadline ] || { echo "no /healthz"; tail -n 20 "$work/strict.log"; return 1; }
     sleep 0.3
   done
@@ -453,7 +453,7 @@ strict_audit_stops_new_sessions() {
   if as admin -n team-a get debugsession sec-strict >/dev/null 2>&1; then
     echo "the session was stored"; return 1
   fi
-  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$host_controller_metrics_port/readyz")
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$host_controller_probe_port/readyz")
   [ "$code" = 503 ] || { echo "/readyz answered $code, not 503"; return 1; }
   [ "$(ephemeral_names)" = "$before" ] || { echo "a container was injected"; return 1; }
   grep -q "audit sink did not take the record" "$work/strict.log" ||
