@@ -7,7 +7,8 @@
 # the namespace: nothing that was not there before the install; cluster-wide: nothing with the
 # release's labels). alice also uses the kubectl plugin (kubectl ephemera snapshot, fetch -o html,
 # fetch after the TTL) against the installed controller, and the metrics are scraped through the
-# chart's metrics Service.
+# chart's metrics Service over HTTPS (401 without a token, 403 for an identity without the chart's
+# metrics-reader role, 200 with it).
 # On failure it prints the controller logs, Events and session statuses before cleaning up.
 #
 #   chart_e2e_test.sh [options]          with no options: the local cluster (tests/cluster/cluster.sh)
@@ -159,6 +160,8 @@ cleanup() {
   admin -n team-a delete deployment chart-e2e-target --ignore-not-found >/dev/null 2>&1
   admin -n team-a delete secret chart-e2e-db --ignore-not-found >/dev/null 2>&1
   admin -n team-a delete rolebinding chart-e2e-alice-ptrace --ignore-not-found >/dev/null 2>&1
+  admin -n team-a delete serviceaccount chart-e2e-scraper chart-e2e-stranger --ignore-not-found >/dev/null 2>&1
+  admin delete clusterrolebinding chart-e2e-metrics-scraper --ignore-not-found >/dev/null 2>&1
   admin delete certificatesigningrequests -l ephemera.dev/e2e=chart --ignore-not-found >/dev/null 2>&1
   if [ "$installed" = true ] && release_installed; then helm_ -n "$namespace" uninstall "$release" --wait --timeout 2m >/dev/null 2>&1; fi
   if [ -f "$work/mark-key.json" ]; then
@@ -294,15 +297,64 @@ pinned_by_digest() {
 }
 check "the controller and snapshot images are referenced by digest" pinned_by_digest
 
-metrics_through_service() {
-  # The API server's service proxy reaches one replica through the chart's metrics Service.
-  local path=/api/v1/namespaces/$namespace/services/$release-metrics:metrics/proxy/metrics
-  admin get --raw "$path" >"$work/metrics.txt" || { echo "GET $path failed"; return 1; }
-  grep -qE '^ephemera_leader [01]$' "$work/metrics.txt" ||
-    { echo "no ephemera_leader sample in $path:"; head -n 20 "$work/metrics.txt"; return 1; }
+# scrape_metrics PORT SERVICEACCOUNT: GET https://localhost:PORT/metrics, verified with the chart's
+# metrics CA, with a fresh token of team-a/SERVICEACCOUNT ("" = no token); prints the HTTP status,
+# the body goes to $work/metrics.txt. The token reaches curl in a file, not on its command line.
+scrape_metrics() {
+  local header=$work/metrics-auth.header token
+  : >"$header"
+  if [ -n "$2" ]; then
+    token=$(admin -n team-a create token "$2" --duration 10m)
+    printf 'Authorization: Bearer %s\n' "$token" >"$header"
+  fi
+  curl -s --max-time 10 --cacert "$work/metrics-ca.crt" -H @"$header" -o "$work/metrics.txt" \
+    -w '%{http_code}' "https://localhost:$1/metrics"
+  rm -f "$header"
 }
-check "the metrics Service serves /metrics with ephemera_leader (scraped through the API server's proxy)" \
-  metrics_through_service
+metrics_need_an_authorized_token() {
+  # Prometheus' way: HTTPS verified with the CA in the <release>-metrics-tls Secret and the token
+  # of a ServiceAccount bound to <release>-metrics-reader. The API server's service proxy drops the
+  # Authorization header, so the metrics Service is reached through a port-forward.
+  admin -n "$namespace" get secret "$release-metrics-tls" -o jsonpath='{.data.ca\.crt}' |
+    base64 -d >"$work/metrics-ca.crt"
+  admin -n team-a create serviceaccount chart-e2e-scraper >/dev/null
+  admin -n team-a create serviceaccount chart-e2e-stranger >/dev/null
+  admin create clusterrolebinding chart-e2e-metrics-scraper --clusterrole="$release-metrics-reader" \
+    --serviceaccount=team-a:chart-e2e-scraper >/dev/null
+  local service_port local_port="" forward code
+  service_port=$(admin -n "$namespace" get service "$release-metrics" -o jsonpath='{.spec.ports[0].port}')
+  admin -n "$namespace" port-forward --address 127.0.0.1 "service/$release-metrics" ":$service_port" \
+    >"$work/port-forward.log" 2>&1 &
+  forward=$!
+  # shellcheck disable=SC2064 # the pid now: the check's subshell ends after this function returns
+  trap "kill $forward 2>/dev/null || true" EXIT
+  for _ in $(seq 1 40); do
+    local_port=$(sed -n 's/^Forwarding from 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/port-forward.log" | head -n 1)
+    [ -n "$local_port" ] && break
+    sleep 0.25
+  done
+  [ -n "$local_port" ] || { echo "port-forward did not start:"; cat "$work/port-forward.log"; return 1; }
+  code=$(scrape_metrics "$local_port" "")
+  [ "$code" = 401 ] || { echo "without a token: $code, not 401"; return 1; }
+  code=$(scrape_metrics "$local_port" chart-e2e-stranger)
+  [ "$code" = 403 ] || { echo "as team-a/chart-e2e-stranger (not bound): $code, not 403"; return 1; }
+  # A new binding takes a moment to reach the authorizer; each try uses a new token, so a cached
+  # 403 of an earlier try does not count.
+  local deadline=$((SECONDS + 20))
+  until code=$(scrape_metrics "$local_port" chart-e2e-scraper) && [ "$code" = 200 ]; do
+    [ $SECONDS -lt $deadline ] || { echo "as team-a/chart-e2e-scraper (bound): $code, not 200"; return 1; }
+    sleep 1
+  done
+  grep -qE '^ephemera_leader [01]$' "$work/metrics.txt" ||
+    { echo "no ephemera_leader sample:"; head -n 20 "$work/metrics.txt"; return 1; }
+  if curl -s --max-time 5 "http://localhost:$local_port/metrics" 2>/dev/null | grep -q '^ephemera_'; then
+    echo "/metrics answered over plain HTTP"; return 1
+  fi
+}
+check "the metrics Service serves /metrics over HTTPS (the chart's CA) only to a token bound to <release>-metrics-reader: 401 without a token, 403 unbound, 200 with ephemera_leader" \
+  metrics_need_an_authorized_token
+admin -n team-a delete serviceaccount chart-e2e-scraper chart-e2e-stranger --ignore-not-found >/dev/null 2>&1 || true
+admin delete clusterrolebinding chart-e2e-metrics-scraper --ignore-not-found >/dev/null 2>&1 || true
 
 # --- 2. A session through the installed chart -----------------------------------------------------
 admin -n team-a create secret generic chart-e2e-db --from-literal=password=chart-e2e-password-4c1d \
@@ -695,6 +747,132 @@ ttl_refused() { # ttl maximum
 }
 check "the chart's validating webhook refuses a TTL over policy.maxTtl (1h)" ttl_refused 2h 1h
 
+# --- What the controller's identity may inject (M7) -----------------------------------------------
+# The chart's ValidatingAdmissionPolicy, tried with server-side dry runs against the target pod as
+# the chart's ServiceAccount (impersonated by the admin): the containers the controller itself built
+# for chart-s1 (restricted) and chart-ptrace, under a new name, pass; each change to them is refused
+# with the policy's message; the admin (not the controller) is not matched.
+controller_user() {
+  echo "system:serviceaccount:$namespace:$(admin -n "$namespace" get deployment "$release-controller" \
+    -o jsonpath='{.spec.template.spec.serviceAccountName}')"
+}
+# ephemeral_variant PROFILE CHANGE: the controller's container of PROFILE from the target pod, renamed,
+# with CHANGE applied (none, privileged, image, volume-mount, env, capability, command, flag, escalation).
+ephemeral_variant() {
+  admin -n team-a get pod "$pod" -o json | python3 -c '
+import json, sys
+profile, change = sys.argv[1], sys.argv[2]
+pod = json.load(sys.stdin)
+mine = [c for c in pod["spec"].get("ephemeralContainers", [])
+        if c["name"].startswith("ephemera-") and c.get("args", [None] * 4)[3] == profile]
+if not mine:
+    sys.exit(f"the pod has no {profile} container the controller added")
+c = mine[0]
+c["name"] = "ephemera-0e2e0e2e00"
+sc = c["securityContext"]
+if change == "privileged":
+    sc["privileged"] = True
+elif change == "escalation":
+    sc["allowPrivilegeEscalation"] = True
+elif change == "image":
+    c["image"] = "busybox@sha256:" + "a" * 64
+elif change == "volume-mount":
+    volume = [v["name"] for v in pod["spec"]["volumes"]][0]
+    c["volumeMounts"] = [{"name": volume, "mountPath": "/mnt/stolen", "readOnly": True}]
+elif change == "env":
+    c["env"] = [{"name": "LD_PRELOAD", "value": "/tmp/x.so"}]
+elif change == "capability":
+    sc.setdefault("capabilities", {}).setdefault("add", []).append("SYS_ADMIN")
+elif change == "command":
+    c["command"] = ["/bin/sh"]
+elif change == "flag":
+    c["args"] += ["--output", "/proc/1/root/tmp/x"]
+elif change != "none":
+    sys.exit(f"unknown change {change}")
+print(json.dumps(c))
+' "$1" "$2"
+}
+# inject_dry_run WHO CONTAINER_JSON [NAMESPACE POD]: adds the container with a server-side dry run.
+inject_dry_run() {
+  admin -n "${3:-team-a}" patch pod "${4:-$pod}" --as="$1" --subresource=ephemeralcontainers \
+    --type=strategic --dry-run=server -p "{\"spec\":{\"ephemeralContainers\":[$2]}}" 2>&1
+}
+refused_by_policy() { # output message-fragment
+  grep -qF "ValidatingAdmissionPolicy '$release-controller-ephemeral-containers'" <<<"$1" &&
+    grep -qF -- "$2" <<<"$1" || { echo "not refused by the policy with '$2': $1"; return 1; }
+}
+controller_injects_only_its_snapshot_container() {
+  local who out profile change fragment
+  who=$(controller_user)
+  admin get validatingadmissionpolicybinding "$release-controller-ephemeral-containers" \
+    -o jsonpath='{.spec.validationActions}' | grep -q Deny
+  for profile in restricted ptrace; do
+    out=$(inject_dry_run "$who" "$(ephemeral_variant "$profile" none)") ||
+      { echo "the controller's own $profile container is refused: $out"; return 1; }
+    echo "$profile container as built by the controller: $out"
+  done
+  while IFS='|' read -r profile change fragment; do
+    if out=$(inject_dry_run "$who" "$(ephemeral_variant "$profile" "$change")"); then
+      echo "accepted a $profile container with change '$change': $out"; return 1
+    fi
+    refused_by_policy "$out" "$fragment"
+    echo "$profile/$change refused: ${out##*denied request: }"
+  done <<'CASES'
+restricted|privileged|may not add a privileged ephemeral container
+ptrace|escalation|or one that allows privilege escalation
+restricted|image|may only add ephemeral containers that run the pinned snapshot image
+restricted|volume-mount|sets volumeMounts
+restricted|env|sets env
+restricted|capability|with the security context of an allowed profile
+ptrace|capability|with the security context of an allowed profile
+restricted|command|whose command is /ephemera-snapshot
+restricted|flag|may only pass the snapshot tool the flags it builds
+CASES
+  # The policy matches only the controller: the admin may add what the controller may not.
+  out=$(inject_dry_run admin "$(ephemeral_variant restricted image)") ||
+    { echo "the policy refused the admin too: $out"; return 1; }
+}
+check "the chart's ValidatingAdmissionPolicy lets the controller's identity add only its own snapshot containers (privileged, other image, volume mount, env, capability, command, flag refused)" \
+  controller_injects_only_its_snapshot_container
+
+controller_refused_in_forbidden_namespace() {
+  # A pod in kube-system (policy.forbiddenNamespaces) that is not a static pod.
+  local target container out
+  target=$(admin -n kube-system get pods -o json | python3 -c '
+import json, sys
+pods = [p for p in json.load(sys.stdin)["items"]
+        if "kubernetes.io/config.mirror" not in p["metadata"].get("annotations", {})]
+print(f"{pods[0][\"metadata\"][\"name\"]} {pods[0][\"spec\"][\"containers\"][0][\"name\"]}" if pods else "")')
+  if [ -z "$target" ]; then
+    echo "SKIP: no pod in kube-system other than static pods to try"; return 0
+  fi
+  container=$(ephemeral_variant restricted none | python3 -c '
+import json, sys
+c = json.load(sys.stdin); c["targetContainerName"] = sys.argv[1]; print(json.dumps(c))' "${target#* }")
+  if out=$(inject_dry_run "$(controller_user)" "$container" kube-system "${target% *}"); then
+    echo "accepted in kube-system: $out"; return 1
+  fi
+  refused_by_policy "$out" "in namespace kube-system: policy.forbiddenNamespaces lists it"
+}
+check "the chart's ValidatingAdmissionPolicy refuses the controller's identity in a forbidden namespace (kube-system)" \
+  controller_refused_in_forbidden_namespace
+
+webhook_admits_only_the_api_server() {
+  # The NetworkPolicy's webhook rule holds the API server's addresses, looked up at install.
+  local want got
+  want=$(admin -n default get endpointslice kubernetes -o jsonpath='{range .endpoints[*].addresses[*]}{@}{"\n"}{end}' | sort -u)
+  got=$(admin -n "$namespace" get networkpolicy "$release" -o json | python3 -c '
+import json, sys
+np = json.load(sys.stdin)
+(rule,) = [r for r in np["spec"]["ingress"] if {"port": "webhook", "protocol": "TCP"} in r["ports"]]
+for peer in rule["from"]:
+    print(peer["ipBlock"]["cidr"].split("/")[0])' | sort -u)
+  [ -n "$want" ] && [ "$want" = "$got" ] ||
+    { echo "the webhook port admits [$got], the API server is at [$want]"; return 1; }
+}
+check "the NetworkPolicy admits only the API server's addresses (default/kubernetes EndpointSlice) to the webhook port" \
+  webhook_admits_only_the_api_server
+
 # --- 3. Upgrade with a changed value ---------------------------------------------------------------
 secret_digest() {
   admin -n "$namespace" get secret "$release-webhook-tls" -o jsonpath='{.data.tls\.crt}{.data.ca\.crt}' | sha256sum
@@ -772,7 +950,7 @@ uninstall_leaves_only_crds() {
     [ $SECONDS -lt $deadline ] || { echo "left in $namespace:"; echo "$left"; return 1; }
     sleep 1
   done
-  left=$(admin get clusterroles,clusterrolebindings,mutatingwebhookconfigurations,validatingwebhookconfigurations \
+  left=$(admin get clusterroles,clusterrolebindings,mutatingwebhookconfigurations,validatingwebhookconfigurations,validatingadmissionpolicies,validatingadmissionpolicybindings \
     -l "app.kubernetes.io/instance=$release" -o name)
   [ -z "$left" ] || { echo "cluster-scoped objects left: $left"; return 1; }
   admin get crd debugsessions.ephemera.dev debugsnapshots.ephemera.dev >/dev/null ||
