@@ -842,7 +842,7 @@ controller_refused_in_forbidden_namespace() {
 import json, sys
 pods = [p for p in json.load(sys.stdin)["items"]
         if "kubernetes.io/config.mirror" not in p["metadata"].get("annotations", {})]
-print(f"{pods[0][\"metadata\"][\"name\"]} {pods[0][\"spec\"][\"containers\"][0][\"name\"]}" if pods else "")')
+print(" ".join([pods[0]["metadata"]["name"], pods[0]["spec"]["containers"][0]["name"]]) if pods else "")')
   if [ -z "$target" ]; then
     echo "SKIP: no pod in kube-system other than static pods to try"; return 0
   fi

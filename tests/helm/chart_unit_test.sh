@@ -8,6 +8,14 @@
 #   chart_unit_test.sh schema     values.schema.json refuses bad values with an error naming them
 #                                 (a root or privilege-escalating controller among them)
 #   chart_unit_test.sh crds       helm/ephemera/crds/ is byte-identical to crds/
+#   chart_unit_test.sh admission_policy
+#                                 the ValidatingAdmissionPolicy and its binding: the controller's
+#                                 ServiceAccount, the snapshot image by digest, the forbidden
+#                                 namespaces, and the ptrace capabilities and tool flags that
+#                                 controller/session/ephemeral_container.cc builds
+#   chart_unit_test.sh network_policy
+#                                 the webhook port admits only the API server's addresses (plus
+#                                 networkPolicy.webhookFrom); without them the chart refuses
 #
 # Helm is the pinned one hack/build-kube.sh builds (`make kube`); when it is not built yet the test
 # says so and is skipped (exit code 77), except `crds`, which needs no Helm.
@@ -83,7 +91,8 @@ kinds = {}
 for d in docs:
     kinds.setdefault(d["kind"], []).append(d)
 cluster_scoped = {"ClusterRole", "ClusterRoleBinding", "MutatingWebhookConfiguration",
-                  "ValidatingWebhookConfiguration"}
+                  "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy",
+                  "ValidatingAdmissionPolicyBinding"}
 for d in docs:
     md = d["metadata"]
     labels = md.get("labels", {})
@@ -287,11 +296,162 @@ test_crds() {
   done
 }
 
+test_admission_policy() {
+  find_helm
+  # check_admission_policy FILE NAMESPACE SA_NAME FORBIDDEN ALLOWED_PROFILES
+  check_admission_policy() {
+    python3 - "$repo" "$@" <<'PY'
+import json, re, sys
+import yaml
+
+repo, path, namespace, sa_name, forbidden, profiles = sys.argv[1:7]
+docs = [d for d in yaml.safe_load_all(open(path)) if d]
+errors = []
+def err(msg): errors.append(msg)
+(policy,) = [d for d in docs if d["kind"] == "ValidatingAdmissionPolicy"]
+(binding,) = [d for d in docs if d["kind"] == "ValidatingAdmissionPolicyBinding"]
+(dep,) = [d for d in docs if d["kind"] == "Deployment"]
+spec = policy["spec"]
+if binding["spec"]["policyName"] != policy["metadata"]["name"]:
+    err(f"the binding names policy {binding['spec']['policyName']}, not {policy['metadata']['name']}")
+if binding["spec"].get("validationActions") != ["Deny"]:
+    err(f"validationActions is {binding['spec'].get('validationActions')}, not [Deny]")
+if spec.get("failurePolicy") != "Fail":
+    err(f"failurePolicy is {spec.get('failurePolicy')!r}, not Fail")
+if spec["matchConstraints"]["resourceRules"] != [{"apiGroups": [""], "apiVersions": ["v1"],
+                                                  "operations": ["UPDATE"],
+                                                  "resources": ["pods/ephemeralcontainers"]}]:
+    err(f"matchConstraints is not UPDATE of pods/ephemeralcontainers: {spec['matchConstraints']}")
+user = f"system:serviceaccount:{namespace}:{sa_name}"
+conditions = [c["expression"] for c in spec.get("matchConditions", [])]
+if conditions != [f'request.userInfo.username == "{user}"']:
+    err(f"matchConditions do not select only {user}: {conditions}")
+variables = {v["name"]: v["expression"] for v in spec["variables"]}
+args = dep["spec"]["template"]["spec"]["containers"][0]["args"]
+(image,) = [a.split("=", 1)[1] for a in args if a.startswith("--snapshot-image=")]
+if "@sha256:" not in image:
+    err(f"the controller's snapshot image is not pinned by digest: {image}")
+if f'c.image != "{image}"' not in variables.get("badImage", ""):
+    err(f"the policy does not pin the image the controller gets ({image}): {variables.get('badImage')}")
+validations = [v["expression"] for v in spec["validations"]]
+want = "!(request.namespace in " + json.dumps(json.loads(forbidden), separators=(",", ":")) + ")"
+if want not in validations:
+    err(f"no validation {want!r} (policy.forbiddenNamespaces): {validations[:2]}")
+if json.loads(variables.get("allowedProfiles", "null")) != json.loads(profiles):
+    err(f"allowedProfiles is {variables.get('allowedProfiles')}, not {profiles}")
+for v in spec["validations"]:
+    if not v.get("message"):
+        err(f"validation {v['expression'][:60]!r} has no message")
+
+# The policy must allow exactly what the controller builds: compare with the code.
+source = open(f"{repo}/controller/session/ephemeral_container.cc").read()
+m = re.search(r'\{"add",\s*\{([^}]*)\}\}', source)
+code_caps = re.findall(r'"([A-Z_]+)"', m.group(1)) if m else None
+chart_caps = json.loads(variables.get("ptraceCapabilities", "null"))
+if code_caps is None or sorted(code_caps) != sorted(chart_caps or []):
+    err(f"the ptrace capabilities differ: chart {chart_caps}, ephemeral_container.cc {code_caps}")
+code_flags = set(re.findall(r'"(--[a-z-]+)"', source))
+chart_flags = set(re.findall(r"--[a-z-]+", variables.get("badArgs", "")))
+if not code_flags or code_flags - chart_flags:
+    err(f"flags the controller passes that the policy refuses: {sorted(code_flags - chart_flags)}")
+if chart_flags - code_flags:
+    err(f"flags the policy allows that the controller never passes: {sorted(chart_flags - code_flags)}")
+if '["/ephemera-snapshot"]' not in variables.get("badCommand", "") or '"/ephemera-snapshot"' not in source:
+    err("the command the policy pins is not the controller's /ephemera-snapshot")
+for e in errors:
+    print("    " + e)
+sys.exit(1 if errors else 0)
+PY
+  }
+  if render vap -f "$ci_values" && check_admission_policy "$work/vap.yaml" ephemera-test ephemera \
+       '["kube-system"]' '["restricted","ptrace"]'; then
+    pass "the ValidatingAdmissionPolicy and its Deny binding render for the controller's ServiceAccount, with the snapshot image by digest, the forbidden namespaces, and the capabilities and flags of ephemeral_container.cc"
+  else
+    fail "the ValidatingAdmissionPolicy with the CI values"; sed 's/^/    /' "$work/vap.err"
+  fi
+  if render vap-values -f "$ci_values" --set serviceAccount.create=false --set serviceAccount.name=existing-sa \
+       --set 'policy.forbiddenNamespaces={kube-system,payments}' --set 'policy.allowedProfiles={restricted}' \
+       --set snapshotImage.repository=registry.example/ephemera-snapshot &&
+     check_admission_policy "$work/vap-values.yaml" ephemera-test existing-sa '["kube-system","payments"]' '["restricted"]'; then
+    pass "the policy follows serviceAccount.name, snapshotImage, policy.forbiddenNamespaces and policy.allowedProfiles"
+  else
+    fail "the ValidatingAdmissionPolicy with changed values"; sed 's/^/    /' "$work/vap-values.err"
+  fi
+  if render vap-allowed -f "$ci_values" --set 'policy.allowedNamespaces={team-a}' &&
+     grep -qF "request.namespace in [\"team-a\"]" "$work/vap-allowed.yaml"; then
+    pass "policy.allowedNamespaces becomes a validation of the policy"
+  else
+    fail "policy.allowedNamespaces is not in the policy"; sed 's/^/    /' "$work/vap-allowed.err"
+  fi
+  if render no-vap -f "$ci_values" --set admissionPolicy.enabled=false &&
+     ! grep -qE '^kind: ValidatingAdmissionPolicy' "$work/no-vap.yaml"; then
+    pass "admissionPolicy.enabled=false renders no ValidatingAdmissionPolicy"
+  else
+    fail "admissionPolicy.enabled=false"; sed 's/^/    /' "$work/no-vap.err"
+  fi
+}
+
+test_network_policy() {
+  find_helm
+  # check_network_policy FILE EXPECTED_WEBHOOK_PEERS_JSON: the webhook rule admits exactly these
+  # peers; the metrics rule is the chart's own.
+  check_network_policy() {
+    python3 - "$@" <<'PY'
+import json, sys
+import yaml
+
+path, want = sys.argv[1], json.loads(sys.argv[2])
+docs = [d for d in yaml.safe_load_all(open(path)) if d]
+(np,) = [d for d in docs if d["kind"] == "NetworkPolicy"]
+webhook = [r for r in np["spec"]["ingress"] if {"port": "webhook", "protocol": "TCP"} in r["ports"]]
+if len(webhook) != 1:
+    sys.exit(f"    {len(webhook)} ingress rules for the webhook port: {np['spec']['ingress']}")
+if webhook[0]["ports"] != [{"port": "webhook", "protocol": "TCP"}]:
+    sys.exit(f"    the webhook rule opens other ports too: {webhook[0]['ports']}")
+if webhook[0].get("from") != want:
+    sys.exit(f"    the webhook port admits {webhook[0].get('from')!r}, not {want!r}")
+PY
+  }
+  if render np -f "$ci_values" && check_network_policy "$work/np.yaml" '[{"ipBlock": {"cidr": "192.0.2.10/32"}}]'; then
+    pass "the webhook port admits only the API server's addresses (networkPolicy.apiServer.cidrs)"
+  else
+    fail "the webhook rule of the NetworkPolicy"; sed 's/^/    /' "$work/np.err"
+  fi
+  if render np-from -f "$ci_values" --set 'networkPolicy.webhookFrom[0].ipBlock.cidr=10.20.0.0/16' &&
+     check_network_policy "$work/np-from.yaml" \
+       '[{"ipBlock": {"cidr": "192.0.2.10/32"}}, {"ipBlock": {"cidr": "10.20.0.0/16"}}]'; then
+    pass "networkPolicy.webhookFrom adds peers to the API server's addresses"
+  else
+    fail "networkPolicy.webhookFrom"; sed 's/^/    /' "$work/np-from.err"
+  fi
+  if render np-only-from -f "$ci_values" --set 'networkPolicy.apiServer.cidrs=null' \
+       --set 'networkPolicy.webhookFrom[0].namespaceSelector.matchLabels.name=konnectivity' &&
+     check_network_policy "$work/np-only-from.yaml" \
+       '[{"namespaceSelector": {"matchLabels": {"name": "konnectivity"}}}]'; then
+    pass "without the API server's addresses (helm template) networkPolicy.webhookFrom alone renders"
+  else
+    fail "networkPolicy.webhookFrom without apiServer.cidrs"; sed 's/^/    /' "$work/np-only-from.err"
+  fi
+  expect_failure "helm template without the API server's addresses: the webhook port would admit nothing" \
+    "networkPolicy: the API server's addresses are unknown .*networkPolicy.apiServer.cidrs" \
+    -f "$ci_values" --set 'networkPolicy.apiServer.cidrs=null'
+  if render np-off -f "$ci_values" --set 'networkPolicy.apiServer.cidrs=null' --set networkPolicy.enabled=false &&
+     ! grep -qx 'kind: NetworkPolicy' "$work/np-off.yaml"; then
+    pass "networkPolicy.enabled=false renders without the API server's addresses"
+  else
+    fail "networkPolicy.enabled=false"; sed 's/^/    /' "$work/np-off.err"
+  fi
+  expect_failure "a networkPolicy.apiServer.cidrs entry that is not a CIDR" "apiServer.*cidrs" \
+    -f "$ci_values" --set 'networkPolicy.apiServer.cidrs={10.0.0.1}'
+}
+
 case "${1:-}" in
   lint) test_lint ;;
   template) test_template ;;
   schema) test_schema ;;
   crds) test_crds ;;
-  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  admission_policy) test_admission_policy ;;
+  network_policy) test_network_policy ;;
+  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
 exit "$failed"
