@@ -798,8 +798,10 @@ inject_dry_run() {
     --type=strategic --dry-run=server -p "{\"spec\":{\"ephemeralContainers\":[$2]}}" 2>&1
 }
 refused_by_policy() { # output message-fragment
-  grep -qF "ValidatingAdmissionPolicy '$release-controller-ephemeral-containers'" <<<"$1" &&
-    grep -qF -- "$2" <<<"$1" || { echo "not refused by the policy with '$2': $1"; return 1; }
+  if ! grep -qF "ValidatingAdmissionPolicy '$release-controller-ephemeral-containers'" <<<"$1" ||
+     ! grep -qF -- "$2" <<<"$1"; then
+    echo "not refused by the policy with '$2': $1"; return 1
+  fi
 }
 controller_injects_only_its_snapshot_container() {
   local who out profile change fragment
@@ -867,8 +869,9 @@ np = json.load(sys.stdin)
 (rule,) = [r for r in np["spec"]["ingress"] if {"port": "webhook", "protocol": "TCP"} in r["ports"]]
 for peer in rule["from"]:
     print(peer["ipBlock"]["cidr"].split("/")[0])' | sort -u)
-  [ -n "$want" ] && [ "$want" = "$got" ] ||
-    { echo "the webhook port admits [$got], the API server is at [$want]"; return 1; }
+  if [ -z "$want" ] || [ "$want" != "$got" ]; then
+    echo "the webhook port admits [$got], the API server is at [$want]"; return 1
+  fi
 }
 check "the NetworkPolicy admits only the API server's addresses (default/kubernetes EndpointSlice) to the webhook port" \
   webhook_admits_only_the_api_server

@@ -141,7 +141,7 @@ if not any(a.startswith("--snapshot-image=") and "@sha256:" in a for a in args):
 if "@sha256:" not in c["image"]:
     err(f"controller image not pinned by digest: {c['image']}")
 pod_verbs = {v for role in kinds.get("ClusterRole", []) for r in role["rules"]
-             if r["resources"] == ["pods"] for v in r["verbs"]}
+             if r.get("resources") == ["pods"] for v in r["verbs"]}
 if expect_rbac == "yes" and pod_verbs != {"get", "list", "watch"}:
     err(f"with the default policy the controller may do more than read pods: {pod_verbs}")
 if not any(e["name"] == "POD_NAME" and e["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
@@ -165,7 +165,8 @@ if "NetworkPolicy" not in kinds:
 
 # Webhooks: distinct names from the host-run test's, Fail, and a caBundle that signed the Secret's cert.
 host_names = {"ephemera-requester", "ephemera-policy", "ephemera-ephemeral-containers"}
-(secret,) = [s for s in kinds["Secret"] if s["type"] == "kubernetes.io/tls"]
+(secret,) = [s for s in kinds["Secret"] if s["type"] == "kubernetes.io/tls"
+             and s["metadata"]["name"].endswith("-webhook-tls")]
 with tempfile.TemporaryDirectory() as tmp:
     for key in ("ca.crt", "tls.crt"):
         open(os.path.join(tmp, key), "wb").write(base64.b64decode(secret["data"][key]))
@@ -234,7 +235,7 @@ assert policy["ephemeralContainers"] == "enforce", policy
 (dep,) = [d for d in docs if d["kind"] == "Deployment"]
 assert "--config=/etc/ephemera/config/config.yaml" in dep["spec"]["template"]["spec"]["containers"][0]["args"]
 (role,) = [d for d in docs if d["kind"] == "ClusterRole" and d["metadata"]["name"].endswith("-controller-role")]
-pod_verbs = {v for r in role["rules"] if r["resources"] == ["pods"] for v in r["verbs"]}
+pod_verbs = {v for r in role["rules"] if r.get("resources") == ["pods"] for v in r["verbs"]}
 assert pod_verbs == {"get", "list", "watch", "patch"}, pod_verbs
 hooks = [d for d in docs if d["kind"] == "ValidatingWebhookConfiguration"
          and d["webhooks"][0]["rules"][0]["resources"] == ["pods/ephemeralcontainers"]]
