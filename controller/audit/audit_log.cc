@@ -16,9 +16,24 @@ StatusOr<ChainHead> AuditLog::Append(const AuditRecord& record,
   std::lock_guard<std::mutex> lock(mu_);
   auto it = heads_.find(record.chain);
   ChainHead current = it != heads_.end() ? it->second : GenesisHead(record.chain);
-  if (persisted.has_value() && persisted->records > current.records) current = *persisted;
+  bool from_memory = it != heads_.end();
+  if (persisted.has_value() && persisted->records > current.records) {
+    current = *persisted;
+    from_memory = false;
+  }
+  ForkNote fork;
+  auto abandoned = abandoned_.find(record.chain);
+  if (abandoned != abandoned_.end() && abandoned->second.records > current.records) {
+    fork.abandons = abandoned->second.hash;  // this process's own branch past the saved head
+  } else if (!from_memory && current.records > 0 &&
+             (abandoned == abandoned_.end() || abandoned->second != current)) {
+    // A head this process did not write, or moved on by someone else since: whoever wrote last
+    // may have left records past it (a chain starting at genesis has no previous writer to
+    // allow for: a fork at seq 1 stays unexplained).
+    fork.resumes = true;
+  }
 
-  const SealedRecord sealed = Seal(record, current);
+  const SealedRecord sealed = Seal(record, current, fork);
   const Status written = sink_.Write(sealed);
   healthy_.store(written.ok());
   if (!written.ok()) {
@@ -28,6 +43,7 @@ StatusOr<ChainHead> AuditLog::Append(const AuditRecord& record,
                               written.message());
     }
   }
+  if (abandoned != abandoned_.end()) abandoned_.erase(abandoned);
   const ChainHead next = HeadAfter(sealed);
   heads_.insert_or_assign(record.chain, next);
   return next;
@@ -44,6 +60,16 @@ void AuditLog::Forget(std::string_view chain) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = heads_.find(chain);
   if (it != heads_.end()) heads_.erase(it);
+  auto abandoned = abandoned_.find(chain);
+  if (abandoned != abandoned_.end()) abandoned_.erase(abandoned);
+}
+
+void AuditLog::Abandon(std::string_view chain) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = heads_.find(chain);
+  if (it == heads_.end()) return;
+  abandoned_.insert_or_assign(it->first, it->second);
+  heads_.erase(it);
 }
 
 std::size_t AuditLog::ChainCount() const {

@@ -6,6 +6,13 @@
 // session's status; Forget drops a chain once its session is gone, so memory follows the number of
 // live sessions, not the history.
 //
+// Forks (docs/audit.md): a step that failed after appending records its status never saved is
+// retried from the saved head; Abandon remembers the abandoned branch's last record, and the
+// retry's first record names it (ForkNote::abandons). The first record this process appends to a
+// chain from a head it did not write itself (a persisted head ahead of memory: after a restart, or
+// a chain another leader advanced) is marked ForkNote::resumes, because the previous writer may
+// have left a branch nobody can name. The verifier accepts only branches explained this way.
+//
 // Sink failures:
 //   strict mode      Append returns kUnavailable and the head does not move: the action the record
 //                    describes must not happen (the controller starts no new session while
@@ -63,6 +70,13 @@ class AuditLog {
   // continues from the head it is given, or from genesis.
   void Forget(std::string_view chain);
 
+  // The caller's step failed, maybe after appending records whose head it did not save: drops the
+  // chain's head like Forget, but keeps it as the tip of an abandoned branch. The next Append to
+  // the chain continues from the head it is given and, when that is behind the tip, names the tip
+  // in its ForkNote::abandons. Nothing happens for a chain not in memory (an earlier Abandon's tip
+  // stays until an Append names it).
+  void Abandon(std::string_view chain);
+
   // False when the most recent sink write failed; true before the first write.
   bool Healthy() const { return healthy_.load(); }
   // Writes that failed since construction (records lost in non-strict mode).
@@ -76,7 +90,8 @@ class AuditLog {
   AuditSink& sink_;
   const AuditLogOptions options_;
   mutable std::mutex mu_;
-  std::map<std::string, ChainHead, std::less<>> heads_;  // guarded by mu_
+  std::map<std::string, ChainHead, std::less<>> heads_;      // guarded by mu_
+  std::map<std::string, ChainHead, std::less<>> abandoned_;  // guarded by mu_; see Abandon
   std::atomic<bool> healthy_{true};
   std::atomic<std::uint64_t> failed_writes_{0};
 };

@@ -62,8 +62,9 @@ AuditRecord Normalized(const AuditRecord& in) {
 }
 
 // Every field but "hash"; nlohmann's default object type is a std::map, so dump() sorts keys.
+// The fork note's fields only when set: records without them hash as they always did.
 nlohmann::json UnhashedJson(const SealedRecord& s) {
-  return nlohmann::json{
+  nlohmann::json out{
       {"time", s.record.time},
       {"chain", s.record.chain},
       {"seq", s.seq},
@@ -77,6 +78,9 @@ nlohmann::json UnhashedJson(const SealedRecord& s) {
       {"message", s.record.message},
       {"details", s.record.details},
   };
+  if (!s.fork.abandons.empty()) out["abandons"] = s.fork.abandons;
+  if (s.fork.resumes) out["resumes"] = true;
+  return out;
 }
 
 StatusOr<std::string> StringField(const nlohmann::json& json, const char* key) {
@@ -131,11 +135,13 @@ bool IsAuditHash(std::string_view text) {
   return true;
 }
 
-SealedRecord Seal(const AuditRecord& record, const ChainHead& previous) {
+SealedRecord Seal(const AuditRecord& record, const ChainHead& previous, const ForkNote& fork) {
   SealedRecord sealed;
   sealed.record = Normalized(record);
   sealed.seq = previous.records + 1;
   sealed.prev = previous.hash;
+  if (IsAuditHash(fork.abandons)) sealed.fork.abandons = fork.abandons;
+  sealed.fork.resumes = fork.resumes;
   sealed.hash = ComputeRecordHash(sealed);
   return sealed;
 }
@@ -159,8 +165,8 @@ nlohmann::json ToJson(const SealedRecord& sealed) {
 StatusOr<SealedRecord> SealedRecordFromJson(const nlohmann::json& json) {
   if (!json.is_object()) return InvalidArgumentError("an audit record must be a JSON object");
   static const std::set<std::string, std::less<>> kKnown = {
-      "time",   "chain",  "seq",    "prev",    "hash",    "session", "requester",
-      "reason", "target", "action", "outcome", "message", "details"};
+      "time",   "chain",  "seq",     "prev",    "hash",    "session",  "requester", "reason",
+      "target", "action", "outcome", "message", "details", "abandons", "resumes"};
   for (const auto& [key, unused] : json.items()) {
     if (kKnown.find(key) == kKnown.end()) {
       return InvalidArgumentError("unknown field \"" + key + "\" (not covered by the hash)");
@@ -201,6 +207,19 @@ StatusOr<SealedRecord> SealedRecordFromJson(const nlohmann::json& json) {
   }
   if (!IsAuditHash(s.hash)) {
     return InvalidArgumentError("field \"hash\" must be \"sha256:\" and 64 lowercase hex digits");
+  }
+  if (auto abandons = json.find("abandons"); abandons != json.end()) {
+    if (!abandons->is_string() || !IsAuditHash(abandons->get<std::string>())) {
+      return InvalidArgumentError(
+          "field \"abandons\" must be \"sha256:\" and 64 lowercase hex digits");
+    }
+    s.fork.abandons = abandons->get<std::string>();
+  }
+  if (auto resumes = json.find("resumes"); resumes != json.end()) {
+    if (!resumes->is_boolean() || !resumes->get<bool>()) {
+      return InvalidArgumentError("field \"resumes\" must be true when present");
+    }
+    s.fork.resumes = true;
   }
   return s;
 }

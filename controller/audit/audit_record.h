@@ -59,12 +59,30 @@ struct ChainHead {
   friend bool operator==(const ChainHead&, const ChainHead&) = default;
 };
 
+// How a record explains a branch that leaves its chain before it (docs/audit.md, "Forks"). Both
+// are set by AuditLog, never by callers; a record carries at most one of them, and neither in the
+// common case. In the JSON record they are present only when set ("abandons" a hash, "resumes"
+// true), so records written before they existed keep their hashes.
+struct ForkNote {
+  // The hash of the last record of a branch this controller wrote and then abandoned (a step that
+  // failed after its records and before its status): this record continues the chain from the
+  // head the status saved instead. Empty: none.
+  std::string abandons;
+  // The first record a process wrote on this chain from a head it did not write itself (after a
+  // restart or a change of leader): the previous writer may have left one branch the chain does
+  // not name.
+  bool resumes = false;
+
+  friend bool operator==(const ForkNote&, const ForkNote&) = default;
+};
+
 // A record placed in its chain.
 struct SealedRecord {
   AuditRecord record;
   std::uint64_t seq = 0;  // 1 for the chain's first record
   std::string prev;       // the previous record's hash, or the chain's genesis hash
   std::string hash;       // this record's hash (see the file comment)
+  ForkNote fork;          // hashed with the rest; absent from the JSON when empty
 
   friend bool operator==(const SealedRecord&, const SealedRecord&) = default;
 };
@@ -90,7 +108,8 @@ bool IsAuditHash(std::string_view text);
 // and non-object `details` become {} (null) or {"value": details}, so that
 // SealedRecordFromJson(ToJson(s)) == s and the hash always matches what is written.
 // Precondition: previous.hash is the chain's real head; the caller (AuditLog) guarantees it.
-SealedRecord Seal(const AuditRecord& record, const ChainHead& previous);
+// `fork` is sealed with the record (an `abandons` that is not IsAuditHash is dropped).
+SealedRecord Seal(const AuditRecord& record, const ChainHead& previous, const ForkNote& fork = {});
 
 // {records: sealed.seq, hash: sealed.hash}.
 ChainHead HeadAfter(const SealedRecord& sealed);
@@ -101,11 +120,13 @@ std::string CanonicalRecordJson(const SealedRecord& sealed);
 std::string ComputeRecordHash(const SealedRecord& sealed);
 
 // The record as one JSON object: time, chain, seq, prev, hash, session, requester, reason,
-// target, action, outcome, message, details.
+// target, action, outcome, message, details, and abandons / resumes when set.
 nlohmann::json ToJson(const SealedRecord& sealed);
 // The inverse of ToJson. kInvalidArgument, naming the field, when a field is missing, has the
 // wrong type, seq is not a positive integer, prev/hash are not IsAuditHash, or an unknown field is
-// present (an extra field would not be covered by the hash). Does not check the hash itself
+// present (an extra field would not be covered by the hash). "abandons" must be IsAuditHash and
+// "resumes" must be true when present: the values that mean "not set" are written by leaving the
+// field out, so every field present is covered by the hash. Does not check the hash itself
 // (ComputeRecordHash does).
 StatusOr<SealedRecord> SealedRecordFromJson(const nlohmann::json& json);
 

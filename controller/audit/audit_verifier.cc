@@ -1,6 +1,7 @@
 #include "controller/audit/audit_verifier.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -16,6 +17,7 @@ struct Entry {
   std::string prev;
   std::string hash;
   std::size_t line = 0;
+  ForkNote fork;
 };
 
 std::string Plural(std::uint64_t n, std::string_view one, std::string_view many) {
@@ -37,7 +39,7 @@ class ChainChecker {
       Problem(line, "changed record seq " + std::to_string(r.seq) +
                         ": its hash does not match its content");
     }
-    entries_.push_back(Entry{r.seq, r.prev, r.hash, line});
+    entries_.push_back(Entry{r.seq, r.prev, r.hash, line, r.fork});
   }
 
   void Finish(const VerifyOptions& options) {
@@ -140,16 +142,23 @@ class ChainChecker {
     return path;
   }
 
-  // A seq written twice with different content is a fork: the controller wrote a record, was
-  // stopped before saving the new head in the session's status, and the next run wrote that step
-  // again. When exactly one of the copies is on the anchored chain, the others are counted as
-  // superseded; otherwise the fork is a problem (no anchor, or tampering). The records that went
-  // on from a superseded copy are an abandoned branch, superseded too: a step writes several
-  // records, and the abandoned attempt may have written more of them than the one that counts.
-  // Returns the hashes of every superseded record.
+  // A seq written twice with different content is a fork. When exactly one of the copies is on
+  // the anchored chain, the others start branches that leave the chain; otherwise the fork is a
+  // problem (no anchor, or neither copy leads to it). A branch is every record that goes on from
+  // such a copy (a step writes several records, and an abandoned attempt may have written more of
+  // them than the one that counts). Branches are grouped by the record they leave the chain after
+  // and accepted only when explained (ExplainBranches); all their records are superseded, so the
+  // head and the anchor are judged on the anchored chain alone. Returns those records' hashes.
   std::set<std::string> ResolveForks(const std::set<std::uint64_t>& forked,
                                      const std::set<std::string>& committed, bool anchored) {
-    std::set<std::string> superseded;
+    std::map<std::string, const Entry*> off_path;  // hash -> first record with it
+    for (const Entry& e : entries_) {
+      if (committed.count(e.hash) == 0) off_path.emplace(e.hash, &e);
+    }
+    // The branches' first records by the hash they follow (the fork point).
+    std::map<std::string, std::vector<const Entry*>> roots_after;
+    std::set<std::string> rooted;
+    std::map<std::uint64_t, std::vector<const Entry*>> unresolved;
     for (std::uint64_t seq : forked) {
       std::vector<const Entry*> copies;
       for (const Entry& e : entries_) {
@@ -160,10 +169,31 @@ class ChainChecker {
       });
       if (on_path == 1) {
         for (const Entry* e : copies) {
-          if (committed.count(e->hash) == 0) superseded.insert(e->hash);
+          if (committed.count(e->hash) > 0) continue;
+          const Entry* root = RootOf(*e, off_path);
+          if (rooted.insert(root->hash).second) roots_after[root->prev].push_back(root);
         }
-        continue;
+      } else {
+        unresolved.emplace(seq, std::move(copies));
       }
+    }
+    std::set<std::string> superseded;
+    for (auto& [fork_point, roots] : roots_after) {
+      std::sort(roots.begin(), roots.end(),
+                [](const Entry* a, const Entry* b) { return a->line < b->line; });
+      const Entry* continuation = nullptr;  // the anchored chain's record after the fork point
+      for (const Entry& e : entries_) {
+        if (e.prev == fork_point && committed.count(e.hash) > 0) continuation = &e;
+      }
+      ExplainBranches(continuation, roots, off_path, superseded);
+    }
+    for (const auto& [seq, copies] : unresolved) {
+      // Copies past the anchored head on branches judged above (two abandoned attempts that both
+      // went further than the retry that counts) are not a fork of their own.
+      const bool on_branches =
+          anchored && std::all_of(copies.begin(), copies.end(),
+                                  [&](const Entry* e) { return superseded.count(e->hash) > 0; });
+      if (on_branches) continue;
       Problem(copies[1]->line,
               "record seq " + std::to_string(seq) +
                   " appears twice with different content (lines " +
@@ -173,12 +203,91 @@ class ChainChecker {
                   (anchored ? "; neither copy leads to the anchored head"
                             : "; the session's status.audit as an anchor tells which copy counts"));
     }
-    // Stream order: a record comes after the one it follows.
-    for (const Entry& e : entries_) {
-      if (committed.count(e.hash) == 0 && superseded.count(e.prev) > 0) superseded.insert(e.hash);
-    }
     report_.superseded += superseded.size();
     return superseded;
+  }
+
+  // The first record of the off-path branch `e` is on: follows prev while it is off the path.
+  static const Entry* RootOf(const Entry& e, const std::map<std::string, const Entry*>& off_path) {
+    const Entry* root = &e;
+    for (std::size_t steps = 0; steps < off_path.size(); ++steps) {
+      auto before = off_path.find(root->prev);
+      if (before == off_path.end()) break;
+      root = before->second;
+    }
+    return root;
+  }
+
+  // The records of the branch that starts at `root`, in chain order, when it is one straight line
+  // (no record with two successors); nullopt when it splits.
+  std::optional<std::vector<const Entry*>> BranchOf(
+      const Entry* root, const std::map<std::string, const Entry*>& off_path) const {
+    std::vector<const Entry*> branch{root};
+    std::set<std::string> seen{root->hash};
+    for (;;) {
+      std::set<std::string> next;
+      const Entry* successor = nullptr;
+      for (const auto& [hash, e] : off_path) {
+        if (e->prev == branch.back()->hash && next.insert(hash).second) successor = e;
+      }
+      if (next.empty()) return branch;
+      if (next.size() > 1 || !seen.insert(successor->hash).second) return std::nullopt;
+      branch.push_back(successor);
+    }
+  }
+
+  // The branches that leave the anchored chain at one point. The anchored record that continues
+  // the chain there, and every branch it explains, may explain one more: by naming a branch's last
+  // record (ForkNote::abandons: a running controller retried a failed step from its saved head),
+  // or, once per record marked ForkNote::resumes (the first record of a new process or leader), one
+  // branch nobody named. Anything else is a forged or unexplained branch, a problem. Adds every
+  // branch record to `superseded`.
+  void ExplainBranches(const Entry* continuation, const std::vector<const Entry*>& roots,
+                       const std::map<std::string, const Entry*>& off_path,
+                       std::set<std::string>& superseded) {
+    std::vector<std::optional<std::vector<const Entry*>>> branches;
+    for (const Entry* root : roots) {
+      branches.push_back(BranchOf(root, off_path));
+      if (branches.back()) {
+        for (const Entry* e : *branches.back()) superseded.insert(e->hash);
+      } else {
+        for (const auto& [hash, e] : off_path) {
+          if (RootOf(*e, off_path) == root) superseded.insert(hash);
+        }
+      }
+    }
+    std::vector<bool> explained(roots.size(), false);
+    std::vector<const Entry*> explaining;
+    if (continuation != nullptr) explaining.push_back(continuation);
+    std::size_t unnamed_allowed = 0;
+    for (std::size_t i = 0; i < explaining.size(); ++i) {
+      const Entry* x = explaining[i];
+      if (x->fork.resumes) ++unnamed_allowed;
+      if (x->fork.abandons.empty()) continue;
+      for (std::size_t b = 0; b < roots.size(); ++b) {
+        if (!explained[b] && branches[b] && branches[b]->back()->hash == x->fork.abandons) {
+          explained[b] = true;
+          explaining.push_back(roots[b]);
+          break;
+        }
+      }
+    }
+    for (std::size_t b = 0; b < roots.size(); ++b) {
+      if (explained[b]) continue;
+      if (branches[b] && unnamed_allowed > 0) {
+        --unnamed_allowed;
+        continue;
+      }
+      const Entry* root = roots[b];
+      const std::string what =
+          branches[b] ? "a branch of " + Plural(branches[b]->size(), "record", "records") +
+                            " (to line " + std::to_string(branches[b]->back()->line) + ")"
+                      : "a branch that splits again";
+      Problem(root->line, "record seq " + std::to_string(root->seq) + " starts " + what +
+                              " beside the anchored chain that no record explains (neither named "
+                              "as abandoned nor left at a controller restart): a forged or "
+                              "unexplained branch");
+    }
   }
 
   // Each record's prev is the hash of the record before it (any copy of it, so a fork reports

@@ -20,11 +20,18 @@
 //     the anchor: same seq and same hash ("chain ends at seq K but the anchor says ...").
 // An anchor with records == 0 checks only the hash.
 //
-// Forks: a seq written twice with different content. The controller appends a step's record
-// before it saves the new head in the session's status; killed in between, its next run writes
-// that step again from the saved head. With an anchor, the copy on the path from the anchored
-// head back through prev is the chain; the others are counted as superseded (ChainReport) and are
-// not problems. Without an anchor, or when no copy is on that path, a fork is a problem.
+// Forks: a seq written twice with different content. The controller appends a step's records
+// before it saves the new head in the session's status; when the step fails (or the process dies)
+// in between, the step is written again from the saved head. With an anchor, the copy on the path
+// from the anchored head back through prev is the chain, and the records that leave it at a fork
+// form branches. A branch is accepted (counted as superseded, ChainReport) only when explained:
+//   - a record that continues the anchored chain at that point, or a branch accepted there, names
+//     the branch's last record in its "abandons" field (a running controller retried the step), or
+//   - such a record is marked "resumes" (the first record of a new process or leader on this
+//     chain): each one accepts one branch nobody named, which its predecessor may have left.
+// A branch must be one straight line. Any other branch is a problem ("a forged or unexplained
+// branch"), as is a fork without an anchor or where no copy is on the anchored path. Chains
+// written before these fields existed verify as before unless they fork.
 //
 // What this proves and what it cannot: without an anchor, a consistent rewrite of a whole chain
 // (every hash recomputed) and the removal of a chain's last records are undetectable; the anchor,
@@ -63,7 +70,7 @@ struct ChainReport {
   std::uint64_t first_seq = 0;  // lowest seq seen
   ChainHead head;               // the highest seq seen and its hash
   std::size_t head_line = 0;    // where that record is
-  // Copies of a forked seq that are not on the anchored chain (see "Forks" above).
+  // Records of explained branches beside the anchored chain (see "Forks" above).
   std::uint64_t superseded = 0;
   std::vector<VerifyProblem> problems;
 };

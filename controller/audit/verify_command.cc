@@ -5,28 +5,36 @@
 #include <cstring>
 #include <fstream>
 #include <istream>
+#include <iterator>
+#include <map>
 #include <optional>
 #include <ostream>
 
+#include "controller/audit/anchor.h"
 #include "controller/audit/audit_verifier.h"
+#include "json_depth/json_depth.h"
 #include "status/status.h"
 
 namespace ephemera::audit {
 namespace {
 
 constexpr std::string_view kUsage =
-    "usage: audit verify [FILE|-] [--anchor CHAIN=[N:]sha256:HEX ...] [--allow-partial] "
-    "[-o text|json]\n"
+    "usage: audit verify [FILE|-] [--anchor CHAIN=[N:]sha256:HEX ...] [--anchors-file FILE] "
+    "[--allow-partial] [-o text|json]\n"
     "Checks the audit hash chains in a stream of JSON lines (the controller's stdout).\n"
     "  FILE|-            the stream (default: standard input)\n"
     "  --anchor          a chain's trusted head, e.g. from a session's status.audit:\n"
     "                    session/<uid>=<records>:<head>; repeatable\n"
+    "  --anchors-file    the anchors the controller keeps in its namespace, as written by\n"
+    "                    kubectl get configmaps -n <controller namespace>\n"
+    "                    -l ephemera.dev/audit-anchor=true -o json; --anchor wins for its chain\n"
     "  --allow-partial   accept chains whose first records are not in the input\n"
     "  -o text|json      output format (default text)\n"
     "Exit code: 0 verified, 1 problems found, 2 unreadable input or bad usage.\n";
 
 struct Args {
   std::string file = "-";
+  std::string anchors_file;
   VerifyOptions options;
   bool json = false;
   bool help = false;
@@ -86,6 +94,11 @@ StatusOr<Args> ParseArgs(const std::vector<std::string>& argv) {
       if (!args.options.anchors.insert(std::move(*anchor)).second) {
         return InvalidArgumentError("--anchor given twice for one chain");
       }
+    } else if (a == "--anchors-file" || a.starts_with("--anchors-file=")) {
+      StatusOr<std::string> v = value("--anchors-file");
+      if (!v.ok()) return v.status();
+      if (!args.anchors_file.empty()) return InvalidArgumentError("--anchors-file given twice");
+      args.anchors_file = *v;
     } else if (a == "-o" || a == "--output" || a.starts_with("-o=") || a.starts_with("--output=")) {
       StatusOr<std::string> v = value(a.starts_with("--output") ? "--output" : "-o");
       if (!v.ok()) return v.status();
@@ -104,10 +117,26 @@ StatusOr<Args> ParseArgs(const std::vector<std::string>& argv) {
   return args;
 }
 
+// Adds the anchors of the ConfigMaps in `path` to `anchors`, where no --anchor named the chain.
+Status ReadAnchorsFile(const std::string& path, std::map<std::string, ChainHead>& anchors) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file.is_open()) {
+    return UnavailableError("cannot open " + path + ": " + std::strerror(errno));
+  }
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (file.bad()) return UnavailableError("reading " + path + " failed");
+  const nlohmann::json document = json_depth::ParseJsonWithinDepth(text);
+  if (document.is_discarded()) return InvalidArgumentError(path + " is not JSON");
+  auto from_file = AnchorsFromJson(document);
+  if (!from_file.ok()) return from_file.status().WithContext(path);
+  for (auto& [chain, head] : *from_file) anchors.emplace(chain, std::move(head));
+  return OkStatus();
+}
+
 }  // namespace
 
 int RunAuditVerify(const std::vector<std::string>& argv, std::istream& in, std::ostream& out,
-                   std::ostream& err) {
+                   std::ostream& err, const std::map<std::string, ChainHead>& fetched) {
   StatusOr<Args> args = ParseArgs(argv);
   if (!args.ok()) {
     err << "audit verify: " << args.status().message() << "\n" << kUsage;
@@ -117,6 +146,13 @@ int RunAuditVerify(const std::vector<std::string>& argv, std::istream& in, std::
     out << kUsage;
     return kVerifyExitVerified;
   }
+  if (!args->anchors_file.empty()) {
+    if (Status read = ReadAnchorsFile(args->anchors_file, args->options.anchors); !read.ok()) {
+      err << "audit verify: --anchors-file: " << read.message() << "\n";
+      return kVerifyExitUnreadable;
+    }
+  }
+  for (const auto& [chain, head] : fetched) args->options.anchors.emplace(chain, head);
   std::ifstream file;
   std::istream* input = &in;
   if (args->file != "-") {

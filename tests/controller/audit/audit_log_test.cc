@@ -172,5 +172,89 @@ TEST(AuditLogTest, ConcurrentAppendsKeepEveryChainIntact) {
   EXPECT_EQ(report.records, static_cast<std::uint64_t>(kThreads * kPerThread));
 }
 
+// A step that failed after its records is retried from the saved head: the retry's first record
+// names the abandoned attempt's last record, and the whole stream verifies against the saved head.
+TEST(AuditLogTest, TheRetryAfterAbandonNamesTheAbandonedTip) {
+  FakeAuditSink sink;
+  AuditLog log(sink);
+  StatusOr<ChainHead> saved = log.Append(RecordFor("session/a", "accepted"));
+  ASSERT_TRUE(saved.ok());
+  ASSERT_TRUE(log.Append(RecordFor("session/a", "collected"), *saved).ok());
+  StatusOr<ChainHead> tip = log.Append(RecordFor("session/a", "delivered"), *saved);
+  ASSERT_TRUE(tip.ok());
+  log.Abandon("session/a");
+  EXPECT_EQ(log.ChainCount(), 0U);
+
+  StatusOr<ChainHead> retried = log.Append(RecordFor("session/a", "collected"), *saved);
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->records, 2U);
+  StatusOr<ChainHead> head = log.Append(RecordFor("session/a", "delivered"), *retried);
+  ASSERT_TRUE(head.ok());
+  const std::vector<SealedRecord> written = sink.Records();
+  ASSERT_EQ(written.size(), 5U);
+  EXPECT_EQ(written[3].fork, (ForkNote{tip->hash, false}));
+  EXPECT_EQ(written[4].fork, ForkNote{}) << "only the first record after the fork explains it";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(written[i].fork, ForkNote{});
+
+  std::istringstream stream(sink.JsonLines());
+  const VerifyReport report = VerifyAuditStream(stream, {{"session/a", *head}});
+  EXPECT_TRUE(report.Verified()) << FormatVerifyReport(report);
+  EXPECT_EQ(report.chains.at("session/a").superseded, 2U);
+}
+
+// Nothing to name when the failed step wrote nothing past the saved head; and no resume either,
+// because this process knows there is no branch.
+TEST(AuditLogTest, AnAbandonWithoutNewRecordsMarksNothing) {
+  FakeAuditSink sink;
+  AuditLog log(sink);
+  StatusOr<ChainHead> saved = log.Append(RecordFor("session/a", "accepted"));
+  ASSERT_TRUE(saved.ok());
+  log.Abandon("session/a");
+  ASSERT_TRUE(log.Append(RecordFor("session/a", "authorized"), *saved).ok());
+  EXPECT_EQ(sink.Records().back().fork, ForkNote{});
+}
+
+// A process that continues a chain from a head it did not write (a restart, a new leader) marks
+// its first record as a resume; later records, new chains and chains it wrote itself are unmarked.
+TEST(AuditLogTest, TheFirstRecordFromAPersistedHeadIsAResume) {
+  FakeAuditSink sink;
+  ChainHead persisted;
+  {
+    AuditLog before(sink);
+    persisted = *before.Append(RecordFor("session/a", "accepted"));
+  }
+  AuditLog log(sink);
+  StatusOr<ChainHead> first = log.Append(RecordFor("session/a", "authorized"), persisted);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(log.Append(RecordFor("session/a", "key-created"), *first).ok());
+  ASSERT_TRUE(log.Append(RecordFor("session/b", "accepted")).ok());
+  const std::vector<SealedRecord> written = sink.Records();
+  ASSERT_EQ(written.size(), 4U);
+  EXPECT_TRUE(written[1].fork.resumes);
+  EXPECT_FALSE(written[2].fork.resumes);
+  EXPECT_FALSE(written[3].fork.resumes) << "a chain starting at genesis resumes nothing";
+
+  // Someone else (another leader) moved the chain on meanwhile: resume again.
+  SealedRecord elsewhere = Seal(RecordFor("session/a", "injected"), log.Head("session/a"));
+  ASSERT_TRUE(log.Append(RecordFor("session/a", "collected"), HeadAfter(elsewhere)).ok());
+  EXPECT_TRUE(sink.Records().back().fork.resumes);
+}
+
+// Strict audit refuses the named record: the name is kept for the next attempt.
+TEST(AuditLogTest, ARefusedRetryKeepsTheAbandonedTipForTheNextOne) {
+  FakeAuditSink sink;
+  AuditLog log(sink, {.strict = true});
+  StatusOr<ChainHead> saved = log.Append(RecordFor("session/a", "accepted"));
+  StatusOr<ChainHead> tip = log.Append(RecordFor("session/a", "authorized"), *saved);
+  ASSERT_TRUE(saved.ok() && tip.ok());
+  log.Abandon("session/a");
+  sink.FailWith(UnavailableError("stdout closed"));
+  EXPECT_FALSE(log.Append(RecordFor("session/a", "authorized"), *saved).ok());
+  log.Abandon("session/a");  // the step failed again; nothing new in memory
+  sink.FailWith(OkStatus());
+  ASSERT_TRUE(log.Append(RecordFor("session/a", "authorized"), *saved).ok());
+  EXPECT_EQ(sink.Records().back().fork.abandons, tip->hash);
+}
+
 }  // namespace
 }  // namespace ephemera::audit

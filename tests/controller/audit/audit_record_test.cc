@@ -190,5 +190,47 @@ TEST(AuditRecordTest, ChainNames) {
   EXPECT_FALSE(IsAuditHash(std::string(kGenesis) + "0"));
 }
 
+// The fork note is hashed with the record, and a record without one keeps the hash it had before
+// the note existed (the canonical JSON leaves the fields out).
+TEST(AuditRecordTest, TheForkNoteIsHashedAndAbsentWhenEmpty) {
+  AuditRecord r;
+  r.chain = "session/a";
+  r.action = "accepted";
+  const ChainHead genesis = GenesisHead("session/a");
+  const SealedRecord plain = Seal(r, genesis);
+  EXPECT_EQ(CanonicalRecordJson(plain).find("abandons"), std::string::npos);
+  EXPECT_EQ(CanonicalRecordJson(plain).find("resumes"), std::string::npos);
+  EXPECT_FALSE(ToJson(plain).contains("abandons"));
+
+  const SealedRecord named = Seal(r, genesis, ForkNote{plain.hash, false});
+  const SealedRecord resumed = Seal(r, genesis, ForkNote{"", true});
+  EXPECT_NE(named.hash, plain.hash);
+  EXPECT_NE(resumed.hash, plain.hash);
+  for (const SealedRecord& s : {plain, named, resumed}) {
+    StatusOr<SealedRecord> back = SealedRecordFromJson(ToJson(s));
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(*back, s);
+    EXPECT_EQ(ComputeRecordHash(*back), s.hash);
+  }
+  // Removing the note from the line is a change the hash shows.
+  nlohmann::json stripped = ToJson(named);
+  stripped.erase("abandons");
+  EXPECT_NE(ComputeRecordHash(*SealedRecordFromJson(stripped)), named.hash);
+}
+
+// Only the values that mean "set" may be written: a field the hash would not cover is refused.
+TEST(AuditRecordTest, FromJsonRejectsForkNoteValuesThatMeanUnset) {
+  AuditRecord r;
+  r.chain = "session/a";
+  const SealedRecord sealed = Seal(r, GenesisHead("session/a"));
+  for (const auto& [key, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"resumes", false}, {"resumes", "yes"}, {"abandons", ""}, {"abandons", "sha256:00"}}) {
+    nlohmann::json j = ToJson(sealed);
+    j[key] = value;
+    StatusOr<SealedRecord> parsed = SealedRecordFromJson(j);
+    EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument) << key << "=" << value;
+  }
+}
+
 }  // namespace
 }  // namespace ephemera::audit

@@ -268,7 +268,8 @@ TEST(AuditVerifierTest, ReportsAForkOnce) {
 }
 
 // The controller wrote a step, was killed before saving the head, and its next run wrote the step
-// again from the saved head and went on: the anchor says which copy is the chain.
+// again from the saved head (marked as a resume) and went on: the anchor says which copy is the
+// chain.
 TEST(AuditVerifierTest, ForkResolvedByTheAnchorCountsTheOtherCopyAsSuperseded) {
   const std::string chain = "session/cccc";
   std::vector<std::string> lines;
@@ -280,7 +281,8 @@ TEST(AuditVerifierTest, ForkResolvedByTheAnchorCountsTheOtherCopyAsSuperseded) {
   }
   lines.push_back(ToJson(Seal(RecordFor(chain, 30), head)).dump());  // never committed
   for (int i = 3; i <= 4; ++i) {
-    const SealedRecord r = Seal(RecordFor(chain, i), head);
+    // The restarted process's first record on the chain says it resumed from a saved head.
+    const SealedRecord r = Seal(RecordFor(chain, i), head, ForkNote{"", i == 3});
     head = HeadAfter(r);
     lines.push_back(ToJson(r).dump());
   }
@@ -305,21 +307,23 @@ TEST(AuditVerifierTest, ForkResolvedByTheAnchorCountsTheOtherCopyAsSuperseded) {
   EXPECT_THAT(FormatVerifyReport(unanchored), HasSubstr("status.audit as an anchor"));
 }
 
-// A step of several records, interrupted after writing three of them, then done again with two:
-// the abandoned branch is longer than the one the anchor commits, and all of it is superseded.
+// A step of several records, interrupted after writing three of them, then done again with two by
+// the same controller, whose first retried record names the abandoned branch's last record: the
+// abandoned branch is longer than the one the anchor commits, and all of it is superseded.
 TEST(AuditVerifierTest, AnAbandonedBranchLongerThanTheAnchoredOneIsSuperseded) {
   const std::string chain = "session/dddd";
   std::vector<std::string> lines;
   ChainHead head = GenesisHead(chain);
-  auto append = [&lines](const AuditRecord& record, ChainHead& at) {
-    const SealedRecord r = Seal(record, at);
+  auto append = [&lines](const AuditRecord& record, ChainHead& at, const ForkNote& fork = {}) {
+    const SealedRecord r = Seal(record, at, fork);
     at = HeadAfter(r);
     lines.push_back(ToJson(r).dump());
   };
   append(RecordFor(chain, 1), head);
   ChainHead abandoned = head;
   for (int i = 20; i <= 22; ++i) append(RecordFor(chain, i), abandoned);  // seq 2..4
-  for (int i = 2; i <= 3; ++i) append(RecordFor(chain, i), head);         // seq 2..3 again
+  append(RecordFor(chain, 2), head, ForkNote{abandoned.hash, false});     // seq 2 again
+  append(RecordFor(chain, 3), head);
   auto verify = [&lines](const std::map<std::string, ChainHead>& anchors) {
     return VerifyLines(lines, anchors);
   };
@@ -329,16 +333,141 @@ TEST(AuditVerifierTest, AnAbandonedBranchLongerThanTheAnchoredOneIsSuperseded) {
   EXPECT_EQ(anchored.chains.at(chain).superseded, 3U);
   EXPECT_EQ(anchored.chains.at(chain).head, head);
 
-  // Anchored at the abandoned branch's end instead, the committed copies are what is superseded.
+  // Anchored at the abandoned branch's end instead, nothing explains the committed copies: an
+  // anchor cannot be moved onto an abandoned branch unnoticed.
   const VerifyReport other = verify({{chain, abandoned}});
-  EXPECT_TRUE(other.Verified()) << FormatVerifyReport(other);
-  EXPECT_EQ(other.chains.at(chain).superseded, 2U);
-  EXPECT_EQ(other.chains.at(chain).head, abandoned);
+  EXPECT_FALSE(other.Verified()) << FormatVerifyReport(other);
+  EXPECT_THAT(FormatVerifyReport(other), HasSubstr("no record explains"));
 
   // A record added after the anchored head is still caught, abandoned branch or not.
   lines.push_back(ToJson(Seal(RecordFor(chain, 4), head)).dump());
   const VerifyReport added = verify({{chain, head}});
   EXPECT_FALSE(added.Verified()) << FormatVerifyReport(added);
+}
+
+// The review's L4 attack: a log editor appends a whole branch off an anchored chain ("denied",
+// "wiped"), correctly sealed. Before, it verified and was only counted as superseded.
+TEST(AuditVerifierTest, AForgedBranchBesideTheAnchoredChainDoesNotVerify) {
+  Stream s;
+  ChainHead at{2, s.Json(s.IndexOf(kA, 2)).at("hash").get<std::string>()};
+  for (const char* action : {"denied", "wiped"}) {
+    AuditRecord forged = RecordFor(kA, 90);
+    forged.action = action;
+    const SealedRecord r = Seal(forged, at);
+    at = HeadAfter(r);
+    s.lines_.push_back(ToJson(r).dump());
+  }
+  const VerifyReport report = s.Verify(true);
+  EXPECT_FALSE(report.Verified()) << FormatVerifyReport(report);
+  EXPECT_EQ(report.ProblemCount(), 1U) << FormatVerifyReport(report);
+  EXPECT_THAT(FormatVerifyReport(report),
+              HasSubstr("chain session/aaaa: record seq 3 starts a branch of 2 records (to line " +
+                        std::to_string(s.lines_.size()) +
+                        ") beside the anchored chain that no record explains"));
+  EXPECT_EQ(report.chains.at(kA).head, s.anchors_.at(kA)) << "the anchored chain is still found";
+}
+
+// A forger cannot borrow a legit explanation: appending to a named abandoned branch, or naming
+// nothing at a point where the chain did not resume, fails.
+TEST(AuditVerifierTest, ANamedBranchWithAForgedTailOrAnUnexplainedSecondBranchFails) {
+  const std::string chain = "session/eeee";
+  std::vector<std::string> lines;
+  ChainHead head = GenesisHead(chain);
+  auto append = [&lines](const AuditRecord& record, ChainHead& at, const ForkNote& fork = {}) {
+    const SealedRecord r = Seal(record, at, fork);
+    at = HeadAfter(r);
+    lines.push_back(ToJson(r).dump());
+    return r;
+  };
+  append(RecordFor(chain, 1), head);
+  ChainHead abandoned = head;
+  append(RecordFor(chain, 20), abandoned);                             // seq 2, abandoned
+  append(RecordFor(chain, 2), head, ForkNote{abandoned.hash, false});  // names it
+  append(RecordFor(chain, 3), head);
+  ASSERT_TRUE(VerifyLines(lines, {{chain, head}}).Verified());
+
+  std::vector<std::string> tail = lines;
+  ChainHead past_tip = abandoned;
+  AuditRecord wiped = RecordFor(chain, 21);
+  wiped.action = "wiped";
+  tail.push_back(ToJson(Seal(wiped, past_tip)).dump());  // seq 3 after the named tip
+  const VerifyReport with_tail = VerifyLines(tail, {{chain, head}});
+  EXPECT_FALSE(with_tail.Verified()) << FormatVerifyReport(with_tail);
+  EXPECT_THAT(FormatVerifyReport(with_tail), HasSubstr("no record explains"));
+
+  std::vector<std::string> second = lines;
+  ChainHead after_one{1, nlohmann::json::parse(lines[0]).at("hash").get<std::string>()};
+  second.push_back(ToJson(Seal(RecordFor(chain, 40), after_one)).dump());  // another seq 2
+  const VerifyReport with_second = VerifyLines(second, {{chain, head}});
+  EXPECT_FALSE(with_second.Verified()) << FormatVerifyReport(with_second);
+  EXPECT_EQ(with_second.ProblemCount(), 1U) << FormatVerifyReport(with_second);
+  EXPECT_THAT(FormatVerifyReport(with_second),
+              HasSubstr("line " + std::to_string(second.size()) + ": chain " + chain +
+                        ": record seq 2 starts a branch of 1 record"));
+}
+
+// A restart accepts one branch nobody named, at the resume point only: a second unnamed branch
+// there fails, and so does one at a point where the chain did not resume.
+TEST(AuditVerifierTest, AResumeAcceptsOneUnnamedBranchOnly) {
+  const std::string chain = "session/ffff";
+  std::vector<std::string> lines;
+  ChainHead head = GenesisHead(chain);
+  auto append = [&lines](const AuditRecord& record, ChainHead& at, const ForkNote& fork = {}) {
+    const SealedRecord r = Seal(record, at, fork);
+    at = HeadAfter(r);
+    lines.push_back(ToJson(r).dump());
+  };
+  append(RecordFor(chain, 1), head);
+  append(RecordFor(chain, 2), head);
+  ChainHead crashed = head;
+  append(RecordFor(chain, 30), crashed);  // seq 3, written just before the process died
+  append(RecordFor(chain, 31), crashed);  // seq 4
+  const ChainHead saved = head;
+  append(RecordFor(chain, 3), head, ForkNote{"", true});  // the new process resumes at seq 2
+  append(RecordFor(chain, 4), head);
+
+  const VerifyReport resumed = VerifyLines(lines, {{chain, head}});
+  EXPECT_TRUE(resumed.Verified()) << FormatVerifyReport(resumed);
+  EXPECT_EQ(resumed.chains.at(chain).superseded, 2U);
+
+  std::vector<std::string> twice = lines;
+  ChainHead forged = saved;
+  twice.push_back(ToJson(Seal(RecordFor(chain, 50), forged)).dump());  // a second branch there
+  const VerifyReport two = VerifyLines(twice, {{chain, head}});
+  EXPECT_FALSE(two.Verified()) << FormatVerifyReport(two);
+  EXPECT_EQ(two.ProblemCount(), 1U) << FormatVerifyReport(two);
+  EXPECT_THAT(FormatVerifyReport(two), HasSubstr("line " + std::to_string(twice.size())));
+
+  std::vector<std::string> elsewhere = lines;
+  const ChainHead at_one{1, nlohmann::json::parse(lines[0]).at("hash").get<std::string>()};
+  elsewhere.push_back(ToJson(Seal(RecordFor(chain, 60), at_one)).dump());  // off seq 1
+  const VerifyReport off = VerifyLines(elsewhere, {{chain, head}});
+  EXPECT_FALSE(off.Verified()) << FormatVerifyReport(off);
+  EXPECT_THAT(FormatVerifyReport(off), HasSubstr("record seq 2 starts a branch"));
+}
+
+// A branch that splits is never one controller's abandoned attempt, even when its first record
+// is named.
+TEST(AuditVerifierTest, ABranchThatSplitsIsNotExplained) {
+  const std::string chain = "session/abab";
+  std::vector<std::string> lines;
+  ChainHead head = GenesisHead(chain);
+  auto append = [&lines](const AuditRecord& record, ChainHead& at, const ForkNote& fork = {}) {
+    const SealedRecord r = Seal(record, at, fork);
+    at = HeadAfter(r);
+    lines.push_back(ToJson(r).dump());
+  };
+  append(RecordFor(chain, 1), head);
+  ChainHead branch = head;
+  append(RecordFor(chain, 20), branch);  // seq 2
+  ChainHead split_a = branch;
+  ChainHead split_b = branch;
+  append(RecordFor(chain, 21), split_a);  // seq 3
+  append(RecordFor(chain, 22), split_b);  // seq 3 again
+  append(RecordFor(chain, 2), head, ForkNote{split_a.hash, true});
+  const VerifyReport report = VerifyLines(lines, {{chain, head}});
+  EXPECT_FALSE(report.Verified()) << FormatVerifyReport(report);
+  EXPECT_THAT(FormatVerifyReport(report), HasSubstr("a branch that splits again"));
 }
 
 TEST(AuditVerifierTest, ForkWhereNeitherCopyLeadsToTheAnchorIsAProblem) {

@@ -1,0 +1,125 @@
+#include "controller/audit/anchor_store.h"
+
+#include <utility>
+
+#include "controller/kube/rfc3339.h"
+
+namespace ephemera::audit {
+namespace {
+
+// Sessions still in memory are a few thousand at most; past this the cache starts over, which
+// costs one GET per chain on its next save.
+constexpr std::size_t kMaxCachedHeads = 4096;
+
+kube::GroupVersionResource ConfigMapsResource() { return {"", "v1", "configmaps", true, ""}; }
+
+std::string Describe(const ChainHead& head) {
+  return std::to_string(head.records) + ":" + head.hash;
+}
+
+}  // namespace
+
+ConfigMapAnchorStore::ConfigMapAnchorStore(kube::KubeClient& client, kube::Clock& clock,
+                                           AnchorStoreOptions options)
+    : client_(client), clock_(clock), options_(std::move(options)) {}
+
+Status ConfigMapAnchorStore::Save(std::string_view chain, const ChainHead& head,
+                                  std::string_view session, std::string_view session_uid) {
+  if (chain.empty() || head.records == 0 || !IsAuditHash(head.hash)) {
+    return InvalidArgumentError("an audit anchor needs a chain and a head with records");
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto it = saved_.find(chain);
+    if (it != saved_.end() && it->second == head) return OkStatus();
+  }
+  const ChainAnchor anchor{std::string(chain), head, std::string(session),
+                           FormatAuditTime(clock_.Now())};
+  const kube::ObjectKey key{options_.namespace_name, AnchorConfigMapName(chain)};
+  const kube::WriteOptions write{"ephemera-controller", false, false};
+  nlohmann::json object = BuildAnchorConfigMap(anchor, options_.namespace_name, session_uid);
+  auto existing = client_.Get(ConfigMapsResource(), key);
+  if (existing.ok()) {
+    StatusOr<ChainAnchor> stored = ParseAnchorConfigMap(*existing);
+    if (stored.ok() && stored->chain != anchor.chain) {
+      return FailedPreconditionError("ConfigMap " + key.ToString() + " anchors chain " +
+                                     stored->chain + ", not " + anchor.chain);
+    }
+    if (stored.ok() && stored->head != head) {
+      if (stored->head.records >= head.records) {
+        return FailedPreconditionError("the audit anchor of chain " + anchor.chain + " is at " +
+                                       Describe(stored->head) + "; it does not move back to " +
+                                       Describe(head));
+      }
+    }
+    if (!stored.ok() || stored->head != head) {
+      object["metadata"]["resourceVersion"] = (*existing)["metadata"].value("resourceVersion", "");
+      auto updated = client_.Update(ConfigMapsResource(), key, object, write);
+      if (!updated.ok()) return updated.status().WithContext("writing audit anchor " + key.name);
+    }
+  } else if (existing.status().code() == StatusCode::kNotFound) {
+    auto created = client_.Create(ConfigMapsResource(), options_.namespace_name, object, write);
+    if (!created.ok()) return created.status().WithContext("creating audit anchor " + key.name);
+  } else {
+    return existing.status().WithContext("reading audit anchor " + key.name);
+  }
+  std::lock_guard lock(mu_);
+  if (saved_.size() >= kMaxCachedHeads) saved_.clear();
+  saved_.insert_or_assign(std::string(chain), head);
+  return OkStatus();
+}
+
+void ConfigMapAnchorStore::KeepAnchored(const AuditLog& log, const std::string& chain,
+                                        std::stop_token stop) {
+  auto save = [&] {
+    const ChainHead head = log.Head(chain);
+    if (head.records == 0) return;  // nothing written yet
+    if (Status s = Save(chain, head); !s.ok()) ReportError("anchoring chain " + chain, s);
+  };
+  while (clock_.SleepFor(options_.replica_interval, stop)) save();
+  save();  // the records written since the last save, at shutdown
+}
+
+StatusOr<std::size_t> ConfigMapAnchorStore::Sweep() {
+  kube::ListOptions list;
+  list.label_selector = std::string(kAnchorSelector);
+  auto anchors = client_.List(ConfigMapsResource(), options_.namespace_name, list);
+  if (!anchors.ok()) return anchors.status().WithContext("listing audit anchors");
+  const auto cutoff = clock_.Now() - options_.retention;
+  std::size_t deleted = 0;
+  for (const nlohmann::json& object : anchors->items) {
+    StatusOr<ChainAnchor> anchor = ParseAnchorConfigMap(object);
+    if (anchor.ok()) {
+      auto updated = kube::ParseRfc3339(anchor->updated);
+      if (updated.ok() && *updated >= cutoff) continue;
+    }
+    const kube::ObjectKey key{options_.namespace_name, object["metadata"].value("name", "")};
+    kube::DeleteOptions options;
+    // Only the version read: an anchor written meanwhile is current again.
+    options.precondition_resource_version = object["metadata"].value("resourceVersion", "");
+    Status s = client_.Delete(ConfigMapsResource(), key, options);
+    if (s.ok()) {
+      ++deleted;
+      if (anchor.ok()) {
+        std::lock_guard lock(mu_);
+        saved_.erase(anchor->chain);
+      }
+    } else if (s.code() != StatusCode::kNotFound && s.code() != StatusCode::kAborted) {
+      return s.WithContext("deleting audit anchor " + key.name);
+    }
+  }
+  return deleted;
+}
+
+void ConfigMapAnchorStore::SweepPeriodically(std::stop_token stop) {
+  do {
+    auto swept = Sweep();
+    if (!swept.ok()) ReportError("sweeping audit anchors", swept.status());
+  } while (clock_.SleepFor(options_.sweep_interval, stop));
+}
+
+void ConfigMapAnchorStore::ReportError(std::string_view what, const Status& status) const {
+  if (options_.on_error) options_.on_error(what, status);
+}
+
+}  // namespace ephemera::audit
