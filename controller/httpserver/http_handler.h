@@ -19,6 +19,13 @@ struct HttpRequest {
   std::string query;                           // "timeout=10s" (without '?', as sent)
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
+  // HTTPS with client certificates (HttpServerOptions::client_cert_mode): true when the client
+  // presented a certificate that verified against the configured client CA bundle; always false
+  // for plain HTTP and for clients without a certificate.
+  bool client_verified = false;
+  // The verified client certificate's subject CN (UTF-8), or "" when client_verified is false or
+  // the subject has no CN.
+  std::string client_common_name{};
 
   // The header's value, or "" when absent. `name` is matched case-insensitively.
   std::string Header(std::string_view name) const;

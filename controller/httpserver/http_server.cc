@@ -1,28 +1,45 @@
 #include "controller/httpserver/http_server.h"
 
-#include <arpa/inet.h>
-#include <cpprest/http_listener.h>
-#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <sys/socket.h>
+#include <openssl/x509.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <thread>
+#include <type_traits>
+#include <vector>
 
 namespace ephemera::httpserver {
 namespace {
 
-namespace http = web::http;
-namespace listener = web::http::experimental::listener;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using ErrorCode = boost::system::error_code;
+using SteadyClock = std::chrono::steady_clock;
+
+// Beast reads into the connection's buffer in steps of up to this much.
+constexpr std::size_t kReadStepBytes = 64 << 10;
 
 // What identifies one version of a file: a rewrite changes mtime or size, a rename-swap (as
 // kubelet does for Secret volumes) changes the inode.
@@ -56,24 +73,85 @@ StatusOr<std::string> ReadWholeFile(const std::string& path) {
   return contents.str();
 }
 
-void ApplyTlsPolicy(ssl::context& context) {
-  context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                      ssl::context::single_dh_use);
-}
-
 // Loads the pair into `context`; kFailedPrecondition when it does not parse or does not match.
 Status LoadPair(ssl::context& context, const std::string& cert_pem, const std::string& key_pem) {
-  try {
-    context.use_certificate_chain(boost::asio::buffer(cert_pem));
-    context.use_private_key(boost::asio::buffer(key_pem), ssl::context::pem);
-  } catch (const std::exception& e) {
-    return FailedPreconditionError(std::string("invalid TLS certificate or key: ") + e.what());
+  ErrorCode error;
+  context.use_certificate_chain(asio::buffer(cert_pem), error);
+  if (!error) context.use_private_key(asio::buffer(key_pem), ssl::context::pem, error);
+  if (error) {
+    return FailedPreconditionError("invalid TLS certificate or key: " + error.message());
   }
   if (SSL_CTX_check_private_key(context.native_handle()) != 1) {
+    ERR_clear_error();
     return FailedPreconditionError("TLS private key does not match the certificate");
   }
   return OkStatus();
+}
+
+// Trusts every certificate in `ca_pem` for client certificates and announces their subjects as
+// acceptable issuers (clients such as Go's pick their certificate by that list).
+Status LoadClientCas(SSL_CTX* context, const std::string& ca_pem) {
+  BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
+  if (bio == nullptr) return InternalError("BIO_new_mem_buf failed");
+  int count = 0;
+  Status status = OkStatus();
+  while (X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    if (X509_STORE_add_cert(SSL_CTX_get_cert_store(context), ca) != 1 ||
+        SSL_CTX_add_client_CA(context, ca) != 1) {
+      status = FailedPreconditionError("cannot use a certificate of the client CA bundle");
+    }
+    X509_free(ca);
+    ++count;
+  }
+  ERR_clear_error();  // the read that ends the loop leaves "no start line"
+  BIO_free(bio);
+  if (status.ok() && count == 0) {
+    return FailedPreconditionError("the client CA bundle holds no PEM certificate");
+  }
+  return status;
+}
+
+struct TlsMaterial {
+  std::string cert_pem;
+  std::string key_pem;
+  std::string client_ca_pem;  // "" when client certificates are not asked for
+};
+
+// A server context for one version of the files: TLS >= 1.2, no session resumption (a rotated
+// pair or CA bundle then applies to every new connection), client certificates per `mode`.
+StatusOr<std::shared_ptr<ssl::context>> BuildContext(const TlsMaterial& material,
+                                                     ClientCertMode mode) {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       ssl::context::single_dh_use);
+  SSL_CTX* native = context->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+  EPHEMERA_RETURN_IF_ERROR(LoadPair(*context, material.cert_pem, material.key_pem));
+  if (mode != ClientCertMode::kNone) {
+    EPHEMERA_RETURN_IF_ERROR(LoadClientCas(native, material.client_ca_pem));
+    const int verify = mode == ClientCertMode::kRequire
+                           ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                           : SSL_VERIFY_PEER;
+    SSL_CTX_set_verify(native, verify, nullptr);
+  }
+  return context;
+}
+
+// The subject CN of `certificate` in UTF-8, or "".
+std::string CommonNameOf(X509* certificate) {
+  X509_NAME* subject = X509_get_subject_name(certificate);
+  const int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  if (index < 0) return "";
+  ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
+  unsigned char* utf8 = nullptr;
+  const int length = ASN1_STRING_to_UTF8(&utf8, data);
+  if (length < 0) return "";
+  std::string name(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(length));
+  OPENSSL_free(utf8);
+  return name;
 }
 
 std::string Lower(std::string text) {
@@ -82,75 +160,42 @@ std::string Lower(std::string text) {
   return text;
 }
 
-// A port that is free on `host` right now (the kernel's choice for port 0).
-StatusOr<int> FindFreePort(const std::string& host) {
-  const bool v6 = host.find(':') != std::string::npos;
-  const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return UnavailableError(std::string("socket: ") + std::strerror(errno));
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-  if (v6) {
-    auto* address = reinterpret_cast<sockaddr_in6*>(&storage);
-    address->sin6_family = AF_INET6;
-    if (::inet_pton(AF_INET6, host.c_str(), &address->sin6_addr) != 1) {
-      ::close(fd);
-      return InvalidArgumentError("not an IPv6 address: " + host);
-    }
-    length = sizeof(sockaddr_in6);
-  } else {
-    auto* address = reinterpret_cast<sockaddr_in*>(&storage);
-    address->sin_family = AF_INET;
-    if (::inet_pton(AF_INET, host.c_str(), &address->sin_addr) != 1) {
-      ::close(fd);
-      return InvalidArgumentError("port 0 needs a numeric IP host, not \"" + host + "\"");
-    }
-    length = sizeof(sockaddr_in);
-  }
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) {
-    const std::string error = std::strerror(errno);
-    ::close(fd);
-    return UnavailableError("cannot find a free port on " + host + ": " + error);
-  }
-  ::close(fd);
-  return ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port
-                  : reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
-}
-
-// Joins `parts` (one allocation; for messages built inside loops).
-std::string Cat(std::initializer_list<std::string_view> parts) {
-  std::string out;
-  for (std::string_view part : parts) out += part;
-  return out;
-}
-
 HttpResponse TextResponse(int status, std::string body) {
   return HttpResponse{
       .status = status, .content_type = "text/plain; charset=utf-8", .body = std::move(body)};
 }
 
+// Enough for one maximal request: a chunked body's string can reach twice the body limit while it
+// grows, and the read buffer a header plus a few read steps.
+std::size_t MinimumBudget(const HttpServerOptions& options) {
+  return 2 * options.max_body_bytes + options.max_header_bytes + 4 * kReadStepBytes;
+}
+
+bool IsParseError(const ErrorCode& error) {
+  return error.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+         error != bhttp::error::end_of_stream && error != bhttp::error::partial_message;
+}
+
 }  // namespace
 
-// The current certificate pair, reloaded when the files change. Thread safe; file reads happen
+namespace {
+
+// The current TLS configuration, rebuilt when the files change. Thread safe; file reads happen
 // outside the mutex.
-class HttpServer::CertificateStore {
+class TlsContextStore {
  public:
-  explicit CertificateStore(TlsFiles files) : files_(std::move(files)) {}
+  TlsContextStore(TlsFiles files, ClientCertMode mode, std::string client_ca_file)
+      : files_(std::move(files)), mode_(mode), client_ca_file_(std::move(client_ca_file)) {}
 
   // The first load must succeed: a server without a usable certificate should not start.
   Status LoadInitial() { return Reload(/*required=*/true); }
 
-  // Called by cpprestsdk for every new connection with that connection's fresh context.
-  void Configure(ssl::context& context) {
-    Reload(/*required=*/false).ok();  // a failed reload keeps the previous pair
-    std::string cert, key;
-    {
-      std::lock_guard lock(mu_);
-      cert = cert_pem_;
-      key = key_pem_;
-    }
-    ApplyTlsPolicy(context);
-    LoadPair(context, cert, key).ok();  // validated when loaded; a failure fails the handshake
+  // The context for a new connection, after reloading changed files (a failed reload keeps the
+  // previous context). Not null after LoadInitial succeeded.
+  std::shared_ptr<ssl::context> Current() {
+    (void)Reload(/*required=*/false);
+    std::lock_guard lock(mu_);
+    return context_;
   }
 
   std::uint64_t Loads() {
@@ -160,44 +205,564 @@ class HttpServer::CertificateStore {
 
  private:
   Status Reload(bool required) {
-    auto cert_stamp = StampOf(files_.cert_file);
-    auto key_stamp = StampOf(files_.key_file);
-    if (!cert_stamp.ok()) return cert_stamp.status();
-    if (!key_stamp.ok()) return key_stamp.status();
+    std::vector<std::string> paths = {files_.cert_file, files_.key_file};
+    if (mode_ != ClientCertMode::kNone) paths.push_back(client_ca_file_);
+    std::vector<FileStamp> stamps;
+    for (const std::string& path : paths) {
+      auto stamp = StampOf(path);
+      if (!stamp.ok()) return stamp.status();
+      stamps.push_back(*stamp);
+    }
     {
       std::lock_guard lock(mu_);
-      if (!required && *cert_stamp == tried_cert_ && *key_stamp == tried_key_) return OkStatus();
-      // Remember what was tried so a bad pair is not re-read on every connection.
-      tried_cert_ = *cert_stamp;
-      tried_key_ = *key_stamp;
+      if (!required && stamps == tried_) return OkStatus();
+      // Remember what was tried so a bad version is not re-read on every connection.
+      tried_ = stamps;
     }
-    auto cert = ReadWholeFile(files_.cert_file);
-    auto key = ReadWholeFile(files_.key_file);
-    if (!cert.ok()) return cert.status();
-    if (!key.ok()) return key.status();
-    ssl::context probe(ssl::context::tls_server);
-    EPHEMERA_RETURN_IF_ERROR(
-        LoadPair(probe, *cert, *key)
-            .WithContext("loading " + files_.cert_file + " and " + files_.key_file));
+    std::vector<std::string> contents;
+    for (const std::string& path : paths) {
+      auto content = ReadWholeFile(path);
+      if (!content.ok()) return content.status();
+      contents.push_back(std::move(*content));
+    }
+    TlsMaterial material{
+        .cert_pem = std::move(contents[0]),
+        .key_pem = std::move(contents[1]),
+        .client_ca_pem = contents.size() > 2 ? std::move(contents[2]) : std::string(),
+    };
+    auto context = BuildContext(material, mode_);
+    if (!context.ok()) {
+      std::string what = "loading " + files_.cert_file + " and " + files_.key_file;
+      if (mode_ != ClientCertMode::kNone) what += " with client CA " + client_ca_file_;
+      return context.status().WithContext(what);
+    }
     std::lock_guard lock(mu_);
-    cert_pem_ = std::move(*cert);
-    key_pem_ = std::move(*key);
+    context_ = std::move(*context);
     ++loads_;
     return OkStatus();
   }
 
   const TlsFiles files_;
+  const ClientCertMode mode_;
+  const std::string client_ca_file_;
   std::mutex mu_;
-  FileStamp tried_cert_;
-  FileStamp tried_key_;
-  std::string cert_pem_;
-  std::string key_pem_;
+  std::vector<FileStamp> tried_;
+  std::shared_ptr<ssl::context> context_;
   std::uint64_t loads_ = 0;
 };
 
+// One accepted connection, as the server sees it for the connection cap and the buffer budget.
+// I/O thread only (or the stopping thread once the I/O thread has been joined).
+class Connection {
+ public:
+  enum class Phase {
+    kHandshake,  // TLS handshake
+    kIdle,       // keep-alive, waiting for the first byte of the next request
+    kReading,    // reading a request
+    kBusy,       // request in a handler, or response being written
+    kClosed,
+  };
+  virtual ~Connection() = default;
+
+  Phase phase() const { return phase_; }
+  SteadyClock::time_point phase_since() const { return phase_since_; }
+  std::size_t charged() const { return charged_; }
+  bool IsEvictable() const {
+    return phase_ == Phase::kHandshake || phase_ == Phase::kIdle || phase_ == Phase::kReading;
+  }
+
+  virtual void Start() = 0;
+  // Closes the socket at once; pending operations finish with errors and release the connection.
+  virtual void Close() = 0;
+
+ protected:
+  void SetPhase(Phase phase) {
+    phase_ = phase;
+    phase_since_ = SteadyClock::now();
+  }
+
+  Phase phase_ = Phase::kHandshake;
+  SteadyClock::time_point phase_since_ = SteadyClock::now();
+  std::size_t charged_ = 0;  // bytes counted against the server's buffer budget
+};
+
+// The acceptor, the I/O thread, the handler pool, the live connections and the buffer budget.
+class Server {
+ public:
+  Server(const HttpServerOptions& options, const Routes& routes,
+         std::shared_ptr<TlsContextStore> certificates);
+
+  Status Listen(const BindAddress& bind);
+  int port() const { return port_; }
+  void Run();
+  void Stop();
+
+  const HttpServerOptions& options() const { return options_; }
+  const Routes& routes() const { return routes_; }
+  asio::io_context& io() { return io_; }
+  asio::thread_pool& pool() { return pool_; }
+  bool stopping() const { return stopping_.load(); }
+
+  // Changes `connection`'s charge by `delta` (may be negative). A growth that takes the total
+  // over the budget first closes the connections that have been reading longest while holding
+  // more than the free allowance; false (and no change) if that is not enough.
+  bool Charge(Connection& connection, std::size_t& charged, std::size_t new_charge);
+
+ private:
+  void Accept();
+  void OnAccept(const ErrorCode& error, tcp::socket socket);
+  // Frees a slot under max_connections, evicting if needed; false when every connection is busy.
+  bool MakeRoom();
+
+  const HttpServerOptions options_;
+  const Routes& routes_;
+  const std::shared_ptr<TlsContextStore> certificates_;
+  const std::size_t budget_;
+  const std::size_t free_allowance_;
+  std::size_t buffered_ = 0;
+  std::vector<std::weak_ptr<Connection>> connections_;
+  std::atomic<bool> stopping_{false};
+  int port_ = 0;
+  // Declared after the state above: destroying the io_context destroys queued handlers, and with
+  // them connections, which still uncharge the budget.
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::thread_pool pool_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer accept_retry_;
+  std::thread io_thread_;
+};
+
+template <bool kTls>
+class Session : public Connection, public std::enable_shared_from_this<Session<kTls>> {
+ public:
+  using Stream = std::conditional_t<kTls, ssl::stream<tcp::socket>, tcp::socket>;
+
+  Session(Server& server, tcp::socket socket, std::shared_ptr<ssl::context> context) requires kTls
+      : server_(server),
+        context_(std::move(context)),
+        stream_(std::move(socket), *context_),
+        timer_(server.io()) {}
+  Session(Server& server, tcp::socket socket) requires(!kTls)
+      : server_(server), stream_(std::move(socket)), timer_(server.io()) {}
+
+  ~Session() override {
+    std::size_t charged = charged_;
+    (void)server_.Charge(*this, charged, 0);
+  }
+
+  void Start() override {
+    if constexpr (kTls) {
+      SetPhase(Phase::kHandshake);
+      Arm(server_.options().handshake_timeout, Deadline::kHandshake);
+      stream_.async_handshake(
+          ssl::stream_base::server,
+          [self = this->shared_from_this()](const ErrorCode& error) { self->OnHandshake(error); });
+    } else {
+      StartRequest(/*first=*/true);
+    }
+  }
+
+  void Close() override {
+    if (phase_ == Phase::kClosed) return;
+    SetPhase(Phase::kClosed);
+    Disarm();
+    ErrorCode ignored;
+    Socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Socket().close(ignored);
+    parser_.reset();
+    buffer_ = beast::flat_buffer();
+    (void)server_.Charge(*this, charged_, 0);
+  }
+
+ private:
+  enum class Deadline { kNone, kHandshake, kIdle, kRequest, kWrite };
+
+  tcp::socket& Socket() {
+    if constexpr (kTls) {
+      return stream_.next_layer();
+    } else {
+      return stream_;
+    }
+  }
+
+  void Arm(std::chrono::milliseconds after, Deadline deadline) {
+    deadline_ = deadline;
+    timer_.expires_after(after);
+    timer_.async_wait([self = this->shared_from_this(), generation = ++generation_](
+                          const ErrorCode& error) { self->OnDeadline(generation, error); });
+  }
+
+  void Disarm() {
+    deadline_ = Deadline::kNone;
+    ++generation_;
+    timer_.cancel();
+  }
+
+  void OnDeadline(std::uint64_t generation, const ErrorCode& error) {
+    if (error || generation != generation_ || phase_ == Phase::kClosed) return;
+    if (deadline_ == Deadline::kRequest && ReceivedSome()) {
+      // Slow request: stop the read and answer 408 (see OnRead).
+      timed_out_ = true;
+      ErrorCode ignored;
+      Socket().cancel(ignored);
+      return;
+    }
+    Close();  // handshake, idle, a request that never started, or a write that stalled
+  }
+
+  void OnHandshake(const ErrorCode& error) {
+    if (phase_ == Phase::kClosed) return;
+    if (error) {
+      Close();
+      return;
+    }
+    if constexpr (kTls) {
+      SSL* ssl = stream_.native_handle();
+      X509* peer = SSL_get0_peer_certificate(ssl);
+      if (server_.options().client_cert_mode != ClientCertMode::kNone && peer != nullptr &&
+          SSL_get_verify_result(ssl) == X509_V_OK) {
+        client_verified_ = true;
+        client_common_name_ = CommonNameOf(peer);
+      }
+    }
+    StartRequest(/*first=*/true);
+  }
+
+  bool ReceivedSome() const { return buffer_.size() > 0 || (parser_ && parser_->got_some()); }
+
+  // Reads the next request. The first request of a connection must arrive within request_timeout
+  // of the accept (or handshake); later ones may wait idle_timeout for their first byte.
+  void StartRequest(bool first) {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(server_.options().max_header_bytes, UINT32_MAX)));
+    parser_->body_limit(static_cast<std::uint64_t>(server_.options().max_body_bytes));
+    timed_out_ = false;
+    if (first || ReceivedSome()) {
+      SetPhase(Phase::kReading);
+      Arm(server_.options().request_timeout, Deadline::kRequest);
+    } else {
+      SetPhase(Phase::kIdle);
+      Arm(server_.options().idle_timeout, Deadline::kIdle);
+    }
+    ReadSome();
+  }
+
+  void ReadSome() {
+    bhttp::async_read_some(stream_, buffer_, *parser_,
+                           [self = this->shared_from_this()](const ErrorCode& error, std::size_t) {
+                             self->OnRead(error);
+                           });
+  }
+
+  void OnRead(const ErrorCode& error) {
+    if (phase_ == Phase::kClosed) return;
+    if (phase_ == Phase::kIdle && ReceivedSome()) {
+      SetPhase(Phase::kReading);
+      Arm(server_.options().request_timeout, Deadline::kRequest);
+    }
+    if (timed_out_) {
+      Fail(TextResponse(408, "request not received in time\n"));
+      return;
+    }
+    if (error == bhttp::error::header_limit || error == bhttp::error::buffer_overflow) {
+      Fail(TextResponse(431, "request header too large\n"));
+      return;
+    }
+    if (error == bhttp::error::body_limit) {
+      Fail(TextResponse(413, "request body too large\n"));
+      return;
+    }
+    if (IsParseError(error)) {
+      Fail(TextResponse(400, "malformed HTTP request\n"));
+      return;
+    }
+    if (error) {
+      Close();  // the client went away (end of stream, reset, TLS error)
+      return;
+    }
+    if (!UpdateCharge()) {
+      Fail(TextResponse(503, "server busy: too many request bytes in flight\n"));
+      return;
+    }
+    if (!parser_->is_done()) {
+      ReadSome();
+      return;
+    }
+    Dispatch();
+  }
+
+  // Bytes this connection holds for requests: the read buffer and the body being read.
+  bool UpdateCharge() {
+    std::size_t bytes = buffer_.capacity();
+    if (parser_) bytes += parser_->get().body().capacity();
+    return server_.Charge(*this, charged_, bytes);
+  }
+
+  void Dispatch() {
+    Disarm();
+    SetPhase(Phase::kBusy);
+    bhttp::request<bhttp::string_body> message = parser_->release();
+    parser_.reset();
+    keep_alive_ = message.keep_alive();
+    version_ = message.version();
+    HttpRequest request;
+    request.method = std::string(message.method_string().data(), message.method_string().size());
+    const std::string target(message.target().data(), message.target().size());
+    const std::size_t question = target.find('?');
+    request.path = target.substr(0, question);
+    if (question != std::string::npos) request.query = target.substr(question + 1);
+    for (const auto& field : message) {
+      std::string& value =
+          request
+              .headers[Lower(std::string(field.name_string().data(), field.name_string().size()))];
+      if (!value.empty()) value += ", ";
+      value.append(field.value().data(), field.value().size());
+    }
+    request.body = std::move(message.body());
+    request.client_verified = client_verified_;
+    request.client_common_name = client_common_name_;
+    asio::post(server_.pool(), [self = this->shared_from_this(),
+                                request = std::move(request)]() mutable {
+      HttpResponse response;
+      if (self->server_.stopping()) {
+        response = TextResponse(503, "server stopping\n");
+      } else {
+        try {
+          response = RouteRequest(self->server_.routes(), request);
+        } catch (...) {
+          response = TextResponse(500, "internal error\n");
+        }
+      }
+      request = HttpRequest();
+      // The last reference moves to the I/O thread: a connection is never destroyed here.
+      Server& server = self->server_;
+      asio::post(server.io(), [self = std::move(self), response = std::move(response)]() mutable {
+        self->Respond(std::move(response), self->keep_alive_);
+      });
+    });
+  }
+
+  void Fail(HttpResponse response) {
+    parser_.reset();
+    Respond(std::move(response), /*keep_alive=*/false);
+  }
+
+  void Respond(HttpResponse response, bool keep_alive) {
+    if (phase_ == Phase::kClosed) return;
+    SetPhase(Phase::kBusy);
+    if (response.status < 100 || response.status > 999) {
+      response = TextResponse(500, "internal error: invalid status\n");
+    }
+    keep_alive = keep_alive && !server_.stopping();
+    response_.emplace();
+    response_->version(version_);
+    response_->result(static_cast<unsigned>(response.status));
+    response_->set(bhttp::field::content_type, response.content_type);
+    response_->body() = std::move(response.body);
+    response_->keep_alive(keep_alive);
+    response_->prepare_payload();
+    Arm(server_.options().request_timeout, Deadline::kWrite);
+    bhttp::async_write(
+        stream_, *response_,
+        [self = this->shared_from_this(), keep_alive](const ErrorCode& error, std::size_t) {
+          self->OnWrite(error, keep_alive);
+        });
+  }
+
+  void OnWrite(const ErrorCode& error, bool keep_alive) {
+    if (phase_ == Phase::kClosed) return;
+    Disarm();
+    response_.reset();
+    if (error || !keep_alive) {
+      Close();
+      return;
+    }
+    if (buffer_.size() == 0) buffer_.shrink_to_fit();
+    (void)UpdateCharge();  // only shrinks
+    StartRequest(/*first=*/false);
+  }
+
+  Server& server_;
+  std::shared_ptr<ssl::context> context_;  // kTls only; outlives stream_, which uses it
+  Stream stream_;
+  asio::steady_timer timer_;
+  Deadline deadline_ = Deadline::kNone;
+  std::uint64_t generation_ = 0;  // tells a stale timer completion from the armed one
+  bool timed_out_ = false;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response<bhttp::string_body>> response_;
+  bool keep_alive_ = false;
+  unsigned version_ = 11;
+  bool client_verified_ = false;
+  std::string client_common_name_;
+};
+
+Server::Server(const HttpServerOptions& options, const Routes& routes,
+               std::shared_ptr<TlsContextStore> certificates)
+    : options_(options),
+      routes_(routes),
+      certificates_(std::move(certificates)),
+      budget_(std::max(options.max_buffered_bytes, MinimumBudget(options))),
+      free_allowance_(options.max_header_bytes + 2 * kReadStepBytes),
+      work_(asio::make_work_guard(io_)),
+      pool_(static_cast<std::size_t>(options.handler_threads)),
+      acceptor_(io_),
+      accept_retry_(io_) {}
+
+Status Server::Listen(const BindAddress& bind) {
+  ErrorCode error;
+  asio::ip::address address = asio::ip::make_address(bind.host, error);
+  if (error) {
+    tcp::resolver resolver(io_);
+    auto results = resolver.resolve(bind.host, std::to_string(bind.port), error);
+    if (error || results.empty()) {
+      return UnavailableError("cannot resolve " + bind.host + ": " + error.message());
+    }
+    address = results.begin()->endpoint().address();
+  }
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(bind.port));
+  const std::string where = bind.host + ":" + std::to_string(bind.port);
+  acceptor_.open(endpoint.protocol(), error);
+  if (!error) acceptor_.set_option(asio::socket_base::reuse_address(true), error);
+  if (!error) acceptor_.bind(endpoint, error);
+  if (!error) acceptor_.listen(asio::socket_base::max_listen_connections, error);
+  if (error) {
+    ErrorCode ignored;
+    acceptor_.close(ignored);
+    return UnavailableError("cannot listen on " + where + ": " + error.message());
+  }
+  port_ = acceptor_.local_endpoint(error).port();
+  if (error) return UnavailableError("cannot read the bound port: " + error.message());
+  return OkStatus();
+}
+
+void Server::Run() {
+  Accept();
+  io_thread_ = std::thread([this] {
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (...) {
+        // A handler threw (e.g. bad_alloc): that operation is lost, the server goes on.
+      }
+    }
+  });
+}
+
+void Server::Stop() {
+  stopping_ = true;
+  work_.reset();
+  io_.stop();
+  if (io_thread_.joinable()) io_thread_.join();
+  // The I/O thread is gone: close everything from this thread. Handlers of the closed operations
+  // stay queued and are destroyed with the io_context.
+  ErrorCode ignored;
+  acceptor_.close(ignored);
+  accept_retry_.cancel();
+  for (const auto& weak : connections_) {
+    if (auto connection = weak.lock()) connection->Close();
+  }
+  pool_.join();
+}
+
+void Server::Accept() {
+  acceptor_.async_accept(io_, [this](const ErrorCode& error, tcp::socket socket) {
+    OnAccept(error, std::move(socket));
+  });
+}
+
+void Server::OnAccept(const ErrorCode& error, tcp::socket socket) {
+  if (!acceptor_.is_open() || error == asio::error::operation_aborted) return;
+  if (error) {
+    // Out of file descriptors or similar: try again shortly instead of spinning.
+    accept_retry_.expires_after(std::chrono::milliseconds(50));
+    accept_retry_.async_wait([this](const ErrorCode& wait_error) {
+      if (!wait_error) Accept();
+    });
+    return;
+  }
+  if (!MakeRoom()) {
+    ErrorCode ignored;
+    socket.close(ignored);
+    Accept();
+    return;
+  }
+  ErrorCode ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  std::shared_ptr<Connection> connection;
+  if (certificates_) {
+    connection =
+        std::make_shared<Session<true>>(*this, std::move(socket), certificates_->Current());
+  } else {
+    connection = std::make_shared<Session<false>>(*this, std::move(socket));
+  }
+  connections_.push_back(connection);
+  connection->Start();
+  Accept();
+}
+
+bool Server::MakeRoom() {
+  std::erase_if(connections_, [](const std::weak_ptr<Connection>& weak) {
+    auto connection = weak.lock();
+    return !connection || connection->phase() == Connection::Phase::kClosed;
+  });
+  if (connections_.size() < options_.max_connections) return true;
+  std::shared_ptr<Connection> oldest;
+  for (const auto& weak : connections_) {
+    auto connection = weak.lock();
+    if (connection && connection->IsEvictable() &&
+        (!oldest || connection->phase_since() < oldest->phase_since())) {
+      oldest = std::move(connection);
+    }
+  }
+  if (!oldest) return false;
+  oldest->Close();
+  return true;
+}
+
+bool Server::Charge(Connection& connection, std::size_t& charged, std::size_t new_charge) {
+  if (new_charge <= charged) {
+    buffered_ -= charged - new_charge;
+    charged = new_charge;
+    return true;
+  }
+  const std::size_t growth = new_charge - charged;
+  while (buffered_ + growth > budget_ && new_charge > free_allowance_) {
+    std::shared_ptr<Connection> oldest;
+    for (const auto& weak : connections_) {
+      auto other = weak.lock();
+      if (other && other.get() != &connection && other->phase() == Connection::Phase::kReading &&
+          other->charged() > free_allowance_ &&
+          (!oldest || other->phase_since() < oldest->phase_since())) {
+        oldest = std::move(other);
+      }
+    }
+    if (!oldest) return false;
+    oldest->Close();  // uncharges it
+  }
+  buffered_ += growth;
+  charged = new_charge;
+  return true;
+}
+
+}  // namespace
+
+class HttpServer::CertificateStore : public TlsContextStore {
+ public:
+  using TlsContextStore::TlsContextStore;
+};
+
+// Owns the running server; the indirection keeps Asio out of the public header.
 class HttpServer::Listener {
  public:
-  std::unique_ptr<listener::http_listener> http_listener;
+  Listener(const HttpServerOptions& options, const Routes& routes,
+           std::shared_ptr<CertificateStore> certificates)
+      : server(options, routes, std::move(certificates)) {}
+  Server server;
 };
 
 HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options)) {}
@@ -216,97 +781,35 @@ Status HttpServer::Start() {
   if (listener_) return FailedPreconditionError("HttpServer already started");
   auto bind = ParseBindAddress(options_.address);
   if (!bind.ok()) return bind.status();
+  if (options_.max_connections == 0 || options_.handler_threads < 1 ||
+      options_.max_header_bytes == 0) {
+    return InvalidArgumentError(
+        "HttpServer needs max_connections, handler_threads and max_header_bytes above 0");
+  }
+  if (options_.client_cert_mode != ClientCertMode::kNone &&
+      (!options_.tls || options_.client_ca_file.empty())) {
+    return InvalidArgumentError("client certificates need TLS and a client CA file");
+  }
   if (options_.tls) {
-    certificates_ = std::make_shared<CertificateStore>(*options_.tls);
+    certificates_ = std::make_shared<CertificateStore>(*options_.tls, options_.client_cert_mode,
+                                                       options_.client_ca_file);
     EPHEMERA_RETURN_IF_ERROR(certificates_->LoadInitial());
   }
-
-  const std::string scheme = options_.tls ? "https" : "http";
-  const std::string host =
-      bind->host.find(':') != std::string::npos ? "[" + bind->host + "]" : bind->host;
-  const int attempts = bind->port == 0 ? 5 : 1;
-  Status last_error = OkStatus();
-  for (int attempt = 0; attempt < attempts; ++attempt) {
-    int port = bind->port;
-    if (port == 0) {
-      auto free_port = FindFreePort(bind->host);
-      if (!free_port.ok()) return free_port.status();
-      port = *free_port;
-    }
-    listener::http_listener_config config;
-    config.set_timeout(std::chrono::seconds(30));
-    if (certificates_) {
-      std::shared_ptr<CertificateStore> store = certificates_;
-      config.set_ssl_context_callback([store](ssl::context& context) {
-        try {
-          store->Configure(context);
-        } catch (...) {
-          // Never let an exception into cpprestsdk's accept path; the handshake fails instead.
-        }
-      });
-    }
-    const std::string url = Cat({scheme, "://", host, ":", std::to_string(port)});
-    auto listener = std::make_unique<Listener>();
-    try {
-      listener->http_listener = std::make_unique<listener::http_listener>(http::uri(url), config);
-      listener->http_listener->support([this](http::http_request request) {
-        const std::size_t limit = options_.max_body_bytes;
-        HttpResponse response;
-        try {
-          HttpRequest converted;
-          converted.method = request.method();
-          const http::uri relative = request.relative_uri();
-          converted.path = relative.path();
-          converted.query = relative.query();
-          for (const auto& [name, value] : request.headers()) {
-            converted.headers[Lower(name)] = value;
-          }
-          if (request.headers().content_length() > limit) {
-            response = TextResponse(413, "request body too large\n");
-          } else {
-            std::vector<unsigned char> body = request.extract_vector().get();
-            if (body.size() > limit) {
-              response = TextResponse(413, "request body too large\n");
-            } else {
-              converted.body.assign(body.begin(), body.end());
-              response = RouteRequest(routes_, converted);
-            }
-          }
-        } catch (...) {
-          response = TextResponse(500, "internal error\n");
-        }
-        http::http_response reply(static_cast<http::status_code>(response.status));
-        reply.set_body(std::vector<unsigned char>(response.body.begin(), response.body.end()));
-        reply.headers().set_content_type(response.content_type);
-        // pplx picks a task-based continuation by this exact by-value parameter type.
-        request.reply(reply).then(
-            [](pplx::task<void> sent) {  // NOLINT(performance-unnecessary-value-param)
-              try {
-                sent.get();
-              } catch (...) {
-                // The client went away; nothing to do.
-              }
-            });
-      });
-      listener->http_listener->open().wait();
-    } catch (const std::exception& e) {
-      last_error = UnavailableError(Cat({"cannot listen on ", url, ": ", e.what()}));
-      continue;
-    }
+  try {
+    auto listener = std::make_unique<Listener>(options_, routes_, certificates_);
+    EPHEMERA_RETURN_IF_ERROR(listener->server.Listen(*bind));
+    listener->server.Run();
+    port_ = listener->server.port();
     listener_ = std::move(listener);
-    port_ = port;
-    return OkStatus();
+  } catch (const std::exception& e) {
+    return UnavailableError(std::string("cannot start the HTTP server: ") + e.what());
   }
-  return last_error;
+  return OkStatus();
 }
 
 void HttpServer::Stop() {
   if (!listener_) return;
-  try {
-    listener_->http_listener->close().wait();
-  } catch (...) {
-    // Closing a listener whose socket already failed: it is closed either way.
-  }
+  listener_->server.Stop();
   listener_.reset();
 }
 

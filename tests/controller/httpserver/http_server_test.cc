@@ -2,24 +2,33 @@
 // and certificates made by the openssl CLI at test time.
 #include "controller/httpserver/http_server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "controller/metrics/registry.h"
 
 // LeakSanitizer (asan preset): OpenSSL 3 keeps per-thread state (error queues, DRBGs) for
-// cpprestsdk's pool threads, which live until exit; when this whole suite runs in one process
+// the server's I/O and handler threads, and the client's; when this whole suite runs in one process
 // LSan reports that state. It does not grow with connections (100 TLS requests leak nothing in a
 // standalone server), so it is suppressed here, for this test binary only.
 // NOLINTNEXTLINE(bugprone-reserved-identifier,readability-identifier-naming): LSan's hook name.
@@ -29,6 +38,14 @@ namespace ephemera::httpserver {
 namespace {
 
 namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+// A client certificate and key (PEM files) for mutual TLS.
+struct ClientCert {
+  std::string cert_file;
+  std::string key_file;
+};
 
 struct FetchResult {
   int status = 0;
@@ -47,7 +64,8 @@ std::string OpenSslError() {
 // `ca_file` for IP 127.0.0.1.
 StatusOr<FetchResult> Fetch(int port, const std::string& method, const std::string& target,
                             const std::string& body = "",
-                            const std::optional<std::string>& ca_file = {}) {
+                            const std::optional<std::string>& ca_file = {},
+                            const std::optional<ClientCert>& client_cert = {}) {
   const std::string host_port = "127.0.0.1:" + std::to_string(port);
   SSL_CTX* context = nullptr;
   BIO* bio = nullptr;
@@ -59,6 +77,13 @@ StatusOr<FetchResult> Fetch(int port, const std::string& method, const std::stri
       return InternalError("loading CA: " + OpenSslError());
     }
     X509_VERIFY_PARAM_set1_ip_asc(SSL_CTX_get0_param(context), "127.0.0.1");
+    if (client_cert && (SSL_CTX_use_certificate_file(context, client_cert->cert_file.c_str(),
+                                                     SSL_FILETYPE_PEM) != 1 ||
+                        SSL_CTX_use_PrivateKey_file(context, client_cert->key_file.c_str(),
+                                                    SSL_FILETYPE_PEM) != 1)) {
+      SSL_CTX_free(context);
+      return InternalError("loading client certificate: " + OpenSslError());
+    }
     bio = BIO_new_ssl_connect(context);
     BIO_set_conn_hostname(bio, host_port.c_str());
   } else {
@@ -113,6 +138,110 @@ StatusOr<FetchResult> Fetch(int port, const std::string& method, const std::stri
   for (char& c : result.headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   result.body = response.substr(header_end + 4);
   return result;
+}
+
+// A raw TCP connection to 127.0.0.1 for the limit tests, which need to misbehave as clients.
+// Sends give up after one second without progress (the server stopped reading).
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+    timeval stall{.tv_sec = 1, .tv_usec = 0};
+    if (fd_ >= 0) ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &stall, sizeof(stall));
+  }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+  ~RawConnection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  bool connected() const { return fd_ >= 0; }
+
+  // Sends all of `data`; false when the connection failed or the server stopped reading.
+  bool Send(std::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  // Reads one response (header block and Content-Length body) arriving within `timeout`.
+  StatusOr<FetchResult> ReadResponse(milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    std::string data;
+    for (;;) {
+      const std::size_t header_end = data.find("\r\n\r\n");
+      if (header_end != std::string::npos) {
+        FetchResult result;
+        result.headers = data.substr(0, header_end);
+        for (char& c : result.headers) c = static_cast<char>(std::tolower(c));
+        const std::size_t length_at = result.headers.find("content-length: ");
+        const std::size_t length =
+            length_at == std::string::npos ? 0 : std::stoul(result.headers.substr(length_at + 16));
+        if (data.size() >= header_end + 4 + length) {
+          if (!data.starts_with("HTTP/1.1 ")) return DataLossError("malformed: " + data);
+          result.status = std::stoi(data.substr(9, 3));
+          result.body = data.substr(header_end + 4, length);
+          return result;
+        }
+      }
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+      pollfd ready{.fd = fd_, .events = POLLIN, .revents = 0};
+      if (left.count() <= 0 || ::poll(&ready, 1, static_cast<int>(left.count())) <= 0) {
+        return DeadlineExceededError("no complete response; got: " + data.substr(0, 200));
+      }
+      char buffer[4096];
+      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
+      if (n <= 0) return UnavailableError("connection closed; got: " + data.substr(0, 200));
+      data.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+
+  // True when the server closes the connection within `timeout` (anything it sends is skipped).
+  bool WaitForClose(milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+      pollfd ready{.fd = fd_, .events = POLLIN, .revents = 0};
+      if (left.count() <= 0 || ::poll(&ready, 1, static_cast<int>(left.count())) <= 0) {
+        return false;
+      }
+      char buffer[4096];
+      if (::recv(fd_, buffer, sizeof(buffer), 0) <= 0) return true;
+    }
+  }
+
+  // True when the server has closed the connection already (does not wait).
+  bool IsClosedByServer() {
+    char byte;
+    const ssize_t n = ::recv(fd_, &byte, 1, MSG_DONTWAIT | MSG_PEEK);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Pushes a request `head` and then up to `body_bytes` of body (chunked when `chunked`) until the
+// server stops taking it; returns how many body bytes it took.
+std::size_t PushBody(RawConnection& connection, const std::string& head, std::size_t body_bytes,
+                     bool chunked) {
+  if (!connection.Send(head)) return 0;
+  const std::string piece(64 << 10, 'x');
+  const std::string chunk = chunked ? "10000\r\n" + piece + "\r\n" : piece;
+  std::size_t sent = 0;
+  while (sent < body_bytes && connection.Send(chunk)) sent += piece.size();
+  return sent;
 }
 
 HttpServerOptions PlainOptions(std::string address) {
@@ -241,6 +370,211 @@ TEST(HttpServerTest, InvalidAddress) {
   EXPECT_EQ(server.Start().code(), StatusCode::kInvalidArgument);
 }
 
+// H1 regression tests: limits enforced while reading. Each one fails on the cpprestsdk listener
+// (b333313), which buffered whole bodies and headers and never timed out or capped connections.
+
+constexpr std::size_t kMiB = 1 << 20;
+
+// A server with a small body limit and a handler that counts its calls.
+class HttpServerLimitsTest : public ::testing::Test {
+ protected:
+  void StartServer(HttpServerOptions options) {
+    server_ = std::make_unique<HttpServer>(std::move(options));
+    server_->Handle("/echo", [this](const HttpRequest& request) {
+      ++calls_;
+      return HttpResponse{.body = request.body};
+    });
+    server_->Handle("/healthz", Text("ok\n"));
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  static HttpServerOptions SmallBodyOptions() {
+    HttpServerOptions options = PlainOptions("127.0.0.1:0");
+    options.max_body_bytes = 64 << 10;
+    return options;
+  }
+
+  std::unique_ptr<HttpServer> server_;
+  std::atomic<int> calls_{0};
+};
+
+TEST_F(HttpServerLimitsTest, ChunkedBodyOverLimitIs413AndTheRestIsNotRead) {
+  StartServer(SmallBodyOptions());
+  RawConnection client(server_->Port());
+  ASSERT_TRUE(client.connected());
+  const std::size_t sent =
+      PushBody(client, "POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n",
+               200 * kMiB, /*chunked=*/true);
+  // Whatever the kernel's socket buffers absorb, but nowhere near the 200 MiB offered.
+  EXPECT_LT(sent, 32 * kMiB);
+  auto response = client.ReadResponse(milliseconds(5000));
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->status, 413);
+  EXPECT_NE(response->headers.find("connection: close"), std::string::npos) << response->headers;
+  EXPECT_TRUE(client.WaitForClose(milliseconds(2000)));
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(HttpServerLimitsTest, ContentLengthOverLimitIs413WithoutReadingTheBody) {
+  StartServer(SmallBodyOptions());
+  RawConnection client(server_->Port());
+  ASSERT_TRUE(client.connected());
+  const std::size_t sent = PushBody(
+      client, "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 314572800\r\n\r\n", 300 * kMiB,
+      /*chunked=*/false);
+  EXPECT_LT(sent, 32 * kMiB);
+  auto response = client.ReadResponse(milliseconds(5000));
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->status, 413);
+  EXPECT_EQ(calls_.load(), 0);
+
+  // A body within the limit is still served, chunked or not.
+  RawConnection chunked(server_->Port());
+  ASSERT_TRUE(
+      chunked.Send("POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "5\r\nhello\r\n0\r\n\r\n"));
+  auto echoed = chunked.ReadResponse(milliseconds(5000));
+  ASSERT_TRUE(echoed.ok()) << echoed.status().ToString();
+  EXPECT_EQ(echoed->status, 200);
+  EXPECT_EQ(echoed->body, "hello");
+}
+
+TEST_F(HttpServerLimitsTest, HeadersOverLimitAre431) {
+  StartServer(PlainOptions("127.0.0.1:0"));  // default limit, 16 KiB
+  RawConnection fits(server_->Port());
+  ASSERT_TRUE(fits.Send(
+      "GET /healthz HTTP/1.1\r\nHost: test\r\nX-Fill: " + std::string(8 << 10, 'a') + "\r\n\r\n"));
+  auto ok = fits.ReadResponse(milliseconds(5000));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->status, 200);
+
+  RawConnection big(server_->Port());
+  // The server may answer and close before it has read all of it: the send result is ignored.
+  (void)big.Send("GET /healthz HTTP/1.1\r\nHost: test\r\nX-Fill: " + std::string(64 << 10, 'a') +
+                 "\r\n\r\n");
+  auto response = big.ReadResponse(milliseconds(5000));
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->status, 431);
+  EXPECT_TRUE(big.WaitForClose(milliseconds(2000)));
+
+  RawConnection many_fields(server_->Port());
+  std::string head = "GET /healthz HTTP/1.1\r\nHost: test\r\n";
+  for (int i = 0; i < 2000; ++i) head += "X-Field-" + std::to_string(i) + ": v\r\n";
+  (void)many_fields.Send(head + "\r\n");
+  auto fields = many_fields.ReadResponse(milliseconds(5000));
+  ASSERT_TRUE(fields.ok()) << fields.status().ToString();
+  EXPECT_EQ(fields->status, 431);
+}
+
+TEST_F(HttpServerLimitsTest, SlowRequestIsCutOffAtRequestTimeout) {
+  HttpServerOptions options = PlainOptions("127.0.0.1:0");
+  options.request_timeout = milliseconds(1000);
+  StartServer(options);
+
+  // Slow-loris: one byte every 100 ms of a request that would take 30 s to send.
+  RawConnection slow(server_->Port());
+  ASSERT_TRUE(slow.connected());
+  const std::string request =
+      "GET /healthz HTTP/1.1\r\nHost: test\r\nX-Slow: " + std::string(300, 'a') + "\r\n\r\n";
+  const auto start = Clock::now();
+  bool answered = false;
+  for (char c : request) {
+    if (!slow.Send(std::string_view(&c, 1))) break;
+    if (Clock::now() - start > milliseconds(6000)) break;
+    auto early = slow.ReadResponse(milliseconds(100));
+    if (early.ok()) {
+      answered = true;
+      EXPECT_EQ(early->status, 408);
+      break;
+    }
+    if (early.status().code() != StatusCode::kDeadlineExceeded) break;  // closed
+  }
+  const auto elapsed = Clock::now() - start;
+  EXPECT_TRUE(answered) << "a slow request was not answered 408";
+  EXPECT_GE(elapsed, milliseconds(800));
+  EXPECT_LT(elapsed, milliseconds(4000));
+  EXPECT_TRUE(slow.WaitForClose(milliseconds(2000)));
+
+  // A connection that never sends anything is closed at the same timeout, without an answer.
+  RawConnection silent(server_->Port());
+  ASSERT_TRUE(silent.connected());
+  EXPECT_TRUE(silent.WaitForClose(milliseconds(4000)));
+}
+
+TEST_F(HttpServerLimitsTest, KeepAliveWorksAndIdleConnectionIsClosedAfterIdleTimeout) {
+  HttpServerOptions options = PlainOptions("127.0.0.1:0");
+  options.idle_timeout = milliseconds(1000);
+  StartServer(options);
+  RawConnection client(server_->Port());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(client.Send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n"));
+    auto response = client.ReadResponse(milliseconds(5000));
+    ASSERT_TRUE(response.ok()) << "request " << i << ": " << response.status().ToString();
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "ok\n");
+    EXPECT_NE(response->headers.find("content-length: 3"), std::string::npos);
+  }
+  const auto idle_since = Clock::now();
+  EXPECT_TRUE(client.WaitForClose(milliseconds(5000))) << "idle connection left open";
+  EXPECT_GE(Clock::now() - idle_since, milliseconds(800));
+}
+
+TEST_F(HttpServerLimitsTest, ConnectionCapHoldsAndRealRequestsAreStillServed) {
+  HttpServerOptions options = PlainOptions("127.0.0.1:0");
+  options.max_connections = 8;
+  options.request_timeout = milliseconds(60000);  // timeouts must not be what frees the slots
+  options.idle_timeout = milliseconds(60000);
+  StartServer(options);
+  std::vector<std::unique_ptr<RawConnection>> hogs;
+  for (int i = 0; i < 60; ++i) {
+    hogs.push_back(std::make_unique<RawConnection>(server_->Port()));
+    ASSERT_TRUE(hogs.back()->connected());
+    if (i % 2 == 1) {
+      ASSERT_TRUE(hogs.back()->Send("GET /healthz HTTP/1.1\r\nHost: te"));
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto response = Fetch(server_->Port(), "GET", "/healthz");
+    ASSERT_TRUE(response.ok()) << response.status().ToString();
+    EXPECT_EQ(response->status, 200);
+  }
+  // The server closed all but at most max_connections of the 60 (closing takes a moment).
+  std::size_t open = hogs.size();
+  for (const auto deadline = Clock::now() + milliseconds(3000); Clock::now() < deadline;) {
+    open = 0;
+    for (auto& hog : hogs) open += hog->IsClosedByServer() ? 0 : 1;
+    if (open <= options.max_connections) break;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_LE(open, options.max_connections);
+}
+
+TEST_F(HttpServerLimitsTest, BufferBudgetClosesTheOldestLargeRequestFirst) {
+  HttpServerOptions options = PlainOptions("127.0.0.1:0");
+  options.max_body_bytes = 1 * kMiB;
+  options.max_buffered_bytes = 0;  // raised to the minimum: about two maximal bodies
+  StartServer(options);
+  // Two uploads of 900 KiB fit in the budget (2 MiB + 272 KiB), three do not.
+  const std::size_t upload = 900 << 10;
+  const std::string head =
+      "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: " + std::to_string(upload) + "\r\n\r\n";
+  const std::string part(100 << 10, 'y');
+  std::vector<std::unique_ptr<RawConnection>> uploads;
+  for (int i = 0; i < 3; ++i) {
+    uploads.push_back(std::make_unique<RawConnection>(server_->Port()));
+    ASSERT_TRUE(uploads.back()->Send(head + part));
+    std::this_thread::sleep_for(milliseconds(100));  // a distinct age for each
+  }
+  // The third upload does not fit beside the first two: the oldest one is closed for it.
+  EXPECT_TRUE(uploads[0]->WaitForClose(milliseconds(3000)));
+  for (int i = 1; i < 3; ++i) {
+    ASSERT_TRUE(uploads[i]->Send(std::string(upload - part.size(), 'y')));
+    auto response = uploads[i]->ReadResponse(milliseconds(5000));
+    ASSERT_TRUE(response.ok()) << "upload " << i << ": " << response.status().ToString();
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body.size(), upload);
+  }
+}
+
 // A CA and server certificates for 127.0.0.1, made with the openssl CLI in a temp directory.
 class TlsServerTest : public ::testing::Test {
  protected:
@@ -347,6 +681,150 @@ TEST_F(TlsServerTest, StartFailsWithoutUsableCertificate) {
   EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(status.message().find("server-1.key"), std::string::npos) << status.ToString();
   EXPECT_NE(status.message().find("mismatch"), std::string::npos) << status.ToString();
+}
+
+// mTLS (for M4): a client CA of its own and another CA whose certificates must not pass.
+class MutualTlsTest : public TlsServerTest {
+ protected:
+  void SetUp() override {
+    TlsServerTest::SetUp();
+    std::ofstream(dir_ / "client.ext") << "extendedKeyUsage=clientAuth\n";
+    for (const std::string ca : {"client-ca", "other-ca"}) {
+      Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+          "-subj /CN=" +
+          ca + " -keyout " + ca + ".key -out " + ca + ".crt");
+    }
+    MakeClientCert("apiserver", "client-ca");
+    MakeClientCert("intruder", "other-ca");
+  }
+  void MakeClientCert(const std::string& name, const std::string& ca) {
+    Run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=" + name +
+        "-client -keyout " + name + ".key -out " + name + ".csr");
+    Run("openssl x509 -req -in " + name + ".csr -CA " + ca + ".crt -CAkey " + ca +
+        ".key -CAcreateserial -days 1 -extfile client.ext -out " + name + ".crt");
+  }
+  HttpServerOptions MutualOptions(ClientCertMode mode) {
+    fs::copy_file(dir_ / "client-ca.crt", dir_ / "clients.crt",
+                  fs::copy_options::overwrite_existing);
+    HttpServerOptions options = TlsOptions(Path("tls.crt"), Path("tls.key"));
+    options.client_cert_mode = mode;
+    options.client_ca_file = Path("clients.crt");
+    return options;
+  }
+  // Answers "verified|<CN>" or "unverified|<CN>" and counts its calls.
+  void HandleWhoAmI(HttpServer& server) {
+    server.Handle("/whoami", [this](const HttpRequest& request) {
+      ++calls_;
+      return HttpResponse{.body = std::string(request.client_verified ? "verified" : "unverified") +
+                                  "|" + request.client_common_name};
+    });
+  }
+  StatusOr<FetchResult> FetchAs(const HttpServer& server, const std::optional<std::string>& who) {
+    std::optional<ClientCert> cert;
+    if (who) cert = ClientCert{.cert_file = Path(*who + ".crt"), .key_file = Path(*who + ".key")};
+    return Fetch(server.Port(), "GET", "/whoami", "", Path("ca.crt"), cert);
+  }
+
+  std::atomic<int> calls_{0};
+};
+
+TEST_F(MutualTlsTest, RequireModeServesOnlyClientsOfTheClientCa) {
+  HttpServer server(MutualOptions(ClientCertMode::kRequire));
+  HandleWhoAmI(server);
+  ASSERT_TRUE(server.Start().ok());
+
+  auto anonymous = FetchAs(server, std::nullopt);
+  EXPECT_TRUE(!anonymous.ok() || anonymous->status != 200) << "served a client without a cert";
+  auto intruder = FetchAs(server, "intruder");
+  EXPECT_TRUE(!intruder.ok() || intruder->status != 200) << "served a cert from another CA";
+  EXPECT_EQ(calls_.load(), 0);
+
+  auto apiserver = FetchAs(server, "apiserver");
+  ASSERT_TRUE(apiserver.ok()) << apiserver.status().ToString();
+  EXPECT_EQ(apiserver->status, 200);
+  EXPECT_EQ(apiserver->body, "verified|apiserver-client");
+  EXPECT_EQ(calls_.load(), 1);
+}
+
+TEST_F(MutualTlsTest, RequestModeServesClientsWithAndWithoutCertificate) {
+  HttpServer server(MutualOptions(ClientCertMode::kRequest));
+  HandleWhoAmI(server);
+  ASSERT_TRUE(server.Start().ok());
+
+  auto anonymous = FetchAs(server, std::nullopt);
+  ASSERT_TRUE(anonymous.ok()) << anonymous.status().ToString();
+  EXPECT_EQ(anonymous->body, "unverified|");
+  auto apiserver = FetchAs(server, "apiserver");
+  ASSERT_TRUE(apiserver.ok()) << apiserver.status().ToString();
+  EXPECT_EQ(apiserver->body, "verified|apiserver-client");
+  // A certificate that is presented must verify (Go's VerifyClientCertIfGiven).
+  auto intruder = FetchAs(server, "intruder");
+  EXPECT_TRUE(!intruder.ok() || intruder->body != "verified|intruder-client");
+  EXPECT_EQ(calls_.load(), 2);
+}
+
+TEST_F(MutualTlsTest, NoneModeReportsNoClientIdentity) {
+  HttpServer server(TlsOptions(Path("tls.crt"), Path("tls.key")));
+  HandleWhoAmI(server);
+  ASSERT_TRUE(server.Start().ok());
+  auto apiserver = FetchAs(server, "apiserver");
+  ASSERT_TRUE(apiserver.ok()) << apiserver.status().ToString();
+  EXPECT_EQ(apiserver->body, "unverified|");
+}
+
+TEST_F(MutualTlsTest, ReloadsRotatedClientCaBundle) {
+  HttpServer server(MutualOptions(ClientCertMode::kRequire));
+  HandleWhoAmI(server);
+  ASSERT_TRUE(server.Start().ok());
+  ASSERT_TRUE(FetchAs(server, "apiserver").ok());
+  const std::uint64_t loads = server.CertificateLoads();
+
+  std::ofstream(Path("garbage.pem")) << "not a certificate\n";
+  Swap("garbage.pem", "clients.crt");  // ignored: the previous bundle stays
+  auto still = FetchAs(server, "apiserver");
+  ASSERT_TRUE(still.ok()) << still.status().ToString();
+  EXPECT_EQ(still->body, "verified|apiserver-client");
+
+  Swap("other-ca.crt", "clients.crt");
+  auto rotated = FetchAs(server, "intruder");
+  ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
+  EXPECT_EQ(rotated->body, "verified|intruder-client");
+  auto old = FetchAs(server, "apiserver");
+  EXPECT_TRUE(!old.ok() || old->status != 200) << "a client of the rotated-out CA was served";
+  EXPECT_GT(server.CertificateLoads(), loads);
+}
+
+TEST_F(MutualTlsTest, StartFailsWithoutUsableClientCa) {
+  HttpServerOptions missing = MutualOptions(ClientCertMode::kRequire);
+  missing.client_ca_file = Path("none.crt");
+  EXPECT_EQ(HttpServer(missing).Start().code(), StatusCode::kFailedPrecondition);
+  HttpServerOptions plain = PlainOptions("127.0.0.1:0");
+  plain.client_cert_mode = ClientCertMode::kRequire;
+  plain.client_ca_file = Path("client-ca.crt");
+  EXPECT_EQ(HttpServer(plain).Start().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(TlsServerTest, HandshakeTimeoutAndConnectionCapHoldOnTls) {
+  HttpServerOptions options = TlsOptions(Path("tls.crt"), Path("tls.key"));
+  options.max_connections = 4;
+  options.handshake_timeout = milliseconds(1000);
+  HttpServer server(options);
+  server.Handle("/validate", Text("allowed"));
+  ASSERT_TRUE(server.Start().ok());
+  // TCP connections that never start the handshake fill the cap...
+  std::vector<std::unique_ptr<RawConnection>> silent;
+  for (int i = 0; i < 20; ++i) {
+    silent.push_back(std::make_unique<RawConnection>(server.Port()));
+    ASSERT_TRUE(silent.back()->connected());
+  }
+  // ...yet a real client is served,
+  auto response = Fetch(server.Port(), "GET", "/validate", "", Path("ca.crt"));
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->body, "allowed");
+  // and the survivors are closed at the handshake timeout.
+  for (auto& connection : silent) {
+    EXPECT_TRUE(connection->WaitForClose(milliseconds(4000)));
+  }
 }
 
 }  // namespace
