@@ -615,9 +615,9 @@ Status ValidateControllerConfig(const ControllerConfig& config, const SettingOri
     }
   }
   if (config.metrics_address == config.health_probe_address) {
-    return InvalidArgumentError(Where(origins, "metricsAddress") + "metricsAddress "" +
+    return InvalidArgumentError(Where(origins, "metricsAddress") + "metricsAddress \"" +
                                 config.metrics_address +
-                                "" is also healthProbeAddress: /metrics is served over HTTPS and "
+                                "\" is also healthProbeAddress: /metrics is served over HTTPS and "
                                 "the probes over plain HTTP, so give them different ports");
   }
   if (config.webhook_client_auth != "request" && config.webhook_client_auth != "require") {

@@ -118,9 +118,10 @@ TEST_F(MetricsTlsServerTest, ServesMetricsOverHttpsOnlyToAuthorizedTokens) {
   ASSERT_EQ(stat(certificate_.dir.c_str(), &dir_stat), 0);
   EXPECT_EQ(dir_stat.st_mode & 0777, 0700u);
 
-  httpserver::HttpServer server(
-      {.address = "127.0.0.1:0",
-       .tls = httpserver::TlsFiles{certificate_.cert_file, certificate_.key_file}});
+  httpserver::HttpServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.tls = httpserver::TlsFiles{certificate_.cert_file, certificate_.key_file};
+  httpserver::HttpServer server(options);
   auto authorizer = std::make_shared<ScrapeAuthorizer>(client_, clock_, ScrapeAuthorizerOptions{});
   server.Handle("/metrics",
                 RequireScrapeAuthorization(authorizer, [this](const httpserver::HttpRequest&) {
