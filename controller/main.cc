@@ -273,7 +273,9 @@ int Run(int argc, char** argv) {
                         [&] { return static_cast<double>(controller.Stats().queue_depth); });
 
   // /healthz and /readyz for the kubelet: plain HTTP, open.
-  httpserver::HttpServer probes({.address = cfg->health_probe_address, .tls = std::nullopt});
+  httpserver::HttpServerOptions probe_options;
+  probe_options.address = cfg->health_probe_address;
+  httpserver::HttpServer probes(probe_options);
   probes.Handle("/healthz", [](const httpserver::HttpRequest&) {
     return httpserver::HttpResponse{200, "text/plain", "ok\n"};
   });
@@ -325,7 +327,10 @@ int Run(int argc, char** argv) {
             log.Warn("Cannot check a /metrics scrape with the API server",
                      {{"review", review}, {"error", error}});
           }});
-  httpserver::HttpServer metrics_server({.address = cfg->metrics_address, .tls = metrics_tls});
+  httpserver::HttpServerOptions metrics_options;
+  metrics_options.address = cfg->metrics_address;
+  metrics_options.tls = metrics_tls;
+  httpserver::HttpServer metrics_server(metrics_options);
   metrics_server.Handle(
       "/metrics",
       metrics::RequireScrapeAuthorization(scrape_authorizer, [&](const httpserver::HttpRequest&) {
