@@ -344,6 +344,19 @@ StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
       inline_value = arg.substr(eq + 1);
     }
     auto spec = FindFlag(cl.command, name);
+    if (cl.command == Command::kAuditVerify && name == "--controller-namespace") {
+      if (inline_value) {
+        cl.audit.controller_namespace = *inline_value;
+      } else if (i + 1 < args.size()) {
+        cl.audit.controller_namespace = args[++i];
+      } else {
+        return UsageError(cl.command, "flag --controller-namespace needs a namespace");
+      }
+      if (cl.audit.controller_namespace.empty()) {
+        return UsageError(cl.command, "flag --controller-namespace needs a namespace");
+      }
+      continue;
+    }
     if (cl.command == Command::kAuditVerify && name == "--session") {
       std::string session;
       if (inline_value) {

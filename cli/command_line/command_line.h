@@ -69,6 +69,9 @@ struct AuditVerifyOptions {
   bool has_anchor = false;  // the user gave --anchor
   // --session NAME (repeatable, ours): anchor only these sessions' chains, from their status.
   std::vector<std::string> sessions{};
+  // --controller-namespace NS (ours): also anchor at the heads the controller keeps as ConfigMaps
+  // in NS (audit/anchor.h); they win over the sessions' status.audit.
+  std::string controller_namespace{};
   bool help = false;
 };
 

@@ -114,6 +114,7 @@ Flags:
 
 constexpr const char* kAuditVerify =
     R"(Usage: kubectl ephemera audit verify [FILE|-] [--anchor CHAIN=[N:]sha256:HEX ...]
+                                    [--anchors-file FILE] [--controller-namespace NS]
                                     [--session NAME ...] [--allow-partial] [-o text|json]
 
 Verifies an audit trail (the controller's JSON-lines audit records, from FILE or stdin): every
@@ -121,6 +122,9 @@ record's hash, every chain's links. Each --anchor gives a chain's trusted head; 
 "session/<session uid>" and its head is in the session's status.audit. With --session NAME
 (repeatable) those sessions' heads are fetched and used as anchors; when --kubeconfig, --namespace
 or --context is given and neither --anchor nor --session, every DebugSession of the namespace is.
+--controller-namespace NS also reads the heads the controller keeps as ConfigMaps in its namespace
+(label ephemera.dev/audit-anchor), where requesters cannot delete them; they win over the
+sessions' status. --anchors-file reads the same from kubectl get configmaps -o json.
 
 Exit codes of audit verify: 0 verified, 1 problems found, 2 unreadable input or bad usage,
 3/4 as below when fetching anchors from the cluster.

@@ -1,14 +1,18 @@
 #include "cli/commands/commands.h"
 
 #include <istream>
+#include <map>
 #include <optional>
 #include <ostream>
+#include <set>
+#include <utility>
 
 #include "cli/command_line/usage.h"
 #include "cli/commands/cluster.h"
 #include "cli/commands/delivery.h"
 #include "cli/commands/session_view.h"
 #include "cli/identity/identity_file.h"
+#include "controller/audit/anchor.h"
 #include "controller/audit/verify_command.h"
 #include "controller/kube/resource.h"
 
@@ -167,37 +171,32 @@ CommandOutcome RunFetch(const CommandLine& cl, Io& io) {
 
 namespace {
 
-// "--anchor session/<uid>=<records>:<head>" for a session whose status records its audit head.
-std::optional<std::string> AnchorOf(const json& session) {
+// A session's chain and the head its status records, if it records one.
+std::optional<std::pair<std::string, audit::ChainHead>> AnchorOf(const json& session) {
   const json::json_pointer uid_at("/metadata/uid");
-  const json::json_pointer head_at("/status/audit/head");
-  const json::json_pointer records_at("/status/audit/records");
-  if (!session.contains(uid_at) || !session.at(uid_at).is_string() || !session.contains(head_at) ||
-      !session.at(head_at).is_string()) {
+  const json::json_pointer audit_at("/status/audit");
+  if (!session.contains(uid_at) || !session.at(uid_at).is_string() || !session.contains(audit_at)) {
     return std::nullopt;
   }
-  std::string anchor = "session/" + session.at(uid_at).get<std::string>() + "=";
-  if (session.contains(records_at) && session.at(records_at).is_number_integer()) {
-    anchor += std::to_string(session.at(records_at).get<long long>()) + ":";
-  }
-  anchor += session.at(head_at).get<std::string>();
-  return anchor;
+  auto head = audit::ChainHeadFromJson(session.at(audit_at));
+  if (!head.ok() || head->hash.empty()) return std::nullopt;
+  return std::make_pair(audit::SessionChain(session.at(uid_at).get<std::string>()), *head);
 }
 
 }  // namespace
 
 CommandOutcome RunAuditVerifyCommand(const CommandLine& cl, Io& io) {
-  std::vector<std::string> args = cl.audit.args;
-  const bool cluster_named = !cl.global.kubeconfig.empty() || !cl.global.namespace_name.empty() ||
-                             !cl.global.context.empty() || !cl.audit.sessions.empty();
-  if (cluster_named && !cl.audit.has_anchor) {
-    // Anchor each session's chain at the head its DebugSession records: the named sessions, or
-    // every session of the namespace.
+  const bool from_sessions = (!cl.global.kubeconfig.empty() || !cl.global.namespace_name.empty() ||
+                              !cl.global.context.empty() || !cl.audit.sessions.empty()) &&
+                             !cl.audit.has_anchor;
+  const bool from_controller = !cl.audit.controller_namespace.empty();
+  std::map<std::string, audit::ChainHead> anchors;
+  if (from_sessions || from_controller) {
     auto cluster = OpenCluster(cl.global, io);
     if (!cluster.HasValue()) return cluster.Outcome();
     Cluster& c = **cluster;
     std::vector<json> sessions;
-    if (cl.audit.sessions.empty()) {
+    if (from_sessions && cl.audit.sessions.empty()) {
       auto list = c.Client().List(kube::DebugSessionsResource(), c.NamespaceName());
       if (!list.ok()) return ExplainApiFailure(list.status(), c.Request("list", kSessionsResource));
       sessions = std::move(list->items);
@@ -209,18 +208,42 @@ CommandOutcome RunAuditVerifyCommand(const CommandLine& cl, Io& io) {
       }
       sessions.push_back(std::move(*session));
     }
-    int anchors = 0;
-    for (const json& session : sessions) {
-      if (auto anchor = AnchorOf(session)) {
-        args.push_back("--anchor");
-        args.push_back(*anchor);
-        ++anchors;
+    if (from_controller) {
+      // The heads the controller keeps in its own namespace, which the sessions' requesters
+      // cannot delete: they win over status.audit. With --session, only those sessions' chains.
+      kube::ListOptions options;
+      options.label_selector = std::string(audit::kAnchorSelector);
+      const kube::GroupVersionResource config_maps{"", "v1", "configmaps", true, ""};
+      auto list = c.Client().List(config_maps, cl.audit.controller_namespace, options);
+      if (!list.ok()) {
+        return ExplainApiFailure(list.status(), c.Request("list", "configmaps"));
       }
+      auto kept = audit::AnchorsFromJson(json{{"items", std::move(list->items)}});
+      if (!kept.ok()) {
+        return CommandOutcome::Failure(
+            ExitCode::kUsage, "the audit anchors in namespace " + cl.audit.controller_namespace +
+                                  " cannot be read: " + kept.status().message());
+      }
+      std::set<std::string> wanted;
+      for (const json& session : sessions) {
+        if (auto anchor = AnchorOf(session)) wanted.insert(anchor->first);
+      }
+      for (auto& [chain, head] : *kept) {
+        if (cl.audit.sessions.empty() || wanted.count(chain) > 0) anchors.emplace(chain, head);
+      }
+      io.err << "Anchoring " << anchors.size() << " chain(s) at the heads kept in namespace "
+             << cl.audit.controller_namespace << "\n";
     }
-    io.err << "Anchoring " << anchors << " session chain(s) at the heads recorded in namespace "
-           << c.NamespaceName() << "\n";
+    if (from_sessions) {
+      std::size_t added = 0;
+      for (const json& session : sessions) {
+        if (auto anchor = AnchorOf(session)) added += anchors.emplace(*anchor).second ? 1 : 0;
+      }
+      io.err << "Anchoring " << added << " session chain(s) at the heads recorded in namespace "
+             << c.NamespaceName() << "\n";
+    }
   }
-  const int code = audit::RunAuditVerify(args, io.in, io.out, io.err);
+  const int code = audit::RunAuditVerify(cl.audit.args, io.in, io.out, io.err, anchors);
   return CommandOutcome{static_cast<ExitCode>(code), ""};
 }
 

@@ -12,8 +12,11 @@
 
 #include "cli/commands/delivery.h"
 #include "cli/identity/identity_file.h"
+#include "controller/audit/anchor.h"
+#include "controller/audit/audit_log.h"
 #include "controller/kube/resource.h"
 #include "debugpod/envelope/envelope.h"
+#include "tests/controller/audit/fake_audit_sink.h"
 #include "tests/controller/informer/fake_kube_client.h"
 #include "tests/controller/kube/fake_clock.h"
 
@@ -317,6 +320,42 @@ TEST_F(CommandsTest, GetAndListShowTheSession) {
   EXPECT_NE(err_.str().find("error: debugsessions.ephemera.dev s2 not found in namespace shop"),
             std::string::npos)
       << err_.str();
+}
+
+// The requester deleted her session (and its status.audit) and the log lost the chain's last
+// record: only the anchor the controller keeps in its own namespace still shows it.
+TEST_F(CommandsTest, AuditVerifyUsesTheAnchorsInTheControllerNamespace) {
+  audit::FakeAuditSink sink;
+  audit::AuditLog log(sink);
+  audit::ChainHead head;
+  for (const char* action : {"accepted", "authorized", "wiped"}) {
+    audit::AuditRecord r;
+    r.chain = audit::SessionChain("uid-1");
+    r.action = action;
+    head = *log.Append(r);
+  }
+  store_.PutObject(kube::GroupVersionResource{"", "v1", "configmaps", true, ""},
+                   audit::BuildAnchorConfigMap({audit::SessionChain("uid-1"), head, "shop/s1", ""},
+                                               "ephemera-system", "uid-1"));
+  const std::string lines = sink.JsonLines();
+  in_.str(lines.substr(0, lines.rfind('\n', lines.size() - 2) + 1));  // "wiped" cut
+  EXPECT_EQ(Run({"audit", "verify", "-n", "shop", "-"}), 0) << "nothing left to anchor to";
+
+  in_.clear();
+  in_.str(lines.substr(0, lines.rfind('\n', lines.size() - 2) + 1));
+  EXPECT_EQ(Run({"audit", "verify", "--controller-namespace", "ephemera-system", "-"}), 1)
+      << out_.str() << err_.str();
+  EXPECT_NE(out_.str().find("the chain ends at seq 2 but the anchor says 3 records"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_NE(err_.str().find("Anchoring 1 chain(s) at the heads kept in namespace ephemera-system"),
+            std::string::npos)
+      << err_.str();
+
+  in_.clear();
+  in_.str(lines);
+  EXPECT_EQ(Run({"audit", "verify", "--controller-namespace=ephemera-system", "-"}), 0)
+      << out_.str() << err_.str();
 }
 
 }  // namespace
