@@ -148,12 +148,27 @@ TEST(ControllerConfigTest, HelpSkipsValidation) {
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_TRUE(loaded->help_requested);
   const std::string usage = UsageText();
-  for (const char* flag :
-       {"--config", "--kubeconfig", "--namespace", "--snapshot-image", "--allow-unpinned-image",
-        "--default-ttl", "--max-ttl", "--workers", "--leader-elect", "--leader-election-lease-name",
-        "--leader-election-lease-duration", "--leader-election-renew-deadline",
-        "--leader-election-retry-period", "--metrics-address", "--webhook-address",
-        "--webhook-cert-dir", "--health-probe-address", "--metrics-cert-dir", "--log-level", "--kube-api-qps", "--kube-api-burst"}) {
+  for (const char* flag : {"--config",
+                           "--kubeconfig",
+                           "--namespace",
+                           "--snapshot-image",
+                           "--allow-unpinned-image",
+                           "--default-ttl",
+                           "--max-ttl",
+                           "--workers",
+                           "--leader-elect",
+                           "--leader-election-lease-name",
+                           "--leader-election-lease-duration",
+                           "--leader-election-renew-deadline",
+                           "--leader-election-retry-period",
+                           "--metrics-address",
+                           "--webhook-address",
+                           "--webhook-cert-dir",
+                           "--health-probe-address",
+                           "--metrics-cert-dir",
+                           "--log-level",
+                           "--kube-api-qps",
+                           "--kube-api-burst"}) {
     EXPECT_CONTAINS(usage, flag);
   }
 }
@@ -401,18 +416,16 @@ TEST(ControllerConfigTest, ApiRateLimits) {
 }
 
 TEST(ControllerConfigTest, MetricsOverTlsApartFromProbes) {
-  auto loaded = LoadControllerConfig(
-      Sources({"--snapshot-image=img:dev", "--allow-unpinned-image",
-               "--health-probe-address=:18080", "--metrics-address=127.0.0.1:18443",
-               "--metrics-cert-dir=/etc/ephemera/metrics-tls"}));
+  auto loaded = LoadControllerConfig(Sources(
+      {"--snapshot-image=img:dev", "--allow-unpinned-image", "--health-probe-address=:18080",
+       "--metrics-address=127.0.0.1:18443", "--metrics-cert-dir=/etc/ephemera/metrics-tls"}));
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(loaded->health_probe_address, ":18080");
   EXPECT_EQ(loaded->metrics_address, "127.0.0.1:18443");
   EXPECT_EQ(loaded->metrics_cert_dir, "/etc/ephemera/metrics-tls");
 
-  auto same_port = LoadControllerConfig(Sources({"--snapshot-image=img:dev",
-                                                 "--allow-unpinned-image",
-                                                 "--metrics-address=:8080"}));
+  auto same_port = LoadControllerConfig(
+      Sources({"--snapshot-image=img:dev", "--allow-unpinned-image", "--metrics-address=:8080"}));
   ASSERT_FALSE(same_port.ok());
   EXPECT_CONTAINS(same_port.status().message(),
                   "flag --metrics-address: metricsAddress \":8080\" is also healthProbeAddress");
@@ -421,9 +434,6 @@ TEST(ControllerConfigTest, MetricsOverTlsApartFromProbes) {
   ASSERT_FALSE(bad_probe.ok());
   EXPECT_CONTAINS(bad_probe.status().message(), "healthProbeAddress: address \"8080\"");
 }
-
-}  // namespace
-}  // namespace ephemera::config
 
 TEST(ControllerConfigTest, WebhookClientAuthentication) {
   auto defaults =
@@ -453,3 +463,6 @@ TEST(ControllerConfigErrorTest, WebhookClientAuthentication) {
   ASSERT_FALSE(without_ca.ok());
   EXPECT_CONTAINS(without_ca.status().message(), "require needs webhookClientCaFile");
 }
+
+}  // namespace
+}  // namespace ephemera::config
