@@ -279,6 +279,8 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
     const session::Plan plan = session::PlanSession(s, observed, options_.policy, clock_.Now());
     if (plan.action == Action::kWait) {
       EPHEMERA_RETURN_IF_ERROR(write_unwritten());
+      // An anchor write that failed earlier, or one lost to a restart, is made good here.
+      EPHEMERA_RETURN_IF_ERROR(AnchorAudit(current));
       result.requeue_after = plan.requeue_after;
       return result;
     }
@@ -293,7 +295,8 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
       // The step may have written some of its records without its status: the retry starts
       // again from the head the status saved, as a restarted controller would, so the records
       // of this attempt become a superseded branch instead of staying on the chain.
-      if (options_.audit != nullptr) options_.audit->Forget(audit::SessionChain(s.uid));
+      // The retry's first record names this attempt's last one as abandoned (audit_log.h).
+      if (options_.audit != nullptr) options_.audit->Abandon(audit::SessionChain(s.uid));
       return next.status();
     }
     if (next->is_null()) {  // the session is gone (finalizer released)
@@ -551,8 +554,12 @@ json DebugSessionReconciler::StatusForNextWrite(json object,
 StatusOr<json> DebugSessionReconciler::WriteCurrentStatus(const json& object) {
   kube::ObjectKey key{object["metadata"].value("namespace", ""),
                       object["metadata"].value("name", "")};
-  return client_.UpdateStatus(kube::DebugSessionsResource(), key, object,
-                              {std::string(session::kFieldManager), false});
+  auto written = client_.UpdateStatus(kube::DebugSessionsResource(), key, object,
+                                      {std::string(session::kFieldManager), false});
+  if (!written.ok()) return written;
+  // The anchor follows the head the status now commits (never one it may not commit yet).
+  EPHEMERA_RETURN_IF_ERROR(AnchorAudit(*written));
+  return written;
 }
 
 StatusOr<json> DebugSessionReconciler::SetFinalizer(json object, bool present) {
@@ -822,6 +829,27 @@ Status DebugSessionReconciler::AppendAudit(const DebugSession& s, Action step_ac
                                      std::string(session::ActionName(step_action)));
   }
   status.audit = session::AuditSummary{static_cast<std::int64_t>(head->records), head->hash};
+  return OkStatus();
+}
+
+Status DebugSessionReconciler::AnchorAudit(const json& object) {
+  if (options_.anchors == nullptr || !object.is_object()) return OkStatus();
+  const json& metadata = object.contains("metadata") ? object["metadata"] : json::object();
+  const json& status = object.contains("status") ? object["status"] : json::object();
+  if (!metadata.is_object() || !status.is_object() || !status.contains("audit")) return OkStatus();
+  auto text = [&metadata](const char* field) {
+    auto it = metadata.find(field);
+    return it != metadata.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto head = audit::ChainHeadFromJson(status["audit"]);
+  const std::string uid = text("uid");
+  if (!head.ok() || head->records == 0 || uid.empty()) return OkStatus();
+  const kube::ObjectKey key{text("namespace"), text("name")};
+  Status saved = options_.anchors->Save(audit::SessionChain(uid), *head, key.ToString(), uid);
+  if (saved.ok()) return OkStatus();
+  if (options_.policy.strict_audit) return saved.WithContext("audit anchor (strict audit)");
+  options_.anchors->ReportError("anchoring the audit chain of DebugSession " + key.ToString(),
+                                saved);
   return OkStatus();
 }
 

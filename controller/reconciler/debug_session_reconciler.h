@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "controller/audit/anchor_store.h"
 #include "controller/audit/audit_log.h"
 #include "controller/kube/clock.h"
 #include "controller/kube/kube_client.h"
@@ -48,6 +49,11 @@ struct ReconcilerOptions {
   // chain, whose head goes into status.audit. In strict mode a record the sink refuses stops the
   // step (no new session starts, none advances) — except wiping, which never waits for audit.
   audit::AuditLog* audit = nullptr;
+  // Where each session chain's head is kept beside status.audit, out of the requester's reach
+  // (borrowed; may be null): written after every status write that carries status.audit. Under
+  // strict audit a failed anchor write fails the step (retried); otherwise it is reported through
+  // the store's on_error and written again at the next status write or reconcile.
+  audit::ConfigMapAnchorStore* anchors = nullptr;
 };
 
 struct ReconcileResult {
@@ -131,6 +137,9 @@ class DebugSessionReconciler {
   Status AppendAudit(const session::DebugSession& s, session::Action step_action,
                      std::string action, std::string outcome, std::string message,
                      session::DebugSessionStatus& status, nlohmann::json details);
+  // Copies the status.audit of `object` (a session as the API server holds it) to the session
+  // chain's anchor (options.anchors). An error only under strict audit.
+  Status AnchorAudit(const nlohmann::json& object);
 
   kube::KubeClient& client_;
   mutable std::mutex seen_mu_;  // workers reconcile different sessions at once

@@ -1,0 +1,227 @@
+// The reconciler keeps each session chain's head in a ConfigMap of the controller's namespace
+// (audit/anchor_store.h) beside status.audit: the requester can delete the session, not the anchor.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "controller/audit/anchor.h"
+#include "controller/audit/anchor_store.h"
+#include "controller/audit/audit_verifier.h"
+#include "controller/kube/base64.h"
+#include "controller/reconciler/debug_session_reconciler.h"
+#include "debugpod/envelope/envelope.h"
+#include "tests/controller/audit/fake_audit_sink.h"
+#include "tests/controller/informer/fake_kube_client.h"
+#include "tests/controller/kube/fake_clock.h"
+#include "tests/controller/session/session_fixtures.h"
+
+namespace ephemera::reconciler {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+constexpr char kControllerNamespace[] = "ephemera-system";
+const kube::ObjectKey kSessionKey{"team-a", "checkout-500s"};
+const kube::GroupVersionResource kConfigMaps{"", "v1", "configmaps", true, ""};
+
+class AuditAnchorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    json session = session::testing::SessionObject();
+    session["metadata"]["creationTimestamp"] = "2026-01-01T00:00:00Z";
+    session["metadata"].erase("finalizers");
+    client_.PutObject(kube::DebugSessionsResource(), session);
+    uid_ = session["metadata"]["uid"].get<std::string>();
+    client_.PutObject(kube::PodsResource(), session::testing::PodObject());
+    client_.SetCreateAnswer("subjectaccessreviews", [](const json& review) {
+      json answer = review;
+      answer["status"] = {{"allowed", true}};
+      return answer;
+    });
+  }
+
+  audit::AnchorStoreOptions StoreOptions() {
+    audit::AnchorStoreOptions options;
+    options.namespace_name = kControllerNamespace;
+    options.on_error = [this](std::string_view what, const Status& s) {
+      anchor_errors_.push_back(std::string(what) + ": " + s.message());
+    };
+    return options;
+  }
+
+  DebugSessionReconciler MakeReconciler(audit::AuditLog& log, audit::ConfigMapAnchorStore& anchors,
+                                        bool strict = false) {
+    ReconcilerOptions options;
+    options.controller_namespace = kControllerNamespace;
+    options.policy.snapshot_image = "ephemera.local/snapshot@sha256:" + std::string(64, 'a');
+    options.policy.strict_audit = strict;
+    options.mark_key = "0123456789abcdef0123456789abcdef";
+    options.audit = &log;
+    options.anchors = &anchors;
+    return DebugSessionReconciler(client_, clock_, options);
+  }
+
+  Status Settle(DebugSessionReconciler& reconciler) {
+    for (int i = 0; i < 20; ++i) {
+      auto result = reconciler.Reconcile(kSessionKey);
+      if (!result.ok()) return result.status();
+      if (result->steps == 0) return OkStatus();
+    }
+    return InternalError("the session never settled");
+  }
+
+  session::DebugSession Session() {
+    auto parsed = session::ParseDebugSession(
+        client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value_or(json::object()));
+    EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+    return parsed.ok() ? *parsed : session::DebugSession{};
+  }
+
+  // The session chain's anchor as the controller's namespace holds it.
+  std::optional<audit::ChainAnchor> Anchor() {
+    auto object = client_.GetObject(
+        kConfigMaps, {kControllerNamespace, audit::AnchorConfigMapName(audit::SessionChain(uid_))});
+    if (!object) return std::nullopt;
+    auto anchor = audit::ParseAnchorConfigMap(*object);
+    EXPECT_TRUE(anchor.ok()) << anchor.status().ToString();
+    return anchor.ok() ? std::optional<audit::ChainAnchor>(*anchor) : std::nullopt;
+  }
+  audit::ChainHead StatusHead() {
+    const session::DebugSession s = Session();
+    EXPECT_TRUE(s.status.audit.has_value());
+    if (!s.status.audit) return {};
+    return {static_cast<std::uint64_t>(s.status.audit->records), s.status.audit->head};
+  }
+
+  void FinishSnapshotContainer() {
+    const session::DebugSession s = Session();
+    auto secret = client_.GetObject(kube::SecretsResource(),
+                                    {kControllerNamespace, session::SessionKeySecretNameFor(uid_)});
+    ASSERT_TRUE(secret.has_value());
+    auto recipient = kube::Base64Decode((*secret)["data"]["recipient"].get<std::string>());
+    ASSERT_TRUE(recipient.ok());
+    json document = {{"apiVersion", "ephemera.dev/snapshot/v1"},
+                     {"kind", "Snapshot"},
+                     {"targets", {{"mainPid", 1}, {"pids", {1}}}},
+                     {"sections", {"process"}},
+                     {"processes", json::array()},
+                     {"redaction", json::object()},
+                     {"degraded", json::array()},
+                     {"overhead", json::object()}};
+    auto sealed = envelope::Seal(document.dump(), {*recipient});
+    ASSERT_TRUE(sealed.ok());
+    client_.SetPodLog({"team-a", "shop-1"}, s.status.ephemeral_container, *sealed);
+    json pod = *client_.GetObject(kube::PodsResource(), {"team-a", "shop-1"});
+    pod["status"]["ephemeralContainerStatuses"] = {
+        {{"name", s.status.ephemeral_container}, {"state", {{"terminated", {{"exitCode", 0}}}}}}};
+    client_.PutObject(kube::PodsResource(), pod);
+  }
+
+  // An anchor further along than anything this session will write: an anchor never moves back,
+  // so every anchor write fails.
+  void BlockTheAnchor() {
+    client_.PutObject(
+        kConfigMaps,
+        audit::BuildAnchorConfigMap(
+            {audit::SessionChain(uid_), {1000, "sha256:" + std::string(64, 'f')}, "", ""},
+            kControllerNamespace));
+  }
+  void UnblockTheAnchor() {
+    client_.RemoveObject(
+        kConfigMaps, {kControllerNamespace, audit::AnchorConfigMapName(audit::SessionChain(uid_))});
+  }
+
+  kube::FakeKubeClient client_;
+  kube::FakeClock clock_;
+  std::string uid_;
+  std::vector<std::string> anchor_errors_;
+};
+
+// Every status write carries the head to the anchor; at the end the requester deletes the session
+// (its status.audit with it) and cuts the chain's last records from the log: the anchor still
+// catches it.
+TEST_F(AuditAnchorTest, TheAnchorFollowsTheStatusAndOutlivesTheSession) {
+  audit::FakeAuditSink sink;
+  audit::AuditLog log(sink);
+  audit::ConfigMapAnchorStore anchors(client_, clock_, StoreOptions());
+  DebugSessionReconciler reconciler = MakeReconciler(log, anchors);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
+  ASSERT_TRUE(Anchor().has_value());
+  EXPECT_EQ(Anchor()->head, StatusHead());
+  EXPECT_EQ(Anchor()->session, kSessionKey.ToString());
+
+  FinishSnapshotContainer();
+  ASSERT_TRUE(Settle(reconciler).ok());
+  ASSERT_EQ(Session().status.phase, session::Phase::kCompleted);
+  clock_.Advance(6min);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  ASSERT_EQ(Session().status.phase, session::Phase::kExpired);
+  const audit::ChainHead final_head = StatusHead();
+  EXPECT_EQ(Anchor()->head, final_head);
+  EXPECT_EQ(final_head.hash, sink.Records().back().hash);
+  EXPECT_TRUE(anchor_errors_.empty());
+
+  client_.RemoveObject(kube::DebugSessionsResource(), kSessionKey);  // the requester deletes it
+  std::vector<audit::SealedRecord> records = sink.Records();
+  records.pop_back();  // and the log loses "wiped"
+  std::ostringstream lines;
+  for (const auto& r : records) lines << audit::ToJson(r).dump() << "\n";
+  auto listed = client_.List(kConfigMaps, kControllerNamespace,
+                             {.label_selector = std::string(audit::kAnchorSelector)});
+  ASSERT_TRUE(listed.ok());
+  auto kept = audit::AnchorsFromJson(json{{"items", listed->items}});
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  std::istringstream in(lines.str());
+  const audit::VerifyReport report = audit::VerifyAuditStream(in, *kept);
+  EXPECT_FALSE(report.Verified());
+  EXPECT_THAT(audit::FormatVerifyReport(report), HasSubstr("missing at the end"));
+}
+
+// Strict audit: a step whose anchor cannot be written fails and is retried; once the anchor can be
+// written, it catches up with the status.
+TEST_F(AuditAnchorTest, UnderStrictAuditAFailedAnchorWriteFailsTheStepUntilItIsWritten) {
+  audit::FakeAuditSink sink;
+  audit::AuditLog log(sink, {.strict = true});
+  audit::ConfigMapAnchorStore anchors(client_, clock_, StoreOptions());
+  DebugSessionReconciler reconciler = MakeReconciler(log, anchors, /*strict=*/true);
+  BlockTheAnchor();
+  const Status failed = Settle(reconciler);
+  EXPECT_EQ(failed.code(), StatusCode::kFailedPrecondition) << failed.ToString();
+  EXPECT_THAT(failed.message(), HasSubstr("audit anchor"));
+  EXPECT_FALSE(Session().status.phase == session::Phase::kCapturing) << "no further step";
+  EXPECT_EQ(Settle(reconciler).code(), StatusCode::kFailedPrecondition) << "still refused";
+
+  UnblockTheAnchor();
+  ASSERT_TRUE(Settle(reconciler).ok());
+  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
+  ASSERT_TRUE(Anchor().has_value());
+  EXPECT_EQ(Anchor()->head, StatusHead());
+  EXPECT_TRUE(anchor_errors_.empty()) << "strict mode returns the error instead";
+}
+
+// Without strict audit the session goes on, the failure is reported, and the anchor is written at
+// the next reconcile.
+TEST_F(AuditAnchorTest, WithoutStrictAuditAFailedAnchorWriteIsReportedAndMadeGoodLater) {
+  audit::FakeAuditSink sink;
+  audit::AuditLog log(sink);
+  audit::ConfigMapAnchorStore anchors(client_, clock_, StoreOptions());
+  DebugSessionReconciler reconciler = MakeReconciler(log, anchors);
+  BlockTheAnchor();
+  ASSERT_TRUE(Settle(reconciler).ok());
+  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
+  ASSERT_FALSE(anchor_errors_.empty());
+  EXPECT_THAT(anchor_errors_[0], HasSubstr("DebugSession team-a/checkout-500s"));
+  UnblockTheAnchor();
+  ASSERT_TRUE(reconciler.Reconcile(kSessionKey).ok());
+  ASSERT_TRUE(Anchor().has_value());
+  EXPECT_EQ(Anchor()->head, StatusHead());
+}
+
+}  // namespace
+}  // namespace ephemera::reconciler
