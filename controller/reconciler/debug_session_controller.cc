@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <thread>
 #include <vector>
 
@@ -79,7 +80,17 @@ void DebugSessionController::Work(
     const std::stop_token& stop,
     const std::function<void(const kube::ObjectKey&, const Status&)>& on_error) {
   while (auto key = queue_.Get(stop)) {
-    auto result = reconciler_.Reconcile(*key, informer_.Get(*key));
+    // Reconcile does not throw; this is the last line of defence (an exception escaping a worker
+    // thread would end the whole process, and with it every other session).
+    StatusOr<ReconcileResult> result = InternalError("not reconciled");
+    try {
+      result = reconciler_.Reconcile(*key, informer_.Get(*key));
+    } catch (const std::exception& e) {
+      result = InternalError("reconciling DebugSession " + key->ToString() + " threw: " + e.what());
+    } catch (...) {
+      result = InternalError("reconciling DebugSession " + key->ToString() +
+                             " threw an exception of unknown type");
+    }
     if (result.ok()) {
       ++ok_;
       queue_.Forget(*key);

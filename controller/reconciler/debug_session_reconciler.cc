@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <array>
+#include <exception>
 
 #include "controller/detection/container_mark.h"
 #include "controller/kube/api_error.h"
 #include "controller/kube/base64.h"
 #include "controller/kube/rfc3339.h"
+#include "controller/reconciler/snapshot_document.h"
 #include "controller/session/ephemeral_container.h"
 #include "debugpod/envelope/envelope.h"
 
@@ -23,7 +25,8 @@ using session::Phase;
 
 // A reconcile takes at most this many steps before yielding the worker (a full session is ~8).
 constexpr int kMaxStepsPerReconcile = 16;
-constexpr std::string_view kSnapshotFormat = "ephemera.dev/snapshot/v1";
+static_assert(session::kContainerMarkEnv == std::string_view(detection::kMarkEnvName),
+              "ParsePodView reads the mark from the variable AddMark writes");
 
 // Holds plaintext that must not outlive its use; wiped on destruction.
 class WipedString {
@@ -71,38 +74,27 @@ json SessionLabels(const DebugSession& s) {
           {"ephemera.dev/session-uid", s.uid}};
 }
 
-std::vector<std::string> StringList(const json& doc, const char* key) {
-  std::vector<std::string> out;
-  auto it = doc.find(key);
-  if (it == doc.end() || !it->is_array()) return out;
-  for (const auto& v : *it) {
-    if (v.is_string()) {
-      out.push_back(v.get<std::string>());
-    } else if (v.is_object()) {  // degraded entries: {section, pid, reason}
-      std::string line = v.value("section", std::string("?"));
-      if (v.contains("pid") && v["pid"].is_number_integer()) {
-        line += " pid " + std::to_string(v["pid"].get<int>());
-      }
-      line += ": " + v.value("reason", std::string("unknown"));
-      out.push_back(line);
-    }
-  }
-  return out;
+// The label `key` of an API object, "" when it has none (checked access: no exception).
+std::string LabelOf(const json& object, const char* key) {
+  const auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->is_object()) return "";
+  const auto labels = metadata->find("labels");
+  if (labels == metadata->end() || !labels->is_object()) return "";
+  const auto label = labels->find(key);
+  return label != labels->end() && label->is_string() ? label->get<std::string>() : "";
 }
 
-std::vector<std::int64_t> TargetPids(const json& doc) {
-  std::vector<std::int64_t> pids;
-  const json targets = doc.value("targets", json::object());
-  if (!targets.is_object() || !targets.contains("pids") || !targets["pids"].is_array()) return pids;
-  for (const json& pid : targets["pids"]) {
-    if (pid.is_number_integer()) pids.push_back(pid.get<std::int64_t>());
+// A pod as the planner sees it, with each ephemeral container's mark checked: only a container
+// whose mark verifies for this pod's UID and its name under the controller's key counts as one
+// Ephemera added (L5). The name alone proves nothing: anyone allowed to add ephemeral containers
+// can use it.
+StatusOr<session::PodView> ParseCheckedPodView(const json& pod, std::string_view mark_key) {
+  auto view = session::ParsePodView(pod);
+  if (!view.ok()) return view.status();
+  for (session::EphemeralContainerView& ec : view->ephemeral_containers) {
+    ec.added_by_ephemera = detection::IsValidMark(ec.mark, mark_key, view->uid, ec.name);
   }
-  return pids;
-}
-
-std::int64_t IntOr0(const json& doc, const char* key) {
-  auto it = doc.find(key);
-  return it != doc.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+  return view;
 }
 
 // The "collected" record: what the snapshot tool read (never what it found: no values).
@@ -226,6 +218,35 @@ bool DebugSessionReconciler::IsLastSeen(const kube::ObjectKey& key, const json& 
 
 StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
     const kube::ObjectKey& key, const std::shared_ptr<const json>& cached) {
+  // The exception boundary: nothing a session holds (its spec, its status, its target pod, the
+  // snapshot its container wrote) may take the controller down with it. An exception fails this
+  // reconcile of this key, which the caller retries with backoff like any other error; the other
+  // sessions go on. The code below handles expected failures with Status: an exception here is a
+  // bug, named in the error so that it gets fixed.
+  std::string session_uid;
+  std::string what;
+  try {
+    return ReconcileSteps(key, cached, session_uid);
+  } catch (const nlohmann::json::exception& e) {
+    // Not e.what(): a parse error quotes the input it read, which may be session data.
+    what = "a JSON error (nlohmann id " + std::to_string(e.id) + ")";
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "an exception of unknown type";
+  }
+  // The attempt may have appended records without the status that commits them: the retry starts
+  // again from the head the status saved, as after any failed step.
+  if (options_.audit != nullptr && !session_uid.empty()) {
+    options_.audit->Abandon(audit::SessionChain(session_uid));
+  }
+  return InternalError("reconciling DebugSession " + key.ToString() + " threw " + what +
+                       "; it will be retried");
+}
+
+StatusOr<ReconcileResult> DebugSessionReconciler::ReconcileSteps(
+    const kube::ObjectKey& key, const std::shared_ptr<const json>& cached,
+    std::string& session_uid) {
   ReconcileResult result;
   json current;
   if (cached != nullptr && IsLastSeen(key, *cached)) {
@@ -263,6 +284,7 @@ StatusOr<ReconcileResult> DebugSessionReconciler::Reconcile(
     auto parsed = session::ParseDebugSession(current);
     if (!parsed.ok()) return parsed.status().WithContext("DebugSession " + key.ToString());
     const DebugSession& s = *parsed;
+    session_uid = s.uid;
 
     const Phase phase = s.status.phase.value_or(Phase::kPending);
     if (!s.deleting && !session::IsTerminal(phase) && s.status.expires_at && !seen) {
@@ -316,7 +338,7 @@ StatusOr<session::Observations> DebugSessionReconciler::Observe(const DebugSessi
   session::Observations observed;
   auto pod = client_.Get(kube::PodsResource(), {s.key.namespace_name, s.spec.pod});
   if (pod.ok()) {
-    auto view = session::ParsePodView(*pod);
+    auto view = ParseCheckedPodView(*pod, options_.mark_key);
     if (!view.ok()) return view.status();
     observed.pod = std::move(*view);
   } else if (!IsNotFound(pod.status())) {
@@ -483,9 +505,10 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
                            session::IsToolOverdue(s, options_.policy, now);
       if (auto pod = client_.Get(kube::PodsResource(), {s.key.namespace_name, s.spec.pod});
           pod.ok()) {
-        auto view = session::ParsePodView(*pod);
+        auto view = ParseCheckedPodView(*pod, options_.mark_key);
         const auto* ec =
             view.ok() ? view->FindEphemeral(session::EphemeralContainerNameFor(s.uid)) : nullptr;
+        if (ec != nullptr && !ec->added_by_ephemera) ec = nullptr;  // not this session's container
         if (overdue && ec != nullptr &&
             ec->state.kind != session::EphemeralState::Kind::kTerminated) {
           const std::string message = "snapshot container " + ec->name + " in pod " + s.spec.pod +
@@ -633,8 +656,12 @@ StatusOr<session::PodView> DebugSessionReconciler::Inject(const DebugSession& s,
                                                           const session::PodView& pod,
                                                           const std::string& container,
                                                           std::string recipient) {
-  if (pod.FindEphemeral(session::EphemeralContainerNameFor(s.uid)) != nullptr) {
-    return pod;  // already injected (a retry, a restart, or another replica)
+  if (const auto* existing = pod.FindEphemeral(session::EphemeralContainerNameFor(s.uid))) {
+    if (existing->added_by_ephemera) return pod;  // a retry, a restart, or another replica
+    // The planner ends such a session first; this is the last line of defence.
+    return FailedPreconditionError("pod " + pod.name +
+                                   " already has an ephemeral container named " + existing->name +
+                                   " that Ephemera did not add");
   }
   if (recipient.empty()) {
     auto read = ReadKey(s, "recipient");
@@ -663,17 +690,27 @@ StatusOr<session::PodView> DebugSessionReconciler::Inject(const DebugSession& s,
     }
     return patched.status();
   }
-  auto after = session::ParsePodView(*patched);
+  auto after = ParseCheckedPodView(*patched, options_.mark_key);
   if (!after.ok()) return after.status().WithContext("the pod returned by the injection");
   return after;
 }
 
 Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSessionStatus& status) {
+  // Everything read here was written inside the target pod: it is bounded and checked before use.
   const std::string container = session::EphemeralContainerNameFor(s.uid);
-  auto log = client_.GetPodLog(
-      {s.key.namespace_name, s.spec.pod},
-      {container, options_.policy.max_snapshot_log_bytes, std::nullopt, false, false});
+  const std::int64_t cap = options_.policy.max_snapshot_log_bytes;
+  if (cap <= 0 || options_.max_snapshot_plaintext_bytes <= 0) {
+    return FailedPreconditionError("the controller's snapshot size caps are not set");
+  }
+  auto log = client_.GetPodLog({s.key.namespace_name, s.spec.pod},
+                               {container, cap, std::nullopt, false, false});
   if (!log.ok()) return log.status().WithContext("reading the snapshot container's log");
+  // The API server cuts the log at limitBytes; one that did not is refused unread.
+  if (static_cast<std::int64_t>(log->size()) > cap) {
+    return ResourceExhaustedError(
+        "the snapshot container's log is larger than the controller's cap of " +
+        std::to_string(cap) + " bytes");
+  }
   auto identity = ReadKey(s, "identity");
   if (!identity.ok()) return identity.status();
   WipedString key(std::move(*identity));
@@ -682,8 +719,7 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSess
   if (!opened.ok()) {
     // The API server cuts the log at the cap without saying so: a log of exactly that size that
     // does not open was (most likely) cut, and "truncated armor" would hide the reason.
-    const std::int64_t cap = options_.policy.max_snapshot_log_bytes;
-    if (cap > 0 && static_cast<std::int64_t>(log->size()) >= cap) {
+    if (static_cast<std::int64_t>(log->size()) >= cap) {
       return ResourceExhaustedError(
           "the snapshot container's log reached the controller's cap of " + std::to_string(cap) +
           " bytes, so the snapshot was cut (" + opened.status().message() +
@@ -693,15 +729,11 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSess
   }
   WipedString plaintext(std::move(*opened));
 
-  json doc = json::parse(plaintext.Get(), nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_object() || doc.value("apiVersion", "") != kSnapshotFormat) {
-    return DataLossError("the snapshot is not an " + std::string(kSnapshotFormat) + " document");
-  }
+  auto facts = ParseSnapshotDocument(plaintext.Get());
+  if (!facts.ok()) return facts.status();
   auto sealed = envelope::Seal(plaintext.Get(), s.spec.recipients);
   if (!sealed.ok()) return sealed.status().WithContext("encrypting to the recipients");
 
-  const std::vector<std::string> sections = StringList(doc, "sections");
-  const std::vector<std::string> degraded = StringList(doc, "degraded");
   const std::string sha = Sha256Hex(*sealed);
   json snapshot = {{"apiVersion", "ephemera.dev/v1alpha1"},
                    {"kind", "DebugSnapshot"},
@@ -717,8 +749,8 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSess
                      {"ciphertext", *sealed},
                      {"sha256", sha},
                      {"bytes", static_cast<std::int64_t>(sealed->size())},
-                     {"sections", sections},
-                     {"degraded", degraded},
+                     {"sections", facts->sections},
+                     {"degraded", facts->degraded},
                      {"capturedAt", kube::FormatRfc3339(clock_.Now())}}}};
   auto created = client_.Create(kube::DebugSnapshotsResource(), s.key.namespace_name, snapshot,
                                 {std::string(session::kFieldManager), false});
@@ -729,31 +761,20 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSess
     // Delivered by an earlier attempt? Only accept one that belongs to this session.
     auto existing = client_.Get(kube::DebugSnapshotsResource(), s.key);
     if (!existing.ok()) return existing.status();
-    const json& labels = (*existing)["metadata"]["labels"];
-    if (!labels.is_object() || labels.value("ephemera.dev/session-uid", "") != s.uid) {
+    if (LabelOf(*existing, "ephemera.dev/session-uid") != s.uid) {
       return FailedPreconditionError("a DebugSnapshot named " + s.key.name +
                                      " already exists and belongs to another session");
     }
   }
 
-  status.snapshot =
-      session::SnapshotSummary{s.key.name, sha,      static_cast<std::int64_t>(sealed->size()),
-                               sections,   degraded, TargetPids(doc)};
-  const json redaction = doc.value("redaction", json::object());
-  session::RedactionSummary r{IntOr0(redaction, "envRedacted"), {}, 0};
-  if (redaction.contains("patternsMatched") && redaction["patternsMatched"].is_object()) {
-    for (const auto& [rule, count] : redaction["patternsMatched"].items()) {
-      if (count.is_number_integer()) r.patterns_matched[rule] = count.get<std::int64_t>();
-    }
-  }
-  if (redaction.contains("droppedFields") && redaction["droppedFields"].is_array()) {
-    r.dropped_fields = static_cast<std::int64_t>(redaction["droppedFields"].size());
-  }
-  status.redaction = r;
-  const json overhead = doc.value("overhead", json::object());
-  status.overhead = session::OverheadSummary{
-      IntOr0(overhead, "targetFreezeMicros"), IntOr0(overhead, "toolCpuMillis"),
-      IntOr0(overhead, "toolMaxRssKiB"), IntOr0(overhead, "wallMillis")};
+  status.snapshot = session::SnapshotSummary{s.key.name,
+                                             sha,
+                                             static_cast<std::int64_t>(sealed->size()),
+                                             std::move(facts->sections),
+                                             std::move(facts->degraded),
+                                             std::move(facts->pids)};
+  status.redaction = std::move(facts->redaction);
+  status.overhead = facts->overhead;
   return OkStatus();
 }
 

@@ -6,8 +6,10 @@
 // harmless: the next reconcile sees the world as it is and continues from there.
 //
 // Errors: a Status whose code says what to do (kube::AdviseRetry); the caller requeues with
-// backoff. Thread safety: Reconcile may run concurrently for different keys (the work queue never
-// hands the same key to two workers at once).
+// backoff. Reconcile never throws: an exception from anything it calls becomes kInternal for that
+// key (a failed reconcile, retried), so that one session cannot crash the controller. Thread
+// safety: Reconcile may run concurrently for different keys (the work queue never hands the same
+// key to two workers at once).
 #ifndef EPHEMERA_CONTROLLER_RECONCILER_DEBUG_SESSION_RECONCILER_H_
 #define EPHEMERA_CONTROLLER_RECONCILER_DEBUG_SESSION_RECONCILER_H_
 
@@ -80,6 +82,10 @@ class DebugSessionReconciler {
   bool IsEchoOfOwnWrite(const kube::ObjectKey& key, const nlohmann::json& object) const;
 
  private:
+  // Reconcile without the exception boundary; sets `session_uid` once the session is parsed.
+  StatusOr<ReconcileResult> ReconcileSteps(const kube::ObjectKey& key,
+                                           const std::shared_ptr<const nlohmann::json>& cached,
+                                           std::string& session_uid);
   // The target pod and whether the session key Secret exists (and its recipient), read from the
   // API server; a capturing session needs only the pod.
   StatusOr<session::Observations> Observe(const session::DebugSession& s);
@@ -113,7 +119,9 @@ class DebugSessionReconciler {
   // with the snapshot container (as the patch answered, or `pod` when it was there already).
   StatusOr<session::PodView> Inject(const session::DebugSession& s, const session::PodView& pod,
                                     const std::string& container, std::string recipient);
-  // kCollect; fills `status` with the snapshot summary. DataLoss for an invalid snapshot.
+  // kCollect; fills `status` with the snapshot summary. DataLoss for output that is not a valid
+  // snapshot (snapshot_document.h), ResourceExhausted for a log or plaintext over its cap: the
+  // session fails for good on either.
   Status Collect(const session::DebugSession& s, session::DebugSessionStatus& status);
   Status Wipe(const session::DebugSession& s);
   // Deletes the session key Secret (already gone is fine).

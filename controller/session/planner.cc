@@ -81,6 +81,18 @@ std::optional<Plan> CheckPolicy(const DebugSession& s, const Policy& policy) {
   return std::nullopt;
 }
 
+// The session's container name is taken by an ephemeral container Ephemera did not add (its mark
+// does not verify for this pod): someone allowed to add ephemeral containers got there first, or
+// recreated the pod with one. The session must never treat it, or its output, as its own.
+Plan ForeignContainer(const PodView& pod, const EphemeralContainerView& ec, bool injected) {
+  return End(Action::kFail, "ForeignSnapshotContainer",
+             "pod " + pod.name + (injected ? " has" : " already has") +
+                 " an ephemeral container named " + ec.name +
+                 " that Ephemera did not add (its mark does not verify for this pod), so its "
+                 "output is never collected; someone allowed to add ephemeral containers to the "
+                 "pod created it. Create a new DebugSession: it gets another container name");
+}
+
 // From Pending/Injecting: wait for a running target, then key, then injection.
 Plan PlanInjection(const DebugSession& s, const Observations& observed, const Policy& policy,
                    TimePoint now) {
@@ -95,8 +107,11 @@ Plan PlanInjection(const DebugSession& s, const Observations& observed, const Po
     return End(Action::kFail, "TargetContainerNotFound",
                "pod " + pod.name + " has no container named \"" + container + "\"");
   }
-  const std::string ephemeral = EphemeralContainerNameFor(s.uid);
-  if (pod.FindEphemeral(ephemeral) == nullptr) {
+  const EphemeralContainerView* existing = pod.FindEphemeral(EphemeralContainerNameFor(s.uid));
+  if (existing != nullptr && !existing->added_by_ephemera) {
+    return ForeignContainer(pod, *existing, /*injected=*/false);
+  }
+  if (existing == nullptr) {
     if (pod.deleting || pod.phase == "Succeeded" || pod.phase == "Failed") {
       return End(Action::kFail, "TargetNotRunning", "pod " + pod.name + " is not running");
     }
@@ -132,6 +147,7 @@ Plan PlanCapture(const DebugSession& s, const Observations& observed, const Poli
         Action::kFail, "TargetPodReplaced",
         "pod " + s.spec.pod + " no longer has the snapshot container; it was probably recreated");
   }
+  if (!ec->added_by_ephemera) return ForeignContainer(*observed.pod, *ec, /*injected=*/true);
   const TimePoint injected_at = InjectedAt(s);
   const bool overdue = IsToolOverdue(s, policy, now);
   const milliseconds poll = std::clamp(duration_cast<milliseconds>(now - injected_at) / 2,

@@ -117,9 +117,12 @@ StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
       view.default_container = view.containers.front().name;
     }
     for (const auto& ec : Arr(spec, "ephemeralContainers")) {
-      EphemeralContainerView ev{Str(ec, "name"), Str(ec, "image"), {}, {}};
+      EphemeralContainerView ev{Str(ec, "name"), Str(ec, "image"), {}, {}, {}, false};
       for (const auto& a : Arr(ec, "args")) {
         if (a.is_string()) ev.args.push_back(a.get<std::string>());
+      }
+      for (const auto& e : Arr(ec, "env")) {
+        if (e.is_object() && Str(e, "name") == kContainerMarkEnv) ev.mark = Str(e, "value");
       }
       view.ephemeral_containers.push_back(std::move(ev));
     }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "status/status.h"
@@ -31,11 +32,23 @@ struct EphemeralState {
   int exit_code = 0;
 };
 
+// The environment variable that carries Ephemera's mark on the containers it adds (the same name as
+// detection::kMarkEnvName, which this pure library does not link; the reconciler checks they
+// agree).
+inline constexpr std::string_view kContainerMarkEnv = "EPHEMERA_MARK";
+
 struct EphemeralContainerView {
   std::string name;
   std::string image;
   std::vector<std::string> args;
   EphemeralState state;  // kUnknown until the kubelet reports a status
+  std::string mark;      // the value of kContainerMarkEnv in its env, "" when it has none
+  // Whether `mark` proves that Ephemera added this container to this very pod: a valid HMAC, under
+  // the controller's mark key, of the pod's UID and the container's name. Anyone allowed to add
+  // ephemeral containers can add one with Ephemera's name for a session. ParsePodView cannot tell
+  // (the key is the controller's), so it is false until the reconciler has checked the mark: an
+  // unchecked container never counts as Ephemera's.
+  bool added_by_ephemera = false;
 };
 
 struct PodView {

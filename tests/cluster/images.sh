@@ -8,6 +8,8 @@
 #   images.sh list [NAME...]    print the image references (all, or those of the NAMEs, in the
 #                               order given)
 #   images.sh names             print the short NAMEs: pause target kubectl snapshot controller
+#                               hostile-snapshot (a test stand-in for the snapshot tool that writes
+#                               hostile output, tests/target/hostile_snapshot.cc)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,18 +17,19 @@ repo=$(cd "$here/../.." && pwd)
 build_dir=${EPHEMERA_IMAGE_BUILD_DIR:-$repo/build/release}
 
 # Short name -> image reference, in build order.
-names=(pause target kubectl snapshot controller)
+names=(pause target kubectl snapshot controller hostile-snapshot)
 declare -A images=(
   [pause]=ephemera.local/pause:1.0
   [target]=ephemera.local/target:0.1.0
   [kubectl]=ephemera.local/kubectl:0.1.0
   [snapshot]=ephemera.local/snapshot:0.1.0
   [controller]=ephemera.local/controller:0.1.0
+  [hostile-snapshot]=ephemera.local/hostile-snapshot:0.1.0
 )
 # Short name -> the CMake target of its program (kubectl comes from hack/build-kube.sh instead).
 declare -A targets=(
   [pause]=ephemera-pause [target]=ephemera-target [snapshot]=ephemera-snapshot
-  [controller]=ephemera-controller
+  [controller]=ephemera-controller [hostile-snapshot]=ephemera-hostile-snapshot
 )
 
 log() { echo "images: $*" >&2; }
@@ -86,6 +89,12 @@ build_image() { # short-name
       "$build_dir/debugpod/snapshot/ephemera-snapshot" ;;
     controller) docker_build_with_libs "$image" "$repo/controller/Dockerfile" \
       "$build_dir/controller/ephemera-controller" ;;
+    hostile-snapshot) # laid out like the snapshot image: the controller runs /ephemera-snapshot
+      local staging
+      staging=$(mktemp -d)
+      cp "$build_dir/tests/target/ephemera-hostile-snapshot" "$staging/ephemera-snapshot"
+      docker_build_with_libs "$image" "$repo/debugpod/Dockerfile" "$staging/ephemera-snapshot"
+      rm -rf "$staging" ;;
   esac
 }
 

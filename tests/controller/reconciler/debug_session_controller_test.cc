@@ -3,7 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "controller/audit/audit_log.h"
 #include "controller/kube/resource.h"
@@ -104,6 +109,69 @@ TEST(DebugSessionControllerTest, QueuesOthersChangesButNotTheEchoOfItsOwnWrites)
       {kube::ModifiedEvent(client.GetObject(kube::DebugSessionsResource(), key).value())}));
   EXPECT_TRUE(Eventually([&] { return controller.Stats().reconciles_ok >= 2; }))
       << "another writer's change must be reconciled";
+}
+
+// H3: a session whose reconcile throws (here: every SubjectAccessReview for it) fails alone. The
+// worker survives, the error is reported for that key, and the other session is served.
+TEST(DebugSessionControllerTest, ASessionWhoseReconcileThrowsDoesNotStopTheOthers) {
+  kube::FakeKubeClient client;
+  kube::FakeClock clock;
+  nlohmann::json healthy = session::testing::SessionObject();
+  healthy["metadata"]["creationTimestamp"] = "2026-01-01T00:00:01Z";
+  nlohmann::json hostile = session::testing::SessionObject();
+  hostile["metadata"]["namespace"] = "team-b";
+  hostile["metadata"]["uid"] = "8d3c0e7a-0002-4b7e-9d1e-5e0c7b1a2f3d";
+  hostile["metadata"]["creationTimestamp"] = "2026-01-01T00:00:00Z";  // served first
+  client.PutObject(kube::DebugSessionsResource(), healthy);
+  client.PutObject(kube::DebugSessionsResource(), hostile);
+  nlohmann::json pod_b = session::testing::PodObject();
+  pod_b["metadata"]["namespace"] = "team-b";
+  pod_b["metadata"]["uid"] = "pod-uid-b";
+  client.PutObject(kube::PodsResource(), session::testing::PodObject());
+  client.PutObject(kube::PodsResource(), pod_b);
+  client.SetCreateAnswer("subjectaccessreviews", [](const nlohmann::json& review) {
+    const nlohmann::json attributes = review.value("spec", nlohmann::json::object())
+                                          .value("resourceAttributes", nlohmann::json::object());
+    if (attributes.value("namespace", "") == "team-b") {
+      throw std::runtime_error("a bug that only this session triggers");
+    }
+    nlohmann::json answer = review;
+    answer["status"] = {{"allowed", true}};
+    return answer;
+  });
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  ReconcilerOptions options;
+  options.controller_namespace = "ephemera-system";
+  options.policy.snapshot_image = "ephemera.local/snapshot@sha256:" + std::string(64, 'a');
+  options.mark_key = "0123456789abcdef0123456789abcdef";
+  options.audit = &audit_log;
+  DebugSessionReconciler reconciler(client, clock, options);
+  DebugSessionController controller(client, clock, reconciler, 1);
+  std::mutex mu;
+  std::vector<std::pair<kube::ObjectKey, Status>> errors;
+  const std::function<void(const kube::ObjectKey&, const Status&)> on_error =
+      [&](const kube::ObjectKey& key, const Status& status) {
+        std::lock_guard lock(mu);
+        errors.emplace_back(key, status);
+      };
+  std::jthread loop([&](const std::stop_token& stop) { controller.Run(stop, on_error); });
+
+  const kube::ObjectKey healthy_key{"team-a", "checkout-500s"};
+  ASSERT_TRUE(Eventually([&] {
+    auto object = client.GetObject(kube::DebugSessionsResource(), healthy_key);
+    return object &&
+           object->value("status", nlohmann::json::object()).value("phase", "") == "Capturing";
+  })) << "the other session was not served";
+  EXPECT_GE(controller.Stats().reconciles_error, 1u);
+  std::lock_guard lock(mu);
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors.front().first, (kube::ObjectKey{"team-b", "checkout-500s"}));
+  EXPECT_EQ(errors.front().second.code(), StatusCode::kInternal);
+  EXPECT_NE(errors.front().second.message().find("threw a bug that only this session triggers"),
+            std::string::npos)
+      << errors.front().second.message();
+  for (const auto& [key, status] : errors) EXPECT_EQ(key.namespace_name, "team-b");
 }
 
 }  // namespace

@@ -789,19 +789,81 @@ std::vector<BadSnapshotCase> BadSnapshotCases() {
        [](const std::string& r) {
          return envelope::Seal(std::string("process 1 ") + kPlaintextMarker, {r});
        },
-       "is not an ephemera.dev/snapshot/v1 document", std::nullopt, std::nullopt},
+       "the snapshot container's output is not a valid snapshot: it is not JSON", std::nullopt,
+       std::nullopt},
       {"JsonButNotAnObject",
        [](const std::string& r) {
          return envelope::Seal(json::array({kPlaintextMarker}).dump(), {r});
        },
-       "is not an ephemera.dev/snapshot/v1 document", std::nullopt, std::nullopt},
+       "the snapshot container's output is not a valid snapshot: it is not a JSON object",
+       std::nullopt, std::nullopt},
       {"AnotherDocumentFormat",
        [](const std::string& r) {
          json doc = SnapshotDocument();
          doc["apiVersion"] = "ephemera.dev/snapshot/v0";
          return envelope::Seal(doc.dump(), {r});
        },
-       "is not an ephemera.dev/snapshot/v1 document", std::nullopt, std::nullopt},
+       "field 'apiVersion' is not ephemera.dev/snapshot/v1", std::nullopt, std::nullopt},
+      // H3: hostile documents, encrypted to the session's (public) recipient by whatever took the
+      // tool over. Before, the first three crashed the controller (nlohmann's value() threw on a
+      // wrong type; copying deep nesting overflowed the stack) and the others were used as valid.
+      {"ApiVersionNotAString",
+       [](const std::string& r) { return envelope::Seal(R"({"apiVersion":1})", {r}); },
+       "the snapshot container's output is not a valid snapshot: field 'apiVersion' is not a "
+       "string",
+       std::nullopt, std::nullopt},
+      {"NestedDeeplyUnderTargets",
+       [](const std::string& r) {
+         return envelope::Seal(R"({"apiVersion":"ephemera.dev/snapshot/v1","targets":)" +
+                                   std::string(200000, '[') + std::string(200000, ']') + "}",
+                               {r});
+       },
+       "the snapshot container's output is not a valid snapshot: it nests deeper than 128 levels",
+       std::nullopt, std::nullopt},
+      {"DegradedSectionNotAString",
+       [](const std::string& r) {
+         json doc = SnapshotDocument();
+         doc["degraded"] = {{{"section", 7}, {"reason", "x"}}};
+         return envelope::Seal(doc.dump(), {r});
+       },
+       "field 'degraded[0].section' is not a string", std::nullopt, std::nullopt},
+      {"DegradedReasonNotAString",
+       [](const std::string& r) {
+         json doc = SnapshotDocument();
+         doc["degraded"] = {{{"section", "stacks"}, {"reason", {{"text", kPlaintextMarker}}}}};
+         return envelope::Seal(doc.dump(), {r});
+       },
+       "field 'degraded[0].reason' is not a string", std::nullopt, std::nullopt},
+      {"PidsNotAnArray",
+       [](const std::string& r) {
+         json doc = SnapshotDocument();
+         doc["targets"]["pids"] = "1 7";
+         return envelope::Seal(doc.dump(), {r});
+       },
+       "field 'targets.pids' is not an array", std::nullopt, std::nullopt},
+      {"OverheadNotAnInteger",
+       [](const std::string& r) {
+         json doc = SnapshotDocument();
+         doc["overhead"]["wallMillis"] = 1e300;
+         return envelope::Seal(doc.dump(), {r});
+       },
+       "field 'overhead.wallMillis' is not an integer", std::nullopt, std::nullopt},
+      {"GarbagePlaintext",
+       [](const std::string& r) {
+         std::string garbage;
+         std::mt19937 random(11);
+         for (int i = 0; i < 4096; ++i) garbage += static_cast<char>(random() % 256);
+         return envelope::Seal(garbage, {r});
+       },
+       "the snapshot container's output is not a valid snapshot: it is not JSON", std::nullopt,
+       std::nullopt},
+      // A 50 MiB line, not encrypted: read up to the default 2 MiB cap only.
+      {"FiftyMiBLine",
+       [](const std::string&) -> StatusOr<std::string> {
+         return std::string(std::size_t{50} << 20, 'A');
+       },
+       "the snapshot container's log reached the controller's cap of 2097152 bytes", std::nullopt,
+       std::nullopt},
   };
 }
 
@@ -882,6 +944,150 @@ INSTANTIATE_TEST_SUITE_P(BadSnapshots, BadSnapshotTest, ::testing::ValuesIn(BadS
                          [](const ::testing::TestParamInfo<BadSnapshotCase>& row) {
                            return row.param.name;
                          });
+
+// --- Containers Ephemera did not add (L5) ---------------------------------------------------
+//
+// The session's container name is public (a hash of the session's UID). Anyone allowed to add
+// ephemeral containers to the pod can add one with that name first, or in a pod recreated under
+// the same name. Such a container is never taken for the session's: only a container whose mark
+// verifies for this pod's UID and this name is.
+
+// The pod gets `container` (as an attacker adds it), terminated with exit code 0 and `log`.
+void AddForeignContainer(kube::FakeKubeClient& client, const json& container,
+                         const std::string& log) {
+  json pod = *client.GetObject(kube::PodsResource(), kPodKey);
+  pod["spec"]["ephemeralContainers"] = {container};
+  pod["status"]["ephemeralContainerStatuses"] = {
+      {{"name", container["name"]}, {"state", {{"terminated", {{"exitCode", 0}}}}}}};
+  client.PutObject(kube::PodsResource(), pod);
+  client.SetPodLog(kPodKey, container["name"], log);
+}
+
+// A session that failed because of a foreign container: once, with a clear reason, nothing read
+// from that container, nothing delivered.
+void ExpectFailedOnAForeignContainer(kube::FakeKubeClient& client, const session::DebugSession& s,
+                                     const std::string& says) {
+  EXPECT_EQ(s.status.phase, session::Phase::kFailed) << s.status.message;
+  EXPECT_NE(s.status.message.find(says + " an ephemeral container named " +
+                                  session::EphemeralContainerNameFor(s.uid) +
+                                  " that Ephemera did not add"),
+            std::string::npos)
+      << s.status.message;
+  bool found = false;
+  for (const auto& c : s.status.conditions) found |= c.reason == "ForeignSnapshotContainer";
+  EXPECT_TRUE(found) << "the condition names the reason";
+  EXPECT_EQ(client.CallCount(kube::FakeMethod::kGetPodLog), 0) << "its output is never read";
+  EXPECT_FALSE(client.GetObject(kube::DebugSnapshotsResource(), kSessionKey).has_value());
+}
+
+TEST_F(ReconcilerTest, AContainerPreCreatedWithTheSessionsNameFailsTheSession) {
+  const session::DebugSession created = Session();
+  const std::string name = session::EphemeralContainerNameFor(created.uid);
+  AddForeignContainer(client_, {{"name", name}, {"image", "busybox"}}, "anything");
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  ASSERT_TRUE(Settle(reconciler).ok());
+
+  const session::DebugSession s = Session();
+  ExpectFailedOnAForeignContainer(client_, s, "pod shop-1 already has");
+  EXPECT_EQ(
+      client_.GetObject(kube::PodsResource(), kPodKey)->at("spec")["ephemeralContainers"].size(),
+      1u)
+      << "nothing injected beside it";
+  EXPECT_FALSE(client_
+                   .GetObject(kube::SecretsResource(),
+                              {kControllerNamespace, session::SessionKeySecretNameFor(s.uid)})
+                   .has_value())
+      << "no key made for a session that cannot run";
+  EXPECT_EQ(ActionsOf(sink).back(), "failed");
+}
+
+// A mark is bound to its pod's UID: one copied from another pod (or an earlier pod of the same
+// name) does not verify.
+TEST_F(ReconcilerTest, AMarkCopiedFromAnotherPodDoesNotMakeAContainerEphemeras) {
+  const std::string name = session::EphemeralContainerNameFor(Session().uid);
+  json container = {{"name", name}, {"image", "busybox"}};
+  detection::AddMark(container, kMarkKey, "uid-of-another-pod");
+  AddForeignContainer(client_, container, "anything");
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  ExpectFailedOnAForeignContainer(client_, Session(), "pod shop-1 already has");
+}
+
+// The pod is recreated during the capture, under the same name, with a container that has the
+// session's name, the mark copied from the first pod, and a well-formed snapshot encrypted to the
+// session's public recipient. Before, the controller delivered it as the requester's snapshot.
+TEST_F(ReconcilerTest, AContainerInARecreatedPodIsNotCollected) {
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  session::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
+  json injected =
+      client_.GetObject(kube::PodsResource(), kPodKey)->at("spec")["ephemeralContainers"][0];
+
+  json pod = session::testing::PodObject();
+  pod["metadata"]["uid"] = "pod-uid-2";
+  client_.PutObject(kube::PodsResource(), pod);
+  auto forged = SealedSnapshot(SessionRecipient(s.uid));
+  ASSERT_TRUE(forged.ok()) << forged.status().ToString();
+  AddForeignContainer(client_, injected, *forged);
+  ASSERT_TRUE(Settle(reconciler).ok());
+
+  s = Session();
+  ExpectFailedOnAForeignContainer(client_, s, "pod shop-1 has");
+  EXPECT_EQ(ActionsOf(sink).back(), "failed");
+}
+
+// --- The exception boundary (H3) ------------------------------------------------------------
+
+// Anything that throws during a reconcile fails that reconcile (kInternal, retried like any error)
+// instead of ending the process; the retry continues the session's audit chain from its saved head.
+TEST_F(ReconcilerTest, AnExceptionFailsTheReconcileInsteadOfTheController) {
+  int throws = 2;
+  client_.SetCreateAnswer("subjectaccessreviews", [&throws](const json& review) -> json {
+    if (throws == 2) {
+      --throws;
+      throw std::runtime_error("the review answer exploded");
+    }
+    if (throws == 1) {
+      --throws;
+      return json(5).at("status");  // nlohmann type_error: its text is not passed on
+    }
+    json answer = review;
+    answer["status"] = {{"allowed", true}};
+    return answer;
+  });
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+
+  StatusOr<ReconcileResult> first = InternalError("not run");
+  EXPECT_NO_THROW(first = reconciler.Reconcile(kSessionKey));
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.status().code(), StatusCode::kInternal);
+  EXPECT_NE(first.status().message().find(
+                "reconciling DebugSession team-a/checkout-500s threw the review answer exploded"),
+            std::string::npos)
+      << first.status().message();
+
+  StatusOr<ReconcileResult> second = InternalError("not run");
+  EXPECT_NO_THROW(second = reconciler.Reconcile(kSessionKey));
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("threw a JSON error (nlohmann id 304)"),
+            std::string::npos)
+      << second.status().message();
+
+  ASSERT_TRUE(Settle(reconciler).ok());
+  const session::DebugSession s = Session();
+  EXPECT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
+  const audit::VerifyReport report = VerifyAgainstStatus(sink, s);
+  EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
+}
 
 }  // namespace
 }  // namespace ephemera::reconciler

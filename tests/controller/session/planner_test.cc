@@ -156,7 +156,12 @@ Observations CapturingPod(const DebugSession& s, const nlohmann::json& state) {
   if (!state.is_null()) {
     pod["status"]["ephemeralContainerStatuses"] = {{{"name", name}, {"state", state}}};
   }
-  return Observations{*ParsePodView(pod), true, ""};
+  Observations observed;
+  observed.pod = *ParsePodView(pod);
+  observed.key_exists = true;
+  // The reconciler has checked its mark: Ephemera added it (see ForeignContainer tests).
+  observed.pod->ephemeral_containers[0].added_by_ephemera = true;
+  return observed;
 }
 
 TEST(SessionPlannerTest, PollsWhileToolRuns) {
@@ -195,6 +200,29 @@ TEST(SessionPlannerTest, FailsOnToolError) {
   Plan p = PlanSession(s, obs, Policy{}, kNow);
   EXPECT_EQ(p.reason, "SnapshotToolFailed");
   EXPECT_NE(p.message.find("code 3"), std::string::npos);
+}
+
+// L5: a container with the session's name whose mark did not verify (someone else added it) is
+// never taken for the session's own, before the injection or during the capture.
+TEST(SessionPlannerTest, FailsWhenAForeignContainerHoldsTheSessionsName) {
+  DebugSession s = Initialized(Phase::kCapturing);
+  auto obs = CapturingPod(s, {{"terminated", {{"exitCode", 0}, {"reason", "Completed"}}}});
+  obs.pod->ephemeral_containers[0].added_by_ephemera = false;
+  Plan capturing = PlanSession(s, obs, Policy{}, kNow);
+  EXPECT_EQ(capturing.action, Action::kFail) << "its output must not be collected";
+  EXPECT_EQ(capturing.reason, "ForeignSnapshotContainer");
+  EXPECT_NE(capturing.message.find("pod shop-1 has an ephemeral container named " +
+                                   EphemeralContainerNameFor(s.uid) + " that Ephemera did not add"),
+            std::string::npos)
+      << capturing.message;
+
+  s.status.phase = Phase::kInjecting;
+  s.status.SetCondition("Authorized", true, "Allowed", "alice may debug pod shop-1", kNow);
+  Plan injecting = PlanSession(s, obs, Policy{}, kNow);
+  EXPECT_EQ(injecting.action, Action::kFail) << "no injection next to it, no key";
+  EXPECT_EQ(injecting.reason, "ForeignSnapshotContainer");
+  EXPECT_NE(injecting.message.find("already has an ephemeral container named"), std::string::npos)
+      << injecting.message;
 }
 
 TEST(SessionPlannerTest, FailsOnImagePullError) {
