@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -85,18 +86,43 @@ httpserver::HttpResponse JsonResponse(const nlohmann::json& body) {
   return {200, "application/json", body.dump()};
 }
 
+// Who may call the webhooks: the API server proves itself with a client certificate from
+// --webhook-client-ca-file (with a common name from --webhook-client-names when given).
+struct WebhookCallers {
+  bool required = false;  // --webhook-client-auth=require
+  std::vector<std::string> names;
+
+  admission::AdmissionCaller Of(const httpserver::HttpRequest& request) const {
+    admission::AdmissionCaller caller;
+    caller.verified = request.client_verified &&
+                      (names.empty() || std::find(names.begin(), names.end(),
+                                                  request.client_common_name) != names.end());
+    if (caller.verified) caller.common_name = request.client_common_name;
+    return caller;
+  }
+};
+
 // POSTed AdmissionReview → handler; anything unreadable is answered 400 (the API server then
-// applies the webhook's failurePolicy, which is Fail).
+// applies the webhook's failurePolicy, which is Fail). With client authentication required, a
+// caller that is not the API server is answered 403 before its body is looked at; otherwise the
+// handler learns who called, so that its audit records can say whether the API server asked.
 httpserver::HttpHandler AdmissionHandler(
-    std::function<nlohmann::json(const nlohmann::json&)> review) {
-  return [review = std::move(review)](const httpserver::HttpRequest& request) {
+    const WebhookCallers& callers,
+    std::function<nlohmann::json(const nlohmann::json&, const admission::AdmissionCaller&)>
+        review) {
+  return [&callers, review = std::move(review)](const httpserver::HttpRequest& request) {
     if (request.method != "POST") return httpserver::HttpResponse{405, "text/plain", "POST only\n"};
+    const admission::AdmissionCaller caller = callers.Of(request);
+    if (callers.required && !caller.verified) {
+      return httpserver::HttpResponse{
+          403, "text/plain", "only the API server may call this webhook (client certificate)\n"};
+    }
     // Depth-limited: the answer copies parts of the request, which recurses once per level.
     nlohmann::json body = json_depth::ParseJsonWithinDepth(request.body);
     if (body.is_discarded()) {
       return httpserver::HttpResponse{400, "text/plain", "body is not an AdmissionReview\n"};
     }
-    return JsonResponse(review(body));
+    return JsonResponse(review(body, caller));
   };
 }
 
@@ -350,7 +376,8 @@ int Run(int argc, char** argv) {
       "Ephemeral containers Ephemera did not add, by where they were seen and the decision.",
       {"source", "decision"});
   auto report_unsanctioned = [&](const detection::UnsanctionedContainer& c, std::string_view source,
-                                 std::string_view decision, const std::string& username) {
+                                 std::string_view decision, const std::string& username,
+                                 const admission::AdmissionCaller* caller) {
     unsanctioned.WithLabels({std::string(source), std::string(decision)}).Increment();
     audit::AuditRecord record;
     record.requester = username;
@@ -360,6 +387,7 @@ int Run(int argc, char** argv) {
     record.message = "ephemeral container " + c.container + " (image " + c.image +
                      ") was not added by Ephemera; seen by " + std::string(source);
     record.details = {{"image", c.image}, {"podUid", c.pod_uid}, {"running", c.running}};
+    if (caller != nullptr) admission::MarkCaller(record, *caller);
     (void)audit_replica(std::move(record));  // a lost record is logged; detection goes on
     log.Warn("Unsanctioned ephemeral container", {{"pod", c.namespace_name + "/" + c.pod},
                                                   {"container", c.container},
@@ -369,34 +397,60 @@ int Run(int argc, char** argv) {
                                                   {"user", username}});
   };
 
+  const WebhookCallers webhook_callers{.required = cfg->webhook_client_auth == "require",
+                                       .names = cfg->webhook_client_names};
   std::unique_ptr<httpserver::HttpServer> webhooks;
   if (!cfg->webhook_cert_dir.empty()) {
-    webhooks = std::make_unique<httpserver::HttpServer>(httpserver::HttpServerOptions{
-        .address = cfg->webhook_address,
-        .tls = httpserver::TlsFiles{cfg->webhook_cert_dir + "/tls.crt",
-                                    cfg->webhook_cert_dir + "/tls.key"}});
-    webhooks->Handle("/mutate-debugsession", AdmissionHandler([&](const nlohmann::json& r) {
+    httpserver::HttpServerOptions webhook_options;
+    webhook_options.address = cfg->webhook_address;
+    webhook_options.tls = httpserver::TlsFiles{cfg->webhook_cert_dir + "/tls.crt",
+                                               cfg->webhook_cert_dir + "/tls.key"};
+    if (!cfg->webhook_client_ca_file.empty()) {
+      webhook_options.client_ca_file = cfg->webhook_client_ca_file;
+      webhook_options.client_cert_mode = webhook_callers.required
+                                             ? httpserver::ClientCertMode::kRequire
+                                             : httpserver::ClientCertMode::kRequest;
+    }
+    webhooks = std::make_unique<httpserver::HttpServer>(std::move(webhook_options));
+    auto admission_record = [&](const nlohmann::json& r, const nlohmann::json& answer,
+                                const admission::AdmissionCaller& caller) {
+      audit::AuditRecord record = admission::BuildAdmissionRecord(r, answer);
+      admission::MarkCaller(record, caller);
+      return audit_replica(std::move(record));
+    };
+    webhooks->Handle("/mutate-debugsession",
+                     AdmissionHandler(webhook_callers, [&](const nlohmann::json& r,
+                                                           const admission::AdmissionCaller& c) {
                        nlohmann::json answer = admission::MutateDebugSession(r, policy);
                        if (!answer["response"].value("allowed", false)) {
-                         (void)audit_replica(admission::BuildAdmissionRecord(r, answer));
+                         (void)admission_record(r, answer, c);
                        }
                        return answer;
                      }));
+    webhooks->Handle("/validate-debugsession",
+                     AdmissionHandler(webhook_callers, [&](const nlohmann::json& r,
+                                                           const admission::AdmissionCaller& c) {
+                       nlohmann::json answer = admission::ValidateDebugSession(r, policy);
+                       if (!admission::IsCreate(r)) return answer;
+                       // Strict audit: a session whose admission is not on record is not
+                       // created.
+                       const Status audited = admission_record(r, answer, c);
+                       return admission::ApplyStrictAudit(r, std::move(answer), audited,
+                                                          policy.strict_audit);
+                     }));
     webhooks->Handle(
-        "/validate-debugsession", AdmissionHandler([&](const nlohmann::json& r) {
-          nlohmann::json answer = admission::ValidateDebugSession(r, policy);
-          if (!admission::IsCreate(r)) return answer;
-          // Strict audit: a session whose admission is not on record is not created.
-          const Status audited = audit_replica(admission::BuildAdmissionRecord(r, answer));
-          return admission::ApplyStrictAudit(r, std::move(answer), audited, policy.strict_audit);
-        }));
-    webhooks->Handle(
-        "/validate-ephemeralcontainers", AdmissionHandler([&](const nlohmann::json& r) {
+        "/validate-ephemeralcontainers",
+        AdmissionHandler(webhook_callers, [&](const nlohmann::json& r,
+                                              const admission::AdmissionCaller& caller) {
           auto review =
               admission::ReviewEphemeralContainers(r, mark_key, policy.unsanctioned_containers);
           const bool allowed = review.response["response"].value("allowed", false);
+          // A forged review can say anything: it counts under its own source label, so an alert
+          // on the verified sources cannot be set off or drowned by any pod.
+          const std::string source = caller.verified ? "admission" : "admission-unverified";
           for (const auto& c : review.unsanctioned) {
-            report_unsanctioned(c, "admission", allowed ? "allowed" : "denied", review.username);
+            report_unsanctioned(c, source, allowed ? "allowed" : "denied", review.username,
+                                &caller);
           }
           return review.response;
         }));
@@ -416,7 +470,7 @@ int Run(int argc, char** argv) {
   // The leader watches pods for ephemeral containers Ephemera did not add: an Event on the pod,
   // a metric, a log line and an audit record for each, once per container and process.
   auto report_from_watch = [&](const detection::UnsanctionedContainer& c) {
-    report_unsanctioned(c, "watch", "allowed", "");
+    report_unsanctioned(c, "watch", "allowed", "", nullptr);
     kube::EventRecord event;
     event.regarding = {"v1", "Pod", c.namespace_name, c.pod, c.pod_uid};
     event.type = "Warning";
