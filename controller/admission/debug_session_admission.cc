@@ -58,6 +58,56 @@ std::string RecipientsProblem(const json& spec) {
   return "";
 }
 
+// spec.requestedBy as the mutating webhook writes it for `user` (the request's userInfo).
+json RequesterFromUserInfo(const json& user) {
+  json requested_by = {{"username", StringField(user, "username")}};
+  if (user.contains("uid") && user["uid"].is_string()) requested_by["uid"] = user["uid"];
+  if (user.contains("groups") && user["groups"].is_array()) requested_by["groups"] = user["groups"];
+  if (user.contains("extra") && user["extra"].is_object() && !user["extra"].empty()) {
+    requested_by["extra"] = user["extra"];
+  }
+  return requested_by;
+}
+
+// A requester in one form for comparison: absent (or null) uid, groups and extra read as empty; a
+// member of another type is kept as it is, so that it can only compare unequal.
+json Canonical(const json& requester) {
+  const auto member = [&](const char* key, json empty) {
+    const auto it = requester.find(key);
+    return it == requester.end() || it->is_null() ? empty : *it;
+  };
+  return {{"username", member("username", "")},
+          {"uid", member("uid", "")},
+          {"groups", member("groups", json::array())},
+          {"extra", member("extra", json::object())}};
+}
+
+// Why spec.requestedBy is not exactly the user who sent `request`; empty when it is. Groups compare
+// as lists, in order: the API server hands both webhooks the same userInfo and the mutating webhook
+// copies it as is, so a reordering, like any other change, was made by someone else.
+std::string RequesterMismatch(const json& spec, const json& request) {
+  const auto by = spec.find("requestedBy");
+  if (by == spec.end() || !by->is_object()) {
+    return "spec.requestedBy is missing; Ephemera's mutating webhook sets it from your identity, "
+           "so "
+           "the DebugSession did not pass through that webhook or another mutating webhook "
+           "removed it";
+  }
+  const json stated = Canonical(*by);
+  const json actual = Canonical(RequesterFromUserInfo(ObjectField(request, "userInfo")));
+  for (const char* key : {"username", "uid", "groups", "extra"}) {
+    if (stated[key] != actual[key]) {
+      return std::string(
+                 "spec.requestedBy does not match the user who sent this request "
+                 "(spec.requestedBy.") +
+             key + " differs from userInfo." + key +
+             "); another mutating webhook changed it after Ephemera set it, so the session is "
+             "refused: remove the cluster's mutating rules that touch DebugSessions";
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 json MutateDebugSession(const json& review, const session::Policy& policy) {
@@ -84,11 +134,8 @@ json MutateDebugSession(const json& review, const session::Policy& policy) {
                              "the request carries no authenticated user; Ephemera "
                              "cannot bind the session to a requester");
   }
-  json requested_by = {{"username", username}};
-  if (user.contains("uid") && user["uid"].is_string()) requested_by["uid"] = user["uid"];
-  if (user.contains("groups") && user["groups"].is_array()) requested_by["groups"] = user["groups"];
-  json patch =
-      json::array({{{"op", "add"}, {"path", "/spec/requestedBy"}, {"value", requested_by}}});
+  json patch = json::array(
+      {{{"op", "add"}, {"path", "/spec/requestedBy"}, {"value", RequesterFromUserInfo(user)}}});
   if (!object["spec"].contains("ttl")) {
     patch.push_back({{"op", "add"},
                      {"path", "/spec/ttl"},
@@ -132,6 +179,11 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
     return AdmissionResponse(review, false, "DebugSession has no spec");
   }
   const json& spec = object["spec"];
+  // Validating webhooks run after every mutating one: whatever changed the requester after the
+  // mutating webhook bound it (a policy engine's mutate rule, say) is caught here.
+  if (std::string mismatch = RequesterMismatch(spec, *request); !mismatch.empty()) {
+    return AdmissionResponse(review, false, mismatch);
+  }
   if (spec.contains("ttl") && !spec["ttl"].is_string()) {
     return AdmissionResponse(
         review, false,

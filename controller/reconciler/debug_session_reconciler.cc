@@ -370,6 +370,8 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
   const auto now = clock_.Now();
   session::DebugSessionStatus status = s.status;
   status.observed_generation = s.generation;
+  // An expiresAt pushed past creation + TTL (capped) by someone else is written back corrected.
+  if (status.expires_at) status.expires_at = session::ExpiresAt(s, options_.policy);
   switch (plan.action) {
     case Action::kWait:
       return object;
@@ -391,6 +393,8 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
     case Action::kAuthorize: {
       auto decision = Authorize(s);
       if (!decision.ok()) return decision.status();
+      // The plan acts on this decision, never on the condition (which status writers can forge).
+      observed.access = *decision;
       status.SetCondition("Authorized", decision->allowed, decision->reason, decision->message,
                           now);
       EPHEMERA_RETURN_IF_ERROR(
@@ -602,13 +606,12 @@ StatusOr<json> DebugSessionReconciler::SetFinalizer(json object, bool present) {
 
 StatusOr<session::AccessDecision> DebugSessionReconciler::Authorize(const DebugSession& s) {
   const std::string& user = s.spec.requested_by->username;
-  for (const auto& check : session::AccessChecksFor(s)) {
+  for (const auto& check : session::AccessChecksFor(s, options_.policy)) {
     auto review = client_.CreateSubjectAccessReview(check.request);
     if (!review.ok()) return review.status().WithContext("SubjectAccessReview");
     if (!review->allowed) {
-      std::string message = user + " may not " + check.description;
-      if (!review->reason.empty()) message += " (" + review->reason + ")";
-      return session::AccessDecision{false, "Forbidden", message};
+      return session::AccessDecision{false, "Forbidden",
+                                     session::AccessDeniedMessage(user, check, review->reason)};
     }
   }
   return session::AccessDecision{true, "Allowed", user + " may debug pod " + s.spec.pod};

@@ -2,31 +2,45 @@
 //
 // The controller asks the API server whether the REQUESTER (not the controller) may do these, so it
 // never acts as a confused deputy: `get` on the target pod, and for the ptrace profile the verb
-// `use` on debugprofiles/ptrace in ephemera.dev, an RBAC grant cluster admins control.
+// `use` on debugprofiles/ptrace in ephemera.dev, an RBAC grant cluster admins control. When the
+// cluster policy makes the controller act on the pod for the session, the requester must hold that
+// right too: `patch` on the pod under annotateDebuggedPods, `delete` under recycleDebuggedPods.
+// Every review carries the requester's whole userInfo as admission recorded it (username, uid,
+// groups, extra).
 #ifndef EPHEMERA_CONTROLLER_SESSION_ACCESS_CHECKS_H_
 #define EPHEMERA_CONTROLLER_SESSION_ACCESS_CHECKS_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "controller/kube/access_review.h"
 #include "controller/session/debug_session.h"
+#include "controller/session/policy.h"
 
 namespace ephemera::session {
 
 struct AccessCheck {
   kube::AccessReviewRequest request;
   std::string description;  // "get pods/shop-1 in namespace team-a", for the denial message
+  // Why the right is needed when a cluster policy asks for it, e.g. "the cluster policy
+  // recycleDebuggedPods deletes the debugged pod when the session ends"; empty otherwise.
+  std::string required_by;
 };
 
 // Precondition: session.spec.requested_by is set.
-std::vector<AccessCheck> AccessChecksFor(const DebugSession& session);
+std::vector<AccessCheck> AccessChecksFor(const DebugSession& session, const Policy& policy);
 
 struct AccessDecision {
   bool allowed = false;
   std::string reason;   // Allowed, Forbidden
   std::string message;  // "alice may not get pods/shop-1 in namespace team-a"
 };
+
+// The sentence for a refused check: "carol may not delete pods/shop-1 in namespace team-a, which
+// the cluster policy recycleDebuggedPods requires (...) (<authorizer's reason>)".
+std::string AccessDeniedMessage(std::string_view user, const AccessCheck& check,
+                                std::string_view authorizer_reason);
 
 }  // namespace ephemera::session
 

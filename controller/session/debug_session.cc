@@ -31,6 +31,18 @@ std::vector<std::string> StringsAt(const json& object, std::string_view key) {
   return out;
 }
 
+// A map of string lists (userInfo.extra); entries of another shape are left out.
+std::map<std::string, std::vector<std::string>> StringListMapAt(const json& object,
+                                                                std::string_view key) {
+  std::map<std::string, std::vector<std::string>> out;
+  const json* v = Find(object, key);
+  if (v == nullptr || !v->is_object()) return out;
+  for (const auto& [name, values] : v->items()) {
+    if (values.is_array()) out[name] = StringsAt(*v, name);
+  }
+  return out;
+}
+
 std::int64_t IntAt(const json& object, std::string_view key) {
   const json* v = Find(object, key);
   return v != nullptr && v->is_number_integer() ? v->get<std::int64_t>() : 0;
@@ -202,8 +214,8 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
       s.spec.extra_patterns = StringsAt(*redaction, "extraPatterns");
     }
     if (const json* by = Find(*spec, "requestedBy"); by && !StringAt(*by, "username").empty()) {
-      s.spec.requested_by =
-          Requester{StringAt(*by, "username"), StringAt(*by, "uid"), StringsAt(*by, "groups")};
+      s.spec.requested_by = Requester{StringAt(*by, "username"), StringAt(*by, "uid"),
+                                      StringsAt(*by, "groups"), StringListMapAt(*by, "extra")};
     }
     auto status = ParseStatus(object.value("status", json::object()));
     if (!status.ok()) return status.status();

@@ -32,10 +32,15 @@ enum class Phase { kPending, kInjecting, kCapturing, kCompleted, kFailed, kDenie
 std::string_view PhaseName(Phase phase);
 bool IsTerminal(Phase phase);  // Completed, Failed, Denied or Expired: nothing left but expiry
 
+// Who asked for a session: the request's userInfo, copied by the admission webhook into
+// spec.requestedBy (and checked equal to it by the validating webhook). `extra` carries the
+// authenticator's extra attributes (scoped-token scopes, for example), which the controller's
+// SubjectAccessReviews pass on so that authorizers that restrict by them see them.
 struct Requester {
   std::string username;
   std::string uid;
   std::vector<std::string> groups;
+  std::map<std::string, std::vector<std::string>> extra;
 };
 
 struct DebugSessionSpec {

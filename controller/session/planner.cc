@@ -48,10 +48,9 @@ Plan WaitFor(milliseconds after) {
 }
 
 // Wait at most until expiry: a session is always looked at again when its TTL lapses.
-Plan WaitUntilExpiry(const DebugSession& s, TimePoint now, std::optional<milliseconds> sooner) {
-  milliseconds until_expiry = s.status.expires_at
-                                  ? duration_cast<milliseconds>(*s.status.expires_at - now)
-                                  : milliseconds(0);
+Plan WaitUntilExpiry(const DebugSession& s, const Policy& policy, TimePoint now,
+                     std::optional<milliseconds> sooner) {
+  milliseconds until_expiry = duration_cast<milliseconds>(ExpiresAt(s, policy) - now);
   until_expiry = std::max(until_expiry, milliseconds(1));
   return WaitFor(sooner ? std::min(*sooner, until_expiry) : until_expiry);
 }
@@ -122,7 +121,7 @@ Plan PlanInjection(const DebugSession& s, const Observations& observed, const Po
                        " did not start running within " +
                        std::to_string(policy.target_wait.count()) + "s");
       }
-      return WaitUntilExpiry(s, now, kPollForTarget);
+      return WaitUntilExpiry(s, policy, now, kPollForTarget);
     }
   }
   // Inject once the key step is on record (phase Injecting). A key that exists while the phase is
@@ -173,9 +172,9 @@ Plan PlanCapture(const DebugSession& s, const Observations& observed, const Poli
                    "the snapshot container did not finish within " +
                        std::to_string((policy.tool_deadline + policy.tool_grace).count()) + "s");
       }
-      return WaitUntilExpiry(s, now, poll);
+      return WaitUntilExpiry(s, policy, now, poll);
   }
-  return WaitUntilExpiry(s, now, poll);
+  return WaitUntilExpiry(s, policy, now, poll);
 }
 
 }  // namespace
@@ -228,28 +227,47 @@ Plan PlanSession(const DebugSession& s, const Observations& observed, const Poli
   if (!s.HasFinalizer() && !is_wiped) return Do(Action::kAddFinalizer);
   if (!s.status.expires_at) {
     Plan p = Do(Action::kInitialize);
-    p.expires_at = s.created + std::min(EffectiveTtl(s.spec, policy), policy.max_ttl);
+    p.expires_at = ExpiresAt(s, policy);
     return p;
   }
   const Phase phase = s.status.phase.value_or(Phase::kPending);
-  if (now >= *s.status.expires_at) {
+  if (now >= ExpiresAt(s, policy)) {
     if (phase == Phase::kExpired && is_wiped) return Do(Action::kWait);
     return End(Action::kWipe, "TTLExpired", "the session's TTL lapsed");
   }
-  if (IsTerminal(phase)) return WaitUntilExpiry(s, now, std::nullopt);
+  if (IsTerminal(phase)) return WaitUntilExpiry(s, policy, now, std::nullopt);
 
-  if (phase == Phase::kPending) {
+  if (phase == Phase::kPending || phase == Phase::kInjecting) {
     if (auto denied = CheckPolicy(s, policy)) return *denied;
+    // Status is not proof of authorization: anyone who may update the status subresource can write
+    // Authorized=True (or phase Injecting). So the decision to create a key and inject is never
+    // read from status; it is the one this controller's own SubjectAccessReviews returned in the
+    // same reconcile (observed.access). Re-asking costs one review per right, only when the
+    // session is about to act (usually once: authorize, key and injection run in one reconcile),
+    // needs no state or key to protect, and also catches rights revoked while the session waited
+    // for its target. An HMAC over the decision under the mark key would also work, but it would
+    // keep a decision alive after the rights behind it were revoked.
+    if (observed.access && !observed.access->allowed) {
+      return End(Action::kDeny, observed.access->reason, observed.access->message);
+    }
+    // A refusal on record ends the session (believing a "no" from status is safe).
     const Condition* authorized = s.status.FindCondition("Authorized");
-    if (authorized == nullptr) return Do(Action::kAuthorize);
-    if (authorized->status != "True") {
+    if (!observed.access && authorized != nullptr && authorized->status != "True") {
       return End(Action::kDeny, authorized->reason, authorized->message);
     }
-  }
-  if (phase == Phase::kPending || phase == Phase::kInjecting) {
-    return PlanInjection(s, observed, policy, now);
+    Plan next = PlanInjection(s, observed, policy, now);
+    const bool acts = next.action == Action::kEnsureKey || next.action == Action::kInject;
+    // The first look authorizes before anything else (a requester without rights learns nothing
+    // about the pod); later, only a step that acts needs a fresh decision.
+    if (!observed.access && (acts || authorized == nullptr)) return Do(Action::kAuthorize);
+    return next;
   }
   return PlanCapture(s, observed, policy, now);
+}
+
+TimePoint ExpiresAt(const DebugSession& s, const Policy& policy) {
+  const TimePoint capped = s.created + std::min(EffectiveTtl(s.spec, policy), policy.max_ttl);
+  return s.status.expires_at ? std::min(capped, *s.status.expires_at) : capped;
 }
 
 TimePoint InjectedAt(const DebugSession& session) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "controller/session/access_checks.h"
 #include "controller/session/debug_session.h"
 #include "controller/session/pod_view.h"
 #include "controller/session/policy.h"
@@ -21,7 +22,8 @@ enum class Action {
   kWait,             // nothing to do now; look again after `requeue_after` (if set)
   kAddFinalizer,     // add ephemera.dev/cleanup so deletion waits for the wipe
   kInitialize,       // write phase Pending and expiresAt (= `expires_at`), once
-  kAuthorize,        // SubjectAccessReviews for the requester; records the Authorized condition
+  kAuthorize,        // SubjectAccessReviews for the requester (into Observations::access); records
+                     // the Authorized condition
   kDeny,             // end the session Denied (`reason`, `message`); nothing is injected
   kEnsureKey,        // create the session key Secret (idempotent); phase Injecting
   kInject,           // add the ephemeral container (idempotent: looks at the pod first)
@@ -57,6 +59,11 @@ struct Observations {
   // The key's public half (an age recipient) when known, so that injecting needs no second read
   // of the Secret. Never the identity: that is read only where a snapshot is opened.
   std::string key_recipient;
+  // The requester's rights as this controller's own SubjectAccessReviews found them during the
+  // current reconcile (kAuthorize fills it in); nullopt: not asked yet. This, never the Authorized
+  // condition in status, is what lets a session create its key and inject: whoever may update
+  // the status subresource can write that condition.
+  std::optional<AccessDecision> access{};
 };
 
 // Names derived from the session UID, identical on every replica and after every restart.
@@ -65,6 +72,12 @@ std::string SessionKeySecretNameFor(std::string_view session_uid);    // ephemer
 
 Plan PlanSession(const DebugSession& session, const Observations& observed, const Policy& policy,
                  TimePoint now);
+
+// When the session expires, for every decision: its creation time plus its TTL (the policy's
+// default when unset), capped by policy.max_ttl. status.expiresAt (what the controller wrote at
+// Initialize) can only bring that forward, never push it back: whoever may update the status
+// subresource can rewrite it, and a later expiry would keep the key and the snapshot alive.
+TimePoint ExpiresAt(const DebugSession& session, const Policy& policy);
 
 // When the snapshot container was injected (the Injected condition's time, else the session's
 // creation), and whether it has outlived the tool's deadline and grace by `now`.

@@ -19,26 +19,29 @@ constexpr char kRecipient[] = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg
 // A CREATE as the validating webhook sees it for `kubectl create` with generateName: request.name
 // is empty, the object already has the generated name and its uid.
 json GenerateNameCreate() {
-  return {{"apiVersion", "admission.k8s.io/v1"},
-          {"kind", "AdmissionReview"},
-          {"request",
-           {{"uid", "req-7"},
-            {"operation", "CREATE"},
-            {"name", ""},
+  return {
+      {"apiVersion", "admission.k8s.io/v1"},
+      {"kind", "AdmissionReview"},
+      {"request",
+       {{"uid", "req-7"},
+        {"operation", "CREATE"},
+        {"name", ""},
+        {"namespace", "team-a"},
+        {"dryRun", false},
+        {"userInfo", {{"username", "alice"}, {"uid", "u-1"}, {"groups", {"devs"}}}},
+        {"object",
+         {{"metadata",
+           {{"generateName", "checkout-"},
+            {"name", "checkout-x7k2p"},
             {"namespace", "team-a"},
-            {"dryRun", false},
-            {"userInfo", {{"username", "alice"}, {"uid", "u-1"}, {"groups", {"devs"}}}},
-            {"object",
-             {{"metadata",
-               {{"generateName", "checkout-"},
-                {"name", "checkout-x7k2p"},
-                {"namespace", "team-a"},
-                {"uid", "0f1e2d3c-aaaa-4bbb-8ccc-123456789abc"}}},
-              {"spec",
-               {{"target", {{"pod", "shop-1"}, {"container", "app"}}},
-                {"reason", "INC-1 checkout 500s"},
-                {"ttl", "5m"},
-                {"recipients", {kRecipient}}}}}}}}};
+            {"uid", "0f1e2d3c-aaaa-4bbb-8ccc-123456789abc"}}},
+          {"spec",
+           {{"target", {{"pod", "shop-1"}, {"container", "app"}}},
+            {"reason", "INC-1 checkout 500s"},
+            {"ttl", "5m"},
+            {"recipients", {kRecipient}},
+            // as Ephemera's mutating webhook stamped it
+            {"requestedBy", {{"username", "alice"}, {"uid", "u-1"}, {"groups", {"devs"}}}}}}}}}}};
 }
 
 // What main does for the validating webhook: decide, offer the record to the audit log, answer.

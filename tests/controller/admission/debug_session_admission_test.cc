@@ -26,6 +26,14 @@ json Review(json spec, std::string operation = "CREATE", std::string ns = "team-
             {"object", {{"metadata", {{"name", "s"}, {"namespace", ns}}}, {"spec", spec}}}}}};
 }
 
+// `review` as the validating webhook sees it after Ephemera's mutating webhook: spec.requestedBy
+// is the request's userInfo.
+json Stamped(json review) {
+  json& spec = review["request"]["object"]["spec"];
+  if (spec.is_object()) spec["requestedBy"] = review["request"]["userInfo"];
+  return review;
+}
+
 constexpr char kRecipient[] = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
 
 json Spec() {
@@ -46,6 +54,79 @@ TEST(DebugSessionAdmissionTest, MutateStampsRequesterFromUserInfo) {
   EXPECT_EQ(patch[0]["path"], "/spec/requestedBy");
   EXPECT_EQ(patch[0]["value"]["username"], "alice");
   EXPECT_EQ(patch[0]["value"]["groups"][0], "devs");
+}
+
+// L8: the authenticator's extra attributes are part of the requester, so that the controller's
+// SubjectAccessReviews can pass them on.
+TEST(DebugSessionAdmissionTest, MutateCopiesUserInfoExtraIntoTheRequester) {
+  json review = Review(Spec());
+  const json extra = {{"scopes.authorization.openshift.io", {"user:info", "user:check-access"}},
+                      {"authentication.kubernetes.io/credential-id", {"JTI=1234"}}};
+  review["request"]["userInfo"]["extra"] = extra;
+  json out = MutateDebugSession(review, session::Policy{});
+  ASSERT_EQ(out["response"]["allowed"], true) << out.dump();
+  json patch = json::parse(*kube::Base64Decode(out["response"]["patch"].get<std::string>()));
+  ASSERT_EQ(patch[0]["path"], "/spec/requestedBy");
+  EXPECT_EQ(patch[0]["value"]["extra"], extra);
+  EXPECT_EQ(patch[0]["value"]["uid"], "u-1");
+  EXPECT_EQ(patch[0]["value"]["groups"], json({"devs", "system:authenticated"}));
+}
+
+// `review` with the mutating webhook's JSONPatch applied to its object, as the API server hands it
+// to the validating webhook.
+json AfterMutation(json review) {
+  json out = MutateDebugSession(review, session::Policy{});
+  EXPECT_EQ(out["response"]["allowed"], true) << out.dump();
+  const json patch = json::parse(*kube::Base64Decode(out["response"].value("patch", "")));
+  review["request"]["object"] = review["request"]["object"].patch(patch);
+  return review;
+}
+
+// M1: what the mutating webhook wrote passes the validating webhook, extra included; with no
+// extra and no uid the same holds.
+TEST(DebugSessionAdmissionTest, TheRequesterTheMutatingWebhookWroteIsAccepted) {
+  json review = Review(Spec());
+  review["request"]["userInfo"]["extra"] = {{"scopes.example.com", {"read", "write"}}};
+  EXPECT_EQ(ValidateDebugSession(AfterMutation(review), session::Policy{})["response"]["allowed"],
+            true);
+  json bare = Review(Spec());
+  bare["request"]["userInfo"] = {{"username", "carol"}};
+  EXPECT_EQ(ValidateDebugSession(AfterMutation(bare), session::Policy{})["response"]["allowed"],
+            true);
+  bare["request"]["userInfo"]["extra"] = json::object();  // an empty map is no extra
+  EXPECT_EQ(ValidateDebugSession(AfterMutation(bare), session::Policy{})["response"]["allowed"],
+            true);
+}
+
+// M1, the review's scenario A: a mutating webhook that runs after Ephemera's (a policy engine's
+// namespaced mutate rule) rewrites spec.requestedBy. Validation runs after all mutation and refuses
+// the session in one sentence, so the controller never sees the forged requester.
+TEST(DebugSessionAdmissionTest, ARequesterSwappedByALaterMutatingWebhookIsRefused) {
+  json review = AfterMutation(Review(Spec()));
+  review["request"]["object"]["spec"]["requestedBy"] = {{"username", "someone-else"},
+                                                        {"groups", {"system:masters"}}};
+  json out = ValidateDebugSession(review, session::Policy{});
+  EXPECT_EQ(out["response"]["allowed"], false);
+  EXPECT_EQ(out["response"]["status"]["message"],
+            "spec.requestedBy does not match the user who sent this request "
+            "(spec.requestedBy.username differs from userInfo.username); another mutating webhook "
+            "changed it after Ephemera set it, so the session is refused: remove the cluster's "
+            "mutating rules that touch DebugSessions");
+  // Only the extra changed: refused as well.
+  json extra = Review(Spec());
+  extra["request"]["userInfo"]["extra"] = {{"scopes.example.com", {"read-only"}}};
+  extra = AfterMutation(extra);
+  extra["request"]["object"]["spec"]["requestedBy"]["extra"]["scopes.example.com"] = {"admin"};
+  out = ValidateDebugSession(extra, session::Policy{});
+  EXPECT_EQ(out["response"]["allowed"], false);
+  EXPECT_NE(
+      out["response"]["status"]["message"].get<std::string>().find("requestedBy.extra differs"),
+      std::string::npos)
+      << out.dump();
+  // An update is the CRD's business (the spec is immutable): not refused here.
+  json update = review;
+  update["request"]["operation"] = "UPDATE";
+  EXPECT_EQ(ValidateDebugSession(update, session::Policy{})["response"]["allowed"], true);
 }
 
 TEST(DebugSessionAdmissionTest, MutateFillsTheDefaultTtlFromPolicy) {
@@ -90,7 +171,7 @@ TEST(DebugSessionAdmissionTest, ValidateAppliesTheDefaultTtlWhenUnset) {
   session::Policy policy;
   policy.default_ttl = std::chrono::hours(2);
   policy.max_ttl = std::chrono::hours(1);
-  EXPECT_EQ(ValidateDebugSession(Review(spec), policy)["response"]["allowed"], false)
+  EXPECT_EQ(ValidateDebugSession(Stamped(Review(spec)), policy)["response"]["allowed"], false)
       << "a default above the cap is still capped at admission";
 }
 
@@ -119,7 +200,7 @@ TEST(DebugSessionAdmissionTest, ValidateCapsTtlWithClearMessage) {
   policy.max_ttl = std::chrono::hours(1);
   json spec = Spec();
   spec["ttl"] = "2h";
-  json out = ValidateDebugSession(Review(spec), policy);
+  json out = ValidateDebugSession(Stamped(Review(spec)), policy);
   EXPECT_EQ(out["response"]["allowed"], false);
   EXPECT_EQ(out["response"]["status"]["message"],
             "spec.ttl: 2h exceeds the cluster's maximum of 1h; ask for 1h or less");
@@ -128,7 +209,7 @@ TEST(DebugSessionAdmissionTest, ValidateCapsTtlWithClearMessage) {
 TEST(DebugSessionAdmissionTest, ValidateForbiddenNamespace) {
   session::Policy policy;
   policy.forbidden_namespaces = {"kube-system"};
-  json out = ValidateDebugSession(Review(Spec(), "CREATE", "kube-system"), policy);
+  json out = ValidateDebugSession(Stamped(Review(Spec(), "CREATE", "kube-system")), policy);
   EXPECT_EQ(out["response"]["allowed"], false);
   EXPECT_NE(out["response"]["status"]["message"].get<std::string>().find("kube-system"),
             std::string::npos);
@@ -139,11 +220,12 @@ TEST(DebugSessionAdmissionTest, ValidateProfileNotAllowed) {
   policy.allowed_profiles = {session::Profile::kRestricted};
   json spec = Spec();
   spec["profile"] = "ptrace";
-  EXPECT_EQ(ValidateDebugSession(Review(spec), policy)["response"]["allowed"], false);
+  EXPECT_EQ(ValidateDebugSession(Stamped(Review(spec)), policy)["response"]["allowed"], false);
 }
 
 TEST(DebugSessionAdmissionTest, ValidateAllowsWithinPolicy) {
-  EXPECT_EQ(ValidateDebugSession(Review(Spec()), session::Policy{})["response"]["allowed"], true);
+  EXPECT_EQ(ValidateDebugSession(Stamped(Review(Spec())), session::Policy{})["response"]["allowed"],
+            true);
 }
 
 // Found by the admission_review fuzzer: a member of the wrong type (here "operation" is an
@@ -233,6 +315,40 @@ std::vector<InvalidSessionCase> InvalidSessionCases() {
       {"NoAuthenticatedUser", Hook::kMutate,
        [](json& review, session::Policy&) { review["request"]["userInfo"] = json::object(); },
        "authenticated user", "cannot bind the session to a requester"},
+      // M1: whatever changed the requester after the mutating webhook bound it.
+      {"RequestedByMissingAtValidation", Hook::kValidate,
+       [](json& review, session::Policy&) { SpecOf(review).erase("requestedBy"); },
+       "spec.requestedBy", "is missing; Ephemera's mutating webhook sets it from your identity"},
+      {"RequestedBySwappedForAnotherUser", Hook::kValidate,
+       SetSpec("requestedBy", {{"username", "someone-else"}, {"groups", {"system:masters"}}}),
+       "spec.requestedBy",
+       "does not match the user who sent this request (spec.requestedBy.username differs from "
+       "userInfo.username)"},
+      {"RequesterGroupsWidened", Hook::kValidate,
+       [](json& review, session::Policy&) {
+         SpecOf(review)["requestedBy"]["groups"].push_back("system:masters");
+       },
+       "spec.requestedBy",
+       "(spec.requestedBy.groups differs from userInfo.groups); another mutating webhook changed "
+       "it"},
+      {"RequesterGroupsReordered", Hook::kValidate,
+       [](json& review, session::Policy&) {
+         SpecOf(review)["requestedBy"]["groups"] = {"system:authenticated", "devs"};
+       },
+       "spec.requestedBy", "(spec.requestedBy.groups differs from userInfo.groups)"},
+      {"RequesterUidChanged", Hook::kValidate,
+       [](json& review, session::Policy&) { SpecOf(review)["requestedBy"]["uid"] = "u-2"; },
+       "spec.requestedBy", "(spec.requestedBy.uid differs from userInfo.uid)"},
+      {"RequesterExtraDropped", Hook::kValidate,
+       [](json& review, session::Policy&) {
+         review["request"]["userInfo"]["extra"] = {{"scopes.example.com", {"read-only"}}};
+       },
+       "spec.requestedBy", "(spec.requestedBy.extra differs from userInfo.extra)"},
+      {"RequesterExtraAdded", Hook::kValidate,
+       [](json& review, session::Policy&) {
+         SpecOf(review)["requestedBy"]["extra"] = {{"scopes.example.com", {"admin"}}};
+       },
+       "spec.requestedBy", "(spec.requestedBy.extra differs from userInfo.extra)"},
       {"ForbiddenNamespace", Hook::kValidate,
        [](json& review, session::Policy&) { review["request"]["namespace"] = "kube-system"; },
        "metadata.namespace",
@@ -293,7 +409,7 @@ class InvalidDebugSessionTest : public ::testing::TestWithParam<InvalidSessionCa
 
 TEST_P(InvalidDebugSessionTest, IsDeniedWithAMessageNamingTheFieldAndTheRule) {
   const InvalidSessionCase& c = GetParam();
-  json review = Review(Spec());
+  json review = c.hook == Hook::kMutate ? Review(Spec()) : Stamped(Review(Spec()));
   session::Policy policy = BasePolicy();
   // The row's change is the only thing wrong: without it the same hook allows the request.
   const json allowed = c.hook == Hook::kMutate ? MutateDebugSession(review, policy)

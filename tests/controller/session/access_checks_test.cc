@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,8 @@ void ExpectAsksAboutBobInTeamA(const kube::AccessReviewRequest& request) {
 }
 
 TEST(AccessChecksTest, AsksWhetherTheRequesterMayGetTheTargetPod) {
-  const std::vector<AccessCheck> checks = AccessChecksFor(SessionRequestedBy(kBob, "restricted"));
+  const std::vector<AccessCheck> checks =
+      AccessChecksFor(SessionRequestedBy(kBob, "restricted"), Policy{});
   ASSERT_EQ(checks.size(), 1u) << "restricted needs no profile grant";
   const kube::AccessReviewRequest& request = checks[0].request;
   ExpectAsksAboutBobInTeamA(request);
@@ -59,7 +61,8 @@ TEST(AccessChecksTest, AsksWhetherTheRequesterMayGetTheTargetPod) {
 }
 
 TEST(AccessChecksTest, ThePtraceProfileAlsoNeedsUseOnDebugprofilesPtrace) {
-  const std::vector<AccessCheck> checks = AccessChecksFor(SessionRequestedBy(kBob, "ptrace"));
+  const std::vector<AccessCheck> checks =
+      AccessChecksFor(SessionRequestedBy(kBob, "ptrace"), Policy{});
   ASSERT_EQ(checks.size(), 2u);
   EXPECT_EQ(checks[0].request.resource.resource, "pods") << "the pod is still checked first";
   const kube::AccessReviewRequest& request = checks[1].request;
@@ -73,13 +76,75 @@ TEST(AccessChecksTest, ThePtraceProfileAlsoNeedsUseOnDebugprofilesPtrace) {
 
 TEST(AccessChecksTest, ARequesterWithoutUidOrGroupsIsAskedAboutAsIs) {
   const std::vector<AccessCheck> checks =
-      AccessChecksFor(SessionRequestedBy({{"username", "carol"}}, "ptrace"));
+      AccessChecksFor(SessionRequestedBy({{"username", "carol"}}, "ptrace"), Policy{});
   ASSERT_EQ(checks.size(), 2u);
   for (const AccessCheck& check : checks) {
     EXPECT_EQ(check.request.user, "carol");
     EXPECT_EQ(check.request.uid, "");
     EXPECT_TRUE(check.request.groups.empty()) << "no groups are made up for the requester";
   }
+}
+
+// L8: authorizers that restrict by the authenticator's extra attributes (scoped tokens, webhook
+// authorizers) see them: every review carries requestedBy.extra, and so does the object POSTed.
+TEST(AccessChecksTest, EveryReviewCarriesTheRequestersExtra) {
+  json bob = kBob;
+  bob["extra"] = {{"scopes.authorization.openshift.io", {"user:info"}},
+                  {"authentication.kubernetes.io/credential-id", {"JTI=1"}}};
+  Policy policy;
+  policy.annotate_debugged_pods = true;
+  policy.recycle_debugged_pods = true;
+  const std::vector<AccessCheck> checks =
+      AccessChecksFor(SessionRequestedBy(bob, "ptrace"), policy);
+  ASSERT_EQ(checks.size(), 4u);
+  const std::map<std::string, std::vector<std::string>> extra = {
+      {"authentication.kubernetes.io/credential-id", {"JTI=1"}},
+      {"scopes.authorization.openshift.io", {"user:info"}}};
+  for (const AccessCheck& check : checks) {
+    ExpectAsksAboutBobInTeamA(check.request);
+    EXPECT_EQ(check.request.extra, extra) << check.description;
+    auto review = kube::BuildSubjectAccessReview(check.request);
+    ASSERT_TRUE(review.ok()) << review.status().ToString();
+    EXPECT_EQ((*review)["spec"]["extra"], bob["extra"]) << check.description;
+  }
+}
+
+// L7: when the cluster policy makes the controller annotate or delete the debugged pod, the
+// requester must hold that right on the pod too; otherwise one who may only read a pod could have
+// it patched or deleted (a confused deputy).
+TEST(AccessChecksTest, PolicyActionsOnThePodNeedTheRequestersPatchAndDeleteRights) {
+  const DebugSession bob = SessionRequestedBy(kBob, "restricted");
+  Policy annotate;
+  annotate.annotate_debugged_pods = true;
+  std::vector<AccessCheck> checks = AccessChecksFor(bob, annotate);
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_EQ(checks[1].request.resource.verb, "patch");
+  EXPECT_EQ(checks[1].request.resource.resource, "pods");
+  EXPECT_EQ(checks[1].request.resource.version, "v1");
+  EXPECT_EQ(checks[1].request.resource.name, "shop-1");
+  ExpectAsksAboutBobInTeamA(checks[1].request);
+  EXPECT_EQ(AccessDeniedMessage("bob@example.com", checks[1], "no RBAC rule"),
+            "bob@example.com may not patch pods/shop-1 in namespace team-a, which is required "
+            "because the cluster policy annotateDebuggedPods annotates the debugged pod (no RBAC "
+            "rule)");
+
+  Policy recycle;
+  recycle.recycle_debugged_pods = true;
+  checks = AccessChecksFor(bob, recycle);
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_EQ(checks[1].request.resource.verb, "delete");
+  EXPECT_EQ(checks[1].request.resource.resource, "pods");
+  EXPECT_EQ(checks[1].request.resource.name, "shop-1");
+  EXPECT_EQ(AccessDeniedMessage("bob@example.com", checks[1], ""),
+            "bob@example.com may not delete pods/shop-1 in namespace team-a, which is required "
+            "because the cluster policy recycleDebuggedPods deletes the debugged pod when the "
+            "session ends");
+
+  // Without those policies, reading the pod is all it takes, and the message says no more.
+  checks = AccessChecksFor(bob, Policy{});
+  ASSERT_EQ(checks.size(), 1u);
+  EXPECT_EQ(AccessDeniedMessage("bob@example.com", checks[0], "no RBAC rule"),
+            "bob@example.com may not get pods/shop-1 in namespace team-a (no RBAC rule)");
 }
 
 }  // namespace

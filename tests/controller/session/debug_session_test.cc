@@ -21,6 +21,19 @@ TEST(DebugSessionTest, ParsesSpec) {
   EXPECT_FALSE(s->status.phase.has_value());
 }
 
+TEST(DebugSessionTest, ParsesTheRequestersExtra) {
+  nlohmann::json object = testing::SessionObject();
+  object["spec"]["requestedBy"]["extra"] = {{"scopes.example.com", {"read", "write"}},
+                                            {"empty", nlohmann::json::array()}};
+  auto s = ParseDebugSession(object);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_TRUE(s->spec.requested_by.has_value());
+  EXPECT_EQ(s->spec.requested_by->extra,
+            (std::map<std::string, std::vector<std::string>>{
+                {"empty", {}}, {"scopes.example.com", {"read", "write"}}}));
+  EXPECT_TRUE(ParseDebugSession(testing::SessionObject())->spec.requested_by->extra.empty());
+}
+
 TEST(DebugSessionTest, AnUnsetTtlIsLeftToThePolicy) {
   nlohmann::json object = testing::SessionObject();
   object["spec"].erase("ttl");

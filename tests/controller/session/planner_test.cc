@@ -31,6 +31,15 @@ Observations WithPod(bool running = true, bool key = true) {
   return Observations{*ParsePodView(PodObject(running)), key, ""};
 }
 
+// `observed` with the requester's rights established by the controller's own reviews in this
+// reconcile (allowed unless told otherwise).
+Observations Authorized(Observations observed, bool allowed = true) {
+  observed.access = AccessDecision{
+      allowed, allowed ? "Allowed" : "Forbidden",
+      allowed ? "alice may debug pod shop-1" : "alice may not get pods/shop-1 in namespace team-a"};
+  return observed;
+}
+
 const TimePoint kNow = At("2026-11-28T10:00:05Z");
 
 TEST(SessionPlannerTest, AddsFinalizerFirst) {
@@ -106,11 +115,12 @@ TEST(SessionPlannerTest, DeniedAuthorizationEndsSession) {
 TEST(SessionPlannerTest, CreatesKeyThenInjects) {
   DebugSession s = Initialized(Phase::kPending);
   s.status.SetCondition("Authorized", true, "Allowed", "", kNow);
-  Plan key = PlanSession(s, WithPod(true, false), Policy{}, kNow);
+  Plan key = PlanSession(s, Authorized(WithPod(true, false)), Policy{}, kNow);
   EXPECT_EQ(key.action, Action::kEnsureKey);
   EXPECT_EQ(key.container, "app");
   s.status.phase = Phase::kInjecting;
-  EXPECT_EQ(PlanSession(s, WithPod(true, true), Policy{}, kNow).action, Action::kInject);
+  EXPECT_EQ(PlanSession(s, Authorized(WithPod(true, true)), Policy{}, kNow).action,
+            Action::kInject);
 }
 
 // A run that created the key but stopped before writing the step (it is written with the next
@@ -118,12 +128,13 @@ TEST(SessionPlannerTest, CreatesKeyThenInjects) {
 TEST(SessionPlannerTest, RetakesTheKeyStepWhenItIsNotOnRecord) {
   DebugSession s = Initialized(Phase::kPending);
   s.status.SetCondition("Authorized", true, "Allowed", "", kNow);
-  EXPECT_EQ(PlanSession(s, WithPod(true, true), Policy{}, kNow).action, Action::kEnsureKey);
+  EXPECT_EQ(PlanSession(s, Authorized(WithPod(true, true)), Policy{}, kNow).action,
+            Action::kEnsureKey);
 }
 
 TEST(SessionPlannerTest, FailsWhenPodMissing) {
   DebugSession s = Initialized(Phase::kInjecting);
-  Plan p = PlanSession(s, Observations{std::nullopt, true, ""}, Policy{}, kNow);
+  Plan p = PlanSession(s, Authorized(Observations{std::nullopt, true, ""}), Policy{}, kNow);
   EXPECT_EQ(p.action, Action::kFail);
   EXPECT_EQ(p.reason, "TargetPodNotFound");
 }
@@ -131,21 +142,22 @@ TEST(SessionPlannerTest, FailsWhenPodMissing) {
 TEST(SessionPlannerTest, FailsWhenContainerMissing) {
   DebugSession s = Initialized(Phase::kInjecting);
   s.spec.container = "sidecar";
-  EXPECT_EQ(PlanSession(s, WithPod(), Policy{}, kNow).reason, "TargetContainerNotFound");
+  EXPECT_EQ(PlanSession(s, Authorized(WithPod()), Policy{}, kNow).reason,
+            "TargetContainerNotFound");
 }
 
 TEST(SessionPlannerTest, DefaultsToPodsDefaultContainer) {
   DebugSession s = Initialized(Phase::kInjecting);
   s.spec.container.clear();
-  EXPECT_EQ(PlanSession(s, WithPod(), Policy{}, kNow).container, "app");
+  EXPECT_EQ(PlanSession(s, Authorized(WithPod()), Policy{}, kNow).container, "app");
 }
 
 TEST(SessionPlannerTest, WaitsForTargetToRunThenGivesUp) {
   DebugSession s = Initialized(Phase::kInjecting);
-  Plan waiting = PlanSession(s, WithPod(false), Policy{}, kNow);
+  Plan waiting = PlanSession(s, Authorized(WithPod(false)), Policy{}, kNow);
   EXPECT_EQ(waiting.action, Action::kWait);
   ASSERT_TRUE(waiting.requeue_after.has_value());
-  Plan late = PlanSession(s, WithPod(false), Policy{}, s.created + seconds(61));
+  Plan late = PlanSession(s, Authorized(WithPod(false)), Policy{}, s.created + seconds(61));
   EXPECT_EQ(late.reason, "TargetNotRunning");
 }
 
@@ -264,6 +276,85 @@ TEST(SessionPlannerTest, DeletionWipesThenReleasesFinalizer) {
   EXPECT_EQ(PlanSession(s, {}, Policy{}, kNow).action, Action::kWipe);
   s.status.SetCondition("Wiped", true, "SessionDeleted", "", kNow);
   EXPECT_EQ(PlanSession(s, {}, Policy{}, kNow).action, Action::kRemoveFinalizer);
+}
+
+// --- Status is not proof (M6) -----------------------------------------------------------------
+//
+// Whoever may update the status subresource can write any status before the controller's first
+// write. The plan never takes Authorized=True or a later expiresAt from there.
+
+// Carol (no `get pods`) wrote {phase: Pending, expiresAt: 2099, conditions: [Authorized=True]}:
+// the controller still asks, and acts only on its own answer.
+TEST(SessionPlannerTest, AForgedAuthorizedConditionIsNotADecision) {
+  DebugSession s = Initialized(Phase::kPending);
+  s.status.expires_at = At("2099-01-01T00:00:00Z");
+  s.status.SetCondition("Authorized", true, "Allowed", "carol may debug pod shop-1", kNow);
+  EXPECT_EQ(PlanSession(s, WithPod(true, false), Policy{}, kNow).action, Action::kAuthorize)
+      << "no key is created on the strength of a condition in status";
+  Plan denied = PlanSession(s, Authorized(WithPod(true, false), false), Policy{}, kNow);
+  EXPECT_EQ(denied.action, Action::kDeny);
+  EXPECT_EQ(denied.reason, "Forbidden");
+  EXPECT_EQ(denied.message, "alice may not get pods/shop-1 in namespace team-a");
+  EXPECT_EQ(PlanSession(s, Authorized(WithPod(true, false)), Policy{}, kNow).action,
+            Action::kEnsureKey)
+      << "the controller's own yes lets it go on";
+}
+
+// A forged phase skips no check either: Injecting with a key in place still needs the
+// controller's own decision before the container goes in, and the requester is still required.
+TEST(SessionPlannerTest, AForgedInjectingPhaseIsAuthorizedBeforeInjecting) {
+  DebugSession s = Initialized(Phase::kInjecting);
+  EXPECT_EQ(PlanSession(s, WithPod(true, true), Policy{}, kNow).action, Action::kAuthorize);
+  s.status.SetCondition("Authorized", true, "Allowed", "", kNow);
+  EXPECT_EQ(PlanSession(s, WithPod(true, true), Policy{}, kNow).action, Action::kAuthorize);
+  EXPECT_EQ(PlanSession(s, Authorized(WithPod(true, true), false), Policy{}, kNow).action,
+            Action::kDeny);
+  s.spec.requested_by.reset();
+  EXPECT_EQ(PlanSession(s, Authorized(WithPod(true, true)), Policy{}, kNow).reason,
+            "RequesterUnknown");
+}
+
+// An earlier yes (this controller's, on record) does not cost a review while the session only
+// waits for its target; the step that acts asks again (rights revoked meanwhile count).
+TEST(SessionPlannerTest, AnEarlierYesIsAskedAgainOnlyWhenTheSessionActs) {
+  DebugSession s = Initialized(Phase::kPending);
+  s.status.SetCondition("Authorized", true, "Allowed", "alice may debug pod shop-1", kNow);
+  EXPECT_EQ(PlanSession(s, WithPod(false), Policy{}, kNow).action, Action::kWait);
+  EXPECT_EQ(PlanSession(s, WithPod(true), Policy{}, kNow).action, Action::kAuthorize);
+}
+
+// spec.ttl 2h (admission would have refused it; the policy changed since), policy cap 1h, and a
+// status that says 2099: the session is wiped at creation + 1h, and waits no longer than that.
+TEST(SessionPlannerTest, AForgedExpiryCannotDelayTheWipePastCreationPlusMaxTtl) {
+  Policy policy;
+  policy.max_ttl = std::chrono::hours(1);
+  DebugSession s = Initialized(Phase::kCompleted);
+  s.spec.ttl = std::chrono::hours(2);
+  s.status.expires_at = At("2099-01-01T00:00:00Z");
+  EXPECT_EQ(ExpiresAt(s, policy), s.created + std::chrono::hours(1));
+  Plan waiting = PlanSession(s, {}, policy, s.created + std::chrono::minutes(59));
+  EXPECT_EQ(waiting.action, Action::kWait);
+  ASSERT_TRUE(waiting.requeue_after.has_value());
+  EXPECT_EQ(*waiting.requeue_after, std::chrono::minutes(1));
+  Plan wipe = PlanSession(s, {}, policy, s.created + std::chrono::hours(1));
+  EXPECT_EQ(wipe.action, Action::kWipe);
+  EXPECT_EQ(wipe.reason, "TTLExpired");
+
+  // Within the spec's own TTL too: 5m, whatever status says.
+  DebugSession five = Initialized(Phase::kCapturing);
+  five.status.expires_at = At("2099-01-01T00:00:00Z");
+  EXPECT_EQ(PlanSession(five, {}, Policy{}, five.created + seconds(300)).action, Action::kWipe);
+}
+
+// An expiresAt before creation + TTL is kept: status can only bring the end forward.
+TEST(SessionPlannerTest, AnEarlierExpiryInStatusIsHonoured) {
+  DebugSession s = Initialized(Phase::kCompleted);
+  s.status.expires_at = s.created + seconds(60);
+  EXPECT_EQ(ExpiresAt(s, Policy{}), s.created + seconds(60));
+  EXPECT_EQ(PlanSession(s, {}, Policy{}, s.created + seconds(60)).action, Action::kWipe);
+  Plan waiting = PlanSession(s, {}, Policy{}, s.created + seconds(30));
+  EXPECT_EQ(waiting.action, Action::kWait);
+  EXPECT_EQ(*waiting.requeue_after, seconds(30));
 }
 
 TEST(SessionPlannerTest, NamesAreDeterministicAndDistinct) {
