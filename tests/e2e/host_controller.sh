@@ -25,6 +25,7 @@
 # Ports: EPHEMERA_PROBE_PORT (/healthz, /readyz over HTTP; default 18080), EPHEMERA_METRICS_PORT
 # (/metrics over HTTPS; default 18443), EPHEMERA_WEBHOOK_PORT (default 19443).
 # EPHEMERA_CONTROLLER_EXTRA_ARGS: more flags (e.g. --ephemeral-containers=enforce).
+# EPHEMERA_SNAPSHOT_IMAGE: the snapshot image (default: the local ephemera-snapshot, by digest).
 
 _hc_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 _hc_repo=$(cd "$_hc_dir/../.." && pwd)
@@ -53,7 +54,7 @@ host_controller_args() {
   # shellcheck disable=SC2086
   echo --kubeconfig "$("$_hc_cluster" kubeconfig ephemera-controller)" \
     --namespace ephemera-system \
-    --snapshot-image "$("$_hc_cluster" image-ref ephemera.local/snapshot:0.1.0)" \
+    --snapshot-image "${EPHEMERA_SNAPSHOT_IMAGE:-$("$_hc_cluster" image-ref ephemera.local/snapshot:0.1.0)}" \
     --webhook-cert-dir "$certs" --webhook-address "0.0.0.0:$host_controller_webhook_port" \
     --webhook-client-ca-file "$certs/client-ca.crt" --webhook-client-auth require \
     --webhook-client-names kube-apiserver-admission \
