@@ -36,7 +36,7 @@ nlohmann::json BuildAnchorConfigMap(const ChainAnchor& anchor, std::string_view 
                                     std::string_view session_uid) {
   nlohmann::json labels = {{std::string(kAnchorLabel), "true"},
                            {"app.kubernetes.io/managed-by", "ephemera-controller"}};
-  if (!session_uid.empty()) labels["ephemera.dev/session-uid"] = std::string(session_uid);
+  if (!session_uid.empty()) labels["ephemera.dev/audit-session-uid"] = std::string(session_uid);
   return {{"apiVersion", "v1"},
           {"kind", "ConfigMap"},
           {"metadata",

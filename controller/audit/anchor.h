@@ -8,7 +8,9 @@
 //   metadata.name    AnchorConfigMapName(chain): "ephemera-audit-" + 20 hex digits of
 //                    SHA-256(chain), deterministic and a valid object name for any chain
 //   metadata.labels  ephemera.dev/audit-anchor: "true", app.kubernetes.io/managed-by, and
-//                    ephemera.dev/session-uid for a session chain
+//                    ephemera.dev/audit-session-uid for a session chain (not
+//                    ephemera.dev/session-uid: an anchor is not something the session leaves
+//                    behind to be cleaned up with it)
 //   data             chain, records (decimal), head ("sha256:…"), updated (RFC 3339, when the
 //                    head was last written), session ("namespace/name"; empty for controller
 //                    chains)
@@ -46,7 +48,7 @@ struct ChainAnchor {
 std::string AnchorConfigMapName(std::string_view chain);
 
 // The ConfigMap holding `anchor` in `namespace_name` (no resourceVersion). `session_uid`, when not
-// empty, becomes the ephemera.dev/session-uid label.
+// empty, becomes the ephemera.dev/audit-session-uid label.
 nlohmann::json BuildAnchorConfigMap(const ChainAnchor& anchor, std::string_view namespace_name,
                                     std::string_view session_uid = "");
 

@@ -34,7 +34,7 @@ TEST(AnchorTest, AConfigMapRoundTrips) {
   const nlohmann::json object = BuildAnchorConfigMap(anchor, "ephemera-system", "u1");
   EXPECT_EQ(object["metadata"]["namespace"], "ephemera-system");
   EXPECT_EQ(object["metadata"]["labels"]["ephemera.dev/audit-anchor"], "true");
-  EXPECT_EQ(object["metadata"]["labels"]["ephemera.dev/session-uid"], "u1");
+  EXPECT_EQ(object["metadata"]["labels"]["ephemera.dev/audit-session-uid"], "u1");
   EXPECT_EQ(object["data"]["records"], "7");
   EXPECT_TRUE(IsAnchorConfigMap(object));
   StatusOr<ChainAnchor> back = ParseAnchorConfigMap(object);
