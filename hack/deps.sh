@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   cmake ninja-build g++ pkg-config
-  libcpprest-dev libyaml-cpp-dev libssl-dev libspdlog-dev libfmt-dev zlib1g-dev
+  libcpprest-dev libboost-dev libyaml-cpp-dev libssl-dev libspdlog-dev libfmt-dev zlib1g-dev
   libgtest-dev libgmock-dev
   # lint
   clang-format clang-tidy shellcheck

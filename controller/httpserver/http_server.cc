@@ -292,6 +292,10 @@ class Server {
   Server(const HttpServerOptions& options, const Routes& routes,
          std::shared_ptr<TlsContextStore> certificates);
 
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  ~Server() { Stop(); }
+
   Status Listen(const BindAddress& bind);
   int port() const { return port_; }
   void Run();
@@ -322,6 +326,7 @@ class Server {
   std::size_t buffered_ = 0;
   std::vector<std::weak_ptr<Connection>> connections_;
   std::atomic<bool> stopping_{false};
+  bool stopped_ = false;
   int port_ = 0;
   // Declared after the state above: destroying the io_context destroys queued handlers, and with
   // them connections, which still uncharge the budget.
@@ -654,6 +659,8 @@ void Server::Run() {
 }
 
 void Server::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
   stopping_ = true;
   work_.reset();
   io_.stop();
