@@ -24,6 +24,7 @@
 #include "controller/admission/admission_review.h"
 #include "controller/admission/debug_session_admission.h"
 #include "controller/admission/ephemeral_container_admission.h"
+#include "controller/audit/anchor_store.h"
 #include "controller/audit/audit_log.h"
 #include "controller/audit/json_lines_audit_sink.h"
 #include "controller/audit/verify_command.h"
@@ -222,6 +223,18 @@ int Run(int argc, char** argv) {
     }
     return OkStatus();
   };
+  // The chains' heads, kept in the controller's namespace where requesters have no rights, so
+  // that `audit verify` can tell a cut tail (docs/audit.md). This replica's own chain is saved
+  // every few seconds and once more when it stops.
+  audit::ConfigMapAnchorStore anchors(
+      client, clock,
+      {.namespace_name = cfg->namespace_name,
+       .on_error = [&log](std::string_view what, const Status& s) {
+         log.Warn("Cannot write an audit anchor", {{"what", std::string(what)}, {"error", s}});
+       }});
+  std::jthread replica_anchor([&](const std::stop_token& stopping) {
+    anchors.KeepAnchored(audit_log, replica_chain, stopping);
+  });
 
   // Every replica needs the mark key: the leader marks what it injects, and all replicas answer
   // the pods/ephemeralcontainers webhook. The API server may still be starting: keep trying.
@@ -275,6 +288,7 @@ int Run(int argc, char** argv) {
   options.policy = policy;
   options.mark_key = mark_key;
   options.audit = &audit_log;
+  options.anchors = &anchors;
   options.on_step = [&](const reconciler::StepRecord& step) {
     steps.WithLabels({std::string(session::ActionName(step.action)), step.outcome}).Increment();
     if (auto on_pod = reconciler::BuildPodEvent(step)) {
@@ -494,6 +508,7 @@ int Run(int argc, char** argv) {
   };
   auto lead = [&](const std::stop_token& leading) {
     std::jthread watch([&](const std::stop_token&) { container_watch.Run(leading); });
+    std::jthread sweep([&](const std::stop_token&) { anchors.SweepPeriodically(leading); });
     controller.Run(leading, on_error);
   };
   log.Info("Starting ephemera-controller", {{"namespace", cfg->namespace_name},
