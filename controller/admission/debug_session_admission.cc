@@ -88,19 +88,17 @@ json Canonical(const json& requester) {
 std::string RequesterMismatch(const json& spec, const json& request) {
   const auto by = spec.find("requestedBy");
   if (by == spec.end() || !by->is_object()) {
-    return "spec.requestedBy is missing; Ephemera's mutating webhook sets it from your identity, "
-           "so "
-           "the DebugSession did not pass through that webhook or another mutating webhook "
-           "removed it";
+    return "spec.requestedBy is missing; Ephemera's mutating webhook sets it from your "
+           "identity, so the DebugSession did not pass through that webhook or another mutating "
+           "webhook removed it";
   }
   const json stated = Canonical(*by);
   const json actual = Canonical(RequesterFromUserInfo(ObjectField(request, "userInfo")));
   for (const char* key : {"username", "uid", "groups", "extra"}) {
     if (stated[key] != actual[key]) {
-      return std::string(
-                 "spec.requestedBy does not match the user who sent this request "
-                 "(spec.requestedBy.") +
-             key + " differs from userInfo." + key +
+      const std::string field = key;
+      return "spec.requestedBy does not match the user who sent this request (spec.requestedBy." +
+             field + " differs from userInfo." + field +
              "); another mutating webhook changed it after Ephemera set it, so the session is "
              "refused: remove the cluster's mutating rules that touch DebugSessions";
     }
