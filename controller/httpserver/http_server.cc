@@ -264,9 +264,9 @@ class Connection {
   };
   virtual ~Connection() = default;
 
-  Phase phase() const { return phase_; }
-  SteadyClock::time_point phase_since() const { return phase_since_; }
-  std::size_t charged() const { return charged_; }
+  Phase CurrentPhase() const { return phase_; }
+  SteadyClock::time_point PhaseSince() const { return phase_since_; }
+  std::size_t ChargedBytes() const { return charged_; }
   bool IsEvictable() const {
     return phase_ == Phase::kHandshake || phase_ == Phase::kIdle || phase_ == Phase::kReading;
   }
@@ -297,15 +297,15 @@ class Server {
   ~Server() { Stop(); }
 
   Status Listen(const BindAddress& bind);
-  int port() const { return port_; }
+  int Port() const { return port_; }
   void Run();
   void Stop();
 
-  const HttpServerOptions& options() const { return options_; }
-  const Routes& routes() const { return routes_; }
-  asio::io_context& io() { return io_; }
-  asio::thread_pool& pool() { return pool_; }
-  bool stopping() const { return stopping_.load(); }
+  const HttpServerOptions& Options() const { return options_; }
+  const Routes& HandlerRoutes() const { return routes_; }
+  asio::io_context& Io() { return io_; }
+  asio::thread_pool& HandlerPool() { return pool_; }
+  bool IsStopping() const { return stopping_.load(); }
 
   // Changes `connection`'s charge by `delta` (may be negative). A growth that takes the total
   // over the budget first closes the connections that have been reading longest while holding
@@ -347,9 +347,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<k
       : server_(server),
         context_(std::move(context)),
         stream_(std::move(socket), *context_),
-        timer_(server.io()) {}
+        timer_(server.Io()) {}
   Session(Server& server, tcp::socket socket) requires(!kTls)
-      : server_(server), stream_(std::move(socket)), timer_(server.io()) {}
+      : server_(server), stream_(std::move(socket)), timer_(server.Io()) {}
 
   ~Session() override {
     std::size_t charged = charged_;
@@ -359,7 +359,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<k
   void Start() override {
     if constexpr (kTls) {
       SetPhase(Phase::kHandshake);
-      Arm(server_.options().handshake_timeout, Deadline::kHandshake);
+      Arm(server_.Options().handshake_timeout, Deadline::kHandshake);
       stream_.async_handshake(
           ssl::stream_base::server,
           [self = this->shared_from_this()](const ErrorCode& error) { self->OnHandshake(error); });
@@ -425,7 +425,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<k
     if constexpr (kTls) {
       SSL* ssl = stream_.native_handle();
       X509* peer = SSL_get0_peer_certificate(ssl);
-      if (server_.options().client_cert_mode != ClientCertMode::kNone && peer != nullptr &&
+      if (server_.Options().client_cert_mode != ClientCertMode::kNone && peer != nullptr &&
           SSL_get_verify_result(ssl) == X509_V_OK) {
         client_verified_ = true;
         client_common_name_ = CommonNameOf(peer);
@@ -441,15 +441,15 @@ class Session : public Connection, public std::enable_shared_from_this<Session<k
   void StartRequest(bool first) {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(
-        std::min<std::size_t>(server_.options().max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(static_cast<std::uint64_t>(server_.options().max_body_bytes));
+        std::min<std::size_t>(server_.Options().max_header_bytes, UINT32_MAX)));
+    parser_->body_limit(static_cast<std::uint64_t>(server_.Options().max_body_bytes));
     timed_out_ = false;
     if (first || ReceivedSome()) {
       SetPhase(Phase::kReading);
-      Arm(server_.options().request_timeout, Deadline::kRequest);
+      Arm(server_.Options().request_timeout, Deadline::kRequest);
     } else {
       SetPhase(Phase::kIdle);
-      Arm(server_.options().idle_timeout, Deadline::kIdle);
+      Arm(server_.Options().idle_timeout, Deadline::kIdle);
     }
     ReadSome();
   }
@@ -465,7 +465,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<k
     if (phase_ == Phase::kClosed) return;
     if (phase_ == Phase::kIdle && ReceivedSome()) {
       SetPhase(Phase::kReading);
-      Arm(server_.options().request_timeout, Deadline::kRequest);
+      Arm(server_.Options().request_timeout, Deadline::kRequest);
     }
     if (timed_out_) {
       Fail(TextResponse(408, "request not received in time\n"));
@@ -528,14 +528,14 @@ class Session : public Connection, public std::enable_shared_from_this<Session<k
     request.body = std::move(message.body());
     request.client_verified = client_verified_;
     request.client_common_name = client_common_name_;
-    asio::post(server_.pool(), [self = this->shared_from_this(),
-                                request = std::move(request)]() mutable {
+    asio::post(server_.HandlerPool(), [self = this->shared_from_this(),
+                                       request = std::move(request)]() mutable {
       HttpResponse response;
-      if (self->server_.stopping()) {
+      if (self->server_.IsStopping()) {
         response = TextResponse(503, "server stopping\n");
       } else {
         try {
-          response = RouteRequest(self->server_.routes(), request);
+          response = RouteRequest(self->server_.HandlerRoutes(), request);
         } catch (...) {
           response = TextResponse(500, "internal error\n");
         }
@@ -543,7 +543,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<k
       request = HttpRequest();
       // The last reference moves to the I/O thread: a connection is never destroyed here.
       Server& server = self->server_;
-      asio::post(server.io(), [self = std::move(self), response = std::move(response)]() mutable {
+      asio::post(server.Io(), [self = std::move(self), response = std::move(response)]() mutable {
         self->Respond(std::move(response), self->keep_alive_);
       });
     });
@@ -560,7 +560,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<k
     if (response.status < 100 || response.status > 999) {
       response = TextResponse(500, "internal error: invalid status\n");
     }
-    keep_alive = keep_alive && !server_.stopping();
+    keep_alive = keep_alive && !server_.IsStopping();
     response_.emplace();
     response_->version(version_);
     response_->result(static_cast<unsigned>(response.status));
@@ -568,7 +568,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<k
     response_->body() = std::move(response.body);
     response_->keep_alive(keep_alive);
     response_->prepare_payload();
-    Arm(server_.options().request_timeout, Deadline::kWrite);
+    Arm(server_.Options().request_timeout, Deadline::kWrite);
     bhttp::async_write(
         stream_, *response_,
         [self = this->shared_from_this(), keep_alive](const ErrorCode& error, std::size_t) {
@@ -715,14 +715,14 @@ void Server::OnAccept(const ErrorCode& error, tcp::socket socket) {
 bool Server::MakeRoom() {
   std::erase_if(connections_, [](const std::weak_ptr<Connection>& weak) {
     auto connection = weak.lock();
-    return !connection || connection->phase() == Connection::Phase::kClosed;
+    return !connection || connection->CurrentPhase() == Connection::Phase::kClosed;
   });
   if (connections_.size() < options_.max_connections) return true;
   std::shared_ptr<Connection> oldest;
   for (const auto& weak : connections_) {
     auto connection = weak.lock();
     if (connection && connection->IsEvictable() &&
-        (!oldest || connection->phase_since() < oldest->phase_since())) {
+        (!oldest || connection->PhaseSince() < oldest->PhaseSince())) {
       oldest = std::move(connection);
     }
   }
@@ -742,9 +742,10 @@ bool Server::Charge(Connection& connection, std::size_t& charged, std::size_t ne
     std::shared_ptr<Connection> oldest;
     for (const auto& weak : connections_) {
       auto other = weak.lock();
-      if (other && other.get() != &connection && other->phase() == Connection::Phase::kReading &&
-          other->charged() > free_allowance_ &&
-          (!oldest || other->phase_since() < oldest->phase_since())) {
+      if (other && other.get() != &connection &&
+          other->CurrentPhase() == Connection::Phase::kReading &&
+          other->ChargedBytes() > free_allowance_ &&
+          (!oldest || other->PhaseSince() < oldest->PhaseSince())) {
         oldest = std::move(other);
       }
     }
@@ -806,7 +807,7 @@ Status HttpServer::Start() {
     auto listener = std::make_unique<Listener>(options_, routes_, certificates_);
     EPHEMERA_RETURN_IF_ERROR(listener->server.Listen(*bind));
     listener->server.Run();
-    port_ = listener->server.port();
+    port_ = listener->server.Port();
     listener_ = std::move(listener);
   } catch (const std::exception& e) {
     return UnavailableError(std::string("cannot start the HTTP server: ") + e.what());

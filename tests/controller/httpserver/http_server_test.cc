@@ -164,7 +164,7 @@ class RawConnection {
     if (fd_ >= 0) ::close(fd_);
   }
 
-  bool connected() const { return fd_ >= 0; }
+  bool IsConnected() const { return fd_ >= 0; }
 
   // Sends all of `data`; false when the connection failed or the server stopped reading.
   bool Send(std::string_view data) {
@@ -401,7 +401,7 @@ class HttpServerLimitsTest : public ::testing::Test {
 TEST_F(HttpServerLimitsTest, ChunkedBodyOverLimitIs413AndTheRestIsNotRead) {
   StartServer(SmallBodyOptions());
   RawConnection client(server_->Port());
-  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.IsConnected());
   const std::size_t sent =
       PushBody(client, "POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n",
                200 * kMiB, /*chunked=*/true);
@@ -418,7 +418,7 @@ TEST_F(HttpServerLimitsTest, ChunkedBodyOverLimitIs413AndTheRestIsNotRead) {
 TEST_F(HttpServerLimitsTest, ContentLengthOverLimitIs413WithoutReadingTheBody) {
   StartServer(SmallBodyOptions());
   RawConnection client(server_->Port());
-  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.IsConnected());
   const std::size_t sent = PushBody(
       client, "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 314572800\r\n\r\n", 300 * kMiB,
       /*chunked=*/false);
@@ -459,7 +459,11 @@ TEST_F(HttpServerLimitsTest, HeadersOverLimitAre431) {
 
   RawConnection many_fields(server_->Port());
   std::string head = "GET /healthz HTTP/1.1\r\nHost: test\r\n";
-  for (int i = 0; i < 2000; ++i) head += "X-Field-" + std::to_string(i) + ": v\r\n";
+  for (int i = 0; i < 2000; ++i) {
+    head += "X-Field-";
+    head += std::to_string(i);
+    head += ": v\r\n";
+  }
   (void)many_fields.Send(head + "\r\n");
   auto fields = many_fields.ReadResponse(milliseconds(5000));
   ASSERT_TRUE(fields.ok()) << fields.status().ToString();
@@ -473,7 +477,7 @@ TEST_F(HttpServerLimitsTest, SlowRequestIsCutOffAtRequestTimeout) {
 
   // Slow-loris: one byte every 100 ms of a request that would take 30 s to send.
   RawConnection slow(server_->Port());
-  ASSERT_TRUE(slow.connected());
+  ASSERT_TRUE(slow.IsConnected());
   const std::string request =
       "GET /healthz HTTP/1.1\r\nHost: test\r\nX-Slow: " + std::string(300, 'a') + "\r\n\r\n";
   const auto start = Clock::now();
@@ -497,7 +501,7 @@ TEST_F(HttpServerLimitsTest, SlowRequestIsCutOffAtRequestTimeout) {
 
   // A connection that never sends anything is closed at the same timeout, without an answer.
   RawConnection silent(server_->Port());
-  ASSERT_TRUE(silent.connected());
+  ASSERT_TRUE(silent.IsConnected());
   EXPECT_TRUE(silent.WaitForClose(milliseconds(4000)));
 }
 
@@ -528,7 +532,7 @@ TEST_F(HttpServerLimitsTest, ConnectionCapHoldsAndRealRequestsAreStillServed) {
   std::vector<std::unique_ptr<RawConnection>> hogs;
   for (int i = 0; i < 60; ++i) {
     hogs.push_back(std::make_unique<RawConnection>(server_->Port()));
-    ASSERT_TRUE(hogs.back()->connected());
+    ASSERT_TRUE(hogs.back()->IsConnected());
     if (i % 2 == 1) {
       ASSERT_TRUE(hogs.back()->Send("GET /healthz HTTP/1.1\r\nHost: te"));
     }
@@ -690,13 +694,15 @@ class MutualTlsTest : public TlsServerTest {
   void SetUp() override {
     TlsServerTest::SetUp();
     std::ofstream(dir_ / "client.ext") << "extendedKeyUsage=clientAuth\n";
-    for (const std::string ca : {"client-ca", "other-ca"}) {
-      Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-          "-subj /CN=" +
-          ca + " -keyout " + ca + ".key -out " + ca + ".crt");
-    }
+    MakeCa("client-ca");
+    MakeCa("other-ca");
     MakeClientCert("apiserver", "client-ca");
     MakeClientCert("intruder", "other-ca");
+  }
+  void MakeCa(const std::string& ca) {
+    Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "
+        "/CN=" +
+        ca + " -keyout " + ca + ".key -out " + ca + ".crt");
   }
   void MakeClientCert(const std::string& name, const std::string& ca) {
     Run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=" + name +
@@ -816,7 +822,7 @@ TEST_F(TlsServerTest, HandshakeTimeoutAndConnectionCapHoldOnTls) {
   std::vector<std::unique_ptr<RawConnection>> silent;
   for (int i = 0; i < 20; ++i) {
     silent.push_back(std::make_unique<RawConnection>(server.Port()));
-    ASSERT_TRUE(silent.back()->connected());
+    ASSERT_TRUE(silent.back()->IsConnected());
   }
   // ...yet a real client is served,
   auto response = Fetch(server.Port(), "GET", "/validate", "", Path("ca.crt"));
