@@ -357,6 +357,13 @@ void SnapshotBuilder::CaptureStacks(int pid, Json& threads) {
     }
     threads[it->second]["stack"] = std::move(stack);
   }
+  // Binaries the walk could not use (unreadable, or refused by a memory cap): their frames have
+  // no symbol, and the reason says why. The path is the target's choice, so it is redacted.
+  for (const std::string& error : captured->module_errors) {
+    if (auto reason = Redacted(error, FieldPath(pid, "stack.module"))) {
+      Degrade(Section::kStacks, pid, "module " + *reason);
+    }
+  }
 }
 
 const SocketTable& SnapshotBuilder::SocketsOf(int pid) {

@@ -1,9 +1,9 @@
 #include "debugpod/stacks/call_frame_info.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 
 #include "debugpod/stacks/byte_reader.h"
@@ -35,6 +35,21 @@ namespace {
 constexpr size_t kMaxIndexedFdes = size_t{1} << 22;
 constexpr size_t kMaxRememberedStates = 64;
 constexpr size_t kMaxCfaOperations = 1 << 16;
+constexpr size_t kMaxCieHeaderBytes = 256;
+
+// factored * alignment, the way DW_CFA_*_sf and DW_CFA_offset scale their operands; nullopt when
+// the product does not fit in int64_t (only hostile CFI gets there, and signed overflow is UB).
+std::optional<int64_t> Scaled(int64_t factored, int64_t alignment) {
+  int64_t out = 0;
+  if (__builtin_mul_overflow(factored, alignment, &out)) return std::nullopt;
+  return out;
+}
+
+// An unsigned LEB128 operand used as a signed offset; nullopt past INT64_MAX.
+std::optional<int64_t> AsSigned(uint64_t value) {
+  if (value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
+  return static_cast<int64_t>(value);
+}
 
 // DW_CFA_* opcodes (DWARF 5 section 7.24, plus the GNU extensions).
 enum : uint8_t {
@@ -172,7 +187,6 @@ void CallFrameInfo::BuildIndexFromSearchTable() {
 }
 
 void CallFrameInfo::BuildIndexByScanning() {
-  std::unordered_map<size_t, Cie> cies;
   size_t offset = 0;
   while (offset < section_.size() && index_.size() < kMaxIndexedFdes) {
     StatusOr<EntryHeader> header = ReadEntryHeader(section_, offset, format_);
@@ -189,6 +203,7 @@ void CallFrameInfo::BuildIndexByScanning() {
   }
   std::sort(index_.begin(), index_.end(),
             [](const IndexEntry& a, const IndexEntry& b) { return a.pc_begin < b.pc_begin; });
+  index_.shrink_to_fit();
 }
 
 StatusOr<CallFrameInfo::Cie> CallFrameInfo::ParseCie(size_t offset) const {
@@ -197,7 +212,13 @@ StatusOr<CallFrameInfo::Cie> CallFrameInfo::ParseCie(size_t offset) const {
   if (header->terminator || !header->is_cie) {
     return DataLossError("CIE pointer does not point at a CIE");
   }
-  ByteReader in(std::span<const uint8_t>(section_).first(header->end), vaddr_);
+  // The fields before a CIE's instructions take a few bytes in every real CIE. Reading them
+  // through a window keeps this O(1) however large the entry is: every FDE parses its CIE again,
+  // so a CIE-sized scan (an unterminated augmentation string, a long LEB128) per FDE would make
+  // indexing quadratic in the section size.
+  ByteReader in(std::span<const uint8_t>(section_).first(
+                    std::min(header->end, header->content + kMaxCieHeaderBytes)),
+                vaddr_);
   in.Seek(header->content);
   Cie cie;
   uint8_t version = in.U8();
@@ -369,8 +390,11 @@ StatusOr<UnwindRow> CallFrameInfo::RunPrograms(const Fde& fde, uint64_t pc) cons
         continue;
       }
       if (high == kCfaOffset) {
-        int64_t offset = static_cast<int64_t>(in.Uleb128()) * cie.data_alignment;
-        if (RegisterRule* r = reg_rule(low)) *r = {RegisterRule::Kind::kOffset, offset, 0, {}};
+        std::optional<int64_t> factored = AsSigned(in.Uleb128());
+        std::optional<int64_t> offset =
+            factored ? Scaled(*factored, cie.data_alignment) : std::nullopt;
+        if (!offset) return DataLossError("DW_CFA_offset out of range");
+        if (RegisterRule* r = reg_rule(low)) *r = {RegisterRule::Kind::kOffset, *offset, 0, {}};
         continue;
       }
       if (high == kCfaRestore) {
@@ -408,18 +432,22 @@ StatusOr<UnwindRow> CallFrameInfo::RunPrograms(const Fde& fde, uint64_t pc) cons
         case kCfaValOffset:
         case kCfaValOffsetSf: {
           uint64_t reg = in.Uleb128();
-          int64_t factored = 0;
+          std::optional<int64_t> factored;
           if (op == kCfaOffsetExtendedSf || op == kCfaValOffsetSf) {
             factored = in.Sleb128();
           } else if (op == kCfaGnuNegativeOffsetExtended) {
-            factored = -static_cast<int64_t>(in.Uleb128());
+            factored = AsSigned(in.Uleb128());
+            if (factored) factored = -*factored;
           } else {
-            factored = static_cast<int64_t>(in.Uleb128());
+            factored = AsSigned(in.Uleb128());
           }
+          std::optional<int64_t> offset =
+              factored ? Scaled(*factored, cie.data_alignment) : std::nullopt;
+          if (!offset) return DataLossError("CFA register offset out of range");
           auto kind = (op == kCfaValOffset || op == kCfaValOffsetSf)
                           ? RegisterRule::Kind::kValOffset
                           : RegisterRule::Kind::kOffset;
-          if (RegisterRule* r = reg_rule(reg)) *r = {kind, factored * cie.data_alignment, 0, {}};
+          if (RegisterRule* r = reg_rule(reg)) *r = {kind, *offset, 0, {}};
           break;
         }
         case kCfaRestoreExtended: {
@@ -461,9 +489,10 @@ StatusOr<UnwindRow> CallFrameInfo::RunPrograms(const Fde& fde, uint64_t pc) cons
         case kCfaDefCfa:
         case kCfaDefCfaSf: {
           uint64_t reg = in.Uleb128();
-          int64_t offset = op == kCfaDefCfa ? static_cast<int64_t>(in.Uleb128())
-                                            : in.Sleb128() * cie.data_alignment;
-          state.cfa = {CfaRule::Kind::kRegisterOffset, static_cast<int>(reg), offset, {}};
+          std::optional<int64_t> offset =
+              op == kCfaDefCfa ? AsSigned(in.Uleb128()) : Scaled(in.Sleb128(), cie.data_alignment);
+          if (!offset) return DataLossError("CFA offset out of range");
+          state.cfa = {CfaRule::Kind::kRegisterOffset, static_cast<int>(reg), *offset, {}};
           break;
         }
         case kCfaDefCfaRegister:
@@ -471,11 +500,14 @@ StatusOr<UnwindRow> CallFrameInfo::RunPrograms(const Fde& fde, uint64_t pc) cons
           state.cfa.reg = static_cast<int>(in.Uleb128());
           break;
         case kCfaDefCfaOffset:
-          state.cfa.offset = static_cast<int64_t>(in.Uleb128());
+        case kCfaDefCfaOffsetSf: {
+          std::optional<int64_t> offset = op == kCfaDefCfaOffset
+                                              ? AsSigned(in.Uleb128())
+                                              : Scaled(in.Sleb128(), cie.data_alignment);
+          if (!offset) return DataLossError("CFA offset out of range");
+          state.cfa.offset = *offset;
           break;
-        case kCfaDefCfaOffsetSf:
-          state.cfa.offset = in.Sleb128() * cie.data_alignment;
-          break;
+        }
         case kCfaDefCfaExpression: {
           uint64_t length = in.Uleb128();
           state.cfa = {CfaRule::Kind::kExpression, 0, 0, in.Bytes(static_cast<size_t>(length))};

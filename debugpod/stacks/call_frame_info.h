@@ -75,6 +75,10 @@ class CallFrameInfo {
   size_t ScannedFdeCount() const { return index_.size(); }
   bool UsesSearchTable() const { return table_count_ > 0; }
   bool IsEmpty() const { return section_.empty(); }
+  // Heap bytes held: the section, the search table and the FDE index.
+  size_t MemoryBytes() const {
+    return section_.capacity() + search_table_.capacity() + index_.capacity() * sizeof(IndexEntry);
+  }
 
  private:
   struct IndexEntry {

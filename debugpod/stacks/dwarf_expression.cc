@@ -1,5 +1,6 @@
 #include "debugpod/stacks/dwarf_expression.h"
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -249,7 +250,12 @@ StatusOr<uint64_t> EvaluateDwarfExpression(std::span<const uint8_t> expression,
             r = a & b;
             break;
           case kOpDiv:
+            // Signed, as DWARF 5 section 2.5.1.4 says; INT64_MIN / -1 has no int64_t result (and
+            // traps on x86-64), so it is refused like a division by zero.
             if (b == 0) return InvalidArgumentError("DWARF expression divides by zero");
+            if (sa == std::numeric_limits<int64_t>::min() && sb == -1) {
+              return InvalidArgumentError("DWARF expression division overflows");
+            }
             r = static_cast<uint64_t>(sa / sb);
             break;
           case kOpMinus:

@@ -16,8 +16,11 @@ namespace ephemera::stacks {
 // Evaluates `expression` and returns the value on top of the stack. `initial`, when set, is pushed
 // before evaluation (the CFA, for DW_CFA_expression and DW_CFA_val_expression). Memory reads
 // (DW_OP_deref) are served from `memory` only.
-// Errors: InvalidArgument for malformed or unsupported operations, NotFound when a register it
-// needs is unknown or a read falls outside `memory`, ResourceExhausted past 10000 operations.
+// Errors: InvalidArgument for malformed or unsupported operations and for arithmetic with no
+// defined result (division or modulo by zero, INT64_MIN / -1), NotFound when a register it needs
+// is unknown or a read falls outside `memory`, ResourceExhausted past 10000 operations or 256
+// stack entries. Arithmetic otherwise wraps modulo 2^64, and shifts by 64 or more give 0 (or the
+// sign for DW_OP_shra), so no input is undefined behaviour.
 StatusOr<uint64_t> EvaluateDwarfExpression(std::span<const uint8_t> expression,
                                            const RegisterSet& registers, const StackSlice& memory,
                                            std::optional<uint64_t> initial);

@@ -134,8 +134,11 @@ StatusOr<std::unique_ptr<ElfModule>> ProcRootModuleLoader::LoadImage(const MapEn
 }
 
 ElfCodeMap::ElfCodeMap(std::vector<MapEntry> maps, ModuleLoader& loader,
-                       std::chrono::steady_clock::time_point deadline)
-    : maps_(std::move(maps)), loader_(loader), deadline_(deadline) {}
+                       std::chrono::steady_clock::time_point deadline, uint64_t max_module_bytes)
+    : maps_(std::move(maps)),
+      loader_(loader),
+      deadline_(deadline),
+      max_module_bytes_(max_module_bytes) {}
 
 bool ElfCodeMap::IsCode(uint64_t pc) {
   const MapEntry* mapping = FindMapping(maps_, pc);
@@ -149,7 +152,16 @@ const ElfModule* ElfCodeMap::ModuleFor(const MapEntry& mapping) {
       std::chrono::steady_clock::now() >= deadline_) {
     return nullptr;  // not cached: a later call with time left may still load it
   }
-  StatusOr<std::unique_ptr<ElfModule>> module = loader_.Load(mapping);
+  const auto over_budget = [&] {
+    return ResourceExhaustedError(
+        "refused: this process's modules already hold " + std::to_string(module_bytes_) +
+        " bytes (the per-process cap is " + std::to_string(max_module_bytes_) + ")");
+  };
+  StatusOr<std::unique_ptr<ElfModule>> module =
+      module_bytes_ >= max_module_bytes_ ? over_budget() : loader_.Load(mapping);
+  if (module.ok() && (*module)->MemoryBytes() > max_module_bytes_ - module_bytes_) {
+    module = over_budget();
+  }
   if (!module.ok()) {
     if (module.status().code() != StatusCode::kNotFound || mapping.path.starts_with("/")) {
       failures_[mapping.path] = module.status().ToString();
@@ -157,6 +169,7 @@ const ElfModule* ElfCodeMap::ModuleFor(const MapEntry& mapping) {
     modules_[mapping.path] = nullptr;
     return nullptr;
   }
+  module_bytes_ += (*module)->MemoryBytes();
   const ElfModule* raw = module->get();
   modules_[mapping.path] = std::move(*module);
   return raw;

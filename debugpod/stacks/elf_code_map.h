@@ -49,12 +49,20 @@ class ProcRootModuleLoader final : public ModuleLoader {
   ElfLimits limits_;
 };
 
+// What the modules of one process may hold in all (ElfModule::MemoryBytes summed). With the
+// per-module cap (ElfLimits::max_module_bytes) this bounds one process's symbolization at about
+// this plus one module being parsed.
+inline constexpr uint64_t kDefaultMaxProcessModuleBytes = 512ull << 20;
+
 // Not thread-safe. Loads each module at most once (by path), lazily, and none once `deadline` has
 // passed (a default-constructed deadline means none): frames then keep their pc and module only.
+// Once the loaded modules hold `max_module_bytes` in all, further modules are refused (reported in
+// ModuleErrors()) and their frames keep their pc and module only.
 class ElfCodeMap final : public CodeMap {
  public:
   ElfCodeMap(std::vector<MapEntry> maps, ModuleLoader& loader,
-             std::chrono::steady_clock::time_point deadline = {});
+             std::chrono::steady_clock::time_point deadline = {},
+             uint64_t max_module_bytes = kDefaultMaxProcessModuleBytes);
 
   bool IsCode(uint64_t pc) override;
   StatusOr<UnwindRow> FindUnwindRow(uint64_t pc) override;
@@ -62,8 +70,10 @@ class ElfCodeMap final : public CodeMap {
   // The module path, and the demangled symbol and offset when the module's symbols cover the pc.
   Frame Symbolize(const UnwoundFrame& frame);
 
-  // "path: reason" for each module that could not be loaded.
+  // "path: reason" for each module that could not be loaded or was refused.
   std::vector<std::string> ModuleErrors() const;
+  // What the loaded modules hold (ElfModule::MemoryBytes summed).
+  uint64_t ModuleBytes() const { return module_bytes_; }
 
  private:
   struct Located {
@@ -77,6 +87,8 @@ class ElfCodeMap final : public CodeMap {
   std::vector<MapEntry> maps_;
   ModuleLoader& loader_;
   std::chrono::steady_clock::time_point deadline_;
+  uint64_t max_module_bytes_;
+  uint64_t module_bytes_ = 0;
   std::map<std::string, std::unique_ptr<ElfModule>> modules_;  // null: failed to load
   std::map<std::string, std::string> failures_;
 };

@@ -20,13 +20,48 @@ Status ReadStruct(const ByteSource& image, uint64_t offset, T& out) {
   return image.ReadAt(offset, std::span<uint8_t>(reinterpret_cast<uint8_t*>(&out), sizeof(T)));
 }
 
+// At most this many symbol tables (.symtab, .dynsym) are read per module; real files have two.
+constexpr size_t kMaxSymbolTables = 16;
+
+// What one parse may still allocate (ElfLimits::max_module_bytes). Charges are cumulative, so
+// memory freed on the way (a symbol table once indexed) still counts: the peak stays below the
+// limit. Once a charge fails the budget stays exhausted and the module is refused.
+class ByteBudget {
+ public:
+  explicit ByteBudget(uint64_t limit) : limit_(limit), left_(limit) {}
+
+  Status Charge(uint64_t bytes, std::string_view what) {
+    if (exhausted_ || bytes > left_) {
+      if (!exhausted_) {
+        exhausted_ = true;
+        status_ =
+            ResourceExhaustedError("module needs more than " + std::to_string(limit_) +
+                                   " bytes (the per-module cap), reached at " + std::string(what));
+      }
+      return status_;
+    }
+    left_ -= bytes;
+    return OkStatus();
+  }
+  bool Exhausted() const { return exhausted_; }
+  const Status& Refusal() const { return status_; }
+
+ private:
+  uint64_t limit_;
+  uint64_t left_;
+  bool exhausted_ = false;
+  Status status_;
+};
+
 // The contents of `section`, decompressed when SHF_COMPRESSED (zlib) or named .zdebug_* (the older
-// GNU "ZLIB" + big-endian size framing).
+// GNU "ZLIB" + big-endian size framing). Every buffer is charged to `budget` before it is
+// allocated.
 StatusOr<std::vector<uint8_t>> ReadSection(const ByteSource& image, const Section& section,
-                                           const ElfLimits& limits) {
+                                           const ElfLimits& limits, ByteBudget& budget) {
   const Elf64_Shdr& h = section.header;
   if (h.sh_type == SHT_NOBITS) return NotFoundError("section has no contents in this file");
   if (h.sh_size > limits.max_section_bytes) return ResourceExhaustedError("section too large");
+  EPHEMERA_RETURN_IF_ERROR(budget.Charge(h.sh_size, section.name));
   std::vector<uint8_t> raw(static_cast<size_t>(h.sh_size));
   EPHEMERA_RETURN_IF_ERROR(image.ReadAt(h.sh_offset, raw));
   uint64_t out_size = 0;
@@ -48,11 +83,36 @@ StatusOr<std::vector<uint8_t>> ReadSection(const ByteSource& image, const Sectio
     return raw;
   }
   if (out_size > limits.max_section_bytes) return ResourceExhaustedError("section too large");
+  EPHEMERA_RETURN_IF_ERROR(budget.Charge(out_size, section.name));
   std::vector<uint8_t> out(static_cast<size_t>(out_size));
   uLongf out_len = static_cast<uLongf>(out.size());
   int rc = uncompress(out.data(), &out_len, raw.data() + header_size,
                       static_cast<uLong>(raw.size() - header_size));
   if (rc != Z_OK || out_len != out.size()) return DataLossError("section does not decompress");
+  return out;
+}
+
+// The GNU build ID from the contents of .note.gnu.build-id, in lower-case hex: the first note,
+// which must be named "GNU" and of type NT_GNU_BUILD_ID with a 1 to 64 byte descriptor lying
+// wholly inside the section. Empty otherwise.
+std::string ParseBuildIdNote(std::span<const uint8_t> note) {
+  Elf64_Nhdr nh;
+  if (note.size() < sizeof nh) return "";
+  std::memcpy(&nh, note.data(), sizeof nh);
+  if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 || nh.n_descsz == 0 || nh.n_descsz > 64) {
+    return "";
+  }
+  // Name and descriptor are each padded to 4 bytes; check both lie inside before reading either.
+  const size_t name = sizeof nh;
+  const size_t desc = name + 4;
+  if (note.size() < desc || note.size() - desc < nh.n_descsz) return "";
+  if (std::memcmp(note.data() + name, "GNU", 4) != 0) return "";
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t byte : note.subspan(desc, nh.n_descsz)) {
+    out.push_back(kHex[byte >> 4]);
+    out.push_back(kHex[byte & 0xf]);
+  }
   return out;
 }
 
@@ -76,6 +136,7 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
 
   ElfModule module;
   module.position_independent_ = eh.e_type == ET_DYN;
+  ByteBudget budget(limits.max_module_bytes);
 
   // Program headers: the loadable segments.
   if (eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum > 0 && eh.e_phnum < 4096) {
@@ -102,17 +163,22 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
       if (names_index == SHN_XINDEX) names_index = first.sh_link;
     }
     if (count > 0 && count < (1u << 20) && count * sizeof(Elf64_Shdr) <= image.Size()) {
-      sections.resize(static_cast<size_t>(count));
-      for (size_t i = 0; i < sections.size(); ++i) {
-        if (!ReadStruct(image, eh.e_shoff + i * sizeof(Elf64_Shdr), sections[i].header).ok()) {
-          return DataLossError("section headers truncated");
-        }
+      EPHEMERA_RETURN_IF_ERROR(
+          budget.Charge(count * (sizeof(Elf64_Shdr) + sizeof(Section)), "section headers"));
+      std::vector<Elf64_Shdr> headers(static_cast<size_t>(count));
+      if (!image
+               .ReadAt(eh.e_shoff, std::span<uint8_t>(reinterpret_cast<uint8_t*>(headers.data()),
+                                                      headers.size() * sizeof(Elf64_Shdr)))
+               .ok()) {
+        return DataLossError("section headers truncated");
       }
+      sections.resize(headers.size());
+      for (size_t i = 0; i < headers.size(); ++i) sections[i].header = headers[i];
     }
     if (names_index < sections.size()) {
       StatusOr<std::vector<uint8_t>> names =
-          ReadSection(image, {sections[names_index].header, ""}, limits);
-      if (names.ok()) {
+          ReadSection(image, {sections[names_index].header, ".shstrtab"}, limits, budget);
+      if (names.ok() && budget.Charge(names->size() + 1, ".shstrtab").ok()) {
         section_names.assign(names->begin(), names->end());
         section_names.push_back('\0');
         for (Section& s : sections) {
@@ -123,6 +189,7 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
       }
     }
   }
+  if (budget.Exhausted()) return budget.Refusal();
   if (sections.empty()) module.notes_.push_back("no section headers");
 
   auto find_section = [&](std::string_view name) -> const Section* {
@@ -131,44 +198,54 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
     }
     return nullptr;
   };
+  // A section's contents; a failure leaves the section out, except that an exhausted budget
+  // refuses the whole module (checked by the caller through budget.Exhausted()).
+  auto read = [&](const Section& s) { return ReadSection(image, s, limits, budget); };
 
   // Call-frame information.
   if (const Section* eh_frame = find_section(".eh_frame")) {
-    StatusOr<std::vector<uint8_t>> bytes = ReadSection(image, *eh_frame, limits);
+    StatusOr<std::vector<uint8_t>> bytes = read(*eh_frame);
     if (bytes.ok()) {
       std::vector<uint8_t> table;
       uint64_t table_vaddr = 0;
       if (const Section* hdr = find_section(".eh_frame_hdr")) {
-        StatusOr<std::vector<uint8_t>> hdr_bytes = ReadSection(image, *hdr, limits);
+        StatusOr<std::vector<uint8_t>> hdr_bytes = read(*hdr);
         if (hdr_bytes.ok()) {
           table = std::move(*hdr_bytes);
           table_vaddr = hdr->header.sh_addr;
         }
       }
+      const size_t section_bytes = bytes->size() + table.size();
       module.eh_frame_ =
           CallFrameInfo::Create(CfiFormat::kEhFrame, std::move(*bytes), eh_frame->header.sh_addr,
                                 std::move(table), table_vaddr);
+      // The FDE index, built by Create (at most 24 bytes per 16 section bytes).
+      (void)budget.Charge(module.eh_frame_.MemoryBytes() - section_bytes, ".eh_frame index");
     } else {
       module.notes_.push_back(".eh_frame: " + bytes.status().message());
     }
   }
+  if (budget.Exhausted()) return budget.Refusal();
   const Section* debug_frame = find_section(".debug_frame");
   if (!debug_frame) debug_frame = find_section(".zdebug_frame");
   if (debug_frame) {
-    StatusOr<std::vector<uint8_t>> bytes = ReadSection(image, *debug_frame, limits);
+    StatusOr<std::vector<uint8_t>> bytes = read(*debug_frame);
     if (bytes.ok()) {
+      const size_t section_bytes = bytes->size();
       module.debug_frame_ = CallFrameInfo::Create(CfiFormat::kDebugFrame, std::move(*bytes), 0);
+      (void)budget.Charge(module.debug_frame_.MemoryBytes() - section_bytes, ".debug_frame index");
     } else {
       module.notes_.push_back(".debug_frame: " + bytes.status().message());
     }
   }
+  if (budget.Exhausted()) return budget.Refusal();
   if (!module.HasEhFrame() && !module.HasDebugFrame()) {
     module.notes_.push_back("no call-frame information");
   }
 
   // Where a separate debug file would be: .gnu_debuglink is "<name>\0", padding to 4, CRC-32.
   if (const Section* link = find_section(".gnu_debuglink")) {
-    StatusOr<std::vector<uint8_t>> bytes = ReadSection(image, *link, limits);
+    StatusOr<std::vector<uint8_t>> bytes = read(*link);
     if (bytes.ok()) {
       const auto nul = std::find(bytes->begin(), bytes->end(), uint8_t{0});
       const auto name_length = static_cast<size_t>(nul - bytes->begin());
@@ -185,56 +262,93 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
   }
   // The build ID: one ELF note, name "GNU", type NT_GNU_BUILD_ID.
   if (const Section* note = find_section(".note.gnu.build-id")) {
-    StatusOr<std::vector<uint8_t>> bytes = ReadSection(image, *note, limits);
-    Elf64_Nhdr nh;
-    if (bytes.ok() && bytes->size() >= sizeof nh) {
-      std::memcpy(&nh, bytes->data(), sizeof nh);
-      const size_t desc = sizeof nh + ((uint64_t{nh.n_namesz} + 3) & ~uint64_t{3});
-      if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-          std::memcmp(bytes->data() + sizeof nh, "GNU", 4) == 0 && nh.n_descsz > 0 &&
-          nh.n_descsz <= 64 && desc + nh.n_descsz <= bytes->size()) {
-        constexpr char kHex[] = "0123456789abcdef";
-        for (size_t i = 0; i < nh.n_descsz; ++i) {
-          module.build_id_.push_back(kHex[(*bytes)[desc + i] >> 4]);
-          module.build_id_.push_back(kHex[(*bytes)[desc + i] & 0xf]);
-        }
-      }
-    }
+    StatusOr<std::vector<uint8_t>> bytes = read(*note);
+    if (bytes.ok()) module.build_id_ = ParseBuildIdNote(*bytes);
   }
+  if (budget.Exhausted()) return budget.Refusal();
 
-  // Function symbols from .symtab and .dynsym; their string tables are concatenated into names_.
+  // Function symbols from .symtab and .dynsym. Each distinct string table is appended to names_
+  // once, however many symbol tables link to it, and a symbol table listed twice is read once.
+  struct Range {
+    uint64_t offset;
+    uint64_t size;
+    bool operator==(const Range&) const = default;
+  };
+  std::vector<Range> tables_read;
+  std::vector<std::pair<Range, size_t>> strings_appended;  // string table -> its base in names_
   bool have_symtab = false;
   for (const Section& s : sections) {
     uint32_t type = s.header.sh_type;
     if (type != SHT_SYMTAB && type != SHT_DYNSYM) continue;
     if (s.header.sh_entsize != sizeof(Elf64_Sym) || s.header.sh_link >= sections.size()) continue;
-    StatusOr<std::vector<uint8_t>> table = ReadSection(image, s, limits);
-    StatusOr<std::vector<uint8_t>> strings = ReadSection(image, sections[s.header.sh_link], limits);
-    if (!table.ok() || !strings.ok()) {
-      module.notes_.push_back(std::string(s.name) + ": " +
-                              (table.ok() ? strings.status() : table.status()).message());
+    const Range table_range{s.header.sh_offset, s.header.sh_size};
+    if (std::find(tables_read.begin(), tables_read.end(), table_range) != tables_read.end()) {
+      if (type == SHT_SYMTAB) have_symtab = true;
       continue;
     }
+    if (tables_read.size() >= kMaxSymbolTables) {
+      module.notes_.push_back("more than " + std::to_string(kMaxSymbolTables) +
+                              " symbol tables; the rest are left out");
+      break;
+    }
+    tables_read.push_back(table_range);
+    const Section& string_section = sections[s.header.sh_link];
+    const Range strings_range{string_section.header.sh_offset, string_section.header.sh_size};
+    auto appended =
+        std::find_if(strings_appended.begin(), strings_appended.end(),
+                     [&](const std::pair<Range, size_t>& e) { return e.first == strings_range; });
+    StatusOr<std::vector<uint8_t>> table = read(s);
+    if (!table.ok()) {
+      if (budget.Exhausted()) return budget.Refusal();
+      module.notes_.push_back(std::string(s.name) + ": " + table.status().message());
+      continue;
+    }
+    // The string table's bytes, borrowed from names_ when another symbol table already brought
+    // them in.
+    size_t names_base = 0;
+    uint64_t strings_size = 0;
+    if (appended != strings_appended.end()) {
+      names_base = appended->second;
+      strings_size = strings_range.size;
+    } else {
+      StatusOr<std::vector<uint8_t>> strings = read(string_section);
+      if (!strings.ok()) {
+        if (budget.Exhausted()) return budget.Refusal();
+        module.notes_.push_back(std::string(s.name) + ": " + strings.status().message());
+        continue;
+      }
+      names_base = module.names_.size();
+      if (names_base + strings->size() + 1 > UINT32_MAX) continue;
+      EPHEMERA_RETURN_IF_ERROR(budget.Charge(strings->size() + 1, "symbol names"));
+      module.names_.reserve(names_base + strings->size() + 1);
+      module.names_.append(strings->begin(), strings->end());
+      module.names_.push_back('\0');
+      strings_size = strings->size();
+      strings_appended.emplace_back(strings_range, names_base);
+    }
     if (type == SHT_SYMTAB) have_symtab = true;
-    size_t names_base = module.names_.size();
-    if (names_base + strings->size() > UINT32_MAX) continue;
-    module.names_.append(strings->begin(), strings->end());
-    module.names_.push_back('\0');
+    const char* names = module.names_.data() + names_base;
     size_t count = table->size() / sizeof(Elf64_Sym);
-    for (size_t i = 1; i < count && module.symbols_.size() < limits.max_symbols; ++i) {
+    EPHEMERA_RETURN_IF_ERROR(budget.Charge(count * sizeof(Symbol), "symbol index"));
+    module.symbols_.reserve(module.symbols_.size() + count);
+    for (size_t i = 1; i < count; ++i) {
       Elf64_Sym sym;
       std::memcpy(&sym, table->data() + i * sizeof sym, sizeof sym);
       unsigned sym_type = ELF64_ST_TYPE(sym.st_info);
       unsigned binding = ELF64_ST_BIND(sym.st_info);
       if (sym.st_value == 0 || sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE) continue;
-      if (sym.st_name == 0 || sym.st_name >= strings->size()) continue;
+      if (sym.st_name == 0 || sym.st_name >= strings_size) continue;
       bool code = sym_type == STT_FUNC || sym_type == STT_GNU_IFUNC;
       if (sym_type == STT_NOTYPE && sym.st_shndx < sections.size()) {
         code = (sections[sym.st_shndx].header.sh_flags & SHF_EXECINSTR) != 0;
       }
       if (!code) continue;
+      if (module.symbols_.size() >= limits.max_symbols) {
+        return ResourceExhaustedError("module has more than " + std::to_string(limits.max_symbols) +
+                                      " function symbols (the per-module cap)");
+      }
       uint8_t rank = binding == STB_GLOBAL ? 0 : binding == STB_WEAK ? 2 : 4;
-      if ((*strings)[sym.st_name] == '_') rank += 1;
+      if (names[sym.st_name] == '_') rank += 1;
       if (type == SHT_DYNSYM) rank += 6;
       module.symbols_.push_back(
           {sym.st_value, sym.st_size, static_cast<uint32_t>(names_base + sym.st_name), rank});
@@ -251,6 +365,14 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
       module.symbols_.end());
   module.symbols_.shrink_to_fit();
   return module;
+}
+
+size_t ElfModule::MemoryBytes() const {
+  size_t bytes = sizeof *this + names_.capacity() + symbols_.capacity() * sizeof(Symbol) +
+                 eh_frame_.MemoryBytes() + debug_frame_.MemoryBytes() + build_id_.capacity();
+  for (const std::string& note : notes_) bytes += note.capacity();
+  if (debug_link_) bytes += debug_link_->file_name.capacity();
+  return bytes;
 }
 
 void ElfModule::AdoptDebugFile(ElfModule&& debug, std::string_view origin) {

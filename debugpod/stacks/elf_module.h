@@ -19,11 +19,19 @@
 
 namespace ephemera::stacks {
 
-// Bounds on what one module may cost. Only headers and the symbol, string and CFI sections are
-// read, so memory stays well under max_section_bytes times the number of those sections.
+// Bounds on what one module may cost; the file's contents are hostile, so every allocation its
+// sizes drive is counted. Only headers and the symbol, string, note and CFI sections are read.
 struct ElfLimits {
   uint64_t max_file_bytes = 4ull << 30;      // larger files are not parsed at all
-  uint64_t max_section_bytes = 64ull << 20;  // per section, after decompression
+  uint64_t max_section_bytes = 64ull << 20;  // per section, after decompression; larger: left out
+  // Everything one Parse allocates, counted cumulatively before each allocation: the section
+  // header table, every section read (compressed and decompressed copies), the symbol names, the
+  // symbol index and the CFI indexes. A module that needs more is refused (ResourceExhausted), so
+  // parsing one file never holds more than this (plus the transient bytes of one FDE index, at
+  // most 1.5 times max_section_bytes, before it is counted).
+  uint64_t max_module_bytes = 256ull << 20;
+  // Function symbols kept; a module with more is refused (ResourceExhausted) rather than
+  // symbolized from an arbitrary subset.
   size_t max_symbols = size_t{1} << 22;
 };
 
@@ -50,8 +58,11 @@ struct SymbolMatch {
 class ElfModule {
  public:
   // Parses `image`. InvalidArgument if it is not an ELF file, FailedPrecondition if it is ELF but
-  // not 64-bit little-endian x86-64, DataLoss if headers are truncated. Sections that are missing,
-  // too large or malformed are left out (see Notes()), they do not fail the parse.
+  // not 64-bit little-endian x86-64, DataLoss if headers are truncated, ResourceExhausted if the
+  // file or what it would cost exceeds `limits` (max_file_bytes, max_module_bytes, max_symbols).
+  // Sections that are missing, larger than max_section_bytes or malformed are left out (see
+  // Notes()), they do not fail the parse. A symbol table listed more than once, or string tables
+  // shared between symbol tables, are read once; at most 16 symbol tables are read.
   static StatusOr<ElfModule> Parse(const ByteSource& image, const ElfLimits& limits = {});
 
   // The load bias of a mapping of this file that starts at runtime address `map_start` with file
@@ -87,6 +98,9 @@ class ElfModule {
   // Why a section was left out ("no .symtab", ".debug_frame: unsupported compression"), for
   // reports.
   const std::vector<std::string>& Notes() const { return notes_; }
+  // Heap and object bytes this module holds (symbols, names, CFI and their indexes), for the
+  // per-process budget (ElfCodeMap).
+  size_t MemoryBytes() const;
 
  private:
   struct Symbol {

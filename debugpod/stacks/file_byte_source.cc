@@ -11,7 +11,7 @@
 namespace ephemera::stacks {
 
 StatusOr<std::unique_ptr<FileByteSource>> FileByteSource::Open(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     int e = errno;
     std::string message = ErrnoName(e) + ": cannot open " + path;

@@ -13,7 +13,9 @@ namespace ephemera::stacks {
 class FileByteSource final : public ByteSource {
  public:
   // Opens `path` read-only. NotFound if it does not exist, PermissionDenied if it may not be read,
-  // FailedPrecondition if it is not a regular file; messages carry the errno name.
+  // FailedPrecondition if it is not a regular file; messages carry the errno name. Opened with
+  // O_NONBLOCK, so a FIFO the target put at a mapping's path does not block the open (it is then
+  // refused as not regular); reads of a regular file are unaffected.
   static StatusOr<std::unique_ptr<FileByteSource>> Open(const std::string& path);
   ~FileByteSource() override;
   FileByteSource(const FileByteSource&) = delete;

@@ -7,7 +7,6 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 
 #include "debugpod/stacks/elf_code_map.h"
 #include "debugpod/stacks/proc_maps.h"
@@ -17,13 +16,27 @@
 namespace ephemera::stacks {
 namespace {
 
+// The most of /proc/<pid>/maps read. The target chooses how many mappings it has (up to
+// vm.max_map_count, 65530 by default) and their paths (up to PATH_MAX each), so the text could
+// reach hundreds of MiB, held three times over (text, entries, the copy for the capture). 16 MiB
+// is 65530 lines of 256 bytes; a map larger than that is refused and stacks keep their pcs only.
+constexpr size_t kMaxMapsBytes = size_t{16} << 20;
+
 StatusOr<std::vector<MapEntry>> ReadMaps(const std::string& proc_root, int pid) {
   std::string path = proc_root + "/" + std::to_string(pid) + "/maps";
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return UnavailableError("cannot read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseProcMaps(text.str());
+  std::string text;
+  std::vector<char> chunk(size_t{1} << 16);
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    text.append(chunk.data(), static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxMapsBytes) {
+      return ResourceExhaustedError(path + " is larger than " + std::to_string(kMaxMapsBytes) +
+                                    " bytes");
+    }
+  }
+  return ParseProcMaps(text);
 }
 
 }  // namespace
@@ -122,6 +135,9 @@ StatusOr<ProcessStacks> CaptureStacks(int pid, const StackCaptureOptions& option
     out.threads.push_back(std::move(stack));
   }
   out.module_errors = code->ModuleErrors();
+  if (!maps.ok() && maps.status().code() == StatusCode::kResourceExhausted) {
+    out.module_errors.push_back(maps.status().message());
+  }
   return out;
 #endif
 }

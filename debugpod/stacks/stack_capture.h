@@ -63,7 +63,10 @@ struct ProcessStacks {
   std::vector<ThreadStack> threads;
   std::chrono::microseconds total_freeze{0};
   std::chrono::microseconds max_thread_freeze{0};
-  std::vector<std::string> module_errors;  // "path: reason" for binaries that could not be read
+  // "path: reason" for binaries that could not be read or were refused by a cap (ElfLimits, the
+  // per-process module budget), and the reason when the memory map itself was too large to read.
+  // Their frames keep pc and module but have no symbol (and no CFI-based unwinding).
+  std::vector<std::string> module_errors;
 };
 
 // Captures every thread of `pid`. Per thread: PTRACE_SEIZE + PTRACE_INTERRUPT, wait for the stop,

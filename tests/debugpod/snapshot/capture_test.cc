@@ -329,6 +329,16 @@ TEST_F(CaptureTest, PerThreadStackErrorsAreDegraded) {
   EXPECT_FALSE(Process(doc, 1)["threads"][1].contains("stack"));
 }
 
+TEST_F(CaptureTest, ModulesTheStackWalkRefusedAreDegraded) {
+  stacks::ProcessStacks s = ServerStacks();
+  s.module_errors = {"/app/bomb.so: ResourceExhausted: module needs more than 268435456 bytes"};
+  stacks_.Set(1, s);
+  Json doc = Capture();
+  EXPECT_TRUE(HasDegraded(doc, "stacks", 1, "module /app/bomb.so: ResourceExhausted"))
+      << doc["degraded"].dump();
+  EXPECT_TRUE(Process(doc, 1)["threads"][0].contains("stack"));  // the stacks themselves stay
+}
+
 TEST_F(CaptureTest, DeadlineDegradesEverythingNotYetCaptured) {
   // The stack capture of pid 1 takes the rest of the budget.
   stacks_.OnCapture([this](int) { clock_.Advance(milliseconds(30000)); });

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ephemera::stacks {
@@ -299,6 +300,63 @@ TEST(CallFrameInfoTest, GarbageDoesNotCrash) {
       EXPECT_LT(row->pc_begin, row->pc_end);
     }
   }
+}
+
+Bytes Uleb(uint64_t v) {
+  Bytes out;
+  do {
+    uint8_t byte = v & 0x7f;
+    v >>= 7;
+    out.push_back(v != 0 ? byte | 0x80 : byte);
+  } while (v != 0);
+  return out;
+}
+
+Bytes Sleb(int64_t v) {
+  Bytes out;
+  while (true) {
+    uint8_t byte = static_cast<uint8_t>(v) & 0x7f;
+    v >>= 7;
+    bool done = (v == 0 && (byte & 0x40) == 0) || (v == -1 && (byte & 0x40) != 0);
+    out.push_back(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+Bytes Cat(Bytes a, const Bytes& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// Offsets are factored by the CIE's data alignment (-8 here). Operands whose scaled value does not
+// fit in int64_t (signed overflow, undefined behaviour before) make the row an error.
+TEST(CallFrameInfoTest, OffsetsThatOverflowWhenScaledAreDataLoss) {
+  constexpr int64_t kHuge = int64_t{1} << 62;
+  const std::vector<std::pair<std::string, Bytes>> programs = {
+      {"offset_extended_sf", Cat({0x11, 0x06}, Sleb(kHuge))},
+      {"val_offset_sf", Cat({0x15, 0x06}, Sleb(-kHuge))},
+      {"offset", Cat({0x86}, Uleb(uint64_t{1} << 62))},
+      {"offset_extended past INT64_MAX", Cat({0x05, 0x06}, Uleb(uint64_t{1} << 63))},
+      {"GNU_negative_offset_extended of 2^63", Cat({0x2f, 0x06}, Uleb(uint64_t{1} << 63))},
+      {"def_cfa_sf", Cat({0x12, 0x07}, Sleb(kHuge))},
+      {"def_cfa_offset_sf", Cat({0x13}, Sleb(-kHuge))},
+      {"def_cfa_offset past INT64_MAX", Cat({0x0e}, Uleb(~uint64_t{0}))},
+  };
+  for (const auto& [name, program] : programs) {
+    CfiBuilder b(CfiFormat::kEhFrame, kVaddr);
+    size_t cie = b.AddCie("zR", {0x1b}, kGccCieInstructions);
+    b.AddFde(cie, 0x1000, 0x40, program);
+    CallFrameInfo cfi = CallFrameInfo::Create(CfiFormat::kEhFrame, b.Finish(), kVaddr);
+    EXPECT_EQ(cfi.FindRow(0x1000).status().code(), StatusCode::kDataLoss) << name;
+  }
+  // The largest offsets that do fit are kept.
+  CfiBuilder b(CfiFormat::kEhFrame, kVaddr);
+  size_t cie = b.AddCie("zR", {0x1b}, kGccCieInstructions);
+  b.AddFde(cie, 0x1000, 0x40, Cat({0x11, 0x06}, Sleb(kHuge / 4)));
+  StatusOr<UnwindRow> row =
+      CallFrameInfo::Create(CfiFormat::kEhFrame, b.Finish(), kVaddr).FindRow(0x1000);
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  EXPECT_EQ(row->registers[kRegRbp].offset, -2 * kHuge);
 }
 
 }  // namespace

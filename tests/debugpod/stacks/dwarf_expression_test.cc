@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <initializer_list>
 #include <vector>
 
 namespace ephemera::stacks {
@@ -74,6 +75,64 @@ TEST(DwarfExpressionTest, InfiniteLoopIsBounded) {
   std::vector<uint8_t> loop = {0x2f, 0xfd, 0xff};  // DW_OP_skip -3: jumps to itself
   EXPECT_EQ(EvaluateDwarfExpression(loop, {}, {}, {}).status().code(),
             StatusCode::kResourceExhausted);
+}
+
+// DW_OP_const8s <v>: pushes a 64-bit constant.
+std::vector<uint8_t> Const8(uint64_t v) {
+  std::vector<uint8_t> out = {0x0f};
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  return out;
+}
+
+std::vector<uint8_t> Concat(std::initializer_list<std::vector<uint8_t>> parts) {
+  std::vector<uint8_t> out;
+  for (const std::vector<uint8_t>& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+constexpr uint64_t kInt64Min = uint64_t{1} << 63;
+constexpr uint64_t kMinusOne = ~uint64_t{0};
+
+// L2: INT64_MIN / -1 has no int64_t result; on x86-64 the division traps (SIGFPE) and killed the
+// tool. It must be an error like a division by zero.
+TEST(DwarfExpressionTest, DivisionOverflowIsAnErrorNotACrash) {
+  std::vector<uint8_t> expr = Concat({Const8(kInt64Min), Const8(kMinusOne), {0x1b}});  // div
+  StatusOr<uint64_t> r = EvaluateDwarfExpression(expr, {}, {}, {});
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  // Through the CFA-relative form too: the CFA pushed first, divided by -1.
+  std::vector<uint8_t> by_minus_one = Concat({Const8(kMinusOne), {0x1b}});
+  EXPECT_EQ(EvaluateDwarfExpression(by_minus_one, {}, {}, kInt64Min).status().code(),
+            StatusCode::kInvalidArgument);
+  // Other signed divisions still work: -7 / 2 = -3 (truncated).
+  std::vector<uint8_t> ok = Concat({Const8(static_cast<uint64_t>(-7)), {0x32, 0x1b}});
+  EXPECT_EQ(*EvaluateDwarfExpression(ok, {}, {}, {}), static_cast<uint64_t>(-3));
+}
+
+TEST(DwarfExpressionTest, DivisionAndModuloByZeroAreErrors) {
+  for (uint8_t op : {uint8_t{0x1b}, uint8_t{0x1d}}) {  // div, mod
+    std::vector<uint8_t> expr = {0x35, 0x30, op};      // 5 op 0
+    EXPECT_EQ(EvaluateDwarfExpression(expr, {}, {}, {}).status().code(),
+              StatusCode::kInvalidArgument)
+        << static_cast<int>(op);
+  }
+  std::vector<uint8_t> mod = Concat({Const8(kInt64Min), Const8(kMinusOne), {0x1d}});
+  EXPECT_TRUE(EvaluateDwarfExpression(mod, {}, {}, {}).ok());
+}
+
+// The other operations whose C++ counterparts have undefined cases are defined here: they wrap,
+// or saturate for shifts (the evaluator runs UBSan-clean in the sanitizer and fuzz builds).
+TEST(DwarfExpressionTest, OverflowingArithmeticWrapsAndWideShiftsSaturate) {
+  auto eval = [](const std::vector<uint8_t>& e) { return *EvaluateDwarfExpression(e, {}, {}, {}); };
+  EXPECT_EQ(eval(Concat({Const8(kInt64Min), {0x1f}})), kInt64Min);                     // neg
+  EXPECT_EQ(eval(Concat({Const8(kInt64Min), {0x19}})), kInt64Min);                     // abs
+  EXPECT_EQ(eval(Concat({Const8(kInt64Min), Const8(kMinusOne), {0x1e}})), kInt64Min);  // mul
+  EXPECT_EQ(eval(Concat({Const8(kMinusOne), {0x31, 0x22}})), 0u);                      // plus
+  EXPECT_EQ(eval(Concat({Const8(kInt64Min), {0x31, 0x1c}})), kInt64Min - 1);           // minus
+  EXPECT_EQ(eval(Concat({Const8(kMinusOne), {0x23, 0x02}})), 1u);                // plus_uconst
+  EXPECT_EQ(eval(Concat({Const8(1), Const8(64), {0x24}})), 0u);                  // shl 64
+  EXPECT_EQ(eval(Concat({Const8(kMinusOne), Const8(kMinusOne), {0x25}})), 0u);   // shr 2^64-1
+  EXPECT_EQ(eval(Concat({Const8(kInt64Min), Const8(200), {0x26}})), kMinusOne);  // shra 200
+  EXPECT_EQ(eval(Concat({Const8(kInt64Min), Const8(63), {0x26}})), kMinusOne);   // shra 63
 }
 
 }  // namespace

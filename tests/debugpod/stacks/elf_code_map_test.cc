@@ -121,5 +121,25 @@ TEST(ElfCodeMapTest, LoadsNothingOncePastTheDeadline) {
   EXPECT_EQ(code.FindUnwindRow(kBase + plain.address).status().code(), StatusCode::kNotFound);
 }
 
+TEST(ElfCodeMapTest, ModulesPastTheProcessByteCapAreRefusedAndReported) {
+  FakeModuleLoader loader;
+  ExpectedSymbol plain = Symbol("plain_c_function");
+  {
+    ElfCodeMap code(Maps(), loader);
+    ASSERT_EQ(code.Symbolize({kBase + plain.address, false}).symbol, "plain_c_function");
+    EXPECT_GT(code.ModuleBytes(), 0u);
+  }
+  ElfCodeMap code(Maps(), loader, {}, /*max_module_bytes=*/64);
+  Frame f = code.Symbolize({kBase + plain.address, false});
+  EXPECT_EQ(f.module, kPath);
+  EXPECT_EQ(f.symbol, "");
+  EXPECT_EQ(code.ModuleBytes(), 0u);
+  std::vector<std::string> errors = code.ModuleErrors();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find(std::string(kPath) + ": ResourceExhausted"), std::string::npos)
+      << errors[0];
+  EXPECT_NE(errors[0].find("per-process cap"), std::string::npos) << errors[0];
+}
+
 }  // namespace
 }  // namespace ephemera::stacks

@@ -1,8 +1,14 @@
 #include "debugpod/stacks/elf_module.h"
 
+#include <elf.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <span>
+#include <string>
+
 #include "debugpod/stacks/byte_source.h"
+#include "elf_builder.h"
 #include "fixture_files.h"
 
 namespace ephemera::stacks {
@@ -165,6 +171,156 @@ TEST(ElfModuleTest, CorruptedBytesDoNotCrash) {
     }
   }
   EXPECT_GT(parsed, 0);  // most corruptions only lose a section
+}
+
+// Counts the bytes ElfModule::Parse reads: every byte read is copied into a buffer it allocates.
+class CountingByteSource final : public ByteSource {
+ public:
+  explicit CountingByteSource(const std::vector<uint8_t>& bytes) : inner_(bytes) {}
+  uint64_t Size() const override { return inner_.Size(); }
+  Status ReadAt(uint64_t offset, std::span<uint8_t> out) const override {
+    bytes_read_ += out.size();
+    return inner_.ReadAt(offset, out);
+  }
+  uint64_t BytesRead() const { return bytes_read_; }
+
+ private:
+  MemoryByteSource inner_;
+  mutable uint64_t bytes_read_ = 0;
+};
+
+std::vector<uint8_t> BuildIdNote(uint32_t name_size, uint32_t desc_size,
+                                 std::vector<uint8_t> payload) {
+  std::vector<uint8_t> note(sizeof(Elf64_Nhdr));
+  Elf64_Nhdr nh{name_size, desc_size, NT_GNU_BUILD_ID};
+  std::memcpy(note.data(), &nh, sizeof nh);
+  note.insert(note.end(), payload.begin(), payload.end());
+  return note;
+}
+
+uint32_t AddText(ElfBuilder& b) {
+  return b.Add({.name = ".text",
+                .contents = std::vector<uint8_t>(0x100, 0xc3),
+                .flags = SHF_ALLOC | SHF_EXECINSTR,
+                .address = 0x1000});
+}
+
+TEST(ElfModuleTest, ReadsTheBuildIdNote) {
+  ElfBuilder b;
+  AddText(b);
+  b.Add({.name = ".note.gnu.build-id",
+         .type = SHT_NOTE,
+         .contents = BuildIdNote(4, 4, {'G', 'N', 'U', 0, 0xde, 0xad, 0xbe, 0xef})});
+  StatusOr<ElfModule> module = ParseFixture(b.Build());
+  ASSERT_TRUE(module.ok()) << module.status().ToString();
+  EXPECT_EQ(module->BuildId(), "deadbeef");
+}
+
+// L1: a note section that holds only the 12-byte header. The name was compared before the size
+// was checked, reading 4 bytes past the section's buffer (AddressSanitizer: heap-buffer-overflow
+// in the sanitizer build).
+TEST(ElfModuleTest, TruncatedBuildIdNoteIsNotReadPastItsEnd) {
+  ElfBuilder b;
+  AddText(b);
+  b.Add({.name = ".note.gnu.build-id", .type = SHT_NOTE, .contents = BuildIdNote(4, 20, {})});
+  StatusOr<ElfModule> module = ParseFixture(b.Build());
+  ASSERT_TRUE(module.ok()) << module.status().ToString();
+  EXPECT_EQ(module->BuildId(), "");
+}
+
+TEST(ElfModuleTest, BuildIdNoteEndingInsideTheNameOrDescriptorIsIgnored) {
+  for (size_t keep : {13u, 15u, 16u, 19u}) {
+    std::vector<uint8_t> note = BuildIdNote(4, 4, {'G', 'N', 'U', 0, 1, 2, 3, 4});
+    note.resize(keep);
+    ElfBuilder b;
+    AddText(b);
+    b.Add({.name = ".note.gnu.build-id", .type = SHT_NOTE, .contents = note});
+    StatusOr<ElfModule> module = ParseFixture(b.Build());
+    ASSERT_TRUE(module.ok()) << keep;
+    EXPECT_EQ(module->BuildId(), "") << keep;
+  }
+}
+
+// L3: 80 symbol table headers that all point at one symbol table and one string table. The
+// string table was read and appended once per header (4.2 GiB for a 64 MiB file); it must be
+// read once, and the module must hold about one copy.
+TEST(ElfModuleTest, SymbolTablesSharingOneStringTableAreReadOnce) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 8; ++i) names.push_back("function_" + std::to_string(i));
+  names.push_back(std::string(size_t{1} << 20, 'x'));  // a 1 MiB name
+  ElfBuilder b;
+  const uint32_t text = AddText(b);
+  std::vector<uint8_t> strings;
+  std::vector<uint8_t> table = FunctionSymbols(names, static_cast<uint16_t>(text), strings);
+  const uint32_t strtab = b.Add({.name = ".strtab", .type = SHT_STRTAB, .contents = strings});
+  const uint32_t symtab = b.Add({.name = ".symtab",
+                                 .type = SHT_SYMTAB,
+                                 .contents = table,
+                                 .link = strtab,
+                                 .entry_size = sizeof(Elf64_Sym)});
+  for (int i = 0; i < 79; ++i) {
+    b.AddAlias(
+        {.name = ".symtab", .type = SHT_SYMTAB, .link = strtab, .entry_size = sizeof(Elf64_Sym)},
+        symtab);
+  }
+  std::vector<uint8_t> image = b.Build();
+  ASSERT_LT(image.size(), size_t{2} << 20);
+
+  CountingByteSource source(image);
+  StatusOr<ElfModule> module = ElfModule::Parse(source);
+  ASSERT_TRUE(module.ok()) << module.status().ToString();
+  EXPECT_LT(source.BytesRead(), uint64_t{3} << 20) << "the string table was read more than once";
+  EXPECT_LT(module->MemoryBytes(), size_t{3} << 20);
+  EXPECT_EQ(module->SymbolCount(), names.size());
+  std::optional<SymbolMatch> match = module->FindSymbol(0x1010 + 3);
+  ASSERT_TRUE(match.has_value());
+  EXPECT_EQ(match->name, "function_1");
+}
+
+// Distinct symbol tables whose total exceeds the per-module byte cap refuse the module, with a
+// reason, instead of allocating past it.
+TEST(ElfModuleTest, ModuleOverTheByteCapIsRefusedWithAReason) {
+  ElfBuilder b;
+  const uint32_t text = AddText(b);
+  std::vector<uint8_t> strings;
+  std::vector<uint8_t> table =
+      FunctionSymbols({std::string(size_t{64} << 10, 'y')}, static_cast<uint16_t>(text), strings);
+  for (int i = 0; i < 8; ++i) {
+    const uint32_t strtab = b.Add({.name = ".strtab", .type = SHT_STRTAB, .contents = strings});
+    b.Add({.name = ".symtab",
+           .type = SHT_SYMTAB,
+           .contents = table,
+           .link = strtab,
+           .entry_size = sizeof(Elf64_Sym)});
+  }
+  const std::vector<uint8_t> image = b.Build();
+  StatusOr<ElfModule> within = ParseFixture(image, {.max_module_bytes = 4 << 20});
+  ASSERT_TRUE(within.ok()) << within.status().ToString();
+
+  CountingByteSource source(image);
+  StatusOr<ElfModule> refused = ElfModule::Parse(source, {.max_module_bytes = 256 << 10});
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(refused.status().message().find("per-module cap"), std::string::npos)
+      << refused.status().message();
+  EXPECT_LE(source.BytesRead(), uint64_t{256} << 10);
+}
+
+TEST(ElfModuleTest, MoreFunctionSymbolsThanTheCapRefuseTheModule) {
+  ElfBuilder b;
+  const uint32_t text = AddText(b);
+  std::vector<uint8_t> strings;
+  std::vector<uint8_t> table =
+      FunctionSymbols({"a", "b", "c"}, static_cast<uint16_t>(text), strings);
+  const uint32_t strtab = b.Add({.name = ".strtab", .type = SHT_STRTAB, .contents = strings});
+  b.Add({.name = ".symtab",
+         .type = SHT_SYMTAB,
+         .contents = table,
+         .link = strtab,
+         .entry_size = sizeof(Elf64_Sym)});
+  const std::vector<uint8_t> image = b.Build();
+  EXPECT_TRUE(ParseFixture(image, {.max_symbols = 3}).ok());
+  EXPECT_EQ(ParseFixture(image, {.max_symbols = 2}).status().code(),
+            StatusCode::kResourceExhausted);
 }
 
 }  // namespace
