@@ -76,8 +76,11 @@ struct HttpServerOptions {
   // From the first byte of a request (or the accept, for a connection's first request) until the
   // whole request is read; also bounds each response write. Exceeded: 408 and close.
   std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
-  // A keep-alive connection waiting longer than this for its next request is closed.
-  std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+  // A keep-alive connection waiting longer than this for its next request is closed. Longer than
+  // the 90 s after which Go clients (the API server, Prometheus) drop idle connections, so that
+  // they close first: a POST sent just as the server closes the connection is not retried by Go
+  // and would fail the admission call. Idle hogs are bounded by max_connections instead.
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(120);
   // TLS handshake, from the accept.
   std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
   // Open connections; see the eviction rule above.
