@@ -22,6 +22,7 @@
 #include "debugpod/snapshot/clock.h"
 #include "debugpod/snapshot/command_line.h"
 #include "debugpod/snapshot/output_cap.h"
+#include "debugpod/snapshot/sandbox.h"
 #include "debugpod/snapshot/stack_source.h"
 #include "debugpod/snapshot/watchdog.h"
 
@@ -82,6 +83,11 @@ int Run(int argc, char** argv) {
   StatusOr<CommandLine> parsed = ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.ok()) return UsageError(parsed.status().message());
   const CommandLine& cl = *parsed;
+  // Before the first read of target input and before the watchdog's thread exists (capabilities
+  // are per thread). The command line comes from the controller, not from the target.
+  if (Status sandboxed = InstallSandbox(cl.profile); !sandboxed.ok()) {
+    return Failure("cannot sandbox the tool: " + sandboxed.message());
+  }
   if (cl.help) {
     std::fputs(UsageText().c_str(), stdout);
     return kExitOk;
@@ -172,6 +178,19 @@ int Run(int argc, char** argv) {
 }  // namespace ephemera::snapshot
 
 int main(int argc, char** argv) {
+  // First of all: a process of the same UID (the target, in the restricted profile) must not be
+  // able to ptrace the tool, read its memory or write to its stdout through /proc (H3).
+  if (ephemera::Status s = ephemera::snapshot::MakeNonDumpable(); !s.ok()) {
+    std::fprintf(stderr, "ephemera-snapshot: %s\n", s.message().c_str());
+    return 1;
+  }
+  // A backstop for a parser bug: the tool cannot grow to the node's memory (L3).
+  if (ephemera::Status s =
+          ephemera::snapshot::LimitAddressSpace(ephemera::snapshot::kAddressSpaceLimitBytes);
+      !s.ok()) {
+    std::fprintf(stderr, "ephemera-snapshot: %s\n", s.message().c_str());
+    return 1;
+  }
   try {
     return ephemera::snapshot::Run(argc, argv);
   } catch (const std::exception& e) {

@@ -1,0 +1,442 @@
+// Component tests of the snapshot tool's sandbox on the real kernel: a forked child installs it
+// (InstallSandbox, LimitAddressSpace) and then tries what the tool must not be able to do, each
+// attempt in a child of its own so that one that succeeds (an exec, a new namespace) changes
+// nothing for the next. Every test first runs the same attempts without the sandbox, to show that
+// they succeed (or at least reach the kernel) here: that is what makes the test fail on a tool
+// without the sandbox. Run as root on the build host; skipped otherwise.
+#include "debugpod/snapshot/sandbox.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/capability.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace ephemera::snapshot {
+namespace {
+
+// An attempt: 0 when the call succeeded, otherwise the errno it failed with.
+using Attempt = std::function<int()>;
+// What an attempt ended with: its result, or -signal when the kernel killed it.
+using Outcomes = std::map<std::string, int>;
+
+constexpr int kKilledBySigsys = -SIGSYS;
+constexpr int kNoOutcome = -2000;
+
+// The outcome of `name`, or kNoOutcome when the child that ran it did not report one.
+int Get(const Outcomes& outcomes, const std::string& name) {
+  auto it = outcomes.find(name);
+  return it == outcomes.end() ? kNoOutcome : it->second;
+}
+
+int ErrnoOf(long result) { return result < 0 ? errno : 0; }
+
+// Runs `attempt` in a child and returns what it returned (or -signal).
+int RunAttempt(const Attempt& attempt) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(attempt() & 0x7f);
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1000;
+  return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+// Runs `setup` then every attempt in a child, and returns each outcome by name. `setup` returns
+// an empty string on success or what went wrong (reported as the outcome "setup").
+Outcomes RunAttempts(const std::function<std::string()>& setup,
+                     const std::vector<std::pair<std::string, Attempt>>& attempts) {
+  int fds[2];
+  if (pipe(fds) != 0) return {{"pipe", errno}};
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string failure = setup();
+    std::ostringstream out;
+    if (!failure.empty()) {
+      out << "setup 1 " << failure << "\n";
+    } else {
+      for (const auto& [name, attempt] : attempts)
+        out << name << " " << RunAttempt(attempt) << "\n";
+    }
+    const std::string text = out.str();
+    if (write(fds[1], text.data(), text.size()) != static_cast<ssize_t>(text.size())) _exit(2);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  waitpid(pid, nullptr, 0);
+  Outcomes outcomes;
+  std::istringstream in(text);
+  std::string name;
+  int code;
+  while (in >> name >> code) {
+    outcomes[name] = code;
+    std::string rest;
+    std::getline(in, rest);
+    if (name == "setup") ADD_FAILURE() << "setup failed:" << rest;
+  }
+  return outcomes;
+}
+
+std::string Install(Profile profile) {
+  Status s = InstallSandbox(profile);
+  return s.ok() ? "" : s.message();
+}
+
+// A file handle for a directory, taken before the sandbox: open_by_handle_at is then tried with
+// it, as the "shocker" read would.
+struct HandleFixture {
+  int mount_fd = -1;
+  std::vector<unsigned char> storage = std::vector<unsigned char>(sizeof(file_handle) + 128);
+  file_handle* Handle() { return reinterpret_cast<file_handle*>(storage.data()); }
+  int Take(const std::string& dir) {
+    mount_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    Handle()->handle_bytes = 128;
+    int mount_id = 0;
+    return ErrnoOf(name_to_handle_at(AT_FDCWD, dir.c_str(), Handle(), &mount_id, 0));
+  }
+};
+
+int SleepingChild() {
+  pid_t pid = fork();
+  if (pid == 0) {
+    for (;;) pause();
+  }
+  return pid;
+}
+
+void Reap(pid_t pid) {
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+volatile long poke_target = 7;
+
+// Seizes a child, stops it and reads its registers, as the stack capture does; then, if asked,
+// reads or writes its memory with ptrace (which the capture never does).
+int PtraceChild(std::optional<int> extra_request) {
+  pid_t child = SleepingChild();
+  int result = 0;
+  int status = 0;
+  if (ptrace(PTRACE_SEIZE, child, nullptr, nullptr) != 0 ||
+      ptrace(PTRACE_INTERRUPT, child, nullptr, nullptr) != 0 ||
+      waitpid(child, &status, __WALL) != child) {
+    result = errno;
+  } else {
+    user_regs_struct regs{};
+    iovec iov{&regs, sizeof regs};
+    if (ptrace(PTRACE_GETREGSET, child, reinterpret_cast<void*>(1), &iov) != 0) result = errno;
+    if (result == 0 && extra_request) {
+      errno = 0;
+      long r = ptrace(static_cast<__ptrace_request>(*extra_request), child,
+                      const_cast<long*>(&poke_target), reinterpret_cast<void*>(42));
+      if (r == -1 && errno != 0) result = errno;
+    }
+    if (result == 0 && ptrace(PTRACE_DETACH, child, nullptr, nullptr) != 0) result = errno;
+  }
+  Reap(child);
+  return result;
+}
+
+std::vector<std::pair<std::string, Attempt>> ForbiddenAttempts(HandleFixture& handle,
+                                                               const std::string& scratch) {
+  return {
+      {"open_by_handle_at",
+       [&handle] {
+         int fd = open_by_handle_at(handle.mount_fd, handle.Handle(), O_RDONLY);
+         return ErrnoOf(fd);
+       }},
+      {"name_to_handle_at", [scratch] { return HandleFixture().Take(scratch); }},
+      {"execve",
+       [] {
+         const char* argv[] = {"/bin/true", nullptr};
+         execve("/bin/true", const_cast<char**>(argv), environ);
+         return errno;
+       }},
+      {"execveat",
+       [] {
+         const char* argv[] = {"/bin/true", nullptr};
+         syscall(SYS_execveat, AT_FDCWD, "/bin/true", argv, environ, 0);
+         return errno;
+       }},
+      {"socket_inet", [] { return ErrnoOf(socket(AF_INET, SOCK_STREAM, 0)); }},
+      {"socket_inet6", [] { return ErrnoOf(socket(AF_INET6, SOCK_DGRAM, 0)); }},
+      {"socket_unix", [] { return ErrnoOf(socket(AF_UNIX, SOCK_STREAM, 0)); }},
+      {"socket_netlink", [] { return ErrnoOf(socket(AF_NETLINK, SOCK_RAW, 0)); }},
+      {"socketpair",
+       [] {
+         int sv[2];
+         return ErrnoOf(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+       }},
+      {"open_for_writing",
+       [scratch] { return ErrnoOf(open((scratch + "/w").c_str(), O_WRONLY | O_CREAT, 0600)); }},
+      {"openat_for_writing",
+       [scratch] {
+         return ErrnoOf(openat(AT_FDCWD, (scratch + "/rw").c_str(), O_RDWR | O_CREAT, 0600));
+       }},
+      {"mkdir", [scratch] { return ErrnoOf(mkdir((scratch + "/d").c_str(), 0700)); }},
+      {"unshare_user", [] { return ErrnoOf(unshare(CLONE_NEWUSER)); }},
+      {"clone_new_user",
+       [] {
+         long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+         if (pid == 0) _exit(0);
+         if (pid > 0) waitpid(static_cast<pid_t>(pid), nullptr, 0);
+         return ErrnoOf(pid);
+       }},
+      {"process_vm_writev",
+       [] {
+         long value = 1;
+         long copy = 2;
+         iovec local{&copy, sizeof copy};
+         iovec remote{&value, sizeof value};
+         return ErrnoOf(process_vm_writev(getpid(), &local, 1, &remote, 1, 0));
+       }},
+      {"ptrace_pokedata", [] { return PtraceChild(PTRACE_POKEDATA); }},
+      {"ptrace_peekdata", [] { return PtraceChild(PTRACE_PEEKDATA); }},
+      {"keyctl",
+       [] {
+         return ErrnoOf(syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0));
+       }},
+  };
+}
+
+// What the capture needs: reading files and /proc, threads, and (ptrace profile) the four ptrace
+// requests and process_vm_readv.
+std::vector<std::pair<std::string, Attempt>> NeededAttempts() {
+  return {
+      {"open_for_reading", [] { return ErrnoOf(open("/proc/self/status", O_RDONLY)); }},
+      {"thread",
+       [] {
+         bool ran = false;
+         std::thread([&ran] { ran = true; }).join();
+         return ran ? 0 : 99;
+       }},
+      {"ptrace_capture", [] { return PtraceChild(std::nullopt); }},
+      {"process_vm_readv",
+       [] {
+         long value = 1;
+         long copy = 0;
+         iovec local{&copy, sizeof copy};
+         iovec remote{&value, sizeof value};
+         return ErrnoOf(process_vm_readv(getpid(), &local, 1, &remote, 1, 0));
+       }},
+  };
+}
+
+class SandboxTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (the tool's ptrace profile runs as root)";
+    std::string pattern = (std::filesystem::temp_directory_path() / "sandbox-test-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    scratch_ = pattern;
+  }
+  void TearDown() override {
+    if (!scratch_.empty()) std::filesystem::remove_all(scratch_);
+  }
+  std::string scratch_;
+};
+
+TEST_F(SandboxTest, AfterInstallTheToolCannotUseHandlesExecSocketsOrWrite) {
+  HandleFixture handle;
+  auto attempts = ForbiddenAttempts(handle, scratch_);
+  const std::string dir = scratch_;
+  Outcomes without = RunAttempts(
+      [&] { return handle.Take(dir) == 0 ? std::string() : "name_to_handle_at"; }, attempts);
+  // The assumption that makes this test fail on a tool without the filter: as root with
+  // CAP_DAC_READ_SEARCH, each of these succeeds here.
+  for (const auto& [name, attempt] : attempts) {
+    ASSERT_EQ(Get(without, name), 0)
+        << name << " fails even without the sandbox (errno " << Get(without, name)
+        << "): the test cannot tell the filter works";
+  }
+  std::filesystem::remove_all(scratch_);
+  std::filesystem::create_directory(scratch_);
+
+  Outcomes with = RunAttempts(
+      [&] { return handle.Take(dir) == 0 ? Install(Profile::kPtrace) : "name_to_handle_at"; },
+      attempts);
+  for (const auto& [name, attempt] : attempts) {
+    EXPECT_EQ(Get(with, name), EPERM) << name;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(scratch_));
+}
+
+TEST_F(SandboxTest, PtraceProfileKeepsWhatTheCaptureNeeds) {
+  Outcomes with = RunAttempts([] { return Install(Profile::kPtrace); }, NeededAttempts());
+  for (const auto& [name, attempt] : NeededAttempts()) EXPECT_EQ(Get(with, name), 0) << name;
+}
+
+TEST_F(SandboxTest, RestrictedProfileCannotPtraceOrReadOtherMemory) {
+  if (kSanitizerBuild) GTEST_SKIP() << "sanitizer build: LeakSanitizer needs ptrace";
+  const std::vector<std::pair<std::string, Attempt>> all = NeededAttempts();
+  Outcomes without = RunAttempts([] { return std::string(); }, all);
+  Outcomes with = RunAttempts([] { return Install(Profile::kRestricted); }, all);
+  EXPECT_EQ(Get(without, "ptrace_capture"), 0);
+  EXPECT_EQ(Get(without, "process_vm_readv"), 0);
+  EXPECT_EQ(Get(with, "ptrace_capture"), EPERM);
+  EXPECT_EQ(Get(with, "process_vm_readv"), EPERM);
+  EXPECT_EQ(Get(with, "open_for_reading"), 0);
+  EXPECT_EQ(Get(with, "thread"), 0);
+}
+
+TEST_F(SandboxTest, CloneThreeAndOpenatTwoFallBack) {
+  std::vector<std::pair<std::string, Attempt>> attempts = {
+      {"clone3", [] { return ErrnoOf(syscall(SYS_clone3, nullptr, 0)); }},
+      {"openat2", [] { return ErrnoOf(syscall(SYS_openat2, AT_FDCWD, "/", nullptr, 0)); }},
+  };
+  Outcomes without = RunAttempts([] { return std::string(); }, attempts);
+  Outcomes with = RunAttempts([] { return Install(Profile::kPtrace); }, attempts);
+  EXPECT_NE(Get(without, "clone3"), ENOSYS);  // the kernel has clone3: the filter makes it ENOSYS
+  EXPECT_EQ(Get(with, "clone3"), ENOSYS);
+  EXPECT_NE(Get(without, "openat2"), ENOSYS);
+  EXPECT_EQ(Get(with, "openat2"), ENOSYS);
+}
+
+#if defined(__x86_64__)
+TEST_F(SandboxTest, AnX32CallKillsTheProcess) {
+  std::vector<std::pair<std::string, Attempt>> attempts = {
+      {"x32_getpid", [] { return ErrnoOf(syscall(__X32_SYSCALL_BIT + SYS_getpid)); }},
+  };
+  Outcomes without = RunAttempts([] { return std::string(); }, attempts);
+  Outcomes with = RunAttempts([] { return Install(Profile::kPtrace); }, attempts);
+  EXPECT_NE(Get(without, "x32_getpid"), kKilledBySigsys);
+  EXPECT_EQ(Get(with, "x32_getpid"), kKilledBySigsys);
+}
+#endif
+
+// /proc/self/status as "Name value" pairs, for the capability and no_new_privs lines.
+std::map<std::string, std::string> ReadStatus() {
+  std::map<std::string, std::string> fields;
+  FILE* f = fopen("/proc/self/status", "r");
+  if (f == nullptr) return fields;
+  char line[512];
+  while (fgets(line, sizeof line, f) != nullptr) {
+    std::istringstream in(line);
+    std::string key;
+    std::string value;
+    in >> key >> value;
+    if (!key.empty()) fields[key.substr(0, key.size() - 1)] = value;
+  }
+  fclose(f);
+  return fields;
+}
+
+// Runs `setup` in a child and returns the status fields it then sees, as a "k=v k=v" string.
+std::string StatusAfter(const std::function<std::string()>& setup) {
+  int fds[2];
+  if (pipe(fds) != 0) return "pipe failed";
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string failure = setup();
+    std::string text = "setup=" + (failure.empty() ? std::string("ok") : "failed");
+    for (const auto& [k, v] : ReadStatus()) {
+      if (k.starts_with("Cap") || k == "NoNewPrivs" || k == "Seccomp") text += " " + k + "=" + v;
+    }
+    if (write(fds[1], text.data(), text.size()) < 0) _exit(2);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string text;
+  char buf[1024];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  waitpid(pid, nullptr, 0);
+  return text;
+}
+
+TEST_F(SandboxTest, PtraceProfileKeepsOnlyPtraceAndReadSearch) {
+  // CAP_DAC_READ_SEARCH is 2 and CAP_SYS_PTRACE 19: 0x80004.
+  EXPECT_EQ(StatusAfter([] { return Install(Profile::kPtrace); }),
+            "setup=ok CapAmb=0000000000000000 CapBnd=0000000000080004 CapEff=0000000000080004 "
+            "CapInh=0000000000000000 CapPrm=0000000000080004 NoNewPrivs=1 Seccomp=2");
+}
+
+TEST_F(SandboxTest, RestrictedProfileKeepsNoCapability) {
+  EXPECT_EQ(StatusAfter([] { return Install(Profile::kRestricted); }),
+            "setup=ok CapAmb=0000000000000000 CapBnd=0000000000000000 CapEff=0000000000000000 "
+            "CapInh=0000000000000000 CapPrm=0000000000000000 NoNewPrivs=1 Seccomp=2");
+}
+
+TEST_F(SandboxTest, RefusesToInstallWithASecondThreadRunning) {
+  Outcomes outcomes = RunAttempts([] { return std::string(); },
+                                  {{"second_thread", [] {
+                                      std::atomic<bool> stop{false};
+                                      std::thread other([&stop] {
+                                        while (!stop) std::this_thread::yield();
+                                      });
+                                      Status s = InstallSandbox(Profile::kPtrace);
+                                      stop = true;
+                                      other.join();
+                                      return s.code() == StatusCode::kFailedPrecondition ? 0 : 99;
+                                    }}});
+  EXPECT_EQ(Get(outcomes, "second_thread"), 0);
+}
+
+// Maps `bytes` of anonymous memory (reserved, not touched): 0 or the errno.
+int MapAnonymous(size_t bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return errno;
+  munmap(p, bytes);
+  return 0;
+}
+
+TEST_F(SandboxTest, AddressSpaceLimitStopsAnAllocationBeyondIt) {
+  if (kSanitizerBuild) GTEST_SKIP() << "sanitizer build: ASan's shadow memory rules out RLIMIT_AS";
+  const size_t beyond = size_t{2} << 30;
+  const size_t normal = size_t{64} << 20;
+  std::vector<std::pair<std::string, Attempt>> attempts = {
+      {"beyond", [beyond] { return MapAnonymous(beyond); }},
+      {"normal", [normal] { return MapAnonymous(normal); }},
+      {"hard_limit_is_set",
+       [] {
+         rlimit limit{};
+         getrlimit(RLIMIT_AS, &limit);
+         return limit.rlim_max == kAddressSpaceLimitBytes ? 0 : 99;
+       }},
+  };
+  Outcomes without = RunAttempts([] { return std::string(); }, attempts);
+  ASSERT_EQ(Get(without, "beyond"), 0) << "this machine refuses a 2 GiB reservation anyway";
+  Outcomes with = RunAttempts(
+      [] {
+        Status s = LimitAddressSpace(kAddressSpaceLimitBytes);
+        return s.ok() ? std::string() : s.message();
+      },
+      attempts);
+  EXPECT_EQ(Get(with, "beyond"), ENOMEM);
+  EXPECT_EQ(Get(with, "normal"), 0);
+  EXPECT_EQ(Get(with, "hard_limit_is_set"), 0);
+}
+
+}  // namespace
+}  // namespace ephemera::snapshot
