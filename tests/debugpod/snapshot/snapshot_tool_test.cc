@@ -6,19 +6,28 @@
 #include <gmock/gmock.h>
 #include <grp.h>
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -30,11 +39,13 @@
 #include "debugpod/procfs/net.h"
 #include "debugpod/procfs/process_files.h"
 #include "debugpod/procfs/real_proc_fs.h"
+#include "debugpod/snapshot/sandbox.h"
 #include "debugpod/snapshot/watchdog.h"
 
 namespace ephemera::snapshot {
 namespace {
 
+using ::testing::AnyOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -73,28 +84,52 @@ struct RunResult {
   std::chrono::milliseconds wall{0};
 };
 
-// Runs argv[0] with stdout and stderr captured in files, optionally as another uid, and gives up
-// (SIGKILL) after 60s.
+constexpr uint64_t CapBit(int cap) { return uint64_t{1} << cap; }
+// What a pod's ptrace-profile container gets: root with these two (controller/session/
+// ephemeral_container.cc).
+constexpr uint64_t kPodPtraceCapabilities = CapBit(CAP_SYS_PTRACE) | CapBit(CAP_DAC_READ_SEARCH);
+
+// Drops every capability not in `keep` from this process's bounding set, so that a program it
+// executes as root gets only those (as in a container whose runtime added only those).
+bool LimitBoundingSet(uint64_t keep) {
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
+    if ((keep & CapBit(cap)) == 0 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) return false;
+  }
+  return true;
+}
+
+// Copies `program` into `dir`, executable by anyone: another uid may not be able to reach the
+// build tree (a checkout under a 0700 folder).
+std::string CopyForAnyone(const std::string& program, const std::string& dir) {
+  const std::string copy = dir + "/" + std::filesystem::path(program).filename().string();
+  std::filesystem::copy_file(program, copy, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::permissions(
+      copy, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                std::filesystem::perms::others_exec);
+  std::filesystem::permissions(
+      dir, std::filesystem::perms::others_exec | std::filesystem::perms::group_exec,
+      std::filesystem::perm_options::add);
+  return copy;
+}
+
+// Becomes `uid` (and the group of the same number) with no supplementary groups; false if not.
+bool BecomeUser(uid_t uid) {
+  return setgroups(0, nullptr) == 0 && setgid(uid) == 0 && setuid(uid) == 0;
+}
+
+// Runs argv[0] with stdout and stderr captured in files, optionally as another uid or as root
+// with only the `capabilities` given, and gives up (SIGKILL) after 60s.
 RunResult RunProgram(const std::vector<std::string>& argv,
-                     std::optional<uid_t> as_uid = std::nullopt) {
+                     std::optional<uid_t> as_uid = std::nullopt,
+                     std::optional<uint64_t> capabilities = std::nullopt) {
   TempDir dir;
   std::string out_path = dir.File("out");
   std::string err_path = dir.File("err");
   // Another uid may not be able to reach the build tree (a checkout under a 0700 folder), so it
   // runs a copy from a folder anyone can enter.
   std::vector<std::string> args = argv;
-  if (as_uid) {
-    const std::string copy = dir.File("tool");
-    std::filesystem::copy_file(args[0], copy);
-    std::filesystem::permissions(
-        copy, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                  std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
-                  std::filesystem::perms::others_exec);
-    std::filesystem::permissions(
-        dir.File(""), std::filesystem::perms::others_exec | std::filesystem::perms::group_exec,
-        std::filesystem::perm_options::add);
-    args[0] = copy;
-  }
+  if (as_uid) args[0] = CopyForAnyone(args[0], dir.File(""));
   std::vector<char*> cargv;
   cargv.reserve(args.size() + 1);
   for (const std::string& a : args) cargv.push_back(const_cast<char*>(a.c_str()));
@@ -107,9 +142,8 @@ RunResult RunProgram(const std::vector<std::string>& argv,
     int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
     dup2(out, STDOUT_FILENO);
     dup2(err, STDERR_FILENO);
-    if (as_uid && (setgroups(0, nullptr) != 0 || setgid(*as_uid) != 0 || setuid(*as_uid) != 0)) {
-      _exit(126);
-    }
+    if (as_uid && !BecomeUser(*as_uid)) _exit(126);
+    if (capabilities && !LimitBoundingSet(*capabilities)) _exit(125);
     execv(cargv[0], cargv.data());
     dprintf(STDERR_FILENO, "execv %s: %s\n", cargv[0], strerror(errno));
     _exit(127);
@@ -145,23 +179,37 @@ int FreePort() {
 
 // `sh -c '"$1" --threads N --port P; :' ephemera-wrapper <target> --token=<secret>` with a secret
 // in the environment: the shell (main process, secret in its cmdline) and ephemera-target (its
-// child). Killed, as a process group, on destruction.
+// child). Killed, as a process group, on destruction. With `as_uid`, both run as that user and
+// the target's binary sits in a folder only that user may enter (0700), as in an image whose
+// application directory belongs to its user.
 class TargetTree {
  public:
-  explicit TargetTree(int threads) : port_(FreePort()) {
+  explicit TargetTree(int threads, std::optional<uid_t> as_uid = std::nullopt) : port_(FreePort()) {
+    std::string target = EPHEMERA_TARGET_PATH;
+    if (as_uid) {
+      const std::string private_dir = dir_.File("app");
+      std::filesystem::create_directory(private_dir);
+      target = private_dir + "/ephemera-target";
+      std::filesystem::copy_file(EPHEMERA_TARGET_PATH, target);
+      if (chown(target.c_str(), *as_uid, *as_uid) != 0 ||
+          chown(private_dir.c_str(), *as_uid, *as_uid) != 0 ||
+          chmod(private_dir.c_str(), 0700) != 0) {
+        return;
+      }
+    }
     pid_ = fork();
     if (pid_ == 0) {
       setpgid(0, 0);
       int devnull = open("/dev/null", O_RDWR);
       dup2(devnull, STDIN_FILENO);
       dup2(devnull, STDOUT_FILENO);
+      if (as_uid && !BecomeUser(*as_uid)) _exit(126);
       std::string script = "\"$1\" --threads " + std::to_string(threads) + " --port " +
                            std::to_string(port_) + "; :";
       std::string token = std::string("--token=") + kCmdlineSecret;
       std::string password = std::string("DB_PASSWORD=") + kEnvSecret;
-      const char* argv[] = {
-          "/bin/sh",     "-c",   script.c_str(), "ephemera-wrapper", EPHEMERA_TARGET_PATH,
-          token.c_str(), nullptr};
+      const char* argv[] = {"/bin/sh",      "-c",          script.c_str(), "ephemera-wrapper",
+                            target.c_str(), token.c_str(), nullptr};
       const char* envp[] = {"PATH=/usr/bin:/bin", "HOME=/nonexistent", "LOG_LEVEL=info",
                             password.c_str(), nullptr};
       execve("/bin/sh", const_cast<char**>(argv), const_cast<char**>(envp));
@@ -171,6 +219,7 @@ class TargetTree {
     ready_ = WaitUntilServing(threads + 3);
   }
   ~TargetTree() {
+    if (pid_ <= 0) return;
     kill(-pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
@@ -208,6 +257,7 @@ class TargetTree {
     return false;
   }
 
+  TempDir dir_;
   int port_;
   pid_t pid_ = -1;
   int target_pid_ = 0;
@@ -376,10 +426,13 @@ TEST(SnapshotToolTest, OutputCapIsHonoredAndReported) {
 }
 
 TEST(SnapshotToolTest, RestrictedProfileReportsStacksDegraded) {
-  TargetTree tree(2);
+  // As a pod runs it: the tool as the target's user. (The tool drops every capability in this
+  // profile, so run as root it could not read a root target holding capabilities.)
+  TargetTree tree(2, 65534);
   ASSERT_TRUE(tree.Ready());
   RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.TargetPid()),
-                              "--format", "json", "--profile", "restricted"});
+                              "--format", "json", "--profile", "restricted"},
+                             65534);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   Json doc = Json::parse(run.out);
   ASSERT_EQ(doc["degraded"].size(), 1u) << doc["degraded"].dump(2);
@@ -409,6 +462,240 @@ TEST(SnapshotToolTest, UnprivilegedRunSaysWhatItCouldNotRead) {
   ASSERT_NE(target, nullptr);
   EXPECT_TRUE(target->contains("threads"));
   EXPECT_TRUE(target->contains("limits"));
+}
+
+TEST(SnapshotToolTest, PtraceProfileWithThePodsCapabilitiesReadsANonRootTarget) {
+  // The ptrace profile as a pod runs it: root with only SYS_PTRACE and DAC_READ_SEARCH, the
+  // sandbox on, the target another user whose binary sits in a folder root cannot search without
+  // DAC_READ_SEARCH.
+  TargetTree tree(2, 65534);
+  ASSERT_TRUE(tree.Ready()) << "ephemera-target did not start serving as uid 65534";
+  RunResult run = RunProgram(
+      {EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.TargetPid()), "--format", "json"},
+      std::nullopt, kPodPtraceCapabilities);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  Json doc = Json::parse(run.out);
+  EXPECT_TRUE(doc["degraded"].empty()) << doc["degraded"].dump(2);
+  const Json* target = FindProcess(doc, tree.TargetPid());
+  ASSERT_NE(target, nullptr);
+  EXPECT_TRUE(AnySymbolContains(AllSymbols(*target), "SleepInCheckoutLoop"));
+  for (const char* key : {"env", "fds", "io"}) EXPECT_TRUE(target->contains(key)) << key;
+  EXPECT_THAT(run.out, Not(HasSubstr(kEnvSecret)));
+}
+
+TEST(SnapshotToolTest, WithoutDacReadSearchANonRootTargetIsHalfUnreadable) {
+  // Why the ptrace profile keeps DAC_READ_SEARCH: root without it (DAC_OVERRIDE is dropped too)
+  // is "other" to a process of another user. /proc/<pid>/environ, io and fd/ are 0400/0500 owned by
+  // that user, and the binary's folder is 0700: SYS_PTRACE alone passes the ptrace check but not
+  // the file permission check that comes first.
+  TargetTree tree(2, 65534);
+  ASSERT_TRUE(tree.Ready()) << "ephemera-target did not start serving as uid 65534";
+  RunResult run = RunProgram(
+      {EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.TargetPid()), "--format", "json"},
+      std::nullopt, CapBit(CAP_SYS_PTRACE));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  Json doc = Json::parse(run.out);
+  std::set<std::string> degraded_sections;
+  for (const Json& d : doc["degraded"]) degraded_sections.insert(d["section"]);
+  for (const char* section : {"env", "fds"}) {
+    EXPECT_EQ(degraded_sections.count(section), 1u) << section << ": " << doc["degraded"].dump(2);
+  }
+  const Json* target = FindProcess(doc, tree.TargetPid());
+  ASSERT_NE(target, nullptr);
+  EXPECT_FALSE(AnySymbolContains(AllSymbols(*target), "SleepInCheckoutLoop"));
+}
+
+// The built tool, started with its stdout a pipe that is already full and never read: it captures,
+// then blocks writing its document until the test ends it. Optionally as another uid (a copy of the
+// tool, see CopyForAnyone). The pipe belongs to the tool's uid, as its stdout would in a pod.
+class BlockedTool {
+ public:
+  BlockedTool(const std::vector<std::string>& args, std::optional<uid_t> as_uid) {
+    std::vector<std::string> argv = {EPHEMERA_SNAPSHOT_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    if (as_uid) argv[0] = CopyForAnyone(argv[0], dir_.File(""));
+    int fds[2];
+    setfsuid(as_uid.value_or(0));  // a pipe's inode belongs to the creator's fsuid
+    const bool piped = pipe(fds) == 0;
+    setfsuid(0);
+    if (!piped) return;
+    read_end_ = fds[0];
+    fcntl(fds[1], F_SETFL, O_NONBLOCK);
+    const std::string block(4096, 'x');
+    while (write(fds[1], block.data(), block.size()) > 0) {
+    }
+    fcntl(fds[1], F_SETFL, 0);
+    std::vector<char*> cargv;
+    for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+    cargv.push_back(nullptr);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], STDOUT_FILENO);
+      int devnull = open("/dev/null", O_RDWR);
+      dup2(devnull, STDERR_FILENO);
+      if (as_uid && !BecomeUser(*as_uid)) _exit(126);
+      execv(cargv[0], cargv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    blocked_ = WaitUntilBlocked();
+  }
+  ~BlockedTool() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (read_end_ >= 0) close(read_end_);
+  }
+  pid_t Pid() const { return pid_; }
+  // True once the tool sat in pipe_write: it has started, captured and is writing its document.
+  bool Blocked() const { return blocked_; }
+
+ private:
+  bool WaitUntilBlocked() const {
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      if (ReadAll("/proc/" + std::to_string(pid_) + "/wchan").find("pipe_write") !=
+          std::string::npos) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  TempDir dir_;
+  pid_t pid_ = -1;
+  int read_end_ = -1;
+  bool blocked_ = false;
+};
+
+// A process running `/bin/sleep` as `uid` (dumpable, as any program exec'd by its user is), its
+// stdout a pipe of that user's, as BlockedTool's.
+class SleepingProcess {
+ public:
+  explicit SleepingProcess(uid_t uid) {
+    int fds[2];
+    setfsuid(uid);  // a pipe's inode belongs to the creator's fsuid
+    const bool piped = pipe(fds) == 0;
+    setfsuid(0);
+    if (!piped) return;
+    read_end_ = fds[0];
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], STDOUT_FILENO);
+      if (!BecomeUser(uid)) _exit(126);
+      execl("/bin/sleep", "sleep", "600", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(fds[1]);
+    // Until sleep has been exec'd (its command line is then "sleep").
+    for (int attempt = 0; attempt < 500; ++attempt) {
+      if (ReadAll("/proc/" + std::to_string(pid_) + "/comm") == "sleep\n") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ~SleepingProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (read_end_ >= 0) close(read_end_);
+  }
+  pid_t Pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int read_end_ = -1;
+};
+
+// What a process of `uid` with no capabilities gets when it tries to take over `pid`: 0 per attempt
+// that worked, or its errno. Each attempt runs in a process of its own (a tracer's exit detaches).
+std::map<std::string, int> TamperAs(uid_t uid, pid_t pid) {
+  const std::string proc = "/proc/" + std::to_string(pid);
+  // An address mapped in the victim, read as root (a same-UID attacker could read maps itself).
+  const std::string maps = ReadAll(proc + "/maps");
+  const uint64_t address = std::stoull(maps.substr(0, maps.find('-')), nullptr, 16);
+  const std::vector<std::pair<std::string, std::function<int()>>> attempts = {
+      {"process_vm_readv",
+       [&] {
+         char byte = 0;
+         iovec local{&byte, 1};
+         iovec remote{reinterpret_cast<void*>(address), 1};
+         return process_vm_readv(pid, &local, 1, &remote, 1, 0) == 1 ? 0 : errno;
+       }},
+      {"open mem", [&] { return open((proc + "/mem").c_str(), O_RDONLY) >= 0 ? 0 : errno; }},
+      {"open environ",
+       [&] { return open((proc + "/environ").c_str(), O_RDONLY) >= 0 ? 0 : errno; }},
+      {"write to fd/1", [&] { return open((proc + "/fd/1").c_str(), O_WRONLY) >= 0 ? 0 : errno; }},
+      {"PTRACE_SEIZE",
+       [&] { return ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) == 0 ? 0 : errno; }},
+      {"PTRACE_ATTACH",
+       [&] { return ptrace(PTRACE_ATTACH, pid, nullptr, nullptr) == 0 ? 0 : errno; }},
+  };
+  std::map<std::string, int> outcomes;
+  for (const auto& [name, attempt] : attempts) {
+    pid_t child = fork();
+    if (child == 0) {
+      if (!BecomeUser(uid)) _exit(126);
+      _exit(attempt());
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    outcomes[name] = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  return outcomes;
+}
+
+TEST(SnapshotToolTest, ASameUidProcessCannotTamperWithTheRunningTool) {
+  // The restricted profile as a pod runs it: the tool as the target's user, no capabilities.
+  constexpr uid_t kUser = 65534;
+  SleepingProcess control(kUser);
+  // The test's assumption (no Yama here, or ptrace_scope 0): a process can take over a dumpable
+  // process of its own user. Without it the test could not tell the tool's defence apart.
+  std::map<std::string, int> on_control = TamperAs(kUser, control.Pid());
+  for (const auto& [attempt, result] : on_control) {
+    ASSERT_EQ(result, 0) << attempt << " on a dumpable process of the same uid failed (errno "
+                         << result
+                         << "): the kernel (Yama?) forbids it, so this test proves nothing";
+  }
+
+  BlockedTool tool({"--pid", std::to_string(control.Pid()), "--format", "json", "--profile",
+                    "restricted", "--deadline", "60s"},
+                   kUser);
+  ASSERT_TRUE(tool.Blocked()) << "the tool did not reach writing its document";
+  std::map<std::string, int> on_tool = TamperAs(kUser, tool.Pid());
+  ASSERT_EQ(on_tool.size(), on_control.size());
+  for (const auto& [attempt, result] : on_tool) {
+    EXPECT_THAT(result, AnyOf(EPERM, EACCES)) << attempt << " on the tool";
+  }
+}
+
+TEST(SnapshotToolTest, TheRunningToolIsSandboxed) {
+  // Each profile as a pod runs it: ptrace as root, restricted as the target's user.
+  SleepingProcess target(65534);
+  for (const auto& [profile, uid] :
+       {std::pair<std::string, std::optional<uid_t>>{"ptrace", {}}, {"restricted", 65534}}) {
+    BlockedTool tool({"--pid", std::to_string(target.Pid()), "--format", "json", "--profile",
+                      profile, "--deadline", "60s"},
+                     uid);
+    ASSERT_TRUE(tool.Blocked()) << profile << ": the tool did not reach writing its document";
+    const std::string proc = "/proc/" + std::to_string(tool.Pid());
+    const std::string status = ReadAll(proc + "/status");
+    EXPECT_THAT(status, HasSubstr("NoNewPrivs:\t1\n")) << profile;
+    EXPECT_THAT(status, HasSubstr("Seccomp:\t2\n")) << profile;
+    const std::string effective = profile == "ptrace" ? "0000000000080004" : "0000000000000000";
+    EXPECT_THAT(status, HasSubstr("CapEff:\t" + effective + "\n")) << profile;
+    if (!kSanitizerBuild) {
+      EXPECT_THAT(ReadAll(proc + "/limits"),
+                  testing::ContainsRegex("Max address space +1073741824 +1073741824 +bytes"))
+          << profile;
+    }
+    if (uid) {
+      struct stat st {};
+      ASSERT_EQ(stat((proc + "/status").c_str(), &st), 0);
+      EXPECT_EQ(st.st_uid, 0u) << "a non-dumpable process's /proc/<pid>/* belong to root";
+    }
+  }
 }
 
 TEST(SnapshotToolTest, UsageErrorsExitTwoAndNameTheFlag) {
