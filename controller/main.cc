@@ -315,6 +315,9 @@ int Run(int argc, char** argv) {
   // /healthz and /readyz for the kubelet: plain HTTP, open.
   httpserver::HttpServerOptions probe_options;
   probe_options.address = cfg->health_probe_address;
+  // Probes carry no body and come from the kubelet: any larger request is an attack.
+  probe_options.max_body_bytes = 4 << 10;
+  probe_options.max_connections = 16;
   httpserver::HttpServer probes(probe_options);
   probes.Handle("/healthz", [](const httpserver::HttpRequest&) {
     return httpserver::HttpResponse{200, "text/plain", "ok\n"};
@@ -413,6 +416,13 @@ int Run(int argc, char** argv) {
 
   const WebhookCallers webhook_callers{.required = cfg->webhook_client_auth == "require",
                                        .names = cfg->webhook_client_names};
+  // Lives as long as the webhook server, whose handlers call it.
+  auto admission_record = [&](const nlohmann::json& r, const nlohmann::json& answer,
+                              const admission::AdmissionCaller& caller) {
+    audit::AuditRecord record = admission::BuildAdmissionRecord(r, answer);
+    admission::MarkCaller(record, caller);
+    return audit_replica(std::move(record));
+  };
   std::unique_ptr<httpserver::HttpServer> webhooks;
   if (!cfg->webhook_cert_dir.empty()) {
     httpserver::HttpServerOptions webhook_options;
@@ -426,12 +436,6 @@ int Run(int argc, char** argv) {
                                              : httpserver::ClientCertMode::kRequest;
     }
     webhooks = std::make_unique<httpserver::HttpServer>(std::move(webhook_options));
-    auto admission_record = [&](const nlohmann::json& r, const nlohmann::json& answer,
-                                const admission::AdmissionCaller& caller) {
-      audit::AuditRecord record = admission::BuildAdmissionRecord(r, answer);
-      admission::MarkCaller(record, caller);
-      return audit_replica(std::move(record));
-    };
     webhooks->Handle("/mutate-debugsession",
                      AdmissionHandler(webhook_callers, [&](const nlohmann::json& r,
                                                            const admission::AdmissionCaller& c) {
