@@ -40,8 +40,14 @@ StatusOr<json> BuildEphemeralContainer(const DebugSession& session, const PodVie
                    {"seccompProfile", {{"type", "RuntimeDefault"}}}};
   if (session.spec.profile == Profile::kPtrace) {
     // Capabilities only take effect for root inside the container (Kubernetes sets no ambient
-    // capabilities). SYS_PTRACE grants the stop-copy-resume of stacks; DAC_READ_SEARCH lets root
-    // read the target's /proc entries (fd/, environ, io) that are owned by the target's user.
+    // capabilities). SYS_PTRACE grants the stop-copy-resume of stacks. DAC_READ_SEARCH is needed
+    // too: without DAC_OVERRIDE, root is "other" to a target of another user, and the file
+    // permission check comes before the ptrace check, so /proc/<pid>/environ, io (0400) and fd/
+    // (0500) and binaries in folders only their user may enter stay unreadable (tested in
+    // tests/debugpod/snapshot/snapshot_tool_test.cc, WithoutDacReadSearch...). The tool keeps only
+    // these two and its seccomp filter refuses open_by_handle_at, the call that DAC_READ_SEARCH
+    // (and RuntimeDefault, which allows it with that capability) would otherwise open to it
+    // (debugpod/snapshot/sandbox.h).
     security["runAsUser"] = 0;
     security["runAsNonRoot"] = false;
     security["capabilities"] = {{"drop", {"ALL"}}, {"add", {"SYS_PTRACE", "DAC_READ_SEARCH"}}};
