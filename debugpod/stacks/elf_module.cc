@@ -61,6 +61,10 @@ StatusOr<std::vector<uint8_t>> ReadSection(const ByteSource& image, const Sectio
   const Elf64_Shdr& h = section.header;
   if (h.sh_type == SHT_NOBITS) return NotFoundError("section has no contents in this file");
   if (h.sh_size > limits.max_section_bytes) return ResourceExhaustedError("section too large");
+  // A header may claim any size; check the file holds it before allocating for it.
+  if (h.sh_offset > image.Size() || image.Size() - h.sh_offset < h.sh_size) {
+    return DataLossError("section runs past the end of the file");
+  }
   EPHEMERA_RETURN_IF_ERROR(budget.Charge(h.sh_size, section.name));
   std::vector<uint8_t> raw(static_cast<size_t>(h.sh_size));
   EPHEMERA_RETURN_IF_ERROR(image.ReadAt(h.sh_offset, raw));

@@ -323,5 +323,31 @@ TEST(ElfModuleTest, MoreFunctionSymbolsThanTheCapRefuseTheModule) {
             StatusCode::kResourceExhausted);
 }
 
+// A header may claim 60 MiB in a file of a few KiB: nothing is allocated for bytes the file does
+// not hold (under a 1 MiB cap the module still parses; the section is left out with a note).
+TEST(ElfModuleTest, SectionClaimingBytesPastTheEndOfTheFileIsLeftOutUnallocated) {
+  ElfBuilder b;
+  AddText(b);
+  b.Add({.name = ".eh_frame", .contents = std::vector<uint8_t>(16, 0)});
+  std::vector<uint8_t> image = b.Build();
+  // Patch .eh_frame's sh_size (section 2) to 60 MiB.
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, image.data(), sizeof eh);
+  Elf64_Shdr sh;
+  const size_t at = eh.e_shoff + 2 * sizeof(Elf64_Shdr);
+  std::memcpy(&sh, image.data() + at, sizeof sh);
+  sh.sh_size = uint64_t{60} << 20;
+  std::memcpy(image.data() + at, &sh, sizeof sh);
+
+  StatusOr<ElfModule> module = ParseFixture(image, {.max_module_bytes = 1 << 20});
+  ASSERT_TRUE(module.ok()) << module.status().ToString();
+  EXPECT_FALSE(module->HasEhFrame());
+  bool noted = false;
+  for (const std::string& note : module->Notes()) {
+    noted = noted || note.find("past the end") != std::string::npos;
+  }
+  EXPECT_TRUE(noted);
+}
+
 }  // namespace
 }  // namespace ephemera::stacks
