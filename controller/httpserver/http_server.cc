@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -40,6 +41,10 @@ using SteadyClock = std::chrono::steady_clock;
 
 // Beast reads into the connection's buffer in steps of up to this much.
 constexpr std::size_t kReadStepBytes = 64 << 10;
+// Lingering close after an error answer (Connection::Linger): how long, and how many bytes the
+// client may still send, before the connection is closed anyway.
+constexpr std::chrono::milliseconds kLingerTime{2000};
+constexpr std::size_t kLingerMaxBytes = 8 << 20;
 
 // What identifies one version of a file: a rewrite changes mtime or size, a rename-swap (as
 // kubelet does for Secret volumes) changes the inode.
@@ -381,7 +386,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<k
   }
 
  private:
-  enum class Deadline { kNone, kHandshake, kIdle, kRequest, kWrite };
+  enum class Deadline { kNone, kHandshake, kIdle, kRequest, kWrite, kLinger };
 
   tcp::socket& Socket() {
     if constexpr (kTls) {
@@ -551,7 +556,35 @@ class Session : public Connection, public std::enable_shared_from_this<Session<k
 
   void Fail(HttpResponse response) {
     parser_.reset();
+    linger_ = true;
     Respond(std::move(response), /*keep_alive=*/false);
+  }
+
+  // After an error answer to a request the client may still be sending (a body over the limit):
+  // stop sending, then read and discard for a moment before closing. Closing with unread bytes
+  // would make the kernel reset the connection, and a reset can destroy the answer before the
+  // client reads it (the "lingering close" of HTTP servers). Bounded in time and bytes, holds no
+  // buffer budget, and may be evicted like an idle connection.
+  void Linger() {
+    SetPhase(Phase::kIdle);
+    ErrorCode ignored;
+    Socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Arm(kLingerTime, Deadline::kLinger);
+    DiscardSome();
+  }
+
+  void DiscardSome() {
+    Socket().async_read_some(
+        asio::buffer(discard_),
+        [self = this->shared_from_this()](const ErrorCode& error, std::size_t bytes) {
+          if (self->phase_ == Phase::kClosed) return;
+          self->discarded_ += bytes;
+          if (error || self->discarded_ > kLingerMaxBytes) {
+            self->Close();
+            return;
+          }
+          self->DiscardSome();
+        });
   }
 
   void Respond(HttpResponse response, bool keep_alive) {
@@ -581,6 +614,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<k
     Disarm();
     response_.reset();
     if (error || !keep_alive) {
+      if (!error && linger_) {
+        Linger();
+        return;
+      }
       Close();
       return;
     }
@@ -596,6 +633,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<k
   Deadline deadline_ = Deadline::kNone;
   std::uint64_t generation_ = 0;  // tells a stale timer completion from the armed one
   bool timed_out_ = false;
+  bool linger_ = false;  // the answer was an error: linger before closing (see Linger)
+  std::size_t discarded_ = 0;
+  std::array<char, 4096> discard_{};
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::string_body>> response_;
