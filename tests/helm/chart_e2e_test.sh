@@ -792,10 +792,45 @@ elif change != "none":
 print(json.dumps(c))
 ' "$1" "$2"
 }
-# inject_dry_run WHO CONTAINER_JSON [NAMESPACE POD]: adds the container with a server-side dry run.
+# inject_dry_run WHO CONTAINER_JSON [NAMESPACE POD]: adds the container with a server-side dry run,
+# as WHO (impersonated by the admin). A raw PATCH, as the controller sends it: kubectl patch would
+# first GET the subresource, which the controller's identity may not.
 inject_dry_run() {
-  admin -n "${3:-team-a}" patch pod "${4:-$pod}" --as="$1" --subresource=ephemeralcontainers \
-    --type=strategic --dry-run=server -p "{\"spec\":{\"ephemeralContainers\":[$2]}}" 2>&1
+  admin config view --raw --minify -o json | python3 - "$1" "${3:-team-a}" "${4:-$pod}" "$2" <<'PY' 2>&1
+import base64, json, ssl, sys, tempfile, urllib.error, urllib.request
+who, ns, pod, container = sys.argv[1:5]
+cfg = json.load(sys.stdin)
+cluster, user = cfg["clusters"][0]["cluster"], cfg["users"][0]["user"]
+ctx = ssl.create_default_context()
+def pem_file(data):
+    f = tempfile.NamedTemporaryFile(delete=False)
+    f.write(base64.b64decode(data)); f.close(); return f.name
+if "certificate-authority-data" in cluster:
+    ctx.load_verify_locations(cafile=pem_file(cluster["certificate-authority-data"]))
+elif "certificate-authority" in cluster:
+    ctx.load_verify_locations(cafile=cluster["certificate-authority"])
+headers = {"Content-Type": "application/strategic-merge-patch+json", "Impersonate-User": who}
+if who.startswith("system:serviceaccount:"):
+    sa_ns = who.split(":")[2]
+    headers["Impersonate-Group"] = "system:serviceaccounts:" + sa_ns
+if "client-certificate-data" in user:
+    ctx.load_cert_chain(pem_file(user["client-certificate-data"]), pem_file(user["client-key-data"]))
+elif "client-certificate" in user:
+    ctx.load_cert_chain(user["client-certificate"], user["client-key"])
+elif "token" in user:
+    headers["Authorization"] = "Bearer " + user["token"]
+if who == "admin":
+    del headers["Impersonate-User"]
+url = "%s/api/v1/namespaces/%s/pods/%s/ephemeralcontainers?dryRun=All" % (cluster["server"], ns, pod)
+body = json.dumps({"spec": {"ephemeralContainers": [json.loads(container)]}}).encode()
+request = urllib.request.Request(url, data=body, headers=headers, method="PATCH")
+try:
+    with urllib.request.urlopen(request, context=ctx, timeout=30) as answer:
+        print("accepted (HTTP %d)" % answer.status)
+except urllib.error.HTTPError as e:
+    print("HTTP %d: %s" % (e.code, json.loads(e.read() or b"{}").get("message", "")))
+    sys.exit(1)
+PY
 }
 refused_by_policy() { # output message-fragment
   if ! grep -qF "ValidatingAdmissionPolicy '$release-controller-ephemeral-containers'" <<<"$1" ||
@@ -824,7 +859,7 @@ restricted|privileged|may not add a privileged ephemeral container
 ptrace|escalation|or one that allows privilege escalation
 restricted|image|may only add ephemeral containers that run the pinned snapshot image
 restricted|volume-mount|sets volumeMounts
-restricted|env|sets env
+restricted|env|may only give its ephemeral containers one environment variable, EPHEMERA_MARK
 restricted|capability|with the security context of an allowed profile
 ptrace|capability|with the security context of an allowed profile
 restricted|command|whose command is /ephemera-snapshot
