@@ -796,10 +796,12 @@ print(json.dumps(c))
 # as WHO (impersonated by the admin). A raw PATCH, as the controller sends it: kubectl patch would
 # first GET the subresource, which the controller's identity may not.
 inject_dry_run() {
-  admin config view --raw --minify -o json | python3 - "$1" "${3:-team-a}" "${4:-$pod}" "$2" <<'PY' 2>&1
-import base64, json, ssl, sys, tempfile, urllib.error, urllib.request
+  local config
+  config=$(admin config view --raw --minify -o json)
+  KUBECONFIG_JSON=$config python3 - "$1" "${3:-team-a}" "${4:-$pod}" "$2" <<'PY' 2>&1
+import base64, json, os, ssl, sys, tempfile, urllib.error, urllib.request
 who, ns, pod, container = sys.argv[1:5]
-cfg = json.load(sys.stdin)
+cfg = json.loads(os.environ["KUBECONFIG_JSON"])
 cluster, user = cfg["clusters"][0]["cluster"], cfg["users"][0]["user"]
 ctx = ssl.create_default_context()
 def pem_file(data):
