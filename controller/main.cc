@@ -184,6 +184,15 @@ int Run(int argc, char** argv) {
     }
     return 1;
   }
+  if (cfg->webhook_cert_dir.empty() && !cfg->insecure_no_admission) {
+    // Without the webhooks nothing binds spec.requestedBy to who created a session: anyone who
+    // may create one could name someone else as its requester (security review M1, scenario B).
+    log.Error("Cannot reconcile without serving the admission webhooks",
+              {{"hint",
+                "give --webhook-cert-dir=DIR (tls.crt, tls.key); for development only, "
+                "--insecure-no-admission reconciles anyway"}});
+    return 1;
+  }
   metrics::Registry registry;
   auto& kube_requests = registry.AddCounter(
       "kube_requests_total",
@@ -480,9 +489,9 @@ int Run(int argc, char** argv) {
     serving_webhooks = true;
     log.Info("Serving admission webhooks", {{"address", cfg->webhook_address}});
   } else {
-    log.Warn(
-        "No --webhook-cert-dir: admission webhooks are not served; sessions are only "
-        "authorized if something else sets spec.requestedBy");
+    log.Error(
+        "No --webhook-cert-dir and --insecure-no-admission: admission webhooks are not served, so "
+        "spec.requestedBy is whatever the creator wrote; never do this on a shared cluster");
   }
 
   // The leader watches pods for ephemeral containers Ephemera did not add: an Event on the pod,

@@ -43,6 +43,10 @@ const std::vector<Setting>& Settings() {
       {"allowUnpinnedImage", "allow-unpinned-image",
        BoolTarget([](ControllerConfig& c) -> bool& { return c.allow_unpinned_image; }),
        "accept a snapshotImage without a digest (development only)"},
+      {"insecureNoAdmission", "insecure-no-admission",
+       BoolTarget([](ControllerConfig& c) -> bool& { return c.insecure_no_admission; }),
+       "reconcile without serving the admission webhooks (no --webhook-cert-dir): nothing then "
+       "binds spec.requestedBy to the real requester (development only)"},
       {"workers", "workers", IntTarget([](ControllerConfig& c) -> int& { return c.workers; }),
        "concurrent reconcile workers, 1..64 (default 2)"},
       {"kubeApiQps", "kube-api-qps",

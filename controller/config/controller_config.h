@@ -8,6 +8,8 @@
 //                                                 in-cluster namespace file, else ephemera-system
 //   snapshotImage       --snapshot-image          required; pinned: name@sha256:<64 hex>
 //   allowUnpinnedImage  --allow-unpinned-image    development only: accept a tag
+//   insecureNoAdmission --insecure-no-admission   development only: reconcile although no
+//                                                 webhooks are served (no --webhook-cert-dir)
 //   workers             --workers                 2 (1..64)
 //   kubeApiQps          --kube-api-qps            50: requests per second to the API server
 //   kubeApiBurst        --kube-api-burst          100: requests allowed at once above that rate
@@ -91,6 +93,7 @@ struct ControllerConfig {
   std::string namespace_name;
   std::string snapshot_image;
   bool allow_unpinned_image = false;
+  bool insecure_no_admission = false;
   PolicySettings policy;
   int workers = 2;
   int kube_api_qps = 50;

@@ -117,6 +117,11 @@ expect_startup_error "no kubeconfig outside a cluster" "" \
   "outside a cluster, give a kubeconfig with --kubeconfig=FILE" \
   "${image_flags[@]}"
 
+# A good kubeconfig, but no webhooks: nothing would bind spec.requestedBy (review M1, scenario B).
+expect_startup_error "no --webhook-cert-dir without --insecure-no-admission" "" \
+  "Cannot reconcile without serving the admission webhooks" \
+  "${image_flags[@]}" --kubeconfig="$testdata/kube/valid-data.yaml"
+
 # --- Settings files (--config) ------------------------------------------------------------------
 
 # settings_file NAME CONTENT: writes $work/NAME.yaml and prints its path.
