@@ -50,9 +50,10 @@ class ProcRootModuleLoader final : public ModuleLoader {
 };
 
 // What the modules of one process may hold in all (ElfModule::MemoryBytes summed). With the
-// per-module cap (ElfLimits::max_module_bytes) this bounds one process's symbolization at about
-// this plus one module being parsed.
-inline constexpr uint64_t kDefaultMaxProcessModuleBytes = 512ull << 20;
+// per-module cap (ElfLimits::max_module_bytes, 128 MiB) one process's symbolization holds at most
+// this plus one module being parsed and its separate debug file: 512 MiB, well inside the tool's
+// 1 GiB address-space limit (debugpod/snapshot/sandbox.h) with the tool's own ~160 MiB.
+inline constexpr uint64_t kDefaultMaxProcessModuleBytes = 256ull << 20;
 
 // Not thread-safe. Loads each module at most once (by path), lazily, and none once `deadline` has
 // passed (a default-constructed deadline means none): frames then keep their pc and module only.

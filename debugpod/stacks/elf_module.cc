@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
+#include <span>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace ephemera::stacks {
 namespace {
@@ -23,9 +27,9 @@ Status ReadStruct(const ByteSource& image, uint64_t offset, T& out) {
 // At most this many symbol tables (.symtab, .dynsym) are read per module; real files have two.
 constexpr size_t kMaxSymbolTables = 16;
 
-// What one parse may still allocate (ElfLimits::max_module_bytes). Charges are cumulative, so
-// memory freed on the way (a symbol table once indexed) still counts: the peak stays below the
-// limit. Once a charge fails the budget stays exhausted and the module is refused.
+// What one parse may hold at once (ElfLimits::max_module_bytes). Every buffer whose size the file
+// chooses is charged before it is allocated and refunded when it is freed, so the live total stays
+// below the limit. Once a charge fails the budget stays exhausted and the module is refused.
 class ByteBudget {
  public:
   explicit ByteBudget(uint64_t limit) : limit_(limit), left_(limit) {}
@@ -43,6 +47,7 @@ class ByteBudget {
     left_ -= bytes;
     return OkStatus();
   }
+  void Refund(uint64_t bytes) { left_ += std::min(bytes, limit_ - left_); }
   bool Exhausted() const { return exhausted_; }
   const Status& Refusal() const { return status_; }
 
@@ -53,38 +58,64 @@ class ByteBudget {
   Status status_;
 };
 
-// The contents of `section`, decompressed when SHF_COMPRESSED (zlib) or named .zdebug_* (the older
-// GNU "ZLIB" + big-endian size framing). Every buffer is charged to `budget` before it is
-// allocated.
-StatusOr<std::vector<uint8_t>> ReadSection(const ByteSource& image, const Section& section,
-                                           const ElfLimits& limits, ByteBudget& budget) {
-  const Elf64_Shdr& h = section.header;
+// Refunds a transient buffer to the budget when it goes out of scope. A buffer moved into the
+// module by then holds no capacity, so what the module keeps stays charged.
+class Refunder {
+ public:
+  Refunder(ByteBudget& budget, const std::vector<uint8_t>& bytes)
+      : budget_(budget), bytes_(bytes) {}
+  ~Refunder() { budget_.Refund(bytes_.capacity()); }
+  Refunder(const Refunder&) = delete;
+  Refunder& operator=(const Refunder&) = delete;
+
+ private:
+  ByteBudget& budget_;
+  const std::vector<uint8_t>& bytes_;
+};
+
+// Whether the file holds all `h.sh_size` bytes the header claims, and they are within the
+// per-section cap. Checked before anything is allocated for them.
+Status CheckSectionBounds(const ByteSource& image, const Elf64_Shdr& h, const ElfLimits& limits) {
   if (h.sh_type == SHT_NOBITS) return NotFoundError("section has no contents in this file");
   if (h.sh_size > limits.max_section_bytes) return ResourceExhaustedError("section too large");
-  // A header may claim any size; check the file holds it before allocating for it.
   if (h.sh_offset > image.Size() || image.Size() - h.sh_offset < h.sh_size) {
     return DataLossError("section runs past the end of the file");
   }
+  return OkStatus();
+}
+
+// The contents of `section`, decompressed when SHF_COMPRESSED (zlib) or named .zdebug_* (the older
+// GNU "ZLIB" + big-endian size framing). The result is charged to `budget`; the caller refunds it
+// if it does not keep it.
+StatusOr<std::vector<uint8_t>> ReadSection(const ByteSource& image, const Section& section,
+                                           const ElfLimits& limits, ByteBudget& budget) {
+  const Elf64_Shdr& h = section.header;
+  EPHEMERA_RETURN_IF_ERROR(CheckSectionBounds(image, h, limits));
   EPHEMERA_RETURN_IF_ERROR(budget.Charge(h.sh_size, section.name));
   std::vector<uint8_t> raw(static_cast<size_t>(h.sh_size));
-  EPHEMERA_RETURN_IF_ERROR(image.ReadAt(h.sh_offset, raw));
+  if (Status read = image.ReadAt(h.sh_offset, raw); !read.ok()) {
+    budget.Refund(raw.size());
+    return read;
+  }
+  const bool zdebug = section.name.starts_with(".zdebug");
+  if ((h.sh_flags & SHF_COMPRESSED) == 0 && !zdebug) return raw;
+  // Only the decompressed copy is returned; the compressed one is freed (and refunded) here.
+  const Refunder compressed(budget, raw);
   uint64_t out_size = 0;
   size_t header_size = 0;
-  if (h.sh_flags & SHF_COMPRESSED) {
+  if (!zdebug) {
     Elf64_Chdr ch;
     if (raw.size() < sizeof ch) return DataLossError("compressed section header truncated");
     std::memcpy(&ch, raw.data(), sizeof ch);
     if (ch.ch_type != ELFCOMPRESS_ZLIB) return InvalidArgumentError("unsupported compression");
     out_size = ch.ch_size;
     header_size = sizeof ch;
-  } else if (section.name.starts_with(".zdebug")) {
+  } else {
     if (raw.size() < 12 || std::memcmp(raw.data(), "ZLIB", 4) != 0) {
       return DataLossError(".zdebug section header malformed");
     }
     for (size_t i = 4; i < 12; ++i) out_size = (out_size << 8) | raw[i];
     header_size = 12;
-  } else {
-    return raw;
   }
   if (out_size > limits.max_section_bytes) return ResourceExhaustedError("section too large");
   EPHEMERA_RETURN_IF_ERROR(budget.Charge(out_size, section.name));
@@ -92,8 +123,48 @@ StatusOr<std::vector<uint8_t>> ReadSection(const ByteSource& image, const Sectio
   uLongf out_len = static_cast<uLongf>(out.size());
   int rc = uncompress(out.data(), &out_len, raw.data() + header_size,
                       static_cast<uLong>(raw.size() - header_size));
-  if (rc != Z_OK || out_len != out.size()) return DataLossError("section does not decompress");
+  if (rc != Z_OK || out_len != out.size()) {
+    budget.Refund(out.size());
+    return DataLossError("section does not decompress");
+  }
   return out;
+}
+
+// Appends the string table `section` to `names` with a terminating NUL and returns its size.
+// Uncompressed tables (all that linkers write) are read straight into `names`, so the names are
+// held once; compressed ones go through ReadSection.
+StatusOr<uint64_t> AppendStrings(const ByteSource& image, const Section& section,
+                                 const ElfLimits& limits, ByteBudget& budget,
+                                 std::vector<char>& names) {
+  const Elf64_Shdr& h = section.header;
+  const size_t base = names.size();
+  constexpr uint64_t kMaxNames = UINT32_MAX;  // Symbol::name is a 32-bit offset
+  if ((h.sh_flags & SHF_COMPRESSED) == 0 && !section.name.starts_with(".zdebug")) {
+    EPHEMERA_RETURN_IF_ERROR(CheckSectionBounds(image, h, limits));
+    if (h.sh_size + 1 > kMaxNames - base) return ResourceExhaustedError("too many symbol names");
+    EPHEMERA_RETURN_IF_ERROR(budget.Charge(h.sh_size + 1, section.name));
+    names.reserve(base + h.sh_size + 1);
+    names.resize(base + h.sh_size + 1);
+    Status read = image.ReadAt(
+        h.sh_offset,
+        std::span<uint8_t>(reinterpret_cast<uint8_t*>(names.data() + base), h.sh_size));
+    if (!read.ok()) {
+      names.resize(base);
+      budget.Refund(h.sh_size + 1);
+      return read;
+    }
+    names.back() = '\0';
+    return h.sh_size;
+  }
+  StatusOr<std::vector<uint8_t>> bytes = ReadSection(image, section, limits, budget);
+  if (!bytes.ok()) return bytes.status();
+  const Refunder transient(budget, *bytes);
+  if (bytes->size() + 1 > kMaxNames - base) return ResourceExhaustedError("too many symbol names");
+  EPHEMERA_RETURN_IF_ERROR(budget.Charge(bytes->size() + 1, section.name));
+  names.reserve(base + bytes->size() + 1);
+  names.insert(names.end(), bytes->begin(), bytes->end());
+  names.push_back('\0');
+  return bytes->size();
 }
 
 // The GNU build ID from the contents of .note.gnu.build-id, in lower-case hex: the first note,
@@ -178,10 +249,13 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
       }
       sections.resize(headers.size());
       for (size_t i = 0; i < headers.size(); ++i) sections[i].header = headers[i];
+      budget.Refund(headers.size() * sizeof(Elf64_Shdr));  // freed at the end of this block
     }
     if (names_index < sections.size()) {
       StatusOr<std::vector<uint8_t>> names =
           ReadSection(image, {sections[names_index].header, ".shstrtab"}, limits, budget);
+      std::optional<Refunder> transient;
+      if (names.ok()) transient.emplace(budget, *names);
       if (names.ok() && budget.Charge(names->size() + 1, ".shstrtab").ok()) {
         section_names.assign(names->begin(), names->end());
         section_names.push_back('\0');
@@ -251,6 +325,7 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
   if (const Section* link = find_section(".gnu_debuglink")) {
     StatusOr<std::vector<uint8_t>> bytes = read(*link);
     if (bytes.ok()) {
+      const Refunder transient(budget, *bytes);
       const auto nul = std::find(bytes->begin(), bytes->end(), uint8_t{0});
       const auto name_length = static_cast<size_t>(nul - bytes->begin());
       const size_t crc_offset = (name_length + 1 + 3) & ~size_t{3};
@@ -267,7 +342,10 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
   // The build ID: one ELF note, name "GNU", type NT_GNU_BUILD_ID.
   if (const Section* note = find_section(".note.gnu.build-id")) {
     StatusOr<std::vector<uint8_t>> bytes = read(*note);
-    if (bytes.ok()) module.build_id_ = ParseBuildIdNote(*bytes);
+    if (bytes.ok()) {
+      const Refunder transient(budget, *bytes);
+      module.build_id_ = ParseBuildIdNote(*bytes);
+    }
   }
   if (budget.Exhausted()) return budget.Refusal();
 
@@ -307,6 +385,7 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
       module.notes_.push_back(std::string(s.name) + ": " + table.status().message());
       continue;
     }
+    const Refunder table_refund(budget, *table);  // indexed below, then freed
     // The string table's bytes, borrowed from names_ when another symbol table already brought
     // them in.
     size_t names_base = 0;
@@ -315,19 +394,15 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
       names_base = appended->second;
       strings_size = strings_range.size;
     } else {
-      StatusOr<std::vector<uint8_t>> strings = read(string_section);
-      if (!strings.ok()) {
+      names_base = module.names_.size();
+      StatusOr<uint64_t> appended_size =
+          AppendStrings(image, string_section, limits, budget, module.names_);
+      if (!appended_size.ok()) {
         if (budget.Exhausted()) return budget.Refusal();
-        module.notes_.push_back(std::string(s.name) + ": " + strings.status().message());
+        module.notes_.push_back(std::string(s.name) + ": " + appended_size.status().message());
         continue;
       }
-      names_base = module.names_.size();
-      if (names_base + strings->size() + 1 > UINT32_MAX) continue;
-      EPHEMERA_RETURN_IF_ERROR(budget.Charge(strings->size() + 1, "symbol names"));
-      module.names_.reserve(names_base + strings->size() + 1);
-      module.names_.append(strings->begin(), strings->end());
-      module.names_.push_back('\0');
-      strings_size = strings->size();
+      strings_size = *appended_size;
       strings_appended.emplace_back(strings_range, names_base);
     }
     if (type == SHT_SYMTAB) have_symtab = true;
@@ -417,7 +492,7 @@ std::optional<SymbolMatch> ElfModule::FindSymbol(uint64_t vaddr) const {
   if (it == symbols_.begin()) return std::nullopt;
   --it;
   if (it->size > 0 && vaddr - it->address >= it->size) return std::nullopt;
-  return SymbolMatch{std::string_view(names_.c_str() + it->name), vaddr - it->address};
+  return SymbolMatch{std::string_view(names_.data() + it->name), vaddr - it->address};
 }
 
 StatusOr<UnwindRow> ElfModule::FindUnwindRow(uint64_t vaddr) const {

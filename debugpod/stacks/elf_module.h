@@ -24,12 +24,12 @@ namespace ephemera::stacks {
 struct ElfLimits {
   uint64_t max_file_bytes = 4ull << 30;      // larger files are not parsed at all
   uint64_t max_section_bytes = 64ull << 20;  // per section, after decompression; larger: left out
-  // Everything one Parse allocates, counted cumulatively before each allocation: the section
-  // header table, every section read (compressed and decompressed copies), the symbol names, the
-  // symbol index and the CFI indexes. A module that needs more is refused (ResourceExhausted), so
-  // parsing one file never holds more than this (plus the transient bytes of one FDE index, at
-  // most 1.5 times max_section_bytes, before it is counted).
-  uint64_t max_module_bytes = 256ull << 20;
+  // What one Parse may hold at once: the section header table, every section read (compressed and
+  // decompressed copies), the symbol names, the symbol index and the CFI indexes, each charged
+  // before it is allocated and refunded when freed. A module that needs more is refused
+  // (ResourceExhausted). Not counted: an FDE index while Create builds it (charged right after,
+  // at most 1.5 times max_section_bytes) and the moment a growing buffer is copied.
+  uint64_t max_module_bytes = 128ull << 20;
   // Function symbols kept; a module with more is refused (ResourceExhausted) rather than
   // symbolized from an arbitrary subset.
   size_t max_symbols = size_t{1} << 22;
@@ -112,7 +112,7 @@ class ElfModule {
 
   std::vector<LoadSegment> load_segments_;
   std::vector<Symbol> symbols_;  // sorted by address, one per address
-  std::string names_;
+  std::vector<char> names_;      // NUL-terminated names, one string table after another
   CallFrameInfo eh_frame_ = CallFrameInfo::Create(CfiFormat::kEhFrame, {}, 0);
   CallFrameInfo debug_frame_ = CallFrameInfo::Create(CfiFormat::kDebugFrame, {}, 0);
   bool position_independent_ = false;

@@ -331,7 +331,7 @@ TEST_F(CaptureTest, PerThreadStackErrorsAreDegraded) {
 
 TEST_F(CaptureTest, ModulesTheStackWalkRefusedAreDegraded) {
   stacks::ProcessStacks s = ServerStacks();
-  s.module_errors = {"/app/bomb.so: ResourceExhausted: module needs more than 268435456 bytes"};
+  s.module_errors = {"/app/bomb.so: ResourceExhausted: module needs more than 134217728 bytes"};
   stacks_.Set(1, s);
   Json doc = Capture();
   EXPECT_TRUE(HasDegraded(doc, "stacks", 1, "module /app/bomb.so: ResourceExhausted"))
