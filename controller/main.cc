@@ -146,6 +146,7 @@ session::Policy PolicyFrom(const config::ControllerConfig& cfg) {
   policy.unsanctioned_containers = settings.ephemeral_containers == "enforce"
                                        ? session::UnsanctionedContainers::kEnforce
                                        : session::UnsanctionedContainers::kAudit;
+  policy.allow_host_namespaces = settings.host_namespaces == "allow";
   return policy;
 }
 

@@ -143,6 +143,11 @@ const std::vector<Setting>& Settings() {
        StringTarget(
            [](ControllerConfig& c) -> std::string& { return c.policy.ephemeral_containers; }),
        "ephemeral containers Ephemera did not add: audit (record) or enforce (also deny)"},
+      {"policy.hostNamespaces", "host-namespaces",
+       StringTarget([](ControllerConfig& c) -> std::string& { return c.policy.host_namespaces; }),
+       "sessions on pods sharing the node's namespaces (hostPID, hostIPC, hostNetwork) or on "
+       "privileged containers: deny (default) or allow (for requesters with use on "
+       "debugprofiles/host)"},
   };
   return settings;
 }
@@ -429,6 +434,11 @@ Status ValidatePolicy(const PolicySettings& policy, const SettingOrigins& origin
     return InvalidArgumentError(Where(origins, "policy.ephemeralContainers") +
                                 "policy.ephemeralContainers must be audit or enforce, not \"" +
                                 policy.ephemeral_containers + "\"");
+  }
+  if (policy.host_namespaces != "deny" && policy.host_namespaces != "allow") {
+    return InvalidArgumentError(Where(origins, "policy.hostNamespaces") +
+                                "policy.hostNamespaces must be deny or allow, not \"" +
+                                policy.host_namespaces + "\"");
   }
   return OkStatus();
 }

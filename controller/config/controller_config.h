@@ -46,6 +46,10 @@
 //                                                 ends so its owner replaces it (owned pods only)
 //     ephemeralContainers --ephemeral-containers  audit: record ephemeral containers Ephemera did
 //                                                 not add; enforce: also deny them at admission
+//     hostNamespaces    --host-namespaces         deny: refuse sessions on pods with hostPID,
+//                                                 hostIPC or hostNetwork or on a privileged
+//                                                 container; allow: permit them for requesters
+//                                                 with `use` on debugprofiles/host
 //
 // Lists are YAML sequences in the file and comma-separated in flags.
 // Flags are written --name=value or --name value; boolean flags also as --name alone. Booleans are
@@ -86,6 +90,7 @@ struct PolicySettings {
   bool annotate_debugged_pods = false;
   bool recycle_debugged_pods = false;
   std::string ephemeral_containers = "audit";  // audit | enforce
+  std::string host_namespaces = "deny";        // deny | allow
 };
 
 struct ControllerConfig {
@@ -135,8 +140,9 @@ Status ApplyFlags(const ParsedFlags& flags, ControllerConfig& config, SettingOri
 
 // Cross-field and required-value checks: snapshotImage set and pinned (unless allowed), policy
 // TTLs positive with defaultTtl <= maxTtl, namespaces valid names, profiles and the
-// ephemeralContainers mode known, workers 1..64, leader election timings (leaseDuration >
-// renewDeadline > 1.2 x retryPeriod) and a valid lease name, addresses host:port, log level.
+// ephemeralContainers and hostNamespaces modes known, workers 1..64, leader election timings
+// (leaseDuration > renewDeadline > 1.2 x retryPeriod) and a valid lease name, addresses host:port,
+// log level.
 Status ValidateControllerConfig(const ControllerConfig& config, const SettingOrigins& origins);
 
 // True for "name@sha256:<64 lowercase hex>".

@@ -124,7 +124,7 @@ json CollectedDetails(const session::DebugSessionStatus& status) {
   }
   if (status.redaction) {
     details["redaction"] = {{"envRedacted", status.redaction->env_redacted},
-                            {"patternsMatched", status.redaction->patterns_matched},
+                            {"textRedacted", status.redaction->text_redacted},
                             {"droppedFields", status.redaction->dropped_fields}};
   }
   return details;
@@ -391,7 +391,7 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
           Record(s, plan, "ok", "expires at " + kube::FormatRfc3339(*plan.expires_at), status));
       return StatusForNextWrite(std::move(object), status, deferred);
     case Action::kAuthorize: {
-      auto decision = Authorize(s);
+      auto decision = Authorize(s, observed.pod ? &*observed.pod : nullptr);
       if (!decision.ok()) return decision.status();
       // The plan acts on this decision, never on the condition (which status writers can forge).
       observed.access = *decision;
@@ -604,9 +604,10 @@ StatusOr<json> DebugSessionReconciler::SetFinalizer(json object, bool present) {
                         {std::string(session::kFieldManager), false});
 }
 
-StatusOr<session::AccessDecision> DebugSessionReconciler::Authorize(const DebugSession& s) {
+StatusOr<session::AccessDecision> DebugSessionReconciler::Authorize(const DebugSession& s,
+                                                                    const session::PodView* pod) {
   const std::string& user = s.spec.requested_by->username;
-  for (const auto& check : session::AccessChecksFor(s, options_.policy)) {
+  for (const auto& check : session::AccessChecksFor(s, options_.policy, pod)) {
     auto review = client_.CreateSubjectAccessReview(check.request);
     if (!review.ok()) return review.status().WithContext("SubjectAccessReview");
     if (!review->allowed) {

@@ -110,7 +110,9 @@ class DebugSessionReconciler {
   StatusOr<nlohmann::json> WriteCurrentStatus(const nlohmann::json& object);
   StatusOr<nlohmann::json> SetFinalizer(nlohmann::json object, bool present);
   // Runs the SubjectAccessReviews; the first refusal decides.
-  StatusOr<session::AccessDecision> Authorize(const session::DebugSession& s);
+  // `pod`: the target when it exists (decides whether debugprofiles/host is asked for).
+  StatusOr<session::AccessDecision> Authorize(const session::DebugSession& s,
+                                              const session::PodView* pod);
   // Creates the session key Secret; returns its recipient, or "" when it already existed.
   StatusOr<std::string> EnsureKey(const session::DebugSession& s);
   StatusOr<std::string> ReadKey(const session::DebugSession& s, const char* field);

@@ -170,7 +170,11 @@ Status ReadRedaction(const json& doc, SnapshotFacts& facts) {
       if (auto problem = ReadCount(count, n)) {
         return FieldError(path, "has a count that " + *problem);
       }
-      facts.redaction.patterns_matched[rule] = n;
+      // Only the total leaves the snapshot (L9); saturating, counts are at most 2^63-1 each.
+      std::int64_t& total = facts.redaction.text_redacted;
+      total = n > std::numeric_limits<std::int64_t>::max() - total
+                  ? std::numeric_limits<std::int64_t>::max()
+                  : total + n;
     }
   }
   if (const json* dropped = Member(*redaction, "droppedFields")) {

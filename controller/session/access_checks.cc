@@ -4,7 +4,8 @@
 
 namespace ephemera::session {
 
-std::vector<AccessCheck> AccessChecksFor(const DebugSession& session, const Policy& policy) {
+std::vector<AccessCheck> AccessChecksFor(const DebugSession& session, const Policy& policy,
+                                         const PodView* target_pod) {
   const Requester& who = *session.spec.requested_by;
   auto check = [&](kube::ResourceAttributes attributes, std::string description,
                    std::string required_by = {}) {
@@ -20,6 +21,19 @@ std::vector<AccessCheck> AccessChecksFor(const DebugSession& session, const Poli
   if (session.spec.profile == Profile::kPtrace) {
     checks.push_back(check({ns, "use", "ephemera.dev", "", "debugprofiles", "", "ptrace"},
                            "use debugprofiles/ptrace (ephemera.dev) in namespace " + ns));
+  }
+  if (target_pod != nullptr) {
+    const std::string container =
+        session.spec.container.empty() ? target_pod->default_container : session.spec.container;
+    std::vector<std::string> settings = target_pod->HostSettings(container);
+    if (!settings.empty()) {
+      std::string joined;
+      for (const std::string& setting : settings) joined += (joined.empty() ? "" : ", ") + setting;
+      checks.push_back(check({"", "use", "ephemera.dev", "", "debugprofiles", "", "host"},
+                             "use debugprofiles/host (ephemera.dev, cluster-wide)",
+                             "pod " + target_pod->name + " shares the node's namespaces or runs " +
+                                 "privileged (" + joined + ")"));
+    }
   }
   // The controller patches or deletes the pod with its own rights; without these checks a
   // requester who may only read a pod could have it annotated or deleted (a confused deputy).

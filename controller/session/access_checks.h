@@ -5,6 +5,9 @@
 // `use` on debugprofiles/ptrace in ephemera.dev, an RBAC grant cluster admins control. When the
 // cluster policy makes the controller act on the pod for the session, the requester must hold that
 // right too: `patch` on the pod under annotateDebuggedPods, `delete` under recycleDebuggedPods.
+// A target that shares the node's namespaces (hostPID, hostIPC, hostNetwork) or a privileged
+// container also needs `use` on debugprofiles/host in ephemera.dev, asked cluster-scoped (no
+// namespace): a grant per namespace would let a namespace admin hand out node-wide reach.
 // Every review carries the requester's whole userInfo as admission recorded it (username, uid,
 // groups, extra).
 #ifndef EPHEMERA_CONTROLLER_SESSION_ACCESS_CHECKS_H_
@@ -16,6 +19,7 @@
 
 #include "controller/kube/access_review.h"
 #include "controller/session/debug_session.h"
+#include "controller/session/pod_view.h"
 #include "controller/session/policy.h"
 
 namespace ephemera::session {
@@ -28,8 +32,11 @@ struct AccessCheck {
   std::string required_by;
 };
 
-// Precondition: session.spec.requested_by is set.
-std::vector<AccessCheck> AccessChecksFor(const DebugSession& session, const Policy& policy);
+// Precondition: session.spec.requested_by is set. `pod` is the target pod when known: the
+// debugprofiles/host check depends on it (the planner never injects without a fresh decision made
+// with the pod in view).
+std::vector<AccessCheck> AccessChecksFor(const DebugSession& session, const Policy& policy,
+                                         const PodView* pod = nullptr);
 
 struct AccessDecision {
   bool allowed = false;

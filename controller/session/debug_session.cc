@@ -90,13 +90,8 @@ StatusOr<DebugSessionStatus> ParseStatus(const json& status) {
                         StringsAt(*s, "sections"), StringsAt(*s, "degraded"), {}};
   }
   if (const json* r = Find(status, "redaction")) {
-    RedactionSummary summary{IntAt(*r, "envRedacted"), {}, IntAt(*r, "droppedFields")};
-    if (const json* m = Find(*r, "patternsMatched"); m && m->is_object()) {
-      for (const auto& [rule, count] : m->items()) {
-        if (count.is_number_integer()) summary.patterns_matched[rule] = count.get<std::int64_t>();
-      }
-    }
-    out.redaction = summary;
+    out.redaction = RedactionSummary{IntAt(*r, "envRedacted"), IntAt(*r, "textRedacted"),
+                                     IntAt(*r, "droppedFields")};
   }
   if (const json* o = Find(status, "overhead")) {
     out.overhead = OverheadSummary{IntAt(*o, "targetFreezeMicros"), IntAt(*o, "toolCpuMillis"),
@@ -253,7 +248,7 @@ nlohmann::json StatusToJson(const DebugSessionStatus& status) {
   }
   if (status.redaction) {
     out["redaction"] = {{"envRedacted", status.redaction->env_redacted},
-                        {"patternsMatched", status.redaction->patterns_matched},
+                        {"textRedacted", status.redaction->text_redacted},
                         {"droppedFields", status.redaction->dropped_fields}};
   }
   if (status.audit) {

@@ -77,7 +77,10 @@ struct SnapshotSummary {
 
 struct RedactionSummary {
   std::int64_t env_redacted = 0;
-  std::map<std::string, std::int64_t> patterns_matched;
+  // Matches the free-text detectors redacted, all rules together. Per-rule counts stay inside the
+  // encrypted snapshot: status is readable by namespace viewers, and which kinds of credentials a
+  // target holds is itself sensitive (review L9).
+  std::int64_t text_redacted = 0;
   std::int64_t dropped_fields = 0;
 };
 

@@ -13,9 +13,35 @@ StatusOr<json> BuildEphemeralContainer(const DebugSession& session, const PodVie
   if (target == nullptr) {
     return FailedPreconditionError("pod " + pod.name + " has no container " + target_container);
   }
+  // The tool's flags, in this order (the chart's ValidatingAdmissionPolicy matches exactly this
+  // order: helm/ephemera/templates/validatingadmissionpolicy.yaml): --recipient, --profile,
+  // --deadline; then, each at most once, --container-id, --host-namespaces, --capture; then the
+  // repeatable --allow-env, --secret-env and --extra-pattern.
   json args = json::array({"--recipient", session_recipient, "--profile",
                            std::string(ProfileName(session.spec.profile)), "--deadline",
                            std::to_string(policy.tool_deadline.count()) + "s"});
+  // The tool captures only the processes in the target container's cgroup (H2). In a pod of its
+  // own PID namespace that changes nothing; with shareProcessNamespace or hostPID it keeps the
+  // other containers' (or the node's) processes out.
+  const bool host = !pod.HostSettings(target_container).empty();
+  if (target->container_id.empty()) {
+    if (host || pod.share_process_namespace) {
+      return FailedPreconditionError(
+          "the kubelet has not reported the ID of container " + target_container + " of pod " +
+          pod.name + " yet; the snapshot tool needs it to capture only that container's processes");
+    }
+  } else {
+    args.push_back("--container-id");
+    args.push_back(target->container_id);
+  }
+  if (host) {
+    if (!policy.allow_host_namespaces) {
+      return FailedPreconditionError("the cluster policy hostNamespaces does not allow pod " +
+                                     pod.name);
+    }
+    args.push_back("--host-namespaces");
+    args.push_back("allow");
+  }
   if (!session.spec.capture.empty()) {
     std::string sections;
     for (const auto& c : session.spec.capture) sections += (sections.empty() ? "" : ",") + c;
@@ -26,7 +52,8 @@ StatusOr<json> BuildEphemeralContainer(const DebugSession& session, const PodVie
     args.push_back("--allow-env");
     args.push_back(name);
   }
-  for (const auto& name : target->secret_env) {
+  // Secret-backed names of every container of the pod: processes may inherit or copy them.
+  for (const auto& name : pod.secret_env) {
     args.push_back("--secret-env");
     args.push_back(name);
   }

@@ -57,6 +57,16 @@ const ContainerView* PodView::FindContainer(const std::string& container_name) c
   return nullptr;
 }
 
+std::vector<std::string> PodView::HostSettings(const std::string& container_name) const {
+  std::vector<std::string> settings;
+  if (host_pid) settings.push_back("hostPID");
+  if (host_ipc) settings.push_back("hostIPC");
+  if (host_network) settings.push_back("hostNetwork");
+  const ContainerView* container = FindContainer(container_name);
+  if (container != nullptr && container->privileged) settings.push_back("privileged");
+  return settings;
+}
+
 const EphemeralContainerView* PodView::FindEphemeral(const std::string& container_name) const {
   for (const auto& c : ephemeral_containers) {
     if (c.name == container_name) return &c;
@@ -81,28 +91,54 @@ StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
     }
     if (view.name.empty()) return InvalidArgumentError("pod object has no metadata.name");
 
+    auto flag = [](const json& o, const char* key) {
+      auto it = o.find(key);
+      return it != o.end() && it->is_boolean() && it->get<bool>();
+    };
+    view.host_pid = flag(spec, "hostPID");
+    view.host_ipc = flag(spec, "hostIPC");
+    view.host_network = flag(spec, "hostNetwork");
+    view.share_process_namespace = flag(spec, "shareProcessNamespace");
     const json& pod_security = Obj(spec, "securityContext");
     for (const auto& c : Arr(spec, "containers")) {
       ContainerView cv;
       cv.name = Str(c, "name");
       const json& sc = Obj(c, "securityContext");
+      cv.privileged = flag(sc, "privileged");
       cv.run_as_user = IntField(sc, "runAsUser");
       if (!cv.run_as_user) cv.run_as_user = IntField(pod_security, "runAsUser");
       cv.run_as_group = IntField(sc, "runAsGroup");
       if (!cv.run_as_group) cv.run_as_group = IntField(pod_security, "runAsGroup");
       for (const auto& e : Arr(c, "env")) {
-        if (Obj(Obj(e, "valueFrom"), "secretKeyRef").empty()) continue;
+        if (!e.is_object() || Obj(Obj(e, "valueFrom"), "secretKeyRef").empty()) continue;
         cv.secret_env.push_back(Str(e, "name"));
       }
       for (const auto& e : Arr(c, "envFrom")) {
-        if (e.contains("secretRef")) cv.env_from_secret = true;
+        if (e.is_object() && e.contains("secretRef")) cv.env_from_secret = true;
       }
       view.containers.push_back(std::move(cv));
+    }
+    for (const char* list : {"containers", "initContainers"}) {
+      for (const auto& c : Arr(spec, list)) {
+        for (const auto& e : Arr(c, "env")) {
+          if (!e.is_object() || Obj(Obj(e, "valueFrom"), "secretKeyRef").empty()) continue;
+          view.secret_env.push_back(Str(e, "name"));
+        }
+        for (const auto& e : Arr(c, "envFrom")) {
+          if (e.is_object() && e.contains("secretRef")) {
+            view.env_from_secret_containers.push_back(Str(c, "name"));
+            break;
+          }
+        }
+      }
     }
     for (const auto& cs : Arr(status, "containerStatuses")) {
       for (auto& cv : view.containers) {
         if (cv.name != Str(cs, "name")) continue;
         cv.running = Obj(cs, "state").contains("running");
+        const std::string id = Str(cs, "containerID");
+        const size_t scheme = id.find("://");
+        cv.container_id = scheme == std::string::npos ? id : id.substr(scheme + 3);
         // The runtime reports the user the process really runs as (SupplementalGroupsPolicy).
         const json& linux_user = Obj(Obj(cs, "user"), "linux");
         if (!cv.run_as_user) cv.run_as_user = IntField(linux_user, "uid");

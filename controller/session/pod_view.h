@@ -22,6 +22,11 @@ struct ContainerView {
   std::optional<std::int64_t> run_as_group;
   std::vector<std::string> secret_env;  // env names filled from Secrets (valueFrom.secretKeyRef)
   bool env_from_secret = false;         // envFrom a whole Secret: names unknown
+  bool privileged = false;              // securityContext.privileged
+  // The runtime's ID of the running container: status.containerStatuses[].containerID without its
+  // "<runtime>://" scheme (64 hex digits for containerd and CRI-O); "" until the kubelet reports
+  // it. The snapshot tool matches it in /proc/<pid>/cgroup to capture only this container.
+  std::string container_id;
 };
 
 // State of one ephemeral container, from status.ephemeralContainerStatuses.
@@ -59,11 +64,27 @@ struct PodView {
   bool deleting = false;
   bool owned = false;  // has a controller owner (a ReplicaSet, StatefulSet, ...) that replaces it
   std::string default_container;  // kubectl.kubernetes.io/default-container, else the first
+  // Namespaces the pod shares with the node (spec.hostPID, hostIPC, hostNetwork) or between its
+  // containers (spec.shareProcessNamespace).
+  bool host_pid = false;
+  bool host_ipc = false;
+  bool host_network = false;
+  bool share_process_namespace = false;
+  // Env names any container of the pod (init containers included) fills from a Secret through
+  // valueFrom.secretKeyRef, and the containers that take a whole Secret through envFrom.secretRef
+  // (whose names the controller cannot know: it does not read Secrets).
+  std::vector<std::string> secret_env;
+  std::vector<std::string> env_from_secret_containers;
   std::vector<ContainerView> containers;
   std::vector<EphemeralContainerView> ephemeral_containers;
 
   const ContainerView* FindContainer(const std::string& container_name) const;
   const EphemeralContainerView* FindEphemeral(const std::string& container_name) const;
+  // The node-level settings of the pod and of `container_name` that let a capture see beyond the
+  // container (hostPID, hostIPC, hostNetwork, privileged), in that order; empty for an ordinary
+  // pod. Sessions on such targets need the cluster policy hostNamespaces: allow and the
+  // requester's `use` on debugprofiles/host.
+  std::vector<std::string> HostSettings(const std::string& container_name) const;
 };
 
 StatusOr<PodView> ParsePodView(const nlohmann::json& pod);

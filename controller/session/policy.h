@@ -38,6 +38,11 @@ struct Policy {
   bool annotate_debugged_pods = false;
   bool recycle_debugged_pods = false;
   UnsanctionedContainers unsanctioned_containers = UnsanctionedContainers::kAudit;
+  // policy.hostNamespaces: allow. Sessions on a pod with hostPID, hostIPC or hostNetwork, or on a
+  // privileged container, are refused unless this is set AND the requester holds `use` on
+  // debugprofiles/host (ephemera.dev, cluster-scoped). Even then the snapshot tool captures only
+  // the target container's processes.
+  bool allow_host_namespaces = false;
 };
 
 // The session's TTL: its own, else the policy's default (the cap is applied separately).

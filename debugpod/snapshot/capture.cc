@@ -625,12 +625,20 @@ void SnapshotBuilder::CaptureEnv(int pid, Json& out) {
   Json env = Json::array();
   for (const procfs::EnvVar& var : procfs::ParseEnviron(*text)) {
     Json entry;
-    entry["name"] = var.name;
+    // Names are target-controlled text too (L6): an entry without '=' (a clobbered env area,
+    // malformed envp) is all name. They go through the free-text redactor like any other text;
+    // the value is still judged by the real name.
+    StatusOr<std::string> name = deps_.redactor.RedactText(var.name, report_);
+    if (!name.ok()) {
+      report_.dropped_fields.push_back(FieldPath(pid, "env[].name"));
+      continue;
+    }
+    entry["name"] = *name;
     StatusOr<std::string> value = deps_.redactor.RedactEnv(var.name, var.value, report_);
     if (value.ok()) {
       entry["value"] = *value;
     } else {
-      report_.dropped_fields.push_back(FieldPath(pid, "env[" + var.name + "].value"));
+      report_.dropped_fields.push_back(FieldPath(pid, "env[" + *name + "].value"));
     }
     env.push_back(std::move(entry));
   }
@@ -652,7 +660,8 @@ CaptureResult SnapshotBuilder::Build() {
   Json sections = Json::array();
   for (Section s : request_.sections.List()) sections.push_back(SectionName(s));
 
-  StatusOr<Targets> targets = DiscoverTargets(deps_.proc, request_.self_pid, request_.pid);
+  StatusOr<Targets> targets =
+      DiscoverTargets(deps_.proc, request_.self_pid, request_.pid, request_.scope);
   Json processes = Json::array();
   if (!targets.ok()) {
     doc["targets"] = {{"mainPid", request_.pid ? Json(*request_.pid) : Json(nullptr)},

@@ -26,6 +26,7 @@
 #include "debugpod/snapshot/clock.h"
 #include "debugpod/snapshot/command_line.h"
 #include "debugpod/snapshot/stack_source.h"
+#include "debugpod/snapshot/targets.h"
 
 namespace ephemera::snapshot {
 
@@ -38,6 +39,7 @@ using Json = nlohmann::ordered_json;
 
 struct CaptureRequest {
   std::optional<int> pid;  // --pid; unset: the whole namespace
+  TargetScope scope;       // --container-id, --host-namespaces
   SectionSet sections = SectionSet::All();
   Profile profile = Profile::kPtrace;
   int self_pid = 0;        // the tool, as seen in the ProcFs

@@ -228,6 +228,33 @@ StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
         return FlagError(flag, "want an environment variable name (no '='), got \"" + *v + "\"");
       }
       (flag == "--allow-env" ? cl.allow_env : cl.secret_env).push_back(*v);
+    } else if (flag == "--container-id") {
+      v = value();
+      if (!v.ok()) return v.status();
+      std::string id = *v;
+      if (size_t scheme = id.find("://"); scheme != std::string::npos) id.erase(0, scheme + 3);
+      bool valid = id.size() >= kMinContainerIdChars && id.size() <= 128;
+      for (char c : id) {
+        valid =
+            valid && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+      }
+      if (!valid) {
+        return FlagError(flag,
+                         "want the target container's ID (12 to 128 letters and digits, as in "
+                         "status.containerStatuses[].containerID), got \"" +
+                             *v + "\"");
+      }
+      cl.container_id = std::move(id);
+    } else if (flag == "--host-namespaces") {
+      v = value();
+      if (!v.ok()) return v.status();
+      if (*v == "allow") {
+        cl.host_namespaces = true;
+      } else if (*v == "deny") {
+        cl.host_namespaces = false;
+      } else {
+        return FlagError(flag, "want allow or deny, got \"" + *v + "\"");
+      }
     } else if (flag == "--extra-pattern") {
       v = value();
       if (!v.ok()) return v.status();
@@ -262,6 +289,12 @@ Target:
   --pid N                 snapshot process N and its descendants (default: every process of the
                           namespace except this tool and its ancestors; the main process is the
                           lowest pid)
+  --container-id ID       capture only the processes of this container: those whose
+                          /proc/<pid>/cgroup path names ID (status.containerStatuses[].containerID,
+                          with or without its runtime:// scheme)
+  --host-namespaces M     deny (default): refuse to run in the node's PID namespace (a hostPID
+                          pod); allow: run there, for a session the cluster policy allowed (the
+                          controller always adds --container-id then)
   --capture LIST          comma-separated sections: process,threads,stacks,fds,sockets,maps,
                           limits,cgroup,env (default: all)
   --profile P             restricted | ptrace (default ptrace). restricted: the tool has no

@@ -54,6 +54,7 @@ std::string_view ProfileName(Profile profile);
 inline constexpr std::chrono::milliseconds kDefaultDeadline{20000};
 inline constexpr std::chrono::milliseconds kMinDeadline{1};
 inline constexpr std::chrono::milliseconds kMaxDeadline{3600 * 1000};
+inline constexpr size_t kMinContainerIdChars = 12;
 inline constexpr size_t kDefaultMaxOutputBytes = 4 << 20;
 inline constexpr size_t kMinMaxOutputBytes = 16 << 10;
 inline constexpr size_t kMaxMaxOutputBytes = 64 << 20;
@@ -69,6 +70,15 @@ struct CommandLine {
   std::vector<std::string> allow_env;       // --allow-env
   std::vector<std::string> secret_env;      // --secret-env
   std::vector<std::string> extra_patterns;  // --extra-pattern
+  // --container-id: the runtime ID of the target container (status.containerStatuses[].containerID,
+  // with or without its "<runtime>://" scheme; stored without). Only processes whose
+  // /proc/<pid>/cgroup names it are captured. "" = every process of the namespace.
+  std::string container_id;
+  // --host-namespaces allow: the session is a host session (the cluster policy allowed a target
+  // pod that shares the node's namespaces). Without it the tool refuses to run in the node's PID
+  // namespace. The controller always passes --container-id with it, so a host session still
+  // captures only the target container.
+  bool host_namespaces = false;
   bool help = false;
   bool version = false;
 };

@@ -109,6 +109,7 @@ int Run(int argc, char** argv) {
 
   CaptureRequest request;
   request.pid = cl.pid;
+  request.scope = {cl.container_id, cl.host_namespaces};
   request.sections = cl.sections;
   request.profile = cl.profile;
   request.self_pid = getpid();

@@ -54,7 +54,7 @@ TEST(SnapshotDocumentTest, ReadsWhatTheToolWrites) {
   EXPECT_EQ(facts->degraded, (std::vector<std::string>{"stacks pid 7: ptrace: EPERM",
                                                        "process: output cap", "a plain line"}));
   EXPECT_EQ(facts->redaction.env_redacted, 2);
-  EXPECT_EQ(facts->redaction.patterns_matched.at("aws-access-key"), 1);
+  EXPECT_EQ(facts->redaction.text_redacted, 1);  // a total only (L9)
   EXPECT_EQ(facts->redaction.dropped_fields, 1);
   EXPECT_EQ(facts->overhead.target_freeze_micros, 10);
   EXPECT_EQ(facts->overhead.tool_cpu_millis, 3);
