@@ -386,6 +386,21 @@ TEST(ControllerConfigErrorTest, PolicyValues) {
                   "policy.allowedNamespaces: \"Team_A\" is not a valid namespace name");
   EXPECT_CONTAINS(error_of({"--ephemeral-containers=deny"}),
                   "policy.ephemeralContainers must be audit or enforce, not \"deny\"");
+  EXPECT_CONTAINS(
+      error_of({"--host-namespaces=yes"}),
+      "flag --host-namespaces: policy.hostNamespaces must be deny or allow, not \"yes\"");
+}
+
+// H2: sessions on host-namespace pods are denied unless the policy says allow.
+TEST(ControllerConfigTest, HostNamespacesDefaultsToDeny) {
+  auto defaults =
+      LoadControllerConfig(Sources({"--snapshot-image=img:dev", "--allow-unpinned-image"}));
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->policy.host_namespaces, "deny");
+  auto allowed = LoadControllerConfig(
+      Sources({"--snapshot-image=img:dev", "--allow-unpinned-image", "--host-namespaces=allow"}));
+  ASSERT_TRUE(allowed.ok()) << allowed.status().ToString();
+  EXPECT_EQ(allowed->policy.host_namespaces, "allow");
 }
 
 TEST(ControllerConfigErrorTest, PolicyListInFileMustBeAList) {

@@ -74,6 +74,35 @@ TEST(AccessChecksTest, ThePtraceProfileAlsoNeedsUseOnDebugprofilesPtrace) {
   EXPECT_EQ(checks[1].description, "use debugprofiles/ptrace (ephemera.dev) in namespace team-a");
 }
 
+// H2: a target that shares the node's namespaces needs a separate, cluster-scoped grant.
+TEST(AccessChecksTest, AHostNamespacePodAlsoNeedsUseOnDebugprofilesHostClusterWide) {
+  const DebugSession bob = SessionRequestedBy(kBob, "restricted");
+  json object = testing::PodObject();
+  const PodView ordinary = *ParsePodView(object);
+  EXPECT_EQ(AccessChecksFor(bob, Policy{}, &ordinary).size(), 1u);
+  object["spec"]["hostPID"] = true;
+  const PodView host = *ParsePodView(object);
+  std::vector<AccessCheck> checks = AccessChecksFor(bob, Policy{}, &host);
+  ASSERT_EQ(checks.size(), 2u);
+  const kube::AccessReviewRequest& request = checks[1].request;
+  EXPECT_EQ(request.user, "bob@example.com");
+  EXPECT_EQ(request.resource.namespace_name, "") << "cluster-scoped: no namespace";
+  EXPECT_EQ(request.resource.verb, "use");
+  EXPECT_EQ(request.resource.group, "ephemera.dev");
+  EXPECT_EQ(request.resource.resource, "debugprofiles");
+  EXPECT_EQ(request.resource.name, "host");
+  EXPECT_NE(AccessDeniedMessage("bob", checks[1], "").find("(hostPID)"), std::string::npos);
+  auto review = kube::BuildSubjectAccessReview(request);
+  ASSERT_TRUE(review.ok());
+  EXPECT_FALSE((*review)["spec"]["resourceAttributes"].contains("namespace") &&
+               (*review)["spec"]["resourceAttributes"]["namespace"] != "");
+
+  json privileged = testing::PodObject();
+  privileged["spec"]["containers"][0]["securityContext"] = {{"privileged", true}};
+  const PodView privileged_view = *ParsePodView(privileged);
+  EXPECT_EQ(AccessChecksFor(bob, Policy{}, &privileged_view).size(), 2u);
+}
+
 TEST(AccessChecksTest, ARequesterWithoutUidOrGroupsIsAskedAboutAsIs) {
   const std::vector<AccessCheck> checks =
       AccessChecksFor(SessionRequestedBy({{"username", "carol"}}, "ptrace"), Policy{});

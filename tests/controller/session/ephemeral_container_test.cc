@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "controller/session/planner.h"
 #include "tests/controller/session/session_fixtures.h"
 
@@ -59,6 +63,75 @@ TEST(EphemeralContainerTest, ArgsCarryOnlyPublicKeyAndNames) {
   EXPECT_NE(args.find("\"--secret-env\",\"DB_PASSWORD\""), std::string::npos);
   EXPECT_EQ(args.find("AGE-SECRET-KEY"), std::string::npos);
   EXPECT_NE(args.find("process,threads,fds"), std::string::npos);
+}
+
+std::vector<std::string> Args(const nlohmann::json& container) {
+  return container["args"].get<std::vector<std::string>>();
+}
+
+// H2: the tool is told the target container's ID (from status) so it captures only that
+// container; a host session is flagged as such, in the order the admission policy checks.
+TEST(EphemeralContainerTest, PassesTheTargetContainerIdAndMarksHostSessions) {
+  nlohmann::json object = testing::PodObject();
+  object["status"]["containerStatuses"][0]["containerID"] =
+      "containerd://0123456789abcdef0123456789abcdef";
+  DebugSession session = *ParseDebugSession(testing::SessionObject());
+  PodView pod = *ParsePodView(object);
+  auto c = BuildEphemeralContainer(session, pod, "app", TestPolicy(), testing::kRecipient);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  std::vector<std::string> args = Args(*c);
+  ASSERT_GE(args.size(), 8u);
+  EXPECT_EQ(args[6], "--container-id");
+  EXPECT_EQ(args[7], "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(std::count(args.begin(), args.end(), "--host-namespaces"), 0);
+
+  object["spec"]["hostPID"] = true;
+  pod = *ParsePodView(object);
+  EXPECT_FALSE(BuildEphemeralContainer(session, pod, "app", TestPolicy(), testing::kRecipient).ok())
+      << "never without the policy";
+  Policy allow = TestPolicy();
+  allow.allow_host_namespaces = true;
+  c = BuildEphemeralContainer(session, pod, "app", allow, testing::kRecipient);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  args = Args(*c);
+  ASSERT_GE(args.size(), 10u);
+  EXPECT_EQ(args[6], "--container-id");
+  EXPECT_EQ(args[8], "--host-namespaces");
+  EXPECT_EQ(args[9], "allow");
+  EXPECT_EQ(args[10], "--capture");
+}
+
+TEST(EphemeralContainerTest, ASharedOrHostPodWithoutAContainerIdIsNotInjected) {
+  DebugSession session = *ParseDebugSession(testing::SessionObject());
+  nlohmann::json object = testing::PodObject();
+  object["spec"]["shareProcessNamespace"] = true;
+  auto c = BuildEphemeralContainer(session, *ParsePodView(object), "app", TestPolicy(),
+                                   testing::kRecipient);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("ID of container app"), std::string::npos);
+}
+
+// M2: Secret-backed names of every container (a sidecar's too) are always redacted.
+TEST(EphemeralContainerTest, SecretEnvNamesComeFromEveryContainer) {
+  DebugSession session = *ParseDebugSession(testing::SessionObject());
+  nlohmann::json object = testing::PodObject();
+  object["spec"]["containers"].push_back(
+      {{"name", "sidecar"},
+       {"env",
+        {{{"name", "UPSTREAM_KEY_ID"},
+          {"valueFrom", {{"secretKeyRef", {{"name", "up"}, {"key", "id"}}}}}}}}});
+  object["spec"]["initContainers"] = {
+      {{"name", "migrate"},
+       {"env",
+        {{{"name", "MIGRATION_DSN"},
+          {"valueFrom", {{"secretKeyRef", {{"name", "m"}, {"key", "dsn"}}}}}}}}}};
+  auto c = BuildEphemeralContainer(session, *ParsePodView(object), "app", TestPolicy(),
+                                   testing::kRecipient);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const std::string args = (*c)["args"].dump();
+  EXPECT_NE(args.find("\"--secret-env\",\"DB_PASSWORD\""), std::string::npos);
+  EXPECT_NE(args.find("\"--secret-env\",\"UPSTREAM_KEY_ID\""), std::string::npos);
+  EXPECT_NE(args.find("\"--secret-env\",\"MIGRATION_DSN\""), std::string::npos);
 }
 
 TEST(EphemeralContainerTest, RestrictedNeedsKnownUser) {

@@ -357,6 +357,97 @@ TEST(SessionPlannerTest, AnEarlierExpiryInStatusIsHonoured) {
   EXPECT_EQ(*waiting.requeue_after, seconds(30));
 }
 
+// An authorized, pending session on `pod`, as the planner sees it once the reviews have passed.
+Plan PlanOn(const nlohmann::json& pod, const Policy& policy = Policy{},
+            const nlohmann::json& session = SessionObject()) {
+  DebugSession s = Session(session);
+  s.status.phase = Phase::kPending;
+  s.status.expires_at = s.created + seconds(300);
+  s.status.SetCondition("Authorized", true, "Allowed", "", kNow);
+  Observations observed;
+  observed.pod = *ParsePodView(pod);
+  observed.key_exists = false;
+  return PlanSession(s, Authorized(observed), policy, kNow);
+}
+
+// H2: a pod that shares the node's namespaces, or a privileged target, is refused by default,
+// with one sentence naming the pod's setting and what would allow it.
+TEST(SessionPlannerTest, HostNamespacePodsAreDeniedUnlessThePolicyAllowsThem) {
+  for (const char* field : {"hostPID", "hostIPC", "hostNetwork"}) {
+    nlohmann::json pod = PodObject();
+    pod["spec"][field] = true;
+    Plan p = PlanOn(pod);
+    EXPECT_EQ(p.action, Action::kDeny) << field;
+    EXPECT_EQ(p.reason, "HostNamespacesNotAllowed") << field;
+    EXPECT_NE(p.message.find(std::string("uses ") + field), std::string::npos) << p.message;
+    EXPECT_NE(p.message.find("policy.hostNamespaces to allow"), std::string::npos) << p.message;
+    EXPECT_NE(p.message.find("debugprofiles/host"), std::string::npos) << p.message;
+  }
+  nlohmann::json privileged = PodObject();
+  privileged["spec"]["containers"][0]["securityContext"] = {{"privileged", true}};
+  Plan p = PlanOn(privileged);
+  EXPECT_EQ(p.reason, "HostNamespacesNotAllowed");
+  EXPECT_NE(p.message.find("uses privileged"), std::string::npos) << p.message;
+
+  nlohmann::json host = PodObject();
+  host["spec"]["hostPID"] = true;
+  host["spec"]["hostNetwork"] = true;
+  EXPECT_NE(PlanOn(host).message.find("hostPID and hostNetwork"), std::string::npos);
+  Policy allow;
+  allow.allow_host_namespaces = true;
+  EXPECT_EQ(PlanOn(host, allow).action, Action::kEnsureKey);
+  // shareProcessNamespace is allowed (the tool keeps to the target container).
+  nlohmann::json shared = PodObject();
+  shared["spec"]["shareProcessNamespace"] = true;
+  EXPECT_EQ(PlanOn(shared).action, Action::kEnsureKey);
+}
+
+nlohmann::json WithAllowEnv(std::vector<std::string> names) {
+  nlohmann::json session = SessionObject();
+  session["spec"]["redaction"] = {{"allowEnv", names}};
+  return session;
+}
+
+// M2: allowEnv can never reveal a Secret-backed variable, of any container of the pod.
+TEST(SessionPlannerTest, AllowEnvCannotNameASecretBackedVariableOfAnyContainer) {
+  nlohmann::json pod = PodObject();
+  pod["spec"]["containers"].push_back(
+      {{"name", "sidecar"},
+       {"env",
+        {{{"name", "UPSTREAM_KEY_ID"},
+          {"valueFrom", {{"secretKeyRef", {{"name", "up"}, {"key", "id"}}}}}}}}});
+  Plan sidecar = PlanOn(pod, Policy{}, WithAllowEnv({"UPSTREAM_KEY_ID"}));
+  EXPECT_EQ(sidecar.action, Action::kDeny);
+  EXPECT_EQ(sidecar.reason, "AllowEnvNotAllowed");
+  EXPECT_NE(sidecar.message.find("UPSTREAM_KEY_ID"), std::string::npos) << sidecar.message;
+  EXPECT_NE(sidecar.message.find("secretKeyRef"), std::string::npos) << sidecar.message;
+  // A prefix that covers a Secret-backed name is refused too.
+  EXPECT_EQ(PlanOn(pod, Policy{}, WithAllowEnv({"UPSTREAM_*"})).reason, "AllowEnvNotAllowed");
+  // Names that are neither Secret-backed nor secret-looking stay allowed.
+  EXPECT_EQ(PlanOn(pod, Policy{}, WithAllowEnv({"LOG_LEVEL", "FEATURE_*"})).action,
+            Action::kEnsureKey);
+}
+
+TEST(SessionPlannerTest, AllowEnvIsRefusedWhenAContainerTakesAWholeSecret) {
+  nlohmann::json pod = PodObject();
+  pod["spec"]["containers"][0]["envFrom"] = {{{"secretRef", {{"name", "db"}}}}};
+  Plan p = PlanOn(pod, Policy{}, WithAllowEnv({"DB_HOST"}));
+  EXPECT_EQ(p.action, Action::kDeny);
+  EXPECT_EQ(p.reason, "AllowEnvNotAllowed");
+  EXPECT_NE(p.message.find("envFrom.secretRef"), std::string::npos) << p.message;
+  EXPECT_NE(p.message.find("container app"), std::string::npos) << p.message;
+  // Without allowEnv the session goes ahead: every value stays redacted.
+  EXPECT_EQ(PlanOn(pod).action, Action::kEnsureKey);
+}
+
+TEST(SessionPlannerTest, AllowEnvCannotNameASecretLookingVariable) {
+  for (const char* name : {"STRIPE_API_KEY", "GITHUB_TOKEN", "ADMIN_PASSWORD", "SESSION_*"}) {
+    Plan p = PlanOn(PodObject(), Policy{}, WithAllowEnv({name}));
+    EXPECT_EQ(p.reason, "AllowEnvNotAllowed") << name;
+    EXPECT_NE(p.message.find("looks like a secret"), std::string::npos) << p.message;
+  }
+}
+
 TEST(SessionPlannerTest, NamesAreDeterministicAndDistinct) {
   EXPECT_EQ(EphemeralContainerNameFor("uid-1"), EphemeralContainerNameFor("uid-1"));
   EXPECT_NE(EphemeralContainerNameFor("uid-1"), EphemeralContainerNameFor("uid-2"));

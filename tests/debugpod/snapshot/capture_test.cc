@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "debugpod/procfs/real_proc_fs.h"
@@ -242,6 +244,39 @@ TEST_F(CaptureTest, SecretsAreRedactedAndCounted) {
   }
   EXPECT_GE(matched, 1);
   EXPECT_TRUE(doc["redaction"]["droppedFields"].empty());
+}
+
+// L6: environ entries are target-controlled text, names included. An entry without '=' (a process
+// that wrote over its env area, or got a malformed envp) is all name, and a secret in it must be
+// redacted like any other text, in the entry and in what droppedFields names.
+TEST_F(CaptureTest, EnvNamesAndEntriesWithoutEqualsAreRedacted) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "env-names-XXXXXX").string();
+  const std::string root = mkdtemp(pattern.data());
+  std::filesystem::create_directories(root + "/1");
+  std::ofstream(root + "/1/stat")
+      << "1 (app) S 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 1 1 1 0 0 0 0 0 0 0 0 0 0 0 0 17 0 "
+         "0 0 0 0 0\n";
+  const std::string jwt =
+      "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IiLCJpYXQiOjE3MDAwMDAwMDB9."
+      "c2lnbmF0dXJlLXRoYXQtaXMtbG9uZy1lbm91Z2g";
+  std::ofstream(root + "/1/environ", std::ios::binary)
+      << "PATH=/usr/bin" << '\0' << "--token " << jwt << '\0' << "MY " << jwt << "=1" << '\0';
+  procfs::RealProcFs proc(root);
+  CaptureDeps deps{proc, cgroup_, nullptr, stacks_, redactor_, clock_};
+  request_.self_pid = 99;
+  request_.sections = SectionSet();
+  request_.sections.Add(Section::kEnv);
+  CaptureResult result = CaptureSnapshot(request_, deps);
+  std::filesystem::remove_all(root);
+  ASSERT_TRUE(result.targets_found);
+  const std::string text = result.document.dump();
+  EXPECT_THAT(text, Not(HasSubstr(jwt.substr(0, 40))));
+  EXPECT_THAT(text, Not(HasSubstr(jwt.substr(jwt.size() - 20))));
+  const Json& env = Process(result.document, 1)["env"];
+  ASSERT_EQ(env.size(), 3u) << env.dump();
+  EXPECT_EQ(env[0]["name"], "PATH");
+  EXPECT_THAT(env[1]["name"].get<std::string>(), HasSubstr("[REDACTED"));
+  EXPECT_THAT(env[2]["name"].get<std::string>(), HasSubstr("[REDACTED"));
 }
 
 TEST_F(CaptureTest, OnlySelectedSectionsAreCaptured) {

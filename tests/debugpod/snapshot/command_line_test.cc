@@ -55,6 +55,25 @@ TEST(ParseCommandLineTest, ParsesEveryFlagInBothForms) {
   EXPECT_EQ(cl->extra_patterns, std::vector<std::string>({"acme_live_"}));
 }
 
+TEST(ParseCommandLineTest, ContainerIdAndHostNamespaces) {
+  StatusOr<CommandLine> plain = Parse({"--format", "json"});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->container_id, "");
+  EXPECT_FALSE(plain->host_namespaces);
+  StatusOr<CommandLine> cl =
+      Parse({"--format", "json", "--container-id", "containerd://0123456789abcdef0123",
+             "--host-namespaces=allow"});
+  ASSERT_TRUE(cl.ok()) << cl.status().ToString();
+  EXPECT_EQ(cl->container_id, "0123456789abcdef0123");  // the runtime scheme is dropped
+  EXPECT_TRUE(cl->host_namespaces);
+  EXPECT_THAT(ErrorOf({"--format", "json", "--container-id", "abc"}),
+              StartsWith("--container-id: want the target container's ID"));
+  EXPECT_THAT(ErrorOf({"--format", "json", "--container-id", "0123456789ab/../x"}),
+              StartsWith("--container-id:"));
+  EXPECT_THAT(ErrorOf({"--format", "json", "--host-namespaces", "yes"}),
+              StartsWith("--host-namespaces: want allow or deny"));
+}
+
 TEST(ParseCommandLineTest, RecipientsRepeat) {
   StatusOr<CommandLine> cl = Parse({"--recipient", kRecipient, "--recipient", kRecipient});
   ASSERT_TRUE(cl.ok());

@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -118,6 +120,24 @@ bool BecomeUser(uid_t uid) {
   return setgroups(0, nullptr) == 0 && setgid(uid) == 0 && setuid(uid) == 0;
 }
 
+// Whether this test runs in the node's PID namespace (a development machine, not a pod). The tool
+// refuses to capture there without --host-namespaces allow (H2), so the tests that are about
+// something else pass it then, as the controller does for a host session.
+bool InInitialPidNamespace() {
+  std::array<char, 64> link{};
+  ssize_t n = readlink("/proc/self/ns/pid", link.data(), link.size() - 1);
+  return n > 0 && std::string(link.data(), static_cast<size_t>(n)) == "pid:[4026531836]";
+}
+
+std::vector<std::string> WithHostSessionIfNeeded(std::vector<std::string> args) {
+  if (!args.empty() && args[0] == EPHEMERA_SNAPSHOT_PATH && InInitialPidNamespace() &&
+      std::find(args.begin(), args.end(), "--host-namespaces") == args.end()) {
+    args.push_back("--host-namespaces");
+    args.push_back("allow");
+  }
+  return args;
+}
+
 // Runs argv[0] with stdout and stderr captured in files, optionally as another uid or as root
 // with only the `capabilities` given, and gives up (SIGKILL) after 60s.
 RunResult RunProgram(const std::vector<std::string>& argv,
@@ -128,7 +148,7 @@ RunResult RunProgram(const std::vector<std::string>& argv,
   std::string err_path = dir.File("err");
   // Another uid may not be able to reach the build tree (a checkout under a 0700 folder), so it
   // runs a copy from a folder anyone can enter.
-  std::vector<std::string> args = argv;
+  std::vector<std::string> args = WithHostSessionIfNeeded(argv);
   if (as_uid) args[0] = CopyForAnyone(args[0], dir.File(""));
   std::vector<char*> cargv;
   cargv.reserve(args.size() + 1);
@@ -513,6 +533,7 @@ class BlockedTool {
   BlockedTool(const std::vector<std::string>& args, std::optional<uid_t> as_uid) {
     std::vector<std::string> argv = {EPHEMERA_SNAPSHOT_PATH};
     argv.insert(argv.end(), args.begin(), args.end());
+    argv = WithHostSessionIfNeeded(std::move(argv));
     if (as_uid) argv[0] = CopyForAnyone(argv[0], dir_.File(""));
     int fds[2];
     setfsuid(as_uid.value_or(0));  // a pipe's inode belongs to the creator's fsuid
@@ -733,6 +754,36 @@ TEST(SnapshotToolTest, MissingPidWritesADocumentAndExitsOne) {
   Json doc = Json::parse(run.out);
   EXPECT_TRUE(doc["processes"].empty());
   EXPECT_TRUE(HasDegradedReason(doc, "not found"));
+}
+
+// H2: a session on a hostPID pod puts the tool in the node's PID namespace. Unless the controller
+// says the session is a host session, it captures nothing there.
+TEST(SnapshotToolTest, InTheNodesPidNamespaceItCapturesNothingWithoutAHostSession) {
+  if (!InInitialPidNamespace())
+    GTEST_SKIP() << "this test does not run in the node's PID namespace";
+  TargetTree tree(1);
+  ASSERT_TRUE(tree.Ready()) << "ephemera-target did not start serving";
+  RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.TargetPid()),
+                              "--format", "json", "--host-namespaces", "deny"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  Json doc = Json::parse(run.out);
+  EXPECT_TRUE(doc["processes"].empty());
+  EXPECT_TRUE(doc["targets"]["pids"].empty());
+  EXPECT_TRUE(HasDegradedReason(doc, "node's PID namespace")) << doc["degraded"].dump();
+}
+
+// H2: with --container-id, a process outside that container is never captured, even by --pid.
+TEST(SnapshotToolTest, AProcessOutsideTheNamedContainerIsNotCaptured) {
+  TargetTree tree(1);
+  ASSERT_TRUE(tree.Ready()) << "ephemera-target did not start serving";
+  RunResult run =
+      RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.TargetPid()), "--format",
+                  "json", "--container-id", "containerd://0123456789abcdef0123456789abcdef"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  Json doc = Json::parse(run.out);
+  EXPECT_TRUE(doc["processes"].empty());
+  EXPECT_TRUE(HasDegradedReason(doc, "is not in container 0123456789abcdef"))
+      << doc["degraded"].dump();
 }
 
 TEST(WatchdogTest, FiresWritesTheFallbackAndExits) {
