@@ -124,7 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   stacks::RegisterSet registers;
   for (int reg = 0; reg < stacks::kNumRegisters; ++reg) {
     uint64_t value;
-    std::memcpy(&value, data + 8 * reg, sizeof value);
+    std::memcpy(&value, data + size_t{8} * static_cast<size_t>(reg), sizeof value);
     if (fold && reg == stacks::kRegRip) {
       value =
           ((value & 1) != 0 ? kCfiCode + (value >> 1) % 0x400 : kPlainCode + (value >> 1) % 0x1000);

@@ -245,9 +245,9 @@ TEST(ElfModuleTest, BuildIdNoteEndingInsideTheNameOrDescriptorIsIgnored) {
 // string table was read and appended once per header (4.2 GiB for a 64 MiB file); it must be
 // read once, and the module must hold about one copy.
 TEST(ElfModuleTest, SymbolTablesSharingOneStringTableAreReadOnce) {
-  std::vector<std::string> names;
-  for (int i = 0; i < 8; ++i) names.push_back("function_" + std::to_string(i));
-  names.push_back(std::string(size_t{1} << 20, 'x'));  // a 1 MiB name
+  std::vector<std::string> names(9);
+  for (size_t i = 0; i < 8; ++i) names[i] = "function_" + std::to_string(i);
+  names[8] = std::string(size_t{1} << 20, 'x');  // a 1 MiB name
   ElfBuilder b;
   const uint32_t text = AddText(b);
   std::vector<uint8_t> strings;
