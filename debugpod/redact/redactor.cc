@@ -15,22 +15,20 @@ namespace {
 // --- Rules ---------------------------------------------------------------------------------------
 
 // In order of precedence: when matches overlap, the merged match is named after the earliest here.
-enum class Rule {
+// Every row of the token table (kTokenRules below) has the precedence of kTokenFormat and its own
+// name.
+enum class Rule : uint8_t {
   kPemPrivateKey,
   kAgeSecretKey,
   kJwt,
-  kAwsAccessKey,
-  kGithubToken,
-  kGitlabToken,
-  kSlackToken,
-  kGcpApiKey,
+  kTokenFormat,
   kExtra,
+  kSecretValue,
   kUrlPassword,
   kBearerToken,
   kSecretKeyValue,
   kHighEntropy,
 };
-constexpr size_t kRuleCount = static_cast<size_t>(Rule::kHighEntropy) + 1;
 
 std::string_view RuleName(Rule rule) {
   switch (rule) {
@@ -40,18 +38,12 @@ std::string_view RuleName(Rule rule) {
       return "age-secret-key";
     case Rule::kJwt:
       return "jwt";
-    case Rule::kAwsAccessKey:
-      return "aws-access-key";
-    case Rule::kGithubToken:
-      return "github-token";
-    case Rule::kGitlabToken:
-      return "gitlab-token";
-    case Rule::kSlackToken:
-      return "slack-token";
-    case Rule::kGcpApiKey:
-      return "gcp-api-key";
+    case Rule::kTokenFormat:
+      return "token";
     case Rule::kExtra:
       return "extra";
+    case Rule::kSecretValue:
+      return "secret-value";
     case Rule::kUrlPassword:
       return "url-password";
     case Rule::kBearerToken:
@@ -68,12 +60,17 @@ struct Span {
   size_t begin;
   size_t end;
   Rule rule;
+  std::string_view name;  // the rule's name in the snapshot (static storage)
 };
 
 using Spans = std::vector<Span>;
 
 void AddSpan(Spans& spans, size_t begin, size_t end, Rule rule) {
-  if (end > begin) spans.push_back({begin, end, rule});
+  if (end > begin) spans.push_back({begin, end, rule, RuleName(rule)});
+}
+
+void AddNamedSpan(Spans& spans, size_t begin, size_t end, Rule rule, std::string_view name) {
+  if (end > begin) spans.push_back({begin, end, rule, name});
 }
 
 // --- Character classes ---------------------------------------------------------------------------
@@ -89,8 +86,8 @@ enum CharClass : uint32_t {
   kKeyChar = 1 << 5,       // a character of a key in key=value: alnum, '_', '-', '.'
   kBase64Url = 1 << 6,     // alnum, '_', '-'
   kHex = 1 << 7,           // 0-9, a-f, A-F
-  kTokenFirst = 1 << 8,    // the first character of a token format: A, a, e, g, x
-  kKeyValueStop = 1 << 9,  // '=', ':' or whitespace: where a key=value scan looks back for a key
+  kTokenFirst = 1 << 8,    // the first byte of a token format: a prefix in kTokenRules, A, a, e
+  kKeyValueStop = 1 << 9,  // '=', ':', '>', ',' or whitespace: where a key=value scan looks back
   kBearerFirst = 1 << 10,  // b, B: "Bearer" and "Basic"
   kEntropyChar = 1 << 11,  // a character of a high-entropy candidate: alnum, '+', '/', '_', '-'
   kCredentialChar = 1 << 12,  // a character of a bearer credential: alnum and ._~+/-=
@@ -98,7 +95,225 @@ enum CharClass : uint32_t {
   kNameSeparator = 1 << 14,   // '-', '_', '/': what joins the parts of a lower-case name
   kNameChar = 1 << 15,        // a-z, 0-9 and the name separators
   kHexOrDash = 1 << 16,       // what hex IDs and UUIDs are made of
+  kLowerHex = 1 << 17,        // 0-9, a-f
+  kBase64UrlDot = 1 << 18,    // alnum, '_', '-', '.'
+  kBase64Any = 1 << 19,       // alnum, '+', '/', '_', '-', '='
+  kAlnumDollar = 1 << 20,     // alnum, '$'
+  kUpperDigit = 1 << 21,      // A-Z, 0-9
+  kAlnumOnly = 1 << 22,       // A-Z, a-z, 0-9
+  kHexDashLower = 1 << 23,    // 0-9, a-f, '-'
 };
+
+// --- The token table -----------------------------------------------------------------------------
+
+// A self-identifying credential format: a literal prefix, then a body of `min_body` to `max_body`
+// characters of `alphabet` (a CharClass bit). A token matches when it starts a word (the byte
+// before it is not a letter or digit), its body has exactly a length in range (the body is the
+// whole run of alphabet characters after the prefix; a trailing '.' is punctuation, not body), and
+// the body holds a digit or both cases (random bodies do; words and identifiers like
+// "secret_name_of_the_volume" do not). When prefixes overlap ("sk-" and "sk-ant-"), the longest
+// one that matches names the token.
+//
+// Checksums: GitHub's new tokens and a few others end in a CRC32 of the body; the table does not
+// verify them. A token that fails its checksum is still redacted (fail closed); the prefix and
+// length already make a false positive rare, so a checksum could only give secrets back.
+//
+// Each row comes from the provider's documentation of the format; where a provider documents only
+// a prefix, the body length is a lower bound below which real tokens do not occur.
+struct TokenRule {
+  std::string_view name;    // rule name in the snapshot (several rows may share one)
+  std::string_view prefix;  // case-sensitive
+  uint32_t alphabet;        // CharClass bit every body character has
+  uint16_t min_body;
+  uint16_t max_body;  // 0: no upper bound
+};
+
+constexpr uint16_t kAny = 0;
+
+// clang-format off
+constexpr TokenRule kTokenRules[] = {
+    // Cloud providers
+    {"aws-access-key", "AKIA", kUpperDigit, 16, 16},
+    {"aws-access-key", "ASIA", kUpperDigit, 16, 16},
+    {"aws-session-token", "FwoGZXIvYXdzE", kBase64Any, 100, kAny},
+    {"aws-session-token", "IQoJb3JpZ2luX2Vj", kBase64Any, 100, kAny},
+    {"gcp-api-key", "AIza", kBase64Url, 35, 35},
+    {"gcp-oauth-secret", "GOCSPX-", kBase64Url, 24, 32},
+    {"gcp-oauth-token", "ya29.", kBase64UrlDot, 30, kAny},
+    {"alibaba-access-key", "LTAI", kAlnumOnly, 12, 24},
+    {"digitalocean-token", "dop_v1_", kLowerHex, 64, 64},
+    {"digitalocean-token", "doo_v1_", kLowerHex, 64, 64},
+    {"digitalocean-token", "dor_v1_", kLowerHex, 64, 64},
+    {"cloudflare-origin-ca-key", "v1.0-", kHexDashLower, 150, kAny},
+    {"fly-token", "fo1_", kBase64Url, 20, kAny},
+    {"fly-token", "fm1a_", kBase64Any, 20, kAny},
+    {"fly-token", "fm1r_", kBase64Any, 20, kAny},
+    {"fly-token", "fm2_", kBase64Any, 20, kAny},
+    {"heroku-token", "HRKU-", kBase64Url, 20, kAny},
+    {"vercel-token", "vcp_", kAlnumOnly, 20, kAny},
+    {"vercel-token", "vci_", kAlnumOnly, 20, kAny},
+    {"vercel-token", "vca_", kAlnumOnly, 20, kAny},
+    {"vercel-token", "vcr_", kAlnumOnly, 20, kAny},
+    {"vercel-token", "vck_", kAlnumOnly, 20, kAny},
+    {"netlify-token", "nfp_", kAlnumOnly, 30, kAny},
+    {"supabase-token", "sbp_", kLowerHex, 40, 40},
+    {"supabase-token", "sb_secret_", kBase64Url, 20, kAny},
+    {"tailscale-key", "tskey-", kBase64Url, 20, kAny},
+    {"render-token", "rnd_", kAlnumOnly, 20, kAny},
+    {"neon-token", "napi_", kAlnumOnly, 40, kAny},
+    {"planetscale-token", "pscale_tkn_", kBase64UrlDot, 20, kAny},
+    {"planetscale-token", "pscale_pw_", kBase64UrlDot, 20, kAny},
+    {"planetscale-token", "pscale_oauth_", kBase64UrlDot, 20, kAny},
+    {"databricks-token", "dapi", kLowerHex, 32, 32},
+    {"dynatrace-token", "dt0c01.", kBase64UrlDot, 80, kAny},
+    // Source hosting, CI, registries
+    {"github-token", "ghp_", kAlnumOnly, 20, kAny},
+    {"github-token", "gho_", kAlnumOnly, 20, kAny},
+    {"github-token", "ghu_", kAlnumOnly, 20, kAny},
+    {"github-token", "ghs_", kAlnumOnly, 20, kAny},
+    {"github-token", "ghr_", kAlnumOnly, 20, kAny},
+    {"github-token", "github_pat_", kBase64Url, 20, kAny},
+    {"gitlab-token", "glpat-", kBase64UrlDot, 20, kAny},
+    {"gitlab-token", "glptt-", kBase64UrlDot, 20, kAny},
+    {"gitlab-token", "gldt-", kBase64UrlDot, 20, kAny},
+    {"gitlab-token", "glrt-", kBase64UrlDot, 20, kAny},
+    {"gitlab-token", "glcbt-", kBase64UrlDot, 20, kAny},
+    {"gitlab-token", "glimt-", kBase64UrlDot, 20, kAny},
+    {"gitlab-token", "glsoat-", kBase64UrlDot, 20, kAny},
+    {"gitlab-token", "gloas-", kBase64UrlDot, 20, kAny},
+    {"gitlab-token", "GR1348941", kBase64Url, 20, kAny},
+    {"bitbucket-token", "ATBB", kAlnumOnly, 28, kAny},
+    {"atlassian-token", "ATATT", kBase64Any, 40, kAny},
+    {"atlassian-token", "ATCTT", kBase64Any, 40, kAny},
+    {"circleci-token", "CCIPAT_", kBase64Url, 20, kAny},
+    {"circleci-token", "CCIPRJ_", kBase64Url, 20, kAny},
+    {"buildkite-token", "bkua_", kLowerHex, 40, 40},
+    {"sonarqube-token", "squ_", kLowerHex, 40, 40},
+    {"sonarqube-token", "sqp_", kLowerHex, 40, 40},
+    {"sonarqube-token", "sqa_", kLowerHex, 40, 40},
+    {"npm-token", "npm_", kAlnumOnly, 36, 36},
+    {"pypi-token", "pypi-", kBase64Url, 50, kAny},
+    {"rubygems-token", "rubygems_", kLowerHex, 48, 48},
+    {"clojars-token", "CLOJARS_", kAlnumOnly, 40, kAny},
+    {"docker-token", "dckr_pat_", kBase64Url, 20, kAny},
+    {"docker-token", "dckr_oat_", kBase64Url, 20, kAny},
+    {"jfrog-token", "AKCp", kAlnumOnly, 60, kAny},
+    {"jfrog-token", "cmVmdGtu", kBase64Any, 50, kAny},
+    {"hashicorp-vault-token", "hvs.", kBase64Url, 24, kAny},
+    {"hashicorp-vault-token", "hvb.", kBase64Url, 24, kAny},
+    {"hashicorp-vault-token", "hvr.", kBase64Url, 24, kAny},
+    {"doppler-token", "dp.pt.", kAlnumOnly, 40, kAny},
+    {"doppler-token", "dp.st.", kBase64UrlDot, 40, kAny},
+    {"doppler-token", "dp.sa.", kAlnumOnly, 40, kAny},
+    {"doppler-token", "dp.ct.", kAlnumOnly, 40, kAny},
+    {"doppler-token", "dp.scim.", kAlnumOnly, 40, kAny},
+    {"doppler-token", "dp.audit.", kAlnumOnly, 40, kAny},
+    {"pulumi-token", "pul-", kLowerHex, 40, 40},
+    {"onepassword-token", "ops_", kBase64Any, 50, kAny},
+    {"postman-token", "PMAK-", kHexDashLower, 50, kAny},
+    // Chat, mail, messaging
+    {"slack-token", "xoxb-", kBase64Url, 10, kAny},
+    {"slack-token", "xoxa-", kBase64Url, 10, kAny},
+    {"slack-token", "xoxp-", kBase64Url, 10, kAny},
+    {"slack-token", "xoxr-", kBase64Url, 10, kAny},
+    {"slack-token", "xoxs-", kBase64Url, 10, kAny},
+    {"slack-token", "xoxo-", kBase64Url, 10, kAny},
+    {"slack-token", "xoxe-", kBase64Url, 10, kAny},
+    {"slack-token", "xoxe.xox", kBase64Url, 10, kAny},
+    {"slack-token", "xapp-", kBase64Url, 10, kAny},
+    {"twilio-key", "SK", kLowerHex, 32, 32},
+    {"twilio-key", "AC", kLowerHex, 32, 32},
+    {"sendgrid-key", "SG.", kBase64UrlDot, 60, kAny},
+    {"mailgun-key", "key-", kLowerHex, 32, 32},
+    {"brevo-key", "xkeysib-", kBase64Url, 60, kAny},
+    {"brevo-key", "xsmtpsib-", kBase64Url, 60, kAny},
+    {"intercom-token", "dG9rOj", kBase64Any, 40, kAny},
+    {"linear-key", "lin_api_", kAlnumOnly, 40, kAny},
+    {"notion-token", "secret_", kAlnumOnly, 40, kAny},
+    {"notion-token", "ntn_", kAlnumOnly, 40, kAny},
+    {"figma-token", "figd_", kBase64Url, 30, kAny},
+    {"hubspot-token", "pat-na1-", kHexDashLower, 36, 36},
+    {"hubspot-token", "pat-na2-", kHexDashLower, 36, 36},
+    {"hubspot-token", "pat-eu1-", kHexDashLower, 36, 36},
+    {"hubspot-token", "pat-ap1-", kHexDashLower, 36, 36},
+    {"contentful-token", "CFPAT-", kBase64Url, 40, kAny},
+    {"segment-token", "sgp_", kAlnumOnly, 40, kAny},
+    {"launchdarkly-key", "api-", kHexDashLower, 36, 36},
+    {"launchdarkly-key", "sdk-", kHexDashLower, 36, 36},
+    {"mapbox-token", "sk.eyJ", kBase64UrlDot, 40, kAny},
+    {"facebook-token", "EAA", kAlnumOnly, 80, kAny},
+    {"twitter-token", "AAAAAAAAAAAAAAAAAAAAA", kBase64Any, 40, kAny},
+    // Payment
+    {"stripe-key", "sk_live_", kAlnumOnly, 16, kAny},
+    {"stripe-key", "sk_test_", kAlnumOnly, 16, kAny},
+    {"stripe-key", "rk_live_", kAlnumOnly, 16, kAny},
+    {"stripe-key", "rk_test_", kAlnumOnly, 16, kAny},
+    {"stripe-key", "whsec_", kBase64Any, 24, kAny},
+    {"square-token", "sq0atp-", kBase64Url, 22, kAny},
+    {"square-token", "sq0csp-", kBase64Url, 40, kAny},
+    {"square-token", "EAAA", kBase64Url, 56, kAny},
+    {"braintree-token", "access_token$production$", kAlnumDollar, 40, kAny},
+    {"braintree-token", "access_token$sandbox$", kAlnumDollar, 40, kAny},
+    {"shippo-token", "shippo_live_", kLowerHex, 40, 40},
+    {"shippo-token", "shippo_test_", kLowerHex, 40, 40},
+    {"shopify-token", "shpat_", kAlnumOnly, 32, 32},
+    {"shopify-token", "shpss_", kAlnumOnly, 32, 32},
+    {"shopify-token", "shpca_", kAlnumOnly, 32, 32},
+    {"shopify-token", "shppa_", kAlnumOnly, 32, 32},
+    {"flutterwave-key", "FLWSECK-", kBase64Url, 30, kAny},
+    {"flutterwave-key", "FLWSECK_TEST-", kBase64Url, 30, kAny},
+    {"razorpay-key", "rzp_live_", kAlnumOnly, 14, kAny},
+    {"plaid-token", "access-production-", kHexDashLower, 36, 36},
+    {"plaid-token", "access-sandbox-", kHexDashLower, 36, 36},
+    // AI and data APIs
+    {"openai-api-key", "sk-", kBase64Url, 32, kAny},
+    {"anthropic-api-key", "sk-ant-", kBase64Url, 32, kAny},
+    {"huggingface-token", "hf_", kAlnumOnly, 30, kAny},
+    {"replicate-token", "r8_", kAlnumOnly, 30, kAny},
+    {"groq-key", "gsk_", kAlnumOnly, 40, kAny},
+    {"perplexity-key", "pplx-", kAlnumOnly, 40, kAny},
+    {"xai-key", "xai-", kAlnumOnly, 60, kAny},
+    {"pinecone-key", "pcsk_", kBase64Url, 40, kAny},
+    {"langsmith-key", "lsv2_pt_", kBase64Url, 40, kAny},
+    {"langsmith-key", "lsv2_sk_", kBase64Url, 40, kAny},
+    // Observability
+    {"grafana-token", "glsa_", kBase64Url, 32, kAny},
+    {"grafana-token", "glc_", kBase64Any, 32, kAny},
+    {"sentry-token", "sntrys_", kBase64Any, 40, kAny},
+    {"sentry-token", "sntryu_", kLowerHex, 64, 64},
+    {"newrelic-key", "NRAK-", kUpperDigit, 27, 27},
+    {"newrelic-key", "NRII-", kBase64Url, 20, kAny},
+    {"newrelic-key", "NRJS-", kLowerHex, 19, kAny},
+    {"honeycomb-key", "hcaik_", kAlnumOnly, 40, kAny},
+    {"honeycomb-key", "hcxik_", kAlnumOnly, 40, kAny},
+    {"honeybadger-token", "hbp_", kAlnumOnly, 30, kAny},
+};
+// clang-format on
+
+constexpr size_t kTokenRuleCount = std::size(kTokenRules);
+static_assert(kTokenRuleCount <= 256, "candidate sets are 256-bit masks");
+
+constexpr bool IsTokenRuleFirstByte(int c) {
+  for (const TokenRule& rule : kTokenRules) {
+    if (static_cast<unsigned char>(rule.prefix[0]) == c) return true;
+  }
+  return false;
+}
+
+// For each byte, the rows whose prefix has it at `index` (bit i = kTokenRules[i]).
+using RuleSet = std::array<uint64_t, 4>;
+constexpr std::array<RuleSet, 256> MakeRulesByByteAt(size_t index) {
+  std::array<RuleSet, 256> table{};
+  for (size_t i = 0; i < kTokenRuleCount; ++i) {
+    const std::string_view prefix = kTokenRules[i].prefix;
+    if (index >= prefix.size()) {
+      for (auto& set : table) set[i / 64] |= uint64_t{1} << (i % 64);
+    } else {
+      table[static_cast<unsigned char>(prefix[index])][i / 64] |= uint64_t{1} << (i % 64);
+    }
+  }
+  return table;
+}
 
 constexpr std::array<uint32_t, 256> MakeCharClasses() {
   std::array<uint32_t, 256> table{};
@@ -118,7 +333,15 @@ constexpr std::array<uint32_t, 256> MakeCharClasses() {
     if (alnum || c == '_' || c == '-' || c == '.') bits |= kKeyChar;
     if (alnum || c == '_' || c == '-') bits |= kBase64Url;
     if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) bits |= kHex;
-    if (c == 'A' || c == 'a' || c == 'e' || c == 'g' || c == 'x') bits |= kTokenFirst;
+    if (c == 'A' || c == 'a' || c == 'e' || IsTokenRuleFirstByte(c)) bits |= kTokenFirst;
+    if (digit || (c >= 'a' && c <= 'f')) bits |= kLowerHex;
+    if (digit || (c >= 'a' && c <= 'f') || c == '-') bits |= kHexDashLower;
+    if (alnum || c == '_' || c == '-' || c == '.') bits |= kBase64UrlDot;
+    if (alnum || c == '+' || c == '/' || c == '_' || c == '-' || c == '=') bits |= kBase64Any;
+    if (alnum || c == '$') bits |= kAlnumDollar;
+    if (upper || digit) bits |= kUpperDigit;
+    if (alnum) bits |= kAlnumOnly;
+    if (c == '>' || c == ',') bits |= kKeyValueStop;
     if (c == '=' || c == ':') bits |= kKeyValueStop;
     if (c == 'b' || c == 'B') bits |= kBearerFirst;
     if (upper || lower) bits |= kLetter;
@@ -279,26 +502,46 @@ void DetectPemPrivateKeys(std::string_view text, Spans& spans) {
 
 // --- Token formats (fixed prefixes) --------------------------------------------------------------
 
+constexpr std::array<RuleSet, 256> kRulesByFirstByte = MakeRulesByByteAt(0);
+constexpr std::array<RuleSet, 256> kRulesBySecondByte = MakeRulesByByteAt(1);
+
+// The longest row of kTokenRules that matches at `i` (the start of a word); returns the end of the
+// match (0 if none) and sets `*name`.
+size_t MatchTokenTableAt(std::string_view text, size_t i, std::string_view* name) {
+  if (text.size() - i < 2) return 0;
+  const RuleSet& first = kRulesByFirstByte[static_cast<uint8_t>(text[i])];
+  const RuleSet& second = kRulesBySecondByte[static_cast<uint8_t>(text[i + 1])];
+  size_t best_end = 0;
+  size_t best_prefix = 0;
+  for (size_t word = 0; word < first.size(); ++word) {
+    for (uint64_t bits = first[word] & second[word]; bits != 0; bits &= bits - 1) {
+      const TokenRule& rule = kTokenRules[word * 64 + static_cast<size_t>(std::countr_zero(bits))];
+      if (rule.prefix.size() <= best_prefix || !StartsWith(text, i, rule.prefix)) continue;
+      const size_t body_begin = i + rule.prefix.size();
+      size_t end = RunEnd(text, body_begin, [&rule](char x) { return HasClass(x, rule.alphabet); });
+      while (end > body_begin && text[end - 1] == '.') --end;
+      const size_t body = end - body_begin;
+      if (body < rule.min_body || (rule.max_body != kAny && body > rule.max_body)) continue;
+      uint32_t any = 0;
+      for (size_t k = body_begin; k < end; ++k) any |= kCharClasses[static_cast<uint8_t>(text[k])];
+      if ((any & kDigit) == 0 && (any & (kUpper | kLower)) != (kUpper | kLower)) continue;
+      best_end = end;
+      best_prefix = rule.prefix.size();
+      *name = rule.name;
+    }
+  }
+  return best_end;
+}
+
 // Tries every token format that can start at `i`; returns the end of a match or 0.
-size_t MatchTokenAt(std::string_view text, size_t i, Rule* rule) {
+size_t MatchTokenAt(std::string_view text, size_t i, Rule* rule, std::string_view* name) {
   const char prev = i > 0 ? text[i - 1] : ' ';
   const char c = text[i];
-  if (c == 'A') {
-    // aws-access-key: AKIA/ASIA + exactly 16 [A-Z0-9].
-    if (!IsAlnum(prev) && (StartsWith(text, i, "AKIA") || StartsWith(text, i, "ASIA"))) {
-      const size_t end = RunEnd(text, i + 4, [](char x) { return IsUpper(x) || IsDigit(x); });
-      if (end - i == 20 && (end == text.size() || !IsAlnum(text[end]))) {
-        *rule = Rule::kAwsAccessKey;
-        return end;
-      }
-    }
-    // gcp-api-key: AIza + exactly 35 [A-Za-z0-9_-].
-    if (!IsBase64Url(prev) && StartsWith(text, i, "AIza")) {
-      const size_t end = RunEnd(text, i + 4, IsBase64Url);
-      if (end - i == 39) {
-        *rule = Rule::kGcpApiKey;
-        return end;
-      }
+  if (prev != '_') {
+    const size_t end = MatchTokenTableAt(text, i, name);
+    if (end > i) {
+      *rule = Rule::kTokenFormat;
+      return end;
     }
   }
   if ((c == 'A' || c == 'a') && !IsAlnum(prev) && prev != '-' &&
@@ -309,47 +552,7 @@ size_t MatchTokenAt(std::string_view text, size_t i, Rule* rule) {
       const size_t end = RunEnd(text, j + 1, IsAlnum);
       if (end - j > 20) {
         *rule = Rule::kAgeSecretKey;
-        return end;
-      }
-    }
-  }
-  if (c == 'g') {
-    // github-token: classic prefixes + alphanumerics; fine-grained github_pat_ + [A-Za-z0-9_].
-    const bool boundary = !IsAlnum(prev) && prev != '_';
-    if (boundary && text.size() - i > 4 && text[i + 1] == 'h' && text[i + 3] == '_' &&
-        std::string_view("pousr").find(text[i + 2]) != std::string_view::npos) {
-      const size_t end = RunEnd(text, i + 4, IsAlnum);
-      if (end - i >= 24) {
-        *rule = Rule::kGithubToken;
-        return end;
-      }
-    }
-    if (boundary && StartsWith(text, i, "github_pat_")) {
-      const size_t end = RunEnd(text, i + 11, [](char x) { return IsAlnum(x) || x == '_'; });
-      if (end - i >= 31) {
-        *rule = Rule::kGithubToken;
-        return end;
-      }
-    }
-    // gitlab-token: glpat- + [A-Za-z0-9_.-], a trailing '.' being punctuation.
-    const auto gitlab_char = [](char x) { return IsBase64Url(x) || x == '.'; };
-    if (!gitlab_char(prev) && StartsWith(text, i, "glpat-")) {
-      size_t end = RunEnd(text, i + 6, gitlab_char);
-      while (end > i + 6 && text[end - 1] == '.') --end;
-      if (end - i >= 26) {
-        *rule = Rule::kGitlabToken;
-        return end;
-      }
-    }
-  }
-  // slack-token: xox[abprs]- + [A-Za-z0-9-].
-  if (c == 'x' && StartsWith(text, i, "xox") && text.size() - i > 4 &&
-      std::string_view("abprs").find(text[i + 3]) != std::string_view::npos && text[i + 4] == '-') {
-    const auto slack_char = [](char x) { return IsAlnum(x) || x == '-'; };
-    if (!slack_char(prev)) {
-      const size_t end = RunEnd(text, i + 5, slack_char);
-      if (end - i >= 15) {
-        *rule = Rule::kSlackToken;
+        *name = RuleName(Rule::kAgeSecretKey);
         return end;
       }
     }
@@ -367,6 +570,7 @@ size_t MatchTokenAt(std::string_view text, size_t i, Rule* rule) {
           end = RunEnd(text, end + 1, IsBase64Url);
         }
         *rule = Rule::kJwt;
+        *name = RuleName(Rule::kJwt);
         return end;
       }
     }
@@ -405,80 +609,177 @@ void DetectUrlPasswords(std::string_view text, Spans& spans) {
 
 constexpr size_t kMaxKeyScan = 128;
 
+// How much a key says about its value. A strong key ("password", "token") makes any value a
+// secret; a weak one ("key", "sig", "pin") only a value that looks like one (LooksLikeSecretValue):
+// "sort_key=created_at" stays, "ENCRYPTION_KEY=9f86d0…" goes.
+enum class KeyStrength : uint8_t { kNone, kWeak, kStrong };
+
 struct SecretKeyword {
   std::string_view word;
   bool
       plural;  // "passwords" is as secret as "password"; "tokens" and "sessions" are usually counts
+  KeyStrength strength;
+  bool whole;  // must start a component: the key's start, after a non-letter, or a camelCase step
+  bool last;   // must end the key ("ENCRYPTION_KEY", "accountKey"; not "key_file")
 };
 
-// Keywords that make a key secret when they form a component of it (see IsSecretKey).
-constexpr std::array<SecretKeyword, 15> kSecretKeywords = {{
-    {"password", true},
-    {"passwd", false},
-    {"secret", true},
-    {"token", false},
-    {"apikey", true},
-    {"api_key", true},
-    {"api-key", true},
-    {"access_key", true},
-    {"accesskey", true},
-    {"private_key", true},
-    {"privatekey", true},
-    {"credential", true},
-    {"auth", false},
-    {"session", false},
-    {"cookie", true},
+constexpr KeyStrength kStrong = KeyStrength::kStrong;
+constexpr KeyStrength kWeak = KeyStrength::kWeak;
+
+// Keywords that make a key secret when they form a component of it (see SecretKeyStrength).
+// clang-format off
+constexpr std::array<SecretKeyword, 27> kSecretKeywords = {{
+    {"password", true, kStrong, false, false},
+    {"passwd", false, kStrong, false, false},
+    {"passphrase", true, kStrong, false, false},
+    {"pass", false, kStrong, false, true},  // DB_PASS, requirepass, storepass (not bypass)
+    {"pwd", false, kStrong, false, true},   // MYSQL_PWD, Pwd= (not PWD, OLDPWD)
+    {"pw", false, kStrong, true, true},
+    {"secret", true, kStrong, false, false},
+    {"token", false, kStrong, false, false},
+    {"apikey", true, kStrong, false, false},
+    {"api_key", true, kStrong, false, false},
+    {"api-key", true, kStrong, false, false},
+    {"access_key", true, kStrong, false, false},
+    {"accesskey", true, kStrong, false, false},
+    {"private_key", true, kStrong, false, false},
+    {"privatekey", true, kStrong, false, false},
+    {"credential", true, kStrong, false, false},
+    {"auth", false, kStrong, false, false},
+    {"session", false, kStrong, false, false},
+    {"cookie", true, kStrong, false, false},
+    {"key", true, kWeak, true, true},
+    {"sig", false, kWeak, true, true},
+    {"signature", false, kWeak, true, true},
+    {"pin", false, kWeak, true, true},
+    {"encrypt", false, kWeak, true, true},
+    {"hmac", false, kWeak, true, true},
+    {"api", false, kWeak, true, true},
+    {"sas", false, kWeak, true, true},
 }};
+// clang-format on
 // What may follow a keyword inside the same component: "sessionid", "secretkey", "passwords".
 constexpr std::array<std::string_view, 6> kKeywordSuffixes = {"", "s", "id", "ids", "key", "keys"};
+// Words that end in "pass" and are not passwords.
+constexpr std::array<std::string_view, 7> kNotPasswords = {
+    "bypass", "compass", "overpass", "underpass", "trespass", "surpass", "encompass"};
 
-// True if `key` contains a keyword that ends a component: followed by the end, a non-letter, or a
-// camelCase step ("authToken"). Any prefix is allowed ("DB_PASSWORD", "dbpassword", "jsessionid");
-// "tokenizer", "author", "secretary" and "tokens_per_second" do not count.
 // For each byte, the keywords (bit i = kSecretKeywords[i]) whose letter at `index` it is, either
 // case. A keyword can start at key[j] only if key[j] and key[j + 1] both fit.
-constexpr std::array<uint16_t, 256> MakeKeywordsByByteAt(size_t index) {
-  std::array<uint16_t, 256> table{};
+constexpr std::array<uint32_t, 256> MakeKeywordsByByteAt(size_t index) {
+  std::array<uint32_t, 256> table{};
   for (size_t i = 0; i < kSecretKeywords.size(); ++i) {
     const char c = kSecretKeywords[i].word[index];
-    table[static_cast<uint8_t>(c)] |= static_cast<uint16_t>(1U << i);
-    if (c >= 'a' && c <= 'z') {
-      table[static_cast<uint8_t>(c - 'a' + 'A')] |= static_cast<uint16_t>(1U << i);
-    }
+    table[static_cast<uint8_t>(c)] |= 1U << i;
+    if (c >= 'a' && c <= 'z') table[static_cast<uint8_t>(c - 'a' + 'A')] |= 1U << i;
   }
   return table;
 }
 
-static_assert(kSecretKeywords.size() <= 16, "keyword sets are 16-bit masks");
-constexpr std::array<uint16_t, 256> kKeywordsByFirstByte = MakeKeywordsByByteAt(0);
-constexpr std::array<uint16_t, 256> kKeywordsBySecondByte = MakeKeywordsByByteAt(1);
-constexpr size_t kShortestKeyword = 4;  // "auth"
+static_assert(kSecretKeywords.size() <= 32, "keyword sets are 32-bit masks");
+constexpr std::array<uint32_t, 256> kKeywordsByFirstByte = MakeKeywordsByByteAt(0);
+constexpr std::array<uint32_t, 256> kKeywordsBySecondByte = MakeKeywordsByByteAt(1);
+constexpr size_t kShortestKeyword = 2;  // "pw"
 static_assert(std::all_of(kSecretKeywords.begin(), kSecretKeywords.end(),
                           [](const SecretKeyword& k) {
                             return k.word.size() >= kShortestKeyword;
                           }));
 
-bool IsSecretKey(std::string_view key) {
+bool EndsWithIgnoreCase(std::string_view s, std::string_view lower_suffix);
+
+// Components that may follow a keyword without changing what the key names: "SECRET_KEY_BASE",
+// "session_id", "password_b64", "token_value". Any other ("auth-mode", "session-affinity",
+// "password_policy", "token_url", "secret_name") makes the key name something else.
+constexpr std::array<std::string_view, 20> kValueWords = {
+    "key",  "keys",   "id",  "ids",  "value", "val",     "b64",   "base64", "hex",   "raw",
+    "base", "string", "str", "data", "enc",   "encoded", "bytes", "secret", "token", "pass"};
+
+// True if every component of key[end..] (split at non-letters and camelCase steps) is one of
+// kValueWords or a keyword.
+bool OnlyValueWordsFollow(std::string_view key, size_t end) {
+  size_t i = end;
+  while (i < key.size()) {
+    if (!IsAlpha(key[i])) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < key.size() && IsAlpha(key[j]) && !(IsUpper(key[j]) && IsLower(key[j - 1]))) ++j;
+    const std::string_view word = key.substr(i, j - i);
+    const auto same = [&](std::string_view w) {
+      return w.size() == word.size() && StartsWithIgnoreCase(word, 0, w);
+    };
+    if (std::none_of(kValueWords.begin(), kValueWords.end(), same) &&
+        std::none_of(kSecretKeywords.begin(), kSecretKeywords.end(),
+                     [&](const SecretKeyword& k) { return same(k.word); })) {
+      return false;
+    }
+    i = j;
+  }
+  return true;
+}
+
+// How secret `key` is: the strongest keyword that forms a component of it. A keyword ends a
+// component when followed by the end, a non-letter, or a camelCase step ("authToken"). Any prefix
+// is allowed unless the keyword is `whole` ("DB_PASSWORD", "dbpassword", "jsessionid"; "tokenizer",
+// "author", "secretary", "tokens_per_second", "keyboard" and "spin" do not count).
+KeyStrength SecretKeyStrength(std::string_view key) {
+  if (key == "PWD" || key == "OLDPWD") return KeyStrength::kNone;  // the working directory
+  KeyStrength best = KeyStrength::kNone;
   for (size_t j = 0; j + kShortestKeyword <= key.size(); ++j) {
-    for (uint16_t candidates = kKeywordsByFirstByte[static_cast<uint8_t>(key[j])] &
+    for (uint32_t candidates = kKeywordsByFirstByte[static_cast<uint8_t>(key[j])] &
                                kKeywordsBySecondByte[static_cast<uint8_t>(key[j + 1])];
-         candidates != 0; candidates &= static_cast<uint16_t>(candidates - 1)) {
+         candidates != 0; candidates &= candidates - 1) {
       const SecretKeyword& keyword = kSecretKeywords[std::countr_zero(candidates)];
-      if (!StartsWithIgnoreCase(key, j, keyword.word)) continue;
+      if (keyword.strength <= best || !StartsWithIgnoreCase(key, j, keyword.word)) continue;
+      if (keyword.whole && j > 0 && IsAlpha(key[j - 1]) &&
+          !(IsUpper(key[j]) && IsLower(key[j - 1]))) {
+        continue;
+      }
+      if (keyword.word == "pass") {
+        const std::string_view head = key.substr(0, j + 4);
+        if (std::any_of(kNotPasswords.begin(), kNotPasswords.end(),
+                        [&](std::string_view w) { return EndsWithIgnoreCase(head, w); })) {
+          continue;
+        }
+      }
       for (std::string_view suffix : kKeywordSuffixes) {
         if (suffix == "s" && !keyword.plural) continue;
+        if (keyword.last && suffix.size() > 1) continue;
         const size_t end = j + keyword.word.size() + suffix.size();
         if (!suffix.empty() && !StartsWithIgnoreCase(key, j + keyword.word.size(), suffix)) {
           continue;
         }
-        if (end == key.size() || !IsAlpha(key[end]) ||
-            (IsUpper(key[end]) && IsLower(key[end - 1]))) {
-          return true;
+        const bool ends_component =
+            end == key.size() || !IsAlpha(key[end]) || (IsUpper(key[end]) && IsLower(key[end - 1]));
+        const bool ends_key =
+            std::none_of(key.begin() + static_cast<ptrdiff_t>(end), key.end(), IsAlpha);
+        if (keyword.last ? ends_key : ends_component && OnlyValueWordsFollow(key, end)) {
+          best = keyword.strength;
+          break;
         }
       }
     }
   }
-  return false;
+  return best;
+}
+
+// A value a weak key ("…_KEY", "sig", "pin") makes a secret: at least 6 characters, not a path
+// or URL, and shaped like a credential (letters with digits, both cases, or a symbol) or long.
+bool LooksLikeSecretValue(std::string_view value) {
+  if (value.size() < 6 || value[0] == '/' || value[0] == '.' ||
+      value.find("://") != std::string_view::npos) {
+    return false;
+  }
+  uint32_t any = 0;
+  bool symbol = false;
+  for (char c : value) {
+    any |= kCharClasses[static_cast<uint8_t>(c)];
+    symbol |= std::string_view("+/=%~!@#$^*").find(c) != std::string_view::npos;
+  }
+  const bool letters = (any & kLetter) != 0;
+  return value.size() >= 16 || symbol || (letters && (any & kDigit) != 0) ||
+         (any & (kUpper | kLower)) == (kUpper | kLower);
 }
 
 bool EndsWithIgnoreCase(std::string_view s, std::string_view lower_suffix) {
@@ -503,6 +804,8 @@ void ValueRange(std::string_view text, size_t begin, size_t* value_begin, size_t
   }
   *value_begin = begin;
   *value_end = RunEnd(text, begin, [](char x) { return !IsSpace(x) && !IsQuote(x) && x != '&'; });
+  // "key=value," in a list: the comma is punctuation.
+  if (*value_end > begin + 1 && text[*value_end - 1] == ',') --*value_end;
 }
 
 size_t SkipBlanks(std::string_view text, size_t pos) {
@@ -537,73 +840,305 @@ size_t RedactAuthorizationValue(std::string_view text, size_t begin, Spans& span
   return value_end;
 }
 
-// Looks for a secret key=value or "--flag value" ending at the separator or blank at `i`; `floor`
-// is the end of the last value redacted (keys never extend into it). Returns the first position
-// worth looking at next.
-size_t ScanKeyValueAt(std::string_view text, size_t i, size_t& floor, Spans& spans) {
-  const char c = text[i];
-  if (c == '=' || c == ':') {
-    size_t key_end = i;
-    // "key = value" with a few blanks around the separator, as in INI and shell configs.
-    for (int blanks = 0;
-         blanks < 8 && key_end > floor && (text[key_end - 1] == ' ' || text[key_end - 1] == '\t');
-         ++blanks) {
-      --key_end;
+// --- argv: programs whose short flags take a secret ----------------------------------------------
+
+// A program (matched against the base name of a word before the flag, in the same text) and the
+// short flags through which it takes a password: `separate` as "-p VALUE", `attached` as
+// "-pVALUE". For 'u' (curl) and 'U' (smbclient) the value is "user:password" or "user%password"
+// and only the part after the separator is secret.
+struct ProgramFlags {
+  std::string_view program;
+  std::string_view separate;
+  std::string_view attached;
+};
+
+// clang-format off
+constexpr ProgramFlags kProgramFlags[] = {
+    {"mysql", "", "p"}, {"mysqldump", "", "p"}, {"mysqladmin", "", "p"}, {"mysqlcheck", "", "p"},
+    {"mysqlimport", "", "p"}, {"mysqlshow", "", "p"}, {"mysqlslap", "", "p"},
+    {"mysqlbinlog", "", "p"}, {"mysqlpump", "", "p"}, {"mysqlsh", "", "p"}, {"mysqld", "", "p"},
+    {"mariadb", "", "p"}, {"mariadb-dump", "", "p"}, {"mariadb-admin", "", "p"},
+    {"mariadb-check", "", "p"}, {"mariadb-import", "", "p"},
+    {"7z", "", "p"}, {"7za", "", "p"}, {"7zz", "", "p"}, {"rar", "", "p"}, {"unrar", "", "p"},
+    {"sshpass", "p", ""}, {"docker", "p", ""}, {"podman", "p", ""}, {"nerdctl", "p", ""},
+    {"buildah", "p", ""}, {"skopeo", "p", ""}, {"helm", "p", ""}, {"oras", "p", ""},
+    {"mongo", "p", ""}, {"mongosh", "p", ""}, {"mongodump", "p", ""}, {"mongorestore", "p", ""},
+    {"mongoexport", "p", ""}, {"mongoimport", "p", ""}, {"mongostat", "p", ""},
+    {"mongotop", "p", ""},
+    {"redis-cli", "a", ""}, {"keydb-cli", "a", ""}, {"valkey-cli", "a", ""},
+    {"sqlcmd", "P", ""}, {"bcp", "P", ""}, {"osql", "P", ""}, {"zip", "P", ""},
+    {"ldapsearch", "w", ""}, {"ldapadd", "w", ""}, {"ldapmodify", "w", ""},
+    {"ldapdelete", "w", ""}, {"ldapwhoami", "w", ""}, {"ldappasswd", "w", ""},
+    {"ldapcompare", "w", ""}, {"ldapmodrdn", "w", ""}, {"ldapexop", "w", ""},
+    {"curl", "u", ""}, {"smbclient", "U", ""}, {"rpcclient", "U", ""}, {"openssl", "k", ""},
+};
+// clang-format on
+
+constexpr size_t kMaxProgramLookBack = 1024;
+
+// The row of kProgramFlags for the nearest word before `pos` (within kMaxProgramLookBack bytes)
+// that names one of its programs, or nullptr.
+const ProgramFlags* ProgramBefore(std::string_view text, size_t pos) {
+  const size_t stop = pos > kMaxProgramLookBack ? pos - kMaxProgramLookBack : 0;
+  size_t end = pos;
+  while (end > stop) {
+    while (end > stop && (IsSpace(text[end - 1]) || IsQuote(text[end - 1]))) --end;
+    size_t begin = end;
+    while (begin > stop && !IsSpace(text[begin - 1]) && !IsQuote(text[begin - 1])) --begin;
+    std::string_view word = text.substr(begin, end - begin);
+    const size_t slash = word.rfind('/');
+    if (slash != std::string_view::npos) word.remove_prefix(slash + 1);
+    if (!word.empty() && word[0] != '-') {
+      for (const ProgramFlags& row : kProgramFlags) {
+        if (row.program == word) return &row;
+      }
     }
-    const bool quoted = key_end > floor && IsQuote(text[key_end - 1]);
-    if (quoted) --key_end;
-    size_t key_begin = key_end;
-    while (key_begin > floor && key_end - key_begin < kMaxKeyScan &&
-           IsKeyChar(text[key_begin - 1])) {
-      --key_begin;
-    }
-    if (key_begin == key_end) return i + 1;
-    if (c == ':' && StartsWith(text, i + 1, "//")) return i + 1;  // a URL scheme
-    std::string_view key = text.substr(key_begin, key_end - key_begin);
-    // "password_policy.go:42" is a file and line, not a key; dotted keys need '=' or quotes.
-    if (c == ':' && !quoted && key.find('.') != std::string_view::npos) return i + 1;
-    const bool authorization = EndsWithIgnoreCase(key, "authorization");
-    if (!authorization && !IsSecretKey(key)) return i + 1;
-    size_t begin = SkipBlanks(text, i + 1);
-    if (begin < text.size() && IsQuote(text[begin]) && authorization) ++begin;
-    size_t end;
-    if (authorization) {
-      end = RedactAuthorizationValue(text, begin, spans);
-    } else if (IsCookieKey(key) && c == ':') {
-      // A Cookie header carries many name=value pairs: all of them, to the end of the line.
-      end = RunEnd(text, begin, [](char x) { return x != '\n' && x != '\r'; });
-      AddSpan(spans, begin, end, Rule::kSecretKeyValue);
-    } else {
-      size_t value_begin;
-      ValueRange(text, begin, &value_begin, &end);
-      AddSpan(spans, value_begin, end, Rule::kSecretKeyValue);
-    }
-    floor = std::max(floor, end);
-    return std::max(i + 1, end);
+    end = begin;
   }
-  if (i <= floor || !IsKeyChar(text[i - 1])) return i + 1;
-  // "--key value": a flag naming a secret, then a value that is not itself a flag.
-  size_t key_begin = i;
-  while (key_begin > floor && i - key_begin < kMaxKeyScan && IsKeyChar(text[key_begin - 1])) {
+  return nullptr;
+}
+
+// "-pS3cr3t!" with no known program before it: a password attached to -p only when it looks like
+// one (6+ characters, a letter, an upper-case letter or a symbol, a digit or symbol) and not like
+// another flag ("-pthread", "-print0", "-p8080:80", "-profile.cpu=x").
+bool LooksLikeAttachedPassword(std::string_view rest) {
+  if (rest.size() < 6 || rest.find_first_of("=/.:,") != std::string_view::npos) return false;
+  uint32_t any = 0;
+  bool symbol = false;
+  for (char c : rest) {
+    any |= kCharClasses[static_cast<uint8_t>(c)];
+    symbol |= std::string_view("!@#$%^&*+~?").find(c) != std::string_view::npos;
+  }
+  return (any & kLetter) != 0 && ((any & kDigit) != 0 || symbol) && ((any & kUpper) != 0 || symbol);
+}
+
+// A word that is another flag rather than the value of the flag before it: "--verbose", "-v",
+// "-rf". "-x9!k" (a password that starts with '-') is not.
+bool IsFlagLike(std::string_view word) {
+  if (word.size() < 2 || word[0] != '-') return false;
+  if (word[1] == '-') return true;
+  return std::all_of(word.begin() + 1, word.end(), [](char x) { return IsAlpha(x) || x == '-'; });
+}
+
+// A value after a bare secret word ("password S3cret!", netrc's "password x", a "token<TAB>v"
+// pair): 6+ characters with a letter and a digit or symbol.
+bool LooksLikeBareValue(std::string_view value) {
+  if (value.size() < 6) return false;
+  uint32_t any = 0;
+  for (char c : value) any |= kCharClasses[static_cast<uint8_t>(c)];
+  return (any & kLetter) != 0 && (any & ~(kLetter | kUpper | kLower | kKeyChar)) != 0;
+}
+
+// --- key=value, key: value, key := value, <key>value</key>, ("key", "value"), --key value --------
+
+// Adds the value at `begin` of a key of `strength` (a weak key only when the value looks like a
+// secret); returns the end of the value, or 0 when nothing was redacted.
+size_t RedactValueAt(std::string_view text, size_t begin, KeyStrength strength, Spans& spans) {
+  size_t value_begin;
+  size_t value_end;
+  ValueRange(text, begin, &value_begin, &value_end);
+  if (value_end <= value_begin) return 0;
+  if (strength == KeyStrength::kWeak &&
+      !LooksLikeSecretValue(text.substr(value_begin, value_end - value_begin))) {
+    return 0;
+  }
+  AddSpan(spans, value_begin, value_end, Rule::kSecretKeyValue);
+  return value_end;
+}
+
+// A separator ('=' or ':', or the '>' of "->") at `i`: finds the key before it, allowing the
+// compound assignments ":=", "::=", "?=", ".=", "+=", "=>", "->", blanks around them, and a quoted
+// or subscripted key ("'k' =", ["k"] =).
+size_t ScanSeparatorAt(std::string_view text, size_t i, size_t& floor, Spans& spans) {
+  const char c = text[i];
+  size_t key_end = i;
+  for (int seps = 0; seps < 2 && key_end > floor &&
+                     std::string_view(":?.+!-").find(text[key_end - 1]) != std::string_view::npos;
+       ++seps) {
+    if (text[key_end - 1] == '-' && c != '>') break;
+    --key_end;
+  }
+  // "key = value" with a few blanks around the separator, as in INI and shell configs.
+  for (int blanks = 0;
+       blanks < 8 && key_end > floor && (text[key_end - 1] == ' ' || text[key_end - 1] == '\t');
+       ++blanks) {
+    --key_end;
+  }
+  if (key_end > floor && text[key_end - 1] == ']') --key_end;
+  const bool quoted = key_end > floor && IsQuote(text[key_end - 1]);
+  if (quoted) --key_end;
+  size_t key_begin = key_end;
+  while (key_begin > floor && key_end - key_begin < kMaxKeyScan && IsKeyChar(text[key_begin - 1])) {
     --key_begin;
   }
-  if (text[key_begin] != '-') return i + 1;
-  if (key_begin > 0 && !IsSpace(text[key_begin - 1]) && !IsQuote(text[key_begin - 1])) {
-    return i + 1;
+  if (key_begin == key_end) return i + 1;
+  if (c == ':' && StartsWith(text, i + 1, "//")) return i + 1;  // a URL scheme
+  std::string_view key = text.substr(key_begin, key_end - key_begin);
+  // "password_policy.go:42" is a file and line, not a key; dotted keys need '=' or quotes.
+  if (c == ':' && !quoted && key.find('.') != std::string_view::npos) return i + 1;
+  const bool authorization = EndsWithIgnoreCase(key, "authorization");
+  const KeyStrength strength = authorization ? KeyStrength::kStrong : SecretKeyStrength(key);
+  if (strength == KeyStrength::kNone) return i + 1;
+  size_t after = i + 1;
+  for (int seps = 0; seps < 2 && after < text.size() && c != '>' &&
+                     (text[after] == '=' || text[after] == ':' || text[after] == '>');
+       ++seps) {
+    ++after;
   }
-  std::string_view flag = text.substr(key_begin, i - key_begin);
-  const size_t dashes = flag.size() > 1 && flag[1] == '-' ? 2 : 1;
-  std::string_view name = flag.substr(dashes);
-  if (name.empty() || !IsAlpha(name[0]) || !IsSecretKey(name)) return i + 1;
-  if (c != ' ' && c != '\t' && c != '\0') return i + 1;  // the value must be on the same line
-  const size_t begin = SkipBlanks(text, i + 1);
-  if (begin >= text.size() || text[begin] == '-' || IsSpace(text[begin])) return i + 1;
-  size_t value_begin;
+  size_t begin = SkipBlanks(text, after);
+  if (begin < text.size() && IsQuote(text[begin]) && authorization) ++begin;
   size_t end;
-  ValueRange(text, begin, &value_begin, &end);
-  AddSpan(spans, value_begin, end, Rule::kSecretKeyValue);
+  if (authorization) {
+    end = RedactAuthorizationValue(text, begin, spans);
+  } else if (IsCookieKey(key) && c == ':') {
+    // A Cookie header carries many name=value pairs: all of them, to the end of the line.
+    end = RunEnd(text, begin, [](char x) { return x != '\n' && x != '\r'; });
+    AddSpan(spans, begin, end, Rule::kSecretKeyValue);
+  } else {
+    end = RedactValueAt(text, begin, strength, spans);
+    if (end == 0) return i + 1;
+  }
   floor = std::max(floor, end);
   return std::max(i + 1, end);
+}
+
+// The '>' closing an XML start tag at `i`: <password>value</password>, the value to the next '<'
+// (blanks and line breaks around it are not part of it).
+size_t ScanXmlValueAt(std::string_view text, size_t i, size_t& floor, Spans& spans) {
+  size_t tag_begin = i;
+  while (tag_begin > floor && i - tag_begin < kMaxKeyScan && IsKeyChar(text[tag_begin - 1])) {
+    --tag_begin;
+  }
+  if (tag_begin == i || tag_begin == 0 || text[tag_begin - 1] != '<') return i + 1;
+  const KeyStrength strength = SecretKeyStrength(text.substr(tag_begin, i - tag_begin));
+  if (strength == KeyStrength::kNone) return i + 1;
+  const size_t begin = RunEnd(text, i + 1, IsSpace);
+  size_t end = text.find('<', begin);
+  if (end == std::string_view::npos) end = text.size();
+  const size_t next = end;
+  while (end > begin && IsSpace(text[end - 1])) --end;
+  if (end == begin) return i + 1;
+  if (strength == KeyStrength::kWeak && !LooksLikeSecretValue(text.substr(begin, end - begin))) {
+    return i + 1;
+  }
+  AddSpan(spans, begin, end, Rule::kSecretKeyValue);
+  floor = std::max(floor, end);
+  return next;
+}
+
+// The ',' of a quoted pair of arguments at `i`: setProperty("DB_PASSWORD", "v"), put('token', 'v'),
+// ("password", "v").
+size_t ScanArgumentPairAt(std::string_view text, size_t i, size_t& floor, Spans& spans) {
+  if (i == 0 || !IsQuote(text[i - 1])) return i + 1;
+  const char quote = text[i - 1];
+  const size_t key_end = i - 1;
+  size_t key_begin = key_end;
+  while (key_begin > floor && key_end - key_begin < kMaxKeyScan && IsKeyChar(text[key_begin - 1])) {
+    --key_begin;
+  }
+  if (key_begin == key_end || key_begin == 0 || text[key_begin - 1] != quote) return i + 1;
+  const KeyStrength strength = SecretKeyStrength(text.substr(key_begin, key_end - key_begin));
+  if (strength == KeyStrength::kNone) return i + 1;
+  const size_t begin = SkipBlanks(text, i + 1);
+  if (begin >= text.size() || !IsQuote(text[begin])) return i + 1;
+  const size_t end = RedactValueAt(text, begin, strength, spans);
+  if (end == 0) return i + 1;
+  floor = std::max(floor, end);
+  return end;
+}
+
+// The word after the blank at `i` when it is a short flag with a password attached: "-pS3cret"
+// after mysql, 7z or rar; with no such program, only when the rest looks like a password.
+size_t ScanAttachedFlagAt(std::string_view text, size_t i, size_t& floor, Spans& spans) {
+  if (i + 3 >= text.size() || text[i + 1] != '-' || !IsAlpha(text[i + 2])) return i + 1;
+  const size_t word_begin = i + 1;
+  size_t end = RunEnd(text, word_begin, [](char x) { return !IsSpace(x) && !IsQuote(x); });
+  const std::string_view rest = text.substr(i + 3, end - (i + 3));
+  if (rest.empty() || rest[0] == '-') return i + 1;
+  const ProgramFlags* program = ProgramBefore(text, i);
+  const bool known =
+      program != nullptr && program->attached.find(text[i + 2]) != std::string_view::npos;
+  if (!known && !(text[i + 2] == 'p' && LooksLikeAttachedPassword(rest))) return i + 1;
+  AddSpan(spans, i + 3, end, Rule::kSecretKeyValue);
+  floor = std::max(floor, end);
+  return end;
+}
+
+// A blank at `i`: the word before it may be a flag or a key whose value follows ("--password v",
+// "-a v" after redis-cli, "token<TAB>v"); the word after it may be a flag with an attached
+// password.
+size_t ScanBlankAt(std::string_view text, size_t i, size_t& floor, Spans& spans) {
+  const char c = text[i];
+  const bool same_line = c == ' ' || c == '\t' || c == '\0';
+  if (i > floor && IsKeyChar(text[i - 1]) && same_line) {
+    size_t key_begin = i;
+    while (key_begin > floor && i - key_begin < kMaxKeyScan && IsKeyChar(text[key_begin - 1])) {
+      --key_begin;
+    }
+    const bool word_start =
+        key_begin == 0 || IsSpace(text[key_begin - 1]) || IsQuote(text[key_begin - 1]);
+    const size_t begin = SkipBlanks(text, i + 1);
+    const size_t value_end = RunEnd(text, begin, [](char x) { return !IsSpace(x); });
+    const std::string_view value = text.substr(begin, value_end - begin);
+    if (word_start && !value.empty()) {
+      const std::string_view word = text.substr(key_begin, i - key_begin);
+      size_t end = 0;
+      if (word.size() == 2 && word[0] == '-' && IsAlpha(word[1])) {
+        // "-a v": a short flag that takes a password in the program before it.
+        const ProgramFlags* program = ProgramBefore(text, key_begin);
+        if (program != nullptr && program->separate.find(word[1]) != std::string_view::npos) {
+          if (word[1] == 'u' || word[1] == 'U') {
+            const size_t sep = value.find(word[1] == 'u' ? ':' : '%');
+            if (sep != std::string_view::npos && sep + 1 < value.size()) {
+              AddSpan(spans, begin + sep + 1, value_end, Rule::kSecretKeyValue);
+              end = value_end;
+            }
+          } else if (!(IsDigit(value[0]) && value.find(':') != std::string_view::npos)) {
+            // (not "-p 8080:80", a port mapping of docker run)
+            end = RedactValueAt(text, begin, KeyStrength::kStrong, spans);
+          }
+        }
+      } else if (word[0] == '-') {
+        // "--key value": a flag naming a secret, then a value that is not itself a flag.
+        const size_t dashes = word.size() > 1 && word[1] == '-' ? 2 : 1;
+        const std::string_view name = word.substr(dashes);
+        if (!name.empty() && IsAlpha(name[0]) && !IsFlagLike(value)) {
+          const KeyStrength strength = SecretKeyStrength(name);
+          if (strength != KeyStrength::kNone) end = RedactValueAt(text, begin, strength, spans);
+        }
+      } else if (IsAlpha(word[0]) && value[0] != '-') {
+        // "password S3cret!" (netrc), "token<TAB>value", "ENCRYPTION_KEY<TAB>value".
+        const KeyStrength strength = SecretKeyStrength(word);
+        if (strength != KeyStrength::kNone &&
+            (c == '\t' || (strength == KeyStrength::kStrong && LooksLikeBareValue(value)))) {
+          end = RedactValueAt(text, begin, strength, spans);
+        }
+      }
+      if (end > 0) {
+        floor = std::max(floor, end);
+        return std::max(i + 1, end);
+      }
+    }
+  }
+  return ScanAttachedFlagAt(text, i, floor, spans);
+}
+
+// Looks for a secret key/value pair around the trigger byte at `i` (a separator or a blank);
+// `floor` is the end of the last value redacted (keys never extend into it). Returns the first
+// position worth looking at next.
+size_t ScanKeyValueAt(std::string_view text, size_t i, size_t& floor, Spans& spans) {
+  switch (text[i]) {
+    case '=':
+    case ':':
+      return ScanSeparatorAt(text, i, floor, spans);
+    case '>':
+      if (i > 0 && text[i - 1] == '-') return ScanSeparatorAt(text, i, floor, spans);
+      return ScanXmlValueAt(text, i, floor, spans);
+    case ',':
+      return ScanArgumentPairAt(text, i, floor, spans);
+    default:
+      return ScanBlankAt(text, i, floor, spans);
+  }
 }
 
 // --- bearer-token outside an Authorization header ------------------------------------------------
@@ -680,16 +1215,17 @@ TriggerSightings DetectAtTriggers(std::string_view text, Spans& spans) {
       continue;
     }
     if ((before & kAlnum) != 0) continue;  // not the start of a word
-    if ((cls & kTokenFirst) != 0) {
-      if (i < token_next) continue;
+    if ((cls & kTokenFirst) != 0 && i >= token_next) {
       Rule rule;
-      const size_t end = MatchTokenAt(text, i, &rule);
+      std::string_view name;
+      const size_t end = MatchTokenAt(text, i, &rule, &name);
       if (end > i) {
-        AddSpan(spans, i, end, rule);
+        AddNamedSpan(spans, i, end, rule, name);
         token_next = end;
+        continue;
       }
-      continue;
     }
+    if ((cls & kBearerFirst) == 0) continue;
     // 'B' of "-----BEGIN " starts a word too.
     if (text[i] == 'B' && i >= 5 && StartsWith(text, i - 5, "-----BEGIN ")) seen.pem_begin = true;
     if (i >= bearer_next) bearer_next = ScanBearerAt(text, i, spans);
@@ -999,7 +1535,7 @@ StatusOr<std::string> Redactor::RedactText(std::string_view input, RedactionRepo
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.rule < b.rule;
   });
-  std::array<int, kRuleCount> counts{};
+  std::map<std::string_view, int> counts;
   std::string out;
   out.reserve(text.size());
   size_t copied = 0;
@@ -1008,22 +1544,21 @@ StatusOr<std::string> Redactor::RedactText(std::string_view input, RedactionRepo
     size_t j = i + 1;
     for (; j < spans.size() && spans[j].begin < merged.end; ++j) {
       merged.end = std::max(merged.end, spans[j].end);
-      merged.rule = std::min(merged.rule, spans[j].rule);
+      if (spans[j].rule < merged.rule) {
+        merged.rule = spans[j].rule;
+        merged.name = spans[j].name;
+      }
     }
     out.append(text.substr(copied, merged.begin - copied));
     out.append("[REDACTED:");
-    out.append(RuleName(merged.rule));
+    out.append(merged.name);
     out.push_back(']');
-    ++counts[static_cast<size_t>(merged.rule)];
+    ++counts[merged.name];
     copied = merged.end;
     i = j;
   }
   out.append(text.substr(copied));
-  for (size_t rule = 0; rule < kRuleCount && !spans.empty(); ++rule) {
-    if (counts[rule] > 0) {
-      report.patterns_matched[std::string(RuleName(static_cast<Rule>(rule)))] += counts[rule];
-    }
-  }
+  for (const auto& [name, count] : counts) report.patterns_matched[std::string(name)] += count;
   return out;
 }
 
