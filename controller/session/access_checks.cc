@@ -22,7 +22,9 @@ std::vector<AccessCheck> AccessChecksFor(const DebugSession& session, const Poli
     checks.push_back(check({ns, "use", "ephemera.dev", "", "debugprofiles", "", "ptrace"},
                            "use debugprofiles/ptrace (ephemera.dev) in namespace " + ns));
   }
-  if (target_pod != nullptr) {
+  // Under hostNamespaces: deny the planner refuses such a target outright, with the policy's reason
+  // (asking first would make the refusal read as a missing grant).
+  if (target_pod != nullptr && policy.allow_host_namespaces) {
     const std::string container =
         session.spec.container.empty() ? target_pod->default_container : session.spec.container;
     std::vector<std::string> settings = target_pod->HostSettings(container);

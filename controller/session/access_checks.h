@@ -7,7 +7,8 @@
 // right too: `patch` on the pod under annotateDebuggedPods, `delete` under recycleDebuggedPods.
 // A target that shares the node's namespaces (hostPID, hostIPC, hostNetwork) or a privileged
 // container also needs `use` on debugprofiles/host in ephemera.dev, asked cluster-scoped (no
-// namespace): a grant per namespace would let a namespace admin hand out node-wide reach.
+// namespace): a grant per namespace would let a namespace admin hand out node-wide reach. Asked
+// only when the policy allows such targets at all (otherwise the planner refuses them).
 // Every review carries the requester's whole userInfo as admission recorded it (username, uid,
 // groups, extra).
 #ifndef EPHEMERA_CONTROLLER_SESSION_ACCESS_CHECKS_H_

@@ -9,6 +9,10 @@
 # Also: the cluster policy's namespace rule, the controller's own SubjectAccessReview for the
 # requester, strict audit refusing new sessions, DebugSession admission failing closed, and the
 # controller's own lack of Secret rights outside its namespace.
+# Issue 14 (H2, M2): sessions on a hostPID pod are denied unless the policy allows them and the
+# requester may use debugprofiles/host, and then hold only the target container's processes; a
+# shareProcessNamespace sidecar's argv canary is in no snapshot; allowEnv cannot reveal an
+# envFrom.secretRef value.
 # The controller runs on this host (tests/e2e/host_controller.sh) with its audit trail (stdout) in
 # a file of its own.
 #
@@ -45,6 +49,10 @@ cleanup() {
   as admin -n team-a delete rolebinding,role sec-alice-ptrace sec-carol-sessions sec-controller-pods \
     --ignore-not-found >/dev/null 2>&1 || true
   as admin delete namespace sec-team-b --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  as admin -n team-a delete pod sec-hostpid sec-shared sec-envfrom --ignore-not-found --wait=false \
+    >/dev/null 2>&1 || true
+  as admin -n team-a delete secret sec-envfrom --ignore-not-found >/dev/null 2>&1 || true
+  as admin delete clusterrolebinding,clusterrole sec-alice-host --ignore-not-found >/dev/null 2>&1 || true
 }
 e2e_trap_exit
 e2e_require_host_run "$controller_bin"
@@ -594,5 +602,180 @@ PY
 }
 check "policy: the debugged pod is annotated and, at the TTL, recycled through its owner (audit record)" \
   debugged_pod_annotated_and_recycled
+
+
+# --- 6. Pods that share namespaces (H2) and envFrom Secrets (M2) ---------------------------------
+# Earlier sessions are released first, and the controller runs without the pod policies again.
+as admin -n team-a delete debugsessions --all --wait=false >/dev/null 2>&1 || true
+for _ in $(seq 1 60); do
+  [ -z "$(as admin -n team-a get debugsessions -o name 2>/dev/null)" ] && break
+  sleep 0.5
+done
+host_controller_stop || true
+start_controller
+sidecar_canary="sidecar-$canary"
+envfrom_canary="envfrom-$canary"
+as admin -n team-a create secret generic sec-envfrom --from-literal=SEC_ENVFROM_KEY="$envfrom_canary" >/dev/null
+as alice -n team-a apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: sec-hostpid}
+spec:
+  hostPID: true
+  securityContext: {runAsUser: 1000, runAsGroup: 1000}
+  containers:
+  - name: app
+    image: ephemera.local/target:0.1.0
+    args: ["--threads", "2", "--port", "8091"]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sec-shared}
+spec:
+  shareProcessNamespace: true
+  securityContext: {runAsUser: 1000, runAsGroup: 1000}
+  containers:
+  - name: app
+    image: ephemera.local/target:0.1.0
+    args: ["--threads", "2", "--port", "8092"]
+  - name: sidecar
+    image: ephemera.local/target:0.1.0
+    args: ["--threads", "1", "--port", "8093", "--say", "$sidecar_canary"]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sec-envfrom}
+spec:
+  securityContext: {runAsUser: 1000, runAsGroup: 1000}
+  containers:
+  - name: app
+    image: ephemera.local/target:0.1.0
+    args: ["--threads", "1", "--port", "8094"]
+    envFrom:
+    - secretRef: {name: sec-envfrom}
+YAML
+for p in sec-hostpid sec-shared sec-envfrom; do
+  as alice -n team-a wait --for=condition=Ready "pod/$p" --timeout=90s >/dev/null ||
+    e2e_setup_failed "pod $p did not become ready"
+done
+
+session_on() { # name pod [extra spec lines]
+  cat <<YAML
+apiVersion: ephemera.dev/v1alpha1
+kind: DebugSession
+metadata: {name: $1, namespace: team-a}
+spec:
+  target: {pod: $2, container: app}
+  reason: "SEC-3 namespaces shared with the node or other containers"
+  ttl: 5m
+  profile: restricted
+  capture: [process, threads, fds, maps, limits, cgroup, env]
+  recipients: ["$recipient"]
+${3:-}
+YAML
+}
+reason_of() { as admin -n team-a get debugsession "$1" -o jsonpath='{.status.conditions[?(@.type=="Authorized")].reason}'; }
+message_of() { as admin -n team-a get debugsession "$1" -o jsonpath='{.status.message}'; }
+# Fails if the decrypted snapshot of session $1 holds a process that is not its target container's:
+# every captured command line must carry the target's own --port ($2), and no node daemon is there.
+only_target_processes() { # session port
+  python3 - "$work/$1.json" "$2" <<'PY'
+import json, sys
+doc, port = json.load(open(sys.argv[1])), sys.argv[2]
+procs = doc["processes"]
+assert procs, "no process captured: " + json.dumps(doc.get("degraded"))[:400]
+daemons = {"kubelet", "containerd", "containerd-shim", "containerd-shim-runc-v2", "dockerd",
+           "systemd", "kube-proxy", "kube-apiserver", "etcd", "pause", "sshd"}
+for p in procs:
+    name = p.get("name") or p.get("comm") or ""
+    assert name not in daemons, ("a node or pod process was captured", p["pid"], name)
+    assert port in (p.get("cmdline") or ""), ("a process of another container", p["pid"], p.get("cmdline"))
+tree = {n.get("name") for n in doc.get("processTree", [])}
+assert not (tree & daemons), tree
+print(len(procs), "processes, all the target container's")
+PY
+}
+
+hostpid_denied_by_default() {
+  session_on sec-host-denied sec-hostpid | as alice apply -f - >/dev/null || return 1
+  wait_phase sec-host-denied Denied 60 || return 1
+  [ "$(reason_of sec-host-denied)" = HostNamespacesNotAllowed ] ||
+    { echo "reason: $(reason_of sec-host-denied)"; return 1; }
+  message_of sec-host-denied | grep -q "uses hostPID.*policy.hostNamespaces to allow.*debugprofiles/host" ||
+    { echo "message: $(message_of sec-host-denied)"; return 1; }
+  [ -z "$(as admin -n team-a get pod sec-hostpid -o jsonpath='{.spec.ephemeralContainers[*].name}')" ] ||
+    { echo "a container was injected into the hostPID pod"; return 1; }
+}
+check "a session on a hostPID pod is Denied under the default policy, with a sentence naming hostPID and what would allow it; nothing is injected" \
+  hostpid_denied_by_default
+
+shared_pid_session_holds_only_the_target() {
+  session_on sec-shared-s sec-shared | as alice apply -f - >/dev/null || return 1
+  wait_phase sec-shared-s Completed 90 || return 1
+  decrypt_snapshot sec-shared-s "$work/alice.key" || return 1
+  if grep -q "$canary" "$work/sec-shared-s.json"; then echo "the sidecar's canary is in the snapshot"; return 1; fi
+  only_target_processes sec-shared-s 8092
+}
+check "shareProcessNamespace: the snapshot holds only the target container's processes; the sidecar's argv canary appears nowhere in it" \
+  shared_pid_session_holds_only_the_target
+
+envfrom_allow_env_refused() {
+  session_on sec-envfrom-allow sec-envfrom "  redaction: {allowEnv: [SEC_ENVFROM_KEY]}" | as alice apply -f - >/dev/null || return 1
+  wait_phase sec-envfrom-allow Denied 60 || return 1
+  [ "$(reason_of sec-envfrom-allow)" = AllowEnvNotAllowed ] || { echo "reason: $(reason_of sec-envfrom-allow)"; return 1; }
+  message_of sec-envfrom-allow | grep -q "envFrom.secretRef" || { echo "message: $(message_of sec-envfrom-allow)"; return 1; }
+  # Without allowEnv the session runs, reads the variable, and shows it redacted.
+  session_on sec-envfrom-plain sec-envfrom | as alice apply -f - >/dev/null || return 1
+  wait_phase sec-envfrom-plain Completed 90 || return 1
+  decrypt_snapshot sec-envfrom-plain "$work/alice.key" || return 1
+  if grep -q "$envfrom_canary" "$work/sec-envfrom-plain.json"; then echo "the envFrom value is in the snapshot"; return 1; fi
+  python3 - "$work/sec-envfrom-plain.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+env = {e["name"]: e.get("value") for e in doc["processes"][0]["env"]}
+assert env.get("SEC_ENVFROM_KEY") == "[REDACTED]", env
+PY
+  # Per-rule counts stay in the snapshot; status shows a total at most (L9).
+  [ -z "$(as alice -n team-a get debugsession sec-envfrom-plain -o jsonpath='{.status.redaction.patternsMatched}')" ] ||
+    { echo "status still carries per-rule counts"; return 1; }
+  for name in sec-envfrom-allow sec-envfrom-plain; do
+    if as admin -n team-a get debugsession,debugsnapshot,pod,event -o json | grep -q "$envfrom_canary"; then
+      echo "the envFrom value is in an API object in team-a ($name)"; return 1
+    fi
+  done
+}
+check "envFrom.secretRef: allowEnv naming one of the Secret's keys is Denied (AllowEnvNotAllowed); without it the value is [REDACTED] and appears in no snapshot or status" \
+  envfrom_allow_env_refused
+
+# The policy allows host namespaces and alice holds use on debugprofiles/host (cluster-wide).
+host_controller_stop || true
+start_controller --host-namespaces=allow
+as admin apply -f - >/dev/null <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: sec-alice-host}
+rules:
+- {apiGroups: [ephemera.dev], resources: [debugprofiles], resourceNames: [host], verbs: [use]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: sec-alice-host}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: sec-alice-host}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}
+YAML
+hostpid_allowed_holds_only_the_target() {
+  local deadline=$((SECONDS + 30))
+  until [ "$(as admin auth can-i use debugprofiles.ephemera.dev/host --as=alice 2>/dev/null)" = yes ]; do
+    [ $SECONDS -lt $deadline ] || { echo "alice's host grant has not reached the authorizer"; return 1; }
+    sleep 0.5
+  done
+  session_on sec-host-allowed sec-hostpid | as alice apply -f - >/dev/null || return 1
+  wait_phase sec-host-allowed Completed 90 || return 1
+  decrypt_snapshot sec-host-allowed "$work/alice.key" || return 1
+  only_target_processes sec-host-allowed 8091
+}
+check "with hostNamespaces=allow and alice's use on debugprofiles/host, a hostPID session completes and its snapshot holds only the target container's processes (no kubelet, containerd or other node process)" \
+  hostpid_allowed_holds_only_the_target
 
 [ "$failed" -eq 0 ]

@@ -78,11 +78,15 @@ TEST(AccessChecksTest, ThePtraceProfileAlsoNeedsUseOnDebugprofilesPtrace) {
 TEST(AccessChecksTest, AHostNamespacePodAlsoNeedsUseOnDebugprofilesHostClusterWide) {
   const DebugSession bob = SessionRequestedBy(kBob, "restricted");
   json object = testing::PodObject();
+  Policy allow;
+  allow.allow_host_namespaces = true;
   const PodView ordinary = *ParsePodView(object);
-  EXPECT_EQ(AccessChecksFor(bob, Policy{}, &ordinary).size(), 1u);
+  EXPECT_EQ(AccessChecksFor(bob, allow, &ordinary).size(), 1u);
   object["spec"]["hostPID"] = true;
   const PodView host = *ParsePodView(object);
-  std::vector<AccessCheck> checks = AccessChecksFor(bob, Policy{}, &host);
+  // Under the default policy the planner refuses the pod itself (HostNamespacesNotAllowed).
+  EXPECT_EQ(AccessChecksFor(bob, Policy{}, &host).size(), 1u);
+  std::vector<AccessCheck> checks = AccessChecksFor(bob, allow, &host);
   ASSERT_EQ(checks.size(), 2u);
   const kube::AccessReviewRequest& request = checks[1].request;
   EXPECT_EQ(request.user, "bob@example.com");
@@ -100,7 +104,7 @@ TEST(AccessChecksTest, AHostNamespacePodAlsoNeedsUseOnDebugprofilesHostClusterWi
   json privileged = testing::PodObject();
   privileged["spec"]["containers"][0]["securityContext"] = {{"privileged", true}};
   const PodView privileged_view = *ParsePodView(privileged);
-  EXPECT_EQ(AccessChecksFor(bob, Policy{}, &privileged_view).size(), 2u);
+  EXPECT_EQ(AccessChecksFor(bob, allow, &privileged_view).size(), 2u);
 }
 
 TEST(AccessChecksTest, ARequesterWithoutUidOrGroupsIsAskedAboutAsIs) {
