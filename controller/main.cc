@@ -521,6 +521,7 @@ int Run(int argc, char** argv) {
     log.Warn("Reconcile failed; will retry", {{"debugsession", key.ToString()}, {"error", status}});
   };
   auto lead = [&](const std::stop_token& leading) {
+    reconciler.StartedLeading(clock.Now());
     std::jthread watch([&](const std::stop_token&) { container_watch.Run(leading); });
     std::jthread sweep([&](const std::stop_token&) { anchors.SweepPeriodically(leading); });
     controller.Run(leading, on_error);

@@ -6,8 +6,8 @@ namespace ephemera::audit {
 
 AuditLog::AuditLog(AuditSink& sink, AuditLogOptions options) : sink_(sink), options_(options) {}
 
-StatusOr<ChainHead> AuditLog::Append(const AuditRecord& record,
-                                     std::optional<ChainHead> persisted) {
+StatusOr<ChainHead> AuditLog::Append(const AuditRecord& record, std::optional<ChainHead> persisted,
+                                     bool written_elsewhere) {
   if (record.chain.empty()) return InvalidArgumentError("audit record has no chain");
   if (persisted.has_value() && persisted->records > 0 && !IsAuditHash(persisted->hash)) {
     return InvalidArgumentError("persisted audit head of chain " + record.chain +
@@ -25,11 +25,11 @@ StatusOr<ChainHead> AuditLog::Append(const AuditRecord& record,
   auto abandoned = abandoned_.find(record.chain);
   if (abandoned != abandoned_.end() && abandoned->second.records > current.records) {
     fork.abandons = abandoned->second.hash;  // this process's own branch past the saved head
-  } else if (!from_memory && current.records > 0 &&
+  } else if (!from_memory && (current.records > 0 || written_elsewhere) &&
              (abandoned == abandoned_.end() || abandoned->second != current)) {
     // A head this process did not write, or moved on by someone else since: whoever wrote last
-    // may have left records past it (a chain starting at genesis has no previous writer to
-    // allow for: a fork at seq 1 stays unexplained).
+    // may have left records past it. At genesis only when the caller says someone else may have
+    // begun the chain; otherwise a fork at seq 1 stays unexplained.
     fork.resumes = true;
   }
 

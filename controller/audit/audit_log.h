@@ -59,8 +59,15 @@ class AuditLog {
   // head, to be stored by the caller.
   // Errors: kInvalidArgument when record.chain is empty or persisted->hash is not a sha256 hash
   // (nothing written); kUnavailable in strict mode when the sink failed (head unchanged).
+  // `written_elsewhere`: the caller knows that another process may already have started this
+  // chain without the caller seeing its head (a session created before this replica began
+  // leading, whose first records a previous leader may have written before it could save them).
+  // A record appended at genesis is then marked ForkNote::resumes like any other first record
+  // from a head this process did not write; otherwise a chain starting at genesis has no earlier
+  // writer to allow for.
   StatusOr<ChainHead> Append(const AuditRecord& record,
-                             std::optional<ChainHead> persisted = std::nullopt);
+                             std::optional<ChainHead> persisted = std::nullopt,
+                             bool written_elsewhere = false);
 
   // The chain's newest head known in memory; GenesisHead(chain) for a chain not (or no longer)
   // known.

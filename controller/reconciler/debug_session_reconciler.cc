@@ -845,7 +845,11 @@ Status DebugSessionReconciler::AppendAudit(const DebugSession& s, Action step_ac
     persisted =
         audit::ChainHead{static_cast<std::uint64_t>(status.audit->records), status.audit->head};
   }
-  auto head = options_.audit->Append(record, persisted);
+  // A session created before this replica began leading may have had its first records written
+  // by the previous leader, which died before saving them in status (a fork at seq 1).
+  const bool written_elsewhere =
+      !persisted.has_value() && s.created <= leading_since_.load(std::memory_order_relaxed);
+  auto head = options_.audit->Append(record, persisted, written_elsewhere);
   if (!head.ok()) {
     // Strict audit: the step must not count as done. Wiping goes ahead regardless (a key must
     // never outlive its TTL because the audit sink is down); its record is lost and counted.

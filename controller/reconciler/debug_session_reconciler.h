@@ -13,6 +13,7 @@
 #ifndef EPHEMERA_CONTROLLER_RECONCILER_DEBUG_SESSION_RECONCILER_H_
 #define EPHEMERA_CONTROLLER_RECONCILER_DEBUG_SESSION_RECONCILER_H_
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -80,6 +81,12 @@ class DebugSessionReconciler {
   // reconciler planned its next step from the written object already. The controller does not
   // queue such events. Thread safe.
   bool IsEchoOfOwnWrite(const kube::ObjectKey& key, const nlohmann::json& object) const;
+
+  // This replica began leading at `since`. A session created before then may have first audit
+  // records that a previous leader wrote but could not save in its status before it died; the
+  // first record this replica appends to such a chain is marked as a resume, so that the
+  // verifier accepts that one branch (AuditLog::Append's written_elsewhere). Thread safe.
+  void StartedLeading(session::TimePoint since) { leading_since_.store(since); }
 
  private:
   // Reconcile without the exception boundary; sets `session_uid` once the session is parsed.
@@ -157,6 +164,7 @@ class DebugSessionReconciler {
   std::map<kube::ObjectKey, std::deque<std::string>> written_versions_;  // the last few per key
   kube::Clock& clock_;
   ReconcilerOptions options_;
+  std::atomic<session::TimePoint> leading_since_{session::TimePoint::min()};
 };
 
 }  // namespace ephemera::reconciler

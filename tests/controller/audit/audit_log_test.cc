@@ -240,6 +240,29 @@ TEST(AuditLogTest, TheFirstRecordFromAPersistedHeadIsAResume) {
   EXPECT_TRUE(sink.Records().back().fork.resumes);
 }
 
+// A leader that died between a session's first records and its first status write leaves a branch
+// at seq 1; the next leader, told that the session is older than its leadership, marks its own
+// first record as a resume, and the chain verifies. Without that, the branch is unexplained.
+TEST(AuditLogTest, AGenesisBranchLeftByAPreviousLeaderIsExplainedWhenTheCallerSaysSo) {
+  for (const bool written_elsewhere : {true, false}) {
+    FakeAuditSink sink;
+    {
+      AuditLog dead(sink);
+      ASSERT_TRUE(dead.Append(RecordFor("session/a", "accepted")).ok());
+    }
+    AuditLog log(sink);
+    StatusOr<ChainHead> first =
+        log.Append(RecordFor("session/a", "accepted"), std::nullopt, written_elsewhere);
+    ASSERT_TRUE(first.ok());
+    StatusOr<ChainHead> second = log.Append(RecordFor("session/a", "authorized"), *first);
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(sink.Records()[1].fork.resumes, written_elsewhere);
+    std::stringstream stream(sink.JsonLines());
+    EXPECT_EQ(VerifyAuditStream(stream, {{"session/a", *second}}).Verified(), written_elsewhere)
+        << "written_elsewhere=" << written_elsewhere;
+  }
+}
+
 // Strict audit refuses the named record: the name is kept for the next attempt.
 TEST(AuditLogTest, ARefusedRetryKeepsTheAbandonedTipForTheNextOne) {
   FakeAuditSink sink;
