@@ -435,11 +435,15 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       status.phase = Phase::kCapturing;
       status.ephemeral_container = session::EphemeralContainerNameFor(s.uid);
       status.message = "Capturing";
-      status.SetCondition("Injected", true, "Injected",
-                          "container " + status.ephemeral_container + " targets " + plan.container,
-                          now);
+      // allowEnv entries that could reveal a Secret were not passed to the tool (M2); say so.
+      const std::string allow_env_note =
+          session::FilterAllowEnv(s.spec.allow_env, *observed.pod).note;
+      const std::string noted = allow_env_note.empty() ? "" : "; " + allow_env_note;
+      status.SetCondition(
+          "Injected", true, "Injected",
+          "container " + status.ephemeral_container + " targets " + plan.container + noted, now);
       EPHEMERA_RETURN_IF_ERROR(
-          Record(s, plan, "ok", status.ephemeral_container + annotated, status));
+          Record(s, plan, "ok", status.ephemeral_container + annotated + noted, status));
       return WriteStatus(std::move(object), status);
     }
     case Action::kCollect: {

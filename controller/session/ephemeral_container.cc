@@ -1,10 +1,75 @@
 #include "controller/session/ephemeral_container.h"
 
 #include "controller/session/planner.h"
+#include "debugpod/redact/redactor.h"
 
 namespace ephemera::session {
+namespace {
+
+// Whether the redactor treats `name` as a secret's name: it redacts the value of `name=x` in free
+// text exactly when the key looks like a secret (password, token, api key, ...).
+bool LooksLikeSecretName(const std::string& name) {
+  static const StatusOr<redact::Redactor> redactor = redact::Redactor::Create({});
+  if (!redactor.ok()) return true;  // fail closed
+  const std::string probe = name + "=x";
+  redact::RedactionReport report;
+  StatusOr<std::string> redacted = redactor->RedactText(probe, report);
+  return !redacted.ok() || *redacted != probe;
+}
+
+bool MatchesAllowEntry(const std::string& entry, const std::string& name) {
+  if (!entry.empty() && entry.back() == '*') {
+    return name.compare(0, entry.size() - 1, entry, 0, entry.size() - 1) == 0;
+  }
+  return entry == name;
+}
+
+std::string Join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& word : words) out += (out.empty() ? "" : ", ") + word;
+  return out;
+}
+
+}  // namespace
 
 using nlohmann::json;
+
+AllowEnvFilter FilterAllowEnv(const std::vector<std::string>& allow_env, const PodView& pod) {
+  AllowEnvFilter filter;
+  if (allow_env.empty()) return filter;
+  if (!pod.env_from_secret_containers.empty()) {
+    filter.refused = allow_env;
+    filter.note = "spec.redaction.allowEnv is not honoured on pod " + pod.name + ": container " +
+                  Join(pod.env_from_secret_containers) +
+                  " takes its environment from a whole Secret (envFrom.secretRef), whose "
+                  "variable names the controller cannot know, so every value stays redacted";
+    return filter;
+  }
+  std::vector<std::string> reasons;
+  for (const std::string& entry : allow_env) {
+    std::string why;
+    for (const std::string& secret : pod.secret_env) {
+      if (MatchesAllowEntry(entry, secret)) {
+        why = entry + " (" + secret + " is filled from a Secret by secretKeyRef)";
+        break;
+      }
+    }
+    std::string name = entry;
+    if (!name.empty() && name.back() == '*') name.pop_back();
+    if (why.empty() && LooksLikeSecretName(name)) why = entry + " (looks like a secret's name)";
+    if (why.empty()) {
+      filter.shown.push_back(entry);
+    } else {
+      filter.refused.push_back(entry);
+      reasons.push_back(std::move(why));
+    }
+  }
+  if (!reasons.empty()) {
+    filter.note = "spec.redaction.allowEnv entries not honoured, their values stay redacted: " +
+                  Join(reasons);
+  }
+  return filter;
+}
 
 StatusOr<json> BuildEphemeralContainer(const DebugSession& session, const PodView& pod,
                                        const std::string& target_container, const Policy& policy,
@@ -48,7 +113,7 @@ StatusOr<json> BuildEphemeralContainer(const DebugSession& session, const PodVie
     args.push_back("--capture");
     args.push_back(sections);
   }
-  for (const auto& name : session.spec.allow_env) {
+  for (const auto& name : FilterAllowEnv(session.spec.allow_env, pod).shown) {
     args.push_back("--allow-env");
     args.push_back(name);
   }

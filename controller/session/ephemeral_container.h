@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "controller/session/debug_session.h"
 #include "controller/session/pod_view.h"
@@ -22,6 +23,22 @@ StatusOr<nlohmann::json> BuildEphemeralContainer(const DebugSession& session, co
                                                  const std::string& target_container,
                                                  const Policy& policy,
                                                  const std::string& session_recipient);
+
+// Which spec.redaction.allowEnv entries the snapshot tool may honour on `pod` (review M2: allowEnv
+// must never reveal a Secret). Not honoured, so the values stay "[REDACTED]":
+//   - every entry, when any container takes a whole Secret through envFrom[].secretRef: the
+//     controller does not read Secrets, so any name could be one of its keys;
+//   - an entry that matches (a prefix entry "DB_*": covers) a name that any container or init
+//     container fills from a Secret through valueFrom.secretKeyRef;
+//   - an entry whose name looks like a secret's to the redactor (password, token, api key, ...).
+// `note` is one sentence for the session's Injected condition and audit record, "" when every
+// entry is honoured.
+struct AllowEnvFilter {
+  std::vector<std::string> shown;    // passed to the tool as --allow-env
+  std::vector<std::string> refused;  // left out
+  std::string note;
+};
+AllowEnvFilter FilterAllowEnv(const std::vector<std::string>& allow_env, const PodView& pod);
 
 // The strategic-merge patch for pods/ephemeralcontainers that adds `container`.
 nlohmann::json EphemeralContainerPatch(const nlohmann::json& container);

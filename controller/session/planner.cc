@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <array>
 
-#include "debugpod/redact/redactor.h"
-
 namespace ephemera::session {
 namespace {
 
@@ -118,59 +116,6 @@ std::optional<Plan> CheckHostNamespaces(const PodView& pod, const std::string& c
                  "debugprofiles/host (ephemera.dev, cluster-wide)");
 }
 
-// Whether the redactor treats `name` as a secret's name: it redacts the value of `name=x` in free
-// text exactly when the key looks like a secret (IsSecretKey in redactor.cc: password, token, ...).
-bool LooksLikeSecretName(const std::string& name) {
-  static const StatusOr<redact::Redactor> redactor = redact::Redactor::Create({});
-  if (!redactor.ok()) return true;  // fail closed
-  const std::string probe = name + "=x";
-  redact::RedactionReport report;
-  StatusOr<std::string> redacted = redactor->RedactText(probe, report);
-  return !redacted.ok() || *redacted != probe;
-}
-
-bool MatchesAllowEntry(const std::string& entry, const std::string& name) {
-  if (!entry.empty() && entry.back() == '*') {
-    return name.compare(0, entry.size() - 1, entry, 0, entry.size() - 1) == 0;
-  }
-  return entry == name;
-}
-
-// M2: spec.redaction.allowEnv may never reveal a Secret. Refused: an entry that matches a name any
-// container of the pod fills from a Secret (secretKeyRef); any entry at all when a container takes
-// a whole Secret through envFrom.secretRef (the controller cannot read the Secret, so every name
-// could be one of its keys); an entry whose name looks like a secret (password, token, ...).
-std::optional<Plan> CheckAllowEnv(const DebugSession& s, const PodView& pod) {
-  const std::vector<std::string>& allow = s.spec.allow_env;
-  if (allow.empty()) return std::nullopt;
-  if (!pod.env_from_secret_containers.empty()) {
-    return End(Action::kDeny, "AllowEnvNotAllowed",
-               "spec.redaction.allowEnv cannot be used on pod " + pod.name + ": container " +
-                   JoinWords(pod.env_from_secret_containers, " and ") +
-                   " takes its environment from a whole Secret (envFrom.secretRef), whose "
-                   "variable names the controller cannot know; remove allowEnv");
-  }
-  for (const std::string& entry : allow) {
-    for (const std::string& secret : pod.secret_env) {
-      if (!MatchesAllowEntry(entry, secret)) continue;
-      return End(Action::kDeny, "AllowEnvNotAllowed",
-                 "spec.redaction.allowEnv entry " + entry + " matches " + secret + ", which pod " +
-                     pod.name +
-                     " fills from a Secret (secretKeyRef); Secret-backed variables are always "
-                     "redacted: remove it from allowEnv");
-    }
-    std::string name = entry;
-    if (!name.empty() && name.back() == '*') name.pop_back();
-    if (LooksLikeSecretName(name)) {
-      return End(Action::kDeny, "AllowEnvNotAllowed",
-                 "spec.redaction.allowEnv entry " + entry +
-                     " names a variable that looks like a secret (password, token, key, ...); "
-                     "such values are always redacted: remove it from allowEnv");
-    }
-  }
-  return std::nullopt;
-}
-
 // From Pending/Injecting: wait for a running target, then key, then injection.
 Plan PlanInjection(const DebugSession& s, const Observations& observed, const Policy& policy,
                    TimePoint now) {
@@ -186,7 +131,6 @@ Plan PlanInjection(const DebugSession& s, const Observations& observed, const Po
                "pod " + pod.name + " has no container named \"" + container + "\"");
   }
   if (auto denied = CheckHostNamespaces(pod, container, policy)) return *denied;
-  if (auto denied = CheckAllowEnv(s, pod)) return *denied;
   const EphemeralContainerView* existing = pod.FindEphemeral(EphemeralContainerNameFor(s.uid));
   if (existing != nullptr && !existing->added_by_ephemera) {
     return ForeignContainer(pod, *existing, /*injected=*/false);

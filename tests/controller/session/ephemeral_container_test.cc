@@ -134,6 +134,65 @@ TEST(EphemeralContainerTest, SecretEnvNamesComeFromEveryContainer) {
   EXPECT_NE(args.find("\"--secret-env\",\"MIGRATION_DSN\""), std::string::npos);
 }
 
+std::vector<std::string> AllowEnvArgs(const nlohmann::json& container) {
+  std::vector<std::string> args = Args(container), shown;
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--allow-env") shown.push_back(args[i + 1]);
+  }
+  return shown;
+}
+
+// M2: allowEnv can never reveal a Secret-backed variable, of any container of the pod.
+TEST(EphemeralContainerTest, AllowEnvNeverNamesASecretBackedVariableOfAnyContainer) {
+  DebugSession session = *ParseDebugSession(testing::SessionObject());
+  nlohmann::json object = testing::PodObject();
+  object["spec"]["containers"].push_back(
+      {{"name", "sidecar"},
+       {"env",
+        {{{"name", "UPSTREAM_ID"},
+          {"valueFrom", {{"secretKeyRef", {{"name", "up"}, {"key", "id"}}}}}}}}});
+  const PodView pod = *ParsePodView(object);
+  session.spec.allow_env = {"LOG_LEVEL", "DB_PASSWORD", "UPSTREAM_ID", "UPSTREAM_*", "FEATURE_*"};
+  AllowEnvFilter filter = FilterAllowEnv(session.spec.allow_env, pod);
+  EXPECT_EQ(filter.shown, (std::vector<std::string>{"LOG_LEVEL", "FEATURE_*"}));
+  EXPECT_EQ(filter.refused, (std::vector<std::string>{"DB_PASSWORD", "UPSTREAM_ID", "UPSTREAM_*"}));
+  EXPECT_NE(filter.note.find("UPSTREAM_ID is filled from a Secret by secretKeyRef"),
+            std::string::npos)
+      << filter.note;
+  auto c = BuildEphemeralContainer(session, pod, "app", TestPolicy(), testing::kRecipient);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(AllowEnvArgs(*c), (std::vector<std::string>{"LOG_LEVEL", "FEATURE_*"}));
+  // Nothing refused, nothing to say.
+  EXPECT_EQ(FilterAllowEnv({"LOG_LEVEL"}, pod).note, "");
+}
+
+TEST(EphemeralContainerTest, AllowEnvIsNotHonouredWhenAContainerTakesAWholeSecret) {
+  DebugSession session = *ParseDebugSession(testing::SessionObject());
+  nlohmann::json object = testing::PodObject();
+  object["spec"]["containers"][0]["envFrom"] = {{{"secretRef", {{"name", "db"}}}}};
+  const PodView pod = *ParsePodView(object);
+  session.spec.allow_env = {"DB_HOST", "LOG_LEVEL"};
+  AllowEnvFilter filter = FilterAllowEnv(session.spec.allow_env, pod);
+  EXPECT_TRUE(filter.shown.empty());
+  EXPECT_NE(filter.note.find("container app takes its environment from a whole Secret "
+                             "(envFrom.secretRef)"),
+            std::string::npos)
+      << filter.note;
+  auto c = BuildEphemeralContainer(session, pod, "app", TestPolicy(), testing::kRecipient);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(AllowEnvArgs(*c).empty());
+}
+
+TEST(EphemeralContainerTest, AllowEnvNeverNamesASecretLookingVariable) {
+  const PodView pod = *ParsePodView(testing::PodObject());
+  for (const char* name : {"STRIPE_API_KEY", "GITHUB_TOKEN", "ADMIN_PASSWORD", "SESSION_*"}) {
+    AllowEnvFilter filter = FilterAllowEnv({name}, pod);
+    EXPECT_TRUE(filter.shown.empty()) << name;
+    EXPECT_NE(filter.note.find("looks like a secret's name"), std::string::npos) << filter.note;
+  }
+  EXPECT_EQ(FilterAllowEnv({"AUTHOR_NAME", "TOKENIZER_MODE"}, pod).shown.size(), 2u);
+}
+
 TEST(EphemeralContainerTest, RestrictedNeedsKnownUser) {
   auto [session, pod] = Fixture();
   pod.containers[0].run_as_user.reset();
