@@ -502,19 +502,47 @@ void DetectPemPrivateKeys(std::string_view text, Spans& spans) {
 
 // --- Token formats (fixed prefixes) --------------------------------------------------------------
 
+// Bit (b0 << 8 | b1): some token format (a row of kTokenRules, a JWT's "eyJ", an age key's "AG"
+// or "ag") starts with bytes b0, b1. Most word starts are ruled out with this one load.
+constexpr std::array<uint64_t, 1024> MakeTokenPairs() {
+  std::array<uint64_t, 1024> bits{};
+  const auto set = [&bits](char b0, char b1) {
+    const size_t pair =
+        static_cast<size_t>(static_cast<uint8_t>(b0)) << 8 | static_cast<uint8_t>(b1);
+    bits[pair / 64] |= uint64_t{1} << (pair % 64);
+  };
+  for (const TokenRule& rule : kTokenRules) set(rule.prefix[0], rule.prefix[1]);
+  set('e', 'y');
+  set('A', 'G');
+  set('a', 'g');
+  set('A', 'g');
+  set('a', 'G');
+  return bits;
+}
+constexpr std::array<uint64_t, 1024> kTokenPairs = MakeTokenPairs();
+
+bool MayStartToken(std::string_view text, size_t i) {
+  if (i + 1 >= text.size()) return false;
+  const size_t pair =
+      static_cast<size_t>(static_cast<uint8_t>(text[i])) << 8 | static_cast<uint8_t>(text[i + 1]);
+  return (kTokenPairs[pair / 64] >> (pair % 64) & 1) != 0;
+}
+
 constexpr std::array<RuleSet, 256> kRulesByFirstByte = MakeRulesByByteAt(0);
 constexpr std::array<RuleSet, 256> kRulesBySecondByte = MakeRulesByByteAt(1);
+constexpr std::array<RuleSet, 256> kRulesByThirdByte = MakeRulesByByteAt(2);
 
 // The longest row of kTokenRules that matches at `i` (the start of a word); returns the end of the
 // match (0 if none) and sets `*name`.
 size_t MatchTokenTableAt(std::string_view text, size_t i, std::string_view* name) {
-  if (text.size() - i < 2) return 0;
+  if (text.size() - i < 3) return 0;
   const RuleSet& first = kRulesByFirstByte[static_cast<uint8_t>(text[i])];
   const RuleSet& second = kRulesBySecondByte[static_cast<uint8_t>(text[i + 1])];
+  const RuleSet& third = kRulesByThirdByte[static_cast<uint8_t>(text[i + 2])];
   size_t best_end = 0;
   size_t best_prefix = 0;
   for (size_t word = 0; word < first.size(); ++word) {
-    for (uint64_t bits = first[word] & second[word]; bits != 0; bits &= bits - 1) {
+    for (uint64_t bits = first[word] & second[word] & third[word]; bits != 0; bits &= bits - 1) {
       const TokenRule& rule = kTokenRules[word * 64 + static_cast<size_t>(std::countr_zero(bits))];
       if (rule.prefix.size() <= best_prefix || !StartsWith(text, i, rule.prefix)) continue;
       const size_t body_begin = i + rule.prefix.size();
@@ -876,6 +904,29 @@ constexpr ProgramFlags kProgramFlags[] = {
 
 constexpr size_t kMaxProgramLookBack = 1024;
 
+// The letters of kProgramFlags' separate flags: a short flag with another letter needs no look-up.
+constexpr std::string_view kSeparateFlagLetters = "paPwuUk";
+static_assert(
+    std::all_of(std::begin(kProgramFlags), std::end(kProgramFlags), [](const ProgramFlags& row) {
+      return (row.attached.empty() || row.attached == "p") &&
+             std::all_of(row.separate.begin(), row.separate.end(), [](char f) {
+               return kSeparateFlagLetters.find(f) != std::string_view::npos;
+             });
+    }));
+
+// For each first byte, the lengths (bit n, n < 16) of the program names starting with it, so that
+// most words are ruled out without comparing them to every name.
+constexpr std::array<uint16_t, 256> MakeProgramLengths() {
+  std::array<uint16_t, 256> table{};
+  for (const ProgramFlags& row : kProgramFlags) {
+    table[static_cast<uint8_t>(row.program[0])] |= static_cast<uint16_t>(1U << row.program.size());
+  }
+  return table;
+}
+constexpr std::array<uint16_t, 256> kProgramLengths = MakeProgramLengths();
+static_assert(std::all_of(std::begin(kProgramFlags), std::end(kProgramFlags),
+                          [](const ProgramFlags& row) { return row.program.size() < 16; }));
+
 // The row of kProgramFlags for the nearest word before `pos` (within kMaxProgramLookBack bytes)
 // that names one of its programs, or nullptr.
 const ProgramFlags* ProgramBefore(std::string_view text, size_t pos) {
@@ -888,7 +939,8 @@ const ProgramFlags* ProgramBefore(std::string_view text, size_t pos) {
     std::string_view word = text.substr(begin, end - begin);
     const size_t slash = word.rfind('/');
     if (slash != std::string_view::npos) word.remove_prefix(slash + 1);
-    if (!word.empty() && word[0] != '-') {
+    if (!word.empty() && word.size() < 16 &&
+        (kProgramLengths[static_cast<uint8_t>(word[0])] & (1U << word.size())) != 0) {
       for (const ProgramFlags& row : kProgramFlags) {
         if (row.program == word) return &row;
       }
@@ -918,6 +970,20 @@ bool IsFlagLike(std::string_view word) {
   if (word.size() < 2 || word[0] != '-') return false;
   if (word[1] == '-') return true;
   return std::all_of(word.begin() + 1, word.end(), [](char x) { return IsAlpha(x) || x == '-'; });
+}
+
+// True if `word` can be the key of "key value" with a blank between: it ends in one of the
+// strong keywords people write that way (netrc's "password", "token", "secret", ...).
+bool EndsWithBareKeyword(std::string_view word) {
+  constexpr std::string_view kBareKeywords[] = {"password", "passwd", "pass",       "pwd",
+                                                "secret",   "token",  "passphrase", "apikey"};
+  if (word.size() < 3) return false;
+  const char last = Lower(word.back());
+  if (last != 'd' && last != 's' && last != 't' && last != 'n' && last != 'e' && last != 'y') {
+    return false;
+  }
+  return std::any_of(std::begin(kBareKeywords), std::end(kBareKeywords),
+                     [&](std::string_view k) { return EndsWithIgnoreCase(word, k); });
 }
 
 // A value after a bare secret word ("password S3cret!", netrc's "password x", a "token<TAB>v"
@@ -1047,10 +1113,11 @@ size_t ScanArgumentPairAt(std::string_view text, size_t i, size_t& floor, Spans&
   return end;
 }
 
-// The word after the blank at `i` when it is a short flag with a password attached: "-pS3cret"
-// after mysql, 7z or rar; with no such program, only when the rest looks like a password.
+// The word after the blank at `i` when it is "-p" with a password attached: "-pS3cret" after
+// mysql, 7z or rar; with no such program, only when the rest looks like a password. (Every
+// attached flag of kProgramFlags is 'p'.)
 size_t ScanAttachedFlagAt(std::string_view text, size_t i, size_t& floor, Spans& spans) {
-  if (i + 3 >= text.size() || text[i + 1] != '-' || !IsAlpha(text[i + 2])) return i + 1;
+  if (i + 3 >= text.size() || text[i + 1] != '-' || text[i + 2] != 'p') return i + 1;
   const size_t word_begin = i + 1;
   size_t end = RunEnd(text, word_begin, [](char x) { return !IsSpace(x) && !IsQuote(x); });
   const std::string_view rest = text.substr(i + 3, end - (i + 3));
@@ -1077,47 +1144,56 @@ size_t ScanBlankAt(std::string_view text, size_t i, size_t& floor, Spans& spans)
     }
     const bool word_start =
         key_begin == 0 || IsSpace(text[key_begin - 1]) || IsQuote(text[key_begin - 1]);
-    const size_t begin = SkipBlanks(text, i + 1);
+    const std::string_view word = text.substr(key_begin, i - key_begin);
+    // Which kind of pair this can be, decided on the word alone before the value is looked at.
+    enum { kNoPair, kShortFlag, kLongFlag, kBareKey } kind = kNoPair;
+    if (word_start && word[0] == '-') {
+      if (word.size() == 2 && IsAlpha(word[1])) {
+        if (kSeparateFlagLetters.find(word[1]) != std::string_view::npos) kind = kShortFlag;
+      } else {
+        kind = kLongFlag;
+      }
+    } else if (word_start && IsAlpha(word[0]) && (c == '\t' || EndsWithBareKeyword(word))) {
+      kind = kBareKey;
+    }
+    const size_t begin = kind == kNoPair ? i : SkipBlanks(text, i + 1);
     const size_t value_end = RunEnd(text, begin, [](char x) { return !IsSpace(x); });
     const std::string_view value = text.substr(begin, value_end - begin);
-    if (word_start && !value.empty()) {
-      const std::string_view word = text.substr(key_begin, i - key_begin);
-      size_t end = 0;
-      if (word.size() == 2 && word[0] == '-' && IsAlpha(word[1])) {
-        // "-a v": a short flag that takes a password in the program before it.
-        const ProgramFlags* program = ProgramBefore(text, key_begin);
-        if (program != nullptr && program->separate.find(word[1]) != std::string_view::npos) {
-          if (word[1] == 'u' || word[1] == 'U') {
-            const size_t sep = value.find(word[1] == 'u' ? ':' : '%');
-            if (sep != std::string_view::npos && sep + 1 < value.size()) {
-              AddSpan(spans, begin + sep + 1, value_end, Rule::kSecretKeyValue);
-              end = value_end;
-            }
-          } else if (!(IsDigit(value[0]) && value.find(':') != std::string_view::npos)) {
-            // (not "-p 8080:80", a port mapping of docker run)
-            end = RedactValueAt(text, begin, KeyStrength::kStrong, spans);
+    size_t end = 0;
+    if (kind == kShortFlag && !value.empty()) {
+      // "-a v": a short flag that takes a password in the program before it.
+      const ProgramFlags* program = ProgramBefore(text, key_begin);
+      if (program != nullptr && program->separate.find(word[1]) != std::string_view::npos) {
+        if (word[1] == 'u' || word[1] == 'U') {
+          const size_t sep = value.find(word[1] == 'u' ? ':' : '%');
+          if (sep != std::string_view::npos && sep + 1 < value.size()) {
+            AddSpan(spans, begin + sep + 1, value_end, Rule::kSecretKeyValue);
+            end = value_end;
           }
-        }
-      } else if (word[0] == '-') {
-        // "--key value": a flag naming a secret, then a value that is not itself a flag.
-        const size_t dashes = word.size() > 1 && word[1] == '-' ? 2 : 1;
-        const std::string_view name = word.substr(dashes);
-        if (!name.empty() && IsAlpha(name[0]) && !IsFlagLike(value)) {
-          const KeyStrength strength = SecretKeyStrength(name);
-          if (strength != KeyStrength::kNone) end = RedactValueAt(text, begin, strength, spans);
-        }
-      } else if (IsAlpha(word[0]) && value[0] != '-') {
-        // "password S3cret!" (netrc), "token<TAB>value", "ENCRYPTION_KEY<TAB>value".
-        const KeyStrength strength = SecretKeyStrength(word);
-        if (strength != KeyStrength::kNone &&
-            (c == '\t' || (strength == KeyStrength::kStrong && LooksLikeBareValue(value)))) {
-          end = RedactValueAt(text, begin, strength, spans);
+        } else if (!(IsDigit(value[0]) && value.find(':') != std::string_view::npos)) {
+          // (not "-p 8080:80", a port mapping of docker run)
+          end = RedactValueAt(text, begin, KeyStrength::kStrong, spans);
         }
       }
-      if (end > 0) {
-        floor = std::max(floor, end);
-        return std::max(i + 1, end);
+    } else if (kind == kLongFlag && !value.empty()) {
+      // "--key value": a flag naming a secret, then a value that is not itself a flag.
+      const size_t dashes = word.size() > 1 && word[1] == '-' ? 2 : 1;
+      const std::string_view name = word.substr(dashes);
+      if (!name.empty() && IsAlpha(name[0]) && !IsFlagLike(value)) {
+        const KeyStrength strength = SecretKeyStrength(name);
+        if (strength != KeyStrength::kNone) end = RedactValueAt(text, begin, strength, spans);
       }
+    } else if (kind == kBareKey && !value.empty() && value[0] != '-') {
+      // "password S3cret!" (netrc), "token<TAB>value", "ENCRYPTION_KEY<TAB>value".
+      const KeyStrength strength = SecretKeyStrength(word);
+      if (strength != KeyStrength::kNone &&
+          (c == '\t' || (strength == KeyStrength::kStrong && LooksLikeBareValue(value)))) {
+        end = RedactValueAt(text, begin, strength, spans);
+      }
+    }
+    if (end > 0) {
+      floor = std::max(floor, end);
+      return std::max(i + 1, end);
     }
   }
   return ScanAttachedFlagAt(text, i, floor, spans);
@@ -1206,16 +1282,17 @@ TriggerSightings DetectAtTriggers(std::string_view text, Spans& spans) {
   uint32_t previous = 0;  // class of text[i - 1]; the start of the text counts as a blank
   for (size_t i = 0; i < text.size(); ++i) {
     const uint32_t cls = kCharClasses[static_cast<uint8_t>(text[i])];
-    const uint32_t before = previous;
+    // Inside a word only separators trigger; the mask is picked without a branch, so letters in
+    // the middle of words cost one predictable test.
+    const uint32_t mask = (previous & kAlnum) != 0 ? kKeyValueStop : kTrigger;
     previous = cls;
-    if ((cls & kTrigger) == 0) continue;
+    if ((cls & mask) == 0) continue;
     if ((cls & kKeyValueStop) != 0) {
       if (text[i] == ':' && StartsWith(text, i + 1, "//")) seen.scheme_separator = true;
       if (i >= key_value_next) key_value_next = ScanKeyValueAt(text, i, floor, spans);
       continue;
     }
-    if ((before & kAlnum) != 0) continue;  // not the start of a word
-    if ((cls & kTokenFirst) != 0 && i >= token_next) {
+    if ((cls & kTokenFirst) != 0 && i >= token_next && MayStartToken(text, i)) {
       Rule rule;
       std::string_view name;
       const size_t end = MatchTokenAt(text, i, &rule, &name);
