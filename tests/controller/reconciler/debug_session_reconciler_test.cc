@@ -690,6 +690,95 @@ TEST_F(ReconcilerTest, ADeniedSessionIsRecordedAndInjectsNothing) {
   EXPECT_EQ(s.status.audit->head, records.back().hash);
 }
 
+// --- Pods that share namespaces (H2) and allowEnv that could reveal a Secret (M2) -------------
+
+// Makes the target pod hostPID, with the container ID the kubelet reports, and answers every
+// review with `allow_host` for debugprofiles/host (true otherwise).
+void MakeHostPidTarget(kube::FakeKubeClient& client, bool allow_host) {
+  json pod = *client.GetObject(kube::PodsResource(), kPodKey);
+  pod["spec"]["hostPID"] = true;
+  pod["status"]["containerStatuses"][0]["containerID"] = "containerd://" + std::string(64, 'c');
+  client.PutObject(kube::PodsResource(), pod);
+  client.SetCreateAnswer("subjectaccessreviews", [allow_host](const json& review) {
+    json answer = review;
+    const bool host = review["spec"]["resourceAttributes"].value("name", "") == "host";
+    answer["status"] = {{"allowed", !host || allow_host}};
+    return answer;
+  });
+}
+
+TEST_F(ReconcilerTest, AHostPidSessionIsDeniedByTheDefaultPolicyAndNothingIsInjected) {
+  MakeHostPidTarget(client_, /*allow_host=*/true);
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  ASSERT_TRUE(Settle(reconciler).ok());
+  const session::DebugSession s = Session();
+  EXPECT_EQ(s.status.phase, session::Phase::kDenied);
+  ASSERT_NE(s.status.FindCondition("Authorized"), nullptr);
+  EXPECT_EQ(s.status.FindCondition("Authorized")->reason, "HostNamespacesNotAllowed");
+  EXPECT_NE(s.status.message.find("uses hostPID"), std::string::npos) << s.status.message;
+  EXPECT_FALSE(
+      client_.GetObject(kube::PodsResource(), kPodKey)->at("spec").contains("ephemeralContainers"));
+}
+
+TEST_F(ReconcilerTest, AHostPidSessionUnderTheAllowPolicyNeedsTheHostGrant) {
+  MakeHostPidTarget(client_, /*allow_host=*/false);
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(
+      audit_log, [](ReconcilerOptions& options) { options.policy.allow_host_namespaces = true; });
+  ASSERT_TRUE(Settle(reconciler).ok());
+  const session::DebugSession s = Session();
+  EXPECT_EQ(s.status.phase, session::Phase::kDenied);
+  EXPECT_NE(s.status.message.find("alice may not use debugprofiles/host"), std::string::npos)
+      << s.status.message;
+  EXPECT_FALSE(
+      client_.GetObject(kube::PodsResource(), kPodKey)->at("spec").contains("ephemeralContainers"));
+}
+
+TEST_F(ReconcilerTest, AnAllowedAndGrantedHostPidSessionCapturesOnlyTheTargetContainer) {
+  MakeHostPidTarget(client_, /*allow_host=*/true);
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(
+      audit_log, [](ReconcilerOptions& options) { options.policy.allow_host_namespaces = true; });
+  ASSERT_TRUE(reconciler.Reconcile(kSessionKey).ok());
+  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing) << Session().status.message;
+  const json pod = *client_.GetObject(kube::PodsResource(), kPodKey);
+  const std::string args = pod["spec"]["ephemeralContainers"][0]["args"].dump();
+  EXPECT_NE(args.find("\"--container-id\",\"" + std::string(64, 'c') + "\""), std::string::npos)
+      << args;
+  EXPECT_NE(args.find("\"--host-namespaces\",\"allow\""), std::string::npos) << args;
+}
+
+TEST_F(ReconcilerTest, AllowEnvEntriesThatCouldRevealASecretAreLeftOutAndNamed) {
+  json session = *client_.GetObject(kube::DebugSessionsResource(), kSessionKey);
+  session["spec"]["redaction"] = {{"allowEnv", {"LOG_LEVEL", "DB_PASSWORD"}}};
+  client_.PutObject(kube::DebugSessionsResource(), session);
+  audit::FakeAuditSink sink;
+  audit::AuditLog audit_log(sink);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  ASSERT_TRUE(reconciler.Reconcile(kSessionKey).ok());
+  const session::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
+  const json pod = *client_.GetObject(kube::PodsResource(), kPodKey);
+  const std::string args = pod["spec"]["ephemeralContainers"][0]["args"].dump();
+  EXPECT_NE(args.find("\"--allow-env\",\"LOG_LEVEL\""), std::string::npos) << args;
+  EXPECT_EQ(args.find("\"--allow-env\",\"DB_PASSWORD\""), std::string::npos) << args;
+  ASSERT_NE(s.status.FindCondition("Injected"), nullptr);
+  EXPECT_NE(s.status.FindCondition("Injected")->message.find("DB_PASSWORD is filled from a Secret"),
+            std::string::npos)
+      << s.status.FindCondition("Injected")->message;
+  bool recorded = false;
+  for (const auto& r : sink.Records()) {
+    recorded =
+        recorded || (r.record.action == "injected" &&
+                     r.record.message.find("allowEnv entries not honoured") != std::string::npos);
+  }
+  EXPECT_TRUE(recorded) << "the injected audit record names the refused entries";
+}
+
 // --- Bad snapshot tool output --------------------------------------------------------------
 //
 // Whatever the container's log holds, a session whose snapshot cannot be used ends Failed with a
