@@ -1497,14 +1497,16 @@ Redactor::ExtraMatcher Redactor::BuildExtraMatcher(const std::vector<std::string
   m.byte_class.assign(256, 0);
   for (const std::string& p : patterns) {
     for (char c : p) {
-      uint8_t& cls = m.byte_class[static_cast<uint8_t>(c)];
-      if (cls == 0) cls = static_cast<uint8_t>(m.classes++);
+      uint16_t& cls = m.byte_class[static_cast<uint8_t>(c)];
+      if (cls == 0) cls = static_cast<uint16_t>(m.classes++);
     }
   }
   // Trie with -1 for missing edges.
   std::vector<int32_t> trie(m.classes, -1);
   std::vector<int32_t> own_length(1, 0);
-  for (const std::string& p : patterns) {
+  std::vector<int32_t> own_index(1, -1);
+  for (size_t index = 0; index < patterns.size(); ++index) {
+    const std::string& p = patterns[index];
     int32_t state = 0;
     for (char c : p) {
       const size_t cls = m.byte_class[static_cast<uint8_t>(c)];
@@ -1512,16 +1514,19 @@ Redactor::ExtraMatcher Redactor::BuildExtraMatcher(const std::vector<std::string
       if (edge < 0) {
         edge = static_cast<int32_t>(own_length.size());
         own_length.push_back(0);
+        own_index.push_back(-1);
         trie.resize(trie.size() + m.classes, -1);
       }
       state = trie[state * m.classes + cls];
     }
     own_length[state] = static_cast<int32_t>(p.size());
+    own_index[state] = static_cast<int32_t>(index);
   }
   // Breadth-first: fail links, the complete transition table, and dictionary links.
   const size_t states = own_length.size();
   m.next.assign(states * m.classes, 0);
   m.own_length = own_length;
+  m.own_index = std::move(own_index);
   m.dict_link.assign(states, -1);
   std::vector<int32_t> fail(states, 0);
   std::deque<int32_t> queue;
@@ -1549,6 +1554,34 @@ Redactor::ExtraMatcher Redactor::BuildExtraMatcher(const std::vector<std::string
     }
   }
   return m;
+}
+
+bool Redactor::IsExemptSecretValue(std::string_view value) {
+  if (value.size() < kMinSecretValueBytes) return true;
+  return value.size() < kMinDigitSecretValueBytes &&
+         std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+Redactor Redactor::WithSecretValues(const std::vector<std::string>& values) const {
+  std::vector<std::string> kept;
+  for (const std::string& v : values) {
+    if (!IsExemptSecretValue(v)) kept.push_back(v);
+  }
+  std::sort(kept.begin(), kept.end());
+  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+  if (kept.size() > kMaxSecretValues) {
+    std::stable_sort(kept.begin(), kept.end(), [](const std::string& a, const std::string& b) {
+      return a.size() > b.size();
+    });
+    kept.resize(kMaxSecretValues);
+  }
+  std::vector<std::string> keys;
+  keys.reserve(kept.size());
+  for (const std::string& v : kept) keys.push_back(v.substr(0, kSecretValueKeyBytes));
+  Redactor copy = *this;
+  copy.values_ = BuildExtraMatcher(keys);
+  copy.secret_values_ = std::move(kept);
+  return copy;
 }
 
 bool Redactor::IsEnvShown(std::string_view name) const {
@@ -1604,6 +1637,29 @@ StatusOr<std::string> Redactor::RedactText(std::string_view input, RedactionRepo
         AddSpan(spans, begin, end, Rule::kExtra);
         covered = end;
         break;
+      }
+    }
+  }
+
+  if (values_.next.size() > values_.classes) {  // at least one secret value
+    size_t covered = 0;
+    int32_t state = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+      state =
+          values_.next[state * values_.classes + values_.byte_class[static_cast<uint8_t>(text[i])]];
+      for (int32_t s = values_.own_length[state] > 0 ? state : values_.dict_link[state]; s > 0;
+           s = values_.dict_link[s]) {
+        const size_t begin = i + 1 - static_cast<size_t>(values_.own_length[s]);
+        if (i + 1 <= covered) break;
+        // A value longer than its key: through its whole length where the text continues it.
+        const std::string& value = secret_values_[static_cast<size_t>(values_.own_index[s])];
+        size_t end = i + 1;
+        if (value.size() > kSecretValueKeyBytes &&
+            text.substr(begin, value.size()) == std::string_view(value)) {
+          end = begin + value.size();
+        }
+        AddSpan(spans, begin, end, Rule::kSecretValue);
+        covered = std::max(covered, end);
       }
     }
   }

@@ -7,44 +7,67 @@
 // field and records its name in RedactionReport::dropped_fields.
 //
 // Rules (the names are part of the snapshot format):
-//   secret-key-value  key=value, key: value, key = value, --key=value, --key value, where a
-//                     component of the key is password, passwd, secret, token, apikey, api_key,
-//                     api-key, access_key, private_key, credential, auth, session or cookie
-//                     (case-insensitive; any prefix, as in DB_PASSWORD or jsessionid; optional
-//                     "id"/"key" suffix and, except for token/session/auth, a plural "s"; so
-//                     "tokenizer", "author", "tokens_per_second" do not count). The value is
-//                     redacted: to the closing quote, or to whitespace, a quote or '&'; a Cookie
-//                     header to the end of the line. Unquoted dotted keys need '=' ("file.go:42" is
+//   secret-key-value  the value of a secret key, in any common syntax: key=value, key: value,
+//                     key = value, := ?= ::= .= += => ->, --key=value, --key value (a value may
+//                     start with '-' unless it is itself a flag), <key>value</key>,
+//                     setProperty("key", "value"), ["key"] = value, key<TAB>value, and "key value"
+//                     for a bare password/passwd/pass/pwd/secret/token/passphrase/apikey word when
+//                     the value is credential-shaped (6+ chars, a letter and a digit or symbol).
+//                     A key is secret when a component of it (any prefix, case-insensitive,
+//                     camelCase steps count) is one of the strong keywords password, passwd,
+//                     passphrase, pass, pwd, pw, secret, token, apikey, api_key, api-key,
+//                     access_key, private_key, credential, auth, session, cookie (pass, pwd and pw
+//                     only as the key's last component; pw as a whole component; "bypass",
+//                     "PWD", "OLDPWD" excluded); optional "id"/"key" suffix and, except for
+//                     token/session/auth, a plural "s"; so "tokenizer", "author",
+//                     "tokens_per_second" do not count, nor keys where another word follows the
+//                     keyword ("auth-mode", "password_policy"; only key/value/id/b64/hex/base/...
+//                     may follow). Weak keywords, as the key's last whole component: key
+//                     (ENCRYPTION_KEY, accountKey), sig, signature, pin, encrypt, hmac, api, sas:
+//                     the value is redacted only when it looks like a secret (6+ chars, not a path
+//                     or URL, letters with digits, mixed case, a symbol, or 16+ chars). The value
+//                     is redacted: to the closing quote, or to whitespace, a quote or
+//                     '&' (a trailing ',' excluded); a Cookie header to the end of the line; an
+//                     XML element to the next '<'. Unquoted dotted keys need '=' ("file.go:42" is
 //                     a location, not a key).
+//                     Command lines: short flags that take a password in the program named
+//                     before them (same text, within 1 KiB): -p<attached> for mysql* and
+//                     mariadb*, 7z, rar; -p VALUE for sshpass, docker/podman/nerdctl/helm login,
+//                     mongo*; -a for redis-cli; -P for sqlcmd, bcp, zip; -w for ldap*; the
+//                     password of -u user:pass (curl) and -U user%pass (smbclient); -k for
+//                     openssl. With no such program, -p<attached> only when credential-shaped.
 //   url-password      scheme://user:PASSWORD@host: only the password.
 //   bearer-token      the credential after "Bearer"/"Basic" following an Authorization key, or
-//   after
-//                     "Bearer " anywhere when it looks like a credential (>= 16 chars, mixed
-//                     classes).
+//                     after "Bearer " anywhere when it looks like a credential (>= 16 chars,
+//                     mixed classes).
 //   jwt               eyJ… three (or five) base64url segments separated by dots.
-//   aws-access-key    AKIA/ASIA + 16 upper-case letters or digits.
-//   github-token      ghp_, gho_, ghu_, ghs_, ghr_ + >= 20 alphanumerics; github_pat_ + >= 20.
-//   gitlab-token      glpat- + >= 20 of [A-Za-z0-9_.-].
-//   slack-token       xox[abprs]- + >= 10 of [A-Za-z0-9-].
-//   gcp-api-key       AIza + 35 of [A-Za-z0-9_-].
+//   <provider>-...    the token table (kTokenRules in redactor.cc, listed in
+//                     docs/snapshot-format.md): a provider's self-identifying prefix followed by
+//                     a body of its documented alphabet and length, at the start of a word, with
+//                     a digit or mixed case in the body. Names include aws-access-key,
+//                     github-token, gitlab-token, slack-token, gcp-api-key, stripe-key,
+//                     openai-api-key, anthropic-api-key, npm-token, ... (one name per provider).
 //   pem-private-key   -----BEGIN … PRIVATE KEY----- through the matching END line, or to the end of
 //                     the text when unterminated.
 //   age-secret-key    AGE-SECRET-KEY-1… (and AGE-SECRET-KEY-PQ-1…).
 //   high-entropy      a token of >= 24 chars of [A-Za-z0-9+/_-] (optionally '='-padded) with
-//   Shannon
-//                     entropy >= 3.5 bits/char, letters and digits interleaved (>= 2 letter/digit
-//                     boundaries), that is not pure hex. Hex-only tokens (hashes, container IDs,
-//                     UUIDs, build IDs) are left alone: they are everywhere in /proc and are rarely
-//                     credentials; hex secrets are still caught by secret-key-value in context.
-//                     Paths (tokens starting with '/') and lower-case names joined by '-', '_' or
+//                     Shannon entropy >= 3.5 bits/char, letters and digits interleaved (>= 2
+//                     letter/digit boundaries), that is not pure hex. Hex-only tokens (hashes,
+//                     container IDs, UUIDs, build IDs) are left alone: they are everywhere in /proc
+//                     and are rarely credentials; hex secrets are still caught by secret-key-value
+//                     in context. Paths (tokens starting with '/') and lower-case names joined by
+//                     '-', '_' or
 //                     '/' (pod, image and volume names) are judged segment by segment. The
 //                     thresholds are justified in redactor.cc.
 //   extra             a token starting with one of RedactionPolicy::extra_patterns.
+//   secret-value      an occurrence of a value the snapshot hides (WithSecretValues), anywhere.
 // Each match becomes "[REDACTED:<rule>]"; overlapping matches merge into one, named after the most
-// specific rule (token formats, then url-password, bearer-token, secret-key-value, high-entropy).
+// specific rule (PEM, age, JWT, token formats, extra, secret-value, url-password, bearer-token,
+// secret-key-value, high-entropy).
 //
 // Scanning is linear in the input: hand-written scanners with bounded look-behind, no backtracking
-// and no std::regex; the extra prefixes are matched with an Aho-Corasick automaton.
+// and no std::regex; the extra prefixes and the secret values are matched with Aho-Corasick
+// automata.
 //
 // Input handling: text is treated as bytes; secrets are ASCII. Bytes that are not valid UTF-8 are
 // replaced by U+FFFD in the output (so the result is always valid UTF-8 for JSON); that only ever
@@ -73,6 +96,14 @@ inline constexpr size_t kMaxExtraPatterns = 32;
 inline constexpr size_t kMinExtraPatternBytes = 4;
 inline constexpr size_t kMaxExtraPatternBytes = 64;
 inline constexpr size_t kMaxEnvNameBytes = 256;
+// Value-keyed redaction (WithSecretValues): values shorter than this, or only digits and shorter
+// than kMinDigitSecretValueBytes, are too common to scrub ("true", "8080", a PID).
+inline constexpr size_t kMinSecretValueBytes = 6;
+inline constexpr size_t kMinDigitSecretValueBytes = 8;
+// At most this many distinct values are scrubbed (the longest are kept), each found by its first
+// kSecretValueKeyBytes bytes: the automaton stays under a few MiB however large the environment.
+inline constexpr size_t kMaxSecretValues = 512;
+inline constexpr size_t kSecretValueKeyBytes = 64;
 
 struct RedactionPolicy {
   // Extra env names whose values may be shown (added to the built-in safe list). A trailing '*'
@@ -113,14 +144,29 @@ class Redactor {
   // True if RedactEnv would show the value of `name` (before text redaction).
   bool IsEnvShown(std::string_view name) const;
 
+  // A copy of this redactor that also replaces every occurrence of one of `values` in free text
+  // with "[REDACTED:secret-value]", wherever it appears (inside a word too: "-p<value>"). For the
+  // values the snapshot hides: every environment value that is not shown, and every value of a
+  // Secret-bound variable (secret_env). Values exempt by length (kMinSecretValueBytes,
+  // kMinDigitSecretValueBytes) are skipped; duplicates count once; beyond kMaxSecretValues the
+  // shortest are dropped. A value longer than kSecretValueKeyBytes is found by its first
+  // kSecretValueKeyBytes bytes and redacted through its whole length where the text continues it.
+  // RedactEnv on the copy redacts shown values with the scrubber too. Linear in the text (one
+  // Aho-Corasick pass); building is linear in the values' key bytes times their alphabet.
+  Redactor WithSecretValues(const std::vector<std::string>& values) const;
+
+  // True if `value` is exempt from value-keyed redaction (too short or too common).
+  static bool IsExemptSecretValue(std::string_view value);
+
  private:
   // Aho-Corasick automaton over the extra prefixes, on a byte alphabet compressed to the bytes
   // that occur in patterns.
   struct ExtraMatcher {
-    std::vector<uint8_t> byte_class;  // 256 entries; 0 = a byte no pattern contains
+    std::vector<uint16_t> byte_class;  // 256 entries; 0 = a byte no pattern contains
     size_t classes = 1;
     std::vector<int32_t> next;        // state * classes + class -> state (complete DFA)
     std::vector<int32_t> own_length;  // length of the pattern ending at this state, 0 if none
+    std::vector<int32_t> own_index;   // index of that pattern, -1 if none
     std::vector<int32_t> dict_link;   // nearest suffix state that ends a pattern, -1 if none
   };
 
@@ -129,6 +175,9 @@ class Redactor {
 
   RedactionPolicy policy_;
   ExtraMatcher extra_;
+  // Value-keyed redaction (WithSecretValues): the values, and an automaton over their keys.
+  std::vector<std::string> secret_values_;
+  ExtraMatcher values_;
 };
 
 }  // namespace ephemera::redact

@@ -86,6 +86,15 @@ class SnapshotBuilder {
   // Redacts free text for the field at `path`; nullopt (field dropped and reported) on failure.
   std::optional<std::string> Redacted(std::string_view text, const std::string& path);
 
+  // The redactor for everything the document holds: deps_.redactor, plus value-keyed redaction
+  // of the targets' hidden environment values once ScrubHiddenEnvValues has run.
+  const redact::Redactor& redactor() const { return scrubbing_ ? *scrubbing_ : deps_.redactor; }
+  // Reads every target's environ and makes every value the document hides (not shown by the
+  // policy, or bound to a Secret through --secret-env) a value redacted wherever it appears:
+  // argv, thread names, fd paths, socket peers. Unreadable environs are skipped here (the env
+  // section reports them); the values are never written anywhere.
+  void ScrubHiddenEnvValues(const Targets& targets);
+
   Json ProcessTree(const Targets& targets);
   // Returns false when the process is gone and nothing more can be read.
   bool CaptureProcessSection(int pid, Json& out);
@@ -105,6 +114,7 @@ class SnapshotBuilder {
   const CaptureRequest& request_;
   const CaptureDeps& deps_;
   redact::RedactionReport report_{};
+  std::optional<redact::Redactor> scrubbing_;
   Json degraded_ = Json::array();
   std::map<std::string, SocketTable> socket_tables_;  // by network namespace
   microseconds total_freeze_{0};
@@ -132,12 +142,24 @@ std::string SnapshotBuilder::Reason(int pid, const Status& status) const {
 
 std::optional<std::string> SnapshotBuilder::Redacted(std::string_view text,
                                                      const std::string& path) {
-  StatusOr<std::string> redacted = deps_.redactor.RedactText(text, report_);
+  StatusOr<std::string> redacted = redactor().RedactText(text, report_);
   if (!redacted.ok()) {
     report_.dropped_fields.push_back(path);
     return std::nullopt;
   }
   return std::move(redacted).value();
+}
+
+void SnapshotBuilder::ScrubHiddenEnvValues(const Targets& targets) {
+  std::vector<std::string> hidden;
+  for (const ProcessNode& node : targets.processes) {
+    StatusOr<std::string> text = deps_.proc.ReadFile(node.pid, "environ");
+    if (!text.ok()) continue;
+    for (procfs::EnvVar& var : procfs::ParseEnviron(*text)) {
+      if (!deps_.redactor.IsEnvShown(var.name)) hidden.push_back(std::move(var.value));
+    }
+  }
+  scrubbing_ = deps_.redactor.WithSecretValues(hidden);
 }
 
 Json SnapshotBuilder::ProcessTree(const Targets& targets) {
@@ -628,13 +650,13 @@ void SnapshotBuilder::CaptureEnv(int pid, Json& out) {
     // Names are target-controlled text too (L6): an entry without '=' (a clobbered env area,
     // malformed envp) is all name. They go through the free-text redactor like any other text;
     // the value is still judged by the real name.
-    StatusOr<std::string> name = deps_.redactor.RedactText(var.name, report_);
+    StatusOr<std::string> name = redactor().RedactText(var.name, report_);
     if (!name.ok()) {
       report_.dropped_fields.push_back(FieldPath(pid, "env[].name"));
       continue;
     }
     entry["name"] = *name;
-    StatusOr<std::string> value = deps_.redactor.RedactEnv(var.name, var.value, report_);
+    StatusOr<std::string> value = redactor().RedactEnv(var.name, var.value, report_);
     if (value.ok()) {
       entry["value"] = *value;
     } else {
@@ -671,6 +693,7 @@ CaptureResult SnapshotBuilder::Build() {
     Degrade("process", request_.pid, targets.status().message());
   } else {
     result.targets_found = true;
+    ScrubHiddenEnvValues(*targets);
     Json pids = Json::array();
     for (const ProcessNode& node : targets->processes) pids.push_back(node.pid);
     doc["targets"] = {{"mainPid", targets->main_pid}, {"pids", std::move(pids)}};

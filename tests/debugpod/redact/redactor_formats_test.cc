@@ -387,6 +387,39 @@ TEST(RedactorFormatsTest, TokenLookAlikesAreNotTokens) {
   }
 }
 
+// --- value-keyed redaction ----------------------------------------------------------------------
+
+TEST(RedactorFormatsTest, SecretValuesAreRedactedWhereverTheyAppear) {
+  Random random(22);
+  const std::string password = random.Chars("abcdefghijklmnopqrstuvwxyz0123456789", 12);
+  const std::string long_value = random.Chars(kAlnum, 200);
+  const Redactor redactor = MakeRedactor().WithSecretValues({password, long_value, password});
+  RedactionReport report;
+  StatusOr<std::string> out = redactor.RedactText(
+      "dbserver -p" + password + " /run/" + password + ".sock peer=" + long_value + " x", report);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out,
+            "dbserver -p[REDACTED:secret-value] /run/[REDACTED:secret-value].sock "
+            "peer=[REDACTED:secret-value] x");
+  EXPECT_EQ(report.patterns_matched["secret-value"], 3);
+  // The original redactor is unchanged.
+  EXPECT_EQ(Redact(MakeRedactor(), "dbserver -p" + password), "dbserver -p" + password);
+  // A value cut short in the text is still redacted through what its key covers.
+  const std::string cut = long_value.substr(0, 100);
+  EXPECT_EQ(Redact(redactor, "x " + cut + " y").find(cut.substr(0, 64)), std::string::npos);
+}
+
+TEST(RedactorFormatsTest, ShortAndDigitOnlyValuesAreExempt) {
+  EXPECT_TRUE(Redactor::IsExemptSecretValue("true"));
+  EXPECT_TRUE(Redactor::IsExemptSecretValue("12345"));
+  EXPECT_TRUE(Redactor::IsExemptSecretValue("8080443"));    // digits, < 8
+  EXPECT_FALSE(Redactor::IsExemptSecretValue("80804431"));  // digits, 8
+  EXPECT_FALSE(Redactor::IsExemptSecretValue("abc123"));
+  const Redactor redactor = MakeRedactor().WithSecretValues({"info", "8080", "", "abcdef"});
+  EXPECT_EQ(Redact(redactor, "level=info port=8080 x=abcdef"),
+            "level=info port=8080 x=[REDACTED:secret-value]");
+}
+
 // --- planted corpus: detection rate --------------------------------------------------------------
 
 // Secrets generated from the specs above and from the key syntaxes, each planted alone in an argv
