@@ -759,11 +759,12 @@ KeyStrength SecretKeyStrength(std::string_view key) {
                                kKeywordsBySecondByte[static_cast<uint8_t>(key[j + 1])];
          candidates != 0; candidates &= candidates - 1) {
       const SecretKeyword& keyword = kSecretKeywords[std::countr_zero(candidates)];
-      if (keyword.strength <= best || !StartsWithIgnoreCase(key, j, keyword.word)) continue;
+      if (keyword.strength <= best) continue;
       if (keyword.whole && j > 0 && IsAlpha(key[j - 1]) &&
           !(IsUpper(key[j]) && IsLower(key[j - 1]))) {
         continue;
       }
+      if (!StartsWithIgnoreCase(key, j, keyword.word)) continue;
       if (keyword.word == "pass") {
         const std::string_view head = key.substr(0, j + 4);
         if (std::any_of(kNotPasswords.begin(), kNotPasswords.end(),
@@ -1018,12 +1019,10 @@ size_t RedactValueAt(std::string_view text, size_t begin, KeyStrength strength, 
 size_t ScanSeparatorAt(std::string_view text, size_t i, size_t& floor, Spans& spans) {
   const char c = text[i];
   size_t key_end = i;
-  for (int seps = 0; seps < 2 && key_end > floor &&
-                     std::string_view(":?.+!-").find(text[key_end - 1]) != std::string_view::npos;
-       ++seps) {
-    if (text[key_end - 1] == '-' && c != '>') break;
-    --key_end;
-  }
+  const auto compound = [c](char x) {
+    return x == ':' || x == '?' || x == '.' || x == '+' || x == '!' || (x == '-' && c == '>');
+  };
+  for (int seps = 0; seps < 2 && key_end > floor && compound(text[key_end - 1]); ++seps) --key_end;
   // "key = value" with a few blanks around the separator, as in INI and shell configs.
   for (int blanks = 0;
        blanks < 8 && key_end > floor && (text[key_end - 1] == ' ' || text[key_end - 1] == '\t');
@@ -1272,40 +1271,43 @@ struct TriggerSightings {
 // each byte's class once and hands trigger positions to the three scanners. Each scanner keeps
 // its own resume position, so a match of one never hides a match of another.
 TriggerSightings DetectAtTriggers(std::string_view text, Spans& spans) {
-  constexpr uint32_t kTrigger = kTokenFirst | kBearerFirst | kKeyValueStop;
   constexpr uint32_t kAlnum = kDigit | kLetter;
   TriggerSightings seen;
   size_t token_next = 0;
   size_t bearer_next = 0;
   size_t key_value_next = 0;
   size_t floor = 0;
-  uint32_t previous = 0;  // class of text[i - 1]; the start of the text counts as a blank
-  for (size_t i = 0; i < text.size(); ++i) {
+  const size_t n = text.size();
+  for (size_t i = 0; i < n; ++i) {
     const uint32_t cls = kCharClasses[static_cast<uint8_t>(text[i])];
-    // Inside a word only separators trigger; the mask is picked without a branch, so letters in
-    // the middle of words cost one predictable test.
-    const uint32_t mask = (previous & kAlnum) != 0 ? kKeyValueStop : kTrigger;
-    previous = cls;
-    if ((cls & mask) == 0) continue;
-    if ((cls & kKeyValueStop) != 0) {
-      if (text[i] == ':' && StartsWith(text, i + 1, "//")) seen.scheme_separator = true;
-      if (i >= key_value_next) key_value_next = ScanKeyValueAt(text, i, floor, spans);
+    if ((cls & kAlnum) == 0) {
+      if ((cls & kKeyValueStop) != 0) {
+        if (text[i] == ':' && StartsWith(text, i + 1, "//")) seen.scheme_separator = true;
+        if (i >= key_value_next) key_value_next = ScanKeyValueAt(text, i, floor, spans);
+      }
       continue;
     }
-    if ((cls & kTokenFirst) != 0 && i >= token_next && MayStartToken(text, i)) {
+    // text[i] starts a word; the rest of the word (letters and digits) triggers nothing, so it is
+    // skipped in a tight loop.
+    const size_t start = i;
+    while (i + 1 < n && (kCharClasses[static_cast<uint8_t>(text[i + 1])] & kAlnum) != 0) ++i;
+    if ((cls & (kTokenFirst | kBearerFirst)) == 0) continue;
+    if ((cls & kTokenFirst) != 0 && start >= token_next && MayStartToken(text, start)) {
       Rule rule;
       std::string_view name;
-      const size_t end = MatchTokenAt(text, i, &rule, &name);
-      if (end > i) {
-        AddNamedSpan(spans, i, end, rule, name);
+      const size_t end = MatchTokenAt(text, start, &rule, &name);
+      if (end > start) {
+        AddNamedSpan(spans, start, end, rule, name);
         token_next = end;
         continue;
       }
     }
     if ((cls & kBearerFirst) == 0) continue;
     // 'B' of "-----BEGIN " starts a word too.
-    if (text[i] == 'B' && i >= 5 && StartsWith(text, i - 5, "-----BEGIN ")) seen.pem_begin = true;
-    if (i >= bearer_next) bearer_next = ScanBearerAt(text, i, spans);
+    if (text[start] == 'B' && start >= 5 && StartsWith(text, start - 5, "-----BEGIN ")) {
+      seen.pem_begin = true;
+    }
+    if (start >= bearer_next) bearer_next = ScanBearerAt(text, start, spans);
   }
   return seen;
 }
