@@ -110,9 +110,9 @@ enum CharClass : uint32_t {
 // characters of `alphabet` (a CharClass bit). A token matches when it starts a word (the byte
 // before it is not a letter or digit), its body has exactly a length in range (the body is the
 // whole run of alphabet characters after the prefix; a trailing '.' is punctuation, not body), and
-// the body holds a digit or both cases (random bodies do; words and identifiers like
-// "secret_name_of_the_volume" do not). When prefixes overlap ("sk-" and "sk-ant-"), the longest
-// one that matches names the token.
+// a body of a mixed-case alphabet holds a digit or both cases (random bodies do; words and
+// identifiers like "secret_name_of_the_volume" do not; hex and base32 bodies need neither). When
+// prefixes overlap ("sk-" and "sk-ant-"), the longest one that matches names the token.
 //
 // Checksums: GitHub's new tokens and a few others end in a CRC32 of the body; the table does not
 // verify them. A token that fails its checksum is still redacted (fail closed); the prefix and
@@ -550,9 +550,15 @@ size_t MatchTokenTableAt(std::string_view text, size_t i, std::string_view* name
       while (end > body_begin && text[end - 1] == '.') --end;
       const size_t body = end - body_begin;
       if (body < rule.min_body || (rule.max_body != kAny && body > rule.max_body)) continue;
-      uint32_t any = 0;
-      for (size_t k = body_begin; k < end; ++k) any |= kCharClasses[static_cast<uint8_t>(text[k])];
-      if ((any & kDigit) == 0 && (any & (kUpper | kLower)) != (kUpper | kLower)) continue;
+      // Words and identifiers have neither digits nor mixed case; bodies of a single-case
+      // alphabet (hex, base32) need not have digits.
+      if ((rule.alphabet & (kUpperDigit | kLowerHex | kHexDashLower)) == 0) {
+        uint32_t any = 0;
+        for (size_t k = body_begin; k < end; ++k) {
+          any |= kCharClasses[static_cast<uint8_t>(text[k])];
+        }
+        if ((any & kDigit) == 0 && (any & (kUpper | kLower)) != (kUpper | kLower)) continue;
+      }
       best_end = end;
       best_prefix = rule.prefix.size();
       *name = rule.name;

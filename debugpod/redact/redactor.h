@@ -44,9 +44,10 @@
 //   <provider>-...    the token table (kTokenRules in redactor.cc, listed in
 //                     docs/snapshot-format.md): a provider's self-identifying prefix followed by
 //                     a body of its documented alphabet and length, at the start of a word, with
-//                     a digit or mixed case in the body. Names include aws-access-key,
-//                     github-token, gitlab-token, slack-token, gcp-api-key, stripe-key,
-//                     openai-api-key, anthropic-api-key, npm-token, ... (one name per provider).
+//                     a digit or mixed case in a body of a mixed-case alphabet. Names include
+//                     aws-access-key, github-token, gitlab-token, slack-token, gcp-api-key,
+//                     stripe-key, openai-api-key, anthropic-api-key, npm-token, ... (one name per
+//                     provider).
 //   pem-private-key   -----BEGIN … PRIVATE KEY----- through the matching END line, or to the end of
 //                     the text when unterminated.
 //   age-secret-key    AGE-SECRET-KEY-1… (and AGE-SECRET-KEY-PQ-1…).
