@@ -10,14 +10,14 @@ CLUSTER := tests/cluster/cluster.sh
 all: build
 
 deps:  ## Debian packages (compilers, libraries, etcd, containerd, runc, CNI plugins, age)
-	@hack/deps.sh
+	@hack/phase.sh deps hack/deps.sh
 
 kube: deps  ## the pinned Kubernetes binaries and Helm, built from the Go module proxy into ~/.cache/ephemera
-	@hack/build-kube.sh >/dev/null
+	@hack/phase.sh kube hack/build-kube.sh >/dev/null
 
 build: deps  ## configure and build everything with the $(PRESET) preset
 	@[ -f $(BUILD_DIR)/build.ninja ] || cmake --preset $(PRESET)
-	@cmake --build --preset $(PRESET)
+	@hack/phase.sh build cmake --build --preset $(PRESET)
 
 unit-test: build  ## tests that need no cluster (labels unit and component)
 	@ctest --preset $(PRESET) -L 'unit|component' -j2
@@ -26,8 +26,8 @@ integration-test: build cluster-up  ## tests against the local cluster (label in
 	@ctest --preset $(PRESET) -L integration
 
 test: build cluster-up  ## everything: unit, component and integration tests (brings the local cluster up)
-	@ctest --preset $(PRESET) -j2 -LE integration
-	@ctest --preset $(PRESET) -L integration
+	@hack/phase.sh "unit and component tests" ctest --preset $(PRESET) -j2 -LE integration
+	@hack/phase.sh "integration tests" ctest --preset $(PRESET) -L integration
 
 demo: build cluster-up  ## the local cluster, a sample workload, and a look inside it
 	@hack/demo.sh $(BUILD_DIR)
@@ -52,7 +52,7 @@ format:  ## rewrite sources in place with clang-format
 	@hack/lint.sh --fix
 
 cluster-up: deps kube  ## start (or adopt) the local single-node cluster
-	@$(CLUSTER) up
+	@hack/phase.sh cluster-up $(CLUSTER) up
 
 cluster-down:  ## stop the local cluster and remove its processes, mounts and network state
 	@$(CLUSTER) down
