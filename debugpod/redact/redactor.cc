@@ -291,7 +291,7 @@ constexpr TokenRule kTokenRules[] = {
 // clang-format on
 
 constexpr size_t kTokenRuleCount = std::size(kTokenRules);
-static_assert(kTokenRuleCount <= 256, "candidate sets are 256-bit masks");
+constexpr size_t kRuleSetWords = (kTokenRuleCount + 63) / 64;
 
 constexpr bool IsTokenRuleFirstByte(int c) {
   for (const TokenRule& rule : kTokenRules) {
@@ -301,7 +301,7 @@ constexpr bool IsTokenRuleFirstByte(int c) {
 }
 
 // For each byte, the rows whose prefix has it at `index` (bit i = kTokenRules[i]).
-using RuleSet = std::array<uint64_t, 4>;
+using RuleSet = std::array<uint64_t, kRuleSetWords>;
 constexpr std::array<RuleSet, 256> MakeRulesByByteAt(size_t index) {
   std::array<RuleSet, 256> table{};
   for (size_t i = 0; i < kTokenRuleCount; ++i) {
@@ -373,8 +373,19 @@ bool IsQuote(char c) { return HasClass(c, kQuote); }
 bool IsKeyChar(char c) { return HasClass(c, kKeyChar); }
 char Lower(char c) { return IsUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
 
+// A byte loop rather than compare(): the prefixes are short, and a memcmp call per trigger costs
+// more than the comparison.
 bool StartsWith(std::string_view text, size_t pos, std::string_view prefix) {
-  return text.size() - pos >= prefix.size() && text.compare(pos, prefix.size(), prefix) == 0;
+  if (text.size() - pos < prefix.size()) return false;
+  for (size_t k = 0; k < prefix.size(); ++k) {
+    if (text[pos + k] != prefix[k]) return false;
+  }
+  return true;
+}
+
+// text[begin, end) without substr's bounds check (callers keep begin <= end <= text.size()).
+std::string_view Slice(std::string_view text, size_t begin, size_t end) {
+  return std::string_view(text.data() + begin, end - begin);
 }
 
 bool StartsWithIgnoreCase(std::string_view text, size_t pos, std::string_view lower_prefix) {
@@ -758,7 +769,6 @@ bool OnlyValueWordsFollow(std::string_view key, size_t end) {
 // is allowed unless the keyword is `whole` ("DB_PASSWORD", "dbpassword", "jsessionid"; "tokenizer",
 // "author", "secretary", "tokens_per_second", "keyboard" and "spin" do not count).
 KeyStrength SecretKeyStrength(std::string_view key) {
-  if (key == "PWD" || key == "OLDPWD") return KeyStrength::kNone;  // the working directory
   KeyStrength best = KeyStrength::kNone;
   for (size_t j = 0; j + kShortestKeyword <= key.size(); ++j) {
     for (uint32_t candidates = kKeywordsByFirstByte[static_cast<uint8_t>(key[j])] &
@@ -771,6 +781,7 @@ KeyStrength SecretKeyStrength(std::string_view key) {
         continue;
       }
       if (!StartsWithIgnoreCase(key, j, keyword.word)) continue;
+      if (keyword.word == "pwd" && (key == "PWD" || key == "OLDPWD")) continue;  // the cwd
       if (keyword.word == "pass") {
         const std::string_view head = key.substr(0, j + 4);
         if (std::any_of(kNotPasswords.begin(), kNotPasswords.end(),
@@ -1044,9 +1055,11 @@ size_t ScanSeparatorAt(std::string_view text, size_t i, size_t& floor, Spans& sp
   }
   if (key_begin == key_end) return i + 1;
   if (c == ':' && StartsWith(text, i + 1, "//")) return i + 1;  // a URL scheme
-  std::string_view key = text.substr(key_begin, key_end - key_begin);
+  std::string_view key = Slice(text, key_begin, key_end);
   // "password_policy.go:42" is a file and line, not a key; dotted keys need '=' or quotes.
   if (c == ':' && !quoted && key.find('.') != std::string_view::npos) return i + 1;
+  // "/usr/local/bin:/usr/bin" (PATH and other colon-separated path lists): a path segment.
+  if (c == ':' && !quoted && key_begin > 0 && text[key_begin - 1] == '/') return i + 1;
   const bool authorization = EndsWithIgnoreCase(key, "authorization");
   const KeyStrength strength = authorization ? KeyStrength::kStrong : SecretKeyStrength(key);
   if (strength == KeyStrength::kNone) return i + 1;
@@ -1081,7 +1094,7 @@ size_t ScanXmlValueAt(std::string_view text, size_t i, size_t& floor, Spans& spa
     --tag_begin;
   }
   if (tag_begin == i || tag_begin == 0 || text[tag_begin - 1] != '<') return i + 1;
-  const KeyStrength strength = SecretKeyStrength(text.substr(tag_begin, i - tag_begin));
+  const KeyStrength strength = SecretKeyStrength(Slice(text, tag_begin, i));
   if (strength == KeyStrength::kNone) return i + 1;
   const size_t begin = RunEnd(text, i + 1, IsSpace);
   size_t end = text.find('<', begin);
@@ -1149,7 +1162,7 @@ size_t ScanBlankAt(std::string_view text, size_t i, size_t& floor, Spans& spans)
     }
     const bool word_start =
         key_begin == 0 || IsSpace(text[key_begin - 1]) || IsQuote(text[key_begin - 1]);
-    const std::string_view word = text.substr(key_begin, i - key_begin);
+    const std::string_view word = Slice(text, key_begin, i);
     // Which kind of pair this can be, decided on the word alone before the value is looked at.
     enum { kNoPair, kShortFlag, kLongFlag, kBareKey } kind = kNoPair;
     if (word_start && word[0] == '-') {
@@ -1163,7 +1176,7 @@ size_t ScanBlankAt(std::string_view text, size_t i, size_t& floor, Spans& spans)
     }
     const size_t begin = kind == kNoPair ? i : SkipBlanks(text, i + 1);
     const size_t value_end = RunEnd(text, begin, [](char x) { return !IsSpace(x); });
-    const std::string_view value = text.substr(begin, value_end - begin);
+    const std::string_view value = Slice(text, begin, value_end);
     size_t end = 0;
     if (kind == kShortFlag && !value.empty()) {
       // "-a v": a short flag that takes a password in the program before it.
@@ -1672,6 +1685,7 @@ StatusOr<std::string> Redactor::RedactText(std::string_view input, RedactionRepo
     }
   }
 
+  if (spans.empty()) return std::string(text);
   // Merge overlapping matches; each merged match counts once, under its most specific rule.
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.rule < b.rule;

@@ -29,7 +29,7 @@
 //                     is redacted: to the closing quote, or to whitespace, a quote or
 //                     '&' (a trailing ',' excluded); a Cookie header to the end of the line; an
 //                     XML element to the next '<'. Unquoted dotted keys need '=' ("file.go:42" is
-//                     a location, not a key).
+//                     a location, not a key), and so do keys right after a '/' (PATH lists).
 //                     Command lines: short flags that take a password in the program named
 //                     before them (same text, within 1 KiB): -p<attached> for mysql* and
 //                     mariadb*, 7z, rar; -p VALUE for sshpass, docker/podman/nerdctl/helm login,
