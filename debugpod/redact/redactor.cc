@@ -945,27 +945,44 @@ constexpr std::array<uint16_t, 256> kProgramLengths = MakeProgramLengths();
 static_assert(std::all_of(std::begin(kProgramFlags), std::end(kProgramFlags),
                           [](const ProgramFlags& row) { return row.program.size() < 16; }));
 
-// The row of kProgramFlags for the nearest word before `pos` (within kMaxProgramLookBack bytes)
-// that names one of its programs, or nullptr.
-const ProgramFlags* ProgramBefore(std::string_view text, size_t pos) {
-  const size_t stop = pos > kMaxProgramLookBack ? pos - kMaxProgramLookBack : 0;
-  size_t end = pos;
-  while (end > stop) {
-    while (end > stop && (IsSpace(text[end - 1]) || IsQuote(text[end - 1]))) --end;
-    size_t begin = end;
-    while (begin > stop && !IsSpace(text[begin - 1]) && !IsQuote(text[begin - 1])) --begin;
-    std::string_view word = text.substr(begin, end - begin);
+// What ProgramBefore has learned of a text: the words are read once, front to back, however many
+// short flags ask (a text of "-a -a -a ..." stays linear).
+struct ProgramScan {
+  size_t scanned_to = 0;               // the words in text[0, scanned_to) have been read
+  const ProgramFlags* last = nullptr;  // the last of them that names a program
+  size_t last_end = 0;                 // where that word ends
+};
+
+// The row of kProgramFlags for the nearest word before `pos` (ending within kMaxProgramLookBack
+// bytes of it) that names one of its programs, or nullptr. Calls for one text come with `pos`
+// ascending, as the trigger pass makes them.
+const ProgramFlags* ProgramBefore(std::string_view text, size_t pos, ProgramScan& scan) {
+  const auto separator = [](char x) { return IsSpace(x) || IsQuote(x); };
+  size_t i = scan.scanned_to;
+  while (i < pos) {
+    while (i < pos && separator(text[i])) ++i;
+    size_t end = i;
+    while (end < text.size() && !separator(text[end])) ++end;
+    if (end > pos) break;  // the word at `pos` is not before it
+    std::string_view word = Slice(text, i, end);
     const size_t slash = word.rfind('/');
     if (slash != std::string_view::npos) word.remove_prefix(slash + 1);
     if (!word.empty() && word.size() < 16 &&
         (kProgramLengths[static_cast<uint8_t>(word[0])] & (1U << word.size())) != 0) {
       for (const ProgramFlags& row : kProgramFlags) {
-        if (row.program == word) return &row;
+        if (row.program == word) {
+          scan.last = &row;
+          scan.last_end = end;
+        }
       }
     }
-    end = begin;
+    i = end;
   }
-  return nullptr;
+  scan.scanned_to = std::max(scan.scanned_to, i);
+  if (scan.last == nullptr || scan.last_end > pos || pos - scan.last_end > kMaxProgramLookBack) {
+    return nullptr;
+  }
+  return scan.last;
 }
 
 // "-pS3cr3t!" with no known program before it: a password attached to -p only when it looks like
@@ -1134,13 +1151,14 @@ size_t ScanArgumentPairAt(std::string_view text, size_t i, size_t& floor, Spans&
 // The word after the blank at `i` when it is "-p" with a password attached: "-pS3cret" after
 // mysql, 7z or rar; with no such program, only when the rest looks like a password. (Every
 // attached flag of kProgramFlags is 'p'.)
-size_t ScanAttachedFlagAt(std::string_view text, size_t i, size_t& floor, Spans& spans) {
+size_t ScanAttachedFlagAt(std::string_view text, size_t i, size_t& floor, Spans& spans,
+                          ProgramScan& programs) {
   if (i + 3 >= text.size() || text[i + 1] != '-' || text[i + 2] != 'p') return i + 1;
   const size_t word_begin = i + 1;
   size_t end = RunEnd(text, word_begin, [](char x) { return !IsSpace(x) && !IsQuote(x); });
   const std::string_view rest = text.substr(i + 3, end - (i + 3));
   if (rest.empty() || rest[0] == '-') return i + 1;
-  const ProgramFlags* program = ProgramBefore(text, i);
+  const ProgramFlags* program = ProgramBefore(text, i, programs);
   const bool known =
       program != nullptr && program->attached.find(text[i + 2]) != std::string_view::npos;
   if (!known && !(text[i + 2] == 'p' && LooksLikeAttachedPassword(rest))) return i + 1;
@@ -1152,7 +1170,8 @@ size_t ScanAttachedFlagAt(std::string_view text, size_t i, size_t& floor, Spans&
 // A blank at `i`: the word before it may be a flag or a key whose value follows ("--password v",
 // "-a v" after redis-cli, "token<TAB>v"); the word after it may be a flag with an attached
 // password.
-size_t ScanBlankAt(std::string_view text, size_t i, size_t& floor, Spans& spans) {
+size_t ScanBlankAt(std::string_view text, size_t i, size_t& floor, Spans& spans,
+                   ProgramScan& programs) {
   const char c = text[i];
   const bool same_line = c == ' ' || c == '\t' || c == '\0';
   if (i > floor && IsKeyChar(text[i - 1]) && same_line) {
@@ -1180,7 +1199,7 @@ size_t ScanBlankAt(std::string_view text, size_t i, size_t& floor, Spans& spans)
     size_t end = 0;
     if (kind == kShortFlag && !value.empty()) {
       // "-a v": a short flag that takes a password in the program before it.
-      const ProgramFlags* program = ProgramBefore(text, key_begin);
+      const ProgramFlags* program = ProgramBefore(text, key_begin, programs);
       if (program != nullptr && program->separate.find(word[1]) != std::string_view::npos) {
         if (word[1] == 'u' || word[1] == 'U') {
           const size_t sep = value.find(word[1] == 'u' ? ':' : '%');
@@ -1214,13 +1233,14 @@ size_t ScanBlankAt(std::string_view text, size_t i, size_t& floor, Spans& spans)
       return std::max(i + 1, end);
     }
   }
-  return ScanAttachedFlagAt(text, i, floor, spans);
+  return ScanAttachedFlagAt(text, i, floor, spans, programs);
 }
 
 // Looks for a secret key/value pair around the trigger byte at `i` (a separator or a blank);
 // `floor` is the end of the last value redacted (keys never extend into it). Returns the first
 // position worth looking at next.
-size_t ScanKeyValueAt(std::string_view text, size_t i, size_t& floor, Spans& spans) {
+size_t ScanKeyValueAt(std::string_view text, size_t i, size_t& floor, Spans& spans,
+                      ProgramScan& programs) {
   switch (text[i]) {
     case '=':
     case ':':
@@ -1231,7 +1251,7 @@ size_t ScanKeyValueAt(std::string_view text, size_t i, size_t& floor, Spans& spa
     case ',':
       return ScanArgumentPairAt(text, i, floor, spans);
     default:
-      return ScanBlankAt(text, i, floor, spans);
+      return ScanBlankAt(text, i, floor, spans, programs);
   }
 }
 
@@ -1296,13 +1316,16 @@ TriggerSightings DetectAtTriggers(std::string_view text, Spans& spans) {
   size_t bearer_next = 0;
   size_t key_value_next = 0;
   size_t floor = 0;
+  ProgramScan programs;
   const size_t n = text.size();
   for (size_t i = 0; i < n; ++i) {
     const uint32_t cls = kCharClasses[static_cast<uint8_t>(text[i])];
     if ((cls & kAlnum) == 0) {
       if ((cls & kKeyValueStop) != 0) {
         if (text[i] == ':' && StartsWith(text, i + 1, "//")) seen.scheme_separator = true;
-        if (i >= key_value_next) key_value_next = ScanKeyValueAt(text, i, floor, spans);
+        if (i >= key_value_next) {
+          key_value_next = ScanKeyValueAt(text, i, floor, spans, programs);
+        }
       }
       continue;
     }

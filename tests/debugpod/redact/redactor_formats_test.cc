@@ -211,6 +211,25 @@ TEST(RedactorFormatsTest, TokenLookAlikesAreNotTokens) {
   }
 }
 
+// --- linear time ---------------------------------------------------------------------------------
+
+TEST(RedactorFormatsTest, NewSyntaxesStayLinearOnPathologicalInput) {
+  // Each unit repeated to 1 MiB exercises a scanner added for issue 15 at every position (program
+  // look-back for short flags, XML values, quoted pairs, compound separators); the test's run
+  // time shows the scan is linear, the assertions that it finishes with the text in place.
+  const size_t kMiB = 1 << 20;
+  const Redactor redactor = MakeRedactor();
+  for (std::string_view unit : {"x -a ", "x -p ", "<password>", "<key>", "'token',", "a->",
+                                "k:=", "--password -x ", "pat-na1-", "-pS3cret! "}) {
+    std::string text = "redis-cli ";
+    while (text.size() < kMiB) text += unit;
+    RedactionReport report;
+    StatusOr<std::string> out = redactor.RedactText(text, report);
+    ASSERT_TRUE(out.ok()) << unit;
+    EXPECT_GE(out->size(), kMiB / 2) << unit;
+  }
+}
+
 // --- value-keyed redaction ----------------------------------------------------------------------
 
 TEST(RedactorFormatsTest, SecretValuesAreRedactedWhereverTheyAppear) {
