@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -87,6 +88,46 @@ VerifyReport VerifyLines(const std::vector<std::string>& lines,
   std::istringstream in(text.str());
   return VerifyAuditStream(in, anchors);
 }
+
+// One chain written by hand as log lines, for the tests of forks and branches: `head` starts at
+// the chain's genesis.
+struct ChainLines {
+  explicit ChainLines(const std::string& name) : chain(name), head(GenesisHead(name)) {}
+
+  // Seals `record` after `at`, adds its line, and moves `at` on to it.
+  SealedRecord Append(const AuditRecord& record, ChainHead& at, const ForkNote& fork = {}) {
+    const SealedRecord r = Seal(record, at, fork);
+    at = HeadAfter(r);
+    lines.push_back(ToJson(r).dump());
+    return r;
+  }
+
+  // Appends the chain's records `numbers` (RecordFor) one after the other from `at`, which stays
+  // where it is; returns the branch's tip.
+  ChainHead Branch(ChainHead at, std::initializer_list<int> numbers) {
+    for (int n : numbers) Append(RecordFor(chain, n), at);
+    return at;
+  }
+
+  // One controller's retried step: record 1; an abandoned branch of the records `abandoned` after
+  // it; then records 2 and 3 on the chain, the first naming the abandoned branch's tip. Returns
+  // that tip.
+  ChainHead WriteRetriedStep(std::initializer_list<int> abandoned) {
+    Append(RecordFor(chain, 1), head);
+    const ChainHead tip = Branch(head, abandoned);
+    Append(RecordFor(chain, 2), head, ForkNote{tip.hash, false});
+    Append(RecordFor(chain, 3), head);
+    return tip;
+  }
+
+  VerifyReport Verify(const std::map<std::string, ChainHead>& anchors) const {
+    return VerifyLines(lines, anchors);
+  }
+
+  const std::string chain;
+  std::vector<std::string> lines;
+  ChainHead head;
+};
 
 std::vector<std::string> Messages(const VerifyReport& report) {
   std::vector<std::string> out;
@@ -271,26 +312,16 @@ TEST(AuditVerifierTest, ReportsAForkOnce) {
 // again from the saved head (marked as a resume) and went on: the anchor says which copy is the
 // chain.
 TEST(AuditVerifierTest, ForkResolvedByTheAnchorCountsTheOtherCopyAsSuperseded) {
-  const std::string chain = "session/cccc";
-  std::vector<std::string> lines;
-  ChainHead head = GenesisHead(chain);
-  for (int i = 1; i <= 2; ++i) {
-    const SealedRecord r = Seal(RecordFor(chain, i), head);
-    head = HeadAfter(r);
-    lines.push_back(ToJson(r).dump());
-  }
+  ChainLines c("session/cccc");
+  auto& [chain, lines, head] = c;
+  for (int i = 1; i <= 2; ++i) c.Append(RecordFor(chain, i), head);
   lines.push_back(ToJson(Seal(RecordFor(chain, 30), head)).dump());  // never committed
   for (int i = 3; i <= 4; ++i) {
     // The restarted process's first record on the chain says it resumed from a saved head.
-    const SealedRecord r = Seal(RecordFor(chain, i), head, ForkNote{"", i == 3});
-    head = HeadAfter(r);
-    lines.push_back(ToJson(r).dump());
+    c.Append(RecordFor(chain, i), head, ForkNote{"", i == 3});
   }
-  auto verify = [&lines](const std::map<std::string, ChainHead>& anchors) {
-    return VerifyLines(lines, anchors);
-  };
 
-  const VerifyReport anchored = verify({{chain, head}});
+  const VerifyReport anchored = c.Verify({{chain, head}});
   EXPECT_TRUE(anchored.Verified()) << FormatVerifyReport(anchored);
   EXPECT_EQ(anchored.chains.at(chain).superseded, 1U);
   EXPECT_EQ(anchored.chains.at(chain).head, head);
@@ -299,7 +330,7 @@ TEST(AuditVerifierTest, ForkResolvedByTheAnchorCountsTheOtherCopyAsSuperseded) {
   EXPECT_EQ(VerifyReportToJson(anchored)["chains"][0]["superseded"], 1);
 
   // Without the anchor nothing says which copy counts.
-  const VerifyReport unanchored = verify({});
+  const VerifyReport unanchored = c.Verify({});
   EXPECT_EQ(unanchored.ProblemCount(), 1U) << FormatVerifyReport(unanchored);
   EXPECT_THAT(FormatVerifyReport(unanchored),
               HasSubstr("line 4: chain session/cccc: record seq 3 appears twice with different "
@@ -311,37 +342,24 @@ TEST(AuditVerifierTest, ForkResolvedByTheAnchorCountsTheOtherCopyAsSuperseded) {
 // the same controller, whose first retried record names the abandoned branch's last record: the
 // abandoned branch is longer than the one the anchor commits, and all of it is superseded.
 TEST(AuditVerifierTest, AnAbandonedBranchLongerThanTheAnchoredOneIsSuperseded) {
-  const std::string chain = "session/dddd";
-  std::vector<std::string> lines;
-  ChainHead head = GenesisHead(chain);
-  auto append = [&lines](const AuditRecord& record, ChainHead& at, const ForkNote& fork = {}) {
-    const SealedRecord r = Seal(record, at, fork);
-    at = HeadAfter(r);
-    lines.push_back(ToJson(r).dump());
-  };
-  append(RecordFor(chain, 1), head);
-  ChainHead abandoned = head;
-  for (int i = 20; i <= 22; ++i) append(RecordFor(chain, i), abandoned);  // seq 2..4
-  append(RecordFor(chain, 2), head, ForkNote{abandoned.hash, false});     // seq 2 again
-  append(RecordFor(chain, 3), head);
-  auto verify = [&lines](const std::map<std::string, ChainHead>& anchors) {
-    return VerifyLines(lines, anchors);
-  };
+  ChainLines c("session/dddd");
+  auto& [chain, lines, head] = c;
+  const ChainHead abandoned = c.WriteRetriedStep({20, 21, 22});  // seq 2..4, then 2 and 3 again
 
-  const VerifyReport anchored = verify({{chain, head}});
+  const VerifyReport anchored = c.Verify({{chain, head}});
   EXPECT_TRUE(anchored.Verified()) << FormatVerifyReport(anchored);
   EXPECT_EQ(anchored.chains.at(chain).superseded, 3U);
   EXPECT_EQ(anchored.chains.at(chain).head, head);
 
   // Anchored at the abandoned branch's end instead, nothing explains the committed copies: an
   // anchor cannot be moved onto an abandoned branch unnoticed.
-  const VerifyReport other = verify({{chain, abandoned}});
+  const VerifyReport other = c.Verify({{chain, abandoned}});
   EXPECT_FALSE(other.Verified()) << FormatVerifyReport(other);
   EXPECT_THAT(FormatVerifyReport(other), HasSubstr("no record explains"));
 
   // A record added after the anchored head is still caught, abandoned branch or not.
   lines.push_back(ToJson(Seal(RecordFor(chain, 4), head)).dump());
-  const VerifyReport added = verify({{chain, head}});
+  const VerifyReport added = c.Verify({{chain, head}});
   EXPECT_FALSE(added.Verified()) << FormatVerifyReport(added);
 }
 
@@ -370,20 +388,9 @@ TEST(AuditVerifierTest, AForgedBranchBesideTheAnchoredChainDoesNotVerify) {
 // A forger cannot borrow a legit explanation: appending to a named abandoned branch, or naming
 // nothing at a point where the chain did not resume, fails.
 TEST(AuditVerifierTest, ANamedBranchWithAForgedTailOrAnUnexplainedSecondBranchFails) {
-  const std::string chain = "session/eeee";
-  std::vector<std::string> lines;
-  ChainHead head = GenesisHead(chain);
-  auto append = [&lines](const AuditRecord& record, ChainHead& at, const ForkNote& fork = {}) {
-    const SealedRecord r = Seal(record, at, fork);
-    at = HeadAfter(r);
-    lines.push_back(ToJson(r).dump());
-    return r;
-  };
-  append(RecordFor(chain, 1), head);
-  ChainHead abandoned = head;
-  append(RecordFor(chain, 20), abandoned);                             // seq 2, abandoned
-  append(RecordFor(chain, 2), head, ForkNote{abandoned.hash, false});  // names it
-  append(RecordFor(chain, 3), head);
+  ChainLines c("session/eeee");
+  auto& [chain, lines, head] = c;
+  const ChainHead abandoned = c.WriteRetriedStep({20});  // seq 2 abandoned; seq 2 again names it
   ASSERT_TRUE(VerifyLines(lines, {{chain, head}}).Verified());
 
   std::vector<std::string> tail = lines;
@@ -409,22 +416,14 @@ TEST(AuditVerifierTest, ANamedBranchWithAForgedTailOrAnUnexplainedSecondBranchFa
 // A restart accepts one branch nobody named, at the resume point only: a second unnamed branch
 // there fails, and so does one at a point where the chain did not resume.
 TEST(AuditVerifierTest, AResumeAcceptsOneUnnamedBranchOnly) {
-  const std::string chain = "session/ffff";
-  std::vector<std::string> lines;
-  ChainHead head = GenesisHead(chain);
-  auto append = [&lines](const AuditRecord& record, ChainHead& at, const ForkNote& fork = {}) {
-    const SealedRecord r = Seal(record, at, fork);
-    at = HeadAfter(r);
-    lines.push_back(ToJson(r).dump());
-  };
-  append(RecordFor(chain, 1), head);
-  append(RecordFor(chain, 2), head);
-  ChainHead crashed = head;
-  append(RecordFor(chain, 30), crashed);  // seq 3, written just before the process died
-  append(RecordFor(chain, 31), crashed);  // seq 4
+  ChainLines c("session/ffff");
+  auto& [chain, lines, head] = c;
+  c.Append(RecordFor(chain, 1), head);
+  c.Append(RecordFor(chain, 2), head);
+  c.Branch(head, {30, 31});  // seq 3 and 4, written just before the process died
   const ChainHead saved = head;
-  append(RecordFor(chain, 3), head, ForkNote{"", true});  // the new process resumes at seq 2
-  append(RecordFor(chain, 4), head);
+  c.Append(RecordFor(chain, 3), head, ForkNote{"", true});  // the new process resumes at seq 2
+  c.Append(RecordFor(chain, 4), head);
 
   const VerifyReport resumed = VerifyLines(lines, {{chain, head}});
   EXPECT_TRUE(resumed.Verified()) << FormatVerifyReport(resumed);
@@ -449,22 +448,13 @@ TEST(AuditVerifierTest, AResumeAcceptsOneUnnamedBranchOnly) {
 // A branch that splits is never one controller's abandoned attempt, even when its first record
 // is named.
 TEST(AuditVerifierTest, ABranchThatSplitsIsNotExplained) {
-  const std::string chain = "session/abab";
-  std::vector<std::string> lines;
-  ChainHead head = GenesisHead(chain);
-  auto append = [&lines](const AuditRecord& record, ChainHead& at, const ForkNote& fork = {}) {
-    const SealedRecord r = Seal(record, at, fork);
-    at = HeadAfter(r);
-    lines.push_back(ToJson(r).dump());
-  };
-  append(RecordFor(chain, 1), head);
-  ChainHead branch = head;
-  append(RecordFor(chain, 20), branch);  // seq 2
-  ChainHead split_a = branch;
-  ChainHead split_b = branch;
-  append(RecordFor(chain, 21), split_a);  // seq 3
-  append(RecordFor(chain, 22), split_b);  // seq 3 again
-  append(RecordFor(chain, 2), head, ForkNote{split_a.hash, true});
+  ChainLines c("session/abab");
+  auto& [chain, lines, head] = c;
+  c.Append(RecordFor(chain, 1), head);
+  const ChainHead branch = c.Branch(head, {20});     // seq 2
+  const ChainHead split_a = c.Branch(branch, {21});  // seq 3
+  c.Branch(branch, {22});                            // seq 3 again
+  c.Append(RecordFor(chain, 2), head, ForkNote{split_a.hash, true});
   const VerifyReport report = VerifyLines(lines, {{chain, head}});
   EXPECT_FALSE(report.Verified()) << FormatVerifyReport(report);
   EXPECT_THAT(FormatVerifyReport(report), HasSubstr("a branch that splits again"));

@@ -10,12 +10,10 @@
 #include "controller/audit/anchor.h"
 #include "controller/audit/anchor_store.h"
 #include "controller/audit/audit_verifier.h"
-#include "controller/kube/base64.h"
 #include "controller/reconciler/debug_session_reconciler.h"
 #include "debugpod/envelope/envelope.h"
 #include "tests/controller/audit/fake_audit_sink.h"
-#include "tests/controller/informer/fake_kube_client.h"
-#include "tests/controller/kube/fake_clock.h"
+#include "tests/controller/reconciler/reconciler_fixture.h"
 #include "tests/controller/session/session_fixtures.h"
 
 namespace ephemera::reconciler {
@@ -25,24 +23,15 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-constexpr char kControllerNamespace[] = "ephemera-system";
-const kube::ObjectKey kSessionKey{"team-a", "checkout-500s"};
+using testing::kControllerNamespace;
+using testing::kSessionKey;
 const kube::GroupVersionResource kConfigMaps{"", "v1", "configmaps", true, ""};
 
-class AuditAnchorTest : public ::testing::Test {
+class AuditAnchorTest : public testing::ReconcilerFixture {
  protected:
   void SetUp() override {
-    json session = session::testing::SessionObject();
-    session["metadata"]["creationTimestamp"] = "2026-01-01T00:00:00Z";
-    session["metadata"].erase("finalizers");
-    client_.PutObject(kube::DebugSessionsResource(), session);
-    uid_ = session["metadata"]["uid"].get<std::string>();
-    client_.PutObject(kube::PodsResource(), session::testing::PodObject());
-    client_.SetCreateAnswer("subjectaccessreviews", [](const json& review) {
-      json answer = review;
-      answer["status"] = {{"allowed", true}};
-      return answer;
-    });
+    PutSessionAndPod(/*keep_finalizers=*/false, /*replica_set_pod=*/false);
+    uid_ = session::testing::SessionObject()["metadata"]["uid"].get<std::string>();
   }
 
   audit::AnchorStoreOptions StoreOptions() {
@@ -56,30 +45,10 @@ class AuditAnchorTest : public ::testing::Test {
 
   DebugSessionReconciler MakeReconciler(audit::AuditLog& log, audit::ConfigMapAnchorStore& anchors,
                                         bool strict = false) {
-    ReconcilerOptions options;
-    options.controller_namespace = kControllerNamespace;
-    options.policy.snapshot_image = "ephemera.local/snapshot@sha256:" + std::string(64, 'a');
+    ReconcilerOptions options = testing::BaseOptions(log);
     options.policy.strict_audit = strict;
-    options.mark_key = "0123456789abcdef0123456789abcdef";
-    options.audit = &log;
     options.anchors = &anchors;
     return DebugSessionReconciler(client_, clock_, options);
-  }
-
-  Status Settle(DebugSessionReconciler& reconciler) {
-    for (int i = 0; i < 20; ++i) {
-      auto result = reconciler.Reconcile(kSessionKey);
-      if (!result.ok()) return result.status();
-      if (result->steps == 0) return OkStatus();
-    }
-    return InternalError("the session never settled");
-  }
-
-  session::DebugSession Session() {
-    auto parsed = session::ParseDebugSession(
-        client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value_or(json::object()));
-    EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
-    return parsed.ok() ? *parsed : session::DebugSession{};
   }
 
   // The session chain's anchor as the controller's namespace holds it.
@@ -99,12 +68,8 @@ class AuditAnchorTest : public ::testing::Test {
   }
 
   void FinishSnapshotContainer() {
-    const session::DebugSession s = Session();
-    auto secret = client_.GetObject(kube::SecretsResource(),
-                                    {kControllerNamespace, session::SessionKeySecretNameFor(uid_)});
-    ASSERT_TRUE(secret.has_value());
-    auto recipient = kube::Base64Decode((*secret)["data"]["recipient"].get<std::string>());
-    ASSERT_TRUE(recipient.ok());
+    const std::string recipient = SessionRecipient(uid_);
+    ASSERT_FALSE(recipient.empty());
     json document = {{"apiVersion", "ephemera.dev/snapshot/v1"},
                      {"kind", "Snapshot"},
                      {"targets", {{"mainPid", 1}, {"pids", {1}}}},
@@ -113,13 +78,9 @@ class AuditAnchorTest : public ::testing::Test {
                      {"redaction", json::object()},
                      {"degraded", json::array()},
                      {"overhead", json::object()}};
-    auto sealed = envelope::Seal(document.dump(), {*recipient});
+    auto sealed = envelope::Seal(document.dump(), {recipient});
     ASSERT_TRUE(sealed.ok());
-    client_.SetPodLog({"team-a", "shop-1"}, s.status.ephemeral_container, *sealed);
-    json pod = *client_.GetObject(kube::PodsResource(), {"team-a", "shop-1"});
-    pod["status"]["ephemeralContainerStatuses"] = {
-        {{"name", s.status.ephemeral_container}, {"state", {{"terminated", {{"exitCode", 0}}}}}}};
-    client_.PutObject(kube::PodsResource(), pod);
+    FinishSnapshotContainerWithLog(Session().status.ephemeral_container, *sealed);
   }
 
   // An anchor further along than anything this session will write: an anchor never moves back,
@@ -136,8 +97,6 @@ class AuditAnchorTest : public ::testing::Test {
         kConfigMaps, {kControllerNamespace, audit::AnchorConfigMapName(audit::SessionChain(uid_))});
   }
 
-  kube::FakeKubeClient client_;
-  kube::FakeClock clock_;
   std::string uid_;
   std::vector<std::string> anchor_errors_;
 };

@@ -15,6 +15,7 @@
 #include "tests/controller/audit/fake_audit_sink.h"
 #include "tests/controller/informer/fake_kube_client.h"
 #include "tests/controller/kube/fake_clock.h"
+#include "tests/controller/reconciler/reconciler_fixture.h"
 #include "tests/controller/session/session_fixtures.h"
 
 namespace ephemera::reconciler {
@@ -77,18 +78,11 @@ TEST(DebugSessionControllerTest, QueuesOthersChangesButNotTheEchoOfItsOwnWrites)
   client.PutObject(kube::DebugSessionsResource(), session);
   client.PutObject(kube::PodsResource(), session::testing::PodObject());
   client.SetCreateAnswer("subjectaccessreviews", [](const nlohmann::json& review) {
-    nlohmann::json answer = review;
-    answer["status"] = {{"allowed", true}};
-    return answer;
+    return testing::ReviewAnswer(review, true);
   });
   audit::FakeAuditSink sink;
   audit::AuditLog audit_log(sink);
-  ReconcilerOptions options;
-  options.controller_namespace = "ephemera-system";
-  options.policy.snapshot_image = "ephemera.local/snapshot@sha256:" + std::string(64, 'a');
-  options.mark_key = "0123456789abcdef0123456789abcdef";
-  options.audit = &audit_log;
-  DebugSessionReconciler reconciler(client, clock, options);
+  DebugSessionReconciler reconciler(client, clock, testing::BaseOptions(audit_log));
   DebugSessionController controller(client, clock, reconciler, 1);
   std::jthread loop([&](const std::stop_token& stop) { controller.Run(stop, nullptr); });
 
@@ -135,18 +129,11 @@ TEST(DebugSessionControllerTest, ASessionWhoseReconcileThrowsDoesNotStopTheOther
     if (attributes.value("namespace", "") == "team-b") {
       throw std::runtime_error("a bug that only this session triggers");
     }
-    nlohmann::json answer = review;
-    answer["status"] = {{"allowed", true}};
-    return answer;
+    return testing::ReviewAnswer(review, true);
   });
   audit::FakeAuditSink sink;
   audit::AuditLog audit_log(sink);
-  ReconcilerOptions options;
-  options.controller_namespace = "ephemera-system";
-  options.policy.snapshot_image = "ephemera.local/snapshot@sha256:" + std::string(64, 'a');
-  options.mark_key = "0123456789abcdef0123456789abcdef";
-  options.audit = &audit_log;
-  DebugSessionReconciler reconciler(client, clock, options);
+  DebugSessionReconciler reconciler(client, clock, testing::BaseOptions(audit_log));
   DebugSessionController controller(client, clock, reconciler, 1);
   std::mutex mu;
   std::vector<std::pair<kube::ObjectKey, Status>> errors;

@@ -16,9 +16,7 @@
 #include "controller/session/debug_session.h"
 #include "debugpod/envelope/envelope.h"
 #include "tests/controller/audit/fake_audit_sink.h"
-#include "tests/controller/informer/fake_kube_client.h"
-#include "tests/controller/kube/fake_clock.h"
-#include "tests/controller/session/session_fixtures.h"
+#include "tests/controller/reconciler/reconciler_fixture.h"
 
 namespace ephemera::reconciler {
 namespace {
@@ -26,10 +24,11 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr char kMarkKey[] = "0123456789abcdef0123456789abcdef";
-constexpr char kControllerNamespace[] = "ephemera-system";
-const kube::ObjectKey kSessionKey{"team-a", "checkout-500s"};
-const kube::ObjectKey kPodKey{"team-a", "shop-1"};
+using testing::kControllerNamespace;
+using testing::kMarkKey;
+using testing::kPodKey;
+using testing::kSessionKey;
+
 // Stands for captured process state: it must never leave the controller unencrypted.
 constexpr char kPlaintextMarker[] = "PLAINTEXT-c0ffee-must-not-leak";
 
@@ -56,76 +55,18 @@ json SnapshotDocument(std::size_t padding = 0) {
           {"overhead", {{"targetFreezeMicros", 0}}}};
 }
 
-class ReconcilerTest : public ::testing::Test {
+class ReconcilerTest : public testing::ReconcilerFixture {
  protected:
-  void SetUp() override {
-    json session = session::testing::SessionObject();
-    session["metadata"]["creationTimestamp"] = "2026-01-01T00:00:00Z";  // FakeClock's start
-    session["metadata"].erase("finalizers");
-    client_.PutObject(kube::DebugSessionsResource(), session);
-    json pod = session::testing::PodObject();
-    pod["metadata"]["ownerReferences"] = {{{"apiVersion", "apps/v1"},
-                                           {"kind", "ReplicaSet"},
-                                           {"name", "shop"},
-                                           {"controller", true}}};
-    client_.PutObject(kube::PodsResource(), pod);
-    client_.SetCreateAnswer("subjectaccessreviews", [this](const json& review) {
-      json answer = review;
-      answer["status"] = {{"allowed", allow_}};
-      if (!allow_) answer["status"]["reason"] = "no RBAC rule";
-      return answer;
-    });
-  }
+  void SetUp() override { PutSessionAndPod(/*keep_finalizers=*/false, /*replica_set_pod=*/true); }
 
   DebugSessionReconciler MakeReconciler(
       audit::AuditLog& audit_log, const std::function<void(ReconcilerOptions&)>& adjust = nullptr) {
-    ReconcilerOptions options;
-    options.controller_namespace = kControllerNamespace;
-    options.policy.snapshot_image = "ephemera.local/snapshot@sha256:" + std::string(64, 'a');
+    ReconcilerOptions options = testing::BaseOptions(audit_log);
     options.policy.annotate_debugged_pods = true;
     options.policy.recycle_debugged_pods = true;
-    options.mark_key = kMarkKey;
-    options.audit = &audit_log;
     options.on_step = [this](const StepRecord& step) { steps_.push_back(step); };
     if (adjust) adjust(options);
     return DebugSessionReconciler(client_, clock_, options);
-  }
-
-  // Reconciles until the reconciler has nothing more to do now (a wait or a requeue later).
-  Status Settle(DebugSessionReconciler& reconciler) {
-    for (int i = 0; i < 20; ++i) {
-      auto result = reconciler.Reconcile(kSessionKey);
-      if (!result.ok()) return result.status();
-      if (result->steps == 0) return OkStatus();
-    }
-    return InternalError("the session never settled");
-  }
-
-  session::DebugSession Session() {
-    auto object = client_.GetObject(kube::DebugSessionsResource(), kSessionKey);
-    EXPECT_TRUE(object.has_value());
-    auto parsed = session::ParseDebugSession(object.value_or(json::object()));
-    EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
-    return parsed.ok() ? *parsed : session::DebugSession{};
-  }
-
-  // The session key's recipient ("age1…"), as the snapshot tool receives it; empty when absent.
-  std::string SessionRecipient(const std::string& session_uid) {
-    auto secret =
-        client_.GetObject(kube::SecretsResource(),
-                          {kControllerNamespace, session::SessionKeySecretNameFor(session_uid)});
-    if (!secret.has_value()) return "";
-    auto recipient = kube::Base64Decode((*secret)["data"]["recipient"].get<std::string>());
-    return recipient.ok() ? *recipient : "";
-  }
-
-  // Plays the snapshot tool: `log` in the container's log, the container terminated (exit 0).
-  void FinishSnapshotContainerWithLog(const std::string& container, const std::string& log) {
-    client_.SetPodLog(kPodKey, container, log);
-    json pod = *client_.GetObject(kube::PodsResource(), kPodKey);
-    pod["status"]["ephemeralContainerStatuses"] = {
-        {{"name", container}, {"state", {{"terminated", {{"exitCode", 0}}}}}}};
-    client_.PutObject(kube::PodsResource(), pod);
   }
 
   // Plays the snapshot tool: a sealed document in the container's log, the container terminated.
@@ -137,9 +78,11 @@ class ReconcilerTest : public ::testing::Test {
     FinishSnapshotContainerWithLog(container, *sealed);
   }
 
-  kube::FakeKubeClient client_;
-  kube::FakeClock clock_;
-  bool allow_ = true;
+  // The session's reconciler over a hostPID target (MakeHostPidTarget), its audit trail in
+  // `audit_log_`: debugprofiles/host granted or not, the policy's allowHostNamespaces on or off.
+  DebugSessionReconciler HostPidReconciler(bool grant_host, bool allow_policy);
+  Status SettleHostPidSession(bool grant_host, bool allow_policy);
+
   std::vector<StepRecord> steps_;  // what on_step reported (events, metrics, logs)
 };
 
@@ -149,9 +92,7 @@ class ReconcilerTest : public ::testing::Test {
 // it, and the container just added cannot have finished, so the next look is the first poll.
 // Before, pod and key were read before every step: 10.
 TEST_F(ReconcilerTest, ReadsThePodAndKeyOnceAndNotAgainAfterInjecting) {
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   const int gets_before = client_.CallCount(kube::FakeMethod::kGet);
   auto result = reconciler.Reconcile(kSessionKey);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
@@ -167,16 +108,14 @@ TEST_F(ReconcilerTest, ReadsThePodAndKeyOnceAndNotAgainAfterInjecting) {
 // The informer's copy of the session replaces the GET only when it is the version the reconciler
 // last saw as current; an older copy is never acted on (no step replayed, no audit record twice).
 TEST_F(ReconcilerTest, UsesTheCachedSessionOnlyWhenItIsTheVersionLastSeen) {
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   const auto stale = std::make_shared<const json>(
       client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value());
   ASSERT_TRUE(Settle(reconciler).ok());
   ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
   const auto current = std::make_shared<const json>(
       client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value());
-  const std::size_t records = sink.Records().size();
+  const std::size_t records = sink_.Records().size();
 
   // A capturing session is waiting: only the pod is looked at (the key does not decide anything
   // now), the session is not read.
@@ -189,7 +128,7 @@ TEST_F(ReconcilerTest, UsesTheCachedSessionOnlyWhenItIsTheVersionLastSeen) {
   ASSERT_TRUE(reconciler.Reconcile(kSessionKey, stale).ok());
   EXPECT_EQ(client_.CallCount(kube::FakeMethod::kGet) - gets, 2) << "the session and the pod";
   EXPECT_EQ(Session().status.phase, session::Phase::kCapturing);
-  EXPECT_EQ(sink.Records().size(), records);
+  EXPECT_EQ(sink_.Records().size(), records);
 
   // Without a copy it reads, as before.
   gets = client_.CallCount(kube::FakeMethod::kGet);
@@ -201,16 +140,14 @@ TEST_F(ReconcilerTest, UsesTheCachedSessionOnlyWhenItIsTheVersionLastSeen) {
 // session reaches Capturing with three writes (the finalizer, the authorization, the injection),
 // yet the audit chain has all four records and the status holds its head.
 TEST_F(ReconcilerTest, StepsThatOnlyChangeTheStatusAreWrittenWithTheNextStep) {
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   const int writes_before = client_.CallCount(kube::FakeMethod::kUpdate);
   ASSERT_TRUE(reconciler.Reconcile(kSessionKey).ok());
   EXPECT_EQ(client_.CallCount(kube::FakeMethod::kUpdate) - writes_before, 3);
   const session::DebugSession s = Session();
   ASSERT_EQ(s.status.phase, session::Phase::kCapturing);
   ASSERT_TRUE(s.status.expires_at.has_value()) << "the accepted step's expiry was written";
-  const auto records = sink.Records();
+  const auto records = sink_.Records();
   ASSERT_EQ(records.size(), 4u);
   ASSERT_TRUE(s.status.audit.has_value());
   EXPECT_EQ(s.status.audit->records, 4);
@@ -221,9 +158,7 @@ TEST_F(ReconcilerTest, StepsThatOnlyChangeTheStatusAreWrittenWithTheNextStep) {
 // injection leaves the session Injecting with the key's record in its persisted chain head, and the
 // retry continues that chain without a fork.
 TEST_F(ReconcilerTest, AFailedStepStillWritesTheProgressBeforeIt) {
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   client_.FailNext(kube::FakeMethod::kPatch, kube::ApiError(500, "InternalError"));
   EXPECT_FALSE(reconciler.Reconcile(kSessionKey).ok());
   session::DebugSession s = Session();
@@ -235,7 +170,7 @@ TEST_F(ReconcilerTest, AFailedStepStillWritesTheProgressBeforeIt) {
   s = Session();
   ASSERT_EQ(s.status.phase, session::Phase::kCapturing);
   std::stringstream stream;
-  for (const auto& r : sink.Records()) stream << audit::ToJson(r).dump() << "\n";
+  for (const auto& r : sink_.Records()) stream << audit::ToJson(r).dump() << "\n";
   audit::VerifyOptions verify;
   verify.anchors[audit::SessionChain(s.uid)] =
       audit::ChainHead{static_cast<std::uint64_t>(s.status.audit->records), s.status.audit->head};
@@ -284,9 +219,7 @@ TEST_F(ReconcilerTest, AKeyStepNotOnRecordIsTakenAgainAfterARestart) {
 // The watch events that echo the reconciler's own writes bring nothing new; the controller does not
 // queue them. Any other version of the session is news.
 TEST_F(ReconcilerTest, RecognizesTheEchoesOfItsOwnWritesOnly) {
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   const json created = client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value();
   const int writes_before = client_.CallCount(kube::FakeMethod::kUpdate);
   ASSERT_TRUE(reconciler.Reconcile(kSessionKey).ok());
@@ -302,9 +235,7 @@ TEST_F(ReconcilerTest, RecognizesTheEchoesOfItsOwnWritesOnly) {
 }
 
 TEST_F(ReconcilerTest, AWholeLifeIsOneVerifiableAuditChainWithItsHeadInStatus) {
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
 
   ASSERT_TRUE(Settle(reconciler).ok());
   session::DebugSession s = Session();
@@ -339,7 +270,7 @@ TEST_F(ReconcilerTest, AWholeLifeIsOneVerifiableAuditChainWithItsHeadInStatus) {
       << "the debugged pod is recycled through its owner (policy)";
 
   // Every step is a record of the session's chain, in order; the status holds the head.
-  const auto records = sink.Records();
+  const auto records = sink_.Records();
   std::vector<std::string> actions;
   for (const auto& r : records) {
     EXPECT_EQ(r.record.chain, audit::SessionChain(s.uid));
@@ -396,9 +327,7 @@ TEST_F(ReconcilerTest, AWholeLifeIsOneVerifiableAuditChainWithItsHeadInStatus) {
 // (its own deadline should have ended it) is detected at the wipe, recorded and reported, and the
 // wipe goes ahead all the same.
 TEST_F(ReconcilerTest, ASnapshotContainerStillRunningAfterTheTtlIsRecordedAndTheSessionWiped) {
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   ASSERT_TRUE(Settle(reconciler).ok());
   session::DebugSession s = Session();
   ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
@@ -430,8 +359,8 @@ TEST_F(ReconcilerTest, ASnapshotContainerStillRunningAfterTheTtlIsRecordedAndThe
   EXPECT_EQ(terminated->reason, "StillRunning");
 
   // On the record, with the target, between the expiry and the wipe.
-  const auto records = sink.Records();
-  EXPECT_EQ(ActionsOf(sink),
+  const auto records = sink_.Records();
+  EXPECT_EQ(ActionsOf(sink_),
             (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
                                       "expired", "still-running-after-ttl", "wiped"}));
   const audit::AuditRecord& still_running = records[5].record;
@@ -459,9 +388,7 @@ TEST_F(ReconcilerTest, ASnapshotContainerStillRunningAfterTheTtlIsRecordedAndThe
 // A session deleted before its TTL is wiped at once; it did not expire, so there is no "expired"
 // record, and its snapshot container, still within the tool's deadline, is no alarm.
 TEST_F(ReconcilerTest, ADeletedSessionIsWipedWithoutAnExpiredRecord) {
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   ASSERT_TRUE(Settle(reconciler).ok());
   ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
   json object = client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value();
@@ -469,10 +396,10 @@ TEST_F(ReconcilerTest, ADeletedSessionIsWipedWithoutAnExpiredRecord) {
   client_.PutObject(kube::DebugSessionsResource(), object);
   ASSERT_TRUE(Settle(reconciler).ok());
 
-  EXPECT_EQ(ActionsOf(sink), (std::vector<std::string>{"accepted", "authorized", "key-created",
-                                                       "injected", "wiped"}));
-  EXPECT_EQ(sink.Records().back().record.message.rfind("the DebugSession was deleted", 0), 0u)
-      << sink.Records().back().record.message;
+  EXPECT_EQ(ActionsOf(sink_), (std::vector<std::string>{"accepted", "authorized", "key-created",
+                                                        "injected", "wiped"}));
+  EXPECT_EQ(sink_.Records().back().record.message.rfind("the DebugSession was deleted", 0), 0u)
+      << sink_.Records().back().record.message;
   for (const StepRecord& step : steps_) EXPECT_NE(step.outcome, kSnapshotContainerStillRunning);
   EXPECT_EQ(Session().status.FindCondition("ContainerTerminated"), nullptr);
 }
@@ -480,9 +407,7 @@ TEST_F(ReconcilerTest, ADeletedSessionIsWipedWithoutAnExpiredRecord) {
 // Deleted before its TTL but after the tool's deadline and grace: a snapshot container still
 // running then is an alarm all the same.
 TEST_F(ReconcilerTest, ADeletedSessionWhoseToolOutlivedItsDeadlineIsFlagged) {
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   ASSERT_TRUE(Settle(reconciler).ok());
   ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
   clock_.Advance(61s);  // past the 20 s deadline and 40 s grace, within the 5 min TTL
@@ -491,7 +416,7 @@ TEST_F(ReconcilerTest, ADeletedSessionWhoseToolOutlivedItsDeadlineIsFlagged) {
   client_.PutObject(kube::DebugSessionsResource(), object);
   ASSERT_TRUE(Settle(reconciler).ok());
 
-  EXPECT_EQ(ActionsOf(sink).back(), "wiped");
+  EXPECT_EQ(ActionsOf(sink_).back(), "wiped");
   bool flagged = false;
   for (const StepRecord& step : steps_) flagged |= step.outcome == kSnapshotContainerStillRunning;
   EXPECT_TRUE(flagged) << "a tool past its deadline on a deleted session";
@@ -667,9 +592,7 @@ TEST_F(ReconcilerTest, StrictAuditStartsNoSessionWhileTheSinkFails) {
 
 TEST_F(ReconcilerTest, ADeniedSessionIsRecordedAndInjectsNothing) {
   allow_ = false;
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
 
   ASSERT_TRUE(Settle(reconciler).ok());
   const session::DebugSession s = Session();
@@ -677,7 +600,7 @@ TEST_F(ReconcilerTest, ADeniedSessionIsRecordedAndInjectsNothing) {
   EXPECT_NE(s.status.message.find("alice may not"), std::string::npos) << s.status.message;
   EXPECT_FALSE(
       client_.GetObject(kube::PodsResource(), kPodKey)->at("spec").contains("ephemeralContainers"));
-  const auto records = sink.Records();
+  const auto records = sink_.Records();
   ASSERT_GE(records.size(), 2u);
   EXPECT_EQ(records[1].record.action, "denied");
   std::vector<std::string> events;
@@ -707,42 +630,40 @@ void MakeHostPidTarget(kube::FakeKubeClient& client, bool allow_host) {
   });
 }
 
+DebugSessionReconciler ReconcilerTest::HostPidReconciler(bool grant_host, bool allow_policy) {
+  MakeHostPidTarget(client_, grant_host);
+  return MakeReconciler(audit_log_, [allow_policy](ReconcilerOptions& options) {
+    options.policy.allow_host_namespaces = allow_policy;
+  });
+}
+
+// Settles the session over a hostPID target (HostPidReconciler).
+Status ReconcilerTest::SettleHostPidSession(bool grant_host, bool allow_policy) {
+  DebugSessionReconciler reconciler = HostPidReconciler(grant_host, allow_policy);
+  return Settle(reconciler);
+}
+
 TEST_F(ReconcilerTest, AHostPidSessionIsDeniedByTheDefaultPolicyAndNothingIsInjected) {
-  MakeHostPidTarget(client_, /*allow_host=*/true);
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
-  ASSERT_TRUE(Settle(reconciler).ok());
+  ASSERT_TRUE(SettleHostPidSession(/*grant_host=*/true, /*allow_policy=*/false).ok());
   const session::DebugSession s = Session();
   EXPECT_EQ(s.status.phase, session::Phase::kDenied);
   ASSERT_NE(s.status.FindCondition("Authorized"), nullptr);
   EXPECT_EQ(s.status.FindCondition("Authorized")->reason, "HostNamespacesNotAllowed");
   EXPECT_NE(s.status.message.find("uses hostPID"), std::string::npos) << s.status.message;
-  EXPECT_FALSE(
-      client_.GetObject(kube::PodsResource(), kPodKey)->at("spec").contains("ephemeralContainers"));
+  EXPECT_FALSE(Injected());
 }
 
 TEST_F(ReconcilerTest, AHostPidSessionUnderTheAllowPolicyNeedsTheHostGrant) {
-  MakeHostPidTarget(client_, /*allow_host=*/false);
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(
-      audit_log, [](ReconcilerOptions& options) { options.policy.allow_host_namespaces = true; });
-  ASSERT_TRUE(Settle(reconciler).ok());
+  ASSERT_TRUE(SettleHostPidSession(/*grant_host=*/false, /*allow_policy=*/true).ok());
   const session::DebugSession s = Session();
   EXPECT_EQ(s.status.phase, session::Phase::kDenied);
   EXPECT_NE(s.status.message.find("alice may not use debugprofiles/host"), std::string::npos)
       << s.status.message;
-  EXPECT_FALSE(
-      client_.GetObject(kube::PodsResource(), kPodKey)->at("spec").contains("ephemeralContainers"));
+  EXPECT_FALSE(Injected());
 }
 
 TEST_F(ReconcilerTest, AnAllowedAndGrantedHostPidSessionCapturesOnlyTheTargetContainer) {
-  MakeHostPidTarget(client_, /*allow_host=*/true);
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(
-      audit_log, [](ReconcilerOptions& options) { options.policy.allow_host_namespaces = true; });
+  DebugSessionReconciler reconciler = HostPidReconciler(/*grant_host=*/true, /*allow_policy=*/true);
   ASSERT_TRUE(reconciler.Reconcile(kSessionKey).ok());
   ASSERT_EQ(Session().status.phase, session::Phase::kCapturing) << Session().status.message;
   const json pod = *client_.GetObject(kube::PodsResource(), kPodKey);
@@ -756,9 +677,7 @@ TEST_F(ReconcilerTest, AllowEnvEntriesThatCouldRevealASecretAreLeftOutAndNamed) 
   json session = *client_.GetObject(kube::DebugSessionsResource(), kSessionKey);
   session["spec"]["redaction"] = {{"allowEnv", {"LOG_LEVEL", "DB_PASSWORD"}}};
   client_.PutObject(kube::DebugSessionsResource(), session);
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   ASSERT_TRUE(reconciler.Reconcile(kSessionKey).ok());
   const session::DebugSession s = Session();
   ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
@@ -771,7 +690,7 @@ TEST_F(ReconcilerTest, AllowEnvEntriesThatCouldRevealASecretAreLeftOutAndNamed) 
             std::string::npos)
       << s.status.FindCondition("Injected")->message;
   bool recorded = false;
-  for (const auto& r : sink.Records()) {
+  for (const auto& r : sink_.Records()) {
     recorded =
         recorded || (r.record.action == "injected" &&
                      r.record.message.find("allowEnv entries not honoured") != std::string::npos);
@@ -967,9 +886,7 @@ class BadSnapshotTest : public ReconcilerTest,
 
 TEST_P(BadSnapshotTest, FailsTheSessionOnceStoresNothingAndLeaksNoPlaintext) {
   const BadSnapshotCase& c = GetParam();
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log, [&c](ReconcilerOptions& o) {
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_, [&c](ReconcilerOptions& o) {
     if (c.max_log_bytes) o.policy.max_snapshot_log_bytes = *c.max_log_bytes;
     if (c.max_plaintext_bytes) o.max_snapshot_plaintext_bytes = *c.max_plaintext_bytes;
   });
@@ -1015,7 +932,7 @@ TEST_P(BadSnapshotTest, FailsTheSessionOnceStoresNothingAndLeaksNoPlaintext) {
   // The failure is on the record, and no plaintext or key is anywhere the world can see.
   std::vector<std::string> actions;
   std::string audit_text;
-  for (const auto& r : sink.Records()) {
+  for (const auto& r : sink_.Records()) {
     actions.push_back(r.record.action);
     audit_text += audit::ToJson(r).dump() + "\n";
   }
@@ -1076,9 +993,7 @@ TEST_F(ReconcilerTest, AContainerPreCreatedWithTheSessionsNameFailsTheSession) {
   const session::DebugSession created = Session();
   const std::string name = session::EphemeralContainerNameFor(created.uid);
   AddForeignContainer(client_, {{"name", name}, {"image", "busybox"}}, "anything");
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   ASSERT_TRUE(Settle(reconciler).ok());
 
   const session::DebugSession s = Session();
@@ -1092,7 +1007,7 @@ TEST_F(ReconcilerTest, AContainerPreCreatedWithTheSessionsNameFailsTheSession) {
                               {kControllerNamespace, session::SessionKeySecretNameFor(s.uid)})
                    .has_value())
       << "no key made for a session that cannot run";
-  EXPECT_EQ(ActionsOf(sink).back(), "failed");
+  EXPECT_EQ(ActionsOf(sink_).back(), "failed");
 }
 
 // A mark is bound to its pod's UID: one copied from another pod (or an earlier pod of the same
@@ -1102,9 +1017,7 @@ TEST_F(ReconcilerTest, AMarkCopiedFromAnotherPodDoesNotMakeAContainerEphemeras) 
   json container = {{"name", name}, {"image", "busybox"}};
   detection::AddMark(container, kMarkKey, "uid-of-another-pod");
   AddForeignContainer(client_, container, "anything");
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   ASSERT_TRUE(Settle(reconciler).ok());
   ExpectFailedOnAForeignContainer(client_, Session(), "pod shop-1 already has");
 }
@@ -1113,9 +1026,7 @@ TEST_F(ReconcilerTest, AMarkCopiedFromAnotherPodDoesNotMakeAContainerEphemeras) 
 // session's name, the mark copied from the first pod, and a well-formed snapshot encrypted to the
 // session's public recipient. Before, the controller delivered it as the requester's snapshot.
 TEST_F(ReconcilerTest, AContainerInARecreatedPodIsNotCollected) {
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   ASSERT_TRUE(Settle(reconciler).ok());
   session::DebugSession s = Session();
   ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
@@ -1132,7 +1043,7 @@ TEST_F(ReconcilerTest, AContainerInARecreatedPodIsNotCollected) {
 
   s = Session();
   ExpectFailedOnAForeignContainer(client_, s, "pod shop-1 has");
-  EXPECT_EQ(ActionsOf(sink).back(), "failed");
+  EXPECT_EQ(ActionsOf(sink_).back(), "failed");
 }
 
 // --- The exception boundary (H3) ------------------------------------------------------------
@@ -1154,9 +1065,7 @@ TEST_F(ReconcilerTest, AnExceptionFailsTheReconcileInsteadOfTheController) {
     answer["status"] = {{"allowed", true}};
     return answer;
   });
-  audit::FakeAuditSink sink;
-  audit::AuditLog audit_log(sink);
-  DebugSessionReconciler reconciler = MakeReconciler(audit_log);
+  DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
 
   StatusOr<ReconcileResult> first = InternalError("not run");
   EXPECT_NO_THROW(first = reconciler.Reconcile(kSessionKey));
@@ -1177,7 +1086,7 @@ TEST_F(ReconcilerTest, AnExceptionFailsTheReconcileInsteadOfTheController) {
   ASSERT_TRUE(Settle(reconciler).ok());
   const session::DebugSession s = Session();
   EXPECT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
-  const audit::VerifyReport report = VerifyAgainstStatus(sink, s);
+  const audit::VerifyReport report = VerifyAgainstStatus(sink_, s);
   EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
 }
 

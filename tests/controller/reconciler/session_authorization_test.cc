@@ -3,7 +3,6 @@
 // behalf (L7), with the requester's whole identity (L8). Over the fake API server.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -13,9 +12,7 @@
 #include "controller/reconciler/debug_session_reconciler.h"
 #include "controller/session/debug_session.h"
 #include "tests/controller/audit/fake_audit_sink.h"
-#include "tests/controller/informer/fake_kube_client.h"
-#include "tests/controller/kube/fake_clock.h"
-#include "tests/controller/session/session_fixtures.h"
+#include "tests/controller/reconciler/reconciler_fixture.h"
 
 namespace ephemera::reconciler {
 namespace {
@@ -23,61 +20,20 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr char kControllerNamespace[] = "ephemera-system";
-const kube::ObjectKey kSessionKey{"team-a", "checkout-500s"};
-const kube::ObjectKey kPodKey{"team-a", "shop-1"};
+using testing::kControllerNamespace;
+using testing::kPodKey;
+using testing::kSessionKey;
 
-class SessionAuthorizationTest : public ::testing::Test {
+class SessionAuthorizationTest : public testing::ReconcilerFixture {
  protected:
-  void SetUp() override {
-    json session = session::testing::SessionObject();
-    session["metadata"]["creationTimestamp"] = "2026-01-01T00:00:00Z";  // FakeClock's start
-    client_.PutObject(kube::DebugSessionsResource(), session);
-    json pod = session::testing::PodObject();
-    pod["metadata"]["ownerReferences"] = {{{"apiVersion", "apps/v1"},
-                                           {"kind", "ReplicaSet"},
-                                           {"name", "shop"},
-                                           {"controller", true}}};
-    client_.PutObject(kube::PodsResource(), pod);
-    // The authorizer: every right but the verbs in `denied_verbs_`.
-    client_.SetCreateAnswer("subjectaccessreviews", [this](const json& review) {
-      reviews_.push_back(review);
-      const std::string verb = review["spec"]["resourceAttributes"].value("verb", "");
-      const bool allowed =
-          std::find(denied_verbs_.begin(), denied_verbs_.end(), verb) == denied_verbs_.end();
-      json answer = review;
-      answer["status"] = {{"allowed", allowed}};
-      if (!allowed) answer["status"]["reason"] = "no RBAC rule";
-      return answer;
-    });
-  }
+  void SetUp() override { PutSessionAndPod(/*keep_finalizers=*/true, /*replica_set_pod=*/true); }
 
   DebugSessionReconciler MakeReconciler(bool annotate, bool recycle) {
-    ReconcilerOptions options;
-    options.controller_namespace = kControllerNamespace;
-    options.policy.snapshot_image = "ephemera.local/snapshot@sha256:" + std::string(64, 'a');
+    ReconcilerOptions options = testing::BaseOptions(audit_log_);
     options.policy.annotate_debugged_pods = annotate;
     options.policy.recycle_debugged_pods = recycle;
     options.policy.max_ttl = max_ttl_;
-    options.mark_key = "0123456789abcdef0123456789abcdef";
-    options.audit = &audit_log_;
     return DebugSessionReconciler(client_, clock_, options);
-  }
-
-  Status Settle(DebugSessionReconciler& reconciler) {
-    for (int i = 0; i < 20; ++i) {
-      auto result = reconciler.Reconcile(kSessionKey);
-      if (!result.ok()) return result.status();
-      if (result->steps == 0) return OkStatus();
-    }
-    return InternalError("the session never settled");
-  }
-
-  session::DebugSession Session() {
-    auto parsed = session::ParseDebugSession(
-        client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value_or(json::object()));
-    EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
-    return parsed.ok() ? *parsed : session::DebugSession{};
   }
 
   // Writes `status` into the stored session, as someone with `update debugsessions/status` can.
@@ -87,12 +43,6 @@ class SessionAuthorizationTest : public ::testing::Test {
     client_.PutObject(kube::DebugSessionsResource(), object);
   }
 
-  bool Injected() {
-    return client_.GetObject(kube::PodsResource(), kPodKey)
-        ->at("spec")
-        .contains("ephemeralContainers");
-  }
-
   bool KeyExists(const std::string& session_uid) {
     return client_
         .GetObject(kube::SecretsResource(),
@@ -100,12 +50,6 @@ class SessionAuthorizationTest : public ::testing::Test {
         .has_value();
   }
 
-  kube::FakeKubeClient client_;
-  kube::FakeClock clock_;
-  audit::FakeAuditSink sink_;
-  audit::AuditLog audit_log_{sink_};
-  std::vector<std::string> denied_verbs_;
-  std::vector<json> reviews_;  // the SubjectAccessReviews POSTed, in order
   std::chrono::seconds max_ttl_{3600};
 };
 
