@@ -88,7 +88,7 @@ class SnapshotBuilder {
 
   // The redactor for everything the document holds: deps_.redactor, plus value-keyed redaction
   // of the targets' hidden environment values once ScrubHiddenEnvValues has run.
-  const redact::Redactor& redactor() const { return scrubbing_ ? *scrubbing_ : deps_.redactor; }
+  const redact::Redactor& TextRedactor() const { return scrubbing_ ? *scrubbing_ : deps_.redactor; }
   // Reads every target's environ and makes every value the document hides (not shown by the
   // policy, or bound to a Secret through --secret-env) a value redacted wherever it appears:
   // argv, thread names, fd paths, socket peers. Unreadable environs are skipped here (the env
@@ -142,7 +142,7 @@ std::string SnapshotBuilder::Reason(int pid, const Status& status) const {
 
 std::optional<std::string> SnapshotBuilder::Redacted(std::string_view text,
                                                      const std::string& path) {
-  StatusOr<std::string> redacted = redactor().RedactText(text, report_);
+  StatusOr<std::string> redacted = TextRedactor().RedactText(text, report_);
   if (!redacted.ok()) {
     report_.dropped_fields.push_back(path);
     return std::nullopt;
@@ -650,13 +650,13 @@ void SnapshotBuilder::CaptureEnv(int pid, Json& out) {
     // Names are target-controlled text too (L6): an entry without '=' (a clobbered env area,
     // malformed envp) is all name. They go through the free-text redactor like any other text;
     // the value is still judged by the real name.
-    StatusOr<std::string> name = redactor().RedactText(var.name, report_);
+    StatusOr<std::string> name = TextRedactor().RedactText(var.name, report_);
     if (!name.ok()) {
       report_.dropped_fields.push_back(FieldPath(pid, "env[].name"));
       continue;
     }
     entry["name"] = *name;
-    StatusOr<std::string> value = redactor().RedactEnv(var.name, var.value, report_);
+    StatusOr<std::string> value = TextRedactor().RedactEnv(var.name, var.value, report_);
     if (value.ok()) {
       entry["value"] = *value;
     } else {
