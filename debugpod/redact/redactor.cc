@@ -768,43 +768,44 @@ bool OnlyValueWordsFollow(std::string_view key, size_t end) {
 // component when followed by the end, a non-letter, or a camelCase step ("authToken"). Any prefix
 // is allowed unless the keyword is `whole` ("DB_PASSWORD", "dbpassword", "jsessionid"; "tokenizer",
 // "author", "secretary", "tokens_per_second", "keyboard" and "spin" do not count).
+// Whether `keyword` makes `key` secret where it may start at key[j] (both first bytes fit).
+[[gnu::noinline]] bool KeywordMatchesAt(std::string_view key, size_t j,
+                                        const SecretKeyword& keyword) {
+  if (keyword.whole && j > 0 && IsAlpha(key[j - 1]) && !(IsUpper(key[j]) && IsLower(key[j - 1]))) {
+    return false;
+  }
+  if (!StartsWithIgnoreCase(key, j, keyword.word)) return false;
+  if (keyword.word == "pwd" && (key == "PWD" || key == "OLDPWD")) return false;  // the cwd
+  if (keyword.word == "pass") {
+    const std::string_view head = key.substr(0, j + 4);
+    if (std::any_of(kNotPasswords.begin(), kNotPasswords.end(),
+                    [&](std::string_view w) { return EndsWithIgnoreCase(head, w); })) {
+      return false;
+    }
+  }
+  for (std::string_view suffix : kKeywordSuffixes) {
+    if (suffix == "s" && !keyword.plural) continue;
+    if (keyword.last && suffix.size() > 1) continue;
+    const size_t end = j + keyword.word.size() + suffix.size();
+    if (!suffix.empty() && !StartsWithIgnoreCase(key, j + keyword.word.size(), suffix)) continue;
+    const bool ends_component =
+        end == key.size() || !IsAlpha(key[end]) || (IsUpper(key[end]) && IsLower(key[end - 1]));
+    const bool ends_key =
+        std::none_of(key.begin() + static_cast<ptrdiff_t>(end), key.end(), IsAlpha);
+    if (keyword.last ? ends_key : ends_component && OnlyValueWordsFollow(key, end)) return true;
+  }
+  return false;
+}
+
 KeyStrength SecretKeyStrength(std::string_view key) {
   KeyStrength best = KeyStrength::kNone;
+  // A tight loop over the byte pairs; the rare candidates are checked out of line.
   for (size_t j = 0; j + kShortestKeyword <= key.size(); ++j) {
     for (uint32_t candidates = kKeywordsByFirstByte[static_cast<uint8_t>(key[j])] &
                                kKeywordsBySecondByte[static_cast<uint8_t>(key[j + 1])];
          candidates != 0; candidates &= candidates - 1) {
       const SecretKeyword& keyword = kSecretKeywords[std::countr_zero(candidates)];
-      if (keyword.strength <= best) continue;
-      if (keyword.whole && j > 0 && IsAlpha(key[j - 1]) &&
-          !(IsUpper(key[j]) && IsLower(key[j - 1]))) {
-        continue;
-      }
-      if (!StartsWithIgnoreCase(key, j, keyword.word)) continue;
-      if (keyword.word == "pwd" && (key == "PWD" || key == "OLDPWD")) continue;  // the cwd
-      if (keyword.word == "pass") {
-        const std::string_view head = key.substr(0, j + 4);
-        if (std::any_of(kNotPasswords.begin(), kNotPasswords.end(),
-                        [&](std::string_view w) { return EndsWithIgnoreCase(head, w); })) {
-          continue;
-        }
-      }
-      for (std::string_view suffix : kKeywordSuffixes) {
-        if (suffix == "s" && !keyword.plural) continue;
-        if (keyword.last && suffix.size() > 1) continue;
-        const size_t end = j + keyword.word.size() + suffix.size();
-        if (!suffix.empty() && !StartsWithIgnoreCase(key, j + keyword.word.size(), suffix)) {
-          continue;
-        }
-        const bool ends_component =
-            end == key.size() || !IsAlpha(key[end]) || (IsUpper(key[end]) && IsLower(key[end - 1]));
-        const bool ends_key =
-            std::none_of(key.begin() + static_cast<ptrdiff_t>(end), key.end(), IsAlpha);
-        if (keyword.last ? ends_key : ends_component && OnlyValueWordsFollow(key, end)) {
-          best = keyword.strength;
-          break;
-        }
-      }
+      if (keyword.strength > best && KeywordMatchesAt(key, j, keyword)) best = keyword.strength;
     }
   }
   return best;
