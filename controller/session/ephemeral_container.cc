@@ -11,7 +11,9 @@ namespace {
 bool LooksLikeSecretName(const std::string& name) {
   static const StatusOr<redact::Redactor> redactor = redact::Redactor::Create({});
   if (!redactor.ok()) return true;  // fail closed
-  const std::string probe = name + "=x";
+  // A value shaped like a credential: the redactor hides some keys' values (ENCRYPTION_KEY,
+  // *_SIG) only when they look like one, and a name is secret-looking if any value would be hidden.
+  const std::string probe = name + "=Zq7!uR2#pW9xK4$m";
   redact::RedactionReport report;
   StatusOr<std::string> redacted = redactor->RedactText(probe, report);
   return !redacted.ok() || *redacted != probe;

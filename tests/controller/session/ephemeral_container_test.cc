@@ -185,7 +185,8 @@ TEST(EphemeralContainerTest, AllowEnvIsNotHonouredWhenAContainerTakesAWholeSecre
 
 TEST(EphemeralContainerTest, AllowEnvNeverNamesASecretLookingVariable) {
   const PodView pod = *ParsePodView(testing::PodObject());
-  for (const char* name : {"STRIPE_API_KEY", "GITHUB_TOKEN", "ADMIN_PASSWORD", "SESSION_*"}) {
+  for (const char* name : {"STRIPE_API_KEY", "GITHUB_TOKEN", "ADMIN_PASSWORD", "SESSION_*",
+                           "ENCRYPTION_KEY", "WEBHOOK_SIGNATURE"}) {
     AllowEnvFilter filter = FilterAllowEnv({name}, pod);
     EXPECT_TRUE(filter.shown.empty()) << name;
     EXPECT_NE(filter.note.find("looks like a secret's name"), std::string::npos) << filter.note;
