@@ -772,6 +772,7 @@ c["name"] = "ephemera-0e2e0e2e00"
 sc = c["securityContext"]
 if change == "privileged":
     sc["privileged"] = True
+    sc.pop("allowPrivilegeEscalation", None)  # the API refuses privileged with it false
 elif change == "escalation":
     sc["allowPrivilegeEscalation"] = True
 elif change == "image":
