@@ -65,8 +65,8 @@ void MarkCaller(audit::AuditRecord& record, const AdmissionCaller& caller) {
   }
   record.action += "-unverified";
   record.details["caller"] = "unverified";
-  record.message = "unverified caller (no webhook client certificate of the API server): " +
-                   record.message;
+  record.message =
+      "unverified caller (no webhook client certificate of the API server): " + record.message;
 }
 
 json ApplyStrictAudit(const json& review, json answer, const Status& audited, bool strict_audit) {
