@@ -415,6 +415,23 @@ TEST_F(HttpServerLimitsTest, ChunkedBodyOverLimitIs413AndTheRestIsNotRead) {
   EXPECT_EQ(calls_.load(), 0);
 }
 
+// A client that is still sending when the 413 goes out must get it. Closing a socket with unread
+// bytes makes the kernel reset the connection, and the reset can destroy the answer (seen on the
+// cluster); the server lingers instead: it stops sending and discards what still arrives.
+TEST_F(HttpServerLimitsTest, A413ReachesAClientThatIsStillSending) {
+  StartServer(SmallBodyOptions());
+  RawConnection client(server_->Port());
+  ASSERT_TRUE(client.IsConnected());
+  ASSERT_TRUE(client.Send("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 4194304\r\n\r\n"));
+  ASSERT_TRUE(client.Send(std::string(1 << 20, 'x')));
+  std::this_thread::sleep_for(milliseconds(300));  // the 413 is out; the rest of the body is not
+  EXPECT_TRUE(client.Send(std::string(1 << 20, 'x'))) << "the server reset the connection";
+  auto response = client.ReadResponse(milliseconds(5000));
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->status, 413);
+  EXPECT_EQ(calls_.load(), 0);
+}
+
 TEST_F(HttpServerLimitsTest, ContentLengthOverLimitIs413WithoutReadingTheBody) {
   StartServer(SmallBodyOptions());
   RawConnection client(server_->Port());

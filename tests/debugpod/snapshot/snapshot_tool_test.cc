@@ -760,7 +760,10 @@ TEST(SnapshotToolTest, MissingPidWritesADocumentAndExitsOne) {
 // says the session is a host session, it captures nothing there.
 TEST(SnapshotToolTest, InTheNodesPidNamespaceItCapturesNothingWithoutAHostSession) {
   if (!InInitialPidNamespace())
-    GTEST_SKIP() << "this test does not run in the node's PID namespace";
+    GTEST_SKIP()
+        << "the tests run inside a PID namespace of their own here (a container?), not the "
+           "node's, so the refusal this checks cannot happen; on a bare host (make test "
+           "on this machine) it runs";
   TargetTree tree(1);
   ASSERT_TRUE(tree.Ready()) << "ephemera-target did not start serving";
   RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.TargetPid()),
