@@ -357,7 +357,15 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
     bool operator==(const Range&) const = default;
   };
   std::vector<Range> tables_read;
-  std::vector<std::pair<Range, size_t>> strings_appended;  // string table -> its base in names_
+  // A string table already in names_: where it starts there and how many bytes it holds. The size
+  // is what AppendStrings stored (decompressed, for a compressed table), never the section's size
+  // on disk, which a hostile file can make larger than what was stored.
+  struct AppendedStrings {
+    Range range;
+    size_t base = 0;
+    uint64_t size = 0;
+  };
+  std::vector<AppendedStrings> strings_appended;
   bool have_symtab = false;
   for (const Section& s : sections) {
     uint32_t type = s.header.sh_type;
@@ -378,7 +386,7 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
     const Range strings_range{string_section.header.sh_offset, string_section.header.sh_size};
     auto appended =
         std::find_if(strings_appended.begin(), strings_appended.end(),
-                     [&](const std::pair<Range, size_t>& e) { return e.first == strings_range; });
+                     [&](const AppendedStrings& e) { return e.range == strings_range; });
     StatusOr<std::vector<uint8_t>> table = read(s);
     if (!table.ok()) {
       if (budget.Exhausted()) return budget.Refusal();
@@ -391,8 +399,8 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
     size_t names_base = 0;
     uint64_t strings_size = 0;
     if (appended != strings_appended.end()) {
-      names_base = appended->second;
-      strings_size = strings_range.size;
+      names_base = appended->base;
+      strings_size = appended->size;
     } else {
       names_base = module.names_.size();
       StatusOr<uint64_t> appended_size =
@@ -403,7 +411,7 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
         continue;
       }
       strings_size = *appended_size;
-      strings_appended.emplace_back(strings_range, names_base);
+      strings_appended.push_back({strings_range, names_base, strings_size});
     }
     if (type == SHT_SYMTAB) have_symtab = true;
     const char* names = module.names_.data() + names_base;
@@ -416,7 +424,10 @@ StatusOr<ElfModule> ElfModule::Parse(const ByteSource& image, const ElfLimits& l
       unsigned sym_type = ELF64_ST_TYPE(sym.st_info);
       unsigned binding = ELF64_ST_BIND(sym.st_info);
       if (sym.st_value == 0 || sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE) continue;
-      if (sym.st_name == 0 || sym.st_name >= strings_size) continue;
+      if (sym.st_name == 0 || sym.st_name >= strings_size ||
+          names_base + sym.st_name >= module.names_.size()) {
+        continue;
+      }
       bool code = sym_type == STT_FUNC || sym_type == STT_GNU_IFUNC;
       if (sym_type == STT_NOTYPE && sym.st_shndx < sections.size()) {
         code = (sections[sym.st_shndx].header.sh_flags & SHF_EXECINSTR) != 0;

@@ -2,6 +2,7 @@
 
 #include <elf.h>
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <cstring>
 #include <span>
@@ -239,6 +240,60 @@ TEST(ElfModuleTest, BuildIdNoteEndingInsideTheNameOrDescriptorIsIgnored) {
     ASSERT_TRUE(module.ok()) << keep;
     EXPECT_EQ(module->BuildId(), "") << keep;
   }
+}
+
+// Two symbol tables share a compressed string table whose section on disk is much larger than what
+// it decompresses to (zlib ignores bytes after its stream). The second table's names were checked
+// against the on-disk size, so a name offset past the decompressed bytes read beyond names_.
+TEST(ElfModuleTest, ASharedCompressedStringTableBoundsNamesByItsDecompressedSize) {
+  std::vector<std::string> names = {"function_0", "function_1"};
+  ElfBuilder b;
+  const uint32_t text = AddText(b);
+  std::vector<uint8_t> strings;
+  std::vector<uint8_t> table = FunctionSymbols(names, static_cast<uint16_t>(text), strings);
+  // A third symbol whose name lies past the decompressed table, inside the on-disk padding.
+  Elf64_Sym beyond{};
+  beyond.st_name = static_cast<uint32_t>(strings.size() + 100);
+  beyond.st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
+  beyond.st_shndx = static_cast<uint16_t>(text);
+  beyond.st_value = 0x1080;
+  beyond.st_size = 8;
+  const auto* raw = reinterpret_cast<const uint8_t*>(&beyond);
+  table.insert(table.end(), raw, raw + sizeof beyond);
+
+  uLongf packed_size = compressBound(static_cast<uLong>(strings.size()));
+  std::vector<uint8_t> packed(packed_size);
+  ASSERT_EQ(
+      compress(packed.data(), &packed_size, strings.data(), static_cast<uLong>(strings.size())),
+      Z_OK);
+  packed.resize(packed_size);
+  Elf64_Chdr header{};
+  header.ch_type = ELFCOMPRESS_ZLIB;
+  header.ch_size = strings.size();
+  header.ch_addralign = 1;
+  std::vector<uint8_t> section(sizeof header);
+  std::memcpy(section.data(), &header, sizeof header);
+  section.insert(section.end(), packed.begin(), packed.end());
+  section.resize(section.size() + 4096, 'z');  // after the stream: ignored by zlib
+
+  const uint32_t strtab =
+      b.Add({.name = ".strtab", .type = SHT_STRTAB, .contents = section, .flags = SHF_COMPRESSED});
+  b.Add({.name = ".symtab",
+         .type = SHT_SYMTAB,
+         .contents = table,
+         .link = strtab,
+         .entry_size = sizeof(Elf64_Sym)});
+  b.Add({.name = ".dynsym",
+         .type = SHT_DYNSYM,
+         .contents = table,
+         .link = strtab,
+         .entry_size = sizeof(Elf64_Sym)});
+  StatusOr<ElfModule> module = ParseFixture(b.Build());
+  ASSERT_TRUE(module.ok()) << module.status().ToString();
+  // The two real functions (the tables list them twice: kept once); the one whose name is outside
+  // the table is left out of both tables.
+  EXPECT_EQ(module->SymbolCount(), names.size());
+  EXPECT_FALSE(module->FindSymbol(0x1080 + 1).has_value());
 }
 
 // L3: 80 symbol table headers that all point at one symbol table and one string table. The
