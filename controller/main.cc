@@ -383,6 +383,9 @@ int Run(int argc, char** argv) {
   httpserver::HttpServerOptions metrics_options;
   metrics_options.address = cfg->metrics_address;
   metrics_options.tls = metrics_tls;
+  // GET only, with a bearer token: a body is never needed, and one is read before the token is
+  // checked.
+  metrics_options.max_body_bytes = 4 << 10;
   httpserver::HttpServer metrics_server(metrics_options);
   metrics_server.Handle(
       "/metrics",

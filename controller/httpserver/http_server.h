@@ -11,8 +11,9 @@
 //
 // Limits, all enforced while reading (nothing is buffered beyond them):
 // - a request header over max_header_bytes is answered 431, a body over max_body_bytes (by
-//   Content-Length before any of it is read, or chunked as it arrives) 413; the connection is then
-//   closed without reading the rest;
+//   Content-Length before any of it is read, or chunked as it arrives) 413; the rest is then read
+//   and discarded for at most 2 s or 8 MiB (a lingering close, so that a client still sending
+//   gets the answer instead of a reset) and the connection closed; nothing of it is kept;
 // - a request must arrive whole within request_timeout of its first byte (of the connection, for
 //   the first request), else 408 and close (slow-loris); a keep-alive connection that waits longer
 //   than idle_timeout for its next request, or a TLS handshake longer than handshake_timeout, is

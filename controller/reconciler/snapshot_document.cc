@@ -59,7 +59,8 @@ Status ReadOptionalCount(const json& object, const char* key, const std::string&
 }
 
 // `text` cut to at most `max` bytes on a UTF-8 character boundary (the parser accepted only valid
-// UTF-8, and a cut inside a character would make the status unwritable), marked when cut.
+// UTF-8, and a cut inside a character would make the status unwritable), then marked "..." when
+// cut (so at most max + 3 bytes).
 std::string Cut(const std::string& text, std::size_t max) {
   if (text.size() <= max) return text;
   std::size_t end = max;
@@ -144,6 +145,10 @@ Status ReadTargets(const json& doc, SnapshotFacts& facts) {
     if (auto problem = ReadCount((*pids)[i], pid)) {
       return FieldError(Indexed("targets.pids", i), *problem);
     }
+    if (pid > kMaxPid) {
+      return FieldError(Indexed("targets.pids", i),
+                        "is larger than any process id (" + std::to_string(kMaxPid) + ")");
+    }
     facts.pids.push_back(pid);
   }
   return OkStatus();
@@ -205,7 +210,8 @@ StatusOr<SnapshotFacts> ParseSnapshotDocument(std::string_view plaintext) {
   if (json_depth::NestsDeeperThan(plaintext)) {
     return Invalid("it nests deeper than " + std::to_string(json_depth::kMaxJsonDepth) + " levels");
   }
-  const json doc = json_depth::ParseJsonWithinDepth(plaintext);
+  // The depth was checked just above: parse without scanning up to 16 MiB a second time.
+  const json doc = json::parse(plaintext, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Invalid("it is not JSON");
   if (!doc.is_object()) return Invalid("it is not a JSON object");
   const json* api_version = Member(doc, "apiVersion");

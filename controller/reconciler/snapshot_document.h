@@ -30,6 +30,9 @@ inline constexpr std::string_view kSnapshotFormat = "ephemera.dev/snapshot/v1";
 inline constexpr std::size_t kMaxSections = 64;
 inline constexpr std::size_t kMaxSectionNameBytes = 64;
 inline constexpr std::size_t kMaxPids = 65536;
+// Linux's PID_MAX_LIMIT: no process id is larger, so a larger one is a forged document (and 19
+// digits each would let the list alone approach etcd's object size limit).
+inline constexpr std::int64_t kMaxPid = 4194304;
 inline constexpr std::size_t kMaxPatternRules = 256;
 inline constexpr std::size_t kMaxPatternRuleBytes = 128;
 // Degraded entries beyond this many are summed up in one last line ("… and N more"); texts in an

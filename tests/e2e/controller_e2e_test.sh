@@ -243,9 +243,14 @@ metrics_need_an_authorized_token() {
   [ "$code" = 403 ] || { echo "as ephemera-system/default (not bound): $code, not 403"; return 1; }
   code=$(host_controller_metrics_code "$metrics_port" metrics-scraper) || return 1
   [ "$code" = 200 ] || { echo "as ephemera-system/metrics-scraper (bound): $code, not 200"; return 1; }
-  host_controller_metrics "$metrics_port" | grep -qE '^ephemera_leader 1$' ||
+  # Outputs are read whole before searching: grep -q in a pipe stops reading at a hit, and under
+  # pipefail the writer's SIGPIPE would fail (or, negated, pass) the check.
+  local scraped plain
+  scraped=$(host_controller_metrics "$metrics_port")
+  grep -qE '^ephemera_leader 1$' <<<"$scraped" ||
     { echo "no ephemera_leader 1 in the authorized scrape"; return 1; }
-  if curl -s --max-time 5 "http://127.0.0.1:$metrics_port/metrics" 2>/dev/null | grep -q '^ephemera_'; then
+  plain=$(curl -s --max-time 5 "http://127.0.0.1:$metrics_port/metrics" 2>/dev/null || true)
+  if grep -q '^ephemera_' <<<"$plain"; then
     echo "/metrics answered over plain HTTP"; return 1
   fi
   curl -sf "http://127.0.0.1:$host_controller_probe_port/healthz" | grep -qx ok ||
@@ -334,14 +339,14 @@ replica_takes_over() {
   echo "$second" >"$work/replica.pid"
   host_controller_register_webhooks
   for _ in $(seq 1 40); do curl -sf "http://127.0.0.1:18081/healthz" >/dev/null && break; sleep 0.25; done
-  host_controller_metrics "$first_metrics" | grep -qx 'ephemera_leader 1' ||
+  host_controller_metrics "$first_metrics" | grep -x 'ephemera_leader 1' >/dev/null ||
     { echo "the first replica does not lead:"; host_controller_metrics "$first_metrics" | grep leader; return 1; }
-  host_controller_metrics 18444 | grep -qx 'ephemera_leader 0' ||
+  host_controller_metrics 18444 | grep -x 'ephemera_leader 0' >/dev/null ||
     { echo "the second replica leads too"; return 1; }
   session s-failover 60s restricted | as alice apply -f - >/dev/null
   kill -KILL "$first"
   wait_phase s-failover Completed 90
-  host_controller_metrics 18444 | grep -qx 'ephemera_leader 1'
+  host_controller_metrics 18444 | grep -x 'ephemera_leader 1' >/dev/null
   local ec count
   ec=$(as admin -n team-a get debugsession s-failover -o jsonpath='{.status.ephemeralContainer}')
   count=$(as admin -n team-a get pod "$pod" -o jsonpath='{.spec.ephemeralContainers[*].name}' | tr ' ' '\n' | grep -cx "$ec")

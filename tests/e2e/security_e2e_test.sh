@@ -737,7 +737,11 @@ PY
   # Per-rule counts stay in the snapshot; status shows a total at most (L9).
   [ -z "$(as alice -n team-a get debugsession sec-envfrom-allow -o jsonpath='{.status.redaction.patternsMatched}')" ] ||
     { echo "status still carries per-rule counts"; return 1; }
-  if as admin -n team-a get debugsession,debugsnapshot,pod,event -o json | grep -q "$envfrom_canary"; then
+  # Read whole before searching: grep -q in a pipe stops reading at a hit, and under pipefail the
+  # writer's SIGPIPE would turn the found leak into a pass.
+  local objects
+  objects=$(as admin -n team-a get debugsession,debugsnapshot,pod,event -o json)
+  if grep -qF -- "$envfrom_canary" <<<"$objects"; then
     echo "the envFrom value is in an API object in team-a"; return 1
   fi
 }

@@ -347,7 +347,9 @@ metrics_need_an_authorized_token() {
   done
   grep -qE '^ephemera_leader [01]$' "$work/metrics.txt" ||
     { echo "no ephemera_leader sample:"; head -n 20 "$work/metrics.txt"; return 1; }
-  if curl -s --max-time 5 "http://localhost:$local_port/metrics" 2>/dev/null | grep -q '^ephemera_'; then
+  local plain  # read whole first: grep -q in a pipe under pipefail could hide a hit
+  plain=$(curl -s --max-time 5 "http://localhost:$local_port/metrics" 2>/dev/null || true)
+  if grep -q '^ephemera_' <<<"$plain"; then
     echo "/metrics answered over plain HTTP"; return 1
   fi
 }

@@ -122,6 +122,8 @@ TEST(SnapshotDocumentTest, NamesTheFieldOfTheWrongType) {
       {"/targets/pids", "1 7", "field 'targets.pids' is not an array"},
       {"/targets/pids/1", 7.5, "field 'targets.pids[1]' is not an integer"},
       {"/targets/pids/0", -1, "field 'targets.pids[0]' is negative"},
+      {"/targets/pids/1", std::int64_t{9'000'000'000'000'000'000},
+       "field 'targets.pids[1]' is larger than any process id (4194304)"},
       {"/redaction", "none", "field 'redaction' is not an object"},
       {"/redaction/envRedacted", "2", "field 'redaction.envRedacted' is not an integer"},
       {"/redaction/patternsMatched", json::array(),
