@@ -1623,9 +1623,15 @@ Redactor Redactor::WithSecretValues(const std::vector<std::string>& values) cons
   std::vector<std::string> keys;
   keys.reserve(kept.size());
   for (const std::string& v : kept) keys.push_back(v.substr(0, kSecretValueKeyBytes));
+  std::map<std::string, size_t> longest;
+  for (const std::string& v : kept) {
+    size_t& reach = longest[v.substr(0, kSecretValueKeyBytes)];
+    reach = std::max(reach, v.size());
+  }
   Redactor copy = *this;
   copy.values_ = BuildExtraMatcher(keys);
-  copy.secret_values_ = std::move(kept);
+  copy.secret_value_reach_.clear();
+  for (const std::string& key : keys) copy.secret_value_reach_.push_back(longest[key]);
   return copy;
 }
 
@@ -1696,13 +1702,10 @@ StatusOr<std::string> Redactor::RedactText(std::string_view input, RedactionRepo
            s = values_.dict_link[s]) {
         const size_t begin = i + 1 - static_cast<size_t>(values_.own_length[s]);
         if (i + 1 <= covered) break;
-        // A value longer than its key: through its whole length where the text continues it.
-        const std::string& value = secret_values_[static_cast<size_t>(values_.own_index[s])];
-        size_t end = i + 1;
-        if (value.size() > kSecretValueKeyBytes &&
-            text.substr(begin, value.size()) == std::string_view(value)) {
-          end = begin + value.size();
-        }
+        // A value longer than its key: as far as the longest value with this key reaches, without
+        // comparing (linear, and fails closed: at worst a few bytes after a secret's start go too).
+        const size_t reach = secret_value_reach_[static_cast<size_t>(values_.own_index[s])];
+        const size_t end = std::min(text.size(), begin + reach);
         AddSpan(spans, begin, end, Rule::kSecretValue);
         covered = std::max(covered, end);
       }

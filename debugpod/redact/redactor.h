@@ -176,8 +176,12 @@ class Redactor {
 
   RedactionPolicy policy_;
   ExtraMatcher extra_;
-  // Value-keyed redaction (WithSecretValues): the values, and an automaton over their keys.
-  std::vector<std::string> secret_values_;
+  // Value-keyed redaction (WithSecretValues): an automaton over the values' keys.
+  // Per secret value: how far a match of its key (its first kSecretValueKeyBytes) is redacted, the
+  // length of the longest value with the same key. A match redacts that far without comparing the
+  // rest: comparing cost text x value length on a text that repeats a value's key, and two values
+  // sharing a key kept only one of them whole.
+  std::vector<size_t> secret_value_reach_;
   ExtraMatcher values_;
 };
 

@@ -252,6 +252,33 @@ TEST(RedactorFormatsTest, SecretValuesAreRedactedWhereverTheyAppear) {
   EXPECT_EQ(Redact(redactor, "x " + cut + " y").find(cut.substr(0, 64)), std::string::npos);
 }
 
+// Two hidden values that share their first 64 bytes (JWTs with the same header, say): both are
+// redacted whole; only the one kept for the shared key was, and the other's tail was printed.
+TEST(RedactorFormatsTest, SecretValuesSharingTheirKeyAreBothRedactedWhole) {
+  Random random(23);
+  const std::string head = random.Chars(kAlnum, 80);
+  const std::string first = head + "tail" + random.Chars(kAlnum, 40);
+  const std::string second = head + "other" + random.Chars(kAlnum, 60);
+  const Redactor redactor = MakeRedactor().WithSecretValues({first, second});
+  const std::string out = Redact(redactor, "a=" + first + " b=" + second + " c");
+  EXPECT_EQ(out.find(first.substr(64)), std::string::npos) << out;
+  EXPECT_EQ(out.find(second.substr(64)), std::string::npos) << out;
+  EXPECT_NE(out.find(" c"), std::string::npos) << out;
+}
+
+// A text that repeats a long value's key without being the value is redacted without comparing the
+// value at every position (that cost text x value bytes, a stall a target could cause).
+TEST(RedactorFormatsTest, ARunOfAValuesKeyIsRedactedNotComparedAtEveryByte) {
+  const std::string value = std::string(4096, 'q') + "!";
+  const Redactor redactor = MakeRedactor().WithSecretValues({value});
+  const std::string out = Redact(redactor, "x " + std::string(1 << 16, 'q') + " y");
+  EXPECT_EQ(out.find(std::string(64, 'q')), std::string::npos);
+  EXPECT_EQ(out.rfind("x ", 0), 0u) << "text before the run is kept";
+  // Fails closed: a match redacts as far as the value could reach (4097 bytes), so what follows
+  // the run within that reach goes too.
+  EXPECT_EQ(out, "x [REDACTED:secret-value]");
+}
+
 TEST(RedactorFormatsTest, ShortAndDigitOnlyValuesAreExempt) {
   EXPECT_TRUE(Redactor::IsExemptSecretValue("true"));
   EXPECT_TRUE(Redactor::IsExemptSecretValue("12345"));
