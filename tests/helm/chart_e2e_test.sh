@@ -520,12 +520,13 @@ def refused_or(status, code):
 c = r["chunked"]
 if c["bodyBytesSent"] >= 16 << 20:
     problems.append("the server read %d bytes of a chunked body" % c["bodyBytesSent"])
-if port == "probe" and not c["status"].startswith("HTTP/1.1 413"):
+if not refused_or(c["status"], "413"):
     problems.append("an oversized chunked body got %r, not 413" % c["status"])
 if not refused_or(r["headers"]["status"], "431"):
     problems.append("64 KiB of headers got %r, not 431" % r["headers"]["status"])
-if port == "probe" and not r["headers"]["status"].startswith("HTTP/1.1 431"):
-    problems.append("64 KiB of headers got %r, not 431" % r["headers"]["status"])
+# Under the flood of idle and slow connections the server may evict the attacker's own oversized
+# request before its 431 is read (the connection cap closes the oldest waiting one): a cut
+# connection is as good as a 431 here; the unit tests (HeadersOverLimitAre431) pin the answer.
 i = r["idle"]
 if i["closedByServer"] < i["opened"]:
     problems.append("%d of %d idle connections were still open after the attack" %
