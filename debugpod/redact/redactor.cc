@@ -27,6 +27,12 @@ enum class Rule : uint8_t {
   kUrlPassword,
   kBearerToken,
   kSecretKeyValue,
+  kEmail,
+  kCardNumber,
+  kIban,
+  kPhoneNumber,
+  kIpv4,
+  kIpv6,
   kHighEntropy,
 };
 
@@ -50,6 +56,18 @@ std::string_view RuleName(Rule rule) {
       return "bearer-token";
     case Rule::kSecretKeyValue:
       return "secret-key-value";
+    case Rule::kEmail:
+      return "email";
+    case Rule::kCardNumber:
+      return "card-number";
+    case Rule::kIban:
+      return "iban";
+    case Rule::kPhoneNumber:
+      return "phone-number";
+    case Rule::kIpv4:
+      return "ipv4";
+    case Rule::kIpv6:
+      return "ipv6";
     case Rule::kHighEntropy:
       return "high-entropy";
   }
@@ -102,6 +120,13 @@ enum CharClass : uint32_t {
   kUpperDigit = 1 << 21,      // A-Z, 0-9
   kAlnumOnly = 1 << 22,       // A-Z, a-z, 0-9
   kHexDashLower = 1 << 23,    // 0-9, a-f, '-'
+  kEmailLocal = 1 << 25,      // a character of an e-mail address's local part (see MatchEmailAt)
+  kLdh = 1 << 26,             // letters, digits, '-': a DNS label
+  // Set only in the trigger pass's table for a PII mode (kTriggerClasses), never in kCharClasses:
+  kPiiPunct = 1 << 24,        // '@', '+', '(', ':': where a PII match starts outside a word
+  kPiiWord = 1 << 27,         // the first byte of a word a PII scanner may take: digits, upper case
+  kPiiHexWord = 1 << 28,      // with kStrict, a-f: the first byte of an IPv6 group if ':' follows
+  kBase64Percent = 1u << 29,  // kBase64Any and '%': base64 written URL-encoded (%2B, %2F, %3D)
 };
 
 // --- The token table -----------------------------------------------------------------------------
@@ -165,7 +190,7 @@ constexpr TokenRule kTokenRules[] = {
     {"planetscale-token", "pscale_pw_", kBase64UrlDot, 20, kAny},
     {"planetscale-token", "pscale_oauth_", kBase64UrlDot, 20, kAny},
     {"databricks-token", "dapi", kLowerHex, 32, 32},
-    {"dynatrace-token", "dt0c01.", kBase64UrlDot, 80, kAny},
+    {"dynatrace-token", "dt0c01.", kBase64UrlDot, 89, 89},  // 24-character ID, '.', 64-character secret
     // Source hosting, CI, registries
     {"github-token", "ghp_", kAlnumOnly, 20, kAny},
     {"github-token", "gho_", kAlnumOnly, 20, kAny},
@@ -186,7 +211,7 @@ constexpr TokenRule kTokenRules[] = {
     {"atlassian-token", "ATATT", kBase64Any, 40, kAny},
     {"atlassian-token", "ATCTT", kBase64Any, 40, kAny},
     {"circleci-token", "CCIPAT_", kBase64Url, 20, kAny},
-    {"circleci-token", "CCIPRJ_", kBase64Url, 20, kAny},
+    {"circleci-token", "CCIPRJ_", kBase64Url, 63, kAny},  // base58 UUID, '_', 40 hex
     {"buildkite-token", "bkua_", kLowerHex, 40, 40},
     {"sonarqube-token", "squ_", kLowerHex, 40, 40},
     {"sonarqube-token", "sqp_", kLowerHex, 40, 40},
@@ -194,11 +219,11 @@ constexpr TokenRule kTokenRules[] = {
     {"npm-token", "npm_", kAlnumOnly, 36, 36},
     {"pypi-token", "pypi-", kBase64Url, 50, kAny},
     {"rubygems-token", "rubygems_", kLowerHex, 48, 48},
-    {"clojars-token", "CLOJARS_", kAlnumOnly, 40, kAny},
+    {"clojars-token", "CLOJARS_", kLowerHex, 60, 60},
     {"docker-token", "dckr_pat_", kBase64Url, 20, kAny},
     {"docker-token", "dckr_oat_", kBase64Url, 20, kAny},
     {"jfrog-token", "AKCp", kAlnumOnly, 60, kAny},
-    {"jfrog-token", "cmVmdGtu", kBase64Any, 50, kAny},
+    {"jfrog-token", "cmVmdGtu", kAlnumOnly, 56, kAny},
     {"hashicorp-vault-token", "hvs.", kBase64Url, 24, kAny},
     {"hashicorp-vault-token", "hvb.", kBase64Url, 24, kAny},
     {"hashicorp-vault-token", "hvr.", kBase64Url, 24, kAny},
@@ -242,7 +267,7 @@ constexpr TokenRule kTokenRules[] = {
     {"launchdarkly-key", "sdk-", kHexDashLower, 36, 36},
     {"mapbox-token", "sk.eyJ", kBase64UrlDot, 40, kAny},
     {"facebook-token", "EAA", kAlnumOnly, 80, kAny},
-    {"twitter-token", "AAAAAAAAAAAAAAAAAAAAA", kBase64Any, 40, kAny},
+    {"twitter-token", "AAAAAAAAAAAAAAAAAAAAA", kBase64Percent, 40, kAny},  // URL-encoded as issued
     // Payment
     {"stripe-key", "sk_live_", kAlnumOnly, 16, kAny},
     {"stripe-key", "sk_test_", kAlnumOnly, 16, kAny},
@@ -284,8 +309,8 @@ constexpr TokenRule kTokenRules[] = {
     {"newrelic-key", "NRAK-", kUpperDigit, 27, 27},
     {"newrelic-key", "NRII-", kBase64Url, 20, kAny},
     {"newrelic-key", "NRJS-", kLowerHex, 19, kAny},
-    {"honeycomb-key", "hcaik_", kAlnumOnly, 40, kAny},
-    {"honeycomb-key", "hcxik_", kAlnumOnly, 40, kAny},
+    {"honeycomb-key", "hcaik_", kAlnumOnly, 58, kAny},  // 26-character key ID + 32-character secret
+    {"honeycomb-key", "hcxik_", kAlnumOnly, 58, kAny},
     {"honeybadger-token", "hbp_", kAlnumOnly, 30, kAny},
 };
 // clang-format on
@@ -338,12 +363,20 @@ constexpr std::array<uint32_t, 256> MakeCharClasses() {
     if (digit || (c >= 'a' && c <= 'f') || c == '-') bits |= kHexDashLower;
     if (alnum || c == '_' || c == '-' || c == '.') bits |= kBase64UrlDot;
     if (alnum || c == '+' || c == '/' || c == '_' || c == '-' || c == '=') bits |= kBase64Any;
+    if (alnum || c == '+' || c == '/' || c == '_' || c == '-' || c == '=' || c == '%') {
+      bits |= kBase64Percent;
+    }
     if (alnum || c == '$') bits |= kAlnumDollar;
     if (upper || digit) bits |= kUpperDigit;
     if (alnum) bits |= kAlnumOnly;
     if (c == '>' || c == ',') bits |= kKeyValueStop;
     if (c == '=' || c == ':') bits |= kKeyValueStop;
     if (c == 'b' || c == 'B') bits |= kBearerFirst;
+    if (alnum ||
+        std::string_view("._%+-!#$*^~").find(static_cast<char>(c)) != std::string_view::npos) {
+      bits |= kEmailLocal;
+    }
+    if (alnum || c == '-') bits |= kLdh;
     if (upper || lower) bits |= kLetter;
     if (c == '-' || c == '_' || c == '/') bits |= kNameSeparator | kNameChar;
     if (lower || digit) bits |= kNameChar;
@@ -358,6 +391,24 @@ constexpr std::array<uint32_t, 256> MakeCharClasses() {
 }
 
 constexpr std::array<uint32_t, 256> kCharClasses = MakeCharClasses();
+
+// The trigger pass's class table for each PII mode: kCharClasses plus, with a PII mode, the bits
+// of the bytes where a PII match may start. With kNone no byte has them, so the pass rules PII out
+// with the tests it makes anyway.
+constexpr std::array<uint32_t, 256> MakeTriggerClasses(PiiMode mode) {
+  std::array<uint32_t, 256> table = kCharClasses;
+  if (mode == PiiMode::kNone) return table;
+  for (int c = 0; c < 256; ++c) {
+    uint32_t& bits = table[static_cast<size_t>(c)];
+    if (c == '@' || c == '+' || c == '(' || c == ':') bits |= kPiiPunct;
+    if ((bits & (kDigit | kUpper)) != 0) bits |= kPiiWord;
+    if (mode == PiiMode::kStrict && (bits & kHex) != 0 && (bits & kLower) != 0) bits |= kPiiHexWord;
+  }
+  return table;
+}
+constexpr std::array<std::array<uint32_t, 256>, 3> kTriggerClasses = {
+    MakeTriggerClasses(PiiMode::kNone), MakeTriggerClasses(PiiMode::kStandard),
+    MakeTriggerClasses(PiiMode::kStrict)};
 
 bool HasClass(char c, uint32_t classes) {
   return (kCharClasses[static_cast<uint8_t>(c)] & classes) != 0;
@@ -1297,6 +1348,703 @@ size_t ScanBearerAt(std::string_view text, size_t i, Spans& spans) {
   return std::max(i + 1, end);
 }
 
+// --- PII (RedactionPolicy::pii) ------------------------------------------------------------------
+
+// The PII scanners run from the trigger pass below (DetectAtTriggers), which already looks up each
+// byte's class and skips words in a tight loop: a number, an IBAN or an IPv6 address starts a
+// word and is judged first by the word's length and the byte after it (MatchWordAt); an e-mail
+// address is found from its '@', an international phone number from its '+', a North American
+// one written "(NXX) …" from its '(', and an IPv6 address written "::…" or a tel: URI from a ':'
+// (MatchPunctuationAt). Each scanner reads a bounded stretch from its trigger (an address's 64 +
+// 253 bytes, a number's 19 digits and separators, an IPv6 address's 45 characters and zone, a
+// tel: number's 64) and matches resume after the last one, so the pass stays linear.
+
+bool IsWordByte(char c) { return IsAlnum(c) || c == '_'; }
+
+// RunEnd reading at most `limit` bytes: a run longer than any the caller accepts stops there.
+template <typename Pred>
+size_t RunEndWithin(std::string_view text, size_t pos, size_t limit, Pred pred) {
+  const size_t stop = std::min(text.size(), pos + limit);
+  while (pos < stop && pred(text[pos])) ++pos;
+  return pos;
+}
+
+// True if a number starting at `i` can stand alone: it does not continue a decimal or dotted
+// number ("3.4111…", "10.4111…") or a number joined with '-' ("2026-4111…").
+bool StartsNumber(std::string_view text, size_t i) {
+  if (i == 0) return true;
+  const char prev = text[i - 1];
+  if (IsWordByte(prev)) return false;
+  return !((prev == '.' || prev == '-') && i >= 2 && IsDigit(text[i - 2]));
+}
+
+// True if a number ending at `end` is not continued by a word or by a decimal/dotted/dashed number.
+bool EndsNumber(std::string_view text, size_t end) {
+  if (end == text.size()) return true;
+  const char next = text[end];
+  if (IsWordByte(next)) return false;
+  return !((next == '.' || next == ',' || next == '-') && end + 1 < text.size() &&
+           IsDigit(text[end + 1]));
+}
+
+// --- email
+
+constexpr size_t kMaxEmailLocalPart = 64;  // RFC 5321 4.5.3.1.1
+constexpr size_t kMaxDomainLabel = 63;     // RFC 1035 2.3.4
+constexpr size_t kMaxDomain = 253;
+
+// Last labels of names that are files or systemd units, not mail domains ("icon@2x.png",
+// "getty@tty1.service", "user@1000.service"); none of them is a delegated top-level domain.
+constexpr std::string_view kFileSuffixes[] = {
+    "png",   "jpg",    "jpeg",  "gif",   "svg",  "webp", "ico",     "bmp",       "tiff",
+    "pdf",   "txt",    "log",   "json",  "yaml", "yml",  "xml",     "html",      "htm",
+    "css",   "js",     "jar",   "war",   "tar",  "gz",   "tgz",     "bz2",       "xz",
+    "conf",  "cfg",    "ini",   "lock",  "pid",  "sock", "service", "socket",    "slice",
+    "scope", "target", "mount", "timer", "path", "swap", "device",  "automount",
+};
+
+bool IsFileSuffix(std::string_view label) {
+  return std::any_of(std::begin(kFileSuffixes), std::end(kFileSuffixes), [&](std::string_view s) {
+    return s.size() == label.size() && StartsWithIgnoreCase(label, 0, s);
+  });
+}
+
+// The address whose '@' is at `at`: returns [begin, end) through the arguments, or false.
+bool MatchEmailAt(std::string_view text, size_t at, size_t* begin, size_t* end) {
+  // Local part, scanned back (bounded): a dot-atom; a run longer than 64 is not an address.
+  const size_t floor = at > kMaxEmailLocalPart + 1 ? at - kMaxEmailLocalPart - 1 : 0;
+  size_t local = at;
+  while (local > floor && HasClass(text[local - 1], kEmailLocal)) --local;
+  if (at - local > kMaxEmailLocalPart) return false;
+  // Dot-atom: no dot at either end, no two in a row (the address starts after "..").
+  for (size_t k = at; k > local + 1; --k) {
+    if (text[k - 1] == '.' && text[k - 2] == '.') {
+      local = k - 1;
+      break;
+    }
+  }
+  while (local < at && text[local] == '.') ++local;
+  if (local == at || text[at - 1] == '.') return false;
+  // Domain: LDH labels of 1..63 characters without a '-' at either end, separated by single dots;
+  // it ends at the last label (of two or more) that is a top-level domain of 2+ letters.
+  size_t pos = at + 1;
+  size_t labels = 0;
+  size_t domain_end = 0;
+  std::string_view tld;
+  while (pos < text.size() && pos - at <= kMaxDomain) {
+    const size_t label_end =
+        RunEndWithin(text, pos, kMaxDomainLabel + 1, [](char x) { return HasClass(x, kLdh); });
+    const size_t length = label_end - pos;
+    if (length == 0 || length > kMaxDomainLabel || text[pos] == '-' || text[label_end - 1] == '-') {
+      break;
+    }
+    ++labels;
+    const std::string_view label = Slice(text, pos, label_end);
+    if (labels >= 2 && length >= 2 &&
+        std::all_of(label.begin(), label.end(), [](char x) { return IsAlpha(x); })) {
+      domain_end = label_end;
+      tld = label;
+    }
+    if (label_end + 1 < text.size() && text[label_end] == '.' && IsAlnum(text[label_end + 1])) {
+      pos = label_end + 1;
+    } else {
+      break;
+    }
+  }
+  if (domain_end == 0 || domain_end - at - 1 > kMaxDomain || IsFileSuffix(tld)) return false;
+  *begin = local;
+  *end = domain_end;
+  return true;
+}
+
+// --- card-number
+
+// A card network's issuer identification number range (ISO/IEC 7812; the networks' published
+// ranges) and the lengths its card numbers have.
+struct CardRange {
+  uint32_t low;
+  uint32_t high;
+  uint8_t prefix_digits;
+  uint8_t min_length;
+  uint8_t max_length;
+};
+
+// clang-format off
+constexpr CardRange kCardRanges[] = {
+    {4, 4, 1, 13, 19},                                        // Visa
+    {51, 55, 2, 16, 16}, {2221, 2720, 4, 16, 16},             // Mastercard
+    {34, 34, 2, 15, 15}, {37, 37, 2, 15, 15},                 // American Express
+    {6011, 6011, 4, 16, 19}, {644, 649, 3, 16, 19}, {65, 65, 2, 16, 19},  // Discover
+    {3528, 3589, 4, 16, 19},                                  // JCB
+    {300, 305, 3, 14, 19}, {3095, 3095, 4, 14, 19},           // Diners Club International
+    {36, 36, 2, 14, 19}, {38, 39, 2, 14, 19},
+    {62, 62, 2, 16, 19},                                      // UnionPay
+    {50, 50, 2, 13, 19}, {56, 69, 2, 13, 19},                 // Maestro
+};
+// clang-format on
+constexpr size_t kMinCardDigits = 13;
+constexpr size_t kMaxCardDigits = 19;
+
+bool PassesLuhn(const char* digits, size_t count) {
+  uint32_t sum = 0;
+  for (size_t k = 0; k < count; ++k) {
+    uint32_t d = static_cast<uint32_t>(digits[count - 1 - k] - '0');
+    if (k % 2 == 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return sum % 10 == 0;
+}
+
+bool IsCardNumber(const char* digits, size_t count) {
+  uint32_t prefix[5] = {0, 0, 0, 0, 0};  // prefix[k]: the first k digits as a number
+  for (size_t k = 1; k <= 4; ++k) {
+    prefix[k] = prefix[k - 1] * 10 + static_cast<uint32_t>(digits[k - 1] - '0');
+  }
+  for (const CardRange& range : kCardRanges) {
+    const uint32_t p = prefix[range.prefix_digits];
+    if (p >= range.low && p <= range.high && count >= range.min_length &&
+        count <= range.max_length) {
+      return PassesLuhn(digits, count);
+    }
+  }
+  return false;
+}
+
+// A card number starting at `i`: 13-19 contiguous digits, or groups separated by single spaces or
+// single dashes (one kind per number): a first group of 4, middle groups of 4-6 (4-4-4-4, Amex
+// 4-6-5, Diners 4-6-4), a last group of 2-7. The longest grouping that is a card number wins (a CVV
+// written after the number may go with it). Returns the end, or 0.
+size_t MatchCardAt(std::string_view text, size_t i) {
+  const size_t n = text.size();
+  const size_t first = RunEndWithin(text, i, kMaxCardDigits + 1, IsDigit) - i;
+  if (first >= kMinCardDigits) {
+    if (first > kMaxCardDigits || !EndsNumber(text, i + first)) return 0;
+    return IsCardNumber(text.data() + i, first) ? i + first : 0;
+  }
+  if (first != 4 || i + 5 >= n) return 0;
+  const char separator = text[i + 4];
+  if (separator != ' ' && separator != '-') return 0;
+  char digits[kMaxCardDigits];
+  std::memcpy(digits, text.data() + i, 4);
+  size_t count = 4;
+  size_t best = 0;
+  for (size_t p = i + 4; p + 1 < n && text[p] == separator && IsDigit(text[p + 1]);) {
+    const size_t group_end = RunEndWithin(text, p + 1, 8, IsDigit);
+    const size_t length = group_end - p - 1;
+    if (length < 2 || length > 7 || count + length > kMaxCardDigits) break;
+    std::memcpy(digits + count, text.data() + p + 1, length);
+    count += length;
+    p = group_end;
+    const bool ends = p == n || !(IsWordByte(text[p]) || ((text[p] == '.' || text[p] == ',') &&
+                                                          p + 1 < n && IsDigit(text[p + 1])));
+    if (count >= kMinCardDigits && ends && IsCardNumber(digits, count)) best = p;
+    if (length < 4 || length > 6) break;  // only a last group may be shorter or longer
+  }
+  return best;
+}
+
+// --- iban
+
+constexpr size_t kCountryCodes = size_t{26} * 26;
+
+// IBAN lengths by country (SWIFT's IBAN registry, ISO 13616), indexed by (letter1 - 'A') * 26 +
+// (letter2 - 'A'); 0 for a country that has no IBAN.
+constexpr std::array<uint8_t, kCountryCodes> MakeIbanLengths() {
+  constexpr struct {
+    const char* country;
+    uint8_t length;
+  } kRegistry[] = {
+      {"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20}, {"BE", 16},
+      {"BG", 22}, {"BH", 22}, {"BI", 27}, {"BR", 29}, {"BY", 28}, {"CH", 21}, {"CR", 22},
+      {"CY", 28}, {"CZ", 24}, {"DE", 22}, {"DJ", 27}, {"DK", 18}, {"DO", 28}, {"EE", 20},
+      {"EG", 29}, {"ES", 24}, {"FI", 18}, {"FK", 18}, {"FO", 18}, {"FR", 27}, {"GB", 22},
+      {"GE", 22}, {"GI", 23}, {"GL", 18}, {"GR", 27}, {"GT", 28}, {"HN", 28}, {"HR", 21},
+      {"HU", 28}, {"IE", 22}, {"IL", 23}, {"IQ", 23}, {"IS", 26}, {"IT", 27}, {"JO", 30},
+      {"KW", 30}, {"KZ", 20}, {"LB", 28}, {"LC", 32}, {"LI", 21}, {"LT", 20}, {"LU", 20},
+      {"LV", 21}, {"LY", 25}, {"MC", 27}, {"MD", 24}, {"ME", 22}, {"MK", 19}, {"MN", 20},
+      {"MR", 27}, {"MT", 31}, {"MU", 30}, {"NI", 28}, {"NL", 18}, {"NO", 15}, {"OM", 23},
+      {"PK", 24}, {"PL", 28}, {"PS", 29}, {"PT", 25}, {"QA", 29}, {"RO", 24}, {"RS", 22},
+      {"RU", 33}, {"SA", 24}, {"SC", 31}, {"SD", 18}, {"SE", 24}, {"SI", 19}, {"SK", 24},
+      {"SM", 27}, {"SO", 23}, {"ST", 25}, {"SV", 28}, {"TL", 23}, {"TN", 24}, {"TR", 26},
+      {"UA", 29}, {"VA", 22}, {"VG", 24}, {"XK", 20}, {"YE", 30},
+  };
+  std::array<uint8_t, kCountryCodes> table{};
+  for (const auto& row : kRegistry) {
+    table[static_cast<size_t>(row.country[0] - 'A') * 26 +
+          static_cast<size_t>(row.country[1] - 'A')] = row.length;
+  }
+  return table;
+}
+constexpr std::array<uint8_t, kCountryCodes> kIbanLengths = MakeIbanLengths();
+constexpr size_t kMaxIbanLength = 34;
+
+// ISO 13616 check: the IBAN with its first four characters moved to the end, letters as 10..35,
+// is 1 modulo 97.
+bool PassesIbanCheck(const char* chars, size_t count) {
+  uint32_t remainder = 0;
+  for (size_t k = 0; k < count; ++k) {
+    const char c = chars[(k + 4) % count];
+    remainder = IsDigit(c) ? (remainder * 10 + static_cast<uint32_t>(c - '0')) % 97
+                           : (remainder * 100 + static_cast<uint32_t>(c - 'A' + 10)) % 97;
+  }
+  return remainder == 1;
+}
+
+// An IBAN starting at `i` (a word start): the country's length of upper-case letters and digits,
+// contiguous or in groups of four separated by single spaces (the last group 1-4). Returns the end,
+// or 0.
+size_t MatchIbanAt(std::string_view text, size_t i) {
+  const size_t n = text.size();
+  if (n - i < 15 || !IsUpper(text[i + 1]) || !IsDigit(text[i + 2]) || !IsDigit(text[i + 3])) {
+    return 0;
+  }
+  const size_t length = kIbanLengths[static_cast<size_t>(text[i] - 'A') * 26 +
+                                     static_cast<size_t>(text[i + 1] - 'A')];
+  if (length == 0) return 0;
+  const auto iban_char = [](char x) { return HasClass(x, kUpperDigit); };
+  char chars[kMaxIbanLength];
+  size_t count = 0;
+  size_t p = i;
+  while (p < n && p - i <= length && iban_char(text[p])) ++p;
+  if (p - i == length) {
+    std::memcpy(chars, text.data() + i, length);
+    count = length;
+  } else if (p - i == 4 && p < n && text[p] == ' ') {
+    std::memcpy(chars, text.data() + i, 4);
+    count = 4;
+    while (count < length && p + 1 < n && text[p] == ' ') {
+      size_t q = p + 1;
+      while (q < n && q - p <= 4 && iban_char(text[q])) ++q;
+      const size_t group = q - p - 1;
+      if (group == 0 || group > 4 || count + group > length ||
+          (group < 4 && count + group != length)) {
+        return 0;
+      }
+      std::memcpy(chars + count, text.data() + p + 1, group);
+      count += group;
+      p = q;
+    }
+    if (count != length) return 0;
+  } else {
+    return 0;
+  }
+  if (p < n && IsWordByte(text[p])) return 0;
+  return PassesIbanCheck(chars, count) ? p : 0;
+}
+
+// --- phone-number
+
+// A North American exchange or area code at `p`: NXX with N in 2-9, and not an N11 service code.
+bool IsNxx(std::string_view text, size_t p) {
+  return p + 3 <= text.size() && text[p] >= '2' && text[p] <= '9' && IsDigit(text[p + 1]) &&
+         IsDigit(text[p + 2]) && !(text[p + 1] == '1' && text[p + 2] == '1') &&
+         (p + 3 == text.size() || !IsDigit(text[p + 3]));
+}
+
+// A North American number at `i`: "(NXX) NXX-XXXX" (the blank optional; '-', '.' or ' ' before the
+// last four), "NXX-NXX-XXXX", "NXX.NXX.XXXX", each optionally after a trunk "1" and a separator.
+// Returns the end, or 0.
+size_t MatchNanpAt(std::string_view text, size_t i) {
+  const size_t n = text.size();
+  size_t p = i;
+  if (text[p] == '1' && p + 2 < n &&
+      (text[p + 1] == '-' || text[p + 1] == '.' || text[p + 1] == ' ')) {
+    p += 2;
+  }
+  char separator;
+  if (text[p] == '(') {
+    if (!IsNxx(text, p + 1) || p + 4 >= n || text[p + 4] != ')') return 0;
+    p += 5;
+    if (p < n && text[p] == ' ') ++p;
+    if (!IsNxx(text, p) || p + 3 >= n) return 0;
+    separator = text[p + 3];
+    if (separator != '-' && separator != '.' && separator != ' ') return 0;
+    p += 4;
+  } else {
+    if (!IsNxx(text, p) || p + 3 >= n) return 0;
+    separator = text[p + 3];
+    if (separator != '-' && separator != '.') return 0;
+    p += 4;
+    if (!IsNxx(text, p) || p + 3 >= n || text[p + 3] != separator) return 0;
+    p += 4;
+  }
+  const size_t line_end = RunEndWithin(text, p, 5, IsDigit);
+  if (line_end - p != 4 || !EndsNumber(text, line_end)) return 0;
+  return line_end;
+}
+
+constexpr size_t kMinPhoneDigits = 8;   // E.164 numbers are 8-15 digits long with the country code
+constexpr size_t kMaxPhoneDigits = 15;  // ITU-T E.164 section 6.1
+
+// An international number at the '+' at `i`: a country code's first digit (1-9), then 8-15 digits
+// in all, in groups separated by single ' ', '-' or '.', or parenthesized ("+44 (0)20 7946 0958",
+// "+1 (415) 555-2671"), ending before a group that would make it longer. Four dot-separated groups
+// of up to three digits are an IPv4 address and a 4-2-2 dash grouping a date, not numbers. Returns
+// the end, or 0.
+size_t MatchInternationalPhoneAt(std::string_view text, size_t i) {
+  const size_t n = text.size();
+  if (i + 1 >= n || text[i + 1] < '1' || text[i + 1] > '9') return 0;
+  size_t p = i + 1;
+  size_t digits = 0;
+  size_t groups = 0;
+  size_t end = 0;
+  size_t longest_group = 0;
+  bool only_dots = true;
+  bool only_dashes = true;
+  std::array<size_t, 3> first_groups{};
+  for (;;) {
+    size_t group;
+    if (p < n && text[p] == '(') {
+      const size_t close = RunEndWithin(text, p + 1, 5, IsDigit);
+      group = close - p - 1;
+      if (group == 0 || group > 4 || close >= n || text[close] != ')') break;
+      p = close + 1;
+    } else if (p < n && IsDigit(text[p])) {
+      const size_t group_end = RunEndWithin(text, p, kMaxPhoneDigits + 1, IsDigit);
+      group = group_end - p;
+      p = group_end;
+    } else {
+      break;
+    }
+    // A number written after the phone number ("+1 415 555 2671 4111…") is not part of it; a
+    // first group of more than 15 digits is no phone number at all.
+    if (digits + group > kMaxPhoneDigits) {
+      if (groups == 0) return 0;
+      break;
+    }
+    digits += group;
+    if (groups < first_groups.size()) first_groups[groups] = group;
+    ++groups;
+    longest_group = std::max(longest_group, group);
+    end = p;
+    if (p >= n) break;
+    const char c = text[p];
+    if (c == '(' || (IsDigit(c) && text[p - 1] == ')')) continue;
+    if ((c == ' ' || c == '-' || c == '.') && p + 1 < n &&
+        (IsDigit(text[p + 1]) || text[p + 1] == '(')) {
+      only_dots &= c == '.';
+      only_dashes &= c == '-';
+      ++p;
+      continue;
+    }
+    break;
+  }
+  if (digits < kMinPhoneDigits || (end < n && IsWordByte(text[end]))) return 0;
+  if (only_dots && groups == 4 && longest_group <= 3) return 0;
+  if (only_dashes && groups == 3 && first_groups[0] == 4 && first_groups[1] == 2 &&
+      first_groups[2] == 2) {
+    return 0;
+  }
+  return end;
+}
+
+constexpr size_t kMaxTelNumber = 64;
+
+// A tel: URI's number (RFC 3966) after the ':' at `colon`: a global "+…" or local number of digits
+// (local numbers may hold hex digits, '*' and '#') and the visual separators "-.()", up to its
+// parameters (';'), at most 64 characters of it. At least three digits. Returns the end, or 0.
+size_t MatchTelUriAt(std::string_view text, size_t colon) {
+  const size_t begin = colon + 1;
+  const size_t stop = std::min(text.size(), begin + kMaxTelNumber);
+  size_t end = begin;
+  if (end < stop && text[end] == '+') ++end;
+  size_t digits = 0;
+  while (end < stop) {
+    const char c = text[end];
+    if (IsDigit(c)) {
+      ++digits;
+    } else if (!(HasClass(c, kHex) || c == '*' || c == '#' || c == '-' || c == '.' || c == '(' ||
+                 c == ')')) {
+      break;
+    }
+    ++end;
+  }
+  while (end > begin && (text[end - 1] == '.' || text[end - 1] == '-' || text[end - 1] == '(')) {
+    --end;
+  }
+  return digits >= 3 ? end : 0;
+}
+
+// --- ipv4 and ipv6
+
+// A dotted quad at `p` (each part 0-255, no leading zeros); returns its end, or 0.
+size_t ParseDottedQuad(std::string_view text, size_t p, std::array<uint32_t, 4>* octets) {
+  for (size_t k = 0; k < 4; ++k) {
+    if (k > 0) {
+      if (p >= text.size() || text[p] != '.') return 0;
+      ++p;
+    }
+    const size_t end = RunEndWithin(text, p, 4, IsDigit);
+    if (end == p || end - p > 3 || (end - p > 1 && text[p] == '0')) return 0;
+    uint32_t value = 0;
+    for (size_t q = p; q < end; ++q) value = value * 10 + static_cast<uint32_t>(text[q] - '0');
+    if (value > 255) return 0;
+    (*octets)[k] = value;
+    p = end;
+  }
+  return p;
+}
+
+// An IPv4 address at `i` (a word start): returns the end of what was read (an exempt address is
+// read and not redacted), or 0.
+size_t MatchIpv4At(std::string_view text, size_t i, Spans& spans) {
+  if (i >= 2 && text[i - 1] == '.' && IsAlnum(text[i - 2])) return 0;  // "1.2.3.4.5", an OID
+  std::array<uint32_t, 4> octets{};
+  const size_t end = ParseDottedQuad(text, i, &octets);
+  if (end == 0) return 0;
+  if (end < text.size() && (IsWordByte(text[end]) || (text[end] == '.' && end + 1 < text.size() &&
+                                                      IsAlnum(text[end + 1])))) {
+    return 0;
+  }
+  const bool unspecified = (octets[0] | octets[1] | octets[2] | octets[3]) == 0;
+  if (!unspecified && octets[0] != 127) AddSpan(spans, i, end, Rule::kIpv4);
+  return end;
+}
+
+constexpr size_t kMaxIpv6Text = 45;  // "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"
+
+// An IPv6 address (RFC 4291 section 2.2) at `i`: eight groups of 1-4 hex digits, or fewer with one
+// "::", the last two groups optionally a dotted quad, then optionally "%zone". Needs a decimal
+// digit (so "a::b", "dead::beef" in code are not addresses); eight two-digit groups are an EUI-64
+// or MAC address. Returns the end of what was read (an exempt address is read and not redacted),
+// or 0.
+size_t MatchIpv6At(std::string_view text, size_t i, Spans& spans) {
+  const size_t n = text.size();
+  const auto address_char = [](char x) { return HasClass(x, kHex) || x == ':' || x == '.'; };
+  size_t end = i;
+  while (end < n && end - i <= kMaxIpv6Text && address_char(text[end])) ++end;
+  if (end - i > kMaxIpv6Text) return 0;
+  // Punctuation after the address: a sentence's '.', a "fe80::1:" before a message.
+  while (end > i && text[end - 1] == '.') --end;
+  if (end - i >= 2 && text[end - 1] == ':' && text[end - 2] != ':') --end;
+  if (end < n && IsWordByte(text[end])) return 0;
+  std::array<uint32_t, 8> groups{};
+  size_t count = 0;
+  int compressed_at = -1;
+  bool all_two_digit = true;
+  bool digit = false;
+  size_t p = i;
+  if (StartsWith(text, p, "::")) {
+    compressed_at = 0;
+    p += 2;
+  }
+  while (p < end) {
+    const size_t group_end = RunEndWithin(text, p, 5, [](char x) { return HasClass(x, kHex); });
+    if (group_end < end && text[group_end] == '.') {  // an embedded IPv4 address ends it
+      std::array<uint32_t, 4> octets{};
+      if (count > 6 || ParseDottedQuad(text, p, &octets) != end) return 0;
+      groups[count++] = octets[0] << 8 | octets[1];
+      groups[count++] = octets[2] << 8 | octets[3];
+      digit = true;
+      break;
+    }
+    const size_t length = group_end - p;
+    if (length == 0 || length > 4 || count == 8) return 0;
+    uint32_t value = 0;
+    for (size_t q = p; q < group_end; ++q) {
+      const char c = text[q];
+      digit |= IsDigit(c);
+      value = value << 4 | static_cast<uint32_t>(IsDigit(c) ? c - '0' : Lower(c) - 'a' + 10);
+    }
+    groups[count++] = value;
+    all_two_digit &= length == 2;
+    p = group_end;
+    if (p == end) break;
+    if (text[p] != ':') return 0;
+    ++p;
+    if (p < end && text[p] == ':') {
+      if (compressed_at >= 0) return 0;
+      compressed_at = static_cast<int>(count);
+      ++p;
+    } else if (p == end) {
+      return 0;
+    }
+  }
+  if (compressed_at < 0 ? count != 8 : count > 7) return 0;
+  if (compressed_at < 0 && all_two_digit) return 0;
+  // A zone is an interface name or number (at most 15 bytes on Linux).
+  size_t match_end = end;
+  if (match_end + 1 < n && text[match_end] == '%' && HasClass(text[match_end + 1], kKeyChar)) {
+    match_end = RunEndWithin(text, match_end + 1, 16, IsKeyChar);
+  }
+  // "::" and "::1" however written: the unspecified and loopback addresses say nothing about
+  // anyone.
+  std::array<uint32_t, 8> full{};
+  const size_t head = compressed_at < 0 ? count : static_cast<size_t>(compressed_at);
+  for (size_t k = 0; k < head; ++k) full[k] = groups[k];
+  for (size_t k = head; k < count; ++k) full[8 - count + k] = groups[k];
+  const bool exempt =
+      std::all_of(full.begin(), full.end() - 1, [](uint32_t g) { return g == 0; }) && full[7] <= 1;
+  if (!exempt) {
+    if (!digit) return 0;
+    AddSpan(spans, i, match_end, Rule::kIpv6);
+  }
+  return match_end;
+}
+
+// True if an IPv6 address may start at `i`: not inside a word or a run of colon-separated hex
+// groups, but after a label such as "src:" (a word that cannot be a group).
+bool MayStartIpv6(std::string_view text, size_t i) {
+  if (i == 0) return true;
+  const char prev = text[i - 1];
+  if (IsWordByte(prev) || prev == '.') return false;
+  if (prev != ':') return true;
+  size_t word = i - 1;
+  while (word > 0 && i - 1 - word <= 4 && IsAlnum(text[word - 1])) --word;
+  if (word == i - 1) return false;  // "::" before it
+  const std::string_view label = Slice(text, word, i - 1);
+  return label.size() > 4 ||
+         !std::all_of(label.begin(), label.end(), [](char x) { return HasClass(x, kHex); });
+}
+
+// --- dispatch from the trigger pass
+
+// True if a PII scanner may match at the word text[start, start + length) whose first byte is of
+// class `cls`, followed by `after` ('\0' at the end): the conditions MatchWordAt's scanners start
+// with, decided from the word and the few bytes after it before any of them runs. A card's 13-19
+// digits, or its first group of 4 and a second of at least 4; a North American number's area
+// code and exchange, or its trunk "1"; an IBAN's country letters and check digits; when `strict`
+// an IPv4 address's first part or an IPv6 address's first group.
+bool IsPiiWordCandidate(std::string_view text, size_t start, size_t length, uint32_t cls,
+                        char after, bool strict) {
+  if (strict && length <= 4 && after == ':') return true;
+  const auto digit_at = [&](size_t k) { return k < text.size() && IsDigit(text[k]); };
+  const char first = text[start];
+  if ((cls & kDigit) != 0) {
+    if (length >= kMinCardDigits) {
+      return length <= kMaxCardDigits && first >= '2' && first <= '6' &&
+             IsDigit(text[start + length - 1]);
+    }
+    switch (length) {
+      case 1:
+        return (first == '1' && (after == '-' || after == '.' || after == ' ') &&
+                (digit_at(start + 2) || (start + 2 < text.size() && text[start + 2] == '('))) ||
+               (strict && after == '.');
+      case 2:
+        return strict && after == '.';
+      case 3:
+        return ((after == '-' || after == '.') && first >= '2' && digit_at(start + 4) &&
+                digit_at(start + 5) && digit_at(start + 6)) ||
+               (strict && after == '.');
+      case 4:
+        return (after == ' ' || after == '-') && first >= '2' && first <= '6' &&
+               digit_at(start + 5) && digit_at(start + 6) && digit_at(start + 7) &&
+               digit_at(start + 8);
+      default:
+        return false;
+    }
+  }
+  return (cls & kUpper) != 0 && (length >= 15 || (length == 4 && after == ' ')) &&
+         IsUpper(text[start + 1]) && IsDigit(text[start + 2]) && IsDigit(text[start + 3]);
+}
+
+// True if a PII scanner may match at the punctuation byte at `i` (of class kPiiPunct): '@'; '+'
+// or '(' before a digit; ':' after "tel" or, when `strict`, before another ':'.
+bool IsPiiPunctuationCandidate(std::string_view text, size_t i, bool strict) {
+  const char next = i + 1 < text.size() ? text[i + 1] : '\0';
+  switch (text[i]) {
+    case '@':
+      return true;
+    case '+':
+    case '(':
+      return IsDigit(next);
+    default:  // ':'
+      return (strict && next == ':') || (i >= 3 && Lower(text[i - 1]) == 'l');
+  }
+}
+
+// The PII scanners that can match at the word text[start, word_end) whose first byte is of class
+// `cls` (it has kPiiWord, or kPiiHexWord and ':' follows): after IsPiiWordCandidate, a card number,
+// a North American phone number or with `strict` an IPv4 address at a word of digits, an IBAN at an
+// upper-case word, and with `strict` an IPv6 address at a group of hex digits before ':'. Out of
+// line (as MatchPunctuationAt): the trigger pass stays small enough for the compiler to keep the
+// secret scanners it calls inlined, so the pass costs what it did without PII. Returns the end of
+// what was read, or 0.
+[[gnu::noinline]] size_t MatchWordAt(std::string_view text, size_t start, size_t word_end,
+                                     uint32_t cls, bool strict, Spans& spans) {
+  if (start > 0 && text[start - 1] == '_') return 0;  // inside an identifier
+  const size_t length = word_end - start;
+  const char after = word_end < text.size() ? text[word_end] : '\0';
+  if (!IsPiiWordCandidate(text, start, length, cls, after, strict)) return 0;
+  if ((cls & kDigit) != 0) {
+    const char first = text[start];
+    if (first >= '2' && first <= '6' &&
+        ((length >= kMinCardDigits && length <= kMaxCardDigits) ||
+         (length == 4 && (after == ' ' || after == '-'))) &&
+        StartsNumber(text, start)) {
+      const size_t end = MatchCardAt(text, start);
+      if (end > 0) {
+        AddSpan(spans, start, end, Rule::kCardNumber);
+        return end;
+      }
+    }
+    if (((length == 3 && (after == '-' || after == '.')) ||
+         (length == 1 && first == '1' && (after == '-' || after == '.' || after == ' '))) &&
+        StartsNumber(text, start)) {
+      const size_t end = MatchNanpAt(text, start);
+      if (end > 0) {
+        AddSpan(spans, start, end, Rule::kPhoneNumber);
+        return end;
+      }
+    }
+    if (strict && length <= 3 && after == '.') {
+      const size_t end = MatchIpv4At(text, start, spans);
+      if (end > 0) return end;
+    }
+  } else if ((cls & kUpper) != 0 && length >= 4) {
+    const size_t end = MatchIbanAt(text, start);
+    if (end > 0) {
+      AddSpan(spans, start, end, Rule::kIban);
+      return end;
+    }
+  }
+  // An IPv6 address's first group: 1-4 hex digits before a ':'.
+  if (strict && length <= 4 && after == ':' &&
+      std::all_of(text.begin() + static_cast<ptrdiff_t>(start),
+                  text.begin() + static_cast<ptrdiff_t>(start + length),
+                  [](char x) { return HasClass(x, kHex); }) &&
+      MayStartIpv6(text, start)) {
+    return MatchIpv6At(text, start, spans);
+  }
+  return 0;
+}
+
+// A trigger byte outside a word at `i` ('@', '+', '(', ':'). Returns the end of what was read, or
+// 0.
+[[gnu::noinline]] size_t MatchPunctuationAt(std::string_view text, size_t i, bool strict,
+                                            Spans& spans) {
+  if (!IsPiiPunctuationCandidate(text, i, strict)) return 0;
+  const size_t n = text.size();
+  const char prev = i > 0 ? text[i - 1] : ' ';
+  size_t begin = i;
+  size_t end = 0;
+  Rule rule = Rule::kPhoneNumber;
+  switch (text[i]) {
+    case '@':
+      if (MatchEmailAt(text, i, &begin, &end)) rule = Rule::kEmail;
+      break;
+    case '+':
+      if (!IsWordByte(prev) && prev != '+' && prev != ')') end = MatchInternationalPhoneAt(text, i);
+      break;
+    case '(':
+      if (!IsWordByte(prev)) end = MatchNanpAt(text, i);
+      break;
+    case ':':
+      if (i >= 3 && StartsWithIgnoreCase(text, i - 3, "tel") &&
+          (i == 3 || !IsWordByte(text[i - 4]))) {
+        begin = i + 1;
+        end = MatchTelUriAt(text, i);
+      } else if (strict && i + 1 < n && text[i + 1] == ':' && !IsWordByte(prev) && prev != ':' &&
+                 prev != '.') {
+        return MatchIpv6At(text, i, spans);
+      }
+      break;
+  }
+  if (end <= begin) return 0;
+  AddSpan(spans, begin, end, rule);
+  return end;
+}
+
 // --- One pass over trigger bytes -----------------------------------------------------------------
 
 // What the trigger pass saw that other detectors need: they search for a fixed string, which is
@@ -1308,19 +2056,24 @@ struct TriggerSightings {
 
 // Token formats, bearer credentials and key=value pairs all start at a few kinds of byte: a
 // letter starting a word, a separator ('=', ':') or a blank. One pass over the text looks up
-// each byte's class once and hands trigger positions to the three scanners. Each scanner keeps
-// its own resume position, so a match of one never hides a match of another.
-TriggerSightings DetectAtTriggers(std::string_view text, Spans& spans) {
+// each byte's class once and hands trigger positions to the three scanners, and with a PII mode
+// to the PII scanners too (a word's first byte, '@', '+', '(', ':': the kPiiWord, kPiiHexWord and
+// kPiiPunct bits of the mode's class table, which with kNone no byte has). Each scanner keeps its
+// own resume position, so a match of one never hides a match of another.
+TriggerSightings DetectAtTriggers(std::string_view text, PiiMode pii, Spans& spans) {
   constexpr uint32_t kAlnum = kDigit | kLetter;
+  const std::array<uint32_t, 256>& classes = kTriggerClasses[static_cast<size_t>(pii)];
+  const bool strict = pii == PiiMode::kStrict;
   TriggerSightings seen;
   size_t token_next = 0;
   size_t bearer_next = 0;
   size_t key_value_next = 0;
+  size_t pii_next = 0;
   size_t floor = 0;
   ProgramScan programs;
   const size_t n = text.size();
   for (size_t i = 0; i < n; ++i) {
-    const uint32_t cls = kCharClasses[static_cast<uint8_t>(text[i])];
+    const uint32_t cls = classes[static_cast<uint8_t>(text[i])];
     if ((cls & kAlnum) == 0) {
       if ((cls & kKeyValueStop) != 0) {
         if (text[i] == ':' && StartsWith(text, i + 1, "//")) seen.scheme_separator = true;
@@ -1328,12 +2081,21 @@ TriggerSightings DetectAtTriggers(std::string_view text, Spans& spans) {
           key_value_next = ScanKeyValueAt(text, i, floor, spans, programs);
         }
       }
+      if ((cls & kPiiPunct) != 0 && i >= pii_next) {
+        pii_next = std::max(pii_next, MatchPunctuationAt(text, i, strict, spans));
+      }
       continue;
     }
     // text[i] starts a word; the rest of the word (letters and digits) triggers nothing, so it is
     // skipped in a tight loop.
     const size_t start = i;
     while (i + 1 < n && (kCharClasses[static_cast<uint8_t>(text[i + 1])] & kAlnum) != 0) ++i;
+    if ((cls & (kTokenFirst | kBearerFirst | kPiiWord | kPiiHexWord)) == 0) continue;
+    // Words of 5-12 characters are too long for a group and too short for a card or an IBAN.
+    if (((cls & kPiiWord) != 0 || ((cls & kPiiHexWord) != 0 && i + 1 < n && text[i + 1] == ':')) &&
+        start >= pii_next && (i - start < 4 || i - start >= kMinCardDigits - 1)) {
+      pii_next = std::max(pii_next, MatchWordAt(text, start, i + 1, cls, strict, spans));
+    }
     if ((cls & (kTokenFirst | kBearerFirst)) == 0) continue;
     if ((cls & kTokenFirst) != 0 && start >= token_next && MayStartToken(text, start)) {
       Rule rule;
@@ -1494,6 +2256,28 @@ Status ValidateEnvNames(const std::vector<std::string>& names, std::string_view 
 }
 
 }  // namespace
+
+// --- PiiMode -------------------------------------------------------------------------------------
+
+std::string_view PiiModeName(PiiMode mode) {
+  switch (mode) {
+    case PiiMode::kNone:
+      return "none";
+    case PiiMode::kStandard:
+      return "standard";
+    case PiiMode::kStrict:
+      return "strict";
+  }
+  return "unknown";
+}
+
+StatusOr<PiiMode> ParsePiiMode(std::string_view name) {
+  for (PiiMode mode : {PiiMode::kNone, PiiMode::kStandard, PiiMode::kStrict}) {
+    if (name == PiiModeName(mode)) return mode;
+  }
+  return InvalidArgumentError("pii mode \"" + std::string(name.substr(0, 64)) +
+                              "\": must be one of none, standard, strict");
+}
 
 // --- RedactionReport -----------------------------------------------------------------------------
 
@@ -1665,7 +2449,7 @@ StatusOr<std::string> Redactor::RedactText(std::string_view input, RedactionRepo
   }
 
   Spans spans;
-  const TriggerSightings seen = DetectAtTriggers(text, spans);
+  const TriggerSightings seen = DetectAtTriggers(text, policy_.pii, spans);
   if (seen.pem_begin) DetectPemPrivateKeys(text, spans);
   if (seen.scheme_separator) DetectUrlPasswords(text, spans);
   DetectHighEntropy(text, spans);

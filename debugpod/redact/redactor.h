@@ -62,9 +62,49 @@
 //                     thresholds are justified in redactor.cc.
 //   extra             a token starting with one of RedactionPolicy::extra_patterns.
 //   secret-value      an occurrence of a value the snapshot hides (WithSecretValues), anywhere.
+// PII rules, only as RedactionPolicy::pii asks (see PiiMode). Numbers and addresses stand alone:
+// not inside a word (letters, digits, '_') and not continuing a longer number.
+//   email             an address as people write it: a local part of up to 64 letters, digits and
+//                     . _ % + - ! # $ * ^ ~ (an RFC 5322 dot-atom: no dot first, last or doubled;
+//                     the other atext symbols = / ' ` ? & | { } delimit values in logs, so an
+//                     address starts after them: "to=a@b.example", "'a@b.example'"), '@', and a
+//                     domain of 2+ LDH labels (1-63 characters, no '-' first or last) whose last
+//                     label is a top-level domain of 2+ letters. The whole address is masked (in
+//                     a mailto: URI too). Not addresses: "image@sha256:…" and "user@localhost"
+//                     (one label), "@types/node" (no local part), "pkg@1.2.3" and
+//                     "user@10.0.0.1" (no letter TLD; strict masks the IP as ipv4), and names
+//                     whose last label is a file extension or a systemd unit type, which no
+//                     top-level domain is ("icon@2x.png", "getty@tty1.service").
+//   card-number       13-19 digits, contiguous or grouped by single spaces or single dashes (a
+//                     first group of 4, middle groups of 4-6, a last of 2-7: 4-4-4-4, 4-6-5,
+//                     4-6-4, 4-4-4-4-3), with a card network's IIN prefix and one of its lengths
+//                     (Visa 4: 13-19; Mastercard 51-55, 2221-2720: 16; Amex 34, 37: 15; Discover
+//                     6011, 644-649, 65: 16-19; JCB 3528-3589: 16-19; Diners 300-305, 3095, 36,
+//                     38-39: 14-19; UnionPay 62: 16-19; Maestro 50, 56-69: 13-19), passing the
+//                     Luhn check. Timestamps (10, 13 or 19 digits starting with 1) have no
+//                     network's prefix.
+//   iban              ISO 13616: a country of SWIFT's IBAN registry (two upper-case letters), two
+//                     check digits and upper-case letters and digits to that country's length,
+//                     contiguous or in groups of 4 separated by single spaces; mod 97 == 1.
+//   phone-number      "+", a country code's first digit 1-9, 8-15 digits in all (E.164) in groups
+//                     separated by single ' ', '-', '.' or parenthesized ("+44 (0)20 7946 0958"),
+//                     up to a group that would make it longer; North American "(NXX) NXX-XXXX",
+//                     "NXX-NXX-XXXX", "NXX.NXX.XXXX" (N 2-9, not an N11 code; optionally after
+//                     "1" and a separator); the number of a tel: URI. Not bare digit runs, dates
+//                     (4-2-2), times, versions, or four dot-separated groups of 1-3 digits (an
+//                     IPv4 address).
+//   ipv4              (strict) a dotted quad, each part 0-255 without leading zeros, that does not
+//                     continue or go on into a longer dotted run (versions "1.2.3.4.5", OIDs).
+//   ipv6              (strict) RFC 4291 text: eight groups of 1-4 hex digits, or fewer with one
+//                     "::", the last two optionally a dotted quad, then optionally "%zone"; with a
+//                     decimal digit in it ("dead::beef", "std::string" are code). Not eight
+//                     two-digit groups (EUI-64/MAC), times "12:34:56", "file.go:42".
+//   ipv4 and ipv6 exempt the unspecified and loopback addresses (0.0.0.0, 127.0.0.0/8, ::, ::1):
+//   they say nothing about anyone. After an address, ":port" is kept.
 // Each match becomes "[REDACTED:<rule>]"; overlapping matches merge into one, named after the most
 // specific rule (PEM, age, JWT, token formats, extra, secret-value, url-password, bearer-token,
-// secret-key-value, high-entropy).
+// secret-key-value, email, card-number, iban, phone-number, ipv4, ipv6, high-entropy): a secret
+// wins over PII where they overlap.
 //
 // Scanning is linear in the input: hand-written scanners with bounded look-behind, no backtracking
 // and no std::regex; the extra prefixes and the secret values are matched with Aho-Corasick
@@ -106,6 +146,24 @@ inline constexpr size_t kMinDigitSecretValueBytes = 8;
 inline constexpr size_t kMaxSecretValues = 512;
 inline constexpr size_t kSecretValueKeyBytes = 64;
 
+// PII mode: which personal data free text is masked for (RedactText; environment values that are
+// shown go through RedactText too). Each level includes the one before it. Named "none",
+// "standard" and "strict" (not "off": YAML 1.1 reads an unquoted off as false).
+//   kNone      none
+//   kStandard  email (addresses), card-number (13-19 digits of a card network's prefixes that pass
+//              the Luhn check), iban (a country's IBAN length with a valid mod-97 check),
+//              phone-number (international "+" numbers, and North American numbers written in
+//              their usual groups)
+//   kStrict    also ipv4 and ipv6 addresses (except the unspecified and loopback addresses)
+// The rules' exact definitions are in the header comment above. With kNone the PII scan does not
+// run at all; otherwise it is one more linear pass over the text.
+enum class PiiMode : uint8_t { kNone, kStandard, kStrict };
+
+// "none", "standard", "strict".
+std::string_view PiiModeName(PiiMode mode);
+// The mode named `name` ("none", "standard", "strict"); InvalidArgument otherwise.
+StatusOr<PiiMode> ParsePiiMode(std::string_view name);
+
 struct RedactionPolicy {
   // Extra env names whose values may be shown (added to the built-in safe list). A trailing '*'
   // makes an entry a prefix ("MYAPP_FEATURE_*").
@@ -115,6 +173,7 @@ struct RedactionPolicy {
   // Literal token prefixes (e.g. "acme_live_"): a token starting with one is redacted; rule
   // "extra". 4 to 64 printable ASCII characters without spaces, at most 32 of them; case-sensitive.
   std::vector<std::string> extra_patterns;
+  PiiMode pii = PiiMode::kNone;
 };
 
 struct RedactionReport {

@@ -1,6 +1,8 @@
 // Fuzzes the redactor (debugpod/redact/redactor.h) with a policy that uses every feature: free text
-// through RedactText, and, split at the first '=', an environment variable through RedactEnv. The
-// output must stay valid UTF-8 (the redactor's contract; the snapshot is JSON).
+// through RedactText, and, split at the first '=', an environment variable through RedactEnv, each
+// with the PII mode off and strict. The output must stay valid UTF-8 (the redactor's contract; the
+// snapshot is JSON), and the PII mode must never turn a failure into a pass-through (a text one
+// mode rejects, the other rejects too).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -12,17 +14,22 @@
 
 namespace {
 
-const ephemera::redact::Redactor& FuzzRedactor() {
-  static const auto* const redactor = [] {
-    ephemera::redact::RedactionPolicy policy;
-    policy.allow_env = {"MYAPP_FEATURE_*", "REGION"};
-    policy.secret_env = {"REGION_TOKEN"};
-    policy.extra_patterns = {"acme_live_", "corp-sk-"};
-    auto created = ephemera::redact::Redactor::Create(policy);
-    if (!created.ok()) std::abort();
-    return new ephemera::redact::Redactor(std::move(*created));
-  }();
-  return *redactor;
+ephemera::redact::Redactor* MakeFuzzRedactor(ephemera::redact::PiiMode pii) {
+  ephemera::redact::RedactionPolicy policy;
+  policy.allow_env = {"MYAPP_FEATURE_*", "REGION"};
+  policy.secret_env = {"REGION_TOKEN"};
+  policy.extra_patterns = {"acme_live_", "corp-sk-"};
+  policy.pii = pii;
+  auto created = ephemera::redact::Redactor::Create(policy);
+  if (!created.ok()) std::abort();
+  return new ephemera::redact::Redactor(std::move(*created));
+}
+
+// The same policy without and with the PII mode.
+const ephemera::redact::Redactor& FuzzRedactor(ephemera::redact::PiiMode pii) {
+  static const auto* const none = MakeFuzzRedactor(ephemera::redact::PiiMode::kNone);
+  static const auto* const strict = MakeFuzzRedactor(ephemera::redact::PiiMode::kStrict);
+  return pii == ephemera::redact::PiiMode::kNone ? *none : *strict;
 }
 
 // A strict UTF-8 check (no overlong forms, no surrogates, nothing above U+10FFFF).
@@ -67,13 +74,21 @@ bool IsValidUtf8(std::string_view s) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  const auto& redactor = FuzzRedactor();
-  ephemera::redact::RedactionReport report;
-  auto redacted = redactor.RedactText(text, report);
-  if (redacted.ok() && !IsValidUtf8(*redacted)) std::abort();
-  if (const auto eq = text.find('='); eq != std::string_view::npos) {
-    auto shown = redactor.RedactEnv(text.substr(0, eq), text.substr(eq + 1), report);
-    if (shown.ok() && !IsValidUtf8(*shown)) std::abort();
+  std::optional<bool> text_ok;
+  std::optional<bool> env_ok;
+  for (const auto pii : {ephemera::redact::PiiMode::kNone, ephemera::redact::PiiMode::kStrict}) {
+    const auto& redactor = FuzzRedactor(pii);
+    ephemera::redact::RedactionReport report;
+    auto redacted = redactor.RedactText(text, report);
+    if (redacted.ok() && !IsValidUtf8(*redacted)) std::abort();
+    if (text_ok.has_value() && *text_ok != redacted.ok()) std::abort();
+    text_ok = redacted.ok();
+    if (const auto eq = text.find('='); eq != std::string_view::npos) {
+      auto shown = redactor.RedactEnv(text.substr(0, eq), text.substr(eq + 1), report);
+      if (shown.ok() && !IsValidUtf8(*shown)) std::abort();
+      if (env_ok.has_value() && *env_ok != shown.ok()) std::abort();
+      env_ok = shown.ok();
+    }
   }
   return 0;
 }

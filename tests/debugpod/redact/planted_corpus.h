@@ -26,6 +26,13 @@ constexpr std::string_view kBase64Url =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 constexpr std::string_view kPasswordChars =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#%*+-._~";
+constexpr std::string_view kLowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789";
+constexpr std::string_view kUpperHex = "0123456789ABCDEF";
+constexpr std::string_view kBase64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view kBase58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+// A Doppler config slug ("dev", "prd_eu-1").
+constexpr std::string_view kSlug = "abcdefghijklmnopqrstuvwxyz0123456789-_";
 
 class Random {
  public:
@@ -107,15 +114,48 @@ inline std::string Fill(std::string_view syntax, std::string_view key, std::stri
   return out;
 }
 
+// A later part of a structured body (Dynatrace's ".<secret>", a UUID's "-xxxx"): a literal
+// separator, then `length` characters of `alphabet` (0 for a literal-only part, like
+// Flutterwave's trailing "-X").
+struct BodyPart {
+  std::string_view separator;
+  std::string_view alphabet;
+  size_t length;
+  size_t min_length = 0;  // the documented minimum; 0 where the provider documents none
+};
+
 struct TokenSpec {
   std::string_view rule;
   std::string prefix;
   std::string_view alphabet;
-  size_t length;  // of the body
+  size_t length;  // of the body (of its first part when `more` follows)
+  std::vector<BodyPart> more = {};
+  // The documented minimum of the first part; 0 where the provider documents no length (the
+  // length is then what real tokens show, and no "too short" case can be derived from it).
+  size_t min_length = 0;
 };
 
-// From each provider's documentation of its token format (prefix, alphabet, body length).
+// True when every part of the spec's body has a documented minimum length.
+inline bool HasDocumentedLength(const TokenSpec& spec) {
+  if (spec.min_length == 0) return false;
+  for (const BodyPart& part : spec.more) {
+    if (part.length > 0 && part.min_length == 0) return false;
+  }
+  return true;
+}
+
+// From each provider's documentation of its token format (prefix, alphabet, body length), or,
+// where a provider documents only the prefix, from the shape its real tokens have.
 inline std::vector<TokenSpec> TokenSpecs() {
+  // A UUID body (8-4-4-4-12 lower-case hex): its length is fixed by the format.
+  const std::vector<BodyPart> kUuidTail = {{"-", kLowerHex, 4, 4},
+                                           {"-", kLowerHex, 4, 4},
+                                           {"-", kLowerHex, 4, 4},
+                                           {"-", kLowerHex, 12, 12}};
+  // Slack's legacy token shape, as its token-rotation docs show a token:
+  // xoxp-<team>-<user>-<number>-<32-character secret>.
+  const std::vector<BodyPart> kSlackLegacyTail = {
+      {"-", kDigits, 11}, {"-", kDigits, 12}, {"-", kLowerAlnum, 32}};
   return {
       {"aws-access-key", "AKIA", kUpperDigits, 16},
       {"aws-access-key", "ASIA", kUpperDigits, 16},
@@ -189,15 +229,194 @@ inline std::vector<TokenSpec> TokenSpecs() {
       {"figma-token", "figd_", kBase64Url, 40},
       {"buildkite-token", "bkua_", kLowerHex, 40},
       {"rubygems-token", "rubygems_", kLowerHex, 48},
+
+      // --- Cloud providers ---
+      // AWS STS session tokens: standard base64 of a binary blob; AWS documents no size.
+      {"aws-session-token", "FwoGZXIvYXdzE", kBase64, 300},
+      {"aws-session-token", "IQoJb3JpZ2luX2Vj", kBase64, 700},
+      // Google OAuth access tokens: "ya29." and an opaque base64url string.
+      {"gcp-oauth-token", "ya29.", kBase64Url, 180},
+      // Alibaba Cloud AccessKey IDs: "LTAI" and, in current IDs, 20 letters and digits.
+      {"alibaba-access-key", "LTAI", kAlnum, 20},
+      // Cloudflare Origin CA keys: the docs say only "always starts with v1.0-"; real keys then
+      // hold 24 and 146 hex digits.
+      {"cloudflare-origin-ca-key", "v1.0-", kLowerHex, 24, {{"-", kLowerHex, 146}}},
+      // Fly.io macaroon tokens (flyctl tokens create): standard base64, hundreds of characters.
+      {"fly-token", "fm2_", kBase64, 400},
+      {"fly-token", "fm1a_", kBase64, 300},
+      {"fly-token", "fm1r_", kBase64, 300},
+      // Vercel's changelog "new token formats" introduces vcp_, vci_, vca_, vcr_, vck_ together.
+      {"vercel-token", "vci_", kAlnum, 56},
+      {"vercel-token", "vca_", kAlnum, 56},
+      {"vercel-token", "vcr_", kAlnum, 56},
+      {"vercel-token", "vck_", kAlnum, 56},
+      // Supabase secret API keys: sb_secret_<22 base64url>_<8-character check>, as the CLI's
+      // local development key shows.
+      {"supabase-token", "sb_secret_", kBase64Url, 22, {{"_", kBase64Url, 8}}},
+      // Tailscale key prefixes page: tskey-<type>-<key ID ending CNTRL>-<secret>.
+      {"tailscale-key", "tskey-api-", kAlnum, 7, {{"CNTRL-", kAlnum, 33}}},
+      {"render-token", "rnd_", kAlnum, 24},
+      // Neon's changelog: newly created API keys are prefixed napi_ (a body of 64 letters and
+      // digits in real keys).
+      {"neon-token", "napi_", kAlnum, 64},
+      {"planetscale-token", "pscale_oauth_", kBase64Url, 43},
+      // Dynatrace token format: prefix, a 24-character public portion and a 64-character secret
+      // portion, separated by dots (the documented example is upper case and digits).
+      {"dynatrace-token", "dt0c01.", kUpperDigits, 24, {{".", kUpperDigits, 64, 64}}, 24},
+
+      // --- Source hosting, CI, registries ---
+      // GitLab's token prefixes (docs: security/tokens). Real deploy, runner, incoming-mail and
+      // SCIM tokens carry a 20-character body, OAuth application secrets 64 hex digits, CI/CD
+      // job tokens their partition in hex before the body; runner registration tokens start
+      // GR1348941.
+      {"gitlab-token", "gldt-", kBase64Url, 20},
+      {"gitlab-token", "glrt-", kBase64Url, 20},
+      {"gitlab-token", "glcbt-", kLowerHex, 2, {{"_", kBase64Url, 20}}},
+      {"gitlab-token", "glimt-", kBase64Url, 20},
+      {"gitlab-token", "glsoat-", kBase64Url, 20},
+      {"gitlab-token", "gloas-", kLowerHex, 64},
+      {"gitlab-token", "GR1348941", kBase64Url, 20},
+      // Atlassian API tokens, as real ones show: base64url, then "=" and 8 upper-case hex
+      // digits.
+      {"atlassian-token", "ATATT3xFfGF0", kBase64Url, 171, {{"=", kUpperHex, 8}}},
+      {"atlassian-token", "ATCTT3xFfGF0", kBase64Url, 171, {{"=", kUpperHex, 8}}},
+      // CircleCI changelog: CCIPRJ_<base58 UUID>_<40-character hex string>.
+      {"circleci-token", "CCIPRJ_", kBase58, 22, {{"_", kLowerHex, 40, 40}}, 21},
+      // SonarQube tokens: squ_ (user), sqa_ (global analysis), sqp_ (project analysis).
+      {"sonarqube-token", "sqp_", kLowerHex, 40},
+      {"sonarqube-token", "sqa_", kLowerHex, 40},
+      // A TestPyPI token: the macaroon names test.pypi.org instead of pypi.org.
+      {"pypi-token", "pypi-AgENdGVzdC5weXBpLm9yZw", kBase64Url, 150},
+      // Clojars (clojars-web db.clj): "CLOJARS_" and 60 lower-case hex digits, the shape the
+      // server itself checks.
+      {"clojars-token", "CLOJARS_", kLowerHex, 60, {}, 60},
+      {"docker-token", "dckr_oat_", kBase64Url, 32},
+      // JFrog reference tokens: cmVmd followed by 59 letters and digits (64 in all).
+      {"jfrog-token", "cmVmdGtu", kAlnum, 56, {}, 56},
+      // Vault token prefixes: hvs. (service), hvb. (batch), hvr. (recovery).
+      {"hashicorp-vault-token", "hvr.", kBase64Url, 90},
+      // Doppler auth token formats: 40 to 44 letters and digits; a service token may carry its
+      // config's slug (2 to 35 characters) before the secret. The redactor takes the whole run
+      // after "dp.st." (slug, '.', secret) from 40 characters on, so it does not judge the secret's
+      // own length there: that part's minimum is left out of the too-short check (fails closed).
+      {"doppler-token", "dp.st.", kSlug, 3, {{".", kAlnum, 43, 0}}, 2},
+      {"doppler-token", "dp.sa.", kAlnum, 43, {}, 40},
+      {"doppler-token", "dp.ct.", kAlnum, 43, {}, 40},
+      {"doppler-token", "dp.scim.", kAlnum, 43, {}, 40},
+      {"doppler-token", "dp.audit.", kAlnum, 43, {}, 40},
+
+      // --- Chat, mail, messaging ---
+      {"slack-token", "xoxa-", kDigits, 11, kSlackLegacyTail},
+      {"slack-token", "xoxr-", kDigits, 11, kSlackLegacyTail},
+      {"slack-token", "xoxs-", kDigits, 11, kSlackLegacyTail},
+      {"slack-token", "xoxo-", kDigits, 11, kSlackLegacyTail},
+      // Refresh and configuration tokens: a version ("1-") and an opaque base64url string.
+      {"slack-token", "xoxe-1-", kBase64Url, 146},
+      {"slack-token", "xoxe.xoxp-1-", kBase64Url, 146},
+      // Brevo (Sendinblue) API and SMTP keys: 64 hex digits, '-', 16 letters and digits.
+      {"brevo-key", "xkeysib-", kLowerHex, 64, {{"-", kAlnum, 16}}},
+      {"brevo-key", "xsmtpsib-", kLowerHex, 64, {{"-", kAlnum, 16}}},
+      // Intercom access tokens, as real ones show: base64 of "tok:...", 60 characters ending in
+      // '='.
+      {"intercom-token", "dG9rOj", kBase64, 53, {{"=", "", 0}}},
+      // HubSpot private app tokens: pat-<region>-<UUID>.
+      {"hubspot-token", "pat-na2-", kLowerHex, 8, kUuidTail, 8},
+      {"hubspot-token", "pat-eu1-", kLowerHex, 8, kUuidTail, 8},
+      {"hubspot-token", "pat-ap1-", kLowerHex, 8, kUuidTail, 8},
+      {"contentful-token", "CFPAT-", kBase64Url, 43},
+      {"segment-token", "sgp_", kAlnum, 64},
+      // LaunchDarkly SDK and API access tokens: sdk-<UUID>, api-<UUID>.
+      {"launchdarkly-key", "api-", kLowerHex, 8, kUuidTail, 8},
+      {"launchdarkly-key", "sdk-", kLowerHex, 8, kUuidTail, 8},
+      // Mapbox secret tokens: "sk." and a base64url JSON segment, '.', 22 more characters.
+      {"mapbox-token", "sk.eyJ", kBase64Url, 60, {{".", kBase64Url, 22}}},
+      // Facebook (Meta) access tokens: EAA, an app-type letter, then letters and digits.
+      {"facebook-token", "EAAG", kAlnum, 180},
+      // X (Twitter) app-only bearer tokens, as the docs' example shows them: base64 whose '+',
+      // '/' and '=' arrive URL-escaped (%2B, %2F, %3D).
+      {"twitter-token",
+       "AAAAAAAAAAAAAAAAAAAAA",
+       kAlnum,
+       12,
+       {{"%2B", kAlnum, 5}, {"%2B", kAlnum, 19}, {"%3D", kAlnum, 50}}},
+
+      // --- Payment ---
+      {"stripe-key", "sk_test_", kAlnum, 99},
+      {"stripe-key", "rk_test_", kAlnum, 99},
+      // Braintree access tokens: access_token$<environment>$<merchant ID>$<32 hex digits>.
+      {"braintree-token", "access_token$sandbox$", kLowerAlnum, 16, {{"$", kLowerHex, 32}}},
+      {"shippo-token", "shippo_test_", kLowerHex, 40},
+      // Shopify custom-app and private-app access tokens: 32 hex digits after the prefix.
+      {"shopify-token", "shpca_", kLowerHex, 32},
+      {"shopify-token", "shppa_", kLowerHex, 32},
+      // Flutterwave secret keys: FLWSECK[_TEST]-<32 hex digits>-X.
+      {"flutterwave-key", "FLWSECK-", kLowerHex, 32, {{"-X", "", 0}}},
+      {"flutterwave-key", "FLWSECK_TEST-", kLowerHex, 32, {{"-X", "", 0}}},
+      {"razorpay-key", "rzp_live_", kAlnum, 14},
+      // Plaid access tokens: access-<environment>-<UUID>.
+      {"plaid-token", "access-production-", kLowerHex, 8, kUuidTail, 8},
+      {"plaid-token", "access-sandbox-", kLowerHex, 8, kUuidTail, 8},
+
+      // --- AI and data APIs ---
+      // Anthropic Admin API keys: sk-ant-admin01-, 93 base64url characters, "AA".
+      {"anthropic-api-key", "sk-ant-admin01-", kBase64Url, 93, {{"AA", "", 0}}},
+      {"replicate-token", "r8_", kAlnum, 37},
+      {"perplexity-key", "pplx-", kAlnum, 48},
+      {"xai-key", "xai-", kAlnum, 80},
+      // Pinecone API keys: pcsk_<key ID>_<secret>.
+      {"pinecone-key", "pcsk_", kAlnum, 6, {{"_", kAlnum, 63}}},
+      // LangSmith keys: lsv2_pt_ (personal), lsv2_sk_ (service): <32 hex>_<10 hex>.
+      {"langsmith-key", "lsv2_pt_", kLowerHex, 32, {{"_", kLowerHex, 10}}},
+      {"langsmith-key", "lsv2_sk_", kLowerHex, 32, {{"_", kLowerHex, 10}}},
+
+      // --- Observability ---
+      // New Relic key prefixes: NRII- (Insights insert key), NRJS- (browser key, hex).
+      {"newrelic-key", "NRII-", kBase64Url, 32},
+      {"newrelic-key", "NRJS-", kLowerHex, 19},
+      // Honeycomb API key format: the ingest key is its key ID (hcaik_/hcxik_ and 26
+      // characters) and its 32-character secret concatenated: 58 characters after the prefix.
+      {"honeycomb-key", "hcaik_", kLowerAlnum, 58, {}, 58},
+      {"honeycomb-key", "hcxik_", kLowerAlnum, 58, {}, 58},
+      {"honeybadger-token", "hbp_", kAlnum, 36},
   };
 }
 
-// The body of a spec'd token: random over the alphabet, with a digit in it (as random bodies of
-// these lengths have; the table requires a digit or mixed case so that words do not match).
-inline std::string Body(Random& random, const TokenSpec& spec) {
-  std::string body = random.Chars(spec.alphabet, spec.length);
-  if (body.find_first_of(kDigits) == std::string::npos) body[random.Uniform(body.size())] = '7';
+// A body whose first part has `first` characters and whose later parts have `lengths`: random
+// over each part's alphabet, with a digit in the first part (as random bodies of these lengths
+// have; the table requires a digit or mixed case so that words do not match).
+inline std::string BodyOfLengths(Random& random, const TokenSpec& spec, size_t first,
+                                 const std::vector<size_t>& lengths) {
+  std::string body = random.Chars(spec.alphabet, first);
+  if (first > 0 && spec.alphabet.find('7') != std::string_view::npos &&
+      body.find_first_of(kDigits) == std::string::npos) {
+    body[random.Uniform(body.size())] = '7';
+  }
+  for (size_t i = 0; i < spec.more.size(); ++i) {
+    body += spec.more[i].separator;
+    body += random.Chars(spec.more[i].alphabet, lengths[i]);
+  }
   return body;
+}
+
+// The body of a spec'd token, at the spec's lengths.
+inline std::string Body(Random& random, const TokenSpec& spec) {
+  std::vector<size_t> lengths;
+  for (const BodyPart& part : spec.more) lengths.push_back(part.length);
+  return BodyOfLengths(random, spec, spec.length, lengths);
+}
+
+// A body one character shorter than the documented minimum: every part at its documented
+// minimum, the last one that has characters one short. Needs HasDocumentedLength(spec).
+inline std::string ShortBody(Random& random, const TokenSpec& spec) {
+  size_t first = spec.min_length;
+  std::vector<size_t> lengths;
+  for (const BodyPart& part : spec.more) lengths.push_back(part.min_length);
+  size_t* last = &first;
+  for (size_t i = 0; i < spec.more.size(); ++i) {
+    if (spec.more[i].length > 0) last = &lengths[i];
+  }
+  --*last;
+  return BodyOfLengths(random, spec, first, lengths);
 }
 
 // One planted case: `text` holds `secret` once.
