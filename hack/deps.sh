@@ -18,8 +18,8 @@ packages=(
   chromium
   # fuzzing: clang's libFuzzer and sanitizer runtimes (tests/fuzz)
   clang-14 libclang-rt-14-dev
-  # benchmarks: the stack tools ours is compared with
-  elfutils gdb
+  # benchmarks: the stack tools ours is compared with, and RE2 for the redaction baseline
+  elfutils gdb libre2-dev
   # JSON for the pure libraries (cpprestsdk stays inside the HTTP transport)
   nlohmann-json3-dev
 )
