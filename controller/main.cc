@@ -147,6 +147,11 @@ session::Policy PolicyFrom(const config::ControllerConfig& cfg) {
                                        ? session::UnsanctionedContainers::kEnforce
                                        : session::UnsanctionedContainers::kAudit;
   policy.allow_host_namespaces = settings.host_namespaces == "allow";
+  // Validated by the configuration: each is none, standard or strict.
+  policy.default_pii =
+      session::ParsePiiMode(settings.pii_default).value_or(session::PiiMode::kStrict);
+  policy.minimum_pii =
+      session::ParsePiiMode(settings.pii_minimum).value_or(session::PiiMode::kStrict);
   return policy;
 }
 

@@ -34,7 +34,7 @@ constexpr std::array kSnapshotFlags = {
     FlagSpec{"--ttl", "", true},         FlagSpec{"--profile", "", true},
     FlagSpec{"--capture", "", true},     FlagSpec{"--name", "", true},
     FlagSpec{"--timeout", "", true},     FlagSpec{"--output", "-o", true},
-    FlagSpec{"--file", "-f", true},
+    FlagSpec{"--file", "-f", true},      FlagSpec{"--pii", "", true},
 };
 constexpr std::array kQueryFlags = {FlagSpec{"--output", "-o", true}};
 constexpr std::array kFetchFlags = {FlagSpec{"--output", "-o", true},
@@ -159,6 +159,12 @@ Status ApplyFlag(CommandLine& cl, std::string_view name, const std::string& valu
                         "--profile must be restricted or ptrace, not \"" + value + "\"");
     }
     cl.snapshot.profile = value;
+  } else if (name == "--pii") {
+    if (value != "none" && value != "standard" && value != "strict") {
+      return UsageError(cl.command,
+                        "--pii must be none, standard or strict, not \"" + value + "\"");
+    }
+    cl.snapshot.pii = value;
   } else if (name == "--capture") {
     auto sections = ParseCapture(value);
     if (!sections.ok()) return sections.status();

@@ -45,6 +45,7 @@ struct SnapshotOptions {
   std::string reason{};
   std::string ttl = "5m";  // as written; checked against the CRD's 30s..24h
   std::string profile = "restricted";
+  std::string pii{};                   // empty: the cluster policy's default
   std::vector<std::string> capture{};  // empty: the CRD's default sections
   std::string name{};                  // empty: generateName from the pod name
   std::chrono::seconds timeout{120};

@@ -76,6 +76,9 @@ Flags:
   --profile NAME         restricted (default; no stacks) or ptrace (stacks; needs a grant)
   --capture LIST         sections, comma-separated: process,threads,stacks,fds,sockets,maps,limits,
                          cgroup,env,logs (default: all but env and logs)
+  --pii MODE             personal data masked in free text: none, standard (e-mail, card numbers,
+                         IBANs, phone numbers) or strict (also IP addresses); default: the
+                         cluster's (standard unless its policy says otherwise)
   --name NAME            session name (default: generated from the pod name)
   --timeout DURATION     how long to wait for the snapshot (default 2m)
   -o, --output FORMAT    text (default), json (the decrypted document) or html (one file)

@@ -70,6 +70,7 @@ json NewDebugSession(const command_line::SnapshotOptions& options, std::string_v
                {"profile", options.profile},
                {"recipients", json::array({recipient})}};
   if (!options.capture.empty()) spec["capture"] = options.capture;
+  if (!options.pii.empty()) spec["redaction"] = {{"pii", options.pii}};
   return {{"apiVersion", "ephemera.dev/v1alpha1"},
           {"kind", "DebugSession"},
           {"metadata", metadata},

@@ -935,6 +935,9 @@ class HtmlReport {
       return;
     }
     Facts facts;
+    if (const json* pii = FindField(*redaction, "pii")) {
+      facts.Add("Personal data", PiiModeText(ScalarText(pii)));
+    }
     facts.Add("Environment values",
               ScalarText(FindField(*redaction, "envRedacted")) + " replaced by [REDACTED]");
     facts.AppendTo(out_);

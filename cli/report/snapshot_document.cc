@@ -144,6 +144,18 @@ std::string ScalarText(const json* value) {
   return value->dump();
 }
 
+std::string PiiModeText(std::string_view mode) {
+  if (mode == "none") return "not masked (pii: none)";
+  if (mode == "standard") {
+    return "e-mail addresses, card numbers, IBANs and phone numbers masked (pii: standard)";
+  }
+  if (mode == "strict") {
+    return "e-mail addresses, card numbers, IBANs, phone numbers and IP addresses masked (pii: "
+           "strict)";
+  }
+  return "unknown mode";
+}
+
 std::string FormatBytes(std::int64_t bytes) {
   if (bytes < 0) return std::to_string(bytes) + " B";
   constexpr std::array<const char*, 5> kUnits = {"KiB", "MiB", "GiB", "TiB", "PiB"};

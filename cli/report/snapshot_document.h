@@ -43,6 +43,10 @@ const nlohmann::json* ObjectField(const nlohmann::json& object, std::string_view
 // A scalar for display: integers and strings as they are, null as "-", absent as "".
 std::string ScalarText(const nlohmann::json* value);
 
+// What redaction.pii (the snapshot tool's --pii mode) masked, for people: "none" -> "not masked
+// (pii: none)". An unknown mode is not echoed (the document is input): "unknown mode".
+std::string PiiModeText(std::string_view mode);
+
 // 1536 -> "1.5 KiB"; below 1 KiB in bytes ("512 B").
 std::string FormatBytes(std::int64_t bytes);
 // Microseconds for people: "850 us", "12.3 ms", "2.05 s".

@@ -655,6 +655,9 @@ class TextReport {
       out_ += "  no redaction report in the document\n";
       return;
     }
+    if (const json* pii = FindField(*redaction, "pii")) {
+      AppendField(out_, "Personal data", PiiModeText(ScalarText(pii)));
+    }
     AppendField(
         out_, "Environment",
         ScalarText(FindField(*redaction, "envRedacted")) + " values replaced by [REDACTED]");

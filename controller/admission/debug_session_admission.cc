@@ -159,6 +159,32 @@ json MutateDebugSession(const json& review, const session::Policy& policy) {
   return out;
 }
 
+namespace {
+
+// What is wrong with spec.redaction.pii under `policy`, or "" (not set: the policy's default).
+std::string PiiProblem(const json& spec, const session::Policy& policy) {
+  const auto redaction = spec.find("redaction");
+  if (redaction == spec.end() || !redaction->is_object() || !redaction->contains("pii")) return "";
+  const json& value = (*redaction)["pii"];
+  const std::optional<session::PiiMode> mode =
+      value.is_string() ? session::ParsePiiMode(value.get<std::string>()) : std::nullopt;
+  if (!mode) {
+    return "spec.redaction.pii: must be none, standard or strict, not " + value.dump();
+  }
+  if (*mode < policy.minimum_pii) {
+    const std::string minimum(session::PiiModeName(policy.minimum_pii));
+    return "spec.redaction.pii: " + std::string(session::PiiModeName(*mode)) +
+           " masks less personal data than the cluster policy's minimum, " + minimum +
+           "; ask for " + minimum +
+           (policy.minimum_pii == session::PiiMode::kStrict ? "" : " or strict") +
+           ", or leave it out for the cluster's default (" +
+           std::string(session::PiiModeName(policy.default_pii)) + ")";
+  }
+  return "";
+}
+
+}  // namespace
+
 json ValidateDebugSession(const json& review, const session::Policy& policy) {
   const json* request = AdmissionRequest(review);
   if (request == nullptr) {
@@ -223,6 +249,9 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
         review, false, "spec.profile: cluster policy does not allow the " + profile + " profile");
   }
   if (std::string problem = RecipientsProblem(spec); !problem.empty()) {
+    return AdmissionResponse(review, false, problem);
+  }
+  if (std::string problem = PiiProblem(spec, policy); !problem.empty()) {
     return AdmissionResponse(review, false, problem);
   }
   return AdmissionResponse(review, true);

@@ -148,6 +148,13 @@ const std::vector<Setting>& Settings() {
        "sessions on pods sharing the node's namespaces (hostPID, hostIPC, hostNetwork) or on "
        "privileged containers: deny (default) or allow (for requesters with use on "
        "debugprofiles/host)"},
+      {"policy.pii.default", "pii-default",
+       StringTarget([](ControllerConfig& c) -> std::string& { return c.policy.pii_default; }),
+       "personal data masked in free text for sessions that name no mode: none, standard "
+       "(e-mail, card numbers, IBANs, phone numbers; default) or strict (also IP addresses)"},
+      {"policy.pii.minimum", "pii-minimum",
+       StringTarget([](ControllerConfig& c) -> std::string& { return c.policy.pii_minimum; }),
+       "the least PII masking a session may ask for: none (default), standard or strict"},
   };
   return settings;
 }
@@ -439,6 +446,23 @@ Status ValidatePolicy(const PolicySettings& policy, const SettingOrigins& origin
     return InvalidArgumentError(Where(origins, "policy.hostNamespaces") +
                                 "policy.hostNamespaces must be deny or allow, not \"" +
                                 policy.host_namespaces + "\"");
+  }
+  const auto pii_rank = [](const std::string& mode) {
+    return mode == "none" ? 0 : mode == "standard" ? 1 : mode == "strict" ? 2 : -1;
+  };
+  for (const auto& [path, mode] : {std::pair{"policy.pii.default", &policy.pii_default},
+                                   std::pair{"policy.pii.minimum", &policy.pii_minimum}}) {
+    if (pii_rank(*mode) < 0) {
+      return InvalidArgumentError(Where(origins, path) + path +
+                                  " must be none, standard or strict, not \"" + *mode + "\"");
+    }
+  }
+  if (pii_rank(policy.pii_default) < pii_rank(policy.pii_minimum)) {
+    return InvalidArgumentError(
+        Where(origins, origins.contains("policy.pii.default") ? "policy.pii.default"
+                                                              : "policy.pii.minimum") +
+        "policy.pii.default (" + policy.pii_default + ") masks less than policy.pii.minimum (" +
+        policy.pii_minimum + "); raise the default or lower the minimum");
   }
   return OkStatus();
 }

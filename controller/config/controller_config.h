@@ -50,6 +50,11 @@
 //                                                 hostIPC or hostNetwork or on a privileged
 //                                                 container; allow: permit them for requesters
 //                                                 with `use` on debugprofiles/host
+//     pii:                                        personal data masked in free text: none,
+//                                                 standard (e-mail, card numbers, IBANs, phone
+//                                                 numbers) or strict (also IP addresses)
+//       default         --pii-default             standard: for sessions that name no mode
+//       minimum         --pii-minimum             none: the least a session may ask for
 //
 // Lists are YAML sequences in the file and comma-separated in flags.
 // Flags are written --name=value or --name value; boolean flags also as --name alone. Booleans are
@@ -91,6 +96,8 @@ struct PolicySettings {
   bool recycle_debugged_pods = false;
   std::string ephemeral_containers = "audit";  // audit | enforce
   std::string host_namespaces = "deny";        // deny | allow
+  std::string pii_default = "standard";        // none | standard | strict
+  std::string pii_minimum = "none";            // none | standard | strict
 };
 
 struct ControllerConfig {

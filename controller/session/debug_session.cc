@@ -109,6 +109,11 @@ std::string_view ProfileName(Profile profile) {
   return profile == Profile::kPtrace ? "ptrace" : "restricted";
 }
 
+std::optional<PiiMode> ParsePiiMode(std::string_view name) {
+  StatusOr<PiiMode> mode = redact::ParsePiiMode(name);
+  return mode.ok() ? std::optional<PiiMode>(*mode) : std::nullopt;
+}
+
 std::string_view PhaseName(Phase phase) {
   switch (phase) {
     case Phase::kPending:
@@ -207,6 +212,13 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
     if (const json* redaction = Find(*spec, "redaction")) {
       s.spec.allow_env = StringsAt(*redaction, "allowEnv");
       s.spec.extra_patterns = StringsAt(*redaction, "extraPatterns");
+      if (const std::string pii = StringAt(*redaction, "pii"); !pii.empty()) {
+        s.spec.pii = ParsePiiMode(pii);
+        if (!s.spec.pii) {
+          return InvalidArgumentError("spec.redaction.pii: unknown mode \"" + pii +
+                                      "\"; use none, standard or strict");
+        }
+      }
     }
     if (const json* by = Find(*spec, "requestedBy"); by && !StringAt(*by, "username").empty()) {
       s.spec.requested_by = Requester{StringAt(*by, "username"), StringAt(*by, "uid"),

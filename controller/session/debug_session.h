@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "controller/kube/resource.h"
+#include "debugpod/redact/redactor.h"
 #include "status/status.h"
 
 namespace ephemera::session {
@@ -27,6 +28,15 @@ inline constexpr std::string_view kFieldManager = "ephemera-controller";
 
 enum class Profile { kRestricted, kPtrace };
 std::string_view ProfileName(Profile profile);
+
+// How much personal data the snapshot tool masks in free text (spec.redaction.pii; the tool's
+// --pii): none; standard (e-mail addresses, card numbers, IBANs, phone numbers); strict (also IP
+// addresses). Ordered: each level masks at least what the one before it masks. The tool's own
+// type, so that the controller and the tool share one list of modes and their names.
+using redact::PiiMode;
+using redact::PiiModeName;
+// "none", "standard" or "strict"; nullopt for anything else.
+std::optional<PiiMode> ParsePiiMode(std::string_view name);
 
 enum class Phase { kPending, kInjecting, kCapturing, kCompleted, kFailed, kDenied, kExpired };
 std::string_view PhaseName(Phase phase);
@@ -53,6 +63,7 @@ struct DebugSessionSpec {
   std::vector<std::string> recipients;
   std::vector<std::string> allow_env;
   std::vector<std::string> extra_patterns;
+  std::optional<PiiMode> pii;  // not set: the policy's default applies
   std::optional<Requester> requested_by;
 };
 

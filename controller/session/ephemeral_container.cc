@@ -82,8 +82,8 @@ StatusOr<json> BuildEphemeralContainer(const DebugSession& session, const PodVie
   }
   // The tool's flags, in this order (the chart's ValidatingAdmissionPolicy matches exactly this
   // order: helm/ephemera/templates/validatingadmissionpolicy.yaml): --recipient, --profile,
-  // --deadline; then, each at most once, --container-id, --host-namespaces, --capture; then the
-  // repeatable --allow-env, --secret-env and --extra-pattern.
+  // --deadline; then, each at most once, --container-id, --host-namespaces, --capture, --pii; then
+  // the repeatable --allow-env, --secret-env and --extra-pattern.
   json args = json::array({"--recipient", session_recipient, "--profile",
                            std::string(ProfileName(session.spec.profile)), "--deadline",
                            std::to_string(policy.tool_deadline.count()) + "s"});
@@ -115,6 +115,10 @@ StatusOr<json> BuildEphemeralContainer(const DebugSession& session, const PodVie
     args.push_back("--capture");
     args.push_back(sections);
   }
+  // Always given, so the tool's own default never decides: the policy's default applies to a
+  // session that names no mode.
+  args.push_back("--pii");
+  args.push_back(std::string(PiiModeName(EffectivePii(session.spec, policy))));
   for (const auto& name : FilterAllowEnv(session.spec.allow_env, pod).shown) {
     args.push_back("--allow-env");
     args.push_back(name);

@@ -72,6 +72,14 @@ std::optional<Plan> CheckPolicy(const DebugSession& s, const Policy& policy) {
                "cluster policy does not allow the " + std::string(ProfileName(s.spec.profile)) +
                    " profile");
   }
+  if (EffectivePii(s.spec, policy) < policy.minimum_pii) {
+    return End(Action::kDeny, "RedactionBelowPolicy",
+               "spec.redaction.pii " + std::string(PiiModeName(EffectivePii(s.spec, policy))) +
+                   " masks less personal data than the cluster policy's minimum, " +
+                   std::string(PiiModeName(policy.minimum_pii)) + "; ask for " +
+                   std::string(PiiModeName(policy.minimum_pii)) +
+                   (policy.minimum_pii == PiiMode::kStrict ? "" : " or strict"));
+  }
   if (!s.spec.requested_by) {
     return End(Action::kDeny, "RequesterUnknown",
                "spec.requestedBy is not set, so the session cannot be authorized; sessions are "

@@ -43,11 +43,20 @@ struct Policy {
   // debugprofiles/host (ephemera.dev, cluster-scoped). Even then the snapshot tool captures only
   // the target container's processes.
   bool allow_host_namespaces = false;
+  // policy.pii: the PII mode of sessions that ask for none, and the least a session may ask for.
+  PiiMode default_pii = PiiMode::kStandard;
+  PiiMode minimum_pii = PiiMode::kNone;
 };
 
 // The session's TTL: its own, else the policy's default (the cap is applied separately).
 inline std::chrono::seconds EffectiveTtl(const DebugSessionSpec& spec, const Policy& policy) {
   return spec.ttl > std::chrono::seconds::zero() ? spec.ttl : policy.default_ttl;
+}
+
+// The session's PII mode: its own, else the policy's default (a mode under the policy's minimum is
+// refused by admission and the planner, never raised silently).
+inline PiiMode EffectivePii(const DebugSessionSpec& spec, const Policy& policy) {
+  return spec.pii.value_or(policy.default_pii);
 }
 
 }  // namespace ephemera::session

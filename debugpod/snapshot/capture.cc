@@ -496,6 +496,16 @@ void SnapshotBuilder::CaptureFdsAndSockets(int pid, Json& out) {
         entry["state"] = s.state;
         std::string path = FieldPath(pid, "sockets[fd=" + std::to_string(fd) + "].path");
         if (auto redacted = Redacted(s.path, path)) entry["path"] = *redacted;
+      } else if (request_.pii == redact::PiiMode::kStrict) {
+        // Endpoints are addresses ("10.1.2.3:443"): personal data in strict mode.
+        const std::string where = "sockets[fd=" + std::to_string(fd) + "].";
+        if (auto local = Redacted(s.local, FieldPath(pid, where + "local")))
+          entry["local"] = *local;
+        if (auto remote = Redacted(s.remote, FieldPath(pid, where + "remote"))) {
+          entry["remote"] = *remote;
+        }
+        entry["state"] = s.state;
+        entry["uid"] = s.uid;
       } else {
         entry["local"] = s.local;
         entry["remote"] = s.remote;
@@ -748,7 +758,8 @@ CaptureResult SnapshotBuilder::Build() {
   doc["processes"] = std::move(processes);
   Json patterns = Json::object();
   for (const auto& [rule, count] : report_.patterns_matched) patterns[rule] = count;
-  doc["redaction"] = {{"envRedacted", report_.env_redacted},
+  doc["redaction"] = {{"pii", redact::PiiModeName(request_.pii)},
+                      {"envRedacted", report_.env_redacted},
                       {"patternsMatched", std::move(patterns)},
                       {"droppedFields", report_.dropped_fields}};
   doc["degraded"] = std::move(degraded_);
@@ -791,8 +802,10 @@ Json WatchdogDocument(const CaptureRequest& request, milliseconds fired_after) {
   doc["sections"] = std::move(sections);
   doc["processTree"] = Json::array();
   doc["processes"] = Json::array();
-  doc["redaction"] = {
-      {"envRedacted", 0}, {"patternsMatched", Json::object()}, {"droppedFields", Json::array()}};
+  doc["redaction"] = {{"pii", redact::PiiModeName(request.pii)},
+                      {"envRedacted", 0},
+                      {"patternsMatched", Json::object()},
+                      {"droppedFields", Json::array()}};
   doc["degraded"] = Json::array(
       {{{"section", "*"},
         {"reason", "watchdog: capture did not finish within " +

@@ -255,6 +255,12 @@ StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
       } else {
         return FlagError(flag, "want allow or deny, got \"" + *v + "\"");
       }
+    } else if (flag == "--pii") {
+      v = value();
+      if (!v.ok()) return v.status();
+      StatusOr<redact::PiiMode> mode = redact::ParsePiiMode(*v);
+      if (!mode.ok()) return FlagError(flag, "want none, standard or strict, got \"" + *v + "\"");
+      cl.pii = *mode;
     } else if (flag == "--extra-pattern") {
       v = value();
       if (!v.ok()) return v.status();
@@ -313,6 +319,9 @@ Redaction (environment values are redacted unless allowed; free text is scanned 
   --secret-env NAME       always redact this variable (e.g. filled from a Secret); repeatable
   --extra-pattern P       literal token prefix (4..64 printable characters, e.g. acme_live_);
                           tokens starting with it are redacted in free text; repeatable
+  --pii M                 personal data masked in free text: none; standard (default: e-mail
+                          addresses, card numbers, IBANs, phone numbers); strict (also IP
+                          addresses, in socket endpoints too)
 
 Limits:
   --deadline D            wall-clock budget (default 20s; 1ms..1h; units ms, s, m, h). When it

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "debugpod/redact/redactor.h"
 #include "status/status.h"
 
 namespace ephemera::snapshot {
@@ -70,6 +71,9 @@ struct CommandLine {
   std::vector<std::string> allow_env;       // --allow-env
   std::vector<std::string> secret_env;      // --secret-env
   std::vector<std::string> extra_patterns;  // --extra-pattern
+  // --pii: personal data masked in free text (redact::PiiMode). The default matches the cluster
+  // policy's default; the controller always passes the session's mode.
+  redact::PiiMode pii = redact::PiiMode::kStandard;
   // --container-id: the runtime ID of the target container (status.containerStatuses[].containerID,
   // with or without its "<runtime>://" scheme; stored without). Only processes whose
   // /proc/<pid>/cgroup names it are captured. "" = every process of the namespace.

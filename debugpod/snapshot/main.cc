@@ -98,7 +98,7 @@ int Run(int argc, char** argv) {
   }
 
   StatusOr<redact::Redactor> redactor =
-      redact::Redactor::Create({cl.allow_env, cl.secret_env, cl.extra_patterns});
+      redact::Redactor::Create({cl.allow_env, cl.secret_env, cl.extra_patterns, cl.pii});
   if (!redactor.ok()) {
     if (redactor.status().code() == StatusCode::kInvalidArgument) {
       return UsageError("redaction policy: " + redactor.status().message() +
@@ -112,6 +112,7 @@ int Run(int argc, char** argv) {
   request.scope = {cl.container_id, cl.host_namespaces};
   request.sections = cl.sections;
   request.profile = cl.profile;
+  request.pii = cl.pii;
   request.self_pid = getpid();
   request.tool_euid = geteuid();
   request.tool_version = EPHEMERA_VERSION;

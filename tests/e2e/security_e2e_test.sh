@@ -27,6 +27,9 @@ controller_bin=$build_dir/controller/ephemera-controller
 work=$(mktemp -d)
 # Unique per run, so that nothing left by an earlier run can make a check pass or fail.
 canary="canary-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+# Personal data in the target's argv and log: an e-mail address, masked under the policy's default
+# PII mode (standard).
+email="oncall-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')@payments.example.com"
 
 # shellcheck source=tests/e2e/host_controller.sh
 source "$here/host_controller.sh"
@@ -70,10 +73,11 @@ start_controller() { # extra flags...
 host_controller_install
 : >"$work/controller.log"
 start_controller
-# The canary reaches the process through a Secret (env) and the kubelet's $(VAR) expansion (argv);
-# the target prints it (log). The pod spec itself never holds it.
+# The canary reaches the process through a Secret (env) and the kubelet's $(VAR) expansion (argv),
+# once after a secret key (token=) and once where only value-keyed redaction can find it (-p<value>,
+# as in mysqld -p$(DB_PASSWORD)); the target prints both (log). The pod spec itself never holds it.
 as admin -n team-a create secret generic sec-canary --from-literal=token="$canary" >/dev/null
-as alice -n team-a apply -f - >/dev/null <<'YAML'
+as alice -n team-a apply -f - >/dev/null <<YAML
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: sec-target}
@@ -87,7 +91,8 @@ spec:
       containers:
       - name: app
         image: ephemera.local/target:0.1.0
-        args: ["--threads", "3", "--port", "8081", "--say", "token=$(CANARY_TOKEN)"]
+        args: ["--threads", "3", "--port", "8081", "--say", "token=\$(CANARY_TOKEN)",
+               "--say", "-p\$(CANARY_TOKEN)", "--say", "paging $email about it"]
         env:
         - name: CANARY_TOKEN
           valueFrom: {secretKeyRef: {name: sec-canary, key: token}}
@@ -104,8 +109,9 @@ for _ in $(seq 1 20); do
   grep -q "token=$canary" <<<"$target_log" && break
   sleep 0.5
 done
-grep -q "token=$canary" <<<"$target_log" ||
-  e2e_setup_failed "the target did not log its canary; the test would prove nothing"
+grep -q "token=$canary" <<<"$target_log" && grep -qF -- "-p$canary" <<<"$target_log" &&
+  grep -qF "paging $email" <<<"$target_log" ||
+  e2e_setup_failed "the target did not log its canary and e-mail address; the test would prove nothing"
 age-keygen -o "$work/alice.key" 2>/dev/null
 recipient=$(age-keygen -y "$work/alice.key")
 
@@ -287,6 +293,7 @@ canary_not_in_snapshots() {
     grep -q '"apiVersion":"ephemera.dev/snapshot/v1"\|"apiVersion": "ephemera.dev/snapshot/v1"' "$work/$s.json" ||
       { echo "$s: not a decrypted snapshot"; return 1; }
     if grep -q "$canary" "$work/$s.json"; then echo "$s: the canary is in the snapshot"; return 1; fi
+    if grep -qF "$email" "$work/$s.json"; then echo "$s: the e-mail address is in the snapshot"; return 1; fi
   done
   # The snapshots did read the places the canary was planted: env names and the redacted argv.
   python3 - "$work/sec-ptrace.json" <<'PY' || return 1
@@ -296,6 +303,11 @@ main = doc["processes"][0]
 env = {e["name"]: e["value"] for e in main["env"]}
 assert env["CANARY_TOKEN"] == "[REDACTED]", env
 assert "--say" in main["cmdline"], main.get("cmdline")
+# -p<canary> is found by the value only (value-keyed redaction names the merged match), and the
+# e-mail address by the default PII mode.
+assert "--say -p[REDACTED:secret-value] --say" in main["cmdline"], main["cmdline"]
+assert "paging [REDACTED:email] about it" in main["cmdline"], main["cmdline"]
+assert doc["redaction"]["pii"] == "standard", doc["redaction"]
 symbols = [f.get("symbol", "") for t in main["threads"] for f in t.get("stack", {}).get("frames", [])]
 assert any("SleepInCheckoutLoop" in s for s in symbols), symbols[:20]
 PY
@@ -309,7 +321,7 @@ env = {e["name"]: e["value"] for e in doc["processes"][0]["env"]}
 assert env["CANARY_TOKEN"] == "[REDACTED]", env
 PY
 }
-check "the canary is in neither decrypted snapshot (restricted, ptrace), which read env, argv and stacks (restricted: stacks degraded, with the reason)" \
+check "the canary (after token=, and as -p<canary> where only its value gives it away) and an e-mail address are in neither decrypted snapshot (restricted, ptrace), which read env, argv and stacks (restricted: stacks degraded, with the reason)" \
   canary_not_in_snapshots
 
 # The canary and its base64 encodings at the three byte alignments (a Secret's data or a ConfigMap's

@@ -72,6 +72,20 @@ TEST(CommandLineTest, RejectsUnknownCaptureSectionNamingIt) {
   EXPECT_NE(cl.status().message().find("\"heap\" is not a section"), std::string::npos);
 }
 
+TEST(CommandLineTest, PiiModeIsOneOfThree) {
+  auto strict = Parse({"snapshot", "p", "--reason", "INC-1 checking", "--pii", "strict"});
+  ASSERT_TRUE(strict.ok()) << strict.status().ToString();
+  EXPECT_EQ(strict->snapshot.pii, "strict");
+  auto unset = Parse({"snapshot", "p", "--reason", "INC-1 checking"});
+  ASSERT_TRUE(unset.ok());
+  EXPECT_EQ(unset->snapshot.pii, "");
+  auto off = Parse({"snapshot", "p", "--reason", "INC-1 checking", "--pii", "off"});
+  ASSERT_FALSE(off.ok());
+  EXPECT_NE(off.status().message().find("--pii must be none, standard or strict, not \"off\""),
+            std::string::npos)
+      << off.status().message();
+}
+
 TEST(CommandLineTest, RejectsBadProfileNameAndOutput) {
   EXPECT_FALSE(Parse({"snapshot", "p", "--reason", "INC-1 checking", "--profile", "root"}).ok());
   EXPECT_FALSE(Parse({"snapshot", "p", "--reason", "INC-1 checking", "--name", "Bad_Name"}).ok());

@@ -57,6 +57,10 @@ TEST(SessionViewTest, NewDebugSessionCarriesTheFlagsAndOnlyTheUsersRecipient) {
   const json named = NewDebugSession(options, "shop", "age1xyz");
   EXPECT_EQ(named["metadata"]["name"], "inc-1234");
   EXPECT_FALSE(named["spec"].contains("capture"));
+  EXPECT_FALSE(named["spec"].contains("redaction")) << "no --pii: the cluster's default applies";
+  options.pii = "strict";
+  EXPECT_EQ(NewDebugSession(options, "shop", "age1xyz")["spec"]["redaction"],
+            json::parse(R"({"pii":"strict"})"));
 }
 
 TEST(SessionViewTest, AgesReadLikeKubectl) {

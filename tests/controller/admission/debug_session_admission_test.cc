@@ -175,6 +175,32 @@ TEST(DebugSessionAdmissionTest, ValidateAppliesTheDefaultTtlWhenUnset) {
       << "a default above the cap is still capped at admission";
 }
 
+TEST(DebugSessionAdmissionTest, ValidateChecksThePiiModeAgainstThePolicy) {
+  session::Policy policy;
+  policy.minimum_pii = session::PiiMode::kStandard;
+  const auto message_for = [&](json pii) {
+    json spec = Spec();
+    spec["redaction"] = {{"pii", pii}};
+    json out = ValidateDebugSession(Stamped(Review(spec)), policy);
+    return out["response"]["allowed"] == true
+               ? std::string("allowed")
+               : out["response"]["status"]["message"].get<std::string>();
+  };
+  EXPECT_EQ(message_for("strict"), "allowed");
+  EXPECT_EQ(message_for("standard"), "allowed");
+  EXPECT_EQ(message_for("none"),
+            "spec.redaction.pii: none masks less personal data than the cluster policy's "
+            "minimum, standard; ask for standard or strict, or leave it out for the cluster's "
+            "default (standard)");
+  // YAML 1.1 reads an unquoted off as false: say what is allowed, not "unknown".
+  EXPECT_EQ(message_for(false), "spec.redaction.pii: must be none, standard or strict, not false");
+  EXPECT_EQ(message_for("all"),
+            "spec.redaction.pii: must be none, standard or strict, not \"all\"");
+  json spec = Spec();
+  EXPECT_EQ(ValidateDebugSession(Stamped(Review(spec)), policy)["response"]["allowed"], true)
+      << "no mode: the policy's default applies";
+}
+
 TEST(DebugSessionAdmissionTest, MutateRejectsSelfDeclaredRequester) {
   json spec = Spec();
   spec["requestedBy"] = {{"username", "bob"}};

@@ -479,5 +479,55 @@ TEST(ControllerConfigErrorTest, WebhookClientAuthentication) {
   EXPECT_CONTAINS(without_ca.status().message(), "require needs webhookClientCaFile");
 }
 
+// spec.redaction.pii: the policy's default (standard) and minimum (none), each validated, and a
+// default that masks less than the minimum refused.
+TEST(ControllerConfigTest, PiiPolicyDefaultsAndLimits) {
+  const auto load = [](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--snapshot-image=img:dev", "--allow-unpinned-image"});
+    return LoadControllerConfig(Sources(args));
+  };
+  auto defaults = load({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->policy.pii_default, "standard");
+  EXPECT_EQ(defaults->policy.pii_minimum, "none");
+  auto strict = load({"--pii-default=strict", "--pii-minimum=standard"});
+  ASSERT_TRUE(strict.ok()) << strict.status().ToString();
+  EXPECT_EQ(strict->policy.pii_default, "strict");
+  EXPECT_EQ(strict->policy.pii_minimum, "standard");
+
+  auto off = load({"--pii-default=off"});
+  ASSERT_FALSE(off.ok());
+  EXPECT_CONTAINS(off.status().message(),
+                  "flag --pii-default: policy.pii.default must be none, standard or strict, not "
+                  "\"off\"");
+  auto below = load({"--pii-minimum=strict"});
+  ASSERT_FALSE(below.ok());
+  EXPECT_CONTAINS(below.status().message(),
+                  "policy.pii.default (standard) masks less than policy.pii.minimum (strict)");
+}
+
+TEST(ControllerConfigTest, PiiPolicyFromTheFile) {
+  const std::string path = ::testing::TempDir() + "/policy_pii.yaml";
+  {
+    std::ofstream out(path);
+    out << "snapshotImage: img:dev\nallowUnpinnedImage: true\npolicy:\n  pii:\n"
+           "    default: strict\n    minimum: standard\n";
+  }
+  const ConfigSources sources = Sources({"--config=" + path});
+  auto loaded = LoadControllerConfig(sources);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->policy.pii_default, "strict");
+  EXPECT_EQ(loaded->policy.pii_minimum, "standard");
+
+  {
+    std::ofstream out(path);
+    out << "snapshotImage: img:dev\nallowUnpinnedImage: true\npolicy:\n  pii:\n    minimun: x\n";
+  }
+  auto typo = LoadControllerConfig(sources);
+  ASSERT_FALSE(typo.ok());
+  EXPECT_CONTAINS(typo.status().message(), "unknown key \"minimun\" in policy.pii");
+  EXPECT_CONTAINS(typo.status().message(), "Did you mean \"minimum\"?");
+}
+
 }  // namespace
 }  // namespace ephemera::config

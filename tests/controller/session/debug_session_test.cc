@@ -102,5 +102,27 @@ TEST(DebugSessionTest, RejectsUnknownPhase) {
   EXPECT_FALSE(ParseDebugSession(object).ok());
 }
 
+TEST(DebugSessionTest, ParsesThePiiMode) {
+  nlohmann::json object = testing::SessionObject();
+  auto unset = ParseDebugSession(object);
+  ASSERT_TRUE(unset.ok()) << unset.status().ToString();
+  EXPECT_FALSE(unset->spec.pii.has_value()) << "not set: the policy's default applies";
+  for (const auto& [name, mode] :
+       {std::pair{"none", PiiMode::kNone}, std::pair{"standard", PiiMode::kStandard},
+        std::pair{"strict", PiiMode::kStrict}}) {
+    object["spec"]["redaction"] = {{"pii", name}};
+    auto s = ParseDebugSession(object);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ(s->spec.pii, mode) << name;
+    EXPECT_EQ(PiiModeName(mode), name);
+  }
+  object["spec"]["redaction"] = {{"pii", "off"}};
+  auto bad = ParseDebugSession(object);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("spec.redaction.pii: unknown mode \"off\""),
+            std::string::npos)
+      << bad.status().message();
+}
+
 }  // namespace
 }  // namespace ephemera::session

@@ -101,6 +101,28 @@ TEST(EphemeralContainerTest, PassesTheTargetContainerIdAndMarksHostSessions) {
   EXPECT_EQ(args[10], "--capture");
 }
 
+// The tool always gets the session's PII mode, the policy's default when the session names none,
+// so the tool's own default never decides.
+TEST(EphemeralContainerTest, PassesTheEffectivePiiMode) {
+  const auto pii_arg = [](const DebugSession& session, const Policy& policy) {
+    auto c = BuildEphemeralContainer(session, *ParsePodView(testing::PodObject()), "app", policy,
+                                     testing::kRecipient);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    if (!c.ok()) return std::string();
+    std::vector<std::string> args = Args(*c);
+    auto flag = std::find(args.begin(), args.end(), "--pii");
+    EXPECT_EQ(std::count(args.begin(), args.end(), "--pii"), 1);
+    return flag != args.end() && flag + 1 != args.end() ? *(flag + 1) : std::string();
+  };
+  DebugSession session = *ParseDebugSession(testing::SessionObject());
+  Policy policy = TestPolicy();
+  EXPECT_EQ(pii_arg(session, policy), "standard");
+  policy.default_pii = PiiMode::kStrict;
+  EXPECT_EQ(pii_arg(session, policy), "strict");
+  session.spec.pii = PiiMode::kNone;
+  EXPECT_EQ(pii_arg(session, policy), "none");
+}
+
 TEST(EphemeralContainerTest, ASharedOrHostPodWithoutAContainerIdIsNotInjected) {
   DebugSession session = *ParseDebugSession(testing::SessionObject());
   nlohmann::json object = testing::PodObject();

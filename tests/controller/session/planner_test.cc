@@ -91,6 +91,25 @@ TEST(SessionPlannerTest, DeniesDisallowedProfile) {
             "ProfileNotAllowed");
 }
 
+// spec.redaction.pii under the policy's minimum is denied (a policy raised after admission);
+// a session naming no mode gets the default, which the configuration keeps at or above it.
+TEST(SessionPlannerTest, DeniesAPiiModeBelowThePolicyMinimum) {
+  Policy policy;
+  policy.minimum_pii = PiiMode::kStandard;
+  DebugSession s = Initialized(Phase::kPending);
+  s.spec.pii = PiiMode::kNone;
+  Plan p = PlanSession(s, WithPod(), policy, kNow);
+  EXPECT_EQ(p.action, Action::kDeny);
+  EXPECT_EQ(p.reason, "RedactionBelowPolicy");
+  EXPECT_NE(p.message.find("ask for standard or strict"), std::string::npos) << p.message;
+
+  s.spec.pii = PiiMode::kStrict;
+  EXPECT_NE(PlanSession(s, WithPod(), policy, kNow).action, Action::kDeny);
+  s.spec.pii.reset();
+  EXPECT_NE(PlanSession(s, WithPod(), policy, kNow).action, Action::kDeny)
+      << "the default (standard) meets the minimum";
+}
+
 TEST(SessionPlannerTest, DeniesWithoutRequester) {
   DebugSession s = Initialized(Phase::kPending);
   s.spec.requested_by.reset();

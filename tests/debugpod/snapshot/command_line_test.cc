@@ -74,6 +74,21 @@ TEST(ParseCommandLineTest, ContainerIdAndHostNamespaces) {
               StartsWith("--host-namespaces: want allow or deny"));
 }
 
+TEST(ParseCommandLineTest, PiiMode) {
+  StatusOr<CommandLine> plain = Parse({"--format", "json"});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->pii, redact::PiiMode::kStandard) << "the cluster policy's default";
+  for (const auto& [name, mode] : {std::pair{"none", redact::PiiMode::kNone},
+                                   std::pair{"standard", redact::PiiMode::kStandard},
+                                   std::pair{"strict", redact::PiiMode::kStrict}}) {
+    StatusOr<CommandLine> cl = Parse({"--format", "json", "--pii", name});
+    ASSERT_TRUE(cl.ok()) << cl.status().ToString();
+    EXPECT_EQ(cl->pii, mode) << name;
+  }
+  EXPECT_THAT(ErrorOf({"--format", "json", "--pii", "off"}),
+              StartsWith("--pii: want none, standard or strict, got \"off\""));
+}
+
 TEST(ParseCommandLineTest, RecipientsRepeat) {
   StatusOr<CommandLine> cl = Parse({"--recipient", kRecipient, "--recipient", kRecipient});
   ASSERT_TRUE(cl.ok());
