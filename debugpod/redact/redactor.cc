@@ -1738,6 +1738,93 @@ size_t MatchInternationalPhoneAt(std::string_view text, size_t i) {
   return end;
 }
 
+// Words that name a phone number when they end a key: "phone", "Mobile", "tel", "fax",
+// "msisdn", and "<one of them or contact/home/work>Number"/"_number" ("phoneNumber", "cell_no").
+constexpr std::array<std::string_view, 9> kPhoneKeyWords = {
+    "phone", "mobile", "tel", "telephone", "cell", "cellphone", "fax", "msisdn", "handy"};
+constexpr std::array<std::string_view, 9> kPhoneKeyQualifiers = {
+    "phone", "mobile", "tel", "telephone", "cell", "fax", "contact", "home", "work"};
+constexpr size_t kMaxPhoneKeyScan = 48;
+
+// True if the text before `i` (within kMaxPhoneKeyScan bytes) ends with a key naming a phone
+// number and an assignment: `phone=`, `"phone": "`, `Mobile: `, `<tel>`, `cell_no = '`. The key's
+// last component (split at '_', '-', '.' and camelCase steps) must be a phone word, or "number"/
+// "no"/"nr" after one, so "hotel: 2" and "intel=5" do not count.
+bool PhoneKeyBefore(std::string_view text, size_t i) {
+  const size_t floor = i > kMaxPhoneKeyScan ? i - kMaxPhoneKeyScan : 0;
+  size_t p = i;
+  bool assigned = false;
+  while (p > floor) {  // the assignment: quotes, blanks, one of = : > between key and value
+    const char c = text[p - 1];
+    if (c == '=' || c == ':' || c == '>') {
+      if (assigned) return false;
+      assigned = true;
+    } else if (!(c == ' ' || c == '\t' || c == '"' || c == '\'')) {
+      break;
+    }
+    --p;
+  }
+  if (!assigned) return false;
+  // Components of the key, last first.
+  std::array<std::string, 2> last{};
+  size_t found = 0;
+  size_t end = p;
+  while (found < last.size() && end > floor) {
+    size_t begin = end;
+    while (begin > floor && IsAlpha(text[begin - 1])) {
+      --begin;
+      if (IsUpper(text[begin]) && begin > floor && IsLower(text[begin - 1]) && begin < end) break;
+    }
+    if (begin == end) break;
+    std::string word;
+    for (size_t k = begin; k < end; ++k) word.push_back(Lower(text[k]));
+    last[found++] = std::move(word);
+    end = begin;
+    if (end > floor && (text[end - 1] == '_' || text[end - 1] == '-' || text[end - 1] == '.')) {
+      --end;
+    } else if (!(end > floor && IsAlpha(text[end - 1]))) {
+      break;
+    }
+  }
+  if (found == 0) return false;
+  const auto in = [](const auto& words, const std::string& w) {
+    return std::find(words.begin(), words.end(), w) != words.end();
+  };
+  if (in(kPhoneKeyWords, last[0])) return true;
+  return found == 2 && (last[0] == "number" || last[0] == "no" || last[0] == "nr") &&
+         in(kPhoneKeyQualifiers, last[1]);
+}
+
+// A number in national or international writing after a phone key (PhoneKeyBefore) at `i`: an
+// optional '+', then 6-15 digits in groups separated by single ' ', '-', '.' or '/', a group
+// optionally parenthesized ("(020) 7946 0958", "0176 12345678", "555-0100"). Returns the end, or 0.
+size_t MatchKeyedPhoneAt(std::string_view text, size_t i) {
+  const size_t n = text.size();
+  size_t p = i;
+  if (p < n && text[p] == '+') ++p;
+  size_t digits = 0;
+  size_t end = 0;
+  while (p < n) {
+    const bool parenthesized = text[p] == '(';
+    const size_t group_begin = parenthesized ? p + 1 : p;
+    const size_t group_end = RunEndWithin(text, group_begin, kMaxPhoneDigits + 1, IsDigit);
+    if (group_end == group_begin) break;
+    if (parenthesized && (group_end >= n || text[group_end] != ')')) break;
+    digits += group_end - group_begin;
+    if (digits > kMaxPhoneDigits) return 0;
+    p = parenthesized ? group_end + 1 : group_end;
+    end = p;
+    if (p + 1 < n && (text[p] == ' ' || text[p] == '-' || text[p] == '.' || text[p] == '/') &&
+        (IsDigit(text[p + 1]) || text[p + 1] == '(')) {
+      ++p;
+    } else if (!(p < n && text[p] == '(')) {
+      break;
+    }
+  }
+  if (digits < 6 || (end < n && (IsWordByte(text[end]) || text[end] == '.'))) return 0;
+  return end;
+}
+
 constexpr size_t kMaxTelNumber = 64;
 
 // A tel: URI's number (RFC 3966) after the ':' at `colon`: a global "+…" or local number of digits
@@ -1965,6 +2052,14 @@ bool IsPiiPunctuationCandidate(std::string_view text, size_t i, bool strict) {
   if (start > 0 && text[start - 1] == '_') return 0;  // inside an identifier
   const size_t length = word_end - start;
   const char after = word_end < text.size() ? text[word_end] : '\0';
+  if ((cls & kDigit) != 0 && length <= kMaxPhoneDigits && start > 0 &&
+      !IsWordByte(text[start - 1]) && PhoneKeyBefore(text, start)) {
+    const size_t end = MatchKeyedPhoneAt(text, start);
+    if (end > 0) {
+      AddSpan(spans, start, end, Rule::kPhoneNumber);
+      return end;
+    }
+  }
   if (!IsPiiWordCandidate(text, start, length, cls, after, strict)) return 0;
   if ((cls & kDigit) != 0) {
     const char first = text[start];
@@ -2028,6 +2123,7 @@ bool IsPiiPunctuationCandidate(std::string_view text, size_t i, bool strict) {
       break;
     case '(':
       if (!IsWordByte(prev)) end = MatchNanpAt(text, i);
+      if (end == 0 && PhoneKeyBefore(text, i)) end = MatchKeyedPhoneAt(text, i);
       break;
     case ':':
       if (i >= 3 && StartsWithIgnoreCase(text, i - 3, "tel") &&
@@ -2091,9 +2187,12 @@ TriggerSightings DetectAtTriggers(std::string_view text, PiiMode pii, Spans& spa
     const size_t start = i;
     while (i + 1 < n && (kCharClasses[static_cast<uint8_t>(text[i + 1])] & kAlnum) != 0) ++i;
     if ((cls & (kTokenFirst | kBearerFirst | kPiiWord | kPiiHexWord)) == 0) continue;
-    // Words of 5-12 characters are too long for a group and too short for a card or an IBAN.
+    // Words of 5-12 characters are too long for a group and too short for a card or an IBAN, but
+    // may start a national phone number after a phone key ("mobile: 07700 900123").
     if (((cls & kPiiWord) != 0 || ((cls & kPiiHexWord) != 0 && i + 1 < n && text[i + 1] == ':')) &&
-        start >= pii_next && (i - start < 4 || i - start >= kMinCardDigits - 1)) {
+        start >= pii_next &&
+        (i - start < 4 || i - start >= kMinCardDigits - 1 ||
+         ((cls & kDigit) != 0 && PhoneKeyBefore(text, start)))) {
       pii_next = std::max(pii_next, MatchWordAt(text, start, i + 1, cls, strict, spans));
     }
     if ((cls & (kTokenFirst | kBearerFirst)) == 0) continue;

@@ -90,9 +90,13 @@
 //                     separated by single ' ', '-', '.' or parenthesized ("+44 (0)20 7946 0958"),
 //                     up to a group that would make it longer; North American "(NXX) NXX-XXXX",
 //                     "NXX-NXX-XXXX", "NXX.NXX.XXXX" (N 2-9, not an N11 code; optionally after
-//                     "1" and a separator); the number of a tel: URI. Not bare digit runs, dates
-//                     (4-2-2), times, versions, or four dot-separated groups of 1-3 digits (an
-//                     IPv4 address).
+//                     "1" and a separator); the number of a tel: URI; after a key naming a
+//                     phone (its last component phone, mobile, tel, telephone, cell, fax,
+//                     msisdn, or number/no/nr after phone, mobile, contact, home, work, ...) and
+//                     '=', ':' or '>' (quotes and blanks around them), a national number of 6-15
+//                     digits in groups ("phone=020 7946 0958", "Mobile: 0176 12345678"). Not
+//                     bare digit runs, dates (4-2-2), times, versions, or four dot-separated
+//                     groups of 1-3 digits (an IPv4 address).
 //   ipv4              (strict) a dotted quad, each part 0-255 without leading zeros, that does not
 //                     continue or go on into a longer dotted run (versions "1.2.3.4.5", OIDs).
 //   ipv6              (strict) RFC 4291 text: eight groups of 1-4 hex digits, or fewer with one

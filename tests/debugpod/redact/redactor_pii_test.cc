@@ -301,6 +301,39 @@ TEST(RedactorPiiTest, PhoneNumbersAreMasked) {
   }
 }
 
+// National numbers have no shape of their own ("0176 12345678" is also an ID); after a key that
+// names a phone number, in any assignment syntax, they are one.
+TEST(RedactorPiiTest, NationalNumbersAfterAPhoneKeyAreMasked) {
+  PiiRandom random(1207);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"phone=", "020 7946 " + random.Digits(4)},
+      {R"({"phone": ")", "(020) 7946 " + random.Digits(4)},
+      {"Mobile: ", "0176 " + random.Digits(8)},
+      {R"("phoneNumber":")", "0176/" + random.Digits(7)},
+      {"cell_no = '", "07700 " + random.Digits(6)},
+      {"<tel>", "030 " + random.Digits(7)},
+      {"FAX: ", "555-" + random.Digits(4)},
+      {"home-phone=", "06 " + random.Digits(2) + " " + random.Digits(2) + " " + random.Digits(2) +
+                          " " + random.Digits(2)},
+      {"contactNumber: ", random.Digits(10)},
+      {"msisdn=", "49" + random.Digits(10)},
+  };
+  for (const auto& [key, number] : cases) {
+    const std::string text = "user " + key + number + " saved";
+    EXPECT_EQ(Standard(text), Masked(text, number, "phone-number")) << text;
+  }
+  EXPECT_EQ(Standard("phone: +49 176 12345678 ok"), "phone: [REDACTED:phone-number] ok");
+}
+
+TEST(RedactorPiiTest, NumbersAfterKeysThatAreNotPhonesAreLeftAlone) {
+  for (const std::string text : {"hotel: 2026 1234 5678", "intel=5 6 7 8 9 1", "phone: 12",
+                                 "phone_code: 49", "phone_count=12345678", "timeout: 30 phone=1",
+                                 "telemetry: 1234567", "phones 1234567 sent", "phone 12345678"}) {
+    EXPECT_EQ(Standard(text), text);
+  }
+  EXPECT_EQ(Redact(MakeRedactor(PiiMode::kNone), "phone=020 7946 0958"), "phone=020 7946 0958");
+}
+
 TEST(RedactorPiiTest, PhoneLookAlikesAreLeftAlone) {
   for (const char* text : {
            "request 4155552671 took 12ms",          // a bare run of digits
