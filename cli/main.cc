@@ -5,13 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "cli/commands/commands.h"
-#include "controller/kube/clock.h"
 #include "controller/kube/kube_config.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  ephemera::kube::SystemClock clock;
+  ephemera::base::SystemClock clock;
   ephemera::commands::Io io{std::cin, std::cout, std::cerr,
                             ephemera::kube::LookupProcessEnvironment, clock};
   return ephemera::commands::RunCommandLine(args, io);

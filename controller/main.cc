@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/clock.h"
+#include "base/json_depth.h"
 #include "controller/admission/admission_audit.h"
 #include "controller/admission/admission_review.h"
 #include "controller/admission/debug_session_admission.h"
@@ -32,7 +34,6 @@
 #include "controller/detection/ephemeral_container_watch.h"
 #include "controller/detection/mark_key.h"
 #include "controller/httpserver/http_server.h"
-#include "controller/kube/clock.h"
 #include "controller/kube/event.h"
 #include "controller/kube/event_recorder.h"
 #include "controller/kube/kube_config.h"
@@ -46,7 +47,6 @@
 #include "controller/reconciler/debug_session_controller.h"
 #include "controller/reconciler/debug_session_reconciler.h"
 #include "controller/reconciler/step_events.h"
-#include "json_depth/json_depth.h"
 
 namespace ephemera {
 namespace {
@@ -119,7 +119,7 @@ httpserver::HttpHandler AdmissionHandler(
           403, "text/plain", "only the API server may call this webhook (client certificate)\n"};
     }
     // Depth-limited: the answer copies parts of the request, which recurses once per level.
-    nlohmann::json body = json_depth::ParseJsonWithinDepth(request.body);
+    nlohmann::json body = base::ParseJsonWithinDepth(request.body);
     if (body.is_discarded()) {
       return httpserver::HttpResponse{400, "text/plain", "body is not an AdmissionReview\n"};
     }
@@ -176,7 +176,7 @@ int Run(int argc, char** argv) {
 
   std::stop_source stop;
   SignalWatcher signals(stop);
-  kube::SystemClock clock;
+  base::SystemClock clock;
 
   auto kube_config = cfg->kubeconfig.empty() ? kube::KubeConfig::InCluster()
                                              : kube::KubeConfig::FromFile(cfg->kubeconfig);

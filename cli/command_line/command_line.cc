@@ -4,7 +4,7 @@
 #include <array>
 #include <optional>
 
-#include "controller/config/duration.h"
+#include "base/duration.h"
 
 namespace ephemera::command_line {
 namespace {
@@ -178,7 +178,7 @@ Status ApplyFlag(CommandLine& cl, std::string_view name, const std::string& valu
     }
     cl.snapshot.name = value;
   } else if (name == "--timeout") {
-    auto timeout = config::ParseDuration(value);
+    auto timeout = base::ParseDuration(value);
     if (!timeout.ok() || *timeout < std::chrono::seconds(1)) {
       return UsageError(cl.command,
                         "--timeout \"" + value + "\" must be a duration of at least 1s, e.g. 2m");
@@ -199,7 +199,7 @@ Status CheckTtl(std::string_view ttl) {
   const bool shaped = !ttl.empty() && std::all_of(ttl.begin(), ttl.end(), [](char c) {
     return (c >= '0' && c <= '9') || c == '.' || c == 's' || c == 'm' || c == 'h';
   });
-  auto parsed = config::ParseDuration(ttl);
+  auto parsed = base::ParseDuration(ttl);
   if (!shaped || !parsed.ok()) {
     return UsageError(Command::kSnapshot,
                       "--ttl \"" + std::string(ttl) + "\" is not a duration such as 90s, 5m or 1h");

@@ -6,8 +6,8 @@
 
 #include <string>
 
+#include "base/status.h"
 #include "cli/commands/outcome.h"
-#include "status/status.h"
 
 namespace ephemera::commands {
 

@@ -8,7 +8,7 @@ namespace ephemera::commands {
 
 OutcomeOr<std::unique_ptr<Cluster>> Cluster::Open(const command_line::GlobalOptions& global,
                                                   const kube::EnvironmentLookup& getenv,
-                                                  kube::Clock& clock) {
+                                                  base::Clock& clock) {
   const std::string path = ResolveKubeconfigPath(global, getenv);
   auto config = kube::KubeConfig::FromFile(path, kube::KubeConfigOptions{global.context});
   if (!config.ok()) return ExplainKubeconfigFailure(config.status(), path);

@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
+#include "base/clock.h"
 #include "cli/command_line/command_line.h"
 #include "cli/commands/api_failure.h"
 #include "cli/commands/outcome.h"
-#include "controller/kube/clock.h"
 #include "controller/kube/kube_client.h"
 #include "controller/kube/kube_config.h"
 #include "controller/kube/kube_connection.h"
@@ -21,7 +21,7 @@ class Cluster {
  public:
   static OutcomeOr<std::unique_ptr<Cluster>> Open(const command_line::GlobalOptions& global,
                                                   const kube::EnvironmentLookup& getenv,
-                                                  kube::Clock& clock);
+                                                  base::Clock& clock);
 
   // A Cluster over a client someone else owns (tests: a fake API); `client` must outlive it.
   static std::unique_ptr<Cluster> Borrowing(kube::KubeClient& client, std::string namespace_name,

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "cli/command_line/command_line.h"
 #include "cli/commands/cluster.h"
 #include "cli/commands/outcome.h"
-#include "controller/kube/clock.h"
 #include "controller/kube/kube_config.h"
 
 namespace ephemera::commands {
@@ -27,7 +27,7 @@ struct Io {
   std::ostream& out;
   std::ostream& err;
   kube::EnvironmentLookup getenv;
-  kube::Clock& clock;
+  base::Clock& clock;
   // How commands reach the cluster; empty: Cluster::Open (the kubeconfig). Tests put a fake here.
   std::function<OutcomeOr<std::unique_ptr<Cluster>>(const command_line::GlobalOptions&)>
       open_cluster{};

@@ -12,11 +12,11 @@
 #include <ostream>
 #include <vector>
 
+#include "base/json_depth.h"
 #include "cli/commands/session_view.h"
 #include "cli/report/report.h"
 #include "controller/kube/resource.h"
 #include "debugpod/envelope/envelope.h"
-#include "json_depth/json_depth.h"
 
 namespace ephemera::commands {
 namespace {
@@ -163,7 +163,7 @@ CommandOutcome DeliverReport(Cluster& cluster, const json& session,
   }
   Plaintext plaintext(std::move(*opened));
   // Depth-limited: -o json prints the document, which recurses once per level.
-  json document = json_depth::ParseJsonWithinDepth(plaintext.Get());
+  json document = base::ParseJsonWithinDepth(plaintext.Get());
   if (document.is_discarded()) {
     return CommandOutcome::Failure(ExitCode::kFailed,
                                    "DebugSnapshot " + snapshot_name +

@@ -4,7 +4,7 @@
 #include <optional>
 #include <sstream>
 
-#include "controller/kube/rfc3339.h"
+#include "base/rfc3339.h"
 
 namespace ephemera::commands {
 namespace {
@@ -24,7 +24,7 @@ std::string StringAt(const json& object, std::string_view pointer) {
 std::optional<TimePoint> TimeAt(const json& object, std::string_view pointer) {
   const std::string text = StringAt(object, pointer);
   if (text.empty()) return std::nullopt;
-  auto parsed = kube::ParseRfc3339(text);
+  auto parsed = base::ParseRfc3339(text);
   if (!parsed.ok()) return std::nullopt;
   return *parsed;
 }

@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <utility>
 
-#include "controller/kube/rfc3339.h"
+#include "base/rfc3339.h"
 #include "debugpod/envelope/envelope.h"
 
 namespace ephemera::identity {
@@ -170,7 +170,7 @@ StatusOr<EnsuredIdentity> EnsureIdentity(const std::string& path,
   EPHEMERA_RETURN_IF_ERROR(CreateDirectories(std::filesystem::path(path).parent_path()));
   auto generated = envelope::GenerateIdentity();
   if (!generated.ok()) return generated.status().WithContext("generating an age identity");
-  std::string contents = "# created: " + kube::FormatRfc3339(now) +
+  std::string contents = "# created: " + base::FormatRfc3339(now) +
                          "\n# public key: " + generated->recipient + "\n" + generated->identity +
                          "\n";
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);

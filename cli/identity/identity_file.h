@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "controller/kube/kube_config.h"
-#include "status/status.h"
 
 namespace ephemera::identity {
 

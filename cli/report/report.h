@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "status/status.h"
+#include "base/status.h"
 
 namespace ephemera::report {
 

@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
 #include "controller/audit/audit_record.h"
-#include "status/status.h"
 
 namespace ephemera::admission {
 

@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
+#include "base/base64.h"
+#include "base/duration.h"
 #include "controller/admission/admission_review.h"
-#include "controller/config/duration.h"
-#include "controller/kube/base64.h"
 #include "controller/session/debug_session.h"
 #include "debugpod/envelope/envelope.h"
 
@@ -137,7 +137,7 @@ json MutateDebugSession(const json& review, const session::Policy& policy) {
   if (!object["spec"].contains("ttl")) {
     patch.push_back({{"op", "add"},
                      {"path", "/spec/ttl"},
-                     {"value", config::FormatDuration(policy.default_ttl)}});
+                     {"value", base::FormatDuration(policy.default_ttl)}});
   }
   // The cleanup finalizer from the start, so that the controller need not write the session once
   // more only to add it (it still does for a session that did not come through this webhook).
@@ -154,7 +154,7 @@ json MutateDebugSession(const json& review, const session::Policy& policy) {
   }
   json out = AdmissionResponse(review, true);
   out["response"]["patchType"] = "JSONPatch";
-  out["response"]["patch"] = kube::Base64Encode(patch.dump());
+  out["response"]["patch"] = base::Base64Encode(patch.dump());
   out["response"]["auditAnnotations"] = {{"requested-by", username}};
   return out;
 }
@@ -214,8 +214,8 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
         "spec.ttl: must be a duration string such as \"5m\", not " + spec["ttl"].dump());
   }
   const std::string ttl =
-      spec.contains("ttl") ? StringField(spec, "ttl") : config::FormatDuration(policy.default_ttl);
-  auto parsed = config::ParseDuration(ttl);
+      spec.contains("ttl") ? StringField(spec, "ttl") : base::FormatDuration(policy.default_ttl);
+  auto parsed = base::ParseDuration(ttl);
   if (!parsed.ok()) {
     return AdmissionResponse(review, false, "spec.ttl: " + parsed.status().message());
   }
@@ -226,8 +226,8 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
   if (*parsed > policy.max_ttl) {
     return AdmissionResponse(review, false,
                              "spec.ttl: " + ttl + " exceeds the cluster's maximum of " +
-                                 config::FormatDuration(policy.max_ttl) + "; ask for " +
-                                 config::FormatDuration(policy.max_ttl) + " or less");
+                                 base::FormatDuration(policy.max_ttl) + "; ask for " +
+                                 base::FormatDuration(policy.max_ttl) + " or less");
   }
   if (spec.contains("profile") && !spec["profile"].is_string()) {
     return AdmissionResponse(

@@ -26,8 +26,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "controller/audit/audit_record.h"
-#include "status/status.h"
 
 namespace ephemera::audit {
 

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "controller/kube/rfc3339.h"
+#include "base/rfc3339.h"
 
 namespace ephemera::audit {
 namespace {
@@ -19,7 +19,7 @@ std::string Describe(const ChainHead& head) {
 
 }  // namespace
 
-ConfigMapAnchorStore::ConfigMapAnchorStore(kube::KubeClient& client, kube::Clock& clock,
+ConfigMapAnchorStore::ConfigMapAnchorStore(kube::KubeClient& client, base::Clock& clock,
                                            AnchorStoreOptions options)
     : client_(client), clock_(clock), options_(std::move(options)) {}
 
@@ -90,7 +90,7 @@ StatusOr<std::size_t> ConfigMapAnchorStore::Sweep() {
   for (const nlohmann::json& object : anchors->items) {
     StatusOr<ChainAnchor> anchor = ParseAnchorConfigMap(object);
     if (anchor.ok()) {
-      auto updated = kube::ParseRfc3339(anchor->updated);
+      auto updated = base::ParseRfc3339(anchor->updated);
       if (updated.ok() && *updated >= cutoff) continue;
     }
     const kube::ObjectKey key{options_.namespace_name, object["metadata"].value("name", "")};

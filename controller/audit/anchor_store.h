@@ -24,11 +24,11 @@
 #include <string>
 #include <string_view>
 
+#include "base/clock.h"
+#include "base/status.h"
 #include "controller/audit/anchor.h"
 #include "controller/audit/audit_log.h"
-#include "controller/kube/clock.h"
 #include "controller/kube/kube_client.h"
-#include "status/status.h"
 
 namespace ephemera::audit {
 
@@ -47,7 +47,7 @@ struct AnchorStoreOptions {
 class ConfigMapAnchorStore {
  public:
   // Borrows client and clock; both must outlive the store.
-  ConfigMapAnchorStore(kube::KubeClient& client, kube::Clock& clock, AnchorStoreOptions options);
+  ConfigMapAnchorStore(kube::KubeClient& client, base::Clock& clock, AnchorStoreOptions options);
 
   // Makes `chain`'s anchor `head` (records > 0). `session` ("namespace/name") and `session_uid`
   // describe a session chain; empty for a controller chain. No request when this store saved the
@@ -71,7 +71,7 @@ class ConfigMapAnchorStore {
 
  private:
   kube::KubeClient& client_;
-  kube::Clock& clock_;
+  base::Clock& clock_;
   const AnchorStoreOptions options_;
   mutable std::mutex mu_;
   std::map<std::string, ChainHead, std::less<>> saved_;  // guarded by mu_; bounded (Save)

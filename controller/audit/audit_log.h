@@ -39,9 +39,9 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
 #include "controller/audit/audit_record.h"
 #include "controller/audit/audit_sink.h"
-#include "status/status.h"
 
 namespace ephemera::audit {
 

@@ -2,8 +2,8 @@
 #ifndef EPHEMERA_CONTROLLER_AUDIT_AUDIT_SINK_H_
 #define EPHEMERA_CONTROLLER_AUDIT_AUDIT_SINK_H_
 
+#include "base/status.h"
 #include "controller/audit/audit_record.h"
-#include "status/status.h"
 
 namespace ephemera::audit {
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <utility>
 
-#include "json_depth/json_depth.h"
+#include "base/json_depth.h"
 
 namespace ephemera::audit {
 namespace {
@@ -409,11 +409,11 @@ VerifyReport VerifyAuditStream(std::istream& json_lines, const VerifyOptions& op
     if (!line.empty() && line.back() == '\r') line.pop_back();
     // Nesting deeper than any record has is refused before parsing: copying or printing such a
     // value recurses once per level and would overflow the stack.
-    if (json_depth::NestsDeeperThan(line)) {
+    if (base::NestsDeeperThan(line)) {
       if (LooksLikeRecord(line)) {
         report.problems.push_back(VerifyProblem{report.lines, "",
                                                 "malformed audit record: nested deeper than " +
-                                                    std::to_string(json_depth::kMaxJsonDepth) +
+                                                    std::to_string(base::kMaxJsonDepth) +
                                                     " levels"});
       } else {
         ++report.skipped_lines;

@@ -10,10 +10,10 @@
 #include <optional>
 #include <ostream>
 
+#include "base/json_depth.h"
+#include "base/status.h"
 #include "controller/audit/anchor.h"
 #include "controller/audit/audit_verifier.h"
-#include "json_depth/json_depth.h"
-#include "status/status.h"
 
 namespace ephemera::audit {
 namespace {
@@ -125,7 +125,7 @@ Status ReadAnchorsFile(const std::string& path, std::map<std::string, ChainHead>
   }
   const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   if (file.bad()) return UnavailableError("reading " + path + " failed");
-  const nlohmann::json document = json_depth::ParseJsonWithinDepth(text);
+  const nlohmann::json document = base::ParseJsonWithinDepth(text);
   if (document.is_discarded()) return InvalidArgumentError(path + " is not JSON");
   auto from_file = AnchorsFromJson(document);
   if (!from_file.ok()) return from_file.status().WithContext(path);

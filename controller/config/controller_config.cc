@@ -9,7 +9,7 @@
 #include <set>
 #include <variant>
 
-#include "controller/config/duration.h"
+#include "base/duration.h"
 
 namespace ephemera::config {
 namespace {
@@ -276,7 +276,7 @@ Status ApplyValue(const Setting& setting, std::string_view text, std::string_vie
     return OkStatus();
   }
   auto* target = std::get_if<SecondsTarget>(&setting.target);
-  auto duration = ParseDuration(text);
+  auto duration = base::ParseDuration(text);
   if (!duration.ok()) return InvalidArgumentError(prefix + ": " + duration.status().message());
   if (duration->count() % 1'000'000'000 != 0) {
     return InvalidArgumentError(prefix + " must be a whole number of seconds, not \"" +
@@ -410,8 +410,8 @@ Status ValidatePolicy(const PolicySettings& policy, const SettingOrigins& origin
     return InvalidArgumentError(
         Where(origins,
               origins.contains("policy.defaultTtl") ? "policy.defaultTtl" : "policy.maxTtl") +
-        "policy.defaultTtl (" + FormatDuration(policy.default_ttl) +
-        ") must not exceed policy.maxTtl (" + FormatDuration(policy.max_ttl) +
+        "policy.defaultTtl (" + base::FormatDuration(policy.default_ttl) +
+        ") must not exceed policy.maxTtl (" + base::FormatDuration(policy.max_ttl) +
         "); lower defaultTtl or raise maxTtl");
   }
   for (const auto& [path, names] :
@@ -630,15 +630,15 @@ Status ValidateControllerConfig(const ControllerConfig& config, const SettingOri
     if (le.lease_duration <= le.renew_deadline) {
       return InvalidArgumentError(
           Where(origins, "leaderElection.leaseDuration") + "leaderElection.leaseDuration (" +
-          FormatDuration(le.lease_duration) + ") must be greater than renewDeadline (" +
-          FormatDuration(le.renew_deadline) + ")");
+          base::FormatDuration(le.lease_duration) + ") must be greater than renewDeadline (" +
+          base::FormatDuration(le.renew_deadline) + ")");
     }
     if (static_cast<double>(le.renew_deadline.count()) <=
         1.2 * static_cast<double>(le.retry_period.count())) {
       return InvalidArgumentError(
           Where(origins, "leaderElection.renewDeadline") + "leaderElection.renewDeadline (" +
-          FormatDuration(le.renew_deadline) + ") must be greater than 1.2 x retryPeriod (" +
-          FormatDuration(le.retry_period) + ")");
+          base::FormatDuration(le.renew_deadline) + ") must be greater than 1.2 x retryPeriod (" +
+          base::FormatDuration(le.retry_period) + ")");
     }
   }
   const std::pair<std::string_view, const std::string*> addresses[] = {

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "controller/config/controller_config.h"
-#include "status/status.h"
 
 namespace ephemera::config {
 

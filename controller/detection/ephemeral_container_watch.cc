@@ -17,7 +17,7 @@ informer::InformerOptions PodInformerOptions() {
 
 }  // namespace
 
-EphemeralContainerWatch::EphemeralContainerWatch(kube::KubeClient& client, kube::Clock& clock,
+EphemeralContainerWatch::EphemeralContainerWatch(kube::KubeClient& client, base::Clock& clock,
                                                  std::string mark_key, Reporter report,
                                                  PodChanged pod_changed)
     : mark_key_(std::move(mark_key)),

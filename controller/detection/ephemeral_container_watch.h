@@ -20,9 +20,9 @@
 #include <string>
 #include <utility>
 
+#include "base/clock.h"
 #include "controller/detection/pod_summary.h"
 #include "controller/informer/informer.h"
-#include "controller/kube/clock.h"
 #include "controller/kube/kube_client.h"
 
 namespace ephemera::detection {
@@ -36,7 +36,7 @@ class EphemeralContainerWatch {
 
   // Borrows client and clock. `mark_key` is the controller's mark key (EnsureMarkKey).
   // `pod_changed` may be empty.
-  EphemeralContainerWatch(kube::KubeClient& client, kube::Clock& clock, std::string mark_key,
+  EphemeralContainerWatch(kube::KubeClient& client, base::Clock& clock, std::string mark_key,
                           Reporter report, PodChanged pod_changed = {});
 
   // Watches until `stop`; returns after the reporter has drained what was already queued.

@@ -5,7 +5,7 @@
 
 #include <array>
 
-#include "controller/kube/base64.h"
+#include "base/base64.h"
 #include "controller/kube/resource.h"
 
 namespace ephemera::detection {
@@ -20,7 +20,7 @@ StatusOr<std::string> KeyFrom(const nlohmann::json& secret) {
     return DataLossError(std::string("Secret ") + kMarkKeySecretName +
                          " has no data.key; delete it and the controller creates a new one");
   }
-  auto key = kube::Base64Decode(data["key"].get<std::string>());
+  auto key = base::Base64Decode(data["key"].get<std::string>());
   if (!key.ok() || key->size() < kKeyBytes) {
     return DataLossError(std::string("Secret ") + kMarkKeySecretName +
                          " holds no usable key; delete it and the controller creates a new one");
@@ -50,7 +50,7 @@ StatusOr<std::string> EnsureMarkKey(kube::KubeClient& client, const std::string&
         {"namespace", namespace_name},
         {"labels", {{"app.kubernetes.io/managed-by", "ephemera-controller"}}}}},
       {"type", "ephemera.dev/mark-key"},
-      {"data", {{"key", kube::Base64Encode(raw)}}}};
+      {"data", {{"key", base::Base64Encode(raw)}}}};
   auto created = client.Create(kube::SecretsResource(), namespace_name, secret,
                                {std::string(kFieldManager), false});
   std::string& encoded = secret["data"]["key"].get_ref<std::string&>();

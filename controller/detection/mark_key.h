@@ -5,8 +5,8 @@
 
 #include <string>
 
+#include "base/status.h"
 #include "controller/kube/kube_client.h"
-#include "status/status.h"
 
 namespace ephemera::detection {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "status/status.h"
+#include "base/status.h"
 
 namespace ephemera::httpserver {
 

@@ -49,8 +49,8 @@
 #include <optional>
 #include <string>
 
+#include "base/status.h"
 #include "controller/httpserver/http_handler.h"
-#include "status/status.h"
 
 namespace ephemera::httpserver {
 

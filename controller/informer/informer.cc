@@ -38,7 +38,7 @@ std::optional<kube::ObjectKey> KeyOf(const nlohmann::json& object) {
                          name->get<std::string>()};
 }
 
-Informer::Informer(kube::KubeClient& client, kube::Clock& clock, InformerOptions options)
+Informer::Informer(kube::KubeClient& client, base::Clock& clock, InformerOptions options)
     : client_(client), clock_(clock), options_(std::move(options)), backoff_(options_.backoff) {}
 
 void Informer::AddEventHandler(EventHandler handler) { handlers_.push_back(std::move(handler)); }

@@ -8,7 +8,7 @@
 //      that the list no longer has (deletions missed while not watching).
 //   2. Watch from the list's resourceVersion, applying each event to the cache and then calling
 //      the handlers. A normal close re-watches from the newest resourceVersion seen; 410 Gone (as
-//      HTTP status or in-stream ERROR) relists; other errors back off (kube::Backoff, capped and
+//      HTTP status or in-stream ERROR) relists; other errors back off (base::Backoff, capped and
 //      jittered) and re-watch when AdviseRetry says the error is transient, else relist.
 //   List errors back off and retry. The first list reads from the API server's watch cache
 //   (resourceVersion "0"); after a 410 the relist is a consistent read (resourceVersion "").
@@ -39,8 +39,8 @@
 #include <string>
 #include <vector>
 
-#include "controller/kube/backoff.h"
-#include "controller/kube/clock.h"
+#include "base/backoff.h"
+#include "base/clock.h"
 #include "controller/kube/kube_client.h"
 #include "controller/kube/resource.h"
 
@@ -67,7 +67,7 @@ struct InformerOptions {
   std::string field_selector;
   Transform transform;  // optional
   // Between failed lists/watches; reset once a list succeeds or a watch delivers events.
-  kube::BackoffPolicy backoff{.initial = std::chrono::milliseconds(800),
+  base::BackoffPolicy backoff{.initial = std::chrono::milliseconds(800),
                               .cap = std::chrono::seconds(30),
                               .factor = 2.0,
                               .jitter = 1.0};
@@ -80,7 +80,7 @@ std::optional<kube::ObjectKey> KeyOf(const nlohmann::json& object);
 class Informer {
  public:
   // `client` and `clock` must outlive the informer.
-  Informer(kube::KubeClient& client, kube::Clock& clock, InformerOptions options);
+  Informer(kube::KubeClient& client, base::Clock& clock, InformerOptions options);
   Informer(const Informer&) = delete;
   Informer& operator=(const Informer&) = delete;
 
@@ -120,10 +120,10 @@ class Informer {
   void SetResourceVersion(std::string resource_version);
 
   kube::KubeClient& client_;
-  kube::Clock& clock_;
+  base::Clock& clock_;
   const InformerOptions options_;
   std::vector<EventHandler> handlers_;  // fixed once Run starts
-  kube::Backoff backoff_;               // Run's thread only
+  base::Backoff backoff_;               // Run's thread only
 
   // Run's thread only: whether the next list must be a consistent read after a 410.
   bool relist_consistent_ = false;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "status/status.h"
+#include "base/status.h"
 
 namespace ephemera::kube {
 

@@ -25,7 +25,7 @@
 #include <string>
 #include <string_view>
 
-#include "status/status.h"
+#include "base/status.h"
 
 namespace ephemera::kube {
 

@@ -1,6 +1,6 @@
 #include "controller/kube/event.h"
 
-#include "controller/kube/rfc3339.h"
+#include "base/rfc3339.h"
 
 namespace ephemera::kube {
 namespace {
@@ -52,7 +52,7 @@ StatusOr<nlohmann::json> BuildEventObject(const EventRecord& record,
       {"apiVersion", "events.k8s.io/v1"},
       {"kind", "Event"},
       {"metadata", {{"generateName", record.regarding.name + "-"}, {"namespace", ns}}},
-      {"eventTime", FormatRfc3339Micro(event_time)},
+      {"eventTime", base::FormatRfc3339Micro(event_time)},
       {"reportingController", record.reporting_controller},
       {"reportingInstance", record.reporting_instance},
       {"action", record.action},

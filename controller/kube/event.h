@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "status/status.h"
+#include "base/status.h"
 
 namespace ephemera::kube {
 

@@ -4,7 +4,7 @@
 
 namespace ephemera::kube {
 
-EventRecorder::EventRecorder(KubeClient& client, Clock& clock, EventRecorderOptions options)
+EventRecorder::EventRecorder(KubeClient& client, base::Clock& clock, EventRecorderOptions options)
     : client_(client), clock_(clock), options_(std::move(options)) {}
 
 void EventRecorder::Record(EventRecord event) {

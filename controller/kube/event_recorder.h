@@ -27,10 +27,10 @@
 #include <stop_token>
 #include <string>
 
-#include "controller/kube/clock.h"
+#include "base/clock.h"
+#include "base/status.h"
 #include "controller/kube/event.h"
 #include "controller/kube/kube_client.h"
-#include "status/status.h"
 
 namespace ephemera::kube {
 
@@ -55,7 +55,7 @@ struct EventRecorderStats {
 class EventRecorder {
  public:
   // Borrows client and clock; both must outlive the recorder.
-  EventRecorder(KubeClient& client, Clock& clock, EventRecorderOptions options);
+  EventRecorder(KubeClient& client, base::Clock& clock, EventRecorderOptions options);
   EventRecorder(const EventRecorder&) = delete;
   EventRecorder& operator=(const EventRecorder&) = delete;
 
@@ -74,7 +74,7 @@ class EventRecorder {
   };
 
   KubeClient& client_;
-  Clock& clock_;
+  base::Clock& clock_;
   const EventRecorderOptions options_;
   std::mutex mu_;
   std::condition_variable_any cv_;

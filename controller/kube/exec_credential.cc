@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/kube/base64.h"
-#include "controller/kube/rfc3339.h"
+#include "base/base64.h"
+#include "base/rfc3339.h"
 
 namespace ephemera::kube {
 namespace {
@@ -56,7 +56,7 @@ StatusOr<ExecCredential> ParseExecCredential(std::string_view output,
         "plugin output has neither status.token nor status.clientCertificateData");
   }
   if (!expiration->empty()) {
-    auto when = ParseRfc3339(*expiration);
+    auto when = base::ParseRfc3339(*expiration);
     if (!when.ok()) return when.status().WithContext("status.expirationTimestamp");
     result.expiration = *when;
   }
@@ -69,7 +69,7 @@ std::string BuildExecInfo(const ExecConfig& config, const ExecClusterInfo& clust
     nlohmann::json c = {{"server", cluster.server}};
     if (!cluster.tls_server_name.empty()) c["tls-server-name"] = cluster.tls_server_name;
     if (!cluster.certificate_authority_pem.empty()) {
-      c["certificate-authority-data"] = Base64Encode(cluster.certificate_authority_pem);
+      c["certificate-authority-data"] = base::Base64Encode(cluster.certificate_authority_pem);
     }
     spec["cluster"] = std::move(c);
   }
@@ -81,7 +81,7 @@ std::string BuildExecInfo(const ExecConfig& config, const ExecClusterInfo& clust
       .dump();
 }
 
-ExecTokenSource::ExecTokenSource(ExecConfig config, ExecClusterInfo cluster, Clock& clock,
+ExecTokenSource::ExecTokenSource(ExecConfig config, ExecClusterInfo cluster, base::Clock& clock,
                                  CommandRunner& runner, std::chrono::milliseconds plugin_timeout)
     : config_(std::move(config)),
       cluster_(std::move(cluster)),

@@ -16,9 +16,9 @@
 #include <utility>
 #include <vector>
 
-#include "controller/kube/clock.h"
+#include "base/clock.h"
+#include "base/status.h"
 #include "controller/kube/token_source.h"
-#include "status/status.h"
 
 namespace ephemera::kube {
 
@@ -79,7 +79,8 @@ std::string BuildExecInfo(const ExecConfig& config, const ExecClusterInfo& clust
 class ExecTokenSource final : public TokenSource {
  public:
   // `clock` and `runner` must outlive this object.
-  ExecTokenSource(ExecConfig config, ExecClusterInfo cluster, Clock& clock, CommandRunner& runner,
+  ExecTokenSource(ExecConfig config, ExecClusterInfo cluster, base::Clock& clock,
+                  CommandRunner& runner,
                   std::chrono::milliseconds plugin_timeout = std::chrono::seconds(30));
 
   // Cached credentials while they have not expired (a credential expiring within 10s counts as
@@ -92,7 +93,7 @@ class ExecTokenSource final : public TokenSource {
  private:
   const ExecConfig config_;
   const ExecClusterInfo cluster_;
-  Clock& clock_;
+  base::Clock& clock_;
   CommandRunner& runner_;
   const std::chrono::milliseconds plugin_timeout_;
   std::mutex mu_;

@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "status/status.h"
+#include "base/status.h"
 
 namespace ephemera::kube {
 

@@ -21,12 +21,12 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "controller/kube/access_review.h"
 #include "controller/kube/event.h"
 #include "controller/kube/lease.h"
 #include "controller/kube/resource.h"
 #include "controller/kube/watch_decoder.h"
-#include "status/status.h"
 
 namespace ephemera::kube {
 

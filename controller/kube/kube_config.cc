@@ -5,7 +5,7 @@
 #include <cctype>
 #include <cstdlib>
 
-#include "controller/kube/base64.h"
+#include "base/base64.h"
 
 namespace ephemera::kube {
 namespace {
@@ -88,7 +88,7 @@ class Reader {
     std::string field;
     if (!data->empty()) {
       field = path + "." + data_key;
-      auto decoded = Base64Decode(*data);
+      auto decoded = base::Base64Decode(*data);
       if (!decoded.ok()) return Error(field, decoded.status().message());
       pem = std::move(*decoded);
     } else {
@@ -373,7 +373,7 @@ std::string DefaultKubeConfigPath(const EnvironmentLookup& getenv) {
   return (home ? *home : std::string()) + "/.kube/config";
 }
 
-std::unique_ptr<TokenSource> NewTokenSource(const KubeConfig& config, Clock& clock,
+std::unique_ptr<TokenSource> NewTokenSource(const KubeConfig& config, base::Clock& clock,
                                             CommandRunner& runner) {
   ClientCredentials fixed{config.token, config.client_certificate_pem, config.client_key_pem};
   if (config.exec) {

@@ -22,10 +22,10 @@
 #include <string>
 #include <string_view>
 
-#include "controller/kube/clock.h"
+#include "base/clock.h"
+#include "base/status.h"
 #include "controller/kube/exec_credential.h"
 #include "controller/kube/token_source.h"
-#include "status/status.h"
 
 namespace ephemera::kube {
 
@@ -78,7 +78,7 @@ std::string DefaultKubeConfigPath(const EnvironmentLookup& getenv = LookupProces
 // The TokenSource the config calls for: ExecTokenSource for exec, FileTokenSource for tokenFile
 // (and in-cluster), otherwise a StaticTokenSource (possibly with no credentials at all). Client
 // certificates from the config ride along with the token. `clock` and `runner` must outlive it.
-std::unique_ptr<TokenSource> NewTokenSource(const KubeConfig& config, Clock& clock,
+std::unique_ptr<TokenSource> NewTokenSource(const KubeConfig& config, base::Clock& clock,
                                             CommandRunner& runner);
 
 }  // namespace ephemera::kube

@@ -3,7 +3,7 @@
 namespace ephemera::kube {
 
 StatusOr<std::unique_ptr<KubeConnection>> KubeConnection::Open(
-    const KubeConfig& config, Clock& clock, const RestKubeClientOptions& options) {
+    const KubeConfig& config, base::Clock& clock, const RestKubeClientOptions& options) {
   std::unique_ptr<KubeConnection> connection(new KubeConnection());
   connection->namespace_name_ = config.namespace_name;
   connection->runner_ = std::make_unique<PosixCommandRunner>();

@@ -12,8 +12,8 @@
 
 #include <memory>
 
+#include "base/clock.h"
 #include "controller/kube/bearer_auth_transport.h"
-#include "controller/kube/clock.h"
 #include "controller/kube/cpprest_transport.h"
 #include "controller/kube/kube_config.h"
 #include "controller/kube/posix_command_runner.h"
@@ -23,7 +23,8 @@ namespace ephemera::kube {
 
 class KubeConnection {
  public:
-  static StatusOr<std::unique_ptr<KubeConnection>> Open(const KubeConfig& config, Clock& clock,
+  static StatusOr<std::unique_ptr<KubeConnection>> Open(const KubeConfig& config,
+                                                        base::Clock& clock,
                                                         const RestKubeClientOptions& options = {});
 
   KubeClient& Client() { return *client_; }

@@ -1,6 +1,6 @@
 #include "controller/kube/lease.h"
 
-#include "controller/kube/rfc3339.h"
+#include "base/rfc3339.h"
 
 namespace ephemera::kube {
 
@@ -10,8 +10,8 @@ nlohmann::json LeaseToJson(const ObjectKey& key, const LeaseRecord& lease) {
   nlohmann::json spec = {{"holderIdentity", lease.holder_identity},
                          {"leaseDurationSeconds", lease.lease_duration.count()},
                          {"leaseTransitions", lease.lease_transitions}};
-  if (lease.acquire_time) spec["acquireTime"] = FormatRfc3339Micro(*lease.acquire_time);
-  if (lease.renew_time) spec["renewTime"] = FormatRfc3339Micro(*lease.renew_time);
+  if (lease.acquire_time) spec["acquireTime"] = base::FormatRfc3339Micro(*lease.acquire_time);
+  if (lease.renew_time) spec["renewTime"] = base::FormatRfc3339Micro(*lease.renew_time);
   return {{"apiVersion", "coordination.k8s.io/v1"},
           {"kind", "Lease"},
           {"metadata", std::move(metadata)},
@@ -53,7 +53,7 @@ StatusOr<LeaseRecord> LeaseFromJson(const nlohmann::json& object) {
       if (!v->is_string()) {
         return InvalidArgumentError(std::string("Lease spec.") + key + " is not a string");
       }
-      auto t = ParseRfc3339(v->get<std::string>());
+      auto t = base::ParseRfc3339(v->get<std::string>());
       if (!t.ok()) return t.status().WithContext(std::string("Lease spec.") + key);
       *target = *t;
     }

@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "base/status.h"
 #include "controller/kube/resource.h"
-#include "status/status.h"
 
 namespace ephemera::kube {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "status/status.h"
+#include "base/status.h"
 
 namespace ephemera::kube {
 

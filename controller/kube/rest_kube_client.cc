@@ -166,7 +166,7 @@ nlohmann::json DeleteBody(const DeleteOptions& options) {
 
 // --- RestKubeClient ---
 
-RestKubeClient::RestKubeClient(HttpTransport& transport, Clock& clock,
+RestKubeClient::RestKubeClient(HttpTransport& transport, base::Clock& clock,
                                RestKubeClientOptions options)
     : transport_(transport),
       clock_(clock),

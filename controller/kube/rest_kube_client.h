@@ -15,10 +15,10 @@
 #include <random>
 #include <string>
 
-#include "controller/kube/clock.h"
+#include "base/clock.h"
+#include "base/token_bucket.h"
 #include "controller/kube/http_transport.h"
 #include "controller/kube/kube_client.h"
-#include "controller/kube/token_bucket.h"
 #include "controller/kube/watch_decoder.h"
 
 namespace ephemera::kube {
@@ -43,7 +43,7 @@ struct RestKubeClientOptions {
 
 class RestKubeClient final : public KubeClient {
  public:
-  RestKubeClient(HttpTransport& transport, Clock& clock, RestKubeClientOptions options = {});
+  RestKubeClient(HttpTransport& transport, base::Clock& clock, RestKubeClientOptions options = {});
 
   StatusOr<nlohmann::json> Get(const GroupVersionResource& gvr, const ObjectKey& key,
                                const GetOptions& options = {}) override;
@@ -77,9 +77,9 @@ class RestKubeClient final : public KubeClient {
   std::chrono::seconds PickWatchTimeout();
 
   HttpTransport& transport_;
-  Clock& clock_;
+  base::Clock& clock_;
   const RestKubeClientOptions options_;
-  TokenBucket limiter_;
+  base::TokenBucket limiter_;
   std::mutex random_mu_;
   std::mt19937_64 random_;
 };

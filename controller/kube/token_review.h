@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "controller/kube/kube_client.h"
 #include "controller/kube/resource.h"
-#include "status/status.h"
 
 namespace ephemera::kube {
 

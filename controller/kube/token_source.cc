@@ -42,7 +42,7 @@ StatusOr<std::string> ReadSmallFile(const std::string& path, std::size_t max_byt
   return data;
 }
 
-FileTokenSource::FileTokenSource(std::string token_path, Clock& clock,
+FileTokenSource::FileTokenSource(std::string token_path, base::Clock& clock,
                                  std::chrono::nanoseconds max_age, ClientCredentials fixed)
     : path_(std::move(token_path)), clock_(clock), max_age_(max_age), fixed_(std::move(fixed)) {}
 

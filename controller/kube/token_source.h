@@ -16,8 +16,8 @@
 #include <optional>
 #include <string>
 
-#include "controller/kube/clock.h"
-#include "status/status.h"
+#include "base/clock.h"
+#include "base/status.h"
 
 namespace ephemera::kube {
 
@@ -58,7 +58,7 @@ class StaticTokenSource final : public TokenSource {
 // kubelet replaces the file atomically; a failed read is transient).
 class FileTokenSource final : public TokenSource {
  public:
-  FileTokenSource(std::string token_path, Clock& clock,
+  FileTokenSource(std::string token_path, base::Clock& clock,
                   std::chrono::nanoseconds max_age = std::chrono::minutes(1),
                   ClientCredentials fixed = {});
 
@@ -67,7 +67,7 @@ class FileTokenSource final : public TokenSource {
 
  private:
   const std::string path_;
-  Clock& clock_;
+  base::Clock& clock_;
   const std::chrono::nanoseconds max_age_;
   const ClientCredentials fixed_;
   std::mutex mu_;

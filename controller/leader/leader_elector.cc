@@ -30,7 +30,7 @@ Status ValidateLeaderElectionConfig(const LeaderElectionConfig& config) {
   return OkStatus();
 }
 
-LeaderElector::LeaderElector(kube::KubeClient& client, kube::Clock& clock,
+LeaderElector::LeaderElector(kube::KubeClient& client, base::Clock& clock,
                              LeaderElectionConfig config, std::uint64_t seed)
     : client_(client), clock_(clock), config_(std::move(config)), random_(seed) {}
 

@@ -18,7 +18,7 @@
 // another replica takes over at its next try), and finally calls on_stopped_leading.
 //
 // Times: wall-clock (Clock::Now) for the times written to the lease, steady (SteadyNow) for
-// validity, SleepFor between tries — all from the injected kube::Clock.
+// validity, SleepFor between tries — all from the injected base::Clock.
 //
 // Thread safety: IsLeader, ObservedHolder and LastError may be called from any thread. Run,
 // TryAcquireOrRenew and Release are meant for one thread (Run's) but are safe to call
@@ -35,11 +35,11 @@
 #include <stop_token>
 #include <string>
 
-#include "controller/kube/clock.h"
+#include "base/clock.h"
+#include "base/status.h"
 #include "controller/kube/kube_client.h"
 #include "controller/kube/lease.h"
 #include "controller/kube/resource.h"
-#include "status/status.h"
 
 namespace ephemera::leader {
 
@@ -61,7 +61,7 @@ Status ValidateLeaderElectionConfig(const LeaderElectionConfig& config);
 class LeaderElector {
  public:
   // `client` and `clock` must outlive the elector. `seed` drives the retry jitter.
-  LeaderElector(kube::KubeClient& client, kube::Clock& clock, LeaderElectionConfig config,
+  LeaderElector(kube::KubeClient& client, base::Clock& clock, LeaderElectionConfig config,
                 std::uint64_t seed = std::random_device{}());
   LeaderElector(const LeaderElector&) = delete;
   LeaderElector& operator=(const LeaderElector&) = delete;
@@ -95,7 +95,7 @@ class LeaderElector {
   bool Fail(Status status);
 
   kube::KubeClient& client_;
-  kube::Clock& clock_;
+  base::Clock& clock_;
   const LeaderElectionConfig config_;
 
   std::mutex mu_;

@@ -27,7 +27,7 @@
 #include <string>
 #include <string_view>
 
-#include "status/status.h"
+#include "base/status.h"
 
 namespace spdlog {
 class logger;

@@ -64,7 +64,7 @@ std::string TokenDigest(std::string_view token) {
   return hex;
 }
 
-ScrapeAuthorizer::ScrapeAuthorizer(kube::KubeClient& client, kube::Clock& clock,
+ScrapeAuthorizer::ScrapeAuthorizer(kube::KubeClient& client, base::Clock& clock,
                                    ScrapeAuthorizerOptions options)
     : client_(client), clock_(clock), options_(std::move(options)) {}
 

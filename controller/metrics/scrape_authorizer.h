@@ -28,10 +28,10 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "base/clock.h"
+#include "base/status.h"
 #include "controller/httpserver/http_handler.h"
-#include "controller/kube/clock.h"
 #include "controller/kube/kube_client.h"
-#include "status/status.h"
 
 namespace ephemera::metrics {
 
@@ -60,7 +60,7 @@ std::string TokenDigest(std::string_view token);
 
 class ScrapeAuthorizer {
  public:
-  ScrapeAuthorizer(kube::KubeClient& client, kube::Clock& clock, ScrapeAuthorizerOptions options);
+  ScrapeAuthorizer(kube::KubeClient& client, base::Clock& clock, ScrapeAuthorizerOptions options);
   ScrapeAuthorizer(const ScrapeAuthorizer&) = delete;
   ScrapeAuthorizer& operator=(const ScrapeAuthorizer&) = delete;
 
@@ -80,7 +80,7 @@ class ScrapeAuthorizer {
                 std::chrono::steady_clock::time_point now);
 
   kube::KubeClient& client_;
-  kube::Clock& clock_;
+  base::Clock& clock_;
   const ScrapeAuthorizerOptions options_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, CachedDecision> cache_;  // by TokenDigest

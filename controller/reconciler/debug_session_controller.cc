@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "controller/kube/rfc3339.h"
+#include "base/rfc3339.h"
 
 namespace ephemera::reconciler {
 namespace {
@@ -30,7 +30,7 @@ std::uint64_t SessionAgeRank(const nlohmann::json& session, std::uint64_t arriva
   std::uint64_t created_seconds = 0;
   const auto metadata = session.find("metadata");
   if (metadata != session.end() && metadata->is_object()) {
-    auto created = kube::ParseRfc3339(metadata->value("creationTimestamp", ""));
+    auto created = base::ParseRfc3339(metadata->value("creationTimestamp", ""));
     if (created.ok()) {
       created_seconds = static_cast<std::uint64_t>(std::max<std::int64_t>(
           0,
@@ -40,7 +40,7 @@ std::uint64_t SessionAgeRank(const nlohmann::json& session, std::uint64_t arriva
   return (created_seconds << 24) | (arrival & 0xFFFFFF);
 }
 
-DebugSessionController::DebugSessionController(kube::KubeClient& client, kube::Clock& clock,
+DebugSessionController::DebugSessionController(kube::KubeClient& client, base::Clock& clock,
                                                DebugSessionReconciler& reconciler, int workers)
     : reconciler_(reconciler),
       workers_(workers < 1 ? 1 : workers),

@@ -18,8 +18,8 @@
 #include <nlohmann/json.hpp>
 #include <stop_token>
 
+#include "base/clock.h"
 #include "controller/informer/informer.h"
-#include "controller/kube/clock.h"
 #include "controller/kube/kube_client.h"
 #include "controller/reconciler/debug_session_reconciler.h"
 #include "controller/workqueue/work_queue.h"
@@ -46,7 +46,7 @@ struct ControllerStats {
 class DebugSessionController {
  public:
   // Borrows client, clock and reconciler; they must outlive the controller.
-  DebugSessionController(kube::KubeClient& client, kube::Clock& clock,
+  DebugSessionController(kube::KubeClient& client, base::Clock& clock,
                          DebugSessionReconciler& reconciler, int workers);
 
   // Lists, watches and reconciles until `stop`; returns after the workers have finished their

@@ -7,10 +7,10 @@
 #include <array>
 #include <exception>
 
+#include "base/base64.h"
+#include "base/rfc3339.h"
 #include "controller/detection/container_mark.h"
 #include "controller/kube/api_error.h"
-#include "controller/kube/base64.h"
-#include "controller/kube/rfc3339.h"
 #include "controller/reconciler/snapshot_document.h"
 #include "controller/session/ephemeral_container.h"
 #include "debugpod/envelope/envelope.h"
@@ -165,7 +165,7 @@ std::string AuditActionFor(Action action, std::string_view outcome) {
 
 }  // namespace
 
-DebugSessionReconciler::DebugSessionReconciler(kube::KubeClient& client, kube::Clock& clock,
+DebugSessionReconciler::DebugSessionReconciler(kube::KubeClient& client, base::Clock& clock,
                                                ReconcilerOptions options)
     : client_(client), clock_(clock), options_(std::move(options)) {}
 
@@ -352,7 +352,7 @@ StatusOr<session::Observations> DebugSessionReconciler::Observe(const DebugSessi
   if (secret.ok()) {
     const json& data = (*secret)["data"];
     if (data.is_object() && data.contains("recipient") && data["recipient"].is_string()) {
-      auto recipient = kube::Base64Decode(data["recipient"].get<std::string>());
+      auto recipient = base::Base64Decode(data["recipient"].get<std::string>());
       if (recipient.ok()) observed.key_recipient = std::move(*recipient);
     }
     // The response also carried the identity; it is not kept, and its copy is wiped.
@@ -388,7 +388,7 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       status.expires_at = plan.expires_at;
       status.message = "Waiting for authorization";
       EPHEMERA_RETURN_IF_ERROR(
-          Record(s, plan, "ok", "expires at " + kube::FormatRfc3339(*plan.expires_at), status));
+          Record(s, plan, "ok", "expires at " + base::FormatRfc3339(*plan.expires_at), status));
       return StatusForNextWrite(std::move(object), status, deferred);
     case Action::kAuthorize: {
       auto decision = Authorize(s, observed.pod ? &*observed.pod : nullptr);
@@ -500,7 +500,7 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       // deletions succeeded, so a retried wipe does not repeat it.
       if (!s.deleting) {
         const std::string expires_at =
-            status.expires_at ? kube::FormatRfc3339(*status.expires_at) : std::string();
+            status.expires_at ? base::FormatRfc3339(*status.expires_at) : std::string();
         EPHEMERA_RETURN_IF_ERROR(AppendAudit(s, plan.action, "expired", "ok",
                                              "the session's TTL lapsed at " + expires_at, status,
                                              {{"expiresAt", expires_at}}));
@@ -548,7 +548,7 @@ std::string DebugSessionReconciler::AnnotatePod(const DebugSession& s,
       {"metadata",
        {{"annotations",
          {{std::string(kDebuggedByAnnotation),
-           s.key.ToString() + " by " + requester + " at " + kube::FormatRfc3339(clock_.Now())}}}}}};
+           s.key.ToString() + " by " + requester + " at " + base::FormatRfc3339(clock_.Now())}}}}}};
   auto patched =
       client_.Patch(kube::PodsResource(), {pod.namespace_name, pod.name}, kube::PatchType::kMerge,
                     patch, {std::string(session::kFieldManager), false, false});
@@ -633,8 +633,8 @@ StatusOr<std::string> DebugSessionReconciler::EnsureKey(const DebugSession& s) {
                    {"labels", SessionLabels(s)}}},
                  {"type", "ephemera.dev/session-key"},
                  {"data",
-                  {{"identity", kube::Base64Encode(identity->identity)},
-                   {"recipient", kube::Base64Encode(identity->recipient)}}}};
+                  {{"identity", base::Base64Encode(identity->identity)},
+                   {"recipient", base::Base64Encode(identity->recipient)}}}};
   OPENSSL_cleanse(identity->identity.data(), identity->identity.size());
   auto created = client_.Create(kube::SecretsResource(), options_.controller_namespace, secret,
                                 {std::string(session::kFieldManager), false});
@@ -657,7 +657,7 @@ StatusOr<std::string> DebugSessionReconciler::ReadKey(const DebugSession& s, con
   if (!data.is_object() || !data.contains(field) || !data[field].is_string()) {
     return DataLossError("the session key Secret has no " + std::string(field));
   }
-  return kube::Base64Decode(data[field].get<std::string>());
+  return base::Base64Decode(data[field].get<std::string>());
 }
 
 StatusOr<session::PodView> DebugSessionReconciler::Inject(const DebugSession& s,
@@ -759,7 +759,7 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSess
                      {"bytes", static_cast<std::int64_t>(sealed->size())},
                      {"sections", facts->sections},
                      {"degraded", facts->degraded},
-                     {"capturedAt", kube::FormatRfc3339(clock_.Now())}}}};
+                     {"capturedAt", base::FormatRfc3339(clock_.Now())}}}};
   auto created = client_.Create(kube::DebugSnapshotsResource(), s.key.namespace_name, snapshot,
                                 {std::string(session::kFieldManager), false});
   if (!created.ok()) {

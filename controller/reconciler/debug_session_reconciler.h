@@ -25,16 +25,16 @@
 #include <string>
 #include <string_view>
 
+#include "base/clock.h"
+#include "base/status.h"
 #include "controller/audit/anchor_store.h"
 #include "controller/audit/audit_log.h"
-#include "controller/kube/clock.h"
 #include "controller/kube/kube_client.h"
 #include "controller/reconciler/step_events.h"
 #include "controller/session/access_checks.h"
 #include "controller/session/debug_session.h"
 #include "controller/session/planner.h"
 #include "controller/session/policy.h"
-#include "status/status.h"
 
 namespace ephemera::reconciler {
 
@@ -67,7 +67,7 @@ struct ReconcileResult {
 class DebugSessionReconciler {
  public:
   // Borrows client and clock; both must outlive the reconciler.
-  DebugSessionReconciler(kube::KubeClient& client, kube::Clock& clock, ReconcilerOptions options);
+  DebugSessionReconciler(kube::KubeClient& client, base::Clock& clock, ReconcilerOptions options);
 
   // `cached`: the session as the controller's informer holds it, or null. It is used instead of a
   // GET only when it is the very version this reconciler last saw as current (same
@@ -162,7 +162,7 @@ class DebugSessionReconciler {
   mutable std::mutex seen_mu_;  // workers reconcile different sessions at once
   std::map<kube::ObjectKey, std::string> last_seen_version_;
   std::map<kube::ObjectKey, std::deque<std::string>> written_versions_;  // the last few per key
-  kube::Clock& clock_;
+  base::Clock& clock_;
   ReconcilerOptions options_;
   std::atomic<session::TimePoint> leading_since_{session::TimePoint::min()};
 };

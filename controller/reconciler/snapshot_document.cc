@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "json_depth/json_depth.h"
+#include "base/json_depth.h"
 
 namespace ephemera::reconciler {
 namespace {
@@ -207,8 +207,8 @@ Status ReadOverhead(const json& doc, SnapshotFacts& facts) {
 
 StatusOr<SnapshotFacts> ParseSnapshotDocument(std::string_view plaintext) {
   // Checked apart from parsing so that the message can say which of the two it was.
-  if (json_depth::NestsDeeperThan(plaintext)) {
-    return Invalid("it nests deeper than " + std::to_string(json_depth::kMaxJsonDepth) + " levels");
+  if (base::NestsDeeperThan(plaintext)) {
+    return Invalid("it nests deeper than " + std::to_string(base::kMaxJsonDepth) + " levels");
   }
   // The depth was checked just above: parse without scanning up to 16 MiB a second time.
   const json doc = json::parse(plaintext, nullptr, /*allow_exceptions=*/false);

@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "controller/session/debug_session.h"
-#include "status/status.h"
 
 namespace ephemera::reconciler {
 

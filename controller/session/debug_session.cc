@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "controller/config/duration.h"
-#include "controller/kube/rfc3339.h"
+#include "base/duration.h"
+#include "base/rfc3339.h"
 
 namespace ephemera::session {
 namespace {
@@ -66,7 +66,7 @@ StatusOr<DebugSessionStatus> ParseStatus(const json& status) {
   out.message = StringAt(status, "message");
   out.observed_generation = IntAt(status, "observedGeneration");
   if (std::string expires = StringAt(status, "expiresAt"); !expires.empty()) {
-    auto t = kube::ParseRfc3339(expires);
+    auto t = base::ParseRfc3339(expires);
     if (!t.ok()) return t.status().WithContext("status.expiresAt");
     out.expires_at = *t;
   }
@@ -78,7 +78,7 @@ StatusOr<DebugSessionStatus> ParseStatus(const json& status) {
                      StringAt(c, "reason"),
                      StringAt(c, "message"),
                      {}};
-      if (auto t = kube::ParseRfc3339(StringAt(c, "lastTransitionTime")); t.ok()) {
+      if (auto t = base::ParseRfc3339(StringAt(c, "lastTransitionTime")); t.ok()) {
         cond.last_transition_time = *t;
       }
       out.conditions.push_back(std::move(cond));
@@ -177,7 +177,7 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
     if (s.key.name.empty() || s.key.namespace_name.empty() || s.uid.empty()) {
       return InvalidArgumentError("DebugSession metadata lacks namespace, name or uid");
     }
-    auto created = kube::ParseRfc3339(StringAt(*metadata, "creationTimestamp"));
+    auto created = base::ParseRfc3339(StringAt(*metadata, "creationTimestamp"));
     if (!created.ok()) return created.status().WithContext("metadata.creationTimestamp");
     s.created = *created;
     s.deleting = Find(*metadata, "deletionTimestamp") != nullptr;
@@ -195,7 +195,7 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
     s.spec.container = StringAt(*target, "container");
     s.spec.reason = StringAt(*spec, "reason");
     if (const std::string ttl = StringAt(*spec, "ttl"); !ttl.empty()) {
-      auto parsed_ttl = config::ParseDuration(ttl);
+      auto parsed_ttl = base::ParseDuration(ttl);
       if (!parsed_ttl.ok()) return parsed_ttl.status().WithContext("spec.ttl");
       s.spec.ttl = std::chrono::duration_cast<std::chrono::seconds>(*parsed_ttl);
     }
@@ -238,7 +238,7 @@ nlohmann::json StatusToJson(const DebugSessionStatus& status) {
   if (status.phase) out["phase"] = PhaseName(*status.phase);
   if (!status.message.empty()) out["message"] = status.message;
   if (status.observed_generation != 0) out["observedGeneration"] = status.observed_generation;
-  if (status.expires_at) out["expiresAt"] = kube::FormatRfc3339(*status.expires_at);
+  if (status.expires_at) out["expiresAt"] = base::FormatRfc3339(*status.expires_at);
   if (!status.ephemeral_container.empty()) out["ephemeralContainer"] = status.ephemeral_container;
   if (!status.conditions.empty()) {
     json conditions = json::array();
@@ -247,7 +247,7 @@ nlohmann::json StatusToJson(const DebugSessionStatus& status) {
                             {"status", c.status},
                             {"reason", c.reason},
                             {"message", c.message},
-                            {"lastTransitionTime", kube::FormatRfc3339(c.last_transition_time)}});
+                            {"lastTransitionTime", base::FormatRfc3339(c.last_transition_time)}});
     }
     out["conditions"] = conditions;
   }

@@ -15,9 +15,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "controller/kube/resource.h"
 #include "debugpod/redact/redactor.h"
-#include "status/status.h"
 
 namespace ephemera::session {
 

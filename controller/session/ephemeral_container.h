@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "controller/session/debug_session.h"
 #include "controller/session/pod_view.h"
 #include "controller/session/policy.h"
-#include "status/status.h"
 
 namespace ephemera::session {
 

@@ -7,12 +7,12 @@ namespace ephemera::workqueue {
 std::chrono::milliseconds ItemBackoff(const RateLimitPolicy& policy, int failures) {
   // The shared backoff arithmetic, without jitter: the per-key delay is deterministic as in
   // client-go's ItemExponentialFailureRateLimiter.
-  kube::BackoffPolicy backoff{
+  base::BackoffPolicy backoff{
       .initial = policy.base_delay, .cap = policy.max_delay, .factor = 2.0, .jitter = 0.0};
-  return kube::ComputeBackoff(backoff, failures, 0.0);
+  return base::ComputeBackoff(backoff, failures, 0.0);
 }
 
-WorkQueue::WorkQueue(kube::Clock& clock, RateLimitPolicy policy)
+WorkQueue::WorkQueue(base::Clock& clock, RateLimitPolicy policy)
     : clock_(clock), policy_(policy), overall_(policy.overall_qps, policy.overall_burst, clock) {}
 
 WorkQueue::~WorkQueue() { ShutDown(); }

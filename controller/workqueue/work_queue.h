@@ -19,7 +19,7 @@
 // nullopt at once instead of draining the keys still queued, because the controller shuts down
 // when it loses leadership and must not reconcile anything after that.
 //
-// Time comes from the kube::Clock given at construction. Delayed keys move into the queue when any
+// Time comes from the base::Clock given at construction. Delayed keys move into the queue when any
 // method is called after their deadline, or when a Get blocked on an empty queue wakes at the
 // deadline (it waits in real time for the clock's remaining duration). With a FakeClock, advance
 // the clock and then call any method (Len() is enough) to release what is due; no sleeping needed.
@@ -40,10 +40,10 @@
 #include <stop_token>
 #include <vector>
 
-#include "controller/kube/backoff.h"
-#include "controller/kube/clock.h"
+#include "base/backoff.h"
+#include "base/clock.h"
+#include "base/token_bucket.h"
 #include "controller/kube/resource.h"
-#include "controller/kube/token_bucket.h"
 
 namespace ephemera::workqueue {
 
@@ -71,7 +71,7 @@ struct WorkQueueStats {
 class WorkQueue {
  public:
   // `clock` must outlive the queue.
-  explicit WorkQueue(kube::Clock& clock, RateLimitPolicy policy = {});
+  explicit WorkQueue(base::Clock& clock, RateLimitPolicy policy = {});
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
   ~WorkQueue();
@@ -125,9 +125,9 @@ class WorkQueue {
   // Moves delayed keys whose deadline has passed into the queue.
   void ReleaseDueLocked();
 
-  kube::Clock& clock_;
+  base::Clock& clock_;
   const RateLimitPolicy policy_;
-  kube::TokenBucket overall_;  // thread safe on its own; used outside mu_
+  base::TokenBucket overall_;  // thread safe on its own; used outside mu_
 
   std::mutex mu_;
   std::condition_variable_any cv_;

@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "status/status.h"
+#include "base/status.h"
 
 namespace ephemera::envelope {
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "status/status.h"
+#include "base/status.h"
 
 namespace ephemera::procfs {
 

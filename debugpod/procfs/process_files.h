@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "status/status.h"
+#include "base/status.h"
 
 namespace ephemera::procfs {
 

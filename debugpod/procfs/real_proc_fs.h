@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "debugpod/procfs/proc_fs.h"
-#include "status/status.h"
 
 namespace ephemera::procfs {
 

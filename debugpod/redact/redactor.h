@@ -132,7 +132,7 @@
 #include <string_view>
 #include <vector>
 
-#include "status/status.h"
+#include "base/status.h"
 
 namespace ephemera::redact {
 

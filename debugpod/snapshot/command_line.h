@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "debugpod/redact/redactor.h"
-#include "status/status.h"
 
 namespace ephemera::snapshot {
 

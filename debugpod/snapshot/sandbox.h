@@ -17,8 +17,8 @@
 
 #include <cstdint>
 
+#include "base/status.h"
 #include "debugpod/snapshot/command_line.h"
-#include "status/status.h"
 
 namespace ephemera::snapshot {
 

@@ -3,8 +3,8 @@
 #ifndef EPHEMERA_DEBUGPOD_SNAPSHOT_STACK_SOURCE_H_
 #define EPHEMERA_DEBUGPOD_SNAPSHOT_STACK_SOURCE_H_
 
+#include "base/status.h"
 #include "debugpod/stacks/stack_capture.h"
-#include "status/status.h"
 
 namespace ephemera::snapshot {
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "debugpod/stacks/machine_state.h"
-#include "status/status.h"
 
 namespace ephemera::stacks {
 

@@ -8,8 +8,8 @@
 #include <optional>
 #include <span>
 
+#include "base/status.h"
 #include "debugpod/stacks/machine_state.h"
-#include "status/status.h"
 
 namespace ephemera::stacks {
 

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "debugpod/stacks/elf_module.h"
 #include "debugpod/stacks/proc_maps.h"
 #include "debugpod/stacks/stack_capture.h"
 #include "debugpod/stacks/unwinder.h"
-#include "status/status.h"
 
 namespace ephemera::stacks {
 

@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "debugpod/stacks/byte_source.h"
 #include "debugpod/stacks/call_frame_info.h"
-#include "status/status.h"
 
 namespace ephemera::stacks {
 

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "base/status.h"
 #include "debugpod/stacks/byte_source.h"
-#include "status/status.h"
 
 namespace ephemera::stacks {
 

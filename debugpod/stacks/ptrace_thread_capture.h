@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "debugpod/stacks/machine_state.h"
 #include "debugpod/stacks/proc_maps.h"
-#include "status/status.h"
 
 namespace ephemera::stacks {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "debugpod/stacks/call_frame_info.h"
 #include "debugpod/stacks/machine_state.h"
-#include "status/status.h"
 
 namespace ephemera::stacks {
 

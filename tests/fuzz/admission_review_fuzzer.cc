@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "base/json_depth.h"
 #include "controller/admission/debug_session_admission.h"
 #include "controller/admission/ephemeral_container_admission.h"
-#include "json_depth/json_depth.h"
 
 namespace {
 
@@ -19,7 +19,7 @@ constexpr std::string_view kMarkKey = "fuzz-mark-key-0123456789abcdef0123456789a
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using ephemera::session::UnsanctionedContainers;
   const std::string_view body(reinterpret_cast<const char*>(data), size);
-  const nlohmann::json review = ephemera::json_depth::ParseJsonWithinDepth(body);
+  const nlohmann::json review = ephemera::base::ParseJsonWithinDepth(body);
   if (review.is_discarded()) return 0;
   ephemera::session::Policy policy;
   policy.allowed_namespaces = {"default", "team-a"};

@@ -4,12 +4,12 @@
 #include <cstdint>
 #include <string_view>
 
+#include "base/json_depth.h"
 #include "cli/report/report.h"
-#include "json_depth/json_depth.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  const nlohmann::json document = ephemera::json_depth::ParseJsonWithinDepth(text);
+  const nlohmann::json document = ephemera::base::ParseJsonWithinDepth(text);
   if (document.is_discarded()) return 0;
   ephemera::report::ReportContext context;
   context.session = "fuzz";

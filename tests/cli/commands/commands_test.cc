@@ -16,9 +16,9 @@
 #include "controller/audit/audit_log.h"
 #include "controller/kube/resource.h"
 #include "debugpod/envelope/envelope.h"
+#include "tests/base/fake_clock.h"
 #include "tests/controller/audit/fake_audit_sink.h"
 #include "tests/controller/informer/fake_kube_client.h"
-#include "tests/controller/kube/fake_clock.h"
 
 namespace ephemera::commands {
 namespace {
@@ -175,7 +175,7 @@ class CommandsTest : public ::testing::Test {
   std::string document_;
   kube::FakeKubeClient store_;
   ScriptedApi api_{store_};
-  kube::FakeClock clock_;
+  base::FakeClock clock_;
   std::istringstream in_;
   std::ostringstream out_;
   std::ostringstream err_;

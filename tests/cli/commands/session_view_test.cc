@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "controller/kube/rfc3339.h"
+#include "base/rfc3339.h"
 
 namespace ephemera::commands {
 namespace {
@@ -10,7 +10,7 @@ namespace {
 using command_line::ExitCode;
 using nlohmann::json;
 
-TimePoint T(const char* text) { return *kube::ParseRfc3339(text); }
+TimePoint T(const char* text) { return *base::ParseRfc3339(text); }
 
 json Session(const std::string& phase) {
   return json::parse(R"({

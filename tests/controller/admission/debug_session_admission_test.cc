@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/kube/base64.h"
+#include "base/base64.h"
 
 namespace ephemera::admission {
 namespace {
@@ -49,7 +49,7 @@ TEST(DebugSessionAdmissionTest, MutateStampsRequesterFromUserInfo) {
   EXPECT_EQ(response["uid"], "req-1");
   EXPECT_EQ(response["allowed"], true);
   EXPECT_EQ(response["patchType"], "JSONPatch");
-  json patch = json::parse(*kube::Base64Decode(response["patch"].get<std::string>()));
+  json patch = json::parse(*base::Base64Decode(response["patch"].get<std::string>()));
   ASSERT_EQ(patch.size(), 2u);
   EXPECT_EQ(patch[0]["path"], "/spec/requestedBy");
   EXPECT_EQ(patch[0]["value"]["username"], "alice");
@@ -65,7 +65,7 @@ TEST(DebugSessionAdmissionTest, MutateCopiesUserInfoExtraIntoTheRequester) {
   review["request"]["userInfo"]["extra"] = extra;
   json out = MutateDebugSession(review, session::Policy{});
   ASSERT_EQ(out["response"]["allowed"], true) << out.dump();
-  json patch = json::parse(*kube::Base64Decode(out["response"]["patch"].get<std::string>()));
+  json patch = json::parse(*base::Base64Decode(out["response"]["patch"].get<std::string>()));
   ASSERT_EQ(patch[0]["path"], "/spec/requestedBy");
   EXPECT_EQ(patch[0]["value"]["extra"], extra);
   EXPECT_EQ(patch[0]["value"]["uid"], "u-1");
@@ -77,7 +77,7 @@ TEST(DebugSessionAdmissionTest, MutateCopiesUserInfoExtraIntoTheRequester) {
 json AfterMutation(json review) {
   json out = MutateDebugSession(review, session::Policy{});
   EXPECT_EQ(out["response"]["allowed"], true) << out.dump();
-  const json patch = json::parse(*kube::Base64Decode(out["response"].value("patch", "")));
+  const json patch = json::parse(*base::Base64Decode(out["response"].value("patch", "")));
   review["request"]["object"] = review["request"]["object"].patch(patch);
   return review;
 }
@@ -136,7 +136,7 @@ TEST(DebugSessionAdmissionTest, MutateFillsTheDefaultTtlFromPolicy) {
   policy.default_ttl = std::chrono::minutes(7);
   json out = MutateDebugSession(Review(spec), policy);
   ASSERT_EQ(out["response"]["allowed"], true);
-  json patch = json::parse(*kube::Base64Decode(out["response"]["patch"].get<std::string>()));
+  json patch = json::parse(*base::Base64Decode(out["response"]["patch"].get<std::string>()));
   ASSERT_EQ(patch.size(), 3u);
   EXPECT_EQ(patch[1]["path"], "/spec/ttl");
   EXPECT_EQ(patch[1]["value"], "7m");
@@ -149,7 +149,7 @@ TEST(DebugSessionAdmissionTest, MutateAddsTheCleanupFinalizerOnce) {
     review["request"]["object"]["metadata"] = metadata;
     json out = MutateDebugSession(review, session::Policy{});
     EXPECT_EQ(out["response"]["allowed"], true);
-    return json::parse(*kube::Base64Decode(out["response"]["patch"].get<std::string>()));
+    return json::parse(*base::Base64Decode(out["response"]["patch"].get<std::string>()));
   };
   json none = patch_for({{"name", "s"}});
   ASSERT_EQ(none.size(), 2u);

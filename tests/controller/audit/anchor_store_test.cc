@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "tests/base/fake_clock.h"
 #include "tests/controller/audit/fake_audit_sink.h"
 #include "tests/controller/informer/fake_kube_client.h"
-#include "tests/controller/kube/fake_clock.h"
 
 namespace ephemera::audit {
 namespace {
@@ -44,7 +44,7 @@ class AnchorStoreTest : public ::testing::Test {
   }
 
   kube::FakeKubeClient client_;
-  kube::FakeClock clock_;
+  base::FakeClock clock_;
   std::vector<std::string> errors_;
 };
 

@@ -9,8 +9,8 @@
 
 #include "controller/detection/container_mark.h"
 #include "controller/kube/resource.h"
+#include "tests/base/fake_clock.h"
 #include "tests/controller/informer/fake_kube_client.h"
-#include "tests/controller/kube/fake_clock.h"
 
 namespace ephemera::detection {
 namespace {
@@ -57,7 +57,7 @@ class Reports {
 
 TEST(EphemeralContainerWatchTest, ReportsEachUnsanctionedContainerOnce) {
   kube::FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   // Listed: a pod debugged by Ephemera (marked) and one debugged by someone else.
   client.PutObject(kube::PodsResource(),
                    Pod("ours", "uid-1", {Ephemeral("ephemera-aa", "uid-1", true)}));

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "controller/kube/base64.h"
+#include "base/base64.h"
 #include "controller/kube/resource.h"
 #include "tests/controller/informer/fake_kube_client.h"
 
@@ -29,7 +29,7 @@ TEST(MarkKeyTest, LosingTheCreationRaceReadsTheWinnersKey) {
                    {{"apiVersion", "v1"},
                     {"kind", "Secret"},
                     {"metadata", {{"name", kMarkKeySecretName}, {"namespace", "ns"}}},
-                    {"data", {{"key", kube::Base64Encode(std::string(32, 'w'))}}}});
+                    {"data", {{"key", base::Base64Encode(std::string(32, 'w'))}}}});
   client.FailNext(kube::FakeMethod::kGet, kube::ApiError(404, "NotFound"));
   auto key = EnsureMarkKey(client, "ns");
   ASSERT_TRUE(key.ok()) << key.status().ToString();
@@ -42,7 +42,7 @@ TEST(MarkKeyTest, AnUnusableSecretSaysHowToRecover) {
                    {{"apiVersion", "v1"},
                     {"kind", "Secret"},
                     {"metadata", {{"name", kMarkKeySecretName}, {"namespace", "ns"}}},
-                    {"data", {{"key", kube::Base64Encode("short")}}}});
+                    {"data", {{"key", base::Base64Encode("short")}}}});
   auto key = EnsureMarkKey(client, "ns");
   ASSERT_FALSE(key.ok());
   EXPECT_EQ(key.status().code(), StatusCode::kDataLoss);

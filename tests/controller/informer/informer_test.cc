@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "controller/kube/api_error.h"
+#include "tests/base/fake_clock.h"
 #include "tests/controller/informer/fake_kube_client.h"
-#include "tests/controller/kube/fake_clock.h"
 
 namespace ephemera::informer {
 namespace {
@@ -84,7 +84,7 @@ class InformerTest : public ::testing::Test {
   }
 
   FakeKubeClient client_;
-  kube::FakeClock clock_;
+  base::FakeClock clock_;
   Recorder recorder_;
   std::unique_ptr<Informer> informer_;
   std::jthread runner_;

@@ -1,11 +1,11 @@
 #include <gtest/gtest.h>
 
+#include "base/base64.h"
+#include "base/rfc3339.h"
 #include "controller/kube/access_review.h"
-#include "controller/kube/base64.h"
 #include "controller/kube/event.h"
 #include "controller/kube/exec_credential.h"
 #include "controller/kube/lease.h"
-#include "controller/kube/rfc3339.h"
 
 namespace ephemera::kube {
 namespace {
@@ -18,27 +18,28 @@ std::chrono::system_clock::time_point At(int y, unsigned m, unsigned d) {
 
 TEST(Rfc3339Test, FormatsAndParses) {
   const auto t = At(2026, 3, 1) + 13h + 4min + 5s + 123456us;
-  EXPECT_EQ(FormatRfc3339(t), "2026-03-01T13:04:05Z");
-  EXPECT_EQ(FormatRfc3339Micro(t), "2026-03-01T13:04:05.123456Z");
-  EXPECT_EQ(*ParseRfc3339("2026-03-01T13:04:05.123456Z"), t);
-  EXPECT_EQ(*ParseRfc3339("2026-03-01T15:04:05.123456+02:00"), t);
-  EXPECT_EQ(*ParseRfc3339("2026-03-01T13:04:05Z"), t - 123456us);
-  EXPECT_EQ(*ParseRfc3339("1969-12-31T23:59:59Z"), std::chrono::system_clock::time_point(-1s));
+  EXPECT_EQ(base::FormatRfc3339(t), "2026-03-01T13:04:05Z");
+  EXPECT_EQ(base::FormatRfc3339Micro(t), "2026-03-01T13:04:05.123456Z");
+  EXPECT_EQ(*base::ParseRfc3339("2026-03-01T13:04:05.123456Z"), t);
+  EXPECT_EQ(*base::ParseRfc3339("2026-03-01T15:04:05.123456+02:00"), t);
+  EXPECT_EQ(*base::ParseRfc3339("2026-03-01T13:04:05Z"), t - 123456us);
+  EXPECT_EQ(*base::ParseRfc3339("1969-12-31T23:59:59Z"),
+            std::chrono::system_clock::time_point(-1s));
   for (const char* bad : {"", "2026-03-01", "2026-13-01T00:00:00Z", "2026-03-01T00:00:00",
                           "2026-03-01T00:00:00Zjunk", "2026-03-01T00:00:00.Z"}) {
-    EXPECT_FALSE(ParseRfc3339(bad).ok()) << bad;
+    EXPECT_FALSE(base::ParseRfc3339(bad).ok()) << bad;
   }
 }
 
 TEST(Base64Test, RoundTripsAndRejectsGarbage) {
   for (const std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar", "\x00\xff\x10"}) {
-    EXPECT_EQ(*Base64Decode(Base64Encode(s)), s);
+    EXPECT_EQ(*base::Base64Decode(base::Base64Encode(s)), s);
   }
-  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
-  EXPECT_EQ(*Base64Decode("Zm9v\nYmE="), "fooba");
-  EXPECT_EQ(*Base64Decode("Zm9vYmE"), "fooba");
-  EXPECT_FALSE(Base64Decode("Zm9v!mE=").ok());
-  EXPECT_FALSE(Base64Decode("Zm=9v").ok());
+  EXPECT_EQ(base::Base64Encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(*base::Base64Decode("Zm9v\nYmE="), "fooba");
+  EXPECT_EQ(*base::Base64Decode("Zm9vYmE"), "fooba");
+  EXPECT_FALSE(base::Base64Decode("Zm9v!mE=").ok());
+  EXPECT_FALSE(base::Base64Decode("Zm=9v").ok());
 }
 
 TEST(ExecCredentialTest, ParsesTokenWithExpiry) {
@@ -97,7 +98,7 @@ TEST(ExecCredentialTest, ExecInfoCarriesClusterOnlyWhenAsked) {
   info = nlohmann::json::parse(BuildExecInfo(config, cluster));
   EXPECT_EQ(info["spec"]["cluster"]["server"], "https://k:6443");
   EXPECT_EQ(info["spec"]["cluster"]["tls-server-name"], "kube.test");
-  EXPECT_EQ(info["spec"]["cluster"]["certificate-authority-data"], Base64Encode("PEM"));
+  EXPECT_EQ(info["spec"]["cluster"]["certificate-authority-data"], base::Base64Encode("PEM"));
 }
 
 TEST(LeaseTest, RoundTripsThroughJson) {

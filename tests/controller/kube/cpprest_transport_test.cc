@@ -13,8 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include "base/clock.h"
 #include "controller/kube/bearer_auth_transport.h"
-#include "controller/kube/clock.h"
 #include "controller/kube/kube_connection.h"
 #include "tests/controller/kube/tls_test_server.h"
 
@@ -349,7 +349,7 @@ TEST_F(CpprestTransportTest, KubeConnectionFromKubeconfigListsAndWatches) {
                                "    client-key: client.key\n    token: kubeconfig-token\n";
   auto config = KubeConfig::FromFile(kubeconfig);
   ASSERT_TRUE(config.ok()) << config.status().ToString();
-  SystemClock clock;
+  base::SystemClock clock;
   auto connection = KubeConnection::Open(*config, clock);
   ASSERT_TRUE(connection.ok()) << connection.status().ToString();
   KubeClient& client = (*connection)->Client();

@@ -11,7 +11,7 @@
 #include "controller/kube/posix_command_runner.h"
 #include "controller/kube/rest_kube_client.h"
 #include "controller/kube/token_source.h"
-#include "tests/controller/kube/fake_clock.h"
+#include "tests/base/fake_clock.h"
 #include "tests/controller/kube/fake_http_transport.h"
 
 namespace ephemera::kube {
@@ -50,7 +50,7 @@ int CountLines(const std::string& path) {
 
 TEST(FileTokenSourceTest, RereadsAtMostEveryMinute) {
   TempDir dir;
-  FakeClock clock;
+  base::FakeClock clock;
   const std::string path = dir.Write("token", "first\n");
   FileTokenSource source(path, clock);
   EXPECT_EQ(source.Credentials()->bearer_token, "first");
@@ -63,7 +63,7 @@ TEST(FileTokenSourceTest, RereadsAtMostEveryMinute) {
 
 TEST(FileTokenSourceTest, InvalidateForcesImmediateReread) {
   TempDir dir;
-  FakeClock clock;
+  base::FakeClock clock;
   const std::string path = dir.Write("token", "first");
   FileTokenSource source(path, clock);
   EXPECT_EQ(source.Credentials()->bearer_token, "first");
@@ -74,7 +74,7 @@ TEST(FileTokenSourceTest, InvalidateForcesImmediateReread) {
 
 TEST(FileTokenSourceTest, KeepsOldTokenWhenFileVanishesAndFailsWithoutOne) {
   TempDir dir;
-  FakeClock clock;
+  base::FakeClock clock;
   const std::string path = dir.Write("token", "kept");
   FileTokenSource source(path, clock);
   EXPECT_EQ(source.Credentials()->bearer_token, "kept");
@@ -100,7 +100,7 @@ TEST(ReadSmallFileTest, SaysWhenThePathIsADirectory) {
 }
 
 TEST(NewTokenSourceTest, PicksSourceFromKubeconfig) {
-  FakeClock clock;
+  base::FakeClock clock;
   PosixCommandRunner runner;
   auto file_config =
       KubeConfig::FromFile(std::string(EPHEMERA_TESTDATA_DIR) + "/kube/token-file.yaml");
@@ -127,7 +127,7 @@ ExecConfig PluginConfig(std::vector<std::string> args) {
 
 TEST(ExecTokenSourceTest, CachesUntilExpiryThenRunsAgain) {
   TempDir dir;
-  FakeClock clock;  // 2026-01-01T00:00:00Z
+  base::FakeClock clock;  // 2026-01-01T00:00:00Z
   PosixCommandRunner runner;
   const std::string count = dir.Path("count");
   ExecTokenSource source(
@@ -146,7 +146,7 @@ TEST(ExecTokenSourceTest, CachesUntilExpiryThenRunsAgain) {
 
 TEST(ExecTokenSourceTest, InvalidateRunsPluginAgain) {
   TempDir dir;
-  FakeClock clock;
+  base::FakeClock clock;
   PosixCommandRunner runner;
   const std::string count = dir.Path("count");
   ExecTokenSource source(PluginConfig({"--token", "t", "--count", count}), {}, clock, runner);
@@ -157,7 +157,7 @@ TEST(ExecTokenSourceTest, InvalidateRunsPluginAgain) {
 }
 
 TEST(ExecTokenSourceTest, ReportsPluginFailures) {
-  FakeClock clock;
+  base::FakeClock clock;
   PosixCommandRunner runner;
   ExecConfig failing = PluginConfig({"--token", "t"});
   failing.env = {{"PLUGIN_MODE", "fail"}};
@@ -192,7 +192,7 @@ TEST(PosixCommandRunnerTest, KillsCommandsThatOverrunTheirTimeout) {
 
 TEST(BearerAuthTransportTest, RereadsRotatedTokenAfter401AndRetriesOnce) {
   TempDir dir;
-  FakeClock clock;
+  base::FakeClock clock;
   const std::string path = dir.Write("token", "old-token");
   FileTokenSource tokens(path, clock);
   FakeHttpTransport fake;
@@ -214,7 +214,7 @@ TEST(BearerAuthTransportTest, RereadsRotatedTokenAfter401AndRetriesOnce) {
 
 TEST(BearerAuthTransportTest, Persistent401IsUnauthenticatedAfterOneAttempt) {
   TempDir dir;
-  FakeClock clock;
+  base::FakeClock clock;
   FileTokenSource tokens(dir.Write("token", "same-token"), clock);
   FakeHttpTransport fake;
   BearerAuthTransport auth(fake, tokens);
@@ -229,7 +229,7 @@ TEST(BearerAuthTransportTest, Persistent401IsUnauthenticatedAfterOneAttempt) {
 }
 
 TEST(BearerAuthTransportTest, StaticTokenIsNotRetried) {
-  FakeClock clock;
+  base::FakeClock clock;
   StaticTokenSource tokens({.bearer_token = "static"});
   FakeHttpTransport fake;
   BearerAuthTransport auth(fake, tokens);
@@ -242,7 +242,7 @@ TEST(BearerAuthTransportTest, StaticTokenIsNotRetried) {
 
 TEST(BearerAuthTransportTest, ExecPluginIsRerunAfter401) {
   TempDir dir;
-  FakeClock clock;
+  base::FakeClock clock;
   PosixCommandRunner runner;
   const std::string count = dir.Path("count");
   // The plugin embeds its run count nowhere, so vary the token through the count file's size:

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "controller/kube/rest_kube_client.h"
-#include "tests/controller/kube/fake_clock.h"
+#include "tests/base/fake_clock.h"
 #include "tests/controller/kube/fake_http_transport.h"
 
 namespace ephemera::kube {
@@ -60,7 +60,7 @@ class EventRecorderTest : public ::testing::Test {
     }
   }
 
-  FakeClock clock_;
+  base::FakeClock clock_;
   FakeHttpTransport fake_;
 };
 

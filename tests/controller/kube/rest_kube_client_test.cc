@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "controller/kube/api_error.h"
-#include "tests/controller/kube/fake_clock.h"
+#include "tests/base/fake_clock.h"
 #include "tests/controller/kube/fake_http_transport.h"
 
 namespace ephemera::kube {
@@ -37,7 +37,7 @@ class RestKubeClientTest : public ::testing::Test {
     options.random_seed = 1;
     return options;
   }
-  FakeClock clock_;
+  base::FakeClock clock_;
   FakeHttpTransport fake_;
   RestKubeClient client_;
 };
@@ -140,7 +140,7 @@ TEST_F(RestKubeClientTest, TransportFailureIsUnavailable) {
 
 // Every request sent is reported once, retries and failures included, for the request metric.
 TEST(RestKubeClientObserverTest, ReportsEveryRequestWithItsStatus) {
-  FakeClock clock;
+  base::FakeClock clock;
   FakeHttpTransport fake;
   std::vector<std::pair<std::string, int>> seen;
   RestKubeClientOptions options;
@@ -494,7 +494,7 @@ TEST_F(RestKubeClientTest, NonJsonSuccessBodyIsDataLoss) {
 }
 
 TEST(RestKubeClientRateLimitTest, RequestsAreSpacedByQps) {
-  FakeClock clock;
+  base::FakeClock clock;
   FakeHttpTransport fake;
   fake.SetHandler([](const HttpRequest&) { return FakeReply::Json(200, json::object()); });
   RestKubeClientOptions options;
@@ -509,7 +509,7 @@ TEST(RestKubeClientRateLimitTest, RequestsAreSpacedByQps) {
 // A best-effort write takes only a request the budget has to spare: never waits, never goes
 // ahead of requests already waiting for a token.
 TEST(RestKubeClientRateLimitTest, SpareBudgetOnlyWritesNeverWait) {
-  FakeClock clock;
+  base::FakeClock clock;
   FakeHttpTransport fake;
   fake.SetHandler([](const HttpRequest&) { return FakeReply::Json(201, json::object()); });
   RestKubeClientOptions options;
@@ -536,7 +536,7 @@ TEST(RestKubeClientRateLimitTest, SpareBudgetOnlyWritesNeverWait) {
 }
 
 TEST(RestKubeClientRateLimitTest, SpareBudgetOnlyWritesAreNotRetried) {
-  FakeClock clock;
+  base::FakeClock clock;
   FakeHttpTransport fake;
   fake.SetHandler([](const HttpRequest&) {
     FakeReply reply = FakeReply::ApiStatus(429, "TooManyRequests", "slow down");

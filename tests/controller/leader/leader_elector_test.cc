@@ -8,8 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "tests/base/fake_clock.h"
 #include "tests/controller/informer/fake_kube_client.h"
-#include "tests/controller/kube/fake_clock.h"
 
 namespace ephemera::leader {
 namespace {
@@ -56,7 +56,7 @@ class Latch {
 
 TEST(LeaderElectorTest, FirstElectorCreatesLeaseAndLeads) {
   FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   LeaderElector a(client, clock, Config("a"));
   EXPECT_TRUE(a.TryAcquireOrRenew());
   EXPECT_TRUE(a.IsLeader());
@@ -70,7 +70,7 @@ TEST(LeaderElectorTest, FirstElectorCreatesLeaseAndLeads) {
 
 TEST(LeaderElectorTest, OnlyOneOfTwoElectorsWins) {
   FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   LeaderElector a(client, clock, Config("a"));
   LeaderElector b(client, clock, Config("b"));
   EXPECT_TRUE(a.TryAcquireOrRenew());
@@ -83,7 +83,7 @@ TEST(LeaderElectorTest, OnlyOneOfTwoElectorsWins) {
 
 TEST(LeaderElectorTest, OtherTakesOverAfterLeaseExpiresUnrenewed) {
   FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   LeaderElector a(client, clock, Config("a"));
   LeaderElector b(client, clock, Config("b"));
   ASSERT_TRUE(a.TryAcquireOrRenew());
@@ -105,7 +105,7 @@ TEST(LeaderElectorTest, OtherTakesOverAfterLeaseExpiresUnrenewed) {
 
 TEST(LeaderElectorTest, RenewalKeepsLeadershipAndAcquireTime) {
   FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   LeaderElector a(client, clock, Config("a"));
   LeaderElector b(client, clock, Config("b"));
   ASSERT_TRUE(a.TryAcquireOrRenew());
@@ -123,7 +123,7 @@ TEST(LeaderElectorTest, RenewalKeepsLeadershipAndAcquireTime) {
 
 TEST(LeaderElectorTest, ValidityUsesLocalObservationTimeNotRemoteRenewTime) {
   FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   // Held by "c", whose clock is far behind: its renewTime looks ancient.
   kube::LeaseRecord stale;
   stale.holder_identity = "c";
@@ -138,7 +138,7 @@ TEST(LeaderElectorTest, ValidityUsesLocalObservationTimeNotRemoteRenewTime) {
 
 TEST(LeaderElectorTest, ReleaseLetsOtherAcquireAtOnce) {
   FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   LeaderElector a(client, clock, Config("a"));
   LeaderElector b(client, clock, Config("b"));
   ASSERT_TRUE(a.TryAcquireOrRenew());
@@ -157,7 +157,7 @@ TEST(LeaderElectorTest, ReleaseLetsOtherAcquireAtOnce) {
 
 TEST(LeaderElectorTest, ConflictOnRenewIsResolvedByRereading) {
   FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   LeaderElector a(client, clock, Config("a"));
   ASSERT_TRUE(a.TryAcquireOrRenew());
   // Someone touches the lease (same holder) between a's observation and its renewal: the fast
@@ -178,7 +178,7 @@ TEST(LeaderElectorTest, ConflictOnRenewIsResolvedByRereading) {
 
 TEST(LeaderElectorTest, LosingTheTakeoverRaceGivesConflictAndNoLeadership) {
   FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   LeaderElector a(client, clock, Config("a"));
   LeaderElector b(client, clock, Config("b"));
   LeaderElector c(client, clock, Config("c"));
@@ -204,7 +204,7 @@ TEST(LeaderElectorTest, LosingTheTakeoverRaceGivesConflictAndNoLeadership) {
 
 TEST(LeaderElectorTest, ApiErrorsAreReportedNotFatal) {
   FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   LeaderElector a(client, clock, Config("a"));
   client.FailNext(FakeMethod::kGet, kube::ApiError(403, "Forbidden"));
   EXPECT_FALSE(a.TryAcquireOrRenew());
@@ -215,7 +215,7 @@ TEST(LeaderElectorTest, ApiErrorsAreReportedNotFatal) {
 
 TEST(LeaderElectorTest, RunLeadsUntilStoppedThenReleases) {
   FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   LeaderElector a(client, clock, Config("a"));
   Latch started;
   std::atomic<bool> worker_saw_stop{false};
@@ -248,7 +248,7 @@ TEST(LeaderElectorTest, RunLeadsUntilStoppedThenReleases) {
 
 TEST(LeaderElectorTest, RunGivesUpWhenRenewalsFailPastRenewDeadline) {
   FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   LeaderElector a(client, clock, Config("a"));
   std::atomic<bool> worker_saw_stop{false};
   std::atomic<int> stopped_calls{0};
@@ -280,7 +280,7 @@ TEST(LeaderElectorTest, RunGivesUpWhenRenewalsFailPastRenewDeadline) {
 
 TEST(LeaderElectorTest, RunWaitsWithJitteredRetriesUntilHolderExpires) {
   FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   LeaderElector b(client, clock, Config("b"));
   ASSERT_TRUE(b.TryAcquireOrRenew());  // b holds it and then disappears
   LeaderElector a(client, clock, Config("a"), /*seed=*/42);
@@ -306,7 +306,7 @@ TEST(LeaderElectorTest, RunWaitsWithJitteredRetriesUntilHolderExpires) {
 
 TEST(LeaderElectorTest, RunRejectsInvalidConfig) {
   FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   LeaderElectionConfig config = Config("a");
   config.renew_deadline = seconds(20);
   LeaderElector a(client, clock, config);

@@ -17,8 +17,8 @@
 #include "controller/metrics/registry.h"
 #include "controller/metrics/scrape_authorizer.h"
 #include "controller/metrics/self_signed_certificate.h"
+#include "tests/base/fake_clock.h"
 #include "tests/controller/informer/fake_kube_client.h"
-#include "tests/controller/kube/fake_clock.h"
 
 // LeakSanitizer (asan preset): OpenSSL keeps per-thread state for the server's pool threads until
 // exit (see tests/controller/httpserver/http_server_test.cc); suppressed for this binary only.
@@ -100,7 +100,7 @@ class MetricsTlsServerTest : public ::testing::Test {
   }
 
   kube::FakeKubeClient client_;
-  kube::FakeClock clock_;
+  base::FakeClock clock_;
   Registry registry_;
   SelfSignedCertificate certificate_;
 };

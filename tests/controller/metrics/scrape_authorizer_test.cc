@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/base/fake_clock.h"
 #include "tests/controller/informer/fake_kube_client.h"
-#include "tests/controller/kube/fake_clock.h"
 
 namespace ephemera::metrics {
 namespace {
@@ -90,7 +90,7 @@ class ScrapeAuthorizerTest : public ::testing::Test {
   }
 
   FakeKubeClient client_;
-  kube::FakeClock clock_;
+  base::FakeClock clock_;
   FakeApiServer api_;
   std::shared_ptr<ScrapeAuthorizer> authorizer_;
   int inner_calls_ = 0;

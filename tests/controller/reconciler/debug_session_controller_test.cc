@@ -12,9 +12,9 @@
 
 #include "controller/audit/audit_log.h"
 #include "controller/kube/resource.h"
+#include "tests/base/fake_clock.h"
 #include "tests/controller/audit/fake_audit_sink.h"
 #include "tests/controller/informer/fake_kube_client.h"
-#include "tests/controller/kube/fake_clock.h"
 #include "tests/controller/reconciler/reconciler_fixture.h"
 #include "tests/controller/session/session_fixtures.h"
 
@@ -72,7 +72,7 @@ bool Eventually(Predicate done) {
 // watch event that echoes the controller's own last write is not queued; someone else's change is.
 TEST(DebugSessionControllerTest, QueuesOthersChangesButNotTheEchoOfItsOwnWrites) {
   kube::FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   nlohmann::json session = session::testing::SessionObject();
   session["metadata"]["creationTimestamp"] = "2026-01-01T00:00:00Z";
   client.PutObject(kube::DebugSessionsResource(), session);
@@ -109,7 +109,7 @@ TEST(DebugSessionControllerTest, QueuesOthersChangesButNotTheEchoOfItsOwnWrites)
 // worker survives, the error is reported for that key, and the other session is served.
 TEST(DebugSessionControllerTest, ASessionWhoseReconcileThrowsDoesNotStopTheOthers) {
   kube::FakeKubeClient client;
-  kube::FakeClock clock;
+  base::FakeClock clock;
   nlohmann::json healthy = session::testing::SessionObject();
   healthy["metadata"]["creationTimestamp"] = "2026-01-01T00:00:01Z";
   nlohmann::json hostile = session::testing::SessionObject();

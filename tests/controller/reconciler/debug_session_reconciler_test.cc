@@ -8,11 +8,11 @@
 #include <random>
 #include <sstream>
 
+#include "base/base64.h"
+#include "base/rfc3339.h"
 #include "controller/audit/audit_verifier.h"
 #include "controller/detection/container_mark.h"
-#include "controller/kube/base64.h"
 #include "controller/kube/resource.h"
-#include "controller/kube/rfc3339.h"
 #include "controller/session/debug_session.h"
 #include "debugpod/envelope/envelope.h"
 #include "tests/controller/audit/fake_audit_sink.h"
@@ -204,8 +204,8 @@ TEST_F(ReconcilerTest, AKeyStepNotOnRecordIsTakenAgainAfterARestart) {
        {"metadata",
         {{"name", session::SessionKeySecretNameFor(s.uid)}, {"namespace", kControllerNamespace}}},
        {"data",
-        {{"identity", kube::Base64Encode(identity->identity)},
-         {"recipient", kube::Base64Encode(identity->recipient)}}}});
+        {{"identity", base::Base64Encode(identity->identity)},
+         {"recipient", base::Base64Encode(identity->recipient)}}}});
 
   audit::FakeAuditSink sink;
   audit::AuditLog audit_log(sink);  // a new process: no chain heads in memory
@@ -308,7 +308,7 @@ TEST_F(ReconcilerTest, AWholeLifeIsOneVerifiableAuditChainWithItsHeadInStatus) {
   const auto& expired = records[6].record;
   EXPECT_EQ(expired.outcome, "ok");
   ASSERT_TRUE(s.status.expires_at.has_value());
-  EXPECT_EQ(expired.details["expiresAt"], kube::FormatRfc3339(*s.status.expires_at));
+  EXPECT_EQ(expired.details["expiresAt"], base::FormatRfc3339(*s.status.expires_at));
   EXPECT_EQ(records[7].record.outcome, "ok");
   ASSERT_TRUE(s.status.audit.has_value());
   EXPECT_EQ(s.status.audit->records, static_cast<std::int64_t>(records.size()));

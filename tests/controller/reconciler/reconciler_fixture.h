@@ -11,15 +11,15 @@
 #include <string>
 #include <vector>
 
+#include "base/base64.h"
+#include "base/status.h"
 #include "controller/audit/audit_log.h"
-#include "controller/kube/base64.h"
 #include "controller/kube/resource.h"
 #include "controller/reconciler/debug_session_reconciler.h"
 #include "controller/session/debug_session.h"
-#include "status/status.h"
+#include "tests/base/fake_clock.h"
 #include "tests/controller/audit/fake_audit_sink.h"
 #include "tests/controller/informer/fake_kube_client.h"
-#include "tests/controller/kube/fake_clock.h"
 #include "tests/controller/session/session_fixtures.h"
 
 namespace ephemera::reconciler::testing {
@@ -106,7 +106,7 @@ class ReconcilerFixture : public ::testing::Test {
         client_.GetObject(kube::SecretsResource(),
                           {kControllerNamespace, session::SessionKeySecretNameFor(session_uid)});
     if (!secret.has_value()) return "";
-    auto recipient = kube::Base64Decode((*secret)["data"]["recipient"].get<std::string>());
+    auto recipient = base::Base64Decode((*secret)["data"]["recipient"].get<std::string>());
     return recipient.ok() ? *recipient : "";
   }
 
@@ -120,7 +120,7 @@ class ReconcilerFixture : public ::testing::Test {
   }
 
   kube::FakeKubeClient client_;
-  kube::FakeClock clock_;
+  base::FakeClock clock_;
   audit::FakeAuditSink sink_;
   audit::AuditLog audit_log_{sink_};       // for the tests that need one audit trail only
   bool allow_ = true;                      // the authorizer's answer to every review

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "base/rfc3339.h"
 #include "controller/audit/audit_log.h"
 #include "controller/kube/resource.h"
-#include "controller/kube/rfc3339.h"
 #include "controller/reconciler/debug_session_reconciler.h"
 #include "controller/session/debug_session.h"
 #include "tests/controller/audit/fake_audit_sink.h"
@@ -81,7 +81,7 @@ TEST_F(SessionAuthorizationTest, AForgedAuthorizedStatusStillRunsTheReviewAndEnd
   EXPECT_FALSE(Injected());
   EXPECT_FALSE(KeyExists(s.uid));
   ASSERT_TRUE(s.status.expires_at.has_value());
-  EXPECT_EQ(kube::FormatRfc3339(*s.status.expires_at), "2026-01-01T00:05:00Z")
+  EXPECT_EQ(base::FormatRfc3339(*s.status.expires_at), "2026-01-01T00:05:00Z")
       << "the forged expiry is written back as creation + TTL";
 }
 
@@ -119,7 +119,7 @@ TEST_F(SessionAuthorizationTest, AnExpiryPushedOutIsWipedAtCreationPlusMaxTtl) {
   ASSERT_NE(wiped, nullptr);
   EXPECT_EQ(wiped->status, "True");
   ASSERT_TRUE(s.status.expires_at.has_value());
-  EXPECT_EQ(kube::FormatRfc3339(*s.status.expires_at), "2026-01-01T00:02:00Z");
+  EXPECT_EQ(base::FormatRfc3339(*s.status.expires_at), "2026-01-01T00:02:00Z");
 }
 
 // L7: under recycleDebuggedPods the controller deletes the pod for the requester, so the requester

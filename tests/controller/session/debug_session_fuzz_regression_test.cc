@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "controller/kube/rfc3339.h"
+#include "base/rfc3339.h"
 #include "controller/session/debug_session.h"
 
 namespace ephemera::session {
@@ -29,15 +29,15 @@ TEST(DebugSessionFuzzRegressionTest, RejectsACreationTimestampOutsideTheClockRan
 }
 
 TEST(DebugSessionFuzzRegressionTest, Rfc3339AcceptsOnlyWhatTheClockCanHold) {
-  EXPECT_FALSE(kube::ParseRfc3339("1013-11-28T23:39:24Z").ok());
-  EXPECT_FALSE(kube::ParseRfc3339("0000-01-01T00:00:00Z").ok());
-  EXPECT_FALSE(kube::ParseRfc3339("9999-12-31T23:59:59.999999999Z").ok());
-  EXPECT_FALSE(kube::ParseRfc3339("2262-04-12T00:00:00Z").ok());
+  EXPECT_FALSE(base::ParseRfc3339("1013-11-28T23:39:24Z").ok());
+  EXPECT_FALSE(base::ParseRfc3339("0000-01-01T00:00:00Z").ok());
+  EXPECT_FALSE(base::ParseRfc3339("9999-12-31T23:59:59.999999999Z").ok());
+  EXPECT_FALSE(base::ParseRfc3339("2262-04-12T00:00:00Z").ok());
   for (const char* inside :
        {"1700-01-01T00:00:00Z", "2262-04-10T00:00:00Z", "2026-11-28T23:39:24Z"}) {
-    const auto t = kube::ParseRfc3339(inside);
+    const auto t = base::ParseRfc3339(inside);
     ASSERT_TRUE(t.ok()) << inside;
-    EXPECT_EQ(kube::FormatRfc3339(*t), inside);
+    EXPECT_EQ(base::FormatRfc3339(*t), inside);
   }
 }
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "controller/kube/rfc3339.h"
+#include "base/rfc3339.h"
 #include "tests/controller/session/session_fixtures.h"
 
 namespace ephemera::session {
@@ -12,7 +12,7 @@ using std::chrono::seconds;
 using testing::PodObject;
 using testing::SessionObject;
 
-TimePoint At(const char* rfc3339) { return *kube::ParseRfc3339(rfc3339); }
+TimePoint At(const char* rfc3339) { return *base::ParseRfc3339(rfc3339); }
 
 DebugSession Session(const nlohmann::json& object = SessionObject()) {
   auto s = ParseDebugSession(object);
@@ -51,14 +51,14 @@ TEST(SessionPlannerTest, AddsFinalizerFirst) {
 TEST(SessionPlannerTest, InitializesExpiryFromCreationPlusTtl) {
   Plan p = PlanSession(Session(), {}, Policy{}, kNow);
   ASSERT_EQ(p.action, Action::kInitialize);
-  EXPECT_EQ(kube::FormatRfc3339(*p.expires_at), "2026-11-28T10:05:00Z");
+  EXPECT_EQ(base::FormatRfc3339(*p.expires_at), "2026-11-28T10:05:00Z");
 }
 
 TEST(SessionPlannerTest, PolicyCapsTtl) {
   Policy policy;
   policy.max_ttl = seconds(120);
   Plan p = PlanSession(Session(), {}, policy, kNow);
-  EXPECT_EQ(kube::FormatRfc3339(*p.expires_at), "2026-11-28T10:02:00Z");
+  EXPECT_EQ(base::FormatRfc3339(*p.expires_at), "2026-11-28T10:02:00Z");
 }
 
 TEST(SessionPlannerTest, ExpiryWrittenOnceIsNeverExtended) {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "controller/metrics/registry.h"
-#include "tests/controller/kube/fake_clock.h"
+#include "tests/base/fake_clock.h"
 
 namespace ephemera::workqueue {
 namespace {
@@ -28,7 +28,7 @@ RateLimitPolicy ItemOnly() {
 }
 
 TEST(WorkQueueTest, AddDedupsWhileQueued) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   queue.Add(Key("a"));
   queue.Add(Key("a"));
@@ -38,7 +38,7 @@ TEST(WorkQueueTest, AddDedupsWhileQueued) {
 }
 
 TEST(WorkQueueTest, GetReturnsKeysInOrderAdded) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   queue.Add(Key("a"));
   queue.Add(Key("b"));
@@ -49,7 +49,7 @@ TEST(WorkQueueTest, GetReturnsKeysInOrderAdded) {
 }
 
 TEST(WorkQueueTest, LowerRankIsServedFirstAndEqualRanksInOrderAdded) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   queue.SetRank(Key("old"), 1);
   queue.SetRank(Key("new-1"), 5);
@@ -65,7 +65,7 @@ TEST(WorkQueueTest, LowerRankIsServedFirstAndEqualRanksInOrderAdded) {
 }
 
 TEST(WorkQueueTest, SetRankMovesAKeyAlreadyQueued) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   queue.Add(Key("a"));
   queue.Add(Key("b"));
@@ -75,7 +75,7 @@ TEST(WorkQueueTest, SetRankMovesAKeyAlreadyQueued) {
 }
 
 TEST(WorkQueueTest, RankAppliesToDelayedAndRequeuedKeysUntilForgotten) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock, ItemOnly());
   queue.SetRank(Key("old"), 1);
   queue.SetRank(Key("new"), 2);
@@ -95,7 +95,7 @@ TEST(WorkQueueTest, RankAppliesToDelayedAndRequeuedKeysUntilForgotten) {
 }
 
 TEST(WorkQueueTest, KeyAddedWhileProcessingIsQueuedAgainOnlyAfterDone) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   queue.Add(Key("a"));
   auto key = queue.Get({});
@@ -111,7 +111,7 @@ TEST(WorkQueueTest, KeyAddedWhileProcessingIsQueuedAgainOnlyAfterDone) {
 }
 
 TEST(WorkQueueTest, DoneWithoutReAddDoesNotQueue) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   queue.Add(Key("a"));
   queue.Done(*queue.Get({}));
@@ -120,7 +120,7 @@ TEST(WorkQueueTest, DoneWithoutReAddDoesNotQueue) {
 }
 
 TEST(WorkQueueTest, AddAfterReleasesKeyWhenClockReachesDeadline) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   queue.AddAfter(Key("a"), seconds(10));
   EXPECT_EQ(queue.Len(), 0u);
@@ -134,7 +134,7 @@ TEST(WorkQueueTest, AddAfterReleasesKeyWhenClockReachesDeadline) {
 }
 
 TEST(WorkQueueTest, AddAfterKeepsEarliestDeadline) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   queue.AddAfter(Key("a"), seconds(30));
   queue.AddAfter(Key("a"), seconds(5));
@@ -148,7 +148,7 @@ TEST(WorkQueueTest, AddAfterKeepsEarliestDeadline) {
 }
 
 TEST(WorkQueueTest, AddAfterWithoutDelayAddsAtOnce) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   queue.AddAfter(Key("a"), seconds(0));
   queue.AddAfter(Key("b"), seconds(-1));
@@ -156,7 +156,7 @@ TEST(WorkQueueTest, AddAfterWithoutDelayAddsAtOnce) {
 }
 
 TEST(WorkQueueTest, DelayedKeyAlreadyQueuedIsNotQueuedTwice) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   queue.Add(Key("a"));
   queue.AddAfter(Key("a"), seconds(1));
@@ -184,7 +184,7 @@ TEST(WorkQueueTest, ItemBackoffHonoursConfiguredPolicy) {
 }
 
 TEST(WorkQueueTest, AddRateLimitedDelaysByPerKeyBackoff) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock, ItemOnly());
   for (int failure = 0; failure < 3; ++failure) {
     queue.AddRateLimited(Key("a"));
@@ -201,7 +201,7 @@ TEST(WorkQueueTest, AddRateLimitedDelaysByPerKeyBackoff) {
 }
 
 TEST(WorkQueueTest, ForgetResetsBackoff) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock, ItemOnly());
   queue.AddRateLimited(Key("a"));
   queue.AddRateLimited(Key("a"));
@@ -217,7 +217,7 @@ TEST(WorkQueueTest, ForgetResetsBackoff) {
 }
 
 TEST(WorkQueueTest, OverallBucketSpreadsRetriesOfManyKeys) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   RateLimitPolicy policy;
   policy.overall_qps = 1;
   policy.overall_burst = 1;
@@ -233,7 +233,7 @@ TEST(WorkQueueTest, OverallBucketSpreadsRetriesOfManyKeys) {
 }
 
 TEST(WorkQueueTest, ShutDownWakesBlockedGetAndIgnoresLaterAdds) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   std::optional<kube::ObjectKey> got = Key("sentinel");
   std::thread worker([&] { got = queue.Get({}); });
@@ -247,7 +247,7 @@ TEST(WorkQueueTest, ShutDownWakesBlockedGetAndIgnoresLaterAdds) {
 }
 
 TEST(WorkQueueTest, GetReturnsNulloptAfterShutDownEvenWithKeysQueued) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   queue.Add(Key("a"));
   queue.ShutDown();
@@ -255,7 +255,7 @@ TEST(WorkQueueTest, GetReturnsNulloptAfterShutDownEvenWithKeysQueued) {
 }
 
 TEST(WorkQueueTest, StopTokenWakesBlockedGet) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   std::stop_source stop;
   std::optional<kube::ObjectKey> got = Key("sentinel");
@@ -267,7 +267,7 @@ TEST(WorkQueueTest, StopTokenWakesBlockedGet) {
 }
 
 TEST(WorkQueueTest, BlockedGetReceivesKeyAddedLater) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   std::optional<kube::ObjectKey> got;
   std::thread worker([&] { got = queue.Get({}); });
@@ -277,7 +277,7 @@ TEST(WorkQueueTest, BlockedGetReceivesKeyAddedLater) {
 }
 
 TEST(WorkQueueTest, BlockedGetReceivesDelayedKeyOnceFakeClockAdvances) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   queue.AddAfter(Key("a"), seconds(3600));
   std::optional<kube::ObjectKey> got;
@@ -289,7 +289,7 @@ TEST(WorkQueueTest, BlockedGetReceivesDelayedKeyOnceFakeClockAdvances) {
 }
 
 TEST(WorkQueueTest, ConcurrentWorkersNeverProcessOneKeyAtOnce) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock);
   std::mutex mu;
   std::set<kube::ObjectKey> in_flight;
@@ -326,7 +326,7 @@ TEST(WorkQueueTest, ConcurrentWorkersNeverProcessOneKeyAtOnce) {
 }
 
 TEST(WorkQueueTest, StatsFeedTheMetricsRegistry) {
-  kube::FakeClock clock;
+  base::FakeClock clock;
   WorkQueue queue(clock, ItemOnly());
   metrics::Registry registry;
   registry.AddGaugeFunc("workqueue_depth", "Keys waiting for a worker.", {"name"},

@@ -1,9 +1,9 @@
-#include "controller/config/duration.h"
+#include "base/duration.h"
 
 #include <cstdint>
 #include <limits>
 
-namespace ephemera::config {
+namespace ephemera::base {
 namespace {
 
 constexpr std::int64_t kMaxNanos = std::numeric_limits<std::int64_t>::max();
@@ -118,4 +118,4 @@ std::string FormatDuration(std::chrono::nanoseconds duration) {
   return out;
 }
 
-}  // namespace ephemera::config
+}  // namespace ephemera::base

@@ -2,11 +2,11 @@
 
 #include <cmath>
 
-#include "controller/kube/backoff.h"
-#include "controller/kube/token_bucket.h"
-#include "tests/controller/kube/fake_clock.h"
+#include "base/backoff.h"
+#include "base/token_bucket.h"
+#include "tests/base/fake_clock.h"
 
-namespace ephemera::kube {
+namespace ephemera::base {
 namespace {
 
 using namespace std::chrono_literals;
@@ -99,4 +99,4 @@ TEST(BackoffTest, SameSeedSameSequence) {
 }
 
 }  // namespace
-}  // namespace ephemera::kube
+}  // namespace ephemera::base

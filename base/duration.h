@@ -1,14 +1,14 @@
 // Durations as people write them in flags and YAML: Go's time.ParseDuration syntax.
-#ifndef EPHEMERA_CONTROLLER_CONFIG_DURATION_H_
-#define EPHEMERA_CONTROLLER_CONFIG_DURATION_H_
+#ifndef EPHEMERA_BASE_DURATION_H_
+#define EPHEMERA_BASE_DURATION_H_
 
 #include <chrono>
 #include <string>
 #include <string_view>
 
-#include "status/status.h"
+#include "base/status.h"
 
-namespace ephemera::config {
+namespace ephemera::base {
 
 // A sequence of decimal numbers, each with an optional fraction and a required unit ("ns", "us",
 // "µs", "ms", "s", "m", "h"), with an optional leading sign: "60s", "5m", "1h30m", "1.5h",
@@ -19,6 +19,6 @@ StatusOr<std::chrono::nanoseconds> ParseDuration(std::string_view text);
 // The shortest of "90m"-style forms for messages: "1h30m", "5m", "10s", "250ms", "0s".
 std::string FormatDuration(std::chrono::nanoseconds duration);
 
-}  // namespace ephemera::config
+}  // namespace ephemera::base
 
-#endif  // EPHEMERA_CONTROLLER_CONFIG_DURATION_H_
+#endif  // EPHEMERA_BASE_DURATION_H_

@@ -1,13 +1,13 @@
 // Standard base64 (RFC 4648 §4, with padding), as used by kubeconfig's *-data fields.
-#ifndef EPHEMERA_CONTROLLER_KUBE_BASE64_H_
-#define EPHEMERA_CONTROLLER_KUBE_BASE64_H_
+#ifndef EPHEMERA_BASE_BASE64_H_
+#define EPHEMERA_BASE_BASE64_H_
 
 #include <string>
 #include <string_view>
 
-#include "status/status.h"
+#include "base/status.h"
 
-namespace ephemera::kube {
+namespace ephemera::base {
 
 std::string Base64Encode(std::string_view bytes);
 // Decodes standard base64. Whitespace (line breaks in pasted data) is skipped; missing padding is
@@ -15,6 +15,6 @@ std::string Base64Encode(std::string_view bytes);
 // echoes the input, which may be a key).
 StatusOr<std::string> Base64Decode(std::string_view text);
 
-}  // namespace ephemera::kube
+}  // namespace ephemera::base
 
-#endif  // EPHEMERA_CONTROLLER_KUBE_BASE64_H_
+#endif  // EPHEMERA_BASE_BASE64_H_

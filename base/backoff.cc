@@ -1,9 +1,9 @@
-#include "controller/kube/backoff.h"
+#include "base/backoff.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace ephemera::kube {
+namespace ephemera::base {
 
 std::chrono::milliseconds ComputeBackoff(const BackoffPolicy& policy, int attempt,
                                          double random01) {
@@ -28,4 +28,4 @@ std::chrono::milliseconds Backoff::Next() {
   return delay;
 }
 
-}  // namespace ephemera::kube
+}  // namespace ephemera::base

@@ -1,15 +1,15 @@
 // RFC 3339 timestamps as the Kubernetes API writes them: metav1.Time ("2026-01-02T15:04:05Z") and
 // metav1.MicroTime ("2026-01-02T15:04:05.000000Z"). Pure conversions, UTC only on output.
-#ifndef EPHEMERA_CONTROLLER_KUBE_RFC3339_H_
-#define EPHEMERA_CONTROLLER_KUBE_RFC3339_H_
+#ifndef EPHEMERA_BASE_RFC3339_H_
+#define EPHEMERA_BASE_RFC3339_H_
 
 #include <chrono>
 #include <string>
 #include <string_view>
 
-#include "status/status.h"
+#include "base/status.h"
 
-namespace ephemera::kube {
+namespace ephemera::base {
 
 // "2026-01-02T15:04:05Z" (seconds precision, truncating).
 std::string FormatRfc3339(std::chrono::system_clock::time_point t);
@@ -20,6 +20,6 @@ std::string FormatRfc3339Micro(std::chrono::system_clock::time_point t);
 // 2262).
 StatusOr<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text);
 
-}  // namespace ephemera::kube
+}  // namespace ephemera::base
 
-#endif  // EPHEMERA_CONTROLLER_KUBE_RFC3339_H_
+#endif  // EPHEMERA_BASE_RFC3339_H_

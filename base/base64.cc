@@ -1,9 +1,9 @@
-#include "controller/kube/base64.h"
+#include "base/base64.h"
 
 #include <array>
 #include <cstdint>
 
-namespace ephemera::kube {
+namespace ephemera::base {
 namespace {
 
 constexpr std::string_view kAlphabet =
@@ -72,4 +72,4 @@ StatusOr<std::string> Base64Decode(std::string_view text) {
   return out;
 }
 
-}  // namespace ephemera::kube
+}  // namespace ephemera::base

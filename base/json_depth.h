@@ -7,13 +7,13 @@
 // most; anything deeper is refused before nlohmann sees it, by a single linear scan.
 //
 // Thread safety: pure functions.
-#ifndef EPHEMERA_JSON_DEPTH_JSON_DEPTH_H_
-#define EPHEMERA_JSON_DEPTH_JSON_DEPTH_H_
+#ifndef EPHEMERA_BASE_JSON_DEPTH_H_
+#define EPHEMERA_BASE_JSON_DEPTH_H_
 
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-namespace ephemera::json_depth {
+namespace ephemera::base {
 
 // Far above any Kubernetes object or snapshot document, far below what the recursion can take.
 inline constexpr int kMaxJsonDepth = 128;
@@ -26,6 +26,6 @@ bool NestsDeeperThan(std::string_view text, int max_depth = kMaxJsonDepth);
 // not JSON or nests deeper than `max_depth`.
 nlohmann::json ParseJsonWithinDepth(std::string_view text, int max_depth = kMaxJsonDepth);
 
-}  // namespace ephemera::json_depth
+}  // namespace ephemera::base
 
-#endif  // EPHEMERA_JSON_DEPTH_JSON_DEPTH_H_
+#endif  // EPHEMERA_BASE_JSON_DEPTH_H_

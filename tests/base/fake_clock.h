@@ -1,15 +1,15 @@
 // FakeClock: a Clock whose time moves only when told to. SleepFor advances the clock by the
 // requested duration at once (and records it), so code that waits runs instantly in tests.
-#ifndef EPHEMERA_TESTS_CONTROLLER_KUBE_FAKE_CLOCK_H_
-#define EPHEMERA_TESTS_CONTROLLER_KUBE_FAKE_CLOCK_H_
+#ifndef EPHEMERA_TESTS_BASE_FAKE_CLOCK_H_
+#define EPHEMERA_TESTS_BASE_FAKE_CLOCK_H_
 
 #include <chrono>
 #include <mutex>
 #include <vector>
 
-#include "controller/kube/clock.h"
+#include "base/clock.h"
 
-namespace ephemera::kube {
+namespace ephemera::base {
 
 class FakeClock final : public Clock {
  public:
@@ -60,6 +60,6 @@ class FakeClock final : public Clock {
   std::vector<std::chrono::nanoseconds> sleeps_;
 };
 
-}  // namespace ephemera::kube
+}  // namespace ephemera::base
 
-#endif  // EPHEMERA_TESTS_CONTROLLER_KUBE_FAKE_CLOCK_H_
+#endif  // EPHEMERA_TESTS_BASE_FAKE_CLOCK_H_

@@ -1,9 +1,9 @@
-#include "controller/kube/clock.h"
+#include "base/clock.h"
 
 #include <condition_variable>
 #include <mutex>
 
-namespace ephemera::kube {
+namespace ephemera::base {
 
 std::chrono::system_clock::time_point SystemClock::Now() {
   return std::chrono::system_clock::now();
@@ -24,4 +24,4 @@ bool SystemClock::SleepFor(std::chrono::nanoseconds duration, std::stop_token st
   return !stop.stop_requested();
 }
 
-}  // namespace ephemera::kube
+}  // namespace ephemera::base

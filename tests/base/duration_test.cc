@@ -1,8 +1,8 @@
-#include "controller/config/duration.h"
+#include "base/duration.h"
 
 #include <gtest/gtest.h>
 
-namespace ephemera::config {
+namespace ephemera::base {
 namespace {
 
 using namespace std::chrono_literals;
@@ -62,4 +62,4 @@ TEST(FormatDurationTest, ShortestForms) {
 }
 
 }  // namespace
-}  // namespace ephemera::config
+}  // namespace ephemera::base

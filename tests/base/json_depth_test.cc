@@ -1,10 +1,10 @@
-#include "json_depth/json_depth.h"
+#include "base/json_depth.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace ephemera::json_depth {
+namespace ephemera::base {
 namespace {
 
 std::string Nested(int depth, char open, char close) {
@@ -49,4 +49,4 @@ TEST(JsonDepthTest, StillRefusesMalformedText) {
 }
 
 }  // namespace
-}  // namespace ephemera::json_depth
+}  // namespace ephemera::base

@@ -8,8 +8,8 @@
 //   kInternal                                             a bug: report it
 // Messages are written for the person who will read them in a status field or a log line; they
 // never contain secrets. Thread safety: values, no shared state.
-#ifndef EPHEMERA_STATUS_STATUS_H_
-#define EPHEMERA_STATUS_STATUS_H_
+#ifndef EPHEMERA_BASE_STATUS_H_
+#define EPHEMERA_BASE_STATUS_H_
 
 #include <cassert>
 #include <optional>
@@ -172,4 +172,4 @@ inline Status Status::WithContext(std::string_view context) const {
     if (!ephemera_status_.ok()) return ephemera_status_; \
   } while (0)
 
-#endif  // EPHEMERA_STATUS_STATUS_H_
+#endif  // EPHEMERA_BASE_STATUS_H_

@@ -1,15 +1,15 @@
 // Clock: the one way Ephemera's controller code reads time or waits, so tests can drive time by
 // hand.
 //
-// Production code uses SystemClock; tests use FakeClock (tests/controller/kube/fake_clock.h), whose
+// Production code uses SystemClock; tests use FakeClock (tests/base/fake_clock.h), whose
 // SleepFor advances fake time instead of blocking. Implementations are thread safe.
-#ifndef EPHEMERA_CONTROLLER_KUBE_CLOCK_H_
-#define EPHEMERA_CONTROLLER_KUBE_CLOCK_H_
+#ifndef EPHEMERA_BASE_CLOCK_H_
+#define EPHEMERA_BASE_CLOCK_H_
 
 #include <chrono>
 #include <stop_token>
 
-namespace ephemera::kube {
+namespace ephemera::base {
 
 class Clock {
  public:
@@ -32,6 +32,6 @@ class SystemClock final : public Clock {
   bool SleepFor(std::chrono::nanoseconds duration, std::stop_token stop) override;
 };
 
-}  // namespace ephemera::kube
+}  // namespace ephemera::base
 
-#endif  // EPHEMERA_CONTROLLER_KUBE_CLOCK_H_
+#endif  // EPHEMERA_BASE_CLOCK_H_

@@ -4,14 +4,14 @@
 // attempt n is base(n) = min(cap, initial * factor^n), reduced by a random fraction of up to
 // `jitter` (0..1): the result lies in [base(n) * (1 - jitter), base(n)] and never exceeds cap, so
 // retries from many replicas spread out instead of arriving together.
-#ifndef EPHEMERA_CONTROLLER_KUBE_BACKOFF_H_
-#define EPHEMERA_CONTROLLER_KUBE_BACKOFF_H_
+#ifndef EPHEMERA_BASE_BACKOFF_H_
+#define EPHEMERA_BASE_BACKOFF_H_
 
 #include <chrono>
 #include <cstdint>
 #include <random>
 
-namespace ephemera::kube {
+namespace ephemera::base {
 
 struct BackoffPolicy {
   std::chrono::milliseconds initial{800};
@@ -41,6 +41,6 @@ class Backoff {
   int attempt_ = 0;
 };
 
-}  // namespace ephemera::kube
+}  // namespace ephemera::base
 
-#endif  // EPHEMERA_CONTROLLER_KUBE_BACKOFF_H_
+#endif  // EPHEMERA_BASE_BACKOFF_H_

@@ -1,6 +1,6 @@
-#include "json_depth/json_depth.h"
+#include "base/json_depth.h"
 
-namespace ephemera::json_depth {
+namespace ephemera::base {
 
 bool NestsDeeperThan(std::string_view text, int max_depth) {
   int depth = 0;
@@ -42,4 +42,4 @@ nlohmann::json ParseJsonWithinDepth(std::string_view text, int max_depth) {
   return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
-}  // namespace ephemera::json_depth
+}  // namespace ephemera::base

@@ -1,9 +1,9 @@
-#include "controller/kube/token_bucket.h"
+#include "base/token_bucket.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace ephemera::kube {
+namespace ephemera::base {
 
 TokenBucket::TokenBucket(double qps, int burst, Clock& clock)
     : qps_(qps),
@@ -44,4 +44,4 @@ bool TokenBucket::Wait(const std::stop_token& stop) {
   return clock_.SleepFor(delay, stop);
 }
 
-}  // namespace ephemera::kube
+}  // namespace ephemera::base

@@ -3,16 +3,16 @@
 //
 // Time comes from the injected Clock (SteadyNow and SleepFor), so tests run without waiting.
 // Thread safe; the internal mutex is never held while sleeping.
-#ifndef EPHEMERA_CONTROLLER_KUBE_TOKEN_BUCKET_H_
-#define EPHEMERA_CONTROLLER_KUBE_TOKEN_BUCKET_H_
+#ifndef EPHEMERA_BASE_TOKEN_BUCKET_H_
+#define EPHEMERA_BASE_TOKEN_BUCKET_H_
 
 #include <chrono>
 #include <mutex>
 #include <stop_token>
 
-#include "controller/kube/clock.h"
+#include "base/clock.h"
 
-namespace ephemera::kube {
+namespace ephemera::base {
 
 class TokenBucket {
  public:
@@ -39,6 +39,6 @@ class TokenBucket {
   std::chrono::steady_clock::time_point last_;
 };
 
-}  // namespace ephemera::kube
+}  // namespace ephemera::base
 
-#endif  // EPHEMERA_CONTROLLER_KUBE_TOKEN_BUCKET_H_
+#endif  // EPHEMERA_BASE_TOKEN_BUCKET_H_

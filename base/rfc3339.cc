@@ -1,9 +1,9 @@
-#include "controller/kube/rfc3339.h"
+#include "base/rfc3339.h"
 
 #include <cstdint>
 #include <cstdio>
 
-namespace ephemera::kube {
+namespace ephemera::base {
 namespace {
 
 // Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's days_from_civil).
@@ -149,4 +149,4 @@ StatusOr<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view s)
           std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos)));
 }
 
-}  // namespace ephemera::kube
+}  // namespace ephemera::base
