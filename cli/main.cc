@@ -7,7 +7,7 @@
 
 #include "base/clock.h"
 #include "cli/commands/commands.h"
-#include "controller/kube/kube_config.h"
+#include "kube/auth/kube_config.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);

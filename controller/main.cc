@@ -34,11 +34,6 @@
 #include "controller/detection/ephemeral_container_watch.h"
 #include "controller/detection/mark_key.h"
 #include "controller/httpserver/http_server.h"
-#include "controller/kube/event.h"
-#include "controller/kube/event_recorder.h"
-#include "controller/kube/kube_config.h"
-#include "controller/kube/kube_connection.h"
-#include "controller/kube/rest_kube_client.h"
 #include "controller/leader/leader_elector.h"
 #include "controller/logging/logger.h"
 #include "controller/metrics/registry.h"
@@ -47,6 +42,11 @@
 #include "controller/reconciler/debug_session_controller.h"
 #include "controller/reconciler/debug_session_reconciler.h"
 #include "controller/reconciler/step_events.h"
+#include "kube/auth/kube_config.h"
+#include "kube/client/event_recorder.h"
+#include "kube/client/rest_kube_client.h"
+#include "kube/object/event.h"
+#include "kube/transport/kube_connection.h"
 
 namespace ephemera {
 namespace {

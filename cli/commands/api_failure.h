@@ -20,7 +20,7 @@ struct ApiRequest {
   std::string server{};          // https://… from the kubeconfig
 };
 
-// Precondition: !status.ok(). Statuses from KubeClient (controller/kube/api_error.h).
+// Precondition: !status.ok(). Statuses from KubeClient (kube/client/api_error.h).
 CommandOutcome ExplainApiFailure(const Status& status, const ApiRequest& request);
 
 // A kubeconfig that could not be loaded (KubeConfig::FromFile) or used (KubeConnection::Open).

@@ -11,9 +11,9 @@
 #include "cli/command_line/command_line.h"
 #include "cli/commands/api_failure.h"
 #include "cli/commands/outcome.h"
-#include "controller/kube/kube_client.h"
-#include "controller/kube/kube_config.h"
-#include "controller/kube/kube_connection.h"
+#include "kube/auth/kube_config.h"
+#include "kube/client/kube_client.h"
+#include "kube/transport/kube_connection.h"
 
 namespace ephemera::commands {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "cli/command_line/command_line.h"
-#include "controller/kube/kube_config.h"
+#include "kube/auth/kube_config.h"
 
 namespace ephemera::commands {
 

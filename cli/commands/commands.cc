@@ -14,7 +14,7 @@
 #include "cli/identity/identity_file.h"
 #include "controller/audit/anchor.h"
 #include "controller/audit/verify_command.h"
-#include "controller/kube/resource.h"
+#include "kube/object/resource.h"
 
 namespace ephemera::commands {
 namespace {

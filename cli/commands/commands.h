@@ -18,7 +18,7 @@
 #include "cli/command_line/command_line.h"
 #include "cli/commands/cluster.h"
 #include "cli/commands/outcome.h"
-#include "controller/kube/kube_config.h"
+#include "kube/auth/kube_config.h"
 
 namespace ephemera::commands {
 

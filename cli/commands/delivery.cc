@@ -15,8 +15,8 @@
 #include "base/json_depth.h"
 #include "cli/commands/session_view.h"
 #include "cli/report/report.h"
-#include "controller/kube/resource.h"
 #include "debugpod/envelope/envelope.h"
+#include "kube/object/resource.h"
 
 namespace ephemera::commands {
 namespace {

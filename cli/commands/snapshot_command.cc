@@ -9,7 +9,7 @@
 #include "cli/commands/progress.h"
 #include "cli/commands/session_view.h"
 #include "cli/identity/identity_file.h"
-#include "controller/kube/resource.h"
+#include "kube/object/resource.h"
 
 namespace ephemera::commands {
 namespace {

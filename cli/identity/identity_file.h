@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "controller/kube/kube_config.h"
+#include "kube/auth/kube_config.h"
 
 namespace ephemera::identity {
 

@@ -28,7 +28,7 @@
 #include "base/status.h"
 #include "controller/audit/anchor.h"
 #include "controller/audit/audit_log.h"
-#include "controller/kube/kube_client.h"
+#include "kube/client/kube_client.h"
 
 namespace ephemera::audit {
 

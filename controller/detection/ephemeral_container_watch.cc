@@ -2,7 +2,7 @@
 
 #include <thread>
 
-#include "controller/kube/resource.h"
+#include "kube/object/resource.h"
 
 namespace ephemera::detection {
 namespace {

@@ -23,7 +23,7 @@
 #include "base/clock.h"
 #include "controller/detection/pod_summary.h"
 #include "controller/informer/informer.h"
-#include "controller/kube/kube_client.h"
+#include "kube/client/kube_client.h"
 
 namespace ephemera::detection {
 

@@ -6,7 +6,7 @@
 #include <array>
 
 #include "base/base64.h"
-#include "controller/kube/resource.h"
+#include "kube/object/resource.h"
 
 namespace ephemera::detection {
 namespace {

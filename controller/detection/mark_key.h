@@ -6,7 +6,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "controller/kube/kube_client.h"
+#include "kube/client/kube_client.h"
 
 namespace ephemera::detection {
 

@@ -41,8 +41,8 @@
 
 #include "base/backoff.h"
 #include "base/clock.h"
-#include "controller/kube/kube_client.h"
-#include "controller/kube/resource.h"
+#include "kube/client/kube_client.h"
+#include "kube/object/resource.h"
 
 namespace ephemera::informer {
 

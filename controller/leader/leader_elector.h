@@ -37,9 +37,9 @@
 
 #include "base/clock.h"
 #include "base/status.h"
-#include "controller/kube/kube_client.h"
-#include "controller/kube/lease.h"
-#include "controller/kube/resource.h"
+#include "kube/client/kube_client.h"
+#include "kube/object/lease.h"
+#include "kube/object/resource.h"
 
 namespace ephemera::leader {
 

@@ -7,8 +7,8 @@
 #include <cctype>
 #include <utility>
 
-#include "controller/kube/access_review.h"
-#include "controller/kube/token_review.h"
+#include "kube/client/token_review.h"
+#include "kube/object/access_review.h"
 
 namespace ephemera::metrics {
 namespace {

@@ -31,7 +31,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "controller/httpserver/http_handler.h"
-#include "controller/kube/kube_client.h"
+#include "kube/client/kube_client.h"
 
 namespace ephemera::metrics {
 

@@ -20,9 +20,9 @@
 
 #include "base/clock.h"
 #include "controller/informer/informer.h"
-#include "controller/kube/kube_client.h"
 #include "controller/reconciler/debug_session_reconciler.h"
 #include "controller/workqueue/work_queue.h"
+#include "kube/client/kube_client.h"
 
 namespace ephemera::reconciler {
 

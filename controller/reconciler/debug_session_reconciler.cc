@@ -10,10 +10,10 @@
 #include "base/base64.h"
 #include "base/rfc3339.h"
 #include "controller/detection/container_mark.h"
-#include "controller/kube/api_error.h"
 #include "controller/reconciler/snapshot_document.h"
 #include "controller/session/ephemeral_container.h"
 #include "debugpod/envelope/envelope.h"
+#include "kube/client/api_error.h"
 
 namespace ephemera::reconciler {
 namespace {

@@ -29,12 +29,12 @@
 #include "base/status.h"
 #include "controller/audit/anchor_store.h"
 #include "controller/audit/audit_log.h"
-#include "controller/kube/kube_client.h"
 #include "controller/reconciler/step_events.h"
 #include "controller/session/access_checks.h"
 #include "controller/session/debug_session.h"
 #include "controller/session/planner.h"
 #include "controller/session/policy.h"
+#include "kube/client/kube_client.h"
 
 namespace ephemera::reconciler {
 

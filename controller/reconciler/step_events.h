@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
-#include "controller/kube/event.h"
-#include "controller/kube/resource.h"
 #include "controller/session/planner.h"
+#include "kube/object/event.h"
+#include "kube/object/resource.h"
 
 namespace ephemera::reconciler {
 

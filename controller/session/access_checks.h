@@ -18,10 +18,10 @@
 #include <string_view>
 #include <vector>
 
-#include "controller/kube/access_review.h"
 #include "controller/session/debug_session.h"
 #include "controller/session/pod_view.h"
 #include "controller/session/policy.h"
+#include "kube/object/access_review.h"
 
 namespace ephemera::session {
 

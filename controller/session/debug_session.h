@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "base/status.h"
-#include "controller/kube/resource.h"
 #include "debugpod/redact/redactor.h"
+#include "kube/object/resource.h"
 
 namespace ephemera::session {
 

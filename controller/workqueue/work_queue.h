@@ -43,7 +43,7 @@
 #include "base/backoff.h"
 #include "base/clock.h"
 #include "base/token_bucket.h"
-#include "controller/kube/resource.h"
+#include "kube/object/resource.h"
 
 namespace ephemera::workqueue {
 

@@ -3,7 +3,7 @@
 # start must end within a few seconds with a non-zero exit and exactly one message on stderr that
 # names the file and the problem, and never with a crash, an abort or a stack trace.
 #
-# The unit tests (tests/controller/config, tests/controller/kube/kube_config_test.cc) check the
+# The unit tests (tests/controller/config, tests/kube/auth/kube_config_test.cc) check the
 # parsers' messages; this checks what the binary does with them.
 #
 # Usage: startup_errors_test.sh PATH-TO-ephemera-controller TESTDATA-DIR

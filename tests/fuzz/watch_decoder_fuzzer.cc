@@ -1,11 +1,11 @@
-// Fuzzes the watch stream decoder (controller/kube/watch_decoder.h): the bytes of a watch response
+// Fuzzes the watch stream decoder (kube/client/watch_decoder.h): the bytes of a watch response
 // body, delivered in chunks whose size comes from the first input byte, so events split anywhere.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
-#include "controller/kube/watch_decoder.h"
+#include "kube/client/watch_decoder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

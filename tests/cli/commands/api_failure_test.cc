@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "controller/kube/api_error.h"
+#include "kube/client/api_error.h"
 
 namespace ephemera::commands {
 namespace {

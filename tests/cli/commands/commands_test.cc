@@ -14,11 +14,11 @@
 #include "cli/identity/identity_file.h"
 #include "controller/audit/anchor.h"
 #include "controller/audit/audit_log.h"
-#include "controller/kube/resource.h"
 #include "debugpod/envelope/envelope.h"
+#include "kube/object/resource.h"
 #include "tests/base/fake_clock.h"
 #include "tests/controller/audit/fake_audit_sink.h"
-#include "tests/controller/informer/fake_kube_client.h"
+#include "tests/kube/client/fake_kube_client.h"
 
 namespace ephemera::commands {
 namespace {

@@ -8,9 +8,9 @@
 #include <thread>
 
 #include "controller/detection/container_mark.h"
-#include "controller/kube/resource.h"
+#include "kube/object/resource.h"
 #include "tests/base/fake_clock.h"
-#include "tests/controller/informer/fake_kube_client.h"
+#include "tests/kube/client/fake_kube_client.h"
 
 namespace ephemera::detection {
 namespace {

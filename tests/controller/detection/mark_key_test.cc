@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "base/base64.h"
-#include "controller/kube/resource.h"
-#include "tests/controller/informer/fake_kube_client.h"
+#include "kube/object/resource.h"
+#include "tests/kube/client/fake_kube_client.h"
 
 namespace ephemera::detection {
 namespace {

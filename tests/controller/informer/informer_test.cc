@@ -8,9 +8,9 @@
 #include <thread>
 #include <vector>
 
-#include "controller/kube/api_error.h"
+#include "kube/client/api_error.h"
 #include "tests/base/fake_clock.h"
-#include "tests/controller/informer/fake_kube_client.h"
+#include "tests/kube/client/fake_kube_client.h"
 
 namespace ephemera::informer {
 namespace {

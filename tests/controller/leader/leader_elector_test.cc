@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "tests/base/fake_clock.h"
-#include "tests/controller/informer/fake_kube_client.h"
+#include "tests/kube/client/fake_kube_client.h"
 
 namespace ephemera::leader {
 namespace {

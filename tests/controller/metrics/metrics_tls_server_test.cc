@@ -18,7 +18,7 @@
 #include "controller/metrics/scrape_authorizer.h"
 #include "controller/metrics/self_signed_certificate.h"
 #include "tests/base/fake_clock.h"
-#include "tests/controller/informer/fake_kube_client.h"
+#include "tests/kube/client/fake_kube_client.h"
 
 // LeakSanitizer (asan preset): OpenSSL keeps per-thread state for the server's pool threads until
 // exit (see tests/controller/httpserver/http_server_test.cc); suppressed for this binary only.

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "tests/base/fake_clock.h"
-#include "tests/controller/informer/fake_kube_client.h"
+#include "tests/kube/client/fake_kube_client.h"
 
 namespace ephemera::metrics {
 namespace {

@@ -11,12 +11,12 @@
 #include <vector>
 
 #include "controller/audit/audit_log.h"
-#include "controller/kube/resource.h"
+#include "kube/object/resource.h"
 #include "tests/base/fake_clock.h"
 #include "tests/controller/audit/fake_audit_sink.h"
-#include "tests/controller/informer/fake_kube_client.h"
 #include "tests/controller/reconciler/reconciler_fixture.h"
 #include "tests/controller/session/session_fixtures.h"
+#include "tests/kube/client/fake_kube_client.h"
 
 namespace ephemera::reconciler {
 namespace {

@@ -12,9 +12,9 @@
 #include "base/rfc3339.h"
 #include "controller/audit/audit_verifier.h"
 #include "controller/detection/container_mark.h"
-#include "controller/kube/resource.h"
 #include "controller/session/debug_session.h"
 #include "debugpod/envelope/envelope.h"
+#include "kube/object/resource.h"
 #include "tests/controller/audit/fake_audit_sink.h"
 #include "tests/controller/reconciler/reconciler_fixture.h"
 

@@ -14,13 +14,13 @@
 #include "base/base64.h"
 #include "base/status.h"
 #include "controller/audit/audit_log.h"
-#include "controller/kube/resource.h"
 #include "controller/reconciler/debug_session_reconciler.h"
 #include "controller/session/debug_session.h"
+#include "kube/object/resource.h"
 #include "tests/base/fake_clock.h"
 #include "tests/controller/audit/fake_audit_sink.h"
-#include "tests/controller/informer/fake_kube_client.h"
 #include "tests/controller/session/session_fixtures.h"
+#include "tests/kube/client/fake_kube_client.h"
 
 namespace ephemera::reconciler::testing {
 

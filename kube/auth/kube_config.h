@@ -1,0 +1,86 @@
+// KubeConfig: where the API server is and how to authenticate to it, from a kubeconfig file or
+// from the in-cluster service-account mount.
+//
+// Supported: clusters[].cluster {server (https only), certificate-authority[-data],
+// tls-server-name}; users[].user {client-certificate[-data] + client-key[-data], token, tokenFile,
+// exec (client.authentication.k8s.io/v1)}; contexts[].context {cluster, user, namespace};
+// current-context, or an explicit context. Refused with a clear error: insecure-skip-tls-verify
+// true (TLS is always verified), proxy-url, username/password, auth-provider, impersonation
+// (as, as-groups, as-uid, as-user-extra). Relative paths resolve against the kubeconfig's
+// directory, as kubectl does. Files named by certificate-authority and client-certificate/key are
+// read at load time; the token file is re-read by FileTokenSource as it rotates.
+//
+// Errors are kInvalidArgument (kNotFound for a missing kubeconfig file) and read
+// "<file>: <field path>: <problem>"; they never contain a token or key.
+// A KubeConfig holds secrets (token, client key): never log it; Describe() is safe to log.
+#ifndef EPHEMERA_KUBE_AUTH_KUBE_CONFIG_H_
+#define EPHEMERA_KUBE_AUTH_KUBE_CONFIG_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "kube/auth/exec_credential.h"
+#include "kube/auth/token_source.h"
+
+namespace ephemera::kube {
+
+// Reads an environment variable; tests inject their own.
+using EnvironmentLookup = std::function<std::optional<std::string>(const std::string& name)>;
+std::optional<std::string> LookupProcessEnvironment(const std::string& name);
+
+struct KubeConfigOptions {
+  std::string context{};  // non-empty: use this context instead of current-context
+};
+
+struct InClusterOptions {
+  std::string service_account_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
+  EnvironmentLookup getenv = LookupProcessEnvironment;
+};
+
+struct KubeConfig {
+  std::string server{};           // "https://host:port[/prefix]", no trailing '/'
+  std::string tls_server_name{};  // non-empty: SNI and certificate name to verify instead of host
+  std::string certificate_authority_pem{};  // empty: the system trust store
+  std::string client_certificate_pem{};
+  std::string client_key_pem{};
+  std::string token{};
+  std::string token_file{};
+  std::optional<ExecConfig> exec{};
+  std::string namespace_name = "default";
+  std::string context_name{};  // empty for in-cluster
+  std::string source{};        // the kubeconfig path, the FromString name, or "in-cluster"
+
+  static StatusOr<KubeConfig> FromFile(const std::string& path,
+                                       const KubeConfigOptions& options = {});
+  // `source_name` is used in messages; relative paths inside resolve against `base_dir` (the
+  // current directory when empty).
+  static StatusOr<KubeConfig> FromString(std::string_view yaml, std::string_view source_name,
+                                         std::string_view base_dir = "",
+                                         const KubeConfigOptions& options = {});
+  // The in-cluster configuration: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT
+  // (IPv6 bracketed), ca.crt and token (path kept for re-reading) and namespace from the
+  // service-account directory. kFailedPrecondition when the variables are not set (not in a
+  // cluster); kUnauthenticated when the token file is unreadable.
+  static StatusOr<KubeConfig> InCluster(const InClusterOptions& options = {});
+
+  // "server=https://10.0.0.1:6443 context=kind namespace=default auth=exec(kubelogin)": no secrets.
+  std::string Describe() const;
+};
+
+// $KUBECONFIG (its first entry; merging several files is not supported) or $HOME/.kube/config.
+std::string DefaultKubeConfigPath(const EnvironmentLookup& getenv = LookupProcessEnvironment);
+
+// The TokenSource the config calls for: ExecTokenSource for exec, FileTokenSource for tokenFile
+// (and in-cluster), otherwise a StaticTokenSource (possibly with no credentials at all). Client
+// certificates from the config ride along with the token. `clock` and `runner` must outlive it.
+std::unique_ptr<TokenSource> NewTokenSource(const KubeConfig& config, base::Clock& clock,
+                                            CommandRunner& runner);
+
+}  // namespace ephemera::kube
+
+#endif  // EPHEMERA_KUBE_AUTH_KUBE_CONFIG_H_
