@@ -20,6 +20,9 @@
 #include <utility>
 #include <vector>
 
+#include "audit/audit_log.h"
+#include "audit/json_lines_audit_sink.h"
+#include "audit/verify_command.h"
 #include "base/clock.h"
 #include "base/json_depth.h"
 #include "controller/admission/admission_audit.h"
@@ -27,9 +30,6 @@
 #include "controller/admission/debug_session_admission.h"
 #include "controller/admission/ephemeral_container_admission.h"
 #include "controller/audit/anchor_store.h"
-#include "controller/audit/audit_log.h"
-#include "controller/audit/json_lines_audit_sink.h"
-#include "controller/audit/verify_command.h"
 #include "controller/config/load_config.h"
 #include "controller/detection/ephemeral_container_watch.h"
 #include "controller/detection/mark_key.h"

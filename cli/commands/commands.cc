@@ -7,13 +7,13 @@
 #include <set>
 #include <utility>
 
+#include "audit/anchor.h"
+#include "audit/verify_command.h"
 #include "cli/command_line/usage.h"
 #include "cli/commands/cluster.h"
 #include "cli/commands/delivery.h"
 #include "cli/commands/session_view.h"
 #include "cli/identity/identity_file.h"
-#include "controller/audit/anchor.h"
-#include "controller/audit/verify_command.h"
 #include "kube/object/resource.h"
 
 namespace ephemera::commands {

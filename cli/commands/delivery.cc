@@ -15,7 +15,7 @@
 #include "base/json_depth.h"
 #include "cli/commands/session_view.h"
 #include "cli/report/report.h"
-#include "debugpod/envelope/envelope.h"
+#include "envelope/envelope.h"
 #include "kube/object/resource.h"
 
 namespace ephemera::commands {

@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "base/rfc3339.h"
-#include "debugpod/envelope/envelope.h"
+#include "envelope/envelope.h"
 
 namespace ephemera::identity {
 namespace {

@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include "audit/audit_record.h"
 #include "base/status.h"
-#include "controller/audit/audit_record.h"
 
 namespace ephemera::admission {
 

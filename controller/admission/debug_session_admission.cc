@@ -9,7 +9,7 @@
 #include "base/duration.h"
 #include "controller/admission/admission_review.h"
 #include "controller/session/debug_session.h"
-#include "debugpod/envelope/envelope.h"
+#include "envelope/envelope.h"
 
 namespace ephemera::admission {
 namespace {

@@ -24,10 +24,10 @@
 #include <string>
 #include <string_view>
 
+#include "audit/anchor.h"
+#include "audit/audit_log.h"
 #include "base/clock.h"
 #include "base/status.h"
-#include "controller/audit/anchor.h"
-#include "controller/audit/audit_log.h"
 #include "kube/client/kube_client.h"
 
 namespace ephemera::audit {

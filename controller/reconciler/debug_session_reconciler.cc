@@ -12,7 +12,7 @@
 #include "controller/detection/container_mark.h"
 #include "controller/reconciler/snapshot_document.h"
 #include "controller/session/ephemeral_container.h"
-#include "debugpod/envelope/envelope.h"
+#include "envelope/envelope.h"
 #include "kube/client/api_error.h"
 
 namespace ephemera::reconciler {

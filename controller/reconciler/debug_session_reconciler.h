@@ -25,10 +25,10 @@
 #include <string>
 #include <string_view>
 
+#include "audit/audit_log.h"
 #include "base/clock.h"
 #include "base/status.h"
 #include "controller/audit/anchor_store.h"
-#include "controller/audit/audit_log.h"
 #include "controller/reconciler/step_events.h"
 #include "controller/session/access_checks.h"
 #include "controller/session/debug_session.h"

@@ -102,7 +102,7 @@ struct OverheadSummary {
   std::int64_t wall_millis = 0;
 };
 
-// The head of the session's audit chain (see controller/audit): how many records it has and the
+// The head of the session's audit chain (see audit/): how many records it has and the
 // hash of the newest. The controller continues the chain from here after a restart.
 struct AuditSummary {
   std::int64_t records = 0;

@@ -15,7 +15,6 @@
 #include <typeinfo>
 #include <vector>
 
-#include "debugpod/envelope/envelope.h"
 #include "debugpod/procfs/real_proc_fs.h"
 #include "debugpod/redact/redactor.h"
 #include "debugpod/snapshot/capture.h"
@@ -25,6 +24,7 @@
 #include "debugpod/snapshot/sandbox.h"
 #include "debugpod/snapshot/stack_source.h"
 #include "debugpod/snapshot/watchdog.h"
+#include "envelope/envelope.h"
 
 namespace ephemera::snapshot {
 namespace {

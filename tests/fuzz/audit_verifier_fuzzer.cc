@@ -1,11 +1,11 @@
-// Fuzzes the audit verifier (controller/audit/audit_verifier.h): `ephemera-controller audit verify`
+// Fuzzes the audit verifier (audit/audit_verifier.h): `ephemera-controller audit verify`
 // reads JSON lines from a file anyone may have edited, and both reports are rendered.
 #include <cstddef>
 #include <cstdint>
 #include <sstream>
 #include <string>
 
-#include "controller/audit/audit_verifier.h"
+#include "audit/audit_verifier.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::istringstream lines(std::string(reinterpret_cast<const char*>(data), size));

@@ -1,4 +1,4 @@
-// Fuzzes the age envelope reader (debugpod/envelope): what `kubectl ephemera` and the controller
+// Fuzzes the age envelope reader (envelope/): what `kubectl ephemera` and the controller
 // open is fetched from the cluster, so it may be truncated, tampered with or hostile. The identity
 // is the published test key of the age test kit (tests/testdata/envelope/README.md), the one the
 // seed files are encrypted to, so the fuzzer reaches the payload and gzip layers too.
@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "debugpod/envelope/age_header.h"
-#include "debugpod/envelope/envelope.h"
+#include "envelope/age_header.h"
+#include "envelope/envelope.h"
 
 namespace {
 

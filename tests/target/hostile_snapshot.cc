@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "debugpod/envelope/envelope.h"
+#include "envelope/envelope.h"
 
 namespace {
 

@@ -10,14 +10,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "audit/anchor.h"
+#include "audit/audit_log.h"
 #include "cli/commands/delivery.h"
 #include "cli/identity/identity_file.h"
-#include "controller/audit/anchor.h"
-#include "controller/audit/audit_log.h"
-#include "debugpod/envelope/envelope.h"
+#include "envelope/envelope.h"
 #include "kube/object/resource.h"
+#include "tests/audit/fake_audit_sink.h"
 #include "tests/base/fake_clock.h"
-#include "tests/controller/audit/fake_audit_sink.h"
 #include "tests/kube/client/fake_kube_client.h"
 
 namespace ephemera::commands {

@@ -4,10 +4,10 @@
 
 #include <string>
 
+#include "audit/audit_log.h"
 #include "controller/admission/admission_review.h"
 #include "controller/admission/debug_session_admission.h"
-#include "controller/audit/audit_log.h"
-#include "tests/controller/audit/fake_audit_sink.h"
+#include "tests/audit/fake_audit_sink.h"
 
 namespace ephemera::admission {
 namespace {

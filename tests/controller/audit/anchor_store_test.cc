@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/audit/fake_audit_sink.h"
 #include "tests/base/fake_clock.h"
-#include "tests/controller/audit/fake_audit_sink.h"
 #include "tests/kube/client/fake_kube_client.h"
 
 namespace ephemera::audit {

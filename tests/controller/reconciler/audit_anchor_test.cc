@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "controller/audit/anchor.h"
+#include "audit/anchor.h"
+#include "audit/audit_verifier.h"
 #include "controller/audit/anchor_store.h"
-#include "controller/audit/audit_verifier.h"
 #include "controller/reconciler/debug_session_reconciler.h"
-#include "debugpod/envelope/envelope.h"
-#include "tests/controller/audit/fake_audit_sink.h"
+#include "envelope/envelope.h"
+#include "tests/audit/fake_audit_sink.h"
 #include "tests/controller/reconciler/reconciler_fixture.h"
 #include "tests/controller/session/session_fixtures.h"
 

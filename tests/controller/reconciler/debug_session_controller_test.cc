@@ -10,10 +10,10 @@
 #include <utility>
 #include <vector>
 
-#include "controller/audit/audit_log.h"
+#include "audit/audit_log.h"
 #include "kube/object/resource.h"
+#include "tests/audit/fake_audit_sink.h"
 #include "tests/base/fake_clock.h"
-#include "tests/controller/audit/fake_audit_sink.h"
 #include "tests/controller/reconciler/reconciler_fixture.h"
 #include "tests/controller/session/session_fixtures.h"
 #include "tests/kube/client/fake_kube_client.h"

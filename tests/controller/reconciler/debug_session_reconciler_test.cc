@@ -8,14 +8,14 @@
 #include <random>
 #include <sstream>
 
+#include "audit/audit_verifier.h"
 #include "base/base64.h"
 #include "base/rfc3339.h"
-#include "controller/audit/audit_verifier.h"
 #include "controller/detection/container_mark.h"
 #include "controller/session/debug_session.h"
-#include "debugpod/envelope/envelope.h"
+#include "envelope/envelope.h"
 #include "kube/object/resource.h"
-#include "tests/controller/audit/fake_audit_sink.h"
+#include "tests/audit/fake_audit_sink.h"
 #include "tests/controller/reconciler/reconciler_fixture.h"
 
 namespace ephemera::reconciler {

@@ -11,14 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit_log.h"
 #include "base/base64.h"
 #include "base/status.h"
-#include "controller/audit/audit_log.h"
 #include "controller/reconciler/debug_session_reconciler.h"
 #include "controller/session/debug_session.h"
 #include "kube/object/resource.h"
+#include "tests/audit/fake_audit_sink.h"
 #include "tests/base/fake_clock.h"
-#include "tests/controller/audit/fake_audit_sink.h"
 #include "tests/controller/session/session_fixtures.h"
 #include "tests/kube/client/fake_kube_client.h"
 

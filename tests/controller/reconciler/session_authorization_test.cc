@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit_log.h"
 #include "base/rfc3339.h"
-#include "controller/audit/audit_log.h"
 #include "controller/reconciler/debug_session_reconciler.h"
 #include "controller/session/debug_session.h"
 #include "kube/object/resource.h"
-#include "tests/controller/audit/fake_audit_sink.h"
+#include "tests/audit/fake_audit_sink.h"
 #include "tests/controller/reconciler/reconciler_fixture.h"
 
 namespace ephemera::reconciler {
