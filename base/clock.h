@@ -1,5 +1,5 @@
-// Clock: the one way Ephemera's controller code reads time or waits, so tests can drive time by
-// hand.
+// Clock: the one way Ephemera's code reads time or waits (the controller's queues, informers and
+// leases, the CLI's waits, the snapshot tool's deadline), so tests can drive time by hand.
 //
 // Production code uses SystemClock; tests use FakeClock (tests/base/fake_clock.h), whose
 // SleepFor advances fake time instead of blocking. Implementations are thread safe.

@@ -62,7 +62,7 @@ class SnapshotBuilder {
   CaptureResult Build();
 
  private:
-  bool DeadlinePassed() const { return deps_.clock.Now() >= request_.deadline; }
+  bool DeadlinePassed() const { return deps_.clock.SteadyNow() >= request_.deadline; }
   bool Wants(Section section) const { return request_.sections.Has(section); }
 
   void Degrade(Section section, int pid, std::string_view reason, std::optional<int> tid = {}) {

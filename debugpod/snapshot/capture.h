@@ -21,9 +21,9 @@
 #include <optional>
 #include <string>
 
+#include "base/clock.h"
 #include "debugpod/procfs/proc_fs.h"
 #include "debugpod/redact/redactor.h"
-#include "debugpod/snapshot/clock.h"
 #include "debugpod/snapshot/command_line.h"
 #include "debugpod/snapshot/stack_source.h"
 #include "debugpod/snapshot/targets.h"
@@ -72,7 +72,7 @@ struct CaptureDeps {
   std::function<std::unique_ptr<procfs::CgroupFs>(int pid)> target_cgroup_fs;
   StackSource& stacks;
   const redact::Redactor& redactor;
-  const Clock& clock;
+  base::Clock& clock;  // SteadyNow() against the deadline
 };
 
 struct CaptureResult {

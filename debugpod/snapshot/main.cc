@@ -15,10 +15,10 @@
 #include <typeinfo>
 #include <vector>
 
+#include "base/clock.h"
 #include "debugpod/procfs/real_proc_fs.h"
 #include "debugpod/redact/redactor.h"
 #include "debugpod/snapshot/capture.h"
-#include "debugpod/snapshot/clock.h"
 #include "debugpod/snapshot/command_line.h"
 #include "debugpod/snapshot/output_cap.h"
 #include "debugpod/snapshot/sandbox.h"
@@ -143,7 +143,7 @@ int Run(int argc, char** argv) {
   procfs::RealProcFs proc(kProcRoot);
   procfs::RealCgroupFs cgroup;
   PtraceStackSource stacks;
-  SteadyClock clock;
+  base::SystemClock clock;
   CaptureDeps deps{proc,
                    cgroup,
                    [](int pid) -> std::unique_ptr<procfs::CgroupFs> {

@@ -68,7 +68,7 @@ class CaptureTest : public ::testing::Test {
     request_.tool_euid = 1000;
     request_.tool_version = "9.9.9";
     request_.capture_time = "2024-05-01T12:00:00.000Z";
-    request_.deadline = clock_.Now() + milliseconds(20000);
+    request_.deadline = clock_.SteadyNow() + milliseconds(20000);
     request_.deadline_budget = milliseconds(20000);
     stacks_.Set(1, ServerStacks());
   }

@@ -11,10 +11,12 @@
 #include <utility>
 
 #include "debugpod/procfs/real_proc_fs.h"
-#include "debugpod/snapshot/clock.h"
 #include "debugpod/snapshot/stack_source.h"
+#include "tests/base/fake_clock.h"
 
 namespace ephemera::snapshot {
+
+using base::FakeClock;
 
 // Reads the fixture tree under tests/testdata/snapshot/proc, except for failures the test injects:
 // per (pid, relative path) or for a whole pid ("the process exited").
@@ -74,15 +76,6 @@ class FakeProcFs final : public procfs::ProcFs {
   std::map<std::pair<int, std::string>, Status> failures_;
   std::set<int> exited_;
   std::function<void(int, std::string_view)> hook_;
-};
-
-class FakeClock final : public Clock {
- public:
-  std::chrono::steady_clock::time_point Now() const override { return now_; }
-  void Advance(std::chrono::milliseconds d) { now_ += d; }
-
- private:
-  std::chrono::steady_clock::time_point now_{std::chrono::hours(1000)};
 };
 
 // Returns canned stacks per pid (or an error); optionally runs a hook on each capture, e.g. to
