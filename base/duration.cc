@@ -29,9 +29,21 @@ Status Invalid(std::string_view text, std::string_view why) {
                               std::string(why) + "; write it like 60s, 5m, 1h30m or 250ms");
 }
 
-}  // namespace
+// Digits and then exactly one of the units ms, s, m, h; the number fits in 32 bits.
+bool IsWholeNumberAndUnit(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const std::string_view unit = text.substr(digits);
+  if (digits == 0 || (unit != "ms" && unit != "s" && unit != "m" && unit != "h")) return false;
+  std::uint64_t number = 0;
+  for (std::size_t i = 0; i < digits; ++i) {
+    number = number * 10 + static_cast<std::uint64_t>(text[i] - '0');
+    if (number > std::numeric_limits<std::uint32_t>::max()) return false;
+  }
+  return true;
+}
 
-StatusOr<std::chrono::nanoseconds> ParseDuration(std::string_view text) {
+StatusOr<std::chrono::nanoseconds> ParseGoDuration(std::string_view text) {
   std::string_view rest = text;
   bool negative = false;
   if (!rest.empty() && (rest[0] == '-' || rest[0] == '+')) {
@@ -90,6 +102,16 @@ StatusOr<std::chrono::nanoseconds> ParseDuration(std::string_view text) {
     total += value;
   }
   return std::chrono::nanoseconds(negative ? -total : total);
+}
+
+}  // namespace
+
+StatusOr<std::chrono::nanoseconds> ParseDuration(std::string_view text, DurationSyntax syntax) {
+  if (syntax == DurationSyntax::kWholeNumberAndUnit && !IsWholeNumberAndUnit(text)) {
+    return InvalidArgumentError("want a duration such as 20s, 500ms or 2m, got \"" +
+                                std::string(text) + "\"");
+  }
+  return ParseGoDuration(text);
 }
 
 std::string FormatDuration(std::chrono::nanoseconds duration) {

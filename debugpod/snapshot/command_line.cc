@@ -3,6 +3,8 @@
 #include <charconv>
 #include <string>
 
+#include "base/duration.h"
+
 namespace ephemera::snapshot {
 namespace {
 
@@ -102,23 +104,6 @@ std::string_view ProfileName(Profile profile) {
   return profile == Profile::kRestricted ? "restricted" : "ptrace";
 }
 
-StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
-  size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  std::optional<uint64_t> number = ParseDecimal(text.substr(0, digits));
-  std::string_view unit = text.substr(digits);
-  uint64_t scale = 0;
-  if (unit == "ms") scale = 1;
-  if (unit == "s") scale = 1000;
-  if (unit == "m") scale = uint64_t{60} * 1000;
-  if (unit == "h") scale = uint64_t{3600} * 1000;
-  if (!number || scale == 0 || *number > UINT32_MAX) {
-    return InvalidArgumentError("want a duration such as 20s, 500ms or 2m, got \"" +
-                                std::string(text) + "\"");
-  }
-  return std::chrono::milliseconds(*number * scale);
-}
-
 StatusOr<size_t> ParseByteSize(std::string_view text) {
   size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
@@ -206,12 +191,13 @@ StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
     } else if (flag == "--deadline") {
       v = value();
       if (!v.ok()) return v.status();
-      StatusOr<std::chrono::milliseconds> d = ParseDuration(*v);
+      StatusOr<std::chrono::nanoseconds> d =
+          base::ParseDuration(*v, base::DurationSyntax::kWholeNumberAndUnit);
       if (!d.ok()) return FlagError(flag, d.status().message());
       if (*d < kMinDeadline || *d > kMaxDeadline) {
         return FlagError(flag, "must be between 1ms and 1h, got \"" + *v + "\"");
       }
-      cl.deadline = *d;
+      cl.deadline = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
     } else if (flag == "--max-output-bytes") {
       v = value();
       if (!v.ok()) return v.status();

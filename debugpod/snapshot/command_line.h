@@ -92,9 +92,6 @@ struct CommandLine {
 // over every other flag and error.
 StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args);
 
-// "20s", "500ms", "2m", "1h" → duration. InvalidArgument on anything else.
-StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text);
-
 // "4194304", "512Ki", "4Mi" → bytes. InvalidArgument on anything else.
 StatusOr<size_t> ParseByteSize(std::string_view text);
 

@@ -61,5 +61,22 @@ TEST(FormatDurationTest, ShortestForms) {
   EXPECT_EQ(FormatDuration(-2s), "-2s");
 }
 
+// The snapshot tool's --deadline form: one whole number and one unit.
+TEST(ParseDurationTest, WholeNumberAndUnitAcceptsUnitsOnly) {
+  constexpr auto kPlain = DurationSyntax::kWholeNumberAndUnit;
+  EXPECT_EQ(*ParseDuration("20s", kPlain), 20s);
+  EXPECT_EQ(*ParseDuration("250ms", kPlain), 250ms);
+  EXPECT_EQ(*ParseDuration("2m", kPlain), 2min);
+  EXPECT_EQ(*ParseDuration("1h", kPlain), 1h);
+  EXPECT_EQ(*ParseDuration("4294967295ms", kPlain), 4294967295ms);
+  for (std::string_view bad :
+       {"20", "s", "-1s", "1.5s", "1h30m", "+5s", "10us", "0", "4294967296ms", ""}) {
+    auto parsed = ParseDuration(bad, kPlain);
+    ASSERT_FALSE(parsed.ok()) << "\"" << bad << "\" parsed";
+    EXPECT_EQ(parsed.status().message().rfind("want a duration such as 20s, 500ms or 2m", 0), 0u)
+        << parsed.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace ephemera::base

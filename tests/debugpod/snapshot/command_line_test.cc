@@ -132,17 +132,6 @@ TEST(ParseCommandLineTest, ErrorsNameTheFlagAndTheFix) {
   EXPECT_THAT(ErrorOf({"12"}), HasSubstr("unexpected argument \"12\""));
 }
 
-TEST(ParseDurationTest, AcceptsUnitsOnly) {
-  EXPECT_EQ(*ParseDuration("20s"), milliseconds(20000));
-  EXPECT_EQ(*ParseDuration("250ms"), milliseconds(250));
-  EXPECT_EQ(*ParseDuration("2m"), milliseconds(120000));
-  EXPECT_EQ(*ParseDuration("1h"), milliseconds(3600000));
-  EXPECT_FALSE(ParseDuration("20").ok());
-  EXPECT_FALSE(ParseDuration("s").ok());
-  EXPECT_FALSE(ParseDuration("-1s").ok());
-  EXPECT_FALSE(ParseDuration("1.5s").ok());
-}
-
 TEST(ParseByteSizeTest, AcceptsBinarySuffixes) {
   EXPECT_EQ(*ParseByteSize("4096"), 4096u);
   EXPECT_EQ(*ParseByteSize("16Ki"), 16384u);
