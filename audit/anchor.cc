@@ -1,11 +1,11 @@
 #include "audit/anchor.h"
 
-#include <openssl/sha.h>
-
 #include <array>
 #include <charconv>
 #include <cstdint>
 #include <utility>
+
+#include "base/hash.h"
 
 namespace ephemera::audit {
 namespace {
@@ -21,15 +21,7 @@ std::string DataString(const nlohmann::json& data, const char* key) {
 }  // namespace
 
 std::string AnchorConfigMapName(std::string_view chain) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(chain.data()), chain.size(), digest.data());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string name(kNamePrefix);
-  for (std::size_t i = 0; i < kNameHexDigits / 2; ++i) {
-    name.push_back(kHex[digest[i] >> 4]);
-    name.push_back(kHex[digest[i] & 0x0f]);
-  }
-  return name;
+  return std::string(kNamePrefix) + base::Sha256Hex(chain).substr(0, kNameHexDigits);
 }
 
 nlohmann::json BuildAnchorConfigMap(const ChainAnchor& anchor, std::string_view namespace_name,

@@ -1,12 +1,12 @@
 #include "audit/audit_record.h"
 
-#include <openssl/sha.h>
-
 #include <array>
 #include <cstdio>
 #include <ctime>
 #include <set>
 #include <utility>
+
+#include "base/hash.h"
 
 namespace ephemera::audit {
 namespace {
@@ -14,16 +14,9 @@ namespace {
 constexpr std::string_view kHashPrefix = "sha256:";
 constexpr std::string_view kGenesisPrefix = "ephemera-audit-genesis:";
 
-std::string Sha256Hex(std::string_view data) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(kHashPrefix);
-  for (unsigned char byte : digest) {
-    out.push_back(kHex[byte >> 4]);
-    out.push_back(kHex[byte & 0x0f]);
-  }
-  return out;
+// "sha256:" and the hex digest: the form hashes take in records.
+std::string PrefixedSha256(std::string_view data) {
+  return std::string(kHashPrefix) + base::Sha256Hex(data);
 }
 
 // Replacing invalid UTF-8 here, before hashing, keeps the stored record, the written line and the
@@ -121,13 +114,13 @@ std::string FormatAuditTime(std::chrono::system_clock::time_point t) {
 std::string GenesisHash(std::string_view chain) {
   std::string data(kGenesisPrefix);
   data.append(chain);
-  return Sha256Hex(data);
+  return PrefixedSha256(data);
 }
 
 ChainHead GenesisHead(std::string_view chain) { return ChainHead{0, GenesisHash(chain)}; }
 
 bool IsAuditHash(std::string_view text) {
-  if (text.size() != kHashPrefix.size() + std::size_t{2} * SHA256_DIGEST_LENGTH) return false;
+  if (text.size() != kHashPrefix.size() + base::kSha256HexLength) return false;
   if (text.substr(0, kHashPrefix.size()) != kHashPrefix) return false;
   for (char c : text.substr(kHashPrefix.size())) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
@@ -153,7 +146,7 @@ std::string CanonicalRecordJson(const SealedRecord& sealed) {
 }
 
 std::string ComputeRecordHash(const SealedRecord& sealed) {
-  return Sha256Hex(sealed.prev + "\n" + CanonicalRecordJson(sealed));
+  return PrefixedSha256(sealed.prev + "\n" + CanonicalRecordJson(sealed));
 }
 
 nlohmann::json ToJson(const SealedRecord& sealed) {

@@ -152,32 +152,6 @@ std::string Base64EncodeImpl(std::string_view bytes, bool padded) {
 
 }  // namespace
 
-// --- SecretBytes -------------------------------------------------------------------------------
-
-// Moves copy and then wipe: moving a std::string would leave a short (in-object) secret behind.
-SecretBytes::SecretBytes(SecretBytes&& other) noexcept {
-  bytes_ = other.bytes_;
-  other.Wipe();
-}
-
-SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
-  if (this != &other) {
-    Wipe();
-    bytes_ = other.bytes_;
-    other.Wipe();
-  }
-  return *this;
-}
-
-SecretBytes::~SecretBytes() { Wipe(); }
-
-void SecretBytes::Wipe() { WipeString(bytes_); }
-
-void WipeString(std::string& s) {
-  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
-  s.clear();
-}
-
 // --- Bech32 ----------------------------------------------------------------------------------
 
 StatusOr<std::string> Bech32EncodeGroups(std::string_view hrp, std::string_view groups) {

@@ -17,37 +17,13 @@
 #include <string>
 #include <string_view>
 
+#include "base/secret_bytes.h"
 #include "base/status.h"
 
 namespace ephemera::envelope {
 
-// Bytes that hold secret key material. Movable, not copyable (a copy would be a second place to
-// wipe); the buffer is cleansed on destruction and before being moved from.
-class SecretBytes {
- public:
-  SecretBytes() = default;
-  explicit SecretBytes(size_t size) : bytes_(size, '\0') {}
-  explicit SecretBytes(std::string_view bytes) : bytes_(bytes) {}
-  SecretBytes(const SecretBytes&) = delete;
-  SecretBytes& operator=(const SecretBytes&) = delete;
-  SecretBytes(SecretBytes&& other) noexcept;
-  SecretBytes& operator=(SecretBytes&& other) noexcept;
-  ~SecretBytes();
-
-  size_t Size() const { return bytes_.size(); }
-  bool IsEmpty() const { return bytes_.empty(); }
-  uint8_t* Data() { return reinterpret_cast<uint8_t*>(bytes_.data()); }
-  const uint8_t* Data() const { return reinterpret_cast<const uint8_t*>(bytes_.data()); }
-  std::string_view View() const { return bytes_; }
-
- private:
-  void Wipe();
-  std::string bytes_;
-};
-
-// Overwrites `s` with zeros (OPENSSL_cleanse) and clears it. For temporaries that briefly held a
-// secret in a std::string, such as an encoded identity.
-void WipeString(std::string& s);
+using base::SecretBytes;
+using base::WipeString;
 
 // --- Bech32 (BIP 173 checksum, without BIP 173's 90-character limit, as age requires) ---
 

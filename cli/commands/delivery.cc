@@ -1,8 +1,6 @@
 #include "cli/commands/delivery.h"
 
 #include <fcntl.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,7 +10,10 @@
 #include <ostream>
 #include <vector>
 
+#include "base/hash.h"
+#include "base/json_access.h"
 #include "base/json_depth.h"
+#include "base/secret_bytes.h"
 #include "cli/commands/session_view.h"
 #include "cli/report/report.h"
 #include "envelope/envelope.h"
@@ -28,42 +29,9 @@ using nlohmann::json;
 // The decrypted document of one snapshot is bounded by the tool's output cap; this is far above it.
 constexpr std::size_t kMaxPlaintextBytes = std::size_t{256} << 20;
 
-std::string StringAt(const json& object, std::string_view pointer) {
-  const json::json_pointer at{std::string(pointer)};
-  if (!object.contains(at)) return "";
-  const json& value = object.at(at);
-  return value.is_string() ? value.get<std::string>() : "";
-}
-
-// Wipes a plaintext buffer before it is released.
-class Plaintext {
- public:
-  explicit Plaintext(std::string text) : text_(std::move(text)) {}
-  ~Plaintext() {
-    if (!text_.empty()) OPENSSL_cleanse(text_.data(), text_.size());
-  }
-  Plaintext(const Plaintext&) = delete;
-  Plaintext& operator=(const Plaintext&) = delete;
-  const std::string& Get() const { return text_; }
-
- private:
-  std::string text_;
-};
+using base::StringAt;
 
 }  // namespace
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xf];
-  }
-  return hex;
-}
 
 CommandOutcome WritePrivateFile(const std::string& path, std::string_view text) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -126,7 +94,7 @@ CommandOutcome DeliverReport(Cluster& cluster, const json& session,
   const std::string ciphertext = StringAt(*snapshot, "/spec/ciphertext");
   const std::string recorded = StringAt(*snapshot, "/spec/sha256");
   const std::string expected = StringAt(session, "/status/snapshot/sha256");
-  const std::string actual = Sha256Hex(ciphertext);
+  const std::string actual = base::Sha256Hex(ciphertext);
   if (ciphertext.empty() || actual != recorded || (!expected.empty() && actual != expected)) {
     return CommandOutcome::Failure(ExitCode::kFailed,
                                    "DebugSnapshot " + snapshot_name +
@@ -161,9 +129,9 @@ CommandOutcome DeliverReport(Cluster& cluster, const json& session,
         ExitCode::kFailed,
         "cannot decrypt DebugSnapshot " + snapshot_name + ": " + opened.status().message());
   }
-  Plaintext plaintext(std::move(*opened));
+  auto plaintext = base::SecretBytes::Adopt(std::move(*opened));
   // Depth-limited: -o json prints the document, which recurses once per level.
-  json document = base::ParseJsonWithinDepth(plaintext.Get());
+  json document = base::ParseJsonWithinDepth(plaintext.View());
   if (document.is_discarded()) {
     return CommandOutcome::Failure(ExitCode::kFailed,
                                    "DebugSnapshot " + snapshot_name +
@@ -191,13 +159,13 @@ CommandOutcome DeliverReport(Cluster& cluster, const json& session,
         ExitCode::kFailed,
         "cannot render the snapshot of " + session_name + ": " + rendered.status().message());
   }
-  Plaintext output(std::move(*rendered));
+  auto output = base::SecretBytes::Adopt(std::move(*rendered));
   if (file.empty()) {
-    io.out << output.Get();
+    io.out << output.View();
     io.out.flush();
     return CommandOutcome::Success();
   }
-  CommandOutcome written = WritePrivateFile(file, output.Get());
+  CommandOutcome written = WritePrivateFile(file, output.View());
   if (written.Succeeded()) {
     io.err << "Wrote the " << command_line::OutputFormatName(format) << " report of session "
            << session_name << " to " << file << " (mode 0600)\n";

@@ -15,9 +15,6 @@
 
 namespace ephemera::commands {
 
-// Lower-case hex SHA-256 of `data`.
-std::string Sha256Hex(std::string_view data);
-
 // Writes the report for `session` (a Completed DebugSession object) to `file`, or to io.out when
 // `file` is empty. Exit codes: kNotFound / kExpired (snapshot gone), kIdentity (not a recipient),
 // kFailed (digest mismatch, undecryptable or unreadable document), kForbidden (no get on

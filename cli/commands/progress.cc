@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "base/json_access.h"
+
 namespace ephemera::commands {
 namespace {
 
@@ -10,11 +12,7 @@ using nlohmann::json;
 
 constexpr std::chrono::seconds kStallAfter{10};
 
-std::string StringAt(const json& object, const json::json_pointer& pointer) {
-  if (!object.contains(pointer)) return "";
-  const json& value = object.at(pointer);
-  return value.is_string() ? value.get<std::string>() : "";
-}
+using base::StringAt;
 
 // The steps of a session that goes well, in order; terminal failures rank separately.
 int StepRank(const std::string& phase) {
@@ -31,11 +29,11 @@ std::string Stamp(std::chrono::milliseconds elapsed) { return "[" + FormatElapse
 
 SessionProgress ReadProgress(const json& session) {
   SessionProgress progress;
-  progress.phase = StringAt(session, "/status/phase"_json_pointer);
-  progress.message = StringAt(session, "/status/message"_json_pointer);
-  progress.pod = StringAt(session, "/spec/target/pod"_json_pointer);
-  progress.container = StringAt(session, "/spec/target/container"_json_pointer);
-  progress.ephemeral_container = StringAt(session, "/status/ephemeralContainer"_json_pointer);
+  progress.phase = StringAt(session, "/status/phase");
+  progress.message = StringAt(session, "/status/message");
+  progress.pod = StringAt(session, "/spec/target/pod");
+  progress.container = StringAt(session, "/spec/target/container");
+  progress.ephemeral_container = StringAt(session, "/status/ephemeralContainer");
   const json::json_pointer conditions_at("/status/conditions");
   if (session.contains(conditions_at) && session.at(conditions_at).is_array()) {
     for (const json& condition : session.at(conditions_at)) {

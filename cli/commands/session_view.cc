@@ -4,6 +4,7 @@
 #include <optional>
 #include <sstream>
 
+#include "base/json_access.h"
 #include "base/rfc3339.h"
 
 namespace ephemera::commands {
@@ -14,12 +15,7 @@ using nlohmann::json;
 constexpr std::size_t kMaxSessionName = 63;
 constexpr std::size_t kGeneratedSuffix = 5;
 
-std::string StringAt(const json& object, std::string_view pointer) {
-  const json::json_pointer at{std::string(pointer)};
-  if (!object.contains(at)) return "";
-  const json& value = object.at(at);
-  return value.is_string() ? value.get<std::string>() : "";
-}
+using base::StringAt;
 
 std::optional<TimePoint> TimeAt(const json& object, std::string_view pointer) {
   const std::string text = StringAt(object, pointer);

@@ -12,17 +12,13 @@
 #include <utility>
 
 #include "base/rfc3339.h"
+#include "base/secret_bytes.h"
 #include "envelope/envelope.h"
 
 namespace ephemera::identity {
 namespace {
 
 constexpr std::size_t kMaxIdentityFileBytes = std::size_t{64} * 1024;
-
-void Wipe(std::string& secret) {
-  if (!secret.empty()) OPENSSL_cleanse(secret.data(), secret.size());
-  secret.clear();
-}
 
 std::string ModeText(mode_t mode) {
   char text[8];
@@ -46,7 +42,7 @@ StatusOr<std::string> ReadAll(int fd, const std::string& path) {
     text.append(buffer, static_cast<std::size_t>(n));
     OPENSSL_cleanse(buffer, sizeof buffer);
     if (text.size() > kMaxIdentityFileBytes) {
-      Wipe(text);
+      base::WipeString(text);
       return InvalidArgumentError("identity file " + path + " is too large to be an age identity");
     }
   }
@@ -101,7 +97,7 @@ Identity::Identity(std::string path, std::string secret, std::string recipient)
 }
 
 Identity::~Identity() {
-  for (std::string& secret : secrets_) Wipe(secret);
+  for (std::string& secret : secrets_) base::WipeString(secret);
 }
 
 Identity::Identity(Identity&& other) noexcept
@@ -142,7 +138,7 @@ StatusOr<Identity> LoadIdentity(const std::string& path) {
   ::close(fd);
   if (!text.ok()) return text.status();
   auto identities = envelope::ParseIdentities(*text);
-  Wipe(*text);
+  base::WipeString(*text);
   if (!identities.ok()) {
     return InvalidArgumentError("identity file " + path +
                                 " is not an age identity file: " + identities.status().message());
@@ -151,10 +147,10 @@ StatusOr<Identity> LoadIdentity(const std::string& path) {
     return InvalidArgumentError("identity file " + path + " holds no identity");
   }
   std::string secret = std::move(identities->front());
-  for (std::string& other : *identities) Wipe(other);
+  for (std::string& other : *identities) base::WipeString(other);
   auto recipient = envelope::RecipientOf(secret);
   if (!recipient.ok()) {
-    Wipe(secret);
+    base::WipeString(secret);
     return InvalidArgumentError("identity file " + path + " holds no usable X25519 identity: " +
                                 recipient.status().message());
   }
@@ -176,8 +172,8 @@ StatusOr<EnsuredIdentity> EnsureIdentity(const std::string& path,
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     const int error = errno;
-    Wipe(contents);
-    Wipe(generated->identity);
+    base::WipeString(contents);
+    base::WipeString(generated->identity);
     if (error == EEXIST) {  // created meanwhile (another invocation): use that one
       auto raced = LoadIdentity(path);
       if (!raced.ok()) return raced.status();
@@ -191,10 +187,10 @@ StatusOr<EnsuredIdentity> EnsureIdentity(const std::string& path,
   }
   if (written.ok()) written = WriteAll(fd, contents, path);
   ::close(fd);
-  Wipe(contents);
+  base::WipeString(contents);
   if (!written.ok()) {
     ::unlink(path.c_str());
-    Wipe(generated->identity);
+    base::WipeString(generated->identity);
     return written;
   }
   return EnsuredIdentity{Identity(path, std::move(generated->identity), generated->recipient),

@@ -107,23 +107,6 @@ Status ValidateSnapshot(const json& snapshot) {
   return OkStatus();
 }
 
-const json* FindField(const json& object, std::string_view key) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
-}
-
-std::string StringField(const json& object, std::string_view key) {
-  const json* field = FindField(object, key);
-  return field != nullptr && field->is_string() ? field->get<std::string>() : std::string();
-}
-
-std::optional<std::int64_t> IntField(const json& object, std::string_view key) {
-  const json* field = FindField(object, key);
-  if (field == nullptr || !field->is_number_integer()) return std::nullopt;
-  return field->get<std::int64_t>();
-}
-
 const json& ArrayField(const json& object, std::string_view key) {
   static const json kEmptyArray = json::array();
   const json* field = FindField(object, key);

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json_access.h"
 #include "base/status.h"
 
 namespace ephemera::report {
@@ -29,12 +30,10 @@ Status ValidateSnapshot(const nlohmann::json& snapshot);
 StatusOr<std::string> RenderValidated(const nlohmann::json& snapshot,
                                       const std::function<std::string()>& render);
 
-// The member `key` of `object`, or nullptr when `object` is not an object or lacks it.
-const nlohmann::json* FindField(const nlohmann::json& object, std::string_view key);
-// The string member `key`, or "" when absent or not a string.
-std::string StringField(const nlohmann::json& object, std::string_view key);
-// The integer member `key`, or nullopt when absent, null or not an integer.
-std::optional<std::int64_t> IntField(const nlohmann::json& object, std::string_view key);
+// Tolerant member access (base/json_access.h).
+using base::FindField;
+using base::IntField;
+using base::StringField;
 // The array member `key`, or an empty array when absent or not an array.
 const nlohmann::json& ArrayField(const nlohmann::json& object, std::string_view key);
 // The object member `key`, or nullptr when absent or not an object.

@@ -4,12 +4,6 @@ namespace ephemera::admission {
 
 using nlohmann::json;
 
-std::string StringField(const json& object, std::string_view key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 const json& ObjectField(const json& object, std::string_view key) {
   static const json kEmpty = json::object();
   if (!object.is_object()) return kEmpty;

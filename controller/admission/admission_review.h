@@ -6,11 +6,13 @@
 #include <string>
 #include <string_view>
 
+#include "base/json_access.h"
+
 namespace ephemera::admission {
 
 // Members of JSON that is not schema-validated yet (a mutating webhook sees the object before the
 // API server checks it): "" or an empty object when the member is absent or of another type.
-std::string StringField(const nlohmann::json& object, std::string_view key);
+using base::StringField;
 const nlohmann::json& ObjectField(const nlohmann::json& object, std::string_view key);
 
 // The review's request object; nullptr when the review has none (malformed).

@@ -154,13 +154,6 @@ Status ValidateControllerConfig(const ControllerConfig& config, const SettingOri
 
 // True for "name@sha256:<64 lowercase hex>".
 bool IsPinnedImage(std::string_view image);
-// Splits "host:port" ("" host = all interfaces; "[::1]:8080" for IPv6); port 0..65535.
-struct HostPort {
-  std::string host;
-  int port = 0;
-};
-StatusOr<HostPort> ParseHostPort(std::string_view address);
-
 // The --help text.
 std::string UsageText();
 

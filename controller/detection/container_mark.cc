@@ -6,6 +6,8 @@
 
 #include <array>
 
+#include "base/hash.h"
+
 namespace ephemera::detection {
 
 std::string ContainerMark(std::string_view key, std::string_view pod_uid,
@@ -22,14 +24,7 @@ std::string ContainerMark(std::string_view key, std::string_view pod_uid,
            &length) == nullptr) {
     return "";
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(std::size_t{2} * length);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xf]);
-  }
-  return hex;
+  return base::HexEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), length));
 }
 
 void AddMark(nlohmann::json& container, std::string_view key, std::string_view pod_uid) {

@@ -3,18 +3,13 @@
 #include <map>
 #include <set>
 
+#include "base/json_access.h"
 #include "controller/detection/container_mark.h"
 
 namespace ephemera::detection {
 namespace {
 
 using nlohmann::json;
-
-std::string StringAt(const json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 const json* ArrayAt(const json& object, const char* key) {
   if (!object.is_object()) return nullptr;
@@ -26,7 +21,8 @@ std::string MarkOf(const json& container) {
   const json* env = ArrayAt(container, "env");
   if (env == nullptr) return "";
   for (const json& variable : *env) {
-    if (StringAt(variable, "name") == kMarkEnvName) return StringAt(variable, "value");
+    if (base::StringField(variable, "name") == kMarkEnvName)
+      return base::StringField(variable, "value");
   }
   return "";
 }
@@ -37,9 +33,9 @@ json ReducePod(json pod) {
   if (pod.is_object() && pod.contains("ephemeral")) return pod;  // already reduced
   const json metadata = pod.is_object() ? pod.value("metadata", json::object()) : json::object();
   json reduced = {{"metadata",
-                   {{"name", StringAt(metadata, "name")},
-                    {"namespace", StringAt(metadata, "namespace")},
-                    {"uid", StringAt(metadata, "uid")}}},
+                   {{"name", base::StringField(metadata, "name")},
+                    {"namespace", base::StringField(metadata, "namespace")},
+                    {"uid", base::StringField(metadata, "uid")}}},
                   {"ephemeral", json::array()}};
   const json spec = pod.is_object() ? pod.value("spec", json::object()) : json::object();
   const json* containers = ArrayAt(spec, "ephemeralContainers");
@@ -52,16 +48,16 @@ json ReducePod(json pod) {
       const json state = s.is_object() ? s.value("state", json::object()) : json::object();
       if (!state.is_object()) continue;
       for (const char* kind : {"waiting", "running", "terminated"}) {
-        if (state.contains(kind)) states[StringAt(s, "name")] = kind;
+        if (state.contains(kind)) states[base::StringField(s, "name")] = kind;
       }
     }
   }
   for (const json& container : *containers) {
-    const std::string name = StringAt(container, "name");
+    const std::string name = base::StringField(container, "name");
     const auto state = states.find(name);
     reduced["ephemeral"].push_back(
         {{"name", name},
-         {"image", StringAt(container, "image")},
+         {"image", base::StringField(container, "image")},
          {"mark", MarkOf(container)},
          {"state", state == states.end() ? "" : state->second},
          {"running", state != states.end() && state->second == "running"}});
@@ -73,7 +69,7 @@ std::vector<std::string> EphemeralStates(const json& reduced) {
   std::vector<std::string> states;
   if (const json* containers = ArrayAt(reduced, "ephemeral")) {
     for (const json& c : *containers) {
-      states.push_back(StringAt(c, "name") + "=" + StringAt(c, "state"));
+      states.push_back(base::StringField(c, "name") + "=" + base::StringField(c, "state"));
     }
   }
   return states;
@@ -84,21 +80,21 @@ std::vector<UnsanctionedContainer> FindUnsanctioned(const json* before, const js
   std::set<std::string> known;
   if (before != nullptr) {
     if (const json* old_containers = ArrayAt(*before, "ephemeral")) {
-      for (const json& c : *old_containers) known.insert(StringAt(c, "name"));
+      for (const json& c : *old_containers) known.insert(base::StringField(c, "name"));
     }
   }
   std::vector<UnsanctionedContainer> found;
   const json* containers = ArrayAt(now, "ephemeral");
   if (containers == nullptr) return found;
   const json metadata = now.value("metadata", json::object());
-  const std::string uid = StringAt(metadata, "uid");
+  const std::string uid = base::StringField(metadata, "uid");
   for (const json& c : *containers) {
-    const std::string name = StringAt(c, "name");
+    const std::string name = base::StringField(c, "name");
     if (known.contains(name)) continue;
-    if (IsValidMark(StringAt(c, "mark"), mark_key, uid, name)) continue;
+    if (IsValidMark(base::StringField(c, "mark"), mark_key, uid, name)) continue;
     found.push_back(
-        {StringAt(metadata, "namespace"), StringAt(metadata, "name"), uid, name,
-         StringAt(c, "image"),
+        {base::StringField(metadata, "namespace"), base::StringField(metadata, "name"), uid, name,
+         base::StringField(c, "image"),
          c.contains("running") && c["running"].is_boolean() && c["running"].get<bool>()});
   }
   return found;

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <charconv>
 
-#include "controller/config/controller_config.h"
+#include "base/host_port.h"
 
 namespace ephemera::httpserver {
 
@@ -26,7 +26,7 @@ HttpResponse RouteRequest(const Routes& routes, const HttpRequest& request) {
 }
 
 StatusOr<BindAddress> ParseBindAddress(std::string_view address) {
-  auto parsed = config::ParseHostPort(address);
+  auto parsed = base::ParseHostPort(address);
   if (!parsed.ok()) return parsed.status().WithContext("bind address");
   return BindAddress{parsed->host.empty() ? "0.0.0.0" : parsed->host, parsed->port};
 }

@@ -1,12 +1,11 @@
 #include "controller/metrics/scrape_authorizer.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <utility>
 
+#include "base/hash.h"
 #include "kube/client/token_review.h"
 #include "kube/object/access_review.h"
 
@@ -51,18 +50,7 @@ std::optional<std::string_view> BearerTokenOf(std::string_view authorization) {
   return token;
 }
 
-std::string TokenDigest(std::string_view token) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest.data());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(digest.size() * 2);
-  for (unsigned char byte : digest) {
-    hex.push_back(kHex[byte >> 4]);
-    hex.push_back(kHex[byte & 0x0f]);
-  }
-  return hex;
-}
+std::string TokenDigest(std::string_view token) { return base::Sha256Hex(token); }
 
 ScrapeAuthorizer::ScrapeAuthorizer(kube::KubeClient& client, base::Clock& clock,
                                    ScrapeAuthorizerOptions options)

@@ -1,14 +1,15 @@
 #include "controller/reconciler/debug_session_reconciler.h"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <array>
 #include <exception>
 
 #include "base/base64.h"
+#include "base/hash.h"
 #include "base/rfc3339.h"
+#include "base/secret_bytes.h"
 #include "controller/detection/container_mark.h"
 #include "controller/reconciler/snapshot_document.h"
 #include "controller/session/ephemeral_container.h"
@@ -27,35 +28,6 @@ using session::Phase;
 constexpr int kMaxStepsPerReconcile = 16;
 static_assert(session::kContainerMarkEnv == std::string_view(detection::kMarkEnvName),
               "ParsePodView reads the mark from the variable AddMark writes");
-
-// Holds plaintext that must not outlive its use; wiped on destruction.
-class WipedString {
- public:
-  explicit WipedString(std::string s) : s_(std::move(s)) {}
-  WipedString(const WipedString&) = delete;
-  WipedString& operator=(const WipedString&) = delete;
-  ~WipedString() {
-    if (!s_.empty()) {
-      OPENSSL_cleanse(s_.data(), s_.size());
-    }
-  }
-  const std::string& Get() const { return s_; }
-
- private:
-  std::string s_;
-};
-
-std::string Sha256Hex(std::string_view data) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : digest) {
-    out += kHex[b >> 4];
-    out += kHex[b & 0xf];
-  }
-  return out;
-}
 
 bool IsNotFound(const Status& s) { return s.code() == StatusCode::kNotFound; }
 
@@ -721,9 +693,9 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSess
   }
   auto identity = ReadKey(s, "identity");
   if (!identity.ok()) return identity.status();
-  WipedString key(std::move(*identity));
-  auto opened =
-      envelope::Open(*log, {key.Get()}, static_cast<size_t>(options_.max_snapshot_plaintext_bytes));
+  auto key = base::SecretBytes::Adopt(std::move(*identity));
+  auto opened = envelope::Open(*log, {std::string(key.View())},
+                               static_cast<size_t>(options_.max_snapshot_plaintext_bytes));
   if (!opened.ok()) {
     // The API server cuts the log at the cap without saying so: a log of exactly that size that
     // does not open was (most likely) cut, and "truncated armor" would hide the reason.
@@ -735,14 +707,14 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSess
     }
     return opened.status().WithContext("decrypting the snapshot");
   }
-  WipedString plaintext(std::move(*opened));
+  auto plaintext = base::SecretBytes::Adopt(std::move(*opened));
 
-  auto facts = ParseSnapshotDocument(plaintext.Get());
+  auto facts = ParseSnapshotDocument(plaintext.View());
   if (!facts.ok()) return facts.status();
-  auto sealed = envelope::Seal(plaintext.Get(), s.spec.recipients);
+  auto sealed = envelope::Seal(plaintext.View(), s.spec.recipients);
   if (!sealed.ok()) return sealed.status().WithContext("encrypting to the recipients");
 
-  const std::string sha = Sha256Hex(*sealed);
+  const std::string sha = base::Sha256Hex(*sealed);
   json snapshot = {{"apiVersion", "ephemera.dev/v1alpha1"},
                    {"kind", "DebugSnapshot"},
                    {"metadata",

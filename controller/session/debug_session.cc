@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/duration.h"
+#include "base/json_access.h"
 #include "base/rfc3339.h"
 
 namespace ephemera::session {
@@ -10,15 +11,10 @@ namespace {
 
 using nlohmann::json;
 
+// The member `key`, unless it is missing or null.
 const json* Find(const json& object, std::string_view key) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(key);
-  return it == object.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::string StringAt(const json& object, std::string_view key) {
-  const json* v = Find(object, key);
-  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
+  const json* field = base::FindField(object, key);
+  return field != nullptr && field->is_null() ? nullptr : field;
 }
 
 std::vector<std::string> StringsAt(const json& object, std::string_view key) {
@@ -44,8 +40,7 @@ std::map<std::string, std::vector<std::string>> StringListMapAt(const json& obje
 }
 
 std::int64_t IntAt(const json& object, std::string_view key) {
-  const json* v = Find(object, key);
-  return v != nullptr && v->is_number_integer() ? v->get<std::int64_t>() : 0;
+  return base::IntField(object, key).value_or(0);
 }
 
 std::optional<Phase> ParsePhase(std::string_view name) {
@@ -59,35 +54,35 @@ std::optional<Phase> ParsePhase(std::string_view name) {
 StatusOr<DebugSessionStatus> ParseStatus(const json& status) {
   DebugSessionStatus out;
   if (!status.is_object()) return out;
-  if (std::string phase = StringAt(status, "phase"); !phase.empty()) {
+  if (std::string phase = base::StringField(status, "phase"); !phase.empty()) {
     out.phase = ParsePhase(phase);
     if (!out.phase) return InvalidArgumentError("status.phase: unknown phase \"" + phase + "\"");
   }
-  out.message = StringAt(status, "message");
+  out.message = base::StringField(status, "message");
   out.observed_generation = IntAt(status, "observedGeneration");
-  if (std::string expires = StringAt(status, "expiresAt"); !expires.empty()) {
+  if (std::string expires = base::StringField(status, "expiresAt"); !expires.empty()) {
     auto t = base::ParseRfc3339(expires);
     if (!t.ok()) return t.status().WithContext("status.expiresAt");
     out.expires_at = *t;
   }
-  out.ephemeral_container = StringAt(status, "ephemeralContainer");
+  out.ephemeral_container = base::StringField(status, "ephemeralContainer");
   if (const json* conditions = Find(status, "conditions"); conditions && conditions->is_array()) {
     for (const auto& c : *conditions) {
-      Condition cond{StringAt(c, "type"),
-                     StringAt(c, "status"),
-                     StringAt(c, "reason"),
-                     StringAt(c, "message"),
+      Condition cond{base::StringField(c, "type"),
+                     base::StringField(c, "status"),
+                     base::StringField(c, "reason"),
+                     base::StringField(c, "message"),
                      {}};
-      if (auto t = base::ParseRfc3339(StringAt(c, "lastTransitionTime")); t.ok()) {
+      if (auto t = base::ParseRfc3339(base::StringField(c, "lastTransitionTime")); t.ok()) {
         cond.last_transition_time = *t;
       }
       out.conditions.push_back(std::move(cond));
     }
   }
   if (const json* s = Find(status, "snapshot")) {
-    out.snapshot =
-        SnapshotSummary{StringAt(*s, "name"),      StringAt(*s, "sha256"),    IntAt(*s, "bytes"),
-                        StringsAt(*s, "sections"), StringsAt(*s, "degraded"), {}};
+    out.snapshot = SnapshotSummary{
+        base::StringField(*s, "name"), base::StringField(*s, "sha256"), IntAt(*s, "bytes"),
+        StringsAt(*s, "sections"),     StringsAt(*s, "degraded"),       {}};
   }
   if (const json* r = Find(status, "redaction")) {
     out.redaction = RedactionSummary{IntAt(*r, "envRedacted"), IntAt(*r, "textRedacted"),
@@ -98,7 +93,7 @@ StatusOr<DebugSessionStatus> ParseStatus(const json& status) {
                                    IntAt(*o, "toolMaxRssKiB"), IntAt(*o, "wallMillis")};
   }
   if (const json* a = Find(status, "audit")) {
-    out.audit = AuditSummary{IntAt(*a, "records"), StringAt(*a, "head")};
+    out.audit = AuditSummary{IntAt(*a, "records"), base::StringField(*a, "head")};
   }
   return out;
 }
@@ -170,14 +165,14 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
     DebugSession s;
     const json* metadata = Find(object, "metadata");
     if (metadata == nullptr) return InvalidArgumentError("DebugSession has no metadata");
-    s.key = {StringAt(*metadata, "namespace"), StringAt(*metadata, "name")};
-    s.uid = StringAt(*metadata, "uid");
-    s.resource_version = StringAt(*metadata, "resourceVersion");
+    s.key = {base::StringField(*metadata, "namespace"), base::StringField(*metadata, "name")};
+    s.uid = base::StringField(*metadata, "uid");
+    s.resource_version = base::StringField(*metadata, "resourceVersion");
     s.generation = IntAt(*metadata, "generation");
     if (s.key.name.empty() || s.key.namespace_name.empty() || s.uid.empty()) {
       return InvalidArgumentError("DebugSession metadata lacks namespace, name or uid");
     }
-    auto created = base::ParseRfc3339(StringAt(*metadata, "creationTimestamp"));
+    auto created = base::ParseRfc3339(base::StringField(*metadata, "creationTimestamp"));
     if (!created.ok()) return created.status().WithContext("metadata.creationTimestamp");
     s.created = *created;
     s.deleting = Find(*metadata, "deletionTimestamp") != nullptr;
@@ -188,18 +183,18 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
       return InvalidArgumentError("DebugSession " + s.key.ToString() + " has no spec");
     }
     const json* target = Find(*spec, "target");
-    if (target == nullptr || StringAt(*target, "pod").empty()) {
+    if (target == nullptr || base::StringField(*target, "pod").empty()) {
       return InvalidArgumentError("spec.target.pod is required");
     }
-    s.spec.pod = StringAt(*target, "pod");
-    s.spec.container = StringAt(*target, "container");
-    s.spec.reason = StringAt(*spec, "reason");
-    if (const std::string ttl = StringAt(*spec, "ttl"); !ttl.empty()) {
+    s.spec.pod = base::StringField(*target, "pod");
+    s.spec.container = base::StringField(*target, "container");
+    s.spec.reason = base::StringField(*spec, "reason");
+    if (const std::string ttl = base::StringField(*spec, "ttl"); !ttl.empty()) {
       auto parsed_ttl = base::ParseDuration(ttl);
       if (!parsed_ttl.ok()) return parsed_ttl.status().WithContext("spec.ttl");
       s.spec.ttl = std::chrono::duration_cast<std::chrono::seconds>(*parsed_ttl);
     }
-    const std::string profile = StringAt(*spec, "profile");
+    const std::string profile = base::StringField(*spec, "profile");
     if (profile == "ptrace") {
       s.spec.profile = Profile::kPtrace;
     } else if (profile.empty() || profile == "restricted") {
@@ -212,7 +207,7 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
     if (const json* redaction = Find(*spec, "redaction")) {
       s.spec.allow_env = StringsAt(*redaction, "allowEnv");
       s.spec.extra_patterns = StringsAt(*redaction, "extraPatterns");
-      if (const std::string pii = StringAt(*redaction, "pii"); !pii.empty()) {
+      if (const std::string pii = base::StringField(*redaction, "pii"); !pii.empty()) {
         s.spec.pii = ParsePiiMode(pii);
         if (!s.spec.pii) {
           return InvalidArgumentError("spec.redaction.pii: unknown mode \"" + pii +
@@ -220,9 +215,11 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
         }
       }
     }
-    if (const json* by = Find(*spec, "requestedBy"); by && !StringAt(*by, "username").empty()) {
-      s.spec.requested_by = Requester{StringAt(*by, "username"), StringAt(*by, "uid"),
-                                      StringsAt(*by, "groups"), StringListMapAt(*by, "extra")};
+    if (const json* by = Find(*spec, "requestedBy");
+        by && !base::StringField(*by, "username").empty()) {
+      s.spec.requested_by =
+          Requester{base::StringField(*by, "username"), base::StringField(*by, "uid"),
+                    StringsAt(*by, "groups"), StringListMapAt(*by, "extra")};
     }
     auto status = ParseStatus(object.value("status", json::object()));
     if (!status.ok()) return status.status();

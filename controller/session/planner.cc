@@ -1,9 +1,9 @@
 #include "controller/session/planner.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <array>
+
+#include "base/hash.h"
 
 namespace ephemera::session {
 namespace {
@@ -20,17 +20,8 @@ constexpr std::array<std::string_view, 6> kHopelessWaitingReasons = {
     "ErrImagePull",         "ImagePullBackOff",  "InvalidImageName",
     "CreateContainerError", "RunContainerError", "CreateContainerConfigError"};
 
-std::string ShortHash(std::string_view uid) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(uid.data()), uid.size(), digest.data());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 5; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0xf];
-  }
-  return out;
-}
+// The first 10 hex digits of the SHA-256 of the session's uid.
+std::string ShortHash(std::string_view uid) { return base::Sha256Hex(uid).substr(0, 10); }
 
 Plan Do(Action action) { return Plan{action, {}, {}, std::nullopt, std::nullopt, {}}; }
 

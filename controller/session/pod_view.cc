@@ -1,20 +1,14 @@
 #include "controller/session/pod_view.h"
 
+#include "base/json_access.h"
+
 namespace ephemera::session {
 namespace {
 
 using nlohmann::json;
 
-std::string Str(const json& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::optional<std::int64_t> IntField(const json& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<std::int64_t>();
-}
+using base::IntField;
+using base::StringField;
 
 const json& Obj(const json& o, const char* key) {
   static const json kEmpty = json::object();
@@ -34,16 +28,16 @@ EphemeralState ParseState(const json& container_status) {
   if (state.contains("terminated")) {
     const json& t = Obj(state, "terminated");
     s.kind = EphemeralState::Kind::kTerminated;
-    s.reason = Str(t, "reason");
-    s.message = Str(t, "message");
+    s.reason = StringField(t, "reason");
+    s.message = StringField(t, "message");
     s.exit_code = static_cast<int>(IntField(t, "exitCode").value_or(0));
   } else if (state.contains("running")) {
     s.kind = EphemeralState::Kind::kRunning;
   } else if (state.contains("waiting")) {
     const json& w = Obj(state, "waiting");
     s.kind = EphemeralState::Kind::kWaiting;
-    s.reason = Str(w, "reason");
-    s.message = Str(w, "message");
+    s.reason = StringField(w, "reason");
+    s.message = StringField(w, "message");
   }
   return s;
 }
@@ -80,12 +74,12 @@ StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
     const json& metadata = Obj(pod, "metadata");
     const json& spec = Obj(pod, "spec");
     const json& status = Obj(pod, "status");
-    view.name = Str(metadata, "name");
-    view.namespace_name = Str(metadata, "namespace");
-    view.uid = Str(metadata, "uid");
+    view.name = StringField(metadata, "name");
+    view.namespace_name = StringField(metadata, "namespace");
+    view.uid = StringField(metadata, "uid");
     view.deleting =
         metadata.contains("deletionTimestamp") && !metadata["deletionTimestamp"].is_null();
-    view.phase = Str(status, "phase");
+    view.phase = StringField(status, "phase");
     for (const auto& owner : Arr(metadata, "ownerReferences")) {
       if (owner.is_object() && owner.value("controller", false) == true) view.owned = true;
     }
@@ -102,7 +96,7 @@ StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
     const json& pod_security = Obj(spec, "securityContext");
     for (const auto& c : Arr(spec, "containers")) {
       ContainerView cv;
-      cv.name = Str(c, "name");
+      cv.name = StringField(c, "name");
       const json& sc = Obj(c, "securityContext");
       cv.privileged = flag(sc, "privileged");
       cv.run_as_user = IntField(sc, "runAsUser");
@@ -111,7 +105,7 @@ StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
       if (!cv.run_as_group) cv.run_as_group = IntField(pod_security, "runAsGroup");
       for (const auto& e : Arr(c, "env")) {
         if (!e.is_object() || Obj(Obj(e, "valueFrom"), "secretKeyRef").empty()) continue;
-        cv.secret_env.push_back(Str(e, "name"));
+        cv.secret_env.push_back(StringField(e, "name"));
       }
       for (const auto& e : Arr(c, "envFrom")) {
         if (e.is_object() && e.contains("secretRef")) cv.env_from_secret = true;
@@ -122,11 +116,11 @@ StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
       for (const auto& c : Arr(spec, list)) {
         for (const auto& e : Arr(c, "env")) {
           if (!e.is_object() || Obj(Obj(e, "valueFrom"), "secretKeyRef").empty()) continue;
-          view.secret_env.push_back(Str(e, "name"));
+          view.secret_env.push_back(StringField(e, "name"));
         }
         for (const auto& e : Arr(c, "envFrom")) {
           if (e.is_object() && e.contains("secretRef")) {
-            view.env_from_secret_containers.push_back(Str(c, "name"));
+            view.env_from_secret_containers.push_back(StringField(c, "name"));
             break;
           }
         }
@@ -134,9 +128,9 @@ StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
     }
     for (const auto& cs : Arr(status, "containerStatuses")) {
       for (auto& cv : view.containers) {
-        if (cv.name != Str(cs, "name")) continue;
+        if (cv.name != StringField(cs, "name")) continue;
         cv.running = Obj(cs, "state").contains("running");
-        const std::string id = Str(cs, "containerID");
+        const std::string id = StringField(cs, "containerID");
         const size_t scheme = id.find("://");
         cv.container_id = scheme == std::string::npos ? id : id.substr(scheme + 3);
         // The runtime reports the user the process really runs as (SupplementalGroupsPolicy).
@@ -146,25 +140,27 @@ StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
       }
     }
     std::string annotated =
-        Str(Obj(metadata, "annotations"), "kubectl.kubernetes.io/default-container");
+        StringField(Obj(metadata, "annotations"), "kubectl.kubernetes.io/default-container");
     if (!annotated.empty() && view.FindContainer(annotated) != nullptr) {
       view.default_container = annotated;
     } else if (!view.containers.empty()) {
       view.default_container = view.containers.front().name;
     }
     for (const auto& ec : Arr(spec, "ephemeralContainers")) {
-      EphemeralContainerView ev{Str(ec, "name"), Str(ec, "image"), {}, {}, {}, false};
+      EphemeralContainerView ev{
+          StringField(ec, "name"), StringField(ec, "image"), {}, {}, {}, false};
       for (const auto& a : Arr(ec, "args")) {
         if (a.is_string()) ev.args.push_back(a.get<std::string>());
       }
       for (const auto& e : Arr(ec, "env")) {
-        if (e.is_object() && Str(e, "name") == kContainerMarkEnv) ev.mark = Str(e, "value");
+        if (e.is_object() && StringField(e, "name") == kContainerMarkEnv)
+          ev.mark = StringField(e, "value");
       }
       view.ephemeral_containers.push_back(std::move(ev));
     }
     for (const auto& es : Arr(status, "ephemeralContainerStatuses")) {
       for (auto& ev : view.ephemeral_containers) {
-        if (ev.name == Str(es, "name")) ev.state = ParseState(es);
+        if (ev.name == StringField(es, "name")) ev.state = ParseState(es);
       }
     }
     return view;

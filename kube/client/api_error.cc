@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "base/json_access.h"
+
 namespace ephemera::kube {
 namespace {
 
@@ -121,10 +123,7 @@ std::optional<std::chrono::seconds> RetryAfterFromDetails(const nlohmann::json& 
   return std::min(std::chrono::seconds(value), kMaxRetryAfter);
 }
 
-std::string StringField(const nlohmann::json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
+using base::StringField;
 
 }  // namespace
 

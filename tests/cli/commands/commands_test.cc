@@ -12,6 +12,7 @@
 
 #include "audit/anchor.h"
 #include "audit/audit_log.h"
+#include "base/hash.h"
 #include "cli/commands/delivery.h"
 #include "cli/identity/identity_file.h"
 #include "envelope/envelope.h"
@@ -142,7 +143,7 @@ class CommandsTest : public ::testing::Test {
                        {{"session", name},
                         {"recipients", {recipient}},
                         {"ciphertext", *sealed},
-                        {"sha256", Sha256Hex(*sealed)},
+                        {"sha256", base::Sha256Hex(*sealed)},
                         {"bytes", sealed->size()},
                         {"capturedAt", "2026-01-01T00:00:01Z"}}}});
   }
