@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Fails when an #include crosses a forbidden edge between Ephemera's folders.
+
+The layers (docs/architecture.md, "Code layout"):
+
+    programs      controller/   debugpod/   cli/        never include one another
+    shared        audit/        envelope/   kube/       the floors the programs share
+    floor         base/                                 includes no other folder
+
+Inside kube/, each library depends only on those listed before it in ALLOWED. Pure folders include
+no I/O library and no part of the Kubernetes client but its value types (kube/object). A
+third-party I/O library is included only by the folder that adapts it.
+
+Usage: hack/check-layers.py [repository root]. Prints `file:line: from -> to: why` for every
+violation and exits 1 if there is one, 0 otherwise. Run by ctest as `layering` (label unit).
+"""
+
+import os
+import re
+import sys
+
+SOURCE_ROOTS = ["base", "kube", "envelope", "audit", "controller", "debugpod", "cli"]
+
+# Folder (longest prefix wins) -> the folders it may include, besides itself.
+ALLOWED = {
+    "base": [],
+    "kube/object": ["base"],
+    "kube/client": ["base", "kube/object"],
+    "kube/auth": ["base"],
+    "kube/transport": ["base", "kube/object", "kube/client", "kube/auth"],
+    "envelope": ["base"],
+    "audit": ["base"],
+    "controller": ["base", "kube", "envelope", "audit"],
+    "debugpod": ["base", "envelope"],
+    "cli": ["base", "kube", "envelope", "audit"],
+}
+
+# Pure folders: values in, values out. They may not include these folders or libraries.
+PURE = ["base", "kube/object", "envelope", "controller/session", "controller/workqueue",
+        "debugpod/procfs", "debugpod/redact"]
+PURE_FORBIDDEN_FOLDERS = ["kube/client", "kube/auth", "kube/transport"]
+
+# Third-party libraries that do I/O (or pull in a framework), and the only folders that adapt them.
+ADAPTERS = {
+    "cpprest/": ["kube/transport"],
+    "pplx/": ["kube/transport"],
+    "spdlog/": ["controller/logging"],
+    "yaml-cpp/": ["kube/auth", "controller/config"],
+    "boost/": ["controller/httpserver"],
+}
+
+# Known edges that break a rule, each with the reason it stands. Keep this list short; an entry is
+# (including file, included path).
+EXCEPTIONS = {
+    ("controller/session/ephemeral_container.cc", "debugpod/redact/redactor.h"):
+        "the controller asks the snapshot tool's redactor which variable names it will redact; "
+        "redact/ becomes a shared floor once its rework lands",
+}
+
+INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
+
+
+def folder_of(path, table):
+    """The longest key of `table` that is `path` or a parent folder of it, or None."""
+    best = None
+    for key in table:
+        if path == key or path.startswith(key + "/"):
+            if best is None or len(key) > len(best):
+                best = key
+    return best
+
+
+def check_file(root, rel, problems):
+    source = folder_of(rel, ALLOWED)
+    pure = folder_of(rel, {p: None for p in PURE})
+    with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, 1):
+            m = INCLUDE.match(line)
+            if not m:
+                continue
+            kind, target = m.groups()
+            where = f"{rel}:{number}"
+            if kind == "<":
+                for library, owners in ADAPTERS.items():
+                    if target.startswith(library) and folder_of(rel, {o: None for o in owners}) is None:
+                        problems.append(f"{where}: {source} -> <{target}>: only "
+                                        f"{', '.join(owners)} may include {library.rstrip('/')}")
+                continue
+            top = target.split("/")[0]
+            if top not in SOURCE_ROOTS:
+                continue  # tests/, generated or relative headers
+            if (rel, target) in EXCEPTIONS:
+                continue
+            to = folder_of(target, ALLOWED)
+            if to is None:
+                problems.append(f"{where}: {source} -> {target}: not in any known folder")
+                continue
+            same = to == source or (source.split("/")[0] == top and top in ("controller", "debugpod", "cli"))
+            if not same:
+                allowed = ALLOWED[source]
+                if not any(target.startswith(a + "/") for a in allowed):
+                    problems.append(f"{where}: {source} -> {to}: {source} may include only "
+                                    f"{', '.join(allowed) or 'itself'}")
+                    continue
+            if pure is not None:
+                for folder in PURE_FORBIDDEN_FOLDERS:
+                    if target.startswith(folder + "/"):
+                        problems.append(f"{where}: {pure} -> {folder}: {pure} is pure and may use "
+                                        f"only kube/object of the Kubernetes client")
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
+    root = os.path.abspath(root)
+    problems = []
+    checked = 0
+    for top in SOURCE_ROOTS:
+        for directory, _, names in os.walk(os.path.join(root, top)):
+            for name in sorted(names):
+                if name.endswith((".cc", ".h")):
+                    rel = os.path.relpath(os.path.join(directory, name), root)
+                    check_file(root, rel, problems)
+                    checked += 1
+    for problem in sorted(problems):
+        print(problem)
+    if problems:
+        print(f"check-layers: {len(problems)} forbidden include(s) in {checked} files; move the code "
+              f"to a floor both sides may use, or see docs/architecture.md (Code layout)",
+              file=sys.stderr)
+        return 1
+    print(f"check-layers: {checked} files, no forbidden include")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
