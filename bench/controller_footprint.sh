@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Controller footprint on the local cluster (issue #7): ephemera-controller's memory and CPU idle,
+# Controller footprint on the local cluster: ephemera-controller's memory and CPU idle,
 # while M unrelated pods churn in the cluster, and with N live DebugSessions. Prints the figures and
 # their ratio to idle. A benchmark: it prints figures, it does not pass or fail on them.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session latency on the local cluster (issue #7): DebugSession create -> Completed for 1, 10 and 100
+# Session latency on the local cluster: DebugSession create -> Completed for 1, 10 and 100
 # concurrent sessions, against a baseline measured in the same run: the same capture done by hand
 # with `kubectl debug` (as admin; the same snapshot image pinned by digest, the same command and args
 # as Ephemera's container, --target=app, --profile=restricted with the session's user) followed by

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session throughput on the local cluster (issue #7): how many DebugSessions per second the
+# Session throughput on the local cluster: how many DebugSessions per second the
 # controller carries, and which process runs out first. A benchmark: it prints figures, it does not
 # pass or fail on them.
 #

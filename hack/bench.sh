@@ -45,7 +45,7 @@ done
 echo
 echo "== ephemera-bench-freeze --threads 10,100 --depth 32"
 "$bench_dir/ephemera-bench-freeze" --threads 10,100 --depth 32 || { echo "bench: the deep-stack freeze bench failed" >&2; status=1; }
-# --- Cluster benchmarks (issue #7: session latency, throughput, controller footprint) -------------
+# --- Cluster benchmarks (session latency, throughput, controller footprint) ----------------------
 # They need the local cluster and the release controller; without the cluster they are skipped and
 # the benches above still count. Each run takes the cluster lock, so that it never overlaps another
 # user of the cluster (its webhooks and ports are shared). `flock -o`: the lock's file descriptor is

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end security checks on the local cluster (ctest label: integration), issue #5:
+# End-to-end security checks on the local cluster (ctest label: integration):
 #   1. the authorization matrix with the cluster's people (alice, bob, carol);
 #   2. a canary secret planted in a target's env, argv and log appears nowhere after sessions under
 #      both profiles: no API object of any kind, no controller log, no audit record, no snapshot
@@ -9,7 +9,7 @@
 # Also: the cluster policy's namespace rule, the controller's own SubjectAccessReview for the
 # requester, strict audit refusing new sessions, DebugSession admission failing closed, and the
 # controller's own lack of Secret rights outside its namespace.
-# Issue 14 (H2, M2): sessions on a hostPID pod are denied unless the policy allows them and the
+# Host-namespace pods (docs/security.md, H2 and M2): sessions on a hostPID pod are denied unless the policy allows them and the
 # requester may use debugprofiles/host, and then hold only the target container's processes; a
 # shareProcessNamespace sidecar's argv canary is in no snapshot; allowEnv cannot reveal an
 # envFrom.secretRef value; status carries no per-rule redaction counts.
