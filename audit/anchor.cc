@@ -6,17 +6,13 @@
 #include <utility>
 
 #include "base/hash.h"
+#include "base/json_access.h"
 
 namespace ephemera::audit {
 namespace {
 
 constexpr std::string_view kNamePrefix = "ephemera-audit-";
 constexpr std::size_t kNameHexDigits = 20;  // 80 bits: no collision among any real set of chains
-
-std::string DataString(const nlohmann::json& data, const char* key) {
-  auto it = data.find(key);
-  return it != data.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 }  // namespace
 
@@ -65,11 +61,11 @@ StatusOr<ChainAnchor> ParseAnchorConfigMap(const nlohmann::json& config_map) {
     return InvalidArgumentError(what + " has no data");
   }
   ChainAnchor anchor;
-  anchor.chain = DataString(*data, "chain");
-  anchor.session = DataString(*data, "session");
-  anchor.updated = DataString(*data, "updated");
-  anchor.head.hash = DataString(*data, "head");
-  const std::string records = DataString(*data, "records");
+  anchor.chain = base::StringField(*data, "chain");
+  anchor.session = base::StringField(*data, "session");
+  anchor.updated = base::StringField(*data, "updated");
+  anchor.head.hash = base::StringField(*data, "head");
+  const std::string records = base::StringField(*data, "records");
   if (anchor.chain.empty()) return InvalidArgumentError(what + ": data.chain is missing");
   if (name != AnchorConfigMapName(anchor.chain)) {
     return InvalidArgumentError(what + " holds chain " + anchor.chain + ", whose anchor is named " +

@@ -8,6 +8,7 @@
 
 #include "base/base64.h"
 #include "base/hash.h"
+#include "base/json_access.h"
 #include "base/rfc3339.h"
 #include "base/secret_bytes.h"
 #include "controller/detection/container_mark.h"
@@ -48,12 +49,9 @@ json SessionLabels(const DebugSession& s) {
 
 // The label `key` of an API object, "" when it has none (checked access: no exception).
 std::string LabelOf(const json& object, const char* key) {
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) return "";
-  const auto labels = metadata->find("labels");
-  if (labels == metadata->end() || !labels->is_object()) return "";
-  const auto label = labels->find(key);
-  return label != labels->end() && label->is_string() ? label->get<std::string>() : "";
+  const json* metadata = base::FindField(object, "metadata");
+  const json* labels = metadata != nullptr ? base::FindField(*metadata, "labels") : nullptr;
+  return labels != nullptr ? base::StringField(*labels, key) : "";
 }
 
 // A pod as the planner sees it, with each ephemeral container's mark checked: only a container
@@ -842,10 +840,7 @@ Status DebugSessionReconciler::AnchorAudit(const json& object) {
   const json& metadata = object.contains("metadata") ? object["metadata"] : json::object();
   const json& status = object.contains("status") ? object["status"] : json::object();
   if (!metadata.is_object() || !status.is_object() || !status.contains("audit")) return OkStatus();
-  auto text = [&metadata](const char* field) {
-    auto it = metadata.find(field);
-    return it != metadata.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
+  auto text = [&metadata](const char* field) { return base::StringField(metadata, field); };
   auto head = audit::ChainHeadFromJson(status["audit"]);
   const std::string uid = text("uid");
   if (!head.ok() || head->records == 0 || uid.empty()) return OkStatus();

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/hash.h"
+
 namespace ephemera::stacks {
 namespace {
 
@@ -182,13 +184,8 @@ std::string ParseBuildIdNote(std::span<const uint8_t> note) {
   const size_t desc = name + 4;
   if (note.size() < desc || note.size() - desc < nh.n_descsz) return "";
   if (std::memcmp(note.data() + name, "GNU", 4) != 0) return "";
-  constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t byte : note.subspan(desc, nh.n_descsz)) {
-    out.push_back(kHex[byte >> 4]);
-    out.push_back(kHex[byte & 0xf]);
-  }
-  return out;
+  const auto id = note.subspan(desc, nh.n_descsz);
+  return base::HexEncode(std::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "base/json_access.h"
+
 namespace ephemera::kube {
 namespace {
 
@@ -26,11 +28,8 @@ std::string_view WatchEventTypeName(WatchEventType type) {
 }
 
 std::string WatchEvent::ResourceVersion() const {
-  if (!object.is_object()) return {};
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) return {};
-  const auto rv = metadata->find("resourceVersion");
-  return rv != metadata->end() && rv->is_string() ? rv->get<std::string>() : std::string();
+  const nlohmann::json* metadata = base::FindField(object, "metadata");
+  return metadata != nullptr ? base::StringField(*metadata, "resourceVersion") : std::string();
 }
 
 StatusOr<WatchEvent> DecodeWatchEvent(nlohmann::json document) {

@@ -1,5 +1,7 @@
 #include "kube/object/access_review.h"
 
+#include "base/json_access.h"
+
 namespace ephemera::kube {
 namespace {
 
@@ -59,12 +61,8 @@ StatusOr<AccessReviewResult> ParseSubjectAccessReview(const nlohmann::json& obje
   EPHEMERA_RETURN_IF_ERROR(boolean("allowed", &result.allowed));
   EPHEMERA_RETURN_IF_ERROR(boolean("denied", &result.denied));
   if (result.denied) result.allowed = false;
-  const auto text = [&](const char* key) {
-    const auto it = status->find(key);
-    return it != status->end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  result.reason = text("reason");
-  result.evaluation_error = text("evaluationError");
+  result.reason = base::StringField(*status, "reason");
+  result.evaluation_error = base::StringField(*status, "evaluationError");
   return result;
 }
 
