@@ -10,6 +10,23 @@ const json* FindField(const json& object, std::string_view key) {
   return it == object.end() ? nullptr : &*it;
 }
 
+const json* ObjectField(const json& object, std::string_view key) {
+  const json* field = FindField(object, key);
+  return field != nullptr && field->is_object() ? field : nullptr;
+}
+
+const json& ObjectFieldOrEmpty(const json& object, std::string_view key) {
+  static const json kEmptyObject = json::object();
+  const json* field = ObjectField(object, key);
+  return field != nullptr ? *field : kEmptyObject;
+}
+
+const json& ArrayField(const json& object, std::string_view key) {
+  static const json kEmptyArray = json::array();
+  const json* field = FindField(object, key);
+  return field != nullptr && field->is_array() ? *field : kEmptyArray;
+}
+
 std::string StringField(const json& object, std::string_view key) {
   const json* field = FindField(object, key);
   return field != nullptr && field->is_string() ? field->get<std::string>() : std::string();

@@ -17,6 +17,15 @@ namespace ephemera::base {
 // such member.
 const nlohmann::json* FindField(const nlohmann::json& object, std::string_view key);
 
+// The object member `key`, or nullptr when it is missing or not an object.
+const nlohmann::json* ObjectField(const nlohmann::json& object, std::string_view key);
+
+// The object member `key`, or an empty object when it is missing or not an object.
+const nlohmann::json& ObjectFieldOrEmpty(const nlohmann::json& object, std::string_view key);
+
+// The array member `key`, or an empty array when it is missing or not an array.
+const nlohmann::json& ArrayField(const nlohmann::json& object, std::string_view key);
+
 // The string member `key`, or "" when it is missing or not a string.
 std::string StringField(const nlohmann::json& object, std::string_view key);
 

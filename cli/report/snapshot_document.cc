@@ -107,17 +107,6 @@ Status ValidateSnapshot(const json& snapshot) {
   return OkStatus();
 }
 
-const json& ArrayField(const json& object, std::string_view key) {
-  static const json kEmptyArray = json::array();
-  const json* field = FindField(object, key);
-  return field != nullptr && field->is_array() ? *field : kEmptyArray;
-}
-
-const json* ObjectField(const json& object, std::string_view key) {
-  const json* field = FindField(object, key);
-  return field != nullptr && field->is_object() ? field : nullptr;
-}
-
 std::string ScalarText(const json* value) {
   if (value == nullptr) return "";
   if (value->is_null()) return "-";

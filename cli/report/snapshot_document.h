@@ -31,13 +31,11 @@ StatusOr<std::string> RenderValidated(const nlohmann::json& snapshot,
                                       const std::function<std::string()>& render);
 
 // Tolerant member access (base/json_access.h).
+using base::ArrayField;
 using base::FindField;
 using base::IntField;
+using base::ObjectField;
 using base::StringField;
-// The array member `key`, or an empty array when absent or not an array.
-const nlohmann::json& ArrayField(const nlohmann::json& object, std::string_view key);
-// The object member `key`, or nullptr when absent or not an object.
-const nlohmann::json* ObjectField(const nlohmann::json& object, std::string_view key);
 
 // A scalar for display: integers and strings as they are, null as "-", absent as "".
 std::string ScalarText(const nlohmann::json* value);

@@ -10,22 +10,22 @@ namespace ephemera::admission {
 using nlohmann::json;
 
 bool IsCreate(const json& review) {
-  return StringField(ObjectField(review, "request"), "operation") == "CREATE";
+  return StringField(ObjectFieldOrEmpty(review, "request"), "operation") == "CREATE";
 }
 
 bool IsDryRun(const json& review) {
-  const json& request = ObjectField(review, "request");
+  const json& request = ObjectFieldOrEmpty(review, "request");
   const auto dry_run = request.find("dryRun");
   return dry_run != request.end() && dry_run->is_boolean() && dry_run->get<bool>();
 }
 
 audit::AuditRecord BuildAdmissionRecord(const json& review, const json& answer) {
-  const json& request = ObjectField(review, "request");
-  const json& object = ObjectField(request, "object");
-  const json& metadata = ObjectField(object, "metadata");
-  const json& spec = ObjectField(object, "spec");
-  const json& target = ObjectField(spec, "target");
-  const json& response = ObjectField(answer, "response");
+  const json& request = ObjectFieldOrEmpty(review, "request");
+  const json& object = ObjectFieldOrEmpty(request, "object");
+  const json& metadata = ObjectFieldOrEmpty(object, "metadata");
+  const json& spec = ObjectFieldOrEmpty(object, "spec");
+  const json& target = ObjectFieldOrEmpty(spec, "target");
+  const json& response = ObjectFieldOrEmpty(answer, "response");
   const bool allowed = response.value("allowed", false);
   const bool dry_run = IsDryRun(review);
   const std::string ns = StringField(request, "namespace");
@@ -42,13 +42,13 @@ audit::AuditRecord BuildAdmissionRecord(const json& review, const json& answer) 
   if (const std::string uid = StringField(metadata, "uid"); !uid.empty()) {
     record.details["sessionUid"] = uid;
   }
-  record.requester = StringField(ObjectField(request, "userInfo"), "username");
+  record.requester = StringField(ObjectFieldOrEmpty(request, "userInfo"), "username");
   record.reason = StringField(spec, "reason");
   record.target = ns + "/" + StringField(target, "pod") + "/" + StringField(target, "container");
   record.action = allowed ? "admitted" : "denied";
   record.outcome = allowed ? "ok" : "AdmissionDenied";
-  record.message =
-      allowed ? "DebugSession admitted" : StringField(ObjectField(response, "status"), "message");
+  record.message = allowed ? "DebugSession admitted"
+                           : StringField(ObjectFieldOrEmpty(response, "status"), "message");
   if (dry_run) {
     record.action += "-dry-run";
     record.details["dryRun"] = true;
@@ -71,7 +71,7 @@ void MarkCaller(audit::AuditRecord& record, const AdmissionCaller& caller) {
 
 json ApplyStrictAudit(const json& review, json answer, const Status& audited, bool strict_audit) {
   if (!strict_audit || audited.ok() || !IsCreate(review)) return answer;
-  if (!ObjectField(answer, "response").value("allowed", false)) return answer;
+  if (!ObjectFieldOrEmpty(answer, "response").value("allowed", false)) return answer;
   return AdmissionResponse(review, false, std::string(kAuditUnavailableMessage));
 }
 

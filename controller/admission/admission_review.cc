@@ -4,13 +4,6 @@ namespace ephemera::admission {
 
 using nlohmann::json;
 
-const json& ObjectField(const json& object, std::string_view key) {
-  static const json kEmpty = json::object();
-  if (!object.is_object()) return kEmpty;
-  auto it = object.find(key);
-  return it != object.end() && it->is_object() ? *it : kEmpty;
-}
-
 const json* AdmissionRequest(const json& review) {
   if (!review.is_object() || !review.contains("request") || !review["request"].is_object()) {
     return nullptr;

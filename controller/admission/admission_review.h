@@ -12,8 +12,8 @@ namespace ephemera::admission {
 
 // Members of JSON that is not schema-validated yet (a mutating webhook sees the object before the
 // API server checks it): "" or an empty object when the member is absent or of another type.
+using base::ObjectFieldOrEmpty;
 using base::StringField;
-const nlohmann::json& ObjectField(const nlohmann::json& object, std::string_view key);
 
 // The review's request object; nullptr when the review has none (malformed).
 const nlohmann::json* AdmissionRequest(const nlohmann::json& review);

@@ -93,7 +93,7 @@ std::string RequesterMismatch(const json& spec, const json& request) {
            "webhook removed it";
   }
   const json stated = Canonical(*by);
-  const json actual = Canonical(RequesterFromUserInfo(ObjectField(request, "userInfo")));
+  const json actual = Canonical(RequesterFromUserInfo(ObjectFieldOrEmpty(request, "userInfo")));
   for (const char* key : {"username", "uid", "groups", "extra"}) {
     if (stated[key] != actual[key]) {
       const std::string field = key;
@@ -125,7 +125,7 @@ json MutateDebugSession(const json& review, const session::Policy& policy) {
         "spec.requestedBy is set by Ephemera from your identity; remove it from the "
         "DebugSession");
   }
-  const json& user = ObjectField(*request, "userInfo");
+  const json& user = ObjectFieldOrEmpty(*request, "userInfo");
   const std::string username = StringField(user, "username");
   if (username.empty()) {
     return AdmissionResponse(review, false,
@@ -141,7 +141,7 @@ json MutateDebugSession(const json& review, const session::Policy& policy) {
   }
   // The cleanup finalizer from the start, so that the controller need not write the session once
   // more only to add it (it still does for a session that did not come through this webhook).
-  const json& metadata = ObjectField(object, "metadata");
+  const json& metadata = ObjectFieldOrEmpty(object, "metadata");
   const auto finalizers = metadata.find("finalizers");
   if (finalizers == metadata.end() || !finalizers->is_array()) {
     patch.push_back({{"op", "add"},

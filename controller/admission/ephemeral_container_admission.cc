@@ -14,7 +14,7 @@ EphemeralContainerReview ReviewEphemeralContainers(const json& review, std::stri
     out.response = AdmissionResponse(review, false, "malformed AdmissionReview: no request");
     return out;
   }
-  out.username = StringField(ObjectField(*request, "userInfo"), "username");
+  out.username = StringField(ObjectFieldOrEmpty(*request, "userInfo"), "username");
   const json object = request->value("object", json());
   if (!object.is_object()) {
     out.response = AdmissionResponse(review, false, "the request carries no pod");

@@ -7,26 +7,16 @@ namespace {
 
 using nlohmann::json;
 
+using base::ArrayField;
 using base::IntField;
+using base::ObjectFieldOrEmpty;
 using base::StringField;
-
-const json& Obj(const json& o, const char* key) {
-  static const json kEmpty = json::object();
-  auto it = o.find(key);
-  return it != o.end() && it->is_object() ? *it : kEmpty;
-}
-
-const json& Arr(const json& o, const char* key) {
-  static const json kEmpty = json::array();
-  auto it = o.find(key);
-  return it != o.end() && it->is_array() ? *it : kEmpty;
-}
 
 EphemeralState ParseState(const json& container_status) {
   EphemeralState s;
-  const json& state = Obj(container_status, "state");
+  const json& state = ObjectFieldOrEmpty(container_status, "state");
   if (state.contains("terminated")) {
-    const json& t = Obj(state, "terminated");
+    const json& t = ObjectFieldOrEmpty(state, "terminated");
     s.kind = EphemeralState::Kind::kTerminated;
     s.reason = StringField(t, "reason");
     s.message = StringField(t, "message");
@@ -34,7 +24,7 @@ EphemeralState ParseState(const json& container_status) {
   } else if (state.contains("running")) {
     s.kind = EphemeralState::Kind::kRunning;
   } else if (state.contains("waiting")) {
-    const json& w = Obj(state, "waiting");
+    const json& w = ObjectFieldOrEmpty(state, "waiting");
     s.kind = EphemeralState::Kind::kWaiting;
     s.reason = StringField(w, "reason");
     s.message = StringField(w, "message");
@@ -71,16 +61,16 @@ const EphemeralContainerView* PodView::FindEphemeral(const std::string& containe
 StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
   try {
     PodView view;
-    const json& metadata = Obj(pod, "metadata");
-    const json& spec = Obj(pod, "spec");
-    const json& status = Obj(pod, "status");
+    const json& metadata = ObjectFieldOrEmpty(pod, "metadata");
+    const json& spec = ObjectFieldOrEmpty(pod, "spec");
+    const json& status = ObjectFieldOrEmpty(pod, "status");
     view.name = StringField(metadata, "name");
     view.namespace_name = StringField(metadata, "namespace");
     view.uid = StringField(metadata, "uid");
     view.deleting =
         metadata.contains("deletionTimestamp") && !metadata["deletionTimestamp"].is_null();
     view.phase = StringField(status, "phase");
-    for (const auto& owner : Arr(metadata, "ownerReferences")) {
+    for (const auto& owner : ArrayField(metadata, "ownerReferences")) {
       if (owner.is_object() && owner.value("controller", false) == true) view.owned = true;
     }
     if (view.name.empty()) return InvalidArgumentError("pod object has no metadata.name");
@@ -93,32 +83,38 @@ StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
     view.host_ipc = flag(spec, "hostIPC");
     view.host_network = flag(spec, "hostNetwork");
     view.share_process_namespace = flag(spec, "shareProcessNamespace");
-    const json& pod_security = Obj(spec, "securityContext");
-    for (const auto& c : Arr(spec, "containers")) {
+    const json& pod_security = ObjectFieldOrEmpty(spec, "securityContext");
+    for (const auto& c : ArrayField(spec, "containers")) {
       ContainerView cv;
       cv.name = StringField(c, "name");
-      const json& sc = Obj(c, "securityContext");
+      const json& sc = ObjectFieldOrEmpty(c, "securityContext");
       cv.privileged = flag(sc, "privileged");
       cv.run_as_user = IntField(sc, "runAsUser");
       if (!cv.run_as_user) cv.run_as_user = IntField(pod_security, "runAsUser");
       cv.run_as_group = IntField(sc, "runAsGroup");
       if (!cv.run_as_group) cv.run_as_group = IntField(pod_security, "runAsGroup");
-      for (const auto& e : Arr(c, "env")) {
-        if (!e.is_object() || Obj(Obj(e, "valueFrom"), "secretKeyRef").empty()) continue;
+      for (const auto& e : ArrayField(c, "env")) {
+        if (!e.is_object() ||
+            ObjectFieldOrEmpty(ObjectFieldOrEmpty(e, "valueFrom"), "secretKeyRef").empty()) {
+          continue;
+        }
         cv.secret_env.push_back(StringField(e, "name"));
       }
-      for (const auto& e : Arr(c, "envFrom")) {
+      for (const auto& e : ArrayField(c, "envFrom")) {
         if (e.is_object() && e.contains("secretRef")) cv.env_from_secret = true;
       }
       view.containers.push_back(std::move(cv));
     }
     for (const char* list : {"containers", "initContainers"}) {
-      for (const auto& c : Arr(spec, list)) {
-        for (const auto& e : Arr(c, "env")) {
-          if (!e.is_object() || Obj(Obj(e, "valueFrom"), "secretKeyRef").empty()) continue;
+      for (const auto& c : ArrayField(spec, list)) {
+        for (const auto& e : ArrayField(c, "env")) {
+          if (!e.is_object() ||
+              ObjectFieldOrEmpty(ObjectFieldOrEmpty(e, "valueFrom"), "secretKeyRef").empty()) {
+            continue;
+          }
           view.secret_env.push_back(StringField(e, "name"));
         }
-        for (const auto& e : Arr(c, "envFrom")) {
+        for (const auto& e : ArrayField(c, "envFrom")) {
           if (e.is_object() && e.contains("secretRef")) {
             view.env_from_secret_containers.push_back(StringField(c, "name"));
             break;
@@ -126,39 +122,40 @@ StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
         }
       }
     }
-    for (const auto& cs : Arr(status, "containerStatuses")) {
+    for (const auto& cs : ArrayField(status, "containerStatuses")) {
       for (auto& cv : view.containers) {
         if (cv.name != StringField(cs, "name")) continue;
-        cv.running = Obj(cs, "state").contains("running");
+        cv.running = ObjectFieldOrEmpty(cs, "state").contains("running");
         const std::string id = StringField(cs, "containerID");
         const size_t scheme = id.find("://");
         cv.container_id = scheme == std::string::npos ? id : id.substr(scheme + 3);
         // The runtime reports the user the process really runs as (SupplementalGroupsPolicy).
-        const json& linux_user = Obj(Obj(cs, "user"), "linux");
+        const json& linux_user = ObjectFieldOrEmpty(ObjectFieldOrEmpty(cs, "user"), "linux");
         if (!cv.run_as_user) cv.run_as_user = IntField(linux_user, "uid");
         if (!cv.run_as_group) cv.run_as_group = IntField(linux_user, "gid");
       }
     }
-    std::string annotated =
-        StringField(Obj(metadata, "annotations"), "kubectl.kubernetes.io/default-container");
+    std::string annotated = StringField(ObjectFieldOrEmpty(metadata, "annotations"),
+                                        "kubectl.kubernetes.io/default-container");
     if (!annotated.empty() && view.FindContainer(annotated) != nullptr) {
       view.default_container = annotated;
     } else if (!view.containers.empty()) {
       view.default_container = view.containers.front().name;
     }
-    for (const auto& ec : Arr(spec, "ephemeralContainers")) {
+    for (const auto& ec : ArrayField(spec, "ephemeralContainers")) {
       EphemeralContainerView ev{
           StringField(ec, "name"), StringField(ec, "image"), {}, {}, {}, false};
-      for (const auto& a : Arr(ec, "args")) {
+      for (const auto& a : ArrayField(ec, "args")) {
         if (a.is_string()) ev.args.push_back(a.get<std::string>());
       }
-      for (const auto& e : Arr(ec, "env")) {
-        if (e.is_object() && StringField(e, "name") == kContainerMarkEnv)
+      for (const auto& e : ArrayField(ec, "env")) {
+        if (e.is_object() && StringField(e, "name") == kContainerMarkEnv) {
           ev.mark = StringField(e, "value");
+        }
       }
       view.ephemeral_containers.push_back(std::move(ev));
     }
-    for (const auto& es : Arr(status, "ephemeralContainerStatuses")) {
+    for (const auto& es : ArrayField(status, "ephemeralContainerStatuses")) {
       for (auto& ev : view.ephemeral_containers) {
         if (ev.name == StringField(es, "name")) ev.state = ParseState(es);
       }

@@ -29,6 +29,21 @@ TEST(JsonAccessTest, MissingOrMistypedFieldsReadAsAbsent) {
   }
 }
 
+TEST(JsonAccessTest, ObjectsAndArraysOfOtherTypesReadAsAbsentOrEmpty) {
+  const json object = {{"spec", {{"a", 1}}}, {"list", {1, 2}}, {"text", "x"}};
+  ASSERT_NE(ObjectField(object, "spec"), nullptr);
+  EXPECT_EQ(ObjectField(object, "spec")->at("a"), 1);
+  EXPECT_EQ(ObjectField(object, "list"), nullptr);
+  EXPECT_EQ(ObjectField(object, "missing"), nullptr);
+  EXPECT_EQ(ObjectFieldOrEmpty(object, "spec").size(), 1u);
+  EXPECT_TRUE(ObjectFieldOrEmpty(object, "text").is_object());
+  EXPECT_TRUE(ObjectFieldOrEmpty(object, "text").empty());
+  EXPECT_EQ(ArrayField(object, "list").size(), 2u);
+  EXPECT_TRUE(ArrayField(object, "spec").is_array());
+  EXPECT_TRUE(ArrayField(object, "spec").empty());
+  EXPECT_TRUE(ArrayField(json("not an object"), "list").empty());
+}
+
 TEST(JsonAccessTest, StringAtFollowsAPointer) {
   const json session = {{"spec", {{"target", {{"pod", "web-0"}, {"port", 80}}}}}};
   EXPECT_EQ(StringAt(session, "/spec/target/pod"), "web-0");
