@@ -50,11 +50,11 @@ ADAPTERS = {
 }
 
 # Known edges that break a rule, each with the reason it stands. Keep this list short; an entry is
-# (including file, included path).
+# (including folder, included folder).
 EXCEPTIONS = {
-    ("controller/session/ephemeral_container.cc", "debugpod/redact/redactor.h"):
-        "the controller asks the snapshot tool's redactor which variable names it will redact; "
-        "redact/ becomes a shared floor once its rework lands",
+    ("controller/session", "debugpod/redact"):
+        "the session domain asks the snapshot tool's redactor which variable names it will redact "
+        "(and takes its PII modes); redact/ is to become a shared floor",
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
@@ -89,7 +89,7 @@ def check_file(root, rel, problems):
             top = target.split("/")[0]
             if top not in SOURCE_ROOTS:
                 continue  # tests/, generated or relative headers
-            if (rel, target) in EXCEPTIONS:
+            if any(rel.startswith(a + "/") and target.startswith(b + "/") for a, b in EXCEPTIONS):
                 continue
             to = folder_of(target, ALLOWED)
             if to is None:
