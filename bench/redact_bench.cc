@@ -17,7 +17,7 @@
 //                    its five token rules replaced by one pattern per token format. The token
 //                    table itself (kTokenRules) is internal to redactor.cc, so those patterns are
 //                    built from the independent token specifications of
-//                    tests/debugpod/redact/planted_corpus.h (prefix, then each part of the body
+//                    tests/redact/planted_corpus.h (prefix, then each part of the body
 //                    as its alphabet and length, the last part open-ended), which cover every row
 //                    of the table. The high-entropy rule is a candidate-token pattern plus the
 //                    same entropy test in C++. Over the whole corpus of each kind.
@@ -29,10 +29,10 @@
 // Prints MB/s (10^6 bytes per CPU-second of the measuring thread), the ratios, and the match
 // counts of all three against the planted secrets, and checks the goals (>= 200 MB/s per
 // core on every kind, and ahead of RE2). Then the redactor's detection rate on the planted corpus
-// of tests/debugpod/redact/planted_corpus.h (provider token formats and secret keys in every
+// of tests/redact/planted_corpus.h (provider token formats and secret keys in every
 // syntax, random bodies) and its false-positive rate on the benign /proc corpus
 // tests/testdata/redact/benign_proc.txt (share of whitespace-separated tokens redacted; goal
-// <= 0.5 %). With the PII corpus of tests/debugpod/redact/planted_pii_corpus.h: the PII detection
+// <= 0.5 %). With the PII corpus of tests/redact/planted_pii_corpus.h: the PII detection
 // rate with pii=strict, the benign false-positive rate with pii=standard, and the redactor's
 // MB/s on log lines with pii=standard and pii=strict (goal >= 200 MB/s).
 //
@@ -59,9 +59,9 @@
 #include <utility>
 #include <vector>
 
-#include "debugpod/redact/redactor.h"
-#include "tests/debugpod/redact/planted_corpus.h"
-#include "tests/debugpod/redact/planted_pii_corpus.h"
+#include "redact/redactor.h"
+#include "tests/redact/planted_corpus.h"
+#include "tests/redact/planted_pii_corpus.h"
 
 namespace {
 

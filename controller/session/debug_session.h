@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "base/status.h"
-#include "debugpod/redact/redactor.h"
 #include "kube/object/resource.h"
+#include "redact/redactor.h"
 
 namespace ephemera::session {
 

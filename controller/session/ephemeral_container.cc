@@ -1,7 +1,7 @@
 #include "controller/session/ephemeral_container.h"
 
 #include "controller/session/planner.h"
-#include "debugpod/redact/redactor.h"
+#include "redact/redactor.h"
 
 namespace ephemera::session {
 namespace {

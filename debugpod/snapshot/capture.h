@@ -23,10 +23,10 @@
 
 #include "base/clock.h"
 #include "debugpod/procfs/proc_fs.h"
-#include "debugpod/redact/redactor.h"
 #include "debugpod/snapshot/command_line.h"
 #include "debugpod/snapshot/stack_source.h"
 #include "debugpod/snapshot/targets.h"
+#include "redact/redactor.h"
 
 namespace ephemera::snapshot {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "debugpod/redact/redactor.h"
+#include "redact/redactor.h"
 
 namespace ephemera::snapshot {
 

@@ -17,7 +17,6 @@
 
 #include "base/clock.h"
 #include "debugpod/procfs/real_proc_fs.h"
-#include "debugpod/redact/redactor.h"
 #include "debugpod/snapshot/capture.h"
 #include "debugpod/snapshot/command_line.h"
 #include "debugpod/snapshot/output_cap.h"
@@ -25,6 +24,7 @@
 #include "debugpod/snapshot/stack_source.h"
 #include "debugpod/snapshot/watchdog.h"
 #include "envelope/envelope.h"
+#include "redact/redactor.h"
 
 namespace ephemera::snapshot {
 namespace {

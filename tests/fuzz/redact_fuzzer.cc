@@ -1,4 +1,4 @@
-// Fuzzes the redactor (debugpod/redact/redactor.h) with a policy that uses every feature: free text
+// Fuzzes the redactor (redact/redactor.h) with a policy that uses every feature: free text
 // through RedactText, and, split at the first '=', an environment variable through RedactEnv, each
 // with the PII mode off and strict. The output must stay valid UTF-8 (the redactor's contract; the
 // snapshot is JSON), and the PII mode must never turn a failure into a pass-through (a text one
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "debugpod/redact/redactor.h"
+#include "redact/redactor.h"
 
 namespace {
 

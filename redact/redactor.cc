@@ -1,4 +1,4 @@
-#include "debugpod/redact/redactor.h"
+#include "redact/redactor.h"
 
 #include <algorithm>
 #include <array>

@@ -1,15 +1,15 @@
 // A planted corpus of personal data for the redactor's PII mode, generated from the formats' own
 // rules with random values (never a list of known answers), written in the contexts logs use (JSON
 // fields, key=value, free sentences, angle brackets). Shared by the PII tests
-// (tests/debugpod/redact/redactor_pii_test.cc) and the benchmark, which report the share of planted
+// (tests/redact/redactor_pii_test.cc) and the benchmark, which report the share of planted
 // values that leak.
 //
 // The formats are written here from their specifications, independently of redactor.cc: the card
 // networks' IIN ranges and lengths, the Luhn check digit, SWIFT's IBAN registry lengths and the ISO
 // 13616 check digits, E.164 and the North American Numbering Plan, RFC 5322 addresses, and RFC
 // 4291 IPv6 text forms. A wrong rule in the redactor fails here instead of agreeing with itself.
-#ifndef EPHEMERA_TESTS_DEBUGPOD_REDACT_PLANTED_PII_CORPUS_H_
-#define EPHEMERA_TESTS_DEBUGPOD_REDACT_PLANTED_PII_CORPUS_H_
+#ifndef EPHEMERA_TESTS_REDACT_PLANTED_PII_CORPUS_H_
+#define EPHEMERA_TESTS_REDACT_PLANTED_PII_CORPUS_H_
 
 #include <algorithm>
 #include <cstdint>
@@ -406,4 +406,4 @@ inline std::vector<PlantedPii> PlantedPiiCases(uint32_t seed, int rounds) {
 
 }  // namespace ephemera::redact::corpus
 
-#endif  // EPHEMERA_TESTS_DEBUGPOD_REDACT_PLANTED_PII_CORPUS_H_
+#endif  // EPHEMERA_TESTS_REDACT_PLANTED_PII_CORPUS_H_

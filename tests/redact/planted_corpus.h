@@ -1,12 +1,12 @@
 // A planted corpus for the redactor, generated from credential formats' specifications with
 // random bodies (never a list of known answers), and the syntaxes secrets are written in. Shared by
-// the detection-rate test (tests/debugpod/redact/redactor_formats_test.cc) and the benchmark
+// the detection-rate test (tests/redact/redactor_formats_test.cc) and the benchmark
 // (bench/redact_bench.cc), which both report the share of planted secrets that leak.
 //
 // The token specifications are written from the providers' documentation, independently of the
 // redactor's table (kTokenRules), so a wrong row in the table fails instead of agreeing with it.
-#ifndef EPHEMERA_TESTS_DEBUGPOD_REDACT_PLANTED_CORPUS_H_
-#define EPHEMERA_TESTS_DEBUGPOD_REDACT_PLANTED_CORPUS_H_
+#ifndef EPHEMERA_TESTS_REDACT_PLANTED_CORPUS_H_
+#define EPHEMERA_TESTS_REDACT_PLANTED_CORPUS_H_
 
 #include <cstdint>
 #include <iterator>
@@ -457,4 +457,4 @@ inline std::vector<PlantedCase> PlantedCases(uint32_t seed, int rounds) {
 
 }  // namespace ephemera::redact::corpus
 
-#endif  // EPHEMERA_TESTS_DEBUGPOD_REDACT_PLANTED_CORPUS_H_
+#endif  // EPHEMERA_TESTS_REDACT_PLANTED_CORPUS_H_

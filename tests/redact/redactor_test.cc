@@ -1,6 +1,6 @@
 // Tests of the redactor: for each rule, secrets it must catch and look-alikes it must leave alone;
 // the env allowlist; the report; linear behaviour on pathological input; and the failure path.
-#include "debugpod/redact/redactor.h"
+#include "redact/redactor.h"
 
 #include <gtest/gtest.h>
 

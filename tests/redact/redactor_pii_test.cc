@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "debugpod/redact/redactor.h"
-#include "tests/debugpod/redact/planted_pii_corpus.h"
+#include "redact/redactor.h"
+#include "tests/redact/planted_pii_corpus.h"
 
 namespace ephemera::redact {
 namespace {

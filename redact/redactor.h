@@ -122,8 +122,8 @@
 // Thread safety: a Redactor is immutable after Create; its const methods may be called
 // concurrently. A RedactionReport is a plain value owned by the caller (one per thread, then
 // Merge).
-#ifndef EPHEMERA_DEBUGPOD_REDACT_REDACTOR_H_
-#define EPHEMERA_DEBUGPOD_REDACT_REDACTOR_H_
+#ifndef EPHEMERA_REDACT_REDACTOR_H_
+#define EPHEMERA_REDACT_REDACTOR_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -250,4 +250,4 @@ class Redactor {
 
 }  // namespace ephemera::redact
 
-#endif  // EPHEMERA_DEBUGPOD_REDACT_REDACTOR_H_
+#endif  // EPHEMERA_REDACT_REDACTOR_H_
