@@ -1750,7 +1750,30 @@ constexpr size_t kMaxPhoneKeyScan = 48;
 // number and an assignment: `phone=`, `"phone": "`, `Mobile: `, `<tel>`, `cell_no = '`. The key's
 // last component (split at '_', '-', '.' and camelCase steps) must be a phone word, or "number"/
 // "no"/"nr" after one, so "hotel: 2" and "intel=5" do not count.
-bool PhoneKeyBefore(std::string_view text, size_t i) {
+// True if the key component text[begin, end) is `word` (lower case), ignoring case.
+bool ComponentIs(std::string_view text, size_t begin, size_t end, std::string_view word) {
+  return end - begin == word.size() && StartsWithIgnoreCase(text, begin, word);
+}
+
+template <size_t N>
+bool ComponentIn(std::string_view text, size_t begin, size_t end,
+                 const std::array<std::string_view, N>& words) {
+  return std::any_of(words.begin(), words.end(),
+                     [&](std::string_view w) { return ComponentIs(text, begin, end, w); });
+}
+
+// The start of the key component ending at `end` (letters, back to a non-letter or a camelCase
+// step), not before `floor`.
+size_t ComponentBegin(std::string_view text, size_t end, size_t floor) {
+  size_t begin = end;
+  while (begin > floor && IsAlpha(text[begin - 1])) {
+    --begin;
+    if (IsUpper(text[begin]) && begin > floor && IsLower(text[begin - 1])) break;
+  }
+  return begin;
+}
+
+[[gnu::noinline]] bool PhoneKeyBefore(std::string_view text, size_t i) {
   const size_t floor = i > kMaxPhoneKeyScan ? i - kMaxPhoneKeyScan : 0;
   size_t p = i;
   bool assigned = false;
@@ -1765,34 +1788,18 @@ bool PhoneKeyBefore(std::string_view text, size_t i) {
     --p;
   }
   if (!assigned) return false;
-  // Components of the key, last first.
-  std::array<std::string, 2> last{};
-  size_t found = 0;
-  size_t end = p;
-  while (found < last.size() && end > floor) {
-    size_t begin = end;
-    while (begin > floor && IsAlpha(text[begin - 1])) {
-      --begin;
-      if (IsUpper(text[begin]) && begin > floor && IsLower(text[begin - 1]) && begin < end) break;
-    }
-    if (begin == end) break;
-    std::string word;
-    for (size_t k = begin; k < end; ++k) word.push_back(Lower(text[k]));
-    last[found++] = std::move(word);
-    end = begin;
-    if (end > floor && (text[end - 1] == '_' || text[end - 1] == '-' || text[end - 1] == '.')) {
-      --end;
-    } else if (!(end > floor && IsAlpha(text[end - 1]))) {
-      break;
-    }
+  const size_t last_begin = ComponentBegin(text, p, floor);
+  if (last_begin == p) return false;
+  if (ComponentIn(text, last_begin, p, kPhoneKeyWords)) return true;
+  if (!(ComponentIs(text, last_begin, p, "number") || ComponentIs(text, last_begin, p, "no") ||
+        ComponentIs(text, last_begin, p, "nr"))) {
+    return false;
   }
-  if (found == 0) return false;
-  const auto in = [](const auto& words, const std::string& w) {
-    return std::find(words.begin(), words.end(), w) != words.end();
-  };
-  if (in(kPhoneKeyWords, last[0])) return true;
-  return found == 2 && (last[0] == "number" || last[0] == "no" || last[0] == "nr") &&
-         in(kPhoneKeyQualifiers, last[1]);
+  // The component before it, across a '_', '-' or '.' or a camelCase step.
+  size_t end = last_begin;
+  if (end > floor && (text[end - 1] == '_' || text[end - 1] == '-' || text[end - 1] == '.')) --end;
+  const size_t begin = ComponentBegin(text, end, floor);
+  return begin < end && ComponentIn(text, begin, end, kPhoneKeyQualifiers);
 }
 
 // A number in national or international writing after a phone key (PhoneKeyBefore) at `i`: an
