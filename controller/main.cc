@@ -41,7 +41,7 @@
 #include "controller/metrics/self_signed_certificate.h"
 #include "controller/reconciler/debug_session_controller.h"
 #include "controller/reconciler/debug_session_reconciler.h"
-#include "controller/reconciler/step_events.h"
+#include "controller/session/step_events.h"
 #include "kube/auth/kube_config.h"
 #include "kube/client/event_recorder.h"
 #include "kube/client/rest_kube_client.h"
@@ -136,8 +136,8 @@ session::Policy PolicyFrom(const config::ControllerConfig& cfg) {
   policy.max_ttl = settings.max_ttl;
   policy.allowed_profiles.clear();
   for (const std::string& profile : settings.allowed_profiles) {
-    policy.allowed_profiles.push_back(profile == "ptrace" ? session::Profile::kPtrace
-                                                          : session::Profile::kRestricted);
+    policy.allowed_profiles.push_back(profile == "ptrace" ? api::Profile::kPtrace
+                                                          : api::Profile::kRestricted);
   }
   policy.snapshot_image = cfg.snapshot_image;
   policy.strict_audit = settings.strict_audit;
@@ -148,10 +148,8 @@ session::Policy PolicyFrom(const config::ControllerConfig& cfg) {
                                        : session::UnsanctionedContainers::kAudit;
   policy.allow_host_namespaces = settings.host_namespaces == "allow";
   // Validated by the configuration: each is none, standard or strict.
-  policy.default_pii =
-      session::ParsePiiMode(settings.pii_default).value_or(session::PiiMode::kStrict);
-  policy.minimum_pii =
-      session::ParsePiiMode(settings.pii_minimum).value_or(session::PiiMode::kStrict);
+  policy.default_pii = api::ParsePiiMode(settings.pii_default).value_or(api::PiiMode::kStrict);
+  policy.minimum_pii = api::ParsePiiMode(settings.pii_minimum).value_or(api::PiiMode::kStrict);
   return policy;
 }
 
@@ -304,13 +302,13 @@ int Run(int argc, char** argv) {
   options.mark_key = mark_key;
   options.audit = &audit_log;
   options.anchors = &anchors;
-  options.on_step = [&](const reconciler::StepRecord& step) {
+  options.on_step = [&](const session::StepRecord& step) {
     steps.WithLabels({std::string(session::ActionName(step.action)), step.outcome}).Increment();
-    if (auto on_pod = reconciler::BuildPodEvent(step)) {
+    if (auto on_pod = session::BuildPodEvent(step)) {
       still_running.Get().Increment();
       events.Record(std::move(*on_pod));
     }
-    if (auto on_session = reconciler::BuildSessionEvent(step)) {
+    if (auto on_session = session::BuildSessionEvent(step)) {
       events.Record(std::move(*on_session));
     }
     log.Info("Session step", {{"debugsession", step.session.ToString()},

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "api/debug_session.h"
 #include "base/json_access.h"
 
 namespace ephemera::commands {
@@ -14,13 +15,30 @@ constexpr std::chrono::seconds kStallAfter{10};
 
 using base::StringAt;
 
-// The steps of a session that goes well, in order; terminal failures rank separately.
+// The steps of a session that goes well, in order; terminal failures (and a phase this CLI does
+// not know) rank separately.
 int StepRank(const std::string& phase) {
-  if (phase == "Pending") return 0;
-  if (phase == "Injecting") return 1;
-  if (phase == "Capturing") return 2;
-  if (phase == "Completed") return 3;
+  switch (api::ParsePhase(phase).value_or(api::Phase::kFailed)) {
+    case api::Phase::kPending:
+      return 0;
+    case api::Phase::kInjecting:
+      return 1;
+    case api::Phase::kCapturing:
+      return 2;
+    case api::Phase::kCompleted:
+      return 3;
+    case api::Phase::kFailed:
+    case api::Phase::kDenied:
+    case api::Phase::kExpired:
+      return -1;
+  }
   return -1;
+}
+
+// Failed, Denied or Expired: the session ended without a snapshot.
+bool EndedBadly(const std::string& phase) {
+  const auto parsed = api::ParsePhase(phase);
+  return parsed && api::IsTerminal(*parsed) && *parsed != api::Phase::kCompleted;
 }
 
 std::string Stamp(std::chrono::milliseconds elapsed) { return "[" + FormatElapsed(elapsed) + "] "; }
@@ -47,8 +65,8 @@ SessionProgress ReadProgress(const json& session) {
 }
 
 bool IsFinished(const SessionProgress& progress) {
-  return progress.phase == "Completed" || progress.phase == "Failed" ||
-         progress.phase == "Denied" || progress.phase == "Expired";
+  const auto phase = api::ParsePhase(progress.phase);
+  return phase && api::IsTerminal(*phase);
 }
 
 std::vector<std::string> ProgressLines(const SessionProgress& before, const SessionProgress& after,
@@ -78,7 +96,7 @@ std::vector<std::string> ProgressLines(const SessionProgress& before, const Sess
   }
   if (after.phase != before.phase) {
     const std::string why = after.message.empty() ? "" : ": " + after.message;
-    if (after.phase == "Denied" || after.phase == "Failed" || after.phase == "Expired") {
+    if (EndedBadly(after.phase)) {
       lines.push_back(after.phase + " after " + FormatElapsed(elapsed) + why);
     }
   }

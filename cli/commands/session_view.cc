@@ -4,6 +4,7 @@
 #include <optional>
 #include <sstream>
 
+#include "api/debug_session.h"
 #include "base/json_access.h"
 #include "base/rfc3339.h"
 
@@ -92,7 +93,10 @@ std::string FormatAge(std::chrono::seconds age) {
 std::string FormatExpiresIn(const json& session, TimePoint now) {
   auto expires = TimeAt(session, "/status/expiresAt");
   if (!expires) return "-";
-  if (*expires <= now || StringAt(session, "/status/phase") == "Expired") return "expired";
+  if (*expires <= now ||
+      api::ParsePhase(StringAt(session, "/status/phase")) == api::Phase::kExpired) {
+    return "expired";
+  }
   const auto left = std::chrono::duration_cast<std::chrono::seconds>(*expires - now);
   const long long s = left.count();
   if (s < 60) return std::to_string(s) + "s";
@@ -198,24 +202,30 @@ CommandOutcome CheckFetchable(const json& session) {
   const std::string phase = StringAt(session, "/status/phase");
   const std::string message = StringAt(session, "/status/message");
   const std::string why = message.empty() ? "" : ": " + message;
-  if (phase == "Completed") return CommandOutcome::Success();
-  if (phase == "Denied") {
-    return CommandOutcome::Failure(ExitCode::kDenied, "session " + name + " was denied" + why);
-  }
-  if (phase == "Failed") {
-    return CommandOutcome::Failure(ExitCode::kSessionFailed, "session " + name + " failed" + why);
-  }
-  if (phase == "Expired") {
-    const std::string at = StringAt(session, "/status/expiresAt");
-    return CommandOutcome::Failure(
-        ExitCode::kExpired, "session " + name + " expired" + (at.empty() ? "" : " at " + at) +
-                                ": its snapshot was wiped then, so there is nothing to fetch "
-                                "(take a new one with 'kubectl ephemera snapshot')");
+  switch (api::ParsePhase(phase).value_or(api::Phase::kPending)) {
+    case api::Phase::kCompleted:
+      return CommandOutcome::Success();
+    case api::Phase::kDenied:
+      return CommandOutcome::Failure(ExitCode::kDenied, "session " + name + " was denied" + why);
+    case api::Phase::kFailed:
+      return CommandOutcome::Failure(ExitCode::kSessionFailed, "session " + name + " failed" + why);
+    case api::Phase::kExpired: {
+      const std::string at = StringAt(session, "/status/expiresAt");
+      return CommandOutcome::Failure(
+          ExitCode::kExpired, "session " + name + " expired" + (at.empty() ? "" : " at " + at) +
+                                  ": its snapshot was wiped then, so there is nothing to fetch "
+                                  "(take a new one with 'kubectl ephemera snapshot')");
+    }
+    case api::Phase::kPending:
+    case api::Phase::kInjecting:
+    case api::Phase::kCapturing:
+      break;
   }
   return CommandOutcome::Failure(
-      ExitCode::kFailed, "session " + name + " is " + (phase.empty() ? "Pending" : phase) +
-                             ", not Completed yet; wait for it ('kubectl ephemera get " + name +
-                             "')");
+      ExitCode::kFailed,
+      "session " + name + " is " +
+          (phase.empty() ? std::string(api::PhaseName(api::Phase::kPending)) : phase) +
+          ", not Completed yet; wait for it ('kubectl ephemera get " + name + "')");
 }
 
 std::string WrongIdentityMessage(const std::vector<std::string>& snapshot_recipients,

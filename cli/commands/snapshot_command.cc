@@ -3,6 +3,7 @@
 #include <ostream>
 #include <stop_token>
 
+#include "api/debug_session.h"
 #include "cli/commands/cluster.h"
 #include "cli/commands/commands.h"
 #include "cli/commands/delivery.h"
@@ -108,7 +109,7 @@ CommandOutcome RunSnapshot(const command_line::CommandLine& cl, Io& io) {
       std::string message = "session " + name + " did not finish within ";
       message += FormatElapsed(options.timeout);
       message += " (phase ";
-      message += now.phase.empty() ? "Pending" : now.phase;
+      message += now.phase.empty() ? std::string(api::PhaseName(api::Phase::kPending)) : now.phase;
       message += "); it goes on: see 'kubectl ephemera get " + name;
       message += "', then 'kubectl ephemera fetch " + name + "'";
       return CommandOutcome::Failure(ExitCode::kTimedOut, message);

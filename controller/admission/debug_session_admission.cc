@@ -5,10 +5,10 @@
 #include <string>
 #include <string_view>
 
+#include "api/debug_session.h"
 #include "base/base64.h"
 #include "base/duration.h"
 #include "controller/admission/admission_review.h"
-#include "controller/session/debug_session.h"
 #include "envelope/envelope.h"
 
 namespace ephemera::admission {
@@ -146,11 +146,11 @@ json MutateDebugSession(const json& review, const session::Policy& policy) {
   if (finalizers == metadata.end() || !finalizers->is_array()) {
     patch.push_back({{"op", "add"},
                      {"path", "/metadata/finalizers"},
-                     {"value", json::array({session::kFinalizer})}});
-  } else if (std::find(finalizers->begin(), finalizers->end(), session::kFinalizer) ==
+                     {"value", json::array({api::kFinalizer})}});
+  } else if (std::find(finalizers->begin(), finalizers->end(), api::kFinalizer) ==
              finalizers->end()) {
     patch.push_back(
-        {{"op", "add"}, {"path", "/metadata/finalizers/-"}, {"value", session::kFinalizer}});
+        {{"op", "add"}, {"path", "/metadata/finalizers/-"}, {"value", api::kFinalizer}});
   }
   json out = AdmissionResponse(review, true);
   out["response"]["patchType"] = "JSONPatch";
@@ -166,19 +166,19 @@ std::string PiiProblem(const json& spec, const session::Policy& policy) {
   const auto redaction = spec.find("redaction");
   if (redaction == spec.end() || !redaction->is_object() || !redaction->contains("pii")) return "";
   const json& value = (*redaction)["pii"];
-  const std::optional<session::PiiMode> mode =
-      value.is_string() ? session::ParsePiiMode(value.get<std::string>()) : std::nullopt;
+  const std::optional<api::PiiMode> mode =
+      value.is_string() ? api::ParsePiiMode(value.get<std::string>()) : std::nullopt;
   if (!mode) {
     return "spec.redaction.pii: must be none, standard or strict, not " + value.dump();
   }
   if (*mode < policy.minimum_pii) {
-    const std::string minimum(session::PiiModeName(policy.minimum_pii));
-    return "spec.redaction.pii: " + std::string(session::PiiModeName(*mode)) +
+    const std::string minimum(api::PiiModeName(policy.minimum_pii));
+    return "spec.redaction.pii: " + std::string(api::PiiModeName(*mode)) +
            " masks less personal data than the cluster policy's minimum, " + minimum +
            "; ask for " + minimum +
-           (policy.minimum_pii == session::PiiMode::kStrict ? "" : " or strict") +
+           (policy.minimum_pii == api::PiiMode::kStrict ? "" : " or strict") +
            ", or leave it out for the cluster's default (" +
-           std::string(session::PiiModeName(policy.default_pii)) + ")";
+           std::string(api::PiiModeName(policy.default_pii)) + ")";
   }
   return "";
 }
@@ -241,8 +241,7 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
         review, false,
         "spec.profile: unknown profile \"" + profile + "\"; use restricted or ptrace");
   }
-  const session::Profile p =
-      profile == "ptrace" ? session::Profile::kPtrace : session::Profile::kRestricted;
+  const api::Profile p = profile == "ptrace" ? api::Profile::kPtrace : api::Profile::kRestricted;
   if (std::find(policy.allowed_profiles.begin(), policy.allowed_profiles.end(), p) ==
       policy.allowed_profiles.end()) {
     return AdmissionResponse(

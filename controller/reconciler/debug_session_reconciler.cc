@@ -14,16 +14,17 @@
 #include "controller/detection/container_mark.h"
 #include "controller/reconciler/snapshot_document.h"
 #include "controller/session/ephemeral_container.h"
+#include "controller/session/transitions.h"
 #include "envelope/envelope.h"
 #include "kube/client/api_error.h"
 
 namespace ephemera::reconciler {
 namespace {
 
+using api::DebugSession;
+using api::Phase;
 using nlohmann::json;
 using session::Action;
-using session::DebugSession;
-using session::Phase;
 
 // A reconcile takes at most this many steps before yielding the worker (a full session is ~8).
 constexpr int kMaxStepsPerReconcile = 16;
@@ -67,70 +68,9 @@ StatusOr<session::PodView> ParseCheckedPodView(const json& pod, std::string_view
   return view;
 }
 
-// The "collected" record: what the snapshot tool read (never what it found: no values).
-std::string CollectedMessage(const session::DebugSessionStatus& status) {
-  if (!status.snapshot) return "the snapshot tool finished";
-  const session::SnapshotSummary& snapshot = *status.snapshot;
-  std::string message = "the snapshot tool read " + std::to_string(snapshot.sections.size()) +
-                        " section(s) of " + std::to_string(snapshot.pids.size()) + " process(es)";
-  if (!snapshot.degraded.empty()) {
-    message += "; " + std::to_string(snapshot.degraded.size()) + " degraded";
-  }
-  return message;
-}
-
-json CollectedDetails(const session::DebugSessionStatus& status) {
-  json details = json::object();
-  if (status.snapshot) {
-    details["sections"] = status.snapshot->sections;
-    details["pids"] = status.snapshot->pids;
-    details["degraded"] = status.snapshot->degraded;
-  }
-  if (status.overhead) {
-    details["overhead"] = {{"targetFreezeMicros", status.overhead->target_freeze_micros},
-                           {"toolCpuMillis", status.overhead->tool_cpu_millis},
-                           {"toolMaxRssKiB", status.overhead->tool_max_rss_kib},
-                           {"wallMillis", status.overhead->wall_millis}};
-  }
-  if (status.redaction) {
-    details["redaction"] = {{"envRedacted", status.redaction->env_redacted},
-                            {"textRedacted", status.redaction->text_redacted},
-                            {"droppedFields", status.redaction->dropped_fields}};
-  }
-  return details;
-}
-
-// The verb an audit record uses for a step (docs/audit.md lists them).
 // The requester's user name; empty for a session admitted without the webhook (denied later).
 std::string RequesterName(const DebugSession& s) {
   return s.spec.requested_by ? s.spec.requested_by->username : "";
-}
-
-std::string AuditActionFor(Action action, std::string_view outcome) {
-  const bool ok = outcome == "ok";
-  switch (action) {
-    case Action::kInitialize:
-      return "accepted";
-    case Action::kAuthorize:
-      return ok ? "authorized" : "denied";
-    case Action::kDeny:
-      return "denied";
-    case Action::kEnsureKey:
-      return "key-created";
-    case Action::kInject:
-      return ok ? "injected" : "injection-refused";
-    case Action::kCollect:
-      return ok ? "delivered" : "collection-failed";
-    case Action::kFail:
-      return "failed";
-    case Action::kWipe:
-      return outcome == kSnapshotContainerStillRunning ? "still-running-after-ttl" : "wiped";
-    case Action::kWait:
-    case Action::kAddFinalizer:
-    case Action::kRemoveFinalizer:
-      break;
-  }
-  return std::string(session::ActionName(action));
 }
 
 }  // namespace
@@ -251,13 +191,13 @@ StatusOr<ReconcileResult> DebugSessionReconciler::ReconcileSteps(
     return OkStatus();
   };
   for (; result.steps < kMaxStepsPerReconcile; ++result.steps) {
-    auto parsed = session::ParseDebugSession(current);
+    auto parsed = api::ParseDebugSession(current);
     if (!parsed.ok()) return parsed.status().WithContext("DebugSession " + key.ToString());
     const DebugSession& s = *parsed;
     session_uid = s.uid;
 
     const Phase phase = s.status.phase.value_or(Phase::kPending);
-    if (!s.deleting && !session::IsTerminal(phase) && s.status.expires_at && !seen) {
+    if (!s.deleting && !api::IsTerminal(phase) && s.status.expires_at && !seen) {
       auto observed = Observe(s);
       if (!observed.ok()) {
         (void)write_unwritten();  // keep the progress made so far (best effort)
@@ -338,10 +278,8 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
                                                json object, session::Observations& observed,
                                                bool& deferred) {
   const auto now = clock_.Now();
-  session::DebugSessionStatus status = s.status;
-  status.observed_generation = s.generation;
-  // An expiresAt pushed past creation + TTL (capped) by someone else is written back corrected.
-  if (status.expires_at) status.expires_at = session::ExpiresAt(s, options_.policy);
+  // The I/O of the step; what it means for the session is ApplyOutcome's to decide.
+  session::StepOutcome outcome;
   switch (plan.action) {
     case Action::kWait:
       return object;
@@ -354,161 +292,66 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       return json(nullptr);
     }
     case Action::kInitialize:
-      status.phase = Phase::kPending;
-      status.expires_at = plan.expires_at;
-      status.message = "Waiting for authorization";
-      EPHEMERA_RETURN_IF_ERROR(
-          Record(s, plan, "ok", "expires at " + base::FormatRfc3339(*plan.expires_at), status));
-      return StatusForNextWrite(std::move(object), status, deferred);
+    case Action::kDeny:
+    case Action::kFail:
+      break;  // the new status is the whole step
     case Action::kAuthorize: {
       auto decision = Authorize(s, observed.pod ? &*observed.pod : nullptr);
       if (!decision.ok()) return decision.status();
       // The plan acts on this decision, never on the condition (which status writers can forge).
       observed.access = *decision;
-      status.SetCondition("Authorized", decision->allowed, decision->reason, decision->message,
-                          now);
-      EPHEMERA_RETURN_IF_ERROR(
-          Record(s, plan, decision->allowed ? "ok" : decision->reason, decision->message, status));
-      return WriteStatus(std::move(object), status);
+      outcome.access = std::move(*decision);
+      break;
     }
-    case Action::kDeny:
-      status.phase = Phase::kDenied;
-      status.message = plan.message;
-      status.SetCondition("Authorized", false, plan.reason, plan.message, now);
-      EPHEMERA_RETURN_IF_ERROR(Record(s, plan, plan.reason, plan.message, status));
-      return WriteStatus(std::move(object), status);
     case Action::kEnsureKey: {
       auto recipient = EnsureKey(s);
       if (!recipient.ok()) return recipient.status();
       observed.key_exists = true;
       observed.key_recipient = std::move(*recipient);
-      status.phase = Phase::kInjecting;
-      status.message = "Injecting the snapshot container";
-      EPHEMERA_RETURN_IF_ERROR(Record(s, plan, "ok", "session key ready", status));
-      return StatusForNextWrite(std::move(object), status, deferred);
+      break;
     }
     case Action::kInject: {
       auto injected = Inject(s, *observed.pod, plan.container, observed.key_recipient);
-      if (injected.status().code() == StatusCode::kFailedPrecondition) {
-        const std::string why = injected.status().message();
-        status.phase = Phase::kFailed;
-        status.message = why;
-        status.SetCondition("Injected", false, "InjectionRefused", why, now);
-        EPHEMERA_RETURN_IF_ERROR(Record(s, plan, "InjectionRefused", why, status));
-        return WriteStatus(std::move(object), status);
-      }
-      if (!injected.ok()) return injected.status();
+      outcome.result = injected.status();
+      if (!injected.ok()) break;
       // The patch answered with the pod as it is now: the next plan needs no second read.
       observed.pod = std::move(*injected);
-      std::string annotated;
-      if (options_.policy.annotate_debugged_pods) annotated = AnnotatePod(s, *observed.pod);
-      status.phase = Phase::kCapturing;
-      status.ephemeral_container = session::EphemeralContainerNameFor(s.uid);
-      status.message = "Capturing";
-      // allowEnv entries that could reveal a Secret were not passed to the tool (M2); say so.
-      const std::string allow_env_note =
-          session::FilterAllowEnv(s.spec.allow_env, *observed.pod).note;
-      const std::string noted = allow_env_note.empty() ? "" : "; " + allow_env_note;
-      status.SetCondition(
-          "Injected", true, "Injected",
-          "container " + status.ephemeral_container + " targets " + plan.container + noted, now);
-      EPHEMERA_RETURN_IF_ERROR(
-          Record(s, plan, "ok", status.ephemeral_container + annotated + noted, status));
-      return WriteStatus(std::move(object), status);
+      if (options_.policy.annotate_debugged_pods) outcome.annotated = AnnotatePod(s, *observed.pod);
+      outcome.injected_pod = *observed.pod;
+      break;
     }
-    case Action::kCollect: {
-      Status collected = Collect(s, status);
-      if (collected.code() == StatusCode::kDataLoss ||
-          collected.code() == StatusCode::kPermissionDenied ||
-          collected.code() == StatusCode::kInvalidArgument ||
-          collected.code() == StatusCode::kResourceExhausted) {
-        status.phase = Phase::kFailed;
-        status.message = "the snapshot could not be used: " + collected.message();
-        status.SetCondition("Captured", false, "SnapshotInvalid", status.message, now);
-        EPHEMERA_RETURN_IF_ERROR(Record(s, plan, "SnapshotInvalid", collected.message(), status));
-        // Failed is final: nothing will open the container's log again, and it may hold a real
-        // snapshot (one over a cap), so its key is shredded now rather than at the TTL.
-        return WriteStatusThenShredKey(std::move(object), status, s);
-      }
-      EPHEMERA_RETURN_IF_ERROR(collected);
-      status.phase = Phase::kCompleted;
-      status.message = "Snapshot delivered as DebugSnapshot " + s.key.name;
-      status.SetCondition("Captured", true, "SnapshotCaptured", "the snapshot tool finished", now);
-      status.SetCondition(
-          "Delivered", true, "SnapshotDelivered",
-          "encrypted to " + std::to_string(s.spec.recipients.size()) + " recipient(s)", now);
-      // Two records, both on the chain before the status that holds their head is written: what
-      // the tool read, then what was handed to the requester.
-      EPHEMERA_RETURN_IF_ERROR(AppendAudit(s, plan.action, "collected", "ok",
-                                           CollectedMessage(status), status,
-                                           CollectedDetails(status)));
-      json delivered = {{"recipients", s.spec.recipients.size()}};
-      if (status.snapshot) {
-        delivered["snapshot"] = status.snapshot->name;
-        delivered["sha256"] = status.snapshot->sha256;
-        delivered["bytes"] = status.snapshot->bytes;
-      }
-      EPHEMERA_RETURN_IF_ERROR(
-          Record(s, plan, "ok",
-                 "snapshot delivered as DebugSnapshot " + s.key.name + "; session key shredded",
-                 status, std::move(delivered)));
-      // Crypto-shredding as early as possible: the ciphertext in the container log is now
-      // unreadable.
-      return WriteStatusThenShredKey(std::move(object), status, s);
-    }
-    case Action::kFail:
-      status.phase = Phase::kFailed;
-      status.message = plan.message;
-      status.SetCondition(status.FindCondition("Injected") ? "Captured" : "Injected", false,
-                          plan.reason, plan.message, now);
-      EPHEMERA_RETURN_IF_ERROR(Record(s, plan, plan.reason, plan.message, status));
-      return WriteStatus(std::move(object), status);
-    case Action::kWipe: {
+    case Action::kCollect:
+      outcome.result = Collect(s, outcome);
+      break;
+    case Action::kWipe:
       EPHEMERA_RETURN_IF_ERROR(Wipe(s));
-      // A session being deleted is wiped early; otherwise its TTL lapsed, which is a record of its
-      // own ("expired"), before what the wipe found and the wipe itself. Recorded once the
-      // deletions succeeded, so a retried wipe does not repeat it.
-      if (!s.deleting) {
-        const std::string expires_at =
-            status.expires_at ? base::FormatRfc3339(*status.expires_at) : std::string();
-        EPHEMERA_RETURN_IF_ERROR(AppendAudit(s, plan.action, "expired", "ok",
-                                             "the session's TTL lapsed at " + expires_at, status,
-                                             {{"expiresAt", expires_at}}));
-      }
-      std::string recycled;
-      // Kubernetes cannot stop an ephemeral container; one still running after the TTL, or past
-      // the tool's own deadline and grace, must never go unnoticed. A session deleted early may
-      // well leave its tool running within that deadline: not an alarm.
-      const bool overdue = (status.expires_at.has_value() && now >= *status.expires_at) ||
-                           session::IsToolOverdue(s, options_.policy, now);
+      // What the wipe left in the pod: the session's container, if it is still running, is an
+      // alarm (ApplyOutcome), and the recycling option replaces the pod it debugged.
       if (auto pod = client_.Get(kube::PodsResource(), {s.key.namespace_name, s.spec.pod});
           pod.ok()) {
         auto view = ParseCheckedPodView(*pod, options_.mark_key);
-        const auto* ec =
-            view.ok() ? view->FindEphemeral(session::EphemeralContainerNameFor(s.uid)) : nullptr;
-        if (ec != nullptr && !ec->added_by_ephemera) ec = nullptr;  // not this session's container
-        if (overdue && ec != nullptr &&
-            ec->state.kind != session::EphemeralState::Kind::kTerminated) {
-          const std::string message = "snapshot container " + ec->name + " in pod " + s.spec.pod +
-                                      " has not terminated after the session ended";
-          status.SetCondition("ContainerTerminated", false, "StillRunning", message, now);
-          EPHEMERA_RETURN_IF_ERROR(
-              Record(s, plan, std::string(kSnapshotContainerStillRunning), message, status));
-        }
-        if (options_.policy.recycle_debugged_pods && view.ok() && ec != nullptr) {
-          recycled = RecyclePod(*view);
+        if (view.ok()) {
+          if (options_.policy.recycle_debugged_pods &&
+              session::SessionContainerIn(*view, s.uid) != nullptr) {
+            outcome.recycled = RecyclePod(*view);
+          }
+          outcome.pod_after_wipe = std::move(*view);
         }
       }
-      if (!s.deleting) {
-        status.phase = Phase::kExpired;
-        status.message = "Expired: the snapshot and the session key are destroyed";
-      }
-      status.SetCondition("Wiped", true, plan.reason, "snapshot and session key deleted", now);
-      EPHEMERA_RETURN_IF_ERROR(Record(s, plan, "ok", plan.message + recycled, status));
-      return WriteStatus(std::move(object), status);
-    }
+      break;
   }
-  return InternalError("unhandled action");
+  auto transition = session::ApplyOutcome(plan, outcome, s, options_.policy, now);
+  if (!transition.ok()) return transition.status();
+  EPHEMERA_RETURN_IF_ERROR(Record(s, plan.action, *transition));
+  switch (transition->write) {
+    case session::StatusWrite::kDeferred:
+      return StatusForNextWrite(std::move(object), transition->status, deferred);
+    case session::StatusWrite::kNow:
+      return WriteStatus(std::move(object), transition->status);
+    case session::StatusWrite::kNowThenShredKey:
+      return WriteStatusThenShredKey(std::move(object), transition->status, s);
+  }
+  return InternalError("unhandled status write");
 }
 
 std::string DebugSessionReconciler::AnnotatePod(const DebugSession& s,
@@ -521,7 +364,7 @@ std::string DebugSessionReconciler::AnnotatePod(const DebugSession& s,
            s.key.ToString() + " by " + requester + " at " + base::FormatRfc3339(clock_.Now())}}}}}};
   auto patched =
       client_.Patch(kube::PodsResource(), {pod.namespace_name, pod.name}, kube::PatchType::kMerge,
-                    patch, {std::string(session::kFieldManager), false, false});
+                    patch, {std::string(api::kFieldManager), false, false});
   if (!patched.ok()) return "; the pod could not be annotated: " + patched.status().message();
   return "; pod annotated " + std::string(kDebuggedByAnnotation);
 }
@@ -539,15 +382,14 @@ std::string DebugSessionReconciler::RecyclePod(const session::PodView& pod) {
 }
 
 StatusOr<json> DebugSessionReconciler::WriteStatus(json object,
-                                                   const session::DebugSessionStatus& status) {
-  object["status"] = session::StatusToJson(status);
+                                                   const api::DebugSessionStatus& status) {
+  object["status"] = api::StatusToJson(status);
   return WriteCurrentStatus(std::move(object));
 }
 
-json DebugSessionReconciler::StatusForNextWrite(json object,
-                                                const session::DebugSessionStatus& status,
+json DebugSessionReconciler::StatusForNextWrite(json object, const api::DebugSessionStatus& status,
                                                 bool& deferred) {
-  object["status"] = session::StatusToJson(status);
+  object["status"] = api::StatusToJson(status);
   deferred = true;
   return object;
 }
@@ -556,7 +398,7 @@ StatusOr<json> DebugSessionReconciler::WriteCurrentStatus(const json& object) {
   kube::ObjectKey key{object["metadata"].value("namespace", ""),
                       object["metadata"].value("name", "")};
   auto written = client_.UpdateStatus(kube::DebugSessionsResource(), key, object,
-                                      {std::string(session::kFieldManager), false});
+                                      {std::string(api::kFieldManager), false});
   if (!written.ok()) return written;
   // The anchor follows the head the status now commits (never one it may not commit yet).
   EPHEMERA_RETURN_IF_ERROR(AnchorAudit(*written));
@@ -568,14 +410,14 @@ StatusOr<json> DebugSessionReconciler::SetFinalizer(json object, bool present) {
   json finalizers = json::array();
   if (metadata.contains("finalizers") && metadata["finalizers"].is_array()) {
     for (const auto& f : metadata["finalizers"]) {
-      if (f != session::kFinalizer) finalizers.push_back(f);
+      if (f != api::kFinalizer) finalizers.push_back(f);
     }
   }
-  if (present) finalizers.push_back(session::kFinalizer);
+  if (present) finalizers.push_back(api::kFinalizer);
   metadata["finalizers"] = finalizers;
   kube::ObjectKey key{metadata.value("namespace", ""), metadata.value("name", "")};
   return client_.Update(kube::DebugSessionsResource(), key, object,
-                        {std::string(session::kFieldManager), false});
+                        {std::string(api::kFieldManager), false});
 }
 
 StatusOr<session::AccessDecision> DebugSessionReconciler::Authorize(const DebugSession& s,
@@ -607,7 +449,7 @@ StatusOr<std::string> DebugSessionReconciler::EnsureKey(const DebugSession& s) {
                    {"recipient", base::Base64Encode(identity->recipient)}}}};
   OPENSSL_cleanse(identity->identity.data(), identity->identity.size());
   auto created = client_.Create(kube::SecretsResource(), options_.controller_namespace, secret,
-                                {std::string(session::kFieldManager), false});
+                                {std::string(api::kFieldManager), false});
   std::string& encoded = secret["data"]["identity"].get_ref<std::string&>();
   OPENSSL_cleanse(encoded.data(), encoded.size());
   if (!created.ok()) {
@@ -649,22 +491,15 @@ StatusOr<session::PodView> DebugSessionReconciler::Inject(const DebugSession& s,
   auto spec = session::BuildEphemeralContainer(s, pod, container, options_.policy, recipient);
   if (!spec.ok()) return spec.status();
   detection::AddMark(*spec, options_.mark_key, pod.uid);
-  auto patched = client_.PatchEphemeralContainers(
-      {pod.namespace_name, pod.name}, session::EphemeralContainerPatch(*spec),
-      {std::string(session::kFieldManager), false, false});
+  auto patched = client_.PatchEphemeralContainers({pod.namespace_name, pod.name},
+                                                  session::EphemeralContainerPatch(*spec),
+                                                  {std::string(api::kFieldManager), false, false});
   if (!patched.ok()) {
     if (patched.status().code() == StatusCode::kInvalidArgument ||
         patched.status().code() == StatusCode::kPermissionDenied) {
       // Rejected by validation or admission (e.g. Pod Security): retrying will not help.
-      std::string message =
-          "the API server refused the snapshot container: " + patched.status().message();
-      if (message.find("PodSecurity") != std::string::npos &&
-          s.spec.profile == session::Profile::kPtrace) {
-        message +=
-            ". The ptrace profile needs CAP_SYS_PTRACE, which the namespace's Pod Security level "
-            "forbids; the restricted profile passes (without stacks)";
-      }
-      return FailedPreconditionError(message);
+      return FailedPreconditionError(
+          session::InjectionRefusedMessage(patched.status().message(), s.spec.profile));
     }
     return patched.status();
   }
@@ -673,7 +508,7 @@ StatusOr<session::PodView> DebugSessionReconciler::Inject(const DebugSession& s,
   return after;
 }
 
-Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSessionStatus& status) {
+Status DebugSessionReconciler::Collect(const DebugSession& s, session::StepOutcome& outcome) {
   // Everything read here was written inside the target pod: it is bounded and checked before use.
   const std::string container = session::EphemeralContainerNameFor(s.uid);
   const std::int64_t cap = options_.policy.max_snapshot_log_bytes;
@@ -731,7 +566,7 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSess
                      {"degraded", facts->degraded},
                      {"capturedAt", base::FormatRfc3339(clock_.Now())}}}};
   auto created = client_.Create(kube::DebugSnapshotsResource(), s.key.namespace_name, snapshot,
-                                {std::string(session::kFieldManager), false});
+                                {std::string(api::kFieldManager), false});
   if (!created.ok()) {
     if (created.status().code() != StatusCode::kAlreadyExists) {
       return created.status().WithContext("creating the DebugSnapshot");
@@ -745,14 +580,14 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::DebugSess
     }
   }
 
-  status.snapshot = session::SnapshotSummary{s.key.name,
-                                             sha,
-                                             static_cast<std::int64_t>(sealed->size()),
-                                             std::move(facts->sections),
-                                             std::move(facts->degraded),
-                                             std::move(facts->pids)};
-  status.redaction = std::move(facts->redaction);
-  status.overhead = facts->overhead;
+  outcome.snapshot = api::SnapshotSummary{s.key.name,
+                                          sha,
+                                          static_cast<std::int64_t>(sealed->size()),
+                                          std::move(facts->sections),
+                                          std::move(facts->degraded),
+                                          std::move(facts->pids)};
+  outcome.redaction = std::move(facts->redaction);
+  outcome.overhead = facts->overhead;
   return OkStatus();
 }
 
@@ -772,33 +607,28 @@ Status DebugSessionReconciler::ShredKey(const DebugSession& s) {
 }
 
 StatusOr<json> DebugSessionReconciler::WriteStatusThenShredKey(
-    json object, const session::DebugSessionStatus& status, const DebugSession& s) {
+    json object, const api::DebugSessionStatus& status, const DebugSession& s) {
   auto written = WriteStatus(std::move(object), status);
   if (!written.ok()) return written.status();
   EPHEMERA_RETURN_IF_ERROR(ShredKey(s));
   return written;
 }
 
-Status DebugSessionReconciler::Record(const DebugSession& s, const session::Plan& plan,
-                                      std::string outcome, std::string message,
-                                      session::DebugSessionStatus& status, json details) {
-  StepRecord step{s.key,
-                  s.uid,
-                  RequesterName(s),
-                  s.spec.reason,
-                  s.spec.pod + "/" + s.spec.container,
-                  plan.action,
-                  std::move(outcome),
-                  std::move(message)};
-  EPHEMERA_RETURN_IF_ERROR(AppendAudit(s, plan.action, AuditActionFor(plan.action, step.outcome),
-                                       step.outcome, step.message, status, std::move(details)));
-  if (options_.on_step) options_.on_step(step);
+Status DebugSessionReconciler::Record(const DebugSession& s, Action action,
+                                      session::Transition& transition) {
+  for (session::AuditEntry& entry : transition.records) {
+    session::StepRecord step = session::StepReportFor(s, action, entry);
+    EPHEMERA_RETURN_IF_ERROR(AppendAudit(s, action, std::move(entry.action), entry.outcome,
+                                         entry.message, transition.status,
+                                         std::move(entry.details)));
+    if (entry.reported && options_.on_step) options_.on_step(step);
+  }
   return OkStatus();
 }
 
 Status DebugSessionReconciler::AppendAudit(const DebugSession& s, Action step_action,
                                            std::string action, std::string outcome,
-                                           std::string message, session::DebugSessionStatus& status,
+                                           std::string message, api::DebugSessionStatus& status,
                                            json details) {
   if (options_.audit == nullptr) return OkStatus();
   audit::AuditRecord record;
@@ -831,7 +661,7 @@ Status DebugSessionReconciler::AppendAudit(const DebugSession& s, Action step_ac
     return head.status().WithContext("audit record for " +
                                      std::string(session::ActionName(step_action)));
   }
-  status.audit = session::AuditSummary{static_cast<std::int64_t>(head->records), head->hash};
+  status.audit = api::AuditSummary{static_cast<std::int64_t>(head->records), head->hash};
   return OkStatus();
 }
 

@@ -193,7 +193,7 @@ Status ReadOverhead(const json& doc, SnapshotFacts& facts) {
   const json* overhead = Member(doc, "overhead");
   if (overhead == nullptr) return OkStatus();
   if (!overhead->is_object()) return FieldError("overhead", "is not an object");
-  session::OverheadSummary& o = facts.overhead;
+  api::OverheadSummary& o = facts.overhead;
   EPHEMERA_RETURN_IF_ERROR(
       ReadOptionalCount(*overhead, "targetFreezeMicros", "overhead", o.target_freeze_micros));
   EPHEMERA_RETURN_IF_ERROR(

@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "api/debug_session.h"
 #include "base/status.h"
-#include "controller/session/debug_session.h"
 
 namespace ephemera::reconciler {
 
@@ -44,8 +44,8 @@ struct SnapshotFacts {
   std::vector<std::string> sections;  // the sections the tool was asked for
   std::vector<std::string> degraded;  // "section pid N: reason", one line per entry (see above)
   std::vector<std::int64_t> pids;     // targets.pids: the processes the tool read
-  session::RedactionSummary redaction;
-  session::OverheadSummary overhead;
+  api::RedactionSummary redaction;
+  api::OverheadSummary overhead;
 };
 
 // The facts of `plaintext`, or DataLoss "the snapshot container's output is not a valid snapshot:

@@ -4,9 +4,9 @@
 
 namespace ephemera::session {
 
-std::vector<AccessCheck> AccessChecksFor(const DebugSession& session, const Policy& policy,
+std::vector<AccessCheck> AccessChecksFor(const api::DebugSession& session, const Policy& policy,
                                          const PodView* target_pod) {
-  const Requester& who = *session.spec.requested_by;
+  const api::Requester& who = *session.spec.requested_by;
   auto check = [&](kube::ResourceAttributes attributes, std::string description,
                    std::string required_by = {}) {
     return AccessCheck{kube::AccessReviewRequest{who.username, who.uid, who.groups, who.extra,
@@ -18,7 +18,7 @@ std::vector<AccessCheck> AccessChecksFor(const DebugSession& session, const Poli
   std::vector<AccessCheck> checks;
   checks.push_back(
       check({ns, "get", "", "v1", "pods", "", pod}, "get pods/" + pod + " in namespace " + ns));
-  if (session.spec.profile == Profile::kPtrace) {
+  if (session.spec.profile == api::Profile::kPtrace) {
     checks.push_back(check({ns, "use", "ephemera.dev", "", "debugprofiles", "", "ptrace"},
                            "use debugprofiles/ptrace (ephemera.dev) in namespace " + ns));
   }

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "controller/session/debug_session.h"
+#include "api/debug_session.h"
 #include "controller/session/pod_view.h"
 #include "controller/session/policy.h"
 #include "kube/object/access_review.h"
@@ -36,7 +36,7 @@ struct AccessCheck {
 // Precondition: session.spec.requested_by is set. `pod` is the target pod when known: the
 // debugprofiles/host check depends on it (the planner never injects without a fresh decision made
 // with the pod in view).
-std::vector<AccessCheck> AccessChecksFor(const DebugSession& session, const Policy& policy,
+std::vector<AccessCheck> AccessChecksFor(const api::DebugSession& session, const Policy& policy,
                                          const PodView* pod = nullptr);
 
 struct AccessDecision {

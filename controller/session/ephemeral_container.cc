@@ -73,7 +73,7 @@ AllowEnvFilter FilterAllowEnv(const std::vector<std::string>& allow_env, const P
   return filter;
 }
 
-StatusOr<json> BuildEphemeralContainer(const DebugSession& session, const PodView& pod,
+StatusOr<json> BuildEphemeralContainer(const api::DebugSession& session, const PodView& pod,
                                        const std::string& target_container, const Policy& policy,
                                        const std::string& session_recipient) {
   const ContainerView* target = pod.FindContainer(target_container);
@@ -85,7 +85,7 @@ StatusOr<json> BuildEphemeralContainer(const DebugSession& session, const PodVie
   // --deadline; then, each at most once, --container-id, --host-namespaces, --capture, --pii; then
   // the repeatable --allow-env, --secret-env and --extra-pattern.
   json args = json::array({"--recipient", session_recipient, "--profile",
-                           std::string(ProfileName(session.spec.profile)), "--deadline",
+                           std::string(api::ProfileName(session.spec.profile)), "--deadline",
                            std::to_string(policy.tool_deadline.count()) + "s"});
   // The tool captures only the processes in the target container's cgroup (H2). In a pod of its
   // own PID namespace that changes nothing; with shareProcessNamespace or hostPID it keeps the
@@ -118,7 +118,7 @@ StatusOr<json> BuildEphemeralContainer(const DebugSession& session, const PodVie
   // Always given, so the tool's own default never decides: the policy's default applies to a
   // session that names no mode.
   args.push_back("--pii");
-  args.push_back(std::string(PiiModeName(EffectivePii(session.spec, policy))));
+  args.push_back(std::string(api::PiiModeName(EffectivePii(session.spec, policy))));
   for (const auto& name : FilterAllowEnv(session.spec.allow_env, pod).shown) {
     args.push_back("--allow-env");
     args.push_back(name);
@@ -136,7 +136,7 @@ StatusOr<json> BuildEphemeralContainer(const DebugSession& session, const PodVie
   json security = {{"allowPrivilegeEscalation", false},
                    {"readOnlyRootFilesystem", true},
                    {"seccompProfile", {{"type", "RuntimeDefault"}}}};
-  if (session.spec.profile == Profile::kPtrace) {
+  if (session.spec.profile == api::Profile::kPtrace) {
     // Capabilities only take effect for root inside the container (Kubernetes sets no ambient
     // capabilities). SYS_PTRACE grants the stop-copy-resume of stacks. DAC_READ_SEARCH is needed
     // too: without DAC_OVERRIDE, root is "other" to a target of another user, and the file

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "api/debug_session.h"
 #include "base/status.h"
-#include "controller/session/debug_session.h"
 #include "controller/session/pod_view.h"
 #include "controller/session/policy.h"
 
@@ -19,7 +19,8 @@ namespace ephemera::session {
 
 // FailedPrecondition when the restricted profile cannot know which user to run as (the target's
 // UID is needed to read its /proc entries without capabilities).
-StatusOr<nlohmann::json> BuildEphemeralContainer(const DebugSession& session, const PodView& pod,
+StatusOr<nlohmann::json> BuildEphemeralContainer(const api::DebugSession& session,
+                                                 const PodView& pod,
                                                  const std::string& target_container,
                                                  const Policy& policy,
                                                  const std::string& session_recipient);

@@ -39,7 +39,7 @@ Plan WaitFor(milliseconds after) {
 }
 
 // Wait at most until expiry: a session is always looked at again when its TTL lapses.
-Plan WaitUntilExpiry(const DebugSession& s, const Policy& policy, TimePoint now,
+Plan WaitUntilExpiry(const api::DebugSession& s, const Policy& policy, api::TimePoint now,
                      std::optional<milliseconds> sooner) {
   milliseconds until_expiry = duration_cast<milliseconds>(ExpiresAt(s, policy) - now);
   until_expiry = std::max(until_expiry, milliseconds(1));
@@ -50,7 +50,7 @@ bool Contains(const std::vector<std::string>& list, const std::string& value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-std::optional<Plan> CheckPolicy(const DebugSession& s, const Policy& policy) {
+std::optional<Plan> CheckPolicy(const api::DebugSession& s, const Policy& policy) {
   const std::string& ns = s.key.namespace_name;
   if (Contains(policy.forbidden_namespaces, ns) ||
       (!policy.allowed_namespaces.empty() && !Contains(policy.allowed_namespaces, ns))) {
@@ -60,16 +60,16 @@ std::optional<Plan> CheckPolicy(const DebugSession& s, const Policy& policy) {
   if (std::find(policy.allowed_profiles.begin(), policy.allowed_profiles.end(), s.spec.profile) ==
       policy.allowed_profiles.end()) {
     return End(Action::kDeny, "ProfileNotAllowed",
-               "cluster policy does not allow the " + std::string(ProfileName(s.spec.profile)) +
-                   " profile");
+               "cluster policy does not allow the " +
+                   std::string(api::ProfileName(s.spec.profile)) + " profile");
   }
   if (EffectivePii(s.spec, policy) < policy.minimum_pii) {
     return End(Action::kDeny, "RedactionBelowPolicy",
-               "spec.redaction.pii " + std::string(PiiModeName(EffectivePii(s.spec, policy))) +
+               "spec.redaction.pii " + std::string(api::PiiModeName(EffectivePii(s.spec, policy))) +
                    " masks less personal data than the cluster policy's minimum, " +
-                   std::string(PiiModeName(policy.minimum_pii)) + "; ask for " +
-                   std::string(PiiModeName(policy.minimum_pii)) +
-                   (policy.minimum_pii == PiiMode::kStrict ? "" : " or strict"));
+                   std::string(api::PiiModeName(policy.minimum_pii)) + "; ask for " +
+                   std::string(api::PiiModeName(policy.minimum_pii)) +
+                   (policy.minimum_pii == api::PiiMode::kStrict ? "" : " or strict"));
   }
   if (!s.spec.requested_by) {
     return End(Action::kDeny, "RequesterUnknown",
@@ -116,8 +116,8 @@ std::optional<Plan> CheckHostNamespaces(const PodView& pod, const std::string& c
 }
 
 // From Pending/Injecting: wait for a running target, then key, then injection.
-Plan PlanInjection(const DebugSession& s, const Observations& observed, const Policy& policy,
-                   TimePoint now) {
+Plan PlanInjection(const api::DebugSession& s, const Observations& observed, const Policy& policy,
+                   api::TimePoint now) {
   if (!observed.pod) {
     return End(Action::kFail, "TargetPodNotFound",
                "pod " + s.spec.pod + " does not exist in namespace " + s.key.namespace_name);
@@ -151,14 +151,14 @@ Plan PlanInjection(const DebugSession& s, const Observations& observed, const Po
   // Inject once the key step is on record (phase Injecting). A key that exists while the phase is
   // still Pending was made by a run that stopped before writing that step: the step is taken again
   // (creating the key is idempotent), so that its audit record is on the session's chain.
-  const bool key_on_record = s.status.phase == Phase::kInjecting && observed.key_exists;
+  const bool key_on_record = s.status.phase == api::Phase::kInjecting && observed.key_exists;
   Plan p = Do(key_on_record ? Action::kInject : Action::kEnsureKey);
   p.container = container;
   return p;
 }
 
-Plan PlanCapture(const DebugSession& s, const Observations& observed, const Policy& policy,
-                 TimePoint now) {
+Plan PlanCapture(const api::DebugSession& s, const Observations& observed, const Policy& policy,
+                 api::TimePoint now) {
   if (!observed.pod) {
     return End(Action::kFail, "TargetPodGone",
                "pod " + s.spec.pod + " was deleted during the capture");
@@ -171,7 +171,7 @@ Plan PlanCapture(const DebugSession& s, const Observations& observed, const Poli
         "pod " + s.spec.pod + " no longer has the snapshot container; it was probably recreated");
   }
   if (!ec->added_by_ephemera) return ForeignContainer(*observed.pod, *ec, /*injected=*/true);
-  const TimePoint injected_at = InjectedAt(s);
+  const api::TimePoint injected_at = InjectedAt(s);
   const bool overdue = IsToolOverdue(s, policy, now);
   const milliseconds poll = std::clamp(duration_cast<milliseconds>(now - injected_at) / 2,
                                        kFirstCapturePoll, kLongestCapturePoll);
@@ -239,9 +239,9 @@ std::string SessionKeySecretNameFor(std::string_view session_uid) {
   return "ephemera-key-" + ShortHash(session_uid);
 }
 
-Plan PlanSession(const DebugSession& s, const Observations& observed, const Policy& policy,
-                 TimePoint now) {
-  const Condition* wiped = s.status.FindCondition("Wiped");
+Plan PlanSession(const api::DebugSession& s, const Observations& observed, const Policy& policy,
+                 api::TimePoint now) {
+  const api::Condition* wiped = s.status.FindCondition("Wiped");
   const bool is_wiped = wiped != nullptr && wiped->status == "True";
   if (s.deleting) {
     if (!s.HasFinalizer()) return Do(Action::kWait);
@@ -254,14 +254,14 @@ Plan PlanSession(const DebugSession& s, const Observations& observed, const Poli
     p.expires_at = ExpiresAt(s, policy);
     return p;
   }
-  const Phase phase = s.status.phase.value_or(Phase::kPending);
+  const api::Phase phase = s.status.phase.value_or(api::Phase::kPending);
   if (now >= ExpiresAt(s, policy)) {
-    if (phase == Phase::kExpired && is_wiped) return Do(Action::kWait);
+    if (phase == api::Phase::kExpired && is_wiped) return Do(Action::kWait);
     return End(Action::kWipe, "TTLExpired", "the session's TTL lapsed");
   }
-  if (IsTerminal(phase)) return WaitUntilExpiry(s, policy, now, std::nullopt);
+  if (api::IsTerminal(phase)) return WaitUntilExpiry(s, policy, now, std::nullopt);
 
-  if (phase == Phase::kPending || phase == Phase::kInjecting) {
+  if (phase == api::Phase::kPending || phase == api::Phase::kInjecting) {
     if (auto denied = CheckPolicy(s, policy)) return *denied;
     // Status is not proof of authorization: anyone who may update the status subresource can write
     // Authorized=True (or phase Injecting). So the decision to create a key and inject is never
@@ -275,7 +275,7 @@ Plan PlanSession(const DebugSession& s, const Observations& observed, const Poli
       return End(Action::kDeny, observed.access->reason, observed.access->message);
     }
     // A refusal on record ends the session (believing a "no" from status is safe).
-    const Condition* authorized = s.status.FindCondition("Authorized");
+    const api::Condition* authorized = s.status.FindCondition("Authorized");
     if (!observed.access && authorized != nullptr && authorized->status != "True") {
       return End(Action::kDeny, authorized->reason, authorized->message);
     }
@@ -289,17 +289,17 @@ Plan PlanSession(const DebugSession& s, const Observations& observed, const Poli
   return PlanCapture(s, observed, policy, now);
 }
 
-TimePoint ExpiresAt(const DebugSession& s, const Policy& policy) {
-  const TimePoint capped = s.created + std::min(EffectiveTtl(s.spec, policy), policy.max_ttl);
+api::TimePoint ExpiresAt(const api::DebugSession& s, const Policy& policy) {
+  const api::TimePoint capped = s.created + std::min(EffectiveTtl(s.spec, policy), policy.max_ttl);
   return s.status.expires_at ? std::min(capped, *s.status.expires_at) : capped;
 }
 
-TimePoint InjectedAt(const DebugSession& session) {
-  const Condition* injected = session.status.FindCondition("Injected");
+api::TimePoint InjectedAt(const api::DebugSession& session) {
+  const api::Condition* injected = session.status.FindCondition("Injected");
   return injected ? injected->last_transition_time : session.created;
 }
 
-bool IsToolOverdue(const DebugSession& session, const Policy& policy, TimePoint now) {
+bool IsToolOverdue(const api::DebugSession& session, const Policy& policy, api::TimePoint now) {
   return now - InjectedAt(session) > policy.tool_deadline + policy.tool_grace;
 }
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "api/debug_session.h"
 #include "controller/session/access_checks.h"
-#include "controller/session/debug_session.h"
 #include "controller/session/pod_view.h"
 #include "controller/session/policy.h"
 
@@ -39,8 +39,8 @@ struct Plan {
   std::string reason;   // CamelCase condition reason, for kDeny/kFail/kWipe
   std::string message;  // one sentence for people
   std::optional<std::chrono::milliseconds> requeue_after;
-  std::optional<TimePoint> expires_at;  // kInitialize only
-  std::string container;                // kInject/kEnsureKey: the resolved target container
+  std::optional<api::TimePoint> expires_at;  // kInitialize only
+  std::string container;                     // kInject/kEnsureKey: the resolved target container
 };
 
 // A capture's end normally arrives as a pod watch event (the controller queues the session then);
@@ -70,19 +70,19 @@ struct Observations {
 std::string EphemeralContainerNameFor(std::string_view session_uid);  // ephemera-<10 hex>
 std::string SessionKeySecretNameFor(std::string_view session_uid);    // ephemera-key-<10 hex>
 
-Plan PlanSession(const DebugSession& session, const Observations& observed, const Policy& policy,
-                 TimePoint now);
+Plan PlanSession(const api::DebugSession& session, const Observations& observed,
+                 const Policy& policy, api::TimePoint now);
 
 // When the session expires, for every decision: its creation time plus its TTL (the policy's
 // default when unset), capped by policy.max_ttl. status.expiresAt (what the controller wrote at
 // Initialize) can only bring that forward, never push it back: whoever may update the status
 // subresource can rewrite it, and a later expiry would keep the key and the snapshot alive.
-TimePoint ExpiresAt(const DebugSession& session, const Policy& policy);
+api::TimePoint ExpiresAt(const api::DebugSession& session, const Policy& policy);
 
 // When the snapshot container was injected (the Injected condition's time, else the session's
 // creation), and whether it has outlived the tool's deadline and grace by `now`.
-TimePoint InjectedAt(const DebugSession& session);
-bool IsToolOverdue(const DebugSession& session, const Policy& policy, TimePoint now);
+api::TimePoint InjectedAt(const api::DebugSession& session);
+bool IsToolOverdue(const api::DebugSession& session, const Policy& policy, api::TimePoint now);
 
 }  // namespace ephemera::session
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/session/debug_session.h"
+#include "api/debug_session.h"
 
 namespace ephemera::session {
 
@@ -22,7 +22,7 @@ struct Policy {
   std::vector<std::string> forbidden_namespaces;  // always wins
   std::chrono::seconds default_ttl{300};          // for sessions that set no ttl
   std::chrono::seconds max_ttl{3600};
-  std::vector<Profile> allowed_profiles{Profile::kRestricted, Profile::kPtrace};
+  std::vector<api::Profile> allowed_profiles{api::Profile::kRestricted, api::Profile::kPtrace};
   std::string snapshot_image;  // pinned by digest in production
   // The snapshot tool's own hard deadline; the controller gives up on a container that outlives
   // it by `tool_grace`.
@@ -44,18 +44,18 @@ struct Policy {
   // the target container's processes.
   bool allow_host_namespaces = false;
   // policy.pii: the PII mode of sessions that ask for none, and the least a session may ask for.
-  PiiMode default_pii = PiiMode::kStandard;
-  PiiMode minimum_pii = PiiMode::kNone;
+  api::PiiMode default_pii = api::PiiMode::kStandard;
+  api::PiiMode minimum_pii = api::PiiMode::kNone;
 };
 
 // The session's TTL: its own, else the policy's default (the cap is applied separately).
-inline std::chrono::seconds EffectiveTtl(const DebugSessionSpec& spec, const Policy& policy) {
+inline std::chrono::seconds EffectiveTtl(const api::DebugSessionSpec& spec, const Policy& policy) {
   return spec.ttl > std::chrono::seconds::zero() ? spec.ttl : policy.default_ttl;
 }
 
 // The session's PII mode: its own, else the policy's default (a mode under the policy's minimum is
 // refused by admission and the planner, never raised silently).
-inline PiiMode EffectivePii(const DebugSessionSpec& spec, const Policy& policy) {
+inline api::PiiMode EffectivePii(const api::DebugSessionSpec& spec, const Policy& policy) {
   return spec.pii.value_or(policy.default_pii);
 }
 

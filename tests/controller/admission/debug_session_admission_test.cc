@@ -177,7 +177,7 @@ TEST(DebugSessionAdmissionTest, ValidateAppliesTheDefaultTtlWhenUnset) {
 
 TEST(DebugSessionAdmissionTest, ValidateChecksThePiiModeAgainstThePolicy) {
   session::Policy policy;
-  policy.minimum_pii = session::PiiMode::kStandard;
+  policy.minimum_pii = api::PiiMode::kStandard;
   const auto message_for = [&](json pii) {
     json spec = Spec();
     spec["redaction"] = {{"pii", pii}};
@@ -243,7 +243,7 @@ TEST(DebugSessionAdmissionTest, ValidateForbiddenNamespace) {
 
 TEST(DebugSessionAdmissionTest, ValidateProfileNotAllowed) {
   session::Policy policy;
-  policy.allowed_profiles = {session::Profile::kRestricted};
+  policy.allowed_profiles = {api::Profile::kRestricted};
   json spec = Spec();
   spec["profile"] = "ptrace";
   EXPECT_EQ(ValidateDebugSession(Stamped(Review(spec)), policy)["response"]["allowed"], false);
@@ -406,7 +406,7 @@ std::vector<InvalidSessionCase> InvalidSessionCases() {
       {"ProfileNotAllowed", Hook::kValidate,
        [](json& review, session::Policy& policy) {
          SpecOf(review)["profile"] = "ptrace";
-         policy.allowed_profiles = {session::Profile::kRestricted};
+         policy.allowed_profiles = {api::Profile::kRestricted};
        },
        "spec.profile", "cluster policy does not allow the ptrace profile"},
       {"NoRecipients", Hook::kValidate,

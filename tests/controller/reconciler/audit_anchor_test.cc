@@ -61,7 +61,7 @@ class AuditAnchorTest : public testing::ReconcilerFixture {
     return anchor.ok() ? std::optional<audit::ChainAnchor>(*anchor) : std::nullopt;
   }
   audit::ChainHead StatusHead() {
-    const session::DebugSession s = Session();
+    const api::DebugSession s = Session();
     EXPECT_TRUE(s.status.audit.has_value());
     if (!s.status.audit) return {};
     return {static_cast<std::uint64_t>(s.status.audit->records), s.status.audit->head};
@@ -110,17 +110,17 @@ TEST_F(AuditAnchorTest, TheAnchorFollowsTheStatusAndOutlivesTheSession) {
   audit::ConfigMapAnchorStore anchors(client_, clock_, StoreOptions());
   DebugSessionReconciler reconciler = MakeReconciler(log, anchors);
   ASSERT_TRUE(Settle(reconciler).ok());
-  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
+  ASSERT_EQ(Session().status.phase, api::Phase::kCapturing);
   ASSERT_TRUE(Anchor().has_value());
   EXPECT_EQ(Anchor()->head, StatusHead());
   EXPECT_EQ(Anchor()->session, kSessionKey.ToString());
 
   FinishSnapshotContainer();
   ASSERT_TRUE(Settle(reconciler).ok());
-  ASSERT_EQ(Session().status.phase, session::Phase::kCompleted);
+  ASSERT_EQ(Session().status.phase, api::Phase::kCompleted);
   clock_.Advance(6min);
   ASSERT_TRUE(Settle(reconciler).ok());
-  ASSERT_EQ(Session().status.phase, session::Phase::kExpired);
+  ASSERT_EQ(Session().status.phase, api::Phase::kExpired);
   const audit::ChainHead final_head = StatusHead();
   EXPECT_EQ(Anchor()->head, final_head);
   EXPECT_EQ(final_head.hash, sink.Records().back().hash);
@@ -153,12 +153,12 @@ TEST_F(AuditAnchorTest, UnderStrictAuditAFailedAnchorWriteFailsTheStepUntilItIsW
   const Status failed = Settle(reconciler);
   EXPECT_EQ(failed.code(), StatusCode::kFailedPrecondition) << failed.ToString();
   EXPECT_THAT(failed.message(), HasSubstr("audit anchor"));
-  EXPECT_FALSE(Session().status.phase == session::Phase::kCapturing) << "no further step";
+  EXPECT_FALSE(Session().status.phase == api::Phase::kCapturing) << "no further step";
   EXPECT_EQ(Settle(reconciler).code(), StatusCode::kFailedPrecondition) << "still refused";
 
   UnblockTheAnchor();
   ASSERT_TRUE(Settle(reconciler).ok());
-  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
+  ASSERT_EQ(Session().status.phase, api::Phase::kCapturing);
   ASSERT_TRUE(Anchor().has_value());
   EXPECT_EQ(Anchor()->head, StatusHead());
   EXPECT_TRUE(anchor_errors_.empty()) << "strict mode returns the error instead";
@@ -173,7 +173,7 @@ TEST_F(AuditAnchorTest, WithoutStrictAuditAFailedAnchorWriteIsReportedAndMadeGoo
   DebugSessionReconciler reconciler = MakeReconciler(log, anchors);
   BlockTheAnchor();
   ASSERT_TRUE(Settle(reconciler).ok());
-  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
+  ASSERT_EQ(Session().status.phase, api::Phase::kCapturing);
   ASSERT_FALSE(anchor_errors_.empty());
   EXPECT_THAT(anchor_errors_[0], HasSubstr("DebugSession team-a/checkout-500s"));
   UnblockTheAnchor();

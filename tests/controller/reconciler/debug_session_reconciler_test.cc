@@ -8,11 +8,11 @@
 #include <random>
 #include <sstream>
 
+#include "api/debug_session.h"
 #include "audit/audit_verifier.h"
 #include "base/base64.h"
 #include "base/rfc3339.h"
 #include "controller/detection/container_mark.h"
-#include "controller/session/debug_session.h"
 #include "envelope/envelope.h"
 #include "kube/object/resource.h"
 #include "tests/audit/fake_audit_sink.h"
@@ -64,7 +64,7 @@ class ReconcilerTest : public testing::ReconcilerFixture {
     ReconcilerOptions options = testing::BaseOptions(audit_log);
     options.policy.annotate_debugged_pods = true;
     options.policy.recycle_debugged_pods = true;
-    options.on_step = [this](const StepRecord& step) { steps_.push_back(step); };
+    options.on_step = [this](const session::StepRecord& step) { steps_.push_back(step); };
     if (adjust) adjust(options);
     return DebugSessionReconciler(client_, clock_, options);
   }
@@ -83,7 +83,7 @@ class ReconcilerTest : public testing::ReconcilerFixture {
   DebugSessionReconciler HostPidReconciler(bool grant_host, bool allow_policy);
   Status SettleHostPidSession(bool grant_host, bool allow_policy);
 
-  std::vector<StepRecord> steps_;  // what on_step reported (events, metrics, logs)
+  std::vector<session::StepRecord> steps_;  // what on_step reported (events, metrics, logs)
 };
 
 // The target pod and the key Secret are read once per Reconcile: a new session reaches Capturing in
@@ -97,8 +97,8 @@ TEST_F(ReconcilerTest, ReadsThePodAndKeyOnceAndNotAgainAfterInjecting) {
   auto result = reconciler.Reconcile(kSessionKey);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   const int gets = client_.CallCount(kube::FakeMethod::kGet) - gets_before;
-  const session::DebugSession s = Session();
-  ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
+  const api::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, api::Phase::kCapturing) << s.status.message;
   EXPECT_GE(result->steps, 5) << "finalizer, initialize, authorize, key, inject";
   EXPECT_EQ(gets, 3);
   ASSERT_TRUE(result->requeue_after.has_value());
@@ -112,7 +112,7 @@ TEST_F(ReconcilerTest, UsesTheCachedSessionOnlyWhenItIsTheVersionLastSeen) {
   const auto stale = std::make_shared<const json>(
       client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value());
   ASSERT_TRUE(Settle(reconciler).ok());
-  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
+  ASSERT_EQ(Session().status.phase, api::Phase::kCapturing);
   const auto current = std::make_shared<const json>(
       client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value());
   const std::size_t records = sink_.Records().size();
@@ -127,7 +127,7 @@ TEST_F(ReconcilerTest, UsesTheCachedSessionOnlyWhenItIsTheVersionLastSeen) {
   gets = client_.CallCount(kube::FakeMethod::kGet);
   ASSERT_TRUE(reconciler.Reconcile(kSessionKey, stale).ok());
   EXPECT_EQ(client_.CallCount(kube::FakeMethod::kGet) - gets, 2) << "the session and the pod";
-  EXPECT_EQ(Session().status.phase, session::Phase::kCapturing);
+  EXPECT_EQ(Session().status.phase, api::Phase::kCapturing);
   EXPECT_EQ(sink_.Records().size(), records);
 
   // Without a copy it reads, as before.
@@ -144,8 +144,8 @@ TEST_F(ReconcilerTest, StepsThatOnlyChangeTheStatusAreWrittenWithTheNextStep) {
   const int writes_before = client_.CallCount(kube::FakeMethod::kUpdate);
   ASSERT_TRUE(reconciler.Reconcile(kSessionKey).ok());
   EXPECT_EQ(client_.CallCount(kube::FakeMethod::kUpdate) - writes_before, 3);
-  const session::DebugSession s = Session();
-  ASSERT_EQ(s.status.phase, session::Phase::kCapturing);
+  const api::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, api::Phase::kCapturing);
   ASSERT_TRUE(s.status.expires_at.has_value()) << "the accepted step's expiry was written";
   const auto records = sink_.Records();
   ASSERT_EQ(records.size(), 4u);
@@ -161,14 +161,14 @@ TEST_F(ReconcilerTest, AFailedStepStillWritesTheProgressBeforeIt) {
   DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   client_.FailNext(kube::FakeMethod::kPatch, kube::ApiError(500, "InternalError"));
   EXPECT_FALSE(reconciler.Reconcile(kSessionKey).ok());
-  session::DebugSession s = Session();
-  EXPECT_EQ(s.status.phase, session::Phase::kInjecting);
+  api::DebugSession s = Session();
+  EXPECT_EQ(s.status.phase, api::Phase::kInjecting);
   ASSERT_TRUE(s.status.audit.has_value());
   EXPECT_EQ(s.status.audit->records, 3) << "accepted, authorized, key-created";
 
   ASSERT_TRUE(Settle(reconciler).ok());
   s = Session();
-  ASSERT_EQ(s.status.phase, session::Phase::kCapturing);
+  ASSERT_EQ(s.status.phase, api::Phase::kCapturing);
   std::stringstream stream;
   for (const auto& r : sink_.Records()) stream << audit::ToJson(r).dump() << "\n";
   audit::VerifyOptions verify;
@@ -187,13 +187,13 @@ TEST_F(ReconcilerTest, AFailedStepStillWritesTheProgressBeforeIt) {
 // The Authorized=True in status is not taken as the decision: the new run asks again first.
 TEST_F(ReconcilerTest, AKeyStepNotOnRecordIsTakenAgainAfterARestart) {
   json object = client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value();
-  session::DebugSession s = Session();
-  session::DebugSessionStatus status;
-  status.phase = session::Phase::kPending;
+  api::DebugSession s = Session();
+  api::DebugSessionStatus status;
+  status.phase = api::Phase::kPending;
   status.expires_at = clock_.Now() + 5min;
   status.SetCondition("Authorized", true, "Allowed", "alice may debug pod shop-1", clock_.Now());
-  object["status"] = session::StatusToJson(status);
-  object["metadata"]["finalizers"] = {std::string(session::kFinalizer)};
+  object["status"] = api::StatusToJson(status);
+  object["metadata"]["finalizers"] = {std::string(api::kFinalizer)};
   client_.PutObject(kube::DebugSessionsResource(), object);
   auto identity = envelope::GenerateIdentity();
   ASSERT_TRUE(identity.ok());
@@ -211,7 +211,7 @@ TEST_F(ReconcilerTest, AKeyStepNotOnRecordIsTakenAgainAfterARestart) {
   audit::AuditLog audit_log(sink);  // a new process: no chain heads in memory
   DebugSessionReconciler reconciler = MakeReconciler(audit_log);
   ASSERT_TRUE(Settle(reconciler).ok());
-  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
+  ASSERT_EQ(Session().status.phase, api::Phase::kCapturing);
   EXPECT_EQ(ActionsOf(sink), (std::vector<std::string>{"authorized", "key-created", "injected"}));
   EXPECT_EQ(SessionRecipient(s.uid), identity->recipient) << "the existing key was kept";
 }
@@ -238,8 +238,8 @@ TEST_F(ReconcilerTest, AWholeLifeIsOneVerifiableAuditChainWithItsHeadInStatus) {
   DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
 
   ASSERT_TRUE(Settle(reconciler).ok());
-  session::DebugSession s = Session();
-  ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
+  api::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, api::Phase::kCapturing) << s.status.message;
   const std::string container = s.status.ephemeral_container;
 
   // The container Ephemera added carries a valid mark; the pod is annotated (policy).
@@ -258,13 +258,13 @@ TEST_F(ReconcilerTest, AWholeLifeIsOneVerifiableAuditChainWithItsHeadInStatus) {
   FinishSnapshotContainer(container, s.uid);
   ASSERT_TRUE(Settle(reconciler).ok());
   s = Session();
-  ASSERT_EQ(s.status.phase, session::Phase::kCompleted) << s.status.message;
+  ASSERT_EQ(s.status.phase, api::Phase::kCompleted) << s.status.message;
   EXPECT_TRUE(client_.GetObject(kube::DebugSnapshotsResource(), kSessionKey).has_value());
 
   clock_.Advance(6min);
   ASSERT_TRUE(Settle(reconciler).ok());
   s = Session();
-  ASSERT_EQ(s.status.phase, session::Phase::kExpired) << s.status.message;
+  ASSERT_EQ(s.status.phase, api::Phase::kExpired) << s.status.message;
   EXPECT_FALSE(client_.GetObject(kube::DebugSnapshotsResource(), kSessionKey).has_value());
   EXPECT_FALSE(client_.GetObject(kube::PodsResource(), kPodKey).has_value())
       << "the debugged pod is recycled through its owner (policy)";
@@ -282,7 +282,7 @@ TEST_F(ReconcilerTest, AWholeLifeIsOneVerifiableAuditChainWithItsHeadInStatus) {
                                                "collected", "delivered", "expired", "wiped"}));
   // Events summarize: the injection, the delivery and the wipe (the rest is in the audit trail).
   std::vector<std::string> events;
-  for (const StepRecord& step : steps_) {
+  for (const session::StepRecord& step : steps_) {
     if (ReportsAsEvent(step)) events.emplace_back(session::ActionName(step.action));
   }
   EXPECT_EQ(events, (std::vector<std::string>{"Inject", "Collect", "Wipe"}));
@@ -329,8 +329,8 @@ TEST_F(ReconcilerTest, AWholeLifeIsOneVerifiableAuditChainWithItsHeadInStatus) {
 TEST_F(ReconcilerTest, ASnapshotContainerStillRunningAfterTheTtlIsRecordedAndTheSessionWiped) {
   DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   ASSERT_TRUE(Settle(reconciler).ok());
-  session::DebugSession s = Session();
-  ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
+  api::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, api::Phase::kCapturing) << s.status.message;
   const std::string container = s.status.ephemeral_container;
   const kube::ObjectKey secret_key{kControllerNamespace, session::SessionKeySecretNameFor(s.uid)};
   ASSERT_TRUE(client_.GetObject(kube::SecretsResource(), secret_key).has_value());
@@ -347,13 +347,13 @@ TEST_F(ReconcilerTest, ASnapshotContainerStillRunningAfterTheTtlIsRecordedAndThe
 
   // Wiped regardless: the key is gone, no snapshot exists, the session is Expired.
   s = Session();
-  EXPECT_EQ(s.status.phase, session::Phase::kExpired) << s.status.message;
+  EXPECT_EQ(s.status.phase, api::Phase::kExpired) << s.status.message;
   EXPECT_FALSE(client_.GetObject(kube::SecretsResource(), secret_key).has_value());
   EXPECT_FALSE(client_.GetObject(kube::DebugSnapshotsResource(), kSessionKey).has_value());
-  const session::Condition* wiped = s.status.FindCondition("Wiped");
+  const api::Condition* wiped = s.status.FindCondition("Wiped");
   ASSERT_NE(wiped, nullptr);
   EXPECT_EQ(wiped->status, "True");
-  const session::Condition* terminated = s.status.FindCondition("ContainerTerminated");
+  const api::Condition* terminated = s.status.FindCondition("ContainerTerminated");
   ASSERT_NE(terminated, nullptr);
   EXPECT_EQ(terminated->status, "False");
   EXPECT_EQ(terminated->reason, "StillRunning");
@@ -372,8 +372,8 @@ TEST_F(ReconcilerTest, ASnapshotContainerStillRunningAfterTheTtlIsRecordedAndThe
   EXPECT_EQ(s.status.audit->head, records.back().hash);
 
   // Reported as a step (the metric, and Events on the session and the pod).
-  const auto step = std::find_if(steps_.begin(), steps_.end(), [](const StepRecord& r) {
-    return r.outcome == kSnapshotContainerStillRunning;
+  const auto step = std::find_if(steps_.begin(), steps_.end(), [](const session::StepRecord& r) {
+    return r.outcome == session::kSnapshotContainerStillRunning;
   });
   ASSERT_NE(step, steps_.end());
   EXPECT_EQ(step->action, session::Action::kWipe);
@@ -390,7 +390,7 @@ TEST_F(ReconcilerTest, ASnapshotContainerStillRunningAfterTheTtlIsRecordedAndThe
 TEST_F(ReconcilerTest, ADeletedSessionIsWipedWithoutAnExpiredRecord) {
   DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   ASSERT_TRUE(Settle(reconciler).ok());
-  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
+  ASSERT_EQ(Session().status.phase, api::Phase::kCapturing);
   json object = client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value();
   object["metadata"]["deletionTimestamp"] = "2026-01-01T00:01:00Z";
   client_.PutObject(kube::DebugSessionsResource(), object);
@@ -400,7 +400,8 @@ TEST_F(ReconcilerTest, ADeletedSessionIsWipedWithoutAnExpiredRecord) {
                                                         "injected", "wiped"}));
   EXPECT_EQ(sink_.Records().back().record.message.rfind("the DebugSession was deleted", 0), 0u)
       << sink_.Records().back().record.message;
-  for (const StepRecord& step : steps_) EXPECT_NE(step.outcome, kSnapshotContainerStillRunning);
+  for (const session::StepRecord& step : steps_)
+    EXPECT_NE(step.outcome, session::kSnapshotContainerStillRunning);
   EXPECT_EQ(Session().status.FindCondition("ContainerTerminated"), nullptr);
 }
 
@@ -409,7 +410,7 @@ TEST_F(ReconcilerTest, ADeletedSessionIsWipedWithoutAnExpiredRecord) {
 TEST_F(ReconcilerTest, ADeletedSessionWhoseToolOutlivedItsDeadlineIsFlagged) {
   DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   ASSERT_TRUE(Settle(reconciler).ok());
-  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing);
+  ASSERT_EQ(Session().status.phase, api::Phase::kCapturing);
   clock_.Advance(61s);  // past the 20 s deadline and 40 s grace, within the 5 min TTL
   json object = client_.GetObject(kube::DebugSessionsResource(), kSessionKey).value();
   object["metadata"]["deletionTimestamp"] = "2026-01-01T00:01:00Z";
@@ -418,7 +419,8 @@ TEST_F(ReconcilerTest, ADeletedSessionWhoseToolOutlivedItsDeadlineIsFlagged) {
 
   EXPECT_EQ(ActionsOf(sink_).back(), "wiped");
   bool flagged = false;
-  for (const StepRecord& step : steps_) flagged |= step.outcome == kSnapshotContainerStillRunning;
+  for (const session::StepRecord& step : steps_)
+    flagged |= step.outcome == session::kSnapshotContainerStillRunning;
   EXPECT_TRUE(flagged) << "a tool past its deadline on a deleted session";
 }
 
@@ -443,7 +445,7 @@ class RefusesOnceSink : public audit::AuditSink {
 };
 
 audit::VerifyReport VerifyAgainstStatus(const audit::FakeAuditSink& sink,
-                                        const session::DebugSession& s) {
+                                        const api::DebugSession& s) {
   std::stringstream stream(sink.JsonLines());
   audit::VerifyOptions verify;
   if (s.status.audit) {
@@ -455,7 +457,7 @@ audit::VerifyReport VerifyAgainstStatus(const audit::FakeAuditSink& sink,
 
 // The session's status commits `records` records of its chain, the last one on the stream is its
 // head, and the chain verifies against it with `superseded` copies left over from failed attempts.
-void ExpectCommittedChain(const audit::FakeAuditSink& stream, const session::DebugSession& s,
+void ExpectCommittedChain(const audit::FakeAuditSink& stream, const api::DebugSession& s,
                           int records, std::uint64_t superseded) {
   ASSERT_TRUE(s.status.audit.has_value());
   EXPECT_EQ(s.status.audit->records, records);
@@ -475,20 +477,20 @@ TEST_F(ReconcilerTest, ARestartBetweenTheTwoRecordsOfADeliveryLeavesAVerifiableC
     audit::AuditLog audit_log(refusing, {.strict = true});
     DebugSessionReconciler reconciler = MakeReconciler(audit_log);
     ASSERT_TRUE(Settle(reconciler).ok());
-    const session::DebugSession s = Session();
-    ASSERT_EQ(s.status.phase, session::Phase::kCapturing);
+    const api::DebugSession s = Session();
+    ASSERT_EQ(s.status.phase, api::Phase::kCapturing);
     FinishSnapshotContainer(s.status.ephemeral_container, s.uid);
     const Status failed = Settle(reconciler);
     EXPECT_EQ(failed.code(), StatusCode::kUnavailable) << failed.ToString();
-    EXPECT_EQ(Session().status.phase, session::Phase::kCapturing) << "not delivered on record";
+    EXPECT_EQ(Session().status.phase, api::Phase::kCapturing) << "not delivered on record";
     EXPECT_EQ(stream.Records().back().record.action, "collected");
   }
   clock_.Advance(2s);  // the restart
   audit::AuditLog restarted(stream, {.strict = true});
   DebugSessionReconciler reconciler = MakeReconciler(restarted);
   ASSERT_TRUE(Settle(reconciler).ok());
-  const session::DebugSession s = Session();
-  ASSERT_EQ(s.status.phase, session::Phase::kCompleted) << s.status.message;
+  const api::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, api::Phase::kCompleted) << s.status.message;
 
   EXPECT_EQ(ActionsOf(stream),
             (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
@@ -506,14 +508,14 @@ TEST_F(ReconcilerTest, ARestartAfterBothRecordsOfTheExpiryBeforeItsStatusLeavesA
     audit::AuditLog audit_log(stream);
     DebugSessionReconciler reconciler = MakeReconciler(audit_log);
     ASSERT_TRUE(Settle(reconciler).ok());
-    const session::DebugSession s = Session();
+    const api::DebugSession s = Session();
     FinishSnapshotContainer(s.status.ephemeral_container, s.uid);
     ASSERT_TRUE(Settle(reconciler).ok());
-    ASSERT_EQ(Session().status.phase, session::Phase::kCompleted);
+    ASSERT_EQ(Session().status.phase, api::Phase::kCompleted);
     clock_.Advance(6min);
     client_.FailNext(kube::FakeMethod::kUpdate, kube::ApiError(500, "InternalError"));
     EXPECT_FALSE(reconciler.Reconcile(kSessionKey).ok());
-    EXPECT_EQ(Session().status.phase, session::Phase::kCompleted);
+    EXPECT_EQ(Session().status.phase, api::Phase::kCompleted);
     ASSERT_GE(stream.Records().size(), 2u);
     EXPECT_EQ(stream.Records()[stream.Records().size() - 2].record.action, "expired");
   }
@@ -521,8 +523,8 @@ TEST_F(ReconcilerTest, ARestartAfterBothRecordsOfTheExpiryBeforeItsStatusLeavesA
   audit::AuditLog restarted(stream);
   DebugSessionReconciler reconciler = MakeReconciler(restarted);
   ASSERT_TRUE(Settle(reconciler).ok());
-  const session::DebugSession s = Session();
-  ASSERT_EQ(s.status.phase, session::Phase::kExpired) << s.status.message;
+  const api::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, api::Phase::kExpired) << s.status.message;
 
   EXPECT_EQ(ActionsOf(stream), (std::vector<std::string>{"accepted", "authorized", "key-created",
                                                          "injected", "collected", "delivered",
@@ -543,8 +545,8 @@ TEST_F(ReconcilerTest, ARetryAfterARefusedSecondRecordStartsFromTheSavedHead) {
   EXPECT_EQ(Settle(reconciler).code(), StatusCode::kUnavailable);
   clock_.Advance(2s);
   ASSERT_TRUE(Settle(reconciler).ok());
-  const session::DebugSession s = Session();
-  ASSERT_EQ(s.status.phase, session::Phase::kCompleted) << s.status.message;
+  const api::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, api::Phase::kCompleted) << s.status.message;
 
   EXPECT_EQ(ActionsOf(stream),
             (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
@@ -565,8 +567,8 @@ TEST_F(ReconcilerTest, ARetryAfterAFailedStatusWriteOfTheExpiryStartsFromTheSave
   EXPECT_FALSE(reconciler.Reconcile(kSessionKey).ok());
   clock_.Advance(2s);
   ASSERT_TRUE(Settle(reconciler).ok());
-  const session::DebugSession s = Session();
-  ASSERT_EQ(s.status.phase, session::Phase::kExpired) << s.status.message;
+  const api::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, api::Phase::kExpired) << s.status.message;
 
   // one expired and one wiped on the chain
   ExpectCommittedChain(stream, s, 8, 2);
@@ -580,7 +582,7 @@ TEST_F(ReconcilerTest, StrictAuditStartsNoSessionWhileTheSinkFails) {
 
   Status settled = Settle(reconciler);
   EXPECT_EQ(settled.code(), StatusCode::kUnavailable) << settled.ToString();
-  const session::DebugSession s = Session();
+  const api::DebugSession s = Session();
   EXPECT_FALSE(s.status.phase.has_value()) << "no step counts without its audit record";
   EXPECT_FALSE(client_
                    .GetObject(kube::SecretsResource(),
@@ -595,8 +597,8 @@ TEST_F(ReconcilerTest, ADeniedSessionIsRecordedAndInjectsNothing) {
   DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
 
   ASSERT_TRUE(Settle(reconciler).ok());
-  const session::DebugSession s = Session();
-  EXPECT_EQ(s.status.phase, session::Phase::kDenied);
+  const api::DebugSession s = Session();
+  EXPECT_EQ(s.status.phase, api::Phase::kDenied);
   EXPECT_NE(s.status.message.find("alice may not"), std::string::npos) << s.status.message;
   EXPECT_FALSE(
       client_.GetObject(kube::PodsResource(), kPodKey)->at("spec").contains("ephemeralContainers"));
@@ -604,7 +606,7 @@ TEST_F(ReconcilerTest, ADeniedSessionIsRecordedAndInjectsNothing) {
   ASSERT_GE(records.size(), 2u);
   EXPECT_EQ(records[1].record.action, "denied");
   std::vector<std::string> events;
-  for (const StepRecord& step : steps_) {
+  for (const session::StepRecord& step : steps_) {
     if (ReportsAsEvent(step))
       events.push_back(std::string(session::ActionName(step.action)) + " " + step.outcome);
   }
@@ -645,8 +647,8 @@ Status ReconcilerTest::SettleHostPidSession(bool grant_host, bool allow_policy) 
 
 TEST_F(ReconcilerTest, AHostPidSessionIsDeniedByTheDefaultPolicyAndNothingIsInjected) {
   ASSERT_TRUE(SettleHostPidSession(/*grant_host=*/true, /*allow_policy=*/false).ok());
-  const session::DebugSession s = Session();
-  EXPECT_EQ(s.status.phase, session::Phase::kDenied);
+  const api::DebugSession s = Session();
+  EXPECT_EQ(s.status.phase, api::Phase::kDenied);
   ASSERT_NE(s.status.FindCondition("Authorized"), nullptr);
   EXPECT_EQ(s.status.FindCondition("Authorized")->reason, "HostNamespacesNotAllowed");
   EXPECT_NE(s.status.message.find("uses hostPID"), std::string::npos) << s.status.message;
@@ -655,8 +657,8 @@ TEST_F(ReconcilerTest, AHostPidSessionIsDeniedByTheDefaultPolicyAndNothingIsInje
 
 TEST_F(ReconcilerTest, AHostPidSessionUnderTheAllowPolicyNeedsTheHostGrant) {
   ASSERT_TRUE(SettleHostPidSession(/*grant_host=*/false, /*allow_policy=*/true).ok());
-  const session::DebugSession s = Session();
-  EXPECT_EQ(s.status.phase, session::Phase::kDenied);
+  const api::DebugSession s = Session();
+  EXPECT_EQ(s.status.phase, api::Phase::kDenied);
   EXPECT_NE(s.status.message.find("alice may not use debugprofiles/host"), std::string::npos)
       << s.status.message;
   EXPECT_FALSE(Injected());
@@ -665,7 +667,7 @@ TEST_F(ReconcilerTest, AHostPidSessionUnderTheAllowPolicyNeedsTheHostGrant) {
 TEST_F(ReconcilerTest, AnAllowedAndGrantedHostPidSessionCapturesOnlyTheTargetContainer) {
   DebugSessionReconciler reconciler = HostPidReconciler(/*grant_host=*/true, /*allow_policy=*/true);
   ASSERT_TRUE(reconciler.Reconcile(kSessionKey).ok());
-  ASSERT_EQ(Session().status.phase, session::Phase::kCapturing) << Session().status.message;
+  ASSERT_EQ(Session().status.phase, api::Phase::kCapturing) << Session().status.message;
   const json pod = *client_.GetObject(kube::PodsResource(), kPodKey);
   const std::string args = pod["spec"]["ephemeralContainers"][0]["args"].dump();
   EXPECT_NE(args.find("\"--container-id\",\"" + std::string(64, 'c') + "\""), std::string::npos)
@@ -679,8 +681,8 @@ TEST_F(ReconcilerTest, AllowEnvEntriesThatCouldRevealASecretAreLeftOutAndNamed) 
   client_.PutObject(kube::DebugSessionsResource(), session);
   DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   ASSERT_TRUE(reconciler.Reconcile(kSessionKey).ok());
-  const session::DebugSession s = Session();
-  ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
+  const api::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, api::Phase::kCapturing) << s.status.message;
   const json pod = *client_.GetObject(kube::PodsResource(), kPodKey);
   const std::string args = pod["spec"]["ephemeralContainers"][0]["args"].dump();
   EXPECT_NE(args.find("\"--allow-env\",\"LOG_LEVEL\""), std::string::npos) << args;
@@ -891,8 +893,8 @@ TEST_P(BadSnapshotTest, FailsTheSessionOnceStoresNothingAndLeaksNoPlaintext) {
     if (c.max_plaintext_bytes) o.max_snapshot_plaintext_bytes = *c.max_plaintext_bytes;
   });
   ASSERT_TRUE(Settle(reconciler).ok());
-  session::DebugSession s = Session();
-  ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
+  api::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, api::Phase::kCapturing) << s.status.message;
   const kube::ObjectKey secret_key{kControllerNamespace, session::SessionKeySecretNameFor(s.uid)};
 
   auto log = c.log(SessionRecipient(s.uid));
@@ -901,11 +903,11 @@ TEST_P(BadSnapshotTest, FailsTheSessionOnceStoresNothingAndLeaksNoPlaintext) {
   ASSERT_TRUE(Settle(reconciler).ok());
 
   s = Session();
-  EXPECT_EQ(s.status.phase, session::Phase::kFailed) << s.status.message;
+  EXPECT_EQ(s.status.phase, api::Phase::kFailed) << s.status.message;
   EXPECT_NE(s.status.message.find("the snapshot could not be used"), std::string::npos)
       << s.status.message;
   EXPECT_NE(s.status.message.find(c.expected_message), std::string::npos) << s.status.message;
-  const session::Condition* captured = s.status.FindCondition("Captured");
+  const api::Condition* captured = s.status.FindCondition("Captured");
   ASSERT_NE(captured, nullptr);
   EXPECT_EQ(captured->status, "False");
   EXPECT_EQ(captured->reason, "SnapshotInvalid");
@@ -925,7 +927,7 @@ TEST_P(BadSnapshotTest, FailsTheSessionOnceStoresNothingAndLeaksNoPlaintext) {
   clock_.Advance(6min);
   ASSERT_TRUE(Settle(reconciler).ok());
   s = Session();
-  EXPECT_EQ(s.status.phase, session::Phase::kExpired) << s.status.message;
+  EXPECT_EQ(s.status.phase, api::Phase::kExpired) << s.status.message;
   EXPECT_FALSE(client_.GetObject(kube::SecretsResource(), secret_key).has_value());
   EXPECT_FALSE(client_.GetObject(kube::DebugSnapshotsResource(), kSessionKey).has_value());
 
@@ -939,7 +941,8 @@ TEST_P(BadSnapshotTest, FailsTheSessionOnceStoresNothingAndLeaksNoPlaintext) {
   EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
                                                "collection-failed", "expired", "wiped"}));
   std::string step_text;
-  for (const StepRecord& step : steps_) step_text += step.outcome + " " + step.message + "\n";
+  for (const session::StepRecord& step : steps_)
+    step_text += step.outcome + " " + step.message + "\n";
   const std::string status_text =
       client_.GetObject(kube::DebugSessionsResource(), kSessionKey)->dump();
   for (const std::string& text : {audit_text, step_text, status_text}) {
@@ -974,9 +977,9 @@ void AddForeignContainer(kube::FakeKubeClient& client, const json& container,
 
 // A session that failed because of a foreign container: once, with a clear reason, nothing read
 // from that container, nothing delivered.
-void ExpectFailedOnAForeignContainer(kube::FakeKubeClient& client, const session::DebugSession& s,
+void ExpectFailedOnAForeignContainer(kube::FakeKubeClient& client, const api::DebugSession& s,
                                      const std::string& says) {
-  EXPECT_EQ(s.status.phase, session::Phase::kFailed) << s.status.message;
+  EXPECT_EQ(s.status.phase, api::Phase::kFailed) << s.status.message;
   EXPECT_NE(s.status.message.find(says + " an ephemeral container named " +
                                   session::EphemeralContainerNameFor(s.uid) +
                                   " that Ephemera did not add"),
@@ -990,13 +993,13 @@ void ExpectFailedOnAForeignContainer(kube::FakeKubeClient& client, const session
 }
 
 TEST_F(ReconcilerTest, AContainerPreCreatedWithTheSessionsNameFailsTheSession) {
-  const session::DebugSession created = Session();
+  const api::DebugSession created = Session();
   const std::string name = session::EphemeralContainerNameFor(created.uid);
   AddForeignContainer(client_, {{"name", name}, {"image", "busybox"}}, "anything");
   DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   ASSERT_TRUE(Settle(reconciler).ok());
 
-  const session::DebugSession s = Session();
+  const api::DebugSession s = Session();
   ExpectFailedOnAForeignContainer(client_, s, "pod shop-1 already has");
   EXPECT_EQ(
       client_.GetObject(kube::PodsResource(), kPodKey)->at("spec")["ephemeralContainers"].size(),
@@ -1028,8 +1031,8 @@ TEST_F(ReconcilerTest, AMarkCopiedFromAnotherPodDoesNotMakeAContainerEphemeras) 
 TEST_F(ReconcilerTest, AContainerInARecreatedPodIsNotCollected) {
   DebugSessionReconciler reconciler = MakeReconciler(audit_log_);
   ASSERT_TRUE(Settle(reconciler).ok());
-  session::DebugSession s = Session();
-  ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
+  api::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, api::Phase::kCapturing) << s.status.message;
   json injected =
       client_.GetObject(kube::PodsResource(), kPodKey)->at("spec")["ephemeralContainers"][0];
 
@@ -1084,8 +1087,8 @@ TEST_F(ReconcilerTest, AnExceptionFailsTheReconcileInsteadOfTheController) {
       << second.status().message();
 
   ASSERT_TRUE(Settle(reconciler).ok());
-  const session::DebugSession s = Session();
-  EXPECT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
+  const api::DebugSession s = Session();
+  EXPECT_EQ(s.status.phase, api::Phase::kCapturing) << s.status.message;
   const audit::VerifyReport report = VerifyAgainstStatus(sink_, s);
   EXPECT_TRUE(report.Verified()) << audit::FormatVerifyReport(report);
 }

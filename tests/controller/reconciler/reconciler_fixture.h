@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "api/debug_session.h"
 #include "audit/audit_log.h"
 #include "base/base64.h"
 #include "base/status.h"
 #include "controller/reconciler/debug_session_reconciler.h"
-#include "controller/session/debug_session.h"
 #include "kube/object/resource.h"
 #include "tests/audit/fake_audit_sink.h"
 #include "tests/base/fake_clock.h"
@@ -85,12 +85,12 @@ class ReconcilerFixture : public ::testing::Test {
     return InternalError("the session never settled");
   }
 
-  session::DebugSession Session() {
+  api::DebugSession Session() {
     auto object = client_.GetObject(kube::DebugSessionsResource(), kSessionKey);
     EXPECT_TRUE(object.has_value());
-    auto parsed = session::ParseDebugSession(object.value_or(nlohmann::json::object()));
+    auto parsed = api::ParseDebugSession(object.value_or(nlohmann::json::object()));
     EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
-    return parsed.ok() ? *parsed : session::DebugSession{};
+    return parsed.ok() ? *parsed : api::DebugSession{};
   }
 
   // Whether the target pod has an ephemeral container.

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "api/debug_session.h"
 #include "audit/audit_log.h"
 #include "base/rfc3339.h"
 #include "controller/reconciler/debug_session_reconciler.h"
-#include "controller/session/debug_session.h"
 #include "kube/object/resource.h"
 #include "tests/audit/fake_audit_sink.h"
 #include "tests/controller/reconciler/reconciler_fixture.h"
@@ -73,8 +73,8 @@ TEST_F(SessionAuthorizationTest, AForgedAuthorizedStatusStillRunsTheReviewAndEnd
   DebugSessionReconciler reconciler = MakeReconciler(false, false);
   ASSERT_TRUE(Settle(reconciler).ok());
 
-  const session::DebugSession s = Session();
-  EXPECT_EQ(s.status.phase, session::Phase::kDenied) << s.status.message;
+  const api::DebugSession s = Session();
+  EXPECT_EQ(s.status.phase, api::Phase::kDenied) << s.status.message;
   EXPECT_EQ(s.status.message, "carol may not get pods/shop-1 in namespace team-a (no RBAC rule)");
   ASSERT_FALSE(reviews_.empty()) << "the review ran despite Authorized=True in status";
   EXPECT_EQ(reviews_[0]["spec"]["user"], "carol");
@@ -91,8 +91,8 @@ TEST_F(SessionAuthorizationTest, AForgedInjectingPhaseStillRunsTheReviewAndEndsD
   denied_verbs_ = {"get"};
   DebugSessionReconciler reconciler = MakeReconciler(false, false);
   ASSERT_TRUE(Settle(reconciler).ok());
-  const session::DebugSession s = Session();
-  EXPECT_EQ(s.status.phase, session::Phase::kDenied) << s.status.message;
+  const api::DebugSession s = Session();
+  EXPECT_EQ(s.status.phase, api::Phase::kDenied) << s.status.message;
   EXPECT_FALSE(Injected());
   EXPECT_FALSE(KeyExists(s.uid));
 }
@@ -103,19 +103,19 @@ TEST_F(SessionAuthorizationTest, AnExpiryPushedOutIsWipedAtCreationPlusMaxTtl) {
   max_ttl_ = 120s;
   DebugSessionReconciler reconciler = MakeReconciler(false, false);
   ASSERT_TRUE(Settle(reconciler).ok());
-  session::DebugSession s = Session();
-  ASSERT_EQ(s.status.phase, session::Phase::kCapturing) << s.status.message;
+  api::DebugSession s = Session();
+  ASSERT_EQ(s.status.phase, api::Phase::kCapturing) << s.status.message;
   ASSERT_TRUE(KeyExists(s.uid));
-  json status = session::StatusToJson(s.status);
+  json status = api::StatusToJson(s.status);
   status["expiresAt"] = "2099-01-01T00:00:00Z";
   ForgeStatus(status);
 
   clock_.Advance(121s);
   ASSERT_TRUE(Settle(reconciler).ok());
   s = Session();
-  EXPECT_EQ(s.status.phase, session::Phase::kExpired) << s.status.message;
+  EXPECT_EQ(s.status.phase, api::Phase::kExpired) << s.status.message;
   EXPECT_FALSE(KeyExists(s.uid)) << "the session key is shredded at creation + maxTtl";
-  const session::Condition* wiped = s.status.FindCondition("Wiped");
+  const api::Condition* wiped = s.status.FindCondition("Wiped");
   ASSERT_NE(wiped, nullptr);
   EXPECT_EQ(wiped->status, "True");
   ASSERT_TRUE(s.status.expires_at.has_value());
@@ -128,8 +128,8 @@ TEST_F(SessionAuthorizationTest, RecyclingNeedsTheRequestersDeleteRight) {
   denied_verbs_ = {"delete"};
   DebugSessionReconciler reconciler = MakeReconciler(false, true);
   ASSERT_TRUE(Settle(reconciler).ok());
-  const session::DebugSession s = Session();
-  EXPECT_EQ(s.status.phase, session::Phase::kDenied) << s.status.message;
+  const api::DebugSession s = Session();
+  EXPECT_EQ(s.status.phase, api::Phase::kDenied) << s.status.message;
   EXPECT_EQ(s.status.message,
             "alice may not delete pods/shop-1 in namespace team-a, which is required because the "
             "cluster policy recycleDebuggedPods deletes the debugged pod when the session ends "
@@ -145,8 +145,8 @@ TEST_F(SessionAuthorizationTest, AnnotatingNeedsTheRequestersPatchRight) {
   denied_verbs_ = {"patch"};
   DebugSessionReconciler reconciler = MakeReconciler(true, false);
   ASSERT_TRUE(Settle(reconciler).ok());
-  const session::DebugSession s = Session();
-  EXPECT_EQ(s.status.phase, session::Phase::kDenied) << s.status.message;
+  const api::DebugSession s = Session();
+  EXPECT_EQ(s.status.phase, api::Phase::kDenied) << s.status.message;
   EXPECT_NE(s.status.message.find("alice may not patch pods/shop-1 in namespace team-a"),
             std::string::npos)
       << s.status.message;
@@ -164,7 +164,7 @@ TEST_F(SessionAuthorizationTest, TheReviewsCarryTheRequestersExtra) {
   client_.PutObject(kube::DebugSessionsResource(), object);
   DebugSessionReconciler reconciler = MakeReconciler(true, true);
   ASSERT_TRUE(Settle(reconciler).ok());
-  EXPECT_EQ(Session().status.phase, session::Phase::kCapturing)
+  EXPECT_EQ(Session().status.phase, api::Phase::kCapturing)
       << "with every right the session goes ahead: " << Session().status.message;
   ASSERT_EQ(reviews_.size(), 3u) << "get, patch, delete";
   for (const json& review : reviews_) {

@@ -13,13 +13,13 @@ namespace {
 
 using nlohmann::json;
 
-DebugSession SessionRequestedBy(const json& requested_by, const std::string& profile) {
+api::DebugSession SessionRequestedBy(const json& requested_by, const std::string& profile) {
   json object = testing::SessionObject();
   object["spec"]["requestedBy"] = requested_by;
   object["spec"]["profile"] = profile;
-  auto parsed = ParseDebugSession(object);
+  auto parsed = api::ParseDebugSession(object);
   EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
-  return parsed.ok() ? *parsed : DebugSession{};
+  return parsed.ok() ? *parsed : api::DebugSession{};
 }
 
 const json kBob = {
@@ -76,7 +76,7 @@ TEST(AccessChecksTest, ThePtraceProfileAlsoNeedsUseOnDebugprofilesPtrace) {
 
 // H2: a target that shares the node's namespaces needs a separate, cluster-scoped grant.
 TEST(AccessChecksTest, AHostNamespacePodAlsoNeedsUseOnDebugprofilesHostClusterWide) {
-  const DebugSession bob = SessionRequestedBy(kBob, "restricted");
+  const api::DebugSession bob = SessionRequestedBy(kBob, "restricted");
   json object = testing::PodObject();
   Policy allow;
   allow.allow_host_namespaces = true;
@@ -146,7 +146,7 @@ TEST(AccessChecksTest, EveryReviewCarriesTheRequestersExtra) {
 // requester must hold that right on the pod too; otherwise one who may only read a pod could have
 // it patched or deleted (a confused deputy).
 TEST(AccessChecksTest, PolicyActionsOnThePodNeedTheRequestersPatchAndDeleteRights) {
-  const DebugSession bob = SessionRequestedBy(kBob, "restricted");
+  const api::DebugSession bob = SessionRequestedBy(kBob, "restricted");
   Policy annotate;
   annotate.annotate_debugged_pods = true;
   std::vector<AccessCheck> checks = AccessChecksFor(bob, annotate);

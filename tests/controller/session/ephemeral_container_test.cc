@@ -13,12 +13,12 @@ namespace ephemera::session {
 namespace {
 
 struct Built {
-  DebugSession session;
+  api::DebugSession session;
   PodView pod;
 };
 
 Built Fixture() {
-  return {*ParseDebugSession(testing::SessionObject()), *ParsePodView(testing::PodObject())};
+  return {*api::ParseDebugSession(testing::SessionObject()), *ParsePodView(testing::PodObject())};
 }
 
 Policy TestPolicy() {
@@ -46,7 +46,7 @@ TEST(EphemeralContainerTest, RestrictedRunsAsTargetUserWithNoCapabilities) {
 
 TEST(EphemeralContainerTest, PtraceAddsOnlyPtraceAndReadSearch) {
   auto [session, pod] = Fixture();
-  session.spec.profile = Profile::kPtrace;
+  session.spec.profile = api::Profile::kPtrace;
   auto c = BuildEphemeralContainer(session, pod, "app", TestPolicy(), testing::kRecipient);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ((*c)["securityContext"]["capabilities"]["add"],
@@ -75,7 +75,7 @@ TEST(EphemeralContainerTest, PassesTheTargetContainerIdAndMarksHostSessions) {
   nlohmann::json object = testing::PodObject();
   object["status"]["containerStatuses"][0]["containerID"] =
       "containerd://0123456789abcdef0123456789abcdef";
-  DebugSession session = *ParseDebugSession(testing::SessionObject());
+  api::DebugSession session = *api::ParseDebugSession(testing::SessionObject());
   PodView pod = *ParsePodView(object);
   auto c = BuildEphemeralContainer(session, pod, "app", TestPolicy(), testing::kRecipient);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -104,7 +104,7 @@ TEST(EphemeralContainerTest, PassesTheTargetContainerIdAndMarksHostSessions) {
 // The tool always gets the session's PII mode, the policy's default when the session names none,
 // so the tool's own default never decides.
 TEST(EphemeralContainerTest, PassesTheEffectivePiiMode) {
-  const auto pii_arg = [](const DebugSession& session, const Policy& policy) {
+  const auto pii_arg = [](const api::DebugSession& session, const Policy& policy) {
     auto c = BuildEphemeralContainer(session, *ParsePodView(testing::PodObject()), "app", policy,
                                      testing::kRecipient);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
@@ -114,17 +114,17 @@ TEST(EphemeralContainerTest, PassesTheEffectivePiiMode) {
     EXPECT_EQ(std::count(args.begin(), args.end(), "--pii"), 1);
     return flag != args.end() && flag + 1 != args.end() ? *(flag + 1) : std::string();
   };
-  DebugSession session = *ParseDebugSession(testing::SessionObject());
+  api::DebugSession session = *api::ParseDebugSession(testing::SessionObject());
   Policy policy = TestPolicy();
   EXPECT_EQ(pii_arg(session, policy), "standard");
-  policy.default_pii = PiiMode::kStrict;
+  policy.default_pii = api::PiiMode::kStrict;
   EXPECT_EQ(pii_arg(session, policy), "strict");
-  session.spec.pii = PiiMode::kNone;
+  session.spec.pii = api::PiiMode::kNone;
   EXPECT_EQ(pii_arg(session, policy), "none");
 }
 
 TEST(EphemeralContainerTest, ASharedOrHostPodWithoutAContainerIdIsNotInjected) {
-  DebugSession session = *ParseDebugSession(testing::SessionObject());
+  api::DebugSession session = *api::ParseDebugSession(testing::SessionObject());
   nlohmann::json object = testing::PodObject();
   object["spec"]["shareProcessNamespace"] = true;
   auto c = BuildEphemeralContainer(session, *ParsePodView(object), "app", TestPolicy(),
@@ -135,7 +135,7 @@ TEST(EphemeralContainerTest, ASharedOrHostPodWithoutAContainerIdIsNotInjected) {
 
 // M2: Secret-backed names of every container (a sidecar's too) are always redacted.
 TEST(EphemeralContainerTest, SecretEnvNamesComeFromEveryContainer) {
-  DebugSession session = *ParseDebugSession(testing::SessionObject());
+  api::DebugSession session = *api::ParseDebugSession(testing::SessionObject());
   nlohmann::json object = testing::PodObject();
   object["spec"]["containers"].push_back(
       {{"name", "sidecar"},
@@ -166,7 +166,7 @@ std::vector<std::string> AllowEnvArgs(const nlohmann::json& container) {
 
 // M2: allowEnv can never reveal a Secret-backed variable, of any container of the pod.
 TEST(EphemeralContainerTest, AllowEnvNeverNamesASecretBackedVariableOfAnyContainer) {
-  DebugSession session = *ParseDebugSession(testing::SessionObject());
+  api::DebugSession session = *api::ParseDebugSession(testing::SessionObject());
   nlohmann::json object = testing::PodObject();
   object["spec"]["containers"].push_back(
       {{"name", "sidecar"},
@@ -189,7 +189,7 @@ TEST(EphemeralContainerTest, AllowEnvNeverNamesASecretBackedVariableOfAnyContain
 }
 
 TEST(EphemeralContainerTest, AllowEnvIsNotHonouredWhenAContainerTakesAWholeSecret) {
-  DebugSession session = *ParseDebugSession(testing::SessionObject());
+  api::DebugSession session = *api::ParseDebugSession(testing::SessionObject());
   nlohmann::json object = testing::PodObject();
   object["spec"]["containers"][0]["envFrom"] = {{{"secretRef", {{"name", "db"}}}}};
   const PodView pod = *ParsePodView(object);

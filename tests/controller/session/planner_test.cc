@@ -12,16 +12,16 @@ using std::chrono::seconds;
 using testing::PodObject;
 using testing::SessionObject;
 
-TimePoint At(const char* rfc3339) { return *base::ParseRfc3339(rfc3339); }
+api::TimePoint At(const char* rfc3339) { return *base::ParseRfc3339(rfc3339); }
 
-DebugSession Session(const nlohmann::json& object = SessionObject()) {
-  auto s = ParseDebugSession(object);
+api::DebugSession Session(const nlohmann::json& object = SessionObject()) {
+  auto s = api::ParseDebugSession(object);
   EXPECT_TRUE(s.ok()) << s.status().ToString();
   return *s;
 }
 
-DebugSession Initialized(Phase phase) {
-  DebugSession s = Session();
+api::DebugSession Initialized(api::Phase phase) {
+  api::DebugSession s = Session();
   s.status.phase = phase;
   s.status.expires_at = s.created + seconds(300);
   return s;
@@ -40,7 +40,7 @@ Observations Authorized(Observations observed, bool allowed = true) {
   return observed;
 }
 
-const TimePoint kNow = At("2026-11-28T10:00:05Z");
+const api::TimePoint kNow = At("2026-11-28T10:00:05Z");
 
 TEST(SessionPlannerTest, AddsFinalizerFirst) {
   nlohmann::json object = SessionObject();
@@ -62,7 +62,7 @@ TEST(SessionPlannerTest, PolicyCapsTtl) {
 }
 
 TEST(SessionPlannerTest, ExpiryWrittenOnceIsNeverExtended) {
-  DebugSession s = Initialized(Phase::kPending);
+  api::DebugSession s = Initialized(api::Phase::kPending);
   s.status.expires_at = At("2026-11-28T10:01:00Z");  // a restart must not recompute it
   Plan p = PlanSession(s, WithPod(), Policy{}, At("2026-11-28T10:01:00Z"));
   EXPECT_EQ(p.action, Action::kWipe);
@@ -72,7 +72,7 @@ TEST(SessionPlannerTest, ExpiryWrittenOnceIsNeverExtended) {
 TEST(SessionPlannerTest, DeniesForbiddenNamespace) {
   Policy policy;
   policy.forbidden_namespaces = {"team-a"};
-  Plan p = PlanSession(Initialized(Phase::kPending), WithPod(), policy, kNow);
+  Plan p = PlanSession(Initialized(api::Phase::kPending), WithPod(), policy, kNow);
   EXPECT_EQ(p.action, Action::kDeny);
   EXPECT_EQ(p.reason, "NamespaceNotAllowed");
 }
@@ -80,14 +80,14 @@ TEST(SessionPlannerTest, DeniesForbiddenNamespace) {
 TEST(SessionPlannerTest, DeniesNamespaceOutsideAllowList) {
   Policy policy;
   policy.allowed_namespaces = {"team-b"};
-  EXPECT_EQ(PlanSession(Initialized(Phase::kPending), WithPod(), policy, kNow).reason,
+  EXPECT_EQ(PlanSession(Initialized(api::Phase::kPending), WithPod(), policy, kNow).reason,
             "NamespaceNotAllowed");
 }
 
 TEST(SessionPlannerTest, DeniesDisallowedProfile) {
   Policy policy;
-  policy.allowed_profiles = {Profile::kPtrace};
-  EXPECT_EQ(PlanSession(Initialized(Phase::kPending), WithPod(), policy, kNow).reason,
+  policy.allowed_profiles = {api::Profile::kPtrace};
+  EXPECT_EQ(PlanSession(Initialized(api::Phase::kPending), WithPod(), policy, kNow).reason,
             "ProfileNotAllowed");
 }
 
@@ -95,15 +95,15 @@ TEST(SessionPlannerTest, DeniesDisallowedProfile) {
 // a session naming no mode gets the default, which the configuration keeps at or above it.
 TEST(SessionPlannerTest, DeniesAPiiModeBelowThePolicyMinimum) {
   Policy policy;
-  policy.minimum_pii = PiiMode::kStandard;
-  DebugSession s = Initialized(Phase::kPending);
-  s.spec.pii = PiiMode::kNone;
+  policy.minimum_pii = api::PiiMode::kStandard;
+  api::DebugSession s = Initialized(api::Phase::kPending);
+  s.spec.pii = api::PiiMode::kNone;
   Plan p = PlanSession(s, WithPod(), policy, kNow);
   EXPECT_EQ(p.action, Action::kDeny);
   EXPECT_EQ(p.reason, "RedactionBelowPolicy");
   EXPECT_NE(p.message.find("ask for standard or strict"), std::string::npos) << p.message;
 
-  s.spec.pii = PiiMode::kStrict;
+  s.spec.pii = api::PiiMode::kStrict;
   EXPECT_NE(PlanSession(s, WithPod(), policy, kNow).action, Action::kDeny);
   s.spec.pii.reset();
   EXPECT_NE(PlanSession(s, WithPod(), policy, kNow).action, Action::kDeny)
@@ -111,7 +111,7 @@ TEST(SessionPlannerTest, DeniesAPiiModeBelowThePolicyMinimum) {
 }
 
 TEST(SessionPlannerTest, DeniesWithoutRequester) {
-  DebugSession s = Initialized(Phase::kPending);
+  api::DebugSession s = Initialized(api::Phase::kPending);
   s.spec.requested_by.reset();
   Plan p = PlanSession(s, WithPod(), Policy{}, kNow);
   EXPECT_EQ(p.action, Action::kDeny);
@@ -119,12 +119,12 @@ TEST(SessionPlannerTest, DeniesWithoutRequester) {
 }
 
 TEST(SessionPlannerTest, AuthorizesBeforeAnythingIsInjected) {
-  EXPECT_EQ(PlanSession(Initialized(Phase::kPending), WithPod(), Policy{}, kNow).action,
+  EXPECT_EQ(PlanSession(Initialized(api::Phase::kPending), WithPod(), Policy{}, kNow).action,
             Action::kAuthorize);
 }
 
 TEST(SessionPlannerTest, DeniedAuthorizationEndsSession) {
-  DebugSession s = Initialized(Phase::kPending);
+  api::DebugSession s = Initialized(api::Phase::kPending);
   s.status.SetCondition("Authorized", false, "Forbidden", "alice may not get pods", kNow);
   Plan p = PlanSession(s, WithPod(), Policy{}, kNow);
   EXPECT_EQ(p.action, Action::kDeny);
@@ -132,12 +132,12 @@ TEST(SessionPlannerTest, DeniedAuthorizationEndsSession) {
 }
 
 TEST(SessionPlannerTest, CreatesKeyThenInjects) {
-  DebugSession s = Initialized(Phase::kPending);
+  api::DebugSession s = Initialized(api::Phase::kPending);
   s.status.SetCondition("Authorized", true, "Allowed", "", kNow);
   Plan key = PlanSession(s, Authorized(WithPod(true, false)), Policy{}, kNow);
   EXPECT_EQ(key.action, Action::kEnsureKey);
   EXPECT_EQ(key.container, "app");
-  s.status.phase = Phase::kInjecting;
+  s.status.phase = api::Phase::kInjecting;
   EXPECT_EQ(PlanSession(s, Authorized(WithPod(true, true)), Policy{}, kNow).action,
             Action::kInject);
 }
@@ -145,34 +145,34 @@ TEST(SessionPlannerTest, CreatesKeyThenInjects) {
 // A run that created the key but stopped before writing the step (it is written with the next
 // one) left phase Pending: the key step is taken again, so its audit record is not lost.
 TEST(SessionPlannerTest, RetakesTheKeyStepWhenItIsNotOnRecord) {
-  DebugSession s = Initialized(Phase::kPending);
+  api::DebugSession s = Initialized(api::Phase::kPending);
   s.status.SetCondition("Authorized", true, "Allowed", "", kNow);
   EXPECT_EQ(PlanSession(s, Authorized(WithPod(true, true)), Policy{}, kNow).action,
             Action::kEnsureKey);
 }
 
 TEST(SessionPlannerTest, FailsWhenPodMissing) {
-  DebugSession s = Initialized(Phase::kInjecting);
+  api::DebugSession s = Initialized(api::Phase::kInjecting);
   Plan p = PlanSession(s, Authorized(Observations{std::nullopt, true, ""}), Policy{}, kNow);
   EXPECT_EQ(p.action, Action::kFail);
   EXPECT_EQ(p.reason, "TargetPodNotFound");
 }
 
 TEST(SessionPlannerTest, FailsWhenContainerMissing) {
-  DebugSession s = Initialized(Phase::kInjecting);
+  api::DebugSession s = Initialized(api::Phase::kInjecting);
   s.spec.container = "sidecar";
   EXPECT_EQ(PlanSession(s, Authorized(WithPod()), Policy{}, kNow).reason,
             "TargetContainerNotFound");
 }
 
 TEST(SessionPlannerTest, DefaultsToPodsDefaultContainer) {
-  DebugSession s = Initialized(Phase::kInjecting);
+  api::DebugSession s = Initialized(api::Phase::kInjecting);
   s.spec.container.clear();
   EXPECT_EQ(PlanSession(s, Authorized(WithPod()), Policy{}, kNow).container, "app");
 }
 
 TEST(SessionPlannerTest, WaitsForTargetToRunThenGivesUp) {
-  DebugSession s = Initialized(Phase::kInjecting);
+  api::DebugSession s = Initialized(api::Phase::kInjecting);
   Plan waiting = PlanSession(s, Authorized(WithPod(false)), Policy{}, kNow);
   EXPECT_EQ(waiting.action, Action::kWait);
   ASSERT_TRUE(waiting.requeue_after.has_value());
@@ -180,7 +180,7 @@ TEST(SessionPlannerTest, WaitsForTargetToRunThenGivesUp) {
   EXPECT_EQ(late.reason, "TargetNotRunning");
 }
 
-Observations CapturingPod(const DebugSession& s, const nlohmann::json& state) {
+Observations CapturingPod(const api::DebugSession& s, const nlohmann::json& state) {
   nlohmann::json pod = PodObject();
   const std::string name = EphemeralContainerNameFor(s.uid);
   pod["spec"]["ephemeralContainers"] = {{{"name", name}, {"image", "snap"}}};
@@ -196,7 +196,7 @@ Observations CapturingPod(const DebugSession& s, const nlohmann::json& state) {
 }
 
 TEST(SessionPlannerTest, PollsWhileToolRuns) {
-  DebugSession s = Initialized(Phase::kCapturing);
+  api::DebugSession s = Initialized(api::Phase::kCapturing);
   s.status.SetCondition("Injected", true, "Injected", "", kNow);
   Plan p = PlanSession(s, CapturingPod(s, {{"running", nlohmann::json::object()}}), Policy{}, kNow);
   EXPECT_EQ(p.action, Action::kWait);
@@ -206,7 +206,7 @@ TEST(SessionPlannerTest, PollsWhileToolRuns) {
 TEST(SessionPlannerTest, PollsLessOftenTheLongerACaptureRuns) {
   // The pod watch reports a capture's end; polls are the safety net, and must not spend the API
   // budget when many sessions capture at once.
-  DebugSession s = Initialized(Phase::kCapturing);
+  api::DebugSession s = Initialized(api::Phase::kCapturing);
   s.status.SetCondition("Injected", true, "Injected", "", s.created);
   auto running = CapturingPod(s, {{"running", nlohmann::json::object()}});
   auto poll_at = [&](std::chrono::milliseconds since_injection) {
@@ -220,13 +220,13 @@ TEST(SessionPlannerTest, PollsLessOftenTheLongerACaptureRuns) {
 }
 
 TEST(SessionPlannerTest, CollectsAfterCleanExit) {
-  DebugSession s = Initialized(Phase::kCapturing);
+  api::DebugSession s = Initialized(api::Phase::kCapturing);
   auto obs = CapturingPod(s, {{"terminated", {{"exitCode", 0}, {"reason", "Completed"}}}});
   EXPECT_EQ(PlanSession(s, obs, Policy{}, kNow).action, Action::kCollect);
 }
 
 TEST(SessionPlannerTest, FailsOnToolError) {
-  DebugSession s = Initialized(Phase::kCapturing);
+  api::DebugSession s = Initialized(api::Phase::kCapturing);
   auto obs = CapturingPod(s, {{"terminated", {{"exitCode", 3}, {"reason", "Error"}}}});
   Plan p = PlanSession(s, obs, Policy{}, kNow);
   EXPECT_EQ(p.reason, "SnapshotToolFailed");
@@ -236,7 +236,7 @@ TEST(SessionPlannerTest, FailsOnToolError) {
 // L5: a container with the session's name whose mark did not verify (someone else added it) is
 // never taken for the session's own, before the injection or during the capture.
 TEST(SessionPlannerTest, FailsWhenAForeignContainerHoldsTheSessionsName) {
-  DebugSession s = Initialized(Phase::kCapturing);
+  api::DebugSession s = Initialized(api::Phase::kCapturing);
   auto obs = CapturingPod(s, {{"terminated", {{"exitCode", 0}, {"reason", "Completed"}}}});
   obs.pod->ephemeral_containers[0].added_by_ephemera = false;
   Plan capturing = PlanSession(s, obs, Policy{}, kNow);
@@ -247,7 +247,7 @@ TEST(SessionPlannerTest, FailsWhenAForeignContainerHoldsTheSessionsName) {
             std::string::npos)
       << capturing.message;
 
-  s.status.phase = Phase::kInjecting;
+  s.status.phase = api::Phase::kInjecting;
   s.status.SetCondition("Authorized", true, "Allowed", "alice may debug pod shop-1", kNow);
   Plan injecting = PlanSession(s, obs, Policy{}, kNow);
   EXPECT_EQ(injecting.action, Action::kFail) << "no injection next to it, no key";
@@ -257,32 +257,32 @@ TEST(SessionPlannerTest, FailsWhenAForeignContainerHoldsTheSessionsName) {
 }
 
 TEST(SessionPlannerTest, FailsOnImagePullError) {
-  DebugSession s = Initialized(Phase::kCapturing);
+  api::DebugSession s = Initialized(api::Phase::kCapturing);
   auto obs = CapturingPod(s, {{"waiting", {{"reason", "ErrImagePull"}, {"message", "not found"}}}});
   EXPECT_EQ(PlanSession(s, obs, Policy{}, kNow).reason, "SnapshotContainerFailed");
 }
 
 TEST(SessionPlannerTest, FailsWhenToolOutlivesItsDeadline) {
-  DebugSession s = Initialized(Phase::kCapturing);
+  api::DebugSession s = Initialized(api::Phase::kCapturing);
   s.status.SetCondition("Injected", true, "Injected", "", s.created);
   auto obs = CapturingPod(s, {{"running", nlohmann::json::object()}});
   EXPECT_EQ(PlanSession(s, obs, Policy{}, s.created + seconds(61)).reason, "SnapshotTimedOut");
 }
 
 TEST(SessionPlannerTest, FailsWhenPodReplacedDuringCapture) {
-  DebugSession s = Initialized(Phase::kCapturing);
+  api::DebugSession s = Initialized(api::Phase::kCapturing);
   EXPECT_EQ(PlanSession(s, WithPod(), Policy{}, kNow).reason, "TargetPodReplaced");
 }
 
 TEST(SessionPlannerTest, TerminalSessionWaitsUntilExpiry) {
-  DebugSession s = Initialized(Phase::kCompleted);
+  api::DebugSession s = Initialized(api::Phase::kCompleted);
   Plan p = PlanSession(s, {}, Policy{}, kNow);
   EXPECT_EQ(p.action, Action::kWait);
   EXPECT_EQ(p.requeue_after->count(), 295000);
 }
 
 TEST(SessionPlannerTest, ExpiredAndWipedIsDone) {
-  DebugSession s = Initialized(Phase::kExpired);
+  api::DebugSession s = Initialized(api::Phase::kExpired);
   s.status.SetCondition("Wiped", true, "TTLExpired", "", kNow);
   Plan p = PlanSession(s, {}, Policy{}, s.created + seconds(400));
   EXPECT_EQ(p.action, Action::kWait);
@@ -290,7 +290,7 @@ TEST(SessionPlannerTest, ExpiredAndWipedIsDone) {
 }
 
 TEST(SessionPlannerTest, DeletionWipesThenReleasesFinalizer) {
-  DebugSession s = Initialized(Phase::kCompleted);
+  api::DebugSession s = Initialized(api::Phase::kCompleted);
   s.deleting = true;
   EXPECT_EQ(PlanSession(s, {}, Policy{}, kNow).action, Action::kWipe);
   s.status.SetCondition("Wiped", true, "SessionDeleted", "", kNow);
@@ -305,7 +305,7 @@ TEST(SessionPlannerTest, DeletionWipesThenReleasesFinalizer) {
 // Carol (no `get pods`) wrote {phase: Pending, expiresAt: 2099, conditions: [Authorized=True]}:
 // the controller still asks, and acts only on its own answer.
 TEST(SessionPlannerTest, AForgedAuthorizedConditionIsNotADecision) {
-  DebugSession s = Initialized(Phase::kPending);
+  api::DebugSession s = Initialized(api::Phase::kPending);
   s.status.expires_at = At("2099-01-01T00:00:00Z");
   s.status.SetCondition("Authorized", true, "Allowed", "carol may debug pod shop-1", kNow);
   EXPECT_EQ(PlanSession(s, WithPod(true, false), Policy{}, kNow).action, Action::kAuthorize)
@@ -322,7 +322,7 @@ TEST(SessionPlannerTest, AForgedAuthorizedConditionIsNotADecision) {
 // A forged phase skips no check either: Injecting with a key in place still needs the
 // controller's own decision before the container goes in, and the requester is still required.
 TEST(SessionPlannerTest, AForgedInjectingPhaseIsAuthorizedBeforeInjecting) {
-  DebugSession s = Initialized(Phase::kInjecting);
+  api::DebugSession s = Initialized(api::Phase::kInjecting);
   EXPECT_EQ(PlanSession(s, WithPod(true, true), Policy{}, kNow).action, Action::kAuthorize);
   s.status.SetCondition("Authorized", true, "Allowed", "", kNow);
   EXPECT_EQ(PlanSession(s, WithPod(true, true), Policy{}, kNow).action, Action::kAuthorize);
@@ -336,7 +336,7 @@ TEST(SessionPlannerTest, AForgedInjectingPhaseIsAuthorizedBeforeInjecting) {
 // An earlier yes (this controller's, on record) does not cost a review while the session only
 // waits for its target; the step that acts asks again (rights revoked meanwhile count).
 TEST(SessionPlannerTest, AnEarlierYesIsAskedAgainOnlyWhenTheSessionActs) {
-  DebugSession s = Initialized(Phase::kPending);
+  api::DebugSession s = Initialized(api::Phase::kPending);
   s.status.SetCondition("Authorized", true, "Allowed", "alice may debug pod shop-1", kNow);
   EXPECT_EQ(PlanSession(s, WithPod(false), Policy{}, kNow).action, Action::kWait);
   EXPECT_EQ(PlanSession(s, WithPod(true), Policy{}, kNow).action, Action::kAuthorize);
@@ -347,7 +347,7 @@ TEST(SessionPlannerTest, AnEarlierYesIsAskedAgainOnlyWhenTheSessionActs) {
 TEST(SessionPlannerTest, AForgedExpiryCannotDelayTheWipePastCreationPlusMaxTtl) {
   Policy policy;
   policy.max_ttl = std::chrono::hours(1);
-  DebugSession s = Initialized(Phase::kCompleted);
+  api::DebugSession s = Initialized(api::Phase::kCompleted);
   s.spec.ttl = std::chrono::hours(2);
   s.status.expires_at = At("2099-01-01T00:00:00Z");
   EXPECT_EQ(ExpiresAt(s, policy), s.created + std::chrono::hours(1));
@@ -360,14 +360,14 @@ TEST(SessionPlannerTest, AForgedExpiryCannotDelayTheWipePastCreationPlusMaxTtl) 
   EXPECT_EQ(wipe.reason, "TTLExpired");
 
   // Within the spec's own TTL too: 5m, whatever status says.
-  DebugSession five = Initialized(Phase::kCapturing);
+  api::DebugSession five = Initialized(api::Phase::kCapturing);
   five.status.expires_at = At("2099-01-01T00:00:00Z");
   EXPECT_EQ(PlanSession(five, {}, Policy{}, five.created + seconds(300)).action, Action::kWipe);
 }
 
 // An expiresAt before creation + TTL is kept: status can only bring the end forward.
 TEST(SessionPlannerTest, AnEarlierExpiryInStatusIsHonoured) {
-  DebugSession s = Initialized(Phase::kCompleted);
+  api::DebugSession s = Initialized(api::Phase::kCompleted);
   s.status.expires_at = s.created + seconds(60);
   EXPECT_EQ(ExpiresAt(s, Policy{}), s.created + seconds(60));
   EXPECT_EQ(PlanSession(s, {}, Policy{}, s.created + seconds(60)).action, Action::kWipe);
@@ -379,8 +379,8 @@ TEST(SessionPlannerTest, AnEarlierExpiryInStatusIsHonoured) {
 // An authorized, pending session on `pod`, as the planner sees it once the reviews have passed.
 Plan PlanOn(const nlohmann::json& pod, const Policy& policy = Policy{},
             const nlohmann::json& session = SessionObject()) {
-  DebugSession s = Session(session);
-  s.status.phase = Phase::kPending;
+  api::DebugSession s = Session(session);
+  s.status.phase = api::Phase::kPending;
   s.status.expires_at = s.created + seconds(300);
   s.status.SetCondition("Authorized", true, "Allowed", "", kNow);
   Observations observed;

@@ -3,8 +3,8 @@
 // ParseDebugSession reads the fields the controller acts on from the API object (the CRD schema in
 // crds/ is the source of truth and has already validated them); StatusToJson writes the status
 // back. Pure values; no I/O.
-#ifndef EPHEMERA_CONTROLLER_SESSION_DEBUG_SESSION_H_
-#define EPHEMERA_CONTROLLER_SESSION_DEBUG_SESSION_H_
+#ifndef EPHEMERA_API_DEBUG_SESSION_H_
+#define EPHEMERA_API_DEBUG_SESSION_H_
 
 #include <chrono>
 #include <cstdint>
@@ -19,7 +19,7 @@
 #include "kube/object/resource.h"
 #include "redact/redactor.h"
 
-namespace ephemera::session {
+namespace ephemera::api {
 
 using TimePoint = std::chrono::system_clock::time_point;
 
@@ -40,6 +40,8 @@ std::optional<PiiMode> ParsePiiMode(std::string_view name);
 
 enum class Phase { kPending, kInjecting, kCapturing, kCompleted, kFailed, kDenied, kExpired };
 std::string_view PhaseName(Phase phase);
+// The phase status.phase names ("Pending", …, the CRD's enum); nullopt for anything else.
+std::optional<Phase> ParsePhase(std::string_view name);
 bool IsTerminal(Phase phase);  // Completed, Failed, Denied or Expired: nothing left but expiry
 
 // Who asked for a session: the request's userInfo, copied by the admission webhook into
@@ -145,6 +147,6 @@ struct DebugSession {
 StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object);
 nlohmann::json StatusToJson(const DebugSessionStatus& status);
 
-}  // namespace ephemera::session
+}  // namespace ephemera::api
 
-#endif  // EPHEMERA_CONTROLLER_SESSION_DEBUG_SESSION_H_
+#endif  // EPHEMERA_API_DEBUG_SESSION_H_

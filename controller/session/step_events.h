@@ -4,8 +4,8 @@
 // the DebugSession for the steps ReportsAsEvent selects, and an Event on the debugged pod when a
 // step found something the workload's owners should see there (the session's snapshot container
 // still running after the session ended). main hands both to the EventRecorder.
-#ifndef EPHEMERA_CONTROLLER_RECONCILER_STEP_EVENTS_H_
-#define EPHEMERA_CONTROLLER_RECONCILER_STEP_EVENTS_H_
+#ifndef EPHEMERA_CONTROLLER_SESSION_STEP_EVENTS_H_
+#define EPHEMERA_CONTROLLER_SESSION_STEP_EVENTS_H_
 
 #include <optional>
 #include <string>
@@ -15,7 +15,7 @@
 #include "kube/object/event.h"
 #include "kube/object/resource.h"
 
-namespace ephemera::reconciler {
+namespace ephemera::session {
 
 // The outcome of a wipe that found the session's snapshot container not terminated.
 inline constexpr std::string_view kSnapshotContainerStillRunning = "SnapshotContainerStillRunning";
@@ -27,7 +27,7 @@ struct StepRecord {
   std::string requester;
   std::string reason;  // the session's spec.reason
   std::string target;  // pod/container
-  session::Action action = session::Action::kWait;
+  Action action = Action::kWait;
   std::string outcome;  // "ok", or the failure/denial reason
   std::string message;
 };
@@ -49,6 +49,6 @@ std::optional<kube::EventRecord> BuildSessionEvent(const StepRecord& step);
 // other step.
 std::optional<kube::EventRecord> BuildPodEvent(const StepRecord& step);
 
-}  // namespace ephemera::reconciler
+}  // namespace ephemera::session
 
-#endif  // EPHEMERA_CONTROLLER_RECONCILER_STEP_EVENTS_H_
+#endif  // EPHEMERA_CONTROLLER_SESSION_STEP_EVENTS_H_

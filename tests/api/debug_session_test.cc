@@ -1,15 +1,14 @@
-#include "controller/session/debug_session.h"
+#include "api/debug_session.h"
 
 #include <gtest/gtest.h>
 
-#include "controller/session/policy.h"
 #include "tests/controller/session/session_fixtures.h"
 
-namespace ephemera::session {
+namespace ephemera::api {
 namespace {
 
 TEST(DebugSessionTest, ParsesSpec) {
-  auto s = ParseDebugSession(testing::SessionObject());
+  auto s = ParseDebugSession(session::testing::SessionObject());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->key.namespace_name, "team-a");
   EXPECT_EQ(s->spec.pod, "shop-1");
@@ -22,7 +21,7 @@ TEST(DebugSessionTest, ParsesSpec) {
 }
 
 TEST(DebugSessionTest, ParsesTheRequestersExtra) {
-  nlohmann::json object = testing::SessionObject();
+  nlohmann::json object = session::testing::SessionObject();
   object["spec"]["requestedBy"]["extra"] = {{"scopes.example.com", {"read", "write"}},
                                             {"empty", nlohmann::json::array()}};
   auto s = ParseDebugSession(object);
@@ -31,24 +30,12 @@ TEST(DebugSessionTest, ParsesTheRequestersExtra) {
   EXPECT_EQ(s->spec.requested_by->extra,
             (std::map<std::string, std::vector<std::string>>{
                 {"empty", {}}, {"scopes.example.com", {"read", "write"}}}));
-  EXPECT_TRUE(ParseDebugSession(testing::SessionObject())->spec.requested_by->extra.empty());
-}
-
-TEST(DebugSessionTest, AnUnsetTtlIsLeftToThePolicy) {
-  nlohmann::json object = testing::SessionObject();
-  object["spec"].erase("ttl");
-  auto s = ParseDebugSession(object);
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_EQ(s->spec.ttl, std::chrono::seconds(0));
-  Policy policy;
-  policy.default_ttl = std::chrono::minutes(7);
-  EXPECT_EQ(EffectiveTtl(s->spec, policy), std::chrono::minutes(7));
-  object["spec"]["ttl"] = "90s";
-  EXPECT_EQ(EffectiveTtl(ParseDebugSession(object)->spec, policy), std::chrono::seconds(90));
+  EXPECT_TRUE(
+      ParseDebugSession(session::testing::SessionObject())->spec.requested_by->extra.empty());
 }
 
 TEST(DebugSessionTest, AuditHeadRoundTrips) {
-  nlohmann::json object = testing::SessionObject();
+  nlohmann::json object = session::testing::SessionObject();
   object["status"] = {{"phase", "Pending"}, {"audit", {{"records", 3}, {"head", "sha256:ab"}}}};
   auto s = ParseDebugSession(object);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -58,13 +45,13 @@ TEST(DebugSessionTest, AuditHeadRoundTrips) {
 }
 
 TEST(DebugSessionTest, StatusRoundTrips) {
-  auto s = ParseDebugSession(testing::SessionObject());
+  auto s = ParseDebugSession(session::testing::SessionObject());
   ASSERT_TRUE(s.ok());
   s->status.phase = Phase::kCompleted;
   s->status.expires_at = s->created + std::chrono::seconds(300);
   s->status.SetCondition("Captured", true, "SnapshotCaptured", "ok", s->created);
   s->status.redaction = RedactionSummary{3, 4, 0};
-  nlohmann::json object = testing::SessionObject();
+  nlohmann::json object = session::testing::SessionObject();
   object["status"] = StatusToJson(s->status);
   auto again = ParseDebugSession(object);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
@@ -89,7 +76,7 @@ TEST(DebugSessionTest, ConditionTransitionTimeChangesOnlyOnFlip) {
 }
 
 TEST(DebugSessionTest, RejectsMissingTarget) {
-  nlohmann::json object = testing::SessionObject();
+  nlohmann::json object = session::testing::SessionObject();
   object["spec"].erase("target");
   auto s = ParseDebugSession(object);
   ASSERT_FALSE(s.ok());
@@ -97,13 +84,13 @@ TEST(DebugSessionTest, RejectsMissingTarget) {
 }
 
 TEST(DebugSessionTest, RejectsUnknownPhase) {
-  nlohmann::json object = testing::SessionObject();
+  nlohmann::json object = session::testing::SessionObject();
   object["status"] = {{"phase", "Dancing"}};
   EXPECT_FALSE(ParseDebugSession(object).ok());
 }
 
 TEST(DebugSessionTest, ParsesThePiiMode) {
-  nlohmann::json object = testing::SessionObject();
+  nlohmann::json object = session::testing::SessionObject();
   auto unset = ParseDebugSession(object);
   ASSERT_TRUE(unset.ok()) << unset.status().ToString();
   EXPECT_FALSE(unset->spec.pii.has_value()) << "not set: the policy's default applies";
@@ -125,4 +112,4 @@ TEST(DebugSessionTest, ParsesThePiiMode) {
 }
 
 }  // namespace
-}  // namespace ephemera::session
+}  // namespace ephemera::api

@@ -1,8 +1,6 @@
-#include "controller/reconciler/step_events.h"
+#include "controller/session/step_events.h"
 
-namespace ephemera::reconciler {
-
-using session::Action;
+namespace ephemera::session {
 
 bool ReportsAsEvent(const StepRecord& step) {
   if (step.outcome != "ok") return true;
@@ -39,8 +37,8 @@ std::optional<kube::EventRecord> BuildSessionEvent(const StepRecord& step) {
   kube::EventRecord event;
   event.regarding = SessionReference(step);
   event.type = ok ? "Normal" : "Warning";
-  event.reason = ok ? std::string(session::ActionName(step.action)) : step.outcome;
-  event.action = std::string(session::ActionName(step.action));
+  event.reason = ok ? std::string(ActionName(step.action)) : step.outcome;
+  event.action = std::string(ActionName(step.action));
   event.note = step.message;
   return event;
 }
@@ -60,4 +58,4 @@ std::optional<kube::EventRecord> BuildPodEvent(const StepRecord& step) {
   return event;
 }
 
-}  // namespace ephemera::reconciler
+}  // namespace ephemera::session

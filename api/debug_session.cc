@@ -1,4 +1,4 @@
-#include "controller/session/debug_session.h"
+#include "api/debug_session.h"
 
 #include <algorithm>
 
@@ -6,7 +6,7 @@
 #include "base/json_access.h"
 #include "base/rfc3339.h"
 
-namespace ephemera::session {
+namespace ephemera::api {
 namespace {
 
 using nlohmann::json;
@@ -41,14 +41,6 @@ std::map<std::string, std::vector<std::string>> StringListMapAt(const json& obje
 
 std::int64_t IntAt(const json& object, std::string_view key) {
   return base::IntField(object, key).value_or(0);
-}
-
-std::optional<Phase> ParsePhase(std::string_view name) {
-  for (Phase p : {Phase::kPending, Phase::kInjecting, Phase::kCapturing, Phase::kCompleted,
-                  Phase::kFailed, Phase::kDenied, Phase::kExpired}) {
-    if (PhaseName(p) == name) return p;
-  }
-  return std::nullopt;
 }
 
 StatusOr<DebugSessionStatus> ParseStatus(const json& status) {
@@ -107,6 +99,14 @@ std::string_view ProfileName(Profile profile) {
 std::optional<PiiMode> ParsePiiMode(std::string_view name) {
   StatusOr<PiiMode> mode = redact::ParsePiiMode(name);
   return mode.ok() ? std::optional<PiiMode>(*mode) : std::nullopt;
+}
+
+std::optional<Phase> ParsePhase(std::string_view name) {
+  for (Phase p : {Phase::kPending, Phase::kInjecting, Phase::kCapturing, Phase::kCompleted,
+                  Phase::kFailed, Phase::kDenied, Phase::kExpired}) {
+    if (PhaseName(p) == name) return p;
+  }
+  return std::nullopt;
 }
 
 std::string_view PhaseName(Phase phase) {
@@ -272,4 +272,4 @@ nlohmann::json StatusToJson(const DebugSessionStatus& status) {
   return out;
 }
 
-}  // namespace ephemera::session
+}  // namespace ephemera::api

@@ -7,10 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "api/debug_session.h"
 #include "base/rfc3339.h"
-#include "controller/session/debug_session.h"
 
-namespace ephemera::session {
+namespace ephemera::api {
 namespace {
 
 using ::testing::HasSubstr;
@@ -42,4 +42,4 @@ TEST(DebugSessionFuzzRegressionTest, Rfc3339AcceptsOnlyWhatTheClockCanHold) {
 }
 
 }  // namespace
-}  // namespace ephemera::session
+}  // namespace ephemera::api

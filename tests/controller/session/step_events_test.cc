@@ -1,4 +1,4 @@
-#include "controller/reconciler/step_events.h"
+#include "controller/session/step_events.h"
 
 #include <gtest/gtest.h>
 
@@ -6,10 +6,8 @@
 #include <string>
 #include <utility>
 
-namespace ephemera::reconciler {
+namespace ephemera::session {
 namespace {
-
-using session::Action;
 
 StepRecord Step(Action action, std::string outcome, std::string message = "a sentence") {
   return StepRecord{{"team-a", "checkout-500s"},
@@ -78,4 +76,4 @@ TEST(StepEventsTest, TheSessionEventSummarizesTheStep) {
 }
 
 }  // namespace
-}  // namespace ephemera::reconciler
+}  // namespace ephemera::session
