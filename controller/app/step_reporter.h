@@ -1,0 +1,39 @@
+// StepReporter: what the controller makes of each step the reconciler took and each reconcile
+// that failed: metrics, Kubernetes Events (queued on the EventRecorder) and log lines. The audit
+// records are the reconciler's own.
+#ifndef EPHEMERA_CONTROLLER_APP_STEP_REPORTER_H_
+#define EPHEMERA_CONTROLLER_APP_STEP_REPORTER_H_
+
+#include "base/status.h"
+#include "controller/app/metrics.h"
+#include "controller/logging/logger.h"
+#include "controller/reconciler/step_events.h"
+#include "kube/client/event_recorder.h"
+#include "kube/object/resource.h"
+
+namespace ephemera::app {
+
+class StepReporter {
+ public:
+  // Borrows `metrics`' families and `events`, which must outlive this. Thread safe.
+  StepReporter(const ControllerMetrics& metrics, kube::EventRecorder& events,
+               logging::Logger logger);
+
+  // ReconcilerOptions::on_step: counts the step (session_steps_total{action, outcome}), queues
+  // its Events (reconciler::BuildSessionEvent, BuildPodEvent; a pod Event also counts a snapshot
+  // container still running after its session) and logs "Session step".
+  void OnStep(const reconciler::StepRecord& step);
+  // The control loop's error callback: counts reconcile_errors_total and logs the retry.
+  void OnReconcileError(const kube::ObjectKey& session, const Status& error);
+
+ private:
+  metrics::Family<metrics::Counter>& steps_;
+  metrics::Family<metrics::Counter>& still_running_;
+  metrics::Family<metrics::Counter>& reconcile_errors_;
+  kube::EventRecorder& events_;
+  const logging::Logger logger_;
+};
+
+}  // namespace ephemera::app
+
+#endif  // EPHEMERA_CONTROLLER_APP_STEP_REPORTER_H_
