@@ -84,7 +84,7 @@ struct LeaderElectionSettings {
   std::chrono::seconds retry_period{2};
 };
 
-// The cluster policy part of the configuration (mapped onto session::Policy by main).
+// The cluster policy part of the configuration (mapped onto session::Policy by app::PolicyFrom).
 struct PolicySettings {
   std::vector<std::string> allowed_namespaces;
   std::vector<std::string> forbidden_namespaces{"kube-system"};
