@@ -10,7 +10,8 @@ The layers (docs/architecture.md, "Code layout"):
 
 Inside kube/, each library depends only on those listed before it in ALLOWED. Pure folders include
 no I/O library and no part of the Kubernetes client but its value types (kube/object). A
-third-party I/O library is included only by the folder that adapts it.
+third-party I/O library is included only by the folder that adapts it. The controller's application
+layer (controller/app) is included only by the controller's main.
 
 Usage: hack/check-layers.py [repository root]. Prints `file:line: from -> to: why` for every
 violation and exits 1 if there is one, 0 otherwise. Run by ctest as `layering` (label unit).
@@ -50,6 +51,12 @@ ADAPTERS = {
     "spdlog/": ["controller/logging"],
     "yaml-cpp/": ["kube/auth", "controller/config"],
     "boost/": ["controller/httpserver"],
+}
+
+# Folders only the listed files may include: the controller's application layer is wired by its
+# main and by nothing else (it may include every other controller folder).
+ONLY_INCLUDED_BY = {
+    "controller/app": ["controller/main.cc"],
 }
 
 # Known edges that break a rule, each with the reason it stands. Keep this list short; an entry is
@@ -93,6 +100,12 @@ def check_file(root, rel, problems):
             to = folder_of(target, ALLOWED)
             if to is None:
                 problems.append(f"{where}: {source} -> {target}: not in any known folder")
+                continue
+            owner = folder_of(target, ONLY_INCLUDED_BY)
+            if owner is not None and folder_of(rel, {owner: None}) is None \
+                    and rel not in ONLY_INCLUDED_BY[owner]:
+                problems.append(f"{where}: {source} -> {owner}: only "
+                                f"{', '.join(ONLY_INCLUDED_BY[owner])} may include {owner}")
                 continue
             same = to == source or (source.split("/")[0] == top and top in ("controller", "debugpod", "cli"))
             if not same:
