@@ -33,10 +33,10 @@ StatusOr<session::Policy> PolicyFrom(const config::ControllerConfig& config) {
   policy.max_ttl = settings.max_ttl;
   policy.allowed_profiles.clear();
   for (const std::string& name : settings.allowed_profiles) {
-    auto profile = OneOf<session::Profile>(
+    auto profile = OneOf<api::Profile>(
         "policy.allowedProfiles", name,
-        {{session::ProfileName(session::Profile::kRestricted), session::Profile::kRestricted},
-         {session::ProfileName(session::Profile::kPtrace), session::Profile::kPtrace}});
+        {{api::ProfileName(api::Profile::kRestricted), api::Profile::kRestricted},
+         {api::ProfileName(api::Profile::kPtrace), api::Profile::kPtrace}});
     if (!profile.ok()) return profile.status();
     policy.allowed_profiles.push_back(*profile);
   }
@@ -57,10 +57,10 @@ StatusOr<session::Policy> PolicyFrom(const config::ControllerConfig& config) {
   if (!host_namespaces.ok()) return host_namespaces.status();
   policy.allow_host_namespaces = *host_namespaces;
 
-  const std::vector<std::pair<std::string_view, session::PiiMode>> pii_modes = {
-      {session::PiiModeName(session::PiiMode::kNone), session::PiiMode::kNone},
-      {session::PiiModeName(session::PiiMode::kStandard), session::PiiMode::kStandard},
-      {session::PiiModeName(session::PiiMode::kStrict), session::PiiMode::kStrict}};
+  const std::vector<std::pair<std::string_view, api::PiiMode>> pii_modes = {
+      {api::PiiModeName(api::PiiMode::kNone), api::PiiMode::kNone},
+      {api::PiiModeName(api::PiiMode::kStandard), api::PiiMode::kStandard},
+      {api::PiiModeName(api::PiiMode::kStrict), api::PiiMode::kStrict}};
   auto default_pii = OneOf("policy.pii.default", settings.pii_default, pii_modes);
   if (!default_pii.ok()) return default_pii.status();
   policy.default_pii = *default_pii;

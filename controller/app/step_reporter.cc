@@ -15,13 +15,13 @@ StepReporter::StepReporter(const ControllerMetrics& metrics, kube::EventRecorder
       events_(events),
       logger_(std::move(logger)) {}
 
-void StepReporter::OnStep(const reconciler::StepRecord& step) {
+void StepReporter::OnStep(const session::StepRecord& step) {
   steps_.WithLabels({std::string(session::ActionName(step.action)), step.outcome}).Increment();
-  if (auto on_pod = reconciler::BuildPodEvent(step)) {
+  if (auto on_pod = session::BuildPodEvent(step)) {
     still_running_.Get().Increment();
     events_.Record(std::move(*on_pod));
   }
-  if (auto on_session = reconciler::BuildSessionEvent(step)) {
+  if (auto on_session = session::BuildSessionEvent(step)) {
     events_.Record(std::move(*on_session));
   }
   logger_.Info("Session step", {{"debugsession", step.session.ToString()},

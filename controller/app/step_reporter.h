@@ -7,7 +7,7 @@
 #include "base/status.h"
 #include "controller/app/metrics.h"
 #include "controller/logging/logger.h"
-#include "controller/reconciler/step_events.h"
+#include "controller/session/step_events.h"
 #include "kube/client/event_recorder.h"
 #include "kube/object/resource.h"
 
@@ -20,9 +20,9 @@ class StepReporter {
                logging::Logger logger);
 
   // ReconcilerOptions::on_step: counts the step (session_steps_total{action, outcome}), queues
-  // its Events (reconciler::BuildSessionEvent, BuildPodEvent; a pod Event also counts a snapshot
+  // its Events (session::BuildSessionEvent, BuildPodEvent; a pod Event also counts a snapshot
   // container still running after its session) and logs "Session step".
-  void OnStep(const reconciler::StepRecord& step);
+  void OnStep(const session::StepRecord& step);
   // The control loop's error callback: counts reconcile_errors_total and logs the retry.
   void OnReconcileError(const kube::ObjectKey& session, const Status& error);
 

@@ -34,26 +34,26 @@ TEST(PolicyFromTest, CopiesTheSettings) {
   EXPECT_EQ(policy->forbidden_namespaces, (std::vector<std::string>{"kube-system", "vault"}));
   EXPECT_EQ(policy->default_ttl, std::chrono::seconds(120));
   EXPECT_EQ(policy->max_ttl, std::chrono::seconds(900));
-  EXPECT_EQ(policy->allowed_profiles, std::vector<session::Profile>{session::Profile::kPtrace});
+  EXPECT_EQ(policy->allowed_profiles, std::vector<api::Profile>{api::Profile::kPtrace});
   EXPECT_EQ(policy->snapshot_image, "ephemera.local/snapshot@sha256:00");
   EXPECT_TRUE(policy->strict_audit);
   EXPECT_TRUE(policy->annotate_debugged_pods);
   EXPECT_TRUE(policy->recycle_debugged_pods);
   EXPECT_EQ(policy->unsanctioned_containers, session::UnsanctionedContainers::kEnforce);
   EXPECT_TRUE(policy->allow_host_namespaces);
-  EXPECT_EQ(policy->default_pii, session::PiiMode::kStrict);
-  EXPECT_EQ(policy->minimum_pii, session::PiiMode::kStandard);
+  EXPECT_EQ(policy->default_pii, api::PiiMode::kStrict);
+  EXPECT_EQ(policy->minimum_pii, api::PiiMode::kStandard);
 }
 
 TEST(PolicyFromTest, TheDefaultSettingsGiveTheDefaultModes) {
   auto policy = PolicyFrom(Config());
   ASSERT_TRUE(policy.ok()) << policy.status().ToString();
-  EXPECT_EQ(policy->allowed_profiles, (std::vector<session::Profile>{session::Profile::kRestricted,
-                                                                     session::Profile::kPtrace}));
+  EXPECT_EQ(policy->allowed_profiles,
+            (std::vector<api::Profile>{api::Profile::kRestricted, api::Profile::kPtrace}));
   EXPECT_EQ(policy->unsanctioned_containers, session::UnsanctionedContainers::kAudit);
   EXPECT_FALSE(policy->allow_host_namespaces);
-  EXPECT_EQ(policy->default_pii, session::PiiMode::kStandard);
-  EXPECT_EQ(policy->minimum_pii, session::PiiMode::kNone);
+  EXPECT_EQ(policy->default_pii, api::PiiMode::kStandard);
+  EXPECT_EQ(policy->minimum_pii, api::PiiMode::kNone);
 }
 
 // Each setting given a value the controller does not know: the error names the setting, the value

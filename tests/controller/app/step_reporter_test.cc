@@ -7,8 +7,8 @@
 namespace ephemera::app {
 namespace {
 
-reconciler::StepRecord Step(session::Action action, std::string outcome) {
-  reconciler::StepRecord step;
+session::StepRecord Step(session::Action action, std::string outcome) {
+  session::StepRecord step;
   step.session = {"team-a", "s"};
   step.session_uid = "uid-s";
   step.requester = "alice";
@@ -39,18 +39,18 @@ TEST(StepReporterTest, QueuesTheEventsTheStepIsWorth) {
     SCOPED_TRACE(Labeled(action));
     AppFixture app;
     StepReporter reporter(app.metrics, app.events, app.logger);
-    const reconciler::StepRecord step = Step(action, "ok");
+    const session::StepRecord step = Step(action, "ok");
     reporter.OnStep(step);
-    const std::size_t expected = (reconciler::BuildSessionEvent(step) ? 1u : 0u) +
-                                 (reconciler::BuildPodEvent(step) ? 1u : 0u);
+    const std::size_t expected =
+        (session::BuildSessionEvent(step) ? 1u : 0u) + (session::BuildPodEvent(step) ? 1u : 0u);
     EXPECT_EQ(app.events.Stats().queued, expected);
   }
 }
 
 TEST(StepReporterTest, ASnapshotContainerStillRunningIsCountedAndReportedOnThePod) {
-  const reconciler::StepRecord step =
-      Step(session::Action::kWipe, std::string(reconciler::kSnapshotContainerStillRunning));
-  ASSERT_TRUE(reconciler::BuildPodEvent(step).has_value())
+  const session::StepRecord step =
+      Step(session::Action::kWipe, std::string(session::kSnapshotContainerStillRunning));
+  ASSERT_TRUE(session::BuildPodEvent(step).has_value())
       << "the fixture's step must be one that reports on the pod";
   AppFixture app;
   StepReporter reporter(app.metrics, app.events, app.logger);
