@@ -5,7 +5,7 @@ PRESET ?= dev
 BUILD_DIR := build/$(PRESET)
 CLUSTER := tests/cluster/cluster.sh
 
-.PHONY: all deps kube build test unit-test integration-test demo bench soak fuzz lint format cluster-up cluster-down run clean
+.PHONY: all deps kube build test unit-test integration-test demo bench soak fuzz lint format diagrams cluster-up cluster-down run clean
 
 all: build
 
@@ -47,6 +47,9 @@ fuzz: deps  ## libFuzzer targets in a clang build (build/fuzz), each run FUZZ_SE
 
 lint: build  ## clang-format, clang-tidy and shellcheck
 	@hack/lint.sh $(BUILD_DIR)
+
+diagrams: deps  ## render the diagrams of docs/diagrams (Graphviz .dot -> .svg)
+	@for f in docs/diagrams/*.dot; do dot -Tsvg "$$f" -o "$${f%.dot}.svg" && echo "diagrams: $${f%.dot}.svg"; done
 
 format:  ## rewrite sources in place with clang-format
 	@hack/lint.sh --fix

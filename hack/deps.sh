@@ -20,6 +20,8 @@ packages=(
   clang-14 libclang-rt-14-dev
   # benchmarks: the stack tools ours is compared with, and RE2 for the redaction baseline
   elfutils gdb libre2-dev
+  # docs: `make diagrams` renders docs/diagrams/*.dot with Graphviz
+  graphviz
   # JSON for the pure libraries (cpprestsdk stays inside the HTTP transport)
   nlohmann-json3-dev
 )
