@@ -230,6 +230,19 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
   }
 }
 
+nlohmann::json RedactionSummaryToJson(const RedactionSummary& redaction) {
+  return {{"envRedacted", redaction.env_redacted},
+          {"textRedacted", redaction.text_redacted},
+          {"droppedFields", redaction.dropped_fields}};
+}
+
+nlohmann::json OverheadSummaryToJson(const OverheadSummary& overhead) {
+  return {{"targetFreezeMicros", overhead.target_freeze_micros},
+          {"toolCpuMillis", overhead.tool_cpu_millis},
+          {"toolMaxRssKiB", overhead.tool_max_rss_kib},
+          {"wallMillis", overhead.wall_millis}};
+}
+
 nlohmann::json StatusToJson(const DebugSessionStatus& status) {
   json out = json::object();
   if (status.phase) out["phase"] = PhaseName(*status.phase);
@@ -255,20 +268,11 @@ nlohmann::json StatusToJson(const DebugSessionStatus& status) {
                        {"sections", status.snapshot->sections},
                        {"degraded", status.snapshot->degraded}};
   }
-  if (status.redaction) {
-    out["redaction"] = {{"envRedacted", status.redaction->env_redacted},
-                        {"textRedacted", status.redaction->text_redacted},
-                        {"droppedFields", status.redaction->dropped_fields}};
-  }
+  if (status.redaction) out["redaction"] = RedactionSummaryToJson(*status.redaction);
   if (status.audit) {
     out["audit"] = {{"records", status.audit->records}, {"head", status.audit->head}};
   }
-  if (status.overhead) {
-    out["overhead"] = {{"targetFreezeMicros", status.overhead->target_freeze_micros},
-                       {"toolCpuMillis", status.overhead->tool_cpu_millis},
-                       {"toolMaxRssKiB", status.overhead->tool_max_rss_kib},
-                       {"wallMillis", status.overhead->wall_millis}};
-  }
+  if (status.overhead) out["overhead"] = OverheadSummaryToJson(*status.overhead);
   return out;
 }
 

@@ -146,6 +146,9 @@ struct DebugSession {
 // InvalidArgument naming the field when the object lacks what the CRD guarantees.
 StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object);
 nlohmann::json StatusToJson(const DebugSessionStatus& status);
+// The status's redaction and overhead blocks, as status and the audit records write them.
+nlohmann::json RedactionSummaryToJson(const RedactionSummary& redaction);
+nlohmann::json OverheadSummaryToJson(const OverheadSummary& overhead);
 
 }  // namespace ephemera::api
 

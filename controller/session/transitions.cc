@@ -30,17 +30,8 @@ json CollectedDetails(const api::DebugSessionStatus& status) {
     details["pids"] = status.snapshot->pids;
     details["degraded"] = status.snapshot->degraded;
   }
-  if (status.overhead) {
-    details["overhead"] = {{"targetFreezeMicros", status.overhead->target_freeze_micros},
-                           {"toolCpuMillis", status.overhead->tool_cpu_millis},
-                           {"toolMaxRssKiB", status.overhead->tool_max_rss_kib},
-                           {"wallMillis", status.overhead->wall_millis}};
-  }
-  if (status.redaction) {
-    details["redaction"] = {{"envRedacted", status.redaction->env_redacted},
-                            {"textRedacted", status.redaction->text_redacted},
-                            {"droppedFields", status.redaction->dropped_fields}};
-  }
+  if (status.overhead) details["overhead"] = api::OverheadSummaryToJson(*status.overhead);
+  if (status.redaction) details["redaction"] = api::RedactionSummaryToJson(*status.redaction);
   return details;
 }
 
