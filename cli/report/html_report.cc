@@ -15,12 +15,10 @@
 #include <vector>
 
 #include "cli/report/report.h"
-#include "cli/report/snapshot_document.h"
+#include "cli/report/report_model.h"
 
 namespace ephemera::report {
 namespace {
-
-using nlohmann::json;
 
 constexpr std::string_view kStyle = R"css(
 :root { --fg: #1d232b; --muted: #5b6573; --line: #d5dae1; --head: #eef1f5; --accent: #2f6fb3; }
@@ -161,23 +159,6 @@ std::string Escape(std::string_view text) {
   return out;
 }
 
-std::string Plural(std::size_t n, std::string_view one, std::string_view many) {
-  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
-}
-
-std::string Join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) out += separator;
-    out += parts[i];
-  }
-  return out;
-}
-
-std::string OptionalBytes(std::optional<std::int64_t> bytes) {
-  return bytes.has_value() ? FormatBytes(*bytes) : "-";
-}
-
 // A stable colour per function name, in the warm range flame graphs use.
 std::string FlameColour(std::string_view function) {
   std::uint32_t hash = 2166136261U;  // FNV-1a
@@ -239,7 +220,7 @@ class HtmlTable {
   std::vector<std::vector<Cell>> rows_;
 };
 
-Cell IntCell(const json* value) { return Cell{ScalarText(value), ScalarText(value)}; }
+Cell ValueCell(const SnapshotValue& value) { return Cell{value.text, value.text}; }
 
 Cell BytesCell(std::optional<std::int64_t> bytes) {
   return bytes.has_value() ? Cell{FormatBytes(*bytes), std::to_string(*bytes)} : Cell{"-", ""};
@@ -284,13 +265,7 @@ struct FlameNode {
 
 class HtmlReport {
  public:
-  HtmlReport(const json& snapshot, const ReportContext& context)
-      : snapshot_(snapshot), context_(context) {
-    for (const json& section : ArrayField(snapshot_, "sections")) {
-      if (section.is_string()) requested_.insert(section.get<std::string>());
-    }
-    for (const json& process : ArrayField(snapshot_, "processes")) processes_.push_back(&process);
-  }
+  explicit HtmlReport(const ReportModel& model) : model_(model) {}
 
   std::string Render() {
     out_ += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
@@ -301,18 +276,21 @@ class HtmlReport {
         "base-uri 'none'; form-action 'none'\">\n";
     out_ += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
     out_ += "<meta name=\"referrer\" content=\"no-referrer\">\n";
-    out_ += "<title>" + Escape(Title()) + "</title>\n<style>";
+    out_ += "<title>" + Escape(model_.header.title) + "</title>\n<style>";
     out_ += kStyle;
     out_ += "</style></head>\n<body>\n";
     AppendHeader();
     AppendSummary();
     AppendStacks();
-    AppendFds();
-    AppendSockets();
-    AppendMemory();
-    AppendCgroup();
-    AppendLimits();
-    AppendEnv();
+    AppendPerProcess("fds", "Open files", &ProcessModel::fds, &HtmlReport::AppendFds);
+    AppendPerProcess("sockets", "Sockets", &ProcessModel::sockets, &HtmlReport::AppendSockets);
+    AppendPerProcess("memory", "Memory map", &ProcessModel::maps, &HtmlReport::AppendMaps, "maps");
+    AppendPerProcess("cgroup", "CPU and memory (cgroup)", &ProcessModel::cgroup,
+                     &HtmlReport::AppendCgroup);
+    AppendPerProcess("limits", "Limits", &ProcessModel::limits, &HtmlReport::AppendLimits);
+    AppendPerProcess("env", "Environment", &ProcessModel::env, &HtmlReport::AppendEnv, "",
+                     "Values as the tool recorded them: only safe or allowed names keep their "
+                     "value.");
     AppendRedaction();
     AppendDegraded();
     AppendOverhead();
@@ -323,23 +301,6 @@ class HtmlReport {
   }
 
  private:
-  bool Requested(const std::string& section) const { return requested_.count(section) > 0; }
-
-  std::string Title() const {
-    std::string title = "Ephemera snapshot";
-    if (!context_.session.empty()) title += " " + context_.session;
-    std::string time =
-        context_.captured_at.empty() ? StringField(snapshot_, "captureTime") : context_.captured_at;
-    if (!time.empty()) title += " (" + time + ")";
-    return title;
-  }
-
-  static std::string ProcessLabel(const json& process) {
-    std::string label = "Process " + ScalarText(FindField(process, "pid"));
-    if (std::string name = StringField(process, "name"); !name.empty()) label += " " + name;
-    return label;
-  }
-
   void OpenSection(std::string_view id, std::string_view title) {
     out_ += "<section id=\"" + std::string(id) + "\"><h2>" + std::string(title) + "</h2>\n";
   }
@@ -347,63 +308,60 @@ class HtmlReport {
   void CloseSection() { out_ += "</section>\n"; }
 
   // Per-process block inside a section: <div id="<section>-<pid>"> with the process as heading.
-  void OpenProcessBlock(std::string_view section, const json& process) {
-    out_ += "<div class=\"proc\" id=\"" + std::string(section) + "-" +
-            std::to_string(IntField(process, "pid").value_or(0)) + "\"><h3>" +
-            Escape(ProcessLabel(process)) + "</h3>\n";
+  void OpenProcessBlock(std::string_view section, const ProcessModel& process) {
+    std::string label = "Process " + std::to_string(process.pid);
+    if (!process.name.empty()) label += " " + process.name;
+    out_ += "<div class=\"proc\" id=\"" + std::string(section) + "-" + std::to_string(process.pid) +
+            "\"><h3>" + Escape(label) + "</h3>\n";
   }
 
-  void AppendNotCaptured(const json& process, std::string_view section) {
-    std::string reason = DegradedReason(snapshot_, IntField(process, "pid").value_or(0), section);
+  void AppendNotCaptured(const std::string& reason) {
     out_ += "<p class=\"missing\">Not captured" + (reason.empty() ? "" : ": " + Escape(reason)) +
             "</p>\n";
   }
 
-  // True when the section body should be rendered; otherwise explains why not.
-  bool SectionRequested(const std::string& section) {
-    if (Requested(section)) return true;
-    out_ += "<p class=\"note\">Not requested (--capture did not include " + section + ").</p>\n";
-    return false;
+  // A section with one block per process: "Not requested" when --capture left it out, else each
+  // process's content through `append`, or why it is missing. `name` is the section's name in the
+  // document when it differs from the element id; `note` comes before the processes.
+  template <typename T>
+  void AppendPerProcess(std::string_view id, std::string_view title,
+                        SectionModel<T> ProcessModel::*member,
+                        void (HtmlReport::*append)(const ProcessModel&, const T&),
+                        std::string_view name = {}, std::string_view note = {}) {
+    OpenSection(id, title);
+    std::string section(name.empty() ? id : name);
+    if (!model_.Requested(section)) {
+      out_ += "<p class=\"note\">Not requested (--capture did not include " + section + ").</p>\n";
+    } else {
+      if (!note.empty()) out_ += "<p class=\"note\">" + std::string(note) + "</p>\n";
+      for (const ProcessModel& process : model_.processes) {
+        OpenProcessBlock(id, process);
+        const SectionModel<T>& part = process.*member;
+        if (part.content.has_value()) {
+          (this->*append)(process, *part.content);
+        } else {
+          AppendNotCaptured(part.degraded_reason);
+        }
+        out_ += "</div>\n";
+      }
+    }
+    CloseSection();
   }
 
   void AppendHeader() {
+    const HeaderModel& header = model_.header;
     out_ += "<header id=\"header\"><h1>Ephemera snapshot report</h1>\n";
     Facts facts;
-    std::string session = context_.session;
-    if (!context_.namespace_name.empty()) {
-      session = context_.namespace_name + (session.empty() ? "" : "/" + session);
-    }
-    facts.Add("Session", session);
-    facts.Add("Requester", context_.requester);
-    facts.Add("Reason", context_.reason);
-    if (!context_.pod.empty()) {
-      facts.Add("Target",
-                "pod " + context_.pod +
-                    (context_.container.empty() ? "" : ", container " + context_.container));
-    }
-    facts.Add("Captured at", context_.captured_at.empty() ? StringField(snapshot_, "captureTime")
-                                                          : context_.captured_at);
-    facts.Add("Schema", StringField(snapshot_, "apiVersion"));
-    if (const json* tool = ObjectField(snapshot_, "tool"); tool != nullptr) {
-      std::string text = StringField(*tool, "name") + " " + StringField(*tool, "version");
-      if (std::string profile = StringField(*tool, "profile"); !profile.empty()) {
-        text += ", profile " + profile;
-      }
-      facts.Add("Tool", text);
-    }
-    if (const json* targets = ObjectField(snapshot_, "targets"); targets != nullptr) {
-      std::string text = Plural(ArrayField(*targets, "pids").size(), "process", "processes");
-      if (auto main_pid = IntField(*targets, "mainPid"); main_pid.has_value()) {
-        text += ", main pid " + std::to_string(*main_pid);
-      }
-      facts.Add("Targets", text);
-    }
-    std::vector<std::string> sections;
-    for (const json& section : ArrayField(snapshot_, "sections")) {
-      if (section.is_string()) sections.push_back(section.get<std::string>());
-    }
-    facts.Add("Sections", sections.empty() ? "none" : Join(sections, ", "));
-    facts.Add("Degraded", Plural(ArrayField(snapshot_, "degraded").size(), "entry", "entries"));
+    facts.Add("Session", header.session);
+    facts.Add("Requester", header.requester);
+    facts.Add("Reason", header.reason);
+    facts.Add("Target", header.target);
+    facts.Add("Captured at", header.captured_at);
+    facts.Add("Schema", header.schema);
+    facts.Add("Tool", header.tool.value_or(""));
+    facts.Add("Targets", header.targets.value_or(""));
+    facts.Add("Sections", header.sections);
+    facts.Add("Degraded", header.degraded);
     facts.AppendTo(out_);
     out_ +=
         "<nav><a href=\"#summary\">Processes</a><a href=\"#stacks\">Stacks</a>"
@@ -415,7 +373,7 @@ class HtmlReport {
 
   void AppendSummary() {
     OpenSection("summary", "Processes");
-    if (processes_.empty()) {
+    if (model_.processes.empty()) {
       out_ +=
           "<p class=\"missing\">No process was captured; see <a href=\"#degraded\">Degraded"
           "</a>.</p>\n";
@@ -424,135 +382,89 @@ class HtmlReport {
                     {"PID", "PPID", "NAME", "STATE", "THREADS", "RSS", "USER CPU ms",
                      "SYSTEM CPU ms", "FDS", "COMMAND"},
                     {true, true, false, false, true, true, true, true, true, false});
-    for (const json* process : processes_) {
-      const json* memory = ObjectField(*process, "memory");
-      const json* cpu = ObjectField(*process, "cpu");
-      auto rss = memory != nullptr ? IntField(*memory, "vmRssKiB") : std::nullopt;
-      table.AddRow({IntCell(FindField(*process, "pid")), IntCell(FindField(*process, "ppid")),
-                    Cell{StringField(*process, "name"), ""},
-                    Cell{StringField(*process, "state"), ""},
-                    IntCell(FindField(*process, "threadCount")),
-                    BytesCell(rss.has_value() ? std::optional(*rss * 1024) : std::nullopt),
-                    IntCell(cpu != nullptr ? FindField(*cpu, "userMillis") : nullptr),
-                    IntCell(cpu != nullptr ? FindField(*cpu, "systemMillis") : nullptr),
-                    IntCell(FindField(*process, "fdCount")),
-                    Cell{ScalarText(FindField(*process, "cmdline")), ""}});
+    for (const ProcessModel& process : model_.processes) {
+      std::string pid = std::to_string(process.pid);
+      table.AddRow(
+          {Cell{pid, pid}, ValueCell(process.ppid), Cell{process.name, ""},
+           Cell{process.state_letter, ""}, ValueCell(process.thread_count),
+           BytesCell(process.rss_bytes),
+           ValueCell(process.cpu.has_value() ? process.cpu->user_millis : SnapshotValue{}),
+           ValueCell(process.cpu.has_value() ? process.cpu->system_millis : SnapshotValue{}),
+           ValueCell(process.fd_count), Cell{process.cmdline.value_or(""), ""}});
     }
     if (!table.IsEmpty()) table.AppendTo(out_);
     AppendProcessTree();
-    for (const json* process : processes_) AppendProcessFacts(*process);
+    for (const ProcessModel& process : model_.processes) AppendProcessFacts(process);
     CloseSection();
   }
 
   void AppendProcessTree() {
-    const json& tree = ArrayField(snapshot_, "processTree");
-    if (tree.empty()) return;
-    std::map<std::int64_t, const json*> by_pid;
-    for (const json& entry : tree) {
-      if (auto pid = IntField(entry, "pid"); pid.has_value()) by_pid.emplace(*pid, &entry);
-    }
+    if (!model_.process_tree.has_value()) return;
     out_ += "<h3>Process tree</h3>\n<ul class=\"tree mono\" id=\"process-tree\">";
-    std::set<std::int64_t> shown;
-    for (const auto& [pid, entry] : by_pid) {
-      auto ppid = IntField(*entry, "ppid");
-      if (!ppid.has_value() || by_pid.count(*ppid) == 0) AppendTreeNode(by_pid, pid, shown);
-    }
-    for (const auto& [pid, entry] : by_pid) AppendTreeNode(by_pid, pid, shown);
+    for (const TreeNode& root : *model_.process_tree) AppendTreeNode(root);
     out_ += "</ul>\n";
   }
 
-  void AppendTreeNode(const std::map<std::int64_t, const json*>& by_pid, std::int64_t pid,
-                      std::set<std::int64_t>& shown) {
-    if (!shown.insert(pid).second) return;
-    const json& entry = *by_pid.at(pid);
-    out_ += "<li>" + std::to_string(pid) + " " + Escape(StringField(entry, "name"));
-    std::vector<std::int64_t> children;
-    for (const json& child : ArrayField(entry, "children")) {
-      if (child.is_number_integer() && by_pid.count(child.get<std::int64_t>()) > 0 &&
-          shown.count(child.get<std::int64_t>()) == 0) {
-        children.push_back(child.get<std::int64_t>());
-      }
-    }
-    if (!children.empty()) {
+  void AppendTreeNode(const TreeNode& node) {
+    out_ += "<li>" + std::to_string(node.pid) + " " + Escape(node.name);
+    if (!node.children.empty()) {
       out_ += "<ul>";
-      for (std::int64_t child : children) AppendTreeNode(by_pid, child, shown);
+      for (const TreeNode& child : node.children) AppendTreeNode(child);
       out_ += "</ul>";
     }
     out_ += "</li>";
   }
 
-  void AppendProcessFacts(const json& process) {
+  void AppendProcessFacts(const ProcessModel& process) {
     OpenProcessBlock("process", process);
     Facts facts;
-    if (std::string state = StringField(process, "state"); !state.empty()) {
-      std::string name = StringField(process, "stateName");
-      facts.Add("State", state + (name.empty() ? "" : " (" + name + ")"));
+    facts.Add("State", process.state);
+    facts.Add("Threads", process.thread_count.text);
+    if (process.memory.has_value()) {
+      facts.Add("Memory", "RSS " + process.memory->rss + ", peak " + process.memory->peak +
+                              ", virtual " + process.memory->virtual_size);
     }
-    facts.Add("Threads", ScalarText(FindField(process, "threadCount")));
-    if (const json* memory = ObjectField(process, "memory"); memory != nullptr) {
-      auto kib = [&](std::string_view key) {
-        auto value = IntField(*memory, key);
-        return value.has_value() ? FormatBytes(*value * 1024) : std::string("-");
-      };
-      facts.Add("Memory", "RSS " + kib("vmRssKiB") + ", peak " + kib("vmHwmKiB") + ", virtual " +
-                              kib("vmSizeKiB"));
+    if (process.cpu.has_value()) {
+      facts.Add("CPU", "user " + process.cpu->user_millis.text + " ms, system " +
+                           process.cpu->system_millis.text + " ms");
     }
-    if (const json* cpu = ObjectField(process, "cpu"); cpu != nullptr) {
-      facts.Add("CPU", "user " + ScalarText(FindField(*cpu, "userMillis")) + " ms, system " +
-                           ScalarText(FindField(*cpu, "systemMillis")) + " ms");
+    facts.Add("Context switches", process.switches.value_or(""));
+    if (process.uids.has_value()) {
+      facts.Add("UIDs",
+                "real " + process.uids->real.text + ", effective " + process.uids->effective.text);
     }
-    if (const json* switches = ObjectField(process, "contextSwitches"); switches != nullptr) {
-      facts.Add("Context switches", ScalarText(FindField(*switches, "voluntary")) + " voluntary, " +
-                                        ScalarText(FindField(*switches, "nonvoluntary")) +
-                                        " involuntary");
-    }
-    if (const json* uids = ObjectField(process, "uids"); uids != nullptr) {
-      facts.Add("UIDs", "real " + ScalarText(FindField(*uids, "real")) + ", effective " +
-                            ScalarText(FindField(*uids, "effective")));
-    }
-    if (const json* caps = ObjectField(process, "capabilities"); caps != nullptr) {
-      facts.Add("Capabilities", "effective " + StringField(*caps, "effective") + ", permitted " +
-                                    StringField(*caps, "permitted") + ", bounding " +
-                                    StringField(*caps, "bounding"));
-    }
-    if (const json* io = ObjectField(process, "io"); io != nullptr) {
-      facts.Add("I/O", "read " + OptionalBytes(IntField(*io, "rchar")) + ", written " +
-                           OptionalBytes(IntField(*io, "wchar")));
-    }
+    facts.Add("Capabilities", process.capabilities.value_or(""));
+    facts.Add("I/O", process.io.value_or(""));
     facts.AppendTo(out_);
-    if (const json* cmdline = FindField(process, "cmdline"); cmdline != nullptr) {
-      out_ += "<pre class=\"cmdline\">" + Escape(ScalarText(cmdline)) + "</pre>\n";
+    if (process.cmdline.has_value()) {
+      out_ += "<pre class=\"cmdline\">" + Escape(*process.cmdline) + "</pre>\n";
     }
     out_ += "</div>\n";
   }
 
   void AppendStacks() {
     OpenSection("stacks", "Threads and stacks");
-    if (!Requested("threads") && !Requested("stacks")) {
+    if (!model_.threads_requested) {
       out_ +=
           "<p class=\"note\">Not requested (--capture included neither threads nor "
           "stacks).</p>\n";
     }
-    for (const json* process : processes_) {
-      if (!Requested("threads") && !Requested("stacks")) break;
-      OpenProcessBlock("stacks", *process);
-      const json* threads = FindField(*process, "threads");
-      if (threads == nullptr || !threads->is_array()) {
-        AppendNotCaptured(*process, Requested("stacks") ? "stacks" : "threads");
+    for (const ProcessModel& process : model_.processes) {
+      if (!model_.threads_requested) break;
+      OpenProcessBlock("stacks", process);
+      const SectionModel<ThreadsModel>& threads = process.threads;
+      if (!threads.content.has_value()) {
+        AppendNotCaptured(threads.degraded_reason);
       } else {
-        std::vector<StackGroup> groups = GroupThreadsByStack(*threads);
-        out_ += "<p class=\"note\">" + Plural(threads->size(), "thread", "threads") + " in " +
-                Plural(groups.size(), "stack group", "stack groups") +
+        const std::vector<StackGroup>& groups = threads.content->groups;
+        out_ += "<p class=\"note\">" + Plural(threads.content->thread_count, "thread", "threads") +
+                " in " + Plural(groups.size(), "stack group", "stack groups") +
                 ". Box width is proportional to the number of threads; the outermost frame is "
                 "at the top.</p>\n";
-        AppendFlame(*process, groups);
+        AppendFlame(process, groups);
         AppendThreadGroups(groups);
-        if (Requested("stacks")) {
-          std::string reason =
-              DegradedReason(snapshot_, IntField(*process, "pid").value_or(0), "stacks");
-          if (!reason.empty()) {
-            out_ += "<p class=\"missing\">Stacks: " + Escape(reason) + "</p>\n";
-          }
+        if (model_.stacks_requested && !threads.degraded_reason.empty()) {
+          out_ += "<p class=\"missing\">Stacks: " + Escape(threads.degraded_reason) + "</p>\n";
         }
       }
       out_ += "</div>\n";
@@ -560,25 +472,25 @@ class HtmlReport {
     CloseSection();
   }
 
-  void AppendFlame(const json& process, const std::vector<StackGroup>& groups) {
+  void AppendFlame(const ProcessModel& process, const std::vector<StackGroup>& groups) {
     FlameNode root;
     root.function = "all threads";
     for (const StackGroup& group : groups) {
-      root.threads += group.threads.size();
+      std::size_t threads = group.thread_labels.size();
+      root.threads += threads;
       FlameNode* node = &root;
-      if (group.frames == nullptr) {
+      if (!group.has_stack) {
         node = node->Child("(no stack)", "");
-        node->threads += group.threads.size();
+        node->threads += threads;
         continue;
       }
-      for (auto frame = group.frames->rbegin(); frame != group.frames->rend(); ++frame) {
-        node = node->Child(FrameIdentity(*frame), StringField(*frame, "module"));
-        node->threads += group.threads.size();
+      for (auto frame = group.frames.rbegin(); frame != group.frames.rend(); ++frame) {
+        node = node->Child(frame->identity, frame->module);
+        node->threads += threads;
       }
     }
     if (root.threads == 0) return;
-    out_ += "<div class=\"flame\" id=\"flame-" +
-            std::to_string(IntField(process, "pid").value_or(0)) + "\">";
+    out_ += "<div class=\"flame\" id=\"flame-" + std::to_string(process.pid) + "\">";
     AppendFlameNode(root);
     out_ += "</div>\n";
   }
@@ -616,30 +528,26 @@ class HtmlReport {
 
   void AppendThreadGroups(const std::vector<StackGroup>& groups) {
     for (const StackGroup& group : groups) {
-      std::vector<std::string> names;
-      names.reserve(group.threads.size());
-      for (const json* thread : group.threads) names.push_back(ThreadLabel(*thread));
       std::vector<std::string> details;
       if (!group.states.empty()) details.push_back("state " + Join(group.states, "/"));
       if (!group.wchans.empty()) details.push_back("wchan " + Join(group.wchans, "/"));
       if (!group.unwind.empty()) details.push_back("unwound by " + group.unwind);
-      out_ += "<div class=\"group\" data-threads=\"" + std::to_string(group.threads.size()) +
-              "\"><div class=\"title\">" +
-              Escape(Plural(group.threads.size(), "thread", "threads")) + "</div><div>" +
-              Escape(Join(names, ", ")) + "</div>";
+      std::size_t threads = group.thread_labels.size();
+      out_ += "<div class=\"group\" data-threads=\"" + std::to_string(threads) +
+              "\"><div class=\"title\">" + Escape(Plural(threads, "thread", "threads")) +
+              "</div><div>" + Escape(Join(group.thread_labels, ", ")) + "</div>";
       if (!details.empty()) out_ += "<div class=\"note\">" + Escape(Join(details, ", ")) + "</div>";
-      if (group.frames == nullptr) {
-        if (Requested("stacks")) out_ += "<div class=\"missing\">No stack captured.</div>";
-      } else if (group.frames->empty()) {
+      if (!group.has_stack) {
+        if (model_.stacks_requested) out_ += "<div class=\"missing\">No stack captured.</div>";
+      } else if (group.frames.empty()) {
         out_ += "<div class=\"missing\">Stack captured, but no frame could be unwound.</div>";
       } else {
         out_ += "<ol class=\"frames\" start=\"0\">";
-        for (const json& frame : *group.frames) {
-          std::string symbol = StringField(frame, "symbol");
-          out_ += "<li><span class=\"pc\">" + Escape(StringField(frame, "pc")) + "</span> " +
-                  Escape(symbol.empty() ? "??" : FrameFunction(frame));
-          if (std::string module = StringField(frame, "module"); !module.empty()) {
-            out_ += " <span class=\"module\">from " + Escape(module) + "</span>";
+        for (const FrameModel& frame : group.frames) {
+          out_ +=
+              "<li><span class=\"pc\">" + Escape(frame.pc) + "</span> " + Escape(frame.function);
+          if (!frame.module.empty()) {
+            out_ += " <span class=\"module\">from " + Escape(frame.module) + "</span>";
           }
           out_ += "</li>";
         }
@@ -649,74 +557,35 @@ class HtmlReport {
     }
   }
 
-  void AppendFds() {
-    OpenSection("fds", "Open files");
-    if (SectionRequested("fds")) {
-      for (const json* process : processes_) {
-        OpenProcessBlock("fds", *process);
-        const json* fds = FindField(*process, "fds");
-        if (fds == nullptr || !fds->is_array()) {
-          AppendNotCaptured(*process, "fds");
-        } else {
-          std::map<std::string, std::size_t> by_type;
-          for (const json& fd : *fds) ++by_type[StringField(fd, "type")];
-          std::vector<std::string> summary;
-          summary.reserve(by_type.size());
-          for (const auto& [type, count] : by_type) {
-            summary.push_back((type.empty() ? "unknown" : type) + " " + std::to_string(count));
-          }
-          std::string count = ScalarText(FindField(*process, "fdCount"));
-          out_ += "<p class=\"note\">" +
-                  Escape(count.empty() ? std::to_string(fds->size()) : count) + " open" +
-                  (summary.empty() ? "" : ": " + Escape(Join(summary, ", "))) + "</p>\n";
-          HtmlTable table("fds-table-" + std::to_string(IntField(*process, "pid").value_or(0)),
-                          {"FD", "TYPE", "TARGET"}, {true, false, false});
-          for (const json& fd : *fds) {
-            table.AddRow({IntCell(FindField(fd, "fd")), Cell{StringField(fd, "type"), ""},
-                          Cell{StringField(fd, "target"), ""}});
-          }
-          table.AppendTo(out_);
-        }
-        out_ += "</div>\n";
-      }
+  void AppendFds(const ProcessModel& process, const FdsModel& fds) {
+    std::vector<std::string> summary;
+    summary.reserve(fds.by_type.size());
+    for (const auto& [type, count] : fds.by_type) {
+      summary.push_back(type + " " + std::to_string(count));
     }
-    CloseSection();
+    out_ += "<p class=\"note\">" + Escape(fds.count) + " open" +
+            (summary.empty() ? "" : ": " + Escape(Join(summary, ", "))) + "</p>\n";
+    HtmlTable table("fds-table-" + std::to_string(process.pid), {"FD", "TYPE", "TARGET"},
+                    {true, false, false});
+    for (const api::SnapshotFd& fd : fds.fds) {
+      table.AddRow({ValueCell(fd.fd), Cell{fd.type, ""}, Cell{fd.target, ""}});
+    }
+    table.AppendTo(out_);
   }
 
-  void AppendSockets() {
-    OpenSection("sockets", "Sockets");
-    if (SectionRequested("sockets")) {
-      for (const json* process : processes_) {
-        OpenProcessBlock("sockets", *process);
-        const json* sockets = FindField(*process, "sockets");
-        if (sockets == nullptr || !sockets->is_array()) {
-          AppendNotCaptured(*process, "sockets");
-        } else if (sockets->empty()) {
-          out_ += "<p class=\"note\">No sockets.</p>\n";
-        } else {
-          HtmlTable table("sockets-table-" + std::to_string(IntField(*process, "pid").value_or(0)),
-                          {"FD", "PROTO", "LOCAL", "REMOTE", "STATE", "INODE"},
-                          {true, false, false, false, false, true});
-          for (const json& socket : *sockets) {
-            std::string protocol = StringField(socket, "protocol");
-            std::string local = StringField(socket, "local");
-            if (protocol == "unix") {
-              std::string type = StringField(socket, "type");
-              if (!type.empty()) protocol += "/" + type;
-              local = StringField(socket, "path");
-              if (local.empty()) local = "(unbound)";
-            }
-            table.AddRow({IntCell(FindField(socket, "fd")), Cell{protocol, ""}, Cell{local, ""},
-                          Cell{StringField(socket, "remote"), ""},
-                          Cell{StringField(socket, "state"), ""},
-                          IntCell(FindField(socket, "inode"))});
-          }
-          table.AppendTo(out_);
-        }
-        out_ += "</div>\n";
-      }
+  void AppendSockets(const ProcessModel& process, const std::vector<SocketModel>& sockets) {
+    if (sockets.empty()) {
+      out_ += "<p class=\"note\">No sockets.</p>\n";
+      return;
     }
-    CloseSection();
+    HtmlTable table("sockets-table-" + std::to_string(process.pid),
+                    {"FD", "PROTO", "LOCAL", "REMOTE", "STATE", "INODE"},
+                    {true, false, false, false, false, true});
+    for (const SocketModel& socket : sockets) {
+      table.AddRow({ValueCell(socket.fd), Cell{socket.protocol, ""}, Cell{socket.local, ""},
+                    Cell{socket.remote, ""}, Cell{socket.state, ""}, ValueCell(socket.inode)});
+    }
+    table.AppendTo(out_);
   }
 
   struct Bar {
@@ -754,213 +623,107 @@ class HtmlReport {
     out_ += "</svg>\n";
   }
 
-  void AppendMemory() {
-    OpenSection("memory", "Memory map");
-    if (SectionRequested("maps")) {
-      for (const json* process : processes_) {
-        OpenProcessBlock("memory", *process);
-        const json* maps = ObjectField(*process, "maps");
-        std::string pid = std::to_string(IntField(*process, "pid").value_or(0));
-        if (maps == nullptr) {
-          AppendNotCaptured(*process, "maps");
-          out_ += "</div>\n";
-          continue;
-        }
-        out_ += "<p class=\"note\">" + Escape(ScalarText(FindField(*maps, "count"))) +
-                " mappings, " + Escape(OptionalBytes(IntField(*maps, "bytes"))) + "</p>\n";
-        std::vector<Bar> kinds;
-        if (const json* by_kind = ObjectField(*maps, "byKind"); by_kind != nullptr) {
-          for (const auto& [kind, value] : by_kind->items()) {
-            kinds.push_back({kind, IntField(value, "bytes").value_or(0),
-                             " (" +
-                                 Plural(static_cast<std::size_t>(std::max<std::int64_t>(
-                                            IntField(value, "count").value_or(0), 0)),
-                                        "mapping", "mappings") +
-                                 ")"});
-          }
-        }
-        std::stable_sort(kinds.begin(), kinds.end(),
-                         [](const Bar& a, const Bar& b) { return a.bytes > b.bytes; });
-        AppendBarChart("memory-chart-" + pid, "Mapped bytes by kind", kinds);
-        const json& files = ArrayField(*maps, "files");
-        if (!files.empty()) {
-          out_ += "<h4>Mapped files</h4>\n";
-          HtmlTable table("maps-files-" + pid, {"SIZE", "MAPPINGS", "PATH"}, {true, true, false});
-          for (const json& file : files) {
-            table.AddRow({BytesCell(IntField(file, "bytes")), IntCell(FindField(file, "count")),
-                          Cell{StringField(file, "path"), ""}});
-          }
-          table.AppendTo(out_);
-          if (const json* other = ObjectField(*maps, "otherFiles"); other != nullptr) {
-            out_ += "<p class=\"note\">And " + Escape(ScalarText(FindField(*other, "files"))) +
-                    " more files (" + Escape(OptionalBytes(IntField(*other, "bytes"))) + ").</p>\n";
-          }
-        }
-        const json& largest = ArrayField(*maps, "largest");
-        if (!largest.empty()) {
-          out_ += "<h4>Largest mappings</h4>\n";
-          HtmlTable table("maps-largest-" + pid, {"START", "END", "SIZE", "PERMS", "KIND", "PATH"},
-                          {false, false, true, false, false, false});
-          for (const json& mapping : largest) {
-            std::string start = StringField(mapping, "start");
-            table.AddRow(
-                {Cell{start, start}, Cell{StringField(mapping, "end"), ""},
-                 BytesCell(IntField(mapping, "bytes")), Cell{StringField(mapping, "perms"), ""},
-                 Cell{StringField(mapping, "kind"), ""}, Cell{StringField(mapping, "path"), ""}});
-          }
-          table.AppendTo(out_);
-        }
-        out_ += "</div>\n";
+  void AppendMaps(const ProcessModel& process, const MapsModel& maps) {
+    std::string pid = std::to_string(process.pid);
+    out_ +=
+        "<p class=\"note\">" + Escape(maps.count) + " mappings, " + Escape(maps.bytes) + "</p>\n";
+    std::vector<Bar> kinds;
+    for (const auto& kind : maps.by_kind.value_or(std::vector<api::SnapshotMapKind>{})) {
+      std::size_t count =
+          static_cast<std::size_t>(std::max<std::int64_t>(kind.count.integer.value_or(0), 0));
+      kinds.push_back(
+          {kind.kind, kind.bytes.value_or(0), " (" + Plural(count, "mapping", "mappings") + ")"});
+    }
+    AppendBarChart("memory-chart-" + pid, "Mapped bytes by kind", kinds);
+    if (!maps.files.empty()) {
+      out_ += "<h4>Mapped files</h4>\n";
+      HtmlTable table("maps-files-" + pid, {"SIZE", "MAPPINGS", "PATH"}, {true, true, false});
+      for (const auto& file : maps.files) {
+        table.AddRow({BytesCell(file.bytes), ValueCell(file.count), Cell{file.path, ""}});
+      }
+      table.AppendTo(out_);
+      if (maps.other_files.has_value()) {
+        out_ += "<p class=\"note\">And " + Escape(maps.other_files->files.text) + " more files (" +
+                Escape(OptionalBytes(maps.other_files->bytes)) + ").</p>\n";
       }
     }
-    CloseSection();
+    if (!maps.largest.empty()) {
+      out_ += "<h4>Largest mappings</h4>\n";
+      HtmlTable table("maps-largest-" + pid, {"START", "END", "SIZE", "PERMS", "KIND", "PATH"},
+                      {false, false, true, false, false, false});
+      for (const auto& mapping : maps.largest) {
+        table.AddRow({Cell{mapping.start, mapping.start}, Cell{mapping.end, ""},
+                      BytesCell(mapping.bytes), Cell{mapping.perms, ""}, Cell{mapping.kind, ""},
+                      Cell{mapping.path, ""}});
+      }
+      table.AppendTo(out_);
+    }
   }
 
-  void AppendCgroup() {
-    OpenSection("cgroup", "CPU and memory (cgroup)");
-    if (SectionRequested("cgroup")) {
-      for (const json* process : processes_) {
-        OpenProcessBlock("cgroup", *process);
-        const json* cgroup = ObjectField(*process, "cgroup");
-        if (cgroup == nullptr) {
-          AppendNotCaptured(*process, "cgroup");
-          out_ += "</div>\n";
-          continue;
-        }
-        Facts facts;
-        facts.Add("Cgroup", "v" + ScalarText(FindField(*cgroup, "version")) + ", read from the " +
-                                StringField(*cgroup, "source") + "'s view");
-        facts.Add("CPU path", StringField(*cgroup, "cpuPath"));
-        facts.Add("Memory path", StringField(*cgroup, "memoryPath"));
-        if (auto usage = IntField(*cgroup, "cpuUsageNanos"); usage.has_value()) {
-          facts.Add("CPU used", FormatMicros(*usage / 1000));
-        }
-        auto quota = IntField(*cgroup, "cpuQuotaMicros");
-        auto period = IntField(*cgroup, "cpuPeriodMicros");
-        if (quota.has_value()) {
-          std::string text = "none";
-          if (*quota >= 0 && period.has_value() && *period > 0) {
-            std::array<char, 32> cpus{};
-            std::snprintf(cpus.data(), cpus.size(), "%.2f",
-                          static_cast<double>(*quota) / static_cast<double>(*period));
-            text = std::string(cpus.data()) + " CPU (" + std::to_string(*quota) + " us per " +
-                   std::to_string(*period) + " us)";
-          }
-          facts.Add("CPU quota", text);
-        }
-        auto periods = IntField(*cgroup, "nrPeriods");
-        auto throttled = IntField(*cgroup, "nrThrottled");
-        if (periods.has_value() && throttled.has_value()) {
-          std::string text =
-              std::to_string(*throttled) + " of " + std::to_string(*periods) + " periods";
-          if (auto nanos = IntField(*cgroup, "throttledNanos"); nanos.has_value()) {
-            text += ", " + FormatMicros(*nanos / 1000) + " in total";
-          }
-          facts.Add("Throttled", text);
-        }
-        const json* limit = FindField(*cgroup, "memoryLimitBytes");
-        std::string limit_text = limit != nullptr && limit->is_number_integer()
-                                     ? FormatBytes(limit->get<std::int64_t>())
-                                     : ScalarText(limit);
-        facts.Add("Memory", OptionalBytes(IntField(*cgroup, "memoryUsageBytes")) + " used, limit " +
-                                (limit_text.empty() ? "-" : limit_text));
-        facts.AppendTo(out_);
-        std::string reason =
-            DegradedReason(snapshot_, IntField(*process, "pid").value_or(0), "cgroup");
-        if (!reason.empty()) out_ += "<p class=\"missing\">" + Escape(reason) + "</p>\n";
-        out_ += "</div>\n";
-      }
+  void AppendCgroup(const ProcessModel& process, const CgroupModel& cgroup) {
+    Facts facts;
+    facts.Add("Cgroup", cgroup.where);
+    facts.Add("CPU path", cgroup.cpu_path);
+    facts.Add("Memory path", cgroup.memory_path);
+    facts.Add("CPU used", cgroup.cpu_used.value_or(""));
+    facts.Add("CPU quota", cgroup.cpu_quota.value_or(""));
+    if (cgroup.throttled.has_value()) {
+      facts.Add("Throttled", cgroup.throttled->periods + cgroup.throttled->total);
     }
-    CloseSection();
+    facts.Add("Memory", cgroup.memory);
+    facts.AppendTo(out_);
+    const std::string& reason = process.cgroup.degraded_reason;
+    if (!reason.empty()) out_ += "<p class=\"missing\">" + Escape(reason) + "</p>\n";
   }
 
-  void AppendLimits() {
-    OpenSection("limits", "Limits");
-    if (SectionRequested("limits")) {
-      for (const json* process : processes_) {
-        OpenProcessBlock("limits", *process);
-        const json* limits = FindField(*process, "limits");
-        if (limits == nullptr || !limits->is_array()) {
-          AppendNotCaptured(*process, "limits");
-        } else {
-          HtmlTable table("limits-table-" + std::to_string(IntField(*process, "pid").value_or(0)),
-                          {"LIMIT", "SOFT", "HARD", "UNITS"}, {false, true, true, false});
-          for (const json& limit : *limits) {
-            table.AddRow({Cell{StringField(limit, "name"), ""}, IntCell(FindField(limit, "soft")),
-                          IntCell(FindField(limit, "hard")),
-                          Cell{StringField(limit, "units"), ""}});
-          }
-          table.AppendTo(out_);
-        }
-        out_ += "</div>\n";
-      }
+  void AppendLimits(const ProcessModel& process, const std::vector<api::SnapshotLimit>& limits) {
+    HtmlTable table("limits-table-" + std::to_string(process.pid),
+                    {"LIMIT", "SOFT", "HARD", "UNITS"}, {false, true, true, false});
+    for (const auto& limit : limits) {
+      table.AddRow({Cell{limit.name, ""}, ValueCell(limit.soft), ValueCell(limit.hard),
+                    Cell{limit.units, ""}});
     }
-    CloseSection();
+    table.AppendTo(out_);
   }
 
-  void AppendEnv() {
-    OpenSection("env", "Environment");
-    if (SectionRequested("env")) {
-      out_ +=
-          "<p class=\"note\">Values as the tool recorded them: only safe or allowed names "
-          "keep their value.</p>\n";
-      for (const json* process : processes_) {
-        OpenProcessBlock("env", *process);
-        const json* env = FindField(*process, "env");
-        if (env == nullptr || !env->is_array()) {
-          AppendNotCaptured(*process, "env");
-        } else {
-          HtmlTable table("env-table-" + std::to_string(IntField(*process, "pid").value_or(0)),
-                          {"NAME", "VALUE"}, {false, false});
-          for (const json& variable : *env) {
-            const json* value = FindField(variable, "value");
-            table.AddRow(
-                {Cell{StringField(variable, "name"), ""},
-                 Cell{value != nullptr ? ScalarText(value) : "(dropped: redaction failed)", ""}});
-          }
-          table.AppendTo(out_);
-        }
-        out_ += "</div>\n";
-      }
+  void AppendEnv(const ProcessModel& process, const std::vector<EnvVarModel>& env) {
+    HtmlTable table("env-table-" + std::to_string(process.pid), {"NAME", "VALUE"}, {false, false});
+    for (const EnvVarModel& variable : env) {
+      table.AddRow({Cell{variable.name, ""}, Cell{variable.value, ""}});
     }
-    CloseSection();
+    table.AppendTo(out_);
   }
 
   void AppendRedaction() {
     OpenSection("redaction", "Redaction");
-    const json* redaction = ObjectField(snapshot_, "redaction");
-    if (redaction == nullptr) {
+    if (!model_.redaction.has_value()) {
       out_ += "<p class=\"missing\">No redaction report in the document.</p>\n";
       CloseSection();
       return;
     }
+    const RedactionModel& redaction = *model_.redaction;
     Facts facts;
-    if (const json* pii = FindField(*redaction, "pii")) {
-      facts.Add("Personal data", PiiModeText(ScalarText(pii)));
-    }
-    facts.Add("Environment values",
-              ScalarText(FindField(*redaction, "envRedacted")) + " replaced by [REDACTED]");
+    facts.Add("Personal data", redaction.pii.value_or(""));
+    facts.Add("Environment values", redaction.env_redacted + " replaced by [REDACTED]");
     facts.AppendTo(out_);
-    const json* patterns = ObjectField(*redaction, "patternsMatched");
-    if (patterns == nullptr || patterns->empty()) {
+    if (redaction.patterns_matched.empty()) {
       out_ += "<p class=\"note\">No secret pattern matched in free text.</p>\n";
     } else {
       out_ += "<p class=\"note\">Matches in free text, replaced by [REDACTED:&lt;rule&gt;]:</p>\n";
       HtmlTable table("redaction-rules", {"RULE", "MATCHES"}, {false, true});
-      for (const auto& [rule, count] : patterns->items()) {
-        table.AddRow({Cell{rule, ""}, IntCell(&count)});
+      for (const auto& rule : redaction.patterns_matched) {
+        table.AddRow({Cell{rule.rule, ""}, ValueCell(rule.count)});
       }
       table.AppendTo(out_);
     }
-    const json& dropped = ArrayField(*redaction, "droppedFields");
-    if (dropped.empty()) {
+    if (redaction.dropped_fields.empty()) {
       out_ += "<p class=\"note\">No field was dropped (the redactor never failed).</p>\n";
     } else {
       out_ +=
           "<p class=\"missing\">Fields left out because the redactor failed on them:</p><ul "
           "id=\"dropped-fields\">";
-      for (const json& field : dropped) {
-        out_ += "<li class=\"mono\">" + Escape(ScalarText(&field)) + "</li>";
+      for (const std::string& field : redaction.dropped_fields) {
+        out_ += "<li class=\"mono\">" + Escape(field) + "</li>";
       }
       out_ += "</ul>\n";
     }
@@ -969,15 +732,14 @@ class HtmlReport {
 
   void AppendDegraded() {
     OpenSection("degraded", "Degraded");
-    const json& degraded = ArrayField(snapshot_, "degraded");
-    if (degraded.empty()) {
+    if (model_.degraded.empty()) {
       out_ += "<p class=\"note\">Nothing: every requested section was captured.</p>\n";
     } else {
       HtmlTable table("degraded-table", {"SECTION", "PID", "TID", "REASON"},
                       {false, true, true, false});
-      for (const json& entry : degraded) {
-        table.AddRow({Cell{StringField(entry, "section"), ""}, IntCell(FindField(entry, "pid")),
-                      IntCell(FindField(entry, "tid")), Cell{StringField(entry, "reason"), ""}});
+      for (const auto& entry : model_.degraded) {
+        table.AddRow({Cell{entry.section, ""}, ValueCell(entry.pid), ValueCell(entry.tid),
+                      Cell{entry.reason, ""}});
       }
       table.AppendTo(out_);
     }
@@ -986,40 +748,25 @@ class HtmlReport {
 
   void AppendOverhead() {
     OpenSection("overhead", "Overhead");
-    const json* overhead = ObjectField(snapshot_, "overhead");
-    if (overhead == nullptr) {
+    if (!model_.overhead.has_value()) {
       out_ += "<p class=\"missing\">No overhead figures in the document.</p>\n";
       CloseSection();
       return;
     }
-    auto micros = [&](std::string_view key) {
-      auto value = IntField(*overhead, key);
-      return value.has_value() ? FormatMicros(*value) : std::string("-");
-    };
-    auto millis = [&](std::string_view key) {
-      auto value = IntField(*overhead, key);
-      return value.has_value() ? FormatMicros(*value * 1000) : std::string("-");
-    };
+    const OverheadModel& overhead = *model_.overhead;
     Facts facts;
-    facts.Add("Target frozen, total", micros("targetFreezeMicros"));
-    facts.Add("Longest single-thread freeze", micros("targetMaxThreadFreezeMicros"));
-    facts.Add("Tool CPU", millis("toolCpuMillis"));
-    auto rss = IntField(*overhead, "toolMaxRssKiB");
-    facts.Add("Tool peak RSS", rss.has_value() ? FormatBytes(*rss * 1024) : "-");
-    facts.Add("Wall time", millis("wallMillis"));
+    facts.Add("Target frozen, total", overhead.target_freeze);
+    facts.Add("Longest single-thread freeze", overhead.target_max_thread_freeze);
+    facts.Add("Tool CPU", overhead.tool_cpu);
+    facts.Add("Tool peak RSS", overhead.tool_rss);
+    facts.Add("Wall time", overhead.wall);
     facts.AppendTo(out_);
-    // Per-thread freezes, longest first, when stacks were captured.
     HtmlTable table("freeze-table", {"PID", "TID", "THREAD", "FROZEN us", "UNWIND"},
                     {true, true, false, true, false});
-    for (const json* process : processes_) {
-      for (const json& thread : ArrayField(*process, "threads")) {
-        const json* stack = ObjectField(thread, "stack");
-        if (stack == nullptr) continue;
-        table.AddRow({IntCell(FindField(*process, "pid")), IntCell(FindField(thread, "tid")),
-                      Cell{StringField(thread, "name"), ""},
-                      IntCell(FindField(*stack, "freezeMicros")),
-                      Cell{StringField(*stack, "unwind"), ""}});
-      }
+    for (const ThreadFreeze& freeze : model_.freezes) {
+      std::string pid = std::to_string(freeze.pid);
+      table.AddRow({Cell{pid, pid}, ValueCell(freeze.tid), Cell{freeze.name, ""},
+                    ValueCell(freeze.freeze_micros), Cell{freeze.unwind, ""}});
     }
     if (!table.IsEmpty()) {
       out_ += "<h4>Freeze per thread</h4>\n";
@@ -1028,17 +775,15 @@ class HtmlReport {
     CloseSection();
   }
 
-  const json& snapshot_;
-  const ReportContext& context_;
-  std::set<std::string> requested_;
-  std::vector<const json*> processes_;
+  const ReportModel& model_;
   std::string out_;
 };
 
 }  // namespace
 
-StatusOr<std::string> RenderHtml(const json& snapshot, const ReportContext& context) {
-  return RenderValidated(snapshot, [&] { return HtmlReport(snapshot, context).Render(); });
+StatusOr<std::string> RenderHtml(const nlohmann::json& snapshot, const ReportContext& context) {
+  return RenderValidated(snapshot, context,
+                         [](const ReportModel& model) { return HtmlReport(model).Render(); });
 }
 
 }  // namespace ephemera::report

@@ -1,0 +1,393 @@
+// The snapshot document (`ephemera.dev/snapshot/v1`, docs/snapshot-format.md): the contract between
+// the snapshot tool, which writes it, the controller, which takes a summary from it, and the CLI,
+// which renders it. Its names are declared here once.
+//
+// The document comes out of the target pod, so it is hostile input: a workload that takes the
+// tool over can write anything. Both readers here are built for that:
+// - ReadSnapshotDocument is tolerant, for the reports: a field that is absent or of another type
+//   reads as "not there", so a partly captured or damaged document still renders. It never throws.
+// - ParseSnapshotDocument is strict and bounded, for the controller: it parses the text with the
+//   project's nesting limit, type-checks every field it reads and bounds what it keeps, because
+//   that ends up in the session's status and the audit trail.
+//
+// Pure: values in, values out. Thread safety: the functions share no state.
+#ifndef EPHEMERA_API_SNAPSHOT_DOCUMENT_H_
+#define EPHEMERA_API_SNAPSHOT_DOCUMENT_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace ephemera::api {
+
+inline constexpr std::string_view kSnapshotApiVersion = "ephemera.dev/snapshot/v1";
+inline constexpr std::string_view kSnapshotKind = "Snapshot";
+inline constexpr std::string_view kSnapshotToolName = "ephemera-snapshot";
+
+// The sections a snapshot can hold, as `sections` and --capture name them.
+namespace snapshot_section {
+inline constexpr std::string_view kProcess = "process";
+inline constexpr std::string_view kThreads = "threads";
+inline constexpr std::string_view kStacks = "stacks";
+inline constexpr std::string_view kFds = "fds";
+inline constexpr std::string_view kSockets = "sockets";
+inline constexpr std::string_view kMaps = "maps";
+inline constexpr std::string_view kLimits = "limits";
+inline constexpr std::string_view kCgroup = "cgroup";
+inline constexpr std::string_view kEnv = "env";
+// The `section` of a degraded entry about the whole document.
+inline constexpr std::string_view kWholeDocument = "*";
+// In canonical order, the order `sections` lists them in.
+inline constexpr std::array<std::string_view, 9> kAll = {
+    kProcess, kThreads, kStacks, kFds, kSockets, kMaps, kLimits, kCgroup, kEnv};
+}  // namespace snapshot_section
+
+// The names of the fields more than one program reads or writes: the top level, the targets, the
+// redaction report, the degraded entries and the overhead. The fields inside a process are the
+// tool's and the report's business and are read in one place, ReadSnapshotDocument.
+namespace snapshot_field {
+inline constexpr std::string_view kApiVersion = "apiVersion";
+inline constexpr std::string_view kKind = "kind";
+inline constexpr std::string_view kCaptureTime = "captureTime";
+inline constexpr std::string_view kTool = "tool";
+inline constexpr std::string_view kBudget = "budget";
+inline constexpr std::string_view kTargets = "targets";
+inline constexpr std::string_view kSections = "sections";
+inline constexpr std::string_view kProcessTree = "processTree";
+inline constexpr std::string_view kProcesses = "processes";
+inline constexpr std::string_view kRedaction = "redaction";
+inline constexpr std::string_view kDegraded = "degraded";
+inline constexpr std::string_view kOverhead = "overhead";
+// targets
+inline constexpr std::string_view kMainPid = "mainPid";
+inline constexpr std::string_view kPids = "pids";
+// redaction
+inline constexpr std::string_view kPii = "pii";
+inline constexpr std::string_view kEnvRedacted = "envRedacted";
+inline constexpr std::string_view kPatternsMatched = "patternsMatched";
+inline constexpr std::string_view kDroppedFields = "droppedFields";
+// degraded entries
+inline constexpr std::string_view kSection = "section";
+inline constexpr std::string_view kPid = "pid";
+inline constexpr std::string_view kTid = "tid";
+inline constexpr std::string_view kReason = "reason";
+// overhead
+inline constexpr std::string_view kTargetFreezeMicros = "targetFreezeMicros";
+inline constexpr std::string_view kTargetMaxThreadFreezeMicros = "targetMaxThreadFreezeMicros";
+inline constexpr std::string_view kToolCpuMillis = "toolCpuMillis";
+inline constexpr std::string_view kToolMaxRssKiB = "toolMaxRssKiB";
+inline constexpr std::string_view kWallMillis = "wallMillis";
+}  // namespace snapshot_field
+
+// ---- The tolerant, typed reading (for the reports) ----
+
+// A value as the document holds it, where the format allows several types (an int or "unlimited",
+// an int or null) or the reader does not insist on one.
+struct SnapshotValue {
+  bool present = false;
+  std::optional<std::int64_t> integer;  // when it is an integer that fits
+  // For display: an integer or a string as it is, null as "-", absent as "", anything else as JSON.
+  std::string text;
+};
+
+struct SnapshotTool {
+  std::string name;
+  std::string version;
+  std::string profile;
+};
+
+struct SnapshotBudget {
+  std::optional<std::int64_t> deadline_millis;
+  std::optional<std::int64_t> max_output_bytes;
+};
+
+struct SnapshotTargets {
+  std::optional<std::int64_t> main_pid;
+  std::size_t pid_count = 0;  // entries of `pids`
+};
+
+struct SnapshotTreeEntry {
+  std::optional<std::int64_t> pid;  // nullopt in a damaged entry
+  std::optional<std::int64_t> ppid;
+  std::string name;
+  std::vector<std::int64_t> children;  // the integer entries, as listed
+};
+
+struct SnapshotFrame {
+  std::string pc;
+  std::string symbol;  // "" when unknown
+  std::optional<std::int64_t> offset;
+  std::string module;
+};
+
+struct SnapshotStack {
+  std::string unwind;
+  SnapshotValue freeze_micros;
+  std::vector<SnapshotFrame> frames;
+};
+
+struct SnapshotThread {
+  SnapshotValue tid;
+  std::string name;
+  std::string state;
+  std::string wchan;
+  std::optional<SnapshotStack> stack;  // present when the stack was captured
+};
+
+struct SnapshotFd {
+  SnapshotValue fd;
+  std::string type;
+  std::string target;
+};
+
+struct SnapshotSocket {
+  SnapshotValue fd;
+  SnapshotValue inode;
+  std::string protocol;
+  std::string local;
+  std::string remote;
+  std::string state;
+  std::string type;  // unix only
+  std::string path;  // unix only
+};
+
+struct SnapshotMapKind {
+  std::string kind;
+  SnapshotValue count;
+  std::optional<std::int64_t> bytes;
+};
+
+struct SnapshotMappedFile {
+  std::string path;
+  SnapshotValue count;
+  std::optional<std::int64_t> bytes;
+};
+
+struct SnapshotMapping {
+  std::string start;
+  std::string end;
+  std::optional<std::int64_t> bytes;
+  std::string perms;
+  std::string kind;
+  std::string path;
+};
+
+struct SnapshotOtherFiles {
+  SnapshotValue files;
+  std::optional<std::int64_t> bytes;
+};
+
+struct SnapshotMaps {
+  SnapshotValue count;
+  std::optional<std::int64_t> bytes;
+  std::optional<std::vector<SnapshotMapKind>> by_kind;  // in key order; nullopt: no `byKind`
+  std::vector<SnapshotMappedFile> files;
+  std::optional<SnapshotOtherFiles> other_files;
+  std::vector<SnapshotMapping> largest;
+};
+
+struct SnapshotCgroup {
+  SnapshotValue version;
+  std::string source;
+  std::string cpu_path;
+  std::string memory_path;
+  std::optional<std::int64_t> cpu_usage_nanos;
+  std::optional<std::int64_t> cpu_quota_micros;
+  std::optional<std::int64_t> cpu_period_micros;
+  std::optional<std::int64_t> nr_periods;
+  std::optional<std::int64_t> nr_throttled;
+  std::optional<std::int64_t> throttled_nanos;
+  std::optional<std::int64_t> memory_usage_bytes;
+  SnapshotValue memory_limit_bytes;  // an int, "unlimited" or null
+};
+
+struct SnapshotLimit {
+  std::string name;
+  SnapshotValue soft;
+  SnapshotValue hard;
+  std::string units;
+};
+
+struct SnapshotEnvVar {
+  std::string name;
+  std::optional<std::string> value;  // nullopt: left out because redaction failed
+};
+
+// A pair of figures of /proc/<pid>/status (uids, gids, context switches), as display values.
+struct SnapshotIds {
+  SnapshotValue real;
+  SnapshotValue effective;
+};
+
+struct SnapshotMemory {
+  std::optional<std::int64_t> vm_size_kib;
+  std::optional<std::int64_t> vm_rss_kib;
+  std::optional<std::int64_t> vm_hwm_kib;
+};
+
+struct SnapshotCpu {
+  SnapshotValue user_millis;
+  SnapshotValue system_millis;
+  std::optional<std::int64_t> last_processor;
+};
+
+struct SnapshotContextSwitches {
+  SnapshotValue voluntary;
+  SnapshotValue nonvoluntary;
+};
+
+struct SnapshotCapabilities {
+  std::string effective;
+  std::string permitted;
+  std::string bounding;
+};
+
+struct SnapshotIo {
+  std::optional<std::int64_t> rchar;
+  std::optional<std::int64_t> wchar;
+};
+
+// One entry of `processes`. Optional parts are nullopt when the document lacks them (not
+// requested, not captured, or of the wrong type).
+struct SnapshotProcess {
+  std::int64_t pid = 0;
+  SnapshotValue ppid;
+  std::string name;
+  std::string state;
+  std::string state_name;
+  std::optional<std::string> cmdline;
+  SnapshotValue thread_count;
+  std::optional<SnapshotMemory> memory;
+  std::optional<SnapshotCpu> cpu;
+  std::optional<SnapshotContextSwitches> context_switches;
+  std::optional<SnapshotIds> uids;
+  std::optional<SnapshotIds> gids;
+  std::optional<SnapshotCapabilities> capabilities;
+  std::optional<SnapshotIo> io;
+  std::optional<std::vector<SnapshotThread>> threads;  // object entries only, in document order
+  std::size_t thread_entries = 0;                      // entries of `threads`, whatever their type
+  SnapshotValue fd_count;
+  std::optional<std::vector<SnapshotFd>> fds;
+  std::optional<std::vector<SnapshotSocket>> sockets;
+  std::optional<SnapshotMaps> maps;
+  std::optional<SnapshotCgroup> cgroup;
+  std::optional<std::vector<SnapshotLimit>> limits;
+  std::optional<std::vector<SnapshotEnvVar>> env;
+};
+
+struct SnapshotRuleCount {
+  std::string rule;
+  SnapshotValue count;
+};
+
+struct SnapshotRedaction {
+  std::optional<std::string> pii;  // display text of `pii` when present
+  SnapshotValue env_redacted;
+  std::vector<SnapshotRuleCount> patterns_matched;  // by rule name
+  std::vector<std::string> dropped_fields;          // display text of each entry
+};
+
+struct SnapshotDegraded {
+  std::string section;
+  SnapshotValue pid;
+  SnapshotValue tid;
+  std::string reason;
+};
+
+struct SnapshotOverhead {
+  std::optional<std::int64_t> target_freeze_micros;
+  std::optional<std::int64_t> target_max_thread_freeze_micros;
+  std::optional<std::int64_t> tool_cpu_millis;
+  std::optional<std::int64_t> tool_max_rss_kib;
+  std::optional<std::int64_t> wall_millis;
+};
+
+struct SnapshotDocument {
+  std::string api_version;
+  std::string capture_time;
+  std::optional<SnapshotTool> tool;
+  std::optional<SnapshotBudget> budget;
+  std::optional<SnapshotTargets> targets;
+  std::vector<std::string> sections;  // the string entries, as listed
+  std::vector<SnapshotTreeEntry> process_tree;
+  std::vector<SnapshotProcess> processes;
+  std::optional<SnapshotRedaction> redaction;
+  std::vector<SnapshotDegraded> degraded;
+  std::optional<SnapshotOverhead> overhead;
+
+  // Whether `section` was requested (listed in `sections`).
+  bool Requested(std::string_view section) const;
+  // The reason of the last degraded entry for `section` of process `pid`, or "" when there is none.
+  std::string DegradedReason(std::int64_t pid, std::string_view section) const;
+  // How many degraded entries are about process `pid`.
+  std::size_t DegradedCount(std::int64_t pid) const;
+};
+
+// OK when `snapshot` is a v1 snapshot document a report can be made of; InvalidArgument saying
+// what is wrong otherwise: not an object, a missing or other apiVersion, a kind other than
+// Snapshot, a top-level field of the wrong type, a process that is not an object with an integer
+// pid.
+Status ValidateSnapshot(const nlohmann::json& snapshot);
+
+// The typed, tolerant reading of a document ValidateSnapshot accepted (of any other JSON, whatever
+// can be read of it). Never throws.
+SnapshotDocument ReadSnapshotDocument(const nlohmann::json& snapshot);
+
+// ---- The strict, bounded summary (for the controller) ----
+
+// Limits on what a document may carry into the session's status and audit records. Far above what
+// the snapshot tool writes (a dozen sections, a few hundred degraded entries at most, a few dozen
+// redaction rules), far below what would make a status write fail.
+inline constexpr std::size_t kMaxSummarySections = 64;
+inline constexpr std::size_t kMaxSectionNameBytes = 64;
+inline constexpr std::size_t kMaxSummaryPids = 65536;
+// Linux's PID_MAX_LIMIT: no process id is larger, so a larger one is a forged document (and 19
+// digits each would let the list alone approach etcd's object size limit).
+inline constexpr std::int64_t kMaxPid = 4194304;
+inline constexpr std::size_t kMaxPatternRules = 256;
+inline constexpr std::size_t kMaxPatternRuleBytes = 128;
+// Degraded entries beyond this many are summed up in one last line ("... and N more"); texts in an
+// entry are cut to kMaxDegradedTextBytes (the whole list is inside the snapshot).
+inline constexpr std::size_t kMaxDegradedListed = 64;
+inline constexpr std::size_t kMaxDegradedTextBytes = 256;
+
+// What the controller takes from a document into the session's status, the DebugSnapshot and the
+// audit trail.
+struct SnapshotSummary {
+  std::vector<std::string> sections;  // the sections the tool was asked for
+  std::vector<std::string> degraded;  // "section pid N: reason", one line per entry (see above)
+  std::vector<std::int64_t> pids;     // targets.pids: the processes the tool read
+  std::int64_t env_redacted = 0;
+  // Matches of the free-text rules, all rules together (saturating). The per-rule counts stay
+  // inside the encrypted snapshot: which kinds of credentials a target holds is itself sensitive.
+  std::int64_t text_redacted = 0;
+  std::int64_t dropped_fields = 0;
+  std::int64_t target_freeze_micros = 0;
+  std::int64_t tool_cpu_millis = 0;
+  std::int64_t tool_max_rss_kib = 0;
+  std::int64_t wall_millis = 0;
+};
+
+// The summary of `plaintext`, or DataLoss "the snapshot container's output is not a valid
+// snapshot: <what is wrong>", naming the problem: "it nests deeper than 128 levels", "it is not
+// JSON", "field 'apiVersion' is not a string", "field 'targets.pids' is not an array", ... Values
+// from the document are never echoed in the message (it may hold captured process state).
+//
+// Fields other than apiVersion may be absent (they are then empty or 0); present, they must have
+// their type: sections [string], degraded [string | {section: string, pid: integer|null,
+// reason: string}], targets {pids: [integer >= 0]}, redaction {envRedacted: count,
+// patternsMatched: {rule: count}, droppedFields: [...]}, overhead {targetFreezeMicros,
+// toolCpuMillis, toolMaxRssKiB, wallMillis: count}, where a count is an integer in 0..2^63-1.
+StatusOr<SnapshotSummary> SummarizeSnapshotDocument(std::string_view plaintext);
+
+}  // namespace ephemera::api
+
+#endif  // EPHEMERA_API_SNAPSHOT_DOCUMENT_H_

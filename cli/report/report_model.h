@@ -1,0 +1,238 @@
+// The report model: what the text and the HTML report show of a snapshot document, already read,
+// ordered, labelled and summed up, so that each renderer only lays it out. Internal to
+// ephemera_report.
+//
+// Built by BuildReportModel from a document that api::ValidateSnapshot accepted, through the
+// tolerant api::ReadSnapshotDocument: a part the document lacks is empty or nullopt here, and the
+// reason the tool gave for it (its degraded entry) comes along. Strings are the document's text,
+// not yet escaped for a terminal or HTML. Pure; thread safety: the functions share no state.
+#ifndef EPHEMERA_CLI_REPORT_REPORT_MODEL_H_
+#define EPHEMERA_CLI_REPORT_REPORT_MODEL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/snapshot_document.h"
+#include "cli/report/report.h"
+
+namespace ephemera::report {
+
+using api::SnapshotValue;
+
+// What redaction.pii (the snapshot tool's --pii mode) masked, for people: "none" -> "not masked
+// (pii: none)". An unknown mode is not echoed (the document is input): "unknown mode".
+std::string PiiModeText(std::string_view mode);
+// 1536 -> "1.5 KiB"; below 1 KiB in bytes ("512 B").
+std::string FormatBytes(std::int64_t bytes);
+// Microseconds for people: "850 us", "12.3 ms", "2.05 s".
+std::string FormatMicros(std::int64_t micros);
+// FormatBytes, or "-" when unknown.
+std::string OptionalBytes(std::optional<std::int64_t> bytes);
+// "1 thread", "2 threads".
+std::string Plural(std::size_t n, std::string_view one, std::string_view many);
+std::string Join(const std::vector<std::string>& parts, std::string_view separator);
+
+struct HeaderModel {
+  std::string title;      // "Ephemera snapshot <session> (<time>)"
+  std::string session;    // "namespace/name"; "" when unknown
+  std::string requester;  // "" when unknown, likewise below
+  std::string reason;
+  std::string target;                  // "pod P, container C"
+  std::string captured_at;             // the caller's time, else the document's
+  std::string schema;                  // apiVersion
+  std::optional<std::string> tool;     // "ephemera-snapshot 0.1.0, profile ptrace"
+  std::optional<std::string> targets;  // "2 processes, main pid 2533"
+  std::string sections;                // "process, threads", or "none"
+  std::string budget;                  // "deadline 20.0 s, output cap 4.0 MiB"; "" when none
+  std::string degraded;                // "3 entries"
+};
+
+// A node of the process tree.
+struct TreeNode {
+  std::int64_t pid = 0;
+  std::string name;
+  std::vector<TreeNode> children;
+};
+
+struct FrameModel {
+  std::string pc;
+  std::string function;  // "__nanosleep+19", "??" when the symbol is unknown
+  std::string identity;  // the symbol without offset, else the pc: what stacks merge on
+  std::string module;
+};
+
+// Threads of one process whose stacks are identical (frame by frame the same function and
+// module, or the same pc where the symbol is unknown). Threads without a captured stack are
+// grouped by their wchan.
+struct StackGroup {
+  std::vector<std::string> thread_labels;  // "name [tid]" or "[tid]", ascending tid
+  std::vector<std::string> states;         // distinct thread states, in first-seen order
+  std::vector<std::string> wchans;         // distinct non-empty wchans, in first-seen order
+  std::string unwind;                      // the first thread's unwind method, "" if none
+  bool has_stack = false;
+  std::vector<FrameModel> frames;  // innermost first
+};
+
+struct ThreadsModel {
+  std::size_t thread_count = 0;
+  std::vector<StackGroup> groups;  // most common stack first; ties by lowest tid
+};
+
+struct FdsModel {
+  std::string count;                                         // fdCount, else the number listed
+  std::vector<std::pair<std::string, std::size_t>> by_type;  // by type name ("unknown" for "")
+  std::vector<api::SnapshotFd> fds;
+};
+
+struct SocketModel {
+  SnapshotValue fd;
+  std::string protocol;  // "tcp", "unix/stream"
+  std::string local;     // the unix path, "(unbound)" for an unbound one
+  std::string remote;
+  std::string state;
+  SnapshotValue inode;
+};
+
+struct MapsModel {
+  std::string count;
+  std::string bytes;
+  // nullopt: the document has no byKind. Largest first.
+  std::optional<std::vector<api::SnapshotMapKind>> by_kind;
+  std::vector<api::SnapshotMappedFile> files;
+  std::optional<api::SnapshotOtherFiles> other_files;
+  std::vector<api::SnapshotMapping> largest;
+};
+
+struct ThrottlingModel {
+  std::string periods;  // "7 of 1200 periods"
+  std::string percent;  // " (0.6%)"; "" when there was no period
+  std::string total;    // ", 2.50 ms in total"; "" when unknown
+};
+
+struct CgroupModel {
+  std::string where;  // "v2, read from the target's view"
+  std::string cpu_path;
+  std::string memory_path;
+  std::optional<std::string> cpu_used;   // "987 ms"
+  std::optional<std::string> cpu_quota;  // "0.50 CPU (50000 us per 100000 us)" or "none"
+  std::optional<ThrottlingModel> throttled;
+  std::string memory;  // "7.0 MiB used, limit 256 MiB"
+};
+
+struct EnvVarModel {
+  std::string name;
+  std::string value;  // "(dropped: redaction failed)" when left out
+};
+
+// One per-process section: whether it was asked for, its content when captured, and the reason
+// the tool gave for it (its last degraded entry; "" when none).
+template <typename T>
+struct SectionModel {
+  bool requested = false;
+  std::optional<T> content;
+  std::string degraded_reason;
+};
+
+struct ProcessModel {
+  std::int64_t pid = 0;
+  std::string name;
+  SnapshotValue ppid;
+  std::string state_letter;
+  std::string state;  // "S (sleeping)"; "" when unknown
+  SnapshotValue thread_count;
+  std::optional<std::int64_t> rss_bytes;
+  // "512 KiB", "1.0 MiB", "120 MiB" (RSS, peak RSS, virtual); absent figures are "-".
+  struct Memory {
+    std::string rss, peak, virtual_size;
+  };
+  std::optional<Memory> memory;
+  struct Cpu {
+    SnapshotValue user_millis, system_millis;
+    std::optional<std::int64_t> last_processor;
+  };
+  std::optional<Cpu> cpu;
+  std::optional<std::string> switches;  // "6 voluntary, 3 involuntary"
+  std::optional<api::SnapshotIds> uids;
+  std::optional<api::SnapshotIds> gids;
+  std::optional<std::string> capabilities;  // "effective …, permitted …, bounding …"
+  std::optional<std::string> io;            // "read 816 B, written 89 B"
+  std::optional<std::string> cmdline;
+  SnapshotValue fd_count;
+
+  SectionModel<ThreadsModel> threads;  // threads or stacks; the reason is that of stacks if asked
+  SectionModel<FdsModel> fds;
+  SectionModel<std::vector<SocketModel>> sockets;
+  SectionModel<MapsModel> maps;
+  SectionModel<CgroupModel> cgroup;
+  SectionModel<std::vector<api::SnapshotLimit>> limits;
+  SectionModel<std::vector<EnvVarModel>> env;
+  std::size_t degraded_entries = 0;
+};
+
+struct RedactionModel {
+  std::optional<std::string> pii;  // PiiModeText of the mode, when the document names one
+  std::string env_redacted;
+  std::vector<api::SnapshotRuleCount> patterns_matched;  // by rule name
+  std::vector<std::string> dropped_fields;
+};
+
+struct ThreadFreeze {
+  std::int64_t pid = 0;
+  SnapshotValue tid;
+  std::string name;
+  SnapshotValue freeze_micros;
+  std::string unwind;
+};
+
+struct OverheadModel {
+  std::string target_freeze;  // "559 us"; "-" when unknown, likewise below
+  std::string target_max_thread_freeze;
+  std::string tool_cpu;
+  std::string tool_rss;
+  std::string wall;
+};
+
+struct ReportModel {
+  HeaderModel header;
+  std::vector<std::string> sections;  // requested, as listed
+  bool threads_requested = false;     // threads or stacks
+  bool stacks_requested = false;
+  // Roots first (ascending pid), then entries caught in a parent cycle; nullopt when the document
+  // lists no tree entry (an empty tree: it lists only damaged ones).
+  std::optional<std::vector<TreeNode>> process_tree;
+  std::vector<ProcessModel> processes;
+  std::optional<RedactionModel> redaction;
+  std::vector<api::SnapshotDegraded> degraded;
+  std::optional<OverheadModel> overhead;
+  std::vector<ThreadFreeze> freezes;  // every thread with a captured stack, in document order
+
+  bool Requested(std::string_view section) const;
+};
+
+// The model of a document. Never fails: see the top of this file.
+ReportModel BuildReportModel(const api::SnapshotDocument& document, const ReportContext& context);
+
+// The stack groups of one process's threads (exposed for tests).
+std::vector<StackGroup> GroupThreadsByStack(const std::vector<api::SnapshotThread>& threads);
+
+// ValidateSnapshot, then BuildReportModel and `render`; a JSON exception from a path the
+// tolerant reading missed becomes InvalidArgument instead of escaping.
+template <typename Render>
+StatusOr<std::string> RenderValidated(const nlohmann::json& snapshot, const ReportContext& context,
+                                      Render render) {
+  EPHEMERA_RETURN_IF_ERROR(api::ValidateSnapshot(snapshot));
+  try {
+    return render(BuildReportModel(api::ReadSnapshotDocument(snapshot), context));
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgumentError(std::string("snapshot document could not be read: ") + e.what());
+  }
+}
+
+}  // namespace ephemera::report
+
+#endif  // EPHEMERA_CLI_REPORT_REPORT_MODEL_H_
