@@ -206,7 +206,7 @@ Status CheckTopLevelType(const json& snapshot, std::string_view key, json::value
                               TypeName(*value) + ", expected " + TypeName(json(expected)));
 }
 
-// ---- The strict summary ----
+// ---- The strict facts ----
 
 Status Invalid(const std::string& what) {
   return DataLossError("the snapshot container's output is not a valid snapshot: " + what);
@@ -263,13 +263,13 @@ std::string Cut(const std::string& text, std::size_t max) {
   return text.substr(0, end) + "...";
 }
 
-Status SummarizeSections(const json& doc, SnapshotSummary& summary) {
+Status ReadSections(const json& doc, SnapshotFacts& facts) {
   const std::string path(field::kSections);
   const json* sections = FindField(doc, field::kSections);
   if (sections == nullptr) return OkStatus();
   if (!sections->is_array()) return FieldError(path, "is not an array");
-  if (sections->size() > kMaxSummarySections) {
-    return FieldError(path, "has more than " + std::to_string(kMaxSummarySections) + " entries");
+  if (sections->size() > kMaxSections) {
+    return FieldError(path, "has more than " + std::to_string(kMaxSections) + " entries");
   }
   for (std::size_t i = 0; i < sections->size(); ++i) {
     const json& section = (*sections)[i];
@@ -279,7 +279,7 @@ Status SummarizeSections(const json& doc, SnapshotSummary& summary) {
       return FieldError(Indexed(path, i),
                         "is longer than " + std::to_string(kMaxSectionNameBytes) + " bytes");
     }
-    summary.sections.push_back(name);
+    facts.sections.push_back(name);
   }
   return OkStatus();
 }
@@ -309,7 +309,7 @@ StatusOr<std::string> DegradedLine(const json& entry, const std::string& path) {
   return line + ": " + reason;
 }
 
-Status SummarizeDegraded(const json& doc, SnapshotSummary& summary) {
+Status ReadDegraded(const json& doc, SnapshotFacts& facts) {
   const std::string path(field::kDegraded);
   const json* degraded = FindField(doc, field::kDegraded);
   if (degraded == nullptr) return OkStatus();
@@ -318,16 +318,16 @@ Status SummarizeDegraded(const json& doc, SnapshotSummary& summary) {
   for (std::size_t i = 0; i < degraded->size(); ++i) {
     auto line = DegradedLine((*degraded)[i], Indexed(path, i));
     if (!line.ok()) return line.status();
-    if (summary.degraded.size() < kMaxDegradedListed) summary.degraded.push_back(std::move(*line));
+    if (facts.degraded.size() < kMaxDegradedListed) facts.degraded.push_back(std::move(*line));
   }
   if (degraded->size() > kMaxDegradedListed) {
-    summary.degraded.push_back("... and " + std::to_string(degraded->size() - kMaxDegradedListed) +
-                               " more degraded entries (listed in the snapshot)");
+    facts.degraded.push_back("... and " + std::to_string(degraded->size() - kMaxDegradedListed) +
+                             " more degraded entries (listed in the snapshot)");
   }
   return OkStatus();
 }
 
-Status SummarizeTargets(const json& doc, SnapshotSummary& summary) {
+Status ReadTargets(const json& doc, SnapshotFacts& facts) {
   const json* targets = FindField(doc, field::kTargets);
   if (targets == nullptr) return OkStatus();
   if (!targets->is_object()) return FieldError(std::string(field::kTargets), "is not an object");
@@ -335,8 +335,8 @@ Status SummarizeTargets(const json& doc, SnapshotSummary& summary) {
   const json* pids = FindField(*targets, field::kPids);
   if (pids == nullptr) return OkStatus();
   if (!pids->is_array()) return FieldError(path, "is not an array");
-  if (pids->size() > kMaxSummaryPids) {
-    return FieldError(path, "has more than " + std::to_string(kMaxSummaryPids) + " entries");
+  if (pids->size() > kMaxPids) {
+    return FieldError(path, "has more than " + std::to_string(kMaxPids) + " entries");
   }
   for (std::size_t i = 0; i < pids->size(); ++i) {
     std::int64_t pid = 0;
@@ -345,18 +345,18 @@ Status SummarizeTargets(const json& doc, SnapshotSummary& summary) {
       return FieldError(Indexed(path, i),
                         "is larger than any process id (" + std::to_string(kMaxPid) + ")");
     }
-    summary.pids.push_back(pid);
+    facts.pids.push_back(pid);
   }
   return OkStatus();
 }
 
-Status SummarizeRedaction(const json& doc, SnapshotSummary& summary) {
+Status ReadRedactionFacts(const json& doc, SnapshotFacts& facts) {
   const std::string_view parent = field::kRedaction;
   const json* redaction = FindField(doc, parent);
   if (redaction == nullptr) return OkStatus();
   if (!redaction->is_object()) return FieldError(std::string(parent), "is not an object");
   EPHEMERA_RETURN_IF_ERROR(
-      ReadOptionalCount(*redaction, field::kEnvRedacted, parent, summary.env_redacted));
+      ReadOptionalCount(*redaction, field::kEnvRedacted, parent, facts.redaction.env_redacted));
   if (const json* patterns = FindField(*redaction, field::kPatternsMatched)) {
     const std::string path = Dotted(parent, field::kPatternsMatched);
     if (!patterns->is_object()) return FieldError(path, "is not an object");
@@ -372,7 +372,7 @@ Status SummarizeRedaction(const json& doc, SnapshotSummary& summary) {
       if (auto problem = ReadCount(count, n)) {
         return FieldError(path, "has a count that " + *problem);
       }
-      std::int64_t& total = summary.text_redacted;
+      std::int64_t& total = facts.redaction.text_redacted;
       total = n > std::numeric_limits<std::int64_t>::max() - total
                   ? std::numeric_limits<std::int64_t>::max()
                   : total + n;
@@ -382,23 +382,23 @@ Status SummarizeRedaction(const json& doc, SnapshotSummary& summary) {
     if (!dropped->is_array()) {
       return FieldError(Dotted(parent, field::kDroppedFields), "is not an array");
     }
-    summary.dropped_fields = static_cast<std::int64_t>(dropped->size());
+    facts.redaction.dropped_fields = static_cast<std::int64_t>(dropped->size());
   }
   return OkStatus();
 }
 
-Status SummarizeOverhead(const json& doc, SnapshotSummary& summary) {
+Status ReadOverhead(const json& doc, SnapshotFacts& facts) {
   const std::string_view parent = field::kOverhead;
   const json* overhead = FindField(doc, parent);
   if (overhead == nullptr) return OkStatus();
   if (!overhead->is_object()) return FieldError(std::string(parent), "is not an object");
   EPHEMERA_RETURN_IF_ERROR(ReadOptionalCount(*overhead, field::kTargetFreezeMicros, parent,
-                                             summary.target_freeze_micros));
+                                             facts.overhead.target_freeze_micros));
   EPHEMERA_RETURN_IF_ERROR(
-      ReadOptionalCount(*overhead, field::kToolCpuMillis, parent, summary.tool_cpu_millis));
+      ReadOptionalCount(*overhead, field::kToolCpuMillis, parent, facts.overhead.tool_cpu_millis));
   EPHEMERA_RETURN_IF_ERROR(
-      ReadOptionalCount(*overhead, field::kToolMaxRssKiB, parent, summary.tool_max_rss_kib));
-  return ReadOptionalCount(*overhead, field::kWallMillis, parent, summary.wall_millis);
+      ReadOptionalCount(*overhead, field::kToolMaxRssKiB, parent, facts.overhead.tool_max_rss_kib));
+  return ReadOptionalCount(*overhead, field::kWallMillis, parent, facts.overhead.wall_millis);
 }
 
 }  // namespace
@@ -512,7 +512,7 @@ SnapshotDocument ReadSnapshotDocument(const json& snapshot) {
   return doc;
 }
 
-StatusOr<SnapshotSummary> SummarizeSnapshotDocument(std::string_view plaintext) {
+StatusOr<SnapshotFacts> ParseSnapshotDocument(std::string_view plaintext) {
   // Checked apart from parsing so that the message can say which of the two it was.
   if (base::NestsDeeperThan(plaintext)) {
     return Invalid("it nests deeper than " + std::to_string(base::kMaxJsonDepth) + " levels");
@@ -528,13 +528,13 @@ StatusOr<SnapshotSummary> SummarizeSnapshotDocument(std::string_view plaintext) 
   if (api_version->get_ref<const std::string&>() != kSnapshotApiVersion) {
     return FieldError(version_path, "is not " + std::string(kSnapshotApiVersion));
   }
-  SnapshotSummary summary;
-  EPHEMERA_RETURN_IF_ERROR(SummarizeSections(doc, summary));
-  EPHEMERA_RETURN_IF_ERROR(SummarizeDegraded(doc, summary));
-  EPHEMERA_RETURN_IF_ERROR(SummarizeTargets(doc, summary));
-  EPHEMERA_RETURN_IF_ERROR(SummarizeRedaction(doc, summary));
-  EPHEMERA_RETURN_IF_ERROR(SummarizeOverhead(doc, summary));
-  return summary;
+  SnapshotFacts facts;
+  EPHEMERA_RETURN_IF_ERROR(ReadSections(doc, facts));
+  EPHEMERA_RETURN_IF_ERROR(ReadDegraded(doc, facts));
+  EPHEMERA_RETURN_IF_ERROR(ReadTargets(doc, facts));
+  EPHEMERA_RETURN_IF_ERROR(ReadRedactionFacts(doc, facts));
+  EPHEMERA_RETURN_IF_ERROR(ReadOverhead(doc, facts));
+  return facts;
 }
 
 }  // namespace ephemera::api

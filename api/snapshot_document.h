@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/debug_session.h"
 #include "base/status.h"
 
 namespace ephemera::api {
@@ -346,9 +347,9 @@ SnapshotDocument ReadSnapshotDocument(const nlohmann::json& snapshot);
 // Limits on what a document may carry into the session's status and audit records. Far above what
 // the snapshot tool writes (a dozen sections, a few hundred degraded entries at most, a few dozen
 // redaction rules), far below what would make a status write fail.
-inline constexpr std::size_t kMaxSummarySections = 64;
+inline constexpr std::size_t kMaxSections = 64;
 inline constexpr std::size_t kMaxSectionNameBytes = 64;
-inline constexpr std::size_t kMaxSummaryPids = 65536;
+inline constexpr std::size_t kMaxPids = 65536;
 // Linux's PID_MAX_LIMIT: no process id is larger, so a larger one is a forged document (and 19
 // digits each would let the list alone approach etcd's object size limit).
 inline constexpr std::int64_t kMaxPid = 4194304;
@@ -361,22 +362,15 @@ inline constexpr std::size_t kMaxDegradedTextBytes = 256;
 
 // What the controller takes from a document into the session's status, the DebugSnapshot and the
 // audit trail.
-struct SnapshotSummary {
+struct SnapshotFacts {
   std::vector<std::string> sections;  // the sections the tool was asked for
   std::vector<std::string> degraded;  // "section pid N: reason", one line per entry (see above)
   std::vector<std::int64_t> pids;     // targets.pids: the processes the tool read
-  std::int64_t env_redacted = 0;
-  // Matches of the free-text rules, all rules together (saturating). The per-rule counts stay
-  // inside the encrypted snapshot: which kinds of credentials a target holds is itself sensitive.
-  std::int64_t text_redacted = 0;
-  std::int64_t dropped_fields = 0;
-  std::int64_t target_freeze_micros = 0;
-  std::int64_t tool_cpu_millis = 0;
-  std::int64_t tool_max_rss_kib = 0;
-  std::int64_t wall_millis = 0;
+  RedactionSummary redaction;         // patternsMatched summed up (saturating) in text_redacted
+  OverheadSummary overhead;
 };
 
-// The summary of `plaintext`, or DataLoss "the snapshot container's output is not a valid
+// The facts of `plaintext`, or DataLoss "the snapshot container's output is not a valid
 // snapshot: <what is wrong>", naming the problem: "it nests deeper than 128 levels", "it is not
 // JSON", "field 'apiVersion' is not a string", "field 'targets.pids' is not an array", ... Values
 // from the document are never echoed in the message (it may hold captured process state).
@@ -386,7 +380,7 @@ struct SnapshotSummary {
 // reason: string}], targets {pids: [integer >= 0]}, redaction {envRedacted: count,
 // patternsMatched: {rule: count}, droppedFields: [...]}, overhead {targetFreezeMicros,
 // toolCpuMillis, toolMaxRssKiB, wallMillis: count}, where a count is an integer in 0..2^63-1.
-StatusOr<SnapshotSummary> SummarizeSnapshotDocument(std::string_view plaintext);
+StatusOr<SnapshotFacts> ParseSnapshotDocument(std::string_view plaintext);
 
 }  // namespace ephemera::api
 

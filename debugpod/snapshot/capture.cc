@@ -17,6 +17,7 @@
 namespace ephemera::snapshot {
 namespace {
 
+namespace field = api::snapshot_field;
 using procfs::NetSocket;
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
@@ -71,10 +72,10 @@ class SnapshotBuilder {
   void Degrade(std::string_view section, std::optional<int> pid, std::string_view reason,
                std::optional<int> tid = {}) {
     Json entry;
-    entry["section"] = section;
-    if (pid) entry["pid"] = *pid;
-    if (tid) entry["tid"] = *tid;
-    entry["reason"] = reason;
+    entry[field::kSection] = section;
+    if (pid) entry[field::kPid] = *pid;
+    if (tid) entry[field::kTid] = *tid;
+    entry[field::kReason] = reason;
     degraded_.push_back(std::move(entry));
   }
 
@@ -680,15 +681,15 @@ void SnapshotBuilder::CaptureEnv(int pid, Json& out) {
 CaptureResult SnapshotBuilder::Build() {
   CaptureResult result;
   Json& doc = result.document;
-  doc["apiVersion"] = kApiVersion;
-  doc["kind"] = kKind;
-  doc["captureTime"] = request_.capture_time;
-  doc["tool"] = {{"name", kToolName},
-                 {"version", request_.tool_version},
-                 {"pid", request_.self_pid},
-                 {"profile", ProfileName(request_.profile)}};
-  doc["budget"] = {{"deadlineMillis", request_.deadline_budget.count()},
-                   {"maxOutputBytes", request_.max_output_bytes}};
+  doc[field::kApiVersion] = api::kSnapshotApiVersion;
+  doc[field::kKind] = api::kSnapshotKind;
+  doc[field::kCaptureTime] = request_.capture_time;
+  doc[field::kTool] = {{"name", api::kSnapshotToolName},
+                       {"version", request_.tool_version},
+                       {"pid", request_.self_pid},
+                       {"profile", ProfileName(request_.profile)}};
+  doc[field::kBudget] = {{"deadlineMillis", request_.deadline_budget.count()},
+                         {"maxOutputBytes", request_.max_output_bytes}};
   Json sections = Json::array();
   for (Section s : request_.sections.List()) sections.push_back(SectionName(s));
 
@@ -696,19 +697,19 @@ CaptureResult SnapshotBuilder::Build() {
       DiscoverTargets(deps_.proc, request_.self_pid, request_.pid, request_.scope);
   Json processes = Json::array();
   if (!targets.ok()) {
-    doc["targets"] = {{"mainPid", request_.pid ? Json(*request_.pid) : Json(nullptr)},
-                      {"pids", Json::array()}};
-    doc["sections"] = std::move(sections);
-    doc["processTree"] = Json::array();
-    Degrade("process", request_.pid, targets.status().message());
+    doc[field::kTargets] = {{field::kMainPid, request_.pid ? Json(*request_.pid) : Json(nullptr)},
+                            {field::kPids, Json::array()}};
+    doc[field::kSections] = std::move(sections);
+    doc[field::kProcessTree] = Json::array();
+    Degrade(api::snapshot_section::kProcess, request_.pid, targets.status().message());
   } else {
     result.targets_found = true;
     ScrubHiddenEnvValues(*targets);
     Json pids = Json::array();
     for (const ProcessNode& node : targets->processes) pids.push_back(node.pid);
-    doc["targets"] = {{"mainPid", targets->main_pid}, {"pids", std::move(pids)}};
-    doc["sections"] = std::move(sections);
-    doc["processTree"] = Wants(Section::kProcess) ? ProcessTree(*targets) : Json::array();
+    doc[field::kTargets] = {{field::kMainPid, targets->main_pid}, {field::kPids, std::move(pids)}};
+    doc[field::kSections] = std::move(sections);
+    doc[field::kProcessTree] = Wants(Section::kProcess) ? ProcessTree(*targets) : Json::array();
 
     for (const ProcessNode& node : targets->processes) {
       int pid = node.pid;
@@ -755,19 +756,19 @@ CaptureResult SnapshotBuilder::Build() {
       processes.push_back(std::move(process));
     }
   }
-  doc["processes"] = std::move(processes);
+  doc[field::kProcesses] = std::move(processes);
   Json patterns = Json::object();
   for (const auto& [rule, count] : report_.patterns_matched) patterns[rule] = count;
-  doc["redaction"] = {{"pii", redact::PiiModeName(request_.pii)},
-                      {"envRedacted", report_.env_redacted},
-                      {"patternsMatched", std::move(patterns)},
-                      {"droppedFields", report_.dropped_fields}};
-  doc["degraded"] = std::move(degraded_);
-  doc["overhead"] = {{"targetFreezeMicros", total_freeze_.count()},
-                     {"targetMaxThreadFreezeMicros", max_thread_freeze_.count()},
-                     {"toolCpuMillis", 0},
-                     {"toolMaxRssKiB", 0},
-                     {"wallMillis", 0}};
+  doc[field::kRedaction] = {{field::kPii, redact::PiiModeName(request_.pii)},
+                            {field::kEnvRedacted, report_.env_redacted},
+                            {field::kPatternsMatched, std::move(patterns)},
+                            {field::kDroppedFields, report_.dropped_fields}};
+  doc[field::kDegraded] = std::move(degraded_);
+  doc[field::kOverhead] = {{field::kTargetFreezeMicros, total_freeze_.count()},
+                           {field::kTargetMaxThreadFreezeMicros, max_thread_freeze_.count()},
+                           {field::kToolCpuMillis, 0},
+                           {field::kToolMaxRssKiB, 0},
+                           {field::kWallMillis, 0}};
   return result;
 }
 
@@ -778,43 +779,44 @@ CaptureResult CaptureSnapshot(const CaptureRequest& request, const CaptureDeps& 
 }
 
 void SetToolUsage(Json& document, const ToolUsage& usage) {
-  Json& overhead = document["overhead"];
-  overhead["toolCpuMillis"] = usage.cpu_millis;
-  overhead["toolMaxRssKiB"] = usage.max_rss_kib;
-  overhead["wallMillis"] = usage.wall_millis;
+  Json& overhead = document[field::kOverhead];
+  overhead[field::kToolCpuMillis] = usage.cpu_millis;
+  overhead[field::kToolMaxRssKiB] = usage.max_rss_kib;
+  overhead[field::kWallMillis] = usage.wall_millis;
 }
 
 Json WatchdogDocument(const CaptureRequest& request, milliseconds fired_after) {
   Json doc;
-  doc["apiVersion"] = kApiVersion;
-  doc["kind"] = kKind;
-  doc["captureTime"] = request.capture_time;
-  doc["tool"] = {{"name", kToolName},
-                 {"version", request.tool_version},
-                 {"pid", request.self_pid},
-                 {"profile", ProfileName(request.profile)}};
-  doc["budget"] = {{"deadlineMillis", request.deadline_budget.count()},
-                   {"maxOutputBytes", request.max_output_bytes}};
-  doc["targets"] = {{"mainPid", request.pid ? Json(*request.pid) : Json(nullptr)},
-                    {"pids", Json::array()}};
+  doc[field::kApiVersion] = api::kSnapshotApiVersion;
+  doc[field::kKind] = api::kSnapshotKind;
+  doc[field::kCaptureTime] = request.capture_time;
+  doc[field::kTool] = {{"name", api::kSnapshotToolName},
+                       {"version", request.tool_version},
+                       {"pid", request.self_pid},
+                       {"profile", ProfileName(request.profile)}};
+  doc[field::kBudget] = {{"deadlineMillis", request.deadline_budget.count()},
+                         {"maxOutputBytes", request.max_output_bytes}};
+  doc[field::kTargets] = {{field::kMainPid, request.pid ? Json(*request.pid) : Json(nullptr)},
+                          {field::kPids, Json::array()}};
   Json sections = Json::array();
   for (Section s : request.sections.List()) sections.push_back(SectionName(s));
-  doc["sections"] = std::move(sections);
-  doc["processTree"] = Json::array();
-  doc["processes"] = Json::array();
-  doc["redaction"] = {{"pii", redact::PiiModeName(request.pii)},
-                      {"envRedacted", 0},
-                      {"patternsMatched", Json::object()},
-                      {"droppedFields", Json::array()}};
-  doc["degraded"] = Json::array(
-      {{{"section", "*"},
-        {"reason", "watchdog: capture did not finish within " +
-                       std::to_string(fired_after.count()) + "ms; nothing captured is included"}}});
-  doc["overhead"] = {{"targetFreezeMicros", 0},
-                     {"targetMaxThreadFreezeMicros", 0},
-                     {"toolCpuMillis", 0},
-                     {"toolMaxRssKiB", 0},
-                     {"wallMillis", fired_after.count()}};
+  doc[field::kSections] = std::move(sections);
+  doc[field::kProcessTree] = Json::array();
+  doc[field::kProcesses] = Json::array();
+  doc[field::kRedaction] = {{field::kPii, redact::PiiModeName(request.pii)},
+                            {field::kEnvRedacted, 0},
+                            {field::kPatternsMatched, Json::object()},
+                            {field::kDroppedFields, Json::array()}};
+  doc[field::kDegraded] =
+      Json::array({{{field::kSection, api::snapshot_section::kWholeDocument},
+                    {field::kReason, "watchdog: capture did not finish within " +
+                                         std::to_string(fired_after.count()) +
+                                         "ms; nothing captured is included"}}});
+  doc[field::kOverhead] = {{field::kTargetFreezeMicros, 0},
+                           {field::kTargetMaxThreadFreezeMicros, 0},
+                           {field::kToolCpuMillis, 0},
+                           {field::kToolMaxRssKiB, 0},
+                           {field::kWallMillis, fired_after.count()}};
   return doc;
 }
 

@@ -1,4 +1,4 @@
-// CaptureSnapshot: builds the snapshot document (apiVersion ephemera.dev/snapshot/v1, specified in
+// CaptureSnapshot: builds the snapshot document (api/snapshot_document.h, specified in
 // docs/snapshot-format.md) from /proc, the cgroup filesystem and a stack source.
 //
 // All I/O goes through the interfaces in CaptureDeps, so tests run the whole builder on a fixture
@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 
+#include "api/snapshot_document.h"
 #include "base/clock.h"
 #include "debugpod/procfs/proc_fs.h"
 #include "debugpod/snapshot/command_line.h"
@@ -29,10 +30,6 @@
 #include "redact/redactor.h"
 
 namespace ephemera::snapshot {
-
-inline constexpr std::string_view kApiVersion = "ephemera.dev/snapshot/v1";
-inline constexpr std::string_view kKind = "Snapshot";
-inline constexpr std::string_view kToolName = "ephemera-snapshot";
 
 // The document type: keys keep insertion order so documents read top-down as specified.
 using Json = nlohmann::ordered_json;

@@ -93,7 +93,7 @@ int Run(int argc, char** argv) {
     return kExitOk;
   }
   if (cl.version) {
-    std::printf("%s %s\n", kToolName.data(), EPHEMERA_VERSION);
+    std::printf("%s %s\n", api::kSnapshotToolName.data(), EPHEMERA_VERSION);
     return kExitOk;
   }
 

@@ -13,7 +13,7 @@ using ::testing::HasSubstr;
 // A document shaped like a capture, with `filler` bytes in each bulky section of each process.
 Json BigDocument(int processes, size_t filler) {
   Json doc;
-  doc["apiVersion"] = kApiVersion;
+  doc["apiVersion"] = api::kSnapshotApiVersion;
   doc["processTree"] = Json::array();
   Json list = Json::array();
   for (int i = 0; i < processes; ++i) {

@@ -1,11 +1,11 @@
-#include "controller/reconciler/snapshot_document.h"
-
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
-namespace ephemera::reconciler {
+#include "api/snapshot_document.h"
+
+namespace ephemera::api {
 namespace {
 
 using nlohmann::json;
@@ -46,7 +46,7 @@ std::string Refusal(const json& doc) { return RefusalOfText(doc.dump()); }
 
 constexpr char kPrefix[] = "the snapshot container's output is not a valid snapshot: ";
 
-TEST(SnapshotDocumentTest, ReadsWhatTheToolWrites) {
+TEST(SnapshotFactsTest, ReadsWhatTheToolWrites) {
   auto facts = ParseSnapshotDocument(ToolDocument().dump());
   ASSERT_TRUE(facts.ok()) << facts.status().ToString();
   EXPECT_EQ(facts->sections, (std::vector<std::string>{"process", "threads"}));
@@ -62,7 +62,7 @@ TEST(SnapshotDocumentTest, ReadsWhatTheToolWrites) {
   EXPECT_EQ(facts->overhead.wall_millis, 15);
 }
 
-TEST(SnapshotDocumentTest, OptionalFieldsMayBeAbsent) {
+TEST(SnapshotFactsTest, OptionalFieldsMayBeAbsent) {
   auto facts = ParseSnapshotDocument(R"({"apiVersion":"ephemera.dev/snapshot/v1"})");
   ASSERT_TRUE(facts.ok()) << facts.status().ToString();
   EXPECT_TRUE(facts->sections.empty());
@@ -71,7 +71,7 @@ TEST(SnapshotDocumentTest, OptionalFieldsMayBeAbsent) {
 }
 
 // H3: nlohmann's value() threw type_error.302 on these; the controller crashed.
-TEST(SnapshotDocumentTest, RefusesAnApiVersionThatIsNotAString) {
+TEST(SnapshotFactsTest, RefusesAnApiVersionThatIsNotAString) {
   EXPECT_EQ(RefusalOfText(R"({"apiVersion":1})"),
             std::string(kPrefix) + "field 'apiVersion' is not a string");
   EXPECT_EQ(RefusalOfText(R"({"apiVersion":"ephemera.dev/snapshot/v0"})"),
@@ -81,7 +81,7 @@ TEST(SnapshotDocumentTest, RefusesAnApiVersionThatIsNotAString) {
 }
 
 // H3: copying 200 000 nested arrays under "targets" overflowed the stack.
-TEST(SnapshotDocumentTest, RefusesDeepNestingBeforeParsing) {
+TEST(SnapshotFactsTest, RefusesDeepNestingBeforeParsing) {
   const std::string deep = R"({"apiVersion":"ephemera.dev/snapshot/v1","targets":)" +
                            std::string(200000, '[') + std::string(200000, ']') + "}";
   EXPECT_EQ(RefusalOfText(deep), std::string(kPrefix) + "it nests deeper than 128 levels");
@@ -91,7 +91,7 @@ TEST(SnapshotDocumentTest, RefusesDeepNestingBeforeParsing) {
   EXPECT_EQ(Refusal(doc), "");
 }
 
-TEST(SnapshotDocumentTest, RefusesWhatIsNotAJsonObject) {
+TEST(SnapshotFactsTest, RefusesWhatIsNotAJsonObject) {
   EXPECT_EQ(RefusalOfText(std::string("\x89PNG\r\n\x1a\n\xff\xfe garbage", 20)),
             std::string(kPrefix) + "it is not JSON");
   EXPECT_EQ(RefusalOfText(std::string()), std::string(kPrefix) + "it is not JSON");
@@ -104,7 +104,7 @@ TEST(SnapshotDocumentTest, RefusesWhatIsNotAJsonObject) {
 }
 
 // Every field the controller reads is type-checked; the message names the field, never its value.
-TEST(SnapshotDocumentTest, NamesTheFieldOfTheWrongType) {
+TEST(SnapshotFactsTest, NamesTheFieldOfTheWrongType) {
   struct Row {
     const char* pointer;  // JSON pointer into ToolDocument()
     json value;
@@ -143,14 +143,14 @@ TEST(SnapshotDocumentTest, NamesTheFieldOfTheWrongType) {
   }
 }
 
-TEST(SnapshotDocumentTest, DoesNotEchoValuesFromTheDocument) {
+TEST(SnapshotFactsTest, DoesNotEchoValuesFromTheDocument) {
   json doc = ToolDocument();
   doc["apiVersion"] = "SECRET-c0ffee";
   EXPECT_EQ(Refusal(doc).find("SECRET"), std::string::npos);
 }
 
 // What goes into the status and the audit records is bounded.
-TEST(SnapshotDocumentTest, BoundsWhatReachesTheStatus) {
+TEST(SnapshotFactsTest, BoundsWhatReachesTheStatus) {
   json doc = ToolDocument();
   doc["sections"] = json::array();
   for (std::size_t i = 0; i <= kMaxSections; ++i) doc["sections"].push_back("s");
@@ -188,7 +188,7 @@ TEST(SnapshotDocumentTest, BoundsWhatReachesTheStatus) {
 }
 
 // A long reason is cut on a character boundary: the status must stay valid UTF-8.
-TEST(SnapshotDocumentTest, CutsLongDegradedTextsOnACharacterBoundary) {
+TEST(SnapshotFactsTest, CutsLongDegradedTextsOnACharacterBoundary) {
   json doc = ToolDocument();
   std::string reason = "x";
   while (reason.size() < 2 * kMaxDegradedTextBytes) reason += "\xc3\xa9";  // é
@@ -203,4 +203,4 @@ TEST(SnapshotDocumentTest, CutsLongDegradedTextsOnACharacterBoundary) {
 }
 
 }  // namespace
-}  // namespace ephemera::reconciler
+}  // namespace ephemera::api
