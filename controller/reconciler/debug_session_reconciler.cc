@@ -6,13 +6,13 @@
 #include <array>
 #include <exception>
 
+#include "api/snapshot_document.h"
 #include "base/base64.h"
 #include "base/hash.h"
 #include "base/json_access.h"
 #include "base/rfc3339.h"
 #include "base/secret_bytes.h"
 #include "controller/detection/container_mark.h"
-#include "controller/reconciler/snapshot_document.h"
 #include "controller/session/ephemeral_container.h"
 #include "controller/session/transitions.h"
 #include "envelope/envelope.h"
@@ -542,7 +542,7 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::StepOutco
   }
   auto plaintext = base::SecretBytes::Adopt(std::move(*opened));
 
-  auto facts = ParseSnapshotDocument(plaintext.View());
+  auto facts = api::ParseSnapshotDocument(plaintext.View());
   if (!facts.ok()) return facts.status();
   auto sealed = envelope::Seal(plaintext.View(), s.spec.recipients);
   if (!sealed.ok()) return sealed.status().WithContext("encrypting to the recipients");
@@ -557,7 +557,7 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::StepOutco
                      {"ownerReferences", json::array({SessionOwnerReference(s)})}}},
                    {"spec",
                     {{"session", s.key.name},
-                     {"format", kSnapshotFormat},
+                     {"format", api::kSnapshotApiVersion},
                      {"recipients", s.spec.recipients},
                      {"ciphertext", *sealed},
                      {"sha256", sha},

@@ -130,7 +130,7 @@ class DebugSessionReconciler {
   StatusOr<session::PodView> Inject(const api::DebugSession& s, const session::PodView& pod,
                                     const std::string& container, std::string recipient);
   // kCollect; fills `outcome` with the snapshot summary. DataLoss for output that is not a valid
-  // snapshot (snapshot_document.h), ResourceExhausted for a log or plaintext over its cap: the
+  // snapshot (api/snapshot_document.h), ResourceExhausted for a log or plaintext over its cap: the
   // session fails for good on either (session::ApplyOutcome).
   Status Collect(const api::DebugSession& s, session::StepOutcome& outcome);
   Status Wipe(const api::DebugSession& s);
