@@ -1,5 +1,6 @@
 #include "controller/session/ephemeral_container.h"
 
+#include "api/tool_args.h"
 #include "controller/session/planner.h"
 #include "redact/redactor.h"
 
@@ -80,58 +81,33 @@ StatusOr<json> BuildEphemeralContainer(const api::DebugSession& session, const P
   if (target == nullptr) {
     return FailedPreconditionError("pod " + pod.name + " has no container " + target_container);
   }
-  // The tool's flags, in this order (the chart's ValidatingAdmissionPolicy matches exactly this
-  // order: helm/ephemera/templates/validatingadmissionpolicy.yaml): --recipient, --profile,
-  // --deadline; then, each at most once, --container-id, --host-namespaces, --capture, --pii; then
-  // the repeatable --allow-env, --secret-env and --extra-pattern.
-  json args = json::array({"--recipient", session_recipient, "--profile",
-                           std::string(api::ProfileName(session.spec.profile)), "--deadline",
-                           std::to_string(policy.tool_deadline.count()) + "s"});
+  api::ToolArgs tool;
+  tool.recipients = {session_recipient};
+  tool.profile = session.spec.profile;
+  tool.deadline = policy.tool_deadline;
   // The tool captures only the processes in the target container's cgroup (H2). In a pod of its
   // own PID namespace that changes nothing; with shareProcessNamespace or hostPID it keeps the
   // other containers' (or the node's) processes out.
   const bool host = !pod.HostSettings(target_container).empty();
-  if (target->container_id.empty()) {
-    if (host || pod.share_process_namespace) {
-      return FailedPreconditionError(
-          "the kubelet has not reported the ID of container " + target_container + " of pod " +
-          pod.name + " yet; the snapshot tool needs it to capture only that container's processes");
-    }
-  } else {
-    args.push_back("--container-id");
-    args.push_back(target->container_id);
+  if (target->container_id.empty() && (host || pod.share_process_namespace)) {
+    return FailedPreconditionError(
+        "the kubelet has not reported the ID of container " + target_container + " of pod " +
+        pod.name + " yet; the snapshot tool needs it to capture only that container's processes");
   }
-  if (host) {
-    if (!policy.allow_host_namespaces) {
-      return FailedPreconditionError("the cluster policy hostNamespaces does not allow pod " +
-                                     pod.name);
-    }
-    args.push_back("--host-namespaces");
-    args.push_back("allow");
+  tool.container_id = target->container_id;
+  if (host && !policy.allow_host_namespaces) {
+    return FailedPreconditionError("the cluster policy hostNamespaces does not allow pod " +
+                                   pod.name);
   }
-  if (!session.spec.capture.empty()) {
-    std::string sections;
-    for (const auto& c : session.spec.capture) sections += (sections.empty() ? "" : ",") + c;
-    args.push_back("--capture");
-    args.push_back(sections);
-  }
+  tool.host_namespaces = host;
+  tool.capture = session.spec.capture;
   // Always given, so the tool's own default never decides: the policy's default applies to a
   // session that names no mode.
-  args.push_back("--pii");
-  args.push_back(std::string(api::PiiModeName(EffectivePii(session.spec, policy))));
-  for (const auto& name : FilterAllowEnv(session.spec.allow_env, pod).shown) {
-    args.push_back("--allow-env");
-    args.push_back(name);
-  }
+  tool.pii = EffectivePii(session.spec, policy);
+  tool.allow_env = FilterAllowEnv(session.spec.allow_env, pod).shown;
   // Secret-backed names of every container of the pod: processes may inherit or copy them.
-  for (const auto& name : pod.secret_env) {
-    args.push_back("--secret-env");
-    args.push_back(name);
-  }
-  for (const auto& pattern : session.spec.extra_patterns) {
-    args.push_back("--extra-pattern");
-    args.push_back(pattern);
-  }
+  tool.secret_env = pod.secret_env;
+  tool.extra_patterns = session.spec.extra_patterns;
 
   json security = {{"allowPrivilegeEscalation", false},
                    {"readOnlyRootFilesystem", true},
@@ -165,7 +141,7 @@ StatusOr<json> BuildEphemeralContainer(const api::DebugSession& session, const P
               {"image", policy.snapshot_image},
               {"imagePullPolicy", "IfNotPresent"},
               {"command", {"/ephemera-snapshot"}},
-              {"args", args},
+              {"args", api::BuildToolArgs(tool)},
               {"targetContainerName", target_container},
               {"terminationMessagePolicy", "File"},
               {"stdin", false},

@@ -1,25 +1,14 @@
 #include "debugpod/snapshot/command_line.h"
 
 #include <charconv>
+#include <optional>
 #include <string>
-
-#include "base/duration.h"
 
 namespace ephemera::snapshot {
 namespace {
 
-constexpr std::string_view kSeeHelp = "; run ephemera-snapshot --help for usage";
-
 Status FlagError(std::string_view flag, std::string_view what) {
   return InvalidArgumentError(std::string(flag) + ": " + std::string(what));
-}
-
-bool IsEnvName(std::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (c == '=' || c == '\0') return false;
-  }
-  return true;
 }
 
 std::optional<uint64_t> ParseDecimal(std::string_view text) {
@@ -29,13 +18,10 @@ std::optional<uint64_t> ParseDecimal(std::string_view text) {
   return value;
 }
 
-Status ParseCaptureList(std::string_view list, SectionSet& sections) {
-  sections = SectionSet();
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string_view::npos) comma = list.size();
-    std::string_view name = list.substr(start, comma - start);
+// The sections `names` (ToolArgs::capture, non-empty) select; "all" selects every one.
+StatusOr<SectionSet> SectionsFromNames(const std::vector<std::string>& names) {
+  SectionSet sections;
+  for (const std::string& name : names) {
     if (name == "all") {
       sections = SectionSet::All();
     } else if (std::optional<Section> section = SectionFromName(name)) {
@@ -45,12 +31,11 @@ Status ParseCaptureList(std::string_view list, SectionSet& sections) {
       for (Section s : kAllSections) {
         known += (known.empty() ? "" : ",") + std::string(SectionName(s));
       }
-      return FlagError("--capture", "unknown section \"" + std::string(name) + "\"; choose from " +
-                                        known + " (or all)");
+      return FlagError("--capture",
+                       "unknown section \"" + name + "\"; choose from " + known + " (or all)");
     }
-    start = comma + 1;
   }
-  return OkStatus();
+  return sections;
 }
 
 }  // namespace
@@ -100,10 +85,6 @@ std::vector<Section> SectionSet::List() const {
   return list;
 }
 
-std::string_view ProfileName(Profile profile) {
-  return profile == Profile::kRestricted ? "restricted" : "ptrace";
-}
-
 StatusOr<size_t> ParseByteSize(std::string_view text) {
   size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
@@ -128,143 +109,57 @@ StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
   }
   if (cl.help || cl.version) return cl;
 
-  bool capture_given = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (!arg.starts_with("--")) {
-      return InvalidArgumentError("unexpected argument \"" + std::string(arg) +
-                                  "\": the tool takes only flags" + std::string(kSeeHelp));
-    }
-    std::string flag(arg);
-    std::optional<std::string> inline_value;
-    if (size_t eq = flag.find('='); eq != std::string::npos) {
-      inline_value = flag.substr(eq + 1);
-      flag.resize(eq);
-    }
-    auto value = [&]() -> StatusOr<std::string> {
-      if (inline_value) return *inline_value;
-      if (i + 1 >= args.size()) return FlagError(flag, "needs a value" + std::string(kSeeHelp));
-      return args[++i];
-    };
-    StatusOr<std::string> v = std::string();
-    if (flag == "--pid") {
-      v = value();
-      if (!v.ok()) return v.status();
-      std::optional<uint64_t> pid = ParseDecimal(*v);
-      if (!pid || *pid == 0 || *pid > 0x3fffffff) {
-        return FlagError(flag, "want a process id (a positive integer), got \"" + *v + "\"");
-      }
-      cl.pid = static_cast<int>(*pid);
-    } else if (flag == "--capture") {
-      v = value();
-      if (!v.ok()) return v.status();
-      EPHEMERA_RETURN_IF_ERROR(ParseCaptureList(*v, cl.sections));
-      capture_given = true;
-    } else if (flag == "--format") {
-      v = value();
-      if (!v.ok()) return v.status();
-      if (*v == "age") {
-        cl.format = OutputFormat::kAge;
-      } else if (*v == "json") {
-        cl.format = OutputFormat::kJson;
-      } else {
-        return FlagError(
-            flag, "want age (encrypted, the default) or json (plaintext), got \"" + *v + "\"");
-      }
-    } else if (flag == "--recipient") {
-      v = value();
-      if (!v.ok()) return v.status();
-      if (!v->starts_with("age1")) {
-        return FlagError(flag, "want an age X25519 recipient (age1…), got \"" + *v + "\"");
-      }
-      cl.recipients.push_back(*v);
-    } else if (flag == "--profile") {
-      v = value();
-      if (!v.ok()) return v.status();
-      if (*v == "restricted") {
-        cl.profile = Profile::kRestricted;
-      } else if (*v == "ptrace") {
-        cl.profile = Profile::kPtrace;
-      } else {
-        return FlagError(flag, "want restricted or ptrace, got \"" + *v + "\"");
-      }
-    } else if (flag == "--deadline") {
-      v = value();
-      if (!v.ok()) return v.status();
-      StatusOr<std::chrono::nanoseconds> d =
-          base::ParseDuration(*v, base::DurationSyntax::kWholeNumberAndUnit);
-      if (!d.ok()) return FlagError(flag, d.status().message());
-      if (*d < kMinDeadline || *d > kMaxDeadline) {
-        return FlagError(flag, "must be between 1ms and 1h, got \"" + *v + "\"");
-      }
-      cl.deadline = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
-    } else if (flag == "--max-output-bytes") {
-      v = value();
-      if (!v.ok()) return v.status();
-      StatusOr<size_t> bytes = ParseByteSize(*v);
-      if (!bytes.ok()) return FlagError(flag, bytes.status().message());
-      if (*bytes < kMinMaxOutputBytes || *bytes > kMaxMaxOutputBytes) {
-        return FlagError(flag, "must be between 16Ki and 64Mi, got \"" + *v + "\"");
-      }
-      cl.max_output_bytes = *bytes;
-    } else if (flag == "--allow-env" || flag == "--secret-env") {
-      v = value();
-      if (!v.ok()) return v.status();
-      if (!IsEnvName(*v)) {
-        return FlagError(flag, "want an environment variable name (no '='), got \"" + *v + "\"");
-      }
-      (flag == "--allow-env" ? cl.allow_env : cl.secret_env).push_back(*v);
-    } else if (flag == "--container-id") {
-      v = value();
-      if (!v.ok()) return v.status();
-      std::string id = *v;
-      if (size_t scheme = id.find("://"); scheme != std::string::npos) id.erase(0, scheme + 3);
-      bool valid = id.size() >= kMinContainerIdChars && id.size() <= 128;
-      for (char c : id) {
-        valid =
-            valid && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
-      }
-      if (!valid) {
-        return FlagError(flag,
-                         "want the target container's ID (12 to 128 letters and digits, as in "
-                         "status.containerStatuses[].containerID), got \"" +
-                             *v + "\"");
-      }
-      cl.container_id = std::move(id);
-    } else if (flag == "--host-namespaces") {
-      v = value();
-      if (!v.ok()) return v.status();
-      if (*v == "allow") {
-        cl.host_namespaces = true;
-      } else if (*v == "deny") {
-        cl.host_namespaces = false;
-      } else {
-        return FlagError(flag, "want allow or deny, got \"" + *v + "\"");
-      }
-    } else if (flag == "--pii") {
-      v = value();
-      if (!v.ok()) return v.status();
-      StatusOr<redact::PiiMode> mode = redact::ParsePiiMode(*v);
-      if (!mode.ok()) return FlagError(flag, "want none, standard or strict, got \"" + *v + "\"");
-      cl.pii = *mode;
-    } else if (flag == "--extra-pattern") {
-      v = value();
-      if (!v.ok()) return v.status();
-      if (v->empty()) return FlagError(flag, "pattern must not be empty");
-      cl.extra_patterns.push_back(*v);
-    } else {
-      return InvalidArgumentError("unknown flag \"" + flag + "\"" + std::string(kSeeHelp));
-    }
+  // The tool's own flags; ParseToolArgs puts the flag's name in front of their errors.
+  const api::ExtraToolFlag local_flags[] = {
+      {"--pid",
+       [&cl](std::string_view value) -> Status {
+         std::optional<uint64_t> pid = ParseDecimal(value);
+         if (!pid || *pid == 0 || *pid > 0x3fffffff) {
+           return InvalidArgumentError("want a process id (a positive integer), got \"" +
+                                       std::string(value) + "\"");
+         }
+         cl.pid = static_cast<int>(*pid);
+         return OkStatus();
+       }},
+      {"--format",
+       [&cl](std::string_view value) -> Status {
+         if (value == "age") {
+           cl.format = OutputFormat::kAge;
+         } else if (value == "json") {
+           cl.format = OutputFormat::kJson;
+         } else {
+           return InvalidArgumentError(
+               "want age (encrypted, the default) or json (plaintext), got \"" +
+               std::string(value) + "\"");
+         }
+         return OkStatus();
+       }},
+      {"--max-output-bytes",
+       [&cl](std::string_view value) -> Status {
+         StatusOr<size_t> bytes = ParseByteSize(value);
+         if (!bytes.ok()) return bytes.status();
+         if (*bytes < kMinMaxOutputBytes || *bytes > kMaxMaxOutputBytes) {
+           return InvalidArgumentError("must be between 16Ki and 64Mi, got \"" +
+                                       std::string(value) + "\"");
+         }
+         cl.max_output_bytes = *bytes;
+         return OkStatus();
+       }},
+  };
+  StatusOr<api::ToolArgs> tool = api::ParseToolArgs(args, local_flags);
+  if (!tool.ok()) return tool.status();
+  cl.tool = std::move(*tool);
+  if (!cl.tool.capture.empty()) {
+    StatusOr<SectionSet> sections = SectionsFromNames(cl.tool.capture);
+    if (!sections.ok()) return sections.status();
+    cl.sections = *sections;
   }
-  if (capture_given && cl.sections.IsEmpty()) {
-    return FlagError("--capture", "select at least one section");
-  }
-  if (cl.format == OutputFormat::kAge && cl.recipients.empty()) {
+  if (cl.format == OutputFormat::kAge && cl.tool.recipients.empty()) {
     return FlagError("--recipient",
                      "--format age (the default) needs at least one --recipient age1…; for "
                      "plaintext on a terminal use --format json");
   }
-  if (cl.format == OutputFormat::kJson && !cl.recipients.empty()) {
+  if (cl.format == OutputFormat::kJson && !cl.tool.recipients.empty()) {
     return FlagError("--recipient", "only used with --format age; drop it or drop --format json");
   }
   return cl;

@@ -1,8 +1,10 @@
 // The command line of ephemera-snapshot: sections, flags, their defaults and the usage text.
 //
-// ParseCommandLine is pure: it turns argv (without argv[0]) into a CommandLine or an
-// InvalidArgument whose message names the flag and says what to do; main prints it and exits 2.
-// Thread safety: pure.
+// The flags the controller passes are api::ToolArgs (api/tool_args.h), parsed there; this adds the
+// tool's own flags for local runs (--pid, --format, --max-output-bytes, --help, --version), the
+// section names and the rules between flags. ParseCommandLine is pure: it turns argv (without
+// argv[0]) into a CommandLine or an InvalidArgument whose message names the flag and says what to
+// do; main prints it and exits 2. Thread safety: pure.
 #ifndef EPHEMERA_DEBUGPOD_SNAPSHOT_COMMAND_LINE_H_
 #define EPHEMERA_DEBUGPOD_SNAPSHOT_COMMAND_LINE_H_
 
@@ -13,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "api/debug_session.h"
+#include "api/tool_args.h"
 #include "base/status.h"
 #include "redact/redactor.h"
 
@@ -46,43 +50,25 @@ class SectionSet {
 
 enum class OutputFormat { kAge, kJson };
 
-// What the profile says about the tool's privileges; it only changes reporting: with kRestricted
-// stacks are not attempted and are reported degraded.
-enum class Profile { kRestricted, kPtrace };
+// What the profile says about the tool's privileges (the session's spec.profile); to the capture
+// it only changes reporting: with kRestricted stacks are not attempted and are reported degraded.
+using api::Profile;
+using api::ProfileName;
 
-std::string_view ProfileName(Profile profile);
-
-inline constexpr std::chrono::milliseconds kDefaultDeadline{20000};
-inline constexpr std::chrono::milliseconds kMinDeadline{1};
-inline constexpr std::chrono::milliseconds kMaxDeadline{3600 * 1000};
-inline constexpr size_t kMinContainerIdChars = 12;
 inline constexpr size_t kDefaultMaxOutputBytes = 4 << 20;
 inline constexpr size_t kMinMaxOutputBytes = 16 << 10;
 inline constexpr size_t kMaxMaxOutputBytes = 64 << 20;
 
 struct CommandLine {
-  std::optional<int> pid;                   // --pid; unset: the lowest pid other than the tool
-  SectionSet sections = SectionSet::All();  // --capture
-  OutputFormat format = OutputFormat::kAge;
-  std::vector<std::string> recipients;  // --recipient, age1… (required with --format age)
-  Profile profile = Profile::kPtrace;
-  std::chrono::milliseconds deadline = kDefaultDeadline;
-  size_t max_output_bytes = kDefaultMaxOutputBytes;
-  std::vector<std::string> allow_env;       // --allow-env
-  std::vector<std::string> secret_env;      // --secret-env
-  std::vector<std::string> extra_patterns;  // --extra-pattern
-  // --pii: personal data masked in free text (redact::PiiMode). The default matches the cluster
-  // policy's default; the controller always passes the session's mode.
-  redact::PiiMode pii = redact::PiiMode::kStandard;
-  // --container-id: the runtime ID of the target container (status.containerStatuses[].containerID,
-  // with or without its "<runtime>://" scheme; stored without). Only processes whose
-  // /proc/<pid>/cgroup names it are captured. "" = every process of the namespace.
-  std::string container_id;
-  // --host-namespaces allow: the session is a host session (the cluster policy allowed a target
-  // pod that shares the node's namespaces). Without it the tool refuses to run in the node's PID
-  // namespace. The controller always passes --container-id with it, so a host session still
-  // captures only the target container.
-  bool host_namespaces = false;
+  // The flags the controller passes (--recipient, --profile, --deadline, --container-id,
+  // --host-namespaces, --capture, --pii, --allow-env, --secret-env, --extra-pattern). With
+  // --host-namespaces allow the controller always passes --container-id too, so a host session
+  // still captures only the target container.
+  api::ToolArgs tool;
+  SectionSet sections = SectionSet::All();   // tool.capture, checked: the sections to capture
+  std::optional<int> pid;                    // --pid; unset: the lowest pid other than the tool
+  OutputFormat format = OutputFormat::kAge;  // --format; age needs at least one --recipient
+  size_t max_output_bytes = kDefaultMaxOutputBytes;  // --max-output-bytes
   bool help = false;
   bool version = false;
 };

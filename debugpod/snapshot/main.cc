@@ -85,7 +85,7 @@ int Run(int argc, char** argv) {
   const CommandLine& cl = *parsed;
   // Before the first read of target input and before the watchdog's thread exists (capabilities
   // are per thread). The command line comes from the controller, not from the target.
-  if (Status sandboxed = InstallSandbox(cl.profile); !sandboxed.ok()) {
+  if (Status sandboxed = InstallSandbox(cl.tool.profile); !sandboxed.ok()) {
     return Failure("cannot sandbox the tool: " + sandboxed.message());
   }
   if (cl.help) {
@@ -97,8 +97,8 @@ int Run(int argc, char** argv) {
     return kExitOk;
   }
 
-  StatusOr<redact::Redactor> redactor =
-      redact::Redactor::Create({cl.allow_env, cl.secret_env, cl.extra_patterns, cl.pii});
+  StatusOr<redact::Redactor> redactor = redact::Redactor::Create(
+      {cl.tool.allow_env, cl.tool.secret_env, cl.tool.extra_patterns, cl.tool.pii});
   if (!redactor.ok()) {
     if (redactor.status().code() == StatusCode::kInvalidArgument) {
       return UsageError("redaction policy: " + redactor.status().message() +
@@ -109,16 +109,16 @@ int Run(int argc, char** argv) {
 
   CaptureRequest request;
   request.pid = cl.pid;
-  request.scope = {cl.container_id, cl.host_namespaces};
+  request.scope = {cl.tool.container_id, cl.tool.host_namespaces};
   request.sections = cl.sections;
-  request.profile = cl.profile;
-  request.pii = cl.pii;
+  request.profile = cl.tool.profile;
+  request.pii = cl.tool.pii;
   request.self_pid = getpid();
   request.tool_euid = geteuid();
   request.tool_version = EPHEMERA_VERSION;
   request.capture_time = Rfc3339Now();
-  request.deadline = start + cl.deadline;
-  request.deadline_budget = cl.deadline;
+  request.deadline = start + cl.tool.deadline;
+  request.deadline_budget = cl.tool.deadline;
   request.max_output_bytes = cl.max_output_bytes;
   long ticks = sysconf(_SC_CLK_TCK);
   request.clock_ticks_per_second = ticks > 0 ? ticks : 100;
@@ -126,10 +126,11 @@ int Run(int argc, char** argv) {
 
   // The watchdog's output is prepared (and sealed) up front: when it fires nothing else may run.
   // Sealing it also checks every --recipient before any capture work.
-  const std::chrono::milliseconds watchdog_after = cl.deadline + WatchdogGrace(cl.deadline);
+  const std::chrono::milliseconds watchdog_after =
+      cl.tool.deadline + WatchdogGrace(cl.tool.deadline);
   std::string fallback = WatchdogDocument(request, watchdog_after).dump() + "\n";
   if (cl.format == OutputFormat::kAge) {
-    StatusOr<std::string> sealed = envelope::Seal(fallback, cl.recipients);
+    StatusOr<std::string> sealed = envelope::Seal(fallback, cl.tool.recipients);
     if (!sealed.ok()) {
       if (sealed.status().code() == StatusCode::kInvalidArgument) {
         return UsageError("--recipient: " + sealed.status().message());
@@ -164,7 +165,7 @@ int Run(int argc, char** argv) {
   if (cl.format == OutputFormat::kJson) {
     output = std::move(text) + "\n";
   } else {
-    StatusOr<std::string> sealed = envelope::Seal(text, cl.recipients);
+    StatusOr<std::string> sealed = envelope::Seal(text, cl.tool.recipients);
     if (!sealed.ok()) return Failure("cannot encrypt the snapshot: " + sealed.status().message());
     output = std::move(sealed).value();
   }

@@ -11,8 +11,9 @@
 #   chart_unit_test.sh admission_policy
 #                                 the ValidatingAdmissionPolicy and its binding: the controller's
 #                                 ServiceAccount, the snapshot image by digest, the forbidden
-#                                 namespaces, and the ptrace capabilities and tool flags that
-#                                 controller/session/ephemeral_container.cc builds
+#                                 namespaces, the ptrace capabilities that
+#                                 controller/session/ephemeral_container.cc builds and the tool
+#                                 flags of api/tool_args.cc
 #   chart_unit_test.sh network_policy
 #                                 the webhook port admits only the API server's addresses (plus
 #                                 networkPolicy.webhookFrom); without them the chart refuses
@@ -351,7 +352,9 @@ code_caps = re.findall(r'"([A-Z_]+)"', m.group(1)) if m else None
 chart_caps = json.loads(variables.get("ptraceCapabilities", "null"))
 if code_caps is None or sorted(code_caps) != sorted(chart_caps or []):
     err(f"the ptrace capabilities differ: chart {chart_caps}, ephemeral_container.cc {code_caps}")
-code_flags = set(re.findall(r'"(--[a-z-]+)"', source))
+# The flags: api/tool_args.cc (BuildToolArgs and ParseToolArgs) holds the controller's flags and no
+# other.
+code_flags = set(re.findall(r'"(--[a-z-]+)"', open(f"{repo}/api/tool_args.cc").read()))
 chart_flags = set(re.findall(r"--[a-z-]+", variables.get("badArgs", "")))
 if not code_flags or code_flags - chart_flags:
     err(f"flags the controller passes that the policy refuses: {sorted(code_flags - chart_flags)}")
@@ -366,7 +369,7 @@ PY
   }
   if render vap -f "$ci_values" && check_admission_policy "$work/vap.yaml" ephemera-test ephemera \
        '["kube-system"]' '["restricted","ptrace"]'; then
-    pass "the ValidatingAdmissionPolicy and its Deny binding render for the controller's ServiceAccount, with the snapshot image by digest, the forbidden namespaces, and the capabilities and flags of ephemeral_container.cc"
+    pass "the ValidatingAdmissionPolicy and its Deny binding render for the controller's ServiceAccount, with the snapshot image by digest, the forbidden namespaces, and the capabilities of ephemeral_container.cc and the flags of api/tool_args.cc"
   else
     fail "the ValidatingAdmissionPolicy with the CI values"; sed 's/^/    /' "$work/vap.err"
   fi

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
+#include "api/tool_args.h"
 #include "controller/session/planner.h"
 #include "tests/controller/session/session_fixtures.h"
 
@@ -67,6 +69,30 @@ TEST(EphemeralContainerTest, ArgsCarryOnlyPublicKeyAndNames) {
 
 std::vector<std::string> Args(const nlohmann::json& container) {
   return container["args"].get<std::vector<std::string>>();
+}
+
+// What the controller writes is what the snapshot tool reads back (api/tool_args.h).
+TEST(EphemeralContainerTest, TheToolParsesTheArgsBackIntoTheSessionsOptions) {
+  auto [session, pod] = Fixture();
+  session.spec.profile = api::Profile::kPtrace;
+  session.spec.extra_patterns = {"acme_live_"};
+  Policy policy = TestPolicy();
+  policy.tool_deadline = std::chrono::seconds(45);
+  auto c = BuildEphemeralContainer(session, pod, "app", policy, testing::kRecipient);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const std::vector<std::string> args = Args(*c);
+  StatusOr<api::ToolArgs> tool = api::ParseToolArgs(args);
+  ASSERT_TRUE(tool.ok()) << tool.status().ToString();
+  EXPECT_EQ(tool->recipients, std::vector<std::string>({testing::kRecipient}));
+  EXPECT_EQ(tool->profile, api::Profile::kPtrace);
+  EXPECT_EQ(tool->deadline, std::chrono::seconds(45));
+  EXPECT_EQ(tool->capture, session.spec.capture);
+  EXPECT_FALSE(tool->capture.empty());
+  EXPECT_EQ(tool->pii, EffectivePii(session.spec, policy));
+  EXPECT_EQ(tool->secret_env, pod.secret_env);
+  EXPECT_FALSE(tool->secret_env.empty());
+  EXPECT_EQ(tool->extra_patterns, session.spec.extra_patterns);
+  EXPECT_FALSE(tool->host_namespaces);
 }
 
 // H2: the tool is told the target container's ID (from status) so it captures only that

@@ -30,8 +30,8 @@ TEST(ParseCommandLineTest, DefaultsNeedARecipient) {
   EXPECT_FALSE(cl->pid.has_value());
   EXPECT_EQ(cl->sections.List().size(), 9u);
   EXPECT_EQ(cl->format, OutputFormat::kAge);
-  EXPECT_EQ(cl->profile, Profile::kPtrace);
-  EXPECT_EQ(cl->deadline, milliseconds(20000));
+  EXPECT_EQ(cl->tool.profile, Profile::kPtrace);
+  EXPECT_EQ(cl->tool.deadline, milliseconds(20000));
   EXPECT_EQ(cl->max_output_bytes, 4u << 20);
   EXPECT_THAT(ErrorOf({}), StartsWith("--recipient: --format age (the default) needs"));
 }
@@ -47,25 +47,25 @@ TEST(ParseCommandLineTest, ParsesEveryFlagInBothForms) {
   EXPECT_TRUE(cl->sections.Has(Section::kThreads));
   EXPECT_TRUE(cl->sections.Has(Section::kStacks));
   EXPECT_EQ(cl->format, OutputFormat::kJson);
-  EXPECT_EQ(cl->profile, Profile::kRestricted);
-  EXPECT_EQ(cl->deadline, milliseconds(1500));
+  EXPECT_EQ(cl->tool.profile, Profile::kRestricted);
+  EXPECT_EQ(cl->tool.deadline, milliseconds(1500));
   EXPECT_EQ(cl->max_output_bytes, 512u * 1024);
-  EXPECT_EQ(cl->allow_env, std::vector<std::string>({"LOG_LEVEL", "TZ"}));
-  EXPECT_EQ(cl->secret_env, std::vector<std::string>({"DB_PASSWORD"}));
-  EXPECT_EQ(cl->extra_patterns, std::vector<std::string>({"acme_live_"}));
+  EXPECT_EQ(cl->tool.allow_env, std::vector<std::string>({"LOG_LEVEL", "TZ"}));
+  EXPECT_EQ(cl->tool.secret_env, std::vector<std::string>({"DB_PASSWORD"}));
+  EXPECT_EQ(cl->tool.extra_patterns, std::vector<std::string>({"acme_live_"}));
 }
 
 TEST(ParseCommandLineTest, ContainerIdAndHostNamespaces) {
   StatusOr<CommandLine> plain = Parse({"--format", "json"});
   ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(plain->container_id, "");
-  EXPECT_FALSE(plain->host_namespaces);
+  EXPECT_EQ(plain->tool.container_id, "");
+  EXPECT_FALSE(plain->tool.host_namespaces);
   StatusOr<CommandLine> cl =
       Parse({"--format", "json", "--container-id", "containerd://0123456789abcdef0123",
              "--host-namespaces=allow"});
   ASSERT_TRUE(cl.ok()) << cl.status().ToString();
-  EXPECT_EQ(cl->container_id, "0123456789abcdef0123");  // the runtime scheme is dropped
-  EXPECT_TRUE(cl->host_namespaces);
+  EXPECT_EQ(cl->tool.container_id, "0123456789abcdef0123");  // the runtime scheme is dropped
+  EXPECT_TRUE(cl->tool.host_namespaces);
   EXPECT_THAT(ErrorOf({"--format", "json", "--container-id", "abc"}),
               StartsWith("--container-id: want the target container's ID"));
   EXPECT_THAT(ErrorOf({"--format", "json", "--container-id", "0123456789ab/../x"}),
@@ -77,13 +77,13 @@ TEST(ParseCommandLineTest, ContainerIdAndHostNamespaces) {
 TEST(ParseCommandLineTest, PiiMode) {
   StatusOr<CommandLine> plain = Parse({"--format", "json"});
   ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(plain->pii, redact::PiiMode::kStandard) << "the cluster policy's default";
+  EXPECT_EQ(plain->tool.pii, redact::PiiMode::kStandard) << "the cluster policy's default";
   for (const auto& [name, mode] : {std::pair{"none", redact::PiiMode::kNone},
                                    std::pair{"standard", redact::PiiMode::kStandard},
                                    std::pair{"strict", redact::PiiMode::kStrict}}) {
     StatusOr<CommandLine> cl = Parse({"--format", "json", "--pii", name});
     ASSERT_TRUE(cl.ok()) << cl.status().ToString();
-    EXPECT_EQ(cl->pii, mode) << name;
+    EXPECT_EQ(cl->tool.pii, mode) << name;
   }
   EXPECT_THAT(ErrorOf({"--format", "json", "--pii", "off"}),
               StartsWith("--pii: want none, standard or strict, got \"off\""));
@@ -92,7 +92,7 @@ TEST(ParseCommandLineTest, PiiMode) {
 TEST(ParseCommandLineTest, RecipientsRepeat) {
   StatusOr<CommandLine> cl = Parse({"--recipient", kRecipient, "--recipient", kRecipient});
   ASSERT_TRUE(cl.ok());
-  EXPECT_EQ(cl->recipients.size(), 2u);
+  EXPECT_EQ(cl->tool.recipients.size(), 2u);
 }
 
 TEST(ParseCommandLineTest, HelpAndVersionWinOverErrors) {
