@@ -47,6 +47,7 @@
 #include <thread>
 #include <vector>
 
+#include "debugpod/procfs/real_proc_fs.h"
 #include "debugpod/stacks/stack_capture.h"
 
 namespace {
@@ -368,7 +369,8 @@ RunResult RunOnce(Tool tool, int threads, int depth, int target_cpu) {
     case Tool::kCapture: {
       ephemera::stacks::StackCaptureOptions options;
       options.deadline = Clock::now() + timeout;
-      auto stacks = ephemera::stacks::CaptureStacks(target.Pid(), options);
+      const ephemera::procfs::RealProcFs proc("/proc", ephemera::stacks::kMaxMapsBytes);
+      auto stacks = ephemera::stacks::CaptureStacks(target.Pid(), proc, options);
       if (!stacks.ok()) {
         result.error = stacks.status().message();
         return result;

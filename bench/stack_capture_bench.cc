@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "debugpod/procfs/real_proc_fs.h"
 #include "debugpod/stacks/stack_capture.h"
 
 namespace {
@@ -278,11 +279,12 @@ int main(int argc, char** argv) {
     int symbolized = 0;
     std::string failure;
     MethodResult capture = Measure(row_runs, [&] {
+      const ephemera::procfs::RealProcFs proc("/proc", ephemera::stacks::kMaxMapsBytes);
       ephemera::stacks::StackCaptureOptions options;
       options.stack_bytes = kStackBytes;
       options.deadline = Clock::now() + std::chrono::seconds(10);
       ephemera::StatusOr<ephemera::stacks::ProcessStacks> stacks =
-          ephemera::stacks::CaptureStacks(target, options);
+          ephemera::stacks::CaptureStacks(target, proc, options);
       std::vector<Micros> out;
       if (!stacks.ok()) {
         failure = stacks.status().ToString();

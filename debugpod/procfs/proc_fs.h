@@ -1,7 +1,9 @@
 // ProcFs and CgroupFs: the only way Ephemera reads /proc and /sys/fs/cgroup.
 //
 // Everything the snapshot tool learns about a process comes through these two interfaces, so tests
-// point them at a fixture tree (RealProcFs on tests/testdata/procfs/...) or a Fake*. Paths given to
+// point them at a fixture tree (RealProcFs on tests/testdata/procfs/...) or a Fake*. The stack
+// capture (debugpod/stacks) reads maps and the thread list through ProcFs too; it opens only what
+// it reads as bytes by path under the same root: <pid>/mem and the binaries under <pid>/root. Paths given to
 // them are relative ("status", "task/12/comm", "memory/kubepods/cpu.stat"); absolute paths and ".."
 // components are rejected with InvalidArgument.
 //

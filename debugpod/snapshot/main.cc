@@ -143,7 +143,10 @@ int Run(int argc, char** argv) {
 
   procfs::RealProcFs proc(kProcRoot);
   procfs::RealCgroupFs cgroup;
-  PtraceStackSource stacks;
+  // The stack capture reads a whole memory map to find modules and stacks; the maps section only
+  // summarizes it and keeps the default cap.
+  procfs::RealProcFs stack_proc(kProcRoot, stacks::kMaxMapsBytes);
+  PtraceStackSource stacks(stack_proc);
   base::SystemClock clock;
   CaptureDeps deps{proc,
                    cgroup,

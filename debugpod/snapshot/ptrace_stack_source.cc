@@ -4,7 +4,7 @@ namespace ephemera::snapshot {
 
 StatusOr<stacks::ProcessStacks> PtraceStackSource::Capture(
     int pid, const stacks::StackCaptureOptions& options) {
-  return stacks::CaptureStacks(pid, options);
+  return stacks::CaptureStacks(pid, proc_, options);
 }
 
 }  // namespace ephemera::snapshot

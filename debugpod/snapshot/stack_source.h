@@ -4,6 +4,7 @@
 #define EPHEMERA_DEBUGPOD_SNAPSHOT_STACK_SOURCE_H_
 
 #include "base/status.h"
+#include "debugpod/procfs/proc_fs.h"
 #include "debugpod/stacks/stack_capture.h"
 
 namespace ephemera::snapshot {
@@ -17,11 +18,16 @@ class StackSource {
                                                   const stacks::StackCaptureOptions& options) = 0;
 };
 
-// Captures with stacks::CaptureStacks. Stateless; safe to share.
+// Captures with stacks::CaptureStacks, reading maps and the thread list through `proc` (borrowed;
+// it must outlive this and allow reads of stacks::kMaxMapsBytes). Safe to share.
 class PtraceStackSource final : public StackSource {
  public:
+  explicit PtraceStackSource(const procfs::ProcFs& proc) : proc_(proc) {}
   StatusOr<stacks::ProcessStacks> Capture(int pid,
                                           const stacks::StackCaptureOptions& options) override;
+
+ private:
+  const procfs::ProcFs& proc_;
 };
 
 }  // namespace ephemera::snapshot

@@ -21,12 +21,13 @@ constexpr std::string_view kDeletedSuffix = " (deleted)";
 StatusOr<std::unique_ptr<ElfModule>> LoadOwnVdso(const ElfLimits& limits) {
   uint64_t start = getauxval(AT_SYSINFO_EHDR);
   if (start == 0) return NotFoundError("no vDSO");
+  // This process's own map, not the target's: read directly, not through the target's ProcFs.
   std::ifstream in("/proc/self/maps");
   std::stringstream text;
   text << in.rdbuf();
-  StatusOr<std::vector<MapEntry>> maps = ParseProcMaps(text.str());
+  StatusOr<std::vector<procfs::MapEntry>> maps = procfs::ParseMaps(text.str());
   if (!maps.ok()) return maps.status();
-  const MapEntry* vdso = FindMapping(*maps, start);
+  const procfs::MapEntry* vdso = procfs::FindMapping(*maps, start);
   if (!vdso || vdso->path != "[vdso]") return NotFoundError("own vDSO mapping not found");
   // The vDSO is mapped readable in every process, this one included.
   // NOLINTNEXTLINE(performance-no-int-to-ptr)
@@ -98,7 +99,7 @@ void AdoptSeparateDebugFile(const std::string& root, const std::string& path, El
 
 }  // namespace
 
-StatusOr<std::unique_ptr<ElfModule>> ProcRootModuleLoader::Load(const MapEntry& mapping) {
+StatusOr<std::unique_ptr<ElfModule>> ProcRootModuleLoader::Load(const procfs::MapEntry& mapping) {
   StatusOr<std::unique_ptr<ElfModule>> module = LoadImage(mapping);
   if (module.ok() && mapping.path.starts_with("/")) {
     std::string path = mapping.path;
@@ -109,7 +110,8 @@ StatusOr<std::unique_ptr<ElfModule>> ProcRootModuleLoader::Load(const MapEntry& 
   return module;
 }
 
-StatusOr<std::unique_ptr<ElfModule>> ProcRootModuleLoader::LoadImage(const MapEntry& mapping) {
+StatusOr<std::unique_ptr<ElfModule>> ProcRootModuleLoader::LoadImage(
+    const procfs::MapEntry& mapping) {
   if (mapping.path == "[vdso]") return LoadOwnVdso(limits_);
   if (mapping.path.empty() || mapping.path[0] != '/') {
     return NotFoundError("not backed by a file");
@@ -133,7 +135,7 @@ StatusOr<std::unique_ptr<ElfModule>> ProcRootModuleLoader::LoadImage(const MapEn
   return by_path.status();
 }
 
-ElfCodeMap::ElfCodeMap(std::vector<MapEntry> maps, ModuleLoader& loader,
+ElfCodeMap::ElfCodeMap(std::vector<procfs::MapEntry> maps, ModuleLoader& loader,
                        std::chrono::steady_clock::time_point deadline, uint64_t max_module_bytes)
     : maps_(std::move(maps)),
       loader_(loader),
@@ -141,11 +143,11 @@ ElfCodeMap::ElfCodeMap(std::vector<MapEntry> maps, ModuleLoader& loader,
       max_module_bytes_(max_module_bytes) {}
 
 bool ElfCodeMap::IsCode(uint64_t pc) {
-  const MapEntry* mapping = FindMapping(maps_, pc);
-  return mapping != nullptr && mapping->executable;
+  const procfs::MapEntry* mapping = procfs::FindMapping(maps_, pc);
+  return mapping != nullptr && mapping->Executable();
 }
 
-const ElfModule* ElfCodeMap::ModuleFor(const MapEntry& mapping) {
+const ElfModule* ElfCodeMap::ModuleFor(const procfs::MapEntry& mapping) {
   auto it = modules_.find(mapping.path);
   if (it != modules_.end()) return it->second.get();
   if (deadline_ != std::chrono::steady_clock::time_point{} &&
@@ -177,8 +179,8 @@ const ElfModule* ElfCodeMap::ModuleFor(const MapEntry& mapping) {
 
 ElfCodeMap::Located ElfCodeMap::Locate(uint64_t pc) {
   Located located;
-  located.mapping = FindMapping(maps_, pc);
-  if (!located.mapping || !located.mapping->executable) return located;
+  located.mapping = procfs::FindMapping(maps_, pc);
+  if (!located.mapping || !located.mapping->Executable()) return located;
   const ElfModule* module = ModuleFor(*located.mapping);
   if (!module) return located;
   std::optional<uint64_t> bias = module->LoadBias(located.mapping->start, located.mapping->offset);

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "base/status.h"
+#include "debugpod/procfs/maps.h"
 #include "debugpod/stacks/elf_module.h"
-#include "debugpod/stacks/proc_maps.h"
 #include "debugpod/stacks/stack_capture.h"
 #include "debugpod/stacks/unwinder.h"
 
@@ -26,7 +26,7 @@ class ModuleLoader {
   virtual ~ModuleLoader() = default;
   // NotFound for mappings that are not backed by an ELF file ([heap], anonymous memory); otherwise
   // whatever opening or parsing the file returned.
-  virtual StatusOr<std::unique_ptr<ElfModule>> Load(const MapEntry& mapping) = 0;
+  virtual StatusOr<std::unique_ptr<ElfModule>> Load(const procfs::MapEntry& mapping) = 0;
 };
 
 // Reads <proc_root>/<pid>/root/<path>, falling back to <proc_root>/<pid>/map_files/<start>-<end>
@@ -39,10 +39,10 @@ class ProcRootModuleLoader final : public ModuleLoader {
  public:
   ProcRootModuleLoader(std::string proc_root, int pid, ElfLimits limits = {})
       : proc_root_(std::move(proc_root)), pid_(pid), limits_(limits) {}
-  StatusOr<std::unique_ptr<ElfModule>> Load(const MapEntry& mapping) override;
+  StatusOr<std::unique_ptr<ElfModule>> Load(const procfs::MapEntry& mapping) override;
 
  private:
-  StatusOr<std::unique_ptr<ElfModule>> LoadImage(const MapEntry& mapping);
+  StatusOr<std::unique_ptr<ElfModule>> LoadImage(const procfs::MapEntry& mapping);
 
   std::string proc_root_;
   int pid_;
@@ -61,7 +61,7 @@ inline constexpr uint64_t kDefaultMaxProcessModuleBytes = 256ull << 20;
 // ModuleErrors()) and their frames keep their pc and module only.
 class ElfCodeMap final : public CodeMap {
  public:
-  ElfCodeMap(std::vector<MapEntry> maps, ModuleLoader& loader,
+  ElfCodeMap(std::vector<procfs::MapEntry> maps, ModuleLoader& loader,
              std::chrono::steady_clock::time_point deadline = {},
              uint64_t max_module_bytes = kDefaultMaxProcessModuleBytes);
 
@@ -78,14 +78,14 @@ class ElfCodeMap final : public CodeMap {
 
  private:
   struct Located {
-    const MapEntry* mapping = nullptr;
+    const procfs::MapEntry* mapping = nullptr;
     const ElfModule* module = nullptr;  // null when the mapping has no usable ELF image
     uint64_t bias = 0;
   };
   Located Locate(uint64_t pc);
-  const ElfModule* ModuleFor(const MapEntry& mapping);
+  const ElfModule* ModuleFor(const procfs::MapEntry& mapping);
 
-  std::vector<MapEntry> maps_;
+  std::vector<procfs::MapEntry> maps_;
   ModuleLoader& loader_;
   std::chrono::steady_clock::time_point deadline_;
   uint64_t max_module_bytes_;

@@ -1,6 +1,5 @@
 #include "debugpod/stacks/ptrace_thread_capture.h"
 
-#include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -19,7 +18,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <fstream>
 #include <set>
 #include <string_view>
 #include <system_error>
@@ -83,19 +81,21 @@ void RequestShortSlice() {
 bool HasDeadline(Clock::time_point deadline) { return deadline != Clock::time_point{}; }
 
 // The TracerPid line of a thread's status, 0 if none or unreadable.
-int TracerOf(const std::string& proc_root, int pid, int tid) {
-  std::ifstream in(proc_root + "/" + std::to_string(pid) + "/task/" + std::to_string(tid) +
-                   "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("TracerPid:")) {
-      std::string_view value(line);
-      value.remove_prefix(10);
-      while (!value.empty() && (value[0] == ' ' || value[0] == '\t')) value.remove_prefix(1);
-      int tracer = 0;
-      std::from_chars(value.data(), value.data() + value.size(), tracer);
-      return tracer;
-    }
+int TracerOf(const procfs::ProcFs& proc, int pid, int tid) {
+  StatusOr<std::string> status = proc.ReadTaskFile(pid, tid, "status");
+  if (!status.ok()) return 0;
+  std::string_view text = *status;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    if (!line.starts_with("TracerPid:")) continue;
+    line.remove_prefix(10);
+    while (!line.empty() && (line[0] == ' ' || line[0] == '\t')) line.remove_prefix(1);
+    int tracer = 0;
+    std::from_chars(line.data(), line.data() + line.size(), tracer);
+    return tracer;
   }
   return 0;
 }
@@ -121,7 +121,8 @@ RegisterSet ToRegisterSet(const user_regs_struct& r) {
 // Per-capture state of the stop loop. Lives on the worker thread that is the tracer.
 class StopLoop {
  public:
-  explicit StopLoop(const ThreadCaptureRequest& request) : request_(request) {}
+  StopLoop(const procfs::ProcFs& proc, const ThreadCaptureRequest& request)
+      : proc_(proc), request_(request) {}
   ~StopLoop() {
     if (mem_fd_ >= 0) close(mem_fd_);
   }
@@ -140,6 +141,7 @@ class StopLoop {
   WaitOutcome WaitForStop(int tid, Clock::time_point give_up, int& status);
   void CopyStack(CapturedThread& thread);
 
+  const procfs::ProcFs& proc_;
   const ThreadCaptureRequest& request_;
   bool vm_readv_usable_ = true;
   int mem_fd_ = -1;
@@ -177,7 +179,7 @@ void StopLoop::CopyStack(CapturedThread& thread) {
   std::optional<uint64_t> sp = thread.registers.Get(kRegRsp);
   if (!sp) return;
   size_t length = thread.stack.bytes.size();
-  if (const MapEntry* mapping = FindMapping(request_.maps, *sp)) {
+  if (const procfs::MapEntry* mapping = procfs::FindMapping(request_.maps, *sp)) {
     length = static_cast<size_t>(std::min<uint64_t>(length, mapping->end - *sp));
   }
   std::span<uint8_t> out(thread.stack.bytes.data(), length);
@@ -229,7 +231,7 @@ CapturedThread StopLoop::Capture(int tid) {
   if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
     int e = errno;
     if (e == EPERM) {
-      if (int tracer = TracerOf(request_.proc_root, request_.pid, tid); tracer != 0) {
+      if (int tracer = TracerOf(proc_, request_.pid, tid); tracer != 0) {
         return fail(e, "EPERM: thread is already traced by pid " + std::to_string(tracer));
       }
       return fail(e,
@@ -309,18 +311,31 @@ void StopLoop::ReleaseLateStops() {
   }
 }
 
-std::vector<CapturedThread> RunStopLoop(const ThreadCaptureRequest& request,
+// The thread ids `proc` lists for `pid`, sorted; NotFound when the process is gone or has none.
+StatusOr<std::vector<int>> ListThreads(const procfs::ProcFs& proc, int pid) {
+  StatusOr<std::vector<int>> tids = proc.ListTasks(pid);
+  if (!tids.ok() && tids.status().code() == StatusCode::kNotFound) {
+    return NotFoundError("process " + std::to_string(pid) + " not found");
+  }
+  if (!tids.ok()) return tids.status();
+  std::erase(*tids, 0);
+  if (tids->empty()) return NotFoundError("process " + std::to_string(pid) + " has no threads");
+  return tids;
+}
+
+std::vector<CapturedThread> RunStopLoop(const procfs::ProcFs& proc,
+                                        const ThreadCaptureRequest& request,
                                         const std::vector<int>& first_listing) {
   std::vector<CapturedThread> out;
   std::set<int> seen;
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // this thread only: short waits stay short
   RequestShortSlice();                     // this thread only: wakeups after a stop preempt
-  StopLoop loop(request);
+  StopLoop loop(proc, request);
   out.reserve(first_listing.size() + 16);
   for (int pass = 0; pass < 2; ++pass) {
     std::vector<int> tids = first_listing;
     if (pass > 0) {
-      StatusOr<std::vector<int>> again = ListThreads(request.proc_root, request.pid);
+      StatusOr<std::vector<int>> again = ListThreads(proc, request.pid);
       if (!again.ok()) break;
       tids = std::move(*again);
     }
@@ -355,30 +370,6 @@ std::vector<CapturedThread> RunStopLoop(const ThreadCaptureRequest& request,
 
 }  // namespace
 
-StatusOr<std::vector<int>> ListThreads(const std::string& proc_root, int pid) {
-  std::string dir = proc_root + "/" + std::to_string(pid) + "/task";
-  DIR* d = opendir(dir.c_str());
-  if (!d) {
-    int e = errno;
-    if (e == ENOENT) return NotFoundError("process " + std::to_string(pid) + " not found");
-    if (e == EACCES || e == EPERM) {
-      return PermissionDeniedError(ErrnoName(e) + ": cannot list " + dir);
-    }
-    return UnavailableError(ErrnoName(e) + ": cannot list " + dir);
-  }
-  std::vector<int> tids;
-  while (dirent* entry = readdir(d)) {
-    std::string_view name(entry->d_name);
-    int tid = 0;
-    auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), tid);
-    if (ec == std::errc() && ptr == name.data() + name.size() && tid > 0) tids.push_back(tid);
-  }
-  closedir(d);
-  std::sort(tids.begin(), tids.end());
-  if (tids.empty()) return NotFoundError("process " + std::to_string(pid) + " has no threads");
-  return tids;
-}
-
 StatusOr<size_t> ReadMemoryWithProcessVmReadv(int pid, uint64_t address, std::span<uint8_t> out) {
   iovec local{out.data(), out.size()};
   // NOLINTNEXTLINE(performance-no-int-to-ptr): a remote address, never dereferenced here
@@ -407,9 +398,10 @@ StatusOr<size_t> ReadMemoryWithProcMem(int mem_fd, uint64_t address, std::span<u
   return done;
 }
 
-StatusOr<std::vector<CapturedThread>> CaptureThreadStates(const ThreadCaptureRequest& request) {
+StatusOr<std::vector<CapturedThread>> CaptureThreadStates(const procfs::ProcFs& proc,
+                                                          const ThreadCaptureRequest& request) {
 #if defined(__x86_64__)
-  StatusOr<std::vector<int>> tids = ListThreads(request.proc_root, request.pid);
+  StatusOr<std::vector<int>> tids = ListThreads(proc, request.pid);
   if (!tids.ok()) return tids.status();
   std::vector<CapturedThread> out;
   // The tracer is this short-lived thread: as it exits, the kernel detaches anything still
@@ -423,7 +415,7 @@ StatusOr<std::vector<CapturedThread>> CaptureThreadStates(const ThreadCaptureReq
   pthread_sigmask(SIG_BLOCK, &child_signal, &previous);
   Status started = OkStatus();
   try {
-    std::thread worker([&] { out = RunStopLoop(request, *tids); });
+    std::thread worker([&] { out = RunStopLoop(proc, request, *tids); });
     worker.join();
   } catch (const std::system_error& e) {
     started = ResourceExhaustedError(std::string("cannot start the capture thread: ") + e.what());
@@ -432,6 +424,7 @@ StatusOr<std::vector<CapturedThread>> CaptureThreadStates(const ThreadCaptureReq
   if (!started.ok()) return started;
   return out;
 #else
+  (void)proc;
   (void)request;
   return FailedPreconditionError("stack capture supports x86-64 only");
 #endif

@@ -13,8 +13,9 @@
 #include <vector>
 
 #include "base/status.h"
+#include "debugpod/procfs/maps.h"
+#include "debugpod/procfs/proc_fs.h"
 #include "debugpod/stacks/machine_state.h"
-#include "debugpod/stacks/proc_maps.h"
 
 namespace ephemera::stacks {
 
@@ -36,7 +37,7 @@ struct CapturedThread {
 
 struct ThreadCaptureRequest {
   int pid = 0;
-  std::string proc_root = "/proc";
+  std::string proc_root = "/proc";  // where <pid>/mem is opened (the fallback of the stack copy)
   size_t stack_bytes = size_t{32} * 1024;
   // Threads not yet stopped when it passes are reported with an error; default: none.
   std::chrono::steady_clock::time_point deadline;
@@ -44,23 +45,25 @@ struct ThreadCaptureRequest {
   std::chrono::milliseconds stop_timeout{500};
   // The target's memory map, read before stopping anything: the stack copy never runs past the end
   // of the mapping that holds the stack pointer.
-  std::vector<MapEntry> maps;
+  std::vector<procfs::MapEntry> maps;
   // If set, called on the capture thread with each thread right after it was resumed (or failed),
   // before the next one is stopped. It may consume the thread's stack copy (unwind it, then free
   // it), which keeps memory bounded by one copy instead of one per thread.
   std::function<void(CapturedThread&)> on_resumed;
 };
 
-// Captures every thread listed in <proc_root>/<pid>/task, re-listing once more for threads created
-// meanwhile; results are sorted by tid. Runs the ptrace work on a dedicated thread that exits
-// before this returns, so the kernel releases any thread that could not be detached in time (one
-// that did not reach the stop before its timeout). Only one target thread is stopped at a time.
-// While it runs, SIGCHLD is blocked on the calling thread (stop notifications arrive as SIGCHLD and
-// are waited for with sigtimedwait); if the caller has a SIGCHLD handler and a SIGCHLD was
-// consumed, one is raised again for it. Per-thread failures are reported in CapturedThread::error;
-// the call itself fails only when the task list cannot be read (NotFound / PermissionDenied) or on
-// a non-x86-64 build (FailedPrecondition).
-StatusOr<std::vector<CapturedThread>> CaptureThreadStates(const ThreadCaptureRequest& request);
+// Captures every thread `proc` lists for the pid (ProcFs::ListTasks), re-listing once more for
+// threads created meanwhile; a thread's TracerPid, for the error when another tracer holds it, is
+// read through `proc` too; results are sorted by tid. Runs the ptrace work on a dedicated thread
+// that exits before this returns, so the kernel releases any thread that could not be detached in
+// time (one that did not reach the stop before its timeout). Only one target thread is stopped at a
+// time. While it runs, SIGCHLD is blocked on the calling thread (stop notifications arrive as
+// SIGCHLD and are waited for with sigtimedwait); if the caller has a SIGCHLD handler and a SIGCHLD
+// was consumed, one is raised again for it. Per-thread failures are reported in
+// CapturedThread::error; the call itself fails only when the task list cannot be read (NotFound /
+// PermissionDenied) or on a non-x86-64 build (FailedPrecondition).
+StatusOr<std::vector<CapturedThread>> CaptureThreadStates(const procfs::ProcFs& proc,
+                                                          const ThreadCaptureRequest& request);
 
 // Copies `pid`'s memory at `address` into `out` with process_vm_readv and returns the number of
 // bytes copied: fewer than out.size() when an unreadable page follows. Fails (with the errno name)
@@ -69,9 +72,6 @@ StatusOr<std::vector<CapturedThread>> CaptureThreadStates(const ThreadCaptureReq
 StatusOr<size_t> ReadMemoryWithProcessVmReadv(int pid, uint64_t address, std::span<uint8_t> out);
 // The same through an open /proc/<pid>/mem descriptor.
 StatusOr<size_t> ReadMemoryWithProcMem(int mem_fd, uint64_t address, std::span<uint8_t> out);
-
-// The thread ids listed in <proc_root>/<pid>/task, sorted.
-StatusOr<std::vector<int>> ListThreads(const std::string& proc_root, int pid);
 
 }  // namespace ephemera::stacks
 

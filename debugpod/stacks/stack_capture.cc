@@ -4,46 +4,34 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
 #include <map>
 #include <optional>
 
+#include "debugpod/procfs/maps.h"
 #include "debugpod/stacks/elf_code_map.h"
-#include "debugpod/stacks/proc_maps.h"
 #include "debugpod/stacks/ptrace_thread_capture.h"
 #include "debugpod/stacks/unwinder.h"
 
 namespace ephemera::stacks {
 namespace {
 
-// The most of /proc/<pid>/maps read. The target chooses how many mappings it has (up to
-// vm.max_map_count, 65530 by default) and their paths (up to PATH_MAX each), so the text could
-// reach hundreds of MiB, held three times over (text, entries, the copy for the capture). 16 MiB
-// is 65530 lines of 256 bytes; a map larger than that is refused and stacks keep their pcs only.
-constexpr size_t kMaxMapsBytes = size_t{16} << 20;
-
-StatusOr<std::vector<MapEntry>> ReadMaps(const std::string& proc_root, int pid) {
-  std::string path = proc_root + "/" + std::to_string(pid) + "/maps";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return UnavailableError("cannot read " + path);
-  std::string text;
-  std::vector<char> chunk(size_t{1} << 16);
-  while (in) {
-    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    text.append(chunk.data(), static_cast<size_t>(in.gcount()));
-    if (text.size() > kMaxMapsBytes) {
-      return ResourceExhaustedError(path + " is larger than " + std::to_string(kMaxMapsBytes) +
-                                    " bytes");
-    }
+StatusOr<std::vector<procfs::MapEntry>> ReadMaps(const procfs::ProcFs& proc, int pid) {
+  StatusOr<std::string> text = proc.ReadFile(pid, "maps");
+  if (!text.ok()) return text.status();
+  if (text->size() > kMaxMapsBytes) {
+    return ResourceExhaustedError("/proc/" + std::to_string(pid) + "/maps is larger than " +
+                                  std::to_string(kMaxMapsBytes) + " bytes");
   }
-  return ParseProcMaps(text);
+  return procfs::ParseMaps(*text);
 }
 
 }  // namespace
 
-StatusOr<ProcessStacks> CaptureStacks(int pid, const StackCaptureOptions& options) {
+StatusOr<ProcessStacks> CaptureStacks(int pid, const procfs::ProcFs& proc,
+                                      const StackCaptureOptions& options) {
 #if !defined(__x86_64__)
   (void)pid;
+  (void)proc;
   (void)options;
   return FailedPreconditionError("stack capture supports x86-64 only");
 #else
@@ -52,7 +40,7 @@ StatusOr<ProcessStacks> CaptureStacks(int pid, const StackCaptureOptions& option
     return FailedPreconditionError("a process cannot capture its own threads with ptrace");
   }
   // Read before anything is stopped; an unreadable map (no ptrace access) is retried afterwards.
-  StatusOr<std::vector<MapEntry>> maps = ReadMaps(options.proc_root, pid);
+  StatusOr<std::vector<procfs::MapEntry>> maps = ReadMaps(proc, pid);
 
   ThreadCaptureRequest request;
   request.pid = pid;
@@ -85,7 +73,7 @@ StatusOr<ProcessStacks> CaptureStacks(int pid, const StackCaptureOptions& option
       std::vector<uint8_t>().swap(t.stack.bytes);
     };
   }
-  StatusOr<std::vector<CapturedThread>> captured = CaptureThreadStates(request);
+  StatusOr<std::vector<CapturedThread>> captured = CaptureThreadStates(proc, request);
   if (!captured.ok()) return captured.status();
 
   // Everything runs again from here on.
@@ -115,8 +103,9 @@ StatusOr<ProcessStacks> CaptureStacks(int pid, const StackCaptureOptions& option
   if (!code) {
     // The map was unreadable before the capture (no ptrace access yet): read it now and unwind
     // the copies kept for that.
-    if (any_captured) maps = ReadMaps(options.proc_root, pid);
-    code.emplace(maps.ok() ? std::move(*maps) : std::vector<MapEntry>{}, loader, options.deadline);
+    if (any_captured) maps = ReadMaps(proc, pid);
+    code.emplace(maps.ok() ? std::move(*maps) : std::vector<procfs::MapEntry>{}, loader,
+                 options.deadline);
   }
 
   ProcessStacks out;

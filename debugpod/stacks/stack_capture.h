@@ -23,8 +23,16 @@
 #include <vector>
 
 #include "base/status.h"
+#include "debugpod/procfs/proc_fs.h"
 
 namespace ephemera::stacks {
+
+// The most of /proc/<pid>/maps read. The target chooses how many mappings it has (up to
+// vm.max_map_count, 65530 by default) and their paths (up to PATH_MAX each), so the text could
+// reach hundreds of MiB, held three times over (text, entries, the copy for the capture). 16 MiB
+// is 65530 lines of 256 bytes; a map larger than that is refused and stacks keep their pcs only.
+// The ProcFs given to CaptureStacks should allow reads this large.
+inline constexpr size_t kMaxMapsBytes = size_t{16} << 20;
 
 // One frame of a user-space stack, innermost first.
 struct Frame {
@@ -53,6 +61,8 @@ struct StackCaptureOptions {
       size_t{32} * 1024;  // bounded slice of each thread's stack copied while stopped
   int max_frames = 64;
   std::chrono::steady_clock::time_point deadline;  // give up (resume everything) once passed
+  // Where the binaries (<proc_root>/<pid>/root/..., map_files/) and <pid>/mem are opened: files
+  // read as bytes, not text, so not through ProcFs. Give the same root as the ProcFs.
   std::string proc_root = "/proc";
   // How long one thread may take to reach its stop; a thread in uninterruptible sleep never does
   // and is reported with an ETIMEDOUT error instead (it is released when the capture finishes).
@@ -69,12 +79,13 @@ struct ProcessStacks {
   std::vector<std::string> module_errors;
 };
 
-// Captures every thread of `pid`. Per thread: PTRACE_SEIZE + PTRACE_INTERRUPT, wait for the stop,
-// copy registers (PTRACE_GETREGSET NT_PRSTATUS) and up to stack_bytes above SP (process_vm_readv,
-// falling back to /proc/<pid>/mem), PTRACE_DETACH immediately; unwind and symbolize only AFTER the
-// thread runs again (right after, before the next thread is stopped, so one stack copy is held at
-// a time; when the memory map could not be read beforehand, after every thread). Only one thread
-// is stopped at a time.
+// Captures every thread of `pid`. The memory map (maps) and the thread list (task/) come from
+// `proc`, so tests can point it at a fixture or fail a read. Per thread: PTRACE_SEIZE +
+// PTRACE_INTERRUPT, wait for the stop, copy registers (PTRACE_GETREGSET NT_PRSTATUS) and up to
+// stack_bytes above SP (process_vm_readv, falling back to /proc/<pid>/mem), PTRACE_DETACH
+// immediately; unwind and symbolize only AFTER the thread runs again (right after, before the next
+// thread is stopped, so one stack copy is held at a time; when the memory map could not be read
+// beforehand, after every thread). Only one thread is stopped at a time.
 //
 // A default-constructed (epoch) deadline means "no deadline". Once it passes, no further thread is
 // stopped (those left are reported with error "deadline exceeded before this thread was stopped"),
@@ -86,7 +97,8 @@ struct ProcessStacks {
 // process does not exist; InvalidArgument for pid <= 0; FailedPrecondition for the calling process
 // itself and on architectures other than x86-64. Per-thread failures are reported in
 // ThreadStack::error and do not fail the call.
-StatusOr<ProcessStacks> CaptureStacks(int pid, const StackCaptureOptions& options);
+StatusOr<ProcessStacks> CaptureStacks(int pid, const procfs::ProcFs& proc,
+                                      const StackCaptureOptions& options);
 
 }  // namespace ephemera::stacks
 

@@ -17,7 +17,7 @@ constexpr char kPath[] = "/app/tiny";
 class FakeModuleLoader : public ModuleLoader {
  public:
   FakeModuleLoader() : bytes_(ReadFixture("tiny_pie.elf")) {}
-  StatusOr<std::unique_ptr<ElfModule>> Load(const MapEntry& mapping) override {
+  StatusOr<std::unique_ptr<ElfModule>> Load(const procfs::MapEntry& mapping) override {
     ++loads_[mapping.path];
     if (mapping.path != kPath) return NotFoundError("no such file");
     MemoryByteSource source(bytes_);
@@ -34,13 +34,13 @@ class FakeModuleLoader : public ModuleLoader {
 
 // The fixture's segments mapped at kBase the way ld.so maps a PIE, plus anonymous code and a
 // missing library.
-std::vector<MapEntry> Maps() {
+std::vector<procfs::MapEntry> Maps() {
   return {
-      {kBase, kBase + 0x1000, true, false, 0, 7, kPath},
-      {kBase + 0x1000, kBase + 0x2000, true, true, 0x1000, 7, kPath},
-      {kBase + 0x2000, kBase + 0x3000, true, false, 0x2000, 7, kPath},
-      {0x7f0000000000, 0x7f0000001000, true, true, 0, 0, ""},
-      {0x7f0000010000, 0x7f0000011000, true, true, 0x1000, 9, "/lib/missing.so"},
+      {kBase, kBase + 0x1000, "r--p", 0, 7, kPath},
+      {kBase + 0x1000, kBase + 0x2000, "r-xp", 0x1000, 7, kPath},
+      {kBase + 0x2000, kBase + 0x3000, "r--p", 0x2000, 7, kPath},
+      {0x7f0000000000, 0x7f0000001000, "r-xp", 0, 0, ""},
+      {0x7f0000010000, 0x7f0000011000, "r-xp", 0x1000, 9, "/lib/missing.so"},
   };
 }
 

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "debugpod/procfs/real_proc_fs.h"
 #include "target_process.h"
 
 namespace ephemera::stacks {
@@ -40,11 +41,15 @@ class ForkedChild {
   pid_t pid_;
 };
 
-std::vector<MapEntry> MapsOf(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/maps");
-  std::stringstream text;
-  text << in.rdbuf();
-  return *ParseProcMaps(text.str());
+const procfs::ProcFs& HostProc() {
+  static const procfs::RealProcFs proc("/proc", size_t{16} << 20);
+  return proc;
+}
+
+std::vector<procfs::MapEntry> MapsOf(int pid) {
+  StatusOr<std::string> text = HostProc().ReadFile(pid, "maps");
+  EXPECT_TRUE(text.ok()) << text.status().ToString();
+  return text.ok() ? *procfs::ParseMaps(*text) : std::vector<procfs::MapEntry>{};
 }
 
 TEST(MemoryReaderTest, BothReadersSeeTheSameBytes) {
@@ -102,9 +107,9 @@ TEST(ThreadCaptureTest, CopiesRegistersAndBoundedStackOfEveryThread) {
   request.pid = (*target)->Pid();
   request.stack_bytes = 4096;
   request.maps = MapsOf(request.pid);
-  StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(request);
+  StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(HostProc(), request);
   ASSERT_TRUE(threads.ok()) << threads.status().ToString();
-  StatusOr<std::vector<int>> tids = ListThreads("/proc", request.pid);
+  StatusOr<std::vector<int>> tids = HostProc().ListTasks(request.pid);
   ASSERT_TRUE(tids.ok());
   ASSERT_EQ(threads->size(), tids->size());
   for (const CapturedThread& t : *threads) {
@@ -121,7 +126,7 @@ TEST(ThreadCaptureTest, CopiesRegistersAndBoundedStackOfEveryThread) {
     EXPECT_EQ(t.memory_source, MemorySource::kProcessVmReadv);
     EXPECT_TRUE(t.copy_error.empty()) << t.copy_error;
     // The copy never runs past the mapping that holds the stack pointer.
-    const MapEntry* stack_map = FindMapping(request.maps, t.stack.base);
+    const procfs::MapEntry* stack_map = procfs::FindMapping(request.maps, t.stack.base);
     ASSERT_NE(stack_map, nullptr);
     EXPECT_LE(t.stack.base + t.stack.bytes.size(), stack_map->end);
   }
@@ -138,7 +143,7 @@ TEST(ThreadCaptureTest, NoThreadStaysTracedAfterCapture) {
   ASSERT_TRUE(target.ok()) << target.status().ToString();
   ThreadCaptureRequest request;
   request.pid = (*target)->Pid();
-  StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(request);
+  StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(HostProc(), request);
   ASSERT_TRUE(threads.ok()) << threads.status().ToString();
   EXPECT_EQ(threads->size(), 25u);
   for (const auto& [tid, name] : (*target)->ThreadNames()) {
@@ -190,7 +195,7 @@ TEST(ThreadCaptureTest, OnResumedSeesEachThreadRunningAgainBeforeTheNextStops) {
     }
     std::vector<uint8_t>().swap(t.stack.bytes);  // consumed, as CaptureStacks does
   };
-  StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(request);
+  StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(HostProc(), request);
   ASSERT_TRUE(threads.ok()) << threads.status().ToString();
   ASSERT_EQ(seen.size(), threads->size());
   EXPECT_EQ(traced_elsewhere, 0);
@@ -225,7 +230,7 @@ TEST(ThreadCaptureTest, CallersChildSignalIsNotSwallowed) {
   waitid(P_PID, static_cast<id_t>(quick), &exited, WEXITED | WNOWAIT);
   ThreadCaptureRequest request;
   request.pid = (*target)->Pid();
-  StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(request);
+  StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(HostProc(), request);
   waitpid(quick, nullptr, 0);
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);  // a pending SIGCHLD is delivered here
   sigaction(SIGCHLD, &previous, nullptr);
@@ -236,8 +241,10 @@ TEST(ThreadCaptureTest, CallersChildSignalIsNotSwallowed) {
   EXPECT_EQ(*code, 0);
 }
 
-TEST(ThreadCaptureTest, ListThreadsOfMissingProcessIsNotFound) {
-  EXPECT_EQ(ListThreads("/proc", 0x7ffffff0).status().code(), StatusCode::kNotFound);
+TEST(ThreadCaptureTest, MissingProcessIsNotFound) {
+  ThreadCaptureRequest request;
+  request.pid = 0x7ffffff0;
+  EXPECT_EQ(CaptureThreadStates(HostProc(), request).status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace

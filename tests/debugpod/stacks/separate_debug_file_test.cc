@@ -27,11 +27,11 @@ uint64_t MarkerAddress() {
   return address;
 }
 
-MapEntry AppMapping() {
-  MapEntry mapping;
+procfs::MapEntry AppMapping() {
+  procfs::MapEntry mapping;
   mapping.start = 0x400000;
   mapping.end = 0x401000;
-  mapping.executable = true;
+  mapping.perms = "r-xp";
   mapping.path = "/app/bin/app";
   return mapping;
 }

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "debugpod/procfs/real_proc_fs.h"
 #include "debugpod/stacks/elf_code_map.h"
 #include "debugpod/stacks/elf_module.h"
 #include "debugpod/stacks/file_byte_source.h"
@@ -27,6 +28,51 @@ namespace {
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
+
+// The host's /proc, with the cap the tool gives the stack capture.
+const procfs::ProcFs& HostProc() {
+  static const procfs::RealProcFs proc("/proc", kMaxMapsBytes);
+  return proc;
+}
+
+// The host's /proc, recording what is read through it and failing what a test asks it to.
+class RecordingProcFs final : public procfs::ProcFs {
+ public:
+  StatusOr<std::string> ReadFile(int pid, std::string_view relative) const override {
+    reads_.push_back(std::to_string(pid) + "/" + std::string(relative));
+    if (relative == fail_file_) return fail_status_;
+    return HostProc().ReadFile(pid, relative);
+  }
+  StatusOr<std::string> ReadTaskFile(int pid, int tid, std::string_view relative) const override {
+    return HostProc().ReadTaskFile(pid, tid, relative);
+  }
+  StatusOr<std::string> ReadLink(int pid, std::string_view relative) const override {
+    return HostProc().ReadLink(pid, relative);
+  }
+  StatusOr<std::string> ReadNetFile(int pid, std::string_view name) const override {
+    return HostProc().ReadNetFile(pid, name);
+  }
+  StatusOr<std::vector<int>> ListPids() const override { return HostProc().ListPids(); }
+  StatusOr<std::vector<int>> ListTasks(int pid) const override {
+    reads_.push_back(std::to_string(pid) + "/task/");
+    if (fail_tasks_) return NotFoundError("ENOENT: opendir (test)");
+    return HostProc().ListTasks(pid);
+  }
+  StatusOr<std::vector<int>> ListFds(int pid) const override { return HostProc().ListFds(pid); }
+
+  void FailFile(std::string relative, Status status) {
+    fail_file_ = std::move(relative);
+    fail_status_ = std::move(status);
+  }
+  void FailTasks() { fail_tasks_ = true; }
+  const std::vector<std::string>& Reads() const { return reads_; }
+
+ private:
+  mutable std::vector<std::string> reads_;
+  std::string fail_file_;
+  Status fail_status_ = OkStatus();
+  bool fail_tasks_ = false;
+};
 
 StackCaptureOptions DefaultOptions() {
   StackCaptureOptions options;
@@ -77,7 +123,7 @@ const Frame* FrameWith(const ThreadStack& t, std::string_view symbol_part) {
 // of `symbols`. Returns the capture for further checks.
 ProcessStacks CaptureAndExpect(TargetProcess& target,
                                const std::map<std::string, std::vector<std::string>>& expected) {
-  StatusOr<ProcessStacks> stacks = CaptureStacks(target.Pid(), DefaultOptions());
+  StatusOr<ProcessStacks> stacks = CaptureStacks(target.Pid(), HostProc(), DefaultOptions());
   EXPECT_TRUE(stacks.ok()) << stacks.status().ToString();
   if (!stacks.ok()) return {};
   std::map<int, std::string> names = target.ThreadNames();
@@ -227,7 +273,7 @@ TEST(StackCaptureTest, FindsWorkerFunctionsInEphemeraTarget) {
   std::string last;
   bool all_found = false;
   for (int attempt = 0; attempt < 20 && !all_found; ++attempt) {
-    StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), DefaultOptions());
+    StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), HostProc(), DefaultOptions());
     ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
     std::map<int, std::string> names = (*target)->ThreadNames();
     all_found = true;
@@ -260,7 +306,7 @@ TEST(StackCaptureTest, SymbolizesGoBinary) {
   ASSERT_EQ(std::system(command.c_str()), 0) << "go build failed: " << command;
   StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({binary});
   ASSERT_TRUE(target.ok()) << target.status().ToString();
-  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), DefaultOptions());
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), HostProc(), DefaultOptions());
   ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
   const ThreadStack* main_thread = FindThread(*stacks, (*target)->Pid());
   ASSERT_NE(main_thread, nullptr);
@@ -302,10 +348,10 @@ TEST(ProcRootModuleLoaderTest, LoadsTheVdsoFromTheCallingProcess) {
   std::ifstream in("/proc/self/maps");
   std::stringstream text;
   text << in.rdbuf();
-  StatusOr<std::vector<MapEntry>> maps = ParseProcMaps(text.str());
+  StatusOr<std::vector<procfs::MapEntry>> maps = procfs::ParseMaps(text.str());
   ASSERT_TRUE(maps.ok());
-  const MapEntry* vdso = nullptr;
-  for (const MapEntry& m : *maps) {
+  const procfs::MapEntry* vdso = nullptr;
+  for (const procfs::MapEntry& m : *maps) {
     if (m.path == "[vdso]") vdso = &m;
   }
   ASSERT_NE(vdso, nullptr) << "no [vdso] mapping in this process";
@@ -325,7 +371,7 @@ TEST(StackCaptureTest, PassedDeadlineStopsNothing) {
   ASSERT_TRUE(target.ok()) << target.status().ToString();
   StackCaptureOptions options;
   options.deadline = Clock::now() - std::chrono::milliseconds(1);
-  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), options);
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), HostProc(), options);
   ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
   ASSERT_EQ(stacks->threads.size(), 5u);
   for (const ThreadStack& t : stacks->threads) {
@@ -345,7 +391,7 @@ TEST(StackCaptureTest, ShortDeadlineIsRespectedOnManyThreads) {
   constexpr auto kBudget = std::chrono::milliseconds(3);
   Clock::time_point start = Clock::now();
   options.deadline = start + kBudget;
-  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), options);
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), HostProc(), options);
   auto elapsed = Clock::now() - start;
   ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
   ASSERT_EQ(stacks->threads.size(), 305u);
@@ -370,7 +416,7 @@ TEST(StackCaptureTest, FrameLimitAndStackSliceAreHonoured) {
   ASSERT_TRUE(target.ok()) << target.status().ToString();
   StackCaptureOptions options = DefaultOptions();
   options.max_frames = 2;
-  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), options);
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), HostProc(), options);
   ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
   for (const ThreadStack& t : stacks->threads) {
     EXPECT_LE(t.frames.size(), 2u) << Describe(t);
@@ -379,7 +425,7 @@ TEST(StackCaptureTest, FrameLimitAndStackSliceAreHonoured) {
   // A 64-byte slice is too small to unwind far, and the capture still succeeds.
   options.max_frames = 64;
   options.stack_bytes = 64;
-  stacks = CaptureStacks((*target)->Pid(), options);
+  stacks = CaptureStacks((*target)->Pid(), HostProc(), options);
   ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
   for (const ThreadStack& t : stacks->threads) {
     EXPECT_TRUE(t.error.empty()) << t.error;
@@ -404,7 +450,8 @@ TEST(StackCaptureTest, UnprivilegedCallerGetsPermissionDeniedWithReason) {
     if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) {
       result = "setup failed";
     } else {
-      StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), DefaultOptions());
+      StatusOr<ProcessStacks> stacks =
+          CaptureStacks((*target)->Pid(), HostProc(), DefaultOptions());
       result = stacks.ok() ? "OK" : stacks.status().ToString();
     }
     ssize_t unused = write(report[1], result.data(), result.size());
@@ -427,12 +474,52 @@ TEST(StackCaptureTest, MissingProcessIsNotFound) {
   // Find a pid that is not in use.
   int pid = 4000000;
   while (pid > 1 && kill(pid, 0) == 0) --pid;
-  StatusOr<ProcessStacks> stacks = CaptureStacks(pid, DefaultOptions());
+  StatusOr<ProcessStacks> stacks = CaptureStacks(pid, HostProc(), DefaultOptions());
   EXPECT_EQ(stacks.status().code(), StatusCode::kNotFound) << stacks.status().ToString();
 }
 
+TEST(StackCaptureTest, ReadsTheMapAndTheThreadListThroughProcFs) {
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({STACKS_PARKED_NOFP});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  RecordingProcFs proc;
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), proc, DefaultOptions());
+  ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
+  const std::string pid = std::to_string((*target)->Pid());
+  EXPECT_THAT(proc.Reads(), ::testing::Contains(pid + "/maps"));
+  EXPECT_THAT(proc.Reads(), ::testing::Contains(pid + "/task/"));
+  EXPECT_FALSE(stacks->threads.empty());
+  ExpectStillRunningThenQuit(**target);
+}
+
+// A map the ProcFs refuses (too large) leaves stacks of pcs and says why.
+TEST(StackCaptureTest, AMapTooLargeToReadKeepsThePcs) {
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({STACKS_PARKED_NOFP});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  RecordingProcFs proc;
+  proc.FailFile("maps", ResourceExhaustedError("file larger than the read cap (test)"));
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), proc, DefaultOptions());
+  ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
+  EXPECT_THAT(stacks->module_errors, ::testing::Contains("file larger than the read cap (test)"));
+  const ThreadStack* main_thread = FindThread(*stacks, (*target)->Pid());
+  ASSERT_NE(main_thread, nullptr);
+  ASSERT_FALSE(main_thread->frames.empty()) << Describe(*main_thread);
+  EXPECT_NE(main_thread->frames[0].pc, 0u);
+  EXPECT_FALSE(HasFrame(*main_thread, "main")) << "no map, no symbols";
+  ExpectStillRunningThenQuit(**target);
+}
+
+TEST(StackCaptureTest, AThreadListThatIsGoneIsNotFound) {
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({STACKS_PARKED_NOFP});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  RecordingProcFs proc;
+  proc.FailTasks();
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), proc, DefaultOptions());
+  EXPECT_EQ(stacks.status().code(), StatusCode::kNotFound) << stacks.status().ToString();
+  ExpectStillRunningThenQuit(**target);
+}
+
 TEST(StackCaptureTest, OwnProcessIsRefused) {
-  StatusOr<ProcessStacks> stacks = CaptureStacks(getpid(), DefaultOptions());
+  StatusOr<ProcessStacks> stacks = CaptureStacks(getpid(), HostProc(), DefaultOptions());
   EXPECT_EQ(stacks.status().code(), StatusCode::kFailedPrecondition);
 }
 
