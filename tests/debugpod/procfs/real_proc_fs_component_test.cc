@@ -195,7 +195,9 @@ TEST(RealProcFsComponentTest, ReadsIncidentEvidenceOfARunningProcess) {
   EXPECT_TRUE(e.fds.errors.empty()) << testing::PrintToString(e.fds.errors);
   ASSERT_TRUE(e.fds.open.has_value());
   EXPECT_GE(*e.fds.open, 4u);  // stdin, stdout, stderr, the listener
-  if (e.fds.soft_limit) EXPECT_LE(*e.fds.open, *e.fds.soft_limit);
+  if (e.fds.soft_limit) {
+    EXPECT_LE(*e.fds.open, *e.fds.soft_limit);
+  }
   EXPECT_TRUE(e.fds.soft_limit.has_value() || e.fds.unlimited);
 
   EXPECT_TRUE(e.blocked_threads.errors.empty()) << testing::PrintToString(e.blocked_threads.errors);
