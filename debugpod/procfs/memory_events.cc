@@ -14,7 +14,7 @@ namespace {
 StatusOr<std::map<std::string_view, uint64_t>> ParseFlatKeyed(
     std::string_view text, std::string_view file_name,
     std::initializer_list<std::string_view> keys) {
-  auto malformed = [&](std::string why) {
+  auto malformed = [&](const std::string& why) {
     return InvalidArgumentError("malformed " + std::string(file_name) + ": " + why);
   };
   if (text.size() > kMaxMemoryEventsBytes) {

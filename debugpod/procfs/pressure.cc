@@ -27,7 +27,9 @@ std::optional<double> ParsePercent(std::string_view text) {
 
 StatusOr<PressureLine> ParsePressureLine(const std::vector<std::string_view>& fields) {
   PressureLine line;
-  bool seen[4] = {false, false, false, false};
+  constexpr std::string_view kAverages[] = {"avg10", "avg60", "avg300"};
+  double* const averages[] = {&line.avg10_percent, &line.avg60_percent, &line.avg300_percent};
+  bool seen[4] = {false, false, false, false};  // the averages, then total
   for (size_t i = 1; i < fields.size(); ++i) {
     size_t eq = fields[i].find('=');
     if (eq == std::string_view::npos) {
@@ -35,12 +37,9 @@ StatusOr<PressureLine> ParsePressureLine(const std::vector<std::string_view>& fi
     }
     std::string_view key = fields[i].substr(0, eq);
     std::string_view value = fields[i].substr(eq + 1);
-    int index = key == "avg10"    ? 0
-                : key == "avg60"  ? 1
-                : key == "avg300" ? 2
-                : key == "total"  ? 3
-                                  : -1;
-    if (index < 0) continue;  // a key a later kernel may add
+    size_t index = 0;
+    while (index < 3 && kAverages[index] != key) ++index;
+    if (index == 3 && key != "total") continue;  // a key a later kernel may add
     if (seen[index]) {
       return InvalidArgumentError("malformed pressure: " + std::string(key) + " given twice");
     }
@@ -56,13 +55,12 @@ StatusOr<PressureLine> ParsePressureLine(const std::vector<std::string_view>& fi
       return InvalidArgumentError("malformed pressure: " + std::string(key) +
                                   " is not a percentage");
     }
-    (index == 0   ? line.avg10_percent
-     : index == 1 ? line.avg60_percent
-                  : line.avg300_percent) = *percent;
+    *averages[index] = *percent;
   }
   for (bool s : seen) {
-    if (!s)
+    if (!s) {
       return InvalidArgumentError("malformed pressure: avg10, avg60, avg300 or total missing");
+    }
   }
   return line;
 }

@@ -246,6 +246,7 @@ std::string TaskStat(int tid, char state) {
 TEST(ReadIncidentEvidenceTest, ThreadScanIsCappedAndSaysSo) {
   ScriptedProcFs proc;
   std::vector<int> tids;
+  tids.reserve(5000);
   for (int i = 0; i < 5000; ++i) tids.push_back(10000 + i);
   proc.SetTasks(tids);
   size_t stats_read = 0;
@@ -266,6 +267,7 @@ TEST(ReadIncidentEvidenceTest, ThreadScanIsCappedAndSaysSo) {
 TEST(ReadIncidentEvidenceTest, ThreadsThatExitAreSkippedAndOtherErrorsAreBounded) {
   ScriptedProcFs proc;
   std::vector<int> tids;
+  tids.reserve(100);
   for (int i = 0; i < 100; ++i) tids.push_back(20000 + i);
   proc.SetTasks(tids);
   proc.SetTaskFiles([](int tid, std::string_view) -> StatusOr<std::string> {

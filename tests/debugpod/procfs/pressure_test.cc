@@ -44,7 +44,7 @@ TEST(ParsePressureTest, RefusesMissingOrRepeatedParts) {
 }
 
 TEST(ParsePressureTest, RefusesHostileValues) {
-  auto with_avg10 = [](std::string value) {
+  auto with_avg10 = [](const std::string& value) {
     return ParsePressure("some avg10=" + value + " avg60=0.00 avg300=0.00 total=0\n").ok();
   };
   EXPECT_TRUE(with_avg10("12"));
