@@ -36,15 +36,22 @@ StatusOr<NetSocket> ParseInetRow(std::string_view line, std::string_view protoco
   std::vector<std::string_view> f = SplitFields(line);
   bool v6 = protocol.ends_with('6');
   std::optional<std::string> local, remote;
-  std::optional<uint64_t> state, uid, inode;
+  std::optional<uint64_t> state, uid, inode, tx_queue, rx_queue;
   if (f.size() >= 10) {
     local = DecodeEndpoint(f[1], v6);
     remote = DecodeEndpoint(f[2], v6);
     state = ParseUnsigned(f[3], 16);
+    size_t colon = f[4].find(':');
+    if (colon != std::string_view::npos) {
+      tx_queue = ParseUnsigned(f[4].substr(0, colon), 16);
+      rx_queue = ParseUnsigned(f[4].substr(colon + 1), 16);
+    }
     uid = ParseUnsigned(f[7]);
     inode = ParseUnsigned(f[9]);
   }
-  if (!local || !remote || !state || !uid || !inode) return InvalidArgumentError("bad row");
+  if (!local || !remote || !state || !uid || !inode || !tx_queue || !rx_queue) {
+    return InvalidArgumentError("bad row");
+  }
   NetSocket socket;
   socket.protocol = std::string(protocol);
   socket.inode = *inode;
@@ -52,6 +59,13 @@ StatusOr<NetSocket> ParseInetRow(std::string_view line, std::string_view protoco
   socket.remote = std::move(*remote);
   socket.state = std::string(TcpStateName(static_cast<unsigned>(*state)));
   socket.uid = static_cast<uint32_t>(*uid);
+  constexpr unsigned kTcpListen = 0x0A;
+  if (protocol.starts_with("tcp") && *state == kTcpListen) {
+    socket.accept_queue = *rx_queue;
+  } else {
+    socket.send_queue_bytes = *tx_queue;
+    socket.receive_queue_bytes = *rx_queue;
+  }
   return socket;
 }
 

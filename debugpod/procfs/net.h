@@ -26,6 +26,15 @@ struct NetSocket {
   std::string type;  // unix only: "stream", "dgram", "seqpacket"
   std::string path;  // unix only: bound path, "@name" for abstract, empty if unbound
   uint32_t uid = 0;  // inet only: owner uid
+  // inet sockets other than TCP listeners: bytes queued. TCP: sent but not yet acknowledged
+  // (send) and received but not yet read by the application (receive); UDP: bytes held in the
+  // socket's send and receive buffers. Absent for unix sockets, which print no queues.
+  std::optional<uint64_t> send_queue_bytes;
+  std::optional<uint64_t> receive_queue_bytes;
+  // TCP listeners: connections that finished the handshake and wait for accept() (the kernel
+  // prints sk_ack_backlog as rx_queue). The queue's limit, min(listen() backlog, somaxconn), is
+  // not in /proc/net/tcp (only sock_diag reports it), so it is not here either.
+  std::optional<uint64_t> accept_queue;
 };
 
 // Protocols ParseNetSockets understands, i.e. the /proc/<pid>/net files worth reading.

@@ -41,4 +41,8 @@ Status ValidateRelativePath(std::string_view relative) {
   return OkStatus();
 }
 
+StatusOr<std::string> ProcFs::ReadSystemFile(std::string_view relative) const {
+  return NotFoundError("ENOENT: this ProcFs reads no system files: " + std::string(relative));
+}
+
 }  // namespace ephemera::procfs

@@ -41,6 +41,11 @@ class ProcFs {
   // Contents of <root>/<pid>/net/<name> ("tcp", "tcp6", "udp", "udp6", "unix"): the sockets of the
   // network namespace `pid` lives in.
   virtual StatusOr<std::string> ReadNetFile(int pid, std::string_view name) const = 0;
+  // Contents of <root>/<relative> for files of no process: "pressure/cpu" (the whole machine's
+  // stalls), "sys/net/core/somaxconn" (the reader's network namespace, which the snapshot tool
+  // shares with its target's pod). The default, for test doubles that model only processes,
+  // fails with NotFound.
+  virtual StatusOr<std::string> ReadSystemFile(std::string_view relative) const;
 
   // Numeric entries of <root>, ascending.
   virtual StatusOr<std::vector<int>> ListPids() const = 0;

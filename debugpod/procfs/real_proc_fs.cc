@@ -114,6 +114,11 @@ StatusOr<std::string> RealProcFs::ReadNetFile(int pid, std::string_view name) co
   return ReadSmallFile(PidPath(pid) + "/net/" + std::string(name), max_file_bytes_);
 }
 
+StatusOr<std::string> RealProcFs::ReadSystemFile(std::string_view relative) const {
+  EPHEMERA_RETURN_IF_ERROR(ValidateRelativePath(relative));
+  return ReadSmallFile(root_ + "/" + std::string(relative), max_file_bytes_);
+}
+
 StatusOr<std::vector<int>> RealProcFs::ListPids() const { return ListNumericEntries(root_); }
 
 StatusOr<std::vector<int>> RealProcFs::ListTasks(int pid) const {

@@ -26,6 +26,7 @@ class RealProcFs final : public ProcFs {
   StatusOr<std::string> ReadTaskFile(int pid, int tid, std::string_view relative) const override;
   StatusOr<std::string> ReadLink(int pid, std::string_view relative) const override;
   StatusOr<std::string> ReadNetFile(int pid, std::string_view name) const override;
+  StatusOr<std::string> ReadSystemFile(std::string_view relative) const override;
   StatusOr<std::vector<int>> ListPids() const override;
   StatusOr<std::vector<int>> ListTasks(int pid) const override;
   StatusOr<std::vector<int>> ListFds(int pid) const override;

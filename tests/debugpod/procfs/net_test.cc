@@ -72,6 +72,39 @@ TEST(ParseNetSocketsTest, RejectsMalformedRowsAndUnknownTables) {
   EXPECT_FALSE(ParseNetSockets("header\n", "sctp").ok());
 }
 
+TEST(ParseNetSocketsTest, ListenersCarryTheirAcceptQueueOthersTheirByteQueues) {
+  constexpr std::string_view kTable =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
+      "   0: 00000000:1F90 00000000:0000 0A 00000000:00000080 00:00000000 00000000  1000 0 7101\n"
+      "   1: 0100007F:1F90 0100007F:9C40 01 000005A0:00000200 00:00000000 00000000  1000 0 7102\n";
+  StatusOr<std::vector<NetSocket>> tcp = ParseNetSockets(kTable, "tcp");
+  ASSERT_TRUE(tcp.ok()) << tcp.status().ToString();
+  ASSERT_EQ(tcp->size(), 2u);
+  EXPECT_EQ((*tcp)[0].state, "LISTEN");
+  EXPECT_EQ((*tcp)[0].accept_queue, 128u);
+  EXPECT_FALSE((*tcp)[0].send_queue_bytes.has_value());
+  EXPECT_FALSE((*tcp)[0].receive_queue_bytes.has_value());
+  EXPECT_FALSE((*tcp)[1].accept_queue.has_value());
+  EXPECT_EQ((*tcp)[1].send_queue_bytes, 1440u);
+  EXPECT_EQ((*tcp)[1].receive_queue_bytes, 512u);
+
+  // UDP "CLOSE" (0x07) sockets are not listeners: their queues are buffer bytes.
+  std::vector<NetSocket> udp = FixtureTable("udp");
+  ASSERT_EQ(udp.size(), 1u);
+  EXPECT_EQ(udp[0].receive_queue_bytes, 0u);
+  EXPECT_FALSE(udp[0].accept_queue.has_value());
+  EXPECT_FALSE(FixtureTable("unix")[0].receive_queue_bytes.has_value());
+}
+
+TEST(ParseNetSocketsTest, RejectsRowsWithMalformedQueues) {
+  for (std::string_view queues : {"00000000", "zz:00000000", "00000000:", "1FFFFFFFFFFFFFFFF:0"}) {
+    std::string table = "header\n   0: 00000000:1F90 00000000:0000 0A " + std::string(queues) +
+                        " 00:00000000 00000000  1000 0 7101\n";
+    EXPECT_EQ(ParseNetSockets(table, "tcp").status().code(), StatusCode::kInvalidArgument)
+        << queues;
+  }
+}
+
 TEST(ParseSocketInodeTest, ExtractsInodeOnlyFromSocketLinks) {
   EXPECT_EQ(ParseSocketInode("socket:[12345]"), 12345u);
   EXPECT_FALSE(ParseSocketInode("pipe:[12345]").has_value());

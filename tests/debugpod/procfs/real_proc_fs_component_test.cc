@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iostream>
 #include <string>
 #include <thread>
 
 #include "debugpod/procfs/cgroup.h"
+#include "debugpod/procfs/incident_evidence.h"
 #include "debugpod/procfs/maps.h"
 #include "debugpod/procfs/net.h"
 #include "debugpod/procfs/process_files.h"
@@ -143,6 +145,64 @@ TEST(RealProcFsComponentTest, ReadsARunningMultiThreadedProcess) {
   StatusOr<CgroupUsage> usage = ReadCgroupUsage(RealCgroupFs(), *memberships);
   ASSERT_TRUE(usage.ok()) << usage.status().ToString();
   EXPECT_TRUE(usage->memory_usage_bytes.has_value() || usage->cpu_usage_nanos.has_value());
+}
+
+// The evidence reader on this machine's kernel: asserts structure (what the kernel always prints,
+// what it guarantees non-negative), not values.
+TEST(RealProcFsComponentTest, ReadsIncidentEvidenceOfARunningProcess) {
+  int port = 20000 + (getpid() + 1) % 20000;
+  TargetProcess target(port);
+  ASSERT_GT(target.Pid(), 0);
+  RealProcFs fs;
+  ASSERT_TRUE(WaitForThreads(fs, target.Pid(), 7));
+  StatusOr<std::string> cgroup_text = fs.ReadFile(target.Pid(), "cgroup");
+  ASSERT_TRUE(cgroup_text.ok());
+  StatusOr<std::vector<CgroupMembership>> memberships = ParseCgroup(*cgroup_text);
+  ASSERT_TRUE(memberships.ok());
+
+  IncidentEvidence e = ReadIncidentEvidence(fs, RealCgroupFs(), target.Pid(), *memberships);
+
+  ASSERT_TRUE(e.network.counters.has_value()) << testing::PrintToString(e.network.errors);
+  const DroppedRequestCounters& c = *e.network.counters;
+  for (const std::optional<int64_t>& counter :
+       {c.listen_overflows, c.listen_drops, c.retransmitted_segments, c.attempt_fails,
+        c.established_resets, c.resets_sent, c.current_established}) {
+    ASSERT_TRUE(counter.has_value());
+    EXPECT_GE(*counter, 0);
+  }
+  std::string local = "127.0.0.1:" + std::to_string(port);
+  EXPECT_TRUE(std::any_of(e.network.listeners.begin(), e.network.listeners.end(),
+                          [&](const ListenerQueue& l) { return l.local == local; }))
+      << "no listener " << local;
+  ASSERT_TRUE(e.network.somaxconn.has_value());
+  EXPECT_GT(*e.network.somaxconn, 0u);
+
+  if (access("/proc/pressure/cpu", R_OK) == 0) {
+    EXPECT_FALSE(e.pressure.source.empty()) << testing::PrintToString(e.pressure.errors);
+    ASSERT_TRUE(e.pressure.cpu.has_value()) << testing::PrintToString(e.pressure.errors);
+    EXPECT_GE(e.pressure.cpu->some.avg10_percent, 0);
+    EXPECT_LE(e.pressure.cpu->some.avg10_percent, 100);
+    EXPECT_TRUE(e.pressure.memory.has_value() && e.pressure.memory->full.has_value());
+  } else {
+    std::cout << "[ INFO ] no /proc/pressure on this kernel: PSI checks skipped\n";
+    EXPECT_FALSE(e.pressure.errors.empty());
+  }
+
+  EXPECT_TRUE(e.memory.cgroup_version == 1 || e.memory.cgroup_version == 2);
+  EXPECT_TRUE(e.memory.oom_control.has_value() || e.memory.events.has_value())
+      << testing::PrintToString(e.memory.errors);
+
+  EXPECT_TRUE(e.fds.errors.empty()) << testing::PrintToString(e.fds.errors);
+  ASSERT_TRUE(e.fds.open.has_value());
+  EXPECT_GE(*e.fds.open, 4u);  // stdin, stdout, stderr, the listener
+  if (e.fds.soft_limit) {
+    EXPECT_LE(*e.fds.open, *e.fds.soft_limit);
+  }
+  EXPECT_TRUE(e.fds.soft_limit.has_value() || e.fds.unlimited);
+
+  EXPECT_TRUE(e.blocked_threads.errors.empty()) << testing::PrintToString(e.blocked_threads.errors);
+  EXPECT_GE(e.blocked_threads.threads_scanned, 7u);
+  EXPECT_FALSE(e.blocked_threads.truncated);
 }
 
 TEST(RealProcFsComponentTest, ExitedProcessIsNotFound) {

@@ -50,6 +50,9 @@ class FakeProcFs final : public procfs::ProcFs {
     if (auto s = Injected(pid, "net/" + std::string(name))) return *s;
     return real_.ReadNetFile(pid, name);
   }
+  StatusOr<std::string> ReadSystemFile(std::string_view relative) const override {
+    return real_.ReadSystemFile(relative);
+  }
   StatusOr<std::vector<int>> ListPids() const override { return real_.ListPids(); }
   StatusOr<std::vector<int>> ListTasks(int pid) const override {
     if (auto s = Injected(pid, "task")) return *s;
