@@ -54,9 +54,8 @@
 // On a function: it returns holding (ACQUIRE) or no longer holding (RELEASE) the capabilities.
 #define EPHEMERA_ACQUIRE(...) EPHEMERA_THREAD_ANNOTATION_(acquire_capability(__VA_ARGS__))
 #define EPHEMERA_RELEASE(...) EPHEMERA_THREAD_ANNOTATION_(release_capability(__VA_ARGS__))
-// On a function returning bool: it holds the capabilities when it returns `result`.
-#define EPHEMERA_TRY_ACQUIRE(result, ...) \
-  EPHEMERA_THREAD_ANNOTATION_(try_acquire_capability(result, __VA_ARGS__))
+// On a function returning bool: it holds the capabilities when it returns the first argument.
+#define EPHEMERA_TRY_ACQUIRE(...) EPHEMERA_THREAD_ANNOTATION_(try_acquire_capability(__VA_ARGS__))
 // On a function: the analysis assumes the capability is held after the call.
 #define EPHEMERA_ASSERT_CAPABILITY(mu) EPHEMERA_THREAD_ANNOTATION_(assert_capability(mu))
 // On a function: the analysis does not look inside it. For code the analysis cannot follow; say
