@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# ThreadSanitizer run of the concurrent parts: builds the tests of the work queue, the informer,
-# leader election, the HTTP server and the metrics registry with clang-14, -fsanitize=thread and
-# -Wthread-safety -Werror (the tsan preset, in build/tsan), then runs each test binary with
-# TSAN_OPTIONS=halt_on_error=1, under a timeout of its own. Fails on a compile error (including a
+# ThreadSanitizer run of the concurrent parts: builds the tests of base/ (Mutex, CondVar, the
+# token bucket), the work queue, the informer, leader election, the HTTP server and the metrics
+# registry with clang-14, -fsanitize=thread and -Wthread-safety -Werror (the tsan preset, in
+# build/tsan), then runs each test binary with TSAN_OPTIONS=halt_on_error=1, under a timeout of
+# its own. Fails on a compile error (including a
 # thread-safety annotation the code breaks), a data race or lock-order report, a failed test or a
 # timeout, and says which.
 #
@@ -19,6 +20,7 @@ cxx=clang++-14
 
 # Test binary -> its directory under tests/ (the source tree's layout).
 declare -A test_dirs=(
+  [base_test]=base
   [workqueue_test]=controller/workqueue
   [informer_test]=controller/informer
   [leader_test]=controller/leader
@@ -69,6 +71,31 @@ if ! cmake --build "$build_dir" --target "${tests[@]}" >"$log_dir/build.log" 2>&
   exit 1
 fi
 echo "tsan: built in $((SECONDS - start)) s"
+
+# The analysis must be on: clang must reject tests/base/thread_safety_violation.cc (three broken
+# rules) with the flags the work queue was compiled with.
+flags=$(python3 - "$build_dir/compile_commands.json" <<'PY'
+import json, shlex, sys
+for entry in json.load(open(sys.argv[1])):
+    if entry["file"].endswith("controller/workqueue/work_queue.cc"):
+        words = shlex.split(entry["command"])
+        print(" ".join(w for w in words if w.startswith(("-W", "-std=", "-fsanitize="))))
+PY
+)
+if [[ " $flags " != *" -Wthread-safety "* || " $flags " != *" -fsanitize=thread "* ]]; then
+  echo "tsan: $build_dir compiles without -Wthread-safety or -fsanitize=thread ($flags);" \
+    "reconfigure with the tsan preset: rm -rf $build_dir" >&2
+  exit 1
+fi
+# shellcheck disable=SC2086  # $flags is a list of flags
+violations=$("$cxx" $flags -I. -fsyntax-only tests/base/thread_safety_violation.cc 2>&1 |
+  grep -c 'error: .*\[-Werror,-Wthread-safety' || true)
+if [ "$violations" -ne 3 ]; then
+  echo "tsan: expected clang to report 3 thread-safety errors in" \
+    "tests/base/thread_safety_violation.cc, got $violations: the annotations are not checked" >&2
+  exit 1
+fi
+echo "tsan: thread-safety analysis on (3 of 3 planted violations rejected)"
 # halt_on_error: the first report fails the binary (exit 66) rather than scrolling past.
 # second_deadlock_stack: lock-order reports show where both locks were taken.
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
