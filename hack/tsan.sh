@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # ThreadSanitizer run of the concurrent parts: builds the tests of base/ (Mutex, CondVar, the
-# token bucket), the work queue, the informer, leader election, the HTTP server and the metrics
-# registry with clang-14, -fsanitize=thread and -Wthread-safety -Werror (the tsan preset, in
-# build/tsan), then runs each test binary with TSAN_OPTIONS=halt_on_error=1, under a timeout of
-# its own. Fails on a compile error (including a
-# thread-safety annotation the code breaks), a data race or lock-order report, a failed test or a
-# timeout, and says which.
+# token bucket), the Event recorder, the work queue, the informer, leader election, the HTTP server
+# and the metrics registry with clang-14, -fsanitize=thread and -Wthread-safety -Werror (the tsan
+# preset, in build/tsan), then runs each test binary with TSAN_OPTIONS=halt_on_error=1, under a
+# timeout of its own. Fails on a compile error (including a thread-safety annotation the code
+# breaks), a data race or lock-order report, a failed test or a timeout, and says which.
 #
 #   hack/tsan.sh [TEST...]        default: every test binary listed below
 #
@@ -21,6 +20,7 @@ cxx=clang++-14
 # Test binary -> its directory under tests/ (the source tree's layout).
 declare -A test_dirs=(
   [base_test]=base
+  [kube_client_component_test]=kube/client
   [workqueue_test]=controller/workqueue
   [informer_test]=controller/informer
   [leader_test]=controller/leader
