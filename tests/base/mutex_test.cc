@@ -48,6 +48,7 @@ TEST(MutexTest, MutexLockSerializesIncrementsFromManyThreads) {
   Shared shared;
   {
     std::vector<std::jthread> threads;
+    threads.reserve(4);
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&shared] {
         for (int i = 0; i < 10000; ++i) shared.Increment();
