@@ -5,7 +5,7 @@ PRESET ?= dev
 BUILD_DIR := build/$(PRESET)
 CLUSTER := tests/cluster/cluster.sh
 
-.PHONY: all deps kube build test unit-test integration-test demo bench soak fuzz lint format diagrams cluster-up cluster-down run clean
+.PHONY: all deps kube build test unit-test integration-test demo bench soak fuzz lint lint-all tsan format diagrams cluster-up cluster-down run clean
 
 all: build
 
@@ -25,7 +25,9 @@ unit-test: build  ## tests that need no cluster (labels unit and component)
 integration-test: build cluster-up  ## tests against the local cluster (label integration)
 	@ctest --preset $(PRESET) -L integration
 
-test: build cluster-up  ## everything: unit, component and integration tests (brings the local cluster up)
+# The phases of `make test` run in this order (the prerequisites, then the recipe), each printing
+# how long it took; docs/testing.md says what each does.
+test: build lint tsan cluster-up  ## everything: lint, the TSan build, unit, component and integration tests (brings the local cluster up)
 	@hack/phase.sh "unit and component tests" ctest --preset $(PRESET) -j2 -LE integration
 	@hack/phase.sh "integration tests" ctest --preset $(PRESET) -L integration
 
@@ -45,8 +47,14 @@ FUZZ_SECONDS ?= 60
 fuzz: deps  ## libFuzzer targets in a clang build (build/fuzz), each run FUZZ_SECONDS from its seeds
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-lint: build  ## clang-format, clang-tidy and shellcheck
-	@hack/lint.sh $(BUILD_DIR)
+lint: build  ## clang-format, shellcheck, layering; clang-tidy on what changed since hack/tidy-baseline
+	@hack/phase.sh lint hack/lint.sh --changed $(BUILD_DIR)
+
+lint-all: build  ## the same with clang-tidy on every translation unit (10-17 min on 2 cores)
+	@hack/phase.sh lint-all hack/lint.sh --all $(BUILD_DIR)
+
+tsan: deps  ## the concurrent parts' tests built with clang-14, ThreadSanitizer and -Wthread-safety (build/tsan)
+	@hack/phase.sh tsan hack/tsan.sh
 
 diagrams: deps  ## render the diagrams of docs/diagrams (Graphviz .dot -> .svg)
 	@for f in docs/diagrams/*.dot; do dot -Tsvg "$$f" -o "$${f%.dot}.svg" && echo "diagrams: $${f%.dot}.svg"; done

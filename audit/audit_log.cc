@@ -13,7 +13,7 @@ StatusOr<ChainHead> AuditLog::Append(const AuditRecord& record, std::optional<Ch
     return InvalidArgumentError("persisted audit head of chain " + record.chain +
                                 " is not a sha256 hash: \"" + persisted->hash + "\"");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(mu_);
   auto it = heads_.find(record.chain);
   ChainHead current = it != heads_.end() ? it->second : GenesisHead(record.chain);
   bool from_memory = it != heads_.end();
@@ -50,14 +50,14 @@ StatusOr<ChainHead> AuditLog::Append(const AuditRecord& record, std::optional<Ch
 }
 
 ChainHead AuditLog::Head(std::string_view chain) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(mu_);
   auto it = heads_.find(chain);
   if (it != heads_.end()) return it->second;
   return GenesisHead(chain);
 }
 
 void AuditLog::Forget(std::string_view chain) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(mu_);
   auto it = heads_.find(chain);
   if (it != heads_.end()) heads_.erase(it);
   auto abandoned = abandoned_.find(chain);
@@ -65,7 +65,7 @@ void AuditLog::Forget(std::string_view chain) {
 }
 
 void AuditLog::Abandon(std::string_view chain) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(mu_);
   auto it = heads_.find(chain);
   if (it == heads_.end()) return;
   abandoned_.insert_or_assign(it->first, it->second);
@@ -73,7 +73,7 @@ void AuditLog::Abandon(std::string_view chain) {
 }
 
 std::size_t AuditLog::ChainCount() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(mu_);
   return heads_.size();
 }
 

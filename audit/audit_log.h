@@ -34,13 +34,13 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "audit/audit_record.h"
 #include "audit/audit_sink.h"
+#include "base/mutex.h"
 #include "base/status.h"
 
 namespace ephemera::audit {
@@ -96,9 +96,10 @@ class AuditLog {
  private:
   AuditSink& sink_;
   const AuditLogOptions options_;
-  mutable std::mutex mu_;
-  std::map<std::string, ChainHead, std::less<>> heads_;      // guarded by mu_
-  std::map<std::string, ChainHead, std::less<>> abandoned_;  // guarded by mu_; see Abandon
+  mutable base::Mutex mu_;
+  std::map<std::string, ChainHead, std::less<>> heads_ EPHEMERA_GUARDED_BY(mu_);
+  // See Abandon.
+  std::map<std::string, ChainHead, std::less<>> abandoned_ EPHEMERA_GUARDED_BY(mu_);
   std::atomic<bool> healthy_{true};
   std::atomic<std::uint64_t> failed_writes_{0};
 };

@@ -230,7 +230,8 @@ class ChainChecker {
       for (const auto& [hash, e] : off_path) {
         if (e->prev == branch.back()->hash && next.insert(hash).second) successor = e;
       }
-      if (next.empty()) return branch;
+      // successor is set whenever next is not empty; the null test says so to the analyzer.
+      if (next.empty() || successor == nullptr) return branch;
       if (next.size() > 1 || !seen.insert(successor->hash).second) return std::nullopt;
       branch.push_back(successor);
     }

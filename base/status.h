@@ -43,9 +43,13 @@ class [[nodiscard]] Status {
   Status() = default;
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
+  // The accessors keep abseil's lower-case names (ok(), code(), value()), which readers of
+  // Status-returning code know; identifier naming is checked everywhere else.
+  // NOLINTBEGIN(readability-identifier-naming)
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  // NOLINTEND(readability-identifier-naming)
   // "InvalidArgument: ttl must be at least 10s", or "OK".
   std::string ToString() const;
 
@@ -105,6 +109,8 @@ class [[nodiscard]] StatusOr {
     if (std::get<Status>(v_).ok()) v_ = InternalError("StatusOr built from an OK status");
   }
 
+  // Abseil's accessor names, as Status's.
+  // NOLINTBEGIN(readability-identifier-naming)
   bool ok() const { return std::holds_alternative<T>(v_); }
   Status status() const { return ok() ? OkStatus() : std::get<Status>(v_); }
 
@@ -112,6 +118,7 @@ class [[nodiscard]] StatusOr {
   T& value() & { return std::get<T>(v_); }
   const T& value() const& { return std::get<T>(v_); }
   T&& value() && { return std::get<T>(std::move(v_)); }
+  // NOLINTEND(readability-identifier-naming)
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }

@@ -21,7 +21,7 @@ void TokenBucket::RefillLocked(std::chrono::steady_clock::time_point now) {
 
 bool TokenBucket::TryAcquire() {
   if (qps_ <= 0) return true;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   RefillLocked(clock_.SteadyNow());
   if (tokens_ < 1.0) return false;
   tokens_ -= 1.0;
@@ -30,7 +30,7 @@ bool TokenBucket::TryAcquire() {
 
 std::chrono::nanoseconds TokenBucket::Reserve() {
   if (qps_ <= 0) return std::chrono::nanoseconds::zero();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   RefillLocked(clock_.SteadyNow());
   tokens_ -= 1.0;
   if (tokens_ >= 0) return std::chrono::nanoseconds::zero();

@@ -7,10 +7,10 @@
 #define EPHEMERA_BASE_TOKEN_BUCKET_H_
 
 #include <chrono>
-#include <mutex>
 #include <stop_token>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 
 namespace ephemera::base {
 
@@ -29,14 +29,15 @@ class TokenBucket {
   bool Wait(const std::stop_token& stop);
 
  private:
-  void RefillLocked(std::chrono::steady_clock::time_point now);
+  void RefillLocked(std::chrono::steady_clock::time_point now) EPHEMERA_REQUIRES(mu_);
 
   const double qps_;
   const double burst_;
   Clock& clock_;
-  std::mutex mu_;
-  double tokens_;  // may go negative: reservations already handed out for future tokens
-  std::chrono::steady_clock::time_point last_;
+  Mutex mu_;
+  // May go negative: reservations already handed out for future tokens.
+  double tokens_ EPHEMERA_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point last_ EPHEMERA_GUARDED_BY(mu_);
 };
 
 }  // namespace ephemera::base

@@ -72,7 +72,7 @@ json RequesterFromUserInfo(const json& user) {
 // A requester in one form for comparison: absent (or null) uid, groups and extra read as empty; a
 // member of another type is kept as it is, so that it can only compare unequal.
 json Canonical(const json& requester) {
-  const auto member = [&](const char* key, json empty) {
+  const auto member = [&](const char* key, const json& empty) {
     const auto it = requester.find(key);
     return it == requester.end() || it->is_null() ? empty : *it;
   };
@@ -96,11 +96,15 @@ std::string RequesterMismatch(const json& spec, const json& request) {
   const json actual = Canonical(RequesterFromUserInfo(ObjectFieldOrEmpty(request, "userInfo")));
   for (const char* key : {"username", "uid", "groups", "extra"}) {
     if (stated[key] != actual[key]) {
-      const std::string field = key;
-      return "spec.requestedBy does not match the user who sent this request (spec.requestedBy." +
-             field + " differs from userInfo." + field +
-             "); another mutating webhook changed it after Ephemera set it, so the session is "
-             "refused: remove the cluster's mutating rules that touch DebugSessions";
+      std::string message =
+          "spec.requestedBy does not match the user who sent this request (spec.requestedBy.";
+      message += key;
+      message += " differs from userInfo.";
+      message += key;
+      message +=
+          "); another mutating webhook changed it after Ephemera set it, so the session is "
+          "refused: remove the cluster's mutating rules that touch DebugSessions";
+      return message;
     }
   }
   return "";

@@ -29,7 +29,7 @@ Status ConfigMapAnchorStore::Save(std::string_view chain, const ChainHead& head,
     return InvalidArgumentError("an audit anchor needs a chain and a head with records");
   }
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     auto it = saved_.find(chain);
     if (it != saved_.end() && it->second == head) return OkStatus();
   }
@@ -63,14 +63,14 @@ Status ConfigMapAnchorStore::Save(std::string_view chain, const ChainHead& head,
   } else {
     return existing.status().WithContext("reading audit anchor " + key.name);
   }
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   if (saved_.size() >= kMaxCachedHeads) saved_.clear();
   saved_.insert_or_assign(std::string(chain), head);
   return OkStatus();
 }
 
 void ConfigMapAnchorStore::KeepAnchored(const AuditLog& log, const std::string& chain,
-                                        std::stop_token stop) {
+                                        const std::stop_token& stop) {
   auto save = [&] {
     const ChainHead head = log.Head(chain);
     if (head.records == 0) return;  // nothing written yet
@@ -101,7 +101,7 @@ StatusOr<std::size_t> ConfigMapAnchorStore::Sweep() {
     if (s.ok()) {
       ++deleted;
       if (anchor.ok()) {
-        std::lock_guard lock(mu_);
+        base::MutexLock lock(mu_);
         saved_.erase(anchor->chain);
       }
     } else if (s.code() != StatusCode::kNotFound && s.code() != StatusCode::kAborted) {
@@ -111,7 +111,7 @@ StatusOr<std::size_t> ConfigMapAnchorStore::Sweep() {
   return deleted;
 }
 
-void ConfigMapAnchorStore::SweepPeriodically(std::stop_token stop) {
+void ConfigMapAnchorStore::SweepPeriodically(const std::stop_token& stop) {
   do {
     auto swept = Sweep();
     if (!swept.ok()) ReportError("sweeping audit anchors", swept.status());

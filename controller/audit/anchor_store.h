@@ -19,7 +19,6 @@
 #include <cstddef>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -27,6 +26,7 @@
 #include "audit/anchor.h"
 #include "audit/audit_log.h"
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "kube/client/kube_client.h"
 
@@ -58,13 +58,13 @@ class ConfigMapAnchorStore {
 
   // Saves `chain`'s head in `log` whenever it moved, at most every options.replica_interval, until
   // `stop`; then once more. Blocks; run it on its own thread.
-  void KeepAnchored(const AuditLog& log, const std::string& chain, std::stop_token stop);
+  void KeepAnchored(const AuditLog& log, const std::string& chain, const std::stop_token& stop);
 
   // Deletes the anchors whose `updated` is older than options.retention (and any labelled anchor
   // that does not parse as one). Returns how many were deleted.
   StatusOr<std::size_t> Sweep();
   // Sweep now and every options.sweep_interval until `stop`. Blocks.
-  void SweepPeriodically(std::stop_token stop);
+  void SweepPeriodically(const std::stop_token& stop);
 
   // Hands a failure to options.on_error (for the log), if set.
   void ReportError(std::string_view what, const Status& status) const;
@@ -73,8 +73,8 @@ class ConfigMapAnchorStore {
   kube::KubeClient& client_;
   base::Clock& clock_;
   const AnchorStoreOptions options_;
-  mutable std::mutex mu_;
-  std::map<std::string, ChainHead, std::less<>> saved_;  // guarded by mu_; bounded (Save)
+  mutable base::Mutex mu_;
+  std::map<std::string, ChainHead, std::less<>> saved_ EPHEMERA_GUARDED_BY(mu_);  // bounded (Save)
 };
 
 }  // namespace ephemera::audit

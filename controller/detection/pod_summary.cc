@@ -21,8 +21,9 @@ std::string MarkOf(const json& container) {
   const json* env = ArrayAt(container, "env");
   if (env == nullptr) return "";
   for (const json& variable : *env) {
-    if (base::StringField(variable, "name") == kMarkEnvName)
+    if (base::StringField(variable, "name") == kMarkEnvName) {
       return base::StringField(variable, "value");
+    }
   }
   return "";
 }

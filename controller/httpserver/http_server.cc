@@ -22,11 +22,12 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <mutex>
 #include <sstream>
 #include <thread>
 #include <type_traits>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace ephemera::httpserver {
 namespace {
@@ -199,12 +200,12 @@ class TlsContextStore {
   // previous context). Not null after LoadInitial succeeded.
   std::shared_ptr<ssl::context> Current() {
     (void)Reload(/*required=*/false);
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     return context_;
   }
 
   std::uint64_t Loads() {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     return loads_;
   }
 
@@ -219,7 +220,7 @@ class TlsContextStore {
       stamps.push_back(*stamp);
     }
     {
-      std::lock_guard lock(mu_);
+      base::MutexLock lock(mu_);
       if (!required && stamps == tried_) return OkStatus();
       // Remember what was tried so a bad version is not re-read on every connection.
       tried_ = stamps;
@@ -241,7 +242,7 @@ class TlsContextStore {
       if (mode_ != ClientCertMode::kNone) what += " with client CA " + client_ca_file_;
       return context.status().WithContext(what);
     }
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     context_ = std::move(*context);
     ++loads_;
     return OkStatus();
@@ -250,10 +251,10 @@ class TlsContextStore {
   const TlsFiles files_;
   const ClientCertMode mode_;
   const std::string client_ca_file_;
-  std::mutex mu_;
-  std::vector<FileStamp> tried_;
-  std::shared_ptr<ssl::context> context_;
-  std::uint64_t loads_ = 0;
+  base::Mutex mu_;
+  std::vector<FileStamp> tried_ EPHEMERA_GUARDED_BY(mu_);
+  std::shared_ptr<ssl::context> context_ EPHEMERA_GUARDED_BY(mu_);
+  std::uint64_t loads_ EPHEMERA_GUARDED_BY(mu_) = 0;
 };
 
 // One accepted connection, as the server sees it for the connection cap and the buffer budget.

@@ -73,7 +73,7 @@ bool Informer::ListAndReplace(const std::stop_token& stop) {
     list_options.field_selector = options_.field_selector;
     list_options.limit = options_.page_size;
     if (!relist_consistent_) {
-      std::lock_guard lock(mu_);
+      base::MutexLock lock(mu_);
       list_options.resource_version = resource_version_.empty() ? "0" : resource_version_;
       list_options.resource_version_match = "NotOlderThan";
     }
@@ -101,7 +101,7 @@ bool Informer::ListAndReplace(const std::stop_token& stop) {
     };
     std::vector<Change> changes;
     {
-      std::lock_guard lock(mu_);
+      base::MutexLock lock(mu_);
       for (const auto& [key, object] : fresh) {
         auto cached = cache_.find(key);
         if (cached == cache_.end()) {
@@ -122,8 +122,8 @@ bool Informer::ListAndReplace(const std::stop_token& stop) {
       Notify(change.type, change.key, change.old_object, change.new_object);
     }
     if (!synced_.exchange(true)) {
-      std::lock_guard lock(mu_);
-      synced_cv_.notify_all();
+      base::MutexLock lock(mu_);
+      synced_cv_.NotifyAll();
     }
     return true;
   }
@@ -182,7 +182,7 @@ void Informer::HandleWatchEvent(const kube::WatchEvent& event) {
   Object object = Prepare(event.object);
   Object old_object;
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     auto cached = cache_.find(*key);
     if (cached != cache_.end()) old_object = cached->second;
     if (event.type == kube::WatchEventType::kDeleted) {
@@ -212,24 +212,24 @@ void Informer::Notify(EventType type, const kube::ObjectKey& key, const Object& 
 }
 
 void Informer::SetResourceVersion(std::string resource_version) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   resource_version_ = std::move(resource_version);
 }
 
-bool Informer::WaitForSync(std::stop_token stop) {
-  std::unique_lock lock(mu_);
-  synced_cv_.wait(lock, std::move(stop), [this] { return synced_.load(); });
+bool Informer::WaitForSync(const std::stop_token& stop) {
+  base::MutexLock lock(mu_);
+  synced_cv_.Wait(mu_, stop, [this] { return synced_.load(); });
   return synced_.load();
 }
 
 std::shared_ptr<const nlohmann::json> Informer::Get(const kube::ObjectKey& key) const {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   auto it = cache_.find(key);
   return it == cache_.end() ? nullptr : it->second;
 }
 
 std::vector<std::shared_ptr<const nlohmann::json>> Informer::List() const {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   std::vector<Object> objects;
   objects.reserve(cache_.size());
   for (const auto& [key, object] : cache_) objects.push_back(object);
@@ -237,7 +237,7 @@ std::vector<std::shared_ptr<const nlohmann::json>> Informer::List() const {
 }
 
 std::vector<kube::ObjectKey> Informer::Keys() const {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   std::vector<kube::ObjectKey> keys;
   keys.reserve(cache_.size());
   for (const auto& [key, object] : cache_) keys.push_back(key);
@@ -245,12 +245,12 @@ std::vector<kube::ObjectKey> Informer::Keys() const {
 }
 
 std::size_t Informer::Size() const {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   return cache_.size();
 }
 
 std::string Informer::LastSyncResourceVersion() const {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   return resource_version_;
 }
 

@@ -28,11 +28,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stop_token>
@@ -41,6 +39,7 @@
 
 #include "base/backoff.h"
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "kube/client/kube_client.h"
 #include "kube/object/resource.h"
 
@@ -94,7 +93,7 @@ class Informer {
   // True once the first list has been applied to the cache (and stays true).
   bool HasSynced() const { return synced_.load(); }
   // Blocks until HasSynced() or `stop`; returns HasSynced().
-  bool WaitForSync(std::stop_token stop);
+  bool WaitForSync(const std::stop_token& stop);
 
   // The cached object, shared and immutable; nullptr when not cached.
   std::shared_ptr<const nlohmann::json> Get(const kube::ObjectKey& key) const;
@@ -115,8 +114,9 @@ class Informer {
   Next WatchOnce(const std::stop_token& stop);
   void HandleWatchEvent(const kube::WatchEvent& event);
   Object Prepare(nlohmann::json object) const;
+  // Calls the handlers; never with mu_ held.
   void Notify(EventType type, const kube::ObjectKey& key, const Object& old_object,
-              const Object& new_object) const;
+              const Object& new_object) const EPHEMERA_EXCLUDES(mu_);
   void SetResourceVersion(std::string resource_version);
 
   kube::KubeClient& client_;
@@ -131,10 +131,10 @@ class Informer {
   std::optional<std::chrono::seconds> retry_after_;
 
   std::atomic<bool> synced_{false};
-  mutable std::mutex mu_;
-  std::condition_variable_any synced_cv_;
-  std::map<kube::ObjectKey, Object> cache_;
-  std::string resource_version_;
+  mutable base::Mutex mu_;
+  base::CondVar synced_cv_;
+  std::map<kube::ObjectKey, Object> cache_ EPHEMERA_GUARDED_BY(mu_);
+  std::string resource_version_ EPHEMERA_GUARDED_BY(mu_);
 };
 
 }  // namespace ephemera::informer

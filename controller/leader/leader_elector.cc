@@ -36,7 +36,7 @@ LeaderElector::LeaderElector(kube::KubeClient& client, base::Clock& clock,
 
 void LeaderElector::Observe(const kube::LeaseRecord& record,
                             std::chrono::steady_clock::time_point now) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   observed_record_ = record;
   observed_time_ = now;
   last_error_ = OkStatus();
@@ -44,7 +44,7 @@ void LeaderElector::Observe(const kube::LeaseRecord& record,
 }
 
 bool LeaderElector::Fail(Status status) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   last_error_ = std::move(status);
   return false;
 }
@@ -56,7 +56,7 @@ bool LeaderElector::TryAcquireOrRenew() {
   // Fast path: we lead and our own last write is still valid; renew without reading first.
   std::optional<kube::LeaseRecord> renewal;
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     if (observed_record_ && observed_record_->holder_identity == config_.identity &&
         observed_time_ + observed_record_->lease_duration > now) {
       renewal = *observed_record_;
@@ -94,7 +94,7 @@ bool LeaderElector::TryAcquireOrRenew() {
 
   bool held_by_other = false;
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     if (!observed_record_ || observed_record_->resource_version != current->resource_version) {
       observed_record_ = *current;
       observed_time_ = now;
@@ -126,7 +126,7 @@ bool LeaderElector::TryAcquireOrRenew() {
 Status LeaderElector::Release() {
   std::optional<kube::LeaseRecord> released;
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     if (!observed_record_ || observed_record_->holder_identity != config_.identity) {
       return OkStatus();
     }
@@ -147,18 +147,18 @@ Status LeaderElector::Release() {
 
 bool LeaderElector::IsLeader() {
   const auto now = clock_.SteadyNow();
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   return !gave_up_ && observed_record_ && observed_record_->holder_identity == config_.identity &&
          observed_time_ + observed_record_->lease_duration > now;
 }
 
 std::string LeaderElector::ObservedHolder() {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   return observed_record_ ? observed_record_->holder_identity : std::string();
 }
 
 Status LeaderElector::LastError() {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   return last_error_;
 }
 
@@ -166,7 +166,7 @@ std::chrono::nanoseconds LeaderElector::JitteredRetryPeriod() {
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   double fraction;
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     fraction = uniform(random_);
   }
   const auto period = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.retry_period);
@@ -208,7 +208,7 @@ Status LeaderElector::Run(const std::stop_token& stop,
   }
 
   if (lost) {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     gave_up_ = true;
   }
   leading.request_stop();

@@ -29,13 +29,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <stop_token>
 #include <string>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "kube/client/kube_client.h"
 #include "kube/object/lease.h"
@@ -73,13 +73,13 @@ class LeaderElector {
   // kInvalidArgument for an invalid config (without contacting the API server).
   Status Run(const std::stop_token& stop,
              const std::function<void(std::stop_token)>& on_started_leading,
-             const std::function<void()>& on_stopped_leading);
+             const std::function<void()>& on_stopped_leading) EPHEMERA_EXCLUDES(mu_);
 
   // One acquire-or-renew attempt (see the header comment); true when we hold the lease after it.
   // Failures are kept in LastError().
-  bool TryAcquireOrRenew();
+  bool TryAcquireOrRenew() EPHEMERA_EXCLUDES(mu_);
   // Gives the lease up if we hold it (empty holder, leaseDurationSeconds 1). OK when not holding.
-  Status Release();
+  Status Release() EPHEMERA_EXCLUDES(mu_);
 
   // True while we hold the lease by our last observation, it has not expired by our clock, and
   // Run has not given leadership up.
@@ -98,12 +98,13 @@ class LeaderElector {
   base::Clock& clock_;
   const LeaderElectionConfig config_;
 
-  std::mutex mu_;
-  std::mt19937_64 random_;
-  std::optional<kube::LeaseRecord> observed_record_;
-  std::chrono::steady_clock::time_point observed_time_{};
-  bool gave_up_ = false;  // Run lost leadership; IsLeader stays false until the next acquire
-  Status last_error_;
+  base::Mutex mu_;
+  std::mt19937_64 random_ EPHEMERA_GUARDED_BY(mu_);
+  std::optional<kube::LeaseRecord> observed_record_ EPHEMERA_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point observed_time_ EPHEMERA_GUARDED_BY(mu_){};
+  // Run lost leadership; IsLeader stays false until the next acquire.
+  bool gave_up_ EPHEMERA_GUARDED_BY(mu_) = false;
+  Status last_error_ EPHEMERA_GUARDED_BY(mu_);
 };
 
 }  // namespace ephemera::leader

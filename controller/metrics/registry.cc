@@ -137,7 +137,7 @@ Histogram::Histogram(std::vector<double> upper_bounds)
 void Histogram::Observe(double value) {
   // First bucket whose upper bound is >= value; past the end means only the +Inf bucket.
   const auto it = std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value);
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   if (it != upper_bounds_.end()) ++counts_[static_cast<std::size_t>(it - upper_bounds_.begin())];
   ++count_;
   sum_ += value;
@@ -146,7 +146,7 @@ void Histogram::Observe(double value) {
 Histogram::Snapshot Histogram::Read() const {
   Snapshot snapshot;
   snapshot.upper_bounds = upper_bounds_;
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   std::uint64_t running = 0;
   for (std::uint64_t c : counts_) {
     running += c;
@@ -193,7 +193,7 @@ void Registry::FamilyBase::CheckLabelCount(const std::vector<std::string>& value
 void Registry::FamilyBase::AddFunc(std::vector<std::string> label_values,
                                    std::function<double()> read) {
   CheckLabelCount(label_values);
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   funcs_[std::move(label_values)] = std::move(read);
 }
 
@@ -201,7 +201,7 @@ void Registry::FamilyBase::RenderFuncs(std::string& out) const {
   // Copy the functions out so that they run without the family's lock held.
   std::vector<std::pair<std::vector<std::string>, std::function<double()>>> funcs;
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     funcs.assign(funcs_.begin(), funcs_.end());
   }
   for (const auto& [values, read] : funcs) AppendSample(out, name_, label_names_, values, read());
@@ -210,7 +210,7 @@ void Registry::FamilyBase::RenderFuncs(std::string& out) const {
 template <typename Metric>
 Metric& Family<Metric>::WithLabels(const std::vector<std::string>& label_values) {
   CheckLabelCount(label_values);
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   auto& child = children_[label_values];
   if (!child) child = MakeMetric<Metric>(*this);
   return *child;
@@ -219,7 +219,7 @@ Metric& Family<Metric>::WithLabels(const std::vector<std::string>& label_values)
 template <typename Metric>
 void Family<Metric>::RenderSamples(std::string& out) const {
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     for (const auto& [values, metric] : children_) RenderChild(out, *this, values, *metric);
   }
   RenderFuncs(out);
@@ -227,7 +227,7 @@ void Family<Metric>::RenderSamples(std::string& out) const {
 
 template <typename Metric>
 bool Family<Metric>::IsEmpty() const {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   return children_.empty() && funcs_.empty();
 }
 
@@ -255,7 +255,7 @@ Registry::FamilyBase& Registry::Register(std::unique_ptr<FamilyBase> family) {
   if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
     Die("metric " + name + ": duplicate label name");
   }
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   auto [it, inserted] = families_.try_emplace(name, nullptr);
   if (inserted) {
     it->second = std::move(family);
@@ -328,7 +328,7 @@ void Registry::AddGaugeFunc(std::string_view name, std::string_view help,
 std::string Registry::RenderPrometheusText() const {
   std::vector<const FamilyBase*> families;
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     for (const auto& [name, family] : families_) families.push_back(family.get());
   }
   // Families are never removed, so the pointers stay valid without the registry's lock.

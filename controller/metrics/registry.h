@@ -23,10 +23,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace ephemera::metrics {
 
@@ -68,10 +69,10 @@ class Histogram {
 
  private:
   const std::vector<double> upper_bounds_;
-  mutable std::mutex mu_;
-  std::vector<std::uint64_t> counts_;  // per bucket, not cumulative
-  std::uint64_t count_ = 0;
-  double sum_ = 0;
+  mutable base::Mutex mu_;
+  std::vector<std::uint64_t> counts_ EPHEMERA_GUARDED_BY(mu_);  // per bucket, not cumulative
+  std::uint64_t count_ EPHEMERA_GUARDED_BY(mu_) = 0;
+  double sum_ EPHEMERA_GUARDED_BY(mu_) = 0;
 };
 
 // {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}: Prometheus' defaults, for seconds.
@@ -124,8 +125,9 @@ class Registry {
   FamilyBase& Register(std::unique_ptr<FamilyBase> family);
 
   const std::string prefix_;
-  mutable std::mutex mu_;
-  std::map<std::string, std::unique_ptr<FamilyBase>> families_;  // by full name
+  mutable base::Mutex mu_;
+  // By full name.
+  std::map<std::string, std::unique_ptr<FamilyBase>> families_ EPHEMERA_GUARDED_BY(mu_);
 };
 
 // The part of a family the registry renders.
@@ -155,8 +157,8 @@ class Registry::FamilyBase {
   const MetricType type_;
   const std::vector<std::string> label_names_;
   const std::vector<double> upper_bounds_;  // histograms only
-  mutable std::mutex mu_;
-  std::map<std::vector<std::string>, std::function<double()>> funcs_;
+  mutable base::Mutex mu_;
+  std::map<std::vector<std::string>, std::function<double()>> funcs_ EPHEMERA_GUARDED_BY(mu_);
 };
 
 template <typename Metric>
@@ -174,7 +176,7 @@ class Family final : public Registry::FamilyBase {
   bool IsEmpty() const override;
 
  private:
-  std::map<std::vector<std::string>, std::unique_ptr<Metric>> children_;
+  std::map<std::vector<std::string>, std::unique_ptr<Metric>> children_ EPHEMERA_GUARDED_BY(mu_);
 };
 
 // Defined (and explicitly instantiated) in registry.cc for the three metric types.

@@ -62,7 +62,7 @@ ScrapeDecision ScrapeAuthorizer::Authorize(const httpserver::HttpRequest& reques
   if (!token) return ScrapeDecision::kUnauthenticated;
   std::string digest = TokenDigest(*token);
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     const auto it = cache_.find(digest);
     if (it != cache_.end() && clock_.SteadyNow() < it->second.expires) return it->second.decision;
   }
@@ -97,7 +97,7 @@ ScrapeDecision ScrapeAuthorizer::AskApiServer(std::string_view token) {
 void ScrapeAuthorizer::Remember(std::string digest, ScrapeDecision decision,
                                 std::chrono::steady_clock::time_point now) {
   if (options_.max_cache_entries == 0 || options_.cache_ttl.count() <= 0) return;
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   if (cache_.size() >= options_.max_cache_entries && !cache_.contains(digest)) {
     std::erase_if(cache_, [now](const auto& entry) { return entry.second.expires <= now; });
     if (cache_.size() >= options_.max_cache_entries) {
@@ -110,7 +110,7 @@ void ScrapeAuthorizer::Remember(std::string digest, ScrapeDecision decision,
 }
 
 std::size_t ScrapeAuthorizer::CachedDecisions() const {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   return cache_.size();
 }
 

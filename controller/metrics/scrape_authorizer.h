@@ -22,13 +22,13 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "controller/httpserver/http_handler.h"
 #include "kube/client/kube_client.h"
@@ -82,8 +82,9 @@ class ScrapeAuthorizer {
   kube::KubeClient& client_;
   base::Clock& clock_;
   const ScrapeAuthorizerOptions options_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, CachedDecision> cache_;  // by TokenDigest
+  mutable base::Mutex mu_;
+  std::unordered_map<std::string, CachedDecision> cache_
+      EPHEMERA_GUARDED_BY(mu_);  // by TokenDigest
 };
 
 // `inner` behind `authorizer`: GET only (405 otherwise), then 401/403/503 as decided, or inner's

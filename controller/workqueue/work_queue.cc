@@ -18,7 +18,7 @@ WorkQueue::WorkQueue(base::Clock& clock, RateLimitPolicy policy)
 WorkQueue::~WorkQueue() { ShutDown(); }
 
 void WorkQueue::Add(const kube::ObjectKey& key) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   ReleaseDueLocked();
   AddLocked(key);
 }
@@ -37,11 +37,11 @@ void WorkQueue::PushReadyLocked(const kube::ObjectKey& key) {
   auto [it, inserted] =
       ready_.insert(Ready{rank == ranks_.end() ? kUnranked : rank->second, sequence_++, key});
   ready_index_[key] = it;
-  cv_.notify_one();
+  cv_.NotifyOne();
 }
 
 void WorkQueue::SetRank(const kube::ObjectKey& key, std::uint64_t rank) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   ranks_[key] = rank;
   auto queued = ready_index_.find(key);
   if (queued == ready_index_.end() || queued->second->rank == rank) return;
@@ -52,12 +52,12 @@ void WorkQueue::SetRank(const kube::ObjectKey& key, std::uint64_t rank) {
 }
 
 void WorkQueue::ForgetRank(const kube::ObjectKey& key) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   ranks_.erase(key);
 }
 
 void WorkQueue::AddAfter(const kube::ObjectKey& key, std::chrono::nanoseconds delay) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   ReleaseDueLocked();
   AddAfterLocked(key, delay);
 }
@@ -78,13 +78,13 @@ void WorkQueue::AddAfterLocked(const kube::ObjectKey& key, std::chrono::nanoseco
   }
   delayed_index_[key] = delayed_.emplace(deadline, key);
   ++delay_generation_;
-  cv_.notify_all();  // a blocked Get may need an earlier wake-up
+  cv_.NotifyAll();  // a blocked Get may need an earlier wake-up
 }
 
 void WorkQueue::AddRateLimited(const kube::ObjectKey& key) {
   // Reserve outside mu_: the bucket has its own lock and reads the clock.
   const std::chrono::nanoseconds overall_delay = overall_.Reserve();
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   ReleaseDueLocked();
   if (shutting_down_) return;
   const int failures = failures_[key]++;
@@ -94,18 +94,18 @@ void WorkQueue::AddRateLimited(const kube::ObjectKey& key) {
 }
 
 void WorkQueue::Forget(const kube::ObjectKey& key) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   failures_.erase(key);
 }
 
 int WorkQueue::NumRequeues(const kube::ObjectKey& key) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   auto it = failures_.find(key);
   return it == failures_.end() ? 0 : it->second;
 }
 
 std::optional<kube::ObjectKey> WorkQueue::Get(const std::stop_token& stop) {
-  std::unique_lock lock(mu_);
+  base::MutexLock lock(mu_);
   while (true) {
     if (shutting_down_ || stop.stop_requested()) return std::nullopt;
     ReleaseDueLocked();
@@ -118,45 +118,45 @@ std::optional<kube::ObjectKey> WorkQueue::Get(const std::stop_token& stop) {
       return key;
     }
     const std::uint64_t generation = delay_generation_;
-    auto wake = [&] {
+    auto wake = [this, generation]() EPHEMERA_REQUIRES(mu_) {
       return shutting_down_ || !ready_.empty() || delay_generation_ != generation;
     };
     if (delayed_.empty()) {
-      cv_.wait(lock, stop, wake);
+      cv_.Wait(mu_, stop, wake);
     } else {
       // Wait in real time for what the clock says remains; a fake clock that is advanced releases
       // keys through the next call on the queue instead.
       const auto remaining = delayed_.begin()->first - clock_.SteadyNow();
-      cv_.wait_until(lock, stop, std::chrono::steady_clock::now() + remaining, wake);
+      cv_.WaitUntil(mu_, stop, std::chrono::steady_clock::now() + remaining, wake);
     }
   }
 }
 
 void WorkQueue::Done(const kube::ObjectKey& key) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   processing_.erase(key);
   if (dirty_.contains(key) && !shutting_down_) PushReadyLocked(key);
 }
 
 void WorkQueue::ShutDown() {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   shutting_down_ = true;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 bool WorkQueue::IsShuttingDown() {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   return shutting_down_;
 }
 
 std::size_t WorkQueue::Len() {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   ReleaseDueLocked();
   return ready_.size();
 }
 
 WorkQueueStats WorkQueue::Stats() {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   ReleaseDueLocked();
   return WorkQueueStats{.depth = ready_.size(),
                         .delayed = delayed_.size(),

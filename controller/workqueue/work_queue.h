@@ -30,11 +30,9 @@
 #define EPHEMERA_CONTROLLER_WORKQUEUE_WORK_QUEUE_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <stop_token>
@@ -42,6 +40,7 @@
 
 #include "base/backoff.h"
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/token_bucket.h"
 #include "kube/object/resource.h"
 
@@ -118,33 +117,38 @@ class WorkQueue {
     }
   };
 
-  void AddLocked(const kube::ObjectKey& key);
+  void AddLocked(const kube::ObjectKey& key) EPHEMERA_REQUIRES(mu_);
   // Puts a key into ready_ (it must not be there) and wakes a worker.
-  void PushReadyLocked(const kube::ObjectKey& key);
-  void AddAfterLocked(const kube::ObjectKey& key, std::chrono::nanoseconds delay);
+  void PushReadyLocked(const kube::ObjectKey& key) EPHEMERA_REQUIRES(mu_);
+  void AddAfterLocked(const kube::ObjectKey& key, std::chrono::nanoseconds delay)
+      EPHEMERA_REQUIRES(mu_);
   // Moves delayed keys whose deadline has passed into the queue.
-  void ReleaseDueLocked();
+  void ReleaseDueLocked() EPHEMERA_REQUIRES(mu_);
 
   base::Clock& clock_;
   const RateLimitPolicy policy_;
   base::TokenBucket overall_;  // thread safe on its own; used outside mu_
 
-  std::mutex mu_;
-  std::condition_variable_any cv_;
-  std::set<Ready> ready_;
-  std::map<kube::ObjectKey, std::set<Ready>::iterator> ready_index_;
-  std::map<kube::ObjectKey, std::uint64_t> ranks_;
-  std::uint64_t sequence_ = 0;
-  std::set<kube::ObjectKey> dirty_;       // queued, or re-added while processing
-  std::set<kube::ObjectKey> processing_;  // handed out by Get, Done not yet called
+  base::Mutex mu_;
+  base::CondVar cv_;
+  std::set<Ready> ready_ EPHEMERA_GUARDED_BY(mu_);
+  std::map<kube::ObjectKey, std::set<Ready>::iterator> ready_index_ EPHEMERA_GUARDED_BY(mu_);
+  std::map<kube::ObjectKey, std::uint64_t> ranks_ EPHEMERA_GUARDED_BY(mu_);
+  std::uint64_t sequence_ EPHEMERA_GUARDED_BY(mu_) = 0;
+  // Queued, or re-added while processing.
+  std::set<kube::ObjectKey> dirty_ EPHEMERA_GUARDED_BY(mu_);
+  // Handed out by Get, Done not yet called.
+  std::set<kube::ObjectKey> processing_ EPHEMERA_GUARDED_BY(mu_);
   // Held-back keys by deadline, and each key's entry there (the earliest deadline wins).
-  std::multimap<SteadyTime, kube::ObjectKey> delayed_;
-  std::map<kube::ObjectKey, std::multimap<SteadyTime, kube::ObjectKey>::iterator> delayed_index_;
-  std::map<kube::ObjectKey, int> failures_;
-  std::uint64_t adds_total_ = 0;
-  std::uint64_t retries_total_ = 0;
-  std::uint64_t delay_generation_ = 0;  // bumped when a new deadline may be earlier
-  bool shutting_down_ = false;
+  std::multimap<SteadyTime, kube::ObjectKey> delayed_ EPHEMERA_GUARDED_BY(mu_);
+  std::map<kube::ObjectKey, std::multimap<SteadyTime, kube::ObjectKey>::iterator> delayed_index_
+      EPHEMERA_GUARDED_BY(mu_);
+  std::map<kube::ObjectKey, int> failures_ EPHEMERA_GUARDED_BY(mu_);
+  std::uint64_t adds_total_ EPHEMERA_GUARDED_BY(mu_) = 0;
+  std::uint64_t retries_total_ EPHEMERA_GUARDED_BY(mu_) = 0;
+  // Bumped when a new deadline may be earlier.
+  std::uint64_t delay_generation_ EPHEMERA_GUARDED_BY(mu_) = 0;
+  bool shutting_down_ EPHEMERA_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace ephemera::workqueue

@@ -9,10 +9,11 @@ EventRecorder::EventRecorder(KubeClient& client, base::Clock& clock, EventRecord
 
 void EventRecorder::Record(EventRecord event) {
   const auto now = clock_.Now();
-  if (event.reporting_controller.empty())
+  if (event.reporting_controller.empty()) {
     event.reporting_controller = options_.reporting_controller;
+  }
   if (event.reporting_instance.empty()) event.reporting_instance = options_.reporting_instance;
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   if (options_.max_queued == 0) {
     ++stats_.dropped;
     return;
@@ -22,7 +23,7 @@ void EventRecorder::Record(EventRecord event) {
     ++stats_.dropped;
   }
   queue_.push_back(Pending{std::move(event), now, ++recorded_});
-  cv_.notify_one();
+  cv_.NotifyOne();
 }
 
 void EventRecorder::Run(const std::stop_token& stop) {
@@ -31,22 +32,22 @@ void EventRecorder::Run(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     Pending next;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, stop, [this] { return !queue_.empty(); });
+      base::MutexLock lock(mu_);
+      cv_.Wait(mu_, stop, [this]() EPHEMERA_REQUIRES(mu_) { return !queue_.empty(); });
       if (stop.stop_requested()) break;
       next = queue_.front();  // stays queued (and counted) until sent or given up
     }
     auto created = client_.CreateEvent(next.record, next.time, best_effort);
     if (!created.ok() && created.status().code() == StatusCode::kResourceExhausted) {
       {
-        std::lock_guard lock(mu_);
+        base::MutexLock lock(mu_);
         ++stats_.deferred;
       }
       clock_.SleepFor(options_.retry_every, stop);
       continue;
     }
     {
-      std::lock_guard lock(mu_);
+      base::MutexLock lock(mu_);
       // Record may have dropped it meanwhile (queue full, counted there): remove and count it
       // only if it is still there.
       if (!queue_.empty() && queue_.front().sequence == next.sequence) {
@@ -60,13 +61,13 @@ void EventRecorder::Run(const std::stop_token& stop) {
     }
     if (!created.ok() && options_.on_error) options_.on_error(next.record, created.status());
   }
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   stats_.dropped += queue_.size();
   queue_.clear();
 }
 
 EventRecorderStats EventRecorder::Stats() {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   EventRecorderStats stats = stats_;
   stats.queued = queue_.size();
   return stats;

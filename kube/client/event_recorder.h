@@ -18,16 +18,15 @@
 #define EPHEMERA_KUBE_CLIENT_EVENT_RECORDER_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <stop_token>
 #include <string>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "kube/client/kube_client.h"
 #include "kube/object/event.h"
@@ -76,11 +75,11 @@ class EventRecorder {
   KubeClient& client_;
   base::Clock& clock_;
   const EventRecorderOptions options_;
-  std::mutex mu_;
-  std::condition_variable_any cv_;
-  std::deque<Pending> queue_;
-  std::uint64_t recorded_ = 0;
-  EventRecorderStats stats_;
+  base::Mutex mu_;
+  base::CondVar cv_;
+  std::deque<Pending> queue_ EPHEMERA_GUARDED_BY(mu_);
+  std::uint64_t recorded_ EPHEMERA_GUARDED_BY(mu_) = 0;
+  EventRecorderStats stats_ EPHEMERA_GUARDED_BY(mu_);
 };
 
 }  // namespace ephemera::kube

@@ -96,7 +96,7 @@ struct ChainLines {
 
   // Seals `record` after `at`, adds its line, and moves `at` on to it.
   SealedRecord Append(const AuditRecord& record, ChainHead& at, const ForkNote& fork = {}) {
-    const SealedRecord r = Seal(record, at, fork);
+    SealedRecord r = Seal(record, at, fork);
     at = HeadAfter(r);
     lines.push_back(ToJson(r).dump());
     return r;
@@ -114,7 +114,7 @@ struct ChainLines {
   // that tip.
   ChainHead WriteRetriedStep(std::initializer_list<int> abandoned) {
     Append(RecordFor(chain, 1), head);
-    const ChainHead tip = Branch(head, abandoned);
+    ChainHead tip = Branch(head, abandoned);
     Append(RecordFor(chain, 2), head, ForkNote{tip.hash, false});
     Append(RecordFor(chain, 3), head);
     return tip;
@@ -394,10 +394,9 @@ TEST(AuditVerifierTest, ANamedBranchWithAForgedTailOrAnUnexplainedSecondBranchFa
   ASSERT_TRUE(VerifyLines(lines, {{chain, head}}).Verified());
 
   std::vector<std::string> tail = lines;
-  ChainHead past_tip = abandoned;
   AuditRecord wiped = RecordFor(chain, 21);
   wiped.action = "wiped";
-  tail.push_back(ToJson(Seal(wiped, past_tip)).dump());  // seq 3 after the named tip
+  tail.push_back(ToJson(Seal(wiped, abandoned)).dump());  // seq 3 after the named tip
   const VerifyReport with_tail = VerifyLines(tail, {{chain, head}});
   EXPECT_FALSE(with_tail.Verified()) << FormatVerifyReport(with_tail);
   EXPECT_THAT(FormatVerifyReport(with_tail), HasSubstr("no record explains"));
@@ -430,8 +429,7 @@ TEST(AuditVerifierTest, AResumeAcceptsOneUnnamedBranchOnly) {
   EXPECT_EQ(resumed.chains.at(chain).superseded, 2U);
 
   std::vector<std::string> twice = lines;
-  ChainHead forged = saved;
-  twice.push_back(ToJson(Seal(RecordFor(chain, 50), forged)).dump());  // a second branch there
+  twice.push_back(ToJson(Seal(RecordFor(chain, 50), saved)).dump());  // a second branch there
   const VerifyReport two = VerifyLines(twice, {{chain, head}});
   EXPECT_FALSE(two.Verified()) << FormatVerifyReport(two);
   EXPECT_EQ(two.ProblemCount(), 1U) << FormatVerifyReport(two);

@@ -109,9 +109,10 @@ for _ in $(seq 1 20); do
   grep -q "token=$canary" <<<"$target_log" && break
   sleep 0.5
 done
-grep -q "token=$canary" <<<"$target_log" && grep -qF -- "-p$canary" <<<"$target_log" &&
-  grep -qF "paging $email" <<<"$target_log" ||
+if ! grep -q "token=$canary" <<<"$target_log" || ! grep -qF -- "-p$canary" <<<"$target_log" ||
+  ! grep -qF "paging $email" <<<"$target_log"; then
   e2e_setup_failed "the target did not log its canary and e-mail address; the test would prove nothing"
+fi
 age-keygen -o "$work/alice.key" 2>/dev/null
 recipient=$(age-keygen -y "$work/alice.key")
 

@@ -213,9 +213,14 @@ TEST(LeaderElectorTest, ApiErrorsAreReportedNotFatal) {
   EXPECT_TRUE(a.LastError().ok());
 }
 
+// Run's loops sleep between tries. On a FakeClock those sleeps return at once, so once leading,
+// Run would renew in a tight loop until the test's thread gets a turn; BlockSleepsAfter makes the
+// sleeps past a point wait for the stop instead, as on a real clock.
+
 TEST(LeaderElectorTest, RunLeadsUntilStoppedThenReleases) {
   FakeKubeClient client;
   base::FakeClock clock;
+  clock.BlockSleepsAfter(seconds(0));  // acquiring a free lease needs no sleep
   LeaderElector a(client, clock, Config("a"));
   Latch started;
   std::atomic<bool> worker_saw_stop{false};
@@ -249,17 +254,21 @@ TEST(LeaderElectorTest, RunLeadsUntilStoppedThenReleases) {
 TEST(LeaderElectorTest, RunGivesUpWhenRenewalsFailPastRenewDeadline) {
   FakeKubeClient client;
   base::FakeClock clock;
+  // Should Run never give up, its sleeps block here and the stop never comes: Run returns OK
+  // after the clock's guard and the test fails instead of spinning.
+  clock.BlockSleepsAfter(seconds(60));
   LeaderElector a(client, clock, Config("a"));
+  // Every write of the lease fails from the start. Run acquires without one (a Get that finds
+  // nothing, then a Create); each renewal then tries two PUTs (the fast path, and one after a
+  // Get) and both fail. Injected before Run, so that no thread races the renewals to inject them.
+  for (int i = 0; i < 100; ++i) {
+    client.FailNext(FakeMethod::kUpdate, kube::ApiError(503, "ServiceUnavailable"));
+  }
   std::atomic<bool> worker_saw_stop{false};
   std::atomic<int> stopped_calls{0};
   const Status result = a.Run(
       std::stop_token(),
       [&](const std::stop_token& leading) {
-        // From now on the API server is unreachable.
-        for (int i = 0; i < 100; ++i) {
-          client.FailNext(FakeMethod::kUpdate, kube::ApiError(503, "ServiceUnavailable"));
-          client.FailNext(FakeMethod::kGet, kube::ApiError(503, "ServiceUnavailable"));
-        }
         std::mutex mu;
         std::condition_variable_any cv;
         std::unique_lock lock(mu);
@@ -276,6 +285,8 @@ TEST(LeaderElectorTest, RunGivesUpWhenRenewalsFailPastRenewDeadline) {
   ASSERT_TRUE(lease.renew_time.has_value());
   EXPECT_GE(clock.Now() - *lease.renew_time, seconds(10)) << "kept trying for RenewDeadline";
   EXPECT_LT(clock.Now() - *lease.renew_time, seconds(15)) << "gave up before the lease expired";
+  EXPECT_EQ(client.CallCount(FakeMethod::kCreate), 1);
+  EXPECT_EQ(client.CallCount(FakeMethod::kUpdate), 10) << "5 renewals 2 s apart, 2 PUTs each";
 }
 
 TEST(LeaderElectorTest, RunWaitsWithJitteredRetriesUntilHolderExpires) {
@@ -283,6 +294,8 @@ TEST(LeaderElectorTest, RunWaitsWithJitteredRetriesUntilHolderExpires) {
   base::FakeClock clock;
   LeaderElector b(client, clock, Config("b"));
   ASSERT_TRUE(b.TryAcquireOrRenew());  // b holds it and then disappears
+  // b's lease expires 15 s after a first sees it; a's tries are at most 4.4 s apart.
+  clock.BlockSleepsAfter(seconds(30));
   LeaderElector a(client, clock, Config("a"), /*seed=*/42);
   const auto begin = clock.SteadyNow();
   std::chrono::steady_clock::time_point acquired_at;

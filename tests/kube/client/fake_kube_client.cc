@@ -165,7 +165,7 @@ std::optional<Status> FakeKubeClient::TakeFailureLocked(FakeMethod method) {
 }
 
 std::string FakeKubeClient::PutObject(const GroupVersionResource& gvr, nlohmann::json object) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   const ObjectKey key{MetadataString(object, "namespace"), MetadataString(object, "name")};
   std::string version = StampLocked(object);
   store_[KeyFor(gvr, key)] = std::move(object);
@@ -173,75 +173,77 @@ std::string FakeKubeClient::PutObject(const GroupVersionResource& gvr, nlohmann:
 }
 
 void FakeKubeClient::RemoveObject(const GroupVersionResource& gvr, const ObjectKey& key) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   store_.erase(KeyFor(gvr, key));
   ++resource_version_;
 }
 
 std::optional<nlohmann::json> FakeKubeClient::GetObject(const GroupVersionResource& gvr,
                                                         const ObjectKey& key) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   auto it = store_.find(KeyFor(gvr, key));
   if (it == store_.end()) return std::nullopt;
   return it->second;
 }
 
 std::string FakeKubeClient::CurrentResourceVersion() {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   return std::to_string(resource_version_);
 }
 
 void FakeKubeClient::SetPodLog(const ObjectKey& pod, std::string container, std::string text) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   pod_logs_[{pod, std::move(container)}] = std::move(text);
 }
 
 void FakeKubeClient::FailNext(FakeMethod method, Status status) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   failures_[method].push_back(std::move(status));
 }
 
 void FakeKubeClient::PushWatch(WatchScript script) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   watch_scripts_.push_back(std::move(script));
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void FakeKubeClient::SetCreateAnswer(std::string resource,
                                      std::function<nlohmann::json(const nlohmann::json&)> answer) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   create_answers_[std::move(resource)] = std::move(answer);
 }
 
 void FakeKubeClient::SetBeforeUpdate(
     std::function<void(const GroupVersionResource&, const ObjectKey&)> hook) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   before_update_ = std::move(hook);
 }
 
 std::vector<ListOptions> FakeKubeClient::ListCalls() {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   return list_calls_;
 }
 
 std::vector<WatchOptions> FakeKubeClient::WatchCalls() {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   return watch_calls_;
 }
 
 int FakeKubeClient::CallCount(FakeMethod method) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   return calls_[method];
 }
 
 bool FakeKubeClient::WaitForWatchCalls(std::size_t count, std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  return cv_.wait_for(lock, timeout, [&] { return watch_calls_.size() >= count; });
+  base::MutexLock lock(mu_);
+  return cv_.WaitUntil(mu_, std::stop_token(), std::chrono::steady_clock::now() + timeout,
+                       [this, count]()
+                           EPHEMERA_REQUIRES(mu_) { return watch_calls_.size() >= count; });
 }
 
 StatusOr<nlohmann::json> FakeKubeClient::Get(const GroupVersionResource& gvr, const ObjectKey& key,
                                              const GetOptions&) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   if (auto failure = TakeFailureLocked(FakeMethod::kGet)) return *failure;
   auto it = store_.find(KeyFor(gvr, key));
   if (it == store_.end()) {
@@ -253,7 +255,7 @@ StatusOr<nlohmann::json> FakeKubeClient::Get(const GroupVersionResource& gvr, co
 StatusOr<ListResult> FakeKubeClient::List(const GroupVersionResource& gvr,
                                           std::string_view namespace_name,
                                           const ListOptions& options) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   list_calls_.push_back(options);
   if (auto failure = TakeFailureLocked(FakeMethod::kList)) return *failure;
   GroupVersionResource base = gvr;
@@ -277,10 +279,10 @@ WatchResult FakeKubeClient::Watch(const GroupVersionResource&, std::string_view,
                                   std::stop_token stop) {
   WatchScript script;
   {
-    std::unique_lock lock(mu_);
+    base::MutexLock lock(mu_);
     watch_calls_.push_back(options);
-    cv_.notify_all();
-    if (!cv_.wait(lock, stop, [&] { return !watch_scripts_.empty(); })) {
+    cv_.NotifyAll();
+    if (!cv_.Wait(mu_, stop, [this]() EPHEMERA_REQUIRES(mu_) { return !watch_scripts_.empty(); })) {
       return WatchResult{.end = WatchEnd::kStopped,
                          .resource_version = options.resource_version,
                          .error = OkStatus(),
@@ -313,7 +315,7 @@ WatchResult FakeKubeClient::Watch(const GroupVersionResource&, std::string_view,
 StatusOr<nlohmann::json> FakeKubeClient::Create(const GroupVersionResource& gvr,
                                                 std::string_view namespace_name,
                                                 const nlohmann::json& object, const WriteOptions&) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   if (auto failure = TakeFailureLocked(FakeMethod::kCreate)) return *failure;
   if (auto answer = create_answers_.find(gvr.resource); answer != create_answers_.end()) {
     return answer->second(object);
@@ -337,11 +339,11 @@ StatusOr<nlohmann::json> FakeKubeClient::Update(const GroupVersionResource& gvr,
                                                 const WriteOptions&) {
   std::function<void(const GroupVersionResource&, const ObjectKey&)> hook;
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     hook = before_update_;
   }
   if (hook) hook(gvr, key);
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   if (auto failure = TakeFailureLocked(FakeMethod::kUpdate)) return *failure;
   auto it = store_.find(KeyFor(gvr, key));
   if (it == store_.end()) {
@@ -370,7 +372,7 @@ StatusOr<nlohmann::json> FakeKubeClient::Update(const GroupVersionResource& gvr,
 StatusOr<nlohmann::json> FakeKubeClient::Patch(const GroupVersionResource& gvr,
                                                const ObjectKey& key, PatchType type,
                                                const nlohmann::json& patch, const PatchOptions&) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   if (auto failure = TakeFailureLocked(FakeMethod::kPatch)) return *failure;
   auto it = store_.find(KeyFor(gvr, key));
   if (it == store_.end()) {
@@ -400,7 +402,7 @@ StatusOr<nlohmann::json> FakeKubeClient::Patch(const GroupVersionResource& gvr,
 
 Status FakeKubeClient::Delete(const GroupVersionResource& gvr, const ObjectKey& key,
                               const DeleteOptions& options) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   if (auto failure = TakeFailureLocked(FakeMethod::kDelete)) return *failure;
   auto it = store_.find(KeyFor(gvr, key));
   if (it == store_.end()) {
@@ -419,7 +421,7 @@ Status FakeKubeClient::Delete(const GroupVersionResource& gvr, const ObjectKey& 
 
 StatusOr<std::string> FakeKubeClient::GetPodLog(const ObjectKey& pod,
                                                 const PodLogOptions& options) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   if (auto failure = TakeFailureLocked(FakeMethod::kGetPodLog)) return *failure;
   auto it = pod_logs_.find({pod, options.container});
   if (it == pod_logs_.end()) return ApiError(404, "NotFound", "no log for " + pod.ToString());

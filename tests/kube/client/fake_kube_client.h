@@ -23,18 +23,17 @@
 #define EPHEMERA_TESTS_KUBE_CLIENT_FAKE_KUBE_CLIENT_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "base/mutex.h"
 #include "kube/client/kube_client.h"
 
 namespace ephemera::kube {
@@ -117,22 +116,24 @@ class FakeKubeClient final : public KubeClient {
  private:
   using StoreKey = std::pair<std::string, ObjectKey>;  // resource (without subresource), object
   static StoreKey KeyFor(const GroupVersionResource& gvr, const ObjectKey& key);
-  std::optional<Status> TakeFailureLocked(FakeMethod method);
-  std::string StampLocked(nlohmann::json& object);
+  std::optional<Status> TakeFailureLocked(FakeMethod method) EPHEMERA_REQUIRES(mu_);
+  std::string StampLocked(nlohmann::json& object) EPHEMERA_REQUIRES(mu_);
 
-  std::mutex mu_;
-  std::condition_variable_any cv_;
-  std::map<StoreKey, nlohmann::json> store_;
-  std::int64_t resource_version_ = 1000;
-  std::int64_t next_uid_ = 1;
-  std::map<FakeMethod, std::deque<Status>> failures_;
-  std::map<FakeMethod, int> calls_;
-  std::deque<WatchScript> watch_scripts_;
-  std::vector<ListOptions> list_calls_;
-  std::vector<WatchOptions> watch_calls_;
-  std::map<std::pair<ObjectKey, std::string>, std::string> pod_logs_;
-  std::function<void(const GroupVersionResource&, const ObjectKey&)> before_update_;
-  std::map<std::string, std::function<nlohmann::json(const nlohmann::json&)>> create_answers_;
+  base::Mutex mu_;
+  base::CondVar cv_;
+  std::map<StoreKey, nlohmann::json> store_ EPHEMERA_GUARDED_BY(mu_);
+  std::int64_t resource_version_ EPHEMERA_GUARDED_BY(mu_) = 1000;
+  std::int64_t next_uid_ EPHEMERA_GUARDED_BY(mu_) = 1;
+  std::map<FakeMethod, std::deque<Status>> failures_ EPHEMERA_GUARDED_BY(mu_);
+  std::map<FakeMethod, int> calls_ EPHEMERA_GUARDED_BY(mu_);
+  std::deque<WatchScript> watch_scripts_ EPHEMERA_GUARDED_BY(mu_);
+  std::vector<ListOptions> list_calls_ EPHEMERA_GUARDED_BY(mu_);
+  std::vector<WatchOptions> watch_calls_ EPHEMERA_GUARDED_BY(mu_);
+  std::map<std::pair<ObjectKey, std::string>, std::string> pod_logs_ EPHEMERA_GUARDED_BY(mu_);
+  std::function<void(const GroupVersionResource&, const ObjectKey&)> before_update_
+      EPHEMERA_GUARDED_BY(mu_);
+  std::map<std::string, std::function<nlohmann::json(const nlohmann::json&)>> create_answers_
+      EPHEMERA_GUARDED_BY(mu_);
 };
 
 }  // namespace ephemera::kube
