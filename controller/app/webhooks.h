@@ -30,7 +30,7 @@ namespace ephemera::app {
 // Who may call the webhooks: the API server proves itself with a client certificate from
 // webhookClientCaFile (with a common name from webhookClientNames when given).
 struct WebhookCallers {
-  bool required = false;  // webhookClientAuth: require
+  bool required = false;             // webhookClientAuth: require
   std::vector<std::string> names{};  // webhookClientNames: [] = any common name
 
   // Verified when the request's certificate verified and its common name is allowed.

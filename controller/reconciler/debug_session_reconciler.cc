@@ -384,7 +384,7 @@ std::string DebugSessionReconciler::RecyclePod(const session::PodView& pod) {
 StatusOr<json> DebugSessionReconciler::WriteStatus(json object,
                                                    const api::DebugSessionStatus& status) {
   object["status"] = api::StatusToJson(status);
-  return WriteCurrentStatus(std::move(object));
+  return WriteCurrentStatus(object);
 }
 
 json DebugSessionReconciler::StatusForNextWrite(json object, const api::DebugSessionStatus& status,
@@ -586,7 +586,7 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::StepOutco
                                           std::move(facts->sections),
                                           std::move(facts->degraded),
                                           std::move(facts->pids)};
-  outcome.redaction = std::move(facts->redaction);
+  outcome.redaction = facts->redaction;
   outcome.overhead = facts->overhead;
   return OkStatus();
 }

@@ -53,7 +53,8 @@ AllowEnvFilter FilterAllowEnv(const std::vector<std::string>& allow_env, const P
     std::string why;
     for (const std::string& secret : pod.secret_env) {
       if (MatchesAllowEntry(entry, secret)) {
-        why = entry + " (" + secret + " is filled from a Secret by secretKeyRef)";
+        why = entry;
+        why += " (" + secret + " is filled from a Secret by secretKeyRef)";
         break;
       }
     }

@@ -3,9 +3,9 @@
 // Everything the snapshot tool learns about a process comes through these two interfaces, so tests
 // point them at a fixture tree (RealProcFs on tests/testdata/procfs/...) or a Fake*. The stack
 // capture (debugpod/stacks) reads maps and the thread list through ProcFs too; it opens only what
-// it reads as bytes by path under the same root: <pid>/mem and the binaries under <pid>/root. Paths given to
-// them are relative ("status", "task/12/comm", "memory/kubepods/cpu.stat"); absolute paths and ".."
-// components are rejected with InvalidArgument.
+// it reads as bytes by path under the same root: <pid>/mem and the binaries under <pid>/root. Paths
+// given to them are relative ("status", "task/12/comm", "memory/kubepods/cpu.stat"); absolute paths
+// and ".." components are rejected with InvalidArgument.
 //
 // Error contract (every method): the errno of the failing call decides the code, and the message
 // starts with the errno name so it can be shown as a degraded reason as is:

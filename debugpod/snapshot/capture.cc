@@ -500,8 +500,9 @@ void SnapshotBuilder::CaptureFdsAndSockets(int pid, Json& out) {
       } else if (request_.pii == redact::PiiMode::kStrict) {
         // Endpoints are addresses ("10.1.2.3:443"): personal data in strict mode.
         const std::string where = "sockets[fd=" + std::to_string(fd) + "].";
-        if (auto local = Redacted(s.local, FieldPath(pid, where + "local")))
+        if (auto local = Redacted(s.local, FieldPath(pid, where + "local"))) {
           entry["local"] = *local;
+        }
         if (auto remote = Redacted(s.remote, FieldPath(pid, where + "remote"))) {
           entry["remote"] = *remote;
         }

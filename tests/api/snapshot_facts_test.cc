@@ -92,7 +92,8 @@ TEST(SnapshotFactsTest, RefusesDeepNestingBeforeParsing) {
 }
 
 TEST(SnapshotFactsTest, RefusesWhatIsNotAJsonObject) {
-  EXPECT_EQ(RefusalOfText(std::string("\x89PNG\r\n\x1a\n\xff\xfe garbage", 20)),
+  static constexpr char kBinary[] = "\x89PNG\r\n\x1a\n\xff\xfe garbage";
+  EXPECT_EQ(RefusalOfText(std::string(kBinary, sizeof kBinary - 1)),
             std::string(kPrefix) + "it is not JSON");
   EXPECT_EQ(RefusalOfText(std::string()), std::string(kPrefix) + "it is not JSON");
   EXPECT_EQ(RefusalOfText(R"(["ephemera.dev/snapshot/v1"])"),

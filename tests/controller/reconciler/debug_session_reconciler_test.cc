@@ -400,8 +400,9 @@ TEST_F(ReconcilerTest, ADeletedSessionIsWipedWithoutAnExpiredRecord) {
                                                         "injected", "wiped"}));
   EXPECT_EQ(sink_.Records().back().record.message.rfind("the DebugSession was deleted", 0), 0u)
       << sink_.Records().back().record.message;
-  for (const session::StepRecord& step : steps_)
+  for (const session::StepRecord& step : steps_) {
     EXPECT_NE(step.outcome, session::kSnapshotContainerStillRunning);
+  }
   EXPECT_EQ(Session().status.FindCondition("ContainerTerminated"), nullptr);
 }
 
@@ -419,8 +420,9 @@ TEST_F(ReconcilerTest, ADeletedSessionWhoseToolOutlivedItsDeadlineIsFlagged) {
 
   EXPECT_EQ(ActionsOf(sink_).back(), "wiped");
   bool flagged = false;
-  for (const session::StepRecord& step : steps_)
+  for (const session::StepRecord& step : steps_) {
     flagged |= step.outcome == session::kSnapshotContainerStillRunning;
+  }
   EXPECT_TRUE(flagged) << "a tool past its deadline on a deleted session";
 }
 
@@ -607,8 +609,9 @@ TEST_F(ReconcilerTest, ADeniedSessionIsRecordedAndInjectsNothing) {
   EXPECT_EQ(records[1].record.action, "denied");
   std::vector<std::string> events;
   for (const session::StepRecord& step : steps_) {
-    if (ReportsAsEvent(step))
+    if (ReportsAsEvent(step)) {
       events.push_back(std::string(session::ActionName(step.action)) + " " + step.outcome);
+    }
   }
   EXPECT_EQ(events, (std::vector<std::string>{"Authorize Forbidden", "Deny Forbidden"}))
       << "a refusal is always an Event";
@@ -941,8 +944,9 @@ TEST_P(BadSnapshotTest, FailsTheSessionOnceStoresNothingAndLeaksNoPlaintext) {
   EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "authorized", "key-created", "injected",
                                                "collection-failed", "expired", "wiped"}));
   std::string step_text;
-  for (const session::StepRecord& step : steps_)
+  for (const session::StepRecord& step : steps_) {
     step_text += step.outcome + " " + step.message + "\n";
+  }
   const std::string status_text =
       client_.GetObject(kube::DebugSessionsResource(), kSessionKey)->dump();
   for (const std::string& text : {audit_text, step_text, status_text}) {

@@ -359,7 +359,10 @@ std::string StatusAfter(const std::function<std::string()>& setup) {
     std::string failure = setup();
     std::string text = "setup=" + (failure.empty() ? std::string("ok") : "failed");
     for (const auto& [k, v] : ReadStatus()) {
-      if (k.starts_with("Cap") || k == "NoNewPrivs" || k == "Seccomp") text += " " + k + "=" + v;
+      if (k.starts_with("Cap") || k == "NoNewPrivs" || k == "Seccomp") {
+        text += " ";
+        text += k + "=" + v;
+      }
     }
     if (write(fds[1], text.data(), text.size()) < 0) _exit(2);
     _exit(0);
@@ -413,11 +416,11 @@ int MapAnonymous(size_t bytes) {
 
 TEST_F(SandboxTest, AddressSpaceLimitStopsAnAllocationBeyondIt) {
   if (kSanitizerBuild) GTEST_SKIP() << "sanitizer build: ASan's shadow memory rules out RLIMIT_AS";
-  const size_t beyond = size_t{2} << 30;
-  const size_t normal = size_t{64} << 20;
+  constexpr size_t kBeyond = size_t{2} << 30;
+  constexpr size_t kNormal = size_t{64} << 20;
   std::vector<std::pair<std::string, Attempt>> attempts = {
-      {"beyond", [beyond] { return MapAnonymous(beyond); }},
-      {"normal", [normal] { return MapAnonymous(normal); }},
+      {"beyond", [] { return MapAnonymous(kBeyond); }},
+      {"normal", [] { return MapAnonymous(kNormal); }},
       {"hard_limit_is_set",
        [] {
          rlimit limit{};
