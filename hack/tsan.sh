@@ -29,6 +29,9 @@ declare -A test_dirs=(
   [metrics_test]=controller/metrics
   [metrics_scrape_authorizer_test]=controller/metrics
   [metrics_tls_server_test]=controller/metrics
+  [reconciler_test]=controller/reconciler
+  [debug_session_controller_test]=controller/reconciler
+  [detection_test]=controller/detection
 )
 
 tests=("$@")

@@ -32,7 +32,7 @@ EphemeralContainerWatch::EphemeralContainerWatch(kube::KubeClient& client, base:
           old_object == nullptr
               ? ""
               : old_object->value("metadata", nlohmann::json::object()).value("uid", "");
-      std::lock_guard lock(mu_);
+      base::MutexLock lock(mu_);
       for (auto it = seen_.lower_bound({uid, ""}); it != seen_.end() && it->first == uid;) {
         it = seen_.erase(it);
       }
@@ -50,20 +50,20 @@ EphemeralContainerWatch::EphemeralContainerWatch(kube::KubeClient& client, base:
 void EphemeralContainerWatch::Enqueue(std::vector<UnsanctionedContainer> found) {
   if (found.empty()) return;
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     for (UnsanctionedContainer& c : found) {
       if (seen_.insert({c.pod_uid, c.container}).second) pending_.push_back(std::move(c));
     }
   }
-  cv_.notify_one();
+  cv_.NotifyOne();
 }
 
 void EphemeralContainerWatch::Report(const std::stop_token& stop) {
   while (true) {
     UnsanctionedContainer next;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, stop, [this] { return !pending_.empty(); });
+      base::MutexLock lock(mu_);
+      cv_.Wait(mu_, stop, [this]() EPHEMERA_REQUIRES(mu_) { return !pending_.empty(); });
       if (pending_.empty()) return;  // stopped with nothing left
       next = std::move(pending_.front());
       pending_.pop_front();

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "controller/detection/pod_summary.h"
 #include "controller/informer/informer.h"
 #include "kube/client/kube_client.h"
@@ -55,11 +56,11 @@ class EphemeralContainerWatch {
   informer::Informer informer_;
   std::atomic<std::uint64_t> reported_{0};
 
-  std::mutex mu_;
-  std::condition_variable_any cv_;
-  std::deque<UnsanctionedContainer> pending_;
+  base::Mutex mu_;
+  base::CondVar cv_;
+  std::deque<UnsanctionedContainer> pending_ EPHEMERA_GUARDED_BY(mu_);
   // (pod uid, container) already reported; entries leave when their pod is deleted.
-  std::set<std::pair<std::string, std::string>> seen_;
+  std::set<std::pair<std::string, std::string>> seen_ EPHEMERA_GUARDED_BY(mu_);
 };
 
 }  // namespace ephemera::detection

@@ -94,7 +94,7 @@ void DebugSessionReconciler::Remember(const kube::ObjectKey& key, const json& cu
   // A reconcile writes a session at most ~6 times; echoes of older writes have arrived long since.
   constexpr std::size_t kWritesRemembered = 8;
   const std::string version = ResourceVersionOf(current);
-  std::lock_guard lock(seen_mu_);
+  base::MutexLock lock(seen_mu_);
   last_seen_version_[key] = version;
   if (written && !version.empty()) {
     std::deque<std::string>& versions = written_versions_[key];
@@ -104,7 +104,7 @@ void DebugSessionReconciler::Remember(const kube::ObjectKey& key, const json& cu
 }
 
 void DebugSessionReconciler::Forget(const kube::ObjectKey& key) {
-  std::lock_guard lock(seen_mu_);
+  base::MutexLock lock(seen_mu_);
   last_seen_version_.erase(key);
   written_versions_.erase(key);
 }
@@ -113,7 +113,7 @@ bool DebugSessionReconciler::IsEchoOfOwnWrite(const kube::ObjectKey& key,
                                               const json& object) const {
   const std::string version = ResourceVersionOf(object);
   if (version.empty()) return false;
-  std::lock_guard lock(seen_mu_);
+  base::MutexLock lock(seen_mu_);
   auto it = written_versions_.find(key);
   return it != written_versions_.end() &&
          std::find(it->second.begin(), it->second.end(), version) != it->second.end();
@@ -121,7 +121,7 @@ bool DebugSessionReconciler::IsEchoOfOwnWrite(const kube::ObjectKey& key,
 
 bool DebugSessionReconciler::IsLastSeen(const kube::ObjectKey& key, const json& cached) const {
   const std::string version = ResourceVersionOf(cached);
-  std::lock_guard lock(seen_mu_);
+  base::MutexLock lock(seen_mu_);
   auto it = last_seen_version_.find(key);
   return it != last_seen_version_.end() && !version.empty() && it->second == version;
 }

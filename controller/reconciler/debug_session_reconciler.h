@@ -20,7 +20,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -29,6 +28,7 @@
 #include "api/debug_session.h"
 #include "audit/audit_log.h"
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "controller/audit/anchor_store.h"
 #include "controller/session/access_checks.h"
@@ -160,9 +160,11 @@ class DebugSessionReconciler {
   Status AnchorAudit(const nlohmann::json& object);
 
   kube::KubeClient& client_;
-  mutable std::mutex seen_mu_;  // workers reconcile different sessions at once
-  std::map<kube::ObjectKey, std::string> last_seen_version_;
-  std::map<kube::ObjectKey, std::deque<std::string>> written_versions_;  // the last few per key
+  mutable base::Mutex seen_mu_;  // workers reconcile different sessions at once
+  std::map<kube::ObjectKey, std::string> last_seen_version_ EPHEMERA_GUARDED_BY(seen_mu_);
+  // The last few per key.
+  std::map<kube::ObjectKey, std::deque<std::string>> written_versions_
+      EPHEMERA_GUARDED_BY(seen_mu_);
   base::Clock& clock_;
   ReconcilerOptions options_;
   std::atomic<api::TimePoint> leading_since_{api::TimePoint::min()};

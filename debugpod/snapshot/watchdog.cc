@@ -24,16 +24,19 @@ Watchdog::Watchdog(std::chrono::steady_clock::time_point fire_at, std::string fa
 
 Watchdog::~Watchdog() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(mu_);
     disarmed_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   thread_.join();
 }
 
 void Watchdog::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (cv_.wait_until(lock, fire_at_, [this] { return disarmed_; })) return;
+  base::MutexLock lock(mu_);
+  if (cv_.WaitUntil(mu_, std::stop_token(), fire_at_,
+                    [this]() EPHEMERA_REQUIRES(mu_) { return disarmed_; })) {
+    return;
+  }
   if (!output_claimed_.exchange(true)) WriteAll(STDOUT_FILENO, fallback_output_);
   _exit(exit_code_);
 }

@@ -9,10 +9,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
 #include <thread>
+
+#include "base/mutex.h"
 
 namespace ephemera::snapshot {
 
@@ -38,9 +38,9 @@ class Watchdog {
   std::string fallback_output_;
   int exit_code_;
   std::atomic<bool> output_claimed_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool disarmed_ = false;  // guarded by mu_
+  base::Mutex mu_;
+  base::CondVar cv_;
+  bool disarmed_ EPHEMERA_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -92,7 +92,7 @@ ExecTokenSource::ExecTokenSource(ExecConfig config, ExecClusterInfo cluster, bas
 StatusOr<ClientCredentials> ExecTokenSource::Credentials() {
   // Held across the plugin run on purpose: concurrent callers wait for one run instead of
   // starting one plugin each (kubectl does the same).
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   if (cached_ && (!cached_->expiration || clock_.Now() + kExpirySkew < *cached_->expiration)) {
     return cached_->credentials;
   }
@@ -119,7 +119,7 @@ StatusOr<ClientCredentials> ExecTokenSource::Credentials() {
 }
 
 bool ExecTokenSource::Invalidate() {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   cached_.reset();
   return true;
 }

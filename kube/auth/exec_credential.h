@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "kube/auth/token_source.h"
 
@@ -96,8 +97,8 @@ class ExecTokenSource final : public TokenSource {
   base::Clock& clock_;
   CommandRunner& runner_;
   const std::chrono::milliseconds plugin_timeout_;
-  std::mutex mu_;
-  std::optional<ExecCredential> cached_;
+  base::Mutex mu_;
+  std::optional<ExecCredential> cached_ EPHEMERA_GUARDED_BY(mu_);
 };
 
 }  // namespace ephemera::kube

@@ -49,7 +49,7 @@ FileTokenSource::FileTokenSource(std::string token_path, base::Clock& clock,
 StatusOr<ClientCredentials> FileTokenSource::Credentials() {
   // The read happens under the mutex: it is a small local file, and it keeps concurrent callers
   // from reading it many times at once when the cache expires.
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   const auto now = clock_.SteadyNow();
   if (stale_ || !token_ || now - read_at_ >= max_age_) {
     auto data = ReadSmallFile(path_, std::size_t{64} * 1024);
@@ -73,7 +73,7 @@ StatusOr<ClientCredentials> FileTokenSource::Credentials() {
 }
 
 bool FileTokenSource::Invalidate() {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   stale_ = true;
   return true;
 }

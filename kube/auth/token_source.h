@@ -17,6 +17,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/status.h"
 
 namespace ephemera::kube {
@@ -70,10 +71,10 @@ class FileTokenSource final : public TokenSource {
   base::Clock& clock_;
   const std::chrono::nanoseconds max_age_;
   const ClientCredentials fixed_;
-  std::mutex mu_;
-  std::optional<std::string> token_;
-  std::chrono::steady_clock::time_point read_at_;
-  bool stale_ = true;
+  base::Mutex mu_;
+  std::optional<std::string> token_ EPHEMERA_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point read_at_ EPHEMERA_GUARDED_BY(mu_);
+  bool stale_ EPHEMERA_GUARDED_BY(mu_) = true;
 };
 
 // Reads a whole (small) file, for the kube package's own needs. Errors name the path and the

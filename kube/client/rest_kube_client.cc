@@ -271,7 +271,7 @@ StatusOr<ListResult> RestKubeClient::List(const GroupVersionResource& gvr,
 std::chrono::seconds RestKubeClient::PickWatchTimeout() {
   const auto low = std::min(options_.watch_timeout_min, options_.watch_timeout_max);
   const auto high = std::max(options_.watch_timeout_min, options_.watch_timeout_max);
-  std::lock_guard lock(random_mu_);
+  base::MutexLock lock(random_mu_);
   std::uniform_int_distribution<std::int64_t> pick(low.count(), high.count());
   return std::chrono::seconds(pick(random_));
 }

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/token_bucket.h"
 #include "kube/client/http_transport.h"
 #include "kube/client/kube_client.h"
@@ -80,8 +81,8 @@ class RestKubeClient final : public KubeClient {
   base::Clock& clock_;
   const RestKubeClientOptions options_;
   base::TokenBucket limiter_;
-  std::mutex random_mu_;
-  std::mt19937_64 random_;
+  base::Mutex random_mu_;
+  std::mt19937_64 random_ EPHEMERA_GUARDED_BY(random_mu_);
 };
 
 // --- Request targets (path + query), pure; exposed for tests. ---

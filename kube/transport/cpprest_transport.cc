@@ -142,7 +142,7 @@ StatusOr<std::shared_ptr<http::client::http_client>> CpprestTransport::ClientFor
     if (!current.ok()) return current.status();
     credentials = std::move(*current);
   }
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   if (credentials.client_certificate_pem != current_certificate_) {
     auto material = std::make_shared<TlsMaterial>();
     for (const auto& cert : ca_only_->authorities) {

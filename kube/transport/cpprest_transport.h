@@ -23,6 +23,7 @@
 #include <mutex>
 #include <string>
 
+#include "base/mutex.h"
 #include "kube/auth/token_source.h"
 #include "kube/client/http_transport.h"
 
@@ -64,10 +65,12 @@ class CpprestTransport final : public HttpTransport {
   const CpprestTransportOptions options_;
   TokenSource* const client_certificates_;
   const std::shared_ptr<const TlsMaterial> ca_only_;
-  std::mutex mu_;
-  std::string current_certificate_;  // PEM of the client certificate the cache was built for
-  std::shared_ptr<const TlsMaterial> material_;
-  std::map<std::chrono::milliseconds, std::shared_ptr<web::http::client::http_client>> clients_;
+  base::Mutex mu_;
+  // PEM of the client certificate the cache was built for.
+  std::string current_certificate_ EPHEMERA_GUARDED_BY(mu_);
+  std::shared_ptr<const TlsMaterial> material_ EPHEMERA_GUARDED_BY(mu_);
+  std::map<std::chrono::milliseconds, std::shared_ptr<web::http::client::http_client>> clients_
+      EPHEMERA_GUARDED_BY(mu_);
 };
 
 }  // namespace ephemera::kube
