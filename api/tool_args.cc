@@ -54,8 +54,9 @@ Status ApplyDeadline(std::string_view value, ToolArgs& args) {
 
 Status ApplyContainerId(std::string_view value, ToolArgs& args) {
   std::string_view id = value;
-  if (size_t scheme = id.find("://"); scheme != std::string_view::npos)
+  if (size_t scheme = id.find("://"); scheme != std::string_view::npos) {
     id.remove_prefix(scheme + 3);
+  }
   bool valid = id.size() >= kMinContainerIdChars && id.size() <= kMaxContainerIdChars;
   for (char c : id) valid = valid && IsAlphanumeric(c);
   if (!valid) {

@@ -184,8 +184,9 @@ CgroupModel BuildCgroup(const api::SnapshotCgroup& cgroup) {
   out.where = "v" + cgroup.version.text + ", read from the " + cgroup.source + "'s view";
   out.cpu_path = cgroup.cpu_path;
   out.memory_path = cgroup.memory_path;
-  if (cgroup.cpu_usage_nanos.has_value())
+  if (cgroup.cpu_usage_nanos.has_value()) {
     out.cpu_used = FormatMicros(*cgroup.cpu_usage_nanos / 1000);
+  }
   const auto& quota = cgroup.cpu_quota_micros;
   const auto& period = cgroup.cpu_period_micros;
   if (quota.has_value()) {

@@ -2,6 +2,7 @@
 // stack groups, then tables), and the document-wide redaction, degraded and overhead sections.
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -288,8 +289,8 @@ class TextReport {
 
   void AppendStackGroup(const StackGroup& group) {
     const std::vector<std::string>& labels = group.thread_labels;
-    std::vector<std::string> names(labels.begin(),
-                                   labels.begin() + std::min(labels.size(), kMaxNamedThreads));
+    const auto named = static_cast<std::ptrdiff_t>(std::min(labels.size(), kMaxNamedThreads));
+    std::vector<std::string> names(labels.begin(), labels.begin() + named);
     if (labels.size() > kMaxNamedThreads) {
       names.push_back("… " + std::to_string(labels.size() - kMaxNamedThreads) + " more");
     }

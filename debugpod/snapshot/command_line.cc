@@ -29,10 +29,12 @@ StatusOr<SectionSet> SectionsFromNames(const std::vector<std::string>& names) {
     } else {
       std::string known;
       for (Section s : kAllSections) {
-        known += (known.empty() ? "" : ",") + std::string(SectionName(s));
+        if (!known.empty()) known += ",";
+        known += SectionName(s);
       }
-      return FlagError("--capture",
-                       "unknown section \"" + name + "\"; choose from " + known + " (or all)");
+      std::string message = "unknown section \"" + name + "\"; choose from ";
+      message.append(known).append(" (or all)");
+      return FlagError("--capture", message);
     }
   }
   return sections;

@@ -319,7 +319,8 @@ TEST(RedactorPiiTest, NationalNumbersAfterAPhoneKeyAreMasked) {
       {"msisdn=", "49" + random.Digits(10)},
   };
   for (const auto& [key, number] : cases) {
-    const std::string text = "user " + key + number + " saved";
+    std::string text = "user ";
+    text.append(key).append(number).append(" saved");
     EXPECT_EQ(Standard(text), Masked(text, number, "phone-number")) << text;
   }
   EXPECT_EQ(Standard("phone: +49 176 12345678 ok"), "phone: [REDACTED:phone-number] ok");

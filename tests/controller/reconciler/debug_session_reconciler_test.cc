@@ -972,7 +972,7 @@ INSTANTIATE_TEST_SUITE_P(BadSnapshots, BadSnapshotTest, ::testing::ValuesIn(BadS
 void AddForeignContainer(kube::FakeKubeClient& client, const json& container,
                          const std::string& log) {
   json pod = *client.GetObject(kube::PodsResource(), kPodKey);
-  pod["spec"]["ephemeralContainers"] = {container};
+  pod["spec"]["ephemeralContainers"] = json::array({container});
   pod["status"]["ephemeralContainerStatuses"] = {
       {{"name", container["name"]}, {"state", {{"terminated", {{"exitCode", 0}}}}}}};
   client.PutObject(kube::PodsResource(), pod);

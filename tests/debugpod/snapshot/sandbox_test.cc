@@ -78,8 +78,9 @@ Outcomes RunAttempts(const std::function<std::string()>& setup,
     if (!failure.empty()) {
       out << "setup 1 " << failure << "\n";
     } else {
-      for (const auto& [name, attempt] : attempts)
+      for (const auto& [name, attempt] : attempts) {
         out << name << " " << RunAttempt(attempt) << "\n";
+      }
     }
     const std::string text = out.str();
     if (write(fds[1], text.data(), text.size()) != static_cast<ssize_t>(text.size())) _exit(2);
@@ -360,8 +361,7 @@ std::string StatusAfter(const std::function<std::string()>& setup) {
     std::string text = "setup=" + (failure.empty() ? std::string("ok") : "failed");
     for (const auto& [k, v] : ReadStatus()) {
       if (k.starts_with("Cap") || k == "NoNewPrivs" || k == "Seccomp") {
-        text += " ";
-        text += k + "=" + v;
+        text.append(" ").append(k).append("=").append(v);
       }
     }
     if (write(fds[1], text.data(), text.size()) < 0) _exit(2);

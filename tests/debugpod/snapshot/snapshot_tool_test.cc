@@ -103,7 +103,7 @@ bool LimitBoundingSet(uint64_t keep) {
 // Copies `program` into `dir`, executable by anyone: another uid may not be able to reach the
 // build tree (a checkout under a 0700 folder).
 std::string CopyForAnyone(const std::string& program, const std::string& dir) {
-  const std::string copy = dir + "/" + std::filesystem::path(program).filename().string();
+  std::string copy = dir + "/" + std::filesystem::path(program).filename().string();
   std::filesystem::copy_file(program, copy, std::filesystem::copy_options::overwrite_existing);
   std::filesystem::permissions(
       copy, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
@@ -547,6 +547,7 @@ class BlockedTool {
     }
     fcntl(fds[1], F_SETFL, 0);
     std::vector<char*> cargv;
+    cargv.reserve(argv.size() + 1);
     for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
     cargv.push_back(nullptr);
     pid_ = fork();
@@ -641,7 +642,8 @@ std::map<std::string, int> TamperAs(uid_t uid, pid_t pid) {
        [&] {
          char byte = 0;
          iovec local{&byte, 1};
-         iovec remote{reinterpret_cast<void*>(address), 1};
+         // An address in the other process, never dereferenced here.
+         iovec remote{reinterpret_cast<void*>(address), 1};  // NOLINT(performance-no-int-to-ptr)
          return process_vm_readv(pid, &local, 1, &remote, 1, 0) == 1 ? 0 : errno;
        }},
       {"open mem", [&] { return open((proc + "/mem").c_str(), O_RDONLY) >= 0 ? 0 : errno; }},
@@ -759,11 +761,12 @@ TEST(SnapshotToolTest, MissingPidWritesADocumentAndExitsOne) {
 // H2: a session on a hostPID pod puts the tool in the node's PID namespace. Unless the controller
 // says the session is a host session, it captures nothing there.
 TEST(SnapshotToolTest, InTheNodesPidNamespaceItCapturesNothingWithoutAHostSession) {
-  if (!InInitialPidNamespace())
+  if (!InInitialPidNamespace()) {
     GTEST_SKIP()
         << "the tests run inside a PID namespace of their own here (a container?), not the "
            "node's, so the refusal this checks cannot happen; on a bare host (make test "
            "on this machine) it runs";
+  }
   TargetTree tree(1);
   ASSERT_TRUE(tree.Ready()) << "ephemera-target did not start serving";
   RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(tree.TargetPid()),
