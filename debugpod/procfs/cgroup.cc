@@ -10,22 +10,6 @@ namespace {
 // v1 reports "unlimited" as PAGE_COUNTER_MAX pages; anything this large means no limit.
 constexpr uint64_t kUnlimitedMemoryFloor = uint64_t{1} << 62;
 
-std::string_view TrimNewline(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
-  return s;
-}
-
-// "cpu" + "kubepods/pod1" + "cpu.stat" → "cpu/kubepods/pod1/cpu.stat"; empty parts are skipped.
-std::string JoinPath(std::string_view dir, std::string_view rest, std::string_view file) {
-  std::string path;
-  for (std::string_view part : {dir, rest, file}) {
-    if (part.empty()) continue;
-    if (!path.empty()) path += '/';
-    path += part;
-  }
-  return path;
-}
-
 class UsageReader {
  public:
   UsageReader(const CgroupFs& fs, CgroupUsage& usage) : fs_(fs), usage_(usage) {}
@@ -43,7 +27,7 @@ class UsageReader {
   std::optional<uint64_t> ReadNumber(const std::string& relative) {
     std::optional<std::string> text = Read(relative);
     if (!text) return std::nullopt;
-    std::optional<uint64_t> value = ParseUnsigned(TrimNewline(*text));
+    std::optional<uint64_t> value = ParseUnsigned(TrimTrailingSpace(*text));
     if (!value) usage_.errors.push_back("malformed " + relative);
     return value;
   }
@@ -83,10 +67,10 @@ std::optional<std::string> ReadV1File(UsageReader& reader, CgroupUsage& usage,
     return std::nullopt;
   }
   path_out = m.path;
-  std::optional<std::string> text = reader.Read(JoinPath(controller, *rel, file));
+  std::optional<std::string> text = reader.Read(CgroupFilePath(controller, *rel, file));
   if (!text && m.controllers.size() > 1) {
     usage.errors.pop_back();
-    text = reader.Read(JoinPath(JoinControllers(m.controllers), *rel, file));
+    text = reader.Read(CgroupFilePath(JoinControllers(m.controllers), *rel, file));
   }
   return text;
 }
@@ -97,7 +81,7 @@ void ReadV1(UsageReader& reader, CgroupUsage& usage,
   std::string path;
   if (const CgroupMembership* m = FindController(memberships, "cpuacct")) {
     if (auto text = ReadV1File(reader, usage, *m, "cpuacct", "cpuacct.usage", path)) {
-      usage.cpu_usage_nanos = ParseUnsigned(TrimNewline(*text));
+      usage.cpu_usage_nanos = ParseUnsigned(TrimTrailingSpace(*text));
       usage.cpu_path = path;
     }
   }
@@ -109,7 +93,7 @@ void ReadV1(UsageReader& reader, CgroupUsage& usage,
       usage.cpu_path = path;
     }
     if (auto text = ReadV1File(reader, usage, *m, "cpu", "cpu.cfs_quota_us", path)) {
-      std::string_view q = TrimNewline(*text);
+      std::string_view q = TrimTrailingSpace(*text);
       if (q == "-1") {
         usage.cpu_quota_micros = -1;
       } else if (auto v = ParseUnsigned(q)) {
@@ -117,16 +101,16 @@ void ReadV1(UsageReader& reader, CgroupUsage& usage,
       }
     }
     if (auto text = ReadV1File(reader, usage, *m, "cpu", "cpu.cfs_period_us", path)) {
-      usage.cpu_period_micros = ParseUnsigned(TrimNewline(*text));
+      usage.cpu_period_micros = ParseUnsigned(TrimTrailingSpace(*text));
     }
   }
   if (const CgroupMembership* m = FindController(memberships, "memory")) {
     if (auto text = ReadV1File(reader, usage, *m, "memory", "memory.usage_in_bytes", path)) {
-      usage.memory_usage_bytes = ParseUnsigned(TrimNewline(*text));
+      usage.memory_usage_bytes = ParseUnsigned(TrimTrailingSpace(*text));
       usage.memory_path = path;
     }
     if (auto text = ReadV1File(reader, usage, *m, "memory", "memory.limit_in_bytes", path)) {
-      std::optional<uint64_t> limit = ParseUnsigned(TrimNewline(*text));
+      std::optional<uint64_t> limit = ParseUnsigned(TrimTrailingSpace(*text));
       if (limit && *limit >= kUnlimitedMemoryFloor) {
         usage.memory_unlimited = true;
       } else {
@@ -145,14 +129,14 @@ void ReadV2(UsageReader& reader, CgroupUsage& usage, const CgroupMembership& m) 
   }
   usage.cpu_path = m.path;
   usage.memory_path = m.path;
-  if (auto text = reader.Read(JoinPath("", *rel, "cpu.stat"))) {
+  if (auto text = reader.Read(CgroupFilePath("", *rel, "cpu.stat"))) {
     if (auto usec = FindFlatKey(*text, "usage_usec")) usage.cpu_usage_nanos = *usec * 1000;
     usage.nr_periods = FindFlatKey(*text, "nr_periods");
     usage.nr_throttled = FindFlatKey(*text, "nr_throttled");
     if (auto usec = FindFlatKey(*text, "throttled_usec")) usage.throttled_nanos = *usec * 1000;
   }
-  if (auto text = reader.Read(JoinPath("", *rel, "cpu.max"))) {
-    std::vector<std::string_view> f = SplitFields(TrimNewline(*text));
+  if (auto text = reader.Read(CgroupFilePath("", *rel, "cpu.max"))) {
+    std::vector<std::string_view> f = SplitFields(TrimTrailingSpace(*text));
     if (f.size() == 2) {
       if (f[0] == "max") {
         usage.cpu_quota_micros = -1;
@@ -162,9 +146,9 @@ void ReadV2(UsageReader& reader, CgroupUsage& usage, const CgroupMembership& m) 
       usage.cpu_period_micros = ParseUnsigned(f[1]);
     }
   }
-  usage.memory_usage_bytes = reader.ReadNumber(JoinPath("", *rel, "memory.current"));
-  if (auto text = reader.Read(JoinPath("", *rel, "memory.max"))) {
-    std::string_view max = TrimNewline(*text);
+  usage.memory_usage_bytes = reader.ReadNumber(CgroupFilePath("", *rel, "memory.current"));
+  if (auto text = reader.Read(CgroupFilePath("", *rel, "memory.max"))) {
+    std::string_view max = TrimTrailingSpace(*text);
     if (max == "max") {
       usage.memory_unlimited = true;
     } else {
@@ -256,6 +240,21 @@ StatusOr<CgroupUsage> ReadCgroupUsage(const CgroupFs& fs,
     return NotFoundError("no cgroup accounting readable: " + reason);
   }
   return usage;
+}
+
+std::string_view TrimTrailingSpace(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  return text;
+}
+
+std::string CgroupFilePath(std::string_view dir, std::string_view cgroup, std::string_view file) {
+  std::string path;
+  for (std::string_view part : {dir, cgroup, file}) {
+    if (part.empty()) continue;
+    if (!path.empty()) path += '/';
+    path += part;
+  }
+  return path;
 }
 
 }  // namespace ephemera::procfs

@@ -57,6 +57,13 @@ StatusOr<CgroupUsage> ReadCgroupUsage(const CgroupFs& fs,
 // "nr_periods 5\nnr_throttled 1\n..." → value of `key`.
 std::optional<uint64_t> FindFlatKey(std::string_view text, std::string_view key);
 
+// The text of a one-value file ("4096\n") without its trailing newline and spaces.
+std::string_view TrimTrailingSpace(std::string_view text);
+
+// A file of a cgroup under the hierarchy root: "cpu" + "kubepods/pod1" + "cpu.stat" →
+// "cpu/kubepods/pod1/cpu.stat"; empty parts are skipped (the v2 root has no controller folder).
+std::string CgroupFilePath(std::string_view dir, std::string_view cgroup, std::string_view file);
+
 // Normalizes a cgroup path ("/a/../b" → "b") into a path relative to the hierarchy root; nullopt if
 // it leaves the root. The root itself is "".
 std::optional<std::string> NormalizeCgroupPath(std::string_view path);

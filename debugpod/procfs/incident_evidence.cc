@@ -20,22 +20,6 @@ void AddError(std::vector<std::string>& errors, std::string error) {
   }
 }
 
-std::string_view TrimTrailingSpace(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
-  return s;
-}
-
-// "memory" + "kubepods/pod1" + "memory.events" → "memory/kubepods/pod1/memory.events".
-std::string CgroupFilePath(std::string_view dir, std::string_view cgroup, std::string_view file) {
-  std::string path;
-  for (std::string_view part : {dir, cgroup, file}) {
-    if (part.empty()) continue;
-    if (!path.empty()) path += '/';
-    path += part;
-  }
-  return path;
-}
-
 const CgroupMembership* FindUnified(const std::vector<CgroupMembership>& memberships) {
   for (const CgroupMembership& m : memberships) {
     if (m.hierarchy_id == 0 && m.controllers.empty()) return &m;
