@@ -1,6 +1,7 @@
 #include "api/debug_session.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "base/duration.h"
 #include "base/json_access.h"
@@ -215,6 +216,9 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
         }
       }
     }
+    auto logs = ParseLogsSpec(Find(*spec, "logs"));
+    if (!logs.ok()) return logs.status();
+    s.spec.logs = *logs;
     if (const json* by = Find(*spec, "requestedBy");
         by && !base::StringField(*by, "username").empty()) {
       s.spec.requested_by =
@@ -228,6 +232,47 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
   } catch (const json::exception& e) {
     return InvalidArgumentError(std::string("malformed DebugSession: ") + e.what());
   }
+}
+
+bool DebugSessionSpec::WantsLogs() const {
+  return std::find(capture.begin(), capture.end(), kLogsSection) != capture.end();
+}
+
+StatusOr<LogsSpec> ParseLogsSpec(const nlohmann::json* logs) {
+  LogsSpec out;
+  if (logs == nullptr || logs->is_null()) return out;
+  if (!logs->is_object()) return InvalidArgumentError("spec.logs: must be an object");
+  for (const auto& [name, field] :
+       {std::pair{"tailLines", &out.tail_lines}, std::pair{"limitBytes", &out.limit_bytes}}) {
+    const auto it = logs->find(name);
+    if (it == logs->end() || it->is_null()) continue;
+    if (!it->is_number_integer() || it->get<std::int64_t>() <= 0) {
+      return InvalidArgumentError(std::string("spec.logs.") + name +
+                                  ": must be a positive integer, not " + it->dump());
+    }
+    *field = it->get<std::int64_t>();
+  }
+  if (const auto it = logs->find("since"); it != logs->end() && !it->is_null()) {
+    if (!it->is_string()) {
+      return InvalidArgumentError(
+          "spec.logs.since: must be a duration string such as \"1h\", not " + it->dump());
+    }
+    auto since = base::ParseDuration(it->get<std::string>());
+    if (!since.ok()) return since.status().WithContext("spec.logs.since");
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*since);
+    if (seconds <= std::chrono::seconds::zero()) {
+      return InvalidArgumentError("spec.logs.since: " + it->get<std::string>() +
+                                  " is not a duration of at least one second; ask for e.g. 1h");
+    }
+    out.since = seconds;
+  }
+  if (const auto it = logs->find("previous"); it != logs->end() && !it->is_null()) {
+    if (!it->is_boolean()) {
+      return InvalidArgumentError("spec.logs.previous: must be true or false, not " + it->dump());
+    }
+    out.previous = it->get<bool>();
+  }
+  return out;
 }
 
 nlohmann::json RedactionSummaryToJson(const RedactionSummary& redaction) {

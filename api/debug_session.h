@@ -55,6 +55,19 @@ struct Requester {
   std::map<std::string, std::vector<std::string>> extra;
 };
 
+// spec.logs: how much of the target container's log a session that captures `logs` reads. Unset
+// fields take the cluster policy's defaults; the policy's ceilings bound them
+// (docs/decisions/log-pull.md).
+struct LogsSpec {
+  std::optional<std::int64_t> tail_lines;   // the last N lines of each instance
+  std::optional<std::int64_t> limit_bytes;  // bytes read per instance
+  std::optional<std::chrono::seconds> since;
+  bool previous = true;  // also the previous instance, when the container restarted
+};
+
+// The section name that asks for the log pull (spec.capture, the tool's --capture).
+inline constexpr std::string_view kLogsSection = "logs";
+
 struct DebugSessionSpec {
   std::string pod;
   std::string container;  // empty: the pod's default container
@@ -66,7 +79,10 @@ struct DebugSessionSpec {
   std::vector<std::string> allow_env;
   std::vector<std::string> extra_patterns;
   std::optional<PiiMode> pii;  // not set: the policy's default applies
+  LogsSpec logs;
   std::optional<Requester> requested_by;
+
+  bool WantsLogs() const;  // capture names logs
 };
 
 // metav1.Condition, as the status stores it.
@@ -142,6 +158,11 @@ struct DebugSession {
 
   bool HasFinalizer() const;
 };
+
+// spec.logs as the API object holds it (a missing or null value: all defaults). InvalidArgument
+// naming the field for a value of the wrong type, a count that is not positive, or a duration that
+// does not parse or is not positive. Admission and ParseDebugSession both read it here.
+StatusOr<LogsSpec> ParseLogsSpec(const nlohmann::json* logs);
 
 // InvalidArgument naming the field when the object lacks what the CRD guarantees.
 StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object);

@@ -86,7 +86,18 @@ inline constexpr std::string_view kTargetMaxThreadFreezeMicros = "targetMaxThrea
 inline constexpr std::string_view kToolCpuMillis = "toolCpuMillis";
 inline constexpr std::string_view kToolMaxRssKiB = "toolMaxRssKiB";
 inline constexpr std::string_view kWallMillis = "wallMillis";
+// The controller-only section (docs/decisions/log-pull.md): written by the tool when --capture
+// names logs, read and removed by the controller before the document leaves it.
+inline constexpr std::string_view kControllerOnly = "controllerOnly";
+inline constexpr std::string_view kValueKeys = "valueKeys";
+// How many target processes' environments the tool could not read (their values are missing).
+inline constexpr std::string_view kEnvironsUnread = "environsUnread";
 }  // namespace snapshot_field
+
+// Bounds of controllerOnly.valueKeys: the tool writes at most this many values (redact's
+// kMaxSecretValues), each cut to kMaxValueKeyBytes; the controller refuses anything beyond.
+inline constexpr std::size_t kMaxValueKeys = 512;
+inline constexpr std::size_t kMaxValueKeyBytes = 4096;
 
 // ---- The tolerant, typed reading (for the reports) ----
 

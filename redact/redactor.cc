@@ -2497,19 +2497,22 @@ bool Redactor::IsExemptSecretValue(std::string_view value) {
          std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-Redactor Redactor::WithSecretValues(const std::vector<std::string>& values) const {
-  std::vector<std::string> kept;
-  for (const std::string& v : values) {
-    if (!IsExemptSecretValue(v)) kept.push_back(v);
-  }
-  std::sort(kept.begin(), kept.end());
-  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
-  if (kept.size() > kMaxSecretValues) {
-    std::stable_sort(kept.begin(), kept.end(), [](const std::string& a, const std::string& b) {
+std::vector<std::string> Redactor::SecretValuesKept(std::vector<std::string> values) {
+  std::erase_if(values, [](const std::string& v) { return IsExemptSecretValue(v); });
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  if (values.size() > kMaxSecretValues) {
+    std::stable_sort(values.begin(), values.end(), [](const std::string& a, const std::string& b) {
       return a.size() > b.size();
     });
-    kept.resize(kMaxSecretValues);
+    values.resize(kMaxSecretValues);
+    std::sort(values.begin(), values.end());
   }
+  return values;
+}
+
+Redactor Redactor::WithSecretValues(const std::vector<std::string>& values) const {
+  const std::vector<std::string> kept = SecretValuesKept(values);
   std::vector<std::string> keys;
   keys.reserve(kept.size());
   for (const std::string& v : kept) keys.push_back(v.substr(0, kSecretValueKeyBytes));

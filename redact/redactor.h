@@ -222,6 +222,10 @@ class Redactor {
   // True if `value` is exempt from value-keyed redaction (too short or too common).
   static bool IsExemptSecretValue(std::string_view value);
 
+  // The values WithSecretValues scrubs of `values`: not exempt, distinct, at most
+  // kMaxSecretValues of them (the longest), sorted.
+  static std::vector<std::string> SecretValuesKept(std::vector<std::string> values);
+
  private:
   // Aho-Corasick automaton over the extra prefixes, on a byte alphabet compressed to the bytes
   // that occur in patterns.

@@ -8,7 +8,9 @@
 #include "api/debug_session.h"
 #include "base/base64.h"
 #include "base/duration.h"
+#include "base/json_access.h"
 #include "controller/admission/admission_review.h"
+#include "controller/session/log_pull.h"
 #include "envelope/envelope.h"
 
 namespace ephemera::admission {
@@ -255,6 +257,11 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
     return AdmissionResponse(review, false, problem);
   }
   if (std::string problem = PiiProblem(spec, policy); !problem.empty()) {
+    return AdmissionResponse(review, false, problem);
+  }
+  auto logs = api::ParseLogsSpec(base::FindField(spec, "logs"));
+  if (!logs.ok()) return AdmissionResponse(review, false, logs.status().message());
+  if (std::string problem = session::LogsProblem(*logs, policy.logs); !problem.empty()) {
     return AdmissionResponse(review, false, problem);
   }
   return AdmissionResponse(review, true);

@@ -67,6 +67,18 @@ StatusOr<session::Policy> PolicyFrom(const config::ControllerConfig& config) {
   auto minimum_pii = OneOf("policy.pii.minimum", settings.pii_minimum, pii_modes);
   if (!minimum_pii.ok()) return minimum_pii.status();
   policy.minimum_pii = *minimum_pii;
+
+  auto log_access =
+      OneOf<session::LogAccess>("policy.logs.access", settings.logs_access,
+                                {{"podsLog", session::LogAccess::kPodsLog},
+                                 {"debugProfile", session::LogAccess::kDebugProfile}});
+  if (!log_access.ok()) return log_access.status();
+  policy.logs.access = *log_access;
+  policy.logs.default_tail_lines = settings.logs_default_tail_lines;
+  policy.logs.max_tail_lines = settings.logs_max_tail_lines;
+  policy.logs.default_limit_bytes = settings.logs_default_limit_bytes;
+  policy.logs.max_limit_bytes = settings.logs_max_limit_bytes;
+  policy.logs.max_since = settings.logs_max_since;
   return policy;
 }
 

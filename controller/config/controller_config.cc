@@ -7,6 +7,7 @@
 #include <charconv>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <variant>
 
 #include "base/duration.h"
@@ -156,6 +157,27 @@ const std::vector<Setting>& Settings() {
       {"policy.pii.minimum", "pii-minimum",
        StringTarget([](ControllerConfig& c) -> std::string& { return c.policy.pii_minimum; }),
        "the least PII masking a session may ask for: none (default), standard or strict"},
+      {"policy.logs.access", "logs-access",
+       StringTarget([](ControllerConfig& c) -> std::string& { return c.policy.logs_access; }),
+       "what a session that captures logs needs: podsLog (get pods/log on the target pod; "
+       "default) or debugProfile (use on debugprofiles/logs, so that raw pods/log can be taken "
+       "away and redacted, recorded access given instead)"},
+      {"policy.logs.defaultTailLines", "logs-default-tail-lines",
+       IntTarget([](ControllerConfig& c) -> int& { return c.policy.logs_default_tail_lines; }),
+       "lines read per log instance when spec.logs.tailLines is unset (default 1000)"},
+      {"policy.logs.maxTailLines", "logs-max-tail-lines",
+       IntTarget([](ControllerConfig& c) -> int& { return c.policy.logs_max_tail_lines; }),
+       "most lines a session may read per log instance (default 10000)"},
+      {"policy.logs.defaultLimitBytes", "logs-default-limit-bytes",
+       IntTarget([](ControllerConfig& c) -> int& { return c.policy.logs_default_limit_bytes; }),
+       "bytes read per log instance when spec.logs.limitBytes is unset (default 262144)"},
+      {"policy.logs.maxLimitBytes", "logs-max-limit-bytes",
+       IntTarget([](ControllerConfig& c) -> int& { return c.policy.logs_max_limit_bytes; }),
+       "most bytes a session may read per log instance, at most 1048576 (default 524288)"},
+      {"policy.logs.maxSince", "logs-max-since",
+       SecondsTarget(
+           [](ControllerConfig& c) -> std::chrono::seconds& { return c.policy.logs_max_since; }),
+       "the longest spec.logs.since window (default 24h)"},
   };
   return settings;
 }
@@ -457,6 +479,34 @@ Status ValidatePolicy(const PolicySettings& policy, const SettingOrigins& origin
       return InvalidArgumentError(Where(origins, path) + path +
                                   " must be none, standard or strict, not \"" + *mode + "\"");
     }
+  }
+  if (policy.logs_access != "podsLog" && policy.logs_access != "debugProfile") {
+    return InvalidArgumentError(Where(origins, "policy.logs.access") +
+                                "policy.logs.access must be podsLog or debugProfile, not \"" +
+                                policy.logs_access + "\"");
+  }
+  // The delivered DebugSnapshot holds two instances and must stay under the API server's object
+  // size limit (about 1.5 MiB).
+  constexpr int kMaxLogBytesCeiling = 1024 * 1024;
+  for (const auto& [default_path, max_path, default_value, max_value, ceiling] :
+       {std::tuple{"policy.logs.defaultTailLines", "policy.logs.maxTailLines",
+                   policy.logs_default_tail_lines, policy.logs_max_tail_lines, 1000000},
+        std::tuple{"policy.logs.defaultLimitBytes", "policy.logs.maxLimitBytes",
+                   policy.logs_default_limit_bytes, policy.logs_max_limit_bytes,
+                   kMaxLogBytesCeiling}}) {
+    if (max_value < 1 || max_value > ceiling) {
+      return InvalidArgumentError(Where(origins, max_path) + max_path + " must be between 1 and " +
+                                  std::to_string(ceiling) + ", not " + std::to_string(max_value));
+    }
+    if (default_value < 1 || default_value > max_value) {
+      return InvalidArgumentError(
+          Where(origins, default_path) + default_path + " must be between 1 and " + max_path +
+          " (" + std::to_string(max_value) + "), not " + std::to_string(default_value));
+    }
+  }
+  if (policy.logs_max_since < std::chrono::seconds(1)) {
+    return InvalidArgumentError(Where(origins, "policy.logs.maxSince") +
+                                "policy.logs.maxSince must be at least 1s");
   }
   if (pii_rank(policy.pii_default) < pii_rank(policy.pii_minimum)) {
     return InvalidArgumentError(

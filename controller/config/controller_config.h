@@ -98,6 +98,13 @@ struct PolicySettings {
   std::string host_namespaces = "deny";        // deny | allow
   std::string pii_default = "standard";        // none | standard | strict
   std::string pii_minimum = "none";            // none | standard | strict
+  // spec.logs: who may pull a log, the defaults and the ceilings (session::LogPolicy).
+  std::string logs_access = "podsLog";  // podsLog | debugProfile
+  int logs_default_tail_lines = 1000;
+  int logs_max_tail_lines = 10000;
+  int logs_default_limit_bytes = 256 * 1024;
+  int logs_max_limit_bytes = 512 * 1024;
+  std::chrono::seconds logs_max_since{24 * 60 * 60};
 };
 
 struct ControllerConfig {

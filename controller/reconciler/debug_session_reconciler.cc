@@ -10,6 +10,7 @@
 #include "base/base64.h"
 #include "base/hash.h"
 #include "base/json_access.h"
+#include "base/json_depth.h"
 #include "base/rfc3339.h"
 #include "base/secret_bytes.h"
 #include "controller/detection/container_mark.h"
@@ -321,7 +322,7 @@ StatusOr<json> DebugSessionReconciler::Execute(const session::Plan& plan, const 
       break;
     }
     case Action::kCollect:
-      outcome.result = Collect(s, outcome);
+      outcome.result = Collect(s, observed.pod ? &*observed.pod : nullptr, outcome);
       break;
     case Action::kWipe:
       EPHEMERA_RETURN_IF_ERROR(Wipe(s));
@@ -508,7 +509,8 @@ StatusOr<session::PodView> DebugSessionReconciler::Inject(const DebugSession& s,
   return after;
 }
 
-Status DebugSessionReconciler::Collect(const DebugSession& s, session::StepOutcome& outcome) {
+Status DebugSessionReconciler::Collect(const DebugSession& s, const session::PodView* pod,
+                                       session::StepOutcome& outcome) {
   // Everything read here was written inside the target pod: it is bounded and checked before use.
   const std::string container = session::EphemeralContainerNameFor(s.uid);
   const std::int64_t cap = options_.policy.max_snapshot_log_bytes;
@@ -540,11 +542,13 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::StepOutco
     }
     return opened.status().WithContext("decrypting the snapshot");
   }
-  auto plaintext = base::SecretBytes::Adopt(std::move(*opened));
+  auto tool_plaintext = base::SecretBytes::Adopt(std::move(*opened));
+  auto plaintext = DeliveredDocument(s, pod, tool_plaintext.View(), outcome);
+  if (!plaintext.ok()) return plaintext.status();
 
-  auto facts = api::ParseSnapshotDocument(plaintext.View());
+  auto facts = api::ParseSnapshotDocument(plaintext->View());
   if (!facts.ok()) return facts.status();
-  auto sealed = envelope::Seal(plaintext.View(), s.spec.recipients);
+  auto sealed = envelope::Seal(plaintext->View(), s.spec.recipients);
   if (!sealed.ok()) return sealed.status().WithContext("encrypting to the recipients");
 
   const std::string sha = base::Sha256Hex(*sealed);
@@ -588,6 +592,93 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, session::StepOutco
                                           std::move(facts->pids)};
   outcome.redaction = facts->redaction;
   outcome.overhead = facts->overhead;
+  return OkStatus();
+}
+
+StatusOr<base::SecretBytes> DebugSessionReconciler::DeliveredDocument(
+    const DebugSession& s, const session::PodView* pod, std::string_view plaintext,
+    session::StepOutcome& outcome) {
+  // A document that does not parse is delivered to nobody: ParseSnapshotDocument then says why.
+  if (base::NestsDeeperThan(plaintext)) return base::SecretBytes::Adopt(std::string(plaintext));
+  session::Document document = session::Document::parse(plaintext, nullptr, false);
+  if (!document.is_object()) return base::SecretBytes::Adopt(std::string(plaintext));
+  auto keys = session::TakeControllerOnly(document);
+  if (!keys.ok()) return keys.status();
+  if (s.spec.WantsLogs()) EPHEMERA_RETURN_IF_ERROR(PullLogs(s, pod, *keys, document, outcome));
+  return base::SecretBytes::Adopt(
+      document.dump(-1, ' ', false, session::Document::error_handler_t::replace));
+}
+
+Status DebugSessionReconciler::PullLogs(const DebugSession& s, const session::PodView* pod,
+                                        const session::ValueKeys& keys, session::Document& document,
+                                        session::StepOutcome& outcome) {
+  const session::LogLimits limits = session::EffectiveLogLimits(s.spec.logs, options_.policy.logs);
+  session::StepOutcome::LogRead read;
+  read.container =
+      s.spec.container.empty() && pod != nullptr ? pod->default_container : s.spec.container;
+  read.limits = limits;
+  const session::ContainerView* container =
+      pod != nullptr ? pod->FindContainer(read.container) : nullptr;
+  std::string problem = session::ValueKeysProblem(keys);
+  if (problem.empty() && container == nullptr) {
+    problem =
+        pod == nullptr ? "the target pod is gone" : "the pod has no container " + read.container;
+  }
+  std::optional<redact::Redactor> redactor;
+  if (problem.empty()) {
+    auto made = session::LogRedactor(s.spec, options_.policy, *pod, keys);
+    if (made.ok()) {
+      redactor = std::move(*made);
+    } else {
+      problem = made.status().message();
+    }
+  }
+  if (!problem.empty()) {
+    session::AddLogsNotRead(document, problem);
+    read.not_read = std::move(problem);
+    outcome.logs = std::move(read);
+    return OkStatus();
+  }
+  session::Document instances = session::Document::array();
+  redact::RedactionReport report;
+  for (const bool previous : {false, true}) {
+    // A container that never restarted has no previous instance: nothing to read, nothing amiss.
+    if (previous && (!limits.previous || container->restart_count == 0)) continue;
+    session::LogInstanceRead instance{
+        previous ? "previous" : "current", container->restart_count,
+        previous ? container->last_terminated : container->terminated};
+    kube::PodLogOptions options;
+    options.container = read.container;
+    options.limit_bytes = limits.limit_bytes;
+    options.tail_lines = limits.tail_lines;
+    if (limits.since) options.since_seconds = limits.since->count();
+    options.timestamps = true;
+    options.previous = previous;
+    auto text = client_.GetPodLog({s.key.namespace_name, s.spec.pod}, options);
+    if (!text.ok()) {
+      const StatusCode code = text.status().code();
+      if (code == StatusCode::kUnavailable || code == StatusCode::kResourceExhausted ||
+          code == StatusCode::kDeadlineExceeded) {
+        return UnavailableError("reading the " + instance.instance + " log of container " +
+                                read.container + ": " + text.status().message());
+      }
+      instance.text = text.status();
+    } else {
+      // The API server stops at limitBytes; more than that is not taken.
+      if (static_cast<std::int64_t>(text->size()) > limits.limit_bytes) {
+        base::WipeString(*text);
+        instance.text = DataLossError("the API server returned more than limitBytes");
+      } else {
+        instance.text = std::move(*text);
+      }
+    }
+    session::LogInstanceSummary summary;
+    instances.push_back(session::BuildLogInstance(instance, limits, *redactor, report, summary));
+    if (instance.text.ok()) base::WipeString(*instance.text);
+    read.instances.push_back(std::move(summary));
+  }
+  session::AddLogsSection(document, read.container, limits, std::move(instances), report);
+  outcome.logs = std::move(read);
   return OkStatus();
 }
 

@@ -29,9 +29,11 @@
 #include "audit/audit_log.h"
 #include "base/clock.h"
 #include "base/mutex.h"
+#include "base/secret_bytes.h"
 #include "base/status.h"
 #include "controller/audit/anchor_store.h"
 #include "controller/session/access_checks.h"
+#include "controller/session/log_pull.h"
 #include "controller/session/planner.h"
 #include "controller/session/policy.h"
 #include "controller/session/step_events.h"
@@ -132,7 +134,19 @@ class DebugSessionReconciler {
   // kCollect; fills `outcome` with the snapshot summary. DataLoss for output that is not a valid
   // snapshot (api/snapshot_document.h), ResourceExhausted for a log or plaintext over its cap: the
   // session fails for good on either (session::ApplyOutcome).
-  Status Collect(const api::DebugSession& s, session::StepOutcome& outcome);
+  Status Collect(const api::DebugSession& s, const session::PodView* pod,
+                 session::StepOutcome& outcome);
+  // The document as it is delivered: the tool's, without what only the controller reads
+  // (controllerOnly), with the target's log when the session captures logs. InvalidArgument when
+  // the controller-only section is malformed; Unavailable when the log read may succeed later.
+  StatusOr<base::SecretBytes> DeliveredDocument(const api::DebugSession& s,
+                                                const session::PodView* pod,
+                                                std::string_view plaintext,
+                                                session::StepOutcome& outcome);
+  // Reads, redacts and adds the target container's log to `document` (log_pull.h).
+  Status PullLogs(const api::DebugSession& s, const session::PodView* pod,
+                  const session::ValueKeys& keys, session::Document& document,
+                  session::StepOutcome& outcome);
   Status Wipe(const api::DebugSession& s);
   // Deletes the session key Secret (already gone is fine).
   Status ShredKey(const api::DebugSession& s);

@@ -22,6 +22,20 @@ std::vector<AccessCheck> AccessChecksFor(const api::DebugSession& session, const
     checks.push_back(check({ns, "use", "ephemera.dev", "", "debugprofiles", "", "ptrace"},
                            "use debugprofiles/ptrace (ephemera.dev) in namespace " + ns));
   }
+  // The log is read with the controller's own right to pods/log: the requester must hold that
+  // right, or the cluster's stand-in for it (docs/decisions/log-pull.md).
+  if (session.spec.WantsLogs()) {
+    if (policy.logs.access == LogAccess::kDebugProfile) {
+      checks.push_back(check({ns, "use", "ephemera.dev", "", "debugprofiles", "", "logs"},
+                             "use debugprofiles/logs (ephemera.dev) in namespace " + ns,
+                             "the session captures logs and the cluster policy logs.access is "
+                             "debugProfile"));
+    } else {
+      checks.push_back(check({ns, "get", "", "v1", "pods", "log", pod},
+                             "get pods/log of " + pod + " in namespace " + ns,
+                             "the session captures logs"));
+    }
+  }
   // Under hostNamespaces: deny the planner refuses such a target outright, with the policy's reason
   // (asking first would make the refusal read as a missing grant).
   if (target_pod != nullptr && policy.allow_host_namespaces) {

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "base/hash.h"
+#include "controller/session/log_pull.h"
 
 namespace ephemera::session {
 namespace {
@@ -70,6 +71,9 @@ std::optional<Plan> CheckPolicy(const api::DebugSession& s, const Policy& policy
                    std::string(api::PiiModeName(policy.minimum_pii)) + "; ask for " +
                    std::string(api::PiiModeName(policy.minimum_pii)) +
                    (policy.minimum_pii == api::PiiMode::kStrict ? "" : " or strict"));
+  }
+  if (std::string problem = LogsProblem(s.spec.logs, policy.logs); !problem.empty()) {
+    return End(Action::kDeny, "LogsBeyondPolicy", std::move(problem));
   }
   if (!s.spec.requested_by) {
     return End(Action::kDeny, "RequesterUnknown",

@@ -32,6 +32,18 @@ EphemeralState ParseState(const json& container_status) {
   return s;
 }
 
+std::optional<TerminationView> ParseTermination(const json& state) {
+  const json* terminated = base::FindField(state, "terminated");
+  if (terminated == nullptr || !terminated->is_object()) return std::nullopt;
+  TerminationView t;
+  t.exit_code = static_cast<int>(IntField(*terminated, "exitCode").value_or(0));
+  if (auto signal = IntField(*terminated, "signal")) t.signal = static_cast<int>(*signal);
+  t.reason = StringField(*terminated, "reason");
+  t.started_at = StringField(*terminated, "startedAt");
+  t.finished_at = StringField(*terminated, "finishedAt");
+  return t;
+}
+
 }  // namespace
 
 const ContainerView* PodView::FindContainer(const std::string& container_name) const {
@@ -126,6 +138,9 @@ StatusOr<PodView> ParsePodView(const nlohmann::json& pod) {
       for (auto& cv : view.containers) {
         if (cv.name != StringField(cs, "name")) continue;
         cv.running = ObjectFieldOrEmpty(cs, "state").contains("running");
+        cv.restart_count = IntField(cs, "restartCount").value_or(0);
+        cv.terminated = ParseTermination(ObjectFieldOrEmpty(cs, "state"));
+        cv.last_terminated = ParseTermination(ObjectFieldOrEmpty(cs, "lastState"));
         const std::string id = StringField(cs, "containerID");
         const size_t scheme = id.find("://");
         cv.container_id = scheme == std::string::npos ? id : id.substr(scheme + 3);

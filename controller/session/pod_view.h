@@ -15,6 +15,17 @@
 
 namespace ephemera::session {
 
+// How an instance of a container ended: status.containerStatuses[].state.terminated (the current
+// instance) or lastState.terminated (the previous one). Times are RFC 3339 as the kubelet wrote
+// them, "" when absent.
+struct TerminationView {
+  int exit_code = 0;
+  std::optional<int> signal;
+  std::string reason;  // e.g. OOMKilled, Error, Completed
+  std::string started_at;
+  std::string finished_at;
+};
+
 struct ContainerView {
   std::string name;
   bool running = false;
@@ -27,6 +38,9 @@ struct ContainerView {
   // "<runtime>://" scheme (64 hex digits for containerd and CRI-O); "" until the kubelet reports
   // it. The snapshot tool matches it in /proc/<pid>/cgroup to capture only this container.
   std::string container_id;
+  std::int64_t restart_count = 0;
+  std::optional<TerminationView> terminated;       // the current instance, when it has ended
+  std::optional<TerminationView> last_terminated;  // the previous instance, after a restart
 };
 
 // State of one ephemeral container, from status.ephemeralContainerStatuses.

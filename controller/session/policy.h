@@ -4,6 +4,7 @@
 #define EPHEMERA_CONTROLLER_SESSION_POLICY_H_
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,25 @@ namespace ephemera::session {
 enum class UnsanctionedContainers {
   kAudit,    // allowed; recorded (audit record, Event, metric)
   kEnforce,  // also denied at admission (when the pods/ephemeralcontainers webhook is installed)
+};
+
+// Who may pull a target's log through a session (policy.logs.access).
+enum class LogAccess {
+  kPodsLog,       // the requester needs get on pods/log of the target pod (as kubectl logs does)
+  kDebugProfile,  // the requester needs use on debugprofiles/logs (ephemera.dev) instead, so a
+                  // cluster can take raw pods/log away and give redacted, recorded access
+};
+
+// The defaults and ceilings of spec.logs (docs/decisions/log-pull.md).
+struct LogPolicy {
+  std::int64_t default_tail_lines = 1000;
+  std::int64_t max_tail_lines = 10000;
+  std::int64_t default_limit_bytes = 256 * 1024;
+  // Per instance. The delivered DebugSnapshot must stay under the API server's object size limit
+  // (about 1.5 MiB in etcd), and two instances are read.
+  std::int64_t max_limit_bytes = 512 * 1024;
+  std::chrono::seconds max_since{24 * 3600};
+  LogAccess access = LogAccess::kPodsLog;
 };
 
 struct Policy {
@@ -46,6 +66,7 @@ struct Policy {
   // policy.pii: the PII mode of sessions that ask for none, and the least a session may ask for.
   api::PiiMode default_pii = api::PiiMode::kStandard;
   api::PiiMode minimum_pii = api::PiiMode::kNone;
+  LogPolicy logs;
 };
 
 // The session's TTL: its own, else the policy's default (the cap is applied separately).

@@ -77,6 +77,46 @@ void Inject(const Plan& plan, const StepOutcome& outcome, const api::DebugSessio
       Entry("injected", "ok", t.status.ephemeral_container + outcome.annotated + noted));
 }
 
+// One logs-read record per instance of the target container's log (docs/audit.md): what was read,
+// within which window, and the digest of the ciphertext it was delivered in. Audit only: the
+// delivered record that follows is the step's report.
+void AppendLogRecords(const StepOutcome::LogRead& logs, const api::DebugSession& s, Transition& t) {
+  json window = {{"tailLines", logs.limits.tail_lines}, {"limitBytes", logs.limits.limit_bytes}};
+  if (logs.limits.since) window["sinceSeconds"] = logs.limits.since->count();
+  const std::string sha256 = t.status.snapshot ? t.status.snapshot->sha256 : "";
+  const std::string where = "pod " + s.spec.pod + ", container " + logs.container;
+  if (!logs.not_read.empty()) {
+    AuditEntry entry =
+        Entry("logs-read", "LogNotRead", "log of " + where + " not read: " + logs.not_read,
+              {{"pod", s.spec.pod}, {"container", logs.container}, {"window", window}});
+    entry.reported = false;
+    t.records.push_back(std::move(entry));
+    return;
+  }
+  for (const LogInstanceSummary& instance : logs.instances) {
+    json details = {{"pod", s.spec.pod},
+                    {"container", logs.container},
+                    {"instance", instance.instance},
+                    {"window", window},
+                    {"lines", instance.lines},
+                    {"bytes", instance.bytes},
+                    {"droppedLines", instance.dropped_lines},
+                    {"truncated", instance.truncated},
+                    {"sha256", sha256}};
+    const bool read = instance.error.empty();
+    AuditEntry entry =
+        Entry("logs-read", read ? "ok" : "LogNotRead",
+              read ? "read " + std::to_string(instance.lines) + " line(s), " +
+                         std::to_string(instance.bytes) + " bytes of the " + instance.instance +
+                         " instance of " + where + ", redacted, delivered encrypted"
+                   : "the " + instance.instance + " instance of " + where +
+                         " could not be read: " + instance.error,
+              std::move(details));
+    entry.reported = false;
+    t.records.push_back(std::move(entry));
+  }
+}
+
 void Collect(const StepOutcome& outcome, const api::DebugSession& s, api::TimePoint now,
              Transition& t) {
   // Failed and Completed are both final: nothing will open the container's log again (it may hold
@@ -110,6 +150,7 @@ void Collect(const StepOutcome& outcome, const api::DebugSession& s, api::TimePo
     delivered["sha256"] = t.status.snapshot->sha256;
     delivered["bytes"] = t.status.snapshot->bytes;
   }
+  if (outcome.logs) AppendLogRecords(*outcome.logs, s, t);
   t.records.push_back(
       Entry("delivered", "ok",
             "snapshot delivered as DebugSnapshot " + s.key.name + "; session key shredded",

@@ -36,6 +36,7 @@
 #include "api/debug_session.h"
 #include "base/status.h"
 #include "controller/session/access_checks.h"
+#include "controller/session/log_pull.h"
 #include "controller/session/planner.h"
 #include "controller/session/pod_view.h"
 #include "controller/session/policy.h"
@@ -60,6 +61,15 @@ struct StepOutcome {
   std::optional<api::SnapshotSummary> snapshot;
   std::optional<api::RedactionSummary> redaction;
   std::optional<api::OverheadSummary> overhead;
+  // kCollect of a session that captures logs: what was read of each instance of the target
+  // container's log (and why it was not, when it was not), for one audit record each.
+  struct LogRead {
+    std::string container;
+    LogLimits limits;
+    std::vector<LogInstanceSummary> instances;
+    std::string not_read;  // why no instance was read at all; "" when some were
+  };
+  std::optional<LogRead> logs;
   // kWipe: the target pod as read after the wipe (nullopt: gone or unreadable), and what the
   // pod-recycling option did ("" when it is off or had nothing to do).
   std::optional<PodView> pod_after_wipe;

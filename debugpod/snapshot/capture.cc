@@ -116,6 +116,8 @@ class SnapshotBuilder {
   const CaptureDeps& deps_;
   redact::RedactionReport report_{};
   std::optional<redact::Redactor> scrubbing_;
+  Json value_keys_ = Json::array();  // controllerOnly.valueKeys, when asked for
+  int environs_unread_ = 0;          // targets whose values are missing from value_keys_
   Json degraded_ = Json::array();
   std::map<std::string, SocketTable> socket_tables_;  // by network namespace
   microseconds total_freeze_{0};
@@ -155,12 +157,21 @@ void SnapshotBuilder::ScrubHiddenEnvValues(const Targets& targets) {
   std::vector<std::string> hidden;
   for (const ProcessNode& node : targets.processes) {
     StatusOr<std::string> text = deps_.proc.ReadFile(node.pid, "environ");
-    if (!text.ok()) continue;
+    if (!text.ok()) {
+      ++environs_unread_;
+      continue;
+    }
     for (procfs::EnvVar& var : procfs::ParseEnviron(*text)) {
       if (!deps_.redactor.IsEnvShown(var.name)) hidden.push_back(std::move(var.value));
     }
   }
   scrubbing_ = deps_.redactor.WithSecretValues(hidden);
+  if (request_.value_keys_for_controller) {
+    for (std::string& value : redact::Redactor::SecretValuesKept(std::move(hidden))) {
+      if (value.size() > api::kMaxValueKeyBytes) value.resize(api::kMaxValueKeyBytes);
+      value_keys_.push_back(std::move(value));
+    }
+  }
 }
 
 Json SnapshotBuilder::ProcessTree(const Targets& targets) {
@@ -770,6 +781,13 @@ CaptureResult SnapshotBuilder::Build() {
                            {field::kToolCpuMillis, 0},
                            {field::kToolMaxRssKiB, 0},
                            {field::kWallMillis, 0}};
+  if (request_.value_keys_for_controller) {
+    // Without targets no environment was read: the controller must not take the empty list for
+    // "nothing to hide".
+    if (!result.targets_found) ++environs_unread_;
+    doc[field::kControllerOnly] = {{field::kValueKeys, std::move(value_keys_)},
+                                   {field::kEnvironsUnread, environs_unread_}};
+  }
   return result;
 }
 

@@ -42,6 +42,9 @@ struct CaptureRequest {
   // The deps' redactor's PII mode, recorded in the document (redaction.pii). In strict mode the
   // socket endpoints go through the redactor too (they are IP addresses).
   redact::PiiMode pii = redact::PiiMode::kNone;
+  // Write controllerOnly.valueKeys: the environment values the tool hides, for the controller's
+  // log redaction (CommandLine::value_keys_for_controller).
+  bool value_keys_for_controller = false;
   int self_pid = 0;        // the tool, as seen in the ProcFs
   uint32_t tool_euid = 0;  // to explain permission failures
   std::string tool_version;

@@ -1,5 +1,6 @@
 #include "debugpod/snapshot/command_line.h"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <string>
@@ -18,10 +19,12 @@ std::optional<uint64_t> ParseDecimal(std::string_view text) {
   return value;
 }
 
-// The sections `names` (ToolArgs::capture, non-empty) select; "all" selects every one.
+// The sections `names` (ToolArgs::capture, non-empty) select; "all" selects every one. "logs" is
+// no section of the tool's (the controller reads the log) and selects none.
 StatusOr<SectionSet> SectionsFromNames(const std::vector<std::string>& names) {
   SectionSet sections;
   for (const std::string& name : names) {
+    if (name == api::kLogsSection) continue;
     if (name == "all") {
       sections = SectionSet::All();
     } else if (std::optional<Section> section = SectionFromName(name)) {
@@ -33,7 +36,7 @@ StatusOr<SectionSet> SectionsFromNames(const std::vector<std::string>& names) {
         known += SectionName(s);
       }
       std::string message = "unknown section \"" + name + "\"; choose from ";
-      message.append(known).append(" (or all)");
+      message.append(known).append(" (or all; logs is read by the controller)");
       return FlagError("--capture", message);
     }
   }
@@ -155,11 +158,19 @@ StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
     StatusOr<SectionSet> sections = SectionsFromNames(cl.tool.capture);
     if (!sections.ok()) return sections.status();
     cl.sections = *sections;
+    cl.value_keys_for_controller = std::find(cl.tool.capture.begin(), cl.tool.capture.end(),
+                                             api::kLogsSection) != cl.tool.capture.end();
   }
   if (cl.format == OutputFormat::kAge && cl.tool.recipients.empty()) {
     return FlagError("--recipient",
                      "--format age (the default) needs at least one --recipient age1…; for "
                      "plaintext on a terminal use --format json");
+  }
+  if (cl.format == OutputFormat::kJson && cl.value_keys_for_controller) {
+    return FlagError("--capture",
+                     "logs hands the hidden environment values to the controller inside the "
+                     "encrypted document; --format json would print them. Drop logs, or use "
+                     "--format age");
   }
   if (cl.format == OutputFormat::kJson && !cl.tool.recipients.empty()) {
     return FlagError("--recipient", "only used with --format age; drop it or drop --format json");
@@ -185,7 +196,9 @@ Target:
                           pod); allow: run there, for a session the cluster policy allowed (the
                           controller always adds --container-id then)
   --capture LIST          comma-separated sections: process,threads,stacks,fds,sockets,maps,
-                          limits,cgroup,env (default: all)
+                          limits,cgroup,env (default: all). logs: the controller reads the
+                          container's log; the tool then adds the values it hides to the
+                          encrypted document (controllerOnly) so the controller can scrub them
   --profile P             restricted | ptrace (default ptrace). restricted: the tool has no
                           CAP_SYS_PTRACE, so stacks are not attempted and reported degraded
 

@@ -69,6 +69,11 @@ struct CommandLine {
   std::optional<int> pid;                    // --pid; unset: the lowest pid other than the tool
   OutputFormat format = OutputFormat::kAge;  // --format; age needs at least one --recipient
   size_t max_output_bytes = kDefaultMaxOutputBytes;  // --max-output-bytes
+  // --capture names logs: the tool reads no log (only the controller can: pods/log), but writes
+  // the values it hides into the document's controllerOnly section, so that the controller scrubs
+  // them from the log it pulls (docs/decisions/log-pull.md). Refused with --format json, which
+  // would print them.
+  bool value_keys_for_controller = false;
   bool help = false;
   bool version = false;
 };

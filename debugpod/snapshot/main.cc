@@ -113,6 +113,7 @@ int Run(int argc, char** argv) {
   request.sections = cl.sections;
   request.profile = cl.tool.profile;
   request.pii = cl.tool.pii;
+  request.value_keys_for_controller = cl.value_keys_for_controller;
   request.self_pid = getpid();
   request.tool_euid = geteuid();
   request.tool_version = EPHEMERA_VERSION;

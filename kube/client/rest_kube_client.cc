@@ -143,6 +143,7 @@ StatusOr<std::string> PodLogTarget(const ObjectKey& pod, const PodLogOptions& op
   query.AddIfNotEmpty("container", options.container);
   if (options.limit_bytes) query.AddInt("limitBytes", *options.limit_bytes);
   if (options.tail_lines) query.AddInt("tailLines", *options.tail_lines);
+  if (options.since_seconds) query.AddInt("sinceSeconds", *options.since_seconds);
   if (options.timestamps) query.AddBool("timestamps", true);
   if (options.previous) query.AddBool("previous", true);
   return Join(*path, query);

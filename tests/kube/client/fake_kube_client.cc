@@ -191,9 +191,20 @@ std::string FakeKubeClient::CurrentResourceVersion() {
   return std::to_string(resource_version_);
 }
 
-void FakeKubeClient::SetPodLog(const ObjectKey& pod, std::string container, std::string text) {
+void FakeKubeClient::SetPodLog(const ObjectKey& pod, std::string container, std::string text,
+                               bool previous) {
   base::MutexLock lock(mu_);
-  pod_logs_[{pod, std::move(container)}] = std::move(text);
+  pod_logs_[{pod, std::move(container), previous}] = std::move(text);
+}
+
+void FakeKubeClient::OnGetPodLog(std::function<std::optional<Status>(const PodLogOptions&)> hook) {
+  base::MutexLock lock(mu_);
+  on_get_pod_log_ = std::move(hook);
+}
+
+std::vector<PodLogOptions> FakeKubeClient::PodLogRequests() {
+  base::MutexLock lock(mu_);
+  return pod_log_requests_;
 }
 
 void FakeKubeClient::FailNext(FakeMethod method, Status status) {
@@ -421,16 +432,42 @@ Status FakeKubeClient::Delete(const GroupVersionResource& gvr, const ObjectKey& 
 
 StatusOr<std::string> FakeKubeClient::GetPodLog(const ObjectKey& pod,
                                                 const PodLogOptions& options) {
+  std::function<std::optional<Status>(const PodLogOptions&)> hook;
+  {
+    base::MutexLock lock(mu_);
+    hook = on_get_pod_log_;
+  }
+  if (hook) {
+    if (std::optional<Status> answer = hook(options)) {
+      base::MutexLock lock(mu_);
+      pod_log_requests_.push_back(options);
+      return *answer;
+    }
+  }
   base::MutexLock lock(mu_);
+  pod_log_requests_.push_back(options);
   if (auto failure = TakeFailureLocked(FakeMethod::kGetPodLog)) return *failure;
-  auto it = pod_logs_.find({pod, options.container});
+  auto it = pod_logs_.find({pod, options.container, options.previous});
   if (it == pod_logs_.end()) return ApiError(404, "NotFound", "no log for " + pod.ToString());
+  std::string text = it->second;
+  // tailLines: the last N lines.
+  if (options.tail_lines && *options.tail_lines >= 0) {
+    std::vector<std::size_t> starts;
+    for (std::size_t at = 0; at < text.size();) {
+      starts.push_back(at);
+      const std::size_t newline = text.find('\n', at);
+      if (newline == std::string::npos) break;
+      at = newline + 1;
+    }
+    const auto keep = static_cast<std::size_t>(*options.tail_lines);
+    if (starts.size() > keep) text = keep == 0 ? "" : text.substr(starts[starts.size() - keep]);
+  }
   // As the API server does with limitBytes: the log is cut at the cap, without an error.
   if (options.limit_bytes && *options.limit_bytes >= 0 &&
-      it->second.size() > static_cast<std::size_t>(*options.limit_bytes)) {
-    return it->second.substr(0, static_cast<std::size_t>(*options.limit_bytes));
+      text.size() > static_cast<std::size_t>(*options.limit_bytes)) {
+    return text.substr(0, static_cast<std::size_t>(*options.limit_bytes));
   }
-  return it->second;
+  return text;
 }
 
 }  // namespace ephemera::kube

@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -72,7 +73,15 @@ class FakeKubeClient final : public KubeClient {
   void RemoveObject(const GroupVersionResource& gvr, const ObjectKey& key);
   std::optional<nlohmann::json> GetObject(const GroupVersionResource& gvr, const ObjectKey& key);
   std::string CurrentResourceVersion();
-  void SetPodLog(const ObjectKey& pod, std::string container, std::string text);
+  // The log of `container` (its previous instance when `previous`). GetPodLog applies tailLines
+  // and limitBytes to it as the API server does; sinceSeconds is recorded, not applied.
+  void SetPodLog(const ObjectKey& pod, std::string container, std::string text,
+                 bool previous = false);
+  // Runs at the start of every GetPodLog (without the fake's lock); a status it returns is the
+  // call's answer.
+  void OnGetPodLog(std::function<std::optional<Status>(const PodLogOptions&)> hook);
+  // The options of every GetPodLog call so far, oldest first.
+  std::vector<PodLogOptions> PodLogRequests();
 
   // --- Scripting ---
   void FailNext(FakeMethod method, Status status);
@@ -129,7 +138,11 @@ class FakeKubeClient final : public KubeClient {
   std::deque<WatchScript> watch_scripts_ EPHEMERA_GUARDED_BY(mu_);
   std::vector<ListOptions> list_calls_ EPHEMERA_GUARDED_BY(mu_);
   std::vector<WatchOptions> watch_calls_ EPHEMERA_GUARDED_BY(mu_);
-  std::map<std::pair<ObjectKey, std::string>, std::string> pod_logs_ EPHEMERA_GUARDED_BY(mu_);
+  std::map<std::tuple<ObjectKey, std::string, bool>, std::string> pod_logs_
+      EPHEMERA_GUARDED_BY(mu_);
+  std::vector<PodLogOptions> pod_log_requests_ EPHEMERA_GUARDED_BY(mu_);
+  std::function<std::optional<Status>(const PodLogOptions&)> on_get_pod_log_
+      EPHEMERA_GUARDED_BY(mu_);
   std::function<void(const GroupVersionResource&, const ObjectKey&)> before_update_
       EPHEMERA_GUARDED_BY(mu_);
   std::map<std::string, std::function<nlohmann::json(const nlohmann::json&)>> create_answers_
