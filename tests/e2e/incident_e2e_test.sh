@@ -12,8 +12,9 @@
 #   an emptyDir), so that its container has a previous instance that ended with exit code 137.
 # alice takes a session of each, with logs (spec.logs, docs/decisions/log-pull.md); the snapshots
 # are decrypted with Debian's age and read as JSON. The shapes checked are those of
-# docs/decisions/incident-evidence.md and the contract in docs/decisions/log-pull.md; the names
-# those documents leave open are marked GUESSED below. The controller runs on this host
+# docs/decisions/incident-evidence.md (field names from api/snapshot_document.h) and the contract
+# in docs/decisions/log-pull.md; what those leave open (the report's FINDINGS heading and wording,
+# the instance in a logs-read record) is marked GUESSED below. The controller runs on this host
 # (tests/e2e/host_controller.sh), its audit trail in a file of its own.
 #
 #   incident_e2e_test.sh BUILD_DIR     (needs BUILD_DIR/controller/ephemera-controller and
@@ -213,25 +214,23 @@ network = (doc.get("evidence") or {}).get("network")
 if not isinstance(network, dict):
     fail("no evidence.network object; evidence: %s" % str(doc.get("evidence"))[:500])
 counters = network.get("counters") or fail("no evidence.network.counters; errors: %s" % network.get("errors"))
-# GUESSED: incident-evidence.md names the kernel's counters, not their JSON spelling.
-names = [n for n in ("ListenOverflows", "listenOverflows") if n in counters]
-if not names:
-    fail("evidence.network.counters has neither ListenOverflows nor listenOverflows: %s" % sorted(counters))
-if not isinstance(counters[names[0]], int) or counters[names[0]] <= 0:
-    fail("evidence.network.counters.%s is %s, not > 0: the full accept queue refused no SYN" % (names[0], counters[names[0]]))
-print("%s = %s" % (names[0], counters[names[0]]))
+# Names as api/snapshot_document.h declares them (evidence_field; on branch evidence at 9c67123).
+overflows = counters.get("listenOverflows")
+if not isinstance(overflows, int) or overflows <= 0:
+    fail("evidence.network.counters.listenOverflows is %s, not > 0: the full accept queue refused no SYN; counters: %s"
+         % (overflows, counters))
+print("listenOverflows = %d" % overflows)
 # The listener of the service (port 8080, backlog 4, never accepted): its queue as a socket entry.
 listener = listener_on(main_process(doc), 8080)
 if not isinstance(listener.get("acceptQueue"), int) or listener["acceptQueue"] <= 0:
     fail("the listener on :8080 has acceptQueue %s, not > 0: %s" % (listener.get("acceptQueue"), listener))
 print("acceptQueue of :8080 = %s" % listener["acceptQueue"])
-# GUESSED: the entries of evidence.network.listeners are {local, acceptQueue, ...}.
-for l in network.get("listeners", []):
-    if str(l.get("local", "")).endswith(":8080") and not (l.get("acceptQueue") or 0) > 0:
-        fail("evidence.network.listeners has :8080 with acceptQueue %s, not > 0: %s" % (l.get("acceptQueue"), l))
+queued = [l.get("acceptQueue") for l in network.get("listeners", []) if str(l.get("local", "")).endswith(":8080")]
+if not queued or not isinstance(queued[0], int) or queued[0] <= 0:
+    fail("evidence.network.listeners has no :8080 entry with acceptQueue > 0: %s" % network.get("listeners"))
 PY
 }
-check "evidence.network.counters shows ListenOverflows > 0 and the :8080 listener's accept queue is not empty" \
+check "evidence.network.counters shows listenOverflows > 0 and the :8080 listener's accept queue is not empty" \
   evidence_shows_dropped_requests
 
 evidence_shows_fds_and_threads() {
