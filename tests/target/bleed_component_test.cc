@@ -1,0 +1,268 @@
+// Runs ephemera-target as a real process on this host and reads what it left in the kernel with
+// the snapshot tool's own evidence reader (debugpod/procfs): --bleed overflows its accept queue,
+// holds 95 % of its fd limit and piles threads on one futex, and logs what the redaction tests
+// look for; --exit-after ends it with the asked code, 137 as a real SIGKILL.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "debugpod/procfs/cgroup.h"
+#include "debugpod/procfs/incident_evidence.h"
+#include "debugpod/procfs/real_proc_fs.h"
+
+extern char** environ;
+
+namespace ephemera::target {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using std::chrono::steady_clock;
+
+constexpr const char* kDbPassword = "pw-bleed-component-7c41e0";
+// ephemera_target.cc's kBleedBearerToken.
+constexpr const char* kBearerToken =
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+    "eyJzdWIiOiJjaGVja291dC1ibGVlZCIsInNjb3BlIjoib3JkZXJzOndyaXRlIiwiaWF0IjoxNzY1MDAwMDAwfQ."
+    "I4CAAH2G-PIKOc2k6NBMrlTj02tCO93Vp_p55pSBymU";
+
+// A port of this test's own, away from the procfs component test's 20000..39999.
+int TestPort(int offset) { return 40000 + (getpid() * 4 + offset) % 20000; }
+
+// ephemera-target started with `args`, its stdout and stderr in a pipe this test reads; killed
+// with SIGKILL on destruction unless it was already reaped.
+class TargetProcess {
+ public:
+  explicit TargetProcess(std::vector<std::string> args) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return;
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+    env.push_back(std::string("EPHEMERA_TARGET_DB_PASSWORD=") + kDbPassword);
+    args.insert(args.begin(), EPHEMERA_TARGET_PATH);
+    std::vector<char*> argv, envp;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (std::string& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+    if (posix_spawn(&pid_, EPHEMERA_TARGET_PATH, &actions, nullptr, argv.data(), envp.data()) !=
+        0) {
+      pid_ = -1;
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    out_ = fds[0];
+  }
+  TargetProcess(const TargetProcess&) = delete;
+  TargetProcess& operator=(const TargetProcess&) = delete;
+  ~TargetProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_ >= 0) close(out_);
+  }
+
+  int Pid() const { return pid_; }
+
+  // Reads output until a line contains `text` or `timeout` passes; whether it came.
+  bool WaitForLine(const std::string& text, milliseconds timeout) {
+    const auto deadline = steady_clock::now() + timeout;
+    while (true) {
+      size_t start = 0;
+      for (size_t end; (end = output_.find('\n', start)) != std::string::npos; start = end + 1) {
+        if (output_.substr(start, end - start).find(text) != std::string::npos) return true;
+      }
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now());
+      if (left <= milliseconds(0) || !ReadSome(left)) return false;
+    }
+  }
+
+  const std::string& Output() const { return output_; }
+
+  // Waits for the process to end within `timeout`; its wait status, or nullopt.
+  std::optional<int> WaitForExit(milliseconds timeout) {
+    const auto deadline = steady_clock::now() + timeout;
+    while (steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return status;
+      }
+      ReadSome(milliseconds(50));
+    }
+    return std::nullopt;
+  }
+
+ private:
+  bool ReadSome(milliseconds timeout) {
+    pollfd p{out_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
+    char buf[4096];
+    ssize_t n = read(out_, buf, sizeof buf);
+    if (n <= 0) {
+      // The writer is gone: wait out the timeout the caller gave, without spinning.
+      std::this_thread::sleep_for(timeout);
+      return false;
+    }
+    output_.append(buf, static_cast<size_t>(n));
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string output_;
+};
+
+procfs::IncidentEvidence ReadEvidence(const procfs::RealProcFs& fs, int pid) {
+  StatusOr<std::string> cgroup_text = fs.ReadFile(pid, "cgroup");
+  std::vector<procfs::CgroupMembership> memberships;
+  if (cgroup_text.ok()) {
+    StatusOr<std::vector<procfs::CgroupMembership>> parsed = procfs::ParseCgroup(*cgroup_text);
+    if (parsed.ok()) memberships = *parsed;
+  }
+  return procfs::ReadIncidentEvidence(fs, procfs::RealCgroupFs(), pid, memberships);
+}
+
+std::optional<uint64_t> AcceptQueueOf(const procfs::IncidentEvidence& e, int port) {
+  const std::string local = "127.0.0.1:" + std::to_string(port);
+  for (const procfs::ListenerQueue& l : e.network.listeners) {
+    if (l.local == local) return l.accept_queue;
+  }
+  return std::nullopt;
+}
+
+TEST(BleedComponentTest, OverflowsItsAcceptQueueFillsItsFdsAndPilesThreadsOnOneFutex) {
+  procfs::RealProcFs fs;
+  const procfs::IncidentEvidence before = ReadEvidence(fs, getpid());
+  ASSERT_TRUE(before.network.counters && before.network.counters->listen_overflows)
+      << testing::PrintToString(before.network.errors);
+  const int64_t overflows_before = *before.network.counters->listen_overflows;
+
+  const int port = TestPort(0);
+  TargetProcess target({"--bleed", "--port", std::to_string(port)});
+  ASSERT_GT(target.Pid(), 0);
+  ASSERT_TRUE(target.WaitForLine("ephemera-target: bleeding:", seconds(10))) << target.Output();
+
+  // The load client's first SYNs beyond the queue are refused at once; poll briefly for the
+  // counter and the full queue rather than assume when the kernel got to them.
+  procfs::IncidentEvidence e;
+  const auto deadline = steady_clock::now() + seconds(10);
+  do {
+    e = ReadEvidence(fs, target.Pid());
+    const bool overflowed = e.network.counters && e.network.counters->listen_overflows &&
+                            *e.network.counters->listen_overflows > overflows_before;
+    if (overflowed && AcceptQueueOf(e, port).value_or(0) >= 4) break;
+    std::this_thread::sleep_for(milliseconds(100));
+  } while (steady_clock::now() < deadline);
+
+  ASSERT_TRUE(e.network.counters && e.network.counters->listen_overflows)
+      << testing::PrintToString(e.network.errors);
+  EXPECT_GT(*e.network.counters->listen_overflows, overflows_before)
+      << "ListenOverflows did not rise";
+  ASSERT_TRUE(e.network.counters->listen_drops.has_value());
+  EXPECT_GT(*e.network.counters->listen_drops, 0);
+  // A listen(fd, 4) queue holds up to 5 (the kernel refuses only when it is over the backlog).
+  EXPECT_THAT(AcceptQueueOf(e, port), testing::Optional(testing::Ge(4u)))
+      << "the listener on port " << port << " has no full accept queue";
+
+  ASSERT_TRUE(e.fds.open && e.fds.soft_limit) << testing::PrintToString(e.fds.errors);
+  EXPECT_LE(*e.fds.soft_limit, 256u);
+  EXPECT_GE(*e.fds.open * 100, *e.fds.soft_limit * 90)
+      << *e.fds.open << " of " << *e.fds.soft_limit << " fds open";
+  EXPECT_LT(*e.fds.open, *e.fds.soft_limit) << "no headroom left";
+
+  // The pool waiters all sleep in the same kernel function (the futex wait); the reader's
+  // sanitizer keeps the wchan as the snapshot would show it.
+  StatusOr<std::vector<int>> tasks = fs.ListTasks(target.Pid());
+  ASSERT_TRUE(tasks.ok());
+  std::map<std::string, int> waiters_by_wchan;
+  for (int tid : *tasks) {
+    StatusOr<std::string> comm = fs.ReadTaskFile(target.Pid(), tid, "comm");
+    StatusOr<std::string> wchan = fs.ReadTaskFile(target.Pid(), tid, "wchan");
+    if (!comm.ok() || comm->rfind("db-pool-wait-", 0) != 0 || !wchan.ok()) continue;
+    ++waiters_by_wchan[procfs::SanitizeWchan(*wchan)];
+  }
+  ASSERT_EQ(waiters_by_wchan.size(), 1u) << testing::PrintToString(waiters_by_wchan);
+  EXPECT_FALSE(waiters_by_wchan.begin()->first.empty()) << "the kernel hid the wchan";
+  EXPECT_GE(waiters_by_wchan.begin()->second, 12);
+
+  // Three seconds of log: the 503s, and both planted secrets in clear (so the cluster test's
+  // "absent from the snapshot" means they were redacted, not never written).
+  ASSERT_TRUE(target.WaitForLine(std::string("as checkout with ") + kDbPassword, seconds(5)))
+      << target.Output();
+  EXPECT_TRUE(target.WaitForLine("ERROR GET /checkout 503 upstream timeout", seconds(1)));
+  EXPECT_TRUE(target.WaitForLine(std::string("Authorization: Bearer ") + kBearerToken, seconds(1)));
+}
+
+TEST(BleedComponentTest, StopsOnSigterm) {
+  TargetProcess target({"--bleed", "--port", std::to_string(TestPort(1))});
+  ASSERT_GT(target.Pid(), 0);
+  ASSERT_TRUE(target.WaitForLine("ephemera-target: bleeding:", seconds(10))) << target.Output();
+  ASSERT_EQ(kill(target.Pid(), SIGTERM), 0);
+  std::optional<int> status = target.WaitForExit(seconds(5));
+  ASSERT_TRUE(status.has_value()) << "still running 5s after SIGTERM";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << *status;
+}
+
+TEST(BleedComponentTest, ExitCode137IsARealSigkill) {
+  TargetProcess target(
+      {"--exit-after", "1", "--exit-code", "137", "--port", std::to_string(TestPort(2))});
+  ASSERT_GT(target.Pid(), 0);
+  std::optional<int> status = target.WaitForExit(seconds(10));
+  ASSERT_TRUE(status.has_value()) << target.Output();
+  EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL) << *status;
+}
+
+TEST(BleedComponentTest, ExitsWithTheAskedCode) {
+  TargetProcess target(
+      {"--exit-after", "1", "--exit-code", "3", "--port", std::to_string(TestPort(3))});
+  ASSERT_GT(target.Pid(), 0);
+  std::optional<int> status = target.WaitForExit(seconds(10));
+  ASSERT_TRUE(status.has_value()) << target.Output();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 3) << *status;
+}
+
+TEST(BleedComponentTest, ExitOnceEndsOnlyTheFirstRun) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("ephemera-exit-once-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string marker = (dir / "exited").string();
+  const std::vector<std::string> args = {
+      "--exit-after", "1",    "--exit-code", "137",
+      "--exit-once",  marker, "--port",      std::to_string(TestPort(1))};
+  {
+    TargetProcess first(args);
+    ASSERT_GT(first.Pid(), 0);
+    std::optional<int> status = first.WaitForExit(seconds(10));
+    ASSERT_TRUE(status.has_value()) << first.Output();
+    EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL) << *status;
+  }
+  TargetProcess second(args);
+  ASSERT_GT(second.Pid(), 0);
+  ASSERT_TRUE(second.WaitForLine("serving on", seconds(10))) << second.Output();
+  EXPECT_FALSE(second.WaitForExit(milliseconds(2500)).has_value()) << "the second run exited too:\n"
+                                                                   << second.Output();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ephemera::target
