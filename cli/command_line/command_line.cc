@@ -339,10 +339,12 @@ Status CheckSession(Command command, const SnapshotOptions& options) {
   const bool pulls_logs =
       std::find(options.capture.begin(), options.capture.end(), "logs") != options.capture.end();
   if (options.logs.HasAny() && !pulls_logs) {
-    return UsageError(command, GivenLogFlags(options.logs) +
-                                   " bound the log pull, which this snapshot does not ask for: "
-                                   "add logs to --capture (e.g. --capture process,threads,logs), "
-                                   "or use 'kubectl ephemera logs'");
+    const bool one = GivenLogFlags(options.logs).find(' ') == std::string::npos;
+    return UsageError(command, GivenLogFlags(options.logs) + (one ? " needs" : " need") +
+                                   " logs in --capture: " + (one ? "it bounds" : "they bound") +
+                                   " the log pull, which this snapshot does not ask for (e.g. "
+                                   "--capture process,threads,logs, or use 'kubectl ephemera "
+                                   "logs')");
   }
   return CheckTtl(command, options.ttl);
 }

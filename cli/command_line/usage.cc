@@ -109,7 +109,7 @@ DebugSnapshot, checks its sha256 and decrypts it with your identity.
 Output: per instance of the container, oldest first (the previous instance, then the current one),
 a header line on stderr, e.g.
   == previous instance (restart count 3; exited 137, OOMKilled, at 2026-12-06T17:57:00Z) ==
-then its redacted lines on stdout, with terminal control characters shown as escapes ().
+then its redacted lines on stdout, with terminal control characters shown as escapes (\x1B).
 An instance that could not be read says why on stderr. -o json prints the logs section as JSON.
 
 Flags:

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "cli/command_line/usage.h"
@@ -88,14 +89,16 @@ TEST(CommandLineTest, LogFlagsWithoutLogsInCaptureAreRefused) {
   ASSERT_FALSE(defaults.ok());
   EXPECT_EQ(defaults.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(defaults.status().message().find(
-                "--tail bound the log pull, which this snapshot does not ask for: add logs to "
-                "--capture"),
+                "--tail needs logs in --capture: it bounds the log pull, which this snapshot "
+                "does not ask for"),
             std::string::npos)
       << defaults.status().message();
   auto several = Parse({"snapshot", "p", "--reason", "INC-1 checking", "--capture", "threads",
                         "--since", "5m", "--limit-bytes", "10", "--no-previous"});
   ASSERT_FALSE(several.ok());
-  EXPECT_NE(several.status().message().find("--limit-bytes, --since and --no-previous bound"),
+  EXPECT_NE(several.status().message().find(
+                "--limit-bytes, --since and --no-previous need logs in --capture: "
+                "they bound"),
             std::string::npos)
       << several.status().message();
   EXPECT_NE(several.status().message().find("or use 'kubectl ephemera logs'"), std::string::npos);
@@ -268,6 +271,9 @@ TEST(UsageTest, EveryCommandDocumentsGlobalFlagsAndExitCodes) {
     EXPECT_NE(text.find("Exit codes:"), std::string::npos) << CommandName(command);
     EXPECT_NE(text.find("10  snapshot or logs: --timeout"), std::string::npos)
         << CommandName(command);
+    EXPECT_TRUE(std::none_of(text.begin(), text.end(),
+                             [](char c) { return (c >= 0 && c < 0x20 && c != '\n') || c == 0x7f; }))
+        << "a control character in the usage of " << CommandName(command);
   }
 }
 
