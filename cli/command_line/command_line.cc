@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <limits>
 #include <optional>
 
 #include "base/duration.h"
@@ -19,6 +21,9 @@ struct FlagSpec {
   std::string_view long_name;   // "--ttl"
   std::string_view short_name;  // "-c", or ""
   bool takes_value;
+  // A boolean that takes no value after it but may have one after '=' ("--previous",
+  // "--previous=false"), as kubectl's boolean flags do.
+  bool boolean = false;
 };
 
 constexpr std::array kGlobalFlags = {
@@ -30,11 +35,29 @@ constexpr std::array kGlobalFlags = {
 
 constexpr std::array kKeysFlags = {FlagSpec{"--show", "", false}};
 constexpr std::array kSnapshotFlags = {
-    FlagSpec{"--container", "-c", true}, FlagSpec{"--reason", "", true},
-    FlagSpec{"--ttl", "", true},         FlagSpec{"--profile", "", true},
-    FlagSpec{"--capture", "", true},     FlagSpec{"--name", "", true},
-    FlagSpec{"--timeout", "", true},     FlagSpec{"--output", "-o", true},
-    FlagSpec{"--file", "-f", true},      FlagSpec{"--pii", "", true},
+    FlagSpec{"--container", "-c", true},  FlagSpec{"--reason", "", true},
+    FlagSpec{"--ttl", "", true},          FlagSpec{"--profile", "", true},
+    FlagSpec{"--capture", "", true},      FlagSpec{"--name", "", true},
+    FlagSpec{"--timeout", "", true},      FlagSpec{"--output", "-o", true},
+    FlagSpec{"--file", "-f", true},       FlagSpec{"--pii", "", true},
+    FlagSpec{"--tail", "", true},         FlagSpec{"--limit-bytes", "", true},
+    FlagSpec{"--since", "", true},        FlagSpec{"--previous", "", false, true},
+    FlagSpec{"--no-previous", "", false},
+};
+constexpr std::array kLogsFlags = {
+    FlagSpec{"--container", "-c", true},
+    FlagSpec{"--reason", "", true},
+    FlagSpec{"--ttl", "", true},
+    FlagSpec{"--name", "", true},
+    FlagSpec{"--timeout", "", true},
+    FlagSpec{"--output", "-o", true},
+    FlagSpec{"--pii", "", true},
+    FlagSpec{"--tail", "", true},
+    FlagSpec{"--limit-bytes", "", true},
+    FlagSpec{"--since", "", true},
+    FlagSpec{"--previous", "", false, true},
+    FlagSpec{"--no-previous", "", false},
+    FlagSpec{"--timestamps", "", false},
 };
 constexpr std::array kQueryFlags = {FlagSpec{"--output", "-o", true}};
 constexpr std::array kFetchFlags = {FlagSpec{"--output", "-o", true},
@@ -57,6 +80,8 @@ std::optional<FlagSpec> FindFlag(Command command, std::string_view name) {
       return FindIn(kKeysFlags, name);
     case Command::kSnapshot:
       return FindIn(kSnapshotFlags, name);
+    case Command::kLogs:
+      return FindIn(kLogsFlags, name);
     case Command::kGet:
     case Command::kList:
       return FindIn(kQueryFlags, name);
@@ -73,6 +98,7 @@ std::optional<FlagSpec> FindFlag(Command command, std::string_view name) {
 std::optional<Command> CommandFromWord(std::string_view word) {
   if (word == "keys") return Command::kKeys;
   if (word == "snapshot") return Command::kSnapshot;
+  if (word == "logs") return Command::kLogs;
   if (word == "get") return Command::kGet;
   if (word == "list" || word == "ls") return Command::kList;
   if (word == "fetch") return Command::kFetch;
@@ -135,6 +161,28 @@ StatusOr<std::vector<std::string>> ParseCapture(std::string_view value) {
   return sections;
 }
 
+// A whole number of at least 1 for `flag`, as kubectl's --tail and --limit-bytes take it.
+StatusOr<std::int64_t> ParseCount(Command command, std::string_view flag, std::string_view value) {
+  std::int64_t count = 0;
+  const char* end = value.data() + value.size();
+  const bool digits = !value.empty() && std::all_of(value.begin(), value.end(),
+                                                    [](char c) { return c >= '0' && c <= '9'; });
+  auto [ptr, error] = std::from_chars(value.data(), end, count);
+  if (!digits || error != std::errc() || ptr != end || count < 1) {
+    return UsageError(command, std::string(flag) + " \"" + std::string(value) +
+                                   "\" must be a whole number of at least 1");
+  }
+  return count;
+}
+
+// Whether `text` has the shape of a duration the CRD takes: digits, '.', and the units s, m, h
+// ("90s", "5m", "1h30m"); Go's finer units and signs are not.
+bool IsCrdDurationShaped(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= '0' && c <= '9') || c == '.' || c == 's' || c == 'm' || c == 'h';
+  });
+}
+
 Status ApplyFlag(CommandLine& cl, std::string_view name, const std::string& value) {
   if (name == "--kubeconfig") {
     cl.global.kubeconfig = value;
@@ -188,6 +236,31 @@ Status ApplyFlag(CommandLine& cl, std::string_view name, const std::string& valu
     auto format = ParseOutput(cl.command, value);
     if (!format.ok()) return format.status();
     cl.snapshot.output = cl.query.output = cl.fetch.output = *format;
+  } else if (name == "--tail") {
+    auto count = ParseCount(cl.command, name, value);
+    if (!count.ok()) return count.status();
+    cl.snapshot.logs.tail_lines = *count;
+  } else if (name == "--limit-bytes") {
+    auto count = ParseCount(cl.command, name, value);
+    if (!count.ok()) return count.status();
+    cl.snapshot.logs.limit_bytes = *count;
+  } else if (name == "--since") {
+    auto since = base::ParseDuration(value);
+    if (!IsCrdDurationShaped(value) || !since.ok() || *since < std::chrono::seconds(1)) {
+      return UsageError(
+          cl.command,
+          "--since \"" + value + "\" is not a duration of at least 1s such as 90s, 5m or 1h");
+    }
+    cl.snapshot.logs.since = value;
+  } else if (name == "--previous") {
+    if (value != "true" && value != "false") {
+      return UsageError(cl.command, "--previous takes true or false, not \"" + value + "\"");
+    }
+    cl.snapshot.logs.previous = value == "true";
+  } else if (name == "--no-previous") {
+    cl.snapshot.logs.previous = false;
+  } else if (name == "--timestamps") {
+    cl.snapshot.timestamps = true;
   } else if (name == "--file" || name == "-f") {
     if (value.empty()) return UsageError(cl.command, "-f/--file needs a file name");
     cl.snapshot.file = cl.fetch.file = value;
@@ -195,18 +268,15 @@ Status ApplyFlag(CommandLine& cl, std::string_view name, const std::string& valu
   return OkStatus();
 }
 
-Status CheckTtl(std::string_view ttl) {
-  const bool shaped = !ttl.empty() && std::all_of(ttl.begin(), ttl.end(), [](char c) {
-    return (c >= '0' && c <= '9') || c == '.' || c == 's' || c == 'm' || c == 'h';
-  });
+Status CheckTtl(Command command, std::string_view ttl) {
   auto parsed = base::ParseDuration(ttl);
-  if (!shaped || !parsed.ok()) {
-    return UsageError(Command::kSnapshot,
+  if (!IsCrdDurationShaped(ttl) || !parsed.ok()) {
+    return UsageError(command,
                       "--ttl \"" + std::string(ttl) + "\" is not a duration such as 90s, 5m or 1h");
   }
   if (*parsed < kMinTtl || *parsed > kMaxTtl) {
-    return UsageError(Command::kSnapshot, "--ttl " + std::string(ttl) +
-                                              " is out of range: it must be between 30s and 24h");
+    return UsageError(
+        command, "--ttl " + std::string(ttl) + " is out of range: it must be between 30s and 24h");
   }
   return OkStatus();
 }
@@ -226,6 +296,8 @@ Status CheckPositionals(CommandLine& cl, const std::vector<std::string>& positio
   switch (cl.command) {
     case Command::kSnapshot:
       return exactly_one("the name of the pod to debug (POD)", cl.snapshot.pod);
+    case Command::kLogs:
+      return exactly_one("the name of the pod whose log to read (POD)", cl.snapshot.pod);
     case Command::kGet:
       return exactly_one("the name of a session (SESSION)", cl.query.session);
     case Command::kFetch:
@@ -244,13 +316,37 @@ Status CheckPositionals(CommandLine& cl, const std::vector<std::string>& positio
   return OkStatus();
 }
 
-Status CheckSnapshot(const SnapshotOptions& options) {
+// The log flags the user gave, for messages: "--tail and --since".
+std::string GivenLogFlags(const LogOptions& logs) {
+  std::vector<std::string_view> given;
+  if (logs.tail_lines) given.push_back("--tail");
+  if (logs.limit_bytes) given.push_back("--limit-bytes");
+  if (!logs.since.empty()) given.push_back("--since");
+  if (logs.previous) given.push_back(*logs.previous ? "--previous" : "--no-previous");
+  std::string text;
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    if (i > 0) text += i + 1 == given.size() ? " and " : ", ";
+    text += given[i];
+  }
+  return text;
+}
+
+Status CheckSession(Command command, const SnapshotOptions& options) {
   if (options.reason.empty()) {
     return UsageError(
-        Command::kSnapshot,
-        "--reason is required: say why, e.g. --reason \"INC-1234 checkout returns 500\"");
+        command, "--reason is required: say why, e.g. --reason \"INC-1234 checkout returns 500\"");
   }
-  return CheckTtl(options.ttl);
+  const bool pulls_logs =
+      std::find(options.capture.begin(), options.capture.end(), "logs") != options.capture.end();
+  if (options.logs.HasAny() && !pulls_logs) {
+    const bool one = GivenLogFlags(options.logs).find(' ') == std::string::npos;
+    return UsageError(command, GivenLogFlags(options.logs) + (one ? " needs" : " need") +
+                                   " logs in --capture: " + (one ? "it bounds" : "they bound") +
+                                   " the log pull, which this snapshot does not ask for (e.g. "
+                                   "--capture process,threads,logs, or use 'kubectl ephemera "
+                                   "logs')");
+  }
+  return CheckTtl(command, options.ttl);
 }
 
 }  // namespace
@@ -263,6 +359,8 @@ std::string_view CommandName(Command command) {
       return "keys";
     case Command::kSnapshot:
       return "snapshot";
+    case Command::kLogs:
+      return "logs";
     case Command::kGet:
       return "get";
     case Command::kList:
@@ -391,7 +489,9 @@ StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
                         "unknown flag " + name + " for " + std::string(CommandName(cl.command)));
     }
     std::string value;
-    if (spec->takes_value) {
+    if (spec->boolean) {
+      value = inline_value.value_or("true");
+    } else if (spec->takes_value) {
       if (inline_value) {
         value = *inline_value;
       } else if (i + 1 < args.size()) {
@@ -413,7 +513,10 @@ StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
   if (cl.help) return cl;
   if (cl.command == Command::kNone) return cl;  // no command: the caller prints the overview
   EPHEMERA_RETURN_IF_ERROR(CheckPositionals(cl, positionals));
-  if (cl.command == Command::kSnapshot) EPHEMERA_RETURN_IF_ERROR(CheckSnapshot(cl.snapshot));
+  if (cl.command == Command::kLogs) cl.snapshot.capture = {"logs"};
+  if (cl.command == Command::kSnapshot || cl.command == Command::kLogs) {
+    EPHEMERA_RETURN_IF_ERROR(CheckSession(cl.command, cl.snapshot));
+  }
   return cl;
 }
 

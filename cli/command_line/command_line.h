@@ -11,6 +11,7 @@
 #define EPHEMERA_CLI_COMMAND_LINE_COMMAND_LINE_H_
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,7 +21,7 @@
 
 namespace ephemera::command_line {
 
-enum class Command { kNone, kKeys, kSnapshot, kGet, kList, kFetch, kAuditVerify, kVersion };
+enum class Command { kNone, kKeys, kSnapshot, kLogs, kGet, kList, kFetch, kAuditVerify, kVersion };
 
 // "snapshot", "audit verify", …; "" for kNone.
 std::string_view CommandName(Command command);
@@ -39,6 +40,22 @@ struct KeysOptions {
   bool show = false;  // print the recipient of an existing identity; never create one
 };
 
+// spec.logs of the session: the bounds of the log pull. Each field is sent only when the user gave
+// it; the server applies its defaults and the policy's ceilings to the rest.
+struct LogOptions {
+  std::optional<std::int64_t> tail_lines{};   // --tail N, N >= 1
+  std::optional<std::int64_t> limit_bytes{};  // --limit-bytes N, N >= 1
+  std::string since{};                        // --since DURATION as written; empty: no window
+  std::optional<bool> previous{};             // --previous[=BOOL], --no-previous
+
+  // True when any of the flags above was given.
+  bool HasAny() const {
+    return tail_lines.has_value() || limit_bytes.has_value() || !since.empty() ||
+           previous.has_value();
+  }
+};
+
+// Options of `snapshot` and of `logs`, which creates the same kind of session with capture [logs].
 struct SnapshotOptions {
   std::string pod{};
   std::string container{};  // empty: the pod's default container
@@ -46,11 +63,13 @@ struct SnapshotOptions {
   std::string ttl = "5m";  // as written; checked against the CRD's 30s..24h
   std::string profile = "restricted";
   std::string pii{};                   // empty: the cluster policy's default
-  std::vector<std::string> capture{};  // empty: the CRD's default sections
-  std::string name{};                  // empty: generateName from the pod name
+  std::vector<std::string> capture{};  // empty: the CRD's default sections; logs: ["logs"]
+  LogOptions logs{};
+  bool timestamps = false;  // logs --timestamps: keep the kubelet's timestamp in front of each line
+  std::string name{};       // empty: generateName from the pod name
   std::chrono::seconds timeout{120};
   OutputFormat output = OutputFormat::kText;
-  std::string file{};  // empty: stdout
+  std::string file{};  // empty: stdout (snapshot only)
 };
 
 struct SessionQueryOptions {  // get, list
@@ -81,7 +100,7 @@ struct CommandLine {
   bool help = false;  // --help/-h or "help [COMMAND]": print the command's usage and exit 0
   GlobalOptions global{};
   KeysOptions keys{};
-  SnapshotOptions snapshot{};
+  SnapshotOptions snapshot{};  // snapshot and logs
   SessionQueryOptions query{};
   FetchOptions fetch{};
   AuditVerifyOptions audit{};

@@ -25,7 +25,7 @@ constexpr const char* kExitCodesText = R"(Exit codes:
   7   the session failed (its reason is printed)
   8   the session's TTL is over: its snapshot was wiped, nothing to fetch
   9   your age identity is missing, unsafe (file mode) or not a recipient of the snapshot
-  10  snapshot --timeout passed before the session finished
+  10  snapshot or logs: --timeout passed before the session finished
 )";
 
 constexpr const char* kOverview =
@@ -39,6 +39,7 @@ Usage: kubectl ephemera COMMAND [ARGS] [FLAGS]    (or kubectl-ephemera …)
 Commands:
   keys                   create (if absent) and print your age recipient
   snapshot POD           capture a snapshot of POD and print the report
+  logs POD               read POD's recent log, redacted, through a session (like kubectl logs)
   get SESSION            show one session's status
   list                   list the sessions in the namespace
   fetch SESSION          fetch and decrypt a completed session's snapshot
@@ -76,6 +77,11 @@ Flags:
   --profile NAME         restricted (default; no stacks) or ptrace (stacks; needs a grant)
   --capture LIST         sections, comma-separated: process,threads,stacks,fds,sockets,maps,limits,
                          cgroup,env,logs (default: all but env and logs)
+  --tail N               with logs: the last N lines of each instance (default: the cluster's, 1000)
+  --limit-bytes N        with logs: read at most N bytes per instance (default: the cluster's, 256Ki)
+  --since DURATION       with logs: only lines newer than DURATION, e.g. 10m (default: no window)
+  --previous[=BOOL]      with logs: also read the previous instance after a restart (default true);
+  --no-previous          --no-previous or --previous=false reads the current instance only
   --pii MODE             personal data masked in free text: none, standard (e-mail, card numbers,
                          IBANs, phone numbers) or strict (also IP addresses); default: the
                          cluster's (standard unless its policy says otherwise)
@@ -86,6 +92,47 @@ Flags:
 
 Example:
   kubectl ephemera snapshot checkout-7d9f -n shop -c app --reason "INC-1234 checkout returns 500"
+
+)";
+
+constexpr const char* kLogs =
+    R"(Usage: kubectl ephemera logs POD --reason TEXT [-c CONTAINER] [--tail N] [--since DURATION]
+                           [--limit-bytes N] [--no-previous] [--timestamps] [-o text|json]
+
+Reads the recent log of a container of POD the way Ephemera reads everything: it creates a
+DebugSession with capture [logs] (creating your identity first if needed), shows its progress on
+stderr, and the controller reads the log through pods/log after checking that you may (get
+pods/log, or use on debugprofiles/logs when the cluster's policy says so), redacts it like the rest
+of a snapshot, encrypts it to you and records the pull in the audit trail. The CLI then fetches the
+DebugSnapshot, checks its sha256 and decrypts it with your identity.
+
+Output: per instance of the container, oldest first (the previous instance, then the current one),
+a header line on stderr, e.g.
+  == previous instance (restart count 3; exited 137, OOMKilled, at 2026-12-06T17:57:00Z) ==
+then its redacted lines on stdout, with terminal control characters shown as escapes (\x1B).
+An instance that could not be read says why on stderr. -o json prints the logs section as JSON.
+
+Flags:
+  -c, --container NAME   container (default: the pod's default container)
+  --reason TEXT          why (required, at least 10 characters), e.g. "INC-1234 checkout crashes"
+  --tail N               the last N lines of each instance (default: the cluster's, 1000)
+  --limit-bytes N        read at most N bytes per instance (default: the cluster's, 256Ki)
+  --since DURATION       only lines newer than DURATION, e.g. 10m (default: no window)
+  --previous[=BOOL]      also read the previous instance after a restart (default true; unlike
+  --no-previous          kubectl logs, where --previous reads only that one)
+  --timestamps           keep the kubelet's RFC 3339 timestamp in front of each line
+  --pii MODE             personal data masked: none, standard or strict (default: the cluster's)
+  --ttl DURATION         how long the session and its snapshot live, 30s..24h (default 5m)
+  --name NAME            session name (default: generated from the pod name)
+  --timeout DURATION     how long to wait for the log (default 2m)
+  -o, --output FORMAT    text (default) or json (the logs section of the document)
+
+The cluster's policy caps --tail, --limit-bytes and --since; a request above a cap is refused with
+the cap in the message. Exit code 0 when at least one instance was read (an absent previous
+instance is not an error), 1 when none could be.
+
+Example:
+  kubectl ephemera logs checkout-7d9f -n shop -c app --since 15m --reason "INC-1234 checkout 500s"
 
 )";
 
@@ -148,6 +195,9 @@ std::string UsageText(Command command) {
       break;
     case Command::kSnapshot:
       text = kSnapshot;
+      break;
+    case Command::kLogs:
+      text = kLogs;
       break;
     case Command::kGet:
       text = kGet;

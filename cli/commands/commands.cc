@@ -60,6 +60,9 @@ int RunCommandLine(const std::vector<std::string>& args, Io& io) {
     case Command::kSnapshot:
       outcome = RunSnapshot(*cl, io);
       break;
+    case Command::kLogs:
+      outcome = RunLogs(*cl, io);
+      break;
     case Command::kGet:
       outcome = RunGet(*cl, io);
       break;

@@ -41,6 +41,7 @@ int RunCommandLine(const std::vector<std::string>& args, Io& io);
 
 CommandOutcome RunKeys(const command_line::CommandLine& cl, Io& io);
 CommandOutcome RunSnapshot(const command_line::CommandLine& cl, Io& io);
+CommandOutcome RunLogs(const command_line::CommandLine& cl, Io& io);
 CommandOutcome RunGet(const command_line::CommandLine& cl, Io& io);
 CommandOutcome RunList(const command_line::CommandLine& cl, Io& io);
 CommandOutcome RunFetch(const command_line::CommandLine& cl, Io& io);

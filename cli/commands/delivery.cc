@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ostream>
+#include <utility>
 #include <vector>
 
 #include "base/hash.h"
@@ -64,9 +65,8 @@ CommandOutcome WritePrivateFile(const std::string& path, std::string_view text) 
   return CommandOutcome::Success();
 }
 
-CommandOutcome DeliverReport(Cluster& cluster, const json& session,
-                             const identity::Identity& identity, OutputFormat format,
-                             const std::string& file, Io& io) {
+OutcomeOr<DecryptedSnapshot> FetchAndDecrypt(Cluster& cluster, const json& session,
+                                             const identity::Identity& identity) {
   const std::string session_name = StringAt(session, "/metadata/name");
   std::string snapshot_name = StringAt(session, "/status/snapshot/name");
   if (snapshot_name.empty()) snapshot_name = session_name;
@@ -138,6 +138,16 @@ CommandOutcome DeliverReport(Cluster& cluster, const json& session,
                                        " decrypted to something that is not "
                                        "JSON; is your kubectl-ephemera too old?");
   }
+  return DecryptedSnapshot{std::move(*snapshot), std::move(document)};
+}
+
+CommandOutcome DeliverReport(Cluster& cluster, const json& session,
+                             const identity::Identity& identity, OutputFormat format,
+                             const std::string& file, Io& io) {
+  auto decrypted = FetchAndDecrypt(cluster, session, identity);
+  if (!decrypted.HasValue()) return decrypted.Outcome();
+  const json& document = decrypted->document;
+  const std::string session_name = StringAt(session, "/metadata/name");
 
   StatusOr<std::string> rendered = std::string();
   if (format == OutputFormat::kJson) {
@@ -148,7 +158,7 @@ CommandOutcome DeliverReport(Cluster& cluster, const json& session,
     context.namespace_name = cluster.NamespaceName();
     context.requester = StringAt(session, "/spec/requestedBy/username");
     context.reason = StringAt(session, "/spec/reason");
-    context.captured_at = StringAt(*snapshot, "/spec/capturedAt");
+    context.captured_at = StringAt(decrypted->snapshot, "/spec/capturedAt");
     context.pod = StringAt(session, "/spec/target/pod");
     context.container = StringAt(session, "/spec/target/container");
     rendered = format == OutputFormat::kHtml ? report::RenderHtml(document, context)

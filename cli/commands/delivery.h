@@ -15,6 +15,18 @@
 
 namespace ephemera::commands {
 
+// A session's DebugSnapshot object and the document it decrypts to.
+struct DecryptedSnapshot {
+  nlohmann::json snapshot;  // the DebugSnapshot object
+  nlohmann::json document;  // the decrypted snapshot document (docs/snapshot-format.md)
+};
+
+// Fetches the DebugSnapshot of `session` (a Completed DebugSession object), checks it and decrypts
+// it with `identity`. Exit codes: kNotFound / kExpired (snapshot gone), kIdentity (not a
+// recipient), kFailed (digest mismatch, undecryptable or not JSON), the API's (api_failure.h).
+OutcomeOr<DecryptedSnapshot> FetchAndDecrypt(Cluster& cluster, const nlohmann::json& session,
+                                             const identity::Identity& identity);
+
 // Writes the report for `session` (a Completed DebugSession object) to `file`, or to io.out when
 // `file` is empty. Exit codes: kNotFound / kExpired (snapshot gone), kIdentity (not a recipient),
 // kFailed (digest mismatch, undecryptable or unreadable document), kForbidden (no get on

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 #include <sstream>
+#include <utility>
 
 #include "api/debug_session.h"
 #include "base/json_access.h"
@@ -68,6 +69,15 @@ json NewDebugSession(const command_line::SnapshotOptions& options, std::string_v
                {"recipients", json::array({recipient})}};
   if (!options.capture.empty()) spec["capture"] = options.capture;
   if (!options.pii.empty()) spec["redaction"] = {{"pii", options.pii}};
+  if (options.logs.HasAny()) {
+    // Only what the user gave: the server fills in the defaults and applies the policy's ceilings.
+    json logs = json::object();
+    if (options.logs.tail_lines) logs["tailLines"] = *options.logs.tail_lines;
+    if (options.logs.limit_bytes) logs["limitBytes"] = *options.logs.limit_bytes;
+    if (!options.logs.since.empty()) logs["since"] = options.logs.since;
+    if (options.logs.previous) logs["previous"] = *options.logs.previous;
+    spec["logs"] = std::move(logs);
+  }
   return {{"apiVersion", "ephemera.dev/v1alpha1"},
           {"kind", "DebugSession"},
           {"metadata", metadata},

@@ -20,7 +20,8 @@ using TimePoint = std::chrono::system_clock::time_point;
 // (5 random characters added) stays within 63 characters, then "-".
 std::string GenerateNamePrefix(std::string_view pod);
 
-// The DebugSession for `kubectl ephemera snapshot`, encrypted to `recipient` only.
+// The DebugSession for `kubectl ephemera snapshot` and `logs`, encrypted to `recipient` only;
+// spec.logs holds only the log bounds the user gave.
 nlohmann::json NewDebugSession(const command_line::SnapshotOptions& options,
                                std::string_view namespace_name, std::string_view recipient);
 

@@ -1,9 +1,7 @@
 // The plain-text report. Layout: a header, the process tree, one block per process (pstack-like
 // stack groups, then tables), and the document-wide redaction, degraded and overhead sections.
 #include <algorithm>
-#include <array>
 #include <cstddef>
-#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
@@ -11,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/report/printable.h"
 #include "cli/report/report.h"
 #include "cli/report/report_model.h"
 
@@ -23,49 +22,6 @@ constexpr std::size_t kMaxListedFds = 32;
 constexpr std::size_t kMaxNamedThreads = 8;
 // At most this many mapped files are listed per process.
 constexpr std::size_t kMaxListedFiles = 10;
-
-void AppendHexEscape(std::string& out, unsigned value, const char* prefix, int digits) {
-  std::array<char, 16> buf{};
-  std::snprintf(buf.data(), buf.size(), "%s%0*X", prefix, digits, value);
-  out += buf.data();
-}
-
-// Text from the target with every control character (C0, DEL, C1) and bidirectional override made
-// visible as an escape, so that a cmdline or a thread name cannot move the cursor, recolour the
-// terminal or reorder what the reader sees.
-std::string Printable(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    auto byte = static_cast<unsigned char>(text[i]);
-    if (byte < 0x20 || byte == 0x7f) {
-      AppendHexEscape(out, byte, "\\x", 2);
-      continue;
-    }
-    if (byte == 0xc2 && i + 1 < text.size()) {
-      auto next = static_cast<unsigned char>(text[i + 1]);
-      if (next >= 0x80 && next <= 0x9f) {  // U+0080..U+009F, the C1 controls (CSI is U+009B)
-        AppendHexEscape(out, next, "\\u", 4);
-        ++i;
-        continue;
-      }
-    }
-    if (byte == 0xe2 && i + 2 < text.size()) {
-      auto b1 = static_cast<unsigned char>(text[i + 1]);
-      auto b2 = static_cast<unsigned char>(text[i + 2]);
-      bool embedding = b1 == 0x80 && b2 >= 0xaa && b2 <= 0xae;  // U+202A..U+202E
-      bool isolate = b1 == 0x81 && b2 >= 0xa6 && b2 <= 0xa9;    // U+2066..U+2069
-      if (embedding || isolate) {
-        unsigned code_point = ((byte & 0x0fU) << 12) | ((b1 & 0x3fU) << 6) | (b2 & 0x3fU);
-        AppendHexEscape(out, code_point, "\\u", 4);
-        i += 2;
-        continue;
-      }
-    }
-    out += static_cast<char>(byte);
-  }
-  return out;
-}
 
 // The whole report through Printable() line by line: a safety net, should a value from the
 // document reach the output without passing through Printable() where it was added.

@@ -215,6 +215,34 @@ check "a restricted snapshot with --ttl 30s and --capture completes (generated n
 short_name=$(as admin -n "$ns" get debugsessions -l "$label" \
   -o jsonpath='{.items[?(@.spec.ttl=="30s")].metadata.name}' 2>/dev/null || true)
 
+# The log pull: a session with capture [logs] that the controller fills with the redacted log.
+# The target never restarted: its previous instance is not read, which is not an error.
+logs_prints_the_redacted_log() {
+  expect_exit 0 "$work/logs" alice -n "$ns" logs "$pod" -c app --name cli-e2e-logs --tail 100 \
+    --since 1h --reason "CLI-E2E read the target's log" || return 1
+  contains "$work/logs.err" "Completed in" &&
+    contains "$work/logs.err" "== previous instance (restart count 0): not read:" &&
+    contains "$work/logs.err" "== current instance (restart count 0" || return 1
+  if grep -qF "ghp_cliE2eTokenValue" "$work/logs.out" "$work/logs.err"; then
+    echo "the target's API_TOKEN value is in the logs output"; return 1
+  fi
+  [ "$(as admin -n "$ns" get debugsession cli-e2e-logs -o jsonpath='{.spec.capture}')" = '["logs"]' ] ||
+    { echo "capture is not [logs]"; return 1; }
+  python3 -c 'import json,sys; l=json.loads(sys.argv[1]); assert l=={"tailLines":100,"since":"1h"}, l' \
+    "$(as admin -n "$ns" get debugsession cli-e2e-logs -o jsonpath='{.spec.logs}')" || return 1
+  expect_exit 0 "$work/logsjson" alice -n "$ns" logs "$pod" -c app --no-previous -o json \
+    --reason "CLI-E2E read the target's log as JSON" || return 1
+  python3 - "$work/logsjson.out" <<'PY'
+import json, sys
+logs = json.load(open(sys.argv[1]))
+assert logs["container"] == "app", logs.get("container")
+assert [i["instance"] for i in logs["instances"]] == ["current"], logs["instances"]
+PY
+}
+check "logs prints the container's redacted log (headers on stderr), sends only the bounds given, -o json" \
+  logs_prints_the_redacted_log
+show "$work/logs.err"
+
 # --- 4. list, get, fetch -o html ------------------------------------------------------------------
 list_shows_sessions() {
   expect_exit 0 "$work/list" alice -n "$ns" list || return 1

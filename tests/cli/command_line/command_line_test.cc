@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "cli/command_line/usage.h"
 
 namespace ephemera::command_line {
@@ -35,6 +38,123 @@ TEST(CommandLineTest, SnapshotDefaults) {
   EXPECT_TRUE(cl->snapshot.capture.empty());
   EXPECT_EQ(cl->snapshot.timeout, std::chrono::seconds(120));
   EXPECT_EQ(cl->snapshot.output, OutputFormat::kText);
+}
+
+TEST(CommandLineTest, SnapshotLogFlagsFillOnlyWhatWasGiven) {
+  auto cl = Parse({"snapshot", "p", "--reason", "INC-1 checking", "--capture", "process,logs",
+                   "--tail", "200", "--limit-bytes=65536", "--since", "1h30m", "--no-previous"});
+  ASSERT_TRUE(cl.ok()) << cl.status().ToString();
+  EXPECT_EQ(cl->snapshot.logs.tail_lines, 200);
+  EXPECT_EQ(cl->snapshot.logs.limit_bytes, 65536);
+  EXPECT_EQ(cl->snapshot.logs.since, "1h30m");
+  EXPECT_EQ(cl->snapshot.logs.previous, false);
+
+  auto some = Parse({"snapshot", "p", "--reason", "INC-1 checking", "--capture=logs", "--tail=5"});
+  ASSERT_TRUE(some.ok()) << some.status().ToString();
+  EXPECT_EQ(some->snapshot.logs.tail_lines, 5);
+  EXPECT_FALSE(some->snapshot.logs.limit_bytes.has_value());
+  EXPECT_TRUE(some->snapshot.logs.since.empty());
+  EXPECT_FALSE(some->snapshot.logs.previous.has_value());
+}
+
+TEST(CommandLineTest, PreviousIsABooleanLikeKubectls) {
+  auto previous = [](std::vector<std::string> flags) -> std::optional<bool> {
+    std::vector<std::string> args = {"logs", "p", "--reason", "INC-1 checking"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    auto cl = ParseCommandLine(args);
+    EXPECT_TRUE(cl.ok()) << cl.status().ToString();
+    return cl.ok() ? cl->snapshot.logs.previous : std::nullopt;
+  };
+  EXPECT_EQ(previous({}), std::nullopt);
+  EXPECT_EQ(previous({"--previous"}), true);
+  EXPECT_EQ(previous({"--previous=true"}), true);
+  EXPECT_EQ(previous({"--previous=false"}), false);
+  EXPECT_EQ(previous({"--no-previous"}), false);
+  EXPECT_EQ(previous({"--previous", "--no-previous"}), false) << "the last one wins";
+
+  auto word = Parse({"logs", "p", "--reason", "INC-1 checking", "--previous=yes"});
+  ASSERT_FALSE(word.ok());
+  EXPECT_NE(word.status().message().find("--previous takes true or false, not \"yes\""),
+            std::string::npos)
+      << word.status().message();
+  // A boolean does not take the next argument: "false" here is a second pod.
+  auto next = Parse({"logs", "p", "--reason", "INC-1 checking", "--previous", "false"});
+  ASSERT_FALSE(next.ok());
+  EXPECT_NE(next.status().message().find("unexpected argument \"false\""), std::string::npos);
+  EXPECT_FALSE(Parse({"logs", "p", "--reason", "INC-1 checking", "--no-previous=true"}).ok());
+}
+
+TEST(CommandLineTest, LogFlagsWithoutLogsInCaptureAreRefused) {
+  auto defaults = Parse({"snapshot", "p", "--reason", "INC-1 checking", "--tail", "10"});
+  ASSERT_FALSE(defaults.ok());
+  EXPECT_EQ(defaults.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(defaults.status().message().find(
+                "--tail needs logs in --capture: it bounds the log pull, which this snapshot "
+                "does not ask for"),
+            std::string::npos)
+      << defaults.status().message();
+  auto several = Parse({"snapshot", "p", "--reason", "INC-1 checking", "--capture", "threads",
+                        "--since", "5m", "--limit-bytes", "10", "--no-previous"});
+  ASSERT_FALSE(several.ok());
+  EXPECT_NE(several.status().message().find(
+                "--limit-bytes, --since and --no-previous need logs in --capture: "
+                "they bound"),
+            std::string::npos)
+      << several.status().message();
+  EXPECT_NE(several.status().message().find("or use 'kubectl ephemera logs'"), std::string::npos);
+}
+
+TEST(CommandLineTest, RejectsBadLogBounds) {
+  for (const char* tail : {"0", "-1", "ten", "1.5", "", "99999999999999999999"}) {
+    auto cl = Parse({"logs", "p", "--reason", "INC-1 checking", "--tail", tail});
+    ASSERT_FALSE(cl.ok()) << tail;
+    EXPECT_NE(cl.status().message().find("--tail \"" + std::string(tail) +
+                                         "\" must be a whole number of at least 1"),
+              std::string::npos)
+        << cl.status().message();
+  }
+  EXPECT_FALSE(Parse({"logs", "p", "--reason", "INC-1 checking", "--limit-bytes", "1Mi"}).ok());
+  for (const char* since : {"0s", "500ms", "-5m", "5", "1d", "soon"}) {
+    auto cl = Parse({"logs", "p", "--reason", "INC-1 checking", "--since", since});
+    ASSERT_FALSE(cl.ok()) << since;
+    EXPECT_NE(cl.status().message().find("is not a duration of at least 1s"), std::string::npos)
+        << cl.status().message();
+  }
+  EXPECT_TRUE(Parse({"logs", "p", "--reason", "INC-1 checking", "--since", "1.5h"}).ok());
+}
+
+TEST(CommandLineTest, LogsCommandCapturesOnlyLogs) {
+  auto cl = Parse({"logs", "checkout-7d9f", "-c", "app", "--reason", "INC-1234 checkout 500",
+                   "--tail", "50", "--timestamps", "-o", "json", "--ttl", "2m"});
+  ASSERT_TRUE(cl.ok()) << cl.status().ToString();
+  EXPECT_EQ(cl->command, Command::kLogs);
+  EXPECT_EQ(cl->snapshot.pod, "checkout-7d9f");
+  EXPECT_EQ(cl->snapshot.container, "app");
+  EXPECT_EQ(cl->snapshot.capture, (std::vector<std::string>{"logs"}));
+  EXPECT_EQ(cl->snapshot.logs.tail_lines, 50);
+  EXPECT_TRUE(cl->snapshot.timestamps);
+  EXPECT_EQ(cl->snapshot.output, OutputFormat::kJson);
+  EXPECT_EQ(cl->snapshot.ttl, "2m");
+  EXPECT_EQ(cl->snapshot.profile, "restricted");
+  EXPECT_EQ(cl->snapshot.timeout, std::chrono::seconds(120));
+}
+
+TEST(CommandLineTest, LogsCommandRefusesWhatItCannotDo) {
+  auto no_reason = Parse({"logs", "p"});
+  ASSERT_FALSE(no_reason.ok());
+  EXPECT_NE(no_reason.status().message().find("--reason is required"), std::string::npos);
+  EXPECT_NE(no_reason.status().message().find("kubectl ephemera logs --help"), std::string::npos);
+  auto no_pod = Parse({"logs", "--reason", "INC-1 checking"});
+  ASSERT_FALSE(no_pod.ok());
+  EXPECT_NE(no_pod.status().message().find("logs needs the name of the pod"), std::string::npos);
+  EXPECT_FALSE(Parse({"logs", "p", "--reason", "INC-1 checking", "-o", "html"}).ok());
+  for (const char* flag : {"--capture=logs", "--profile=ptrace", "-f=out.txt"}) {
+    auto cl = Parse({"logs", "p", "--reason", "INC-1 checking", flag});
+    ASSERT_FALSE(cl.ok()) << flag;
+    EXPECT_NE(cl.status().message().find("unknown flag"), std::string::npos) << flag;
+  }
+  EXPECT_FALSE(Parse({"snapshot", "p", "--reason", "INC-1 checking", "--timestamps"}).ok());
+  EXPECT_FALSE(Parse({"logs", "p", "--reason", "INC-1 checking", "--ttl", "10s"}).ok());
 }
 
 TEST(CommandLineTest, GlobalFlagsAnywhere) {
@@ -144,12 +264,16 @@ TEST(CommandLineTest, AuditVerifyPassesItsOwnFlagsThrough) {
 }
 
 TEST(UsageTest, EveryCommandDocumentsGlobalFlagsAndExitCodes) {
-  for (Command command : {Command::kNone, Command::kKeys, Command::kSnapshot, Command::kGet,
-                          Command::kList, Command::kFetch, Command::kAuditVerify}) {
+  for (Command command : {Command::kNone, Command::kKeys, Command::kSnapshot, Command::kLogs,
+                          Command::kGet, Command::kList, Command::kFetch, Command::kAuditVerify}) {
     const std::string text = UsageText(command);
     EXPECT_NE(text.find("--kubeconfig"), std::string::npos) << CommandName(command);
     EXPECT_NE(text.find("Exit codes:"), std::string::npos) << CommandName(command);
-    EXPECT_NE(text.find("10  snapshot --timeout"), std::string::npos) << CommandName(command);
+    EXPECT_NE(text.find("10  snapshot or logs: --timeout"), std::string::npos)
+        << CommandName(command);
+    EXPECT_TRUE(std::none_of(text.begin(), text.end(),
+                             [](char c) { return (c >= 0 && c < 0x20 && c != '\n') || c == 0x7f; }))
+        << "a control character in the usage of " << CommandName(command);
   }
 }
 

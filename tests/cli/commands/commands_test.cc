@@ -135,7 +135,11 @@ class CommandsTest : public ::testing::Test {
 
   // The DebugSnapshot the controller would deliver for `session`, sealed to `recipient`.
   void DeliverSnapshot(const std::string& name, const std::string& recipient) {
-    auto sealed = envelope::Seal(document_, {recipient});
+    DeliverDocument(name, recipient, document_);
+  }
+  void DeliverDocument(const std::string& name, const std::string& recipient,
+                       const std::string& document) {
+    auto sealed = envelope::Seal(document, {recipient});
     ASSERT_TRUE(sealed.ok());
     store_.PutObject(kube::DebugSnapshotsResource(),
                      {{"metadata", {{"name", name}, {"namespace", kNamespace}}},
@@ -214,6 +218,101 @@ TEST_F(CommandsTest, SnapshotShowsEachStepThenPrintsTheReport) {
   ASSERT_TRUE(created.has_value());
   EXPECT_EQ((*created)["metadata"]["generateName"], "checkout-7d9f-");
   EXPECT_EQ((*created)["spec"]["recipients"], json::array({recipient}));
+}
+
+// The session that `snapshot` or `logs` creates moves to Completed with a snapshot of `document`.
+void ScriptCompletedSession(ScriptedApi& api, const std::string& name, const std::string& sha) {
+  api.steps = {{{"phase", "Pending"}, {"conditions", {Condition("Authorized", "True")}}},
+               {{"phase", "Capturing"}, {"ephemeralContainer", "ephemera-3f9a1c0b7e"}},
+               {{"phase", "Completed"},
+                {"expiresAt", "2026-01-01T00:05:00Z"},
+                {"snapshot", {{"name", name}, {"sha256", sha}}}}};
+}
+
+std::string Testdata(const std::string& path) {
+  std::ifstream in(std::string(EPHEMERA_TESTDATA_DIR) + "/" + path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST_F(CommandsTest, LogsAsksForALogPullAndPrintsTheLinesLikeKubectlLogs) {
+  const std::string name = "checkout-7d9f-x4k2p";
+  DeliverDocument(name, Recipient(), Testdata("logs/crashloop.json"));
+  ScriptCompletedSession(
+      api_, name,
+      (*store_.GetObject(kube::DebugSnapshotsResource(), {kNamespace, name}))["spec"]["sha256"]);
+
+  const int code = Run({"logs", "checkout-7d9f", "-c", "app", "--tail", "50", "--no-previous",
+                        "--reason", "INC-1234 checkout crashes"});
+  EXPECT_EQ(code, 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "allocating cache for user [REDACTED:email]\n"
+            "out of memory\n"
+            "listening on :8080\n"
+            "GET /pay 500 token=[REDACTED:key-value]\n"
+            "\\x1B[31mpanic\\x1B[0m in \\u009B2J handler \\u202Eevil\n");
+  const std::string err = err_.str();
+  for (const char* line :
+       {"Created DebugSession checkout-7d9f-x4k2p in namespace shop for pod checkout-7d9f",
+        "Completed in 0.3s\n== previous instance (restart count 3; exited 137, signal 9, "
+        "OOMKilled, at 2026-12-06T17:57:00Z) ==\n== current instance (restart count 3) ==\n"}) {
+    EXPECT_NE(err.find(line), std::string::npos) << line << "\nin:\n" << err;
+  }
+
+  auto created = store_.GetObject(kube::DebugSessionsResource(), {kNamespace, name});
+  ASSERT_TRUE(created.has_value());
+  const json& spec = (*created)["spec"];
+  EXPECT_EQ(spec["capture"], json::array({"logs"}));
+  EXPECT_EQ(spec["logs"], json::parse(R"({"tailLines": 50, "previous": false})"));
+  EXPECT_EQ(spec["reason"], "INC-1234 checkout crashes");
+  EXPECT_EQ(spec["ttl"], "5m");
+  EXPECT_EQ(spec["profile"], "restricted");
+}
+
+TEST_F(CommandsTest, LogsJsonPrintsTheLogsSection) {
+  const std::string name = "checkout-7d9f-x4k2p";
+  const std::string document = Testdata("logs/crashloop.json");
+  DeliverDocument(name, Recipient(), document);
+  ScriptCompletedSession(
+      api_, name,
+      (*store_.GetObject(kube::DebugSnapshotsResource(), {kNamespace, name}))["spec"]["sha256"]);
+  ASSERT_EQ(Run({"logs", "checkout-7d9f", "-o", "json", "--reason", "INC-1234 checkout crashes"}),
+            0)
+      << err_.str();
+  EXPECT_EQ(json::parse(out_.str()), json::parse(document)["logs"]);
+  EXPECT_EQ(err_.str().find("== "), std::string::npos) << "no headers with -o json";
+}
+
+TEST_F(CommandsTest, LogsOfASnapshotWithoutTheSectionFails) {
+  const std::string name = "checkout-7d9f-x4k2p";
+  DeliverSnapshot(name, Recipient());  // minimal.json: no logs section
+  ScriptCompletedSession(
+      api_, name,
+      (*store_.GetObject(kube::DebugSnapshotsResource(), {kNamespace, name}))["spec"]["sha256"]);
+  EXPECT_EQ(Run({"logs", "checkout-7d9f", "--reason", "INC-1234 checkout crashes"}),
+            static_cast<int>(ExitCode::kFailed));
+  EXPECT_NE(err_.str().find("error: the snapshot has no logs section"), std::string::npos)
+      << err_.str();
+  EXPECT_TRUE(out_.str().empty());
+}
+
+TEST_F(CommandsTest, LogsEndsWithTheDenialReason) {
+  api_.steps = {{{"phase", "Denied"}, {"message", "alice may not get pods/log in namespace shop"}}};
+  EXPECT_EQ(Run({"logs", "checkout-7d9f", "--reason", "INC-1234 checkout crashes"}),
+            static_cast<int>(ExitCode::kDenied));
+  EXPECT_NE(err_.str().find("was denied: alice may not get pods/log"), std::string::npos)
+      << err_.str();
+  EXPECT_TRUE(out_.str().empty());
+}
+
+TEST_F(CommandsTest, SnapshotSendsTheLogBoundsItWasGiven) {
+  api_.steps = {{{"phase", "Denied"}, {"message", "stop here"}}};
+  Run({"snapshot", "checkout-7d9f", "--capture", "process,logs", "--since", "10m", "--limit-bytes",
+       "4096", "--reason", "INC-1234 checkout returns 500"});
+  auto created =
+      store_.GetObject(kube::DebugSessionsResource(), {kNamespace, "checkout-7d9f-x4k2p"});
+  ASSERT_TRUE(created.has_value()) << err_.str();
+  EXPECT_EQ((*created)["spec"]["capture"], json::array({"process", "logs"}));
+  EXPECT_EQ((*created)["spec"]["logs"], json::parse(R"({"since": "10m", "limitBytes": 4096})"));
 }
 
 TEST_F(CommandsTest, SnapshotEndsWithTheDenialReason) {

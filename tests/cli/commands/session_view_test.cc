@@ -63,6 +63,24 @@ TEST(SessionViewTest, NewDebugSessionCarriesTheFlagsAndOnlyTheUsersRecipient) {
             json::parse(R"({"pii":"strict"})"));
 }
 
+TEST(SessionViewTest, SpecLogsHoldsOnlyTheBoundsTheUserGave) {
+  command_line::SnapshotOptions options;
+  options.pod = "checkout-7d9f";
+  options.reason = "INC-1234 checkout returns 500";
+  options.capture = {"logs"};
+  EXPECT_FALSE(NewDebugSession(options, "shop", "age1xyz")["spec"].contains("logs"))
+      << "no log flag: the server's defaults apply";
+  options.logs.tail_lines = 200;
+  options.logs.since = "15m";
+  EXPECT_EQ(NewDebugSession(options, "shop", "age1xyz")["spec"]["logs"],
+            json::parse(R"({"tailLines": 200, "since": "15m"})"));
+  options.logs.limit_bytes = 65536;
+  options.logs.previous = false;
+  EXPECT_EQ(NewDebugSession(options, "shop", "age1xyz")["spec"]["logs"],
+            json::parse(R"({"tailLines": 200, "since": "15m", "limitBytes": 65536,
+                            "previous": false})"));
+}
+
 TEST(SessionViewTest, AgesReadLikeKubectl) {
   using std::chrono::seconds;
   EXPECT_EQ(FormatAge(seconds(45)), "45s");
