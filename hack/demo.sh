@@ -80,10 +80,11 @@ run "$helm" --kubeconfig "$admin_kubeconfig" install "$release" "$repo/helm/ephe
   --set "webhooks.clientAuth.allowedNames={kube-apiserver-admission}"
 as admin -n "$namespace" get pods -o wide
 
-say "2. alice runs a sample service 'shop' in team-a (a database password in its environment)"
+say "2. alice runs a sample service 'shop' in team-a: it is dropping requests"
 explain "alice is an ordinary developer: she may edit workloads in team-a and nothing else. Her" \
-  "service 'shop' runs several threads and has a database password in its environment, the kind" \
-  "of value a debugging tool must never leak."
+  "service 'shop' is bleeding requests: its accept queue is full, its threads wait on one lock," \
+  "it is short of file descriptors, and its log prints a bearer token and its database password," \
+  "the kind of values a debugging tool must never leak."
 as alice -n team-a delete deployment shop --ignore-not-found --wait=true >/dev/null
 as alice -n team-a apply -f - >/dev/null <<'YAML'
 apiVersion: apps/v1
@@ -99,8 +100,10 @@ spec:
       containers:
       - name: app
         image: ephemera.local/target:0.1.0
-        args: ["--threads", "6"]
-        env: [{name: DB_PASSWORD, value: not-a-real-password}, {name: LOG_LEVEL, value: debug}]
+        args: ["--threads", "6", "--bleed"]
+        env:
+        - {name: EPHEMERA_TARGET_DB_PASSWORD, value: not-a-real-password}
+        - {name: LOG_LEVEL, value: debug}
 YAML
 as alice -n team-a rollout status deployment/shop --timeout=120s
 pod=$(as alice -n team-a get pods -l app=shop -o jsonpath='{.items[0].metadata.name}')
@@ -109,13 +112,21 @@ say "3. alice asks for a snapshot of $pod (her age identity is created on first 
 explain "kubectl ephemera creates a DebugSession; the webhook stamps alice as the requester and the" \
   "controller checks she may read the pod before injecting a shell-less ephemeral container into it." \
   "The snapshot tool in that container reads the process state, redacts secrets and encrypts the" \
-  "result to alice's key only; the plugin decrypts it on her machine and prints the report."
+  "result to alice's key only. The controller adds the container's recent log, redacted with the" \
+  "values the tool hid; the plugin decrypts it all on her machine and prints the report, findings" \
+  "first."
 KUBECONFIG=$("$cluster" kubeconfig alice)
 export KUBECONFIG
 session=demo
 "$kubectl" -n team-a delete debugsession "$session" --ignore-not-found --wait=true >/dev/null
+report=$(mktemp)
 run kubectl ephemera snapshot "$pod" -n team-a --name "$session" --reason "DEMO-1 why is checkout slow?" \
-  --ttl 45s --capture process,threads,fds,sockets,maps,limits,cgroup,env
+  --ttl 45s --capture process,threads,fds,sockets,maps,limits,cgroup,env,logs --tail 20 | tee "$report"
+# The password is in the service's environment and printed bare in its log: the report shows
+# neither, and it opens with what is wrong.
+if grep -qF not-a-real-password "$report"; then rm -f "$report"; die "the report shows the database password"; fi
+grep -q "FINDINGS" "$report" || { rm -f "$report"; die "the report has no findings"; }
+rm -f "$report"
 run kubectl ephemera list -n team-a
 
 say "4. The TTL lapses: the snapshot and the session key are destroyed"
