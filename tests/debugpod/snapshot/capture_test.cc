@@ -444,3 +444,33 @@ TEST_F(CaptureTest, ToolUsageAndWatchdogDocument) {
 
 }  // namespace
 }  // namespace ephemera::snapshot
+
+namespace ephemera::snapshot {
+namespace {
+
+// --capture logs: the values the tool hides go to the controller inside the encrypted document
+// (docs/decisions/log-pull.md), and only then.
+class ValueKeysTest : public CaptureTest {};
+
+TEST_F(ValueKeysTest, AreWrittenOnlyWhenTheControllerPullsTheLog) {
+  Json doc = Capture();
+  EXPECT_FALSE(doc.contains("controllerOnly")) << "not without --capture logs";
+
+  request_.value_keys_for_controller = true;
+  doc = Capture();
+  ASSERT_TRUE(doc.contains("controllerOnly"));
+  // DB_PASSWORD is hidden; PATH, HOME and the allowed LOG_LEVEL are shown, and so not handed over.
+  EXPECT_EQ(doc["controllerOnly"]["valueKeys"], Json::array({"fixture-env-secret-91c2"}));
+  EXPECT_EQ(doc["controllerOnly"]["environsUnread"], 0);
+}
+
+TEST_F(ValueKeysTest, ATargetWhoseEnvironmentCannotBeReadIsCounted) {
+  request_.value_keys_for_controller = true;
+  proc_.Fail(7, "environ", PermissionDeniedError("EACCES: open /proc/7/environ"));
+  Json doc = Capture();
+  EXPECT_EQ(doc["controllerOnly"]["environsUnread"], 1);
+  EXPECT_EQ(doc["controllerOnly"]["valueKeys"], Json::array({"fixture-env-secret-91c2"}));
+}
+
+}  // namespace
+}  // namespace ephemera::snapshot

@@ -160,3 +160,28 @@ TEST(UsageTextTest, MentionsEveryFlag) {
 
 }  // namespace
 }  // namespace ephemera::snapshot
+
+namespace ephemera::snapshot {
+namespace {
+
+// logs is read by the controller: the tool captures no section for it, but hands the values it
+// hides to the controller, which --format json would print.
+TEST(ParseCommandLineTest, LogsAsksForTheValueKeysAndNoSection) {
+  StatusOr<CommandLine> cl = ParseCommandLine({"--recipient", kRecipient, "--capture", "env,logs"});
+  ASSERT_TRUE(cl.ok()) << cl.status().ToString();
+  EXPECT_TRUE(cl->value_keys_for_controller);
+  ASSERT_EQ(cl->sections.List().size(), 1u);
+  EXPECT_EQ(cl->sections.List()[0], Section::kEnv);
+
+  cl = ParseCommandLine({"--recipient", kRecipient, "--capture", "env"});
+  ASSERT_TRUE(cl.ok());
+  EXPECT_FALSE(cl->value_keys_for_controller);
+
+  StatusOr<CommandLine> json = ParseCommandLine({"--format", "json", "--capture", "process,logs"});
+  ASSERT_FALSE(json.ok());
+  EXPECT_NE(json.status().message().find("--format json would print them"), std::string::npos)
+      << json.status().message();
+}
+
+}  // namespace
+}  // namespace ephemera::snapshot
