@@ -201,6 +201,32 @@ TEST(DebugSessionAdmissionTest, ValidateChecksThePiiModeAgainstThePolicy) {
       << "no mode: the policy's default applies";
 }
 
+TEST(DebugSessionAdmissionTest, ValidateChecksTheLogBoundsAgainstThePolicy) {
+  session::Policy policy;
+  const auto message_for = [&](json logs) {
+    json spec = Spec();
+    spec["logs"] = std::move(logs);
+    json out = ValidateDebugSession(Stamped(Review(spec)), policy);
+    return out["response"]["allowed"] == true
+               ? std::string("allowed")
+               : out["response"]["status"]["message"].get<std::string>();
+  };
+  EXPECT_EQ(message_for({{"tailLines", policy.logs.max_tail_lines}, {"since", "24h"}}), "allowed");
+  EXPECT_EQ(message_for({{"tailLines", policy.logs.max_tail_lines + 1}}),
+            "spec.logs.tailLines: 10001 exceeds the cluster's maximum of 10000; ask for 10000 or "
+            "fewer lines");
+  EXPECT_EQ(message_for({{"limitBytes", 1 << 20}}),
+            "spec.logs.limitBytes: 1048576 exceeds the cluster's maximum of 524288 bytes per "
+            "instance; ask for 524288 or less");
+  EXPECT_EQ(message_for({{"since", "25h"}}),
+            "spec.logs.since: 25h reaches further back than the cluster's maximum of 24h; ask for "
+            "24h or less");
+  EXPECT_EQ(message_for({{"tailLines", "many"}}),
+            "spec.logs.tailLines: must be a positive integer, not \"many\"");
+  EXPECT_EQ(message_for({{"previous", "yes"}}),
+            "spec.logs.previous: must be true or false, not \"yes\"");
+}
+
 TEST(DebugSessionAdmissionTest, MutateRejectsSelfDeclaredRequester) {
   json spec = Spec();
   spec["requestedBy"] = {{"username", "bob"}};

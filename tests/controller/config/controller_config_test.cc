@@ -487,6 +487,37 @@ TEST(ControllerConfigTest, PiiPolicyDefaultsAndLimits) {
                   "policy.pii.default (standard) masks less than policy.pii.minimum (strict)");
 }
 
+TEST(ControllerConfigTest, LogPolicyDefaultsAndLimits) {
+  const auto load = [](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--snapshot-image=img:dev", "--allow-unpinned-image"});
+    return LoadControllerConfig(Sources(args));
+  };
+  auto defaults = load({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->policy.logs_access, "podsLog");
+  EXPECT_EQ(defaults->policy.logs_max_limit_bytes, 524288);
+  auto set = load({"--logs-access=debugProfile", "--logs-max-tail-lines=50",
+                   "--logs-default-tail-lines=50", "--logs-max-since=2h"});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->policy.logs_access, "debugProfile");
+  EXPECT_EQ(set->policy.logs_max_tail_lines, 50);
+  EXPECT_EQ(set->policy.logs_max_since, std::chrono::hours(2));
+
+  auto unknown = load({"--logs-access=everyone"});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_CONTAINS(unknown.status().message(),
+                  "policy.logs.access must be podsLog or debugProfile, not \"everyone\"");
+  auto default_above_max = load({"--logs-max-tail-lines=10"});
+  ASSERT_FALSE(default_above_max.ok());
+  EXPECT_CONTAINS(
+      default_above_max.status().message(),
+      "policy.logs.defaultTailLines must be between 1 and policy.logs.maxTailLines (10)");
+  auto too_big = load({"--logs-max-limit-bytes=2097152"});
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_CONTAINS(too_big.status().message(),
+                  "policy.logs.maxLimitBytes must be between 1 and 1048576");
+}
+
 TEST(ControllerConfigTest, PiiPolicyFromTheFile) {
   const std::string path = ::testing::TempDir() + "/policy_pii.yaml";
   {
