@@ -31,7 +31,7 @@ namespace ephemera::session {
 using Document = nlohmann::ordered_json;
 
 // A line longer than this is dropped (the kubelet splits longer lines into 16 KiB pieces anyway).
-inline constexpr std::size_t kMaxLogLineBytes = 16 * 1024;
+inline constexpr std::size_t kMaxLogLineBytes = std::size_t{16} * 1024;
 
 // What a session reads of each instance of the target container's log.
 struct LogLimits {

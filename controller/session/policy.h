@@ -29,10 +29,10 @@ enum class LogAccess {
 struct LogPolicy {
   std::int64_t default_tail_lines = 1000;
   std::int64_t max_tail_lines = 10000;
-  std::int64_t default_limit_bytes = 256 * 1024;
+  std::int64_t default_limit_bytes = std::int64_t{256} * 1024;
   // Per instance. The delivered DebugSnapshot must stay under the API server's object size limit
   // (about 1.5 MiB in etcd), and two instances are read.
-  std::int64_t max_limit_bytes = 512 * 1024;
+  std::int64_t max_limit_bytes = std::int64_t{512} * 1024;
   std::chrono::seconds max_since{24 * 3600};
   LogAccess access = LogAccess::kPodsLog;
 };
