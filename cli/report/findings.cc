@@ -33,15 +33,17 @@ bool IsFutexWait(std::string_view wchan) { return wchan.find("futex") != std::st
 
 // "3 min", "45 s", "2 h 5 min", "3 days".
 std::string FormatAge(std::chrono::seconds age) {
-  const auto s = age.count();
+  constexpr std::int64_t kHour = 3600;
+  constexpr std::int64_t kDay = 86400;
+  const std::int64_t s = age.count();
   if (s < 120) return std::to_string(s) + " s";
-  if (s < 2 * 3600) return std::to_string(s / 60) + " min";
-  if (s < 2 * 86400) {
-    const auto minutes = (s % 3600) / 60;
-    return std::to_string(s / 3600) + " h" +
+  if (s < 2 * kHour) return std::to_string(s / 60) + " min";
+  if (s < 2 * kDay) {
+    const std::int64_t minutes = (s % kHour) / 60;
+    return std::to_string(s / kHour) + " h" +
            (minutes == 0 ? "" : " " + std::to_string(minutes) + " min");
   }
-  return std::to_string(s / 86400) + " days";
+  return std::to_string(s / kDay) + " days";
 }
 
 class FindingsBuilder {

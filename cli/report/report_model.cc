@@ -359,8 +359,9 @@ LogInstanceModel BuildLogInstance(const api::SnapshotLogInstance& instance) {
   out.title =
       (instance.instance.empty() ? std::string("unnamed") : instance.instance) + " instance";
   std::vector<std::string> summary;
-  if (instance.restart_count.present)
+  if (instance.restart_count.present) {
     summary.push_back("restart count " + instance.restart_count.text);
+  }
   if (instance.line_count.has_value()) {
     std::string lines = Plural(
         static_cast<std::size_t>(std::max<std::int64_t>(*instance.line_count, 0)), "line", "lines");

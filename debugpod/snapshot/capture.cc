@@ -700,9 +700,15 @@ void SnapshotBuilder::CaptureCgroupEvidence(int pid, Json& evidence) {
   procfs::PressureEvidence pressure =
       procfs::ReadPressureEvidence(deps_.proc, *view.fs, view.memberships);
   if (membership_error) pressure.errors.insert(pressure.errors.begin(), *membership_error);
-  if (std::string reason = EvidenceDegradedReason(ef::kPressure, pressure.errors);
-      !reason.empty()) {
-    Degrade(section, std::nullopt, reason);
+  // The machine's PSI instead of the cgroup's is a source (recorded), not a failure: degraded only
+  // when a resource is missing. Its errors still say why the cgroup's was not used.
+  const bool pressure_complete =
+      pressure.cpu.has_value() && pressure.memory.has_value() && pressure.io.has_value();
+  if (!pressure_complete || membership_error) {
+    if (std::string reason = EvidenceDegradedReason(ef::kPressure, pressure.errors);
+        !reason.empty()) {
+      Degrade(section, std::nullopt, reason);
+    }
   }
   evidence[ef::kPressure] = PressureEvidenceDocument(pressure);
   if (DeadlinePassed()) {

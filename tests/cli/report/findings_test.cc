@@ -210,6 +210,13 @@ TEST(FindingsTest, PreviousInstanceOomKilledOrExit137) {
   EXPECT_THAT(finding.evidence, HasSubstr("exitCode 137"));
   EXPECT_THAT(finding.evidence, HasSubstr("restartCount 3"));
 
+  termination["finishedAt"] = "2026-12-06T15:55:00Z";
+  EXPECT_EQ(OnlyFinding(doc, "previous-instance-killed").title,
+            "previous instance exited 137 (Error) 2 h 5 min before the capture");
+  termination["finishedAt"] = "2026-12-06T17:59:15Z";
+  EXPECT_EQ(OnlyFinding(doc, "previous-instance-killed").title,
+            "previous instance exited 137 (Error) 45 s before the capture");
+
   termination["exitCode"] = 1;
   termination["reason"] = "OOMKilled";
   termination["finishedAt"] = "not a time";

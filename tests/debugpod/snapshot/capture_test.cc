@@ -557,6 +557,9 @@ TEST_F(CaptureTest, EvidenceFallsBackToTheTargetsOwnCgroupView) {
   EXPECT_EQ(doc["evidence"]["pressure"]["source"], "system");
   EXPECT_FALSE(doc["evidence"]["memory"].contains("events"));
   EXPECT_TRUE(HasDegraded(doc, "cgroup", -1, "evidence.memory: ")) << doc["degraded"].dump();
+  // The machine's pressure is a source, not a failure; its errors say why.
+  EXPECT_FALSE(HasDegraded(doc, "cgroup", -1, "evidence.pressure: ")) << doc["degraded"].dump();
+  EXPECT_THAT(doc["evidence"]["pressure"]["errors"].dump(), HasSubstr("no *.pressure files"));
 }
 
 TEST_F(CaptureTest, ThreadsInUninterruptibleSleepAreListedAsBlocked) {
