@@ -43,8 +43,8 @@ StatusOr<std::string> RenderText(const nlohmann::json& snapshot, const ReportCon
 // the same content, with grouped stacks drawn as a flame-graph-like picture, tables that sort when
 // a header is clicked, and a memory-map chart. Stable element ids: "header", "findings",
 // "process-tree", "stacks", "fds", "sockets", "memory", "cgroup", "limits", "env", "evidence",
-// "logs", "redaction", "degraded", "overhead" (per-process ones suffixed "-<pid>", e.g. "stacks-2535", inside a section with that
-// plain id).
+// "logs", "redaction", "degraded", "overhead" (per-process ones suffixed "-<pid>", e.g.
+// "stacks-2535", inside a section with that plain id).
 StatusOr<std::string> RenderHtml(const nlohmann::json& snapshot, const ReportContext& context);
 
 }  // namespace ephemera::report
