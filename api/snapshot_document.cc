@@ -104,6 +104,34 @@ SnapshotCgroup ReadCgroup(const json& cgroup) {
           IntField(cgroup, "memoryUsageBytes"), ValueField(cgroup, "memoryLimitBytes")};
 }
 
+std::optional<double> DoubleField(const json& object, std::string_view key) {
+  const json* value = FindField(object, key);
+  if (value == nullptr || !value->is_number()) return std::nullopt;
+  return value->get<double>();
+}
+
+std::optional<bool> BoolField(const json& object, std::string_view key) {
+  const json* value = FindField(object, key);
+  if (value == nullptr || !value->is_boolean()) return std::nullopt;
+  return value->get<bool>();
+}
+
+// The display text of the first `max` entries of the array member `key`.
+std::vector<std::string> TextList(const json& object, std::string_view key, std::size_t max) {
+  std::vector<std::string> out;
+  for (const json& entry : ArrayField(object, key)) {
+    if (out.size() >= max) break;
+    out.push_back(ValueOf(&entry).text);
+  }
+  return out;
+}
+
+SnapshotBlockedThread ReadBlockedThread(const json& thread) {
+  namespace pf = process_field;
+  return {ValueField(thread, pf::kTid), StringField(thread, pf::kName),
+          StringField(thread, pf::kWchan)};
+}
+
 SnapshotProcess ReadProcess(const json& process) {
   SnapshotProcess out;
   out.pid = IntField(process, "pid").value_or(0);
@@ -149,15 +177,31 @@ SnapshotProcess ReadProcess(const json& process) {
       if (thread.is_object()) out.threads->push_back(ReadThread(thread));
     }
   }
-  out.fd_count = ValueField(process, "fdCount");
+  out.fd_count = ValueField(process, process_field::kFdCount);
+  if (const json* blocked = FindField(process, process_field::kBlockedThreads);
+      blocked != nullptr && blocked->is_array()) {
+    out.blocked_thread_entries = blocked->size();
+    out.blocked_threads.emplace();
+    for (const json& thread : *blocked) {
+      if (out.blocked_threads->size() >= kMaxReadBlockedThreads) break;
+      if (thread.is_object()) out.blocked_threads->push_back(ReadBlockedThread(thread));
+    }
+  }
   out.fds = ListField<SnapshotFd>(process, "fds", [](const json& fd) {
     return SnapshotFd{ValueField(fd, "fd"), StringField(fd, "type"), StringField(fd, "target")};
   });
   out.sockets = ListField<SnapshotSocket>(process, "sockets", [](const json& socket) {
-    return SnapshotSocket{ValueField(socket, "fd"),        ValueField(socket, "inode"),
-                          StringField(socket, "protocol"), StringField(socket, "local"),
-                          StringField(socket, "remote"),   StringField(socket, "state"),
-                          StringField(socket, "type"),     StringField(socket, "path")};
+    return SnapshotSocket{ValueField(socket, "fd"),
+                          ValueField(socket, "inode"),
+                          StringField(socket, "protocol"),
+                          StringField(socket, "local"),
+                          StringField(socket, "remote"),
+                          StringField(socket, "state"),
+                          StringField(socket, "type"),
+                          StringField(socket, "path"),
+                          IntField(socket, process_field::kSendQueueBytes),
+                          IntField(socket, process_field::kReceiveQueueBytes),
+                          IntField(socket, process_field::kAcceptQueue)};
   });
   if (const json* maps = ObjectField(process, "maps"); maps != nullptr) out.maps = ReadMaps(*maps);
   if (const json* cgroup = ObjectField(process, "cgroup"); cgroup != nullptr) {
@@ -190,6 +234,140 @@ SnapshotRedaction ReadRedaction(const json& redaction) {
   }
   for (const json& dropped : ArrayField(redaction, field::kDroppedFields)) {
     out.dropped_fields.push_back(ValueOf(&dropped).text);
+  }
+  return out;
+}
+
+SnapshotNetworkEvidence ReadNetworkEvidence(const json& network) {
+  namespace ef = evidence_field;
+  SnapshotNetworkEvidence out;
+  if (const json* counters = ObjectField(network, ef::kCounters); counters != nullptr) {
+    out.counters.emplace();
+    for (const NetworkCounterName& name : kNetworkCounters) {
+      if (auto value = IntField(*counters, name.field)) {
+        out.counters->push_back({name.field, name.kernel, *value});
+      }
+    }
+  }
+  const json& listeners = ArrayField(network, ef::kListeners);
+  for (const json& listener : listeners) {
+    if (out.listeners.size() >= kMaxReadListeners) {
+      out.listeners_truncated = true;
+      break;
+    }
+    if (!listener.is_object()) continue;
+    out.listeners.push_back({StringField(listener, ef::kProtocol),
+                             StringField(listener, ef::kLocal), ValueField(listener, ef::kInode),
+                             IntField(listener, ef::kAcceptQueue)});
+  }
+  if (BoolField(network, ef::kListenersTruncated).value_or(false)) out.listeners_truncated = true;
+  out.somaxconn = IntField(network, ef::kSomaxconn);
+  out.errors = TextList(network, ef::kErrors, kMaxReadEvidenceErrors);
+  return out;
+}
+
+SnapshotPressureLine ReadPressureLine(const json& line) {
+  namespace ef = evidence_field;
+  return {DoubleField(line, ef::kAvg10), DoubleField(line, ef::kAvg60),
+          DoubleField(line, ef::kAvg300), IntField(line, ef::kTotal)};
+}
+
+std::optional<SnapshotPressure> ReadPressure(const json& pressure, std::string_view resource) {
+  const json* object = ObjectField(pressure, resource);
+  if (object == nullptr) return std::nullopt;
+  SnapshotPressure out;
+  if (const json* some = ObjectField(*object, evidence_field::kSome)) {
+    out.some = ReadPressureLine(*some);
+  }
+  if (const json* full = ObjectField(*object, evidence_field::kFull)) {
+    out.full = ReadPressureLine(*full);
+  }
+  return out;
+}
+
+SnapshotMemoryEvidence ReadMemoryEvidence(const json& memory) {
+  namespace ef = evidence_field;
+  SnapshotMemoryEvidence out;
+  out.cgroup_version = ValueField(memory, ef::kCgroupVersion);
+  out.cgroup_path = StringField(memory, ef::kCgroupPath);
+  if (const json* events = ObjectField(memory, ef::kEvents); events != nullptr) {
+    out.events =
+        SnapshotMemoryEvents{IntField(*events, ef::kLow),     IntField(*events, ef::kHigh),
+                             IntField(*events, ef::kMax),     IntField(*events, ef::kOom),
+                             IntField(*events, ef::kOomKill), IntField(*events, ef::kOomGroupKill)};
+  }
+  if (const json* control = ObjectField(memory, ef::kOomControl); control != nullptr) {
+    out.oom_control =
+        SnapshotOomControl{BoolField(*control, ef::kOomKillDisable),
+                           BoolField(*control, ef::kUnderOom), IntField(*control, ef::kOomKill)};
+  }
+  out.failcnt = IntField(memory, ef::kFailcnt);
+  out.errors = TextList(memory, ef::kErrors, kMaxReadEvidenceErrors);
+  return out;
+}
+
+SnapshotEvidence ReadEvidence(const json& evidence) {
+  namespace ef = evidence_field;
+  SnapshotEvidence out;
+  if (const json* network = ObjectField(evidence, ef::kNetwork); network != nullptr) {
+    out.network = ReadNetworkEvidence(*network);
+  }
+  if (const json* pressure = ObjectField(evidence, ef::kPressure); pressure != nullptr) {
+    SnapshotPressureEvidence p;
+    p.source = StringField(*pressure, ef::kSource);
+    p.cpu = ReadPressure(*pressure, ef::kCpu);
+    p.memory = ReadPressure(*pressure, ef::kMemory);
+    p.io = ReadPressure(*pressure, ef::kIo);
+    p.errors = TextList(*pressure, ef::kErrors, kMaxReadEvidenceErrors);
+    out.pressure = std::move(p);
+  }
+  if (const json* memory = ObjectField(evidence, ef::kMemory); memory != nullptr) {
+    out.memory = ReadMemoryEvidence(*memory);
+  }
+  return out;
+}
+
+SnapshotLogInstance ReadLogInstance(const json& instance) {
+  namespace lf = log_field;
+  SnapshotLogInstance out;
+  out.instance = StringField(instance, lf::kInstance);
+  out.restart_count = ValueField(instance, lf::kRestartCount);
+  const json& lines = ArrayField(instance, lf::kLines);
+  for (const json& line : lines) {
+    if (out.lines.size() >= kMaxReadLogLinesPerInstance) {
+      out.lines_left_out = lines.size() - out.lines.size();
+      break;
+    }
+    out.lines.push_back(ValueOf(&line).text);
+  }
+  out.line_count = IntField(instance, lf::kLineCount);
+  out.bytes = IntField(instance, lf::kBytes);
+  out.truncated = BoolField(instance, lf::kTruncated);
+  out.dropped_lines = IntField(instance, lf::kDroppedLines);
+  if (const json* termination = ObjectField(instance, lf::kTermination); termination != nullptr) {
+    out.termination = SnapshotTermination{
+        IntField(*termination, lf::kExitCode), IntField(*termination, lf::kSignal),
+        StringField(*termination, lf::kReason), StringField(*termination, lf::kStartedAt),
+        StringField(*termination, lf::kFinishedAt)};
+  }
+  if (const json* error = FindField(instance, lf::kError); error != nullptr) {
+    out.error = ValueOf(error).text;
+  }
+  return out;
+}
+
+SnapshotLogs ReadLogs(const json& logs) {
+  namespace lf = log_field;
+  SnapshotLogs out;
+  out.container = StringField(logs, lf::kContainer);
+  if (const json* limits = ObjectField(logs, lf::kLimits); limits != nullptr) {
+    out.limits =
+        SnapshotLogLimits{IntField(*limits, lf::kTailLines), IntField(*limits, lf::kLimitBytes),
+                          IntField(*limits, lf::kSinceSeconds)};
+  }
+  for (const json& instance : ArrayField(logs, lf::kInstances)) {
+    if (out.instances.size() >= kMaxReadLogInstances) break;
+    if (instance.is_object()) out.instances.push_back(ReadLogInstance(instance));
   }
   return out;
 }
@@ -403,6 +581,14 @@ Status ReadOverhead(const json& doc, SnapshotFacts& facts) {
 
 }  // namespace
 
+std::optional<std::int64_t> SnapshotNetworkEvidence::Counter(std::string_view field) const {
+  if (!counters.has_value()) return std::nullopt;
+  for (const SnapshotNetworkCounter& counter : *counters) {
+    if (counter.field == field) return counter.value;
+  }
+  return std::nullopt;
+}
+
 bool SnapshotDocument::Requested(std::string_view section) const {
   return std::find(sections.begin(), sections.end(), section) != sections.end();
 }
@@ -508,6 +694,12 @@ SnapshotDocument ReadSnapshotDocument(const json& snapshot) {
                                     IntField(*overhead, field::kToolCpuMillis),
                                     IntField(*overhead, field::kToolMaxRssKiB),
                                     IntField(*overhead, field::kWallMillis)};
+  }
+  if (const json* evidence = ObjectField(snapshot, field::kEvidence); evidence != nullptr) {
+    doc.evidence = ReadEvidence(*evidence);
+  }
+  if (const json* logs = ObjectField(snapshot, field::kLogs); logs != nullptr) {
+    doc.logs = ReadLogs(*logs);
   }
   return doc;
 }

@@ -44,6 +44,9 @@ inline constexpr std::string_view kMaps = "maps";
 inline constexpr std::string_view kLimits = "limits";
 inline constexpr std::string_view kCgroup = "cgroup";
 inline constexpr std::string_view kEnv = "env";
+// The controller's log pull (docs/decisions/log-pull.md): the controller writes the top-level
+// `logs` object and lists it in `sections`. Not a --capture section of the tool, so not in kAll.
+inline constexpr std::string_view kLogs = "logs";
 // The `section` of a degraded entry about the whole document.
 inline constexpr std::string_view kWholeDocument = "*";
 // In canonical order, the order `sections` lists them in.
@@ -67,6 +70,8 @@ inline constexpr std::string_view kProcesses = "processes";
 inline constexpr std::string_view kRedaction = "redaction";
 inline constexpr std::string_view kDegraded = "degraded";
 inline constexpr std::string_view kOverhead = "overhead";
+inline constexpr std::string_view kEvidence = "evidence";  // see evidence_field
+inline constexpr std::string_view kLogs = "logs";          // see log_field
 // targets
 inline constexpr std::string_view kMainPid = "mainPid";
 inline constexpr std::string_view kPids = "pids";
@@ -98,6 +103,137 @@ inline constexpr std::string_view kEnvironsUnread = "environsUnread";
 // kMaxSecretValues), each cut to kMaxValueKeyBytes; the controller refuses anything beyond.
 inline constexpr std::size_t kMaxValueKeys = 512;
 inline constexpr std::size_t kMaxValueKeyBytes = 4096;
+
+// The per-process fields of the incident evidence (docs/decisions/incident-evidence.md), beside
+// the others of a process entry.
+namespace process_field {
+inline constexpr std::string_view kSockets = "sockets";
+inline constexpr std::string_view kThreads = "threads";
+// socket entries (inet): bytes queued; for a TCP listener, connections waiting for accept()
+inline constexpr std::string_view kSendQueueBytes = "sendQueueBytes";
+inline constexpr std::string_view kReceiveQueueBytes = "receiveQueueBytes";
+inline constexpr std::string_view kAcceptQueue = "acceptQueue";
+// open fds, written with the `fds` section; the soft limit is in `limits`
+inline constexpr std::string_view kFdCount = "fdCount";
+// threads in state D, written with the `threads` section: [{tid, name, wchan}]
+inline constexpr std::string_view kBlockedThreads = "blockedThreads";
+inline constexpr std::string_view kTid = "tid";
+inline constexpr std::string_view kName = "name";
+inline constexpr std::string_view kWchan = "wchan";
+}  // namespace process_field
+
+// The top-level `evidence` object: what describes the pod or the container rather than one
+// process, read once for the main target. Each part is written with the section it belongs to:
+// `network` with sockets, `pressure` and `memory` with cgroup. A part that could not be read
+// (wholly or partly) lists why in its `errors`, and `degraded` has an entry for it; a counter the
+// kernel does not print is absent, never 0.
+namespace evidence_field {
+inline constexpr std::string_view kNetwork = "network";
+inline constexpr std::string_view kPressure = "pressure";
+inline constexpr std::string_view kMemory = "memory";
+inline constexpr std::string_view kErrors = "errors";
+// network
+inline constexpr std::string_view kCounters = "counters";
+inline constexpr std::string_view kListeners = "listeners";
+inline constexpr std::string_view kListenersTruncated = "listenersTruncated";
+inline constexpr std::string_view kSomaxconn = "somaxconn";
+inline constexpr std::string_view kProtocol = "protocol";
+inline constexpr std::string_view kLocal = "local";
+inline constexpr std::string_view kInode = "inode";
+inline constexpr std::string_view kAcceptQueue = process_field::kAcceptQueue;
+// network counters (see kNetworkCounters)
+inline constexpr std::string_view kListenOverflows = "listenOverflows";
+inline constexpr std::string_view kListenDrops = "listenDrops";
+inline constexpr std::string_view kSynQueueFullDrops = "synQueueFullDrops";
+inline constexpr std::string_view kBacklogDrops = "backlogDrops";
+inline constexpr std::string_view kRetransmittedSegments = "retransmittedSegments";
+inline constexpr std::string_view kRetransmissionTimeouts = "retransmissionTimeouts";
+inline constexpr std::string_view kSynRetransmits = "synRetransmits";
+inline constexpr std::string_view kAttemptFails = "attemptFails";
+inline constexpr std::string_view kEstablishedResets = "establishedResets";
+inline constexpr std::string_view kResetsSent = "resetsSent";
+inline constexpr std::string_view kAbortsOnData = "abortsOnData";
+inline constexpr std::string_view kAbortsOnClose = "abortsOnClose";
+inline constexpr std::string_view kAbortsOnMemory = "abortsOnMemory";
+inline constexpr std::string_view kAbortsOnTimeout = "abortsOnTimeout";
+inline constexpr std::string_view kCurrentEstablished = "currentEstablished";
+inline constexpr std::string_view kUdpReceiveBufferErrors = "udpReceiveBufferErrors";
+// pressure
+inline constexpr std::string_view kSource = "source";  // "cgroup" or "system"
+inline constexpr std::string_view kCpu = "cpu";
+inline constexpr std::string_view kIo = "io";
+inline constexpr std::string_view kSome = "some";
+inline constexpr std::string_view kFull = "full";
+inline constexpr std::string_view kAvg10 = "avg10";    // percent of wall time, last 10 s
+inline constexpr std::string_view kAvg60 = "avg60";    // likewise over 60 s
+inline constexpr std::string_view kAvg300 = "avg300";  // likewise over 300 s
+inline constexpr std::string_view kTotal = "total";    // cumulative stall, microseconds
+// memory
+inline constexpr std::string_view kCgroupVersion = "cgroupVersion";
+inline constexpr std::string_view kCgroupPath = "cgroupPath";
+inline constexpr std::string_view kEvents = "events";  // v2 memory.events
+inline constexpr std::string_view kLow = "low";
+inline constexpr std::string_view kHigh = "high";
+inline constexpr std::string_view kMax = "max";
+inline constexpr std::string_view kOom = "oom";
+inline constexpr std::string_view kOomKill = "oomKill";
+inline constexpr std::string_view kOomGroupKill = "oomGroupKill";
+inline constexpr std::string_view kOomControl = "oomControl";  // v1 memory.oom_control
+inline constexpr std::string_view kOomKillDisable = "oomKillDisable";
+inline constexpr std::string_view kUnderOom = "underOom";
+inline constexpr std::string_view kFailcnt = "failcnt";  // v1 memory.failcnt
+}  // namespace evidence_field
+
+// A network counter of `evidence.network.counters`: its name in the document and the kernel's
+// ("TcpExt ListenOverflows"), in the order documents and reports list them.
+struct NetworkCounterName {
+  std::string_view field;
+  std::string_view kernel;
+};
+inline constexpr std::array<NetworkCounterName, 16> kNetworkCounters = {{
+    {evidence_field::kListenOverflows, "TcpExt ListenOverflows"},
+    {evidence_field::kListenDrops, "TcpExt ListenDrops"},
+    {evidence_field::kSynQueueFullDrops, "TcpExt TCPReqQFullDrop"},
+    {evidence_field::kBacklogDrops, "TcpExt TCPBacklogDrop"},
+    {evidence_field::kRetransmittedSegments, "Tcp RetransSegs"},
+    {evidence_field::kRetransmissionTimeouts, "TcpExt TCPTimeouts"},
+    {evidence_field::kSynRetransmits, "TcpExt TCPSynRetrans"},
+    {evidence_field::kAttemptFails, "Tcp AttemptFails"},
+    {evidence_field::kEstablishedResets, "Tcp EstabResets"},
+    {evidence_field::kResetsSent, "Tcp OutRsts"},
+    {evidence_field::kAbortsOnData, "TcpExt TCPAbortOnData"},
+    {evidence_field::kAbortsOnClose, "TcpExt TCPAbortOnClose"},
+    {evidence_field::kAbortsOnMemory, "TcpExt TCPAbortOnMemory"},
+    {evidence_field::kAbortsOnTimeout, "TcpExt TCPAbortOnTimeout"},
+    {evidence_field::kCurrentEstablished, "Tcp CurrEstab"},
+    {evidence_field::kUdpReceiveBufferErrors, "Udp RcvbufErrors"},
+}};
+
+// The top-level `logs` object, written by the controller (docs/decisions/log-pull.md).
+namespace log_field {
+inline constexpr std::string_view kContainer = "container";
+inline constexpr std::string_view kLimits = "limits";
+inline constexpr std::string_view kTailLines = "tailLines";
+inline constexpr std::string_view kLimitBytes = "limitBytes";
+inline constexpr std::string_view kSinceSeconds = "sinceSeconds";
+inline constexpr std::string_view kInstances = "instances";
+inline constexpr std::string_view kInstance = "instance";  // kCurrent or kPrevious
+inline constexpr std::string_view kCurrent = "current";
+inline constexpr std::string_view kPrevious = "previous";
+inline constexpr std::string_view kRestartCount = "restartCount";
+inline constexpr std::string_view kLines = "lines";
+inline constexpr std::string_view kLineCount = "lineCount";
+inline constexpr std::string_view kBytes = "bytes";
+inline constexpr std::string_view kTruncated = "truncated";
+inline constexpr std::string_view kDroppedLines = "droppedLines";
+inline constexpr std::string_view kTermination = "termination";
+inline constexpr std::string_view kExitCode = "exitCode";
+inline constexpr std::string_view kSignal = "signal";
+inline constexpr std::string_view kReason = "reason";
+inline constexpr std::string_view kStartedAt = "startedAt";
+inline constexpr std::string_view kFinishedAt = "finishedAt";
+inline constexpr std::string_view kError = "error";
+}  // namespace log_field
 
 // ---- The tolerant, typed reading (for the reports) ----
 
@@ -167,8 +303,18 @@ struct SnapshotSocket {
   std::string local;
   std::string remote;
   std::string state;
-  std::string type;  // unix only
-  std::string path;  // unix only
+  std::string type;                                 // unix only
+  std::string path;                                 // unix only
+  std::optional<std::int64_t> send_queue_bytes;     // inet only
+  std::optional<std::int64_t> receive_queue_bytes;  // inet only
+  std::optional<std::int64_t> accept_queue;         // TCP listeners only
+};
+
+// An entry of a process's `blockedThreads`.
+struct SnapshotBlockedThread {
+  SnapshotValue tid;
+  std::string name;
+  std::string wchan;
 };
 
 struct SnapshotMapKind {
@@ -287,6 +433,9 @@ struct SnapshotProcess {
   std::optional<std::vector<SnapshotThread>> threads;  // object entries only, in document order
   std::size_t thread_entries = 0;                      // entries of `threads`, whatever their type
   SnapshotValue fd_count;
+  // Object entries, at most kMaxReadBlockedThreads; nullopt: no `blockedThreads` array.
+  std::optional<std::vector<SnapshotBlockedThread>> blocked_threads;
+  std::size_t blocked_thread_entries = 0;  // entries of `blockedThreads`, whatever their type
   std::optional<std::vector<SnapshotFd>> fds;
   std::optional<std::vector<SnapshotSocket>> sockets;
   std::optional<SnapshotMaps> maps;
@@ -322,6 +471,128 @@ struct SnapshotOverhead {
   std::optional<std::int64_t> wall_millis;
 };
 
+// ---- The incident evidence (`evidence`) ----
+
+// Bounds of the tolerant reading on what a (hostile) document's lists may make a report hold.
+// Each is well above what the tool or the controller writes.
+inline constexpr std::size_t kMaxReadListeners = 1024;             // the tool writes at most 256
+inline constexpr std::size_t kMaxReadBlockedThreads = 1024;        // likewise
+inline constexpr std::size_t kMaxReadEvidenceErrors = 64;          // the tool writes at most 17
+inline constexpr std::size_t kMaxReadLogInstances = 8;             // the controller writes 2
+inline constexpr std::size_t kMaxReadLogLinesPerInstance = 20000;  // tailLines ceiling: 10000
+
+struct SnapshotNetworkCounter {
+  std::string_view field;   // from kNetworkCounters
+  std::string_view kernel;  // likewise
+  std::int64_t value = 0;
+};
+
+struct SnapshotListener {
+  std::string protocol;
+  std::string local;
+  SnapshotValue inode;
+  std::optional<std::int64_t> accept_queue;
+};
+
+struct SnapshotNetworkEvidence {
+  // The known counters the document has as integers, in kNetworkCounters order; nullopt: no
+  // `counters` object.
+  std::optional<std::vector<SnapshotNetworkCounter>> counters;
+  std::vector<SnapshotListener> listeners;  // object entries, at most kMaxReadListeners
+  bool listeners_truncated = false;         // the tool's flag, or the read bound was hit
+  std::optional<std::int64_t> somaxconn;
+  std::vector<std::string> errors;  // display text of each entry, at most kMaxReadEvidenceErrors
+
+  std::optional<std::int64_t> Counter(std::string_view field) const;
+};
+
+struct SnapshotPressureLine {
+  std::optional<double> avg10;  // percent
+  std::optional<double> avg60;
+  std::optional<double> avg300;
+  std::optional<std::int64_t> total_micros;
+};
+
+struct SnapshotPressure {
+  std::optional<SnapshotPressureLine> some;
+  std::optional<SnapshotPressureLine> full;
+};
+
+struct SnapshotPressureEvidence {
+  std::string source;  // "cgroup", "system", or "" when none was readable
+  std::optional<SnapshotPressure> cpu;
+  std::optional<SnapshotPressure> memory;
+  std::optional<SnapshotPressure> io;
+  std::vector<std::string> errors;
+};
+
+struct SnapshotMemoryEvents {
+  std::optional<std::int64_t> low;
+  std::optional<std::int64_t> high;
+  std::optional<std::int64_t> max;
+  std::optional<std::int64_t> oom;
+  std::optional<std::int64_t> oom_kill;
+  std::optional<std::int64_t> oom_group_kill;
+};
+
+struct SnapshotOomControl {
+  std::optional<bool> oom_kill_disable;
+  std::optional<bool> under_oom;
+  std::optional<std::int64_t> oom_kill;
+};
+
+struct SnapshotMemoryEvidence {
+  SnapshotValue cgroup_version;
+  std::string cgroup_path;
+  std::optional<SnapshotMemoryEvents> events;     // v2
+  std::optional<SnapshotOomControl> oom_control;  // v1
+  std::optional<std::int64_t> failcnt;            // v1
+  std::vector<std::string> errors;
+};
+
+struct SnapshotEvidence {
+  std::optional<SnapshotNetworkEvidence> network;
+  std::optional<SnapshotPressureEvidence> pressure;
+  std::optional<SnapshotMemoryEvidence> memory;
+};
+
+// ---- The controller's log pull (`logs`) ----
+
+struct SnapshotLogLimits {
+  std::optional<std::int64_t> tail_lines;
+  std::optional<std::int64_t> limit_bytes;
+  std::optional<std::int64_t> since_seconds;
+};
+
+struct SnapshotTermination {
+  std::optional<std::int64_t> exit_code;
+  std::optional<std::int64_t> signal;
+  std::string reason;  // "OOMKilled", "Error", ...
+  std::string started_at;
+  std::string finished_at;
+};
+
+struct SnapshotLogInstance {
+  std::string instance;  // "current", "previous", or whatever the document says
+  SnapshotValue restart_count;
+  // Display text of each entry (a string as it is), oldest first, at most
+  // kMaxReadLogLinesPerInstance; the rest are counted in lines_left_out.
+  std::vector<std::string> lines;
+  std::size_t lines_left_out = 0;
+  std::optional<std::int64_t> line_count;
+  std::optional<std::int64_t> bytes;
+  std::optional<bool> truncated;
+  std::optional<std::int64_t> dropped_lines;
+  std::optional<SnapshotTermination> termination;
+  std::optional<std::string> error;  // display text of `error` when present
+};
+
+struct SnapshotLogs {
+  std::string container;
+  std::optional<SnapshotLogLimits> limits;
+  std::vector<SnapshotLogInstance> instances;  // object entries, at most kMaxReadLogInstances
+};
+
 struct SnapshotDocument {
   std::string api_version;
   std::string capture_time;
@@ -334,6 +605,8 @@ struct SnapshotDocument {
   std::optional<SnapshotRedaction> redaction;
   std::vector<SnapshotDegraded> degraded;
   std::optional<SnapshotOverhead> overhead;
+  std::optional<SnapshotEvidence> evidence;  // nullopt: no `evidence` object
+  std::optional<SnapshotLogs> logs;          // nullopt: no `logs` object
 
   // Whether `section` was requested (listed in `sections`).
   bool Requested(std::string_view section) const;
@@ -346,7 +619,8 @@ struct SnapshotDocument {
 // OK when `snapshot` is a v1 snapshot document a report can be made of; InvalidArgument saying
 // what is wrong otherwise: not an object, a missing or other apiVersion, a kind other than
 // Snapshot, a top-level field of the wrong type, a process that is not an object with an integer
-// pid.
+// pid. `evidence` and `logs` are not checked: one of another type reads as absent, so that a
+// report of the processes is still made.
 Status ValidateSnapshot(const nlohmann::json& snapshot);
 
 // The typed, tolerant reading of a document ValidateSnapshot accepted (of any other JSON, whatever

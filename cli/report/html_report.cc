@@ -64,6 +64,10 @@ ul.tree, ul.tree ul { list-style: none; margin: 0; padding-left: 18px; }
 ul.tree { padding-left: 0; }
 ul.tree li::before { content: "\2514\2500 "; color: var(--muted); }
 ul.tree > li::before { content: ""; }
+ul.findings { list-style: none; padding: 0; margin: 6px 0; }
+ul.findings li { border-left: 3px solid #b3402f; padding: 2px 0 2px 10px; margin: 8px 0; }
+ul.findings .title { font-weight: 600; }
+pre.log { max-height: 40em; overflow-y: auto; }
 )css";
 
 // Makes tables with class "sortable" sort by a column when its header is clicked (numbers by
@@ -280,6 +284,7 @@ class HtmlReport {
     out_ += kStyle;
     out_ += "</style></head>\n<body>\n";
     AppendHeader();
+    AppendFindings();
     AppendSummary();
     AppendStacks();
     AppendPerProcess("fds", "Open files", &ProcessModel::fds, &HtmlReport::AppendFds);
@@ -291,6 +296,8 @@ class HtmlReport {
     AppendPerProcess("env", "Environment", &ProcessModel::env, &HtmlReport::AppendEnv, "",
                      "Values as the tool recorded them: only safe or allowed names keep their "
                      "value.");
+    AppendEvidence();
+    AppendLogs();
     AppendRedaction();
     AppendDegraded();
     AppendOverhead();
@@ -364,11 +371,213 @@ class HtmlReport {
     facts.Add("Degraded", header.degraded);
     facts.AppendTo(out_);
     out_ +=
-        "<nav><a href=\"#summary\">Processes</a><a href=\"#stacks\">Stacks</a>"
+        "<nav><a href=\"#findings\">Findings</a><a href=\"#summary\">Processes</a><a "
+        "href=\"#stacks\">Stacks</a>"
         "<a href=\"#fds\">Files</a><a href=\"#sockets\">Sockets</a><a href=\"#memory\">Memory</a>"
         "<a href=\"#cgroup\">CPU</a><a href=\"#limits\">Limits</a><a href=\"#env\">Environment</a>"
+        "<a href=\"#evidence\">Evidence</a><a href=\"#logs\">Logs</a>"
         "<a href=\"#redaction\">Redaction</a><a href=\"#degraded\">Degraded</a>"
         "<a href=\"#overhead\">Overhead</a></nav>\n</header>\n";
+  }
+
+  void AppendFindings() {
+    OpenSection("findings", "Findings");
+    const FindingsModel& findings = model_.findings;
+    if (findings.findings.empty()) {
+      out_ +=
+          "<p class=\"note\">None: no figure in the snapshot crossed a threshold (docs/cli.md, "
+          "Findings).</p>\n";
+    } else {
+      out_ += "<ul class=\"findings\">";
+      for (const Finding& finding : findings.findings) {
+        out_ += "<li data-kind=\"" + Escape(finding.kind) + "\"><div class=\"title\">" +
+                Escape(finding.title) +
+                "</div><div class=\"note\">Evidence: " + Escape(finding.evidence) + "</div></li>";
+      }
+      out_ += "</ul>\n";
+      if (findings.left_out > 0) {
+        out_ += "<p class=\"note\">And " +
+                Escape(Plural(findings.left_out, "more finding", "more findings")) + ".</p>\n";
+      }
+    }
+    CloseSection();
+  }
+
+  void AppendErrors(const std::vector<std::string>& errors) {
+    for (const std::string& error : errors) {
+      out_ += "<p class=\"missing\">Unreadable: " + Escape(error) + "</p>\n";
+    }
+  }
+
+  void AppendEvidence() {
+    OpenSection("evidence", "Evidence (network namespace and cgroup of the main target)");
+    const bool network = model_.Requested("sockets");
+    const bool cgroup = model_.Requested("cgroup");
+    if (!network && !cgroup) {
+      out_ +=
+          "<p class=\"note\">Not requested (--capture included neither sockets nor cgroup).</p>\n";
+    } else if (!model_.evidence.has_value()) {
+      AppendNotCaptured("");
+    } else {
+      if (network) AppendNetworkEvidence(model_.evidence->network);
+      if (cgroup) {
+        AppendPressureEvidence(model_.evidence->pressure);
+        AppendMemoryEvidence(model_.evidence->memory);
+      }
+    }
+    CloseSection();
+  }
+
+  void AppendNetworkEvidence(const std::optional<api::SnapshotNetworkEvidence>& network) {
+    out_ += "<h3>Network counters</h3>\n";
+    if (!network.has_value()) {
+      AppendNotCaptured("");
+      return;
+    }
+    if (network->counters.has_value()) {
+      out_ +=
+          "<p class=\"note\">Since the network namespace was created (every container of the "
+          "pod).</p>\n";
+      HtmlTable table("network-counters", {"COUNTER", "KERNEL", "VALUE"}, {false, false, true});
+      for (const api::SnapshotNetworkCounter& counter : *network->counters) {
+        std::string value = std::to_string(counter.value);
+        table.AddRow({Cell{std::string(counter.field), ""}, Cell{std::string(counter.kernel), ""},
+                      Cell{value, value}});
+      }
+      table.AppendTo(out_);
+    } else {
+      out_ += "<p class=\"missing\">No counters could be read.</p>\n";
+    }
+    out_ += "<h3>Listeners</h3>\n<p class=\"note\">Accept-queue limit: " +
+            (network->somaxconn.has_value()
+                 ? "at most " + std::to_string(*network->somaxconn) + " (somaxconn)"
+                 : std::string("unknown")) +
+            (network->listeners_truncated ? "; the list was cut short" : "") + ".</p>\n";
+    HtmlTable table("listeners", {"PROTO", "LOCAL", "ACCEPT QUEUE"}, {false, false, true});
+    for (const api::SnapshotListener& listener : network->listeners) {
+      std::string queue =
+          listener.accept_queue.has_value() ? std::to_string(*listener.accept_queue) : "-";
+      table.AddRow({Cell{listener.protocol, ""}, Cell{listener.local, ""}, Cell{queue, queue}});
+    }
+    if (!table.IsEmpty()) table.AppendTo(out_);
+    AppendErrors(network->errors);
+  }
+
+  static std::string PressureCell(const std::optional<api::SnapshotPressureLine>& line) {
+    if (!line.has_value()) return "-";
+    auto percent = [](const std::optional<double>& value) {
+      if (!value.has_value()) return std::string("-");
+      std::array<char, 32> buf{};
+      std::snprintf(buf.data(), buf.size(), "%.2f", *value);
+      return std::string(buf.data());
+    };
+    return percent(line->avg10) + " / " + percent(line->avg60) + " / " + percent(line->avg300);
+  }
+
+  void AppendPressureEvidence(const std::optional<api::SnapshotPressureEvidence>& pressure) {
+    out_ += "<h3>Pressure stall</h3>\n";
+    if (!pressure.has_value()) {
+      AppendNotCaptured("");
+      return;
+    }
+    out_ += "<p class=\"note\">Share of time stalled, % (avg10 / avg60 / avg300), " +
+            std::string(pressure->source == "cgroup"   ? "of the target's cgroup"
+                        : pressure->source == "system" ? "of the whole machine (/proc/pressure)"
+                                                       : "from no readable source") +
+            ".</p>\n";
+    HtmlTable table("pressure", {"RESOURCE", "SOME", "FULL"}, {false, false, false});
+    const std::pair<const char*, const std::optional<api::SnapshotPressure>*> rows[] = {
+        {"cpu", &pressure->cpu}, {"memory", &pressure->memory}, {"io", &pressure->io}};
+    for (const auto& [name, value] : rows) {
+      if (!value->has_value()) continue;
+      table.AddRow({Cell{name, ""}, Cell{PressureCell((*value)->some), ""},
+                    Cell{PressureCell((*value)->full), ""}});
+    }
+    if (!table.IsEmpty()) table.AppendTo(out_);
+    AppendErrors(pressure->errors);
+  }
+
+  void AppendMemoryEvidence(const std::optional<api::SnapshotMemoryEvidence>& memory) {
+    out_ += "<h3>Memory cgroup events</h3>\n";
+    if (!memory.has_value()) {
+      AppendNotCaptured("");
+      return;
+    }
+    auto number = [](const std::optional<std::int64_t>& value) {
+      std::string text = value.has_value() ? std::to_string(*value) : "-";
+      return Cell{text, value.has_value() ? text : ""};
+    };
+    Facts facts;
+    facts.Add("Cgroup", memory->cgroup_version.present
+                            ? "v" + memory->cgroup_version.text + " " + memory->cgroup_path
+                            : memory->cgroup_path);
+    facts.AppendTo(out_);
+    if (memory->events.has_value()) {
+      const api::SnapshotMemoryEvents& e = *memory->events;
+      HtmlTable table("memory-events", {"LOW", "HIGH", "MAX", "OOM", "OOM_KILL", "OOM_GROUP_KILL"},
+                      {true, true, true, true, true, true});
+      table.AddRow({number(e.low), number(e.high), number(e.max), number(e.oom), number(e.oom_kill),
+                    number(e.oom_group_kill)});
+      table.AppendTo(out_);
+    }
+    if (memory->oom_control.has_value()) {
+      auto flag = [](const std::optional<bool>& value) {
+        return Cell{value.has_value() ? (*value ? "1" : "0") : "-", ""};
+      };
+      HtmlTable table("memory-oom-control",
+                      {"OOM_KILL_DISABLE", "UNDER_OOM", "OOM_KILL", "FAILCNT"},
+                      {true, true, true, true});
+      table.AddRow({flag(memory->oom_control->oom_kill_disable),
+                    flag(memory->oom_control->under_oom), number(memory->oom_control->oom_kill),
+                    number(memory->failcnt)});
+      table.AppendTo(out_);
+    }
+    AppendErrors(memory->errors);
+  }
+
+  void AppendLogs() {
+    OpenSection("logs", "Logs");
+    if (!model_.logs_requested && !model_.logs.has_value()) {
+      out_ += "<p class=\"note\">Not requested (--capture did not include logs).</p>\n";
+      CloseSection();
+      return;
+    }
+    if (!model_.logs.has_value()) {
+      AppendNotCaptured("");
+      CloseSection();
+      return;
+    }
+    const LogsModel& logs = *model_.logs;
+    Facts facts;
+    facts.Add("Container", logs.container);
+    facts.Add("Limits", logs.limits);
+    facts.AppendTo(out_);
+    std::size_t index = 0;
+    for (const LogInstanceModel& instance : logs.instances) {
+      out_ += "<div class=\"proc\" id=\"logs-" + std::to_string(index++) + "\"><h3>" +
+              Escape(instance.title) + "</h3>\n";
+      if (!instance.summary.empty()) {
+        out_ += "<p class=\"note\">" + Escape(instance.summary) + "</p>\n";
+      }
+      if (instance.termination.has_value()) {
+        out_ += "<p>Terminated: " + Escape(*instance.termination) + "</p>\n";
+      }
+      if (instance.error.has_value()) {
+        out_ += "<p class=\"missing\">Not read: " + Escape(*instance.error) + "</p>\n";
+      }
+      if (!instance.lines.empty()) {
+        out_ += "<pre class=\"log\">";
+        for (const std::string& line : instance.lines) out_ += Escape(line) + "\n";
+        out_ += "</pre>\n";
+      }
+      if (instance.lines_left_out > 0) {
+        out_ += "<p class=\"note\">And " +
+                Escape(Plural(instance.lines_left_out, "more line", "more lines")) +
+                " in the document.</p>\n";
+      }
+      out_ += "</div>\n";
+    }
+    CloseSection();
   }
 
   void AppendSummary() {
@@ -435,7 +644,17 @@ class HtmlReport {
     }
     facts.Add("Capabilities", process.capabilities.value_or(""));
     facts.Add("I/O", process.io.value_or(""));
+    facts.Add("Open fds", process.fds_vs_limit.value_or(""));
     facts.AppendTo(out_);
+    if (process.blocked_threads.has_value() && !process.blocked_threads->empty()) {
+      out_ += "<h4>Blocked threads (state D)</h4>\n";
+      HtmlTable table("blocked-" + std::to_string(process.pid), {"TID", "NAME", "WCHAN"},
+                      {true, false, false});
+      for (const api::SnapshotBlockedThread& thread : *process.blocked_threads) {
+        table.AddRow({ValueCell(thread.tid), Cell{thread.name, ""}, Cell{thread.wchan, ""}});
+      }
+      table.AppendTo(out_);
+    }
     if (process.cmdline.has_value()) {
       out_ += "<pre class=\"cmdline\">" + Escape(*process.cmdline) + "</pre>\n";
     }
@@ -578,12 +797,16 @@ class HtmlReport {
       out_ += "<p class=\"note\">No sockets.</p>\n";
       return;
     }
-    HtmlTable table("sockets-table-" + std::to_string(process.pid),
-                    {"FD", "PROTO", "LOCAL", "REMOTE", "STATE", "INODE"},
-                    {true, false, false, false, false, true});
+    HtmlTable table(
+        "sockets-table-" + std::to_string(process.pid),
+        {"FD", "PROTO", "LOCAL", "REMOTE", "STATE", "INODE", "SEND-Q", "RECV-Q", "ACCEPT-Q"},
+        {true, false, false, false, false, true, true, true, true});
     for (const SocketModel& socket : sockets) {
       table.AddRow({ValueCell(socket.fd), Cell{socket.protocol, ""}, Cell{socket.local, ""},
-                    Cell{socket.remote, ""}, Cell{socket.state, ""}, ValueCell(socket.inode)});
+                    Cell{socket.remote, ""}, Cell{socket.state, ""}, ValueCell(socket.inode),
+                    Cell{socket.send_queue, socket.send_queue},
+                    Cell{socket.receive_queue, socket.receive_queue},
+                    Cell{socket.accept_queue, socket.accept_queue}});
     }
     table.AppendTo(out_);
   }

@@ -33,17 +33,18 @@ struct ReportContext {
   std::string container{};       // target container in that pod
 };
 
-// A plain-text report: header, process tree, then per process a pstack-like listing of threads
-// grouped by identical stacks followed by aligned tables (fds, sockets, memory, cgroup, limits,
-// environment), and finally redaction counts, degraded sections and the tool's overhead. No colour.
+// A plain-text report: header, findings (report_model.h), process tree, then per process a
+// pstack-like listing of threads grouped by identical stacks followed by aligned tables (fds,
+// sockets, memory, cgroup, limits, environment), the incident evidence and the controller's log
+// pull, and finally redaction counts, degraded sections and the tool's overhead. No colour.
 StatusOr<std::string> RenderText(const nlohmann::json& snapshot, const ReportContext& context);
 
 // One self-contained HTML file (inline CSS, inline JS, inline SVG; no external URL of any kind):
 // the same content, with grouped stacks drawn as a flame-graph-like picture, tables that sort when
-// a header is clicked, and a memory-map chart. Stable element ids: "header", "process-tree",
-// "stacks", "fds", "sockets", "memory", "cgroup", "limits", "env", "redaction", "degraded",
-// "overhead" (per-process ones suffixed "-<pid>", e.g. "stacks-2535", inside a section with that
-// plain id).
+// a header is clicked, and a memory-map chart. Stable element ids: "header", "findings",
+// "process-tree", "stacks", "fds", "sockets", "memory", "cgroup", "limits", "env", "evidence",
+// "logs", "redaction", "degraded", "overhead" (per-process ones suffixed "-<pid>", e.g.
+// "stacks-2535", inside a section with that plain id).
 StatusOr<std::string> RenderHtml(const nlohmann::json& snapshot, const ReportContext& context);
 
 }  // namespace ephemera::report

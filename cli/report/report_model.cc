@@ -29,22 +29,12 @@ std::string OptionalMillis(std::optional<std::int64_t> millis) {
   return millis.has_value() ? FormatMicros(*millis * 1000) : "-";
 }
 
-void AddDistinct(std::vector<std::string>& values, const std::string& value) {
-  if (std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
+std::string OptionalNumber(const std::optional<std::int64_t>& value) {
+  return value.has_value() ? std::to_string(*value) : std::string();
 }
 
-// Identity of a stack for grouping: the function of every frame (pc when unknown) and its module.
-// Offsets are left out so that threads parked at different points of the same call path group.
-std::string StackKey(const api::SnapshotThread& thread) {
-  if (!thread.stack.has_value()) return "wchan:" + thread.wchan;
-  std::string key = "stack:";
-  for (const api::SnapshotFrame& frame : thread.stack->frames) {
-    key += frame.symbol.empty() ? "pc " + frame.pc : "fn " + frame.symbol;
-    key += '\x1f';
-    key += frame.module;
-    key += '\x1e';
-  }
-  return key;
+void AddDistinct(std::vector<std::string>& values, const std::string& value) {
+  if (std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
 }
 
 FrameModel FrameOf(const api::SnapshotFrame& frame) {
@@ -157,8 +147,15 @@ std::vector<SocketModel> BuildSockets(const std::vector<api::SnapshotSocket>& so
   std::vector<SocketModel> out;
   out.reserve(sockets.size());
   for (const api::SnapshotSocket& socket : sockets) {
-    SocketModel row{socket.fd,     socket.protocol, socket.local,
-                    socket.remote, socket.state,    socket.inode};
+    SocketModel row{socket.fd,
+                    socket.protocol,
+                    socket.local,
+                    socket.remote,
+                    socket.state,
+                    socket.inode,
+                    OptionalNumber(socket.send_queue_bytes),
+                    OptionalNumber(socket.receive_queue_bytes),
+                    OptionalNumber(socket.accept_queue)};
     if (socket.protocol == "unix") {
       if (!socket.type.empty()) row.protocol += "/" + socket.type;
       row.local = socket.path.empty() ? "(unbound)" : socket.path;
@@ -246,6 +243,26 @@ SectionModel<T> SectionOf(const api::SnapshotDocument& doc, const api::SnapshotP
   return out;
 }
 
+// "1000 open, soft limit 1024 (97.7%)" from fdCount and the "Max open files" row of `limits`.
+std::optional<std::string> FdsVsLimit(const api::SnapshotProcess& p) {
+  if (!p.fd_count.integer.has_value()) return std::nullopt;
+  std::string text = std::to_string(*p.fd_count.integer) + " open";
+  if (!p.limits.has_value()) return text;
+  for (const api::SnapshotLimit& limit : *p.limits) {
+    if (limit.name != "Max open files") continue;
+    if (limit.soft.integer.has_value() && *limit.soft.integer > 0) {
+      text += ", soft limit " + limit.soft.text + " (" +
+              FormatPercent(static_cast<double>(*p.fd_count.integer) /
+                            static_cast<double>(*limit.soft.integer)) +
+              ")";
+    } else if (limit.soft.text == "unlimited") {
+      text += ", no limit";
+    }
+    break;
+  }
+  return text;
+}
+
 ProcessModel BuildProcess(const api::SnapshotDocument& doc, const api::SnapshotProcess& p) {
   ProcessModel out;
   out.pid = p.pid;
@@ -280,6 +297,8 @@ ProcessModel BuildProcess(const api::SnapshotDocument& doc, const api::SnapshotP
   }
   out.cmdline = p.cmdline;
   out.fd_count = p.fd_count;
+  out.fds_vs_limit = FdsVsLimit(p);
+  out.blocked_threads = p.blocked_threads;
 
   bool stacks = doc.Requested(section::kStacks);
   out.threads =
@@ -321,7 +340,90 @@ OverheadModel BuildOverhead(const api::SnapshotOverhead& overhead) {
           OptionalMillis(overhead.wall_millis)};
 }
 
+std::string LogLimitsText(const api::SnapshotLogLimits& limits) {
+  std::vector<std::string> parts;
+  if (limits.tail_lines.has_value()) {
+    parts.push_back("last " + std::to_string(*limits.tail_lines) + " lines");
+  }
+  if (limits.limit_bytes.has_value()) {
+    parts.push_back(FormatBytes(*limits.limit_bytes) + " per instance");
+  }
+  if (limits.since_seconds.has_value()) {
+    parts.push_back("since " + std::to_string(*limits.since_seconds) + " s before the pull");
+  }
+  return Join(parts, ", ");
+}
+
+LogInstanceModel BuildLogInstance(const api::SnapshotLogInstance& instance) {
+  LogInstanceModel out;
+  out.title =
+      (instance.instance.empty() ? std::string("unnamed") : instance.instance) + " instance";
+  std::vector<std::string> summary;
+  if (instance.restart_count.present) {
+    summary.push_back("restart count " + instance.restart_count.text);
+  }
+  if (instance.line_count.has_value()) {
+    std::string lines = Plural(
+        static_cast<std::size_t>(std::max<std::int64_t>(*instance.line_count, 0)), "line", "lines");
+    if (instance.bytes.has_value()) lines += " (" + FormatBytes(*instance.bytes) + " read)";
+    summary.push_back(lines);
+  }
+  if (instance.dropped_lines.value_or(0) > 0) {
+    summary.push_back(std::to_string(*instance.dropped_lines) +
+                      " dropped (not text, too long, or the redactor failed)");
+  }
+  if (instance.truncated.value_or(false)) summary.push_back("cut at the byte limit");
+  out.summary = Join(summary, "; ");
+  if (instance.termination.has_value()) {
+    const api::SnapshotTermination& t = *instance.termination;
+    std::vector<std::string> parts;
+    if (t.exit_code.has_value()) parts.push_back("exit code " + std::to_string(*t.exit_code));
+    if (t.signal.has_value()) parts.push_back("signal " + std::to_string(*t.signal));
+    if (!t.reason.empty()) parts.push_back(t.reason);
+    std::string text = Join(parts, ", ");
+    if (!t.started_at.empty() || !t.finished_at.empty()) {
+      text += (text.empty() ? "" : "; ") + std::string("ran ") +
+              (t.started_at.empty() ? "?" : t.started_at) + " to " +
+              (t.finished_at.empty() ? "?" : t.finished_at);
+    }
+    out.termination = text;
+  }
+  out.error = instance.error;
+  out.lines = instance.lines;
+  out.lines_left_out = instance.lines_left_out;
+  return out;
+}
+
+LogsModel BuildLogs(const api::SnapshotLogs& logs) {
+  LogsModel out;
+  out.container = logs.container;
+  if (logs.limits.has_value()) out.limits = LogLimitsText(*logs.limits);
+  for (const api::SnapshotLogInstance& instance : logs.instances) {
+    out.instances.push_back(BuildLogInstance(instance));
+  }
+  return out;
+}
+
 }  // namespace
+
+// Offsets are left out so that threads parked at different points of the same call path group.
+std::string StackKey(const api::SnapshotThread& thread) {
+  if (!thread.stack.has_value()) return "wchan:" + thread.wchan;
+  std::string key = "stack:";
+  for (const api::SnapshotFrame& frame : thread.stack->frames) {
+    key += frame.symbol.empty() ? "pc " + frame.pc : "fn " + frame.symbol;
+    key += '\x1f';
+    key += frame.module;
+    key += '\x1e';
+  }
+  return key;
+}
+
+std::string FormatPercent(double ratio) {
+  std::array<char, 48> buf{};
+  std::snprintf(buf.data(), buf.size(), "%.1f%%", 100.0 * ratio);
+  return buf.data();
+}
 
 std::string PiiModeText(std::string_view mode) {
   if (mode == "none") return "not masked (pii: none)";
@@ -412,6 +514,7 @@ std::vector<StackGroup> GroupThreadsByStack(const std::vector<api::SnapshotThrea
 ReportModel BuildReportModel(const api::SnapshotDocument& document, const ReportContext& context) {
   ReportModel model;
   model.header = BuildHeader(document, context);
+  model.findings = ComputeFindings(document);
   model.sections = document.sections;
   model.stacks_requested = document.Requested(section::kStacks);
   model.threads_requested = model.stacks_requested || document.Requested(section::kThreads);
@@ -430,6 +533,13 @@ ReportModel BuildReportModel(const api::SnapshotDocument& document, const Report
   if (document.redaction.has_value()) model.redaction = BuildRedaction(*document.redaction);
   model.degraded = document.degraded;
   if (document.overhead.has_value()) model.overhead = BuildOverhead(*document.overhead);
+  if (document.evidence.has_value()) {
+    model.evidence = EvidenceModel{document.Requested(section::kSockets),
+                                   document.Requested(section::kCgroup), document.evidence->network,
+                                   document.evidence->pressure, document.evidence->memory};
+  }
+  model.logs_requested = document.Requested(section::kLogs);
+  if (document.logs.has_value()) model.logs = BuildLogs(*document.logs);
   return model;
 }
 

@@ -96,6 +96,9 @@ struct SocketModel {
   std::string remote;
   std::string state;
   SnapshotValue inode;
+  std::string send_queue;     // bytes as a number; "" when the document has none
+  std::string receive_queue;  // likewise
+  std::string accept_queue;   // TCP listeners: connections waiting for accept(); "" otherwise
 };
 
 struct MapsModel {
@@ -163,6 +166,11 @@ struct ProcessModel {
   std::optional<std::string> io;            // "read 816 B, written 89 B"
   std::optional<std::string> cmdline;
   SnapshotValue fd_count;
+  // "1000 open, soft limit 1024 (97.7%)", "12 open, no limit", "12 open" (limit unknown); nullopt
+  // when the document has no integer fdCount.
+  std::optional<std::string> fds_vs_limit;
+  // The process's `blockedThreads` (state D), when the document has the list.
+  std::optional<std::vector<api::SnapshotBlockedThread>> blocked_threads;
 
   SectionModel<ThreadsModel> threads;  // threads or stacks; the reason is that of stacks if asked
   SectionModel<FdsModel> fds;
@@ -197,8 +205,76 @@ struct OverheadModel {
   std::string wall;
 };
 
+// ---- Findings: what the report opens with ----
+//
+// Each is computed from the document alone, never guessed: a figure the document lacks makes no
+// finding. Thresholds (documented in docs/cli.md, "Findings"; decided in
+// docs/decisions/incident-evidence.md):
+
+// A listener's accept queue at or above this share of its known limit. The real limit,
+// min(listen() backlog, somaxconn), is only in sock_diag; /proc gives somaxconn, its ceiling.
+inline constexpr double kAcceptQueueFullRatio = 0.90;
+// cpu.stat nr_throttled / nr_periods at or above this: the quota cut the workload short often.
+inline constexpr double kCpuThrottledRatio = 0.25;
+// Open fds at or above this share of the soft RLIMIT_NOFILE: the next accept() or open() may fail
+// with EMFILE.
+inline constexpr double kFdsNearLimitRatio = 0.90;
+// The cgroup's memory usage at or above this share of its limit: reclaim, then the OOM killer.
+inline constexpr double kMemoryNearLimitRatio = 0.90;
+// Threads in state D sharing one wchan from which the finding names the shared wchan.
+inline constexpr std::size_t kBlockedThreadsOnOneWchan = 5;
+// Threads whose wchan is a futex wait and whose stacks match, from which they are a lock convoy.
+inline constexpr std::size_t kFutexConvoyThreads = 10;
+// Exit code of a process killed by SIGKILL (128 + 9), which is how the OOM killer ends one.
+inline constexpr std::int64_t kKilledExitCode = 137;
+// At most this many findings are listed; the rest are counted.
+inline constexpr std::size_t kMaxFindings = 32;
+
+struct Finding {
+  // Stable kind: "accept-queue", "cpu-throttled", "fds-near-limit", "memory-near-limit",
+  // "oom-kill", "blocked-threads", "futex-convoy", "previous-instance-killed".
+  std::string kind;
+  std::string title;     // "CPU throttled in 63% of periods"
+  std::string evidence;  // where it comes from and the figures: "cpu.stat of /kubepods/pod7: ..."
+};
+
+struct FindingsModel {
+  std::vector<Finding> findings;  // at most kMaxFindings, in the order of the kinds above
+  std::size_t left_out = 0;
+};
+
+// The findings of a document. Never fails; hostile figures (negative, huge, of another type) make
+// no finding.
+FindingsModel ComputeFindings(const api::SnapshotDocument& document);
+
+// ---- Evidence and logs ----
+
+struct EvidenceModel {
+  bool network_requested = false;  // sockets
+  bool cgroup_requested = false;   // cgroup
+  std::optional<api::SnapshotNetworkEvidence> network;
+  std::optional<api::SnapshotPressureEvidence> pressure;
+  std::optional<api::SnapshotMemoryEvidence> memory;
+};
+
+struct LogInstanceModel {
+  std::string title;    // "previous instance"
+  std::string summary;  // "restart count 3; 2 lines (140 B read); 1 line dropped; cut at the limit"
+  std::optional<std::string> termination;  // "exit code 137, signal 9, OOMKilled; ran ... to ..."
+  std::optional<std::string> error;
+  std::vector<std::string> lines;  // not yet escaped
+  std::size_t lines_left_out = 0;
+};
+
+struct LogsModel {
+  std::string container;
+  std::string limits;  // "last 1000 lines, 256 KiB per instance, since 3600 s"; "" when unknown
+  std::vector<LogInstanceModel> instances;
+};
+
 struct ReportModel {
   HeaderModel header;
+  FindingsModel findings;
   std::vector<std::string> sections;  // requested, as listed
   bool threads_requested = false;     // threads or stacks
   bool stacks_requested = false;
@@ -209,7 +285,10 @@ struct ReportModel {
   std::optional<RedactionModel> redaction;
   std::vector<api::SnapshotDegraded> degraded;
   std::optional<OverheadModel> overhead;
-  std::vector<ThreadFreeze> freezes;  // every thread with a captured stack, in document order
+  std::vector<ThreadFreeze> freezes;      // every thread with a captured stack, in document order
+  std::optional<EvidenceModel> evidence;  // nullopt: the document has no `evidence` object
+  bool logs_requested = false;
+  std::optional<LogsModel> logs;  // nullopt: the document has no `logs` object
 
   bool Requested(std::string_view section) const;
 };
@@ -219,6 +298,11 @@ ReportModel BuildReportModel(const api::SnapshotDocument& document, const Report
 
 // The stack groups of one process's threads (exposed for tests).
 std::vector<StackGroup> GroupThreadsByStack(const std::vector<api::SnapshotThread>& threads);
+// Identity of a thread's stack for grouping: every frame's function (pc when unknown) and module;
+// for a thread without a captured stack, its wchan.
+std::string StackKey(const api::SnapshotThread& thread);
+// A share for people: 0.976 -> "97.6%".
+std::string FormatPercent(double ratio);
 
 // ValidateSnapshot, then BuildReportModel and `render`; a JSON exception from a path the
 // tolerant reading missed becomes InvalidArgument instead of escaping.

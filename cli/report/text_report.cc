@@ -122,12 +122,15 @@ class TextReport {
 
   std::string Render() {
     AppendHeader();
+    AppendFindings();
     AppendProcessTree();
     for (const ProcessModel& process : model_.processes) AppendProcess(process);
     if (model_.processes.empty()) {
       AppendHeading(out_, "PROCESSES");
       out_ += "  none captured (see DEGRADED)\n";
     }
+    AppendEvidence();
+    AppendLogs();
     AppendRedaction();
     AppendDegraded();
     AppendOverhead();
@@ -161,6 +164,164 @@ class TextReport {
     if (!header.budget.empty()) AppendField(out_, "Budget", header.budget);
   }
 
+  void AppendFindings() {
+    AppendHeading(out_, "FINDINGS");
+    const FindingsModel& findings = model_.findings;
+    if (findings.findings.empty()) {
+      out_ += "  none: no figure in the snapshot crossed a threshold (docs/cli.md, Findings)\n";
+      return;
+    }
+    for (const Finding& finding : findings.findings) {
+      out_ += "  * " + Printable(finding.title) + "\n";
+      out_ += "    evidence: " + Printable(finding.evidence) + "\n";
+    }
+    if (findings.left_out > 0) {
+      out_ += "  … " + Plural(findings.left_out, "more finding", "more findings") + "\n";
+    }
+  }
+
+  void AppendEvidence() {
+    if (!model_.evidence.has_value()) return;
+    const EvidenceModel& evidence = *model_.evidence;
+    if (!evidence.network_requested && !evidence.cgroup_requested) return;
+    AppendHeading(out_, "EVIDENCE (network namespace and cgroup of the main target)");
+    if (evidence.network_requested) AppendNetworkEvidence(evidence.network);
+    if (evidence.cgroup_requested) {
+      AppendPressureEvidence(evidence.pressure);
+      AppendMemoryEvidence(evidence.memory);
+    }
+  }
+
+  void AppendErrors(const std::vector<std::string>& errors) {
+    for (const std::string& error : errors) out_ += "    unreadable: " + Printable(error) + "\n";
+  }
+
+  void AppendNetworkEvidence(const std::optional<api::SnapshotNetworkEvidence>& network) {
+    out_ += "\n  Network counters (since the network namespace was created)\n";
+    if (!network.has_value()) {
+      out_ += "    not captured (see DEGRADED)\n";
+      return;
+    }
+    if (network->counters.has_value()) {
+      TextTable table({"COUNTER", "KERNEL", "VALUE"}, {false, false, true});
+      for (const api::SnapshotNetworkCounter& counter : *network->counters) {
+        table.AddRow({std::string(counter.field), std::string(counter.kernel),
+                      std::to_string(counter.value)});
+      }
+      if (!table.IsEmpty()) table.AppendTo(out_, "    ");
+    } else {
+      out_ += "    no counters could be read\n";
+    }
+    std::string limit = network->somaxconn.has_value()
+                            ? "at most " + std::to_string(*network->somaxconn) + " (somaxconn)"
+                            : "unknown";
+    out_ += "\n  Listeners: " + std::to_string(network->listeners.size()) +
+            (network->listeners_truncated ? " (list cut short)" : "") + ", accept-queue limit " +
+            limit + "\n";
+    if (!network->listeners.empty()) {
+      TextTable table({"PROTO", "LOCAL", "ACCEPT QUEUE"}, {false, false, true});
+      for (const api::SnapshotListener& listener : network->listeners) {
+        table.AddRow(
+            {listener.protocol, listener.local,
+             listener.accept_queue.has_value() ? std::to_string(*listener.accept_queue) : "-"});
+      }
+      table.AppendTo(out_, "    ");
+    }
+    AppendErrors(network->errors);
+  }
+
+  static std::string PressureCell(const std::optional<api::SnapshotPressureLine>& line) {
+    if (!line.has_value()) return "-";
+    auto percent = [](const std::optional<double>& value) {
+      if (!value.has_value()) return std::string("-");
+      std::array<char, 32> buf{};
+      std::snprintf(buf.data(), buf.size(), "%.2f", *value);
+      return std::string(buf.data());
+    };
+    return percent(line->avg10) + " / " + percent(line->avg60) + " / " + percent(line->avg300);
+  }
+
+  void AppendPressureEvidence(const std::optional<api::SnapshotPressureEvidence>& pressure) {
+    out_ += "\n  Pressure stall (% of time stalled, avg10 / avg60 / avg300)";
+    if (!pressure.has_value()) {
+      out_ += "\n    not captured (see DEGRADED)\n";
+      return;
+    }
+    out_ += pressure->source == "cgroup"   ? ": the target's cgroup\n"
+            : pressure->source == "system" ? ": the whole machine (/proc/pressure)\n"
+                                           : ": no source could be read\n";
+    TextTable table({"RESOURCE", "SOME", "FULL"}, {false, true, true});
+    const std::pair<const char*, const std::optional<api::SnapshotPressure>*> rows[] = {
+        {"cpu", &pressure->cpu}, {"memory", &pressure->memory}, {"io", &pressure->io}};
+    for (const auto& [name, value] : rows) {
+      if (!value->has_value()) continue;
+      table.AddRow({name, PressureCell((*value)->some), PressureCell((*value)->full)});
+    }
+    if (!table.IsEmpty()) table.AppendTo(out_, "    ");
+    AppendErrors(pressure->errors);
+  }
+
+  void AppendMemoryEvidence(const std::optional<api::SnapshotMemoryEvidence>& memory) {
+    out_ += "\n  Memory cgroup events";
+    if (!memory.has_value()) {
+      out_ += "\n    not captured (see DEGRADED)\n";
+      return;
+    }
+    out_ += (memory->cgroup_version.present ? " (v" + Printable(memory->cgroup_version.text) + " " +
+                                                  Printable(memory->cgroup_path) + ")"
+                                            : std::string()) +
+            "\n";
+    auto number = [](const std::optional<std::int64_t>& value) {
+      return value.has_value() ? std::to_string(*value) : std::string("-");
+    };
+    if (memory->events.has_value()) {
+      const api::SnapshotMemoryEvents& e = *memory->events;
+      TextTable table({"LOW", "HIGH", "MAX", "OOM", "OOM_KILL", "OOM_GROUP_KILL"},
+                      {true, true, true, true, true, true});
+      table.AddRow({number(e.low), number(e.high), number(e.max), number(e.oom), number(e.oom_kill),
+                    number(e.oom_group_kill)});
+      table.AppendTo(out_, "    ");
+    }
+    if (memory->oom_control.has_value()) {
+      auto flag = [](const std::optional<bool>& value) {
+        return value.has_value() ? (*value ? std::string("1") : std::string("0"))
+                                 : std::string("-");
+      };
+      TextTable table({"OOM_KILL_DISABLE", "UNDER_OOM", "OOM_KILL", "FAILCNT"},
+                      {true, true, true, true});
+      table.AddRow({flag(memory->oom_control->oom_kill_disable),
+                    flag(memory->oom_control->under_oom), number(memory->oom_control->oom_kill),
+                    number(memory->failcnt)});
+      table.AppendTo(out_, "    ");
+    }
+    AppendErrors(memory->errors);
+  }
+
+  void AppendLogs() {
+    if (!model_.logs_requested && !model_.logs.has_value()) return;
+    AppendHeading(out_, "LOGS");
+    if (!model_.logs.has_value()) {
+      out_ += "  not in the snapshot (see DEGRADED)\n";
+      return;
+    }
+    const LogsModel& logs = *model_.logs;
+    AppendField(out_, "Container", logs.container);
+    if (!logs.limits.empty()) AppendField(out_, "Limits", logs.limits);
+    for (const LogInstanceModel& instance : logs.instances) {
+      out_ += "\n  " + Printable(instance.title) +
+              (instance.summary.empty() ? "" : ": " + Printable(instance.summary)) + "\n";
+      if (instance.termination.has_value()) {
+        out_ += "  terminated: " + Printable(*instance.termination) + "\n";
+      }
+      if (instance.error.has_value()) out_ += "  not read: " + Printable(*instance.error) + "\n";
+      for (const std::string& line : instance.lines) out_ += "    " + Printable(line) + "\n";
+      if (instance.lines_left_out > 0) {
+        out_ += "    … " + Plural(instance.lines_left_out, "more line", "more lines") +
+                " in the document\n";
+      }
+    }
+  }
+
   void AppendProcessTree() {
     if (!model_.process_tree.has_value()) return;
     AppendHeading(out_, "PROCESS TREE");
@@ -188,6 +349,7 @@ class TextReport {
     AppendHeading(out_, title);
     AppendStatusSummary(process);
     AppendThreads(process.threads);
+    AppendBlockedThreads(process);
     AppendFds(process.fds);
     AppendSockets(process.sockets);
     AppendMaps(process.maps);
@@ -231,6 +393,7 @@ class TextReport {
     if (process.capabilities.has_value()) {
       AppendField(out_, "Capabilities", *process.capabilities);
     }
+    if (process.fds_vs_limit.has_value()) AppendField(out_, "Open fds", *process.fds_vs_limit);
     if (process.cmdline.has_value()) AppendField(out_, "Command", *process.cmdline);
   }
 
@@ -241,6 +404,18 @@ class TextReport {
     out_ += "  Threads: " + Plural(threads.content->thread_count, "thread", "threads") + " in " +
             Plural(threads.content->groups.size(), "stack group", "stack groups") + "\n";
     for (const StackGroup& group : threads.content->groups) AppendStackGroup(group);
+  }
+
+  void AppendBlockedThreads(const ProcessModel& process) {
+    if (!process.blocked_threads.has_value()) return;
+    const auto& blocked = *process.blocked_threads;
+    out_ += "\n  Blocked threads (state D): " + std::to_string(blocked.size()) + "\n";
+    if (blocked.empty()) return;
+    TextTable table({"TID", "NAME", "WCHAN"}, {true, false, false});
+    for (const api::SnapshotBlockedThread& thread : blocked) {
+      table.AddRow({thread.tid.text, thread.name, thread.wchan});
+    }
+    table.AppendTo(out_, "    ");
   }
 
   void AppendStackGroup(const StackGroup& group) {
@@ -311,9 +486,11 @@ class TextReport {
     if (!AppendSectionStart(section, "Sockets")) return;
     out_ += "  Sockets: " + std::to_string(section.content->size()) + "\n";
     if (section.content->empty()) return;
-    TextTable table({"FD", "PROTO", "LOCAL", "REMOTE", "STATE"}, {true});
+    TextTable table({"FD", "PROTO", "LOCAL", "REMOTE", "STATE", "SEND-Q", "RECV-Q", "ACCEPT-Q"},
+                    {true, false, false, false, false, true, true, true});
     for (const SocketModel& socket : *section.content) {
-      table.AddRow({socket.fd.text, socket.protocol, socket.local, socket.remote, socket.state});
+      table.AddRow({socket.fd.text, socket.protocol, socket.local, socket.remote, socket.state,
+                    socket.send_queue, socket.receive_queue, socket.accept_queue});
     }
     table.AppendTo(out_, "    ");
   }

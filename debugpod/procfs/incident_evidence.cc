@@ -27,6 +27,15 @@ const CgroupMembership* FindUnified(const std::vector<CgroupMembership>& members
   return nullptr;
 }
 
+// The v2 membership, when there is one and `cgroups` is a v2 hierarchy ("cgroup.controllers" at
+// its root), as ReadCgroupUsage decides.
+const CgroupMembership* UnifiedMembership(const CgroupFs& cgroups,
+                                          const std::vector<CgroupMembership>& memberships) {
+  const CgroupMembership* unified = FindUnified(memberships);
+  if (unified != nullptr && !cgroups.ReadFile("cgroup.controllers").ok()) return nullptr;
+  return unified;
+}
+
 const CgroupMembership* FindController(const std::vector<CgroupMembership>& memberships,
                                        std::string_view controller) {
   for (const CgroupMembership& m : memberships) {
@@ -285,14 +294,32 @@ std::string SanitizeWchan(std::string_view text) {
 IncidentEvidence ReadIncidentEvidence(const ProcFs& proc, const CgroupFs& cgroups, int pid,
                                       const std::vector<CgroupMembership>& memberships) {
   IncidentEvidence evidence;
-  const CgroupMembership* unified = FindUnified(memberships);
-  if (unified != nullptr && !cgroups.ReadFile("cgroup.controllers").ok()) unified = nullptr;
-  ReadNetwork(proc, pid, evidence.network);
-  ReadPressure(proc, cgroups, unified, evidence.pressure);
-  ReadMemory(cgroups, memberships, unified, evidence.memory);
+  evidence.network = ReadNetworkEvidence(proc, pid);
+  evidence.pressure = ReadPressureEvidence(proc, cgroups, memberships);
+  evidence.memory = ReadMemoryEvidence(cgroups, memberships);
   ReadFds(proc, pid, evidence.fds);
   ReadBlockedThreads(proc, pid, evidence.blocked_threads);
   return evidence;
+}
+
+NetworkEvidence ReadNetworkEvidence(const ProcFs& proc, int pid) {
+  NetworkEvidence out;
+  ReadNetwork(proc, pid, out);
+  return out;
+}
+
+PressureEvidence ReadPressureEvidence(const ProcFs& proc, const CgroupFs& cgroups,
+                                      const std::vector<CgroupMembership>& memberships) {
+  PressureEvidence out;
+  ReadPressure(proc, cgroups, UnifiedMembership(cgroups, memberships), out);
+  return out;
+}
+
+MemoryEvidence ReadMemoryEvidence(const CgroupFs& cgroups,
+                                  const std::vector<CgroupMembership>& memberships) {
+  MemoryEvidence out;
+  ReadMemory(cgroups, memberships, UnifiedMembership(cgroups, memberships), out);
+  return out;
 }
 
 }  // namespace ephemera::procfs

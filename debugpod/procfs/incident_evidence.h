@@ -107,6 +107,15 @@ struct IncidentEvidence {
 IncidentEvidence ReadIncidentEvidence(const ProcFs& proc, const CgroupFs& cgroups, int pid,
                                       const std::vector<CgroupMembership>& memberships);
 
+// The parts of ReadIncidentEvidence, for a caller that reads them at different times (the
+// snapshot reads the namespace and cgroup parts once, for the main target, under its deadline).
+// Same contracts as above.
+NetworkEvidence ReadNetworkEvidence(const ProcFs& proc, int pid);
+PressureEvidence ReadPressureEvidence(const ProcFs& proc, const CgroupFs& cgroups,
+                                      const std::vector<CgroupMembership>& memberships);
+MemoryEvidence ReadMemoryEvidence(const CgroupFs& cgroups,
+                                  const std::vector<CgroupMembership>& memberships);
+
 // Keeps only [A-Za-z0-9_.] text of at most 64 bytes from a wchan file; "" for "0" or anything
 // else (the kernel prints a symbol name, but the bytes pass through a hostile target's view).
 std::string SanitizeWchan(std::string_view text);

@@ -9,15 +9,19 @@
 #include <vector>
 
 #include "debugpod/procfs/cgroup.h"
+#include "debugpod/procfs/incident_evidence.h"
 #include "debugpod/procfs/maps.h"
 #include "debugpod/procfs/net.h"
 #include "debugpod/procfs/process_files.h"
+#include "debugpod/snapshot/evidence_document.h"
 #include "debugpod/snapshot/targets.h"
 
 namespace ephemera::snapshot {
 namespace {
 
 namespace field = api::snapshot_field;
+namespace pf = api::process_field;
+namespace ef = api::evidence_field;
 using procfs::NetSocket;
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
@@ -107,6 +111,23 @@ class SnapshotBuilder {
   void CaptureCgroup(int pid, Json& out);
   void CaptureMaps(int pid, Json& out);
   void CaptureEnv(int pid, Json& out);
+  // The top-level `evidence` object for the main target: the parts its sections ask for (network
+  // with sockets, pressure and memory with cgroup); empty when none is asked for.
+  Json CaptureEvidence(int pid);
+  Json CaptureNetworkEvidence(int pid);
+  void CaptureCgroupEvidence(int pid, Json& evidence);
+
+  // The cgroup filesystem that shows `pid`'s cgroup, and the memberships to read it with: the
+  // tool's view, or the target's own (deps_.target_cgroup_fs, its cgroup at the root) when only
+  // that one can be read. `usage` is ReadCgroupUsage through the chosen view.
+  struct CgroupView {
+    const procfs::CgroupFs* fs = nullptr;
+    std::unique_ptr<procfs::CgroupFs> owned;
+    std::vector<procfs::CgroupMembership> memberships;
+    std::string source;  // "tool" or "target"
+    StatusOr<procfs::CgroupUsage> usage = NotFoundError("cgroup not read");
+  };
+  CgroupView ChooseCgroupView(int pid, const std::vector<procfs::CgroupMembership>& memberships);
 
   std::string FieldPath(int pid, std::string_view rest) const {
     return "processes[pid=" + std::to_string(pid) + "]." + std::string(rest);
@@ -293,6 +314,8 @@ void SnapshotBuilder::CaptureThreadsAndStacks(int pid, Json& out) {
     tasks->resize(request_.max_threads);
   }
   std::optional<std::string> wchan_failure;
+  Json blocked = Json::array();
+  size_t blocked_count = 0;
   for (int tid : *tasks) {
     if (Wants(Section::kThreads) && DeadlinePassed()) {
       Degrade(Section::kThreads, pid,
@@ -324,10 +347,23 @@ void SnapshotBuilder::CaptureThreadsAndStacks(int pid, Json& out) {
       } else if (!wchan_failure && wchan.status().code() != StatusCode::kNotFound) {
         wchan_failure = Reason(pid, wchan.status());
       }
+      // Uninterruptible sleep (waiting on I/O, a page fault, a kernel lock): the evidence.
+      if (stat.ok() && stat->state == 'D' &&
+          ++blocked_count <= procfs::kMaxBlockedThreadsReported) {
+        procfs::BlockedThread entry{tid, thread.value(std::string(pf::kName), std::string()),
+                                    wchan.ok() ? procfs::SanitizeWchan(*wchan) : std::string()};
+        blocked.push_back(BlockedThreadDocument(entry));
+      }
     }
     threads.push_back(std::move(thread));
   }
   if (wchan_failure) Degrade(Section::kThreads, pid, "wchan: " + *wchan_failure);
+  if (blocked_count > procfs::kMaxBlockedThreadsReported) {
+    Degrade(Section::kThreads, pid,
+            std::to_string(blocked_count) + " threads in state D; only the first " +
+                std::to_string(procfs::kMaxBlockedThreadsReported) + " are in blockedThreads");
+  }
+  if (Wants(Section::kThreads)) out[pf::kBlockedThreads] = std::move(blocked);
 
   if (Wants(Section::kStacks)) {
     if (request_.profile == Profile::kRestricted) {
@@ -503,6 +539,9 @@ void SnapshotBuilder::CaptureFdsAndSockets(int pid, Json& out) {
     } else {
       const NetSocket& s = it->second;
       entry["protocol"] = s.protocol;
+      if (s.send_queue_bytes) entry[pf::kSendQueueBytes] = *s.send_queue_bytes;
+      if (s.receive_queue_bytes) entry[pf::kReceiveQueueBytes] = *s.receive_queue_bytes;
+      if (s.accept_queue) entry[pf::kAcceptQueue] = *s.accept_queue;
       if (s.protocol == "unix") {
         entry["type"] = s.type;
         entry["state"] = s.state;
@@ -558,19 +597,9 @@ void SnapshotBuilder::CaptureCgroup(int pid, Json& out) {
     Degrade(Section::kCgroup, pid, Reason(pid, memberships.status()));
     return;
   }
-  std::string source = "tool";
-  StatusOr<procfs::CgroupUsage> usage = procfs::ReadCgroupUsage(deps_.cgroup, *memberships);
-  if (!usage.ok() && deps_.target_cgroup_fs) {
-    // The target's own mount namespace shows its cgroup at the root of its /sys/fs/cgroup.
-    std::vector<procfs::CgroupMembership> own = *memberships;
-    for (procfs::CgroupMembership& m : own) m.path = "/";
-    std::unique_ptr<procfs::CgroupFs> target_fs = deps_.target_cgroup_fs(pid);
-    StatusOr<procfs::CgroupUsage> target_usage = procfs::ReadCgroupUsage(*target_fs, own);
-    if (target_usage.ok()) {
-      usage = std::move(target_usage);
-      source = "target";
-    }
-  }
+  CgroupView view = ChooseCgroupView(pid, *memberships);
+  const std::string& source = view.source;
+  StatusOr<procfs::CgroupUsage>& usage = view.usage;
   if (!usage.ok()) {
     Degrade(Section::kCgroup, pid, Reason(pid, usage.status()));
     return;
@@ -596,6 +625,113 @@ void SnapshotBuilder::CaptureCgroup(int pid, Json& out) {
   cgroup["memoryLimitBytes"] =
       usage->memory_unlimited ? Json("unlimited") : OptionalNumber(usage->memory_limit_bytes);
   out["cgroup"] = std::move(cgroup);
+}
+
+SnapshotBuilder::CgroupView SnapshotBuilder::ChooseCgroupView(
+    int pid, const std::vector<procfs::CgroupMembership>& memberships) {
+  CgroupView view;
+  view.fs = &deps_.cgroup;
+  view.memberships = memberships;
+  view.source = "tool";
+  view.usage = procfs::ReadCgroupUsage(deps_.cgroup, memberships);
+  if (view.usage.ok() || !deps_.target_cgroup_fs) return view;
+  // The target's own mount namespace shows its cgroup at the root of its /sys/fs/cgroup.
+  std::vector<procfs::CgroupMembership> own = memberships;
+  for (procfs::CgroupMembership& m : own) m.path = "/";
+  std::unique_ptr<procfs::CgroupFs> target_fs = deps_.target_cgroup_fs(pid);
+  if (target_fs == nullptr) return view;
+  StatusOr<procfs::CgroupUsage> target_usage = procfs::ReadCgroupUsage(*target_fs, own);
+  if (!target_usage.ok()) return view;
+  view.owned = std::move(target_fs);
+  view.fs = view.owned.get();
+  view.memberships = std::move(own);
+  view.source = "target";
+  view.usage = std::move(target_usage);
+  return view;
+}
+
+Json SnapshotBuilder::CaptureEvidence(int pid) {
+  Json evidence = Json::object();
+  if (Wants(Section::kSockets)) {
+    if (DeadlinePassed()) {
+      Degrade(SectionName(Section::kSockets), std::nullopt,
+              "evidence.network: " + std::string(kDeadlineReason));
+    } else {
+      evidence[ef::kNetwork] = CaptureNetworkEvidence(pid);
+    }
+  }
+  if (Wants(Section::kCgroup)) CaptureCgroupEvidence(pid, evidence);
+  return evidence;
+}
+
+Json SnapshotBuilder::CaptureNetworkEvidence(int pid) {
+  procfs::NetworkEvidence network = procfs::ReadNetworkEvidence(deps_.proc, pid);
+  if (std::string reason = EvidenceDegradedReason(ef::kNetwork, network.errors); !reason.empty()) {
+    Degrade(SectionName(Section::kSockets), std::nullopt, reason);
+  }
+  Json out = NetworkEvidenceDocument(network);
+  if (request_.pii != redact::PiiMode::kStrict) return out;
+  // Endpoints are addresses: personal data in strict mode, as for the sockets section.
+  Json& listeners = out[ef::kListeners];
+  for (size_t i = 0; i < listeners.size(); ++i) {
+    const std::string key(ef::kLocal);
+    std::string path = "evidence.network.listeners[" + std::to_string(i) + "].local";
+    if (auto local = Redacted(listeners[i][key].get<std::string>(), path)) {
+      listeners[i][key] = *local;
+    } else {
+      listeners[i].erase(key);
+    }
+  }
+  return out;
+}
+
+void SnapshotBuilder::CaptureCgroupEvidence(int pid, Json& evidence) {
+  const std::string section(SectionName(Section::kCgroup));
+  if (DeadlinePassed()) {
+    for (std::string_view part : {ef::kPressure, ef::kMemory}) {
+      Degrade(section, std::nullopt,
+              "evidence." + std::string(part) + ": " + std::string(kDeadlineReason));
+    }
+    return;
+  }
+  // Without the memberships, pressure still comes from /proc/pressure (the whole machine) and
+  // memory reports that it has no cgroup; the reason the file could not be read goes with both.
+  std::optional<std::string> membership_error;
+  std::vector<procfs::CgroupMembership> memberships;
+  StatusOr<std::string> text = deps_.proc.ReadFile(pid, "cgroup");
+  StatusOr<std::vector<procfs::CgroupMembership>> parsed =
+      text.ok() ? procfs::ParseCgroup(*text)
+                : StatusOr<std::vector<procfs::CgroupMembership>>(text.status());
+  if (parsed.ok()) {
+    memberships = std::move(parsed).value();
+  } else {
+    membership_error = "cgroup: " + Reason(pid, parsed.status());
+  }
+  CgroupView view = ChooseCgroupView(pid, memberships);
+  procfs::PressureEvidence pressure =
+      procfs::ReadPressureEvidence(deps_.proc, *view.fs, view.memberships);
+  if (membership_error) pressure.errors.insert(pressure.errors.begin(), *membership_error);
+  // The machine's PSI instead of the cgroup's is a source (recorded), not a failure: degraded only
+  // when a resource is missing. Its errors still say why the cgroup's was not used.
+  const bool pressure_complete =
+      pressure.cpu.has_value() && pressure.memory.has_value() && pressure.io.has_value();
+  if (!pressure_complete || membership_error) {
+    if (std::string reason = EvidenceDegradedReason(ef::kPressure, pressure.errors);
+        !reason.empty()) {
+      Degrade(section, std::nullopt, reason);
+    }
+  }
+  evidence[ef::kPressure] = PressureEvidenceDocument(pressure);
+  if (DeadlinePassed()) {
+    Degrade(section, std::nullopt, "evidence.memory: " + std::string(kDeadlineReason));
+    return;
+  }
+  procfs::MemoryEvidence memory = procfs::ReadMemoryEvidence(*view.fs, view.memberships);
+  if (membership_error) memory.errors.insert(memory.errors.begin(), *membership_error);
+  if (std::string reason = EvidenceDegradedReason(ef::kMemory, memory.errors); !reason.empty()) {
+    Degrade(section, std::nullopt, reason);
+  }
+  evidence[ef::kMemory] = MemoryEvidenceDocument(memory);
 }
 
 void SnapshotBuilder::CaptureMaps(int pid, Json& out) {
@@ -708,6 +844,7 @@ CaptureResult SnapshotBuilder::Build() {
   StatusOr<Targets> targets =
       DiscoverTargets(deps_.proc, request_.self_pid, request_.pid, request_.scope);
   Json processes = Json::array();
+  Json evidence = Json::object();
   if (!targets.ok()) {
     doc[field::kTargets] = {{field::kMainPid, request_.pid ? Json(*request_.pid) : Json(nullptr)},
                             {field::kPids, Json::array()}};
@@ -722,6 +859,8 @@ CaptureResult SnapshotBuilder::Build() {
     doc[field::kTargets] = {{field::kMainPid, targets->main_pid}, {field::kPids, std::move(pids)}};
     doc[field::kSections] = std::move(sections);
     doc[field::kProcessTree] = Wants(Section::kProcess) ? ProcessTree(*targets) : Json::array();
+    // First: a few files that tell the most, read before the deadline can run out on a process.
+    evidence = CaptureEvidence(targets->main_pid);
 
     for (const ProcessNode& node : targets->processes) {
       int pid = node.pid;
@@ -769,6 +908,7 @@ CaptureResult SnapshotBuilder::Build() {
     }
   }
   doc[field::kProcesses] = std::move(processes);
+  doc[field::kEvidence] = std::move(evidence);
   Json patterns = Json::object();
   for (const auto& [rule, count] : report_.patterns_matched) patterns[rule] = count;
   doc[field::kRedaction] = {{field::kPii, redact::PiiModeName(request_.pii)},
@@ -822,6 +962,7 @@ Json WatchdogDocument(const CaptureRequest& request, milliseconds fired_after) {
   doc[field::kSections] = std::move(sections);
   doc[field::kProcessTree] = Json::array();
   doc[field::kProcesses] = Json::array();
+  doc[field::kEvidence] = Json::object();  // nothing captured, as the degraded entry says
   doc[field::kRedaction] = {{field::kPii, redact::PiiModeName(request.pii)},
                             {field::kEnvRedacted, 0},
                             {field::kPatternsMatched, Json::object()},

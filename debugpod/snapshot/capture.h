@@ -93,8 +93,8 @@ struct ToolUsage {
 // Sets overhead.toolCpuMillis, toolMaxRssKiB and wallMillis.
 void SetToolUsage(Json& document, const ToolUsage& usage);
 
-// The document the watchdog writes if the capture never finishes: the header, no processes, and a
-// single degraded entry saying so.
+// The document the watchdog writes if the capture never finishes: the header, no processes, an
+// empty `evidence` object, and a single degraded entry saying so.
 Json WatchdogDocument(const CaptureRequest& request, std::chrono::milliseconds fired_after);
 
 }  // namespace ephemera::snapshot

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ephemera::snapshot {
@@ -18,6 +19,11 @@ constexpr Droppable kDropOrder[] = {
     {"maps", "maps"},     {"fds", "fds"},       {"env", "env"},      {"sockets", "sockets"},
     {"limits", "limits"}, {"cgroup", "cgroup"}, {"stacks", "stack"}, {"threads", "threads"},
 };
+
+// The parts of the top-level evidence object, in the order they are dropped, with the section
+// each belongs to.
+constexpr std::pair<std::string_view, std::string_view> kEvidenceDropOrder[] = {
+    {"network", "sockets"}, {"pressure", "cgroup"}, {"memory", "cgroup"}};
 
 std::string Dump(const Json& document) {
   return document.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
@@ -42,6 +48,7 @@ size_t Remove(Json& process, const Droppable& d) {
   size_t removed = SizeOf(process[std::string(d.key)]) + d.key.size() + 4;
   process.erase(std::string(d.key));
   if (d.key == "fds") process.erase("fdCount");
+  if (d.key == "threads") process.erase("blockedThreads");
   return removed;
 }
 
@@ -112,6 +119,21 @@ std::string FitToOutputCap(Json& document, size_t max_bytes) {
   document["processTree"] = Json::array();
   text = Dump(document);
   if (text.size() <= max_bytes) return text;
+  // The evidence last of what was captured: a few kilobytes that tell the most.
+  if (document.contains("evidence")) {
+    Json& evidence = document["evidence"];
+    for (const auto& [part, section] : kEvidenceDropOrder) {
+      if (!evidence.contains(part)) continue;
+      evidence.erase(std::string(part));
+      degraded.push_back(
+          {{"section", section}, {"reason", reason + " (evidence." + std::string(part) + ")"}});
+      text = Dump(document);
+      if (text.size() <= max_bytes) return text;
+    }
+    document.erase("evidence");
+    text = Dump(document);
+    if (text.size() <= max_bytes) return text;
+  }
   // Left: one bare process entry and a degraded list too long to carry. Keep its head.
   size_t total = degraded.size();
   while (degraded.size() > 1 && Dump(document).size() + 160 > max_bytes) {

@@ -10,11 +10,13 @@
 
 namespace ephemera::snapshot {
 
-// Order in which sections are dropped, per process, largest process first: maps, fds, env,
-// sockets, limits, cgroup, stacks, threads; then whole processes other than the main one (last pid
-// first); then the process tree. Each drop adds a degraded entry {section, pid, reason: "output
-// cap: ..."}. If the degraded list itself is what overflows, it is cut down and a final entry says
-// how many were left out.
+// Order in which sections are dropped, per process, largest process first: maps, fds (with
+// fdCount), env, sockets, limits, cgroup, stacks, threads (with blockedThreads); then whole
+// processes other than the main one (last pid first); then the process tree; then the parts of
+// the top-level evidence (network, pressure, memory), whose degraded entries name the part
+// ("output cap: ... (evidence.network)"). Each drop adds a degraded entry {section, pid, reason:
+// "output cap: ..."}. If the degraded list itself is what overflows, it is cut down and a final
+// entry says how many were left out.
 //
 // Returns the serialized document (compact JSON, no trailing newline); it is at most `max_bytes`
 // long unless even the bare header is larger, which the caller's minimum cap rules out.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -18,7 +19,8 @@ json LoadReportFixture(const std::string& name) {
 }
 
 TEST(SnapshotDocumentTest, ValidatesTheReportFixtures) {
-  for (const char* name : {"minimal.json", "degraded.json", "ephemera-target.json"}) {
+  for (const char* name :
+       {"minimal.json", "degraded.json", "ephemera-target.json", "incident.json"}) {
     json doc = LoadReportFixture(name);
     Status status = ValidateSnapshot(doc);
     EXPECT_TRUE(status.ok()) << name << ": " << status.ToString();
@@ -130,6 +132,185 @@ TEST(SnapshotDocumentTest, ReadsAnythingWithoutThrowing) {
       ReadSnapshotDocument(json{{"sections", {1, "env"}}, {"processes", {{{"pid", 3}}}}});
   EXPECT_EQ(read.sections, std::vector<std::string>{"env"});
   EXPECT_EQ(read.processes.at(0).pid, 3);
+}
+
+TEST(SnapshotDocumentTest, ReadsTheIncidentEvidence) {
+  SnapshotDocument doc = ReadSnapshotDocument(LoadReportFixture("incident.json"));
+
+  ASSERT_TRUE(doc.evidence.has_value());
+  ASSERT_TRUE(doc.evidence->network.has_value());
+  const SnapshotNetworkEvidence& network = *doc.evidence->network;
+  ASSERT_TRUE(network.counters.has_value());
+  EXPECT_EQ(network.counters->size(), kNetworkCounters.size());
+  EXPECT_EQ(network.counters->front().kernel, "TcpExt ListenOverflows");
+  EXPECT_EQ(network.Counter(evidence_field::kListenOverflows), 4211);
+  EXPECT_EQ(network.Counter(evidence_field::kUdpReceiveBufferErrors), 5);
+  ASSERT_EQ(network.listeners.size(), 2U);
+  EXPECT_EQ(network.listeners[0].local, "0.0.0.0:8080");
+  EXPECT_EQ(network.listeners[0].accept_queue, 4000);
+  EXPECT_EQ(network.listeners[1].protocol, "tcp6");
+  EXPECT_EQ(network.somaxconn, 4096);
+  EXPECT_FALSE(network.listeners_truncated);
+
+  ASSERT_TRUE(doc.evidence->pressure.has_value());
+  EXPECT_EQ(doc.evidence->pressure->source, "cgroup");
+  ASSERT_TRUE(doc.evidence->pressure->cpu.has_value());
+  ASSERT_TRUE(doc.evidence->pressure->cpu->some.has_value());
+  EXPECT_DOUBLE_EQ(doc.evidence->pressure->cpu->some->avg10.value_or(0), 63.1);
+  EXPECT_EQ(doc.evidence->pressure->cpu->full->total_micros, 801234);
+
+  ASSERT_TRUE(doc.evidence->memory.has_value());
+  EXPECT_EQ(doc.evidence->memory->cgroup_version.integer, 2);
+  ASSERT_TRUE(doc.evidence->memory->events.has_value());
+  EXPECT_EQ(doc.evidence->memory->events->oom_kill, 2);
+  EXPECT_EQ(doc.evidence->memory->events->high, 12);
+  EXPECT_FALSE(doc.evidence->memory->oom_control.has_value());
+}
+
+TEST(SnapshotDocumentTest, ReadsTheNewPerProcessFields) {
+  SnapshotDocument doc = ReadSnapshotDocument(LoadReportFixture("incident.json"));
+
+  const SnapshotProcess& process = doc.processes.at(0);
+  EXPECT_EQ(process.fd_count.integer, 1000);
+  ASSERT_TRUE(process.blocked_threads.has_value());
+  ASSERT_EQ(process.blocked_threads->size(), 6U);
+  EXPECT_EQ(process.blocked_threads->at(0).tid.integer, 200);
+  EXPECT_EQ(process.blocked_threads->at(0).name, "writer");
+  EXPECT_EQ(process.blocked_threads->at(0).wchan, "io_schedule");
+  ASSERT_TRUE(process.sockets.has_value());
+  EXPECT_EQ(process.sockets->at(0).accept_queue, 4000);
+  EXPECT_EQ(process.sockets->at(0).send_queue_bytes, std::nullopt);
+  EXPECT_EQ(process.sockets->at(1).send_queue_bytes, 1440);
+  EXPECT_EQ(process.sockets->at(1).receive_queue_bytes, 512);
+  EXPECT_EQ(process.sockets->at(1).accept_queue, std::nullopt);
+}
+
+TEST(SnapshotDocumentTest, ReadsTheLogsSectionAsTheControllerWritesIt) {
+  SnapshotDocument doc = ReadSnapshotDocument(LoadReportFixture("incident.json"));
+
+  EXPECT_TRUE(doc.Requested(snapshot_section::kLogs));
+  ASSERT_TRUE(doc.logs.has_value());
+  EXPECT_EQ(doc.logs->container, "app");
+  ASSERT_TRUE(doc.logs->limits.has_value());
+  EXPECT_EQ(doc.logs->limits->tail_lines, 1000);
+  EXPECT_EQ(doc.logs->limits->limit_bytes, 262144);
+  EXPECT_EQ(doc.logs->limits->since_seconds, 3600);
+  ASSERT_EQ(doc.logs->instances.size(), 2U);
+  const SnapshotLogInstance& current = doc.logs->instances[0];
+  EXPECT_EQ(current.instance, log_field::kCurrent);
+  EXPECT_EQ(current.restart_count.integer, 3);
+  ASSERT_EQ(current.lines.size(), 2U);
+  EXPECT_NE(current.lines[1].find("<script>"), std::string::npos);
+  EXPECT_EQ(current.line_count, 2);
+  EXPECT_EQ(current.bytes, 140);
+  EXPECT_EQ(current.truncated, false);
+  EXPECT_FALSE(current.termination.has_value());
+  EXPECT_FALSE(current.error.has_value());
+  const SnapshotLogInstance& previous = doc.logs->instances[1];
+  EXPECT_EQ(previous.instance, log_field::kPrevious);
+  EXPECT_EQ(previous.dropped_lines, 1);
+  ASSERT_TRUE(previous.termination.has_value());
+  EXPECT_EQ(previous.termination->exit_code, 137);
+  EXPECT_EQ(previous.termination->signal, 9);
+  EXPECT_EQ(previous.termination->reason, "OOMKilled");
+  EXPECT_EQ(previous.termination->started_at, "2026-12-06T17:50:00Z");
+  EXPECT_EQ(previous.termination->finished_at, "2026-12-06T17:57:00Z");
+}
+
+TEST(SnapshotDocumentTest, ReadsALogInstanceThatCouldNotBeRead) {
+  json doc = LoadReportFixture("minimal.json");
+  doc["logs"] = {
+      {"container", "app"},
+      {"instances", json::array({{{"instance", "previous"},
+                                  {"restartCount", 0},
+                                  {"lines", json::array()},
+                                  {"lineCount", 0},
+                                  {"bytes", 0},
+                                  {"truncated", false},
+                                  {"droppedLines", 0},
+                                  {"error", "the container has no previous instance"}}})}};
+
+  SnapshotDocument read = ReadSnapshotDocument(doc);
+
+  ASSERT_TRUE(read.logs.has_value());
+  EXPECT_FALSE(read.logs->limits.has_value());
+  ASSERT_EQ(read.logs->instances.size(), 1U);
+  EXPECT_TRUE(read.logs->instances[0].lines.empty());
+  EXPECT_EQ(read.logs->instances[0].error, "the container has no previous instance");
+}
+
+TEST(SnapshotDocumentTest, EvidenceAndLogsOfTheWrongTypeReadAsAbsent) {
+  json doc = LoadReportFixture("incident.json");
+  json evidence_array = doc;
+  evidence_array["evidence"] = json::array({1});
+  evidence_array["logs"] = "logs";
+  EXPECT_TRUE(ValidateSnapshot(evidence_array).ok()) << ValidateSnapshot(evidence_array).ToString();
+  SnapshotDocument read = ReadSnapshotDocument(evidence_array);
+  EXPECT_FALSE(read.evidence.has_value());
+  EXPECT_FALSE(read.logs.has_value());
+
+  json damaged = doc;
+  damaged["evidence"]["network"]["counters"] = {{"listenOverflows", "many"}, {"listenDrops", 2.5}};
+  damaged["evidence"]["network"]["listeners"] = json::array({7, {{"acceptQueue", "x"}}});
+  damaged["evidence"]["pressure"]["cpu"] = {{"some", {{"avg10", "hot"}}}, {"full", 3}};
+  damaged["evidence"]["memory"]["events"] = {{"oomKill", true}};
+  damaged["evidence"]["memory"]["oomControl"] = {{"underOom", 1}};
+  damaged["processes"][0]["blockedThreads"] = json::array({"x", {{"tid", "y"}}});
+  damaged["logs"]["instances"] = json::array(
+      {3, {{"lines", json::array({1, json::object(), "ok"})}, {"termination", "gone"}}});
+  read = ReadSnapshotDocument(damaged);
+
+  ASSERT_TRUE(read.evidence.has_value());
+  ASSERT_TRUE(read.evidence->network.has_value());
+  ASSERT_TRUE(read.evidence->network->counters.has_value());
+  EXPECT_TRUE(read.evidence->network->counters->empty());
+  EXPECT_EQ(read.evidence->network->Counter(evidence_field::kListenOverflows), std::nullopt);
+  ASSERT_EQ(read.evidence->network->listeners.size(), 1U);
+  EXPECT_EQ(read.evidence->network->listeners[0].accept_queue, std::nullopt);
+  ASSERT_TRUE(read.evidence->pressure->cpu.has_value());
+  EXPECT_EQ(read.evidence->pressure->cpu->some->avg10, std::nullopt);
+  EXPECT_FALSE(read.evidence->pressure->cpu->full.has_value());
+  EXPECT_EQ(read.evidence->memory->events->oom_kill, std::nullopt);
+  EXPECT_EQ(read.evidence->memory->oom_control->under_oom, std::nullopt);
+  ASSERT_TRUE(read.processes[0].blocked_threads.has_value());
+  EXPECT_EQ(read.processes[0].blocked_thread_entries, 2U);
+  ASSERT_EQ(read.processes[0].blocked_threads->size(), 1U);
+  EXPECT_EQ(read.processes[0].blocked_threads->at(0).tid.text, "y");
+  ASSERT_EQ(read.logs->instances.size(), 1U);
+  EXPECT_EQ(read.logs->instances[0].lines, (std::vector<std::string>{"1", "{}", "ok"}));
+  EXPECT_FALSE(read.logs->instances[0].termination.has_value());
+}
+
+TEST(SnapshotDocumentTest, BoundsWhatAHostileDocumentMakesTheReaderHold) {
+  json doc = LoadReportFixture("minimal.json");
+  json lines = json::array();
+  for (std::size_t i = 0; i < kMaxReadLogLinesPerInstance + 5; ++i) lines.push_back("l");
+  json instances = json::array();
+  for (std::size_t i = 0; i < kMaxReadLogInstances + 3; ++i) {
+    instances.push_back({{"instance", "current"}, {"lines", lines}});
+  }
+  doc["logs"] = {{"instances", instances}};
+  json listeners = json::array();
+  for (std::size_t i = 0; i < kMaxReadListeners + 1; ++i) listeners.push_back({{"local", "x"}});
+  json errors = json::array();
+  for (std::size_t i = 0; i < kMaxReadEvidenceErrors + 1; ++i) errors.push_back("e");
+  doc["evidence"] = {{"network", {{"listeners", listeners}, {"errors", errors}}}};
+
+  SnapshotDocument read = ReadSnapshotDocument(doc);
+
+  ASSERT_EQ(read.logs->instances.size(), kMaxReadLogInstances);
+  EXPECT_EQ(read.logs->instances[0].lines.size(), kMaxReadLogLinesPerInstance);
+  EXPECT_EQ(read.logs->instances[0].lines_left_out, 5U);
+  EXPECT_EQ(read.evidence->network->listeners.size(), kMaxReadListeners);
+  EXPECT_TRUE(read.evidence->network->listeners_truncated);
+  EXPECT_EQ(read.evidence->network->errors.size(), kMaxReadEvidenceErrors);
+}
+
+TEST(SnapshotDocumentTest, LogsIsASectionNameButNotOneTheToolCaptures) {
+  EXPECT_EQ(snapshot_section::kLogs, "logs");
+  EXPECT_EQ(std::find(snapshot_section::kAll.begin(), snapshot_section::kAll.end(),
+                      snapshot_section::kLogs),
+            snapshot_section::kAll.end());
 }
 
 }  // namespace

@@ -184,5 +184,37 @@ TEST(HtmlReportTest, InvalidDocumentIsInvalidArgument) {
   EXPECT_EQ(html.status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(HtmlReportTest, OpensWithTheFindings) {
+  std::string html = RenderHtmlOrDie(LoadReportFixture("incident.json"));
+  const std::size_t findings = html.find("<section id=\"findings\">");
+  ASSERT_NE(findings, std::string::npos);
+  EXPECT_LT(findings, html.find("<section id=\"summary\">"));
+  EXPECT_EQ(Count(html, "<li data-kind=\""), 8U);
+  EXPECT_THAT(html, HasSubstr("<li data-kind=\"futex-convoy\"><div class=\"title\">14 threads "
+                              "waiting on a futex with identical stacks"));
+  EXPECT_THAT(html, HasSubstr("Evidence: listener tcp 0.0.0.0:8080: acceptQueue 4000"));
+}
+
+TEST(HtmlReportTest, ShowsTheEvidenceAndTheLogsEscaped) {
+  std::string html = RenderHtmlOrDie(LoadReportFixture("incident.json"));
+  EXPECT_THAT(html, HasSubstr("<section id=\"evidence\">"));
+  EXPECT_THAT(html, HasSubstr("<table id=\"network-counters\""));
+  EXPECT_THAT(html, HasSubstr("<table id=\"listeners\""));
+  EXPECT_THAT(html, HasSubstr("<table id=\"pressure\""));
+  EXPECT_THAT(html, HasSubstr("<table id=\"memory-events\""));
+  EXPECT_THAT(html, HasSubstr("<table id=\"blocked-7\""));
+  EXPECT_THAT(html, HasSubstr("1000 open, soft limit 1024 (97.7%)"));
+  EXPECT_THAT(html, HasSubstr("<section id=\"logs\">"));
+  EXPECT_THAT(html, HasSubstr("&lt;script&gt;alert(1)&lt;/script&gt;"));
+  EXPECT_THAT(html, Not(HasSubstr("<script>alert(1)")));
+  EXPECT_THAT(html, HasSubstr("Terminated: exit code 137, signal 9, OOMKilled"));
+}
+
+TEST(HtmlReportTest, SaysWhenLogsWereNotRequested) {
+  std::string html = RenderHtmlOrDie(LoadReportFixture("minimal.json"));
+  EXPECT_THAT(html, HasSubstr("Not requested (--capture did not include logs)."));
+  EXPECT_THAT(html, HasSubstr("Not requested (--capture included neither sockets nor cgroup)."));
+}
+
 }  // namespace
 }  // namespace ephemera::report

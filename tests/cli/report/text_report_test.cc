@@ -208,5 +208,54 @@ TEST(TextReportTest, ColumnsAreAligned) {
                               "     1  pipe  pipe:[100]\n"));
 }
 
+TEST(TextReportTest, OpensWithTheFindingsAndTheirEvidence) {
+  std::string text = RenderTextOrDie(LoadReportFixture("incident.json"));
+  const std::size_t findings = text.find("\nFINDINGS\n");
+  ASSERT_NE(findings, std::string::npos) << text;
+  EXPECT_LT(findings, text.find("\nPROCESS TREE\n"));
+  EXPECT_THAT(text, HasSubstr("  * CPU throttled in 63.0% of periods\n    evidence: cpu.stat of "
+                              "cgroup /kubepods/pod7"));
+  EXPECT_THAT(text, HasSubstr("  * previous instance exited 137 (OOMKilled) 3 min before the "
+                              "capture\n"));
+  EXPECT_THAT(text, HasSubstr("limit at most 4096 (somaxconn)"));
+}
+
+TEST(TextReportTest, SaysWhenNothingCrossedAThreshold) {
+  std::string text = RenderTextOrDie(LoadReportFixture("minimal.json"));
+  EXPECT_THAT(text, HasSubstr("FINDINGS\n  none: no figure in the snapshot crossed a threshold"));
+}
+
+TEST(TextReportTest, ShowsTheEvidence) {
+  std::string text = RenderTextOrDie(LoadReportFixture("incident.json"));
+  EXPECT_THAT(text, HasSubstr("EVIDENCE (network namespace and cgroup of the main target)"));
+  EXPECT_THAT(text, HasSubstr("listenOverflows         TcpExt ListenOverflows     4211\n"));
+  EXPECT_THAT(text, HasSubstr("tcp    0.0.0.0:8080          4000\n"));
+  EXPECT_THAT(text, HasSubstr("cpu       63.10 / 40.00 / 12.50  50.00 / 30.00 / 10.00\n"));
+  EXPECT_THAT(text, HasSubstr("LOW  HIGH  MAX  OOM  OOM_KILL  OOM_GROUP_KILL\n"));
+  EXPECT_THAT(text, HasSubstr("Open fds       1000 open, soft limit 1024 (97.7%)\n"));
+  EXPECT_THAT(text, HasSubstr("Blocked threads (state D): 6\n"));
+  EXPECT_THAT(text, HasSubstr("  200  writer  io_schedule\n"));
+  EXPECT_THAT(text, HasSubstr("SEND-Q  RECV-Q  ACCEPT-Q"));
+}
+
+TEST(TextReportTest, ShowsTheLogsEscaped) {
+  std::string text = RenderTextOrDie(LoadReportFixture("incident.json"));
+  EXPECT_THAT(text, HasSubstr("\nLOGS\n  Container      app\n"));
+  EXPECT_THAT(text, HasSubstr("previous instance: restart count 3; 1 line (52 B read); 1 dropped"));
+  EXPECT_THAT(text, HasSubstr("terminated: exit code 137, signal 9, OOMKilled; ran "
+                              "2026-12-06T17:50:00Z to 2026-12-06T17:57:00Z\n"));
+  EXPECT_THAT(text, HasSubstr("    2026-12-06T17:59:59.000000000Z \\x1B[31mred\\x1B[0m"));
+  EXPECT_THAT(text, Not(HasSubstr("\x1b")));
+}
+
+TEST(TextReportTest, ShowsALogInstanceThatCouldNotBeRead) {
+  json doc = LoadReportFixture("incident.json");
+  doc["logs"]["instances"][1] = {{"instance", "previous"},
+                                 {"lines", json::array()},
+                                 {"error", "the container has no previous instance"}};
+  std::string text = RenderTextOrDie(doc);
+  EXPECT_THAT(text, HasSubstr("  not read: the container has no previous instance\n"));
+}
+
 }  // namespace
 }  // namespace ephemera::report

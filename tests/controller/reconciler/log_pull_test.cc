@@ -86,8 +86,8 @@ class LogPullTest : public testing::ReconcilerFixture {
     auto snapshot = client_.GetObject(kube::DebugSnapshotsResource(), kSessionKey);
     EXPECT_TRUE(snapshot.has_value());
     if (!snapshot) return json();
-    auto opened = envelope::Open((*snapshot)["spec"]["ciphertext"].get<std::string>(),
-                                 {identity_}, std::size_t{16} << 20);
+    auto opened = envelope::Open((*snapshot)["spec"]["ciphertext"].get<std::string>(), {identity_},
+                                 std::size_t{16} << 20);
     delivered_text_ = opened.ok() ? *opened : "";
     return json::parse(delivered_text_, nullptr, false);
   }

@@ -423,6 +423,185 @@ TEST_F(CaptureTest, ExplicitPidSelectsItsSubtree) {
   EXPECT_EQ(doc["targets"]["pids"], Json::array({7}));
 }
 
+TEST_F(CaptureTest, SocketEntriesCarryTheirQueues) {
+  Json doc = Capture();
+  const Json& sockets = Process(doc, 1)["sockets"];
+  ASSERT_GE(sockets.size(), 3u);
+  EXPECT_EQ(sockets[0]["state"], "LISTEN");
+  EXPECT_EQ(sockets[0]["acceptQueue"], 0x75);  // rx_queue of a listener
+  EXPECT_FALSE(sockets[0].contains("receiveQueueBytes"));
+  EXPECT_EQ(sockets[1]["sendQueueBytes"], 0x5A0);
+  EXPECT_EQ(sockets[1]["receiveQueueBytes"], 0x200);
+  EXPECT_FALSE(sockets[1].contains("acceptQueue"));
+  EXPECT_FALSE(sockets[2].contains("sendQueueBytes"));  // unix sockets print no queues
+}
+
+TEST_F(CaptureTest, EvidenceIsReadOnceForTheMainTarget) {
+  Json doc = Capture();
+  ASSERT_TRUE(doc.contains("evidence")) << doc.dump();
+  const Json& network = doc["evidence"]["network"];
+  EXPECT_EQ(network["counters"]["listenOverflows"], 4211);
+  EXPECT_EQ(network["counters"]["resetsSent"], 1746);
+  EXPECT_EQ(network["counters"]["udpReceiveBufferErrors"], 5);
+  EXPECT_EQ(network["somaxconn"], 128);
+  ASSERT_EQ(network["listeners"].size(), 1u);
+  EXPECT_EQ(network["listeners"][0]["local"], "0.0.0.0:8080");
+  EXPECT_EQ(network["listeners"][0]["acceptQueue"], 0x75);
+  EXPECT_EQ(network["listenersTruncated"], false);
+  EXPECT_TRUE(network["errors"].empty()) << network["errors"].dump();
+
+  const Json& pressure = doc["evidence"]["pressure"];
+  EXPECT_EQ(pressure["source"], "cgroup");
+  EXPECT_DOUBLE_EQ(pressure["cpu"]["some"]["avg10"].get<double>(), 63.10);
+  EXPECT_EQ(pressure["cpu"]["full"]["total"], 801234);
+  EXPECT_TRUE(pressure.contains("io"));
+
+  const Json& memory = doc["evidence"]["memory"];
+  EXPECT_EQ(memory["cgroupVersion"], 2);
+  EXPECT_EQ(memory["events"]["oomKill"], 2);
+  EXPECT_EQ(memory["events"]["max"], 40);
+  EXPECT_FALSE(memory.contains("oomControl"));
+  EXPECT_TRUE(doc["degraded"].empty()) << doc["degraded"].dump();
+  // The top-level evidence comes after the processes, before the redaction report.
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : doc.items()) keys.push_back(key);
+  auto at = [&](const std::string& key) { return std::find(keys.begin(), keys.end(), key); };
+  EXPECT_EQ(at("evidence"), at("processes") + 1);
+}
+
+TEST_F(CaptureTest, EvidencePartsFollowTheirSections) {
+  request_.sections = SectionSet();
+  request_.sections.Add(Section::kSockets);
+  Json doc = Capture();
+  EXPECT_TRUE(doc["evidence"].contains("network"));
+  EXPECT_FALSE(doc["evidence"].contains("pressure"));
+  EXPECT_FALSE(doc["evidence"].contains("memory"));
+
+  request_.sections = SectionSet();
+  request_.sections.Add(Section::kCgroup);
+  doc = Capture();
+  EXPECT_FALSE(doc["evidence"].contains("network"));
+  EXPECT_TRUE(doc["evidence"].contains("pressure"));
+  EXPECT_TRUE(doc["evidence"].contains("memory"));
+
+  request_.sections = SectionSet();
+  request_.sections.Add(Section::kProcess);
+  doc = Capture();
+  EXPECT_EQ(doc["evidence"], Json::object());
+}
+
+TEST_F(CaptureTest, UnreadableEvidenceIsDegradedWithItsReasonAndNeverZero) {
+  proc_.Fail(1, "net/netstat", PermissionDeniedError("EACCES: open /proc/1/net/netstat"));
+  proc_.Fail(1, "net/snmp", PermissionDeniedError("EACCES: open /proc/1/net/snmp"));
+  proc_.Fail(1, "cgroup", PermissionDeniedError("EACCES: open /proc/1/cgroup"));
+  Json doc = Capture();
+  const Json& network = doc["evidence"]["network"];
+  EXPECT_FALSE(network.contains("counters"));  // not a table of zeros
+  EXPECT_EQ(network["errors"].size(), 2u);
+  EXPECT_TRUE(network.contains("listeners"));  // the tables were readable
+  bool network_degraded = false;
+  bool memory_degraded = false;
+  for (const Json& d : doc["degraded"]) {
+    const std::string reason = d["reason"];
+    if (d["section"] == "sockets" && reason.starts_with("evidence.network: ") &&
+        reason.find("EACCES: open /proc/1/net/netstat") != std::string::npos) {
+      network_degraded = true;
+    }
+    if (d["section"] == "cgroup" && reason.starts_with("evidence.memory: ") &&
+        reason.find("EACCES: open /proc/1/cgroup") != std::string::npos) {
+      memory_degraded = true;
+    }
+  }
+  EXPECT_TRUE(network_degraded) << doc["degraded"].dump();
+  EXPECT_TRUE(memory_degraded) << doc["degraded"].dump();
+  // Without the cgroup, pressure is the machine's, and says so.
+  EXPECT_EQ(doc["evidence"]["pressure"]["source"], "system");
+  EXPECT_FALSE(doc["evidence"]["memory"].contains("events"));
+}
+
+TEST_F(CaptureTest, AKernelWithoutACounterLeavesItOut) {
+  proc_.Replace(1, "net/netstat", "TcpExt: ListenDrops TCPTimeouts\nTcpExt: 4 37\n");
+  Json doc = Capture();
+  const Json& counters = doc["evidence"]["network"]["counters"];
+  EXPECT_EQ(counters["listenDrops"], 4);
+  EXPECT_FALSE(counters.contains("listenOverflows"));
+  EXPECT_EQ(counters["resetsSent"], 1746);  // from net/snmp
+}
+
+TEST_F(CaptureTest, EvidenceRespectsTheDeadline) {
+  proc_.OnRead([this](int pid, std::string_view relative) {
+    if (pid == 1 && relative == "net/netstat") clock_.Advance(milliseconds(30000));
+  });
+  Json doc = Capture();
+  EXPECT_TRUE(doc["evidence"].contains("network"));  // the part under way is finished
+  EXPECT_FALSE(doc["evidence"].contains("pressure"));
+  EXPECT_FALSE(doc["evidence"].contains("memory"));
+  int deadline_entries = 0;
+  for (const Json& d : doc["degraded"]) {
+    const std::string reason = d["reason"];
+    if (reason == "evidence.pressure: deadline" || reason == "evidence.memory: deadline") {
+      EXPECT_EQ(d["section"], "cgroup");
+      ++deadline_entries;
+    }
+  }
+  EXPECT_EQ(deadline_entries, 2);
+}
+
+TEST_F(CaptureTest, EvidenceFallsBackToTheTargetsOwnCgroupView) {
+  // The tool's view does not show pid 1's cgroup: only the target's own mount does.
+  proc_.Replace(1, "cgroup", "0::/../elsewhere\n");
+  Json doc = Capture();
+  EXPECT_EQ(Process(doc, 1)["cgroup"]["source"], "target");
+  // The target's view (tests/testdata/snapshot/target-cgroup) has no PSI files and no
+  // memory.events: the machine's pressure, and the reason memory has no events.
+  EXPECT_EQ(doc["evidence"]["pressure"]["source"], "system");
+  EXPECT_FALSE(doc["evidence"]["memory"].contains("events"));
+  EXPECT_TRUE(HasDegraded(doc, "cgroup", -1, "evidence.memory: ")) << doc["degraded"].dump();
+  // The machine's pressure is a source, not a failure; its errors say why.
+  EXPECT_FALSE(HasDegraded(doc, "cgroup", -1, "evidence.pressure: ")) << doc["degraded"].dump();
+  EXPECT_THAT(doc["evidence"]["pressure"]["errors"].dump(), HasSubstr("no *.pressure files"));
+}
+
+TEST_F(CaptureTest, ThreadsInUninterruptibleSleepAreListedAsBlocked) {
+  proc_.Replace(1, "task/5/stat",
+                "5 (server-worker) D 0 1 1 0 -1 4194560 100 0 0 0 300 100 0 0 20 0 2 0 100 "
+                "20480000 1250 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n");
+  proc_.Replace(1, "task/5/wchan", "io_schedule");
+  Json doc = Capture();
+  const Json& p = Process(doc, 1);
+  ASSERT_EQ(p["blockedThreads"].size(), 1u) << p.dump();
+  EXPECT_EQ(p["blockedThreads"][0]["tid"], 5);
+  EXPECT_EQ(p["blockedThreads"][0]["name"], "server-worker");
+  EXPECT_EQ(p["blockedThreads"][0]["wchan"], "io_schedule");
+  EXPECT_EQ(Process(doc, 7)["blockedThreads"], Json::array());
+
+  request_.sections = SectionSet();
+  request_.sections.Add(Section::kStacks);
+  doc = Capture();
+  EXPECT_FALSE(Process(doc, 1).contains("blockedThreads"));  // gated by threads
+}
+
+TEST_F(CaptureTest, StrictPiiRedactsListenerAddresses) {
+  StatusOr<redact::Redactor> strict =
+      redact::Redactor::Create({{"LOG_LEVEL"}, {}, {}, redact::PiiMode::kStrict});
+  ASSERT_TRUE(strict.ok()) << strict.status().ToString();
+  redactor_ = std::move(strict).value();
+  request_.pii = redact::PiiMode::kStrict;
+  // A listener bound to one address (10.1.2.3:8080), not to all of them.
+  proc_.Replace(
+      1, "net/tcp",
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+      "timeout inode\n"
+      "   0: 0302010A:1F90 00000000:0000 0A 00000000:00000001 00:00000000 00000000  1000 "
+      "       0 1001 1 0000000000000000 100 0 0 10 0\n");
+  Json doc = Capture();
+  const Json& listeners = doc["evidence"]["network"]["listeners"];
+  ASSERT_EQ(listeners.size(), 1u) << doc["evidence"].dump();
+  const std::string local = listeners[0].value("local", "");
+  EXPECT_THAT(local, Not(HasSubstr("10.1.2.3"))) << local;
+  EXPECT_THAT(local, HasSubstr("REDACTED")) << local;
+}
+
 TEST_F(CaptureTest, ToolUsageAndWatchdogDocument) {
   Json doc = Capture();
   SetToolUsage(doc, {12, 3456, 78});

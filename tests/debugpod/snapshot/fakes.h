@@ -19,7 +19,8 @@ namespace ephemera::snapshot {
 using base::FakeClock;
 
 // Reads the fixture tree under tests/testdata/snapshot/proc, except for failures the test injects:
-// per (pid, relative path) or for a whole pid ("the process exited").
+// per (pid, relative path) or for a whole pid ("the process exited"), and file contents it
+// replaces (per (pid, relative path); for ReadFile, ReadTaskFile and ReadNetFile).
 class FakeProcFs final : public procfs::ProcFs {
  public:
   FakeProcFs() : real_(std::string(EPHEMERA_TESTDATA_DIR) + "/snapshot/proc") {}
@@ -28,6 +29,9 @@ class FakeProcFs final : public procfs::ProcFs {
     failures_[{pid, relative}] = std::move(status);
   }
   void Exit(int pid) { exited_.insert(pid); }
+  void Replace(int pid, const std::string& relative, std::string text) {
+    replaced_[{pid, relative}] = std::move(text);
+  }
   // Called on every read with the pid and the path relative to /proc/<pid>.
   void OnRead(std::function<void(int pid, std::string_view relative)> hook) {
     hook_ = std::move(hook);
@@ -35,11 +39,13 @@ class FakeProcFs final : public procfs::ProcFs {
 
   StatusOr<std::string> ReadFile(int pid, std::string_view relative) const override {
     if (auto s = Injected(pid, relative)) return *s;
+    if (auto text = Replaced(pid, relative)) return *text;
     return real_.ReadFile(pid, relative);
   }
   StatusOr<std::string> ReadTaskFile(int pid, int tid, std::string_view relative) const override {
     std::string path = "task/" + std::to_string(tid) + "/" + std::string(relative);
     if (auto s = Injected(pid, path)) return *s;
+    if (auto text = Replaced(pid, path)) return *text;
     return real_.ReadTaskFile(pid, tid, relative);
   }
   StatusOr<std::string> ReadLink(int pid, std::string_view relative) const override {
@@ -48,6 +54,7 @@ class FakeProcFs final : public procfs::ProcFs {
   }
   StatusOr<std::string> ReadNetFile(int pid, std::string_view name) const override {
     if (auto s = Injected(pid, "net/" + std::string(name))) return *s;
+    if (auto text = Replaced(pid, "net/" + std::string(name))) return *text;
     return real_.ReadNetFile(pid, name);
   }
   StatusOr<std::string> ReadSystemFile(std::string_view relative) const override {
@@ -64,6 +71,11 @@ class FakeProcFs final : public procfs::ProcFs {
   }
 
  private:
+  std::optional<std::string> Replaced(int pid, std::string_view relative) const {
+    auto it = replaced_.find({pid, std::string(relative)});
+    if (it == replaced_.end()) return std::nullopt;
+    return it->second;
+  }
   std::optional<Status> Injected(int pid, std::string_view relative) const {
     if (hook_) hook_(pid, relative);
     if (exited_.count(pid) != 0) {
@@ -77,6 +89,7 @@ class FakeProcFs final : public procfs::ProcFs {
 
   procfs::RealProcFs real_;
   std::map<std::pair<int, std::string>, Status> failures_;
+  std::map<std::pair<int, std::string>, std::string> replaced_;
   std::set<int> exited_;
   std::function<void(int, std::string_view)> hook_;
 };

@@ -90,6 +90,55 @@ TEST(FitToOutputCapTest, DropsWholeProcessesWhenSectionsAreNotEnough) {
   EXPECT_EQ(Json::parse(text), doc);
 }
 
+// A degraded entry without a pid (the evidence's) whose reason ends with `part`.
+bool EvidenceDropped(const Json& doc, std::string_view section, std::string_view part) {
+  for (const Json& d : doc["degraded"]) {
+    const std::string reason = d["reason"];
+    if (d["section"] == section && !d.contains("pid") && reason.find("output cap") == 0 &&
+        reason.ends_with("(evidence." + std::string(part) + ")")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(FitToOutputCapTest, BlockedThreadsGoWithTheThreads) {
+  Json doc = BigDocument(1, 10000);
+  doc["processes"][0]["blockedThreads"] = Json::array({{{"tid", 1}, {"name", "t"}}});
+  doc["processes"][0]["threads"][0]["name"] = std::string(20000, 't');
+  std::string text = FitToOutputCap(doc, 8000);
+  EXPECT_LE(text.size(), 8000u);
+  EXPECT_TRUE(Degraded(doc, "threads", 1));
+  EXPECT_FALSE(doc["processes"][0].contains("blockedThreads"));
+}
+
+TEST(FitToOutputCapTest, KeepsTheEvidenceWhileProcessSectionsCanGo) {
+  Json doc = BigDocument(3, 10000);
+  doc["evidence"] = {{"network", {{"listeners", std::string(2000, 'n')}}},
+                     {"pressure", {{"source", "cgroup"}}},
+                     {"memory", {{"errors", Json::array()}}}};
+  std::string text = FitToOutputCap(doc, 20000);
+  EXPECT_LE(text.size(), 20000u);
+  EXPECT_TRUE(Degraded(doc, "maps", 1));
+  EXPECT_TRUE(doc["evidence"].contains("network"));
+  EXPECT_TRUE(doc["evidence"].contains("memory"));
+}
+
+TEST(FitToOutputCapTest, DropsTheEvidenceLastPartByPart) {
+  Json doc = BigDocument(2, 100);
+  doc["evidence"] = {{"network", {{"listeners", std::string(6000, 'n')}}},
+                     {"pressure", {{"source", "cgroup"}}},
+                     {"memory", {{"errors", Json::array()}}}};
+  std::string text = FitToOutputCap(doc, 4000);
+  EXPECT_LE(text.size(), 4000u);
+  EXPECT_EQ(doc["processes"].size(), 1u);
+  EXPECT_TRUE(EvidenceDropped(doc, "sockets", "network")) << doc["degraded"].dump();
+  EXPECT_FALSE(EvidenceDropped(doc, "cgroup", "pressure"));  // dropping network was enough
+  EXPECT_TRUE(doc["evidence"].contains("pressure"));
+  EXPECT_TRUE(doc["evidence"].contains("memory"));
+  EXPECT_EQ(Json::parse(text), doc);
+}
+
 TEST(FitToOutputCapTest, CutsAnOverlongDegradedList) {
   Json doc = BigDocument(1, 10);
   for (int i = 0; i < 2000; ++i) {
