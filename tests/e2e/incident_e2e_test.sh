@@ -39,7 +39,10 @@ source "$here/e2e_lib.sh"
 # target's log lines carry (kBleedBearerToken in tests/target/ephemera_target.cc).
 db_password=incident-db-password-4b7e19c2
 bearer_token=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJjaGVja291dC1ibGVlZCIsInNjb3BlIjoib3JkZXJzOndyaXRlIiwiaWF0IjoxNzY1MDAwMDAwfQ.I4CAAH2G-PIKOc2k6NBMrlTj02tCO93Vp_p55pSBymU
-printf '%s\n' "$db_password" "$bearer_token" "${bearer_token##*.}" >"$work/planted.patterns"
+# The e-mail address is a customer's, logged by the target (the session's PII mode masks it).
+customer_email=jane.roe+orders@example.org
+printf '%s\n' "$db_password" "$bearer_token" "${bearer_token##*.}" "$customer_email" \
+  >"$work/planted.patterns"
 
 cleanup() {
   as admin -n team-a delete debugsessions -l ephemera.dev/e2e=incident --wait=false >/dev/null 2>&1 || true
@@ -55,6 +58,8 @@ cleanup() {
   host_controller_forget_mark_key
   as admin -n team-a delete deployment incident-bleed incident-crash --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete secret incident-db --ignore-not-found >/dev/null 2>&1 || true
+  as admin -n team-a delete rolebinding incident-no-logs --ignore-not-found >/dev/null 2>&1 || true
+  as admin -n team-a delete role incident-no-logs --ignore-not-found >/dev/null 2>&1 || true
 }
 e2e_trap_exit
 e2e_require_host_run "$controller_bin" "$cli"
@@ -112,7 +117,9 @@ bleed_pod=$(as alice -n team-a get pods -l app=incident-bleed -o jsonpath='{.ite
 # The image is built by 'make cluster-up': one built before --bleed existed exits with a usage error.
 bleeding=""
 for _ in $(seq 1 60); do
-  if as admin -n team-a logs "$bleed_pod" -c app 2>/dev/null | grep -q "ephemera-target: bleeding:"; then
+  # Bleeding, and one whole round of its log lines written (the e-mail line is the last).
+  if as admin -n team-a logs "$bleed_pod" -c app 2>/dev/null | grep -q "ephemera-target: bleeding:" &&
+    as admin -n team-a logs "$bleed_pod" -c app 2>/dev/null | grep -q "payment declined for customer"; then
     bleeding=yes; break
   fi
   sleep 0.5
@@ -287,7 +294,8 @@ lines = current.get("lines") or fail("the current instance has no lines: %s" % c
 if current.get("lineCount") != len(lines):
     fail("lineCount %s but %d lines" % (current.get("lineCount"), len(lines)))
 text = "\n".join(lines)
-for want in ("GET /checkout 503 upstream timeout", "as checkout with [REDACTED"):
+for want in ("GET /checkout 503 upstream timeout", "as checkout with [REDACTED",
+             "payment declined for customer [REDACTED:email]"):
     if want not in text:
         fail("'%s' is not in the current instance's lines; the last ones: %s" % (want, lines[-8:]))
 print("%d lines, e.g. %s" % (len(lines), lines[-1]))
@@ -414,5 +422,46 @@ PY
 }
 check "one logs-read audit record per instance read, on the session's chain, for alice" \
   logs_read_audited_per_instance
+
+# --- 3. a requester who may debug the pod but not read its log ---------------------------------------
+# carol gets what a session needs (create sessions, get the pod) and nothing on pods/log: a session
+# that captures logs is denied before anything is injected, and names the missing right.
+as admin -n team-a apply -f - >/dev/null <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: incident-no-logs, namespace: team-a}
+rules:
+- apiGroups: [ephemera.dev]
+  resources: [debugsessions]
+  verbs: [create, get, list, watch]
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: incident-no-logs, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: incident-no-logs}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: carol}]
+YAML
+session_without_log_right_is_denied() {
+  session s-nolog "$bleed_pod" "process, logs" "{tailLines: 10}" | as carol apply -f - >/dev/null ||
+    { echo "carol's session was not admitted"; return 1; }
+  wait_phase s-nolog Denied 60 || return 1
+  local message
+  message=$(as admin -n team-a get debugsession s-nolog -o jsonpath='{.status.message}')
+  case "$message" in
+    *"carol may not get pods/log of $bleed_pod"*) ;;
+    *) echo "the denial does not name pods/log: $message"; return 1 ;;
+  esac
+  if [ -n "$(as admin -n team-a get debugsession s-nolog -o jsonpath='{.status.ephemeralContainer}')" ]; then
+    echo "a container was injected for the denied session"; return 1
+  fi
+  echo "$message"
+}
+check "a requester without get on pods/log is denied a session that captures logs, with the reason" \
+  session_without_log_right_is_denied
+as admin -n team-a delete rolebinding incident-no-logs --ignore-not-found >/dev/null 2>&1 || true
+as admin -n team-a delete role incident-no-logs --ignore-not-found >/dev/null 2>&1 || true
 
 [ "$failed" -eq 0 ]

@@ -279,7 +279,7 @@ void PrintLine(const std::string& line) {
 // on-call person would see. `db_password` ("" when unset) is printed bare, as careless code does.
 [[gnu::noinline]] void WriteAccessLogLine(uint64_t n, const std::string& db_password) {
   const std::string req = " req-" + std::to_string(n);
-  switch (n % 6) {
+  switch (n % 7) {
     case 0:
       PrintLine("ERROR GET /checkout 503 upstream timeout after 5000ms" + req);
       break;
@@ -300,6 +300,10 @@ void PrintLine(const std::string& line) {
         break;
       }
       [[fallthrough]];
+    case 5:
+      // Personal data a log should not hand out: masked by the PII mode (standard and up).
+      PrintLine("WARN payment declined for customer jane.roe+orders@example.org" + req);
+      break;
     default:
       PrintLine("WARN GET /healthz 200 slow: 4900ms" + req);
       break;
