@@ -518,7 +518,7 @@ Status DebugSessionReconciler::Collect(const DebugSession& s, const session::Pod
     return FailedPreconditionError("the controller's snapshot size caps are not set");
   }
   auto log = client_.GetPodLog({s.key.namespace_name, s.spec.pod},
-                               {container, cap, std::nullopt, false, false});
+                               {.container = container, .limit_bytes = cap});
   if (!log.ok()) return log.status().WithContext("reading the snapshot container's log");
   // The API server cuts the log at limitBytes; one that did not is refused unread.
   if (static_cast<std::int64_t>(log->size()) > cap) {

@@ -113,9 +113,9 @@ struct PodLogOptions {
   std::string container{};  // required when the pod has several containers; ephemeral ones too
   std::optional<std::int64_t> limit_bytes{};
   std::optional<std::int64_t> tail_lines{};
-  std::optional<std::int64_t> since_seconds{};
   bool timestamps = false;
   bool previous = false;
+  std::optional<std::int64_t> since_seconds{};
 };
 
 class KubeClient {

@@ -157,7 +157,16 @@ TEST_F(LogPullTest, ReadsBothInstancesRedactedAndRecordsEach) {
   const std::vector<kube::PodLogOptions> requests = client_.PodLogRequests();
   std::vector<kube::PodLogOptions> target_reads;
   for (const auto& r : requests) {
-    if (r.container == "app") target_reads.push_back(r);
+    if (r.container == "app") {
+      target_reads.push_back(r);
+      continue;
+    }
+    // The snapshot container's output is read whole, up to the cap, with no window: the API
+    // server refuses sinceSeconds 0, and a window could cut the armored snapshot.
+    EXPECT_FALSE(r.since_seconds.has_value()) << *r.since_seconds;
+    EXPECT_FALSE(r.tail_lines.has_value());
+    EXPECT_FALSE(r.timestamps);
+    EXPECT_FALSE(r.previous);
   }
   ASSERT_EQ(target_reads.size(), 2u);
   for (const auto& r : target_reads) {
