@@ -51,8 +51,9 @@ TEST(RunLeadershipTest, UnderElectionLeadsWhileHoldingTheLease) {
                       leader_while_leading = leader.Value();
                       auto lease = client.GetObject(kube::LeasesResource(),
                                                     {"ephemera-system", "ephemera-controller"});
-                      if (lease)
+                      if (lease) {
                         holder_while_leading = kube::LeaseFromJson(*lease)->holder_identity;
+                      }
                       stop.request_stop();
                     });
   EXPECT_TRUE(result.ok()) << result.ToString();
