@@ -16,7 +16,6 @@ namespace ephemera::reconciler {
 namespace {
 
 using nlohmann::json;
-using testing::kControllerNamespace;
 using testing::kPodKey;
 using testing::kSessionKey;
 

@@ -177,8 +177,9 @@ TEST(TransitionsTest, DeliveryCompletesWithTwoRecordsAndShredsTheKey) {
 }
 
 TEST(TransitionsTest, AnUnusableSnapshotFailsForGoodAndShredsTheKey) {
-  for (Status error : {DataLossError("not a snapshot"), ResourceExhaustedError("over the cap"),
-                       PermissionDeniedError("log refused"), InvalidArgumentError("bad field")}) {
+  for (const Status& error :
+       {DataLossError("not a snapshot"), ResourceExhaustedError("over the cap"),
+        PermissionDeniedError("log refused"), InvalidArgumentError("bad field")}) {
     StepOutcome outcome;
     outcome.result = error;
     Transition t = Apply(PlanOf(Action::kCollect), outcome, Session(Phase::kCapturing));
