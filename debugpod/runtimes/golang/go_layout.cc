@@ -272,9 +272,8 @@ std::optional<int> ParseNumber(std::string_view text, size_t& pos) {
 }  // namespace
 
 uint32_t GoLayout::GReadSize() const {
-  uint32_t end = std::max({g_stack_hi, g_m, g_sched_sp, g_sched_pc, g_goid, g_waitsince,
-                           g_startpc}) +
-                 8;
+  uint32_t end =
+      std::max({g_stack_hi, g_m, g_sched_sp, g_sched_pc, g_goid, g_waitsince, g_startpc}) + 8;
   return std::max({end, g_atomicstatus + 4, g_waitreason + 1});
 }
 

@@ -2,10 +2,10 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <memory>
-#include <algorithm>
 #include <sstream>
 
 #include "debugpod/runtimes/elf_lookup.h"
@@ -71,8 +71,8 @@ StatusOr<uint64_t> LoadBias(const procfs::ProcFs& proc, int pid, const ElfLookup
     unsigned long long map_inode = 0;
     char perms[8] = {};
     char dev[16] = {};
-    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %15s %llu", &start, &end, perms, &offset,
-                    dev, &map_inode) != 6) {
+    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %15s %llu", &start, &end, perms, &offset, dev,
+                    &map_inode) != 6) {
       continue;
     }
     if (offset == 0 && map_inode == inode) return start - first_vaddr;
@@ -80,27 +80,28 @@ StatusOr<uint64_t> LoadBias(const procfs::ProcFs& proc, int pid, const ElfLookup
   return NotFoundError("the executable is not mapped");
 }
 
-// moduledata.gofunc of a stripped binary: find runtime.firstmoduledata in .noptrdata as the
+// moduledata.gofunc of a stripped binary: find runtime.firstmoduledata in `data` as the
 // word that points at the pclntab's header (moduledata.pcHeader, its first field), confirmed by
 // moduledata.text; then read its gofunc. `read` reads runtime addresses (the file for a non-PIE
 // binary, whose pointers need no relocation; the process's memory otherwise).
-StatusOr<uint64_t> FindGoFunc(const ElfSection& noptrdata, uint64_t bias, uint64_t pclntab,
+StatusOr<uint64_t> FindGoFunc(const ElfSection& data, uint64_t bias, uint64_t pclntab,
                               uint64_t text, const GoLayout& layout,
                               const std::function<Status(uint64_t, std::span<uint8_t>)>& read) {
-  uint64_t size = std::min(noptrdata.size, kMaxModuledataScanBytes);
+  uint64_t size = std::min(data.size, kMaxModuledataScanBytes);
   std::vector<uint8_t> chunk(64 * 1024);
   for (uint64_t at = 0; at + 8 <= size; at += chunk.size() - 8) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(chunk.size(), size - at));
-    if (Status s = read(noptrdata.address + bias + at, std::span(chunk.data(), n)); !s.ok()) {
+    if (Status s = read(data.address + bias + at, std::span(chunk.data(), n)); !s.ok()) {
       return s;
     }
     for (size_t i = 0; i + 8 <= n; i += 8) {
       uint64_t word;
       std::memcpy(&word, chunk.data() + i, 8);
       if (word != pclntab + bias) continue;
-      uint64_t moduledata = noptrdata.address + bias + at + i;
+      uint64_t moduledata = data.address + bias + at + i;
       uint64_t fields[2] = {};
-      if (!read(moduledata + layout.moduledata_text, std::span(reinterpret_cast<uint8_t*>(fields), 8))
+      if (!read(moduledata + layout.moduledata_text,
+                std::span(reinterpret_cast<uint8_t*>(fields), 8))
                .ok() ||
           fields[0] != text + bias) {
         continue;
@@ -115,7 +116,7 @@ StatusOr<uint64_t> FindGoFunc(const ElfSection& noptrdata, uint64_t bias, uint64
     }
     if (n < chunk.size()) break;
   }
-  return NotFoundError("runtime.firstmoduledata not found in .noptrdata");
+  return NotFoundError("runtime.firstmoduledata not found in " + data.name);
 }
 
 }  // namespace
@@ -139,8 +140,7 @@ std::vector<uint64_t> RipRelativeLoadTargets(std::span<const uint8_t> code, uint
   return targets;
 }
 
-StatusOr<std::optional<RuntimeStacks>> GoRuntimeReader::Read(int pid,
-                                                             const RuntimeLimits& limits) {
+StatusOr<std::optional<RuntimeStacks>> GoRuntimeReader::Read(int pid, const RuntimeLimits& limits) {
   std::string exe = proc_root_ + "/" + std::to_string(pid) + "/exe";
   StatusOr<std::unique_ptr<stacks::FileByteSource>> file = stacks::FileByteSource::Open(exe);
   if (!file.ok()) return file.status().WithContext("go: opening the executable");
@@ -202,8 +202,8 @@ StatusOr<std::optional<RuntimeStacks>> GoRuntimeReader::Read(int pid,
                                      ": no symbols and no runtime.forEachGRace to find the "
                                      "goroutine list");
     }
-    std::vector<uint8_t> code(
-        static_cast<size_t>(std::min<uint64_t>(kForEachGCodeBytes, for_each->end - for_each->entry)));
+    std::vector<uint8_t> code(static_cast<size_t>(
+        std::min<uint64_t>(kForEachGCodeBytes, for_each->end - for_each->entry)));
     if (Status s = elf->ReadVirtual(for_each->entry, code); !s.ok()) {
       return s.WithContext("go: reading runtime.forEachGRace");
     }
@@ -246,12 +246,15 @@ StatusOr<std::optional<RuntimeStacks>> GoRuntimeReader::Read(int pid,
 
   // Inline trees live in go:func.*; a stripped binary names it only through moduledata.
   if (gofunc == 0) {
-    if (const ElfSection* noptrdata = elf->Section(".noptrdata"); noptrdata != nullptr) {
-      auto read = [&](uint64_t address, std::span<uint8_t> out) -> Status {
-        if (*bias == 0) return elf->ReadVirtual(address, out);
-        return memory.Read(address, out);
-      };
-      StatusOr<uint64_t> found = FindGoFunc(*noptrdata, *bias, pclntab_section->address,
+    auto read = [&](uint64_t address, std::span<uint8_t> out) -> Status {
+      if (*bias == 0) return elf->ReadVirtual(address, out);
+      return memory.Read(address, out);
+    };
+    // runtime.firstmoduledata: in .go.module since Go 1.26, in .noptrdata before.
+    for (std::string_view name : {".go.module", ".noptrdata"}) {
+      const ElfSection* section = elf->Section(name);
+      if (section == nullptr || gofunc != 0) continue;
+      StatusOr<uint64_t> found = FindGoFunc(*section, *bias, pclntab_section->address,
                                             table->TextStart(), *choice->layout, read);
       if (found.ok()) gofunc = *found;
     }

@@ -140,8 +140,8 @@ Status ValidateView(MemoryReader& memory, Pclntab& table, const GoProcessView& v
   if (!startpc.ok()) return startpc.status().WithContext("the main goroutine's startpc");
   StatusOr<GoFunc> f = *startpc >= view.load_bias ? table.FindFunc(*startpc - view.load_bias)
                                                   : StatusOr<GoFunc>(NotFoundError("below"));
-  StatusOr<std::string> name = f.ok() ? table.Name(f->name_offset, 64)
-                                      : StatusOr<std::string>(f.status());
+  StatusOr<std::string> name =
+      f.ok() ? table.Name(f->name_offset, 64) : StatusOr<std::string>(f.status());
   if (!name.ok() || *name != "runtime.main") {
     return FailedPreconditionError("the first goroutine does not start in runtime.main");
   }
@@ -178,8 +178,8 @@ Status ReadGoroutines(MemoryReader& memory, Pclntab& table, const GoProcessView&
     Status s = memory.Read(*allgptr + base * 8,
                            std::span(reinterpret_cast<uint8_t*>(batch.data()), n * 8));
     if (!s.ok()) {
-      stop_reason = "the goroutine list became unreadable at slot " + std::to_string(base) +
-                    " (" + s.message() + ")";
+      stop_reason = "the goroutine list became unreadable at slot " + std::to_string(base) + " (" +
+                    s.message() + ")";
       break;
     }
     for (uint64_t gp : batch) {
@@ -247,8 +247,8 @@ Status ReadGoroutines(MemoryReader& memory, Pclntab& table, const GoProcessView&
       }
       StackWords words(memory, sp, hi);
       StackWordReader read_word = [&words](uint64_t address) { return words.Read(address); };
-      GoStackWalk walk = WalkGoStack(table, pc, sp, lo, hi, view.load_bias, read_word,
-                                     read_virtual, view.gofunc, limits);
+      GoStackWalk walk = WalkGoStack(table, pc, sp, lo, hi, view.load_bias, read_word, read_virtual,
+                                     view.gofunc, limits);
       stack.frames = std::move(walk.frames);
       stack.frames_truncated = walk.truncated;
       if (!walk.problem.empty()) problems.Add("goroutine " + stack.id + ": " + walk.problem);
@@ -267,8 +267,7 @@ Status ReadGoroutines(MemoryReader& memory, Pclntab& table, const GoProcessView&
   if (!stop_reason.empty()) {
     uint64_t unexamined = slots - scanned;
     out.total += unexamined;
-    problems.Add(stop_reason + ": " + std::to_string(unexamined) + " of " +
-                 std::to_string(slots) +
+    problems.Add(stop_reason + ": " + std::to_string(unexamined) + " of " + std::to_string(slots) +
                  " goroutine slots not examined (total counts them as goroutines)");
   }
   return OkStatus();

@@ -28,9 +28,9 @@ struct GoProcessView {
   const GoLayout* layout = nullptr;
   uint64_t allglen_address = 0;  // runtime addresses (ELF vaddr + load_bias)
   uint64_t allgptr_address = 0;
-  uint64_t load_bias = 0;        // 0 for a non-PIE binary
-  uint64_t gofunc = 0;           // ELF vaddr of go:func.* (inline trees); 0 if unknown
-  int64_t now_nanotime = 0;      // the target's runtime.nanotime() now (CLOCK_MONOTONIC)
+  uint64_t load_bias = 0;    // 0 for a non-PIE binary
+  uint64_t gofunc = 0;       // ELF vaddr of go:func.* (inline trees); 0 if unknown
+  int64_t now_nanotime = 0;  // the target's runtime.nanotime() now (CLOCK_MONOTONIC)
 };
 
 // Checks that `view` describes this process: allglen is sane, allgptr is an aligned pointer, and

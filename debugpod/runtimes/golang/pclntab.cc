@@ -9,7 +9,7 @@ namespace {
 
 constexpr uint32_t kMagicGo120 = 0xfffffff1;
 constexpr size_t kHeaderBytes = 72;
-constexpr size_t kFuncBytes = 44;        // the fixed part of _func
+constexpr size_t kFuncBytes = 44;         // the fixed part of _func
 constexpr size_t kInlinedCallBytes = 16;  // runtime.inlinedCall
 constexpr uint32_t kNoFuncData = ~0u;
 
@@ -253,8 +253,8 @@ StatusOr<uint32_t> Pclntab::FuncData(const GoFunc& f, uint32_t index) {
 
 StatusOr<std::string> Pclntab::FileName(const GoFunc& f, int32_t file_index, size_t max_bytes) {
   if (file_index < 0 || f.cu_offset == ~0u) return DataLossError("pclntab: no file");
-  uint64_t slot = cu_offset_ + 4ull * (static_cast<uint64_t>(f.cu_offset) +
-                                       static_cast<uint64_t>(file_index));
+  uint64_t slot =
+      cu_offset_ + 4ull * (static_cast<uint64_t>(f.cu_offset) + static_cast<uint64_t>(file_index));
   if (slot + 4 > filetab_offset_ && cu_offset_ < filetab_offset_) {
     return DataLossError("pclntab: file index outside cutab");
   }
@@ -262,7 +262,8 @@ StatusOr<std::string> Pclntab::FileName(const GoFunc& f, int32_t file_index, siz
   if (!file_offset.ok()) return file_offset.status();
   if (*file_offset == ~0u) return DataLossError("pclntab: no file");
   uint64_t limit = pctab_offset_ > filetab_offset_ ? pctab_offset_ : section_->Size();
-  if (filetab_offset_ + *file_offset >= limit) return DataLossError("pclntab: file outside filetab");
+  if (filetab_offset_ + *file_offset >= limit)
+    return DataLossError("pclntab: file outside filetab");
   return CString(filetab_offset_ + *file_offset, limit, max_bytes);
 }
 

@@ -27,9 +27,9 @@
 namespace ephemera::runtimes::golang {
 
 struct PclntabLimits {
-  uint64_t max_functions = 1u << 22;       // functab entries kept (8 bytes each)
-  uint32_t max_pcvalue_steps = 1u << 20;   // (value, pc) pairs decoded per lookup
-  uint32_t max_inline_depth = 64;          // inlined calls expanded at one PC
+  uint64_t max_functions = 1u << 22;      // functab entries kept (8 bytes each)
+  uint32_t max_pcvalue_steps = 1u << 20;  // (value, pc) pairs decoded per lookup
+  uint32_t max_inline_depth = 64;         // inlined calls expanded at one PC
 };
 
 // One _func record.
@@ -86,8 +86,7 @@ class Pclntab {
   // `read_virtual` and `gofunc` are given) and then `f` itself. `pc` is the one to look up (the
   // caller backs a return address up by one).
   StatusOr<std::vector<SourceFrame>> Symbolize(const GoFunc& f, uint64_t pc, size_t max_string,
-                                               const VirtualReader* read_virtual,
-                                               uint64_t gofunc);
+                                               const VirtualReader* read_virtual, uint64_t gofunc);
 
  private:
   Pclntab(const stacks::ByteSource& section, PclntabLimits limits)

@@ -1,5 +1,5 @@
 // parked: the target program of the Go goroutine reader's component test. It parks goroutines in
-// known ways (each parking line carries a "// marker:" comment the test greps for), runs a GC so
+// known ways (each parking line carries a "// marker:" comment the test greps for), runs GCs so
 // the runtime records how long each has waited, prints "ready" and blocks until stdin closes or
 // says "q". With the argument "dump", it instead times runtime.Stack(buf, true) (the runtime's own
 // dump, the baseline) and prints the figure.
@@ -77,9 +77,11 @@ func main() {
 	go selectForever()
 	go acceptForever(l)
 	started.Wait()
-	// Let every goroutine reach its parking point, then run a GC: the runtime stamps g.waitsince of
-	// blocked goroutines during the mark phase, and not otherwise.
+	// Let every goroutine reach its parking point, then run two GCs: the runtime stamps g.waitsince
+	// of blocked goroutines when a GC scans their stacks, with the start of the previous GC's mark
+	// termination (0 during the first GC), and not otherwise.
 	time.Sleep(200 * time.Millisecond)
+	runtime.GC()
 	runtime.GC()
 	if len(os.Args) > 1 && os.Args[1] == "dump" {
 		buf := make([]byte, 1<<22)
