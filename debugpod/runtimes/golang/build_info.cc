@@ -1,5 +1,6 @@
 #include "debugpod/runtimes/golang/build_info.h"
 
+#include <algorithm>
 #include <optional>
 
 namespace ephemera::runtimes::golang {
@@ -59,14 +60,19 @@ StatusOr<GoBuildInfo> ParseBuildInfo(std::span<const uint8_t> section, size_t ma
   if (!version.ok()) return version.status();
   if (version->empty()) return DataLossError("buildinfo: empty version");
   info.version = std::move(*version);
-  // The module info is optional for what the reader needs; keep only its "path" line.
+  // The module info is optional for what the reader needs; keep only its "path" line. It starts
+  // after a 16-byte sentinel.
+  constexpr size_t kModinfoSentinel = 16;
   StatusOr<std::string> modinfo = ReadString(section, pos, max_string, "module info");
-  if (modinfo.ok()) {
-    std::string_view text = *modinfo;
-    size_t at = text.find("path\t");
-    if (at != std::string_view::npos && (at == 0 || text[at - 1] == '\n')) {
-      std::string_view rest = text.substr(at + 5);
-      info.main_module = std::string(rest.substr(0, rest.find('\n')));
+  if (modinfo.ok() && modinfo->size() > kModinfoSentinel) {
+    std::string_view text = std::string_view(*modinfo).substr(kModinfoSentinel);
+    while (!text.empty()) {
+      std::string_view line = text.substr(0, text.find('\n'));
+      if (line.starts_with("path\t")) {
+        info.main_module = std::string(line.substr(5));
+        break;
+      }
+      text.remove_prefix(std::min(text.size(), line.size() + 1));
     }
   }
   return info;

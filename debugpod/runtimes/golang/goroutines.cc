@@ -177,10 +177,18 @@ Status ReadGoroutines(MemoryReader& memory, Pclntab& table, const GoProcessView&
     batch.assign(n, 0);
     Status s = memory.Read(*allgptr + base * 8,
                            std::span(reinterpret_cast<uint8_t*>(batch.data()), n * 8));
+    std::string list_end;
     if (!s.ok()) {
-      stop_reason = "the goroutine list became unreadable at slot " + std::to_string(base) + " (" +
-                    s.message() + ")";
-      break;
+      // Keep the slots before the unreadable one (the list's end may be torn or unmapped).
+      size_t readable = 0;
+      while (readable < n) {
+        StatusOr<uint64_t> one = memory.ReadValue<uint64_t>(*allgptr + (base + readable) * 8);
+        if (!one.ok()) break;
+        batch[readable++] = *one;
+      }
+      batch.resize(readable);
+      list_end = "the goroutine list became unreadable at slot " + std::to_string(base + readable) +
+                 " (" + s.message() + ")";
     }
     for (uint64_t gp : batch) {
       if (out.stacks.size() >= limits.max_stacks) {
@@ -254,6 +262,7 @@ Status ReadGoroutines(MemoryReader& memory, Pclntab& table, const GoProcessView&
       if (!walk.problem.empty()) problems.Add("goroutine " + stack.id + ": " + walk.problem);
       out.stacks.push_back(std::move(stack));
     }
+    if (stop_reason.empty()) stop_reason = std::move(list_end);
   }
   if (running_without_frames > 0) {
     problems.Add(std::to_string(running_without_frames) +
