@@ -6,8 +6,8 @@
 #include <array>
 #include <cstring>
 #include <memory>
-#include <sstream>
 
+#include "debugpod/procfs/maps.h"
 #include "debugpod/runtimes/elf_lookup.h"
 #include "debugpod/runtimes/golang/build_info.h"
 #include "debugpod/runtimes/golang/go_layout.h"
@@ -19,7 +19,7 @@
 namespace ephemera::runtimes::golang {
 namespace {
 
-constexpr size_t kBuildInfoReadBytes = 16 * 1024;
+constexpr size_t kBuildInfoReadBytes = size_t{16} * 1024;
 constexpr size_t kForEachGCodeBytes = 96;
 constexpr uint64_t kMaxModuledataScanBytes = 16ull << 20;
 
@@ -62,20 +62,10 @@ StatusOr<uint64_t> LoadBias(const procfs::ProcFs& proc, int pid, const ElfLookup
     if (segment.offset == 0) first_vaddr = std::min(first_vaddr, segment.vaddr);
   }
   if (first_vaddr == ~uint64_t{0}) return DataLossError("no PT_LOAD segment at offset 0");
-  std::istringstream lines(*maps);
-  std::string line;
-  while (std::getline(lines, line)) {
-    unsigned long long start = 0;
-    unsigned long long end = 0;
-    unsigned long long offset = 0;
-    unsigned long long map_inode = 0;
-    char perms[8] = {};
-    char dev[16] = {};
-    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %15s %llu", &start, &end, perms, &offset, dev,
-                    &map_inode) != 6) {
-      continue;
-    }
-    if (offset == 0 && map_inode == inode) return start - first_vaddr;
+  StatusOr<std::vector<procfs::MapEntry>> entries = procfs::ParseMaps(*maps);
+  if (!entries.ok()) return entries.status().WithContext("maps");
+  for (const procfs::MapEntry& entry : *entries) {
+    if (entry.offset == 0 && entry.inode == inode) return entry.start - first_vaddr;
   }
   return NotFoundError("the executable is not mapped");
 }
@@ -88,7 +78,7 @@ StatusOr<uint64_t> FindGoFunc(const ElfSection& data, uint64_t bias, uint64_t pc
                               uint64_t text, const GoLayout& layout,
                               const std::function<Status(uint64_t, std::span<uint8_t>)>& read) {
   uint64_t size = std::min(data.size, kMaxModuledataScanBytes);
-  std::vector<uint8_t> chunk(64 * 1024);
+  std::vector<uint8_t> chunk(size_t{64} * 1024);
   for (uint64_t at = 0; at + 8 <= size; at += chunk.size() - 8) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(chunk.size(), size - at));
     if (Status s = read(data.address + bias + at, std::span(chunk.data(), n)); !s.ok()) {

@@ -12,7 +12,7 @@ namespace {
 
 constexpr uint64_t kMaxSaneAllglen = 100'000'000;
 constexpr size_t kPointerBatch = 256;
-constexpr size_t kStackWindow = 16 * 1024;
+constexpr size_t kStackWindow = size_t{16} * 1024;
 constexpr size_t kMaxProblemLines = 32;
 constexpr int64_t kMaxTid = 1 << 22;  // PID_MAX_LIMIT
 

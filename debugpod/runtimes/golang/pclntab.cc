@@ -262,8 +262,9 @@ StatusOr<std::string> Pclntab::FileName(const GoFunc& f, int32_t file_index, siz
   if (!file_offset.ok()) return file_offset.status();
   if (*file_offset == ~0u) return DataLossError("pclntab: no file");
   uint64_t limit = pctab_offset_ > filetab_offset_ ? pctab_offset_ : section_->Size();
-  if (filetab_offset_ + *file_offset >= limit)
+  if (filetab_offset_ + *file_offset >= limit) {
     return DataLossError("pclntab: file outside filetab");
+  }
   return CString(filetab_offset_ + *file_offset, limit, max_bytes);
 }
 

@@ -113,7 +113,7 @@ class Pclntab {
   // last one holds the end of the text).
   std::vector<std::pair<uint32_t, uint32_t>> entries_;
   // One cached window of the section.
-  static constexpr size_t kWindow = 16 * 1024;
+  static constexpr size_t kWindow = size_t{16} * 1024;
   std::vector<uint8_t> window_;
   uint64_t window_start_ = 0;
 };

@@ -38,8 +38,9 @@ std::string Describe(const RuntimeStack& s) {
   out << "goroutine " << s.id << " [" << s.state << "]";
   if (s.tid) out << " tid " << *s.tid;
   out << "\n";
-  for (const SourceFrame& f : s.frames)
+  for (const SourceFrame& f : s.frames) {
     out << "  " << f.function << " " << f.file << ":" << f.line << "\n";
+  }
   return out.str();
 }
 
@@ -111,12 +112,12 @@ Reading ReadProgram(const std::string& binary) {
   Reading reading;
   reading.states_after = ThreadStates((*target)->Pid());
   reading.tracer_after = TracerPid((*target)->Pid());
-  double cpu_ms = (after.ru_utime.tv_sec - before.ru_utime.tv_sec + after.ru_stime.tv_sec -
-                   before.ru_stime.tv_sec) *
-                      1e3 +
-                  (after.ru_utime.tv_usec - before.ru_utime.tv_usec + after.ru_stime.tv_usec -
-                   before.ru_stime.tv_usec) /
-                      1e3;
+  auto micros = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec);
+  };
+  double cpu_ms = (micros(after.ru_utime) - micros(before.ru_utime) + micros(after.ru_stime) -
+                   micros(before.ru_stime)) /
+                  1e3;
   std::cout << binary << ": read in " << cpu_ms << " ms CPU\n";
   EXPECT_TRUE(read.ok()) << read.status().ToString();
   if (!read.ok()) return reading;
