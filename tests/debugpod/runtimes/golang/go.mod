@@ -1,0 +1,3 @@
+module ephemera.dev/tests/goparked
+
+go 1.21
