@@ -17,6 +17,7 @@
 
 #include "base/clock.h"
 #include "debugpod/procfs/real_proc_fs.h"
+#include "debugpod/runtimes/golang/go_runtime_reader.h"
 #include "debugpod/snapshot/capture.h"
 #include "debugpod/snapshot/command_line.h"
 #include "debugpod/snapshot/output_cap.h"
@@ -159,6 +160,10 @@ int Run(int argc, char** argv) {
                    stacks,
                    *redactor,
                    clock};
+  // Language stacks (section stacks, both profiles): each reader recognizes its runtime cheaply
+  // and leaves other processes alone.
+  runtimes::golang::GoRuntimeReader go(kProcRoot, stack_proc);
+  if (cl.sections.Has(Section::kStacks)) deps.runtimes = {&go};
   CaptureResult result = CaptureSnapshot(request, deps);
   const bool targets_found = result.targets_found;
   SetToolUsage(result.document, MeasureToolUsage(start));
