@@ -122,6 +122,42 @@ inline constexpr std::string_view kName = "name";
 inline constexpr std::string_view kWchan = "wchan";
 }  // namespace process_field
 
+// A process's `runtime` object: its language-level stacks (Go goroutines, Python threads, Java
+// threads), written with the `stacks` section (docs/snapshot-format.md, "runtime").
+namespace runtime_field {
+inline constexpr std::string_view kRuntime = "runtime";
+inline constexpr std::string_view kLanguage = "language";  // "go", "python", "java"
+inline constexpr std::string_view kVersion = "version";
+inline constexpr std::string_view kMethod = "method";  // "memory" or "attach"
+inline constexpr std::string_view kFreezeMicros = "freezeMicros";
+inline constexpr std::string_view kCount = "count";  // goroutines / threads the runtime has
+inline constexpr std::string_view kGroups = "groups";
+inline constexpr std::string_view kGroupsOmitted = "groupsOmitted";
+inline constexpr std::string_view kState = "state";
+inline constexpr std::string_view kWaitSeconds = "waitSeconds";  // {min, max}
+inline constexpr std::string_view kMin = "min";
+inline constexpr std::string_view kMax = "max";
+inline constexpr std::string_view kMembers = "members";  // [{id, name, tid}]
+inline constexpr std::string_view kId = "id";
+inline constexpr std::string_view kName = "name";
+inline constexpr std::string_view kTid = "tid";
+inline constexpr std::string_view kFrames = "frames";
+inline constexpr std::string_view kFramesTruncated = "framesTruncated";
+inline constexpr std::string_view kFunction = "function";
+inline constexpr std::string_view kFile = "file";
+inline constexpr std::string_view kLine = "line";
+inline constexpr std::string_view kLocks = "locks";  // [{action, class, id}]
+inline constexpr std::string_view kAction = "action";
+inline constexpr std::string_view kClass = "class";
+inline constexpr std::string_view kDeadlocks = "deadlocks";  // [{members, description}]
+inline constexpr std::string_view kDescription = "description";
+}  // namespace runtime_field
+
+// Bounds of the `runtime` object: groups listed (the rest counted in groupsOmitted) and members
+// listed per group (the rest are in its count).
+inline constexpr std::size_t kMaxRuntimeGroups = 1000;
+inline constexpr std::size_t kMaxRuntimeGroupMembers = 16;
+
 // The top-level `evidence` object: what describes the pod or the container rather than one
 // process, read once for the main target. Each part is written with the section it belongs to:
 // `network` with sockets, `pressure` and `memory` with cgroup. A part that could not be read

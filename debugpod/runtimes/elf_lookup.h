@@ -34,6 +34,7 @@ struct ElfSection {
   uint64_t address = 0;  // sh_addr (ELF virtual address; add the load bias for a runtime address)
   uint64_t offset = 0;   // sh_offset in the file
   uint64_t size = 0;     // sh_size
+  uint32_t link = 0;     // sh_link: for a symbol table, the index of its string table
 };
 
 struct ElfSymbol {

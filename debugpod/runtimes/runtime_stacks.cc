@@ -25,8 +25,9 @@ bool FramesLess(const std::vector<SourceFrame>& a, const std::vector<SourceFrame
 struct SameStack {
   bool operator()(const RuntimeStack* a, const RuntimeStack* b) const {
     if (a->state != b->state) return a->state < b->state;
-    if (a->frames_truncated != b->frames_truncated)
+    if (a->frames_truncated != b->frames_truncated) {
       return a->frames_truncated < b->frames_truncated;
+    }
     return FramesLess(a->frames, b->frames);
   }
 };

@@ -14,6 +14,7 @@
 #include "debugpod/procfs/net.h"
 #include "debugpod/procfs/process_files.h"
 #include "debugpod/snapshot/evidence_document.h"
+#include "debugpod/snapshot/runtime_document.h"
 #include "debugpod/snapshot/targets.h"
 
 namespace ephemera::snapshot {
@@ -105,6 +106,7 @@ class SnapshotBuilder {
   bool CaptureProcessSection(int pid, Json& out);
   void CaptureThreadsAndStacks(int pid, Json& out);
   void CaptureStacks(int pid, Json& threads);
+  void CaptureRuntime(int pid, Json& out);
   void CaptureFdsAndSockets(int pid, Json& out);
   const SocketTable& SocketsOf(int pid);
   void CaptureLimits(int pid, Json& out);
@@ -373,8 +375,46 @@ void SnapshotBuilder::CaptureThreadsAndStacks(int pid, Json& out) {
     } else {
       CaptureStacks(pid, threads);
     }
+    // Language stacks need no CAP_SYS_PTRACE: memory reads and the JVM's attach work as the
+    // target's user.
+    if (!DeadlinePassed()) CaptureRuntime(pid, out);
   }
   out["threads"] = std::move(threads);
+}
+
+void SnapshotBuilder::CaptureRuntime(int pid, Json& out) {
+  runtimes::RuntimeLimits limits;
+  limits.max_frames = static_cast<size_t>(std::max(1, request_.max_frames));
+  limits.deadline = request_.deadline;
+  for (runtimes::RuntimeReader* reader : deps_.runtimes) {
+    StatusOr<std::optional<runtimes::RuntimeStacks>> read = reader->Read(pid, limits);
+    if (read.ok() && !read->has_value()) continue;  // not this runtime
+    if (!read.ok()) {
+      if (auto reason = Redacted(read.status().message(), FieldPath(pid, "runtime"))) {
+        Degrade(Section::kStacks, pid, *reason);
+      }
+      return;
+    }
+    const runtimes::RuntimeStacks& stacks = **read;
+    total_freeze_ += stacks.freeze;
+    max_thread_freeze_ = std::max(max_thread_freeze_, stacks.freeze);
+    std::string path = FieldPath(pid, std::string(api::runtime_field::kRuntime));
+    out[api::runtime_field::kRuntime] = RuntimeDocument(
+        stacks, path,
+        [this](std::string_view text, const std::string& at) { return Redacted(text, at); });
+    for (const std::string& problem : stacks.problems) {
+      if (auto reason = Redacted(stacks.language + ": " + problem, path)) {
+        Degrade(Section::kStacks, pid, *reason);
+      }
+    }
+    size_t omitted = out[api::runtime_field::kRuntime][api::runtime_field::kGroupsOmitted];
+    if (omitted > 0) {
+      Degrade(Section::kStacks, pid,
+              stacks.language + ": " + std::to_string(omitted) + " more distinct stacks than the " +
+                  std::to_string(api::kMaxRuntimeGroups) + " listed");
+    }
+    return;
+  }
 }
 
 void SnapshotBuilder::CaptureStacks(int pid, Json& threads) {

@@ -20,10 +20,12 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "api/snapshot_document.h"
 #include "base/clock.h"
 #include "debugpod/procfs/proc_fs.h"
+#include "debugpod/runtimes/runtime_reader.h"
 #include "debugpod/snapshot/command_line.h"
 #include "debugpod/snapshot/stack_source.h"
 #include "debugpod/snapshot/targets.h"
@@ -73,6 +75,9 @@ struct CaptureDeps {
   StackSource& stacks;
   const redact::Redactor& redactor;
   base::Clock& clock;  // SteadyNow() against the deadline
+  // Language runtimes' readers (borrowed), asked in turn about each target with the `stacks`
+  // section, in both profiles; the first that recognizes a process writes its `runtime` object.
+  std::vector<runtimes::RuntimeReader*> runtimes = {};
 };
 
 struct CaptureResult {

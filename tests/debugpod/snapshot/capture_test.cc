@@ -5,7 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "debugpod/procfs/real_proc_fs.h"
 #include "tests/debugpod/snapshot/fakes.h"
@@ -314,6 +316,101 @@ TEST_F(CaptureTest, RestrictedProfileDoesNotAttemptStacks) {
   EXPECT_EQ(doc["tool"]["profile"], "restricted");
   EXPECT_TRUE(HasDegraded(doc, "stacks", 1, "profile restricted: no CAP_SYS_PTRACE"));
   EXPECT_TRUE(HasDegraded(doc, "stacks", 7, "profile restricted: no CAP_SYS_PTRACE"));
+}
+
+// A runtime reader with canned answers per pid: stacks, an error, or "not this runtime".
+class FakeRuntimeReader final : public runtimes::RuntimeReader {
+ public:
+  StatusOr<std::optional<runtimes::RuntimeStacks>> Read(int pid,
+                                                        const runtimes::RuntimeLimits&) override {
+    asked.push_back(pid);
+    auto it = answers.find(pid);
+    if (it == answers.end()) return std::optional<runtimes::RuntimeStacks>();
+    return it->second;
+  }
+  std::map<int, StatusOr<std::optional<runtimes::RuntimeStacks>>> answers;
+  std::vector<int> asked;
+};
+
+runtimes::SourceFrame Frame(std::string function, std::string file, int line) {
+  runtimes::SourceFrame f;
+  f.function = std::move(function);
+  f.file = std::move(file);
+  f.line = line;
+  return f;
+}
+
+runtimes::RuntimeStacks GoWorkers() {
+  runtimes::RuntimeStacks go;
+  go.language = "go";
+  go.version = "go1.22.5";
+  go.method = "memory";
+  for (int i = 0; i < 3; ++i) {
+    runtimes::RuntimeStack worker;
+    worker.id = std::to_string(20 + i);
+    worker.state = "chan receive";
+    worker.wait_seconds = 840 + i;
+    worker.frames = {Frame("main.worker", "/src/main.go", 42),
+                     Frame("main.main", "/src/main.go", 9)};
+    go.stacks.push_back(std::move(worker));
+  }
+  // A secret in a frame's file path is redacted like any other text from the target.
+  runtimes::RuntimeStack main_goroutine;
+  main_goroutine.id = "1";
+  main_goroutine.state = "running";
+  main_goroutine.tid = 1;
+  main_goroutine.frames = {Frame("main.main", std::string("/src/") + kEnvSecret + "/main.go", 9)};
+  go.stacks.push_back(std::move(main_goroutine));
+  go.total = 4;
+  go.problems = {"goroutine 5: stack unreadable"};
+  return go;
+}
+
+TEST_F(CaptureTest, RuntimeStacksAreGroupedRedactedAndReadInBothProfiles) {
+  FakeRuntimeReader reader;
+  reader.answers.emplace(1, std::optional<runtimes::RuntimeStacks>(GoWorkers()));
+  deps_.runtimes = {&reader};
+  for (Profile profile : {Profile::kPtrace, Profile::kRestricted}) {
+    request_.profile = profile;
+    Json doc = Capture();
+    const Json& runtime = Process(doc, 1)["runtime"];
+    EXPECT_EQ(runtime["language"], "go");
+    EXPECT_EQ(runtime["version"], "go1.22.5");
+    EXPECT_EQ(runtime["method"], "memory");
+    EXPECT_EQ(runtime["count"], 4);
+    ASSERT_EQ(runtime["groups"].size(), 2u);
+    const Json& workers = runtime["groups"][0];
+    EXPECT_EQ(workers["count"], 3);
+    EXPECT_EQ(workers["state"], "chan receive");
+    EXPECT_EQ(workers["waitSeconds"]["min"], 840);
+    EXPECT_EQ(workers["waitSeconds"]["max"], 842);
+    EXPECT_EQ(workers["members"].size(), 3u);
+    EXPECT_EQ(workers["frames"][0]["function"], "main.worker");
+    EXPECT_EQ(workers["frames"][0]["line"], 42);
+    EXPECT_EQ(runtime["groups"][1]["members"][0]["tid"], 1);
+    EXPECT_THAT(doc.dump(), Not(HasSubstr(kEnvSecret)));
+    EXPECT_TRUE(HasDegraded(doc, "stacks", 1, "go: goroutine 5: stack unreadable"));
+    EXPECT_FALSE(Process(doc, 7).contains("runtime"));  // the reader said: not a Go process
+  }
+  EXPECT_EQ(reader.asked, (std::vector<int>{1, 7, 1, 7}));
+}
+
+TEST_F(CaptureTest, ARuntimeThatCannotBeReadIsDegradedWithItsReason) {
+  FakeRuntimeReader reader;
+  reader.answers.emplace(7, PermissionDeniedError("python: EPERM reading 8 bytes at 0x10"));
+  deps_.runtimes = {&reader};
+  Json doc = Capture();
+  EXPECT_FALSE(Process(doc, 7).contains("runtime"));
+  EXPECT_TRUE(HasDegraded(doc, "stacks", 7, "python: EPERM reading 8 bytes at 0x10"));
+}
+
+TEST_F(CaptureTest, RuntimesAreNotAskedWithoutTheStacksSection) {
+  FakeRuntimeReader reader;
+  deps_.runtimes = {&reader};
+  request_.sections = SectionSet();
+  request_.sections.Add(Section::kThreads);
+  Capture();
+  EXPECT_TRUE(reader.asked.empty());
 }
 
 TEST_F(CaptureTest, UnreadableFilesBecomeDegradedWithTheErrno) {
