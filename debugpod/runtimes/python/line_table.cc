@@ -66,8 +66,7 @@ StatusOr<uint32_t> ReadVarint(std::span<const uint8_t> table, size_t& pos) {
 // 14 (long) start with a signed varint line delta; 10-12 move it by code - 10; 0-9 (short) keep
 // it; 15 means "no location" and keeps it. What follows the line delta (columns, end line) does
 // not matter here: the next entry starts at the next byte with bit 7 set.
-StatusOr<int> LineFromLocationTable(std::span<const uint8_t> table, int64_t line,
-                                    int64_t offset) {
+StatusOr<int> LineFromLocationTable(std::span<const uint8_t> table, int64_t line, int64_t offset) {
   const int64_t unit = offset / 2;  // code units are two bytes
   int64_t start = 0;
   size_t pos = 0;
@@ -97,8 +96,8 @@ StatusOr<int> LineFromLocationTable(std::span<const uint8_t> table, int64_t line
 
 }  // namespace
 
-StatusOr<int> LineForOffset(LineTableFormat format, std::span<const uint8_t> table,
-                            int first_line, int64_t byte_offset) {
+StatusOr<int> LineForOffset(LineTableFormat format, std::span<const uint8_t> table, int first_line,
+                            int64_t byte_offset) {
   if (byte_offset < 0) return first_line;
   switch (format) {
     case LineTableFormat::kLnotab:

@@ -30,8 +30,8 @@ enum class LineTableFormat {
 // (3.10+), or when the offset lies past the table's end. DataLoss when the table is malformed
 // (an entry cut off by the end of the span, a varint longer than 32 bits); InvalidArgument for a
 // line that does not fit an int.
-StatusOr<int> LineForOffset(LineTableFormat format, std::span<const uint8_t> table,
-                            int first_line, int64_t byte_offset);
+StatusOr<int> LineForOffset(LineTableFormat format, std::span<const uint8_t> table, int first_line,
+                            int64_t byte_offset);
 
 }  // namespace ephemera::python
 

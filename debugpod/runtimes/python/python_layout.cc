@@ -20,9 +20,8 @@ void FinishSizes(PythonLayout& l) {
   std::initializer_list<uint64_t> frame = {l.frame_previous, l.frame_code, l.frame_instruction,
                                            l.frame_owner.value_or(0)};
   l.frame_read_size = EndOf(frame);
-  l.code_read_size =
-      EndOf({l.object_type, l.var_object_size, l.code_filename, l.code_name,
-             l.code_qualname.value_or(0), l.code_firstlineno, l.code_line_table});
+  l.code_read_size = EndOf({l.object_type, l.var_object_size, l.code_filename, l.code_name,
+                            l.code_qualname.value_or(0), l.code_firstlineno, l.code_line_table});
 }
 
 // The tables: offsetof() of each field, read from the headers named in
@@ -42,8 +41,8 @@ PythonLayout Layout39Or310(int minor) {
   l.tstate_interp = 16;
   l.tstate_frame = 24;  // frame
   l.tstate_thread_id = 176;
-  l.frame_previous = 24;  // f_back
-  l.frame_code = 32;      // f_code
+  l.frame_previous = 24;                        // f_back
+  l.frame_code = 32;                            // f_code
   l.frame_instruction = minor == 9 ? 104 : 96;  // f_lasti
   l.frame_lasti_scale = minor == 9 ? 1 : 2;
   l.code_filename = 104;

@@ -63,16 +63,16 @@ struct PythonLayout {
   uint64_t frame_instruction = 0;
   bool frame_instruction_is_pointer = false;
   int frame_lasti_scale = 1;
-  std::optional<uint64_t> frame_owner;      // char; 3.12+ skip FRAME_OWNED_BY_CSTACK (3) shims
-  std::optional<int> frame_owner_skipped;   // the owner value of frames that are not Python's
-  uint64_t frame_read_size = 0;             // bytes covering every field above
+  std::optional<uint64_t> frame_owner;     // char; 3.12+ skip FRAME_OWNED_BY_CSTACK (3) shims
+  std::optional<int> frame_owner_skipped;  // the owner value of frames that are not Python's
+  uint64_t frame_read_size = 0;            // bytes covering every field above
 
   // PyCodeObject
   uint64_t code_filename = 0;
   uint64_t code_name = 0;
-  std::optional<uint64_t> code_qualname;     // 3.11+
-  uint64_t code_firstlineno = 0;             // int
-  uint64_t code_line_table = 0;              // co_lnotab (3.9) / co_linetable: a bytes object
+  std::optional<uint64_t> code_qualname;       // 3.11+
+  uint64_t code_firstlineno = 0;               // int
+  uint64_t code_line_table = 0;                // co_lnotab (3.9) / co_linetable: a bytes object
   std::optional<uint64_t> code_code_adaptive;  // 3.11+: where the bytecode starts, inline
   uint64_t code_read_size = 0;
   LineTableFormat line_table_format = LineTableFormat::kLocationTable;

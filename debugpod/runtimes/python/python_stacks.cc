@@ -462,8 +462,8 @@ StatusOr<RuntimeStacks> Walker::Run() {
       break;
     }
     if (!IsPlausiblePointer(tstate) || !seen.insert(tstate).second) {
-      AddProblem("thread list corrupt at " + Hex(tstate) + " after " +
-                 std::to_string(out_.total) + " threads (a cycle or a bad pointer)");
+      AddProblem("thread list corrupt at " + Hex(tstate) + " after " + std::to_string(out_.total) +
+                 " threads (a cycle or a bad pointer)");
       break;
     }
     // Past max_stacks only `next` is read, to count.
@@ -503,8 +503,7 @@ StatusOr<RuntimeStacks> Walker::Run() {
 }  // namespace
 
 StatusOr<RuntimeStacks> ReadPythonStacks(MemoryReader& memory, const PythonLayout& layout,
-                                         const PythonTarget& target,
-                                         const RuntimeLimits& limits) {
+                                         const PythonTarget& target, const RuntimeLimits& limits) {
   return Walker(memory, layout, target, limits).Run();
 }
 

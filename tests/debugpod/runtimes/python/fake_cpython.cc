@@ -61,16 +61,15 @@ uint64_t FakeCPython::Str(const std::u32string& text, int kind) {
 uint64_t FakeCPython::StrClaiming(int64_t length, int kind, size_t stored) {
   const uint64_t address = Alloc(layout_.compact_object_size + stored * kind);
   Set<int64_t>(address + layout_.unicode_length, length);
-  Set<uint32_t>(address + layout_.unicode_state,
-                (kind << 2) | (1 << 5) | (kind == 1 ? 1 << 6 : 0));
-  const uint64_t data = address + (kind == 1 ? layout_.ascii_object_size
-                                              : layout_.compact_object_size);
+  Set<uint32_t>(address + layout_.unicode_state, (kind << 2) | (1 << 5) | (kind == 1 ? 1 << 6 : 0));
+  const uint64_t data =
+      address + (kind == 1 ? layout_.ascii_object_size : layout_.compact_object_size);
   for (size_t i = 0; i < stored * kind; ++i) Set<uint8_t>(data + i, 'x');
   return address;
 }
 
-uint64_t FakeCPython::Code(const std::u32string& qualname, const std::string& file,
-                           int first_line, int line) {
+uint64_t FakeCPython::Code(const std::u32string& qualname, const std::string& file, int first_line,
+                           int line) {
   std::vector<uint8_t> table;
   const int delta = line - first_line;
   switch (layout_.line_table_format) {

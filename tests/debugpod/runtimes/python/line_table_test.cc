@@ -56,7 +56,9 @@ const std::vector<uint8_t> kLocations = {
 };
 
 TEST(LineTableTest, LocationTableEachForm) {
-  auto line = [](int unit) { return Line(LineTableFormat::kLocationTable, kLocations, 100, 2 * unit); };
+  auto line = [](int unit) {
+    return Line(LineTableFormat::kLocationTable, kLocations, 100, 2 * unit);
+  };
   EXPECT_EQ(line(0), 100);
   EXPECT_EQ(line(1), 100);
   EXPECT_EQ(line(2), 101);
@@ -84,20 +86,19 @@ TEST(LineTableTest, LocationTableRejectsMalformedInput) {
   EXPECT_EQ(status({0xe8, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x00}),
             StatusCode::kDataLoss);  // a varint of more than 32 bits
   // A line beyond int: first line INT_MAX and a +1.
-  EXPECT_EQ(LineForOffset(LineTableFormat::kLocationTable, std::vector<uint8_t>{0xd8, 0, 0},
-                          INT_MAX, 0)
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      LineForOffset(LineTableFormat::kLocationTable, std::vector<uint8_t>{0xd8, 0, 0}, INT_MAX, 0)
+          .status()
+          .code(),
+      StatusCode::kInvalidArgument);
 }
 
 TEST(LineTableTest, Lnotab310LineOverflowIsAnError) {
   std::vector<uint8_t> table(2 * 40, 0);
   for (size_t i = 0; i < table.size(); i += 2) table[i + 1] = 100;
-  EXPECT_EQ(LineForOffset(LineTableFormat::kLineTable310, table, INT_MAX - 10, 1000)
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      LineForOffset(LineTableFormat::kLineTable310, table, INT_MAX - 10, 1000).status().code(),
+      StatusCode::kInvalidArgument);
 }
 
 TEST(LineTableTest, LongTablesDecodeInOnePass) {

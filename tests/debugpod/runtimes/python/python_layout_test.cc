@@ -28,8 +28,8 @@ TEST(PythonLayoutTest, OtherVersionsSayWhatIsSupported) {
     StatusOr<PythonLayout> layout = LayoutForMinor(minor);
     ASSERT_FALSE(layout.ok());
     EXPECT_EQ(layout.status().code(), StatusCode::kFailedPrecondition);
-    EXPECT_EQ(layout.status().message(), "python 3." + std::to_string(minor) +
-                                             ": layout not known; supported 3.9–3.13");
+    EXPECT_EQ(layout.status().message(),
+              "python 3." + std::to_string(minor) + ": layout not known; supported 3.9–3.13");
   }
 }
 

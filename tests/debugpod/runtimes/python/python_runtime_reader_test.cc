@@ -66,7 +66,8 @@ std::string PyenvPython(const std::string& prefix, const std::string& binary = "
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(versions, error)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix + ".", 0) == 0 && std::filesystem::exists(entry.path() / "bin" / binary)) {
+    if (name.rfind(prefix + ".", 0) == 0 &&
+        std::filesystem::exists(entry.path() / "bin" / binary)) {
       return (entry.path() / "bin" / binary).string();
     }
   }
@@ -162,8 +163,9 @@ TEST_P(PythonReaderTest, ReadsTheParkedThreads) {
   const RuntimeStack* getter = StackWith(stacks, "queue_getter");
   ASSERT_NE(getter, nullptr);
   EXPECT_NE(getter->frames.at(0).file.find("threading.py"), std::string::npos);  // Condition.wait
-  const auto getter_frame = std::find_if(getter->frames.begin(), getter->frames.end(),
-                                         [](const auto& f) { return f.function == "queue_getter"; });
+  const auto getter_frame =
+      std::find_if(getter->frames.begin(), getter->frames.end(),
+                   [](const auto& f) { return f.function == "queue_getter"; });
   EXPECT_EQ(getter_frame->line, marker.at("queue"));
 
   const RuntimeStack* main_thread = StackWith(stacks, "main");
@@ -228,8 +230,9 @@ TEST(PythonReaderTest, OlderPythonsAreRecognizedAndRefused) {
       continue;
     }
     auto target = stacks::TargetProcess::Start(
-        {python, "-c", "import sys, time; sys.stdout.write('ready\\n'); sys.stdout.flush(); "
-                       "time.sleep(60)"});
+        {python, "-c",
+         "import sys, time; sys.stdout.write('ready\\n'); sys.stdout.flush(); "
+         "time.sleep(60)"});
     ASSERT_TRUE(target.ok()) << target.status().message();
     procfs::RealProcFs proc("/proc");
     PythonRuntimeReader reader("/proc", proc);

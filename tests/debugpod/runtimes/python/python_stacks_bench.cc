@@ -89,8 +89,8 @@ int main(int argc, char** argv) {
   }
   std::printf("reader: %.1f us CPU, %.1f us wall per read (%d reads)\n", cpu_per_read,
               wall_per_read, reads);
-  std::printf("reader process max RSS: %ld KiB (%ld KiB before starting the target)\n",
-              MaxRssKib(), rss_before);
+  std::printf("reader process max RSS: %ld KiB (%ld KiB before starting the target)\n", MaxRssKib(),
+              rss_before);
   std::printf("baseline faulthandler.dump_traceback(all_threads=True) in the target: %.1f us CPU\n",
               faulthandler_us);
   if (faulthandler_us > 0) {
