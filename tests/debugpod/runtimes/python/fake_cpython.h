@@ -20,9 +20,9 @@ class FakeCPython {
  public:
   explicit FakeCPython(const PythonLayout& layout);
 
-  const PythonLayout& layout() const { return layout_; }
-  uint64_t runtime() const { return runtime_; }
-  uint64_t interpreter() const { return interp_; }
+  const PythonLayout& Layout() const { return layout_; }
+  uint64_t Runtime() const { return runtime_; }
+  uint64_t Interpreter() const { return interp_; }
 
   uint64_t Alloc(size_t size);
   template <typename T>

@@ -57,7 +57,7 @@ const std::vector<uint8_t> kLocations = {
 
 TEST(LineTableTest, LocationTableEachForm) {
   auto line = [](int unit) {
-    return Line(LineTableFormat::kLocationTable, kLocations, 100, 2 * unit);
+    return Line(LineTableFormat::kLocationTable, kLocations, 100, int64_t{2} * unit);
   };
   EXPECT_EQ(line(0), 100);
   EXPECT_EQ(line(1), 100);
@@ -94,7 +94,7 @@ TEST(LineTableTest, LocationTableRejectsMalformedInput) {
 }
 
 TEST(LineTableTest, Lnotab310LineOverflowIsAnError) {
-  std::vector<uint8_t> table(2 * 40, 0);
+  std::vector<uint8_t> table(80, 0);
   for (size_t i = 0; i < table.size(); i += 2) table[i + 1] = 100;
   EXPECT_EQ(
       LineForOffset(LineTableFormat::kLineTable310, table, INT_MAX - 10, 1000).status().code(),

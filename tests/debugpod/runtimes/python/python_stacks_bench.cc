@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <sstream>
 #include <string>
 
 #include "debugpod/procfs/real_proc_fs.h"
@@ -81,10 +82,12 @@ int main(int argc, char** argv) {
   auto line = (*target)->ReadLine(std::chrono::seconds(20));
   double faulthandler_us = -1;
   if (line.ok()) {
-    unsigned long runs = 0;
-    unsigned long long ns = 0;
-    if (std::sscanf(line->c_str(), "faulthandler %lu %llu", &runs, &ns) == 2 && runs > 0) {
-      faulthandler_us = static_cast<double>(ns) / 1000.0 / static_cast<double>(runs);
+    std::istringstream fields(*line);
+    std::string word;
+    double runs = 0;
+    double ns = 0;
+    if (fields >> word >> runs >> ns && word == "faulthandler" && runs > 0) {
+      faulthandler_us = ns / 1000.0 / runs;
     }
   }
   std::printf("reader: %.1f us CPU, %.1f us wall per read (%d reads)\n", cpu_per_read,

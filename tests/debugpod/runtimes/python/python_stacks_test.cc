@@ -28,8 +28,8 @@ RuntimeStacks Read(const FakeCPython& fake, RuntimeLimits limits = {},
                    std::vector<int> tasks = {}) {
   FakeMemoryReader memory;
   fake.MapInto(memory);
-  PythonTarget target{fake.runtime(), std::move(tasks)};
-  StatusOr<RuntimeStacks> stacks = ReadPythonStacks(memory, fake.layout(), target, limits);
+  PythonTarget target{fake.Runtime(), std::move(tasks)};
+  StatusOr<RuntimeStacks> stacks = ReadPythonStacks(memory, fake.Layout(), target, limits);
   EXPECT_TRUE(stacks.ok()) << stacks.status().message();
   return stacks.ok() ? *stacks : RuntimeStacks{};
 }
@@ -110,7 +110,7 @@ TEST(PythonStacksTest, UcsKindsAreDecodedWithTheirWidth) {
   const uint64_t code = fake.Code(U"f", "a.py", 1, 1);
   for (uint64_t name : {ucs2, ucs4, surrogate}) {
     FakeCPython copy = fake;
-    copy.Set<uint64_t>(code + *copy.layout().code_qualname, name);
+    copy.Set<uint64_t>(code + *copy.Layout().code_qualname, name);
     copy.Thread(1, copy.Frame(code, 0));
     RuntimeStacks stacks = Read(copy);
     const std::string expected = name == ucs2   ? "\xce\xbb\xce\xbc"
@@ -124,7 +124,7 @@ TEST(PythonStacksTest, LongStringsAreCutToMaxStringBytes) {
   FakeCPython fake(LayoutOf(11));
   const uint64_t code = fake.Code(U"f", "a.py", 1, 1);
   // The header claims a billion characters; only 64 exist. Reading more would fault.
-  fake.Set<uint64_t>(code + fake.layout().code_filename, fake.StrClaiming(1'000'000'000, 1, 64));
+  fake.Set<uint64_t>(code + fake.Layout().code_filename, fake.StrClaiming(1'000'000'000, 1, 64));
   fake.Thread(1, fake.Frame(code, 0));
   RuntimeLimits limits;
   limits.max_string_bytes = 16;
@@ -135,7 +135,7 @@ TEST(PythonStacksTest, LongStringsAreCutToMaxStringBytes) {
 TEST(PythonStacksTest, MultiByteCharactersAreNotSplitAtTheCut) {
   FakeCPython fake(LayoutOf(11));
   const uint64_t code = fake.Code(U"f", "a.py", 1, 1);
-  fake.Set<uint64_t>(code + *fake.layout().code_qualname, fake.Str(U"\u03bb\u03bb\u03bb", 2));
+  fake.Set<uint64_t>(code + *fake.Layout().code_qualname, fake.Str(U"\u03bb\u03bb\u03bb", 2));
   fake.Thread(1, fake.Frame(code, 0));
   RuntimeLimits limits;
   limits.max_string_bytes = 5;
@@ -145,7 +145,7 @@ TEST(PythonStacksTest, MultiByteCharactersAreNotSplitAtTheCut) {
 TEST(PythonStacksTest, CorruptStringHeaderGivesAnUnknownFrame) {
   FakeCPython fake(LayoutOf(11));
   const uint64_t code = fake.Code(U"f", "a.py", 1, 1);
-  fake.Set<uint64_t>(code + fake.layout().code_filename, fake.StrClaiming(-5, 1, 1));
+  fake.Set<uint64_t>(code + fake.Layout().code_filename, fake.StrClaiming(-5, 1, 1));
   fake.Thread(1, fake.Frame(code, 0));
   RuntimeStacks stacks = Read(fake);
   EXPECT_EQ(stacks.stacks.at(0).frames.at(0).function, "?");
@@ -170,7 +170,7 @@ TEST(PythonStacksTest, FrameCycleEndsTheWalk) {
   const uint64_t code = fake.Code(U"f", "a.py", 1, 1);
   const uint64_t a = fake.Frame(code, 0);
   const uint64_t b = fake.Frame(code, a);
-  fake.Set<uint64_t>(a + fake.layout().frame_previous, b);  // a → b → a
+  fake.Set<uint64_t>(a + fake.Layout().frame_previous, b);  // a → b → a
   fake.Thread(1, b);
   RuntimeStacks stacks = Read(fake);
   EXPECT_EQ(stacks.stacks.at(0).frames.size(), 2u);
@@ -181,7 +181,7 @@ TEST(PythonStacksTest, FrameCycleEndsTheWalk) {
 TEST(PythonStacksTest, ShimFramesInACycleAreBounded) {
   FakeCPython fake(LayoutOf(12));
   const uint64_t shim = fake.Frame(0, 0, /*owner=*/3);
-  fake.Set<uint64_t>(shim + fake.layout().frame_previous, shim);
+  fake.Set<uint64_t>(shim + fake.Layout().frame_previous, shim);
   fake.Thread(1, shim);
   RuntimeStacks stacks = Read(fake);
   EXPECT_TRUE(stacks.stacks.at(0).frames.empty());
@@ -192,7 +192,7 @@ TEST(PythonStacksTest, ThreadListCycleEndsTheWalk) {
   FakeCPython fake(LayoutOf(11));
   const uint64_t first = fake.Thread(1, 0);
   const uint64_t second = fake.Thread(2, 0);
-  fake.Set<uint64_t>(second + fake.layout().tstate_next, first);
+  fake.Set<uint64_t>(second + fake.Layout().tstate_next, first);
   RuntimeStacks stacks = Read(fake);
   EXPECT_EQ(stacks.stacks.size(), 2u);
   EXPECT_EQ(stacks.total, 2u);
@@ -204,7 +204,7 @@ TEST(PythonStacksTest, ThreadThatLeftTheInterpreterEndsTheWalk) {
   fake.Thread(1, 0);
   const uint64_t freed = fake.Thread(2, 0);
   fake.Thread(3, 0);
-  fake.Set<uint64_t>(freed + fake.layout().tstate_interp, 0xdead0000);  // reused memory
+  fake.Set<uint64_t>(freed + fake.Layout().tstate_interp, 0xdead0000);  // reused memory
   RuntimeStacks stacks = Read(fake);
   EXPECT_EQ(stacks.stacks.size(), 1u);
   EXPECT_TRUE(HasProblem(stacks, "thread list changed while read"));
@@ -213,7 +213,7 @@ TEST(PythonStacksTest, ThreadThatLeftTheInterpreterEndsTheWalk) {
 TEST(PythonStacksTest, UnalignedThreadPointerIsNotFollowed) {
   FakeCPython fake(LayoutOf(9));
   const uint64_t only = fake.Thread(1, 0);
-  fake.Set<uint64_t>(only + fake.layout().tstate_next, 0xdeadbeef);
+  fake.Set<uint64_t>(only + fake.Layout().tstate_next, 0xdeadbeef);
   RuntimeStacks stacks = Read(fake);
   EXPECT_EQ(stacks.stacks.size(), 1u);
   EXPECT_TRUE(HasProblem(stacks, "thread list corrupt at 0xdeadbeef"));
@@ -249,7 +249,7 @@ class BudgetReader final : public runtimes::MemoryReader {
     used_ += out.size();
     return fake_.Read(address, out);
   }
-  uint64_t used() const { return used_; }
+  uint64_t Used() const { return used_; }
 
  private:
   runtimes::FakeMemoryReader fake_;
@@ -263,11 +263,11 @@ TEST(PythonStacksTest, ReadBudgetGivesPartialResults) {
   for (int i = 0; i < 50; ++i) fake.Thread(i + 1, fake.Frame(code, fake.Frame(code, 0)));
   BudgetReader memory(fake, 2000);
   StatusOr<RuntimeStacks> stacks =
-      ReadPythonStacks(memory, fake.layout(), PythonTarget{fake.runtime(), {}}, {});
+      ReadPythonStacks(memory, fake.Layout(), PythonTarget{fake.Runtime(), {}}, {});
   ASSERT_TRUE(stacks.ok());
   EXPECT_LT(stacks->stacks.size(), 50u);
   EXPECT_GT(stacks->stacks.size(), 0u);
-  EXPECT_LE(memory.used(), 2000u);
+  EXPECT_LE(memory.Used(), 2000u);
   EXPECT_TRUE(HasProblem(*stacks, "budget"));
 }
 
@@ -277,8 +277,8 @@ TEST(PythonStacksTest, NotACodeObjectGivesAnUnknownFrame) {
   const uint64_t dict_type = fake.Alloc(64);
   const uint64_t dict_name = fake.Alloc(8);
   fake.Set(dict_name, std::array<char, 5>{'d', 'i', 'c', 't', '\0'});
-  fake.Set<uint64_t>(dict_type + fake.layout().type_name, dict_name);
-  fake.Set<uint64_t>(code + fake.layout().object_type, dict_type);
+  fake.Set<uint64_t>(dict_type + fake.Layout().type_name, dict_name);
+  fake.Set<uint64_t>(code + fake.Layout().object_type, dict_type);
   fake.Thread(1, fake.Frame(code, 0));
   RuntimeStacks stacks = Read(fake);
   EXPECT_EQ(stacks.stacks.at(0).frames.at(0).function, "?");
@@ -288,10 +288,10 @@ TEST(PythonStacksTest, NotACodeObjectGivesAnUnknownFrame) {
 TEST(PythonStacksTest, OversizedLineTableLeavesTheLineUnknown) {
   FakeCPython fake(LayoutOf(11));
   const uint64_t code = fake.Code(U"f", "a.py", 1, 7);
-  fake.Set<uint64_t>(code + fake.layout().code_line_table, fake.StrClaiming(0, 1, 0));
+  fake.Set<uint64_t>(code + fake.Layout().code_line_table, fake.StrClaiming(0, 1, 0));
   const uint64_t table = fake.Alloc(64);
-  fake.Set<int64_t>(table + fake.layout().var_object_size, int64_t{1} << 40);
-  fake.Set<uint64_t>(code + fake.layout().code_line_table, table);
+  fake.Set<int64_t>(table + fake.Layout().var_object_size, int64_t{1} << 40);
+  fake.Set<uint64_t>(code + fake.Layout().code_line_table, table);
   fake.Thread(1, fake.Frame(code, 0));
   RuntimeStacks stacks = Read(fake);
   EXPECT_EQ(stacks.stacks.at(0).frames.at(0).function, "f");
@@ -303,7 +303,7 @@ TEST(PythonStacksTest, InstructionPointerOutsideTheCodeLeavesTheLineUnknown) {
   FakeCPython fake(LayoutOf(12));
   const uint64_t code = fake.Code(U"f", "a.py", 1, 7);
   const uint64_t frame = fake.Frame(code, 0);
-  fake.Set<uint64_t>(frame + fake.layout().frame_instruction, code + 0x100000);
+  fake.Set<uint64_t>(frame + fake.Layout().frame_instruction, code + 0x100000);
   fake.Thread(1, frame);
   EXPECT_EQ(Read(fake).stacks.at(0).frames.at(0).line, 0);
 }
@@ -311,11 +311,11 @@ TEST(PythonStacksTest, InstructionPointerOutsideTheCodeLeavesTheLineUnknown) {
 TEST(PythonStacksTest, SubinterpretersAreCountedAsAProblem) {
   FakeCPython fake(LayoutOf(12));
   fake.Thread(1, 0);
-  const PythonLayout& l = fake.layout();
+  const PythonLayout& l = fake.Layout();
   const uint64_t sub = fake.Alloc(std::max({l.interp_next, l.interp_id}) + 8);
   fake.Set<int64_t>(sub + l.interp_id, 1);
-  fake.Set<uint64_t>(sub + l.interp_next, fake.interpreter());
-  fake.Set<uint64_t>(fake.runtime() + l.runtime_interpreters_head, sub);
+  fake.Set<uint64_t>(sub + l.interp_next, fake.Interpreter());
+  fake.Set<uint64_t>(fake.Runtime() + l.runtime_interpreters_head, sub);
   RuntimeStacks stacks = Read(fake);
   EXPECT_EQ(stacks.stacks.size(), 1u);
   EXPECT_TRUE(HasProblem(stacks, "1 subinterpreter(s) not read"));
@@ -325,7 +325,7 @@ TEST(PythonStacksTest, UnreadableRuntimeIsAnError) {
   FakeCPython fake(LayoutOf(11));
   FakeMemoryReader empty;
   StatusOr<RuntimeStacks> stacks =
-      ReadPythonStacks(empty, fake.layout(), PythonTarget{fake.runtime(), {}}, {});
+      ReadPythonStacks(empty, fake.Layout(), PythonTarget{fake.Runtime(), {}}, {});
   ASSERT_FALSE(stacks.ok());
   EXPECT_EQ(stacks.status().code(), StatusCode::kDataLoss);
   EXPECT_EQ(stacks.status().message().rfind("python: ", 0), 0u);
@@ -333,12 +333,12 @@ TEST(PythonStacksTest, UnreadableRuntimeIsAnError) {
 
 TEST(PythonStacksTest, InterpreterListCycleWithoutMainIsAnError) {
   FakeCPython fake(LayoutOf(11));
-  fake.Set<int64_t>(fake.interpreter() + fake.layout().interp_id, 7);
-  fake.Set<uint64_t>(fake.interpreter() + fake.layout().interp_next, fake.interpreter());
+  fake.Set<int64_t>(fake.Interpreter() + fake.Layout().interp_id, 7);
+  fake.Set<uint64_t>(fake.Interpreter() + fake.Layout().interp_next, fake.Interpreter());
   FakeMemoryReader memory;
   fake.MapInto(memory);
   StatusOr<RuntimeStacks> stacks =
-      ReadPythonStacks(memory, fake.layout(), PythonTarget{fake.runtime(), {}}, {});
+      ReadPythonStacks(memory, fake.Layout(), PythonTarget{fake.Runtime(), {}}, {});
   EXPECT_FALSE(stacks.ok());
 }
 
