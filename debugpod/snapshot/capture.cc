@@ -386,14 +386,16 @@ void SnapshotBuilder::CaptureRuntime(int pid, Json& out) {
   runtimes::RuntimeLimits limits;
   limits.max_frames = static_cast<size_t>(std::max(1, request_.max_frames));
   limits.deadline = request_.deadline;
+  // A reader that cannot tell (the executable unreadable) fails; the next may still recognize
+  // the process. Only when none does is the first failure reported.
+  std::optional<Status> first_failure;
   for (runtimes::RuntimeReader* reader : deps_.runtimes) {
+    if (DeadlinePassed()) break;
     StatusOr<std::optional<runtimes::RuntimeStacks>> read = reader->Read(pid, limits);
     if (read.ok() && !read->has_value()) continue;  // not this runtime
     if (!read.ok()) {
-      if (auto reason = Redacted(read.status().message(), FieldPath(pid, "runtime"))) {
-        Degrade(Section::kStacks, pid, *reason);
-      }
-      return;
+      if (!first_failure) first_failure = read.status();
+      continue;
     }
     const runtimes::RuntimeStacks& stacks = **read;
     total_freeze_ += stacks.freeze;
@@ -414,6 +416,11 @@ void SnapshotBuilder::CaptureRuntime(int pid, Json& out) {
                   std::to_string(api::kMaxRuntimeGroups) + " listed");
     }
     return;
+  }
+  if (first_failure) {
+    if (auto reason = Redacted(first_failure->message(), FieldPath(pid, "runtime"))) {
+      Degrade(Section::kStacks, pid, *reason);
+    }
   }
 }
 

@@ -200,7 +200,8 @@ Target:
                           container's log; the tool then adds the values it hides to the
                           encrypted document (controllerOnly) so the controller can scrub them
   --profile P             restricted | ptrace (default ptrace). restricted: the tool has no
-                          CAP_SYS_PTRACE, so stacks are not attempted and reported degraded
+                          CAP_SYS_PTRACE, so native stacks are not attempted (reported
+                          degraded); Go, Python and Java stacks are read in both profiles
 
 Output:
   --format F              age (default): ASCII-armored age v1 ciphertext of the gzipped document

@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "debugpod/procfs/real_proc_fs.h"
 #include "debugpod/runtimes/golang/go_runtime_reader.h"
+#include "debugpod/runtimes/python/python_runtime_reader.h"
 #include "debugpod/snapshot/capture.h"
 #include "debugpod/snapshot/command_line.h"
 #include "debugpod/snapshot/output_cap.h"
@@ -163,7 +164,8 @@ int Run(int argc, char** argv) {
   // Language stacks (section stacks, both profiles): each reader recognizes its runtime cheaply
   // and leaves other processes alone.
   runtimes::golang::GoRuntimeReader go(kProcRoot, stack_proc);
-  if (cl.sections.Has(Section::kStacks)) deps.runtimes = {&go};
+  runtimes::python::PythonRuntimeReader python(kProcRoot, stack_proc);
+  if (cl.sections.Has(Section::kStacks)) deps.runtimes = {&go, &python};
   CaptureResult result = CaptureSnapshot(request, deps);
   const bool targets_found = result.targets_found;
   SetToolUsage(result.document, MeasureToolUsage(start));

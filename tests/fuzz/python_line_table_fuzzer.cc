@@ -11,7 +11,7 @@
 
 #include "debugpod/runtimes/python/line_table.h"
 
-namespace python = ephemera::python;
+namespace python = ephemera::runtimes::python;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 9) return 0;

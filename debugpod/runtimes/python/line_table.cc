@@ -2,7 +2,7 @@
 
 #include <limits>
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 namespace {
 
 constexpr int64_t kMinLine = std::numeric_limits<int>::min();
@@ -110,4 +110,4 @@ StatusOr<int> LineForOffset(LineTableFormat format, std::span<const uint8_t> tab
   return InvalidArgumentError("line table: unknown format");
 }
 
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python

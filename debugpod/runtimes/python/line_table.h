@@ -15,7 +15,7 @@
 
 #include "base/status.h"
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 
 enum class LineTableFormat {
   kLnotab,         // 3.9 co_lnotab
@@ -33,6 +33,6 @@ enum class LineTableFormat {
 StatusOr<int> LineForOffset(LineTableFormat format, std::span<const uint8_t> table, int first_line,
                             int64_t byte_offset);
 
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python
 
 #endif  // EPHEMERA_DEBUGPOD_RUNTIMES_PYTHON_LINE_TABLE_H_

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 namespace {
 
 constexpr std::string_view kDeleted = " (deleted)";
@@ -94,4 +94,4 @@ std::optional<uint64_t> LoadBias(const std::vector<procfs::MapEntry>& maps,
   return std::nullopt;
 }
 
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python

@@ -14,7 +14,7 @@
 #include "debugpod/procfs/maps.h"
 #include "debugpod/stacks/elf_module.h"
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 
 struct NameVersion {
   int major = 0;
@@ -48,6 +48,6 @@ std::optional<uint64_t> LoadBias(const std::vector<procfs::MapEntry>& maps,
                                  const PythonImage& image,
                                  std::span<const stacks::LoadSegment> segments);
 
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python
 
 #endif  // EPHEMERA_DEBUGPOD_RUNTIMES_PYTHON_PYTHON_IMAGE_H_

@@ -5,7 +5,7 @@
 #include <initializer_list>
 #include <string_view>
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 namespace {
 
 // FRAME_OWNED_BY_CSTACK (Include/internal/pycore_frame.h, 3.12+): the entry frame a C call
@@ -349,4 +349,4 @@ std::string VersionFromHex(uint64_t version_hex) {
   return version;
 }
 
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python

@@ -15,7 +15,7 @@
 #include "base/status.h"
 #include "debugpod/runtimes/python/line_table.h"
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 
 inline constexpr int kFirstSupportedMinor = 9;
 inline constexpr int kLastSupportedMinor = 13;
@@ -117,6 +117,6 @@ StatusOr<PythonLayout> ParseDebugOffsets(std::span<const uint8_t> bytes);
 // "3.11.2", "3.13.0rc1" from a PY_VERSION_HEX value.
 std::string VersionFromHex(uint64_t version_hex);
 
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python
 
 #endif  // EPHEMERA_DEBUGPOD_RUNTIMES_PYTHON_PYTHON_LAYOUT_H_

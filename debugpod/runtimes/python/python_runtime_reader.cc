@@ -15,7 +15,7 @@
 #include "debugpod/runtimes/python/python_stacks.h"
 #include "debugpod/stacks/file_byte_source.h"
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 namespace {
 
 using Result = StatusOr<std::optional<runtimes::RuntimeStacks>>;
@@ -155,4 +155,4 @@ StatusOr<std::optional<runtimes::RuntimeStacks>> PythonRuntimeReader::Read(
   return std::optional<runtimes::RuntimeStacks>(std::move(*stacks));
 }
 
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python

@@ -23,7 +23,7 @@
 #include "debugpod/procfs/proc_fs.h"
 #include "debugpod/runtimes/runtime_reader.h"
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 
 class PythonRuntimeReader final : public runtimes::RuntimeReader {
  public:
@@ -40,6 +40,6 @@ class PythonRuntimeReader final : public runtimes::RuntimeReader {
   const procfs::ProcFs& proc_;
 };
 
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python
 
 #endif  // EPHEMERA_DEBUGPOD_RUNTIMES_PYTHON_PYTHON_RUNTIME_READER_H_

@@ -13,7 +13,7 @@
 
 #include "debugpod/runtimes/python/line_table.h"
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 namespace {
 
 using runtimes::MemoryReader;
@@ -507,4 +507,4 @@ StatusOr<RuntimeStacks> ReadPythonStacks(MemoryReader& memory, const PythonLayou
   return Walker(memory, layout, target, limits).Run();
 }
 
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python

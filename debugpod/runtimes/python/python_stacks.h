@@ -19,7 +19,7 @@
 #include "debugpod/runtimes/python/python_layout.h"
 #include "debugpod/runtimes/runtime_stacks.h"
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 
 // Bounds that RuntimeLimits does not carry, fixed for this reader.
 inline constexpr size_t kMaxInterpreters = 256;          // walked to find the main one
@@ -49,6 +49,6 @@ StatusOr<runtimes::RuntimeStacks> ReadPythonStacks(runtimes::MemoryReader& memor
                                                    const PythonTarget& target,
                                                    const runtimes::RuntimeLimits& limits);
 
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python
 
 #endif  // EPHEMERA_DEBUGPOD_RUNTIMES_PYTHON_PYTHON_STACKS_H_

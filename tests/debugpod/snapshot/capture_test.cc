@@ -404,6 +404,19 @@ TEST_F(CaptureTest, ARuntimeThatCannotBeReadIsDegradedWithItsReason) {
   EXPECT_TRUE(HasDegraded(doc, "stacks", 7, "python: EPERM reading 8 bytes at 0x10"));
 }
 
+TEST_F(CaptureTest, AReaderThatCannotTellDoesNotHideTheNextOne) {
+  FakeRuntimeReader unsure;
+  unsure.answers.emplace(1, PermissionDeniedError("go: EACCES: cannot open /proc/1/exe"));
+  FakeRuntimeReader python;
+  runtimes::RuntimeStacks stacks = GoWorkers();
+  stacks.language = "python";
+  python.answers.emplace(1, std::optional<runtimes::RuntimeStacks>(stacks));
+  deps_.runtimes = {&unsure, &python};
+  Json doc = Capture();
+  EXPECT_EQ(Process(doc, 1)["runtime"]["language"], "python");
+  EXPECT_FALSE(HasDegraded(doc, "stacks", 1, "EACCES"));
+}
+
 TEST_F(CaptureTest, RuntimesAreNotAskedWithoutTheStacksSection) {
   FakeRuntimeReader reader;
   deps_.runtimes = {&reader};

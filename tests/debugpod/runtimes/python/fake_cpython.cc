@@ -5,7 +5,7 @@
 
 #include "debugpod/runtimes/python/python_stacks.h"
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 
 FakeCPython::FakeCPython(const PythonLayout& layout) : layout_(layout) {
   runtime_ = Alloc(std::max<uint64_t>(layout_.runtime_interpreters_head, layout_.runtime_gil) + 64);
@@ -154,4 +154,4 @@ void FakeCPython::MapInto(runtimes::FakeMemoryReader& memory) const {
   for (const auto& [address, bytes] : regions_) memory.Map(address, bytes);
 }
 
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python

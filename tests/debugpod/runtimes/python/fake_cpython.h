@@ -14,7 +14,7 @@
 #include "debugpod/runtimes/memory_reader.h"
 #include "debugpod/runtimes/python/python_layout.h"
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 
 class FakeCPython {
  public:
@@ -58,6 +58,6 @@ class FakeCPython {
   uint64_t next_thread_id_ = 0x7f0000001000;
 };
 
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python
 
 #endif  // EPHEMERA_TESTS_DEBUGPOD_RUNTIMES_PYTHON_FAKE_CPYTHON_H_

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 namespace {
 
 int Line(LineTableFormat format, const std::vector<uint8_t>& table, int first, int64_t offset) {
@@ -151,4 +151,4 @@ INSTANTIATE_TEST_SUITE_P(EachVersion, RealCodeObjectsTest,
                                            "line_tables_3.13.txt"));
 
 }  // namespace
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python

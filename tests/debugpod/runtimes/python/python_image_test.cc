@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 namespace {
 
 TEST(PythonImageTest, VersionFromFileName) {
@@ -57,4 +57,4 @@ TEST(PythonImageTest, LoadBiasFromTheMappingASegmentCovers) {
 }
 
 }  // namespace
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <vector>
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 namespace {
 
 TEST(PythonLayoutTest, KnowsNineThroughThirteen) {
@@ -134,4 +134,4 @@ TEST(PythonLayoutTest, DebugOffsetsRejectWhatTheyCannotDescribe) {
 }
 
 }  // namespace
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python

@@ -26,7 +26,7 @@
 #include "debugpod/stacks/file_byte_source.h"
 #include "tests/debugpod/stacks/target_process.h"
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 namespace {
 
 using runtimes::RuntimeStack;
@@ -309,4 +309,4 @@ TEST(PythonReaderTest, DebugOffsetsOf313MatchTheTable) {
 }
 
 }  // namespace
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python

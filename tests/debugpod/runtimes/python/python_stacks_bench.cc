@@ -33,7 +33,7 @@ long MaxRssKib() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  namespace python = ephemera::python;
+  namespace python = ephemera::runtimes::python;
   const std::string interpreter = argc > 1 ? argv[1] : "/usr/bin/python3";
   const int reads = argc > 2 ? std::stoi(argv[2]) : 200;
   const long rss_before = MaxRssKib();

@@ -11,7 +11,7 @@
 #include "debugpod/runtimes/memory_reader.h"
 #include "tests/debugpod/runtimes/python/fake_cpython.h"
 
-namespace ephemera::python {
+namespace ephemera::runtimes::python {
 namespace {
 
 using runtimes::FakeMemoryReader;
@@ -343,4 +343,4 @@ TEST(PythonStacksTest, InterpreterListCycleWithoutMainIsAnError) {
 }
 
 }  // namespace
-}  // namespace ephemera::python
+}  // namespace ephemera::runtimes::python
