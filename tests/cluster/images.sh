@@ -9,7 +9,8 @@
 #                               order given)
 #   images.sh names             print the short NAMEs: pause target kubectl snapshot controller
 #                               hostile-snapshot (a test stand-in for the snapshot tool that writes
-#                               hostile output, tests/target/hostile_snapshot.cc)
+#                               hostile output, tests/target/hostile_snapshot.cc) runtimes (the
+#                               Go, Python and Java programs whose stacks the tests read)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +18,7 @@ repo=$(cd "$here/../.." && pwd)
 build_dir=${EPHEMERA_IMAGE_BUILD_DIR:-$repo/build/release}
 
 # Short name -> image reference, in build order.
-names=(pause target kubectl snapshot controller hostile-snapshot)
+names=(pause target kubectl snapshot controller hostile-snapshot runtimes)
 declare -A images=(
   [pause]=ephemera.local/pause:1.0
   [target]=ephemera.local/target:0.1.0
@@ -25,11 +26,13 @@ declare -A images=(
   [snapshot]=ephemera.local/snapshot:0.1.0
   [controller]=ephemera.local/controller:0.1.0
   [hostile-snapshot]=ephemera.local/hostile-snapshot:0.1.0
+  [runtimes]=ephemera.local/runtimes:0.1.0
 )
 # Short name -> the CMake target of its program (kubectl comes from hack/build-kube.sh instead).
 declare -A targets=(
   [pause]=ephemera-pause [target]=ephemera-target [snapshot]=ephemera-snapshot
   [controller]=ephemera-controller [hostile-snapshot]=ephemera-hostile-snapshot
+  [runtimes]="runtimes-go-parked runtimes-jvm-parked"
 )
 
 log() { echo "images: $*" >&2; }
@@ -78,6 +81,50 @@ docker_build_with_libs() {
   rm -rf "$staging"
 }
 
+# copy_with_libs ROOTFS FILE... : each FILE at its path under ROOTFS, with the shared libraries it
+# links (as ldd resolves them here) at theirs.
+copy_with_libs() {
+  local rootfs=$1 file lib; shift
+  for file in "$@"; do
+    mkdir -p "$rootfs$(dirname "$file")"
+    cp -L "$file" "$rootfs$file"
+    for lib in $(ldd "$file" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\/lib64\// {print $1}'); do
+      [ -e "$rootfs$lib" ] && continue
+      mkdir -p "$rootfs$(dirname "$lib")"
+      cp -L "$lib" "$rootfs$lib"
+    done
+  done
+}
+
+# The runtimes image: the test programs of the language readers (tests/debugpod/runtimes), as a
+# user would deploy them. /go-parked and /go-parked-stripped (static Go); Debian's python3.11 with
+# its standard library and /parked.py; a Java 17 runtime made with jlink (java.base only: the
+# attach listener is part of the VM) and /parked/Parked.class. /tmp is writable for the JVM's
+# attach files. ~80 MB.
+build_runtimes_image() { # image
+  local image=$1 staging rootfs jdk=/usr/lib/jvm/java-17-openjdk-amd64
+  local go_dir=$build_dir/tests/debugpod/runtimes/golang
+  [ -x "$jdk/bin/jlink" ] || die "jlink not found in $jdk: install openjdk-17-jdk-headless (make deps)"
+  [ -x /usr/bin/python3.11 ] || die "/usr/bin/python3.11 not found: install python3 (make deps)"
+  staging=$(mktemp -d)
+  rootfs=$staging/rootfs
+  mkdir -p "$rootfs/tmp" "$rootfs/parked"
+  chmod 1777 "$rootfs/tmp"
+  cp "$go_dir/go-parked" "$go_dir/go-parked-stripped" "$rootfs/"
+  cp "$repo/tests/debugpod/runtimes/python/parked.py" "$rootfs/parked.py"
+  copy_with_libs "$rootfs" /usr/bin/python3.11
+  mkdir -p "$rootfs/usr/lib/python3.11"
+  (cd /usr/lib/python3.11 && tar --exclude=test --exclude=idlelib --exclude=tkinter \
+    --exclude=ensurepip --exclude=lib2to3 --exclude=__pycache__ --exclude=site-packages \
+    --exclude=dist-packages -cf - .) | tar -xf - -C "$rootfs/usr/lib/python3.11"
+  "$jdk/bin/jlink" --add-modules java.base --output "$rootfs/jre" --strip-debug \
+    --no-header-files --no-man-pages
+  copy_with_libs "$rootfs" "$rootfs/jre/bin/java" "$rootfs/jre/lib/server/libjvm.so"
+  cp "$build_dir/tests/debugpod/runtimes/jvm/parked_classes/Parked"*.class "$rootfs/parked/"
+  docker_build "$image" "$here/runtimes.Dockerfile" "$rootfs"
+  rm -rf "$staging"
+}
+
 build_image() { # short-name
   local image=${images[$1]}
   log "building $image"
@@ -95,6 +142,7 @@ build_image() { # short-name
       cp "$build_dir/tests/target/ephemera-hostile-snapshot" "$staging/ephemera-snapshot"
       docker_build_with_libs "$image" "$repo/debugpod/Dockerfile" "$staging/ephemera-snapshot"
       rm -rf "$staging" ;;
+    runtimes) build_runtimes_image "$image" ;;
   esac
 }
 
@@ -120,7 +168,8 @@ build() { # NAME...
   check_names "$@"
   mapfile -t chosen < <(selected "$@")
   for n in "${chosen[@]}"; do
-    if [ -n "${targets[$n]:-}" ]; then cmake_targets+=("${targets[$n]}"); fi
+    # shellcheck disable=SC2206 # a name's targets are space-separated
+    if [ -n "${targets[$n]:-}" ]; then cmake_targets+=(${targets[$n]}); fi
     if [ "$n" = kubectl ]; then
       kubectl_bin=$("$here/cluster.sh" kubectl-path 2>/dev/null || true)
       [ -x "$kubectl_bin" ] ||
