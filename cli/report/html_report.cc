@@ -693,7 +693,7 @@ class HtmlReport {
                 "at the top.</p>\n";
         AppendFlame(process, groups);
         AppendThreadGroups(groups);
-        if (!runtime_groups.empty()) AppendRuntimeNatives(process, runtime_groups);
+        if (!runtime_groups.empty()) AppendRuntimeNatives(process, *threads.content);
         if (model_.stacks_requested && !threads.degraded_reason.empty()) {
           out_ += "<p class=\"missing\">Stacks: " + Escape(threads.degraded_reason) + "</p>\n";
         }
@@ -745,15 +745,14 @@ class HtmlReport {
   }
 
   // The native stacks of threads that also run a language-level stack, collapsed unless asked for.
-  void AppendRuntimeNatives(const ProcessModel& process, const std::vector<StackGroup>& groups) {
-    std::size_t threads = 0;
-    for (const StackGroup& group : groups) threads += group.thread_labels.size();
+  void AppendRuntimeNatives(const ProcessModel& process, const ThreadsModel& threads) {
     const std::string language = process.runtime.has_value() ? process.runtime->language : "";
     out_ += "<details id=\"native-" + std::to_string(process.pid) + "\"" +
             (options_.native_frames ? " open" : "") + "><summary>Native stacks of " +
-            Escape(Plural(threads, "thread", "threads") + " with a " + language + " stack") +
+            Escape(Plural(threads.runtime_thread_count, "thread", "threads") + " with a " +
+                   language + " stack") +
             "</summary>\n";
-    AppendThreadGroups(groups);
+    AppendThreadGroups(threads.runtime_groups);
     out_ += "</details>\n";
   }
 

@@ -262,7 +262,8 @@ ThreadsModel BuildThreads(const api::SnapshotProcess& p,
                         runtime_tids.count(*thread.tid.integer) > 0;
     (linked ? runtime : native).push_back(thread);
   }
-  return ThreadsModel{p.thread_entries, GroupThreadsByStack(native), GroupThreadsByStack(runtime)};
+  return ThreadsModel{p.thread_entries, GroupThreadsByStack(native), GroupThreadsByStack(runtime),
+                      runtime.size()};
 }
 
 // "1000 open, soft limit 1024 (97.7%)" from fdCount and the "Max open files" row of `limits`.

@@ -87,6 +87,7 @@ struct ThreadsModel {
   // The threads whose native stack was captured and which also run a language-level stack (a
   // `runtime` member's tid): grouped like `groups`, and shown on demand, after the runtime's.
   std::vector<StackGroup> runtime_groups;
+  std::size_t runtime_thread_count = 0;  // the threads in runtime_groups
 };
 
 // ---- Language-level stacks (a process's `runtime`) ----

@@ -412,11 +412,9 @@ class TextReport {
             "\n";
     for (const StackGroup& group : content.groups) AppendStackGroup(group);
     if (content.runtime_groups.empty()) return;
-    std::size_t hidden = 0;
-    for (const StackGroup& group : content.runtime_groups) hidden += group.thread_labels.size();
     const std::string language = runtime.has_value() ? runtime->language : "language";
-    const std::string which =
-        Plural(hidden, "thread", "threads") + " with a " + language + " stack";
+    const std::string which = Plural(content.runtime_thread_count, "thread", "threads") +
+                              " with a " + language + " stack";
     if (!options_.native_frames) {
       out_ += "\n  Native stacks of " + Printable(which) + " hidden (--native-frames shows them)\n";
       return;

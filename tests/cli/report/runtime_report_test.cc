@@ -110,6 +110,7 @@ TEST(RuntimeModelTest, SetsApartTheNativeStacksOfThreadsWithARuntimeStack) {
   ASSERT_EQ(go.groups.size(), 1U);  // tids 7 and 10 run no goroutine the document names
   EXPECT_EQ(go.groups[0].thread_labels,
             (std::vector<std::string>{"checkout [7]", "checkout [10]"}));
+  EXPECT_EQ(go.runtime_thread_count, 2U);
   ASSERT_EQ(go.runtime_groups.size(), 1U);
   EXPECT_EQ(go.runtime_groups[0].thread_labels,
             (std::vector<std::string>{"checkout [8]", "checkout [9]"}));
