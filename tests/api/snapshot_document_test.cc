@@ -321,7 +321,7 @@ TEST(SnapshotDocumentTest, ReadsTheRuntimeObjectAsTheToolWritesIt) {
   EXPECT_EQ(go.groups[0].count, 512);
   EXPECT_EQ(go.groups[0].state, "chan receive");
   EXPECT_EQ(go.groups[0].min_wait_seconds, 840);
-  EXPECT_EQ(go.groups[0].max_wait_seconds, 900);
+  EXPECT_EQ(go.groups[0].max_wait_seconds, 890);
   ASSERT_EQ(go.groups[0].members.size(), kMaxRuntimeGroupMembers);
   EXPECT_EQ(go.groups[0].members[0].id, "17");
   EXPECT_EQ(go.groups[0].members[0].name, "");
