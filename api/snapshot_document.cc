@@ -132,6 +132,94 @@ SnapshotBlockedThread ReadBlockedThread(const json& thread) {
           StringField(thread, pf::kWchan)};
 }
 
+// The object entries of the array member `key` read by `read`, at most `max`; sets `*cut` when
+// entries were left beyond the bound.
+template <typename T, typename Read>
+std::vector<T> BoundedObjects(const json& object, std::string_view key, std::size_t max, Read read,
+                              bool* cut = nullptr) {
+  std::vector<T> out;
+  for (const json& entry : ArrayField(object, key)) {
+    if (!entry.is_object()) continue;
+    if (out.size() >= max) {
+      if (cut != nullptr) *cut = true;
+      break;
+    }
+    out.push_back(read(entry));
+  }
+  return out;
+}
+
+SnapshotSourceFrame ReadSourceFrame(const json& frame) {
+  namespace rf = runtime_field;
+  SnapshotSourceFrame out{StringField(frame, rf::kFunction),
+                          StringField(frame, rf::kFile),
+                          IntField(frame, rf::kLine),
+                          {}};
+  if (out.line.has_value() && *out.line <= 0) out.line.reset();
+  out.locks = BoundedObjects<SnapshotLockNote>(
+      frame, rf::kLocks, kMaxReadRuntimeLocks, [](const json& lock) {
+        return SnapshotLockNote{StringField(lock, rf::kAction), StringField(lock, rf::kClass),
+                                ValueField(lock, rf::kId).text};
+      });
+  return out;
+}
+
+SnapshotRuntimeGroup ReadRuntimeGroup(const json& group) {
+  namespace rf = runtime_field;
+  SnapshotRuntimeGroup out;
+  out.state = StringField(group, rf::kState);
+  if (const json* wait = ObjectField(group, rf::kWaitSeconds); wait != nullptr) {
+    auto min = IntField(*wait, rf::kMin);
+    auto max = IntField(*wait, rf::kMax);
+    if (min.has_value() && max.has_value() && *min >= 0 && *max >= *min) {
+      out.min_wait_seconds = min;
+      out.max_wait_seconds = max;
+    }
+  }
+  out.members = BoundedObjects<SnapshotRuntimeMember>(
+      group, rf::kMembers, kMaxRuntimeGroupMembers, [](const json& member) {
+        return SnapshotRuntimeMember{ValueField(member, rf::kId).text,
+                                     StringField(member, rf::kName), IntField(member, rf::kTid)};
+      });
+  out.count = std::max(IntField(group, rf::kCount).value_or(0),
+                       static_cast<std::int64_t>(out.members.size()));
+  out.frames = BoundedObjects<SnapshotSourceFrame>(group, rf::kFrames, kMaxReadRuntimeFrames,
+                                                   ReadSourceFrame, &out.frames_truncated);
+  if (BoolField(group, rf::kFramesTruncated).value_or(false)) out.frames_truncated = true;
+  return out;
+}
+
+SnapshotRuntime ReadRuntime(const json& runtime) {
+  namespace rf = runtime_field;
+  SnapshotRuntime out;
+  out.language = StringField(runtime, rf::kLanguage);
+  out.version = StringField(runtime, rf::kVersion);
+  out.method = StringField(runtime, rf::kMethod);
+  out.freeze_micros = IntField(runtime, rf::kFreezeMicros);
+  out.count = IntField(runtime, rf::kCount);
+  const json& groups = ArrayField(runtime, rf::kGroups);
+  std::int64_t beyond = 0;
+  for (const json& group : groups) {
+    if (!group.is_object()) continue;
+    if (out.groups.size() >= kMaxRuntimeGroups) {
+      ++beyond;
+      continue;
+    }
+    out.groups.push_back(ReadRuntimeGroup(group));
+  }
+  const std::int64_t omitted =
+      std::max<std::int64_t>(IntField(runtime, rf::kGroupsOmitted).value_or(0), 0);
+  out.groups_omitted = omitted > std::numeric_limits<std::int64_t>::max() - beyond
+                           ? std::numeric_limits<std::int64_t>::max()
+                           : omitted + beyond;
+  out.deadlocks = BoundedObjects<SnapshotDeadlock>(
+      runtime, rf::kDeadlocks, kMaxReadRuntimeDeadlocks, [](const json& deadlock) {
+        return SnapshotDeadlock{TextList(deadlock, rf::kMembers, kMaxReadRuntimeDeadlockMembers),
+                                StringField(deadlock, rf::kDescription)};
+      });
+  return out;
+}
+
 SnapshotProcess ReadProcess(const json& process) {
   SnapshotProcess out;
   out.pid = IntField(process, "pid").value_or(0);
@@ -218,6 +306,9 @@ SnapshotProcess ReadProcess(const json& process) {
     }
     return out_var;
   });
+  if (const json* runtime = ObjectField(process, runtime_field::kRuntime); runtime != nullptr) {
+    out.runtime = ReadRuntime(*runtime);
+  }
   return out;
 }
 

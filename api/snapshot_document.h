@@ -410,6 +410,63 @@ struct SnapshotLimit {
   std::string units;
 };
 
+// ---- A process's language-level stacks (`runtime`) ----
+
+// Bounds of the tolerant reading beyond the documented kMaxRuntimeGroups and
+// kMaxRuntimeGroupMembers, each well above what the tool writes.
+inline constexpr std::size_t kMaxReadRuntimeFrames = 256;          // the tool writes at most 64
+inline constexpr std::size_t kMaxReadRuntimeLocks = 32;            // per frame
+inline constexpr std::size_t kMaxReadRuntimeDeadlocks = 64;        // one per cycle the JVM found
+inline constexpr std::size_t kMaxReadRuntimeDeadlockMembers = 64;  // threads in one cycle
+
+// A lock note under a frame, as jstack prints it: "- waiting to lock <0x…> (a java.lang.Object)".
+struct SnapshotLockNote {
+  std::string action;      // "locked", "waiting to lock", "waiting on", "parking to wait for"
+  std::string class_name;  // "java.lang.Object"
+  std::string id;          // "0x000000071a0b2c48"
+};
+
+struct SnapshotSourceFrame {
+  std::string function;
+  std::string file;                     // "" when unknown
+  std::optional<std::int64_t> line;     // nullopt when unknown
+  std::vector<SnapshotLockNote> locks;  // object entries, at most kMaxReadRuntimeLocks
+};
+
+// A goroutine or thread listed in a group.
+struct SnapshotRuntimeMember {
+  std::string id;                   // display text: goroutine id, Python thread id, JVM thread id
+  std::string name;                 // "" when the runtime has none (goroutines)
+  std::optional<std::int64_t> tid;  // the OS thread, which links to `threads[].tid`
+};
+
+// Goroutines or threads with the same state and the same frames.
+struct SnapshotRuntimeGroup {
+  std::int64_t count = 0;  // `count`, else (absent or below the members listed) the members listed
+  std::string state;
+  std::optional<std::int64_t> min_wait_seconds;  // both set, or neither: from `waitSeconds`
+  std::optional<std::int64_t> max_wait_seconds;
+  std::vector<SnapshotRuntimeMember> members;  // object entries, at most kMaxRuntimeGroupMembers
+  std::vector<SnapshotSourceFrame> frames;     // innermost first, at most kMaxReadRuntimeFrames
+  bool frames_truncated = false;               // the tool's flag, or the read bound was hit
+};
+
+struct SnapshotDeadlock {
+  std::vector<std::string> members;  // display text of each entry (thread names)
+  std::string description;           // the runtime's words, one line per edge
+};
+
+struct SnapshotRuntime {
+  std::string language;  // "go", "python", "java", or whatever the document says
+  std::string version;
+  std::string method;  // "memory" or "attach"
+  std::optional<std::int64_t> freeze_micros;
+  std::optional<std::int64_t> count;         // goroutines / threads the runtime has
+  std::vector<SnapshotRuntimeGroup> groups;  // object entries, at most kMaxRuntimeGroups, in order
+  std::int64_t groups_omitted = 0;  // `groupsOmitted` plus the entries beyond the read bound
+  std::vector<SnapshotDeadlock> deadlocks;  // object entries, at most kMaxReadRuntimeDeadlocks
+};
+
 struct SnapshotEnvVar {
   std::string name;
   std::optional<std::string> value;  // nullopt: left out because redaction failed
@@ -478,6 +535,7 @@ struct SnapshotProcess {
   std::optional<SnapshotCgroup> cgroup;
   std::optional<std::vector<SnapshotLimit>> limits;
   std::optional<std::vector<SnapshotEnvVar>> env;
+  std::optional<SnapshotRuntime> runtime;  // nullopt: no `runtime` object
 };
 
 struct SnapshotRuleCount {

@@ -42,7 +42,7 @@ constexpr std::array kSnapshotFlags = {
     FlagSpec{"--file", "-f", true},       FlagSpec{"--pii", "", true},
     FlagSpec{"--tail", "", true},         FlagSpec{"--limit-bytes", "", true},
     FlagSpec{"--since", "", true},        FlagSpec{"--previous", "", false, true},
-    FlagSpec{"--no-previous", "", false},
+    FlagSpec{"--no-previous", "", false}, FlagSpec{"--native-frames", "", false},
 };
 constexpr std::array kLogsFlags = {
     FlagSpec{"--container", "-c", true},
@@ -61,7 +61,8 @@ constexpr std::array kLogsFlags = {
 };
 constexpr std::array kQueryFlags = {FlagSpec{"--output", "-o", true}};
 constexpr std::array kFetchFlags = {FlagSpec{"--output", "-o", true},
-                                    FlagSpec{"--file", "-f", true}};
+                                    FlagSpec{"--file", "-f", true},
+                                    FlagSpec{"--native-frames", "", false}};
 
 template <std::size_t N>
 std::optional<FlagSpec> FindIn(const std::array<FlagSpec, N>& flags, std::string_view name) {
@@ -261,6 +262,8 @@ Status ApplyFlag(CommandLine& cl, std::string_view name, const std::string& valu
     cl.snapshot.logs.previous = false;
   } else if (name == "--timestamps") {
     cl.snapshot.timestamps = true;
+  } else if (name == "--native-frames") {
+    cl.snapshot.native_frames = cl.fetch.native_frames = true;
   } else if (name == "--file" || name == "-f") {
     if (value.empty()) return UsageError(cl.command, "-f/--file needs a file name");
     cl.snapshot.file = cl.fetch.file = value;

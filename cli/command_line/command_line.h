@@ -70,6 +70,9 @@ struct SnapshotOptions {
   std::chrono::seconds timeout{120};
   OutputFormat output = OutputFormat::kText;
   std::string file{};  // empty: stdout (snapshot only)
+  // --native-frames: the report shows the native stacks of threads that have a language-level
+  // stack too (report::ReportOptions); no effect on -o json.
+  bool native_frames = false;
 };
 
 struct SessionQueryOptions {  // get, list
@@ -81,6 +84,7 @@ struct FetchOptions {
   std::string session{};
   OutputFormat output = OutputFormat::kText;
   std::string file{};
+  bool native_frames = false;  // as SnapshotOptions::native_frames
 };
 
 struct AuditVerifyOptions {

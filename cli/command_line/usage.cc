@@ -89,6 +89,8 @@ Flags:
   --timeout DURATION     how long to wait for the snapshot (default 2m)
   -o, --output FORMAT    text (default), json (the decrypted document) or html (one file)
   -f, --file FILE        write the report to FILE (mode 0600) instead of stdout
+  --native-frames        also show the native stacks of threads that have a Go, Python or Java
+                         stack (text: hidden, one line says how many; html: expanded)
 
 Example:
   kubectl ephemera snapshot checkout-7d9f -n shop -c app --reason "INC-1234 checkout returns 500"
@@ -151,7 +153,7 @@ Lists the DebugSessions of the namespace: NAME PHASE TARGET REQUESTER AGE EXPIRE
 )";
 
 constexpr const char* kFetch =
-    R"(Usage: kubectl ephemera fetch SESSION [-o text|json|html] [-f FILE]
+    R"(Usage: kubectl ephemera fetch SESSION [-o text|json|html] [-f FILE] [--native-frames]
 
 Fetches the DebugSnapshot of a Completed session, checks its sha256 against the session's status,
 decrypts it with your identity and prints the report (text), the document (json) or one HTML file.
@@ -159,6 +161,8 @@ decrypts it with your identity and prints the report (text), the document (json)
 Flags:
   -o, --output FORMAT    text (default), json or html
   -f, --file FILE        write to FILE (mode 0600) instead of stdout
+  --native-frames        also show the native stacks of threads that have a Go, Python or Java
+                         stack (text: hidden, one line says how many; html: expanded)
 
 )";
 

@@ -169,7 +169,8 @@ CommandOutcome RunFetch(const CommandLine& cl, Io& io) {
                                  "; fetch it where that identity is, or set EPHEMERA_IDENTITY to "
                                  "its file");
   }
-  return DeliverReport(c, *session, *loaded, cl.fetch.output, cl.fetch.file, io);
+  return DeliverReport(c, *session, *loaded, cl.fetch.output, cl.fetch.file,
+                       report::ReportOptions{cl.fetch.native_frames}, io);
 }
 
 namespace {

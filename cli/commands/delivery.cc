@@ -143,7 +143,8 @@ OutcomeOr<DecryptedSnapshot> FetchAndDecrypt(Cluster& cluster, const json& sessi
 
 CommandOutcome DeliverReport(Cluster& cluster, const json& session,
                              const identity::Identity& identity, OutputFormat format,
-                             const std::string& file, Io& io) {
+                             const std::string& file, const report::ReportOptions& options,
+                             Io& io) {
   auto decrypted = FetchAndDecrypt(cluster, session, identity);
   if (!decrypted.HasValue()) return decrypted.Outcome();
   const json& document = decrypted->document;
@@ -161,8 +162,8 @@ CommandOutcome DeliverReport(Cluster& cluster, const json& session,
     context.captured_at = StringAt(decrypted->snapshot, "/spec/capturedAt");
     context.pod = StringAt(session, "/spec/target/pod");
     context.container = StringAt(session, "/spec/target/container");
-    rendered = format == OutputFormat::kHtml ? report::RenderHtml(document, context)
-                                             : report::RenderText(document, context);
+    rendered = format == OutputFormat::kHtml ? report::RenderHtml(document, context, options)
+                                             : report::RenderText(document, context, options);
   }
   if (!rendered.ok()) {
     return CommandOutcome::Failure(

@@ -12,6 +12,7 @@
 #include "cli/commands/cluster.h"
 #include "cli/commands/commands.h"
 #include "cli/identity/identity_file.h"
+#include "cli/report/report.h"
 
 namespace ephemera::commands {
 
@@ -28,12 +29,12 @@ OutcomeOr<DecryptedSnapshot> FetchAndDecrypt(Cluster& cluster, const nlohmann::j
                                              const identity::Identity& identity);
 
 // Writes the report for `session` (a Completed DebugSession object) to `file`, or to io.out when
-// `file` is empty. Exit codes: kNotFound / kExpired (snapshot gone), kIdentity (not a recipient),
-// kFailed (digest mismatch, undecryptable or unreadable document), kForbidden (no get on
-// debugsnapshots).
+// `file` is empty, laid out as `options` say. Exit codes: kNotFound / kExpired (snapshot gone),
+// kIdentity (not a recipient), kFailed (digest mismatch, undecryptable or unreadable document),
+// kForbidden (no get on debugsnapshots).
 CommandOutcome DeliverReport(Cluster& cluster, const nlohmann::json& session,
                              const identity::Identity& identity, command_line::OutputFormat format,
-                             const std::string& file, Io& io);
+                             const std::string& file, const report::ReportOptions& options, Io& io);
 
 // Writes `text` to `path` with mode 0600 (created or truncated). kFailed with the OS error.
 CommandOutcome WritePrivateFile(const std::string& path, std::string_view text);

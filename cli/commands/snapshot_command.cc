@@ -9,7 +9,8 @@ CommandOutcome RunSnapshot(const command_line::CommandLine& cl, Io& io) {
   auto completed = RunSessionToCompletion(cl.global, cl.snapshot, io);
   if (!completed.HasValue()) return completed.Outcome();
   return DeliverReport(*completed->cluster, completed->session, completed->identity,
-                       cl.snapshot.output, cl.snapshot.file, io);
+                       cl.snapshot.output, cl.snapshot.file,
+                       report::ReportOptions{cl.snapshot.native_frames}, io);
 }
 
 }  // namespace ephemera::commands

@@ -31,26 +31,12 @@ std::string ProcessLabel(const api::SnapshotProcess& process) {
 
 bool IsFutexWait(std::string_view wchan) { return wchan.find("futex") != std::string_view::npos; }
 
-// "3 min", "45 s", "2 h 5 min", "3 days".
-std::string FormatAge(std::chrono::seconds age) {
-  constexpr std::int64_t kHour = 3600;
-  constexpr std::int64_t kDay = 86400;
-  const std::int64_t s = age.count();
-  if (s < 120) return std::to_string(s) + " s";
-  if (s < 2 * kHour) return std::to_string(s / 60) + " min";
-  if (s < 2 * kDay) {
-    const std::int64_t minutes = (s % kHour) / 60;
-    return std::to_string(s / kHour) + " h" +
-           (minutes == 0 ? "" : " " + std::to_string(minutes) + " min");
-  }
-  return std::to_string(s / kDay) + " days";
-}
-
 class FindingsBuilder {
  public:
   explicit FindingsBuilder(const api::SnapshotDocument& doc) : doc_(doc) {}
 
   FindingsModel Build() {
+    RuntimeDeadlocks();
     AcceptQueues();
     CpuThrottling();
     FdsNearLimit();
@@ -58,17 +44,78 @@ class FindingsBuilder {
     OomKills();
     BlockedThreads();
     FutexConvoys();
+    RuntimeWaits();
     KilledInstances();
     return std::move(out_);
   }
 
  private:
-  void Add(std::string kind, std::string title, std::string evidence) {
+  void Add(std::string kind, std::string title, std::string evidence, bool critical = false) {
     if (out_.findings.size() >= kMaxFindings) {
       ++out_.left_out;
       return;
     }
-    out_.findings.push_back({std::move(kind), std::move(title), std::move(evidence)});
+    out_.findings.push_back({std::move(kind), std::move(title), std::move(evidence), critical});
+  }
+
+  // A deadlock the runtime itself found (the JVM's "Found one Java-level deadlock"): the threads
+  // in it never run again.
+  void RuntimeDeadlocks() {
+    for (const api::SnapshotProcess& process : doc_.processes) {
+      if (!process.runtime.has_value()) continue;
+      const api::SnapshotRuntime& runtime = *process.runtime;
+      for (const api::SnapshotDeadlock& deadlock : runtime.deadlocks) {
+        std::string title = LanguageName(runtime.language) + " deadlock in " +
+                            ProcessLabel(process) + ": " + DeadlockedThreads(deadlock) +
+                            " wait for each other";
+        std::string evidence = "runtime.deadlocks of " + ProcessLabel(process);
+        const std::size_t line_end = deadlock.description.find('\n');
+        if (!deadlock.description.empty()) {
+          evidence += ": " + deadlock.description.substr(0, line_end) +
+                      (line_end == std::string::npos ? "" : " …");
+        }
+        Add("runtime-deadlock", title,
+            evidence + "; see the stacks of process " + std::to_string(process.pid), true);
+      }
+    }
+  }
+
+  // Many goroutines / threads waiting long in one place: a channel nobody sends on, a lock held
+  // too long, a pool that never returns (thresholds in report_model.h).
+  void RuntimeWaits() {
+    for (const api::SnapshotProcess& process : doc_.processes) {
+      if (!process.runtime.has_value()) continue;
+      const api::SnapshotRuntime& runtime = *process.runtime;
+      const std::int64_t total = RuntimeTotal(runtime);
+      for (const api::SnapshotRuntimeGroup& group : runtime.groups) {
+        if (group.min_wait_seconds.value_or(-1) < kRuntimeWaitLong.count()) continue;
+        const bool many = group.count >= kRuntimeWaitGroupMembers;
+        const bool most = group.count >= kRuntimeWaitMinMembers &&
+                          AtLeast(group.count, total, kRuntimeWaitGroupShare);
+        if (!many && !most) continue;
+        std::string title = RuntimeMembers(runtime.language, group.count) + " blocked" +
+                            (group.state.empty() ? "" : " in " + group.state) + " for " +
+                            WaitText(group);
+        std::string evidence = ProcessLabel(process) + ": " + std::to_string(group.count) + " of " +
+                               RuntimeMembers(runtime.language, total);
+        if (total > 0) evidence += " (" + FormatPercent(Share(group.count, total)) + ")";
+        evidence += " share one stack";
+        if (!group.frames.empty()) {
+          const api::SnapshotSourceFrame& frame =
+              group.frames[ApplicationFrameIndex(runtime.language, group.frames)];
+          const std::string where = FrameLocation(frame, /*base_name=*/true);
+          title += " at " + frame.function + (where.empty() ? "" : " (" + where + ")");
+          std::vector<std::string> frames;
+          for (const api::SnapshotSourceFrame& f : group.frames) {
+            if (frames.size() >= 4) break;
+            frames.push_back(f.function);
+          }
+          evidence += ", " + Join(frames, " <- ") + (group.frames.size() > 4 ? " <- ..." : "");
+        }
+        Add("runtime-wait", title,
+            evidence + "; see the stacks of process " + std::to_string(process.pid));
+      }
+    }
   }
 
   const api::SnapshotNetworkEvidence* Network() const {

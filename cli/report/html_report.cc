@@ -67,6 +67,11 @@ ul.tree > li::before { content: ""; }
 ul.findings { list-style: none; padding: 0; margin: 6px 0; }
 ul.findings li { border-left: 3px solid #b3402f; padding: 2px 0 2px 10px; margin: 8px 0; }
 ul.findings .title { font-weight: 600; }
+ul.findings li.critical { border-left-width: 6px; background: #fbeeec; }
+.deadlock { border-left: 6px solid #b3402f; background: #fbeeec; padding: 4px 10px; margin: 8px 0; }
+.deadlock .title { font-weight: 600; }
+ol.frames .lock { color: #8a4b00; padding-left: 1.5em; }
+details > summary { cursor: pointer; color: var(--accent); margin: 8px 0; }
 pre.log { max-height: 40em; overflow-y: auto; }
 )css";
 
@@ -269,7 +274,8 @@ struct FlameNode {
 
 class HtmlReport {
  public:
-  explicit HtmlReport(const ReportModel& model) : model_(model) {}
+  HtmlReport(const ReportModel& model, const ReportOptions& options)
+      : model_(model), options_(options) {}
 
   std::string Render() {
     out_ += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
@@ -390,7 +396,9 @@ class HtmlReport {
     } else {
       out_ += "<ul class=\"findings\">";
       for (const Finding& finding : findings.findings) {
-        out_ += "<li data-kind=\"" + Escape(finding.kind) + "\"><div class=\"title\">" +
+        out_ += "<li data-kind=\"" + Escape(finding.kind) + "\"" +
+                (finding.critical ? " class=\"critical\"><div class=\"title\">Critical: "
+                                  : "><div class=\"title\">") +
                 Escape(finding.title) +
                 "</div><div class=\"note\">Evidence: " + Escape(finding.evidence) + "</div></li>";
       }
@@ -671,17 +679,21 @@ class HtmlReport {
     for (const ProcessModel& process : model_.processes) {
       if (!model_.threads_requested) break;
       OpenProcessBlock("stacks", process);
+      if (process.runtime.has_value()) AppendRuntime(process, *process.runtime);
       const SectionModel<ThreadsModel>& threads = process.threads;
       if (!threads.content.has_value()) {
         AppendNotCaptured(threads.degraded_reason);
       } else {
         const std::vector<StackGroup>& groups = threads.content->groups;
+        const std::vector<StackGroup>& runtime_groups = threads.content->runtime_groups;
         out_ += "<p class=\"note\">" + Plural(threads.content->thread_count, "thread", "threads") +
-                " in " + Plural(groups.size(), "stack group", "stack groups") +
+                " in " +
+                Plural(groups.size() + runtime_groups.size(), "stack group", "stack groups") +
                 ". Box width is proportional to the number of threads; the outermost frame is "
                 "at the top.</p>\n";
         AppendFlame(process, groups);
         AppendThreadGroups(groups);
+        if (!runtime_groups.empty()) AppendRuntimeNatives(process, *threads.content);
         if (model_.stacks_requested && !threads.degraded_reason.empty()) {
           out_ += "<p class=\"missing\">Stacks: " + Escape(threads.degraded_reason) + "</p>\n";
         }
@@ -689,6 +701,59 @@ class HtmlReport {
       out_ += "</div>\n";
     }
     CloseSection();
+  }
+
+  // Language-level stacks: deadlocks first, then the groups, largest first (as listed).
+  void AppendRuntime(const ProcessModel& process, const RuntimeModel& runtime) {
+    out_ += "<div class=\"runtime\" id=\"runtime-" + std::to_string(process.pid) + "\"><h4>" +
+            Escape(runtime.title) + "</h4>\n";
+    for (const DeadlockModel& deadlock : runtime.deadlocks) {
+      out_ +=
+          "<div class=\"deadlock\"><div class=\"title\">" + Escape(deadlock.title) + "</div><pre>";
+      for (const std::string& line : deadlock.description) out_ += Escape(line) + "\n";
+      out_ += "</pre></div>\n";
+    }
+    for (const RuntimeGroupModel& group : runtime.groups) {
+      std::vector<std::string> members = group.members;
+      if (group.members_left_out > 0) {
+        members.push_back("… " + std::to_string(group.members_left_out) + " more");
+      }
+      out_ += "<div class=\"group\" data-members=\"" + std::to_string(group.count) +
+              "\"><div class=\"title\">" + Escape(group.heading) + "</div><div>" +
+              Escape(Join(members, ", ")) + "</div><ol class=\"frames\" start=\"0\">";
+      for (const RuntimeFrameModel& frame : group.frames) {
+        out_ += "<li>" + Escape(frame.function);
+        if (!frame.location.empty()) {
+          out_ += " <span class=\"module\">" + Escape(frame.location) + "</span>";
+        }
+        for (const std::string& lock : frame.locks) {
+          out_ += "<div class=\"lock\">" + Escape(lock) + "</div>";
+        }
+        out_ += "</li>";
+      }
+      out_ += "</ol>";
+      if (group.frames_truncated) out_ += "<div class=\"note\">Deeper frames not captured.</div>";
+      out_ += "</div>\n";
+    }
+    if (runtime.groups_omitted > 0) {
+      out_ +=
+          "<p class=\"note\">And " +
+          Plural(static_cast<std::size_t>(runtime.groups_omitted), "more group", "more groups") +
+          " not in the document (smaller ones).</p>\n";
+    }
+    out_ += "</div>\n";
+  }
+
+  // The native stacks of threads that also run a language-level stack, collapsed unless asked for.
+  void AppendRuntimeNatives(const ProcessModel& process, const ThreadsModel& threads) {
+    const std::string language = process.runtime.has_value() ? process.runtime->language : "";
+    out_ += "<details id=\"native-" + std::to_string(process.pid) + "\"" +
+            (options_.native_frames ? " open" : "") + "><summary>Native stacks of " +
+            Escape(Plural(threads.runtime_thread_count, "thread", "threads") + " with a " +
+                   language + " stack") +
+            "</summary>\n";
+    AppendThreadGroups(threads.runtime_groups);
+    out_ += "</details>\n";
   }
 
   void AppendFlame(const ProcessModel& process, const std::vector<StackGroup>& groups) {
@@ -999,14 +1064,17 @@ class HtmlReport {
   }
 
   const ReportModel& model_;
+  const ReportOptions& options_;
   std::string out_;
 };
 
 }  // namespace
 
-StatusOr<std::string> RenderHtml(const nlohmann::json& snapshot, const ReportContext& context) {
-  return RenderValidated(snapshot, context,
-                         [](const ReportModel& model) { return HtmlReport(model).Render(); });
+StatusOr<std::string> RenderHtml(const nlohmann::json& snapshot, const ReportContext& context,
+                                 const ReportOptions& options) {
+  return RenderValidated(snapshot, context, [&](const ReportModel& model) {
+    return HtmlReport(model, options).Render();
+  });
 }
 
 }  // namespace ephemera::report

@@ -33,19 +33,31 @@ struct ReportContext {
   std::string container{};       // target container in that pod
 };
 
-// A plain-text report: header, findings (report_model.h), process tree, then per process a
-// pstack-like listing of threads grouped by identical stacks followed by aligned tables (fds,
+// How the reports are laid out; the content is the document's either way.
+struct ReportOptions {
+  // Native stacks of threads that also have a language-level stack (a process's `runtime`): shown
+  // in the text report (else one line says how many are hidden), expanded in the HTML report (else
+  // collapsed).
+  bool native_frames = false;
+};
+
+// A plain-text report: header, findings (report_model.h), process tree, then per process its
+// language-level stacks (Go goroutines, Python or Java threads; deadlocks first), a pstack-like
+// listing of threads grouped by identical stacks, followed by aligned tables (fds,
 // sockets, memory, cgroup, limits, environment), the incident evidence and the controller's log
 // pull, and finally redaction counts, degraded sections and the tool's overhead. No colour.
-StatusOr<std::string> RenderText(const nlohmann::json& snapshot, const ReportContext& context);
+StatusOr<std::string> RenderText(const nlohmann::json& snapshot, const ReportContext& context,
+                                 const ReportOptions& options = {});
 
 // One self-contained HTML file (inline CSS, inline JS, inline SVG; no external URL of any kind):
-// the same content, with grouped stacks drawn as a flame-graph-like picture, tables that sort when
-// a header is clicked, and a memory-map chart. Stable element ids: "header", "findings",
+// the same content, with grouped stacks drawn as a flame-graph-like picture (the native stacks of
+// threads with a language-level stack in a collapsed <details id="native-<pid>">), tables that sort
+// when a header is clicked, and a memory-map chart. Stable element ids: "header", "findings",
 // "process-tree", "stacks", "fds", "sockets", "memory", "cgroup", "limits", "env", "evidence",
 // "logs", "redaction", "degraded", "overhead" (per-process ones suffixed "-<pid>", e.g.
-// "stacks-2535", inside a section with that plain id).
-StatusOr<std::string> RenderHtml(const nlohmann::json& snapshot, const ReportContext& context);
+// "stacks-2535", inside a section with that plain id; "runtime-<pid>" inside "stacks-<pid>").
+StatusOr<std::string> RenderHtml(const nlohmann::json& snapshot, const ReportContext& context,
+                                 const ReportOptions& options = {});
 
 }  // namespace ephemera::report
 

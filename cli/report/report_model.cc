@@ -243,6 +243,29 @@ SectionModel<T> SectionOf(const api::SnapshotDocument& doc, const api::SnapshotP
   return out;
 }
 
+// The threads grouped by stack, those with a native stack that also run a runtime member (by tid)
+// apart.
+ThreadsModel BuildThreads(const api::SnapshotProcess& p,
+                          const std::vector<api::SnapshotThread>& threads) {
+  std::set<std::int64_t> runtime_tids;
+  if (p.runtime.has_value()) {
+    for (const api::SnapshotRuntimeGroup& group : p.runtime->groups) {
+      for (const api::SnapshotRuntimeMember& member : group.members) {
+        if (member.tid.has_value()) runtime_tids.insert(*member.tid);
+      }
+    }
+  }
+  std::vector<api::SnapshotThread> native;
+  std::vector<api::SnapshotThread> runtime;
+  for (const api::SnapshotThread& thread : threads) {
+    const bool linked = thread.stack.has_value() && thread.tid.integer.has_value() &&
+                        runtime_tids.count(*thread.tid.integer) > 0;
+    (linked ? runtime : native).push_back(thread);
+  }
+  return ThreadsModel{p.thread_entries, GroupThreadsByStack(native), GroupThreadsByStack(runtime),
+                      runtime.size()};
+}
+
 // "1000 open, soft limit 1024 (97.7%)" from fdCount and the "Max open files" row of `limits`.
 std::optional<std::string> FdsVsLimit(const api::SnapshotProcess& p) {
   if (!p.fd_count.integer.has_value()) return std::nullopt;
@@ -301,12 +324,10 @@ ProcessModel BuildProcess(const api::SnapshotDocument& doc, const api::SnapshotP
   out.blocked_threads = p.blocked_threads;
 
   bool stacks = doc.Requested(section::kStacks);
-  out.threads =
-      SectionOf<ThreadsModel>(doc, p, stacks ? section::kStacks : section::kThreads,
-                              doc.Requested(section::kThreads) || stacks, p.threads,
-                              [&](const std::vector<api::SnapshotThread>& threads) {
-                                return ThreadsModel{p.thread_entries, GroupThreadsByStack(threads)};
-                              });
+  out.threads = SectionOf<ThreadsModel>(
+      doc, p, stacks ? section::kStacks : section::kThreads,
+      doc.Requested(section::kThreads) || stacks, p.threads,
+      [&](const std::vector<api::SnapshotThread>& threads) { return BuildThreads(p, threads); });
   out.fds = SectionOf<FdsModel>(doc, p, section::kFds, doc.Requested(section::kFds), p.fds,
                                 [&](const auto& fds) { return BuildFds(p, fds); });
   out.sockets = SectionOf<std::vector<SocketModel>>(
@@ -321,6 +342,7 @@ ProcessModel BuildProcess(const api::SnapshotDocument& doc, const api::SnapshotP
   out.env = SectionOf<std::vector<EnvVarModel>>(doc, p, section::kEnv, doc.Requested(section::kEnv),
                                                 p.env, BuildEnv);
   out.degraded_entries = doc.DegradedCount(p.pid);
+  if (p.runtime.has_value()) out.runtime = BuildRuntime(*p.runtime);
   return out;
 }
 
@@ -454,6 +476,20 @@ std::string FormatMicros(std::int64_t micros) {
   if (micros < 1000) return std::to_string(micros) + " us";
   if (micros < 1000000) return FormatScaled(static_cast<double>(micros) / 1000.0, "ms", 1);
   return FormatScaled(static_cast<double>(micros) / 1e6, "s", 2);
+}
+
+std::string FormatAge(std::chrono::seconds age) {
+  constexpr std::int64_t kHour = 3600;
+  constexpr std::int64_t kDay = 86400;
+  const std::int64_t s = age.count();
+  if (s < 120) return std::to_string(s) + " s";
+  if (s < 2 * kHour) return std::to_string(s / 60) + " min";
+  if (s < 2 * kDay) {
+    const std::int64_t minutes = (s % kHour) / 60;
+    return std::to_string(s / kHour) + " h" +
+           (minutes == 0 ? "" : " " + std::to_string(minutes) + " min");
+  }
+  return std::to_string(s / kDay) + " days";
 }
 
 std::string OptionalBytes(std::optional<std::int64_t> bytes) {

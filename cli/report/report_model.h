@@ -9,6 +9,7 @@
 #ifndef EPHEMERA_CLI_REPORT_REPORT_MODEL_H_
 #define EPHEMERA_CLI_REPORT_REPORT_MODEL_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -31,6 +32,8 @@ std::string PiiModeText(std::string_view mode);
 std::string FormatBytes(std::int64_t bytes);
 // Microseconds for people: "850 us", "12.3 ms", "2.05 s".
 std::string FormatMicros(std::int64_t micros);
+// An age or a wait for people: "45 s", "3 min", "2 h 5 min", "3 days".
+std::string FormatAge(std::chrono::seconds age);
 // FormatBytes, or "-" when unknown.
 std::string OptionalBytes(std::optional<std::int64_t> bytes);
 // "1 thread", "2 threads".
@@ -81,7 +84,64 @@ struct StackGroup {
 struct ThreadsModel {
   std::size_t thread_count = 0;
   std::vector<StackGroup> groups;  // most common stack first; ties by lowest tid
+  // The threads whose native stack was captured and which also run a language-level stack (a
+  // `runtime` member's tid): grouped like `groups`, and shown on demand, after the runtime's.
+  std::vector<StackGroup> runtime_groups;
+  std::size_t runtime_thread_count = 0;  // the threads in runtime_groups
 };
+
+// ---- Language-level stacks (a process's `runtime`) ----
+
+struct RuntimeFrameModel {
+  std::string function;
+  std::string location;            // "/src/app/main.go:42", "Unsafe.java"; "" when unknown
+  std::vector<std::string> locks;  // as jstack prints them (LockText)
+};
+
+// Goroutines or threads with one state and one stack, the Go dump's way.
+struct RuntimeGroupModel {
+  std::int64_t count = 0;
+  std::string heading;               // "512 goroutines: chan receive, 14 min"
+  std::vector<std::string> members;  // "17", "\"worker-1\" [tid 60]": those listed
+  std::int64_t members_left_out = 0;
+  std::vector<RuntimeFrameModel> frames;  // innermost first
+  bool frames_truncated = false;
+};
+
+struct DeadlockModel {
+  std::string title;                     // "Java deadlock: \"worker-1\", \"worker-2\""
+  std::vector<std::string> description;  // the runtime's words, line by line
+};
+
+struct RuntimeModel {
+  std::string language;  // LanguageName: "Go", "Python", "Java"
+  std::string title;     // "go1.22.5 (memory read, target not stopped): 1034 goroutines"
+  std::vector<DeadlockModel> deadlocks;
+  std::vector<RuntimeGroupModel> groups;  // largest first, as the document lists them
+  std::int64_t groups_omitted = 0;
+};
+
+// "Go", "Python", "Java"; another language as the document names it, "" as "runtime".
+std::string LanguageName(std::string_view language);
+// "1 goroutine", "512 goroutines" for Go; "threads" for the other languages. Negative as 0.
+std::string RuntimeMembers(std::string_view language, std::int64_t count);
+// The goroutines / threads of a runtime: its `count`, else the sum of its groups' (saturating).
+std::int64_t RuntimeTotal(const api::SnapshotRuntime& runtime);
+// How long a group has waited: "14 min", "45 s to 3 min"; "" when the document does not say.
+std::string WaitText(const api::SnapshotRuntimeGroup& group);
+// "/src/app/main.go:42" ("main.go:42" with `base_name`), "Unsafe.java", "" when unknown.
+std::string FrameLocation(const api::SnapshotSourceFrame& frame, bool base_name = false);
+// The threads of a deadlock, quoted as jstack does: "\"worker-1\", \"worker-2\"".
+std::string DeadlockedThreads(const api::SnapshotDeadlock& deadlock);
+// jstack's line: "- waiting to lock <0x71a0b2c48> (a java.lang.Object)".
+std::string LockText(const api::SnapshotLockNote& lock);
+// The innermost frame of the application rather than of the language's runtime or standard
+// library (Go: main or a module path with a dot; Java: not java., javax., jdk., sun.; Python: not
+// under lib/python), else 0. `frames` must not be empty.
+std::size_t ApplicationFrameIndex(std::string_view language,
+                                  const std::vector<api::SnapshotSourceFrame>& frames);
+// The model of a process's `runtime` object.
+RuntimeModel BuildRuntime(const api::SnapshotRuntime& runtime);
 
 struct FdsModel {
   std::string count;                                         // fdCount, else the number listed
@@ -180,6 +240,7 @@ struct ProcessModel {
   SectionModel<std::vector<api::SnapshotLimit>> limits;
   SectionModel<std::vector<EnvVarModel>> env;
   std::size_t degraded_entries = 0;
+  std::optional<RuntimeModel> runtime;  // the language-level stacks, when the document has them
 };
 
 struct RedactionModel {
@@ -225,17 +286,26 @@ inline constexpr double kMemoryNearLimitRatio = 0.90;
 inline constexpr std::size_t kBlockedThreadsOnOneWchan = 5;
 // Threads whose wchan is a futex wait and whose stacks match, from which they are a lock convoy.
 inline constexpr std::size_t kFutexConvoyThreads = 10;
+// A group of goroutines / threads that has waited this long in one place (its shortest wait) ...
+inline constexpr std::chrono::seconds kRuntimeWaitLong{60};
+// ... with at least this many members, or with at least this share of the runtime's members and
+// at least kRuntimeWaitMinMembers (a few idle workers waiting for work are no finding), is stuck.
+inline constexpr std::int64_t kRuntimeWaitGroupMembers = 100;
+inline constexpr double kRuntimeWaitGroupShare = 0.50;
+inline constexpr std::int64_t kRuntimeWaitMinMembers = 10;
 // Exit code of a process killed by SIGKILL (128 + 9), which is how the OOM killer ends one.
 inline constexpr std::int64_t kKilledExitCode = 137;
 // At most this many findings are listed; the rest are counted.
 inline constexpr std::size_t kMaxFindings = 32;
 
 struct Finding {
-  // Stable kind: "accept-queue", "cpu-throttled", "fds-near-limit", "memory-near-limit",
-  // "oom-kill", "blocked-threads", "futex-convoy", "previous-instance-killed".
+  // Stable kind: "runtime-deadlock", "accept-queue", "cpu-throttled", "fds-near-limit",
+  // "memory-near-limit", "oom-kill", "blocked-threads", "futex-convoy", "runtime-wait",
+  // "previous-instance-killed".
   std::string kind;
-  std::string title;     // "CPU throttled in 63% of periods"
-  std::string evidence;  // where it comes from and the figures: "cpu.stat of /kubepods/pod7: ..."
+  std::string title;      // "CPU throttled in 63% of periods"
+  std::string evidence;   // where it comes from and the figures: "cpu.stat of /kubepods/pod7: ..."
+  bool critical = false;  // the workload cannot recover by itself (a deadlock)
 };
 
 struct FindingsModel {

@@ -118,7 +118,8 @@ void AppendHeading(std::string& out, std::string_view title) {
 
 class TextReport {
  public:
-  explicit TextReport(const ReportModel& model) : model_(model) {}
+  TextReport(const ReportModel& model, const ReportOptions& options)
+      : model_(model), options_(options) {}
 
   std::string Render() {
     AppendHeader();
@@ -172,7 +173,8 @@ class TextReport {
       return;
     }
     for (const Finding& finding : findings.findings) {
-      out_ += "  * " + Printable(finding.title) + "\n";
+      out_ += std::string(finding.critical ? "  ! CRITICAL: " : "  * ") + Printable(finding.title) +
+              "\n";
       out_ += "    evidence: " + Printable(finding.evidence) + "\n";
     }
     if (findings.left_out > 0) {
@@ -348,7 +350,8 @@ class TextReport {
     }
     AppendHeading(out_, title);
     AppendStatusSummary(process);
-    AppendThreads(process.threads);
+    if (process.runtime.has_value()) AppendRuntime(*process.runtime);
+    AppendThreads(process.threads, process.runtime);
     AppendBlockedThreads(process);
     AppendFds(process.fds);
     AppendSockets(process.sockets);
@@ -397,13 +400,27 @@ class TextReport {
     if (process.cmdline.has_value()) AppendField(out_, "Command", *process.cmdline);
   }
 
-  void AppendThreads(const SectionModel<ThreadsModel>& threads) {
+  void AppendThreads(const SectionModel<ThreadsModel>& threads,
+                     const std::optional<RuntimeModel>& runtime) {
     if (!threads.requested) return;
     out_ += "\n";
     if (!AppendSectionStart(threads, "Threads")) return;
-    out_ += "  Threads: " + Plural(threads.content->thread_count, "thread", "threads") + " in " +
-            Plural(threads.content->groups.size(), "stack group", "stack groups") + "\n";
-    for (const StackGroup& group : threads.content->groups) AppendStackGroup(group);
+    const ThreadsModel& content = *threads.content;
+    out_ += "  Threads: " + Plural(content.thread_count, "thread", "threads") + " in " +
+            Plural(content.groups.size() + content.runtime_groups.size(), "stack group",
+                   "stack groups") +
+            "\n";
+    for (const StackGroup& group : content.groups) AppendStackGroup(group);
+    if (content.runtime_groups.empty()) return;
+    const std::string language = runtime.has_value() ? runtime->language : "language";
+    const std::string which = Plural(content.runtime_thread_count, "thread", "threads") +
+                              " with a " + language + " stack";
+    if (!options_.native_frames) {
+      out_ += "\n  Native stacks of " + Printable(which) + " hidden (--native-frames shows them)\n";
+      return;
+    }
+    out_ += "\n  Native stacks of " + Printable(which) + "\n";
+    for (const StackGroup& group : content.runtime_groups) AppendStackGroup(group);
   }
 
   void AppendBlockedThreads(const ProcessModel& process) {
@@ -452,6 +469,40 @@ class TextReport {
     std::string rendered;
     frames.AppendTo(rendered, "    ");
     out_ += rendered.substr(rendered.find('\n') + 1);
+  }
+
+  // Language-level stacks the Go dump's way: deadlocks first, then each group's heading, members
+  // and frames (jstack's lock lines under a frame).
+  void AppendRuntime(const RuntimeModel& runtime) {
+    out_ += "\n  " + Printable(runtime.title) + " in " +
+            Plural(runtime.groups.size(), "group", "groups") + "\n";
+    for (const DeadlockModel& deadlock : runtime.deadlocks) {
+      out_ += "\n  DEADLOCK  " + Printable(deadlock.title) + "\n";
+      for (const std::string& line : deadlock.description) out_ += "    " + Printable(line) + "\n";
+    }
+    for (const RuntimeGroupModel& group : runtime.groups) {
+      out_ += "\n  " + Printable(group.heading) + "\n";
+      const auto named =
+          static_cast<std::ptrdiff_t>(std::min(group.members.size(), kMaxNamedThreads));
+      std::vector<std::string> members(group.members.begin(), group.members.begin() + named);
+      const std::int64_t more =
+          group.members_left_out + static_cast<std::int64_t>(group.members.size() - members.size());
+      if (more > 0) members.push_back("… " + std::to_string(more) + " more");
+      if (!members.empty()) out_ += "    " + Printable(Join(members, ", ")) + "\n";
+      for (const RuntimeFrameModel& frame : group.frames) {
+        out_ += "      " + Printable(frame.function) +
+                (frame.location.empty() ? "" : "  " + Printable(frame.location)) + "\n";
+        for (const std::string& lock : frame.locks) out_ += "        " + Printable(lock) + "\n";
+      }
+      if (group.frames.empty()) out_ += "      (no frame)\n";
+      if (group.frames_truncated) out_ += "      … deeper frames not captured\n";
+    }
+    if (runtime.groups_omitted > 0) {
+      out_ +=
+          "\n  … " +
+          Plural(static_cast<std::size_t>(runtime.groups_omitted), "more group", "more groups") +
+          " not in the document (smaller ones)\n";
+    }
   }
 
   void AppendFds(const SectionModel<FdsModel>& section) {
@@ -632,14 +683,17 @@ class TextReport {
   }
 
   const ReportModel& model_;
+  const ReportOptions& options_;
   std::string out_;
 };
 
 }  // namespace
 
-StatusOr<std::string> RenderText(const nlohmann::json& snapshot, const ReportContext& context) {
-  return RenderValidated(snapshot, context,
-                         [](const ReportModel& model) { return TextReport(model).Render(); });
+StatusOr<std::string> RenderText(const nlohmann::json& snapshot, const ReportContext& context,
+                                 const ReportOptions& options) {
+  return RenderValidated(snapshot, context, [&](const ReportModel& model) {
+    return TextReport(model, options).Render();
+  });
 }
 
 }  // namespace ephemera::report

@@ -19,8 +19,8 @@ json LoadReportFixture(const std::string& name) {
 }
 
 TEST(SnapshotDocumentTest, ValidatesTheReportFixtures) {
-  for (const char* name :
-       {"minimal.json", "degraded.json", "ephemera-target.json", "incident.json"}) {
+  for (const char* name : {"minimal.json", "degraded.json", "ephemera-target.json", "incident.json",
+                           "runtimes.json"}) {
     json doc = LoadReportFixture(name);
     Status status = ValidateSnapshot(doc);
     EXPECT_TRUE(status.ok()) << name << ": " << status.ToString();
@@ -304,6 +304,140 @@ TEST(SnapshotDocumentTest, BoundsWhatAHostileDocumentMakesTheReaderHold) {
   EXPECT_EQ(read.evidence->network->listeners.size(), kMaxReadListeners);
   EXPECT_TRUE(read.evidence->network->listeners_truncated);
   EXPECT_EQ(read.evidence->network->errors.size(), kMaxReadEvidenceErrors);
+}
+
+TEST(SnapshotDocumentTest, ReadsTheRuntimeObjectAsTheToolWritesIt) {
+  SnapshotDocument read = ReadSnapshotDocument(LoadReportFixture("runtimes.json"));
+
+  ASSERT_EQ(read.processes.size(), 3U);
+  ASSERT_TRUE(read.processes[0].runtime.has_value());
+  const SnapshotRuntime& go = *read.processes[0].runtime;
+  EXPECT_EQ(go.language, "go");
+  EXPECT_EQ(go.version, "go1.22.5");
+  EXPECT_EQ(go.method, "memory");
+  EXPECT_EQ(go.freeze_micros, 0);
+  EXPECT_EQ(go.count, 1034);
+  ASSERT_EQ(go.groups.size(), 4U);
+  EXPECT_EQ(go.groups[0].count, 512);
+  EXPECT_EQ(go.groups[0].state, "chan receive");
+  EXPECT_EQ(go.groups[0].min_wait_seconds, 840);
+  EXPECT_EQ(go.groups[0].max_wait_seconds, 890);
+  ASSERT_EQ(go.groups[0].members.size(), kMaxRuntimeGroupMembers);
+  EXPECT_EQ(go.groups[0].members[0].id, "17");
+  EXPECT_EQ(go.groups[0].members[0].name, "");
+  EXPECT_FALSE(go.groups[0].members[0].tid.has_value());
+  ASSERT_EQ(go.groups[0].frames.size(), 4U);
+  EXPECT_EQ(go.groups[0].frames[2].function, "main.worker");
+  EXPECT_EQ(go.groups[0].frames[2].file, "/src/app/main.go");
+  EXPECT_EQ(go.groups[0].frames[2].line, 42);
+  EXPECT_FALSE(go.groups[0].frames_truncated);
+  EXPECT_TRUE(go.groups[2].frames_truncated);
+  EXPECT_EQ(go.groups[3].members[1].tid, 9);
+  EXPECT_FALSE(go.groups[3].min_wait_seconds.has_value());
+  EXPECT_TRUE(go.deadlocks.empty());
+
+  ASSERT_TRUE(read.processes[2].runtime.has_value());
+  const SnapshotRuntime& java = *read.processes[2].runtime;
+  EXPECT_EQ(java.method, "attach");
+  EXPECT_EQ(java.freeze_micros, 1840);
+  EXPECT_EQ(java.groups_omitted, 1);
+  EXPECT_EQ(java.groups[1].members[0].name, "worker-1");
+  ASSERT_EQ(java.groups[1].frames[0].locks.size(), 2U);
+  EXPECT_EQ(java.groups[1].frames[0].locks[0].action, "waiting to lock");
+  EXPECT_EQ(java.groups[1].frames[0].locks[0].class_name, "java.lang.Object");
+  EXPECT_EQ(java.groups[1].frames[0].locks[0].id, "0x000000071a0b2c48");
+  EXPECT_FALSE(java.groups[0].frames[0].line.has_value());
+  ASSERT_EQ(java.deadlocks.size(), 1U);
+  EXPECT_EQ(java.deadlocks[0].members, (std::vector<std::string>{"worker-1", "worker-2"}));
+  EXPECT_NE(java.deadlocks[0].description.find("which is held by \"worker-2\""), std::string::npos);
+
+  EXPECT_FALSE(
+      ReadSnapshotDocument(LoadReportFixture("minimal.json")).processes[0].runtime.has_value());
+}
+
+TEST(SnapshotDocumentTest, RuntimePartsOfTheWrongTypeReadAsAbsent) {
+  json doc = LoadReportFixture("minimal.json");
+  doc["processes"][0]["runtime"] = {
+      {"language", 7},
+      {"count", "many"},
+      {"freezeMicros", -1.5},
+      {"groups",
+       {"not a group",
+        {{"count", -4},
+         {"state", json::array()},
+         {"waitSeconds", {{"min", 90}, {"max", 30}}},
+         {"members", {1, {{"id", 17}, {"tid", "x"}}, {{"name", "t"}}}},
+         {"frames", {{{"function", 3}, {"line", -2}, {"locks", "none"}}, "frame"}},
+         {"framesTruncated", "yes"}},
+        {{"count", 3}, {"waitSeconds", 60}, {"members", {}}, {"frames", {}}}}},
+      {"groupsOmitted", -3},
+      {"deadlocks", {{{"members", "a"}}, 5, {{"members", {"t1", 2}}, {"description", {1}}}}}};
+  json not_an_object = LoadReportFixture("minimal.json");
+  not_an_object["processes"][0]["runtime"] = "go";
+
+  SnapshotDocument read;
+  ASSERT_NO_THROW(read = ReadSnapshotDocument(doc));
+  EXPECT_FALSE(ReadSnapshotDocument(not_an_object).processes[0].runtime.has_value());
+
+  ASSERT_TRUE(read.processes[0].runtime.has_value());
+  const SnapshotRuntime& runtime = *read.processes[0].runtime;
+  EXPECT_EQ(runtime.language, "");
+  EXPECT_FALSE(runtime.count.has_value());
+  EXPECT_FALSE(runtime.freeze_micros.has_value());
+  EXPECT_EQ(runtime.groups_omitted, 0);
+  ASSERT_EQ(runtime.groups.size(), 2U);
+  const SnapshotRuntimeGroup& odd = runtime.groups[0];
+  EXPECT_EQ(odd.count, 2);  // a negative count reads as the members listed
+  EXPECT_EQ(odd.state, "");
+  EXPECT_FALSE(odd.min_wait_seconds.has_value());  // min above max
+  ASSERT_EQ(odd.members.size(), 2U);
+  EXPECT_EQ(odd.members[0].id, "17");
+  EXPECT_FALSE(odd.members[0].tid.has_value());
+  EXPECT_EQ(odd.members[1].name, "t");
+  ASSERT_EQ(odd.frames.size(), 1U);
+  EXPECT_EQ(odd.frames[0].function, "");
+  EXPECT_FALSE(odd.frames[0].line.has_value());
+  EXPECT_TRUE(odd.frames[0].locks.empty());
+  EXPECT_FALSE(odd.frames_truncated);
+  EXPECT_EQ(runtime.groups[1].count, 3);
+  EXPECT_FALSE(runtime.groups[1].max_wait_seconds.has_value());
+  ASSERT_EQ(runtime.deadlocks.size(), 2U);
+  EXPECT_TRUE(runtime.deadlocks[0].members.empty());
+  EXPECT_EQ(runtime.deadlocks[1].members, (std::vector<std::string>{"t1", "2"}));
+  EXPECT_EQ(runtime.deadlocks[1].description, "");
+}
+
+TEST(SnapshotDocumentTest, BoundsTheRuntimeObjectAtItsDocumentedCaps) {
+  json frame = {{"function", "f"}, {"locks", json::array()}};
+  for (std::size_t i = 0; i < kMaxReadRuntimeLocks + 2; ++i) {
+    frame["locks"].push_back({{"action", "locked"}, {"class", "C"}, {"id", "0x1"}});
+  }
+  json group = {{"count", 1000}, {"members", json::array()}, {"frames", json::array()}};
+  for (std::size_t i = 0; i < kMaxRuntimeGroupMembers + 5; ++i) {
+    group["members"].push_back({{"id", std::to_string(i)}});
+  }
+  for (std::size_t i = 0; i < kMaxReadRuntimeFrames + 1; ++i) group["frames"].push_back(frame);
+  json groups = json::array({group});
+  for (std::size_t i = 1; i < kMaxRuntimeGroups + 7; ++i) groups.push_back({{"count", 1}});
+  json deadlocks = json::array();
+  for (std::size_t i = 0; i < kMaxReadRuntimeDeadlocks + 1; ++i) {
+    deadlocks.push_back({{"members", json(kMaxReadRuntimeDeadlockMembers + 1, "t")}});
+  }
+  json doc = LoadReportFixture("minimal.json");
+  doc["processes"][0]["runtime"] = {
+      {"groups", groups}, {"groupsOmitted", 10}, {"deadlocks", deadlocks}};
+
+  SnapshotRuntime runtime = *ReadSnapshotDocument(doc).processes[0].runtime;
+
+  ASSERT_EQ(runtime.groups.size(), kMaxRuntimeGroups);
+  EXPECT_EQ(runtime.groups_omitted, 17);
+  EXPECT_EQ(runtime.groups[0].count, 1000);
+  EXPECT_EQ(runtime.groups[0].members.size(), kMaxRuntimeGroupMembers);
+  EXPECT_EQ(runtime.groups[0].frames.size(), kMaxReadRuntimeFrames);
+  EXPECT_TRUE(runtime.groups[0].frames_truncated);
+  EXPECT_EQ(runtime.groups[0].frames[0].locks.size(), kMaxReadRuntimeLocks);
+  ASSERT_EQ(runtime.deadlocks.size(), kMaxReadRuntimeDeadlocks);
+  EXPECT_EQ(runtime.deadlocks[0].members.size(), kMaxReadRuntimeDeadlockMembers);
 }
 
 TEST(SnapshotDocumentTest, LogsIsASectionNameButNotOneTheToolCaptures) {

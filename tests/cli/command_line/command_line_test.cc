@@ -157,6 +157,21 @@ TEST(CommandLineTest, LogsCommandRefusesWhatItCannotDo) {
   EXPECT_FALSE(Parse({"logs", "p", "--reason", "INC-1 checking", "--ttl", "10s"}).ok());
 }
 
+TEST(CommandLineTest, NativeFramesIsAReportFlagOfSnapshotAndFetch) {
+  auto snapshot = Parse({"snapshot", "p", "--reason", "INC-1 checking", "--native-frames"});
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  EXPECT_TRUE(snapshot->snapshot.native_frames);
+  EXPECT_FALSE(Parse({"snapshot", "p", "--reason", "INC-1 checking"})->snapshot.native_frames);
+  auto fetch = Parse({"fetch", "session-1", "--native-frames", "-o", "html"});
+  ASSERT_TRUE(fetch.ok()) << fetch.status().ToString();
+  EXPECT_TRUE(fetch->fetch.native_frames);
+  EXPECT_FALSE(Parse({"fetch", "session-1"})->fetch.native_frames);
+  auto logs = Parse({"logs", "p", "--reason", "INC-1 checking", "--native-frames"});
+  ASSERT_FALSE(logs.ok());
+  EXPECT_NE(logs.status().message().find("unknown flag"), std::string::npos);
+  EXPECT_FALSE(Parse({"fetch", "session-1", "--native-frames=true"}).ok());
+}
+
 TEST(CommandLineTest, GlobalFlagsAnywhere) {
   auto cl =
       Parse({"--kubeconfig", "/k", "get", "s-1", "-n=team-a", "--context", "kind", "-o", "json"});
