@@ -1,0 +1,61 @@
+// JvmRuntimeReader: the Java threads of a HotSpot JVM, from the JVM itself through its attach
+// mechanism, as jstack takes them, with no JDK in the snapshot image.
+//
+// Read(pid):
+//   1. nullopt unless /proc/<pid>/maps maps a libjvm.so (OpenJ9, which maps libj9vm too, is an
+//      error: not supported);
+//   2. if the JVM's attach socket /tmp/.java_pid<nspid> (reached as /proc/<pid>/root/tmp/…) is
+//      missing, decides with DecideAttach (attach_decision.h) whether SIGQUIT will start the
+//      attach listener, from SigCgt, the JVM's perf data (sun.rt.jvmCapabilities), its command
+//      line and option variables, and the credentials; when it will, creates the trigger file
+//      .attach_pid<nspid> in the JVM's working directory (or its /tmp), sends SIGQUIT, waits for
+//      the socket (polling, bounded by the deadline and kSocketWait) and removes the trigger file;
+//      when it will not, returns FailedPrecondition "jvm: …; no signal sent";
+//   3. connects (AF_UNIX), checks with SO_PEERCRED that the JVM itself answers, sends the request
+//      (protocol "1", command "threaddump", argument "-l"), reads the answer (at most
+//      ThreadDumpLimits::max_dump_bytes, bounded by the deadline and kReplyWait) and parses it.
+//
+// RuntimeStacks::freeze is the time from the request's last byte to the answer's first byte: the
+// JVM answers only once the dump is written, so this bounds from above its safepoint pauses for
+// the dump and the deadlock search (it also counts formatting the text, outside the safepoint).
+//
+// Needs the JVM's UID and GID, or root for a root JVM (the JVM's own check, and the kernel's for
+// signals and the socket file's mode 0600). Under InstallSandbox it needs
+// SandboxOptions::allow_jvm_attach. Not thread-safe (one per capture); `proc` is borrowed.
+#ifndef EPHEMERA_DEBUGPOD_RUNTIMES_JVM_JVM_RUNTIME_READER_H_
+#define EPHEMERA_DEBUGPOD_RUNTIMES_JVM_JVM_RUNTIME_READER_H_
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "debugpod/procfs/proc_fs.h"
+#include "debugpod/runtimes/jvm/thread_dump.h"
+#include "debugpod/runtimes/runtime_reader.h"
+
+namespace ephemera::runtimes::jvm {
+
+// The longest the reader waits for the attach listener to create its socket after SIGQUIT.
+inline constexpr std::chrono::seconds kSocketWait{10};
+// The longest it waits for the dump once the request is sent.
+inline constexpr std::chrono::seconds kReplyWait{30};
+
+class JvmRuntimeReader final : public RuntimeReader {
+ public:
+  // `proc_root` is the ProcFs's root ("/proc"): the reader builds the socket and trigger-file
+  // paths under it. `proc` must outlive the reader.
+  JvmRuntimeReader(std::string proc_root, const procfs::ProcFs& proc,
+                   ThreadDumpLimits dump_limits = {});
+
+  StatusOr<std::optional<RuntimeStacks>> Read(int pid, const RuntimeLimits& limits) override;
+
+ private:
+  std::string proc_root_;
+  const procfs::ProcFs* proc_;
+  ThreadDumpLimits dump_limits_;
+};
+
+}  // namespace ephemera::runtimes::jvm
+
+#endif  // EPHEMERA_DEBUGPOD_RUNTIMES_JVM_JVM_RUNTIME_READER_H_
