@@ -10,11 +10,14 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -125,6 +128,16 @@ constexpr int kDeniedCalls[] = {
 #endif
 };
 
+// Calls that kDeniedCalls refuses outright and SandboxOptions::allow_jvm_attach lets through in
+// one narrow form each (BuildFilter).
+constexpr int kJvmAttachCalls[] = {__NR_socket, __NR_connect, __NR_mknodat, __NR_unlinkat};
+
+// Calls that send a signal to a process or thread named by the caller. kill is limited to the
+// signals the tool sends; tgkill to the tool's own threads (raise, abort, pthread_kill); the rest
+// the tool never makes.
+constexpr int kDeniedSignalCalls[] = {__NR_tkill, __NR_rt_sigqueueinfo, __NR_rt_tgsigqueueinfo,
+                                      __NR_pidfd_send_signal};
+
 constexpr uint32_t kWriteOpenFlags = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC;
 constexpr uint32_t kNamespaceCloneFlags = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID |
                                           CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC |
@@ -174,6 +187,20 @@ class FilterProgram {
     Ret(kRetEperm);
     Ret(kRetAllow);
   }
+  // if (nr == call) return (arg_a == value_a && arg_b == value_b) ? ALLOW : EPERM;
+  void AllowPair(int call, int arg_a, uint32_t value_a, int arg_b, uint32_t value_b) {
+    Jump(BPF_JEQ | BPF_K, static_cast<uint32_t>(call), 0, 10);
+    Load(ArgHigh(arg_a));
+    Jump(BPF_JEQ | BPF_K, 0, 0, 7);
+    Load(ArgLow(arg_a));
+    Jump(BPF_JEQ | BPF_K, value_a, 0, 5);
+    Load(ArgHigh(arg_b));
+    Jump(BPF_JEQ | BPF_K, 0, 0, 3);
+    Load(ArgLow(arg_b));
+    Jump(BPF_JEQ | BPF_K, value_b, 0, 1);
+    Ret(kRetAllow);
+    Ret(kRetEperm);
+  }
   void Load(uint32_t offset) { code_.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offset)); }
   void Jump(uint16_t op, uint32_t k, uint8_t jt, uint8_t jf) {
     code_.push_back(BPF_JUMP(static_cast<uint16_t>(BPF_JMP | op), k, jt, jf));
@@ -185,7 +212,12 @@ class FilterProgram {
   std::vector<sock_filter> code_;
 };
 
-std::vector<sock_filter> BuildFilter(Profile profile) {
+bool IsJvmAttachCall(int call) {
+  return std::find(std::begin(kJvmAttachCalls), std::end(kJvmAttachCalls), call) !=
+         std::end(kJvmAttachCalls);
+}
+
+std::vector<sock_filter> BuildFilter(Profile profile, const SandboxOptions& options) {
   FilterProgram p;
   p.Load(offsetof(seccomp_data, arch));
   p.Jump(BPF_JEQ | BPF_K, kAuditArch, 1, 0);
@@ -195,7 +227,21 @@ std::vector<sock_filter> BuildFilter(Profile profile) {
   p.Jump(BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 0, 1);
   p.Ret(kRetKill);
 #endif
-  for (int call : kDeniedCalls) p.Return(call, kRetEperm);
+  for (int call : kDeniedCalls) {
+    if (options.allow_jvm_attach && IsJvmAttachCall(call)) continue;
+    p.Return(call, kRetEperm);
+  }
+  if (options.allow_jvm_attach) {
+    // The attach of debugpod/runtimes/jvm and nothing more that a filter can tell apart: a
+    // Unix stream socket (no other family can be created, so connect reaches only a Unix
+    // socket); an empty regular file of mode 0600 (mknodat: no descriptor to write through, an
+    // existing file is never opened); unlinking a file but not a folder. The paths are out of
+    // the filter's sight (docs/security.md).
+    p.AllowPair(__NR_socket, 0, AF_UNIX, 1, SOCK_STREAM | SOCK_CLOEXEC);
+    p.Return(__NR_connect, kRetAllow);
+    p.AllowValues(__NR_mknodat, 2, {S_IFREG | 0600});
+    p.AllowValues(__NR_unlinkat, 2, {0});
+  }
   p.Return(__NR_clone3, kRetEnosys);
   p.Return(__NR_openat2, kRetEnosys);
   if (!kSanitizerBuild) {
@@ -208,6 +254,13 @@ std::vector<sock_filter> BuildFilter(Profile profile) {
       // the kernel allows only where it would allow /proc/<pid>/mem (the target's UID, dumpable).
       p.Return(__NR_ptrace, kRetEperm);
     }
+    // Signal 0 probes whether a process may be signalled; SIGCHLD wakes the stack capture's own
+    // wait; SIGQUIT starts a JVM's attach listener.
+    std::vector<uint32_t> signals = {0, SIGCHLD};
+    if (options.allow_jvm_attach) signals.push_back(SIGQUIT);
+    p.AllowValues(__NR_kill, 1, signals);
+    p.AllowValues(__NR_tgkill, 0, {static_cast<uint32_t>(getpid())});
+    for (int call : kDeniedSignalCalls) p.Return(call, kRetEperm);
   }
   p.DenyFlags(__NR_openat, 2, kWriteOpenFlags);
 #if defined(__x86_64__)
@@ -288,7 +341,7 @@ Status LimitAddressSpace(uint64_t bytes) {
   return OkStatus();
 }
 
-Status InstallSandbox(Profile profile) {
+Status InstallSandbox(Profile profile, const SandboxOptions& options) {
   const int threads = ThreadCount();
   if (threads != 1) {
     return FailedPreconditionError(
@@ -300,7 +353,7 @@ Status InstallSandbox(Profile profile) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     return InternalError("prctl(PR_SET_NO_NEW_PRIVS): " + ErrnoText(errno));
   }
-  std::vector<sock_filter> code = BuildFilter(profile);
+  std::vector<sock_filter> code = BuildFilter(profile, options);
   sock_fprog program{static_cast<unsigned short>(code.size()), code.data()};
   const long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &program);
   if (r != 0) {

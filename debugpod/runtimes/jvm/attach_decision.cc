@@ -103,7 +103,8 @@ AttachPlan DecideAttach(const AttachFacts& facts) {
   }
   // The JVM takes a trigger file owned by its own UID or root, and a client with its own UID and
   // GID or UID 0 (SO_PEERCRED).
-  if (facts.tool_uid != 0 && (facts.tool_uid != *facts.jvm_uid || facts.tool_gid != *facts.jvm_gid)) {
+  if (facts.tool_uid != 0 &&
+      (facts.tool_uid != *facts.jvm_uid || facts.tool_gid != *facts.jvm_gid)) {
     return Refuse("attach needs the JVM's UID and GID (" + std::to_string(*facts.jvm_uid) + ":" +
                   std::to_string(*facts.jvm_gid) + ") or root, the tool runs as " +
                   std::to_string(facts.tool_uid) + ":" + std::to_string(facts.tool_gid));

@@ -104,7 +104,10 @@ class TriggerFile {
 class Attach {
  public:
   Attach(std::string pid_dir, int pid, int nspid, unsigned jvm_uid, Clock::time_point deadline)
-      : pid_dir_(std::move(pid_dir)), pid_(pid), nspid_(nspid), jvm_uid_(jvm_uid),
+      : pid_dir_(std::move(pid_dir)),
+        pid_(pid),
+        nspid_(nspid),
+        jvm_uid_(jvm_uid),
         deadline_(deadline) {}
 
   std::string SocketPath() const {

@@ -1,8 +1,8 @@
 #include "debugpod/runtimes/jvm/thread_dump.h"
 
 #include <charconv>
-#include <optional>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -92,16 +92,16 @@ class DumpParser {
                               std::to_string(dump_limits_.max_line_bytes) + " bytes were cut");
     }
     if (out_.total > out_.stacks.size()) {
-      out_.problems.push_back("jvm: only the first " + std::to_string(out_.stacks.size()) +
-                              " of " + std::to_string(out_.total) + " Java threads");
+      out_.problems.push_back("jvm: only the first " + std::to_string(out_.stacks.size()) + " of " +
+                              std::to_string(out_.total) + " Java threads");
     }
     if (deadlocks_dropped_ > 0) {
       out_.problems.push_back("jvm: " + std::to_string(deadlocks_dropped_) +
                               " more deadlocks not kept");
     }
     if (strings_cut_) {
-      out_.problems.push_back("jvm: names longer than " +
-                              std::to_string(limits_.max_string_bytes) + " bytes were cut");
+      out_.problems.push_back("jvm: names longer than " + std::to_string(limits_.max_string_bytes) +
+                              " bytes were cut");
     }
     return std::move(out_);
   }

@@ -16,8 +16,10 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -125,17 +127,32 @@ struct HandleFixture {
   }
 };
 
-int SleepingChild() {
+// A child that waits until its pipe closes. The sandbox lets kill send only a few signals, so
+// it is ended by closing the pipe (after a detach, if it was left stopped under ptrace).
+struct SleepingChild {
+  pid_t pid = -1;
+  int pipe_fd = -1;
+};
+
+SleepingChild StartSleepingChild() {
+  int fds[2];
+  if (pipe(fds) != 0) return {};
   pid_t pid = fork();
   if (pid == 0) {
-    for (;;) pause();
+    close(fds[1]);
+    char c;
+    while (read(fds[0], &c, 1) != 0) {
+    }
+    _exit(0);
   }
-  return pid;
+  close(fds[0]);
+  return {pid, fds[1]};
 }
 
-void Reap(pid_t pid) {
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
+void Reap(const SleepingChild& child) {
+  if (kill(child.pid, SIGKILL) != 0) ptrace(PTRACE_DETACH, child.pid, nullptr, nullptr);
+  close(child.pipe_fd);
+  waitpid(child.pid, nullptr, 0);
 }
 
 volatile long poke_target = 7;
@@ -143,7 +160,8 @@ volatile long poke_target = 7;
 // Seizes a child, stops it and reads its registers, as the stack capture does; then, if asked,
 // reads or writes its memory with ptrace (which the capture never does).
 int PtraceChild(std::optional<int> extra_request) {
-  pid_t child = SleepingChild();
+  const SleepingChild sleeper = StartSleepingChild();
+  const pid_t child = sleeper.pid;
   int result = 0;
   int status = 0;
   if (ptrace(PTRACE_SEIZE, child, nullptr, nullptr) != 0 ||
@@ -162,7 +180,7 @@ int PtraceChild(std::optional<int> extra_request) {
     }
     if (result == 0 && ptrace(PTRACE_DETACH, child, nullptr, nullptr) != 0) result = errno;
   }
-  Reap(child);
+  Reap(sleeper);
   return result;
 }
 
@@ -332,6 +350,211 @@ TEST_F(SandboxTest, AnX32CallKillsTheProcess) {
   EXPECT_EQ(Get(with, "x32_getpid"), kKilledBySigsys);
 }
 #endif
+
+std::string InstallWithJvmAttach(Profile profile) {
+  SandboxOptions options;
+  options.allow_jvm_attach = true;
+  Status s = InstallSandbox(profile, options);
+  return s.ok() ? "" : s.message();
+}
+
+// A child that ignores SIGQUIT and SIGTERM's absence alike: it waits for its pipe to close.
+// Sends `signal` to it with kill, then ends it by closing the pipe (the sandbox may refuse
+// SIGKILL). Returns kill's result.
+int KillChildWith(int signal) {
+  int fds[2];
+  if (pipe(fds) != 0) return 1000;
+  ::signal(SIGQUIT, SIG_IGN);  // inherited: a SIGQUIT that gets through does not end the child
+  pid_t child = fork();
+  if (child == 0) {
+    close(fds[1]);
+    char c;
+    while (read(fds[0], &c, 1) > 0) {
+    }
+    _exit(0);
+  }
+  close(fds[0]);
+  const int result = ErrnoOf(kill(child, signal));
+  close(fds[1]);
+  waitpid(child, nullptr, 0);
+  return result;
+}
+
+// A Unix stream socket listening at `path` (before the sandbox, in the test process).
+int Listen(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(fd, 8) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int ConnectTo(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+  const int result = ErrnoOf(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address));
+  close(fd);
+  return result;
+}
+
+// What the JVM attach needs (debugpod/runtimes/jvm), in exactly the forms the reader uses.
+std::vector<std::pair<std::string, Attempt>> JvmAttachAttempts(const std::string& scratch) {
+  return {
+      {"unix_stream_socket",
+       [] {
+         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+         if (fd >= 0) close(fd);
+         return ErrnoOf(fd);
+       }},
+      {"connect_unix", [scratch] { return ConnectTo(scratch + "/listener"); }},
+      {"mknodat_empty_file",
+       [scratch] {
+         return ErrnoOf(mknodat(AT_FDCWD, (scratch + "/trigger").c_str(), S_IFREG | 0600, 0));
+       }},
+      {"unlinkat_file",
+       [scratch] { return ErrnoOf(unlinkat(AT_FDCWD, (scratch + "/victim").c_str(), 0)); }},
+      {"kill_sigquit", [] { return KillChildWith(SIGQUIT); }},
+  };
+}
+
+// Near relatives of those that must stay refused with the allowance on.
+std::vector<std::pair<std::string, Attempt>> NotJvmAttachAttempts(const std::string& scratch) {
+  return {
+      {"socket_inet_stream",
+       [] { return ErrnoOf(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)); }},
+      {"socket_unix_dgram", [] { return ErrnoOf(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)); }},
+      {"socket_netlink_raw",
+       [] { return ErrnoOf(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0)); }},
+      {"bind_unix",
+       [scratch] {
+         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+         sockaddr_un address{};
+         address.sun_family = AF_UNIX;
+         std::snprintf(address.sun_path, sizeof address.sun_path, "%s",
+                       (scratch + "/bound").c_str());
+         return ErrnoOf(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address));
+       }},
+      {"mknodat_fifo",
+       [scratch] {
+         return ErrnoOf(mknodat(AT_FDCWD, (scratch + "/fifo").c_str(), S_IFIFO | 0600, 0));
+       }},
+      {"mknodat_world_readable",
+       [scratch] {
+         return ErrnoOf(mknodat(AT_FDCWD, (scratch + "/wide").c_str(), S_IFREG | 0644, 0));
+       }},
+      {"unlinkat_folder",
+       [scratch] {
+         return ErrnoOf(unlinkat(AT_FDCWD, (scratch + "/folder").c_str(), AT_REMOVEDIR));
+       }},
+      {"kill_sigterm", [] { return KillChildWith(SIGTERM); }},
+      {"kill_sigkill", [] { return KillChildWith(SIGKILL); }},
+      {"tgkill_other",
+       [] {
+         rlimit no_core{0, 0};
+         setrlimit(RLIMIT_CORE, &no_core);  // inherited: the SIGQUIT below dumps no core
+         pid_t child = fork();
+         if (child == 0) {
+           pause();
+           _exit(0);
+         }
+         const int result = ErrnoOf(syscall(SYS_tgkill, child, child, SIGTERM));
+         if (result != 0) kill(child, SIGQUIT);  // SIGQUIT is let through; it ends the child
+         waitpid(child, nullptr, 0);
+         return result;
+       }},
+      {"open_for_writing",
+       [scratch] { return ErrnoOf(open((scratch + "/w").c_str(), O_WRONLY | O_CREAT, 0600)); }},
+  };
+}
+
+class JvmAttachSandboxTest : public SandboxTest {
+ protected:
+  void SetUp() override {
+    SandboxTest::SetUp();
+    if (IsSkipped()) return;
+    listener_ = Listen(scratch_ + "/listener");
+    ASSERT_GE(listener_, 0);
+  }
+  void TearDown() override {
+    if (listener_ >= 0) close(listener_);
+    SandboxTest::TearDown();
+  }
+  // The files the attempts work on, made afresh before each run.
+  void MakeFiles() {
+    std::filesystem::remove(scratch_ + "/trigger");
+    std::filesystem::remove(scratch_ + "/bound");
+    std::filesystem::remove(scratch_ + "/fifo");
+    std::filesystem::remove(scratch_ + "/wide");
+    std::filesystem::remove(scratch_ + "/w");
+    std::filesystem::create_directory(scratch_ + "/folder");
+    FILE* f = fopen((scratch_ + "/victim").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fclose(f);
+  }
+  int listener_ = -1;
+};
+
+TEST_F(JvmAttachSandboxTest, WithoutTheAllowanceTheAttachIsRefused) {
+  if (kSanitizerBuild) GTEST_SKIP() << "sanitizer build: signals are not limited";
+  const auto attempts = JvmAttachAttempts(scratch_);
+  MakeFiles();
+  Outcomes without = RunAttempts([] { return std::string(); }, attempts);
+  MakeFiles();
+  Outcomes with = RunAttempts([] { return Install(Profile::kPtrace); }, attempts);
+  for (const auto& [name, attempt] : attempts) {
+    ASSERT_EQ(Get(without, name), 0) << name << " fails even without the sandbox";
+    EXPECT_EQ(Get(with, name), EPERM) << name;
+  }
+  EXPECT_TRUE(std::filesystem::exists(scratch_ + "/victim"));
+}
+
+TEST_F(JvmAttachSandboxTest, TheAllowanceLetsThroughTheAttachInItsNarrowForms) {
+  const auto attempts = JvmAttachAttempts(scratch_);
+  for (Profile profile : {Profile::kPtrace, Profile::kRestricted}) {
+    MakeFiles();
+    Outcomes with = RunAttempts([profile] { return InstallWithJvmAttach(profile); }, attempts);
+    for (const auto& [name, attempt] : attempts) {
+      EXPECT_EQ(Get(with, name), 0) << name << " (" << ProfileName(profile) << ")";
+    }
+    EXPECT_EQ(std::filesystem::status(scratch_ + "/trigger").type(),
+              std::filesystem::file_type::regular);
+    EXPECT_EQ(std::filesystem::file_size(scratch_ + "/trigger"), 0u);
+    EXPECT_FALSE(std::filesystem::exists(scratch_ + "/victim"));
+  }
+}
+
+TEST_F(JvmAttachSandboxTest, WithTheAllowanceOtherSocketsFilesAndSignalsStayRefused) {
+  if (kSanitizerBuild) GTEST_SKIP() << "sanitizer build: signals are not limited";
+  const auto attempts = NotJvmAttachAttempts(scratch_);
+  MakeFiles();
+  Outcomes without = RunAttempts([] { return std::string(); }, attempts);
+  for (const auto& [name, attempt] : attempts) {
+    ASSERT_EQ(Get(without, name), 0) << name << " fails even without the sandbox";
+  }
+  MakeFiles();
+  Outcomes with = RunAttempts([] { return InstallWithJvmAttach(Profile::kPtrace); }, attempts);
+  for (const auto& [name, attempt] : attempts) EXPECT_EQ(Get(with, name), EPERM) << name;
+  EXPECT_TRUE(std::filesystem::is_directory(scratch_ + "/folder"));
+  EXPECT_FALSE(std::filesystem::exists(scratch_ + "/w"));
+
+  // Everything the default sandbox refuses, it still refuses.
+  HandleFixture handle;
+  auto forbidden = ForbiddenAttempts(handle, scratch_);
+  const std::string dir = scratch_;
+  Outcomes also = RunAttempts(
+      [&] {
+        return handle.Take(dir) == 0 ? InstallWithJvmAttach(Profile::kPtrace) : "name_to_handle_at";
+      },
+      forbidden);
+  for (const auto& [name, attempt] : forbidden) EXPECT_EQ(Get(also, name), EPERM) << name;
+}
 
 // /proc/self/status as "Name value" pairs, for the capability and no_new_privs lines.
 std::map<std::string, std::string> ReadStatus() {

@@ -1,7 +1,8 @@
 // The JVM the jvm reader's component test dumps: threads with known names parked in known places.
 // Each blocking call's line carries a marker comment; the test finds the line numbers by grepping
-// this file for the markers. Prints "ready" once every thread is where it should be, then blocks
-// until stdin closes.
+// this file for the markers (a synchronized block stays on one line: the JVM may give its
+// monitorenter the line of the block's body). Prints "ready" once every thread is where it should
+// be, then blocks until stdin closes.
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -41,9 +42,7 @@ public final class Parked {
     synchronized (lockA) {
       bothHold.countDown();
       bothHold.await();
-      synchronized (lockB) { // MARKER:deadlock-a
-        System.out.println("unreachable");
-      }
+      synchronized (lockB) { System.out.println("unreachable"); } // MARKER:deadlock-a
     }
   }
 
@@ -51,9 +50,7 @@ public final class Parked {
     synchronized (lockB) {
       bothHold.countDown();
       bothHold.await();
-      synchronized (lockA) { // MARKER:deadlock-b
-        System.out.println("unreachable");
-      }
+      synchronized (lockA) { System.out.println("unreachable"); } // MARKER:deadlock-b
     }
   }
 

@@ -88,7 +88,7 @@ TEST_P(ParkedDumpTest, ThreadsHaveTheirStatesFramesAndLocks) {
   const SourceFrame* wait_forever = FindFrame(*waiter, "Parked.waitForever");
   ASSERT_NE(wait_forever, nullptr);
   EXPECT_EQ(wait_forever->file, "Parked.java");
-  EXPECT_EQ(wait_forever->line, 18);
+  EXPECT_EQ(wait_forever->line, 19);
   ASSERT_EQ(wait_forever->locks.size(), 1u);
   EXPECT_EQ(wait_forever->locks[0].action, "locked");
   EXPECT_EQ(wait_forever->locks[0].id, waiter->frames[0].locks[0].id);
@@ -98,7 +98,7 @@ TEST_P(ParkedDumpTest, ThreadsHaveTheirStatesFramesAndLocks) {
   EXPECT_EQ(sleeper->state, "TIMED_WAITING");
   const SourceFrame* sleep_forever = FindFrame(*sleeper, "Parked.sleepForever");
   ASSERT_NE(sleep_forever, nullptr);
-  EXPECT_EQ(sleep_forever->line, 25);
+  EXPECT_EQ(sleep_forever->line, 26);
 
   const RuntimeStack* locker = Find(stacks_, "parked-reentrant-lock");
   ASSERT_NE(locker, nullptr);
@@ -110,7 +110,7 @@ TEST_P(ParkedDumpTest, ThreadsHaveTheirStatesFramesAndLocks) {
             "java.util.concurrent.locks.ReentrantLock$NonfairSync");
   const SourceFrame* lock_forever = FindFrame(*locker, "Parked.lockForever");
   ASSERT_NE(lock_forever, nullptr);
-  EXPECT_EQ(lock_forever->line, 30);
+  EXPECT_EQ(lock_forever->line, 31);
 
   // Library frames lose their module prefix; native and lambda frames have no file.
   const SourceFrame* park = FindFrame(*locker, "java.util.concurrent.locks.LockSupport.park");
@@ -154,18 +154,18 @@ TEST_P(ParkedDumpTest, TheTwentyWorkersFormOneGroup) {
   EXPECT_TRUE(groups[0].members[0]->name.starts_with("worker-"));
   bool has_worker_frame = false;
   for (const SourceFrame& f : groups[0].frames) {
-    if (f.function == "Parked.worker" && f.line == 36) has_worker_frame = true;
+    if (f.function == "Parked.worker" && f.line == 37) has_worker_frame = true;
   }
   EXPECT_TRUE(has_worker_frame);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Jdks, ParkedDumpTest,
-    testing::Values(Fixture{"jdk17_parked.txt", "17.0.15+6-Debian-1deb12u1", 37, 0x4570},
-                    Fixture{"jdk25_parked.txt", "25.0.3+9-LTS", 36, 17854}),
-    [](const testing::TestParamInfo<Fixture>& param) {
-      return param.param.file.substr(0, param.param.file.find('_'));
-    });
+INSTANTIATE_TEST_SUITE_P(Jdks, ParkedDumpTest,
+                         testing::Values(Fixture{"jdk17_parked.txt", "17.0.15+6-Debian-1deb12u1",
+                                                 37, 0x723e},
+                                         Fixture{"jdk25_parked.txt", "25.0.3+9-LTS", 36, 29318}),
+                         [](const testing::TestParamInfo<Fixture>& param) {
+                           return param.param.file.substr(0, param.param.file.find('_'));
+                         });
 
 TEST(ThreadDumpTest, LimitsOnThreadsFramesAndStringsAreKeptAndNamed) {
   const std::string text = ReadFixture("jdk17_parked.txt");
@@ -201,9 +201,10 @@ TEST(ThreadDumpTest, ADumpPastTheByteCapIsCutAtALineAndSaysSo) {
 }
 
 TEST(ThreadDumpTest, LongLinesAreCut) {
-  std::string text = "Full thread dump OpenJDK 64-Bit Server VM (17.0.1+1 mixed mode):\n\n\"t\" #1 nid=0x1\n"
-                     "   java.lang.Thread.State: RUNNABLE\n\tat " +
-                     std::string(100000, 'x') + "(X.java:1)\n";
+  std::string text =
+      "Full thread dump OpenJDK 64-Bit Server VM (17.0.1+1 mixed mode):\n\n\"t\" #1 nid=0x1\n"
+      "   java.lang.Thread.State: RUNNABLE\n\tat " +
+      std::string(100000, 'x') + "(X.java:1)\n";
   ThreadDumpLimits dump_limits;
   dump_limits.max_line_bytes = 100;
   StatusOr<RuntimeStacks> parsed = ParseThreadDump(text, RuntimeLimits{}, dump_limits);
@@ -211,7 +212,8 @@ TEST(ThreadDumpTest, LongLinesAreCut) {
   ASSERT_EQ(parsed->stacks.size(), 1u);
   ASSERT_EQ(parsed->stacks[0].frames.size(), 1u);
   EXPECT_LE(parsed->stacks[0].frames[0].function.size(), 100u);
-  EXPECT_EQ(parsed->problems, (std::vector<std::string>{"jvm: lines longer than 100 bytes were cut"}));
+  EXPECT_EQ(parsed->problems,
+            (std::vector<std::string>{"jvm: lines longer than 100 bytes were cut"}));
 }
 
 TEST(ThreadDumpTest, AThreadNameWithQuotesEndsAtTheLastQuote) {
@@ -239,10 +241,9 @@ TEST(ThreadDumpTest, AThreadNameWithQuotesEndsAtTheLastQuote) {
 
 TEST(ThreadDumpTest, TextWithoutTheHeaderIsNotADump) {
   EXPECT_EQ(ParseThreadDump("", RuntimeLimits{}).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseThreadDump("\"main\" #1 nid=0x1\n\tat A.b(A.java:1)\n", RuntimeLimits{})
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      ParseThreadDump("\"main\" #1 nid=0x1\n\tat A.b(A.java:1)\n", RuntimeLimits{}).status().code(),
+      StatusCode::kInvalidArgument);
 }
 
 TEST(ThreadDumpTest, GarbageAfterTheHeaderYieldsNothingAndNoCrash) {
