@@ -18,6 +18,8 @@ packages=(
   chromium
   # fuzzing: clang's libFuzzer and sanitizer runtimes (tests/fuzz)
   clang-14 libclang-rt-14-dev
+  # tests: javac compiles the JVM the jvm reader's component test dumps; its jstack is the baseline
+  openjdk-17-jdk-headless
   # benchmarks: the stack tools ours is compared with, and RE2 for the redaction baseline
   elfutils gdb libre2-dev
   # docs: `make diagrams` renders docs/diagrams/*.dot with Graphviz

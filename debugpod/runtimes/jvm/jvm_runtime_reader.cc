@@ -178,7 +178,7 @@ class Attach {
   }
 
   // Sends the threaddump request and returns the whole answer (at most max_bytes; longer is cut
-  // and `cut` set), and the time from the request's last byte to the answer's first.
+  // and `cut` set), and the time from the request's first byte to the answer's end.
   StatusOr<std::string> Request(size_t max_bytes, bool& cut, std::chrono::microseconds& wait) {
     const std::string path = SocketPath();
     sockaddr_un address{};
@@ -204,6 +204,8 @@ class Attach {
     // Protocol 1: version, command and three arguments, each NUL-terminated.
     static constexpr char kRequest[] = "1\0threaddump\0-l\0\0";
     static constexpr size_t kRequestBytes = sizeof kRequest;  // with the last argument's NUL
+    // From before the first byte: the JVM may finish the dump before send returns here.
+    const Clock::time_point sent_at = Clock::now();
     size_t sent = 0;
     while (sent < kRequestBytes) {
       const ssize_t n = send(fd.Get(), kRequest + sent, kRequestBytes - sent, MSG_NOSIGNAL);
@@ -213,7 +215,6 @@ class Attach {
       }
       sent += static_cast<size_t>(n);
     }
-    const Clock::time_point sent_at = Clock::now();
     const Clock::time_point until = std::min(deadline_, sent_at + kReplyWait);
     std::string reply;
     std::vector<char> buffer(64 << 10);
@@ -231,9 +232,6 @@ class Attach {
         return ErrnoStatus(errno, "recv from the attach socket");
       }
       if (n == 0) break;
-      if (reply.empty()) {
-        wait = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at);
-      }
       const size_t room = max_bytes - reply.size();
       reply.append(buffer.data(), std::min(room, static_cast<size_t>(n)));
       if (static_cast<size_t>(n) > room || reply.size() >= max_bytes) {
@@ -241,6 +239,7 @@ class Attach {
         break;
       }
     }
+    wait = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at);
     return reply;
   }
 

@@ -15,9 +15,11 @@
 //      (protocol "1", command "threaddump", argument "-l"), reads the answer (at most
 //      ThreadDumpLimits::max_dump_bytes, bounded by the deadline and kReplyWait) and parses it.
 //
-// RuntimeStacks::freeze is the time from the request's last byte to the answer's first byte: the
-// JVM answers only once the dump is written, so this bounds from above its safepoint pauses for
-// the dump and the deadlock search (it also counts formatting the text, outside the safepoint).
+// RuntimeStacks::freeze is the time from the request's first byte to the answer's end (EOF, or
+// the byte cap): the JVM's safepoint pauses for the dump and for the deadlock search both end
+// before it closes the connection, so this bounds them from above; it also counts the JVM's
+// work outside the safepoints and the transfer. (The first byte is no bound: JDK 25 sends the
+// result code before the dump.)
 //
 // Needs the JVM's UID and GID, or root for a root JVM (the JVM's own check, and the kernel's for
 // signals and the socket file's mode 0600). Under InstallSandbox it needs
