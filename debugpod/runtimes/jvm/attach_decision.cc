@@ -32,7 +32,7 @@ bool HasHiddenOptions(const std::vector<std::string>& command_line) {
   return false;
 }
 
-AttachPlan Refuse(std::string why) {
+AttachPlan Refuse(const std::string& why) {
   return {AttachPlan::Action::kRefuse, "jvm: " + why + std::string(kNoSignal)};
 }
 

@@ -283,9 +283,13 @@ std::optional<std::vector<std::string>> OptionVariables(const procfs::ProcFs& pr
   if (!environ.ok()) return std::nullopt;
   std::vector<std::string> values(3);
   for (procfs::EnvVar& var : procfs::ParseEnviron(*environ)) {
-    if (var.name == "JAVA_TOOL_OPTIONS") values[0] = std::move(var.value);
-    if (var.name == "JDK_JAVA_OPTIONS") values[1] = std::move(var.value);
-    if (var.name == "_JAVA_OPTIONS") values[2] = std::move(var.value);
+    if (var.name == "JAVA_TOOL_OPTIONS") {
+      values[0] = std::move(var.value);
+    } else if (var.name == "JDK_JAVA_OPTIONS") {
+      values[1] = std::move(var.value);
+    } else if (var.name == "_JAVA_OPTIONS") {
+      values[2] = std::move(var.value);
+    }
   }
   return values;
 }

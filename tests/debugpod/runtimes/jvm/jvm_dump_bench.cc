@@ -33,7 +33,9 @@ struct Cost {
   double freeze_ms = -1;  // the reader's own figure
 };
 
-double Ms(const timeval& t) { return static_cast<double>(t.tv_sec) * 1e3 + t.tv_usec / 1e3; }
+double Ms(const timeval& t) {
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3;
+}
 
 Cost Measure(JvmProcess& jvm, const std::optional<std::string>& jstack) {
   int count_before = 0;
@@ -99,7 +101,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s <java> <classes folder> <jstack> [rounds]\n", argv[0]);
     return 2;
   }
-  const int rounds = argc > 4 ? std::atoi(argv[4]) : 3;
+  const int rounds = argc > 4 ? static_cast<int>(std::strtol(argv[4], nullptr, 10)) : 3;
   JvmOptions options;
   options.java = argv[1];
   options.classes = argv[2];

@@ -53,9 +53,11 @@ StatusOr<std::unique_ptr<JvmProcess>> JvmProcess::Start(const JvmOptions& option
   if (pid < 0) return InternalError("fork failed");
   if (pid == 0) {
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     std::vector<char*> envp;
+    envp.reserve(env.size() + 1);
     for (std::string& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
     const int out = open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
