@@ -111,6 +111,12 @@ void JvmProcess::Stop() {
     close(stdin_fd_);
     stdin_fd_ = -1;
   }
+  // With stdin closed Parked returns from main and the JVM exits, removing its socket and perf
+  // data; SIGKILL only if it has not after a while.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (IsAlive() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   if (pid_ > 0 && !reaped_) {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
