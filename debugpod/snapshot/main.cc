@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "debugpod/procfs/real_proc_fs.h"
 #include "debugpod/runtimes/golang/go_runtime_reader.h"
+#include "debugpod/runtimes/jvm/jvm_runtime_reader.h"
 #include "debugpod/runtimes/python/python_runtime_reader.h"
 #include "debugpod/snapshot/capture.h"
 #include "debugpod/snapshot/command_line.h"
@@ -87,7 +88,10 @@ int Run(int argc, char** argv) {
   const CommandLine& cl = *parsed;
   // Before the first read of target input and before the watchdog's thread exists (capabilities
   // are per thread). The command line comes from the controller, not from the target.
-  if (Status sandboxed = InstallSandbox(cl.tool.profile); !sandboxed.ok()) {
+  // With stacks, the JVM's attach mechanism needs a Unix socket, its trigger file and SIGQUIT.
+  SandboxOptions sandbox_options;
+  sandbox_options.allow_jvm_attach = cl.sections.Has(Section::kStacks);
+  if (Status sandboxed = InstallSandbox(cl.tool.profile, sandbox_options); !sandboxed.ok()) {
     return Failure("cannot sandbox the tool: " + sandboxed.message());
   }
   if (cl.help) {
@@ -165,7 +169,8 @@ int Run(int argc, char** argv) {
   // and leaves other processes alone.
   runtimes::golang::GoRuntimeReader go(kProcRoot, stack_proc);
   runtimes::python::PythonRuntimeReader python(kProcRoot, stack_proc);
-  if (cl.sections.Has(Section::kStacks)) deps.runtimes = {&go, &python};
+  runtimes::jvm::JvmRuntimeReader jvm(kProcRoot, stack_proc);
+  if (cl.sections.Has(Section::kStacks)) deps.runtimes = {&go, &python, &jvm};
   CaptureResult result = CaptureSnapshot(request, deps);
   const bool targets_found = result.targets_found;
   SetToolUsage(result.document, MeasureToolUsage(start));
