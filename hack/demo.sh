@@ -2,7 +2,9 @@
 # `make demo`: Ephemera as a cluster operator and a developer meet it, on the local cluster.
 #   1. the operator installs the Helm chart (images built here, pinned by digest);
 #   2. alice runs a sample service in team-a;
-#   3. alice runs `kubectl ephemera snapshot` against it and reads the report;
+#   3. alice runs `kubectl ephemera snapshot` against it and reads the report (the operator has
+#      granted her the ptrace profile in team-a, so it has the threads' stacks);
+#   3b. she takes the goroutines of a Go service with the default restricted profile;
 #   4. the session expires: fetching it says so, its DebugSnapshot is gone and no key Secret of it is
 #      left (the demo fails loudly if any of that is not so within 120 s);
 #   5. the audit trail of the session verifies.
@@ -32,7 +34,8 @@ die() { echo "demo: $*" >&2; exit 1; }
 cleanup() {
   local code=$?
   if [ "${KEEP:-0}" != 1 ]; then
-    as alice -n team-a delete deployment shop --ignore-not-found --wait=false >/dev/null 2>&1 || true
+    as alice -n team-a delete deployment shop orders --ignore-not-found --wait=false >/dev/null 2>&1 || true
+    as admin -n team-a delete rolebinding demo-alice-ptrace --ignore-not-found >/dev/null 2>&1 || true
     "$helm" --kubeconfig "$admin_kubeconfig" -n "$namespace" uninstall "$release" --wait >/dev/null 2>&1 || true
   fi
   if [ "$code" -ne 0 ]; then
@@ -80,6 +83,12 @@ run "$helm" --kubeconfig "$admin_kubeconfig" install "$release" "$repo/helm/ephe
   --set "webhooks.clientAuth.allowedNames={kube-apiserver-admission}"
 as admin -n "$namespace" get pods -o wide
 
+explain "Native stacks need CAP_SYS_PTRACE in the debug container, so the ptrace profile is a right" \
+  "the operator grants: here, to alice in team-a, with the chart's ptrace-profile ClusterRole."
+as admin -n team-a delete rolebinding demo-alice-ptrace --ignore-not-found >/dev/null
+run "$kubectl" --kubeconfig "$admin_kubeconfig" -n team-a create rolebinding demo-alice-ptrace \
+  --clusterrole "$release-ptrace-profile-role" --user alice
+
 say "2. alice runs a sample service 'shop' in team-a: it is dropping requests"
 explain "alice is an ordinary developer: she may edit workloads in team-a and nothing else. Her" \
   "service 'shop' is bleeding requests: its accept queue is full, its threads wait on one lock," \
@@ -121,11 +130,49 @@ session=demo
 "$kubectl" -n team-a delete debugsession "$session" --ignore-not-found --wait=true >/dev/null
 report=$(mktemp)
 run kubectl ephemera snapshot "$pod" -n team-a --name "$session" --reason "DEMO-1 why is checkout slow?" \
-  --ttl 45s --capture process,threads,fds,sockets,maps,limits,cgroup,env,logs --tail 20 | tee "$report"
+  --ttl 45s --profile ptrace --capture process,threads,stacks,fds,sockets,maps,limits,cgroup,env,logs \
+  --tail 20 | tee "$report"
 # The password is in the service's environment and printed bare in its log: the report shows
 # neither, and it opens with what is wrong.
 if grep -qF not-a-real-password "$report"; then rm -f "$report"; die "the report shows the database password"; fi
 grep -q "FINDINGS" "$report" || { rm -f "$report"; die "the report has no findings"; }
+# The threads waiting for the pool lock, by function name (ptrace stacks, symbolized).
+grep -q "WaitForDbConnection" "$report" ||
+  { rm -f "$report"; die "the report has no symbolized stack of the threads waiting on the pool lock"; }
+rm -f "$report"
+
+say "3b. alice reads the goroutines of a Go service, with the default restricted profile"
+explain "Most services are written in Go, Python or Java, and their native stacks say little. The" \
+  "snapshot tool reads every goroutine (Python frames, Java threads) from the process's memory or," \
+  "for a JVM, through its own attach mechanism: no CAP_SYS_PTRACE, the target is not stopped," \
+  "identical stacks are grouped. 'orders' is a Go worker service (the test program of the Go reader:" \
+  "100 workers waiting for work, one stuck on a mutex), built stripped."
+as alice -n team-a delete deployment orders --ignore-not-found --wait=true >/dev/null
+as alice -n team-a apply -f - >/dev/null <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: orders, namespace: team-a}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: orders}}
+  template:
+    metadata: {labels: {app: orders}}
+    spec:
+      securityContext: {runAsUser: 1000, runAsGroup: 1000}
+      containers:
+      - {name: app, image: "ephemera.local/runtimes:0.1.0", command: [/go-parked-stripped], stdin: true}
+YAML
+as alice -n team-a rollout status deployment/orders --timeout=120s
+orders=$(as alice -n team-a get pods -l app=orders -o jsonpath='{.items[0].metadata.name}')
+for _ in $(seq 1 30); do
+  as alice -n team-a logs "$orders" 2>/dev/null | grep -q '^ready' && break
+  sleep 1
+done
+report=$(mktemp)
+run kubectl ephemera snapshot "$orders" -n team-a --name demo-orders --reason "DEMO-2 orders stall" \
+  --ttl 45s --capture stacks | tee "$report"
+grep -q "main.receiveWork" "$report" ||
+  { rm -f "$report"; die "the report of 'orders' does not show its goroutines (main.receiveWork)"; }
 rm -f "$report"
 run kubectl ephemera list -n team-a
 
