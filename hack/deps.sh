@@ -18,8 +18,9 @@ packages=(
   chromium
   # fuzzing: clang's libFuzzer and sanitizer runtimes (tests/fuzz)
   clang-14 libclang-rt-14-dev
-  # tests: javac compiles the JVM the jvm reader's component test dumps; its jstack is the baseline
-  openjdk-17-jdk-headless
+  # tests: javac compiles the JVM the jvm reader's component test dumps (its jstack is the
+  # baseline, its jlink makes the runtimes image's Java); Debian's python3 is the Python one
+  openjdk-17-jdk-headless python3
   # benchmarks: the stack tools ours is compared with, and RE2 for the redaction baseline
   elfutils gdb libre2-dev
   # docs: `make diagrams` renders docs/diagrams/*.dot with Graphviz
