@@ -45,6 +45,10 @@ done
 echo
 echo "== ephemera-bench-freeze --threads 10,100 --depth 32"
 "$bench_dir/ephemera-bench-freeze" --threads 10,100 --depth 32 || { echo "bench: the deep-stack freeze bench failed" >&2; status=1; }
+# Language stacks (Go, Python, Java) against each runtime's own dump and jstack.
+echo
+echo "== bench/runtime_stacks.py"
+bench/runtime_stacks.py build/release || { echo "bench: the runtime stacks bench failed" >&2; status=1; }
 # --- Cluster benchmarks (session latency, throughput, controller footprint) ----------------------
 # They need the local cluster and the release controller; without the cluster they are skipped and
 # the benches above still count. Each run takes the cluster lock, so that it never overlaps another
