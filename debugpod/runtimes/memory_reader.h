@@ -1,8 +1,8 @@
 // MemoryReader: reads another process's memory without stopping it. Language runtimes keep their
 // goroutine, frame and thread lists in ordinary memory, so a same-UID reader needs no ptrace stop
-// (process_vm_readv is allowed where ptrace attach would be: same credentials, the target dumpable,
-// Yama permitting; CAP_SYS_PTRACE otherwise). Reads race with the running target: callers treat
-// every value as possibly torn or hostile.
+// (the kernel allows the read where ptrace attach would be allowed: same credentials, the target
+// dumpable, Yama permitting; CAP_SYS_PTRACE otherwise). Reads race with the running target: callers
+// treat every value as possibly torn or hostile.
 #ifndef EPHEMERA_DEBUGPOD_RUNTIMES_MEMORY_READER_H_
 #define EPHEMERA_DEBUGPOD_RUNTIMES_MEMORY_READER_H_
 
@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -35,18 +36,28 @@ class MemoryReader {
   }
 };
 
-// process_vm_readv on `pid`, at most `budget_bytes` in total (ResourceExhausted after that).
-// Not thread-safe (one per capture).
-class ProcessVmMemoryReader final : public MemoryReader {
+// Reads <proc_root>/<pid>/mem with pread, at most `budget_bytes` in total (ResourceExhausted after
+// that). Not process_vm_readv: the container runtimes' default seccomp profile (RuntimeDefault)
+// refuses it without CAP_SYS_PTRACE, while opening /proc/<pid>/mem read-only passes the kernel's
+// same ptrace access check (the target's UID and dumpable, or CAP_SYS_PTRACE) and is allowed. The
+// file is opened on the first read and closed with the reader. Not thread-safe (one per capture).
+class ProcMemMemoryReader final : public MemoryReader {
  public:
-  ProcessVmMemoryReader(int pid, uint64_t budget_bytes) : pid_(pid), budget_bytes_(budget_bytes) {}
+  ProcMemMemoryReader(std::string proc_root, int pid, uint64_t budget_bytes)
+      : path_(std::move(proc_root) + "/" + std::to_string(pid) + "/mem"),
+        budget_bytes_(budget_bytes) {}
+  ~ProcMemMemoryReader() override;
+  ProcMemMemoryReader(const ProcMemMemoryReader&) = delete;
+  ProcMemMemoryReader& operator=(const ProcMemMemoryReader&) = delete;
   Status Read(uint64_t address, std::span<uint8_t> out) override;
   uint64_t BytesRead() const { return bytes_read_; }
 
  private:
-  int pid_;
+  std::string path_;
   uint64_t budget_bytes_;
   uint64_t bytes_read_ = 0;
+  int fd_ = -1;
+  Status open_failure_;  // set when the open failed: every read returns it
 };
 
 // For unit tests: memory as a set of regions, keyed by start address. Reads spanning a gap fail

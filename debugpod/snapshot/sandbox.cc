@@ -250,9 +250,10 @@ std::vector<sock_filter> BuildFilter(Profile profile, const SandboxOptions& opti
                     std::vector<uint32_t>(std::begin(kAllowedPtraceRequests),
                                           std::end(kAllowedPtraceRequests)));
     } else {
-      // No ptrace; process_vm_readv stays: the language runtimes' stacks are memory reads, which
-      // the kernel allows only where it would allow /proc/<pid>/mem (the target's UID, dumpable).
+      // The language runtimes' memory reads go through /proc/<pid>/mem (pread), which the
+      // container runtime's own seccomp profile allows without CAP_SYS_PTRACE.
       p.Return(__NR_ptrace, kRetEperm);
+      p.Return(__NR_process_vm_readv, kRetEperm);
     }
     // Signal 0 probes whether a process may be signalled; SIGCHLD wakes the stack capture's own
     // wait; SIGQUIT starts a JVM's attach listener.

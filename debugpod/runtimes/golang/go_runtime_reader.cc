@@ -204,7 +204,7 @@ StatusOr<std::optional<RuntimeStacks>> GoRuntimeReader::Read(int pid, const Runt
     }
   }
 
-  ProcessVmMemoryReader memory(pid, limits.max_read_bytes);
+  ProcMemMemoryReader memory(proc_root_, pid, limits.max_read_bytes);
   GoProcessView view;
   view.layout = choice->layout;
   view.load_bias = *bias;

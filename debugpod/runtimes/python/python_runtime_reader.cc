@@ -123,7 +123,7 @@ StatusOr<std::optional<runtimes::RuntimeStacks>> PythonRuntimeReader::Read(
   std::optional<uint64_t> bias = LoadBias(*maps, *image, elf.LoadSegments());
   if (!bias) return DataLossError("python: cannot place " + image->path + " in the process");
 
-  runtimes::ProcessVmMemoryReader memory(pid, limits.max_read_bytes);
+  runtimes::ProcMemMemoryReader memory(proc_root_, pid, limits.max_read_bytes);
   const uint64_t runtime_address = runtime_symbol->second.value + *bias;
   std::vector<std::string> problems;
   StatusOr<PythonLayout> layout = FailedPreconditionError("unset");

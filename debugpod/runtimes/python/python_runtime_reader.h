@@ -1,5 +1,5 @@
 // PythonRuntimeReader: the Python stacks of a CPython 3.9–3.13 process, read from its memory with
-// process_vm_readv while it runs (no stop, freeze 0). Needs what process_vm_readv needs: the
+// /proc/<pid>/mem while it runs (no stop, freeze 0). Needs what that read needs: the
 // target's UID and a dumpable target, or CAP_SYS_PTRACE (the ptrace profile).
 //
 // Recognition (cheap, before any memory read): /proc/<pid>/maps maps a libpython3.X shared

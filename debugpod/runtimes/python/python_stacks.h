@@ -1,5 +1,5 @@
 // ReadPythonStacks: the Python stack of every thread of a CPython process's main interpreter,
-// read through a MemoryReader (process_vm_readv in production, a FakeMemoryReader in tests)
+// read through a MemoryReader (/proc/<pid>/mem in production, a FakeMemoryReader in tests)
 // without stopping the process. Pure apart from the reader it is given.
 //
 // The target's memory is hostile and changes under the reader: every pointer is checked to be a
@@ -42,7 +42,7 @@ struct PythonTarget {
 // The threads of the main interpreter, newest first (CPython's list order), with language
 // "python" and method "memory" set; `version` is left to the caller. An error only when nothing
 // could be read (the runtime state or the interpreter list): the message says why, starting
-// "python: ". Reads at most limits.max_read_bytes if `memory` enforces it (ProcessVmMemoryReader
+// "python: ". Reads at most limits.max_read_bytes if `memory` enforces it (ProcMemMemoryReader
 // does), and stops at limits.deadline.
 StatusOr<runtimes::RuntimeStacks> ReadPythonStacks(runtimes::MemoryReader& memory,
                                                    const PythonLayout& layout,

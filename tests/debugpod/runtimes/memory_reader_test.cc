@@ -9,32 +9,38 @@
 namespace ephemera::runtimes {
 namespace {
 
-TEST(ProcessVmMemoryReaderTest, ReadsAnotherAddressSpaceByPid) {
-  // The test reads its own memory through the same syscall the tool uses on a target.
+TEST(ProcMemMemoryReaderTest, ReadsAnotherAddressSpaceByPid) {
+  // The test reads its own memory through the same file the tool reads a target's.
   static const std::array<uint64_t, 2> kValues = {0x0123456789abcdef, 42};
-  ProcessVmMemoryReader reader(getpid(), 1024);
+  ProcMemMemoryReader reader("/proc", getpid(), 1024);
   StatusOr<uint64_t> second = reader.ReadValue<uint64_t>(reinterpret_cast<uint64_t>(&kValues[1]));
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   EXPECT_EQ(*second, 42u);
   EXPECT_EQ(reader.BytesRead(), 8u);
 }
 
-TEST(ProcessVmMemoryReaderTest, UnmappedMemoryIsDataLossNamingTheAddress) {
-  ProcessVmMemoryReader reader(getpid(), 1024);
+TEST(ProcMemMemoryReaderTest, UnmappedMemoryIsDataLossNamingTheAddress) {
+  ProcMemMemoryReader reader("/proc", getpid(), 1024);
   StatusOr<uint64_t> value = reader.ReadValue<uint64_t>(0x10);
   ASSERT_FALSE(value.ok());
   EXPECT_EQ(value.status().code(), StatusCode::kDataLoss);
   EXPECT_NE(value.status().message().find("0x10"), std::string::npos);
 }
 
-TEST(ProcessVmMemoryReaderTest, StopsAtItsBudget) {
+TEST(ProcMemMemoryReaderTest, StopsAtItsBudget) {
   static const std::array<uint8_t, 64> kBytes{};
-  ProcessVmMemoryReader reader(getpid(), 40);
+  ProcMemMemoryReader reader("/proc", getpid(), 40);
   std::array<uint8_t, 32> out{};
   ASSERT_TRUE(reader.Read(reinterpret_cast<uint64_t>(kBytes.data()), out).ok());
   Status over = reader.Read(reinterpret_cast<uint64_t>(kBytes.data()), out);
   EXPECT_EQ(over.code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(reader.BytesRead(), 32u);  // the refused read is not charged
+}
+
+TEST(ProcMemMemoryReaderTest, AProcessThatIsGoneIsNotFound) {
+  ProcMemMemoryReader reader("/proc", 0x3fffffff, 1024);  // above pid_max: no such process
+  StatusOr<uint64_t> value = reader.ReadValue<uint64_t>(0x1000);
+  EXPECT_EQ(value.status().code(), StatusCode::kNotFound) << value.status().ToString();
 }
 
 TEST(FakeMemoryReaderTest, ReadsAcrossAdjacentRegionsAndFailsOnAGap) {

@@ -280,7 +280,7 @@ TEST(PythonReaderTest, DebugOffsetsOf313MatchTheTable) {
   ASSERT_TRUE(symbols.ok() && symbols->count("_PyRuntime") == 1);
   std::optional<uint64_t> bias = LoadBias(*maps, *lib, elf->LoadSegments());
   ASSERT_TRUE(bias.has_value());
-  runtimes::ProcessVmMemoryReader memory(pid, 1 << 20);
+  runtimes::ProcMemMemoryReader memory("/proc", pid, 1 << 20);
   std::vector<uint8_t> bytes(kDebugOffsetsBytes);
   ASSERT_TRUE(memory.Read(symbols->at("_PyRuntime").value + *bias, bytes).ok());
   StatusOr<PythonLayout> parsed = ParseDebugOffsets(bytes);

@@ -240,7 +240,7 @@ TEST(PythonStacksTest, DeadlineInThePastStopsBeforeAnyThread) {
   EXPECT_TRUE(HasProblem(stacks, "deadline"));
 }
 
-// A reader that stops after a byte budget, as ProcessVmMemoryReader does.
+// A reader that stops after a byte budget, as ProcMemMemoryReader does.
 class BudgetReader final : public runtimes::MemoryReader {
  public:
   BudgetReader(const FakeCPython& fake, uint64_t budget) : budget_(budget) { fake.MapInto(fake_); }
