@@ -56,7 +56,7 @@ docker_build() {
   local ctx out status=0
   ctx=$(mktemp -d)
   cp "$dockerfile" "$ctx/Dockerfile"
-  cp -r "$@" "$ctx/"
+  cp -a "$@" "$ctx/"  # -a: modes as built (the runtimes image's /tmp is 1777)
   out=$(docker build -q -t "$image" "$ctx" 2>&1) || status=$?
   rm -rf "$ctx"
   if [ $status -ne 0 ]; then log "docker build of $image failed:"; echo "$out" >&2; exit 1; fi
