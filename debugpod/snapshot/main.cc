@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "debugpod/procfs/process_files.h"
 #include "debugpod/procfs/real_proc_fs.h"
 #include "debugpod/runtimes/golang/go_runtime_reader.h"
 #include "debugpod/runtimes/jvm/jvm_runtime_reader.h"
@@ -67,13 +68,22 @@ std::chrono::milliseconds WatchdogGrace(std::chrono::milliseconds deadline) {
   return std::clamp(deadline / 10, milliseconds(500), milliseconds(2000));
 }
 
-ToolUsage MeasureToolUsage(std::chrono::steady_clock::time_point start) {
+ToolUsage MeasureToolUsage(std::chrono::steady_clock::time_point start,
+                           const procfs::ProcFs& proc) {
   ToolUsage usage;
   rusage ru{};
   if (getrusage(RUSAGE_SELF, &ru) == 0) {
     usage.cpu_millis = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
                        (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
     usage.max_rss_kib = ru.ru_maxrss;  // KiB on Linux
+  }
+  // ru_maxrss keeps the peak of the process that forked the tool, from before its exec (a
+  // launcher larger than the tool inflates it); VmHWM is this program's own peak.
+  if (StatusOr<std::string> status = proc.ReadFile(getpid(), "status"); status.ok()) {
+    if (StatusOr<procfs::ProcStatus> parsed = procfs::ParseProcStatus(*status);
+        parsed.ok() && parsed->vm_hwm_kib) {
+      usage.max_rss_kib = static_cast<int64_t>(*parsed->vm_hwm_kib);
+    }
   }
   usage.wall_millis = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now() - start)
@@ -173,7 +183,7 @@ int Run(int argc, char** argv) {
   if (cl.sections.Has(Section::kStacks)) deps.runtimes = {&go, &python, &jvm};
   CaptureResult result = CaptureSnapshot(request, deps);
   const bool targets_found = result.targets_found;
-  SetToolUsage(result.document, MeasureToolUsage(start));
+  SetToolUsage(result.document, MeasureToolUsage(start, proc));
   std::string text = FitToOutputCap(result.document, cl.max_output_bytes);
   result.document = Json();  // free the tree before sealing
 
