@@ -45,6 +45,8 @@ cleanup() {
   host_controller_unregister_webhooks
   host_controller_forget_mark_key
   as admin -n team-a delete deployment "${workloads[@]}" --ignore-not-found >/dev/null 2>&1 || true
+  as admin -n team-a delete rolebinding e2e-runtimes-alice-ptrace --ignore-not-found >/dev/null 2>&1 || true
+  as admin -n team-a delete role e2e-runtimes-ptrace --ignore-not-found >/dev/null 2>&1 || true
 }
 e2e_trap_exit
 e2e_require_host_run "$controller_bin" "$cli"
@@ -99,7 +101,7 @@ age-keygen -o "$work/alice.key" 2>/dev/null
 chmod 600 "$work/alice.key"
 recipient=$(age-keygen -y "$work/alice.key")
 
-session() { # name pod
+session() { # name pod [profile]
   cat <<YAML
 apiVersion: ephemera.dev/v1alpha1
 kind: DebugSession
@@ -108,14 +110,14 @@ spec:
   target: {pod: $2, container: app}
   reason: "INC-E2E where are the threads stuck"
   ttl: 3m
-  profile: restricted
+  profile: ${3:-restricted}
   capture: [stacks]
   recipients: ["$recipient"]
 YAML
 }
 
-session_completes() { # name workload
-  session "$1" "${pods[$2]}" | as alice apply -f - >/dev/null || { echo "$1 was not admitted"; return 1; }
+session_completes() { # name workload [profile]
+  session "$1" "${pods[$2]}" "${3:-}" | as alice apply -f - >/dev/null || { echo "$1 was not admitted"; return 1; }
   wait_phase "$1" Completed 120 || return 1
   decrypt_snapshot "$1" "$work/alice.key" || { echo "age could not decrypt $1"; return 1; }
 }
@@ -211,6 +213,47 @@ java_log_clean() {
   fi
 }
 check "the Java pod's log has no thread dump (the attach answered on its socket, not on stdout)" java_log_clean
+
+# The ptrace profile adds the native frames of the same threads: a Python member's tid has a
+# native stack in threads[], inside the interpreter's eval loop.
+python_with_native_frames() {
+  # debugprofiles is not a served resource, only an RBAC name, so the Role is written out.
+  as admin -n team-a apply -f - >/dev/null <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: e2e-runtimes-ptrace, namespace: team-a}
+rules:
+- {apiGroups: [ephemera.dev], resources: [debugprofiles], resourceNames: [ptrace], verbs: [use]}
+YAML
+  as admin -n team-a delete rolebinding e2e-runtimes-alice-ptrace --ignore-not-found >/dev/null
+  as admin -n team-a create rolebinding e2e-runtimes-alice-ptrace --role=e2e-runtimes-ptrace \
+    --user=alice >/dev/null
+  local deadline=$((SECONDS + 20)) session_made=""
+  while [ $SECONDS -lt $deadline ]; do
+    if session_completes s-python-ptrace stacks-python ptrace 2>/dev/null; then session_made=yes; break; fi
+    as alice -n team-a delete debugsession s-python-ptrace --ignore-not-found --wait=true >/dev/null 2>&1 || true
+    sleep 1
+  done
+  [ -n "$session_made" ] || { echo "the ptrace session did not complete within 20 s of the grant"; return 1; }
+  PYTHONPATH=$work python3 - "$work/s-python-ptrace.json" <<'PY'
+import sys
+from runtime import runtime_of, group_with, fail
+doc, py = runtime_of(sys.argv[1], "python")
+workers = group_with(py, "wait_for_work", 20)
+tids = [m.get("tid") for m in workers.get("members", []) if isinstance(m.get("tid"), int)]
+native = {t.get("tid"): t.get("stack", {}) for p in doc["processes"] for t in p.get("threads", [])}
+stacks = [native.get(t) for t in tids if native.get(t, {}).get("frames")]
+if not stacks:
+    fail("no worker tid %s has a native stack; degraded: %s" % (tids, doc.get("degraded")))
+symbols = [f.get("symbol", "") for f in stacks[0]["frames"]]
+if not any("EvalFrame" in s or "PyEval" in s for s in symbols):
+    fail("the worker's native stack is not in the interpreter: %s" % symbols)
+print("worker tid %d: %d native frames, e.g. %s" % (tids[0], len(stacks[0]["frames"]),
+      [s for s in symbols if "Eval" in s][:1]))
+PY
+}
+check "with the ptrace profile, a Python worker's tid also has its native frames (in the eval loop)" \
+  python_with_native_frames
 
 report_shows_frames() {
   mkdir -p "$work/home"
