@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -49,10 +50,18 @@ StatusOr<std::vector<int>> ListNumericEntries(const std::string& dir_path) {
 
 }  // namespace
 
-StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return ErrnoToStatus(errno, "open " + path);
+namespace {
+
+// Reads the file open at `fd` (named `path` in errors) after checking it is a regular file: a
+// FIFO, socket or device the target put where a file is expected could block a read or never
+// end. Every /proc and cgroup file the tool reads is a regular file, so this refuses none of them.
+StatusOr<std::string> ReadOpenFile(int fd, const std::string& path, size_t max_bytes) {
   FdCloser closer(fd);
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return ErrnoToStatus(errno, "fstat " + path);
+  if (!S_ISREG(st.st_mode)) {
+    return FailedPreconditionError("not a regular file: " + path);
+  }
   std::string data;
   // /proc files report size 0, so grow as we go; one extra byte detects files over the cap.
   size_t chunk = 4096;
@@ -77,6 +86,21 @@ StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
     chunk = std::min(chunk * 2, size_t{256} * 1024);
   }
   return data;
+}
+
+}  // namespace
+
+StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (regular files ignore the flag).
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return ErrnoToStatus(errno, "open " + path);
+  return ReadOpenFile(fd, path, max_bytes);
+}
+
+StatusOr<std::string> ReadSmallFileAt(int dir_fd, const std::string& name, size_t max_bytes) {
+  int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+  if (fd < 0) return ErrnoToStatus(errno, "open " + name);
+  return ReadOpenFile(fd, name, max_bytes);
 }
 
 RealProcFs::RealProcFs(std::string root, size_t max_file_bytes)

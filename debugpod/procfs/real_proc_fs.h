@@ -52,8 +52,15 @@ class RealCgroupFs final : public CgroupFs {
   size_t max_file_bytes_;
 };
 
-// Reads at most `max_bytes` of the file at `path` (ResourceExhausted if it holds more).
+// Reads at most `max_bytes` of the file at `path` (ResourceExhausted if it holds more). Opens
+// without blocking and refuses anything but a regular file (FailedPrecondition "not a regular
+// file: <path>"): a FIFO or device where a file is expected would block the tool or never end.
+// /proc and cgroup files are regular files.
 StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_bytes);
+
+// ReadSmallFile of `name` in the folder open at `dir_fd` (borrowed), without following a symlink
+// in `name`'s last component (ELOOP, as ErrnoToStatus maps it).
+StatusOr<std::string> ReadSmallFileAt(int dir_fd, const std::string& name, size_t max_bytes);
 
 }  // namespace ephemera::procfs
 

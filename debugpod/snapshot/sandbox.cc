@@ -201,6 +201,45 @@ class FilterProgram {
     Ret(kRetAllow);
     Ret(kRetEperm);
   }
+  // Starts a block for `call` whose length is set by EndBlock: if (nr != call) skip the block.
+  size_t BeginBlock(int call) {
+    Jump(BPF_JEQ | BPF_K, static_cast<uint32_t>(call), 0, 0);
+    return code_.size() - 1;
+  }
+  void EndBlock(size_t begin) { code_[begin].jf = static_cast<uint8_t>(code_.size() - begin - 1); }
+  // Inside a block: return EPERM unless arg, as a 32-bit int, is in 1..INT_MAX; else go on.
+  void RequirePositiveInt(int arg) {
+    Load(ArgHigh(arg));
+    Jump(BPF_JEQ | BPF_K, 0, 1, 0);
+    Ret(kRetEperm);
+    Load(ArgLow(arg));
+    Jump(BPF_JEQ | BPF_K, 0, 0, 1);
+    Ret(kRetEperm);
+    Jump(BPF_JSET | BPF_K, 0x80000000u, 0, 1);
+    Ret(kRetEperm);
+  }
+  // Inside a block: return EPERM unless arg == value; else go on.
+  void RequireValue(int arg, uint32_t value) {
+    Load(ArgHigh(arg));
+    Jump(BPF_JEQ | BPF_K, 0, 1, 0);
+    Ret(kRetEperm);
+    Load(ArgLow(arg));
+    Jump(BPF_JEQ | BPF_K, value, 1, 0);
+    Ret(kRetEperm);
+  }
+  // Ends a block: return (arg is one of `allowed`) ? ALLOW : EPERM.
+  void ReturnOneOf(int arg, const std::vector<uint32_t>& allowed) {
+    const auto n = static_cast<uint8_t>(allowed.size());
+    Load(ArgHigh(arg));
+    Jump(BPF_JEQ | BPF_K, 0, 1, 0);
+    Ret(kRetEperm);
+    Load(ArgLow(arg));
+    for (uint8_t i = 0; i < n; ++i) {
+      Jump(BPF_JEQ | BPF_K, allowed[i], static_cast<uint8_t>(n - i), 0);
+    }
+    Ret(kRetEperm);
+    Ret(kRetAllow);
+  }
   void Load(uint32_t offset) { code_.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offset)); }
   void Jump(uint16_t op, uint32_t k, uint8_t jt, uint8_t jf) {
     code_.push_back(BPF_JUMP(static_cast<uint16_t>(BPF_JMP | op), k, jt, jf));
@@ -237,7 +276,7 @@ std::vector<sock_filter> BuildFilter(Profile profile, const SandboxOptions& opti
     // socket); an empty regular file of mode 0600 (mknodat: no descriptor to write through, an
     // existing file is never opened); unlinking a file but not a folder. The paths are out of
     // the filter's sight (docs/security.md).
-    p.AllowPair(__NR_socket, 0, AF_UNIX, 1, SOCK_STREAM | SOCK_CLOEXEC);
+    p.AllowPair(__NR_socket, 0, AF_UNIX, 1, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK);
     p.Return(__NR_connect, kRetAllow);
     p.AllowValues(__NR_mknodat, 2, {S_IFREG | 0600});
     p.AllowValues(__NR_unlinkat, 2, {0});
@@ -256,11 +295,24 @@ std::vector<sock_filter> BuildFilter(Profile profile, const SandboxOptions& opti
       p.Return(__NR_process_vm_readv, kRetEperm);
     }
     // Signal 0 probes whether a process may be signalled; SIGCHLD wakes the stack capture's own
-    // wait; SIGQUIT starts a JVM's attach listener.
+    // wait; SIGQUIT starts a JVM's attach listener. Only to one process: a pid of 0 or below
+    // names a process group or every process the tool may signal.
     std::vector<uint32_t> signals = {0, SIGCHLD};
     if (options.allow_jvm_attach) signals.push_back(SIGQUIT);
-    p.AllowValues(__NR_kill, 1, signals);
+    const size_t kill_block = p.BeginBlock(__NR_kill);
+    p.RequirePositiveInt(0);
+    p.ReturnOneOf(1, signals);
+    p.EndBlock(kill_block);
     p.AllowValues(__NR_tgkill, 0, {static_cast<uint32_t>(getpid())});
+    if (options.allow_jvm_attach) {
+      // The reader signals the JVM through a pidfd (no pid reuse): SIGQUIT, no siginfo, no flags.
+      const size_t block = p.BeginBlock(__NR_pidfd_send_signal);
+      p.RequireValue(1, SIGQUIT);
+      p.RequireValue(2, 0);
+      p.RequireValue(3, 0);
+      p.Ret(kRetAllow);
+      p.EndBlock(block);
+    }
     for (int call : kDeniedSignalCalls) p.Return(call, kRetEperm);
   }
   p.DenyFlags(__NR_openat, 2, kWriteOpenFlags);

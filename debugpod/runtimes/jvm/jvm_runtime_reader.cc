@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "debugpod/procfs/process_files.h"
+#include "debugpod/procfs/real_proc_fs.h"
 #include "debugpod/runtimes/jvm/attach_decision.h"
 #include "debugpod/runtimes/jvm/perf_data.h"
 
@@ -28,6 +30,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxTmpEntries = 4096;  // entries of the JVM's /tmp looked at for hsperfdata_*
 constexpr std::string_view kCapabilitiesCounter = "sun.rt.jvmCapabilities";
+constexpr size_t kMaxPerfDataBytes = procfs::kDefaultMaxFileBytes;
 
 // The value of "Key:" in /proc/<pid>/status text, or "".
 std::string_view StatusField(std::string_view status, std::string_view key) {
@@ -89,35 +92,78 @@ class TriggerFile {
   TriggerFile(const TriggerFile&) = delete;
   TriggerFile& operator=(const TriggerFile&) = delete;
   ~TriggerFile() { Remove(); }
-  void Own(std::string path) { path_ = std::move(path); }
+  // `name` relative to `dir_fd` (borrowed; AT_FDCWD for a path), which must stay open until
+  // Remove.
+  void Own(int dir_fd, std::string name) {
+    dir_fd_ = dir_fd;
+    name_ = std::move(name);
+  }
   void Remove() {
-    if (path_.empty()) return;
+    if (name_.empty()) return;
     // unlinkat with flags 0: the one form the sandbox allows for this.
-    unlinkat(AT_FDCWD, path_.c_str(), 0);
-    path_.clear();
+    unlinkat(dir_fd_, name_.c_str(), 0);
+    name_.clear();
   }
 
  private:
-  std::string path_;
+  int dir_fd_ = AT_FDCWD;
+  std::string name_;
 };
+
+// Waits until `fd` is ready for `events` or `until` passes (DeadlineExceeded naming `what`).
+Status WaitFor(int fd, short events, Clock::time_point until, const char* what) {
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+    if (left <= 0) return DeadlineExceededError(std::string("jvm: ") + what);
+    pollfd p{fd, events, 0};
+    const int ready = poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
+    if (ready < 0 && errno != EINTR) return ErrnoStatus(errno, "poll on the attach socket");
+    if (ready > 0) return OkStatus();
+  }
+}
+
+// The JVM's /tmp, opened without following a symlink there: the target chooses where a symlink
+// points, and the tool would resolve it in its own root, so the trigger file could land in the
+// tool's folders and the socket could be one of the tool's side.
+StatusOr<int> OpenJvmTmp(const std::string& pid_dir) {
+  const std::string path = pid_dir + "/root/tmp";
+  const int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) return fd;
+  const int err = errno;
+  struct stat st {};
+  if (err == ELOOP || (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))) {
+    return FailedPreconditionError(
+        "jvm: the JVM's /tmp is a symlink, not followed; no signal sent");
+  }
+  return ErrnoStatus(err, "opening the JVM's /tmp; no signal sent");
+}
 
 class Attach {
  public:
-  Attach(std::string pid_dir, int pid, int nspid, unsigned jvm_uid, Clock::time_point deadline)
+  // `tmp_fd` is the JVM's /tmp (OpenJvmTmp) and `pidfd` the JVM's pidfd, both borrowed.
+  Attach(std::string pid_dir, int tmp_fd, int pidfd, int pid, int nspid, unsigned jvm_uid,
+         Clock::time_point deadline)
       : pid_dir_(std::move(pid_dir)),
+        tmp_fd_(tmp_fd),
+        pidfd_(pidfd),
         pid_(pid),
         nspid_(nspid),
         jvm_uid_(jvm_uid),
         deadline_(deadline) {}
 
+  std::string SocketName() const { return ".java_pid" + std::to_string(nspid_); }
+
+  // The socket reached through the /tmp descriptor, so no component is looked up again.
   std::string SocketPath() const {
-    return pid_dir_ + "/root/tmp/.java_pid" + std::to_string(nspid_);
+    return "/proc/self/fd/" + std::to_string(tmp_fd_) + "/" + SocketName();
   }
 
   // The socket is there and the JVM's user owns it (the JVM's own client makes the same check).
   bool SocketExists() const {
     struct stat st {};
-    return stat(SocketPath().c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == jvm_uid_;
+    return fstatat(tmp_fd_, SocketName().c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISSOCK(st.st_mode) && st.st_uid == jvm_uid_;
   }
 
   // Creates the trigger file where the JVM looks first (its working directory) or else in its
@@ -126,12 +172,12 @@ class Attach {
   // its UID or root; anything else would make SIGQUIT print a thread dump, so the file is
   // checked before the caller signals.
   Status CreateTrigger(TriggerFile& trigger) const {
-    const std::string name = "/.attach_pid" + std::to_string(nspid_);
-    const std::string in_cwd = pid_dir_ + "/cwd" + name;
-    const std::string in_tmp = pid_dir_ + "/root/tmp" + name;
+    const std::string name = ".attach_pid" + std::to_string(nspid_);
+    const std::string in_cwd = pid_dir_ + "/cwd/" + name;
+    int dir_fd = AT_FDCWD;
     std::string path = in_cwd;
     if (mknodat(AT_FDCWD, in_cwd.c_str(), S_IFREG | 0600, 0) == 0) {
-      trigger.Own(in_cwd);
+      trigger.Own(AT_FDCWD, in_cwd);
     } else if (const int cwd_error = errno; cwd_error != EEXIST) {
       // The JVM looks in /tmp only when its working directory has no file.
       struct stat st {};
@@ -140,9 +186,10 @@ class Attach {
             "jvm: cannot tell whether the JVM's working directory holds a trigger file (" +
             std::string(strerrorname_np(cwd_error)) + "); no signal sent");
       }
-      path = in_tmp;
-      if (mknodat(AT_FDCWD, in_tmp.c_str(), S_IFREG | 0600, 0) == 0) {
-        trigger.Own(in_tmp);
+      dir_fd = tmp_fd_;
+      path = name;
+      if (mknodat(tmp_fd_, name.c_str(), S_IFREG | 0600, 0) == 0) {
+        trigger.Own(tmp_fd_, name);
       } else if (errno != EEXIST) {
         return ErrnoStatus(errno, "creating the trigger file in the JVM's working directory (" +
                                       std::string(strerrorname_np(cwd_error)) +
@@ -152,7 +199,7 @@ class Attach {
     // EEXIST: another client's file, which the JVM takes if its owner is right; not ours to
     // remove.
     struct stat st {};
-    if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+    if (fstatat(dir_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
         (st.st_uid != jvm_uid_ && st.st_uid != 0)) {
       return FailedPreconditionError(
           "jvm: the trigger file is not owned by the JVM's user or root; no signal sent");
@@ -161,7 +208,10 @@ class Attach {
   }
 
   Status SignalAndWait(TriggerFile& trigger) {
-    if (kill(pid_, SIGQUIT) != 0) return ErrnoStatus(errno, "kill SIGQUIT");
+    // Through the pidfd: the signal reaches the process checked, never one that took its pid.
+    if (syscall(SYS_pidfd_send_signal, pidfd_, SIGQUIT, nullptr, 0) != 0) {
+      return ErrnoStatus(errno, "pidfd_send_signal SIGQUIT");
+    }
     const Clock::time_point until = std::min(deadline_, Clock::now() + kSocketWait);
     auto pause = std::chrono::milliseconds(2);
     while (!SocketExists()) {
@@ -187,10 +237,21 @@ class Attach {
       return InvalidArgumentError("jvm: the attach socket's path is too long: " + path);
     }
     std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-    Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    // Non-blocking: the target owns the listener, and a blocking connect to a full backlog (or
+    // a send to a peer that never reads) would wait past every deadline.
+    Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (fd.Get() < 0) return ErrnoStatus(errno, "socket(AF_UNIX)");
     if (connect(fd.Get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-      return ErrnoStatus(errno, "connect " + path);
+      if (errno == EAGAIN) return UnavailableError("jvm: attach socket backlog full");
+      if (errno != EINPROGRESS && errno != EINTR) return ErrnoStatus(errno, "connect " + path);
+      EPHEMERA_RETURN_IF_ERROR(
+          WaitFor(fd.Get(), POLLOUT, deadline_, "connecting to the attach socket timed out"));
+      int error = 0;
+      socklen_t error_size = sizeof error;
+      if (getsockopt(fd.Get(), SOL_SOCKET, SO_ERROR, &error, &error_size) != 0) {
+        return ErrnoStatus(errno, "SO_ERROR");
+      }
+      if (error != 0) return ErrnoStatus(error, "connect " + path);
     }
     ucred peer{};
     socklen_t peer_size = sizeof peer;
@@ -206,29 +267,27 @@ class Attach {
     static constexpr size_t kRequestBytes = sizeof kRequest;  // with the last argument's NUL
     // From before the first byte: the JVM may finish the dump before send returns here.
     const Clock::time_point sent_at = Clock::now();
+    const Clock::time_point until = std::min(deadline_, sent_at + kReplyWait);
     size_t sent = 0;
     while (sent < kRequestBytes) {
       const ssize_t n = send(fd.Get(), kRequest + sent, kRequestBytes - sent, MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
-        return ErrnoStatus(errno, "send to the attach socket");
+        if (errno != EAGAIN) return ErrnoStatus(errno, "send to the attach socket");
+        EPHEMERA_RETURN_IF_ERROR(
+            WaitFor(fd.Get(), POLLOUT, until, "the JVM did not take the attach request"));
+        continue;
       }
       sent += static_cast<size_t>(n);
     }
-    const Clock::time_point until = std::min(deadline_, sent_at + kReplyWait);
     std::string reply;
     std::vector<char> buffer(64 << 10);
     for (;;) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
-      if (left <= 0) return DeadlineExceededError("jvm: the JVM did not finish its thread dump");
-      pollfd p{fd.Get(), POLLIN, 0};
-      const int ready = poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
-      if (ready < 0 && errno != EINTR) return ErrnoStatus(errno, "poll on the attach socket");
-      if (ready <= 0) continue;
+      EPHEMERA_RETURN_IF_ERROR(
+          WaitFor(fd.Get(), POLLIN, until, "the JVM did not finish its thread dump"));
       const ssize_t n = recv(fd.Get(), buffer.data(), buffer.size(), 0);
       if (n < 0) {
-        if (errno == EINTR) continue;
+        if (errno == EINTR || errno == EAGAIN) continue;
         return ErrnoStatus(errno, "recv from the attach socket");
       }
       if (n == 0) break;
@@ -245,18 +304,26 @@ class Attach {
 
  private:
   std::string pid_dir_;
+  int tmp_fd_;
+  int pidfd_;
   int pid_;
   int nspid_;
   unsigned jvm_uid_;
   Clock::time_point deadline_;
 };
 
-// Every hsperfdata_<user> folder of the JVM's /tmp, looked for the JVM's perf-data file (named
-// for its pid in its own namespace). nullopt when none is found or readable.
-std::optional<std::string> ReadCapabilities(const procfs::ProcFs& proc, const std::string& pid_dir,
-                                            int pid, int nspid) {
-  DIR* dir = opendir((pid_dir + "/root/tmp").c_str());
-  if (dir == nullptr) return std::nullopt;
+// Every hsperfdata_<user> folder of the JVM's /tmp (`tmp_fd`, borrowed), looked for the JVM's
+// perf-data file (named for its pid in its own namespace). Neither a folder nor the file is
+// followed if it is a symlink, and the file must be a regular one (a FIFO would block the read).
+// nullopt when none is found or readable.
+std::optional<std::string> ReadCapabilities(int tmp_fd, int nspid) {
+  const int listing_fd = openat(tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (listing_fd < 0) return std::nullopt;
+  DIR* dir = fdopendir(listing_fd);
+  if (dir == nullptr) {
+    close(listing_fd);
+    return std::nullopt;
+  }
   std::vector<std::string> candidates;
   size_t seen = 0;
   while (const dirent* entry = readdir(dir)) {
@@ -269,8 +336,10 @@ std::optional<std::string> ReadCapabilities(const procfs::ProcFs& proc, const st
   closedir(dir);
   std::sort(candidates.begin(), candidates.end());
   for (const std::string& folder : candidates) {
+    Fd folder_fd(openat(tmp_fd, folder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (folder_fd.Get() < 0) continue;
     StatusOr<std::string> file =
-        proc.ReadFile(pid, "root/tmp/" + folder + "/" + std::to_string(nspid));
+        procfs::ReadSmallFileAt(folder_fd.Get(), std::to_string(nspid), kMaxPerfDataBytes);
     if (!file.ok()) continue;
     StatusOr<std::string> capabilities = FindPerfDataString(*file, kCapabilitiesCounter);
     if (capabilities.ok()) return *capabilities;
@@ -318,12 +387,25 @@ StatusOr<std::optional<RuntimeStacks>> JvmRuntimeReader::Read(int pid,
       break;
   }
 
+  // From here the pidfd names the process whose maps are read next: a pid reused since the
+  // check above is caught there, and one reused later cannot be signalled.
+  Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (pidfd.Get() < 0) return ErrnoStatus(errno, "pidfd_open");
+  maps = proc_->ReadFile(pid, "maps");
+  if (!maps.ok()) return maps.status().WithContext("jvm: maps");
+  if (VmFromMaps(*maps) != Vm::kHotSpot) {
+    return FailedPreconditionError("jvm: the process changed while it was read; no signal sent");
+  }
+
   StatusOr<std::string> status_text = proc_->ReadFile(pid, "status");
   if (!status_text.ok()) return status_text.status().WithContext("jvm: status");
   StatusOr<procfs::ProcStatus> status = procfs::ParseProcStatus(*status_text);
   if (!status.ok()) return status.status().WithContext("jvm");
   const int nspid = status->nspid.empty() ? pid : status->nspid.back();
   const std::string pid_dir = proc_root_ + "/" + std::to_string(pid);
+  StatusOr<int> tmp_fd = OpenJvmTmp(pid_dir);
+  if (!tmp_fd.ok()) return tmp_fd.status();
+  const Fd tmp(*tmp_fd);
 
   AttachFacts facts;
   facts.jvm_uid = status->uids[1];
@@ -331,14 +413,14 @@ StatusOr<std::optional<RuntimeStacks>> JvmRuntimeReader::Read(int pid,
   facts.tool_uid = geteuid();
   facts.tool_gid = getegid();
   facts.sigquit_caught = SigQuitCaught(StatusField(*status_text, "SigCgt"));
-  Attach attach(pid_dir, pid, nspid, status->uids[1], limits.deadline);
+  Attach attach(pid_dir, tmp.Get(), pidfd.Get(), pid, nspid, status->uids[1], limits.deadline);
   facts.socket_exists = attach.SocketExists();
   if (!facts.socket_exists) {
     if (StatusOr<std::string> cmdline = proc_->ReadFile(pid, "cmdline"); cmdline.ok()) {
       facts.command_line = procfs::ParseCmdline(*cmdline);
     }
     facts.option_variables = OptionVariables(*proc_, pid);
-    facts.capabilities = ReadCapabilities(*proc_, pid_dir, pid, nspid);
+    facts.capabilities = ReadCapabilities(tmp.Get(), nspid);
     facts.may_signal = kill(pid, 0) == 0;
   }
   const AttachPlan plan = DecideAttach(facts);

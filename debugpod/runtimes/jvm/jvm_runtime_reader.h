@@ -3,17 +3,24 @@
 //
 // Read(pid):
 //   1. nullopt unless /proc/<pid>/maps maps a libjvm.so (OpenJ9, which maps libj9vm too, is an
-//      error: not supported);
-//   2. if the JVM's attach socket /tmp/.java_pid<nspid> (reached as /proc/<pid>/root/tmp/…) is
-//      missing, decides with DecideAttach (attach_decision.h) whether SIGQUIT will start the
-//      attach listener, from SigCgt, the JVM's perf data (sun.rt.jvmCapabilities), its command
-//      line and option variables, and the credentials; when it will, creates the trigger file
-//      .attach_pid<nspid> in the JVM's working directory (or its /tmp), sends SIGQUIT, waits for
+//      error: not supported); then opens a pidfd for the process and reads its maps again, so
+//      the process signalled is the one checked (FailedPrecondition if it changed);
+//   2. opens the JVM's /tmp (/proc/<pid>/root/tmp) without following a symlink there (a symlink
+//      would be resolved in the tool's root: FailedPrecondition) and works relative to it from
+//      then on; if the JVM's attach socket /tmp/.java_pid<nspid> is missing, decides with
+//      DecideAttach (attach_decision.h) whether SIGQUIT will start the attach listener, from
+//      SigCgt, the JVM's perf data (sun.rt.jvmCapabilities), its command line and option
+//      variables, and the credentials; when it will, creates the trigger file .attach_pid<nspid>
+//      in the JVM's working directory (or its /tmp), sends SIGQUIT through the pidfd, waits for
 //      the socket (polling, bounded by the deadline and kSocketWait) and removes the trigger file;
 //      when it will not, returns FailedPrecondition "jvm: …; no signal sent";
-//   3. connects (AF_UNIX), checks with SO_PEERCRED that the JVM itself answers, sends the request
-//      (protocol "1", command "threaddump", argument "-l"), reads the answer (at most
-//      ThreadDumpLimits::max_dump_bytes, bounded by the deadline and kReplyWait) and parses it.
+//   3. connects (AF_UNIX, non-blocking: a listener whose backlog is full is Unavailable "jvm:
+//      attach socket backlog full"), checks with SO_PEERCRED that the JVM itself answers, sends
+//      the request (protocol "1", command "threaddump", argument "-l"), reads the answer (at most
+//      ThreadDumpLimits::max_dump_bytes; sending and reading bounded by the deadline and
+//      kReplyWait) and parses it. The perf-data file and its hsperfdata_<user> folder are not
+//      followed if they are symlinks, and a perf-data "file" that is not a regular file is not
+//      read.
 //
 // RuntimeStacks::freeze is the time from the request's first byte to the answer's end (EOF, or
 // the byte cap): the JVM's safepoint pauses for the dump and for the deadlock search both end

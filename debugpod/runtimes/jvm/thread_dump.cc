@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace ephemera::runtimes::jvm {
 namespace {
@@ -49,12 +50,17 @@ std::string_view Attribute(std::string_view attributes, std::string_view key) {
   return {};
 }
 
-// nid is hexadecimal ("0x4570") before JDK 19 and decimal after.
+// The largest thread id Linux hands out (PID_MAX_LIMIT on 64-bit kernels).
+constexpr int kMaxTid = 4 << 20;
+
+// nid is hexadecimal ("0x4570") before JDK 19 and decimal after. A tid is 1..kMaxTid: anything
+// else ("-5", "0x0", "99999999") is no thread's id and is dropped.
 std::optional<int> ParseNid(std::string_view nid) {
   int value = 0;
-  if (nid.starts_with("0x") && ParseNumber(nid.substr(2), value, 16)) return value;
-  if (ParseNumber(nid, value)) return value;
-  return std::nullopt;
+  const bool parsed =
+      nid.starts_with("0x") ? ParseNumber(nid.substr(2), value, 16) : ParseNumber(nid, value);
+  if (!parsed || value <= 0 || value > kMaxTid) return std::nullopt;
+  return value;
 }
 
 class DumpParser {
@@ -98,6 +104,11 @@ class DumpParser {
     if (deadlocks_dropped_ > 0) {
       out_.problems.push_back("jvm: " + std::to_string(deadlocks_dropped_) +
                               " more deadlocks not kept");
+    }
+    if (locks_cut_) {
+      out_.problems.push_back("jvm: frames with more than " +
+                              std::to_string(dump_limits_.max_locks_per_frame) +
+                              " lock lines were cut");
     }
     if (strings_cut_) {
       out_.problems.push_back("jvm: names longer than " + std::to_string(limits_.max_string_bytes) +
@@ -241,6 +252,11 @@ class DumpParser {
     if (open == std::string_view::npos) return;
     const size_t close = text.find('>', open);
     if (close == std::string_view::npos) return;
+    std::vector<LockNote>& locks = current_->frames.back().locks;
+    if (locks.size() >= dump_limits_.max_locks_per_frame) {
+      locks_cut_ = true;
+      return;
+    }
     LockNote note;
     note.action = Bounded(Trim(text.substr(0, open)));
     note.id = Bounded(text.substr(open + 1, close - open - 1));
@@ -248,7 +264,7 @@ class DumpParser {
     if (rest.starts_with("(a ") && rest.ends_with(")")) {
       note.class_name = Bounded(rest.substr(3, rest.size() - 4));
     }
-    current_->frames.back().locks.push_back(std::move(note));
+    locks.push_back(std::move(note));
   }
 
   // The cycle: for each member, "\"name\":" then indented lines up to a blank line, e.g.
@@ -299,6 +315,7 @@ class DumpParser {
   std::string edge_;
   bool in_edge_ = false;
   size_t deadlocks_dropped_ = 0;
+  bool locks_cut_ = false;
   bool strings_cut_ = false;
 };
 

@@ -14,8 +14,9 @@
 // "Threads class SMR info" and "JNI global refs" lines.
 //
 // The text comes from the target and is hostile: at most ThreadDumpLimits::max_dump_bytes are
-// looked at, longer lines are cut at max_line_bytes, and RuntimeLimits bounds the threads, the
-// frames per thread and every string. What is cut is named in RuntimeStacks::problems.
+// looked at, longer lines are cut at max_line_bytes, lock lines per frame at max_locks_per_frame,
+// and RuntimeLimits bounds the threads, the frames per thread and every string. What is cut is
+// named in RuntimeStacks::problems.
 #ifndef EPHEMERA_DEBUGPOD_RUNTIMES_JVM_THREAD_DUMP_H_
 #define EPHEMERA_DEBUGPOD_RUNTIMES_JVM_THREAD_DUMP_H_
 
@@ -32,6 +33,7 @@ struct ThreadDumpLimits {
   size_t max_line_bytes = 8192;
   size_t max_deadlocks = 64;
   size_t max_deadlock_members = 256;  // per deadlock
+  size_t max_locks_per_frame = 16;    // a frame holds a few monitors; more is a hostile dump
 };
 
 // Parses `dump` (the body of the JVM's answer, after the result line). Fills language ("java"),

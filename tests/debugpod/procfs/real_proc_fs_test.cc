@@ -1,7 +1,10 @@
 #include "debugpod/procfs/real_proc_fs.h"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -95,6 +98,45 @@ TEST(RealProcFsTest, FilesOverTheCapAreResourceExhausted) {
   StatusOr<std::string> exact = fs.ReadFile(7, "exact");
   ASSERT_TRUE(exact.ok());
   EXPECT_EQ(exact->size(), 4096u);
+}
+
+// Without O_NONBLOCK and the type check, opening the FIFO would wait for a writer forever.
+TEST(RealProcFsTest, AFifoWhereAFileIsExpectedIsRefusedWithoutBlocking) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.Path() + "/7");
+  ASSERT_EQ(mkfifo((dir.Path() + "/7/status").c_str(), 0600), 0);
+  RealProcFs fs(dir.Path());
+  StatusOr<std::string> read = fs.ReadFile(7, "status");
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(read.status().message(),
+              HasSubstr("not a regular file: " + dir.Path() + "/7/status"));
+}
+
+TEST(RealProcFsTest, TheRealProcFilesAreRegularAndRead) {
+  RealProcFs fs("/proc");
+  for (const char* name : {"status", "maps", "cmdline", "stat", "net/tcp"}) {
+    StatusOr<std::string> read = fs.ReadFile(getpid(), name);
+    ASSERT_TRUE(read.ok()) << name << ": " << read.status().ToString();
+    EXPECT_FALSE(read->empty()) << name;
+  }
+  StatusOr<std::string> system = fs.ReadSystemFile("meminfo");
+  ASSERT_TRUE(system.ok()) << system.status().ToString();
+}
+
+TEST(ReadSmallFileAtTest, ReadsAFileButNotASymlinkOrAFifo) {
+  TempDir dir;
+  std::ofstream(dir.Path() + "/file") << "data";
+  std::filesystem::create_symlink(dir.Path() + "/file", dir.Path() + "/link");
+  ASSERT_EQ(mkfifo((dir.Path() + "/fifo").c_str(), 0600), 0);
+  const int dir_fd = open(dir.Path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir_fd, 0);
+  StatusOr<std::string> file = ReadSmallFileAt(dir_fd, "file", 100);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(*file, "data");
+  EXPECT_FALSE(ReadSmallFileAt(dir_fd, "link", 100).ok());
+  EXPECT_EQ(ReadSmallFileAt(dir_fd, "fifo", 100).status().code(), StatusCode::kFailedPrecondition);
+  close(dir_fd);
 }
 
 TEST(RealCgroupFsTest, ReadsRelativeToItsRoot) {

@@ -380,6 +380,29 @@ int KillChildWith(int signal) {
   return result;
 }
 
+// As KillChildWith, through pidfd_open and pidfd_send_signal. Returns pidfd_send_signal's result.
+int PidfdSignalChildWith(int signal) {
+  int fds[2];
+  if (pipe(fds) != 0) return 1000;
+  ::signal(SIGQUIT, SIG_IGN);
+  pid_t child = fork();
+  if (child == 0) {
+    close(fds[1]);
+    char c;
+    while (read(fds[0], &c, 1) > 0) {
+    }
+    _exit(0);
+  }
+  close(fds[0]);
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
+  const int result =
+      pidfd < 0 ? 1001 : ErrnoOf(syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
+  if (pidfd >= 0) close(pidfd);
+  close(fds[1]);
+  waitpid(child, nullptr, 0);
+  return result;
+}
+
 // A Unix stream socket listening at `path` (before the sandbox, in the test process).
 int Listen(const std::string& path) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -393,8 +416,11 @@ int Listen(const std::string& path) {
   return fd;
 }
 
+// The socket form the jvm reader uses.
+constexpr int kAttachSocketType = SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK;
+
 int ConnectTo(const std::string& path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = socket(AF_UNIX, kAttachSocketType, 0);
   if (fd < 0) return errno;
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
@@ -409,7 +435,7 @@ std::vector<std::pair<std::string, Attempt>> JvmAttachAttempts(const std::string
   return {
       {"unix_stream_socket",
        [] {
-         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+         int fd = socket(AF_UNIX, kAttachSocketType, 0);
          if (fd >= 0) close(fd);
          return ErrnoOf(fd);
        }},
@@ -421,6 +447,7 @@ std::vector<std::pair<std::string, Attempt>> JvmAttachAttempts(const std::string
       {"unlinkat_file",
        [scratch] { return ErrnoOf(unlinkat(AT_FDCWD, (scratch + "/victim").c_str(), 0)); }},
       {"kill_sigquit", [] { return KillChildWith(SIGQUIT); }},
+      {"pidfd_sigquit", [] { return PidfdSignalChildWith(SIGQUIT); }},
   };
 }
 
@@ -453,7 +480,10 @@ std::vector<std::pair<std::string, Attempt>> NotJvmAttachAttempts(const std::str
        [scratch] {
          return ErrnoOf(unlinkat(AT_FDCWD, (scratch + "/folder").c_str(), AT_REMOVEDIR));
        }},
+      {"socket_unix_stream_blocking",
+       [] { return ErrnoOf(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)); }},
       {"kill_sigterm", [] { return KillChildWith(SIGTERM); }},
+      {"pidfd_sigterm", [] { return PidfdSignalChildWith(SIGTERM); }},
       {"kill_sigkill", [] { return KillChildWith(SIGKILL); }},
       {"tgkill_other",
        [] {
@@ -554,6 +584,46 @@ TEST_F(JvmAttachSandboxTest, WithTheAllowanceOtherSocketsFilesAndSignalsStayRefu
       },
       forbidden);
   for (const auto& [name, attempt] : forbidden) EXPECT_EQ(Get(also, name), EPERM) << name;
+}
+
+// kill with a pid of 0 or below signals a process group or every process the tool may signal;
+// a pid wider than 32 bits would be truncated by the kernel. Each attempt runs in a process group
+// of its own with SIGQUIT ignored, so a filter that let one through would signal only itself
+// (or probe, with signal 0, without sending anything).
+TEST_F(JvmAttachSandboxTest, KillReachesOneProcessOnly) {
+  if (kSanitizerBuild) GTEST_SKIP() << "sanitizer build: signals are not limited";
+  const std::vector<std::pair<std::string, Attempt>> attempts = {
+      {"kill_all_probe", [] { return ErrnoOf(kill(-1, 0)); }},
+      {"kill_own_group_sigquit",
+       [] {
+         setpgid(0, 0);
+         ::signal(SIGQUIT, SIG_IGN);
+         return ErrnoOf(kill(0, SIGQUIT));
+       }},
+      {"kill_group_sigquit",
+       [] {
+         setpgid(0, 0);
+         ::signal(SIGQUIT, SIG_IGN);
+         return ErrnoOf(kill(-getpid(), SIGQUIT));
+       }},
+      {"kill_wide_pid_probe", [] { return ErrnoOf(syscall(SYS_kill, 0x100000001L, 0)); }},
+  };
+  const std::vector<std::pair<std::string, Attempt>> allowed = {
+      {"kill_self_probe", [] { return ErrnoOf(kill(getpid(), 0)); }},
+  };
+  const std::vector<std::pair<std::string, std::function<std::string()>>> setups = {
+      {"default", [] { return Install(Profile::kPtrace); }},
+      {"jvm_attach_ptrace", [] { return InstallWithJvmAttach(Profile::kPtrace); }},
+      {"jvm_attach_restricted", [] { return InstallWithJvmAttach(Profile::kRestricted); }},
+  };
+  for (const auto& [setup_name, setup] : setups) {
+    Outcomes refused = RunAttempts(setup, attempts);
+    for (const auto& [name, attempt] : attempts) {
+      EXPECT_EQ(Get(refused, name), EPERM) << name << " (" << setup_name << ")";
+    }
+    Outcomes ok = RunAttempts(setup, allowed);
+    EXPECT_EQ(Get(ok, "kill_self_probe"), 0) << setup_name;
+  }
 }
 
 // /proc/self/status as "Name value" pairs, for the capability and no_new_privs lines.

@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "debugpod/runtimes/runtime_stacks.h"
 
@@ -237,6 +240,46 @@ TEST(ThreadDumpTest, AThreadNameWithQuotesEndsAtTheLastQuote) {
   ASSERT_EQ(s.frames[0].locks.size(), 1u);
   EXPECT_EQ(s.frames[0].locks[0].id, "no object reference available");
   EXPECT_EQ(s.frames[0].locks[0].class_name, "");
+}
+
+TEST(ThreadDumpTest, LockLinesPerFrameAreCappedAndSaySo) {
+  std::string text =
+      "Full thread dump X (21.0.2+13 mixed mode):\n\"t\" #1 nid=5\n"
+      "   java.lang.Thread.State: RUNNABLE\n\tat A.b(A.java:1)\n";
+  for (int i = 0; i < 100000; ++i) text += "\t- a <b>\n";
+  text += "\tat A.c(A.java:2)\n\t- locked <0x1> (a java.lang.Object)\n";
+  StatusOr<RuntimeStacks> parsed = ParseThreadDump(text, RuntimeLimits{});
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->stacks.size(), 1u);
+  const RuntimeStack& s = parsed->stacks[0];
+  ASSERT_EQ(s.frames.size(), 2u);
+  EXPECT_EQ(s.frames[0].locks.size(), ThreadDumpLimits{}.max_locks_per_frame);
+  ASSERT_EQ(s.frames[1].locks.size(), 1u);  // the cap is per frame
+  EXPECT_EQ(s.frames[1].locks[0].id, "0x1");
+  EXPECT_EQ(parsed->problems,
+            (std::vector<std::string>{"jvm: frames with more than 16 lock lines were cut"}));
+}
+
+TEST(ThreadDumpTest, ANidThatIsNoThreadIdGivesNoTid) {
+  for (const char* nid : {"-5", "0", "0x0", "-0x5", "0x7fffffff", "4194305", "99999999999"}) {
+    const std::string text =
+        std::string("Full thread dump X (21.0.2+13 mixed mode):\n\"t\" #1 nid=") + nid +
+        "\n\tat A.b(A.java:1)\n";
+    StatusOr<RuntimeStacks> parsed = ParseThreadDump(text, RuntimeLimits{});
+    ASSERT_TRUE(parsed.ok()) << nid;
+    ASSERT_EQ(parsed->stacks.size(), 1u) << nid;
+    EXPECT_EQ(parsed->stacks[0].tid, std::nullopt) << nid;
+  }
+  for (const auto& [nid, tid] :
+       {std::pair{"1", 1}, std::pair{"0x4570", 0x4570}, std::pair{"4194304", 4194304}}) {
+    const std::string text =
+        std::string("Full thread dump X (21.0.2+13 mixed mode):\n\"t\" #1 nid=") + nid +
+        "\n\tat A.b(A.java:1)\n";
+    StatusOr<RuntimeStacks> parsed = ParseThreadDump(text, RuntimeLimits{});
+    ASSERT_TRUE(parsed.ok()) << nid;
+    ASSERT_EQ(parsed->stacks.size(), 1u) << nid;
+    EXPECT_EQ(parsed->stacks[0].tid, tid) << nid;
+  }
 }
 
 TEST(ThreadDumpTest, TextWithoutTheHeaderIsNotADump) {
