@@ -173,11 +173,19 @@ StatusOr<std::string> Pclntab::Name(int32_t name_offset, size_t max_bytes) {
   return CString(at, limit, max_bytes);
 }
 
-StatusOr<GoFunc> Pclntab::FindFuncByName(std::string_view name) {
+StatusOr<GoFunc> Pclntab::FindFuncByName(std::string_view name,
+                                         std::chrono::steady_clock::time_point deadline) {
   // Find the name in funcnametab first (a sequential scan of NUL-separated strings), then the
-  // function whose name offset is that one: no name is read per function.
+  // function whose name offset is that one: no name is read per function. Both scans are as long
+  // as the file says, so both are bounded and check the deadline.
   uint64_t start = funcname_offset_;
   uint64_t limit = cu_offset_ > funcname_offset_ ? cu_offset_ : section_->Size();
+  if (limit - start > limits_.max_name_scan_bytes) {
+    return ResourceExhaustedError("pclntab: funcnametab of " + std::to_string(limit - start) +
+                                  " bytes, more than " +
+                                  std::to_string(limits_.max_name_scan_bytes));
+  }
+  auto past_deadline = [&] { return std::chrono::steady_clock::now() >= deadline; };
   std::vector<int32_t> candidates;
   std::string current;
   uint64_t current_start = start;
@@ -197,9 +205,13 @@ StatusOr<GoFunc> Pclntab::FindFuncByName(std::string_view name) {
     }
     at += n;
     if (!candidates.empty()) break;
+    if (past_deadline()) return DeadlineExceededError("pclntab: deadline scanning function names");
   }
   if (candidates.empty()) return NotFoundError("no function named " + std::string(name));
   for (size_t i = 0; i + 1 < entries_.size(); ++i) {
+    if (i % 4096 == 0 && past_deadline()) {
+      return DeadlineExceededError("pclntab: deadline scanning functions");
+    }
     StatusOr<uint32_t> name_offset = ReadU32(pcln_offset_ + entries_[i].second + 4);
     if (!name_offset.ok()) return name_offset.status();
     if (static_cast<int32_t>(*name_offset) == candidates.front()) return ReadFunc(i);
@@ -329,6 +341,12 @@ GoStackWalk WalkGoStack(Pclntab& table, uint64_t pc, uint64_t sp, uint64_t stack
     return walk;
   }
   while (true) {
+    // One frame may cost several pcvalue tables of up to max_pcvalue_steps each: a hostile
+    // table must not hold a goroutine past the deadline the caller checks between goroutines.
+    if (std::chrono::steady_clock::now() >= limits.deadline) {
+      walk.problem = "deadline";
+      return walk;
+    }
     if (walk.frames.size() >= limits.max_frames) {
       walk.truncated = true;
       return walk;
