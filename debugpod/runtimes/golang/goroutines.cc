@@ -12,7 +12,10 @@ namespace {
 
 constexpr uint64_t kMaxSaneAllglen = 100'000'000;
 constexpr size_t kPointerBatch = 256;
-constexpr size_t kStackWindow = size_t{16} * 1024;
+// The stack bytes read at once from a goroutine's saved SP; deeper words are read one by one. A
+// parked goroutine's innermost frames (gopark and its callers) usually fit, and 1 KiB keeps a
+// 100k-goroutine process well inside the read budget (16 KiB ran it out after ~16k goroutines).
+constexpr size_t kStackWindow = 1024;
 constexpr size_t kMaxProblemLines = 32;
 constexpr int64_t kMaxTid = 1 << 22;  // PID_MAX_LIMIT
 
