@@ -196,6 +196,9 @@ TEST_F(GoroutinesTest, LoopingFrameChainStopsAtMaxFrames) {
     uint64_t ret = kText + 0x150;
     std::memcpy(stack.data() + i, &ret, 8);
   }
+  // Replaces the parked stack SetUp maps at kStackLo + 0x1f00 too: words beyond the first window
+  // are read one by one, and the fake serves them from the region that starts last.
+  memory_.Map(kStackLo + 0x1f00, std::vector<uint8_t>(stack.begin() + 0x1f00, stack.end()));
   memory_.Map(kStackLo, stack);
   SetGoroutines({FakeG{.goid = 1, .startpc = kText, .sp = kStackLo, .pc = kText + 0x150}});
   RuntimeLimits limits;
