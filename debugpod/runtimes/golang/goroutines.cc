@@ -173,6 +173,8 @@ Status ReadGoroutines(MemoryReader& memory, Pclntab& table, const GoProcessView&
   std::vector<uint8_t> g(layout.GReadSize());
   size_t running_without_frames = 0;
   size_t unreadable = 0;
+  size_t frames_kept = 0;                 // over all goroutines, against limits.max_total_frames
+  size_t stacks_cut_by_total_frames = 0;  // goroutines cut (or left empty) by that limit
   uint64_t scanned = 0;
   std::string stop_reason;
   for (uint64_t base = 0; base < slots && stop_reason.empty(); base += kPointerBatch) {
@@ -256,10 +258,22 @@ Status ReadGoroutines(MemoryReader& memory, Pclntab& table, const GoProcessView&
         out.stacks.push_back(std::move(stack));
         continue;
       }
+      if (frames_kept >= limits.max_total_frames) {
+        stack.frames_truncated = true;
+        ++stacks_cut_by_total_frames;
+        out.stacks.push_back(std::move(stack));
+        continue;
+      }
+      RuntimeLimits walk_limits = limits;
+      walk_limits.max_frames = std::min(limits.max_frames, limits.max_total_frames - frames_kept);
       StackWords words(memory, sp, hi);
       StackWordReader read_word = [&words](uint64_t address) { return words.Read(address); };
       GoStackWalk walk = WalkGoStack(table, pc, sp, lo, hi, view.load_bias, read_word, read_virtual,
-                                     view.gofunc, limits);
+                                     view.gofunc, walk_limits);
+      frames_kept += walk.frames.size();
+      if (walk.truncated && walk_limits.max_frames < limits.max_frames) {
+        ++stacks_cut_by_total_frames;
+      }
       stack.frames = std::move(walk.frames);
       stack.frames_truncated = walk.truncated;
       if (!walk.problem.empty()) problems.Add("goroutine " + stack.id + ": " + walk.problem);
@@ -271,6 +285,11 @@ Status ReadGoroutines(MemoryReader& memory, Pclntab& table, const GoProcessView&
     problems.Add(std::to_string(running_without_frames) +
                  " running goroutine(s) without frames: their registers are on a CPU and the "
                  "target is not stopped");
+  }
+  if (stacks_cut_by_total_frames > 0) {
+    problems.Add(std::to_string(stacks_cut_by_total_frames) +
+                 " goroutine(s) cut or without frames: " + std::to_string(limits.max_total_frames) +
+                 " frames kept in total");
   }
   if (unreadable > 0) {
     problems.Add(std::to_string(unreadable) +

@@ -218,6 +218,25 @@ TEST_F(GoroutinesTest, LoopingFrameChainStopsAtMaxFrames) {
       << unbounded.problems[0];
 }
 
+TEST_F(GoroutinesTest, FramesBeyondMaxTotalFramesAreNotKept) {
+  SetGoroutines({FakeG{.goid = 1, .startpc = kText}, FakeG{.goid = 2}, FakeG{.goid = 3}});
+  RuntimeLimits limits;
+  limits.max_total_frames = 3;
+  RuntimeStacks out = Read(limits);
+  ASSERT_EQ(out.stacks.size(), 3u);
+  EXPECT_EQ(out.stacks[0].frames.size(), 2u);
+  EXPECT_FALSE(out.stacks[0].frames_truncated);
+  EXPECT_EQ(out.stacks[1].frames.size(), 1u);
+  EXPECT_TRUE(out.stacks[1].frames_truncated);
+  EXPECT_TRUE(out.stacks[2].frames.empty());
+  EXPECT_TRUE(out.stacks[2].frames_truncated);
+  size_t lines = 0;
+  for (const std::string& p : out.problems) {
+    lines += p.find("3 frames kept in total") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(lines, 1u) << (out.problems.empty() ? "" : out.problems[0]);
+}
+
 TEST_F(GoroutinesTest, SavedSpOutsideTheStackIsAProblem) {
   SetGoroutines({FakeG{.goid = 1, .startpc = kText, .sp = 0x500000}});
   RuntimeStacks out = Read();
