@@ -30,6 +30,21 @@ std::string Hex(uint64_t value) {
   return out.str();
 }
 
+// Drops a UTF-8 sequence that a cut left incomplete at the end of `s` (Go names and paths are
+// UTF-8; the snapshot document must stay valid UTF-8).
+void DropPartialUtf8Tail(std::string& s) {
+  size_t lead = s.size();
+  size_t continuation = 0;
+  while (lead > 0 && continuation < 3 && (static_cast<uint8_t>(s[lead - 1]) & 0xc0) == 0x80) {
+    --lead;
+    ++continuation;
+  }
+  if (lead == 0) return;
+  auto first = static_cast<uint8_t>(s[lead - 1]);
+  size_t length = first >= 0xf0 ? 4 : first >= 0xe0 ? 3 : first >= 0xc0 ? 2 : 1;
+  if (length > continuation + 1) s.resize(lead - 1);
+}
+
 }  // namespace
 
 StatusOr<Pclntab> Pclntab::Parse(const stacks::ByteSource& section, uint64_t text_start,
@@ -156,6 +171,7 @@ StatusOr<std::string> Pclntab::CString(uint64_t offset, uint64_t limit, size_t m
     size_t take = nul != nullptr ? static_cast<const uint8_t*>(nul) - chunk : n;
     if (out.size() + take > max_bytes) {
       out.append(reinterpret_cast<const char*>(chunk), max_bytes - out.size());
+      DropPartialUtf8Tail(out);
       return out + "…";
     }
     out.append(reinterpret_cast<const char*>(chunk), take);

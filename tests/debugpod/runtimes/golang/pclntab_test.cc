@@ -96,6 +96,21 @@ TEST(PclntabTest, CutsLongNames) {
   EXPECT_EQ(name->size(), 100u + std::string("…").size());
 }
 
+TEST(PclntabTest, CutsLongNamesAtACharacterBoundary) {
+  std::vector<FakeFunc> funcs = TwoFunctions();
+  funcs[0].name = std::string(99, 'x') + "\u00e9t\u20ac";  // é (2 bytes) at bytes 99-100
+  std::vector<uint8_t> bytes = PclntabBuilder::Build(funcs);
+  stacks::MemoryByteSource source(bytes);
+  StatusOr<Pclntab> table = Pclntab::Parse(source, 0);
+  ASSERT_TRUE(table.ok());
+  StatusOr<std::string> name = table->Name(0, 100);
+  ASSERT_TRUE(name.ok());
+  EXPECT_EQ(*name, std::string(99, 'x') + "…");
+  StatusOr<std::string> longer = table->Name(0, 103);  // cuts € (3 bytes at 102-104)
+  ASSERT_TRUE(longer.ok());
+  EXPECT_EQ(*longer, std::string(99, 'x') + "\u00e9t…");
+}
+
 TEST(PclntabTest, RefusesOtherMagicAndTruncation) {
   std::vector<uint8_t> bytes = PclntabBuilder::Build(TwoFunctions());
   std::vector<uint8_t> go118 = bytes;
