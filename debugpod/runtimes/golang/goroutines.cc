@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
-#include <sstream>
 #include <unordered_set>
 #include <vector>
+
+#include "debugpod/runtimes/hex.h"
 
 namespace ephemera::runtimes::golang {
 namespace {
@@ -18,12 +19,6 @@ constexpr size_t kPointerBatch = 256;
 constexpr size_t kStackWindow = 1024;
 constexpr size_t kMaxProblemLines = 32;
 constexpr int64_t kMaxTid = 1 << 22;  // PID_MAX_LIMIT
-
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
-}
 
 template <typename T>
 T Field(const std::vector<uint8_t>& bytes, uint32_t offset) {

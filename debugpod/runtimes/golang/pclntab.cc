@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
-#include <sstream>
+#include <optional>
+
+#include "debugpod/runtimes/hex.h"
+#include "debugpod/runtimes/uvarint.h"
 
 namespace ephemera::runtimes::golang {
 namespace {
@@ -22,12 +25,6 @@ uint64_t LoadU64(const uint8_t* p) {
   uint64_t v;
   std::memcpy(&v, p, sizeof v);
   return v;
-}
-
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
 }
 
 // Drops a UTF-8 sequence that a cut left incomplete at the end of `s` (Go names and paths are
@@ -238,15 +235,19 @@ StatusOr<GoFunc> Pclntab::FindFuncByName(std::string_view name,
 StatusOr<int32_t> Pclntab::PcValue(uint32_t table, uint64_t entry, uint64_t pc) {
   if (table == 0) return NotFoundError("no pcvalue table");
   uint64_t at = pctab_offset_ + table;
+  // Go writes pcvalue varints from 32-bit values: at most 5 bytes each.
+  constexpr size_t kMaxVarintBytes = 5;
   auto read_uvarint = [&](uint64_t& value) -> Status {
-    value = 0;
-    for (int shift = 0; shift < 35; shift += 7) {
-      uint8_t b;
-      if (Status s = ReadAt(at++, std::span(&b, 1)); !s.ok()) return s;
-      value |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return OkStatus();
-    }
-    return DataLossError("pclntab: varint too long in a pcvalue table");
+    if (at >= section_->Size()) return DataLossError("pclntab: pcvalue table past the section");
+    uint8_t bytes[kMaxVarintBytes];
+    auto n = static_cast<size_t>(std::min<uint64_t>(kMaxVarintBytes, section_->Size() - at));
+    if (Status s = ReadAt(at, std::span(bytes, n)); !s.ok()) return s;
+    size_t pos = 0;
+    std::optional<uint64_t> decoded = ReadUvarint(std::span<const uint8_t>(bytes, n), pos);
+    if (!decoded) return DataLossError("pclntab: varint truncated or too long in a pcvalue table");
+    value = *decoded;
+    at += pos;
+    return OkStatus();
   };
   int64_t value = -1;
   uint64_t current = entry;

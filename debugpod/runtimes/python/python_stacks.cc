@@ -7,10 +7,10 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <utility>
 
+#include "debugpod/runtimes/hex.h"
 #include "debugpod/runtimes/python/line_table.h"
 
 namespace ephemera::runtimes::python {
@@ -34,12 +34,6 @@ constexpr int64_t kMaxCodeUnits = int64_t{1} << 30;
 
 bool IsPlausiblePointer(uint64_t address, uint64_t alignment = 8) {
   return address >= kLowestAddress && address < kUserSpaceEnd && address % alignment == 0;
-}
-
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
 }
 
 // Bytes read in one go; fields are taken out of them by offset.
