@@ -69,8 +69,9 @@ Json RuntimeDocument(const runtimes::RuntimeStacks& stacks, const std::string& p
     for (const runtimes::RuntimeStack* m : g.members) {
       Json member = Json::object();
       PutRedacted(member, rf::kId, m->id, group_path + ".members.id", redact);
-      if (!m->name.empty())
+      if (!m->name.empty()) {
         PutRedacted(member, rf::kName, m->name, group_path + ".members.name", redact);
+      }
       if (m->tid) member[rf::kTid] = *m->tid;
       members.push_back(std::move(member));
     }
