@@ -115,40 +115,54 @@ Status ElfLookup::ReadVirtual(uint64_t vaddr, std::span<uint8_t> out) const {
 StatusOr<std::map<std::string, ElfSymbol, std::less<>>> ElfLookup::FindSymbols(
     std::span<const std::string_view> names) const {
   std::map<std::string, ElfSymbol, std::less<>> found;
+  uint64_t budget = limits_.max_symbol_lookup_bytes;
+  auto charge = [&](const ElfSection& section) -> Status {
+    if (section.size > budget) {
+      return ResourceExhaustedError("symbol lookup would read more than " +
+                                    std::to_string(limits_.max_symbol_lookup_bytes) + " bytes");
+    }
+    budget -= section.size;
+    return OkStatus();
+  };
   for (uint32_t wanted_type : {SHT_SYMTAB, SHT_DYNSYM}) {
-    for (const ElfSection& table : sections_) {
-      if (table.type != wanted_type || found.size() == names.size()) continue;
-      if (table.size > limits_.max_symbol_table_bytes) {
-        return ResourceExhaustedError(table.name + " is larger than " +
-                                      std::to_string(limits_.max_symbol_table_bytes) + " bytes");
-      }
-      const ElfSection* strings = table.link < sections_.size() ? &sections_[table.link] : nullptr;
-      if (strings == nullptr || strings->type != SHT_STRTAB) continue;
-      if (strings->size > limits_.max_string_table_bytes) {
-        return ResourceExhaustedError(strings->name + " is larger than " +
-                                      std::to_string(limits_.max_string_table_bytes) + " bytes");
-      }
-      std::string text(strings->size, '\0');
+    // ELF allows one table of each type; a file with more (each may name the same large string
+    // table) must not multiply the reading.
+    auto table_it = std::find_if(sections_.begin(), sections_.end(),
+                                 [&](const ElfSection& s) { return s.type == wanted_type; });
+    if (table_it == sections_.end() || found.size() == names.size()) continue;
+    const ElfSection& table = *table_it;
+    if (table.size > limits_.max_symbol_table_bytes) {
+      return ResourceExhaustedError(table.name + " is larger than " +
+                                    std::to_string(limits_.max_symbol_table_bytes) + " bytes");
+    }
+    const ElfSection* strings = table.link < sections_.size() ? &sections_[table.link] : nullptr;
+    if (strings == nullptr || strings->type != SHT_STRTAB) continue;
+    if (strings->size > limits_.max_string_table_bytes) {
+      return ResourceExhaustedError(strings->name + " is larger than " +
+                                    std::to_string(limits_.max_string_table_bytes) + " bytes");
+    }
+    EPHEMERA_RETURN_IF_ERROR(charge(*strings));
+    EPHEMERA_RETURN_IF_ERROR(charge(table));
+    std::string text(strings->size, '\0');
+    EPHEMERA_RETURN_IF_ERROR(ReadSection(
+        *strings, 0, std::span<uint8_t>(reinterpret_cast<uint8_t*>(text.data()), text.size())));
+    size_t count = table.size / sizeof(Elf64_Sym);
+    std::vector<Elf64_Sym> chunk;
+    for (size_t first = 0; first < count; first += kSymbolsPerChunk) {
+      size_t n = std::min(kSymbolsPerChunk, count - first);
+      chunk.resize(n);
       EPHEMERA_RETURN_IF_ERROR(ReadSection(
-          *strings, 0, std::span<uint8_t>(reinterpret_cast<uint8_t*>(text.data()), text.size())));
-      size_t count = table.size / sizeof(Elf64_Sym);
-      std::vector<Elf64_Sym> chunk;
-      for (size_t first = 0; first < count; first += kSymbolsPerChunk) {
-        size_t n = std::min(kSymbolsPerChunk, count - first);
-        chunk.resize(n);
-        EPHEMERA_RETURN_IF_ERROR(ReadSection(
-            table, first * sizeof(Elf64_Sym),
-            std::span<uint8_t>(reinterpret_cast<uint8_t*>(chunk.data()), n * sizeof(Elf64_Sym))));
-        for (const Elf64_Sym& sym : chunk) {
-          if (sym.st_shndx == SHN_UNDEF || sym.st_name >= text.size()) continue;
-          const char* start = text.data() + sym.st_name;
-          std::string_view name(start, strnlen(start, text.size() - sym.st_name));
-          if (std::find(names.begin(), names.end(), name) == names.end()) continue;
-          found.try_emplace(std::string(name),
-                            ElfSymbol{.value = sym.st_value,
-                                      .size = sym.st_size,
-                                      .type = static_cast<uint8_t>(ELF64_ST_TYPE(sym.st_info))});
-        }
+          table, first * sizeof(Elf64_Sym),
+          std::span<uint8_t>(reinterpret_cast<uint8_t*>(chunk.data()), n * sizeof(Elf64_Sym))));
+      for (const Elf64_Sym& sym : chunk) {
+        if (sym.st_shndx == SHN_UNDEF || sym.st_name >= text.size()) continue;
+        const char* start = text.data() + sym.st_name;
+        std::string_view name(start, strnlen(start, text.size() - sym.st_name));
+        if (std::find(names.begin(), names.end(), name) == names.end()) continue;
+        found.try_emplace(std::string(name),
+                          ElfSymbol{.value = sym.st_value,
+                                    .size = sym.st_size,
+                                    .type = static_cast<uint8_t>(ELF64_ST_TYPE(sym.st_info))});
       }
     }
   }

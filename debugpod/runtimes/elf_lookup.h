@@ -23,8 +23,9 @@ namespace ephemera::runtimes {
 
 struct ElfLookupLimits {
   size_t max_sections = 4096;
-  uint64_t max_string_table_bytes = 64ull << 20;   // .shstrtab, .strtab, .dynstr each
-  uint64_t max_symbol_table_bytes = 256ull << 20;  // .symtab, .dynsym each, read in chunks
+  uint64_t max_string_table_bytes = 64ull << 20;    // .shstrtab, .strtab, .dynstr each
+  uint64_t max_symbol_table_bytes = 256ull << 20;   // .symtab, .dynsym each, read in chunks
+  uint64_t max_symbol_lookup_bytes = 384ull << 20;  // read by one FindSymbols, tables and strings
 };
 
 struct ElfSection {
@@ -65,6 +66,9 @@ class ElfLookup {
 
   // Looks up each of `names` in .symtab, then .dynsym (the first definition wins; undefined
   // symbols are skipped), in one pass over each table. Names not found are absent from the map.
+  // Only the first SHT_SYMTAB and the first SHT_DYNSYM are read (ELF allows one of each);
+  // ResourceExhausted past max_symbol_table_bytes, max_string_table_bytes or, all together,
+  // max_symbol_lookup_bytes.
   StatusOr<std::map<std::string, ElfSymbol, std::less<>>> FindSymbols(
       std::span<const std::string_view> names) const;
 

@@ -5,22 +5,12 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <sstream>
 #include <string>
 
+#include "debugpod/runtimes/hex.h"
 #include "debugpod/stacks/errno_name.h"
 
 namespace ephemera::runtimes {
-namespace {
-
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
-}
-
-}  // namespace
-
 ProcMemMemoryReader::~ProcMemMemoryReader() {
   if (fd_ >= 0) close(fd_);
 }

@@ -45,7 +45,7 @@ std::vector<StackGroup> GroupStacks(const RuntimeStacks& stacks, size_t max_memb
     if (inserted) {
       StackGroup g;
       g.state = s.state;
-      g.frames = s.frames;
+      g.frames = std::span<const SourceFrame>(s.frames);
       g.frames_truncated = s.frames_truncated;
       groups.push_back(std::move(g));
       first_seen.push_back(i);

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,7 @@ struct RuntimeStacks {
 struct RuntimeLimits {
   size_t max_stacks = 100000;              // goroutines / threads read
   size_t max_frames = 64;                  // frames per stack
+  size_t max_total_frames = 1'000'000;     // frames over all stacks; later stacks keep none
   size_t max_string_bytes = 1024;          // one function, file or thread name
   uint64_t max_read_bytes = 256ull << 20;  // target memory read, in total
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
@@ -84,7 +86,9 @@ struct StackGroup {
   std::optional<int64_t> min_wait_seconds;
   std::optional<int64_t> max_wait_seconds;
   std::vector<const RuntimeStack*> members;  // borrowed from the RuntimeStacks; the first few
-  std::vector<SourceFrame> frames;           // the shared stack
+  // The shared stack: the first member's frames, borrowed from the RuntimeStacks (not copied: a
+  // 100k-stack model would double).
+  std::span<const SourceFrame> frames;
   bool frames_truncated = false;
 };
 

@@ -1,6 +1,7 @@
 #include "debugpod/snapshot/runtime_document.h"
 
 #include <algorithm>
+#include <span>
 #include <vector>
 
 #include "api/snapshot_document.h"
@@ -16,7 +17,7 @@ void PutRedacted(Json& out, std::string_view key, std::string_view text, const s
   if (std::optional<std::string> value = redact(text, path)) out[key] = std::move(*value);
 }
 
-Json FramesDocument(const std::vector<runtimes::SourceFrame>& frames, const std::string& path,
+Json FramesDocument(std::span<const runtimes::SourceFrame> frames, const std::string& path,
                     const RedactText& redact) {
   Json out = Json::array();
   for (const runtimes::SourceFrame& f : frames) {
@@ -68,8 +69,9 @@ Json RuntimeDocument(const runtimes::RuntimeStacks& stacks, const std::string& p
     for (const runtimes::RuntimeStack* m : g.members) {
       Json member = Json::object();
       PutRedacted(member, rf::kId, m->id, group_path + ".members.id", redact);
-      if (!m->name.empty())
+      if (!m->name.empty()) {
         PutRedacted(member, rf::kName, m->name, group_path + ".members.name", redact);
+      }
       if (m->tid) member[rf::kTid] = *m->tid;
       members.push_back(std::move(member));
     }

@@ -3,24 +3,14 @@
 #include <algorithm>
 #include <optional>
 
+#include "debugpod/runtimes/uvarint.h"
+
 namespace ephemera::runtimes::golang {
 namespace {
 
 constexpr size_t kHeaderBytes = 32;
 constexpr uint8_t kFlagBigEndian = 1;
 constexpr uint8_t kFlagInlineStrings = 2;
-
-// An unsigned LEB128 varint at `pos`, at most 10 bytes; nullopt if truncated or too long.
-std::optional<uint64_t> ReadUvarint(std::span<const uint8_t> bytes, size_t& pos) {
-  uint64_t value = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (pos >= bytes.size()) return std::nullopt;
-    uint8_t b = bytes[pos++];
-    value |= static_cast<uint64_t>(b & 0x7f) << shift;
-    if ((b & 0x80) == 0) return value;
-  }
-  return std::nullopt;
-}
 
 StatusOr<std::string> ReadString(std::span<const uint8_t> bytes, size_t& pos, size_t max_string,
                                  std::string_view what) {

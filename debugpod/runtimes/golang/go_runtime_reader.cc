@@ -186,11 +186,12 @@ StatusOr<std::optional<RuntimeStacks>> GoRuntimeReader::Read(int pid, const Runt
     if (auto f = symbols->find("go:func.*"); f != symbols->end()) gofunc = f->second.value;
   }
   if (candidates.empty()) {
-    StatusOr<GoFunc> for_each = table->FindFuncByName("runtime.forEachGRace");
+    StatusOr<GoFunc> for_each = table->FindFuncByName("runtime.forEachGRace", limits.deadline);
     if (!for_each.ok()) {
       return FailedPreconditionError("go: " + result.version +
                                      ": no symbols and no runtime.forEachGRace to find the "
-                                     "goroutine list");
+                                     "goroutine list (" +
+                                     for_each.status().message() + ")");
     }
     std::vector<uint8_t> code(static_cast<size_t>(
         std::min<uint64_t>(kForEachGCodeBytes, for_each->end - for_each->entry)));

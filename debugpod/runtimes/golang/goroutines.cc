@@ -3,24 +3,22 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
-#include <sstream>
 #include <unordered_set>
 #include <vector>
+
+#include "debugpod/runtimes/hex.h"
 
 namespace ephemera::runtimes::golang {
 namespace {
 
 constexpr uint64_t kMaxSaneAllglen = 100'000'000;
 constexpr size_t kPointerBatch = 256;
-constexpr size_t kStackWindow = size_t{16} * 1024;
+// The stack bytes read at once from a goroutine's saved SP; deeper words are read one by one. A
+// parked goroutine's innermost frames (gopark and its callers) usually fit, and 1 KiB keeps a
+// 100k-goroutine process well inside the read budget (16 KiB ran it out after ~16k goroutines).
+constexpr size_t kStackWindow = 1024;
 constexpr size_t kMaxProblemLines = 32;
 constexpr int64_t kMaxTid = 1 << 22;  // PID_MAX_LIMIT
-
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
-}
 
 template <typename T>
 T Field(const std::vector<uint8_t>& bytes, uint32_t offset) {
@@ -170,6 +168,8 @@ Status ReadGoroutines(MemoryReader& memory, Pclntab& table, const GoProcessView&
   std::vector<uint8_t> g(layout.GReadSize());
   size_t running_without_frames = 0;
   size_t unreadable = 0;
+  size_t frames_kept = 0;                 // over all goroutines, against limits.max_total_frames
+  size_t stacks_cut_by_total_frames = 0;  // goroutines cut (or left empty) by that limit
   uint64_t scanned = 0;
   std::string stop_reason;
   for (uint64_t base = 0; base < slots && stop_reason.empty(); base += kPointerBatch) {
@@ -253,10 +253,22 @@ Status ReadGoroutines(MemoryReader& memory, Pclntab& table, const GoProcessView&
         out.stacks.push_back(std::move(stack));
         continue;
       }
+      if (frames_kept >= limits.max_total_frames) {
+        stack.frames_truncated = true;
+        ++stacks_cut_by_total_frames;
+        out.stacks.push_back(std::move(stack));
+        continue;
+      }
+      RuntimeLimits walk_limits = limits;
+      walk_limits.max_frames = std::min(limits.max_frames, limits.max_total_frames - frames_kept);
       StackWords words(memory, sp, hi);
       StackWordReader read_word = [&words](uint64_t address) { return words.Read(address); };
       GoStackWalk walk = WalkGoStack(table, pc, sp, lo, hi, view.load_bias, read_word, read_virtual,
-                                     view.gofunc, limits);
+                                     view.gofunc, walk_limits);
+      frames_kept += walk.frames.size();
+      if (walk.truncated && walk_limits.max_frames < limits.max_frames) {
+        ++stacks_cut_by_total_frames;
+      }
       stack.frames = std::move(walk.frames);
       stack.frames_truncated = walk.truncated;
       if (!walk.problem.empty()) problems.Add("goroutine " + stack.id + ": " + walk.problem);
@@ -268,6 +280,11 @@ Status ReadGoroutines(MemoryReader& memory, Pclntab& table, const GoProcessView&
     problems.Add(std::to_string(running_without_frames) +
                  " running goroutine(s) without frames: their registers are on a CPU and the "
                  "target is not stopped");
+  }
+  if (stacks_cut_by_total_frames > 0) {
+    problems.Add(std::to_string(stacks_cut_by_total_frames) +
+                 " goroutine(s) cut or without frames: " + std::to_string(limits.max_total_frames) +
+                 " frames kept in total");
   }
   if (unreadable > 0) {
     problems.Add(std::to_string(unreadable) +

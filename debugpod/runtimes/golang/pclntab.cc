@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
-#include <sstream>
+#include <optional>
+
+#include "debugpod/runtimes/hex.h"
+#include "debugpod/runtimes/uvarint.h"
 
 namespace ephemera::runtimes::golang {
 namespace {
@@ -24,10 +27,19 @@ uint64_t LoadU64(const uint8_t* p) {
   return v;
 }
 
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
+// Drops a UTF-8 sequence that a cut left incomplete at the end of `s` (Go names and paths are
+// UTF-8; the snapshot document must stay valid UTF-8).
+void DropPartialUtf8Tail(std::string& s) {
+  size_t lead = s.size();
+  size_t continuation = 0;
+  while (lead > 0 && continuation < 3 && (static_cast<uint8_t>(s[lead - 1]) & 0xc0) == 0x80) {
+    --lead;
+    ++continuation;
+  }
+  if (lead == 0) return;
+  auto first = static_cast<uint8_t>(s[lead - 1]);
+  size_t length = first >= 0xf0 ? 4 : first >= 0xe0 ? 3 : first >= 0xc0 ? 2 : 1;
+  if (length > continuation + 1) s.resize(lead - 1);
 }
 
 }  // namespace
@@ -156,6 +168,7 @@ StatusOr<std::string> Pclntab::CString(uint64_t offset, uint64_t limit, size_t m
     size_t take = nul != nullptr ? static_cast<const uint8_t*>(nul) - chunk : n;
     if (out.size() + take > max_bytes) {
       out.append(reinterpret_cast<const char*>(chunk), max_bytes - out.size());
+      DropPartialUtf8Tail(out);
       return out + "…";
     }
     out.append(reinterpret_cast<const char*>(chunk), take);
@@ -173,11 +186,19 @@ StatusOr<std::string> Pclntab::Name(int32_t name_offset, size_t max_bytes) {
   return CString(at, limit, max_bytes);
 }
 
-StatusOr<GoFunc> Pclntab::FindFuncByName(std::string_view name) {
+StatusOr<GoFunc> Pclntab::FindFuncByName(std::string_view name,
+                                         std::chrono::steady_clock::time_point deadline) {
   // Find the name in funcnametab first (a sequential scan of NUL-separated strings), then the
-  // function whose name offset is that one: no name is read per function.
+  // function whose name offset is that one: no name is read per function. Both scans are as long
+  // as the file says, so both are bounded and check the deadline.
   uint64_t start = funcname_offset_;
   uint64_t limit = cu_offset_ > funcname_offset_ ? cu_offset_ : section_->Size();
+  if (limit - start > limits_.max_name_scan_bytes) {
+    return ResourceExhaustedError("pclntab: funcnametab of " + std::to_string(limit - start) +
+                                  " bytes, more than " +
+                                  std::to_string(limits_.max_name_scan_bytes));
+  }
+  auto past_deadline = [&] { return std::chrono::steady_clock::now() >= deadline; };
   std::vector<int32_t> candidates;
   std::string current;
   uint64_t current_start = start;
@@ -197,9 +218,13 @@ StatusOr<GoFunc> Pclntab::FindFuncByName(std::string_view name) {
     }
     at += n;
     if (!candidates.empty()) break;
+    if (past_deadline()) return DeadlineExceededError("pclntab: deadline scanning function names");
   }
   if (candidates.empty()) return NotFoundError("no function named " + std::string(name));
   for (size_t i = 0; i + 1 < entries_.size(); ++i) {
+    if (i % 4096 == 0 && past_deadline()) {
+      return DeadlineExceededError("pclntab: deadline scanning functions");
+    }
     StatusOr<uint32_t> name_offset = ReadU32(pcln_offset_ + entries_[i].second + 4);
     if (!name_offset.ok()) return name_offset.status();
     if (static_cast<int32_t>(*name_offset) == candidates.front()) return ReadFunc(i);
@@ -210,15 +235,19 @@ StatusOr<GoFunc> Pclntab::FindFuncByName(std::string_view name) {
 StatusOr<int32_t> Pclntab::PcValue(uint32_t table, uint64_t entry, uint64_t pc) {
   if (table == 0) return NotFoundError("no pcvalue table");
   uint64_t at = pctab_offset_ + table;
+  // Go writes pcvalue varints from 32-bit values: at most 5 bytes each.
+  constexpr size_t kMaxVarintBytes = 5;
   auto read_uvarint = [&](uint64_t& value) -> Status {
-    value = 0;
-    for (int shift = 0; shift < 35; shift += 7) {
-      uint8_t b;
-      if (Status s = ReadAt(at++, std::span(&b, 1)); !s.ok()) return s;
-      value |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return OkStatus();
-    }
-    return DataLossError("pclntab: varint too long in a pcvalue table");
+    if (at >= section_->Size()) return DataLossError("pclntab: pcvalue table past the section");
+    uint8_t bytes[kMaxVarintBytes];
+    auto n = static_cast<size_t>(std::min<uint64_t>(kMaxVarintBytes, section_->Size() - at));
+    if (Status s = ReadAt(at, std::span(bytes, n)); !s.ok()) return s;
+    size_t pos = 0;
+    std::optional<uint64_t> decoded = ReadUvarint(std::span<const uint8_t>(bytes, n), pos);
+    if (!decoded) return DataLossError("pclntab: varint truncated or too long in a pcvalue table");
+    value = *decoded;
+    at += pos;
+    return OkStatus();
   };
   int64_t value = -1;
   uint64_t current = entry;
@@ -329,6 +358,12 @@ GoStackWalk WalkGoStack(Pclntab& table, uint64_t pc, uint64_t sp, uint64_t stack
     return walk;
   }
   while (true) {
+    // One frame may cost several pcvalue tables of up to max_pcvalue_steps each: a hostile
+    // table must not hold a goroutine past the deadline the caller checks between goroutines.
+    if (std::chrono::steady_clock::now() >= limits.deadline) {
+      walk.problem = "deadline";
+      return walk;
+    }
     if (walk.frames.size() >= limits.max_frames) {
       walk.truncated = true;
       return walk;

@@ -12,6 +12,7 @@
 #ifndef EPHEMERA_DEBUGPOD_RUNTIMES_GOLANG_PCLNTAB_H_
 #define EPHEMERA_DEBUGPOD_RUNTIMES_GOLANG_PCLNTAB_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -27,9 +28,12 @@
 namespace ephemera::runtimes::golang {
 
 struct PclntabLimits {
-  uint64_t max_functions = 1u << 22;      // functab entries kept (8 bytes each)
-  uint32_t max_pcvalue_steps = 1u << 20;  // (value, pc) pairs decoded per lookup
-  uint32_t max_inline_depth = 64;         // inlined calls expanded at one PC
+  uint64_t max_functions = 1u << 22;  // functab entries kept (8 bytes each)
+  // (value, pc) pairs decoded per lookup. Real tables stay far below: the longest in go1.26's own
+  // `go` and `compile` binaries has 7871 steps.
+  uint32_t max_pcvalue_steps = 1u << 16;
+  uint32_t max_inline_depth = 64;              // inlined calls expanded at one PC
+  uint64_t max_name_scan_bytes = 64ull << 20;  // funcnametab scanned by FindFuncByName
 };
 
 // One _func record.
@@ -74,7 +78,11 @@ class Pclntab {
   // The function containing `vaddr`; NotFound outside every function.
   StatusOr<GoFunc> FindFunc(uint64_t vaddr);
   // The function named `name` (linear in the table; for a few runtime functions only).
-  StatusOr<GoFunc> FindFuncByName(std::string_view name);
+  // ResourceExhausted when funcnametab is longer than max_name_scan_bytes, DeadlineExceeded past
+  // `deadline`.
+  StatusOr<GoFunc> FindFuncByName(std::string_view name,
+                                  std::chrono::steady_clock::time_point deadline =
+                                      std::chrono::steady_clock::time_point::max());
   // The name at funcnametab offset `name_offset`, at most `max_bytes` (longer: cut, "…" added).
   StatusOr<std::string> Name(int32_t name_offset, size_t max_bytes);
   // The value of the pcvalue table at pctab offset `table` for `pc` in the function starting at

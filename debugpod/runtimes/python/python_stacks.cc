@@ -7,10 +7,10 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <utility>
 
+#include "debugpod/runtimes/hex.h"
 #include "debugpod/runtimes/python/line_table.h"
 
 namespace ephemera::runtimes::python {
@@ -34,12 +34,6 @@ constexpr int64_t kMaxCodeUnits = int64_t{1} << 30;
 
 bool IsPlausiblePointer(uint64_t address, uint64_t alignment = 8) {
   return address >= kLowestAddress && address < kUserSpaceEnd && address % alignment == 0;
-}
-
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
 }
 
 // Bytes read in one go; fields are taken out of them by offset.
@@ -146,6 +140,8 @@ class Walker {
   Status fatal_;
   RuntimeStacks out_;
   size_t problems_dropped_ = 0;
+  size_t frames_kept_ = 0;                 // over all stacks, against limits_.max_total_frames
+  size_t stacks_cut_by_total_frames_ = 0;  // stacks cut (or left empty) by that limit
   std::map<uint64_t, CodeInfo> code_cache_;
   std::map<uint64_t, bool> code_type_cache_;
   std::map<uint64_t, std::string> string_cache_;
@@ -387,6 +383,11 @@ void Walker::ReadFrames(uint64_t frame, RuntimeStack& stack) {
       stack.frames_truncated = true;
       return;
     }
+    if (frames_kept_ >= limits_.max_total_frames) {
+      stack.frames_truncated = true;
+      ++stacks_cut_by_total_frames_;
+      return;
+    }
     if (!IsPlausiblePointer(frame) || !seen.insert(frame).second) {
       AddProblem(who + ": frame chain corrupt at " + Hex(frame) + " (a cycle or a bad pointer)");
       stack.frames_truncated = true;
@@ -414,6 +415,7 @@ void Walker::ReadFrames(uint64_t frame, RuntimeStack& stack) {
       stack.frames.push_back(
           SourceFrame{info.function, info.file, LineOf(info, code_address, *block, who), {}});
     }
+    ++frames_kept_;
     frame = previous;
   }
 }
@@ -494,6 +496,12 @@ StatusOr<RuntimeStacks> Walker::Run() {
                std::to_string(out_.total) + " threads read");
   }
   if (!fatal_.ok()) AddProblem("stopped early: " + fatal_.message());
+  if (stacks_cut_by_total_frames_ > 0) {
+    // Not subject to kMaxProblems: the one line that explains frameless stacks.
+    out_.problems.push_back(std::to_string(stacks_cut_by_total_frames_) +
+                            " thread(s) cut or without frames: " +
+                            std::to_string(limits_.max_total_frames) + " frames kept in total");
+  }
   if (problems_dropped_ > 0) {
     out_.problems.push_back(std::to_string(problems_dropped_) + " more problems not listed");
   }

@@ -95,5 +95,106 @@ TEST(ElfLookupTest, RefusesWhatIsNotElfAndTooManySections) {
   EXPECT_EQ(ElfLookup::Parse(arm).status().code(), StatusCode::kFailedPrecondition);
 }
 
+// Counts the bytes read through it.
+class CountingByteSource final : public stacks::ByteSource {
+ public:
+  explicit CountingByteSource(std::span<const uint8_t> bytes) : inner_(bytes) {}
+  uint64_t Size() const override { return inner_.Size(); }
+  Status ReadAt(uint64_t offset, std::span<uint8_t> out) const override {
+    bytes_read_ += out.size();
+    return inner_.ReadAt(offset, out);
+  }
+  uint64_t BytesRead() const { return bytes_read_; }
+  void Reset() { bytes_read_ = 0; }
+
+ private:
+  stacks::MemoryByteSource inner_;
+  mutable uint64_t bytes_read_ = 0;
+};
+
+// An ELF file with a 4 KiB .strtab and three SHT_SYMTAB sections that all link it; only the third
+// defines "wanted".
+std::vector<uint8_t> ThreeSymbolTables() {
+  constexpr size_t kStrtabBytes = 4096;
+  constexpr size_t kSymbols = 64;
+  const std::string shstrtab = std::string("\0.shstrtab\0.strtab\0.symtab\0", 26);
+  std::vector<uint8_t> out(sizeof(Elf64_Ehdr), 0);
+  auto append = [&](const void* data, size_t size) {
+    size_t at = out.size();
+    out.resize(at + size);
+    std::memcpy(out.data() + at, data, size);
+    return at;
+  };
+  size_t shstrtab_at = append(shstrtab.data(), shstrtab.size());
+  std::vector<char> strtab(kStrtabBytes, '\0');
+  std::memcpy(strtab.data() + 1, "wanted", 7);
+  size_t strtab_at = append(strtab.data(), strtab.size());
+  std::vector<size_t> symtab_at;
+  for (int t = 0; t < 3; ++t) {
+    std::vector<Elf64_Sym> syms(kSymbols, Elf64_Sym{});
+    if (t == 2) {
+      syms[1].st_name = 1;
+      syms[1].st_shndx = 1;
+      syms[1].st_value = 0x1234;
+      syms[1].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT);
+    }
+    symtab_at.push_back(append(syms.data(), syms.size() * sizeof(Elf64_Sym)));
+  }
+  std::vector<Elf64_Shdr> sh(6, Elf64_Shdr{});
+  auto header = [](uint32_t name, uint32_t type, uint64_t offset, uint64_t size, uint32_t link) {
+    Elf64_Shdr h{};
+    h.sh_name = name;
+    h.sh_type = type;
+    h.sh_offset = offset;
+    h.sh_size = size;
+    h.sh_link = link;
+    return h;
+  };
+  sh[1] = header(1, SHT_STRTAB, shstrtab_at, 26, 0);
+  sh[2] = header(11, SHT_STRTAB, strtab_at, kStrtabBytes, 0);
+  for (size_t t = 0; t < 3; ++t) {
+    sh[3 + t] = header(19, SHT_SYMTAB, symtab_at[t], kSymbols * sizeof(Elf64_Sym), 2);
+  }
+  size_t shoff = append(sh.data(), sh.size() * sizeof(Elf64_Shdr));
+  Elf64_Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_type = ET_EXEC;
+  eh.e_machine = EM_X86_64;
+  eh.e_shoff = shoff;
+  eh.e_shentsize = sizeof(Elf64_Shdr);
+  eh.e_shnum = 6;
+  eh.e_shstrndx = 1;
+  std::memcpy(out.data(), &eh, sizeof eh);
+  return out;
+}
+
+TEST(ElfLookupTest, ReadsOnlyTheFirstSymbolTable) {
+  const std::vector<uint8_t> bytes = ThreeSymbolTables();
+  CountingByteSource image(bytes);
+  StatusOr<ElfLookup> elf = ElfLookup::Parse(image);
+  ASSERT_TRUE(elf.ok()) << elf.status().ToString();
+  image.Reset();
+  const std::array<std::string_view, 1> names = {"wanted"};
+  auto found = elf->FindSymbols(names);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_TRUE(found->empty());  // defined only in the third, ignored, table
+  EXPECT_EQ(image.BytesRead(), 4096u + 64 * sizeof(Elf64_Sym));
+}
+
+TEST(ElfLookupTest, SymbolLookupIsBoundedInTotalBytes) {
+  const std::vector<uint8_t> bytes = ThreeSymbolTables();
+  CountingByteSource image(bytes);
+  ElfLookupLimits limits;
+  limits.max_symbol_lookup_bytes = 4096;  // the string table fits, the symbols do not
+  StatusOr<ElfLookup> elf = ElfLookup::Parse(image, limits);
+  ASSERT_TRUE(elf.ok()) << elf.status().ToString();
+  image.Reset();
+  const std::array<std::string_view, 1> names = {"wanted"};
+  EXPECT_EQ(elf->FindSymbols(names).status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(image.BytesRead(), 0u);
+}
+
 }  // namespace
 }  // namespace ephemera::runtimes

@@ -37,6 +37,8 @@ TEST(GroupStacksTest, GroupsByStateAndFramesLargestFirst) {
   EXPECT_EQ(groups[0].max_wait_seconds, 64);
   ASSERT_EQ(groups[0].frames.size(), 2u);
   EXPECT_EQ(groups[0].frames[1].function, "main.worker");
+  // The group's frames are the first member's, not a copy.
+  EXPECT_EQ(groups[0].frames.data(), stacks.stacks[1].frames.data());
   // Equal counts keep the order of first appearance.
   EXPECT_EQ(groups[1].state, "running");
   EXPECT_EQ(groups[2].state, "select");

@@ -196,6 +196,9 @@ TEST_F(GoroutinesTest, LoopingFrameChainStopsAtMaxFrames) {
     uint64_t ret = kText + 0x150;
     std::memcpy(stack.data() + i, &ret, 8);
   }
+  // Replaces the parked stack SetUp maps at kStackLo + 0x1f00 too: words beyond the first window
+  // are read one by one, and the fake serves them from the region that starts last.
+  memory_.Map(kStackLo + 0x1f00, std::vector<uint8_t>(stack.begin() + 0x1f00, stack.end()));
   memory_.Map(kStackLo, stack);
   SetGoroutines({FakeG{.goid = 1, .startpc = kText, .sp = kStackLo, .pc = kText + 0x150}});
   RuntimeLimits limits;
@@ -213,6 +216,25 @@ TEST_F(GoroutinesTest, LoopingFrameChainStopsAtMaxFrames) {
   ASSERT_FALSE(unbounded.problems.empty());
   EXPECT_NE(unbounded.problems[0].find("leaves the stack"), std::string::npos)
       << unbounded.problems[0];
+}
+
+TEST_F(GoroutinesTest, FramesBeyondMaxTotalFramesAreNotKept) {
+  SetGoroutines({FakeG{.goid = 1, .startpc = kText}, FakeG{.goid = 2}, FakeG{.goid = 3}});
+  RuntimeLimits limits;
+  limits.max_total_frames = 3;
+  RuntimeStacks out = Read(limits);
+  ASSERT_EQ(out.stacks.size(), 3u);
+  EXPECT_EQ(out.stacks[0].frames.size(), 2u);
+  EXPECT_FALSE(out.stacks[0].frames_truncated);
+  EXPECT_EQ(out.stacks[1].frames.size(), 1u);
+  EXPECT_TRUE(out.stacks[1].frames_truncated);
+  EXPECT_TRUE(out.stacks[2].frames.empty());
+  EXPECT_TRUE(out.stacks[2].frames_truncated);
+  size_t lines = 0;
+  for (const std::string& p : out.problems) {
+    lines += p.find("3 frames kept in total") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(lines, 1u) << (out.problems.empty() ? "" : out.problems[0]);
 }
 
 TEST_F(GoroutinesTest, SavedSpOutsideTheStackIsAProblem) {
@@ -287,6 +309,68 @@ TEST_F(GoroutinesTest, StopsAtTheDeadline) {
   EXPECT_TRUE(out.stacks.empty());
   ASSERT_FALSE(out.problems.empty());
   EXPECT_TRUE(out.problems.back().starts_with("deadline")) << out.problems.back();
+}
+
+// Many goroutines whose 8 KiB stacks are nearly all in use (saved SP near stack.lo), parked in
+// gopark called from main.work; reads are charged to a budget like ProcMemMemoryReader's.
+class DeepStackGoroutines final : public MemoryReader {
+ public:
+  static constexpr uint64_t kCount = 50'000;
+  static constexpr uint64_t kManyArray = 0x10000000;
+  static constexpr uint64_t kManyG = 0x40000000;
+  static constexpr uint64_t kSp = kStackLo + 0x100;
+  explicit DeepStackGoroutines(uint64_t budget) : budget_(budget), stack_(kStackHi - kStackLo) {
+    auto word = [this](uint64_t address, uint64_t value) {
+      std::memcpy(stack_.data() + (address - kStackLo), &value, 8);
+    };
+    word(kSp + 0x10, kText + 0x150);  // gopark's return address, into main.work
+    word(kSp + 0x30, kText + 0x401);  // main.work's, into goexit
+  }
+  Status Read(uint64_t address, std::span<uint8_t> out) override {
+    if (out.size() > budget_ - spent_) return ResourceExhaustedError("budget spent");
+    spent_ += out.size();
+    if (address == kAllglen) return Copy(kCount, out);
+    if (address == kAllgptr) return Copy(kManyArray, out);
+    if (address >= kManyArray && address < kManyArray + kCount * 8) {
+      for (size_t i = 0; i + 8 <= out.size(); i += 8) {
+        uint64_t g = kManyG + ((address - kManyArray + i) / 8) * 0x400;
+        std::memcpy(out.data() + i, &g, 8);
+      }
+      return OkStatus();
+    }
+    if (address >= kManyG && address < kManyG + kCount * 0x400) {
+      std::vector<uint8_t> g = GBytes(FakeG{.goid = 10 + (address - kManyG) / 0x400, .sp = kSp});
+      if (out.size() > g.size()) return DataLossError("EFAULT");
+      std::memcpy(out.data(), g.data(), out.size());
+      return OkStatus();
+    }
+    if (address >= kStackLo && address + out.size() <= kStackHi) {
+      std::memcpy(out.data(), stack_.data() + (address - kStackLo), out.size());
+      return OkStatus();
+    }
+    return DataLossError("EFAULT");
+  }
+
+ private:
+  static Status Copy(uint64_t value, std::span<uint8_t> out) {
+    std::memcpy(out.data(), &value, std::min<size_t>(8, out.size()));
+    return OkStatus();
+  }
+  uint64_t budget_;
+  uint64_t spent_ = 0;
+  std::vector<uint8_t> stack_;
+};
+
+TEST_F(GoroutinesTest, ManyDeepStacksFitTheReadBudget) {
+  RuntimeLimits limits;
+  limits.max_read_bytes = 64ull << 20;
+  DeepStackGoroutines memory(limits.max_read_bytes);
+  RuntimeStacks out;
+  ASSERT_TRUE(ReadGoroutines(memory, *table_, view_, nullptr, limits, out).ok());
+  ASSERT_EQ(out.stacks.size(), DeepStackGoroutines::kCount);
+  size_t without_frames = 0;
+  for (const RuntimeStack& s : out.stacks) without_frames += s.frames.size() != 2 ? 1 : 0;
+  EXPECT_EQ(without_frames, 0u) << (out.problems.empty() ? "" : out.problems[0]);
 }
 
 TEST_F(GoroutinesTest, TornGoroutineListKeepsTheReadableSlots) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstring>
+
 #include "tests/debugpod/runtimes/golang/pclntab_builder.h"
 
 namespace ephemera::runtimes::golang {
@@ -65,6 +68,22 @@ TEST(PclntabTest, FindsFunctionByName) {
   EXPECT_EQ(table->FindFuncByName("main.mai").status().code(), StatusCode::kNotFound);
 }
 
+TEST(PclntabTest, FindFunctionByNameIsBoundedInBytesAndTime) {
+  std::vector<uint8_t> bytes = PclntabBuilder::Build(TwoFunctions());
+  stacks::MemoryByteSource source(bytes);
+  PclntabLimits small;
+  small.max_name_scan_bytes = 16;  // funcnametab holds 32 bytes
+  StatusOr<Pclntab> capped = Pclntab::Parse(source, 0, small);
+  ASSERT_TRUE(capped.ok());
+  EXPECT_EQ(capped->FindFuncByName("main.main").status().code(), StatusCode::kResourceExhausted);
+  StatusOr<Pclntab> table = Pclntab::Parse(source, 0);
+  ASSERT_TRUE(table.ok());
+  auto past = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  EXPECT_EQ(table->FindFuncByName("main.(*Server).handle", past).status().code(),
+            StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(PclntabLimits{}.max_name_scan_bytes, 64ull << 20);
+}
+
 TEST(PclntabTest, CutsLongNames) {
   std::vector<FakeFunc> funcs = TwoFunctions();
   funcs[0].name = std::string(5000, 'x');
@@ -75,6 +94,21 @@ TEST(PclntabTest, CutsLongNames) {
   StatusOr<std::string> name = table->Name(0, 100);
   ASSERT_TRUE(name.ok());
   EXPECT_EQ(name->size(), 100u + std::string("…").size());
+}
+
+TEST(PclntabTest, CutsLongNamesAtACharacterBoundary) {
+  std::vector<FakeFunc> funcs = TwoFunctions();
+  funcs[0].name = std::string(99, 'x') + "\u00e9t\u20ac";  // é (2 bytes) at bytes 99-100
+  std::vector<uint8_t> bytes = PclntabBuilder::Build(funcs);
+  stacks::MemoryByteSource source(bytes);
+  StatusOr<Pclntab> table = Pclntab::Parse(source, 0);
+  ASSERT_TRUE(table.ok());
+  StatusOr<std::string> name = table->Name(0, 100);
+  ASSERT_TRUE(name.ok());
+  EXPECT_EQ(*name, std::string(99, 'x') + "…");
+  StatusOr<std::string> longer = table->Name(0, 103);  // cuts € (3 bytes at 102-104)
+  ASSERT_TRUE(longer.ok());
+  EXPECT_EQ(*longer, std::string(99, 'x') + "\u00e9t…");
 }
 
 TEST(PclntabTest, RefusesOtherMagicAndTruncation) {
@@ -119,6 +153,39 @@ TEST(PclntabTest, EndlessPcvalueTableIsBounded) {
   StatusOr<int32_t> value =
       table->PcValue(static_cast<uint32_t>(table_offset - pctab_offset), kText, kText + 0x10);
   EXPECT_EQ(value.status().code(), StatusCode::kDataLoss) << value.status().ToString();
+}
+
+TEST(PclntabTest, StackWalkStopsAtTheDeadlineWhateverTheTables) {
+  std::vector<FakeFunc> funcs = TwoFunctions();
+  std::vector<uint8_t> bytes = PclntabBuilder::Build(funcs);
+  // A pcln table of 2^20 steps that never reaches the PC, for main.main.
+  size_t table_offset = bytes.size();
+  for (int i = 0; i < (1 << 20); ++i) {
+    bytes.push_back(2);  // value delta +1
+    bytes.push_back(0);  // pc delta 0
+  }
+  uint64_t pctab_offset;
+  std::memcpy(&pctab_offset, bytes.data() + 56, 8);
+  uint64_t pcln_offset;
+  std::memcpy(&pcln_offset, bytes.data() + 64, 8);
+  uint64_t record = pcln_offset + (funcs.size() + 1) * 8;  // main.main's _func
+  PclntabBuilder::PutU32At(bytes, record + 24, static_cast<uint32_t>(table_offset - pctab_offset));
+  stacks::MemoryByteSource source(bytes);
+  PclntabLimits table_limits;
+  table_limits.max_pcvalue_steps = 1u << 20;
+  StatusOr<Pclntab> table = Pclntab::Parse(source, 0, table_limits);
+  ASSERT_TRUE(table.ok());
+  RuntimeLimits limits;
+  limits.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  StackWordReader never = [](uint64_t) -> StatusOr<uint64_t> { return uint64_t{0}; };
+  GoStackWalk walk =
+      WalkGoStack(*table, kText + 0x10, 0x1000, 0x1000, 0x2000, 0, never, nullptr, 0, limits);
+  EXPECT_LE(walk.frames.size(), 1u);
+  EXPECT_EQ(walk.problem, "deadline");
+}
+
+TEST(PclntabTest, DefaultPcvalueStepLimitIsFarBelowTheOldMillion) {
+  EXPECT_EQ(PclntabLimits{}.max_pcvalue_steps, 1u << 16);
 }
 
 TEST(PclntabTest, CorruptOffsetsGiveErrorsNotCrashes) {

@@ -181,9 +181,10 @@ TEST_P(PythonReaderTest, ReadsTheParkedThreads) {
   const std::vector<runtimes::StackGroup> groups = runtimes::GroupStacks(stacks);
   ASSERT_FALSE(groups.empty());
   EXPECT_EQ(groups[0].count, 20u);
-  EXPECT_EQ(groups[0].frames.at(0).function, "wait_for_work");
+  ASSERT_GE(groups[0].frames.size(), 2u);
+  EXPECT_EQ(groups[0].frames[0].function, "wait_for_work");
   EXPECT_EQ(groups[0].frames[0].line, marker.at("worker"));
-  EXPECT_EQ(groups[0].frames.at(1).line, marker.at("worker-outer"));
+  EXPECT_EQ(groups[0].frames[1].line, marker.at("worker-outer"));
 
   // Every thread is a task of the process, each a different one; no one holds the GIL twice.
   StatusOr<std::vector<int>> tasks = proc.ListTasks(pid);

@@ -165,6 +165,28 @@ TEST(PythonStacksTest, FramesBeyondMaxFramesAreCut) {
   EXPECT_TRUE(stacks.stacks[0].frames_truncated);
 }
 
+TEST(PythonStacksTest, FramesBeyondMaxTotalFramesAreNotKept) {
+  FakeCPython fake(LayoutOf(13));
+  const uint64_t code = fake.Code(U"wait", "w.py", 1, 2);
+  for (int t = 0; t < 3; ++t) fake.Thread(t + 1, fake.Frame(code, fake.Frame(code, 0)));
+  RuntimeLimits limits;
+  limits.max_total_frames = 3;
+  RuntimeStacks stacks = Read(fake, limits);
+  ASSERT_EQ(stacks.stacks.size(), 3u);
+  EXPECT_EQ(stacks.stacks[0].frames.size(), 2u);
+  EXPECT_FALSE(stacks.stacks[0].frames_truncated);
+  EXPECT_EQ(stacks.stacks[1].frames.size(), 1u);
+  EXPECT_TRUE(stacks.stacks[1].frames_truncated);
+  EXPECT_TRUE(stacks.stacks[2].frames.empty());
+  EXPECT_TRUE(stacks.stacks[2].frames_truncated);
+  size_t lines = 0;
+  for (const std::string& p : stacks.problems) {
+    lines += p.find("3 frames kept in total") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(lines, 1u) << (stacks.problems.empty() ? "" : stacks.problems[0]);
+  EXPECT_EQ(RuntimeLimits{}.max_total_frames, 1'000'000u);
+}
+
 TEST(PythonStacksTest, FrameCycleEndsTheWalk) {
   FakeCPython fake(LayoutOf(11));
   const uint64_t code = fake.Code(U"f", "a.py", 1, 1);
