@@ -74,7 +74,7 @@ Flags:
   -c, --container NAME   target container (default: the pod's default container)
   --reason TEXT          why (required, at least 10 characters), e.g. "INC-1234 checkout returns 500"
   --ttl DURATION         how long the session and its snapshot live, 30s..24h (default 5m)
-  --profile NAME         restricted (default; no stacks) or ptrace (stacks; needs a grant)
+  --profile NAME         restricted (default; Go, Python, Java stacks) or ptrace (+native; grant)
   --capture LIST         sections, comma-separated: process,threads,stacks,fds,sockets,maps,limits,
                          cgroup,env,logs (default: all but env and logs)
   --tail N               with logs: the last N lines of each instance (default: the cluster's, 1000)
