@@ -1,8 +1,9 @@
 // GoRuntimeReader: the goroutines of a Go (1.21+, linux/amd64) process, read from its memory
 // without stopping it. It reads the executable through <proc_root>/<pid>/exe (buildinfo for the
 // version, .gopclntab for symbols, .symtab when present) and the process's memory with
-// pread on /proc/<pid>/mem (runtimes::ProcMemMemoryReader), which needs what ptrace attach needs (same UID and a dumpable target, Yama
-// permitting, or CAP_SYS_PTRACE) but never stops the target: `freeze` is always 0.
+// pread on /proc/<pid>/mem (runtimes::ProcMemMemoryReader), which needs what ptrace attach needs
+// (same UID and a dumpable target, Yama permitting, or CAP_SYS_PTRACE) but never stops the target:
+// `freeze` is always 0.
 //
 // Finding the runtime's goroutine list: runtime.allglen / runtime.allgptr from .symtab; in a
 // stripped binary, from the two RIP-relative loads at the start of runtime.forEachGRace (located
