@@ -41,7 +41,17 @@ StatusOr<std::unique_ptr<JvmProcess>> JvmProcess::Start(const JvmOptions& option
   std::vector<std::string> args = {options.java};
   args.insert(args.end(), options.jvm_options.begin(), options.jvm_options.end());
   args.push_back("-Xlog:safepoint:file=" + pattern + "/safepoint.log");
-  args.insert(args.end(), {"-cp", options.classes, "Parked"});
+  // Another user may not be able to reach the build folder (a checkout under a private
+  // directory): it gets its own readable copy of the classes.
+  std::string classes = options.classes;
+  if (options.run_as_uid) {
+    std::error_code copy_error;
+    std::filesystem::copy(options.classes, pattern + "/classes",
+                          std::filesystem::copy_options::recursive, copy_error);
+    if (copy_error) return InternalError("copying the classes failed: " + copy_error.message());
+    classes = pattern + "/classes";
+  }
+  args.insert(args.end(), {"-cp", classes, "Parked"});
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
   env.insert(env.end(), options.env.begin(), options.env.end());
