@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/snapshot_document.h"
 #include "base/json_access.h"
 #include "base/rfc3339.h"
 #include "cli/report/printable.h"
@@ -18,38 +19,37 @@ using command_line::ExitCode;
 using nlohmann::json;
 using report::Printable;
 
-constexpr std::string_view kLogsSection = "logs";
-constexpr std::string_view kPrevious = "previous";
-constexpr std::string_view kCurrent = "current";
+namespace field = api::snapshot_field;
+namespace lf = api::log_field;
 
 // Previous before current: the order in which the lines were written.
 int Rank(const json& instance) {
-  const std::string name = base::StringField(instance, "instance");
-  if (name == kPrevious) return 0;
-  if (name == kCurrent) return 1;
+  const std::string name = base::StringField(instance, lf::kInstance);
+  if (name == lf::kPrevious) return 0;
+  if (name == lf::kCurrent) return 1;
   return 2;
 }
 
 std::string InstanceName(const json& instance) {
-  std::string name = base::StringField(instance, "instance");
+  std::string name = base::StringField(instance, lf::kInstance);
   return Printable(name.empty() ? "unnamed" : name) + " instance";
 }
 
 // "exited 137, signal 9, OOMKilled, at 2026-12-06T17:57:00Z", or "" without a termination.
 std::string Termination(const json& instance) {
-  const json* termination = base::ObjectField(instance, "termination");
+  const json* termination = base::ObjectField(instance, lf::kTermination);
   if (termination == nullptr) return "";
   std::vector<std::string> parts;
-  if (auto code = base::IntField(*termination, "exitCode")) {
+  if (auto code = base::IntField(*termination, lf::kExitCode)) {
     parts.push_back("exited " + std::to_string(*code));
   }
-  if (auto signal = base::IntField(*termination, "signal")) {
+  if (auto signal = base::IntField(*termination, lf::kSignal)) {
     parts.push_back("signal " + std::to_string(*signal));
   }
-  if (std::string reason = base::StringField(*termination, "reason"); !reason.empty()) {
+  if (std::string reason = base::StringField(*termination, lf::kReason); !reason.empty()) {
     parts.push_back(Printable(reason));
   }
-  if (std::string at = base::StringField(*termination, "finishedAt"); !at.empty()) {
+  if (std::string at = base::StringField(*termination, lf::kFinishedAt); !at.empty()) {
     parts.push_back("at " + Printable(at));
   }
   if (parts.empty()) return "terminated";
@@ -70,9 +70,9 @@ std::string_view WithoutTimestamp(std::string_view line) {
 
 // The reason `degraded` gives for the logs section, or "".
 std::string DegradedReason(const json& document) {
-  for (const json& entry : base::ArrayField(document, "degraded")) {
-    if (base::StringField(entry, "section") == kLogsSection) {
-      return base::StringField(entry, "reason");
+  for (const json& entry : base::ArrayField(document, field::kDegraded)) {
+    if (base::StringField(entry, field::kSection) == field::kLogs) {
+      return base::StringField(entry, field::kReason);
     }
   }
   return "";
@@ -94,10 +94,10 @@ CommandOutcome NoLogsSection(const json& document) {
 
 std::string InstanceHeader(const json& instance) {
   std::string details;
-  if (auto restarts = base::IntField(instance, "restartCount")) {
+  if (auto restarts = base::IntField(instance, lf::kRestartCount)) {
     details = "restart count " + std::to_string(*restarts);
   }
-  const std::string error = base::StringField(instance, "error");
+  const std::string error = base::StringField(instance, lf::kError);
   if (!error.empty()) {
     return "== " + InstanceName(instance) + (details.empty() ? "" : " (" + details + ")") +
            ": not read: " + Printable(error) + " ==";
@@ -110,16 +110,16 @@ std::string InstanceHeader(const json& instance) {
 
 CommandOutcome WriteLogs(const json& document, const LogViewOptions& options, std::ostream& out,
                          std::ostream& err) {
-  const json* logs = base::ObjectField(document, kLogsSection);
+  const json* logs = base::ObjectField(document, field::kLogs);
   if (logs == nullptr) return NoLogsSection(document);
   std::vector<const json*> instances;
-  for (const json& instance : base::ArrayField(*logs, "instances")) {
+  for (const json& instance : base::ArrayField(*logs, lf::kInstances)) {
     if (instance.is_object()) instances.push_back(&instance);
   }
   std::stable_sort(instances.begin(), instances.end(),
                    [](const json* a, const json* b) { return Rank(*a) < Rank(*b); });
   const std::optional<std::int64_t> limit_bytes =
-      base::IntField(base::ObjectFieldOrEmpty(*logs, "limits"), "limitBytes");
+      base::IntField(base::ObjectFieldOrEmpty(*logs, lf::kLimits), "limitBytes");
 
   std::size_t read = 0;
   std::string errors;
@@ -127,13 +127,13 @@ CommandOutcome WriteLogs(const json& document, const LogViewOptions& options, st
     out.flush();
     err << InstanceHeader(*instance) << "\n";
     err.flush();
-    if (const std::string error = base::StringField(*instance, "error"); !error.empty()) {
+    if (const std::string error = base::StringField(*instance, lf::kError); !error.empty()) {
       errors += (errors.empty() ? "" : "; ") + InstanceName(*instance) + ": " + Printable(error);
       continue;
     }
     ++read;
     std::size_t printed = 0;
-    for (const json& line : base::ArrayField(*instance, "lines")) {
+    for (const json& line : base::ArrayField(*instance, lf::kLines)) {
       if (!line.is_string()) continue;
       const std::string& text = line.get_ref<const std::string&>();
       out << Printable(options.timestamps ? std::string_view(text) : WithoutTimestamp(text))
@@ -142,12 +142,12 @@ CommandOutcome WriteLogs(const json& document, const LogViewOptions& options, st
     }
     out.flush();
     if (printed == 0) err << "(no lines)\n";
-    if (instance->value("truncated", false)) {
+    if (instance->value(std::string(lf::kTruncated), false)) {
       err << "(cut at the byte limit"
           << (limit_bytes ? " of " + std::to_string(*limit_bytes) + " bytes" : std::string())
           << ": --limit-bytes reads more, --tail or --since fewer)\n";
     }
-    if (auto dropped = base::IntField(*instance, "droppedLines"); dropped && *dropped > 0) {
+    if (auto dropped = base::IntField(*instance, lf::kDroppedLines); dropped && *dropped > 0) {
       err << "(" << *dropped << (*dropped == 1 ? " line" : " lines")
           << " left out: not text, longer than 16 KiB, or not redactable)\n";
     }
@@ -161,7 +161,7 @@ CommandOutcome WriteLogs(const json& document, const LogViewOptions& options, st
 }
 
 CommandOutcome WriteLogsJson(const json& document, std::ostream& out) {
-  const json* logs = base::ObjectField(document, kLogsSection);
+  const json* logs = base::ObjectField(document, field::kLogs);
   if (logs == nullptr) return NoLogsSection(document);
   out << logs->dump(2, ' ', /*ensure_ascii=*/true, json::error_handler_t::replace) << "\n";
   out.flush();
