@@ -471,17 +471,6 @@ class HtmlReport {
     AppendErrors(network->errors);
   }
 
-  static std::string PressureCell(const std::optional<api::SnapshotPressureLine>& line) {
-    if (!line.has_value()) return "-";
-    auto percent = [](const std::optional<double>& value) {
-      if (!value.has_value()) return std::string("-");
-      std::array<char, 32> buf{};
-      std::snprintf(buf.data(), buf.size(), "%.2f", *value);
-      return std::string(buf.data());
-    };
-    return percent(line->avg10) + " / " + percent(line->avg60) + " / " + percent(line->avg300);
-  }
-
   void AppendPressureEvidence(const std::optional<api::SnapshotPressureEvidence>& pressure) {
     out_ += "<h3>Pressure stall</h3>\n";
     if (!pressure.has_value()) {
@@ -498,8 +487,8 @@ class HtmlReport {
         {"cpu", &pressure->cpu}, {"memory", &pressure->memory}, {"io", &pressure->io}};
     for (const auto& [name, value] : rows) {
       if (!value->has_value()) continue;
-      table.AddRow({Cell{name, ""}, Cell{PressureCell((*value)->some), ""},
-                    Cell{PressureCell((*value)->full), ""}});
+      table.AddRow({Cell{name, ""}, Cell{FormatPressureLine((*value)->some), ""},
+                    Cell{FormatPressureLine((*value)->full), ""}});
     }
     if (!table.IsEmpty()) table.AppendTo(out_);
     AppendErrors(pressure->errors);

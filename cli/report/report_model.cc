@@ -478,6 +478,17 @@ std::string FormatMicros(std::int64_t micros) {
   return FormatScaled(static_cast<double>(micros) / 1e6, "s", 2);
 }
 
+std::string FormatPressureLine(const std::optional<api::SnapshotPressureLine>& line) {
+  if (!line.has_value()) return "-";
+  auto percent = [](const std::optional<double>& value) {
+    if (!value.has_value()) return std::string("-");
+    std::array<char, 32> buf{};
+    std::snprintf(buf.data(), buf.size(), "%.2f", *value);
+    return std::string(buf.data());
+  };
+  return percent(line->avg10) + " / " + percent(line->avg60) + " / " + percent(line->avg300);
+}
+
 std::string FormatAge(std::chrono::seconds age) {
   constexpr std::int64_t kHour = 3600;
   constexpr std::int64_t kDay = 86400;

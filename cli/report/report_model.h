@@ -34,6 +34,9 @@ std::string FormatBytes(std::int64_t bytes);
 std::string FormatMicros(std::int64_t micros);
 // An age or a wait for people: "45 s", "3 min", "2 h 5 min", "3 days".
 std::string FormatAge(std::chrono::seconds age);
+// A pressure stall line's averages for people: "1.25 / 0.50 / - " as "avg10 / avg60 / avg300"
+// percentages with two decimals, "-" for one that is unknown, and "-" for no line at all.
+std::string FormatPressureLine(const std::optional<api::SnapshotPressureLine>& line);
 // FormatBytes, or "-" when unknown.
 std::string OptionalBytes(std::optional<std::int64_t> bytes);
 // "1 thread", "2 threads".

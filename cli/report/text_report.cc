@@ -232,17 +232,6 @@ class TextReport {
     AppendErrors(network->errors);
   }
 
-  static std::string PressureCell(const std::optional<api::SnapshotPressureLine>& line) {
-    if (!line.has_value()) return "-";
-    auto percent = [](const std::optional<double>& value) {
-      if (!value.has_value()) return std::string("-");
-      std::array<char, 32> buf{};
-      std::snprintf(buf.data(), buf.size(), "%.2f", *value);
-      return std::string(buf.data());
-    };
-    return percent(line->avg10) + " / " + percent(line->avg60) + " / " + percent(line->avg300);
-  }
-
   void AppendPressureEvidence(const std::optional<api::SnapshotPressureEvidence>& pressure) {
     out_ += "\n  Pressure stall (% of time stalled, avg10 / avg60 / avg300)";
     if (!pressure.has_value()) {
@@ -257,7 +246,7 @@ class TextReport {
         {"cpu", &pressure->cpu}, {"memory", &pressure->memory}, {"io", &pressure->io}};
     for (const auto& [name, value] : rows) {
       if (!value->has_value()) continue;
-      table.AddRow({name, PressureCell((*value)->some), PressureCell((*value)->full)});
+      table.AddRow({name, FormatPressureLine((*value)->some), FormatPressureLine((*value)->full)});
     }
     if (!table.IsEmpty()) table.AppendTo(out_, "    ");
     AppendErrors(pressure->errors);

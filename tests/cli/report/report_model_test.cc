@@ -93,6 +93,11 @@ TEST(ReportModelTest, FormatsSizesAndDurations) {
   EXPECT_EQ(FormatMicros(2050000), "2.05 s");
   EXPECT_EQ(OptionalBytes(std::nullopt), "-");
   EXPECT_EQ(PiiModeText("<script>"), "unknown mode");
+  api::SnapshotPressureLine line;
+  line.avg10 = 1.254;
+  line.avg300 = 0;
+  EXPECT_EQ(FormatPressureLine(line), "1.25 / - / 0.00");
+  EXPECT_EQ(FormatPressureLine(std::nullopt), "-");
 }
 
 TEST(ReportModelTest, HeaderJoinsContextAndDocument) {
