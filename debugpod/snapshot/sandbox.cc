@@ -295,10 +295,9 @@ std::vector<sock_filter> BuildFilter(Profile profile, const SandboxOptions& opti
       p.Return(__NR_process_vm_readv, kRetEperm);
     }
     // Signal 0 probes whether a process may be signalled; SIGCHLD wakes the stack capture's own
-    // wait; SIGQUIT starts a JVM's attach listener. Only to one process: a pid of 0 or below
-    // names a process group or every process the tool may signal.
-    std::vector<uint32_t> signals = {0, SIGCHLD};
-    if (options.allow_jvm_attach) signals.push_back(SIGQUIT);
+    // wait. Only to one process: a pid of 0 or below names a process group or every process the
+    // tool may signal. (A JVM's SIGQUIT goes through its pidfd, below.)
+    const std::vector<uint32_t> signals = {0, SIGCHLD};
     const size_t kill_block = p.BeginBlock(__NR_kill);
     p.RequirePositiveInt(0);
     p.ReturnOneOf(1, signals);

@@ -57,9 +57,9 @@ struct SandboxOptions {
   // The JVM attach of debugpod/runtimes/jvm (set it when the stacks section is requested):
   // socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK) and connect, mknodat of an empty
   // regular file of mode 0600 (the trigger file), unlinkat without AT_REMOVEDIR (removing it),
-  // kill with SIGQUIT and pidfd_send_signal with SIGQUIT (no siginfo, no flags). Other socket
-  // families and types, socketpair, bind, listen, every other way of creating or changing a file,
-  // and other signals stay refused.
+  // and pidfd_send_signal with SIGQUIT (no siginfo, no flags; not kill, so no pid reuse). Other
+  // socket families and types, socketpair, bind, listen, every other way of creating or changing a
+  // file, and other signals stay refused.
   bool allow_jvm_attach = false;
 };
 
@@ -74,7 +74,7 @@ struct SandboxOptions {
 //   namespace, for ptrace other than SEIZE, INTERRUPT, GETREGSET and DETACH (kPtrace) or any
 //   ptrace and process_vm_readv (kRestricted); ENOSYS for clone3 and openat2, whose arguments a
 //   filter cannot see (glibc falls back to clone and openat); kill only to one process (pid > 0)
-//   and only with signal 0, SIGCHLD (and SIGQUIT with allow_jvm_attach), tgkill only to the
+//   and only with signal 0 or SIGCHLD, tgkill only to the
 //   tool's own threads, no tkill, rt_sigqueueinfo or rt_tgsigqueueinfo, pidfd_send_signal only
 //   with SIGQUIT and only with allow_jvm_attach (the ptrace and signal limits are left out of
 //   sanitizer builds, see kSanitizerBuild); `options` as described there.

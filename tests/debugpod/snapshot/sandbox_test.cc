@@ -446,7 +446,6 @@ std::vector<std::pair<std::string, Attempt>> JvmAttachAttempts(const std::string
        }},
       {"unlinkat_file",
        [scratch] { return ErrnoOf(unlinkat(AT_FDCWD, (scratch + "/victim").c_str(), 0)); }},
-      {"kill_sigquit", [] { return KillChildWith(SIGQUIT); }},
       {"pidfd_sigquit", [] { return PidfdSignalChildWith(SIGQUIT); }},
   };
 }
@@ -482,6 +481,7 @@ std::vector<std::pair<std::string, Attempt>> NotJvmAttachAttempts(const std::str
        }},
       {"socket_unix_stream_blocking",
        [] { return ErrnoOf(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)); }},
+      {"kill_sigquit", [] { return KillChildWith(SIGQUIT); }},
       {"kill_sigterm", [] { return KillChildWith(SIGTERM); }},
       {"pidfd_sigterm", [] { return PidfdSignalChildWith(SIGTERM); }},
       {"kill_sigkill", [] { return KillChildWith(SIGKILL); }},
@@ -495,7 +495,11 @@ std::vector<std::pair<std::string, Attempt>> NotJvmAttachAttempts(const std::str
            _exit(0);
          }
          const int result = ErrnoOf(syscall(SYS_tgkill, child, child, SIGTERM));
-         if (result != 0) kill(child, SIGQUIT);  // SIGQUIT is let through; it ends the child
+         if (result != 0) {  // SIGQUIT through a pidfd is let through; it ends the child
+           const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
+           syscall(SYS_pidfd_send_signal, pidfd, SIGQUIT, nullptr, 0);
+           close(pidfd);
+         }
          waitpid(child, nullptr, 0);
          return result;
        }},
