@@ -5,10 +5,15 @@ Times are taken on this host with time.time() as events arrive on a `kubectl get
 --output-watch-events -o json` stream (not from the API's one-second timestamps, not by polling).
 
   session_latency.py sessions KUBECTL ADMIN_KUBECONFIG ALICE_KUBECONFIG NAMESPACE SELECTOR FILE COUNT
-      TIMEOUT OUT
+      TIMEOUT OUT [POD_SELECTOR CONTAINERD_SOCKET]
     Watches DebugSessions matching SELECTOR, then creates FILE (a multi-document YAML) as alice with one
     `kubectl create -f`. start = just before that call; for each session, the time each phase was
     first seen. Writes {"start": t0, "sessions": {name: {phase: seconds after start}}} to OUT.
+    With POD_SELECTOR, also the time each ephemeral container of those pods was first seen running
+    and terminated through a pod watch ("containers": {name: {state: seconds}}); with
+    CONTAINERD_SOCKET, the time containerd announced each task's start and exit (`ctr events`,
+    "tasks": {container id: {"start"|"exit": seconds}}): the moment the tool's process ended, to
+    the millisecond, which the kubelet reports only at its next relist.
 
   session_latency.py debug KUBECTL ADMIN_KUBECONFIG NAMESPACE SELECTOR JOBS TIMEOUT OUT
     The kubectl-debug baseline. JOBS is a JSON file: [{"pod", "container", "argv"}] where argv is the
@@ -84,15 +89,73 @@ def watch_argv(kubectl, kubeconfig, namespace, resource, selector):
                         "-w", "--output-watch-events", "-o", "json")
 
 
+class TaskEvents:
+    """`ctr events` of containerd's k8s.io namespace: task start and exit lines as they arrive."""
+
+    def __init__(self, socket):
+        self.proc = subprocess.Popen(["ctr", "--address", socket, "events"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        self.buffer = b""
+
+    def fileobj(self):
+        return self.proc.stdout
+
+    def read_tasks(self):
+        """(arrival time, "start" or "exit", container id) for each whole line available now."""
+        arrived = time.time()
+        chunk = os.read(self.proc.stdout.fileno(), 1 << 20)
+        if not chunk:
+            return None
+        self.buffer += chunk
+        *lines, self.buffer = self.buffer.split(b"\n")
+        found = []
+        for line in lines:
+            text = line.decode("utf-8", errors="replace")
+            kind = "start" if "/tasks/start" in text else "exit" if "/tasks/exit" in text else None
+            if kind is None or "{" not in text:
+                continue
+            try:
+                body = json.loads(text[text.index("{"):])
+            except json.JSONDecodeError:
+                continue
+            if body.get("container_id") and body.get("id", body["container_id"]) == body["container_id"]:
+                found.append((arrived, kind, body["container_id"]))
+        return found
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def ephemeral_states(pod):
+    """{container name: "running" | "terminated"} of a pod's ephemeral containers."""
+    states = {}
+    for status in pod.get("status", {}).get("ephemeralContainerStatuses", []):
+        for state in ("running", "terminated"):
+            if state in status.get("state", {}):
+                states[status.get("name")] = state
+    return states
+
+
 def time_sessions(args):
-    kubectl, admin, alice, namespace, selector, manifest, count, timeout, out = args
+    kubectl, admin, alice, namespace, selector, manifest, count, timeout, out = args[:9]
+    pod_selector, socket = (args[9:] + ["", ""])[:2]
     count, timeout = int(count), float(timeout)
     watch = WatchStream(watch_argv(kubectl, admin, namespace, "debugsessions", selector))
+    sel = selectors.DefaultSelector()
+    sel.register(watch.fileobj(), selectors.EVENT_READ)
+    pods = tasks = None
+    if pod_selector:
+        pods = WatchStream(watch_argv(kubectl, admin, namespace, "pods", pod_selector))
+        sel.register(pods.fileobj(), selectors.EVENT_READ, "pods")
+    if socket:
+        tasks = TaskEvents(socket)
+        sel.register(tasks.fileobj(), selectors.EVENT_READ, "tasks")
+    containers, task_times = {}, {}
     # The watch lists, then watches from that list's resourceVersion: nothing created after the list
     # can be missed. The pause only lets the list happen before the clock starts.
     time.sleep(1.5)
-    sel = selectors.DefaultSelector()
-    sel.register(watch.fileobj(), selectors.EVENT_READ)
     start = time.time()
     create = subprocess.Popen(kubectl_argv(kubectl, alice, "create", "-f", manifest),
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -104,7 +167,18 @@ def time_sessions(args):
             sys.stderr.write(create.stderr.read().decode(errors="replace"))
             watch.stop()
             sys.exit("kubectl create failed")
-        if not sel.select(timeout=0.05):
+        ready = sel.select(timeout=0.05)
+        if not ready:
+            continue
+        for key, _ in ready:
+            if key.data == "pods":
+                for arrived, event in pods.read_events() or []:
+                    for name, state in ephemeral_states(event.get("object", {})).items():
+                        containers.setdefault(name, {}).setdefault(state, round(arrived - start, 6))
+            elif key.data == "tasks":
+                for arrived, kind, container_id in tasks.read_tasks() or []:
+                    task_times.setdefault(container_id, {}).setdefault(kind, round(arrived - start, 6))
+        if not any(key.data is None for key, _ in ready):
             continue
         events = watch.read_events()
         if events is None:
@@ -120,9 +194,13 @@ def time_sessions(args):
             if phase in TERMINAL_PHASES:
                 done.add(name)
     watch.stop()
+    for stream in (pods, tasks):
+        if stream is not None:
+            stream.stop()
     create.wait()
     with open(out, "w", encoding="utf-8") as f:
-        json.dump({"start": start, "sessions": seen}, f, indent=1)
+        json.dump({"start": start, "sessions": seen, "containers": containers, "tasks": task_times},
+                  f, indent=1)
     if len(done) < count:
         sys.exit(f"only {len(done)} of {count} sessions ended within {timeout:.0f}s")
 
@@ -207,7 +285,7 @@ def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     command, rest = sys.argv[1], sys.argv[2:]
-    if command == "sessions" and len(rest) == 9:
+    if command == "sessions" and len(rest) in (9, 11):
         time_sessions(rest)
     elif command == "debug" and len(rest) == 7:
         time_kubectl_debug(rest)

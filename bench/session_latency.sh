@@ -45,6 +45,7 @@ kubectl_bin=$("$cluster" kubectl-path 2>/dev/null)
 admin_kc=$("$cluster" kubeconfig admin 2>/dev/null)
 alice_kc=$("$cluster" kubeconfig alice 2>/dev/null)
 helper=$here/session_latency.py
+containerd_socket=$("$cluster" containerd-socket)
 
 cleanup() {
   local code=$?
@@ -149,7 +150,7 @@ for level in "${level_list[@]}"; do
     cpu_before=$(controller_cpu_ticks)
     python3 "$helper" sessions "$kubectl_bin" "$admin_kc" "$alice_kc" "$ns" \
       "bench.ephemera.dev/group=$eph,bench.ephemera.dev/round=$round" "$work/$tag.yaml" "$level" \
-      "$timeout_secs" "$work/$tag.json" ||
+      "$timeout_secs" "$work/$tag.json" "bench.ephemera.dev/group=$eph" "$containerd_socket" ||
       log "level $level: not every session ended (figures below cover those that did)"
     cpu_used=$(awk -v u="$cpu_used" -v a="$cpu_before" -v b="$(controller_cpu_ticks)" -v t="$(getconf CLK_TCK)" \
       'BEGIN {printf "%.2f", u + (b - a) / t}')
@@ -250,7 +251,14 @@ for line in open(log_path, errors="replace"):
         continue
     if rec.get("msg") == "Session step" and rec.get("debugsession") == key:
         rows.append((epoch(rec["ts"]) - start, f"controller: {rec.get('action')} {rec.get('outcome')}"))
-state = json.load(open(container_path))["status"].get("state", {}).get("terminated", {})
+container = json.load(open(container_path))
+ec_name = container["spec"]["name"]
+for state, t in doc.get("containers", {}).get(ec_name, {}).items():
+    rows.append((t, f"watch: the pod shows the snapshot container {state}"))
+ec_id = container["status"].get("containerID", "").split("://")[-1]
+for kind, t in doc.get("tasks", {}).get(ec_id, {}).items():
+    rows.append((t, f"containerd: the tool's process {'started' if kind == 'start' else 'exited'}"))
+state = container["status"].get("state", {}).get("terminated", {})
 for field, what in (("startedAt", "kubelet: snapshot container started"),
                     ("finishedAt", "kubelet: snapshot container finished")):
     if state.get(field):

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "base/json_access.h"
 #include "base/rfc3339.h"
 
 namespace ephemera::audit {
@@ -12,6 +13,11 @@ namespace {
 constexpr std::size_t kMaxCachedHeads = 4096;
 
 kube::GroupVersionResource ConfigMapsResource() { return {"", "v1", "configmaps", true, ""}; }
+
+std::string ResourceVersionOf(const nlohmann::json& object) {
+  if (!object.is_object() || !object.contains("metadata")) return "";
+  return base::StringField(object["metadata"], "resourceVersion");
+}
 
 std::string Describe(const ChainHead& head) {
   return std::to_string(head.records) + ":" + head.hash;
@@ -28,16 +34,35 @@ Status ConfigMapAnchorStore::Save(std::string_view chain, const ChainHead& head,
   if (chain.empty() || head.records == 0 || !IsAuditHash(head.hash)) {
     return InvalidArgumentError("an audit anchor needs a chain and a head with records");
   }
+  std::string written_version;  // of this store's last write, when head moves forward from it
   {
     base::MutexLock lock(mu_);
     auto it = saved_.find(chain);
-    if (it != saved_.end() && it->second == head) return OkStatus();
+    if (it != saved_.end() && it->second.head == head) return OkStatus();
+    if (it != saved_.end() && it->second.head.records < head.records) {
+      written_version = it->second.resource_version;
+    }
   }
   const ChainAnchor anchor{std::string(chain), head, std::string(session),
                            FormatAuditTime(clock_.Now())};
   const kube::ObjectKey key{options_.namespace_name, AnchorConfigMapName(chain)};
   const kube::WriteOptions write{"ephemera-controller", false, false};
   nlohmann::json object = BuildAnchorConfigMap(anchor, options_.namespace_name, session_uid);
+  if (!written_version.empty()) {
+    // Unchanged since this store wrote an earlier head, the anchor moves forward in one request;
+    // if someone else wrote it meanwhile (a conflict) or removed it, it is read and checked below.
+    object["metadata"]["resourceVersion"] = written_version;
+    auto updated = client_.Update(ConfigMapsResource(), key, object, write);
+    if (updated.ok()) {
+      Remember(chain, head, ResourceVersionOf(*updated));
+      return OkStatus();
+    }
+    const StatusCode code = updated.status().code();
+    if (code != StatusCode::kAborted && code != StatusCode::kNotFound) {
+      return updated.status().WithContext("writing audit anchor " + key.name);
+    }
+    object["metadata"].erase("resourceVersion");
+  }
   auto existing = client_.Get(ConfigMapsResource(), key);
   if (existing.ok()) {
     StatusOr<ChainAnchor> stored = ParseAnchorConfigMap(*existing);
@@ -52,21 +77,29 @@ Status ConfigMapAnchorStore::Save(std::string_view chain, const ChainHead& head,
                                        Describe(head));
       }
     }
+    std::string version = ResourceVersionOf(*existing);
     if (!stored.ok() || stored->head != head) {
-      object["metadata"]["resourceVersion"] = (*existing)["metadata"].value("resourceVersion", "");
+      object["metadata"]["resourceVersion"] = version;
       auto updated = client_.Update(ConfigMapsResource(), key, object, write);
       if (!updated.ok()) return updated.status().WithContext("writing audit anchor " + key.name);
+      version = ResourceVersionOf(*updated);
     }
+    Remember(chain, head, std::move(version));
   } else if (existing.status().code() == StatusCode::kNotFound) {
     auto created = client_.Create(ConfigMapsResource(), options_.namespace_name, object, write);
     if (!created.ok()) return created.status().WithContext("creating audit anchor " + key.name);
+    Remember(chain, head, ResourceVersionOf(*created));
   } else {
     return existing.status().WithContext("reading audit anchor " + key.name);
   }
+  return OkStatus();
+}
+
+void ConfigMapAnchorStore::Remember(std::string_view chain, const ChainHead& head,
+                                    std::string resource_version) {
   base::MutexLock lock(mu_);
   if (saved_.size() >= kMaxCachedHeads) saved_.clear();
-  saved_.insert_or_assign(std::string(chain), head);
-  return OkStatus();
+  saved_.insert_or_assign(std::string(chain), Saved{head, std::move(resource_version)});
 }
 
 void ConfigMapAnchorStore::KeepAnchored(const AuditLog& log, const std::string& chain,

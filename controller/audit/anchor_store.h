@@ -51,8 +51,10 @@ class ConfigMapAnchorStore {
 
   // Makes `chain`'s anchor `head` (records > 0). `session` ("namespace/name") and `session_uid`
   // describe a session chain; empty for a controller chain. No request when this store saved the
-  // same head last. kFailedPrecondition when the stored anchor is further along (or as far with
-  // another hash): an anchor never moves back.
+  // same head last; one (an update conditional on the version it wrote) when it saved an earlier
+  // head of the chain and nobody wrote the anchor since; otherwise the stored anchor is read first.
+  // kFailedPrecondition when the stored anchor is further along (or as far with another hash): an
+  // anchor never moves back.
   Status Save(std::string_view chain, const ChainHead& head, std::string_view session = "",
               std::string_view session_uid = "");
 
@@ -74,7 +76,14 @@ class ConfigMapAnchorStore {
   base::Clock& clock_;
   const AnchorStoreOptions options_;
   mutable base::Mutex mu_;
-  std::map<std::string, ChainHead, std::less<>> saved_ EPHEMERA_GUARDED_BY(mu_);  // bounded (Save)
+  // What this store last wrote for a chain: the head, and the ConfigMap's version after the write.
+  struct Saved {
+    ChainHead head;
+    std::string resource_version;
+  };
+  // Remembers a write (bounded: the cache is emptied when full).
+  void Remember(std::string_view chain, const ChainHead& head, std::string resource_version);
+  std::map<std::string, Saved, std::less<>> saved_ EPHEMERA_GUARDED_BY(mu_);
 };
 
 }  // namespace ephemera::audit

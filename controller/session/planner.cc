@@ -12,8 +12,6 @@ namespace {
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
-// Polling a capture: half the time since injection, within kFirstCapturePoll..kLongestCapturePoll.
-constexpr milliseconds kLongestCapturePoll{5000};
 constexpr milliseconds kPollForTarget{1000};
 
 // Ephemeral container waiting reasons that will not resolve by themselves.
@@ -175,10 +173,13 @@ Plan PlanCapture(const api::DebugSession& s, const Observations& observed, const
         "pod " + s.spec.pod + " no longer has the snapshot container; it was probably recreated");
   }
   if (!ec->added_by_ephemera) return ForeignContainer(*observed.pod, *ec, /*injected=*/true);
-  const api::TimePoint injected_at = InjectedAt(s);
   const bool overdue = IsToolOverdue(s, policy, now);
-  const milliseconds poll = std::clamp(duration_cast<milliseconds>(now - injected_at) / 2,
-                                       kFirstCapturePoll, kLongestCapturePoll);
+  // The pod event brings the container's end; the poll is the safety net, and it comes no later
+  // than the moment the tool is overdue, so a tool that never ends fails on time.
+  const milliseconds until_overdue =
+      duration_cast<milliseconds>(InjectedAt(s) + policy.tool_deadline + policy.tool_grace - now) +
+      milliseconds(1);
+  const milliseconds poll = std::clamp(until_overdue, milliseconds(1), kCaptureSafetyNetPoll);
   switch (ec->state.kind) {
     case EphemeralState::Kind::kTerminated:
       if (ec->state.exit_code == 0) return Do(Action::kCollect);

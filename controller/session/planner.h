@@ -43,11 +43,12 @@ struct Plan {
   std::string container;                     // kInject/kEnsureKey: the resolved target container
 };
 
-// A capture's end normally arrives as a pod watch event (the controller queues the session then);
-// polling the pod is the safety net. The first poll comes this long after injection, later ones at
-// half the time since injection (at most 5 s), so that many sessions capturing at once do not
-// spend the API budget on polls.
-inline constexpr std::chrono::milliseconds kFirstCapturePoll{1000};
+// A capture's end arrives as a pod watch event: the controller queues the session when the
+// kubelet reports its snapshot container's new state. Polling the pod is only the safety net for
+// an event that was missed, so it is slow: many sessions capturing at once do not spend the API
+// budget on polls, and a missed event costs at most this long. A capture is also looked at when
+// its tool becomes overdue (tool deadline + grace after injecting), whichever comes first.
+inline constexpr std::chrono::milliseconds kCaptureSafetyNetPoll{5000};
 
 // What the reconciler knows besides the session itself.
 struct Observations {

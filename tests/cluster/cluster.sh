@@ -14,6 +14,7 @@
 #   cluster.sh pki-path           the cluster CA and certificates (ca.crt, ephemera-webhook.crt, …;
 #                                 webhook-client-ca.crt: the CA of the API server's webhook client cert)
 #   cluster.sh node-ip            the node's address, where host-run webhooks listen
+#   cluster.sh containerd-socket  the node's containerd socket (for `ctr --address`)
 #   cluster.sh restart-apiserver  kill -9 the API server and start it again (fault tests); waits
 #                                 until it is ready; its previous log is kept as kube-apiserver.log.1
 #
@@ -555,6 +556,7 @@ case "${1:-}" in
   logs) echo "$logs" ;;
   pki-path) echo "$pki" ;;
   node-ip) echo "$node_ip" ;;
+  containerd-socket) echo "$containerd_sock" ;;
   restart-apiserver) restart_apiserver ;;
   *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -127,6 +127,31 @@ PY
 check "alice's restricted session completes; age decrypts a snapshot with threads, sockets, redacted env" \
   restricted_session_completes
 
+# The controller collects a capture when its pod watch shows the snapshot container ended, not at a
+# poll (the safety-net poll comes 5 s after injecting: controller/session/planner.h). Both moments
+# are seen through API server watches; the difference is the controller's reaction.
+collected_on_the_pod_event() {
+  local i runs=()
+  for i in 1 2 3; do
+    session "s-end-$i" 40s restricted >"$work/s-end-$i.yaml"
+    runs+=("s-end-$i=$work/s-end-$i.yaml")
+  done
+  python3 "$here/capture_end.py" "$_e2e_kubectl" "$("$cluster" kubeconfig alice)" team-a "$pod" \
+    "$work/capture-end.json" "${runs[@]}" || return 1
+  python3 - "$work/capture-end.json" <<'PY'
+import json, sys
+runs = json.load(open(sys.argv[1]))
+seconds = sorted(r["seconds"] for r in runs.values())
+median = seconds[len(seconds) // 2]
+print("Completed after the container's end was seen: %s s (median %.3f)" % (seconds, median))
+# A poll would show as a second or more; the old first poll came 1 s after injecting.
+assert median < 0.5, "median %.3f s: the session waited for a poll, not the pod event" % median
+assert seconds[-1] < 2.0, "one session took %.3f s after its container ended" % seconds[-1]
+PY
+}
+check "a capture is collected as soon as the pod shows its container ended (median under 0.5 s), not at a poll" \
+  collected_on_the_pod_event
+
 secrets_never_leave_in_clear() {
   ! grep -q "e2e-db-password-value-7f3a\|ghp_e2eTokenValue0123456789" "$work/s-restricted.json" &&
   ! as admin -n team-a get pod "$pod" -o json | grep -q "AGE-SECRET-KEY" &&

@@ -68,6 +68,40 @@ TEST_F(AnchorStoreTest, SavesCreatesThenMovesForwardAndSkipsWhatItSavedLast) {
   EXPECT_EQ(Stored("session/u1")->head, HeadAt(5, 'c'));
 }
 
+// A head that moves forward from the one this store wrote costs one request (an update
+// conditional on the version written); the anchor is not read first.
+TEST_F(AnchorStoreTest, MovingForwardFromItsOwnLastWriteIsOneConditionalUpdate) {
+  ConfigMapAnchorStore store(client_, clock_, Options());
+  ASSERT_TRUE(store.Save("session/u1", HeadAt(3, 'a'), "team-a/s", "u1").ok());
+  const int gets = client_.CallCount(kube::FakeMethod::kGet);
+  const int updates = client_.CallCount(kube::FakeMethod::kUpdate);
+  ASSERT_TRUE(store.Save("session/u1", HeadAt(5, 'c'), "team-a/s", "u1").ok());
+  ASSERT_TRUE(store.Save("session/u1", HeadAt(8, 'd'), "team-a/s", "u1").ok());
+  EXPECT_EQ(client_.CallCount(kube::FakeMethod::kGet), gets);
+  EXPECT_EQ(client_.CallCount(kube::FakeMethod::kUpdate), updates + 2);
+  EXPECT_EQ(Stored("session/u1")->head, HeadAt(8, 'd'));
+}
+
+// Someone else wrote the anchor since this store did (another replica, a person): the conditional
+// update is refused, the anchor is read and the never-back rule holds against what is stored.
+TEST_F(AnchorStoreTest, AnAnchorWrittenByAnotherIsReadBeforeItIsMoved) {
+  ConfigMapAnchorStore store(client_, clock_, Options());
+  ASSERT_TRUE(store.Save("session/u1", HeadAt(3, 'a')).ok());
+  ConfigMapAnchorStore other(client_, clock_, Options());
+  ASSERT_TRUE(other.Save("session/u1", HeadAt(6, 'e')).ok());
+
+  EXPECT_EQ(store.Save("session/u1", HeadAt(5, 'c')).code(), StatusCode::kFailedPrecondition)
+      << "the stored anchor is further along";
+  EXPECT_EQ(Stored("session/u1")->head, HeadAt(6, 'e'));
+  ASSERT_TRUE(store.Save("session/u1", HeadAt(7, 'f')).ok());
+  EXPECT_EQ(Stored("session/u1")->head, HeadAt(7, 'f'));
+
+  // Deleted behind its back (a sweep elsewhere): created again.
+  client_.RemoveObject(kConfigMaps, {kNamespace, AnchorConfigMapName("session/u1")});
+  ASSERT_TRUE(store.Save("session/u1", HeadAt(9, 'a')).ok());
+  EXPECT_EQ(Stored("session/u1")->head, HeadAt(9, 'a'));
+}
+
 TEST_F(AnchorStoreTest, AnAnchorNeverMovesBack) {
   ConfigMapAnchorStore store(client_, clock_, Options());
   ASSERT_TRUE(store.Save("session/u1", HeadAt(5, 'c')).ok());

@@ -99,5 +99,51 @@ TEST(EphemeralContainerWatchTest, ReportsEachUnsanctionedContainerOnce) {
   EXPECT_EQ(changed, (std::vector<std::string>{"theirs", "plain"}));
 }
 
+// The control loop learns of a snapshot container's start and end from this watch (no poll): each
+// change of an ephemeral container's state is told, once; changes that are not one are not.
+TEST(EphemeralContainerWatchTest, TellsEachStateChangeOfAnEphemeralContainerOnce) {
+  kube::FakeKubeClient client;
+  base::FakeClock clock;
+  const json container = Ephemeral("ephemera-aa", "uid-1", true);
+  auto with_state = [&](const json& state) {
+    json pod = Pod("shop-1", "uid-1", {container});
+    if (!state.is_null()) {
+      pod["status"]["ephemeralContainerStatuses"] = {{{"name", "ephemera-aa"}, {"state", state}}};
+    }
+    return pod;
+  };
+  client.PutObject(kube::PodsResource(), Pod("shop-1", "uid-1"));
+  json labelled = with_state({{"terminated", {{"exitCode", 0}}}});
+  labelled["metadata"]["labels"] = {{"team", "checkout"}};
+  client.PushWatch(kube::WatchScript::Closed({
+      kube::ModifiedEvent(with_state(nullptr)),  // added: no state yet
+      kube::ModifiedEvent(with_state({{"waiting", {{"reason", "ContainerCreating"}}}})),
+      kube::ModifiedEvent(with_state({{"waiting", {{"reason", "ContainerCreating"}}}})),  // same
+      kube::ModifiedEvent(with_state({{"running", json::object()}})),
+      kube::ModifiedEvent(with_state({{"terminated", {{"exitCode", 0}}}})),
+      kube::ModifiedEvent(labelled),  // a label: not a state change
+  }));
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> changed;
+  EphemeralContainerWatch watch(
+      client, clock, kKey, [](const UnsanctionedContainer&) {},
+      [&](const kube::ObjectKey& pod) {
+        std::lock_guard lock(mu);
+        changed.push_back(pod.namespace_name + "/" + pod.name);
+        cv.notify_all();
+      });
+  std::stop_source stop;
+  std::jthread runner([&] { watch.Run(stop.get_token()); });
+  ASSERT_TRUE(client.WaitForWatchCalls(2, 10s)) << "the scripted watch was consumed";
+  stop.request_stop();
+  runner.join();
+
+  std::lock_guard lock(mu);
+  // The container appeared, then waiting, running and terminated: four changes.
+  EXPECT_EQ(changed, std::vector<std::string>(4, "team-a/shop-1"));
+}
+
 }  // namespace
 }  // namespace ephemera::detection

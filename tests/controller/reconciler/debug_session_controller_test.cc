@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "envelope/envelope.h"
 #include "kube/object/resource.h"
 #include "tests/audit/fake_audit_sink.h"
 #include "tests/base/fake_clock.h"
@@ -159,6 +160,87 @@ TEST(DebugSessionControllerTest, ASessionWhoseReconcileThrowsDoesNotStopTheOther
             std::string::npos)
       << errors.front().second.message();
   for (const auto& [key, status] : errors) EXPECT_EQ(key.namespace_name, "team-b");
+}
+
+// A session whose snapshot container has ended, over the whole loop on the fake API server: the
+// controller and its workers run on their own threads, the clock stands still unless a test moves
+// it (so no poll can fire by itself).
+class CaptureEndTest : public testing::ReconcilerFixture {
+ protected:
+  void SetUp() override { PutSessionAndPod(/*keep_finalizers=*/false, /*replica_set_pod=*/false); }
+
+  std::string Phase() {
+    auto object = client_.GetObject(kube::DebugSessionsResource(), testing::kSessionKey);
+    return object ? object->value("status", nlohmann::json::object()).value("phase", "") : "";
+  }
+
+  // Runs the loop until the session is Capturing, then plays the snapshot tool: its log written,
+  // its container terminated.
+  void StartAndFinishCapture(DebugSessionController& controller, std::jthread& loop) {
+    loop =
+        std::jthread([&controller](const std::stop_token& stop) { controller.Run(stop, nullptr); });
+    ASSERT_TRUE(Eventually([&] { return Phase() == "Capturing"; })) << Phase();
+    const api::DebugSession s = Session();
+    ASSERT_FALSE(s.status.ephemeral_container.empty());
+    const std::string recipient = SessionRecipient(s.uid);
+    ASSERT_FALSE(recipient.empty());
+    auto sealed = envelope::Seal(
+        R"({"apiVersion":"ephemera.dev/snapshot/v1","kind":"Snapshot","targets":{"mainPid":1,"pids":[1]},"sections":["process"],"processes":[{"pid":1}],"degraded":[],"overhead":{"targetFreezeMicros":0}})",
+        {recipient});
+    ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+    FinishSnapshotContainerWithLog(s.status.ephemeral_container, *sealed);
+  }
+};
+
+// The pod watch says the snapshot container changed state: the session is collected at once. The
+// clock never moves here, so no poll (the first comes kCaptureSafetyNetPoll after injecting) can
+// have done it: the pod event alone completes the session.
+TEST_F(CaptureEndTest, TheSessionIsCollectedOnThePodEventWithoutAPoll) {
+  DebugSessionReconciler reconciler(client_, clock_, testing::BaseOptions(audit_log_));
+  DebugSessionController controller(client_, clock_, reconciler, 1);
+  std::jthread loop;
+  ASSERT_NO_FATAL_FAILURE(StartAndFinishCapture(controller, loop));
+  const auto started = clock_.SteadyNow();
+
+  controller.EnqueueSessionsForPod(testing::kPodKey);
+  EXPECT_TRUE(Eventually([&] { return Phase() == "Completed"; })) << Phase();
+  EXPECT_EQ(clock_.SteadyNow(), started);
+  EXPECT_TRUE(client_.GetObject(kube::DebugSnapshotsResource(), testing::kSessionKey).has_value());
+}
+
+// A pod event for another pod, or in another namespace, does not touch the session.
+TEST_F(CaptureEndTest, AnotherPodsEventLeavesTheSessionWaiting) {
+  DebugSessionReconciler reconciler(client_, clock_, testing::BaseOptions(audit_log_));
+  DebugSessionController controller(client_, clock_, reconciler, 1);
+  std::jthread loop;
+  ASSERT_NO_FATAL_FAILURE(StartAndFinishCapture(controller, loop));
+  const std::uint64_t reconciles = controller.Stats().reconciles_ok;
+
+  controller.EnqueueSessionsForPod({testing::kPodKey.namespace_name, "other-pod"});
+  controller.EnqueueSessionsForPod({"team-b", testing::kPodKey.name});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(controller.Stats().reconciles_ok, reconciles);
+  EXPECT_EQ(Phase(), "Capturing");
+}
+
+// The pod event was missed (a watch that broke at the wrong moment): the safety-net poll still
+// completes the session, and not before its time.
+TEST_F(CaptureEndTest, AMissedPodEventIsMadeGoodByTheSafetyNetPoll) {
+  DebugSessionReconciler reconciler(client_, clock_, testing::BaseOptions(audit_log_));
+  DebugSessionController controller(client_, clock_, reconciler, 1);
+  std::jthread loop;
+  ASSERT_NO_FATAL_FAILURE(StartAndFinishCapture(controller, loop));
+
+  clock_.Advance(session::kCaptureSafetyNetPoll - std::chrono::milliseconds(1));
+  (void)controller.Stats();  // releases what is due on the queue
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(Phase(), "Capturing") << "polled before the safety net's interval";
+
+  clock_.Advance(std::chrono::milliseconds(1));
+  EXPECT_TRUE(Eventually([&] {
+    (void)controller.Stats();
+    return Phase() == "Completed";
+  })) << Phase();
 }
 
 }  // namespace

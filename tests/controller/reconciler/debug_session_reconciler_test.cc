@@ -102,7 +102,7 @@ TEST_F(ReconcilerTest, ReadsThePodAndKeyOnceAndNotAgainAfterInjecting) {
   EXPECT_GE(result->steps, 5) << "finalizer, initialize, authorize, key, inject";
   EXPECT_EQ(gets, 3);
   ASSERT_TRUE(result->requeue_after.has_value());
-  EXPECT_EQ(*result->requeue_after, session::kFirstCapturePoll);
+  EXPECT_EQ(*result->requeue_after, session::kCaptureSafetyNetPoll);
 }
 
 // The informer's copy of the session replaces the GET only when it is the version the reconciler

@@ -195,28 +195,35 @@ Observations CapturingPod(const api::DebugSession& s, const nlohmann::json& stat
   return observed;
 }
 
-TEST(SessionPlannerTest, PollsWhileToolRuns) {
-  api::DebugSession s = Initialized(api::Phase::kCapturing);
-  s.status.SetCondition("Injected", true, "Injected", "", kNow);
-  Plan p = PlanSession(s, CapturingPod(s, {{"running", nlohmann::json::object()}}), Policy{}, kNow);
-  EXPECT_EQ(p.action, Action::kWait);
-  EXPECT_EQ(p.requeue_after->count(), 1000);
-}
-
-TEST(SessionPlannerTest, PollsLessOftenTheLongerACaptureRuns) {
-  // The pod watch reports a capture's end; polls are the safety net, and must not spend the API
-  // budget when many sessions capture at once.
+TEST(SessionPlannerTest, WhileTheToolRunsOnlyTheSafetyNetPollIsScheduled) {
+  // The pod watch reports a capture's end; the poll is the safety net for a missed event, and
+  // must not spend the API budget when many sessions capture at once.
   api::DebugSession s = Initialized(api::Phase::kCapturing);
   s.status.SetCondition("Injected", true, "Injected", "", s.created);
   auto running = CapturingPod(s, {{"running", nlohmann::json::object()}});
   auto poll_at = [&](std::chrono::milliseconds since_injection) {
     Plan p = PlanSession(s, running, Policy{}, s.created + since_injection);
     EXPECT_EQ(p.action, Action::kWait);
-    return p.requeue_after.value_or(std::chrono::milliseconds(-1)).count();
+    return p.requeue_after.value_or(std::chrono::milliseconds(-1));
   };
-  EXPECT_EQ(poll_at(std::chrono::milliseconds(200)), 1000);
-  EXPECT_EQ(poll_at(seconds(4)), 2000);
-  EXPECT_EQ(poll_at(seconds(30)), 5000);
+  EXPECT_EQ(poll_at(std::chrono::milliseconds(0)), kCaptureSafetyNetPoll);
+  EXPECT_EQ(poll_at(seconds(4)), kCaptureSafetyNetPoll);
+  EXPECT_EQ(poll_at(seconds(30)), kCaptureSafetyNetPoll);
+}
+
+TEST(SessionPlannerTest, AToolAboutToBeOverdueIsLookedAtWhenItIs) {
+  // The safety net must not let a tool that never ends run past its deadline by a whole poll.
+  api::DebugSession s = Initialized(api::Phase::kCapturing);
+  s.status.SetCondition("Injected", true, "Injected", "", s.created);
+  Policy policy;
+  const auto overdue_at = policy.tool_deadline + policy.tool_grace;
+  auto running = CapturingPod(s, {{"running", nlohmann::json::object()}});
+  Plan before = PlanSession(s, running, policy, s.created + overdue_at - seconds(2));
+  ASSERT_EQ(before.action, Action::kWait);
+  EXPECT_EQ(before.requeue_after, std::chrono::milliseconds(2001));
+  Plan after =
+      PlanSession(s, running, policy, s.created + overdue_at + before.requeue_after.value());
+  EXPECT_EQ(after.reason, "SnapshotTimedOut");
 }
 
 TEST(SessionPlannerTest, CollectsAfterCleanExit) {
