@@ -136,7 +136,7 @@ collected_on_the_pod_event() {
     session "s-end-$i" 40s restricted >"$work/s-end-$i.yaml"
     runs+=("s-end-$i=$work/s-end-$i.yaml")
   done
-  python3 "$here/capture_end.py" "$_e2e_kubectl" "$("$cluster" kubeconfig alice)" team-a "$pod" \
+  python3 "$here/capture_end.py" "$("$cluster" kubectl-path)" "$("$cluster" kubeconfig alice)" team-a "$pod" \
     "$work/capture-end.json" "${runs[@]}" || return 1
   python3 - "$work/capture-end.json" <<'PY'
 import json, sys
