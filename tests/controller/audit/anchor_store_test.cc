@@ -159,7 +159,7 @@ TEST_F(AnchorStoreTest, KeepAnchoredSavesTheReplicaChainAndAgainAtStop) {
   EXPECT_TRUE(errors_.empty());
 
   ASSERT_TRUE(log.Append(r).ok());
-  client_.FailNext(kube::FakeMethod::kGet, kube::ApiError(500, "InternalError"));
+  client_.FailNext(kube::FakeMethod::kUpdate, kube::ApiError(500, "InternalError"));
   store.KeepAnchored(log, r.chain, stop.get_token());
   ASSERT_EQ(errors_.size(), 1U);
   EXPECT_THAT(errors_[0], HasSubstr("anchoring chain controller/replica-1@2026"));
