@@ -111,17 +111,28 @@ json.dump({"spec": spec, "status": status}, sys.stdout)' "$ec"
 }
 
 debug_jobs() { # group round level pods spec-file custom-file
-  python3 - "$@" "$kubectl_bin" "$admin_kc" "$ns" <<'PY'
+  # The tool is told its target's container ID (--container-id): each baseline pod's own.
+  as admin -n "$ns" get pods -l "bench.ephemera.dev/group=$1" -o json >"$work/$1-pods.json"
+  python3 - "$@" "$kubectl_bin" "$admin_kc" "$ns" "$work/$1-pods.json" <<'PY'
 import json, sys
-group, rnd, level, pods, spec_file, custom, kubectl, admin, ns = sys.argv[1:]
+group, rnd, level, pods, spec_file, custom, kubectl, admin, ns, pods_file = sys.argv[1:]
 spec = json.load(open(spec_file))["spec"]
+target = spec["targetContainerName"]
+container_ids = {}
+for item in json.load(open(pods_file))["items"]:
+    for status in item.get("status", {}).get("containerStatuses", []):
+        if status.get("name") == target and status.get("containerID"):
+            container_ids[item["metadata"]["name"]] = status["containerID"].split("://")[-1]
 jobs = []
 for i in range(1, int(level) + 1):
     pod = f"{group}-{(i - 1) % int(pods) + 1}"
     name = f"{group}-r{rnd}-c{i}"
+    args = list(spec["args"])
+    if "--container-id" in args:
+        args[args.index("--container-id") + 1] = container_ids[pod]
     argv = ["--kubeconfig", admin, "-n", ns, "debug", pod, "--image", spec["image"],
-            "--target", spec["targetContainerName"], "--profile", "restricted", "--custom", custom,
-            "-c", name, "--", *spec["command"], *spec["args"]]
+            "--target", target, "--profile", "restricted", "--custom", custom,
+            "-c", name, "--", *spec["command"], *args]
     jobs.append({"pod": pod, "container": name, "argv": argv})
 json.dump(jobs, sys.stdout)
 PY
