@@ -349,6 +349,14 @@ std::vector<CapturedThread> RunStopLoop(const procfs::ProcFs& proc,
         out.push_back(std::move(skipped));
         continue;
       }
+      if (request.stop_early && request.stop_early()) {
+        CapturedThread skipped;
+        skipped.tid = tid;
+        skipped.error_number = ECANCELED;
+        skipped.error = "budget reached before this thread was stopped";
+        out.push_back(std::move(skipped));
+        continue;
+      }
       out.push_back(loop.Capture(tid));
       if (request.on_resumed) request.on_resumed(out.back());
     }

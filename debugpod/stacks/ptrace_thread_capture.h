@@ -41,6 +41,9 @@ struct ThreadCaptureRequest {
   size_t stack_bytes = size_t{32} * 1024;
   // Threads not yet stopped when it passes are reported with an error; default: none.
   std::chrono::steady_clock::time_point deadline;
+  // Asked before each thread is stopped, on the capture's ptrace thread; true: threads not yet
+  // stopped are reported with an error, as after the deadline. Empty: never.
+  std::function<bool()> stop_early;
   // How long one thread may take to reach the stop (a thread in uninterruptible sleep never does).
   std::chrono::milliseconds stop_timeout{500};
   // The target's memory map, read before stopping anything: the stack copy never runs past the end

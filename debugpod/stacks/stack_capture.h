@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,10 @@ struct StackCaptureOptions {
       size_t{32} * 1024;  // bounded slice of each thread's stack copied while stopped
   int max_frames = 64;
   std::chrono::steady_clock::time_point deadline;  // give up (resume everything) once passed
+  // Another reason to give up, asked like the deadline (the snapshot tool's CPU and memory budget:
+  // debugpod/snapshot/budget.h): before each thread is stopped and before each binary is read for
+  // symbols. Called on the capture's own ptrace thread, so it must be thread safe. Empty: none.
+  std::function<bool()> stop_early;
   // Where the binaries (<proc_root>/<pid>/root/..., map_files/) and <pid>/mem are opened: files
   // read as bytes, not text, so not through ProcFs. Give the same root as the ProcFs.
   std::string proc_root = "/proc";
@@ -88,7 +93,8 @@ struct ProcessStacks {
 // beforehand, after every thread). Only one thread is stopped at a time.
 //
 // A default-constructed (epoch) deadline means "no deadline". Once it passes, no further thread is
-// stopped (those left are reported with error "deadline exceeded before this thread was stopped"),
+// stopped (those left are reported with error "deadline exceeded before this thread was stopped";
+// after stop_early, "budget reached before this thread was stopped"),
 // a stop in progress is waited for no longer, and no further binary is read for symbols (frames
 // keep their pc and module). Nothing stays stopped after the call returns.
 //
