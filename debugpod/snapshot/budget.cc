@@ -34,8 +34,7 @@ CpuBackstop CpuBackstopFor(std::chrono::milliseconds cpu_budget) {
 }
 
 std::int64_t DataBackstopBytesFor(std::int64_t memory_budget_bytes) {
-  constexpr std::int64_t kMinMargin = std::int64_t{64} << 20;
-  return memory_budget_bytes + std::max(memory_budget_bytes, kMinMargin);
+  return memory_budget_bytes + kDataBackstopMargin;
 }
 
 CaptureBudget::CaptureBudget(const BudgetLimits& limits, base::Clock& clock, ToolMeters* meters)

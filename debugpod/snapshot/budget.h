@@ -66,9 +66,13 @@ struct CpuBackstop {
 };
 CpuBackstop CpuBackstopFor(std::chrono::milliseconds cpu_budget);
 // RLIMIT_DATA (private writable memory: heap, thread stacks, anonymous mappings): the memory budget
-// plus as much again and at least 64 MiB, which covers the thread stacks and malloc arenas that
-// count in VmData but not yet in RSS. An allocation past it fails (std::bad_alloc: the tool exits
-// 1 without a document).
+// plus kDataBackstopMargin. The budget is checked between units of work, so one unit may start just
+// under it; the largest legitimate unit is loading one binary for symbols (at most 128 MiB of parse
+// bytes, debugpod/stacks/elf_module.h, and its separate debug file), and the margin sits above it
+// (and above the thread stacks and malloc arenas that count in VmData before they count in RSS),
+// so that the backstop never turns a capture that would have been degraded into one that is lost.
+// An allocation past it fails (std::bad_alloc: the tool exits 1 without a document).
+inline constexpr std::int64_t kDataBackstopMargin = std::int64_t{320} << 20;
 std::int64_t DataBackstopBytesFor(std::int64_t memory_budget_bytes);
 
 class CaptureBudget {

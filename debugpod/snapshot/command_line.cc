@@ -230,7 +230,7 @@ Limits:
                           twice D (at least D + 1s) as a backstop
   --memory-budget N       peak resident memory budget of the tool (default none; 1Mi..1024Mi;
                           suffixes Ki, Mi), checked like --cpu-budget; RLIMIT_DATA is set at
-                          twice N (at least N + 64Mi) as a backstop
+                          N + 320Mi as a backstop
 
   --version               print the version
   --help                  print this help

@@ -180,7 +180,9 @@ int Run(int argc, char** argv) {
     StatusOr<std::string> cpu_fallback =
         prepare(CpuBackstopDocument(request, CpuBackstopFor(*cl.tool.cpu_budget).soft));
     if (!cpu_fallback.ok()) return Failure("cannot encrypt: " + cpu_fallback.status().message());
-    watchdog.ArmCpuBackstop(std::move(cpu_fallback).value());
+    if (Status armed = watchdog.ArmCpuBackstop(std::move(cpu_fallback).value()); !armed.ok()) {
+      return Failure("cannot arm the CPU backstop: " + armed.message());
+    }
   }
 
   procfs::RealProcFs proc(kProcRoot);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 
 namespace ephemera::snapshot {
 namespace {
@@ -14,13 +15,16 @@ std::atomic<Watchdog*> cpu_backstop_owner{nullptr};
 
 }  // namespace
 
-void Watchdog::ArmCpuBackstop(std::string fallback_output) {
+Status Watchdog::ArmCpuBackstop(std::string fallback_output) {
   cpu_fallback_output_ = std::move(fallback_output);
   cpu_backstop_owner.store(this);
   struct sigaction action {};
   action.sa_handler = &Watchdog::OnCpuLimit;
   sigemptyset(&action.sa_mask);
-  sigaction(SIGXCPU, &action, nullptr);
+  if (sigaction(SIGXCPU, &action, nullptr) != 0) {
+    return InternalError("sigaction(SIGXCPU) failed with errno " + std::to_string(errno));
+  }
+  return OkStatus();
 }
 
 // Async-signal-safe: an atomic exchange, write(2) and _exit(2).

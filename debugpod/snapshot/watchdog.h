@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "base/mutex.h"
+#include "base/status.h"
 
 namespace ephemera::snapshot {
 
@@ -37,7 +38,8 @@ class Watchdog {
   // it the default action would kill the tool with no output at all; with it the controller gets a
   // document that says why there is nothing. At most one Watchdog may arm it; the handler stays
   // installed, and after this Watchdog is destroyed only exits. Call before the capture starts.
-  void ArmCpuBackstop(std::string fallback_output);
+  // Internal when the handler cannot be installed.
+  Status ArmCpuBackstop(std::string fallback_output);
 
  private:
   void Run();
