@@ -562,6 +562,25 @@ TEST(ControllerConfigTest, BudgetPolicyDefaultsAndLimits) {
   EXPECT_CONTAINS(sub_second.status().message(), "must be a whole number of seconds");
 }
 
+// The chart renders policy.budget into the file as helm's toYaml writes it.
+TEST(ControllerConfigTest, BudgetPolicyFromTheFile) {
+  const std::string path = ::testing::TempDir() + "/policy_budget.yaml";
+  {
+    std::ofstream out(path);
+    out << "snapshotImage: img:dev\nallowUnpinnedImage: true\npolicy:\n  budget:\n"
+           "    defaultCpu: 1s\n    defaultMemoryBytes: 33554432\n    defaultWall: 15s\n"
+           "    maxCpu: 5s\n    maxMemoryBytes: 134217728\n    maxWall: 1m\n";
+  }
+  auto loaded = LoadControllerConfig(Sources({"--config=" + path}));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->policy.budget_default_cpu, std::chrono::seconds(1));
+  EXPECT_EQ(loaded->policy.budget_max_cpu, std::chrono::seconds(5));
+  EXPECT_EQ(loaded->policy.budget_default_memory_bytes, 32 << 20);
+  EXPECT_EQ(loaded->policy.budget_max_memory_bytes, 128 << 20);
+  EXPECT_EQ(loaded->policy.budget_default_wall, std::chrono::seconds(15));
+  EXPECT_EQ(loaded->policy.budget_max_wall, std::chrono::minutes(1));
+}
+
 TEST(ControllerConfigTest, PiiPolicyFromTheFile) {
   const std::string path = ::testing::TempDir() + "/policy_pii.yaml";
   {
