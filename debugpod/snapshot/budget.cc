@@ -49,9 +49,12 @@ bool CaptureBudget::Reached() {
     return true;
   }
   if (meters_ == nullptr) return false;
-  if (limits_.cpu && meters_->ProcessCpuTime() >= *limits_.cpu) {
-    reached_ = BudgetKind::kCpu;
-    return true;
+  if (limits_.cpu && (!cpu_checked_at_ || now - *cpu_checked_at_ >= kCpuCheckInterval)) {
+    cpu_checked_at_ = now;
+    if (meters_->ProcessCpuTime() >= *limits_.cpu) {
+      reached_ = BudgetKind::kCpu;
+      return true;
+    }
   }
   if (limits_.memory_bytes &&
       (!memory_checked_at_ || now - *memory_checked_at_ >= kMemoryCheckInterval)) {

@@ -54,6 +54,10 @@ std::string FormatBytes(std::int64_t bytes);
 // and the checks come per thread and per fd. A capture can outgrow its budget by what it allocates
 // in this time; the RLIMIT_DATA backstop bounds the rest.
 inline constexpr std::chrono::milliseconds kMemoryCheckInterval{5};
+// How often the CPU time is read at most: a system call (the process clock is not in the vDSO),
+// while the language-runtime readers ask per goroutine and per frame. The tool may overshoot its
+// CPU budget by about this much.
+inline constexpr std::chrono::milliseconds kCpuCheckInterval{1};
 
 // The kernel's backstops, a margin above the budgets that CaptureBudget enforces between units of
 // work: they stop a tool that runs away inside one unit (a parser loop on hostile input).
@@ -83,8 +87,8 @@ class CaptureBudget {
   CaptureBudget(const CaptureBudget&) = delete;
   CaptureBudget& operator=(const CaptureBudget&) = delete;
 
-  // True once any budget is reached (then for good). Checks the deadline and the CPU time on each
-  // call, the peak RSS at most every kMemoryCheckInterval.
+  // True once any budget is reached (then for good). Checks the deadline on each call, the CPU
+  // time at most every kCpuCheckInterval and the peak RSS at most every kMemoryCheckInterval.
   bool Reached();
   // Which budget was reached first; nullopt while none is.
   std::optional<BudgetKind> ReachedKind() const;
@@ -98,6 +102,7 @@ class CaptureBudget {
   ToolMeters* meters_;
   mutable base::Mutex mu_;
   std::optional<BudgetKind> reached_ EPHEMERA_GUARDED_BY(mu_);
+  std::optional<std::chrono::steady_clock::time_point> cpu_checked_at_ EPHEMERA_GUARDED_BY(mu_);
   std::optional<std::chrono::steady_clock::time_point> memory_checked_at_ EPHEMERA_GUARDED_BY(mu_);
 };
 

@@ -400,6 +400,7 @@ void SnapshotBuilder::CaptureRuntime(int pid, Json& out) {
   runtimes::RuntimeLimits limits;
   limits.max_frames = static_cast<size_t>(std::max(1, request_.max_frames));
   limits.deadline = request_.deadline;
+  limits.stop_early = [this] { return BudgetReached(); };
   // A reader that cannot tell (the executable unreadable) fails; the next may still recognize
   // the process. Only when none does is the first failure reported.
   std::optional<Status> first_failure;

@@ -103,6 +103,16 @@ TEST_F(CaptureBudgetTest, PeakRssIsReadAtMostOncePerInterval) {
   EXPECT_EQ(budget.ReachedKind(), BudgetKind::kMemory);
 }
 
+TEST_F(CaptureBudgetTest, CpuTimeIsReadAtMostOncePerInterval) {
+  CaptureBudget budget(Limits(), clock_, &meters_);
+  EXPECT_FALSE(budget.Reached());
+  meters_.SetCpu(milliseconds(600));
+  EXPECT_FALSE(budget.Reached()) << "read again only after kCpuCheckInterval";
+  clock_.Advance(kCpuCheckInterval);
+  EXPECT_TRUE(budget.Reached());
+  EXPECT_EQ(budget.ReachedKind(), BudgetKind::kCpu);
+}
+
 TEST_F(CaptureBudgetTest, UnreadablePeakRssSkipsTheMemoryCheck) {
   CaptureBudget budget(Limits(), clock_, &meters_);
   meters_.SetPeakRss(std::nullopt);

@@ -519,8 +519,11 @@ TEST_F(CaptureTest, CpuBudgetStopsTheSectionUnderWayAndDegradesTheRest) {
   deps_.meters = &meters;
   request_.cpu_budget = milliseconds(500);
   // The fd listing of pid 1 is where the CPU runs out.
-  proc_.OnRead([&meters](int pid, std::string_view relative) {
-    if (pid == 1 && relative.starts_with("fd/")) meters.SetCpu(milliseconds(500));
+  proc_.OnRead([this, &meters](int pid, std::string_view relative) {
+    if (pid == 1 && relative.starts_with("fd/")) {
+      meters.SetCpu(milliseconds(500));
+      clock_.Advance(kCpuCheckInterval);
+    }
   });
   Json doc = Capture();
   const Json& p1 = Process(doc, 1);
