@@ -152,6 +152,7 @@ class StopWindow {
              std::vector<int> first_listing)
       : proc_(proc), request_(request), tids_(std::move(first_listing)) {
     opened_ = !request_.on_resumed;
+    out_.reserve(tids_.size() + 16);  // no reallocation while threads are stopped, as a rule
   }
   ~StopWindow() {
     if (mem_fd_ >= 0) close(mem_fd_);
