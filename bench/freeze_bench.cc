@@ -334,6 +334,8 @@ struct RunResult {
   double noise_ms = 0;             // p50 over workers of the stopped time without a tool
   std::vector<double> own_ms;      // CaptureStacks' own interrupt-to-detach timing, per thread
   std::vector<double> held_ms;     // CaptureStacks' stop-seen-to-detach timing, per thread
+  size_t captured = 0;             // CaptureStacks: threads captured without an error
+  size_t listed = 0;               // CaptureStacks: threads in the result
   ChildRun child;                  // ephemera-snapshot's rusage
 };
 
@@ -379,8 +381,10 @@ RunResult RunOnce(Tool tool, int threads, int depth, int target_cpu) {
         result.error = stacks.status().message();
         return result;
       }
+      result.listed = stacks->threads.size();
       for (const auto& thread : stacks->threads) {
         if (thread.error.starts_with("deadline")) result.timed_out = true;
+        if (thread.error.empty()) ++result.captured;
         result.own_ms.push_back(static_cast<double>(thread.freeze.count()) / 1e3);
         if (thread.error.empty()) {
           result.held_ms.push_back(static_cast<double>(thread.held.count()) / 1e3);
@@ -393,7 +397,10 @@ RunResult RunOnce(Tool tool, int threads, int depth, int target_cpu) {
     case Tool::kSnapshot:
       // Its own deadline a little before the kill, so it writes what it has.
       result.child = RunCommand(
-          {EPHEMERA_SNAPSHOT_PATH, "--pid", pid, "--format", "json", "--deadline",
+          // The bench runs in the node's PID namespace, where the tool captures nothing without
+          // --host-namespaces allow (docs/policy.md).
+          {EPHEMERA_SNAPSHOT_PATH, "--pid", pid, "--format", "json", "--host-namespaces", "allow",
+           "--deadline",
            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count() - 5) +
                "s"},
           timeout);
@@ -435,6 +442,7 @@ struct Summary {
   double own_p50 = 0, own_p90 = 0, held_p50 = 0, held_p90 = 0;
   double cpu_ms = 0, wall_ms = 0;
   long rss_kib = 0;
+  size_t captured = 0, listed = 0;  // CaptureStacks, the run that captured fewest
 };
 
 // Medians over runs of the per-run figures (max: the worst run, rss: the largest).
@@ -447,6 +455,10 @@ Summary Summarize(const std::vector<RunResult>& runs) {
       continue;
     }
     summary.timed_out |= run.timed_out;
+    if (summary.listed == 0 || run.captured < summary.captured) {
+      summary.captured = run.captured;
+      summary.listed = run.listed;
+    }
     p50.push_back(Percentile(run.stopped_ms, 0.5));
     p90.push_back(Percentile(run.stopped_ms, 0.9));
     summary.max = std::max(summary.max, Percentile(run.stopped_ms, 1.0));
@@ -581,8 +593,8 @@ int main(int argc, char** argv) {
                 std::chrono::duration_cast<std::chrono::seconds>(TimeoutFor(threads)).count()));
       }
       if (tools[t] == Tool::kCapture) {
-        std::printf(" own p50 %.3f p90 %.3f; held p50 %.3f p90 %.3f", s.own_p50, s.own_p90,
-                    s.held_p50, s.held_p90);
+        std::printf(" own p50 %.3f p90 %.3f; held p50 %.3f p90 %.3f; captured %zu of %zu",
+                    s.own_p50, s.own_p90, s.held_p50, s.held_p90, s.captured, s.listed);
       }
       if (tools[t] == Tool::kSnapshot) {
         std::printf(" every section: CPU %.1f ms, peak RSS %.1f MiB (goal <= %.0f: %s)", s.cpu_ms,
