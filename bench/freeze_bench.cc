@@ -62,6 +62,9 @@ constexpr int kMaxDepth = 200;
 constexpr auto kQuietWindow = std::chrono::milliseconds(300);
 constexpr auto kSettle = std::chrono::milliseconds(50);
 constexpr auto kRowBudget = std::chrono::seconds(5);
+// How long the target's workers may take to start: 1000 of them on one CPU of a loaded machine
+// need more than a few seconds.
+constexpr auto kWorkerStart = std::chrono::seconds(30);
 // Per tool run; the 1000-thread target gets the long one.
 constexpr auto kToolTimeout = std::chrono::seconds(60);
 constexpr auto kLongToolTimeout = std::chrono::seconds(90);
@@ -190,7 +193,7 @@ class Target {
   // Starts a new window: every worker has reset its maximum when this returns true.
   bool StartWindow() {
     uint32_t epoch = shared_->epoch.fetch_add(1, std::memory_order_acq_rel) + 1;
-    auto give_up = Clock::now() + std::chrono::seconds(5);
+    auto give_up = Clock::now() + kWorkerStart;
     for (int i = 0; i < threads_; ++i) {
       while (shared_->slots[i].epoch_seen.load(std::memory_order_acquire) != epoch) {
         if (Clock::now() > give_up) return false;
