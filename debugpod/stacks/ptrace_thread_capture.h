@@ -22,8 +22,9 @@ namespace ephemera::stacks {
 enum class MemorySource { kNone, kProcessVmReadv, kProcMem };
 
 // The most threads interrupted and not yet seen stopped at once. A busy thread reaches its stop
-// only when the scheduler next runs it: with 1000 threads spinning on one CPU that is 50-130 ms,
-// so stopping one thread at a time takes 60-90 s, while 16 waited for together take 4-6 s. Each
+// only when the scheduler next runs it: with 1000 threads spinning on one CPU that took 50-130 ms
+// each, so stopping one thread at a time took 60-90 s; waiting for 16 at a time, the same capture
+// took under a second (ephemera-bench-freeze, docs/performance.md). Each
 // stop is still copied and detached as soon as it is seen, so a thread waits behind at most the
 // copies (~10-50 us each) of the threads that stopped at the same moment. The window only widens
 // while threads are slow to stop (see kWidenAfter in the .cc): threads that stop at once are taken

@@ -541,8 +541,8 @@ std::string Join(const std::vector<std::string>& lines) {
 
 // 100 threads that never block, on one CPU: each reaches its stop only when the scheduler next
 // runs it, half a round of 100 time slices later on average (0.2-0.8 s on this shared machine), so
-// stopping them one at a time would need 20-80 s. The window waits for up to 16 together, which
-// takes a few seconds; the deadline is generous for that and short for one at a time. What is
+// stopping them one at a time would need tens of seconds. The window waits for up to 16 together,
+// which takes a few seconds; the deadline is generous for that and short for one at a time. What is
 // asserted is that every thread was captured and none is left traced or stopped, not the time.
 TEST(StackCaptureTest, CapturesManyBusyThreadsWithinTheDeadline) {
   StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start(
