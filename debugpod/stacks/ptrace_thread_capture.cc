@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <deque>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <system_error>
@@ -53,6 +55,16 @@ constexpr auto kSpinBeforeSleep = std::chrono::microseconds(150);
 // an early deadline, so on a busy CPU its wakeup after a stop preempts the running task instead of
 // queueing behind it. Needs no privilege; failure changes nothing but latency.
 constexpr uint64_t kCaptureSliceNanos = 100'000;
+
+// The window (kStopWindow threads interrupted at once, see the header) opens one more thread each
+// time this passes without a stop being seen: a thread that is running or asleep stops within
+// microseconds, so threads that stop at once are taken one at a time, none waiting behind
+// another's copy, while threads that wait for a busy CPU are waited for together.
+constexpr auto kWidenAfter = std::chrono::microseconds(200);
+
+// How long CaptureThreadStates waits, after the capture thread exited, for the kernel to detach
+// the threads that never reached their stop (it does so as the tracer exits; microseconds).
+constexpr auto kReleaseWait = std::chrono::seconds(1);
 
 struct SchedAttr {  // struct sched_attr of sched_setattr(2); glibc has no wrapper
   uint32_t size;
@@ -100,6 +112,18 @@ int TracerOf(const procfs::ProcFs& proc, int pid, int tid) {
   return 0;
 }
 
+// The thread ids `proc` lists for `pid`, sorted; NotFound when the process is gone or has none.
+StatusOr<std::vector<int>> ListThreads(const procfs::ProcFs& proc, int pid) {
+  StatusOr<std::vector<int>> tids = proc.ListTasks(pid);
+  if (!tids.ok() && tids.status().code() == StatusCode::kNotFound) {
+    return NotFoundError("process " + std::to_string(pid) + " not found");
+  }
+  if (!tids.ok()) return tids.status();
+  std::erase(*tids, 0);
+  if (tids->empty()) return NotFoundError("process " + std::to_string(pid) + " has no threads");
+  return tids;
+}
+
 #if defined(__x86_64__)
 
 RegisterSet ToRegisterSet(const user_regs_struct& r) {
@@ -118,63 +142,148 @@ RegisterSet ToRegisterSet(const user_regs_struct& r) {
   return set;
 }
 
-// Per-capture state of the stop loop. Lives on the worker thread that is the tracer.
-class StopLoop {
+// Per-capture state: the threads still to do, the window of threads interrupted and not yet seen
+// stopped, the results waiting for on_resumed, and the threads given up on that are still attached
+// (a thread that never reached its stop cannot be detached; the tracer's exit releases it). Lives
+// on the worker thread that is the tracer.
+class StopWindow {
  public:
-  StopLoop(const procfs::ProcFs& proc, const ThreadCaptureRequest& request)
-      : proc_(proc), request_(request) {}
-  ~StopLoop() {
+  StopWindow(const procfs::ProcFs& proc, const ThreadCaptureRequest& request,
+             std::vector<int> first_listing)
+      : proc_(proc), request_(request), tids_(std::move(first_listing)) {
+    opened_ = !request_.on_resumed;
+    out_.reserve(tids_.size() + 16);  // no reallocation while threads are stopped, as a rule
+  }
+  ~StopWindow() {
     if (mem_fd_ >= 0) close(mem_fd_);
   }
-  StopLoop(const StopLoop&) = delete;
-  StopLoop& operator=(const StopLoop&) = delete;
+  StopWindow(const StopWindow&) = delete;
+  StopWindow& operator=(const StopWindow&) = delete;
 
-  CapturedThread Capture(int tid);
-  // Detaches threads that reached their stop after their timeout.
-  void ReleaseLateStops();
+  // Captures every thread. Afterwards no thread is stopped; StillAttached() lists those that never
+  // reached a stop and are still traced until this thread exits.
+  void Run();
+  // The results, sorted by tid.
+  std::vector<CapturedThread> TakeResults();
+  std::vector<int> StillAttached() const;
   // Whether a SIGCHLD was consumed. SIGCHLD does not queue, so one that also stood for a child of
   // the calling process (merged into a pending stop notification) may be among them.
   bool ConsumedChildSignal() const { return consumed_child_signal_; }
 
  private:
-  enum class WaitOutcome { kStopped, kExited, kTimedOut, kFailed };
-  WaitOutcome WaitForStop(int tid, Clock::time_point give_up, int& status);
+  struct Attached {
+    int tid = 0;
+    size_t index = 0;  // into out_
+    Clock::time_point interrupted;
+  };
+
+  bool PastDeadline(Clock::time_point now) const {
+    return HasDeadline(request_.deadline) && now >= request_.deadline;
+  }
+  bool HasMoreThreads() const { return next_ < tids_.size() || !relisted_; }
+  std::optional<int> NextThread();
+  bool MayWiden(Clock::time_point now) const;
+  void Start(int tid);
+  void Reap(pid_t tid, int status, Clock::time_point seen);
+  void CopyAndDetach(const Attached& thread, int status, Clock::time_point seen);
+  void GiveUp(size_t position, int error_number, std::string message);
+  void GiveUpOnSlowThreads(Clock::time_point now);
+  void RunOnePending();
+  void Wait(Clock::time_point now);
+  void ReleaseStoppedLateThreads();
   void CopyStack(CapturedThread& thread);
 
   const procfs::ProcFs& proc_;
   const ThreadCaptureRequest& request_;
+  std::vector<int> tids_;
+  size_t next_ = 0;
+  bool relisted_ = false;
+  std::set<int> seen_;
+  std::vector<CapturedThread> out_;
+  std::vector<Attached> in_flight_;  // interrupted, not yet seen stopped; at most kStopWindow
+  std::vector<Attached> late_;       // given up on, still attached
+  std::deque<size_t> pending_;       // results not yet handed to on_resumed
+  // When the latest wait for a stop that found none began: every thread still attached was
+  // running (or asleep) then, so a thread seen stopped later stopped after it.
+  Clock::time_point not_stopped_at_;
+  Clock::time_point last_interrupt_;
+  // When the window may take one more thread: kWidenAfter after the first thread of an empty
+  // window was interrupted, then kWidenAfter later for each thread added. Kept on that schedule
+  // rather than counted from each interrupt, so a tool that was kept off the CPU for milliseconds
+  // (a loaded node) catches up at once instead of adding one thread per wakeup.
+  Clock::time_point widen_at_;
+  Clock::duration sleep_cap_ = kMinSignalWait;
+  // Whether more than one thread may be interrupted at once: only after the first captured stack
+  // was handed to on_resumed, whose unwind loads the modules most threads share (the binary, libc)
+  // while no other thread is interrupted.
+  bool opened_ = false;
   bool vm_readv_usable_ = true;
   int mem_fd_ = -1;
-  std::vector<int> late_;
   bool consumed_child_signal_ = false;
 };
 
-StopLoop::WaitOutcome StopLoop::WaitForStop(int tid, Clock::time_point give_up, int& status) {
-  const Clock::time_point spin_until = std::min(give_up, Clock::now() + kSpinBeforeSleep);
-  while (Clock::now() < spin_until) {
-    const pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
-    if (r == tid) return WIFSTOPPED(status) ? WaitOutcome::kStopped : WaitOutcome::kExited;
-    if (r < 0 && errno != EINTR) return WaitOutcome::kFailed;
-  }
-  sigset_t child_signal;
-  sigemptyset(&child_signal);
-  sigaddset(&child_signal, SIGCHLD);
-  Clock::duration sleep_cap = kMinSignalWait;
+std::optional<int> StopWindow::NextThread() {
   while (true) {
-    pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
-    if (r == tid) return WIFSTOPPED(status) ? WaitOutcome::kStopped : WaitOutcome::kExited;
-    if (r < 0 && errno != EINTR) return WaitOutcome::kFailed;
-    Clock::time_point now = Clock::now();
-    if (now >= give_up) return WaitOutcome::kTimedOut;
-    auto wait = std::min<Clock::duration>(give_up - now, sleep_cap);
-    sleep_cap = std::min<Clock::duration>(sleep_cap * 2, kMaxSignalWait);
-    timespec ts{0, static_cast<long>(std::chrono::nanoseconds(wait).count())};
-    siginfo_t info{};
-    if (sigtimedwait(&child_signal, &info, &ts) == SIGCHLD) consumed_child_signal_ = true;
+    while (next_ < tids_.size()) {
+      int tid = tids_[next_++];
+      if (seen_.insert(tid).second) return tid;
+    }
+    if (relisted_) return std::nullopt;
+    // Once more, for threads created meanwhile.
+    relisted_ = true;
+    StatusOr<std::vector<int>> again = ListThreads(proc_, request_.pid);
+    if (!again.ok()) return std::nullopt;
+    tids_ = std::move(*again);
+    next_ = 0;
   }
 }
 
-void StopLoop::CopyStack(CapturedThread& thread) {
+bool StopWindow::MayWiden(Clock::time_point now) const {
+  if (!opened_ || in_flight_.size() >= kStopWindow) return false;
+  // Each result waiting for on_resumed may hold a stack copy: keep them as few as the window.
+  if (pending_.size() >= kStopWindow) return false;
+  return now >= widen_at_;
+}
+
+void StopWindow::Start(int tid) {
+  const size_t index = out_.size();
+  CapturedThread& thread = out_.emplace_back();
+  thread.tid = tid;
+  auto fail = [&](int error_number, std::string message) {
+    thread.error_number = error_number;
+    thread.error = std::move(message);
+    std::vector<uint8_t>().swap(thread.stack.bytes);
+    if (request_.on_resumed) pending_.push_back(index);
+  };
+  // Allocate (and fault in) the copy's buffer before the thread is stopped.
+  thread.stack.bytes.assign(request_.stack_bytes, 0);
+  if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
+    int e = errno;
+    if (e == EPERM) {
+      if (int tracer = TracerOf(proc_, request_.pid, tid); tracer != 0) {
+        return fail(e, "EPERM: thread is already traced by pid " + std::to_string(tracer));
+      }
+      return fail(e,
+                  "EPERM: ptrace not permitted (needs CAP_SYS_PTRACE or same uid and "
+                  "ptrace_scope 0)");
+    }
+    if (e == ESRCH) return fail(e, "ESRCH: thread exited before it could be stopped");
+    return fail(e, ErrnoName(e) + ": PTRACE_SEIZE failed");
+  }
+  const Clock::time_point interrupted = Clock::now();
+  if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
+    int e = errno;
+    // Not stopped, so PTRACE_DETACH cannot run; the kernel releases it when the worker exits.
+    late_.push_back({tid, index, interrupted});
+    return fail(e, ErrnoName(e) + ": PTRACE_INTERRUPT failed");
+  }
+  widen_at_ = in_flight_.empty() ? interrupted + kWidenAfter : widen_at_ + kWidenAfter;
+  in_flight_.push_back({tid, index, interrupted});
+  last_interrupt_ = interrupted;
+  sleep_cap_ = kMinSignalWait;
+}
+
+void StopWindow::CopyStack(CapturedThread& thread) {
   // thread.stack.bytes was allocated before the thread was stopped; only the copy happens here.
   std::optional<uint64_t> sp = thread.registers.Get(kRegRsp);
   if (!sp) return;
@@ -217,153 +326,229 @@ void StopLoop::CopyStack(CapturedThread& thread) {
   }
 }
 
-CapturedThread StopLoop::Capture(int tid) {
-  CapturedThread thread;
-  thread.tid = tid;
-  auto fail = [&](int error_number, std::string message) {
-    thread.error_number = error_number;
-    thread.error = std::move(message);
-    return thread;
-  };
-
-  // Allocate (and fault in) the copy's buffer before the thread is stopped.
-  thread.stack.bytes.assign(request_.stack_bytes, 0);
-  if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
-    int e = errno;
-    if (e == EPERM) {
-      if (int tracer = TracerOf(proc_, request_.pid, tid); tracer != 0) {
-        return fail(e, "EPERM: thread is already traced by pid " + std::to_string(tracer));
-      }
-      return fail(e,
-                  "EPERM: ptrace not permitted (needs CAP_SYS_PTRACE or same uid and "
-                  "ptrace_scope 0)");
+void StopWindow::Reap(pid_t tid, int status, Clock::time_point seen) {
+  sleep_cap_ = kMinSignalWait;
+  auto same_tid = [tid](const Attached& a) { return a.tid == tid; };
+  if (auto it = std::find_if(in_flight_.begin(), in_flight_.end(), same_tid);
+      it != in_flight_.end()) {
+    const Attached thread = *it;
+    in_flight_.erase(it);
+    CapturedThread& result = out_[thread.index];
+    if (WIFSTOPPED(status)) {
+      CopyAndDetach(thread, status, seen);
+    } else {
+      result.error_number = ESRCH;
+      result.error = "ESRCH: thread exited while being stopped";
+      std::vector<uint8_t>().swap(result.stack.bytes);
     }
-    if (e == ESRCH) return fail(e, "ESRCH: thread exited before it could be stopped");
-    return fail(e, ErrnoName(e) + ": PTRACE_SEIZE failed");
+    if (request_.on_resumed) pending_.push_back(thread.index);
+    return;
   }
-
-  Clock::time_point start = Clock::now();
-  auto finish = [&] {
-    thread.freeze = std::chrono::ceil<std::chrono::microseconds>(Clock::now() - start);
-  };
-  if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
-    int e = errno;
-    // Not stopped, so PTRACE_DETACH cannot run; the kernel releases it when the worker exits.
-    late_.push_back(tid);
-    finish();
-    return fail(e, ErrnoName(e) + ": PTRACE_INTERRUPT failed");
-  }
-  Clock::time_point give_up = start + request_.stop_timeout;
-  if (HasDeadline(request_.deadline)) give_up = std::min(give_up, request_.deadline);
-  int status = 0;
-  switch (WaitForStop(tid, give_up, status)) {
-    case WaitOutcome::kStopped:
-      break;
-    case WaitOutcome::kExited:
-      finish();
-      return fail(ESRCH, "ESRCH: thread exited while being stopped");
-    case WaitOutcome::kTimedOut:
-      late_.push_back(tid);
-      finish();
-      return fail(ETIMEDOUT,
-                  "ETIMEDOUT: thread did not stop in time (uninterruptible sleep?); it was "
-                  "released without being captured");
-    case WaitOutcome::kFailed: {
-      int e = errno;
-      late_.push_back(tid);
-      finish();
-      return fail(e, ErrnoName(e) + ": waiting for the thread to stop failed");
+  if (auto it = std::find_if(late_.begin(), late_.end(), same_tid); it != late_.end()) {
+    // Given up on, and stopped (or exited) since: let it go at once. It stays uncaptured.
+    if (WIFSTOPPED(status)) {
+      const int pending_signal = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
+      // NOLINTNEXTLINE(performance-no-int-to-ptr): the signal number is ptrace's data pointer
+      ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(intptr_t{pending_signal}));
+      out_[it->index].freeze = std::chrono::ceil<std::chrono::microseconds>(
+          Clock::now() - std::max(it->interrupted, not_stopped_at_));
     }
+    late_.erase(it);
+    return;
   }
-  const Clock::time_point seen = Clock::now();
+  // Every tracee of this thread is in one of the lists; release anything else all the same.
+  if (WIFSTOPPED(status)) ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
+}
+
+void StopWindow::CopyAndDetach(const Attached& attached, int status, Clock::time_point seen) {
+  CapturedThread& thread = out_[attached.index];
+  // It stopped after the later of its interrupt and the last wait that found nothing stopped.
+  const Clock::time_point running_at = std::max(attached.interrupted, not_stopped_at_);
   // A signal that arrived first leaves the thread in signal-delivery-stop: hand it back on detach.
-  int pending_signal = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
+  const int pending_signal = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
 
   user_regs_struct regs{};
   iovec iov{&regs, sizeof regs};
-  bool have_registers =
-      ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(NT_PRSTATUS), &iov) == 0;
-  int register_error = errno;
+  const bool have_registers =
+      ptrace(PTRACE_GETREGSET, thread.tid, reinterpret_cast<void*>(NT_PRSTATUS), &iov) == 0;
+  const int register_error = errno;
   if (have_registers) {
     thread.registers = ToRegisterSet(regs);
     CopyStack(thread);
   }
   // NOLINTNEXTLINE(performance-no-int-to-ptr): ptrace takes the signal number as its data pointer
-  auto* signal_data = reinterpret_cast<void*>(static_cast<intptr_t>(pending_signal));
-  ptrace(PTRACE_DETACH, tid, nullptr, signal_data);
+  ptrace(PTRACE_DETACH, thread.tid, nullptr, reinterpret_cast<void*>(intptr_t{pending_signal}));
   // One clock reading ends both intervals, so `held` can never exceed `freeze` even when this
   // tool is preempted right after the detach.
   const Clock::time_point released = Clock::now();
-  thread.freeze = std::chrono::ceil<std::chrono::microseconds>(released - start);
+  thread.freeze = std::chrono::ceil<std::chrono::microseconds>(released - running_at);
   thread.held = std::chrono::ceil<std::chrono::microseconds>(released - seen);
   if (!have_registers) {
-    return fail(register_error, ErrnoName(register_error) + ": PTRACE_GETREGSET failed");
+    thread.error_number = register_error;
+    thread.error = ErrnoName(register_error) + ": PTRACE_GETREGSET failed";
+    std::vector<uint8_t>().swap(thread.stack.bytes);
   }
-  return thread;
 }
 
-void StopLoop::ReleaseLateStops() {
-  for (int tid : late_) {
+void StopWindow::GiveUp(size_t position, int error_number, std::string message) {
+  const Attached thread = in_flight_[position];
+  in_flight_.erase(in_flight_.begin() + static_cast<std::ptrdiff_t>(position));
+  CapturedThread& result = out_[thread.index];
+  result.error_number = error_number;
+  result.error = std::move(message);
+  std::vector<uint8_t>().swap(result.stack.bytes);
+  late_.push_back(thread);
+  if (request_.on_resumed) pending_.push_back(thread.index);
+}
+
+void StopWindow::GiveUpOnSlowThreads(Clock::time_point now) {
+  for (size_t i = 0; i < in_flight_.size();) {
+    if (now - in_flight_[i].interrupted >= request_.stop_timeout) {
+      GiveUp(i, ETIMEDOUT,
+             "ETIMEDOUT: thread did not stop in time (uninterruptible sleep?); it was released "
+             "without being captured");
+    } else {
+      ++i;
+    }
+  }
+}
+
+void StopWindow::RunOnePending() {
+  const size_t index = pending_.front();
+  pending_.pop_front();
+  request_.on_resumed(out_[index]);
+  if (out_[index].error.empty()) opened_ = true;
+}
+
+void StopWindow::Wait(Clock::time_point now) {
+  // Right after an interrupt, poll instead of sleeping (see kSpinBeforeSleep).
+  if (now - last_interrupt_ < kSpinBeforeSleep) return;
+  Clock::time_point until = request_.deadline;
+  if (!HasDeadline(until)) until = now + kMaxSignalWait;
+  for (const Attached& thread : in_flight_) {
+    until = std::min(until, thread.interrupted + request_.stop_timeout);
+  }
+  if (opened_ && in_flight_.size() < kStopWindow && HasMoreThreads()) {
+    until = std::min(until, widen_at_);
+  }
+  if (until <= now) return;
+  auto wait = std::min<Clock::duration>(until - now, sleep_cap_);
+  sleep_cap_ = std::min<Clock::duration>(sleep_cap_ * 2, kMaxSignalWait);
+  sigset_t child_signal;
+  sigemptyset(&child_signal);
+  sigaddset(&child_signal, SIGCHLD);
+  timespec ts{0, static_cast<long>(std::chrono::nanoseconds(wait).count())};
+  siginfo_t info{};
+  if (sigtimedwait(&child_signal, &info, &ts) == SIGCHLD) consumed_child_signal_ = true;
+}
+
+void StopWindow::Run() {
+  while (true) {
+    const Clock::time_point polled = Clock::now();
     int status = 0;
-    if (waitpid(tid, &status, __WALL | WNOHANG) == tid && WIFSTOPPED(status)) {
-      ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
+    const pid_t reported = waitpid(-1, &status, __WALL | __WNOTHREAD | WNOHANG);
+    if (reported > 0) {
+      Reap(reported, status, Clock::now());
+      continue;
     }
-  }
-}
-
-// The thread ids `proc` lists for `pid`, sorted; NotFound when the process is gone or has none.
-StatusOr<std::vector<int>> ListThreads(const procfs::ProcFs& proc, int pid) {
-  StatusOr<std::vector<int>> tids = proc.ListTasks(pid);
-  if (!tids.ok() && tids.status().code() == StatusCode::kNotFound) {
-    return NotFoundError("process " + std::to_string(pid) + " not found");
-  }
-  if (!tids.ok()) return tids.status();
-  std::erase(*tids, 0);
-  if (tids->empty()) return NotFoundError("process " + std::to_string(pid) + " has no threads");
-  return tids;
-}
-
-std::vector<CapturedThread> RunStopLoop(const procfs::ProcFs& proc,
-                                        const ThreadCaptureRequest& request,
-                                        const std::vector<int>& first_listing) {
-  std::vector<CapturedThread> out;
-  std::set<int> seen;
-  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // this thread only: short waits stay short
-  RequestShortSlice();                     // this thread only: wakeups after a stop preempt
-  StopLoop loop(proc, request);
-  out.reserve(first_listing.size() + 16);
-  for (int pass = 0; pass < 2; ++pass) {
-    std::vector<int> tids = first_listing;
-    if (pass > 0) {
-      StatusOr<std::vector<int>> again = ListThreads(proc, request.pid);
-      if (!again.ok()) break;
-      tids = std::move(*again);
+    if (reported < 0 && errno == EINTR) continue;
+    // Nothing reported (or, ECHILD, nothing attached): no attached thread had stopped at `polled`.
+    not_stopped_at_ = polled;
+    const Clock::time_point now = Clock::now();
+    if (PastDeadline(now)) break;
+    GiveUpOnSlowThreads(now);
+    if (in_flight_.empty()) {
+      // Nothing is interrupted, so the callbacks delay no thread; then the next thread.
+      while (!pending_.empty()) RunOnePending();
+      std::optional<int> tid = NextThread();
+      if (!tid) break;
+      Start(*tid);
+      continue;
     }
-    for (int tid : tids) {
-      if (!seen.insert(tid).second) continue;
-      if (HasDeadline(request.deadline) && Clock::now() >= request.deadline) {
-        CapturedThread skipped;
-        skipped.tid = tid;
-        skipped.error_number = ETIMEDOUT;
-        skipped.error = "deadline exceeded before this thread was stopped";
-        out.push_back(std::move(skipped));
+    if (MayWiden(now)) {
+      if (std::optional<int> tid = NextThread()) {
+        Start(*tid);
         continue;
       }
-      out.push_back(loop.Capture(tid));
-      if (request.on_resumed) request.on_resumed(out.back());
     }
+    // Nothing stopped yet: use the wait for a callback (a thread that stops meanwhile waits for
+    // it), else sleep until a stop, a timeout, or the time to widen the window.
+    if (!pending_.empty()) {
+      RunOnePending();
+      continue;
+    }
+    Wait(now);
   }
-  loop.ReleaseLateStops();
-  // Give the caller's SIGCHLD handler, if it has one, the signal it may have missed (it becomes
-  // deliverable once CaptureThreadStates restores the caller's signal mask).
-  struct sigaction current {};
-  if (loop.ConsumedChildSignal() && sigaction(SIGCHLD, nullptr, &current) == 0 &&
-      current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN) {
-    kill(getpid(), SIGCHLD);
+  // The deadline passed, or every thread is done: give up on what has not stopped, report what
+  // was not reached, and release whatever stopped since.
+  while (!in_flight_.empty()) {
+    GiveUp(0, ETIMEDOUT,
+           "ETIMEDOUT: deadline exceeded while waiting for this thread to stop; it was released "
+           "without being captured");
   }
+  while (std::optional<int> tid = NextThread()) {
+    CapturedThread& skipped = out_.emplace_back();
+    skipped.tid = *tid;
+    skipped.error_number = ETIMEDOUT;
+    skipped.error = "deadline exceeded before this thread was stopped";
+  }
+  while (!pending_.empty()) RunOnePending();
+  ReleaseStoppedLateThreads();
+}
+
+void StopWindow::ReleaseStoppedLateThreads() {
+  while (!late_.empty()) {
+    int status = 0;
+    const pid_t reported = waitpid(-1, &status, __WALL | __WNOTHREAD | WNOHANG);
+    if (reported < 0 && errno == EINTR) continue;
+    if (reported <= 0) break;
+    Reap(reported, status, Clock::now());
+  }
+}
+
+std::vector<CapturedThread> StopWindow::TakeResults() {
+  std::vector<CapturedThread> out = std::move(out_);
   std::sort(out.begin(), out.end(),
             [](const CapturedThread& a, const CapturedThread& b) { return a.tid < b.tid; });
   return out;
+}
+
+std::vector<int> StopWindow::StillAttached() const {
+  std::vector<int> tids;
+  for (const Attached& thread : late_) tids.push_back(thread.tid);
+  return tids;
+}
+
+struct StopLoopResult {
+  std::vector<CapturedThread> threads;
+  std::vector<int> still_attached;  // released by the kernel as the worker exits
+  int worker_tid = 0;
+};
+
+StopLoopResult RunStopLoop(const procfs::ProcFs& proc, const ThreadCaptureRequest& request,
+                           const std::vector<int>& first_listing) {
+  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // this thread only: short waits stay short
+  RequestShortSlice();                     // this thread only: wakeups after a stop preempt
+  StopWindow window(proc, request, first_listing);
+  window.Run();
+  // Give the caller's SIGCHLD handler, if it has one, the signal it may have missed (it becomes
+  // deliverable once CaptureThreadStates restores the caller's signal mask).
+  struct sigaction current {};
+  if (window.ConsumedChildSignal() && sigaction(SIGCHLD, nullptr, &current) == 0 &&
+      current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN) {
+    kill(getpid(), SIGCHLD);
+  }
+  return {window.TakeResults(), window.StillAttached(), static_cast<int>(gettid())};
+}
+
+// join() returns once the worker's exit has cleared its thread id, a moment before the kernel
+// detaches the worker's remaining tracees: wait (briefly) until none of them names it as tracer.
+void AwaitRelease(const procfs::ProcFs& proc, int pid, std::vector<int> tids, int worker_tid) {
+  const Clock::time_point give_up = Clock::now() + kReleaseWait;
+  while (!tids.empty() && Clock::now() < give_up) {
+    std::erase_if(tids, [&](int tid) { return TracerOf(proc, pid, tid) != worker_tid; });
+    if (!tids.empty()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
 }
 
 #endif  // defined(__x86_64__)
@@ -405,7 +590,8 @@ StatusOr<std::vector<CapturedThread>> CaptureThreadStates(const procfs::ProcFs& 
   if (!tids.ok()) return tids.status();
   std::vector<CapturedThread> out;
   // The tracer is this short-lived thread: as it exits, the kernel detaches anything still
-  // attached, so a thread that missed its stop cannot stay stopped for long.
+  // attached (a thread that never reached its stop cannot be detached otherwise), and this waits
+  // for that before returning.
   // SIGCHLD is blocked here while the capture runs (the worker inherits the mask) so that the
   // kernel's stop notifications wait for the worker's sigtimedwait instead of being discarded here.
   sigset_t child_signal;
@@ -415,8 +601,11 @@ StatusOr<std::vector<CapturedThread>> CaptureThreadStates(const procfs::ProcFs& 
   pthread_sigmask(SIG_BLOCK, &child_signal, &previous);
   Status started = OkStatus();
   try {
-    std::thread worker([&] { out = RunStopLoop(proc, request, *tids); });
+    StopLoopResult result;
+    std::thread worker([&] { result = RunStopLoop(proc, request, *tids); });
     worker.join();
+    AwaitRelease(proc, request.pid, std::move(result.still_attached), result.worker_tid);
+    out = std::move(result.threads);
   } catch (const std::system_error& e) {
     started = ResourceExhaustedError(std::string("cannot start the capture thread: ") + e.what());
   }

@@ -66,8 +66,9 @@ StatusOr<ProcessStacks> CaptureStacks(int pid, const procfs::ProcFs& proc,
   if (maps.ok()) {
     request.maps = *maps;
     code.emplace(*maps, loader, options.deadline);
-    // Unwind each thread as soon as it runs again and free its stack copy, so that the tool holds
-    // one copy at a time, not one per thread (1000 threads x 32 KiB would be 31 MiB).
+    // Unwind each thread once it runs again (while the capture waits for other stops) and free its
+    // stack copy, so that the tool holds a few copies at a time, not one per thread (1000 threads
+    // x 32 KiB would be 31 MiB).
     request.on_resumed = [&](CapturedThread& t) {
       if (t.error.empty()) unwound.emplace(t.tid, unwind(t));
       std::vector<uint8_t>().swap(t.stack.bytes);

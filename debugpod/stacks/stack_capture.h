@@ -1,7 +1,8 @@
 // User-space stack capture with minimal freeze (x86-64 Linux).
 //
 // CaptureStacks stops each thread of a process just long enough to copy its registers and a bounded
-// slice of its stack, then resumes it; unwinding (DWARF CFI from .eh_frame, frame-pointer fallback)
+// slice of its stack, then resumes it (a few threads are interrupted at once, and each is copied
+// and resumed as soon as it stops); unwinding (DWARF CFI from .eh_frame, frame-pointer fallback)
 // and symbolization (ELF .symtab/.dynsym of the binaries under <proc_root>/<pid>/root) happen only
 // after the thread runs again. The result holds program counters, symbol names and module paths
 // only, never memory contents.
@@ -45,11 +46,15 @@ struct Frame {
 struct ThreadStack {
   int tid = 0;
   std::vector<Frame> frames;
-  // Time this thread was stopped: from PTRACE_INTERRUPT until PTRACE_DETACH returned (an upper
-  // bound; the thread stops a little after the interrupt). Rounded up, so > 0 once it was stopped.
+  // Time this thread was stopped, an upper bound: from the last moment the tool knew it was not
+  // stopped (its PTRACE_INTERRUPT, or a later wait that found no thread stopped) until
+  // PTRACE_DETACH returned. Time a busy thread spent runnable, waiting for a CPU before reaching
+  // its stop, is not counted. Rounded up, so > 0 once it was seen stopped; 0 if it never was.
+  // See CapturedThread::freeze for threads given up on.
   std::chrono::microseconds freeze{0};
   // From the tool seeing the stop until PTRACE_DETACH returned (registers and stack copied): the
-  // tool's own share of the freeze, a lower bound; the rest is the scheduler waking the tool.
+  // tool's own share of the freeze, a lower bound; the rest is the tool noticing the stop (being
+  // woken and scheduled) and, when several threads stopped together, the copies taken before.
   std::chrono::microseconds held{0};
   std::string unwind;       // "cfi", "frame-pointer", "mixed"; empty when error is set
   std::string error;        // non-empty if this thread could not be captured, with the reason
@@ -83,14 +88,17 @@ struct ProcessStacks {
 // `proc`, so tests can point it at a fixture or fail a read. Per thread: PTRACE_SEIZE +
 // PTRACE_INTERRUPT, wait for the stop, copy registers (PTRACE_GETREGSET NT_PRSTATUS) and up to
 // stack_bytes above SP (process_vm_readv, falling back to /proc/<pid>/mem), PTRACE_DETACH
-// immediately; unwind and symbolize only AFTER the thread runs again (right after, before the next
-// thread is stopped, so one stack copy is held at a time; when the memory map could not be read
-// beforehand, after every thread). Only one thread is stopped at a time.
+// immediately; unwind and symbolize only AFTER the thread runs again (while the capture waits for
+// other threads to stop, so at most 2 x kStopWindow stack copies are held at a time; when the
+// memory map could not be read beforehand, after every thread). Up to kStopWindow threads
+// (ptrace_thread_capture.h) wait for their stop at once, so threads that each wait long for a busy
+// CPU are waited for together; threads that stop at once are taken one at a time.
 //
 // A default-constructed (epoch) deadline means "no deadline". Once it passes, no further thread is
 // stopped (those left are reported with error "deadline exceeded before this thread was stopped"),
-// a stop in progress is waited for no longer, and no further binary is read for symbols (frames
-// keep their pc and module). Nothing stays stopped after the call returns.
+// stops in progress are waited for no longer ("deadline exceeded while waiting for this thread to
+// stop"), and no further binary is read for symbols (frames keep their pc and module). Nothing
+// stays stopped or traced after the call returns.
 //
 // Errors: PermissionDenied (with the errno name, e.g. "EPERM: ptrace not permitted (needs
 // CAP_SYS_PTRACE or same uid and ptrace_scope 0)") if no thread could be attached; NotFound if the

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string_view>
 
@@ -174,34 +175,69 @@ std::string StatusLine(int pid, int tid, std::string_view key) {
   return "";
 }
 
-TEST(ThreadCaptureTest, OnResumedSeesEachThreadRunningAgainBeforeTheNextStops) {
+// Traced threads of `pid` right now (TracerPid not 0).
+int CountTraced(int pid, const std::map<int, std::string>& threads) {
+  int traced = 0;
+  for (const auto& [tid, name] : threads) {
+    std::string tracer = StatusLine(pid, tid, "TracerPid:");
+    traced += !tracer.empty() && tracer != "TracerPid:\t0";
+  }
+  return traced;
+}
+
+TEST(ThreadCaptureTest, OnResumedSeesEachThreadRunningAgain) {
   StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start({STACKS_PARKED_NOFP});
   ASSERT_TRUE(target.ok()) << target.status().ToString();
   ThreadCaptureRequest request;
   request.pid = (*target)->Pid();
   request.maps = MapsOf(request.pid);
   std::vector<int> seen;
-  int traced_elsewhere = 0;
   request.on_resumed = [&](CapturedThread& t) {
     seen.push_back(t.tid);
     EXPECT_TRUE(t.error.empty()) << t.error;
     EXPECT_GT(t.stack.bytes.size(), 0u);
-    // Detached: no tracer, not in a tracing stop; and no other thread of the target is stopped.
+    // Detached: no tracer, not in a tracing stop.
     EXPECT_EQ(StatusLine(request.pid, t.tid, "TracerPid:"), "TracerPid:\t0");
-    for (const auto& [tid, name] : (*target)->ThreadNames()) {
-      if (StatusLine(request.pid, tid, "State:").find("tracing stop") != std::string::npos) {
-        ++traced_elsewhere;
-      }
-    }
+    EXPECT_EQ(StatusLine(request.pid, t.tid, "State:").find("tracing stop"), std::string::npos);
     std::vector<uint8_t>().swap(t.stack.bytes);  // consumed, as CaptureStacks does
   };
   StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(HostProc(), request);
   ASSERT_TRUE(threads.ok()) << threads.status().ToString();
   ASSERT_EQ(seen.size(), threads->size());
-  EXPECT_EQ(traced_elsewhere, 0);
   for (const CapturedThread& t : *threads) {
     EXPECT_TRUE(t.stack.bytes.empty()) << "the callback's consumption is kept, tid " << t.tid;
   }
+  EXPECT_TRUE((*target)->TracedThreads().empty());
+}
+
+// Threads that are slow to stop (busy, sharing one CPU) are waited for several at a time, never
+// more than kStopWindow; each is still handed over detached.
+TEST(ThreadCaptureTest, SlowThreadsAreWaitedForTogetherWithinTheWindow) {
+  StatusOr<std::unique_ptr<TargetProcess>> target =
+      TargetProcess::Start({STACKS_PARKED_NOFP, "--busy", "60", "--cpu",
+                            std::to_string(sysconf(_SC_NPROCESSORS_ONLN) - 1)});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  const std::map<int, std::string> names = (*target)->ThreadNames();
+  ThreadCaptureRequest request;
+  request.pid = (*target)->Pid();
+  request.maps = MapsOf(request.pid);
+  request.stop_timeout = std::chrono::seconds(10);
+  int most_traced = 0;
+  request.on_resumed = [&](CapturedThread& t) {
+    EXPECT_EQ(StatusLine(request.pid, t.tid, "TracerPid:"), "TracerPid:\t0");
+    most_traced = std::max(most_traced, CountTraced(request.pid, names));
+    std::vector<uint8_t>().swap(t.stack.bytes);
+  };
+  StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(HostProc(), request);
+  ASSERT_TRUE(threads.ok()) << threads.status().ToString();
+  ASSERT_EQ(threads->size(), 65u);
+  for (const CapturedThread& t : *threads) EXPECT_EQ(t.error, "") << "tid " << t.tid;
+  EXPECT_GT(most_traced, 1) << "never more than one thread waited for at once";
+  EXPECT_LE(most_traced, static_cast<int>(kStopWindow));
+  EXPECT_TRUE((*target)->TracedThreads().empty());
+  StatusOr<int> code = (*target)->Quit();
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 0);
 }
 
 std::atomic<int> child_signals{0};

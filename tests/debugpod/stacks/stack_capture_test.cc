@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <grp.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -515,6 +516,141 @@ TEST(StackCaptureTest, AThreadListThatIsGoneIsNotFound) {
   proc.FailTasks();
   StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), proc, DefaultOptions());
   EXPECT_EQ(stacks.status().code(), StatusCode::kNotFound) << stacks.status().ToString();
+  ExpectStillRunningThenQuit(**target);
+}
+
+// The highest CPU this process may run on: busy targets are pinned there, so that their spinning
+// threads share one CPU (each waits its turn to reach a stop, as on an oversubscribed node) and
+// leave the others to the rest of the machine.
+int LastAllowedCpu() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+  int last = 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) last = cpu;
+  }
+  return last;
+}
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) out += line + "\n";
+  return out;
+}
+
+// 100 threads that never block, on one CPU: each reaches its stop only when the scheduler next
+// runs it, half a round of 100 time slices later on average (0.2-0.8 s on this shared machine), so
+// stopping them one at a time would need tens of seconds. The window waits for up to 16 together,
+// which takes a few seconds; the deadline is generous for that and short for one at a time. What is
+// asserted is that every thread was captured and none is left traced or stopped, not the time.
+TEST(StackCaptureTest, CapturesManyBusyThreadsWithinTheDeadline) {
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start(
+      {STACKS_PARKED_NOFP, "--busy", "100", "--cpu", std::to_string(LastAllowedCpu())});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  StackCaptureOptions options;
+  options.deadline = Clock::now() + std::chrono::seconds(20);
+  // A busy thread on an oversubscribed CPU may wait a whole scheduling round for its stop.
+  options.stop_timeout = std::chrono::seconds(10);
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), HostProc(), options);
+  ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
+  EXPECT_EQ(Join((*target)->TracedThreads()), "");
+  std::map<int, std::string> names = (*target)->ThreadNames();
+  ASSERT_EQ(stacks->threads.size(), 105u);
+  int busy_in_spin = 0;
+  for (const ThreadStack& t : stacks->threads) {
+    EXPECT_EQ(t.error, "") << "tid " << t.tid << " " << names[t.tid];
+    EXPECT_GT(t.freeze.count(), 0) << "tid " << t.tid;
+    EXPECT_LE(t.held, t.freeze) << "tid " << t.tid;
+    if (names[t.tid].starts_with("busy-") && HasFrame(t, "SpinInBusy")) ++busy_in_spin;
+  }
+  EXPECT_EQ(busy_in_spin, 100) << Describe(*stacks);
+  ExpectStillRunningThenQuit(**target);
+}
+
+// The deadline passes while the window holds threads interrupted and not yet stopped: they are
+// given up on, the rest is reported as not reached, and nothing stays traced or stopped.
+TEST(StackCaptureTest, DeadlineMidWindowReleasesEveryThread) {
+  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start(
+      {STACKS_PARKED_NOFP, "--busy", "100", "--cpu", std::to_string(LastAllowedCpu())});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  StackCaptureOptions options;
+  options.deadline = Clock::now() + std::chrono::milliseconds(100);
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), HostProc(), options);
+  ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
+  // At once, before anything else: the window's threads are released by the time the call returns.
+  EXPECT_EQ(Join((*target)->TracedThreads()), "");
+  ASSERT_EQ(stacks->threads.size(), 105u);
+  int not_captured = 0;
+  for (const ThreadStack& t : stacks->threads) {
+    if (t.error.empty()) continue;
+    ++not_captured;
+    EXPECT_THAT(t.error, HasSubstr("deadline")) << "tid " << t.tid;
+    EXPECT_TRUE(t.frames.empty());
+  }
+  // 100 threads sharing one CPU, each ~0.1 s from its stop: not all fit in 0.1 s.
+  EXPECT_GT(not_captured, 0);
+  ExpectStillRunningThenQuit(**target);
+}
+
+// Threads exit (and others appear) while the window waits for them: those are reported with
+// ESRCH, every other thread is captured, and nothing stays traced or stopped.
+TEST(StackCaptureTest, ThreadsExitingDuringTheCaptureAreReportedAndReleased) {
+  StatusOr<std::unique_ptr<TargetProcess>> target =
+      TargetProcess::Start({STACKS_PARKED_NOFP, "--busy", "30", "--churn", "8", "--cpu",
+                            std::to_string(LastAllowedCpu())});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  StackCaptureOptions options = DefaultOptions();
+  options.stop_timeout = std::chrono::seconds(10);
+  for (int round = 0; round < 3; ++round) {
+    StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), HostProc(), options);
+    ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
+    EXPECT_EQ(Join((*target)->TracedThreads()), "");
+    std::map<int, std::string> names = (*target)->ThreadNames();
+    int captured = 0;
+    for (const ThreadStack& t : stacks->threads) {
+      if (t.error.empty()) {
+        ++captured;
+      } else {
+        EXPECT_THAT(t.error, HasSubstr("ESRCH")) << "tid " << t.tid;
+        EXPECT_EQ(names.count(t.tid), 0u) << "reported gone but still there: " << t.tid;
+      }
+    }
+    // The long-lived threads (4 parked, main, 30 busy, 8 churners) never exit.
+    EXPECT_GE(captured, 43) << Describe(*stacks);
+  }
+  ExpectStillRunningThenQuit(**target);
+}
+
+// A thread in an uninterruptible wait (here: the parent side of vfork()) never reaches its stop.
+// It is given up on after stop_timeout, every other thread is captured, and once the wait ends
+// the thread runs on: it was not left traced or with a stop pending.
+TEST(StackCaptureTest, AThreadThatNeverStopsTimesOutAndIsReleased) {
+  StatusOr<std::unique_ptr<TargetProcess>> target =
+      TargetProcess::Start({STACKS_PARKED_NOFP, "--vfork", "--idle", "20"});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  int vforker = 0;
+  for (const auto& [tid, name] : (*target)->ThreadNames()) {
+    if (name == "vforker") vforker = tid;
+  }
+  ASSERT_NE(vforker, 0);
+  ASSERT_THAT((*target)->ThreadStates()[vforker], ::testing::StartsWith("D"))
+      << "the vfork parent should be in uninterruptible sleep";
+  StackCaptureOptions options = DefaultOptions();
+  options.stop_timeout = std::chrono::milliseconds(300);
+  StatusOr<ProcessStacks> stacks = CaptureStacks((*target)->Pid(), HostProc(), options);
+  ASSERT_TRUE(stacks.ok()) << stacks.status().ToString();
+  EXPECT_EQ(Join((*target)->TracedThreads()), "");
+  ASSERT_EQ(stacks->threads.size(), 26u);
+  for (const ThreadStack& t : stacks->threads) {
+    if (t.tid == vforker) {
+      EXPECT_THAT(t.error, HasSubstr("ETIMEDOUT")) << Describe(t);
+      EXPECT_EQ(t.freeze.count(), 0) << "it never stopped";
+    } else {
+      EXPECT_EQ(t.error, "") << "tid " << t.tid;
+    }
+  }
+  // "q" ends the vfork wait; the process exits 0 only if the vforker then runs to its join.
   ExpectStillRunningThenQuit(**target);
 }
 

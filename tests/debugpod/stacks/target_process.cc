@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <string_view>
 #include <thread>
 
 namespace ephemera::stacks {
@@ -133,6 +134,42 @@ std::map<int, std::string> TargetProcess::ThreadNames() const {
   }
   closedir(d);
   return names;
+}
+
+namespace {
+
+// The value after "<key>:\t" in a task's status file, empty if the thread is gone.
+std::string TaskStatusValue(pid_t pid, int tid, std::string_view key) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with(key) && line.size() > key.size() && line[key.size()] == ':') {
+      size_t value = line.find_first_not_of(" \t", key.size() + 1);
+      return value == std::string::npos ? "" : line.substr(value);
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<std::string> TargetProcess::TracedThreads() const {
+  std::vector<std::string> traced;
+  for (const auto& [tid, name] : ThreadNames()) {
+    const std::string tracer = TaskStatusValue(pid_, tid, "TracerPid");
+    const std::string state = TaskStatusValue(pid_, tid, "State");
+    if ((!tracer.empty() && tracer != "0") || state.starts_with("t")) {
+      traced.push_back(std::to_string(tid) + " " + name + " TracerPid: " + tracer +
+                       " State: " + state);
+    }
+  }
+  return traced;
+}
+
+std::map<int, std::string> TargetProcess::ThreadStates() const {
+  std::map<int, std::string> states;
+  for (const auto& [tid, name] : ThreadNames()) states[tid] = TaskStatusValue(pid_, tid, "State");
+  return states;
 }
 
 }  // namespace ephemera::stacks

@@ -40,6 +40,11 @@ class TargetProcess {
   StatusOr<int> Quit(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // tid -> thread name (comm).
   std::map<int, std::string> ThreadNames() const;
+  // The child's threads that have a tracer or are in a tracing stop, each as "<tid> <name>
+  // TracerPid: <n> State: <state>"; empty when no thread is traced or stopped.
+  std::vector<std::string> TracedThreads() const;
+  // tid -> the State line's value of /proc/<pid>/task/<tid>/status ("R (running)", ...).
+  std::map<int, std::string> ThreadStates() const;
 
  private:
   TargetProcess() = default;
