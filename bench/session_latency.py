@@ -8,9 +8,10 @@ Times are taken on this host with time.time() as events arrive on a `kubectl get
       TIMEOUT OUT [POD_SELECTOR CONTAINERD_SOCKET]
     Watches DebugSessions matching SELECTOR, then creates FILE (a multi-document YAML) as alice with one
     `kubectl create -f`. start = just before that call; for each session, the time each phase was
-    first seen. Writes {"start": t0, "sessions": {name: {phase: seconds after start}}} to OUT.
+    first seen, and its snapshot container's name. Writes {"start": t0, "sessions": {name: {phase:
+    seconds after start, "container": name}}} to OUT.
     With POD_SELECTOR, also the time each ephemeral container of those pods was first seen running
-    and terminated through a pod watch ("containers": {name: {state: seconds}}); with
+    and terminated through a pod watch ("containers": {name: {state: seconds, "id": container id}}); with
     CONTAINERD_SOCKET, the time containerd announced each task's start and exit (`ctr events`,
     "tasks": {container id: {"start"|"exit": seconds}}): the moment the tool's process ended, to
     the millisecond, which the kubelet reports only at its next relist.
@@ -129,12 +130,12 @@ class TaskEvents:
 
 
 def ephemeral_states(pod):
-    """{container name: "running" | "terminated"} of a pod's ephemeral containers."""
+    """{container name: (state, container id)} of a pod's running or terminated ephemeral containers."""
     states = {}
     for status in pod.get("status", {}).get("ephemeralContainerStatuses", []):
         for state in ("running", "terminated"):
             if state in status.get("state", {}):
-                states[status.get("name")] = state
+                states[status.get("name")] = (state, status.get("containerID", "").split("://")[-1])
     return states
 
 
@@ -173,8 +174,13 @@ def time_sessions(args):
         for key, _ in ready:
             if key.data == "pods":
                 for arrived, event in pods.read_events() or []:
-                    for name, state in ephemeral_states(event.get("object", {})).items():
-                        containers.setdefault(name, {}).setdefault(state, round(arrived - start, 6))
+                    if event.get("type") != "MODIFIED":
+                        continue  # the list: containers of earlier rounds
+                    for name, (state, cid) in ephemeral_states(event.get("object", {})).items():
+                        entry = containers.setdefault(name, {})
+                        entry.setdefault(state, round(arrived - start, 6))
+                        if cid:
+                            entry["id"] = cid
             elif key.data == "tasks":
                 for arrived, kind, container_id in tasks.read_tasks() or []:
                     task_times.setdefault(container_id, {}).setdefault(kind, round(arrived - start, 6))
@@ -191,6 +197,9 @@ def time_sessions(args):
                 continue
             phases = seen.setdefault(name, {})
             phases.setdefault(phase, round(arrived - start, 6))
+            container = obj.get("status", {}).get("ephemeralContainer")
+            if container:
+                phases["container"] = container
             if phase in TERMINAL_PHASES:
                 done.add(name)
     watch.stop()

@@ -215,6 +215,30 @@ for phase in ("Pending", "Injecting", "Capturing", "Completed"):
     cells.append(f"{values[max(1, math.ceil(0.5 * len(values))) - 1]:.2f}" if values else "-")
 print(f"| {level} | " + " | ".join(cells) + f" | {cpu} |")
 PY
+  python3 - "$level" "$work/$eph"-r*.json >>"$work/stages.txt" <<'PY'
+import json, math, sys
+level, files = sys.argv[1], sys.argv[2:]
+stages = {k: [] for k in ("start", "run", "report", "react")}
+for f in files:
+    doc = json.load(open(f))
+    for phases in doc["sessions"].values():
+        c = doc.get("containers", {}).get(phases.get("container", ""), {})
+        task = doc.get("tasks", {}).get(c.get("id", ""), {})
+        pairs = {"start": (phases.get("Capturing"), task.get("start")),
+                 "run": (task.get("start"), task.get("exit")),
+                 "report": (task.get("exit"), c.get("terminated")),
+                 "react": (c.get("terminated"), phases.get("Completed"))}
+        for key, (a, b) in pairs.items():
+            if a is not None and b is not None:
+                stages[key].append(b - a)
+def cell(values):
+    if not values:
+        return "-"
+    values.sort()
+    rank = lambda q: values[max(1, math.ceil(q * len(values))) - 1]
+    return f"{rank(0.5):.3f} / {rank(0.9):.3f}"
+print(f"| {level} | {len(stages['react'])} | " + " | ".join(cell(stages[k]) for k in stages) + " |")
+PY
   read -r en ep50 ep90 ep99 < <(python3 "$helper" stats "$work/$eph.lat")
   read -r dn dp50 dp90 dp99 < <(python3 "$helper" stats "$work/$dbg.lat")
   ratio=$(python3 -c 'import sys; a, b = sys.argv[1:]; print(f"{float(a)/float(b):.2f}x" if a != "-" and b != "-" else "-")' "$ep50" "$dp50")
@@ -238,6 +262,12 @@ echo "| concurrent | Pending | Injecting | Capturing | Completed | controller CP
 echo "|---:|---:|---:|---:|---:|---:|"
 cat "$work/phases.txt"
 
+echo
+echo "Ephemera: where the time goes after injection, p50 / p90 seconds (containerd's task events, a pod watch)"
+echo "| concurrent | n | phase Capturing seen -> tool started | tool ran | tool exited -> pod shows it terminated (the kubelet's relist) | pod shows it terminated -> phase Completed seen |"
+echo "|---:|---:|---:|---:|---:|---:|"
+cat "$work/stages.txt"
+
 if [ -n "$breakdown_session" ]; then
   echo
   echo "Where the time goes for $breakdown_session (seconds after the create call; controller log 'Session step' lines are written when a step ends):"
@@ -249,7 +279,8 @@ start = doc["start"]
 rows = []
 name = key.split("/")[1]
 for phase, t in doc["sessions"].get(name, {}).items():
-    rows.append((t, f"watch: phase {phase} seen"))
+    if isinstance(t, (int, float)):
+        rows.append((t, f"watch: phase {phase} seen"))
 def epoch(stamp):
     return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 for line in open(log_path, errors="replace"):
@@ -265,7 +296,8 @@ for line in open(log_path, errors="replace"):
 container = json.load(open(container_path))
 ec_name = container["spec"]["name"]
 for state, t in doc.get("containers", {}).get(ec_name, {}).items():
-    rows.append((t, f"watch: the pod shows the snapshot container {state}"))
+    if state != "id":
+        rows.append((t, f"watch: the pod shows the snapshot container {state}"))
 ec_id = container["status"].get("containerID", "").split("://")[-1]
 for kind, t in doc.get("tasks", {}).get(ec_id, {}).items():
     rows.append((t, f"containerd: the tool's process {'started' if kind == 'start' else 'exited'}"))

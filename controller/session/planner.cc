@@ -177,8 +177,7 @@ Plan PlanCapture(const api::DebugSession& s, const Observations& observed, const
   // The pod event brings the container's end; the poll is the safety net, and it comes no later
   // than the moment the tool is overdue, so a tool that never ends fails on time.
   const milliseconds until_overdue =
-      duration_cast<milliseconds>(InjectedAt(s) + policy.tool_deadline + policy.tool_grace - now) +
-      milliseconds(1);
+      duration_cast<milliseconds>(ToolOverdueAt(s, policy) - now) + milliseconds(1);
   const milliseconds poll = std::clamp(until_overdue, milliseconds(1), kCaptureSafetyNetPoll);
   switch (ec->state.kind) {
     case EphemeralState::Kind::kTerminated:
@@ -304,8 +303,12 @@ api::TimePoint InjectedAt(const api::DebugSession& session) {
   return injected ? injected->last_transition_time : session.created;
 }
 
+api::TimePoint ToolOverdueAt(const api::DebugSession& session, const Policy& policy) {
+  return InjectedAt(session) + policy.tool_deadline + policy.tool_grace;
+}
+
 bool IsToolOverdue(const api::DebugSession& session, const Policy& policy, api::TimePoint now) {
-  return now - InjectedAt(session) > policy.tool_deadline + policy.tool_grace;
+  return now > ToolOverdueAt(session, policy);
 }
 
 }  // namespace ephemera::session

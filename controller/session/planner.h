@@ -83,6 +83,8 @@ api::TimePoint ExpiresAt(const api::DebugSession& session, const Policy& policy)
 // When the snapshot container was injected (the Injected condition's time, else the session's
 // creation), and whether it has outlived the tool's deadline and grace by `now`.
 api::TimePoint InjectedAt(const api::DebugSession& session);
+// When the snapshot tool is overdue: injected + the tool's deadline + the policy's grace.
+api::TimePoint ToolOverdueAt(const api::DebugSession& session, const Policy& policy);
 bool IsToolOverdue(const api::DebugSession& session, const Policy& policy, api::TimePoint now);
 
 }  // namespace ephemera::session

@@ -216,7 +216,8 @@ TEST(SessionPlannerTest, AToolAboutToBeOverdueIsLookedAtWhenItIs) {
   api::DebugSession s = Initialized(api::Phase::kCapturing);
   s.status.SetCondition("Injected", true, "Injected", "", s.created);
   Policy policy;
-  const auto overdue_at = policy.tool_deadline + policy.tool_grace;
+  const auto overdue_at = ToolOverdueAt(s, policy) - s.created;
+  EXPECT_EQ(overdue_at, policy.tool_deadline + policy.tool_grace);
   auto running = CapturingPod(s, {{"running", nlohmann::json::object()}});
   Plan before = PlanSession(s, running, policy, s.created + overdue_at - seconds(2));
   ASSERT_EQ(before.action, Action::kWait);
