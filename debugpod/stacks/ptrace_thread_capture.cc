@@ -208,9 +208,10 @@ class StopWindow {
   Clock::time_point not_stopped_at_;
   Clock::time_point last_interrupt_;
   // When the window may take one more thread: kWidenAfter after the first thread of an empty
-  // window was interrupted, then kWidenAfter later for each thread added. Kept on that schedule
-  // rather than counted from each interrupt, so a tool that was kept off the CPU for milliseconds
-  // (a loaded node) catches up at once instead of adding one thread per wakeup.
+  // window was interrupted, then kWidenAfter later for each thread added, and never sooner than
+  // kWidenAfter after the last stop seen. Kept on that schedule rather than counted from each
+  // interrupt, so a tool that was kept off the CPU for milliseconds (a loaded node) catches up at
+  // once instead of adding one thread per wakeup.
   Clock::time_point widen_at_;
   Clock::duration sleep_cap_ = kMinSignalWait;
   // Whether more than one thread may be interrupted at once: only after the first captured stack
@@ -328,6 +329,9 @@ void StopWindow::CopyStack(CapturedThread& thread) {
 
 void StopWindow::Reap(pid_t tid, int status, Clock::time_point seen) {
   sleep_cap_ = kMinSignalWait;
+  // A stop was seen: the window widens only after kWidenAfter passes without one, so threads that
+  // stop at once keep being taken one at a time instead of waiting behind each other's copies.
+  widen_at_ = std::max(widen_at_, seen + kWidenAfter);
   auto same_tid = [tid](const Attached& a) { return a.tid == tid; };
   if (auto it = std::find_if(in_flight_.begin(), in_flight_.end(), same_tid);
       it != in_flight_.end()) {
