@@ -24,6 +24,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -122,7 +123,7 @@ int WaitInVforkChild(void* fd) {
 
 // Blocks in vfork(), i.e. in an uninterruptible wait for the child, until the child exits.
 [[gnu::noinline, gnu::noclone]] void BlockedInVfork(int fd) {
-  static std::vector<char> child_stack(64 * 1024);
+  static std::vector<char> child_stack(std::size_t{64} * 1024);
   started.fetch_add(1);
   int child = clone(WaitInVforkChild, child_stack.data() + child_stack.size(),
                     CLONE_VM | CLONE_VFORK | SIGCHLD, &fd);

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 namespace ephemera::stacks {
 
@@ -159,8 +160,10 @@ std::vector<std::string> TargetProcess::TracedThreads() const {
     const std::string tracer = TaskStatusValue(pid_, tid, "TracerPid");
     const std::string state = TaskStatusValue(pid_, tid, "State");
     if ((!tracer.empty() && tracer != "0") || state.starts_with("t")) {
-      traced.push_back(std::to_string(tid) + " " + name + " TracerPid: " + tracer +
-                       " State: " + state);
+      std::string line = std::to_string(tid);
+      line.append(" ").append(name).append(" TracerPid: ").append(tracer);
+      line.append(" State: ").append(state);
+      traced.push_back(std::move(line));
     }
   }
   return traced;
