@@ -7,12 +7,14 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "debugpod/procfs/real_proc_fs.h"
 #include "debugpod/runtimes/runtime_stacks.h"
@@ -104,6 +106,21 @@ Reading ReadProgram(const std::string& binary) {
   EXPECT_EQ((*target)->FirstLine(), "ready");
   procfs::RealProcFs proc("/proc");
   GoRuntimeReader reader("/proc", proc);
+  // "ready" is written before main reaches its read of stdin: wait (bounded) until the main
+  // goroutine is parked there, so that every reading sees the same stacks.
+  auto main_waits_for_input = [&] {
+    auto early = reader.Read((*target)->Pid(), RuntimeLimits{});
+    if (!early.ok() || !early->has_value()) return false;
+    for (const RuntimeStack& s : (*early)->stacks) {
+      for (const SourceFrame& f : s.frames) {
+        if (f.function.ends_with("Scanner).Scan")) return true;
+      }
+    }
+    return false;
+  };
+  for (int i = 0; i < 100 && !main_waits_for_input(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   rusage before{};
   rusage after{};
   getrusage(RUSAGE_SELF, &before);
