@@ -82,8 +82,17 @@ StatusOr<DebugSessionStatus> ParseStatus(const json& status) {
                                      IntAt(*r, "droppedFields")};
   }
   if (const json* o = Find(status, "overhead")) {
-    out.overhead = OverheadSummary{IntAt(*o, "targetFreezeMicros"), IntAt(*o, "toolCpuMillis"),
-                                   IntAt(*o, "toolMaxRssKiB"), IntAt(*o, "wallMillis")};
+    OverheadSummary overhead;
+    overhead.target_freeze_micros = IntAt(*o, "targetFreezeMicros");
+    overhead.tool_cpu_millis = IntAt(*o, "toolCpuMillis");
+    overhead.tool_max_rss_kib = IntAt(*o, "toolMaxRssKiB");
+    overhead.wall_millis = IntAt(*o, "wallMillis");
+    if (const json* b = Find(*o, "budget")) {
+      overhead.budget =
+          BudgetSummary{IntAt(*b, "cpuMillis"), IntAt(*b, "memoryBytes"), IntAt(*b, "wallMillis")};
+    }
+    overhead.budget_reached = base::StringField(*o, "budgetReached");
+    out.overhead = std::move(overhead);
   }
   if (const json* a = Find(status, "audit")) {
     out.audit = AuditSummary{IntAt(*a, "records"), base::StringField(*a, "head")};
@@ -219,6 +228,9 @@ StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object) {
     auto logs = ParseLogsSpec(Find(*spec, "logs"));
     if (!logs.ok()) return logs.status();
     s.spec.logs = *logs;
+    auto budget = ParseBudgetSpec(Find(*spec, "budget"));
+    if (!budget.ok()) return budget.status();
+    s.spec.budget = *budget;
     if (const json* by = Find(*spec, "requestedBy");
         by && !base::StringField(*by, "username").empty()) {
       s.spec.requested_by =
@@ -275,6 +287,52 @@ StatusOr<LogsSpec> ParseLogsSpec(const nlohmann::json* logs) {
   return out;
 }
 
+StatusOr<BudgetSpec> ParseBudgetSpec(const nlohmann::json* budget) {
+  BudgetSpec out;
+  if (budget == nullptr || budget->is_null()) return out;
+  if (!budget->is_object()) return InvalidArgumentError("spec.budget: must be an object");
+  // A positive duration string, whole in `unit`.
+  const auto duration = [&](const char* name, std::chrono::nanoseconds unit,
+                            const char* example) -> StatusOr<std::optional<std::int64_t>> {
+    const std::string path = std::string("spec.budget.") + name;
+    const auto it = budget->find(name);
+    if (it == budget->end() || it->is_null()) return std::optional<std::int64_t>();
+    if (!it->is_string()) {
+      return InvalidArgumentError(path + ": must be a duration string such as \"" + example +
+                                  "\", not " + it->dump());
+    }
+    const std::string text = it->get<std::string>();
+    auto parsed = base::ParseDuration(text);
+    if (!parsed.ok()) return parsed.status().WithContext(path);
+    if (*parsed <= std::chrono::nanoseconds::zero() || *parsed % unit != unit.zero()) {
+      return InvalidArgumentError(path + ": " + text + " is not a positive whole number of " +
+                                  (unit == std::chrono::seconds(1) ? "seconds" : "milliseconds") +
+                                  "; ask for e.g. " + example);
+    }
+    return std::optional<std::int64_t>(*parsed / unit);
+  };
+  auto cpu = duration("cpu", std::chrono::milliseconds(1), "2s");
+  if (!cpu.ok()) return cpu.status();
+  if (*cpu) out.cpu = std::chrono::milliseconds(**cpu);
+  auto wall = duration("wall", std::chrono::seconds(1), "30s");
+  if (!wall.ok()) return wall.status();
+  if (*wall) out.wall = std::chrono::seconds(**wall);
+  if (const auto it = budget->find("memoryBytes"); it != budget->end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<std::int64_t>() <= 0) {
+      return InvalidArgumentError("spec.budget.memoryBytes: must be a positive integer, not " +
+                                  it->dump());
+    }
+    out.memory_bytes = it->get<std::int64_t>();
+  }
+  return out;
+}
+
+nlohmann::json BudgetSummaryToJson(const BudgetSummary& budget) {
+  return {{"cpuMillis", budget.cpu_millis},
+          {"memoryBytes", budget.memory_bytes},
+          {"wallMillis", budget.wall_millis}};
+}
+
 nlohmann::json RedactionSummaryToJson(const RedactionSummary& redaction) {
   return {{"envRedacted", redaction.env_redacted},
           {"textRedacted", redaction.text_redacted},
@@ -282,10 +340,13 @@ nlohmann::json RedactionSummaryToJson(const RedactionSummary& redaction) {
 }
 
 nlohmann::json OverheadSummaryToJson(const OverheadSummary& overhead) {
-  return {{"targetFreezeMicros", overhead.target_freeze_micros},
-          {"toolCpuMillis", overhead.tool_cpu_millis},
-          {"toolMaxRssKiB", overhead.tool_max_rss_kib},
-          {"wallMillis", overhead.wall_millis}};
+  json out = {{"targetFreezeMicros", overhead.target_freeze_micros},
+              {"toolCpuMillis", overhead.tool_cpu_millis},
+              {"toolMaxRssKiB", overhead.tool_max_rss_kib},
+              {"wallMillis", overhead.wall_millis}};
+  if (overhead.budget) out["budget"] = BudgetSummaryToJson(*overhead.budget);
+  if (!overhead.budget_reached.empty()) out["budgetReached"] = overhead.budget_reached;
+  return out;
 }
 
 nlohmann::json StatusToJson(const DebugSessionStatus& status) {

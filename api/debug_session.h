@@ -65,6 +65,15 @@ struct LogsSpec {
   bool previous = true;  // also the previous instance, when the container restarted
 };
 
+// spec.budget: what the snapshot tool may spend (ephemeral containers cannot have resource
+// limits, so the tool enforces its own). Unset fields take the cluster policy's defaults; the
+// policy's ceilings bound them (docs/policy.md, "Overhead budget").
+struct BudgetSpec {
+  std::optional<std::chrono::milliseconds> cpu;  // the tool's CPU time (all its threads)
+  std::optional<std::int64_t> memory_bytes;      // the tool's peak resident memory
+  std::optional<std::chrono::seconds> wall;      // wall-clock time: the tool's --deadline
+};
+
 // The section name that asks for the log pull (spec.capture, the tool's --capture).
 inline constexpr std::string_view kLogsSection = "logs";
 
@@ -80,6 +89,7 @@ struct DebugSessionSpec {
   std::vector<std::string> extra_patterns;
   std::optional<PiiMode> pii;  // not set: the policy's default applies
   LogsSpec logs;
+  BudgetSpec budget;
   std::optional<Requester> requested_by;
 
   bool WantsLogs() const;  // capture names logs
@@ -113,11 +123,25 @@ struct RedactionSummary {
   std::int64_t dropped_fields = 0;
 };
 
+// The budget a session's snapshot tool ran within (the effective spec.budget).
+struct BudgetSummary {
+  std::int64_t cpu_millis = 0;
+  std::int64_t memory_bytes = 0;
+  std::int64_t wall_millis = 0;
+};
+
+// Which budget stopped the capture early (the snapshot's overhead.budgetReached).
+inline constexpr std::string_view kBudgetCpu = "cpu";
+inline constexpr std::string_view kBudgetMemory = "memory";
+inline constexpr std::string_view kBudgetWall = "wall";
+
 struct OverheadSummary {
   std::int64_t target_freeze_micros = 0;
   std::int64_t tool_cpu_millis = 0;
   std::int64_t tool_max_rss_kib = 0;
   std::int64_t wall_millis = 0;
+  std::optional<BudgetSummary> budget;  // written by the controller, from the session's spec
+  std::string budget_reached;           // "", kBudgetCpu, kBudgetMemory or kBudgetWall
 };
 
 // The head of the session's audit chain (see audit/): how many records it has and the
@@ -163,6 +187,12 @@ struct DebugSession {
 // naming the field for a value of the wrong type, a count that is not positive, or a duration that
 // does not parse or is not positive. Admission and ParseDebugSession both read it here.
 StatusOr<LogsSpec> ParseLogsSpec(const nlohmann::json* logs);
+
+// spec.budget as the API object holds it (a missing or null value: all defaults). InvalidArgument
+// naming the field for a value of the wrong type, a duration that does not parse, a cpu that is not
+// a positive number of milliseconds, a wall that is not a positive number of whole seconds, or a
+// memoryBytes that is not a positive integer. Admission and ParseDebugSession both read it here.
+StatusOr<BudgetSpec> ParseBudgetSpec(const nlohmann::json* budget);
 
 // InvalidArgument naming the field when the object lacks what the CRD guarantees.
 StatusOr<DebugSession> ParseDebugSession(const nlohmann::json& object);

@@ -667,6 +667,13 @@ Status ReadOverhead(const json& doc, SnapshotFacts& facts) {
       ReadOptionalCount(*overhead, field::kToolCpuMillis, parent, facts.overhead.tool_cpu_millis));
   EPHEMERA_RETURN_IF_ERROR(
       ReadOptionalCount(*overhead, field::kToolMaxRssKiB, parent, facts.overhead.tool_max_rss_kib));
+  if (const json* reached = FindField(*overhead, field::kBudgetReached)) {
+    if (!reached->is_string() ||
+        (*reached != kBudgetCpu && *reached != kBudgetMemory && *reached != kBudgetWall)) {
+      return FieldError(Dotted(parent, field::kBudgetReached), "is not cpu, memory or wall");
+    }
+    facts.overhead.budget_reached = reached->get<std::string>();
+  }
   return ReadOptionalCount(*overhead, field::kWallMillis, parent, facts.overhead.wall_millis);
 }
 
@@ -751,8 +758,9 @@ SnapshotDocument ReadSnapshotDocument(const json& snapshot) {
                             StringField(*tool, "profile")};
   }
   if (const json* budget = ObjectField(snapshot, field::kBudget); budget != nullptr) {
-    doc.budget =
-        SnapshotBudget{IntField(*budget, "deadlineMillis"), IntField(*budget, "maxOutputBytes")};
+    doc.budget = SnapshotBudget{
+        IntField(*budget, field::kDeadlineMillis), IntField(*budget, field::kMaxOutputBytes),
+        IntField(*budget, field::kCpuMillis), IntField(*budget, field::kMemoryBytes)};
   }
   if (const json* targets = ObjectField(snapshot, field::kTargets); targets != nullptr) {
     doc.targets = SnapshotTargets{IntField(*targets, field::kMainPid),
@@ -784,7 +792,11 @@ SnapshotDocument ReadSnapshotDocument(const json& snapshot) {
                                     IntField(*overhead, field::kTargetMaxThreadFreezeMicros),
                                     IntField(*overhead, field::kToolCpuMillis),
                                     IntField(*overhead, field::kToolMaxRssKiB),
-                                    IntField(*overhead, field::kWallMillis)};
+                                    IntField(*overhead, field::kWallMillis),
+                                    std::nullopt};
+    if (const json* reached = FindField(*overhead, field::kBudgetReached); reached != nullptr) {
+      doc.overhead->budget_reached = ValueOf(reached).text;
+    }
   }
   if (const json* evidence = ObjectField(snapshot, field::kEvidence); evidence != nullptr) {
     doc.evidence = ReadEvidence(*evidence);

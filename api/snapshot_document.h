@@ -91,6 +91,14 @@ inline constexpr std::string_view kTargetMaxThreadFreezeMicros = "targetMaxThrea
 inline constexpr std::string_view kToolCpuMillis = "toolCpuMillis";
 inline constexpr std::string_view kToolMaxRssKiB = "toolMaxRssKiB";
 inline constexpr std::string_view kWallMillis = "wallMillis";
+// Which budget (kBudgetCpu, kBudgetMemory, kBudgetWall of debug_session.h) stopped the capture
+// early; absent when none did.
+inline constexpr std::string_view kBudgetReached = "budgetReached";
+// budget
+inline constexpr std::string_view kDeadlineMillis = "deadlineMillis";
+inline constexpr std::string_view kMaxOutputBytes = "maxOutputBytes";
+inline constexpr std::string_view kCpuMillis = "cpuMillis";
+inline constexpr std::string_view kMemoryBytes = "memoryBytes";
 // The controller-only section (docs/decisions/log-pull.md): written by the tool when --capture
 // names logs, read and removed by the controller before the document leaves it.
 inline constexpr std::string_view kControllerOnly = "controllerOnly";
@@ -291,6 +299,8 @@ struct SnapshotTool {
 struct SnapshotBudget {
   std::optional<std::int64_t> deadline_millis;
   std::optional<std::int64_t> max_output_bytes;
+  std::optional<std::int64_t> cpu_millis;    // absent: no CPU budget
+  std::optional<std::int64_t> memory_bytes;  // absent: no memory budget
 };
 
 struct SnapshotTargets {
@@ -563,6 +573,7 @@ struct SnapshotOverhead {
   std::optional<std::int64_t> tool_cpu_millis;
   std::optional<std::int64_t> tool_max_rss_kib;
   std::optional<std::int64_t> wall_millis;
+  std::optional<std::string> budget_reached;  // display text of `budgetReached` when present
 };
 
 // ---- The incident evidence (`evidence`) ----
@@ -758,7 +769,8 @@ struct SnapshotFacts {
 // their type: sections [string], degraded [string | {section: string, pid: integer|null,
 // reason: string}], targets {pids: [integer >= 0]}, redaction {envRedacted: count,
 // patternsMatched: {rule: count}, droppedFields: [...]}, overhead {targetFreezeMicros,
-// toolCpuMillis, toolMaxRssKiB, wallMillis: count}, where a count is an integer in 0..2^63-1.
+// toolCpuMillis, toolMaxRssKiB, wallMillis: count, budgetReached: "cpu" | "memory" | "wall"},
+// where a count is an integer in 0..2^63-1.
 StatusOr<SnapshotFacts> ParseSnapshotDocument(std::string_view plaintext);
 
 }  // namespace ephemera::api

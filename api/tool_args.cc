@@ -52,6 +52,38 @@ Status ApplyDeadline(std::string_view value, ToolArgs& args) {
   return OkStatus();
 }
 
+Status ApplyCpuBudget(std::string_view value, ToolArgs& args) {
+  StatusOr<std::chrono::nanoseconds> budget =
+      base::ParseDuration(value, base::DurationSyntax::kWholeNumberAndUnit);
+  if (!budget.ok()) return budget.status();
+  if (*budget < kMinToolCpuBudget || *budget > kMaxToolCpuBudget) {
+    return InvalidArgumentError("must be between 1ms and 1h, got " + Quoted(value));
+  }
+  args.cpu_budget = std::chrono::duration_cast<std::chrono::milliseconds>(*budget);
+  return OkStatus();
+}
+
+Status ApplyMemoryBudget(std::string_view value, ToolArgs& args) {
+  size_t digits = 0;
+  while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9') ++digits;
+  std::string_view number = value.substr(0, digits);
+  std::string_view unit = value.substr(digits);
+  std::int64_t scale = unit.empty() ? 1 : unit == "Ki" ? 1024 : unit == "Mi" ? 1024 * 1024 : 0;
+  std::int64_t bytes = 0;
+  bool valid = !number.empty() && number.size() <= 12 && scale != 0;
+  for (char c : number) bytes = bytes * 10 + (c - '0');
+  if (!valid) {
+    return InvalidArgumentError("want a size in bytes such as 67108864, 65536Ki or 64Mi, got " +
+                                Quoted(value));
+  }
+  bytes *= scale;
+  if (bytes < kMinToolMemoryBudgetBytes || bytes > kMaxToolMemoryBudgetBytes) {
+    return InvalidArgumentError("must be between 1Mi and 1024Mi, got " + Quoted(value));
+  }
+  args.memory_budget_bytes = bytes;
+  return OkStatus();
+}
+
 Status ApplyContainerId(std::string_view value, ToolArgs& args) {
   std::string_view id = value;
   if (size_t scheme = id.find("://"); scheme != std::string_view::npos) {
@@ -128,6 +160,8 @@ constexpr FlagRule kFlags[] = {
     {"--recipient", ApplyRecipient},
     {"--profile", ApplyProfile},
     {"--deadline", ApplyDeadline},
+    {"--cpu-budget", ApplyCpuBudget},
+    {"--memory-budget", ApplyMemoryBudget},
     {"--container-id", ApplyContainerId},
     {"--host-namespaces", ApplyHostNamespaces},
     {"--capture", ApplyCapture},
@@ -142,6 +176,12 @@ std::string DeadlineText(std::chrono::milliseconds deadline) {
   return std::to_string(deadline.count()) + "ms";
 }
 
+std::string ByteSizeText(std::int64_t bytes) {
+  if (bytes % (1024 * 1024) == 0) return std::to_string(bytes / (1024 * 1024)) + "Mi";
+  if (bytes % 1024 == 0) return std::to_string(bytes / 1024) + "Ki";
+  return std::to_string(bytes);
+}
+
 }  // namespace
 
 std::vector<std::string> BuildToolArgs(const ToolArgs& args) {
@@ -153,6 +193,8 @@ std::vector<std::string> BuildToolArgs(const ToolArgs& args) {
   for (const std::string& recipient : args.recipients) add("--recipient", recipient);
   add("--profile", std::string(ProfileName(args.profile)));
   add("--deadline", DeadlineText(args.deadline));
+  if (args.cpu_budget) add("--cpu-budget", DeadlineText(*args.cpu_budget));
+  if (args.memory_budget_bytes) add("--memory-budget", ByteSizeText(*args.memory_budget_bytes));
   if (!args.container_id.empty()) add("--container-id", args.container_id);
   if (args.host_namespaces) add("--host-namespaces", "allow");
   if (!args.capture.empty()) {

@@ -15,7 +15,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,6 +31,13 @@ namespace ephemera::api {
 inline constexpr std::chrono::milliseconds kDefaultToolDeadline{20000};
 inline constexpr std::chrono::milliseconds kMinToolDeadline{1};
 inline constexpr std::chrono::milliseconds kMaxToolDeadline{std::chrono::hours(1)};
+// --cpu-budget: the tool's own CPU time (all its threads), checked between units of work.
+inline constexpr std::chrono::milliseconds kMinToolCpuBudget{1};
+inline constexpr std::chrono::milliseconds kMaxToolCpuBudget{std::chrono::hours(1)};
+// --memory-budget: the tool's peak resident memory (VmHWM). Below 1 MiB not even the binary fits;
+// above 1 GiB the tool's address-space ceiling (debugpod/snapshot/sandbox.h) stops it first.
+inline constexpr std::int64_t kMinToolMemoryBudgetBytes = std::int64_t{1} << 20;
+inline constexpr std::int64_t kMaxToolMemoryBudgetBytes = std::int64_t{1} << 30;
 inline constexpr std::size_t kMinContainerIdChars = 12;
 inline constexpr std::size_t kMaxContainerIdChars = 128;
 
@@ -38,8 +47,15 @@ struct ToolArgs {
   // --recipient age1…, repeatable: the age X25519 recipients the snapshot is encrypted to. The
   // controller passes exactly one, the session key's (the admission policy admits no more).
   std::vector<std::string> recipients;
-  Profile profile = Profile::kPtrace;                         // --profile restricted|ptrace
-  std::chrono::milliseconds deadline = kDefaultToolDeadline;  // --deadline, 1ms..1h
+  Profile profile = Profile::kPtrace;  // --profile restricted|ptrace
+  // --deadline, 1ms..1h: the wall-clock budget (the session's spec.budget.wall).
+  std::chrono::milliseconds deadline = kDefaultToolDeadline;
+  // --cpu-budget, 1ms..1h: the tool's CPU time budget (spec.budget.cpu). Unset: none (the
+  // controller always sets it).
+  std::optional<std::chrono::milliseconds> cpu_budget;
+  // --memory-budget, bytes, 1Mi..1Gi (written and read as "64Mi", "512Ki" or plain bytes): the
+  // tool's peak resident memory budget (spec.budget.memoryBytes). Unset: none.
+  std::optional<std::int64_t> memory_budget_bytes;
   // --container-id: the runtime ID of the target container (status.containerStatuses[].containerID,
   // with or without its "<runtime>://" scheme; ParseToolArgs stores it without). Only processes
   // whose /proc/<pid>/cgroup names it are captured. "": not given, every process of the namespace.
@@ -60,8 +76,9 @@ struct ToolArgs {
 
 // The args for `args`, in the order the admission policy expects: --recipient (each), --profile,
 // --deadline (whole seconds as "20s", otherwise milliseconds as "1500ms"); then, when set,
-// --container-id, --host-namespaces allow, --capture; --pii always; then --allow-env, --secret-env
-// and --extra-pattern, once per value. Each flag and its value are two separate args.
+// --cpu-budget (like --deadline), --memory-budget ("64Mi", "512Ki" or bytes), --container-id,
+// --host-namespaces allow, --capture; --pii always; then --allow-env, --secret-env and
+// --extra-pattern, once per value. Each flag and its value are two separate args.
 std::vector<std::string> BuildToolArgs(const ToolArgs& args);
 
 // A flag outside ToolArgs that the caller parses itself (the tool's --pid, --format, ...).

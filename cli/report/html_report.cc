@@ -1037,6 +1037,10 @@ class HtmlReport {
     facts.Add("Tool CPU", overhead.tool_cpu);
     facts.Add("Tool peak RSS", overhead.tool_rss);
     facts.Add("Wall time", overhead.wall);
+    if (!overhead.budget.empty()) facts.Add("Budget", overhead.budget);
+    if (!overhead.budget_reached.empty()) {
+      facts.Add("Budget reached", overhead.budget_reached + ": the capture stopped early");
+    }
     facts.AppendTo(out_);
     HtmlTable table("freeze-table", {"PID", "TID", "THREAD", "FROZEN us", "UNWIND"},
                     {true, true, false, true, false});

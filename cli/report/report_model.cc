@@ -356,10 +356,26 @@ RedactionModel BuildRedaction(const api::SnapshotRedaction& redaction) {
 }
 
 OverheadModel BuildOverhead(const api::SnapshotOverhead& overhead) {
-  return {OptionalMicros(overhead.target_freeze_micros),
-          OptionalMicros(overhead.target_max_thread_freeze_micros),
-          OptionalMillis(overhead.tool_cpu_millis), OptionalKiB(overhead.tool_max_rss_kib),
-          OptionalMillis(overhead.wall_millis)};
+  OverheadModel out{OptionalMicros(overhead.target_freeze_micros),
+                    OptionalMicros(overhead.target_max_thread_freeze_micros),
+                    OptionalMillis(overhead.tool_cpu_millis),
+                    OptionalKiB(overhead.tool_max_rss_kib), OptionalMillis(overhead.wall_millis)};
+  const std::string reached = overhead.budget_reached.value_or("");
+  if (reached == api::kBudgetCpu) out.budget_reached = "CPU";
+  if (reached == api::kBudgetMemory) out.budget_reached = "memory";
+  if (reached == api::kBudgetWall) out.budget_reached = "wall (deadline)";
+  return out;
+}
+
+std::string BudgetText(const api::SnapshotBudget& budget) {
+  std::string out;
+  const auto add = [&out](std::string_view name, const std::string& value) {
+    out += (out.empty() ? "" : ", ") + std::string(name) + " " + value;
+  };
+  if (budget.cpu_millis.has_value()) add("CPU", OptionalMillis(budget.cpu_millis));
+  if (budget.memory_bytes.has_value()) add("memory", FormatBytes(*budget.memory_bytes));
+  if (budget.deadline_millis.has_value()) add("wall", OptionalMillis(budget.deadline_millis));
+  return out;
 }
 
 std::string LogLimitsText(const api::SnapshotLogLimits& limits) {
@@ -579,7 +595,10 @@ ReportModel BuildReportModel(const api::SnapshotDocument& document, const Report
   }
   if (document.redaction.has_value()) model.redaction = BuildRedaction(*document.redaction);
   model.degraded = document.degraded;
-  if (document.overhead.has_value()) model.overhead = BuildOverhead(*document.overhead);
+  if (document.overhead.has_value()) {
+    model.overhead = BuildOverhead(*document.overhead);
+    if (document.budget.has_value()) model.overhead->budget = BudgetText(*document.budget);
+  }
   if (document.evidence.has_value()) {
     model.evidence = EvidenceModel{document.Requested(section::kSockets),
                                    document.Requested(section::kCgroup), document.evidence->network,

@@ -267,6 +267,11 @@ struct OverheadModel {
   std::string tool_cpu;
   std::string tool_rss;
   std::string wall;
+  // What the tool was allowed, from the document's budget: "CPU 2.00 s, memory 64 MiB, wall
+  // 20.00 s" (only the budgets it had); "" when the document names none.
+  std::string budget = {};
+  // The budget that stopped the capture early ("CPU", "memory", "wall (deadline)"); "" when none.
+  std::string budget_reached = {};
 };
 
 // ---- Findings: what the report opens with ----

@@ -669,6 +669,11 @@ class TextReport {
     AppendField(out_, "Tool CPU", overhead.tool_cpu);
     AppendField(out_, "Tool RSS", overhead.tool_rss + " peak");
     AppendField(out_, "Wall time", overhead.wall);
+    if (!overhead.budget.empty()) AppendField(out_, "Budget", overhead.budget);
+    if (!overhead.budget_reached.empty()) {
+      AppendField(out_, "Budget reached",
+                  overhead.budget_reached + ": the capture stopped early (see DEGRADED)");
+    }
   }
 
   const ReportModel& model_;

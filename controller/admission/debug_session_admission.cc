@@ -11,6 +11,7 @@
 #include "base/json_access.h"
 #include "controller/admission/admission_review.h"
 #include "controller/session/log_pull.h"
+#include "controller/session/overhead_budget.h"
 #include "envelope/envelope.h"
 
 namespace ephemera::admission {
@@ -262,6 +263,14 @@ json ValidateDebugSession(const json& review, const session::Policy& policy) {
   auto logs = api::ParseLogsSpec(base::FindField(spec, "logs"));
   if (!logs.ok()) return AdmissionResponse(review, false, logs.status().message());
   if (std::string problem = session::LogsProblem(*logs, policy.logs); !problem.empty()) {
+    return AdmissionResponse(review, false, problem);
+  }
+  auto budget = api::ParseBudgetSpec(base::FindField(spec, "budget"));
+  if (!budget.ok()) return AdmissionResponse(review, false, budget.status().message());
+  api::DebugSessionSpec checked;
+  checked.ttl = std::chrono::ceil<std::chrono::seconds>(*parsed);
+  checked.budget = *budget;
+  if (std::string problem = session::BudgetProblem(checked, policy); !problem.empty()) {
     return AdmissionResponse(review, false, problem);
   }
   return AdmissionResponse(review, true);

@@ -79,6 +79,12 @@ StatusOr<session::Policy> PolicyFrom(const config::ControllerConfig& config) {
   policy.logs.default_limit_bytes = settings.logs_default_limit_bytes;
   policy.logs.max_limit_bytes = settings.logs_max_limit_bytes;
   policy.logs.max_since = settings.logs_max_since;
+  policy.budget.default_cpu = settings.budget_default_cpu;
+  policy.budget.max_cpu = settings.budget_max_cpu;
+  policy.budget.default_memory_bytes = settings.budget_default_memory_bytes;
+  policy.budget.max_memory_bytes = settings.budget_max_memory_bytes;
+  policy.budget.default_wall = settings.budget_default_wall;
+  policy.budget.max_wall = settings.budget_max_wall;
   return policy;
 }
 

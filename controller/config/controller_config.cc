@@ -178,6 +178,32 @@ const std::vector<Setting>& Settings() {
        SecondsTarget(
            [](ControllerConfig& c) -> std::chrono::seconds& { return c.policy.logs_max_since; }),
        "the longest spec.logs.since window (default 24h)"},
+      {"policy.budget.defaultCpu", "budget-default-cpu",
+       SecondsTarget([](ControllerConfig& c) -> std::chrono::seconds& {
+         return c.policy.budget_default_cpu;
+       }),
+       "the snapshot tool's CPU time when spec.budget.cpu is unset (default 2s)"},
+      {"policy.budget.maxCpu", "budget-max-cpu",
+       SecondsTarget(
+           [](ControllerConfig& c) -> std::chrono::seconds& { return c.policy.budget_max_cpu; }),
+       "the most CPU time a session may give the snapshot tool (default 10s)"},
+      {"policy.budget.defaultMemoryBytes", "budget-default-memory-bytes",
+       IntTarget([](ControllerConfig& c) -> int& { return c.policy.budget_default_memory_bytes; }),
+       "the snapshot tool's peak memory in bytes when spec.budget.memoryBytes is unset (default "
+       "67108864)"},
+      {"policy.budget.maxMemoryBytes", "budget-max-memory-bytes",
+       IntTarget([](ControllerConfig& c) -> int& { return c.policy.budget_max_memory_bytes; }),
+       "the most peak memory in bytes a session may give the snapshot tool, at most 1073741824 "
+       "(default 268435456)"},
+      {"policy.budget.defaultWall", "budget-default-wall",
+       SecondsTarget([](ControllerConfig& c) -> std::chrono::seconds& {
+         return c.policy.budget_default_wall;
+       }),
+       "the snapshot tool's deadline when spec.budget.wall is unset (default 20s)"},
+      {"policy.budget.maxWall", "budget-max-wall",
+       SecondsTarget(
+           [](ControllerConfig& c) -> std::chrono::seconds& { return c.policy.budget_max_wall; }),
+       "the longest deadline a session may give the snapshot tool, at most 1h (default 2m)"},
   };
   return settings;
 }
@@ -502,6 +528,42 @@ Status ValidatePolicy(const PolicySettings& policy, const SettingOrigins& origin
       return InvalidArgumentError(
           Where(origins, default_path) + default_path + " must be between 1 and " + max_path +
           " (" + std::to_string(max_value) + "), not " + std::to_string(default_value));
+    }
+  }
+  for (const auto& [default_path, max_path, default_value, max_value] :
+       {std::tuple{"policy.budget.defaultCpu", "policy.budget.maxCpu", policy.budget_default_cpu,
+                   policy.budget_max_cpu},
+        std::tuple{"policy.budget.defaultWall", "policy.budget.maxWall", policy.budget_default_wall,
+                   policy.budget_max_wall}}) {
+    if (max_value < std::chrono::seconds(1) || max_value > std::chrono::hours(1)) {
+      return InvalidArgumentError(Where(origins, max_path) + max_path +
+                                  " must be between 1s and 1h, not " +
+                                  base::FormatDuration(max_value));
+    }
+    if (default_value < std::chrono::seconds(1) || default_value > max_value) {
+      return InvalidArgumentError(
+          Where(origins, default_path) + default_path + " must be between 1s and " + max_path +
+          " (" + base::FormatDuration(max_value) + "), not " + base::FormatDuration(default_value));
+    }
+  }
+  {
+    // The tool needs about 8 MiB to run at all; above 1 GiB its address-space ceiling stops it.
+    constexpr int kMinBudgetMemory = 16 << 20;
+    constexpr int kMaxBudgetMemory = 1 << 30;
+    if (policy.budget_max_memory_bytes < kMinBudgetMemory ||
+        policy.budget_max_memory_bytes > kMaxBudgetMemory) {
+      return InvalidArgumentError(
+          Where(origins, "policy.budget.maxMemoryBytes") +
+          "policy.budget.maxMemoryBytes must be between 16777216 and 1073741824, not " +
+          std::to_string(policy.budget_max_memory_bytes));
+    }
+    if (policy.budget_default_memory_bytes < kMinBudgetMemory ||
+        policy.budget_default_memory_bytes > policy.budget_max_memory_bytes) {
+      return InvalidArgumentError(Where(origins, "policy.budget.defaultMemoryBytes") +
+                                  "policy.budget.defaultMemoryBytes must be between 16777216 and "
+                                  "policy.budget.maxMemoryBytes (" +
+                                  std::to_string(policy.budget_max_memory_bytes) + "), not " +
+                                  std::to_string(policy.budget_default_memory_bytes));
     }
   }
   if (policy.logs_max_since < std::chrono::seconds(1)) {

@@ -105,6 +105,14 @@ struct PolicySettings {
   int logs_default_limit_bytes = 256 * 1024;
   int logs_max_limit_bytes = 512 * 1024;
   std::chrono::seconds logs_max_since{24 * 60 * 60};
+  // spec.budget: the snapshot tool's overhead budget, defaults and ceilings
+  // (session::BudgetPolicy).
+  std::chrono::seconds budget_default_cpu{2};
+  std::chrono::seconds budget_max_cpu{10};
+  int budget_default_memory_bytes = 64 << 20;
+  int budget_max_memory_bytes = 256 << 20;
+  std::chrono::seconds budget_default_wall{20};
+  std::chrono::seconds budget_max_wall{120};
 };
 
 struct ControllerConfig {

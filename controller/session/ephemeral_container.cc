@@ -1,6 +1,7 @@
 #include "controller/session/ephemeral_container.h"
 
 #include "api/tool_args.h"
+#include "controller/session/overhead_budget.h"
 #include "controller/session/planner.h"
 #include "redact/redactor.h"
 
@@ -85,7 +86,12 @@ StatusOr<json> BuildEphemeralContainer(const api::DebugSession& session, const P
   api::ToolArgs tool;
   tool.recipients = {session_recipient};
   tool.profile = session.spec.profile;
-  tool.deadline = policy.tool_deadline;
+  // The session's overhead budget, within the policy's ceilings (checked by the planner): the
+  // wall budget is the tool's deadline.
+  const EffectiveBudget budget = EffectiveBudgetOf(session.spec.budget, policy.budget);
+  tool.deadline = budget.wall;
+  tool.cpu_budget = budget.cpu;
+  tool.memory_budget_bytes = budget.memory_bytes;
   // The tool captures only the processes in the target container's cgroup (H2). In a pod of its
   // own PID namespace that changes nothing; with shareProcessNamespace or hostPID it keeps the
   // other containers' (or the node's) processes out.

@@ -5,6 +5,7 @@
 
 #include "base/hash.h"
 #include "controller/session/log_pull.h"
+#include "controller/session/overhead_budget.h"
 
 namespace ephemera::session {
 namespace {
@@ -72,6 +73,9 @@ std::optional<Plan> CheckPolicy(const api::DebugSession& s, const Policy& policy
   }
   if (std::string problem = LogsProblem(s.spec.logs, policy.logs); !problem.empty()) {
     return End(Action::kDeny, "LogsBeyondPolicy", std::move(problem));
+  }
+  if (std::string problem = BudgetProblem(s.spec, policy); !problem.empty()) {
+    return End(Action::kDeny, "BudgetBeyondPolicy", std::move(problem));
   }
   if (!s.spec.requested_by) {
     return End(Action::kDeny, "RequesterUnknown",
@@ -198,7 +202,10 @@ Plan PlanCapture(const api::DebugSession& s, const Observations& observed, const
       if (overdue) {
         return End(Action::kFail, "SnapshotTimedOut",
                    "the snapshot container did not finish within " +
-                       std::to_string((policy.tool_deadline + policy.tool_grace).count()) + "s");
+                       std::to_string((EffectiveBudgetOf(s.spec.budget, policy.budget).wall +
+                                       policy.tool_grace)
+                                          .count()) +
+                       "s");
       }
       return WaitUntilExpiry(s, policy, now, poll);
   }
@@ -304,7 +311,8 @@ api::TimePoint InjectedAt(const api::DebugSession& session) {
 }
 
 api::TimePoint ToolOverdueAt(const api::DebugSession& session, const Policy& policy) {
-  return InjectedAt(session) + policy.tool_deadline + policy.tool_grace;
+  return InjectedAt(session) + EffectiveBudgetOf(session.spec.budget, policy.budget).wall +
+         policy.tool_grace;
 }
 
 bool IsToolOverdue(const api::DebugSession& session, const Policy& policy, api::TimePoint now) {

@@ -37,6 +37,23 @@ struct LogPolicy {
   LogAccess access = LogAccess::kPodsLog;
 };
 
+// The defaults and ceilings of spec.budget, the snapshot tool's overhead budget
+// (controller/session/overhead_budget.h).
+struct BudgetPolicy {
+  std::chrono::milliseconds default_cpu{2000};
+  std::chrono::milliseconds max_cpu{10000};
+  std::int64_t default_memory_bytes = std::int64_t{64} << 20;
+  std::int64_t max_memory_bytes = std::int64_t{256} << 20;
+  // The wall budget is the tool's own hard deadline (--deadline); the controller gives up on a
+  // container that outlives it by Policy::tool_grace.
+  std::chrono::seconds default_wall{20};
+  std::chrono::seconds max_wall{120};
+};
+
+// The least spec.budget.memoryBytes a session may ask for: the tool itself (binary, libraries,
+// its first allocations) peaks at about 8 MiB before it reads anything (docs/performance.md).
+inline constexpr std::int64_t kMinBudgetMemoryBytes = std::int64_t{16} << 20;
+
 struct Policy {
   std::vector<std::string> allowed_namespaces;    // empty: every namespace not forbidden
   std::vector<std::string> forbidden_namespaces;  // always wins
@@ -44,9 +61,8 @@ struct Policy {
   std::chrono::seconds max_ttl{3600};
   std::vector<api::Profile> allowed_profiles{api::Profile::kRestricted, api::Profile::kPtrace};
   std::string snapshot_image;  // pinned by digest in production
-  // The snapshot tool's own hard deadline; the controller gives up on a container that outlives
-  // it by `tool_grace`.
-  std::chrono::seconds tool_deadline{20};
+  // How long after the tool's deadline (the session's wall budget, `budget`) the controller gives
+  // up on a snapshot container that has not finished.
   std::chrono::seconds tool_grace{40};
   // How long a session may wait for its target container to be running.
   std::chrono::seconds target_wait{60};
@@ -67,6 +83,7 @@ struct Policy {
   api::PiiMode default_pii = api::PiiMode::kStandard;
   api::PiiMode minimum_pii = api::PiiMode::kNone;
   LogPolicy logs;
+  BudgetPolicy budget;
 };
 
 // The session's TTL: its own, else the policy's default (the cap is applied separately).

@@ -4,6 +4,7 @@
 
 #include "base/rfc3339.h"
 #include "controller/session/ephemeral_container.h"
+#include "controller/session/overhead_budget.h"
 
 namespace ephemera::session {
 namespace {
@@ -117,8 +118,8 @@ void AppendLogRecords(const StepOutcome::LogRead& logs, const api::DebugSession&
   }
 }
 
-void Collect(const StepOutcome& outcome, const api::DebugSession& s, api::TimePoint now,
-             Transition& t) {
+void Collect(const StepOutcome& outcome, const api::DebugSession& s, const Policy& policy,
+             api::TimePoint now, Transition& t) {
   // Failed and Completed are both final: nothing will open the container's log again (it may hold
   // a real snapshot, one over a cap), so the key is shredded at once rather than at the TTL.
   t.write = StatusWrite::kNowThenShredKey;
@@ -133,9 +134,19 @@ void Collect(const StepOutcome& outcome, const api::DebugSession& s, api::TimePo
   t.status.snapshot = outcome.snapshot;
   t.status.redaction = outcome.redaction;
   t.status.overhead = outcome.overhead;
+  // The budget the controller gave the tool (which one it reached, if any, is the tool's report).
+  if (t.status.overhead) {
+    t.status.overhead->budget = BudgetSummaryOf(EffectiveBudgetOf(s.spec.budget, policy.budget));
+  }
   t.status.phase = Phase::kCompleted;
   t.status.message = "Snapshot delivered as DebugSnapshot " + s.key.name;
-  t.status.SetCondition("Captured", true, "SnapshotCaptured", "the snapshot tool finished", now);
+  std::string captured = "the snapshot tool finished";
+  if (t.status.overhead && !t.status.overhead->budget_reached.empty()) {
+    captured += "; it reached its " + t.status.overhead->budget_reached +
+                " budget (status.overhead.budget), so what it had not captured by then is "
+                "degraded";
+  }
+  t.status.SetCondition("Captured", true, "SnapshotCaptured", captured, now);
   t.status.SetCondition(
       "Delivered", true, "SnapshotDelivered",
       "encrypted to " + std::to_string(s.spec.recipients.size()) + " recipient(s)", now);
@@ -245,7 +256,7 @@ StatusOr<Transition> ApplyOutcome(const Plan& plan, const StepOutcome& outcome,
       Inject(plan, outcome, s, now, t);
       return t;
     case Action::kCollect:
-      Collect(outcome, s, now, t);
+      Collect(outcome, s, policy, now, t);
       return t;
     case Action::kFail:
       t.status.phase = Phase::kFailed;

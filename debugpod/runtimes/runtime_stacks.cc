@@ -70,4 +70,10 @@ std::vector<StackGroup> GroupStacks(const RuntimeStacks& stacks, size_t max_memb
   return sorted;
 }
 
+std::optional<std::string> RuntimeLimits::StopReason() const {
+  if (std::chrono::steady_clock::now() >= deadline) return std::string("deadline");
+  if (stop_early && stop_early()) return std::string("budget reached");
+  return std::nullopt;
+}
+
 }  // namespace ephemera::runtimes

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -76,6 +77,13 @@ struct RuntimeLimits {
   size_t max_string_bytes = 1024;          // one function, file or thread name
   uint64_t max_read_bytes = 256ull << 20;  // target memory read, in total
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // Another reason to stop, asked wherever the deadline is (the snapshot tool's CPU and memory
+  // budget, debugpod/snapshot/budget.h). Must be cheap and thread safe. Empty: none.
+  std::function<bool()> stop_early = {};
+
+  // "deadline" once the deadline has passed, "budget reached" once stop_early says so; nullopt
+  // while the reader may go on.
+  std::optional<std::string> StopReason() const;
 };
 
 // Stacks with the same state and the same frames (function, file, line, locks), as a Go dump

@@ -27,7 +27,6 @@ using procfs::NetSocket;
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
-constexpr std::string_view kDeadlineReason = "deadline";
 constexpr std::string_view kExitedReason = "process exited";
 constexpr std::string_view kRestrictedReason = "profile restricted: no CAP_SYS_PTRACE";
 
@@ -57,18 +56,32 @@ std::string FdType(std::string_view target) {
   return "other";
 }
 
+// The top-level `budget`: what the run was allowed (cpuMillis and memoryBytes only when set).
+Json BudgetDocument(const CaptureRequest& request) {
+  Json budget = {{field::kDeadlineMillis, request.deadline_budget.count()},
+                 {field::kMaxOutputBytes, request.max_output_bytes}};
+  if (request.cpu_budget) budget[field::kCpuMillis] = request.cpu_budget->count();
+  if (request.memory_budget_bytes) budget[field::kMemoryBytes] = *request.memory_budget_bytes;
+  return budget;
+}
+
 // The sockets of one network namespace, by inode.
 using SocketTable = std::map<uint64_t, NetSocket>;
 
 class SnapshotBuilder {
  public:
   SnapshotBuilder(const CaptureRequest& request, const CaptureDeps& deps)
-      : request_(request), deps_(deps) {}
+      : request_(request),
+        deps_(deps),
+        budget_({request.deadline, request.cpu_budget, request.memory_budget_bytes}, deps.clock,
+                deps.meters) {}
 
   CaptureResult Build();
 
  private:
-  bool DeadlinePassed() const { return deps_.clock.SteadyNow() >= request_.deadline; }
+  // Whether a budget (deadline, CPU, memory) is reached; BudgetReason() says which.
+  bool BudgetReached() { return budget_.Reached(); }
+  std::string BudgetReason() const { return budget_.Reason(); }
   bool Wants(Section section) const { return request_.sections.Has(section); }
 
   void Degrade(Section section, int pid, std::string_view reason, std::optional<int> tid = {}) {
@@ -137,6 +150,7 @@ class SnapshotBuilder {
 
   const CaptureRequest& request_;
   const CaptureDeps& deps_;
+  CaptureBudget budget_;
   redact::RedactionReport report_{};
   std::optional<redact::Redactor> scrubbing_;
   Json value_keys_ = Json::array();  // controllerOnly.valueKeys, when asked for
@@ -319,9 +333,9 @@ void SnapshotBuilder::CaptureThreadsAndStacks(int pid, Json& out) {
   Json blocked = Json::array();
   size_t blocked_count = 0;
   for (int tid : *tasks) {
-    if (Wants(Section::kThreads) && DeadlinePassed()) {
+    if (Wants(Section::kThreads) && BudgetReached()) {
       Degrade(Section::kThreads, pid,
-              std::string(kDeadlineReason) + " (listed " + std::to_string(threads.size()) + " of " +
+              BudgetReason() + " (listed " + std::to_string(threads.size()) + " of " +
                   std::to_string(tasks->size()) + " threads)");
       break;
     }
@@ -370,14 +384,14 @@ void SnapshotBuilder::CaptureThreadsAndStacks(int pid, Json& out) {
   if (Wants(Section::kStacks)) {
     if (request_.profile == Profile::kRestricted) {
       Degrade(Section::kStacks, pid, kRestrictedReason);
-    } else if (DeadlinePassed()) {
-      Degrade(Section::kStacks, pid, kDeadlineReason);
+    } else if (BudgetReached()) {
+      Degrade(Section::kStacks, pid, BudgetReason());
     } else {
       CaptureStacks(pid, threads);
     }
     // Language stacks need no CAP_SYS_PTRACE: memory reads and the JVM's attach work as the
     // target's user.
-    if (!DeadlinePassed()) CaptureRuntime(pid, out);
+    if (!BudgetReached()) CaptureRuntime(pid, out);
   }
   out["threads"] = std::move(threads);
 }
@@ -386,11 +400,12 @@ void SnapshotBuilder::CaptureRuntime(int pid, Json& out) {
   runtimes::RuntimeLimits limits;
   limits.max_frames = static_cast<size_t>(std::max(1, request_.max_frames));
   limits.deadline = request_.deadline;
+  limits.stop_early = [this] { return BudgetReached(); };
   // A reader that cannot tell (the executable unreadable) fails; the next may still recognize
   // the process. Only when none does is the first failure reported.
   std::optional<Status> first_failure;
   for (runtimes::RuntimeReader* reader : deps_.runtimes) {
-    if (DeadlinePassed()) break;
+    if (BudgetReached()) break;
     StatusOr<std::optional<runtimes::RuntimeStacks>> read = reader->Read(pid, limits);
     if (read.ok() && !read->has_value()) continue;  // not this runtime
     if (!read.ok()) {
@@ -430,10 +445,19 @@ void SnapshotBuilder::CaptureStacks(int pid, Json& threads) {
   options.max_frames = request_.max_frames;
   options.deadline = request_.deadline;
   options.proc_root = request_.proc_root;
+  // The CPU and memory budgets between threads and before each binary read for symbols.
+  options.stop_early = [this] { return BudgetReached(); };
   StatusOr<stacks::ProcessStacks> captured = deps_.stacks.Capture(pid, options);
   if (!captured.ok()) {
     Degrade(Section::kStacks, pid, Reason(pid, captured.status()));
     return;
+  }
+  if (BudgetReached()) {
+    size_t stopped = 0;
+    for (const stacks::ThreadStack& ts : captured->threads) stopped += ts.error.empty() ? 1 : 0;
+    Degrade(Section::kStacks, pid,
+            BudgetReason() + " (captured " + std::to_string(stopped) + " of " +
+                std::to_string(captured->threads.size()) + " threads)");
   }
   total_freeze_ += captured->total_freeze;
   max_thread_freeze_ = std::max(max_thread_freeze_, captured->max_thread_freeze);
@@ -532,9 +556,9 @@ void SnapshotBuilder::CaptureFdsAndSockets(int pid, Json& out) {
   std::vector<std::pair<int, uint64_t>> socket_fds;
   std::optional<std::string> link_failure;
   for (size_t i = 0; i < fds->size(); ++i) {
-    if (DeadlinePassed()) {
+    if (BudgetReached()) {
       Degrade(Wants(Section::kFds) ? Section::kFds : Section::kSockets, pid,
-              std::string(kDeadlineReason) + " (read " + std::to_string(i) + " of " +
+              BudgetReason() + " (read " + std::to_string(i) + " of " +
                   std::to_string(fds->size()) + " fds)");
       break;
     }
@@ -566,8 +590,8 @@ void SnapshotBuilder::CaptureFdsAndSockets(int pid, Json& out) {
     out["fds"] = std::move(fd_entries);
   }
   if (!Wants(Section::kSockets)) return;
-  if (DeadlinePassed()) {
-    Degrade(Section::kSockets, pid, kDeadlineReason);
+  if (BudgetReached()) {
+    Degrade(Section::kSockets, pid, BudgetReason());
     return;
   }
   Json sockets = Json::array();
@@ -700,9 +724,8 @@ SnapshotBuilder::CgroupView SnapshotBuilder::ChooseCgroupView(
 Json SnapshotBuilder::CaptureEvidence(int pid) {
   Json evidence = Json::object();
   if (Wants(Section::kSockets)) {
-    if (DeadlinePassed()) {
-      Degrade(SectionName(Section::kSockets), std::nullopt,
-              "evidence.network: " + std::string(kDeadlineReason));
+    if (BudgetReached()) {
+      Degrade(SectionName(Section::kSockets), std::nullopt, "evidence.network: " + BudgetReason());
     } else {
       evidence[ef::kNetwork] = CaptureNetworkEvidence(pid);
     }
@@ -734,10 +757,9 @@ Json SnapshotBuilder::CaptureNetworkEvidence(int pid) {
 
 void SnapshotBuilder::CaptureCgroupEvidence(int pid, Json& evidence) {
   const std::string section(SectionName(Section::kCgroup));
-  if (DeadlinePassed()) {
+  if (BudgetReached()) {
     for (std::string_view part : {ef::kPressure, ef::kMemory}) {
-      Degrade(section, std::nullopt,
-              "evidence." + std::string(part) + ": " + std::string(kDeadlineReason));
+      Degrade(section, std::nullopt, "evidence." + std::string(part) + ": " + BudgetReason());
     }
     return;
   }
@@ -769,8 +791,8 @@ void SnapshotBuilder::CaptureCgroupEvidence(int pid, Json& evidence) {
     }
   }
   evidence[ef::kPressure] = PressureEvidenceDocument(pressure);
-  if (DeadlinePassed()) {
-    Degrade(section, std::nullopt, "evidence.memory: " + std::string(kDeadlineReason));
+  if (BudgetReached()) {
+    Degrade(section, std::nullopt, "evidence.memory: " + BudgetReason());
     return;
   }
   procfs::MemoryEvidence memory = procfs::ReadMemoryEvidence(*view.fs, view.memberships);
@@ -883,8 +905,7 @@ CaptureResult SnapshotBuilder::Build() {
                        {"version", request_.tool_version},
                        {"pid", request_.self_pid},
                        {"profile", ProfileName(request_.profile)}};
-  doc[field::kBudget] = {{"deadlineMillis", request_.deadline_budget.count()},
-                         {"maxOutputBytes", request_.max_output_bytes}};
+  doc[field::kBudget] = BudgetDocument(request_);
   Json sections = Json::array();
   for (Section s : request_.sections.List()) sections.push_back(SectionName(s));
 
@@ -913,8 +934,8 @@ CaptureResult SnapshotBuilder::Build() {
       int pid = node.pid;
       Json process;
       process["pid"] = pid;
-      if (DeadlinePassed()) {
-        for (Section s : request_.sections.List()) Degrade(s, pid, kDeadlineReason);
+      if (BudgetReached()) {
+        for (Section s : request_.sections.List()) Degrade(s, pid, BudgetReason());
         processes.push_back(std::move(process));
         continue;
       }
@@ -943,9 +964,9 @@ CaptureResult SnapshotBuilder::Build() {
       };
       for (const Step& step : steps) {
         if (!step.wanted) continue;
-        if (DeadlinePassed()) {
+        if (BudgetReached()) {
           for (Section s : step.sections) {
-            if (Wants(s)) Degrade(s, pid, kDeadlineReason);
+            if (Wants(s)) Degrade(s, pid, BudgetReason());
           }
           continue;
         }
@@ -968,6 +989,9 @@ CaptureResult SnapshotBuilder::Build() {
                            {field::kToolCpuMillis, 0},
                            {field::kToolMaxRssKiB, 0},
                            {field::kWallMillis, 0}};
+  if (std::optional<BudgetKind> reached = budget_.ReachedKind()) {
+    doc[field::kOverhead][field::kBudgetReached] = BudgetKindName(*reached);
+  }
   if (request_.value_keys_for_controller) {
     // Without targets no environment was read: the controller must not take the empty list for
     // "nothing to hide".
@@ -991,7 +1015,12 @@ void SetToolUsage(Json& document, const ToolUsage& usage) {
   overhead[field::kWallMillis] = usage.wall_millis;
 }
 
-Json WatchdogDocument(const CaptureRequest& request, milliseconds fired_after) {
+namespace {
+
+// A document with nothing captured: the header, no processes, an empty `evidence`, and one
+// document-wide degraded entry with `reason`.
+Json EmptyDocument(const CaptureRequest& request, const std::string& reason,
+                   milliseconds wall_millis) {
   Json doc;
   doc[field::kApiVersion] = api::kSnapshotApiVersion;
   doc[field::kKind] = api::kSnapshotKind;
@@ -1000,8 +1029,7 @@ Json WatchdogDocument(const CaptureRequest& request, milliseconds fired_after) {
                        {"version", request.tool_version},
                        {"pid", request.self_pid},
                        {"profile", ProfileName(request.profile)}};
-  doc[field::kBudget] = {{"deadlineMillis", request.deadline_budget.count()},
-                         {"maxOutputBytes", request.max_output_bytes}};
+  doc[field::kBudget] = BudgetDocument(request);
   doc[field::kTargets] = {{field::kMainPid, request.pid ? Json(*request.pid) : Json(nullptr)},
                           {field::kPids, Json::array()}};
   Json sections = Json::array();
@@ -1014,16 +1042,33 @@ Json WatchdogDocument(const CaptureRequest& request, milliseconds fired_after) {
                             {field::kEnvRedacted, 0},
                             {field::kPatternsMatched, Json::object()},
                             {field::kDroppedFields, Json::array()}};
-  doc[field::kDegraded] =
-      Json::array({{{field::kSection, api::snapshot_section::kWholeDocument},
-                    {field::kReason, "watchdog: capture did not finish within " +
-                                         std::to_string(fired_after.count()) +
-                                         "ms; nothing captured is included"}}});
+  doc[field::kDegraded] = Json::array(
+      {{{field::kSection, api::snapshot_section::kWholeDocument}, {field::kReason, reason}}});
   doc[field::kOverhead] = {{field::kTargetFreezeMicros, 0},
                            {field::kTargetMaxThreadFreezeMicros, 0},
                            {field::kToolCpuMillis, 0},
                            {field::kToolMaxRssKiB, 0},
-                           {field::kWallMillis, fired_after.count()}};
+                           {field::kWallMillis, wall_millis.count()}};
+  return doc;
+}
+
+}  // namespace
+
+Json WatchdogDocument(const CaptureRequest& request, milliseconds fired_after) {
+  return EmptyDocument(request,
+                       "watchdog: capture did not finish within " +
+                           std::to_string(fired_after.count()) + "ms; nothing captured is included",
+                       fired_after);
+}
+
+Json CpuBackstopDocument(const CaptureRequest& request, std::chrono::seconds cpu_limit) {
+  Json doc = EmptyDocument(request,
+                           "cpu backstop: the tool used " + std::to_string(cpu_limit.count()) +
+                               "s of CPU time (RLIMIT_CPU) before the capture finished; nothing "
+                               "captured is included",
+                           milliseconds(0));
+  doc[field::kOverhead][field::kToolCpuMillis] = milliseconds(cpu_limit).count();
+  doc[field::kOverhead][field::kBudgetReached] = BudgetKindName(BudgetKind::kCpu);
   return doc;
 }
 

@@ -6,7 +6,9 @@
 // secret (names, command lines, paths, environment values) passes through the Redactor before it
 // enters the document; a value the redactor fails on is left out and its path listed in
 // redaction.droppedFields. Anything that cannot be read becomes a "degraded" entry with the reason;
-// once the request's deadline passes, every section not yet captured is degraded "deadline".
+// once a budget is reached (the deadline, the CPU or the memory budget: CaptureBudget), the section
+// under way stops and every section not yet captured is degraded with the budget's reason
+// ("deadline", "CPU budget of 500ms reached", ...); overhead.budgetReached says which.
 //
 // Thread safety: CaptureSnapshot may run concurrently with itself if the deps allow it.
 #ifndef EPHEMERA_DEBUGPOD_SNAPSHOT_CAPTURE_H_
@@ -26,6 +28,7 @@
 #include "base/clock.h"
 #include "debugpod/procfs/proc_fs.h"
 #include "debugpod/runtimes/runtime_reader.h"
+#include "debugpod/snapshot/budget.h"
 #include "debugpod/snapshot/command_line.h"
 #include "debugpod/snapshot/stack_source.h"
 #include "debugpod/snapshot/targets.h"
@@ -53,6 +56,10 @@ struct CaptureRequest {
   std::string capture_time;                        // RFC 3339 UTC, e.g. "2024-05-01T12:00:00.123Z"
   std::chrono::steady_clock::time_point deadline;  // capture stops once the clock passes it
   std::chrono::milliseconds deadline_budget{0};    // recorded in the document
+  // The CPU and memory budgets (CaptureBudget): once one is reached, capture stops as at the
+  // deadline. Unset: none. Both are recorded in the document's `budget`.
+  std::optional<std::chrono::milliseconds> cpu_budget;
+  std::optional<std::int64_t> memory_budget_bytes;
   size_t max_output_bytes = kDefaultMaxOutputBytes;  // recorded in the document
   int64_t clock_ticks_per_second = 100;              // sysconf(_SC_CLK_TCK)
   std::string proc_root = "/proc";                   // handed to the stack source
@@ -78,6 +85,9 @@ struct CaptureDeps {
   // Language runtimes' readers (borrowed), asked in turn about each target with the `stacks`
   // section, in both profiles; the first that recognizes a process writes its `runtime` object.
   std::vector<runtimes::RuntimeReader*> runtimes = {};
+  // The tool's CPU time and peak RSS, for the CPU and memory budgets (borrowed). Null: only the
+  // deadline is enforced.
+  ToolMeters* meters = nullptr;
 };
 
 struct CaptureResult {
@@ -101,6 +111,10 @@ void SetToolUsage(Json& document, const ToolUsage& usage);
 // The document the watchdog writes if the capture never finishes: the header, no processes, an
 // empty `evidence` object, and a single degraded entry saying so.
 Json WatchdogDocument(const CaptureRequest& request, std::chrono::milliseconds fired_after);
+
+// The document the CPU backstop writes when the kernel's RLIMIT_CPU soft limit (`cpu_limit`) is
+// reached: like the watchdog's, with overhead.budgetReached "cpu" and a degraded entry saying so.
+Json CpuBackstopDocument(const CaptureRequest& request, std::chrono::seconds cpu_limit);
 
 }  // namespace ephemera::snapshot
 

@@ -224,6 +224,13 @@ Limits:
   --deadline D            wall-clock budget (default 20s; 1ms..1h; units ms, s, m, h). When it
                           passes, what was captured is written, the rest is reported degraded
                           "deadline", and a watchdog ends the process shortly after regardless
+  --cpu-budget D          CPU time budget of the tool, all threads (default none; 1ms..1h).
+                          When reached, the section under way stops and it and the rest are
+                          reported degraded "CPU budget of D reached"; RLIMIT_CPU is set at
+                          twice D (at least D + 1s) as a backstop
+  --memory-budget N       peak resident memory budget of the tool (default none; 1Mi..1024Mi;
+                          suffixes Ki, Mi), checked like --cpu-budget; RLIMIT_DATA is set at
+                          N + 320Mi as a backstop
 
   --version               print the version
   --help                  print this help

@@ -60,7 +60,8 @@ inline constexpr size_t kMinMaxOutputBytes = 16 << 10;
 inline constexpr size_t kMaxMaxOutputBytes = 64 << 20;
 
 struct CommandLine {
-  // The flags the controller passes (--recipient, --profile, --deadline, --container-id,
+  // The flags the controller passes (--recipient, --profile, --deadline, --cpu-budget,
+  // --memory-budget, --container-id,
   // --host-namespaces, --capture, --pii, --allow-env, --secret-env, --extra-pattern). With
   // --host-namespaces allow the controller always passes --container-id too, so a host session
   // still captures only the target container.

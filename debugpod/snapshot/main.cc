@@ -21,11 +21,13 @@
 #include "debugpod/runtimes/golang/go_runtime_reader.h"
 #include "debugpod/runtimes/jvm/jvm_runtime_reader.h"
 #include "debugpod/runtimes/python/python_runtime_reader.h"
+#include "debugpod/snapshot/budget.h"
 #include "debugpod/snapshot/capture.h"
 #include "debugpod/snapshot/command_line.h"
 #include "debugpod/snapshot/output_cap.h"
 #include "debugpod/snapshot/sandbox.h"
 #include "debugpod/snapshot/stack_source.h"
+#include "debugpod/snapshot/system_tool_meters.h"
 #include "debugpod/snapshot/watchdog.h"
 #include "envelope/envelope.h"
 #include "redact/redactor.h"
@@ -96,6 +98,20 @@ int Run(int argc, char** argv) {
   StatusOr<CommandLine> parsed = ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.ok()) return UsageError(parsed.status().message());
   const CommandLine& cl = *parsed;
+  // The kernel's backstops a margin above the CPU and memory budgets (budget.h): they stop a tool
+  // that runs away between two of the capture's budget checks.
+  if (cl.tool.cpu_budget) {
+    CpuBackstop backstop = CpuBackstopFor(*cl.tool.cpu_budget);
+    if (Status limited = LimitCpuTime(backstop.soft, backstop.hard); !limited.ok()) {
+      return Failure("cannot set the CPU backstop: " + limited.message());
+    }
+  }
+  if (cl.tool.memory_budget_bytes) {
+    const auto bytes = static_cast<uint64_t>(DataBackstopBytesFor(*cl.tool.memory_budget_bytes));
+    if (Status limited = LimitDataSize(bytes); !limited.ok()) {
+      return Failure("cannot set the memory backstop: " + limited.message());
+    }
+  }
   // Before the first read of target input and before the watchdog's thread exists (capabilities
   // are per thread). The command line comes from the controller, not from the target.
   // With stacks, the JVM's attach mechanism needs a Unix socket, its trigger file and SIGQUIT.
@@ -136,6 +152,8 @@ int Run(int argc, char** argv) {
   request.capture_time = Rfc3339Now();
   request.deadline = start + cl.tool.deadline;
   request.deadline_budget = cl.tool.deadline;
+  request.cpu_budget = cl.tool.cpu_budget;
+  request.memory_budget_bytes = cl.tool.memory_budget_bytes;
   request.max_output_bytes = cl.max_output_bytes;
   long ticks = sysconf(_SC_CLK_TCK);
   request.clock_ticks_per_second = ticks > 0 ? ticks : 100;
@@ -145,18 +163,27 @@ int Run(int argc, char** argv) {
   // Sealing it also checks every --recipient before any capture work.
   const std::chrono::milliseconds watchdog_after =
       cl.tool.deadline + WatchdogGrace(cl.tool.deadline);
-  std::string fallback = WatchdogDocument(request, watchdog_after).dump() + "\n";
-  if (cl.format == OutputFormat::kAge) {
-    StatusOr<std::string> sealed = envelope::Seal(fallback, cl.tool.recipients);
-    if (!sealed.ok()) {
-      if (sealed.status().code() == StatusCode::kInvalidArgument) {
-        return UsageError("--recipient: " + sealed.status().message());
-      }
-      return Failure("cannot encrypt: " + sealed.status().message());
+  const auto prepare = [&cl](const Json& document) -> StatusOr<std::string> {
+    std::string text = document.dump() + "\n";
+    if (cl.format != OutputFormat::kAge) return text;
+    return envelope::Seal(text, cl.tool.recipients);
+  };
+  StatusOr<std::string> fallback = prepare(WatchdogDocument(request, watchdog_after));
+  if (!fallback.ok()) {
+    if (fallback.status().code() == StatusCode::kInvalidArgument) {
+      return UsageError("--recipient: " + fallback.status().message());
     }
-    fallback = std::move(sealed).value();
+    return Failure("cannot encrypt: " + fallback.status().message());
   }
-  Watchdog watchdog(start + watchdog_after, std::move(fallback));
+  Watchdog watchdog(start + watchdog_after, std::move(fallback).value());
+  if (cl.tool.cpu_budget) {
+    StatusOr<std::string> cpu_fallback =
+        prepare(CpuBackstopDocument(request, CpuBackstopFor(*cl.tool.cpu_budget).soft));
+    if (!cpu_fallback.ok()) return Failure("cannot encrypt: " + cpu_fallback.status().message());
+    if (Status armed = watchdog.ArmCpuBackstop(std::move(cpu_fallback).value()); !armed.ok()) {
+      return Failure("cannot arm the CPU backstop: " + armed.message());
+    }
+  }
 
   procfs::RealProcFs proc(kProcRoot);
   procfs::RealCgroupFs cgroup;
@@ -165,6 +192,7 @@ int Run(int argc, char** argv) {
   procfs::RealProcFs stack_proc(kProcRoot, stacks::kMaxMapsBytes);
   PtraceStackSource stacks(stack_proc);
   base::SystemClock clock;
+  SystemToolMeters meters(proc, getpid());
   CaptureDeps deps{proc,
                    cgroup,
                    [](int pid) -> std::unique_ptr<procfs::CgroupFs> {
@@ -181,6 +209,7 @@ int Run(int argc, char** argv) {
   runtimes::python::PythonRuntimeReader python(kProcRoot, stack_proc);
   runtimes::jvm::JvmRuntimeReader jvm(kProcRoot, stack_proc);
   if (cl.sections.Has(Section::kStacks)) deps.runtimes = {&go, &python, &jvm};
+  deps.meters = &meters;
   CaptureResult result = CaptureSnapshot(request, deps);
   const bool targets_found = result.targets_found;
   SetToolUsage(result.document, MeasureToolUsage(start, proc));

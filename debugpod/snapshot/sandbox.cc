@@ -393,6 +393,32 @@ Status LimitAddressSpace(uint64_t bytes) {
   return OkStatus();
 }
 
+namespace {
+
+Status LowerLimit(int resource, const char* name, rlim_t soft, rlim_t hard) {
+  rlimit limit{};
+  if (getrlimit(resource, &limit) != 0) return InternalError("getrlimit: " + ErrnoText(errno));
+  limit.rlim_max = std::min(limit.rlim_max, hard);
+  limit.rlim_cur = std::min({limit.rlim_cur, soft, limit.rlim_max});
+  if (setrlimit(resource, &limit) != 0) {
+    return InternalError(std::string("setrlimit(") + name + "): " + ErrnoText(errno));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status LimitCpuTime(std::chrono::seconds soft, std::chrono::seconds hard) {
+  return LowerLimit(RLIMIT_CPU, "RLIMIT_CPU", static_cast<rlim_t>(soft.count()),
+                    static_cast<rlim_t>(hard.count()));
+}
+
+Status LimitDataSize(uint64_t bytes) {
+  if (kSanitizerBuild) return OkStatus();
+  return LowerLimit(RLIMIT_DATA, "RLIMIT_DATA", static_cast<rlim_t>(bytes),
+                    static_cast<rlim_t>(bytes));
+}
+
 Status InstallSandbox(Profile profile, const SandboxOptions& options) {
   const int threads = ThreadCount();
   if (threads != 1) {

@@ -15,6 +15,7 @@
 #ifndef EPHEMERA_DEBUGPOD_SNAPSHOT_SANDBOX_H_
 #define EPHEMERA_DEBUGPOD_SNAPSHOT_SANDBOX_H_
 
+#include <chrono>
 #include <cstdint>
 
 #include "base/status.h"
@@ -51,6 +52,14 @@ Status MakeNonDumpable();
 // Lowers RLIMIT_AS, soft and hard, to `bytes` (keeps a lower limit already set). Does nothing in
 // sanitizer builds (see kSanitizerBuild).
 Status LimitAddressSpace(uint64_t bytes);
+
+// Lowers RLIMIT_CPU to `soft` and `hard` seconds (keeps lower limits already set). The caller
+// decides what SIGXCPU does at the soft limit (debugpod/snapshot/watchdog.h, ArmCpuBackstop).
+Status LimitCpuTime(std::chrono::seconds soft, std::chrono::seconds hard);
+
+// Lowers RLIMIT_DATA, soft and hard, to `bytes` (keeps a lower limit already set). Does nothing in
+// sanitizer builds (the sanitizers' shadow memory counts as data).
+Status LimitDataSize(uint64_t bytes);
 
 // What the sandbox lets through beyond the capture's needs. The default is the strictest.
 struct SandboxOptions {

@@ -5,8 +5,35 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 
 namespace ephemera::snapshot {
+namespace {
+
+// The Watchdog whose CPU backstop is armed, for the SIGXCPU handler (a handler gets no argument).
+std::atomic<Watchdog*> cpu_backstop_owner{nullptr};
+
+}  // namespace
+
+Status Watchdog::ArmCpuBackstop(std::string fallback_output) {
+  cpu_fallback_output_ = std::move(fallback_output);
+  cpu_backstop_owner.store(this);
+  struct sigaction action {};
+  action.sa_handler = &Watchdog::OnCpuLimit;
+  sigemptyset(&action.sa_mask);
+  if (sigaction(SIGXCPU, &action, nullptr) != 0) {
+    return InternalError("sigaction(SIGXCPU) failed with errno " + std::to_string(errno));
+  }
+  return OkStatus();
+}
+
+// Async-signal-safe: an atomic exchange, write(2) and _exit(2).
+void Watchdog::OnCpuLimit(int) {
+  Watchdog* owner = cpu_backstop_owner.load();
+  if (owner == nullptr) _exit(kWatchdogExitCode);
+  if (!owner->output_claimed_.exchange(true)) WriteAll(STDOUT_FILENO, owner->cpu_fallback_output_);
+  _exit(owner->exit_code_);
+}
 
 Watchdog::Watchdog(std::chrono::steady_clock::time_point fire_at, std::string fallback_output,
                    int exit_code)
@@ -23,6 +50,8 @@ Watchdog::Watchdog(std::chrono::steady_clock::time_point fire_at, std::string fa
 }
 
 Watchdog::~Watchdog() {
+  Watchdog* self = this;
+  cpu_backstop_owner.compare_exchange_strong(self, nullptr);
   {
     base::MutexLock lock(mu_);
     disarmed_ = true;

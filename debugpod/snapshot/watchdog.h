@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "base/mutex.h"
+#include "base/status.h"
 
 namespace ephemera::snapshot {
 
@@ -31,11 +32,22 @@ class Watchdog {
   // caller must not write.
   bool ClaimOutput() { return !output_claimed_.exchange(true); }
 
+  // The CPU backstop: installs a SIGXCPU handler (the kernel sends SIGXCPU at RLIMIT_CPU's soft
+  // limit) that does what the watchdog does when it fires, with `fallback_output` (prepared and
+  // sealed up front, like the watchdog's: nothing may be allocated in a signal handler). Without
+  // it the default action would kill the tool with no output at all; with it the controller gets a
+  // document that says why there is nothing. At most one Watchdog may arm it; the handler stays
+  // installed, and after this Watchdog is destroyed only exits. Call before the capture starts.
+  // Internal when the handler cannot be installed.
+  Status ArmCpuBackstop(std::string fallback_output);
+
  private:
   void Run();
+  static void OnCpuLimit(int signal);
 
   std::chrono::steady_clock::time_point fire_at_;
   std::string fallback_output_;
+  std::string cpu_fallback_output_;
   int exit_code_;
   std::atomic<bool> output_claimed_{false};
   base::Mutex mu_;

@@ -154,6 +154,7 @@ const ElfModule* ElfCodeMap::ModuleFor(const procfs::MapEntry& mapping) {
       std::chrono::steady_clock::now() >= deadline_) {
     return nullptr;  // not cached: a later call with time left may still load it
   }
+  if (stop_early_ && stop_early_()) return nullptr;
   const auto over_budget = [&] {
     return ResourceExhaustedError(
         "refused: this process's modules already hold " + std::to_string(module_bytes_) +

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -65,6 +66,10 @@ class ElfCodeMap final : public CodeMap {
              std::chrono::steady_clock::time_point deadline = {},
              uint64_t max_module_bytes = kDefaultMaxProcessModuleBytes);
 
+  // Another reason to load no further module, asked like the deadline (the snapshot tool's CPU
+  // and memory budget). Empty: none.
+  void SetStopEarly(std::function<bool()> stop_early) { stop_early_ = std::move(stop_early); }
+
   bool IsCode(uint64_t pc) override;
   StatusOr<UnwindRow> FindUnwindRow(uint64_t pc) override;
 
@@ -88,6 +93,7 @@ class ElfCodeMap final : public CodeMap {
   std::vector<procfs::MapEntry> maps_;
   ModuleLoader& loader_;
   std::chrono::steady_clock::time_point deadline_;
+  std::function<bool()> stop_early_;
   uint64_t max_module_bytes_;
   uint64_t module_bytes_ = 0;
   std::map<std::string, std::unique_ptr<ElfModule>> modules_;  // null: failed to load

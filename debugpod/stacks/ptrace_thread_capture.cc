@@ -180,6 +180,16 @@ class StopWindow {
   bool PastDeadline(Clock::time_point now) const {
     return HasDeadline(request_.deadline) && now >= request_.deadline;
   }
+  // Asks request_.stop_early (once it said stop, no more): false once no further thread may be
+  // stopped. Asked only when there is another thread to stop; past the deadline it is not asked
+  // (that stop is the deadline's, reported as such).
+  bool MayStartAnother() {
+    if (!stopped_early_ && !PastDeadline(Clock::now()) && request_.stop_early &&
+        request_.stop_early()) {
+      stopped_early_ = true;
+    }
+    return !stopped_early_;
+  }
   bool HasMoreThreads() const { return next_ < tids_.size() || !relisted_; }
   std::optional<int> NextThread();
   bool MayWiden(Clock::time_point now) const;
@@ -221,6 +231,7 @@ class StopWindow {
   bool vm_readv_usable_ = true;
   int mem_fd_ = -1;
   bool consumed_child_signal_ = false;
+  bool stopped_early_ = false;  // request_.stop_early said so: no further thread is stopped
 };
 
 std::optional<int> StopWindow::NextThread() {
@@ -240,7 +251,7 @@ std::optional<int> StopWindow::NextThread() {
 }
 
 bool StopWindow::MayWiden(Clock::time_point now) const {
-  if (!opened_ || in_flight_.size() >= kStopWindow) return false;
+  if (!opened_ || stopped_early_ || in_flight_.size() >= kStopWindow) return false;
   // Each result waiting for on_resumed may hold a stack copy: keep them as few as the window.
   if (pending_.size() >= kStopWindow) return false;
   return now >= widen_at_;
@@ -432,7 +443,7 @@ void StopWindow::Wait(Clock::time_point now) {
   for (const Attached& thread : in_flight_) {
     until = std::min(until, thread.interrupted + request_.stop_timeout);
   }
-  if (opened_ && in_flight_.size() < kStopWindow && HasMoreThreads()) {
+  if (opened_ && !stopped_early_ && in_flight_.size() < kStopWindow && HasMoreThreads()) {
     until = std::min(until, widen_at_);
   }
   if (until <= now) return;
@@ -464,12 +475,13 @@ void StopWindow::Run() {
     if (in_flight_.empty()) {
       // Nothing is interrupted, so the callbacks delay no thread; then the next thread.
       while (!pending_.empty()) RunOnePending();
+      if (!HasMoreThreads() || !MayStartAnother()) break;
       std::optional<int> tid = NextThread();
       if (!tid) break;
       Start(*tid);
       continue;
     }
-    if (MayWiden(now)) {
+    if (MayWiden(now) && HasMoreThreads() && MayStartAnother()) {
       if (std::optional<int> tid = NextThread()) {
         Start(*tid);
         continue;
@@ -493,8 +505,9 @@ void StopWindow::Run() {
   while (std::optional<int> tid = NextThread()) {
     CapturedThread& skipped = out_.emplace_back();
     skipped.tid = *tid;
-    skipped.error_number = ETIMEDOUT;
-    skipped.error = "deadline exceeded before this thread was stopped";
+    skipped.error_number = stopped_early_ ? ECANCELED : ETIMEDOUT;
+    skipped.error = stopped_early_ ? "budget reached before this thread was stopped"
+                                   : "deadline exceeded before this thread was stopped";
   }
   while (!pending_.empty()) RunOnePending();
   ReleaseStoppedLateThreads();

@@ -60,6 +60,11 @@ struct ThreadCaptureRequest {
   size_t stack_bytes = size_t{32} * 1024;
   // Threads not yet stopped when it passes are reported with an error; default: none.
   std::chrono::steady_clock::time_point deadline;
+  // Asked before each further thread is stopped (not past the deadline), on the calling thread;
+  // once true, no further thread is stopped: those never interrupted are reported with ECANCELED
+  // "budget reached before this thread was stopped", while threads already interrupted are still
+  // waited for (up to stop_timeout) and captured. Empty: never.
+  std::function<bool()> stop_early;
   // How long one thread may take from its PTRACE_INTERRUPT to the stop (a thread in
   // uninterruptible sleep never gets there).
   std::chrono::milliseconds stop_timeout{500};

@@ -47,6 +47,7 @@ StatusOr<ProcessStacks> CaptureStacks(int pid, const procfs::ProcFs& proc,
   request.proc_root = options.proc_root;
   request.stack_bytes = options.stack_bytes;
   request.deadline = options.deadline;
+  request.stop_early = options.stop_early;
   request.stop_timeout = options.stop_timeout;
 
   ProcRootModuleLoader loader(options.proc_root, pid);
@@ -66,6 +67,7 @@ StatusOr<ProcessStacks> CaptureStacks(int pid, const procfs::ProcFs& proc,
   if (maps.ok()) {
     request.maps = *maps;
     code.emplace(*maps, loader, options.deadline);
+    code->SetStopEarly(options.stop_early);
     // Unwind each thread once it runs again (while the capture waits for other stops) and free its
     // stack copy, so that the tool holds a few copies at a time, not one per thread (1000 threads
     // x 32 KiB would be 31 MiB).
@@ -107,6 +109,7 @@ StatusOr<ProcessStacks> CaptureStacks(int pid, const procfs::ProcFs& proc,
     if (any_captured) maps = ReadMaps(proc, pid);
     code.emplace(maps.ok() ? std::move(*maps) : std::vector<procfs::MapEntry>{}, loader,
                  options.deadline);
+    code->SetStopEarly(options.stop_early);
   }
 
   ProcessStacks out;

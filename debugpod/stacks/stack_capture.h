@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,11 @@ struct StackCaptureOptions {
       size_t{32} * 1024;  // bounded slice of each thread's stack copied while stopped
   int max_frames = 64;
   std::chrono::steady_clock::time_point deadline;  // give up (resume everything) once passed
+  // Another reason to give up (the snapshot tool's CPU and memory budget:
+  // debugpod/snapshot/budget.h): asked before each further thread is stopped and before each
+  // binary is read for symbols, on the capture's ptrace thread or the caller's, so it must be
+  // thread safe. Unlike the deadline, threads already interrupted are still captured. Empty: none.
+  std::function<bool()> stop_early;
   // Where the binaries (<proc_root>/<pid>/root/..., map_files/) and <pid>/mem are opened: files
   // read as bytes, not text, so not through ProcFs. Give the same root as the ProcFs.
   std::string proc_root = "/proc";
@@ -97,8 +103,10 @@ struct ProcessStacks {
 // A default-constructed (epoch) deadline means "no deadline". Once it passes, no further thread is
 // stopped (those left are reported with error "deadline exceeded before this thread was stopped"),
 // stops in progress are waited for no longer ("deadline exceeded while waiting for this thread to
-// stop"), and no further binary is read for symbols (frames keep their pc and module). Nothing
-// stays stopped or traced after the call returns.
+// stop"), and no further binary is read for symbols (frames keep their pc and module). Once
+// stop_early says so, no further thread is stopped either (error "budget reached before this thread
+// was stopped") and no further binary is read, but stops in progress are still taken. Nothing stays
+// stopped or traced after the call returns.
 //
 // Errors: PermissionDenied (with the errno name, e.g. "EPERM: ptrace not permitted (needs
 // CAP_SYS_PTRACE or same uid and ptrace_scope 0)") if no thread could be attached; NotFound if the

@@ -63,6 +63,51 @@ TEST(DebugSessionTest, StatusRoundTrips) {
   ASSERT_NE(again->status.FindCondition("Captured"), nullptr);
 }
 
+TEST(DebugSessionTest, ParsesTheBudget) {
+  nlohmann::json object = session::testing::SessionObject();
+  auto none = ParseDebugSession(object);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->spec.budget.cpu || none->spec.budget.memory_bytes || none->spec.budget.wall);
+  object["spec"]["budget"] = {{"cpu", "1500ms"}, {"memoryBytes", 33554432}, {"wall", "1m30s"}};
+  auto s = ParseDebugSession(object);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->spec.budget.cpu, std::chrono::milliseconds(1500));
+  EXPECT_EQ(s->spec.budget.memory_bytes, 33554432);
+  EXPECT_EQ(s->spec.budget.wall, std::chrono::seconds(90));
+  for (const auto& [budget, message] : std::vector<std::pair<nlohmann::json, std::string>>{
+           {{{"cpu", "1500us"}},
+            "spec.budget.cpu: 1500us is not a positive whole number of milliseconds; ask for e.g. "
+            "2s"},
+           {{{"wall", "0s"}},
+            "spec.budget.wall: 0s is not a positive whole number of seconds; ask for e.g. 30s"},
+           {{{"memoryBytes", -1}}, "spec.budget.memoryBytes: must be a positive integer, not -1"},
+           {"fast", "spec.budget: must be an object"}}) {
+    object["spec"]["budget"] = budget;
+    auto refused = ParseDebugSession(object);
+    ASSERT_FALSE(refused.ok()) << budget.dump();
+    EXPECT_EQ(refused.status().message(), message);
+  }
+}
+
+TEST(DebugSessionTest, OverheadWithBudgetRoundTrips) {
+  auto s = ParseDebugSession(session::testing::SessionObject());
+  ASSERT_TRUE(s.ok());
+  OverheadSummary overhead{1, 2, 3, 4, std::nullopt, ""};
+  overhead.budget = BudgetSummary{500, 64 << 20, 20000};
+  overhead.budget_reached = std::string(kBudgetMemory);
+  s->status.overhead = overhead;
+  nlohmann::json object = session::testing::SessionObject();
+  object["status"] = StatusToJson(s->status);
+  EXPECT_EQ(object["status"]["overhead"]["budget"]["memoryBytes"], 64 << 20);
+  auto again = ParseDebugSession(object);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_TRUE(again->status.overhead && again->status.overhead->budget);
+  EXPECT_EQ(again->status.overhead->budget->cpu_millis, 500);
+  EXPECT_EQ(again->status.overhead->budget->wall_millis, 20000);
+  EXPECT_EQ(again->status.overhead->budget_reached, "memory");
+  EXPECT_EQ(StatusToJson(again->status)["overhead"], object["status"]["overhead"]);
+}
+
 TEST(DebugSessionTest, ConditionTransitionTimeChangesOnlyOnFlip) {
   DebugSessionStatus status;
   const TimePoint t1{std::chrono::seconds(100)};

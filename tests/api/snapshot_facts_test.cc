@@ -62,6 +62,24 @@ TEST(SnapshotFactsTest, ReadsWhatTheToolWrites) {
   EXPECT_EQ(facts->overhead.wall_millis, 15);
 }
 
+TEST(SnapshotFactsTest, ReadsWhichBudgetWasReachedAndRefusesAnyOtherWord) {
+  EXPECT_EQ(ParseSnapshotDocument(ToolDocument().dump())->overhead.budget_reached, "");
+  for (const char* kind : {"cpu", "memory", "wall"}) {
+    json doc = ToolDocument();
+    doc["overhead"]["budgetReached"] = kind;
+    auto facts = ParseSnapshotDocument(doc.dump());
+    ASSERT_TRUE(facts.ok()) << facts.status().ToString();
+    EXPECT_EQ(facts->overhead.budget_reached, kind);
+  }
+  for (const json& bad : {json("disk"), json(1), json::array()}) {
+    json doc = ToolDocument();
+    doc["overhead"]["budgetReached"] = bad;
+    EXPECT_EQ(Refusal(doc),
+              std::string(kPrefix) + "field 'overhead.budgetReached' is not cpu, memory or wall")
+        << bad.dump();
+  }
+}
+
 TEST(SnapshotFactsTest, OptionalFieldsMayBeAbsent) {
   auto facts = ParseSnapshotDocument(R"({"apiVersion":"ephemera.dev/snapshot/v1"})");
   ASSERT_TRUE(facts.ok()) << facts.status().ToString();

@@ -22,6 +22,8 @@ ToolArgs FullArgs() {
   args.recipients = {kRecipient, "age1second"};
   args.profile = Profile::kRestricted;
   args.deadline = milliseconds(45000);
+  args.cpu_budget = milliseconds(1500);
+  args.memory_budget_bytes = 96 * 1024 * 1024;
   args.container_id = "0123456789abcdef0123456789abcdef";
   args.host_namespaces = true;
   args.capture = {"process", "threads", "env"};
@@ -48,6 +50,8 @@ TEST(ToolArgsTest, EveryFieldSurvivesBuildAndParse) {
   EXPECT_EQ(got->recipients, want.recipients);
   EXPECT_EQ(got->profile, want.profile);
   EXPECT_EQ(got->deadline, want.deadline);
+  EXPECT_EQ(got->cpu_budget, want.cpu_budget);
+  EXPECT_EQ(got->memory_budget_bytes, want.memory_budget_bytes);
   EXPECT_EQ(got->container_id, want.container_id);
   EXPECT_EQ(got->host_namespaces, want.host_namespaces);
   EXPECT_EQ(got->capture, want.capture);
@@ -109,10 +113,10 @@ TEST(ToolArgsTest, EveryFlagBuildWritesParses) {
     StatusOr<ToolArgs> inline_form = Parse({built[i] + "=" + built[i + 1]});
     EXPECT_TRUE(inline_form.ok()) << built[i] << ": " << inline_form.status().ToString();
   }
-  EXPECT_EQ(flags,
-            std::set<std::string>({"--recipient", "--profile", "--deadline", "--container-id",
-                                   "--host-namespaces", "--capture", "--pii", "--allow-env",
-                                   "--secret-env", "--extra-pattern"}));
+  EXPECT_EQ(flags, std::set<std::string>({"--recipient", "--profile", "--deadline", "--cpu-budget",
+                                          "--memory-budget", "--container-id", "--host-namespaces",
+                                          "--capture", "--pii", "--allow-env", "--secret-env",
+                                          "--extra-pattern"}));
 }
 
 // The order the chart's ValidatingAdmissionPolicy matches.
@@ -121,11 +125,48 @@ TEST(ToolArgsTest, BuildWritesTheOrderTheAdmissionPolicyExpects) {
   std::vector<std::string> built = BuildToolArgs(FullArgs());
   for (size_t i = 0; i < built.size(); i += 2) flags.push_back(built[i]);
   EXPECT_EQ(flags, std::vector<std::string>(
-                       {"--recipient", "--recipient", "--profile", "--deadline", "--container-id",
-                        "--host-namespaces", "--capture", "--pii", "--allow-env", "--allow-env",
-                        "--secret-env", "--secret-env", "--extra-pattern", "--extra-pattern"}));
-  EXPECT_EQ(built[11], "allow");
-  EXPECT_EQ(built[13], "process,threads,env");
+                       {"--recipient", "--recipient", "--profile", "--deadline", "--cpu-budget",
+                        "--memory-budget", "--container-id", "--host-namespaces", "--capture",
+                        "--pii", "--allow-env", "--allow-env", "--secret-env", "--secret-env",
+                        "--extra-pattern", "--extra-pattern"}));
+  EXPECT_EQ(built[9], "1500ms");
+  EXPECT_EQ(built[11], "96Mi");
+  EXPECT_EQ(built[15], "allow");
+  EXPECT_EQ(built[17], "process,threads,env");
+}
+
+TEST(ToolArgsTest, BudgetsSurviveInEveryUnit) {
+  for (milliseconds cpu :
+       {milliseconds(1), milliseconds(250), milliseconds(2000), kMaxToolCpuBudget}) {
+    for (std::int64_t memory : {kMinToolMemoryBudgetBytes, std::int64_t{1536} * 1024,
+                                std::int64_t{64} * 1024 * 1024 + 1, kMaxToolMemoryBudgetBytes}) {
+      ToolArgs args;
+      args.cpu_budget = cpu;
+      args.memory_budget_bytes = memory;
+      StatusOr<ToolArgs> got = Parse(BuildToolArgs(args));
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      EXPECT_EQ(got->cpu_budget, cpu);
+      EXPECT_EQ(got->memory_budget_bytes, memory);
+    }
+  }
+  StatusOr<ToolArgs> plain = Parse({"--memory-budget", "2097152", "--cpu-budget", "2s"});
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->memory_budget_bytes, std::int64_t{2} << 20);
+  EXPECT_EQ(plain->cpu_budget, milliseconds(2000));
+}
+
+TEST(ToolArgsTest, BudgetsOutsideTheirRangeAreRefused) {
+  EXPECT_THAT(ErrorOf({"--cpu-budget", "0ms"}), StartsWith("--cpu-budget: must be between 1ms"));
+  EXPECT_THAT(ErrorOf({"--cpu-budget", "2h"}), StartsWith("--cpu-budget: must be between 1ms"));
+  EXPECT_THAT(ErrorOf({"--cpu-budget", "1.5s"}), StartsWith("--cpu-budget: "));
+  EXPECT_THAT(ErrorOf({"--memory-budget", "1023Ki"}),
+              StartsWith("--memory-budget: must be between 1Mi and 1024Mi"));
+  EXPECT_THAT(ErrorOf({"--memory-budget", "1025Mi"}),
+              StartsWith("--memory-budget: must be between 1Mi and 1024Mi"));
+  EXPECT_THAT(ErrorOf({"--memory-budget", "64M"}),
+              HasSubstr("want a size in bytes such as 67108864, 65536Ki or 64Mi"));
+  EXPECT_THAT(ErrorOf({"--memory-budget", "Mi"}), HasSubstr("want a size in bytes"));
+  EXPECT_THAT(ErrorOf({"--memory-budget", "99999999999999Mi"}), HasSubstr("want a size in bytes"));
 }
 
 TEST(ToolArgsTest, UnsetOptionsWriteNoFlag) {

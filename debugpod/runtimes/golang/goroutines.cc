@@ -199,8 +199,8 @@ Status ReadGoroutines(MemoryReader& memory, Pclntab& table, const GoProcessView&
         stop_reason = "scanned " + std::to_string(max_scan) + " goroutine slots";
         break;
       }
-      if (std::chrono::steady_clock::now() >= limits.deadline) {
-        stop_reason = "deadline";
+      if (std::optional<std::string> stop = limits.StopReason()) {
+        stop_reason = *stop;
         break;
       }
       ++scanned;

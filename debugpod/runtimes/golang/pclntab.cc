@@ -360,8 +360,8 @@ GoStackWalk WalkGoStack(Pclntab& table, uint64_t pc, uint64_t sp, uint64_t stack
   while (true) {
     // One frame may cost several pcvalue tables of up to max_pcvalue_steps each: a hostile
     // table must not hold a goroutine past the deadline the caller checks between goroutines.
-    if (std::chrono::steady_clock::now() >= limits.deadline) {
-      walk.problem = "deadline";
+    if (std::optional<std::string> stop = limits.StopReason()) {
+      walk.problem = *stop;
       return walk;
     }
     if (walk.frames.size() >= limits.max_frames) {

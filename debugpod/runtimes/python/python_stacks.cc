@@ -113,8 +113,8 @@ class Walker {
   }
   bool Stopped() {
     if (!fatal_.ok()) return true;
-    if (std::chrono::steady_clock::now() >= limits_.deadline) {
-      fatal_ = DeadlineExceededError("deadline reached");
+    if (std::optional<std::string> stop = limits_.StopReason()) {
+      fatal_ = DeadlineExceededError(*stop == "deadline" ? "deadline reached" : *stop);
       return true;
     }
     return false;

@@ -189,6 +189,24 @@ TEST(ReportModelTest, SummarisesCgroupAndOverheadForPeople) {
   EXPECT_EQ(model.overhead->target_freeze, "559 us");
   EXPECT_EQ(model.overhead->tool_cpu, "36.0 ms");
   EXPECT_EQ(model.overhead->wall, "-");
+  EXPECT_EQ(model.overhead->budget_reached, "");
+}
+
+TEST(ReportModelTest, ShowsTheBudgetAndWhichWasReached) {
+  json doc = LoadReportFixture("minimal.json");
+  doc["budget"] = {{"deadlineMillis", 20000},
+                   {"maxOutputBytes", 4194304},
+                   {"cpuMillis", 500},
+                   {"memoryBytes", 67108864}};
+  doc["overhead"] = {{"toolCpuMillis", 512}, {"budgetReached", "cpu"}};
+  ReportModel model = ModelOf(doc);
+  ASSERT_TRUE(model.overhead.has_value());
+  EXPECT_EQ(model.overhead->budget, "CPU 500.0 ms, memory 64 MiB, wall 20.00 s");
+  EXPECT_EQ(model.overhead->budget_reached, "CPU");
+  doc["overhead"]["budgetReached"] = "wall";
+  EXPECT_EQ(ModelOf(doc).overhead->budget_reached, "wall (deadline)");
+  doc["overhead"]["budgetReached"] = "disk";
+  EXPECT_EQ(ModelOf(doc).overhead->budget_reached, "") << "an unknown word is not shown as one";
 }
 
 TEST(ReportModelTest, ListsEveryCapturedStackFreeze) {

@@ -227,6 +227,55 @@ TEST(DebugSessionAdmissionTest, ValidateChecksTheLogBoundsAgainstThePolicy) {
             "spec.logs.previous: must be true or false, not \"yes\"");
 }
 
+TEST(DebugSessionAdmissionTest, ValidateChecksTheBudgetAgainstThePolicy) {
+  session::Policy policy;
+  const auto message_for = [&](json budget) {
+    json spec = Spec();
+    spec["budget"] = std::move(budget);
+    json out = ValidateDebugSession(Stamped(Review(spec)), policy);
+    return out["response"]["allowed"] == true
+               ? std::string("allowed")
+               : out["response"]["status"]["message"].get<std::string>();
+  };
+  // At the ceilings (10s, 256Mi, 2m by default): allowed; just above each: refused by name.
+  EXPECT_EQ(message_for({{"cpu", "10s"}, {"memoryBytes", 268435456}, {"wall", "2m"}}), "allowed");
+  EXPECT_EQ(message_for({{"cpu", "10001ms"}}),
+            "spec.budget.cpu: 10001ms exceeds the cluster's maximum of 10s of CPU time; ask for "
+            "10s or less");
+  EXPECT_EQ(message_for({{"memoryBytes", 268435457}}),
+            "spec.budget.memoryBytes: 268435457 exceeds the cluster's maximum of 268435456 "
+            "(256Mi) bytes; ask for 268435456 or less");
+  EXPECT_EQ(message_for({{"wall", "121s"}}),
+            "spec.budget.wall: 2m1s exceeds the cluster's maximum of 2m; ask for 2m or less");
+  EXPECT_EQ(message_for({{"memoryBytes", 1048576}}),
+            "spec.budget.memoryBytes: 1048576 is below the 16777216 (16Mi) bytes the snapshot "
+            "tool needs to run at all; ask for at least 16777216");
+  EXPECT_EQ(message_for(json::object()), "allowed");
+  EXPECT_EQ(message_for({{"cpu", 2}}),
+            "spec.budget.cpu: must be a duration string such as \"2s\", not 2");
+  EXPECT_EQ(message_for({{"wall", "1500ms"}}),
+            "spec.budget.wall: 1500ms is not a positive whole number of seconds; ask for e.g. 30s");
+  EXPECT_EQ(message_for({{"cpu", "0s"}}),
+            "spec.budget.cpu: 0s is not a positive whole number of milliseconds; ask for e.g. 2s");
+  EXPECT_EQ(message_for({{"memoryBytes", "64Mi"}}),
+            "spec.budget.memoryBytes: must be a positive integer, not \"64Mi\"");
+}
+
+TEST(DebugSessionAdmissionTest, ValidateRefusesAWallAsLongAsTheTtl) {
+  json spec = Spec();
+  spec["ttl"] = "1m";
+  spec["budget"] = {{"wall", "1m"}};
+  json out = ValidateDebugSession(Stamped(Review(spec)), session::Policy{});
+  EXPECT_EQ(out["response"]["allowed"], false);
+  EXPECT_EQ(out["response"]["status"]["message"],
+            "spec.budget.wall: 1m is not shorter than the session's ttl of 1m, so the snapshot "
+            "could not be delivered before the session expires; ask for a shorter wall or a "
+            "longer ttl");
+  spec["budget"] = {{"wall", "59s"}};
+  EXPECT_EQ(ValidateDebugSession(Stamped(Review(spec)), session::Policy{})["response"]["allowed"],
+            true);
+}
+
 TEST(DebugSessionAdmissionTest, MutateRejectsSelfDeclaredRequester) {
   json spec = Spec();
   spec["requestedBy"] = {{"username", "bob"}};

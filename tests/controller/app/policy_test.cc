@@ -27,6 +27,12 @@ TEST(PolicyFromTest, CopiesTheSettings) {
   config.policy.host_namespaces = "allow";
   config.policy.pii_default = "strict";
   config.policy.pii_minimum = "standard";
+  config.policy.budget_default_cpu = std::chrono::seconds(3);
+  config.policy.budget_max_cpu = std::chrono::seconds(7);
+  config.policy.budget_default_memory_bytes = 32 << 20;
+  config.policy.budget_max_memory_bytes = 96 << 20;
+  config.policy.budget_default_wall = std::chrono::seconds(25);
+  config.policy.budget_max_wall = std::chrono::seconds(50);
 
   auto policy = PolicyFrom(config);
   ASSERT_TRUE(policy.ok()) << policy.status().ToString();
@@ -43,6 +49,26 @@ TEST(PolicyFromTest, CopiesTheSettings) {
   EXPECT_TRUE(policy->allow_host_namespaces);
   EXPECT_EQ(policy->default_pii, api::PiiMode::kStrict);
   EXPECT_EQ(policy->minimum_pii, api::PiiMode::kStandard);
+  EXPECT_EQ(policy->budget.default_cpu, std::chrono::seconds(3));
+  EXPECT_EQ(policy->budget.max_cpu, std::chrono::seconds(7));
+  EXPECT_EQ(policy->budget.default_memory_bytes, 32 << 20);
+  EXPECT_EQ(policy->budget.max_memory_bytes, 96 << 20);
+  EXPECT_EQ(policy->budget.default_wall, std::chrono::seconds(25));
+  EXPECT_EQ(policy->budget.max_wall, std::chrono::seconds(50));
+}
+
+// The configuration's defaults are the policy's own (a session passes the same budget whether the
+// controller was configured or not).
+TEST(PolicyFromTest, TheDefaultBudgetSettingsAreThePolicysDefaults) {
+  auto policy = PolicyFrom(Config());
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  const session::BudgetPolicy defaults;
+  EXPECT_EQ(policy->budget.default_cpu, defaults.default_cpu);
+  EXPECT_EQ(policy->budget.max_cpu, defaults.max_cpu);
+  EXPECT_EQ(policy->budget.default_memory_bytes, defaults.default_memory_bytes);
+  EXPECT_EQ(policy->budget.max_memory_bytes, defaults.max_memory_bytes);
+  EXPECT_EQ(policy->budget.default_wall, defaults.default_wall);
+  EXPECT_EQ(policy->budget.max_wall, defaults.max_wall);
 }
 
 TEST(PolicyFromTest, TheDefaultSettingsGiveTheDefaultModes) {

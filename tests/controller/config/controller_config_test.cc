@@ -518,6 +518,69 @@ TEST(ControllerConfigTest, LogPolicyDefaultsAndLimits) {
                   "policy.logs.maxLimitBytes must be between 1 and 1048576");
 }
 
+TEST(ControllerConfigTest, BudgetPolicyDefaultsAndLimits) {
+  const auto load = [](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--snapshot-image=img:dev", "--allow-unpinned-image"});
+    return LoadControllerConfig(Sources(args));
+  };
+  auto defaults = load({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->policy.budget_default_cpu, std::chrono::seconds(2));
+  EXPECT_EQ(defaults->policy.budget_max_cpu, std::chrono::seconds(10));
+  EXPECT_EQ(defaults->policy.budget_default_memory_bytes, 64 << 20);
+  EXPECT_EQ(defaults->policy.budget_max_memory_bytes, 256 << 20);
+  EXPECT_EQ(defaults->policy.budget_default_wall, std::chrono::seconds(20));
+  EXPECT_EQ(defaults->policy.budget_max_wall, std::chrono::minutes(2));
+  auto set = load({"--budget-default-cpu=1s", "--budget-max-cpu=30s",
+                   "--budget-default-memory-bytes=33554432", "--budget-max-wall=5m"});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->policy.budget_default_cpu, std::chrono::seconds(1));
+  EXPECT_EQ(set->policy.budget_max_cpu, std::chrono::seconds(30));
+  EXPECT_EQ(set->policy.budget_default_memory_bytes, 32 << 20);
+  EXPECT_EQ(set->policy.budget_max_wall, std::chrono::minutes(5));
+
+  auto default_above_max = load({"--budget-max-cpu=1s"});
+  ASSERT_FALSE(default_above_max.ok());
+  EXPECT_CONTAINS(default_above_max.status().message(),
+                  "policy.budget.defaultCpu must be between 1s and policy.budget.maxCpu (1s), "
+                  "not 2s");
+  auto too_long = load({"--budget-max-wall=2h"});
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_CONTAINS(too_long.status().message(),
+                  "policy.budget.maxWall must be between 1s and 1h, not 2h");
+  auto too_small = load({"--budget-default-memory-bytes=1048576"});
+  ASSERT_FALSE(too_small.ok());
+  EXPECT_CONTAINS(too_small.status().message(),
+                  "policy.budget.defaultMemoryBytes must be between 16777216 and "
+                  "policy.budget.maxMemoryBytes (268435456), not 1048576");
+  auto too_big = load({"--budget-max-memory-bytes=2147483647"});
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_CONTAINS(too_big.status().message(),
+                  "policy.budget.maxMemoryBytes must be between 16777216 and 1073741824");
+  auto sub_second = load({"--budget-default-cpu=500ms"});
+  ASSERT_FALSE(sub_second.ok());
+  EXPECT_CONTAINS(sub_second.status().message(), "must be a whole number of seconds");
+}
+
+// The chart renders policy.budget into the file as helm's toYaml writes it.
+TEST(ControllerConfigTest, BudgetPolicyFromTheFile) {
+  const std::string path = ::testing::TempDir() + "/policy_budget.yaml";
+  {
+    std::ofstream out(path);
+    out << "snapshotImage: img:dev\nallowUnpinnedImage: true\npolicy:\n  budget:\n"
+           "    defaultCpu: 1s\n    defaultMemoryBytes: 33554432\n    defaultWall: 15s\n"
+           "    maxCpu: 5s\n    maxMemoryBytes: 134217728\n    maxWall: 1m\n";
+  }
+  auto loaded = LoadControllerConfig(Sources({"--config=" + path}));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->policy.budget_default_cpu, std::chrono::seconds(1));
+  EXPECT_EQ(loaded->policy.budget_max_cpu, std::chrono::seconds(5));
+  EXPECT_EQ(loaded->policy.budget_default_memory_bytes, 32 << 20);
+  EXPECT_EQ(loaded->policy.budget_max_memory_bytes, 128 << 20);
+  EXPECT_EQ(loaded->policy.budget_default_wall, std::chrono::seconds(15));
+  EXPECT_EQ(loaded->policy.budget_max_wall, std::chrono::minutes(1));
+}
+
 TEST(ControllerConfigTest, PiiPolicyFromTheFile) {
   const std::string path = ::testing::TempDir() + "/policy_pii.yaml";
   {

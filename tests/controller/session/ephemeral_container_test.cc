@@ -77,7 +77,7 @@ TEST(EphemeralContainerTest, TheToolParsesTheArgsBackIntoTheSessionsOptions) {
   session.spec.profile = api::Profile::kPtrace;
   session.spec.extra_patterns = {"acme_live_"};
   Policy policy = TestPolicy();
-  policy.tool_deadline = std::chrono::seconds(45);
+  policy.budget.default_wall = std::chrono::seconds(45);
   auto c = BuildEphemeralContainer(session, pod, "app", policy, testing::kRecipient);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   const std::vector<std::string> args = Args(*c);
@@ -86,6 +86,8 @@ TEST(EphemeralContainerTest, TheToolParsesTheArgsBackIntoTheSessionsOptions) {
   EXPECT_EQ(tool->recipients, std::vector<std::string>({testing::kRecipient}));
   EXPECT_EQ(tool->profile, api::Profile::kPtrace);
   EXPECT_EQ(tool->deadline, std::chrono::seconds(45));
+  EXPECT_EQ(tool->cpu_budget, policy.budget.default_cpu);
+  EXPECT_EQ(tool->memory_budget_bytes, policy.budget.default_memory_bytes);
   EXPECT_EQ(tool->capture, session.spec.capture);
   EXPECT_FALSE(tool->capture.empty());
   EXPECT_EQ(tool->pii, EffectivePii(session.spec, policy));
@@ -93,6 +95,27 @@ TEST(EphemeralContainerTest, TheToolParsesTheArgsBackIntoTheSessionsOptions) {
   EXPECT_FALSE(tool->secret_env.empty());
   EXPECT_EQ(tool->extra_patterns, session.spec.extra_patterns);
   EXPECT_FALSE(tool->host_namespaces);
+}
+
+// The session's own budget, within the policy's ceilings, is the tool's: spec.budget.wall is its
+// deadline, cpu and memoryBytes its --cpu-budget and --memory-budget, in the policy's order.
+TEST(EphemeralContainerTest, PassesTheSessionsBudget) {
+  auto [session, pod] = Fixture();
+  session.spec.budget.cpu = std::chrono::milliseconds(750);
+  session.spec.budget.memory_bytes = std::int64_t{48} << 20;
+  session.spec.budget.wall = std::chrono::seconds(30);
+  auto c = BuildEphemeralContainer(session, pod, "app", TestPolicy(), testing::kRecipient);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const std::vector<std::string> args = Args(*c);
+  ASSERT_GE(args.size(), 10u);
+  EXPECT_EQ(std::vector<std::string>(args.begin() + 4, args.begin() + 10),
+            std::vector<std::string>(
+                {"--deadline", "30s", "--cpu-budget", "750ms", "--memory-budget", "48Mi"}));
+  StatusOr<api::ToolArgs> tool = api::ParseToolArgs(args);
+  ASSERT_TRUE(tool.ok()) << tool.status().ToString();
+  EXPECT_EQ(tool->deadline, std::chrono::seconds(30));
+  EXPECT_EQ(tool->cpu_budget, std::chrono::milliseconds(750));
+  EXPECT_EQ(tool->memory_budget_bytes, std::int64_t{48} << 20);
 }
 
 // H2: the tool is told the target container's ID (from status) so it captures only that
@@ -106,9 +129,9 @@ TEST(EphemeralContainerTest, PassesTheTargetContainerIdAndMarksHostSessions) {
   auto c = BuildEphemeralContainer(session, pod, "app", TestPolicy(), testing::kRecipient);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   std::vector<std::string> args = Args(*c);
-  ASSERT_GE(args.size(), 8u);
-  EXPECT_EQ(args[6], "--container-id");
-  EXPECT_EQ(args[7], "0123456789abcdef0123456789abcdef");
+  ASSERT_GE(args.size(), 12u);
+  EXPECT_EQ(args[10], "--container-id");
+  EXPECT_EQ(args[11], "0123456789abcdef0123456789abcdef");
   EXPECT_EQ(std::count(args.begin(), args.end(), "--host-namespaces"), 0);
 
   object["spec"]["hostPID"] = true;
@@ -120,11 +143,11 @@ TEST(EphemeralContainerTest, PassesTheTargetContainerIdAndMarksHostSessions) {
   c = BuildEphemeralContainer(session, pod, "app", allow, testing::kRecipient);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   args = Args(*c);
-  ASSERT_GE(args.size(), 10u);
-  EXPECT_EQ(args[6], "--container-id");
-  EXPECT_EQ(args[8], "--host-namespaces");
-  EXPECT_EQ(args[9], "allow");
-  EXPECT_EQ(args[10], "--capture");
+  ASSERT_GE(args.size(), 15u);
+  EXPECT_EQ(args[10], "--container-id");
+  EXPECT_EQ(args[12], "--host-namespaces");
+  EXPECT_EQ(args[13], "allow");
+  EXPECT_EQ(args[14], "--capture");
 }
 
 // The tool always gets the session's PII mode, the policy's default when the session names none,

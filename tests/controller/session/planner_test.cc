@@ -110,6 +110,64 @@ TEST(SessionPlannerTest, DeniesAPiiModeBelowThePolicyMinimum) {
       << "the default (standard) meets the minimum";
 }
 
+// spec.budget above a policy ceiling is refused here too (admission refuses it first), at the
+// ceiling it is not; each message names the field and the limit.
+TEST(SessionPlannerTest, DeniesBudgetsAboveThePolicysCeilings) {
+  Policy policy;
+  policy.budget.max_cpu = std::chrono::milliseconds(5000);
+  policy.budget.max_memory_bytes = std::int64_t{128} << 20;
+  policy.budget.max_wall = seconds(60);
+  const auto plan = [&](const api::BudgetSpec& budget) {
+    api::DebugSession s = Initialized(api::Phase::kPending);
+    s.spec.budget = budget;
+    return PlanSession(s, WithPod(), policy, kNow);
+  };
+  api::BudgetSpec at;
+  at.cpu = std::chrono::milliseconds(5000);
+  at.memory_bytes = std::int64_t{128} << 20;
+  at.wall = seconds(60);
+  EXPECT_EQ(plan(at).action, Action::kAuthorize) << plan(at).message;
+
+  api::BudgetSpec cpu = at;
+  cpu.cpu = std::chrono::milliseconds(5001);
+  Plan p = plan(cpu);
+  EXPECT_EQ(p.action, Action::kDeny);
+  EXPECT_EQ(p.reason, "BudgetBeyondPolicy");
+  EXPECT_EQ(p.message,
+            "spec.budget.cpu: 5001ms exceeds the cluster's maximum of 5s of CPU time; ask for 5s "
+            "or less");
+
+  api::BudgetSpec memory = at;
+  memory.memory_bytes = (std::int64_t{128} << 20) + 1;
+  p = plan(memory);
+  EXPECT_EQ(p.reason, "BudgetBeyondPolicy");
+  EXPECT_NE(p.message.find("spec.budget.memoryBytes: 134217729 exceeds the cluster's maximum of "
+                           "134217728 (128Mi) bytes"),
+            std::string::npos)
+      << p.message;
+
+  api::BudgetSpec wall = at;
+  wall.wall = seconds(61);
+  p = plan(wall);
+  EXPECT_EQ(p.reason, "BudgetBeyondPolicy");
+  EXPECT_NE(p.message.find("spec.budget.wall: 1m1s exceeds the cluster's maximum of 1m;"),
+            std::string::npos)
+      << p.message;
+}
+
+TEST(SessionPlannerTest, DeniesAWallBudgetTheSessionWouldNotOutlive) {
+  Policy policy;
+  api::DebugSession s = Initialized(api::Phase::kPending);
+  s.spec.ttl = seconds(60);
+  s.spec.budget.wall = seconds(60);
+  Plan p = PlanSession(s, WithPod(), policy, kNow);
+  EXPECT_EQ(p.reason, "BudgetBeyondPolicy");
+  EXPECT_NE(p.message.find("is not shorter than the session's ttl of 1m,"), std::string::npos)
+      << p.message;
+  s.spec.budget.wall = seconds(59);
+  EXPECT_EQ(PlanSession(s, WithPod(), policy, kNow).action, Action::kAuthorize);
+}
+
 TEST(SessionPlannerTest, DeniesWithoutRequester) {
   api::DebugSession s = Initialized(api::Phase::kPending);
   s.spec.requested_by.reset();
@@ -217,7 +275,7 @@ TEST(SessionPlannerTest, AToolAboutToBeOverdueIsLookedAtWhenItIs) {
   s.status.SetCondition("Injected", true, "Injected", "", s.created);
   Policy policy;
   const auto overdue_at = ToolOverdueAt(s, policy) - s.created;
-  EXPECT_EQ(overdue_at, policy.tool_deadline + policy.tool_grace);
+  EXPECT_EQ(overdue_at, policy.budget.default_wall + policy.tool_grace);
   auto running = CapturingPod(s, {{"running", nlohmann::json::object()}});
   Plan before = PlanSession(s, running, policy, s.created + overdue_at - seconds(2));
   ASSERT_EQ(before.action, Action::kWait);
@@ -225,6 +283,18 @@ TEST(SessionPlannerTest, AToolAboutToBeOverdueIsLookedAtWhenItIs) {
   Plan after =
       PlanSession(s, running, policy, s.created + overdue_at + before.requeue_after.value());
   EXPECT_EQ(after.reason, "SnapshotTimedOut");
+}
+
+TEST(SessionPlannerTest, ASessionsOwnWallBudgetSetsWhenItsToolIsOverdue) {
+  api::DebugSession s = Initialized(api::Phase::kCapturing);
+  s.status.SetCondition("Injected", true, "Injected", "", s.created);
+  s.spec.budget.wall = seconds(5);
+  Policy policy;
+  ASSERT_NE(policy.budget.default_wall, seconds(5));
+  EXPECT_EQ(ToolOverdueAt(s, policy) - s.created, seconds(5) + policy.tool_grace);
+  auto running = CapturingPod(s, {{"running", nlohmann::json::object()}});
+  Plan late = PlanSession(s, running, policy, s.created + seconds(6) + policy.tool_grace);
+  EXPECT_EQ(late.reason, "SnapshotTimedOut");
 }
 
 TEST(SessionPlannerTest, CollectsAfterCleanExit) {
@@ -275,6 +345,18 @@ TEST(SessionPlannerTest, FailsWhenToolOutlivesItsDeadline) {
   s.status.SetCondition("Injected", true, "Injected", "", s.created);
   auto obs = CapturingPod(s, {{"running", nlohmann::json::object()}});
   EXPECT_EQ(PlanSession(s, obs, Policy{}, s.created + seconds(61)).reason, "SnapshotTimedOut");
+}
+
+// The tool's deadline is the session's wall budget: the controller waits for it plus the grace.
+TEST(SessionPlannerTest, WaitsForTheSessionsOwnWallBudget) {
+  api::DebugSession s = Initialized(api::Phase::kCapturing);
+  s.spec.budget.wall = seconds(100);
+  s.status.SetCondition("Injected", true, "Injected", "", s.created);
+  auto obs = CapturingPod(s, {{"running", nlohmann::json::object()}});
+  EXPECT_NE(PlanSession(s, obs, Policy{}, s.created + seconds(140)).reason, "SnapshotTimedOut");
+  Plan late = PlanSession(s, obs, Policy{}, s.created + seconds(141));
+  EXPECT_EQ(late.reason, "SnapshotTimedOut");
+  EXPECT_NE(late.message.find("within 140s"), std::string::npos) << late.message;
 }
 
 TEST(SessionPlannerTest, FailsWhenPodReplacedDuringCapture) {

@@ -159,7 +159,7 @@ TEST(TransitionsTest, DeliveryCompletesWithTwoRecordsAndShredsTheKey) {
   StepOutcome outcome;
   outcome.snapshot = api::SnapshotSummary{s.key.name, "abc", 1234, {"process", "fds"}, {}, {7, 9}};
   outcome.redaction = api::RedactionSummary{3, 2, 0};
-  outcome.overhead = api::OverheadSummary{10, 20, 30, 40};
+  outcome.overhead = api::OverheadSummary{10, 20, 30, 40, std::nullopt, ""};
   Transition t = Apply(PlanOf(Action::kCollect), outcome, s);
   EXPECT_EQ(t.status.phase, Phase::kCompleted);
   EXPECT_EQ(t.status.FindCondition("Captured")->status, "True");
@@ -174,6 +174,37 @@ TEST(TransitionsTest, DeliveryCompletesWithTwoRecordsAndShredsTheKey) {
   EXPECT_EQ(t.records[0].details["pids"], nlohmann::json({7, 9}));
   EXPECT_TRUE(t.records[1].reported);
   EXPECT_EQ(t.records[1].details["sha256"], "abc");
+}
+
+// Status shows the budget the tool was given (the session's, within the policy) beside what it
+// measured, and which budget it reached; the Captured condition says so in words.
+TEST(TransitionsTest, DeliveryShowsTheBudgetAndWhichWasReached) {
+  api::DebugSession s = Session(Phase::kCapturing);
+  s.spec.budget.cpu = std::chrono::milliseconds(500);
+  StepOutcome outcome;
+  outcome.snapshot = api::SnapshotSummary{s.key.name, "abc", 1234, {"process"}, {}, {7}};
+  outcome.overhead = api::OverheadSummary{10, 20, 30, 40, std::nullopt, ""};
+  outcome.overhead->budget_reached = "cpu";
+  Transition t = Apply(PlanOf(Action::kCollect), outcome, s);
+  ASSERT_TRUE(t.status.overhead.has_value());
+  ASSERT_TRUE(t.status.overhead->budget.has_value());
+  EXPECT_EQ(t.status.overhead->budget->cpu_millis, 500);
+  EXPECT_EQ(t.status.overhead->budget->memory_bytes, BudgetPolicy{}.default_memory_bytes);
+  EXPECT_EQ(t.status.overhead->budget->wall_millis, 20000);
+  EXPECT_EQ(t.status.overhead->budget_reached, "cpu");
+  EXPECT_NE(t.status.FindCondition("Captured")->message.find("it reached its cpu budget"),
+            std::string::npos)
+      << t.status.FindCondition("Captured")->message;
+  const nlohmann::json status = api::StatusToJson(t.status);
+  EXPECT_EQ(status["overhead"]["budget"],
+            nlohmann::json({{"cpuMillis", 500}, {"memoryBytes", 64 << 20}, {"wallMillis", 20000}}));
+  EXPECT_EQ(status["overhead"]["budgetReached"], "cpu");
+  EXPECT_EQ(t.records[0].details["overhead"]["budgetReached"], "cpu");
+
+  outcome.overhead->budget_reached.clear();
+  Transition within = Apply(PlanOf(Action::kCollect), outcome, s);
+  EXPECT_EQ(within.status.FindCondition("Captured")->message, "the snapshot tool finished");
+  EXPECT_FALSE(api::StatusToJson(within.status)["overhead"].contains("budgetReached"));
 }
 
 TEST(TransitionsTest, AnUnusableSnapshotFailsForGoodAndShredsTheKey) {

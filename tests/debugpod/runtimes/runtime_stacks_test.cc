@@ -61,5 +61,17 @@ TEST(GroupStacksTest, ALineOrALockMakesADifferentStack) {
 
 TEST(GroupStacksTest, NoStacksNoGroups) { EXPECT_TRUE(GroupStacks(RuntimeStacks{}).empty()); }
 
+TEST(RuntimeLimitsTest, StopReasonNamesTheDeadlineOrTheBudget) {
+  RuntimeLimits limits;
+  EXPECT_EQ(limits.StopReason(), std::nullopt);
+  bool budget_reached = false;
+  limits.stop_early = [&budget_reached] { return budget_reached; };
+  EXPECT_EQ(limits.StopReason(), std::nullopt);
+  budget_reached = true;
+  EXPECT_EQ(limits.StopReason(), "budget reached");
+  limits.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  EXPECT_EQ(limits.StopReason(), "deadline");
+}
+
 }  // namespace
 }  // namespace ephemera::runtimes

@@ -514,6 +514,83 @@ TEST_F(CaptureTest, DeadlineDuringAListingKeepsWhatWasListed) {
   EXPECT_TRUE(stacks_.CapturedPids().empty());
 }
 
+TEST_F(CaptureTest, CpuBudgetStopsTheSectionUnderWayAndDegradesTheRest) {
+  FakeToolMeters meters;
+  deps_.meters = &meters;
+  request_.cpu_budget = milliseconds(500);
+  // The fd listing of pid 1 is where the CPU runs out.
+  proc_.OnRead([this, &meters](int pid, std::string_view relative) {
+    if (pid == 1 && relative.starts_with("fd/")) {
+      meters.SetCpu(milliseconds(500));
+      clock_.Advance(kCpuCheckInterval);
+    }
+  });
+  Json doc = Capture();
+  const Json& p1 = Process(doc, 1);
+  EXPECT_TRUE(p1.contains("threads"));
+  EXPECT_TRUE(p1["threads"][0].contains("stack"));
+  EXPECT_TRUE(HasDegraded(doc, "fds", 1, "CPU budget of 500ms reached (read 1 of "))
+      << doc["degraded"].dump();
+  for (const char* section : {"sockets", "limits", "cgroup", "maps", "env"}) {
+    EXPECT_TRUE(HasDegraded(doc, section, 1, "CPU budget of 500ms reached")) << section;
+    EXPECT_FALSE(p1.contains(section)) << section;
+  }
+  for (Section s : kAllSections) {
+    EXPECT_TRUE(HasDegraded(doc, SectionName(s), 7, "CPU budget of 500ms reached"))
+        << SectionName(s);
+  }
+  EXPECT_EQ(doc["overhead"]["budgetReached"], "cpu");
+  EXPECT_EQ(doc["budget"]["cpuMillis"], 500);
+  EXPECT_FALSE(doc["budget"].contains("memoryBytes"));
+  EXPECT_TRUE(api::ValidateSnapshot(doc).ok());
+}
+
+TEST_F(CaptureTest, MemoryBudgetReachedInTheStacksIsReportedForThem) {
+  FakeToolMeters meters;
+  deps_.meters = &meters;
+  request_.memory_budget_bytes = std::int64_t{32} << 20;
+  // Symbolizing pid 1's stacks takes the tool past its budget; the stack source sees it through
+  // stop_early, as the real one does between threads and binaries.
+  bool stop_early_seen = false;
+  stacks_.OnCapture([&](int) {
+    EXPECT_FALSE(stacks_.LastOptions().stop_early());
+    meters.SetPeakRss(std::int64_t{40} << 20);
+    clock_.Advance(kMemoryCheckInterval);
+    stop_early_seen = stacks_.LastOptions().stop_early();
+  });
+  Json doc = Capture();
+  EXPECT_TRUE(stop_early_seen);
+  EXPECT_TRUE(HasDegraded(doc, "stacks", 1, "memory budget of 32Mi reached (captured 2 of 2"))
+      << doc["degraded"].dump();
+  EXPECT_TRUE(HasDegraded(doc, "fds", 1, "memory budget of 32Mi reached"));
+  EXPECT_TRUE(HasDegraded(doc, "process", 7, "memory budget of 32Mi reached"));
+  EXPECT_EQ(doc["overhead"]["budgetReached"], "memory");
+  EXPECT_EQ(doc["budget"]["memoryBytes"], std::int64_t{32} << 20);
+}
+
+TEST_F(CaptureTest, NoBudgetReachedWritesNoBudgetReached) {
+  FakeToolMeters meters;
+  deps_.meters = &meters;
+  request_.cpu_budget = milliseconds(500);
+  request_.memory_budget_bytes = std::int64_t{64} << 20;
+  Json doc = Capture();
+  EXPECT_TRUE(doc["degraded"].empty()) << doc["degraded"].dump();
+  EXPECT_FALSE(doc["overhead"].contains("budgetReached"));
+}
+
+TEST_F(CaptureTest, CpuBackstopDocumentSaysWhyItIsEmpty) {
+  request_.cpu_budget = milliseconds(500);
+  Json doc = CpuBackstopDocument(request_, std::chrono::seconds(2));
+  EXPECT_TRUE(api::ValidateSnapshot(doc).ok());
+  EXPECT_TRUE(doc["processes"].empty());
+  ASSERT_EQ(doc["degraded"].size(), 1u);
+  EXPECT_EQ(doc["degraded"][0]["section"], "*");
+  EXPECT_THAT(doc["degraded"][0]["reason"].get<std::string>(),
+              HasSubstr("cpu backstop: the tool used 2s of CPU time"));
+  EXPECT_EQ(doc["overhead"]["budgetReached"], "cpu");
+  EXPECT_EQ(doc["budget"]["cpuMillis"], 500);
+}
+
 TEST_F(CaptureTest, MissingPidIsReportedAsDegradedDocument) {
   request_.pid = 4242;
   CaptureResult result = CaptureSnapshot(request_, deps_);

@@ -1,16 +1,20 @@
 // Test doubles for the snapshot builder: a ProcFs over a fixture tree with injectable failures, a
-// clock the test moves, and a stack source with canned stacks.
+// clock the test moves, a stack source with canned stacks, and the tool's meters set by hand.
 #ifndef EPHEMERA_TESTS_DEBUGPOD_SNAPSHOT_FAKES_H_
 #define EPHEMERA_TESTS_DEBUGPOD_SNAPSHOT_FAKES_H_
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 
+#include "base/mutex.h"
 #include "debugpod/procfs/real_proc_fs.h"
+#include "debugpod/snapshot/budget.h"
 #include "debugpod/snapshot/stack_source.h"
 #include "tests/base/fake_clock.h"
 
@@ -120,6 +124,40 @@ class FakeStackSource final : public StackSource {
   std::function<void(int)> hook_;
   std::vector<int> captured_pids_;
   stacks::StackCaptureOptions last_options_;
+};
+
+// The tool's CPU time and peak RSS, set by hand; counts the RSS reads (they cost a file read in
+// production, so the budget rate-limits them). Thread safe.
+class FakeToolMeters final : public ToolMeters {
+ public:
+  void SetCpu(std::chrono::nanoseconds cpu) {
+    base::MutexLock lock(mu_);
+    cpu_ = cpu;
+  }
+  void SetPeakRss(std::optional<std::int64_t> bytes) {
+    base::MutexLock lock(mu_);
+    rss_ = bytes;
+  }
+  int RssReads() const {
+    base::MutexLock lock(mu_);
+    return rss_reads_;
+  }
+
+  std::chrono::nanoseconds ProcessCpuTime() override {
+    base::MutexLock lock(mu_);
+    return cpu_;
+  }
+  std::optional<std::int64_t> PeakRssBytes() override {
+    base::MutexLock lock(mu_);
+    ++rss_reads_;
+    return rss_;
+  }
+
+ private:
+  mutable base::Mutex mu_;
+  std::chrono::nanoseconds cpu_ EPHEMERA_GUARDED_BY(mu_){0};
+  std::optional<std::int64_t> rss_ EPHEMERA_GUARDED_BY(mu_) = std::int64_t{8} << 20;
+  int rss_reads_ EPHEMERA_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace ephemera::snapshot

@@ -38,6 +38,8 @@
 #include <utility>
 #include <vector>
 
+#include "debugpod/snapshot/budget.h"
+
 namespace ephemera::snapshot {
 namespace {
 
@@ -736,6 +738,38 @@ TEST_F(SandboxTest, AddressSpaceLimitStopsAnAllocationBeyondIt) {
   EXPECT_EQ(Get(with, "beyond"), ENOMEM);
   EXPECT_EQ(Get(with, "normal"), 0);
   EXPECT_EQ(Get(with, "hard_limit_is_set"), 0);
+}
+
+// The memory budget's backstop: RLIMIT_DATA at the budget + the margin refuses a private writable
+// mapping beyond it and leaves one of a normal unit of work alone; the CPU budget's backstop sets
+// RLIMIT_CPU's soft and hard limits.
+TEST_F(SandboxTest, BudgetBackstopsAreTheKernelsLimits) {
+  if (kSanitizerBuild) GTEST_SKIP() << "sanitizer build: ASan's shadow memory counts as data";
+  const auto data_limit = static_cast<size_t>(DataBackstopBytesFor(std::int64_t{64} << 20));
+  std::vector<std::pair<std::string, Attempt>> attempts = {
+      {"beyond", [data_limit] { return MapAnonymous(data_limit + (size_t{64} << 20)); }},
+      {"normal", [] { return MapAnonymous(size_t{128} << 20); }},
+      {"cpu_limits_are_set",
+       [] {
+         rlimit limit{};
+         getrlimit(RLIMIT_CPU, &limit);
+         return limit.rlim_cur == 2 && limit.rlim_max == 3 ? 0 : 99;
+       }},
+  };
+  Outcomes without = RunAttempts([] { return std::string(); }, attempts);
+  ASSERT_EQ(Get(without, "beyond"), 0) << "this machine refuses the mapping anyway";
+  Outcomes with = RunAttempts(
+      [data_limit] {
+        Status data = LimitDataSize(data_limit);
+        if (!data.ok()) return data.message();
+        CpuBackstop cpu = CpuBackstopFor(std::chrono::milliseconds(500));
+        Status limited = LimitCpuTime(cpu.soft, cpu.hard);
+        return limited.ok() ? std::string() : limited.message();
+      },
+      attempts);
+  EXPECT_EQ(Get(with, "beyond"), ENOMEM);
+  EXPECT_EQ(Get(with, "normal"), 0);
+  EXPECT_EQ(Get(with, "cpu_limits_are_set"), 0);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -38,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/snapshot_document.h"
 #include "debugpod/procfs/net.h"
 #include "debugpod/procfs/process_files.h"
 #include "debugpod/procfs/real_proc_fs.h"
@@ -434,6 +436,139 @@ TEST(SnapshotToolTest, ShortDeadlineWritesWhatItHasAndExitsInTime) {
         << reason;
   }
   EXPECT_EQ(doc["processes"].size(), 2u);
+}
+
+// A process of `threads` threads that spin on the CPU (a target under real load). Killed on
+// destruction.
+class BusyProcess {
+ public:
+  explicit BusyProcess(int threads) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      setpgid(0, 0);
+      std::atomic<std::uint64_t> spins{0};
+      std::vector<std::thread> workers;
+      for (int i = 0; i < threads; ++i) {
+        workers.emplace_back([&spins] {
+          for (;;) spins.fetch_add(1, std::memory_order_relaxed);
+        });
+      }
+      for (;;) pause();
+    }
+    setpgid(pid_, pid_);
+    procfs::RealProcFs proc;
+    for (int attempt = 0; attempt < 500 && !ready_; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      StatusOr<std::vector<int>> tasks = proc.ListTasks(pid_);
+      ready_ = tasks.ok() && tasks->size() == static_cast<size_t>(threads) + 1;
+    }
+  }
+  ~BusyProcess() {
+    if (pid_ <= 0) return;
+    kill(-pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  int Pid() const { return pid_; }
+  bool Ready() const { return ready_; }
+
+ private:
+  pid_t pid_ = -1;
+  bool ready_ = false;
+};
+
+// A fresh age identity: the key file and its recipient.
+struct AgeIdentity {
+  std::string key_file;
+  std::string recipient;
+};
+AgeIdentity NewAgeIdentity(const TempDir& dir) {
+  RunResult keygen = RunProgram({"/usr/bin/age-keygen", "-o", dir.File("key.txt")});
+  EXPECT_EQ(keygen.exit_code, 0) << keygen.err;
+  std::string key_file = ReadAll(dir.File("key.txt"));
+  size_t at = key_file.find("# public key: ");
+  if (at == std::string::npos) return {};
+  return {dir.File("key.txt"), key_file.substr(at + 14, key_file.find('\n', at) - at - 14)};
+}
+
+// Decrypts `armored` with the age CLI and parses the document ({} on failure, with the error).
+Json DecryptWithAgeCli(const TempDir& dir, const AgeIdentity& identity,
+                       const std::string& armored) {
+  std::ofstream(dir.File("snapshot.age")) << armored;
+  RunResult decrypt = RunProgram({"/bin/sh", "-c", "/usr/bin/age -d -i \"$1\" \"$2\" | gunzip",
+                                  "sh", identity.key_file, dir.File("snapshot.age")});
+  EXPECT_EQ(decrypt.exit_code, 0) << decrypt.err;
+  if (decrypt.exit_code != 0) return Json::object();
+  return Json::parse(decrypt.out);
+}
+
+// The tool under a CPU budget it cannot meet (its own start-up costs more than 1ms): it still exits
+// 0 with an encrypted, valid document in which every section of the busy target is degraded with
+// the budget's reason, and says which budget it reached.
+TEST(SnapshotToolTest, TinyCpuBudgetDegradesEverySectionAndStillDelivers) {
+  BusyProcess busy(8);
+  ASSERT_TRUE(busy.Ready()) << "the busy process did not start its threads";
+  TempDir dir;
+  AgeIdentity identity = NewAgeIdentity(dir);
+  ASSERT_FALSE(identity.recipient.empty());
+  RunResult run = RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(busy.Pid()),
+                              "--recipient", identity.recipient, "--host-namespaces", "allow",
+                              "--cpu-budget", "1ms", "--memory-budget", "64Mi"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.err, "");
+  EXPECT_THAT(run.out, testing::StartsWith("-----BEGIN AGE ENCRYPTED FILE-----\n"));
+  Json doc = DecryptWithAgeCli(dir, identity, run.out);
+  ASSERT_TRUE(api::ValidateSnapshot(doc).ok()) << api::ValidateSnapshot(doc).ToString();
+  EXPECT_EQ(doc["budget"]["cpuMillis"], 1);
+  EXPECT_EQ(doc["budget"]["memoryBytes"], 64 << 20);
+  EXPECT_EQ(doc["overhead"]["budgetReached"], "cpu");
+  EXPECT_GE(doc["overhead"]["toolCpuMillis"].get<int64_t>(), 1);
+  EXPECT_EQ(doc["targets"]["pids"], Json::array({busy.Pid()}));
+  std::set<std::string> degraded_sections;
+  for (const Json& d : doc["degraded"]) {
+    const std::string reason = d["reason"];
+    EXPECT_THAT(reason, HasSubstr("CPU budget of 1ms reached")) << d.dump();
+    if (d.value("pid", 0) == busy.Pid()) degraded_sections.insert(d["section"]);
+  }
+  EXPECT_EQ(degraded_sections.size(), 9u) << doc["degraded"].dump(2);
+  const Json* process = FindProcess(doc, busy.Pid());
+  ASSERT_NE(process, nullptr);
+  EXPECT_FALSE(process->contains("threads"));
+  // The controller takes the document as it takes any other.
+  StatusOr<api::SnapshotFacts> facts = api::ParseSnapshotDocument(doc.dump());
+  ASSERT_TRUE(facts.ok()) << facts.status().ToString();
+  EXPECT_EQ(facts->overhead.budget_reached, "cpu");
+}
+
+// A budget the capture fits in is not reported: the busy target's threads are all there.
+TEST(SnapshotToolTest, AmpleBudgetsLeaveTheCaptureAlone) {
+  BusyProcess busy(8);
+  ASSERT_TRUE(busy.Ready());
+  RunResult run =
+      RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(busy.Pid()), "--format", "json",
+                  "--host-namespaces", "allow", "--capture", "process,threads", "--cpu-budget",
+                  "10s", "--memory-budget", "256Mi"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  Json doc = Json::parse(run.out);
+  EXPECT_FALSE(doc["overhead"].contains("budgetReached")) << doc["overhead"].dump();
+  EXPECT_TRUE(doc["degraded"].empty()) << doc["degraded"].dump(2);
+  const Json* process = FindProcess(doc, busy.Pid());
+  ASSERT_NE(process, nullptr);
+  EXPECT_EQ((*process)["threads"].size(), 9u);
+}
+
+// The tool's own peak RSS is over 1 MiB before it reads anything: the memory budget stops it the
+// same way, and the RLIMIT_DATA backstop (1Mi + 320Mi) leaves it room to write the document.
+TEST(SnapshotToolTest, TinyMemoryBudgetDegradesAndStillDelivers) {
+  BusyProcess busy(4);
+  ASSERT_TRUE(busy.Ready());
+  RunResult run =
+      RunProgram({EPHEMERA_SNAPSHOT_PATH, "--pid", std::to_string(busy.Pid()), "--format", "json",
+                  "--host-namespaces", "allow", "--memory-budget", "1Mi"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  Json doc = Json::parse(run.out);
+  EXPECT_EQ(doc["overhead"]["budgetReached"], "memory");
+  EXPECT_TRUE(HasDegradedReason(doc, "memory budget of 1Mi reached")) << doc["degraded"].dump(2);
+  EXPECT_FALSE(doc["budget"].contains("cpuMillis"));
 }
 
 TEST(SnapshotToolTest, OutputCapIsHonoredAndReported) {
@@ -845,6 +980,35 @@ TEST(WatchdogTest, AfterOutputIsClaimedItOnlyExits) {
   ASSERT_EQ(waitpid(child, &status, 0), child);
   EXPECT_EQ(WEXITSTATUS(status), kWatchdogExitCode);
   EXPECT_EQ(out, "real ");
+}
+
+// The CPU backstop: at RLIMIT_CPU's soft limit the kernel sends SIGXCPU, and the handler writes
+// the prepared document and exits like the watchdog (instead of dying with no output).
+TEST(WatchdogTest, CpuBackstopWritesItsDocumentAtTheSoftLimit) {
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    dup2(pipe_fds[1], STDOUT_FILENO);
+    close(pipe_fds[0]);
+    Watchdog watchdog(Clock::now() + std::chrono::seconds(60), "watchdog document\n");
+    if (!watchdog.ArmCpuBackstop("cpu backstop document\n").ok()) _exit(97);
+    if (!LimitCpuTime(std::chrono::seconds(1), std::chrono::seconds(3)).ok()) _exit(98);
+    volatile std::uint64_t spins = 0;
+    for (;;) spins = spins + 1;  // a parser loop that never ends
+  }
+  close(pipe_fds[1]);
+  std::string out;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(pipe_fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), kWatchdogExitCode);
+  EXPECT_EQ(out, "cpu backstop document\n");
 }
 
 TEST(WatchdogTest, DestroyedBeforeFiringDoesNothing) {

@@ -121,6 +121,26 @@ TEST(ElfCodeMapTest, LoadsNothingOncePastTheDeadline) {
   EXPECT_EQ(code.FindUnwindRow(kBase + plain.address).status().code(), StatusCode::kNotFound);
 }
 
+// The snapshot tool's CPU and memory budget stop module loads like the deadline; a module loaded
+// before the budget ran out stays usable.
+TEST(ElfCodeMapTest, LoadsNothingOnceStopEarlySaysSo) {
+  FakeModuleLoader loader;
+  ElfCodeMap code(Maps(), loader);
+  bool stop = true;
+  code.SetStopEarly([&stop] { return stop; });
+  ExpectedSymbol plain = Symbol("plain_c_function");
+  Frame f = code.Symbolize({kBase + plain.address, false});
+  EXPECT_EQ(loader.Loads(kPath), 0);
+  EXPECT_EQ(f.module, kPath);
+  EXPECT_EQ(f.symbol, "");
+  EXPECT_TRUE(code.ModuleErrors().empty()) << "a budget is not a module's failure";
+  stop = false;
+  EXPECT_EQ(code.Symbolize({kBase + plain.address, false}).symbol, "plain_c_function");
+  EXPECT_EQ(loader.Loads(kPath), 1);
+  stop = true;
+  EXPECT_EQ(code.Symbolize({kBase + plain.address, false}).symbol, "plain_c_function");
+}
+
 TEST(ElfCodeMapTest, ModulesPastTheProcessByteCapAreRefusedAndReported) {
   FakeModuleLoader loader;
   ExpectedSymbol plain = Symbol("plain_c_function");

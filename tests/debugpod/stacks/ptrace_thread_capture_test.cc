@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -234,6 +235,53 @@ TEST(ThreadCaptureTest, SlowThreadsAreWaitedForTogetherWithinTheWindow) {
   for (const CapturedThread& t : *threads) EXPECT_EQ(t.error, "") << "tid " << t.tid;
   EXPECT_GT(most_traced, 1) << "never more than one thread waited for at once";
   EXPECT_LE(most_traced, static_cast<int>(kStopWindow));
+  EXPECT_TRUE((*target)->TracedThreads().empty());
+  StatusOr<int> code = (*target)->Quit();
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 0);
+}
+
+// stop_early (the tool's budget) said stop while several threads were interrupted: those are still
+// taken and handed over detached, no further thread is stopped, and the rest say why.
+TEST(ThreadCaptureTest, StopEarlyTakesTheThreadsInFlightAndStopsNoMore) {
+  StatusOr<std::unique_ptr<TargetProcess>> target =
+      TargetProcess::Start({STACKS_PARKED_NOFP, "--busy", "60", "--cpu",
+                            std::to_string(sysconf(_SC_NPROCESSORS_ONLN) - 1)});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  const std::map<int, std::string> names = (*target)->ThreadNames();
+  ThreadCaptureRequest request;
+  request.pid = (*target)->Pid();
+  request.maps = MapsOf(request.pid);
+  request.stop_timeout = std::chrono::seconds(10);
+  bool several_in_flight = false;
+  int asked_after_stop = 0;
+  request.stop_early = [&] {
+    if (several_in_flight) ++asked_after_stop;
+    return several_in_flight;
+  };
+  request.on_resumed = [&](CapturedThread& t) {
+    EXPECT_EQ(StatusLine(request.pid, t.tid, "TracerPid:"), "TracerPid:\t0");
+    if (CountTraced(request.pid, names) > 1) several_in_flight = true;
+    std::vector<uint8_t>().swap(t.stack.bytes);
+  };
+  StatusOr<std::vector<CapturedThread>> threads = CaptureThreadStates(HostProc(), request);
+  ASSERT_TRUE(threads.ok()) << threads.status().ToString();
+  ASSERT_EQ(threads->size(), 65u);
+  ASSERT_TRUE(several_in_flight) << "the window never held more than one thread";
+  int captured = 0, left = 0;
+  for (const CapturedThread& t : *threads) {
+    if (t.error.empty()) {
+      ++captured;
+    } else {
+      EXPECT_EQ(t.error, "budget reached before this thread was stopped") << "tid " << t.tid;
+      EXPECT_EQ(t.error_number, ECANCELED);
+      ++left;
+    }
+  }
+  EXPECT_GE(captured, 2);
+  EXPECT_GE(left, 1);
+  // Asked once, when it first said stop: never again for threads it will not stop.
+  EXPECT_EQ(asked_after_stop, 1);
   EXPECT_TRUE((*target)->TracedThreads().empty());
   StatusOr<int> code = (*target)->Quit();
   ASSERT_TRUE(code.ok()) << code.status().ToString();
