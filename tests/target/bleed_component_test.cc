@@ -1,13 +1,18 @@
 // Runs ephemera-target as a real process on this host and reads what it left in the kernel with
 // the snapshot tool's own evidence reader (debugpod/procfs): --bleed overflows its accept queue,
 // holds 95 % of its fd limit and piles threads on one futex, and logs what the redaction tests
-// look for; --exit-after ends it with the asked code, 137 as a real SIGKILL.
+// look for; --exit-after ends it with the asked code, 137 as a real SIGKILL. --http (the traffic
+// benchmark's web service) answers keep-alive requests, refuses what it does not serve and stops
+// on SIGTERM while a client holds a connection.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,7 +46,7 @@ constexpr const char* kBearerToken =
     "I4CAAH2G-PIKOc2k6NBMrlTj02tCO93Vp_p55pSBymU";
 
 // A port of this test's own, away from the procfs component test's 20000..39999.
-int TestPort(int offset) { return 40000 + (getpid() * 4 + offset) % 20000; }
+int TestPort(int offset) { return 40000 + (getpid() * 8 + offset) % 20000; }
 
 // ephemera-target started with `args`, its stdout and stderr in a pipe this test reads; killed
 // with SIGKILL on destruction unless it was already reaped.
@@ -262,6 +267,86 @@ TEST(BleedComponentTest, ExitOnceEndsOnlyTheFirstRun) {
   EXPECT_FALSE(second.WaitForExit(milliseconds(2500)).has_value()) << "the second run exited too:\n"
                                                                    << second.Output();
   std::filesystem::remove_all(dir);
+}
+
+// One HTTP exchange over a fresh connection to 127.0.0.1:port: the bytes sent, then everything the
+// target answers until it closes the connection or 2 s pass.
+std::string Exchange(int port, const std::string& request) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string answer;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
+    const auto deadline = steady_clock::now() + seconds(2);
+    char buf[4096];
+    while (steady_clock::now() < deadline) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      const ssize_t n = read(fd, buf, sizeof buf);
+      if (n <= 0) break;
+      answer.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  return answer;
+}
+
+size_t CountOf(const std::string& text, const std::string& what) {
+  size_t count = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
+  return count;
+}
+
+// --http: the traffic benchmark's web service (bench/traffic.py).
+TEST(HttpTargetComponentTest, AnswersKeepAliveRequestsAndRefusesWhatItDoesNotServe) {
+  const int port = TestPort(5);
+  TargetProcess target({"--http", "--threads", "2", "--port", std::to_string(port)});
+  ASSERT_GT(target.Pid(), 0);
+  ASSERT_TRUE(target.WaitForLine("ephemera-target: serving on 0.0.0.0:", seconds(10)))
+      << target.Output();
+  // Two requests on one connection, then one that asks to close it: three answers, then EOF.
+  const std::string get = "GET /checkout HTTP/1.1\r\nHost: t\r\n\r\n";
+  const std::string answers =
+      Exchange(port, get + get + "GET /checkout HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(CountOf(answers, "HTTP/1.1 200 OK\r\n"), 3u) << answers;
+  EXPECT_EQ(CountOf(answers, "{\"total\":"), 3u) << answers;
+  EXPECT_EQ(CountOf(answers, "Connection: close\r\n"), 1u) << answers;
+  // A method it does not serve, and a header that never ends within 8 KiB: 400, then closed.
+  const std::string post = Exchange(port, "POST /checkout HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_TRUE(post.starts_with("HTTP/1.1 400 Bad Request\r\n")) << post;
+  const std::string endless = Exchange(port, "GET /" + std::string(9000, 'a'));
+  EXPECT_TRUE(endless.starts_with("HTTP/1.1 400 Bad Request\r\n")) << endless;
+  // Still serving after both.
+  EXPECT_EQ(CountOf(Exchange(port, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n"), "200 OK"), 1u);
+}
+
+TEST(HttpTargetComponentTest, StopsOnSigtermWhileAClientHoldsAConnection) {
+  const int port = TestPort(6);
+  TargetProcess target({"--http", "--threads", "2", "--port", std::to_string(port)});
+  ASSERT_GT(target.Pid(), 0);
+  ASSERT_TRUE(target.WaitForLine("serving", seconds(10))) << target.Output();
+  int idle = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(idle, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  // One answered request first: a worker holds the connection, blocked on its next request.
+  const std::string get = "GET / HTTP/1.1\r\n\r\n";
+  ASSERT_EQ(send(idle, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
+  char answer[256];
+  pollfd p{idle, POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 2000), 1);
+  ASSERT_GT(read(idle, answer, sizeof answer), 0);
+  ASSERT_EQ(kill(target.Pid(), SIGTERM), 0);
+  std::optional<int> status = target.WaitForExit(seconds(5));
+  close(idle);
+  ASSERT_TRUE(status.has_value()) << "still running 5s after SIGTERM";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << *status;
 }
 
 }  // namespace

@@ -6,8 +6,9 @@
 // an open file, a listening TCP socket with a connected peer, and a secret in its environment that
 // must never appear in a snapshot unredacted.
 //
-//   ephemera-target [--threads N] [--port P] [--say TEXT] [--bleed]
+//   ephemera-target [--threads N] [--port P] [--say TEXT] [--bleed | --http]
 //                   [--exit-after SECONDS [--exit-code N] [--exit-once FILE]]
+//                   [--leak MIB_PER_SECOND] [--spin N]
 //                                              run the service until SIGTERM
 //   ephemera-target ps                         list the processes visible in /proc (pid, name,
 //   cmdline)
@@ -31,6 +32,18 @@
 //   value printed bare ("db: reconnecting to … as checkout with <value>").
 // Once all that is in place it prints "ephemera-target: bleeding: …" with the figures.
 //
+// --http makes it a small web service for the traffic benchmark (bench/traffic.py): the --threads
+// workers ("http-N") each take a connection from the listener on --port (all addresses, so that a
+// Service can reach it) and answer its HTTP/1.1 requests, keep-alive, until the client closes it.
+// Every request costs a little CPU in a recognisable call chain (HandleRequest -> PriceCart), so
+// that a stack capture during traffic finds workers running, blocked in read and parked in accept.
+// A request whose header is over 8 KiB or malformed is answered 400 and its connection closed.
+//
+// --leak MIB_PER_SECOND makes a thread "cache-filler" allocate and touch that much memory every
+// second and never free it, so that a container with a memory limit is OOM-killed (the error
+// conditions test, tests/e2e/conditions_e2e_test.sh). --spin N adds N threads "spin-N" that burn
+// CPU in a loop, so that a CPU limit throttles the container.
+//
 // --exit-after SECONDS ends the process that long after it starts serving, with --exit-code N
 // (default 1); 137 is a real SIGKILL of itself, so the kubelet reports exit code 137. With
 // --exit-once FILE only the first run does so: it creates FILE, and a run that finds FILE keeps
@@ -48,9 +61,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -58,9 +73,11 @@
 #include <fstream>
 #include <iostream>
 #include <latch>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -97,6 +114,9 @@ struct Options {
   int threads = 4;
   int port = 8080;
   bool bleed = false;
+  bool http = false;
+  int leak_mib_per_second = 0;
+  int spin = 0;
   std::optional<seconds> exit_after;
   int exit_code = 1;
   std::string exit_once;  // marker file; "" when --exit-once is not given
@@ -137,6 +157,125 @@ void NameThisThread(const std::string& name) {
   }
 }
 
+// --http: the figures its header comment describes.
+constexpr int kHttpBacklog = 1024;
+constexpr size_t kHttpMaxHeaderBytes = 8 * 1024;
+// How soon a worker blocked on a quiet connection sees SIGTERM.
+constexpr milliseconds kHttpPoll{200};
+constexpr int kPriceCartRounds = 2000;
+
+// The request's "business logic": a few microseconds of arithmetic over its bytes, kept out of line
+// so that a stack taken while it runs names it.
+[[gnu::noinline]] uint64_t PriceCart(std::string_view request) {
+  uint64_t h = 1469598103934665603ULL;
+  for (int round = 0; round < kPriceCartRounds; ++round) {
+    for (size_t i = 0; i < request.size(); i += 64) {
+      h = (h ^ static_cast<uint8_t>(request[i])) * 1099511628211ULL;
+    }
+    h ^= static_cast<uint64_t>(round);
+  }
+  return h;
+}
+
+bool SendAll(int fd, const std::string& bytes) {
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Answers one request whose header is `head` (up to and without the blank line). False: the
+// connection is to be closed.
+[[gnu::noinline]] bool HandleRequest(int fd, std::string_view head) {
+  const bool valid = head.starts_with("GET ") || head.starts_with("HEAD ");
+  if (!valid) {
+    SendAll(fd, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    return false;
+  }
+  char body[64];
+  const int body_len = std::snprintf(body, sizeof body, "{\"total\":%llu}\n",
+                                     static_cast<unsigned long long>(PriceCart(head) % 100000));
+  std::string lower(head);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const size_t line_end = lower.find("\r\n");
+  const bool http10 = lower.substr(0, line_end).ends_with(" http/1.0");
+  const bool close_after = http10 || lower.find("\r\nconnection: close") != std::string::npos;
+  std::string response = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                         std::to_string(body_len) + "\r\n";
+  if (close_after) response += "Connection: close\r\n";
+  response += "\r\n";
+  if (!head.starts_with("HEAD ")) response.append(body, static_cast<size_t>(body_len));
+  return SendAll(fd, response) && !close_after;
+}
+
+// Serves one keep-alive connection until the client closes it, it misbehaves, or SIGTERM.
+[[gnu::noinline]] void ServeConnection(int fd) {
+  std::string buffer;
+  char chunk[4096];
+  while (!stopping.load()) {
+    size_t end = buffer.find("\r\n\r\n");
+    if (end != std::string::npos && end <= kHttpMaxHeaderBytes) {
+      const bool keep = HandleRequest(fd, std::string_view(buffer).substr(0, end));
+      // Requests carry no body (GET, HEAD); anything else was refused and the connection closes.
+      buffer.erase(0, end + 4);
+      if (!keep) break;
+      continue;
+    }
+    if (end != std::string::npos || buffer.size() > kHttpMaxHeaderBytes) {
+      SendAll(fd, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      break;
+    }
+    pollfd p{fd, POLLIN, 0};
+    const int ready = poll(&p, 1, static_cast<int>(kHttpPoll.count()));
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
+    const ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    buffer.append(chunk, static_cast<size_t>(n));
+  }
+  close(fd);
+}
+
+[[gnu::noinline]] void ServeHttp(int listener) {
+  while (!stopping.load()) {
+    const int conn = accept(listener, nullptr, nullptr);
+    if (conn < 0) {
+      if (stopping.load()) return;  // the listener was shut down
+      // Out of fds or buffers, or a connection reset before it was taken: try again shortly
+      // rather than lose a worker.
+      if (errno != EINTR && errno != ECONNABORTED) std::this_thread::sleep_for(milliseconds(10));
+      continue;
+    }
+    ServeConnection(conn);
+  }
+}
+
+// --leak: memory that is allocated, touched and kept, a tenth of the rate every 100 ms.
+[[gnu::noinline]] void FillCacheForever(int mib_per_second) {
+  std::vector<std::unique_ptr<char[]>> kept;
+  const size_t chunk = static_cast<size_t>(mib_per_second) * 1024 * 1024 / 10;
+  while (!stopping.load()) {
+    auto block = std::make_unique<char[]>(chunk);
+    std::memset(block.get(), 0x5a, chunk);
+    kept.push_back(std::move(block));
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+}
+
+// --spin: CPU burnt in a loop the compiler cannot drop.
+[[gnu::noinline]] void SpinForever() {
+  volatile uint64_t sink = 0;
+  while (!stopping.load()) {
+    for (int i = 0; i < 100000; ++i) sink = sink + static_cast<uint64_t>(i);
+  }
+}
+
 // --bleed: holds the pool lock until SIGTERM, as a query that never returns would.
 [[gnu::noinline]] void HoldPoolLockInSlowQuery(std::latch& held) {
   std::lock_guard<std::mutex> lock(pool_mu);
@@ -162,11 +301,13 @@ sockaddr_in LoopbackAddress(int port) {
   return addr;
 }
 
-int Listen(int port, int backlog) {
+// On loopback, or with every_address on all of the host's (or pod's) addresses.
+int Listen(int port, int backlog, bool every_address = false) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr = LoopbackAddress(port);
+  if (every_address) addr.sin_addr.s_addr = htonl(INADDR_ANY);
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 || listen(fd, backlog) < 0) {
     std::perror("ephemera-target: listen");
     std::exit(1);
@@ -386,8 +527,10 @@ int Serve(Options options) {
   const rlim_t open_files_limit = options.bleed ? LowerOpenFilesLimit() : 0;
   const int threads = options.threads;
   const int port = options.port;
-  int listener = Listen(port, options.bleed ? kBleedBacklog : kServiceBacklog);
-  int peer = ConnectTo(port);
+  int listener = options.http ? Listen(port, kHttpBacklog, true)
+                              : Listen(port, options.bleed ? kBleedBacklog : kServiceBacklog);
+  // --http: the workers take every connection, this one too; the benchmark makes its own.
+  int peer = options.http ? -1 : ConnectTo(port);
   int pipe_fds[2];
   if (pipe(pipe_fds) < 0) return 1;
   std::ofstream journal("/tmp/ephemera-target.journal", std::ios::app);
@@ -395,10 +538,11 @@ int Serve(Options options) {
   const int pool_waiters = options.bleed ? kBleedPoolWaiters : 0;
   // --bleed adds db-pool-holder, the pool waiters, load-client and access-log.
   const int bleed_threads = options.bleed ? pool_waiters + 3 : 0;
+  const int extra_threads = (options.leak_mib_per_second > 0 ? 1 : 0) + options.spin;
   std::vector<std::thread> workers;
-  workers.reserve(static_cast<size_t>(threads + bleed_threads) + 2);
+  workers.reserve(static_cast<size_t>(threads + bleed_threads + extra_threads) + 2);
   // "serving" is printed once every thread has its name: tests that wait for it then see them all.
-  std::latch named(threads + bleed_threads + 2);
+  std::latch named(threads + bleed_threads + extra_threads + 2);
   // --bleed: the pool lock is taken before anyone else asks for it.
   std::latch held(1);
   if (options.bleed) {
@@ -409,12 +553,12 @@ int Serve(Options options) {
     });
     held.wait();
   }
-  workers.emplace_back([listener, bleed = options.bleed, &named] {
+  workers.emplace_back([listener, bleed = options.bleed, http = options.http, &named] {
     NameThisThread("acceptor");
     named.count_down();
     if (bleed) {
       AcceptBehindPoolLock(listener);
-    } else {
+    } else if (!http) {
       AcceptConnections(listener);
     }
   });
@@ -424,8 +568,12 @@ int Serve(Options options) {
     ReadFromPipe(fd);
   });
   for (int i = 0; i < threads; ++i) {
-    workers.emplace_back([i, &named] {
-      if (i % 2 == 0) {
+    workers.emplace_back([i, listener, http = options.http, &named] {
+      if (http) {
+        NameThisThread("http-" + std::to_string(i));
+        named.count_down();
+        ServeHttp(listener);
+      } else if (i % 2 == 0) {
         NameThisThread("checkout-" + std::to_string(i));
         named.count_down();
         SleepInCheckoutLoop();
@@ -434,6 +582,20 @@ int Serve(Options options) {
         named.count_down();
         WaitForOrders();
       }
+    });
+  }
+  if (options.leak_mib_per_second > 0) {
+    workers.emplace_back([rate = options.leak_mib_per_second, &named] {
+      NameThisThread("cache-filler");
+      named.count_down();
+      FillCacheForever(rate);
+    });
+  }
+  for (int i = 0; i < options.spin; ++i) {
+    workers.emplace_back([i, &named] {
+      NameThisThread("spin-" + std::to_string(i));
+      named.count_down();
+      SpinForever();
     });
   }
   for (int i = 0; i < pool_waiters; ++i) {
@@ -462,8 +624,8 @@ int Serve(Options options) {
     });
   }
   named.wait();
-  std::printf("ephemera-target: serving on 127.0.0.1:%d with %zu threads\n", port,
-              workers.size() + 1);
+  std::printf("ephemera-target: serving on %s:%d with %zu threads\n",
+              options.http ? "0.0.0.0" : "127.0.0.1", port, workers.size() + 1);
   if (options.bleed) {
     std::printf(
         "ephemera-target: bleeding: listener backlog %d never accepted, %zu client sockets, %zu of "
@@ -486,14 +648,15 @@ int Serve(Options options) {
   cv.notify_all();
   shutdown(listener, SHUT_RDWR);
   close(pipe_fds[1]);
-  close(peer);
+  if (peer >= 0) close(peer);
   for (auto& w : workers) w.join();
   return 0;
 }
 
 constexpr const char* kUsage =
-    "usage: ephemera-target [--threads N] [--port P] [--say TEXT] [--bleed]\n"
-    "                       [--exit-after SECONDS [--exit-code N] [--exit-once FILE]] | ps\n";
+    "usage: ephemera-target [--threads N] [--port P] [--say TEXT] [--bleed | --http]\n"
+    "                       [--exit-after SECONDS [--exit-code N] [--exit-once FILE]]\n"
+    "                       [--leak MIB_PER_SECOND] [--spin N] | ps\n";
 
 }  // namespace
 }  // namespace ephemera::target
@@ -513,6 +676,12 @@ int main(int argc, char** argv) {
       std::printf("ephemera-target: %s\n", argv[++i]);
     } else if (arg == "--bleed") {
       options.bleed = true;
+    } else if (arg == "--http") {
+      options.http = true;
+    } else if (arg == "--leak" && i + 1 < argc) {
+      options.leak_mib_per_second = static_cast<int>(std::strtol(argv[++i], nullptr, 10));
+    } else if (arg == "--spin" && i + 1 < argc) {
+      options.spin = static_cast<int>(std::strtol(argv[++i], nullptr, 10));
     } else if (arg == "--exit-after" && i + 1 < argc) {
       options.exit_after = std::chrono::seconds(std::strtol(argv[++i], nullptr, 10));
     } else if (arg == "--exit-code" && i + 1 < argc) {
@@ -526,6 +695,18 @@ int main(int argc, char** argv) {
   }
   if (options.threads < 0 || options.threads > 10000) {
     std::fprintf(stderr, "ephemera-target: --threads must be between 0 and 10000\n");
+    return 2;
+  }
+  if (options.leak_mib_per_second < 0 || options.leak_mib_per_second > 1024) {
+    std::fprintf(stderr, "ephemera-target: --leak must be between 0 and 1024 MiB per second\n");
+    return 2;
+  }
+  if (options.spin < 0 || options.spin > 64) {
+    std::fprintf(stderr, "ephemera-target: --spin must be between 0 and 64\n");
+    return 2;
+  }
+  if (options.bleed && options.http) {
+    std::fprintf(stderr, "ephemera-target: --bleed and --http cannot be combined\n");
     return 2;
   }
   if (options.exit_after && options.exit_after->count() < 0) {
