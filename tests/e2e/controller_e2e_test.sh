@@ -243,6 +243,34 @@ PY
 }
 check "with use on debugprofiles/ptrace, alice's ptrace session has symbolized stacks" ptrace_with_grant_has_stacks
 
+# The overhead budget (docs/policy.md): a budget the tool reaches stops the capture early, and the
+# session still delivers what it had, saying which budget and which sections.
+budget_reached_still_delivers() {
+  session s-budget 40s ptrace "  budget: {cpu: 1ms}" | as alice apply -f - >/dev/null
+  wait_phase s-budget Completed 90
+  [ "$(as alice -n team-a get debugsession s-budget -o jsonpath='{.status.overhead.budgetReached}')" = cpu ]
+  decrypt_snapshot s-budget "$work/alice.key"
+  python3 - "$work/s-budget.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["overhead"].get("budgetReached") == "cpu", doc["overhead"]
+assert doc["budget"].get("cpuMillis") == 1, doc["budget"]
+reasons = [d["reason"] for d in doc.get("degraded", [])]
+assert any("CPU budget of 1ms reached" in r for r in reasons), reasons
+PY
+}
+check "a session whose tool reaches its CPU budget completes, with budgetReached and the sections it cut" \
+  budget_reached_still_delivers
+
+budget_over_ceiling_rejected() {
+  local out
+  if out=$(session s-greedy 1m restricted "  budget: {cpu: 30s}" | as alice apply -f - 2>&1); then
+    echo "accepted: $out"; return 1
+  fi
+  echo "$out" | grep -q "spec.budget.cpu: 30s exceeds the cluster's maximum of 10s" || { echo "$out"; return 1; }
+}
+check "a CPU budget over the cluster's ceiling is rejected at admission with the rule" budget_over_ceiling_rejected
+
 # --- 4. expiry destroys the snapshot ------------------------------------------------------------
 expiry_wipes_everything() {
   wait_phase s-restricted Expired 60
