@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: runs every benchmark program built in build/release/bench and prints their figures,
 # with the machine's state (CPUs, load) so that figures from a shared machine can be judged.
-# Takes about 5-10 minutes on 2 cores: the freeze bench's 1000-thread target dominates, and each
-# tool run there is capped (the bench says when a tool was cut off).
+# Takes about 15-20 minutes on 2 cores without the cluster benchmarks: the freeze bench's
+# 1000-thread target and the traffic bench (15 windows of 20 s or more) dominate; each tool run in
+# the freeze bench is capped (the bench says when a tool was cut off).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,6 +50,22 @@ echo "== ephemera-bench-freeze --threads 10,100 --depth 32"
 echo
 echo "== bench/runtime_stacks.py"
 bench/runtime_stacks.py build/release || { echo "bench: the runtime stacks bench failed" >&2; status=1; }
+# What the target's users feel while it is debugged: HTTP at a fixed rate from vegeta (built from the
+# Go module proxy, hack/build-vegeta.sh), undisturbed and while Ephemera, eu-stack and gdb capture it.
+echo
+echo "== bench/traffic.py (10, 100 and 1000 threads)"
+start=$(date +%s)
+if [ "$(id -u)" -ne 0 ]; then
+  echo "bench: SKIPPED the traffic bench: it needs root (the target runs as nobody, the ptrace rows attach)"
+elif vegeta=$(hack/build-vegeta.sh | tail -n 1); then
+  bench/traffic.py --target build/release/tests/target/ephemera-target \
+    --snapshot build/release/debugpod/snapshot/ephemera-snapshot --vegeta "$vegeta" ||
+    { echo "bench: the traffic bench failed" >&2; status=1; }
+else
+  echo "bench: vegeta could not be built; the traffic bench is skipped" >&2
+  status=1
+fi
+echo "== bench/traffic.py took $(( $(date +%s) - start )) s; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 # --- Cluster benchmarks (session latency, throughput, controller footprint) ----------------------
 # They need the local cluster and the release controller; without the cluster they are skipped and
 # the benches above still count. Each run takes the cluster lock, so that it never overlaps another
@@ -61,7 +78,8 @@ if ! cluster_why=$(tests/cluster/cluster.sh status 2>&1); then
   echo "bench:   make cluster-up && make bench     (or, with the cluster up:"
   echo "bench:   flock -o /tmp/ephemera-cluster.lock bench/session_latency.sh"
   echo "bench:   flock -o /tmp/ephemera-cluster.lock bench/session_throughput.sh"
-  echo "bench:   flock -o /tmp/ephemera-cluster.lock bench/controller_footprint.sh)"
+  echo "bench:   flock -o /tmp/ephemera-cluster.lock bench/controller_footprint.sh"
+  echo "bench:   flock -o /tmp/ephemera-cluster.lock bench/traffic_cluster.sh)"
 else
   if [ ! -x build/release/controller/ephemera-controller ]; then
     echo "bench: building ephemera-controller in build/release for the cluster benchmarks"
@@ -70,7 +88,8 @@ else
   # Split so that no run holds the cluster for more than about 10 minutes.
   for cluster_bench in "bench/session_latency.sh --levels 1,10" "bench/session_latency.sh --levels 100" \
     "bench/session_throughput.sh" \
-    "bench/controller_footprint.sh --sessions 0" "bench/controller_footprint.sh --churn-seconds 0"; do
+    "bench/controller_footprint.sh --sessions 0" "bench/controller_footprint.sh --churn-seconds 0" \
+    "bench/traffic_cluster.sh"; do
     echo "== $cluster_bench"
     start=$(date +%s)
     # Words on purpose: the script and its flags.

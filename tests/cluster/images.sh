@@ -10,7 +10,8 @@
 #   images.sh names             print the short NAMEs: pause target kubectl snapshot controller
 #                               hostile-snapshot (a test stand-in for the snapshot tool that writes
 #                               hostile output, tests/target/hostile_snapshot.cc) runtimes (the
-#                               Go, Python and Java programs whose stacks the tests read)
+#                               Go, Python and Java programs whose stacks the tests read); and,
+#                               built only when named, eu-stack (bench/traffic_cluster.sh)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +28,10 @@ declare -A images=(
   [controller]=ephemera.local/controller:0.1.0
   [hostile-snapshot]=ephemera.local/hostile-snapshot:0.1.0
   [runtimes]=ephemera.local/runtimes:0.1.0
+  [eu-stack]=ephemera.local/eu-stack:0.1.0
 )
+# Built only when asked for by name: the traffic benchmark's baseline, not used by any test.
+on_demand=(eu-stack)
 # Short name -> the CMake target of its program (kubectl comes from hack/build-kube.sh instead).
 declare -A targets=(
   [pause]=ephemera-pause [target]=ephemera-target [snapshot]=ephemera-snapshot
@@ -143,6 +147,13 @@ build_image() { # short-name
       docker_build_with_libs "$image" "$repo/debugpod/Dockerfile" "$staging/ephemera-snapshot"
       rm -rf "$staging" ;;
     runtimes) build_runtimes_image "$image" ;;
+    eu-stack)
+      [ -x /usr/bin/eu-stack ] || die "/usr/bin/eu-stack not found: install elfutils (make deps)"
+      local staging
+      staging=$(mktemp -d)
+      copy_with_libs "$staging/rootfs" /usr/bin/eu-stack
+      docker_build "$image" "$here/eu-stack.Dockerfile" "$staging/rootfs"
+      rm -rf "$staging" ;;
   esac
 }
 
@@ -153,11 +164,16 @@ check_names() { # NAME...
   done
 }
 
-# selected NAME... : the short names asked for (all when none), in build order.
+# selected NAME... : the short names asked for (all but the on-demand ones when none), in build
+# order.
 selected() {
   local n
-  for n in "${names[@]}"; do
-    if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qx "$n"; then echo "$n"; fi
+  for n in "${names[@]}" "${on_demand[@]}"; do
+    if [ $# -eq 0 ]; then
+      if printf '%s\n' "${names[@]}" | grep -qx "$n"; then echo "$n"; fi
+    elif printf '%s\n' "$@" | grep -qx "$n"; then
+      echo "$n"
+    fi
   done
 }
 
@@ -189,5 +205,5 @@ case "$command" in
     if [ $# -eq 0 ]; then set -- "${names[@]}"; fi
     for n in "$@"; do echo "${images[$n]}"; done ;;
   names) printf '%s\n' "${names[@]}" ;;
-  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
