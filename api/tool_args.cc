@@ -177,8 +177,10 @@ std::string DeadlineText(std::chrono::milliseconds deadline) {
 }
 
 std::string ByteSizeText(std::int64_t bytes) {
-  if (bytes % (1024 * 1024) == 0) return std::to_string(bytes / (1024 * 1024)) + "Mi";
-  if (bytes % 1024 == 0) return std::to_string(bytes / 1024) + "Ki";
+  constexpr std::int64_t kKi = 1024;
+  constexpr std::int64_t kMi = kKi * kKi;
+  if (bytes % kMi == 0) return std::to_string(bytes / kMi) + "Mi";
+  if (bytes % kKi == 0) return std::to_string(bytes / kKi) + "Ki";
   return std::to_string(bytes);
 }
 

@@ -154,6 +154,24 @@ wait_end() { # name seconds
   echo "unended $(phase_of "$1")"
 }
 
+# Waits up to 90 s until the target's last termination is REASON/CODE.
+wait_for_termination() { # deployment reason/code
+  local deadline=$((SECONDS + 90))
+  until [ "$(last_termination_of "$1")" = "$2" ]; do
+    [ $SECONDS -lt $deadline ] || { echo "$1 did not end as $2 within 90s: '$(last_termination_of "$1")'"; return 1; }
+    sleep 1
+  done
+}
+
+# A session that failed ended rightly only with a reason that says what went wrong and a message.
+failed_clearly() { # session "phase reason"
+  case $2 in
+    "Failed TargetNotRunning" | "Failed SnapshotToolFailed" | "Failed SnapshotContainerFailed" | "Failed SnapshotTimedOut")
+      as admin -n team-a get debugsession "$1" -o jsonpath='{.status.message}' | grep -q . ;;
+    *) echo "$1 ended as: $2 ($(as admin -n team-a get debugsession "$1" -o jsonpath='{.status.message}'))"; return 1 ;;
+  esac
+}
+
 # --- 1. CPU-throttled to 10 % ------------------------------------------------------------------------
 throttled_target_is_captured() {
   local pod; pod=$(pod_of cond-throttled)
@@ -196,18 +214,13 @@ check "a target throttled to 10 % CPU: restricted and ptrace sessions complete (
 
 # --- 2. OOM-killed over and over ---------------------------------------------------------------------
 oom_killed_target_ends_cleanly() {
-  # Wait for the first OOM kill, so that the session meets a target that has been killed before.
-  local deadline=$((SECONDS + 90))
-  until [ "$(last_termination_of cond-oom)" = "OOMKilled/137" ]; do
-    [ $SECONDS -lt $deadline ] || { echo "cond-oom was not OOM-killed within 90s: '$(last_termination_of cond-oom)'"; return 1; }
-    sleep 1
-  done
+  # After the first OOM kill, so that the session meets a target that has been killed before.
+  wait_for_termination cond-oom OOMKilled/137 || return 1
   session s-oom "$(pod_of cond-oom)" restricted | as alice apply -f - >/dev/null
   local end; end=$(wait_end s-oom 150)
-  case $end in
-    "Completed ")
-      decrypt_snapshot s-oom "$work/alice.key"
-      python3 - "$work/s-oom.json" <<'PY'
+  if [ "$end" = "Completed " ]; then
+    decrypt_snapshot s-oom "$work/alice.key"
+    python3 - "$work/s-oom.json" <<'PY' || return 1
 import json, sys
 doc = json.load(open(sys.argv[1]))
 main = doc["processes"][0]
@@ -216,12 +229,10 @@ assert "cache-filler" in {t["name"] for t in main["threads"]}, main["threads"]
 text = json.dumps(doc.get("evidence", {}).get("memory", {}))
 assert "67108864" in text, text[:2000]
 PY
-      ;;
-    "Failed SnapshotToolFailed" | "Failed TargetNotRunning" | "Failed SnapshotContainerFailed")
-      # The target was killed under the tool: a clear failure is right, if it says so.
-      as admin -n team-a get debugsession s-oom -o jsonpath='{.status.message}' | grep -q . ;;
-    *) echo "s-oom ended as: $end ($(as admin -n team-a get debugsession s-oom -o jsonpath='{.status.message}'))"; return 1 ;;
-  esac
+  else
+    # The target was killed under the tool: a clear failure is right.
+    failed_clearly s-oom "$end" || return 1
+  fi
   # Every kill of the target is the kernel's OOM kill of its leak, none the capture's doing.
   [ "$(last_termination_of cond-oom)" = "OOMKilled/137" ] || { echo "last termination: $(last_termination_of cond-oom)"; return 1; }
 }
@@ -230,19 +241,10 @@ check "a target OOM-killed over and over: the session completes with its memory 
 
 # --- 3. Crash-looping --------------------------------------------------------------------------------
 crash_looping_target_ends_cleanly() {
-  local deadline=$((SECONDS + 90))
-  until [ "$(last_termination_of cond-crash)" = "Error/1" ]; do
-    [ $SECONDS -lt $deadline ] || { echo "cond-crash did not crash within 90s: '$(last_termination_of cond-crash)'"; return 1; }
-    sleep 1
-  done
+  wait_for_termination cond-crash Error/1 || return 1
   session s-crash "$(pod_of cond-crash)" restricted | as alice apply -f - >/dev/null
   local end; end=$(wait_end s-crash 150)
-  case $end in
-    "Completed ") ;;
-    "Failed TargetNotRunning" | "Failed SnapshotToolFailed" | "Failed SnapshotContainerFailed" | "Failed SnapshotTimedOut")
-      as admin -n team-a get debugsession s-crash -o jsonpath='{.status.message}' | grep -q . ;;
-    *) echo "s-crash ended as: $end ($(as admin -n team-a get debugsession s-crash -o jsonpath='{.status.message}'))"; return 1 ;;
-  esac
+  [ "$end" = "Completed " ] || failed_clearly s-crash "$end" || return 1
   # It still ends the way it always does: its own exit code 1, never a kill.
   [ "$(last_termination_of cond-crash)" = "Error/1" ] || { echo "last termination: $(last_termination_of cond-crash)"; return 1; }
 }

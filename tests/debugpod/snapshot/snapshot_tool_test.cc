@@ -933,82 +933,69 @@ TEST(SnapshotToolTest, AProcessOutsideTheNamedContainerIsNotCaptured) {
       << doc["degraded"].dump();
 }
 
-TEST(WatchdogTest, FiresWritesTheFallbackAndExits) {
+// What a forked child wrote to its stdout (a pipe) and its wait status; `body` runs in the child
+// and must not return (the child exits 96 if it does). status is -1 if the child could not be made.
+struct ChildRun {
+  std::string out;
+  int status = -1;
+};
+ChildRun RunInChild(const std::function<void()>& body) {
+  ChildRun run;
   int pipe_fds[2];
-  ASSERT_EQ(pipe(pipe_fds), 0);
+  if (pipe(pipe_fds) != 0) return run;
   pid_t child = fork();
-  ASSERT_GE(child, 0);
+  if (child < 0) return run;
   if (child == 0) {
     dup2(pipe_fds[1], STDOUT_FILENO);
     close(pipe_fds[0]);
-    Watchdog watchdog(Clock::now() + std::chrono::milliseconds(50), "fallback document\n");
-    for (;;) pause();  // a capture that never finishes
+    body();
+    _exit(96);
   }
   close(pipe_fds[1]);
-  std::string out;
   char buf[256];
   ssize_t n;
-  while ((n = read(pipe_fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  while ((n = read(pipe_fds[0], buf, sizeof buf)) > 0) run.out.append(buf, static_cast<size_t>(n));
   close(pipe_fds[0]);
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), kWatchdogExitCode);
-  EXPECT_EQ(out, "fallback document\n");
+  if (waitpid(child, &run.status, 0) != child) run.status = -1;
+  return run;
+}
+
+TEST(WatchdogTest, FiresWritesTheFallbackAndExits) {
+  ChildRun run = RunInChild([] {
+    Watchdog watchdog(Clock::now() + std::chrono::milliseconds(50), "fallback document\n");
+    for (;;) pause();  // a capture that never finishes
+  });
+  ASSERT_TRUE(run.status != -1 && WIFEXITED(run.status)) << run.status;
+  EXPECT_EQ(WEXITSTATUS(run.status), kWatchdogExitCode);
+  EXPECT_EQ(run.out, "fallback document\n");
 }
 
 TEST(WatchdogTest, AfterOutputIsClaimedItOnlyExits) {
-  int pipe_fds[2];
-  ASSERT_EQ(pipe(pipe_fds), 0);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    dup2(pipe_fds[1], STDOUT_FILENO);
-    close(pipe_fds[0]);
+  ChildRun run = RunInChild([] {
     Watchdog watchdog(Clock::now() + std::chrono::milliseconds(50), "fallback document\n");
     if (!watchdog.ClaimOutput()) _exit(99);
     WriteAll(STDOUT_FILENO, "real ");
     for (;;) pause();  // stuck while writing
-  }
-  close(pipe_fds[1]);
-  std::string out;
-  char buf[256];
-  ssize_t n;
-  while ((n = read(pipe_fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(pipe_fds[0]);
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  EXPECT_EQ(WEXITSTATUS(status), kWatchdogExitCode);
-  EXPECT_EQ(out, "real ");
+  });
+  ASSERT_TRUE(run.status != -1 && WIFEXITED(run.status)) << run.status;
+  EXPECT_EQ(WEXITSTATUS(run.status), kWatchdogExitCode);
+  EXPECT_EQ(run.out, "real ");
 }
 
 // The CPU backstop: at RLIMIT_CPU's soft limit the kernel sends SIGXCPU, and the handler writes
 // the prepared document and exits like the watchdog (instead of dying with no output).
 TEST(WatchdogTest, CpuBackstopWritesItsDocumentAtTheSoftLimit) {
-  int pipe_fds[2];
-  ASSERT_EQ(pipe(pipe_fds), 0);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    dup2(pipe_fds[1], STDOUT_FILENO);
-    close(pipe_fds[0]);
+  ChildRun run = RunInChild([] {
     Watchdog watchdog(Clock::now() + std::chrono::seconds(60), "watchdog document\n");
     if (!watchdog.ArmCpuBackstop("cpu backstop document\n").ok()) _exit(97);
     if (!LimitCpuTime(std::chrono::seconds(1), std::chrono::seconds(3)).ok()) _exit(98);
     volatile std::uint64_t spins = 0;
     for (;;) spins = spins + 1;  // a parser loop that never ends
-  }
-  close(pipe_fds[1]);
-  std::string out;
-  char buf[256];
-  ssize_t n;
-  while ((n = read(pipe_fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(pipe_fds[0]);
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
-  EXPECT_EQ(WEXITSTATUS(status), kWatchdogExitCode);
-  EXPECT_EQ(out, "cpu backstop document\n");
+  });
+  ASSERT_NE(run.status, -1);
+  ASSERT_TRUE(WIFEXITED(run.status)) << "killed by signal " << WTERMSIG(run.status);
+  EXPECT_EQ(WEXITSTATUS(run.status), kWatchdogExitCode);
+  EXPECT_EQ(run.out, "cpu backstop document\n");
 }
 
 TEST(WatchdogTest, DestroyedBeforeFiringDoesNothing) {

@@ -211,18 +211,28 @@ TEST(ThreadCaptureTest, OnResumedSeesEachThreadRunningAgain) {
   EXPECT_TRUE((*target)->TracedThreads().empty());
 }
 
+// 60 busy threads sharing one CPU (the last): each takes long to reach its stop.
+StatusOr<std::unique_ptr<TargetProcess>> StartSlowToStop() {
+  return TargetProcess::Start({STACKS_PARKED_NOFP, "--busy", "60", "--cpu",
+                               std::to_string(sysconf(_SC_NPROCESSORS_ONLN) - 1)});
+}
+
+// A request for `pid` that waits long for each stop (a loaded test machine must not fail it).
+ThreadCaptureRequest PatientRequest(int pid) {
+  ThreadCaptureRequest request;
+  request.pid = pid;
+  request.maps = MapsOf(pid);
+  request.stop_timeout = std::chrono::seconds(10);
+  return request;
+}
+
 // Threads that are slow to stop (busy, sharing one CPU) are waited for several at a time, never
 // more than kStopWindow; each is still handed over detached.
 TEST(ThreadCaptureTest, SlowThreadsAreWaitedForTogetherWithinTheWindow) {
-  StatusOr<std::unique_ptr<TargetProcess>> target =
-      TargetProcess::Start({STACKS_PARKED_NOFP, "--busy", "60", "--cpu",
-                            std::to_string(sysconf(_SC_NPROCESSORS_ONLN) - 1)});
+  StatusOr<std::unique_ptr<TargetProcess>> target = StartSlowToStop();
   ASSERT_TRUE(target.ok()) << target.status().ToString();
   const std::map<int, std::string> names = (*target)->ThreadNames();
-  ThreadCaptureRequest request;
-  request.pid = (*target)->Pid();
-  request.maps = MapsOf(request.pid);
-  request.stop_timeout = std::chrono::seconds(10);
+  ThreadCaptureRequest request = PatientRequest((*target)->Pid());
   int most_traced = 0;
   request.on_resumed = [&](CapturedThread& t) {
     EXPECT_EQ(StatusLine(request.pid, t.tid, "TracerPid:"), "TracerPid:\t0");
@@ -244,15 +254,10 @@ TEST(ThreadCaptureTest, SlowThreadsAreWaitedForTogetherWithinTheWindow) {
 // stop_early (the tool's budget) said stop while several threads were interrupted: those are still
 // taken and handed over detached, no further thread is stopped, and the rest say why.
 TEST(ThreadCaptureTest, StopEarlyTakesTheThreadsInFlightAndStopsNoMore) {
-  StatusOr<std::unique_ptr<TargetProcess>> target =
-      TargetProcess::Start({STACKS_PARKED_NOFP, "--busy", "60", "--cpu",
-                            std::to_string(sysconf(_SC_NPROCESSORS_ONLN) - 1)});
+  StatusOr<std::unique_ptr<TargetProcess>> target = StartSlowToStop();
   ASSERT_TRUE(target.ok()) << target.status().ToString();
   const std::map<int, std::string> names = (*target)->ThreadNames();
-  ThreadCaptureRequest request;
-  request.pid = (*target)->Pid();
-  request.maps = MapsOf(request.pid);
-  request.stop_timeout = std::chrono::seconds(10);
+  ThreadCaptureRequest request = PatientRequest((*target)->Pid());
   bool several_in_flight = false;
   int asked_after_stop = 0;
   request.stop_early = [&] {
