@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Shared by the end-to-end suites on the local cluster: counting checks, people's kubectl, sessions.
 # Source it after setting `cluster` (tests/cluster/cluster.sh) and `work` (a scratch folder), then:
-#   check DESCRIPTION COMMAND...   runs COMMAND in a subshell, prints PASS/FAIL and its output's tail;
+#   check DESCRIPTION COMMAND...   runs COMMAND in a subshell with errexit (its first failing step
+#                                  fails it), prints PASS/FAIL and its output's tail;
 #                                  counts in `passed` / `failed`. Controllers must be started and
 #                                  stopped outside checks (state set in a subshell is lost).
 #   as USER ARGS...                kubectl as one of the cluster's people (admin, alice, bob, carol)
@@ -23,8 +24,16 @@ as() { local user=$1; shift; "$_e2e_kubectl" --kubeconfig "$("$cluster" kubeconf
 
 check() { # description command...
   local what=$1; shift
-  local out
-  if out=$("$@" 2>&1); then
+  local out status errexit=
+  # The command runs with errexit, so that a check fails at its first failing step, not only at
+  # its last. Inside an `if` (or `&&`, `||`) bash would ignore errexit for everything the command
+  # runs, so it is called outside one.
+  case $- in *e*) errexit=1 ;; esac
+  set +e
+  out=$(set -e; "$@" 2>&1)
+  status=$?
+  [ -z "$errexit" ] || set -e
+  if [ "$status" -eq 0 ]; then
     passed=$((passed + 1)); echo "PASS $what"
   else
     failed=$((failed + 1)); echo "FAIL $what"; echo "$out" | sed 's/^/    /' | tail -n 25
