@@ -448,6 +448,7 @@ class BusyProcess {
       setpgid(0, 0);
       std::atomic<std::uint64_t> spins{0};
       std::vector<std::thread> workers;
+      workers.reserve(static_cast<size_t>(threads));
       for (int i = 0; i < threads; ++i) {
         workers.emplace_back([&spins] {
           for (;;) spins.fetch_add(1, std::memory_order_relaxed);
