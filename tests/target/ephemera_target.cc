@@ -159,7 +159,7 @@ void NameThisThread(const std::string& name) {
 
 // --http: the figures its header comment describes.
 constexpr int kHttpBacklog = 1024;
-constexpr size_t kHttpMaxHeaderBytes = 8 * 1024;
+constexpr size_t kHttpMaxHeaderBytes = size_t{8} * 1024;
 // How soon a worker blocked on a quiet connection sees SIGTERM.
 constexpr milliseconds kHttpPoll{200};
 constexpr int kPriceCartRounds = 2000;
@@ -219,7 +219,7 @@ bool SendAll(int fd, const std::string& bytes) {
   char chunk[4096];
   while (!stopping.load()) {
     size_t end = buffer.find("\r\n\r\n");
-    if (end != std::string::npos && end <= kHttpMaxHeaderBytes) {
+    if (end <= kHttpMaxHeaderBytes) {  // npos is above it
       const bool keep = HandleRequest(fd, std::string_view(buffer).substr(0, end));
       // Requests carry no body (GET, HEAD); anything else was refused and the connection closes.
       buffer.erase(0, end + 4);

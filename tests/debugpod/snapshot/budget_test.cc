@@ -143,13 +143,13 @@ TEST(BudgetBackstopTest, DataBackstopLeavesRoomForTheLargestUnitOfWork) {
   EXPECT_EQ(DataBackstopBytesFor(kMi), 321 * kMi);
   EXPECT_EQ(DataBackstopBytesFor(64 * kMi), 384 * kMi);
   for (std::int64_t budget : {kMi, 16 * kMi, 64 * kMi, 1024 * kMi}) {
-    EXPECT_GE(DataBackstopBytesFor(budget) - budget, 2 * 128 * kMi) << budget;
+    EXPECT_GE(DataBackstopBytesFor(budget) - budget, kMi * 2 * 128) << budget;
   }
 }
 
 TEST(BudgetFormatTest, BytesInTheLargestWholeUnit) {
   EXPECT_EQ(FormatBytes(64 * kMi), "64Mi");
-  EXPECT_EQ(FormatBytes(1536 * 1024), "1536Ki");
+  EXPECT_EQ(FormatBytes(std::int64_t{1536} * 1024), "1536Ki");
   EXPECT_EQ(FormatBytes(1000), "1000 bytes");
   EXPECT_EQ(BudgetKindName(BudgetKind::kCpu), "cpu");
   EXPECT_EQ(BudgetKindName(BudgetKind::kMemory), "memory");

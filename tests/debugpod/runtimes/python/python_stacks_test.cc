@@ -24,7 +24,7 @@ PythonLayout LayoutOf(int minor) {
   return *layout;
 }
 
-RuntimeStacks Read(const FakeCPython& fake, RuntimeLimits limits = {},
+RuntimeStacks Read(const FakeCPython& fake, const RuntimeLimits& limits = {},
                    std::vector<int> tasks = {}) {
   FakeMemoryReader memory;
   fake.MapInto(memory);
