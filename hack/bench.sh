@@ -58,15 +58,22 @@ start=$(date +%s)
 if [ "$(id -u)" -ne 0 ]; then
   echo "bench: SKIPPED the traffic bench: it needs root (the target runs as nobody, the ptrace rows attach)"
 elif vegeta=$(hack/build-vegeta.sh | tail -n 1); then
-  bench/traffic.py --target build/release/tests/target/ephemera-target \
-    --snapshot build/release/debugpod/snapshot/ephemera-snapshot --vegeta "$vegeta" ||
-    { echo "bench: the traffic bench failed" >&2; status=1; }
+  if bench/traffic.py --target build/release/tests/target/ephemera-target \
+    --snapshot build/release/debugpod/snapshot/ephemera-snapshot --vegeta "$vegeta" \
+    --json build/release/bench/traffic-host.json; then
+    bench/plot_traffic.py build/release/bench/traffic-host.json build/release/bench/traffic-host.svg &&
+      echo "bench: the traffic plot is in build/release/bench/traffic-host.svg (docs/plots/ holds the one in the docs)"
+  else
+    echo "bench: the traffic bench failed" >&2
+    status=1
+  fi
 else
   echo "bench: vegeta could not be built; the traffic bench is skipped" >&2
   status=1
 fi
 echo "== bench/traffic.py took $(( $(date +%s) - start )) s; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
-# --- Cluster benchmarks (session latency, throughput, controller footprint) ----------------------
+# --- Cluster benchmarks (session latency, throughput, controller footprint, traffic, and the
+# error-condition outcomes of tests/e2e/conditions_e2e_test.sh) --------------------------------
 # They need the local cluster and the release controller; without the cluster they are skipped and
 # the benches above still count. Each run takes the cluster lock, so that it never overlaps another
 # user of the cluster (its webhooks and ports are shared). `flock -o`: the lock's file descriptor is
@@ -79,7 +86,8 @@ if ! cluster_why=$(tests/cluster/cluster.sh status 2>&1); then
   echo "bench:   flock -o /tmp/ephemera-cluster.lock bench/session_latency.sh"
   echo "bench:   flock -o /tmp/ephemera-cluster.lock bench/session_throughput.sh"
   echo "bench:   flock -o /tmp/ephemera-cluster.lock bench/controller_footprint.sh"
-  echo "bench:   flock -o /tmp/ephemera-cluster.lock bench/traffic_cluster.sh)"
+  echo "bench:   flock -o /tmp/ephemera-cluster.lock bench/traffic_cluster.sh"
+  echo "bench:   flock -o /tmp/ephemera-cluster.lock tests/e2e/conditions_e2e_test.sh build/release)"
 else
   if [ ! -x build/release/controller/ephemera-controller ]; then
     echo "bench: building ephemera-controller in build/release for the cluster benchmarks"
@@ -89,7 +97,7 @@ else
   for cluster_bench in "bench/session_latency.sh --levels 1,10" "bench/session_latency.sh --levels 100" \
     "bench/session_throughput.sh" \
     "bench/controller_footprint.sh --sessions 0" "bench/controller_footprint.sh --churn-seconds 0" \
-    "bench/traffic_cluster.sh"; do
+    "bench/traffic_cluster.sh" "tests/e2e/conditions_e2e_test.sh build/release"; do
     echo "== $cluster_bench"
     start=$(date +%s)
     # Words on purpose: the script and its flags.
