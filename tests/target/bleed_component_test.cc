@@ -320,7 +320,16 @@ TEST(HttpTargetComponentTest, AnswersKeepAliveRequestsAndRefusesWhatItDoesNotSer
   EXPECT_TRUE(post.starts_with("HTTP/1.1 400 Bad Request\r\n")) << post;
   const std::string endless = Exchange(port, "GET /" + std::string(9000, 'a'));
   EXPECT_TRUE(endless.starts_with("HTTP/1.1 400 Bad Request\r\n")) << endless;
-  // Still serving after both.
+  // A header that does end, but past 8 KiB, is refused all the same.
+  const std::string long_header =
+      Exchange(port, "GET / HTTP/1.1\r\nX-Pad: " + std::string(9000, 'a') + "\r\n\r\n");
+  EXPECT_TRUE(long_header.starts_with("HTTP/1.1 400 Bad Request\r\n")) << long_header;
+  // HTTP/1.0, and "connection: close" in any case, close after the answer and say so.
+  EXPECT_EQ(CountOf(Exchange(port, "GET / HTTP/1.0\r\n\r\n"), "Connection: close\r\n"), 1u);
+  EXPECT_EQ(CountOf(Exchange(port, "GET / HTTP/1.1\r\nconnection: Close\r\n\r\n"),
+                    "Connection: close\r\n"),
+            1u);
+  // Still serving after all of them.
   EXPECT_EQ(CountOf(Exchange(port, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n"), "200 OK"), 1u);
 }
 
