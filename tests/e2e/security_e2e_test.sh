@@ -600,9 +600,15 @@ YAML
     [ $SECONDS -lt $deadline ] || { echo "no replacement pod running 60s after expiry"; return 1; }
     sleep 1
   done
-  [ "$(as admin -n team-a get pod "$old" -o jsonpath='{.metadata.uid}' 2>/dev/null)" != "$old_uid" ] ||
-    [ -n "$(as admin -n team-a get pod "$old" -o jsonpath='{.metadata.deletionTimestamp}')" ] ||
-    { echo "the debugged pod $old is still there"; return 1; }
+  # One read: the old pod may finish terminating between two reads, and then the second would find
+  # nothing where the first found it still there.
+  local left
+  left=$(as admin -n team-a get pod "$old" --ignore-not-found \
+    -o jsonpath='{.metadata.uid} {.metadata.deletionTimestamp}')
+  case $left in
+    "" | *" "?*) ;;         # gone, or being deleted
+    "$old_uid "*) echo "the debugged pod $old is still there"; return 1 ;;
+  esac
   [ -z "$(as admin -n team-a get pod "$new" -o jsonpath='{.metadata.annotations.ephemera\.dev/debugged-by}')" ] ||
     { echo "the replacement $new carries the mark"; return 1; }
   echo "replaced: $old -> $new"
