@@ -274,9 +274,9 @@ def print_level(rows):
             print(f"    {count} x {error}")
 
 
-def print_goals(all_rows):
+def print_goals(all_rows, floor=None):
     """Issue #20's goals, each with the figure it is judged on, and the machine's noise: how far
-    apart the undisturbed windows' own p99s were."""
+    apart the undisturbed windows' own p99s were; then each method against the --floor row."""
     print("\ngoals (issue #20):")
     for r in all_rows:
         if r["method"] == "undisturbed" and len(r["p99_windows_ms"]) > 1:
@@ -299,6 +299,17 @@ def print_goals(all_rows):
             print(f"  {r['threads']:>4} threads, ptrace stacks p99 <= 1.5x and p99.9 <= +5 ms: "
                   f"{'met' if met else 'NOT met'} ({r['p99_ratio']:.2f}x, "
                   f"{r['p999_delta_ms']:+.2f} ms)")
+    # The floor: a window whose disturbance is only what every method pays (on the cluster,
+    # starting an ephemeral container that captures nothing). Each method against it says how
+    # much of its cost is its own.
+    floors = {r["threads"]: r for r in all_rows if r["method"] == floor and r["p99_ms"]}
+    for r in all_rows:
+        base = floors.get(r["threads"])
+        if base is None or r["method"] in ("undisturbed", floor) or not r["p99_ms"]:
+            continue
+        print(f"  {r['threads']:>4} threads, {r['method']:<24} against the floor "
+              f"({floor}): p99 {r['p99_ms'] / base['p99_ms']:.2f}x, p99.9 "
+              f"{fmt(r['p999_ms'] - base['p999_ms'] if r['p999_ms'] and base['p999_ms'] else None, '+.2f')} ms")
 
 
 def host_level(args, threads, recipient, work):
@@ -384,6 +395,8 @@ def main():
                         help="with --url: NAME=SHELL COMMAND, one window each, in order")
     parser.add_argument("--restarts-cmd", help="with --url: prints the target's restart count")
     parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--floor", help="the method whose cost every other one pays too (each "
+                                        "row is then also compared with it)")
     args = parser.parse_args()
     if bool(args.target) == bool(args.url):
         sys.exit("traffic: give either --target (with --snapshot) or --url (with --disturb)")
@@ -421,7 +434,7 @@ def main():
             all_rows.extend(rows)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print_goals(all_rows)
+    print_goals(all_rows, args.floor)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(all_rows, f, indent=1)

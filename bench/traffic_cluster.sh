@@ -7,6 +7,9 @@
 #   ephemera ptrace                the same with profile ptrace (every section, stacks included)
 #   kubectl debug eu-stack         `kubectl debug POD --profile=general --target=app` running Debian's
 #                                  eu-stack -p 1, as admin, every --every s: the same capture by hand
+#   kubectl debug empty            the same with `eu-stack --version` (it captures nothing): the cost
+#                                  of starting any ephemeral container and reading its log, the floor
+#                                  under every row above on this node
 # Restarts are the target container's restartCount; at the end it prints how many sessions of each
 # profile reached Completed. A benchmark: it prints figures, it does not pass or fail on them.
 #
@@ -85,22 +88,24 @@ printf '{"securityContext": {"runAsUser": 0, "runAsNonRoot": false}}\n' >"$work/
 # status 0 only if it succeeded. A DebugSession (restricted or ptrace) as alice, waited for until
 # Completed; or `kubectl debug` running eu-stack as admin, waited for until its container ended,
 # then its log read (`kubectl logs`), as a person would.
-capture_script() { # pod kind(restricted|ptrace|eu-stack) -> path of the script
+capture_script() { # pod kind(restricted|ptrace|eu-stack|empty) -> path of the script
   local pod=$1 kind=$2 script=$work/capture-$1-$2.sh
-  if [ "$kind" = eu-stack ]; then
+  if [ "$kind" = eu-stack ] || [ "$kind" = empty ]; then
+    local argv="/usr/bin/eu-stack -p 1" want='^TID '
+    [ "$kind" = eu-stack ] || { argv="/usr/bin/eu-stack --version"; want='eu-stack'; }
     cat >"$script" <<SCRIPT
 #!/usr/bin/env bash
 set -euo pipefail
 name=eu-\$(date +%s%N | tail -c 10)
 $(printf '%q ' "$kubectl_bin" --kubeconfig "$admin_kc" -n "$ns") debug $(printf '%q' "$pod") \\
   --image $(printf '%q' "$eu_stack_image") --target app --profile general \\
-  --custom $(printf '%q' "$work/as-root.json") -c "\$name" -- /usr/bin/eu-stack -p 1 >/dev/null 2>&1
+  --custom $(printf '%q' "$work/as-root.json") -c "\$name" -- $argv >/dev/null 2>&1
 $(printf '%q ' "$kubectl_bin" --kubeconfig "$admin_kc" -n "$ns") wait pod/$(printf '%q' "$pod") --timeout=60s \\
   --for=jsonpath="{.status.ephemeralContainerStatuses[?(@.name=='\$name')].state.terminated.reason}" >/dev/null
 # eu-stack exits 1 when it cannot unwind some frame (the static target has no CFI), after printing
 # what it could: the capture counts when its log has the threads (all of the log is read: grep -q
 # would close the pipe early and fail the pipeline).
-$(printf '%q ' "$kubectl_bin" --kubeconfig "$admin_kc" -n "$ns") logs $(printf '%q' "$pod") -c "\$name" | grep '^TID ' >/dev/null
+$(printf '%q ' "$kubectl_bin" --kubeconfig "$admin_kc" -n "$ns") logs $(printf '%q' "$pod") -c "\$name" | grep $(printf '%q' "$want") >/dev/null
 SCRIPT
   else
     cat >"$work/session-$pod-$kind.yaml" <<YAML
@@ -164,11 +169,12 @@ YAML
   restarts="$(printf '%q ' "$kubectl_bin" --kubeconfig "$admin_kc" -n "$ns") get pod $pod -o jsonpath='{.status.containerStatuses[?(@.name==\"app\")].restartCount}'"
   python3 "$here/traffic.py" --vegeta "$vegeta" --url "http://$ip:8080/checkout" \
     --threads "$threads" --rate "$rate" --window "$window" --every "$every" \
-    --restarts-cmd "$restarts" \
+    --restarts-cmd "$restarts" --floor "kubectl debug empty" \
     --disturb "undisturbed=" \
     --disturb "ephemera restricted=$(capture_script "$pod" restricted)" \
     --disturb "ephemera ptrace=$(capture_script "$pod" ptrace)" \
-    --disturb "kubectl debug eu-stack=$(capture_script "$pod" eu-stack)"
+    --disturb "kubectl debug eu-stack=$(capture_script "$pod" eu-stack)" \
+    --disturb "kubectl debug empty=$(capture_script "$pod" empty)"
 done
 
 log "sessions of this run, by profile and phase:"
