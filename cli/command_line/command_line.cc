@@ -59,7 +59,9 @@ constexpr std::array kLogsFlags = {
     FlagSpec{"--no-previous", "", false},
     FlagSpec{"--timestamps", "", false},
 };
-constexpr std::array kQueryFlags = {FlagSpec{"--output", "-o", true}};
+constexpr std::array kGetFlags = {FlagSpec{"--output", "-o", true}};
+constexpr std::array kListFlags = {FlagSpec{"--output", "-o", true},
+                                   FlagSpec{"--all-namespaces", "-A", false}};
 constexpr std::array kFetchFlags = {FlagSpec{"--output", "-o", true},
                                     FlagSpec{"--file", "-f", true},
                                     FlagSpec{"--native-frames", "", false}};
@@ -84,8 +86,9 @@ std::optional<FlagSpec> FindFlag(Command command, std::string_view name) {
     case Command::kLogs:
       return FindIn(kLogsFlags, name);
     case Command::kGet:
+      return FindIn(kGetFlags, name);
     case Command::kList:
-      return FindIn(kQueryFlags, name);
+      return FindIn(kListFlags, name);
     case Command::kFetch:
       return FindIn(kFetchFlags, name);
     case Command::kNone:
@@ -119,14 +122,25 @@ Status UsageError(Command command, const std::string& problem) {
 }
 
 StatusOr<OutputFormat> ParseOutput(Command command, std::string_view value) {
+  const bool html = command == Command::kSnapshot || command == Command::kFetch;
+  const bool yaml = command == Command::kGet || command == Command::kList;
+  const bool wide = command == Command::kList;
   if (value == "text") return OutputFormat::kText;
   if (value == "json") return OutputFormat::kJson;
-  if (value == "html" && (command == Command::kSnapshot || command == Command::kFetch)) {
-    return OutputFormat::kHtml;
+  if (value == "html" && html) return OutputFormat::kHtml;
+  if (value == "yaml" && yaml) return OutputFormat::kYaml;
+  if (value == "wide" && wide) return OutputFormat::kWide;
+  std::vector<std::string_view> formats = {"text", "json"};
+  if (html) formats.emplace_back("html");
+  if (yaml) formats.emplace_back("yaml");
+  if (wide) formats.emplace_back("wide");
+  std::string known;
+  for (std::size_t i = 0; i < formats.size(); ++i) {
+    known += (i == 0 ? "" : i + 1 == formats.size() ? " or " : ", ");
+    known += formats[i];
   }
-  const bool html = command == Command::kSnapshot || command == Command::kFetch;
-  return UsageError(command, "-o " + std::string(value) + " is not a known output format (use " +
-                                 (html ? "text, json or html)" : "text or json)"));
+  return UsageError(
+      command, "-o " + std::string(value) + " is not a known output format (use " + known + ")");
 }
 
 bool IsDnsLabelish(std::string_view name) {
@@ -194,6 +208,8 @@ Status ApplyFlag(CommandLine& cl, std::string_view name, const std::string& valu
     cl.global.context = value;
   } else if (name == "--help" || name == "-h") {
     cl.help = true;
+  } else if (name == "--all-namespaces" || name == "-A") {
+    cl.query.all_namespaces = true;
   } else if (name == "--show") {
     cl.keys.show = true;
   } else if (name == "--container" || name == "-c") {
@@ -349,7 +365,7 @@ Status CheckSession(Command command, const SnapshotOptions& options) {
                                    "--capture process,threads,logs, or use 'kubectl ephemera "
                                    "logs')");
   }
-  return CheckTtl(command, options.ttl);
+  return options.ttl.empty() ? OkStatus() : CheckTtl(command, options.ttl);
 }
 
 }  // namespace
@@ -386,6 +402,10 @@ std::string_view OutputFormatName(OutputFormat format) {
       return "json";
     case OutputFormat::kHtml:
       return "html";
+    case OutputFormat::kYaml:
+      return "yaml";
+    case OutputFormat::kWide:
+      return "wide";
   }
   return "text";
 }

@@ -26,7 +26,8 @@ enum class Command { kNone, kKeys, kSnapshot, kLogs, kGet, kList, kFetch, kAudit
 // "snapshot", "audit verify", …; "" for kNone.
 std::string_view CommandName(Command command);
 
-enum class OutputFormat { kText, kJson, kHtml };
+// yaml and wide as kubectl prints them: yaml for get and list, wide (more columns) for list.
+enum class OutputFormat { kText, kJson, kHtml, kYaml, kWide };
 std::string_view OutputFormatName(OutputFormat format);
 
 // Where the cluster is. Empty strings mean "not given": the kubeconfig decides (cluster_target.h).
@@ -60,7 +61,9 @@ struct SnapshotOptions {
   std::string pod{};
   std::string container{};  // empty: the pod's default container
   std::string reason{};
-  std::string ttl = "5m";  // as written; checked against the CRD's 30s..24h
+  // As written, checked against the CRD's 30s..24h; empty: not given, so spec.ttl is left out and
+  // the cluster policy's defaultTtl applies.
+  std::string ttl{};
   std::string profile = "restricted";
   std::string pii{};                   // empty: the cluster policy's default
   std::vector<std::string> capture{};  // empty: the CRD's default sections; logs: ["logs"]
@@ -78,6 +81,7 @@ struct SnapshotOptions {
 struct SessionQueryOptions {  // get, list
   std::string session{};      // get only
   OutputFormat output = OutputFormat::kText;
+  bool all_namespaces = false;  // list -A/--all-namespaces
 };
 
 struct FetchOptions {

@@ -73,7 +73,8 @@ identity and prints the report.
 Flags:
   -c, --container NAME   target container (default: the pod's default container)
   --reason TEXT          why (required, at least 10 characters), e.g. "INC-1234 checkout returns 500"
-  --ttl DURATION         how long the session and its snapshot live, 30s..24h (default 5m)
+  --ttl DURATION         how long the session and its snapshot live, 30s..24h (default: the
+                         cluster policy's defaultTtl, 5m unless configured)
   --profile NAME         restricted (default; Go, Python, Java stacks) or ptrace (+native; grant)
   --capture LIST         sections, comma-separated: process,threads,stacks,fds,sockets,maps,limits,
                          cgroup,env,logs (default: all but env and logs)
@@ -124,7 +125,8 @@ Flags:
   --no-previous          kubectl logs, where --previous reads only that one)
   --timestamps           keep the kubelet's RFC 3339 timestamp in front of each line
   --pii MODE             personal data masked: none, standard or strict (default: the cluster's)
-  --ttl DURATION         how long the session and its snapshot live, 30s..24h (default 5m)
+  --ttl DURATION         how long the session and its snapshot live, 30s..24h (default: the
+                         cluster policy's defaultTtl, 5m unless configured)
   --name NAME            session name (default: generated from the pod name)
   --timeout DURATION     how long to wait for the log (default 2m)
   -o, --output FORMAT    text (default) or json (the logs section of the document)
@@ -138,17 +140,19 @@ Example:
 
 )";
 
-constexpr const char* kGet = R"(Usage: kubectl ephemera get SESSION [-o text|json]
+constexpr const char* kGet = R"(Usage: kubectl ephemera get SESSION [-o text|json|yaml]
 
 Shows one DebugSession: phase, target, requester, reason, time left, conditions, snapshot digest and
-audit head. -o json prints the object as the API server returns it.
+audit head. -o json and -o yaml print the object as the API server returns it.
 
 )";
 
-constexpr const char* kList = R"(Usage: kubectl ephemera list [-o text|json]
+constexpr const char* kList = R"(Usage: kubectl ephemera list [-A] [-o text|json|yaml|wide]
 
 Lists the DebugSessions of the namespace: NAME PHASE TARGET REQUESTER AGE EXPIRES-IN.
--o json prints the list's items as a JSON array.
+  -A, --all-namespaces   every namespace's sessions, with a NAMESPACE column first
+  -o wide                also PROFILE, EPHEMERAL-CONTAINER and REASON
+  -o json, -o yaml       a List of the objects, as kubectl prints one
 
 )";
 

@@ -129,14 +129,17 @@ CommandOutcome ExplainApiFailure(const Status& status, const ApiRequest& request
   }
 }
 
-CommandOutcome ExplainKubeconfigFailure(const Status& status, const std::string& path) {
-  if (status.code() == StatusCode::kNotFound) {
+CommandOutcome ExplainKubeconfigFailure(const Status& status,
+                                        const kube::KubeConfigLocation& location) {
+  if (status.code() == StatusCode::kNotFound && !location.in_cluster) {
     return CommandOutcome::Failure(
         ExitCode::kUnreachable,
-        "no kubeconfig at " + path + ": pass --kubeconfig FILE or set KUBECONFIG");
+        "no kubeconfig at " + location.Describe() + ": pass --kubeconfig FILE or set KUBECONFIG");
   }
   return CommandOutcome::Failure(ExitCode::kUnreachable,
-                                 "cannot use kubeconfig " + path + ": " + status.message());
+                                 "cannot use " +
+                                     std::string(location.in_cluster ? "" : "kubeconfig ") +
+                                     location.Describe() + ": " + status.message());
 }
 
 }  // namespace ephemera::commands

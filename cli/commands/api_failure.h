@@ -8,6 +8,7 @@
 
 #include "base/status.h"
 #include "cli/commands/outcome.h"
+#include "kube/auth/kube_config.h"
 
 namespace ephemera::commands {
 
@@ -24,7 +25,8 @@ struct ApiRequest {
 CommandOutcome ExplainApiFailure(const Status& status, const ApiRequest& request);
 
 // A kubeconfig that could not be loaded (KubeConfig::FromFile) or used (KubeConnection::Open).
-CommandOutcome ExplainKubeconfigFailure(const Status& status, const std::string& path);
+CommandOutcome ExplainKubeconfigFailure(const Status& status,
+                                        const kube::KubeConfigLocation& location);
 
 // The server's own words, without the "(HTTP 403 Forbidden)" suffix api_error.h appends.
 std::string ServerMessage(const Status& status);

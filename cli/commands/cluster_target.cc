@@ -2,12 +2,6 @@
 
 namespace ephemera::commands {
 
-std::string ResolveKubeconfigPath(const command_line::GlobalOptions& global,
-                                  const kube::EnvironmentLookup& getenv) {
-  if (!global.kubeconfig.empty()) return global.kubeconfig;
-  return kube::DefaultKubeConfigPath(getenv);
-}
-
 std::string ResolveNamespace(const command_line::GlobalOptions& global,
                              const kube::KubeConfig& config) {
   if (!global.namespace_name.empty()) return global.namespace_name;

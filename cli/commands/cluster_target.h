@@ -1,5 +1,5 @@
-// Which kubeconfig and namespace a command uses, from the global flags and the environment, the
-// way kubectl decides. Pure.
+// Which namespace a command uses, from the global flags and the kubeconfig, the way kubectl
+// decides (which kubeconfig: kube::LocateKubeConfig). Pure.
 #ifndef EPHEMERA_CLI_COMMANDS_CLUSTER_TARGET_H_
 #define EPHEMERA_CLI_COMMANDS_CLUSTER_TARGET_H_
 
@@ -9,10 +9,6 @@
 #include "kube/auth/kube_config.h"
 
 namespace ephemera::commands {
-
-// --kubeconfig, else the first entry of $KUBECONFIG, else $HOME/.kube/config.
-std::string ResolveKubeconfigPath(const command_line::GlobalOptions& global,
-                                  const kube::EnvironmentLookup& getenv);
 
 // -n/--namespace, else the kubeconfig context's namespace, else "default".
 std::string ResolveNamespace(const command_line::GlobalOptions& global,

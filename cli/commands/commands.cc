@@ -13,6 +13,7 @@
 #include "cli/commands/cluster.h"
 #include "cli/commands/delivery.h"
 #include "cli/commands/session_view.h"
+#include "cli/commands/yaml_view.h"
 #include "cli/identity/identity_file.h"
 #include "kube/object/resource.h"
 
@@ -115,6 +116,8 @@ CommandOutcome RunGet(const CommandLine& cl, Io& io) {
   }
   if (cl.query.output == OutputFormat::kJson) {
     io.out << session->dump(2) << "\n";
+  } else if (cl.query.output == OutputFormat::kYaml) {
+    io.out << ToYaml(*session);
   } else {
     io.out << FormatSessionDetails(*session, io.clock.Now());
   }
@@ -125,17 +128,28 @@ CommandOutcome RunList(const CommandLine& cl, Io& io) {
   auto cluster = OpenCluster(cl.global, io);
   if (!cluster.HasValue()) return cluster.Outcome();
   Cluster& c = **cluster;
-  auto list = c.Client().List(kube::DebugSessionsResource(), c.NamespaceName());
-  if (!list.ok()) return ExplainApiFailure(list.status(), c.Request("list", kSessionsResource));
-  if (cl.query.output == OutputFormat::kJson) {
-    io.out << json(list->items).dump(2) << "\n";
+  // An empty namespace lists every namespace's sessions (the path without /namespaces/NS).
+  const bool all = cl.query.all_namespaces;
+  auto list = c.Client().List(kube::DebugSessionsResource(), all ? "" : c.NamespaceName());
+  if (!list.ok()) {
+    ApiRequest request = c.Request("list", kSessionsResource);
+    if (all) request.namespace_name.clear();
+    return ExplainApiFailure(list.status(), request);
+  }
+  if (cl.query.output == OutputFormat::kJson || cl.query.output == OutputFormat::kYaml) {
+    // A List, as kubectl prints one.
+    const json items = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", list->items}};
+    io.out << (cl.query.output == OutputFormat::kJson ? items.dump(2) + "\n" : ToYaml(items));
     return CommandOutcome::Success();
   }
   if (list->items.empty()) {
-    io.err << "No DebugSessions in namespace " << c.NamespaceName() << ".\n";
+    io.err << (all ? std::string("No DebugSessions in any namespace.\n")
+                   : "No DebugSessions in namespace " + c.NamespaceName() + ".\n");
     return CommandOutcome::Success();
   }
-  io.out << FormatSessionTable(list->items, io.clock.Now());
+  io.out << FormatSessionTable(
+      list->items, io.clock.Now(),
+      SessionTableOptions{.all_namespaces = all, .wide = cl.query.output == OutputFormat::kWide});
   return CommandOutcome::Success();
 }
 

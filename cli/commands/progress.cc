@@ -12,6 +12,7 @@ namespace {
 using nlohmann::json;
 
 constexpr std::chrono::seconds kStallAfter{10};
+constexpr std::chrono::seconds kHeartbeatEvery{10};
 
 using base::StringAt;
 
@@ -108,6 +109,24 @@ std::string StallHint(const SessionProgress& progress, std::chrono::milliseconds
   return Stamp(elapsed) +
          "Still waiting: no controller has picked the session up yet (is ephemera-controller "
          "running in this cluster?)";
+}
+
+std::string HeartbeatLine(const SessionProgress& progress, std::chrono::milliseconds elapsed,
+                          std::chrono::milliseconds quiet_for) {
+  if (progress.phase.empty() || IsFinished(progress) || quiet_for < kHeartbeatEvery) return "";
+  std::string doing;
+  if (progress.phase == "Capturing") {
+    doing = "Still capturing in " + (progress.ephemeral_container.empty()
+                                         ? std::string("the snapshot container")
+                                         : progress.ephemeral_container);
+  } else if (progress.phase == "Injecting") {
+    doing = "Still waiting for the kubelet to start the snapshot container in pod " + progress.pod;
+  } else if (progress.phase == "Pending") {
+    doing = "Still waiting for the controller to authorize the session";
+  } else {
+    doing = "Still waiting (phase " + progress.phase + ")";
+  }
+  return Stamp(elapsed) + doing + " …";
 }
 
 std::string FormatElapsed(std::chrono::milliseconds elapsed) {

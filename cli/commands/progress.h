@@ -41,6 +41,13 @@ std::vector<std::string> ProgressLines(const SessionProgress& before, const Sess
 // when it is too early to worry.
 std::string StallHint(const SessionProgress& progress, std::chrono::milliseconds elapsed);
 
+// While a step goes on with nothing printed for 10 s, a line that says the session is alive and
+// what it waits for ("[24.0s] Still capturing in ephemera-3f9a1c0b7e …"), again every 10 s;
+// "" otherwise. `quiet_for` is the time since the last line printed. Before the controller has
+// written any status, StallHint speaks instead.
+std::string HeartbeatLine(const SessionProgress& progress, std::chrono::milliseconds elapsed,
+                          std::chrono::milliseconds quiet_for);
+
 // "0.4s", "12.0s", "2m05s".
 std::string FormatElapsed(std::chrono::milliseconds elapsed);
 

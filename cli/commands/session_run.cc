@@ -5,6 +5,7 @@
 #include <stop_token>
 
 #include "api/debug_session.h"
+#include "base/json_access.h"
 #include "cli/commands/cluster.h"
 #include "cli/commands/progress.h"
 #include "cli/commands/session_view.h"
@@ -55,6 +56,13 @@ CommandOutcome CheckTarget(Cluster& cluster, const command_line::SnapshotOptions
       "pod " + options.pod + " has no container " + options.container + " (it has: " + list + ")");
 }
 
+// The TTL the user gave, or the one admission filled in from the cluster policy's defaultTtl.
+std::string TtlShown(const command_line::SnapshotOptions& options, const json& created) {
+  if (!options.ttl.empty()) return options.ttl;
+  const std::string filled = base::StringAt(created, "/spec/ttl");
+  return filled.empty() ? "the cluster's default" : filled + ", the cluster's default";
+}
+
 }  // namespace
 
 OutcomeOr<CompletedSession> RunSessionToCompletion(const command_line::GlobalOptions& global,
@@ -86,16 +94,24 @@ OutcomeOr<CompletedSession> RunSessionToCompletion(const command_line::GlobalOpt
   const std::string name = created->value("metadata", json::object()).value("name", "");
   const auto started = io.clock.SteadyNow();
   io.err << "Created DebugSession " << name << " in namespace " << c.NamespaceName() << " for pod "
-         << options.pod << " (ttl " << options.ttl << ", profile " << options.profile << ")\n";
+         << options.pod << " (ttl " << TtlShown(options, *created) << ", profile "
+         << options.profile << ")\n";
 
   SessionProgress seen;  // nothing yet
   json session = *created;
   bool hinted = false;
+  std::chrono::milliseconds last_line{0};  // elapsed when a line was last printed
   while (true) {
     const SessionProgress now = ReadProgress(session);
     const auto elapsed =
         std::chrono::duration_cast<std::chrono::milliseconds>(io.clock.SteadyNow() - started);
-    for (const std::string& line : ProgressLines(seen, now, elapsed)) io.err << line << "\n";
+    std::vector<std::string> lines = ProgressLines(seen, now, elapsed);
+    if (std::string beat = HeartbeatLine(now, elapsed, elapsed - last_line);
+        lines.empty() && !beat.empty()) {
+      lines.push_back(std::move(beat));
+    }
+    if (!lines.empty()) last_line = elapsed;
+    for (const std::string& line : lines) io.err << line << "\n";
     io.err.flush();
     seen = now;
     if (IsFinished(now)) break;

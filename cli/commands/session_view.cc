@@ -8,6 +8,7 @@
 #include "api/debug_session.h"
 #include "base/json_access.h"
 #include "base/rfc3339.h"
+#include "cli/report/printable.h"
 
 namespace ephemera::commands {
 namespace {
@@ -64,9 +65,11 @@ json NewDebugSession(const command_line::SnapshotOptions& options, std::string_v
   if (!options.container.empty()) target["container"] = options.container;
   json spec = {{"target", target},
                {"reason", options.reason},
-               {"ttl", options.ttl},
                {"profile", options.profile},
                {"recipients", json::array({recipient})}};
+  // Only when the user gave one: otherwise the cluster policy's defaultTtl applies (a fixed
+  // default here would also be refused wherever the policy's maxTtl is shorter).
+  if (!options.ttl.empty()) spec["ttl"] = options.ttl;
   if (!options.capture.empty()) spec["capture"] = options.capture;
   if (!options.pii.empty()) spec["redaction"] = {{"pii", options.pii}};
   if (options.logs.HasAny()) {
@@ -114,14 +117,28 @@ std::string FormatExpiresIn(const json& session, TimePoint now) {
   return FormatAge(left);
 }
 
-std::string FormatSessionTable(const std::vector<json>& sessions, TimePoint now) {
+std::string FormatSessionTable(const std::vector<json>& sessions, TimePoint now,
+                               const SessionTableOptions& options) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"NAME", "PHASE", "TARGET", "REQUESTER", "AGE", "EXPIRES-IN"});
+  if (options.all_namespaces) rows.back().insert(rows.back().begin(), "NAMESPACE");
+  if (options.wide) {
+    rows.back().insert(rows.back().end(), {"PROFILE", "EPHEMERAL-CONTAINER", "REASON"});
+  }
   for (const json& session : sessions) {
-    rows.push_back({StringAt(session, "/metadata/name"), OrDash(StringAt(session, "/status/phase")),
-                    OrDash(Target(session)),
-                    OrDash(StringAt(session, "/spec/requestedBy/username")), Age(session, now),
-                    FormatExpiresIn(session, now)});
+    std::vector<std::string>& row = rows.emplace_back(std::vector<std::string>{
+        StringAt(session, "/metadata/name"), OrDash(StringAt(session, "/status/phase")),
+        OrDash(Target(session)), OrDash(StringAt(session, "/spec/requestedBy/username")),
+        Age(session, now), FormatExpiresIn(session, now)});
+    if (options.all_namespaces) row.insert(row.begin(), StringAt(session, "/metadata/namespace"));
+    if (options.wide) {
+      // Another user's sentence: its control characters are shown as escapes, so that they can
+      // neither break the table nor drive the terminal.
+      const std::string reason = report::Printable(StringAt(session, "/spec/reason"));
+      row.insert(row.end(),
+                 {OrDash(StringAt(session, "/spec/profile")),
+                  OrDash(StringAt(session, "/status/ephemeralContainer")), OrDash(reason)});
+    }
   }
   std::vector<std::size_t> widths(rows.front().size(), 0);
   for (const auto& row : rows) {
@@ -155,7 +172,7 @@ std::string FormatSessionDetails(const json& session, TimePoint now) {
   if (!container.empty()) target += ", container " + container;
   field("Target:", target);
   field("Requester:", OrDash(StringAt(session, "/spec/requestedBy/username")));
-  field("Reason:", StringAt(session, "/spec/reason"));
+  field("Reason:", report::Printable(StringAt(session, "/spec/reason")));
   field("Profile:", StringAt(session, "/spec/profile"));
   field("TTL:", StringAt(session, "/spec/ttl"));
   const std::string created = StringAt(session, "/metadata/creationTimestamp");

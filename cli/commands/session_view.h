@@ -28,8 +28,14 @@ nlohmann::json NewDebugSession(const command_line::SnapshotOptions& options,
 // kubectl's short durations: "45s", "5m30s", "12m", "3h20m", "5d".
 std::string FormatAge(std::chrono::seconds age);
 
+struct SessionTableOptions {
+  bool all_namespaces = false;  // a NAMESPACE column first
+  bool wide = false;            // PROFILE, EPHEMERAL-CONTAINER and REASON after the others
+};
+
 // The table of `list`: NAME PHASE TARGET REQUESTER AGE EXPIRES-IN, one row per session.
-std::string FormatSessionTable(const std::vector<nlohmann::json>& sessions, TimePoint now);
+std::string FormatSessionTable(const std::vector<nlohmann::json>& sessions, TimePoint now,
+                               const SessionTableOptions& options = {});
 
 // The summary of `get`.
 std::string FormatSessionDetails(const nlohmann::json& session, TimePoint now);

@@ -63,8 +63,9 @@ StatusOr<ExecCredential> ParseExecCredential(std::string_view output,
   return result;
 }
 
-std::string BuildExecInfo(const ExecConfig& config, const ExecClusterInfo& cluster) {
-  nlohmann::json spec = {{"interactive", false}};
+std::string BuildExecInfo(const ExecConfig& config, const ExecClusterInfo& cluster,
+                          bool interactive) {
+  nlohmann::json spec = {{"interactive", interactive}};
   if (config.provide_cluster_info) {
     nlohmann::json c = {{"server", cluster.server}};
     if (!cluster.tls_server_name.empty()) c["tls-server-name"] = cluster.tls_server_name;
@@ -82,12 +83,14 @@ std::string BuildExecInfo(const ExecConfig& config, const ExecClusterInfo& clust
 }
 
 ExecTokenSource::ExecTokenSource(ExecConfig config, ExecClusterInfo cluster, base::Clock& clock,
-                                 CommandRunner& runner, std::chrono::milliseconds plugin_timeout)
+                                 CommandRunner& runner, std::chrono::milliseconds plugin_timeout,
+                                 bool stdin_is_terminal)
     : config_(std::move(config)),
       cluster_(std::move(cluster)),
       clock_(clock),
       runner_(runner),
-      plugin_timeout_(plugin_timeout) {}
+      plugin_timeout_(plugin_timeout),
+      stdin_is_terminal_(stdin_is_terminal) {}
 
 StatusOr<ClientCredentials> ExecTokenSource::Credentials() {
   // Held across the plugin run on purpose: concurrent callers wait for one run instead of
@@ -98,9 +101,19 @@ StatusOr<ClientCredentials> ExecTokenSource::Credentials() {
   }
   cached_.reset();
   const std::string what = "exec plugin \"" + config_.command + "\"";
+  if (config_.interactive_mode == ExecInteractiveMode::kAlways && !stdin_is_terminal_) {
+    return UnauthenticatedError(
+        what +
+        " has interactiveMode Always: it needs a person at a terminal, and standard input "
+        "is not one (run the command from a terminal, or give the plugin interactiveMode "
+        "IfAvailable if it can log in without asking)");
+  }
+  const bool interactive =
+      stdin_is_terminal_ && config_.interactive_mode != ExecInteractiveMode::kNever;
   auto env = config_.env;
-  env.emplace_back("KUBERNETES_EXEC_INFO", BuildExecInfo(config_, cluster_));
-  auto result = runner_.Run(config_.command, config_.args, env, plugin_timeout_);
+  env.emplace_back("KUBERNETES_EXEC_INFO", BuildExecInfo(config_, cluster_, interactive));
+  auto result = interactive ? runner_.RunInteractive(config_.command, config_.args, env)
+                            : runner_.Run(config_.command, config_.args, env, plugin_timeout_);
   if (!result.ok()) {
     std::string message = what + ": " + result.status().message();
     if (result.status().code() == StatusCode::kNotFound && !config_.install_hint.empty()) {

@@ -25,6 +25,9 @@ namespace ephemera::kube {
 
 inline constexpr std::string_view kExecCredentialApiVersion = "client.authentication.k8s.io/v1";
 
+// interactiveMode of an exec config: whether the plugin may talk to the person at the terminal.
+enum class ExecInteractiveMode { kNever, kIfAvailable, kAlways };
+
 // users[].user.exec of a kubeconfig.
 struct ExecConfig {
   std::string api_version{};
@@ -35,6 +38,7 @@ struct ExecConfig {
   std::vector<std::pair<std::string, std::string>> env{};
   bool provide_cluster_info = false;
   std::string install_hint{};
+  ExecInteractiveMode interactive_mode = ExecInteractiveMode::kIfAvailable;
 };
 
 // What the plugin may learn about the cluster (spec.cluster of KUBERNETES_EXEC_INFO).
@@ -60,6 +64,12 @@ class CommandRunner {
   virtual StatusOr<Result> Run(const std::string& command, const std::vector<std::string>& args,
                                const std::vector<std::pair<std::string, std::string>>& extra_env,
                                std::chrono::milliseconds timeout) = 0;
+  // The same for a program that talks to the person at the terminal (an exec plugin's login
+  // prompt): it reads our standard input and writes to our standard error (Result's
+  // standard_error stays empty), and it is not killed however long the person takes.
+  virtual StatusOr<Result> RunInteractive(
+      const std::string& command, const std::vector<std::string>& args,
+      const std::vector<std::pair<std::string, std::string>>& extra_env) = 0;
 };
 
 struct ExecCredential {
@@ -74,15 +84,20 @@ StatusOr<ExecCredential> ParseExecCredential(std::string_view output,
                                              std::string_view expected_api_version);
 
 // The KUBERNETES_EXEC_INFO value: {"apiVersion":…,"kind":"ExecCredential","spec":{"interactive":
-// false[,"cluster":{server, tls-server-name, certificate-authority-data}]}}.
-std::string BuildExecInfo(const ExecConfig& config, const ExecClusterInfo& cluster);
+// BOOL[,"cluster":{server, tls-server-name, certificate-authority-data}]}}.
+std::string BuildExecInfo(const ExecConfig& config, const ExecClusterInfo& cluster,
+                          bool interactive = false);
 
 class ExecTokenSource final : public TokenSource {
  public:
-  // `clock` and `runner` must outlive this object.
+  // `clock` and `runner` must outlive this object. `stdin_is_terminal`: a person may answer the
+  // plugin (kubectl-ephemera run from a terminal; never the controller). The plugin then runs
+  // interactively unless its interactiveMode is Never, as kubectl runs it; with Always and no
+  // terminal it is not run at all.
   ExecTokenSource(ExecConfig config, ExecClusterInfo cluster, base::Clock& clock,
                   CommandRunner& runner,
-                  std::chrono::milliseconds plugin_timeout = std::chrono::seconds(30));
+                  std::chrono::milliseconds plugin_timeout = std::chrono::seconds(30),
+                  bool stdin_is_terminal = false);
 
   // Cached credentials while they have not expired (a credential expiring within 10s counts as
   // expired); otherwise runs the plugin. Errors are kUnauthenticated, naming the command and, when
@@ -97,6 +112,7 @@ class ExecTokenSource final : public TokenSource {
   base::Clock& clock_;
   CommandRunner& runner_;
   const std::chrono::milliseconds plugin_timeout_;
+  const bool stdin_is_terminal_;
   base::Mutex mu_;
   std::optional<ExecCredential> cached_ EPHEMERA_GUARDED_BY(mu_);
 };

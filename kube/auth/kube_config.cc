@@ -2,8 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
+#include <set>
 
 #include "base/base64.h"
 
@@ -132,9 +135,15 @@ Status ParseExec(const Reader& r, const YAML::Node& exec, const std::string& pat
                                              std::string(kExecCredentialApiVersion));
   }
   if (command->empty()) return r.Error(path + ".command", "is required");
-  if (*interactive == "Always") {
+  if (*interactive == "Never") {
+    out->interactive_mode = ExecInteractiveMode::kNever;
+  } else if (*interactive == "Always") {
+    out->interactive_mode = ExecInteractiveMode::kAlways;
+  } else if (interactive->empty() || *interactive == "IfAvailable") {
+    out->interactive_mode = ExecInteractiveMode::kIfAvailable;
+  } else {
     return r.Error(path + ".interactiveMode",
-                   "\"Always\" needs a terminal, and the controller has none");
+                   "\"" + *interactive + "\" is not one of Never, IfAvailable, Always");
   }
   out->api_version = *api_version;
   out->command =
@@ -278,6 +287,42 @@ StatusOr<KubeConfig> Parse(const YAML::Node& root, const Reader& r,
   return config;
 }
 
+// The fields of a kubeconfig entry that hold paths, as {entry key, field}: each relative one is
+// made absolute against the directory of the file the entry came from, before the files merge.
+struct PathField {
+  const char* list;
+  const char* entry;
+  const char* field;
+};
+constexpr PathField kPathFields[] = {
+    {"clusters", "cluster", "certificate-authority"},
+    {"users", "user", "client-certificate"},
+    {"users", "user", "client-key"},
+    {"users", "user", "tokenFile"},
+};
+
+void AbsolutizePaths(YAML::Node& root, const std::string& base_dir) {
+  for (const PathField& f : kPathFields) {
+    YAML::Node list = root[f.list];
+    if (!list.IsSequence()) continue;
+    for (YAML::Node entry : list) {
+      if (!entry.IsMap() || !entry[f.entry].IsMap()) continue;
+      YAML::Node body = entry[f.entry];
+      if (body[f.field].IsScalar()) body[f.field] = ResolvePath(base_dir, body[f.field].Scalar());
+    }
+  }
+  YAML::Node users = root["users"];
+  if (!users.IsSequence()) return;
+  for (YAML::Node entry : users) {
+    if (!entry.IsMap() || !entry["user"].IsMap() || !entry["user"]["exec"].IsMap()) continue;
+    YAML::Node exec = entry["user"]["exec"];
+    // A bare command name is looked up on PATH; only one with a '/' is a path.
+    if (exec["command"].IsScalar() && exec["command"].Scalar().find('/') != std::string::npos) {
+      exec["command"] = ResolvePath(base_dir, exec["command"].Scalar());
+    }
+  }
+}
+
 }  // namespace
 
 std::optional<std::string> LookupProcessEnvironment(const std::string& name) {
@@ -291,6 +336,67 @@ StatusOr<KubeConfig> KubeConfig::FromFile(const std::string& path,
   auto contents = ReadSmallFile(path, 16 << 20);
   if (!contents.ok()) return contents.status().WithContext("reading kubeconfig");
   return FromString(*contents, path, DirectoryOf(path), options);
+}
+
+StatusOr<KubeConfig> KubeConfig::FromFiles(const std::vector<std::string>& paths,
+                                           const KubeConfigOptions& options) {
+  std::vector<std::string> named;
+  for (const std::string& path : paths) {
+    if (!path.empty()) named.push_back(path);
+  }
+  if (named.size() == 1) return FromFile(named.front(), options);
+  std::string source;
+  for (const std::string& path : named) source += (source.empty() ? "" : ":") + path;
+  YAML::Node merged(YAML::NodeType::Map);
+  std::set<std::string> seen[3];
+  constexpr const char* kLists[3] = {"clusters", "users", "contexts"};
+  bool any = false;
+  for (const std::string& path : named) {
+    auto contents = ReadSmallFile(path, 16 << 20);
+    if (!contents.ok() && contents.status().code() == StatusCode::kNotFound) continue;
+    if (!contents.ok()) return contents.status().WithContext("reading kubeconfig");
+    any = true;
+    YAML::Node root;
+    try {
+      root = YAML::Load(*contents);
+    } catch (const YAML::Exception& e) {
+      return InvalidArgumentError(path + ": not valid YAML at line " +
+                                  std::to_string(e.mark.line + 1) + ", column " +
+                                  std::to_string(e.mark.column + 1) + ": " + e.msg);
+    }
+    if (root.IsNull()) continue;  // an empty file sets nothing
+    if (!root.IsMap()) return InvalidArgumentError(path + ": expected a kubeconfig map");
+    try {
+      // An absolute directory, so that a node shared through a YAML alias, resolved twice, is
+      // still resolved once.
+      AbsolutizePaths(root, DirectoryOf(std::filesystem::absolute(path).string()));
+      if (!merged["current-context"].IsDefined() && root["current-context"].IsScalar() &&
+          !root["current-context"].Scalar().empty()) {
+        merged["current-context"] = root["current-context"].Scalar();
+      }
+      for (int i = 0; i < 3; ++i) {
+        const YAML::Node list = root[kLists[i]];
+        if (!list.IsDefined() || list.IsNull()) continue;
+        if (!list.IsSequence()) {
+          return InvalidArgumentError(path + ": " + kLists[i] + ": expected a list");
+        }
+        for (const YAML::Node& entry : list) {
+          const std::string name =
+              entry.IsMap() && entry["name"].IsScalar() ? entry["name"].Scalar() : "";
+          // Unnamed entries are kept: the single-file reader reports them with their place.
+          if (!name.empty() && !seen[i].insert(name).second) continue;
+          merged[kLists[i]].push_back(entry);
+        }
+      }
+    } catch (const std::exception& e) {
+      return InvalidArgumentError(path + ": " + e.what());
+    }
+  }
+  if (!any) return NotFoundError("none of the kubeconfig files exists: " + source);
+  const Reader reader(source, "");
+  auto config = Parse(merged, reader, options);
+  if (config.ok()) config->source = source;
+  return config;
 }
 
 StatusOr<KubeConfig> KubeConfig::FromString(std::string_view yaml, std::string_view source_name,
@@ -365,22 +471,60 @@ std::string KubeConfig::Describe() const {
   return out;
 }
 
-std::string DefaultKubeConfigPath(const EnvironmentLookup& getenv) {
+std::string KubeConfigLocation::Describe() const {
+  if (in_cluster) return "the pod's service account";
+  std::string out;
+  for (const std::string& file : files) out += (out.empty() ? "" : ":") + file;
+  return files.size() > 1 ? out + " (KUBECONFIG)" : out;
+}
+
+KubeConfigLocation LocateKubeConfig(const std::string& flag_path, const EnvironmentLookup& getenv,
+                                    const std::function<bool(const std::string&)>& file_exists) {
+  KubeConfigLocation location;
+  if (!flag_path.empty()) {
+    location.files = {flag_path};
+    return location;
+  }
   if (auto env = getenv("KUBECONFIG"); env && !env->empty()) {
-    return env->substr(0, env->find(':'));
+    std::size_t start = 0;
+    while (start <= env->size()) {
+      const std::size_t end = std::min(env->find(':', start), env->size());
+      if (end > start) location.files.push_back(env->substr(start, end - start));
+      start = end + 1;
+    }
+    if (!location.files.empty()) return location;
   }
   const auto home = getenv("HOME");
-  return (home ? *home : std::string()) + "/.kube/config";
+  const std::string home_config = (home ? *home : std::string()) + "/.kube/config";
+  const auto service_host = getenv("KUBERNETES_SERVICE_HOST");
+  if (!file_exists(home_config) && service_host && !service_host->empty()) {
+    location.in_cluster = true;
+    return location;
+  }
+  location.files = {home_config};
+  return location;
+}
+
+StatusOr<KubeConfig> LoadKubeConfig(const KubeConfigLocation& location,
+                                    const KubeConfigOptions& options,
+                                    const InClusterOptions& in_cluster) {
+  if (!location.in_cluster) return KubeConfig::FromFiles(location.files, options);
+  if (!options.context.empty()) {
+    return InvalidArgumentError("--context " + options.context +
+                                " names a kubeconfig context, but there is no kubeconfig here (in "
+                                "a pod, the service account is used)");
+  }
+  return KubeConfig::InCluster(in_cluster);
 }
 
 std::unique_ptr<TokenSource> NewTokenSource(const KubeConfig& config, base::Clock& clock,
-                                            CommandRunner& runner) {
+                                            CommandRunner& runner, bool stdin_is_terminal) {
   ClientCredentials fixed{config.token, config.client_certificate_pem, config.client_key_pem};
   if (config.exec) {
     return std::make_unique<ExecTokenSource>(
         *config.exec,
         ExecClusterInfo{config.server, config.tls_server_name, config.certificate_authority_pem},
-        clock, runner);
+        clock, runner, std::chrono::seconds(30), stdin_is_terminal);
   }
   if (!config.token_file.empty()) {
     fixed.bearer_token.clear();

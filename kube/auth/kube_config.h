@@ -6,9 +6,10 @@
 // exec (client.authentication.k8s.io/v1)}; contexts[].context {cluster, user, namespace};
 // current-context, or an explicit context. Refused with a clear error: insecure-skip-tls-verify
 // true (TLS is always verified), proxy-url, username/password, auth-provider, impersonation
-// (as, as-groups, as-uid, as-user-extra). Relative paths resolve against the kubeconfig's
-// directory, as kubectl does. Files named by certificate-authority and client-certificate/key are
-// read at load time; the token file is re-read by FileTokenSource as it rotates.
+// (as, as-groups, as-uid, as-user-extra). Relative paths resolve against the directory of the
+// kubeconfig they are written in, as kubectl does. Several files merge as kubectl merges the
+// files of $KUBECONFIG (FromFiles). Files named by certificate-authority and client-certificate/key
+// are read at load time; the token file is re-read by FileTokenSource as it rotates.
 //
 // Errors are kInvalidArgument (kNotFound for a missing kubeconfig file) and read
 // "<file>: <field path>: <problem>"; they never contain a token or key.
@@ -21,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/status.h"
@@ -57,6 +59,13 @@ struct KubeConfig {
 
   static StatusOr<KubeConfig> FromFile(const std::string& path,
                                        const KubeConfigOptions& options = {});
+  // The files merged the way kubectl merges $KUBECONFIG: empty names and files that do not exist
+  // are skipped (kNotFound, naming them all, when none exists); one that exists but cannot be read
+  // or parsed is an error naming it. The first file to set current-context wins; a cluster, user
+  // or context is taken from the first file that defines its name, later definitions of that name
+  // are ignored whole (never merged field by field).
+  static StatusOr<KubeConfig> FromFiles(const std::vector<std::string>& paths,
+                                        const KubeConfigOptions& options = {});
   // `source_name` is used in messages; relative paths inside resolve against `base_dir` (the
   // current directory when empty).
   static StatusOr<KubeConfig> FromString(std::string_view yaml, std::string_view source_name,
@@ -72,14 +81,30 @@ struct KubeConfig {
   std::string Describe() const;
 };
 
-// $KUBECONFIG (its first entry; merging several files is not supported) or $HOME/.kube/config.
-std::string DefaultKubeConfigPath(const EnvironmentLookup& getenv = LookupProcessEnvironment);
+// Where a client's configuration comes from, decided as kubectl decides: the --kubeconfig file
+// alone when one is given; else every file in $KUBECONFIG (':'-separated), merged; else
+// $HOME/.kube/config; and when there is neither $KUBECONFIG nor that file while the process runs
+// in a pod ($KUBERNETES_SERVICE_HOST set), the pod's service account (KubeConfig::InCluster).
+struct KubeConfigLocation {
+  std::vector<std::string> files{};
+  bool in_cluster = false;
+
+  // "/home/a/.kube/config", "a.yaml:b.yaml (KUBECONFIG)" or "the pod's service account".
+  std::string Describe() const;
+};
+KubeConfigLocation LocateKubeConfig(const std::string& flag_path, const EnvironmentLookup& getenv,
+                                    const std::function<bool(const std::string&)>& file_exists);
+// Loads what LocateKubeConfig found.
+StatusOr<KubeConfig> LoadKubeConfig(const KubeConfigLocation& location,
+                                    const KubeConfigOptions& options = {},
+                                    const InClusterOptions& in_cluster = {});
 
 // The TokenSource the config calls for: ExecTokenSource for exec, FileTokenSource for tokenFile
 // (and in-cluster), otherwise a StaticTokenSource (possibly with no credentials at all). Client
 // certificates from the config ride along with the token. `clock` and `runner` must outlive it.
+// `stdin_is_terminal`: an exec plugin may prompt the person there (ExecTokenSource).
 std::unique_ptr<TokenSource> NewTokenSource(const KubeConfig& config, base::Clock& clock,
-                                            CommandRunner& runner);
+                                            CommandRunner& runner, bool stdin_is_terminal = false);
 
 }  // namespace ephemera::kube
 

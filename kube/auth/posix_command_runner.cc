@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <optional>
 
 extern char** environ;
 
@@ -36,12 +37,14 @@ class Fd {
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
-}  // namespace
-
-StatusOr<CommandRunner::Result> PosixCommandRunner::Run(
+// Runs `command` to completion. With a timeout its standard input is /dev/null and both output
+// streams are captured; without one (interactive) it shares our standard input and standard error
+// and only its standard output is captured.
+StatusOr<CommandRunner::Result> RunProcess(
     const std::string& command, const std::vector<std::string>& args,
     const std::vector<std::pair<std::string, std::string>>& extra_env,
-    std::chrono::milliseconds timeout) {
+    std::optional<std::chrono::milliseconds> timeout) {
+  const bool interactive = !timeout.has_value();
   if (command.empty()) return InvalidArgumentError("empty command");
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) return UnavailableError("pipe: " + ErrnoText(errno));
@@ -82,9 +85,9 @@ StatusOr<CommandRunner::Result> PosixCommandRunner::Run(
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (!interactive) posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out_write.Get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, err_write.Get(), 2);
+  if (!interactive) posix_spawn_file_actions_adddup2(&actions, err_write.Get(), 2);
   pid_t pid = -1;
   const int rc =
       command.find('/') == std::string::npos
@@ -98,22 +101,35 @@ StatusOr<CommandRunner::Result> PosixCommandRunner::Run(
   out_write.Close();
   err_write.Close();
 
-  Result result;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  CommandRunner::Result result;
+  const auto deadline =
+      std::chrono::steady_clock::now() + timeout.value_or(std::chrono::milliseconds::zero());
   bool timed_out = false;
+  if (interactive) err_read.Close();
   pollfd fds[2] = {{out_read.Get(), POLLIN, 0}, {err_read.Get(), POLLIN, 0}};
   std::string* sinks[2] = {&result.standard_output, &result.standard_error};
-  int open_streams = 2;
+  int open_streams = interactive ? 1 : 2;
+  int wstatus = 0;
+  bool reaped = false;
   while (open_streams > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
+    if (interactive) {
+      left = std::chrono::milliseconds(1000);
+    } else if (left.count() <= 0) {
       timed_out = true;
       break;
     }
     const int n = ::poll(fds, 2, static_cast<int>(std::min<long long>(left.count(), 1000)));
     if (n < 0) {
       if (errno == EINTR) continue;
+      break;
+    }
+    // With no time limit, a quiet second is a chance to see that the program has exited while
+    // something it started still holds its output open: what it wrote has been read by now, and
+    // the straggler is not waited for.
+    if (n == 0 && interactive && ::waitpid(pid, &wstatus, WNOHANG) == pid) {
+      reaped = true;
       break;
     }
     for (int i = 0; i < 2; ++i) {
@@ -132,12 +148,11 @@ StatusOr<CommandRunner::Result> PosixCommandRunner::Run(
     }
   }
   if (timed_out) ::kill(pid, SIGKILL);
-  int wstatus = 0;
-  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  while (!reaped && ::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
   }
   if (timed_out) {
     return DeadlineExceededError(command + " did not finish within " +
-                                 std::to_string(timeout.count()) + "ms");
+                                 std::to_string(timeout->count()) + "ms");
   }
   if (WIFEXITED(wstatus)) {
     result.exit_code = WEXITSTATUS(wstatus);
@@ -149,6 +164,21 @@ StatusOr<CommandRunner::Result> PosixCommandRunner::Run(
     return NotFoundError("cannot run " + command + " (exit code 127: not found?)");
   }
   return result;
+}
+
+}  // namespace
+
+StatusOr<CommandRunner::Result> PosixCommandRunner::Run(
+    const std::string& command, const std::vector<std::string>& args,
+    const std::vector<std::pair<std::string, std::string>>& extra_env,
+    std::chrono::milliseconds timeout) {
+  return RunProcess(command, args, extra_env, timeout);
+}
+
+StatusOr<CommandRunner::Result> PosixCommandRunner::RunInteractive(
+    const std::string& command, const std::vector<std::string>& args,
+    const std::vector<std::pair<std::string, std::string>>& extra_env) {
+  return RunProcess(command, args, extra_env, std::nullopt);
 }
 
 }  // namespace ephemera::kube

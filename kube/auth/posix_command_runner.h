@@ -13,6 +13,9 @@ class PosixCommandRunner final : public CommandRunner {
   StatusOr<Result> Run(const std::string& command, const std::vector<std::string>& args,
                        const std::vector<std::pair<std::string, std::string>>& extra_env,
                        std::chrono::milliseconds timeout) override;
+  StatusOr<Result> RunInteractive(
+      const std::string& command, const std::vector<std::string>& args,
+      const std::vector<std::pair<std::string, std::string>>& extra_env) override;
 };
 
 }  // namespace ephemera::kube

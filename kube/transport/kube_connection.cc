@@ -2,12 +2,14 @@
 
 namespace ephemera::kube {
 
-StatusOr<std::unique_ptr<KubeConnection>> KubeConnection::Open(
-    const KubeConfig& config, base::Clock& clock, const RestKubeClientOptions& options) {
+StatusOr<std::unique_ptr<KubeConnection>> KubeConnection::Open(const KubeConfig& config,
+                                                               base::Clock& clock,
+                                                               const RestKubeClientOptions& options,
+                                                               bool stdin_is_terminal) {
   std::unique_ptr<KubeConnection> connection(new KubeConnection());
   connection->namespace_name_ = config.namespace_name;
   connection->runner_ = std::make_unique<PosixCommandRunner>();
-  connection->tokens_ = NewTokenSource(config, clock, *connection->runner_);
+  connection->tokens_ = NewTokenSource(config, clock, *connection->runner_, stdin_is_terminal);
   auto tls = CpprestTransport::Create(CpprestTransportOptions{config.server, config.tls_server_name,
                                                               config.certificate_authority_pem},
                                       connection->tokens_.get());

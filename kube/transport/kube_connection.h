@@ -23,9 +23,12 @@ namespace ephemera::kube {
 
 class KubeConnection {
  public:
+  // `stdin_is_terminal`: an exec credential plugin may prompt the person there (a command-line
+  // tool run from a terminal; never a controller).
   static StatusOr<std::unique_ptr<KubeConnection>> Open(const KubeConfig& config,
                                                         base::Clock& clock,
-                                                        const RestKubeClientOptions& options = {});
+                                                        const RestKubeClientOptions& options = {},
+                                                        bool stdin_is_terminal = false);
 
   KubeClient& Client() { return *client_; }
   // The namespace named by the config (context namespace or in-cluster namespace file).

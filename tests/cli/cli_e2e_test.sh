@@ -283,7 +283,155 @@ as_kubectl_plugin() {
 }
 check "kubectl finds it as a plugin: kubectl ephemera get" as_kubectl_plugin
 
-# --- 5. refusals and clear errors -------------------------------------------------------------------
+# --- 5. logging in like kubectl, printing like kubectl get ------------------------------------------
+# alice's kubeconfig taken apart the way people keep theirs: the cluster and context in one file,
+# the user (certificate files named relative to it) in another directory's file.
+alice_kc=$("$cluster" kubeconfig alice)
+kc_field() { "$kubectl_bin" --kubeconfig "$alice_kc" config view --raw --flatten --minify -o jsonpath="$1"; }
+mkdir -p "$work/kc/clusters" "$work/kc/users"
+kc_field '{.users[0].user.client-certificate-data}' | base64 -d >"$work/kc/users/alice.crt"
+kc_field '{.users[0].user.client-key-data}' | base64 -d >"$work/kc/users/alice.key"
+chmod 600 "$work/kc/users/alice.key"
+kc_server=$(kc_field '{.clusters[0].cluster.server}')
+kc_ca=$(kc_field '{.clusters[0].cluster.certificate-authority-data}')
+cat >"$work/kc/clusters/config" <<YAML
+apiVersion: v1
+kind: Config
+current-context: local-alice
+clusters:
+- name: local
+  cluster: {server: "$kc_server", certificate-authority-data: "$kc_ca"}
+contexts:
+- name: local-alice
+  context: {cluster: local, user: alice, namespace: $ns}
+YAML
+cat >"$work/kc/users/config" <<'YAML'
+apiVersion: v1
+kind: Config
+current-context: nowhere
+users:
+- name: alice
+  user: {client-certificate: alice.crt, client-key: alice.key}
+YAML
+
+merged_kubeconfig_files() {
+  # From another directory, with an empty entry and a file that does not exist in the list, and
+  # without the flag: $KUBECONFIG decides, as for kubectl.
+  (cd / && HOME=$work/home/alice \
+    KUBECONFIG=":$work/kc/clusters/config:$work/kc/missing:$work/kc/users/config" \
+    "$cli" list) >"$work/merged.out" 2>"$work/merged.err" ||
+    { echo "exit $?:"; cat "$work/merged.err"; return 1; }
+  grep -E "^cli-e2e-ptrace +Completed +$pod/app +alice " "$work/merged.out" >/dev/null ||
+    { echo "not in the list:"; cat "$work/merged.out"; return 1; }
+}
+check "KUBECONFIG with two files (cluster in one, user with relative certificate paths in another) is merged like kubectl's" \
+  merged_kubeconfig_files
+
+# An exec credential plugin that logs in the way OIDC and SSO helpers do: it asks on the terminal,
+# then hands over alice's certificate.
+cat >"$work/kc/users/login.sh" <<'SH'
+#!/bin/sh
+printf 'password for the local cluster: ' >&2
+IFS= read -r answer || exit 4
+[ "$answer" = "open sesame" ] || exit 5
+here=$(cd "$(dirname "$0")" && pwd)
+exec python3 -c '
+import json, sys
+cert, key = (open(p).read() for p in sys.argv[1:3])
+print(json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                  "status": {"clientCertificateData": cert, "clientKeyData": key}}))
+' "$here/alice.crt" "$here/alice.key"
+SH
+chmod +x "$work/kc/users/login.sh"
+# Its context and user only: the cluster comes from the first file, merged in front of it.
+cat >"$work/kc/users/exec-config" <<YAML
+apiVersion: v1
+kind: Config
+contexts:
+- name: local-exec
+  context: {cluster: local, user: sso, namespace: $ns}
+users:
+- name: sso
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: ./login.sh
+      interactiveMode: IfAvailable
+YAML
+# Runs ARGS on a pseudo-terminal, answers the plugin's prompt after 1.5 s (past nothing: a person
+# may take minutes), prints what the terminal showed; exit 0 only if it answered and ARGS exited 0.
+cat >"$work/at_a_terminal.py" <<'PY'
+import os, pty, select, signal, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+seen, answered, deadline = b"", False, time.time() + 60
+while time.time() < deadline:
+    ready, _, _ = select.select([fd], [], [], 0.5)
+    if ready:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    if not answered and b"password for the local cluster:" in seen:
+        time.sleep(1.5)
+        os.write(fd, b"open sesame\n")
+        answered = True
+done, status = os.waitpid(pid, os.WNOHANG)
+if done == 0:  # still running at the deadline: it is hung, and a hang is a failure
+    os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode(errors="replace"))
+ok = answered and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+sys.exit(0 if ok else 1)
+PY
+
+exec_plugin_prompts_on_the_terminal() {
+  HOME=$work/home/alice KUBECONFIG=$work/kc/clusters/config:$work/kc/users/exec-config \
+    python3 "$work/at_a_terminal.py" "$cli" --context local-exec list >"$work/exec.out" ||
+    { echo "the prompting plugin's login failed:"; cat "$work/exec.out"; return 1; }
+  grep -E "cli-e2e-ptrace +Completed +$pod/app +alice " "$work/exec.out" >/dev/null ||
+    { echo "not in the list:"; cat "$work/exec.out"; return 1; }
+  # No terminal: the plugin gets no input, fails, and the person is told which plugin failed.
+  local code=0
+  HOME=$work/home/alice KUBECONFIG=$work/kc/clusters/config:$work/kc/users/exec-config \
+    "$cli" --context local-exec list </dev/null >"$work/noterm.out" 2>"$work/noterm.err" || code=$?
+  [ "$code" -eq 3 ] || { echo "exit $code without a terminal, wanted 3"; cat "$work/noterm.err"; return 1; }
+  contains "$work/noterm.err" "login.sh\" exited with code 4"
+}
+check "an exec plugin that prompts gets the person's terminal and time; without a terminal it fails clearly" \
+  exec_plugin_prompts_on_the_terminal
+show "$work/noterm.err"
+
+ttl_left_to_the_policy() {
+  # The logs session above gave no --ttl: admission filled in the policy's defaultTtl.
+  contains "$work/logs.err" "(ttl 5m, the cluster's default" || return 1
+  expect_exit 0 "$work/getyaml" alice -n "$ns" get cli-e2e-logs -o yaml || return 1
+  contains "$work/getyaml.out" "kind: DebugSession" && contains "$work/getyaml.out" "  ttl: 5m" &&
+    contains "$work/getyaml.out" "  phase: Completed"
+}
+check "without --ttl the session takes the cluster policy's defaultTtl (5m here); get -o yaml" \
+  ttl_left_to_the_policy
+
+list_all_namespaces_wide() {
+  expect_exit 0 "$work/all" admin -A list -o wide || return 1
+  contains "$work/all.out" "NAMESPACE" && contains "$work/all.out" "EPHEMERAL-CONTAINER" || return 1
+  grep -E "^$ns +cli-e2e-ptrace +Completed .* ptrace +ephemera-[0-9a-f]+ +CLI-E2E checking the checkout service" \
+    "$work/all.out" >/dev/null || { echo "no wide row for cli-e2e-ptrace:"; cat "$work/all.out"; return 1; }
+  expect_exit 0 "$work/alljson" admin -A list -o json || return 1
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["kind"]=="List" and any(i["metadata"]["name"]=="cli-e2e-ptrace" for i in d["items"]) else "not a List with cli-e2e-ptrace")' \
+    "$work/alljson.out" || return 1
+  # alice may list only in her namespace.
+  expect_exit 4 "$work/alicea" alice -A list || return 1
+  contains "$work/alicea.err" "may not list debugsessions.ephemera.dev"
+}
+check "list -A -o wide (admin) shows every namespace with profile, container and reason; -o json is a List; alice is refused -A" \
+  list_all_namespaces_wide
+
+# --- 6. refusals and clear errors -------------------------------------------------------------------
 bob_has_no_rights() {
   expect_exit 4 "$work/bob" bob -n "$ns" snapshot "$pod" --reason "CLI-E2E bob tries too" || return 1
   contains "$work/bob.err" "no rights: you (bob) may not create debugsessions.ephemera.dev in namespace $ns" &&

@@ -33,7 +33,7 @@ TEST(CommandLineTest, ParsesSnapshotWithEveryFlag) {
 TEST(CommandLineTest, SnapshotDefaults) {
   auto cl = Parse({"snapshot", "pod-1", "--reason", "INC-1 checking latency"});
   ASSERT_TRUE(cl.ok()) << cl.status().ToString();
-  EXPECT_EQ(cl->snapshot.ttl, "5m");
+  EXPECT_EQ(cl->snapshot.ttl, "") << "not given: the cluster policy decides";
   EXPECT_EQ(cl->snapshot.profile, "restricted");
   EXPECT_TRUE(cl->snapshot.capture.empty());
   EXPECT_EQ(cl->snapshot.timeout, std::chrono::seconds(120));
@@ -227,6 +227,28 @@ TEST(CommandLineTest, RejectsBadProfileNameAndOutput) {
   EXPECT_FALSE(Parse({"get", "s", "-o", "html"}).ok());  // html only for reports
   EXPECT_FALSE(Parse({"fetch", "s", "-o", "yaml"}).ok());
   EXPECT_TRUE(Parse({"fetch", "s", "-o", "html"}).ok());
+}
+
+TEST(CommandLineTest, ListAndGetPrintLikeKubectlGet) {
+  auto all = Parse({"list", "-A", "-o", "wide"});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_TRUE(all->query.all_namespaces);
+  EXPECT_EQ(all->query.output, OutputFormat::kWide);
+  auto long_form = Parse({"ls", "--all-namespaces", "-o=yaml"});
+  ASSERT_TRUE(long_form.ok()) << long_form.status().ToString();
+  EXPECT_TRUE(long_form->query.all_namespaces);
+  EXPECT_EQ(long_form->query.output, OutputFormat::kYaml);
+  EXPECT_FALSE(Parse({"list"})->query.all_namespaces);
+  auto get = Parse({"get", "s", "-o", "yaml"});
+  ASSERT_TRUE(get.ok()) << get.status().ToString();
+  EXPECT_EQ(get->query.output, OutputFormat::kYaml);
+  // wide is a table's, -A a list's.
+  auto wide = Parse({"get", "s", "-o", "wide"});
+  ASSERT_FALSE(wide.ok());
+  EXPECT_NE(wide.status().message().find("use text, json or yaml"), std::string::npos)
+      << wide.status().message();
+  EXPECT_FALSE(Parse({"get", "s", "-A"}).ok());
+  EXPECT_FALSE(Parse({"snapshot", "p", "--reason", "INC-1 checking", "-o", "yaml"}).ok());
 }
 
 TEST(CommandLineTest, FlagErrorsNameTheFlag) {

@@ -91,10 +91,18 @@ TEST(ApiFailureTest, UnauthorizedAndServerTroubleAreClusterProblems) {
 }
 
 TEST(ApiFailureTest, MissingKubeconfigSaysHowToPointAtOne) {
-  auto outcome = ExplainKubeconfigFailure(NotFoundError("x"), "/home/a/.kube/config");
+  auto outcome = ExplainKubeconfigFailure(NotFoundError("x"),
+                                          kube::KubeConfigLocation{{"/home/a/.kube/config"}});
   EXPECT_EQ(outcome.exit_code, ExitCode::kUnreachable);
   EXPECT_TRUE(Has(outcome, "no kubeconfig at /home/a/.kube/config"));
   EXPECT_TRUE(Has(outcome, "--kubeconfig"));
+  auto merged = ExplainKubeconfigFailure(InvalidArgumentError("/b: users: expected a list"),
+                                         kube::KubeConfigLocation{{"/a", "/b"}});
+  EXPECT_TRUE(Has(merged, "cannot use kubeconfig /a:/b (KUBECONFIG): /b: users: expected a list"));
+  auto pod =
+      ExplainKubeconfigFailure(UnauthenticatedError("in-cluster service-account token: gone"),
+                               kube::KubeConfigLocation{{}, true});
+  EXPECT_TRUE(Has(pod, "cannot use the pod's service account: in-cluster service-account token"));
 }
 
 }  // namespace

@@ -2,28 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
-
 namespace ephemera::commands {
 namespace {
-
-kube::EnvironmentLookup Env(const std::map<std::string, std::string>& values) {
-  return [values](const std::string& name) -> std::optional<std::string> {
-    auto it = values.find(name);
-    if (it == values.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
-TEST(ClusterTargetTest, KubeconfigFlagThenEnvironmentThenHome) {
-  command_line::GlobalOptions flag{"/flag/config", "", ""};
-  EXPECT_EQ(ResolveKubeconfigPath(flag, Env({{"KUBECONFIG", "/env/a"}})), "/flag/config");
-  command_line::GlobalOptions none;
-  EXPECT_EQ(ResolveKubeconfigPath(none, Env({{"KUBECONFIG", "/env/a:/env/b"}, {"HOME", "/h"}})),
-            "/env/a");
-  EXPECT_EQ(ResolveKubeconfigPath(none, Env({{"HOME", "/home/alice"}})),
-            "/home/alice/.kube/config");
-}
 
 TEST(ClusterTargetTest, NamespaceFlagThenContextThenDefault) {
   kube::KubeConfig config;

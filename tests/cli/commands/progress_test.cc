@@ -73,6 +73,23 @@ TEST(ProgressTest, StallHintOnlyWithoutStatusAfterTenSeconds) {
   EXPECT_EQ(StallHint(At("Pending"), milliseconds(30'000)), "");
 }
 
+TEST(ProgressTest, HeartbeatAfterTenQuietSecondsOfAStep) {
+  SessionProgress capturing = At("Capturing", true);
+  capturing.ephemeral_container = "ephemera-3f9a1c0b7e";
+  EXPECT_EQ(HeartbeatLine(capturing, milliseconds(14'000), milliseconds(9'999)), "");
+  EXPECT_EQ(HeartbeatLine(capturing, milliseconds(24'000), milliseconds(10'000)),
+            "[24.0s] Still capturing in ephemera-3f9a1c0b7e …");
+  SessionProgress injecting = At("Injecting", true);
+  injecting.pod = "checkout-7d9f";
+  EXPECT_NE(HeartbeatLine(injecting, milliseconds(12'000), milliseconds(12'000))
+                .find("Still waiting for the kubelet to start the snapshot container in pod "
+                      "checkout-7d9f"),
+            std::string::npos);
+  EXPECT_EQ(HeartbeatLine(At("Completed", true), milliseconds(30'000), milliseconds(30'000)), "");
+  EXPECT_EQ(HeartbeatLine(SessionProgress{}, milliseconds(30'000), milliseconds(30'000)), "")
+      << "no status yet: StallHint's case";
+}
+
 TEST(ProgressTest, FormatsElapsedTime) {
   EXPECT_EQ(FormatElapsed(milliseconds(0)), "0.0s");
   EXPECT_EQ(FormatElapsed(milliseconds(2149)), "2.1s");

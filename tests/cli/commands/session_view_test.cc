@@ -57,6 +57,9 @@ TEST(SessionViewTest, NewDebugSessionCarriesTheFlagsAndOnlyTheUsersRecipient) {
   const json named = NewDebugSession(options, "shop", "age1xyz");
   EXPECT_EQ(named["metadata"]["name"], "inc-1234");
   EXPECT_FALSE(named["spec"].contains("capture"));
+  options.ttl.clear();
+  EXPECT_FALSE(NewDebugSession(options, "shop", "age1xyz")["spec"].contains("ttl"))
+      << "no --ttl: the cluster policy's defaultTtl applies, and its maxTtl cannot refuse it";
   EXPECT_FALSE(named["spec"].contains("redaction")) << "no --pii: the cluster's default applies";
   options.pii = "strict";
   EXPECT_EQ(NewDebugSession(options, "shop", "age1xyz")["spec"]["redaction"],
@@ -95,6 +98,25 @@ TEST(SessionViewTest, ListTableHasTheColumnsAligned) {
   EXPECT_EQ(table,
             "NAME             PHASE       TARGET              REQUESTER   AGE   EXPIRES-IN\n"
             "checkout-abcde   Completed   checkout-7d9f/app   alice       72s   3m48s\n");
+}
+
+TEST(SessionViewTest, AllNamespacesAndWideAddColumns) {
+  json other = Session("Capturing");
+  other["metadata"]["namespace"] = "team-a";
+  other["metadata"]["name"] = "x";
+  other["spec"]["profile"] = "ptrace";
+  other["spec"]["reason"] = "INC-9 two\nlines \x1b[31mred";
+  other["status"]["ephemeralContainer"] = "ephemera-3f9a1c0b7e";
+  const std::string table =
+      FormatSessionTable({Session("Completed"), other}, T("2026-11-28T10:01:12Z"),
+                         {.all_namespaces = true, .wide = true});
+  EXPECT_EQ(table,
+            "NAMESPACE   NAME             PHASE       TARGET              REQUESTER   AGE   "
+            "EXPIRES-IN   PROFILE      EPHEMERAL-CONTAINER   REASON\n"
+            "shop        checkout-abcde   Completed   checkout-7d9f/app   alice       72s   "
+            "3m48s        restricted   -                     INC-1234 checkout returns 500\n"
+            "team-a      x                Capturing   checkout-7d9f/app   alice       72s   "
+            "3m48s        ptrace       ephemera-3f9a1c0b7e   INC-9 two\\x0Alines \\x1B[31mred\n");
 }
 
 TEST(SessionViewTest, ExpiresInSaysExpired) {

@@ -180,6 +180,91 @@ TEST(ExecTokenSourceTest, ReportsPluginFailures) {
       << absent.status().message();
 }
 
+// Standard input replaced by a pipe holding `typed` while it lives, as a person's typing would be.
+class TypedStandardInput {
+ public:
+  explicit TypedStandardInput(const std::string& typed) : saved_(::dup(STDIN_FILENO)) {
+    int fds[2];
+    EXPECT_EQ(::pipe(fds), 0);
+    EXPECT_EQ(::write(fds[1], typed.data(), typed.size()), static_cast<ssize_t>(typed.size()));
+    ::close(fds[1]);
+    ::dup2(fds[0], STDIN_FILENO);
+    ::close(fds[0]);
+  }
+  TypedStandardInput(const TypedStandardInput&) = delete;
+  TypedStandardInput& operator=(const TypedStandardInput&) = delete;
+  ~TypedStandardInput() {
+    ::dup2(saved_, STDIN_FILENO);
+    ::close(saved_);
+  }
+
+ private:
+  int saved_;
+};
+
+ExecConfig PromptingPlugin(ExecInteractiveMode mode, std::vector<std::string> args) {
+  ExecConfig config = PluginConfig(std::move(args));
+  config.command = std::string(EPHEMERA_TESTDATA_DIR) + "/kube/prompting-plugin.sh";
+  config.interactive_mode = mode;
+  return config;
+}
+
+TEST(ExecTokenSourceTest, APersonAtTheTerminalAnswersAPromptingPluginWithNoTimeLimit) {
+  base::FakeClock clock;
+  PosixCommandRunner runner;
+  TypedStandardInput typed("open sesame\n");
+  // The person takes 0.5 s to answer, past the 100 ms that a plugin run without a person gets.
+  ExecTokenSource source(PromptingPlugin(ExecInteractiveMode::kIfAvailable, {"--think", "0.5"}), {},
+                         clock, runner, 100ms, /*stdin_is_terminal=*/true);
+  auto credentials = source.Credentials();
+  ASSERT_TRUE(credentials.ok()) << credentials.status().ToString();
+  EXPECT_EQ(credentials->bearer_token, "prompted-true") << "KUBERNETES_EXEC_INFO says interactive";
+}
+
+TEST(ExecTokenSourceTest, APluginThatMustNotPromptGetsNoStandardInput) {
+  base::FakeClock clock;
+  PosixCommandRunner runner;
+  TypedStandardInput typed("open sesame\n");
+  auto never = ExecTokenSource(PromptingPlugin(ExecInteractiveMode::kNever, {}), {}, clock, runner,
+                               5s, /*stdin_is_terminal=*/true)
+                   .Credentials();
+  ASSERT_FALSE(never.ok()) << "interactiveMode Never: the plugin reads /dev/null, not our input";
+  EXPECT_NE(never.status().message().find("exited with code 4"), std::string::npos);
+  // Without a terminal, IfAvailable runs it the same way, and with the usual time limit.
+  auto no_terminal = ExecTokenSource(PromptingPlugin(ExecInteractiveMode::kIfAvailable, {}), {},
+                                     clock, runner, 5s, /*stdin_is_terminal=*/false)
+                         .Credentials();
+  ASSERT_FALSE(no_terminal.ok());
+  EXPECT_NE(no_terminal.status().message().find("exited with code 4"), std::string::npos)
+      << no_terminal.status().message();
+}
+
+TEST(ExecTokenSourceTest, AlwaysInteractiveWithoutATerminalIsRefusedBeforeRunning) {
+  TempDir dir;
+  base::FakeClock clock;
+  PosixCommandRunner runner;
+  const std::string count = dir.Path("count");
+  auto refused = ExecTokenSource(PromptingPlugin(ExecInteractiveMode::kAlways, {"--count", count}),
+                                 {}, clock, runner, 5s, /*stdin_is_terminal=*/false)
+                     .Credentials();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(refused.status().message().find("interactiveMode Always"), std::string::npos)
+      << refused.status().message();
+  EXPECT_FALSE(std::filesystem::exists(count)) << "the plugin must not have run";
+}
+
+TEST(PosixCommandRunnerTest, AnInteractiveRunEndsWithTheProgramNotWithWhatItLeftBehind) {
+  PosixCommandRunner runner;
+  const auto start = std::chrono::steady_clock::now();
+  // The background sleep keeps standard output open for 5 s after the program has exited.
+  auto result = runner.RunInteractive("sh", {"-c", "sleep 5 & echo answer; exit 3"}, {});
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->standard_output, "answer\n");
+  EXPECT_EQ(result->exit_code, 3);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
+}
+
 TEST(PosixCommandRunnerTest, KillsCommandsThatOverrunTheirTimeout) {
   PosixCommandRunner runner;
   const auto start = std::chrono::steady_clock::now();
