@@ -115,9 +115,9 @@ CommandOutcome RunGet(const CommandLine& cl, Io& io) {
                              c.Request("get", kSessionsResource, cl.query.session));
   }
   if (cl.query.output == OutputFormat::kJson) {
-    io.out << session->dump(2) << "\n";
+    io.out << ForPrinting(*session).dump(2) << "\n";
   } else if (cl.query.output == OutputFormat::kYaml) {
-    io.out << ToYaml(*session);
+    io.out << ToYaml(ForPrinting(*session));
   } else {
     io.out << FormatSessionDetails(*session, io.clock.Now());
   }
@@ -138,7 +138,8 @@ CommandOutcome RunList(const CommandLine& cl, Io& io) {
   }
   if (cl.query.output == OutputFormat::kJson || cl.query.output == OutputFormat::kYaml) {
     // A List, as kubectl prints one.
-    const json items = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", list->items}};
+    json items = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", json::array()}};
+    for (const json& item : list->items) items["items"].push_back(ForPrinting(item));
     io.out << (cl.query.output == OutputFormat::kJson ? items.dump(2) + "\n" : ToYaml(items));
     return CommandOutcome::Success();
   }

@@ -156,6 +156,13 @@ std::string FormatSessionTable(const std::vector<json>& sessions, TimePoint now,
   return out;
 }
 
+json ForPrinting(json object) {
+  if (object.is_object() && object.contains("metadata") && object["metadata"].is_object()) {
+    object["metadata"].erase("managedFields");
+  }
+  return object;
+}
+
 std::string FormatSessionDetails(const json& session, TimePoint now) {
   std::ostringstream out;
   auto field = [&out](std::string_view label, const std::string& value) {

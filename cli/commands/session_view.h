@@ -37,6 +37,10 @@ struct SessionTableOptions {
 std::string FormatSessionTable(const std::vector<nlohmann::json>& sessions, TimePoint now,
                                const SessionTableOptions& options = {});
 
+// The object as `get -o json|yaml` prints it: without metadata.managedFields, the server's
+// bookkeeping, which kubectl also leaves out unless asked.
+nlohmann::json ForPrinting(nlohmann::json object);
+
 // The summary of `get`.
 std::string FormatSessionDetails(const nlohmann::json& session, TimePoint now);
 

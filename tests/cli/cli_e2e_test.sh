@@ -417,15 +417,15 @@ check "without --ttl the session takes the cluster policy's defaultTtl (5m here)
   ttl_left_to_the_policy
 
 list_all_namespaces_wide() {
-  expect_exit 0 "$work/all" admin -A list -o wide || return 1
+  expect_exit 0 "$work/all" admin list -A -o wide || return 1
   contains "$work/all.out" "NAMESPACE" && contains "$work/all.out" "EPHEMERAL-CONTAINER" || return 1
   grep -E "^$ns +cli-e2e-ptrace +Completed .* ptrace +ephemera-[0-9a-f]+ +CLI-E2E checking the checkout service" \
     "$work/all.out" >/dev/null || { echo "no wide row for cli-e2e-ptrace:"; cat "$work/all.out"; return 1; }
-  expect_exit 0 "$work/alljson" admin -A list -o json || return 1
+  expect_exit 0 "$work/alljson" admin list -A -o json || return 1
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["kind"]=="List" and any(i["metadata"]["name"]=="cli-e2e-ptrace" for i in d["items"]) else "not a List with cli-e2e-ptrace")' \
     "$work/alljson.out" || return 1
   # alice may list only in her namespace.
-  expect_exit 4 "$work/alicea" alice -A list || return 1
+  expect_exit 4 "$work/alicea" alice list -A || return 1
   contains "$work/alicea.err" "may not list debugsessions.ephemera.dev"
 }
 check "list -A -o wide (admin) shows every namespace with profile, container and reason; -o json is a List; alice is refused -A" \

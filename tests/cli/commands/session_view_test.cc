@@ -119,6 +119,15 @@ TEST(SessionViewTest, AllNamespacesAndWideAddColumns) {
             "3m48s        ptrace       ephemera-3f9a1c0b7e   INC-9 two\\x0Alines \\x1B[31mred\n");
 }
 
+TEST(SessionViewTest, PrintingLeavesOutManagedFieldsLikeKubectl) {
+  json session = Session("Completed");
+  session["metadata"]["managedFields"] = json::array({{{"manager", "ephemera-controller"}}});
+  const json printed = ForPrinting(session);
+  EXPECT_FALSE(printed["metadata"].contains("managedFields"));
+  EXPECT_EQ(printed["metadata"]["name"], "checkout-abcde");
+  EXPECT_EQ(printed["status"], session["status"]);
+}
+
 TEST(SessionViewTest, ExpiresInSaysExpired) {
   EXPECT_EQ(FormatExpiresIn(Session("Completed"), T("2026-11-28T10:06:00Z")), "expired");
   EXPECT_EQ(FormatExpiresIn(json::object(), T("2026-11-28T10:06:00Z")), "-");

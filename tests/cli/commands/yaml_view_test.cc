@@ -62,6 +62,26 @@ TEST(YamlViewTest, PrintsBlockStyleWithSortedKeysLikeKubectl) {
             "  overhead: {}\n");
 }
 
+TEST(YamlViewTest, EmptyMapsAndListsStayOnTheirKeysLine) {
+  const json object = json::parse(
+      R"({"a": {"b": {"c": {}}}, "list": [{"d": {}}, [], {}],
+          "m": [{"f": {"f:s": {"f:c": {"k:{\"type\":\"A\"}": {"f:m": {}}}}}}]})");
+  EXPECT_EQ(ToYaml(object),
+            "a:\n"
+            "  b:\n"
+            "    c: {}\n"
+            "list:\n"
+            "  - d: {}\n"
+            "  - []\n"
+            "  - {}\n"
+            "m:\n"
+            "  - f:\n"
+            "      f:s:\n"
+            "        f:c:\n"
+            "          k:{\"type\":\"A\"}:\n"
+            "            f:m: {}\n");
+}
+
 TEST(YamlViewTest, StringsThatLookLikeOtherTypesComeBackAsStrings) {
   const json object = {
       {"numberish", json::array({"123", "1e3", "0x1f", "-5", ".5", "+1", "1_000", "12:30",
