@@ -3,7 +3,7 @@
 count, the target's p99 and p99.9 latency under each method, as bars on a log scale, with the
 undisturbed window first. Plain SVG written by hand, so that no plotting library is needed.
 
-  bench/plot_traffic.py ROWS.json OUT.svg [--title TEXT]
+  bench/plot_traffic.py ROWS.json OUT.svg [--title TEXT] [--every "2 seconds"]
 """
 import argparse
 import json
@@ -11,7 +11,7 @@ import math
 
 COLOURS = {"undisturbed": "#7f7f7f", "ephemera restricted": "#2b8cbe",
            "ephemera ptrace": "#08589e", "eu-stack": "#e6550d", "gdb": "#a63603",
-           "kubectl debug eu-stack": "#e6550d"}
+           "kubectl debug eu-stack": "#e6550d", "kubectl debug empty": "#fdae6b"}
 WIDTH, HEIGHT = 900, 420
 LEFT, RIGHT, TOP, BOTTOM = 70, 200, 50, 60
 
@@ -25,6 +25,7 @@ def main():
     parser.add_argument("rows")
     parser.add_argument("out")
     parser.add_argument("--title", default="Target latency while it is being captured")
+    parser.add_argument("--every", default="second", help="how often a capture started, in words")
     args = parser.parse_args()
     rows = [r for r in json.load(open(args.rows)) if r.get("p99_ms")]
     if not rows:
@@ -84,7 +85,7 @@ def main():
     ly = TOP + 10 + len(methods) * 20 + 10
     out.append(f'<text x="{legend_x}" y="{ly}">bar: p99; black line: p99.9</text>')
     out.append(f'<text x="{LEFT}" y="{HEIGHT - 12}" fill="#555">log scale; each window the same '
-               f'request rate; a capture every second</text>')
+               f'request rate; a capture every {args.every}</text>')
     out.append("</svg>")
     with open(args.out, "w") as f:
         f.write("\n".join(out) + "\n")

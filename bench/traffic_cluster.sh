@@ -14,7 +14,8 @@
 # profile reached Completed. A benchmark: it prints figures, it does not pass or fail on them.
 #
 #   flock -o /tmp/ephemera-cluster.lock bench/traffic_cluster.sh [--threads 10,100,1000]
-#     [--rate 1000] [--window 20] [--every 2]
+#     [--rate 1000] [--window 20] [--every 2] [--json FILE]
+# --json writes every level's rows to FILE (bench/plot_traffic.py draws them).
 # The controller runs on this host as in the end-to-end tests (tests/e2e/host_controller.sh), from
 # build/release (or EPHEMERA_CONTROLLER_BIN). Everything it creates carries the label
 # bench.ephemera.dev/run and is deleted on exit.
@@ -27,13 +28,15 @@ threads_list=10,100,1000
 rate=1000
 window=20
 every=2
+json_out=
 while [ $# -gt 0 ]; do
   case $1 in
     --threads) threads_list=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
     --window) window=$2; shift 2 ;;
     --every) every=$2; shift 2 ;;
-    *) echo "usage: $0 [--threads 10,100,1000] [--rate 1000] [--window 20] [--every 2]" >&2; exit 2 ;;
+    --json) json_out=$2; shift 2 ;;
+    *) echo "usage: $0 [--threads 10,100,1000] [--rate 1000] [--window 20] [--every 2] [--json FILE]" >&2; exit 2 ;;
   esac
 done
 
@@ -169,7 +172,7 @@ YAML
   restarts="$(printf '%q ' "$kubectl_bin" --kubeconfig "$admin_kc" -n "$ns") get pod $pod -o jsonpath='{.status.containerStatuses[?(@.name==\"app\")].restartCount}'"
   python3 "$here/traffic.py" --vegeta "$vegeta" --url "http://$ip:8080/checkout" \
     --threads "$threads" --rate "$rate" --window "$window" --every "$every" \
-    --restarts-cmd "$restarts" --floor "kubectl debug empty" \
+    --restarts-cmd "$restarts" --floor "kubectl debug empty" --json "$work/rows-$threads.json" \
     --disturb "undisturbed=" \
     --disturb "ephemera restricted=$(capture_script "$pod" restricted)" \
     --disturb "ephemera ptrace=$(capture_script "$pod" ptrace)" \
@@ -177,6 +180,12 @@ YAML
     --disturb "kubectl debug empty=$(capture_script "$pod" empty)"
 done
 
+if [ -n "$json_out" ]; then
+  mkdir -p "$(dirname "$json_out")"
+  python3 -c 'import json, sys; json.dump([r for f in sys.argv[2:] for r in json.load(open(f))], open(sys.argv[1], "w"), indent=1)' \
+    "$json_out" "$work"/rows-*.json
+  log "rows written to $json_out"
+fi
 log "sessions of this run, by profile and phase:"
 as admin -n "$ns" get debugsessions -l "$run_label" \
   -o jsonpath='{range .items[*]}{.spec.profile} {.status.phase}{"\n"}{end}' | sort | uniq -c |

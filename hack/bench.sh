@@ -97,7 +97,8 @@ else
   for cluster_bench in "bench/session_latency.sh --levels 1,10" "bench/session_latency.sh --levels 100" \
     "bench/session_throughput.sh" \
     "bench/controller_footprint.sh --sessions 0" "bench/controller_footprint.sh --churn-seconds 0" \
-    "bench/traffic_cluster.sh" "tests/e2e/conditions_e2e_test.sh build/release"; do
+    "bench/traffic_cluster.sh --json build/release/bench/traffic-cluster.json" \
+    "tests/e2e/conditions_e2e_test.sh build/release"; do
     echo "== $cluster_bench"
     start=$(date +%s)
     # Words on purpose: the script and its flags.
@@ -108,5 +109,10 @@ else
     fi
     echo "== $cluster_bench took $(( $(date +%s) - start )) s; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
   done
+  if [ -s build/release/bench/traffic-cluster.json ]; then
+    bench/plot_traffic.py build/release/bench/traffic-cluster.json build/release/bench/traffic-cluster.svg \
+      --title "Target latency on the local cluster while it is being captured" --every "2 seconds" &&
+      echo "bench: the cluster traffic plot is in build/release/bench/traffic-cluster.svg"
+  fi
 fi
 exit "$status"
