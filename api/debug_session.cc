@@ -65,7 +65,8 @@ StatusOr<DebugSessionStatus> ParseStatus(const json& status) {
                      base::StringField(c, "status"),
                      base::StringField(c, "reason"),
                      base::StringField(c, "message"),
-                     {}};
+                     {},
+                     IntAt(c, "observedGeneration")};
       if (auto t = base::ParseRfc3339(base::StringField(c, "lastTransitionTime")); t.ok()) {
         cond.last_transition_time = *t;
       }
@@ -160,10 +161,22 @@ void DebugSessionStatus::SetCondition(std::string_view type, bool value, std::st
     c.status = status_value;
     c.reason = std::string(reason);
     c.message = std::string(text);
+    c.observed_generation = observed_generation;
     return;
   }
-  conditions.push_back(
-      {std::string(type), status_value, std::string(reason), std::string(text), now});
+  conditions.push_back({std::string(type), status_value, std::string(reason), std::string(text),
+                        now, observed_generation});
+}
+
+void DebugSessionStatus::SummarizeReady(TimePoint now) {
+  if (!phase) return;
+  const Phase p = *phase;
+  std::string text = message;
+  if (text.empty()) {
+    text = p == Phase::kCompleted ? "the snapshot is delivered" : "the snapshot is not ready";
+  }
+  SetCondition(kReadyCondition, p == Phase::kCompleted,
+               p == Phase::kCompleted ? "SnapshotDelivered" : PhaseName(p), text, now);
 }
 
 bool DebugSession::HasFinalizer() const {
@@ -359,11 +372,13 @@ nlohmann::json StatusToJson(const DebugSessionStatus& status) {
   if (!status.conditions.empty()) {
     json conditions = json::array();
     for (const auto& c : status.conditions) {
-      conditions.push_back({{"type", c.type},
-                            {"status", c.status},
-                            {"reason", c.reason},
-                            {"message", c.message},
-                            {"lastTransitionTime", base::FormatRfc3339(c.last_transition_time)}});
+      json condition = {{"type", c.type},
+                        {"status", c.status},
+                        {"reason", c.reason},
+                        {"message", c.message},
+                        {"lastTransitionTime", base::FormatRfc3339(c.last_transition_time)}};
+      if (c.observed_generation != 0) condition["observedGeneration"] = c.observed_generation;
+      conditions.push_back(std::move(condition));
     }
     out["conditions"] = conditions;
   }

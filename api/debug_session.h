@@ -96,13 +96,20 @@ struct DebugSessionSpec {
 };
 
 // metav1.Condition, as the status stores it.
+// A metav1.Condition.
 struct Condition {
-  std::string type;    // Authorized, Injected, Captured, Delivered, Wiped
+  std::string type;    // Authorized, Injected, Captured, Delivered, Wiped, Ready
   std::string status;  // "True", "False", "Unknown"
   std::string reason;  // CamelCase, e.g. TargetPodNotFound
   std::string message;
   TimePoint last_transition_time;
+  std::int64_t observed_generation = 0;  // the generation it was set for; 0: not written
 };
+
+// The summary condition: True once the snapshot is delivered (phase Completed), so that
+// `kubectl wait --for=condition=Ready dbgs/NAME` waits for a usable snapshot; False with the phase
+// as its reason otherwise (Pending, Injecting, Capturing: not yet; Denied, Failed, Expired: never).
+inline constexpr std::string_view kReadyCondition = "Ready";
 
 struct SnapshotSummary {
   std::string name;
@@ -164,9 +171,12 @@ struct DebugSessionStatus {
   std::optional<AuditSummary> audit;
 
   const Condition* FindCondition(std::string_view type) const;
-  // Sets a condition, keeping last_transition_time when the status value does not change.
+  // Sets a condition, keeping last_transition_time when the status value does not change; its
+  // observedGeneration is the status's.
   void SetCondition(std::string_view type, bool value, std::string_view reason,
                     std::string_view text, TimePoint now);
+  // Sets the Ready condition from the phase and message (kReadyCondition).
+  void SummarizeReady(TimePoint now);
 };
 
 struct DebugSession {

@@ -109,6 +109,7 @@ StatusOr<std::unique_ptr<kube::KubeConnection>> ConnectToKube(const config::Cont
   client_options.qps = cfg.kube_api_qps;
   client_options.burst = cfg.kube_api_burst;
   client_options.on_response = metrics.CountKubeResponse();
+  client_options.on_latency = metrics.TimeKubeRequest();
   auto connection = kube::KubeConnection::Open(kube_config, clock, client_options);
   if (!connection.ok()) {
     log.Error("Cannot connect to the Kubernetes API", {{"error", connection.status()}});
@@ -207,6 +208,7 @@ int Run(int argc, char** argv) {
   }
   metrics::Registry registry;
   const app::ControllerMetrics metrics = app::RegisterControllerMetrics(registry);
+  app::RegisterBuildAndProcessMetrics(registry, EPHEMERA_VERSION);
   auto connection = ConnectToKube(*cfg, *kube_config, clock, metrics, log);
   if (!connection.ok()) return 1;
   kube::KubeClient& client = (*connection)->Client();

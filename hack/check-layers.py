@@ -49,7 +49,8 @@ ADAPTERS = {
     "cpprest/": ["kube/transport"],
     "pplx/": ["kube/transport"],
     "spdlog/": ["controller/logging"],
-    "yaml-cpp/": ["kube/auth", "controller/config"],
+    # kubectl-ephemera's -o yaml writes with yaml-cpp's emitter in one file.
+    "yaml-cpp/": ["kube/auth", "controller/config", "cli/commands/yaml_view.cc"],
     "boost/": ["controller/httpserver"],
 }
 

@@ -2,11 +2,19 @@
 
 #include <utility>
 
+#include "controller/metrics/process_metrics.h"
+
 namespace ephemera::app {
 
 std::function<void(const std::string&, int)> ControllerMetrics::CountKubeResponse() const {
   return [&requests = kube_requests](const std::string& method, int status) {
     requests.WithLabels({method, std::to_string(status)}).Increment();
+  };
+}
+
+std::function<void(const std::string&, double)> ControllerMetrics::TimeKubeRequest() const {
+  return [&durations = kube_request_duration](const std::string& method, double seconds) {
+    durations.WithLabels({method}).Observe(seconds);
   };
 }
 
@@ -29,7 +37,28 @@ ControllerMetrics RegisterControllerMetrics(metrics::Registry& registry) {
           "unsanctioned_ephemeral_containers_total",
           "Ephemeral containers Ephemera did not add, by where they were seen and the decision.",
           {"source", "decision"}),
+      .kube_request_duration = registry.AddHistogram(
+          "kube_request_duration_seconds",
+          "Time from sending a request to the Kubernetes API to its answer, by HTTP method "
+          "(watches excluded).",
+          {"method"}),
+      // 0.25 s to 8.5 min: a session takes about a second when all is well, minutes when not.
+      .session_phase = registry.AddHistogram(
+          "session_phase_seconds",
+          "Time from a DebugSession's creation until it entered a phase (Capturing, Completed, "
+          "Failed, Denied, Expired).",
+          {"phase"}, metrics::ExponentialBuckets(0.25, 2, 12)),
+      .capture = registry.AddHistogram(
+          "capture_seconds",
+          "Wall time of the snapshot tool for each delivered capture, as the tool measured it.", {},
+          {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 120}),
   };
+}
+
+void RegisterBuildAndProcessMetrics(metrics::Registry& registry, std::string version) {
+  registry.AddGaugeFunc("build_info", "1, labelled with the controller's version.", {"version"},
+                        {std::move(version)}, [] { return 1.0; });
+  metrics::RegisterProcessMetrics(registry);
 }
 
 void RegisterObservedMetrics(metrics::Registry& registry, ObservedCounts counts) {

@@ -23,9 +23,18 @@ struct ControllerMetrics {
   metrics::Family<metrics::Counter>& still_running;
   // unsanctioned_ephemeral_containers_total{source, decision}
   metrics::Family<metrics::Counter>& unsanctioned;
+  // kube_request_duration_seconds{method}: each request's time to its answer (watches excluded)
+  metrics::Family<metrics::Histogram>& kube_request_duration;
+  // session_phase_seconds{phase}: from a session's creation until it entered Capturing,
+  // Completed, Failed, Denied or Expired
+  metrics::Family<metrics::Histogram>& session_phase;
+  // capture_seconds: the snapshot tool's wall time, as it measured it, of each delivered capture
+  metrics::Family<metrics::Histogram>& capture;
 
   // For RestKubeClientOptions::on_response: counts each response by method and HTTP status.
   std::function<void(const std::string& method, int status)> CountKubeResponse() const;
+  // For RestKubeClientOptions::on_latency: kube_request_duration_seconds.
+  std::function<void(const std::string& method, double seconds)> TimeKubeRequest() const;
 };
 
 // Registers the metrics above in `registry`.
@@ -41,6 +50,10 @@ struct ObservedCounts {
 
 // Registers the gauges and counters read from `counts` in `registry`.
 void RegisterObservedMetrics(metrics::Registry& registry, ObservedCounts counts);
+
+// build_info{version} 1, and the process_* metrics every Prometheus client exports (unprefixed:
+// metrics::RegisterProcessMetrics).
+void RegisterBuildAndProcessMetrics(metrics::Registry& registry, std::string version);
 
 }  // namespace ephemera::app
 

@@ -12,15 +12,20 @@ StepReporter::StepReporter(const ControllerMetrics& metrics, kube::EventRecorder
     : steps_(metrics.session_steps),
       still_running_(metrics.still_running),
       reconcile_errors_(metrics.reconcile_errors),
+      session_phase_(metrics.session_phase),
+      capture_(metrics.capture),
       events_(events),
       logger_(std::move(logger)) {}
 
 void StepReporter::OnStep(const session::StepRecord& step) {
   steps_.WithLabels({std::string(session::ActionName(step.action)), step.outcome}).Increment();
-  if (auto on_pod = session::BuildPodEvent(step)) {
-    still_running_.Get().Increment();
-    events_.Record(std::move(*on_pod));
+  if (step.outcome == session::kSnapshotContainerStillRunning) still_running_.Get().Increment();
+  if (step.entered_phase) {
+    session_phase_.WithLabels({std::string(api::PhaseName(*step.entered_phase))})
+        .Observe(step.seconds_since_creation);
   }
+  if (step.capture_seconds) capture_.Get().Observe(*step.capture_seconds);
+  if (auto on_pod = session::BuildPodEvent(step)) events_.Record(std::move(*on_pod));
   if (auto on_session = session::BuildSessionEvent(step)) {
     events_.Record(std::move(*on_session));
   }

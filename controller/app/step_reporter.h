@@ -19,9 +19,11 @@ class StepReporter {
   StepReporter(const ControllerMetrics& metrics, kube::EventRecorder& events,
                logging::Logger logger);
 
-  // ReconcilerOptions::on_step: counts the step (session_steps_total{action, outcome}), queues
-  // its Events (session::BuildSessionEvent, BuildPodEvent; a pod Event also counts a snapshot
-  // container still running after its session) and logs "Session step".
+  // ReconcilerOptions::on_step: counts the step (session_steps_total{action, outcome}, and
+  // snapshot_containers_running_after_ttl_total for a container still running after its session),
+  // times the phase it entered and the capture it delivered (session_phase_seconds,
+  // capture_seconds), queues its Events (session::BuildSessionEvent, BuildPodEvent) and logs
+  // "Session step".
   void OnStep(const session::StepRecord& step);
   // The control loop's error callback: counts reconcile_errors_total and logs the retry.
   void OnReconcileError(const kube::ObjectKey& session, const Status& error);
@@ -30,6 +32,8 @@ class StepReporter {
   metrics::Family<metrics::Counter>& steps_;
   metrics::Family<metrics::Counter>& still_running_;
   metrics::Family<metrics::Counter>& reconcile_errors_;
+  metrics::Family<metrics::Histogram>& session_phase_;
+  metrics::Family<metrics::Histogram>& capture_;
   kube::EventRecorder& events_;
   const logging::Logger logger_;
 };

@@ -325,6 +325,22 @@ void Registry::AddGaugeFunc(std::string_view name, std::string_view help,
       .AddFunc(std::move(label_values), std::move(read));
 }
 
+void Registry::AddUnprefixedCounterFunc(std::string_view name, std::string_view help,
+                                        std::function<double()> read) {
+  Register(std::make_unique<Family<Counter>>(std::string(name), std::string(help),
+                                             MetricType::kCounter, std::vector<std::string>{},
+                                             std::vector<double>{}))
+      .AddFunc({}, std::move(read));
+}
+
+void Registry::AddUnprefixedGaugeFunc(std::string_view name, std::string_view help,
+                                      std::function<double()> read) {
+  Register(std::make_unique<Family<Gauge>>(std::string(name), std::string(help),
+                                           MetricType::kGauge, std::vector<std::string>{},
+                                           std::vector<double>{}))
+      .AddFunc({}, std::move(read));
+}
+
 std::string Registry::RenderPrometheusText() const {
   std::vector<const FamilyBase*> families;
   {

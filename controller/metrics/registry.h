@@ -112,6 +112,13 @@ class Registry {
                     std::vector<std::string> label_names, std::vector<std::string> label_values,
                     std::function<double()> read);
 
+  // AddCounterFunc and AddGaugeFunc, unlabelled, for the names every Prometheus client exports as
+  // they are, without the registry's prefix (process_cpu_seconds_total, …).
+  void AddUnprefixedCounterFunc(std::string_view name, std::string_view help,
+                                std::function<double()> read);
+  void AddUnprefixedGaugeFunc(std::string_view name, std::string_view help,
+                              std::function<double()> read);
+
   // The text exposition format 0.0.4 ("text/plain; version=0.0.4; charset=utf-8"): families in
   // name order, each with # HELP and # TYPE, children in label-value order. Labeled families with
   // no children yet are left out.

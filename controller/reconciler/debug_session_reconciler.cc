@@ -707,8 +707,20 @@ StatusOr<json> DebugSessionReconciler::WriteStatusThenShredKey(
 
 Status DebugSessionReconciler::Record(const DebugSession& s, Action action,
                                       session::Transition& transition) {
+  // The phase change and the capture time go with the first step reported, once.
+  bool timed = !transition.status.phase || transition.status.phase == s.status.phase;
   for (session::AuditEntry& entry : transition.records) {
     session::StepRecord step = session::StepReportFor(s, action, entry);
+    if (!timed && entry.reported) {
+      timed = true;
+      step.entered_phase = transition.status.phase;
+      step.seconds_since_creation =
+          std::chrono::duration<double>(clock_.Now() - s.created).count();
+      if (transition.status.phase == Phase::kCompleted && transition.status.overhead) {
+        step.capture_seconds =
+            static_cast<double>(transition.status.overhead->wall_millis) / 1000.0;
+      }
+    }
     EPHEMERA_RETURN_IF_ERROR(AppendAudit(s, action, std::move(entry.action), entry.outcome,
                                          entry.message, transition.status,
                                          std::move(entry.details)));

@@ -44,12 +44,24 @@ std::optional<kube::EventRecord> BuildSessionEvent(const StepRecord& step) {
 }
 
 std::optional<kube::EventRecord> BuildPodEvent(const StepRecord& step) {
-  if (step.outcome != kSnapshotContainerStillRunning) return std::nullopt;
+  const bool started = step.action == Action::kInject && step.outcome == "ok";
+  if (!started && step.outcome != kSnapshotContainerStillRunning) return std::nullopt;
   // Where people looking at the workload will see it, not only on the session.
   kube::EventRecord event;
-  event.regarding = {"v1", "Pod", step.session.namespace_name,
-                     step.target.substr(0, step.target.find('/')), ""};
+  const std::size_t slash = step.target.find('/');
+  event.regarding = {"v1", "Pod", step.session.namespace_name, step.target.substr(0, slash), ""};
   event.related = SessionReference(step);
+  if (started) {
+    const std::string container = slash == std::string::npos ? "" : step.target.substr(slash + 1);
+    event.type = "Normal";
+    event.reason = "DebugSessionStarted";
+    event.action = "InjectEphemeralContainer";
+    event.note = "DebugSession " + step.session.name + " by " + step.requester +
+                 " added a snapshot container to debug " +
+                 (container.empty() ? std::string("the pod") : "container " + container) + ": " +
+                 step.reason;
+    return event;
+  }
   event.type = "Warning";
   event.reason = std::string(kSnapshotContainerStillRunning);
   event.action = "DetectEphemeralContainer";

@@ -203,11 +203,10 @@ void Wipe(const Plan& plan, const StepOutcome& outcome, const api::DebugSession&
   t.records.push_back(Entry("wiped", "ok", plan.message + outcome.recycled));
 }
 
-}  // namespace
-
-StatusOr<Transition> ApplyOutcome(const Plan& plan, const StepOutcome& outcome,
-                                  const api::DebugSession& s, const Policy& policy,
-                                  api::TimePoint now) {
+// ApplyOutcome without the Ready summary.
+StatusOr<Transition> ApplyStep(const Plan& plan, const StepOutcome& outcome,
+                               const api::DebugSession& s, const Policy& policy,
+                               api::TimePoint now) {
   const bool refused =
       plan.action == Action::kInject && outcome.result.code() == StatusCode::kFailedPrecondition;
   const bool unusable = plan.action == Action::kCollect && IsUnusableSnapshot(outcome.result);
@@ -271,6 +270,16 @@ StatusOr<Transition> ApplyOutcome(const Plan& plan, const StepOutcome& outcome,
       return t;
   }
   return InternalError("unhandled action");
+}
+
+}  // namespace
+
+StatusOr<Transition> ApplyOutcome(const Plan& plan, const StepOutcome& outcome,
+                                  const api::DebugSession& s, const Policy& policy,
+                                  api::TimePoint now) {
+  auto t = ApplyStep(plan, outcome, s, policy, now);
+  if (t.ok()) t->status.SummarizeReady(now);
+  return t;
 }
 
 StepRecord StepReportFor(const api::DebugSession& s, Action action, const AuditEntry& entry) {

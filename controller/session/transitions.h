@@ -101,7 +101,9 @@ struct Transition {
   StatusWrite write = StatusWrite::kNow;
 };
 
-// The transition of `plan`'s step (kInitialize … kWipe) given what its I/O found. Returns the
+// The transition of `plan`'s step (kInitialize … kWipe) given what its I/O found, with the Ready
+// condition summarizing the new phase (api::kReadyCondition) and every condition it sets carrying
+// the session's generation as its observedGeneration. Returns the
 // outcome's error when it is one to retry, and InvalidArgument for a step that changes no status
 // (kWait, kAddFinalizer, kRemoveFinalizer).
 StatusOr<Transition> ApplyOutcome(const Plan& plan, const StepOutcome& outcome,

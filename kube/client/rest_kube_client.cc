@@ -193,7 +193,12 @@ void RestKubeClient::Observe(const HttpRequest& request,
 StatusOr<HttpResponse> RestKubeClient::Execute(const HttpRequest& request, bool token_taken) {
   for (int attempt = 0;; ++attempt) {
     if (attempt > 0 || !token_taken) limiter_.Wait({});
+    const auto sent = clock_.SteadyNow();
     auto response = transport_.Send(request);
+    if (options_.on_latency) {
+      options_.on_latency(request.method,
+                          std::chrono::duration<double>(clock_.SteadyNow() - sent).count());
+    }
     Observe(request, response);
     if (!response.ok()) return response;
     const bool throttled = response->status == 429;

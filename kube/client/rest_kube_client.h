@@ -40,6 +40,10 @@ struct RestKubeClientOptions {
   // answer's status (0 when no answer came: connection refused, timeout). For metrics; may be
   // empty; must be cheap and thread-safe.
   std::function<void(const std::string& method, int status)> on_response;
+  // Called once per request sent that is not a watch, retries included, with the HTTP method and
+  // the seconds until its answer (or its failure) came. For the latency metric; may be empty;
+  // must be cheap and thread-safe.
+  std::function<void(const std::string& method, double seconds)> on_latency;
 };
 
 class RestKubeClient final : public KubeClient {

@@ -127,6 +127,53 @@ PY
 check "alice's restricted session completes; age decrypts a snapshot with threads, sockets, redacted env" \
   restricted_session_completes
 
+# Standard API shapes: kubectl waits on the summary condition, every condition says which
+# generation it is for, and a name too long for a label value is refused by the CRD's own rule.
+kubectl_waits_for_ready() {
+  session s-ready 40s restricted | sed 's/^  capture: .*/  capture: [process]/' |
+    as alice apply -f - >/dev/null
+  as alice -n team-a wait --for=condition=Ready debugsession/s-ready --timeout=90s >/dev/null
+  [ "$(phase_of s-ready)" = Completed ] || { echo "Ready before Completed: $(phase_of s-ready)"; return 1; }
+  as alice -n team-a get debugsession s-ready -o json | python3 -c '
+import json, sys
+conds = {c["type"]: c for c in json.load(sys.stdin)["status"]["conditions"]}
+missing = {"Authorized", "Injected", "Captured", "Delivered", "Ready"} - set(conds)
+if missing: sys.exit(f"conditions missing: {sorted(missing)}")
+for c in conds.values():
+    if c.get("observedGeneration") != 1 or not c.get("reason") or "lastTransitionTime" not in c:
+        sys.exit(f"not a complete metav1.Condition: {c}")
+if conds["Ready"]["status"] != "True" or conds["Ready"]["reason"] != "SnapshotDelivered":
+    sys.exit("Ready: " + json.dumps(conds["Ready"]))
+'
+}
+check "kubectl wait --for=condition=Ready returns when the snapshot is delivered; conditions are metav1.Conditions" \
+  kubectl_waits_for_ready
+
+pod_tells_who_debugs_it() {
+  # Events go out on the API budget the control loop leaves over: give them a moment.
+  local deadline=$((SECONDS + 30)) notes
+  while :; do
+    notes=$(as admin -n team-a get events --field-selector "involvedObject.name=$pod,reason=DebugSessionStarted" \
+      -o jsonpath='{range .items[*]}{.message}{"\n"}{end}')
+    grep -qF "DebugSession s-ready by alice added a snapshot container to debug container app: E2E-1 checking the checkout service" \
+      <<<"$notes" && return 0
+    [ $SECONDS -lt $deadline ] || { echo "no DebugSessionStarted Event on $pod for s-ready; events: $notes"; return 1; }
+    sleep 1
+  done
+}
+check "the debugged pod has an Event naming the session, the requester and the reason (kubectl describe pod)" \
+  pod_tells_who_debugs_it
+
+long_name_refused() {
+  local out name
+  name=s-$(printf 'x%.0s' $(seq 1 62))  # 64 characters
+  if out=$(session "$name" 1m restricted | as alice apply -f - 2>&1); then
+    echo "accepted: $out"; return 1
+  fi
+  echo "$out" | grep -q "metadata.name must be at most 63 characters" || { echo "$out"; return 1; }
+}
+check "a session name over 63 characters is refused by the CRD's rule, saying why" long_name_refused
+
 # The controller collects a capture when its pod watch shows the snapshot container ended, not at a
 # poll (the safety-net poll comes 5 s after injecting: controller/session/planner.h). Both moments
 # are seen through API server watches; the difference is the controller's reaction.
@@ -285,6 +332,26 @@ metrics_count_steps() {
   host_controller_metrics "$metrics_port" | grep -E '^ephemera_session_steps_total\{action="Collect",outcome="ok"\} [1-9]'
 }
 check "the controller's /metrics counts delivered snapshots" metrics_count_steps
+
+metrics_time_and_describe_the_controller() {
+  local text
+  text=$(host_controller_metrics "$metrics_port")
+  for pattern in \
+    '^ephemera_build_info\{version="[0-9]+\.[0-9]+\.[0-9]+"\} 1$' \
+    '^ephemera_session_phase_seconds_count\{phase="Completed"\} [1-9]' \
+    '^ephemera_session_phase_seconds_bucket\{phase="Capturing",le="\+Inf"\} [1-9]' \
+    '^ephemera_capture_seconds_count [1-9]' \
+    '^ephemera_kube_request_duration_seconds_count\{method="PATCH"\} [1-9]' \
+    '^process_cpu_seconds_total [0-9.e+-]+$' \
+    '^process_resident_memory_bytes [1-9]' \
+    '^process_start_time_seconds 1[0-9]{9}' \
+    '^process_open_fds [1-9]' \
+    '^process_max_fds [1-9]'; do
+    grep -Eq "$pattern" <<<"$text" || { echo "no line matches $pattern"; return 1; }
+  done
+}
+check "/metrics has build_info, the standard process_* metrics and histograms of phases, captures and API latency" \
+  metrics_time_and_describe_the_controller
 
 metrics_need_an_authorized_token() {
   # Over HTTPS only, for a token whose identity RBAC lets get /metrics (TokenReview, then a

@@ -60,6 +60,9 @@ TEST(StepReporterTest, ASnapshotContainerStillRunningIsCountedAndReportedOnThePo
 
   reporter.OnStep(Step(session::Action::kWipe, "ok"));
   EXPECT_EQ(app.metrics.still_running.Get().Value(), 1) << "an ordinary wipe is not counted";
+  reporter.OnStep(Step(session::Action::kInject, "ok"));
+  EXPECT_EQ(app.metrics.still_running.Get().Value(), 1)
+      << "the injection's Event on the pod is no container left running";
 }
 
 TEST(StepReporterTest, AFailedReconcileIsCountedAndLogged) {

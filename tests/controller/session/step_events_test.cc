@@ -48,9 +48,22 @@ TEST(StepEventsTest, AStillRunningSnapshotContainerIsAWarningOnThePod) {
   EXPECT_EQ((*object)["regarding"]["name"], "shop-1");
 }
 
+TEST(StepEventsTest, TheInjectionTellsThePodWhoDebugsItAndWhy) {
+  const auto event = BuildPodEvent(Step(Action::kInject, "ok", "ephemera-3f9a1c0b7e"));
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->regarding.kind, "Pod");
+  EXPECT_EQ(event->regarding.name, "shop-1");
+  EXPECT_EQ(event->related->name, "checkout-500s");
+  EXPECT_EQ(event->type, "Normal");
+  EXPECT_EQ(event->reason, "DebugSessionStarted");
+  EXPECT_EQ(event->note,
+            "DebugSession checkout-500s by alice added a snapshot container to debug container "
+            "app: INC-1234 checkout returns 500");
+}
+
 TEST(StepEventsTest, OtherStepsPutNothingOnThePod) {
   EXPECT_FALSE(BuildPodEvent(Step(Action::kWipe, "ok")).has_value());
-  EXPECT_FALSE(BuildPodEvent(Step(Action::kInject, "ok")).has_value());
+  EXPECT_FALSE(BuildPodEvent(Step(Action::kCollect, "ok")).has_value());
   EXPECT_FALSE(BuildPodEvent(Step(Action::kInject, "InjectionRefused")).has_value());
 }
 

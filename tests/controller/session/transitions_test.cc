@@ -101,6 +101,37 @@ TEST(TransitionsTest, DenyEndsTheSession) {
   EXPECT_EQ(Verbs(t), std::vector<std::string>{"denied"});
 }
 
+// The summary condition that `kubectl wait --for=condition=Ready` reads: True only with a delivered
+// snapshot, False with the phase as its reason on the way there and at any other end.
+TEST(TransitionsTest, ReadySummarizesEveryPhase) {
+  const auto ready = [](const Transition& t) {
+    const api::Condition* c = t.status.FindCondition(api::kReadyCondition);
+    return c == nullptr ? std::string("(none)") : c->status + "/" + c->reason + "/" + c->message;
+  };
+  EXPECT_EQ(ready(Apply(PlanOf(Action::kInitialize), {}, Session(Phase::kPending))),
+            "False/Pending/Waiting for authorization");
+  EXPECT_EQ(ready(Apply(PlanOf(Action::kDeny, "ProfileNotAllowed", "ptrace is not allowed here"),
+                        {}, Session(Phase::kPending))),
+            "False/Denied/ptrace is not allowed here");
+  EXPECT_EQ(ready(Apply(PlanOf(Action::kFail, "ToolFailed", "the tool exited 3"), {},
+                        Session(Phase::kCapturing))),
+            "False/Failed/the tool exited 3");
+  api::DebugSession capturing = Session(Phase::kCapturing);
+  StepOutcome delivered;
+  delivered.snapshot = api::SnapshotSummary{capturing.key.name, "abc", 1, {"process"}, {}, {7}};
+  delivered.redaction = api::RedactionSummary{0, 0, 0};
+  delivered.overhead = api::OverheadSummary{10, 20, 30, 40, std::nullopt, ""};
+  const Transition completed = Apply(PlanOf(Action::kCollect), delivered, capturing);
+  EXPECT_EQ(ready(completed).substr(0, 23), "True/SnapshotDelivered/");
+  // Each condition carries the generation it was written for (metav1.Condition).
+  for (const api::Condition& c : completed.status.conditions) {
+    EXPECT_EQ(c.observed_generation, 1) << c.type;
+  }
+  // The JSON the status subresource gets has it too.
+  const nlohmann::json status = api::StatusToJson(completed.status);
+  for (const auto& c : status["conditions"]) EXPECT_EQ(c["observedGeneration"], 1) << c.dump();
+}
+
 TEST(TransitionsTest, KeyCreatedMovesToInjectingWithTheNextWrite) {
   Transition t = Apply(PlanOf(Action::kEnsureKey), {}, Session(Phase::kPending));
   EXPECT_EQ(t.status.phase, Phase::kInjecting);

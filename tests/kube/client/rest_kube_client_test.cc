@@ -162,6 +162,30 @@ TEST(RestKubeClientObserverTest, ReportsEveryRequestWithItsStatus) {
   EXPECT_EQ(seen, want);
 }
 
+// Each request's time to its answer, for the latency histogram; a watch is no request to time.
+TEST(RestKubeClientObserverTest, ReportsHowLongEachRequestTook) {
+  base::FakeClock clock;
+  FakeHttpTransport fake;
+  std::vector<std::pair<std::string, double>> seen;
+  RestKubeClientOptions options;
+  options.qps = 0;
+  options.random_seed = 1;
+  options.on_latency = [&seen](const std::string& method, double seconds) {
+    seen.emplace_back(method, seconds);
+  };
+  RestKubeClient client(fake, clock, options);
+  // The server takes 250 ms to answer, or to fail.
+  fake.SetHandler([&clock](const HttpRequest& request) {
+    clock.Advance(std::chrono::milliseconds(250));
+    return request.method == "GET" ? FakeReply::Json(200, Pod("p", "1"))
+                                   : FakeReply{.error = UnavailableError("connection refused")};
+  });
+  EXPECT_TRUE(client.Get(PodsResource(), {"ns", "p"}).ok());
+  EXPECT_FALSE(client.Delete(PodsResource(), {"ns", "p"}).ok());
+  const std::vector<std::pair<std::string, double>> want = {{"GET", 0.25}, {"DELETE", 0.25}};
+  EXPECT_EQ(seen, want);
+}
+
 TEST_F(RestKubeClientTest, ListFollowsContinueTokens) {
   fake_.Enqueue(FakeReply::Json(
       200, {{"kind", "PodList"},
