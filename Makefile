@@ -5,7 +5,7 @@ PRESET ?= dev
 BUILD_DIR := build/$(PRESET)
 CLUSTER := tests/cluster/cluster.sh
 
-.PHONY: all deps kube build test unit-test integration-test demo bench soak fuzz lint lint-all tsan format diagrams cluster-up cluster-down run clean
+.PHONY: all deps kube build test unit-test integration-test demo bench release soak fuzz lint lint-all tsan format diagrams cluster-up cluster-down run clean
 
 all: build
 
@@ -38,6 +38,10 @@ bench:  ## benchmarks (figures and ratios against baselines measured in the same
 	@[ -f build/release/build.ninja ] || cmake --preset release
 	@cmake --build --preset release --target ephemera-benchmarks
 	@hack/bench.sh
+
+RELEASE_DIR ?= build/release/dist
+release: deps kube  ## what a user downloads, in RELEASE_DIR: the CLI tarball and its krew manifest, the chart, the images as OCI archives, SHA256SUMS
+	@hack/phase.sh release hack/release.sh $(RELEASE_DIR)
 
 SOAK_SESSIONS ?= 100
 soak: build cluster-up  ## the long fault test: SOAK_SESSIONS sessions while the controller and the API server are killed
