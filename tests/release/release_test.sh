@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cluster=$repo/tests/cluster/cluster.sh
 work=$(mktemp -d)
-out=$work/dist
+dist=$work/dist
 # A containerd namespace of the test's own, so the cluster's images are never touched.
 ctr_ns=ephemera-release-test
 # shellcheck source=tests/e2e/e2e_lib.sh
@@ -30,21 +30,21 @@ cleanup() {
 e2e_trap_exit
 
 version=$(sed -n 's/^project(ephemera VERSION \([0-9.]*\).*/\1/p' "$repo/CMakeLists.txt")
-echo "release-test: hack/release.sh $out"
-"$repo/hack/release.sh" "$out" 2>"$work/release.err" ||
+echo "release-test: hack/release.sh $dist"
+"$repo/hack/release.sh" "$dist" 2>"$work/release.err" ||
   { cat "$work/release.err"; e2e_setup_failed "hack/release.sh failed"; }
 
 every_artifact_is_checksummed() {
   local want got
   want="controller-v$version.oci.tar ephemera-$version.tgz ephemera.yaml images.txt kubectl-ephemera_v${version}_linux_amd64.tar.gz snapshot-v$version.oci.tar"
-  got=$(awk '{print $2}' "$out/SHA256SUMS" | sort | tr '\n' ' ' | sed 's/ $//')
+  got=$(awk '{print $2}' "$dist/SHA256SUMS" | sort | tr '\n' ' ' | sed 's/ $//')
   [ "$got" = "$want" ] || { echo "SHA256SUMS lists '$got', wanted '$want'"; return 1; }
-  (cd "$out" && sha256sum --quiet -c SHA256SUMS)
+  (cd "$dist" && sha256sum --quiet -c SHA256SUMS)
 }
 check "every artifact is in SHA256SUMS and matches it" every_artifact_is_checksummed
 
 cli_tarball_runs() {
-  local tarball=$out/kubectl-ephemera_v${version}_linux_amd64.tar.gz
+  local tarball=$dist/kubectl-ephemera_v${version}_linux_amd64.tar.gz
   [ "$(tar -tzf "$tarball" | tr '\n' ' ')" = "LICENSE README.md kubectl-ephemera " ] ||
     { echo "tarball holds: $(tar -tzf "$tarball" | tr '\n' ' ')"; return 1; }
   mkdir -p "$work/cli" && tar -xzf "$tarball" -C "$work/cli"
@@ -55,21 +55,22 @@ check "the CLI tarball holds the CLI (which runs and says its version), the LICE
 
 krew_manifest_names_the_tarball() {
   local sha
-  sha=$(sha256sum "$out/kubectl-ephemera_v${version}_linux_amd64.tar.gz" | cut -d' ' -f1)
-  grep -qx "    sha256: $sha" "$out/ephemera.yaml" || { echo "no sha256: $sha in:"; cat "$out/ephemera.yaml"; return 1; }
-  grep -qE "^    uri: https://.*/kubectl-ephemera_v${version}_linux_amd64\.tar\.gz$" "$out/ephemera.yaml" &&
-    grep -qx "  version: v$version" "$out/ephemera.yaml" && grep -qx "    bin: kubectl-ephemera" "$out/ephemera.yaml"
+  sha=$(sha256sum "$dist/kubectl-ephemera_v${version}_linux_amd64.tar.gz" | cut -d' ' -f1)
+  grep -qx "    sha256: $sha" "$dist/ephemera.yaml" || { echo "no sha256: $sha in:"; cat "$dist/ephemera.yaml"; return 1; }
+  grep -qE "^    uri: https://.*/kubectl-ephemera_v${version}_linux_amd64\.tar\.gz$" "$dist/ephemera.yaml" &&
+    grep -qx "  version: v$version" "$dist/ephemera.yaml" && grep -qx "    bin: kubectl-ephemera" "$dist/ephemera.yaml"
 }
 check "the krew manifest names the tarball with its real sha256, version and binary" krew_manifest_names_the_tarball
 
 chart_renders_by_digest() {
   local controller snapshot rendered
-  controller=$(awk '$1 ~ /controller/ {print $2}' "$out/images.txt")
-  snapshot=$(awk '$1 ~ /snapshot/ {print $2}' "$out/images.txt")
+  controller=$(awk '$1 ~ /controller/ {print $2}' "$dist/images.txt")
+  snapshot=$(awk '$1 ~ /snapshot/ {print $2}' "$dist/images.txt")
   [[ $controller =~ ^sha256:[0-9a-f]{64}$ && $snapshot =~ ^sha256:[0-9a-f]{64}$ ]] ||
-    { echo "images.txt:"; cat "$out/images.txt"; return 1; }
-  "$helm" show chart "$out/ephemera-$version.tgz" | grep -qx "version: $version"
-  rendered=$("$helm" template ephemera "$out/ephemera-$version.tgz" -n ephemera-system \
+    { echo "images.txt:"; cat "$dist/images.txt"; return 1; }
+  "$helm" show chart "$dist/ephemera-$version.tgz" | grep -qx "version: $version"
+  rendered=$("$helm" template ephemera "$dist/ephemera-$version.tgz" -n ephemera-system \
+    --kube-version 1.34.0 --set 'networkPolicy.apiServer.cidrs={192.0.2.10/32}' \
     --set image.repository=registry.example/ephemera/controller --set image.digest="$controller" \
     --set snapshotImage.repository=registry.example/ephemera/snapshot \
     --set snapshotImage.digest="$snapshot")
@@ -83,16 +84,16 @@ check "the packaged chart renders with both images pinned by the digests images.
 oci_archives_import_under_their_digest() {
   local name image digest listed again
   for name in controller snapshot; do
-    read -r image digest < <(grep "/$name:" "$out/images.txt")
+    read -r image digest < <(grep "/$name:" "$dist/images.txt")
     # Unpacking checks every layer against the config's diff_ids.
-    ctr_ images import "$out/$name-v$version.oci.tar" >/dev/null
+    ctr_ images import "$dist/$name-v$version.oci.tar" >/dev/null
     listed=$(ctr_ images ls | awk -v ref="$image" '$1 == ref {print $3}')
     [ "$listed" = "$digest" ] || { echo "$name: containerd lists $image as '$listed', the release says $digest"; return 1; }
     ctr_ images check | grep -F "$image" | grep -q "complete" ||
       { echo "$name: not complete in containerd:"; ctr_ images check; return 1; }
     # Reproducible: the same image written again is the same archive.
     again=$(python3 "$repo/hack/oci-archive.py" "$image" "$work/again.tar")
-    if [ "$again" != "$digest" ] || ! cmp -s "$work/again.tar" "$out/$name-v$version.oci.tar"; then
+    if [ "$again" != "$digest" ] || ! cmp -s "$work/again.tar" "$dist/$name-v$version.oci.tar"; then
       echo "$name: a second archive differs ($again)"; return 1
     fi
   done
