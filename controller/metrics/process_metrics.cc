@@ -82,7 +82,8 @@ std::optional<long long> ParseBootTime(std::string_view proc_stat) {
   return std::nullopt;
 }
 
-void RegisterProcessMetrics(Registry& registry, std::string proc_self, std::string proc_stat) {
+void RegisterProcessMetrics(Registry& registry, const std::string& proc_self,
+                            const std::string& proc_stat) {
   const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
   const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
   const std::string stat_path = proc_self + "/stat";
@@ -93,8 +94,8 @@ void RegisterProcessMetrics(Registry& registry, std::string proc_self, std::stri
         const auto s = stat();
         return s ? static_cast<double>(s->user_ticks + s->system_ticks) / ticks : 0.0;
       });
-  registry.AddUnprefixedGaugeFunc("process_resident_memory_bytes",
-                                  "Resident memory size in bytes.", [stat, page] {
+  registry.AddUnprefixedGaugeFunc("process_resident_memory_bytes", "Resident memory size in bytes.",
+                                  [stat, page] {
                                     const auto s = stat();
                                     return s ? static_cast<double>(s->resident_pages) * page : 0.0;
                                   });
@@ -106,9 +107,9 @@ void RegisterProcessMetrics(Registry& registry, std::string proc_self, std::stri
   // The start time never changes: read once.
   const auto boot = ParseBootTime(ReadAll(proc_stat));
   const auto started = stat();
-  const double start_time =
-      boot && started ? static_cast<double>(*boot) + static_cast<double>(started->start_ticks) / ticks
-                      : 0.0;
+  const double start_time = boot && started ? static_cast<double>(*boot) +
+                                                  static_cast<double>(started->start_ticks) / ticks
+                                            : 0.0;
   registry.AddUnprefixedGaugeFunc("process_start_time_seconds",
                                   "Start time of the process since unix epoch in seconds.",
                                   [start_time] { return start_time; });

@@ -13,9 +13,9 @@ namespace ephemera::metrics {
 
 // What /proc/<pid>/stat says, in its own units (clock ticks, pages, bytes).
 struct ProcessStat {
-  unsigned long long user_ticks = 0;    // utime
-  unsigned long long system_ticks = 0;  // stime
-  unsigned long long start_ticks = 0;   // starttime, since boot
+  unsigned long long user_ticks = 0;     // utime
+  unsigned long long system_ticks = 0;   // stime
+  unsigned long long start_ticks = 0;    // starttime, since boot
   unsigned long long virtual_bytes = 0;  // vsize
   long long resident_pages = 0;          // rss
 };
@@ -31,8 +31,8 @@ std::optional<long long> ParseBootTime(std::string_view proc_stat);
 // process_virtual_memory_bytes, process_start_time_seconds, process_open_fds and process_max_fds
 // (unprefixed, as every client names them), read from `proc_self` (a /proc/<pid> directory) and
 // `proc_stat` each time /metrics is rendered. A value that cannot be read is 0.
-void RegisterProcessMetrics(Registry& registry, std::string proc_self = "/proc/self",
-                            std::string proc_stat = "/proc/stat");
+void RegisterProcessMetrics(Registry& registry, const std::string& proc_self = "/proc/self",
+                            const std::string& proc_stat = "/proc/stat");
 
 }  // namespace ephemera::metrics
 

@@ -335,9 +335,8 @@ void Registry::AddUnprefixedCounterFunc(std::string_view name, std::string_view 
 
 void Registry::AddUnprefixedGaugeFunc(std::string_view name, std::string_view help,
                                       std::function<double()> read) {
-  Register(std::make_unique<Family<Gauge>>(std::string(name), std::string(help),
-                                           MetricType::kGauge, std::vector<std::string>{},
-                                           std::vector<double>{}))
+  Register(std::make_unique<Family<Gauge>>(std::string(name), std::string(help), MetricType::kGauge,
+                                           std::vector<std::string>{}, std::vector<double>{}))
       .AddFunc({}, std::move(read));
 }
 

@@ -28,7 +28,7 @@ json Reread(const YAML::Node& node) {
       if (text == "true" || text == "false") return text == "true";
       if (text == "null" || text == "~") return nullptr;
       // A number by JSON's rules, if it is one.
-      const json number = json::parse(text, nullptr, false);
+      json number = json::parse(text, nullptr, false);
       if (!number.is_discarded() && number.is_number()) return number;
       return text;
     }

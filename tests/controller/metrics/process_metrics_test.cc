@@ -53,9 +53,8 @@ TEST(ProcessMetricsTest, RendersThisProcessUnprefixed) {
   EXPECT_GT(Sample(text, "process_resident_memory_bytes"), 1 << 20) << text;
   EXPECT_GT(Sample(text, "process_virtual_memory_bytes"),
             Sample(text, "process_resident_memory_bytes"));
-  const double now = std::chrono::duration<double>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const double started = Sample(text, "process_start_time_seconds");
   EXPECT_LE(started, now + 1) << text;
   EXPECT_GT(started, now - 24 * 3600) << "this test started within the day: " << text;
