@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # What a user downloads, built from this tree into OUT_DIR (default build/release/dist):
 #
-#   kubectl-ephemera_vVERSION_linux_amd64.tar.gz   the CLI (a kubectl plugin), LICENSE, README.md
+#   kubectl-ephemera_vVERSION_linux_amd64.tar.gz   the CLI (a kubectl plugin) with its completion
+#                                                  helper (kubectl_complete-ephemera), LICENSE,
+#                                                  README.md
 #   ephemera.yaml                                  its krew plugin manifest (uri under RELEASE_URL)
 #   ephemera-CHART_VERSION.tgz                     the Helm chart (helm package)
 #   controller-vVERSION.oci.tar, snapshot-vVERSION.oci.tar
@@ -39,9 +41,10 @@ trap 'rm -rf "$stage"' EXIT
 cli_tar=kubectl-ephemera_v${version}_linux_amd64.tar.gz
 install -m 0755 "$repo/build/release/cli/kubectl-ephemera" "$stage/kubectl-ephemera"
 strip --strip-debug "$stage/kubectl-ephemera"
+install -m 0755 "$repo/cli/kubectl_complete-ephemera" "$stage/"
 install -m 0644 "$repo/LICENSE" "$repo/README.md" "$stage/"
 tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$stage" \
-  -cf - LICENSE README.md kubectl-ephemera | gzip -n -9 >"$out/$cli_tar"
+  -cf - LICENSE README.md kubectl-ephemera kubectl_complete-ephemera | gzip -n -9 >"$out/$cli_tar"
 cli_sha=$(sha256sum "$out/$cli_tar" | cut -d' ' -f1)
 log "$cli_tar sha256:$cli_sha"
 
@@ -69,6 +72,7 @@ spec:
     bin: kubectl-ephemera
     files:
     - {from: kubectl-ephemera, to: .}
+    - {from: kubectl_complete-ephemera, to: .}
     - {from: LICENSE, to: .}
 YAML
 

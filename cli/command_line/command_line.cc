@@ -99,7 +99,7 @@ std::optional<FlagSpec> FindFlag(Command command, std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<Command> CommandFromWord(std::string_view word) {
+std::optional<Command> WordCommand(std::string_view word) {
   if (word == "keys") return Command::kKeys;
   if (word == "snapshot") return Command::kSnapshot;
   if (word == "logs") return Command::kLogs;
@@ -122,18 +122,13 @@ Status UsageError(Command command, const std::string& problem) {
 }
 
 StatusOr<OutputFormat> ParseOutput(Command command, std::string_view value) {
-  const bool html = command == Command::kSnapshot || command == Command::kFetch;
-  const bool yaml = command == Command::kGet || command == Command::kList;
-  const bool wide = command == Command::kList;
-  if (value == "text") return OutputFormat::kText;
-  if (value == "json") return OutputFormat::kJson;
-  if (value == "html" && html) return OutputFormat::kHtml;
-  if (value == "yaml" && yaml) return OutputFormat::kYaml;
-  if (value == "wide" && wide) return OutputFormat::kWide;
-  std::vector<std::string_view> formats = {"text", "json"};
-  if (html) formats.emplace_back("html");
-  if (yaml) formats.emplace_back("yaml");
-  if (wide) formats.emplace_back("wide");
+  const std::vector<std::string_view> formats = OutputFormatsOf(command);
+  if (std::find(formats.begin(), formats.end(), value) != formats.end()) {
+    for (OutputFormat format : {OutputFormat::kText, OutputFormat::kJson, OutputFormat::kHtml,
+                                OutputFormat::kYaml, OutputFormat::kWide}) {
+      if (OutputFormatName(format) == value) return format;
+    }
+  }
   std::string known;
   for (std::size_t i = 0; i < formats.size(); ++i) {
     known += (i == 0 ? "" : i + 1 == formats.size() ? " or " : ", ");
@@ -368,6 +363,13 @@ Status CheckSession(Command command, const SnapshotOptions& options) {
   return options.ttl.empty() ? OkStatus() : CheckTtl(command, options.ttl);
 }
 
+template <std::size_t N>
+void AppendFlags(const std::array<FlagSpec, N>& flags, std::vector<FlagInfo>& out) {
+  for (const FlagSpec& flag : flags) {
+    out.push_back({flag.long_name, flag.short_name, flag.takes_value && !flag.boolean});
+  }
+}
+
 }  // namespace
 
 std::string_view CommandName(Command command) {
@@ -436,7 +438,7 @@ StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
         continue;
       }
       if (cl.command == Command::kNone) {
-        auto command = CommandFromWord(arg);
+        auto command = WordCommand(arg);
         if (!command) {
           return UsageError(Command::kNone, "unknown command \"" + arg + "\"");
         }
@@ -541,6 +543,63 @@ StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
     EPHEMERA_RETURN_IF_ERROR(CheckSession(cl.command, cl.snapshot));
   }
   return cl;
+}
+
+std::optional<Command> CommandFromWord(std::string_view word) { return WordCommand(word); }
+
+std::optional<FlagInfo> FindFlagInfo(Command command, std::string_view name) {
+  const auto flag = FindFlag(command, name);
+  if (!flag) return std::nullopt;
+  return FlagInfo{flag->long_name, flag->short_name, flag->takes_value && !flag->boolean};
+}
+
+std::vector<FlagInfo> FlagsOf(Command command) {
+  std::vector<FlagInfo> flags;
+  switch (command) {
+    case Command::kKeys:
+      AppendFlags(kKeysFlags, flags);
+      break;
+    case Command::kSnapshot:
+      AppendFlags(kSnapshotFlags, flags);
+      break;
+    case Command::kLogs:
+      AppendFlags(kLogsFlags, flags);
+      break;
+    case Command::kGet:
+      AppendFlags(kGetFlags, flags);
+      break;
+    case Command::kList:
+      AppendFlags(kListFlags, flags);
+      break;
+    case Command::kFetch:
+      AppendFlags(kFetchFlags, flags);
+      break;
+    case Command::kNone:
+    case Command::kAuditVerify:
+    case Command::kVersion:
+      break;
+  }
+  AppendFlags(kGlobalFlags, flags);
+  return flags;
+}
+
+std::vector<std::string_view> OutputFormatsOf(Command command) {
+  switch (command) {
+    case Command::kSnapshot:
+    case Command::kFetch:
+      return {"text", "json", "html"};
+    case Command::kGet:
+      return {"text", "json", "yaml"};
+    case Command::kList:
+      return {"text", "json", "yaml", "wide"};
+    case Command::kLogs:
+    case Command::kKeys:
+    case Command::kNone:
+    case Command::kAuditVerify:
+    case Command::kVersion:
+      break;
+  }
+  return {"text", "json"};
 }
 
 }  // namespace ephemera::command_line

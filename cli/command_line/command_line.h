@@ -120,6 +120,21 @@ StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args);
 // The sections `--capture` accepts, in the CRD's order.
 const std::vector<std::string>& KnownCaptureSections();
 
+// The command a word names ("ls" is list, "audit" is audit verify); nullopt for any other word.
+std::optional<Command> CommandFromWord(std::string_view word);
+
+// A flag `command` takes (the global ones included), as the parser knows it.
+struct FlagInfo {
+  std::string_view long_name;   // "--ttl"
+  std::string_view short_name;  // "-c", or ""
+  bool takes_value = false;     // the next word (or what follows '=') is its value
+};
+std::optional<FlagInfo> FindFlagInfo(Command command, std::string_view name);
+// Every flag `command` takes, the global ones last.
+std::vector<FlagInfo> FlagsOf(Command command);
+// The -o/--output formats `command` takes, in the order its usage lists them.
+std::vector<std::string_view> OutputFormatsOf(Command command);
+
 }  // namespace ephemera::command_line
 
 #endif  // EPHEMERA_CLI_COMMAND_LINE_COMMAND_LINE_H_

@@ -45,6 +45,8 @@ Commands:
   fetch SESSION          fetch and decrypt a completed session's snapshot
   audit verify [FILE|-]  verify an audit trail (hash chain)
   version                print the version
+  completion bash        print a bash completion script for kubectl-ephemera (kubectl ephemera
+                         completes through kubectl_complete-ephemera, installed beside it)
 
 Run 'kubectl ephemera COMMAND --help' for a command's flags.
 

@@ -9,6 +9,7 @@
 
 #include "audit/anchor.h"
 #include "audit/verify_command.h"
+#include "cli/command_line/completion.h"
 #include "cli/command_line/usage.h"
 #include "cli/commands/cluster.h"
 #include "cli/commands/delivery.h"
@@ -40,6 +41,22 @@ OutcomeOr<std::unique_ptr<Cluster>> OpenCluster(const command_line::GlobalOption
 }
 
 int RunCommandLine(const std::vector<std::string>& args, Io& io) {
+  // Shell completion: what kubectl_complete-ephemera and the bash script ask for.
+  if (!args.empty() && args[0] == "__complete") {
+    io.out << command_line::FormatCompletion(
+        command_line::Complete(std::vector<std::string>(args.begin() + 1, args.end())));
+    return 0;
+  }
+  if (!args.empty() && args[0] == "completion") {
+    if (args.size() == 2 && args[1] == "bash") {
+      io.out << command_line::BashCompletionScript();
+      return 0;
+    }
+    io.err << "error: completion takes the name of a shell: 'kubectl-ephemera completion bash' "
+              "(kubectl ephemera completes in any shell kubectl completes in, through "
+              "kubectl_complete-ephemera)\n";
+    return command_line::ToInt(ExitCode::kUsage);
+  }
   auto cl = command_line::ParseCommandLine(args);
   if (!cl.ok()) {
     io.err << "error: " << cl.status().message() << "\n";

@@ -283,6 +283,22 @@ as_kubectl_plugin() {
 }
 check "kubectl finds it as a plugin: kubectl ephemera get" as_kubectl_plugin
 
+completes_in_kubectl_and_bash() {
+  # kubectl's own plugin completion, through kubectl_complete-ephemera beside the binary.
+  local got
+  got=$(PATH=$build_dir/cli:$PATH "$kubectl_bin" __complete ephemera snapshot "$pod" --profile "" 2>/dev/null)
+  [ "$got" = "$(printf 'restricted\nptrace\n:4')" ] || { echo "kubectl completed --profile as: $got"; return 1; }
+  got=$(PATH=$build_dir/cli:$PATH "$kubectl_bin" __complete ephemera li 2>/dev/null | head -n 1)
+  [ "$got" = list ] || { echo "kubectl completed 'li' as: $got"; return 1; }
+  # The bash script, driven the way bash drives it.
+  got=$(PATH=$build_dir/cli:$PATH bash -c 'source <(kubectl-ephemera completion bash)
+    COMP_WORDS=(kubectl-ephemera list -o ""); COMP_CWORD=3; _kubectl_ephemera
+    printf "%s " "${COMPREPLY[@]}"')
+  [ "$got" = "text json yaml wide " ] || { echo "bash completed 'list -o' as: $got"; return 1; }
+}
+check "kubectl ephemera <TAB> completes through kubectl_complete-ephemera, and the bash script completes too" \
+  completes_in_kubectl_and_bash
+
 # --- 5. logging in like kubectl, printing like kubectl get ------------------------------------------
 # alice's kubeconfig taken apart the way people keep theirs: the cluster and context in one file,
 # the user (certificate files named relative to it) in another directory's file.

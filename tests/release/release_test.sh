@@ -45,13 +45,17 @@ check "every artifact is in SHA256SUMS and matches it" every_artifact_is_checksu
 
 cli_tarball_runs() {
   local tarball=$dist/kubectl-ephemera_v${version}_linux_amd64.tar.gz
-  [ "$(tar -tzf "$tarball" | tr '\n' ' ')" = "LICENSE README.md kubectl-ephemera " ] ||
+  [ "$(tar -tzf "$tarball" | tr '\n' ' ')" = "LICENSE README.md kubectl-ephemera kubectl_complete-ephemera " ] ||
     { echo "tarball holds: $(tar -tzf "$tarball" | tr '\n' ' ')"; return 1; }
   mkdir -p "$work/cli" && tar -xzf "$tarball" -C "$work/cli"
   "$work/cli/kubectl-ephemera" version | grep -qF "$version" || { echo "version says: $("$work/cli/kubectl-ephemera" version)"; return 1; }
-  grep -q "Apache License" "$work/cli/LICENSE"
+  grep -q "Apache License" "$work/cli/LICENSE" || return 1
+  # kubectl's plugin completion, through the helper beside the binary.
+  [ "$(PATH=$work/cli:$PATH "$work/cli/kubectl_complete-ephemera" snapshot pod --profile "")" = \
+    "$(printf 'restricted\nptrace\n:4')" ] || { echo "the completion helper does not complete --profile"; return 1; }
 }
-check "the CLI tarball holds the CLI (which runs and says its version), the LICENSE and the README" cli_tarball_runs
+check "the CLI tarball holds the CLI (which runs and says its version), its completion helper, the LICENSE and the README" \
+  cli_tarball_runs
 
 krew_manifest_names_the_tarball() {
   local sha
