@@ -87,7 +87,7 @@ Completion Complete(const std::vector<std::string>& args) {
     auto flag = FindFlagInfo(command, name);
     if (!flag || !flag->takes_value) return {};
     Completion values = ValuesOf(command, flag->long_name, current.substr(name.size() + 1));
-    for (std::string& value : values.candidates) value = name + "=" + value;
+    for (std::string& value : values.candidates) value.insert(0, name + "=");
     return values;
   }
   Completion out;
