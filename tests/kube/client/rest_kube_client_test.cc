@@ -138,14 +138,20 @@ TEST_F(RestKubeClientTest, TransportFailureIsUnavailable) {
   EXPECT_EQ(AdviseRetry(pod.status()), RetryAdvice::kRetryLater);
 }
 
+// No rate limit and a fixed jitter seed: the observer tests see every request at once.
+RestKubeClientOptions Unthrottled() {
+  RestKubeClientOptions options;
+  options.qps = 0;
+  options.random_seed = 1;
+  return options;
+}
+
 // Every request sent is reported once, retries and failures included, for the request metric.
 TEST(RestKubeClientObserverTest, ReportsEveryRequestWithItsStatus) {
   base::FakeClock clock;
   FakeHttpTransport fake;
   std::vector<std::pair<std::string, int>> seen;
-  RestKubeClientOptions options;
-  options.qps = 0;
-  options.random_seed = 1;
+  RestKubeClientOptions options = Unthrottled();
   options.on_response = [&seen](const std::string& method, int status) {
     seen.emplace_back(method, status);
   };
@@ -162,14 +168,12 @@ TEST(RestKubeClientObserverTest, ReportsEveryRequestWithItsStatus) {
   EXPECT_EQ(seen, want);
 }
 
-// Each request's time to its answer, for the latency histogram; a watch is no request to time.
+// Each request's time to its answer (or failure), for the latency histogram.
 TEST(RestKubeClientObserverTest, ReportsHowLongEachRequestTook) {
   base::FakeClock clock;
   FakeHttpTransport fake;
   std::vector<std::pair<std::string, double>> seen;
-  RestKubeClientOptions options;
-  options.qps = 0;
-  options.random_seed = 1;
+  RestKubeClientOptions options = Unthrottled();
   options.on_latency = [&seen](const std::string& method, double seconds) {
     seen.emplace_back(method, seconds);
   };
