@@ -1,7 +1,9 @@
 // The HTML report in a real browser: Debian's headless Chromium renders the report of a real
 // snapshot; the screenshot must not be blank and the DOM after the script ran must hold the key
 // elements with sortable tables ready (and sorted when the address asks for it). Label: component.
-// When Chromium is missing or cannot start, the tests fail and say why.
+// When Chromium is missing or cannot start, the tests fail and say why. With
+// EPHEMERA_REPORT_SCREENSHOT=FILE the checked screenshot is also kept there (docs/images/ holds the
+// one the docs show: hack/report-screenshot.sh).
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -265,6 +267,10 @@ TEST_F(HtmlReportChromiumTest, ScreenshotIsNotBlank) {
             << " pixels differ from the background, " << colours.size() << " colours\n";
   EXPECT_GT(differing, total / 20) << differing << " of " << total << " pixels differ";
   EXPECT_GT(colours.size(), 50U);
+  if (const char* keep = std::getenv("EPHEMERA_REPORT_SCREENSHOT"); keep != nullptr && *keep) {
+    if (!HasFailure())
+      std::filesystem::copy_file(shot, keep, std::filesystem::copy_options::overwrite_existing);
+  }
 }
 
 TEST_F(HtmlReportChromiumTest, DomHasKeyElementsAndTheScriptMadeTablesSortable) {
