@@ -267,9 +267,9 @@ TEST_F(HtmlReportChromiumTest, ScreenshotIsNotBlank) {
             << " pixels differ from the background, " << colours.size() << " colours\n";
   EXPECT_GT(differing, total / 20) << differing << " of " << total << " pixels differ";
   EXPECT_GT(colours.size(), 50U);
-  if (const char* keep = std::getenv("EPHEMERA_REPORT_SCREENSHOT"); keep != nullptr && *keep) {
-    if (!HasFailure())
-      std::filesystem::copy_file(shot, keep, std::filesystem::copy_options::overwrite_existing);
+  const char* keep = std::getenv("EPHEMERA_REPORT_SCREENSHOT");
+  if (keep != nullptr && *keep != '\0' && !HasFailure()) {
+    std::filesystem::copy_file(shot, keep, std::filesystem::copy_options::overwrite_existing);
   }
 }
 
