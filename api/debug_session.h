@@ -95,8 +95,7 @@ struct DebugSessionSpec {
   bool WantsLogs() const;  // capture names logs
 };
 
-// metav1.Condition, as the status stores it.
-// A metav1.Condition.
+// A metav1.Condition, as the status stores it.
 struct Condition {
   std::string type;    // Authorized, Injected, Captured, Delivered, Wiped, Ready
   std::string status;  // "True", "False", "Unknown"

@@ -12,8 +12,9 @@
 #   SHA256SUMS                                     sha256sum -c checks every file above
 #
 # docs/install.md ("Installing a release") says how to push the images and install by digest.
-# The same tree gives the same bytes (tar and gzip without times or owners), except the chart
-# archive, whose entries helm dates at packaging.
+# The archives carry no times or owners: the same binary gives the same tarball, and the same local
+# images give the same OCI archives (digests included). A rebuild from source is not bit for bit
+# the same (docker build dates the image config; the chart archive is dated at packaging).
 #
 #   hack/release.sh [OUT_DIR]      RELEASE_URL=https://…/download/vVERSION overrides the krew uri base
 set -euo pipefail
@@ -25,12 +26,18 @@ version=$(sed -n 's/^project(ephemera VERSION \([0-9.]*\).*/\1/p' "$repo/CMakeLi
 release_url=${RELEASE_URL:-https://github.com/ephemera-dev/ephemera/releases/download/v$version}
 log() { echo "release: $*" >&2; }
 
+# OUT_DIR is emptied first: refuse a folder that is not empty and holds no earlier release.
+if [ -d "$out" ] && [ -n "$(ls -A "$out")" ] && [ ! -f "$out/SHA256SUMS" ]; then
+  echo "release: $out is not empty and holds no earlier release (no SHA256SUMS); give an empty or new folder" >&2
+  exit 2
+fi
+helm=$("$repo/tests/cluster/cluster.sh" helm-path)
+[ -x "$helm" ] || { echo "release: no helm at $helm; run 'make kube'" >&2; exit 1; }
+
 log "building kubectl-ephemera and the controller and snapshot images (release build)"
 [ -f "$repo/build/release/build.ninja" ] || cmake --preset release -S "$repo" >/dev/null
 cmake --build "$repo/build/release" --target kubectl-ephemera >/dev/null
 "$repo/tests/cluster/images.sh" build controller snapshot
-helm=$("$repo/tests/cluster/cluster.sh" helm-path)
-[ -x "$helm" ] || { echo "release: no helm at $helm; run 'make kube'" >&2; exit 1; }
 
 rm -rf "$out"
 mkdir -p "$out"
@@ -74,6 +81,11 @@ spec:
     - {from: kubectl-ephemera, to: .}
     - {from: kubectl_complete-ephemera, to: .}
     - {from: LICENSE, to: .}
+  caveats: |
+    Shell completion of "kubectl ephemera" needs kubectl_complete-ephemera on your PATH; krew
+    links only the plugin itself, so link the helper too:
+      ln -s "\$HOME/.krew/store/ephemera/v$version/kubectl_complete-ephemera" "\$HOME/.krew/bin/"
+    The cluster needs Ephemera's controller (its Helm chart).
 YAML
 
 # The chart.

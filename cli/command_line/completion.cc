@@ -60,6 +60,7 @@ Completion Complete(const std::vector<std::string>& args) {
   // flag still waiting for its value.
   Command command = Command::kNone;
   bool saw_verify = false;
+  bool completion_command = false;  // `completion`, which takes the name of a shell
   std::optional<FlagInfo> waiting;
   for (std::size_t i = 0; i + 1 < args.size(); ++i) {
     const std::string& word = args[i];
@@ -74,15 +75,16 @@ Completion Complete(const std::vector<std::string>& args) {
       if (flag && flag->takes_value) waiting = flag;
       continue;
     }
-    if (command == Command::kNone) {
+    if (command == Command::kNone && !completion_command) {
       command = CommandFromWord(word).value_or(Command::kNone);
+      completion_command = word == "completion";
     } else if (command == Command::kAuditVerify && word == "verify") {
       saw_verify = true;
     }
   }
 
   if (waiting) return ValuesOf(command, waiting->long_name, current);
-  if (StartsWith(current, "--") && current.find('=') != std::string::npos) {
+  if (StartsWith(current, "-") && current.find('=') != std::string::npos) {
     const std::string name = current.substr(0, current.find('='));
     auto flag = FindFlagInfo(command, name);
     if (!flag || !flag->takes_value) return {};
@@ -97,7 +99,9 @@ Completion Complete(const std::vector<std::string>& args) {
     }
     return out;
   }
-  if (command == Command::kNone) {
+  if (completion_command) {
+    if (args.size() == 2 && StartsWith("bash", current)) out.candidates.emplace_back("bash");
+  } else if (command == Command::kNone) {
     for (const std::string& word : CommandWords()) {
       if (StartsWith(word, current)) out.candidates.push_back(word);
     }

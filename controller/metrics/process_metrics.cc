@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -26,15 +27,21 @@ bool ParseNumber(std::string_view text, Number& out) {
   return error == std::errc() && end == text.data() + text.size();
 }
 
+// The entries of a /proc/<pid>/fd folder, leaving out the descriptor this count reads it through
+// (when the folder is this process's own).
 double OpenFileDescriptors(const std::string& fd_dir) {
   DIR* dir = ::opendir(fd_dir.c_str());
   if (dir == nullptr) return 0;
+  const std::string own = std::to_string(::dirfd(dir));
+  const bool self = fd_dir.rfind("/proc/self/", 0) == 0 ||
+                    fd_dir == "/proc/" + std::to_string(::getpid()) + "/fd";
   double count = 0;
   while (const dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] != '.') ++count;
+    if (entry->d_name[0] == '.' || (self && own == entry->d_name)) continue;
+    ++count;
   }
   ::closedir(dir);
-  return count - 1;  // the descriptor opendir itself holds
+  return count;
 }
 
 }  // namespace

@@ -714,7 +714,9 @@ Status DebugSessionReconciler::Record(const DebugSession& s, Action action,
     if (!timed && entry.reported) {
       timed = true;
       step.entered_phase = transition.status.phase;
-      step.seconds_since_creation = std::chrono::duration<double>(clock_.Now() - s.created).count();
+      // creationTimestamp has whole seconds: up to 1 s more than the truth, never less than 0.
+      step.seconds_since_creation =
+          std::max(0.0, std::chrono::duration<double>(clock_.Now() - s.created).count());
       if (transition.status.phase == Phase::kCompleted && transition.status.overhead) {
         step.capture_seconds =
             static_cast<double>(transition.status.overhead->wall_millis) / 1000.0;

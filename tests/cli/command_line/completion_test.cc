@@ -36,9 +36,12 @@ TEST(CompletionTest, TheValuesAFlagTakes) {
   EXPECT_EQ(Candidates({"list", "-o", ""}), (Words{"text", "json", "yaml", "wide"}));
   EXPECT_EQ(Candidates({"fetch", "s", "--output", "h"}), Words{"html"});
   EXPECT_EQ(Candidates({"get", "s", "--output=y"}), Words{"--output=yaml"});
-  // A flag's value is no command: after -o json the next word is still completed as a flag value
-  // only when a flag waits for one.
-  EXPECT_TRUE(Candidates({"snapshot", "p", "--reason", ""}).empty());
+  EXPECT_EQ(Candidates({"get", "s", "-o=j"}), Words{"-o=json"});
+  // A flag that takes free text gets no candidates, and no file names either.
+  EXPECT_TRUE(Candidates({"snapshot", "p", "--reason", "INC"}).empty());
+  EXPECT_EQ(Complete({"snapshot", "p", "--reason", ""}).directive, 4);
+  // The word after a value is completed again (here: a flag of snapshot's).
+  EXPECT_EQ(Candidates({"snapshot", "p", "--profile", "ptrace", "--pi"}), Words{"--pii"});
   EXPECT_EQ(Complete({"snapshot", "p", "-f", ""}).directive, 0) << "a file name";
   EXPECT_EQ(Complete({"--kubeconfig", ""}).directive, 0);
 }
@@ -49,6 +52,11 @@ TEST(CompletionTest, CaptureSectionsCompleteAfterEachComma) {
   EXPECT_EQ(after, (Words{"threads,stacks", "threads,sockets"}));
   EXPECT_EQ(Candidates({"snapshot", "p", "--capture=process,threads,t"}), Words{})
       << "threads is listed already";
+}
+
+TEST(CompletionTest, CompletionTakesAShell) {
+  EXPECT_EQ(Candidates({"completion", ""}), Words{"bash"});
+  EXPECT_TRUE(Candidates({"completion", "bash", ""}).empty());
 }
 
 TEST(CompletionTest, AuditTakesVerifyThenAFile) {
