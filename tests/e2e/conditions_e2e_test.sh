@@ -143,7 +143,13 @@ wait_end() { # name seconds
     phase=$(phase_of "$1")
     case $phase in
       Completed | Failed)
-        reason=$(as admin -n team-a get debugsession "$1" -o jsonpath='{.status.reason}')
+        # The reason of the condition that says what went wrong (Injected or Captured False); Ready
+        # only repeats the phase. A status has no reason of its own.
+        reason=$(as admin -n team-a get debugsession "$1" -o json | python3 -c '
+import json, sys
+failed = [c for c in json.load(sys.stdin).get("status", {}).get("conditions", [])
+          if c.get("status") == "False" and c.get("type") not in ("Ready", "ContainerTerminated")]
+print(failed[-1].get("reason", "") if failed else "")')
         echo "$1: $phase $reason after $((SECONDS - started))s: $(as admin -n team-a get debugsession "$1" -o jsonpath='{.status.message}')" >>"$work/outcomes"
         echo "$phase $reason"
         return 0 ;;
