@@ -230,7 +230,18 @@ StatusOr<KubeConfig> Parse(const YAML::Node& root, const Reader& r,
   }
   auto proxy = r.String(*cluster, "proxy-url", cluster_path);
   EPHEMERA_RETURN_IF_ERROR(proxy.status());
-  if (!proxy->empty()) return r.Error(cluster_path + ".proxy-url", "is not supported");
+  if (!proxy->empty()) {
+    // An HTTP proxy, reached in the clear, that opens a CONNECT tunnel to the API server: TLS stays
+    // end to end. SOCKS is not spoken here.
+    const bool http = proxy->rfind("http://", 0) == 0 && proxy->size() > 7;
+    if (!http) {
+      return r.Error(cluster_path + ".proxy-url",
+                     proxy->rfind("socks5://", 0) == 0
+                         ? "a SOCKS proxy is not supported; give an HTTP proxy (http://host:port)"
+                         : "must be an http:// URL of an HTTP proxy (http://host:port)");
+    }
+    config.proxy_url = *proxy;
+  }
   auto tls_server_name = r.String(*cluster, "tls-server-name", cluster_path);
   EPHEMERA_RETURN_IF_ERROR(tls_server_name.status());
   config.tls_server_name = *tls_server_name;

@@ -2,10 +2,11 @@
 // from the in-cluster service-account mount.
 //
 // Supported: clusters[].cluster {server (https only), certificate-authority[-data],
-// tls-server-name}; users[].user {client-certificate[-data] + client-key[-data], token, tokenFile,
-// exec (client.authentication.k8s.io/v1)}; contexts[].context {cluster, user, namespace};
+// tls-server-name, proxy-url (an http:// proxy: CONNECT tunnel, TLS end to end)}; users[].user
+// {client-certificate[-data] + client-key[-data], token, tokenFile, exec
+// (client.authentication.k8s.io/v1)}; contexts[].context {cluster, user, namespace};
 // current-context, or an explicit context. Refused with a clear error: insecure-skip-tls-verify
-// true (TLS is always verified), proxy-url, username/password, auth-provider, impersonation
+// true (TLS is always verified), a SOCKS proxy-url, username/password, auth-provider, impersonation
 // (as, as-groups, as-uid, as-user-extra). Relative paths resolve against the directory of the
 // kubeconfig they are written in, as kubectl does. Several files merge as kubectl merges the
 // files of $KUBECONFIG (FromFiles). Files named by certificate-authority and client-certificate/key
@@ -52,6 +53,7 @@ struct KubeConfig {
   std::string client_key_pem{};
   std::string token{};
   std::string token_file{};
+  std::string proxy_url{};  // clusters[].cluster.proxy-url: "http://host:port", or empty
   std::optional<ExecConfig> exec{};
   std::string namespace_name = "default";
   std::string context_name{};  // empty for in-cluster

@@ -173,6 +173,7 @@ StatusOr<std::shared_ptr<http::client::http_client>> CpprestTransport::ClientFor
     http::client::http_client_config config;
     config.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
     config.set_validate_certificates(true);
+    if (!options_.proxy_url.empty()) config.set_proxy(web::web_proxy(web::uri(options_.proxy_url)));
     std::shared_ptr<const TlsMaterial> material = material_;
     config.set_ssl_context_callback([material](boost::asio::ssl::context& context) {
       ConfigureContext(*material, context.native_handle());

@@ -37,6 +37,9 @@ struct CpprestTransportOptions {
   std::string server{};  // "https://host:port[/prefix]"
   std::string tls_server_name{};
   std::string certificate_authority_pem{};
+  // Non-empty: "http://host:port" of an HTTP proxy; requests go through it in a CONNECT tunnel,
+  // TLS still end to end with the API server.
+  std::string proxy_url{};
   std::size_t max_response_bytes = 64 << 20;  // Send() fails with kResourceExhausted beyond this
 };
 

@@ -10,9 +10,10 @@ StatusOr<std::unique_ptr<KubeConnection>> KubeConnection::Open(const KubeConfig&
   connection->namespace_name_ = config.namespace_name;
   connection->runner_ = std::make_unique<PosixCommandRunner>();
   connection->tokens_ = NewTokenSource(config, clock, *connection->runner_, stdin_is_terminal);
-  auto tls = CpprestTransport::Create(CpprestTransportOptions{config.server, config.tls_server_name,
-                                                              config.certificate_authority_pem},
-                                      connection->tokens_.get());
+  auto tls = CpprestTransport::Create(
+      CpprestTransportOptions{config.server, config.tls_server_name,
+                              config.certificate_authority_pem, config.proxy_url},
+      connection->tokens_.get());
   if (!tls.ok()) return tls.status().WithContext(config.source);
   connection->tls_ = std::move(*tls);
   connection->auth_ =

@@ -422,6 +422,32 @@ check "an exec plugin that prompts gets the person's terminal and time; without 
   exec_plugin_prompts_on_the_terminal
 show "$work/noterm.err"
 
+through_a_proxy() {
+  # proxy-url: requests go through an HTTP proxy's CONNECT tunnel; TLS stays end to end.
+  local port=18998 proxy_pid server
+  server=$(kc_field '{.clusters[0].cluster.server}')
+  python3 "$here/connect_proxy.py" "$port" "$work/proxy.log" &
+  proxy_pid=$!
+  sed "s|^  cluster: {server: |  cluster: {proxy-url: \"http://127.0.0.1:$port\", server: |" \
+    "$work/kc/clusters/config" >"$work/kc/clusters/proxied"
+  sleep 0.5
+  local code=0
+  HOME=$work/home/alice KUBECONFIG=$work/kc/clusters/proxied:$work/kc/users/config "$cli" list \
+    >"$work/proxied.out" 2>"$work/proxied.err" || code=$?
+  kill "$proxy_pid" 2>/dev/null; wait "$proxy_pid" 2>/dev/null || true
+  [ "$code" -eq 0 ] || { echo "exit $code through the proxy:"; cat "$work/proxied.err"; return 1; }
+  grep -E "^cli-e2e-ptrace +Completed " "$work/proxied.out" >/dev/null || { cat "$work/proxied.out"; return 1; }
+  grep -qx "CONNECT ${server#https://} HTTP/1.1" "$work/proxy.log" ||
+    { echo "the proxy saw no CONNECT to ${server#https://}:"; cat "$work/proxy.log"; return 1; }
+  # With the proxy gone, the error says so.
+  code=0
+  HOME=$work/home/alice KUBECONFIG=$work/kc/clusters/proxied:$work/kc/users/config "$cli" list \
+    >/dev/null 2>"$work/noproxy.err" || code=$?
+  [ "$code" -eq 3 ] && contains "$work/noproxy.err" "proxy"
+}
+check "a kubeconfig's proxy-url takes the requests through an HTTP proxy's CONNECT tunnel" through_a_proxy
+show "$work/noproxy.err"
+
 ttl_left_to_the_policy() {
   # The logs session above gave no --ttl: admission filled in the policy's defaultTtl.
   contains "$work/logs.err" "(ttl 5m, the cluster's default" || return 1

@@ -159,6 +159,32 @@ TEST(KubeConfigTest, LocatesLikeKubectl) {
             std::vector<std::string>{"/h/.kube/config"});
 }
 
+TEST(KubeConfigTest, AnHttpProxyIsKeptASocksProxyRefused) {
+  const std::string yaml = R"(apiVersion: v1
+kind: Config
+current-context: a
+contexts: [{name: a, context: {cluster: c, user: u}}]
+clusters: [{name: c, cluster: {server: "https://10.0.0.1:6443", proxy-url: "PROXY"}}]
+users: [{name: u, user: {token: t}}]
+)";
+  const auto with = [&yaml](const std::string& proxy) {
+    std::string text = yaml;
+    text.replace(text.find("PROXY"), 5, proxy);
+    return KubeConfig::FromString(text, "test");
+  };
+  auto http = with("http://proxy.corp:3128");
+  ASSERT_TRUE(http.ok()) << http.status().ToString();
+  EXPECT_EQ(http->proxy_url, "http://proxy.corp:3128");
+  auto socks = with("socks5://proxy.corp:1080");
+  ASSERT_FALSE(socks.ok());
+  EXPECT_NE(socks.status().message().find("a SOCKS proxy is not supported"), std::string::npos);
+  // A proxy's credentials never reach a message or the description.
+  auto secret = with("http://user:hunter2@proxy.corp:3128");
+  ASSERT_TRUE(secret.ok());
+  EXPECT_EQ(secret->Describe().find("hunter2"), std::string::npos);
+  EXPECT_EQ(with("ftp://user:hunter2@x").status().message().find("hunter2"), std::string::npos);
+}
+
 TEST(KubeConfigTest, InClusterRefusesAContextFlag) {
   auto config = LoadKubeConfig(KubeConfigLocation{{}, true}, {.context = "prod"});
   ASSERT_FALSE(config.ok());
