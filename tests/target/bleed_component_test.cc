@@ -11,7 +11,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,8 +27,7 @@
 #include "debugpod/procfs/cgroup.h"
 #include "debugpod/procfs/incident_evidence.h"
 #include "debugpod/procfs/real_proc_fs.h"
-
-extern char** environ;
+#include "tests/target/target_process.h"
 
 namespace ephemera::target {
 namespace {
@@ -44,98 +42,6 @@ constexpr const char* kBearerToken =
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
     "eyJzdWIiOiJjaGVja291dC1ibGVlZCIsInNjb3BlIjoib3JkZXJzOndyaXRlIiwiaWF0IjoxNzY1MDAwMDAwfQ."
     "I4CAAH2G-PIKOc2k6NBMrlTj02tCO93Vp_p55pSBymU";
-
-// A port of this test's own, away from the procfs component test's 20000..39999.
-int TestPort(int offset) { return 40000 + (getpid() * 8 + offset) % 20000; }
-
-// ephemera-target started with `args`, its stdout and stderr in a pipe this test reads; killed
-// with SIGKILL on destruction unless it was already reaped.
-class TargetProcess {
- public:
-  explicit TargetProcess(std::vector<std::string> args) {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return;
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-    env.push_back(std::string("EPHEMERA_TARGET_DB_PASSWORD=") + kDbPassword);
-    args.insert(args.begin(), EPHEMERA_TARGET_PATH);
-    std::vector<char*> argv, envp;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (std::string& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
-    if (posix_spawn(&pid_, EPHEMERA_TARGET_PATH, &actions, nullptr, argv.data(), envp.data()) !=
-        0) {
-      pid_ = -1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    out_ = fds[0];
-  }
-  TargetProcess(const TargetProcess&) = delete;
-  TargetProcess& operator=(const TargetProcess&) = delete;
-  ~TargetProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_ >= 0) close(out_);
-  }
-
-  int Pid() const { return pid_; }
-
-  // Reads output until a line contains `text` or `timeout` passes; whether it came.
-  bool WaitForLine(const std::string& text, milliseconds timeout) {
-    const auto deadline = steady_clock::now() + timeout;
-    while (true) {
-      size_t start = 0;
-      for (size_t end; (end = output_.find('\n', start)) != std::string::npos; start = end + 1) {
-        if (output_.substr(start, end - start).find(text) != std::string::npos) return true;
-      }
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now());
-      if (left <= milliseconds(0) || !ReadSome(left)) return false;
-    }
-  }
-
-  const std::string& Output() const { return output_; }
-
-  // Waits for the process to end within `timeout`; its wait status, or nullopt.
-  std::optional<int> WaitForExit(milliseconds timeout) {
-    const auto deadline = steady_clock::now() + timeout;
-    while (steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return status;
-      }
-      ReadSome(milliseconds(50));
-    }
-    return std::nullopt;
-  }
-
- private:
-  bool ReadSome(milliseconds timeout) {
-    pollfd p{out_, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
-    char buf[4096];
-    ssize_t n = read(out_, buf, sizeof buf);
-    if (n <= 0) {
-      // The writer is gone: wait out the timeout the caller gave, without spinning.
-      std::this_thread::sleep_for(timeout);
-      return false;
-    }
-    output_.append(buf, static_cast<size_t>(n));
-    return true;
-  }
-
-  pid_t pid_ = -1;
-  int out_ = -1;
-  std::string output_;
-};
 
 procfs::IncidentEvidence ReadEvidence(const procfs::RealProcFs& fs, int pid) {
   StatusOr<std::string> cgroup_text = fs.ReadFile(pid, "cgroup");
@@ -162,9 +68,11 @@ TEST(BleedComponentTest, OverflowsItsAcceptQueueFillsItsFdsAndPilesThreadsOnOneF
       << testing::PrintToString(before.network.errors);
   const int64_t overflows_before = *before.network.counters->listen_overflows;
 
-  const int port = TestPort(0);
-  TargetProcess target({"--bleed", "--port", std::to_string(port)});
+  TargetProcess target({"--bleed"}, {std::string("EPHEMERA_TARGET_DB_PASSWORD=") + kDbPassword});
   ASSERT_GT(target.Pid(), 0);
+  const std::optional<int> serving = target.WaitForPort(seconds(10));
+  ASSERT_TRUE(serving.has_value()) << target.Output();
+  const int port = *serving;
   ASSERT_TRUE(target.WaitForLine("ephemera-target: bleeding:", seconds(10))) << target.Output();
 
   // The load client's first SYNs beyond the queue are refused at once; poll briefly for the
@@ -219,7 +127,7 @@ TEST(BleedComponentTest, OverflowsItsAcceptQueueFillsItsFdsAndPilesThreadsOnOneF
 }
 
 TEST(BleedComponentTest, StopsOnSigterm) {
-  TargetProcess target({"--bleed", "--port", std::to_string(TestPort(1))});
+  TargetProcess target({"--bleed"});
   ASSERT_GT(target.Pid(), 0);
   ASSERT_TRUE(target.WaitForLine("ephemera-target: bleeding:", seconds(10))) << target.Output();
   ASSERT_EQ(kill(target.Pid(), SIGTERM), 0);
@@ -229,8 +137,7 @@ TEST(BleedComponentTest, StopsOnSigterm) {
 }
 
 TEST(BleedComponentTest, ExitCode137IsARealSigkill) {
-  TargetProcess target(
-      {"--exit-after", "1", "--exit-code", "137", "--port", std::to_string(TestPort(2))});
+  TargetProcess target({"--exit-after", "1", "--exit-code", "137"});
   ASSERT_GT(target.Pid(), 0);
   std::optional<int> status = target.WaitForExit(seconds(10));
   ASSERT_TRUE(status.has_value()) << target.Output();
@@ -238,8 +145,7 @@ TEST(BleedComponentTest, ExitCode137IsARealSigkill) {
 }
 
 TEST(BleedComponentTest, ExitsWithTheAskedCode) {
-  TargetProcess target(
-      {"--exit-after", "1", "--exit-code", "3", "--port", std::to_string(TestPort(3))});
+  TargetProcess target({"--exit-after", "1", "--exit-code", "3"});
   ASSERT_GT(target.Pid(), 0);
   std::optional<int> status = target.WaitForExit(seconds(10));
   ASSERT_TRUE(status.has_value()) << target.Output();
@@ -251,9 +157,8 @@ TEST(BleedComponentTest, ExitOnceEndsOnlyTheFirstRun) {
       std::filesystem::temp_directory_path() / ("ephemera-exit-once-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const std::string marker = (dir / "exited").string();
-  const std::vector<std::string> args = {
-      "--exit-after", "1",    "--exit-code", "137",
-      "--exit-once",  marker, "--port",      std::to_string(TestPort(1))};
+  const std::vector<std::string> args = {"--exit-after", "1",           "--exit-code",
+                                         "137",          "--exit-once", marker};
   {
     TargetProcess first(args);
     ASSERT_GT(first.Pid(), 0);
@@ -303,11 +208,13 @@ size_t CountOf(const std::string& text, const std::string& what) {
 
 // --http: the traffic benchmark's web service (bench/traffic.py).
 TEST(HttpTargetComponentTest, AnswersKeepAliveRequestsAndRefusesWhatItDoesNotServe) {
-  const int port = TestPort(5);
-  TargetProcess target({"--http", "--threads", "2", "--port", std::to_string(port)});
+  TargetProcess target({"--http", "--threads", "2"});
   ASSERT_GT(target.Pid(), 0);
   ASSERT_TRUE(target.WaitForLine("ephemera-target: serving on 0.0.0.0:", seconds(10)))
       << target.Output();
+  const std::optional<int> serving = target.WaitForPort(seconds(1));
+  ASSERT_TRUE(serving.has_value()) << target.Output();
+  const int port = *serving;
   // Two requests on one connection, then one that asks to close it: three answers, then EOF.
   const std::string get = "GET /checkout HTTP/1.1\r\nHost: t\r\n\r\n";
   const std::string answers =
@@ -334,10 +241,11 @@ TEST(HttpTargetComponentTest, AnswersKeepAliveRequestsAndRefusesWhatItDoesNotSer
 }
 
 TEST(HttpTargetComponentTest, StopsOnSigtermWhileAClientHoldsAConnection) {
-  const int port = TestPort(6);
-  TargetProcess target({"--http", "--threads", "2", "--port", std::to_string(port)});
+  TargetProcess target({"--http", "--threads", "2"});
   ASSERT_GT(target.Pid(), 0);
-  ASSERT_TRUE(target.WaitForLine("serving", seconds(10))) << target.Output();
+  const std::optional<int> serving = target.WaitForPort(seconds(10));
+  ASSERT_TRUE(serving.has_value()) << target.Output();
+  const int port = *serving;
   int idle = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;

@@ -44,6 +44,9 @@
 // conditions test, tests/e2e/conditions_e2e_test.sh). --spin N adds N threads "spin-N" that burn
 // CPU in a loop, so that a CPU limit throttles the container.
 //
+// --port 0 lets the kernel choose a free port; the "serving on ADDRESS:PORT" line names it, so
+// tests on a busy host (whose ephemeral ports any outgoing connection may hold) never collide.
+//
 // --exit-after SECONDS ends the process that long after it starts serving, with --exit-code N
 // (default 1); 137 is a real SIGKILL of itself, so the kubelet reports exit code 137. With
 // --exit-once FILE only the first run does so: it creates FILE, and a run that finds FILE keeps
@@ -315,6 +318,17 @@ int Listen(int port, int backlog, bool every_address = false) {
   return fd;
 }
 
+// The port `listener` is bound to: the kernel's choice when --port was 0.
+int BoundPort(int listener) {
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  if (getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
+    std::perror("ephemera-target: getsockname");
+    std::exit(1);
+  }
+  return ntohs(addr.sin_port);
+}
+
 int ConnectTo(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr = LoopbackAddress(port);
@@ -526,9 +540,10 @@ int Serve(Options options) {
   }
   const rlim_t open_files_limit = options.bleed ? LowerOpenFilesLimit() : 0;
   const int threads = options.threads;
-  const int port = options.port;
-  int listener = options.http ? Listen(port, kHttpBacklog, true)
-                              : Listen(port, options.bleed ? kBleedBacklog : kServiceBacklog);
+  int listener = options.http
+                     ? Listen(options.port, kHttpBacklog, true)
+                     : Listen(options.port, options.bleed ? kBleedBacklog : kServiceBacklog);
+  const int port = BoundPort(listener);
   // --http: the workers take every connection, this one too; the benchmark makes its own.
   int peer = options.http ? -1 : ConnectTo(port);
   int pipe_fds[2];
@@ -692,6 +707,10 @@ int main(int argc, char** argv) {
       std::fputs(kUsage, stderr);
       return 2;
     }
+  }
+  if (options.port < 0 || options.port > 65535) {
+    std::fprintf(stderr, "ephemera-target: --port must be between 0 and 65535\n");
+    return 2;
   }
   if (options.threads < 0 || options.threads > 10000) {
     std::fprintf(stderr, "ephemera-target: --threads must be between 0 and 10000\n");

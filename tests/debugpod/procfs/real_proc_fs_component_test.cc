@@ -2,13 +2,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -18,37 +18,12 @@
 #include "debugpod/procfs/net.h"
 #include "debugpod/procfs/process_files.h"
 #include "debugpod/procfs/real_proc_fs.h"
-
-extern char** environ;
+#include "tests/target/target_process.h"
 
 namespace ephemera::procfs {
 namespace {
 
 using ::testing::Contains;
-
-// Starts ephemera-target with 4 worker threads on `port` and stops it on destruction.
-class TargetProcess {
- public:
-  explicit TargetProcess(int port) {
-    std::string port_text = std::to_string(port);
-    const char* argv[] = {EPHEMERA_TARGET_PATH, "--threads", "4", "--port",
-                          port_text.c_str(),    nullptr};
-    if (posix_spawn(&pid_, EPHEMERA_TARGET_PATH, nullptr, nullptr, const_cast<char**>(argv),
-                    environ) != 0) {
-      pid_ = -1;
-    }
-  }
-  ~TargetProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  int Pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-};
 
 // Polls /proc until the target has all its threads (it starts them right after exec).
 bool WaitForThreads(const ProcFs& fs, int pid, size_t want) {
@@ -61,9 +36,10 @@ bool WaitForThreads(const ProcFs& fs, int pid, size_t want) {
 }
 
 TEST(RealProcFsComponentTest, ReadsARunningMultiThreadedProcess) {
-  int port = 20000 + getpid() % 20000;
-  TargetProcess target(port);
+  target::TargetProcess target({"--threads", "4"});
   ASSERT_GT(target.Pid(), 0);
+  const std::optional<int> port = target.WaitForPort(std::chrono::seconds(10));
+  ASSERT_TRUE(port.has_value()) << target.Output();
   RealProcFs fs;
   ASSERT_TRUE(WaitForThreads(fs, target.Pid(), 7));  // main, acceptor, pipe-reader, 4 workers
 
@@ -131,7 +107,7 @@ TEST(RealProcFsComponentTest, ReadsARunningMultiThreadedProcess) {
     if (!inode) continue;
     for (const NetSocket& s : *tcp) {
       if (s.inode == *inode && s.state == "LISTEN" &&
-          s.local == "127.0.0.1:" + std::to_string(port)) {
+          s.local == "127.0.0.1:" + std::to_string(*port)) {
         found_listener = true;
       }
     }
@@ -150,9 +126,10 @@ TEST(RealProcFsComponentTest, ReadsARunningMultiThreadedProcess) {
 // The evidence reader on this machine's kernel: asserts structure (what the kernel always prints,
 // what it guarantees non-negative), not values.
 TEST(RealProcFsComponentTest, ReadsIncidentEvidenceOfARunningProcess) {
-  int port = 20000 + (getpid() + 1) % 20000;
-  TargetProcess target(port);
+  target::TargetProcess target({"--threads", "4"});
   ASSERT_GT(target.Pid(), 0);
+  const std::optional<int> port = target.WaitForPort(std::chrono::seconds(10));
+  ASSERT_TRUE(port.has_value()) << target.Output();
   RealProcFs fs;
   ASSERT_TRUE(WaitForThreads(fs, target.Pid(), 7));
   StatusOr<std::string> cgroup_text = fs.ReadFile(target.Pid(), "cgroup");
@@ -170,7 +147,7 @@ TEST(RealProcFsComponentTest, ReadsIncidentEvidenceOfARunningProcess) {
     ASSERT_TRUE(counter.has_value());
     EXPECT_GE(*counter, 0);
   }
-  std::string local = "127.0.0.1:" + std::to_string(port);
+  std::string local = "127.0.0.1:" + std::to_string(*port);
   EXPECT_TRUE(std::any_of(e.network.listeners.begin(), e.network.listeners.end(),
                           [&](const ListenerQueue& l) { return l.local == local; }))
       << "no listener " << local;

@@ -263,9 +263,9 @@ TEST(StackCaptureTest, FindsParkedFunctionsInCProgram) {
 
 #ifdef EPHEMERA_TARGET_BINARY
 TEST(StackCaptureTest, FindsWorkerFunctionsInEphemeraTarget) {
-  int port = 20000 + static_cast<int>(getpid() % 20000);
-  StatusOr<std::unique_ptr<TargetProcess>> target = TargetProcess::Start(
-      {EPHEMERA_TARGET_BINARY, "--threads", "2", "--port", std::to_string(port)});
+  // Port 0: the kernel's choice, which no other process on the host can be holding.
+  StatusOr<std::unique_ptr<TargetProcess>> target =
+      TargetProcess::Start({EPHEMERA_TARGET_BINARY, "--threads", "2", "--port", "0"});
   ASSERT_TRUE(target.ok()) << target.status().ToString();
   // Workers park right after the banner; capture until they have (a few tries at most).
   std::map<std::string, std::string> expected = {{"checkout-0", "SleepInCheckoutLoop"},
