@@ -1,15 +1,21 @@
 #include "cli/commands/session_run.h"
 
 #include <algorithm>
+#include <optional>
 #include <ostream>
 #include <stop_token>
+#include <string>
+#include <utility>
 
 #include "api/debug_session.h"
+#include "base/clock.h"
 #include "base/json_access.h"
+#include "base/status.h"
 #include "cli/commands/cluster.h"
 #include "cli/commands/progress.h"
 #include "cli/commands/session_view.h"
 #include "cli/identity/identity_file.h"
+#include "kube/client/kube_client.h"
 #include "kube/object/resource.h"
 
 namespace ephemera::commands {
@@ -18,12 +24,84 @@ namespace {
 using command_line::ExitCode;
 using nlohmann::json;
 
-// Most sessions finish within seconds: poll often at first (steps are shown to a tenth of a
-// second), then back off so a slow session costs the API server little.
-constexpr std::chrono::milliseconds kFastPollInterval{100};
-constexpr std::chrono::milliseconds kSlowPollInterval{500};
-constexpr std::chrono::seconds kFastPollingFor{10};
+// How long one wait for a change may last: the progress shows a heartbeat and the stall hint
+// within this of their due time. A watch's timeoutSeconds is whole seconds.
+constexpr std::chrono::seconds kLongestWait{2};
+// Reading the session again when watching it is not possible (a role without watch on
+// debugsessions, or a failed watch).
+constexpr std::chrono::milliseconds kPollInterval{500};
 constexpr const char* kSessionsResource = "debugsessions.ephemera.dev";
+
+// The session, followed as it changes: a watch on it alone (fieldSelector metadata.name) from
+// the resourceVersion last seen, which the first change ends, so each step is shown as soon as
+// the controller writes it. A user whose role does not include watch gets a read every
+// kPollInterval instead; a watch that fails for a passing reason is followed by one read.
+class SessionFollower {
+ public:
+  SessionFollower(kube::KubeClient& client, std::string namespace_name, std::string name,
+                  base::Clock& clock)
+      : client_(client),
+        namespace_(std::move(namespace_name)),
+        name_(std::move(name)),
+        clock_(clock) {}
+
+  // The session once it changed, or nullopt when kLongestWait passed without a change; an error
+  // only when it cannot be followed at all (deleted: kNotFound).
+  StatusOr<std::optional<json>> WaitForChange(const json& current) {
+    bool pause = !watching_;  // before reading: a read is not a wait, as a watch is
+    if (watching_) {
+      std::optional<json> changed;
+      bool deleted = false;
+      std::stop_source stop;
+      kube::WatchOptions options;
+      options.resource_version = base::StringAt(current, "/metadata/resourceVersion");
+      options.field_selector = "metadata.name=" + name_;
+      options.timeout = kLongestWait;
+      const kube::WatchResult result = client_.Watch(
+          kube::DebugSessionsResource(), namespace_, options,
+          [&](const kube::WatchEvent& event) {
+            if (event.type == kube::WatchEventType::kAdded ||
+                event.type == kube::WatchEventType::kModified) {
+              changed = event.object;
+              stop.request_stop();
+            } else if (event.type == kube::WatchEventType::kDeleted) {
+              deleted = true;
+              stop.request_stop();
+            }
+          },
+          stop.get_token());
+      if (deleted) return NotFoundError("session " + name_ + " was deleted while it ran");
+      if (changed) return changed;
+      switch (result.end) {
+        case kube::WatchEnd::kClosed:
+        case kube::WatchEnd::kStopped:
+          return std::optional<json>();
+        case kube::WatchEnd::kGone:  // the version seen is too old: read the newest
+          break;
+        case kube::WatchEnd::kError:
+          if (result.error.code() == StatusCode::kPermissionDenied) {
+            watching_ = false;  // a role without watch: read from now on
+          } else if (!IsRetryable(result.error)) {
+            return result.error;
+          }
+          pause = true;
+          break;
+      }
+    }
+    if (pause) clock_.SleepFor(kPollInterval, std::stop_token());
+    auto fresh = client_.Get(kube::DebugSessionsResource(), {namespace_, name_});
+    if (fresh.ok()) return std::optional<json>(std::move(*fresh));
+    if (IsRetryable(fresh.status())) return std::optional<json>();
+    return fresh.status();
+  }
+
+ private:
+  kube::KubeClient& client_;
+  const std::string namespace_;
+  const std::string name_;
+  base::Clock& clock_;
+  bool watching_ = true;
+};
 
 // Fails early, with a clear message, when the pod or the container does not exist. A user who
 // may not read the pod gets no early check: the controller decides with its own access review.
@@ -99,6 +177,7 @@ OutcomeOr<CompletedSession> RunSessionToCompletion(const command_line::GlobalOpt
 
   SessionProgress seen;  // nothing yet
   json session = *created;
+  SessionFollower follower(c.Client(), c.NamespaceName(), name, io.clock);
   bool hinted = false;
   std::chrono::milliseconds last_line{0};  // elapsed when a line was last printed
   while (true) {
@@ -130,14 +209,14 @@ OutcomeOr<CompletedSession> RunSessionToCompletion(const command_line::GlobalOpt
       message += "', then 'kubectl ephemera fetch " + name + "'";
       return CommandOutcome::Failure(ExitCode::kTimedOut, message);
     }
-    io.clock.SleepFor(elapsed < kFastPollingFor ? kFastPollInterval : kSlowPollInterval,
-                      std::stop_token());
-    auto fresh = c.Client().Get(kube::DebugSessionsResource(), {c.NamespaceName(), name});
-    if (fresh.ok()) {
-      session = std::move(*fresh);
-    } else if (!IsRetryable(fresh.status())) {
-      return ExplainApiFailure(fresh.status(), c.Request("get", kSessionsResource, name));
+    auto changed = follower.WaitForChange(session);
+    if (!changed.ok()) {
+      if (changed.status().code() == StatusCode::kNotFound) {
+        return CommandOutcome::Failure(ExitCode::kNotFound, changed.status().message());
+      }
+      return ExplainApiFailure(changed.status(), c.Request("watch", kSessionsResource, name));
     }
+    if (changed->has_value()) session = std::move(**changed);
   }
 
   CommandOutcome fetchable = CheckFetchable(session);

@@ -30,21 +30,27 @@ using nlohmann::json;
 
 constexpr const char* kNamespace = "shop";
 
-// The store, plus a session that moves one scripted status per Get (as a controller would between
-// two polls), and generateName as the API server does it.
+// The store, plus a session that moves one scripted status per Get or watch of it (as a
+// controller would between two reads, 0.1 s apart on the clock), and generateName as the API
+// server does it. A watch of a session with no step left lasts its timeout, then closes.
 class ScriptedApi final : public kube::KubeClient {
  public:
-  explicit ScriptedApi(kube::FakeKubeClient& store) : store_(store) {}
+  ScriptedApi(kube::FakeKubeClient& store, base::FakeClock& clock) : store_(store), clock_(clock) {}
 
-  std::vector<json> steps;  // statuses, applied one per Get of a session
+  std::vector<json> steps;  // statuses, applied one per Get or watch of a session
+  void Script(std::vector<json> statuses) {
+    steps = std::move(statuses);
+    next_ = 0;
+  }
+  bool watch_forbidden = false;  // watches of sessions fail with 403, as for a role without watch
+  int watches = 0;
+  int gets = 0;
 
   StatusOr<json> Get(const kube::GroupVersionResource& gvr, const kube::ObjectKey& key,
                      const kube::GetOptions& options) override {
-    if (gvr.resource == "debugsessions" && next_ < steps.size()) {
-      if (auto current = store_.GetObject(gvr, key)) {
-        (*current)["status"] = steps[next_++];
-        store_.PutObject(gvr, *current);
-      }
+    if (gvr.resource == "debugsessions") {
+      ++gets;
+      NextStep(gvr, key);
     }
     return store_.Get(gvr, key, options);
   }
@@ -56,7 +62,27 @@ class ScriptedApi final : public kube::KubeClient {
   kube::WatchResult Watch(const kube::GroupVersionResource& gvr, std::string_view namespace_name,
                           const kube::WatchOptions& options, const kube::WatchHandler& handler,
                           std::stop_token stop) override {
-    return store_.Watch(gvr, namespace_name, options, handler, std::move(stop));
+    if (gvr.resource != "debugsessions") {
+      return store_.Watch(gvr, namespace_name, options, handler, std::move(stop));
+    }
+    ++watches;
+    kube::WatchResult result;
+    if (watch_forbidden) {
+      result.end = kube::WatchEnd::kError;
+      result.error = kube::ApiError(403, "Forbidden", "cannot watch debugsessions");
+      return result;
+    }
+    const std::string prefix = "metadata.name=";
+    EXPECT_EQ(options.field_selector.rfind(prefix, 0), 0u) << options.field_selector;
+    const kube::ObjectKey key{std::string(namespace_name),
+                              options.field_selector.substr(prefix.size())};
+    if (NextStep(gvr, key)) {
+      handler(kube::ModifiedEvent(*store_.GetObject(gvr, key)));
+      result.end = stop.stop_requested() ? kube::WatchEnd::kStopped : kube::WatchEnd::kClosed;
+    } else {
+      clock_.Advance(options.timeout.value_or(std::chrono::seconds(300)));
+    }
+    return result;
   }
   StatusOr<json> Create(const kube::GroupVersionResource& gvr, std::string_view namespace_name,
                         const json& object, const kube::WriteOptions& options) override {
@@ -86,7 +112,19 @@ class ScriptedApi final : public kube::KubeClient {
   }
 
  private:
+  // Applies the next scripted status to the session 0.1 s after the last; whether there was one.
+  bool NextStep(const kube::GroupVersionResource& gvr, const kube::ObjectKey& key) {
+    if (next_ >= steps.size()) return false;
+    auto current = store_.GetObject(gvr, key);
+    if (!current) return false;
+    clock_.Advance(std::chrono::milliseconds(100));
+    (*current)["status"] = steps[next_++];
+    store_.PutObject(gvr, *current);
+    return true;
+  }
+
   kube::FakeKubeClient& store_;
+  base::FakeClock& clock_;
   std::size_t next_ = 0;
 };
 
@@ -179,8 +217,8 @@ class CommandsTest : public ::testing::Test {
   std::string identity_path_;
   std::string document_;
   kube::FakeKubeClient store_;
-  ScriptedApi api_{store_};
   base::FakeClock clock_;
+  ScriptedApi api_{store_, clock_};
   std::istringstream in_;
   std::ostringstream out_;
   std::ostringstream err_;
@@ -218,6 +256,34 @@ TEST_F(CommandsTest, SnapshotShowsEachStepThenPrintsTheReport) {
   ASSERT_TRUE(created.has_value());
   EXPECT_EQ((*created)["metadata"]["generateName"], "checkout-7d9f-");
   EXPECT_EQ((*created)["spec"]["recipients"], json::array({recipient}));
+}
+
+// Each step comes from a watch of the session alone, not from reading it again and again; a
+// role without watch on debugsessions still gets every step, by reading.
+TEST_F(CommandsTest, SnapshotWatchesTheSessionAndReadsItWhenWatchIsForbidden) {
+  const std::string recipient = Recipient();
+  DeliverSnapshot("checkout-7d9f-x4k2p", recipient);
+  const std::string sha = (*store_.GetObject(
+      kube::DebugSnapshotsResource(), {kNamespace, "checkout-7d9f-x4k2p"}))["spec"]["sha256"];
+  const std::vector<json> steps = {
+      {{"phase", "Pending"}, {"conditions", {Condition("Authorized", "True")}}},
+      {{"phase", "Capturing"}, {"ephemeralContainer", "ephemera-3f9a1c0b7e"}},
+      CompletedStatus("checkout-7d9f-x4k2p", sha)};
+  api_.steps = steps;
+  ASSERT_EQ(Run({"snapshot", "checkout-7d9f", "--reason", "INC-1234 checkout returns 500"}), 0)
+      << err_.str();
+  EXPECT_EQ(api_.watches, 3);
+  EXPECT_EQ(api_.gets, 0) << "the session was read although it was watched";
+
+  store_.RemoveObject(kube::DebugSessionsResource(), {kNamespace, "checkout-7d9f-x4k2p"});
+  api_.Script(steps);
+  api_.watch_forbidden = true;
+  api_.watches = 0;
+  ASSERT_EQ(Run({"snapshot", "checkout-7d9f", "--reason", "INC-1234 checkout returns 500"}), 0)
+      << err_.str();
+  EXPECT_EQ(api_.watches, 1) << "a forbidden watch is not tried again";
+  EXPECT_GE(api_.gets, 3);
+  EXPECT_NE(err_.str().find("Completed in"), std::string::npos) << err_.str();
 }
 
 // The session that `snapshot` or `logs` creates moves to Completed with a snapshot of `document`.
