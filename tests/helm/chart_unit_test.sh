@@ -17,6 +17,10 @@
 #   chart_unit_test.sh network_policy
 #                                 the webhook port admits only the API server's addresses (plus
 #                                 networkPolicy.webhookFrom); without them the chart refuses
+#   chart_unit_test.sh gitops     certificates.mode certManager / existingSecret render the same
+#                                 bytes twice; a parent chart with global values; the PDB, the
+#                                 ephemeral-containers webhook's namespaces, ServiceMonitor and
+#                                 PrometheusRule (docs/install.md's alerts)
 #
 # Helm is the pinned one hack/build-kube.sh builds (`make kube`); when it is not built yet the test
 # says so and is skipped (exit code 77), except `crds`, which needs no Helm.
@@ -449,13 +453,185 @@ PY
     -f "$ci_values" --set 'networkPolicy.apiServer.cidrs={10.0.0.1}'
 }
 
+# GitOps and umbrella charts (issue 19 item 3): certificates.mode certManager and existingSecret
+# with markKey.create=false render the same bytes every time; a parent chart's `global` is
+# accepted; the PodDisruptionBudget never blocks a drain; the pods/ephemeralcontainers webhook
+# leaves kube-system and the release's namespace alone unless told otherwise; the ServiceMonitor
+# selects only the metrics Service and the PrometheusRule holds docs/install.md's alerts.
+test_gitops() {
+  find_helm
+  local mode a b
+  # A real CA for existingSecret (the schema wants a PEM certificate).
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=gitops-test-ca \
+    -keyout "$work/ca.key" -out "$work/ca.crt" 2>/dev/null
+  local gitops=(-f "$ci_values" --set markKey.create=false)
+  local existing=(--set certificates.mode=existingSecret --set webhooks.certificate.existingSecret=my-webhook-tls
+    --set metrics.certificate.existingSecret=my-metrics-tls --set-file "webhooks.certificate.caBundle=$work/ca.crt")
+  for mode in certManager existingSecret; do
+    local extra=(--set certificates.mode=certManager)
+    [ "$mode" = existingSecret ] && extra=("${existing[@]}")
+    if render "$mode-1" "${gitops[@]}" "${extra[@]}" && render "$mode-2" "${gitops[@]}" "${extra[@]}"; then
+      if cmp -s "$work/$mode-1.yaml" "$work/$mode-2.yaml"; then
+        pass "certificates.mode=$mode with markKey.create=false: helm template twice is byte-identical"
+      else
+        fail "certificates.mode=$mode: two renders differ:"; diff "$work/$mode-1.yaml" "$work/$mode-2.yaml" | head -n 20
+      fi
+    else
+      fail "rendering certificates.mode=$mode"; sed 's/^/    /' "$work/$mode-1.err"
+    fi
+  done
+  if python3 - "$work/certManager-1.yaml" "$work/existingSecret-1.yaml" "$work/ca.crt" <<'PY'
+import base64, sys, yaml
+def load(path):
+    return [d for d in yaml.safe_load_all(open(path)) if d]
+def volumes(docs):
+    (dep,) = [d for d in docs if d["kind"] == "Deployment"]
+    pod = dep["spec"]["template"]
+    assert not any(k.startswith("checksum/") and "certificate" in k for k in pod["metadata"]["annotations"]), \
+        pod["metadata"]["annotations"]
+    return {v["name"]: v["secret"]["secretName"] for v in pod["spec"]["volumes"] if "secret" in v}
+for path in sys.argv[1:3]:
+    docs = load(path)
+    secrets = [d for d in docs if d["kind"] == "Secret"]
+    assert not secrets, f"{path}: Secrets rendered: {[s['metadata']['name'] for s in secrets]}"
+# certManager: the Certificates write the Secrets the pods mount, and cainjector is pointed at the
+# webhook's Certificate on every webhook configuration, which carries no caBundle of its own.
+docs = load(sys.argv[1])
+certs = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Certificate"}
+mounted = volumes(docs)
+assert certs["ephemera-webhook"]["spec"]["secretName"] == mounted["webhook-tls"], (certs, mounted)
+assert certs["ephemera-metrics"]["spec"]["secretName"] == mounted["metrics-tls"], (certs, mounted)
+assert "ephemera-webhook.ephemera-test.svc" in certs["ephemera-webhook"]["spec"]["dnsNames"]
+issuers = {d["metadata"]["name"] for d in docs if d["kind"] == "Issuer"}
+for c in certs.values():
+    assert c["spec"]["issuerRef"]["name"] in issuers, (c["spec"]["issuerRef"], issuers)
+hooks = [d for d in docs if d["kind"].endswith("WebhookConfiguration")]
+assert len(hooks) == 2, hooks
+for h in hooks:
+    assert h["metadata"]["annotations"]["cert-manager.io/inject-ca-from"] == "ephemera-test/ephemera-webhook"
+    for w in h["webhooks"]:
+        assert "caBundle" not in w["clientConfig"], w["clientConfig"]
+# existingSecret: the pods mount the user's Secrets and the webhooks trust the given CA.
+docs = load(sys.argv[2])
+assert volumes(docs) == {"webhook-tls": "my-webhook-tls", "metrics-tls": "my-metrics-tls"}, volumes(docs)
+ca = open(sys.argv[3], "rb").read()
+for h in [d for d in docs if d["kind"].endswith("WebhookConfiguration")]:
+    for w in h["webhooks"]:
+        assert base64.b64decode(w["clientConfig"]["caBundle"]) == ca, "caBundle is not the given CA"
+assert not [d for d in docs if d["kind"] in ("Certificate", "Issuer")]
+PY
+  then
+    pass "certManager: Certificates for the mounted Secrets, cainjector on both webhooks; existingSecret: the user's Secrets and CA; no Secret rendered"
+  else
+    fail "what certificates.mode certManager / existingSecret render"
+  fi
+  expect_failure "certificates.mode=existingSecret without its Secrets and CA: all three named" \
+    "certificates.mode existingSecret needs webhooks.certificate.existingSecret, webhooks.certificate.caBundle, metrics.certificate.existingSecret" \
+    -f "$ci_values" --set certificates.mode=existingSecret
+  expect_failure "an unknown certificates.mode" "certificates.*mode" -f "$ci_values" --set certificates.mode=vault
+  if render issuer -f "$ci_values" --set certificates.mode=certManager --set certificates.certManager.issuerRef.name=corp-ca \
+       --set certificates.certManager.issuerRef.kind=ClusterIssuer &&
+     python3 - "$work/issuer.yaml" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+assert not [d for d in docs if d["kind"] == "Issuer"], "the chart's own CA is rendered beside the given issuer"
+refs = [d["spec"]["issuerRef"] for d in docs if d["kind"] == "Certificate"]
+assert refs == [{"name": "corp-ca", "kind": "ClusterIssuer"}] * 2, refs
+PY
+  then
+    pass "certificates.certManager.issuerRef: both Certificates use the given ClusterIssuer and no CA of the chart's is made"
+  else
+    fail "certificates.certManager.issuerRef"; sed 's/^/    /' "$work/issuer.err"
+  fi
+
+  # A parent chart with this one as a dependency, and `global` values as Helm passes them.
+  local parent=$work/parent
+  mkdir -p "$parent/charts"
+  cp -r "$chart" "$parent/charts/ephemera"
+  printf 'apiVersion: v2\nname: platform\nversion: 1.0.0\ndependencies:\n- name: ephemera\n  version: "*"\n' >"$parent/Chart.yaml"
+  { printf 'global:\n  imageRegistry: registry.example\n  team: platform\nephemera:\n'; sed 's/^/  /' "$ci_values"; } >"$parent/values.yaml"
+  if "$helm" template platform "$parent" --namespace ephemera-test --kube-version 1.34.0 >"$work/parent.yaml" 2>"$work/parent.err" &&
+     grep -qx 'kind: Deployment' "$work/parent.yaml"; then
+    pass "as a subchart of a parent chart with global values: renders (the schema accepts global)"
+  else
+    fail "as a subchart"; sed 's/^/    /' "$work/parent.err"
+  fi
+
+  # PodDisruptionBudget: none with one replica (it would block every drain), and never minAvailable
+  # >= replicas.
+  if render one -f "$ci_values" --set replicaCount=1 && ! grep -qx 'kind: PodDisruptionBudget' "$work/one.yaml"; then
+    pass "replicaCount=1: no PodDisruptionBudget, so a drain is never blocked"
+  else
+    fail "replicaCount=1 renders a PodDisruptionBudget"
+  fi
+  expect_failure "podDisruptionBudget.minAvailable=2 with 2 replicas" "minAvailable \(2\) must be below replicaCount \(2\)" \
+    -f "$ci_values" --set podDisruptionBudget.minAvailable=2
+
+  # The pods/ephemeralcontainers webhook's namespaces.
+  if render ns-default -f "$ci_values" --set webhooks.ephemeralContainers.enabled=true &&
+     render ns-given -f "$ci_values" --set webhooks.ephemeralContainers.enabled=true \
+       --set webhooks.ephemeralContainers.namespaceSelector.matchLabels.debug-watch=on &&
+     python3 - "$work/ns-default.yaml" "$work/ns-given.yaml" <<'PY'
+import sys, yaml
+def selector(path):
+    docs = [d for d in yaml.safe_load_all(open(path)) if d]
+    (hook,) = [w for d in docs if d["kind"] == "ValidatingWebhookConfiguration" for w in d["webhooks"]
+               if w["rules"][0]["resources"] == ["pods/ephemeralcontainers"]]
+    return hook["namespaceSelector"]
+default = selector(sys.argv[1])
+assert default == {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn",
+                                         "values": ["kube-system", "ephemera-test"]}]}, default
+assert selector(sys.argv[2]) == {"matchLabels": {"debug-watch": "on"}}, selector(sys.argv[2])
+PY
+  then
+    pass "the pods/ephemeralcontainers webhook skips kube-system and the release namespace; a namespaceSelector value replaces that"
+  else
+    fail "the pods/ephemeralcontainers webhook's namespaceSelector"
+  fi
+
+  # ServiceMonitor and PrometheusRule.
+  if render monitoring -f "$ci_values" --set metrics.serviceMonitor.enabled=true --set metrics.prometheusRule.enabled=true \
+       --set metrics.serviceMonitor.labels.release=prometheus &&
+     python3 - "$work/monitoring.yaml" "$repo/docs/install.md" <<'PY'
+import re, sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+(sm,) = [d for d in docs if d["kind"] == "ServiceMonitor"]
+assert sm["metadata"]["labels"]["release"] == "prometheus"
+want = sm["spec"]["selector"]["matchLabels"]
+selected = [d["metadata"]["name"] for d in docs if d["kind"] == "Service"
+            and all(d["metadata"]["labels"].get(k) == v for k, v in want.items())]
+assert selected == ["ephemera-metrics"], selected
+(endpoint,) = sm["spec"]["endpoints"]
+assert endpoint["port"] == "metrics" and endpoint["scheme"] == "https", endpoint
+assert endpoint["tlsConfig"]["serverName"] == "ephemera-metrics.ephemera-test.svc"
+assert endpoint["tlsConfig"]["ca"]["secret"] == {"name": "ephemera-metrics-tls", "key": "ca.crt"}
+(rule,) = [d for d in docs if d["kind"] == "PrometheusRule"]
+chart = {r["alert"]: r for g in rule["spec"]["groups"] for r in g["rules"]}
+# The alerts as docs/install.md writes them (its job label is the default scrape job's).
+text = open(sys.argv[2]).read()
+block = re.search(r"Suggested alerts.*?```yaml\n(.*?)```", text, re.S).group(1)
+documented = {r["alert"]: r for g in yaml.safe_load(block)["groups"] for r in g["rules"]}
+assert set(chart) == set(documented), (sorted(chart), sorted(documented))
+for name, r in documented.items():
+    c = chart[name]
+    assert c["expr"] == r["expr"], (name, c["expr"], r["expr"])
+    assert c.get("for") == r.get("for") and c.get("annotations") == r.get("annotations"), (name, c, r)
+PY
+  then
+    pass "ServiceMonitor selects only the metrics Service over HTTPS with its CA; PrometheusRule holds exactly docs/install.md's alerts"
+  else
+    fail "ServiceMonitor / PrometheusRule"; sed 's/^/    /' "$work/monitoring.err"
+  fi
+}
+
 case "${1:-}" in
+  gitops) test_gitops ;;
   lint) test_lint ;;
   template) test_template ;;
   schema) test_schema ;;
   crds) test_crds ;;
   admission_policy) test_admission_policy ;;
   network_policy) test_network_policy ;;
-  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
 exit "$failed"

@@ -55,8 +55,41 @@ app.kubernetes.io/component: controller
 {{- printf "%s-metrics" (include "ephemera.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/* The webhooks' certificate Secret: the user's (certificates.mode existingSecret) or the chart's. */}}
 {{- define "ephemera.webhookSecretName" -}}
+{{- if eq .Values.certificates.mode "existingSecret" }}
+{{- .Values.webhooks.certificate.existingSecret }}
+{{- else }}
 {{- printf "%s-webhook-tls" (include "ephemera.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{/* The DNS names a Service answers to, as a YAML list: name.namespace.svc first. */}}
+{{- define "ephemera.serviceDnsNames" -}}
+{{- $service := .service }}
+{{- $namespace := .namespace }}
+{{- toYaml (list (printf "%s.%s.svc" $service $namespace) (printf "%s.%s.svc.cluster.local" $service $namespace) $service (printf "%s.%s" $service $namespace)) }}
+{{- end }}
+
+{{/*
+How the API server verifies a webhook: the caBundle field (certificates.mode helm or
+existingSecret), or nothing, for cert-manager's cainjector to fill (certManager; see
+ephemera.webhookAnnotations). Call with the root context; indent with nindent.
+*/}}
+{{- define "ephemera.webhookCaBundle" -}}
+{{- if eq .Values.certificates.mode "helm" }}
+caBundle: {{ (include "ephemera.webhookCertificates" . | fromYaml).caCert | b64enc }}
+{{- else if eq .Values.certificates.mode "existingSecret" }}
+caBundle: {{ .Values.webhooks.certificate.caBundle | b64enc }}
+{{- end }}
+{{- end }}
+
+{{/* A webhook configuration's metadata.annotations: cainjector's, under certificates.mode certManager. */}}
+{{- define "ephemera.webhookAnnotations" -}}
+{{- if eq .Values.certificates.mode "certManager" }}
+annotations:
+  cert-manager.io/inject-ca-from: {{ printf "%s/%s-webhook" .Release.Namespace (include "ephemera.fullname" .) }}
+{{- end }}
 {{- end }}
 
 {{- define "ephemera.leaseName" -}}
@@ -99,8 +132,7 @@ checksum annotation all see the same certificate. Call with the root context.
 {{- $_ := set $certs "tlsCert" (index $secret.data "tls.crt" | b64dec) }}
 {{- $_ := set $certs "tlsKey" (index $secret.data "tls.key" | b64dec) }}
 {{- else }}
-{{- $service := include "ephemera.webhookServiceName" . }}
-{{- $dns := list (printf "%s.%s.svc" $service .Release.Namespace) (printf "%s.%s.svc.cluster.local" $service .Release.Namespace) $service (printf "%s.%s" $service .Release.Namespace) }}
+{{- $dns := include "ephemera.serviceDnsNames" (dict "service" (include "ephemera.webhookServiceName" .) "namespace" .Release.Namespace) | fromYamlArray }}
 {{- $days := int .Values.webhooks.certificate.validityDays }}
 {{- $ca := genCA (printf "%s-webhook-ca" (include "ephemera.fullname" .)) $days }}
 {{- $cert := genSignedCert (first $dns) nil $dns $days $ca }}
@@ -122,6 +154,19 @@ checksum annotation all see the same certificate. Call with the root context.
 {{- fail (printf "%s %s required: %s" (join " and " $missing) (ternary "is" "are" (eq (len $missing) 1)) (include "ephemera.digestHint" .)) }}
 {{- end }}
 {{- /* The schema checks these too; here also when a value was removed with --set x=null. */}}
+{{- if eq .Values.certificates.mode "existingSecret" }}
+{{- $need := list }}
+{{- if not .Values.webhooks.certificate.existingSecret }}{{ $need = append $need "webhooks.certificate.existingSecret" }}{{ end }}
+{{- if not .Values.webhooks.certificate.caBundle }}{{ $need = append $need "webhooks.certificate.caBundle" }}{{ end }}
+{{- if not .Values.metrics.certificate.existingSecret }}{{ $need = append $need "metrics.certificate.existingSecret" }}{{ end }}
+{{- if $need }}
+{{- fail (printf "certificates.mode existingSecret needs %s: kubernetes.io/tls Secrets of yours in %s and the CA that signed the webhooks' (docs/install.md#certificates)" (join ", " $need) .Release.Namespace) }}
+{{- end }}
+{{- end }}
+{{- $pdbMin := .Values.podDisruptionBudget.minAvailable }}
+{{- if and .Values.podDisruptionBudget.enabled (gt (int .Values.replicaCount) 1) (not (kindIs "string" $pdbMin)) (ge (int $pdbMin) (int .Values.replicaCount)) }}
+{{- fail (printf "podDisruptionBudget.minAvailable (%d) must be below replicaCount (%d), else no node running a replica can ever be drained" (int $pdbMin) (int .Values.replicaCount)) }}
+{{- end }}
 {{- if not (eq (dig "runAsNonRoot" false (.Values.podSecurityContext | default dict)) true) }}
 {{- fail "podSecurityContext.runAsNonRoot must be true: the controller never runs as root (Pod Security Standard restricted)" }}
 {{- end }}

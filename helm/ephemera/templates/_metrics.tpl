@@ -1,6 +1,10 @@
 {{/* /metrics over HTTPS: the Secret's name and its certificate (docs/install.md#metrics). */}}
 {{- define "ephemera.metricsSecretName" -}}
+{{- if eq .Values.certificates.mode "existingSecret" }}
+{{- .Values.metrics.certificate.existingSecret }}
+{{- else }}
 {{- printf "%s-metrics-tls" (include "ephemera.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -18,8 +22,8 @@ with the root context.
 {{- $_ := set $certs "tlsCert" (index $secret.data "tls.crt" | b64dec) }}
 {{- $_ := set $certs "tlsKey" (index $secret.data "tls.key" | b64dec) }}
 {{- else }}
-{{- $service := include "ephemera.metricsServiceName" . }}
-{{- $dns := list (printf "%s.%s.svc" $service .Release.Namespace) (printf "%s.%s.svc.cluster.local" $service .Release.Namespace) $service (printf "%s.%s" $service .Release.Namespace) "localhost" }}
+{{- $dns := include "ephemera.serviceDnsNames" (dict "service" (include "ephemera.metricsServiceName" .) "namespace" .Release.Namespace) | fromYamlArray }}
+{{- $dns = append $dns "localhost" }}
 {{- $days := int .Values.metrics.certificate.validityDays }}
 {{- $ca := genCA (printf "%s-metrics-ca" (include "ephemera.fullname" .)) $days }}
 {{- $cert := genSignedCert (first $dns) (list "127.0.0.1") $dns $days $ca }}
