@@ -9,10 +9,10 @@ CLUSTER := tests/cluster/cluster.sh
 
 all: build
 
-deps:  ## Debian packages (compilers, libraries, etcd, containerd, runc, CNI plugins, age)
+deps:  ## Debian packages (compilers, libraries, etcd, runc, CNI plugins, age)
 	@hack/phase.sh deps hack/deps.sh
 
-kube: deps  ## the pinned Kubernetes binaries and Helm, built from the Go module proxy into ~/.cache/ephemera
+kube: deps  ## the pinned Kubernetes binaries, Helm and containerd, built from the Go module proxy into ~/.cache/ephemera
 	@hack/phase.sh kube hack/build-kube.sh >/dev/null
 
 build: deps  ## configure and build everything with the $(PRESET) preset

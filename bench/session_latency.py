@@ -12,7 +12,7 @@ Times are taken on this host with time.time() as events arrive on a `kubectl get
     seconds after start, "container": name}}} to OUT.
     With POD_SELECTOR, also the time each ephemeral container of those pods was first seen running
     and terminated through a pod watch ("containers": {name: {state: seconds, "id": container id}}); with
-    CONTAINERD_SOCKET, the time containerd announced each task's start and exit (`ctr events`,
+    CONTAINERD_SOCKET, the time containerd announced each task's start and exit (`$CTR events`,
     "tasks": {container id: {"start"|"exit": seconds}}): the moment the tool's process ended, to
     the millisecond, which the kubelet reports only at its next relist.
 
@@ -94,7 +94,7 @@ class TaskEvents:
     """`ctr events` of containerd's k8s.io namespace: task start and exit lines as they arrive."""
 
     def __init__(self, socket):
-        self.proc = subprocess.Popen(["ctr", "--address", socket, "events"],
+        self.proc = subprocess.Popen([os.environ.get("CTR", "ctr"), "--address", socket, "events"],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         os.set_blocking(self.proc.stdout.fileno(), False)
         self.buffer = b""

@@ -46,6 +46,9 @@ admin_kc=$("$cluster" kubeconfig admin 2>/dev/null)
 alice_kc=$("$cluster" kubeconfig alice 2>/dev/null)
 helper=$here/session_latency.py
 containerd_socket=$("$cluster" containerd-socket)
+# The ctr of the node's containerd, for its task events (session_latency.py).
+CTR=$("$cluster" ctr-path)
+export CTR
 
 cleanup() {
   local code=$?

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the pinned upstream Kubernetes binaries and Helm from the Go module proxy into a cache outside
-# the repository ($EPHEMERA_CACHE, default ~/.cache/ephemera). A pin that is already built is not rebuilt.
-# Prints the path of the bin folder on its last line. With --cached-only it never builds: it prints the
-# path when everything is there and fails otherwise (for status queries that must stay quick).
+# Builds the pinned upstream Kubernetes binaries, Helm and containerd from the Go module proxy into a
+# cache outside the repository ($EPHEMERA_CACHE, default ~/.cache/ephemera). A pin that is already
+# built is not rebuilt. Prints the path of the Kubernetes bin folder on its last line. With
+# --cached-only it never builds: it prints the path when everything is there and fails otherwise (for
+# status queries that must stay quick). With --containerd-path it prints containerd's bin folder
+# (containerd, containerd-shim-runc-v2, ctr) when that is built, and fails otherwise.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,11 +13,25 @@ source "$here/versions.env"
 cache=${EPHEMERA_CACHE:-$HOME/.cache/ephemera}
 kube_bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 bin="$cache/kube-$KUBE_VERSION-helm-$HELM_VERSION/bin"
+containerd_bins=(containerd containerd-shim-runc-v2 ctr)
+containerd_bin="$cache/containerd-$CONTAINERD_VERSION/bin"
+
+containerd_built() {
+  local b
+  for b in "${containerd_bins[@]}"; do [ -x "$containerd_bin/$b" ] || return 1; done
+}
 
 all_built() {
   local b
   for b in helm "${kube_bins[@]}"; do [ -x "$bin/$b" ] || return 1; done
+  containerd_built
 }
+
+if [ "${1:-}" = "--containerd-path" ]; then
+  containerd_built || { echo "build-kube: containerd $CONTAINERD_VERSION is not built yet in $containerd_bin; run 'make kube'" >&2; exit 1; }
+  echo "$containerd_bin"
+  exit 0
+fi
 
 if all_built; then
   # Scripts ask with --cached-only for every kubectl path; only a person's `make kube` hears it.
@@ -106,5 +122,25 @@ if [ ! -x "$bin/helm" ]; then
   echo "build-kube: built helm in $(( $(date +%s) - t0 ))s" >&2
 fi
 
-echo "build-kube: done in $(( $(date +%s) - start ))s; binaries in $bin" >&2
+if ! containerd_built; then
+  # containerd 2.x, not Debian's 1.6: it reports a container's user to the kubelet
+  # (status.containerStatuses[].user) and sends CRI container events. Built without cgo; the btrfs,
+  # devmapper and zfs snapshotters (which need C libraries) are left out: the cluster uses overlayfs.
+  echo "build-kube: building containerd $CONTAINERD_VERSION" >&2
+  cwork="$cache/src-containerd-$CONTAINERD_VERSION"
+  mkdir -p "$cwork" "$containerd_bin"
+  t0=$(date +%s)
+  if [ ! -f "$cwork/go.mod" ]; then (cd "$cwork" && go mod init ephemera.dev/containerd-build >/dev/null 2>&1); fi
+  (cd "$cwork" && GOFLAGS=-mod=mod go get "github.com/containerd/containerd/v2@$CONTAINERD_VERSION" >/dev/null)
+  cldflags="-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION"
+  for b in "${containerd_bins[@]}"; do
+    [ -x "$containerd_bin/$b" ] && continue
+    (cd "$cwork" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -tags "no_btrfs no_devmapper no_zfs" \
+      -ldflags "$cldflags" -o "$containerd_bin/$b.tmp" "github.com/containerd/containerd/v2/cmd/$b")
+    mv "$containerd_bin/$b.tmp" "$containerd_bin/$b"
+  done
+  echo "build-kube: built containerd in $(( $(date +%s) - t0 ))s" >&2
+fi
+
+echo "build-kube: done in $(( $(date +%s) - start ))s; binaries in $bin and $containerd_bin" >&2
 echo "$bin"

@@ -10,8 +10,9 @@ packages=(
   libgtest-dev libgmock-dev
   # lint
   clang-format clang-tidy shellcheck
-  # local cluster: etcd, containerd, runc, CNI plugins, kube-proxy's needs
-  etcd-server containerd runc containernetworking-plugins iptables conntrack ethtool socat
+  # local cluster: etcd, runc, CNI plugins, kube-proxy's needs (containerd 2.x is built from the
+  # Go module proxy by hack/build-kube.sh: Debian's 1.6 reports no container's user)
+  etcd-server runc containernetworking-plugins iptables conntrack ethtool socat
   # tests: age checks our encryption interoperability
   age jq curl
   # tests: the HTML report is rendered in headless Chromium

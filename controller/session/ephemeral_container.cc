@@ -136,7 +136,9 @@ StatusOr<json> BuildEphemeralContainer(const api::DebugSession& session, const P
     if (!target->run_as_user) {
       return FailedPreconditionError(
           "cannot tell which user container " + target_container +
-          " runs as; the restricted profile runs the snapshot tool as that user. Set "
+          " runs as: the pod sets no securityContext.runAsUser and the container runtime does "
+          "not report it (status.containerStatuses[].user: containerd 2.0 or later, CRI-O 1.31 "
+          "or later). The restricted profile runs the snapshot tool as that user. Set "
           "securityContext.runAsUser on the pod or container, or use the ptrace profile");
     }
     security["runAsUser"] = *target->run_as_user;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real single-node Kubernetes cluster on this machine: etcd, containerd and runc from Debian; the pinned
+# A real single-node Kubernetes cluster on this machine: etcd and runc from Debian, containerd 2.x; the pinned
 # upstream kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kube-proxy built by
 # hack/build-kube.sh. Nothing is mocked.
 #
@@ -15,6 +15,7 @@
 #                                 webhook-client-ca.crt: the CA of the API server's webhook client cert)
 #   cluster.sh node-ip            the node's address, where host-run webhooks listen
 #   cluster.sh containerd-socket  the node's containerd socket (for `ctr --address`)
+#   cluster.sh ctr-path           the ctr of the node's containerd (hack/build-kube.sh builds both)
 #   cluster.sh restart-apiserver  kill -9 the API server and start it again (fault tests); waits
 #                                 until it is ready; its previous log is kept as kube-apiserver.log.1
 #
@@ -48,6 +49,11 @@ seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 die() { echo "cluster: error: $*" >&2; exit 1; }
 
 kube_bin() { "$repo/hack/build-kube.sh" | tail -n 1; }
+# containerd 2.x built by hack/build-kube.sh (containerd, its runc shim and ctr), ahead of anything
+# on PATH (Debian's 1.6 may be installed for Docker): every containerd, shim and ctr here is it.
+if containerd_dir=$("$repo/hack/build-kube.sh" --containerd-path 2>/dev/null); then
+  PATH="$containerd_dir:$PATH"
+fi
 # The binaries' folder without building them (for quick queries); fails when they are not built.
 cached_kube_bin() { "$repo/hack/build-kube.sh" --cached-only | tail -n 1; }
 
@@ -284,26 +290,29 @@ EOF
 start_containerd() {
   mkdir -p "$run/containerd" "$state/containerd"
   cat >"$state/containerd.toml" <<EOF
-version = 2
+version = 3
 root = "$state/containerd"
 state = "$run/containerd/state"
 [grpc]
   address = "$containerd_sock"
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = "overlayfs"
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    sandbox = "ephemera.local/pause:1.0"
 # Processes here lack CAP_SYS_RESOURCE, so no OOM score may go below containerd's own (the kubelet asks -998
 # for pod sandboxes, which runc then fails to set: "failed to update /proc/self/oom_score_adj").
-[plugins."io.containerd.grpc.v1.cri"]
+[plugins.'io.containerd.cri.v1.runtime']
   restrict_oom_score_adj = true
-  sandbox_image = "ephemera.local/pause:1.0"
   enable_unprivileged_ports = false
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
+  enable_unprivileged_icmp = false
+  [plugins.'io.containerd.cri.v1.runtime'.containerd]
     default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
         SystemdCgroup = false
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = ["/usr/lib/cni"]
     conf_dir = "$state/cni/net.d"
 EOF
   start_daemon containerd containerd --config "$state/containerd.toml"
@@ -408,6 +417,9 @@ up() {
   require_root
   local t0; t0=$(date +%s.%N)
   bin=$(kube_bin)
+  containerd_dir=$("$repo/hack/build-kube.sh" --containerd-path) ||
+    die "containerd is not built; run 'make kube'"
+  PATH="$containerd_dir:$PATH"
   mkdir -p "$state" "$run"
   make_pki
   make_kubeconfigs
@@ -557,6 +569,7 @@ case "${1:-}" in
   pki-path) echo "$pki" ;;
   node-ip) echo "$node_ip" ;;
   containerd-socket) echo "$containerd_sock" ;;
+  ctr-path) command -v ctr ;;
   restart-apiserver) restart_apiserver ;;
   *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

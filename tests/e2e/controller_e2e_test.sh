@@ -41,6 +41,7 @@ cleanup() {
   host_controller_unregister_webhooks
   host_controller_forget_mark_key
   as admin -n team-a delete deployment e2e-target --ignore-not-found >/dev/null 2>&1 || true
+  as admin -n team-a delete pod e2e-image-user --ignore-not-found --wait=false >/dev/null 2>&1 || true
   as admin -n team-a delete secret e2e-db --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete rolebinding e2e-alice-ptrace --ignore-not-found >/dev/null 2>&1 || true
   as admin -n team-a delete role e2e-ptrace --ignore-not-found >/dev/null 2>&1 || true
@@ -126,6 +127,41 @@ PY
 }
 check "alice's restricted session completes; age decrypts a snapshot with threads, sockets, redacted env" \
   restricted_session_completes
+
+# The common case: a pod that sets no runAsUser, so the image's USER (1000:1000 in the target
+# image) decides. The container runtime reports that user in status.containerStatuses[].user
+# (containerd 2.x), and the restricted profile runs the tool as it: the target's env is readable.
+image_user_session_completes() {
+  as alice -n team-a apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: e2e-image-user}
+spec:
+  containers:
+  - name: app
+    image: ephemera.local/target:0.1.0
+    args: ["--threads", "2"]
+    env: [{name: LOG_LEVEL, value: info}]
+YAML
+  as alice -n team-a wait --for=condition=Ready pod/e2e-image-user --timeout=60s >/dev/null
+  local user
+  user=$(as alice -n team-a get pod e2e-image-user -o jsonpath='{.status.containerStatuses[0].user.linux.uid}:{.status.containerStatuses[0].user.linux.gid}')
+  [ "$user" = 1000:1000 ] || { echo "the runtime reports the container's user as '$user'"; return 1; }
+  session s-image-user 40s restricted | sed "s/pod: $pod,/pod: e2e-image-user,/" |
+    as alice apply -f - >/dev/null
+  wait_phase s-image-user Completed 90
+  [ "$(as admin -n team-a get pod e2e-image-user -o jsonpath='{.spec.ephemeralContainers[0].securityContext.runAsUser}')" = 1000 ]
+  decrypt_snapshot s-image-user "$work/alice.key"
+  python3 - "$work/s-image-user.json" <<'PY'
+import json, sys
+main = json.load(open(sys.argv[1]))["processes"][0]
+assert main["uids"]["effective"] == 1000, main.get("uids")
+env = {e["name"]: e["value"] for e in main["env"]}
+assert env.get("LOG_LEVEL") == "info", env
+PY
+}
+check "a pod without runAsUser (the image's USER): the runtime reports uid 1000 and the restricted session completes as it" \
+  image_user_session_completes
 
 # Standard API shapes: kubectl waits on the summary condition, every condition says which
 # generation it is for, and a name too long for a label value is refused by the CRD's own rule.

@@ -22,7 +22,8 @@ source "$repo/tests/e2e/e2e_lib.sh"
 "$cluster" status >/dev/null 2>&1 || e2e_setup_failed "the local cluster is not up (run 'make cluster-up')"
 sock=$("$cluster" containerd-socket)
 helm=$("$cluster" helm-path)
-ctr_() { ctr --address "$sock" -n "$ctr_ns" "$@"; }
+ctr_bin=$("$cluster" ctr-path)
+ctr_() { "$ctr_bin" --address "$sock" -n "$ctr_ns" "$@"; }
 cleanup() {
   for ref in $(ctr_ images ls -q 2>/dev/null); do ctr_ images rm "$ref" >/dev/null 2>&1 || true; done
   ctr_ content prune references >/dev/null 2>&1 || true

@@ -272,6 +272,41 @@ TEST(EphemeralContainerTest, RestrictedNeedsKnownUser) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(c.status().message().find("runAsUser"), std::string::npos);
+  // Says which runtimes would have told it.
+  EXPECT_NE(c.status().message().find("containerd 2.0"), std::string::npos) << c.status().message();
+}
+
+// A pod that sets no runAsUser (the image's USER decides): the user the runtime reports in
+// status.containerStatuses[].user.linux is the one the tool runs as.
+TEST(EphemeralContainerTest, RestrictedRunsAsTheUserTheRuntimeReports) {
+  nlohmann::json object = testing::PodObject();
+  object["spec"]["securityContext"].erase("runAsUser");
+  object["status"]["containerStatuses"][0]["user"] = {
+      {"linux", {{"uid", 1234}, {"gid", 5678}, {"supplementalGroups", {5678}}}}};
+  api::DebugSession session = *api::ParseDebugSession(testing::SessionObject());
+  auto c = BuildEphemeralContainer(session, *ParsePodView(object), "app", TestPolicy(),
+                                   testing::kRecipient);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const nlohmann::json& sc = (*c)["securityContext"];
+  EXPECT_EQ(sc["runAsUser"], 1234);
+  EXPECT_EQ(sc["runAsGroup"], 5678);
+  EXPECT_EQ(sc["runAsNonRoot"], true);
+
+  // The spec, when it says, decides (the kubelet ran the container as it says).
+  object["spec"]["securityContext"]["runAsUser"] = 1000;
+  c = BuildEphemeralContainer(session, *ParsePodView(object), "app", TestPolicy(),
+                              testing::kRecipient);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)["securityContext"]["runAsUser"], 1000);
+
+  // A reported user of another container is not this one's.
+  object = testing::PodObject();
+  object["spec"]["securityContext"].erase("runAsUser");
+  object["status"]["containerStatuses"][0]["name"] = "sidecar";
+  object["status"]["containerStatuses"][0]["user"] = {{"linux", {{"uid", 1234}, {"gid", 1234}}}};
+  EXPECT_FALSE(BuildEphemeralContainer(session, *ParsePodView(object), "app", TestPolicy(),
+                                       testing::kRecipient)
+                   .ok());
 }
 
 }  // namespace
