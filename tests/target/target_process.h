@@ -83,9 +83,10 @@ class TargetProcess {
     const size_t address = line->find(marker) + marker.size();
     const size_t colon = line->find(':', address);
     if (colon == std::string::npos) return std::nullopt;
-    const int port = std::atoi(line->c_str() + colon + 1);
-    if (port <= 0 || port > 65535) return std::nullopt;
-    return port;
+    char* end = nullptr;
+    const long port = std::strtol(line->c_str() + colon + 1, &end, 10);
+    if (end == line->c_str() + colon + 1 || port <= 0 || port > 65535) return std::nullopt;
+    return static_cast<int>(port);
   }
 
   const std::string& Output() const { return output_; }
