@@ -129,8 +129,11 @@ check "alice's restricted session completes; age decrypts a snapshot with thread
   restricted_session_completes
 
 # The common case: a pod that sets no runAsUser, so the image's USER (1000:1000 in the target
-# image) decides. The container runtime reports that user in status.containerStatuses[].user
-# (containerd 2.x), and the restricted profile runs the tool as it: the target's env is readable.
+# image) decides. The container runtime reports the user the container runs as in
+# status.containerStatuses[].user (containerd 2.x), and the restricted profile runs the tool as it:
+# the target's env is readable. (The kubelet passes on only the image USER's uid, so the group is
+# whatever the image's /etc/passwd says, 0 in an image without one: the reported gid must be the
+# process's real one, whatever it is.)
 image_user_session_completes() {
   as alice -n team-a apply -f - >/dev/null <<'YAML'
 apiVersion: v1
@@ -144,23 +147,28 @@ spec:
     env: [{name: LOG_LEVEL, value: info}]
 YAML
   as alice -n team-a wait --for=condition=Ready pod/e2e-image-user --timeout=60s >/dev/null
-  local user
-  user=$(as alice -n team-a get pod e2e-image-user -o jsonpath='{.status.containerStatuses[0].user.linux.uid}:{.status.containerStatuses[0].user.linux.gid}')
-  [ "$user" = 1000:1000 ] || { echo "the runtime reports the container's user as '$user'"; return 1; }
-  session s-image-user 40s restricted | sed "s/pod: $pod,/pod: e2e-image-user,/" |
+  local uid gid tool
+  uid=$(as alice -n team-a get pod e2e-image-user -o jsonpath='{.status.containerStatuses[0].user.linux.uid}')
+  gid=$(as alice -n team-a get pod e2e-image-user -o jsonpath='{.status.containerStatuses[0].user.linux.gid}')
+  [ "$uid" = 1000 ] || { echo "the runtime reports the container's uid as '$uid', not the image's 1000"; return 1; }
+  [ -n "$gid" ] || { echo "the runtime reports no gid"; return 1; }
+  session s-image-user 40s restricted "  redaction: {allowEnv: [LOG_LEVEL]}" | sed "s/pod: $pod,/pod: e2e-image-user,/" |
     as alice apply -f - >/dev/null
   wait_phase s-image-user Completed 90
-  [ "$(as admin -n team-a get pod e2e-image-user -o jsonpath='{.spec.ephemeralContainers[0].securityContext.runAsUser}')" = 1000 ]
+  tool=$(as admin -n team-a get pod e2e-image-user -o jsonpath='{.spec.ephemeralContainers[0].securityContext.runAsUser}:{.spec.ephemeralContainers[0].securityContext.runAsGroup}')
+  [ "$tool" = "$uid:$gid" ] || { echo "the tool ran as $tool, the target as $uid:$gid"; return 1; }
   decrypt_snapshot s-image-user "$work/alice.key"
-  python3 - "$work/s-image-user.json" <<'PY'
+  python3 - "$work/s-image-user.json" "$uid" "$gid" <<'PY'
 import json, sys
 main = json.load(open(sys.argv[1]))["processes"][0]
-assert main["uids"]["effective"] == 1000, main.get("uids")
+uid, gid = int(sys.argv[2]), int(sys.argv[3])
+assert main["uids"]["effective"] == uid and main["gids"]["effective"] == gid, \
+    (main.get("uids"), main.get("gids"), "reported", uid, gid)
 env = {e["name"]: e["value"] for e in main["env"]}
 assert env.get("LOG_LEVEL") == "info", env
 PY
 }
-check "a pod without runAsUser (the image's USER): the runtime reports uid 1000 and the restricted session completes as it" \
+check "a pod without runAsUser (the image's USER): the runtime reports the process's real user and the restricted session runs as it" \
   image_user_session_completes
 
 # Standard API shapes: kubectl waits on the summary condition, every condition says which

@@ -179,10 +179,15 @@ uninstall_leaves_no_chart_object() {
   as admin -n team-a delete debugsession gitops-s1 --wait=true --timeout=60s >/dev/null
   "$helm" --kubeconfig "$kubeconfig" -n "$namespace" uninstall "$release" --wait --timeout 2m >/dev/null
   installed=false
-  local left
-  left=$(as admin get clusterroles,clusterrolebindings,mutatingwebhookconfigurations,validatingwebhookconfigurations,validatingadmissionpolicies,validatingadmissionpolicybindings \
-    -l "app.kubernetes.io/instance=$release" -o name)
-  left+=$(as admin -n "$namespace" get all,secrets,configmaps,leases,networkpolicies -l "app.kubernetes.io/instance=$release" -o name)
-  [ -z "$left" ] || { echo "left: $left"; return 1; }
+  # The pods take their grace period to go.
+  local left deadline=$((SECONDS + 90))
+  while :; do
+    left=$(as admin get clusterroles,clusterrolebindings,mutatingwebhookconfigurations,validatingwebhookconfigurations,validatingadmissionpolicies,validatingadmissionpolicybindings \
+      -l "app.kubernetes.io/instance=$release" -o name)
+    left+=$(as admin -n "$namespace" get all,secrets,configmaps,leases,networkpolicies -l "app.kubernetes.io/instance=$release" -o name)
+    [ -z "$left" ] && return 0
+    [ $SECONDS -lt $deadline ] || { echo "left 90 s after the uninstall: $left"; return 1; }
+    sleep 1
+  done
 }
 check "helm uninstall of the parent chart leaves no object with the release's label" uninstall_leaves_no_chart_object
