@@ -349,9 +349,15 @@ maxPods: 250
 # No CAP_SYS_RESOURCE on this machine: the kubelet cannot lower its own OOM score.
 oomScoreAdj: 0
 EOF
+  # EPHEMERA_KUBELET_FEATURE_GATES (e.g. EventedPLEG=true) for measurements; unset in tests.
+  local gates=()
+  if [ -n "${EPHEMERA_KUBELET_FEATURE_GATES:-}" ]; then
+    gates=(--feature-gates "$EPHEMERA_KUBELET_FEATURE_GATES")
+    log "kubelet feature gates: $EPHEMERA_KUBELET_FEATURE_GATES"
+  fi
   start_daemon kubelet "$bin/kubelet" --config "$state/kubelet-config.yaml" \
     --kubeconfig "$kubeconfigs/kubelet.kubeconfig" --hostname-override "$node_name" \
-    --node-ip "$node_ip" --root-dir "$state/kubelet" --v=1
+    --node-ip "$node_ip" --root-dir "$state/kubelet" --v=1 "${gates[@]}"
 
   cat >"$state/kube-proxy-config.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
