@@ -43,6 +43,7 @@ class ScriptedApi final : public kube::KubeClient {
     next_ = 0;
   }
   bool watch_forbidden = false;  // watches of sessions fail with 403, as for a role without watch
+  bool delete_on_watch = false;  // the next watch of a session sees it deleted
   int watches = 0;
   int gets = 0;
 
@@ -76,6 +77,13 @@ class ScriptedApi final : public kube::KubeClient {
     EXPECT_EQ(options.field_selector.rfind(prefix, 0), 0u) << options.field_selector;
     const kube::ObjectKey key{std::string(namespace_name),
                               options.field_selector.substr(prefix.size())};
+    if (delete_on_watch) {
+      auto gone = store_.GetObject(gvr, key);
+      store_.RemoveObject(gvr, key);
+      handler(kube::DeletedEvent(gone.value_or(json::object())));
+      result.end = kube::WatchEnd::kStopped;
+      return result;
+    }
     if (NextStep(gvr, key)) {
       handler(kube::ModifiedEvent(*store_.GetObject(gvr, key)));
       result.end = stop.stop_requested() ? kube::WatchEnd::kStopped : kube::WatchEnd::kClosed;
@@ -284,6 +292,17 @@ TEST_F(CommandsTest, SnapshotWatchesTheSessionAndReadsItWhenWatchIsForbidden) {
   EXPECT_EQ(api_.watches, 1) << "a forbidden watch is not tried again";
   EXPECT_GE(api_.gets, 3);
   EXPECT_NE(err_.str().find("Completed in"), std::string::npos) << err_.str();
+}
+
+// Someone deletes the session while the plugin follows it: it stops at once and says so.
+TEST_F(CommandsTest, SnapshotEndsWhenTheSessionIsDeletedWhileItRuns) {
+  api_.delete_on_watch = true;
+  const int code = Run({"snapshot", "checkout-7d9f", "--reason", "INC-1234 checkout returns 500"});
+  EXPECT_EQ(code, static_cast<int>(ExitCode::kNotFound)) << err_.str();
+  EXPECT_NE(err_.str().find("session checkout-7d9f-x4k2p was deleted while it ran"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_EQ(api_.watches, 1);
 }
 
 // The session that `snapshot` or `logs` creates moves to Completed with a snapshot of `document`.
