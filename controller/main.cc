@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "audit/json_lines_audit_sink.h"
@@ -25,6 +26,7 @@
 #include "base/clock.h"
 #include "controller/app/endpoints.h"
 #include "controller/app/events.h"
+#include "controller/app/install_check.h"
 #include "controller/app/leadership.h"
 #include "controller/app/mark_key.h"
 #include "controller/app/metrics.h"
@@ -171,9 +173,40 @@ StatusOr<std::unique_ptr<httpserver::HttpServer>> ServeWebhooks(const config::Co
   return served;
 }
 
+// `check-install` (what `helm test` runs): exit 0 passed, 1 a check failed, 2 could not run.
+int RunCheckInstall(const std::vector<std::string>& args) {
+  const auto parsed = app::ParseInstallCheckArgs(args);
+  if (!parsed.ok()) {
+    std::cerr << "ephemera-controller check-install: " << parsed.status().message() << "\n"
+              << app::kInstallCheckUsage << "\n";
+    return 2;
+  }
+  config::ControllerConfig cfg;
+  cfg.kubeconfig = parsed->kubeconfig;
+  const logging::Logger log = logging::Logger::Stderr(logging::LogLevel::kInfo);
+  const auto kube_config = ReadKubeConfig(cfg, log);
+  if (!kube_config.ok()) return 2;
+  base::SystemClock clock;
+  auto connection = kube::KubeConnection::Open(*kube_config, clock);
+  if (!connection.ok()) {
+    log.Error("Cannot connect to the Kubernetes API", {{"error", connection.status()}});
+    return 2;
+  }
+  const std::string namespace_name =
+      parsed->namespace_name.empty() ? (*connection)->NamespaceName() : parsed->namespace_name;
+  if (namespace_name.empty()) {
+    std::cerr << "ephemera-controller check-install: no namespace; give --namespace NS\n";
+    return 2;
+  }
+  return app::RunInstallCheck((*connection)->Client(), namespace_name, std::cout);
+}
+
 int Run(int argc, char** argv) {
   if (argc >= 3 && std::string_view(argv[1]) == "audit" && std::string_view(argv[2]) == "verify") {
     return audit::RunAuditVerify({argv + 3, argv + argc}, std::cin, std::cout, std::cerr);
+  }
+  if (argc >= 2 && std::string_view(argv[1]) == "check-install") {
+    return RunCheckInstall({argv + 2, argv + argc});
   }
   config::ConfigSources sources;
   sources.args.assign(argv + 1, argv + argc);

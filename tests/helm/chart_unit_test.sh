@@ -92,9 +92,11 @@ path, namespace, expect_rbac, expect_sa, sa_name = sys.argv[1:6]
 docs = [d for d in yaml.safe_load_all(open(path)) if d]
 errors = []
 def err(msg): errors.append(msg)
-kinds = {}
+# What `helm test` runs is checked apart (below); the rest is the installation.
+def is_test(d): return d["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"
+kinds, tests = {}, {}
 for d in docs:
-    kinds.setdefault(d["kind"], []).append(d)
+    (tests if is_test(d) else kinds).setdefault(d["kind"], []).append(d)
 cluster_scoped = {"ClusterRole", "ClusterRoleBinding", "MutatingWebhookConfiguration",
                   "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy",
                   "ValidatingAdmissionPolicyBinding"}
@@ -193,6 +195,40 @@ with tempfile.TemporaryDirectory() as tmp:
                             capture_output=True, text=True)
     if verify.returncode != 0:
         err(f"the serving certificate does not verify for {host}: {verify.stdout}{verify.stderr}")
+
+# helm test: one pod from the controller image (by digest), restricted like the controller, not
+# selected by the controller's Deployment or NetworkPolicy, as a ServiceAccount that may only
+# create DebugSessions here; every piece a test hook removed when it passes.
+want_tests = ["Pod", "Role", "RoleBinding", "ServiceAccount"] if expect_rbac == "yes" else ["Pod", "ServiceAccount"]
+if sorted(tests) != want_tests or any(len(v) != 1 for v in tests.values()):
+    err(f"helm test renders {sorted((k, len(v)) for k, v in tests.items())}, not one each of {want_tests}")
+else:
+    (tpod,), (tsa,) = tests["Pod"], tests["ServiceAccount"]
+    for d in [v[0] for v in tests.values()]:
+        if "hook-succeeded" not in d["metadata"]["annotations"].get("helm.sh/hook-delete-policy", ""):
+            err(f"test {d['kind']} is not removed when the test passes")
+    tspec = tpod["spec"]
+    (tc,) = tspec["containers"]
+    if tc["image"] != c["image"]:
+        err(f"the test pod runs {tc['image']}, not the controller image {c['image']}")
+    if tc["args"][:1] != ["check-install"] or f"--namespace={namespace}" not in tc["args"]:
+        err(f"the test pod's args are {tc['args']}")
+    if tspec["serviceAccountName"] != tsa["metadata"]["name"] or tspec["serviceAccountName"] == sa_name:
+        err(f"the test pod runs as {tspec['serviceAccountName']}, not its own ServiceAccount")
+    if tspec.get("restartPolicy") != "Never":
+        err("the test pod restarts")
+    if tspec["securityContext"] != psc or tc["securityContext"] != sc:
+        err("the test pod is not restricted like the controller")
+    selector = dep["spec"]["selector"]["matchLabels"]
+    if all(tpod["metadata"]["labels"].get(k) == v for k, v in selector.items()):
+        err("the controller's Deployment selects the test pod")
+if expect_rbac == "yes" and sorted(tests) == want_tests:
+    (trole,), (tbinding,), (tsa,) = tests["Role"], tests["RoleBinding"], tests["ServiceAccount"]
+    if trole["rules"] != [{"apiGroups": ["ephemera.dev"], "resources": ["debugsessions"], "verbs": ["create"]}]:
+        err(f"the test Role grants {trole['rules']}")
+    if tbinding["roleRef"]["name"] != trole["metadata"]["name"] or \
+       tbinding["subjects"] != [{"kind": "ServiceAccount", "name": tsa["metadata"]["name"], "namespace": namespace}]:
+        err(f"the test RoleBinding binds {tbinding['subjects']} to {tbinding['roleRef']}")
 for e in errors:
     print("    " + e)
 sys.exit(1 if errors else 0)
@@ -217,6 +253,12 @@ test_template() {
     pass "serviceAccount.create=false uses serviceAccount.name and renders no ServiceAccount"
   else
     fail "rendering with serviceAccount.create=false"; sed 's/^/    /' "$work/no-sa.err"
+  fi
+  if render no-tests -f "$ci_values" --set tests.enabled=false && ! grep -q 'helm.sh/hook: test' "$work/no-tests.yaml" &&
+     grep -q 'helm.sh/hook: test' "$work/defaults.yaml"; then
+    pass "tests.enabled=false renders nothing for helm test (the default renders it)"
+  else
+    fail "tests.enabled=false"; grep -n 'helm.sh/hook' "$work/no-tests.yaml" "$work/no-tests.err" | sed 's/^/    /'
   fi
   expect_failure "serviceAccount.create=false without a name" "serviceAccount.name is required" \
     -f "$ci_values" --set serviceAccount.create=false

@@ -175,6 +175,17 @@ YAML
 check "the API server calls the webhooks through the given CA (requestedBy stamped) and the controller reconciles the session" \
   webhooks_answer_through_the_given_ca
 
+# The subchart's `helm test` runs through the parent release, with the given CA.
+helm_test_passes_through_the_parent() {
+  "$helm" --kubeconfig "$kubeconfig" -n "$namespace" test "$release" --timeout 2m >"$work/helm-test.out" 2>&1 ||
+    { cat "$work/helm-test.out"; return 1; }
+  if ! grep -q "check-install" "$work/helm-test.out" || ! grep -q "Phase:.*Succeeded" "$work/helm-test.out"; then
+    cat "$work/helm-test.out"; return 1
+  fi
+}
+check "helm test of the parent release runs the subchart's install check, which passes with the given CA" \
+  helm_test_passes_through_the_parent
+
 uninstall_leaves_no_chart_object() {
   as admin -n team-a delete debugsession gitops-s1 --wait=true --timeout=60s >/dev/null
   "$helm" --kubeconfig "$kubeconfig" -n "$namespace" uninstall "$release" --wait --timeout 2m >/dev/null

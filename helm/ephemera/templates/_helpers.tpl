@@ -32,6 +32,17 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: ephemera
 {{- end }}
 
+{{/* Labels of what `helm test` runs: no controller component, so nothing of the controller's selects them. */}}
+{{- define "ephemera.testLabels" -}}
+helm.sh/chart: {{ include "ephemera.chart" . }}
+app.kubernetes.io/name: {{ include "ephemera.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: install-check
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: ephemera
+{{- end }}
+
 {{/* Labels that select the controller pods; never change them (Deployment selectors are immutable). */}}
 {{- define "ephemera.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "ephemera.name" . }}
