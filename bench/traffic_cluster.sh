@@ -14,8 +14,16 @@
 # profile reached Completed. A benchmark: it prints figures, it does not pass or fail on them.
 #
 #   flock -o /tmp/ephemera-cluster.lock bench/traffic_cluster.sh [--threads 10,100,1000]
-#     [--rate 1000] [--window 20] [--every 2] [--json FILE]
+#     [--rate 1000] [--window 20] [--every 2] [--json FILE] [--guaranteed]
 # --json writes every level's rows to FILE (bench/plot_traffic.py draws them).
+# --guaranteed gives the target pod 1 CPU as request and limit (QoS Guaranteed). On a cluster
+# started with EPHEMERA_NODE_RESERVED_CPUS=0 under `taskset -c 0` (tests/cluster/cluster.sh), the
+# kubelet's static CPU manager then gives the target a core of its own, as latency-sensitive
+# services are run; run this script under `taskset -c 0` too, so that the controller and the
+# clients share the system's core, while vegeta is moved onto the target's core (its packets are
+# then handled there too: the request path stays off the system's CPUs, as with remote clients):
+#   EPHEMERA_NODE_RESERVED_CPUS=0 taskset -c 0 tests/cluster/cluster.sh up
+#   taskset -c 0 flock -o /tmp/ephemera-cluster.lock bench/traffic_cluster.sh --guaranteed
 # The controller runs on this host as in the end-to-end tests (tests/e2e/host_controller.sh), from
 # build/release (or EPHEMERA_CONTROLLER_BIN). Everything it creates carries the label
 # bench.ephemera.dev/run and is deleted on exit.
@@ -29,6 +37,7 @@ rate=1000
 window=20
 every=2
 json_out=
+resources=
 while [ $# -gt 0 ]; do
   case $1 in
     --threads) threads_list=$2; shift 2 ;;
@@ -36,7 +45,10 @@ while [ $# -gt 0 ]; do
     --window) window=$2; shift 2 ;;
     --every) every=$2; shift 2 ;;
     --json) json_out=$2; shift 2 ;;
-    *) echo "usage: $0 [--threads 10,100,1000] [--rate 1000] [--window 20] [--every 2] [--json FILE]" >&2; exit 2 ;;
+    --guaranteed)
+      resources='    resources: {requests: {cpu: "1", memory: 256Mi}, limits: {cpu: "1", memory: 256Mi}}'
+      shift ;;
+    *) echo "usage: $0 [--threads 10,100,1000] [--rate 1000] [--window 20] [--every 2] [--json FILE] [--guaranteed]" >&2; exit 2 ;;
   esac
 done
 
@@ -63,7 +75,7 @@ vegeta=$("$repo/hack/build-vegeta.sh" | tail -n 1)
 eu_stack_image=$("$repo/tests/cluster/images.sh" list eu-stack)
 
 
-log "$(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+log "$(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), this script on CPUs $(taskset -cp $$ | sed 's/.*: //')"
 log "building the eu-stack image for the kubectl debug baseline"
 "$repo/tests/cluster/images.sh" build eu-stack
 "$cluster" load-image "$eu_stack_image" >/dev/null
@@ -156,6 +168,7 @@ spec:
     args: ["--http", "--threads", "$threads", "--port", "8080"]
     ports: [{containerPort: 8080}]
     readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 2}
+$resources
 ---
 apiVersion: v1
 kind: Service
@@ -168,9 +181,22 @@ spec:
   ports: [{port: 8080, targetPort: 8080}]
 YAML
   as admin -n "$ns" wait --for=condition=Ready "pod/$pod" --timeout=120s >/dev/null
+  load_generator=$vegeta
+  for pid in $(pgrep -f -- "--http --threads $threads --port 8080" || true); do
+    target_cpus=$(awk '/^Cpus_allowed_list/ {print $2}' "/proc/$pid/status")
+    log "target pid $pid may run on CPUs $target_cpus"
+    # With a core of its own, the load generator shares it: the whole request path (vegeta, the
+    # packets' softirqs, the target) stays off the system's CPUs, as when clients are elsewhere.
+    if [ -n "$resources" ]; then
+      printf '#!/bin/sh\nexec taskset -c %s %q "$@"\n' "$target_cpus" "$vegeta" >"$work/vegeta-pinned"
+      chmod +x "$work/vegeta-pinned"
+      load_generator=$work/vegeta-pinned
+      log "vegeta runs on CPUs $target_cpus too"
+    fi
+  done
   ip=$(as admin -n "$ns" get service "$pod" -o jsonpath='{.spec.clusterIP}')
   restarts="$(printf '%q ' "$kubectl_bin" --kubeconfig "$admin_kc" -n "$ns") get pod $pod -o jsonpath='{.status.containerStatuses[?(@.name==\"app\")].restartCount}'"
-  python3 "$here/traffic.py" --vegeta "$vegeta" --url "http://$ip:8080/checkout" \
+  python3 "$here/traffic.py" --vegeta "$load_generator" --url "http://$ip:8080/checkout" \
     --threads "$threads" --rate "$rate" --window "$window" --every "$every" \
     --restarts-cmd "$restarts" --floor "kubectl debug empty" --json "$work/rows-$threads.json" \
     --disturb "undisturbed=" \

@@ -349,6 +349,16 @@ maxPods: 250
 # No CAP_SYS_RESOURCE on this machine: the kubelet cannot lower its own OOM score.
 oomScoreAdj: 0
 EOF
+  # EPHEMERA_NODE_RESERVED_CPUS (e.g. 0) for measurements; unset in tests. The kubelet's static CPU
+  # manager keeps those CPUs for system daemons and gives each Guaranteed pod's integer-CPU
+  # container CPUs of its own; start the cluster under `taskset -c` of the same CPUs so that the
+  # daemons (control plane, containerd, kubelet) stay on them too.
+  rm -f "$state/kubelet/cpu_manager_state"
+  if [ -n "${EPHEMERA_NODE_RESERVED_CPUS:-}" ]; then
+    printf 'cpuManagerPolicy: static\nreservedSystemCPUs: "%s"\n' "$EPHEMERA_NODE_RESERVED_CPUS" \
+      >>"$state/kubelet-config.yaml"
+    log "kubelet: static CPU manager, CPUs $EPHEMERA_NODE_RESERVED_CPUS reserved for the system"
+  fi
   # EPHEMERA_KUBELET_FEATURE_GATES (e.g. EventedPLEG=true) for measurements; unset in tests.
   local gates=()
   if [ -n "${EPHEMERA_KUBELET_FEATURE_GATES:-}" ]; then
