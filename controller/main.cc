@@ -174,7 +174,7 @@ StatusOr<std::unique_ptr<httpserver::HttpServer>> ServeWebhooks(const config::Co
 }
 
 // `check-install` (what `helm test` runs): exit 0 passed, 1 a check failed, 2 could not run.
-int RunCheckInstall(const std::vector<std::string>& args) {
+int CheckInstallCommand(const std::vector<std::string>& args) {
   const auto parsed = app::ParseInstallCheckArgs(args);
   if (!parsed.ok()) {
     std::cerr << "ephemera-controller check-install: " << parsed.status().message() << "\n"
@@ -206,7 +206,7 @@ int Run(int argc, char** argv) {
     return audit::RunAuditVerify({argv + 3, argv + argc}, std::cin, std::cout, std::cerr);
   }
   if (argc >= 2 && std::string_view(argv[1]) == "check-install") {
-    return RunCheckInstall({argv + 2, argv + argc});
+    return CheckInstallCommand({argv + 2, argv + argc});
   }
   config::ConfigSources sources;
   sources.args.assign(argv + 1, argv + argc);

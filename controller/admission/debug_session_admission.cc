@@ -127,10 +127,7 @@ json MutateDebugSession(const json& review, const session::Policy& policy) {
     return AdmissionResponse(review, false, "DebugSession has no spec");
   }
   if (object["spec"].contains("requestedBy")) {
-    return AdmissionResponse(
-        review, false,
-        "spec.requestedBy is set by Ephemera from your identity; remove it from the "
-        "DebugSession");
+    return AdmissionResponse(review, false, std::string(kRequesterIsBoundMessage));
   }
   const json& user = ObjectFieldOrEmpty(*request, "userInfo");
   const std::string username = StringField(user, "username");

@@ -16,10 +16,15 @@
 #define EPHEMERA_CONTROLLER_ADMISSION_DEBUG_SESSION_ADMISSION_H_
 
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "controller/session/policy.h"
 
 namespace ephemera::admission {
+
+// Why the mutating webhook refuses a DebugSession that names its own spec.requestedBy.
+inline constexpr std::string_view kRequesterIsBoundMessage =
+    "spec.requestedBy is set by Ephemera from your identity; remove it from the DebugSession";
 
 // `review` is the AdmissionReview the API server POSTed; the result is the AdmissionReview to send
 // back.

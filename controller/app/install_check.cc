@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "api/debug_session.h"
+#include "controller/admission/debug_session_admission.h"
 #include "envelope/envelope.h"
 #include "kube/object/resource.h"
 
@@ -13,15 +14,9 @@ using nlohmann::json;
 
 namespace {
 
-const std::string kStampedName =
+constexpr std::string_view kStampedName =
     "the API server calls Ephemera's webhooks, which bind a session to its sender";
-const std::string kForgedName = "a session that names its own requester is refused";
-
-// What every admission failure below has in common to look at.
-constexpr std::string_view kWebhookHint =
-    "; check that the controller pods are Ready, that the webhook configurations' caBundle "
-    "matches the certificate the webhook Service serves (certificates.mode), and that nothing "
-    "between the API server and the pods blocks the webhook port";
+constexpr std::string_view kForgedName = "a session that names its own requester is refused";
 
 std::string StringAt(const json& object, const json::json_pointer& where) {
   const json* value = object.contains(where) ? &object[where] : nullptr;
@@ -37,13 +32,35 @@ bool HasFinalizer(const json& object) {
   return false;
 }
 
-InstallCheckResult Failed(const std::string& name, std::string detail) {
-  return {.name = name, .passed = false, .detail = std::move(detail)};
+InstallCheckResult Failed(std::string_view name, std::string detail) {
+  return {.name = std::string(name), .passed = false, .detail = std::move(detail)};
 }
 
 }  // namespace
 
-json InstallCheckSession(std::string_view recipient, const json& requested_by) {
+std::string ExplainCreateRefusal(const Status& refusal) {
+  const std::string& message = refusal.message();
+  const auto has = [&](std::string_view part) { return message.find(part) != std::string::npos; };
+  if (has("failed calling webhook") || has("x509")) {
+    return "the API server cannot call Ephemera's webhook: " + message +
+           "; check that the controller pods are Ready, that the webhook configurations' caBundle "
+           "matches the certificate the webhook Service serves (certificates.mode), and that "
+           "nothing between the API server and the pods blocks the webhook port";
+  }
+  if (has("denied the request")) {
+    return "refused at admission: " + message +
+           "; the check sends its sessions in the release namespace, which the policy must allow "
+           "(policy.forbiddenNamespaces, policy.allowedNamespaces), or set tests.enabled=false";
+  }
+  if (refusal.code() == StatusCode::kPermissionDenied) {
+    return "this check may not create DebugSessions here: " + message +
+           "; with rbac.create=false, let the check's ServiceAccount create debugsessions in the "
+           "release namespace";
+  }
+  return message;
+}
+
+json BuildInstallCheckSession(std::string_view recipient, const json& requested_by) {
   json session = {
       {"apiVersion", "ephemera.dev/v1alpha1"},
       {"kind", "DebugSession"},
@@ -71,7 +88,7 @@ InstallCheckResult JudgeStampedSession(const StatusOr<json>& who_am_i,
   }
   if (!admitted.ok()) {
     return Failed(kStampedName, "a dry-run DebugSession was not admitted: " +
-                                    admitted.status().message() + std::string(kWebhookHint));
+                                    ExplainCreateRefusal(admitted.status()));
   }
   const std::string stamped = StringAt(*admitted, json::json_pointer("/spec/requestedBy/username"));
   if (stamped.empty()) {
@@ -90,7 +107,7 @@ InstallCheckResult JudgeStampedSession(const StatusOr<json>& who_am_i,
                                     std::string(api::kFinalizer) +
                                     " that Ephemera's mutating webhook adds");
   }
-  return {.name = kStampedName + " (requestedBy " + me + ")", .passed = true, .detail = ""};
+  return {.name = std::string(kStampedName) + " (requestedBy " + me + ")", .passed = true};
 }
 
 InstallCheckResult JudgeForgedSession(const StatusOr<json>& admitted) {
@@ -100,12 +117,15 @@ InstallCheckResult JudgeForgedSession(const StatusOr<json>& admitted) {
                   "mutating webhook is not enforcing (is its failurePolicy Ignore, or is it not "
                   "called for DebugSessions?)");
   }
-  const std::string& message = admitted.status().message();
-  if (message.find("requestedBy") == std::string::npos) {
+  // Refused by Ephemera's mutating webhook, for that reason: not by the validating webhook, RBAC or
+  // a webhook the API server cannot call.
+  if (admitted.status().message().find(admission::kRequesterIsBoundMessage) == std::string::npos) {
     return Failed(kForgedName,
-                  "refused, but not for its requestedBy: " + message + std::string(kWebhookHint));
+                  "refused, but not by Ephemera's mutating webhook for naming its "
+                  "own requester: " +
+                      ExplainCreateRefusal(admitted.status()));
   }
-  return {.name = kForgedName, .passed = true, .detail = ""};
+  return {.name = std::string(kForgedName), .passed = true};
 }
 
 int RunInstallCheck(kube::KubeClient& client, std::string_view namespace_name, std::ostream& out) {
@@ -118,22 +138,21 @@ int RunInstallCheck(kube::KubeClient& client, std::string_view namespace_name, s
       json{{"apiVersion", "authentication.k8s.io/v1"}, {"kind", "SelfSubjectReview"}});
 
   // A recipient of a key made for this check alone: the sessions are never stored, so nothing is
-  // ever encrypted to it, and the secret half is dropped at once.
+  // ever encrypted to it.
   StatusOr<envelope::X25519Identity> key = envelope::GenerateIdentity();
   if (!key.ok()) {
     out << "FAIL: cannot make an age key for the check: " << key.status().message() << "\n";
-    return 1;
+    return 2;
   }
   const std::string recipient = key->recipient;
-  key->identity.assign(key->identity.size(), '\0');
 
   const kube::WriteOptions dry_run{.field_manager = "ephemera-install-check", .dry_run = true};
   const std::vector<InstallCheckResult> results = {
       JudgeStampedSession(who_am_i, client.Create(kube::DebugSessionsResource(), namespace_name,
-                                                  InstallCheckSession(recipient), dry_run)),
+                                                  BuildInstallCheckSession(recipient), dry_run)),
       JudgeForgedSession(client.Create(
           kube::DebugSessionsResource(), namespace_name,
-          InstallCheckSession(recipient, json{{"username", "ephemera-install-check-forged"}}),
+          BuildInstallCheckSession(recipient, json{{"username", "ephemera-install-check-forged"}}),
           dry_run)),
   };
   int failed = 0;

@@ -23,26 +23,31 @@ namespace ephemera::app {
 struct InstallCheckResult {
   std::string name;  // what was checked, as a person would say it
   bool passed = false;
-  std::string detail;  // on failure: what went wrong and what to look at
+  std::string detail{};  // on failure: what went wrong and what to look at
 };
 
 // The DebugSession the check sends (dry run): a pod that need not exist, `recipient` (age1…),
 // and `requested_by` as spec.requestedBy when it is not null (the forged case).
-nlohmann::json InstallCheckSession(std::string_view recipient,
-                                   const nlohmann::json& requested_by = nullptr);
+nlohmann::json BuildInstallCheckSession(std::string_view recipient,
+                                        const nlohmann::json& requested_by = nullptr);
 
-// Judges the dry-run create of InstallCheckSession without requestedBy: it must be admitted, with
-// spec.requestedBy.username equal to `who_am_i`'s status.userInfo.username (a SelfSubjectReview)
-// and Ephemera's cleanup finalizer added.
+// What a refused create means for the installation, and what to look at: the API server could
+// not call the webhook (certificates), a webhook refused it (namespace policy), RBAC refused it.
+std::string ExplainCreateRefusal(const Status& refusal);
+
+// Judges the dry-run create of BuildInstallCheckSession without requestedBy: it must be admitted,
+// with spec.requestedBy.username equal to `who_am_i`'s status.userInfo.username (a
+// SelfSubjectReview) and Ephemera's cleanup finalizer added.
 InstallCheckResult JudgeStampedSession(const StatusOr<nlohmann::json>& who_am_i,
                                        const StatusOr<nlohmann::json>& admitted);
 
-// Judges the dry-run create of a session that names its own requester: it must be refused, by a
-// message about spec.requestedBy.
+// Judges the dry-run create of a session that names its own requester: it must be refused by
+// Ephemera's mutating webhook for that reason (admission::kRequesterIsBoundMessage).
 InstallCheckResult JudgeForgedSession(const StatusOr<nlohmann::json>& admitted);
 
 // Runs the checks through `client` in `namespace_name`; one line per check on `out`
-// ("ok: …" or "FAIL: … — detail"). Returns 0 when every check passed, 1 otherwise.
+// ("ok: …" or "FAIL: … — detail"). Returns 0 when every check passed, 1 when one failed, 2 when
+// the check could not run.
 int RunInstallCheck(kube::KubeClient& client, std::string_view namespace_name, std::ostream& out);
 
 // The arguments of `ephemera-controller check-install [--namespace NS] [--kubeconfig FILE]`

@@ -708,9 +708,11 @@ helm_test_passes() {
   helm_ -n "$namespace" test "$release" --timeout 2m >"$work/helm-test.out" 2>&1 ||
     { cat "$work/helm-test.out"; return 1; }
   grep -q "Phase:.*Succeeded" "$work/helm-test.out" || { cat "$work/helm-test.out"; return 1; }
-  # Removed when it passes: nothing of the test is left behind.
+  # Removed when it passes, and its sessions were dry runs: nothing of the test is left behind.
   [ -z "$(admin -n "$namespace" get pods,serviceaccounts,roles,rolebindings \
     -l app.kubernetes.io/component=install-check -o name)" ]
+  [ -z "$(admin -n "$namespace" get debugsessions -o name)" ] ||
+    { echo "sessions stored:"; admin -n "$namespace" get debugsessions; return 1; }
 }
 check "helm test passes: the API server calls the chart's webhooks through its CA and they bind a dry-run session to the test's identity" \
   helm_test_passes
@@ -721,23 +723,29 @@ helm_test_fails_on_a_wrong_ca() {
   local config=$release-mutating-webhook original out=0
   original=$(admin get mutatingwebhookconfiguration "$config" -o jsonpath='{.webhooks[0].clientConfig.caBundle}')
   [ -n "$original" ]
+  set_ca_bundle() {
+    admin patch mutatingwebhookconfiguration "$config" --type=json -p "[{\"op\": \"replace\",
+      \"path\": \"/webhooks/0/clientConfig/caBundle\", \"value\": \"$1\"}]" >/dev/null
+  }
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=not-ephemera \
     -keyout "$work/wrong-ca.key" -out "$work/wrong-ca.crt" 2>/dev/null
-  admin patch mutatingwebhookconfiguration "$config" --type=json -p "[{\"op\": \"replace\",
-    \"path\": \"/webhooks/0/clientConfig/caBundle\", \"value\": \"$(base64 -w0 "$work/wrong-ca.crt")\"}]" >/dev/null
+  # The check runs in a subshell: its EXIT trap puts the CA back however it ends.
+  trap 'set_ca_bundle "$original"' EXIT
+  set_ca_bundle "$(base64 -w0 "$work/wrong-ca.crt")"
   helm_ -n "$namespace" test "$release" --timeout 2m >"$work/helm-test-wrong.out" 2>&1 || out=$?
   admin -n "$namespace" logs "pod/$release-check-install" >"$work/check-install.log" 2>&1 || true
-  admin patch mutatingwebhookconfiguration "$config" --type=json -p "[{\"op\": \"replace\",
-    \"path\": \"/webhooks/0/clientConfig/caBundle\", \"value\": \"$original\"}]" >/dev/null
+  set_ca_bundle "$original"
+  trap - EXIT
   [ "$out" -ne 0 ] || { echo "helm test passed with a wrong caBundle:"; cat "$work/helm-test-wrong.out"; return 1; }
   if ! grep -q "FAIL: the API server calls Ephemera's webhooks" "$work/check-install.log" ||
+     ! grep -q "certificate signed by unknown authority" "$work/check-install.log" ||
      ! grep -q "caBundle" "$work/check-install.log"; then
     cat "$work/check-install.log"; return 1
   fi
   # Put back, the test passes again and leaves nothing (the failed run's pod is replaced, then removed).
   helm_test_passes
 }
-check "helm test fails, naming the webhook and its caBundle, when the API server cannot trust the webhook's certificate; passes again once it is put back" \
+check "helm test fails, naming the unknown authority and the caBundle, when the API server cannot trust the webhook's certificate; passes again once it is put back" \
   helm_test_fails_on_a_wrong_ca
 
 # The chart's ptrace ClusterRole is what a cluster admin binds; the controller's SubjectAccessReview

@@ -218,10 +218,17 @@ void FakeKubeClient::PushWatch(WatchScript script) {
   cv_.NotifyAll();
 }
 
-void FakeKubeClient::SetCreateAnswer(std::string resource,
-                                     std::function<nlohmann::json(const nlohmann::json&)> answer) {
+void FakeKubeClient::SetCreateAnswer(std::string resource, CreateAnswer answer) {
   base::MutexLock lock(mu_);
   create_answers_[std::move(resource)] = std::move(answer);
+}
+
+void FakeKubeClient::SetCreateAnswer(std::string resource,
+                                     std::function<nlohmann::json(const nlohmann::json&)> answer) {
+  SetCreateAnswer(std::move(resource),
+                  [answer = std::move(answer)](const nlohmann::json& object, const WriteOptions&) {
+                    return StatusOr<nlohmann::json>(answer(object));
+                  });
 }
 
 void FakeKubeClient::SetBeforeUpdate(
@@ -325,11 +332,12 @@ WatchResult FakeKubeClient::Watch(const GroupVersionResource&, std::string_view,
 
 StatusOr<nlohmann::json> FakeKubeClient::Create(const GroupVersionResource& gvr,
                                                 std::string_view namespace_name,
-                                                const nlohmann::json& object, const WriteOptions&) {
+                                                const nlohmann::json& object,
+                                                const WriteOptions& options) {
   base::MutexLock lock(mu_);
   if (auto failure = TakeFailureLocked(FakeMethod::kCreate)) return *failure;
   if (auto answer = create_answers_.find(gvr.resource); answer != create_answers_.end()) {
-    return answer->second(object);
+    return answer->second(object, options);
   }
   nlohmann::json created = object;
   const std::string name = MetadataString(created, "name");

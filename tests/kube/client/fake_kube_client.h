@@ -90,7 +90,11 @@ class FakeKubeClient final : public KubeClient {
   // meanwhile so that the Update conflicts.
   void SetBeforeUpdate(std::function<void(const GroupVersionResource&, const ObjectKey&)> hook);
   // Creates of `resource` (e.g. "subjectaccessreviews", a virtual resource) are answered by
-  // `answer(object)` and not stored.
+  // `answer(object, options)` (an object or an error) and not stored.
+  using CreateAnswer =
+      std::function<StatusOr<nlohmann::json>(const nlohmann::json&, const WriteOptions&)>;
+  void SetCreateAnswer(std::string resource, CreateAnswer answer);
+  // Same, for an answer that needs only the object.
   void SetCreateAnswer(std::string resource,
                        std::function<nlohmann::json(const nlohmann::json&)> answer);
 
@@ -145,8 +149,7 @@ class FakeKubeClient final : public KubeClient {
       EPHEMERA_GUARDED_BY(mu_);
   std::function<void(const GroupVersionResource&, const ObjectKey&)> before_update_
       EPHEMERA_GUARDED_BY(mu_);
-  std::map<std::string, std::function<nlohmann::json(const nlohmann::json&)>> create_answers_
-      EPHEMERA_GUARDED_BY(mu_);
+  std::map<std::string, CreateAnswer> create_answers_ EPHEMERA_GUARDED_BY(mu_);
 };
 
 }  // namespace ephemera::kube
