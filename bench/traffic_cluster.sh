@@ -204,6 +204,8 @@ YAML
     --disturb "ephemera ptrace=$(capture_script "$pod" ptrace)" \
     --disturb "kubectl debug eu-stack=$(capture_script "$pod" eu-stack)" \
     --disturb "kubectl debug empty=$(capture_script "$pod" empty)"
+  # The next level's target gets the node to itself (with --guaranteed, the only CPU it may own).
+  as admin -n "$ns" delete pod "$pod" --wait=true --timeout=120s >/dev/null
 done
 
 if [ -n "$json_out" ]; then
