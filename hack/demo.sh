@@ -11,7 +11,7 @@
 # Each step says in a few sentences what happens and why. At the end the chart is uninstalled (KEEP=1
 # keeps it) and the cluster stays up.
 #
-#   hack/demo.sh [BUILD_DIR]
+#   hack/demo.sh [BUILD_DIR]     (BUILD_DIR holds cli/kubectl-ephemera; `make demo` uses build/release)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -223,3 +223,7 @@ grep "session/$uid" "$work/audit.jsonl" | head -n 2 | cut -c1-160 | sed 's/$/…
 run kubectl ephemera audit verify "$work/audit.jsonl" --anchor "session/$uid=$records:$head"
 
 say "done. The cluster stays up ('make cluster-down' stops it); the chart is removed unless KEEP=1."
+if [ -n "${EPHEMERA_DEMO_START:-}" ]; then
+  took=$(($(date +%s) - EPHEMERA_DEMO_START))
+  echo "make demo took $((took / 60)) min $((took % 60)) s, building included (the phases above say where it went)"
+fi
