@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -31,7 +32,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // A child that stands in for the JVM: catches SIGQUIT and reports it through a pipe, and ends
-// when its control pipe closes.
+// when its control pipe closes. The constructor returns once the child's handler is installed.
 class FakeJvm {
  public:
   FakeJvm() {
@@ -49,6 +50,9 @@ class FakeJvm {
         if (write(quit_fd_, &c, 1) < 0) _exit(3);
       };
       sigaction(SIGQUIT, &action, nullptr);
+      // Only now may the test go on: a SIGQUIT before the handler would kill this process.
+      const char ready = 'r';
+      if (write(quit_fd_, &ready, 1) < 0) _exit(3);
       char c;
       while (read(control[0], &c, 1) != 0) {
       }
@@ -58,6 +62,15 @@ class FakeJvm {
     close(quits[1]);
     control_ = control[1];
     quits_ = quits[0];
+    if (pid_ <= 0) return;
+    // Wait (up to 30 s on a loaded machine) for the child to catch SIGQUIT; Pid() is -1 otherwise.
+    pollfd p{quits_, POLLIN, 0};
+    char ready = 0;
+    if (poll(&p, 1, 30000) <= 0 || read(quits_, &ready, 1) != 1 || ready != 'r') {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
   }
   FakeJvm(const FakeJvm&) = delete;
   FakeJvm& operator=(const FakeJvm&) = delete;
@@ -71,7 +84,11 @@ class FakeJvm {
   // its handler late).
   bool GotSigquit() const {
     pollfd p{quits_, POLLIN, 0};
-    if (poll(&p, 1, 2000) <= 0) return false;
+    int ready = 0;
+    do {
+      ready = poll(&p, 1, 2000);
+    } while (ready < 0 && errno == EINTR);
+    if (ready <= 0) return false;
     char c;
     return read(quits_, &c, 1) == 1;
   }
