@@ -30,6 +30,8 @@
 _hc_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 _hc_repo=$(cd "$_hc_dir/../.." && pwd)
 _hc_cluster=$_hc_repo/tests/cluster/cluster.sh
+# shellcheck source=tests/e2e/crd_wait.sh
+source "$_hc_dir/crd_wait.sh"
 host_controller_probe_port=${EPHEMERA_PROBE_PORT:-18080}
 host_controller_metrics_port=${EPHEMERA_METRICS_PORT:-18443}
 host_controller_webhook_port=${EPHEMERA_WEBHOOK_PORT:-19443}
@@ -39,8 +41,7 @@ _hc_admin() { "$("$_hc_cluster" kubectl-path)" --kubeconfig "$("$_hc_cluster" ku
 
 host_controller_install() {
   _hc_admin apply -f "$_hc_repo/crds/" >/dev/null
-  _hc_admin wait --for=condition=Established crd/debugsessions.ephemera.dev \
-    crd/debugsnapshots.ephemera.dev --timeout=30s >/dev/null
+  wait_crd_established _hc_admin 30 debugsessions.ephemera.dev debugsnapshots.ephemera.dev
   _hc_admin apply -f "$_hc_dir/host-controller.yaml" >/dev/null
 }
 

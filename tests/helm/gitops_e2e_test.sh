@@ -18,6 +18,9 @@ cluster=$repo/tests/cluster/cluster.sh
 work=$(mktemp -d)
 # shellcheck source=tests/e2e/e2e_lib.sh
 source "$repo/tests/e2e/e2e_lib.sh"
+# shellcheck source=tests/e2e/crd_wait.sh
+source "$repo/tests/e2e/crd_wait.sh"
+as_admin() { as admin "$@"; }
 
 namespace=ephemera-gitops
 release=platform
@@ -60,7 +63,7 @@ for file in "$cm_dir/deploy/crds/cert-manager.io_certificates.yaml" "$cm_dir/dep
     as admin apply --server-side -f "$file" >/dev/null || e2e_setup_failed "applying $file"
     added_crds+=("$crd")
   fi
-  as admin wait --for=condition=Established "crd/$crd" --timeout=60s >/dev/null || e2e_setup_failed "$crd not established"
+  wait_crd_established as_admin 60 "$crd" || e2e_setup_failed "$crd not established"
 done
 
 # The parent chart: ephemera as a dependency, global values, the images of this build.
