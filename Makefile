@@ -31,9 +31,12 @@ test: build lint tsan cluster-up  ## everything: lint, the TSan build, unit, com
 	@hack/phase.sh "unit and component tests" ctest --preset $(PRESET) -j2 -LE integration
 	@hack/phase.sh "integration tests" ctest --preset $(PRESET) -L integration
 
-# The demo builds only what it runs, once: cluster-up builds the images in build/release, and the
-# plugin is built in the same tree (no dev tree, no tests). It prints how long it took from here.
+# The demo builds only what it runs, once: cluster-up builds the images the demo uses in
+# build/release, and the plugin in the same run (no dev tree, no tests, no test images). It prints
+# how long it took from here.
 demo: export EPHEMERA_DEMO_START := $(shell date +%s)
+demo: export EPHEMERA_CLUSTER_IMAGES := pause target kubectl snapshot controller
+demo: export EPHEMERA_EXTRA_BUILD_TARGETS := kubectl-ephemera
 demo: cluster-up  ## the local cluster, a sample workload, and a look inside it
 	@hack/phase.sh "demo build" cmake --build --preset release --target kubectl-ephemera
 	@hack/demo.sh build/release

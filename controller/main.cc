@@ -33,6 +33,7 @@
 #include "controller/app/policy.h"
 #include "controller/app/readiness.h"
 #include "controller/app/replica_audit.h"
+#include "controller/app/serving_certificates.h"
 #include "controller/app/step_reporter.h"
 #include "controller/app/unsanctioned.h"
 #include "controller/app/webhooks.h"
@@ -265,8 +266,23 @@ int Run(int argc, char** argv) {
     anchors.KeepAnchored(audit_log, replica_audit.Chain(), stopping);
   });
 
+  // certificates.mode controller: the serving certificates are in place before the servers start,
+  // then kept up to date in the background.
+  app::CertificateKeeper certificate_keeper(client, clock, *cfg, log);
+  std::jthread certificate_upkeep;
+  std::optional<nlohmann::json> owner;
+  if (certificate_keeper.Enabled()) {
+    if (!certificate_keeper.WaitUntilSynced(stop.get_token())) return 0;  // stopped while waiting
+    log.Info("Serving certificates ready", {{"webhookSecret", cfg->certificates.webhook_secret},
+                                            {"metricsSecret", cfg->certificates.metrics_secret}});
+    owner = certificate_keeper.OwnerReference();
+    certificate_upkeep = std::jthread(
+        [&certificate_keeper](const std::stop_token& s) { certificate_keeper.Run(s); });
+  }
+
+  // A mark key the controller creates is owned like its certificates: by the chart's webhooks.
   const std::optional<std::string> mark_key =
-      app::WaitForMarkKey(client, clock, cfg->namespace_name, log, stop.get_token());
+      app::WaitForMarkKey(client, clock, cfg->namespace_name, log, stop.get_token(), owner);
   if (!mark_key) return 0;  // stopped while waiting
 
   // Events go out in the background, on the API budget the control loop leaves over.

@@ -107,6 +107,34 @@ const std::vector<Setting>& Settings() {
        StringListTarget(
            [](ControllerConfig& c) -> std::vector<std::string>& { return c.webhook_client_names; }),
        "subject common names the webhook client certificate may carry (default: any)"},
+      {"certificates.webhookSecret", "webhook-cert-secret",
+       StringTarget(
+           [](ControllerConfig& c) -> std::string& { return c.certificates.webhook_secret; }),
+       "kubernetes.io/tls Secret in the namespace holding the webhooks' certificate; made when "
+       "missing and written into --webhook-cert-dir (default: none, the files are given)"},
+      {"certificates.webhookService", "webhook-service",
+       StringTarget(
+           [](ControllerConfig& c) -> std::string& { return c.certificates.webhook_service; }),
+       "Service in the namespace in front of the webhooks: the names the certificate is for"},
+      {"certificates.webhookConfigurations", "webhook-configurations",
+       StringListTarget([](ControllerConfig& c) -> std::vector<std::string>& {
+         return c.certificates.webhook_configurations;
+       }),
+       "mutating/NAME or validating/NAME: configurations given that certificate's CA as caBundle"},
+      {"certificates.metricsSecret", "metrics-cert-secret",
+       StringTarget(
+           [](ControllerConfig& c) -> std::string& { return c.certificates.metrics_secret; }),
+       "kubernetes.io/tls Secret for /metrics' certificate (ca.crt for scrapers); made when "
+       "missing and written into --metrics-cert-dir"},
+      {"certificates.metricsService", "metrics-service",
+       StringTarget(
+           [](ControllerConfig& c) -> std::string& { return c.certificates.metrics_service; }),
+       "Service in the namespace in front of /metrics"},
+      {"certificates.validity", "certificate-validity",
+       SecondsTarget(
+           [](ControllerConfig& c) -> std::chrono::seconds& { return c.certificates.validity; }),
+       "validity of the certificates the controller makes; renewed with a third left (default "
+       "8760h)"},
       {"logLevel", "log-level",
        StringTarget([](ControllerConfig& c) -> std::string& { return c.log_level; }),
        "debug, info, warn or error (default info)"},
@@ -666,6 +694,67 @@ bool IsPinnedImage(std::string_view image) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
+namespace {
+
+Status ValidateCertificates(const ControllerConfig& config, const SettingOrigins& origins) {
+  const CertificateSettings& c = config.certificates;
+  struct Kept {
+    std::string_view what, secret_path, service_path, dir_path;
+    const std::string& secret;
+    const std::string& service;
+    const std::string& dir;
+  };
+  const Kept kept[] = {
+      {"webhooks", "certificates.webhookSecret", "certificates.webhookService", "webhookCertDir",
+       c.webhook_secret, c.webhook_service, config.webhook_cert_dir},
+      {"/metrics", "certificates.metricsSecret", "certificates.metricsService", "metricsCertDir",
+       c.metrics_secret, c.metrics_service, config.metrics_cert_dir}};
+  for (const Kept& k : kept) {
+    if (k.secret.empty()) continue;
+    const std::string where = Where(origins, std::string(k.secret_path));
+    if (!IsDnsSubdomain(k.secret)) {
+      return InvalidArgumentError(where + std::string(k.secret_path) + " \"" + k.secret +
+                                  "\" is not a valid Secret name");
+    }
+    if (!IsDnsLabel(k.service)) {
+      return InvalidArgumentError(where + std::string(k.secret_path) + " needs " +
+                                  std::string(k.service_path) +
+                                  ": the Service the certificate is for (a valid Service name)");
+    }
+    if (k.dir.empty()) {
+      return InvalidArgumentError(where + std::string(k.secret_path) + " needs " +
+                                  std::string(k.dir_path) + ": the directory the " +
+                                  std::string(k.what) + " server reads tls.crt and tls.key from");
+    }
+  }
+  if (c.webhook_secret.empty() && !c.webhook_configurations.empty()) {
+    return InvalidArgumentError(Where(origins, "certificates.webhookConfigurations") +
+                                "certificates.webhookConfigurations needs "
+                                "certificates.webhookSecret: the certificate whose CA they get");
+  }
+  for (const std::string& configuration : c.webhook_configurations) {
+    const std::size_t slash = configuration.find('/');
+    const std::string kind = configuration.substr(0, slash == std::string::npos ? 0 : slash);
+    const std::string name =
+        slash == std::string::npos ? std::string() : configuration.substr(slash + 1);
+    if ((kind != "mutating" && kind != "validating") || !IsDnsSubdomain(name)) {
+      return InvalidArgumentError(Where(origins, "certificates.webhookConfigurations") + "\"" +
+                                  configuration +
+                                  "\" is not a webhook configuration: write mutating/NAME or "
+                                  "validating/NAME");
+    }
+  }
+  if (!(c.webhook_secret.empty() && c.metrics_secret.empty()) &&
+      c.validity < std::chrono::hours(24)) {
+    return InvalidArgumentError(Where(origins, "certificates.validity") +
+                                "certificates.validity must be at least 24h, not " +
+                                base::FormatDuration(c.validity));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
 Status ValidateControllerConfig(const ControllerConfig& config, const SettingOrigins& origins) {
   if (config.snapshot_image.empty()) {
     return InvalidArgumentError(
@@ -749,6 +838,7 @@ Status ValidateControllerConfig(const ControllerConfig& config, const SettingOri
                                 "webhookClientAuth require needs webhookClientCaFile: give the CA "
                                 "that signs the API server's webhook client certificate");
   }
+  EPHEMERA_RETURN_IF_ERROR(ValidateCertificates(config, origins));
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "warning", "error"};
   if (!kLevels.contains(config.log_level)) {
     return InvalidArgumentError(Where(origins, "logLevel") + "logLevel \"" + config.log_level +

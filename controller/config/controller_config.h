@@ -32,6 +32,18 @@
 //                                                 is presented (records from callers without one
 //                                                 are marked unverified); require: refuse them
 //   webhookClientNames  --webhook-client-names    [] = any common name from that CA
+//   certificates:                                 made and kept by the controller itself
+//                                                 (the chart's certificates.mode controller)
+//     webhookSecret     --webhook-cert-secret     "": a kubernetes.io/tls Secret in the
+//                                                 namespace for the webhooks' certificate, made
+//                                                 when missing, written into webhookCertDir
+//     webhookService    --webhook-service         the Service the API server calls the webhooks
+//                                                 through (the certificate's DNS names)
+//     webhookConfigurations --webhook-configurations  mutating/NAME, validating/NAME: given that
+//                                                 CA as caBundle; the Secret is owned by the first
+//     metricsSecret     --metrics-cert-secret     "": the same for /metrics, into metricsCertDir
+//     metricsService    --metrics-service         the Service scrapers use
+//     validity          --certificate-validity    8760h (a year); renewed with a third left
 //   logLevel            --log-level               info (debug, info, warn, error)
 //   policy:                                       the cluster's rules for sessions (docs/policy.md)
 //     allowedNamespaces --allowed-namespaces      [] = every namespace not forbidden
@@ -115,6 +127,16 @@ struct PolicySettings {
   std::chrono::seconds budget_max_wall{120};
 };
 
+// Serving certificates the controller makes and keeps in Secrets (certificates/).
+struct CertificateSettings {
+  std::string webhook_secret;
+  std::string webhook_service;
+  std::vector<std::string> webhook_configurations;
+  std::string metrics_secret;
+  std::string metrics_service;
+  std::chrono::seconds validity{365 * 24 * 60 * 60};
+};
+
 struct ControllerConfig {
   std::string kubeconfig;
   std::string namespace_name;
@@ -134,6 +156,7 @@ struct ControllerConfig {
   std::string webhook_client_ca_file;
   std::string webhook_client_auth = "request";  // request | require
   std::vector<std::string> webhook_client_names;
+  CertificateSettings certificates;
   std::string log_level = "info";
   std::string config_file;      // the --config path, "" when none
   bool help_requested = false;  // --help: print UsageText() and exit
@@ -164,7 +187,7 @@ Status ApplyFlags(const ParsedFlags& flags, ControllerConfig& config, SettingOri
 // TTLs positive with defaultTtl <= maxTtl, namespaces valid names, profiles and the
 // ephemeralContainers and hostNamespaces modes known, workers 1..64, leader election timings
 // (leaseDuration > renewDeadline > 1.2 x retryPeriod) and a valid lease name, addresses host:port,
-// log level.
+// log level; certificates: a Secret name with its Service and cert dir, configurations parse.
 Status ValidateControllerConfig(const ControllerConfig& config, const SettingOrigins& origins);
 
 // True for "name@sha256:<64 lowercase hex>".

@@ -41,6 +41,12 @@ GroupVersionResource DebugSessionsResource() {
 GroupVersionResource DebugSnapshotsResource() {
   return {"ephemera.dev", "v1alpha1", "debugsnapshots", true, ""};
 }
+GroupVersionResource MutatingWebhookConfigurationsResource() {
+  return {"admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", false, ""};
+}
+GroupVersionResource ValidatingWebhookConfigurationsResource() {
+  return {"admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", false, ""};
+}
 
 StatusOr<std::string> CollectionPath(const GroupVersionResource& gvr,
                                      std::string_view namespace_name) {

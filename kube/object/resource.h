@@ -48,6 +48,9 @@ GroupVersionResource LeasesResource();  // coordination.k8s.io/v1
 GroupVersionResource SubjectAccessReviewsResource();
 GroupVersionResource DebugSessionsResource();   // ephemera.dev/v1alpha1
 GroupVersionResource DebugSnapshotsResource();  // ephemera.dev/v1alpha1
+// admissionregistration.k8s.io/v1, cluster-scoped.
+GroupVersionResource MutatingWebhookConfigurationsResource();
+GroupVersionResource ValidatingWebhookConfigurationsResource();
 
 // The collection path: /api/v1/namespaces/ns/pods, /apis/g/v/leases, or, for a namespaced
 // resource with an empty namespace, the all-namespaces path /api/v1/pods. The subresource is not

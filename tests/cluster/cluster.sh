@@ -422,9 +422,14 @@ image_ref() { # docker-image-name
   cat "$stamp"
 }
 
+# EPHEMERA_CLUSTER_IMAGES: the short names of the images to build and load (default: all that
+# images.sh builds unasked); `make demo` names only those it runs.
 build_images() {
-  "$here/images.sh" build
-  for image in $("$here/images.sh" list); do load_image "$image"; done
+  local wanted=()
+  # shellcheck disable=SC2206 # a space-separated list of names
+  [ -z "${EPHEMERA_CLUSTER_IMAGES:-}" ] || wanted=(${EPHEMERA_CLUSTER_IMAGES})
+  "$here/images.sh" build "${wanted[@]}"
+  for image in $("$here/images.sh" list "${wanted[@]}"); do load_image "$image"; done
 }
 
 # ---------------------------------------------------------------------------------------------------

@@ -43,7 +43,11 @@ log() { echo "images: $*" >&2; }
 
 die() { echo "images: error: $*" >&2; exit 1; }
 
+# EPHEMERA_EXTRA_BUILD_TARGETS: more CMake targets built in the same run (`make demo` adds the
+# plugin, so that it compiles beside the images' programs instead of after them).
 build_binaries() { # cmake-target...
+  # shellcheck disable=SC2086 # a space-separated list of targets
+  [ -z "${EPHEMERA_EXTRA_BUILD_TARGETS:-}" ] || set -- "$@" ${EPHEMERA_EXTRA_BUILD_TARGETS}
   [ $# -gt 0 ] || return 0
   if [ ! -f "$build_dir/build.ninja" ]; then
     log "configuring the release build in $build_dir"

@@ -170,31 +170,74 @@ if pdb["spec"]["minAvailable"] != 1:
 if "NetworkPolicy" not in kinds:
     err("no NetworkPolicy")
 
-# Webhooks: distinct names from the host-run test's, Fail, and a caBundle that signed the Secret's cert.
+# Webhooks: distinct names from the host-run test's, Fail, and (certificates.mode helm) a caBundle
+# that signed the Secret's cert, or (controller, the default) no certificate at all: the controller
+# makes it, sets the caBundle and may touch only its own Secrets and webhook configurations.
 host_names = {"ephemera-requester", "ephemera-policy", "ephemera-ephemeral-containers"}
-(secret,) = [s for s in kinds["Secret"] if s["type"] == "kubernetes.io/tls"
-             and s["metadata"]["name"].endswith("-webhook-tls")]
-with tempfile.TemporaryDirectory() as tmp:
-    for key in ("ca.crt", "tls.crt"):
-        open(os.path.join(tmp, key), "wb").write(base64.b64decode(secret["data"][key]))
-    for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
-        (cfg,) = kinds[kind]
-        if cfg["metadata"]["name"] in host_names:
-            err(f"{kind} is named like tests/e2e/webhooks.yaml.in's: {cfg['metadata']['name']}")
+tls_secrets = [s for s in kinds.get("Secret", []) if s["type"] == "kubernetes.io/tls"]
+(cm,) = [m for m in kinds["ConfigMap"] if m["metadata"]["name"].endswith("-config")]
+controller_config = yaml.safe_load(cm["data"]["config.yaml"])
+configurations = [cfg for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
+                  for cfg in kinds[kind]]
+for cfg in configurations:
+    if cfg["metadata"]["name"] in host_names:
+        err(f"{cfg['kind']} is named like tests/e2e/webhooks.yaml.in's: {cfg['metadata']['name']}")
+    for wh in cfg["webhooks"]:
+        for field, want in (("failurePolicy", "Fail"), ("sideEffects", "None"),
+                            ("matchPolicy", "Equivalent"), ("admissionReviewVersions", ["v1"])):
+            if wh.get(field) != want:
+                err(f"{cfg['kind']} {wh['name']}: {field} is {wh.get(field)!r}, not {want!r}")
+if "certificates" in controller_config:
+    kept = controller_config["certificates"]
+    if tls_secrets:
+        err(f"certificates.mode controller renders certificate Secrets: {[s['metadata']['name'] for s in tls_secrets]}")
+    refs = {("mutating/" if c["kind"].startswith("Mutating") else "validating/") + c["metadata"]["name"]
+            for c in configurations}
+    if set(kept["webhookConfigurations"]) != refs:
+        err(f"the controller sets the caBundle of {kept['webhookConfigurations']}, the chart renders {sorted(refs)}")
+    if not kept["webhookConfigurations"][0].startswith("mutating/"):
+        err("the Secrets' owner is not the mutating webhook configuration")
+    for cfg in configurations:
         for wh in cfg["webhooks"]:
-            for field, want in (("failurePolicy", "Fail"), ("sideEffects", "None"),
-                                ("matchPolicy", "Equivalent"), ("admissionReviewVersions", ["v1"])):
-                if wh.get(field) != want:
-                    err(f"{kind} {wh['name']}: {field} is {wh.get(field)!r}, not {want!r}")
-            if base64.b64decode(wh["clientConfig"]["caBundle"]) != base64.b64decode(secret["data"]["ca.crt"]):
-                err(f"{kind} caBundle is not the Secret's ca.crt")
-            svc = wh["clientConfig"]["service"]
-            host = f"{svc['name']}.{svc['namespace']}.svc"
-    verify = subprocess.run(["openssl", "verify", "-CAfile", os.path.join(tmp, "ca.crt"),
-                             "-verify_hostname", host, os.path.join(tmp, "tls.crt")],
-                            capture_output=True, text=True)
-    if verify.returncode != 0:
-        err(f"the serving certificate does not verify for {host}: {verify.stdout}{verify.stderr}")
+            if "caBundle" in wh["clientConfig"]:
+                err(f"{cfg['kind']} {wh['name']} renders a caBundle in controller mode")
+    services = {s["metadata"]["name"] for s in kinds["Service"]}
+    for key in ("webhookService", "metricsService"):
+        if kept[key] not in services:
+            err(f"certificates.{key} {kept[key]} is not a Service of the chart: {services}")
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    for name in ("webhook-tls", "metrics-tls"):
+        if volumes[name].get("emptyDir", {}).get("medium") != "Memory":
+            err(f"volume {name} is not an in-memory emptyDir: {volumes[name]}")
+    if expect_rbac == "yes":
+        (role,) = kinds["Role"]
+        named = [r for r in role["rules"] if "secrets" in r.get("resources", []) and r.get("resourceNames")]
+        if [(sorted(r["resourceNames"]), r["verbs"]) for r in named] != \
+                [(sorted([kept["webhookSecret"], kept["metricsSecret"]]), ["update"])]:
+            err(f"the Role does not grant update on exactly the two certificate Secrets: {named}")
+        granted = {(res, n) for cr in kinds["ClusterRole"] for r in cr["rules"]
+                   for res in r.get("resources", []) if res.endswith("webhookconfigurations")
+                   for n in r.get("resourceNames", ["*ALL*"])}
+        wanted = {(("mutating" if ref.startswith("mutating/") else "validating") + "webhookconfigurations",
+                   ref.split("/", 1)[1]) for ref in kept["webhookConfigurations"]}
+        if granted != wanted:
+            err(f"webhook configurations the controller may update: {sorted(granted)}, not {sorted(wanted)}")
+else:
+    (secret,) = [s for s in tls_secrets if s["metadata"]["name"].endswith("-webhook-tls")]
+    with tempfile.TemporaryDirectory() as tmp:
+        for key in ("ca.crt", "tls.crt"):
+            open(os.path.join(tmp, key), "wb").write(base64.b64decode(secret["data"][key]))
+        for cfg in configurations:
+            for wh in cfg["webhooks"]:
+                if base64.b64decode(wh["clientConfig"]["caBundle"]) != base64.b64decode(secret["data"]["ca.crt"]):
+                    err(f"{cfg['kind']} caBundle is not the Secret's ca.crt")
+                svc = wh["clientConfig"]["service"]
+                host = f"{svc['name']}.{svc['namespace']}.svc"
+        verify = subprocess.run(["openssl", "verify", "-CAfile", os.path.join(tmp, "ca.crt"),
+                                 "-verify_hostname", host, os.path.join(tmp, "tls.crt")],
+                                capture_output=True, text=True)
+        if verify.returncode != 0:
+            err(f"the serving certificate does not verify for {host}: {verify.stdout}{verify.stderr}")
 
 # helm test: one pod from the controller image (by digest), restricted like the controller, not
 # selected by the controller's Deployment or NetworkPolicy, as a ServiceAccount that may only
@@ -238,9 +281,21 @@ PY
 test_template() {
   find_helm
   if render defaults -f "$ci_values" && check_manifests "$work/defaults.yaml" ephemera-test yes yes ephemera; then
-    pass "renders with the CI values: labels, release namespace, restricted pods, RBAC without wildcards, webhook certificate"
+    pass "renders with the CI values: labels, release namespace, restricted pods, RBAC without wildcards, no certificate (the controller's, with rights on its own Secrets and webhooks only)"
   else
     fail "rendering with the CI values"; sed 's/^/    /' "$work/defaults.err"
+  fi
+  if render helm-mode -f "$ci_values" --set certificates.mode=helm &&
+     check_manifests "$work/helm-mode.yaml" ephemera-test yes yes ephemera; then
+    pass "certificates.mode=helm: a webhook certificate that verifies for the Service, its CA as caBundle"
+  else
+    fail "rendering with certificates.mode=helm"; sed 's/^/    /' "$work/helm-mode.err"
+  fi
+  if render ec-webhook -f "$ci_values" --set webhooks.ephemeralContainers.enabled=true &&
+     check_manifests "$work/ec-webhook.yaml" ephemera-test yes yes ephemera; then
+    pass "with the pods/ephemeralcontainers webhook the controller also sets its caBundle, and may"
+  else
+    fail "rendering with webhooks.ephemeralContainers.enabled=true"; sed 's/^/    /' "$work/ec-webhook.err"
   fi
   if render no-rbac -f "$ci_values" --set rbac.create=false &&
      check_manifests "$work/no-rbac.yaml" ephemera-test no yes ephemera; then
@@ -506,6 +561,22 @@ test_gitops() {
   # A real CA for existingSecret (the schema wants a PEM certificate).
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=gitops-test-ca \
     -keyout "$work/ca.key" -out "$work/ca.crt" 2>/dev/null
+  # The defaults: the controller makes the certificates and the mark key.
+  if render default-1 -f "$ci_values" && render default-2 -f "$ci_values"; then
+    if cmp -s "$work/default-1.yaml" "$work/default-2.yaml"; then
+      pass "the default values: helm template twice is byte-identical"
+    else
+      fail "the default values: two renders differ:"; diff "$work/default-1.yaml" "$work/default-2.yaml" | head -n 20
+    fi
+  else
+    fail "rendering the default values"; sed 's/^/    /' "$work/default-1.err"
+  fi
+  if render default-helm -f "$ci_values" --set certificates.mode=helm && render default-helm-2 -f "$ci_values" --set certificates.mode=helm &&
+     ! cmp -s "$work/default-helm.yaml" "$work/default-helm-2.yaml"; then
+    pass "certificates.mode=helm renders new certificates each time (the comparison above can fail)"
+  else
+    fail "certificates.mode=helm rendered the same certificate twice: the byte-identical check proves nothing"
+  fi
   local gitops=(-f "$ci_values" --set markKey.create=false)
   local existing=(--set certificates.mode=existingSecret --set webhooks.certificate.existingSecret=my-webhook-tls
     --set metrics.certificate.existingSecret=my-metrics-tls --set-file "webhooks.certificate.caBundle=$work/ca.crt")

@@ -190,6 +190,37 @@ helm_test_passes_through_the_parent() {
 check "helm test of the parent release runs the subchart's install check, which passes with the given CA" \
   helm_test_passes_through_the_parent
 
+# The same test must fail, and say why, when the API server cannot trust the webhook: the mutating
+# webhook's caBundle is swapped for another CA's (nothing puts it back in this mode), then restored.
+helm_test_fails_on_a_wrong_ca() {
+  local config=$release-ephemera-mutating-webhook original out=0
+  original=$(as admin get mutatingwebhookconfiguration "$config" -o jsonpath='{.webhooks[0].clientConfig.caBundle}')
+  [ -n "$original" ]
+  set_ca_bundle() {
+    as admin patch mutatingwebhookconfiguration "$config" --type=json -p "[{\"op\": \"replace\",
+      \"path\": \"/webhooks/0/clientConfig/caBundle\", \"value\": \"$1\"}]" >/dev/null
+  }
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=not-ephemera \
+    -keyout "$work/wrong-ca.key" -out "$work/wrong-ca.crt" 2>/dev/null
+  # The check runs in a subshell: its EXIT trap puts the CA back however it ends.
+  trap 'set_ca_bundle "$original"' EXIT
+  set_ca_bundle "$(base64 -w0 "$work/wrong-ca.crt")"
+  "$helm" --kubeconfig "$kubeconfig" -n "$namespace" test "$release" --timeout 2m >"$work/helm-test-wrong.out" 2>&1 || out=$?
+  as admin -n "$namespace" logs "pod/$release-ephemera-check-install" >"$work/check-install.log" 2>&1 || true
+  set_ca_bundle "$original"
+  trap - EXIT
+  [ "$out" -ne 0 ] || { echo "helm test passed with a wrong caBundle:"; cat "$work/helm-test-wrong.out"; return 1; }
+  if ! grep -q "FAIL: the API server calls Ephemera's webhooks" "$work/check-install.log" ||
+     ! grep -q "certificate signed by unknown authority" "$work/check-install.log" ||
+     ! grep -q "caBundle" "$work/check-install.log"; then
+    cat "$work/check-install.log"; return 1
+  fi
+  # Put back, the test passes again (the failed run's pod is replaced, then removed).
+  helm_test_passes_through_the_parent
+}
+check "helm test fails, naming the unknown authority and the caBundle, when the API server cannot trust the webhook's certificate; passes again once it is put back" \
+  helm_test_fails_on_a_wrong_ca
+
 uninstall_leaves_no_chart_object() {
   as admin -n team-a delete debugsession gitops-s1 --wait=true --timeout=60s >/dev/null
   "$helm" --kubeconfig "$kubeconfig" -n "$namespace" uninstall "$release" --wait --timeout 2m >/dev/null

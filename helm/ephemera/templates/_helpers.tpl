@@ -84,14 +84,27 @@ app.kubernetes.io/component: controller
 
 {{/*
 How the API server verifies a webhook: the caBundle field (certificates.mode helm or
-existingSecret), or nothing, for cert-manager's cainjector to fill (certManager; see
-ephemera.webhookAnnotations). Call with the root context; indent with nindent.
+existingSecret), or nothing, for the controller (controller) or cert-manager's cainjector
+(certManager; see ephemera.webhookAnnotations) to fill. Call with the root context; indent with nindent.
 */}}
 {{- define "ephemera.webhookCaBundle" -}}
 {{- if eq .Values.certificates.mode "helm" }}
 caBundle: {{ (include "ephemera.webhookCertificates" . | fromYaml).caCert | b64enc }}
 {{- else if eq .Values.certificates.mode "existingSecret" }}
 caBundle: {{ .Values.webhooks.certificate.caBundle | b64enc }}
+{{- end }}
+{{- end }}
+
+{{/*
+The webhook configurations that call the controller, as a YAML list of kind/name ("mutating/NAME",
+"validating/NAME"); the first owns what the controller creates (certificates.mode controller).
+*/}}
+{{- define "ephemera.webhookConfigurationRefs" -}}
+{{- $fullname := include "ephemera.fullname" . -}}
+- mutating/{{ $fullname }}-mutating-webhook
+- validating/{{ $fullname }}-validating-webhook
+{{- if .Values.webhooks.ephemeralContainers.enabled }}
+- validating/{{ $fullname }}-ephemeral-containers-webhook
 {{- end }}
 {{- end }}
 
@@ -189,10 +202,21 @@ checksum annotation all see the same certificate. Call with the root context.
 {{- end }}
 {{- end }}
 
-{{/* The controller's configuration file (--config): the cluster policy. */}}
+{{/* The controller's configuration file (--config): the cluster policy, and under
+certificates.mode controller the certificates it keeps itself. */}}
 {{- define "ephemera.controllerConfig" -}}
 policy:
   {{- toYaml .Values.policy | nindent 2 }}
+{{- if eq .Values.certificates.mode "controller" }}
+certificates:
+  webhookSecret: {{ include "ephemera.webhookSecretName" . }}
+  webhookService: {{ include "ephemera.webhookServiceName" . }}
+  webhookConfigurations:
+    {{- include "ephemera.webhookConfigurationRefs" . | nindent 4 }}
+  metricsSecret: {{ include "ephemera.metricsSecretName" . }}
+  metricsService: {{ include "ephemera.metricsServiceName" . }}
+  validity: {{ mul (int .Values.webhooks.certificate.validityDays) 24 }}h
+{{- end }}
 {{- with .Values.webhooks.clientAuth }}
 {{- if .caBundle }}
 webhookClientCaFile: /etc/ephemera/config/webhook-client-ca.crt

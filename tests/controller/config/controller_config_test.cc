@@ -460,6 +460,60 @@ TEST(ControllerConfigErrorTest, WebhookClientAuthentication) {
   EXPECT_CONTAINS(without_ca.status().message(), "require needs webhookClientCaFile");
 }
 
+// certificates.*: the Secrets the controller keeps its own serving certificates in.
+TEST(ControllerConfigTest, CertificatesTheControllerKeeps) {
+  const std::vector<std::string> base = {"--snapshot-image=img:dev", "--allow-unpinned-image"};
+  const auto load = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), base.begin(), base.end());
+    return LoadControllerConfig(Sources(args));
+  };
+  auto defaults = load({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_TRUE(defaults->certificates.webhook_secret.empty());
+  EXPECT_EQ(defaults->certificates.validity, 8760h);
+
+  auto loaded =
+      load({"--webhook-cert-dir=/run/w", "--webhook-cert-secret=e-webhook-tls",
+            "--webhook-service=e-webhook", "--webhook-configurations=mutating/e-m,validating/e-v",
+            "--metrics-cert-dir=/run/m", "--metrics-cert-secret=e-metrics-tls",
+            "--metrics-service=e-metrics", "--certificate-validity=720h"});
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->certificates.webhook_secret, "e-webhook-tls");
+  EXPECT_EQ(loaded->certificates.webhook_service, "e-webhook");
+  EXPECT_EQ(loaded->certificates.webhook_configurations,
+            (std::vector<std::string>{"mutating/e-m", "validating/e-v"}));
+  EXPECT_EQ(loaded->certificates.metrics_secret, "e-metrics-tls");
+  EXPECT_EQ(loaded->certificates.metrics_service, "e-metrics");
+  EXPECT_EQ(loaded->certificates.validity, 720h);
+
+  const struct {
+    std::vector<std::string> args;
+    std::string message;
+  } errors[] = {
+      {{"--webhook-cert-secret=e-webhook-tls", "--webhook-cert-dir=/run/w"},
+       "certificates.webhookSecret needs certificates.webhookService"},
+      {{"--webhook-cert-secret=e-webhook-tls", "--webhook-service=e-webhook"},
+       "certificates.webhookSecret needs webhookCertDir"},
+      {{"--metrics-cert-secret=e-metrics-tls", "--metrics-service=e-metrics"},
+       "certificates.metricsSecret needs metricsCertDir"},
+      {{"--webhook-cert-secret=Bad_Name", "--webhook-service=e", "--webhook-cert-dir=/w"},
+       "\"Bad_Name\" is not a valid Secret name"},
+      {{"--webhook-configurations=mutating/e-m"}, "needs certificates.webhookSecret"},
+      {{"--webhook-cert-secret=s", "--webhook-service=e", "--webhook-cert-dir=/w",
+        "--webhook-configurations=webhook/e-m"},
+       "\"webhook/e-m\" is not a webhook configuration: write mutating/NAME"},
+      {{"--webhook-cert-secret=s", "--webhook-service=e", "--webhook-cert-dir=/w",
+        "--certificate-validity=1h"},
+       "certificates.validity must be at least 24h"},
+  };
+  for (const auto& error : errors) {
+    auto refused = load(error.args);
+    ASSERT_FALSE(refused.ok()) << error.message;
+    EXPECT_CONTAINS(refused.status().message(), error.message);
+    EXPECT_CONTAINS(refused.status().message(), "flag --");
+  }
+}
+
 // spec.redaction.pii: the policy's default (standard) and minimum (none), each validated, and a
 // default that masks less than the minimum refused.
 TEST(ControllerConfigTest, PiiPolicyDefaultsAndLimits) {
