@@ -20,7 +20,8 @@
 // is killed and its row says so (its freeze figures are then lower bounds). Run as root (or with
 // CAP_SYS_PTRACE).
 //
-//   ephemera-bench-freeze [--runs R] [--threads N,M,...] [--depth D]
+//   ephemera-bench-freeze [--runs R] [--threads N,M,...] [--depth D] [--json FILE]
+// --json FILE also writes each row (tool medians, ms) for bench/plot_bars.py.
 // --depth: each worker spins D calls deep (default 1). Server threads typically sit 20-60 frames
 // deep; a tool that unwinds while the thread is stopped (eu-stack, gdb) freezes it longer the
 // deeper it is, while CaptureStacks copies a fixed slice of stack and unwinds after the thread runs
@@ -35,6 +36,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -512,6 +514,18 @@ double LoadAverage() {
   return load;
 }
 
+// One row of the --json file (bench/plot_bars.py draws them): the tool's medians in milliseconds.
+std::string JsonRow(int threads, const char* tool, const Summary& s) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "{\"threads\": %d, \"method\": \"%s\", \"runs\": %zu, \"p50_ms\": %.4f, "
+                "\"p90_ms\": %.4f, \"max_ms\": %.4f, \"total_ms\": %.4f, \"wall_ms\": %.1f, "
+                "\"timed_out\": %s}",
+                threads, tool, s.runs, s.p50, s.p90, s.max, s.total, s.wall,
+                s.timed_out ? "true" : "false");
+  return buf;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -519,8 +533,11 @@ int main(int argc, char** argv) {
   int runs = 5;
   std::vector<int> thread_counts = {10, 100, 1000};
   int depth = 1;
+  std::string json_path;
+  std::vector<std::string> json_rows;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view flag = argv[i];
+    if (flag == "--json") json_path = argv[i + 1];
     if (flag == "--runs") runs = std::max(1, ParseInt(argv[i + 1], runs));
     if (flag == "--depth") depth = std::clamp(ParseInt(argv[i + 1], depth), 1, kMaxDepth);
     if (flag == "--threads") {
@@ -587,6 +604,7 @@ int main(int argc, char** argv) {
         std::printf("%-18s failed: %s\n", ToolName(tools[t]), s.error.c_str());
         continue;
       }
+      json_rows.push_back(JsonRow(threads, ToolName(tools[t]), s));
       std::printf("%-18s %4zu %9.3f %9.3f %9.3f %11.3f %10.1f %8.3f  ", ToolName(tools[t]), s.runs,
                   s.p50, s.p90, s.max, s.total, s.wall, s.noise);
       if (s.timed_out) {
@@ -630,6 +648,20 @@ int main(int argc, char** argv) {
       std::printf("goal >= %.0fx less total freeze than eu-stack: %s\n", kGoalRatioVsEuStack,
                   met ? "met" : "NOT met");
     }
+  }
+  if (!json_path.empty()) {
+    FILE* out = std::fopen(json_path.c_str(), "w");
+    if (out == nullptr) {
+      std::fprintf(stderr, "freeze bench: cannot write %s: %s\n", json_path.c_str(),
+                   std::strerror(errno));
+      return 1;
+    }
+    std::fprintf(out, "[\n");
+    for (size_t i = 0; i < json_rows.size(); ++i) {
+      std::fprintf(out, "  %s%s\n", json_rows[i].c_str(), i + 1 < json_rows.size() ? "," : "");
+    }
+    std::fprintf(out, "]\n");
+    std::fclose(out);
   }
   return 0;
 }

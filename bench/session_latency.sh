@@ -7,7 +7,8 @@
 # session. A benchmark: it prints figures, it does not pass or fail on them.
 #
 #   flock -o /tmp/ephemera-cluster.lock bench/session_latency.sh [--levels 1,10,100] [--timeout SECS]
-#     [--single-rounds R]
+#     [--single-rounds R] [--json FILE]
+# --json FILE writes each level's p50/p90/p99 per method (seconds) for bench/plot_bars.py.
 # Level 1 is measured R times (default 5), one session after the other, Ephemera and baseline
 # alternating, so that its percentiles have more than one sample; the other levels once.
 #
@@ -28,12 +29,14 @@ cluster=$repo/tests/cluster/cluster.sh
 levels=1,10,100
 timeout_secs=420
 single_rounds=5
+json_out=
 while [ $# -gt 0 ]; do
   case $1 in
+    --json) json_out=$2; shift 2 ;;
     --levels) levels=$2; shift 2 ;;
     --timeout) timeout_secs=$2; shift 2 ;;
     --single-rounds) single_rounds=$2; shift 2 ;;
-    *) echo "usage: $0 [--levels 1,10,100] [--timeout SECS] [--single-rounds R]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--levels 1,10,100] [--timeout SECS] [--single-rounds R] [--json FILE]" >&2; exit 2 ;;
   esac
 done
 
@@ -247,6 +250,9 @@ PY
   ratio=$(python3 -c 'import sys; a, b = sys.argv[1:]; print(f"{float(a)/float(b):.2f}x" if a != "-" and b != "-" else "-")' "$ep50" "$dp50")
   printf '| %s | %s/%s | %s | %s | %s | %s/%s | %s | %s | %s | %s |\n' "$level" "$en" "$((level * rounds))" "$ep50" \
     "$ep90" "$ep99" "$dn" "$((level * rounds))" "$dp50" "$dp90" "$dp99" "$ratio" >>"$table"
+  for row in "ephemera $en $ep50 $ep90 $ep99" "kubectl-debug $dn $dp50 $dp90 $dp99"; do
+    echo "$level $row" >>"$work/json-rows"
+  done
   log "level $level done: Ephemera p50 ${ep50}s, kubectl debug p50 ${dp50}s; removing its sessions and pods"
   as admin -n "$ns" delete debugsessions -l "bench.ephemera.dev/group=$eph" --timeout=180s >/dev/null ||
     log "level $level: sessions not yet released"
@@ -258,6 +264,19 @@ echo "Session latency, create -> Completed (seconds; nearest-rank percentiles), 
 echo "| concurrent | Ephemera n | p50 | p90 | p99 | kubectl debug n | p50 | p90 | p99 | p50 ratio |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 cat "$table"
+if [ -n "$json_out" ]; then
+  python3 - "$work/json-rows" "$json_out" <<'PY'
+import json, sys
+rows = []
+for line in open(sys.argv[1]):
+    level, method, n, p50, p90, p99 = line.split()
+    number = lambda v: None if v == "-" else float(v)
+    rows.append({"concurrent": int(level), "method": method.replace("-", " "), "n": int(n),
+                 "p50_s": number(p50), "p90_s": number(p90), "p99_s": number(p99)})
+json.dump(rows, open(sys.argv[2], "w"), indent=1)
+PY
+  log "rows written to $json_out"
+fi
 
 echo
 echo "Ephemera: p50 of when each phase was first seen (seconds after the create call)"

@@ -15,7 +15,7 @@
 #
 #   flock -o /tmp/ephemera-cluster.lock bench/traffic_cluster.sh [--threads 10,100,1000]
 #     [--rate 1000] [--window 20] [--every 2] [--json FILE] [--guaranteed]
-# --json writes every level's rows to FILE (bench/plot_traffic.py draws them).
+# --json writes every level's rows to FILE (bench/plot_bars.py draws them).
 # --guaranteed gives the target pod 1 CPU as request and limit (QoS Guaranteed). On a cluster
 # started with EPHEMERA_NODE_RESERVED_CPUS=0 under `taskset -c 0` (tests/cluster/cluster.sh), the
 # kubelet's static CPU manager then gives the target a core of its own, as latency-sensitive

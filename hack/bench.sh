@@ -36,12 +36,21 @@ for b in "${expected[@]}"; do
   echo
   echo "== $b"
   start=$(date +%s)
-  if ! "$bench_dir/$b"; then
+  args=()
+  [ "$b" = ephemera-bench-freeze ] && args=(--json "$bench_dir/freeze.json")
+  if ! "$bench_dir/$b" "${args[@]}"; then
     echo "bench: $b failed" >&2
     status=1
   fi
   echo "== $b took $(( $(date +%s) - start )) s; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 done
+if [ -s "$bench_dir/freeze.json" ]; then
+  bench/plot_bars.py "$bench_dir/freeze.json" "$bench_dir/freeze.svg" \
+    --title "Total time the target's busy threads were frozen by one stack dump" \
+    --bar total_ms --bar-name "total freeze (sum over threads)" --tick "" \
+    --note "median of the runs; lower is better; the same target for every tool" &&
+    echo "bench: the freeze plot is in $bench_dir/freeze.svg (docs/plots/ holds the one in the docs)"
+fi
 # The same freeze comparison with server-deep stacks: workers spinning 32 calls deep.
 echo
 echo "== ephemera-bench-freeze --threads 10,100 --depth 32"
@@ -61,7 +70,7 @@ elif vegeta=$(hack/build-vegeta.sh | tail -n 1); then
   if bench/traffic.py --target build/release/tests/target/ephemera-target \
     --snapshot build/release/debugpod/snapshot/ephemera-snapshot --vegeta "$vegeta" \
     --json build/release/bench/traffic-host.json; then
-    bench/plot_traffic.py build/release/bench/traffic-host.json build/release/bench/traffic-host.svg &&
+    bench/plot_bars.py build/release/bench/traffic-host.json build/release/bench/traffic-host.svg &&
       echo "bench: the traffic plot is in build/release/bench/traffic-host.svg (docs/plots/ holds the one in the docs)"
   else
     echo "bench: the traffic bench failed" >&2
@@ -94,7 +103,9 @@ else
     cmake --build build/release --target ephemera-controller >/dev/null
   fi
   # Split so that no run holds the cluster for more than about 10 minutes.
-  for cluster_bench in "bench/session_latency.sh --levels 1,10" "bench/session_latency.sh --levels 100" \
+  rm -f build/release/bench/latency-*.json
+  for cluster_bench in "bench/session_latency.sh --levels 1,10 --json build/release/bench/latency-1-10.json" \
+    "bench/session_latency.sh --levels 100 --json build/release/bench/latency-100.json" \
     "bench/session_throughput.sh" \
     "bench/controller_footprint.sh --sessions 0" "bench/controller_footprint.sh --churn-seconds 0" \
     "bench/traffic_cluster.sh --json build/release/bench/traffic-cluster.json" \
@@ -109,8 +120,16 @@ else
     fi
     echo "== $cluster_bench took $(( $(date +%s) - start )) s; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
   done
+  latency_rows=(build/release/bench/latency-*.json)
+  if [ -s "${latency_rows[0]}" ]; then
+    bench/plot_bars.py "${latency_rows[@]}" build/release/bench/session-latency.svg \
+      --title "DebugSession create to Completed, against the same capture with kubectl debug" \
+      --group concurrent --group-label "{} concurrent" --bar p50_s --bar-name p50 \
+      --tick p90_s --tick-name p90 --unit s --note "lower is better; both measured in the same run" &&
+      echo "bench: the session latency plot is in build/release/bench/session-latency.svg"
+  fi
   if [ -s build/release/bench/traffic-cluster.json ]; then
-    bench/plot_traffic.py build/release/bench/traffic-cluster.json build/release/bench/traffic-cluster.svg \
+    bench/plot_bars.py build/release/bench/traffic-cluster.json build/release/bench/traffic-cluster.svg \
       --title "Target latency on the local cluster while it is being captured" --every "2 seconds" &&
       echo "bench: the cluster traffic plot is in build/release/bench/traffic-cluster.svg"
   fi
