@@ -34,6 +34,8 @@ die() { echo "demo: $*" >&2; exit 1; }
 cleanup() {
   local code=$?
   if [ "${KEEP:-0}" != 1 ]; then
+    # While the controller still runs, so that it releases them (its finalizer) and their keys.
+    as alice -n team-a delete debugsession demo demo-orders --ignore-not-found --wait=true --timeout=60s >/dev/null 2>&1 || true
     as alice -n team-a delete deployment shop orders --ignore-not-found --wait=false >/dev/null 2>&1 || true
     as admin -n team-a delete rolebinding demo-alice-ptrace --ignore-not-found >/dev/null 2>&1 || true
     "$helm" --kubeconfig "$admin_kubeconfig" -n "$namespace" uninstall "$release" --wait >/dev/null 2>&1 || true
@@ -169,6 +171,7 @@ for _ in $(seq 1 30); do
   as alice -n team-a logs "$orders" 2>/dev/null | grep -q '^ready' && break
   sleep 1
 done
+"$kubectl" -n team-a delete debugsession demo-orders --ignore-not-found --wait=true >/dev/null
 report=$(mktemp)
 run kubectl ephemera snapshot "$orders" -n team-a --name demo-orders --reason "DEMO-2 orders stall" \
   --ttl 45s --capture stacks | tee "$report"

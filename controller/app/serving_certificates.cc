@@ -28,21 +28,21 @@ bool CertificateKeeper::Enabled() const {
 Status CertificateKeeper::SyncOnce() {
   const config::CertificateSettings& settings = config_.certificates;
   const std::string& ns = config_.namespace_name;
+  std::vector<certificates::WebhookConfigurationRef> configurations;
+  for (const std::string& text : settings.webhook_configurations) {
+    auto parsed = certificates::ParseWebhookConfigurationRef(text);
+    if (!parsed.ok()) return parsed.status();
+    configurations.push_back(std::move(*parsed));
+  }
+  // The first configuration owns the Secrets: uninstalling the webhooks removes them too.
+  std::optional<nlohmann::json> owner;
+  if (!configurations.empty()) {
+    auto reference = certificates::OwnerReferenceTo(client_, configurations.front());
+    if (!reference.ok()) return reference.status();
+    owner = std::move(*reference);
+  }
+  owner_ = owner;
   if (!settings.webhook_secret.empty()) {
-    std::vector<certificates::WebhookConfigurationRef> configurations;
-    for (const std::string& text : settings.webhook_configurations) {
-      auto parsed = certificates::ParseWebhookConfigurationRef(text);
-      if (!parsed.ok()) return parsed.status();
-      configurations.push_back(std::move(*parsed));
-    }
-    // The first configuration owns the Secret: uninstalling the webhooks removes it too.
-    std::optional<nlohmann::json> owner;
-    if (!configurations.empty()) {
-      auto reference = certificates::OwnerReferenceTo(client_, configurations.front());
-      if (!reference.ok()) return reference.status();
-      owner = std::move(*reference);
-    }
-    owner_ = owner;
     auto certificate = certificates::EnsureServingSecret(
         client_,
         {.secret = {ns, settings.webhook_secret},
@@ -70,7 +70,7 @@ Status CertificateKeeper::SyncOnce() {
          .common_name = settings.metrics_service + "." + ns + ".svc",
          .names = names,
          .validity = settings.validity},
-        clock_.Now(), std::nullopt);
+        clock_.Now(), owner);
     if (!certificate.ok()) return certificate.status();
     EPHEMERA_RETURN_IF_ERROR(
         certificates::WriteServingFiles(config_.metrics_cert_dir, *certificate));

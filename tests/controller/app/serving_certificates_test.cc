@@ -91,7 +91,7 @@ TEST_F(CertificateKeeperTest, SetsUpSecretsFilesAndCaBundles) {
                   .ok());
   EXPECT_EQ(ReadFile(root_ + "/webhook/tls.crt"), served.cert_pem);
   EXPECT_EQ(ReadFile(root_ + "/webhook/tls.key"), served.key_pem);
-  // Owned by the first configuration: uninstalling the webhooks removes the Secret.
+  // Owned by the first configuration: uninstalling the webhooks removes the Secrets.
   EXPECT_EQ(webhook["metadata"]["ownerReferences"][0]["name"], "e-m");
   EXPECT_EQ(webhook["metadata"]["ownerReferences"][0]["kind"], "MutatingWebhookConfiguration");
   for (const nlohmann::json& configuration :
@@ -111,7 +111,7 @@ TEST_F(CertificateKeeperTest, SetsUpSecretsFilesAndCaBundles) {
                   .ok());
   EXPECT_NE(metrics_served.ca_pem, served.ca_pem);  // a CA of its own
   EXPECT_EQ(ReadFile(root_ + "/metrics/tls.crt"), metrics_served.cert_pem);
-  EXPECT_FALSE(metrics["metadata"].contains("ownerReferences"));
+  EXPECT_EQ(metrics["metadata"]["ownerReferences"], webhook["metadata"]["ownerReferences"]);
 }
 
 TEST_F(CertificateKeeperTest, MendsACaBundleThatASyncRemoved) {
