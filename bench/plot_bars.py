@@ -14,7 +14,7 @@ import math
 
 COLOURS = {"undisturbed": "#7f7f7f", "ephemera restricted": "#2b8cbe",
            "ephemera ptrace": "#08589e", "eu-stack": "#e6550d", "gdb": "#a63603",
-           "kubectl debug eu-stack": "#e6550d", "kubectl debug empty": "#fdae6b",
+           "kubectl debug eu-stack": "#e6550d", "kubectl debug empty": "#fdae6b", "gdb -batch": "#a63603",
            "CaptureStacks": "#2b8cbe", "ephemera-snapshot": "#08589e",
            "ephemera": "#2b8cbe", "kubectl debug": "#e6550d"}
 WIDTH, HEIGHT = 900, 420
@@ -75,8 +75,9 @@ def main():
     while decade <= high * 1.0001:
         out.append(f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(decade):.1f}" '
                    f'y2="{y(decade):.1f}" stroke="#ddd"/>')
+        label = f"{decade:g}" if 1e-3 <= decade <= 1e4 else f"1e{round(math.log10(decade))}"
         out.append(f'<text x="{LEFT - 6}" y="{y(decade) + 4:.1f}" text-anchor="end">'
-                   f'{decade:g} {escape(args.unit)}</text>')
+                   f'{label} {escape(args.unit)}</text>')
         decade *= 10
     group_w = plot_w / len(levels)
     bar_w = group_w * 0.8 / len(methods)

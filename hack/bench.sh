@@ -46,10 +46,13 @@ for b in "${expected[@]}"; do
 done
 if [ -s "$bench_dir/freeze.json" ]; then
   bench/plot_bars.py "$bench_dir/freeze.json" "$bench_dir/freeze.svg" \
-    --title "Total time the target's busy threads were frozen by one stack dump" \
-    --bar total_ms --bar-name "total freeze (sum over threads)" --tick "" \
+    --title "Total time the target's busy threads were frozen by one stack dump (sum over threads)" \
+    --bar total_ms --bar-name "total freeze" --tick "" \
     --note "median of the runs; lower is better; the same target for every tool" &&
-    echo "bench: the freeze plot is in $bench_dir/freeze.svg (docs/plots/ holds the one in the docs)"
+    bench/plot_bars.py "$bench_dir/freeze.json" "$bench_dir/freeze-wall.svg" \
+      --title "Wall time of one stack dump of every thread" --bar wall_ms --bar-name "tool wall time" \
+      --tick "" --note "median of the runs; lower is better" &&
+    echo "bench: the freeze plots are in $bench_dir/freeze.svg and freeze-wall.svg (docs/plots/ holds those in the docs)"
 fi
 # The same freeze comparison with server-deep stacks: workers spinning 32 calls deep.
 echo

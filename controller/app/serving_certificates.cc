@@ -42,17 +42,25 @@ Status CertificateKeeper::SyncOnce() {
     owner = std::move(*reference);
   }
   owner_ = owner;
-  if (!settings.webhook_secret.empty()) {
-    auto certificate = certificates::EnsureServingSecret(
-        client_,
-        {.secret = {ns, settings.webhook_secret},
-         .common_name = settings.webhook_service + "." + ns + ".svc",
-         .names = ServiceDnsNames(settings.webhook_service, ns),
-         .validity = settings.validity},
-        clock_.Now(), owner);
+  const auto keep = [&](const std::string& secret, const std::string& service,
+                        std::vector<std::string> names,
+                        const std::string& dir) -> StatusOr<certificates::ServingCertificate> {
+    auto certificate =
+        certificates::EnsureServingSecret(client_,
+                                          {.secret = {ns, secret},
+                                           .common_name = service + "." + ns + ".svc",
+                                           .names = std::move(names),
+                                           .validity = settings.validity},
+                                          clock_.Now(), owner);
     if (!certificate.ok()) return certificate.status();
-    EPHEMERA_RETURN_IF_ERROR(
-        certificates::WriteServingFiles(config_.webhook_cert_dir, *certificate));
+    EPHEMERA_RETURN_IF_ERROR(certificates::WriteServingFiles(dir, *certificate));
+    return certificate;
+  };
+  if (!settings.webhook_secret.empty()) {
+    auto certificate =
+        keep(settings.webhook_secret, settings.webhook_service,
+             ServiceDnsNames(settings.webhook_service, ns), config_.webhook_cert_dir);
+    if (!certificate.ok()) return certificate.status();
     for (const certificates::WebhookConfigurationRef& configuration : configurations) {
       auto injected = certificates::InjectCaBundle(client_, configuration, certificate->ca_pem);
       if (!injected.ok()) return injected.status();
@@ -64,16 +72,9 @@ Status CertificateKeeper::SyncOnce() {
   if (!settings.metrics_secret.empty()) {
     std::vector<std::string> names = ServiceDnsNames(settings.metrics_service, ns);
     names.insert(names.end(), {"localhost", "127.0.0.1"});
-    auto certificate = certificates::EnsureServingSecret(
-        client_,
-        {.secret = {ns, settings.metrics_secret},
-         .common_name = settings.metrics_service + "." + ns + ".svc",
-         .names = names,
-         .validity = settings.validity},
-        clock_.Now(), owner);
+    auto certificate = keep(settings.metrics_secret, settings.metrics_service, std::move(names),
+                            config_.metrics_cert_dir);
     if (!certificate.ok()) return certificate.status();
-    EPHEMERA_RETURN_IF_ERROR(
-        certificates::WriteServingFiles(config_.metrics_cert_dir, *certificate));
   }
   return OkStatus();
 }
