@@ -143,11 +143,9 @@ StatusOr<std::string> PrivateKeyPem(EVP_PKEY* key) {
 }
 
 StatusOr<X509Ptr> ParseCertificatePem(std::string_view pem) {
-  BioPtr bio = ReadOnlyBio(pem);
-  X509Ptr certificate(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-  ERR_clear_error();
-  if (!certificate) return InvalidArgumentError("no PEM certificate");
-  return certificate;
+  std::vector<X509Ptr> certificates = ParseCertificatesPem(pem);
+  if (certificates.empty()) return InvalidArgumentError("no PEM certificate");
+  return std::move(certificates.front());
 }
 
 std::vector<X509Ptr> ParseCertificatesPem(std::string_view pem) {

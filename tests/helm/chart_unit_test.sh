@@ -561,16 +561,21 @@ test_gitops() {
   # A real CA for existingSecret (the schema wants a PEM certificate).
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=gitops-test-ca \
     -keyout "$work/ca.key" -out "$work/ca.crt" 2>/dev/null
-  # The defaults: the controller makes the certificates and the mark key.
-  if render default-1 -f "$ci_values" && render default-2 -f "$ci_values"; then
-    if cmp -s "$work/default-1.yaml" "$work/default-2.yaml"; then
-      pass "the default values: helm template twice is byte-identical"
+  # renders_twice_the_same LABEL WHAT ARGS...: helm template twice gives the same bytes.
+  renders_twice_the_same() {
+    local label=$1 what=$2; shift 2
+    if render "$label-1" "$@" && render "$label-2" "$@"; then
+      if cmp -s "$work/$label-1.yaml" "$work/$label-2.yaml"; then
+        pass "$what: helm template twice is byte-identical"
+      else
+        fail "$what: two renders differ:"; diff "$work/$label-1.yaml" "$work/$label-2.yaml" | head -n 20
+      fi
     else
-      fail "the default values: two renders differ:"; diff "$work/default-1.yaml" "$work/default-2.yaml" | head -n 20
+      fail "rendering $what"; sed 's/^/    /' "$work/$label-1.err"
     fi
-  else
-    fail "rendering the default values"; sed 's/^/    /' "$work/default-1.err"
-  fi
+  }
+  # The defaults: the controller makes the certificates and the mark key.
+  renders_twice_the_same default "the default values" -f "$ci_values"
   if render default-helm -f "$ci_values" --set certificates.mode=helm && render default-helm-2 -f "$ci_values" --set certificates.mode=helm &&
      ! cmp -s "$work/default-helm.yaml" "$work/default-helm-2.yaml"; then
     pass "certificates.mode=helm renders new certificates each time (the comparison above can fail)"
@@ -583,15 +588,7 @@ test_gitops() {
   for mode in certManager existingSecret; do
     local extra=(--set certificates.mode=certManager)
     [ "$mode" = existingSecret ] && extra=("${existing[@]}")
-    if render "$mode-1" "${gitops[@]}" "${extra[@]}" && render "$mode-2" "${gitops[@]}" "${extra[@]}"; then
-      if cmp -s "$work/$mode-1.yaml" "$work/$mode-2.yaml"; then
-        pass "certificates.mode=$mode with markKey.create=false: helm template twice is byte-identical"
-      else
-        fail "certificates.mode=$mode: two renders differ:"; diff "$work/$mode-1.yaml" "$work/$mode-2.yaml" | head -n 20
-      fi
-    else
-      fail "rendering certificates.mode=$mode"; sed 's/^/    /' "$work/$mode-1.err"
-    fi
+    renders_twice_the_same "$mode" "certificates.mode=$mode with markKey.create=false" "${gitops[@]}" "${extra[@]}"
   done
   if python3 - "$work/certManager-1.yaml" "$work/existingSecret-1.yaml" "$work/ca.crt" <<'PY'
 import base64, sys, yaml
