@@ -270,19 +270,16 @@ int Run(int argc, char** argv) {
   // then kept up to date in the background.
   app::CertificateKeeper certificate_keeper(client, clock, *cfg, log);
   std::jthread certificate_upkeep;
-  std::optional<nlohmann::json> owner;
   if (certificate_keeper.Enabled()) {
     if (!certificate_keeper.WaitUntilSynced(stop.get_token())) return 0;  // stopped while waiting
     log.Info("Serving certificates ready", {{"webhookSecret", cfg->certificates.webhook_secret},
                                             {"metricsSecret", cfg->certificates.metrics_secret}});
-    owner = certificate_keeper.OwnerReference();
     certificate_upkeep = std::jthread(
         [&certificate_keeper](const std::stop_token& s) { certificate_keeper.Run(s); });
   }
 
-  // A mark key the controller creates is owned like its certificates: by the chart's webhooks.
   const std::optional<std::string> mark_key =
-      app::WaitForMarkKey(client, clock, cfg->namespace_name, log, stop.get_token(), owner);
+      app::WaitForMarkKey(client, clock, cfg->namespace_name, log, stop.get_token());
   if (!mark_key) return 0;  // stopped while waiting
 
   // Events go out in the background, on the API budget the control loop leaves over.

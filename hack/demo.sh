@@ -58,15 +58,6 @@ if "$helm" --kubeconfig "$admin_kubeconfig" -n "$namespace" status "$release" >/
   die "release $release is already installed in $namespace (a previous KEEP=1 demo?); remove it with: $helm --kubeconfig $admin_kubeconfig -n $namespace uninstall $release"
 fi
 
-# A controller run on this host (make run, the host-run tests) leaves a mark key of its own, not owned
-# by the release: remove it so that the release's controller makes one that goes with the release.
-if [ -n "$(as admin -n "$namespace" get secret ephemera-mark-key --ignore-not-found -o name)" ] &&
-  [ -z "$(as admin -n "$namespace" get secret ephemera-mark-key -o jsonpath='{.metadata.ownerReferences}')" ] &&
-  [ "$(as admin -n "$namespace" get secret ephemera-mark-key -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}')" != Helm ]; then
-  echo "demo: removing $namespace/ephemera-mark-key left by a controller run on this host"
-  as admin -n "$namespace" delete secret ephemera-mark-key >/dev/null
-fi
-
 say "1. The operator installs Ephemera with Helm (2 replicas, webhooks, least RBAC)"
 explain "A cluster operator installs the chart once per cluster. It runs two controller replicas" \
   "(one leads through a Lease, both answer the admission webhooks), the CRDs, and RBAC that lets" \

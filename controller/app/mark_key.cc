@@ -11,10 +11,9 @@ namespace ephemera::app {
 std::optional<std::string> WaitForMarkKey(kube::KubeClient& client, base::Clock& clock,
                                           const std::string& namespace_name,
                                           const logging::Logger& logger,
-                                          const std::stop_token& stop,
-                                          const std::optional<nlohmann::json>& owner_reference) {
+                                          const std::stop_token& stop) {
   for (int attempt = 1; !stop.stop_requested(); ++attempt) {
-    auto key = detection::EnsureMarkKey(client, namespace_name, owner_reference);
+    auto key = detection::EnsureMarkKey(client, namespace_name);
     if (key.ok()) return std::move(*key);
     logger.Warn("Cannot load the mark key; retrying",
                 {{"secret", namespace_name + "/" + detection::kMarkKeySecretName},

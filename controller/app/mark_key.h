@@ -4,7 +4,6 @@
 #ifndef EPHEMERA_CONTROLLER_APP_MARK_KEY_H_
 #define EPHEMERA_CONTROLLER_APP_MARK_KEY_H_
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -17,12 +16,11 @@ namespace ephemera::app {
 
 // Reads (or creates) the mark key in `namespace_name`. After a failure it logs a warning and
 // waits attempt seconds (at most 10) on `clock` before the next attempt: the API server may still
-// be starting. nullopt only when `stop` was requested before a key was read. A key it creates
-// carries `owner_reference` when given (detection::EnsureMarkKey).
-std::optional<std::string> WaitForMarkKey(
-    kube::KubeClient& client, base::Clock& clock, const std::string& namespace_name,
-    const logging::Logger& logger, const std::stop_token& stop,
-    const std::optional<nlohmann::json>& owner_reference = {});
+// be starting. nullopt only when `stop` was requested before a key was read.
+std::optional<std::string> WaitForMarkKey(kube::KubeClient& client, base::Clock& clock,
+                                          const std::string& namespace_name,
+                                          const logging::Logger& logger,
+                                          const std::stop_token& stop);
 
 }  // namespace ephemera::app
 

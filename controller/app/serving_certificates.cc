@@ -34,47 +34,53 @@ Status CertificateKeeper::SyncOnce() {
     if (!parsed.ok()) return parsed.status();
     configurations.push_back(std::move(*parsed));
   }
-  // The first configuration owns the Secrets: uninstalling the webhooks removes them too.
+  // The first configuration owns the Secrets: uninstalling the webhooks removes them too. When it
+  // is missing the Secrets are made without an owner (they are only certificates: made again when
+  // needed).
   std::optional<nlohmann::json> owner;
   if (!configurations.empty()) {
     auto reference = certificates::OwnerReferenceTo(client_, configurations.front());
-    if (!reference.ok()) return reference.status();
-    owner = std::move(*reference);
+    if (reference.ok()) {
+      owner = std::move(*reference);
+    } else if (reference.status().code() != StatusCode::kNotFound) {
+      return reference.status();
+    }
   }
-  owner_ = owner;
   const auto keep = [&](const std::string& secret, const std::string& service,
-                        std::vector<std::string> names,
-                        const std::string& dir) -> StatusOr<certificates::ServingCertificate> {
-    auto certificate =
-        certificates::EnsureServingSecret(client_,
-                                          {.secret = {ns, secret},
-                                           .common_name = service + "." + ns + ".svc",
-                                           .names = std::move(names),
-                                           .validity = settings.validity},
-                                          clock_.Now(), owner);
-    if (!certificate.ok()) return certificate.status();
-    EPHEMERA_RETURN_IF_ERROR(certificates::WriteServingFiles(dir, *certificate));
-    return certificate;
+                        std::vector<std::string> names) {
+    return certificates::EnsureServingSecret(client_,
+                                             {.secret = {ns, secret},
+                                              .common_name = service + "." + ns + ".svc",
+                                              .names = std::move(names),
+                                              .validity = settings.validity},
+                                             clock_.Now(), owner);
   };
   if (!settings.webhook_secret.empty()) {
-    auto certificate =
-        keep(settings.webhook_secret, settings.webhook_service,
-             ServiceDnsNames(settings.webhook_service, ns), config_.webhook_cert_dir);
+    auto certificate = keep(settings.webhook_secret, settings.webhook_service,
+                            ServiceDnsNames(settings.webhook_service, ns));
     if (!certificate.ok()) return certificate.status();
     for (const certificates::WebhookConfigurationRef& configuration : configurations) {
       auto injected = certificates::InjectCaBundle(client_, configuration, certificate->ca_pem);
+      if (!injected.ok() && injected.status().code() == StatusCode::kNotFound) {
+        logger_.Warn("Webhook configuration not found; its caBundle is set once it exists",
+                     {{"configuration", configuration.ToString()}});
+        continue;
+      }
       if (!injected.ok()) return injected.status();
       if (*injected) {
         logger_.Info("Set the webhooks' CA bundle", {{"configuration", configuration.ToString()}});
       }
     }
+    EPHEMERA_RETURN_IF_ERROR(
+        certificates::WriteServingFiles(config_.webhook_cert_dir, *certificate));
   }
   if (!settings.metrics_secret.empty()) {
     std::vector<std::string> names = ServiceDnsNames(settings.metrics_service, ns);
     names.insert(names.end(), {"localhost", "127.0.0.1"});
-    auto certificate = keep(settings.metrics_secret, settings.metrics_service, std::move(names),
-                            config_.metrics_cert_dir);
+    auto certificate = keep(settings.metrics_secret, settings.metrics_service, std::move(names));
     if (!certificate.ok()) return certificate.status();
+    EPHEMERA_RETURN_IF_ERROR(
+        certificates::WriteServingFiles(config_.metrics_cert_dir, *certificate));
   }
   return OkStatus();
 }

@@ -7,8 +7,6 @@
 #define EPHEMERA_CONTROLLER_APP_SERVING_CERTIFICATES_H_
 
 #include <chrono>
-#include <nlohmann/json.hpp>
-#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -33,15 +31,15 @@ class CertificateKeeper {
 
   // True when the configuration names a Secret to keep.
   bool Enabled() const;
-  // One pass: each Secret made or renewed when needed, its files written, the caBundles set.
-  // Errors name the object and what failed.
+  // One pass: each Secret made or renewed when needed, the caBundles set, then the files written
+  // (so the API server trusts a new certificate before it is served). A webhook configuration
+  // that does not exist (deleted by hand during an outage, or not applied yet) is logged and
+  // skipped: the servers still start, and the next pass sets its caBundle. Errors name the object
+  // and what failed.
   Status SyncOnce();
   // SyncOnce until it succeeds, logging each failure and waiting attempt seconds (at most 10)
   // between tries: the API server may still be starting. False when `stop` came first.
   bool WaitUntilSynced(const std::stop_token& stop);
-  // The ownerReference the webhook Secret got (the first webhook configuration), once a SyncOnce
-  // has succeeded; nullopt without configurations. Not to be read while Run runs.
-  const std::optional<nlohmann::json>& OwnerReference() const { return owner_; }
   // SyncOnce every `period` until `stop`; failures are logged (the servers keep what they have).
   void Run(const std::stop_token& stop, std::chrono::seconds period = std::chrono::minutes(1));
 
@@ -50,7 +48,6 @@ class CertificateKeeper {
   base::Clock& clock_;
   const config::ControllerConfig& config_;
   const logging::Logger& logger_;
-  std::optional<nlohmann::json> owner_;
 };
 
 }  // namespace ephemera::app

@@ -105,9 +105,21 @@ StatusOr<ServingCertificate> EnsureServingSecret(
       if (created.status().code() == StatusCode::kAlreadyExists) continue;  // read the winner's
       return created.status().WithContext("creating " + where);
     }
+    if (existing->value("type", std::string()) != "kubernetes.io/tls" ||
+        existing->value("immutable", false)) {
+      // Neither can be changed in place: replace the Secret (this incarnation only).
+      kube::DeleteOptions only_this;
+      only_this.precondition_uid =
+          existing->value("metadata", nlohmann::json::object()).value("uid", std::string());
+      const Status deleted = client.Delete(kube::SecretsResource(), spec.secret, only_this);
+      if (!deleted.ok() && deleted.code() != StatusCode::kNotFound &&
+          deleted.code() != StatusCode::kAborted) {
+        return deleted.WithContext("replacing " + where + " (not a kubernetes.io/tls Secret)");
+      }
+      continue;  // created afresh on the next pass
+    }
     issued->ca_pem = BundleWithPrevious(issued->ca_pem, current.ca_pem, now);
     nlohmann::json secret = *existing;
-    secret["type"] = "kubernetes.io/tls";
     secret["data"] = DataOf(*issued);
     auto updated = client.Update(kube::SecretsResource(), spec.secret, secret,
                                  {.field_manager = kFieldManager});
@@ -133,9 +145,26 @@ StatusOr<nlohmann::json> OwnerReferenceTo(kube::KubeClient& client,
                         {"uid", metadata["uid"]}};
 }
 
+namespace {
+
+// True when `bundle` (a caBundle field: base64 of PEM) holds `ca`.
+bool BundleTrusts(const nlohmann::json& bundle, X509* ca) {
+  if (!bundle.is_string()) return false;
+  auto pem = base::Base64Decode(bundle.get<std::string>());
+  if (!pem.ok()) return false;
+  for (const X509Ptr& trusted : ParseCertificatesPem(*pem)) {
+    if (X509_cmp(trusted.get(), ca) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 StatusOr<bool> InjectCaBundle(kube::KubeClient& client,
                               const WebhookConfigurationRef& configuration,
                               std::string_view ca_pem) {
+  auto signer = ParseCertificatePem(ca_pem);
+  if (!signer.ok()) return InvalidArgumentError("the CA bundle to set holds no certificate");
   const std::string bundle = base::Base64Encode(ca_pem);
   const kube::GroupVersionResource resource = ResourceOf(configuration);
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
@@ -147,7 +176,9 @@ StatusOr<bool> InjectCaBundle(kube::KubeClient& client,
       if (!webhook.is_object()) continue;
       nlohmann::json& client_config = webhook["clientConfig"];
       if (!client_config.is_object()) client_config = nlohmann::json::object();
-      if (client_config.value("caBundle", nlohmann::json()) != bundle) {
+      // Already trusting our CA: left alone, so that a replica that has not yet read a renewal
+      // never takes the renewed CA another replica added out of the bundle.
+      if (!BundleTrusts(client_config.value("caBundle", nlohmann::json()), signer->get())) {
         client_config["caBundle"] = bundle;
         changed = true;
       }

@@ -44,7 +44,9 @@ StatusOr<WebhookConfigurationRef> ParseWebhookConfigurationRef(std::string_view 
 // keeps the old CA after the new one while the old is still valid, so a client given the old
 // bundle keeps trusting replicas that have not reloaded yet. A created Secret carries
 // `owner_reference` when given (the webhook configuration: an uninstall that deletes it takes the
-// Secret along). Errors from the API server are returned with context; nothing secret is in them.
+// Secret along). A Secret of that name that is not of type kubernetes.io/tls, or is immutable, is
+// deleted and made anew (neither can change in place). Errors from the API server are returned
+// with context; nothing secret is in them.
 StatusOr<ServingCertificate> EnsureServingSecret(
     kube::KubeClient& client, const ServingSecret& spec, std::chrono::system_clock::time_point now,
     const std::optional<nlohmann::json>& owner_reference);
@@ -53,8 +55,11 @@ StatusOr<ServingCertificate> EnsureServingSecret(
 StatusOr<nlohmann::json> OwnerReferenceTo(kube::KubeClient& client,
                                           const WebhookConfigurationRef& configuration);
 
-// Sets `ca_pem` as clientConfig.caBundle of every webhook in the configuration. Writes only when
-// one differs (true when it wrote); retries a conflicting write with a fresh read, up to 5 times.
+// Sets `ca_pem` as clientConfig.caBundle of every webhook in the configuration whose bundle does
+// not already hold the first certificate of `ca_pem` (the CA that signs what is served): a bundle
+// that trusts it is left alone, so that a replica with an older view never removes a CA that a
+// renewal by another replica added. True when it wrote; retries a conflicting write with a fresh
+// read, up to 5 times; kInvalidArgument when `ca_pem` holds no certificate.
 StatusOr<bool> InjectCaBundle(kube::KubeClient& client,
                               const WebhookConfigurationRef& configuration,
                               std::string_view ca_pem);

@@ -162,7 +162,9 @@ std::vector<X509Ptr> ParseCertificatesPem(std::string_view pem) {
 
 StatusOr<PkeyPtr> ParsePrivateKeyPem(std::string_view pem) {
   BioPtr bio = ReadOnlyBio(pem);
-  PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  // No passphrase: an encrypted key fails here instead of OpenSSL asking on a terminal.
+  const auto no_passphrase = [](char*, int, int, void*) -> int { return 0; };
+  PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr) : nullptr);
   ERR_clear_error();
   if (!key) return InvalidArgumentError("no PEM private key");
   return key;

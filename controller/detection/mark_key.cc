@@ -30,8 +30,7 @@ StatusOr<std::string> KeyFrom(const nlohmann::json& secret) {
 
 }  // namespace
 
-StatusOr<std::string> EnsureMarkKey(kube::KubeClient& client, const std::string& namespace_name,
-                                    const std::optional<nlohmann::json>& owner_reference) {
+StatusOr<std::string> EnsureMarkKey(kube::KubeClient& client, const std::string& namespace_name) {
   auto existing = client.Get(kube::SecretsResource(), {namespace_name, kMarkKeySecretName});
   if (existing.ok()) return KeyFrom(*existing);
   if (existing.status().code() != StatusCode::kNotFound) {
@@ -52,7 +51,6 @@ StatusOr<std::string> EnsureMarkKey(kube::KubeClient& client, const std::string&
         {"labels", {{"app.kubernetes.io/managed-by", "ephemera-controller"}}}}},
       {"type", "ephemera.dev/mark-key"},
       {"data", {{"key", base::Base64Encode(raw)}}}};
-  if (owner_reference) secret["metadata"]["ownerReferences"] = {*owner_reference};
   auto created = client.Create(kube::SecretsResource(), namespace_name, secret,
                                {std::string(kFieldManager), false});
   std::string& encoded = secret["data"]["key"].get_ref<std::string&>();

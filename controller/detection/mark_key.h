@@ -3,8 +3,6 @@
 #ifndef EPHEMERA_CONTROLLER_DETECTION_MARK_KEY_H_
 #define EPHEMERA_CONTROLLER_DETECTION_MARK_KEY_H_
 
-#include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -16,11 +14,8 @@ inline constexpr char kMarkKeySecretName[] = "ephemera-mark-key";
 
 // Reads the key, creating the Secret if it does not exist (a replica that loses the creation race
 // reads the winner's). Errors: the API's (Unavailable and the like: retry), DataLoss when the
-// Secret exists without a usable key. A Secret it creates carries `owner_reference` when given (the
-// chart's webhook configuration: uninstalling the chart removes the key, as it removes one the
-// chart made).
-StatusOr<std::string> EnsureMarkKey(kube::KubeClient& client, const std::string& namespace_name,
-                                    const std::optional<nlohmann::json>& owner_reference = {});
+// Secret exists without a usable key.
+StatusOr<std::string> EnsureMarkKey(kube::KubeClient& client, const std::string& namespace_name);
 
 }  // namespace ephemera::detection
 

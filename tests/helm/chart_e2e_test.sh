@@ -164,14 +164,6 @@ cleanup() {
   admin delete clusterrolebinding chart-e2e-metrics-scraper --ignore-not-found >/dev/null 2>&1
   admin delete certificatesigningrequests -l ephemera.dev/e2e=chart --ignore-not-found >/dev/null 2>&1
   if [ "$installed" = true ] && release_installed; then helm_ -n "$namespace" uninstall "$release" --wait --timeout 2m >/dev/null 2>&1; fi
-  if [ -f "$work/mark-key.json" ]; then
-    python3 -c 'import json, sys
-s = json.load(open(sys.argv[1]))
-for k in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
-    s["metadata"].pop(k, None)
-print(json.dumps(s))' "$work/mark-key.json" | admin create -f - >/dev/null 2>&1 ||
-      log "could not restore $namespace/ephemera-mark-key (saved copy lost with $work)"
-  fi
   if [ "$created_namespace" = true ]; then admin delete namespace "$namespace" --ignore-not-found --timeout=90s >/dev/null 2>&1; fi
   if [ "$crds_existed" = false ]; then admin delete -f "$repo/crds/" --ignore-not-found >/dev/null 2>&1; fi
   if [ "$applied_identities" = true ]; then admin delete -f "$repo/tests/cluster/identities.yaml" --ignore-not-found --wait=false >/dev/null 2>&1; fi
@@ -205,14 +197,6 @@ check() {
 admin get --raw /readyz >/dev/null 2>&1 || die "the API server at $kubeconfig does not answer"
 release_installed && die "release $release already exists in $namespace; run '$helm_bin -n $namespace uninstall $release' first"
 if ! admin get namespace "$namespace" >/dev/null 2>&1; then created_namespace=true; fi
-# A controller run outside Helm (make run, the host-run tests) leaves its own mark key, which Helm
-# will not adopt: set it aside for the run and put it back afterwards.
-if admin -n "$namespace" get secret ephemera-mark-key >/dev/null 2>&1 &&
-   [ "$(admin -n "$namespace" get secret ephemera-mark-key -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}')" != Helm ]; then
-  log "setting aside $namespace/ephemera-mark-key (not Helm's) until the end of the run"
-  admin -n "$namespace" get secret ephemera-mark-key -o json >"$work/mark-key.json"
-  admin -n "$namespace" delete secret ephemera-mark-key >/dev/null
-fi
 admin get crd debugsessions.ephemera.dev >/dev/null 2>&1 || crds_existed=false
 if ! admin get namespace team-a >/dev/null 2>&1; then
   log "applying tests/cluster/identities.yaml (namespace team-a: alice edits, bob views)"
@@ -1035,8 +1019,10 @@ uninstall_leaves_only_crds() {
   local deadline=$((SECONDS + 90)) left
   while :; do
     # The audit anchors (configmap/ephemera-audit-*) stay on purpose: evidence outlives the install
-    # (docs/audit.md says how to remove them).
-    left=$(namespace_objects | comm -13 "$work/objects-before" - | grep -v '^configmap/ephemera-audit-' || true)
+    # (docs/audit.md says how to remove them); so does the mark key the controller made
+    # (markKey.create=false): a new one would make every earlier mark look unsanctioned.
+    left=$(namespace_objects | comm -13 "$work/objects-before" - |
+      grep -v -e '^configmap/ephemera-audit-' -e '^secret/ephemera-mark-key$' || true)
     [ -z "$left" ] && break
     [ $SECONDS -lt $deadline ] || { echo "left in $namespace:"; echo "$left"; return 1; }
     sleep 1
@@ -1047,6 +1033,6 @@ uninstall_leaves_only_crds() {
   admin get crd debugsessions.ephemera.dev debugsnapshots.ephemera.dev >/dev/null ||
     { echo "the CRDs were removed"; return 1; }
 }
-check "helm uninstall leaves nothing in $namespace or cluster-wide but the CRDs" uninstall_leaves_only_crds
+check "helm uninstall leaves nothing in $namespace or cluster-wide but the CRDs (and, on purpose, the audit anchors and the controller's mark key)" uninstall_leaves_only_crds
 
 [ "$failed" -eq 0 ]

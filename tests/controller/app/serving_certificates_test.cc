@@ -138,12 +138,35 @@ TEST_F(CertificateKeeperTest, WaitsForTheApiServer) {
   EXPECT_TRUE(Secret("e-webhook-tls").is_object());
 }
 
-TEST_F(CertificateKeeperTest, AMissingConfigurationIsRetriedNotIgnored) {
+TEST_F(CertificateKeeperTest, AMissingConfigurationDoesNotStopTheServers) {
+  // Deleted by hand during an outage: the servers still get their certificates, and the next pass
+  // after it is applied again sets its caBundle.
   client_.RemoveObject(kube::MutatingWebhookConfigurationsResource(), {"", "e-m"});
   CertificateKeeper keeper(client_, clock_, config_, logger_);
   const Status synced = keeper.SyncOnce();
-  EXPECT_EQ(synced.code(), StatusCode::kNotFound);
-  EXPECT_NE(synced.message().find("mutating/e-m"), std::string::npos) << synced.ToString();
+  ASSERT_TRUE(synced.ok()) << synced.ToString();
+  EXPECT_NE(logs_.str().find("Webhook configuration not found"), std::string::npos);
+  EXPECT_NE(logs_.str().find("mutating/e-m"), std::string::npos);
+  EXPECT_FALSE(Secret("e-webhook-tls")["metadata"].contains("ownerReferences"));
+  EXPECT_FALSE(ReadFile(root_ + "/webhook/tls.crt").empty());
+  EXPECT_TRUE(Validating()["webhooks"][0]["clientConfig"].contains("caBundle"));
+  client_.PutObject(kube::MutatingWebhookConfigurationsResource(),
+                    Configuration("MutatingWebhookConfiguration", "e-m"));
+  ASSERT_TRUE(keeper.SyncOnce().ok());
+  EXPECT_EQ(client_.GetObject(kube::MutatingWebhookConfigurationsResource(), {"", "e-m"})
+                .value()["webhooks"][0]["clientConfig"]["caBundle"],
+            Validating()["webhooks"][0]["clientConfig"]["caBundle"]);
+}
+
+TEST_F(CertificateKeeperTest, ACertificateIsServedOnlyOnceTheApiServerTrustsIt) {
+  // Setting the caBundle fails: the files are not written, so no server presents a certificate the
+  // API server cannot verify.
+  client_.FailNext(FakeMethod::kUpdate, kube::ApiError(500, "InternalError"));
+  CertificateKeeper keeper(client_, clock_, config_, logger_);
+  EXPECT_FALSE(keeper.SyncOnce().ok());
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/webhook/tls.crt"));
+  ASSERT_TRUE(keeper.SyncOnce().ok());
+  EXPECT_TRUE(std::filesystem::exists(root_ + "/webhook/tls.crt"));
 }
 
 TEST_F(CertificateKeeperTest, DisabledWithoutSecrets) {

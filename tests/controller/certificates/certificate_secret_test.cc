@@ -48,6 +48,12 @@ nlohmann::json SecretHolding(const ServingCertificate& certificate) {
             {"tls.key", base::Base64Encode(certificate.key_pem)}}}};
 }
 
+// A CA certificate, PEM, as EnsureServingSecret returns it.
+std::string SomeCa() {
+  auto issued = IssueServingCertificate("hooks.ops.svc", {"hooks"}, kYear, kNow);
+  return issued.ok() ? issued->ca_pem : "";
+}
+
 nlohmann::json WebhookConfiguration(const std::string& kind, const std::string& name) {
   return {{"apiVersion", "admissionregistration.k8s.io/v1"},
           {"kind", kind},
@@ -132,6 +138,20 @@ TEST(EnsureServingSecretTest, ReplacesASecretWithoutUsableData) {
   EXPECT_EQ(Field(StoredSecret(client), "tls.key"), certificate->key_pem);
 }
 
+TEST(EnsureServingSecretTest, ReplacesASecretOfAnotherType) {
+  // A Secret's type cannot change in place: an Opaque Secret of that name is deleted and made anew.
+  kube::FakeKubeClient client;
+  nlohmann::json opaque = SecretHolding(*IssueServingCertificate("x", {"elsewhere"}, kYear, kNow));
+  opaque["type"] = "Opaque";
+  client.PutObject(kube::SecretsResource(), opaque);
+  auto certificate = EnsureServingSecret(client, Spec(), kNow, std::nullopt);
+  ASSERT_TRUE(certificate.ok()) << certificate.status().ToString();
+  EXPECT_EQ(client.CallCount(FakeMethod::kDelete), 1);
+  EXPECT_EQ(client.CallCount(FakeMethod::kUpdate), 0);
+  EXPECT_EQ(StoredSecret(client)["type"], "kubernetes.io/tls");
+  EXPECT_EQ(Field(StoredSecret(client), "tls.crt"), certificate->cert_pem);
+}
+
 TEST(EnsureServingSecretTest, TheLoserOfACreateRaceTakesTheWinnersCertificate) {
   kube::FakeKubeClient client;
   auto winner = IssueServingCertificate("hooks.ops.svc", Spec().names, kYear, kNow);
@@ -175,20 +195,50 @@ TEST(InjectCaBundleTest, SetsEveryWebhooksBundleOnce) {
   client.PutObject(kube::ValidatingWebhookConfigurationsResource(),
                    WebhookConfiguration("ValidatingWebhookConfiguration", "hooks"));
   const WebhookConfigurationRef ref{false, "hooks"};
-  auto wrote = InjectCaBundle(client, ref, "CA PEM");
+  const std::string ca = SomeCa();
+  auto wrote = InjectCaBundle(client, ref, ca);
   ASSERT_TRUE(wrote.ok()) << wrote.status().ToString();
   EXPECT_TRUE(*wrote);
   auto stored = client.GetObject(kube::ValidatingWebhookConfigurationsResource(), {"", "hooks"});
   ASSERT_TRUE(stored.has_value());
   for (const nlohmann::json& webhook : (*stored)["webhooks"]) {
-    EXPECT_EQ(webhook["clientConfig"]["caBundle"], base::Base64Encode("CA PEM"));
+    EXPECT_EQ(webhook["clientConfig"]["caBundle"], base::Base64Encode(ca));
     EXPECT_EQ(webhook["clientConfig"]["service"]["name"], "hooks");
   }
   const int updates = client.CallCount(FakeMethod::kUpdate);
-  auto again = InjectCaBundle(client, ref, "CA PEM");
+  auto again = InjectCaBundle(client, ref, ca);
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(*again);
   EXPECT_EQ(client.CallCount(FakeMethod::kUpdate), updates);
+}
+
+TEST(InjectCaBundleTest, LeavesABundleThatAlreadyTrustsItsCa) {
+  // Another replica renewed: the bundle holds the new CA and ours (the old one). This replica has
+  // not read the renewal yet; it must not put the bundle back to its old CA alone.
+  auto old_certificate = IssueServingCertificate("hooks.ops.svc", Spec().names, kYear, kNow);
+  auto renewed = IssueServingCertificate("hooks.ops.svc", Spec().names, kYear, kNow);
+  ASSERT_TRUE(old_certificate.ok() && renewed.ok());
+  nlohmann::json configuration = WebhookConfiguration("MutatingWebhookConfiguration", "hooks");
+  const std::string both = base::Base64Encode(renewed->ca_pem + old_certificate->ca_pem);
+  for (nlohmann::json& webhook : configuration["webhooks"]) {
+    webhook["clientConfig"]["caBundle"] = both;
+  }
+  kube::FakeKubeClient client;
+  client.PutObject(kube::MutatingWebhookConfigurationsResource(), configuration);
+  auto wrote = InjectCaBundle(client, {true, "hooks"}, old_certificate->ca_pem);
+  ASSERT_TRUE(wrote.ok()) << wrote.status().ToString();
+  EXPECT_FALSE(*wrote);
+  auto stored = client.GetObject(kube::MutatingWebhookConfigurationsResource(), {"", "hooks"});
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ((*stored)["webhooks"][0]["clientConfig"]["caBundle"], both);
+  // A bundle without it (a wrong CA, say) is replaced.
+  auto replaced = InjectCaBundle(client, {true, "hooks"}, "not a certificate");
+  EXPECT_EQ(replaced.status().code(), StatusCode::kInvalidArgument);
+  auto stranger = IssueServingCertificate("x", {"x"}, kYear, kNow);
+  ASSERT_TRUE(stranger.ok());
+  auto written = InjectCaBundle(client, {true, "hooks"}, stranger->ca_pem);
+  ASSERT_TRUE(written.ok());
+  EXPECT_TRUE(*written);
 }
 
 TEST(InjectCaBundleTest, RetriesAConflict) {
@@ -196,7 +246,7 @@ TEST(InjectCaBundleTest, RetriesAConflict) {
   client.PutObject(kube::MutatingWebhookConfigurationsResource(),
                    WebhookConfiguration("MutatingWebhookConfiguration", "hooks"));
   client.FailNext(FakeMethod::kUpdate, kube::ApiError(409, "Conflict"));
-  auto wrote = InjectCaBundle(client, {true, "hooks"}, "CA PEM");
+  auto wrote = InjectCaBundle(client, {true, "hooks"}, SomeCa());
   ASSERT_TRUE(wrote.ok()) << wrote.status().ToString();
   EXPECT_TRUE(*wrote);
   EXPECT_EQ(client.CallCount(FakeMethod::kUpdate), 2);
@@ -204,7 +254,7 @@ TEST(InjectCaBundleTest, RetriesAConflict) {
 
 TEST(InjectCaBundleTest, AMissingConfigurationIsNotFound) {
   kube::FakeKubeClient client;
-  auto wrote = InjectCaBundle(client, {true, "absent"}, "CA PEM");
+  auto wrote = InjectCaBundle(client, {true, "absent"}, SomeCa());
   EXPECT_EQ(wrote.status().code(), StatusCode::kNotFound);
   EXPECT_NE(wrote.status().message().find("mutating/absent"), std::string::npos);
 }

@@ -1,6 +1,7 @@
 #include "controller/certificates/serving_certificate.h"
 
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
@@ -146,6 +147,27 @@ TEST(CheckServingCertificateTest, SaysWhatIsWrong) {
     EXPECT_NE(checked.message().find(c.message), std::string::npos)
         << c.what << ": " << checked.ToString();
   }
+}
+
+TEST(CheckServingCertificateTest, AnEncryptedKeyIsRefusedWithoutAPrompt) {
+  const ServingCertificate good = Issue();
+  auto key = ParsePrivateKeyPem(good.key_pem);
+  ASSERT_TRUE(key.ok());
+  std::unique_ptr<BIO, OpenSslDeleter<BIO_free>> bio(BIO_new(BIO_s_mem()));
+  char passphrase[] = "hostile";
+  ASSERT_EQ(PEM_write_bio_PrivateKey(bio.get(), key->get(), EVP_aes_128_cbc(),
+                                     reinterpret_cast<unsigned char*>(passphrase),
+                                     static_cast<int>(sizeof passphrase - 1), nullptr, nullptr),
+            1);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  const std::string encrypted(data, static_cast<std::size_t>(size));
+  ASSERT_NE(encrypted.find("ENCRYPTED"), std::string::npos);
+  EXPECT_EQ(ParsePrivateKeyPem(encrypted).status().code(), StatusCode::kInvalidArgument);
+  const Status checked =
+      CheckServingCertificate({good.ca_pem, good.cert_pem, encrypted}, kNames, kNow, hours(1));
+  EXPECT_NE(checked.message().find("tls.key holds no PEM private key"), std::string::npos)
+      << checked.ToString();
 }
 
 TEST(CheckServingCertificateTest, FindsTheSignerAnywhereInTheBundle) {

@@ -23,22 +23,6 @@ TEST(MarkKeyTest, CreatesTheSecretOnceAndReadsItAfterwards) {
   EXPECT_EQ((*secret)["type"], "ephemera.dev/mark-key");
 }
 
-TEST(MarkKeyTest, ACreatedKeyCarriesTheOwnerGiven) {
-  kube::FakeKubeClient client;
-  const nlohmann::json owner = {{"apiVersion", "admissionregistration.k8s.io/v1"},
-                                {"kind", "MutatingWebhookConfiguration"},
-                                {"name", "e-m"},
-                                {"uid", "u-1"}};
-  ASSERT_TRUE(EnsureMarkKey(client, "ns", owner).ok());
-  auto secret = client.GetObject(kube::SecretsResource(), {"ns", kMarkKeySecretName});
-  ASSERT_TRUE(secret.has_value());
-  EXPECT_EQ((*secret)["metadata"]["ownerReferences"], nlohmann::json::array({owner}));
-  ASSERT_TRUE(EnsureMarkKey(client, "other").ok());
-  EXPECT_FALSE(client.GetObject(kube::SecretsResource(), {"other", kMarkKeySecretName})
-                   ->at("metadata")
-                   .contains("ownerReferences"));
-}
-
 TEST(MarkKeyTest, LosingTheCreationRaceReadsTheWinnersKey) {
   kube::FakeKubeClient client;
   client.PutObject(kube::SecretsResource(),
