@@ -40,7 +40,7 @@
 //     webhookService    --webhook-service         the Service the API server calls the webhooks
 //                                                 through (the certificate's DNS names)
 //     webhookConfigurations --webhook-configurations  mutating/NAME, validating/NAME: given that
-//                                                 CA as caBundle; the Secrets are owned by the first
+//                                                 CA as caBundle; the first owns the Secrets
 //     metricsSecret     --metrics-cert-secret     "": the same for /metrics, into metricsCertDir
 //     metricsService    --metrics-service         the Service scrapers use
 //     validity          --certificate-validity    8760h (a year); renewed with a third left
