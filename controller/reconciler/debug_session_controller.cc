@@ -118,7 +118,12 @@ void DebugSessionController::EnqueueSessionsForPod(const kube::ObjectKey& pod) {
 }
 
 ControllerStats DebugSessionController::Stats() {
-  return ControllerStats{ok_.load(), errors_.load(), informer_.Size(), queue_.Len()};
+  const workqueue::WorkQueueStats queue = queue_.Stats();
+  return ControllerStats{.reconciles_ok = ok_.load(),
+                         .reconciles_error = errors_.load(),
+                         .sessions_cached = informer_.Size(),
+                         .queue_depth = queue.depth,
+                         .in_progress = queue.processing};
 }
 
 }  // namespace ephemera::reconciler

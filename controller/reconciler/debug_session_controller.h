@@ -41,6 +41,7 @@ struct ControllerStats {
   std::uint64_t reconciles_error = 0;
   std::size_t sessions_cached = 0;
   std::size_t queue_depth = 0;
+  std::size_t in_progress = 0;  // keys a worker is reconciling now
 };
 
 class DebugSessionController {

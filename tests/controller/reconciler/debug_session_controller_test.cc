@@ -174,12 +174,18 @@ class CaptureEndTest : public testing::ReconcilerFixture {
     return object ? object->value("status", nlohmann::json::object()).value("phase", "") : "";
   }
 
-  // Runs the loop until the session is Capturing, then plays the snapshot tool: its log written,
-  // its container terminated.
+  // Runs the loop until the session is Capturing and the loop is idle, then plays the snapshot
+  // tool: its log written, its container terminated. Idle matters: the status that reads Capturing
+  // is written inside a reconcile, which is counted, and queues its safety-net poll, only when it
+  // returns; a test that moved the clock before that would push the poll away with it.
   void StartAndFinishCapture(DebugSessionController& controller, std::jthread& loop) {
     loop =
         std::jthread([&controller](const std::stop_token& stop) { controller.Run(stop, nullptr); });
     ASSERT_TRUE(Eventually([&] { return Phase() == "Capturing"; })) << Phase();
+    ASSERT_TRUE(Eventually([&] {
+      const ControllerStats stats = controller.Stats();
+      return stats.queue_depth == 0 && stats.in_progress == 0;
+    })) << "the control loop never went idle";
     const api::DebugSession s = Session();
     ASSERT_FALSE(s.status.ephemeral_container.empty());
     const std::string recipient = SessionRecipient(s.uid);
@@ -215,6 +221,7 @@ TEST_F(CaptureEndTest, AnotherPodsEventLeavesTheSessionWaiting) {
   std::jthread loop;
   ASSERT_NO_FATAL_FAILURE(StartAndFinishCapture(controller, loop));
   const std::uint64_t reconciles = controller.Stats().reconciles_ok;
+  ASSERT_GE(reconciles, 1u);
 
   controller.EnqueueSessionsForPod({testing::kPodKey.namespace_name, "other-pod"});
   controller.EnqueueSessionsForPod({"team-b", testing::kPodKey.name});
