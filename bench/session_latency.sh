@@ -148,6 +148,9 @@ spec_file=$work/ephemera-container.json
 table=$work/table.txt
 breakdown_session=
 IFS=, read -r -a level_list <<<"$levels"
+# ratio A B: A/B as '1.23x', or '-' when either is missing.
+ratio() { python3 -c 'import sys; a, b = sys.argv[1:]; print(f"{float(a)/float(b):.2f}x" if a != "-" and b != "-" else "-")' "$1" "$2"; }
+
 for level in "${level_list[@]}"; do
   pods=$(pods_for "$level")
   log "level $level: $level sessions over $pods fresh target pods ($([ "$level" -eq 1 ] && echo "$single_rounds rounds, one after the other" || echo "one round")) (load average $(cut -d' ' -f1 /proc/loadavg))"
@@ -247,9 +250,9 @@ print(f"| {level} | {len(stages['react'])} | " + " | ".join(cell(stages[k]) for 
 PY
   read -r en ep50 ep90 ep99 < <(python3 "$helper" stats "$work/$eph.lat")
   read -r dn dp50 dp90 dp99 < <(python3 "$helper" stats "$work/$dbg.lat")
-  ratio=$(python3 -c 'import sys; a, b = sys.argv[1:]; print(f"{float(a)/float(b):.2f}x" if a != "-" and b != "-" else "-")' "$ep50" "$dp50")
-  printf '| %s | %s/%s | %s | %s | %s | %s/%s | %s | %s | %s | %s |\n' "$level" "$en" "$((level * rounds))" "$ep50" \
-    "$ep90" "$ep99" "$dn" "$((level * rounds))" "$dp50" "$dp90" "$dp99" "$ratio" >>"$table"
+  printf '| %s | %s/%s | %s | %s | %s | %s/%s | %s | %s | %s | %s | %s |\n' "$level" "$en" "$((level * rounds))" "$ep50" \
+    "$ep90" "$ep99" "$dn" "$((level * rounds))" "$dp50" "$dp90" "$dp99" "$(ratio "$ep50" "$dp50")" \
+    "$(ratio "$ep90" "$dp90")" >>"$table"
   for row in "ephemera $en $ep50 $ep90 $ep99" "kubectl-debug $dn $dp50 $dp90 $dp99"; do
     echo "$level $row" >>"$work/json-rows"
   done
@@ -261,8 +264,8 @@ done
 
 echo
 echo "Session latency, create -> Completed (seconds; nearest-rank percentiles), load average now $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "| concurrent | Ephemera n | p50 | p90 | p99 | kubectl debug n | p50 | p90 | p99 | p50 ratio |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| concurrent | Ephemera n | p50 | p90 | p99 | kubectl debug n | p50 | p90 | p99 | p50 ratio | p90 ratio |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 cat "$table"
 if [ -n "$json_out" ]; then
   python3 - "$work/json-rows" "$json_out" <<'PY'

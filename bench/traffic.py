@@ -276,7 +276,8 @@ def print_level(rows):
 
 def print_goals(all_rows, floor=None):
     """Issue #20's goals, each with the figure it is judged on, and the machine's noise: how far
-    apart the undisturbed windows' own p99s were; then each method against the --floor row."""
+    apart the undisturbed windows' own p99s were; then Ephemera's methods against the alternatives,
+    and each method against the --floor row."""
     print("\ngoals (issue #20):")
     for r in all_rows:
         if r["method"] == "undisturbed" and len(r["p99_windows_ms"]) > 1:
@@ -299,6 +300,18 @@ def print_goals(all_rows, floor=None):
             print(f"  {r['threads']:>4} threads, ptrace stacks p99 <= 1.5x and p99.9 <= +5 ms: "
                   f"{'met' if met else 'NOT met'} ({r['p99_ratio']:.2f}x, "
                   f"{r['p999_delta_ms']:+.2f} ms)")
+    # Each of Ephemera's methods against each way a user would otherwise capture the same (the
+    # floor is no capture, so it is not one of them).
+    for r in all_rows:
+        if not r["method"].startswith("ephemera") or not r["p99_ms"]:
+            continue
+        for alt in all_rows:
+            if (alt["threads"] != r["threads"] or alt["method"] in ("undisturbed", floor)
+                    or alt["method"].startswith("ephemera") or not alt["p99_ms"]):
+                continue
+            delta = (r["p999_ms"] - alt["p999_ms"]) if r["p999_ms"] and alt["p999_ms"] else None
+            print(f"  {r['threads']:>4} threads, {r['method']:<24} against {alt['method']}: "
+                  f"p99 {r['p99_ms'] / alt['p99_ms']:.2f}x, p99.9 {fmt(delta, '+.2f')} ms")
     # The floor: a window whose disturbance is only what every method pays (on the cluster,
     # starting an ephemeral container that captures nothing). Each method against it says how
     # much of its cost is its own.
