@@ -65,7 +65,9 @@ start=$(date +%s)
 heartbeat_pid=
 start_heartbeat() { # what
   local what=$1 t0; t0=$(date +%s)
-  (while sleep 60; do echo "build-kube: still building $what ($(( $(date +%s) - t0 ))s so far)" >&2; done) &
+  # sleep holds no copy of stderr: left behind when the loop is killed, it must not keep a reader
+  # of our output waiting.
+  (while sleep 60 >/dev/null 2>&1; do echo "build-kube: still building $what ($(( $(date +%s) - t0 ))s so far)" >&2; done) &
   heartbeat_pid=$!
 }
 stop_heartbeat() {
@@ -111,23 +113,18 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 done
 
-# One `go build` for every missing binary: the go command then links one binary while it compiles
-# packages for the next (a link is single-threaded), instead of leaving a core idle at each link.
-missing=()
-for b in "${kube_bins[@]}"; do [ -x "$bin/$b" ] || missing+=("$b"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "build-kube: building ${missing[*]} $KUBE_VERSION (cold, about 7 minutes on 2 cores)" >&2
+i=0
+for b in "${kube_bins[@]}"; do
+  i=$((i + 1))
+  if [ -x "$bin/$b" ]; then continue; fi
+  echo "build-kube: [$i/${#kube_bins[@]}] building $b $KUBE_VERSION (cold, all six take about 6 minutes on 2 cores; the first most of it)" >&2
   t0=$(date +%s)
-  out="$bin/.building"
-  rm -rf "$out" && mkdir -p "$out"
-  start_heartbeat Kubernetes
-  (cd "$work" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$out/" \
-    "${missing[@]/#/k8s.io/kubernetes/cmd/}")
+  start_heartbeat "$b"
+  (cd "$work" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$bin/$b.tmp" "k8s.io/kubernetes/cmd/$b")
   stop_heartbeat
-  for b in "${missing[@]}"; do mv "$out/$b" "$bin/$b"; done
-  rmdir "$out"
-  echo "build-kube: built ${missing[*]} in $(( $(date +%s) - t0 ))s" >&2
-fi
+  mv "$bin/$b.tmp" "$bin/$b"
+  echo "build-kube: built $b in $(( $(date +%s) - t0 ))s" >&2
+done
 
 if [ ! -x "$bin/helm" ]; then
   echo "build-kube: building helm $HELM_VERSION" >&2
@@ -136,7 +133,7 @@ if [ ! -x "$bin/helm" ]; then
   t0=$(date +%s)
   if [ ! -f "$hwork/go.mod" ]; then (cd "$hwork" && go mod init ephemera.dev/helm-build >/dev/null 2>&1); fi
   (cd "$hwork" && { GOFLAGS=-mod=mod go get "helm.sh/helm/v3@$HELM_VERSION" >/dev/null 2>&1 || true; })
-  start_heartbeat Helm
+  start_heartbeat helm
   (cd "$hwork" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
     -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" -o "$bin/helm.tmp" helm.sh/helm/v3/cmd/helm)
   stop_heartbeat
@@ -155,14 +152,14 @@ if ! containerd_built; then
   if [ ! -f "$cwork/go.mod" ]; then (cd "$cwork" && go mod init ephemera.dev/containerd-build >/dev/null 2>&1); fi
   (cd "$cwork" && GOFLAGS=-mod=mod go get "github.com/containerd/containerd/v2@$CONTAINERD_VERSION" >/dev/null)
   cldflags="-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION"
-  out="$containerd_bin/.building"
-  rm -rf "$out" && mkdir -p "$out"
   start_heartbeat containerd
-  (cd "$cwork" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -tags "no_btrfs no_devmapper no_zfs" \
-    -ldflags "$cldflags" -o "$out/" "${containerd_bins[@]/#/github.com/containerd/containerd/v2/cmd/}")
+  for b in "${containerd_bins[@]}"; do
+    [ -x "$containerd_bin/$b" ] && continue
+    (cd "$cwork" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -tags "no_btrfs no_devmapper no_zfs" \
+      -ldflags "$cldflags" -o "$containerd_bin/$b.tmp" "github.com/containerd/containerd/v2/cmd/$b")
+    mv "$containerd_bin/$b.tmp" "$containerd_bin/$b"
+  done
   stop_heartbeat
-  for b in "${containerd_bins[@]}"; do mv "$out/$b" "$containerd_bin/$b"; done
-  rmdir "$out"
   echo "build-kube: built containerd in $(( $(date +%s) - t0 ))s" >&2
 fi
 
