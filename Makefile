@@ -31,15 +31,14 @@ test: build lint tsan cluster-up  ## everything: lint, the TSan build, unit, com
 	@hack/phase.sh "unit and component tests" ctest --preset $(PRESET) -j2 -LE integration
 	@hack/phase.sh "integration tests" ctest --preset $(PRESET) -L integration
 
-# The demo builds only what it runs, once: the programs of the images it uses and the plugin in
-# build/release (no dev tree, no tests, not the hostile-snapshot test image), side by side with the
-# Kubernetes build; cluster-up then makes the images. It prints how long it took from here.
+# The demo builds only what it runs, once: cluster-up builds the images the demo uses in
+# build/release, and the plugin in the same run (no dev tree, no tests, not the hostile-snapshot
+# test image). It prints how long it took from here.
 demo: export EPHEMERA_DEMO_START := $(shell date +%s)
 demo: export EPHEMERA_CLUSTER_IMAGES := pause target kubectl snapshot controller runtimes
 demo: export EPHEMERA_EXTRA_BUILD_TARGETS := kubectl-ephemera
-demo: deps  ## the local cluster, a sample workload, and a look inside it
-	@hack/phase.sh "kube and release build" hack/demo-build.sh
-	@$(MAKE) --no-print-directory cluster-up
+demo: cluster-up  ## the local cluster, a sample workload, and a look inside it
+	@hack/phase.sh "demo build" cmake --build --preset release --target kubectl-ephemera
 	@hack/demo.sh build/release
 
 bench:  ## benchmarks (figures and ratios against baselines measured in the same run)

@@ -5,9 +5,6 @@
 #   images.sh build [NAME...]   build the images (Docker reuses unchanged layers); with NAMEs only
 #                               those, e.g. `images.sh build controller snapshot target` for kind,
 #                               which needs neither the local Kubernetes build (kubectl) nor pause
-#   images.sh binaries [NAME...]
-#                               build only the programs of those images (and
-#                               $EPHEMERA_EXTRA_BUILD_TARGETS) in the release tree, no image
 #   images.sh list [NAME...]    print the image references (all, or those of the NAMEs, in the
 #                               order given)
 #   images.sh names             print the short NAMEs: pause target kubectl snapshot controller
@@ -184,35 +181,21 @@ selected() {
   done
 }
 
-# cmake_targets_of NAME... : the CMake targets of the images' programs, one per line.
-cmake_targets_of() {
-  local n t
-  for n in "$@"; do
-    # shellcheck disable=SC2086 # a name's targets are space-separated
-    for t in ${targets[$n]:-}; do echo "$t"; done
-  done
-}
-
-binaries() { # NAME...
-  local chosen cmake_targets
-  check_names "$@"
-  mapfile -t chosen < <(selected "$@")
-  mapfile -t cmake_targets < <(cmake_targets_of "${chosen[@]}")
-  build_binaries "${cmake_targets[@]}"
-}
-
 build() { # NAME...
   command -v docker >/dev/null || die "docker is needed to build images"
   # kubectl_bin is read by build_image, called from here.
-  local chosen n cmake_targets kubectl_bin=
+  local chosen n cmake_targets=() kubectl_bin=
   check_names "$@"
   mapfile -t chosen < <(selected "$@")
-  if printf '%s\n' "${chosen[@]}" | grep -qx kubectl; then
-    kubectl_bin=$("$here/cluster.sh" kubectl-path 2>/dev/null || true)
-    [ -x "$kubectl_bin" ] ||
-      die "the kubectl image needs the local Kubernetes build ('make kube'); build only the images you need, e.g. 'images.sh build controller snapshot target'"
-  fi
-  mapfile -t cmake_targets < <(cmake_targets_of "${chosen[@]}")
+  for n in "${chosen[@]}"; do
+    # shellcheck disable=SC2206 # a name's targets are space-separated
+    if [ -n "${targets[$n]:-}" ]; then cmake_targets+=(${targets[$n]}); fi
+    if [ "$n" = kubectl ]; then
+      kubectl_bin=$("$here/cluster.sh" kubectl-path 2>/dev/null || true)
+      [ -x "$kubectl_bin" ] ||
+        die "the kubectl image needs the local Kubernetes build ('make kube'); build only the images you need, e.g. 'images.sh build controller snapshot target'"
+    fi
+  done
   build_binaries "${cmake_targets[@]}"
   for n in "${chosen[@]}"; do build_image "$n"; done
 }
@@ -221,11 +204,10 @@ command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
   build) build "$@" ;;
-  binaries) binaries "$@" ;;
   list) # in the order of the NAMEs given (callers index the result), else in build order
     check_names "$@"
     if [ $# -eq 0 ]; then set -- "${names[@]}"; fi
     for n in "$@"; do echo "${images[$n]}"; done ;;
   names) printf '%s\n' "${names[@]}" ;;
-  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
